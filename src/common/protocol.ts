@@ -1,0 +1,178 @@
+/**
+ * The syncmanager protocol, version 1, as TypeScript types: one namespace per message, pairing the
+ * method name with its params and result. `protocol/SPEC.md` is the normative text and
+ * `protocol/schema.json` the machine-readable form; a test keeps all three in step.
+ *
+ * Everything after the handshake is JSON-RPC 2.0 with `Content-Length` framing. Values inside
+ * `args`, `kwargs` and results use the tagged encoding of `values.ts`.
+ */
+
+/** The protocol version this code speaks, `major.minor`. Minor versions only add. */
+export const PROTOCOL_VERSION = '1.0';
+
+/** A message type: the method name carrying phantom params and result types. */
+export interface RequestType<P, R> {
+  readonly method: string;
+  /** Never set: carries the params type for inference. */
+  readonly _params?: P;
+  /** Never set: carries the result type for inference. */
+  readonly _result?: R;
+}
+
+/** A notification type (no reply). */
+export interface NotificationType<P> {
+  readonly method: string;
+  readonly _params?: P;
+}
+
+function request<P, R>(method: string): RequestType<P, R> {
+  return { method };
+}
+
+function notification<P>(method: string): NotificationType<P> {
+  return { method };
+}
+
+/** Optional features a server offers or a client asks for. Absent means false. */
+export interface ServerCapabilities {
+  /** `$/cancelRequest` withdraws a blocking call with no side effect. Always true in 1.0. */
+  cancellation?: boolean;
+  /** Inspection methods (`inspect/*`), used by the VS Code sidebar. Not in 1.0. */
+  inspection?: boolean;
+  /** The same port also serves Python's pickle-based manager protocol. Not in 1.0. */
+  pythonBridge?: boolean;
+  /** Proxies inside values (`$proxy` in arguments). Not in 1.0. */
+  nestedProxies?: boolean;
+}
+
+/** What the client asks for; the server answers with what it grants. */
+export type ClientCapabilities = ServerCapabilities;
+
+/** Who the client is; shown by inspection tools. */
+export interface ClientInfo {
+  /** A short name: a script's name, "vscode", "python-worker". */
+  name: string;
+  /** The client library's version. */
+  version?: string;
+}
+
+/** A reference to a shared object held by the server. */
+export interface Token {
+  /** The object's id in the server's table: an opaque string, stable for the object's life. */
+  id: string;
+  /** The typeid the object was created under. */
+  typeid: string;
+  /** The method names a client may call on it. */
+  exposed: string[];
+  /**
+   * The built-in type the object is, when it is one (`Queue`, `dict`, `list`, `Namespace`,
+   * `Value`): lets a typed client pick a typed proxy whatever the typeid is called.
+   */
+  builtin?: string;
+}
+
+/** `initialize`: client → server, first request of every session. */
+export namespace InitializeRequest {
+  export const type = request<InitializeParams, InitializeResult>('initialize');
+}
+export interface InitializeParams {
+  /** The highest protocol version the client speaks, `major.minor`. */
+  protocolVersion: string;
+  clientInfo?: ClientInfo;
+  /** The client's operating-system process id, or null when it has none. */
+  processId?: number | null;
+  capabilities?: ClientCapabilities;
+}
+export interface InitializeResult {
+  /** The version both sides will speak: same major as the client's, minor the lower of the two. */
+  protocolVersion: string;
+  serverInfo: { name: string; version: string };
+  capabilities: ServerCapabilities;
+  /** This session's id, as inspection tools show it. */
+  sessionId: string;
+}
+
+/** `shutdown`: client → server. Ends the session, or with `server: true` the whole manager. */
+export namespace ShutdownRequest {
+  export const type = request<ShutdownParams, null>('shutdown');
+}
+export interface ShutdownParams {
+  /** Stop the whole manager, as Python's `shutdown` control call does, not just this session. */
+  server?: boolean;
+}
+
+/** `manager/describe`: client → server. The registered typeids. */
+export namespace DescribeRequest {
+  export const type = request<Record<string, never>, DescribeResult>('manager/describe');
+}
+export interface TypeidDescription {
+  typeid: string;
+  /** Methods proxies may call, or null when every public method of each object is exposed. */
+  exposed: string[] | null;
+  /** Methods whose result comes back as a proxy of the named typeid. */
+  methodToTypeid: Record<string, string>;
+  /** Whether clients get a creation method named after the typeid (`manager.get_task_queue()`). */
+  createMethod: boolean;
+  /** Whether `object/create` may be called for it (false when it has no callable). */
+  creatable: boolean;
+  /** The built-in type its objects are, when known in advance. */
+  builtin?: string;
+}
+export interface DescribeResult {
+  typeids: TypeidDescription[];
+}
+
+/** `object/create`: client → server. Creates (or fetches a singleton) and returns a token holding one reference. */
+export namespace CreateRequest {
+  export const type = request<CreateParams, Token>('object/create');
+}
+export interface CreateParams {
+  typeid: string;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+}
+
+/** `object/call`: client → server. Calls an exposed method; the result is a value, or a `$proxy` value when method_to_typeid maps the method. */
+export namespace CallRequest {
+  export const type = request<CallParams, unknown>('object/call');
+}
+export interface CallParams {
+  id: string;
+  method: string;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+}
+
+/** `object/incref`: client → server. The session takes one more reference. */
+export namespace IncrefRequest {
+  export const type = request<RefParams, null>('object/incref');
+}
+/** `object/decref`: client → server. The session drops one of its references. */
+export namespace DecrefRequest {
+  export const type = request<RefParams, null>('object/decref');
+}
+export interface RefParams {
+  id: string;
+}
+
+/** `$/cancelRequest`: client → server notification. Withdraws a pending request with no side effect. */
+export namespace CancelNotification {
+  export const type = notification<CancelParams>('$/cancelRequest');
+}
+export interface CancelParams {
+  id: number | string;
+}
+
+/** Every request method of protocol 1.0, for dispatch tables and the schema test. */
+export const requestMethods = [
+  InitializeRequest.type.method,
+  ShutdownRequest.type.method,
+  DescribeRequest.type.method,
+  CreateRequest.type.method,
+  CallRequest.type.method,
+  IncrefRequest.type.method,
+  DecrefRequest.type.method,
+] as const;
+
+/** Every notification method of protocol 1.0. */
+export const notificationMethods = [CancelNotification.type.method] as const;

@@ -1,0 +1,329 @@
+/**
+ * The protocol's value encoding: plain JSON, plus a few tagged objects for what JSON cannot say.
+ *
+ * A JSON object with exactly one member whose name starts with `$` is a tag:
+ *
+ * | tag          | meaning                                  | TypeScript value            |
+ * |--------------|------------------------------------------|-----------------------------|
+ * | `$bytes`     | base64 of a byte string                  | `Uint8Array` (Buffer)       |
+ * | `$int`       | a decimal integer string, any size       | `bigint`                    |
+ * | `$float`     | a float JSON cannot mark as one          | `number` (or {@link Float}) |
+ * | `$tuple`     | an array that is a tuple                 | {@link tuple} (frozen)      |
+ * | `$set`       | an array of set members                  | `Set`                       |
+ * | `$frozenset` | an array of frozenset members            | {@link FrozenSet}           |
+ * | `$dict`      | `[key, value]` pairs, keys of any type   | `Map`                       |
+ * | `$opaque`    | a value only its sender's language reads | {@link OpaqueValue}         |
+ * | `$proxy`     | a reference to a shared object (a token) | a proxy (client) / ref      |
+ *
+ * Every other JSON value means itself. A dict whose keys are all strings is a plain JSON object,
+ * except one with a single `$`-named key, which is sent as `$dict` so it is never read as a tag.
+ * Encoding and decoding copy only what they change: plain JSON passes through untouched.
+ */
+
+import type { Token } from './protocol';
+
+/** The tag names, in the order the spec lists them. */
+export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy'] as const;
+export type ValueTag = (typeof VALUE_TAGS)[number];
+const tagSet: ReadonlySet<string> = new Set(VALUE_TAGS);
+
+const tupleBrand = Symbol.for('syncmanager.tuple');
+
+/** A tuple: a frozen array marked so it goes back over the wire as `$tuple`. */
+export type Tuple<T = unknown> = readonly T[] & { readonly [tupleBrand]: true };
+
+/** Makes a tuple from its items. */
+export function tuple<T>(...items: T[]): Tuple<T> {
+  return tupleFrom(items);
+}
+
+/** Makes a tuple from an array (the array is not copied if it is fresh: pass your own copy). */
+export function tupleFrom<T>(items: T[]): Tuple<T> {
+  Object.defineProperty(items, tupleBrand, { value: true });
+  return Object.freeze(items) as unknown as Tuple<T>;
+}
+
+/** Whether a value is a {@link Tuple}. */
+export function isTuple(value: unknown): value is Tuple {
+  return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[tupleBrand] === true;
+}
+
+/** A frozenset: a Set that refuses changes after construction and goes over the wire as `$frozenset`. */
+export class FrozenSet<T = unknown> extends Set<T> {
+  #sealed = false;
+  constructor(items?: Iterable<T>) {
+    super(items);
+    this.#sealed = true;
+  }
+  override add(value: T): this {
+    if (this.#sealed) throw new TypeError('a FrozenSet cannot be changed');
+    return super.add(value);
+  }
+  override delete(_value: T): boolean {
+    throw new TypeError('a FrozenSet cannot be changed');
+  }
+  override clear(): void {
+    throw new TypeError('a FrozenSet cannot be changed');
+  }
+}
+
+/**
+ * A float whose value JSON and JavaScript would take for an int (2.0). The server keeps such
+ * floats boxed so a Python client gets a float back; clients see plain numbers unless they ask.
+ */
+export class Float {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toString(): string {
+    return Number.isInteger(this.value) ? `${this.value}.0` : String(this.value);
+  }
+}
+
+/** A value only its sender's language can read (a pickled Python object, say), carried byte for byte. */
+export class OpaqueValue {
+  constructor(
+    /** The language that can read it: `python`, ... */
+    readonly lang: string,
+    /** The type's name in that language, for display: `module.Class`. */
+    readonly type: string,
+    /** The serialised bytes. */
+    readonly data: Uint8Array,
+  ) {}
+  toString(): string {
+    return `<${this.lang === 'python' ? 'pickled' : this.lang} ${this.type}>`;
+  }
+}
+
+/** Thrown when a value cannot be encoded or decoded; names what was wrong and where. */
+export class ValueCodecError extends Error {
+  override name = 'ValueCodecError';
+}
+
+/** How `$proxy` values are turned into and out of application values. */
+export interface ProxyCodec {
+  /** Decoding: make something of a token (a proxy on the client, an object ref on the server). */
+  decodeProxy?(token: Token, path: string): unknown;
+  /** Encoding: the token of a value, or undefined if it is not a proxy/ref. */
+  encodeProxy?(value: object): Token | undefined;
+}
+
+/** Options for {@link decodeValue}. */
+export interface DecodeOptions extends ProxyCodec {
+  /** Keep integral floats boxed as {@link Float} (the server does, to give Python its floats back). */
+  boxFloats?: boolean;
+}
+
+const MAX_DEPTH = 512;
+
+/**
+ * Encodes an application value for the wire. Plain JSON-safe values are returned as they are.
+ * @throws ValueCodecError for what cannot be sent (functions, symbols, cycles, too deep nesting).
+ */
+export function encodeValue(value: unknown, codec?: ProxyCodec): unknown {
+  return encode(value, codec, 0, '$');
+}
+
+function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, path: string): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (Number.isFinite(value)) return value;
+      return { $float: Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf' };
+    case 'bigint':
+      return { $int: value.toString() };
+    case 'undefined':
+      return null;
+    case 'object':
+      if (value === null) return null;
+      if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
+      return encodeObject(value, codec, depth + 1, path);
+    default:
+      throw new ValueCodecError(`cannot encode a ${typeof value} at ${path}`);
+  }
+}
+
+function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number, path: string): unknown {
+  if (Array.isArray(value)) {
+    const items = encodeArray(value, codec, depth, path);
+    return isTuple(value) ? { $tuple: items } : items;
+  }
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: value.value } : encode(value.value, codec, depth, path);
+  if (value instanceof Map) {
+    const pairs: unknown[] = [];
+    let i = 0;
+    for (const [k, v] of value) {
+      pairs.push([encode(k, codec, depth, `${path}.keys[${i}]`), encode(v, codec, depth, `${path}[${i}]`)]);
+      i++;
+    }
+    return { $dict: pairs };
+  }
+  if (value instanceof Set) {
+    const items = encodeArray([...value], codec, depth, path);
+    return value instanceof FrozenSet ? { $frozenset: items } : { $set: items };
+  }
+  if (value instanceof OpaqueValue) {
+    return { $opaque: { lang: value.lang, type: value.type, data: Buffer.from(value.data).toString('base64') } };
+  }
+  const token = codec?.encodeProxy?.(value);
+  if (token) return { $proxy: token };
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return encode((value as { toJSON(): unknown }).toJSON(), codec, depth, path);
+  }
+  return encodeRecord(value as Record<string, unknown>, codec, depth, path);
+}
+
+function encodeArray(items: readonly unknown[], codec: ProxyCodec | undefined, depth: number, path: string): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const encoded = encode(item, codec, depth, `${path}[${i}]`);
+    if (out) out.push(encoded);
+    else if (encoded !== item) out = items.slice(0, i).concat([encoded]) as unknown[];
+  }
+  return out ?? (items as unknown[]);
+}
+
+function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undefined, depth: number, path: string): unknown {
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0].startsWith('$')) {
+    // A one-member dict named like a tag would be read as a tag: say it as $dict instead.
+    return { $dict: [[keys[0], encode(record[keys[0]], codec, depth, `${path}.${keys[0]}`)]] };
+  }
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const item = record[key];
+    if (typeof item === 'function' || typeof item === 'symbol') {
+      throw new ValueCodecError(`cannot encode a ${typeof item} at ${path}.${key}`);
+    }
+    const encoded = encode(item, codec, depth, `${path}.${key}`);
+    if (!out && (encoded !== item || Object.getPrototypeOf(record) !== Object.prototype)) {
+      out = {};
+      for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
+    }
+    if (out) setOwn(out, key, encoded);
+  }
+  return out ?? record;
+}
+
+/**
+ * Decodes a wire value into an application value.
+ * @throws ValueCodecError naming the unknown or malformed tag and where it was.
+ */
+export function decodeValue(value: unknown, options?: DecodeOptions): unknown {
+  return decode(value, options, 0, '$');
+}
+
+function decode(value: unknown, options: DecodeOptions | undefined, depth: number, path: string): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
+  if (Array.isArray(value)) return decodeArray(value, options, depth + 1, path);
+  const record = value as Record<string, unknown>;
+  let onlyKey: string | undefined;
+  let count = 0;
+  for (const key in record) {
+    if (count++ === 0) onlyKey = key;
+    else break;
+  }
+  if (count === 1 && onlyKey!.startsWith('$')) return decodeTag(onlyKey!, record[onlyKey!], options, depth + 1, path);
+  let out: Record<string, unknown> | undefined;
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const item = record[keys[i]];
+    const decoded = decode(item, options, depth + 1, `${path}.${keys[i]}`);
+    if (!out && decoded !== item) {
+      out = {};
+      for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
+    }
+    if (out) setOwn(out, keys[i], decoded);
+  }
+  return out ?? record;
+}
+
+function decodeArray(items: unknown[], options: DecodeOptions | undefined, depth: number, path: string): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const decoded = decode(item, options, depth, `${path}[${i}]`);
+    if (out) out.push(decoded);
+    else if (decoded !== item) out = items.slice(0, i).concat([decoded]);
+  }
+  return out ?? items;
+}
+
+/** Sets a member even when it is named `__proto__`, which plain assignment would treat as the prototype. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function fail(path: string, tag: string, expected: string): never {
+  throw new ValueCodecError(`${tag} at ${path} must be ${expected}`);
+}
+
+function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefined, depth: number, path: string): unknown {
+  switch (tag) {
+    case '$bytes':
+      if (typeof body !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) {
+        fail(path, tag, 'a base64 string');
+      }
+      return Buffer.from(body, 'base64');
+    case '$int':
+      if (typeof body !== 'string' || !/^-?\d+$/.test(body)) fail(path, tag, 'a string of decimal digits');
+      return BigInt(body);
+    case '$float':
+      return decodeFloat(body, options, path);
+    case '$tuple':
+      if (!Array.isArray(body)) fail(path, tag, 'an array');
+      return tupleFrom(decodeArray(body, options, depth, path).slice());
+    case '$set':
+    case '$frozenset': {
+      if (!Array.isArray(body)) fail(path, tag, 'an array');
+      const items = decodeArray(body, options, depth, path);
+      return tag === '$set' ? new Set(items) : new FrozenSet(items);
+    }
+    case '$dict': {
+      if (!Array.isArray(body)) fail(path, tag, 'an array of [key, value] pairs');
+      const map = new Map<unknown, unknown>();
+      for (let i = 0; i < body.length; i++) {
+        const pair = body[i];
+        if (!Array.isArray(pair) || pair.length !== 2) fail(`${path}[${i}]`, tag, 'an array of [key, value] pairs');
+        map.set(decode(pair[0], options, depth, `${path}.keys[${i}]`), decode(pair[1], options, depth, `${path}[${i}]`));
+      }
+      return map;
+    }
+    case '$opaque': {
+      const o = body as Record<string, unknown> | null;
+      if (typeof o !== 'object' || o === null || typeof o.lang !== 'string' || typeof o.type !== 'string' || typeof o.data !== 'string') {
+        fail(path, tag, 'an object {lang, type, data}');
+      }
+      return new OpaqueValue(o.lang as string, o.type as string, Buffer.from(o.data as string, 'base64'));
+    }
+    case '$proxy': {
+      const t = body as Record<string, unknown> | null;
+      if (typeof t !== 'object' || t === null || typeof t.id !== 'string' || typeof t.typeid !== 'string' || !Array.isArray(t.exposed)) {
+        fail(path, tag, 'a token {id, typeid, exposed}');
+      }
+      if (!options?.decodeProxy) throw new ValueCodecError(`$proxy at ${path} is not accepted here`);
+      return options.decodeProxy(t as unknown as Token, path);
+    }
+    default:
+      if (tagSet.has(tag)) throw new Error(`unhandled tag ${tag}`);
+      throw new ValueCodecError(`unknown value tag ${JSON.stringify(tag)} at ${path} (a dict with one $-named key must be sent as $dict)`);
+  }
+}
+
+function decodeFloat(body: unknown, options: DecodeOptions | undefined, path: string): number | Float {
+  let n: number;
+  if (typeof body === 'number') n = body;
+  else if (body === 'nan') n = NaN;
+  else if (body === 'inf') n = Infinity;
+  else if (body === '-inf') n = -Infinity;
+  else fail(path, '$float', 'a number or "nan", "inf", "-inf"');
+  return options?.boxFloats && Number.isInteger(n) ? new Float(n) : n;
+}

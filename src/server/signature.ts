@@ -1,0 +1,131 @@
+/**
+ * Python-style argument binding for remote calls: a method declares its parameters with defaults,
+ * and a call's positional `args` and keyword `kwargs` are bound to them with Python's rules and
+ * Python's error messages ("put() missing 1 required positional argument: 'item'").
+ */
+
+import { PyException } from './exceptions';
+
+/** What a blocking or owner-aware method learns about its caller. Passed after the bound arguments. */
+export interface CallContext {
+  /** Aborted when the caller cancels the request or disconnects: withdraw with no side effect. */
+  signal?: AbortSignal;
+  /** The calling session's id; absent for in-process calls. */
+  sessionId?: string;
+}
+
+/** One parameter: a name, and a default when it is optional. */
+export interface Param {
+  readonly name: string;
+  readonly optional: boolean;
+  readonly default?: unknown;
+}
+
+/** A method's parameter list. `rest` collects extra positional arguments (Python's `*args`). */
+export interface Signature {
+  readonly params: readonly Param[];
+  readonly rest?: string;
+  /** Collects unknown keyword arguments into one object (Python's `**kwargs`) passed after the params. */
+  readonly restKeywords?: string;
+}
+
+/**
+ * Declares a signature. Each parameter is a name, or `[name, default]` for an optional one;
+ * `'*name'` collects the remaining positionals and `'**name'` the remaining keywords.
+ *
+ * @example sig('item', ['block', true], ['timeout', null])
+ */
+export function sig(...params: (string | readonly [string, unknown])[]): Signature {
+  const list: Param[] = [];
+  let rest: string | undefined;
+  let restKeywords: string | undefined;
+  for (const p of params) {
+    if (typeof p === 'string' && p.startsWith('**')) restKeywords = p.slice(2);
+    else if (typeof p === 'string' && p.startsWith('*')) rest = p.slice(1);
+    else if (typeof p === 'string') list.push({ name: p, optional: false });
+    else list.push({ name: p[0], optional: true, default: p[1] });
+  }
+  return { params: list, rest, restKeywords };
+}
+
+/** The `n` → `'a', 'b' and 'c'` list Python prints in its TypeErrors. */
+function nameList(names: string[]): string {
+  const quoted = names.map((n) => `'${n}'`);
+  if (quoted.length <= 1) return quoted.join('');
+  return `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}`;
+}
+
+/**
+ * Binds positional and keyword arguments to a signature; returns the positional list to apply
+ * (missing optionals filled with their defaults, `*rest` spread at the end, `**kw` as one object).
+ * @throws PyException TypeError, worded as Python words it.
+ */
+export function bindArguments(method: string, signature: Signature, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): unknown[] {
+  const { params, rest, restKeywords } = signature;
+  if (args.length > params.length && rest === undefined) {
+    const required = params.filter((p) => !p.optional).length;
+    const takes = required === params.length ? `${params.length}` : `from ${required} to ${params.length}`;
+    throw new PyException('TypeError', `${method}() takes ${takes} positional argument${params.length === 1 ? '' : 's'} but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`);
+  }
+  const bound: unknown[] = new Array(params.length);
+  const filled: boolean[] = new Array(params.length).fill(false);
+  for (let i = 0; i < Math.min(args.length, params.length); i++) {
+    bound[i] = args[i];
+    filled[i] = true;
+  }
+  let extraKeywords: Record<string, unknown> | undefined;
+  for (const key of Object.keys(kwargs)) {
+    const index = params.findIndex((p) => p.name === key);
+    if (index < 0) {
+      if (restKeywords === undefined) throw new PyException('TypeError', `${method}() got an unexpected keyword argument '${key}'`);
+      (extraKeywords ??= {})[key] = kwargs[key];
+      continue;
+    }
+    if (filled[index]) throw new PyException('TypeError', `${method}() got multiple values for argument '${key}'`);
+    bound[index] = kwargs[key];
+    filled[index] = true;
+  }
+  const missing = params.filter((p, i) => !filled[i] && !p.optional).map((p) => p.name);
+  if (missing.length) {
+    throw new PyException('TypeError', `${method}() missing ${missing.length} required argument${missing.length === 1 ? '' : 's'}: ${nameList(missing)}`);
+  }
+  for (let i = 0; i < params.length; i++) if (!filled[i]) bound[i] = params[i].default;
+  if (rest !== undefined) bound.push(...args.slice(params.length));
+  if (restKeywords !== undefined) bound.push(extraKeywords ?? {});
+  return bound;
+}
+
+/**
+ * Objects whose remote methods have Python signatures implement this: the table of signatures by
+ * method name, looked up on the object's constructor (`static signatures = {...}`).
+ */
+export interface HasSignatures {
+  readonly signatures: Readonly<Record<string, Signature>>;
+}
+
+/** The signature a remote method of `obj` declares, if any. */
+export function signatureOf(obj: object, method: string): Signature | undefined {
+  const table = (obj.constructor as Partial<HasSignatures> | undefined)?.signatures;
+  return table && Object.prototype.hasOwnProperty.call(table, method) ? table[method] : undefined;
+}
+
+/**
+ * Calls a method of a shared object with wire arguments: bound by its signature when it declares
+ * one (the context then follows the bound arguments), else positionally (keywords refused).
+ */
+export function invokeMethod(obj: object, method: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, context: CallContext): unknown {
+  const fn = (obj as Record<string, unknown>)[method];
+  if (typeof fn !== 'function') throw new PyException('AttributeError', `'${typeName(obj)}' object has no attribute '${method}'`);
+  const signature = signatureOf(obj, method);
+  if (signature) return fn.apply(obj, [...bindArguments(method, signature, args, kwargs), context]);
+  if (Object.keys(kwargs).length) {
+    throw new PyException('TypeError', `${method}() takes no keyword arguments (it is a JavaScript method: pass arguments by position)`);
+  }
+  return fn.apply(obj, args);
+}
+
+/** The name clients see for an object's type. */
+export function typeName(obj: object): string {
+  const ctor = obj.constructor as { builtin?: string; name?: string } | undefined;
+  return ctor?.builtin ?? ctor?.name ?? 'object';
+}

@@ -97,7 +97,7 @@ export function frameHandshake(payload: Buffer): Buffer {
 
 /** Reads 4-byte-length frames from a stream during the handshake, without losing what follows. */
 class HandshakeReader {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
   private readonly onData = (chunk: Buffer) => {

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ContentLengthDecoder, FramingError, frameMessage } from '../../src/common/framing';
+
+function decodeAll(chunks: Buffer[], max?: number): string[] {
+  const out: string[] = [];
+  const decoder = new ContentLengthDecoder((m) => out.push(m), max);
+  for (const c of chunks) decoder.push(c);
+  return out;
+}
+
+test('a frame split at every byte decodes to the same message', () => {
+  const frame = Buffer.from(frameMessage('{"a":"héllo"}') + frameMessage('{"b":2}'));
+  const chunks = [...frame].map((b) => Buffer.from([b]));
+  assert.deepEqual(decodeAll(chunks), ['{"a":"héllo"}', '{"b":2}']);
+});
+
+test('many frames in one chunk all decode, in order', () => {
+  const frames = Array.from({ length: 50 }, (_, i) => frameMessage(JSON.stringify({ i })));
+  assert.deepEqual(decodeAll([Buffer.from(frames.join(''))]), frames.map((_, i) => JSON.stringify({ i })));
+});
+
+test('a Content-Type header with utf-8 is accepted, another charset is refused', () => {
+  const ok = Buffer.from('Content-Length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}');
+  assert.deepEqual(decodeAll([ok]), ['{}']);
+  const bad = Buffer.from('Content-Length: 2\r\nContent-Type: application/json; charset=latin1\r\n\r\n{}');
+  assert.throws(() => decodeAll([bad]), /unsupported charset/);
+});
+
+test('a body over the limit is refused from its header alone', () => {
+  assert.throws(
+    () => decodeAll([Buffer.from('Content-Length: 999999999\r\n\r\n')], 1024),
+    (e: unknown) => e instanceof FramingError && e.kind === 'tooLarge' && /999999999 bytes exceeds the limit of 1024/.test(e.message),
+  );
+});
+
+test('bytes that cannot start a header are refused at once', () => {
+  assert.throws(() => decodeAll([Buffer.from([0x00, 0x01, 0x02])]), /expected a "Content-Length" header/);
+});
+
+test('a header with no Content-Length is refused', () => {
+  assert.throws(() => decodeAll([Buffer.from('Content-Type: x\r\n\r\n')]), /no Content-Length/);
+});
+
+test('a header that never ends is refused once it passes the limit', () => {
+  assert.throws(() => decodeAll([Buffer.from('X'.repeat(9000))]), /header longer than/);
+});
+
+test('an empty body is a message', () => {
+  assert.deepEqual(decodeAll([Buffer.from('Content-Length: 0\r\n\r\n')]), ['']);
+});

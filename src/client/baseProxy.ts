@@ -1,0 +1,91 @@
+/**
+ * The proxy: a handle on a shared object that lives in the manager. Each proxy owns one reference
+ * to its object; `release()` (or `await using`) gives it back, and a FinalizationRegistry gives back
+ * the references of proxies the program forgot. After release every call throws
+ * {@link ProxyReleasedError}.
+ */
+
+import type { Token } from '../common/protocol';
+import { ProxyReleasedError } from './errors';
+
+/** Releases a dynamic proxy whose object exposes a method named `release`. */
+export const releaseProxy: unique symbol = Symbol('syncmanager.releaseProxy');
+
+/** Options every remote call takes. */
+export interface CallOptions {
+  /** Withdraws the call: it rejects with AbortError once the manager confirms it had no effect. */
+  signal?: AbortSignal;
+}
+
+/** What a proxy needs from its client. */
+export interface ProxyHost {
+  /** Calls a method; `timeout` (seconds) is only for error messages. */
+  call(token: Token, method: string, args: unknown[], kwargs: Record<string, unknown> | undefined, signal?: AbortSignal, timeout?: number | null): Promise<unknown>;
+  /** Gives back one reference. */
+  decref(id: string): Promise<void>;
+  /** Remembers a proxy to release its reference if the program drops it. */
+  track(proxy: object, id: string): void;
+  /** Forgets a released proxy. */
+  untrack(proxy: object): void;
+  /** Whether the client is still connected. */
+  readonly isOpen: boolean;
+}
+
+/** The part every proxy shares: token, calls, release. */
+export class BaseProxy {
+  #released = false;
+
+  constructor(
+    /** @internal */
+    protected readonly host: ProxyHost,
+    /** The object's token: id, typeid, exposed methods. */
+    readonly token: Token,
+  ) {}
+
+  /** The object's id in the manager. */
+  get id(): string {
+    return this.token.id;
+  }
+
+  /** The typeid the object was made under. */
+  get typeid(): string {
+    return this.token.typeid;
+  }
+
+  /** Whether {@link release} was called. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * Calls any exposed method by its remote name, with positional and keyword arguments.
+   * @example await proxy.callMethod('put', [5], { timeout: 1 })
+   */
+  callMethod(method: string, args: unknown[] = [], kwargs?: Record<string, unknown>, options: CallOptions & { timeout?: number | null } = {}): Promise<unknown> {
+    if (this.#released) return Promise.reject(new ProxyReleasedError(`${method}() on a released proxy of ${this.token.typeid} object ${this.token.id}`));
+    return this.host.call(this.token, method, args, kwargs, options.signal, options.timeout);
+  }
+
+  /** Gives the object's reference back to the manager. Safe to call twice. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    this.host.untrack(this);
+    if (this.host.isOpen) await this.host.decref(this.token.id);
+  }
+
+  /** `await using q = await manager.Queue()` releases it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  /** Same as {@link release}, under a name no remote method can take. */
+  [releaseProxy](): Promise<void> {
+    return this.release();
+  }
+
+  /** For logs: `<QueueProxy get_task_queue #3>`. */
+  toString(): string {
+    return `<${this.constructor.name} ${this.token.typeid} #${this.token.id}${this.#released ? ' (released)' : ''}>`;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `syncmanager/client`: connect to a manager from a script and use its shared objects through
+ * proxies, as Python's `BaseManager.connect()` does.
+ */
+
+export { connect, ManagerClient } from './managerClient';
+export type { ConnectOptions, Connected, AnyProxy } from './managerClient';
+export { BaseProxy, releaseProxy } from './baseProxy';
+export type { CallOptions } from './baseProxy';
+export { QueueProxy, DictProxy, ListProxy, NamespaceProxy, ValueProxy } from './builtinProxies';
+export type { BlockingOptions } from './builtinProxies';
+export type { DynamicProxy } from './dynamicProxy';
+export { kwargs, Kwargs } from './kwargs';
+export {
+  ManagerError,
+  isManagerError,
+  AuthenticationError,
+  ConnectionClosedError,
+  TimeoutError,
+  ProxyReleasedError,
+  AbortError,
+  ProtocolError,
+  UnknownTypeidError,
+  UnknownObjectError,
+  RemoteError,
+  EmptyError,
+  FullError,
+  KeyError,
+  IndexError,
+  ValueError,
+  AttributeError,
+} from './errors';
+export { tuple, isTuple, FrozenSet, OpaqueValue } from '../common/values';
+export type { Tuple } from '../common/values';
+export type { Token, TypeidDescription } from '../common/protocol';

@@ -1,0 +1,238 @@
+/**
+ * `connect()`: a client of a running manager, the TypeScript side of BaseManager.connect().
+ * It authenticates, says who it is, learns the registered typeids, and then makes proxies:
+ * `await manager.create('Queue')`, or `await manager.get_task_queue()` for a typeid registered
+ * with a creation method, exactly as Python's `m.get_task_queue()`.
+ */
+
+import { basename } from 'node:path';
+import { parseAddress, formatAddress, type Address } from '../common/address';
+import { ErrorCodes } from '../common/errorCodes';
+import { PROTOCOL_VERSION, type DescribeResult, type InitializeResult, type Token, type TypeidDescription } from '../common/protocol';
+import { decodeValue, encodeValue, type ProxyCodec } from '../common/values';
+import { VERSION } from '../common/version';
+import { BaseProxy, type ProxyHost } from './baseProxy';
+import { builtinProxyClasses } from './builtinProxies';
+import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
+import { errorFromResponse, ManagerError, ProtocolError } from './errors';
+import { splitArguments } from './kwargs';
+import { RpcConnection, RpcResponseError } from './rpcConnection';
+import { openAuthenticatedSocket } from './socketTransport';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** The manager's address. Default: `$SYNCMANAGER_ADDRESS`. */
+  address?: string | { host: string; port: number } | readonly [string, number];
+  /** The shared secret. Default: `$SYNCMANAGER_AUTHKEY`. */
+  authkey?: string | Uint8Array;
+  /** How this client shows in the manager's inspection tools. Default: the script's file name. */
+  name?: string;
+  /** Seconds to connect, authenticate and initialize. Default 10. */
+  timeout?: number;
+}
+
+/** Any proxy a manager hands out: a typed one for built-in types, a dynamic one otherwise. */
+export type AnyProxy = DynamicProxy;
+
+/** A connected client. Creation methods of typeids appear as methods: `manager.get_task_queue()`. */
+export class ManagerClient {
+  #typeids = new Map<string, TypeidDescription>();
+  readonly #finalizer: FinalizationRegistry<string>;
+  readonly #host: ProxyHost;
+
+  /** @internal use {@link connect} */
+  constructor(
+    private readonly rpc: RpcConnection,
+    /** The manager's address. */
+    readonly address: string,
+    /** What the manager said about itself at initialize. */
+    readonly serverInfo: InitializeResult,
+    description: DescribeResult,
+  ) {
+    this.setTypeids(description);
+    // Proxies the program forgot give their reference back.
+    this.#finalizer = new FinalizationRegistry((id) => {
+      if (this.rpc.isOpen) this.rpc.request('object/decref', { id }).catch(() => {});
+    });
+    const finalizer = this.#finalizer;
+    const connection = this.rpc;
+    const decodeOptions: ProxyCodec = { decodeProxy: (token) => this.proxyFor(token) };
+    this.#host = {
+      call: async (token, method, args, kwargs, signal, timeout) => {
+        const params: Record<string, unknown> = { id: token.id, method };
+        if (args.length) params.args = encodeValue(args);
+        if (kwargs) params.kwargs = encodeValue(kwargs);
+        try {
+          return decodeValue(await connection.request('object/call', params, signal), decodeOptions);
+        } catch (error) {
+          throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
+        }
+      },
+      decref: async (id) => {
+        try {
+          await connection.request('object/decref', { id });
+        } catch (error) {
+          // The connection going away releases everything anyway.
+          if (connection.isOpen) throw toManagerError(error);
+        }
+      },
+      track: (proxy, id) => finalizer.register(proxy, id, proxy),
+      untrack: (proxy) => finalizer.unregister(proxy),
+      get isOpen() {
+        return connection.isOpen;
+      },
+    };
+  }
+
+  /** The manager's session id for this client. */
+  get sessionId(): string {
+    return this.serverInfo.sessionId;
+  }
+
+  /** The registered typeids, as of connecting (or the last {@link describe}). */
+  get typeids(): ReadonlyMap<string, TypeidDescription> {
+    return this.#typeids;
+  }
+
+  /** Whether the connection is open. */
+  get connected(): boolean {
+    return this.rpc.isOpen;
+  }
+
+  /** Asks the manager for its typeids again. */
+  async describe(): Promise<TypeidDescription[]> {
+    const result = (await this.request('manager/describe', {})) as DescribeResult;
+    this.setTypeids(result);
+    return result.typeids;
+  }
+
+  /**
+   * Creates an object of a typeid (or gets the shared one) and returns a proxy holding one
+   * reference. Pass `kwargs({...})` last for keyword arguments.
+   * @example const q = await manager.create('Queue', kwargs({ maxsize: 10 }))
+   */
+  async create<P = AnyProxy>(typeid: string, ...args: unknown[]): Promise<P> {
+    const split = splitArguments(args);
+    const params: Record<string, unknown> = { typeid };
+    if (split.args.length) params.args = encodeValue(split.args);
+    if (split.kwargs) params.kwargs = encodeValue(split.kwargs);
+    const token = (await this.request('object/create', params, `create ${typeid}`)) as Token;
+    return this.proxyFor(token) as P;
+  }
+
+  /** A proxy for a token this session holds a reference to. */
+  proxyFor(token: Token): AnyProxy {
+    const Typed = token.builtin ? builtinProxyClasses[token.builtin] : undefined;
+    const proxy = Typed ? new Typed(this.#host, token) : makeDynamicProxy(new BaseProxy(this.#host, token));
+    this.#host.track(proxy, token.id);
+    return proxy as AnyProxy;
+  }
+
+  /** Ends the session: the manager releases this client's references; pending calls fail. */
+  async close(): Promise<void> {
+    if (!this.rpc.isOpen) return;
+    try {
+      await Promise.race([this.rpc.request('shutdown', {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    } catch {
+      // Closing anyway.
+    }
+    this.rpc.close();
+  }
+
+  /** Stops the whole manager (Python's `shutdown` control call), then closes. */
+  async shutdownManager(): Promise<void> {
+    await this.request('shutdown', { server: true });
+    this.rpc.close();
+  }
+
+  /** `await using manager = await connect()` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async request(method: string, params: unknown, what?: string): Promise<unknown> {
+    try {
+      return await this.rpc.request(method, params);
+    } catch (error) {
+      throw toManagerError(error, what ? { what } : undefined);
+    }
+  }
+
+  private setTypeids(description: DescribeResult): void {
+    this.#typeids = new Map(description.typeids.map((t) => [t.typeid, t]));
+  }
+}
+
+function toManagerError(error: unknown, context?: { what: string; timeout?: number | null }): ManagerError {
+  if (error instanceof RpcResponseError) return errorFromResponse(error.error, context);
+  if (error instanceof ManagerError) return error;
+  return new ManagerError(String(error), { cause: error });
+}
+
+/** A client whose typeids' creation methods are typed by `T`: `{ get_task_queue: QueueProxy<number> }`. */
+export type Connected<T extends object = Record<string, AnyProxy>> = ManagerClient & { [K in keyof T]: (...args: unknown[]) => Promise<T[K]> };
+
+/** Members of ManagerClient, which a typeid's creation method must not shadow. */
+const ownMembers = new Set(Object.getOwnPropertyNames(ManagerClient.prototype));
+
+/**
+ * Connects to a manager. Address and authkey default to `SYNCMANAGER_ADDRESS` and
+ * `SYNCMANAGER_AUTHKEY`, which VS Code's terminals and `syncmanager serve` provide.
+ *
+ * @example
+ * const manager = await connect<{ get_task_queue: QueueProxy<number> }>({ address: '127.0.0.1:50000', authkey: 'lihui' });
+ * const task = await manager.get_task_queue();
+ */
+export async function connect<T extends object = Record<string, AnyProxy>>(options: ConnectOptions = {}): Promise<Connected<T>> {
+  const addressInput = options.address ?? process.env.SYNCMANAGER_ADDRESS;
+  if (addressInput === undefined || addressInput === '') {
+    throw new ManagerError('no manager address: pass { address } to connect() or set SYNCMANAGER_ADDRESS (VS Code terminals and `syncmanager serve` print it)');
+  }
+  const authkeyInput = options.authkey ?? process.env.SYNCMANAGER_AUTHKEY;
+  if (authkeyInput === undefined) {
+    throw new ManagerError('no authkey: pass { authkey } to connect() or set SYNCMANAGER_AUTHKEY');
+  }
+  let address: Address;
+  try {
+    address = parseAddress(addressInput);
+  } catch (error) {
+    throw new ManagerError((error as Error).message);
+  }
+  const authkey = typeof authkeyInput === 'string' ? Buffer.from(authkeyInput, 'utf8') : Buffer.from(authkeyInput);
+  const timeoutMs = (options.timeout ?? 10) * 1000;
+  const shown = formatAddress(address);
+  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs);
+  const rpc = new RpcConnection(socket, head, shown);
+  try {
+    const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
+    const init = (await rpc.request('initialize', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientInfo: { name, version: VERSION },
+      processId: process.pid,
+      capabilities: { cancellation: true },
+    })) as InitializeResult;
+    const description = (await rpc.request('manager/describe', {})) as DescribeResult;
+    const client = new ManagerClient(rpc, shown, init, description);
+    return new Proxy(client, {
+      get(target, property) {
+        if (typeof property === 'symbol' || ownMembers.has(property) || property in target) {
+          // Bound to the client itself: its methods use private fields, which a Proxy cannot reach.
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        const description = target.typeids.get(property);
+        if (!description?.createMethod) return undefined;
+        return (...args: unknown[]) => target.create(property, ...args);
+      },
+    }) as Connected<T>;
+  } catch (error) {
+    rpc.close();
+    if (error instanceof RpcResponseError) {
+      if (error.error.code === ErrorCodes.UnsupportedProtocolVersion) {
+        throw new ProtocolError(`the manager at ${shown} does not speak protocol ${PROTOCOL_VERSION}: ${error.error.message}`, error.error.code, error.error.data);
+      }
+      throw errorFromResponse(error.error);
+    }
+    throw error;
+  }
+}

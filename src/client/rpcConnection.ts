@@ -1,0 +1,178 @@
+/**
+ * A lean JSON-RPC 2.0 client over an authenticated socket: the same wire format as
+ * vscode-jsonrpc, but every message parsed in the turn it arrives and every request made in one
+ * turn sent in one write. Cancellation sends `$/cancelRequest` and then waits for the server's
+ * word: either the call had no effect (the promise rejects) or it completed first (the promise
+ * resolves with its result), so an item taken by a get is never dropped on the floor.
+ */
+
+import type { Socket } from 'node:net';
+import { ContentLengthDecoder, FramingError, frameMessage } from '../common/framing';
+import { ConnectionClosedError, ManagerError, ProtocolError } from './errors';
+
+type Id = number;
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: { code: number; message: string; data?: unknown } | ManagerError): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** A JSON-RPC error object as received. */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** Raised for an error response: carries the raw error object for the caller to interpret. */
+export class RpcResponseError extends Error {
+  constructor(readonly error: RpcErrorObject) {
+    super(error.message);
+  }
+}
+
+/** The connection. */
+export class RpcConnection {
+  private nextId = 1;
+  private readonly pending = new Map<Id, Pending>();
+  private outbox: string[] = [];
+  private flushScheduled = false;
+  private closedError: ManagerError | undefined;
+  private readonly decoder: ContentLengthDecoder;
+  private readonly closeListeners: ((error: ManagerError) => void)[] = [];
+  /** Called for every notification the server sends. */
+  onNotification?: (method: string, params: unknown) => void;
+
+  constructor(
+    private readonly socket: Socket,
+    head: Buffer,
+    private readonly describe: string,
+  ) {
+    this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} closed`)));
+    socket.on('error', (error) => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
+    if (head.length) this.onData(head);
+    socket.resume();
+  }
+
+  /** Whether the connection is still usable. */
+  get isOpen(): boolean {
+    return this.closedError === undefined;
+  }
+
+  /** Requests awaiting an answer. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Registers a listener for the connection's end. */
+  onClose(listener: (error: ManagerError) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /**
+   * Sends a request. Rejects with {@link RpcResponseError} for an error response, or a
+   * {@link ManagerError} when the connection is gone.
+   */
+  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { resolve, reject: (e) => reject(e instanceof ManagerError ? e : new RpcResponseError(e)) };
+      if (signal) {
+        if (signal.aborted) {
+          // Never sent: nothing to withdraw.
+          reject(new RpcResponseError({ code: -31002, message: 'cancelled before it was sent' }));
+          return;
+        }
+        entry.signal = signal;
+        entry.onAbort = () => this.notify('$/cancelRequest', { id });
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.set(id, entry);
+      this.write(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+    });
+  }
+
+  /** Sends a notification. */
+  notify(method: string, params: unknown): void {
+    if (this.closedError) return;
+    this.write(JSON.stringify({ jsonrpc: '2.0', method, params }));
+  }
+
+  /** Ends the connection; pending requests fail with ConnectionClosedError. */
+  close(): void {
+    this.flush();
+    this.fail(new ConnectionClosedError(`the connection to the manager at ${this.describe} was closed by this client`));
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private write(json: string): void {
+    this.outbox.push(frameMessage(json));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
+    const data = this.outbox.length === 1 ? this.outbox[0] : this.outbox.join('');
+    this.outbox = [];
+    this.socket.write(data);
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk);
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      this.fail(new ProtocolError(`the manager at ${this.describe} sent malformed frames: ${error.message}`, -32700));
+      this.socket.destroy();
+    }
+  }
+
+  private onMessage(body: string): void {
+    let message: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcErrorObject };
+    try {
+      message = JSON.parse(body);
+    } catch {
+      this.fail(new ProtocolError(`the manager at ${this.describe} sent invalid JSON`, -32700));
+      this.socket.destroy();
+      return;
+    }
+    if (typeof message.method === 'string') {
+      if (message.id === undefined) this.onNotification?.(message.method, message.params);
+      return;
+    }
+    const id = message.id;
+    if (typeof id !== 'number') {
+      // An error about a message the server could not attribute (id null): the connection is in trouble.
+      if (message.error) this.fail(new ProtocolError(`the manager at ${this.describe} reported: ${message.error.message}`, message.error.code, message.error.data));
+      return;
+    }
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    if (message.error) entry.reject(message.error);
+    else entry.resolve(message.result);
+  }
+
+  private fail(error: ManagerError): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of pending) {
+      if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+      entry.reject(error);
+    }
+    for (const listener of this.closeListeners) listener(error);
+  }
+}

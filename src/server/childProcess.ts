@@ -1,0 +1,110 @@
+/**
+ * Runs a manager in a child process (BaseManager.start()). The child is the CLI in a hidden
+ * `serve --child` mode: it gets its registrations over the IPC channel (so the authkey never
+ * appears in a process listing), answers with its bound address, and shuts down when the parent
+ * asks or goes away.
+ */
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { SharedSpec } from './manager';
+
+/** How the parent configures the child. */
+export interface ChildConfig {
+  address: string;
+  authkey: Buffer;
+  shared: readonly SharedSpec[];
+  config?: string;
+  builtins: boolean;
+  log?: (message: string) => void;
+}
+
+/** Messages over the IPC channel. */
+export type ChildMessage =
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean }
+  | { type: 'ready'; address: string }
+  | { type: 'failed'; message: string }
+  | { type: 'log'; message: string }
+  | { type: 'shutdown' };
+
+/** A running child manager. */
+export interface ChildManager {
+  readonly address: string;
+  readonly pid: number;
+  /** Resolves when the child has exited. */
+  readonly exited: Promise<void>;
+  /** Asks the child to shut down; kills it if it has not exited in time. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 30_000;
+
+/** The CLI entry next to this module: the bundle in `dist/`, or the TypeScript source under tsx. */
+export function cliEntry(): { file: string; execArgv: string[] } {
+  if (__filename.endsWith('.ts')) {
+    const hasTsx = process.execArgv.some((a, i) => a === 'tsx' && process.execArgv[i - 1] === '--import') || process.execArgv.includes('--import=tsx');
+    return { file: join(__dirname, 'cli.ts'), execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'] };
+  }
+  return { file: join(__dirname, 'cli.js'), execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')) };
+}
+
+/** Forks the child, configures it, and resolves once it listens. */
+export function startChildManager(config: ChildConfig): Promise<ChildManager> {
+  const entry = cliEntry();
+  const child = fork(entry.file, ['serve', '--child'], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+    process.stderr.write(chunk);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the manager child process did not start within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS);
+    const onExit = (code: number | null, signal: string | null) => {
+      clearTimeout(timer);
+      reject(new Error(`the manager child process exited (${signal ?? `code ${code}`}) before it was ready${stderr ? `:\n${stderr}` : ''}`));
+    };
+    child.once('exit', onExit);
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'log') config.log?.(message.message);
+      else if (message.type === 'failed') {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.kill('SIGKILL');
+        reject(new Error(message.message));
+      } else if (message.type === 'ready') {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(handle(child, message.address, exited));
+      }
+    });
+    const configure: ChildMessage = {
+      type: 'configure',
+      address: config.address,
+      authkeyHex: config.authkey.toString('hex'),
+      shared: [...config.shared],
+      config: config.config,
+      builtins: config.builtins,
+    };
+    child.send(configure);
+  });
+}
+
+function handle(child: ChildProcess, address: string, exited: Promise<void>): ChildManager {
+  return {
+    address,
+    pid: child.pid!,
+    exited,
+    async stop(timeoutMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.connected) child.send({ type: 'shutdown' } satisfies ChildMessage);
+      else child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+/**
+ * `syncmanager`: the manager server from a terminal, without VS Code.
+ *
+ *   syncmanager serve --address 127.0.0.1:50000 --authkey KEY \
+ *     --register get_task_queue=Queue --register get_result_queue=Queue --config FILE
+ */
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isLoopbackHost, parseAddress } from '../common/address';
+import { VERSION } from '../common/version';
+import { builtinTypes } from './builtins';
+import type { ChildMessage } from './childProcess';
+import { findConfigFile } from './config';
+import { Manager, type BuiltinTypeName } from './manager';
+
+const USAGE = `syncmanager ${VERSION}: a manager server of shared queues, dicts, locks and custom objects
+
+Usage:
+  syncmanager serve [options]     serve until Ctrl-C
+  syncmanager --help | --version
+
+Options of serve:
+  --address ADDR            host:port, [v6]:port, or a socket path (default 127.0.0.1:50000)
+  --authkey KEY             the shared secret clients must prove
+                            (default: $SYNCMANAGER_AUTHKEY, else a random key that is printed)
+  --authkey-file FILE       read the secret from FILE (one trailing newline is dropped)
+  --register TYPEID=TYPE    serve one shared object of a built-in type under TYPEID; TYPE is one
+                            of ${Object.keys(builtinTypes).join(', ')}, optionally with JSON
+                            arguments: jobs=Queue(100), count=Value("i",0). Repeatable.
+  --config FILE             register the typeids a config module exports (default:
+                            syncmanager.config.{ts,mts,js,mjs,cjs} in the current folder)
+  --no-config               do not look for a config module
+  --no-builtins             do not register SyncManager's typeids (Queue, dict, ...)
+  --handshake-timeout SECS  time a connection has to authenticate (default 10)
+  --max-message-bytes N     largest message accepted (default 67108864)
+  --no-remote-shutdown      refuse clients' requests to stop the manager
+  --quiet                   log nothing but errors
+  --json                    print one JSON line {address, authkey, typeids} when ready
+
+A non-loopback address needs an explicit authkey. Ctrl-C shuts down cleanly.
+Workers connect with SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY set as printed.`;
+
+/** A usage mistake: printed with a hint, exit code 2. */
+class UsageError extends Error {}
+
+/** Parsed `serve` options. */
+interface ServeOptions {
+  address: string;
+  authkey?: string;
+  registers: { typeid: string; type: BuiltinTypeName; args: unknown[] }[];
+  config?: string;
+  noConfig: boolean;
+  builtins: boolean;
+  handshakeTimeoutMs?: number;
+  maxMessageBytes?: number;
+  allowRemoteShutdown: boolean;
+  quiet: boolean;
+  json: boolean;
+  child: boolean;
+}
+
+/** Parses `TYPEID=TYPE` or `TYPEID=TYPE(json, args)`. */
+export function parseRegister(text: string): { typeid: string; type: BuiltinTypeName; args: unknown[] } {
+  const match = /^([^=]+)=([A-Za-z]+)(?:\((.*)\))?$/s.exec(text.trim());
+  if (!match) throw new UsageError(`--register ${JSON.stringify(text)}: expected TYPEID=TYPE, e.g. get_task_queue=Queue`);
+  const [, typeid, type, argText] = match;
+  if (!(type in builtinTypes)) throw new UsageError(`--register ${text}: unknown type ${JSON.stringify(type)} (known: ${Object.keys(builtinTypes).join(', ')})`);
+  let args: unknown[] = [];
+  if (argText !== undefined && argText.trim() !== '') {
+    try {
+      args = JSON.parse(`[${argText}]`) as unknown[];
+    } catch {
+      throw new UsageError(`--register ${text}: the arguments must be JSON values separated by commas, e.g. Value("i", 0)`);
+    }
+  }
+  return { typeid: typeid.trim(), type: type as BuiltinTypeName, args };
+}
+
+function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
+  const options: ServeOptions = {
+    address: '127.0.0.1:50000',
+    registers: [],
+    noConfig: false,
+    builtins: true,
+    allowRemoteShutdown: true,
+    quiet: false,
+    json: false,
+    child: false,
+  };
+  let authkeyFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--address': options.address = value(); break;
+      case '--authkey': options.authkey = value(); break;
+      case '--authkey-file': authkeyFile = value(); break;
+      case '--register': options.registers.push(parseRegister(value())); break;
+      case '--config': options.config = value(); break;
+      case '--no-config': options.noConfig = true; break;
+      case '--no-builtins': options.builtins = false; break;
+      case '--no-remote-shutdown': options.allowRemoteShutdown = false; break;
+      case '--quiet': options.quiet = true; break;
+      case '--json': options.json = true; break;
+      case '--child': options.child = true; break;
+      case '--handshake-timeout': {
+        const seconds = Number(value());
+        if (!(seconds > 0)) throw new UsageError('--handshake-timeout must be a positive number of seconds');
+        options.handshakeTimeoutMs = seconds * 1000;
+        break;
+      }
+      case '--max-message-bytes': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1024) throw new UsageError('--max-message-bytes must be a whole number of at least 1024');
+        options.maxMessageBytes = n;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+    }
+  }
+  if (authkeyFile !== undefined) {
+    if (options.authkey !== undefined) throw new UsageError('give --authkey or --authkey-file, not both');
+    try {
+      options.authkey = readFileSync(authkeyFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new UsageError(`--authkey-file ${authkeyFile}: ${(error as Error).message}`);
+    }
+  }
+  options.authkey ??= env.SYNCMANAGER_AUTHKEY || undefined;
+  return options;
+}
+
+/** Quotes a value for a POSIX shell line when it needs it. */
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_.:\/@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace('T', ' ').slice(0, 19);
+}
+
+async function serve(options: ServeOptions): Promise<number> {
+  let address;
+  try {
+    address = parseAddress(options.address);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (address.kind === 'tcp' && !isLoopbackHost(address.host) && options.authkey === undefined) {
+    throw new UsageError(
+      `refusing to listen on ${options.address} with a random authkey: the address is reachable from other machines. ` +
+        'Give --authkey or --authkey-file (or set SYNCMANAGER_AUTHKEY) so you choose the secret deliberately.',
+    );
+  }
+  const randomKey = options.authkey === undefined;
+  const authkey = options.authkey ?? randomBytes(16).toString('hex');
+  const log = options.quiet ? () => {} : (message: string) => process.stderr.write(`${timestamp()} ${message}\n`);
+  const manager = new Manager({
+    address: options.address,
+    authkey,
+    builtins: options.builtins,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    maxMessageBytes: options.maxMessageBytes,
+    allowRemoteShutdown: options.allowRemoteShutdown,
+    log,
+  });
+  for (const r of options.registers) manager.register(r.typeid, { shared: r.type, args: r.args });
+  const config = options.noConfig ? undefined : (options.config ?? findConfigFile(process.cwd()));
+  if (config) await manager.useConfig(config);
+  await manager.listen();
+
+  const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ address: manager.address, authkey: randomKey ? authkey : undefined, typeids: manager.registry.all().map((r) => r.typeid), pid: process.pid })}\n`);
+  } else {
+    const lines = [
+      `syncmanager ${VERSION} serving on ${manager.address}${config ? ` (config ${config})` : ''}`,
+      `  typeids: ${custom.map((r) => r.typeid).join(', ') || '(none registered)'}${options.builtins ? `; built-in: ${Object.keys(builtinTypes).join(', ')}` : ''}`,
+      'Connect workers with:',
+      `  export SYNCMANAGER_ADDRESS=${shellQuote(manager.address)} SYNCMANAGER_AUTHKEY=${randomKey ? authkey : shellQuote(authkey)}`,
+      'Press Ctrl-C to stop.',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting at once\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    log(`${signal}: shutting down`);
+    void manager.shutdown();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  await manager.serveForever();
+  log('stopped');
+  return 0;
+}
+
+/** The hidden child mode of Manager.start(): configured over IPC, reports back over IPC. */
+async function serveChild(): Promise<number> {
+  const send = (message: ChildMessage) => process.send?.(message);
+  const configure = await new Promise<Extract<ChildMessage, { type: 'configure' }>>((resolve) => {
+    process.once('message', (message: ChildMessage) => {
+      if (message.type === 'configure') resolve(message);
+    });
+  });
+  const manager = new Manager({
+    address: configure.address,
+    authkey: Buffer.from(configure.authkeyHex, 'hex'),
+    builtins: configure.builtins,
+    log: (message) => send({ type: 'log', message }),
+  });
+  try {
+    for (const spec of configure.shared) manager.register(spec.typeid, { shared: spec.type, args: spec.args, kwargs: spec.kwargs });
+    if (configure.config) await manager.useConfig(configure.config);
+    await manager.listen();
+  } catch (error) {
+    send({ type: 'failed', message: (error as Error).message });
+    return 1;
+  }
+  process.on('message', (message: ChildMessage) => {
+    if (message.type === 'shutdown') void manager.shutdown();
+  });
+  // BaseManager's child dies with its parent; so does ours.
+  process.on('disconnect', () => void manager.shutdown());
+  process.on('SIGINT', () => {
+    // Ctrl-C in the parent's terminal reaches the child too: the parent decides when it stops.
+  });
+  send({ type: 'ready', address: manager.address });
+  await manager.serveForever();
+  process.disconnect?.();
+  return 0;
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version' || command === '-v') {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (command !== 'serve') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const options = parseServe(rest, env);
+    return options.child ? await serveChild() : await serve(options);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`syncmanager: ${error.message}\nRun 'syncmanager --help' for the options.\n`);
+      return 2;
+    }
+    process.stderr.write(`syncmanager: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

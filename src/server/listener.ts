@@ -1,0 +1,156 @@
+/**
+ * The listening socket: accepts TCP or local-socket connections, runs the authentication
+ * handshake before reading anything else, then tells the two protocols apart by the first byte
+ * (a letter starts a `Content-Length` header; anything else is CPython's pickle framing).
+ */
+
+import { existsSync, unlinkSync } from 'node:fs';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { formatAddress, type Address } from '../common/address';
+import { serverHandshake, HandshakeError } from '../common/handshake';
+import { pythonTracebackFrame } from './pythonReply';
+
+/** What to do with an authenticated connection. */
+export interface ConnectionHandler {
+  /** A JSON-RPC client: `head` holds the bytes already read. */
+  onJsonRpc(socket: Socket, head: Buffer, remote: string): void;
+  /** A Python manager client (pickle frames): `head` holds the bytes already read. */
+  onPickle(socket: Socket, head: Buffer, remote: string): void;
+  log(message: string): void;
+}
+
+/** Listener options. */
+export interface ListenerOptions {
+  authkey: Buffer;
+  handshakeTimeoutMs: number;
+  /** Most connections at once (handshaking or authenticated); more are closed at once. */
+  maxConnections?: number;
+}
+
+/** Describes a peer for logs. */
+function remoteOf(socket: Socket, address: Address): string {
+  return address.kind === 'tcp' ? `${socket.remoteAddress}:${socket.remotePort}` : `${address.path} (local)`;
+}
+
+/** A bound listener. */
+export class Listener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private boundAddress: Address | undefined;
+
+  constructor(
+    private readonly options: ListenerOptions,
+    private readonly handler: ConnectionHandler,
+  ) {
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
+  }
+
+  /** The address actually bound (the real port when asked for port 0). */
+  get address(): Address | undefined {
+    return this.boundAddress;
+  }
+
+  /** Binds; resolves with the bound address. */
+  async listen(address: Address): Promise<Address> {
+    if (address.kind === 'ipc' && !address.path.startsWith('\\\\')) await removeStaleSocket(address.path);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(new Error(`cannot listen on ${formatAddress(address)}: ${error.code === 'EADDRINUSE' ? 'the address is in use' : error.message}`, { cause: error }));
+      };
+      this.server.once('error', onError);
+      const done = () => {
+        this.server.off('error', onError);
+        resolve();
+      };
+      if (address.kind === 'tcp') this.server.listen(address.port, address.host, done);
+      else this.server.listen(address.path, done);
+    });
+    this.server.on('error', (error) => this.handler.log(`listener error: ${error.message}`));
+    const bound = this.server.address();
+    this.boundAddress = typeof bound === 'object' && bound !== null ? { kind: 'tcp', host: address.kind === 'tcp' ? address.host : bound.address, port: bound.port } : address;
+    return this.boundAddress;
+  }
+
+  /** Stops accepting, and destroys every connection still open after `graceMs`. */
+  async close(graceMs = 1000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const timer = setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, graceMs);
+    timer.unref();
+    for (const socket of this.sockets) socket.end();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private accept(socket: Socket): void {
+    const address = this.boundAddress!;
+    const remote = remoteOf(socket, address);
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {
+      // Reported by whoever owns the socket next; an error before that only ends the connection.
+    });
+    if (address.kind === 'tcp') socket.setNoDelay(true);
+    serverHandshake(socket, this.options.authkey, { timeoutMs: this.options.handshakeTimeoutMs }).then(
+      (head) => this.route(socket, head, remote),
+      (error: unknown) => {
+        const reason = error instanceof HandshakeError ? error.message : String(error);
+        this.handler.log(`connection from ${remote} refused: ${reason}`);
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      },
+    );
+  }
+
+  /** Picks the protocol from the first byte after the handshake. */
+  private route(socket: Socket, head: Buffer, remote: string): void {
+    const decide = (first: Buffer) => {
+      const byte = first[0];
+      const isLetter = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+      if (isLetter) this.handler.onJsonRpc(socket, first, remote);
+      else this.handler.onPickle(socket, first, remote);
+    };
+    if (head.length > 0) {
+      decide(head);
+      socket.resume();
+      return;
+    }
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      decide(chunk);
+      socket.resume();
+    });
+    socket.resume();
+  }
+}
+
+/** Removes a Unix socket file left by a manager that died, but never a live one or a regular file. */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = netConnect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`cannot listen on ${path}: another manager is listening there`);
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    throw new Error(`cannot listen on ${path}: a stale file is in the way and cannot be removed (${(error as Error).message})`);
+  }
+}
+
+/** Answers a Python client that this server does not speak its protocol yet, so it raises a clear RemoteError. */
+export function refusePickleClient(socket: Socket, log: (m: string) => void, remote: string): void {
+  log(`connection from ${remote} speaks Python's pickle protocol, which this server does not serve yet; answered and closed`);
+  socket.end(
+    pythonTracebackFrame(
+      'syncmanager: this server speaks the JSON-RPC protocol only; serving Python BaseManager clients is not enabled in this version (capability pythonBridge)',
+    ),
+  );
+}

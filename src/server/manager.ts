@@ -1,0 +1,255 @@
+/**
+ * The manager: BaseManager's server side. Register typeids, then serve them in this process
+ * (`listen()`, `serveForever()`) or in a child process (`start()`, as BaseManager.start() does).
+ * By default the SyncManager typeids (`Queue`, `dict`, `list`, `Namespace`, `Value`) are
+ * registered too, so clients can make shared objects with no registration at all.
+ */
+
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { formatAddress, parseAddress, type Address } from '../common/address';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
+import { VERSION } from '../common/version';
+import { builtinTypes } from './builtins';
+import { startChildManager, type ChildManager } from './childProcess';
+import { Listener, refusePickleClient } from './listener';
+import { ObjectTable } from './objectTable';
+import { Registry, type RegisterOptions } from './registry';
+import { Session, type SessionHost } from './session';
+
+/** A built-in type's name, as SyncManager's typeids spell it. */
+export type BuiltinTypeName = keyof typeof builtinTypes;
+
+/** Options of {@link Manager}. */
+export interface ManagerOptions {
+  /** `host:port`, a socket path, `{ host, port }` or `[host, port]`. Default `127.0.0.1:0` (any free port). */
+  address?: string | { host: string; port: number } | readonly [string, number];
+  /** The shared secret clients must prove. Default: a random key (read it back from `authkey`). */
+  authkey?: string | Uint8Array;
+  /** Register SyncManager's typeids (Queue, dict, list, Namespace, Value). Default true. */
+  builtins?: boolean;
+  /** Milliseconds a connection has to complete the handshake. Default 10 000. */
+  handshakeTimeoutMs?: number;
+  /** Largest message body accepted, in bytes. Default 64 MiB. */
+  maxMessageBytes?: number;
+  /** Most connections at once. Default unlimited. */
+  maxConnections?: number;
+  /** Whether a client may stop the manager (`shutdown { server: true }`), as Python's clients can. Default true. */
+  allowRemoteShutdown?: boolean;
+  /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
+  log?: (message: string) => void;
+}
+
+/** Registration options, plus the one form that can cross into a child process: a shared built-in object. */
+export interface ManagerRegisterOptions extends RegisterOptions {
+  /**
+   * Serve one shared object of this built-in type under the typeid (the seed's
+   * `callable=lambda: queue` pattern, with no closure, so `start()` can use it too).
+   */
+  shared?: BuiltinTypeName;
+  /** Constructor arguments for `shared`. */
+  args?: readonly unknown[];
+  /** Constructor keyword arguments for `shared`. */
+  kwargs?: Readonly<Record<string, unknown>>;
+}
+
+/** A registration that a child process can rebuild: `typeid=Type(args)` on the command line. */
+export interface SharedSpec {
+  typeid: string;
+  type: BuiltinTypeName;
+  args: readonly unknown[];
+  kwargs: Readonly<Record<string, unknown>>;
+}
+
+/** Normalises an authkey to bytes. */
+export function authkeyBytes(authkey: string | Uint8Array): Buffer {
+  if (typeof authkey === 'string') return Buffer.from(authkey, 'utf8');
+  if (authkey instanceof Uint8Array) return Buffer.from(authkey);
+  throw new TypeError('authkey must be a string or bytes');
+}
+
+/** The manager server. */
+export class Manager {
+  /** The typeids this manager serves. */
+  readonly registry = new Registry();
+  /** The live shared objects. */
+  readonly table = new ObjectTable();
+  private readonly options: ManagerOptions;
+  private readonly key: Buffer;
+  private readonly requestedAddress: Address;
+  private readonly sessions = new Set<Session>();
+  private readonly sharedSpecs: SharedSpec[] = [];
+  private readonly closureTypeids: string[] = [];
+  private configFile: string | undefined;
+  private listener: Listener | undefined;
+  private child: ChildManager | undefined;
+  private state: 'new' | 'listening' | 'started' | 'stopping' | 'stopped' = 'new';
+  private stopped: Promise<void> | undefined;
+  private resolveStopped: (() => void) | undefined;
+
+  constructor(options: ManagerOptions = {}) {
+    this.options = options;
+    this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
+    this.key = authkeyBytes(options.authkey ?? randomBytes(16).toString('hex'));
+    if (options.builtins !== false) {
+      for (const [typeid, builtin] of Object.entries(builtinTypes)) {
+        this.registry.add({ typeid, create: builtin.create, exposed: null, methodToTypeid: {}, createMethod: true, builtin: builtin.type.builtin });
+      }
+    }
+  }
+
+  /** The authkey clients must prove (as text when it is text). */
+  get authkey(): string {
+    return this.key.toString('utf8');
+  }
+
+  /** The authkey's bytes. */
+  get authkeyBytes(): Buffer {
+    return Buffer.from(this.key);
+  }
+
+  /** The address clients connect to: the bound one once listening, else the requested one. */
+  get address(): string {
+    if (this.child) return this.child.address;
+    return formatAddress(this.listener?.address ?? this.requestedAddress);
+  }
+
+  /** Connected sessions (in-process managers only). */
+  get connectedSessions(): ReadonlySet<Session> {
+    return this.sessions;
+  }
+
+  /**
+   * Registers a typeid (BaseManager.register). Chainable.
+   * @example manager.register('get_task_queue', { shared: 'Queue' })
+   * @example manager.register('get_task_queue', { callable: () => taskQueue })
+   * @example manager.register('Counter', { callable: Counter, exposed: ['increment', 'value'] })
+   */
+  register(typeid: string, options: ManagerRegisterOptions = {}): this {
+    const { shared, args = [], kwargs = {}, ...rest } = options;
+    if (shared !== undefined) {
+      const builtin = builtinTypes[shared];
+      if (!builtin) throw new TypeError(`register('${typeid}'): unknown built-in type ${JSON.stringify(shared)} (known: ${Object.keys(builtinTypes).join(', ')})`);
+      if (rest.callable) throw new TypeError(`register('${typeid}'): give either shared or callable, not both`);
+      const obj = builtin.create(args, kwargs);
+      this.registry.register(typeid, { ...rest, callable: () => obj });
+      this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
+    } else {
+      this.registry.register(typeid, rest);
+      if (rest.callable) this.closureTypeids.push(typeid);
+    }
+    return this;
+  }
+
+  /** Loads a config module's registrations into this manager (see `loadConfig`). */
+  async useConfig(file: string): Promise<this> {
+    const { applyConfig } = await import('./config');
+    const before = this.closureTypeids.length;
+    await applyConfig(this, file);
+    // A child started by start() loads the same file itself, so its callables need not cross over.
+    this.closureTypeids.length = before;
+    this.configFile = file;
+    return this;
+  }
+
+  /** Binds and starts serving in this process; resolves with the bound address. */
+  async listen(): Promise<string> {
+    if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
+    this.state = 'listening';
+    const log = this.options.log ?? (() => {});
+    const host: SessionHost = {
+      registry: this.registry,
+      table: this.table,
+      serverVersion: VERSION,
+      maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
+      shutdownServer: () => void this.shutdown(),
+      sessionClosed: (session) => {
+        this.sessions.delete(session);
+        log(`session ${session.id} (${session.clientInfo?.name ?? 'unnamed'}) from ${session.remoteAddress} closed`);
+      },
+      log,
+    };
+    this.listener = new Listener(
+      { authkey: this.key, handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, maxConnections: this.options.maxConnections },
+      {
+        onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
+          const session = new Session(socket, host, remote);
+          this.sessions.add(session);
+          log(`session ${session.id} from ${remote} opened`);
+          session.onData(head);
+        },
+        onPickle: (socket, _head, remote) => refusePickleClient(socket, log, remote),
+        log,
+      },
+    );
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    try {
+      await this.listener.listen(this.requestedAddress);
+    } catch (error) {
+      this.state = 'stopped';
+      this.resolveStopped?.();
+      throw error;
+    }
+    log(`listening on ${this.address}`);
+    return this.address;
+  }
+
+  /** Listens (if not yet) and resolves when the manager has shut down. */
+  async serveForever(): Promise<void> {
+    if (this.state === 'new') await this.listen();
+    await this.stopped;
+  }
+
+  /**
+   * Runs the manager in a child process, as BaseManager.start() does; resolves with its address.
+   * Only registrations that can cross a process boundary are allowed: `shared` built-ins and those
+   * of a config module (`useConfig`). A closure cannot be sent to another process.
+   */
+  async start(): Promise<string> {
+    if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
+    if (this.closureTypeids.length) {
+      throw new Error(
+        `start() runs the manager in a child process, which cannot receive the callables registered for ${this.closureTypeids.map((t) => `'${t}'`).join(', ')}: ` +
+          'register them in a config module (useConfig) or with { shared: TypeName }, or serve in this process with listen()',
+      );
+    }
+    this.state = 'started';
+    this.child = await startChildManager({
+      address: formatAddress(this.requestedAddress),
+      authkey: this.key,
+      shared: this.sharedSpecs,
+      config: this.configFile,
+      builtins: this.options.builtins !== false,
+      log: this.options.log,
+    });
+    this.stopped = this.child.exited;
+    return this.child.address;
+  }
+
+  /** Stops serving: blocked calls are answered ShuttingDown and every connection is closed. Safe to call twice. */
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped') return;
+    if (this.state === 'stopping') return this.stopped;
+    if (this.child) {
+      this.state = 'stopping';
+      await this.child.stop();
+      this.state = 'stopped';
+      return;
+    }
+    const wasListening = this.state === 'listening';
+    this.state = 'stopping';
+    if (wasListening) {
+      for (const session of this.sessions) session.close();
+      await this.listener?.close();
+    }
+    this.state = 'stopped';
+    this.resolveStopped?.();
+  }
+
+  /** `await using manager = ...` shuts it down at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+}

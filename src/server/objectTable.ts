@@ -1,0 +1,174 @@
+/**
+ * The refcounted object table: every shared object a client holds a reference to, by id, with
+ * how many references each session holds. An object leaves the table when its last reference is
+ * released; an object that lives on (a singleton) keeps its id, so a later create returns the same
+ * id, as Python's manager does with `id(obj)`.
+ */
+
+import type { Token } from '../common/protocol';
+import type { Registration } from './registry';
+
+/** One live object. */
+export interface ObjectEntry {
+  readonly id: string;
+  readonly typeid: string;
+  readonly obj: object;
+  readonly exposed: readonly string[];
+  /** `exposed` as a set, for the per-call check. */
+  readonly exposedSet: ReadonlySet<string>;
+  readonly methodToTypeid: Readonly<Record<string, string>>;
+  readonly builtin?: string;
+  /** References per session id. */
+  readonly holders: Map<string, number>;
+  refcount: number;
+}
+
+/** Thrown when a session releases a reference it does not hold. */
+export class NoReferenceError extends Error {
+  override name = 'NoReferenceError';
+}
+
+/** Every public method of an object: functions on it or its prototypes, not starting with `_`. */
+export function publicMethods(obj: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === 'constructor' || name.startsWith('_')) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(o, name);
+      if (descriptor && typeof descriptor.value === 'function') names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** The built-in type name a class declares (`static builtin = 'Queue'`). */
+function builtinOf(obj: object): string | undefined {
+  return (obj.constructor as { builtin?: unknown } | undefined)?.builtin as string | undefined;
+}
+
+/** The exposed list a class declares (`static exposed = [...]`). */
+function declaredExposed(obj: object): readonly string[] | undefined {
+  const exposed = (obj.constructor as { exposed?: unknown } | undefined)?.exposed;
+  return Array.isArray(exposed) ? exposed : undefined;
+}
+
+/** The table. */
+export class ObjectTable {
+  private readonly entries = new Map<string, ObjectEntry>();
+  /** Ids of objects seen before, so an object keeps its id across leaving and re-entering the table. */
+  private readonly idsByObject = new WeakMap<object, string>();
+  private nextId = 1;
+  /** Ids each session holds references to, so a closing session is released without a scan. */
+  private readonly idsBySession = new Map<string, Set<string>>();
+
+  /** Called after an object enters or leaves the table. */
+  onChange?: (entry: ObjectEntry, change: 'added' | 'removed') => void;
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string): ObjectEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Every live entry. */
+  all(): IterableIterator<ObjectEntry> {
+    return this.entries.values();
+  }
+
+  /**
+   * Puts `obj` in the table under `registration` (if not there) and gives `sessionId` one
+   * reference to it. Values that are not objects are boxed so they can be held by reference.
+   */
+  addReference(value: unknown, registration: Registration, sessionId: string): ObjectEntry {
+    const obj = typeof value === 'object' && value !== null ? value : Object(value ?? {});
+    let id = this.idsByObject.get(obj);
+    let entry = id === undefined ? undefined : this.entries.get(id);
+    if (!entry) {
+      if (id === undefined) {
+        id = (this.nextId++).toString(16);
+        this.idsByObject.set(obj, id);
+      }
+      const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
+      entry = {
+        id,
+        typeid: registration.typeid,
+        obj,
+        exposed,
+        exposedSet: new Set(exposed),
+        methodToTypeid: registration.methodToTypeid,
+        builtin: builtinOf(obj) ?? registration.builtin,
+        holders: new Map(),
+        refcount: 0,
+      };
+      this.entries.set(id, entry);
+      this.onChange?.(entry, 'added');
+    }
+    this.incref(entry, sessionId);
+    return entry;
+  }
+
+  /** Gives `sessionId` one more reference. */
+  incref(entry: ObjectEntry, sessionId: string): void {
+    entry.refcount++;
+    const held = entry.holders.get(sessionId) ?? 0;
+    entry.holders.set(sessionId, held + 1);
+    if (held === 0) {
+      let ids = this.idsBySession.get(sessionId);
+      if (!ids) this.idsBySession.set(sessionId, (ids = new Set()));
+      ids.add(entry.id);
+    }
+  }
+
+  /**
+   * Drops one of `sessionId`'s references; the object leaves the table at zero.
+   * @throws NoReferenceError when the session holds none.
+   */
+  decref(entry: ObjectEntry, sessionId: string): void {
+    const held = entry.holders.get(sessionId) ?? 0;
+    if (held === 0) throw new NoReferenceError(`this session holds no reference to object ${entry.id}`);
+    if (held === 1) {
+      entry.holders.delete(sessionId);
+      this.idsBySession.get(sessionId)?.delete(entry.id);
+    } else entry.holders.set(sessionId, held - 1);
+    entry.refcount--;
+    if (entry.refcount === 0) this.remove(entry);
+  }
+
+  /** Drops every reference a session holds (it closed). Returns how many were dropped. */
+  releaseSession(sessionId: string): number {
+    const ids = this.idsBySession.get(sessionId);
+    this.idsBySession.delete(sessionId);
+    let dropped = 0;
+    for (const id of ids ?? []) {
+      const entry = this.entries.get(id);
+      const held = entry?.holders.get(sessionId) ?? 0;
+      if (!entry || held === 0) continue;
+      entry.holders.delete(sessionId);
+      entry.refcount -= held;
+      dropped += held;
+      if (entry.refcount === 0) this.remove(entry);
+    }
+    return dropped;
+  }
+
+  /** How many references a session holds, over all objects. */
+  referencesOf(sessionId: string): number {
+    let n = 0;
+    for (const id of this.idsBySession.get(sessionId) ?? []) n += this.entries.get(id)?.holders.get(sessionId) ?? 0;
+    return n;
+  }
+
+  /** The token a client gets for an entry. */
+  tokenOf(entry: ObjectEntry): Token {
+    const token: Token = { id: entry.id, typeid: entry.typeid, exposed: [...entry.exposed] };
+    if (entry.builtin) token.builtin = entry.builtin;
+    return token;
+  }
+
+  private remove(entry: ObjectEntry): void {
+    this.entries.delete(entry.id);
+    this.onChange?.(entry, 'removed');
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * One client session: the JSON-RPC side of an authenticated connection. It parses frames, checks
+ * each message, dispatches to the manager, and writes the answers, batching every answer produced
+ * in one event-loop turn into a single write. Blocking calls hold only their own request: each gets
+ * an AbortSignal that `$/cancelRequest` or the connection closing aborts, withdrawing the call with
+ * no side effect.
+ */
+
+import type { Socket } from 'node:net';
+import { ErrorCodes } from '../common/errorCodes';
+import { ContentLengthDecoder, FramingError, frameMessage } from '../common/framing';
+import {
+  type CallParams,
+  type CreateParams,
+  type InitializeParams,
+  type InitializeResult,
+  type RefParams,
+  type ShutdownParams,
+  type ClientInfo,
+  type Token,
+  PROTOCOL_VERSION,
+} from '../common/protocol';
+import { decodeValue, encodeValue, ValueCodecError, type DecodeOptions, type ProxyCodec } from '../common/values';
+import { CallCancelled, describeThrown, PyException } from './exceptions';
+import { NoReferenceError, type ObjectTable } from './objectTable';
+import type { Registry } from './registry';
+import type { CallContext } from './signature';
+import { invokeMethod } from './signature';
+
+/** What a session needs from its manager. */
+export interface SessionHost {
+  readonly registry: Registry;
+  readonly table: ObjectTable;
+  readonly serverVersion: string;
+  readonly maxMessageBytes: number;
+  /** Whether `shutdown { server: true }` may stop the manager. */
+  readonly allowRemoteShutdown: boolean;
+  /** Stops the manager (remote shutdown). */
+  shutdownServer(): void;
+  /** Called once when the session ends. */
+  sessionClosed(session: Session): void;
+  log(message: string): void;
+}
+
+/** An error to answer with a protocol code. */
+class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+type RequestId = number | string;
+
+/** Decoding options for arguments: floats keep their floatness; proxies are not accepted in 1.0. */
+const argumentDecoding: DecodeOptions = {
+  boxFloats: true,
+  decodeProxy: (_token, path) => {
+    throw new ValueCodecError(`$proxy at ${path}: this server does not accept proxies inside values (capability nestedProxies)`);
+  },
+};
+
+/** A call result that goes back as a `$proxy` value. */
+class ProxyResult {
+  constructor(readonly token: Token) {}
+}
+
+/** Encoding options for results: proxy results become `$proxy` tags. */
+const resultEncoding: ProxyCodec = {
+  encodeProxy: (value) => (value instanceof ProxyResult ? value.token : undefined),
+};
+
+const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
+const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+let sessionCounter = 0;
+
+/** One connected client. */
+export class Session {
+  /** This session's id, as inspection shows it. */
+  readonly id = `s${++sessionCounter}`;
+  /** When the session started (ms since the epoch). */
+  readonly startedAt = Date.now();
+  clientInfo: ClientInfo | undefined;
+  processId: number | null = null;
+  private initialized = false;
+  private closing = false;
+  private closed = false;
+  private readonly decoder: ContentLengthDecoder;
+  /** Requests that are waiting (blocking calls), with the controller that withdraws them. */
+  private readonly pending = new Map<RequestId, AbortController>();
+  private outbox: string[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly host: SessionHost,
+    /** The remote address, for logs and inspection. */
+    readonly remoteAddress: string,
+  ) {
+    this.decoder = new ContentLengthDecoder((body) => this.onMessage(body), host.maxMessageBytes);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.onClose());
+    socket.on('error', (error) => host.log(`session ${this.id}: ${error.message}`));
+    socket.on('drain', () => socket.resume());
+  }
+
+  /** Requests currently blocked. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Feeds bytes (also the ones that arrived with the handshake). */
+  onData(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.decoder.push(chunk);
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      const code = error.kind === 'tooLarge' ? ErrorCodes.MessageTooLarge : ErrorCodes.ParseError;
+      this.host.log(`session ${this.id}: ${error.message}; closing`);
+      this.sendError(null, code, error.message);
+      this.close();
+    }
+  }
+
+  /** Ends the session: answers what is pending with ShuttingDown, then closes the connection. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.abortAll();
+    // The withdrawn calls answer in later microtasks: end the connection once they have.
+    setImmediate(() => {
+      this.flush();
+      this.socket.end();
+      // A peer that never reads would keep the socket half-open forever.
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    });
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.abortAll();
+    this.outbox = [];
+    this.host.table.releaseSession(this.id);
+    this.host.sessionClosed(this);
+  }
+
+  private abortAll(): void {
+    for (const controller of this.pending.values()) controller.abort();
+  }
+
+  private onMessage(body: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(body);
+    } catch (error) {
+      this.sendError(null, ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`);
+      return;
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      const what = Array.isArray(message) ? 'batch requests are not supported: send requests one by one (they may be pipelined)' : 'a message must be a JSON object';
+      this.sendError(null, ErrorCodes.InvalidRequest, what);
+      return;
+    }
+    const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+    const hasId = 'id' in m;
+    const id = hasId && (typeof m.id === 'number' || typeof m.id === 'string') ? m.id : null;
+    if (m.jsonrpc !== '2.0') return this.sendError(id, ErrorCodes.InvalidRequest, 'jsonrpc must be "2.0"');
+    if (typeof m.method !== 'string') {
+      // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
+      if ('result' in m || 'error' in m) return;
+      return this.sendError(id, ErrorCodes.InvalidRequest, 'method must be a string');
+    }
+    if (!hasId) return this.onNotification(m.method, m.params);
+    if (id === null) return this.sendError(null, ErrorCodes.InvalidRequest, 'id must be a number or a string');
+    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
+      return this.sendError(id, ErrorCodes.InvalidParams, 'params must be an object (parameters are passed by name)');
+    }
+    this.onRequest(id, m.method, (m.params ?? {}) as Record<string, unknown>);
+  }
+
+  private onNotification(method: string, params: unknown): void {
+    if (method === '$/cancelRequest') {
+      const id = (params as { id?: unknown } | null)?.id;
+      if (typeof id === 'number' || typeof id === 'string') this.pending.get(id)?.abort();
+    }
+    // Every other notification is ignored, as JSON-RPC asks.
+  }
+
+  private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
+    if (this.closing) return this.sendError(id, ErrorCodes.ShuttingDown, 'the session is shutting down');
+    if (this.pending.has(id)) return this.sendError(id, ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a pending request`);
+    let result: unknown;
+    try {
+      result = this.dispatch(id, method, params);
+    } catch (error) {
+      this.pending.delete(id);
+      return this.sendThrown(id, error);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => {
+          this.pending.delete(id);
+          this.sendResult(id, value);
+        },
+        (error) => {
+          this.pending.delete(id);
+          this.sendThrown(id, error);
+        },
+      );
+    } else {
+      this.pending.delete(id);
+      this.sendResult(id, result);
+    }
+  }
+
+  private dispatch(id: RequestId, method: string, params: Record<string, unknown>): unknown {
+    if (method === 'object/call' && this.initialized) return this.call(id, params as unknown as CallParams);
+    if (method === 'initialize') return this.initialize(params as unknown as InitializeParams);
+    if (!this.initialized) throw new RpcError(ErrorCodes.ServerNotInitialized, `${method} before initialize: send initialize first`);
+    switch (method) {
+      case 'object/create':
+        return this.create(params as unknown as CreateParams);
+      case 'object/incref':
+        return this.incref(params as unknown as RefParams);
+      case 'object/decref':
+        return this.decref(params as unknown as RefParams);
+      case 'manager/describe':
+        expectFields(params, {});
+        return { typeids: this.host.registry.describe() };
+      case 'shutdown':
+        return this.shutdown(params as ShutdownParams);
+      default:
+        throw new RpcError(ErrorCodes.MethodNotFound, `unknown method ${JSON.stringify(method)}`);
+    }
+  }
+
+  private initialize(params: InitializeParams): InitializeResult {
+    if (this.initialized) throw new RpcError(ErrorCodes.InvalidRequest, 'initialize was already called on this session');
+    expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?' });
+    const match = /^(\d+)\.(\d+)$/.exec(params.protocolVersion);
+    if (!match) throw new RpcError(ErrorCodes.InvalidParams, `protocolVersion ${JSON.stringify(params.protocolVersion)} must be "major.minor"`);
+    const [ourMajor, ourMinor] = PROTOCOL_VERSION.split('.').map(Number);
+    if (Number(match[1]) !== ourMajor) {
+      throw new RpcError(ErrorCodes.UnsupportedProtocolVersion, `protocol ${params.protocolVersion} is not supported: this server speaks ${PROTOCOL_VERSION}`, {
+        supported: [PROTOCOL_VERSION],
+      });
+    }
+    if (params.clientInfo !== undefined) {
+      expectFields(params.clientInfo as unknown as Record<string, unknown>, { name: 'string', version: 'string?' }, 'clientInfo.');
+    }
+    this.clientInfo = params.clientInfo;
+    this.processId = params.processId ?? null;
+    this.initialized = true;
+    return {
+      protocolVersion: `${ourMajor}.${Math.min(ourMinor, Number(match[2]))}`,
+      serverInfo: { name: 'syncmanager', version: this.host.serverVersion },
+      capabilities: { cancellation: true },
+      sessionId: this.id,
+    };
+  }
+
+  private create(params: CreateParams): unknown {
+    expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
+    const registration = this.host.registry.get(params.typeid);
+    if (!registration) throw new RpcError(ErrorCodes.UnknownTypeid, `typeid ${JSON.stringify(params.typeid)} is not registered`);
+    if (!registration.create) {
+      throw new RpcError(ErrorCodes.UnknownTypeid, `typeid ${JSON.stringify(params.typeid)} has no callable: its objects come only from methods that return proxies`);
+    }
+    const args = params.args ? (decodeValue(params.args, argumentDecoding) as unknown[]) : EMPTY_ARGS;
+    const kwargs = params.kwargs ? (decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>) : EMPTY_KWARGS;
+    const obj = registration.create(args, kwargs);
+    return this.host.table.tokenOf(this.host.table.addReference(obj, registration, this.id));
+  }
+
+  private call(requestId: RequestId, params: CallParams): unknown {
+    if (typeof params.id !== 'string' || typeof params.method !== 'string' || !onlyCallFields(params)) {
+      expectFields(params, { id: 'string', method: 'string', args: 'array?', kwargs: 'object?' });
+    }
+    const entry = this.host.table.get(params.id);
+    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)} (never created, or every reference was released)`);
+    if (!entry.exposedSet.has(params.method)) {
+      throw new RpcError(ErrorCodes.MethodNotExposed, `method '${params.method}' of ${entry.typeid} object ${entry.id} is not exposed`, {
+        type: 'AttributeError',
+        message: `method '${params.method}' of ${entry.typeid} object is not exposed (exposed: ${entry.exposed.join(', ')})`,
+      });
+    }
+    let args = EMPTY_ARGS;
+    let kwargs = EMPTY_KWARGS;
+    if (params.args !== undefined) {
+      if (!Array.isArray(params.args)) throw new RpcError(ErrorCodes.InvalidParams, 'args must be an array');
+      args = decodeValue(params.args, argumentDecoding) as unknown[];
+    }
+    if (params.kwargs !== undefined) {
+      if (typeof params.kwargs !== 'object' || params.kwargs === null || Array.isArray(params.kwargs)) throw new RpcError(ErrorCodes.InvalidParams, 'kwargs must be an object');
+      kwargs = decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>;
+    }
+    const result = invokeMethod(entry.obj, params.method, args, kwargs, this.contextFor(requestId));
+    const typeid = entry.methodToTypeid[params.method];
+    if (typeid === undefined) return result;
+    // The result goes back as a proxy: make it an object of the mapped typeid, referenced by this session.
+    return result instanceof Promise ? result.then((value) => this.proxyResult(typeid, value)) : this.proxyResult(typeid, result);
+  }
+
+  private proxyResult(typeid: string, value: unknown): unknown {
+    const registration = this.host.registry.get(typeid);
+    if (!registration) throw new RpcError(ErrorCodes.UnknownTypeid, `methodToTypeid names typeid ${JSON.stringify(typeid)}, which is not registered`);
+    const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : value;
+    return new ProxyResult(this.host.table.tokenOf(this.host.table.addReference(obj, registration, this.id)));
+  }
+
+  /** A call context whose signal is made only if the method asks for it (most calls never block). */
+  private contextFor(requestId: RequestId): CallContext {
+    const pending = this.pending;
+    const sessionId = this.id;
+    let controller: AbortController | undefined;
+    return {
+      sessionId,
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          pending.set(requestId, controller);
+        }
+        return controller.signal;
+      },
+    };
+  }
+
+  private incref(params: RefParams): null {
+    expectFields(params, { id: 'string' });
+    const entry = this.host.table.get(params.id);
+    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
+    this.host.table.incref(entry, this.id);
+    return null;
+  }
+
+  private decref(params: RefParams): null {
+    expectFields(params, { id: 'string' });
+    const entry = this.host.table.get(params.id);
+    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
+    this.host.table.decref(entry, this.id);
+    return null;
+  }
+
+  private shutdown(params: ShutdownParams): null {
+    expectFields(params, { server: 'boolean?' });
+    if (params.server) {
+      if (!this.host.allowRemoteShutdown) throw new PyException('PermissionError', 'this manager does not allow clients to shut it down');
+      this.host.log(`session ${this.id} asked the manager to shut down`);
+      setImmediate(() => this.host.shutdownServer());
+    } else {
+      setImmediate(() => this.close());
+    }
+    this.host.table.releaseSession(this.id);
+    return null;
+  }
+
+  private sendResult(id: RequestId, value: unknown): void {
+    let json: string;
+    try {
+      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(encodeValue(value, resultEncoding) ?? null)}}`;
+    } catch (error) {
+      return this.sendError(id, ErrorCodes.RemoteException, `the result cannot be sent: ${(error as Error).message}`, { type: 'TypeError', message: (error as Error).message });
+    }
+    this.write(json);
+  }
+
+  private sendThrown(id: RequestId, error: unknown): void {
+    if (error instanceof RpcError) return this.sendError(id, error.code, error.message, error.data);
+    if (error instanceof CallCancelled) {
+      const code = this.closing ? ErrorCodes.ShuttingDown : ErrorCodes.RequestCancelled;
+      return this.sendError(id, code, this.closing ? 'the session is shutting down; the call was withdrawn with no effect' : error.message);
+    }
+    if (error instanceof ValueCodecError) return this.sendError(id, ErrorCodes.InvalidValue, error.message, { type: 'ValueError', message: error.message });
+    if (error instanceof NoReferenceError) return this.sendError(id, ErrorCodes.NoReference, error.message);
+    if (error instanceof PyException || error instanceof Error) {
+      const d = describeThrown(error);
+      const data: Record<string, unknown> = { type: d.type, message: d.message };
+      if (d.args) {
+        try {
+          data.args = encodeValue(d.args);
+        } catch {
+          // The args are a courtesy; an exception whose args cannot be sent still reports its message.
+        }
+      }
+      // Stacks of the built-in types' own exceptions are noise; user code's are worth seeing.
+      if (!(error instanceof PyException) && d.stack) data.stack = d.stack;
+      return this.sendError(id, ErrorCodes.RemoteException, d.type + (d.message ? `: ${d.message}` : ''), data);
+    }
+    this.sendError(id, ErrorCodes.InternalError, `internal error: ${String(error)}`);
+  }
+
+  private sendError(id: RequestId | null, code: number, message: string, data?: Record<string, unknown>): void {
+    const error: Record<string, unknown> = { code, message };
+    error.data = data ?? { type: errorTypeName(code), message };
+    this.write(JSON.stringify({ jsonrpc: '2.0', id, error }));
+  }
+
+  private write(json: string): void {
+    if (this.closed) return;
+    this.outbox.push(frameMessage(json));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Writes every queued answer at once; pauses reading while the peer is not reading its answers. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0 || this.closed || this.socket.writableEnded) return;
+    const data = this.outbox.length === 1 ? this.outbox[0] : this.outbox.join('');
+    this.outbox = [];
+    if (!this.socket.write(data)) this.socket.pause();
+  }
+}
+
+const codeNames = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));
+
+function errorTypeName(code: number): string {
+  return codeNames.get(code) ?? 'Error';
+}
+
+const callFields = new Set(['id', 'method', 'args', 'kwargs']);
+
+/** The hot path's cheap check that a call has no unknown fields. */
+function onlyCallFields(params: object): boolean {
+  for (const key in params) if (!callFields.has(key)) return false;
+  return true;
+}
+
+type FieldType = 'string' | 'string?' | 'number|null?' | 'object?' | 'array?' | 'boolean?';
+
+/** Checks a params object's fields, naming the first one that is wrong or unknown. */
+function expectFields(params: object, fields: Record<string, FieldType>, prefix = ''): void {
+  for (const key of Object.keys(params)) {
+    if (!(key in fields)) throw new RpcError(ErrorCodes.InvalidParams, `unknown field ${prefix}${key}`);
+  }
+  for (const [key, type] of Object.entries(fields)) {
+    const value = (params as Record<string, unknown>)[key];
+    const optional = type.endsWith('?');
+    if (value === undefined) {
+      if (optional) continue;
+      throw new RpcError(ErrorCodes.InvalidParams, `missing field ${prefix}${key} (${type.replace('?', '')})`);
+    }
+    const base = type.replace('?', '');
+    const ok =
+      base === 'array' ? Array.isArray(value)
+      : base === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value)
+      : base === 'number|null' ? value === null || typeof value === 'number'
+      : typeof value === base;
+    if (!ok) throw new RpcError(ErrorCodes.InvalidParams, `field ${prefix}${key} must be ${base === 'number|null' ? 'a number or null' : `a${base === 'object' || base === 'array' ? 'n' : ''} ${base}`}, got ${describeJson(value)}`);
+  }
+}
+
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value).slice(0, 40)}`;
+}

@@ -1,0 +1,98 @@
+/**
+ * Test helpers: an in-process manager on 127.0.0.1 port 0, and a raw protocol client that speaks
+ * frames by hand, for the tests that must send what no well-behaved client would.
+ */
+
+import { connect as netConnect, type Socket } from 'node:net';
+import { clientHandshake } from '../../src/common/handshake';
+import { ContentLengthDecoder, frameMessage } from '../../src/common/framing';
+import { Manager, type ManagerOptions } from '../../src/server';
+
+export const AUTHKEY = 'test-key';
+
+/** Starts a manager; the caller shuts it down (use `await using`, or `t.after`). */
+export async function startManager(options: ManagerOptions = {}, setup?: (m: Manager) => void): Promise<Manager> {
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...options });
+  setup?.(manager);
+  await manager.listen();
+  return manager;
+}
+
+/** Opens a TCP socket to an address `host:port`. */
+export function openSocket(address: string): Promise<Socket> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** A hand-driven JSON-RPC client: send any bytes, read messages in order. */
+export class RawClient {
+  private readonly messages: unknown[] = [];
+  private readonly waiters: ((m: unknown) => void)[] = [];
+  private nextId = 1;
+  closed: Promise<void>;
+
+  private constructor(readonly socket: Socket, head: Buffer) {
+    const decoder = new ContentLengthDecoder((body) => {
+      const message = JSON.parse(body);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(message);
+      else this.messages.push(message);
+    });
+    socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    if (head.length) decoder.push(head);
+    socket.resume();
+  }
+
+  /** Connects and authenticates; optionally initializes. */
+  static async open(address: string, options: { initialize?: boolean; authkey?: string } = {}): Promise<RawClient> {
+    const socket = await openSocket(address);
+    const head = await clientHandshake(socket, Buffer.from(options.authkey ?? AUTHKEY));
+    const client = new RawClient(socket, head);
+    if (options.initialize !== false) {
+      const reply = (await client.request('initialize', { protocolVersion: '1.0', clientInfo: { name: 'raw-test' } })) as { error?: unknown };
+      if (reply.error) throw new Error(`initialize failed: ${JSON.stringify(reply.error)}`);
+    }
+    return client;
+  }
+
+  /** The next message, within `ms`. */
+  next(ms = 5000): Promise<any> {
+    const queued = this.messages.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no message within ${ms} ms`)), ms);
+      this.waiters.push((m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+
+  /** Sends a request and returns its id. */
+  send(method: string, params?: unknown, id: number | string = this.nextId++): number | string {
+    this.sendJson({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+    return id;
+  }
+
+  /** Sends a request and waits for the next message (use only with nothing else in flight). */
+  async request(method: string, params?: unknown): Promise<any> {
+    this.send(method, params);
+    return this.next();
+  }
+
+  sendJson(message: unknown): void {
+    this.socket.write(frameMessage(JSON.stringify(message)));
+  }
+
+  sendRaw(bytes: string | Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

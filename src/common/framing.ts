@@ -70,7 +70,7 @@ export class ContentLengthDecoder {
       return false;
     }
     if (end > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
-    this.bodyLength = parseHeader(data.toString('latin1', 0, end), this.maxMessageBytes);
+    this.bodyLength = fastContentLength(data, end, this.maxMessageBytes) ?? parseHeader(data.toString('latin1', 0, end), this.maxMessageBytes);
     this.take(end + CRLFCRLF.length);
     return true;
   }
@@ -102,6 +102,24 @@ export class ContentLengthDecoder {
 
 function isHeaderStart(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+}
+
+const CONTENT_LENGTH_PREFIX = Buffer.from('Content-Length: ');
+
+/**
+ * The common case, read without making strings: a header that is exactly `Content-Length: N`.
+ * Returns undefined for anything else, which {@link parseHeader} then reads in full.
+ */
+function fastContentLength(data: Buffer, end: number, maxMessageBytes: number): number | undefined {
+  const start = CONTENT_LENGTH_PREFIX.length;
+  if (end <= start || end - start > 15 || data.compare(CONTENT_LENGTH_PREFIX, 0, start, 0, start) !== 0) return undefined;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = data[i] - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return n > maxMessageBytes ? undefined : n;
 }
 
 /** Parses `Name: value` lines; returns the Content-Length. */

@@ -48,15 +48,17 @@ export function isTuple(value: unknown): value is Tuple {
   return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[tupleBrand] === true;
 }
 
+/** FrozenSets whose construction is over (Set's constructor calls add, which must work until then). */
+const sealedSets = new WeakSet<object>();
+
 /** A frozenset: a Set that refuses changes after construction and goes over the wire as `$frozenset`. */
 export class FrozenSet<T = unknown> extends Set<T> {
-  #sealed = false;
-  constructor(items?: Iterable<T>) {
+  constructor(items?: Iterable<T> | null) {
     super(items);
-    this.#sealed = true;
+    sealedSets.add(this);
   }
   override add(value: T): this {
-    if (this.#sealed) throw new TypeError('a FrozenSet cannot be changed');
+    if (sealedSets.has(this)) throw new TypeError('a FrozenSet cannot be changed');
     return super.add(value);
   }
   override delete(_value: T): boolean {

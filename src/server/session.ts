@@ -78,6 +78,24 @@ const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 let sessionCounter = 0;
 
+/** The context of one call: the signal, which costs an AbortController, is made on first use. */
+class RequestContext implements CallContext {
+  #controller: AbortController | undefined;
+  constructor(
+    readonly sessionId: string,
+    private readonly requestId: RequestId,
+    private readonly pending: Map<RequestId, AbortController>,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      this.pending.set(this.requestId, this.#controller);
+    }
+    return this.#controller.signal;
+  }
+}
+
 /** One connected client. */
 export class Session {
   /** This session's id, as inspection shows it. */
@@ -283,6 +301,10 @@ export class Session {
     if (typeof params.id !== 'string' || typeof params.method !== 'string' || !onlyCallFields(params)) {
       expectFields(params, { id: 'string', method: 'string', args: 'array?', kwargs: 'object?' });
     }
+    if (params.args !== undefined && !Array.isArray(params.args)) throw new RpcError(ErrorCodes.InvalidParams, 'args must be an array');
+    if (params.kwargs !== undefined && (typeof params.kwargs !== 'object' || params.kwargs === null || Array.isArray(params.kwargs))) {
+      throw new RpcError(ErrorCodes.InvalidParams, 'kwargs must be an object');
+    }
     const entry = this.host.table.get(params.id);
     if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)} (never created, or every reference was released)`);
     if (!entry.exposedSet.has(params.method)) {
@@ -291,16 +313,8 @@ export class Session {
         message: `method '${params.method}' of ${entry.typeid} object is not exposed (exposed: ${entry.exposed.join(', ')})`,
       });
     }
-    let args = EMPTY_ARGS;
-    let kwargs = EMPTY_KWARGS;
-    if (params.args !== undefined) {
-      if (!Array.isArray(params.args)) throw new RpcError(ErrorCodes.InvalidParams, 'args must be an array');
-      args = decodeValue(params.args, argumentDecoding) as unknown[];
-    }
-    if (params.kwargs !== undefined) {
-      if (typeof params.kwargs !== 'object' || params.kwargs === null || Array.isArray(params.kwargs)) throw new RpcError(ErrorCodes.InvalidParams, 'kwargs must be an object');
-      kwargs = decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>;
-    }
+    const args = params.args === undefined ? EMPTY_ARGS : (decodeValue(params.args, argumentDecoding) as unknown[]);
+    const kwargs = params.kwargs === undefined ? EMPTY_KWARGS : (decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>);
     const result = invokeMethod(entry.obj, params.method, args, kwargs, this.contextFor(requestId));
     const typeid = entry.methodToTypeid[params.method];
     if (typeid === undefined) return result;
@@ -317,19 +331,7 @@ export class Session {
 
   /** A call context whose signal is made only if the method asks for it (most calls never block). */
   private contextFor(requestId: RequestId): CallContext {
-    const pending = this.pending;
-    const sessionId = this.id;
-    let controller: AbortController | undefined;
-    return {
-      sessionId,
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          pending.set(requestId, controller);
-        }
-        return controller.signal;
-      },
-    };
+    return new RequestContext(this.id, requestId, this.pending);
   }
 
   private incref(params: RefParams): null {

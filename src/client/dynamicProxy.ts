@@ -15,11 +15,11 @@ export function makeDynamicProxy(base: BaseProxy): DynamicProxy {
   const exposed = new Set(base.token.exposed);
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy(base, {
-    get(target, property, receiver) {
-      if (typeof property === 'symbol') return Reflect.get(target, property, receiver);
+    get(target, property) {
       // `await proxy` must not call a remote `then`.
       if (property === 'then') return undefined;
-      if (!exposed.has(property) && property in target) {
+      if (typeof property === 'symbol' || (!exposed.has(property) && property in target)) {
+        // Bound to the base proxy: its members use private fields, which a Proxy cannot reach.
         const value = Reflect.get(target, property, target);
         return typeof value === 'function' ? value.bind(target) : value;
       }

@@ -133,7 +133,9 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, pa
     case 'boolean':
       return value;
     case 'number':
-      if (Number.isFinite(value)) return value;
+      // A JavaScript number is a double: only safe integers can be sent as ints. Anything integral
+      // beyond them would read back as a different int, so it goes as the float it is.
+      if (Number.isFinite(value)) return Number.isInteger(value) && !Number.isSafeInteger(value) ? { $float: value } : value;
       return { $float: Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf' };
     case 'bigint':
       return { $int: value.toString() };

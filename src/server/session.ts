@@ -357,7 +357,8 @@ export class Session {
       this.host.log(`session ${this.id} asked the manager to shut down`);
       setImmediate(() => this.host.shutdownServer());
     } else {
-      setImmediate(() => this.close());
+      // At once, so a request pipelined after shutdown is refused rather than carried out.
+      this.close();
     }
     this.host.table.releaseSession(this.id);
     return null;
@@ -379,7 +380,7 @@ export class Session {
       const code = this.closing ? ErrorCodes.ShuttingDown : ErrorCodes.RequestCancelled;
       return this.sendError(id, code, this.closing ? 'the session is shutting down; the call was withdrawn with no effect' : error.message);
     }
-    if (error instanceof ValueCodecError) return this.sendError(id, ErrorCodes.InvalidValue, error.message, { type: 'ValueError', message: error.message });
+    if (error instanceof ValueCodecError) return this.sendError(id, ErrorCodes.InvalidValue, error.message);
     if (error instanceof NoReferenceError) return this.sendError(id, ErrorCodes.NoReference, error.message);
     if (error instanceof PyException || error instanceof Error) {
       const d = describeThrown(error);

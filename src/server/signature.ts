@@ -87,7 +87,7 @@ export function bindArguments(method: string, signature: Signature, args: readon
   }
   const missing = params.filter((p, i) => !filled[i] && !p.optional).map((p) => p.name);
   if (missing.length) {
-    throw new PyException('TypeError', `${method}() missing ${missing.length} required argument${missing.length === 1 ? '' : 's'}: ${nameList(missing)}`);
+    throw new PyException('TypeError', `${method}() missing ${missing.length} required positional argument${missing.length === 1 ? '' : 's'}: ${nameList(missing)}`);
   }
   for (let i = 0; i < params.length; i++) if (!filled[i]) bound[i] = params[i].default;
   if (rest !== undefined) bound.push(...args.slice(params.length));

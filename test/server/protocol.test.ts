@@ -226,7 +226,7 @@ test('wrong argument types for a built-in method are a TypeError in Python words
   const { id } = (await c.request('object/create', { typeid: 'Queue' })).result;
   const missing = await c.request('object/call', { id, method: 'put' });
   assert.equal(missing.error.data.type, 'TypeError');
-  assert.match(missing.error.data.message, /put\(\) missing 1 required argument: 'item'/);
+  assert.match(missing.error.data.message, /put\(\) missing 1 required positional argument: 'item'/);
   const extra = await c.request('object/call', { id, method: 'get', kwargs: { wait: true } });
   assert.match(extra.error.data.message, /unexpected keyword argument 'wait'/);
   const negative = await c.request('object/call', { id, method: 'get', kwargs: { timeout: -1 } });

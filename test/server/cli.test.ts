@@ -1,0 +1,163 @@
+/**
+ * `syncmanager serve` as a user runs it: the built CLI in a child process, connected to by the
+ * client, stopped with Ctrl-C (SIGINT).
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type QueueProxy } from '../../src/client';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+
+before(() => {
+  const build = spawnSync(process.execPath, ['esbuild.js'], { cwd: root, encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stderr);
+});
+
+/** Runs the CLI until its ready output shows; returns the process and what it printed. */
+function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<{ child: ChildProcess; stdout: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { cwd, env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...env } });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${stdout}\n${stderr}`)), 20_000);
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      if (/Press Ctrl-C to stop\.|^\{.*\}\n/m.test(stdout)) {
+        clearTimeout(timer);
+        resolve({ child, stdout, exited });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code} before ready:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...env }, timeout: 20_000 });
+}
+
+test('serve with the seed registrations: a client reaches both queues, and Ctrl-C stops it cleanly', async () => {
+  const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--register', 'get_task_queue=Queue', '--register', 'get_result_queue=Queue', '--no-config']);
+  const address = /serving on (\S+)/.exec(stdout)![1];
+  assert.match(stdout, /typeids: get_task_queue, get_result_queue; built-in: Queue, dict, list, Namespace, Value/);
+  assert.match(stdout, new RegExp(`export SYNCMANAGER_ADDRESS=${address} SYNCMANAGER_AUTHKEY=lihui`));
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address, authkey: 'lihui' });
+  const q = await client.get_task_queue();
+  await q.put(3);
+  assert.equal(await q.get(), 3);
+  await client.close();
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+});
+
+test('with no authkey a random one is made and printed, and it works', async () => {
+  const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--no-config']);
+  const [, address, key] = /SYNCMANAGER_ADDRESS=(\S+) SYNCMANAGER_AUTHKEY=([0-9a-f]{32})/.exec(stdout)!;
+  const client = await connect({ address, authkey: key });
+  await client.close();
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
+
+test('--json prints one machine-readable ready line', async () => {
+  const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--json', '--quiet', '--no-config', '--register', 'jobs=Queue(5)']);
+  const ready = JSON.parse(stdout.trim());
+  assert.match(ready.address, /^127\.0\.0\.1:\d+$/);
+  assert.match(ready.authkey, /^[0-9a-f]{32}$/);
+  assert.ok(ready.typeids.includes('jobs'));
+  const client = await connect({ address: ready.address, authkey: ready.authkey });
+  const jobs = await client.create<QueueProxy>('jobs');
+  for (let i = 0; i < 5; i++) await jobs.put(i);
+  assert.equal(await jobs.full(), true, 'Queue(5) made a bounded queue');
+  await client.close();
+  child.kill('SIGINT');
+  await exited;
+});
+
+test('a non-loopback address without an explicit authkey refuses to start', () => {
+  const result = run(['serve', '--address', '0.0.0.0:0', '--no-config']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /refusing to listen on 0\.0\.0\.0:0 with a random authkey/);
+});
+
+test('usage errors name the problem and exit 2; --help and --version answer', () => {
+  const cases: [string[], RegExp][] = [
+    [['serve', '--register', 'x'], /expected TYPEID=TYPE/],
+    [['serve', '--register', 'x=Bogus'], /unknown type "Bogus"/],
+    [['serve', '--register', 'x=Value(i, 0)'], /arguments must be JSON/],
+    [['serve', '--frobnicate'], /unknown option "--frobnicate"/],
+    [['serve', '--address'], /--address needs a value/],
+    [['serve', '--address', 'nowhere'], /has no port/],
+    [['bogus'], /unknown command "bogus"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = run(args);
+    assert.equal(result.status, 2, args.join(' '));
+    assert.match(result.stderr, pattern);
+  }
+  assert.match(run(['--help']).stdout, /syncmanager serve \[options\]/);
+  assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('an address in use is reported, exit 1', async () => {
+  const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k', '--no-config']);
+  const address = /serving on (\S+)/.exec(stdout)![1];
+  const result = run(['serve', '--address', address, '--authkey', 'k', '--no-config']);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /cannot listen on .*: the address is in use/);
+  child.kill('SIGINT');
+  await exited;
+});
+
+test('a config module in the folder is found and its custom class served with exposed enforced', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+  writeFileSync(
+    join(dir, 'syncmanager.config.ts'),
+    `import { defineConfig, Queue } from 'syncmanager/server';
+class Counter {
+  private n: number = 0;
+  increment(by: number = 1): number { return (this.n += by); }
+  reset(): void { this.n = 0; }
+}
+const jobs = new Queue();
+export default defineConfig({
+  register: {
+    Counter: { callable: Counter, exposed: ['increment'] },
+    get_jobs: { callable: () => jobs },
+  },
+});
+`,
+  );
+  const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k'], {}, dir);
+  assert.match(stdout, /config .*syncmanager\.config\.ts/);
+  const address = /serving on (\S+)/.exec(stdout)![1];
+  const client = await connect({ address, authkey: 'k' });
+  const counter = await client.create('Counter');
+  assert.equal(await counter.increment(2), 2);
+  await assert.rejects(counter.reset(), /not exposed/);
+  const jobs = await client.create('get_jobs');
+  assert.equal(jobs.constructor.name, 'QueueProxy', "the config's Queue is the server's own class");
+  await client.close();
+  child.kill('SIGINT');
+  await exited;
+});
+
+test('a config module that does not compile is reported with file and line, exit 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+  const file = join(dir, 'broken.config.ts');
+  writeFileSync(file, 'export default {\n  register: { x: { callable: () => ( } }\n};\n');
+  const result = run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /does not compile:\n.*broken\.config\.ts:2:\d+/);
+  writeFileSync(file, 'export default { registr: {} };\n');
+  assert.match(run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]).stderr, /unknown field 'registr'/);
+});

@@ -6,7 +6,8 @@
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { SharedSpec } from './manager';
 
 /** How the parent configures the child. */
@@ -45,7 +46,18 @@ export function cliEntry(): { file: string; execArgv: string[] } {
     const hasTsx = process.execArgv.some((a, i) => a === 'tsx' && process.execArgv[i - 1] === '--import') || process.execArgv.includes('--import=tsx');
     return { file: join(__dirname, 'cli.ts'), execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'] };
   }
-  return { file: join(__dirname, 'cli.js'), execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')) };
+  return { file: bundledCli(), execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')) };
+}
+
+/** `dist/cli.js` of the package this bundle belongs to, whichever bundle (server, extension, example) runs. */
+function bundledCli(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const beside = join(dir, 'cli.js');
+    if (existsSync(beside)) return beside;
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'syncmanager') return join(dir, 'dist', 'cli.js');
+    if (dirname(dir) === dir) throw new Error(`cannot find syncmanager's cli.js above ${__dirname}`);
+  }
 }
 
 /** Forks the child, configures it, and resolves once it listens. */

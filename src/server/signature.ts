@@ -65,7 +65,8 @@ export function bindArguments(method: string, signature: Signature, args: readon
   if (args.length > params.length && rest === undefined) {
     const required = params.filter((p) => !p.optional).length;
     const takes = required === params.length ? `${params.length}` : `from ${required} to ${params.length}`;
-    throw new PyException('TypeError', `${method}() takes ${takes} positional argument${params.length === 1 ? '' : 's'} but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`);
+    const plural = required === params.length && params.length === 1 ? '' : 's';
+    throw new PyException('TypeError', `${method}() takes ${takes} positional argument${plural} but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`);
   }
   const bound: unknown[] = new Array(params.length);
   const filled: boolean[] = new Array(params.length).fill(false);

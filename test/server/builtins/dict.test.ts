@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { invokeMethod } from '../../../src/server/signature';
+import { PyException } from '../../../src/server/exceptions';
+import { Float, isTuple, tuple } from '../../../src/common/values';
+
+/** A tuple of mixed items (tuple<T> would infer T from the first). */
+const tup = (...items: unknown[]) => tuple<unknown>(...items);
+import { Dict, createDict } from '../../../src/server/builtins/dict';
+
+/** Calls a method the way the server does, with wire args and kwargs. */
+function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
+  return invokeMethod(obj, method, args, kwargs, {});
+}
+
+function pyError(type: string, message: string, args?: unknown[]) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
+    assert.equal(e.type, type);
+    assert.equal(e.message, message);
+    if (args) assert.deepEqual(e.args, args);
+    return true;
+  };
+}
+
+function dictOf(init: unknown = {}): Dict {
+  return createDict([init], {});
+}
+
+test('setitem then getitem returns the value for a str key', () => {
+  const d = dictOf();
+  assert.equal(call(d, '__setitem__', ['a', 1]), undefined);
+  assert.equal(call(d, '__getitem__', ['a']), 1);
+});
+
+test('getitem of a missing key raises KeyError with the key as args and its repr as message', () => {
+  assert.throws(() => call(dictOf(), '__getitem__', ['x']), pyError('KeyError', "'x'", ['x']));
+});
+
+test('tuple keys work and a missing one is reported as Python reprs it', () => {
+  const d = dictOf(new Map([[tup(1, 'a'), 'found']]));
+  assert.equal(call(d, '__getitem__', [tup(true, 'a')]), 'found');
+  assert.throws(() => call(d, '__getitem__', [tup(1, 'b')]), pyError('KeyError', "(1, 'b')"));
+});
+
+test('1, 1.0, True and a big int equal to them are one key, and the first key given is kept', () => {
+  const d = dictOf();
+  call(d, '__setitem__', [1, 'int']);
+  call(d, '__setitem__', [new Float(1), 'float']);
+  call(d, '__setitem__', [true, 'bool']);
+  assert.equal(call(d, '__len__'), 1);
+  assert.deepEqual(call(d, 'keys'), [1]);
+  assert.equal(call(d, '__getitem__', [1n]), 'bool');
+});
+
+test('an unhashable key is refused with TypeError by every method that hashes', () => {
+  const d = dictOf();
+  for (const [method, args] of [['__setitem__', [[1], 2]], ['__getitem__', [[1]]], ['__contains__', [{}]], ['get', [new Set()]], ['pop', [[1], null]]] as const) {
+    assert.throws(() => call(d, method, [...args]), (e: unknown) => e instanceof PyException && e.type === 'TypeError' && /^unhashable type: '(list|dict|set)'$/.test(e.message));
+  }
+});
+
+test('contains, len and delitem behave as dict does', () => {
+  const d = dictOf({ a: 1, b: 2 });
+  assert.equal(call(d, '__contains__', ['a']), true);
+  assert.equal(call(d, '__contains__', ['z']), false);
+  assert.equal(call(d, '__delitem__', ['a']), undefined);
+  assert.equal(call(d, '__len__'), 1);
+  assert.throws(() => call(d, '__delitem__', ['a']), pyError('KeyError', "'a'", ['a']));
+});
+
+test('get returns None or the given default for a missing key', () => {
+  const d = dictOf({ a: 1 });
+  assert.equal(call(d, 'get', ['a']), 1);
+  assert.equal(call(d, 'get', ['zz']), null);
+  assert.equal(call(d, 'get', ['zz', 3]), 3);
+});
+
+test('pop without a default raises KeyError; with a default, even None, returns it', () => {
+  const d = dictOf({ a: 1 });
+  assert.throws(() => call(d, 'pop', ['x']), pyError('KeyError', "'x'", ['x']));
+  assert.equal(call(d, 'pop', ['x', null]), null);
+  assert.equal(call(d, 'pop', ['x', 0]), 0);
+  assert.equal(call(d, 'pop', ['a']), 1);
+  assert.equal(call(d, '__len__'), 0);
+});
+
+test('popitem removes the last inserted item and returns it as a tuple', () => {
+  const d = dictOf({ a: 1, b: 2 });
+  const item = call(d, 'popitem');
+  assert.ok(isTuple(item));
+  assert.deepEqual([...(item as Iterable<unknown>)], ['b', 2]);
+  assert.deepEqual([...(call(d, 'popitem') as Iterable<unknown>)], ['a', 1]);
+});
+
+test('popitem on an empty dict raises KeyError as Python words it', () => {
+  assert.throws(() => call(dictOf(), 'popitem'), pyError('KeyError', "'popitem(): dictionary is empty'", ['popitem(): dictionary is empty']));
+});
+
+test('setdefault returns the value, setting the default (None unless given) when absent', () => {
+  const d = dictOf({ a: 1 });
+  assert.equal(call(d, 'setdefault', ['a', 5]), 1);
+  assert.equal(call(d, 'setdefault', ['q']), null);
+  assert.equal(call(d, 'setdefault', ['r', 7]), 7);
+  assert.deepEqual(call(d, 'copy'), { a: 1, q: null, r: 7 });
+});
+
+test('update takes a mapping, pairs and keywords, keywords last', () => {
+  const d = dictOf();
+  assert.equal(call(d, 'update', [{ a: 1 }], { b: 2 }), undefined);
+  call(d, 'update', [[['c', 3], tup(4, 'four')]]);
+  call(d, 'update', [new Map([[tup(1, 2), 'pair']])], { a: 'kw' });
+  assert.deepEqual(call(d, 'keys'), ['a', 'b', 'c', 4, tup(1, 2)]);
+  assert.equal(call(d, '__getitem__', ['a']), 'kw');
+});
+
+test('update with a keyword named other sets that key, as Python does', () => {
+  const d = dictOf();
+  call(d, 'update', [], { other: 5 });
+  assert.deepEqual(call(d, 'copy'), { other: 5 });
+});
+
+test('update with two positionals raises Python\'s TypeError', () => {
+  assert.throws(() => call(dictOf(), 'update', [{}, {}]), pyError('TypeError', 'update expected at most 1 argument, got 2'));
+});
+
+test('update refuses bad pairs with Python\'s errors, keeping the pairs before the bad one', () => {
+  const d = dictOf();
+  assert.throws(() => call(d, 'update', [[[1, 2], 5]]), pyError('TypeError', 'cannot convert dictionary update sequence element #1 to a sequence'));
+  assert.deepEqual(call(d, 'keys'), [1]);
+  assert.throws(() => call(d, 'update', [[[1, 2, 3]]]), pyError('ValueError', 'dictionary update sequence element #0 has length 3; 2 is required'));
+  assert.throws(() => call(d, 'update', [5]), pyError('TypeError', "'int' object is not iterable"));
+});
+
+test('a 2-character str is a pair, as in Python: update(["ab"]) sets a to b', () => {
+  const d = dictOf();
+  call(d, 'update', [['ab']]);
+  assert.deepEqual(call(d, 'copy'), { a: 'b' });
+});
+
+test('keys, values and items are arrays, items of (key, value) tuples', () => {
+  const d = dictOf(new Map<unknown, unknown>([['a', 1], [2, 'b']]));
+  assert.deepEqual(call(d, 'keys'), ['a', 2]);
+  assert.deepEqual(call(d, 'values'), [1, 'b']);
+  const items = call(d, 'items') as unknown[];
+  assert.ok(items.every(isTuple));
+  assert.deepEqual(items.map((t) => [...(t as Iterable<unknown>)]), [['a', 1], [2, 'b']]);
+});
+
+test('copy is a plain object when every key is a str, else a Map', () => {
+  assert.deepEqual(call(dictOf({ a: 1 }), 'copy'), { a: 1 });
+  const copy = call(dictOf(new Map([[1, 'x']])), 'copy');
+  assert.ok(copy instanceof Map);
+  assert.deepEqual([...copy], [[1, 'x']]);
+});
+
+test('copy is a snapshot: later changes do not reach it', () => {
+  const d = dictOf({ a: 1 });
+  const copy = call(d, 'copy') as Record<string, unknown>;
+  call(d, '__setitem__', ['a', 2]);
+  assert.equal(copy.a, 1);
+});
+
+test('clear removes every item', () => {
+  const d = dictOf({ a: 1, b: 2 });
+  assert.equal(call(d, 'clear'), undefined);
+  assert.equal(call(d, '__len__'), 0);
+});
+
+test('a key named __proto__ is an ordinary key', () => {
+  const d = dictOf(JSON.parse('{"__proto__": 1}'));
+  assert.equal(call(d, '__getitem__', ['__proto__']), 1);
+  const copy = call(d, 'copy') as object;
+  assert.deepEqual(Object.keys(copy), ['__proto__']);
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+});
+
+test('dict(...) takes a mapping or pairs plus keywords, and refuses two positionals', () => {
+  assert.deepEqual((call(createDict([[[1, 2]]], { a: 3 }), 'items') as unknown[][]).map((t) => [...t]), [[1, 2], ['a', 3]]);
+  assert.deepEqual(call(createDict([], { a: 1 }), 'copy'), { a: 1 });
+  assert.throws(() => createDict([{}, {}], {}), pyError('TypeError', 'dict expected at most 1 argument, got 2'));
+  assert.throws(() => createDict([1], {}), pyError('TypeError', "'int' object is not iterable"));
+});
+
+test('dict exposes DictProxy\'s methods without __iter__, each with a signature', () => {
+  assert.ok(!Dict.exposed.includes('__iter__'));
+  assert.equal(Dict.exposed.length, 15);
+  for (const name of Dict.exposed) assert.ok(Dict.signatures[name], name);
+});

@@ -1,0 +1,212 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { invokeMethod } from '../../../src/server/signature';
+import { PyException } from '../../../src/server/exceptions';
+import { Float, tuple } from '../../../src/common/values';
+import { List, createList } from '../../../src/server/builtins/list';
+
+/** Calls a method the way the server does, with wire args and kwargs. */
+function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
+  return invokeMethod(obj, method, args, kwargs, {});
+}
+
+function pyError(type: string, message: string) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
+    assert.equal(e.type, type);
+    assert.equal(e.message, message);
+    return true;
+  };
+}
+
+function listOf(...items: unknown[]): List {
+  return createList([items], {});
+}
+
+test('getitem takes negative indices from the end', () => {
+  const l = listOf('a', 'b', 'c');
+  assert.equal(call(l, '__getitem__', [0]), 'a');
+  assert.equal(call(l, '__getitem__', [-1]), 'c');
+  assert.equal(call(l, '__getitem__', [-3]), 'a');
+});
+
+test('getitem out of range raises IndexError "list index out of range"', () => {
+  const l = listOf(1, 2, 3);
+  assert.throws(() => call(l, '__getitem__', [3]), pyError('IndexError', 'list index out of range'));
+  assert.throws(() => call(l, '__getitem__', [-4]), pyError('IndexError', 'list index out of range'));
+  assert.throws(() => call(l, '__getitem__', [10n ** 30n]), pyError('IndexError', "cannot fit 'int' into an index-sized integer"));
+});
+
+test('a non-int index raises TypeError naming its type; a bool is an int', () => {
+  const l = listOf(1, 2);
+  assert.throws(() => call(l, '__getitem__', ['a']), pyError('TypeError', 'list indices must be integers or slices, not str'));
+  assert.throws(() => call(l, '__getitem__', [new Float(1)]), pyError('TypeError', 'list indices must be integers or slices, not float'));
+  assert.throws(() => call(l, '__setitem__', [null, 1]), pyError('TypeError', 'list indices must be integers or slices, not NoneType'));
+  assert.throws(() => call(l, '__delitem__', ['a']), pyError('TypeError', 'list indices must be integers or slices, not str'));
+  assert.equal(call(l, '__getitem__', [true]), 2);
+});
+
+test('setitem and delitem take negative indices and say "list assignment index out of range"', () => {
+  const l = listOf(1, 2, 3);
+  call(l, '__setitem__', [-1, 'z']);
+  call(l, '__delitem__', [0]);
+  assert.deepEqual(l.snapshot(), [2, 'z']);
+  assert.throws(() => call(l, '__setitem__', [2, 'x']), pyError('IndexError', 'list assignment index out of range'));
+  assert.throws(() => call(l, '__delitem__', [-3]), pyError('IndexError', 'list assignment index out of range'));
+});
+
+test('pop takes the last item by default, or the one at an index', () => {
+  const l = listOf(1, 2, 3, 4);
+  assert.equal(call(l, 'pop'), 4);
+  assert.equal(call(l, 'pop', [0]), 1);
+  assert.equal(call(l, 'pop', [-1]), 3);
+  assert.deepEqual(l.snapshot(), [2]);
+});
+
+test('pop from an empty list or out of range raises Python\'s IndexErrors', () => {
+  assert.throws(() => call(listOf(), 'pop'), pyError('IndexError', 'pop from empty list'));
+  assert.throws(() => call(listOf(), 'pop', [5]), pyError('IndexError', 'pop from empty list'));
+  assert.throws(() => call(listOf(1), 'pop', [5]), pyError('IndexError', 'pop index out of range'));
+  assert.throws(() => call(listOf(1), 'pop', ['a']), pyError('TypeError', "'str' object cannot be interpreted as an integer"));
+  assert.throws(() => call(listOf(1), 'pop', [10n ** 30n]), pyError('OverflowError', 'Python int too large to convert to C ssize_t'));
+});
+
+test('insert clamps its index to the list, negative from the end', () => {
+  const l = listOf(1, 2);
+  call(l, 'insert', [100, 'end']);
+  call(l, 'insert', [-100, 'start']);
+  call(l, 'insert', [-1, 'before-last']);
+  assert.deepEqual(l.snapshot(), ['start', 1, 2, 'before-last', 'end']);
+  assert.throws(() => call(l, 'insert', ['a', 1]), pyError('TypeError', "'str' object cannot be interpreted as an integer"));
+});
+
+test('index finds the first equal item within start and stop', () => {
+  const l = listOf(1, 2, 1, 2);
+  assert.equal(call(l, 'index', [2]), 1);
+  assert.equal(call(l, 'index', [2, 2]), 3);
+  assert.equal(call(l, 'index', [1, -100, 100]), 0);
+  assert.equal(call(l, 'index', [new Float(1), 1]), 2);
+  assert.equal(call(l, 'index', [1, 0, 10n ** 30n]), 0);
+});
+
+test('index of a missing value raises ValueError "<repr> is not in list"', () => {
+  const l = listOf(1, 2, 3);
+  assert.throws(() => call(l, 'index', [77]), pyError('ValueError', '77 is not in list'));
+  assert.throws(() => call(l, 'index', ['a']), pyError('ValueError', "'a' is not in list"));
+  assert.throws(() => call(l, 'index', [1, 1, 2]), pyError('ValueError', '1 is not in list'));
+  assert.throws(() => call(l, 'index', [1, new Float(0)]), pyError('TypeError', 'slice indices must be integers or have an __index__ method'));
+});
+
+test('remove deletes the first equal item, or raises "list.remove(x): x not in list"', () => {
+  const l = listOf(1, 'a', 1);
+  call(l, 'remove', [true]);
+  assert.deepEqual(l.snapshot(), ['a', 1]);
+  assert.throws(() => call(l, 'remove', [77]), pyError('ValueError', 'list.remove(x): x not in list'));
+});
+
+test('count and contains use Python equality (1 == 1.0 == True, a tuple is no list)', () => {
+  const l = listOf(1, new Float(1), true, tuple(1), [1]);
+  assert.equal(call(l, 'count', [1]), 3);
+  assert.equal(call(l, 'count', [[1]]), 1);
+  assert.equal(call(l, '__contains__', [tuple<unknown>(true)]), true);
+  assert.equal(call(l, '__contains__', ['1']), false);
+});
+
+test('append, extend and reverse change the list in place and return None', () => {
+  const l = listOf(1);
+  assert.equal(call(l, 'append', [[2]]), undefined);
+  assert.equal(call(l, 'extend', [tuple(3, 4)]), undefined);
+  assert.equal(call(l, 'reverse'), undefined);
+  assert.deepEqual(l.snapshot(), [4, 3, [2], 1]);
+});
+
+test('extend iterates as Python does: a str by characters, a dict by keys, bytes by ints', () => {
+  const l = listOf();
+  call(l, 'extend', ['ab']);
+  call(l, 'extend', [{ x: 1 }]);
+  call(l, 'extend', [Buffer.from('c')]);
+  assert.deepEqual(l.snapshot(), ['a', 'b', 'x', 99]);
+  assert.throws(() => call(l, 'extend', [5]), pyError('TypeError', "'int' object is not iterable"));
+});
+
+test('len counts the items', () => {
+  assert.equal(call(listOf(1, 2, 3), '__len__'), 3);
+});
+
+test('sort orders numbers of any representation and strings, stably', () => {
+  const l = listOf(3, new Float(1.5), true, 10n ** 20n, 0);
+  call(l, 'sort');
+  assert.deepEqual(l.snapshot(), [0, true, new Float(1.5), 3, 10n ** 20n]);
+  const s = listOf('b', 'a', 'c');
+  call(s, 'sort', [], { reverse: true });
+  assert.deepEqual(s.snapshot(), ['c', 'b', 'a']);
+});
+
+test('sort with reverse keeps equal items in their original order', () => {
+  const l = listOf(1, true, new Float(1), 0);
+  call(l, 'sort', [], { reverse: true });
+  assert.deepEqual(l.snapshot(), [1, true, new Float(1), 0]);
+});
+
+test('sort of unorderable items raises Python\'s TypeError and leaves the list as it was', () => {
+  const l = listOf(1, 'a');
+  assert.throws(() => call(l, 'sort'), pyError('TypeError', "'<' not supported between instances of 'str' and 'int'"));
+  assert.deepEqual(l.snapshot(), [1, 'a']);
+});
+
+test('sort refuses positionals, unknown keywords and a key, which cannot cross the wire', () => {
+  const l = listOf(2, 1);
+  assert.throws(() => call(l, 'sort', [null]), pyError('TypeError', 'sort() takes no positional arguments'));
+  assert.throws(() => call(l, 'sort', [], { foo: 1 }), pyError('TypeError', "'foo' is an invalid keyword argument for sort()"));
+  assert.throws(() => call(l, 'sort', [], { key: 'len' }), (e: unknown) => e instanceof PyException && e.type === 'TypeError' && /key function cannot be sent/.test(e.message));
+  assert.throws(() => call(l, 'sort', [], { reverse: 'yes' }), pyError('TypeError', "'str' object cannot be interpreted as an integer"));
+  call(l, 'sort', [], { key: null });
+  assert.deepEqual(l.snapshot(), [1, 2]);
+});
+
+test('__add__ returns a new list and accepts only a list', () => {
+  const l = listOf(1, 2);
+  assert.deepEqual(call(l, '__add__', [[3]]), [1, 2, 3]);
+  assert.deepEqual(l.snapshot(), [1, 2]);
+  assert.throws(() => call(l, '__add__', [tuple(3)]), pyError('TypeError', 'can only concatenate list (not "tuple") to list'));
+  assert.throws(() => call(l, '__add__', [5]), pyError('TypeError', 'can only concatenate list (not "int") to list'));
+});
+
+test('__mul__ and __rmul__ return a new repeated list; a count of 0 or less gives []', () => {
+  const l = listOf(1, 2);
+  assert.deepEqual(call(l, '__mul__', [2]), [1, 2, 1, 2]);
+  assert.deepEqual(call(l, '__rmul__', [true]), [1, 2]);
+  assert.deepEqual(call(l, '__mul__', [-2]), []);
+  assert.deepEqual(l.snapshot(), [1, 2]);
+});
+
+test('__mul__ by a non-int or a huge int raises Python\'s errors', () => {
+  const l = listOf(1);
+  assert.throws(() => call(l, '__mul__', ['a']), pyError('TypeError', "'str' object cannot be interpreted as an integer"));
+  assert.throws(() => call(l, '__mul__', [new Float(2)]), pyError('TypeError', "'float' object cannot be interpreted as an integer"));
+  assert.throws(() => call(l, '__mul__', [10n ** 30n]), pyError('OverflowError', "cannot fit 'int' into an index-sized integer"));
+  assert.throws(() => call(l, '__mul__', [2 ** 40]), pyError('MemoryError', ''));
+});
+
+test('__iadd__ and __imul__ change the list in place and return None', () => {
+  const l = listOf(1);
+  assert.equal(call(l, '__iadd__', [tuple(2)]), null);
+  assert.equal(call(l, '__imul__', [2]), null);
+  assert.deepEqual(l.snapshot(), [1, 2, 1, 2]);
+  call(l, '__imul__', [0]);
+  assert.deepEqual(l.snapshot(), []);
+});
+
+test('list(...) takes one iterable, no keywords', () => {
+  assert.deepEqual(createList([], {}).snapshot(), []);
+  assert.deepEqual(createList(['ab'], {}).snapshot(), ['a', 'b']);
+  assert.throws(() => createList([[], []], {}), pyError('TypeError', 'list expected at most 1 argument, got 2'));
+  assert.throws(() => createList([], { iterable: [] }), pyError('TypeError', 'list() takes no keyword arguments'));
+  assert.throws(() => createList([3], {}), pyError('TypeError', "'int' object is not iterable"));
+});
+
+test('list exposes ListProxy\'s methods without __reversed__, each with a signature', () => {
+  assert.ok(!List.exposed.includes('__reversed__'));
+  assert.equal(List.exposed.length, 19);
+  for (const name of List.exposed) assert.ok(List.signatures[name], name);
+});

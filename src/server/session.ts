@@ -87,6 +87,10 @@ class RequestContext implements CallContext {
     private readonly pending: Map<RequestId, AbortController>,
   ) {}
 
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();

@@ -12,6 +12,13 @@ export interface CallContext {
   signal?: AbortSignal;
   /** The calling session's id; absent for in-process calls. */
   sessionId?: string;
+  /** Whether the call is already withdrawn, read without making a signal (see {@link isWithdrawn}). */
+  readonly aborted?: boolean;
+}
+
+/** Whether a call was withdrawn before it started; cheap for the server's own contexts. */
+export function isWithdrawn(context: CallContext): boolean {
+  return context.aborted ?? context.signal?.aborted ?? false;
 }
 
 /** One parameter: a name, and a default when it is optional. */

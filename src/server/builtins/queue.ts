@@ -7,7 +7,7 @@
  * waiter whose caller cancels or leaves is withdrawn at once without consuming or adding anything.
  */
 
-import { bindArguments, sig, type CallContext, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../signature';
 import { CallCancelled, PyException } from '../exceptions';
 import { pyCompare, pyIndex, pyNumber, pyTruthy, pyTypeName } from './pyValues';
 
@@ -191,6 +191,7 @@ export class Queue {
    * @throws PyException Full (block false, or timeout 0), ValueError for a negative timeout.
    */
   put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): undefined | Promise<unknown> {
+    if (isWithdrawn(context)) throw new CallCancelled();
     if (this.#maxsize > 0) {
       if (!pyTruthy(block)) {
         if (this.full()) throw new PyException('Full', '');
@@ -217,6 +218,7 @@ export class Queue {
    * @throws PyException Empty (block false, or timeout 0), ValueError for a negative timeout.
    */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): unknown {
+    if (isWithdrawn(context)) throw new CallCancelled();
     if (!pyTruthy(block)) {
       if (this.#items.length === 0) throw new PyException('Empty', '');
       return this.#take();
@@ -251,6 +253,7 @@ export class Queue {
    * none is pending, else a Promise (rejected with CallCancelled if the caller's signal aborts).
    */
   join(context: CallContext = {}): undefined | Promise<unknown> {
+    if (isWithdrawn(context)) throw new CallCancelled();
     if (this.#unfinished === 0) return undefined;
     return this.#wait(this.#joiners, null, 'Empty', context, undefined);
   }

@@ -1,0 +1,68 @@
+/**
+ * All the glue between the benchmark and our implementation (src/server, src/client), in one place.
+ *
+ * Types come from the real modules (`import type`, erased at run time), so `npm run typecheck`
+ * catches API drift. The modules themselves are loaded with a dynamic import of a computed
+ * specifier: if they cannot be loaded (not written yet, or broken mid-edit), that becomes an
+ * UnavailableError, shown as a "not available" row, and the peers still run.
+ */
+
+import type * as ServerModule from '../src/server';
+import type * as ClientModule from '../src/client';
+import type { QueueProxy } from '../src/client';
+import type { ClientConn, ImplModule, QueueOps, Served } from './harness';
+import { AUTHKEY, QUEUE_TYPEIDS, UnavailableError } from './harness';
+
+const MISSING_CODES = new Set(['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT']);
+
+/** Imports one of our modules, turning "not there (yet)" into an UnavailableError. */
+async function load<T>(specifier: string, exports: string[]): Promise<T> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code && MISSING_CODES.has(code)) {
+      const first = String((error as Error).message).split('\n')[0];
+      throw new UnavailableError(`not available yet: ${specifier} cannot be loaded (${code}: ${first})`);
+    }
+    throw error;
+  }
+  const missing = exports.filter((name) => typeof mod[name] !== 'function');
+  if (missing.length) throw new UnavailableError(`not available yet: ${specifier} does not export ${missing.join(', ')}`);
+  return mod as T;
+}
+
+export async function serve(): Promise<Served> {
+  const { Manager, Queue } = await load<typeof ServerModule>('../src/server', ['Manager', 'Queue']);
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY });
+  for (const typeid of Object.values(QUEUE_TYPEIDS)) {
+    const queue = new Queue();
+    manager.register(typeid, { callable: () => queue });
+  }
+  await manager.listen();
+  return {
+    address: manager.address,
+    close: async () => {
+      await manager.shutdown();
+    },
+  };
+}
+
+export async function connect(address: string): Promise<ClientConn> {
+  const { connect: connectClient } = await load<typeof ClientModule>('../src/client', ['connect']);
+  const client = await connectClient({ address, authkey: AUTHKEY });
+  return {
+    async queue(typeid: string): Promise<QueueOps> {
+      const proxy = await client.create<QueueProxy<number>>(typeid);
+      return { put: (value) => proxy.put(value), get: () => proxy.get() };
+    },
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
+// Checked here so a drift from the harness's interface shows up in `npm run typecheck`.
+const _check: ImplModule = { serve, connect };
+void _check;

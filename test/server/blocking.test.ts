@@ -109,7 +109,7 @@ test('waiting getters are served first come, first served', async () => {
   const order = [c.send('object/call', { id, method: 'get' }), c.send('object/call', { id, method: 'get' }), c.send('object/call', { id, method: 'get' })];
   await c.request('object/call', { id, method: 'qsize' });
   for (const item of ['a', 'b', 'c']) c.send('object/call', { id, method: 'put', args: [item] });
-  const replies = [];
+  const replies: { id: number; result: unknown }[] = [];
   for (let i = 0; i < 6; i++) replies.push(await c.next());
   const got = order.map((rid) => replies.find((r) => r.id === rid).result);
   assert.deepEqual(got, ['a', 'b', 'c']);

@@ -111,7 +111,7 @@ test('waiting getters are served first come, first served', async () => {
   for (const item of ['a', 'b', 'c']) c.send('object/call', { id, method: 'put', args: [item] });
   const replies: { id: number; result: unknown }[] = [];
   for (let i = 0; i < 6; i++) replies.push(await c.next());
-  const got = order.map((rid) => replies.find((r) => r.id === rid).result);
+  const got = order.map((rid) => replies.find((r) => r.id === rid)?.result);
   assert.deepEqual(got, ['a', 'b', 'c']);
   c.close();
 });

@@ -14,7 +14,7 @@ const entries = {
   cli: 'src/server/cli.ts',
   extension: 'src/extension/extension.ts',
 };
-for (const dir of ['examples', 'bench']) {
+for (const dir of ['examples']) {
   if (!fs.existsSync(dir)) continue;
   for (const file of fs.readdirSync(dir)) {
     if (/\.ts$/.test(file) && !file.endsWith('.d.ts')) entries[`${dir}/${file.replace(/\.ts$/, '')}`] = `${dir}/${file}`;

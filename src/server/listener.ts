@@ -4,7 +4,7 @@
  * (a letter starts a `Content-Length` header; anything else is CPython's pickle framing).
  */
 
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from '../common/address';
 import { serverHandshake, HandshakeError } from '../common/handshake';
@@ -129,6 +129,7 @@ export class Listener {
 /** Removes a Unix socket file left by a manager that died, but never a live one or a regular file. */
 async function removeStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
+  if (!statSync(path).isSocket()) throw new Error(`cannot listen on ${path}: a file that is not a socket is there (not removed)`);
   const live = await new Promise<boolean>((resolve) => {
     const probe = netConnect(path);
     probe.once('connect', () => {

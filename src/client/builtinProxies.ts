@@ -25,14 +25,16 @@ function blockingKwargs(options: BlockingOptions | undefined): Record<string, un
 
 /** A shared FIFO queue (Python's `queue.Queue`). */
 export class QueueProxy<T = unknown> extends BaseProxy {
+  // put and get return the call's own promise: no async wrapper on the hot path.
+
   /** Puts an item, waiting for room if the queue is bounded and full. */
-  async put(item: T, options?: BlockingOptions): Promise<void> {
-    await this.callMethod('put', [item], blockingKwargs(options), options);
+  put(item: T, options?: BlockingOptions): Promise<void> {
+    return this.callMethod('put', [item], blockingKwargs(options), options) as Promise<void>;
   }
 
   /** Takes the next item, waiting for one unless `block: false`. A timed-out or cancelled get takes nothing. */
-  async get(options?: BlockingOptions): Promise<T> {
-    return (await this.callMethod('get', [], blockingKwargs(options), options)) as T;
+  get(options?: BlockingOptions): Promise<T> {
+    return this.callMethod('get', [], blockingKwargs(options), options) as Promise<T>;
   }
 
   /** Puts without waiting; FullError if there is no room. */

@@ -58,15 +58,22 @@ export class ManagerClient {
     const connection = this.rpc;
     const decodeOptions: ProxyCodec = { decodeProxy: (token) => this.proxyFor(token) };
     this.#host = {
-      call: async (token, method, args, kwargs, signal, timeout) => {
+      call: (token, method, args, kwargs, signal, timeout) => {
         const params: Record<string, unknown> = { id: token.id, method };
-        if (args.length) params.args = encodeValue(args);
-        if (kwargs) params.kwargs = encodeValue(kwargs);
+        // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          return decodeValue(await connection.request('object/call', params, signal), decodeOptions);
+          if (args.length) params.args = encodeValue(args);
+          if (kwargs) params.kwargs = encodeValue(kwargs);
         } catch (error) {
-          throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
+          return Promise.reject(toManagerError(error));
         }
+        // No async wrapper: this is the hot path of every call.
+        return connection.request('object/call', params, signal).then(
+          (result) => decodeValue(result, decodeOptions),
+          (error) => {
+            throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
+          },
+        );
       },
       decref: async (id) => {
         try {
@@ -166,7 +173,8 @@ export class ManagerClient {
 function toManagerError(error: unknown, context?: { what: string; timeout?: number | null }): ManagerError {
   if (error instanceof RpcResponseError) return errorFromResponse(error.error, context);
   if (error instanceof ManagerError) return error;
-  return new ManagerError(String(error), { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new ManagerError(context ? `${message} (${context.what})` : message, { cause: error });
 }
 
 /** A client whose typeids' creation methods are typed by `T`: `{ get_task_queue: QueueProxy<number> }`. */

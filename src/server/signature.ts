@@ -55,6 +55,11 @@ export function sig(...params: (string | readonly [string, unknown])[]): Signatu
   return { params: list, rest, restKeywords };
 }
 
+function isEmpty(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
 /** The `n` → `'a', 'b' and 'c'` list Python prints in its TypeErrors. */
 function nameList(names: string[]): string {
   const quoted = names.map((n) => `'${n}'`);
@@ -69,6 +74,15 @@ function nameList(names: string[]): string {
  */
 export function bindArguments(method: string, signature: Signature, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): unknown[] {
   const { params, rest, restKeywords } = signature;
+  // The hot path: positional arguments only, none too many, every required one given.
+  if (rest === undefined && restKeywords === undefined && args.length <= params.length && isEmpty(kwargs)) {
+    const bound = args.slice();
+    for (let i = args.length; i < params.length; i++) {
+      if (!params[i].optional) break;
+      bound.push(params[i].default);
+    }
+    if (bound.length === params.length) return bound;
+  }
   if (args.length > params.length && rest === undefined) {
     const required = params.filter((p) => !p.optional).length;
     const takes = required === params.length ? `${params.length}` : `from ${required} to ${params.length}`;
@@ -125,7 +139,11 @@ export function invokeMethod(obj: object, method: string, args: readonly unknown
   const fn = (obj as Record<string, unknown>)[method];
   if (typeof fn !== 'function') throw new PyException('AttributeError', `'${typeName(obj)}' object has no attribute '${method}'`);
   const signature = signatureOf(obj, method);
-  if (signature) return fn.apply(obj, [...bindArguments(method, signature, args, kwargs), context]);
+  if (signature) {
+    const bound = bindArguments(method, signature, args, kwargs);
+    bound.push(context);
+    return fn.apply(obj, bound);
+  }
   if (Object.keys(kwargs).length) {
     throw new PyException('TypeError', `${method}() takes no keyword arguments (it is a JavaScript method: pass arguments by position)`);
   }

@@ -253,3 +253,12 @@ test('a forgotten proxy gives its reference back once it is garbage collected', 
   await new Promise((resolve) => child.on('close', resolve));
   assert.equal(out, 'released');
 });
+
+test('an argument that cannot be sent rejects with a ManagerError naming where it was, and sends nothing', async () => {
+  await using s = await setup();
+  const q = await s.client.create<QueueProxy<unknown>>('Queue');
+  const error = await q.put({ callback: () => 1 }).catch((e) => e);
+  assert.ok(error instanceof ManagerError);
+  assert.match(error.message, /cannot encode a function at \$\[0\]\.callback/);
+  assert.equal(await q.qsize(), 0);
+});

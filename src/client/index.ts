@@ -11,6 +11,8 @@ export { QueueProxy, DictProxy, ListProxy, NamespaceProxy, ValueProxy } from './
 export type { BlockingOptions } from './builtinProxies';
 export type { DynamicProxy } from './dynamicProxy';
 export { kwargs, Kwargs } from './kwargs';
+export { Inspection } from './inspection';
+export type { InspectionSubscription } from './inspection';
 export {
   ManagerError,
   isManagerError,
@@ -32,4 +34,4 @@ export {
 } from './errors';
 export { tuple, isTuple, FrozenSet, OpaqueValue } from '../common/values';
 export type { Tuple } from '../common/values';
-export type { Token, TypeidDescription } from '../common/protocol';
+export type { Token, TypeidDescription, InspectSnapshot, ObjectSummary, SessionSummary, PendingCallSummary, PeekResult, InspectChangedParams } from '../common/protocol';

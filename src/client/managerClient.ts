@@ -15,6 +15,7 @@ import { BaseProxy, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
 import { errorFromResponse, ManagerError, ProtocolError } from './errors';
+import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { RpcConnection, RpcResponseError } from './rpcConnection';
 import { openAuthenticatedSocket } from './socketTransport';
@@ -39,6 +40,7 @@ export class ManagerClient {
   #typeids = new Map<string, TypeidDescription>();
   readonly #finalizer: FinalizationRegistry<string>;
   readonly #host: ProxyHost;
+  #inspection: Inspection | undefined;
 
   /** @internal use {@link connect} */
   constructor(
@@ -89,6 +91,12 @@ export class ManagerClient {
         return connection.isOpen;
       },
     };
+  }
+
+  /** Inspection: summaries, non-destructive peeks and change notifications (what the VS Code sidebar shows). */
+  get inspection(): Inspection {
+    this.#inspection ??= new Inspection((method, params) => this.request(method, params), this.rpc);
+    return this.#inspection;
   }
 
   /** The manager's session id for this client. */

@@ -37,7 +37,7 @@ function notification<P>(method: string): NotificationType<P> {
 export interface ServerCapabilities {
   /** `$/cancelRequest` withdraws a blocking call with no side effect. Always true in 1.0. */
   cancellation?: boolean;
-  /** Inspection methods (`inspect/*`), used by the VS Code sidebar. Not in 1.0. */
+  /** Inspection methods (`inspect/*`) and `inspect/changed` notifications, used by the VS Code sidebar. Since 1.1. */
   inspection?: boolean;
   /** The same port also serves Python's pickle-based manager protocol. Not in 1.0. */
   pythonBridge?: boolean;
@@ -161,6 +161,110 @@ export namespace CancelNotification {
 }
 export interface CancelParams {
   id: number | string;
+}
+
+/** `inspect/snapshot`: client → server (capability `inspection`). Every object and session, summarised. */
+export namespace InspectSnapshotRequest {
+  export const type = request<Record<string, never>, InspectSnapshot>('inspect/snapshot');
+}
+export interface InspectSnapshot {
+  /** The manager itself. */
+  server: { name: string; version: string; processId: number; address: string; startedAt: number };
+  typeids: TypeidDescription[];
+  objects: ObjectSummary[];
+  sessions: SessionSummary[];
+}
+/** One live object, as the inspection tools list it. */
+export interface ObjectSummary {
+  id: string;
+  typeid: string;
+  builtin?: string;
+  /** The object's class name on the server. */
+  type: string;
+  refcount: number;
+  /** Which sessions hold references, and how many each. */
+  holders: { sessionId: string; references: number }[];
+  /** Items, entries or attributes it holds, where that means something. */
+  size?: number;
+  /** Type-specific state: a queue's maxsize and waiters, a value's typecode and value... Values are encoded. */
+  details: Record<string, unknown>;
+}
+/** One connected client. */
+export interface SessionSummary {
+  sessionId: string;
+  clientInfo?: ClientInfo;
+  processId: number | null;
+  remoteAddress: string;
+  /** Which protocol it speaks: `jsonrpc`, or `python` for a pickle client. */
+  protocol: string;
+  /** When it connected, in milliseconds since the epoch. */
+  connectedAt: number;
+  /** References it holds, over all objects. */
+  references: number;
+  /** Its calls that are waiting (blocking gets and puts). */
+  pending: PendingCallSummary[];
+}
+/** A call that is blocked in the manager. */
+export interface PendingCallSummary {
+  requestId: number | string;
+  objectId: string;
+  typeid: string;
+  method: string;
+  /** When it started, in milliseconds since the epoch. */
+  since: number;
+}
+
+/** `inspect/peek`: client → server (capability `inspection`). A page of an object's contents, taking nothing. */
+export namespace InspectPeekRequest {
+  export const type = request<PeekParams, PeekResult>('inspect/peek');
+}
+export interface PeekParams {
+  id: string;
+  /** First item of the page (default 0). */
+  offset?: number;
+  /** Items in the page (default 100, at most 1000). */
+  limit?: number;
+}
+export interface PeekResult {
+  id: string;
+  /**
+   * `items` (a queue in get order, a list), `entries` (a dict: `[key, value]` pairs), `attributes`
+   * (a namespace or a custom object: `[name, value]` pairs), `value` (a Value: one item).
+   */
+  kind: 'items' | 'entries' | 'attributes' | 'value';
+  /** How many there are in all. */
+  total: number;
+  offset: number;
+  items: unknown[];
+}
+
+/** `inspect/subscribe`: client → server (capability `inspection`). Start `inspect/changed` notifications. */
+export namespace InspectSubscribeRequest {
+  export const type = request<SubscribeParams, null>('inspect/subscribe');
+}
+export interface SubscribeParams {
+  /** Least milliseconds between two notifications (default 100, at least 10): changes in between are merged. */
+  intervalMs?: number;
+}
+
+/** `inspect/unsubscribe`: client → server. Stop `inspect/changed` notifications. */
+export namespace InspectUnsubscribeRequest {
+  export const type = request<Record<string, never>, null>('inspect/unsubscribe');
+}
+
+/** `inspect/changed`: server → client notification, to subscribed sessions. What changed since the last one. */
+export namespace InspectChangedNotification {
+  export const type = notification<InspectChangedParams>('inspect/changed');
+}
+export interface InspectChangedParams {
+  /** Objects whose contents, references or waiters may have changed. */
+  changed: string[];
+  /** Objects that entered the table. */
+  added: string[];
+  /** Objects that left the table. */
+  removed: string[];
+  /** Whether sessions connected, left, or started or ended a blocking call. */
+  sessions: boolean;
 }
 
 /** Every request method of protocol 1.0, for dispatch tables and the schema test. */

@@ -10,9 +10,11 @@ import type { Socket } from 'node:net';
 import { formatAddress, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
+import type { InspectSnapshot } from '../common/protocol';
 import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
+import { Inspector } from './inspector';
 import { Listener, refusePickleClient } from './listener';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
@@ -75,6 +77,9 @@ export class Manager {
   readonly registry = new Registry();
   /** The live shared objects. */
   readonly table = new ObjectTable();
+  /** Change tracking and summaries for inspection tools. */
+  readonly inspector = new Inspector(this.table);
+  private readonly startedAt = Date.now();
   private readonly options: ManagerOptions;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
@@ -92,6 +97,11 @@ export class Manager {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
     this.key = authkeyBytes(options.authkey ?? randomBytes(16).toString('hex'));
+    this.table.onChange = (entry, change) => {
+      if (!this.inspector.active) return;
+      if (change === 'added') this.inspector.added(entry.id);
+      else this.inspector.removed(entry.id);
+    };
     if (options.builtins !== false) {
       for (const [typeid, builtin] of Object.entries(builtinTypes)) {
         this.registry.add({ typeid, create: builtin.create, exposed: null, methodToTypeid: {}, createMethod: true, builtin: builtin.type.builtin });
@@ -165,8 +175,11 @@ export class Manager {
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
+      inspector: this.inspector,
+      snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
         this.sessions.delete(session);
+        if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${session.clientInfo?.name ?? 'unnamed'}) from ${session.remoteAddress} closed`);
       },
       log,
@@ -177,6 +190,7 @@ export class Manager {
         onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
           const session = new Session(socket, host, remote);
           this.sessions.add(session);
+          if (this.inspector.active) this.inspector.sessionsChanged();
           log(`session ${session.id} from ${remote} opened`);
           session.onData(head);
         },
@@ -240,12 +254,23 @@ export class Manager {
     }
     const wasListening = this.state === 'listening';
     this.state = 'stopping';
+    this.inspector.dispose();
     if (wasListening) {
       for (const session of this.sessions) session.close();
       await this.listener?.close();
     }
     this.state = 'stopped';
     this.resolveStopped?.();
+  }
+
+  /** Every object and session, summarised, as inspection tools show them. */
+  snapshot(): InspectSnapshot {
+    return {
+      server: { name: 'syncmanager', version: VERSION, processId: process.pid, address: this.address, startedAt: this.startedAt },
+      typeids: this.registry.describe(),
+      objects: [...this.table.all()].map((entry) => this.inspector.summarize(entry)),
+      sessions: [...this.sessions].map((session) => session.summary()),
+    };
   }
 
   /** `await using manager = ...` shuts it down at the end of the block. */

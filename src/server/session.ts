@@ -17,12 +17,19 @@ import {
   type RefParams,
   type ShutdownParams,
   type ClientInfo,
+  type InspectSnapshot,
+  type PeekParams,
+  type PeekResult,
+  type SessionSummary,
+  type SubscribeParams,
   type Token,
   PROTOCOL_VERSION,
 } from '../common/protocol';
 import { decodeValue, encodeValue, ValueCodecError, type DecodeOptions, type ProxyCodec } from '../common/values';
 import { CallCancelled, describeThrown, PyException } from './exceptions';
-import { NoReferenceError, type ObjectTable } from './objectTable';
+import { NoReferenceError, type ObjectEntry, type ObjectTable } from './objectTable';
+import type { Inspector } from './inspector';
+import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from './inspector';
 import type { Registry } from './registry';
 import type { CallContext } from './signature';
 import { invokeMethod } from './signature';
@@ -39,6 +46,10 @@ export interface SessionHost {
   shutdownServer(): void;
   /** Called once when the session ends. */
   sessionClosed(session: Session): void;
+  /** Collects changes for inspection tools. */
+  readonly inspector: Inspector;
+  /** Everything inspection shows. */
+  snapshot(): InspectSnapshot;
   log(message: string): void;
 }
 
@@ -68,6 +79,11 @@ class ProxyResult {
   constructor(readonly token: Token) {}
 }
 
+/** A protocol result already in wire form (inspection results carry encoded values): sent as is. */
+class WireResult {
+  constructor(readonly json: unknown) {}
+}
+
 /** Encoding options for results: proxy results become `$proxy` tags. */
 const resultEncoding: ProxyCodec = {
   encodeProxy: (value) => (value instanceof ProxyResult ? value.token : undefined),
@@ -78,14 +94,28 @@ const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 let sessionCounter = 0;
 
+/** A blocked call: what withdraws it, and what inspection shows of it. */
+interface PendingCall {
+  readonly controller: AbortController;
+  readonly objectId: string;
+  readonly typeid: string;
+  readonly method: string;
+  readonly since: number;
+}
+
 /** The context of one call: the signal, which costs an AbortController, is made on first use. */
 class RequestContext implements CallContext {
   #controller: AbortController | undefined;
   constructor(
-    readonly sessionId: string,
+    private readonly session: Session,
     private readonly requestId: RequestId,
-    private readonly pending: Map<RequestId, AbortController>,
+    private readonly entry: ObjectEntry,
+    private readonly method: string,
   ) {}
+
+  get sessionId(): string {
+    return this.session.id;
+  }
 
   get aborted(): boolean {
     return this.#controller?.signal.aborted ?? false;
@@ -94,7 +124,7 @@ class RequestContext implements CallContext {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      this.pending.set(this.requestId, this.#controller);
+      this.session.blocked(this.requestId, { controller: this.#controller, objectId: this.entry.id, typeid: this.entry.typeid, method: this.method, since: Date.now() });
     }
     return this.#controller.signal;
   }
@@ -104,6 +134,10 @@ class RequestContext implements CallContext {
 export class Session {
   /** This session's id, as inspection shows it. */
   readonly id = `s${++sessionCounter}`;
+  /** The same id, as inspection subscribers name it. */
+  get sessionId(): string {
+    return this.id;
+  }
   /** When the session started (ms since the epoch). */
   readonly startedAt = Date.now();
   clientInfo: ClientInfo | undefined;
@@ -113,8 +147,10 @@ export class Session {
   private closed = false;
   private readonly decoder: ContentLengthDecoder;
   /** Requests that are waiting (blocking calls), with the controller that withdraws them. */
-  private readonly pending = new Map<RequestId, AbortController>();
+  private readonly pending = new Map<RequestId, PendingCall>();
   private outbox: string[] = [];
+  /** The object the request being dispatched acts on, for inspection's change notifications. */
+  private touching: string | undefined;
   private flushScheduled = false;
 
   constructor(
@@ -133,6 +169,33 @@ export class Session {
   /** Requests currently blocked. */
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** Records a call that is about to wait (called by its context when the method asks for a signal). */
+  blocked(requestId: RequestId, call: PendingCall): void {
+    this.pending.set(requestId, call);
+    if (this.host.inspector.active) this.host.inspector.sessionsChanged();
+  }
+
+  /** What inspection shows of this session. */
+  summary(): SessionSummary {
+    const summary: SessionSummary = {
+      sessionId: this.id,
+      processId: this.processId,
+      remoteAddress: this.remoteAddress,
+      protocol: 'jsonrpc',
+      connectedAt: this.startedAt,
+      references: this.host.table.referencesOf(this.id),
+      pending: [...this.pending].map(([requestId, c]) => ({ requestId, objectId: c.objectId, typeid: c.typeid, method: c.method, since: c.since })),
+    };
+    if (this.clientInfo) summary.clientInfo = this.clientInfo;
+    return summary;
+  }
+
+  /** Sends a notification to the client. */
+  notify(method: string, params: unknown): void {
+    if (this.closing) return;
+    this.write(JSON.stringify({ jsonrpc: '2.0', method, params }));
   }
 
   /** Feeds bytes (also the ones that arrived with the handshake). */
@@ -169,12 +232,13 @@ export class Session {
     this.closing = true;
     this.abortAll();
     this.outbox = [];
+    this.host.inspector.unsubscribe(this.id);
     this.host.table.releaseSession(this.id);
     this.host.sessionClosed(this);
   }
 
   private abortAll(): void {
-    for (const controller of this.pending.values()) controller.abort();
+    for (const call of [...this.pending.values()]) call.controller.abort();
   }
 
   private onMessage(body: string): void {
@@ -210,7 +274,7 @@ export class Session {
   private onNotification(method: string, params: unknown): void {
     if (method === '$/cancelRequest') {
       const id = (params as { id?: unknown } | null)?.id;
-      if (typeof id === 'number' || typeof id === 'string') this.pending.get(id)?.abort();
+      if (typeof id === 'number' || typeof id === 'string') this.pending.get(id)?.controller.abort();
     }
     // Every other notification is ignored, as JSON-RPC asks.
   }
@@ -222,28 +286,47 @@ export class Session {
     try {
       result = this.dispatch(id, method, params);
     } catch (error) {
-      this.pending.delete(id);
+      this.settled(id);
       return this.sendThrown(id, error);
     }
     if (result instanceof Promise) {
       result.then(
         (value) => {
-          this.pending.delete(id);
+          this.settled(id);
           this.sendResult(id, value);
         },
         (error) => {
-          this.pending.delete(id);
+          this.settled(id);
           this.sendThrown(id, error);
         },
       );
     } else {
-      this.pending.delete(id);
+      this.settled(id);
       this.sendResult(id, result);
     }
   }
 
+  /** A request is answered: forget it if it was blocked, and tell inspection what it touched. */
+  private settled(id: RequestId): void {
+    const call = this.pending.get(id);
+    if (call) this.pending.delete(id);
+    const inspector = this.host.inspector;
+    if (!inspector.active) return;
+    if (call) inspector.sessionsChanged();
+    const touched = this.touching;
+    this.touching = undefined;
+    if (call) inspector.touched(call.objectId);
+    else if (touched) inspector.touched(touched);
+  }
+
   private dispatch(id: RequestId, method: string, params: Record<string, unknown>): unknown {
+    // Only a call's result is an application value to encode; every other result is protocol data,
+    // sent as it is (a method named `$x` in a typeid's methodToTypeid must not become a `$dict`).
     if (method === 'object/call' && this.initialized) return this.call(id, params as unknown as CallParams);
+    return new WireResult(this.dispatchProtocol(method, params));
+  }
+
+  private dispatchProtocol(method: string, params: Record<string, unknown>): unknown {
     if (method === 'initialize') return this.initialize(params as unknown as InitializeParams);
     if (!this.initialized) throw new RpcError(ErrorCodes.ServerNotInitialized, `${method} before initialize: send initialize first`);
     switch (method) {
@@ -258,6 +341,22 @@ export class Session {
         return { typeids: this.host.registry.describe() };
       case 'shutdown':
         return this.shutdown(params as ShutdownParams);
+      case 'inspect/snapshot':
+        expectFields(params, {});
+        return this.host.snapshot();
+      case 'inspect/peek':
+        return this.peek(params as unknown as PeekParams);
+      case 'inspect/subscribe': {
+        expectFields(params, { intervalMs: 'number?' });
+        const interval = (params as SubscribeParams).intervalMs ?? 100;
+        if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
+        this.host.inspector.subscribe(this, interval);
+        return null;
+      }
+      case 'inspect/unsubscribe':
+        expectFields(params, {});
+        this.host.inspector.unsubscribe(this.id);
+        return null;
       default:
         throw new RpcError(ErrorCodes.MethodNotFound, `unknown method ${JSON.stringify(method)}`);
     }
@@ -283,7 +382,7 @@ export class Session {
     return {
       protocolVersion: `${ourMajor}.${Math.min(ourMinor, Number(match[2]))}`,
       serverInfo: { name: 'syncmanager', version: this.host.serverVersion },
-      capabilities: { cancellation: true },
+      capabilities: { cancellation: true, inspection: true },
       sessionId: this.id,
     };
   }
@@ -298,7 +397,9 @@ export class Session {
     const args = params.args ? (decodeValue(params.args, argumentDecoding) as unknown[]) : EMPTY_ARGS;
     const kwargs = params.kwargs ? (decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>) : EMPTY_KWARGS;
     const obj = registration.create(args, kwargs);
-    return this.host.table.tokenOf(this.host.table.addReference(obj, registration, this.id));
+    const entry = this.host.table.addReference(obj, registration, this.id);
+    this.touching = entry.id;
+    return this.host.table.tokenOf(entry);
   }
 
   private call(requestId: RequestId, params: CallParams): unknown {
@@ -319,7 +420,8 @@ export class Session {
     }
     const args = params.args === undefined ? EMPTY_ARGS : (decodeValue(params.args, argumentDecoding) as unknown[]);
     const kwargs = params.kwargs === undefined ? EMPTY_KWARGS : (decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>);
-    const result = invokeMethod(entry.obj, params.method, args, kwargs, this.contextFor(requestId));
+    this.touching = entry.id;
+    const result = invokeMethod(entry.obj, params.method, args, kwargs, this.contextFor(requestId, entry, params.method));
     const typeid = entry.methodToTypeid[params.method];
     if (typeid === undefined) return result;
     // The result goes back as a proxy: make it an object of the mapped typeid, referenced by this session.
@@ -334,8 +436,19 @@ export class Session {
   }
 
   /** A call context whose signal is made only if the method asks for it (most calls never block). */
-  private contextFor(requestId: RequestId): CallContext {
-    return new RequestContext(this.id, requestId, this.pending);
+  private contextFor(requestId: RequestId, entry: ObjectEntry, method: string): CallContext {
+    return new RequestContext(this, requestId, entry, method);
+  }
+
+  private peek(params: PeekParams): PeekResult {
+    expectFields(params, { id: 'string', offset: 'number?', limit: 'number?' });
+    const offset = params.offset ?? 0;
+    const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
+    if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
+    if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
+    const entry = this.host.table.get(params.id);
+    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
+    return this.host.inspector.peek(entry, offset, limit);
   }
 
   private incref(params: RefParams): null {
@@ -343,6 +456,7 @@ export class Session {
     const entry = this.host.table.get(params.id);
     if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
     this.host.table.incref(entry, this.id);
+    this.touching = entry.id;
     return null;
   }
 
@@ -351,6 +465,7 @@ export class Session {
     const entry = this.host.table.get(params.id);
     if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
     this.host.table.decref(entry, this.id);
+    this.touching = entry.id;
     return null;
   }
 
@@ -371,7 +486,8 @@ export class Session {
   private sendResult(id: RequestId, value: unknown): void {
     let json: string;
     try {
-      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(encodeValue(value, resultEncoding) ?? null)}}`;
+      const result = value instanceof WireResult ? value.json : encodeValue(value, resultEncoding);
+      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
     } catch (error) {
       return this.sendError(id, ErrorCodes.RemoteException, `the result cannot be sent: ${(error as Error).message}`, { type: 'TypeError', message: (error as Error).message });
     }
@@ -442,7 +558,7 @@ function onlyCallFields(params: object): boolean {
   return true;
 }
 
-type FieldType = 'string' | 'string?' | 'number|null?' | 'object?' | 'array?' | 'boolean?';
+type FieldType = 'string' | 'string?' | 'number?' | 'number|null?' | 'object?' | 'array?' | 'boolean?';
 
 /** Checks a params object's fields, naming the first one that is wrong or unknown. */
 function expectFields(params: object, fields: Record<string, FieldType>, prefix = ''): void {

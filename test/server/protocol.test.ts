@@ -373,3 +373,12 @@ test('shutdown with server: true stops the manager unless remote shutdown is for
   await served;
   await c.closed;
 });
+
+test('protocol results are not value-encoded: a method named like a tag stays as it is in describe', async () => {
+  await using manager = await startManager({}, (m) => m.register('Odd', { callable: Counter, exposed: ['$x'], methodToTypeid: { $x: 'Odd' } }));
+  const c = await RawClient.open(manager.address);
+  const { result } = await c.request('manager/describe', {});
+  const odd = result.typeids.find((t: { typeid: string }) => t.typeid === 'Odd');
+  assert.deepEqual(odd.methodToTypeid, { $x: 'Odd' });
+  c.close();
+});

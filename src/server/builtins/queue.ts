@@ -169,6 +169,11 @@ export class Queue {
     return this.#items.snapshot();
   }
 
+  /** The queue's state for inspection tools, read without side effects. */
+  inspect(): { size: number; maxsize: number; unfinished: number; getters: number; putters: number } {
+    return { size: this.#items.length, maxsize: this.#maxsize, unfinished: this.#unfinished, getters: this.#getters.size, putters: this.#putters.size };
+  }
+
   /** Python's `qsize()`: the number of items. */
   qsize(): number {
     return this.#items.length;

@@ -1,0 +1,60 @@
+/**
+ * The client side of inspection (capability `inspection`): summaries of every object and session,
+ * pages of contents read without taking anything, and change notifications. The VS Code sidebar is
+ * built on this; a script can use it too (`manager.inspection`). Values stay in their wire form
+ * (JSON with `$` tags): ready to show, copy or pretty-print, whatever their language.
+ */
+
+import type { InspectChangedParams, InspectSnapshot, PeekResult } from '../common/protocol';
+import type { RpcConnection } from './rpcConnection';
+
+/** A subscription to change notifications; `dispose()` ends it. */
+export interface InspectionSubscription {
+  dispose(): Promise<void>;
+}
+
+/** Inspection methods of one connected client. */
+export class Inspection {
+  private readonly listeners = new Set<(change: InspectChangedParams) => void>();
+
+  constructor(
+    private readonly request: (method: string, params: unknown) => Promise<unknown>,
+    rpc: RpcConnection,
+  ) {
+    const previous = rpc.onNotification;
+    rpc.onNotification = (method, params) => {
+      if (method === 'inspect/changed') for (const listener of [...this.listeners]) listener(params as InspectChangedParams);
+      else previous?.(method, params);
+    };
+  }
+
+  /** Every object and session, summarised. */
+  snapshot(): Promise<InspectSnapshot> {
+    return this.request('inspect/snapshot', {}) as Promise<InspectSnapshot>;
+  }
+
+  /** A page of an object's contents (items in wire form); nothing is taken. */
+  peek(id: string, page: { offset?: number; limit?: number } = {}): Promise<PeekResult> {
+    return this.request('inspect/peek', { id, ...page }) as Promise<PeekResult>;
+  }
+
+  /**
+   * Calls `listener` with what changed, at most once per `intervalMs` (default 100). The first
+   * subscription asks the manager to start notifying; the last one's dispose asks it to stop.
+   */
+  async subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    this.listeners.add(listener);
+    try {
+      await this.request('inspect/subscribe', options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
+    } catch (error) {
+      this.listeners.delete(listener);
+      throw error;
+    }
+    return {
+      dispose: async () => {
+        if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+        await this.request('inspect/unsubscribe', {}).catch(() => {});
+      },
+    };
+  }
+}

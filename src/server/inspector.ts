@@ -1,0 +1,159 @@
+/**
+ * Inspection: what the VS Code sidebar shows. Summaries of every object and session, pages of an
+ * object's contents read without taking anything, and change notifications to subscribed sessions,
+ * merged over an interval so a busy queue costs one notification per interval, not one per put.
+ * When nobody subscribes, the hot path pays one boolean test per call.
+ */
+
+import type { InspectChangedParams, ObjectSummary, PeekResult } from '../common/protocol';
+import { encodeValue } from '../common/values';
+import { Dict } from './builtins/dict';
+import { List } from './builtins/list';
+import { Namespace } from './builtins/namespace';
+import { Queue } from './builtins/queue';
+import { Value } from './builtins/value';
+import type { ObjectEntry, ObjectTable } from './objectTable';
+
+/** Default and bounds of a peek page. */
+export const PEEK_DEFAULT_LIMIT = 100;
+export const PEEK_MAX_LIMIT = 1000;
+
+/** Encodes a value for display, falling back to a description for what cannot be sent. */
+function shown(value: unknown): unknown {
+  try {
+    return encodeValue(value);
+  } catch {
+    return `<${typeof value === 'object' && value !== null ? (value.constructor?.name ?? 'object') : typeof value}>`;
+  }
+}
+
+/** The contents of an object, in display order, without copying more than the page. */
+function contentsOf(obj: object): { kind: PeekResult['kind']; all: () => unknown[] } {
+  if (obj instanceof Queue) return { kind: 'items', all: () => obj.peekAll() };
+  if (obj instanceof List) return { kind: 'items', all: () => obj.snapshot() };
+  if (obj instanceof Dict) return { kind: 'entries', all: () => obj.entries() };
+  if (obj instanceof Namespace) return { kind: 'attributes', all: () => Object.entries(obj.snapshot()) };
+  if (obj instanceof Value) return { kind: 'value', all: () => [obj.get()] };
+  return { kind: 'attributes', all: () => Object.entries(obj).filter(([, v]) => typeof v !== 'function') };
+}
+
+/** Type-specific details of an object for its summary. */
+function detailsOf(obj: object): { size?: number; details: Record<string, unknown> } {
+  if (obj instanceof Queue) {
+    const q = obj.inspect();
+    return { size: q.size, details: { maxsize: q.maxsize, unfinishedTasks: q.unfinished, waitingGetters: q.getters, waitingPutters: q.putters } };
+  }
+  if (obj instanceof List) return { size: obj.size, details: {} };
+  if (obj instanceof Dict) return { size: obj.entries().length, details: {} };
+  if (obj instanceof Namespace) return { size: Object.keys(obj.snapshot()).length, details: {} };
+  if (obj instanceof Value) return { details: { typecode: shown(obj.typecode), value: shown(obj.get()) } };
+  return { details: {} };
+}
+
+/** A subscribed session's channel. */
+export interface Subscriber {
+  readonly sessionId: string;
+  notify(method: string, params: unknown): void;
+}
+
+/** Collects changes and answers inspection requests. */
+export class Inspector {
+  private readonly subscribers = new Map<string, { subscriber: Subscriber; intervalMs: number; timer?: NodeJS.Timeout; pending: Pending }>();
+
+  constructor(private readonly table: ObjectTable) {}
+
+  /** Whether anybody listens: the hot path tests this before recording anything. */
+  get active(): boolean {
+    return this.subscribers.size > 0;
+  }
+
+  /** A summary of one object. */
+  summarize(entry: ObjectEntry): ObjectSummary {
+    const { size, details } = detailsOf(entry.obj);
+    const summary: ObjectSummary = {
+      id: entry.id,
+      typeid: entry.typeid,
+      type: (entry.obj.constructor as { builtin?: string; name?: string })?.builtin ?? entry.obj.constructor?.name ?? 'object',
+      refcount: entry.refcount,
+      holders: [...entry.holders].map(([sessionId, references]) => ({ sessionId, references })),
+      details,
+    };
+    if (entry.builtin) summary.builtin = entry.builtin;
+    if (size !== undefined) summary.size = size;
+    return summary;
+  }
+
+  /** A page of an object's contents; nothing is taken. */
+  peek(entry: ObjectEntry, offset: number, limit: number): PeekResult {
+    const { kind, all } = contentsOf(entry.obj);
+    const items = all();
+    return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(shown) };
+  }
+
+  subscribe(subscriber: Subscriber, intervalMs: number): void {
+    this.unsubscribe(subscriber.sessionId);
+    this.subscribers.set(subscriber.sessionId, { subscriber, intervalMs, pending: new Pending() });
+  }
+
+  unsubscribe(sessionId: string): void {
+    const s = this.subscribers.get(sessionId);
+    if (s?.timer) clearTimeout(s.timer);
+    this.subscribers.delete(sessionId);
+  }
+
+  /** An object's contents or references may have changed. */
+  touched(id: string): void {
+    this.record((p) => p.changed.add(id));
+  }
+
+  added(id: string): void {
+    this.record((p) => p.added.add(id));
+  }
+
+  removed(id: string): void {
+    this.record((p) => p.removed.add(id));
+  }
+
+  /** Sessions came, went, or started or ended a blocking call. */
+  sessionsChanged(): void {
+    this.record((p) => (p.sessions = true));
+  }
+
+  /** Stops every timer (the manager is shutting down). */
+  dispose(): void {
+    for (const id of [...this.subscribers.keys()]) this.unsubscribe(id);
+  }
+
+  private record(change: (pending: Pending) => void): void {
+    for (const s of this.subscribers.values()) {
+      change(s.pending);
+      if (!s.timer) {
+        s.timer = setTimeout(() => {
+          s.timer = undefined;
+          const params = s.pending.take();
+          s.subscriber.notify('inspect/changed', params);
+        }, s.intervalMs);
+      }
+    }
+  }
+}
+
+/** Changes not yet sent to one subscriber. */
+class Pending {
+  changed = new Set<string>();
+  added = new Set<string>();
+  removed = new Set<string>();
+  sessions = false;
+
+  take(): InspectChangedParams {
+    // An object added and removed within one interval is reported as removed only if it was known before.
+    for (const id of this.removed) this.changed.delete(id);
+    for (const id of this.added) this.changed.delete(id);
+    const params: InspectChangedParams = { changed: [...this.changed], added: [...this.added], removed: [...this.removed], sessions: this.sessions };
+    this.changed.clear();
+    this.added.clear();
+    this.removed.clear();
+    this.sessions = false;
+    return params;
+  }
+}

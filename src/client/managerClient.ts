@@ -135,12 +135,25 @@ export class ManagerClient {
     return this.proxyFor(token) as P;
   }
 
+  /**
+   * Calls a method of any live object by id, without a proxy and without taking a reference (tools
+   * such as the VS Code sidebar act on objects other clients hold). Arguments are application values.
+   */
+  callById(id: string, method: string, args: unknown[] = [], kwargs?: Record<string, unknown>): Promise<unknown> {
+    return this.#host.call({ id, typeid: '?', exposed: [] }, method, args, kwargs);
+  }
+
   /** A proxy for a token this session holds a reference to. */
   proxyFor(token: Token): AnyProxy {
     const Typed = token.builtin ? builtinProxyClasses[token.builtin] : undefined;
     const proxy = Typed ? new Typed(this.#host, token) : makeDynamicProxy(new BaseProxy(this.#host, token));
     this.#host.track(proxy, token.id);
     return proxy as AnyProxy;
+  }
+
+  /** Calls `listener` once when the connection ends, whatever the reason (close() included). */
+  connectionLost(listener: (error: ManagerError) => void): void {
+    this.rpc.onClose(listener);
   }
 
   /** Ends the session: the manager releases this client's references; pending calls fail. */

@@ -1,0 +1,53 @@
+/**
+ * The Clients view: connected clients (name, pid, address, protocol), the objects each holds and
+ * the calls each is blocked in ("get on get_task_queue, 2.1 s").
+ */
+
+import * as vscode from 'vscode';
+import type { ManagerController } from './managerController';
+import { sessionDetailRows, sessionRows, type Row } from './model/treeModel';
+import { toTreeItem } from './treeItems';
+
+/** The tree data provider of the Clients view. */
+export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Row | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly controller: ManagerController) {
+    this.disposables.push(
+      controller.onDidChangeState(() => this.emitter.fire(undefined)),
+      controller.onDidChange((change) => {
+        // References change with objects; waiting calls change with sessions.
+        if (change.sessions || change.added.length || change.removed.length || change.changed.length) this.schedule();
+      }),
+    );
+  }
+
+  getTreeItem(row: Row): vscode.TreeItem {
+    return toTreeItem(row);
+  }
+
+  async getChildren(row?: Row): Promise<Row[]> {
+    if (!this.controller.client) return [];
+    const snapshot = await this.controller.snapshot();
+    if (!row) return sessionRows(snapshot, this.controller.client.sessionId);
+    if (row.kind === 'session') return sessionDetailRows(snapshot, row.sessionId!);
+    return [];
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.emitter.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.emitter.fire(undefined);
+    }, 200);
+  }
+}

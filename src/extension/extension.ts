@@ -1,0 +1,80 @@
+/**
+ * The syncmanager VS Code extension: start and stop a manager from commands, watch its objects,
+ * queue contents and clients live in the sidebar, and give every new terminal the address and
+ * authkey so a worker script needs no configuration. `activate()` only wires; everything it makes
+ * is disposed with the extension, and `deactivate()` waits for the manager to stop.
+ */
+
+import * as vscode from 'vscode';
+import { ClientsView } from './clientsView';
+import { allCommands, registerCommands } from './commands';
+import { Command, JSON_SCHEME, Setting, View } from './ids';
+import { JsonDocuments } from './jsonDocuments';
+import { ManagerController, type ManagerState } from './managerController';
+import { ObjectsView } from './objectsView';
+import { StatusBar } from './statusBar';
+
+/** What the extension exports: its controller, for tests and other extensions. */
+export interface SyncmanagerApi {
+  readonly controller: ManagerController;
+  readonly commands: readonly string[];
+}
+
+let controller: ManagerController | undefined;
+
+export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
+  const output = vscode.window.createOutputChannel('syncmanager', { log: true });
+  const log = (line: string) => output.info(line);
+  controller = new ManagerController({
+    log,
+    onCrash: (reason) => {
+      void vscode.window.showErrorMessage(`The syncmanager manager stopped unexpectedly (${reason}).`, 'Restart', 'Show Log').then((choice) => {
+        if (choice === 'Restart') void vscode.commands.executeCommand(Command.Start);
+        if (choice === 'Show Log') output.show();
+      });
+    },
+  });
+  const objects = new ObjectsView(controller);
+  const clients = new ClientsView(controller);
+  const documents = new JsonDocuments(controller);
+  void vscode.commands.executeCommand('setContext', 'syncmanager.state', 'stopped');
+
+  context.subscriptions.push(
+    output,
+    controller,
+    objects,
+    clients,
+    documents,
+    new StatusBar(controller),
+    vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
+    vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
+    vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, documents),
+    ...registerCommands({ context, controller, output, refreshViews: () => objects.refresh() }),
+    controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
+  );
+  updateTerminalEnvironment(context, 'stopped', controller);
+
+  if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
+    void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
+  }
+  return { controller, commands: allCommands };
+}
+
+/** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */
+function updateTerminalEnvironment(context: vscode.ExtensionContext, state: ManagerState, c: ManagerController): void {
+  const env = context.environmentVariableCollection;
+  // The authkey must not be written to VS Code's storage: the collection lives only as long as this window.
+  env.persistent = false;
+  if ((state === 'running' || state === 'attached') && c.address && c.authkey) {
+    env.description = `syncmanager at ${c.address}`;
+    env.replace('SYNCMANAGER_ADDRESS', c.address);
+    env.replace('SYNCMANAGER_AUTHKEY', c.authkey);
+  } else if (state === 'stopped') {
+    env.clear();
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.teardown();
+  controller = undefined;
+}

@@ -1,0 +1,168 @@
+/**
+ * The manager's lifecycle as the extension sees it: start one in a child process, or attach to one
+ * already running; keep an inspection connection to it; stop, restart, detach. Every state change
+ * and every change the manager reports is an event the views, the status bar and the terminal
+ * environment listen to.
+ */
+
+import * as vscode from 'vscode';
+import { connect, type Connected, type InspectionSubscription } from '../client';
+import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
+import { startServerProcess, type ServerProcess } from './serverProcess';
+
+/** Where the controller is. */
+export type ManagerState = 'stopped' | 'starting' | 'running' | 'attached' | 'stopping';
+
+/** What the controller needs from the extension. */
+export interface ControllerHost {
+  log(line: string): void;
+  /** Called when a manager started here exits on its own. */
+  onCrash(reason: string): void;
+}
+
+/** The controller. */
+export class ManagerController implements vscode.Disposable {
+  private _state: ManagerState = 'stopped';
+  private server: ServerProcess | undefined;
+  private _client: Connected | undefined;
+  private subscription: InspectionSubscription | undefined;
+  private _address: string | undefined;
+  private _authkey: string | undefined;
+  private snapshotCache: Promise<InspectSnapshot> | undefined;
+  private readonly stateEmitter = new vscode.EventEmitter<ManagerState>();
+  private readonly changeEmitter = new vscode.EventEmitter<InspectChangedParams>();
+
+  /** Fires on every state change. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires with what the manager reports changed (merged by the manager per interval). */
+  readonly onDidChange = this.changeEmitter.event;
+
+  constructor(private readonly host: ControllerHost) {}
+
+  get state(): ManagerState {
+    return this._state;
+  }
+
+  /** The manager's address while running or attached. */
+  get address(): string | undefined {
+    return this._address;
+  }
+
+  /** The authkey of the manager running or attached. */
+  get authkey(): string | undefined {
+    return this._authkey;
+  }
+
+  /** The inspection client, while running or attached. */
+  get client(): Connected | undefined {
+    return this._client;
+  }
+
+  /** Whether the manager was started here (so Stop applies), rather than attached to. */
+  get owned(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** The latest snapshot, shared by every view until the next change. */
+  snapshot(): Promise<InspectSnapshot> {
+    if (!this._client) return Promise.reject(new Error('no manager'));
+    this.snapshotCache ??= this._client.inspection.snapshot().catch((error) => {
+      this.snapshotCache = undefined;
+      throw error;
+    });
+    return this.snapshotCache;
+  }
+
+  /** Starts a manager in a child process and connects to it. */
+  async start(options: { address: string; authkey: string; register: string[]; configFile?: string; cwd?: string }): Promise<void> {
+    if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
+    this.setState('starting');
+    try {
+      this.server = await startServerProcess({ ...options, log: (line) => this.host.log(line) });
+      const server = this.server;
+      void server.exited.then((how) => {
+        if (how === undefined || this.server !== server) return;
+        this.host.log(`the manager stopped unexpectedly (${how})`);
+        void this.teardown().then(() => this.host.onCrash(how));
+      });
+      await this.connectTo(this.server.address, options.authkey);
+      this.setState('running');
+    } catch (error) {
+      await this.teardown();
+      throw error;
+    }
+  }
+
+  /** Attaches to a manager started elsewhere (`syncmanager serve`, a script). */
+  async attach(address: string, authkey: string): Promise<void> {
+    if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
+    this.setState('starting');
+    try {
+      await this.connectTo(address, authkey);
+      this.setState('attached');
+    } catch (error) {
+      await this.teardown();
+      throw error;
+    }
+  }
+
+  /** Stops a manager started here (clean shutdown, then kill), or detaches from an attached one. */
+  async stop(): Promise<void> {
+    if (this._state === 'stopped' || this._state === 'stopping') return;
+    await this.teardown();
+  }
+
+  dispose(): void {
+    void this.teardown();
+    this.stateEmitter.dispose();
+    this.changeEmitter.dispose();
+  }
+
+  /** Stops whatever runs; the returned promise ends when the child process has exited. */
+  async teardown(): Promise<void> {
+    if (this._state === 'stopped' && !this.server && !this._client) return;
+    this.setState('stopping');
+    const client = this._client;
+    const server = this.server;
+    this._client = undefined;
+    this.server = undefined;
+    this.snapshotCache = undefined;
+    await this.subscription?.dispose().catch(() => {});
+    this.subscription = undefined;
+    await client?.close().catch(() => {});
+    await server?.stop();
+    this._address = undefined;
+    this._authkey = undefined;
+    this.setState('stopped');
+  }
+
+  private async connectTo(address: string, authkey: string): Promise<void> {
+    const client = await connect({ address, authkey, name: 'vscode', timeout: 10 });
+    if (!client.serverInfo.capabilities.inspection) {
+      await client.close();
+      throw new Error(`the manager at ${address} does not offer inspection (protocol ${client.serverInfo.protocolVersion})`);
+    }
+    this._client = client;
+    this._address = address;
+    this._authkey = authkey;
+    client.connectionLost(() => {
+      if (this._client !== client) return;
+      this.host.log(`lost the connection to the manager at ${address}`);
+      if (!this.server) void this.teardown().then(() => this.host.onCrash('the connection was lost'));
+    });
+    this.subscription = await client.inspection.subscribe(
+      (change) => {
+        this.snapshotCache = undefined;
+        this.changeEmitter.fire(change);
+      },
+      { intervalMs: 100 },
+    );
+  }
+
+  private setState(state: ManagerState): void {
+    if (this._state === state) return;
+    this._state = state;
+    void vscode.commands.executeCommand('setContext', 'syncmanager.state', state);
+    this.stateEmitter.fire(state);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The Objects view: registered typeids → live objects → their contents, paged. Refreshes only the
+ * rows the manager reports changed, so expansion and selection survive, and nothing polls.
+ */
+
+import * as vscode from 'vscode';
+import type { PeekResult } from '../common/protocol';
+import type { ManagerController } from './managerController';
+import { contentRows, objectRows, PAGE_SIZE, typeidRows, type Row } from './model/treeModel';
+import { toTreeItem } from './treeItems';
+
+/** The tree data provider of the Objects view. */
+export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Row | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  /** Rows last handed to VS Code, by id: a narrow refresh must fire the same element. */
+  private readonly rows = new Map<string, Row>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private pendingChange: { ids: Set<string>; all: boolean } = { ids: new Set(), all: false };
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly controller: ManagerController) {
+    this.disposables.push(
+      controller.onDidChangeState(() => this.refresh()),
+      controller.onDidChange((change) => {
+        if (change.added.length || change.removed.length) this.pendingChange.all = true;
+        for (const id of change.changed) this.pendingChange.ids.add(id);
+        this.schedule();
+      }),
+    );
+  }
+
+  /** Refreshes the whole tree. */
+  refresh(): void {
+    this.rows.clear();
+    this.emitter.fire(undefined);
+  }
+
+  getTreeItem(row: Row): vscode.TreeItem {
+    return toTreeItem(row);
+  }
+
+  async getChildren(row?: Row): Promise<Row[]> {
+    if (!this.controller.client) return [];
+    let children: Row[];
+    try {
+      if (!row) children = typeidRows(await this.controller.snapshot());
+      else if (row.kind === 'typeid') children = objectRows(await this.controller.snapshot(), row.typeid!);
+      else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
+      else children = [];
+    } catch (error) {
+      children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: 'message', expandable: false }];
+    }
+    for (const child of children) this.rows.set(child.id, child);
+    return children;
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.emitter.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private async page(objectId: string, offset: number): Promise<Row[]> {
+    const snapshot = await this.controller.snapshot();
+    const summary = snapshot.objects.find((o) => o.id === objectId);
+    const page: PeekResult = await this.controller.client!.inspection.peek(objectId, { offset, limit: PAGE_SIZE });
+    return contentRows(page, summary?.builtin);
+  }
+
+  /** Refreshes the rows of changed objects in place (their descriptions too), and their contents. */
+  private async refreshObjects(ids: Set<string>): Promise<void> {
+    let snapshot;
+    try {
+      snapshot = await this.controller.snapshot();
+    } catch {
+      return;
+    }
+    for (const id of ids) {
+      const row = this.rows.get(`object:${id}`);
+      if (!row) continue;
+      const fresh = objectRows(snapshot, row.typeid ?? snapshot.objects.find((o) => o.id === id)?.typeid ?? '').find((r) => r.id === row.id);
+      if (fresh) Object.assign(row, fresh);
+      this.emitter.fire(row);
+    }
+  }
+
+  /** Merges the manager's notifications for 100 ms more, then refreshes the rows they name. */
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const { ids, all } = this.pendingChange;
+      this.pendingChange = { ids: new Set(), all: false };
+      if (all) return this.refresh();
+      void this.refreshObjects(ids);
+    }, 100);
+  }
+}

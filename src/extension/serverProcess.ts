@@ -1,0 +1,102 @@
+/**
+ * The manager server in its own child process, never in the extension host: heavy traffic must not
+ * slow VS Code. It is the bundled CLI (`dist/cli.js serve --json`); its log goes to the Output
+ * channel; stopping sends SIGTERM (a clean shutdown) and kills it if it has not exited in time.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** How to start the server. */
+export interface ServerLaunch {
+  address: string;
+  authkey: string;
+  /** `TYPEID=TYPE(args)` registrations. */
+  register: string[];
+  /** A config module path, or undefined to look for none. */
+  configFile?: string;
+  cwd?: string;
+  log(line: string): void;
+}
+
+/** A running server process. */
+export interface ServerProcess {
+  readonly address: string;
+  readonly pid: number;
+  /** Resolves with how it ended: `undefined` after {@link stop}, else the code or signal. */
+  readonly exited: Promise<string | undefined>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+/** Starts the server; resolves once it listens, rejects with its own words if it cannot. */
+export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess> {
+  const args = [join(__dirname, 'cli.js'), 'serve', '--address', launch.address, '--json'];
+  for (const r of launch.register) args.push('--register', r);
+  args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
+  // The extension host may be Electron: run its binary as plain Node. The authkey goes by environment, never argv.
+  const child = spawn(process.execPath, args, {
+    cwd: launch.cwd,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', SYNCMANAGER_AUTHKEY: launch.authkey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stopping = false;
+  let output = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    output = (output + text).slice(-4000);
+    for (const line of text.split(/\r?\n/)) if (line) launch.log(line);
+  });
+  const exited = new Promise<string | undefined>((resolve) => {
+    child.on('exit', (code, signal) => {
+      launch.log(`manager process ${child.pid} exited (${signal ?? `code ${code}`})`);
+      resolve(stopping ? undefined : (signal ?? `code ${code}`));
+    });
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the manager did not start within ${READY_TIMEOUT_MS / 1000} s`));
+    }, READY_TIMEOUT_MS);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      stdout += text;
+      const newline = stdout.indexOf('\n');
+      if (newline < 0) return;
+      clearTimeout(timer);
+      try {
+        const ready = JSON.parse(stdout.slice(0, newline)) as { address: string; pid: number };
+        launch.log(`manager process ${child.pid} serving on ${ready.address}`);
+        resolve(handle(child, ready.address, exited, () => (stopping = true)));
+      } catch {
+        reject(new Error(`the manager printed something unexpected: ${stdout.slice(0, 200)}`));
+      }
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start the manager: ${error.message}`));
+    });
+    void exited.then((how) => {
+      clearTimeout(timer);
+      reject(new Error(`the manager exited (${how}) before it was ready${output ? `: ${output.trim().split('\n').slice(-3).join(' ')}` : ''}`));
+    });
+  });
+}
+
+function handle(child: ChildProcess, address: string, exited: Promise<string | undefined>, markStopping: () => void): ServerProcess {
+  return {
+    address,
+    pid: child.pid!,
+    exited,
+    async stop(timeoutMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      markStopping();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

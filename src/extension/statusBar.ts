@@ -1,0 +1,66 @@
+/** The status bar item: state and address (`$(server) syncmanager :50000 · 3 clients`); click for the actions. */
+
+import * as vscode from 'vscode';
+import { Command } from './ids';
+import type { ManagerController } from './managerController';
+
+/** Shows the manager's state in the status bar. */
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('syncmanager.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [];
+  private clients = 0;
+
+  constructor(private readonly controller: ManagerController) {
+    this.item.name = 'syncmanager';
+    this.item.command = Command.ShowActions;
+    this.disposables.push(
+      controller.onDidChangeState(() => this.update()),
+      controller.onDidChange((change) => {
+        if (change.sessions) void this.countClients();
+      }),
+    );
+    this.update();
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private async countClients(): Promise<void> {
+    try {
+      const snapshot = await this.controller.snapshot();
+      // The sidebar's own connection is not a client of interest.
+      this.clients = snapshot.sessions.filter((s) => s.sessionId !== this.controller.client?.sessionId).length;
+    } catch {
+      this.clients = 0;
+    }
+    this.update();
+  }
+
+  private update(): void {
+    const { state, address } = this.controller;
+    const port = address && /:(\d+)$/.exec(address)?.[1];
+    const where = port ? `:${port}` : (address ?? '');
+    switch (state) {
+      case 'starting':
+        this.item.text = '$(loading~spin) syncmanager starting…';
+        this.item.tooltip = 'Starting the manager';
+        break;
+      case 'stopping':
+        this.item.text = '$(loading~spin) syncmanager stopping…';
+        this.item.tooltip = 'Stopping the manager';
+        break;
+      case 'running':
+      case 'attached':
+        this.item.text = `$(server) syncmanager ${where} · ${this.clients} client${this.clients === 1 ? '' : 's'}`;
+        this.item.tooltip = `${state === 'running' ? 'Manager running' : 'Attached to the manager'} at ${address}. Click for actions.`;
+        if (this.clients === 0 && this.controller.client) void this.countClients();
+        break;
+      default:
+        this.item.text = '$(circle-slash) syncmanager';
+        this.item.tooltip = 'No manager. Click to start one or attach.';
+    }
+  }
+}

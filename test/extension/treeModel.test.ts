@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InspectSnapshot, PeekResult } from '../../src/common/protocol';
+import { contentRows, describeObject, elapsed, objectRows, sessionDetailRows, sessionRows, typeidRows } from '../../src/extension/model/treeModel';
+
+const snapshot: InspectSnapshot = {
+  server: { name: 'syncmanager', version: '0', processId: 1, address: '127.0.0.1:50000', startedAt: 0 },
+  typeids: [
+    { typeid: 'Queue', exposed: null, methodToTypeid: {}, createMethod: true, creatable: true, builtin: 'Queue' },
+    { typeid: 'dict', exposed: null, methodToTypeid: {}, createMethod: true, creatable: true, builtin: 'dict' },
+    { typeid: 'get_task_queue', exposed: null, methodToTypeid: {}, createMethod: true, creatable: true },
+    { typeid: 'Counter', exposed: ['increment'], methodToTypeid: {}, createMethod: true, creatable: true },
+  ],
+  objects: [
+    { id: '1', typeid: 'get_task_queue', builtin: 'Queue', type: 'Queue', refcount: 2, holders: [{ sessionId: 's1', references: 1 }, { sessionId: 's2', references: 1 }], size: 3, details: { maxsize: 0, unfinishedTasks: 3, waitingGetters: 0, waitingPutters: 0 } },
+    { id: '2', typeid: 'Queue', builtin: 'Queue', type: 'Queue', refcount: 1, holders: [{ sessionId: 's2', references: 1 }], size: 0, details: { maxsize: 5, unfinishedTasks: 0, waitingGetters: 2, waitingPutters: 0 } },
+  ],
+  sessions: [
+    { sessionId: 's1', clientInfo: { name: 'vscode' }, processId: 10, remoteAddress: '127.0.0.1:1', protocol: 'jsonrpc', connectedAt: 0, references: 1, pending: [] },
+    { sessionId: 's2', clientInfo: { name: 'worker.ts' }, processId: 11, remoteAddress: '127.0.0.1:2', protocol: 'jsonrpc', connectedAt: 0, references: 2, pending: [{ requestId: 7, objectId: '2', typeid: 'Queue', method: 'get', since: 1000 }] },
+  ],
+};
+
+test('roots are custom typeids always and built-ins only with live objects', () => {
+  const rows = typeidRows(snapshot);
+  assert.deepEqual(rows.map((r) => r.label), ['Queue', 'get_task_queue', 'Counter']);
+  assert.equal(rows.find((r) => r.label === 'Counter')!.expandable, false);
+  assert.match(rows.find((r) => r.label === 'get_task_queue')!.description!, /1 object/);
+  assert.ok(rows.every((r) => r.id === `typeid:${r.label}`), 'stable ids');
+});
+
+test('object rows describe state, refs and holders, with a context value per built-in type', () => {
+  const [row] = objectRows(snapshot, 'get_task_queue');
+  assert.equal(row.id, 'object:1');
+  assert.equal(row.contextValue, 'queue');
+  assert.equal(row.description, 'Queue · 3 items · 2 refs');
+  assert.match(row.tooltip!, /held by: vscode \(10\) \(1\), worker\.ts \(11\) \(1\)/);
+  assert.equal(describeObject(snapshot.objects[1]), 'Queue · 0 items · max 5 · 2 waiting to get · 1 ref');
+});
+
+test('a page of queue items marks the next one, and a "more" row follows when there are more', () => {
+  const page: PeekResult = { id: '1', kind: 'items', total: 250, offset: 0, items: [5, 'x', { $tuple: [1, 2] }] };
+  const rows = contentRows(page, 'Queue');
+  assert.deepEqual(rows.map((r) => r.label), ['5', "'x'", '(1, 2)', '247 more…']);
+  assert.match(rows[0].description!, /^next · \[0\] int/);
+  assert.equal(rows[0].contextValue, 'queueItem');
+  assert.equal(rows[3].kind, 'more');
+  assert.equal(rows[3].offset, 3);
+  assert.equal(rows[1].id, 'item:1:i:1');
+});
+
+test('dict entries and namespace attributes are key rows with their own context values', () => {
+  const dict = contentRows({ id: '4', kind: 'entries', total: 1, offset: 0, items: [[{ $tuple: [1, 2] }, 'v']] }, 'dict');
+  assert.equal(dict[0].label, '(1, 2)');
+  assert.equal(dict[0].description, ": 'v'");
+  assert.equal(dict[0].contextValue, 'dictEntry');
+  assert.deepEqual(dict[0].key, { $tuple: [1, 2] });
+  const ns = contentRows({ id: '5', kind: 'attributes', total: 1, offset: 0, items: [['x', 1]] }, 'Namespace');
+  assert.equal(ns[0].label, 'x');
+  assert.equal(ns[0].description, '= 1');
+  assert.equal(ns[0].contextValue, 'attribute');
+  assert.equal(contentRows({ id: '6', kind: 'items', total: 0, offset: 0, items: [] }, 'list')[0].label, '(empty)');
+});
+
+test('clients show name, pid, protocol, references and waiting calls with their age', () => {
+  const rows = sessionRows(snapshot, 's1');
+  assert.equal(rows[0].label, 'vscode (this sidebar)');
+  assert.equal(rows[1].description, 'pid 11 · 127.0.0.1:2 · jsonrpc · 2 refs · 1 waiting');
+  const details = sessionDetailRows(snapshot, 's2', 3100);
+  assert.equal(details[0].label, 'get on Queue');
+  assert.equal(details[0].description, '#2 · 2.1 s');
+  assert.deepEqual(details.slice(1).map((r) => r.label), ['get_task_queue #1', 'Queue #2']);
+  assert.equal(elapsed(0, 125_000), '2 min 5 s');
+});

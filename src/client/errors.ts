@@ -137,7 +137,7 @@ export function errorFromResponse(error: { code: number; message: string; data?:
     case ErrorCodes.RemoteException:
     case ErrorCodes.MethodNotExposed: {
       const type = data.type ?? 'Error';
-      const Class = remoteClasses[type] ?? RemoteError;
+      const Class = Object.hasOwn(remoteClasses, type) ? remoteClasses[type] : RemoteError;
       let message = data.message ?? error.message;
       if (type === 'Empty' || type === 'Full') {
         const after = context?.timeout != null ? ` after ${Number(context.timeout).toFixed(1)} s` : '';

@@ -40,15 +40,20 @@ export class Inspection {
 
   /**
    * Calls `listener` with what changed, at most once per `intervalMs` (default 100). The first
-   * subscription asks the manager to start notifying; the last one's dispose asks it to stop.
+   * subscription asks the manager to start notifying, with its interval; later ones share it; the
+   * last one's dispose asks the manager to stop.
    */
   async subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    const first = this.listeners.size === 0;
     this.listeners.add(listener);
-    try {
-      await this.request('inspect/subscribe', options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
-    } catch (error) {
-      this.listeners.delete(listener);
-      throw error;
+    // Only the first listener asks the manager; later ones share its notifications.
+    if (first) {
+      try {
+        await this.request('inspect/subscribe', options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
+      } catch (error) {
+        this.listeners.delete(listener);
+        throw error;
+      }
     }
     return {
       dispose: async () => {

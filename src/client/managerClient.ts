@@ -14,7 +14,7 @@ import { VERSION } from '../common/version';
 import { BaseProxy, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
-import { errorFromResponse, ManagerError, ProtocolError } from './errors';
+import { errorFromResponse, ManagerError, ProtocolError, TimeoutError } from './errors';
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { RpcConnection, RpcResponseError } from './rpcConnection';
@@ -65,7 +65,7 @@ export class ManagerClient {
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
           if (args.length) params.args = encodeValue(args);
-          if (kwargs) params.kwargs = encodeValue(kwargs);
+          if (kwargs) params.kwargs = encodeKeywords(kwargs);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
@@ -129,8 +129,12 @@ export class ManagerClient {
   async create<P = AnyProxy>(typeid: string, ...args: unknown[]): Promise<P> {
     const split = splitArguments(args);
     const params: Record<string, unknown> = { typeid };
-    if (split.args.length) params.args = encodeValue(split.args);
-    if (split.kwargs) params.kwargs = encodeValue(split.kwargs);
+    try {
+      if (split.args.length) params.args = encodeValue(split.args);
+      if (split.kwargs) params.kwargs = encodeKeywords(split.kwargs);
+    } catch (error) {
+      throw toManagerError(error, { what: `create ${typeid}` });
+    }
     const token = (await this.request('object/create', params, `create ${typeid}`)) as Token;
     return this.proxyFor(token) as P;
   }
@@ -145,10 +149,12 @@ export class ManagerClient {
 
   /** A proxy for a token this session holds a reference to. */
   proxyFor(token: Token): AnyProxy {
-    const Typed = token.builtin ? builtinProxyClasses[token.builtin] : undefined;
-    const proxy = Typed ? new Typed(this.#host, token) : makeDynamicProxy(new BaseProxy(this.#host, token));
-    this.#host.track(proxy, token.id);
-    return proxy as AnyProxy;
+    const Typed = token.builtin && Object.hasOwn(builtinProxyClasses, token.builtin) ? builtinProxyClasses[token.builtin] : undefined;
+    const base = Typed ? new Typed(this.#host, token) : new BaseProxy(this.#host, token);
+    // The base proxy is what is tracked: the dynamic wrapper and every method taken from it keep
+    // it alive, and release() runs on it, so unregistering finds it.
+    this.#host.track(base, token.id);
+    return (Typed ? base : makeDynamicProxy(base)) as AnyProxy;
   }
 
   /** Calls `listener` once when the connection ends, whatever the reason (close() included). */
@@ -191,6 +197,16 @@ export class ManagerClient {
   }
 }
 
+/** Encodes keyword arguments member by member; a name starting with `$` cannot be sent. */
+function encodeKeywords(kwargs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(kwargs)) {
+    if (name.startsWith('$')) throw new ManagerError(`keyword argument names may not start with $: ${JSON.stringify(name)}`);
+    Object.defineProperty(out, name, { value: encodeValue(kwargs[name]), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 function toManagerError(error: unknown, context?: { what: string; timeout?: number | null }): ManagerError {
   if (error instanceof RpcResponseError) return errorFromResponse(error.error, context);
   if (error instanceof ManagerError) return error;
@@ -230,20 +246,30 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   const authkey = typeof authkeyInput === 'string' ? Buffer.from(authkeyInput, 'utf8') : Buffer.from(authkeyInput);
   const timeoutMs = (options.timeout ?? 10) * 1000;
   const shown = formatAddress(address);
+  const started = Date.now();
   const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs);
   const rpc = new RpcConnection(socket, head, shown);
+  // The timeout covers initialize and describe too: a peer that authenticates but never answers
+  // (a Python manager reading our header as a length) must not hang connect().
+  const deadline = setTimeout(() => {
+    rpc.fail(new TimeoutError(`the manager at ${shown} did not answer initialize within ${timeoutMs / 1000} s (is it a syncmanager manager?)`));
+    socket.destroy();
+  }, Math.max(1, timeoutMs - (Date.now() - started)));
   try {
     const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
     const init = (await rpc.request('initialize', {
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
-      capabilities: { cancellation: true },
+      capabilities: { cancellation: true, inspection: true },
     })) as InitializeResult;
     const description = (await rpc.request('manager/describe', {})) as DescribeResult;
+    clearTimeout(deadline);
     const client = new ManagerClient(rpc, shown, init, description);
     return new Proxy(client, {
       get(target, property) {
+        // `await connect()` must not find a typeid named `then`.
+        if (property === 'then') return undefined;
         if (typeof property === 'symbol' || ownMembers.has(property) || property in target) {
           // Bound to the client itself: its methods use private fields, which a Proxy cannot reach.
           const value = Reflect.get(target, property, target);
@@ -255,6 +281,7 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
       },
     }) as Connected<T>;
   } catch (error) {
+    clearTimeout(deadline);
     rpc.close();
     if (error instanceof RpcResponseError) {
       if (error.error.code === ErrorCodes.UnsupportedProtocolVersion) {

@@ -142,7 +142,10 @@ export class RpcConnection {
     try {
       message = JSON.parse(body);
     } catch {
-      this.fail(new ProtocolError(`the manager at ${this.describe} sent invalid JSON`, -32700));
+      message = null as never;
+    }
+    if (typeof message !== 'object' || message === null) {
+      this.fail(new ProtocolError(`the manager at ${this.describe} sent something that is not a JSON-RPC message`, -32700));
       this.socket.destroy();
       return;
     }
@@ -153,7 +156,10 @@ export class RpcConnection {
     const id = message.id;
     if (typeof id !== 'number') {
       // An error about a message the server could not attribute (id null): the connection is in trouble.
-      if (message.error) this.fail(new ProtocolError(`the manager at ${this.describe} reported: ${message.error.message}`, message.error.code, message.error.data));
+      if (message.error) {
+        this.fail(new ProtocolError(`the manager at ${this.describe} reported: ${message.error.message}`, message.error.code, message.error.data));
+        this.socket.destroy();
+      }
       return;
     }
     const entry = this.pending.get(id);
@@ -164,7 +170,8 @@ export class RpcConnection {
     else entry.resolve(message.result);
   }
 
-  private fail(error: ManagerError): void {
+  /** Fails every pending request and every later one with `error` (the connection is unusable). */
+  fail(error: ManagerError): void {
     if (this.closedError) return;
     this.closedError = error;
     const pending = [...this.pending.values()];

@@ -45,12 +45,30 @@ export class ContentLengthDecoder {
     return this.buffered;
   }
 
-  /** Adds bytes and delivers every message they complete. */
+  private paused = false;
+
+  /** Adds bytes and delivers every message they complete (unless paused). */
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    this.deliver();
+  }
+
+  /** Stops delivering: complete messages stay buffered until {@link resume} (backpressure). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Delivers what is buffered, and goes on delivering. */
+  resume(): void {
+    this.paused = false;
+    this.deliver();
+  }
+
+  private deliver(): void {
+    while (!this.paused) {
       if (this.bodyLength < 0 && (this.buffered === 0 || !this.readHeader())) return;
       if (this.buffered < this.bodyLength) return;
       const buffer = this.take(this.bodyLength);
@@ -64,12 +82,14 @@ export class ContentLengthDecoder {
     const data = this.flatten();
     const end = data.indexOf(CRLFCRLF);
     if (end < 0) {
-      if (data.length > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
+      // Up to three bytes of the terminator may still be on their way.
+      if (data.length > MAX_HEADER_BYTES + 3) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
       // Fail fast on bytes that cannot start a header: a letter must come first.
       if (!isHeaderStart(data[0])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[0].toString(16)}`, 'header');
       return false;
     }
     if (end > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
+    if (!isHeaderStart(data[0])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[0].toString(16)}`, 'header');
     this.bodyLength = fastContentLength(data, end, this.maxMessageBytes) ?? parseHeader(data.toString('latin1', 0, end), this.maxMessageBytes);
     this.take(end + CRLFCRLF.length);
     return true;
@@ -131,6 +151,7 @@ function parseHeader(text: string, maxMessageBytes: number): number {
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === 'content-length') {
+      if (length >= 0) throw new FramingError('header has Content-Length twice', 'header');
       if (!/^\d{1,15}$/.test(value)) throw new FramingError(`Content-Length ${JSON.stringify(value.slice(0, 40))} is not a byte count`, 'header');
       length = Number(value);
     } else if (name === 'content-type') {

@@ -8,7 +8,7 @@
  */
 
 /** The protocol version this code speaks, `major.minor`. Minor versions only add. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 
 /** A message type: the method name carrying phantom params and result types. */
 export interface RequestType<P, R> {
@@ -267,7 +267,7 @@ export interface InspectChangedParams {
   sessions: boolean;
 }
 
-/** Every request method of protocol 1.0, for dispatch tables and the schema test. */
+/** Every request method of protocol 1.1, for dispatch tables and the schema test. */
 export const requestMethods = [
   InitializeRequest.type.method,
   ShutdownRequest.type.method,
@@ -276,7 +276,11 @@ export const requestMethods = [
   CallRequest.type.method,
   IncrefRequest.type.method,
   DecrefRequest.type.method,
+  InspectSnapshotRequest.type.method,
+  InspectPeekRequest.type.method,
+  InspectSubscribeRequest.type.method,
+  InspectUnsubscribeRequest.type.method,
 ] as const;
 
-/** Every notification method of protocol 1.0. */
-export const notificationMethods = [CancelNotification.type.method] as const;
+/** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */
+export const notificationMethods = [CancelNotification.type.method, InspectChangedNotification.type.method] as const;

@@ -119,6 +119,13 @@ export interface DecodeOptions extends ProxyCodec {
 
 const MAX_DEPTH = 512;
 
+/** Most digits of a `$int` (Python's default `sys.int_info.default_max_str_digits`). */
+export const MAX_INT_DIGITS = 4300;
+
+function isBase64(text: string): boolean {
+  return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+}
+
 /**
  * Encodes an application value for the wire. Plain JSON-safe values are returned as they are.
  * @throws ValueCodecError for what cannot be sent (functions, symbols, cycles, too deep nesting).
@@ -137,8 +144,12 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, pa
       // beyond them would read back as a different int, so it goes as the float it is.
       if (Number.isFinite(value)) return Number.isInteger(value) && !Number.isSafeInteger(value) ? { $float: value } : value;
       return { $float: Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf' };
-    case 'bigint':
-      return { $int: value.toString() };
+    case 'bigint': {
+      const digits = value.toString();
+      // The receiver refuses more digits (see MAX_INT_DIGITS): say so here, at the sender.
+      if ((value < 0n ? digits.length - 1 : digits.length) > MAX_INT_DIGITS) throw new ValueCodecError(`an int at ${path} has more than ${MAX_INT_DIGITS} digits`);
+      return { $int: digits };
+    }
     case 'undefined':
       return null;
     case 'object':
@@ -273,12 +284,12 @@ function fail(path: string, tag: string, expected: string): never {
 function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefined, depth: number, path: string): unknown {
   switch (tag) {
     case '$bytes':
-      if (typeof body !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) {
-        fail(path, tag, 'a base64 string');
-      }
+      if (typeof body !== 'string' || !isBase64(body)) fail(path, tag, 'a base64 string');
       return Buffer.from(body, 'base64');
     case '$int':
       if (typeof body !== 'string' || !/^-?\d+$/.test(body)) fail(path, tag, 'a string of decimal digits');
+      // Converting digits is superlinear: bound it as Python does (CVE-2020-10735), at 4300 digits.
+      if ((body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS) throw new ValueCodecError(`$int at ${path} has more than ${MAX_INT_DIGITS} digits`);
       return BigInt(body);
     case '$float':
       return decodeFloat(body, options, path);
@@ -303,8 +314,8 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
     }
     case '$opaque': {
       const o = body as Record<string, unknown> | null;
-      if (typeof o !== 'object' || o === null || typeof o.lang !== 'string' || typeof o.type !== 'string' || typeof o.data !== 'string') {
-        fail(path, tag, 'an object {lang, type, data}');
+      if (typeof o !== 'object' || o === null || typeof o.lang !== 'string' || o.lang === '' || typeof o.type !== 'string' || typeof o.data !== 'string' || !isBase64(o.data)) {
+        fail(path, tag, 'an object {lang, type, data} with data in base64');
       }
       return new OpaqueValue(o.lang as string, o.type as string, Buffer.from(o.data as string, 'base64'));
     }

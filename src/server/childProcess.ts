@@ -17,12 +17,17 @@ export interface ChildConfig {
   shared: readonly SharedSpec[];
   config?: string;
   builtins: boolean;
+  inspection: boolean;
+  allowRemoteShutdown: boolean;
+  handshakeTimeoutMs?: number;
+  maxMessageBytes?: number;
+  maxConnections?: number;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -100,6 +105,11 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       shared: [...config.shared],
       config: config.config,
       builtins: config.builtins,
+      inspection: config.inspection,
+      allowRemoteShutdown: config.allowRemoteShutdown,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      maxMessageBytes: config.maxMessageBytes,
+      maxConnections: config.maxConnections,
     };
     child.send(configure);
   });

@@ -36,6 +36,7 @@ Options of serve:
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --max-message-bytes N     largest message accepted (default 67108864)
   --no-remote-shutdown      refuse clients' requests to stop the manager
+  --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
   --json                    print one JSON line {address, authkey, typeids} when ready
 
@@ -56,6 +57,7 @@ interface ServeOptions {
   handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
   allowRemoteShutdown: boolean;
+  inspection: boolean;
   quiet: boolean;
   json: boolean;
   child: boolean;
@@ -85,6 +87,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     noConfig: false,
     builtins: true,
     allowRemoteShutdown: true,
+    inspection: true,
     quiet: false,
     json: false,
     child: false,
@@ -107,6 +110,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--no-config': options.noConfig = true; break;
       case '--no-builtins': options.builtins = false; break;
       case '--no-remote-shutdown': options.allowRemoteShutdown = false; break;
+      case '--no-inspection': options.inspection = false; break;
       case '--quiet': options.quiet = true; break;
       case '--json': options.json = true; break;
       case '--child': options.child = true; break;
@@ -170,6 +174,7 @@ async function serve(options: ServeOptions): Promise<number> {
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
     allowRemoteShutdown: options.allowRemoteShutdown,
+    inspection: options.inspection,
     log,
   });
   for (const r of options.registers) manager.register(r.typeid, { shared: r.type, args: r.args });
@@ -220,6 +225,11 @@ async function serveChild(): Promise<number> {
     address: configure.address,
     authkey: Buffer.from(configure.authkeyHex, 'hex'),
     builtins: configure.builtins,
+    inspection: configure.inspection,
+    allowRemoteShutdown: configure.allowRemoteShutdown,
+    handshakeTimeoutMs: configure.handshakeTimeoutMs,
+    maxMessageBytes: configure.maxMessageBytes,
+    maxConnections: configure.maxConnections,
     log: (message) => send({ type: 'log', message }),
   });
   try {

@@ -34,7 +34,8 @@ function contentsOf(obj: object): { kind: PeekResult['kind']; all: () => unknown
   if (obj instanceof Dict) return { kind: 'entries', all: () => obj.entries() };
   if (obj instanceof Namespace) return { kind: 'attributes', all: () => Object.entries(obj.snapshot()) };
   if (obj instanceof Value) return { kind: 'value', all: () => [obj.get()] };
-  return { kind: 'attributes', all: () => Object.entries(obj).filter(([, v]) => typeof v !== 'function') };
+  // A custom object shows its public fields: own, enumerable, not named with a leading underscore.
+  return { kind: 'attributes', all: () => Object.entries(obj).filter(([k, v]) => typeof v !== 'function' && !k.startsWith('_')) };
 }
 
 /** Type-specific details of an object for its summary. */
@@ -90,9 +91,11 @@ export class Inspector {
     return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(shown) };
   }
 
+  /** Starts notifying a session; subscribing again only changes the interval (nothing pending is lost). */
   subscribe(subscriber: Subscriber, intervalMs: number): void {
-    this.unsubscribe(subscriber.sessionId);
-    this.subscribers.set(subscriber.sessionId, { subscriber, intervalMs, pending: new Pending() });
+    const existing = this.subscribers.get(subscriber.sessionId);
+    if (existing) existing.intervalMs = intervalMs;
+    else this.subscribers.set(subscriber.sessionId, { subscriber, intervalMs, pending: new Pending() });
   }
 
   unsubscribe(sessionId: string): void {

@@ -39,6 +39,12 @@ export interface ManagerOptions {
   maxConnections?: number;
   /** Whether a client may stop the manager (`shutdown { server: true }`), as Python's clients can. Default true. */
   allowRemoteShutdown?: boolean;
+  /**
+   * Whether clients that ask may use inspection (`inspect/*`: summaries, peeks, change
+   * notifications). Inspection shows the public fields of custom objects, beyond `exposed`, to any
+   * authenticated client that asks. Default true.
+   */
+  inspection?: boolean;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
 }
@@ -176,6 +182,7 @@ export class Manager {
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,
+      inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
         this.sessions.delete(session);
@@ -236,6 +243,11 @@ export class Manager {
       shared: this.sharedSpecs,
       config: this.configFile,
       builtins: this.options.builtins !== false,
+      inspection: this.options.inspection !== false,
+      allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      maxMessageBytes: this.options.maxMessageBytes,
+      maxConnections: this.options.maxConnections,
       log: this.options.log,
     });
     this.stopped = this.child.exited;

@@ -17,6 +17,7 @@ import {
   type RefParams,
   type ShutdownParams,
   type ClientInfo,
+  type ServerCapabilities,
   type InspectSnapshot,
   type PeekParams,
   type PeekResult,
@@ -48,6 +49,8 @@ export interface SessionHost {
   sessionClosed(session: Session): void;
   /** Collects changes for inspection tools. */
   readonly inspector: Inspector;
+  /** Whether clients that ask may inspect (the manager's `inspection` option). */
+  readonly inspectionAllowed: boolean;
   /** Everything inspection shows. */
   snapshot(): InspectSnapshot;
   log(message: string): void;
@@ -91,6 +94,19 @@ const resultEncoding: ProxyCodec = {
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * Decodes keyword arguments member by member: the object itself is a name → value map, never a
+ * tagged value, and a name starting with `$` is refused (it could not be told from a tag).
+ */
+function decodeKeywords(kwargs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(kwargs)) {
+    if (name.startsWith('$')) throw new RpcError(ErrorCodes.InvalidParams, `keyword argument names may not start with $: ${JSON.stringify(name)}`);
+    out[name] = decodeValue(kwargs[name], argumentDecoding);
+  }
+  return out;
+}
 
 let sessionCounter = 0;
 
@@ -143,12 +159,21 @@ export class Session {
   clientInfo: ClientInfo | undefined;
   processId: number | null = null;
   private initialized = false;
+  /** Whether initialize granted the inspection capability. */
+  private inspection = false;
   private closing = false;
   private closed = false;
   private readonly decoder: ContentLengthDecoder;
   /** Requests that are waiting (blocking calls), with the controller that withdraws them. */
   private readonly pending = new Map<RequestId, PendingCall>();
   private outbox: string[] = [];
+  /** Characters queued in the outbox, for backpressure. */
+  private outboxSize = 0;
+  /** Whether reading is paused until the peer reads its answers. */
+  private throttled = false;
+  private framingFailed = false;
+  /** Ids of requests answered later (blocking or asynchronous): an id may not be reused while in flight. */
+  private readonly inFlight = new Set<RequestId>();
   /** The object the request being dispatched acts on, for inspection's change notifications. */
   private touching: string | undefined;
   private flushScheduled = false;
@@ -163,7 +188,12 @@ export class Session {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.onClose());
     socket.on('error', (error) => host.log(`session ${this.id}: ${error.message}`));
-    socket.on('drain', () => socket.resume());
+    socket.on('drain', () => this.unthrottle());
+  }
+
+  /** Whether the session stopped reading because its peer does not read its answers. */
+  get isThrottled(): boolean {
+    return this.throttled;
   }
 
   /** Requests currently blocked. */
@@ -200,11 +230,15 @@ export class Session {
 
   /** Feeds bytes (also the ones that arrived with the handshake). */
   onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.framingFailed) return;
     try {
       this.decoder.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
+      // The stream cannot be resynchronised: read nothing more, answer once, close.
+      this.framingFailed = true;
+      this.socket.removeAllListeners('data');
+      this.socket.pause();
       const code = error.kind === 'tooLarge' ? ErrorCodes.MessageTooLarge : ErrorCodes.ParseError;
       this.host.log(`session ${this.id}: ${error.message}; closing`);
       this.sendError(null, code, error.message);
@@ -256,7 +290,7 @@ export class Session {
     }
     const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
     const hasId = 'id' in m;
-    const id = hasId && (typeof m.id === 'number' || typeof m.id === 'string') ? m.id : null;
+    const id = hasId && ((typeof m.id === 'number' && Number.isFinite(m.id)) || typeof m.id === 'string') ? m.id : null;
     if (m.jsonrpc !== '2.0') return this.sendError(id, ErrorCodes.InvalidRequest, 'jsonrpc must be "2.0"');
     if (typeof m.method !== 'string') {
       // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
@@ -281,42 +315,43 @@ export class Session {
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.closing) return this.sendError(id, ErrorCodes.ShuttingDown, 'the session is shutting down');
-    if (this.pending.has(id)) return this.sendError(id, ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a pending request`);
+    if (this.inFlight.has(id)) return this.sendError(id, ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`);
+    this.touching = undefined;
     let result: unknown;
     try {
       result = this.dispatch(id, method, params);
     } catch (error) {
-      this.settled(id);
+      this.settled(id, this.touching);
       return this.sendThrown(id, error);
     }
+    const touched = this.touching;
     if (result instanceof Promise) {
+      this.inFlight.add(id);
       result.then(
         (value) => {
-          this.settled(id);
+          this.settled(id, touched);
           this.sendResult(id, value);
         },
         (error) => {
-          this.settled(id);
+          this.settled(id, touched);
           this.sendThrown(id, error);
         },
       );
     } else {
-      this.settled(id);
+      this.settled(id, touched);
       this.sendResult(id, result);
     }
   }
 
-  /** A request is answered: forget it if it was blocked, and tell inspection what it touched. */
-  private settled(id: RequestId): void {
+  /** A request is answered: forget it, and tell inspection what it touched. */
+  private settled(id: RequestId, touched: string | undefined): void {
+    this.inFlight.delete(id);
     const call = this.pending.get(id);
     if (call) this.pending.delete(id);
     const inspector = this.host.inspector;
     if (!inspector.active) return;
     if (call) inspector.sessionsChanged();
-    const touched = this.touching;
-    this.touching = undefined;
-    if (call) inspector.touched(call.objectId);
-    else if (touched) inspector.touched(touched);
+    if (touched) inspector.touched(touched);
   }
 
   private dispatch(id: RequestId, method: string, params: Record<string, unknown>): unknown {
@@ -329,6 +364,12 @@ export class Session {
   private dispatchProtocol(method: string, params: Record<string, unknown>): unknown {
     if (method === 'initialize') return this.initialize(params as unknown as InitializeParams);
     if (!this.initialized) throw new RpcError(ErrorCodes.ServerNotInitialized, `${method} before initialize: send initialize first`);
+    if (method.startsWith('inspect/') && !this.inspection) {
+      throw new RpcError(
+        ErrorCodes.MethodNotFound,
+        `${method} needs the inspection capability: ask for capabilities.inspection with protocol 1.1 in initialize${this.host.inspectionAllowed ? '' : ' (this manager has inspection turned off)'}`,
+      );
+    }
     switch (method) {
       case 'object/create':
         return this.create(params as unknown as CreateParams);
@@ -369,9 +410,11 @@ export class Session {
     if (!match) throw new RpcError(ErrorCodes.InvalidParams, `protocolVersion ${JSON.stringify(params.protocolVersion)} must be "major.minor"`);
     const [ourMajor, ourMinor] = PROTOCOL_VERSION.split('.').map(Number);
     if (Number(match[1]) !== ourMajor) {
-      throw new RpcError(ErrorCodes.UnsupportedProtocolVersion, `protocol ${params.protocolVersion} is not supported: this server speaks ${PROTOCOL_VERSION}`, {
-        supported: [PROTOCOL_VERSION],
-      });
+      const message = `protocol ${params.protocolVersion} is not supported: this server speaks ${PROTOCOL_VERSION}`;
+      throw new RpcError(ErrorCodes.UnsupportedProtocolVersion, message, { type: 'UnsupportedProtocolVersion', message, supported: [PROTOCOL_VERSION] });
+    }
+    if (params.processId !== undefined && params.processId !== null && !Number.isSafeInteger(params.processId)) {
+      throw new RpcError(ErrorCodes.InvalidParams, 'field processId must be a whole number or null');
     }
     if (params.clientInfo !== undefined) {
       expectFields(params.clientInfo as unknown as Record<string, unknown>, { name: 'string', version: 'string?' }, 'clientInfo.');
@@ -379,10 +422,15 @@ export class Session {
     this.clientInfo = params.clientInfo;
     this.processId = params.processId ?? null;
     this.initialized = true;
+    const agreedMinor = Math.min(ourMinor, Number(match[2]));
+    // Inspection is granted only to a 1.1 client that asks for it, by a manager that allows it.
+    this.inspection = agreedMinor >= 1 && params.capabilities?.inspection === true && this.host.inspectionAllowed;
+    const capabilities: ServerCapabilities = { cancellation: true };
+    if (this.inspection) capabilities.inspection = true;
     return {
-      protocolVersion: `${ourMajor}.${Math.min(ourMinor, Number(match[2]))}`,
+      protocolVersion: `${ourMajor}.${agreedMinor}`,
       serverInfo: { name: 'syncmanager', version: this.host.serverVersion },
-      capabilities: { cancellation: true, inspection: true },
+      capabilities,
       sessionId: this.id,
     };
   }
@@ -395,7 +443,7 @@ export class Session {
       throw new RpcError(ErrorCodes.UnknownTypeid, `typeid ${JSON.stringify(params.typeid)} has no callable: its objects come only from methods that return proxies`);
     }
     const args = params.args ? (decodeValue(params.args, argumentDecoding) as unknown[]) : EMPTY_ARGS;
-    const kwargs = params.kwargs ? (decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>) : EMPTY_KWARGS;
+    const kwargs = params.kwargs ? decodeKeywords(params.kwargs) : EMPTY_KWARGS;
     const obj = registration.create(args, kwargs);
     const entry = this.host.table.addReference(obj, registration, this.id);
     this.touching = entry.id;
@@ -419,16 +467,18 @@ export class Session {
       });
     }
     const args = params.args === undefined ? EMPTY_ARGS : (decodeValue(params.args, argumentDecoding) as unknown[]);
-    const kwargs = params.kwargs === undefined ? EMPTY_KWARGS : (decodeValue(params.kwargs, argumentDecoding) as Record<string, unknown>);
+    const kwargs = params.kwargs === undefined ? EMPTY_KWARGS : decodeKeywords(params.kwargs);
     this.touching = entry.id;
     const result = invokeMethod(entry.obj, params.method, args, kwargs, this.contextFor(requestId, entry, params.method));
-    const typeid = entry.methodToTypeid[params.method];
+    const typeid = Object.hasOwn(entry.methodToTypeid, params.method) ? entry.methodToTypeid[params.method] : undefined;
     if (typeid === undefined) return result;
     // The result goes back as a proxy: make it an object of the mapped typeid, referenced by this session.
     return result instanceof Promise ? result.then((value) => this.proxyResult(typeid, value)) : this.proxyResult(typeid, result);
   }
 
   private proxyResult(typeid: string, value: unknown): unknown {
+    // A session that closed while the call ran must not be given a reference nobody will release.
+    if (this.closing) throw new CallCancelled('the session closed before the result arrived');
     const registration = this.host.registry.get(typeid);
     if (!registration) throw new RpcError(ErrorCodes.UnknownTypeid, `methodToTypeid names typeid ${JSON.stringify(typeid)}, which is not registered`);
     const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : value;
@@ -488,6 +538,9 @@ export class Session {
     try {
       const result = value instanceof WireResult ? value.json : encodeValue(value, resultEncoding);
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
+      if (json.length > this.host.maxMessageBytes / 3 && Buffer.byteLength(json) > this.host.maxMessageBytes) {
+        return this.sendError(id, ErrorCodes.MessageTooLarge, `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${this.host.maxMessageBytes} bytes; nothing else was lost, ask for less`);
+      }
     } catch (error) {
       return this.sendError(id, ErrorCodes.RemoteException, `the result cannot be sent: ${(error as Error).message}`, { type: 'TypeError', message: (error as Error).message });
     }
@@ -527,22 +580,54 @@ export class Session {
 
   private write(json: string): void {
     if (this.closed) return;
-    this.outbox.push(frameMessage(json));
+    const frame = frameMessage(json);
+    this.outbox.push(frame);
+    this.outboxSize += frame.length;
+    if (this.outboxSize + this.socket.writableLength > OUTPUT_HIGH_WATER) this.throttle();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
     }
   }
 
-  /** Writes every queued answer at once; pauses reading while the peer is not reading its answers. */
+  /** Writes every queued answer at once. */
   private flush(): void {
     this.flushScheduled = false;
     if (this.outbox.length === 0 || this.closed || this.socket.writableEnded) return;
     const data = this.outbox.length === 1 ? this.outbox[0] : this.outbox.join('');
     this.outbox = [];
-    if (!this.socket.write(data)) this.socket.pause();
+    this.outboxSize = 0;
+    // No 'drain' follows a write the socket took whole: resume at once then.
+    if (!this.socket.write(data)) this.throttle();
+    else if (this.throttled) this.unthrottle();
+  }
+
+  /**
+   * The peer is not reading its answers fast enough: read no more requests (even ones already
+   * received) until the socket drains, so one client cannot make the server buffer without bound.
+   */
+  private throttle(): void {
+    if (this.throttled) return;
+    this.throttled = true;
+    this.decoder.pause();
+    this.socket.pause();
+  }
+
+  private unthrottle(): void {
+    if (!this.throttled || this.closed || this.framingFailed) return;
+    this.throttled = false;
+    this.socket.resume();
+    try {
+      this.decoder.resume();
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      this.onData(Buffer.alloc(0));
+    }
   }
 }
+
+/** Answer bytes a session may queue before it stops reading requests. */
+const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
 
 const codeNames = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));
 
@@ -554,7 +639,7 @@ const callFields = new Set(['id', 'method', 'args', 'kwargs']);
 
 /** The hot path's cheap check that a call has no unknown fields. */
 function onlyCallFields(params: object): boolean {
-  for (const key in params) if (!callFields.has(key)) return false;
+  for (const key of Object.keys(params)) if (!callFields.has(key)) return false;
   return true;
 }
 
@@ -563,7 +648,7 @@ type FieldType = 'string' | 'string?' | 'number?' | 'number|null?' | 'object?' |
 /** Checks a params object's fields, naming the first one that is wrong or unknown. */
 function expectFields(params: object, fields: Record<string, FieldType>, prefix = ''): void {
   for (const key of Object.keys(params)) {
-    if (!(key in fields)) throw new RpcError(ErrorCodes.InvalidParams, `unknown field ${prefix}${key}`);
+    if (!Object.hasOwn(fields, key)) throw new RpcError(ErrorCodes.InvalidParams, `unknown field ${prefix}${key}`);
   }
   for (const [key, type] of Object.entries(fields)) {
     const value = (params as Record<string, unknown>)[key];

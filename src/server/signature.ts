@@ -100,7 +100,8 @@ export function bindArguments(method: string, signature: Signature, args: readon
     const index = params.findIndex((p) => p.name === key);
     if (index < 0) {
       if (restKeywords === undefined) throw new PyException('TypeError', `${method}() got an unexpected keyword argument '${key}'`);
-      (extraKeywords ??= {})[key] = kwargs[key];
+      // defineProperty: a keyword named __proto__ is a name like any other here.
+      Object.defineProperty((extraKeywords ??= {}), key, { value: kwargs[key], enumerable: true, writable: true, configurable: true });
       continue;
     }
     if (filled[index]) throw new PyException('TypeError', `${method}() got multiple values for argument '${key}'`);

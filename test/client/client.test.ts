@@ -262,3 +262,28 @@ test('an argument that cannot be sent rejects with a ManagerError naming where i
   assert.match(error.message, /cannot encode a function at \$\[0\]\.callback/);
   assert.equal(await q.qsize(), 0);
 });
+
+test('a released dynamic proxy that is then collected does not release another proxy’s reference', async () => {
+  const greeter = new Greeter();
+  await using manager = await startManager({}, (m) => m.register('get_greeter', { callable: () => greeter }));
+  const script = `
+    const { connect, releaseProxy } = require('./src/client');
+    (async () => {
+      const client = await connect({ address: process.argv[1], authkey: process.argv[2] });
+      const keep = await client.create('get_greeter');
+      let drop = await client.create('get_greeter');
+      await drop[releaseProxy]();
+      const greet = keep.greet;
+      drop = null;
+      for (let i = 0; i < 20; i++) { global.gc(); await new Promise((r) => setImmediate(r)); await client.describe(); }
+      process.stdout.write(await greet('still here'));
+      await client.close();
+    })().catch((e) => process.stdout.write('failed: ' + e.message));
+  `;
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script, manager.address, AUTHKEY], { cwd: `${__dirname}/../..` });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(out, 'hello, still here');
+});

@@ -28,9 +28,29 @@ const methodByPrefix: Record<string, string> = {
   'object-incref': 'object/incref',
   'object-decref': 'object/decref',
   'cancel-request': '$/cancelRequest',
+  'inspect-snapshot': 'inspect/snapshot',
+  'inspect-peek': 'inspect/peek',
+  'inspect-subscribe': 'inspect/subscribe',
+  'inspect-unsubscribe': 'inspect/unsubscribe',
+  'inspect-changed': 'inspect/changed',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];
+
+/**
+ * Each method's direction as protocol.ts documents it: every message namespace there opens its doc
+ * comment with "`method`: client → server" or "`method`: server → client".
+ */
+const protocolSource = readFileSync(join(__dirname, '..', '..', 'src', 'common', 'protocol.ts'), 'utf8');
+const documentedDirection = new Map(
+  [...protocolSource.matchAll(/\/\*\*\s*`([^`]+)`: (client → server|server → client)/g)].map((m) => [m[1], m[2] === 'client → server' ? 'clientToServer' : 'serverToClient']),
+);
+
+/** `"1.10"` → [1, 10], for comparing versions. */
+function versionParts(version: string): [number, number] {
+  const [major, minor] = version.split('.').map(Number);
+  return [major, minor];
+}
 
 test('the schema compiles with ajv (JSON Schema 2020-12, strict mode)', () => {
   const ajv = createAjv();
@@ -58,7 +78,9 @@ test('x-methods has exactly the request and notification methods of protocol.ts'
 
 test('every x-methods entry is well formed: direction, resolvable refs, known error names', () => {
   for (const [method, entry] of Object.entries(schema['x-methods'])) {
-    assert.equal(entry.direction, 'clientToServer', method);
+    assert.ok(entry.direction === 'clientToServer' || entry.direction === 'serverToClient', `${method}: direction ${entry.direction}`);
+    // Requests only ever go client → server; only notifications may go the other way.
+    if (entry.kind === 'request') assert.equal(entry.direction, 'clientToServer', method);
     assert.ok(definitionName(entry.params) in schema.$defs, `${method}: params ${entry.params.$ref}`);
     if (entry.kind === 'request') {
       assert.ok(entry.result, `${method} has a result`);
@@ -67,6 +89,30 @@ test('every x-methods entry is well formed: direction, resolvable refs, known er
       assert.equal(entry.result, undefined, `${method} is a notification: no result`);
     }
     for (const name of entry.errors ?? []) assert.ok(name in ErrorCodes, `${method}: unknown error ${name}`);
+  }
+});
+
+test('each method goes the direction protocol.ts documents for it', () => {
+  for (const method of allMethods) {
+    assert.ok(documentedDirection.has(method), `protocol.ts documents no direction for ${method}`);
+    assert.equal(schema['x-methods'][method].direction, documentedDirection.get(method), method);
+  }
+  const serverToClient = allMethods.filter((m) => documentedDirection.get(m) === 'serverToClient');
+  assert.deepEqual(serverToClient, ['inspect/changed']);
+});
+
+test('methods added after 1.0 say since when and under which capability; none is newer than the protocol', () => {
+  const [major, minor] = versionParts(PROTOCOL_VERSION);
+  const capabilities = Object.keys((schema.$defs.ServerCapabilities as { properties: Record<string, unknown> }).properties);
+  for (const [method, entry] of Object.entries(schema['x-methods'])) {
+    if (entry.since === undefined) continue;
+    const [m, n] = versionParts(entry.since);
+    assert.ok(m === major && n <= minor, `${method}: since ${entry.since} under protocol ${PROTOCOL_VERSION}`);
+    assert.ok(entry.capability && capabilities.includes(entry.capability), `${method}: capability ${entry.capability}`);
+  }
+  for (const method of allMethods.filter((m) => m.startsWith('inspect/'))) {
+    assert.equal(schema['x-methods'][method].since, '1.1', method);
+    assert.equal(schema['x-methods'][method].capability, 'inspection', method);
   }
 });
 
@@ -85,6 +131,9 @@ test('the brief-named $defs exist', () => {
     'InitializeParams', 'InitializeResult', 'ShutdownParams', 'DescribeResult', 'TypeidDescription', 'CreateParams', 'Token',
     'CallParams', 'RefParams', 'CancelParams', 'ServerCapabilities', 'ClientInfo', 'ErrorData', 'Value', 'Request',
     'Notification', 'Response', 'ErrorResponse',
+    // 1.1: inspection.
+    'InspectSnapshotParams', 'InspectSnapshot', 'ServerSummary', 'ObjectSummary', 'SessionSummary', 'PendingCallSummary',
+    'PeekParams', 'PeekResult', 'SubscribeParams', 'UnsubscribeParams', 'InspectChangedParams',
   ];
   for (const name of names) assert.ok(name in schema.$defs, name);
 });
@@ -139,7 +188,22 @@ test('every value in the examples decodes with the value codec', () => {
       for (const value of Object.values(params?.kwargs ?? {})) assert.doesNotThrow(() => decodeValue(value), name);
     }
     if (name.startsWith('object-call.') && 'result' in message) assert.doesNotThrow(() => decodeValue(message.result, acceptProxies), name);
+    // Inspection results are protocol data, but the values inside them are in the wire encoding.
+    const result = message.result as { items?: unknown[]; objects?: { details: Record<string, unknown> }[] } | undefined;
+    if (name.startsWith('inspect-peek.') && result) for (const item of result.items!) assert.doesNotThrow(() => decodeValue(item), name);
+    if (name.startsWith('inspect-snapshot.') && result) {
+      for (const o of result.objects!) for (const key of ['typecode', 'value']) if (key in o.details) assert.doesNotThrow(() => decodeValue(o.details[key]), name);
+    }
   }
+});
+
+test('a 1.0 client is served: the 1.0 initialize example agrees on 1.0 with a server of the current version', () => {
+  const request = examples.find(({ name }) => name === 'initialize.v1-0-client.request.json')!.message as { params: { protocolVersion: string } };
+  const response = examples.find(({ name }) => name === 'initialize.v1-0-client.response.json')!.message as { result: { protocolVersion: string } };
+  assert.equal(request.params.protocolVersion, '1.0');
+  assert.equal(response.result.protocolVersion, '1.0');
+  const current = examples.find(({ name }) => name === 'initialize.response.json')!.message as { result: { protocolVersion: string } };
+  assert.equal(current.result.protocolVersion, PROTOCOL_VERSION);
 });
 
 test('what the value codec encodes is a valid Value', () => {
@@ -163,6 +227,18 @@ test('SPEC.md names every method, every error code and every value tag', () => {
   }
   for (const tag of VALUE_TAGS) assert.ok(spec.includes(`\`${tag}\``), `SPEC.md lacks ${tag}`);
   assert.ok(spec.includes(`version ${PROTOCOL_VERSION}`));
+});
+
+test("SPEC.md's method summary has a row per method, saying which way each notification goes", () => {
+  const summary = spec.slice(spec.indexOf('## 16. Method summary'));
+  for (const method of allMethods) {
+    const row = summary.split('\n').find((line) => line.startsWith(`| \`${method}\` |`));
+    assert.ok(row, `no summary row for ${method}`);
+    const kind = row.split('|')[2].trim();
+    const entry = schema['x-methods'][method];
+    assert.ok(kind.startsWith(entry.kind), `${method}: ${kind}`);
+    assert.equal(kind.includes('server → client'), entry.direction === 'serverToClient', `${method}: ${kind}`);
+  }
 });
 
 test('every json block in SPEC.md parses, and every message in it is valid', () => {
@@ -220,6 +296,19 @@ test('invalid messages are refused', () => {
     ['an error with an unknown code', { jsonrpc: '2.0', id: 1, error: { code: -1, message: 'x', data: { type: 'X', message: 'x' } } }],
     ['a response with both result and error', { jsonrpc: '2.0', id: 1, result: null, error: { code: -31005, message: 'x', data: { type: 'UnknownObject', message: 'x' } } }],
     ['a batch', [{ jsonrpc: '2.0', id: 1, method: 'manager/describe' }]],
+    ['a snapshot with params', { jsonrpc: '2.0', id: 1, method: 'inspect/snapshot', params: { objects: true } }],
+    ['a peek without params', { jsonrpc: '2.0', id: 1, method: 'inspect/peek' }],
+    ['a peek without id', { jsonrpc: '2.0', id: 1, method: 'inspect/peek', params: { offset: 0 } }],
+    ['a peek with limit 0', { jsonrpc: '2.0', id: 1, method: 'inspect/peek', params: { id: '1', limit: 0 } }],
+    ['a peek with limit 1001', { jsonrpc: '2.0', id: 1, method: 'inspect/peek', params: { id: '1', limit: 1001 } }],
+    ['a peek with a negative offset', { jsonrpc: '2.0', id: 1, method: 'inspect/peek', params: { id: '1', offset: -1 } }],
+    ['a peek with a fractional offset', { jsonrpc: '2.0', id: 1, method: 'inspect/peek', params: { id: '1', offset: 1.5 } }],
+    ['a subscribe with intervalMs under 10', { jsonrpc: '2.0', id: 1, method: 'inspect/subscribe', params: { intervalMs: 5 } }],
+    ['a subscribe with intervalMs over 60000', { jsonrpc: '2.0', id: 1, method: 'inspect/subscribe', params: { intervalMs: 60001 } }],
+    ['an unsubscribe with params', { jsonrpc: '2.0', id: 1, method: 'inspect/unsubscribe', params: { all: true } }],
+    ['inspect/changed without sessions', { jsonrpc: '2.0', method: 'inspect/changed', params: { changed: [], added: [], removed: [] } }],
+    ['inspect/changed with numeric ids', { jsonrpc: '2.0', method: 'inspect/changed', params: { changed: [1], added: [], removed: [], sessions: false } }],
+    ['inspect/changed as a request', { jsonrpc: '2.0', id: 1, method: 'inspect/changed', params: { changed: [], added: [], removed: [], sessions: true } }],
     ['a string', 'hello'],
   ];
   for (const [what, message] of invalid) assert.notDeepEqual(validateMessage(message), [], what);
@@ -258,6 +347,25 @@ test('a $proxy in a call is schema-valid but the codec refuses it without a prox
   const token = { id: '1', typeid: 'Queue', exposed: ['get'] };
   assert.deepEqual(validateDefinition('Value', { $proxy: token }), []);
   assert.throws(() => decodeValue([{ $proxy: token }]), /\$proxy at \$\[0\] is not accepted here/);
+});
+
+test('inspection results are checked against their method', () => {
+  const peek = (result: unknown) => validateMessage({ jsonrpc: '2.0', id: 3, result }, 'inspect/peek');
+  assert.deepEqual(peek({ id: '1', kind: 'items', total: 1, offset: 0, items: [{ $int: '1' }] }), []);
+  assert.deepEqual(peek({ id: '1', kind: 'entries', total: 2, offset: 0, items: [['k', 1], '<Array>'] }), [], 'an entry that cannot be encoded is shown as a string');
+  assert.notDeepEqual(peek({ id: '1', kind: 'entries', total: 1, offset: 0, items: [['k', 1, 2]] }), [], 'an entry is a pair');
+  assert.notDeepEqual(peek({ id: '1', kind: 'attributes', total: 1, offset: 0, items: [[1, 1]] }), [], 'an attribute is named by a string');
+  assert.notDeepEqual(peek({ id: '1', kind: 'value', total: 2, offset: 0, items: [1, 2] }), [], 'a Value holds one item');
+  assert.notDeepEqual(peek({ id: '1', kind: 'bytes', total: 0, offset: 0, items: [] }), [], 'unknown kind');
+  assert.notDeepEqual(peek({ id: '1', kind: 'items', total: 1, offset: 0, items: [{ $complex: [1, 2] }] }), [], 'items are values');
+  const summary = { id: '1', typeid: 'q', type: 'Queue', refcount: 1, holders: [{ sessionId: 's1', references: 1 }], details: {} };
+  const snapshot = (objects: unknown[]) =>
+    validateMessage({ jsonrpc: '2.0', id: 4, result: { server: { name: 'syncmanager', version: '0', processId: 1, address: '127.0.0.1:1', startedAt: 0 }, typeids: [], objects, sessions: [] } }, 'inspect/snapshot');
+  assert.notDeepEqual(snapshot([summary]), [], "a Queue's details name its counters");
+  assert.deepEqual(snapshot([{ ...summary, details: { maxsize: 0, unfinishedTasks: 0, waitingGetters: 0, waitingPutters: 0 } }]), []);
+  assert.notDeepEqual(snapshot([{ ...summary, type: 'Value', details: {} }]), [], "a Value's details hold its typecode and value");
+  assert.deepEqual(snapshot([{ ...summary, type: 'Counter', details: {} }]), [], 'other types may have empty details');
+  assert.deepEqual(validateMessage({ jsonrpc: '2.0', id: 5, result: null }, 'inspect/subscribe'), []);
 });
 
 test('validateMessage checks a result against its method when told the method', () => {

@@ -17,10 +17,15 @@ export const SCHEMA_KEYWORDS = ['x-methods', 'x-errorCodes', 'x-valueTags', 'x-p
 /** One entry of the schema's `x-methods`. */
 export interface SchemaMethod {
   kind: 'request' | 'notification';
-  direction: string;
+  /** `clientToServer`, or `serverToClient` (only notifications, since 1.1). */
+  direction: 'clientToServer' | 'serverToClient';
   params: { $ref: string };
   result?: { $ref: string };
   errors?: string[];
+  /** The protocol version that added the method (absent: 1.0). */
+  since?: string;
+  /** The capability under which a server offers it (absent: always offered). */
+  capability?: string;
 }
 
 /** The parts of the schema the tests read directly. */

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes } from '../../src/common/errorCodes';
+import { PROTOCOL_VERSION } from '../../src/common/protocol';
 import { RawClient, startManager } from '../helpers/manager';
 
 class Counter {
@@ -39,7 +40,7 @@ test('initialize answers the agreed version, server info, capabilities and a ses
   await using manager = await startManager();
   const c = await RawClient.open(manager.address, { initialize: false });
   const reply = await c.request('initialize', { protocolVersion: '1.7', clientInfo: { name: 't', version: '9' }, processId: 42, capabilities: {} });
-  assert.equal(reply.result.protocolVersion, '1.0');
+  assert.equal(reply.result.protocolVersion, PROTOCOL_VERSION, 'a newer minor agrees on ours');
   assert.equal(reply.result.serverInfo.name, 'syncmanager');
   assert.equal(reply.result.capabilities.cancellation, true);
   assert.match(reply.result.sessionId, /^s\d+$/);
@@ -51,7 +52,8 @@ test('a different major version is refused with the versions supported', async (
   const c = await RawClient.open(manager.address, { initialize: false });
   const reply = await c.request('initialize', { protocolVersion: '2.0' });
   assert.equal(reply.error.code, ErrorCodes.UnsupportedProtocolVersion);
-  assert.deepEqual(reply.error.data.supported, ['1.0']);
+  assert.deepEqual(reply.error.data.supported, [PROTOCOL_VERSION]);
+  assert.equal(reply.error.data.type, 'UnsupportedProtocolVersion');
   c.close();
 });
 

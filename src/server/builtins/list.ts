@@ -11,8 +11,11 @@ import { pyCompare, pyEquals, pyIndex, pyIterate, pyRepr, pyTypeName } from './p
 
 const SSIZE_MAX = 2n ** 63n - 1n;
 const SSIZE_MIN = -SSIZE_MAX - 1n;
-/** The longest array JavaScript can hold; a longer product is Python's MemoryError. */
-const MAX_LENGTH = 2 ** 32 - 1;
+/**
+ * The most items one repetition may make. A manager serves many clients: one `[0] * 4294967295`
+ * must not exhaust its memory, so a longer product is Python's MemoryError, named as such.
+ */
+export const MAX_REPEAT_ITEMS = 10_000_000;
 
 function outOfSsize(i: bigint): boolean {
   return i > SSIZE_MAX || i < SSIZE_MIN;
@@ -50,7 +53,9 @@ function sliceBound(value: unknown, length: number): number {
 function repeat(items: readonly unknown[], count: unknown): unknown[] {
   const n = intArgument(count, "cannot fit 'int' into an index-sized integer");
   if (n <= 0 || items.length === 0) return [];
-  if (items.length * n > MAX_LENGTH) throw new PyException('MemoryError', '');
+  if (items.length * n > MAX_REPEAT_ITEMS) {
+    throw new PyException('MemoryError', `repeating ${items.length} items ${n} times would make more than ${MAX_REPEAT_ITEMS.toLocaleString('en-US')} items, the limit of one repetition`);
+  }
   const out = new Array<unknown>(items.length * n);
   for (let r = 0, k = 0; r < n; r++) for (let j = 0; j < items.length; j++) out[k++] = items[j];
   return out;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { invokeMethod } from '../../../src/server/signature';
 import { PyException } from '../../../src/server/exceptions';
 import { Float, tuple } from '../../../src/common/values';
-import { List, createList } from '../../../src/server/builtins/list';
+import { List, createList, MAX_REPEAT_ITEMS } from '../../../src/server/builtins/list';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
 function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
@@ -185,7 +185,14 @@ test('__mul__ by a non-int or a huge int raises Python\'s errors', () => {
   assert.throws(() => call(l, '__mul__', ['a']), pyError('TypeError', "'str' object cannot be interpreted as an integer"));
   assert.throws(() => call(l, '__mul__', [new Float(2)]), pyError('TypeError', "'float' object cannot be interpreted as an integer"));
   assert.throws(() => call(l, '__mul__', [10n ** 30n]), pyError('OverflowError', "cannot fit 'int' into an index-sized integer"));
-  assert.throws(() => call(l, '__mul__', [2 ** 40]), pyError('MemoryError', ''));
+  assert.throws(() => call(l, '__mul__', [2 ** 40]), (e: unknown) => e instanceof PyException && e.type === 'MemoryError');
+});
+
+test('one repetition may not make more than MAX_REPEAT_ITEMS items: the manager stays up for everyone', () => {
+  const l = listOf(0);
+  assert.throws(() => call(l, '__mul__', [4294967295]), (e: unknown) => e instanceof PyException && e.type === 'MemoryError' && /more than 10,000,000 items/.test(e.message));
+  assert.throws(() => call(l, '__imul__', [MAX_REPEAT_ITEMS + 1]), (e: unknown) => e instanceof PyException && e.type === 'MemoryError');
+  assert.equal((call(l, '__mul__', [1000]) as unknown[]).length, 1000);
 });
 
 test('__iadd__ and __imul__ change the list in place and return None', () => {

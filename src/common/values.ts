@@ -92,7 +92,9 @@ export class OpaqueValue {
     readonly type: string,
     /** The serialised bytes. */
     readonly data: Uint8Array,
-  ) {}
+  ) {
+    if (typeof lang !== 'string' || lang === '') throw new ValueCodecError('an OpaqueValue needs the name of the language that can read it');
+  }
   toString(): string {
     return `<${this.lang === 'python' ? 'pickled' : this.lang} ${this.type}>`;
   }
@@ -140,11 +142,15 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, pa
     case 'boolean':
       return value;
     case 'number':
+      if (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return value;
+      // A tag is one level deeper than a bare number: count it as the decoder will.
+      if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
       // A JavaScript number is a double: only safe integers can be sent as ints. Anything integral
       // beyond them would read back as a different int, so it goes as the float it is.
-      if (Number.isFinite(value)) return Number.isInteger(value) && !Number.isSafeInteger(value) ? { $float: value } : value;
+      if (Number.isFinite(value)) return { $float: value };
       return { $float: Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf' };
     case 'bigint': {
+      if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
       const digits = value.toString();
       // The receiver refuses more digits (see MAX_INT_DIGITS): say so here, at the sender.
       if ((value < 0n ? digits.length - 1 : digits.length) > MAX_INT_DIGITS) throw new ValueCodecError(`an int at ${path} has more than ${MAX_INT_DIGITS} digits`);

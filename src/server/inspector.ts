@@ -27,7 +27,7 @@ function shown(value: unknown): unknown {
   }
 }
 
-/** The contents of an object, in display order, without copying more than the page. */
+/** The contents of an object, in display order (copied whole; queues are paged without a copy in peek). */
 function contentsOf(obj: object): { kind: PeekResult['kind']; all: () => unknown[] } {
   if (obj instanceof Queue) return { kind: 'items', all: () => obj.peekAll() };
   if (obj instanceof List) return { kind: 'items', all: () => obj.snapshot() };
@@ -74,7 +74,7 @@ export class Inspector {
     const summary: ObjectSummary = {
       id: entry.id,
       typeid: entry.typeid,
-      type: (entry.obj.constructor as { builtin?: string; name?: string })?.builtin ?? entry.obj.constructor?.name ?? 'object',
+      type: (entry.obj.constructor as { builtin?: string; name?: string })?.builtin || entry.obj.constructor?.name || 'object',
       refcount: entry.refcount,
       holders: [...entry.holders].map(([sessionId, references]) => ({ sessionId, references })),
       details,
@@ -86,7 +86,10 @@ export class Inspector {
 
   /** A page of an object's contents; nothing is taken. */
   peek(entry: ObjectEntry, offset: number, limit: number): PeekResult {
-    const { kind, all } = contentsOf(entry.obj);
+    const obj = entry.obj;
+    // A long queue is the common case worth paging without a full copy.
+    if (obj instanceof Queue) return { id: entry.id, kind: 'items', total: obj.size, offset, items: obj.peekRange(offset, limit).map(shown) };
+    const { kind, all } = contentsOf(obj);
     const items = all();
     return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(shown) };
   }
@@ -149,7 +152,8 @@ class Pending {
   sessions = false;
 
   take(): InspectChangedParams {
-    // An object added and removed within one interval is reported as removed only if it was known before.
+    // An id in both added and removed came and went (or went and came back) within the interval:
+    // a client takes a fresh snapshot to know which; `changed` need not repeat them.
     for (const id of this.removed) this.changed.delete(id);
     for (const id of this.added) this.changed.delete(id);
     const params: InspectChangedParams = { changed: [...this.changed], added: [...this.added], removed: [...this.removed], sessions: this.sessions };

@@ -153,6 +153,11 @@ export class ObjectTable {
     return dropped;
   }
 
+  /** Ids of the objects a session holds references to. */
+  idsHeldBy(sessionId: string): string[] {
+    return [...(this.idsBySession.get(sessionId) ?? [])];
+  }
+
   /** How many references a session holds, over all objects. */
   referencesOf(sessionId: string): number {
     let n = 0;

@@ -204,7 +204,11 @@ export class Session {
   /** Records a call that is about to wait (called by its context when the method asks for a signal). */
   blocked(requestId: RequestId, call: PendingCall): void {
     this.pending.set(requestId, call);
-    if (this.host.inspector.active) this.host.inspector.sessionsChanged();
+    if (this.host.inspector.active) {
+      this.host.inspector.sessionsChanged();
+      // Its waiters changed (a queue's waitingGetters, say).
+      this.host.inspector.touched(call.objectId);
+    }
   }
 
   /** What inspection shows of this session. */
@@ -267,7 +271,10 @@ export class Session {
     this.abortAll();
     this.outbox = [];
     this.host.inspector.unsubscribe(this.id);
+    const held = this.host.inspector.active ? this.host.table.idsHeldBy(this.id) : [];
     this.host.table.releaseSession(this.id);
+    // Objects that stay lost a holder: their rows change too.
+    for (const id of held) if (this.host.table.get(id)) this.host.inspector.touched(id);
     this.host.sessionClosed(this);
   }
 
@@ -427,6 +434,8 @@ export class Session {
     this.inspection = agreedMinor >= 1 && params.capabilities?.inspection === true && this.host.inspectionAllowed;
     const capabilities: ServerCapabilities = { cancellation: true };
     if (this.inspection) capabilities.inspection = true;
+    // Inspection tools show sessions by name: the name is known from now on.
+    if (this.host.inspector.active) this.host.inspector.sessionsChanged();
     return {
       protocolVersion: `${ourMajor}.${agreedMinor}`,
       serverInfo: { name: 'syncmanager', version: this.host.serverVersion },

@@ -106,6 +106,11 @@ class ItemBuffer {
   snapshot(): unknown[] {
     return this.#items.slice(this.#head);
   }
+
+  /** Items `start` to `end` (exclusive) in get order, copying only those. */
+  range(start: number, end: number): unknown[] {
+    return this.#items.slice(this.#head + start, this.#head + Math.min(end, this.length));
+  }
 }
 
 /**
@@ -162,6 +167,11 @@ export class Queue {
   /** The number of items in the queue. */
   get size(): number {
     return this.#items.length;
+  }
+
+  /** A page of the queued items in get order, taking nothing and copying only the page. */
+  peekRange(offset: number, limit: number): unknown[] {
+    return this.#items.range(offset, offset + limit);
   }
 
   /** A copy of the queued items in order, taking nothing (for inspection tools). */

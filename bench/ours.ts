@@ -13,6 +13,12 @@ import type { QueueProxy } from '../src/client';
 import type { ClientConn, ImplModule, QueueOps, Served } from './harness';
 import { AUTHKEY, QUEUE_TYPEIDS, UnavailableError } from './harness';
 
+/**
+ * The bundles `npm run build` makes, as users run them (not the sources through tsx, whose loader
+ * is not what ships). `npm run bench` builds first.
+ */
+const BUNDLES = { server: '../dist/server.js', client: '../dist/client.js' };
+
 const MISSING_CODES = new Set(['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT']);
 
 /** Imports one of our modules, turning "not there (yet)" into an UnavailableError. */
@@ -34,7 +40,7 @@ async function load<T>(specifier: string, exports: string[]): Promise<T> {
 }
 
 export async function serve(): Promise<Served> {
-  const { Manager, Queue } = await load<typeof ServerModule>('../src/server', ['Manager', 'Queue']);
+  const { Manager, Queue } = await load<typeof ServerModule>(BUNDLES.server, ['Manager', 'Queue']);
   const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY });
   for (const typeid of Object.values(QUEUE_TYPEIDS)) {
     const queue = new Queue();
@@ -50,7 +56,7 @@ export async function serve(): Promise<Served> {
 }
 
 export async function connect(address: string): Promise<ClientConn> {
-  const { connect: connectClient } = await load<typeof ClientModule>('../src/client', ['connect']);
+  const { connect: connectClient } = await load<typeof ClientModule>(BUNDLES.client, ['connect']);
   const client = await connectClient({ address, authkey: AUTHKEY });
   return {
     async queue(typeid: string): Promise<QueueOps> {

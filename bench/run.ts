@@ -363,7 +363,7 @@ function pyenvRoot(): string | undefined {
 
 function implementations(options: Options, wanted: (id: string) => boolean): Impl[] {
   const impls: Impl[] = [];
-  impls.push(tsImpl('ours', 'ours (syncmanager)', 'queue', 'src/server Manager + Queue in one process, src/client connect() in another; glue in bench/ours.ts'));
+  impls.push(tsImpl('ours', 'ours (syncmanager)', 'queue', 'dist/server.js Manager + Queue in one process, dist/client.js connect() in another (the shipped bundles); glue in bench/ours.ts'));
 
   {
     const pythons: { executable: string; version: string }[] = [];

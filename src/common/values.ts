@@ -100,15 +100,36 @@ export class OpaqueValue {
   }
 }
 
-/** Thrown when a value cannot be encoded or decoded; names what was wrong and where. */
+/**
+ * Thrown when a value cannot be encoded or decoded; names what was wrong and where. The place is
+ * worked out only when something fails: each level the error passes through adds its step, so the
+ * codec builds no path strings for values that are fine.
+ */
 export class ValueCodecError extends Error {
   override name = 'ValueCodecError';
+  /** Steps from the failing value up to the root (`[3]`, `.key`), innermost first. */
+  private readonly steps: string[] = [];
+  /** @param template the message; `{at}` stands for "at <path>". */
+  constructor(private readonly template: string) {
+    super(template.replace('{at}', 'at $'));
+  }
+
+  /** Records that the failure was inside `step` of its parent (used while unwinding). */
+  within(step: string): this {
+    this.steps.push(step);
+    this.message = this.template.replace('{at}', `at $${[...this.steps].reverse().join('')}`);
+    return this;
+  }
 }
+
 
 /** How `$proxy` values are turned into and out of application values. */
 export interface ProxyCodec {
-  /** Decoding: make something of a token (a proxy on the client, an object ref on the server). */
-  decodeProxy?(token: Token, path: string): unknown;
+  /**
+   * Decoding: make something of a token (a proxy on the client, an object ref on the server). To
+   * refuse it, throw a ValueCodecError whose message has `{at}` where the place should go.
+   */
+  decodeProxy?(token: Token): unknown;
   /** Encoding: the token of a value, or undefined if it is not a proxy/ref. */
   encodeProxy?(value: object): Token | undefined;
 }
@@ -133,10 +154,12 @@ function isBase64(text: string): boolean {
  * @throws ValueCodecError for what cannot be sent (functions, symbols, cycles, too deep nesting).
  */
 export function encodeValue(value: unknown, codec?: ProxyCodec): unknown {
-  return encode(value, codec, 0, '$');
+  return encode(value, codec, 0);
 }
 
-function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, path: string): unknown {
+const tooDeep = () => new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels {at}`);
+
+function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -144,47 +167,57 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, pa
     case 'number':
       if (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return value;
       // A tag is one level deeper than a bare number: count it as the decoder will.
-      if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
+      if (depth > MAX_DEPTH) throw tooDeep();
       // A JavaScript number is a double: only safe integers can be sent as ints. Anything integral
       // beyond them would read back as a different int, so it goes as the float it is.
       if (Number.isFinite(value)) return { $float: value };
       return { $float: Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf' };
     case 'bigint': {
-      if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
+      if (depth > MAX_DEPTH) throw tooDeep();
       const digits = value.toString();
       // The receiver refuses more digits (see MAX_INT_DIGITS): say so here, at the sender.
-      if ((value < 0n ? digits.length - 1 : digits.length) > MAX_INT_DIGITS) throw new ValueCodecError(`an int at ${path} has more than ${MAX_INT_DIGITS} digits`);
+      if ((value < 0n ? digits.length - 1 : digits.length) > MAX_INT_DIGITS) throw new ValueCodecError(`an int {at} has more than ${MAX_INT_DIGITS} digits`);
       return { $int: digits };
     }
     case 'undefined':
       return null;
     case 'object':
       if (value === null) return null;
-      if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
-      return encodeObject(value, codec, depth + 1, path);
+      if (depth > MAX_DEPTH) throw tooDeep();
+      return encodeObject(value, codec, depth + 1);
     default:
-      throw new ValueCodecError(`cannot encode a ${typeof value} at ${path}`);
+      throw new ValueCodecError(`cannot encode a ${typeof value} {at}`);
   }
 }
 
-function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number, path: string): unknown {
+function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number): unknown {
   if (Array.isArray(value)) {
-    const items = encodeArray(value, codec, depth, path);
+    const items = encodeArray(value, codec, depth);
     return isTuple(value) ? { $tuple: items } : items;
   }
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: value.value } : encode(value.value, codec, depth, path);
+  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: value.value } : encode(value.value, codec, depth);
   if (value instanceof Map) {
     const pairs: unknown[] = [];
     let i = 0;
     for (const [k, v] of value) {
-      pairs.push([encode(k, codec, depth, `${path}.keys[${i}]`), encode(v, codec, depth, `${path}[${i}]`)]);
+      let key: unknown;
+      try {
+        key = encode(k, codec, depth);
+      } catch (error) {
+        throw step(error, `.keys[${i}]`);
+      }
+      try {
+        pairs.push([key, encode(v, codec, depth)]);
+      } catch (error) {
+        throw step(error, `[${i}]`);
+      }
       i++;
     }
     return { $dict: pairs };
   }
   if (value instanceof Set) {
-    const items = encodeArray([...value], codec, depth, path);
+    const items = encodeArray([...value], codec, depth);
     return value instanceof FrozenSet ? { $frozenset: items } : { $set: items };
   }
   if (value instanceof OpaqueValue) {
@@ -193,41 +226,60 @@ function encodeObject(value: object, codec: ProxyCodec | undefined, depth: numbe
   const token = codec?.encodeProxy?.(value);
   if (token) return { $proxy: token };
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return encode((value as { toJSON(): unknown }).toJSON(), codec, depth, path);
+    return encode((value as { toJSON(): unknown }).toJSON(), codec, depth);
   }
-  return encodeRecord(value as Record<string, unknown>, codec, depth, path);
+  return encodeRecord(value as Record<string, unknown>, codec, depth);
 }
 
-function encodeArray(items: readonly unknown[], codec: ProxyCodec | undefined, depth: number, path: string): unknown[] {
+/** Adds a step to a codec error passing through a container; other errors pass unchanged. */
+function step(error: unknown, where: string): unknown {
+  if (error instanceof ValueCodecError) error.within(where);
+  return error;
+}
+
+function encodeArray(items: readonly unknown[], codec: ProxyCodec | undefined, depth: number): unknown[] {
   let out: unknown[] | undefined;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    const encoded = encode(item, codec, depth, `${path}[${i}]`);
-    if (out) out.push(encoded);
-    else if (encoded !== item) out = items.slice(0, i).concat([encoded]) as unknown[];
+  let i = 0;
+  try {
+    for (; i < items.length; i++) {
+      const item = items[i];
+      const encoded = encode(item, codec, depth);
+      if (out) out.push(encoded);
+      else if (encoded !== item) out = items.slice(0, i).concat([encoded]) as unknown[];
+    }
+  } catch (error) {
+    throw step(error, `[${i}]`);
   }
   return out ?? (items as unknown[]);
 }
 
-function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undefined, depth: number, path: string): unknown {
+function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undefined, depth: number): unknown {
   const keys = Object.keys(record);
   if (keys.length === 1 && keys[0].startsWith('$')) {
     // A one-member dict named like a tag would be read as a tag: say it as $dict instead.
-    return { $dict: [[keys[0], encode(record[keys[0]], codec, depth, `${path}.${keys[0]}`)]] };
+    try {
+      return { $dict: [[keys[0], encode(record[keys[0]], codec, depth)]] };
+    } catch (error) {
+      throw step(error, `.${keys[0]}`);
+    }
   }
   let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const item = record[key];
-    if (typeof item === 'function' || typeof item === 'symbol') {
-      throw new ValueCodecError(`cannot encode a ${typeof item} at ${path}.${key}`);
+  const plain = Object.getPrototypeOf(record) === Object.prototype;
+  let i = 0;
+  try {
+    for (; i < keys.length; i++) {
+      const key = keys[i];
+      const item = record[key];
+      if (typeof item === 'function' || typeof item === 'symbol') throw new ValueCodecError(`cannot encode a ${typeof item} {at}`);
+      const encoded = encode(item, codec, depth);
+      if (!out && (encoded !== item || !plain)) {
+        out = {};
+        for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
+      }
+      if (out) setOwn(out, key, encoded);
     }
-    const encoded = encode(item, codec, depth, `${path}.${key}`);
-    if (!out && (encoded !== item || Object.getPrototypeOf(record) !== Object.prototype)) {
-      out = {};
-      for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
-    }
-    if (out) setOwn(out, key, encoded);
+  } catch (error) {
+    throw step(error, `.${keys[i]}`);
   }
   return out ?? record;
 }
@@ -237,13 +289,13 @@ function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undef
  * @throws ValueCodecError naming the unknown or malformed tag and where it was.
  */
 export function decodeValue(value: unknown, options?: DecodeOptions): unknown {
-  return decode(value, options, 0, '$');
+  return decode(value, options, 0);
 }
 
-function decode(value: unknown, options: DecodeOptions | undefined, depth: number, path: string): unknown {
+function decode(value: unknown, options: DecodeOptions | undefined, depth: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (depth > MAX_DEPTH) throw new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels at ${path}`);
-  if (Array.isArray(value)) return decodeArray(value, options, depth + 1, path);
+  if (depth > MAX_DEPTH) throw tooDeep();
+  if (Array.isArray(value)) return decodeArray(value, options, depth + 1);
   const record = value as Record<string, unknown>;
   let onlyKey: string | undefined;
   let count = 0;
@@ -251,28 +303,38 @@ function decode(value: unknown, options: DecodeOptions | undefined, depth: numbe
     if (count++ === 0) onlyKey = key;
     else break;
   }
-  if (count === 1 && onlyKey!.startsWith('$')) return decodeTag(onlyKey!, record[onlyKey!], options, depth + 1, path);
+  if (count === 1 && onlyKey!.startsWith('$')) return decodeTag(onlyKey!, record[onlyKey!], options, depth + 1);
   let out: Record<string, unknown> | undefined;
   const keys = Object.keys(record);
-  for (let i = 0; i < keys.length; i++) {
-    const item = record[keys[i]];
-    const decoded = decode(item, options, depth + 1, `${path}.${keys[i]}`);
-    if (!out && decoded !== item) {
-      out = {};
-      for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
+  let i = 0;
+  try {
+    for (; i < keys.length; i++) {
+      const item = record[keys[i]];
+      const decoded = decode(item, options, depth + 1);
+      if (!out && decoded !== item) {
+        out = {};
+        for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
+      }
+      if (out) setOwn(out, keys[i], decoded);
     }
-    if (out) setOwn(out, keys[i], decoded);
+  } catch (error) {
+    throw step(error, `.${keys[i]}`);
   }
   return out ?? record;
 }
 
-function decodeArray(items: unknown[], options: DecodeOptions | undefined, depth: number, path: string): unknown[] {
+function decodeArray(items: unknown[], options: DecodeOptions | undefined, depth: number): unknown[] {
   let out: unknown[] | undefined;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    const decoded = decode(item, options, depth, `${path}[${i}]`);
-    if (out) out.push(decoded);
-    else if (decoded !== item) out = items.slice(0, i).concat([decoded]);
+  let i = 0;
+  try {
+    for (; i < items.length; i++) {
+      const item = items[i];
+      const decoded = decode(item, options, depth);
+      if (out) out.push(decoded);
+      else if (decoded !== item) out = items.slice(0, i).concat([decoded]);
+    }
+  } catch (error) {
+    throw step(error, `[${i}]`);
   }
   return out ?? items;
 }
@@ -283,68 +345,78 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   else target[key] = value;
 }
 
-function fail(path: string, tag: string, expected: string): never {
-  throw new ValueCodecError(`${tag} at ${path} must be ${expected}`);
+function fail(tag: string, expected: string): never {
+  throw new ValueCodecError(`${tag} {at} must be ${expected}`);
 }
 
-function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefined, depth: number, path: string): unknown {
+function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefined, depth: number): unknown {
   switch (tag) {
     case '$bytes':
-      if (typeof body !== 'string' || !isBase64(body)) fail(path, tag, 'a base64 string');
+      if (typeof body !== 'string' || !isBase64(body)) fail(tag, 'a base64 string');
       return Buffer.from(body, 'base64');
     case '$int':
-      if (typeof body !== 'string' || !/^-?\d+$/.test(body)) fail(path, tag, 'a string of decimal digits');
+      if (typeof body !== 'string' || !/^-?\d+$/.test(body)) fail(tag, 'a string of decimal digits');
       // Converting digits is superlinear: bound it as Python does (CVE-2020-10735), at 4300 digits.
-      if ((body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS) throw new ValueCodecError(`$int at ${path} has more than ${MAX_INT_DIGITS} digits`);
+      if ((body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS) throw new ValueCodecError(`$int {at} has more than ${MAX_INT_DIGITS} digits`);
       return BigInt(body);
     case '$float':
-      return decodeFloat(body, options, path);
+      return decodeFloat(body, options);
     case '$tuple':
-      if (!Array.isArray(body)) fail(path, tag, 'an array');
-      return tupleFrom(decodeArray(body, options, depth, path).slice());
+      if (!Array.isArray(body)) fail(tag, 'an array');
+      return tupleFrom(decodeArray(body, options, depth).slice());
     case '$set':
     case '$frozenset': {
-      if (!Array.isArray(body)) fail(path, tag, 'an array');
-      const items = decodeArray(body, options, depth, path);
+      if (!Array.isArray(body)) fail(tag, 'an array');
+      const items = decodeArray(body, options, depth);
       return tag === '$set' ? new Set(items) : new FrozenSet(items);
     }
     case '$dict': {
-      if (!Array.isArray(body)) fail(path, tag, 'an array of [key, value] pairs');
+      if (!Array.isArray(body)) fail(tag, 'an array of [key, value] pairs');
       const map = new Map<unknown, unknown>();
       for (let i = 0; i < body.length; i++) {
         const pair = body[i];
-        if (!Array.isArray(pair) || pair.length !== 2) fail(`${path}[${i}]`, tag, 'an array of [key, value] pairs');
-        map.set(decode(pair[0], options, depth, `${path}.keys[${i}]`), decode(pair[1], options, depth, `${path}[${i}]`));
+        if (!Array.isArray(pair) || pair.length !== 2) throw step(new ValueCodecError(`${tag} {at} must be an array of [key, value] pairs`), `[${i}]`);
+        let key: unknown;
+        try {
+          key = decode(pair[0], options, depth);
+        } catch (error) {
+          throw step(error, `.keys[${i}]`);
+        }
+        try {
+          map.set(key, decode(pair[1], options, depth));
+        } catch (error) {
+          throw step(error, `[${i}]`);
+        }
       }
       return map;
     }
     case '$opaque': {
       const o = body as Record<string, unknown> | null;
       if (typeof o !== 'object' || o === null || typeof o.lang !== 'string' || o.lang === '' || typeof o.type !== 'string' || typeof o.data !== 'string' || !isBase64(o.data)) {
-        fail(path, tag, 'an object {lang, type, data} with data in base64');
+        fail(tag, 'an object {lang, type, data} with data in base64');
       }
       return new OpaqueValue(o.lang as string, o.type as string, Buffer.from(o.data as string, 'base64'));
     }
     case '$proxy': {
       const t = body as Record<string, unknown> | null;
       if (typeof t !== 'object' || t === null || typeof t.id !== 'string' || typeof t.typeid !== 'string' || !Array.isArray(t.exposed)) {
-        fail(path, tag, 'a token {id, typeid, exposed}');
+        fail(tag, 'a token {id, typeid, exposed}');
       }
-      if (!options?.decodeProxy) throw new ValueCodecError(`$proxy at ${path} is not accepted here`);
-      return options.decodeProxy(t as unknown as Token, path);
+      if (!options?.decodeProxy) throw new ValueCodecError('$proxy {at} is not accepted here');
+      return options.decodeProxy(t as unknown as Token);
     }
     default:
       if (tagSet.has(tag)) throw new Error(`unhandled tag ${tag}`);
-      throw new ValueCodecError(`unknown value tag ${JSON.stringify(tag)} at ${path} (a dict with one $-named key must be sent as $dict)`);
+      throw new ValueCodecError(`unknown value tag ${JSON.stringify(tag)} {at} (a dict with one $-named key must be sent as $dict)`);
   }
 }
 
-function decodeFloat(body: unknown, options: DecodeOptions | undefined, path: string): number | Float {
+function decodeFloat(body: unknown, options: DecodeOptions | undefined): number | Float {
   let n: number;
   if (typeof body === 'number') n = body;
   else if (body === 'nan') n = NaN;
   else if (body === 'inf') n = Infinity;
   else if (body === '-inf') n = -Infinity;
-  else fail(path, '$float', 'a number or "nan", "inf", "-inf"');
+  else fail('$float', 'a number or "nan", "inf", "-inf"');
   return options?.boxFloats && Number.isInteger(n) ? new Float(n) : n;
 }

@@ -72,8 +72,8 @@ type RequestId = number | string;
 /** Decoding options for arguments: floats keep their floatness; proxies are not accepted in 1.0. */
 const argumentDecoding: DecodeOptions = {
   boxFloats: true,
-  decodeProxy: (_token, path) => {
-    throw new ValueCodecError(`$proxy at ${path}: this server does not accept proxies inside values (capability nestedProxies)`);
+  decodeProxy: () => {
+    throw new ValueCodecError('$proxy {at}: this server does not accept proxies inside values (capability nestedProxies)');
   },
 };
 
@@ -297,7 +297,10 @@ export class Session {
     }
     const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
     const hasId = 'id' in m;
-    const id = hasId && ((typeof m.id === 'number' && Number.isFinite(m.id)) || typeof m.id === 'string') ? m.id : null;
+    // An id is answered only if it can be echoed exactly: a string, or a number a double holds as
+    // sent (not Infinity from 1e999, not an integer beyond ±(2^53 − 1)).
+    const exactNumber = typeof m.id === 'number' && Number.isFinite(m.id) && (!Number.isInteger(m.id) || Number.isSafeInteger(m.id));
+    const id = hasId && (exactNumber || typeof m.id === 'string') ? (m.id as RequestId) : null;
     if (m.jsonrpc !== '2.0') return this.sendError(id, ErrorCodes.InvalidRequest, 'jsonrpc must be "2.0"');
     if (typeof m.method !== 'string') {
       // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
@@ -305,7 +308,10 @@ export class Session {
       return this.sendError(id, ErrorCodes.InvalidRequest, 'method must be a string');
     }
     if (!hasId) return this.onNotification(m.method, m.params);
-    if (id === null) return this.sendError(null, ErrorCodes.InvalidRequest, 'id must be a number or a string');
+    if (id === null) {
+      const why = typeof m.id === 'number' ? 'an integer id must be within ±(2^53 − 1) to be echoed exactly: use a smaller number or a string' : 'id must be a number or a string';
+      return this.sendError(null, ErrorCodes.InvalidRequest, why);
+    }
     if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
       return this.sendError(id, ErrorCodes.InvalidParams, 'params must be an object (parameters are passed by name)');
     }

@@ -329,7 +329,7 @@ export interface JsonOptions {
   proxies?: boolean;
   /** Whether `$opaque` bodies with an empty `lang` may appear (default true). */
   emptyOpaqueLang?: boolean;
-  /** Whether `$opaque` bodies with an empty `type` may appear (default false: a known inconsistency). */
+  /** Whether `$opaque` bodies with an empty `type` may appear (default false). */
   emptyOpaqueType?: boolean;
 }
 

@@ -138,3 +138,27 @@ except AuthenticationError as e:
     assert.match(await exec('wrong'), /AuthenticationError/);
   });
 }
+
+test("Python's own BaseManager.connect() gets a RemoteError that says the pickle protocol is not served yet", async () => {
+  const python = pythons.find((p) => p.v.startsWith('3.12')) ?? pythons[0];
+  assert.ok(python, 'a pyenv Python is on this machine');
+  await using manager = await startManager();
+  const [host, port] = manager.address.split(':');
+  const script = `
+from multiprocessing.managers import BaseManager, RemoteError
+m = BaseManager(address=(${JSON.stringify(host)}, ${port}), authkey=${JSON.stringify(AUTHKEY)}.encode())
+try:
+    m.connect()
+    print('connected')
+except RemoteError as e:
+    print('RemoteError', e)
+`;
+  const out = await new Promise<string>((resolve) => {
+    const p = spawn(python.bin, ['-c', script]);
+    let text = '';
+    p.stdout.on('data', (d) => (text += d));
+    p.stderr.on('data', (d) => (text += d));
+    p.on('close', () => resolve(text));
+  });
+  assert.match(out, /RemoteError[\s\S]*JSON-RPC protocol only[\s\S]*pythonBridge/);
+});

@@ -6,6 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { stopProcess } from '../server/childProcess';
 
 /** How to start the server. */
 export interface ServerLaunch {
@@ -90,13 +91,11 @@ function handle(child: ChildProcess, address: string, exited: Promise<string | u
     address,
     pid: child.pid!,
     exited,
-    async stop(timeoutMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      markStopping();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
+    stop(timeoutMs = 5000) {
+      return stopProcess(child, exited, timeoutMs, () => {
+        markStopping();
+        child.kill('SIGTERM');
+      });
     },
   };
 }

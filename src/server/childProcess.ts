@@ -120,13 +120,23 @@ function handle(child: ChildProcess, address: string, exited: Promise<void>): Ch
     address,
     pid: child.pid!,
     exited,
-    async stop(timeoutMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: 'shutdown' } satisfies ChildMessage);
-      else child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
+    stop(timeoutMs = 5000) {
+      return stopProcess(child, exited, timeoutMs, () => {
+        if (child.connected) child.send({ type: 'shutdown' } satisfies ChildMessage);
+        else child.kill('SIGTERM');
+      });
     },
   };
+}
+
+/**
+ * Asks a child process to stop (`ask`), and kills it if it has not exited within `timeoutMs`.
+ * Resolves when it has exited; at once if it already has.
+ */
+export async function stopProcess(child: ChildProcess, exited: Promise<unknown>, timeoutMs: number, ask: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  ask();
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
 }

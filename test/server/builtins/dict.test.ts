@@ -1,27 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invokeMethod } from '../../../src/server/signature';
 import { PyException } from '../../../src/server/exceptions';
 import { Float, isTuple, tuple } from '../../../src/common/values';
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */
 const tup = (...items: unknown[]) => tuple<unknown>(...items);
 import { Dict, createDict } from '../../../src/server/builtins/dict';
+import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
-function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
-  return invokeMethod(obj, method, args, kwargs, {});
-}
 
-function pyError(type: string, message: string, args?: unknown[]) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
-    assert.equal(e.type, type);
-    assert.equal(e.message, message);
-    if (args) assert.deepEqual(e.args, args);
-    return true;
-  };
-}
 
 function dictOf(init: unknown = {}): Dict {
   return createDict([init], {});

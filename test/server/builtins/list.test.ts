@@ -1,23 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invokeMethod } from '../../../src/server/signature';
 import { PyException } from '../../../src/server/exceptions';
 import { Float, tuple } from '../../../src/common/values';
 import { List, createList, MAX_REPEAT_ITEMS } from '../../../src/server/builtins/list';
+import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
-function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
-  return invokeMethod(obj, method, args, kwargs, {});
-}
 
-function pyError(type: string, message: string) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
-    assert.equal(e.type, type);
-    assert.equal(e.message, message);
-    return true;
-  };
-}
 
 function listOf(...items: unknown[]): List {
   return createList([items], {});

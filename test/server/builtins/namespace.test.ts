@@ -1,23 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invokeMethod } from '../../../src/server/signature';
-import { PyException } from '../../../src/server/exceptions';
 import { Namespace, createNamespace } from '../../../src/server/builtins/namespace';
+import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
-function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
-  return invokeMethod(obj, method, args, kwargs, {});
-}
 
-function pyError(type: string, message: string | RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
-    assert.equal(e.type, type);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
 
 test('Namespace(**kwds) makes the keywords its attributes', () => {
   const ns = createNamespace([], { a: 1, b: 'two' });

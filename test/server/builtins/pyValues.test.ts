@@ -1,20 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PyException } from '../../../src/server/exceptions';
 import { Float, FrozenSet, OpaqueValue, tuple } from '../../../src/common/values';
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */
 const tup = (...items: unknown[]) => tuple<unknown>(...items);
 import { PyDict, pyCompare, pyEquals, pyHashKey, pyIterate, pyRepr, pyTruthy, pyTypeName } from '../../../src/server/builtins/pyValues';
+import { pyError } from './helpers';
 
-function pyError(type: string, message: string) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
-    assert.equal(e.type, type);
-    assert.equal(e.message, message);
-    return true;
-  };
-}
 
 const bytes = (...b: number[]) => Buffer.from(b);
 

@@ -1,25 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
-import { invokeMethod, type CallContext } from '../../../src/server/signature';
 import { CallCancelled, PyException } from '../../../src/server/exceptions';
 import { Float } from '../../../src/common/values';
 import { Queue, createQueue } from '../../../src/server/builtins/queue';
+import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
-function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, context: CallContext = {}): unknown {
-  return invokeMethod(obj, method, args, kwargs, context);
-}
 
-function pyError(type: string, message: string | RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
-    assert.equal(e.type, type);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
 
 function isPromise(v: unknown): v is Promise<unknown> {
   return v instanceof Promise;

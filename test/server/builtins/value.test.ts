@@ -1,23 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invokeMethod } from '../../../src/server/signature';
-import { PyException } from '../../../src/server/exceptions';
 import { Float } from '../../../src/common/values';
 import { Value, createValue } from '../../../src/server/builtins/value';
+import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
-function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): unknown {
-  return invokeMethod(obj, method, args, kwargs, {});
-}
 
-function pyError(type: string, message: RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof PyException, `expected a PyException, got ${String(e)}`);
-    assert.equal(e.type, type);
-    assert.match(e.message, message);
-    return true;
-  };
-}
 
 test('get returns the value given at construction', () => {
   assert.equal(call(createValue(['i', 3], {}), 'get'), 3);

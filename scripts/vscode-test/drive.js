@@ -1,7 +1,7 @@
 // Drives the real VS Code workbench as a person would, for UI checks and screenshots: a VS Code server from
 // .cache/vscode-test (scripts/vscode-test/setup.sh) with the extension under development, its web workbench in
-// headless Chromium, and helpers built on Playwright for the command palette, view containers, tree rows and
-// notifications.
+// headless Chromium, and helpers built on Playwright for the command palette, view containers, tree rows (reading,
+// expanding, inline actions), input boxes, the status bar, the clipboard and notifications.
 //
 //   const drive = require('./scripts/vscode-test/drive.js');
 //   const wb = await drive.openWorkbench({ extensionPath: repoRoot, folder: 'test/vscode/fixtures/workspace' });
@@ -12,8 +12,8 @@
 //     await drive.screenshot(wb.page, 'media/tree.png');
 //   } finally { await wb.close(); }
 //
-// Run directly, it demonstrates itself on the test fixture extension:
-//   node scripts/vscode-test/drive.js [extensionPath] [screenshot.png]
+// Run directly, it demonstrates itself on the extension (scripts/vscode-test/ui-run.js is the full UI check):
+//   node scripts/vscode-test/drive.js [screenshot.png]
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -168,25 +168,33 @@ async function openViewContainer(page, title, { timeoutMs = 15_000 } = {}) {
  * @returns {Promise<TreeRow[]>}
  */
 async function readTreeRows(page, { view } = {}) {
-  const rows = await page.locator('.part.sidebar .pane, .part.sidebar .composite.viewlet').evaluateAll((panes) => {
+  const rows = await page.locator('.part.sidebar').evaluateAll((sidebars) => {
     const out = [];
-    const seen = new Set();
-    for (const pane of panes) {
-      const paneTitle = (pane.querySelector('.pane-header .title') || pane.querySelector('.title h2') || {}).textContent || '';
-      for (const e of pane.querySelectorAll('.monaco-list-row')) {
-        if (seen.has(e)) continue;
-        seen.add(e);
-        const level = e.getAttribute('aria-level');
-        const expanded = e.getAttribute('aria-expanded');
-        out.push({
-          label: ((e.querySelector('.label-name') || e).textContent || '').trim(),
-          description: ((e.querySelector('.label-description') || {}).textContent || '').trim(),
-          level: level === null ? undefined : Number(level),
-          expanded: expanded === null ? undefined : expanded === 'true',
-          ariaLabel: e.getAttribute('aria-label') || '',
-          selected: e.classList.contains('selected'),
-          view: paneTitle.trim(),
-        });
+    for (const sidebar of sidebars) {
+      const viewletTitle = ((sidebar.querySelector('.composite.title h2') || {}).textContent || '').trim();
+      const rowsOfList = new Map(); // list element → its rows; a virtualised list reuses elements out of order
+      for (const e of sidebar.querySelectorAll('.monaco-list-row')) {
+        const list = e.closest('.monaco-list') || sidebar;
+        if (!rowsOfList.has(list)) rowsOfList.set(list, []);
+        rowsOfList.get(list).push(e);
+      }
+      for (const [list, elements] of rowsOfList) {
+        const pane = list.closest('.pane');
+        const paneTitle = pane ? ((pane.querySelector('.pane-header .title') || {}).textContent || '').trim() : viewletTitle;
+        elements.sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index')));
+        for (const e of elements) {
+          const level = e.getAttribute('aria-level');
+          const expanded = e.getAttribute('aria-expanded');
+          out.push({
+            label: ((e.querySelector('.label-name') || e).textContent || '').trim(),
+            description: ((e.querySelector('.label-description') || {}).textContent || '').trim(),
+            level: level === null ? undefined : Number(level),
+            expanded: expanded === null ? undefined : expanded === 'true',
+            ariaLabel: e.getAttribute('aria-label') || '',
+            selected: e.classList.contains('selected'),
+            view: paneTitle,
+          });
+        }
       }
     }
     return out;
@@ -297,32 +305,146 @@ async function poll(read, timeoutMs, message) {
   }
 }
 
+/**
+ * The row of a side-bar view whose label is exactly `label` (or matches the pattern), as a Playwright locator.
+ * @param {Page} page
+ * @param {string | RegExp} label
+ * @param {{ view?: string }} [options] only rows of the view (pane) with this title, case-insensitive
+ * @returns {import('playwright-core').Locator}
+ */
+function rowLocator(page, label, { view } = {}) {
+  let panes = page.locator('.part.sidebar .pane');
+  if (view) panes = panes.filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(`^${escapeRegExp(view)}$`, 'i') }) });
+  const name = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
+  return panes.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: name }) }).first();
+}
+
+/**
+ * Expands (or collapses) a tree row, as a click on it does, and waits until it is.
+ * @param {Page} page
+ * @param {string | RegExp} label  the row's label, exactly, or a pattern
+ * @param {{ view?: string, expand?: boolean, timeoutMs?: number }} [options] expand (default true) or collapse
+ * @returns {Promise<void>}
+ */
+async function expandRow(page, label, { view, expand = true, timeoutMs = 15_000 } = {}) {
+  const row = rowLocator(page, label, { view });
+  await row.waitFor({ timeout: timeoutMs });
+  const want = String(expand);
+  // A row can become expandable later (its provider refreshes it): wait for aria-expanded to appear.
+  let state = await poll(async () => (await row.getAttribute('aria-expanded')) ?? undefined, timeoutMs,
+    () => `the row ${label} cannot expand (aria-expanded is absent)`);
+  // One click per attempt, then time for the children to load: a second click too early would toggle it back.
+  for (let attempt = 0; state !== want && attempt < 3; attempt++) {
+    await row.locator('.monaco-tl-twistie').click({ timeout: timeoutMs });
+    state = await poll(async () => {
+      const now = await row.getAttribute('aria-expanded');
+      return now === want ? now : undefined;
+    }, Math.min(5_000, timeoutMs), () => '').catch(() => state);
+  }
+  if (state !== want) throw new Error(`the row ${label} did not ${expand ? 'expand' : 'collapse'}`);
+}
+
+/**
+ * Clicks one of a tree row's inline actions (the icons shown on hover, from `view/item/context` menus' `inline`
+ * group), found by its title.
+ * @param {Page} page
+ * @param {string | RegExp} label  the row's label
+ * @param {string} action          the action's title, e.g. "Open as JSON"
+ * @param {{ view?: string, timeoutMs?: number }} [options]
+ * @returns {Promise<void>}
+ */
+async function clickRowAction(page, label, action, { view, timeoutMs = 15_000 } = {}) {
+  const row = rowLocator(page, label, { view });
+  await row.hover({ timeout: timeoutMs });
+  await row.locator(`.actions .action-label[aria-label=${JSON.stringify(action)}]`).click({ timeout: timeoutMs });
+}
+
+/**
+ * Types into the open input box or quick pick (e.g. one an extension's showInputBox opened) and accepts it.
+ * @param {Page} page
+ * @param {string} text
+ * @param {{ timeoutMs?: number }} [options]
+ * @returns {Promise<{ prompt: string }>} the box's prompt (the message under the input)
+ */
+async function answerInputBox(page, text, { timeoutMs = 15_000 } = {}) {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input.input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  const prompt = ((await widget.locator('.quick-input-message').textContent({ timeout: 3_000 }).catch(() => '')) || '').trim();
+  await input.fill(text, { timeout: timeoutMs });
+  await input.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+  return { prompt };
+}
+
+/**
+ * Reads the status bar entries' texts (icons left out), left to right.
+ * @param {Page} page
+ * @returns {Promise<{ id: string, text: string, ariaLabel: string }[]>}
+ */
+async function readStatusBar(page) {
+  return page.locator('.part.statusbar .statusbar-item').evaluateAll((items) => items.map((e) => ({
+    id: e.id || '',
+    text: (e.textContent || '').replace(/\s+/g, ' ').trim(),
+    ariaLabel: (e.querySelector('[aria-label]') || e).getAttribute('aria-label') || '',
+  })).filter((i) => i.text || i.ariaLabel));
+}
+
+/**
+ * Sets the primary side bar's width by dragging its edge, as a person would.
+ * @param {Page} page
+ * @param {number} width  in CSS pixels
+ * @returns {Promise<number>} the width it has afterwards
+ */
+async function setSideBarWidth(page, width) {
+  const sidebar = page.locator('.part.sidebar');
+  const box = await sidebar.boundingBox({ timeout: 5_000 });
+  if (!box) throw new Error('the side bar is not shown');
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width - 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width - 1, y, { steps: 8 });
+  await page.mouse.up();
+  return Math.round((await sidebar.boundingBox())?.width ?? 0);
+}
+
+/**
+ * Reads the system clipboard as the workbench sees it (vscode.env.clipboard), e.g. after a Copy command.
+ * lib.launchBrowser grants the page clipboard permissions.
+ * @param {Page} page
+ * @returns {Promise<string>}
+ */
+async function readClipboard(page) {
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
 function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 module.exports = {
   openWorkbench, runCommand, openViewContainer, readTreeRows, waitForRow, readViewMessages, readNotifications,
-  waitForNotification, screenshot,
+  waitForNotification, screenshot, rowLocator, expandRow, clickRowAction, answerInputBox, readStatusBar,
+  setSideBarWidth, readClipboard,
 };
 
-// Self-demonstration on the fixture extension: node scripts/vscode-test/drive.js [extensionPath] [screenshot.png]
+// Self-demonstration on the extension (the repository root, built): node scripts/vscode-test/drive.js [screenshot.png]
+// scripts/vscode-test/ui-run.js is the full UI check.
 if (require.main === module) {
-  const extensionPath = path.resolve(process.argv[2] || path.join(lib.REPO_ROOT, 'test', 'vscode', 'fixtures', 'smoke-extension'));
-  const shot = process.argv[3] || path.join(os.tmpdir(), 'syncmanager-drive.png');
+  const shot = process.argv[2] || path.join(os.tmpdir(), 'syncmanager-drive.png');
   const t0 = Date.now();
   const step = (what, value) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}${value === undefined ? '' : ' ' + util.inspect(value, { depth: 3, breakLength: 160 })}`);
   (async () => {
-    const wb = await openWorkbench({ extensionPath, folder: path.join(lib.REPO_ROOT, 'test', 'vscode', 'fixtures', 'workspace') });
+    const wb = await openWorkbench({ extensionPath: lib.REPO_ROOT, folder: path.join(lib.REPO_ROOT, 'test', 'vscode', 'fixtures', 'workspace') });
     step('workbench open');
     try {
-      await runCommand(wb.page, 'syncmanager fixture: Say hello');
-      step('ran "syncmanager fixture: Say hello"');
-      step('notification', await waitForNotification(wb.page, 'Hello from the syncmanager fixture'));
-      await openViewContainer(wb.page, 'Syncmanager Fixture');
-      step('view container shown');
-      step('row', await waitForRow(wb.page, 'greeted 1'));
+      await openViewContainer(wb.page, 'syncmanager');
+      step('view container shown; messages', await readViewMessages(wb.page));
+      await runCommand(wb.page, 'syncmanager: Start Manager');
+      step('ran "syncmanager: Start Manager"');
+      step('row', await waitForRow(wb.page, 'get_task_queue', { view: 'Objects' }));
       step('rows', await readTreeRows(wb.page));
+      step('status bar', (await readStatusBar(wb.page)).filter((i) => /syncmanager/.test(i.text)));
       step('screenshot', await screenshot(wb.page, shot));
     } catch (error) {
       await screenshot(wb.page, shot.replace(/(\.png)?$/, '-failed.png')).then((f) => console.error(`screenshot: ${f}`), () => {});

@@ -219,6 +219,8 @@ async function launchBrowser({ profileDir, viewport = { width: 1280, height: 800
     headless: true,
     timeout: timeoutMs,
     viewport,
+    // vscode.env.clipboard (Copy Connection Info, Copy Value) is navigator.clipboard in the web workbench.
+    permissions: ['clipboard-read', 'clipboard-write'],
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-default-apps', '--no-default-browser-check'],

@@ -11,6 +11,7 @@ import { allCommands, registerCommands } from './commands';
 import { Command, JSON_SCHEME, Setting, View } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import { ManagerController, type ManagerState } from './managerController';
+import type { Row } from './model/treeModel';
 import { ObjectsView } from './objectsView';
 import { StatusBar } from './statusBar';
 
@@ -18,7 +19,15 @@ import { StatusBar } from './statusBar';
 export interface SyncmanagerApi {
   readonly controller: ManagerController;
   readonly commands: readonly string[];
+  /**
+   * The sidebar's tree data, read-only: the rows the Objects and Clients views show (`getChildren`, `getTreeItem`)
+   * and when they change. For tests (test/vscode/suite) and other extensions; nothing here changes a view.
+   */
+  readonly views: { readonly objects: ReadonlyTree; readonly clients: ReadonlyTree };
 }
+
+/** The read-only face of a tree data provider. */
+export type ReadonlyTree = Pick<vscode.TreeDataProvider<Row>, 'getChildren' | 'getTreeItem' | 'onDidChangeTreeData'>;
 
 let controller: ManagerController | undefined;
 
@@ -57,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
   }
-  return { controller, commands: allCommands };
+  return { controller, commands: allCommands, views: { objects, clients } };
 }
 
 /** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */

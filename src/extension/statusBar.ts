@@ -14,7 +14,11 @@ export class StatusBar implements vscode.Disposable {
     this.item.name = 'syncmanager';
     this.item.command = Command.ShowActions;
     this.disposables.push(
-      controller.onDidChangeState(() => this.update()),
+      controller.onDidChangeState((state) => {
+        this.update();
+        // Count once per (re)connection; update() must not, or countClients() → update() → countClients() loops forever.
+        if (state === 'running' || state === 'attached') void this.countClients();
+      }),
       controller.onDidChange((change) => {
         if (change.sessions) void this.countClients();
       }),
@@ -56,7 +60,6 @@ export class StatusBar implements vscode.Disposable {
       case 'attached':
         this.item.text = `$(server) syncmanager ${where} · ${this.clients} client${this.clients === 1 ? '' : 's'}`;
         this.item.tooltip = `${state === 'running' ? 'Manager running' : 'Attached to the manager'} at ${address}. Click for actions.`;
-        if (this.clients === 0 && this.controller.client) void this.countClients();
         break;
       default:
         this.item.text = '$(circle-slash) syncmanager';

@@ -149,7 +149,9 @@ export class Manager {
       if (!builtin) throw new TypeError(`register('${typeid}'): unknown built-in type ${JSON.stringify(shared)} (known: ${Object.keys(builtinTypes).join(', ')})`);
       if (rest.callable) throw new TypeError(`register('${typeid}'): give either shared or callable, not both`);
       const obj = builtin.create(args, kwargs);
-      this.registry.register(typeid, { ...rest, callable: () => obj });
+      const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
+      // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
+      this.registry.add({ ...registration, builtin: builtin.type.builtin });
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
     } else {
       this.registry.register(typeid, rest);

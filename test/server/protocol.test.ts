@@ -384,3 +384,11 @@ test('protocol results are not value-encoded: a method named like a tag stays as
   assert.deepEqual(odd.methodToTypeid, { $x: 'Odd' });
   c.close();
 });
+
+test('a shared built-in registration is described as its built-in type', async () => {
+  await using manager = await startManager({}, (m) => m.register('get_jobs', { shared: 'Queue' }));
+  const c = await RawClient.open(manager.address);
+  const { result } = await c.request('manager/describe', {});
+  assert.equal(result.typeids.find((t: { typeid: string }) => t.typeid === 'get_jobs').builtin, 'Queue');
+  c.close();
+});

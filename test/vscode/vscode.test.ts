@@ -1,26 +1,29 @@
 /**
- * The extension inside a real VS Code: test/vscode/runTests.js runs the extension-host suite (test/vscode/suite)
- * in the VS Code server + web workbench that scripts/vscode-test/setup.sh installs, and exits with its result.
- * Checked here: the suite passes against the development folder and against an installed .vsix, and a failing
- * extension-host test makes the run exit non-zero (so this cannot pass vacuously).
+ * The extension inside a real VS Code: test/vscode/runTests.js runs the extension-host suites (test/vscode/suite)
+ * in the VS Code server + web workbench that scripts/vscode-test/setup.sh installs, and exits with their result.
+ * Checked here, on the real extension (the repository root, built first):
+ *   - the smoke and integration suites pass against the development folder;
+ *   - a failing extension-host test makes the run exit non-zero (so this cannot pass vacuously);
+ *   - `vsce package` makes a .vsix that installs into VS Code, activates, and starts a manager from the installed
+ *     copy (test/vscode/suite/vsix).
  *
  * Set SYNCMANAGER_SKIP_VSCODE=1 to skip these knowingly; otherwise a missing install is a failure.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ensureBuilt } from './build';
 
 const root = join(__dirname, '..', '..');
 const runTests = join(__dirname, 'runTests.js');
-// TEMPORARY: the fixture stands in for the real extension until src/extension is built into dist/extension.js.
-// Then test the repository root instead (runTests.js's default) and delete test/vscode/fixtures/smoke-extension.
-const extensionPath = process.env.SYNCMANAGER_EXTENSION_PATH ?? join(__dirname, 'fixtures', 'smoke-extension');
+const extensionPath = process.env.SYNCMANAGER_EXTENSION_PATH ?? root;
 const failingSuite = join(__dirname, 'fixtures', 'failing-suite', 'index.js');
+const vsixSuite = join(__dirname, 'suite', 'vsix', 'index.js');
 
-const RUN_TIMEOUT_MS = 200_000; // one VS Code run takes 7 to 10 s here; this bounds a hang
+const RUN_TIMEOUT_MS = 200_000; // one VS Code run takes 10 to 20 s here; this bounds a hang
 const TEST_TIMEOUT_MS = 240_000;
 const skip = process.env.SYNCMANAGER_SKIP_VSCODE === '1' ? 'SYNCMANAGER_SKIP_VSCODE=1' : false;
 
@@ -30,6 +33,10 @@ interface Run {
   output: string;
   seconds: number;
 }
+
+before(async () => {
+  if (!skip) await ensureBuilt();
+});
 
 /** Runs runTests.js with `env` in its own process group; kills the group if it outlives RUN_TIMEOUT_MS. */
 function runVSCode(env: Record<string, string>): Promise<Run> {
@@ -69,21 +76,38 @@ function report(run: Run): string {
   return `runTests.js exited with ${run.code ?? run.signal} after ${run.seconds.toFixed(1)} s; its output:\n${run.output}`;
 }
 
-test('the extension activates and registers its commands inside VS Code', { skip, timeout: TEST_TIMEOUT_MS }, async () => {
+/** The file names in a zip (a .vsix), from its central directory. */
+function zipEntries(file: string): string[] {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])); // end of central directory
+  assert.ok(end >= 0, `${file} is not a zip`);
+  const count = zip.readUInt16LE(end + 10);
+  const names: string[] = [];
+  for (let i = 0, at = zip.readUInt32LE(end + 16); i < count; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, `${file}: bad central directory entry ${i}`);
+    const [nameLength, extraLength, commentLength] = [zip.readUInt16LE(at + 28), zip.readUInt16LE(at + 30), zip.readUInt16LE(at + 32)];
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+test('the extension passes its smoke and integration suites inside VS Code', { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
   const run = await runVSCode({});
   assert.equal(run.code, 0, report(run));
-  assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed/, report(run));
+  assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed \(extension\.suite\.js, smoke\.suite\.js\)/, report(run));
+  t.diagnostic(`development folder: ${/vscode suite: .*/.exec(run.output)![0]} in ${run.seconds.toFixed(1)} s`);
 });
 
 test('a failing extension-host test fails the run', { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const run = await runVSCode({ SYNCMANAGER_VSCODE_TESTS_PATH: failingSuite });
   assert.notEqual(run.code, 0, report(run));
-  // It failed for the planted reason, after the real suite ran, not because something was missing.
+  // It failed for the planted reason, after the real smoke suite ran, not because something was missing.
   assert.match(run.output, /vscode suite: [1-9]\d* passed, 1 failed/, report(run));
   assert.match(run.output, /this failure is expected/, report(run));
 });
 
-test('a packaged .vsix installs into VS Code and activates', { skip, timeout: TEST_TIMEOUT_MS }, async () => {
+test('a packaged .vsix installs into VS Code, activates and starts a manager', { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
   let vsce: string;
   try {
     vsce = join(dirname(require.resolve('@vscode/vsce/package.json')), 'vsce');
@@ -92,17 +116,32 @@ test('a packaged .vsix installs into VS Code and activates', { skip, timeout: TE
   }
   const dir = mkdtempSync(join(tmpdir(), 'syncmanager-vsix-'));
   try {
-    const vsix = join(dir, 'extension.vsix');
-    const pack = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', vsix], {
+    const vsix = join(dir, 'syncmanager.vsix');
+    // README.md links files of the repository relatively; vsce needs a base for them (the repository URL in
+    // package.json is not a GitHub one it could derive it from).
+    const base = 'https://example.invalid/syncmanager/blob/main';
+    const pack = spawnSync(process.execPath, [vsce, 'package', '--baseContentUrl', base, '--baseImagesUrl', base.replace('/blob/', '/raw/'), '--out', vsix], {
       cwd: extensionPath,
       encoding: 'utf8',
       timeout: 120_000,
     });
     assert.equal(pack.status, 0, `vsce package failed:\n${pack.stdout}\n${pack.stderr}`);
-    const run = await runVSCode({ SYNCMANAGER_VSCODE_VSIX: vsix });
+
+    // What .vscodeignore lets in: the bundles, the manifest, media, and esbuild for config modules; no sources.
+    const files = zipEntries(vsix).filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
+    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/client.js', 'media/icon.png', 'node_modules/esbuild/lib/main.js']) {
+      assert.ok(files.includes(f), `${f} is missing from the .vsix:\n${files.join('\n')}`);
+    }
+    assert.ok(files.some((f) => /^node_modules\/@esbuild\/[^/]+\/bin\/esbuild(\.exe)?$/.test(f)), 'the esbuild binary is missing');
+    const unwanted = files.filter((f) => /^(src|test|scripts|bench|\.cache|\.git|dist\/types)\/|\.map$|\.vsix$/.test(f) || (f.startsWith('node_modules/') && !/^node_modules\/(@esbuild|esbuild)\//.test(f)));
+    assert.deepEqual(unwanted, [], 'the .vsix holds files it should not');
+
+    const run = await runVSCode({ SYNCMANAGER_VSCODE_VSIX: vsix, SYNCMANAGER_VSCODE_TESTS_PATH: vsixSuite });
     assert.equal(run.code, 0, report(run));
-    // The suite ran against the installed copy, not the development folder.
+    // The suites ran against the installed copy, not the development folder.
     assert.match(run.output, /extension \S+ at \S*\/extensions\/syncmanager\.syncmanager-/, report(run));
+    assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed \(smoke\.suite\.js, installed\.suite\.js\)/, report(run));
+    t.diagnostic(`.vsix: ${files.length} files; ${/vscode suite: .*/.exec(run.output)![0]} in ${run.seconds.toFixed(1)} s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

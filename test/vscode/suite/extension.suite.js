@@ -1,0 +1,499 @@
+// The real extension inside a real VS Code extension host (see index.js): its commands, the manager process it
+// starts, the Objects and Clients trees as VS Code reads them (through the extension's read-only `views` API),
+// item actions, terminal environments, Stop, and attaching to a manager started elsewhere.
+//
+// Runs against the development folder only: the input-box and modal answers below replace functions on the
+// `vscode` API object, which the extension host shares only with modules inside the extension's own folder (these
+// test files are in it; an installed .vsix is elsewhere). Every wait is bounded and driven by the extension's
+// events (with a 100 ms re-check as a bounded fallback); nothing sleeps to synchronise.
+//
+// The workspace (test/vscode/fixtures/workspace) registers the seed's queues, get_task_queue and get_result_queue.
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const vscode = require('vscode');
+
+const EXTENSION_ID = 'syncmanager.syncmanager';
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** @type {typeof import('../../../src/client')} */
+const client = require(path.join(ROOT, 'dist', 'client.js'));
+
+describe('syncmanager extension in VS Code (integration)', function () {
+  this.timeout(30_000);
+
+  /** @type {import('../../../src/extension/extension').SyncmanagerApi} */
+  let api;
+  /** Everything to undo after each test, last first (clients, stubs, terminals, processes). */
+  const cleanups = [];
+  const later = (fn) => cleanups.push(fn);
+
+  before(async function () {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is not installed`);
+    assert.equal(path.resolve(extension.extensionPath), ROOT, 'this suite tests the development folder (see the header)');
+    api = await extension.activate();
+    assert.ok(api && api.controller && api.views, 'activate() returns { controller, commands, views }');
+  });
+
+  afterEach(async function () {
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()();
+      } catch (error) {
+        console.log(`  cleanup: ${error.message}`);
+      }
+    }
+  });
+
+  after(async function () {
+    if (api && api.controller.state !== 'stopped') await api.controller.stop();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  // --- helpers ------------------------------------------------------------------------------------------------
+
+  /**
+   * Runs `assertion` until it stops throwing: now, after each event of the extension (manager changes, state
+   * changes, tree refreshes, document changes) and at most every 100 ms; throws its last error after `timeoutMs`.
+   */
+  async function eventually(what, assertion, { timeoutMs = 10_000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    let wake = () => {};
+    const events = [api.controller.onDidChange, api.controller.onDidChangeState, api.views.objects.onDidChangeTreeData,
+      api.views.clients.onDidChangeTreeData, vscode.workspace.onDidChangeTextDocument];
+    const subscriptions = events.map((event) => event(() => wake()));
+    try {
+      for (;;) {
+        try {
+          return await assertion();
+        } catch (error) {
+          if (Date.now() >= deadline) {
+            error.message = `${what}: not so within ${timeoutMs} ms: ${error.message}`;
+            throw error;
+          }
+        }
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 100);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      for (const s of subscriptions) s.dispose();
+    }
+  }
+
+  /** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+  function within(promise, ms, what) {
+    let timer;
+    return Promise.race([promise, new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+    })]).finally(() => clearTimeout(timer));
+  }
+
+  /** The rows a view shows under `parent` (its roots without one), as VS Code gets them. */
+  async function rowsOf(view, parent) {
+    return (await api.views[view].getChildren(parent)) ?? [];
+  }
+
+  /** The typeid row, its (single) object row, and the object's content rows in the Objects view. */
+  async function objectTree(typeid) {
+    const roots = await rowsOf('objects');
+    const typeidRow = roots.find((r) => r.id === `typeid:${typeid}`);
+    assert.ok(typeidRow, `no typeid row ${typeid} among ${roots.map((r) => r.id).join(', ')}`);
+    const objects = await rowsOf('objects', typeidRow);
+    assert.equal(objects.length, 1, `${typeid}: ${objects.length} object rows`);
+    return { typeidRow, objectRow: objects[0], items: await rowsOf('objects', objects[0]) };
+  }
+
+  /** Connects a client to the manager the extension runs (or is attached to); closed after the test. */
+  async function connectClient(name) {
+    const m = await client.connect({ address: api.controller.address, authkey: api.controller.authkey, name, timeout: 10 });
+    later(() => m.close());
+    return m;
+  }
+
+  /**
+   * Replaces `vscode.window[name]` for this test with `fake`, which records its calls. The extension sees the
+   * replacement: the extension host hands modules inside the extension's folder (this file) the extension's API
+   * object. Each test asserts the fake was called, so a change there cannot make these tests pass vacuously.
+   */
+  function replaceWindowFunction(name, fake) {
+    const original = vscode.window[name];
+    const calls = [];
+    vscode.window[name] = (...args) => {
+      calls.push(args);
+      return fake(...args);
+    };
+    later(() => {
+      vscode.window[name] = original;
+    });
+    return calls;
+  }
+
+  /** Answers the extension's input boxes with `answers` in turn, checking each against the box's validateInput. */
+  function answerInputBoxes(...answers) {
+    const queue = [...answers];
+    return replaceWindowFunction('showInputBox', async (options = {}) => {
+      if (queue.length === 0) return undefined; // Escape
+      const answer = queue.shift();
+      const problem = options.validateInput ? await options.validateInput(answer) : undefined;
+      if (problem) throw new Error(`the input box "${options.prompt}" rejects ${answer}: ${problem}`);
+      return answer;
+    });
+  }
+
+  /** Whether a process with this pid exists. */
+  function alive(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return error.code === 'EPERM';
+    }
+  }
+
+  /**
+   * Sends `script` (sh) to a terminal; it must write its output to the file named by $OUT. Resolves with that
+   * output once the file appears (written to a temporary name and renamed, so it is complete), within 20 s.
+   */
+  async function runInTerminal(terminal, script) {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'syncmanager-term-')), 'out.txt');
+    later(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+    terminal.sendText(`OUT='${out}'; { ${script}; } > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"`);
+    for (let i = 0; i < 200; i++) { // a bounded poll: nothing announces the file
+      if (fs.existsSync(out)) return fs.readFileSync(out, 'utf8').trim();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the terminal "${terminal.name}" did not write ${out} within 20 s`);
+  }
+
+  async function startManager() {
+    if (api.controller.state === 'running') return;
+    assert.equal(api.controller.state, 'stopped');
+    await vscode.commands.executeCommand('syncmanager.start');
+    assert.equal(api.controller.state, 'running');
+  }
+
+  // --- tests ----------------------------------------------------------------------------------------------------
+
+  it('activates with every contributed command registered, and no manager', async function () {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.equal(extension.isActive, true);
+    const contributed = extension.packageJSON.contributes.commands.map((c) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(contributed.filter((c) => !registered.has(c)), [], 'contributed but not registered');
+    assert.deepEqual([...api.commands].sort(), [...contributed].sort(), 'the API lists exactly the contributed commands');
+    assert.equal(api.controller.state, 'stopped');
+    assert.equal(api.controller.address, undefined);
+    assert.deepEqual(await rowsOf('objects'), [], 'Objects shows its welcome content while stopped');
+    assert.deepEqual(await rowsOf('clients'), []);
+  });
+
+  it('Start Manager runs a manager process with the workspace registrations', async function () {
+    const states = [];
+    const subscription = api.controller.onDidChangeState((s) => states.push(s));
+    later(() => subscription.dispose());
+    await vscode.commands.executeCommand('syncmanager.start');
+    assert.deepEqual(states, ['starting', 'running']);
+    const { controller } = api;
+    assert.equal(controller.state, 'running');
+    assert.equal(controller.owned, true);
+    assert.match(controller.address, /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(controller.address, '127.0.0.1:0', 'the real port, not the setting');
+    assert.match(controller.authkey, /^[0-9a-f]{32}$/, 'a random authkey from SecretStorage');
+
+    const snapshot = await controller.client.inspection.snapshot();
+    const pid = snapshot.server.processId;
+    assert.notEqual(pid, process.pid, 'the manager runs in its own process, not in the extension host');
+    assert.ok(alive(pid), `manager process ${pid} is alive`);
+    if (fs.existsSync(`/proc/${pid}/cmdline`)) {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes(path.join(ROOT, 'dist', 'cli.js')) && argv.includes('serve'), argv.join(' '));
+      assert.ok(!argv.includes(controller.authkey), 'the authkey is not on the command line');
+    }
+    assert.equal(snapshot.server.address, controller.address);
+    const typeids = snapshot.typeids.map((t) => t.typeid);
+    assert.ok(typeids.includes('get_task_queue') && typeids.includes('get_result_queue'), typeids.join(', '));
+
+    // The status bar item is not readable through the API: its text is checked by the UI run (ui.test.ts). Here:
+    // the state and address it shows, and the sidebar's roots.
+    const roots = await rowsOf('objects');
+    // (The kind before "·" reads "custom" for a registered built-in today; only the count is held here.)
+    const seeded = roots.filter((r) => r.id.startsWith('typeid:get_'));
+    assert.deepEqual(seeded.map((r) => r.label), ['get_task_queue', 'get_result_queue']);
+    for (const row of seeded) assert.match(row.description, / · no live objects$/);
+    const sessions = await rowsOf('clients');
+    assert.deepEqual(sessions.map((r) => r.label), ['vscode (this sidebar)']);
+  });
+
+  it('shows a client\'s items in the Objects tree, in order, and its blocked get in the Clients view', async function () {
+    await startManager();
+    const m = await connectClient('seed-manager');
+    const tasks = await m.get_task_queue();
+    for (const item of [1, 'two', { three: 3 }]) await tasks.put(item);
+
+    const { typeidRow, objectRow, items } = await eventually('the queue shows 3 items', async () => {
+      const tree = await objectTree('get_task_queue');
+      assert.equal(tree.objectRow.description, 'Queue · 3 items · 1 ref');
+      return tree;
+    });
+    assert.match(typeidRow.description, / · 1 object$/);
+    assert.equal(objectRow.contextValue, 'queue', 'the queue row offers Put Item, Peek, Clear Queue');
+    assert.deepEqual(items.map((r) => r.label), ['1', "'two'", "{'three': 3}"]);
+    assert.deepEqual(items.map((r) => r.description), ['next · [0] int', '[1] str', '[2] dict']);
+    assert.deepEqual(items.map((r) => r.contextValue), ['queueItem', 'queueItem', 'queueItem']);
+    const treeItem = await api.views.objects.getTreeItem(objectRow);
+    assert.equal(treeItem.id, objectRow.id);
+    assert.equal(treeItem.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+
+    // A worker blocked in get() on the empty result queue.
+    const worker = await connectClient('blocked-worker');
+    const results = await worker.get_result_queue();
+    const got = results.get();
+    const session = await eventually('the worker shows as waiting', async () => {
+      const row = (await rowsOf('clients')).find((r) => r.label === 'blocked-worker');
+      assert.ok(row, 'no blocked-worker row');
+      assert.match(row.description, /^pid \d+ · 127\.0\.0\.1:\d+ · jsonrpc · 1 ref · 1 waiting$/);
+      return row;
+    });
+    const details = await rowsOf('clients', session);
+    assert.equal(details[0].label, 'get on get_result_queue');
+    assert.equal(details[0].contextValue, 'pendingCall');
+    assert.deepEqual(details.slice(1).map((r) => r.label), [`get_result_queue #${details[0].objectId}`]);
+    await eventually('the result queue shows the waiting getter', async () => {
+      assert.equal((await objectTree('get_result_queue')).objectRow.description, 'Queue · 0 items · 1 waiting to get · 1 ref');
+    });
+
+    // Releasing it: the waiting row goes away.
+    await (await m.get_result_queue()).put(42);
+    assert.equal(await got, 42);
+    await eventually('the worker no longer waits', async () => {
+      const row = (await rowsOf('clients')).find((r) => r.label === 'blocked-worker');
+      assert.doesNotMatch(row.description, /waiting/);
+    });
+  });
+
+  it('Put Item, Peek, Copy Value, Open as JSON and Clear Queue act on a queue row', async function () {
+    await startManager();
+    const m = await connectClient('actions');
+    const results = await m.get_result_queue();
+    for (const n of [0, 1, 4]) await results.put(n);
+    let { objectRow } = await eventually('3 results', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.match(tree.objectRow.description, /^Queue · 3 items/);
+      return tree;
+    });
+
+    // Put Item: the command asks for JSON (and refuses what is not), then puts it.
+    const asked = answerInputBoxes('{"n": 9}');
+    await vscode.commands.executeCommand('syncmanager.putItem', objectRow);
+    assert.equal(asked.length, 1, 'Put Item asked for the item');
+    assert.match(asked[0][0].prompt, /put into get_result_queue/);
+    assert.match(asked[0][0].validateInput('not json'), /not JSON/);
+    const items = await eventually('the put item shows', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.deepEqual(tree.items.map((r) => r.label), ['0', '1', '4', "{'n': 9}"]);
+      return tree.items;
+    });
+    objectRow = (await objectTree('get_result_queue')).objectRow;
+
+    // Peek: the next item, in a notification; nothing is taken.
+    const shown = replaceWindowFunction('showInformationMessage', async () => undefined);
+    await vscode.commands.executeCommand('syncmanager.peek', objectRow);
+    assert.deepEqual(shown.map((args) => args[0]), [`Next in ${objectRow.label} (of 4): 0`]);
+    assert.equal(await results.qsize(), 4);
+
+    // Copy Value: the item as JSON on the clipboard.
+    await vscode.commands.executeCommand('syncmanager.copyValue', items[3]);
+    assert.deepEqual(JSON.parse(await vscode.env.clipboard.readText()), { n: 9 });
+
+    // Open as JSON: a read-only JSON document of the contents, which follows the queue.
+    await vscode.commands.executeCommand('syncmanager.openAsJson', objectRow);
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor, 'an editor is open');
+    later(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+    const doc = editor.document;
+    assert.equal(doc.uri.scheme, 'syncmanager-object');
+    assert.equal(doc.languageId, 'json');
+    assert.deepEqual(JSON.parse(doc.getText()), [0, 1, 4, { n: 9 }]);
+    await results.put(16);
+    await eventually('the document follows the queue', () => assert.deepEqual(JSON.parse(doc.getText()), [0, 1, 4, { n: 9 }, 16]));
+
+    // Clear Queue asks first (a modal warning: answered here, as the test workbench refuses modal dialogs).
+    const answers = ['Cancel', 'Clear Queue'];
+    const warned = replaceWindowFunction('showWarningMessage', async () => (answers.shift() === 'Clear Queue' ? 'Clear Queue' : undefined));
+    await vscode.commands.executeCommand('syncmanager.clearQueue', objectRow);
+    assert.equal(await results.qsize(), 5, 'cancelled: nothing removed');
+    await vscode.commands.executeCommand('syncmanager.clearQueue', objectRow);
+    assert.equal(warned.length, 2);
+    assert.match(warned[0][0], /^Remove all 5 items from get_result_queue #\d+\?/);
+    assert.deepEqual(warned[0][1], { modal: true });
+    assert.equal(await results.qsize(), 0);
+    assert.match(shown.at(-1)[0], /^Removed 5 items from get_result_queue/);
+    await eventually('the tree shows the queue empty', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.match(tree.objectRow.description, /^Queue · 0 items/);
+      assert.deepEqual(tree.items.map((r) => r.label), ['(empty)']);
+    });
+    await eventually('the document shows it empty', () => assert.deepEqual(JSON.parse(doc.getText()), []));
+  });
+
+  it('Set Key and Delete act on dict rows', async function () {
+    await startManager();
+    const m = await connectClient('dict-owner');
+    const d = await m.dict();
+    await d.set('a', 1);
+    await d.set('b', [2, 3]);
+    const { objectRow, items } = await eventually('the dict shows 2 keys', async () => {
+      const tree = await objectTree('dict');
+      assert.equal(tree.objectRow.description, 'dict · 2 keys · 1 ref');
+      return tree;
+    });
+    assert.deepEqual(items.map((r) => [r.label, r.description, r.contextValue]), [["'a'", ': 1', 'dictEntry'], ["'b'", ': [2, 3]', 'dictEntry']]);
+
+    const asked = answerInputBoxes('"c"', '{"deep": true}');
+    await vscode.commands.executeCommand('syncmanager.setKey', objectRow);
+    assert.equal(asked.length, 2, 'Set Key asked for the key, then the value');
+    assert.deepEqual(await d.get('c'), { deep: true });
+
+    await vscode.commands.executeCommand('syncmanager.deleteKey', items[0]);
+    assert.deepEqual((await d.keys()).sort(), ['b', 'c']);
+    await eventually('the tree shows the keys left', async () => {
+      const tree = await objectTree('dict');
+      assert.deepEqual(tree.items.map((r) => r.label), ["'b'", "'c'"]);
+      assert.equal(tree.objectRow.description, 'dict · 2 keys · 1 ref');
+    });
+  });
+
+  it('gives worker terminals and new terminals the manager\'s address and authkey', async function () {
+    this.timeout(60_000);
+    await startManager();
+    const { address, authkey } = api.controller;
+
+    const worker = await vscode.commands.executeCommand('syncmanager.newWorkerTerminal');
+    assert.ok(worker, 'New Worker Terminal returns its terminal');
+    later(() => worker.dispose());
+    assert.equal(worker.name, 'syncmanager worker');
+    assert.deepEqual(worker.creationOptions.env, { SYNCMANAGER_ADDRESS: address, SYNCMANAGER_AUTHKEY: authkey });
+    assert.equal(worker.creationOptions.cwd, vscode.workspace.workspaceFolders[0].uri.fsPath);
+    assert.equal(await runInTerminal(worker, 'printf "%s %s" "$SYNCMANAGER_ADDRESS" "$SYNCMANAGER_AUTHKEY"'), `${address} ${authkey}`);
+
+    // Any new terminal, through the extension's environment variable collection.
+    const plain = vscode.window.createTerminal({ name: 'plain terminal' });
+    later(() => plain.dispose());
+    assert.equal(await runInTerminal(plain, 'printf "%s %s" "$SYNCMANAGER_ADDRESS" "$SYNCMANAGER_AUTHKEY"'), `${address} ${authkey}`);
+  });
+
+  it('Copy Connection Info puts a shell line on the clipboard', async function () {
+    await startManager();
+    replaceWindowFunction('showInformationMessage', async () => undefined);
+    await vscode.commands.executeCommand('syncmanager.copyConnectionInfo');
+    assert.equal(await vscode.env.clipboard.readText(), `export SYNCMANAGER_ADDRESS=${api.controller.address} SYNCMANAGER_AUTHKEY=${api.controller.authkey}`);
+  });
+
+  it('Restart Manager starts a new manager process', async function () {
+    await startManager();
+    const before = (await api.controller.client.inspection.snapshot()).server.processId;
+    await vscode.commands.executeCommand('syncmanager.restart');
+    assert.equal(api.controller.state, 'running');
+    const after = (await api.controller.client.inspection.snapshot()).server.processId;
+    assert.notEqual(after, before);
+    assert.equal(alive(before), false, `the old manager ${before} is gone`);
+  });
+
+  it('Stop Manager ends the manager process and its clients\' connections, and new terminals lose the variables', async function () {
+    this.timeout(45_000);
+    await startManager();
+    const pid = (await api.controller.client.inspection.snapshot()).server.processId;
+    const m = await connectClient('seed-manager');
+    const lost = new Promise((resolve) => m.connectionLost(resolve));
+
+    const states = [];
+    const subscription = api.controller.onDidChangeState((s) => states.push(s));
+    later(() => subscription.dispose());
+    await vscode.commands.executeCommand('syncmanager.stop');
+    assert.deepEqual(states, ['stopping', 'stopped']);
+    assert.equal(api.controller.state, 'stopped');
+    assert.equal(api.controller.address, undefined);
+    assert.equal(api.controller.client, undefined);
+    assert.equal(alive(pid), false, `manager process ${pid} is gone`);
+    await within(lost, 5_000, 'the client\'s connectionLost');
+    assert.equal(m.connected, false);
+    assert.deepEqual(await rowsOf('objects'), []);
+    assert.deepEqual(await rowsOf('clients'), []);
+
+    const plain = vscode.window.createTerminal({ name: 'after stop' });
+    later(() => plain.dispose());
+    assert.equal(await runInTerminal(plain, 'printf "%s" "${SYNCMANAGER_ADDRESS:-unset}"'), 'unset');
+  });
+
+  describe('attached to a manager started elsewhere', function () {
+    /** @type {import('node:child_process').ChildProcess} */
+    let external;
+    let address;
+
+    before(async function () {
+      if (api.controller.state !== 'stopped') await api.controller.stop();
+      external = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--authkey', 'k',
+        '--json', '--register', 'jobs=Queue', '--no-config'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      external.stderr.on('data', (d) => (stderr += d));
+      const ready = await new Promise((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`the external manager did not start within 15 s: ${stderr}`)), 15_000);
+        external.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) {
+            clearTimeout(timer);
+            resolve(JSON.parse(out.split('\n')[0]));
+          }
+        });
+        external.on('exit', (code) => reject(new Error(`the external manager exited (${code}): ${stderr}`)));
+      });
+      address = ready.address;
+    });
+
+    after(async function () {
+      if (api.controller.state !== 'stopped') await api.controller.stop();
+      if (external && external.exitCode === null) {
+        const exited = new Promise((resolve) => external.once('exit', resolve));
+        external.kill('SIGTERM');
+        await within(exited, 5_000, 'the external manager\'s exit').catch(() => external.kill('SIGKILL'));
+      }
+    });
+
+    it('refuses a wrong authkey and stays stopped', async function () {
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.attach', address, 'wrong')), /auth/i);
+      assert.equal(api.controller.state, 'stopped');
+    });
+
+    it('Attach shows its objects; Detach leaves it running', async function () {
+      await vscode.commands.executeCommand('syncmanager.attach', address, 'k');
+      assert.equal(api.controller.state, 'attached');
+      assert.equal(api.controller.owned, false);
+      assert.equal(api.controller.address, address);
+      assert.ok((await rowsOf('objects')).some((r) => r.id === 'typeid:jobs'), 'the jobs typeid shows');
+
+      const m = await client.connect({ address, authkey: 'k', name: 'job-maker' });
+      later(() => m.close());
+      await (await m.jobs()).put('job 1');
+      await eventually('the job shows', async () => {
+        const tree = await objectTree('jobs');
+        assert.equal(tree.objectRow.description, 'Queue · 1 item · 1 ref');
+        assert.deepEqual(tree.items.map((r) => r.label), ["'job 1'"]);
+      });
+
+      await vscode.commands.executeCommand('syncmanager.detach');
+      assert.equal(api.controller.state, 'stopped');
+      assert.equal(external.exitCode, null, 'the external manager still runs');
+      const again = await client.connect({ address, authkey: 'k', name: 'after-detach' });
+      later(() => again.close());
+      assert.equal(await (await again.jobs()).qsize(), 1, 'its objects are untouched');
+    });
+  });
+});

@@ -250,7 +250,10 @@ test('a forgotten proxy gives its reference back once it is garbage collected', 
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
+  // Bounded: a regression that leaves the child waiting must fail, not hang the suite.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
   assert.equal(out, 'released');
 });
 
@@ -284,6 +287,9 @@ test('a released dynamic proxy that is then collected does not release another p
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
+  // Bounded: a regression that leaves the child waiting must fail, not hang the suite.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
   assert.equal(out, 'hello, still here');
 });

@@ -30,10 +30,15 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
  * body throws {@link FramingError} from `push`, and the decoder must then be dropped.
  */
 export class ContentLengthDecoder {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** The bytes being read, from {@link offset} on. Messages are read in place, without copies. */
+  private buffer: Buffer = Buffer.alloc(0);
+  private offset = 0;
+  /** Chunks of a long body still arriving: joined once, when the body is complete. */
+  private later: Buffer[] = [];
+  private laterBytes = 0;
   /** Body length of the frame being read, once its header is parsed; -1 while reading a header. */
   private bodyLength = -1;
+  private paused = false;
 
   constructor(
     private readonly onMessage: (body: string) => void,
@@ -42,16 +47,19 @@ export class ContentLengthDecoder {
 
   /** Bytes received but not yet part of a delivered message. */
   get pendingBytes(): number {
-    return this.buffered;
+    return this.buffer.length - this.offset + this.laterBytes;
   }
-
-  private paused = false;
 
   /** Adds bytes and delivers every message they complete (unless paused). */
   push(chunk: Buffer): void {
     if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
+      if (this.bodyLength >= 0 && this.buffer.length - this.offset + this.laterBytes + chunk.length < this.bodyLength) {
+        // Part of a body still incomplete: keep it aside rather than copying the whole every time.
+        this.later.push(chunk);
+        this.laterBytes += chunk.length;
+        return;
+      }
+      this.append(chunk);
     }
     this.deliver();
   }
@@ -67,56 +75,41 @@ export class ContentLengthDecoder {
     this.deliver();
   }
 
+  private append(chunk: Buffer): void {
+    const rest = this.buffer.length - this.offset;
+    if (rest === 0 && this.later.length === 0) this.buffer = chunk;
+    else this.buffer = Buffer.concat([this.buffer.subarray(this.offset), ...this.later, chunk], rest + this.laterBytes + chunk.length);
+    this.offset = 0;
+    this.later = [];
+    this.laterBytes = 0;
+  }
+
   private deliver(): void {
     while (!this.paused) {
-      if (this.bodyLength < 0 && (this.buffered === 0 || !this.readHeader())) return;
-      if (this.buffered < this.bodyLength) return;
-      const buffer = this.take(this.bodyLength);
+      if (this.bodyLength < 0 && (this.offset >= this.buffer.length || !this.readHeader())) return;
+      const start = this.offset;
+      if (this.buffer.length - start < this.bodyLength) return;
+      this.offset = start + this.bodyLength;
       this.bodyLength = -1;
-      this.onMessage(buffer.toString('utf8'));
+      this.onMessage(this.buffer.toString('utf8', start, this.offset));
     }
   }
 
   /** Parses a header block if one is complete; returns false when more bytes are needed. */
   private readHeader(): boolean {
-    const data = this.flatten();
-    const end = data.indexOf(CRLFCRLF);
+    const data = this.buffer;
+    const start = this.offset;
+    if (!isHeaderStart(data[start])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[start].toString(16)}`, 'header');
+    const end = data.indexOf(CRLFCRLF, start);
     if (end < 0) {
       // Up to three bytes of the terminator may still be on their way.
-      if (data.length > MAX_HEADER_BYTES + 3) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
-      // Fail fast on bytes that cannot start a header: a letter must come first.
-      if (!isHeaderStart(data[0])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[0].toString(16)}`, 'header');
+      if (data.length - start > MAX_HEADER_BYTES + 3) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
       return false;
     }
-    if (end > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
-    if (!isHeaderStart(data[0])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[0].toString(16)}`, 'header');
-    this.bodyLength = fastContentLength(data, end, this.maxMessageBytes) ?? parseHeader(data.toString('latin1', 0, end), this.maxMessageBytes);
-    this.take(end + CRLFCRLF.length);
+    if (end - start > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
+    this.bodyLength = fastContentLength(data, start, end, this.maxMessageBytes) ?? parseHeader(data.toString('latin1', start, end), this.maxMessageBytes);
+    this.offset = end + CRLFCRLF.length;
     return true;
-  }
-
-  private flatten(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return this.chunks[0];
-  }
-
-  /** Removes and returns the first `n` buffered bytes. */
-  private take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.chunks[0];
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      const all = this.flatten();
-      out = all.subarray(0, n);
-      this.chunks[0] = all.subarray(n);
-      if (this.chunks[0].length === 0) this.chunks.shift();
-    }
-    this.buffered -= n;
-    return out;
   }
 }
 
@@ -130,9 +123,9 @@ const CONTENT_LENGTH_PREFIX = Buffer.from('Content-Length: ');
  * The common case, read without making strings: a header that is exactly `Content-Length: N`.
  * Returns undefined for anything else, which {@link parseHeader} then reads in full.
  */
-function fastContentLength(data: Buffer, end: number, maxMessageBytes: number): number | undefined {
-  const start = CONTENT_LENGTH_PREFIX.length;
-  if (end <= start || end - start > 15 || data.compare(CONTENT_LENGTH_PREFIX, 0, start, 0, start) !== 0) return undefined;
+function fastContentLength(data: Buffer, from: number, end: number, maxMessageBytes: number): number | undefined {
+  const start = from + CONTENT_LENGTH_PREFIX.length;
+  if (end <= start || end - start > 15 || data.compare(CONTENT_LENGTH_PREFIX, 0, CONTENT_LENGTH_PREFIX.length, from, start) !== 0) return undefined;
   let n = 0;
   for (let i = start; i < end; i++) {
     const digit = data[i] - 0x30;

@@ -60,6 +60,22 @@ async function setup() {
   };
 }
 
+/**
+ * Runs a script in a child Node with `--expose-gc` (garbage collection on demand), given the
+ * manager's address and authkey as arguments; resolves with what it printed. Bounded in time: a
+ * regression that leaves the child waiting fails the test instead of hanging the suite.
+ */
+async function runWithGc(script: string, address: string): Promise<string> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script, address, AUTHKEY], { cwd: `${__dirname}/../..` });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  return out;
+}
+
 test('connect reads SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY when given nothing', async () => {
   await using manager = await startManager();
   const saved = { ...process.env };
@@ -246,14 +262,7 @@ test('a forgotten proxy gives its reference back once it is garbage collected', 
       await observer.close();
     })();
   `;
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script, manager.address, AUTHKEY], { cwd: `${__dirname}/../..` });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  // Bounded: a regression that leaves the child waiting must fail, not hang the suite.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await new Promise((resolve) => child.on('close', resolve));
-  clearTimeout(killer);
+  const out = await runWithGc(script, manager.address);
   assert.equal(out, 'released');
 });
 
@@ -283,13 +292,6 @@ test('a released dynamic proxy that is then collected does not release another p
       await client.close();
     })().catch((e) => process.stdout.write('failed: ' + e.message));
   `;
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script, manager.address, AUTHKEY], { cwd: `${__dirname}/../..` });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  // Bounded: a regression that leaves the child waiting must fail, not hang the suite.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await new Promise((resolve) => child.on('close', resolve));
-  clearTimeout(killer);
+  const out = await runWithGc(script, manager.address);
   assert.equal(out, 'hello, still here');
 });

@@ -5,10 +5,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseAddress } from '../common/address';
+import { findConfigFile } from '../common/configFiles';
 import { Command, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
@@ -88,8 +87,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   /** A config module in the workspace root, unless a config file is set. */
   const autoConfig = () => {
     const root = folder();
-    if (!root) return undefined;
-    return ['syncmanager.config.ts', 'syncmanager.config.mts', 'syncmanager.config.js', 'syncmanager.config.mjs', 'syncmanager.config.cjs'].map((n) => join(root, n)).find((f) => existsSync(f));
+    return root ? findConfigFile(root) : undefined;
   };
 
   const handlers: Record<string, (...args: any[]) => unknown> = {

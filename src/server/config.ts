@@ -19,7 +19,7 @@
 
 import { existsSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Manager, ManagerRegisterOptions } from './manager';
 
 /** What a config module exports (as its default export, or as `module.exports`). */
@@ -35,13 +35,7 @@ export function defineConfig(config: ConfigDefinition): ConfigDefinition {
   return config;
 }
 
-/** The names a config file may have, in the order they are looked for. */
-export const CONFIG_FILE_NAMES = ['syncmanager.config.ts', 'syncmanager.config.mts', 'syncmanager.config.js', 'syncmanager.config.mjs', 'syncmanager.config.cjs'];
-
-/** The config file in a folder, if there is one. */
-export function findConfigFile(folder: string): string | undefined {
-  return CONFIG_FILE_NAMES.map((name) => join(folder, name)).find((file) => existsSync(file));
-}
+export { CONFIG_FILE_NAMES, findConfigFile } from '../common/configFiles';
 
 /** Thrown when a config module cannot be loaded or has the wrong shape; names the file. */
 export class ConfigError extends Error {

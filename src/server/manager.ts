@@ -189,7 +189,7 @@ export class Manager {
       sessionClosed: (session) => {
         this.sessions.delete(session);
         if (this.inspector.active) this.inspector.sessionsChanged();
-        log(`session ${session.id} (${session.clientInfo?.name ?? 'unnamed'}) from ${session.remoteAddress} closed`);
+        log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
       log,
     };

@@ -223,10 +223,9 @@ describe('syncmanager extension in VS Code (integration)', function () {
     // The status bar item is not readable through the API: its text is checked by the UI run (ui.test.ts). Here:
     // the state and address it shows, and the sidebar's roots.
     const roots = await rowsOf('objects');
-    // (The kind before "·" reads "custom" for a registered built-in today; only the count is held here.)
     const seeded = roots.filter((r) => r.id.startsWith('typeid:get_'));
     assert.deepEqual(seeded.map((r) => r.label), ['get_task_queue', 'get_result_queue']);
-    for (const row of seeded) assert.match(row.description, / · no live objects$/);
+    for (const row of seeded) assert.equal(row.description, 'Queue · no live objects');
     const sessions = await rowsOf('clients');
     assert.deepEqual(sessions.map((r) => r.label), ['vscode (this sidebar)']);
   });
@@ -404,6 +403,27 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const after = (await api.controller.client.inspection.snapshot()).server.processId;
     assert.notEqual(after, before);
     assert.equal(alive(before), false, `the old manager ${before} is gone`);
+  });
+
+  it('a manager that dies is reported with Restart and Show Log, and Restart brings one back', async function () {
+    this.timeout(45_000);
+    await startManager();
+    const pid = (await api.controller.client.inspection.snapshot()).server.processId;
+    let report;
+    const reported = new Promise((resolve) => (report = resolve));
+    replaceWindowFunction('showErrorMessage', async (...args) => {
+      report(args);
+      return 'Restart';
+    });
+    process.kill(pid, 'SIGKILL');
+    const [message, ...buttons] = await within(reported, 10_000, 'the crash notification');
+    assert.match(message, /stopped unexpectedly \(SIGKILL\)/);
+    assert.deepEqual(buttons, ['Restart', 'Show Log']);
+    await eventually('Restart started a new manager', async () => {
+      assert.equal(api.controller.state, 'running');
+      const now = (await api.controller.client.inspection.snapshot()).server.processId;
+      assert.notEqual(now, pid);
+    }, { timeoutMs: 20_000 });
   });
 
   it('Stop Manager ends the manager process and its clients\' connections, and new terminals lose the variables', async function () {

@@ -277,6 +277,31 @@ describe('syncmanager extension in VS Code (integration)', function () {
     });
   });
 
+  it('a queue of 100 000 items is shown a page at a time, with a "more" row that loads the next page', async function () {
+    this.timeout(60_000);
+    await startManager();
+    const m = await connectClient('bulk');
+    const tasks = await m.get_task_queue();
+    // Start from an empty queue (earlier tests leave items), bounded.
+    for (let i = 0, n = await tasks.qsize(); i < n; i++) await tasks.getNowait();
+    await Promise.all(Array.from({ length: 100_000 }, (_, i) => tasks.put(i)));
+    const { items } = await eventually('the queue shows 100 000 items', async () => {
+      const tree = await objectTree('get_task_queue');
+      assert.equal(tree.objectRow.description, 'Queue · 100000 items · 1 ref');
+      return tree;
+    });
+    assert.equal(items.length, 101, 'one page of 100 items and a "more" row');
+    assert.equal(items[99].label, '99');
+    const more = items[100];
+    assert.equal(more.label, '99,900 more…');
+    const next = await rowsOf('objects', more);
+    assert.equal(next[0].label, '100');
+    assert.equal(next.at(-1).label, '99,800 more…');
+    // Empty it again for the tests after this one.
+    for (let i = 0; i < 100_000; i += 5_000) await Promise.all(Array.from({ length: 5_000 }, () => tasks.getNowait()));
+    assert.equal(await tasks.qsize(), 0);
+  });
+
   it('Put Item, Peek, Copy Value, Open as JSON and Clear Queue act on a queue row', async function () {
     await startManager();
     const m = await connectClient('actions');

@@ -29,6 +29,10 @@ test('roots are custom typeids always and built-ins only with live objects', () 
   assert.ok(rows.every((r) => r.id === `typeid:${r.label}`), 'stable ids');
 });
 
+test('counts are written with thousands separators, as the "more" rows are', () => {
+  assert.match(describeObject({ ...snapshot.objects[0], size: 100_000 }), /^Queue · 100,000 items/);
+});
+
 test('object rows describe state, refs and holders, with a context value per built-in type', () => {
   const [row] = objectRows(snapshot, 'get_task_queue');
   assert.equal(row.id, 'object:1');

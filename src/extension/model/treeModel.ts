@@ -46,7 +46,7 @@ export interface Row {
 const builtinIcons: Record<string, string> = { Queue: 'list-ordered', dict: 'symbol-namespace', list: 'list-flat', Namespace: 'symbol-field', Value: 'symbol-variable' };
 
 function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** The context value of an object row: its built-in type in lower case, or `object`. */

@@ -287,7 +287,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     await Promise.all(Array.from({ length: 100_000 }, (_, i) => tasks.put(i)));
     const { items } = await eventually('the queue shows 100 000 items', async () => {
       const tree = await objectTree('get_task_queue');
-      assert.equal(tree.objectRow.description, 'Queue · 100000 items · 1 ref');
+      assert.equal(tree.objectRow.description, 'Queue · 100,000 items · 1 ref');
       return tree;
     });
     assert.equal(items.length, 101, 'one page of 100 items and a "more" row');

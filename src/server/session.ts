@@ -511,15 +511,20 @@ export class Session {
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
     if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
     if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    const entry = this.host.table.get(params.id);
-    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
+    const entry = this.entryOf(params.id);
     return this.host.inspector.peek(entry, offset, limit);
+  }
+
+  /** The object with this id; UnknownObject if the table has none. */
+  private entryOf(id: string): ObjectEntry {
+    const entry = this.host.table.get(id);
+    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(id)}`);
+    return entry;
   }
 
   private incref(params: RefParams): null {
     expectFields(params, { id: 'string' });
-    const entry = this.host.table.get(params.id);
-    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
+    const entry = this.entryOf(params.id);
     this.host.table.incref(entry, this.id);
     this.touching = entry.id;
     return null;
@@ -527,8 +532,7 @@ export class Session {
 
   private decref(params: RefParams): null {
     expectFields(params, { id: 'string' });
-    const entry = this.host.table.get(params.id);
-    if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)}`);
+    const entry = this.entryOf(params.id);
     this.host.table.decref(entry, this.id);
     this.touching = entry.id;
     return null;

@@ -1,6 +1,7 @@
 /**
- * The shared `Queue`: Python's `queue.Queue` as `SyncManager().Queue()` serves it. A FIFO with an
- * optional bound, blocking `get`/`put` with timeouts, and `task_done`/`join` accounting.
+ * The shared queues: Python's `queue.Queue` as `SyncManager().Queue()` serves it (a FIFO with an
+ * optional bound, blocking `get`/`put` with timeouts, and `task_done`/`join` accounting), and its
+ * subclasses `LifoQueue` and `PriorityQueue`, which differ only in the order items come out.
  *
  * Calls that can complete do so synchronously (no Promise, no microtask on the server's hot path);
  * only a call that must wait returns a Promise. Waiters are served first come, first served, and a
@@ -9,76 +10,25 @@
 
 import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../signature';
 import { CallCancelled, PyException } from '../exceptions';
-import { pyCompare, pyIndex, pyNumber, pyTruthy, pyTypeName } from './pyValues';
+import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from './pyValues';
+import { park, release, timeoutSeconds, WaiterList } from './waiting';
 
-/** CPython's `threading.TIMEOUT_MAX`: a longer wait overflows there, so it is refused here too. */
-const TIMEOUT_MAX = 9223372036;
-/** The longest delay `setTimeout` takes as given (a longer one would fire after 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A blocked call: a getter, a putter (with the item it brings) or a joiner. */
-class Waiter {
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
-  linked = false;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  constructor(
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: unknown) => void,
-    readonly item: unknown,
-  ) {}
-}
-
-/** Waiters in arrival order, with O(1) removal from the middle (a cancelled or timed-out waiter). */
-class WaiterList {
-  #first: Waiter | undefined;
-  #last: Waiter | undefined;
-  size = 0;
-
-  push(w: Waiter): void {
-    w.prev = this.#last;
-    w.next = undefined;
-    if (this.#last) this.#last.next = w;
-    else this.#first = w;
-    this.#last = w;
-    w.linked = true;
-    this.size++;
-  }
-
-  remove(w: Waiter): void {
-    if (!w.linked) return;
-    if (w.prev) w.prev.next = w.next;
-    else this.#first = w.next;
-    if (w.next) w.next.prev = w.prev;
-    else this.#last = w.prev;
-    w.prev = w.next = undefined;
-    w.linked = false;
-    this.size--;
-  }
-
-  shift(): Waiter | undefined {
-    const w = this.#first;
-    if (w) this.remove(w);
-    return w;
-  }
-}
-
-/** Drops a waiter's timer and abort listener, so settled waiters leave nothing behind. */
-function release(w: Waiter): void {
-  if (w.timer !== undefined) clearTimeout(w.timer);
-  if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-  w.timer = w.onAbort = w.signal = undefined;
-}
-
-/** Arms a waiter's deadline, in steps when it is longer than one timer can hold. */
-function arm(w: Waiter, ms: number, expire: () => void): void {
-  w.timer = ms > MAX_TIMER_MS ? setTimeout(() => arm(w, ms - MAX_TIMER_MS, expire), MAX_TIMER_MS) : setTimeout(expire, ms);
+/**
+ * Where a queue keeps its items: the one thing Queue, LifoQueue and PriorityQueue differ in.
+ * `take` removes the next item in get order; `snapshot` and `range` read items in that order.
+ * `push` and `take` either complete or throw having changed nothing.
+ */
+export interface ItemStore {
+  readonly length: number;
+  push(item: unknown): void;
+  take(): unknown;
+  snapshot(): unknown[];
+  /** Items `start` to `end` (exclusive) in get order. */
+  range(start: number, end: number): unknown[];
 }
 
 /** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
-class ItemBuffer {
+class FifoBuffer implements ItemStore {
   #items: unknown[] = [];
   #head = 0;
 
@@ -90,7 +40,7 @@ class ItemBuffer {
     this.#items.push(item);
   }
 
-  shift(): unknown {
+  take(): unknown {
     const item = this.#items[this.#head];
     this.#items[this.#head++] = undefined;
     if (this.#head === this.#items.length) {
@@ -107,26 +57,131 @@ class ItemBuffer {
     return this.#items.slice(this.#head);
   }
 
-  /** Items `start` to `end` (exclusive) in get order, copying only those. */
   range(start: number, end: number): unknown[] {
     return this.#items.slice(this.#head + start, this.#head + Math.min(end, this.length));
   }
 }
 
+/** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
+class LifoStack implements ItemStore {
+  readonly #items: unknown[] = [];
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  push(item: unknown): void {
+    this.#items.push(item);
+  }
+
+  take(): unknown {
+    return this.#items.pop();
+  }
+
+  snapshot(): unknown[] {
+    return this.#items.slice().reverse();
+  }
+
+  range(start: number, end: number): unknown[] {
+    const n = this.#items.length;
+    const out: unknown[] = [];
+    for (let i = start; i < Math.min(end, n); i++) out.push(this.#items[n - 1 - i]);
+    return out;
+  }
+}
+
+/** Python's `a < b`, the only comparison heapq makes. */
+function lessThan(a: unknown, b: unknown): boolean {
+  return pyCompare(a, b) < 0;
+}
+
 /**
- * Python's checks on a blocking call's timeout: None means no deadline (null returned); a
- * negative one is a ValueError; a non-number fails `timeout < 0` with Python's TypeError.
+ * A binary min-heap laid out as Python's heapq lays it out, making the same `<` comparisons in
+ * the same order, so items of equal priority come out in the order Python's PriorityQueue gives.
+ * Unlike heapq, every comparison is made before anything moves: an unorderable item raises
+ * Python's TypeError and leaves the heap as it was (heapq would leave it half-sifted).
  */
-function timeoutSeconds(timeout: unknown): number | null {
-  if (timeout === null || timeout === undefined) return null;
-  if (pyCompare(timeout, 0) < 0) throw new PyException('ValueError', "'timeout' must be a non-negative number");
-  return Number(pyNumber(timeout));
+class BinaryHeap implements ItemStore {
+  constructor(private readonly heap: unknown[] = []) {}
+
+  get length(): number {
+    return this.heap.length;
+  }
+
+  /** heapq.heappush: the item rises from the end while it is less than its parent. */
+  push(item: unknown): void {
+    const h = this.heap;
+    let target = h.length;
+    while (target > 0 && lessThan(item, h[(target - 1) >> 1])) target = (target - 1) >> 1;
+    // Every comparison succeeded: now move the parents down along the path and place the item.
+    let pos = h.length;
+    h.push(item);
+    while (pos > target) {
+      const parent = (pos - 1) >> 1;
+      h[pos] = h[parent];
+      pos = parent;
+    }
+    h[target] = item;
+  }
+
+  /**
+   * heapq.heappop: the last item replaces the root, the smaller child rises into each hole down
+   * to a leaf, then the item rises from there (heapq's bottom-up `_siftup`).
+   */
+  take(): unknown {
+    const h = this.heap;
+    const m = h.length - 1;
+    if (m <= 0) return h.pop();
+    const last = h[m];
+    // Down to a leaf, choosing the smaller child as heapq does (the right one unless left < right).
+    let leaf = 0;
+    while (leaf < m >> 1) {
+      const child = 2 * leaf + 1;
+      leaf = child + 1 < m && !lessThan(h[child], h[child + 1]) ? child + 1 : child;
+    }
+    // Back up while `last` is less than what would sit above it: each path item moved up by one.
+    let target = leaf;
+    while (target > 0 && lessThan(last, h[target])) target = (target - 1) >> 1;
+    // Every comparison succeeded: rotate the path from the root down to target, then drop the end.
+    h.pop();
+    let carried = last;
+    for (let pos = target; ; pos = (pos - 1) >> 1) {
+      const displaced = h[pos];
+      h[pos] = carried;
+      carried = displaced;
+      if (pos === 0) break;
+    }
+    return carried;
+  }
+
+  snapshot(): unknown[] {
+    return this.range(0, this.heap.length);
+  }
+
+  /** Pops a copy to read items in get order; if two items cannot be ordered, the rest follow in heap order. */
+  range(start: number, end: number): unknown[] {
+    const copy = new BinaryHeap(this.heap.slice());
+    const out: unknown[] = [];
+    const stop = Math.min(end, this.heap.length);
+    try {
+      for (let i = 0; i < stop; i++) {
+        const item = copy.take();
+        if (i >= start) out.push(item);
+      }
+    } catch {
+      // Inspection must not fail where a get would: show what is left as the heap holds it.
+      const rest = copy.heap;
+      const taken = this.heap.length - rest.length;
+      for (let i = Math.max(taken, start); i < stop; i++) out.push(rest[i - taken]);
+    }
+    return out;
+  }
 }
 
 /** A FIFO queue shared through the manager, with Python's `queue.Queue` methods. */
 export class Queue {
   /** The SyncManager typeid and the type name clients see. */
-  static readonly builtin = 'Queue';
+  static readonly builtin: string = 'Queue';
   /** The methods clients may call: queue.Queue's public methods. */
   static readonly exposed: readonly string[] = ['empty', 'full', 'get', 'get_nowait', 'join', 'put', 'put_nowait', 'qsize', 'task_done'];
   /** Python signatures of the exposed methods. */
@@ -143,7 +198,7 @@ export class Queue {
   };
 
   readonly #maxsize: number;
-  readonly #items = new ItemBuffer();
+  readonly #items: ItemStore = this.newStore();
   readonly #getters = new WaiterList();
   readonly #putters = new WaiterList();
   readonly #joiners = new WaiterList();
@@ -157,6 +212,11 @@ export class Queue {
     const n = pyIndex(maxsize);
     if (n === undefined) throw new PyException('TypeError', `'${pyTypeName(maxsize)}' object cannot be interpreted as an integer`);
     this.#maxsize = Number(n);
+  }
+
+  /** The item store, made once per queue: what a subclass changes to change the get order. */
+  protected newStore(): ItemStore {
+    return new FifoBuffer();
   }
 
   /** The bound given at construction (0 or less: unbounded). */
@@ -184,6 +244,19 @@ export class Queue {
     return { size: this.#items.length, maxsize: this.#maxsize, unfinished: this.#unfinished, getters: this.#getters.size, putters: this.#putters.size };
   }
 
+  /** The queue's state for the inspection sidebar. */
+  describeState(): { size: number; details: Record<string, unknown> } {
+    return {
+      size: this.#items.length,
+      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinished, waitingGetters: this.#getters.size, waitingPutters: this.#putters.size },
+    };
+  }
+
+  /** Python's repr: `<queue.Queue object at 0x...>` (`queue.LifoQueue`, `queue.PriorityQueue`). */
+  __repr__(): string {
+    return `<queue.${(this.constructor as typeof Queue).builtin} object at ${pyAddress(this)}>`;
+  }
+
   /** Python's `qsize()`: the number of items. */
   qsize(): number {
     return this.#items.length;
@@ -203,7 +276,8 @@ export class Queue {
    * Python's `put(item, block=True, timeout=None)`. Returns undefined when the item went in at
    * once, else a Promise settled when it does (or rejected with Full at the deadline, or with
    * CallCancelled, having added nothing, if the caller's signal aborts).
-   * @throws PyException Full (block false, or timeout 0), ValueError for a negative timeout.
+   * @throws PyException Full (block false, or timeout 0), ValueError for a negative timeout;
+   * a PriorityQueue's TypeError for an item that cannot be ordered against those queued.
    */
   put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): undefined | Promise<unknown> {
     if (isWithdrawn(context)) throw new CallCancelled();
@@ -273,29 +347,48 @@ export class Queue {
     return this.#wait(this.#joiners, null, 'Empty', context, undefined);
   }
 
-  /** Counts a new item and gives it to the longest-waiting getter, or queues it. */
+  /**
+   * Gives a new item to the longest-waiting getter, or queues it, and counts it. A getter waits
+   * only on an empty queue, where every store would give this very item next.
+   */
   #deliver(item: unknown): void {
-    this.#unfinished++;
     const getter = this.#getters.shift();
     if (getter) {
+      this.#unfinished++;
       release(getter);
       getter.resolve(item);
     } else {
+      // Counted after the push: a PriorityQueue refusing the item leaves the count as it was.
       this.#items.push(item);
+      this.#unfinished++;
     }
   }
 
-  /** Takes the front item; a waiting putter's item fills the freed place at once, so none can barge. */
+  /**
+   * Takes the next item; a waiting putter's item fills the freed place at once, so none can
+   * barge. A putter whose item a PriorityQueue cannot order fails with that TypeError, as its
+   * put would in Python, and the place goes to the next putter.
+   */
   #take(): unknown {
-    const item = this.#items.shift();
-    const putter = this.#putters.shift();
-    if (putter) {
+    const item = this.#items.take();
+    if (this.#putters.size > 0) this.#admitPutter();
+    return item;
+  }
+
+  /** Lets the longest-waiting putter whose item the store accepts put it in the place just freed. */
+  #admitPutter(): void {
+    for (let putter = this.#putters.shift(); putter; putter = this.#putters.shift()) {
       release(putter);
-      this.#items.push(putter.item);
+      try {
+        this.#items.push(putter.item);
+      } catch (error) {
+        putter.reject(error);
+        continue;
+      }
       this.#unfinished++;
       putter.resolve(undefined);
+      return;
     }
-    return item;
   }
 
   /**
@@ -303,26 +396,8 @@ export class Queue {
    * `expiry`), or its signal aborts (rejected with CallCancelled). A zero deadline fails at once.
    */
   #wait(list: WaiterList, seconds: number | null, expiry: 'Empty' | 'Full', context: CallContext, item: unknown): Promise<unknown> {
-    // NaN never passes Python's `remaining <= 0` test, so a NaN timeout waits forever there too.
-    const limited = seconds !== null && !Number.isNaN(seconds);
-    if (limited && seconds <= 0) throw new PyException(expiry, '');
-    if (limited && seconds > TIMEOUT_MAX) throw new PyException('OverflowError', 'timestamp out of range for platform time_t');
-    return new Promise((resolve, reject) => {
-      const w = new Waiter(resolve, reject, item);
-      list.push(w);
-      const withdraw = (error: unknown): void => {
-        list.remove(w);
-        release(w);
-        reject(error);
-      };
-      if (limited) arm(w, Math.ceil(seconds * 1000), () => withdraw(new PyException(expiry, '')));
-      const signal = context.signal;
-      if (signal) {
-        w.signal = signal;
-        w.onAbort = () => withdraw(new CallCancelled());
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-    });
+    if (seconds !== null && seconds <= 0) throw new PyException(expiry, '');
+    return park(list, item, seconds, { reject: () => new PyException(expiry, '') }, context);
   }
 }
 
@@ -336,4 +411,45 @@ const constructorSignature = sig(['maxsize', 0]);
 export function createQueue(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Queue {
   const [maxsize] = bindArguments('Queue', constructorSignature, args, kwargs);
   return new Queue(maxsize);
+}
+
+/** Python's `queue.LifoQueue`: a Queue whose last item put is the first got. */
+export class LifoQueue extends Queue {
+  /** The SyncManager typeid and the type name clients see. */
+  static override readonly builtin: string = 'LifoQueue';
+
+  protected override newStore(): ItemStore {
+    return new LifoStack();
+  }
+}
+
+/**
+ * Python's `queue.PriorityQueue`: a Queue whose smallest item (by Python's `<`, as heapq orders
+ * them) is the first got; `(priority, data)` tuples are the usual items.
+ */
+export class PriorityQueue extends Queue {
+  /** The SyncManager typeid and the type name clients see. */
+  static override readonly builtin: string = 'PriorityQueue';
+
+  protected override newStore(): ItemStore {
+    return new BinaryHeap();
+  }
+}
+
+/**
+ * Python's `queue.LifoQueue(maxsize=0)` from wire arguments.
+ * @throws PyException TypeError for extra arguments or a maxsize that is not an int.
+ */
+export function createLifoQueue(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): LifoQueue {
+  const [maxsize] = bindArguments('LifoQueue', constructorSignature, args, kwargs);
+  return new LifoQueue(maxsize);
+}
+
+/**
+ * Python's `queue.PriorityQueue(maxsize=0)` from wire arguments.
+ * @throws PyException TypeError for extra arguments or a maxsize that is not an int.
+ */
+export function createPriorityQueue(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): PriorityQueue {
+  const [maxsize] = bindArguments('PriorityQueue', constructorSignature, args, kwargs);
+  return new PriorityQueue(maxsize);
 }

@@ -341,3 +341,203 @@ test('Queue exposes queue.Queue\'s public methods, each with a signature', () =>
   assert.deepEqual([...Queue.exposed].sort(), ['empty', 'full', 'get', 'get_nowait', 'join', 'put', 'put_nowait', 'qsize', 'task_done']);
   for (const name of Queue.exposed) assert.ok(Queue.signatures[name], name);
 });
+
+// --- LifoQueue and PriorityQueue: Queue's methods, blocking and accounting, another get order ---
+
+import { LifoQueue, PriorityQueue, createLifoQueue, createPriorityQueue } from '../../../src/server/builtins/queue';
+import { tuple } from '../../../src/common/values';
+import { startManager, RawClient } from '../../helpers/manager';
+
+/** A tuple of mixed items (tuple<T> would infer T from the first). */
+const tup = (...items: unknown[]) => tuple<unknown>(...items);
+
+/** Drains a queue without blocking. */
+function drain(q: Queue): unknown[] {
+  const out: unknown[] = [];
+  while (!call(q, 'empty')) out.push(call(q, 'get_nowait'));
+  return out;
+}
+
+test('LifoQueue gives the last item put first, and peeks in that order', () => {
+  const q = new LifoQueue();
+  for (const i of [1, 2, 3, 4]) call(q, 'put', [i]);
+  assert.deepEqual(q.peekAll(), [4, 3, 2, 1]);
+  assert.deepEqual(q.peekRange(1, 2), [3, 2]);
+  assert.deepEqual(q.peekRange(3, 10), [1]);
+  assert.equal(call(q, 'get'), 4);
+  call(q, 'put', [5]);
+  assert.deepEqual(drain(q), [5, 3, 2, 1]);
+});
+
+test('PriorityQueue gives the smallest item first by Python\'s <: numbers of any form, then tuples', () => {
+  const q = new PriorityQueue();
+  for (const item of [tup(2, 'b'), tup(1, 'z'), tup(1, 'a'), tup(new Float(0.5), 'x')]) call(q, 'put', [item]);
+  assert.deepEqual(q.peekAll(), [tup(new Float(0.5), 'x'), tup(1, 'a'), tup(1, 'z'), tup(2, 'b')]);
+  assert.deepEqual(drain(q), [tup(new Float(0.5), 'x'), tup(1, 'a'), tup(1, 'z'), tup(2, 'b')]);
+});
+
+test('PriorityQueue gives equal items in the very order CPython\'s heapq does', () => {
+  // CPython 3.13 gives [0, False, 0.0, True, True, 1, 1, 1.0, 2, 2.0, 3, 5] for these puts and gets.
+  const q = new PriorityQueue();
+  const got: unknown[] = [];
+  for (const op of [3, 1, true, 2, new Float(1), 0, false, new Float(2), 5, 1, 'get', 'get', new Float(0), true, 'get']) {
+    if (op === 'get') got.push(call(q, 'get_nowait'));
+    else call(q, 'put', [op]);
+  }
+  assert.deepEqual(q.peekAll(), [true, true, 1, 1, new Float(1), 2, new Float(2), 3, 5]);
+  got.push(...drain(q));
+  assert.deepEqual(got, [0, false, new Float(0), true, true, 1, 1, new Float(1), 2, new Float(2), 3, 5]);
+});
+
+test('PriorityQueue stays a heap through thousands of mixed puts and gets', () => {
+  const q = new PriorityQueue();
+  const model: number[] = [];
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  for (let i = 0; i < 5000; i++) {
+    if (next() % 3 === 0 && model.length) {
+      model.sort((a, b) => a - b);
+      assert.equal(call(q, 'get'), model.shift());
+    } else {
+      const n = next() % 1000;
+      call(q, 'put', [n]);
+      model.push(n);
+    }
+  }
+  assert.deepEqual(q.peekRange(0, 5), model.sort((a, b) => a - b).slice(0, 5));
+  assert.deepEqual(drain(q), model);
+});
+
+test('PriorityQueue refuses an unorderable item with Python\'s TypeError and is left as it was', async () => {
+  const q = new PriorityQueue();
+  call(q, 'put', [{ a: 1 }]);
+  assert.throws(() => call(q, 'put', [{ b: 2 }]), pyError('TypeError', "'<' not supported between instances of 'dict' and 'dict'"));
+  assert.equal(call(q, 'qsize'), 1);
+  // The refused put was not counted: one task_done finishes the queue's work.
+  call(q, 'get');
+  call(q, 'task_done');
+  assert.equal(call(q, 'join'), undefined);
+});
+
+test('PriorityQueue: a get whose sifting meets unorderable items raises TypeError and takes nothing', () => {
+  // CPython's heappop raises here too (the dicts differ, so `<` is asked of them), but loses the
+  // root item on the way; this keeps it.
+  const q = new PriorityQueue();
+  for (const item of [tup(0, 'a'), tup(1, { a: 1 }), tup(1, { b: 2 })]) call(q, 'put', [item]);
+  assert.throws(() => call(q, 'get'), pyError('TypeError', "'<' not supported between instances of 'dict' and 'dict'"));
+  assert.equal(call(q, 'qsize'), 3);
+  // Inspection still shows every item: the root first, then the rest as the heap holds them.
+  assert.deepEqual(q.peekAll(), [tup(0, 'a'), tup(1, { a: 1 }), tup(1, { b: 2 })]);
+  // Equal dicts are never asked `<`: Python's tuple comparison stops at `==`, and so does this.
+  const same = new PriorityQueue();
+  for (const item of [tup(0, 'a'), tup(1, {}), tup(1, {})]) call(same, 'put', [item]);
+  assert.deepEqual(drain(same), [tup(0, 'a'), tup(1, {}), tup(1, {})]);
+});
+
+test('PriorityQueue: a blocked get takes the first item put, a blocked put goes in by priority', async () => {
+  const q = new PriorityQueue(2);
+  const getter = call(q, 'get') as Promise<unknown>;
+  call(q, 'put', [5]);
+  assert.equal(await getter, 5);
+  call(q, 'put', [3]);
+  call(q, 'put', [4]);
+  const putter = call(q, 'put', [1]) as Promise<unknown>;
+  assert.ok(isPromise(putter));
+  assert.equal(call(q, 'get'), 3);
+  await putter;
+  assert.deepEqual(drain(q), [1, 4]);
+});
+
+test('PriorityQueue: a blocked putter whose item cannot be ordered fails, and the next putter takes the place', async () => {
+  const q = new PriorityQueue(2);
+  call(q, 'put', [tup(0, 'a')]);
+  call(q, 'put', [tup(1, { a: 1 })]);
+  const bad = call(q, 'put', [tup(1, { b: 2 })]) as Promise<unknown>;
+  const good = call(q, 'put', [tup(2, 'ok')]) as Promise<unknown>;
+  assert.deepEqual(call(q, 'get'), tup(0, 'a'));
+  await assert.rejects(bad, pyError('TypeError', "'<' not supported between instances of 'dict' and 'dict'"));
+  assert.equal(await good, undefined);
+  assert.deepEqual(q.peekAll(), [tup(1, { a: 1 }), tup(2, 'ok')]);
+  assert.equal(q.inspect().unfinished, 3);
+});
+
+test('LifoQueue and PriorityQueue keep Queue\'s timeouts, task_done and join', async () => {
+  for (const q of [new LifoQueue(1), new PriorityQueue(1)]) {
+    await assert.rejects(call(q, 'get', [], { timeout: 0.01 }) as Promise<unknown>, pyError('Empty', ''));
+    call(q, 'put', ['x']);
+    assert.throws(() => call(q, 'put_nowait', ['y']), pyError('Full', ''));
+    await assert.rejects(call(q, 'put', ['y'], { timeout: 0.01 }) as Promise<unknown>, pyError('Full', ''));
+    const joined = call(q, 'join') as Promise<unknown>;
+    assert.ok(isPromise(joined));
+    assert.equal(call(q, 'get'), 'x');
+    call(q, 'task_done');
+    assert.equal(await joined, undefined);
+    assert.throws(() => call(q, 'task_done'), pyError('ValueError', 'task_done() called too many times'));
+  }
+});
+
+test('a cancelled get on a LifoQueue or PriorityQueue takes nothing', async () => {
+  for (const q of [new LifoQueue(), new PriorityQueue()]) {
+    const controller = new AbortController();
+    const pending = call(q, 'get', [], {}, { signal: controller.signal }) as Promise<unknown>;
+    controller.abort();
+    await assert.rejects(pending, CallCancelled);
+    call(q, 'put', ['kept']);
+    assert.deepEqual(q.peekAll(), ['kept']);
+  }
+});
+
+test('LifoQueue(maxsize) and PriorityQueue(maxsize) bind as Queue does, under their own names', () => {
+  assert.equal(createLifoQueue([], { maxsize: 3 }).maxsize, 3);
+  assert.equal(createPriorityQueue([2], {}).maxsize, 2);
+  assert.throws(() => createLifoQueue([1, 2], {}), pyError('TypeError', /^LifoQueue\(\) takes from 0 to 1 positional argument/));
+  assert.throws(() => createPriorityQueue(['a'], {}), pyError('TypeError', "'str' object cannot be interpreted as an integer"));
+  assert.equal(LifoQueue.builtin, 'LifoQueue');
+  assert.equal(PriorityQueue.builtin, 'PriorityQueue');
+  assert.equal(Queue.builtin, 'Queue');
+  // Subclasses, as in Python: whatever inspects a Queue inspects these too.
+  assert.ok(new LifoQueue() instanceof Queue && new PriorityQueue() instanceof Queue);
+  assert.deepEqual(LifoQueue.exposed, Queue.exposed);
+  assert.deepEqual(PriorityQueue.signatures, Queue.signatures);
+});
+
+test('the queues\' repr is Python\'s, and describeState reports the counts', async () => {
+  assert.match(call(new Queue(), '__repr__') as string, /^<queue\.Queue object at 0x[0-9a-f]+>$/);
+  assert.match(call(new LifoQueue(), '__repr__') as string, /^<queue\.LifoQueue object at 0x[0-9a-f]+>$/);
+  assert.match(call(new PriorityQueue(), '__repr__') as string, /^<queue\.PriorityQueue object at 0x[0-9a-f]+>$/);
+  const a = new Queue();
+  assert.equal(call(a, '__repr__'), call(a, '__repr__'));
+  assert.notEqual(call(a, '__repr__'), call(new Queue(), '__repr__'));
+  const q = new PriorityQueue(5);
+  call(q, 'put', [2]);
+  call(q, 'put', [1]);
+  call(q, 'get');
+  assert.deepEqual(q.describeState(), { size: 1, details: { maxsize: 5, unfinishedTasks: 2, waitingGetters: 0, waitingPutters: 0 } });
+});
+
+test('over a socket: a PriorityQueue and a LifoQueue give their items in their order', async () => {
+  await using manager = await startManager();
+  const c = await RawClient.open(manager.address);
+  try {
+    const pq = (await c.request('object/create', { typeid: 'PriorityQueue', args: [10] })).result;
+    assert.equal(pq.builtin, 'PriorityQueue');
+    for (const item of [{ $tuple: [3, 'c'] }, { $tuple: [1, 'a'] }, { $tuple: [2, 'b'] }]) {
+      assert.equal((await c.request('object/call', { id: pq.id, method: 'put', args: [item] })).result, null);
+    }
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push((await c.request('object/call', { id: pq.id, method: 'get' })).result);
+    assert.deepEqual(got, [{ $tuple: [1, 'a'] }, { $tuple: [2, 'b'] }, { $tuple: [3, 'c'] }]);
+    const refused = await c.request('object/call', { id: pq.id, method: 'put', args: ['x'] });
+    assert.equal(refused.result, null, 'the first item of an empty heap is compared with nothing');
+    const unorderable = await c.request('object/call', { id: pq.id, method: 'put', args: [1] });
+    assert.equal(unorderable.error.data.type, 'TypeError');
+    assert.equal(unorderable.error.data.message, "'<' not supported between instances of 'int' and 'str'");
+
+    const lq = (await c.request('object/create', { typeid: 'LifoQueue' })).result;
+    for (const item of ['a', 'b']) await c.request('object/call', { id: lq.id, method: 'put_nowait', args: [item] });
+    assert.equal((await c.request('object/call', { id: lq.id, method: 'get' })).result, 'b');
+    assert.match((await c.request('object/call', { id: lq.id, method: '__repr__' })).result, /^<queue\.LifoQueue object at 0x/);
+  } finally {
+    c.close();
+  }
+});

@@ -8,7 +8,7 @@
  */
 
 /** The protocol version this code speaks, `major.minor`. Minor versions only add. */
-export const PROTOCOL_VERSION = '1.1';
+export const PROTOCOL_VERSION = '1.2';
 
 /** A message type: the method name carrying phantom params and result types. */
 export interface RequestType<P, R> {
@@ -41,7 +41,7 @@ export interface ServerCapabilities {
   inspection?: boolean;
   /** The same port also serves Python's pickle-based manager protocol. Not in 1.0. */
   pythonBridge?: boolean;
-  /** Proxies inside values (`$proxy` in arguments). Not in 1.0. */
+  /** Proxies inside values (`$proxy` in arguments, kept as references to the object). Since 1.2. */
   nestedProxies?: boolean;
 }
 
@@ -203,6 +203,8 @@ export interface SessionSummary {
   references: number;
   /** Its calls that are waiting (blocking gets and puts). */
   pending: PendingCallSummary[];
+  /** Ids of the objects it holds part of: locks, RLocks, conditions' locks, semaphore permits. Since 1.2. */
+  holds?: string[];
 }
 /** A call that is blocked in the manager. */
 export interface PendingCallSummary {

@@ -14,6 +14,7 @@
  * | `$dict`      | `[key, value]` pairs, keys of any type   | `Map`                       |
  * | `$opaque`    | a value only its sender's language reads | {@link OpaqueValue}         |
  * | `$proxy`     | a reference to a shared object (a token) | a proxy (client) / ref      |
+ * | `$slice`     | `[start, stop, step]`, each int or null  | {@link Slice}               |
  *
  * Every other JSON value means itself. A dict whose keys are all strings is a plain JSON object,
  * except one with a single `$`-named key, which is sent as `$dict` so it is never read as a tag.
@@ -23,7 +24,7 @@
 import type { Token } from './protocol';
 
 /** The tag names, in the order the spec lists them. */
-export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy'] as const;
+export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy', '$slice'] as const;
 export type ValueTag = (typeof VALUE_TAGS)[number];
 const tagSet: ReadonlySet<string> = new Set(VALUE_TAGS);
 
@@ -97,6 +98,23 @@ export class OpaqueValue {
   }
   toString(): string {
     return `<${this.lang === 'python' ? 'pickled' : this.lang} ${this.type}>`;
+  }
+}
+
+/**
+ * Python's `slice(start, stop, step)`, for indexing lists and arrays (`l[1:3]`, `a[::-1]`). Each
+ * bound is an int or null (omitted), as the receiver reads it; other values reach the receiver,
+ * which refuses them with Python's TypeError.
+ */
+export class Slice {
+  constructor(
+    readonly start: unknown = null,
+    readonly stop: unknown = null,
+    readonly step: unknown = null,
+  ) {}
+  toString(): string {
+    const part = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+    return `${part(this.start)}:${part(this.stop)}${this.step === null || this.step === undefined ? '' : `:${part(this.step)}`}`;
   }
 }
 
@@ -220,6 +238,7 @@ function encodeObject(value: object, codec: ProxyCodec | undefined, depth: numbe
     const items = encodeArray([...value], codec, depth);
     return value instanceof FrozenSet ? { $frozenset: items } : { $set: items };
   }
+  if (value instanceof Slice) return { $slice: encodeArray([value.start, value.stop, value.step], codec, depth) };
   if (value instanceof OpaqueValue) {
     return { $opaque: { lang: value.lang, type: value.type, data: Buffer.from(value.data).toString('base64') } };
   }
@@ -396,6 +415,11 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
         fail(tag, 'an object {lang, type, data} with data in base64');
       }
       return new OpaqueValue(o.lang as string, o.type as string, Buffer.from(o.data as string, 'base64'));
+    }
+    case '$slice': {
+      if (!Array.isArray(body) || body.length !== 3) fail(tag, 'an array [start, stop, step]');
+      const [start, stop, step] = decodeArray(body, options, depth);
+      return new Slice(start, stop, step);
     }
     case '$proxy': {
       const t = body as Record<string, unknown> | null;

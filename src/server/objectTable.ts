@@ -60,6 +60,8 @@ export class ObjectTable {
   private nextId = 1;
   /** Ids each session holds references to, so a closing session is released without a scan. */
   private readonly idsBySession = new Map<string, Set<string>>();
+  /** How each object ever shared was registered, so one that left the table can come back as it was. */
+  private readonly registrations = new WeakMap<object, Registration>();
 
   /** Called after an object enters or leaves the table. */
   onChange?: (entry: ObjectEntry, change: 'added' | 'removed') => void;
@@ -89,6 +91,7 @@ export class ObjectTable {
       if (id === undefined) {
         id = (this.nextId++).toString(16);
         this.idsByObject.set(obj, id);
+        this.registrations.set(obj, registration);
       }
       const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
       entry = {
@@ -163,6 +166,34 @@ export class ObjectTable {
     let n = 0;
     for (const id of this.idsBySession.get(sessionId) ?? []) n += this.entries.get(id)?.holders.get(sessionId) ?? 0;
     return n;
+  }
+
+  /**
+   * Gives `sessionId` a reference to an object that was shared before (a stored reference being
+   * read back), re-entering it in the table with its old id if it had left.
+   * @throws Error if the object was never shared (a server bug, not a client's).
+   */
+  addReferenceTo(obj: object, sessionId: string): ObjectEntry {
+    const registration = this.registrations.get(obj);
+    if (!registration) throw new Error('a reference to an object that was never shared');
+    return this.addReference(obj, registration, sessionId);
+  }
+
+  /**
+   * The token of an object that was shared, without giving anyone a reference (for display).
+   * Undefined if it was never shared.
+   */
+  peekToken(obj: object): Token | undefined {
+    const id = this.idsByObject.get(obj);
+    const live = id === undefined ? undefined : this.entries.get(id);
+    if (live) return this.tokenOf(live);
+    const registration = this.registrations.get(obj);
+    if (id === undefined || !registration) return undefined;
+    const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
+    const token: Token = { id, typeid: registration.typeid, exposed: [...exposed] };
+    const builtin = builtinOf(obj) ?? registration.builtin;
+    if (builtin) token.builtin = builtin;
+    return token;
   }
 
   /** The token a client gets for an entry. */

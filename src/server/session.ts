@@ -33,7 +33,9 @@ import type { Inspector } from './inspector';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from './inspector';
 import type { Registry } from './registry';
 import type { CallContext } from './signature';
-import { invokeMethod } from './signature';
+import { invokeMethod, type HeldResource } from './signature';
+import { callFallback, FALLBACK_METHODS } from './fallbacks';
+import { SharedRef, referent } from './sharedRef';
 
 /** What a session needs from its manager. */
 export interface SessionHost {
@@ -69,13 +71,6 @@ class RpcError extends Error {
 
 type RequestId = number | string;
 
-/** Decoding options for arguments: floats keep their floatness; proxies are not accepted in 1.0. */
-const argumentDecoding: DecodeOptions = {
-  boxFloats: true,
-  decodeProxy: () => {
-    throw new ValueCodecError('$proxy {at}: this server does not accept proxies inside values (capability nestedProxies)');
-  },
-};
 
 /** A call result that goes back as a `$proxy` value. */
 class ProxyResult {
@@ -87,10 +82,6 @@ class WireResult {
   constructor(readonly json: unknown) {}
 }
 
-/** Encoding options for results: proxy results become `$proxy` tags. */
-const resultEncoding: ProxyCodec = {
-  encodeProxy: (value) => (value instanceof ProxyResult ? value.token : undefined),
-};
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -99,7 +90,7 @@ const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
  * Decodes keyword arguments member by member: the object itself is a name → value map, never a
  * tagged value, and a name starting with `$` is refused (it could not be told from a tag).
  */
-function decodeKeywords(kwargs: Record<string, unknown>): Record<string, unknown> {
+function decodeKeywords(kwargs: Record<string, unknown>, argumentDecoding: DecodeOptions): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null);
   for (const name of Object.keys(kwargs)) {
     if (name.startsWith('$')) throw new RpcError(ErrorCodes.InvalidParams, `keyword argument names may not start with $: ${JSON.stringify(name)}`);
@@ -135,6 +126,14 @@ class RequestContext implements CallContext {
 
   get aborted(): boolean {
     return this.#controller?.signal.aborted ?? false;
+  }
+
+  hold(resource: HeldResource): void {
+    this.session.hold(resource, this.entry.id);
+  }
+
+  letGo(resource: HeldResource): void {
+    this.session.letGo(resource);
   }
 
   get signal(): AbortSignal {
@@ -177,6 +176,34 @@ export class Session {
   /** The object the request being dispatched acts on, for inspection's change notifications. */
   private touching: string | undefined;
   private flushScheduled = false;
+  /** What this session holds (locks, permits), with the object each belongs to, given back when it ends. */
+  private readonly held = new Map<HeldResource, string>();
+  /**
+   * Decoding of arguments: floats keep their floatness; a `$proxy` becomes a reference to the
+   * live object it names (nested proxies: a queue stored in a dict, a lock given to a Condition).
+   */
+  private readonly argumentDecoding: DecodeOptions = {
+    boxFloats: true,
+    decodeProxy: (token) => {
+      const entry = this.host.table.get(token.id);
+      if (!entry) throw new ValueCodecError(`$proxy {at} names object ${JSON.stringify(token.id)}, which does not exist (never created, or every reference was released)`);
+      if (entry.typeid !== token.typeid) {
+        throw new ValueCodecError(`$proxy {at} names object ${JSON.stringify(token.id)} as a ${JSON.stringify(token.typeid)}, but it is a ${JSON.stringify(entry.typeid)}`);
+      }
+      return SharedRef.of(entry.obj);
+    },
+  };
+  /**
+   * Encoding of results: a proxy result is its token; a stored reference gives this session a
+   * reference of its own and goes as a `$proxy`.
+   */
+  private readonly resultEncoding: ProxyCodec = {
+    encodeProxy: (value) => {
+      if (value instanceof ProxyResult) return value.token;
+      if (value instanceof SharedRef) return this.host.table.tokenOf(this.host.table.addReferenceTo(value.obj, this.id));
+      return undefined;
+    },
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -211,6 +238,34 @@ export class Session {
     }
   }
 
+  /** The calling client now holds part of `resource` (of object `objectId`): given back if it leaves. */
+  hold(resource: HeldResource, objectId: string): void {
+    if (this.closed) {
+      // Granted in the same turn the connection went: give it back at once.
+      queueMicrotask(() => this.giveBack(resource, objectId));
+      return;
+    }
+    if (!this.held.has(resource)) {
+      this.held.set(resource, objectId);
+      if (this.host.inspector.active) this.host.inspector.sessionsChanged();
+    }
+  }
+
+  /** The client holds nothing more of `resource`. */
+  letGo(resource: HeldResource): void {
+    if (this.held.delete(resource) && this.host.inspector.active) this.host.inspector.sessionsChanged();
+  }
+
+  /** Gives back what this session held of one resource; a failure is logged, never thrown. */
+  private giveBack(resource: HeldResource, objectId: string): void {
+    try {
+      resource.ownerLeft(this.id);
+    } catch (error) {
+      this.host.log(`session ${this.id}: releasing what it held of object ${objectId} failed: ${(error as Error).message}`);
+    }
+    if (this.host.inspector.active) this.host.inspector.touched(objectId);
+  }
+
   /** What inspection shows of this session. */
   summary(): SessionSummary {
     const summary: SessionSummary = {
@@ -221,6 +276,7 @@ export class Session {
       connectedAt: this.startedAt,
       references: this.host.table.referencesOf(this.id),
       pending: [...this.pending].map(([requestId, c]) => ({ requestId, objectId: c.objectId, typeid: c.typeid, method: c.method, since: c.since })),
+      holds: [...new Set(this.held.values())],
     };
     if (this.clientInfo) summary.clientInfo = this.clientInfo;
     return summary;
@@ -268,13 +324,17 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
+    // Blocked calls are withdrawn first, so what it held goes to other clients, not its own waiters.
     this.abortAll();
+    const held = [...this.held];
+    this.held.clear();
+    for (const [resource, objectId] of held) this.giveBack(resource, objectId);
     this.outbox = [];
     this.host.inspector.unsubscribe(this.id);
-    const held = this.host.inspector.active ? this.host.table.idsHeldBy(this.id) : [];
+    const referenced = this.host.inspector.active ? this.host.table.idsHeldBy(this.id) : [];
     this.host.table.releaseSession(this.id);
     // Objects that stay lost a holder: their rows change too.
-    for (const id of held) if (this.host.table.get(id)) this.host.inspector.touched(id);
+    for (const id of referenced) if (this.host.table.get(id)) this.host.inspector.touched(id);
     this.host.sessionClosed(this);
   }
 
@@ -439,6 +499,8 @@ export class Session {
     // Inspection is granted only to a 1.1 client that asks for it, by a manager that allows it.
     this.inspection = agreedMinor >= 1 && params.capabilities?.inspection === true && this.host.inspectionAllowed;
     const capabilities: ServerCapabilities = { cancellation: true };
+    // Proxies inside arguments are accepted from every client; 1.2 clients are told so.
+    if (agreedMinor >= 2) capabilities.nestedProxies = true;
     if (this.inspection) capabilities.inspection = true;
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
@@ -457,8 +519,8 @@ export class Session {
     if (!registration.create) {
       throw new RpcError(ErrorCodes.UnknownTypeid, `typeid ${JSON.stringify(params.typeid)} has no callable: its objects come only from methods that return proxies`);
     }
-    const args = params.args ? (decodeValue(params.args, argumentDecoding) as unknown[]) : EMPTY_ARGS;
-    const kwargs = params.kwargs ? decodeKeywords(params.kwargs) : EMPTY_KWARGS;
+    const args = params.args ? (decodeValue(params.args, this.argumentDecoding) as unknown[]) : EMPTY_ARGS;
+    const kwargs = params.kwargs ? decodeKeywords(params.kwargs, this.argumentDecoding) : EMPTY_KWARGS;
     const obj = registration.create(args, kwargs);
     const entry = this.host.table.addReference(obj, registration, this.id);
     this.touching = entry.id;
@@ -476,13 +538,15 @@ export class Session {
     const entry = this.host.table.get(params.id);
     if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)} (never created, or every reference was released)`);
     if (!entry.exposedSet.has(params.method)) {
+      // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
+      if (FALLBACK_METHODS.has(params.method) && params.args === undefined && params.kwargs === undefined) return callFallback(entry.obj, params.method);
       throw new RpcError(ErrorCodes.MethodNotExposed, `method '${params.method}' of ${entry.typeid} object ${entry.id} is not exposed`, {
         type: 'AttributeError',
         message: `method '${params.method}' of ${entry.typeid} object is not exposed (exposed: ${entry.exposed.join(', ')})`,
       });
     }
-    const args = params.args === undefined ? EMPTY_ARGS : (decodeValue(params.args, argumentDecoding) as unknown[]);
-    const kwargs = params.kwargs === undefined ? EMPTY_KWARGS : decodeKeywords(params.kwargs);
+    const args = params.args === undefined ? EMPTY_ARGS : (decodeValue(params.args, this.argumentDecoding) as unknown[]);
+    const kwargs = params.kwargs === undefined ? EMPTY_KWARGS : decodeKeywords(params.kwargs, this.argumentDecoding);
     this.touching = entry.id;
     const result = invokeMethod(entry.obj, params.method, args, kwargs, this.contextFor(requestId, entry, params.method));
     const typeid = Object.hasOwn(entry.methodToTypeid, params.method) ? entry.methodToTypeid[params.method] : undefined;
@@ -496,7 +560,7 @@ export class Session {
     if (this.closing) throw new CallCancelled('the session closed before the result arrived');
     const registration = this.host.registry.get(typeid);
     if (!registration) throw new RpcError(ErrorCodes.UnknownTypeid, `methodToTypeid names typeid ${JSON.stringify(typeid)}, which is not registered`);
-    const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : value;
+    const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : referent(value);
     return new ProxyResult(this.host.table.tokenOf(this.host.table.addReference(obj, registration, this.id)));
   }
 
@@ -555,7 +619,7 @@ export class Session {
   private sendResult(id: RequestId, value: unknown): void {
     let json: string;
     try {
-      const result = value instanceof WireResult ? value.json : encodeValue(value, resultEncoding);
+      const result = value instanceof WireResult ? value.json : encodeValue(value, this.resultEncoding);
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
       if (json.length > this.host.maxMessageBytes / 3 && Buffer.byteLength(json) > this.host.maxMessageBytes) {
         return this.sendError(id, ErrorCodes.MessageTooLarge, `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${this.host.maxMessageBytes} bytes; nothing else was lost, ask for less`);

@@ -6,6 +6,18 @@
 
 import { PyException } from './exceptions';
 
+/**
+ * Something a caller can hold past the end of its call: a lock, an RLock's recursion, a
+ * semaphore's permits. When the session that holds it ends, the server calls `ownerLeft` with
+ * that session's id, and the resource gives back whatever that owner still held.
+ */
+export interface HeldResource {
+  ownerLeft(ownerId: string): void;
+}
+
+/** The owner id of calls made in the server's own process (no session). */
+export const LOCAL_OWNER = 'local';
+
 /** What a blocking or owner-aware method learns about its caller. Passed after the bound arguments. */
 export interface CallContext {
   /** Aborted when the caller cancels the request or disconnects: withdraw with no side effect. */
@@ -14,6 +26,18 @@ export interface CallContext {
   sessionId?: string;
   /** Whether the call is already withdrawn, read without making a signal (see {@link isWithdrawn}). */
   readonly aborted?: boolean;
+  /**
+   * Records that the caller now holds part of `resource`, so its session's end gives it back
+   * (`resource.ownerLeft(sessionId)`). Absent for in-process calls, which no connection can drop.
+   */
+  hold?(resource: HeldResource): void;
+  /** The caller holds nothing of `resource` any more (it released all it had). */
+  letGo?(resource: HeldResource): void;
+}
+
+/** Who is calling, for ownership: the session's id, or {@link LOCAL_OWNER}. */
+export function ownerOf(context: CallContext): string {
+  return context.sessionId ?? LOCAL_OWNER;
 }
 
 /** Whether a call was withdrawn before it started; cheap for the server's own contexts. */

@@ -271,9 +271,9 @@ test('an unknown value tag is InvalidValue naming the tag and where it was', asy
   const reply = await c.request('object/call', { id, method: 'append', args: [{ a: [{ $complex: [1, 2] }] }] });
   assert.equal(reply.error.code, ErrorCodes.InvalidValue);
   assert.match(reply.error.message, /unknown value tag "\$complex" at \$\[0\]\.a\[0\]/);
-  const proxy = await c.request('object/call', { id, method: 'append', args: [{ $proxy: { id: '1', typeid: 'list', exposed: [] } }] });
+  const proxy = await c.request('object/call', { id, method: 'append', args: [{ $proxy: { id: 'fff', typeid: 'list', exposed: [] } }] });
   assert.equal(proxy.error.code, ErrorCodes.InvalidValue);
-  assert.match(proxy.error.message, /nestedProxies/);
+  assert.match(proxy.error.message, /\$proxy at \$\[0\] names object "fff", which does not exist/);
   assert.equal((await c.request('object/call', { id, method: '__len__' })).result, 0, 'nothing was appended');
   c.close();
 });

@@ -5,7 +5,8 @@
  */
 
 import { PyException } from '../exceptions';
-import { Float, FrozenSet, OpaqueValue, isTuple } from '../../common/values';
+import { Float, FrozenSet, OpaqueValue, Slice, isTuple } from '../../common/values';
+import { SharedRef } from '../sharedRef';
 
 /** Whether a value is a dict written as a plain JSON object (string keys). */
 export function isPlainDict(v: unknown): v is Record<string, unknown> {
@@ -61,6 +62,7 @@ export function pyTypeName(v: unknown): string {
   if (isDictValue(v)) return 'dict';
   // An opaque value is named `module.Class`; Python prints the bare class name.
   if (v instanceof OpaqueValue) return v.type.slice(v.type.lastIndexOf('.') + 1);
+  if (v instanceof Slice) return 'slice';
   const ctor = (v as object).constructor as { builtin?: string; name?: string } | undefined;
   return ctor?.builtin ?? ctor?.name ?? 'object';
 }
@@ -155,6 +157,9 @@ function repr(v: unknown, seen: Set<object>): string {
   if (v instanceof Float) return floatRepr(v.value);
   if (isBytes(v)) return bytesRepr(v);
   if (v instanceof OpaqueValue) return v.toString();
+  // Python prints a proxy as `<DictProxy object, typeid 'dict' at 0x...>`; the typeid is not known here.
+  if (v instanceof Slice) return `slice(${repr(v.start ?? null, seen)}, ${repr(v.stop ?? null, seen)}, ${repr(v.step ?? null, seen)})`;
+  if (v instanceof SharedRef) return `<proxy of ${pyTypeName(v.obj)} object at ${pyAddress(v.obj)}>`;
   const isContainer = Array.isArray(v) || v instanceof Set || isDictValue(v);
   if (!isContainer) return `<${pyTypeName(v)} object>`;
   // A container that holds itself prints as Python prints it: [...], {...}.
@@ -274,6 +279,18 @@ export function pyEquals(a: unknown, b: unknown): boolean {
 const identities = new WeakMap<object, number>();
 let nextIdentity = 1;
 
+/** A stable identity number for an object, as Python's `id()` gives one. */
+function identityOf(v: object): number {
+  let id = identities.get(v);
+  if (id === undefined) identities.set(v, (id = nextIdentity++));
+  return id;
+}
+
+/** An object's "address" for reprs (`<unlocked _thread.lock object at 0x7f0000000003>`): stable and unique per object. */
+export function pyAddress(v: object): string {
+  return `0x7f${identityOf(v).toString(16).padStart(10, '0')}`;
+}
+
 function hashKey(v: unknown): string {
   // Each form is self-delimiting inside a tuple's "(a,b)" list: numbers hold no ',' or ')',
   // strings carry their length, bytes end with ';', nested tuples are balanced.
@@ -304,9 +321,7 @@ function hashKey(v: unknown): string {
   }
   if (typeof v === 'object' || typeof v === 'function') {
     // Any other object (a shared object, a reference) hashes by identity, as Python's objects do.
-    let id = identities.get(v);
-    if (id === undefined) identities.set(v, (id = nextIdentity++));
-    return `#${id}`;
+    return `#${identityOf(v)}`;
   }
   throw unhashable(v);
 }

@@ -1,12 +1,14 @@
 /**
- * The shared `dict`: Python's dict as `SyncManager().dict()` serves it (DictProxy's methods, less
- * `__iter__`, whose iterator proxies come later). Keys may be any hashable value, compared with
- * Python's equality, so `{"$dict": [[[1, 2], "x"]]}` tuple keys and `1 == 1.0` both work.
+ * The shared `dict`: Python's dict as `SyncManager().dict()` serves it (DictProxy's methods, with
+ * `__iter__` handing back an Iterator proxy over the keys). Keys may be any hashable value,
+ * compared with Python's equality, so `{"$dict": [[[1, 2], "x"]]}` tuple keys and `1 == 1.0` both work.
  */
 
 import { bindArguments, sig, type Signature } from '../signature';
 import { PyException } from '../exceptions';
 import { tuple, type Tuple } from '../../common/values';
+import { referent } from '../sharedRef';
+import { PyIterator, sizeCheckedSource } from './iterator';
 import { PyDict, dictEntries, isDictValue, pyIterate, pyRepr } from './pyValues';
 
 /** Marks "no default given" for `pop` (null cannot: it is Python's None, a valid default). */
@@ -21,7 +23,9 @@ function keyError(key: unknown): PyException {
  * iterable of 2-item iterables, with Python's errors for anything else. Lazy, because Python
  * keeps the pairs before a bad element, and so does the caller.
  */
-function* pairsOf(arg: unknown): Generator<[unknown, unknown]> {
+function* pairsOf(value: unknown): Generator<[unknown, unknown]> {
+  // A shared dict or list given by proxy is read in place, as Python's server reads the referent.
+  const arg = referent(value);
   if (arg instanceof Dict) return yield* arg.entries();
   if (isDictValue(arg)) return yield* dictEntries(arg);
   const elements = pyIterate(arg);
@@ -51,9 +55,9 @@ function splitWireArgs(bound: readonly unknown[]): { args: unknown[]; kwargs: Re
 export class Dict {
   /** The SyncManager typeid and the type name clients see. */
   static readonly builtin = 'dict';
-  /** The methods clients may call: DictProxy's, less `__iter__`. */
+  /** The methods clients may call: DictProxy's. */
   static readonly exposed: readonly string[] = [
-    '__contains__', '__delitem__', '__getitem__', '__len__', '__setitem__', 'clear', 'copy', 'get',
+    '__contains__', '__delitem__', '__getitem__', '__iter__', '__len__', '__setitem__', 'clear', 'copy', 'get',
     'items', 'keys', 'pop', 'popitem', 'setdefault', 'update', 'values',
   ];
   /** Python signatures of the exposed methods. */
@@ -61,6 +65,7 @@ export class Dict {
     __contains__: sig('key'),
     __delitem__: sig('key'),
     __getitem__: sig('key'),
+    __iter__: sig(),
     __len__: sig(),
     __setitem__: sig('key', 'value'),
     clear: sig(),
@@ -75,6 +80,8 @@ export class Dict {
     update: sig('*args', '**kwargs'),
     values: sig(),
   };
+  /** `iter(d)` hands back an Iterator proxy, as DictProxy's `_method_to_typeid_` says. */
+  static readonly methodToTypeid: Readonly<Record<string, string>> = { __iter__: 'Iterator' };
 
   readonly #map = new PyDict();
 
@@ -99,6 +106,22 @@ export class Dict {
   /** The contents as a wire value (as `copy()`), so a dict sent by value reads as its items. */
   toJSON(): unknown {
     return this.#map.toValue();
+  }
+
+  /** For `#GETVALUE`: a copy, as `copy()` gives. */
+  __getvalue__(): unknown {
+    return this.#map.toValue();
+  }
+
+  /** Python's repr: `{'a': 1, 2: 'b'}`. */
+  __repr__(): string {
+    return pyRepr(this.#map.toValue());
+  }
+
+  /** `iter(d)`: the keys, live; a change of size while iterating is Python's RuntimeError. */
+  __iter__(): PyIterator {
+    const map = this.#map;
+    return new PyIterator(sizeCheckedSource(() => map.keys(), () => map.size, 'dictionary'), 'dict_keyiterator');
   }
 
   /** `key in d`. @throws PyException TypeError for an unhashable key. */

@@ -1,12 +1,15 @@
 /**
- * The shared `list`: Python's list as `SyncManager().list()` serves it (ListProxy's methods, less
- * `__reversed__`, whose iterator proxies come later), with Python's index rules and errors.
- * Slices cannot be sent (the protocol has no slice value), so indices are ints only.
+ * The shared `list`: Python's list as `SyncManager().list()` serves it (ListProxy's methods),
+ * with Python's index rules and errors. Indices are ints or slices: a slice is sent as `$slice`
+ * (`l[1:3]` is `__getitem__` with `{"$slice": [1, 3, null]}`), with Python 3.13's semantics and
+ * messages. `__iter__` and `__reversed__` hand back Iterator proxies that read the live list.
  */
 
 import { bindArguments, sig, type Signature } from '../signature';
 import { PyException } from '../exceptions';
-import { isTuple } from '../../common/values';
+import { isTuple, Slice } from '../../common/values';
+import { referent } from '../sharedRef';
+import { PyIterator, indexSource, type ItemSource } from './iterator';
 import { pyCompare, pyEquals, pyIndex, pyIterate, pyRepr, pyTypeName } from './pyValues';
 
 const SSIZE_MAX = 2n ** 63n - 1n;
@@ -40,6 +43,62 @@ function intArgument(value: unknown, overflow = 'Python int too large to convert
   return Number(i);
 }
 
+/** One of a slice's start, stop and step: null for None, else an int (any size: it is only clamped). */
+function sliceValue(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const i = pyIndex(value);
+  if (i === undefined) throw new PyException('TypeError', 'slice indices must be integers or None or have an __index__ method');
+  return Number(i);
+}
+
+/** A slice bound clamped to a sequence, as CPython's `PySlice_AdjustIndices` does. */
+function adjust(bound: number, length: number, step: number): number {
+  if (bound < 0) {
+    bound += length;
+    return bound < 0 ? (step < 0 ? -1 : 0) : bound;
+  }
+  return bound >= length ? (step < 0 ? length - 1 : length) : bound;
+}
+
+/** The positions a slice selects in a sequence: `count` of them, from `start`, `step` apart. */
+export interface SliceRange {
+  readonly start: number;
+  readonly step: number;
+  readonly count: number;
+}
+
+/**
+ * The positions a slice selects in a sequence of `length` items, as CPython's `PySlice_Unpack`
+ * and `PySlice_AdjustIndices` work them out (step read first, then start, then stop).
+ * @throws PyException ValueError 'slice step cannot be zero', TypeError for a bound that is not an int or None.
+ */
+export function sliceRange(slice: Slice, length: number): SliceRange {
+  const step = sliceValue(slice.step) ?? 1;
+  if (step === 0) throw new PyException('ValueError', 'slice step cannot be zero');
+  const startValue = sliceValue(slice.start);
+  const stopValue = sliceValue(slice.stop);
+  const start = startValue === null ? (step < 0 ? length - 1 : 0) : adjust(startValue, length, step);
+  const stop = stopValue === null ? (step < 0 ? -1 : length) : adjust(stopValue, length, step);
+  let count = 0;
+  if (step < 0 && stop < start) count = Math.floor((start - stop - 1) / -step) + 1;
+  else if (step > 0 && start < stop) count = Math.floor((stop - start - 1) / step) + 1;
+  return { start, step, count };
+}
+
+/** The items of `items` a slice range selects, as a new array. */
+export function sliceItems<T>(items: ArrayLike<T>, { start, step, count }: SliceRange): T[] {
+  const out = new Array<T>(count);
+  for (let k = 0, i = start; k < count; k++, i += step) out[k] = items[i];
+  return out;
+}
+
+/** Which positions of a sequence survive deleting those a slice range selects. */
+function keepMask(length: number, { start, step, count }: SliceRange): boolean[] {
+  const keep = new Array<boolean>(length).fill(true);
+  for (let k = 0, i = start; k < count; k++, i += step) keep[i] = false;
+  return keep;
+}
+
 /** A slice bound (`index`'s start and stop): huge ints are clamped, as Python clamps them. */
 function sliceBound(value: unknown, length: number): number {
   const i = pyIndex(value);
@@ -65,9 +124,9 @@ function repeat(items: readonly unknown[], count: unknown): unknown[] {
 export class List {
   /** The SyncManager typeid and the type name clients see. */
   static readonly builtin = 'list';
-  /** The methods clients may call: ListProxy's, less `__reversed__`, plus `__iadd__`. */
+  /** The methods clients may call: ListProxy's, plus `__iadd__` and `__iter__`. */
   static readonly exposed: readonly string[] = [
-    '__add__', '__contains__', '__delitem__', '__getitem__', '__len__', '__mul__', '__rmul__', '__setitem__',
+    '__add__', '__contains__', '__delitem__', '__getitem__', '__iter__', '__len__', '__mul__', '__reversed__', '__rmul__', '__setitem__',
     '__iadd__', '__imul__', 'append', 'count', 'extend', 'index', 'insert', 'pop', 'remove', 'reverse', 'sort',
   ];
   /** Python signatures of the exposed methods. */
@@ -76,8 +135,10 @@ export class List {
     __contains__: sig('key'),
     __delitem__: sig('key'),
     __getitem__: sig('index'),
+    __iter__: sig(),
     __len__: sig(),
     __mul__: sig('value'),
+    __reversed__: sig(),
     __rmul__: sig('value'),
     __setitem__: sig('key', 'value'),
     __iadd__: sig('value'),
@@ -93,6 +154,8 @@ export class List {
     // Keyword-only in Python; checked by hand to give its own messages.
     sort: sig('*args', '**kwargs'),
   };
+  /** `iter(l)` and `reversed(l)` hand back Iterator proxies, as DictProxy's `__iter__` does. */
+  static readonly methodToTypeid: Readonly<Record<string, string>> = { __iter__: 'Iterator', __reversed__: 'Iterator' };
 
   #items: unknown[];
 
@@ -121,11 +184,22 @@ export class List {
     return this.#items.slice();
   }
 
+  /** For `#GETVALUE`: a copy of the items. */
+  __getvalue__(): unknown[] {
+    return this.#items.slice();
+  }
+
+  /** Python's repr: `[1, 'a']`. */
+  __repr__(): string {
+    return pyRepr(this.#items);
+  }
+
   /** `l + other`: a new list (a value, not a proxy). @throws PyException TypeError unless other is a list. */
   __add__(value: unknown): unknown[] {
-    if (value instanceof List) return this.#items.concat(value.#items);
+    const other = referent(value);
+    if (other instanceof List) return this.#items.concat(other.#items);
     if (!Array.isArray(value) || isTuple(value)) {
-      throw new PyException('TypeError', `can only concatenate list (not "${pyTypeName(value)}") to list`);
+      throw new PyException('TypeError', `can only concatenate list (not "${pyTypeName(other)}") to list`);
     }
     return this.#items.concat(value);
   }
@@ -135,15 +209,54 @@ export class List {
     return this.#items.some((x) => pyEquals(x, value));
   }
 
-  /** `del l[i]`. @throws PyException IndexError 'list assignment index out of range', TypeError for a non-int. */
+  /**
+   * `del l[i]`, or `del l[a:b:c]` for a slice.
+   * @throws PyException IndexError 'list assignment index out of range', TypeError for a non-int, ValueError for a zero step.
+   */
   __delitem__(index: unknown): undefined {
+    if (index instanceof Slice) {
+      const range = sliceRange(index, this.#items.length);
+      if (range.step === 1) {
+        this.#items.splice(range.start, range.count);
+      } else if (range.count > 0) {
+        const keep = keepMask(this.#items.length, range);
+        this.#items = this.#items.filter((_, i) => keep[i]);
+      }
+      return undefined;
+    }
     this.#items.splice(itemPosition(index, this.#items.length, 'list assignment index out of range'), 1);
     return undefined;
   }
 
-  /** `l[i]`, negative from the end. @throws PyException IndexError 'list index out of range', TypeError for a non-int. */
+  /**
+   * `l[i]`, negative from the end; `l[a:b:c]` for a slice, a new list (a value, not a proxy).
+   * @throws PyException IndexError 'list index out of range', TypeError for a non-int, ValueError for a zero step.
+   */
   __getitem__(index: unknown): unknown {
+    if (index instanceof Slice) return sliceItems(this.#items, sliceRange(index, this.#items.length));
     return this.#items[itemPosition(index, this.#items.length, 'list index out of range')];
+  }
+
+  /** `iter(l)`: a live iterator by index, as Python's list_iterator reads (changes show). */
+  __iter__(): PyIterator {
+    return new PyIterator(
+      indexSource(
+        () => this.#items.length,
+        (i) => this.#items[i],
+      ),
+      'list_iterator',
+    );
+  }
+
+  /** `reversed(l)`: from the last item down, ending early if the list shrinks below it, as Python's does. */
+  __reversed__(): PyIterator {
+    let index = this.#items.length - 1;
+    const source: ItemSource = () => {
+      if (index >= 0 && index < this.#items.length) return { done: false, value: this.#items[index--] };
+      index = -1;
+      return { done: true };
+    };
+    return new PyIterator(source, 'list_reverseiterator');
   }
 
   /** `len(l)`. */
@@ -161,10 +274,42 @@ export class List {
     return repeat(this.#items, value);
   }
 
-  /** `l[i] = value`. @throws PyException IndexError 'list assignment index out of range'. */
+  /**
+   * `l[i] = value`, or `l[a:b:c] = iterable` for a slice: a step-1 slice takes any number of
+   * items (the list grows or shrinks), an extended slice exactly as many as it selects.
+   * @throws PyException IndexError 'list assignment index out of range'; for a slice, TypeError
+   * 'must assign iterable to extended slice', ValueError 'attempt to assign sequence of size 2 to
+   * extended slice of size 3' or 'slice step cannot be zero'.
+   */
   __setitem__(index: unknown, value: unknown): undefined {
+    if (index instanceof Slice) {
+      this.#assignSlice(index, value);
+      return undefined;
+    }
     this.#items[itemPosition(index, this.#items.length, 'list assignment index out of range')] = value;
     return undefined;
+  }
+
+  #assignSlice(slice: Slice, value: unknown): void {
+    const range = sliceRange(slice, this.#items.length);
+    const source = referent(value);
+    let items: unknown[];
+    try {
+      // A copy first, so `l[::-1] = l` reads the list as it was.
+      items = pyIterate(source);
+    } catch (error) {
+      if (error instanceof PyException && error.type === 'TypeError') throw new PyException('TypeError', 'must assign iterable to extended slice');
+      throw error;
+    }
+    const { start, step, count } = range;
+    if (step === 1) {
+      this.#items = this.#items.slice(0, start).concat(items, this.#items.slice(start + count));
+      return;
+    }
+    if (items.length !== count) {
+      throw new PyException('ValueError', `attempt to assign sequence of size ${items.length} to extended slice of size ${count}`);
+    }
+    for (let k = 0, i = start; k < count; k++, i += step) this.#items[i] = items[k];
   }
 
   /** `l += iterable`, in place. Returns None rather than the list, which the proxy keeps anyway. */
@@ -192,10 +337,13 @@ export class List {
     return n;
   }
 
-  /** Appends an iterable's items (a str's characters, a dict's keys...). @throws PyException TypeError if not iterable. */
+  /**
+   * Appends an iterable's items (a str's characters, a dict's keys, a shared list's items...).
+   * @throws PyException TypeError if not iterable.
+   */
   extend(iterable: unknown): undefined {
     // pyIterate copies first, so extending a list with itself doubles it once.
-    for (const x of pyIterate(iterable)) this.#items.push(x);
+    for (const x of pyIterate(referent(iterable))) this.#items.push(x);
     return undefined;
   }
 

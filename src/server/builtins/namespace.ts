@@ -7,7 +7,7 @@
 
 import { bindArguments, sig, type Signature } from '../signature';
 import { PyException } from '../exceptions';
-import { dictEntries, isDictValue, pyTypeName } from './pyValues';
+import { dictEntries, isDictValue, pyCompare, pyRepr, pyTypeName } from './pyValues';
 
 /** Python's check that an attribute name is a str. */
 function checkName(name: unknown): asserts name is string {
@@ -52,6 +52,18 @@ export class Namespace {
   /** The attributes, so a namespace sent by value reads as them. */
   toJSON(): Record<string, unknown> {
     return this.snapshot();
+  }
+
+  /** For `#GETVALUE`: the attributes as a plain dict (Python would send a Namespace copy, which has no wire form). */
+  __getvalue__(): Record<string, unknown> {
+    return this.snapshot();
+  }
+
+  /** Python's repr: `Namespace(a=1, b='x')`, public attributes only, sorted as Python sorts the `name=value` texts. */
+  __repr__(): string {
+    const shown: string[] = [];
+    for (const [name, value] of this.#attributes) if (!name.startsWith('_')) shown.push(`${name}=${pyRepr(value)}`);
+    return `Namespace(${shown.sort(pyCompare).join(', ')})`;
   }
 
   /**

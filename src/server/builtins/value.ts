@@ -5,6 +5,7 @@
  */
 
 import { bindArguments, sig, type Signature } from '../signature';
+import { pyRepr } from './pyValues';
 
 /** A single value shared through the manager. */
 export class Value {
@@ -42,6 +43,16 @@ export class Value {
   set(value: unknown): undefined {
     this.#value = value;
     return undefined;
+  }
+
+  /** For `#GETVALUE`: the value (Python would send a Value copy, which has no wire form). */
+  __getvalue__(): unknown {
+    return this.#value;
+  }
+
+  /** Python's repr: `Value('i', 3)`. */
+  __repr__(): string {
+    return `Value(${pyRepr(this.#typecode)}, ${pyRepr(this.#value)})`;
   }
 }
 

@@ -170,8 +170,69 @@ test('dict(...) takes a mapping or pairs plus keywords, and refuses two position
   assert.throws(() => createDict([1], {}), pyError('TypeError', "'int' object is not iterable"));
 });
 
-test('dict exposes DictProxy\'s methods without __iter__, each with a signature', () => {
-  assert.ok(!Dict.exposed.includes('__iter__'));
-  assert.equal(Dict.exposed.length, 15);
+test('dict exposes DictProxy\'s methods, __iter__ included, each with a signature', () => {
+  assert.ok(Dict.exposed.includes('__iter__'));
+  assert.equal(Dict.exposed.length, 16);
   for (const name of Dict.exposed) assert.ok(Dict.signatures[name], name);
+  assert.deepEqual(Dict.methodToTypeid, { __iter__: 'Iterator' });
+});
+
+// --- iteration, repr and #GETVALUE ---
+
+import { PyIterator } from '../../../src/server/builtins/iterator';
+import { callFallback } from '../../../src/server/fallbacks';
+import { SharedRef } from '../../../src/server/sharedRef';
+
+/** Every item an iterator gives until StopIteration (at most `limit`). */
+function drain(it: unknown, limit = 100): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < limit; i++) {
+    try {
+      out.push(call(it as object, '__next__'));
+    } catch (error) {
+      pyError('StopIteration', '')(error);
+      return out;
+    }
+  }
+  throw new Error(`more than ${limit} items`);
+}
+
+test('__iter__ gives the keys in order, once; a change of size is Python\'s RuntimeError (test_dict_iter)', () => {
+  const d = dictOf();
+  for (let i = 65; i < 70; i++) call(d, '__setitem__', [i, String.fromCharCode(i)]);
+  const it = call(d, '__iter__');
+  assert.ok(it instanceof PyIterator);
+  assert.deepEqual(drain(it), [65, 66, 67, 68, 69]);
+  assert.deepEqual(drain(it), []);
+  const again = call(d, '__iter__') as object;
+  call(d, 'clear');
+  assert.throws(() => call(again, '__next__'), pyError('RuntimeError', 'dictionary changed size during iteration'));
+  // Once failed, the iterator stays done, as Python's does.
+  assert.throws(() => call(again, '__next__'), pyError('StopIteration', ''));
+});
+
+test('__iter__ sees a value replaced under an existing key: only the size is watched', () => {
+  const d = dictOf({ a: 1, b: 2 });
+  const it = call(d, '__iter__') as object;
+  assert.equal(call(it, '__next__'), 'a');
+  call(d, '__setitem__', ['b', 20]);
+  assert.equal(call(it, '__next__'), 'b');
+});
+
+test('#GETVALUE gives a copy, and repr is Python\'s', () => {
+  const d = dictOf(new Map<unknown, unknown>([[1, 'a'], [tup(2, 3), [4]]]));
+  const value = callFallback(d, '#GETVALUE') as Map<unknown, unknown>;
+  assert.deepEqual([...value], [[1, 'a'], [tup(2, 3), [4]]]);
+  value.set('x', 1);
+  assert.equal(call(d, '__len__'), 2);
+  assert.equal(callFallback(d, '__repr__'), "{1: 'a', (2, 3): [4]}");
+  assert.equal(callFallback(dictOf({ k: 'v' }), '__str__'), "{'k': 'v'}");
+  assert.deepEqual(callFallback(dictOf({ k: 'v' }), '#GETVALUE'), { k: 'v' });
+});
+
+test('update and dict() read a shared dict given by proxy in place', () => {
+  const d = dictOf({ a: 1 });
+  call(d, 'update', [SharedRef.of(dictOf({ b: 2 }))]);
+  assert.deepEqual(call(d, 'copy'), { a: 1, b: 2 });
+  assert.deepEqual(call(createDict([SharedRef.of(d)], {}), 'copy'), { a: 1, b: 2 });
 });

@@ -201,8 +201,158 @@ test('list(...) takes one iterable, no keywords', () => {
   assert.throws(() => createList([3], {}), pyError('TypeError', "'int' object is not iterable"));
 });
 
-test('list exposes ListProxy\'s methods without __reversed__, each with a signature', () => {
-  assert.ok(!List.exposed.includes('__reversed__'));
-  assert.equal(List.exposed.length, 19);
+test('list exposes ListProxy\'s methods with __iter__ and __reversed__, each with a signature', () => {
+  for (const name of ['__iter__', '__reversed__']) assert.ok(List.exposed.includes(name), name);
+  assert.equal(List.exposed.length, 21);
   for (const name of List.exposed) assert.ok(List.signatures[name], name);
+  assert.deepEqual(List.methodToTypeid, { __iter__: 'Iterator', __reversed__: 'Iterator' });
+});
+
+// --- slices ($slice), iteration, repr and #GETVALUE ---
+
+import { Slice } from '../../../src/common/values';
+import { PyIterator } from '../../../src/server/builtins/iterator';
+import { callFallback } from '../../../src/server/fallbacks';
+import { SharedRef } from '../../../src/server/sharedRef';
+
+const slice = (start: unknown, stop: unknown, step: unknown = null) => new Slice(start, stop, step);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Every item an iterator gives until StopIteration (at most `limit`). */
+function drain(it: unknown, limit = 100): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < limit; i++) {
+    try {
+      out.push(call(it as object, '__next__'));
+    } catch (error) {
+      pyError('StopIteration', '')(error);
+      return out;
+    }
+  }
+  throw new Error(`more than ${limit} items`);
+}
+
+test('a slice reads a new list, with Python\'s clamping, negative and huge bounds and steps', () => {
+  const l = listOf(...range(10));
+  assert.deepEqual(call(l, '__getitem__', [slice(null, null)]), range(10));
+  assert.deepEqual(call(listOf(0, 1, 2, 3, 4), '__getitem__', [slice(2, 10)]), [2, 3, 4]);
+  assert.deepEqual(call(l, '__getitem__', [slice(-3, null)]), [7, 8, 9]);
+  assert.deepEqual(call(l, '__getitem__', [slice(null, null, -3)]), [9, 6, 3, 0]);
+  assert.deepEqual(call(l, '__getitem__', [slice(8, 2, -2)]), [8, 6, 4]);
+  assert.deepEqual(call(l, '__getitem__', [slice(-(2n ** 70n), 2n ** 70n, 2n ** 70n)]), [0]);
+  assert.deepEqual(call(l, '__getitem__', [slice(null, null, -(2n ** 70n))]), [9]);
+  assert.deepEqual(call(l, '__getitem__', [slice(true, 3)]), [1, 2]);
+  assert.deepEqual(call(l, '__getitem__', [slice(5, 2)]), []);
+  const copy = call(l, '__getitem__', [slice(null, null)]) as unknown[];
+  copy.push('x');
+  assert.equal(l.size, 10);
+});
+
+test('a zero step or a bound that is not an int raises Python\'s errors, for get, set and del', () => {
+  const l = listOf(1, 2, 3);
+  for (const [method, extra] of [['__getitem__', []], ['__setitem__', [[]]], ['__delitem__', []]] as const) {
+    assert.throws(() => call(l, method, [slice(null, null, 0), ...extra]), pyError('ValueError', 'slice step cannot be zero'), method);
+    assert.throws(() => call(l, method, [slice(new Float(1), null), ...extra]), pyError('TypeError', 'slice indices must be integers or None or have an __index__ method'), method);
+  }
+  // The step is read first, as CPython reads it.
+  assert.throws(() => call(l, '__getitem__', [slice('a', null, 0)]), pyError('ValueError', 'slice step cannot be zero'));
+  assert.deepEqual(l.snapshot(), [1, 2, 3]);
+});
+
+test('a step-1 slice assignment takes any iterable of any length', () => {
+  const l = listOf(...range(10));
+  call(l, '__setitem__', [slice(1, 3), 'ab']);
+  assert.deepEqual(l.snapshot(), [0, 'a', 'b', 3, 4, 5, 6, 7, 8, 9]);
+  call(l, '__setitem__', [slice(1, 3, 1), [7, 7, 7]]);
+  assert.deepEqual(l.snapshot(), [0, 7, 7, 7, 3, 4, 5, 6, 7, 8, 9]);
+  call(l, '__setitem__', [slice(0, 2), { a: 1 }]);
+  assert.deepEqual(l.snapshot(), ['a', 7, 7, 3, 4, 5, 6, 7, 8, 9]);
+  call(l, '__setitem__', [slice(1, null), []]);
+  assert.deepEqual(l.snapshot(), ['a']);
+  call(l, '__setitem__', [slice(5, 0), [1, 2]]);
+  assert.deepEqual(l.snapshot(), ['a', 1, 2]);
+});
+
+test('an extended slice assignment takes exactly as many items as it selects', () => {
+  const l = listOf(...range(10));
+  call(l, '__setitem__', [slice(null, null, -2), 'abcde']);
+  assert.deepEqual(l.snapshot(), [0, 'e', 2, 'd', 4, 'c', 6, 'b', 8, 'a']);
+  assert.throws(() => call(l, '__setitem__', [slice(null, null, 2), [1, 2]]), pyError('ValueError', 'attempt to assign sequence of size 2 to extended slice of size 5'));
+  // Unlike array.array, a list refuses to delete through an empty extended assignment.
+  assert.throws(() => call(l, '__setitem__', [slice(null, null, 2), []]), pyError('ValueError', 'attempt to assign sequence of size 0 to extended slice of size 5'));
+  assert.throws(() => call(l, '__setitem__', [slice(1, 3), 5]), pyError('TypeError', 'must assign iterable to extended slice'));
+  assert.deepEqual(l.snapshot(), [0, 'e', 2, 'd', 4, 'c', 6, 'b', 8, 'a']);
+});
+
+test('l[::-1] = l reads the list as it was (the list, by proxy, is itself)', () => {
+  const l = listOf(...range(5));
+  call(l, '__setitem__', [slice(null, null, -1), SharedRef.of(l)]);
+  assert.deepEqual(l.snapshot(), [4, 3, 2, 1, 0]);
+  call(l, '__setitem__', [slice(0, 0), SharedRef.of(l)]);
+  assert.deepEqual(l.snapshot(), [4, 3, 2, 1, 0, 4, 3, 2, 1, 0]);
+});
+
+test('del of a slice removes what it selects, in any direction', () => {
+  const a = listOf(...range(10));
+  call(a, '__delitem__', [slice(2, -2)]);
+  assert.deepEqual(a.snapshot(), [0, 1, 8, 9]);
+  const b = listOf(...range(10));
+  call(b, '__delitem__', [slice(null, null, -3)]);
+  assert.deepEqual(b.snapshot(), [1, 2, 4, 5, 7, 8]);
+  const c = listOf(...range(4));
+  call(c, '__delitem__', [slice(3, 1)]);
+  assert.deepEqual(c.snapshot(), [0, 1, 2, 3]);
+});
+
+test('the steps of CPython\'s test_list, through the methods ListProxy calls', () => {
+  const b = listOf();
+  call(b, 'extend', [range(5)]);
+  assert.deepEqual(call(b, '__getitem__', [slice(null, null)]), range(5));
+  assert.equal(call(b, '__getitem__', [2]), 2);
+  assert.deepEqual(call(b, '__getitem__', [slice(2, 10)]), [2, 3, 4]);
+  call(b, '__imul__', [2]);
+  assert.deepEqual(call(b, '__getitem__', [slice(null, null)]), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+  assert.deepEqual(call(b, '__add__', [[5, 6]]), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6]);
+  // A shared list given by proxy is a list to add and to extend with.
+  const a = listOf('x');
+  assert.deepEqual(call(a, '__add__', [SharedRef.of(listOf('y'))]), ['x', 'y']);
+  call(a, 'extend', [SharedRef.of(listOf('z'))]);
+  assert.deepEqual(a.snapshot(), ['x', 'z']);
+});
+
+test('__iter__ gives a live Iterator by index: exhausted for good, and changes show (test_list_iter)', () => {
+  const a = listOf(...range(10));
+  const it = call(a, '__iter__');
+  assert.ok(it instanceof PyIterator);
+  assert.deepEqual(drain(it), range(10));
+  assert.deepEqual(drain(it), []);
+  const again = call(a, '__iter__');
+  call(a, '__setitem__', [0, 100]);
+  assert.equal(call(again as object, '__next__'), 100);
+  call(a, 'append', ['late']);
+  assert.equal(drain(again).at(-1), 'late');
+});
+
+test('__reversed__ gives the items from the last, ending early when the list shrinks below it', () => {
+  const a = listOf(1, 2, 3, 4);
+  assert.deepEqual(drain(call(a, '__reversed__')), [4, 3, 2, 1]);
+  const it = call(a, '__reversed__') as object;
+  assert.equal(call(it, '__next__'), 4);
+  call(a, 'pop');
+  call(a, 'pop');
+  // Index 2 is gone: Python's list_reverseiterator stops rather than skipping ahead.
+  assert.deepEqual(drain(it), []);
+  assert.deepEqual(drain(call(listOf(), '__reversed__')), []);
+});
+
+test('#GETVALUE gives a copy of the items and repr is Python\'s', () => {
+  const l = listOf(1, 'a', tuple(2), new Float(3));
+  const value = callFallback(l, '#GETVALUE') as unknown[];
+  assert.deepEqual(value, [1, 'a', tuple(2), new Float(3)]);
+  value.push('x');
+  assert.equal(l.size, 4);
+  assert.equal(callFallback(l, '__repr__'), "[1, 'a', (2,), 3.0]");
+  const self = listOf();
+  call(self, 'append', [SharedRef.of(self)]);
+  assert.match(callFallback(self, '__str__') as string, /^\[<proxy of list object at 0x[0-9a-f]+>\]$/);
 });

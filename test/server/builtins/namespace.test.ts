@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Namespace, createNamespace } from '../../../src/server/builtins/namespace';
+import { callFallback } from '../../../src/server/fallbacks';
 import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
@@ -76,4 +77,25 @@ test('snapshot and toJSON give the attributes as a copy', () => {
 test('Namespace exposes NamespaceProxy\'s three methods, each with a signature', () => {
   assert.deepEqual([...Namespace.exposed], ['__getattribute__', '__setattr__', '__delattr__']);
   for (const name of Namespace.exposed) assert.ok(Namespace.signatures[name], name);
+});
+
+test('repr shows the public attributes sorted, as Python\'s Namespace does (test_namespace)', () => {
+  const n = new Namespace();
+  call(n, '__setattr__', ['name', 'Bob']);
+  call(n, '__setattr__', ['job', 'Builder']);
+  call(n, '__setattr__', ['_hidden', 'hidden']);
+  assert.deepEqual([call(n, '__getattribute__', ['name']), call(n, '__getattribute__', ['job'])], ['Bob', 'Builder']);
+  call(n, '__delattr__', ['job']);
+  assert.equal(callFallback(n, '__str__'), "Namespace(name='Bob')");
+  call(n, '__setattr__', ['a', [1, 'x']]);
+  assert.equal(callFallback(n, '__repr__'), "Namespace(a=[1, 'x'], name='Bob')");
+  assert.equal(callFallback(new Namespace(), '__repr__'), 'Namespace()');
+});
+
+test('#GETVALUE gives every attribute, private ones too, as a plain dict copy', () => {
+  const n = createNamespace([], { a: 1, _b: 2 });
+  const value = callFallback(n, '#GETVALUE') as Record<string, unknown>;
+  assert.deepEqual(value, { a: 1, _b: 2 });
+  value.a = 9;
+  assert.equal(call(n, '__getattribute__', ['a']), 1);
 });

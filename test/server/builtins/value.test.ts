@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Float } from '../../../src/common/values';
 import { Value, createValue } from '../../../src/server/builtins/value';
+import { callFallback } from '../../../src/server/fallbacks';
 import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
@@ -40,4 +41,13 @@ test('get with an argument raises TypeError', () => {
 test('Value exposes get and set, each with a signature', () => {
   assert.deepEqual([...Value.exposed], ['get', 'set']);
   for (const name of Value.exposed) assert.ok(Value.signatures[name], name);
+});
+
+test('repr is Value(typecode, value) as Python\'s, and #GETVALUE gives the value', () => {
+  const v = createValue(['i', 3], {});
+  assert.equal(callFallback(v, '__repr__'), "Value('i', 3)");
+  call(v, 'set', ['text']);
+  assert.equal(callFallback(v, '__str__'), "Value('i', 'text')");
+  assert.equal(callFallback(v, '#GETVALUE'), 'text');
+  assert.equal(callFallback(createValue(['d', new Float(2)], {}), '__repr__'), "Value('d', 2.0)");
 });

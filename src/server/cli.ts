@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isLoopbackHost, parseAddress } from '../common/address';
 import { VERSION } from '../common/version';
-import { builtinTypes } from './builtins';
+import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
 import { Manager, type BuiltinTypeName } from './manager';
@@ -27,7 +27,7 @@ Options of serve:
                             (default: $SYNCMANAGER_AUTHKEY, else a random key that is printed)
   --authkey-file FILE       read the secret from FILE (one trailing newline is dropped)
   --register TYPEID=TYPE    serve one shared object of a built-in type under TYPEID; TYPE is one
-                            of ${Object.keys(builtinTypes).join(', ')}, optionally with JSON
+                            of ${creatableBuiltins().map(([t]) => t).join(', ')}, optionally with JSON
                             arguments: jobs=Queue(100), count=Value("i",0). Repeatable.
   --config FILE             register the typeids a config module exports (default:
                             syncmanager.config.{ts,mts,js,mjs,cjs} in the current folder)
@@ -68,7 +68,7 @@ export function parseRegister(text: string): { typeid: string; type: BuiltinType
   const match = /^([^=]+)=([A-Za-z]+)(?:\((.*)\))?$/s.exec(text.trim());
   if (!match) throw new UsageError(`--register ${JSON.stringify(text)}: expected TYPEID=TYPE, e.g. get_task_queue=Queue`);
   const [, typeid, type, argText] = match;
-  if (!(type in builtinTypes)) throw new UsageError(`--register ${text}: unknown type ${JSON.stringify(type)} (known: ${Object.keys(builtinTypes).join(', ')})`);
+  if (!creatableBuiltins().some(([t]) => t === type)) throw new UsageError(`--register ${text}: unknown type ${JSON.stringify(type)} (known: ${creatableBuiltins().map(([t]) => t).join(', ')})`);
   let args: unknown[] = [];
   if (argText !== undefined && argText.trim() !== '') {
     try {

@@ -8,9 +8,13 @@ export type { ManagerOptions, ManagerRegisterOptions, BuiltinTypeName, SharedSpe
 export type { RegisterOptions, ObjectFactory, Registration } from './registry';
 export { defineConfig, loadConfig, findConfigFile, ConfigError, CONFIG_FILE_NAMES } from './config';
 export type { ConfigDefinition } from './config';
-export { Queue, Dict, List, Namespace, Value, builtinTypes } from './builtins';
+export {
+  Queue, LifoQueue, PriorityQueue, Dict, List, PySet, Namespace, Value, PyArray,
+  Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier, PyIterator, builtinTypes,
+} from './builtins';
+export { SharedRef } from './sharedRef';
 export { PyException, CallCancelled } from './exceptions';
-export { sig, bindArguments } from './signature';
-export type { CallContext, Signature } from './signature';
-export { tuple, isTuple, FrozenSet, Float, OpaqueValue } from '../common/values';
+export { sig, bindArguments, ownerOf, LOCAL_OWNER } from './signature';
+export type { CallContext, HeldResource, Signature } from './signature';
+export { tuple, isTuple, FrozenSet, Float, OpaqueValue, Slice } from '../common/values';
 export { VERSION } from '../common/version';

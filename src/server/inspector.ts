@@ -6,22 +6,38 @@
  */
 
 import type { InspectChangedParams, ObjectSummary, PeekResult } from '../common/protocol';
-import { encodeValue } from '../common/values';
+import { encodeValue, type ProxyCodec } from '../common/values';
 import { Dict } from './builtins/dict';
 import { List } from './builtins/list';
 import { Namespace } from './builtins/namespace';
 import { Queue } from './builtins/queue';
 import { Value } from './builtins/value';
 import type { ObjectEntry, ObjectTable } from './objectTable';
+import { SharedRef } from './sharedRef';
 
 /** Default and bounds of a peek page. */
 export const PEEK_DEFAULT_LIMIT = 100;
 export const PEEK_MAX_LIMIT = 1000;
 
-/** Encodes a value for display, falling back to a description for what cannot be sent. */
-function shown(value: unknown): unknown {
+/** What a built-in type tells inspection about its state (locks, events, barriers, sets, arrays...). */
+interface DescribesState {
+  describeState(): { size?: number; details: Record<string, unknown> };
+}
+
+function describesState(obj: object): obj is DescribesState {
+  return typeof (obj as Partial<DescribesState>).describeState === 'function' && (obj.constructor as { builtin?: unknown }).builtin !== undefined;
+}
+
+/** Turns a value into its display form. */
+type Show = (value: unknown) => unknown;
+
+/**
+ * Encodes a value for display, falling back to a description for what cannot be sent. `codec`
+ * shows a stored reference as its token without giving anybody a reference.
+ */
+function shown(value: unknown, codec: ProxyCodec): unknown {
   try {
-    return encodeValue(value);
+    return encodeValue(value, codec);
   } catch {
     return `<${typeof value === 'object' && value !== null ? (value.constructor?.name ?? 'object') : typeof value}>`;
   }
@@ -34,12 +50,18 @@ function contentsOf(obj: object): { kind: PeekResult['kind']; all: () => unknown
   if (obj instanceof Dict) return { kind: 'entries', all: () => obj.entries() };
   if (obj instanceof Namespace) return { kind: 'attributes', all: () => Object.entries(obj.snapshot()) };
   if (obj instanceof Value) return { kind: 'value', all: () => [obj.get()] };
+  // Other built-in containers (set, Array) list their items.
+  if (describesState(obj) && typeof (obj as { snapshot?: unknown }).snapshot === 'function') {
+    return { kind: 'items', all: () => (obj as unknown as { snapshot(): unknown[] }).snapshot() };
+  }
+  // A lock, an event, a barrier: no contents; their state is in the summary's details.
+  if (describesState(obj)) return { kind: 'attributes', all: () => [] };
   // A custom object shows its public fields: own, enumerable, not named with a leading underscore.
   return { kind: 'attributes', all: () => Object.entries(obj).filter(([k, v]) => typeof v !== 'function' && !k.startsWith('_')) };
 }
 
 /** Type-specific details of an object for its summary. */
-function detailsOf(obj: object): { size?: number; details: Record<string, unknown> } {
+function detailsOf(obj: object, show: Show): { size?: number; details: Record<string, unknown> } {
   if (obj instanceof Queue) {
     const q = obj.inspect();
     return { size: q.size, details: { maxsize: q.maxsize, unfinishedTasks: q.unfinished, waitingGetters: q.getters, waitingPutters: q.putters } };
@@ -47,7 +69,8 @@ function detailsOf(obj: object): { size?: number; details: Record<string, unknow
   if (obj instanceof List) return { size: obj.size, details: {} };
   if (obj instanceof Dict) return { size: obj.entries().length, details: {} };
   if (obj instanceof Namespace) return { size: Object.keys(obj.snapshot()).length, details: {} };
-  if (obj instanceof Value) return { details: { typecode: shown(obj.typecode), value: shown(obj.get()) } };
+  if (obj instanceof Value) return { details: { typecode: show(obj.typecode), value: show(obj.get()) } };
+  if (describesState(obj)) return obj.describeState();
   return { details: {} };
 }
 
@@ -61,7 +84,13 @@ export interface Subscriber {
 export class Inspector {
   private readonly subscribers = new Map<string, { subscriber: Subscriber; intervalMs: number; timer?: NodeJS.Timeout; pending: Pending }>();
 
-  constructor(private readonly table: ObjectTable) {}
+  /** Display form of values: stored references show as their tokens. */
+  private readonly show: Show;
+
+  constructor(private readonly table: ObjectTable) {
+    const codec: ProxyCodec = { encodeProxy: (value) => (value instanceof SharedRef ? table.peekToken(value.obj) : undefined) };
+    this.show = (value) => shown(value, codec);
+  }
 
   /** Whether anybody listens: the hot path tests this before recording anything. */
   get active(): boolean {
@@ -70,7 +99,7 @@ export class Inspector {
 
   /** A summary of one object. */
   summarize(entry: ObjectEntry): ObjectSummary {
-    const { size, details } = detailsOf(entry.obj);
+    const { size, details } = detailsOf(entry.obj, this.show);
     const summary: ObjectSummary = {
       id: entry.id,
       typeid: entry.typeid,
@@ -88,10 +117,10 @@ export class Inspector {
   peek(entry: ObjectEntry, offset: number, limit: number): PeekResult {
     const obj = entry.obj;
     // A long queue is the common case worth paging without a full copy.
-    if (obj instanceof Queue) return { id: entry.id, kind: 'items', total: obj.size, offset, items: obj.peekRange(offset, limit).map(shown) };
+    if (obj instanceof Queue) return { id: entry.id, kind: 'items', total: obj.size, offset, items: obj.peekRange(offset, limit).map(this.show) };
     const { kind, all } = contentsOf(obj);
     const items = all();
-    return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(shown) };
+    return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(this.show) };
   }
 
   /** Starts notifying a session; subscribing again only changes the interval (nothing pending is lost). */

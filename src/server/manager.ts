@@ -1,7 +1,7 @@
 /**
  * The manager: BaseManager's server side. Register typeids, then serve them in this process
  * (`listen()`, `serveForever()`) or in a child process (`start()`, as BaseManager.start() does).
- * By default the SyncManager typeids (`Queue`, `dict`, `list`, `Namespace`, `Value`) are
+ * By default SyncManager's typeids (`Queue`, `dict`, `list`, `Lock`, `Event`, ...) are
  * registered too, so clients can make shared objects with no registration at all.
  */
 
@@ -29,7 +29,7 @@ export interface ManagerOptions {
   address?: string | { host: string; port: number } | readonly [string, number];
   /** The shared secret clients must prove. Default: a random key (read it back from `authkey`). */
   authkey?: string | Uint8Array;
-  /** Register SyncManager's typeids (Queue, dict, list, Namespace, Value). Default true. */
+  /** Register SyncManager's typeids (Queue, JoinableQueue, dict, list, set, Namespace, Value, Array, Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier, Iterator, plus LifoQueue and PriorityQueue). Default true. */
   builtins?: boolean;
   /** Milliseconds a connection has to complete the handshake. Default 10 000. */
   handshakeTimeoutMs?: number;
@@ -110,7 +110,15 @@ export class Manager {
     };
     if (options.builtins !== false) {
       for (const [typeid, builtin] of Object.entries(builtinTypes)) {
-        this.registry.add({ typeid, create: builtin.create, exposed: null, methodToTypeid: {}, createMethod: true, builtin: builtin.type.builtin });
+        this.registry.add({
+          typeid,
+          create: builtin.create,
+          exposed: null,
+          methodToTypeid: { ...builtin.type.methodToTypeid },
+          // As SyncManager registers Iterator: no creation method, its objects come from iteration.
+          createMethod: builtin.create !== undefined,
+          builtin: builtin.type.builtin,
+        });
       }
     }
   }
@@ -148,6 +156,7 @@ export class Manager {
       const builtin = builtinTypes[shared];
       if (!builtin) throw new TypeError(`register('${typeid}'): unknown built-in type ${JSON.stringify(shared)} (known: ${Object.keys(builtinTypes).join(', ')})`);
       if (rest.callable) throw new TypeError(`register('${typeid}'): give either shared or callable, not both`);
+      if (!builtin.create) throw new TypeError(`register('${typeid}'): ${shared} objects come only from iteration; they cannot be shared as such`);
       const obj = builtin.create(args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".

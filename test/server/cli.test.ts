@@ -48,7 +48,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 test('serve with the seed registrations: a client reaches both queues, and Ctrl-C stops it cleanly', async () => {
   const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--register', 'get_task_queue=Queue', '--register', 'get_result_queue=Queue', '--no-config']);
   const address = /serving on (\S+)/.exec(stdout)![1];
-  assert.match(stdout, /typeids: get_task_queue, get_result_queue; built-in: Queue, dict, list, Namespace, Value/);
+  assert.match(stdout, /typeids: get_task_queue, get_result_queue; built-in: Queue, JoinableQueue, LifoQueue, PriorityQueue, dict, list, set, Namespace, Value, Array, Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier, Iterator/);
   assert.match(stdout, new RegExp(`export SYNCMANAGER_ADDRESS=${address} SYNCMANAGER_AUTHKEY=lihui`));
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address, authkey: 'lihui' });
   const q = await client.get_task_queue();

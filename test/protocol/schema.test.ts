@@ -184,8 +184,8 @@ test('every value in the examples decodes with the value codec', () => {
   for (const { name, message } of examples) {
     const params = message.params as { args?: unknown[]; kwargs?: Record<string, unknown> } | undefined;
     if (message.method === 'object/call' || message.method === 'object/create') {
-      assert.doesNotThrow(() => decodeValue(params?.args ?? []), name);
-      for (const value of Object.values(params?.kwargs ?? {})) assert.doesNotThrow(() => decodeValue(value), name);
+      assert.doesNotThrow(() => decodeValue(params?.args ?? [], acceptProxies), name);
+      for (const value of Object.values(params?.kwargs ?? {})) assert.doesNotThrow(() => decodeValue(value, acceptProxies), name);
     }
     if (name.startsWith('object-call.') && 'result' in message) assert.doesNotThrow(() => decodeValue(message.result, acceptProxies), name);
     // Inspection results are protocol data, but the values inside them are in the wire encoding.

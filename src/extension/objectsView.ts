@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
 import type { ManagerController } from './managerController';
-import { contentRows, objectRows, PAGE_SIZE, typeidRows, type Row } from './model/treeModel';
+import { contentRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
 
 /** The tree data provider of the Objects view. */
@@ -68,6 +68,8 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   private async page(objectId: string, offset: number): Promise<Row[]> {
     const snapshot = await this.controller.snapshot();
     const summary = snapshot.objects.find((o) => o.id === objectId);
+    // A lock, event or barrier has state, not contents: its children are that state, from the snapshot.
+    if (summary && showsState(summary)) return stateRows(summary, snapshot.sessions);
     const page: PeekResult = await this.controller.client!.inspection.peek(objectId, { offset, limit: PAGE_SIZE });
     return contentRows(page, summary?.builtin);
   }

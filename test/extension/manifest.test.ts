@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { creatableBuiltins } from '../../src/server/builtins';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 const source = (file: string) => readFileSync(join(__dirname, '..', '..', 'src', 'extension', file), 'utf8');
@@ -42,4 +43,10 @@ test('the manifest points at the bundle and the icons that exist', () => {
   assert.equal(pkg.main, './dist/extension.js');
   assert.ok(existsSync(join(__dirname, '..', '..', pkg.icon)));
   assert.ok(existsSync(join(__dirname, '..', '..', pkg.contributes.viewsContainers.activitybar[0].icon)));
+});
+
+test('the register setting accepts every SyncManager typeid clients can create, and nothing else', () => {
+  const pattern = new RegExp(pkg.contributes.configuration.properties['syncmanager.register'].additionalProperties.pattern);
+  for (const [typeid] of creatableBuiltins()) assert.ok(pattern.test(typeid) && pattern.test(`${typeid}(1)`), typeid);
+  for (const bad of ['Iterator', 'Pool', 'queue', 'Queue(']) assert.equal(pattern.test(bad), false, bad);
 });

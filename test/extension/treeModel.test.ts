@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InspectSnapshot, PeekResult } from '../../src/common/protocol';
-import { contentRows, describeObject, elapsed, objectRows, sessionDetailRows, sessionRows, typeidRows } from '../../src/extension/model/treeModel';
+import { contentRows, describeObject, elapsed, objectRows, sessionDetailRows, sessionRows, showsState, stateRows, typeidRows } from '../../src/extension/model/treeModel';
 
 const snapshot: InspectSnapshot = {
   server: { name: 'syncmanager', version: '0', processId: 1, address: '127.0.0.1:50000', startedAt: 0 },
@@ -75,4 +75,55 @@ test('clients show name, pid, protocol, references and waiting calls with their 
   assert.equal(details[0].description, '#2 · 2.1 s');
   assert.deepEqual(details.slice(1).map((r) => r.label), ['get_task_queue #1', 'Queue #2']);
   assert.equal(elapsed(0, 125_000), '2 min 5 s');
+});
+
+/** A snapshot with one of each primitive, a lock held by the worker, and the worker's holds. */
+const primitives: InspectSnapshot = {
+  ...snapshot,
+  objects: [
+    { id: 'a', typeid: 'Lock', builtin: 'Lock', type: 'Lock', refcount: 1, holders: [{ sessionId: 's2', references: 1 }], details: { locked: true, owner: 's2', waiting: 2 } },
+    { id: 'b', typeid: 'RLock', builtin: 'RLock', type: 'RLock', refcount: 1, holders: [{ sessionId: 's2', references: 1 }], details: { locked: true, owner: 's2', count: 3, waiting: 0 } },
+    { id: 'c', typeid: 'Semaphore', builtin: 'Semaphore', type: 'Semaphore', refcount: 1, holders: [{ sessionId: 's2', references: 1 }], details: { value: 1, waiting: 0, holders: { s2: 2 } } },
+    { id: 'd', typeid: 'Event', builtin: 'Event', type: 'Event', refcount: 1, holders: [{ sessionId: 's1', references: 1 }], details: { set: false, waiting: 4 } },
+    { id: 'e', typeid: 'Barrier', builtin: 'Barrier', type: 'Barrier', refcount: 1, holders: [{ sessionId: 's1', references: 1 }], details: { parties: 3, waiting: 2, broken: false } },
+    { id: 'f', typeid: 'Lock', builtin: 'Lock', type: 'Lock', refcount: 1, holders: [{ sessionId: 's1', references: 1 }], details: { locked: false, owner: null, waiting: 0 } },
+    { id: 'g', typeid: 'PriorityQueue', builtin: 'PriorityQueue', type: 'PriorityQueue', refcount: 1, holders: [{ sessionId: 's1', references: 1 }], size: 2, details: { maxsize: 0, unfinishedTasks: 2, waitingGetters: 0, waitingPutters: 0 } },
+  ],
+  sessions: snapshot.sessions.map((s) => (s.sessionId === 's2' ? { ...s, holds: ['a', 'b', 'c'] } : s)),
+};
+
+test('locks, semaphores, events and barriers describe their state, naming the owner', () => {
+  const names = new Map([['s2', 'worker.ts (11)']]);
+  const described = primitives.objects.map((o) => describeObject(o, names));
+  assert.deepEqual(described, [
+    'Lock · locked by worker.ts (11) · 2 waiting · 1 ref',
+    'RLock · locked by worker.ts (11) ×3 · 1 ref',
+    'Semaphore · value 1 · 1 ref',
+    'Event · clear · 4 waiting · 1 ref',
+    'Barrier · 2/3 waiting · 1 ref',
+    'Lock · unlocked · 1 ref',
+    'PriorityQueue · 2 items · 1 ref',
+  ]);
+  const rows = objectRows(primitives, 'Lock');
+  assert.deepEqual(rows.map((r) => r.icon), ['lock', 'unlock'], 'a free lock shows open');
+  assert.equal(objectRows(primitives, 'PriorityQueue')[0].contextValue, 'queue', 'every queue gets the queue actions');
+});
+
+test('a primitive expands to its state rows, not to contents', () => {
+  const lock = primitives.objects[0];
+  assert.equal(showsState(lock), true);
+  assert.equal(showsState(primitives.objects[6]), false);
+  assert.deepEqual(stateRows(lock, primitives.sessions).map((r) => `${r.label}: ${r.description}`), ['locked: yes', 'owner: worker.ts (11)', 'waiting: 2']);
+  assert.deepEqual(stateRows(primitives.objects[2], primitives.sessions).map((r) => `${r.label}: ${r.description}`), ['value: 1', 'held by worker.ts (11): 2 permits', 'waiting: 0']);
+  assert.deepEqual(stateRows(primitives.objects[4], primitives.sessions).map((r) => `${r.label}: ${r.description}`), ['parties: 3', 'broken: no', 'waiting: 2']);
+  assert.ok(stateRows(lock, primitives.sessions).every((r) => r.id.startsWith('state:a:')), 'stable ids');
+});
+
+test('a client that holds locks says so, and lists them before the objects it references', () => {
+  const worker = sessionRows(primitives).find((r) => r.sessionId === 's2')!;
+  assert.match(worker.description!, /holds 3 locks/);
+  const children = sessionDetailRows(primitives, 's2', 2000);
+  const holds = children.filter((r) => r.contextValue === 'heldLock');
+  assert.deepEqual(holds.map((r) => r.label), ['holds Lock #a', 'holds RLock #b', 'holds Semaphore #c']);
+  assert.ok(children.indexOf(holds[0]) > children.findIndex((r) => r.kind === 'pending'), 'after the waiting calls');
 });

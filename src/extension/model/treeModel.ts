@@ -6,13 +6,14 @@
  */
 
 import type { InspectSnapshot, ObjectSummary, PeekResult, SessionSummary, TypeidDescription } from '../../common/protocol';
+import { isPrimitiveType, isQueueType, SYNC_MANAGER_TYPEIDS } from '../../common/syncTypeids';
 import { formatValue, typeOfValue } from './valueFormat';
 
 /** Items a content page shows before a "N more…" row. */
 export const PAGE_SIZE = 100;
 
 /** What kind of row it is; drives icons, context menus and children. */
-export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'session' | 'sessionDetail' | 'pending' | 'message';
+export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message';
 
 /** One row of a tree. */
 export interface Row {
@@ -43,14 +44,26 @@ export interface Row {
   sessionId?: string;
 }
 
-const builtinIcons: Record<string, string> = { Queue: 'list-ordered', dict: 'symbol-namespace', list: 'list-flat', Namespace: 'symbol-field', Value: 'symbol-variable' };
+const builtinIcons: Record<string, string> = {
+  Queue: 'list-ordered', LifoQueue: 'list-ordered', PriorityQueue: 'list-ordered',
+  dict: 'symbol-namespace', list: 'list-flat', set: 'symbol-array', Namespace: 'symbol-field', Value: 'symbol-variable', Array: 'symbol-array',
+  Lock: 'lock', RLock: 'lock', Semaphore: 'symbol-number', BoundedSemaphore: 'symbol-number', Condition: 'bell', Event: 'symbol-event', Barrier: 'milestone',
+  Iterator: 'arrow-right',
+};
+
+/** An object's icon: a lock's shows whether it is held. */
+function objectIcon(o: ObjectSummary): string {
+  if ((o.builtin === 'Lock' || o.builtin === 'RLock' || o.builtin === 'Condition') && o.details.locked === false) return 'unlock';
+  return builtinIcons[o.builtin ?? ''] ?? 'symbol-object';
+}
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The context value of an object row: its built-in type in lower case, or `object`. */
+/** The context value of an object row: its built-in type in lower case (every queue is `queue`), or `object`. */
 export function objectContext(summary: ObjectSummary): string {
+  if (isQueueType(summary.builtin)) return 'queue';
   return summary.builtin ? summary.builtin.toLowerCase() : 'object';
 }
 
@@ -58,7 +71,7 @@ export function objectContext(summary: ObjectSummary): string {
 export function typeidRows(snapshot: InspectSnapshot): Row[] {
   const live = new Map<string, number>();
   for (const o of snapshot.objects) live.set(o.typeid, (live.get(o.typeid) ?? 0) + 1);
-  const builtinNames = new Set(['Queue', 'dict', 'list', 'Namespace', 'Value']);
+  const builtinNames: ReadonlySet<string> = new Set(SYNC_MANAGER_TYPEIDS);
   return snapshot.typeids
     .filter((t) => !builtinNames.has(t.typeid) || (live.get(t.typeid) ?? 0) > 0)
     .map((t) => typeidRow(t, live.get(t.typeid) ?? 0));
@@ -78,21 +91,81 @@ function typeidRow(t: TypeidDescription, count: number): Row {
   };
 }
 
-/** A one-line description of an object's state. */
-export function describeObject(o: ObjectSummary): string {
+/** How a session is named in rows: `worker.js (4242)`. */
+function ownerName(names: ReadonlyMap<string, string>, owner: unknown): string {
+  return typeof owner === 'string' ? (names.get(owner) ?? (owner === 'local' ? 'the manager' : owner)) : String(owner);
+}
+
+/** A one-line description of an object's state; `names` names the sessions that own locks. */
+export function describeObject(o: ObjectSummary, names: ReadonlyMap<string, string> = new Map()): string {
   const parts: string[] = [o.builtin ?? o.type];
   const d = o.details;
-  if (o.builtin === 'Queue') {
+  const waiting = (verb: string) => {
+    if (typeof d.waiting === 'number' && d.waiting > 0) parts.push(`${d.waiting.toLocaleString('en-US')} waiting${verb}`);
+  };
+  if (isQueueType(o.builtin)) {
     parts.push(plural(o.size ?? 0, 'item'));
     if (typeof d.maxsize === 'number' && d.maxsize > 0) parts.push(`max ${d.maxsize}`);
     if (typeof d.waitingGetters === 'number' && d.waitingGetters > 0) parts.push(`${d.waitingGetters} waiting to get`);
     if (typeof d.waitingPutters === 'number' && d.waitingPutters > 0) parts.push(`${d.waitingPutters} waiting to put`);
   } else if (o.builtin === 'dict') parts.push(plural(o.size ?? 0, 'key'));
   else if (o.builtin === 'list') parts.push(plural(o.size ?? 0, 'item'));
+  else if (o.builtin === 'set') parts.push(plural(o.size ?? 0, 'member'));
+  else if (o.builtin === 'Array') parts.push(`${formatValue(d.typecode)} ${plural(o.size ?? 0, 'item')}`);
   else if (o.builtin === 'Namespace') parts.push(plural(o.size ?? 0, 'attribute'));
   else if (o.builtin === 'Value') parts.push(`${formatValue(d.typecode)} ${formatValue(d.value, 40)}`);
+  else if (o.builtin === 'Lock' || o.builtin === 'RLock' || o.builtin === 'Condition') {
+    const depth = typeof d.count === 'number' && d.count > 1 ? ` ×${d.count}` : '';
+    parts.push(d.locked ? `locked by ${d.owner === null || d.owner === undefined ? 'someone' : ownerName(names, d.owner)}${depth}` : 'unlocked');
+    waiting(o.builtin === 'Condition' ? ' on the condition' : '');
+  } else if (o.builtin === 'Semaphore' || o.builtin === 'BoundedSemaphore') {
+    parts.push(`value ${String(d.value)}${typeof d.initial === 'number' ? `/${d.initial}` : ''}`);
+    waiting('');
+  } else if (o.builtin === 'Event') {
+    parts.push(d.set ? 'set' : 'clear');
+    waiting('');
+  } else if (o.builtin === 'Barrier') {
+    parts.push(d.broken ? 'broken' : `${String(d.waiting ?? 0)}/${String(d.parties)} waiting`);
+  }
   parts.push(plural(o.refcount, 'ref'));
   return parts.join(' · ');
+}
+
+/**
+ * Children of a lock, semaphore, condition, event or barrier row: its state, one fact a row
+ * (these objects have no contents to page).
+ */
+export function stateRows(o: ObjectSummary, sessions: SessionSummary[]): Row[] {
+  const names = sessionNames(sessions);
+  const d = o.details;
+  const rows: [string, string, string][] = [];
+  if ('locked' in d) rows.push(['locked', d.locked ? 'yes' : 'no', d.locked ? 'lock' : 'unlock']);
+  if ('owner' in d && d.locked) rows.push(['owner', d.owner === null ? 'unknown (a Lock may be released by anyone)' : ownerName(names, d.owner), 'person']);
+  if (typeof d.count === 'number' && d.locked) rows.push(['recursion', String(d.count), 'debug-step-into']);
+  if ('value' in d) rows.push(['value', String(d.value), 'symbol-number']);
+  if (typeof d.initial === 'number') rows.push(['initial value', String(d.initial), 'symbol-number']);
+  if (d.holders && typeof d.holders === 'object') {
+    for (const [owner, permits] of Object.entries(d.holders as Record<string, unknown>)) rows.push([`held by ${ownerName(names, owner)}`, plural(Number(permits), 'permit'), 'person']);
+  }
+  if ('set' in d) rows.push(['state', d.set ? 'set' : 'clear', d.set ? 'pass-filled' : 'circle-large-outline']);
+  if (typeof d.parties === 'number') rows.push(['parties', String(d.parties), 'organization']);
+  if ('broken' in d) rows.push(['broken', d.broken ? 'yes' : 'no', d.broken ? 'error' : 'pass']);
+  if (typeof d.waiting === 'number') rows.push(['waiting', String(d.waiting), 'watch']);
+  return rows.map(([label, description, icon]) => ({
+    id: `state:${o.id}:${label}`,
+    kind: 'state' as const,
+    label,
+    description,
+    icon,
+    contextValue: 'state',
+    expandable: false,
+    objectId: o.id,
+  }));
+}
+
+/** Whether an object row's children are its state (primitives) rather than pages of contents. */
+export function showsState(o: ObjectSummary | undefined): boolean {
+  return isPrimitiveType(o?.builtin);
 }
 
 /** Object rows under a typeid. */
@@ -104,9 +177,9 @@ export function objectRows(snapshot: InspectSnapshot, typeid: string): Row[] {
       id: `object:${o.id}`,
       kind: 'object' as const,
       label: `${o.typeid} #${o.id}`,
-      description: describeObject(o),
+      description: describeObject(o, names),
       tooltip: [`${o.type} #${o.id} (typeid ${o.typeid})`, `held by: ${o.holders.map((h) => `${names.get(h.sessionId) ?? h.sessionId} (${h.references})`).join(', ') || 'nobody'}`].join('\n'),
-      icon: builtinIcons[o.builtin ?? ''] ?? 'symbol-object',
+      icon: objectIcon(o),
       contextValue: objectContext(o),
       expandable: true,
       objectId: o.id,
@@ -139,10 +212,11 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       id: `item:${page.id}:i:${index}`,
       kind: 'item' as const,
       label: formatValue(item),
-      description: page.kind === 'value' ? typeOfValue(item) : `${builtin === 'Queue' ? (index === 0 ? 'next · ' : '') : ''}[${index}] ${typeOfValue(item)}`,
+      description: page.kind === 'value' ? typeOfValue(item) : `${isQueueType(builtin) ? (index === 0 ? 'next · ' : '') : ''}[${index}] ${typeOfValue(item)}`,
       tooltip: formatValue(item, 2000),
-      icon: builtin === 'Queue' ? 'circle-small-filled' : 'symbol-value',
-      contextValue: builtin === 'Queue' ? 'queueItem' : page.kind === 'value' ? 'valueItem' : 'listItem',
+      icon: isQueueType(builtin) ? 'circle-small-filled' : 'symbol-value',
+      // Only list items can be written back by index; a set's members or an array's items are shown read-only.
+      contextValue: isQueueType(builtin) ? 'queueItem' : page.kind === 'value' ? 'valueItem' : builtin === 'list' ? 'listItem' : 'item',
       expandable: false,
       objectId: page.id,
       index,
@@ -169,7 +243,8 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
   return rows;
 }
 
-function sessionNames(sessions: SessionSummary[]): Map<string, string> {
+/** Display names of sessions by id: `worker.js (4242)`. */
+export function sessionNames(sessions: SessionSummary[]): Map<string, string> {
   return new Map(sessions.map((s) => [s.sessionId, `${s.clientInfo?.name ?? 'client'} (${s.processId ?? '?'})`]));
 }
 
@@ -185,16 +260,23 @@ export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): R
     id: `session:${s.sessionId}`,
     kind: 'session' as const,
     label: `${s.clientInfo?.name ?? 'client'}${s.sessionId === ownSessionId ? ' (this sidebar)' : ''}`,
-    description: [s.processId === null ? undefined : `pid ${s.processId}`, s.remoteAddress, s.protocol, plural(s.references, 'ref'), s.pending.length ? `${s.pending.length} waiting` : undefined].filter(Boolean).join(' · '),
+    description: [
+      s.processId === null ? undefined : `pid ${s.processId}`,
+      s.remoteAddress,
+      s.protocol,
+      plural(s.references, 'ref'),
+      s.holds?.length ? `holds ${plural(s.holds.length, 'lock')}` : undefined,
+      s.pending.length ? `${s.pending.length} waiting` : undefined,
+    ].filter(Boolean).join(' · '),
     tooltip: `session ${s.sessionId}\n${s.clientInfo?.name ?? 'client'} ${s.clientInfo?.version ?? ''}\nconnected ${new Date(s.connectedAt).toISOString()}`,
     icon: s.pending.length ? 'debug-pause' : 'plug',
     contextValue: 'session',
-    expandable: s.references > 0 || s.pending.length > 0,
+    expandable: s.references > 0 || s.pending.length > 0 || (s.holds?.length ?? 0) > 0,
     sessionId: s.sessionId,
   }));
 }
 
-/** Children of a session row: its waiting calls, then the objects it holds. */
+/** Children of a session row: its waiting calls, the locks and permits it holds, then the objects it references. */
 export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, now = Date.now()): Row[] {
   const session = snapshot.sessions.find((s) => s.sessionId === sessionId);
   if (!session) return [];
@@ -209,6 +291,20 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
     expandable: false,
     objectId: p.objectId,
   }));
+  const holds: Row[] = (session.holds ?? []).map((objectId) => {
+    const o = snapshot.objects.find((x) => x.id === objectId);
+    return {
+      id: `holds:${sessionId}:${objectId}`,
+      kind: 'sessionDetail' as const,
+      label: `holds ${o ? `${o.typeid} #${objectId}` : `#${objectId}`}`,
+      description: o ? describeObject(o, sessionNames(snapshot.sessions)) : undefined,
+      tooltip: 'released automatically if this client disconnects',
+      icon: 'lock',
+      contextValue: 'heldLock',
+      expandable: false,
+      objectId,
+    };
+  });
   const held: Row[] = snapshot.objects
     .filter((o) => o.holders.some((h) => h.sessionId === sessionId))
     .map((o) => ({
@@ -221,5 +317,5 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       expandable: false,
       objectId: o.id,
     }));
-  return [...pending, ...held];
+  return [...pending, ...holds, ...held];
 }

@@ -302,6 +302,59 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.equal(await tasks.qsize(), 0);
   });
 
+  it('shows who holds a lock, a semaphore\'s value, an event\'s state and a barrier\'s parties, and frees what a leaving client held', async function () {
+    await startManager();
+    const owner = await connectClient('lock-owner');
+    const lock = await owner.create('Lock');
+    const semaphore = await owner.create('Semaphore', 3);
+    const event = await owner.create('Event');
+    const barrier = await owner.create('Barrier', 2);
+    assert.equal(await lock.callMethod('acquire'), true);
+    assert.equal(await semaphore.callMethod('acquire'), true);
+    const waiting = barrier.callMethod('wait').catch((error) => error);
+
+    const ownerName = `lock-owner (${process.pid})`;
+    await eventually('the primitives show their state', async () => {
+      assert.equal((await objectTree('Lock')).objectRow.description, `Lock · locked by ${ownerName} · 1 ref`);
+      assert.equal((await objectTree('Semaphore')).objectRow.description, 'Semaphore · value 2 · 1 ref');
+      assert.equal((await objectTree('Event')).objectRow.description, 'Event · clear · 1 ref');
+      assert.equal((await objectTree('Barrier')).objectRow.description, 'Barrier · 1/2 waiting · 1 ref');
+    });
+    const { items: lockState } = await objectTree('Lock');
+    assert.deepEqual(lockState.map((r) => `${r.label}: ${r.description}`), ['locked: yes', `owner: ${ownerName}`, 'waiting: 0']);
+    const { items: semaphoreState } = await objectTree('Semaphore');
+    assert.ok(semaphoreState.some((r) => r.label === `held by ${ownerName}` && r.description === '1 permit'), semaphoreState.map((r) => r.label).join(', '));
+    const client = await eventually('the owner lists what it holds', async () => {
+      const row = (await rowsOf('clients')).find((r) => r.label === 'lock-owner');
+      assert.ok(row, 'no lock-owner row');
+      assert.match(row.description, /holds 2 locks/);
+      return row;
+    });
+    const held = (await rowsOf('clients', client)).filter((r) => r.contextValue === 'heldLock').map((r) => r.label);
+    assert.deepEqual(held.sort(), [`holds Lock #${lock.id}`, `holds Semaphore #${semaphore.id}`].sort());
+
+    await event.callMethod('set');
+    await eventually('the event shows set', async () => {
+      assert.equal((await objectTree('Event')).objectRow.description, 'Event · set · 1 ref');
+    });
+
+    // A watcher gets a reference to the lock through a dict (a proxy stored in a value), waits for
+    // it, and the owner leaves holding it: the manager gives the lock to the watcher.
+    const shelf = await owner.create('dict');
+    await shelf.callMethod('__setitem__', ['lock', lock]);
+    const watcher = await connectClient('watcher');
+    const watcherLock = await watcher.callById(shelf.id, '__getitem__', ['lock']);
+    assert.equal(watcherLock.id, lock.id, 'the same lock, by reference');
+    const acquired = watcherLock.callMethod('acquire');
+    await owner.close();
+    await waiting;
+    assert.equal(await within(acquired, 5000, 'the watcher gets the lock its owner left'), true);
+    await eventually('the lock shows its new owner', async () => {
+      assert.equal((await objectTree('Lock')).objectRow.description, `Lock · locked by watcher (${process.pid}) · 1 ref`);
+    });
+    await watcherLock.callMethod('release');
+  });
+
   it('Put Item, Peek, Copy Value, Open as JSON and Clear Queue act on a queue row', async function () {
     await startManager();
     const m = await connectClient('actions');

@@ -11,6 +11,12 @@ import { ProxyReleasedError } from './errors';
 /** Releases a dynamic proxy whose object exposes a method named `release`. */
 export const releaseProxy: unique symbol = Symbol('syncmanager.releaseProxy');
 
+/**
+ * The base proxy behind any proxy, typed or dynamic: a symbol, so no exposed method name can
+ * shadow it on a dynamic proxy. The client reads it to send a proxy as a `$proxy` argument.
+ */
+export const proxyBase: unique symbol = Symbol('syncmanager.proxyBase');
+
 /** Options every remote call takes. */
 export interface CallOptions {
   /** Withdraws the call: it rejects with AbortError once the manager confirms it had no effect. */
@@ -64,6 +70,29 @@ export class BaseProxy {
   callMethod(method: string, args: unknown[] = [], kwargs?: Record<string, unknown>, options: CallOptions & { timeout?: number | null } = {}): Promise<unknown> {
     if (this.#released) return Promise.reject(new ProxyReleasedError(`${method}() on a released proxy of ${this.token.typeid} object ${this.token.id}`));
     return this.host.call(this.token, method, args, kwargs, options.signal, options.timeout);
+  }
+
+  /** This proxy itself (see {@link proxyBase}); through a dynamic proxy, the base it wraps. */
+  get [proxyBase](): BaseProxy {
+    return this;
+  }
+
+  /**
+   * A copy of the shared object's value (Python's `proxy._getvalue()`): a plain array for a list,
+   * an object or Map for a dict... RemoteError TypeError for objects that are not values (a queue, a lock).
+   */
+  async getValue<T = unknown>(): Promise<T> {
+    return (await this.callMethod('#GETVALUE')) as T;
+  }
+
+  /** The shared object's Python repr (`repr(proxy)` in Python): `{'a': 1}`, `[1, 'two']`... */
+  async repr(): Promise<string> {
+    return (await this.callMethod('__repr__')) as string;
+  }
+
+  /** The shared object's Python str (`str(proxy)` in Python). */
+  async str(): Promise<string> {
+    return (await this.callMethod('__str__')) as string;
   }
 
   /** Gives the object's reference back to the manager. Safe to call twice. */

@@ -33,7 +33,7 @@ export class ConnectionClosedError extends ManagerError {
   override name = 'ConnectionClosedError';
 }
 
-/** Connecting or the handshake took longer than allowed. */
+/** Connecting or the handshake took longer than allowed, or a lock was not acquired within its timeout. */
 export class TimeoutError extends ManagerError {
   override name = 'TimeoutError';
 }
@@ -113,8 +113,19 @@ export class AttributeError extends RemoteError {
   override name = 'AttributeError';
 }
 
+/** `threading.BrokenBarrierError`: the barrier was aborted, reset, timed out, or a waiting party left. */
+export class BrokenBarrierError extends RemoteError {
+  override name = 'BrokenBarrierError';
+}
+/** `RuntimeError`: releasing a lock not held, waiting on a condition without its lock, a dict changed while iterated. */
+export class RuntimeError extends RemoteError {
+  override name = 'RuntimeError';
+}
+
 const remoteClasses: Record<string, typeof RemoteError> = {
   Empty: EmptyError,
+  BrokenBarrierError,
+  RuntimeError,
   Full: FullError,
   KeyError,
   IndexError,

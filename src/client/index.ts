@@ -5,10 +5,26 @@
 
 export { connect, ManagerClient } from './managerClient';
 export type { ConnectOptions, Connected, AnyProxy } from './managerClient';
-export { BaseProxy, releaseProxy } from './baseProxy';
+export { BaseProxy, releaseProxy, proxyBase } from './baseProxy';
 export type { CallOptions } from './baseProxy';
-export { QueueProxy, DictProxy, ListProxy, NamespaceProxy, ValueProxy } from './builtinProxies';
-export type { BlockingOptions } from './builtinProxies';
+export {
+  QueueProxy,
+  DictProxy,
+  ListProxy,
+  SetProxy,
+  NamespaceProxy,
+  ValueProxy,
+  ArrayProxy,
+  AcquirableProxy,
+  LockProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  ConditionProxy,
+  EventProxy,
+  BarrierProxy,
+  IteratorProxy,
+} from './builtinProxies';
+export type { BlockingOptions, AcquireOptions, Held, WaitOptions, SetItems } from './builtinProxies';
 export type { DynamicProxy } from './dynamicProxy';
 export { kwargs, Kwargs } from './kwargs';
 export { Inspection } from './inspection';
@@ -31,7 +47,9 @@ export {
   IndexError,
   ValueError,
   AttributeError,
+  BrokenBarrierError,
+  RuntimeError,
 } from './errors';
-export { tuple, isTuple, FrozenSet, OpaqueValue } from '../common/values';
+export { tuple, isTuple, FrozenSet, OpaqueValue, Slice } from '../common/values';
 export type { Tuple } from '../common/values';
 export type { Token, TypeidDescription, InspectSnapshot, ObjectSummary, SessionSummary, PendingCallSummary, PeekResult, InspectChangedParams } from '../common/protocol';

@@ -11,10 +11,10 @@ import { ErrorCodes } from '../common/errorCodes';
 import { PROTOCOL_VERSION, type DescribeResult, type InitializeResult, type Token, type TypeidDescription } from '../common/protocol';
 import { decodeValue, encodeValue, type ProxyCodec } from '../common/values';
 import { VERSION } from '../common/version';
-import { BaseProxy, type ProxyHost } from './baseProxy';
+import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
-import { errorFromResponse, ManagerError, ProtocolError, TimeoutError } from './errors';
+import { errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, TimeoutError } from './errors';
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { RpcConnection, RpcResponseError } from './rpcConnection';
@@ -40,6 +40,8 @@ export class ManagerClient {
   #typeids = new Map<string, TypeidDescription>();
   readonly #finalizer: FinalizationRegistry<string>;
   readonly #host: ProxyHost;
+  /** How arguments are encoded: proxies in them become `$proxy` tokens. */
+  readonly #encoding: ProxyCodec;
   #inspection: Inspection | undefined;
 
   /** @internal use {@link connect} */
@@ -59,13 +61,14 @@ export class ManagerClient {
     const finalizer = this.#finalizer;
     const connection = this.rpc;
     const decodeOptions: ProxyCodec = { decodeProxy: (token) => this.proxyFor(token) };
+    const encoding = (this.#encoding = proxyEncoding(address, serverInfo));
     this.#host = {
       call: (token, method, args, kwargs, signal, timeout) => {
         const params: Record<string, unknown> = { id: token.id, method };
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          if (args.length) params.args = encodeValue(args);
-          if (kwargs) params.kwargs = encodeKeywords(kwargs);
+          if (args.length) params.args = encodeValue(args, encoding);
+          if (kwargs) params.kwargs = encodeKeywords(kwargs, encoding);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
@@ -130,8 +133,8 @@ export class ManagerClient {
     const split = splitArguments(args);
     const params: Record<string, unknown> = { typeid };
     try {
-      if (split.args.length) params.args = encodeValue(split.args);
-      if (split.kwargs) params.kwargs = encodeKeywords(split.kwargs);
+      if (split.args.length) params.args = encodeValue(split.args, this.#encoding);
+      if (split.kwargs) params.kwargs = encodeKeywords(split.kwargs, this.#encoding);
     } catch (error) {
       throw toManagerError(error, { what: `create ${typeid}` });
     }
@@ -197,12 +200,34 @@ export class ManagerClient {
   }
 }
 
+/**
+ * Encoding of arguments: a proxy (typed or dynamic) anywhere in them goes as `{ $proxy: token }`,
+ * so the manager stores or uses the shared object itself (a queue put in a dict, the lock of a
+ * Condition), not a copy. A released proxy holds no reference to lean on: it cannot be sent; nor
+ * can any proxy to a manager that does not take them (protocol 1.1 and older).
+ */
+function proxyEncoding(address: string, serverInfo: InitializeResult): ProxyCodec {
+  return {
+    encodeProxy(value) {
+      if (!(value instanceof BaseProxy)) return undefined;
+      // Through the symbol: on a dynamic proxy, `token` could be an exposed method's name.
+      const base = (value as BaseProxy)[proxyBase];
+      const what = `a proxy of ${base.token.typeid} object ${base.token.id}`;
+      if (base.released) throw new ProxyReleasedError(`cannot send ${what} as an argument: it was released`);
+      if (!serverInfo.capabilities.nestedProxies) {
+        throw new ManagerError(`cannot send ${what} as an argument: the manager at ${address} (protocol ${serverInfo.protocolVersion}) does not take proxies inside values`);
+      }
+      return base.token;
+    },
+  };
+}
+
 /** Encodes keyword arguments member by member; a name starting with `$` cannot be sent. */
-function encodeKeywords(kwargs: Record<string, unknown>): Record<string, unknown> {
+function encodeKeywords(kwargs: Record<string, unknown>, codec: ProxyCodec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(kwargs)) {
     if (name.startsWith('$')) throw new ManagerError(`keyword argument names may not start with $: ${JSON.stringify(name)}`);
-    Object.defineProperty(out, name, { value: encodeValue(kwargs[name]), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, name, { value: encodeValue(kwargs[name], codec), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

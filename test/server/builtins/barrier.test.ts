@@ -6,7 +6,7 @@ import { Barrier, createBarrier } from '../../../src/server/builtins/barrier';
 import type { CallContext } from '../../../src/server/signature';
 import { ErrorCodes } from '../../../src/common/errorCodes';
 import { RawClient, startManager } from '../../helpers/manager';
-import { call, pyError } from './helpers';
+import { call, pyError, settled } from './helpers';
 
 /** The parties of the CPython-style tests. */
 const N = 5;
@@ -19,17 +19,6 @@ async function arrive(b: Barrier, args: unknown[] = [], kwargs: Record<string, u
 /** Python's `barrier.<name>` through BarrierProxy's `__getattribute__`. */
 function attr(b: Barrier, name: string): unknown {
   return call(b, '__getattribute__', [name]);
-}
-
-/** Whether a promise has settled, checked after the pending microtasks have run. */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
 }
 
 const broken = pyError('BrokenBarrierError', '');

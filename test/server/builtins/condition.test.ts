@@ -7,58 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallCancelled } from '../../../src/server/exceptions';
-import type { CallContext, HeldResource } from '../../../src/server/signature';
 import { Condition, createCondition } from '../../../src/server/builtins/condition';
 import { Lock, RLock, Semaphore } from '../../../src/server/builtins/locks';
 import { SharedRef } from '../../../src/server/sharedRef';
 import { RawClient, startManager } from '../../helpers/manager';
 import { until } from '../../helpers/until';
-import { call, pyError } from './helpers';
-
-/**
- * A client connection as the server sees it: a context per call (each with its own signal),
- * hold/letGo keep what it holds, close() withdraws its calls and then gives back what it held.
- */
-class FakeSession {
-  readonly held = new Set<HeldResource>();
-  readonly #calls: AbortController[] = [];
-  constructor(readonly id: string) {}
-
-  ctx(): CallContext & { cancel(): void } {
-    const controller = new AbortController();
-    this.#calls.push(controller);
-    return {
-      sessionId: this.id,
-      signal: controller.signal,
-      hold: (r) => void this.held.add(r),
-      letGo: (r) => void this.held.delete(r),
-      cancel: () => controller.abort(),
-    };
-  }
-
-  close(): void {
-    for (const c of this.#calls) c.abort();
-    const held = [...this.held];
-    this.held.clear();
-    for (const r of held) r.ownerLeft(this.id);
-  }
-}
-
-/** Whether a promise has settled once pending callbacks have run. */
-async function settled(p: unknown): Promise<boolean> {
-  let done = false;
-  (p as Promise<unknown>).then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
-
-function pending(v: unknown): Promise<unknown> {
-  assert.ok(v instanceof Promise, `expected a waiting call, got ${String(v)}`);
-  return v;
-}
+import { FakeSession, call, pending, pyError, settled } from './helpers';
 
 /** A session that takes the condition's lock and waits on it (CPython's test helper `f`). */
 function sleeper(cond: Condition, id: string, timeout: number | null = null): { session: FakeSession; woken: Promise<unknown> } {

@@ -5,19 +5,7 @@ import { Float } from '../../../src/common/values';
 import { Event, createEvent } from '../../../src/server/builtins/event';
 import { ErrorCodes } from '../../../src/common/errorCodes';
 import { RawClient, startManager } from '../../helpers/manager';
-import { call, pyError } from './helpers';
-
-/** Whether a promise has settled, checked after the pending microtasks have run. */
-async function settled(p: unknown): Promise<boolean> {
-  assert.ok(p instanceof Promise, 'expected a waiting call');
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
+import { call, pyError, settled } from './helpers';
 
 test('a new event is unset; set, clear and is_set work as Python', () => {
   const e = createEvent([], {});

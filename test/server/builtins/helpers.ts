@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
-import { invokeMethod, type CallContext } from '../../../src/server/signature';
+import { invokeMethod, type CallContext, type HeldResource } from '../../../src/server/signature';
 
 /** Calls a method as the server does for `object/call`, with wire arguments. */
 export function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, context: CallContext = {}): unknown {
@@ -19,4 +19,52 @@ export function pyError(type: string, message: string | RegExp, args?: unknown[]
     if (args) assert.deepEqual(e.args, args);
     return true;
   };
+}
+
+/**
+ * A client connection as the server sees it: each call gets a context with its own signal (so one
+ * call can be cancelled), hold/letGo keep the set of what the connection holds, and close()
+ * does what the server does when a connection closes: withdraw its calls, then ownerLeft.
+ */
+export class FakeSession {
+  readonly held = new Set<HeldResource>();
+  readonly #calls: AbortController[] = [];
+  constructor(readonly id: string) {}
+
+  /** A context for one call; `cancel()` withdraws it as $/cancelRequest would. */
+  ctx(): CallContext & { cancel(): void } {
+    const controller = new AbortController();
+    this.#calls.push(controller);
+    return {
+      sessionId: this.id,
+      signal: controller.signal,
+      hold: (r) => void this.held.add(r),
+      letGo: (r) => void this.held.delete(r),
+      cancel: () => controller.abort(),
+    };
+  }
+
+  close(): void {
+    for (const c of this.#calls) c.abort();
+    const held = [...this.held];
+    this.held.clear();
+    for (const r of held) r.ownerLeft(this.id);
+  }
+}
+
+/** Whether a call's promise has settled, checked after the pending callbacks have run. */
+export async function settled(p: unknown): Promise<boolean> {
+  let done = false;
+  (p as Promise<unknown>).then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
+/** A call's result that must be a waiting call (a Promise). */
+export function pending(v: unknown): Promise<unknown> {
+  assert.ok(v instanceof Promise, `expected a waiting call, got ${String(v)}`);
+  return v;
 }

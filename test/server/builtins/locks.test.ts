@@ -7,58 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallCancelled } from '../../../src/server/exceptions';
-import type { CallContext, HeldResource } from '../../../src/server/signature';
 import { BoundedSemaphore, Lock, RLock, Semaphore, createBoundedSemaphore, createLock, createRLock, createSemaphore } from '../../../src/server/builtins/locks';
 import { Float } from '../../../src/common/values';
 import { RawClient, startManager } from '../../helpers/manager';
-import { call, pyError } from './helpers';
-
-/**
- * A client connection as the server sees it: each call gets a context with its own signal (so one
- * call can be cancelled), hold/letGo keep the set of what the connection holds, and close()
- * does what the server does when a connection closes: withdraw its calls, then ownerLeft.
- */
-class FakeSession {
-  readonly held = new Set<HeldResource>();
-  readonly #calls: AbortController[] = [];
-  constructor(readonly id: string) {}
-
-  /** A context for one call; `cancel()` withdraws it as $/cancelRequest would. */
-  ctx(): CallContext & { cancel(): void } {
-    const controller = new AbortController();
-    this.#calls.push(controller);
-    return {
-      sessionId: this.id,
-      signal: controller.signal,
-      hold: (r) => void this.held.add(r),
-      letGo: (r) => void this.held.delete(r),
-      cancel: () => controller.abort(),
-    };
-  }
-
-  close(): void {
-    for (const c of this.#calls) c.abort();
-    const held = [...this.held];
-    this.held.clear();
-    for (const r of held) r.ownerLeft(this.id);
-  }
-}
-
-/** Whether a promise has settled once pending callbacks have run. */
-async function settled(p: unknown): Promise<boolean> {
-  let done = false;
-  (p as Promise<unknown>).then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
-
-function pending(v: unknown): Promise<unknown> {
-  assert.ok(v instanceof Promise, `expected a waiting call, got ${String(v)}`);
-  return v;
-}
+import { FakeSession, call, pending, pyError, settled } from './helpers';
 
 // ---------------------------------------------------------------- Lock
 

@@ -4,24 +4,13 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import { CallCancelled, PyException } from '../../../src/server/exceptions';
 import { Float } from '../../../src/common/values';
 import { Queue, createQueue } from '../../../src/server/builtins/queue';
-import { call, pyError } from './helpers';
+import { call, pyError, settled } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
 
 
 function isPromise(v: unknown): v is Promise<unknown> {
   return v instanceof Promise;
-}
-
-/** Whether a promise has settled, checked after the pending microtasks have run. */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
 }
 
 function activeTimers(): number {

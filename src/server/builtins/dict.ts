@@ -9,7 +9,7 @@ import { PyException } from '../exceptions';
 import { tuple, type Tuple } from '../../common/values';
 import { referent } from '../sharedRef';
 import { PyIterator, sizeCheckedSource } from './iterator';
-import { PyDict, dictEntries, isDictValue, pyIterate, pyRepr } from './pyValues';
+import { PyDict, dictEntries, isDictValue, pyIterate, pyRepr, pyTypeName } from './pyValues';
 
 /** Marks "no default given" for `pop` (null cannot: it is Python's None, a valid default). */
 const NO_DEFAULT: unique symbol = Symbol('no default');
@@ -44,6 +44,18 @@ function* pairsOf(value: unknown): Generator<[unknown, unknown]> {
 }
 
 /**
+ * The pairs of a mapping operand of `|` (a dict value or a shared dict), or Python's TypeError
+ * naming the operand's type between `before` and `after`.
+ */
+function mappingPairs(value: unknown, before: string, after = ''): [unknown, unknown][] {
+  const arg = referent(value);
+  if (arg instanceof Dict) return arg.entries();
+  if (isDictValue(arg)) return dictEntries(arg);
+  const name = `'${pyTypeName(arg)}'`;
+  throw new PyException('TypeError', after ? `${before} ${name} ${after}` : `${before} ${name}`);
+}
+
+/**
  * Splits what `invokeMethod` passes a `*args, **kwargs` method: the positionals, the keywords
  * object, then the call context.
  */
@@ -57,8 +69,8 @@ export class Dict {
   static readonly builtin = 'dict';
   /** The methods clients may call: DictProxy's. */
   static readonly exposed: readonly string[] = [
-    '__contains__', '__delitem__', '__getitem__', '__iter__', '__len__', '__setitem__', 'clear', 'copy', 'get',
-    'items', 'keys', 'pop', 'popitem', 'setdefault', 'update', 'values',
+    '__contains__', '__delitem__', '__getitem__', '__ior__', '__iter__', '__len__', '__or__', '__reversed__', '__ror__',
+    '__setitem__', 'clear', 'copy', 'fromkeys', 'get', 'items', 'keys', 'pop', 'popitem', 'setdefault', 'update', 'values',
   ];
   /** Python signatures of the exposed methods. */
   static readonly signatures: Readonly<Record<string, Signature>> = {
@@ -66,6 +78,11 @@ export class Dict {
     __delitem__: sig('key'),
     __getitem__: sig('key'),
     __iter__: sig(),
+    __ior__: sig('value'),
+    __or__: sig('value'),
+    __reversed__: sig(),
+    __ror__: sig('value'),
+    fromkeys: sig('iterable', ['value', null]),
     __len__: sig(),
     __setitem__: sig('key', 'value'),
     clear: sig(),
@@ -81,7 +98,7 @@ export class Dict {
     values: sig(),
   };
   /** `iter(d)` hands back an Iterator proxy, as DictProxy's `_method_to_typeid_` says. */
-  static readonly methodToTypeid: Readonly<Record<string, string>> = { __iter__: 'Iterator' };
+  static readonly methodToTypeid: Readonly<Record<string, string>> = { __iter__: 'Iterator', __reversed__: 'Iterator' };
 
   readonly #map = new PyDict();
 
@@ -122,6 +139,44 @@ export class Dict {
   __iter__(): PyIterator {
     const map = this.#map;
     return new PyIterator(sizeCheckedSource(() => map.keys(), () => map.size, 'dictionary'), 'dict_keyiterator');
+  }
+
+  /** `reversed(d)`: the keys, last inserted first; a change of size while iterating is Python's RuntimeError. */
+  __reversed__(): PyIterator {
+    const map = this.#map;
+    return new PyIterator(sizeCheckedSource(() => [...map.keys()].reverse()[Symbol.iterator](), () => map.size, 'dictionary'), 'dict_reversekeyiterator');
+  }
+
+  /**
+   * `d | other`: a new dict, this one's items updated with a mapping's (Python 3.9).
+   * @throws PyException TypeError "unsupported operand type(s) for |: 'dict' and 'int'" for a non-mapping.
+   */
+  __or__(other: unknown): unknown {
+    const merged = new PyDict();
+    for (const [k, v] of this.#map.entries()) merged.set(k, v);
+    for (const [k, v] of mappingPairs(other, "unsupported operand type(s) for |: 'dict' and")) merged.set(k, v);
+    return merged.toValue();
+  }
+
+  /** `other | d`: a new dict, a mapping's items updated with this one's. @throws PyException TypeError for a non-mapping. */
+  __ror__(other: unknown): unknown {
+    const merged = new PyDict();
+    for (const [k, v] of mappingPairs(other, 'unsupported operand type(s) for |:', "and 'dict'")) merged.set(k, v);
+    for (const [k, v] of this.#map.entries()) merged.set(k, v);
+    return merged.toValue();
+  }
+
+  /** `d |= other`: updates in place from a mapping or pairs, as `update` does. @throws PyException TypeError/ValueError as update's. */
+  __ior__(other: unknown): undefined {
+    for (const [k, v] of pairsOf(other)) this.#map.set(k, v);
+    return undefined;
+  }
+
+  /** `dict.fromkeys(iterable, value=None)`: a new dict (not this one) with those keys. @throws PyException TypeError for a non-iterable. */
+  fromkeys(iterable: unknown, value: unknown = null): unknown {
+    const out = new PyDict();
+    for (const k of pyIterate(referent(iterable))) out.set(k, value);
+    return out.toValue();
   }
 
   /** `key in d`. @throws PyException TypeError for an unhashable key. */

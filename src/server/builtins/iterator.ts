@@ -7,6 +7,7 @@
 
 import { PyException } from '../exceptions';
 import { sig, type Signature } from '../signature';
+import { pyAddress } from './pyValues';
 
 /** A source of items: `next()` gives the next one, or `done` at the end. */
 export type ItemSource = () => { done: true } | { done: false; value: unknown };
@@ -67,7 +68,7 @@ export class PyIterator {
 
   /** Python's repr: `<dict_keyiterator object at 0x...>`. */
   __repr__(): string {
-    return `<${this.kind} object>`;
+    return `<${this.kind} object at ${pyAddress(this)}>`;
   }
 }
 

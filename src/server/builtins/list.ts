@@ -127,10 +127,12 @@ export class List {
   /** The methods clients may call: ListProxy's, plus `__iadd__` and `__iter__`. */
   static readonly exposed: readonly string[] = [
     '__add__', '__contains__', '__delitem__', '__getitem__', '__iter__', '__len__', '__mul__', '__reversed__', '__rmul__', '__setitem__',
-    '__iadd__', '__imul__', 'append', 'count', 'extend', 'index', 'insert', 'pop', 'remove', 'reverse', 'sort',
+    '__iadd__', '__imul__', 'append', 'clear', 'copy', 'count', 'extend', 'index', 'insert', 'pop', 'remove', 'reverse', 'sort',
   ];
   /** Python signatures of the exposed methods. */
   static readonly signatures: Readonly<Record<string, Signature>> = {
+    clear: sig(),
+    copy: sig(),
     __add__: sig('value'),
     __contains__: sig('key'),
     __delitem__: sig('key'),
@@ -380,6 +382,17 @@ export class List {
     if (i < 0) throw new PyException('ValueError', 'list.remove(x): x not in list');
     this.#items.splice(i, 1);
     return undefined;
+  }
+
+  /** Removes every item (Python 3.14's ListProxy exposes it). */
+  clear(): undefined {
+    this.#items = [];
+    return undefined;
+  }
+
+  /** A shallow copy of the items, as a value. */
+  copy(): unknown[] {
+    return this.#items.slice();
   }
 
   /** Reverses the list in place. */

@@ -2,11 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
 import { Float, isTuple, tuple } from '../../../src/common/values';
+import { Dict, createDict } from '../../../src/server/builtins/dict';
+import { call, pyError } from './helpers';
+import { PyIterator } from '../../../src/server/builtins/iterator';
+import { callFallback } from '../../../src/server/fallbacks';
+import { SharedRef } from '../../../src/server/sharedRef';
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */
 const tup = (...items: unknown[]) => tuple<unknown>(...items);
-import { Dict, createDict } from '../../../src/server/builtins/dict';
-import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
 
@@ -172,16 +175,13 @@ test('dict(...) takes a mapping or pairs plus keywords, and refuses two position
 
 test('dict exposes DictProxy\'s methods, __iter__ included, each with a signature', () => {
   assert.ok(Dict.exposed.includes('__iter__'));
-  assert.equal(Dict.exposed.length, 16);
+  assert.equal(Dict.exposed.length, 21);
   for (const name of Dict.exposed) assert.ok(Dict.signatures[name], name);
-  assert.deepEqual(Dict.methodToTypeid, { __iter__: 'Iterator' });
+  assert.deepEqual(Dict.methodToTypeid, { __iter__: 'Iterator', __reversed__: 'Iterator' });
 });
 
 // --- iteration, repr and #GETVALUE ---
 
-import { PyIterator } from '../../../src/server/builtins/iterator';
-import { callFallback } from '../../../src/server/fallbacks';
-import { SharedRef } from '../../../src/server/sharedRef';
 
 /** Every item an iterator gives until StopIteration (at most `limit`). */
 function drain(it: unknown, limit = 100): unknown[] {
@@ -235,4 +235,26 @@ test('update and dict() read a shared dict given by proxy in place', () => {
   call(d, 'update', [SharedRef.of(dictOf({ b: 2 }))]);
   assert.deepEqual(call(d, 'copy'), { a: 1, b: 2 });
   assert.deepEqual(call(createDict([SharedRef.of(d)], {}), 'copy'), { a: 1, b: 2 });
+});
+
+test('d | other, other | d and d |= other merge as Python 3.9+; a non-mapping is the TypeError Python gives', () => {
+  const d = createDict([{ a: 1, b: 2 }], {});
+  assert.deepEqual(call(d, '__or__', [{ b: 3, c: 4 }]), { a: 1, b: 3, c: 4 });
+  assert.deepEqual(call(d, '__ror__', [{ b: 3, c: 4 }]), { b: 2, c: 4, a: 1 });
+  assert.deepEqual(call(d, 'copy'), { a: 1, b: 2 }, '| leaves the dict as it was');
+  assert.throws(() => call(d, '__or__', [1]), pyError('TypeError', "unsupported operand type(s) for |: 'dict' and 'int'"));
+  assert.throws(() => call(d, '__ror__', [[1]]), pyError('TypeError', "unsupported operand type(s) for |: 'list' and 'dict'"));
+  assert.equal(call(d, '__ior__', [[['z', 26]]]), undefined, '|= takes pairs too, as update does');
+  assert.deepEqual(call(d, 'copy'), { a: 1, b: 2, z: 26 });
+});
+
+test('reversed(d) iterates the keys last first; fromkeys makes a new dict and leaves this one', () => {
+  const d = createDict([{ a: 1, b: 2, c: 3 }], {});
+  const it = call(d, '__reversed__') as { __next__(): unknown };
+  assert.deepEqual([it.__next__(), it.__next__(), it.__next__()], ['c', 'b', 'a']);
+  assert.throws(() => it.__next__(), pyError('StopIteration', ''));
+  assert.deepEqual(call(d, 'fromkeys', [['x', 'y'], 0]), { x: 0, y: 0 });
+  assert.deepEqual(call(d, 'fromkeys', ['ab']), { a: null, b: null });
+  assert.equal(call(d, '__len__'), 3);
+  assert.deepEqual(Dict.methodToTypeid, { __iter__: 'Iterator', __reversed__: 'Iterator' });
 });

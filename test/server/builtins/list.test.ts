@@ -4,6 +4,10 @@ import { PyException } from '../../../src/server/exceptions';
 import { Float, tuple } from '../../../src/common/values';
 import { List, createList, MAX_REPEAT_ITEMS } from '../../../src/server/builtins/list';
 import { call, pyError } from './helpers';
+import { Slice } from '../../../src/common/values';
+import { PyIterator } from '../../../src/server/builtins/iterator';
+import { callFallback } from '../../../src/server/fallbacks';
+import { SharedRef } from '../../../src/server/sharedRef';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
 
@@ -203,17 +207,13 @@ test('list(...) takes one iterable, no keywords', () => {
 
 test('list exposes ListProxy\'s methods with __iter__ and __reversed__, each with a signature', () => {
   for (const name of ['__iter__', '__reversed__']) assert.ok(List.exposed.includes(name), name);
-  assert.equal(List.exposed.length, 21);
+  assert.equal(List.exposed.length, 23);
   for (const name of List.exposed) assert.ok(List.signatures[name], name);
   assert.deepEqual(List.methodToTypeid, { __iter__: 'Iterator', __reversed__: 'Iterator' });
 });
 
 // --- slices ($slice), iteration, repr and #GETVALUE ---
 
-import { Slice } from '../../../src/common/values';
-import { PyIterator } from '../../../src/server/builtins/iterator';
-import { callFallback } from '../../../src/server/fallbacks';
-import { SharedRef } from '../../../src/server/sharedRef';
 
 const slice = (start: unknown, stop: unknown, step: unknown = null) => new Slice(start, stop, step);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -355,4 +355,13 @@ test('#GETVALUE gives a copy of the items and repr is Python\'s', () => {
   const self = listOf();
   call(self, 'append', [SharedRef.of(self)]);
   assert.match(callFallback(self, '__str__') as string, /^\[<proxy of list object at 0x[0-9a-f]+>\]$/);
+});
+
+test('clear empties the list and copy gives its items, as Python 3.14 ListProxy calls them', () => {
+  const l = createList([[1, 2, 3]], {});
+  const copy = call(l, 'copy') as unknown[];
+  assert.deepEqual(copy, [1, 2, 3]);
+  assert.equal(call(l, 'clear'), undefined);
+  assert.equal(call(l, '__len__'), 0);
+  assert.deepEqual(copy, [1, 2, 3], 'the copy is the items of the time, not a view');
 });

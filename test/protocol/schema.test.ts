@@ -368,6 +368,61 @@ test('inspection results are checked against their method', () => {
   assert.deepEqual(validateMessage({ jsonrpc: '2.0', id: 5, result: null }, 'inspect/subscribe'), []);
 });
 
+test("the types added in 1.2 have their snapshot details checked (SPEC 17.3's table)", () => {
+  const summary = { id: '1', typeid: 't', refcount: 1, holders: [{ sessionId: 's1', references: 1 }] };
+  const snapshot = (type: string, details: Record<string, unknown>, size?: number) =>
+    validateMessage(
+      {
+        jsonrpc: '2.0',
+        id: 4,
+        result: {
+          server: { name: 'syncmanager', version: '0', processId: 1, address: '127.0.0.1:1', startedAt: 0 },
+          typeids: [],
+          objects: [{ ...summary, type, details, ...(size === undefined ? {} : { size }) }],
+          sessions: [],
+        },
+      },
+      'inspect/snapshot',
+    );
+  const queue = { maxsize: 0, unfinishedTasks: 0, waitingGetters: 0, waitingPutters: 0 };
+  const valid: [string, Record<string, unknown>, number?][] = [
+    ['LifoQueue', queue, 0],
+    ['PriorityQueue', queue, 0],
+    ['set', {}, 2],
+    ['Array', { typecode: 'd' }, 3],
+    ['Lock', { locked: true, owner: 's1', waiting: 1 }],
+    ['Lock', { locked: false, owner: null, waiting: 0 }],
+    ['RLock', { locked: true, owner: 'local', count: 2, waiting: 0 }],
+    ['Semaphore', { value: 1, waiting: 0, holders: { s1: 1 } }],
+    ['BoundedSemaphore', { value: 1, waiting: 0, holders: {}, initial: 2 }],
+    ['Condition', { lock: 'RLock', locked: false, owner: null, waiting: 0 }],
+    ['Event', { set: false, waiting: 2 }],
+    ['Barrier', { parties: 3, waiting: 1, broken: false }],
+    ['Iterator', {}],
+  ];
+  for (const [type, details, size] of valid) assert.deepEqual(snapshot(type, details, size), [], `${type} ${JSON.stringify(details)}`);
+  const invalid: [string, Record<string, unknown>][] = [
+    ['LifoQueue', {}],
+    ['Array', {}],
+    ['Lock', { locked: true }],
+    ['Lock', { locked: true, owner: 1, waiting: 0 }],
+    ['RLock', { locked: true, owner: 's1', waiting: 0 }],
+    ['Semaphore', { value: 1, waiting: 0, holders: { s1: 0 } }],
+    ['BoundedSemaphore', { value: 1, waiting: 0, holders: {} }],
+    ['Condition', { lock: 'Semaphore', locked: false, owner: null, waiting: 0 }],
+    ['Event', { set: 'no', waiting: 0 }],
+    ['Barrier', { parties: 3, waiting: 0 }],
+  ];
+  for (const [type, details] of invalid) assert.notDeepEqual(snapshot(type, details), [], `${type} ${JSON.stringify(details)}`);
+  // The example shows a session holding a Lock, and another blocked acquiring it.
+  const example = examples.find(({ name }) => name === 'inspect-snapshot.locks.response.json')!.message as {
+    result: { objects: { id: string; type: string; details: Record<string, unknown> }[]; sessions: { sessionId: string; holds?: string[] }[] };
+  };
+  const lock = example.result.objects.find((o) => o.type === 'Lock')!;
+  const holder = example.result.sessions.find((s) => s.sessionId === lock.details.owner)!;
+  assert.deepEqual(holder.holds, [lock.id]);
+});
+
 test('validateMessage checks a result against its method when told the method', () => {
   assert.deepEqual(validateMessage({ jsonrpc: '2.0', id: 3, result: { id: '1', typeid: 'Queue', exposed: [] } }, 'object/create'), []);
   assert.notDeepEqual(validateMessage({ jsonrpc: '2.0', id: 3, result: { id: 1 } }, 'object/create'), []);

@@ -66,6 +66,11 @@ export class PyIterator {
     throw new PyException('AttributeError', `'${this.kind}' object has no attribute 'close'`);
   }
 
+  /** For inspection: which kind of iterator it is; it has no contents to show (reading one would advance it). */
+  describeState(): { details: Record<string, unknown> } {
+    return { details: { kind: this.kind, exhausted: this.#next === undefined } };
+  }
+
   /** Python's repr: `<dict_keyiterator object at 0x...>`. */
   __repr__(): string {
     return `<${this.kind} object at ${pyAddress(this)}>`;

@@ -111,7 +111,12 @@ export class LockProxy extends AcquirableProxy {
 }
 
 /** A shared `threading.RLock`: its holder (this client) may acquire it again, and unlocks as many times. */
-export class RLockProxy extends AcquirableProxy {}
+export class RLockProxy extends AcquirableProxy {
+  /** Whether some client holds it (Python 3.14's `RLock.locked()`). */
+  async locked(): Promise<boolean> {
+    return (await this.callMethod('locked')) as boolean;
+  }
+}
 
 /** A shared `threading.Semaphore` or `BoundedSemaphore`: a count of permits. */
 export class SemaphoreProxy extends AcquirableProxy {

@@ -223,13 +223,19 @@ export class Lock extends LockCore {
 export class RLock extends LockCore {
   /** The SyncManager typeid and the type name clients see. */
   static readonly builtin = 'RLock';
-  /** What CPython's AcquirerProxy exposes. */
-  static readonly exposed: readonly string[] = ['acquire', 'release'];
+  /** What CPython's AcquirerProxy exposes (3.14 added `locked`, which RLock has from 3.14 too). */
+  static readonly exposed: readonly string[] = ['acquire', 'release', 'locked'];
   /** Python signatures of the exposed methods. */
   static readonly signatures: Readonly<Record<string, Signature>> = {
     acquire: lockAcquireSignature,
     release: sig(),
+    locked: sig(),
   };
+
+  /** Python's `locked()`: whether some caller holds it, at any depth. */
+  locked(): boolean {
+    return this.isLocked;
+  }
 
   /**
    * Python's `acquire(blocking=True, timeout=-1)`: the owner goes one deeper at once; others

@@ -36,6 +36,7 @@ import type { CallContext } from './signature';
 import { invokeMethod, type HeldResource } from './signature';
 import { callFallback, FALLBACK_METHODS } from './fallbacks';
 import { SharedRef, referent } from './sharedRef';
+import { Holdings } from './holdings';
 
 /** What a session needs from its manager. */
 export interface SessionHost {
@@ -101,6 +102,11 @@ function decodeKeywords(kwargs: Record<string, unknown>, argumentDecoding: Decod
 
 let sessionCounter = 0;
 
+/** A new session id (`s1`, `s2`, ...), one sequence for every protocol, as inspection shows them. */
+export function nextSessionId(): string {
+  return `s${++sessionCounter}`;
+}
+
 /** A blocked call: what withdraws it, and what inspection shows of it. */
 interface PendingCall {
   readonly controller: AbortController;
@@ -148,7 +154,7 @@ class RequestContext implements CallContext {
 /** One connected client. */
 export class Session {
   /** This session's id, as inspection shows it. */
-  readonly id = `s${++sessionCounter}`;
+  readonly id = nextSessionId();
   /** The same id, as inspection subscribers name it. */
   get sessionId(): string {
     return this.id;
@@ -176,8 +182,8 @@ export class Session {
   /** The object the request being dispatched acts on, for inspection's change notifications. */
   private touching: string | undefined;
   private flushScheduled = false;
-  /** What this session holds (locks, permits), with the object each belongs to, given back when it ends. */
-  private readonly held = new Map<HeldResource, string>();
+  /** What this session holds (locks, permits), given back when it ends. */
+  private readonly holdings: Holdings;
   /**
    * Decoding of arguments: floats keep their floatness; a `$proxy` becomes a reference to the
    * live object it names (nested proxies: a queue stored in a dict, a lock given to a Condition).
@@ -211,6 +217,7 @@ export class Session {
     /** The remote address, for logs and inspection. */
     readonly remoteAddress: string,
   ) {
+    this.holdings = new Holdings(this.id, host.inspector, host.log);
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body), host.maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.onClose());
@@ -240,30 +247,12 @@ export class Session {
 
   /** The calling client now holds part of `resource` (of object `objectId`): given back if it leaves. */
   hold(resource: HeldResource, objectId: string): void {
-    if (this.closed) {
-      // Granted in the same turn the connection went: give it back at once.
-      queueMicrotask(() => this.giveBack(resource, objectId));
-      return;
-    }
-    if (!this.held.has(resource)) {
-      this.held.set(resource, objectId);
-      if (this.host.inspector.active) this.host.inspector.sessionsChanged();
-    }
+    this.holdings.hold(resource, objectId);
   }
 
   /** The client holds nothing more of `resource`. */
   letGo(resource: HeldResource): void {
-    if (this.held.delete(resource) && this.host.inspector.active) this.host.inspector.sessionsChanged();
-  }
-
-  /** Gives back what this session held of one resource; a failure is logged, never thrown. */
-  private giveBack(resource: HeldResource, objectId: string): void {
-    try {
-      resource.ownerLeft(this.id);
-    } catch (error) {
-      this.host.log(`session ${this.id}: releasing what it held of object ${objectId} failed: ${(error as Error).message}`);
-    }
-    if (this.host.inspector.active) this.host.inspector.touched(objectId);
+    this.holdings.letGo(resource);
   }
 
   /** What inspection shows of this session. */
@@ -276,7 +265,7 @@ export class Session {
       connectedAt: this.startedAt,
       references: this.host.table.referencesOf(this.id),
       pending: [...this.pending].map(([requestId, c]) => ({ requestId, objectId: c.objectId, typeid: c.typeid, method: c.method, since: c.since })),
-      holds: [...new Set(this.held.values())],
+      holds: this.holdings.objectIds(),
     };
     if (this.clientInfo) summary.clientInfo = this.clientInfo;
     return summary;
@@ -326,9 +315,7 @@ export class Session {
     this.closing = true;
     // Blocked calls are withdrawn first, so what it held goes to other clients, not its own waiters.
     this.abortAll();
-    const held = [...this.held];
-    this.held.clear();
-    for (const [resource, objectId] of held) this.giveBack(resource, objectId);
+    this.holdings.end();
     this.outbox = [];
     this.host.inspector.unsubscribe(this.id);
     const referenced = this.host.inspector.active ? this.host.table.idsHeldBy(this.id) : [];

@@ -1,0 +1,54 @@
+/**
+ * The pickle reader: Python's pickles (protocols 0 to 5) as the server's values, without ever
+ * importing or calling anything. See `pickleToValue.ts` for what each Python object becomes, and
+ * `pickleParser.ts` for the opcodes read.
+ *
+ * - None, bool, int (number when safe, else bigint), float (integral ones boxed as Float), str;
+ *   Python 2 `str` as Latin-1 text; bytes and bytearray as Buffer; list → array, tuple → tuple();
+ *   dict → plain object when every key is a str, else Map; set → Set; frozenset → FrozenSet;
+ *   slice → Slice.
+ * - `multiprocessing.managers.Token` → PyToken; `RebuildProxy(...)` → PyProxy; an allow-listed
+ *   exception → PyExceptionValue.
+ * - Any other object or global → OpaqueValue('python', 'module.Class', <standalone pickle>).
+ *
+ * Shared references stay shared; cycles are refused. Every failure is a PickleError.
+ */
+
+import { PickleError } from './pickleError';
+import { parsePickle } from './pickleParser';
+import { toValue } from './pickleToValue';
+
+export { PickleError } from './pickleError';
+export { MAX_INT_DIGITS } from './pickleParser';
+
+/** Deepest nesting read or written by default (Python's own recursion limit is 1000). */
+export const DEFAULT_MAX_DEPTH = 1000;
+
+/** Limits of {@link unpickle}. */
+export interface UnpickleOptions {
+  /** Deepest nesting of containers and open MARKs (default {@link DEFAULT_MAX_DEPTH}). */
+  maxDepth?: number;
+  /**
+   * Most bytes the opaque values of one pickle may take together, since without memo a shared
+   * object is written out at each use (default: 4 MiB or 16 times the pickle, the larger).
+   */
+  maxOpaqueBytes?: number;
+}
+
+/**
+ * Reads a pickle into a value.
+ * @throws PickleError for anything malformed, truncated or beyond a limit (naming the opcode and
+ *   its byte offset), and never any other error.
+ */
+export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unknown {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxOpaqueBytes = options.maxOpaqueBytes ?? Math.max(4 * 1024 * 1024, 16 * data.length);
+  try {
+    // A container at each of the levels 0..maxDepth may have its MARK open.
+    return toValue(parsePickle(data, maxDepth + 1), { maxDepth, maxOpaqueBytes });
+  } catch (error) {
+    if (error instanceof PickleError) throw error;
+    // Not expected (the fuzz tests look for it), but a request must never crash its session.
+    throw new PickleError(`the pickle could not be read (internal error: ${error instanceof Error ? error.message : String(error)})`);
+  }
+}

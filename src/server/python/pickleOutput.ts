@@ -1,0 +1,194 @@
+/**
+ * A growing buffer of protocol 2 opcodes with a size limit, shared by the value writer
+ * (`pickler.ts`) and the writer of opaque objects (`pickleReemit.ts`). The limit is what keeps a
+ * value with much sharing (a list holding the same big list a thousand times, which a pickle
+ * without memo must spell out every time) from turning into an unbounded output.
+ */
+
+import { PickleError } from './pickleError';
+import { Op } from './pickleOpcodes';
+import { encodeUtf8 } from './pickleText';
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Python's pickler writes APPENDS and SETITEMS in batches of this many items. */
+const BATCH = 1000;
+
+/** Opcode output bounded by `maxBytes`; writing past it throws a PickleError. */
+export class PickleOutput {
+  private buffer = Buffer.allocUnsafe(256);
+  private size = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    /** What is being written, for the message when it is too large. */
+    private readonly what = 'the pickle',
+  ) {}
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** A copy of what was written. */
+  result(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.size));
+  }
+
+  private room(n: number): void {
+    const need = this.size + n;
+    if (need > this.maxBytes) throw new PickleError(`${this.what} would be larger than ${this.maxBytes} bytes (a value with much sharing is spelt out in full)`);
+    if (need <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.min(Math.max(need, this.buffer.length * 2), Math.max(need, this.maxBytes)));
+    this.buffer.copy(grown, 0, 0, this.size);
+    this.buffer = grown;
+  }
+
+  /** One opcode without argument. */
+  op(code: number): void {
+    this.room(1);
+    this.buffer[this.size++] = code;
+  }
+
+  /** Raw bytes (an argument, or opcodes copied from a standalone pickle). */
+  raw(data: Uint8Array): void {
+    this.room(data.length);
+    this.buffer.set(data, this.size);
+    this.size += data.length;
+  }
+
+  private opWithLength(code: number, length: number, lengthBytes: 1 | 4): void {
+    this.room(1 + lengthBytes);
+    this.buffer[this.size++] = code;
+    if (lengthBytes === 1) this.buffer[this.size++] = length;
+    else this.size = this.buffer.writeUInt32LE(length, this.size);
+  }
+
+  proto(): void {
+    this.op(Op.PROTO);
+    this.op(2);
+  }
+
+  none(): void {
+    this.op(Op.NONE);
+  }
+
+  bool(value: boolean): void {
+    this.op(value ? Op.NEWTRUE : Op.NEWFALSE);
+  }
+
+  /**
+   * An int. Python 2 has two int types: values that fit 64 bits are `int` there, which its own
+   * pickler writes as protocol 0's INT beyond 32 bits (LONG1 would make a `long`); `py2` does so.
+   */
+  int(value: number | bigint, py2 = false): void {
+    if (typeof value === 'number' && value >= INT32_MIN && value <= INT32_MAX) {
+      if (value >= 0 && value <= 0xff) {
+        this.op(Op.BININT1);
+        this.op(value);
+      } else if (value >= 0 && value <= 0xffff) {
+        this.room(3);
+        this.buffer[this.size++] = Op.BININT2;
+        this.size = this.buffer.writeUInt16LE(value, this.size);
+      } else {
+        this.room(5);
+        this.buffer[this.size++] = Op.BININT;
+        this.size = this.buffer.writeInt32LE(value, this.size);
+      }
+      return;
+    }
+    const big = BigInt(value);
+    if (big >= BigInt(INT32_MIN) && big <= BigInt(INT32_MAX)) return this.int(Number(big), py2);
+    if (py2 && big >= INT64_MIN && big <= INT64_MAX) {
+      this.op(Op.INT);
+      this.raw(Buffer.from(`${big}\n`, 'latin1'));
+      return;
+    }
+    const bytes = longBytes(big);
+    if (bytes.length < 256) this.opWithLength(Op.LONG1, bytes.length, 1);
+    else this.opWithLength(Op.LONG4, bytes.length, 4);
+    this.raw(bytes);
+  }
+
+  float(value: number): void {
+    this.room(9);
+    this.buffer[this.size++] = Op.BINFLOAT;
+    this.size = this.buffer.writeDoubleBE(value, this.size);
+  }
+
+  /** A Python 3 str (Python 2 unicode). */
+  unicode(text: string): void {
+    const bytes = encodeUtf8(text);
+    this.opWithLength(Op.BINUNICODE, bytes.length, 4);
+    this.raw(bytes);
+  }
+
+  /** A Python 2 str: its bytes as they are. */
+  binstring(bytes: Uint8Array): void {
+    if (bytes.length < 256) this.opWithLength(Op.SHORT_BINSTRING, bytes.length, 1);
+    else this.opWithLength(Op.BINSTRING, bytes.length, 4);
+    this.raw(bytes);
+  }
+
+  /** Python 3 bytes, as protocol 2 writes them: `_codecs.encode(<latin-1 text>, 'latin1')`. */
+  bytesViaCodecs(bytes: Uint8Array): void {
+    this.global('_codecs', 'encode');
+    this.unicode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+    this.unicode('latin1');
+    this.op(Op.TUPLE2);
+    this.op(Op.REDUCE);
+  }
+
+  /** GLOBAL `module name`: a protocol 0 argument, so neither may contain a newline. */
+  global(module: string, name: string): void {
+    if (module.includes('\n') || name.includes('\n')) {
+      throw new PickleError(`the global ${JSON.stringify(`${module}.${name}`)} cannot be written: a newline in a module or class name`);
+    }
+    this.op(Op.GLOBAL);
+    this.raw(encodeUtf8(`${module}\n${name}\n`));
+  }
+
+  /** A tuple of `items`, each written by `write`. */
+  tuple<T>(items: readonly T[], write: (item: T) => void): void {
+    if (items.length === 0) return this.op(Op.EMPTY_TUPLE);
+    if (items.length > 3) this.op(Op.MARK);
+    for (const item of items) write(item);
+    this.op(items.length > 3 ? Op.TUPLE : Op.TUPLE1 + items.length - 1);
+  }
+
+  /** APPEND/APPENDS of `items` to the list (or object) on the stack, in Python's batches. */
+  appends<T>(items: readonly T[], write: (item: T) => void): void {
+    for (let start = 0; start < items.length; start += BATCH) {
+      const end = Math.min(items.length, start + BATCH);
+      if (end - start > 1) this.op(Op.MARK);
+      for (let i = start; i < end; i++) write(items[i]);
+      this.op(end - start > 1 ? Op.APPENDS : Op.APPEND);
+    }
+  }
+
+  /** SETITEM/SETITEMS of `count` pairs, pair `i` written by `write(i)`, in Python's batches. */
+  setitems(count: number, write: (i: number) => void): void {
+    for (let start = 0; start < count; start += BATCH) {
+      const end = Math.min(count, start + BATCH);
+      if (end - start > 1) this.op(Op.MARK);
+      for (let i = start; i < end; i++) write(i);
+      this.op(end - start > 1 ? Op.SETITEMS : Op.SETITEM);
+    }
+  }
+}
+
+/** An int as LONG1/LONG4 store it: little-endian two's complement, as few bytes as possible. */
+export function longBytes(value: bigint): Buffer {
+  if (value === 0n) return Buffer.alloc(0);
+  const negative = value < 0n;
+  // A negative value is the complement of a non-negative one: encode that, then flip every bit.
+  const magnitude = negative ? -value - 1n : value;
+  let hex = magnitude.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let bytes = Buffer.from(hex, 'hex');
+  if (bytes[0] & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  if (negative) for (let i = 0; i < bytes.length; i++) bytes[i] ^= 0xff;
+  return bytes.reverse();
+}

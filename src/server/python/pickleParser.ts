@@ -1,0 +1,554 @@
+/**
+ * Pickle's stack machine, run on bytes to build a tree of nodes (see `pickleTree.ts`) instead of
+ * objects: it reads every opcode of protocols 0 to 5 but calls nothing and imports nothing.
+ *
+ * Bounded by construction: each opcode makes at most one node and reads only bytes that are
+ * there (a declared length beyond the data is an error before anything is allocated), the work
+ * per opcode is proportional to what it consumes, and MARKs may nest only so deep.
+ */
+
+import { pickleErrorAt, PickleError } from './pickleError';
+import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
+import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
+import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
+
+/** Most decimal digits of an int read (Python's `sys.int_info.default_max_str_digits`). */
+export const MAX_INT_DIGITS = 4300;
+const INT_LIMIT = 10n ** BigInt(MAX_INT_DIGITS);
+/** Bytes of a two's-complement int that can still be under {@link INT_LIMIT} (4300·log2(10)/8 ≈ 1786). */
+const MAX_LONG_BYTES = 1787;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** The opcode table as a local constant: read per opcode, it must not cost an import lookup. */
+const Op = Opcodes;
+const MIN_SAFE = -MAX_SAFE;
+
+/** Reads a pickle into its tree. @throws PickleError naming the opcode and offset of what is wrong. */
+export function parsePickle(data: Uint8Array, maxMarks: number): PickleNode {
+  return new PickleParser(data, maxMarks).run();
+}
+
+class PickleParser {
+  private pos = 0;
+  /** The stack, flat: items above the last mark are the current frame (as CPython's `fence`). */
+  private readonly stack: PickleNode[] = [];
+  /** Stack heights at each open MARK. */
+  private readonly marks: number[] = [];
+  private readonly memo = new Map<number, PickleNode>();
+  /** The opcode being run and its offset, for messages. */
+  private op = 'PROTO';
+  private at = 0;
+
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly maxMarks: number,
+  ) {}
+
+  run(): PickleNode {
+    const data = this.data;
+    while (this.pos < data.length) {
+      this.at = this.pos;
+      const code = data[this.pos++];
+      this.op = opName(code);
+      if (code === Op.STOP) return this.pop();
+      this.step(code);
+    }
+    throw pickleErrorAt('end of data', data.length, data.length === 0 ? 'the pickle is empty' : 'the pickle ends without STOP (truncated?)');
+  }
+
+  private fail(message: string): PickleError {
+    return pickleErrorAt(this.op, this.at, message);
+  }
+
+  // -- reading arguments ------------------------------------------------------------------------
+
+  /** Checks that `n` more bytes of argument are there. */
+  private need(n: number): void {
+    const left = this.data.length - this.pos;
+    if (n > left) throw this.fail(`needs ${n} bytes of argument but only ${left} remain`);
+  }
+
+  private take(n: number): Uint8Array {
+    this.need(n);
+    const out = this.data.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  // Fixed-size arguments are read in place: a view per opcode would be most of the garbage.
+  private u8(): number {
+    this.need(1);
+    return this.data[this.pos++];
+  }
+
+  private u16(): number {
+    this.need(2);
+    const d = this.data;
+    const p = (this.pos += 2);
+    return d[p - 2] | (d[p - 1] << 8);
+  }
+
+  private i32(): number {
+    this.need(4);
+    const d = this.data;
+    const p = (this.pos += 4);
+    return d[p - 4] | (d[p - 3] << 8) | (d[p - 2] << 16) | (d[p - 1] << 24);
+  }
+
+  private u32(): number {
+    return this.i32() >>> 0;
+  }
+
+  /** An 8-byte length; anything beyond the data is refused here, so it never needs to be exact. */
+  private u64(): number {
+    const b = this.take(8);
+    const high = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+    const low = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    return high * 2 ** 32 + low;
+  }
+
+  /** A length-prefixed argument: checks the declared length against the data before taking it. */
+  private counted(length: number): Uint8Array {
+    const left = this.data.length - this.pos;
+    if (length > left) throw this.fail(`declares ${length} bytes but only ${left} remain`);
+    return this.take(length);
+  }
+
+  /** A protocol 0 argument: the bytes up to the next newline (which is consumed). */
+  private line(): Uint8Array {
+    const end = this.data.indexOf(0x0a, this.pos);
+    if (end < 0) throw this.fail('its argument has no terminating newline');
+    const out = this.data.subarray(this.pos, end);
+    this.pos = end + 1;
+    return out;
+  }
+
+  private asciiLine(): string {
+    return Buffer.from(this.line()).toString('latin1');
+  }
+
+  private text(bytes: Uint8Array): string {
+    try {
+      return decodeUtf8(bytes);
+    } catch (error) {
+      if (error instanceof TextError) throw this.fail(error.message);
+      throw error;
+    }
+  }
+
+  // -- the stack --------------------------------------------------------------------------------
+
+  private get fence(): number {
+    return this.marks.length ? this.marks[this.marks.length - 1] : 0;
+  }
+
+  private push(node: PickleNode): void {
+    this.stack.push(node);
+  }
+
+  private pop(): PickleNode {
+    if (this.stack.length <= this.fence) throw this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+    return this.stack.pop()!;
+  }
+
+  private top(): PickleNode {
+    if (this.stack.length <= this.fence) throw this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** The items pushed since the last MARK, which is closed. */
+  private popMark(): PickleNode[] {
+    const mark = this.marks.pop();
+    if (mark === undefined) throw this.fail('there is no MARK to close');
+    return this.stack.splice(mark);
+  }
+
+  private sequence(kind: SequenceNode['kind'], items: PickleNode[]): SequenceNode {
+    return { kind, items, shared: false, op: this.op, at: this.at };
+  }
+
+  private object(how: ObjectNode['how'], callee: PickleNode, args: PickleNode, kwargs?: PickleNode): ObjectNode {
+    return { kind: 'object', how, callee, args, kwargs, after: [], shared: false, op: this.op, at: this.at };
+  }
+
+  private int(value: number | bigint): void {
+    this.push({ kind: 'int', value, op: this.op, at: this.at });
+  }
+
+  private memoGet(index: number): void {
+    const node = this.memo.get(index);
+    if (!node) throw this.fail(`memo index ${index} was never set`);
+    this.reuse(node);
+  }
+
+  /** Pushes a node a second time (memo GET, DUP): it is shared from now on. */
+  private reuse(node: PickleNode): void {
+    if ('shared' in node) node.shared = true;
+    this.push(node);
+  }
+
+  private memoPut(index: number): void {
+    this.memo.set(index, this.top());
+  }
+
+  // -- mutations, which Python applies to the object on the stack --------------------------------
+
+  private appendTo(target: PickleNode, items: PickleNode[], op: 'APPEND' | 'APPENDS'): void {
+    if (target.kind === 'list') {
+      for (const item of items) target.items.push(item);
+    } else if (target.kind === 'object') {
+      target.after.push({ op, items });
+    } else {
+      throw this.fail(`cannot append to ${describeNode(target)}`);
+    }
+  }
+
+  private setItems(target: PickleNode, items: PickleNode[], op: 'SETITEM' | 'SETITEMS'): void {
+    if (items.length % 2 !== 0) throw this.fail('an odd number of items (keys without values)');
+    if (target.kind === 'dict') {
+      for (let i = 0; i < items.length; i += 2) {
+        target.keys.push(items[i]);
+        target.values.push(items[i + 1]);
+      }
+    } else if (target.kind === 'object') {
+      target.after.push({ op, items });
+    } else {
+      throw this.fail(`cannot set items of ${describeNode(target)}`);
+    }
+  }
+
+  private mutate(target: PickleNode, mutation: Mutation): void {
+    if (target.kind !== 'object') throw this.fail(`cannot apply ${mutation.op} to ${describeNode(target)}`);
+    target.after.push(mutation);
+  }
+
+  // -- protocol 0 text arguments ------------------------------------------------------------------
+
+  /** INT and LONG's decimal argument (INT's `00`/`01` are protocol 0's False and True). */
+  private decimal(text: string, long: boolean): number | bigint | boolean {
+    if (!long && text === '00') return false;
+    if (!long && text === '01') return true;
+    const digits = long && text.endsWith('L') ? text.slice(0, -1) : text;
+    if (!/^[+-]?\d+$/.test(digits)) throw this.fail(`${JSON.stringify(text.slice(0, 40))} is not a decimal integer`);
+    if (digits.replace(/^[+-]/, '').length > MAX_INT_DIGITS) throw this.fail(`an int of more than ${MAX_INT_DIGITS} digits`);
+    const n = Number(digits);
+    return Number.isSafeInteger(n) ? n : BigInt(digits);
+  }
+
+  private memoIndex(text: string): number {
+    if (!/^\d{1,15}$/.test(text)) throw this.fail(`${JSON.stringify(text.slice(0, 40))} is not a memo index`);
+    return Number(text);
+  }
+
+  // -- the opcodes --------------------------------------------------------------------------------
+
+  private step(code: number): void {
+    switch (code) {
+      case Op.PROTO: {
+        const proto = this.u8();
+        if (proto > HIGHEST_PROTOCOL) throw this.fail(`unsupported pickle protocol ${proto}`);
+        return;
+      }
+      case Op.FRAME: {
+        // Frames only help readers buffer; their bytes are ordinary opcodes.
+        const length = this.u64();
+        if (length > this.data.length - this.pos) throw this.fail(`declares a frame of ${length} bytes but only ${this.data.length - this.pos} remain`);
+        return;
+      }
+      case Op.MARK:
+        if (this.marks.length >= this.maxMarks) throw this.fail(`more than ${this.maxMarks} MARKs open (nesting too deep)`);
+        this.marks.push(this.stack.length);
+        return;
+      case Op.POP:
+        // As CPython: with nothing above the last mark, POP discards the mark.
+        if (this.stack.length > this.fence) this.stack.pop();
+        else if (this.marks.length) this.marks.pop();
+        else throw this.fail('the stack is empty');
+        return;
+      case Op.POP_MARK:
+        this.popMark();
+        return;
+      case Op.DUP:
+        this.reuse(this.top());
+        return;
+
+      // Memo
+      case Op.MEMOIZE:
+        this.memoPut(this.memo.size);
+        return;
+      case Op.BINPUT:
+        this.memoPut(this.u8());
+        return;
+      case Op.LONG_BINPUT:
+        this.memoPut(this.u32());
+        return;
+      case Op.PUT:
+        this.memoPut(this.memoIndex(this.asciiLine()));
+        return;
+      case Op.BINGET:
+        this.memoGet(this.u8());
+        return;
+      case Op.LONG_BINGET:
+        this.memoGet(this.u32());
+        return;
+      case Op.GET:
+        this.memoGet(this.memoIndex(this.asciiLine()));
+        return;
+
+      // Scalars
+      case Op.NONE:
+        this.push({ kind: 'none', op: this.op, at: this.at });
+        return;
+      case Op.NEWTRUE:
+      case Op.NEWFALSE:
+        this.push({ kind: 'bool', value: code === Op.NEWTRUE, op: this.op, at: this.at });
+        return;
+      case Op.BININT1:
+        this.int(this.u8());
+        return;
+      case Op.BININT2:
+        this.int(this.u16());
+        return;
+      case Op.BININT:
+        this.int(this.i32());
+        return;
+      case Op.LONG1:
+        this.int(this.long(this.u8()));
+        return;
+      case Op.LONG4: {
+        const length = this.i32();
+        if (length < 0) throw this.fail(`a negative byte count ${length}`);
+        this.int(this.long(length));
+        return;
+      }
+      case Op.INT:
+      case Op.LONG: {
+        const value = this.decimal(this.asciiLine(), code === Op.LONG);
+        if (typeof value === 'boolean') this.push({ kind: 'bool', value, op: this.op, at: this.at });
+        else this.int(value);
+        return;
+      }
+      case Op.BINFLOAT:
+        this.push({ kind: 'float', value: Buffer.from(this.take(8)).readDoubleBE(0), op: this.op, at: this.at });
+        return;
+      case Op.FLOAT: {
+        const text = this.asciiLine().trim();
+        if (!/^[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)$/i.test(text)) throw this.fail(`${JSON.stringify(text.slice(0, 40))} is not a float`);
+        const lower = text.toLowerCase().replace(/^\+/, '');
+        const value = lower.endsWith('nan') ? NaN : lower.endsWith('inf') || lower.endsWith('infinity') ? (lower.startsWith('-') ? -Infinity : Infinity) : Number(text);
+        this.push({ kind: 'float', value, op: this.op, at: this.at });
+        return;
+      }
+
+      // Strings and bytes
+      case Op.SHORT_BINUNICODE:
+        this.push({ kind: 'str', value: this.text(this.counted(this.u8())), op: this.op, at: this.at });
+        return;
+      case Op.BINUNICODE:
+        this.push({ kind: 'str', value: this.text(this.counted(this.u32())), op: this.op, at: this.at });
+        return;
+      case Op.BINUNICODE8:
+        this.push({ kind: 'str', value: this.text(this.counted(this.u64())), op: this.op, at: this.at });
+        return;
+      case Op.UNICODE:
+        try {
+          this.push({ kind: 'str', value: decodeRawUnicodeEscape(this.line()), op: this.op, at: this.at });
+        } catch (error) {
+          if (error instanceof TextError) throw this.fail(error.message);
+          throw error;
+        }
+        return;
+      case Op.SHORT_BINSTRING:
+        this.push({ kind: 'pystr', bytes: this.counted(this.u8()), op: this.op, at: this.at });
+        return;
+      case Op.BINSTRING: {
+        const length = this.i32();
+        if (length < 0) throw this.fail(`a negative byte count ${length}`);
+        this.push({ kind: 'pystr', bytes: this.counted(length), op: this.op, at: this.at });
+        return;
+      }
+      case Op.STRING:
+        this.push({ kind: 'pystr', bytes: this.quoted(this.line()), op: this.op, at: this.at });
+        return;
+      case Op.SHORT_BINBYTES:
+        this.push({ kind: 'bytes', bytes: this.counted(this.u8()), op: this.op, at: this.at });
+        return;
+      case Op.BINBYTES:
+        this.push({ kind: 'bytes', bytes: this.counted(this.u32()), op: this.op, at: this.at });
+        return;
+      case Op.BINBYTES8:
+        this.push({ kind: 'bytes', bytes: this.counted(this.u64()), op: this.op, at: this.at });
+        return;
+      case Op.BYTEARRAY8:
+        this.push({ kind: 'bytearray', bytes: this.counted(this.u64()), op: this.op, at: this.at });
+        return;
+
+      // Containers
+      case Op.EMPTY_LIST:
+        this.push(this.sequence('list', []));
+        return;
+      case Op.LIST:
+        this.push(this.sequence('list', this.popMark()));
+        return;
+      case Op.EMPTY_TUPLE:
+        this.push(this.sequence('tuple', []));
+        return;
+      case Op.TUPLE:
+        this.push(this.sequence('tuple', this.popMark()));
+        return;
+      case Op.TUPLE1:
+      case Op.TUPLE2:
+      case Op.TUPLE3: {
+        const n = code - Op.TUPLE1 + 1;
+        const items: PickleNode[] = [];
+        for (let i = 0; i < n; i++) items.unshift(this.pop());
+        this.push(this.sequence('tuple', items));
+        return;
+      }
+      case Op.EMPTY_DICT:
+        this.push({ kind: 'dict', keys: [], values: [], shared: false, op: this.op, at: this.at });
+        return;
+      case Op.DICT: {
+        const items = this.popMark();
+        const dict: DictNode = { kind: 'dict', keys: [], values: [], shared: false, op: this.op, at: this.at };
+        this.setItems(dict, items, 'SETITEMS');
+        this.push(dict);
+        return;
+      }
+      case Op.EMPTY_SET:
+        this.push(this.sequence('set', []));
+        return;
+      case Op.FROZENSET:
+        this.push(this.sequence('frozenset', this.popMark()));
+        return;
+      case Op.APPEND: {
+        const item = this.pop();
+        this.appendTo(this.top(), [item], 'APPEND');
+        return;
+      }
+      case Op.APPENDS: {
+        const items = this.popMark();
+        this.appendTo(this.top(), items, 'APPENDS');
+        return;
+      }
+      case Op.SETITEM: {
+        const value = this.pop();
+        const key = this.pop();
+        this.setItems(this.top(), [key, value], 'SETITEM');
+        return;
+      }
+      case Op.SETITEMS: {
+        const items = this.popMark();
+        this.setItems(this.top(), items, 'SETITEMS');
+        return;
+      }
+      case Op.ADDITEMS: {
+        const items = this.popMark();
+        const target = this.top();
+        if (target.kind === 'set') for (const item of items) target.items.push(item);
+        else this.mutate(target, { op: 'ADDITEMS', items });
+        return;
+      }
+
+      // Globals and objects: recorded, never resolved or called.
+      case Op.GLOBAL: {
+        const module = this.text(this.line());
+        const name = this.text(this.line());
+        this.push({ kind: 'global', module, name, op: this.op, at: this.at });
+        return;
+      }
+      case Op.STACK_GLOBAL: {
+        const name = this.pop();
+        const module = this.pop();
+        this.push({ kind: 'global', module: this.globalPart(module), name: this.globalPart(name), op: this.op, at: this.at });
+        return;
+      }
+      case Op.REDUCE: {
+        const args = this.pop();
+        this.push(this.object('REDUCE', this.pop(), args));
+        return;
+      }
+      case Op.NEWOBJ: {
+        const args = this.pop();
+        this.push(this.object('NEWOBJ', this.pop(), args));
+        return;
+      }
+      case Op.NEWOBJ_EX: {
+        const kwargs = this.pop();
+        const args = this.pop();
+        this.push(this.object('NEWOBJ_EX', this.pop(), args, kwargs));
+        return;
+      }
+      case Op.INST: {
+        const module = this.text(this.line());
+        const name = this.text(this.line());
+        const args = this.sequence('tuple', this.popMark());
+        this.push(this.object('INST', { kind: 'global', module, name, op: this.op, at: this.at }, args));
+        return;
+      }
+      case Op.OBJ: {
+        const items = this.popMark();
+        if (items.length === 0) throw this.fail('no class after the MARK');
+        this.push(this.object('OBJ', items[0], this.sequence('tuple', items.slice(1))));
+        return;
+      }
+      case Op.BUILD: {
+        const state = this.pop();
+        this.mutate(this.top(), { op: 'BUILD', state });
+        return;
+      }
+
+      // What Python itself refuses without a hook the manager never installs.
+      case Op.PERSID:
+      case Op.BINPERSID:
+        throw this.fail('persistent ids are not supported (Python needs a persistent_load hook for them)');
+      case Op.EXT1:
+      case Op.EXT2:
+      case Op.EXT4:
+        throw this.fail('extension codes are not supported (the copyreg extension registry is empty)');
+      case Op.NEXT_BUFFER:
+      case Op.READONLY_BUFFER:
+        throw this.fail('out-of-band buffers are not supported (Python needs buffers passed to loads)');
+      default:
+        throw this.fail('is not a pickle opcode');
+    }
+  }
+
+  /** A STACK_GLOBAL operand: Python requires a str. */
+  private globalPart(node: PickleNode): string {
+    if (node.kind === 'str') return node.value;
+    if (node.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
+    throw this.fail(`the module and name must be str, not ${describeNode(node)}`);
+  }
+
+  /** STRING's argument: a quoted, backslash-escaped literal. */
+  private quoted(line: Uint8Array): Uint8Array {
+    const q = line[0];
+    if (line.length < 2 || (q !== 0x22 && q !== 0x27) || line[line.length - 1] !== q) throw this.fail('its argument must be quoted');
+    try {
+      return decodeEscapedBytes(line.subarray(1, line.length - 1));
+    } catch (error) {
+      if (error instanceof TextError) throw this.fail(error.message);
+      throw error;
+    }
+  }
+
+  /** A little-endian two's-complement int of `length` bytes (LONG1, LONG4). */
+  private long(length: number): number | bigint {
+    const bytes = this.counted(length);
+    if (length === 0) return 0;
+    if (length <= 6) {
+      let value = 0;
+      for (let i = length - 1; i >= 0; i--) value = value * 256 + bytes[i];
+      return bytes[length - 1] & 0x80 ? value - 2 ** (8 * length) : value;
+    }
+    // Bytes that only repeat the sign do not count towards the size (a crafted pickle may pad).
+    let size = length;
+    while (size > 1 && ((bytes[size - 1] === 0 && bytes[size - 2] < 0x80) || (bytes[size - 1] === 0xff && bytes[size - 2] >= 0x80))) size--;
+    if (size > MAX_LONG_BYTES) throw this.fail(`an int of more than ${MAX_INT_DIGITS} digits`);
+    const big = Buffer.from(bytes.subarray(0, size)).reverse();
+    let value = BigInt(`0x${big.toString('hex')}`);
+    if (big[0] & 0x80) value -= 1n << BigInt(8 * size);
+    if (value >= INT_LIMIT || value <= -INT_LIMIT) throw this.fail(`an int of more than ${MAX_INT_DIGITS} digits`);
+    return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Turns a pickle's node tree into the server's values (see `common/values.ts`): Python's plain
+ * types become their JavaScript counterparts, the allow-listed objects (Token, RebuildProxy,
+ * exceptions, set/frozenset/slice/bytes/bytearray as protocol 2 spells them) become values of
+ * their own, and any other object an OpaqueValue that re-creates it.
+ *
+ * A node reached twice gives the same value (shared references survive); a node reached from
+ * inside itself is a cycle, which is refused. Nesting is bounded, shared sub-trees included.
+ */
+
+import { Float, FrozenSet, OpaqueValue, Slice, tupleFrom } from '../../common/values';
+import { pickleErrorAt } from './pickleError';
+import { globalRole, instanceClass } from './pickleGlobals';
+import { opaqueOf, standaloneHeight } from './pickleReemit';
+import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
+import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
+
+/** Limits of {@link toValue}. */
+export interface ValueLimits {
+  /** Deepest nesting of containers (and of the objects inside an opaque value). */
+  maxDepth: number;
+  /** Most bytes all the OpaqueValues of one pickle may hold together. */
+  maxOpaqueBytes: number;
+}
+
+/** The value a node tree stands for. @throws PickleError for cycles, too deep nesting, unhashable keys. */
+export function toValue(root: PickleNode, limits: ValueLimits): unknown {
+  return new ValueBuilder(limits).value(root, 0);
+}
+
+const LATIN1_NAMES = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'iso_8859_1', 'l1']);
+
+/** A str node's text (Python 2 str as Latin-1), or undefined for anything else. */
+function textOf(node: PickleNode | undefined): string | undefined {
+  if (node?.kind === 'str') return node.value;
+  if (node?.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
+  return undefined;
+}
+
+function tupleItems(node: PickleNode): readonly PickleNode[] | undefined {
+  return node.kind === 'tuple' ? node.items : undefined;
+}
+
+class ValueBuilder {
+  private readonly values = new Map<PickleNode, unknown>();
+  /** Container levels below each built node: a shared node reached deeper must still fit. */
+  private readonly heights = new Map<PickleNode, number>();
+  private readonly active = new Set<PickleNode>();
+  private readonly hashable = new Set<PickleNode>();
+  /** Container levels below the node being built, so far. */
+  private height = 0;
+  private opaqueBytes = 0;
+
+  constructor(private readonly limits: ValueLimits) {}
+
+  /** The value of a node `depth` levels down. */
+  value(node: PickleNode, depth: number): unknown {
+    switch (node.kind) {
+      case 'none':
+        return null;
+      case 'bool':
+      case 'int':
+      case 'str':
+        return node.value;
+      case 'float':
+        // An integral float stays a float only if boxed (2.0 would read back as the int 2).
+        return Number.isInteger(node.value) ? new Float(node.value) : node.value;
+      case 'pystr':
+        return Buffer.from(node.bytes).toString('latin1');
+      case 'bytes':
+      case 'bytearray':
+        // A copy: the value must not keep the whole message alive, nor change with it.
+        return Buffer.from(node.bytes);
+    }
+    // Only a shared node can be met twice, or inside itself: only those are remembered.
+    const shared = node.kind !== 'global' && node.shared;
+    if (shared && this.values.has(node)) {
+      const h = this.heights.get(node)!;
+      if (depth + h > this.limits.maxDepth) throw this.tooDeep(node);
+      if (h + 1 > this.height) this.height = h + 1;
+      return this.values.get(node);
+    }
+    if (depth > this.limits.maxDepth) throw this.tooDeep(node);
+    if (shared) {
+      if (this.active.has(node)) throw pickleErrorAt(node.op, node.at, `${describeNode(node)} contains itself: cyclic values are not supported`);
+      this.active.add(node);
+    }
+    const outer = this.height;
+    this.height = 0;
+    const value = this.build(node, depth);
+    const h = this.height;
+    this.height = Math.max(outer, h + 1);
+    if (shared) {
+      this.values.set(node, value);
+      this.heights.set(node, h);
+      this.active.delete(node);
+    }
+    return value;
+  }
+
+  private tooDeep(node: PickleNode) {
+    return pickleErrorAt(node.op, node.at, `${describeNode(node)} is nested deeper than ${this.limits.maxDepth} levels`);
+  }
+
+  private build(node: SequenceNode | DictNode | ObjectNode | GlobalNode, depth: number): unknown {
+    const inner = (item: PickleNode) => this.value(item, depth + 1);
+    switch (node.kind) {
+      case 'list':
+        return node.items.map(inner);
+      case 'tuple':
+        return tupleFrom(node.items.map(inner));
+      case 'set':
+        return new Set(node.items.map((item) => this.member(item, depth + 1)));
+      case 'frozenset':
+        return new FrozenSet(node.items.map((item) => this.member(item, depth + 1)));
+      case 'dict':
+        return this.dict(node, depth);
+      case 'object':
+        return this.known(node, depth) ?? this.opaque(node, depth);
+      case 'global':
+        return this.opaque(node, depth);
+    }
+  }
+
+  /** A dict: a plain object when every key is a str, else a Map. */
+  private dict(node: DictNode, depth: number): unknown {
+    const texts = node.keys.map(textOf);
+    if (texts.every((k) => k !== undefined)) {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < texts.length; i++) {
+        const key = texts[i]!;
+        const value = this.value(node.values[i], depth + 1);
+        // A key named __proto__ is a key, not the prototype: define it (assignment would not).
+        if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+        else out[key] = value;
+      }
+      return out;
+    }
+    const map = new Map<unknown, unknown>();
+    node.keys.forEach((key, i) => map.set(this.member(key, depth + 1), this.value(node.values[i], depth + 1)));
+    return map;
+  }
+
+  /** A set member or dict key: Python refuses the unhashable ones (a list, a dict...). */
+  private member(node: PickleNode, depth: number): unknown {
+    const value = this.value(node, depth);
+    this.checkHashable(node);
+    return value;
+  }
+
+  private checkHashable(node: PickleNode): void {
+    if (this.hashable.has(node)) return;
+    if (node.kind === 'list' || node.kind === 'dict' || node.kind === 'set' || node.kind === 'bytearray') {
+      throw pickleErrorAt(node.op, node.at, `${describeNode(node)} is used as a dict key or set member, but it is unhashable`);
+    }
+    if (node.kind === 'tuple') for (const item of node.items) this.checkHashable(item);
+    this.hashable.add(node);
+  }
+
+  private opaque(node: PickleNode, depth: number): OpaqueValue {
+    const value = opaqueOf(node, this.limits.maxOpaqueBytes - this.opaqueBytes, this.limits.maxDepth, depth);
+    this.opaqueBytes += value.data.length;
+    // Its inside counts, as the writer counts it, if it is met again deeper.
+    this.height = Math.max(this.height, standaloneHeight(value) ?? 0);
+    return value;
+  }
+
+  /** The value of an allow-listed object in the shape Python's pickler gives it; undefined for any other. */
+  private known(node: ObjectNode, depth: number): unknown {
+    const cls = node.callee.kind === 'global' ? node.callee : undefined;
+    const args = tupleItems(node.args);
+    if (!cls || !args) return undefined;
+    const role = globalRole(cls.module, cls.name);
+    const inner = (item: PickleNode) => this.value(item, depth + 1);
+    const plainCall = node.how === 'REDUCE' && node.after.length === 0;
+    switch (role) {
+      case 'set':
+      case 'frozenset': {
+        if (!plainCall || args.length > 1) return undefined;
+        const source = args[0];
+        if (source && source.kind !== 'list' && source.kind !== 'tuple') return undefined;
+        // The members belong to the set: they count one level below it, like EMPTY_SET's.
+        const members = source ? source.items.map((item) => this.member(item, depth + 1)) : [];
+        return role === 'set' ? new Set(members) : new FrozenSet(members);
+      }
+      case 'slice':
+        if (!plainCall || args.length < 1 || args.length > 3) return undefined;
+        if (args.length === 1) return new Slice(null, inner(args[0]), null);
+        return new Slice(inner(args[0]), inner(args[1]), args[2] ? inner(args[2]) : null);
+      case 'bytes':
+        return plainCall && args.length === 0 ? Buffer.alloc(0) : undefined;
+      case 'encode':
+        return plainCall ? latin1Bytes(args) : undefined;
+      case 'bytearray':
+        return plainCall ? this.bytearray(args, depth) : undefined;
+      case 'Token':
+      case 'instance':
+        return this.token(node, depth);
+      case 'RebuildProxy':
+        return plainCall ? this.proxy(args, depth) : undefined;
+      case 'exception': {
+        if (node.how !== 'REDUCE' || node.after.length > 1 || node.after.some((m) => m.op !== 'BUILD')) return undefined;
+        const state = node.after[0]?.op === 'BUILD' ? inner(node.after[0].state) : undefined;
+        return new PyExceptionValue(cls.module, cls.name, tupleFrom(args.map(inner)), state);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** `bytearray()`, `bytearray(bytes)` (Python 3) or `bytearray(text, 'latin-1')` (Python 2). */
+  private bytearray(args: readonly PickleNode[], depth: number): Buffer | undefined {
+    if (args.length === 0) return Buffer.alloc(0);
+    if (args.length === 2) return latin1Bytes(args);
+    if (args.length !== 1) return undefined;
+    const [source] = args;
+    if (source.kind === 'pystr' || source.kind === 'bytes') return Buffer.from(source.bytes);
+    const value = source.kind === 'object' ? this.value(source, depth + 1) : undefined;
+    return value instanceof Uint8Array ? Buffer.from(value) : undefined;
+  }
+
+  /**
+   * A Token: `Token.__new__(Token)` (NEWOBJ, or copyreg's helpers in protocols 0 and 1) then BUILD
+   * with the state tuple `(typeid, address, id)`, as `Token.__getstate__` gives it; or a direct
+   * `Token(typeid, address, id)`.
+   */
+  private token(node: ObjectNode, depth: number): PyToken | undefined {
+    const cls = instanceClass(node);
+    if (!cls || globalRole(cls.module, cls.name) !== 'Token') return undefined;
+    let state: readonly PickleNode[] | undefined;
+    const direct = node.how === 'REDUCE' && node.callee === cls;
+    if (direct) {
+      if (node.after.length === 0) state = tupleItems(node.args);
+    } else if (node.after.length === 1 && node.after[0].op === 'BUILD') {
+      state = tupleItems(node.after[0].state);
+    }
+    if (!state || state.length !== 3) return undefined;
+    const [typeid, address, id] = state.map((item) => this.value(item, depth + 1));
+    if (typeof typeid !== 'string' || typeof id !== 'string') return undefined;
+    return new PyToken(typeid, address, id);
+  }
+
+  /** `RebuildProxy(func, token, serializer, kwds)` with kwds `{}` or `{'exposed': (...)}`. */
+  private proxy(args: readonly PickleNode[], depth: number): PyProxy | undefined {
+    if (args.length !== 4) return undefined;
+    const [func, tokenNode, serializerNode, kwds] = args;
+    if (func.kind !== 'global' || kwds.kind !== 'dict') return undefined;
+    const token = this.value(tokenNode, depth + 1);
+    const serializer = textOf(serializerNode);
+    if (!(token instanceof PyToken) || serializer === undefined) return undefined;
+    let exposed: string[] | undefined;
+    for (let i = 0; i < kwds.keys.length; i++) {
+      if (textOf(kwds.keys[i]) !== 'exposed') return undefined;
+      const names = kwds.values[i];
+      if (names.kind !== 'tuple' && names.kind !== 'list') return undefined;
+      const texts = names.items.map(textOf);
+      if (!texts.every((t) => t !== undefined)) return undefined;
+      exposed = texts as string[];
+    }
+    return new PyProxy(token, func.name, exposed, serializer, func.module);
+  }
+}
+
+/** `(text, 'latin1')` as bytes: protocol 2's spelling of bytes. Undefined for any other encoding. */
+function latin1Bytes(args: readonly PickleNode[]): Buffer | undefined {
+  if (args.length !== 2 || args[0].kind !== 'str') return undefined;
+  const encoding = textOf(args[1])?.toLowerCase();
+  const text = args[0].value;
+  // A character beyond Latin-1 would make Python raise: leave that call to Python, as opaque.
+  if (encoding === undefined || !LATIN1_NAMES.has(encoding) || /[^\u0000-\u00ff]/.test(text)) return undefined;
+  return Buffer.from(text, 'latin1');
+}

@@ -8,7 +8,6 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from '../common/address';
 import { serverHandshake, HandshakeError } from '../common/handshake';
-import { pythonTracebackFrame } from './pythonReply';
 
 /** What to do with an authenticated connection. */
 export interface ConnectionHandler {
@@ -146,12 +145,3 @@ async function removeStaleSocket(path: string): Promise<void> {
   }
 }
 
-/** Answers a Python client that this server does not speak its protocol yet, so it raises a clear RemoteError. */
-export function refusePickleClient(socket: Socket, log: (m: string) => void, remote: string): void {
-  log(`connection from ${remote} speaks Python's pickle protocol, which this server does not serve yet; answered and closed`);
-  socket.end(
-    pythonTracebackFrame(
-      'syncmanager: this server speaks the JSON-RPC protocol only; serving Python BaseManager clients is not enabled in this version (capability pythonBridge)',
-    ),
-  );
-}

@@ -15,7 +15,8 @@ import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
 import { Inspector } from './inspector';
-import { Listener, refusePickleClient } from './listener';
+import { Listener } from './listener';
+import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
 import { Session, type SessionHost } from './session';
@@ -89,7 +90,7 @@ export class Manager {
   private readonly options: ManagerOptions;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
-  private readonly sessions = new Set<Session>();
+  private readonly sessions = new Set<Session | PythonSession>();
   private readonly sharedSpecs: SharedSpec[] = [];
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
@@ -139,8 +140,8 @@ export class Manager {
     return formatAddress(this.listener?.address ?? this.requestedAddress);
   }
 
-  /** Connected sessions (in-process managers only). */
-  get connectedSessions(): ReadonlySet<Session> {
+  /** Connected sessions (in-process managers only): JSON-RPC clients, and Python clients' method-call channels. */
+  get connectedSessions(): ReadonlySet<Session | PythonSession> {
     return this.sessions;
   }
 
@@ -185,7 +186,7 @@ export class Manager {
     if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
-    const host: SessionHost = {
+    const host: PythonHost = {
       registry: this.registry,
       table: this.table,
       serverVersion: VERSION,
@@ -196,11 +197,20 @@ export class Manager {
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
-        this.sessions.delete(session);
+        this.sessions.delete(session as Session | PythonSession);
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
       log,
+      pythonAddress: () => {
+        const bound = this.listener!.address!;
+        return bound.kind === 'tcp' ? [bound.host, bound.port] : bound.path;
+      },
+      sessionOpened: (session) => {
+        this.sessions.add(session);
+        if (this.inspector.active) this.inspector.sessionsChanged();
+        log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
+      },
     };
     this.listener = new Listener(
       { authkey: this.key, handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, maxConnections: this.options.maxConnections },
@@ -212,7 +222,7 @@ export class Manager {
           log(`session ${session.id} from ${remote} opened`);
           session.onData(head);
         },
-        onPickle: (socket, _head, remote) => refusePickleClient(socket, log, remote),
+        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, remote).onData(head),
         log,
       },
     );

@@ -48,8 +48,8 @@ export interface SessionHost {
   readonly allowRemoteShutdown: boolean;
   /** Stops the manager (remote shutdown). */
   shutdownServer(): void;
-  /** Called once when the session ends. */
-  sessionClosed(session: Session): void;
+  /** Called once when the session ends (a JSON-RPC session, or a Python client's channel). */
+  sessionClosed(session: { readonly id: string; readonly clientInfo?: { name: string }; readonly remoteAddress: string }): void;
   /** Collects changes for inspection tools. */
   readonly inspector: Inspector;
   /** Whether clients that ask may inspect (the manager's `inspection` option). */
@@ -487,7 +487,11 @@ export class Session {
     this.inspection = agreedMinor >= 1 && params.capabilities?.inspection === true && this.host.inspectionAllowed;
     const capabilities: ServerCapabilities = { cancellation: true };
     // Proxies inside arguments are accepted from every client; 1.2 clients are told so.
-    if (agreedMinor >= 2) capabilities.nestedProxies = true;
+    if (agreedMinor >= 2) {
+      capabilities.nestedProxies = true;
+      // The same port serves Python's own manager clients, which share these objects.
+      capabilities.pythonBridge = true;
+    }
     if (this.inspection) capabilities.inspection = true;
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();

@@ -1271,6 +1271,9 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
       await answer(scenario === 'legacy-then-pickle');
       await challengeServer();
       write(Buffer.concat([frameHandshake(WELCOME), Buffer.from([rng.pick([0x00, 0x80, 0x20, 0x7b, 0x31, 0xff])]), rng.bytes(rng.int(0, 20))]));
+      // A Python client may stay idle as long as it likes: it is served (a bad frame is answered
+      // with a #TRACEBACK, or closes the connection) until it leaves, so leave.
+      socket.end();
       break;
     case 'full-then-garbage':
       await answer();
@@ -1292,7 +1295,20 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     const bad = checkHandshakeBytes(reader.bytes, scenario);
     if (bad) fail(bad);
     if (scenario === 'full-then-garbage' && !/"id":null.*-32700/s.test(reader.bytes.toString('latin1'))) fail('no ParseError with "id": null before the close');
-    if (scenario.endsWith('pickle') && !reader.bytes.toString('latin1').includes('#TRACEBACK')) fail('no pickled refusal for a client that is not JSON-RPC');
+    // After the handshake a pickle client gets only frames: a 4-byte length and a pickle ending in STOP ('.').
+    if (scenario.endsWith('pickle')) {
+      // The server's handshake is three frames (its challenge, its verdict, its answer to ours).
+      const bytes = reader.bytes;
+      for (let at = 0, frame = 0; at < bytes.length; frame++) {
+        const length = bytes.length - at >= 4 ? bytes.readInt32BE(at) : -1;
+        const whole = length >= 0 && at + 4 + length <= bytes.length;
+        if (!whole || (frame >= 3 && (length < 2 || bytes[at + 4 + length - 1] !== 0x2e))) {
+          fail(`the server sent something that is not a frame (or, after the handshake, a pickle): ${bytes.subarray(at, at + 40).toString('hex')}`);
+          break;
+        }
+        at += 4 + length;
+      }
+    }
   }
   socket.destroy();
   await reader.closed;

@@ -252,6 +252,8 @@ interface Impl {
   detail: string;
   /** Set when it cannot run here at all. */
   skip?: string;
+  /** The id of the row that runs the same client against another server: its ratio compares the servers. */
+  sameClientAs?: string;
   start(verbose: boolean): Promise<ServerHandle>;
   client(address: string, config: BenchConfig, verbose: boolean): Promise<Partial<Record<WorkloadId, Outcome>>>;
 }
@@ -286,6 +288,20 @@ function pythonImpl(executable: string, version: string): Impl {
     detail: `CPython ${version} (${executable}), multiprocessing.managers.BaseManager + queue.Queue, pickle protocol`,
     start: (verbose) => startServer(executable, [path.join(BENCH, 'peers', 'python_manager_server.py'), 'bench'], verbose, /^READY (\S+)$/),
     client: (address, config, verbose) => runClient(executable, [path.join(BENCH, 'peers', 'python_manager_client.py'), address, JSON.stringify(config)], clientTimeoutMs(config), verbose),
+  };
+}
+
+/** CPython's unmodified BaseManager client against our server: the same client as `python-X.Y`, another server. */
+function pythonOnOursImpl(executable: string, version: string): Impl {
+  const python = pythonImpl(executable, version);
+  const short = version.split('.').slice(0, 2).join('.');
+  return {
+    ...python,
+    id: `python-${short}-on-ours`,
+    label: `Python ${short} client → ours`,
+    detail: `CPython ${version} BaseManager client, unmodified (bench/peers/python_manager_client.py), against dist/server.js (pickle protocol on the same port)`,
+    start: (verbose) => startServer(TS_NODE[0], [...TS_NODE.slice(1), CHILD, 'server', 'ours'], verbose, /^READY (\S+)$/),
+    sameClientAs: python.id,
   };
 }
 
@@ -375,7 +391,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
       const info = pythonInfo(candidate);
       if (info && !pythons.some((p) => p.version === info.version)) pythons.push(info);
     }
-    for (const info of pythons) impls.push(pythonImpl(info.executable, info.version));
+    for (const info of pythons) impls.push(pythonImpl(info.executable, info.version), pythonOnOursImpl(info.executable, info.version));
     if (pythons.length === 0) impls.push({ ...pythonImpl('python3', '?'), id: 'python', skip: 'skipped: python3 not found' });
   }
 
@@ -389,7 +405,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
 // Selection (--only)
 
 function resolveOnly(names: string[]): { impl: (id: string) => boolean; workloads: WorkloadId[] } {
-  const implIds = ['ours', 'python-3.11', 'python-3.12', 'tcp-echo', 'vscode-jsonrpc', 'redis'];
+  const implIds = ['ours', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis'];
   // "python" selects every Python; "python3.12", "py312" or "python-3.12" one of them.
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^py(thon)?/, 'python');
   const implNames: string[] = [];
@@ -554,8 +570,12 @@ function printWorkload(workload: (typeof WORKLOADS)[number], runs: ImplRun[]): R
     for (const note of summary.notes) notes.push(`${impl.label}: ${note}`);
     if (summary.okRounds < summary.totalRounds) notes.push(`${impl.label}: only ${summary.okRounds} of ${summary.totalRounds} rounds succeeded; ${describeOutcome(summary.failure)}`);
     let vs: string;
+    const sameClient = impl.sameClientAs ? summaries.find((s) => s.impl.id === impl.sameClientAs) : undefined;
     if (impl.id === 'ours') vs = workload.target ? `target ≥ ${int(workload.target)} ops/s: ${summary.rate >= workload.target ? 'met' : 'NOT met'}` : '';
-    else vs = ratio(oursRate, summary.rate, shortLabel(impl));
+    else if (sameClient && 'rate' in sameClient.summary && sameClient.summary.rate > 0) {
+      // The same Python client on both servers: the ratio compares our server with Python's.
+      vs = `ours / Python's own server, same client = ${(summary.rate / sameClient.summary.rate).toFixed(2)}×`;
+    } else vs = ratio(oursRate, summary.rate, shortLabel(impl));
     if (workload.id === 'seed') {
       return [impl.label, int(summary.items!), `${int(summary.wallMs!)} ms`, int(summary.rate), ...(multi ? [range(summary)] : []), summary.verified ? 'yes' : 'NO', vs];
     }

@@ -96,3 +96,21 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** Creates an object over a raw client; fails the test with the error if the server refuses. */
+export async function createOver(c: RawClient, typeid: string, args?: unknown[]): Promise<{ id: string; typeid: string; exposed: string[] }> {
+  const reply = await c.request('object/create', { typeid, ...(args ? { args } : {}) });
+  if (!reply.result) throw new Error(`create ${typeid} failed: ${JSON.stringify(reply.error)}`);
+  return reply.result;
+}
+
+/**
+ * Sends a call that will block; resolves once the server has parked it: a later call on the same
+ * connection was answered, and calls start in order.
+ */
+export async function sendBlocking(c: RawClient, id: string, method: string, args: unknown[] = []): Promise<number | string> {
+  const callId = c.send('object/call', { id, method, args });
+  const probe = await c.request('object/call', { id, method: '__repr__' });
+  if (!probe.result) throw new Error(`the probe after a blocking ${method} was not answered: ${JSON.stringify(probe.error)}`);
+  return callId;
+}

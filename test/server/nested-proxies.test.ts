@@ -7,13 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes } from '../../src/common/errorCodes';
-import { RawClient, startManager } from '../helpers/manager';
-
-async function create(c: RawClient, typeid: string, args?: unknown[]): Promise<{ id: string; typeid: string; exposed: string[] }> {
-  const reply = await c.request('object/create', { typeid, ...(args ? { args } : {}) });
-  assert.ok(reply.result, JSON.stringify(reply.error));
-  return reply.result;
-}
+import { RawClient, createOver, startManager } from '../helpers/manager';
 
 async function call(c: RawClient, id: string, method: string, args?: unknown[]): Promise<any> {
   return c.request('object/call', { id, method, ...(args ? { args } : {}) });
@@ -35,8 +29,8 @@ test('a queue stored in a dict comes back as a proxy to the same queue, with a r
   await using manager = await startManager();
   const a = await RawClient.open(manager.address);
   const b = await RawClient.open(manager.address);
-  const q = await create(a, 'Queue');
-  const d = await create(a, 'dict');
+  const q = await createOver(a, 'Queue');
+  const d = await createOver(a, 'dict');
   assert.equal((await call(a, d.id, '__setitem__', ['jobs', { $proxy: q }])).result, null);
   const read = await call(b, d.id, '__getitem__', ['jobs']);
   assert.deepEqual(read.result.$proxy.id, q.id, 'the same object');
@@ -55,8 +49,8 @@ test('a queue stored in a dict comes back as a proxy to the same queue, with a r
 test('an object released by every client lives on inside the dict and comes back with its id', async () => {
   await using manager = await startManager();
   const c = await RawClient.open(manager.address);
-  const q = await create(c, 'Queue');
-  const d = await create(c, 'dict');
+  const q = await createOver(c, 'Queue');
+  const d = await createOver(c, 'dict');
   await call(c, q.id, 'put', ['kept']);
   await call(c, d.id, '__setitem__', ['q', { $proxy: q }]);
   await c.request('object/decref', { id: q.id });
@@ -70,9 +64,9 @@ test('an object released by every client lives on inside the dict and comes back
 test('a proxy inside a list, a tuple and a queue item stays a reference', async () => {
   await using manager = await startManager();
   const c = await RawClient.open(manager.address);
-  const lock = await create(c, 'dict');
-  const l = await create(c, 'list');
-  const q = await create(c, 'Queue');
+  const lock = await createOver(c, 'dict');
+  const l = await createOver(c, 'list');
+  const q = await createOver(c, 'Queue');
   await call(c, l.id, 'append', [{ $tuple: [1, { $proxy: lock }] }]);
   const item = await call(c, l.id, '__getitem__', [0]);
   assert.equal(item.result.$tuple[1].$proxy.id, lock.id);
@@ -84,7 +78,7 @@ test('a proxy inside a list, a tuple and a queue item stays a reference', async 
 test('a $proxy naming no live object, or the wrong typeid, is InvalidValue naming where', async () => {
   await using manager = await startManager();
   const c = await RawClient.open(manager.address);
-  const d = await create(c, 'dict');
+  const d = await createOver(c, 'dict');
   const missing = await call(c, d.id, '__setitem__', ['x', { $proxy: { id: 'ffff', typeid: 'Queue', exposed: [] } }]);
   assert.equal(missing.error.code, ErrorCodes.InvalidValue);
   assert.match(missing.error.message, /\$proxy at \$\[1\] names object "ffff", which does not exist/);
@@ -99,8 +93,8 @@ test('inspection shows a stored proxy as its token and gives nobody a reference'
   await using manager = await startManager();
   const c = await RawClient.open(manager.address, { initialize: false });
   await c.request('initialize', { protocolVersion: '1.2', capabilities: { inspection: true } });
-  const q = await create(c, 'Queue');
-  const d = await create(c, 'dict');
+  const q = await createOver(c, 'Queue');
+  const d = await createOver(c, 'dict');
   await call(c, d.id, '__setitem__', ['q', { $proxy: q }]);
   const before = manager.table.get(q.id)!.refcount;
   const page = await c.request('inspect/peek', { id: d.id });
@@ -121,15 +115,15 @@ test('__repr__, __str__ and #GETVALUE answer for every object, exposed or not', 
   }
   await using manager = await startManager({}, (m) => m.register('Point', { callable: Point, exposed: ['norm'] }));
   const c = await RawClient.open(manager.address);
-  const d = await create(c, 'dict', [{ a: 1 }]);
+  const d = await createOver(c, 'dict', [{ a: 1 }]);
   assert.equal((await call(c, d.id, '__repr__')).result, "{'a': 1}");
   assert.equal((await call(c, d.id, '__str__')).result, "{'a': 1}");
   assert.deepEqual((await call(c, d.id, '#GETVALUE')).result, { a: 1 });
-  const q = await create(c, 'Queue');
+  const q = await createOver(c, 'Queue');
   const value = await call(c, q.id, '#GETVALUE');
   assert.equal(value.error.data.type, 'TypeError');
   assert.match(value.error.message, /cannot pickle 'Queue' object/);
-  const p = await create(c, 'Point');
+  const p = await createOver(c, 'Point');
   assert.match((await call(c, p.id, '__repr__')).result, /^<Point object at 0x[0-9a-f]+>$/);
   assert.deepEqual((await call(c, p.id, '#GETVALUE')).result, { x: 1, y: 2 });
   // Only the fallbacks: other unexposed names stay refused, and fallbacks take no arguments.
@@ -141,7 +135,7 @@ test('__repr__, __str__ and #GETVALUE answer for every object, exposed or not', 
 test('a malformed $slice is InvalidValue', async () => {
   await using manager = await startManager();
   const c = await RawClient.open(manager.address);
-  const l = await create(c, 'list', [[1, 2, 3]]);
+  const l = await createOver(c, 'list', [[1, 2, 3]]);
   for (const body of [[1, 2], 'x', null, [1, 2, 3, 4]]) {
     const reply = await call(c, l.id, '__getitem__', [{ $slice: body }]);
     assert.equal(reply.error.code, ErrorCodes.InvalidValue, JSON.stringify(body));

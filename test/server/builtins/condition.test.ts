@@ -10,7 +10,7 @@ import { CallCancelled } from '../../../src/server/exceptions';
 import { Condition, createCondition } from '../../../src/server/builtins/condition';
 import { Lock, RLock, Semaphore } from '../../../src/server/builtins/locks';
 import { SharedRef } from '../../../src/server/sharedRef';
-import { RawClient, startManager } from '../../helpers/manager';
+import { RawClient, createOver, sendBlocking, startManager } from '../../helpers/manager';
 import { until } from '../../helpers/until';
 import { FakeSession, call, pending, pyError, settled } from './helpers';
 
@@ -315,25 +315,12 @@ test("Condition: repr is CPython's, with the lock's repr and the number of waite
 
 // ---------------------------------------------------------------- through real sockets
 
-async function create(c: RawClient, typeid: string, args?: unknown[]): Promise<{ id: string; typeid: string }> {
-  const reply = await c.request('object/create', { typeid, ...(args ? { args } : {}) });
-  assert.ok(reply.result, JSON.stringify(reply.error));
-  return reply.result;
-}
-
-/** Sends a call that will block; resolves once the server has parked it (a later call on the same connection answered). */
-async function sendBlocking(c: RawClient, id: string, method: string, args: unknown[] = []): Promise<number | string> {
-  const callId = c.send('object/call', { id, method, args });
-  assert.ok((await c.request('object/call', { id, method: '__repr__' })).result);
-  return callId;
-}
-
 test('socket: Condition(lock) made with a $proxy to a Lock waits on that very lock', async () => {
   await using manager = await startManager();
   const a = await RawClient.open(manager.address);
   const b = await RawClient.open(manager.address);
-  const lock = await create(a, 'Lock');
-  const cond = await create(a, 'Condition', [{ $proxy: lock }]);
+  const lock = await createOver(a, 'Lock');
+  const cond = await createOver(a, 'Condition', [{ $proxy: lock }]);
   await b.request('object/incref', { id: cond.id });
   assert.equal((await a.request('object/call', { id: cond.id, method: 'acquire' })).result, true);
   assert.equal((await a.request('object/call', { id: lock.id, method: 'locked' })).result, true, "the condition's acquire took the Lock");
@@ -355,7 +342,7 @@ test('socket: Condition(lock) made with a $proxy to a Lock waits on that very lo
 test('socket: a notified waiter whose client dies before it has the lock passes the notification on', async () => {
   await using manager = await startManager();
   const [a, b, c] = await Promise.all([0, 1, 2].map(() => RawClient.open(manager.address)));
-  const cond = await create(a, 'Condition');
+  const cond = await createOver(a, 'Condition');
   await b.request('object/incref', { id: cond.id });
   await c.request('object/incref', { id: cond.id });
   await a.request('object/call', { id: cond.id, method: 'acquire' });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
 import { Float, isTuple, tuple } from '../../../src/common/values';
 import { Dict, createDict } from '../../../src/server/builtins/dict';
-import { call, pyError } from './helpers';
+import { call, drain, pyError } from './helpers';
 import { PyIterator } from '../../../src/server/builtins/iterator';
 import { callFallback } from '../../../src/server/fallbacks';
 import { SharedRef } from '../../../src/server/sharedRef';
@@ -184,19 +184,6 @@ test('dict exposes DictProxy\'s methods, __iter__ included, each with a signatur
 
 
 /** Every item an iterator gives until StopIteration (at most `limit`). */
-function drain(it: unknown, limit = 100): unknown[] {
-  const out: unknown[] = [];
-  for (let i = 0; i < limit; i++) {
-    try {
-      out.push(call(it as object, '__next__'));
-    } catch (error) {
-      pyError('StopIteration', '')(error);
-      return out;
-    }
-  }
-  throw new Error(`more than ${limit} items`);
-}
-
 test('__iter__ gives the keys in order, once; a change of size is Python\'s RuntimeError (test_dict_iter)', () => {
   const d = dictOf();
   for (let i = 65; i < 70; i++) call(d, '__setitem__', [i, String.fromCharCode(i)]);

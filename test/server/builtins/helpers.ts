@@ -68,3 +68,17 @@ export function pending(v: unknown): Promise<unknown> {
   assert.ok(v instanceof Promise, `expected a waiting call, got ${String(v)}`);
   return v;
 }
+
+/** Every item of an Iterator object, by `__next__` until StopIteration (at most `limit`). */
+export function drain(it: unknown, limit = 100): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < limit; i++) {
+    try {
+      out.push(call(it as object, '__next__'));
+    } catch (error) {
+      pyError('StopIteration', '')(error);
+      return out;
+    }
+  }
+  throw new Error(`more than ${limit} items`);
+}

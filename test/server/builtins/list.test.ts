@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
 import { Float, tuple } from '../../../src/common/values';
 import { List, createList, MAX_REPEAT_ITEMS } from '../../../src/server/builtins/list';
-import { call, pyError } from './helpers';
+import { call, drain, pyError } from './helpers';
 import { Slice } from '../../../src/common/values';
 import { PyIterator } from '../../../src/server/builtins/iterator';
 import { callFallback } from '../../../src/server/fallbacks';
@@ -219,19 +219,6 @@ const slice = (start: unknown, stop: unknown, step: unknown = null) => new Slice
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** Every item an iterator gives until StopIteration (at most `limit`). */
-function drain(it: unknown, limit = 100): unknown[] {
-  const out: unknown[] = [];
-  for (let i = 0; i < limit; i++) {
-    try {
-      out.push(call(it as object, '__next__'));
-    } catch (error) {
-      pyError('StopIteration', '')(error);
-      return out;
-    }
-  }
-  throw new Error(`more than ${limit} items`);
-}
-
 test('a slice reads a new list, with Python\'s clamping, negative and huge bounds and steps', () => {
   const l = listOf(...range(10));
   assert.deepEqual(call(l, '__getitem__', [slice(null, null)]), range(10));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { CallCancelled } from '../../../src/server/exceptions';
 import { BoundedSemaphore, Lock, RLock, Semaphore, createBoundedSemaphore, createLock, createRLock, createSemaphore } from '../../../src/server/builtins/locks';
 import { Float } from '../../../src/common/values';
-import { RawClient, startManager } from '../../helpers/manager';
+import { RawClient, createOver, sendBlocking, startManager } from '../../helpers/manager';
 import { FakeSession, call, pending, pyError, settled } from './helpers';
 
 // ---------------------------------------------------------------- Lock
@@ -411,25 +411,11 @@ test('Semaphore and BoundedSemaphore reprs', () => {
 
 // ---------------------------------------------------------------- through real sockets
 
-async function create(c: RawClient, typeid: string, args?: unknown[]): Promise<{ id: string; typeid: string }> {
-  const reply = await c.request('object/create', { typeid, ...(args ? { args } : {}) });
-  assert.ok(reply.result, JSON.stringify(reply.error));
-  return reply.result;
-}
-
-/** Sends a call that will block; resolves once the server has parked it (a later call on the same connection answered). */
-async function sendBlocking(c: RawClient, id: string, method: string, args: unknown[] = []): Promise<number | string> {
-  const callId = c.send('object/call', { id, method, args });
-  const probe = await c.request('object/call', { id, method: '__repr__' });
-  assert.ok(probe.result, 'the probe is answered while the call waits');
-  return callId;
-}
-
 test('socket: a Lock held by a client whose connection dies goes to the client waiting for it', async () => {
   await using manager = await startManager();
   const a = await RawClient.open(manager.address);
   const b = await RawClient.open(manager.address);
-  const lock = await create(a, 'Lock');
+  const lock = await createOver(a, 'Lock');
   await b.request('object/incref', { id: lock.id });
   assert.equal((await a.request('object/call', { id: lock.id, method: 'acquire' })).result, true);
   const waiting = await sendBlocking(b, lock.id, 'acquire');
@@ -445,7 +431,7 @@ test('socket: an RLock held three deep by a client that disconnects is free', as
   await using manager = await startManager();
   const a = await RawClient.open(manager.address);
   const b = await RawClient.open(manager.address);
-  const rlock = await create(a, 'RLock');
+  const rlock = await createOver(a, 'RLock');
   await b.request('object/incref', { id: rlock.id });
   for (let i = 0; i < 3; i++) assert.equal((await a.request('object/call', { id: rlock.id, method: 'acquire' })).result, true);
   const waiting = await sendBlocking(b, rlock.id, 'acquire');
@@ -463,7 +449,7 @@ test('socket: a Semaphore holder of two permits dies; the waiter gets one and th
   await using manager = await startManager();
   const a = await RawClient.open(manager.address);
   const b = await RawClient.open(manager.address);
-  const sem = await create(a, 'Semaphore', [2]);
+  const sem = await createOver(a, 'Semaphore', [2]);
   await b.request('object/incref', { id: sem.id });
   for (let i = 0; i < 2; i++) assert.equal((await a.request('object/call', { id: sem.id, method: 'acquire' })).result, true);
   const waiting = await sendBlocking(b, sem.id, 'acquire');
@@ -479,7 +465,7 @@ test('socket: a client blocked on a Lock that disconnects takes nothing', async 
   await using manager = await startManager();
   const a = await RawClient.open(manager.address);
   const b = await RawClient.open(manager.address);
-  const lock = await create(a, 'Lock');
+  const lock = await createOver(a, 'Lock');
   await b.request('object/incref', { id: lock.id });
   await a.request('object/call', { id: lock.id, method: 'acquire' });
   await sendBlocking(b, lock.id, 'acquire');

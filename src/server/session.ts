@@ -33,10 +33,11 @@ import type { Inspector } from './inspector';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from './inspector';
 import type { Registry } from './registry';
 import type { CallContext } from './signature';
-import { invokeMethod, type HeldResource } from './signature';
+import { invokeMethod } from './signature';
 import { callFallback, FALLBACK_METHODS } from './fallbacks';
 import { SharedRef, referent } from './sharedRef';
 import { Holdings } from './holdings';
+import { SessionCallContext, type CallingSession } from './callContext';
 
 /** What a session needs from its manager. */
 export interface SessionHost {
@@ -116,43 +117,8 @@ interface PendingCall {
   readonly since: number;
 }
 
-/** The context of one call: the signal, which costs an AbortController, is made on first use. */
-class RequestContext implements CallContext {
-  #controller: AbortController | undefined;
-  constructor(
-    private readonly session: Session,
-    private readonly requestId: RequestId,
-    private readonly entry: ObjectEntry,
-    private readonly method: string,
-  ) {}
-
-  get sessionId(): string {
-    return this.session.id;
-  }
-
-  get aborted(): boolean {
-    return this.#controller?.signal.aborted ?? false;
-  }
-
-  hold(resource: HeldResource): void {
-    this.session.hold(resource, this.entry.id);
-  }
-
-  letGo(resource: HeldResource): void {
-    this.session.letGo(resource);
-  }
-
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      this.session.blocked(this.requestId, { controller: this.#controller, objectId: this.entry.id, typeid: this.entry.typeid, method: this.method, since: Date.now() });
-    }
-    return this.#controller.signal;
-  }
-}
-
 /** One connected client. */
-export class Session {
+export class Session implements CallingSession {
   /** This session's id, as inspection shows it. */
   readonly id = nextSessionId();
   /** The same id, as inspection subscribers name it. */
@@ -183,7 +149,7 @@ export class Session {
   private touching: string | undefined;
   private flushScheduled = false;
   /** What this session holds (locks, permits), given back when it ends. */
-  private readonly holdings: Holdings;
+  readonly holdings: Holdings;
   /**
    * Decoding of arguments: floats keep their floatness; a `$proxy` becomes a reference to the
    * live object it names (nested proxies: a queue stored in a dict, a lock given to a Condition).
@@ -236,23 +202,13 @@ export class Session {
   }
 
   /** Records a call that is about to wait (called by its context when the method asks for a signal). */
-  blocked(requestId: RequestId, call: PendingCall): void {
-    this.pending.set(requestId, call);
+  callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: RequestId): void {
+    this.pending.set(requestId, { controller, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() });
     if (this.host.inspector.active) {
       this.host.inspector.sessionsChanged();
       // Its waiters changed (a queue's waitingGetters, say).
-      this.host.inspector.touched(call.objectId);
+      this.host.inspector.touched(entry.id);
     }
-  }
-
-  /** The calling client now holds part of `resource` (of object `objectId`): given back if it leaves. */
-  hold(resource: HeldResource, objectId: string): void {
-    this.holdings.hold(resource, objectId);
-  }
-
-  /** The client holds nothing more of `resource`. */
-  letGo(resource: HeldResource): void {
-    this.holdings.letGo(resource);
   }
 
   /** What inspection shows of this session. */
@@ -557,7 +513,7 @@ export class Session {
 
   /** A call context whose signal is made only if the method asks for it (most calls never block). */
   private contextFor(requestId: RequestId, entry: ObjectEntry, method: string): CallContext {
-    return new RequestContext(this, requestId, entry, method);
+    return new SessionCallContext(this, requestId, entry, method);
   }
 
   private peek(params: PeekParams): PeekResult {

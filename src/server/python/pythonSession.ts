@@ -25,7 +25,8 @@ import { Holdings } from '../holdings';
 import type { ObjectEntry } from '../objectTable';
 import { nextSessionId, type SessionHost } from '../session';
 import { SharedRef, referent } from '../sharedRef';
-import { invokeMethod, type CallContext, type HeldResource } from '../signature';
+import { invokeMethod } from '../signature';
+import { SessionCallContext, type CallingSession } from '../callContext';
 import { PythonFrameDecoder, pythonFrame } from './framing';
 import { unpickle } from './pickle';
 import { pickle, type PickleDialect } from './pickler';
@@ -58,40 +59,6 @@ interface BlockedCall {
   readonly since: number;
 }
 
-/** The context of one method call; its signal (an AbortController) is made only if the call waits. */
-class PythonCallContext implements CallContext {
-  #controller: AbortController | undefined;
-  constructor(
-    private readonly session: PythonSession,
-    private readonly entry: ObjectEntry,
-    private readonly method: string,
-  ) {}
-
-  get sessionId(): string {
-    return this.session.id;
-  }
-
-  get aborted(): boolean {
-    return this.#controller?.signal.aborted ?? false;
-  }
-
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      this.session.blockedIn(this.#controller, this.entry, this.method);
-    }
-    return this.#controller.signal;
-  }
-
-  hold(resource: HeldResource): void {
-    this.session.holdings.hold(resource, this.entry.id);
-  }
-
-  letGo(resource: HeldResource): void {
-    this.session.holdings.letGo(resource);
-  }
-}
-
 /** Python's text of a failure, as its client raises it (`RemoteError`). */
 function traceback(type: string, message: string): string {
   return `Traceback (most recent call last):\n  (in the syncmanager manager)\n${type}${message ? `: ${message}` : ''}\n`;
@@ -112,7 +79,7 @@ const python2Methods: Readonly<Record<string, (args: unknown[]) => [string, unkn
 };
 
 /** One Python client connection. */
-export class PythonSession {
+export class PythonSession implements CallingSession {
   /** Its id, as inspection shows it. */
   readonly id = nextSessionId();
   readonly startedAt = Date.now();
@@ -204,8 +171,8 @@ export class PythonSession {
     };
   }
 
-  /** A call of this session is about to wait (its context made a signal). */
-  blockedIn(controller: AbortController, entry: ObjectEntry, method: string): void {
+  /** A call of this session is about to wait (its context made a signal); Python's requests have no id, so one is made. */
+  callBlocked(controller: AbortController, entry: ObjectEntry, method: string): void {
     this.blocked = { controller, requestId: ++callCounter, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() };
     if (this.host.inspector.active) {
       this.host.inspector.sessionsChanged();
@@ -344,7 +311,7 @@ export class PythonSession {
     }
     let result: unknown;
     try {
-      result = invokeMethod(entry.obj, method, args, kwargs, new PythonCallContext(this, entry, method));
+      result = invokeMethod(entry.obj, method, args, kwargs, new SessionCallContext(this, 0, entry, method));
       if (result instanceof Promise) result = await result;
     } catch (error) {
       return this.failure(error);

@@ -62,10 +62,6 @@ function contentsOf(obj: object): { kind: PeekResult['kind']; all: () => unknown
 
 /** Type-specific details of an object for its summary. */
 function detailsOf(obj: object, show: Show): { size?: number; details: Record<string, unknown> } {
-  if (obj instanceof Queue) {
-    const q = obj.inspect();
-    return { size: q.size, details: { maxsize: q.maxsize, unfinishedTasks: q.unfinished, waitingGetters: q.getters, waitingPutters: q.putters } };
-  }
   if (obj instanceof List) return { size: obj.size, details: {} };
   if (obj instanceof Dict) return { size: obj.entries().length, details: {} };
   if (obj instanceof Namespace) return { size: Object.keys(obj.snapshot()).length, details: {} };

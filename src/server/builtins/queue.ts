@@ -239,11 +239,6 @@ export class Queue {
     return this.#items.snapshot();
   }
 
-  /** The queue's state for inspection tools, read without side effects. */
-  inspect(): { size: number; maxsize: number; unfinished: number; getters: number; putters: number } {
-    return { size: this.#items.length, maxsize: this.#maxsize, unfinished: this.#unfinished, getters: this.#getters.size, putters: this.#putters.size };
-  }
-
   /** The queue's state for the inspection sidebar. */
   describeState(): { size: number; details: Record<string, unknown> } {
     return {

@@ -447,7 +447,7 @@ test('PriorityQueue: a blocked putter whose item cannot be ordered fails, and th
   await assert.rejects(bad, pyError('TypeError', "'<' not supported between instances of 'dict' and 'dict'"));
   assert.equal(await good, undefined);
   assert.deepEqual(q.peekAll(), [tup(1, { a: 1 }), tup(2, 'ok')]);
-  assert.equal(q.inspect().unfinished, 3);
+  assert.equal(q.describeState().details.unfinishedTasks, 3);
 });
 
 test('LifoQueue and PriorityQueue keep Queue\'s timeouts, task_done and join', async () => {

@@ -13,35 +13,53 @@ const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+/** Text up to this many characters is checked for the ASCII shortcut. */
+const SHORT_TEXT = 64;
 /** Python's pickler writes APPENDS and SETITEMS in batches of this many items. */
 const BATCH = 1000;
 
 /** Opcode output bounded by `maxBytes`; writing past it throws a PickleError. */
 export class PickleOutput {
   private buffer = Buffer.allocUnsafe(256);
-  private size = 0;
+  private size: number;
+  private readonly maxSize: number;
 
   constructor(
-    private readonly maxBytes: number,
+    maxBytes: number,
     /** What is being written, for the message when it is too large. */
     private readonly what = 'the pickle',
-  ) {}
+    /** Bytes kept free in front of the pickle, for a frame head (see {@link framed}). */
+    private readonly headroom = 0,
+  ) {
+    this.size = headroom;
+    this.maxSize = headroom + maxBytes;
+  }
 
   /** Bytes written so far. */
   get length(): number {
-    return this.size;
+    return this.size - this.headroom;
   }
 
   /** A copy of what was written. */
   result(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.size));
+    return Buffer.from(this.buffer.subarray(this.headroom, this.size));
+  }
+
+  /**
+   * What was written, behind a 4-byte big-endian length head (made with a headroom of 4): a
+   * message of `multiprocessing.connection`, in one buffer and without a copy.
+   */
+  framed(): Buffer {
+    if (this.headroom !== 4) throw new Error('framed() needs a headroom of 4 bytes');
+    this.buffer.writeInt32BE(this.size - 4, 0);
+    return this.buffer.subarray(0, this.size);
   }
 
   private room(n: number): void {
     const need = this.size + n;
-    if (need > this.maxBytes) throw new PickleError(`${this.what} would be larger than ${this.maxBytes} bytes (a value with much sharing is spelt out in full)`);
+    if (need > this.maxSize) throw new PickleError(`${this.what} would be larger than ${this.maxSize - this.headroom} bytes (a value with much sharing is spelt out in full)`);
     if (need <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.min(Math.max(need, this.buffer.length * 2), Math.max(need, this.maxBytes)));
+    const grown = Buffer.allocUnsafe(Math.min(Math.max(need, this.buffer.length * 2), this.maxSize));
     this.buffer.copy(grown, 0, 0, this.size);
     this.buffer = grown;
   }
@@ -120,9 +138,26 @@ export class PickleOutput {
 
   /** A Python 3 str (Python 2 unicode). */
   unicode(text: string): void {
+    // Short ASCII text (names, ids, most keys) is copied as it is, without an intermediate buffer.
+    if (text.length <= SHORT_TEXT && this.ascii(text)) return;
     const bytes = encodeUtf8(text);
     this.opWithLength(Op.BINUNICODE, bytes.length, 4);
     this.raw(bytes);
+  }
+
+  /** Writes `text` as BINUNICODE if it is all ASCII; false (nothing written) otherwise. */
+  private ascii(text: string): boolean {
+    this.room(5 + text.length);
+    const start = this.size + 5;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return false;
+      this.buffer[start + i] = c;
+    }
+    this.buffer[this.size] = Op.BINUNICODE;
+    this.buffer.writeUInt32LE(text.length, this.size + 1);
+    this.size = start + text.length;
+    return true;
   }
 
   /** A Python 2 str: its bytes as they are. */

@@ -68,13 +68,36 @@ export function pickle(value: unknown, options: PickleOptions): Buffer {
   return out.result();
 }
 
+/**
+ * Pickles the tuple of `items` as one message of `multiprocessing.connection`: the 4-byte length
+ * head and the pickle in one buffer, with no intermediate copy or tuple (a manager's reply is the
+ * tuple `(kind, result)`). Same bytes as `frame(pickle(tupleFrom(items)))`.
+ * @throws PickleError as {@link pickle} does.
+ */
+export function pickleMessage(items: readonly unknown[], options: PickleOptions): Buffer {
+  // The 4-byte head announces at most 2 GiB - 1, so no message written here is larger.
+  const maxBytes = Math.min(options.maxBytes ?? DEFAULT_MAX_PICKLE_BYTES, 0x7fffffff);
+  const out = new PickleOutput(maxBytes, 'the pickle', 4);
+  out.proto();
+  const writer = new ValueWriter(out, options);
+  // As PickleOutput.tuple writes a tuple, without its array of items.
+  if (items.length === 0) out.op(Op.EMPTY_TUPLE);
+  else {
+    if (items.length > 3) out.op(Op.MARK);
+    for (let i = 0; i < items.length; i++) writer.child(i, items[i], 0);
+    out.op(items.length > 3 ? Op.TUPLE : Op.TUPLE1 + items.length - 1);
+  }
+  out.op(Op.STOP);
+  return out.framed();
+}
+
 const ASCII = /^[\x00-\x7f]*$/;
 
 class ValueWriter {
   private readonly py2: boolean;
   private readonly maxDepth: number;
-  /** Containers being written: meeting one again is a cycle. */
-  private readonly active = new Set<object>();
+  /** Containers being written: meeting one again is a cycle. Made at the first container. */
+  private active: Set<object> | undefined;
   /** Where the writer is, as keys and indexes from the root; formatted only for an error. */
   private readonly path: (string | number)[] = [];
 
@@ -117,8 +140,8 @@ class ValueWriter {
     else this.out.unicode(value);
   }
 
-  /** Writes `item` as the child `step` of the current value. */
-  private child(step: string | number, item: unknown, depth: number): void {
+  /** Writes `item` as the child `step` of the value at `depth`. */
+  child(step: string | number, item: unknown, depth: number): void {
     this.path.push(step);
     this.write(item, depth + 1);
     this.path.pop();
@@ -130,6 +153,7 @@ class ValueWriter {
     if (value instanceof Uint8Array) return this.py2 ? out.binstring(value) : out.bytesViaCodecs(value);
     if (depth > this.maxDepth) throw this.fail(`the value is nested deeper than ${this.maxDepth} levels`);
     if (value instanceof OpaqueValue) return this.opaque(value, depth);
+    this.active ??= new Set();
     if (this.active.has(value)) throw this.fail('the value contains itself (a cycle), which a pickle without memo cannot hold');
     this.active.add(value);
     this.container(value, depth);

@@ -18,7 +18,7 @@
 
 import type { Socket } from 'node:net';
 import type { SessionSummary } from '../../common/protocol';
-import { Slice, tupleFrom, isTuple, type Tuple } from '../../common/values';
+import { Slice, tupleFrom, isTuple } from '../../common/values';
 import { CallCancelled, describeThrown, PyException } from '../exceptions';
 import { callFallback, FALLBACK_METHODS } from '../fallbacks';
 import { Holdings } from '../holdings';
@@ -27,11 +27,12 @@ import { nextSessionId, type SessionHost } from '../session';
 import { SharedRef, referent } from '../sharedRef';
 import { invokeMethod } from '../signature';
 import { SessionCallContext, type CallingSession } from '../callContext';
-import { PythonFrameDecoder, pythonFrame } from './framing';
+import { PythonFrameDecoder } from './framing';
 import { unpickle } from './pickle';
-import { pickle, type PickleDialect } from './pickler';
+import { pickleMessage, type PickleDialect, type PickleOptions } from './pickler';
 import { PyProxy, PyToken } from './pickleValues';
 import { exceptionForPython, proxyTypeFor } from './pythonNames';
+import { readRequest, type PythonRequest } from './requestReader';
 
 /** The holder of every reference a Python client takes (Python counts references per process, not per connection). */
 export const PYTHON_HOLDER = 'python';
@@ -90,6 +91,7 @@ export class PythonSession implements CallingSession {
   /** The thread name `accept_connection` gave (`MainProcess`, `MainProcess|Thread-1`). */
   private threadName: string | undefined;
   private dialect: PickleDialect | undefined;
+  private replyOptions: PickleOptions | undefined;
   private readonly decoder: PythonFrameDecoder;
   private readonly requests: Buffer[] = [];
   private busy = false;
@@ -143,7 +145,7 @@ export class PythonSession implements CallingSession {
       return;
     }
     for (const frame of frames) this.requests.push(frame);
-    void this.drain();
+    this.serveQueued();
   }
 
   /** Ends the connection: a blocked call is withdrawn with no effect. */
@@ -189,34 +191,76 @@ export class PythonSession implements CallingSession {
     if (this.isChannel) this.host.sessionClosed(this);
   }
 
-  /** Serves the queued requests one at a time, in order. */
-  private async drain(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      for (let frame = this.requests.shift(); frame && !this.closed; frame = this.requests.shift()) {
-        const reply = await this.serve(frame);
-        if (this.blocked) {
-          const objectId = this.blocked.objectId;
-          this.blocked = undefined;
-          if (this.host.inspector.active) {
-            this.host.inspector.sessionsChanged();
-            this.host.inspector.touched(objectId);
-          }
-        }
-        if (!this.closed) this.send(reply);
+  /**
+   * Serves the queued requests one at a time, in order. A call that completes at once (most do)
+   * is answered right here, in the same turn of the event loop as its bytes arrived; a call that
+   * waits (a `get()` on an empty queue) holds the requests behind it until it settles, as
+   * CPython's thread per connection does.
+   */
+  private serveQueued(): void {
+    while (!this.busy && !this.closed) {
+      const frame = this.requests.shift();
+      if (!frame) return;
+      let reply: Reply | Promise<Reply>;
+      try {
+        reply = this.serve(frame);
+      } catch (error) {
+        // serve() turns every failure into a reply; this is for a bug, which must not end the manager.
+        reply = this.internalError(error);
       }
-    } finally {
-      this.busy = false;
+      if (reply instanceof Promise) {
+        this.busy = true;
+        reply
+          .catch((error: unknown) => this.internalError(error))
+          .then((settled) => {
+            this.busy = false;
+            this.answer(settled);
+            this.serveQueued();
+          });
+        return;
+      }
+      this.answer(reply);
     }
   }
 
+  private internalError(error: unknown): Reply {
+    this.host.log(`python session ${this.id}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return ['#TRACEBACK', traceback('RuntimeError', `internal error in the manager: ${error instanceof Error ? error.message : String(error)}`)];
+  }
+
+  /** Sends a call's reply; a call that was blocked is not any more. */
+  private answer(reply: Reply): void {
+    if (this.blocked) {
+      const objectId = this.blocked.objectId;
+      this.blocked = undefined;
+      if (this.host.inspector.active) {
+        this.host.inspector.sessionsChanged();
+        this.host.inspector.touched(objectId);
+      }
+    }
+    this.send(reply);
+  }
+
   /** One request, start to reply. Never throws: every failure is a reply. */
-  private async serve(frame: Buffer): Promise<Reply> {
+  private serve(frame: Buffer): Reply | Promise<Reply> {
+    // Python 3 pickles with protocol 3 or higher; a protocol 2 request is Python 2's.
+    this.dialect ??= frame[0] === 0x80 && frame[1] === 2 ? 'py2' : 'py3';
+    // The common shape (scalar arguments) is read directly; it holds no proxy to resolve.
+    const request = readRequest(frame) ?? this.readGeneral(frame);
+    if (!('method' in request)) return request;
+    const { ident, method, args, kwargs } = request;
+    if (!this.isChannel) return this.control(method, args, kwargs);
+    if (this.dialect === 'py2' && Object.hasOwn(python2Methods, method)) {
+      const [name, translated] = python2Methods[method](args);
+      return this.callMethod(ident, name, translated, kwargs);
+    }
+    return this.callMethod(ident, method, args, kwargs);
+  }
+
+  /** A request of any shape, with the general pickle reader; proxies among its arguments become references. */
+  private readGeneral(frame: Buffer): PythonRequest | Reply {
     let request: unknown;
     try {
-      // Python 3 pickles with protocol 3 or higher; a protocol 2 request is Python 2's.
-      this.dialect ??= frame[0] === 0x80 && frame[1] === 2 ? 'py2' : 'py3';
       request = unpickle(frame);
     } catch (error) {
       return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
@@ -226,20 +270,11 @@ export class PythonSession implements CallingSession {
     }
     const [ident, method, args, kwds] = request;
     if (typeof method !== 'string') return ['#TRACEBACK', traceback('TypeError', 'the method name must be a str')];
-    let positional: unknown[];
-    let keywords: Record<string, unknown>;
     try {
-      positional = Array.isArray(args) ? args.map((a) => this.fromPython(a)) : [];
-      keywords = this.keywordsOf(kwds);
+      return { ident, method, args: Array.isArray(args) ? args.map((a) => this.fromPython(a)) : [], kwargs: this.keywordsOf(kwds) };
     } catch (error) {
       return this.failure(error);
     }
-    if (!this.isChannel) return this.control(method, positional, keywords);
-    if (this.dialect === 'py2' && Object.hasOwn(python2Methods, method)) {
-      const [name, translated] = python2Methods[method](positional);
-      return this.callMethod(ident, name, translated, keywords);
-    }
-    return this.callMethod(ident, method, positional, keywords);
   }
 
   /** The control calls of CPython's `Server.public`. */
@@ -295,7 +330,7 @@ export class PythonSession implements CallingSession {
   }
 
   /** A method call on a shared object, as CPython's `serve_client` makes it. */
-  private async callMethod(ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown>): Promise<Reply> {
+  private callMethod(ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown>): Reply | Promise<Reply> {
     const entry = typeof ident === 'string' ? this.host.table.get(ident) : undefined;
     if (!entry) return ['#TRACEBACK', traceback('KeyError', `${JSON.stringify(ident)}: no such object (never created, or every reference was released)`)];
     if (!entry.exposedSet.has(method)) {
@@ -312,10 +347,20 @@ export class PythonSession implements CallingSession {
     let result: unknown;
     try {
       result = invokeMethod(entry.obj, method, args, kwargs, new SessionCallContext(this, 0, entry, method));
-      if (result instanceof Promise) result = await result;
     } catch (error) {
       return this.failure(error);
     }
+    if (result instanceof Promise) {
+      return result.then(
+        (settled: unknown) => this.resultReply(entry, method, settled),
+        (error: unknown) => this.failure(error),
+      );
+    }
+    return this.resultReply(entry, method, result);
+  }
+
+  /** A method's result: `#RETURN`, or `#PROXY` for a method of `methodToTypeid`. */
+  private resultReply(entry: ObjectEntry, method: string, result: unknown): Reply {
     if (this.host.inspector.active) this.host.inspector.touched(entry.id);
     const typeid = Object.hasOwn(entry.methodToTypeid, method) ? entry.methodToTypeid[method] : undefined;
     if (typeid === undefined) return ['#RETURN', result];
@@ -420,13 +465,21 @@ export class PythonSession implements CallingSession {
 
   private send(reply: Reply): void {
     if (this.closed) return;
-    const dialect = this.dialect ?? 'py3';
-    let payload: Buffer;
+    let message: Buffer;
     try {
-      payload = pickle(tupleFrom([...reply]) as Tuple, { dialect, encodeRef: (v) => this.refToPython(v) });
+      message = pickleMessage(reply, this.pickleOptions());
     } catch (error) {
-      payload = pickle(tupleFrom(['#UNSERIALIZABLE', traceback('PicklingError', (error as Error).message)]), { dialect });
+      message = pickleMessage(['#UNSERIALIZABLE', traceback('PicklingError', (error as Error).message)], { dialect: this.dialect ?? 'py3' });
     }
-    this.socket.write(pythonFrame(payload));
+    this.socket.write(message);
+  }
+
+  /** How replies are pickled: for the client's Python, with the server's references as proxies. */
+  private pickleOptions(): PickleOptions {
+    if (this.replyOptions) return this.replyOptions;
+    const options: PickleOptions = { dialect: this.dialect ?? 'py3', encodeRef: (v) => this.refToPython(v) };
+    // Known once the first request is read; a reply before that (a framing error) is not kept.
+    if (this.dialect) this.replyOptions = options;
+    return options;
   }
 }

@@ -38,6 +38,11 @@ export class PythonFrameDecoder {
    * @throws PythonFramingError for a bad or too large length (the stream cannot go on).
    */
   push(chunk: Buffer): Buffer[] {
+    // The usual case: nothing pending, and the chunk is one whole small frame.
+    if (this.#size === 0 && chunk.length >= 4) {
+      const length = chunk.readInt32BE(0);
+      if (length >= 0 && length <= this.maxBytes && chunk.length === 4 + length) return [chunk.subarray(4)];
+    }
     this.#chunks.push(chunk);
     this.#size += chunk.length;
     const frames: Buffer[] = [];

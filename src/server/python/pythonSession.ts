@@ -67,6 +67,12 @@ function traceback(type: string, message: string): string {
 
 let callCounter = 0;
 
+/** `('#RETURN', None)`, the reply to every `put()` and most setters, is the same bytes every time: made once. */
+const RETURN_NONE: Readonly<Record<PickleDialect, Buffer>> = {
+  py2: pickleMessage(['#RETURN', null], { dialect: 'py2' }),
+  py3: pickleMessage(['#RETURN', null], { dialect: 'py3' }),
+};
+
 /**
  * Python 2's proxies call methods Python 3 renamed: served as the Python 3 method they mean (an
  * old-style slice is a slice; `has_key` is `in`; an iterator's `next` is `__next__`).
@@ -467,7 +473,8 @@ export class PythonSession implements CallingSession {
     if (this.closed) return;
     let message: Buffer;
     try {
-      message = pickleMessage(reply, this.pickleOptions());
+      const [kind, result] = reply;
+      message = kind === '#RETURN' && result == null ? RETURN_NONE[this.dialect ?? 'py3'] : pickleMessage(reply, this.pickleOptions());
     } catch (error) {
       message = pickleMessage(['#UNSERIALIZABLE', traceback('PicklingError', (error as Error).message)], { dialect: this.dialect ?? 'py3' });
     }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ErrorCodes } from '../../src/common/errorCodes';
 import { PROTOCOL_VERSION } from '../../src/common/protocol';
 import { RawClient, startManager } from '../helpers/manager';
+import { until } from '../helpers/until';
 
 class Counter {
   n = 0;
@@ -347,6 +348,56 @@ test('a broken pickle after the handshake is answered as Python\'s server answer
   const other = await RawClient.open(manager.address);
   assert.ok((await other.request('manager/describe', {})).result);
   other.close();
+});
+
+/** Collects a raw socket's bytes from now on; `frames()` splits them into Python frames. */
+function pythonFrames(c: RawClient): { bytes(): Buffer; frames(): Buffer[]; ended: Promise<void> } {
+  const received: Buffer[] = [];
+  c.socket.removeAllListeners('data');
+  c.socket.on('data', (chunk: Buffer) => received.push(chunk));
+  const ended = new Promise<void>((resolve) => c.socket.once('end', () => resolve()));
+  const bytes = () => Buffer.concat(received);
+  const frames = () => {
+    const all = bytes();
+    const out: Buffer[] = [];
+    for (let at = 0; at + 4 <= all.length && at + 4 + all.readInt32BE(at) <= all.length; at += 4 + all.readInt32BE(at)) out.push(all.subarray(at + 4, at + 4 + all.readInt32BE(at)));
+    return out;
+  };
+  return { bytes, frames, ended };
+}
+
+/** A request as Python 3.8+ pickles it, framed. */
+function pythonRequest(hex: string): Buffer {
+  const payload = Buffer.from(hex, 'hex');
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(payload.length, 0);
+  return Buffer.concat([head, payload]);
+}
+// (None, 'dummy', (), {}), (None, 'accept_connection', ('MainProcess',), {}), (None, 'number_of_objects', (), {}), protocol 4.
+const PY_DUMMY = '8004951000000000000000284e8c0564756d6d7994297d9474942e';
+const PY_ACCEPT = '8004952b00000000000000284e8c116163636570745f636f6e6e656374696f6e948c0b4d61696e50726f636573739485947d9474942e';
+const PY_NUMBER_OF_OBJECTS = '8004951c00000000000000284e8c116e756d6265725f6f665f6f626a6563747394297d9474942e';
+
+test("a Python control connection is closed by the server after its one reply, as CPython's server does; a channel stays open", async () => {
+  await using manager = await startManager();
+  const control = await RawClient.open(manager.address, { initialize: false });
+  const controlBytes = pythonFrames(control);
+  let controlEnded = false;
+  void controlBytes.ended.then(() => (controlEnded = true));
+  control.sendRaw(pythonRequest(PY_DUMMY));
+  await until('the server to end the control connection', () => controlEnded);
+  assert.deepEqual(controlBytes.frames().map((f) => f.toString('latin1')), ['\x80\x02X\x07\x00\x00\x00#RETURNN\x86.'], "one reply, ('#RETURN', None), then the end");
+
+  const channel = await RawClient.open(manager.address, { initialize: false });
+  const channelBytes = pythonFrames(channel);
+  let ended = false;
+  void channelBytes.ended.then(() => (ended = true));
+  channel.sendRaw(pythonRequest(PY_ACCEPT));
+  channel.sendRaw(pythonRequest(PY_NUMBER_OF_OBJECTS));
+  await until('both requests of the channel answered', () => channelBytes.frames().length === 2);
+  assert.match(channelBytes.frames()[1].toString('latin1'), /#TRACEBACK/, 'on a channel, a control name is a method call of object None, which does not exist');
+  assert.equal(ended, false, 'the channel is still open');
+  channel.close();
 });
 
 test('a notification gets no answer and an unknown one is ignored', async () => {

@@ -6,8 +6,9 @@
  *
  * As in CPython, a connection first makes one control call (`create`, `incref`, `decref`,
  * `dummy`, `debug_info`, `number_of_objects`, `shutdown`, `get_methods`): Python opens a fresh
- * connection for each. `accept_connection` turns a connection into one client thread's channel
- * for method calls, served one at a time (a blocking `get()` holds it, as in Python).
+ * connection for each, and the server closes it after the reply. `accept_connection` turns a
+ * connection into one client thread's channel for method calls, served one at a time (a
+ * blocking `get()` holds it, as in Python).
  *
  * Better than CPython's server: a blocked call of a connection that closes (its process was
  * killed) is withdrawn and takes nothing, and the locks and permits that connection holds are
@@ -226,6 +227,9 @@ export class PythonSession implements CallingSession {
         return;
       }
       this.answer(reply);
+      // A control connection serves one request, then CPython's server closes it: so do we, at
+      // once, rather than leave the closing to the client (it frees the socket sooner, too).
+      if (!this.isChannel) return this.close();
     }
   }
 

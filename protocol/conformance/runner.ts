@@ -1,0 +1,415 @@
+/**
+ * The conformance suite's interpreter, as a library: it reads the scenario files of
+ * `protocol/conformance/scenarios/` and plays the client's side of each against a server, exactly
+ * as `protocol/conformance/README.md` describes the format. `run.ts` is its command line; the
+ * tests run it against syncmanager's own server.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { match, ScenarioError, sameId, show, substitute, type Captures, type Json } from './patterns';
+import { Connection, WireError } from './wire';
+
+/** What one step does; `conn` and its source line are kept beside it in {@link ScenarioStep}. */
+export type StepAction =
+  | { kind: 'connect' }
+  | { kind: 'handshake'; mode: 'ok' | 'wrong-key' | 'silent' }
+  | { kind: 'send'; message: Json }
+  | { kind: 'sendRaw'; text: string }
+  | { kind: 'expect'; pattern: { [key: string]: Json } }
+  | { kind: 'notYet'; id: Json }
+  | { kind: 'expectClose' }
+  | { kind: 'close' };
+
+/** One step of a scenario, with where it was written. */
+export interface ScenarioStep {
+  /** The connection it acts on (`"main"` unless the step names another). */
+  conn: string;
+  /** 1-based line in the file. */
+  line: number;
+  /** The line as written, for failure reports. */
+  text: string;
+  action: StepAction;
+}
+
+/** A parsed scenario file. */
+export interface Scenario {
+  name: string;
+  description: string;
+  /** SPEC sections the scenario checks. */
+  spec: string[];
+  /** The file it came from (a path, or a label for scenarios written inline). */
+  file: string;
+  steps: ScenarioStep[];
+}
+
+/** How to reach the server under test, and how long to wait. */
+export interface RunOptions {
+  /** `host:port` or `[ipv6]:port`. */
+  address: string;
+  authkey: string | Buffer;
+  /** The server's handshake timeout; the `silent` handshake waits this long plus 5 s. Default 10 000. */
+  handshakeTimeoutMs?: number;
+  /** The longest any step waits. Default 5000. */
+  stepTimeoutMs?: number;
+  /** Sees every message sent by a `send` step, after substitution. */
+  onSend?: (scenario: Scenario, conn: string, message: Json) => void;
+  /** Sees every message received, in arrival order, before any step takes it. */
+  onMessage?: (scenario: Scenario, conn: string, message: Json) => void;
+}
+
+/** Why a scenario failed. */
+export interface Failure {
+  /** The line of the failing step (the last step's for a failure found at the end). */
+  line: number;
+  /** The step as written, or `(end of scenario)`. */
+  step: string;
+  message: string;
+  /** What arrived instead, when something did. */
+  received?: string;
+}
+
+/** The outcome of one scenario. */
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  ok: boolean;
+  durationMs: number;
+  failure?: Failure;
+}
+
+/** A scenario file that does not follow the format: a bug in the suite, not in a server. */
+export class ScenarioFormatError extends Error {
+  override name = 'ScenarioFormatError';
+}
+
+const HEADER_KEYS = new Set(['scenario', 'description', 'spec']);
+const HANDSHAKES = new Set(['ok', 'wrong-key', 'silent']);
+
+function isObject(value: unknown): value is { [key: string]: Json } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Reads one step object; throws a message without the location, which the caller adds. */
+function parseStep(value: Json): { conn: string; action: StepAction } {
+  if (!isObject(value)) throw new Error('a step must be a JSON object');
+  const { conn = 'main', ...rest } = value;
+  if (typeof conn !== 'string' || !conn) throw new Error('"conn" must be a non-empty string');
+  const keys = Object.keys(rest);
+  if (keys.length !== 1) throw new Error(`a step has exactly one action besides "conn", found ${JSON.stringify(keys)}`);
+  const [key] = keys;
+  const arg = rest[key];
+  const flag = (kind: 'connect' | 'expectClose' | 'close'): StepAction => {
+    if (arg !== true) throw new Error(`"${key}" takes true`);
+    return { kind };
+  };
+  switch (key) {
+    case 'connect':
+    case 'expectClose':
+    case 'close':
+      return { conn, action: flag(key) };
+    case 'handshake':
+      if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error('"handshake" is "ok", "wrong-key" or "silent"');
+      return { conn, action: { kind: 'handshake', mode: arg as 'ok' } };
+    case 'send':
+      return { conn, action: { kind: 'send', message: arg } };
+    case 'sendRaw':
+      if (typeof arg !== 'string') throw new Error('"sendRaw" takes a string');
+      return { conn, action: { kind: 'sendRaw', text: arg } };
+    case 'expect':
+      // Which message an expect takes depends on its id or method (README), so it needs one.
+      if (!isObject(arg) || !('id' in arg || 'method' in arg)) throw new Error('"expect" takes an object pattern with an "id" or a "method"');
+      return { conn, action: { kind: 'expect', pattern: arg } };
+    case 'notYet':
+      if (typeof arg !== 'number' && typeof arg !== 'string') throw new Error('"notYet" takes a request id');
+      return { conn, action: { kind: 'notYet', id: arg } };
+    default:
+      throw new Error(`unknown step "${key}"`);
+  }
+}
+
+/**
+ * Parses one scenario file's text. Empty lines and lines starting with `//` are comments; the
+ * first object is the header. Throws {@link ScenarioFormatError} naming `file:line`.
+ */
+export function parseScenario(text: string, file: string): Scenario {
+  let header: Omit<Scenario, 'steps' | 'file'> | undefined;
+  const steps: ScenarioStep[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line || line.startsWith('//')) continue;
+    const where = `${file}:${i + 1}`;
+    let value: Json;
+    try {
+      value = JSON.parse(line) as Json;
+    } catch (error) {
+      throw new ScenarioFormatError(`${where}: not JSON: ${(error as Error).message}`);
+    }
+    if (!header) {
+      if (!isObject(value) || typeof value.scenario !== 'string' || !value.scenario) throw new ScenarioFormatError(`${where}: the header needs "scenario", a name`);
+      const unknown = Object.keys(value).filter((k) => !HEADER_KEYS.has(k));
+      if (unknown.length) throw new ScenarioFormatError(`${where}: unknown header key ${JSON.stringify(unknown[0])}`);
+      const spec = value.spec ?? [];
+      if (!Array.isArray(spec) || !spec.every((s) => typeof s === 'string')) throw new ScenarioFormatError(`${where}: "spec" is a list of section numbers`);
+      if (value.description !== undefined && typeof value.description !== 'string') throw new ScenarioFormatError(`${where}: "description" is a string`);
+      header = { name: value.scenario, description: (value.description as string | undefined) ?? '', spec: spec as string[] };
+      continue;
+    }
+    try {
+      steps.push({ ...parseStep(value), line: i + 1, text: line });
+    } catch (error) {
+      throw new ScenarioFormatError(`${where}: ${(error as Error).message}`);
+    }
+  }
+  if (!header) throw new ScenarioFormatError(`${file}: no header`);
+  return { ...header, file, steps };
+}
+
+/** Reads every `*.jsonl` file of a directory, in name order. Scenario names must be unique. */
+export function loadScenarios(dir: string): Scenario[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+  const scenarios = files.map((f) => parseScenario(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
+  const seen = new Map<string, string>();
+  for (const s of scenarios) {
+    const other = seen.get(s.name);
+    if (other) throw new ScenarioFormatError(`scenario name ${JSON.stringify(s.name)} is used by ${basename(other)} and ${basename(s.file)}`);
+    seen.set(s.name, s.file);
+  }
+  return scenarios;
+}
+
+/** The directory that holds the suite's scenarios. */
+export const SCENARIO_DIR = join(__dirname, 'scenarios');
+
+/** A step that failed: the message says what was expected, `received` what came instead. */
+class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly received?: string,
+  ) {
+    super(message);
+  }
+}
+
+function isResponse(message: Json): message is { [key: string]: Json } {
+  return isObject(message) && 'id' in message && !('method' in message);
+}
+
+function isNotification(message: Json): message is { [key: string]: Json } {
+  return isObject(message) && 'method' in message && !('id' in message);
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`address ${JSON.stringify(address)} is not host:port`);
+  const host = address.slice(0, colon);
+  return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port };
+}
+
+/** What is waiting in a connection's queue, for failure reports. */
+function queued(conn: Connection): string | undefined {
+  if (conn.protocolError) return conn.protocolError;
+  if (!conn.queue.length) return conn.ended ? '(the connection closed)' : undefined;
+  return conn.queue.map((r) => show(r.message, 200)).join('\n');
+}
+
+/** Plays one scenario's steps in order; the state a run keeps. */
+class Run {
+  private readonly conns = new Map<string, Connection>();
+  private captures: Captures = new Map();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly authkey: Buffer;
+  private readonly stepTimeoutMs: number;
+  private readonly handshakeTimeoutMs: number;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: RunOptions,
+  ) {
+    ({ host: this.host, port: this.port } = parseAddress(options.address));
+    this.authkey = Buffer.isBuffer(options.authkey) ? options.authkey : Buffer.from(options.authkey, 'utf8');
+    this.stepTimeoutMs = options.stepTimeoutMs ?? 5000;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  }
+
+  private conn(step: ScenarioStep): Connection {
+    const conn = this.conns.get(step.conn);
+    if (!conn) throw new ScenarioError(`connection "${step.conn}" was never opened with {"connect": true}`);
+    return conn;
+  }
+
+  async step(step: ScenarioStep): Promise<void> {
+    const action = step.action;
+    switch (action.kind) {
+      case 'connect': {
+        const existing = this.conns.get(step.conn);
+        if (existing && !existing.closedByClient && !existing.ended) throw new ScenarioError(`connection "${step.conn}" is already open`);
+        const onMessage = this.options.onMessage;
+        const conn = await Connection.open(step.conn, this.host, this.port, this.stepTimeoutMs, onMessage && ((m) => onMessage(this.scenario, step.conn, m)));
+        this.conns.set(step.conn, conn);
+        return;
+      }
+      case 'handshake':
+        return this.handshake(this.conn(step), action.mode);
+      case 'send': {
+        const message = substitute(action.message, this.captures);
+        this.conn(step).send(message);
+        this.options.onSend?.(this.scenario, step.conn, message);
+        return;
+      }
+      case 'sendRaw':
+        this.conn(step).write(Buffer.from(action.text, 'utf8'));
+        return;
+      case 'expect':
+        return 'id' in action.pattern ? this.expectResponse(this.conn(step), action.pattern) : this.expectNotification(this.conn(step), action.pattern);
+      case 'notYet': {
+        const conn = this.conn(step);
+        const id = substitute(action.id, this.captures);
+        if (conn.responseIds.some((seen) => sameId(seen, id))) {
+          const still = conn.queue.find((r) => isResponse(r.message) && sameId(r.message.id, id));
+          throw new StepFailure(`a response with id ${show(id)} has already arrived`, still ? show(still.message) : '(it was taken by an earlier expect)');
+        }
+        return;
+      }
+      case 'expectClose': {
+        const conn = this.conn(step);
+        await conn.waitFor(() => conn.ended, this.stepTimeoutMs, () => `the server did not close the connection within ${this.stepTimeoutMs} ms`).catch(rethrowWith(conn));
+        return;
+      }
+      case 'close':
+        this.conn(step).close();
+        return;
+    }
+  }
+
+  private async handshake(conn: Connection, mode: 'ok' | 'wrong-key' | 'silent'): Promise<void> {
+    if (mode === 'silent') {
+      // The server must give up on its own: wait its handshake timeout, plus margin.
+      const limit = this.handshakeTimeoutMs + 5000;
+      await conn.waitFor(() => conn.ended, limit, () => `the server did not close a silent connection within ${limit} ms`);
+      return;
+    }
+    if (mode === 'ok') {
+      await conn.handshake(this.authkey, this.stepTimeoutMs, true).catch(rethrowWith(conn));
+      return;
+    }
+    // Any other key will do; make sure it differs from the right one.
+    let wrong = Buffer.from(`wrong-${randomBytes(8).toString('hex')}`);
+    if (wrong.equals(this.authkey)) wrong = Buffer.concat([wrong, Buffer.from('!')]);
+    await conn.handshake(wrong, this.stepTimeoutMs, false).catch(rethrowWith(conn));
+    await conn.waitFor(() => conn.ended, this.stepTimeoutMs, () => `the server did not close the connection after #FAILURE# within ${this.stepTimeoutMs} ms`);
+    if (conn.unreadBytes > 0) throw new StepFailure('the server sent more after #FAILURE#');
+  }
+
+  /** Takes the response whose id matches, wherever it is in the queue (blocked calls answer out of order). */
+  private async expectResponse(conn: Connection, pattern: { [key: string]: Json }): Promise<void> {
+    match(pattern.id, null, this.captures); // surfaces a scenario error (an unknown name) before waiting
+    const find = () => conn.queue.findIndex((r) => isResponse(r.message) && match(pattern.id, r.message.id, this.captures).ok);
+    await conn
+      .waitFor(() => find() >= 0 || conn.ended || !!conn.protocolError, this.stepTimeoutMs, () => `no response with id ${show(pattern.id)} within ${this.stepTimeoutMs} ms`)
+      .catch(rethrowWith(conn));
+    const index = find();
+    if (index < 0) {
+      throw new StepFailure(conn.protocolError ?? `the connection closed before a response with id ${show(pattern.id)} arrived`, queued(conn));
+    }
+    const [taken] = conn.queue.splice(index, 1);
+    this.accept(pattern, taken.message);
+  }
+
+  /** Takes the first notification with the method; notifications of other methods before it are dropped. */
+  private async expectNotification(conn: Connection, pattern: { [key: string]: Json }): Promise<void> {
+    match(pattern.method, null, this.captures);
+    const find = () => conn.queue.findIndex((r) => isNotification(r.message) && match(pattern.method, r.message.method, this.captures).ok);
+    await conn
+      .waitFor(() => find() >= 0 || conn.ended || !!conn.protocolError, this.stepTimeoutMs, () => `no notification ${show(pattern.method)} within ${this.stepTimeoutMs} ms`)
+      .catch(rethrowWith(conn));
+    const index = find();
+    if (index < 0) throw new StepFailure(conn.protocolError ?? `the connection closed before a notification ${show(pattern.method)} arrived`, queued(conn));
+    const taken = conn.queue[index].message;
+    // Drop the taken one and the other notifications before it; responses stay for their expects.
+    const kept = conn.queue.filter((r, i) => i > index || (i < index && !isNotification(r.message)));
+    conn.queue.splice(0, conn.queue.length, ...kept);
+    this.accept(pattern, taken);
+  }
+
+  private accept(pattern: Json, message: Json): void {
+    const result = match(pattern, message, this.captures);
+    if (!result.ok) throw new StepFailure(`at ${result.path}: ${result.reason}`, show(message, 1000));
+    this.captures = result.captures;
+  }
+
+  /** The README's end check: every response must have been expected. */
+  finish(): void {
+    for (const conn of this.conns.values()) {
+      if (conn.protocolError) throw new StepFailure(`connection "${conn.name}": ${conn.protocolError}`);
+      const left = conn.queue.filter((r) => isResponse(r.message));
+      if (left.length) {
+        throw new StepFailure(`connection "${conn.name}" received ${left.length} response(s) no step expected`, left.map((r) => show(r.message, 300)).join('\n'));
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const conn of this.conns.values()) if (!conn.closedByClient) conn.close();
+  }
+}
+
+/** Adds what waits in the queue to a timeout, so that a failure shows what came instead. */
+function rethrowWith(conn: Connection): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof WireError) throw new StepFailure(error.message, error.received ?? queued(conn));
+    throw error;
+  };
+}
+
+/** Runs one scenario against the server and reports it; never throws for a failing server. */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  const started = Date.now();
+  const run = new Run(scenario, options);
+  let failure: Failure | undefined;
+  let current: ScenarioStep | undefined;
+  try {
+    for (const step of scenario.steps) {
+      current = step;
+      await run.step(step);
+    }
+    current = undefined;
+    run.finish();
+  } catch (error) {
+    const e = error as Error;
+    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof StepFailure || error instanceof WireError ? '' : `${e.name}: `;
+    failure = {
+      line: current?.line ?? scenario.steps.at(-1)?.line ?? 1,
+      step: current?.text ?? '(end of scenario)',
+      message: prefix + e.message,
+      received: (error as StepFailure).received,
+    };
+  } finally {
+    run.closeAll();
+  }
+  return { name: scenario.name, file: scenario.file, ok: !failure, durationMs: Date.now() - started, failure };
+}
+
+/** Runs scenarios one after another (they share one server), handing each result to `onResult` as it comes. */
+export async function runAll(scenarios: readonly Scenario[], options: RunOptions, onResult?: (result: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    const result = await runScenario(scenario, options);
+    onResult?.(result);
+    results.push(result);
+  }
+  return results;
+}
+
+/** One result as the command line prints it: `ok NAME`, or `FAIL NAME` with `file:line`, the step and what arrived. */
+export function formatResult(result: ScenarioResult): string {
+  if (result.ok) return `ok   ${result.name} (${result.durationMs} ms)`;
+  const f = result.failure!;
+  const lines = [`FAIL ${result.name}  ${result.file}:${f.line}`, `     step:     ${f.step}`, `     problem:  ${f.message}`];
+  if (f.received) lines.push(...f.received.split('\n').map((l, i) => `     ${i === 0 ? 'received: ' : '          '}${l}`));
+  return lines.join('\n');
+}

@@ -119,11 +119,14 @@ export class Inspector {
     return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(this.show) };
   }
 
-  /** Starts notifying a session; subscribing again only changes the interval (nothing pending is lost). */
+  /**
+   * Starts notifying a session. Subscribing again replaces the subscription, as SPEC 17.5 says:
+   * the new interval applies at once, and what was collected is dropped (the client takes a new
+   * snapshot), rather than waiting behind a timer of the old interval.
+   */
   subscribe(subscriber: Subscriber, intervalMs: number): void {
-    const existing = this.subscribers.get(subscriber.sessionId);
-    if (existing) existing.intervalMs = intervalMs;
-    else this.subscribers.set(subscriber.sessionId, { subscriber, intervalMs, pending: new Pending() });
+    this.unsubscribe(subscriber.sessionId);
+    this.subscribers.set(subscriber.sessionId, { subscriber, intervalMs, pending: new Pending() });
   }
 
   unsubscribe(sessionId: string): void {

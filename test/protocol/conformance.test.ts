@@ -25,10 +25,7 @@ const STEP_TIMEOUT_MS = 4000;
  * Scenarios our server fails because the server, not the scenario, departs from SPEC.md. They
  * still run; node:test reports them as todo so the suite stays green until the server is fixed.
  */
-const KNOWN_SERVER_BUGS: Record<string, string> = {
-  'inspect-resubscribe':
-    'server bug: a second inspect/subscribe keeps the changes already collected and the running timer, so the new interval does not apply (SPEC 17.5: they are dropped); src/server/inspector.ts subscribe()',
-};
+const KNOWN_SERVER_BUGS: Record<string, string> = {};
 
 /**
  * Error codes with which a server refuses a message as malformed or unknown (ParseError,

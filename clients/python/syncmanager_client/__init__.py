@@ -1,0 +1,120 @@
+"""A Python client for syncmanager managers, over the JSON-RPC protocol of ``protocol/SPEC.md``.
+
+Standard library only, Python 3.8+, JSON only (it never sends or loads a pickle)::
+
+    from syncmanager_client import connect
+
+    with connect("127.0.0.1:5000", "lihui") as m:   # or connect(): SYNCMANAGER_ADDRESS/_AUTHKEY
+        task, result = m.get_task_queue(), m.get_result_queue()
+        for n in task:                                 # get(timeout=1) until the queue is empty
+            result.put(n * n)
+
+One connection serves every thread of the program: requests are pipelined and a blocked call
+(``q.get()``) holds only its own request. Exceptions are Python's: ``queue.Empty``,
+``KeyError``, ``threading.BrokenBarrierError``... (see :mod:`syncmanager_client.errors`).
+"""
+
+from .connection import PROTOCOL_VERSION, Connection, LateResult
+from .errors import (
+    AuthenticationError,
+    ConnectionClosedError,
+    ErrorInfo,
+    FramingError,
+    HandshakeError,
+    InternalError,
+    InvalidParamsError,
+    InvalidRequestError,
+    InvalidValueError,
+    MessageTooLargeError,
+    MethodNotExposedError,
+    MethodNotFoundError,
+    NoReferenceError,
+    ParseError,
+    ProtocolError,
+    RemoteError,
+    RequestCancelledError,
+    RequestTimeoutError,
+    ServerNotInitializedError,
+    ShuttingDownError,
+    SyncManagerError,
+    UnknownObjectError,
+    UnknownTypeidError,
+    UnsupportedProtocolVersionError,
+)
+from .manager import ADDRESS_ENV, AUTHKEY_ENV, Manager, connect
+from .proxies import (
+    ArrayProxy,
+    AutoProxy,
+    BarrierProxy,
+    BaseProxy,
+    BoundedSemaphoreProxy,
+    ConditionProxy,
+    DictProxy,
+    EventProxy,
+    IteratorProxy,
+    ListProxy,
+    LockProxy,
+    NamespaceProxy,
+    QueueProxy,
+    RLockProxy,
+    SemaphoreProxy,
+    SetProxy,
+    ValueProxy,
+)
+from .values import CodecError, OpaqueValue
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ADDRESS_ENV",
+    "AUTHKEY_ENV",
+    "ArrayProxy",
+    "AuthenticationError",
+    "AutoProxy",
+    "BarrierProxy",
+    "BaseProxy",
+    "BoundedSemaphoreProxy",
+    "CodecError",
+    "ConditionProxy",
+    "Connection",
+    "ConnectionClosedError",
+    "DictProxy",
+    "ErrorInfo",
+    "EventProxy",
+    "FramingError",
+    "HandshakeError",
+    "InternalError",
+    "InvalidParamsError",
+    "InvalidRequestError",
+    "InvalidValueError",
+    "IteratorProxy",
+    "LateResult",
+    "ListProxy",
+    "LockProxy",
+    "Manager",
+    "MessageTooLargeError",
+    "MethodNotExposedError",
+    "MethodNotFoundError",
+    "NamespaceProxy",
+    "NoReferenceError",
+    "OpaqueValue",
+    "PROTOCOL_VERSION",
+    "ParseError",
+    "ProtocolError",
+    "QueueProxy",
+    "RLockProxy",
+    "RemoteError",
+    "RequestCancelledError",
+    "RequestTimeoutError",
+    "SemaphoreProxy",
+    "ServerNotInitializedError",
+    "SetProxy",
+    "ShuttingDownError",
+    "SyncManagerError",
+    "UnknownObjectError",
+    "UnknownTypeidError",
+    "UnsupportedProtocolVersionError",
+    "ValueProxy",
+    "connect",
+    "__version__",
+]

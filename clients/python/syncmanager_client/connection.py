@@ -1,0 +1,445 @@
+"""One JSON-RPC session over one socket, shared by every thread of the program.
+
+Requests are pipelined: any thread sends whenever it likes (writes are serialized by a lock),
+and one reader thread reads every response and hands it to the thread waiting for that id
+(SPEC 6: responses come in any order). A blocking call such as ``queue.get()`` therefore holds
+only its own request, never the connection (SPEC 10): other threads go on using it.
+
+References are released without blocking (``release``): the call may come from a garbage
+collector finalizer, in any thread, at any moment, even while that thread is itself inside
+``send``. So a release only queues the id, and whichever thread holds the write lock next
+sends it; nothing in that path waits for a lock another finalizer could be holding.
+"""
+
+import collections
+import itertools
+import logging
+import os
+import socket
+import threading
+from typing import Any, Callable, Deque, Dict, Optional
+
+from . import values
+from .errors import ConnectionClosedError, ErrorInfo, RequestCancelledError, RequestTimeoutError, error_from_response
+from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket
+
+__all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
+
+log = logging.getLogger("syncmanager_client")
+
+#: The protocol version this client speaks (SPEC 7.1): 1.2, for nested proxies and the 1.2 types.
+PROTOCOL_VERSION = "1.2"
+
+_DEFAULT = object()
+
+
+class LateResult:
+    """A result that arrived after its caller gave up (a timeout, Ctrl-C).
+
+    SPEC 10: a completed call is never undone, so a ``get`` that completed after we asked to
+    cancel it has removed its item; the client keeps such results in
+    :attr:`Connection.late_results` (and passes each to ``on_late_result``) instead of dropping them.
+    """
+
+    __slots__ = ("method", "params", "result")
+
+    def __init__(self, method: str, params: Any, result: Any) -> None:
+        self.method = method
+        self.params = params
+        self.result = result
+
+    def __repr__(self) -> str:
+        return "LateResult(%s %r -> %r)" % (self.method, self.params, self.result)
+
+
+class _Pending:
+    """One request waiting for its response."""
+
+    __slots__ = ("method", "params", "event", "response", "abandoned")
+
+    def __init__(self, method: str, params: Any) -> None:
+        self.method = method
+        self.params = params
+        self.event = threading.Event()
+        self.response = None  # type: Optional[dict]
+        self.abandoned = False
+
+
+class Connection:
+    """An authenticated, initialized session with a manager (SPEC 3 to 10).
+
+    Most programs use :func:`syncmanager_client.connect`, which wraps this in a
+    :class:`~syncmanager_client.Manager`. Thread-safe.
+
+    :param address: ``"host:port"``, ``"[::1]:port"``, a Unix socket path, or ``(host, port)``.
+    :param authkey: the shared secret, ``bytes`` or ``str`` (its UTF-8 encoding).
+    :param request_timeout: seconds any request may take before it is cancelled with
+        ``$/cancelRequest`` and :class:`RequestTimeoutError` is raised; None waits forever.
+        Prefer a method's own ``timeout`` argument for blocking calls (SPEC 10).
+    :param connect_timeout: seconds for opening the socket, the handshake and ``initialize``.
+    :param cancel_grace: seconds to wait, after cancelling, for the server to confirm the
+        cancellation or deliver a result that completed first.
+    """
+
+    def __init__(
+        self,
+        address: Any,
+        authkey: Any,
+        *,
+        request_timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = 10.0,
+        cancel_grace: float = 5.0,
+        client_name: str = "python",
+        client_version: Optional[str] = None,
+        protocol_version: str = PROTOCOL_VERSION,
+        capabilities: Optional[Dict[str, bool]] = None,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        if isinstance(authkey, str):
+            authkey = authkey.encode("utf-8")
+        if not isinstance(authkey, (bytes, bytearray)):
+            raise TypeError("authkey must be bytes or str, not %s" % type(authkey).__name__)
+        self.address = address
+        self.request_timeout = request_timeout
+        self.cancel_grace = cancel_grace
+        #: Results of calls whose callers gave up first (see :class:`LateResult`).
+        self.late_results = collections.deque(maxlen=1000)  # type: Deque[LateResult]
+        #: Called with each :class:`LateResult`, from the reader thread; must not block.
+        self.on_late_result = None  # type: Optional[Callable[[LateResult], None]]
+        #: Called with ``(method, params)`` for each notification from the server (SPEC 6).
+        self.on_notification = None  # type: Optional[Callable[[str, Any], None]]
+
+        self._ids = itertools.count(1)  # next() is atomic under the GIL: no lock needed
+        self._pending = {}  # type: Dict[int, _Pending]
+        # Reentrant: a finalizer that closes an abandoned connection may run (GC) in a thread
+        # that holds it already.
+        self._pending_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._releases = collections.deque()  # type: Deque[str]
+        self._closed = False
+        self._close_reason = None  # type: Optional[BaseException]
+        self._closed_event = threading.Event()
+        #: Turns a received token into a proxy; set by the Manager (default: the token itself).
+        self.make_proxy = None  # type: Optional[Callable[[dict], Any]]
+
+        self._sock = open_socket(address, timeout=connect_timeout)
+        try:
+            try:
+                client_handshake(self._sock, bytes(authkey))
+            except socket.timeout:
+                raise HandshakeError("the server did not complete the handshake within %s s" % connect_timeout) from None
+            # From here on the reader thread owns reading; it blocks in recv without a timeout.
+            self._sock.settimeout(None)
+            self._reader = FrameReader(self._sock, max_body)
+            self._thread = threading.Thread(target=self._read_loop, name="syncmanager-reader", daemon=True)
+            self._thread.start()
+            params = {
+                "protocolVersion": protocol_version,
+                "clientInfo": {"name": client_name, **({"version": client_version} if client_version else {})},
+                "processId": os.getpid(),
+                "capabilities": dict(capabilities) if capabilities is not None else {"cancellation": True},
+            }
+            result = self.request("initialize", params, timeout=connect_timeout)
+        except BaseException:
+            self._shutdown_socket(ConnectionClosedError("the connection failed while it was being set up"))
+            raise
+        #: The version both sides speak now (SPEC 7.1), ``"1.2"`` with a 1.2 server.
+        self.protocol_version = result.get("protocolVersion")  # type: str
+        #: What the server grants on this session (SPEC 7.3).
+        self.capabilities = dict(result.get("capabilities") or {})  # type: Dict[str, bool]
+        #: ``{"name": "syncmanager", "version": ...}``
+        self.server_info = dict(result.get("serverInfo") or {})  # type: Dict[str, Any]
+        #: This session's id, as inspection tools show it.
+        self.session_id = result.get("sessionId")  # type: str
+
+    # -----------------------------------------------------------------------------------------
+    # Sending
+
+    def _write(self, data: bytes) -> None:
+        with self._write_lock:
+            self._sock.sendall(data)
+            self._drain_releases_locked()
+        # A release queued after the drain above but before the lock was free is ours to send.
+        if self._releases:
+            self._flush_releases()
+
+    def _send_message(self, message: Dict[str, Any]) -> None:
+        body = encode_json(message)
+        if self._closed:
+            raise self._closed_error()
+        try:
+            self._write(frame(body))
+        except OSError as error:
+            self._shutdown_socket(ConnectionClosedError("the connection failed while sending: %s" % error))
+            raise self._closed_error() from error
+
+    def _drain_releases_locked(self) -> None:
+        while self._releases:
+            object_id = self._releases.popleft()
+            # The decref's answer is ignored by id: nobody waits for it (see release()).
+            message = {"jsonrpc": "2.0", "id": next(self._ids), "method": "object/decref", "params": {"id": object_id}}
+            self._sock.sendall(frame(encode_json(message)))
+
+    def _flush_releases(self) -> None:
+        if not self._write_lock.acquire(blocking=False):
+            return  # the holder drains the queue before it lets go (see _write)
+        try:
+            self._drain_releases_locked()
+        except OSError:
+            pass  # the connection is going: the server releases everything the session held
+        finally:
+            self._write_lock.release()
+
+    def release(self, object_id: str) -> None:
+        """Drops one reference (``object/decref``) without waiting; safe from any thread and
+        from a finalizer. Nothing happens once the connection is closed: closing released all."""
+        if self._closed:
+            return
+        self._releases.append(object_id)
+        self._flush_releases()
+
+    def notify(self, method: str, params: Optional[Dict[str, Any]] = None) -> None:
+        """Sends a notification (no answer)."""
+        message = {"jsonrpc": "2.0", "method": method}  # type: Dict[str, Any]
+        if params is not None:
+            message["params"] = params
+        self._send_message(message)
+
+    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT) -> Any:
+        """Sends a request and waits for its result, raising the mapped exception for an error.
+
+        ``timeout`` (seconds, or None for no limit) overrides the connection's
+        ``request_timeout``. When it expires the request is cancelled (SPEC 10): a result that
+        still arrives is returned, a confirmed cancellation raises :class:`RequestTimeoutError`.
+        Values in ``params`` must already be encoded; the result is returned as JSON.
+        """
+        if timeout is _DEFAULT:
+            timeout = self.request_timeout
+        request_id = next(self._ids)
+        pending = _Pending(method, params)
+        with self._pending_lock:
+            if self._closed:
+                raise self._closed_error()
+            self._pending[request_id] = pending
+        message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
+        if params is not None:
+            message["params"] = params
+        try:
+            self._send_message(message)
+        except BaseException:
+            with self._pending_lock:
+                self._pending.pop(request_id, None)
+            raise
+        try:
+            if not pending.event.wait(timeout):
+                self._cancel(request_id, pending, "did not complete within %s s" % timeout)
+        except KeyboardInterrupt:
+            # The caller gave up: withdraw the call, and keep a result that beat the cancel.
+            if self._abandon(request_id, pending):
+                self._keep_late(pending)
+            raise
+        return self._outcome(pending)
+
+    def _outcome(self, pending: _Pending) -> Any:
+        response = pending.response
+        if response is None:
+            raise self._closed_error()
+        if "error" in response:
+            raise error_from_response(response["error"], self.decode)
+        return response.get("result")
+
+    def _cancel(self, request_id: int, pending: _Pending, why: str) -> None:
+        """Withdraws a request whose time ran out; returns when ``pending`` has its answer,
+        or raises :class:`RequestTimeoutError`."""
+        try:
+            self.notify("$/cancelRequest", {"id": request_id})
+        except ConnectionClosedError:
+            pass
+        if pending.event.wait(self.cancel_grace):
+            response = pending.response
+            if response is not None and isinstance(response.get("error"), dict) and response["error"].get("code") == RequestCancelledError.CODE:
+                info = ErrorInfo(RequestCancelledError.CODE, response["error"].get("message", ""), response["error"].get("data"))
+                raise RequestTimeoutError("%s %s and was cancelled: it had no effect" % (pending.method, why), info)
+            return  # it completed (or failed) before the cancel: the normal outcome stands
+        if self._abandon(request_id, pending, cancel=False):
+            return  # it was answered just now after all: the normal outcome stands
+        raise RequestTimeoutError(
+            "%s %s; the server did not confirm the cancellation within %s s (a late result goes to late_results)"
+            % (pending.method, why, self.cancel_grace)
+        )
+
+    def _abandon(self, request_id: int, pending: _Pending, cancel: bool = True) -> bool:
+        """Marks a request as given up, so that its answer goes to ``late_results`` when it
+        comes; returns True when the answer is already here (the caller decides what to do
+        with it). With ``cancel``, also withdraws the call."""
+        with self._pending_lock:
+            answered = pending.event.is_set()
+            pending.abandoned = not answered
+        if not answered and cancel:
+            try:
+                self.notify("$/cancelRequest", {"id": request_id})
+            except ConnectionClosedError:
+                pass
+        return answered
+
+    def _keep_late(self, pending: _Pending) -> None:
+        response = pending.response
+        if response is None or "result" not in response:
+            return  # an error or a closed connection: nothing was taken
+        late = LateResult(pending.method, pending.params, response["result"])
+        self.late_results.append(late)
+        log.warning("a result arrived after its caller gave up; kept in late_results: %r", late)
+        if self.on_late_result is not None:
+            try:
+                self.on_late_result(late)
+            except Exception:  # a handler's bug must not kill the reader thread
+                log.exception("on_late_result raised")
+
+    # -----------------------------------------------------------------------------------------
+    # Receiving
+
+    def _read_loop(self) -> None:
+        reason = None  # type: Optional[BaseException]
+        try:
+            while True:
+                body = self._reader.read_body()
+                if body is None:
+                    reason = ConnectionClosedError("the server closed the connection")
+                    break
+                try:
+                    message = decode_json(body)
+                except ValueError as error:
+                    reason = FramingError("the server sent a body that is not JSON: %s" % error)
+                    break
+                self._dispatch(message)
+        except (OSError, FramingError) as error:
+            if not self._closed:
+                reason = error if isinstance(error, FramingError) else ConnectionClosedError("the connection failed: %s" % error)
+        except BaseException as error:  # pragma: no cover - a bug; fail every waiter instead of hanging
+            log.exception("the reader thread failed")
+            reason = ConnectionClosedError("the reader thread failed: %r" % error)
+        self._shutdown_socket(reason or ConnectionClosedError("the connection was closed"))
+
+    def _dispatch(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            log.warning("ignored a message that is not an object: %r", message)
+            return
+        if "method" in message:
+            if "id" in message:
+                # A server request we do not know: answer MethodNotFound (SPEC 6).
+                try:
+                    self._send_message({"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "the client has no method %r" % message.get("method"), "data": {"type": "MethodNotFound", "message": ""}}})
+                except ConnectionClosedError:
+                    pass
+                return
+            handler = self.on_notification
+            if handler is not None:
+                try:
+                    handler(message["method"], message.get("params"))
+                except Exception:
+                    log.exception("on_notification raised")
+            return  # unknown notifications are ignored (SPEC 6)
+        request_id = message.get("id")
+        with self._pending_lock:
+            pending = self._pending.pop(request_id, None) if isinstance(request_id, int) and not isinstance(request_id, bool) else None
+            if pending is not None:
+                pending.response = message
+                pending.event.set()
+                abandoned = pending.abandoned
+        if pending is None:
+            if request_id is None and isinstance(message.get("error"), dict):
+                # id null: the server could not read something we sent (SPEC 5, 6).
+                log.error("the server reported an error it could not tie to a request: %r", message["error"])
+            return  # the answer to a release (object/decref), which nobody waits for
+        if abandoned:
+            self._keep_late(pending)
+
+    # -----------------------------------------------------------------------------------------
+    # Values
+
+    def encode(self, value: Any) -> Any:
+        """A Python value in its JSON form; proxies travel as ``$proxy`` (SPEC 11)."""
+        return values.encode(value, _token_of)
+
+    def decode(self, value: Any) -> Any:
+        """A received value in Python; each ``$proxy`` becomes a proxy that owns its reference."""
+        return values.decode(value, self.make_proxy)
+
+    # -----------------------------------------------------------------------------------------
+    # Closing
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed (by us, by the server, or by a failure)."""
+        return self._closed
+
+    def wait_closed(self, timeout: Optional[float] = None) -> bool:
+        """Waits until the connection has closed; returns whether it has."""
+        return self._closed_event.wait(timeout)
+
+    def _closed_error(self) -> ConnectionClosedError:
+        # A new instance per raise: one exception object raised in several threads would
+        # collect their tracebacks into one.
+        reason = self._close_reason
+        return ConnectionClosedError(str(reason) if reason is not None else "the connection is closed")
+
+    def _shutdown_socket(self, reason: BaseException) -> None:
+        with self._pending_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._close_reason = reason
+            pending = list(self._pending.items())
+            self._pending.clear()
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread out of recv
+        except OSError:
+            pass
+        self._sock.close()
+        for _, p in pending:
+            p.event.set()  # response None: each waiter raises a connection error (SPEC 6)
+        self._closed_event.set()
+
+    def shutdown(self, timeout: Optional[float] = 5.0) -> None:
+        """Ends the session politely (``shutdown``, SPEC 7.2): the server releases every
+        reference and withdraws every blocked call of the session, answers, and closes."""
+        if self._closed:
+            return
+        try:
+            self.request("shutdown", {}, timeout=timeout)
+        except (ConnectionClosedError, RequestTimeoutError):
+            pass
+        finally:
+            # The server closes after its answer; wait for that briefly, then close anyway.
+            self._closed_event.wait(1.0)
+            self.close()
+
+    def shutdown_server(self, timeout: Optional[float] = 10.0) -> None:
+        """Stops the whole manager (``shutdown {server: true}``); it may refuse with
+        ``PermissionError``."""
+        try:
+            self.request("shutdown", {"server": True}, timeout=timeout)
+        except ConnectionClosedError:
+            pass
+        self._closed_event.wait(1.0)
+        self.close()
+
+    def close(self) -> None:
+        """Closes the socket at once. The server then releases the session's references and
+        withdraws its blocked calls (SPEC 7.2), which fail here with ConnectionClosedError."""
+        self._shutdown_socket(ConnectionClosedError("the connection was closed by this client"))
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5.0)
+
+    def pending_count(self) -> int:
+        """How many requests are waiting for their answer (for tests and diagnostics)."""
+        with self._pending_lock:
+            return len(self._pending)
+
+
+def _token_of(value: Any) -> Optional[dict]:
+    token = getattr(type(value), "_token_for_wire", None)
+    if token is None:
+        return None
+    return token(value)

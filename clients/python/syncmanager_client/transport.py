@@ -1,0 +1,346 @@
+"""The bottom three layers of the protocol: the socket, the handshake and the framing.
+
+SPEC sections 2 (addresses and transports), 3 (CPython's HMAC handshake, byte for byte) and
+5 (``Content-Length`` framing around UTF-8 JSON bodies). Nothing here knows JSON-RPC: the
+connection (``connection.py``) and the conformance runner (``conformance.py``) both build on it.
+"""
+
+import hmac
+import json
+import os
+import socket
+from typing import Optional, Tuple, Union
+
+__all__ = [
+    "Address",
+    "AuthenticationError",
+    "FramingError",
+    "FrameReader",
+    "HandshakeError",
+    "answer_server_challenge",
+    "challenge_server",
+    "client_handshake",
+    "decode_json",
+    "encode_json",
+    "frame",
+    "open_socket",
+    "parse_address",
+]
+
+try:  # Python's own class, so that `except multiprocessing.AuthenticationError` catches ours.
+    from multiprocessing import AuthenticationError as _MPAuthenticationError
+except ImportError:  # pragma: no cover - multiprocessing is missing on some minimal builds
+    _MPAuthenticationError = Exception  # type: ignore[misc,assignment]
+
+
+class HandshakeError(ConnectionError):
+    """The handshake broke off: a malformed frame or challenge, or the server closed (SPEC 3.5)."""
+
+
+class AuthenticationError(_MPAuthenticationError, HandshakeError):  # type: ignore[misc]
+    """The keys differ: the server answered ``#FAILURE#``, or its answer to our challenge was wrong.
+
+    A subclass of ``multiprocessing.AuthenticationError`` (SPEC 12.2) and of ``ConnectionError``.
+    """
+
+
+class FramingError(ConnectionError):
+    """The byte stream broke the framing rules of SPEC 5; it cannot be trusted any more."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses (SPEC 2)
+
+#: A parsed address: ``("tcp", (host, port))`` or ``("unix", path)``.
+Address = Tuple[str, Union[Tuple[str, int], str]]
+
+
+def parse_address(address: Union[str, Tuple[str, int]]) -> Address:
+    """Reads an address the way SPEC 2 writes it.
+
+    ``"host:port"`` and ``"[v6]:port"`` are TCP; a string containing ``/`` or ``\\`` is a Unix
+    socket path. A ``(host, port)`` tuple, Python's own form, is accepted too.
+    """
+    if isinstance(address, tuple):
+        host, port = address
+        return ("tcp", (host or "127.0.0.1", int(port)))
+    if not isinstance(address, str) or not address:
+        raise ValueError("an address is a non-empty string 'host:port' or a socket path, not %r" % (address,))
+    if "/" in address or "\\" in address:
+        if address.startswith("\\\\.\\pipe\\"):
+            raise ValueError("Windows named pipes are not supported by this client: %r" % address)
+        return ("unix", address)
+    if address.startswith("["):
+        close = address.find("]")
+        if close < 0 or address[close + 1:close + 2] != ":":
+            raise ValueError("an IPv6 address is written '[host]:port', not %r" % address)
+        host, port_text = address[1:close], address[close + 2:]
+    else:
+        host, sep, port_text = address.rpartition(":")
+        if not sep:
+            raise ValueError("an address is 'host:port' or a socket path, not %r" % address)
+        if ":" in host:
+            raise ValueError("an IPv6 host must be written in brackets: '[%s]:%s'" % (host, port_text))
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError("the port of %r must be a decimal number from 0 to 65535" % address)
+    # An empty host means "every interface" to a server; a client connects to this machine.
+    return ("tcp", (host or "127.0.0.1", int(port_text)))
+
+
+def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] = 10.0) -> socket.socket:
+    """Opens the transport for ``address``, with ``TCP_NODELAY`` set on TCP (SPEC 2)."""
+    kind, target = parse_address(address)
+    if kind == "unix":
+        if not hasattr(socket, "AF_UNIX"):
+            raise OSError("Unix domain sockets are not available on this platform")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(target)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    sock = socket.create_connection(target, timeout=timeout)  # type: ignore[arg-type]
+    # Many small messages, each waited for: Nagle's algorithm would only add latency.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+# ---------------------------------------------------------------------------------------------
+# The handshake (SPEC 3)
+
+CHALLENGE = b"#CHALLENGE#"
+WELCOME = b"#WELCOME#"
+FAILURE = b"#FAILURE#"
+MAX_HANDSHAKE_FRAME = 256
+#: The digests SPEC 3.3 allows, by their name inside the braces.
+DIGESTS = ("md5", "sha256", "sha384", "sha3_256", "sha3_384")
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = sock.recv(n)
+        if not chunk:
+            raise HandshakeError("the server closed the connection during the handshake")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def send_handshake_frame(sock: socket.socket, payload: bytes) -> None:
+    """A handshake frame: a signed 32-bit big-endian length, then the payload (SPEC 3.1)."""
+    sock.sendall(len(payload).to_bytes(4, "big", signed=True) + payload)
+
+
+def recv_handshake_frame(sock: socket.socket) -> bytes:
+    """Reads one handshake frame, refusing negative lengths and lengths over 256 (SPEC 3.1)."""
+    length = int.from_bytes(_recv_exactly(sock, 4), "big", signed=True)
+    if length < 0 or length > MAX_HANDSHAKE_FRAME:
+        raise HandshakeError("a handshake frame announced %d bytes (at most %d)" % (length, MAX_HANDSHAKE_FRAME))
+    return _recv_exactly(sock, length)
+
+
+def _digest_prefix(message: bytes) -> Optional[str]:
+    """The digest a ``{name}`` prefix names, or None when there is no valid prefix."""
+    if not message.startswith(b"{"):
+        return None
+    end = message.find(b"}", 1, 11)  # the '}' at byte offset 10 at the latest (SPEC 3.4)
+    if end < 0:
+        return None
+    name = message[1:end].decode("ascii", "replace")
+    return name if name in DIGESTS else None
+
+
+def answer_challenge_payload(authkey: bytes, challenge: bytes) -> bytes:
+    """Our response to the server's challenge frame (SPEC 3.3): modern or legacy."""
+    if not challenge.startswith(CHALLENGE):
+        raise HandshakeError("expected a #CHALLENGE# frame, got %r" % challenge[:16])
+    message = challenge[len(CHALLENGE):]
+    if len(message) < 20:
+        raise HandshakeError("the server's challenge is too short (%d bytes)" % len(message))
+    if len(message) == 20:  # legacy: Python <= 3.11's 20 random bytes, answered with a bare HMAC-MD5
+        return hmac.new(authkey, message, "md5").digest()
+    digest = _digest_prefix(message)
+    if digest is None:
+        raise HandshakeError("the server's challenge names no allowed digest")
+    # The MAC covers the whole message, '{sha256}' prefix included (SPEC 3.2).
+    return ("{%s}" % digest).encode("ascii") + hmac.new(authkey, message, digest).digest()
+
+
+def verify_response(authkey: bytes, message: bytes, response: bytes) -> bool:
+    """Checks the server's answer to the challenge whose message we sent (SPEC 3.4)."""
+    if len(response) in (16, 20):
+        digest, mac = "md5", response
+    else:
+        digest = _digest_prefix(response)
+        if digest is None:
+            return False
+        mac = response[len(digest) + 2:]
+    expected = hmac.new(authkey, message, digest).digest()
+    return hmac.compare_digest(expected, mac)
+
+
+def answer_server_challenge(sock: socket.socket, authkey: bytes) -> bytes:
+    """Steps 1 to 3 of SPEC 3.2: read the server's challenge, answer it, read the verdict.
+
+    Returns the verdict's payload (``#WELCOME#`` or ``#FAILURE#``); raises
+    :class:`HandshakeError` for a malformed challenge or any other verdict.
+    """
+    send_handshake_frame(sock, answer_challenge_payload(authkey, recv_handshake_frame(sock)))
+    verdict = recv_handshake_frame(sock)
+    if verdict not in (WELCOME, FAILURE):
+        raise HandshakeError("expected #WELCOME# or #FAILURE#, got %r" % verdict[:16])
+    return verdict
+
+
+def challenge_server(sock: socket.socket, authkey: bytes) -> None:
+    """Steps 4 to 6 of SPEC 3.2: challenge the server and check its answer; we trust nothing
+    until it checks out. Sends ``#WELCOME#``, or ``#FAILURE#`` and raises
+    :class:`AuthenticationError`."""
+    message = b"{sha256}" + os.urandom(40)
+    send_handshake_frame(sock, CHALLENGE + message)
+    response = recv_handshake_frame(sock)
+    if not verify_response(authkey, message, response):
+        try:
+            send_handshake_frame(sock, FAILURE)
+        except OSError:
+            pass
+        raise AuthenticationError("the server's answer to our challenge is wrong: it does not hold the authkey")
+    send_handshake_frame(sock, WELCOME)
+
+
+def client_handshake(sock: socket.socket, authkey: bytes) -> None:
+    """Runs the client's side of SPEC 3.2: answer the server's challenge, then challenge it.
+
+    Raises :class:`AuthenticationError` when the keys differ and :class:`HandshakeError` for
+    anything else that breaks the exchange. The caller sets the socket's timeout.
+    """
+    if answer_server_challenge(sock, authkey) == FAILURE:
+        raise AuthenticationError("the server refused the authkey (#FAILURE#)")
+    challenge_server(sock, authkey)
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing (SPEC 5)
+
+MAX_HEADER_BLOCK = 8192
+#: What this client accepts by default; SPEC 5 asks clients to apply a limit of their own.
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+def encode_json(message: object) -> bytes:
+    """One JSON body: compact, UTF-8, never NaN or Infinity (those travel as ``$float`` tags)."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError("%s is not JSON" % name)
+
+
+def decode_json(body: bytes) -> object:
+    """Parses one body. Bare ints stay ``int`` and numbers with a fraction or exponent are
+    ``float``, which is exactly the int/float rule of SPEC 11.3."""
+    return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+
+
+def frame(body: bytes) -> bytes:
+    """``Content-Length: N`` CR LF CR LF, then the body (SPEC 5): the only header we send."""
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class FrameReader:
+    """Reads ``Content-Length`` framed bodies from a socket.
+
+    Not thread-safe: one thread reads (the connection's reader thread, or the conformance
+    runner's own loop). A read interrupted by a socket timeout loses nothing: bytes stay in the
+    buffer until a whole message is there.
+    """
+
+    def __init__(self, sock: socket.socket, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+        self.max_body = max_body
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet returned as a body."""
+        return len(self._buffer)
+
+    def fill(self) -> bool:
+        """Receives once into the buffer; False at the end of the stream."""
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            return False
+        self._buffer += chunk
+        return True
+
+    def pop_body(self) -> Optional[bytes]:
+        """The next body if the buffer holds a whole message, else None; reads nothing.
+
+        Raises :class:`FramingError` for a malformed header block (SPEC 5).
+        """
+        buffer = self._buffer
+        if not buffer:
+            return None
+        first = buffer[0]
+        if not (65 <= first <= 90 or 97 <= first <= 122):
+            raise FramingError("a message must start with a header line, not byte 0x%02x" % first)
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0 or end + 4 > MAX_HEADER_BLOCK:
+            if end >= 0 or len(buffer) > MAX_HEADER_BLOCK:
+                raise FramingError("a header block longer than %d bytes" % MAX_HEADER_BLOCK)
+            return None
+        length = self._content_length(bytes(buffer[:end]))
+        if length > self.max_body:
+            raise FramingError("a body of %d bytes is over this client's limit of %d" % (length, self.max_body))
+        start = end + 4
+        if len(buffer) < start + length:
+            return None
+        body = bytes(buffer[start:start + length])
+        del buffer[:start + length]
+        return body
+
+    def read_body(self) -> Optional[bytes]:
+        """The next body, reading as needed; None at a clean end of stream (between messages).
+
+        Raises :class:`FramingError` for a malformed header block or a stream that ends inside
+        a message, and ``socket.timeout`` when the socket's timeout expires.
+        """
+        while True:
+            body = self.pop_body()
+            if body is not None:
+                return body
+            if not self.fill():
+                if self._buffer:
+                    raise FramingError("the stream ended inside a message")
+                return None
+
+    @staticmethod
+    def _content_length(block: bytes) -> int:
+        try:
+            text = block.decode("ascii")
+        except UnicodeDecodeError:
+            raise FramingError("a header block that is not ASCII") from None
+        length = None
+        for line in text.split("\r\n"):
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise FramingError("a header line without ':': %r" % line)
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                if length is not None:
+                    raise FramingError("Content-Length given twice")
+                if not (value.isdigit() and value.isascii() and 1 <= len(value) <= 15):
+                    raise FramingError("Content-Length must be 1 to 15 decimal digits, not %r" % value)
+                length = int(value)
+            elif name == "content-type":
+                for param in value.split(";")[1:]:
+                    key, _, charset = param.partition("=")
+                    if key.strip().lower() == "charset" and charset.strip().strip('"').lower() not in ("utf-8", "utf8"):
+                        raise FramingError("charset must be utf-8, not %r" % charset.strip())
+            # Any other header is ignored (SPEC 5).
+        if length is None:
+            raise FramingError("a header block without Content-Length")
+        return length

@@ -67,6 +67,16 @@ test('there is a Python 3.8+ to test the client with', () => {
   assert.ok(pythons.length > 0, 'no CPython 3.8+ under pyenv: the Python client cannot be tested');
 });
 
+test('an older Python 3 (3.6, 3.7) is told at import that the client needs 3.8 or later', async (t) => {
+  const older = python3s().filter((p) => p.minor < 8);
+  if (older.length === 0) return t.skip('no Python 3 older than 3.8 under pyenv');
+  for (const py of older) {
+    const result = await runPython(py, ['-c', 'import syncmanager_client'], [], { ...process.env, PYTHONPATH: clientDir }, 20_000);
+    assert.notEqual(result.code, 0, `${py.label}: the import must fail`);
+    assert.match(result.stderr, /ImportError: syncmanager_client needs Python 3\.8 or later; this is Python 3\.[67]\./, `${py.label}: ${result.stderr}`);
+  }
+});
+
 test('the unittest suite of clients/python against our server, for every Python 3.8+', async (t) => {
   for (const py of pythons) {
     await t.test(py.label, { timeout: 60_000 }, async (st) => {

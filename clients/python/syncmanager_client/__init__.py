@@ -14,7 +14,15 @@ One connection serves every thread of the program: requests are pipelined and a 
 ``KeyError``, ``threading.BrokenBarrierError``... (see :mod:`syncmanager_client.errors`).
 """
 
-from .connection import PROTOCOL_VERSION, Connection, LateResult
+import sys
+
+if sys.version_info < (3, 8):
+    # Said at import, in words: otherwise an older Python fails later, on a missing str method.
+    raise ImportError(
+        "syncmanager_client needs Python 3.8 or later; this is Python %d.%d.%d" % sys.version_info[:3]
+    )
+
+from .connection import PROTOCOL_VERSION, Connection, LateResult  # noqa: E402
 from .errors import (
     AuthenticationError,
     ConnectionClosedError,

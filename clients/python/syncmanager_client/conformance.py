@@ -22,7 +22,7 @@ import select
 import socket
 import sys
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .transport import (
     FAILURE,
@@ -357,7 +357,8 @@ def parse_scenario(text: str, file: str) -> Scenario:
     """Parses one scenario file: comments (empty lines, ``//``), the header, then steps."""
     header = None  # type: Optional[Dict[str, Any]]
     steps = []  # type: List[Step]
-    for number, raw in enumerate(text.splitlines(), 1):
+    # Lines end at \n only, as in the TypeScript runner: JSON strings may hold U+2028 and the like.
+    for number, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line or line.startswith("//"):
             continue
@@ -632,51 +633,39 @@ class _Run:
             raise StepFailure("the server sent more after #FAILURE#")
 
     def expect_response(self, conn: _Conn, pattern: Dict[str, Any]) -> None:
-        _check_pattern(pattern["id"], self.captures)  # surfaces a scenario error before waiting
-
-        def find() -> int:
-            for i, m in enumerate(conn.queue):
-                if _is_response(m):
-                    try:
-                        match(pattern["id"], m["id"], self.captures)
-                        return i
-                    except Mismatch:
-                        pass
-            return -1
-
-        deadline = time.monotonic() + self.step_timeout
-        conn.wait_until(lambda: find() >= 0 or conn.ended or conn.protocol_error is not None, deadline)
-        index = find()
-        if index < 0:
-            if not conn.ended and conn.protocol_error is None:
-                raise StepFailure("no response with id %s within %d ms" % (show(pattern["id"]), self.step_timeout * 1000), conn.queued())
-            raise StepFailure(conn.protocol_error or "the connection closed before a response with id %s arrived" % show(pattern["id"]), conn.queued())
+        index = self._wait_for(conn, pattern, "id", _is_response, "response with id")
         self.accept(pattern, conn.queue.pop(index))
 
     def expect_notification(self, conn: _Conn, pattern: Dict[str, Any]) -> None:
-        _check_pattern(pattern["method"], self.captures)
-
-        def find() -> int:
-            for i, m in enumerate(conn.queue):
-                if _is_notification(m):
-                    try:
-                        match(pattern["method"], m["method"], self.captures)
-                        return i
-                    except Mismatch:
-                        pass
-            return -1
-
-        deadline = time.monotonic() + self.step_timeout
-        conn.wait_until(lambda: find() >= 0 or conn.ended or conn.protocol_error is not None, deadline)
-        index = find()
-        if index < 0:
-            if not conn.ended and conn.protocol_error is None:
-                raise StepFailure("no notification %s within %d ms" % (show(pattern["method"]), self.step_timeout * 1000), conn.queued())
-            raise StepFailure(conn.protocol_error or "the connection closed before a notification %s arrived" % show(pattern["method"]), conn.queued())
+        index = self._wait_for(conn, pattern, "method", _is_notification, "notification")
         taken = conn.queue[index]
         # Drop the taken one and the other notifications before it; responses stay for their expects.
         conn.queue[:] = [m for i, m in enumerate(conn.queue) if i > index or (i < index and not _is_notification(m))]
         self.accept(pattern, taken)
+
+    def _wait_for(self, conn: _Conn, pattern: Dict[str, Any], key: str, kind: Callable[[Any], bool], what: str) -> int:
+        """Waits for the first queued message of this kind whose ``key`` matches the pattern's;
+        returns its index in the queue."""
+        _check_pattern(pattern[key], self.captures)  # surfaces a scenario error before waiting
+
+        def find() -> int:
+            for i, m in enumerate(conn.queue):
+                if kind(m):
+                    try:
+                        match(pattern[key], m[key], self.captures)
+                        return i
+                    except Mismatch:
+                        pass
+            return -1
+
+        deadline = time.monotonic() + self.step_timeout
+        conn.wait_until(lambda: find() >= 0 or conn.ended or conn.protocol_error is not None, deadline)
+        index = find()
+        if index < 0:
+            if not conn.ended and conn.protocol_error is None:
+                raise StepFailure("no %s %s within %d ms" % (what, show(pattern[key]), self.step_timeout * 1000), conn.queued())
+            raise StepFailure(conn.protocol_error or "the connection closed before a %s %s arrived" % (what, show(pattern[key])), conn.queued())
+        return index
 
     def accept(self, pattern: Any, message: Any) -> None:
         try:

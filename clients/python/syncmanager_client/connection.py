@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import threading
-from typing import Any, Callable, Deque, Dict, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional
 
 from . import values
 from .errors import ConnectionClosedError, ErrorInfo, RequestCancelledError, RequestTimeoutError, error_from_response
@@ -155,20 +155,34 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Sending
 
-    def _write(self, data: bytes) -> None:
-        with self._write_lock:
+    def _sendall(self, data: bytes) -> None:
+        try:
             self._sock.sendall(data)
+        except OSError:
+            raise
+        except BaseException:
+            # Interrupted (Ctrl-C) part-way, perhaps: the server may hold half a frame, and no
+            # later message could be read right. Only a new connection can go on.
+            self._shutdown_socket(ConnectionClosedError("the connection was closed: a message was interrupted while being sent"))
+            raise
+
+    def _write(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
+        with self._write_lock:
+            self._sendall(data)
+            if sent is not None:
+                sent[0] = True
             self._drain_releases_locked()
         # A release queued after the drain above but before the lock was free is ours to send.
         if self._releases:
             self._flush_releases()
 
-    def _send_message(self, message: Dict[str, Any]) -> None:
+    def _send_message(self, message: Dict[str, Any], sent: Optional[List[bool]] = None) -> None:
+        """Sends one message; ``sent[0]`` becomes True once it has gone out whole."""
         body = encode_json(message)
         if self._closed:
             raise self._closed_error()
         try:
-            self._write(frame(body))
+            self._write(frame(body), sent)
         except OSError as error:
             self._shutdown_socket(ConnectionClosedError("the connection failed while sending: %s" % error))
             raise self._closed_error() from error
@@ -178,7 +192,7 @@ class Connection:
             object_id = self._releases.popleft()
             # The decref's answer is ignored by id: nobody waits for it (see release()).
             message = {"jsonrpc": "2.0", "id": next(self._ids), "method": "object/decref", "params": {"id": object_id}}
-            self._sock.sendall(frame(encode_json(message)))
+            self._sendall(frame(encode_json(message)))
 
     def _flush_releases(self) -> None:
         if not self._write_lock.acquire(blocking=False):
@@ -205,13 +219,18 @@ class Connection:
             message["params"] = params
         self._send_message(message)
 
-    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT) -> Any:
+    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT, *, settle_interrupted: bool = False) -> Any:
         """Sends a request and waits for its result, raising the mapped exception for an error.
 
         ``timeout`` (seconds, or None for no limit) overrides the connection's
         ``request_timeout``. When it expires the request is cancelled (SPEC 10): a result that
         still arrives is returned, a confirmed cancellation raises :class:`RequestTimeoutError`.
         Values in ``params`` must already be encoded; the result is returned as JSON.
+
+        On Ctrl-C (``KeyboardInterrupt``) the call is withdrawn and a result that beats the
+        withdrawal goes to ``late_results``. With ``settle_interrupted``, the interrupt waits
+        up to ``cancel_grace`` seconds for the server's last word first, and carries it as
+        ``interrupt.syncmanager_response`` (the response, or None if none came).
         """
         if timeout is _DEFAULT:
             timeout = self.request_timeout
@@ -224,19 +243,29 @@ class Connection:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params
+        sent = [False]
         try:
-            self._send_message(message)
-        except BaseException:
-            with self._pending_lock:
-                self._pending.pop(request_id, None)
-            raise
-        try:
+            self._send_message(message, sent)
             if not pending.event.wait(timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
-        except KeyboardInterrupt:
-            # The caller gave up: withdraw the call, and keep a result that beat the cancel.
+        except KeyboardInterrupt as interrupt:
+            if not sent[0]:
+                # Not sent (or only in part, which closed the connection): nothing can answer it.
+                with self._pending_lock:
+                    self._pending.pop(request_id, None)
+                raise
+            # The caller gave up on a call the server has: withdraw it, and keep a result that
+            # beat the withdrawal (SPEC 10: a completed call is never undone).
             if self._abandon(request_id, pending):
                 self._keep_late(pending)
+            elif settle_interrupted:
+                pending.event.wait(self.cancel_grace)
+            interrupt.syncmanager_response = pending.response  # type: ignore[attr-defined]
+            raise
+        except BaseException:
+            if not sent[0]:
+                with self._pending_lock:
+                    self._pending.pop(request_id, None)
             raise
         return self._outcome(pending)
 
@@ -359,11 +388,20 @@ class Connection:
 
     def encode(self, value: Any) -> Any:
         """A Python value in its JSON form; proxies travel as ``$proxy`` (SPEC 11)."""
-        return values.encode(value, _token_of)
+        return values.encode(value, self._token_of)
 
     def decode(self, value: Any) -> Any:
         """A received value in Python; each ``$proxy`` becomes a proxy that owns its reference."""
         return values.decode(value, self.make_proxy)
+
+    def _token_of(self, value: Any) -> Optional[dict]:
+        token = getattr(type(value), "_token_for_wire", None)
+        if token is None:
+            return None
+        # A token names an object of its own server: on another, the same id is another object.
+        if getattr(value, "_conn", None) is not self:
+            raise ValueError("a proxy of another connection cannot be sent here: its id means nothing to this manager")
+        return token(value)
 
     # -----------------------------------------------------------------------------------------
     # Closing
@@ -436,10 +474,3 @@ class Connection:
         """How many requests are waiting for their answer (for tests and diagnostics)."""
         with self._pending_lock:
             return len(self._pending)
-
-
-def _token_of(value: Any) -> Optional[dict]:
-    token = getattr(type(value), "_token_for_wire", None)
-    if token is None:
-        return None
-    return token(value)

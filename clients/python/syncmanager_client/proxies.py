@@ -73,7 +73,7 @@ class BaseProxy:
 
     # -- calls --------------------------------------------------------------------------------
 
-    def _callmethod(self, methodname: str, args: Tuple[Any, ...] = (), kwds: Optional[Dict[str, Any]] = None, *, request_timeout: Any = _DEFAULT) -> Any:
+    def _callmethod(self, methodname: str, args: Tuple[Any, ...] = (), kwds: Optional[Dict[str, Any]] = None, *, request_timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
         """Calls ``methodname`` on the object and returns its result (SPEC 9.1).
 
         Positional and keyword arguments are bound on the server with Python's rules (SPEC 9.2).
@@ -92,9 +92,9 @@ class BaseProxy:
                     raise TypeError("a keyword argument's name cannot begin with '$' (SPEC 8.3): %r" % name)
             params["kwargs"] = {name: conn.encode(value) for name, value in kwds.items()}
         if request_timeout is _DEFAULT:
-            result = conn.request("object/call", params)
+            result = conn.request("object/call", params, settle_interrupted=settle_interrupted)
         else:
-            result = conn.request("object/call", params, timeout=request_timeout)
+            result = conn.request("object/call", params, timeout=request_timeout, settle_interrupted=settle_interrupted)
         return conn.decode(result)
 
     def _getvalue(self) -> Any:
@@ -459,8 +459,9 @@ class ConditionProxy(_AcquirerProxy):
     """A shared ``Condition`` (SPEC 13.14): ``acquire``, ``release``, ``wait``, ``notify``,
     ``notify_all``, ``wait_for`` (a loop over ``wait`` here, as in Python) and ``with cond:``.
 
-    A ``wait`` that is cancelled (by the client-wide request timeout, or Ctrl-C) ends without
-    the lock (SPEC 10.1), so the ``with`` block around it then does not release it.
+    A ``wait`` that is withdrawn (by the client-wide request timeout, or Ctrl-C) ends without
+    the lock (SPEC 10.1), so the ``with`` block around it then does not release it. A wait that
+    completed before its withdrawal holds the lock again, and the ``with`` block releases it.
     """
 
     notify = _forward("notify", "notify(n=1)")
@@ -472,12 +473,21 @@ class ConditionProxy(_AcquirerProxy):
 
     def wait(self, *args: Any, **kwds: Any) -> bool:
         """wait(timeout=None) -> bool: True when notified, False when the timeout passed."""
+        self._lock_lost.flag = False
         try:
-            return self._callmethod("wait", args, kwds)
-        except (RequestCancelledError, KeyboardInterrupt):
+            return self._callmethod("wait", args, kwds, settle_interrupted=True)
+        except RequestCancelledError:
             # Withdrawn: the wait gave the lock up and does not take it back (SPEC 10.1); a
-            # release now would free a lock that somebody else may hold.
+            # release now would free a lock that somebody else may hold. (RequestTimeoutError is
+            # one too, also when the server did not confirm the withdrawal in time: the likely
+            # cause is a connection that is going.)
             self._lock_lost.flag = True
+            raise
+        except KeyboardInterrupt as interrupt:
+            # The connection waited for the server's last word on the withdrawn wait: a result
+            # means it completed first and holds the lock again; anything else, that it did not.
+            response = getattr(interrupt, "syncmanager_response", None)
+            self._lock_lost.flag = not (isinstance(response, dict) and "result" in response)
             raise
 
     def wait_for(self, predicate: Callable[[], Any], timeout: Optional[float] = None) -> Any:

@@ -239,10 +239,29 @@ def _refuse_constant(name: str) -> object:
     raise ValueError("%s is not JSON" % name)
 
 
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _bare_float(text: str) -> object:
+    # SPEC 11.3: a bare number is read by its value, so a whole one in the safe range is an int.
+    value = float(text)
+    return int(value) if value.is_integer() and -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else value
+
+
+def _bare_int(text: str) -> object:
+    # A bare whole number beyond the safe range is a float (a conforming sender tags an int there);
+    # reading it as a float also avoids Python's own limit on very long digit strings.
+    digits = len(text.lstrip("-"))
+    if digits <= 15:
+        return int(text)
+    value = float(text)
+    return int(text) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else value
+
+
 def decode_json(body: bytes) -> object:
-    """Parses one body. Bare ints stay ``int`` and numbers with a fraction or exponent are
-    ``float``, which is exactly the int/float rule of SPEC 11.3."""
-    return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    """Parses one body, reading bare numbers as SPEC 11.3 says: a whole value within
+    ±(2**53-1) is an ``int``, any other number a ``float`` (whatever digits it was written with)."""
+    return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_bare_float, parse_int=_bare_int)
 
 
 def frame(body: bytes) -> bytes:

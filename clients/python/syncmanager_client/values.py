@@ -99,6 +99,13 @@ def _encode_float(x: float) -> Any:
     return x  # json writes repr(x): the shortest digits that read back to the same double
 
 
+def _is_tagged_number(value: Any) -> bool:
+    """Whether a number travels tagged: an int beyond ±(2**53-1), an integral or non-finite float."""
+    if isinstance(value, float):
+        return value != value or value in (float("inf"), float("-inf")) or value.is_integer()
+    return isinstance(value, int) and not -MAX_SAFE_INT <= value <= MAX_SAFE_INT
+
+
 def encode(value: Any, proxy_token: Optional[Callable[[Any], Optional[dict]]] = None, _depth: int = 0) -> Any:
     """Turns a Python value into its JSON form (SPEC 11).
 
@@ -109,6 +116,9 @@ def encode(value: Any, proxy_token: Optional[Callable[[Any], Optional[dict]]] = 
     """
     if value is None or value is True or value is False or isinstance(value, str):
         return value
+    # A tagged number ($int, $float) is a level of its own (SPEC 11.6), like any other tag.
+    if _depth + 1 > MAX_DEPTH and _is_tagged_number(value):
+        raise CodecError("a value nested deeper than %d levels (or one that contains itself)" % MAX_DEPTH)
     if isinstance(value, int):
         if -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
             return int(value)  # an IntEnum member is sent as its number

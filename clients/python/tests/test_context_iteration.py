@@ -1,11 +1,72 @@
 """Context managers (locks acquire, other proxies release) and iteration (SPEC 13.9)."""
 
+import contextlib
 import queue
 import threading
 
-from syncmanager_client import ConnectionClosedError, QueueProxy
+from syncmanager_client import ConnectionClosedError, QueueProxy, connection
 
 from .support import WAIT, ServerTestCase, inspecting_manager, manager, references_of, sync
+
+
+class _InterruptedEvent(threading.Event):
+    """A request's event whose first wait ends in KeyboardInterrupt, as Ctrl-C would end it:
+    before the answer (``after_answer`` false) or just after it arrived."""
+
+    def __init__(self, after_answer: bool) -> None:
+        super().__init__()
+        self.after_answer = after_answer
+        self.interrupted = False
+
+    def wait(self, timeout=None):
+        if self.interrupted:
+            return super().wait(timeout)
+        self.interrupted = True
+        if self.after_answer and not super().wait(WAIT):
+            raise AssertionError("no answer within %s s" % WAIT)
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupted_calls(after_answer: bool):
+    """Every request made inside is interrupted once, by a Ctrl-C that comes before or after its answer."""
+    original = connection._Pending.__init__
+
+    def init(self, method, params):
+        original(self, method, params)
+        if method == "object/call":
+            self.event = _InterruptedEvent(after_answer)
+
+    connection._Pending.__init__ = init
+    try:
+        yield
+    finally:
+        connection._Pending.__init__ = original
+
+
+class ConditionInterruptTest(ServerTestCase):
+    """Ctrl-C in ``with cond: cond.wait()``: the lock is released only if the wait took it back."""
+
+    def test_interrupt_after_the_wait_completed_releases_the_lock(self):
+        cond = self.m.Condition()
+        self.addCleanup(cond.close)
+        with self.assertRaises(KeyboardInterrupt):
+            with cond:
+                with interrupted_calls(after_answer=True):
+                    cond.wait(0.01)  # times out, takes the lock back; Ctrl-C lands after the answer
+        self.assertIsInstance(self.m.connection.late_results[-1].result, bool)
+        with self.assertRaisesRegex(RuntimeError, "un-acquired"):
+            cond.release()  # __exit__ released it: nothing is held any more
+
+    def test_interrupt_of_a_waiting_wait_leaves_the_lock_alone(self):
+        cond = self.m.Condition()
+        self.addCleanup(cond.close)
+        with self.assertRaises(KeyboardInterrupt):
+            with cond:
+                with interrupted_calls(after_answer=False):
+                    cond.wait()  # withdrawn: it ends without the lock, so __exit__ must not release
+        self.assertTrue(cond.acquire(False), "the withdrawn wait left the lock free")
+        cond.release()
 
 
 class ContextManagerTest(ServerTestCase):

@@ -114,6 +114,9 @@ class RequestTimeoutTest(ServerTestCase):
         error = outcome.get(timeout=WAIT)
         self.assertIsInstance(error, ConnectionError)
         t.join(WAIT)
+        # The client knows at once; the server learns when the close reaches it. A put before
+        # that would go to the get still waiting there, and be lost with its answer (SPEC 10).
+        until(lambda: not pending_calls(inspector, doomed.session_id), "the server to withdraw the get")
         q.put("not lost")  # nothing waits for it any more: it stays in the queue
         self.assertEqual(q.get_nowait(), "not lost")
 

@@ -62,6 +62,29 @@ class CodecTest(unittest.TestCase):
         with self.assertRaises(CodecError):
             encode([value])
 
+    def test_a_tagged_number_counts_as_a_level(self):
+        for number in (2.0, float("nan"), 2**60):
+            value = number
+            for _ in range(511):
+                value = [value]
+            self.assertEqual(len(str(encode(value))) > 0, True)  # 512 levels with the tag: fine
+            with self.assertRaises(CodecError, msg=repr(number)):
+                encode([value])
+        value = 1.5  # bare: no level of its own
+        for _ in range(512):
+            value = [value]
+        encode(value)
+
+    def test_bare_numbers_are_read_by_value(self):
+        from syncmanager_client.transport import decode_json
+
+        self.assertEqual(decode_json(b"[1, 2.0, 1e3, 1.5, -0.5]"), [1, 2, 1000, 1.5, -0.5])
+        self.assertIsInstance(decode_json(b"2.0"), int)
+        self.assertIsInstance(decode_json(b"9007199254740991"), int)
+        self.assertIsInstance(decode_json(b"9007199254740993"), float)
+        self.assertIsInstance(decode_json(b"1e300"), float)
+        self.assertIsInstance(decode_json(("9" * 5000).encode()), float)  # no ValueError from Python's digit limit
+
     def test_refusals(self):
         with self.assertRaises(TypeError):
             encode(object())  # JSON only: no pickle
@@ -73,6 +96,19 @@ class CodecTest(unittest.TestCase):
             decode({"$slice": [1, 2]})
         with self.assertRaises(CodecError):
             decode({"$set": [[1]]})  # a list cannot be a set member in Python
+
+
+class ForeignProxyTest(ServerTestCase):
+    def test_a_proxy_of_another_connection_is_refused(self):
+        from .support import manager
+
+        other = manager()
+        self.addCleanup(other.close)
+        theirs = other.Queue()
+        mine = self.m.Queue()
+        self.addCleanup(mine.close)
+        with self.assertRaisesRegex(ValueError, "another connection"):
+            mine.put(theirs)
 
 
 class RoundTripTest(ServerTestCase):

@@ -248,11 +248,40 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return _write_wheel(wheel_directory, project, contents)
 
 
+#: The module an editable install adds: it maps the package's name, and only that, to the source.
+_EDITABLE_FINDER = """\
+\"\"\"Maps the package %(package)r to its source directory (an editable install of %(dist)s).\"\"\"
+import importlib.abc
+import importlib.util
+import os
+import sys
+
+_PACKAGE = %(package)r
+_PATH = %(path)r
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != _PACKAGE:
+            return None
+        return importlib.util.spec_from_file_location(name, os.path.join(_PATH, "__init__.py"), submodule_search_locations=[_PATH])
+
+
+def install():
+    if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+        sys.meta_path.append(_Finder())
+"""
+
+
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    """PEP 660: a wheel whose one .pth file puts this directory on ``sys.path``."""
+    """PEP 660: a wheel whose .pth file installs a finder for the package alone. (A .pth naming
+    this directory would also make its ``tests`` and ``examples`` importable everywhere.)"""
     project = _project()
-    pth = ("%s\n" % ROOT).encode("utf-8")
-    return _write_wheel(wheel_directory, project, [("__editable__.%s.pth" % _dist_name(project), pth)])
+    dist = _dist_name(project)
+    module = "__editable___%s_finder" % dist
+    finder = _EDITABLE_FINDER % {"package": PACKAGE, "dist": dist, "path": os.path.join(ROOT, PACKAGE)}
+    pth = "import %s; %s.install()\n" % (module, module)
+    return _write_wheel(wheel_directory, project, [("%s.py" % module, finder.encode("utf-8")), ("__editable__.%s.pth" % dist, pth.encode("utf-8"))])
 
 
 def _prepare_metadata(metadata_directory):

@@ -2,6 +2,7 @@
 wheel that holds the package and valid metadata."""
 
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -52,3 +53,27 @@ class BackendTest(unittest.TestCase):
             self.assertIn("syncmanager_client-0.1.0/pyproject.toml", names)
             self.assertIn("syncmanager_client-0.1.0/PKG-INFO", names)
             self.assertIn("syncmanager_client-0.1.0/syncmanager_client/values.py", names)
+
+    def test_editable_wheel_maps_the_package_alone(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            name = backend.build_editable(tmp)
+            site = os.path.join(tmp, "site")
+            with zipfile.ZipFile(os.path.join(tmp, name)) as whl:
+                whl.extractall(site)
+            # A fresh interpreter, away from the source tree, that reads the wheel's .pth as pip's
+            # install would have it read: the package imports from the source, nothing else does.
+            code = (
+                "import site, sys; site.addsitedir(sys.argv[1]); import syncmanager_client, syncmanager_client.values as v; "
+                "print(syncmanager_client.__file__); print(v.__name__)\n"
+                "for other in ('tests', 'examples'):\n"
+                "    try:\n"
+                "        __import__(other)\n"
+                "    except ImportError:\n"
+                "        print('no ' + other)\n"
+            )
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            out = subprocess.run([sys.executable, "-S", "-c", code, site], cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr.decode())
+            lines = out.stdout.decode().splitlines()
+            self.assertEqual(lines[0], os.path.join(ROOT, "syncmanager_client", "__init__.py"))
+            self.assertEqual(lines[1:], ["syncmanager_client.values", "no tests", "no examples"])

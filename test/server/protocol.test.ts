@@ -8,6 +8,7 @@ import { ErrorCodes } from '../../src/common/errorCodes';
 import { PROTOCOL_VERSION } from '../../src/common/protocol';
 import { RawClient, startManager } from '../helpers/manager';
 import { until } from '../helpers/until';
+import { PythonFrameDecoder, pythonFrame } from '../../src/server/python/framing';
 
 class Counter {
   n = 0;
@@ -357,22 +358,12 @@ function pythonFrames(c: RawClient): { bytes(): Buffer; frames(): Buffer[]; ende
   c.socket.on('data', (chunk: Buffer) => received.push(chunk));
   const ended = new Promise<void>((resolve) => c.socket.once('end', () => resolve()));
   const bytes = () => Buffer.concat(received);
-  const frames = () => {
-    const all = bytes();
-    const out: Buffer[] = [];
-    for (let at = 0; at + 4 <= all.length && at + 4 + all.readInt32BE(at) <= all.length; at += 4 + all.readInt32BE(at)) out.push(all.subarray(at + 4, at + 4 + all.readInt32BE(at)));
-    return out;
-  };
+  const frames = () => new PythonFrameDecoder(1 << 20).push(bytes());
   return { bytes, frames, ended };
 }
 
 /** A request as Python 3.8+ pickles it, framed. */
-function pythonRequest(hex: string): Buffer {
-  const payload = Buffer.from(hex, 'hex');
-  const head = Buffer.alloc(4);
-  head.writeInt32BE(payload.length, 0);
-  return Buffer.concat([head, payload]);
-}
+const pythonRequest = (hex: string): Buffer => pythonFrame(Buffer.from(hex, 'hex'));
 // (None, 'dummy', (), {}), (None, 'accept_connection', ('MainProcess',), {}), (None, 'number_of_objects', (), {}), protocol 4.
 const PY_DUMMY = '8004951000000000000000284e8c0564756d6d7994297d9474942e';
 const PY_ACCEPT = '8004952b00000000000000284e8c116163636570745f636f6e6e656374696f6e948c0b4d61696e50726f636573739485947d9474942e';

@@ -80,13 +80,8 @@ export function pickleMessage(items: readonly unknown[], options: PickleOptions)
   const out = new PickleOutput(maxBytes, 'the pickle', 4);
   out.proto();
   const writer = new ValueWriter(out, options);
-  // As PickleOutput.tuple writes a tuple, without its array of items.
-  if (items.length === 0) out.op(Op.EMPTY_TUPLE);
-  else {
-    if (items.length > 3) out.op(Op.MARK);
-    for (let i = 0; i < items.length; i++) writer.child(i, items[i], 0);
-    out.op(items.length > 3 ? Op.TUPLE : Op.TUPLE1 + items.length - 1);
-  }
+  let index = 0;
+  out.tuple(items, (item) => writer.child(index++, item, 0));
   out.op(Op.STOP);
   return out.framed();
 }

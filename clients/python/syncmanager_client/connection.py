@@ -248,24 +248,19 @@ class Connection:
             self._send_message(message, sent)
             if not pending.event.wait(timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
-        except KeyboardInterrupt as interrupt:
+        except BaseException as error:
             if not sent[0]:
                 # Not sent (or only in part, which closed the connection): nothing can answer it.
                 with self._pending_lock:
                     self._pending.pop(request_id, None)
-                raise
-            # The caller gave up on a call the server has: withdraw it, and keep a result that
-            # beat the withdrawal (SPEC 10: a completed call is never undone).
-            if self._abandon(request_id, pending):
-                self._keep_late(pending)
-            elif settle_interrupted:
-                pending.event.wait(self.cancel_grace)
-            interrupt.syncmanager_response = pending.response  # type: ignore[attr-defined]
-            raise
-        except BaseException:
-            if not sent[0]:
-                with self._pending_lock:
-                    self._pending.pop(request_id, None)
+            elif isinstance(error, KeyboardInterrupt):
+                # The caller gave up on a call the server has: withdraw it, and keep a result
+                # that beat the withdrawal (SPEC 10: a completed call is never undone).
+                if self._abandon(request_id, pending):
+                    self._keep_late(pending)
+                elif settle_interrupted:
+                    pending.event.wait(self.cancel_grace)
+                error.syncmanager_response = pending.response  # type: ignore[attr-defined]
             raise
         return self._outcome(pending)
 

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { parseAddress, formatAddress, type Address } from '../common/address';
 import { ErrorCodes } from '../common/errorCodes';
 import { PROTOCOL_VERSION, type DescribeResult, type InitializeResult, type Token, type TypeidDescription } from '../common/protocol';
-import { decodeValue, encodeValue, type ProxyCodec } from '../common/values';
+import { decodeValue, encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';

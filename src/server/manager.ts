@@ -19,7 +19,7 @@ import { Listener } from './listener';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
-import { Session, type SessionHost } from './session';
+import { Session, type SessionHost } from './jsonrpc/jsonRpcSession';
 
 /** A built-in type's name, as SyncManager's typeids spell it. */
 export type BuiltinTypeName = keyof typeof builtinTypes;

@@ -1,5 +1,5 @@
 /**
- * Property tests of the value codec (src/common/values.ts) and the Content-Length framing
+ * Property tests of the value codec (src/common/valueCodec.ts) and the Content-Length framing
  * (src/common/framing.ts) on seeded random inputs. They prove that:
  *
  * - every application value survives encodeValue → JSON text → decodeValue(boxFloats) as an
@@ -20,7 +20,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContentLengthDecoder, FramingError, MAX_HEADER_BYTES } from '../../src/common/framing';
-import { decodeValue, encodeValue, Float, FrozenSet, isTuple, OpaqueValue, tuple, tupleFrom, ValueCodecError, type DecodeOptions } from '../../src/common/values';
+import { decodeValue, encodeValue, type DecodeOptions } from '../../src/common/valueCodec';
+import { ValueCodecError } from '../../src/common/valueCodecError';
+import { Float, FrozenSet, isTuple, OpaqueValue, tuple, tupleFrom } from '../../src/common/valueTypes';
 import { validateDefinition } from '../protocol/schemaValidator';
 import { BASE_SEED, NASTY_STRINGS, Rng, scaled, seedFor, setOwn, show, withSeed } from './prng';
 

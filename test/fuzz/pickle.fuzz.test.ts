@@ -15,13 +15,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, FrozenSet, isTuple, OpaqueValue, Slice, tupleFrom } from '../../src/common/values';
-import { DEFAULT_MAX_DEPTH, PickleError, unpickle } from '../../src/server/python/pickle';
-import { pickle, type PickleDialect } from '../../src/server/python/pickler';
-import { exceptionClassFor } from '../../src/server/python/pickleGlobals';
-import { standaloneHeight } from '../../src/server/python/pickleReemit';
-import { Op } from '../../src/server/python/pickleOpcodes';
-import { PyExceptionValue, PyProxy, PyToken } from '../../src/server/python/pickleValues';
+import { Float, FrozenSet, isTuple, OpaqueValue, Slice, tupleFrom } from '../../src/common/valueTypes';
+import { DEFAULT_MAX_DEPTH, PickleError, unpickle } from '../../src/server/python/pickle/pickleReader';
+import { pickle, type PickleDialect } from '../../src/server/python/pickle/pickleWriter';
+import { exceptionClassFor } from '../../src/server/python/pickle/pickleGlobals';
+import { standaloneHeight } from '../../src/server/python/pickle/pickleReemit';
+import { Op } from '../../src/server/python/pickle/pickleOpcodes';
+import { PyExceptionValue, PyProxy, PyToken } from '../../src/server/python/pickle/pickleValues';
 import { mismatch } from '../server/python/valueMatch';
 import { BASE_SEED, NASTY_STRINGS, Rng, scaled, seedFor, setOwn, show, withSeed } from './prng';
 

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes } from '../../src/common/errorCodes';
 import { PROTOCOL_VERSION, notificationMethods, requestMethods } from '../../src/common/protocol';
-import { FrozenSet, Float, OpaqueValue, VALUE_TAGS, decodeValue, encodeValue, tuple } from '../../src/common/values';
+import { VALUE_TAGS, decodeValue, encodeValue } from '../../src/common/valueCodec';
+import { FrozenSet, Float, OpaqueValue, tuple } from '../../src/common/valueTypes';
 import { createResponse, frameHandshake, makeChallenge } from '../../src/common/handshake';
 import { createAjv, definitionName, loadSchema, validateDefinition, validateMessage } from './schemaValidator';
 

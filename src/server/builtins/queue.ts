@@ -8,9 +8,9 @@
  * waiter whose caller cancels or leaves is withdrawn at once without consuming or adding anything.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
-import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from './pyValues';
+import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from '../pythonSemantics';
 import { park, release, timeoutSeconds, WaiterList } from './waiting';
 
 /**

@@ -12,26 +12,26 @@
  *
  * Better than CPython's server: a blocked call of a connection that closes (its process was
  * killed) is withdrawn and takes nothing, and the locks and permits that connection holds are
- * given back (see `holdings.ts`). References are another matter: Python counts them per process,
+ * given back (see `calls/holdings.ts`). References are another matter: Python counts them per process,
  * over short-lived connections, so they are held under one holder, {@link PYTHON_HOLDER}, and
  * only an explicit `decref` releases them, as in CPython.
  */
 
 import type { Socket } from 'node:net';
 import type { SessionSummary } from '../../common/protocol';
-import { Slice, tupleFrom, isTuple } from '../../common/values';
+import { Slice, tupleFrom, isTuple } from '../../common/valueTypes';
 import { CallCancelled, describeThrown, PyException } from '../exceptions';
-import { callFallback, FALLBACK_METHODS } from '../fallbacks';
-import { Holdings } from '../holdings';
+import { callFallback, FALLBACK_METHODS } from '../calls/fallbacks';
+import { Holdings } from '../calls/holdings';
 import type { ObjectEntry } from '../objectTable';
-import { nextSessionId, type SessionHost } from '../session';
-import { SharedRef, referent } from '../sharedRef';
-import { invokeMethod } from '../signature';
-import { SessionCallContext, type CallingSession } from '../callContext';
+import { nextSessionId, type SessionHost } from '../jsonrpc/jsonRpcSession';
+import { SharedRef, referent } from '../calls/sharedRef';
+import { invokeMethod } from '../calls/methodDispatch';
+import { SessionCallContext, type CallingSession } from '../calls/callContext';
 import { PythonFrameDecoder } from './framing';
-import { unpickle } from './pickle';
-import { pickleMessage, type PickleDialect, type PickleOptions } from './pickler';
-import { PyProxy, PyToken } from './pickleValues';
+import { unpickle } from './pickle/pickleReader';
+import { pickleMessage, type PickleDialect, type PickleOptions } from './pickle/pickleWriter';
+import { PyProxy, PyToken } from './pickle/pickleValues';
 import { exceptionForPython, proxyTypeFor } from './pythonNames';
 import { readRequest, type PythonRequest } from './requestReader';
 

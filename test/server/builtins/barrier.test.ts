@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallCancelled, PyException } from '../../../src/server/exceptions';
-import { Float } from '../../../src/common/values';
+import { Float } from '../../../src/common/valueTypes';
 import { Barrier, createBarrier } from '../../../src/server/builtins/barrier';
-import type { CallContext } from '../../../src/server/signature';
+import type { CallContext } from '../../../src/server/calls/methodDispatch';
 import { ErrorCodes } from '../../../src/common/errorCodes';
 import { RawClient, startManager } from '../../helpers/manager';
 import { call, pyError, settled } from './helpers';

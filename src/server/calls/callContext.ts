@@ -6,8 +6,8 @@
  */
 
 import type { Holdings } from './holdings';
-import type { ObjectEntry } from './objectTable';
-import type { CallContext, HeldResource } from './signature';
+import type { ObjectEntry } from '../objectTable';
+import type { CallContext, HeldResource } from './methodDispatch';
 
 /** What a call context needs from the session that makes the call. */
 export interface CallingSession {

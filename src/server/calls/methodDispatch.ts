@@ -4,7 +4,7 @@
  * Python's error messages ("put() missing 1 required positional argument: 'item'").
  */
 
-import { PyException } from './exceptions';
+import { PyException } from '../exceptions';
 
 /**
  * Something a caller can hold past the end of its call: a lock, an RLock's recursion, a

@@ -7,8 +7,8 @@
  */
 
 import type { Socket } from 'node:net';
-import { ErrorCodes } from '../common/errorCodes';
-import { ContentLengthDecoder, FramingError, frameMessage } from '../common/framing';
+import { ErrorCodes } from '../../common/errorCodes';
+import { ContentLengthDecoder, FramingError, frameMessage } from '../../common/framing';
 import {
   type CallParams,
   type CreateParams,
@@ -25,19 +25,20 @@ import {
   type SubscribeParams,
   type Token,
   PROTOCOL_VERSION,
-} from '../common/protocol';
-import { decodeValue, encodeValue, ValueCodecError, type DecodeOptions, type ProxyCodec } from '../common/values';
-import { CallCancelled, describeThrown, PyException } from './exceptions';
-import { NoReferenceError, type ObjectEntry, type ObjectTable } from './objectTable';
-import type { Inspector } from './inspector';
-import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from './inspector';
-import type { Registry } from './registry';
-import type { CallContext } from './signature';
-import { invokeMethod } from './signature';
-import { callFallback, FALLBACK_METHODS } from './fallbacks';
-import { SharedRef, referent } from './sharedRef';
-import { Holdings } from './holdings';
-import { SessionCallContext, type CallingSession } from './callContext';
+} from '../../common/protocol';
+import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
+import { ValueCodecError } from '../../common/valueCodecError';
+import { CallCancelled, describeThrown, PyException } from '../exceptions';
+import { NoReferenceError, type ObjectEntry, type ObjectTable } from '../objectTable';
+import type { Inspector } from '../inspector';
+import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
+import type { Registry } from '../registry';
+import type { CallContext } from '../calls/methodDispatch';
+import { invokeMethod } from '../calls/methodDispatch';
+import { callFallback, FALLBACK_METHODS } from '../calls/fallbacks';
+import { SharedRef, referent } from '../calls/sharedRef';
+import { Holdings } from '../calls/holdings';
+import { SessionCallContext, type CallingSession } from '../calls/callContext';
 
 /** What a session needs from its manager. */
 export interface SessionHost {

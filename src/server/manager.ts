@@ -19,7 +19,9 @@ import { Listener } from './listener';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
-import { Session, type SessionHost } from './jsonrpc/jsonRpcSession';
+import { Session } from './jsonrpc/jsonRpcSession';
+import { ObjectService } from './calls/objectService';
+import type { ConnectedSession } from './calls/sessionCore';
 
 /** A built-in type's name, as SyncManager's typeids spell it. */
 export type BuiltinTypeName = keyof typeof builtinTypes;
@@ -90,7 +92,7 @@ export class Manager {
   private readonly options: ManagerOptions;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
-  private readonly sessions = new Set<Session | PythonSession>();
+  private readonly sessions = new Set<ConnectedSession>();
   private readonly sharedSpecs: SharedSpec[] = [];
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
@@ -141,7 +143,7 @@ export class Manager {
   }
 
   /** Connected sessions (in-process managers only): JSON-RPC clients, and Python clients' method-call channels. */
-  get connectedSessions(): ReadonlySet<Session | PythonSession> {
+  get connectedSessions(): ReadonlySet<ConnectedSession> {
     return this.sessions;
   }
 
@@ -197,7 +199,7 @@ export class Manager {
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
-        this.sessions.delete(session as Session | PythonSession);
+        this.sessions.delete(session);
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
@@ -212,17 +214,18 @@ export class Manager {
         log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
       },
     };
+    const service = new ObjectService(host);
     this.listener = new Listener(
       { authkey: this.key, handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, maxConnections: this.options.maxConnections },
       {
         onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
-          const session = new Session(socket, host, remote);
+          const session = new Session(socket, host, service, remote);
           this.sessions.add(session);
           if (this.inspector.active) this.inspector.sessionsChanged();
           log(`session ${session.id} from ${remote} opened`);
           session.onData(head);
         },
-        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, remote).onData(head),
+        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, service, remote).onData(head),
         log,
       },
     );

@@ -22,7 +22,7 @@
  */
 
 import type { Token } from './protocol';
-import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom, type Tuple } from './valueTypes';
+import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom } from './valueTypes';
 import { ValueCodecError } from './valueCodecError';
 
 /** The tag names, in the order the spec lists them. */

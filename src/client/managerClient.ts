@@ -6,6 +6,7 @@
  */
 
 import { basename } from 'node:path';
+import { authkeyBytes } from '../common/authkey';
 import { parseAddress, formatAddress, type Address } from '../common/address';
 import { ErrorCodes } from '../common/errorCodes';
 import {
@@ -283,7 +284,7 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   } catch (error) {
     throw new ManagerError((error as Error).message);
   }
-  const authkey = typeof authkeyInput === 'string' ? Buffer.from(authkeyInput, 'utf8') : Buffer.from(authkeyInput);
+  const authkey = authkeyBytes(authkeyInput);
   const timeoutMs = (options.timeout ?? 10) * 1000;
   const shown = formatAddress(address);
   const started = Date.now();

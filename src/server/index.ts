@@ -3,7 +3,8 @@
  * child process, to TypeScript, Python and any JSON-RPC client.
  */
 
-export { Manager, authkeyBytes } from './manager';
+export { Manager } from './manager';
+export { authkeyBytes } from '../common/authkey';
 export type { ManagerOptions, ManagerRegisterOptions, BuiltinTypeName, SharedSpec } from './manager';
 export type { RegisterOptions, ObjectFactory, Registration } from './registry';
 export { defineConfig, loadConfig, findConfigFile, ConfigError, CONFIG_FILE_NAMES } from './config';

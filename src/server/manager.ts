@@ -5,8 +5,8 @@
  * registered too, so clients can make shared objects with no registration at all.
  */
 
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { authkeyBytes, randomAuthkey } from '../common/authkey';
 import { formatAddress, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
@@ -73,12 +73,6 @@ export interface SharedSpec {
   kwargs: Readonly<Record<string, unknown>>;
 }
 
-/** Normalises an authkey to bytes. */
-export function authkeyBytes(authkey: string | Uint8Array): Buffer {
-  if (typeof authkey === 'string') return Buffer.from(authkey, 'utf8');
-  if (authkey instanceof Uint8Array) return Buffer.from(authkey);
-  throw new TypeError('authkey must be a string or bytes');
-}
 
 /** The manager server. */
 export class Manager {
@@ -105,7 +99,7 @@ export class Manager {
   constructor(options: ManagerOptions = {}) {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
-    this.key = authkeyBytes(options.authkey ?? randomBytes(16).toString('hex'));
+    this.key = authkeyBytes(options.authkey ?? randomAuthkey());
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);

@@ -79,6 +79,8 @@ export class SessionCore implements CallingSession {
   #closing = false;
   #ended = false;
   readonly #pending = new Map<RequestId, PendingCall>();
+  /** How to give back what a call took, until its answer is delivered (see CallContext.giveBack). */
+  readonly #undos = new Map<RequestId, (result: unknown) => void>();
 
   constructor(
     private readonly host: SessionHost,
@@ -108,6 +110,28 @@ export class SessionCore implements CallingSession {
       // Its waiters changed (a queue's waitingGetters, say).
       inspector.touched(entry.id);
     }
+  }
+
+  /** Records how to give back what call `requestId` took, should its answer not reach the client. */
+  onUndelivered(requestId: RequestId, undo: (result: unknown) => void): void {
+    this.#undos.set(requestId, undo);
+  }
+
+  /** The answer to `requestId` is on its way: what the call took is the client's. */
+  delivered(requestId: RequestId): void {
+    if (this.#undos.size > 0) this.#undos.delete(requestId);
+  }
+
+  /**
+   * The answer to `requestId` cannot reach the client (its connection is gone, or the answer is
+   * too large): gives back what the call took. Returns whether there was something to give back.
+   */
+  undelivered(requestId: RequestId, result: unknown): boolean {
+    const undo = this.#undos.get(requestId);
+    if (!undo) return false;
+    this.#undos.delete(requestId);
+    undo(result);
+    return true;
   }
 
   /** Withdraws a waiting call (`$/cancelRequest`); a call that is not waiting is left alone. */

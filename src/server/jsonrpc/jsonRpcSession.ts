@@ -64,6 +64,8 @@ export class Session implements ConnectedSession {
   /** Whether initialize granted the inspection capability. */
   private inspection = false;
   private closed = false;
+  /** The client's end of stream arrived (or the connection failed): nothing written reaches it any more. */
+  private peerGone = false;
   private readonly decoder: ContentLengthDecoder;
   private readonly outbox: Outbox;
   private readonly handlers: RequestHandlers;
@@ -115,8 +117,12 @@ export class Session implements ConnectedSession {
     });
     this.handlers = this.protocolHandlers();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onPeerGone());
     socket.on('close', () => this.onClose());
-    socket.on('error', (error) => host.log(`session ${this.id}: ${error.message}`));
+    socket.on('error', (error) => {
+      host.log(`session ${this.id}: ${error.message}`);
+      this.onPeerGone();
+    });
     socket.on('drain', () => this.unthrottle());
   }
 
@@ -182,9 +188,20 @@ export class Session implements ConnectedSession {
     });
   }
 
+  /**
+   * The client can no longer read answers: its waiting calls are withdrawn at once, a turn
+   * before the socket closes, so nothing is handed to them in between.
+   */
+  private onPeerGone(): void {
+    if (this.peerGone) return;
+    this.peerGone = true;
+    this.core.beginClosing();
+  }
+
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.peerGone = true;
     this.outbox.clear();
     if (this.core.end()) this.host.sessionClosed(this);
   }
@@ -249,7 +266,9 @@ export class Session implements ConnectedSession {
         (value) => {
           this.inFlight.delete(id);
           this.core.settled(id, touched);
-          this.sendResult(id, value);
+          // A waiting call's answer goes out a turn later: if the client's end of stream came
+          // with what woke the call, what it took goes back instead of into a dead connection.
+          setImmediate(() => this.sendResult(id, value));
         },
         (error) => {
           this.inFlight.delete(id);
@@ -358,24 +377,33 @@ export class Session implements ConnectedSession {
     return null;
   }
 
+  /** Sends a result; one that cannot reach the client gives back what its call took. */
   private sendResult(id: RequestId, value: unknown): void {
+    if (this.peerGone) {
+      this.core.undelivered(id, value);
+      return;
+    }
     let json: string;
     try {
       const result = value instanceof WireResult ? value.json : encodeValue(value, this.resultEncoding);
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
-        const message = `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${limit} bytes; nothing else was lost, ask for less`;
+        const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
+        const message = `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${limit} bytes and was not sent${undone}; ask for less`;
         return this.sendError(id, errorObject(ErrorCodes.MessageTooLarge, message));
       }
     } catch (error) {
       const message = (error as Error).message;
-      return this.sendError(id, errorObject(ErrorCodes.RemoteException, `the result cannot be sent: ${message}`, { type: 'TypeError', message }));
+      const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
+      return this.sendError(id, errorObject(ErrorCodes.RemoteException, `the result cannot be sent: ${message}${undone}`, { type: 'TypeError', message }));
     }
+    this.core.delivered(id);
     this.write(json);
   }
 
   private sendThrown(id: RequestId, error: unknown): void {
+    this.core.delivered(id);
     this.sendError(id, errorObjectFor(error, this.core.closing));
   }
 

@@ -77,6 +77,7 @@ export class SessionCore implements CallingSession {
   /** The holder the object table counts this session's references under. */
   readonly holder: string;
   #closing = false;
+  #peerGone = false;
   #ended = false;
   readonly #pending = new Map<RequestId, PendingCall>();
   /** How to give back what a call took, until its answer is delivered (see CallContext.giveBack). */
@@ -94,6 +95,21 @@ export class SessionCore implements CallingSession {
   /** Whether the session is closing or closed: it starts nothing new and is given no new reference. */
   get closing(): boolean {
     return this.#closing;
+  }
+
+  /** Whether the client's end of stream arrived (or its connection failed): nothing written reaches it any more. */
+  get peerGone(): boolean {
+    return this.#peerGone;
+  }
+
+  /**
+   * The client can no longer read answers: its waiting calls are withdrawn at once, a turn
+   * before the socket closes, so nothing is handed to them in between.
+   */
+  peerLeft(): void {
+    if (this.#peerGone) return;
+    this.#peerGone = true;
+    this.beginClosing();
   }
 
   /** Calls currently waiting. */
@@ -165,6 +181,7 @@ export class SessionCore implements CallingSession {
     if (this.#ended) return false;
     this.#ended = true;
     this.#closing = true;
+    this.#peerGone = true;
     this.withdrawAll();
     this.holdings.end();
     const { inspector, table } = this.host;

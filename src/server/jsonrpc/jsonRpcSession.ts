@@ -64,8 +64,6 @@ export class Session implements ConnectedSession {
   /** Whether initialize granted the inspection capability. */
   private inspection = false;
   private closed = false;
-  /** The client's end of stream arrived (or the connection failed): nothing written reaches it any more. */
-  private peerGone = false;
   private readonly decoder: ContentLengthDecoder;
   private readonly outbox: Outbox;
   private readonly handlers: RequestHandlers;
@@ -117,11 +115,11 @@ export class Session implements ConnectedSession {
     });
     this.handlers = this.protocolHandlers();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onPeerGone());
+    socket.on('end', () => this.core.peerLeft());
     socket.on('close', () => this.onClose());
     socket.on('error', (error) => {
       host.log(`session ${this.id}: ${error.message}`);
-      this.onPeerGone();
+      this.core.peerLeft();
     });
     socket.on('drain', () => this.unthrottle());
   }
@@ -188,20 +186,9 @@ export class Session implements ConnectedSession {
     });
   }
 
-  /**
-   * The client can no longer read answers: its waiting calls are withdrawn at once, a turn
-   * before the socket closes, so nothing is handed to them in between.
-   */
-  private onPeerGone(): void {
-    if (this.peerGone) return;
-    this.peerGone = true;
-    this.core.beginClosing();
-  }
-
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.peerGone = true;
     this.outbox.clear();
     if (this.core.end()) this.host.sessionClosed(this);
   }
@@ -379,7 +366,7 @@ export class Session implements ConnectedSession {
 
   /** Sends a result; one that cannot reach the client gives back what its call took. */
   private sendResult(id: RequestId, value: unknown): void {
-    if (this.peerGone) {
+    if (this.core.peerGone) {
       this.core.undelivered(id, value);
       return;
     }

@@ -6,10 +6,26 @@
  */
 
 import { basename } from 'node:path';
+import { authkeyBytes } from '../common/authkey';
 import { parseAddress, formatAddress, type Address } from '../common/address';
 import { ErrorCodes } from '../common/errorCodes';
-import { PROTOCOL_VERSION, type DescribeResult, type InitializeResult, type Token, type TypeidDescription } from '../common/protocol';
-import { decodeValue, encodeValue, type ProxyCodec } from '../common/values';
+import {
+  CallRequest,
+  CreateRequest,
+  DecrefRequest,
+  DescribeRequest,
+  InitializeRequest,
+  PROTOCOL_VERSION,
+  ShutdownRequest,
+  type CallParams,
+  type CreateParams,
+  type DescribeResult,
+  type InitializeResult,
+  type RequestType,
+  type Token,
+  type TypeidDescription,
+} from '../common/protocol';
+import { decodeValue, encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
@@ -56,7 +72,7 @@ export class ManagerClient {
     this.setTypeids(description);
     // Proxies the program forgot give their reference back.
     this.#finalizer = new FinalizationRegistry((id) => {
-      if (this.rpc.isOpen) this.rpc.request('object/decref', { id }).catch(() => {});
+      if (this.rpc.isOpen) this.rpc.request(DecrefRequest.type, { id }).catch(() => {});
     });
     const finalizer = this.#finalizer;
     const connection = this.rpc;
@@ -64,16 +80,16 @@ export class ManagerClient {
     const encoding = (this.#encoding = proxyEncoding(address, serverInfo));
     this.#host = {
       call: (token, method, args, kwargs, signal, timeout) => {
-        const params: Record<string, unknown> = { id: token.id, method };
+        const params: CallParams = { id: token.id, method };
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          if (args.length) params.args = encodeValue(args, encoding);
+          if (args.length) params.args = encodeValue(args, encoding) as unknown[];
           if (kwargs) params.kwargs = encodeKeywords(kwargs, encoding);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
         // No async wrapper: this is the hot path of every call.
-        return connection.request('object/call', params, signal).then(
+        return connection.request(CallRequest.type, params, signal).then(
           (result) => decodeValue(result, decodeOptions),
           (error) => {
             throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
@@ -82,7 +98,7 @@ export class ManagerClient {
       },
       decref: async (id) => {
         try {
-          await connection.request('object/decref', { id });
+          await connection.request(DecrefRequest.type, { id });
         } catch (error) {
           // The connection going away releases everything anyway.
           if (connection.isOpen) throw toManagerError(error);
@@ -98,7 +114,7 @@ export class ManagerClient {
 
   /** Inspection: summaries, non-destructive peeks and change notifications (what the VS Code sidebar shows). */
   get inspection(): Inspection {
-    this.#inspection ??= new Inspection((method, params) => this.request(method, params), this.rpc);
+    this.#inspection ??= new Inspection((type, params) => this.request(type, params), this.rpc);
     return this.#inspection;
   }
 
@@ -119,7 +135,7 @@ export class ManagerClient {
 
   /** Asks the manager for its typeids again. */
   async describe(): Promise<TypeidDescription[]> {
-    const result = (await this.request('manager/describe', {})) as DescribeResult;
+    const result = await this.request(DescribeRequest.type, {});
     this.setTypeids(result);
     return result.typeids;
   }
@@ -131,14 +147,14 @@ export class ManagerClient {
    */
   async create<P = AnyProxy>(typeid: string, ...args: unknown[]): Promise<P> {
     const split = splitArguments(args);
-    const params: Record<string, unknown> = { typeid };
+    const params: CreateParams = { typeid };
     try {
-      if (split.args.length) params.args = encodeValue(split.args, this.#encoding);
+      if (split.args.length) params.args = encodeValue(split.args, this.#encoding) as unknown[];
       if (split.kwargs) params.kwargs = encodeKeywords(split.kwargs, this.#encoding);
     } catch (error) {
       throw toManagerError(error, { what: `create ${typeid}` });
     }
-    const token = (await this.request('object/create', params, `create ${typeid}`)) as Token;
+    const token = await this.request(CreateRequest.type, params, `create ${typeid}`);
     return this.proxyFor(token) as P;
   }
 
@@ -169,7 +185,7 @@ export class ManagerClient {
   async close(): Promise<void> {
     if (!this.rpc.isOpen) return;
     try {
-      await Promise.race([this.rpc.request('shutdown', {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([this.rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     } catch {
       // Closing anyway.
     }
@@ -178,7 +194,7 @@ export class ManagerClient {
 
   /** Stops the whole manager (Python's `shutdown` control call), then closes. */
   async shutdownManager(): Promise<void> {
-    await this.request('shutdown', { server: true });
+    await this.request(ShutdownRequest.type, { server: true });
     this.rpc.close();
   }
 
@@ -187,9 +203,9 @@ export class ManagerClient {
     await this.close();
   }
 
-  private async request(method: string, params: unknown, what?: string): Promise<unknown> {
+  private async request<P, R>(type: RequestType<P, R>, params: P, what?: string): Promise<R> {
     try {
-      return await this.rpc.request(method, params);
+      return await this.rpc.request(type, params);
     } catch (error) {
       throw toManagerError(error, what ? { what } : undefined);
     }
@@ -268,7 +284,7 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   } catch (error) {
     throw new ManagerError((error as Error).message);
   }
-  const authkey = typeof authkeyInput === 'string' ? Buffer.from(authkeyInput, 'utf8') : Buffer.from(authkeyInput);
+  const authkey = authkeyBytes(authkeyInput);
   const timeoutMs = (options.timeout ?? 10) * 1000;
   const shown = formatAddress(address);
   const started = Date.now();
@@ -282,13 +298,13 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   }, Math.max(1, timeoutMs - (Date.now() - started)));
   try {
     const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
-    const init = (await rpc.request('initialize', {
+    const init = await rpc.request(InitializeRequest.type, {
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
       capabilities: { cancellation: true, inspection: true },
-    })) as InitializeResult;
-    const description = (await rpc.request('manager/describe', {})) as DescribeResult;
+    });
+    const description = await rpc.request(DescribeRequest.type, {});
     clearTimeout(deadline);
     const client = new ManagerClient(rpc, shown, init, description);
     return new Proxy(client, {

@@ -4,7 +4,7 @@
  * `protocol/schema.json` the machine-readable form; a test keeps all three in step.
  *
  * Everything after the handshake is JSON-RPC 2.0 with `Content-Length` framing. Values inside
- * `args`, `kwargs` and results use the tagged encoding of `values.ts`.
+ * `args`, `kwargs` and results use the tagged encoding of `valueCodec.ts`.
  */
 
 /** The protocol version this code speaks, `major.minor`. Minor versions only add. */

@@ -4,8 +4,8 @@
  * delete). Each validates its input and says clearly what went wrong.
  */
 
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
 import { findConfigFile } from '../common/configFiles';
 import { Command, Setting } from './ids';
@@ -27,7 +27,7 @@ export async function workspaceAuthkey(context: vscode.ExtensionContext): Promis
   const key = authkeySecretName();
   let authkey = await context.secrets.get(key);
   if (!authkey) {
-    authkey = randomBytes(16).toString('hex');
+    authkey = randomAuthkey();
     await context.secrets.store(key, authkey);
   }
   return authkey;

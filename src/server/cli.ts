@@ -6,8 +6,8 @@
  *     --register get_task_queue=Queue --register get_result_queue=Queue --config FILE
  */
 
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { randomAuthkey } from '../common/authkey';
 import { isLoopbackHost, parseAddress } from '../common/address';
 import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
@@ -165,7 +165,7 @@ async function serve(options: ServeOptions): Promise<number> {
     );
   }
   const randomKey = options.authkey === undefined;
-  const authkey = options.authkey ?? randomBytes(16).toString('hex');
+  const authkey = options.authkey ?? randomAuthkey();
   const log = options.quiet ? () => {} : (message: string) => process.stderr.write(`${timestamp()} ${message}\n`);
   const manager = new Manager({
     address: options.address,

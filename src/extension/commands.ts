@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { parseAddress } from '../common/address';
 import { findConfigFile } from '../common/configFiles';
-import { Command, Setting } from './ids';
+import { Command, ContextValue, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
 import type { Row } from './model/treeModel';
@@ -61,6 +61,23 @@ async function askJson(prompt: string, placeHolder: string): Promise<unknown | u
   return text === undefined ? undefined : parseJsonInput(text).value;
 }
 
+/** The arguments each command takes when a menu or a caller gives them; the rest take none. */
+interface CommandArguments {
+  [Command.Attach]: [address?: string, authkey?: string];
+  [Command.PutItem]: [row?: Row];
+  [Command.SetKey]: [row?: Row];
+  [Command.Peek]: [row?: Row];
+  [Command.CopyValue]: [row?: Row];
+  [Command.OpenAsJson]: [row?: Row];
+  [Command.ClearQueue]: [row?: Row];
+  [Command.DeleteKey]: [row?: Row];
+}
+
+/** One handler per command, no more and no fewer: a command added to {@link Command} without a handler does not compile. */
+type CommandHandlers = {
+  [C in Command]: (...args: C extends keyof CommandArguments ? CommandArguments[C] : []) => unknown;
+};
+
 /** Registers every command; returns their disposables. */
 export function registerCommands(host: CommandHost): vscode.Disposable[] {
   const { context, controller, output } = host;
@@ -90,7 +107,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     return root ? findConfigFile(root) : undefined;
   };
 
-  const handlers: Record<string, (...args: any[]) => unknown> = {
+  const handlers: CommandHandlers = {
     [Command.Start]: start,
     [Command.Stop]: () => controller.stop(),
     [Command.Restart]: async () => {
@@ -159,9 +176,9 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.PutItem]: async (row?: Row) => {
       const client = requireClient();
       if (!row?.objectId) return;
-      const value = await askJson(`Item to ${row.contextValue === 'list' ? 'append to' : 'put into'} ${row.label} (JSON)`, '{"task": 1}');
+      const value = await askJson(`Item to ${row.contextValue === ContextValue.List ? 'append to' : 'put into'} ${row.label} (JSON)`, '{"task": 1}');
       if (value === undefined) return;
-      await client.callById(row.objectId, row.contextValue === 'list' ? 'append' : 'put_nowait', [value]);
+      await client.callById(row.objectId, row.contextValue === ContextValue.List ? 'append' : 'put_nowait', [value]);
     },
     [Command.SetKey]: async (row?: Row) => {
       const client = requireClient();
@@ -170,7 +187,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (key === undefined) return;
       const value = await askJson(`Value for ${formatValue(key)} (JSON)`, '42');
       if (value === undefined) return;
-      await client.callById(row.objectId, row.contextValue === 'namespace' ? '__setattr__' : '__setitem__', [key, value]);
+      await client.callById(row.objectId, row.contextValue === ContextValue.Namespace ? '__setattr__' : '__setitem__', [key, value]);
     },
     [Command.Peek]: async (row?: Row) => {
       const client = requireClient();
@@ -206,14 +223,14 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.DeleteKey]: async (row?: Row) => {
       const client = requireClient();
       if (!row?.objectId) return;
-      await client.callById(row.objectId, row.contextValue === 'attribute' ? '__delattr__' : '__delitem__', [row.key]);
+      await client.callById(row.objectId, row.contextValue === ContextValue.Attribute ? '__delattr__' : '__delitem__', [row.key]);
     },
   };
 
-  return Object.entries(handlers).map(([id, handler]) =>
+  return (Object.keys(handlers) as Command[]).map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        return await handler(...args);
+        return await (handlers[id] as (...a: unknown[]) => unknown)(...args);
       } catch (error) {
         const message = (error as Error).message;
         output.appendLine(`${id} failed: ${message}`);
@@ -225,9 +242,5 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   );
 }
 
-/** The ids of every command registered here (the manifest test compares them with package.json). */
-export const allCommands: readonly string[] = [
-  Command.Start, Command.Stop, Command.Restart, Command.Attach, Command.Detach, Command.CopyConnectionInfo, Command.NewWorkerTerminal,
-  Command.SetAuthkey, Command.ShowActions, Command.ShowLog, Command.Refresh, Command.PutItem, Command.SetKey, Command.Peek,
-  Command.CopyValue, Command.OpenAsJson, Command.ClearQueue, Command.DeleteKey,
-];
+/** The ids of every command registered here, which are all the {@link Command} values (the handler table's type says so). */
+export const allCommands: readonly Command[] = Object.values(Command);

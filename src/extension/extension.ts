@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { ClientsView } from './clientsView';
 import { allCommands, registerCommands } from './commands';
-import { Command, JSON_SCHEME, Setting, View } from './ids';
+import { Command, ContextKey, JSON_SCHEME, ManagerStateValue, Setting, View } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import { ManagerController, type ManagerState } from './managerController';
 import type { Row } from './model/treeModel';
@@ -46,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   const objects = new ObjectsView(controller);
   const clients = new ClientsView(controller);
   const documents = new JsonDocuments(controller);
-  void vscode.commands.executeCommand('setContext', 'syncmanager.state', 'stopped');
+  void vscode.commands.executeCommand('setContext', ContextKey.State, ManagerStateValue.Stopped);
 
   context.subscriptions.push(
     output,

@@ -8,10 +8,11 @@
 import * as vscode from 'vscode';
 import { connect, type Connected, type InspectionSubscription } from '../client';
 import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
+import { ContextKey, type ManagerStateValue } from './ids';
 import { startServerProcess, type ServerProcess } from './serverProcess';
 
 /** Where the controller is. */
-export type ManagerState = 'stopped' | 'starting' | 'running' | 'attached' | 'stopping';
+export type ManagerState = `${ManagerStateValue}`;
 
 /** What the controller needs from the extension. */
 export interface ControllerHost {
@@ -162,7 +163,7 @@ export class ManagerController implements vscode.Disposable {
   private setState(state: ManagerState): void {
     if (this._state === state) return;
     this._state = state;
-    void vscode.commands.executeCommand('setContext', 'syncmanager.state', state);
+    void vscode.commands.executeCommand('setContext', ContextKey.State, state);
     this.stateEmitter.fire(state);
   }
 }

@@ -5,6 +5,7 @@
 
 import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
+import { ContextValue } from './ids';
 import type { ManagerController } from './managerController';
 import { contentRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
@@ -49,7 +50,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
       else children = [];
     } catch (error) {
-      children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: 'message', expandable: false }];
+      children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: ContextValue.Message, expandable: false }];
     }
     for (const child of children) this.rows.set(child.id, child);
     return children;

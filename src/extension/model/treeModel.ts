@@ -7,6 +7,7 @@
 
 import type { InspectSnapshot, ObjectSummary, PeekResult, SessionSummary, TypeidDescription } from '../../common/protocol';
 import { isPrimitiveType, isQueueType, SYNC_MANAGER_TYPEIDS } from '../../common/syncTypeids';
+import { ContextValue } from '../ids';
 import { formatValue, typeOfValue } from './valueFormat';
 
 /** Items a content page shows before a "N more…" row. */
@@ -26,7 +27,7 @@ export interface Row {
   /** A codicon name. */
   icon: string;
   /** `contextValue`: drives the inline and context actions in package.json. */
-  contextValue: string;
+  contextValue: ContextValue;
   /** Whether it has children. */
   expandable: boolean;
   /** For object, item and more rows: the object's id. */
@@ -61,10 +62,18 @@ function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The context value of an object row: its built-in type in lower case (every queue is `queue`), or `object`. */
-export function objectContext(summary: ObjectSummary): string {
-  if (isQueueType(summary.builtin)) return 'queue';
-  return summary.builtin ? summary.builtin.toLowerCase() : 'object';
+/** Object rows' context values by built-in type; a queue of any kind is {@link ContextValue.Queue}. */
+const objectContexts: Record<string, ContextValue> = {
+  dict: ContextValue.Dict, list: ContextValue.List, set: ContextValue.Set, Namespace: ContextValue.Namespace, Value: ContextValue.Value,
+  Array: ContextValue.Array, Lock: ContextValue.Lock, RLock: ContextValue.RLock, Semaphore: ContextValue.Semaphore,
+  BoundedSemaphore: ContextValue.BoundedSemaphore, Condition: ContextValue.Condition, Event: ContextValue.Event,
+  Barrier: ContextValue.Barrier, Iterator: ContextValue.Iterator,
+};
+
+/** The context value of an object row: its built-in type (every queue is `queue`), or `object` for a custom class. */
+export function objectContext(summary: ObjectSummary): ContextValue {
+  if (isQueueType(summary.builtin)) return ContextValue.Queue;
+  return objectContexts[summary.builtin ?? ''] ?? ContextValue.Object;
 }
 
 /** Roots of the Objects view: registered typeids that are not built-ins, and built-ins with live objects. */
@@ -85,7 +94,7 @@ function typeidRow(t: TypeidDescription, count: number): Row {
     description: `${t.builtin ?? (t.creatable ? 'custom' : 'no callable')} · ${count === 0 ? 'no live objects' : `${plural(count, 'object')}`}`,
     tooltip: [`typeid ${t.typeid}`, t.exposed ? `exposed: ${t.exposed.join(', ')}` : 'exposed: every public method', Object.keys(t.methodToTypeid).length ? `returns proxies: ${Object.entries(t.methodToTypeid).map(([m, to]) => `${m} → ${to}`).join(', ')}` : ''].filter(Boolean).join('\n'),
     icon: 'symbol-class',
-    contextValue: 'typeid',
+    contextValue: ContextValue.Typeid,
     expandable: count > 0,
     typeid: t.typeid,
   };
@@ -157,7 +166,7 @@ export function stateRows(o: ObjectSummary, sessions: SessionSummary[]): Row[] {
     label,
     description,
     icon,
-    contextValue: 'state',
+    contextValue: ContextValue.State,
     expandable: false,
     objectId: o.id,
   }));
@@ -201,7 +210,7 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
         description: `${page.kind === 'attributes' ? '= ' : ': '}${formatValue(value)}`,
         tooltip: `${keyText} (${typeOfValue(key)}) → ${typeOfValue(value)}\n${formatValue(value, 2000)}`,
         icon: page.kind === 'attributes' ? 'symbol-property' : 'symbol-key',
-        contextValue: page.kind === 'entries' ? 'dictEntry' : 'attribute',
+        contextValue: page.kind === 'entries' ? ContextValue.DictEntry : ContextValue.Attribute,
         expandable: false,
         objectId: page.id,
         key,
@@ -216,7 +225,7 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       tooltip: formatValue(item, 2000),
       icon: isQueueType(builtin) ? 'circle-small-filled' : 'symbol-value',
       // Only list items can be written back by index; a set's members or an array's items are shown read-only.
-      contextValue: isQueueType(builtin) ? 'queueItem' : page.kind === 'value' ? 'valueItem' : builtin === 'list' ? 'listItem' : 'item',
+      contextValue: isQueueType(builtin) ? ContextValue.QueueItem : page.kind === 'value' ? ContextValue.ValueItem : builtin === 'list' ? ContextValue.ListItem : ContextValue.Item,
       expandable: false,
       objectId: page.id,
       index,
@@ -231,14 +240,14 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       label: `${(page.total - next).toLocaleString('en-US')} more…`,
       description: 'expand to load the next page',
       icon: 'ellipsis',
-      contextValue: 'more',
+      contextValue: ContextValue.More,
       expandable: true,
       objectId: page.id,
       offset: next,
     });
   }
   if (rows.length === 0) {
-    rows.push({ id: `empty:${page.id}`, kind: 'message', label: '(empty)', icon: 'circle-slash', contextValue: 'message', expandable: false, objectId: page.id });
+    rows.push({ id: `empty:${page.id}`, kind: 'message', label: '(empty)', icon: 'circle-slash', contextValue: ContextValue.Message, expandable: false, objectId: page.id });
   }
   return rows;
 }
@@ -270,7 +279,7 @@ export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): R
     ].filter(Boolean).join(' · '),
     tooltip: `session ${s.sessionId}\n${s.clientInfo?.name ?? 'client'} ${s.clientInfo?.version ?? ''}\nconnected ${new Date(s.connectedAt).toISOString()}`,
     icon: s.pending.length ? 'debug-pause' : 'plug',
-    contextValue: 'session',
+    contextValue: ContextValue.Session,
     expandable: s.references > 0 || s.pending.length > 0 || (s.holds?.length ?? 0) > 0,
     sessionId: s.sessionId,
   }));
@@ -287,7 +296,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
     description: `#${p.objectId} · ${elapsed(p.since, now)}`,
     tooltip: `request ${p.requestId}: ${p.method}() on ${p.typeid} #${p.objectId}, waiting since ${new Date(p.since).toISOString()}`,
     icon: 'watch',
-    contextValue: 'pendingCall',
+    contextValue: ContextValue.PendingCall,
     expandable: false,
     objectId: p.objectId,
   }));
@@ -300,7 +309,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       description: o ? describeObject(o, sessionNames(snapshot.sessions)) : undefined,
       tooltip: 'released automatically if this client disconnects',
       icon: 'lock',
-      contextValue: 'heldLock',
+      contextValue: ContextValue.HeldLock,
       expandable: false,
       objectId,
     };
@@ -313,7 +322,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       label: `${o.typeid} #${o.id}`,
       description: `${plural(o.holders.find((h) => h.sessionId === sessionId)!.references, 'ref')} · ${o.builtin ?? o.type}`,
       icon: 'references',
-      contextValue: 'heldObject',
+      contextValue: ContextValue.HeldObject,
       expandable: false,
       objectId: o.id,
     }));

@@ -145,7 +145,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       const terminal = vscode.window.createTerminal({
         name: 'syncmanager worker',
         cwd: folder(),
-        env: { SYNCMANAGER_ADDRESS: controller.address!, SYNCMANAGER_AUTHKEY: controller.authkey! },
+        env: controller.connectionEnvironment(),
       });
       terminal.show();
       return terminal;
@@ -155,6 +155,9 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (authkey !== undefined) await context.secrets.store(authkeySecretName(), authkey);
     },
     [Command.ShowLog]: () => output.show(),
+    // `${command:…}` variables: a launch configuration using them fails to start, with this message, while no manager runs.
+    [Command.Address]: () => requireClient() && controller.address,
+    [Command.Authkey]: () => requireClient() && controller.authkey,
     [Command.ShowActions]: async () => {
       const running = controller.client !== undefined;
       const picks = running

@@ -7,6 +7,8 @@
 
 import * as vscode from 'vscode';
 import { ClientsView } from './clientsView';
+import { DebugEnvironment } from './debugEnvironment';
+import { revealObjectsAtBreakpoints } from './debugViewReveal';
 import { allCommands, registerCommands } from './commands';
 import { Command, ContextKey, JSON_SCHEME, ManagerStateValue, Setting, View } from './ids';
 import { JsonDocuments } from './jsonDocuments';
@@ -24,6 +26,8 @@ export interface SyncmanagerApi {
    * and when they change. For tests (test/vscode/suite) and other extensions; nothing here changes a view.
    */
   readonly views: { readonly objects: ReadonlyTree; readonly clients: ReadonlyTree };
+  /** The tree views themselves (whether each is visible), for tests. */
+  readonly treeViews: { readonly objects: vscode.TreeView<Row>; readonly clients: vscode.TreeView<Row>; readonly debugObjects: vscode.TreeView<Row> };
 }
 
 /** The read-only face of a tree data provider. */
@@ -46,6 +50,12 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   const objects = new ObjectsView(controller);
   const clients = new ClientsView(controller);
   const documents = new JsonDocuments(controller);
+  const treeViews = {
+    objects: vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
+    clients: vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
+    // The same tree in Run and Debug, which VS Code shows at every breakpoint.
+    debugObjects: vscode.window.createTreeView(View.DebugObjects, { treeDataProvider: objects, showCollapseAll: true }),
+  };
   void vscode.commands.executeCommand('setContext', ContextKey.State, ManagerStateValue.Stopped);
 
   context.subscriptions.push(
@@ -55,8 +65,9 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     clients,
     documents,
     new StatusBar(controller),
-    vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
-    vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
+    ...Object.values(treeViews),
+    DebugEnvironment.register(controller),
+    revealObjectsAtBreakpoints(context, controller, treeViews.debugObjects),
     vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, documents),
     ...registerCommands({ context, controller, output, refreshViews: () => objects.refresh() }),
     controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
@@ -66,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
   }
-  return { controller, commands: allCommands, views: { objects, clients } };
+  return { controller, commands: allCommands, views: { objects, clients }, treeViews };
 }
 
 /** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */
@@ -74,10 +85,10 @@ function updateTerminalEnvironment(context: vscode.ExtensionContext, state: Mana
   const env = context.environmentVariableCollection;
   // The authkey must not be written to VS Code's storage: the collection lives only as long as this window.
   env.persistent = false;
-  if ((state === 'running' || state === 'attached') && c.address && c.authkey) {
+  const connection = c.connectionEnvironment();
+  if ((state === 'running' || state === 'attached') && connection) {
     env.description = `syncmanager at ${c.address}`;
-    env.replace('SYNCMANAGER_ADDRESS', c.address);
-    env.replace('SYNCMANAGER_AUTHKEY', c.authkey);
+    for (const [name, value] of Object.entries(connection)) env.replace(name, value);
   } else if (state === 'stopped') {
     env.clear();
   }

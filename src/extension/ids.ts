@@ -26,6 +26,10 @@ export enum Command {
   OpenAsJson = 'syncmanager.openAsJson',
   ClearQueue = 'syncmanager.clearQueue',
   DeleteKey = 'syncmanager.deleteKey',
+  /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */
+  Address = 'syncmanager.address',
+  /** The manager's authkey, for `${command:syncmanager.authkey}`. */
+  Authkey = 'syncmanager.authkey',
 }
 
 /** View containers and views. */
@@ -33,6 +37,8 @@ export enum View {
   Container = 'syncmanager',
   Objects = 'syncmanager.objects',
   Clients = 'syncmanager.clients',
+  /** The Objects tree again, in the Run and Debug container, so it stays in sight at a breakpoint. */
+  DebugObjects = 'syncmanager.debugObjects',
 }
 
 /** The settings section and the keys under it (`syncmanager.<key>`). */
@@ -42,6 +48,7 @@ export enum Setting {
   Register = 'register',
   ConfigFile = 'configFile',
   StartOnOpen = 'startOnOpen',
+  DebugAddEnvironment = 'debug.addEnvironment',
 }
 
 /** Context keys the extension sets for `when` clauses. */

@@ -54,6 +54,15 @@ export class ManagerController implements vscode.Disposable {
     return this._authkey;
   }
 
+  /**
+   * The variables a worker connects with (`connect()` reads them), while running or attached; what
+   * terminals and debug sessions get.
+   */
+  connectionEnvironment(): { SYNCMANAGER_ADDRESS: string; SYNCMANAGER_AUTHKEY: string } | undefined {
+    if (!this._client || !this._address || !this._authkey) return undefined;
+    return { SYNCMANAGER_ADDRESS: this._address, SYNCMANAGER_AUTHKEY: this._authkey };
+  }
+
   /** The inspection client, while running or attached. */
   get client(): Connected | undefined {
     return this._client;

@@ -12,13 +12,16 @@ import { Command, ContextValue, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
 import type { Row } from './model/treeModel';
+import { SEED_QUEUES, TYPEID_PATTERN } from './model/registrations';
 import { formatJson, formatValue } from './model/valueFormat';
+import type { RegisterSetting } from './registerSetting';
 
 /** What the commands need from the extension. */
 export interface CommandHost {
   readonly context: vscode.ExtensionContext;
   readonly controller: ManagerController;
   readonly output: vscode.OutputChannel;
+  readonly registerSetting: RegisterSetting;
   refreshViews(): void;
 }
 
@@ -35,16 +38,6 @@ export async function workspaceAuthkey(context: vscode.ExtensionContext): Promis
 
 function authkeySecretName(): string {
   return `syncmanager.authkey:${vscode.workspace.workspaceFolders?.[0]?.uri.toString() ?? 'no-folder'}`;
-}
-
-/** `TYPEID=TYPE` lines from the `syncmanager.register` setting, checked. */
-export function registerArguments(setting: unknown): string[] {
-  if (setting === undefined || setting === null) return [];
-  if (typeof setting !== 'object' || Array.isArray(setting)) throw new Error('the setting syncmanager.register must be an object of typeid → built-in type, e.g. { "get_task_queue": "Queue" }');
-  return Object.entries(setting as Record<string, unknown>).map(([typeid, type]) => {
-    if (typeof type !== 'string' || !/^[A-Za-z]+(\(.*\))?$/s.test(type)) throw new Error(`syncmanager.register.${typeid}: "${String(type)}" is not a built-in type such as "Queue" or "Queue(10)"`);
-    return `${typeid}=${type}`;
-  });
 }
 
 /** Parses JSON typed by the user into a wire value; undefined (with a message) when it is not JSON. */
@@ -91,7 +84,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   const start = async () => {
     const address = config().get<string>(Setting.Address, '127.0.0.1:0');
     parseAddress(address);
-    const register = registerArguments(config().get(Setting.Register));
+    const register = [...host.registerSetting.wanted().values()];
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
@@ -155,6 +148,27 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (authkey !== undefined) await context.secrets.store(authkeySecretName(), authkey);
     },
     [Command.ShowLog]: () => output.show(),
+    [Command.ServeSeedQueues]: () => host.registerSetting.add(SEED_QUEUES),
+    [Command.AddSharedQueue]: async () => {
+      const registered = host.registerSetting.wanted();
+      const typeid = await vscode.window.showInputBox({
+        prompt: 'Name of the shared queue: workers get it with manager.<name>()',
+        value: registered.has('get_task_queue') ? 'jobs' : 'get_task_queue',
+        validateInput: (t) => (!TYPEID_PATTERN.test(t) ? 'letters, digits, _, . or -, not starting with a digit' : registered.has(t) ? `${t} is already in syncmanager.register` : undefined),
+      });
+      if (typeid === undefined) return;
+      const type = await vscode.window.showQuickPick(
+        [
+          { label: 'Queue', description: 'first in, first out' },
+          { label: 'LifoQueue', description: 'last in, first out' },
+          { label: 'PriorityQueue', description: 'smallest first' },
+          { label: 'JoinableQueue', description: 'with task_done() and join()' },
+        ],
+        { placeHolder: `Kind of queue for ${typeid}` },
+      );
+      if (type === undefined) return;
+      await host.registerSetting.add({ [typeid]: type.label });
+    },
     // `${command:…}` variables: a launch configuration using them fails to start, with this message, while no manager runs.
     [Command.Address]: () => requireClient() && controller.address,
     [Command.Authkey]: () => requireClient() && controller.authkey,

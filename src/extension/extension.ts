@@ -15,6 +15,7 @@ import { JsonDocuments } from './jsonDocuments';
 import { ManagerController, type ManagerState } from './managerController';
 import type { Row } from './model/treeModel';
 import { ObjectsView } from './objectsView';
+import { RegisterSetting } from './registerSetting';
 import { StatusBar } from './statusBar';
 
 /** What the extension exports: its controller, for tests and other extensions. */
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   const objects = new ObjectsView(controller);
   const clients = new ClientsView(controller);
   const documents = new JsonDocuments(controller);
+  const registerSetting = new RegisterSetting(controller, log);
   const treeViews = {
     objects: vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
     clients: vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
@@ -69,7 +71,8 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     DebugEnvironment.register(controller),
     revealObjectsAtBreakpoints(context, controller, treeViews.debugObjects),
     vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, documents),
-    ...registerCommands({ context, controller, output, refreshViews: () => objects.refresh() }),
+    registerSetting,
+    ...registerCommands({ context, controller, output, registerSetting, refreshViews: () => objects.refresh() }),
     controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
   );
   updateTerminalEnvironment(context, 'stopped', controller);

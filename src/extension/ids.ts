@@ -26,6 +26,9 @@ export enum Command {
   OpenAsJson = 'syncmanager.openAsJson',
   ClearQueue = 'syncmanager.clearQueue',
   DeleteKey = 'syncmanager.deleteKey',
+  /** First run: adds get_task_queue and get_result_queue to the setting (served at once). */
+  ServeSeedQueues = 'syncmanager.serveSeedQueues',
+  AddSharedQueue = 'syncmanager.addSharedQueue',
   /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */
   Address = 'syncmanager.address',
   /** The manager's authkey, for `${command:syncmanager.authkey}`. */
@@ -55,6 +58,8 @@ export enum Setting {
 export enum ContextKey {
   /** A {@link ManagerStateValue}. */
   State = 'syncmanager.state',
+  /** True while a running or attached manager shows nothing in the Objects view (its first-run welcome). */
+  ServesNothing = 'syncmanager.servesNothing',
 }
 
 /** The values of {@link ContextKey.State}. */

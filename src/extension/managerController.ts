@@ -11,6 +11,9 @@ import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
 import { ContextKey, type ManagerStateValue } from './ids';
 import { startServerProcess, type ServerProcess } from './serverProcess';
 
+/** What changed in the manager: what it notified, or (`typeids`) a typeid registered from here. */
+export type ManagerChange = InspectChangedParams & { typeids?: boolean };
+
 /** Where the controller is. */
 export type ManagerState = `${ManagerStateValue}`;
 
@@ -30,8 +33,10 @@ export class ManagerController implements vscode.Disposable {
   private _address: string | undefined;
   private _authkey: string | undefined;
   private snapshotCache: Promise<InspectSnapshot> | undefined;
+  /** What a manager started here serves from the setting: typeid → `TYPEID=TYPE(args)`. */
+  private served = new Map<string, string>();
   private readonly stateEmitter = new vscode.EventEmitter<ManagerState>();
-  private readonly changeEmitter = new vscode.EventEmitter<InspectChangedParams>();
+  private readonly changeEmitter = new vscode.EventEmitter<ManagerChange>();
 
   /** Fires on every state change. */
   readonly onDidChangeState = this.stateEmitter.event;
@@ -83,12 +88,27 @@ export class ManagerController implements vscode.Disposable {
     return this.snapshotCache;
   }
 
+  /** The setting's registrations a manager started here serves (empty when attached or stopped). */
+  get servedRegistrations(): ReadonlyMap<string, string> {
+    return this.served;
+  }
+
+  /** Registers `TYPEID=TYPE(args)` with the manager started here, while it runs. */
+  async register(typeid: string, spec: string): Promise<void> {
+    if (!this.server || this._state !== 'running') throw new Error('no manager started here is running');
+    await this.server.register(spec);
+    this.served.set(typeid, spec);
+    this.snapshotCache = undefined;
+    this.changeEmitter.fire({ changed: [], added: [], removed: [], sessions: false, typeids: true });
+  }
+
   /** Starts a manager in a child process and connects to it. */
   async start(options: { address: string; authkey: string; register: string[]; configFile?: string; cwd?: string }): Promise<void> {
     if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
     this.setState('starting');
     try {
       this.server = await startServerProcess({ ...options, log: (line) => this.host.log(line) });
+      this.served = new Map(options.register.map((spec) => [spec.slice(0, spec.indexOf('=')), spec]));
       const server = this.server;
       void server.exited.then((how) => {
         if (how === undefined || this.server !== server) return;
@@ -143,6 +163,7 @@ export class ManagerController implements vscode.Disposable {
     await server?.stop();
     this._address = undefined;
     this._authkey = undefined;
+    this.served = new Map();
     this.setState('stopped');
   }
 

@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
-import { ContextValue } from './ids';
+import { ContextKey, ContextValue } from './ids';
 import type { ManagerController } from './managerController';
 import { contentRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
@@ -24,7 +24,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     this.disposables.push(
       controller.onDidChangeState(() => this.refresh()),
       controller.onDidChange((change) => {
-        if (change.added.length || change.removed.length) this.pendingChange.all = true;
+        if (change.added.length || change.removed.length || change.typeids) this.pendingChange.all = true;
         for (const id of change.changed) this.pendingChange.ids.add(id);
         this.schedule();
       }),
@@ -53,6 +53,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: ContextValue.Message, expandable: false }];
     }
     for (const child of children) this.rows.set(child.id, child);
+    if (!row) void vscode.commands.executeCommand('setContext', ContextKey.ServesNothing, children.length === 0);
     return children;
   }
 

@@ -40,6 +40,8 @@ test('menus and welcome views name contributed commands and views', () => {
   }
   for (const w of pkg.contributes.viewsWelcome) {
     assert.ok(views.has(w.view), w.view);
+    // Welcome content renders links but no Markdown code: backticks would show as they are.
+    assert.doesNotMatch(w.contents, /`/, `${w.view}: a backtick in welcome text`);
     for (const m of (w.contents as string).matchAll(/command:(syncmanager\.[a-zA-Z]+)/g)) assert.ok(commands.has(m[1]), m[1]);
   }
 });

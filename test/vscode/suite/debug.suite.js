@@ -13,9 +13,7 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'syncmanager.syncmanager';
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-/** @type {typeof import('../../../src/client')} */
-const client = require(path.join(ROOT, 'dist', 'client.js'));
+const { suiteHelpers, ROOT } = require('./helpers');
 
 const WORKER = `
 const fs = require('node:fs');
@@ -41,6 +39,7 @@ describe('debugging a worker (js-debug, internalConsole)', function () {
   let api;
   const cleanups = [];
   const later = (fn) => cleanups.push(fn);
+  const { within, connectClient } = suiteHelpers(() => api, later);
 
   before(async function () {
     const jsDebug = vscode.extensions.getExtension('ms-vscode.js-debug');
@@ -117,17 +116,9 @@ describe('debugging a worker (js-debug, internalConsole)', function () {
     return output.join('');
   }
 
-  function within(promise, ms, what) {
-    let timer;
-    return Promise.race([promise, new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    })]).finally(() => clearTimeout(timer));
-  }
-
   /** The next item of get_result_queue, taken by a client of our own (within 10 s). */
   async function nextResult() {
-    const m = await client.connect({ address: api.controller.address, authkey: api.controller.authkey, name: 'debug-test', timeout: 10 });
-    later(() => m.close());
+    const m = await connectClient('debug-test');
     return (await m.get_result_queue()).get({ timeout: 10 });
   }
 

@@ -14,6 +14,7 @@ export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly controller: ManagerController) {
     this.disposables.push(
@@ -32,15 +33,29 @@ export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   async getChildren(row?: Row): Promise<Row[]> {
     if (!this.controller.client) return [];
     const snapshot = await this.controller.snapshot();
-    if (!row) return sessionRows(snapshot, this.controller.client.sessionId);
+    if (!row) {
+      // Waiting calls show how long they have waited: tick once a second while there are any. VS Code asks for
+      // children only while the view is visible, so a hidden view stops the ticking.
+      if (snapshot.sessions.some((s) => s.pending.length > 0)) this.tick();
+      return sessionRows(snapshot, this.controller.client.sessionId);
+    }
     if (row.kind === 'session') return sessionDetailRows(snapshot, row.sessionId!);
     return [];
   }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.ticker) clearTimeout(this.ticker);
     this.emitter.dispose();
     for (const d of this.disposables) d.dispose();
+  }
+
+  private tick(): void {
+    if (this.ticker) return;
+    this.ticker = setTimeout(() => {
+      this.ticker = undefined;
+      this.emitter.fire(undefined);
+    }, 1000);
   }
 
   private schedule(): void {

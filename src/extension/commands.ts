@@ -11,6 +11,7 @@ import { findConfigFile } from '../common/configFiles';
 import { Command, ContextValue, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
+import { callObject, withObject } from './objectCalls';
 import type { Row } from './model/treeModel';
 import { SEED_QUEUES, TYPEID_PATTERN } from './model/registrations';
 import { formatJson, formatValue } from './model/valueFormat';
@@ -191,20 +192,20 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     },
     [Command.Refresh]: () => host.refreshViews(),
     [Command.PutItem]: async (row?: Row) => {
-      const client = requireClient();
+      requireClient();
       if (!row?.objectId) return;
       const value = await askJson(`Item to ${row.contextValue === ContextValue.List ? 'append to' : 'put into'} ${row.label} (JSON)`, '{"task": 1}');
       if (value === undefined) return;
-      await client.callById(row.objectId, row.contextValue === ContextValue.List ? 'append' : 'put_nowait', [value]);
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.List ? 'append' : 'put_nowait', [value]);
     },
     [Command.SetKey]: async (row?: Row) => {
-      const client = requireClient();
+      requireClient();
       if (!row?.objectId) return;
       const key = await askJson(`Key in ${row.label} (JSON)`, '"name"');
       if (key === undefined) return;
       const value = await askJson(`Value for ${formatValue(key)} (JSON)`, '42');
       if (value === undefined) return;
-      await client.callById(row.objectId, row.contextValue === ContextValue.Namespace ? '__setattr__' : '__setitem__', [key, value]);
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.Namespace ? '__setattr__' : '__setitem__', [key, value]);
     },
     [Command.Peek]: async (row?: Row) => {
       const client = requireClient();
@@ -229,18 +230,21 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       const answer = await vscode.window.showWarningMessage(`Remove all ${size} items from ${row.label}? Workers waiting on it keep waiting.`, { modal: true }, 'Clear Queue');
       if (answer !== 'Clear Queue') return;
       // Taken with get_nowait, as any client would: pipelined, stopping at the first Empty.
-      let removed = 0;
-      for (let batch = 0; batch < 1000; batch++) {
-        const results = await Promise.allSettled(Array.from({ length: 500 }, () => client.callById(row.objectId!, 'get_nowait')));
-        removed += results.filter((r) => r.status === 'fulfilled').length;
-        if (results.some((r) => r.status === 'rejected')) break;
-      }
+      const removed = await withObject(controller, row.objectId, async (c) => {
+        let taken = 0;
+        for (let batch = 0; batch < 1000; batch++) {
+          const results = await Promise.allSettled(Array.from({ length: 500 }, () => c.callById(row.objectId!, 'get_nowait')));
+          taken += results.filter((r) => r.status === 'fulfilled').length;
+          if (results.some((r) => r.status === 'rejected')) break;
+        }
+        return taken;
+      });
       void vscode.window.showInformationMessage(`Removed ${removed} items from ${row.label}.`);
     },
     [Command.DeleteKey]: async (row?: Row) => {
-      const client = requireClient();
+      requireClient();
       if (!row?.objectId) return;
-      await client.callById(row.objectId, row.contextValue === ContextValue.Attribute ? '__delattr__' : '__delitem__', [row.key]);
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__delattr__' : '__delitem__', [row.key]);
     },
   };
 

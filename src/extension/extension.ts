@@ -66,7 +66,8 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     objects,
     clients,
     documents,
-    new StatusBar(controller),
+    // The Clients view's title says the number the status bar shows, so the two agree.
+    new StatusBar(controller, (n) => (treeViews.clients.description = n === undefined ? undefined : `${n} client${n === 1 ? '' : 's'} + this sidebar`)),
     ...Object.values(treeViews),
     DebugEnvironment.register(controller),
     revealObjectsAtBreakpoints(context, controller, treeViews.debugObjects),

@@ -522,13 +522,13 @@ export class Session implements CallingSession {
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
     if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
     if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    const entry = this.entryOf(params.id);
+    // A typeid's shared object can be peeked while nobody holds it (ObjectTable.inspectable).
+    const entry = this.entryOf(params.id, this.host.table.inspectable(params.id));
     return this.host.inspector.peek(entry, offset, limit);
   }
 
-  /** The object with this id; UnknownObject if the table has none. */
-  private entryOf(id: string): ObjectEntry {
-    const entry = this.host.table.get(id);
+  /** The object with this id (or `entry`, found otherwise); UnknownObject if there is none. */
+  private entryOf(id: string, entry = this.host.table.get(id)): ObjectEntry {
     if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(id)}`);
     return entry;
   }

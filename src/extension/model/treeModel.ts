@@ -263,6 +263,11 @@ export function elapsed(since: number, now = Date.now()): string {
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+/** The clients of a manager: its sessions but the sidebar's own (which the Clients view labels "this sidebar"). */
+export function clientCount(snapshot: InspectSnapshot, ownSessionId: string | undefined): number {
+  return snapshot.sessions.filter((s) => s.sessionId !== ownSessionId).length;
+}
+
 /** Rows of the Clients view. */
 export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): Row[] {
   return snapshot.sessions.map((s) => ({

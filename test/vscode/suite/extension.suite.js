@@ -130,7 +130,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const roots = await rowsOf('objects');
     const seeded = roots.filter((r) => r.id.startsWith('typeid:get_'));
     assert.deepEqual(seeded.map((r) => r.label), ['get_task_queue', 'get_result_queue']);
-    for (const row of seeded) assert.equal(row.description, 'Queue · no live objects');
+    for (const row of seeded) assert.equal(row.description, 'Queue · 1 object', 'a shared queue shows before any client asks for it');
     const sessions = await rowsOf('clients');
     assert.deepEqual(sessions.map((r) => r.label), ['vscode (this sidebar)']);
   });
@@ -180,6 +180,60 @@ describe('syncmanager extension in VS Code (integration)', function () {
       const row = (await rowsOf('clients')).find((r) => r.label === 'blocked-worker');
       assert.doesNotMatch(row.description, /waiting/);
     });
+  });
+
+  it('a shared queue keeps showing its items, with its actions, after the client holding it has left', async function () {
+    await startManager();
+    const m = await connectClient('short-lived');
+    const results = await m.get_result_queue();
+    for (let i = 0, n = await results.qsize(); i < n; i++) await results.getNowait();
+    for (const n of [49, 64]) await results.put(n);
+    await m.close();
+    const { objectRow } = await eventually('the queue shows its items with nobody holding it', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.equal(tree.objectRow.description, 'Queue · 2 items · 0 refs');
+      assert.deepEqual(tree.items.map((r) => r.label), ['49', '64']);
+      return tree;
+    });
+    assert.equal(objectRow.contextValue, 'queue', 'with the queue actions');
+    answerInputBoxes('81');
+    await vscode.commands.executeCommand('syncmanager.putItem', objectRow);
+    await eventually('the put item shows', async () => {
+      assert.deepEqual((await objectTree('get_result_queue')).items.map((r) => r.label), ['49', '64', '81']);
+    });
+    replaceWindowFunction('showWarningMessage', async () => 'Clear Queue');
+    replaceWindowFunction('showInformationMessage', async () => undefined);
+    await vscode.commands.executeCommand('syncmanager.clearQueue', objectRow);
+    await eventually('the queue shows empty, still held by nobody', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.equal(tree.objectRow.description, 'Queue · 0 items · 0 refs');
+    });
+  });
+
+  it('a waiting call\'s time in the Clients view keeps counting while nothing else changes', async function () {
+    await startManager();
+    const worker = await connectClient('patient-worker');
+    const tasks = await worker.get_task_queue();
+    for (let i = 0, n = await tasks.qsize(); i < n; i++) await tasks.getNowait(); // earlier tests leave items
+    const waiting = tasks.get({ timeout: 20 }).catch(() => undefined);
+    const session = await eventually('the worker shows as waiting', async () => {
+      const row = (await rowsOf('clients')).find((r) => r.label === 'patient-worker');
+      assert.match(row.description, /1 waiting/);
+      return row;
+    });
+    const first = (await rowsOf('clients', session))[0].description;
+    // No manager change happens now; the view must still refresh to count the seconds.
+    let refreshes = 0;
+    const subscription = api.views.clients.onDidChangeTreeData(() => refreshes++);
+    later(() => subscription.dispose());
+    await eventually('the Clients view refreshed by itself, twice', async () => {
+      await rowsOf('clients'); // as VS Code does when told of a change: it reads the rows again
+      assert.ok(refreshes >= 2, `${refreshes} refreshes`);
+    }, { timeoutMs: 5_000 });
+    const afterwards = (await rowsOf('clients', session))[0].description;
+    assert.notEqual(afterwards, first, `the waiting time moved on from "${first}"`);
+    await (await connectClient('unblocker')).get_task_queue().then((q) => q.put('done'));
+    await waiting;
   });
 
   it('a queue of 100 000 items is shown a page at a time, with a "more" row that loads the next page', async function () {

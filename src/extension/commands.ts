@@ -65,6 +65,7 @@ interface CommandArguments {
   [Command.OpenAsJson]: [row?: Row];
   [Command.ClearQueue]: [row?: Row];
   [Command.DeleteKey]: [row?: Row];
+  [Command.CallMethod]: [row?: Row, method?: string, args?: string];
 }
 
 /** One handler per command, no more and no fewer: a command added to {@link Command} without a handler does not compile. */
@@ -240,6 +241,41 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
         return taken;
       });
       void vscode.window.showInformationMessage(`Removed ${removed} items from ${row.label}.`);
+    },
+    [Command.CallMethod]: async (row?: Row, method?: string, argsText?: string) => {
+      const client = requireClient();
+      if (!row?.objectId) return;
+      const summary = (await client.inspection.snapshot()).objects.find((o) => o.id === row.objectId);
+      if (!summary) throw new Error(`${row.label} is gone`);
+      method ??= (
+        await vscode.window.showQuickPick(
+          [...(summary.exposed ?? [])].sort().map((m) => ({ label: m })),
+          { placeHolder: `Method of ${row.label} to call`, matchOnDescription: true },
+        )
+      )?.label;
+      if (method === undefined) return;
+      argsText ??= await vscode.window.showInputBox({
+        prompt: `Arguments of ${method}() on ${row.label}, as a JSON array (a blocking call such as get() on an empty queue waits)`,
+        value: '[]',
+        validateInput: (t) => {
+          const parsed = parseJsonInput(t);
+          return parsed.error ?? (Array.isArray(parsed.value) ? undefined : 'the arguments must be a JSON array: [] or [1, "two"]');
+        },
+      });
+      if (argsText === undefined) return;
+      const args = JSON.parse(argsText) as unknown[];
+      const call = `${method}(${args.map((a) => formatValue(a, 60)).join(', ')}) on ${row.label}`;
+      try {
+        const result = await callObject(controller, row.objectId, method, args);
+        output.appendLine(`${call} → ${formatJson(result)}`);
+        void vscode.window.showInformationMessage(`${call} → ${formatValue(result, 500)}`);
+        return { result };
+      } catch (error) {
+        const { name, message } = error as Error;
+        output.appendLine(`${call} raised ${name}: ${message}`);
+        void vscode.window.showErrorMessage(`${call} raised ${name}: ${message}`);
+        return { error: { name, message } };
+      }
     },
     [Command.DeleteKey]: async (row?: Row) => {
       requireClient();

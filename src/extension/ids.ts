@@ -29,6 +29,8 @@ export enum Command {
   /** First run: adds get_task_queue and get_result_queue to the setting (served at once). */
   ServeSeedQueues = 'syncmanager.serveSeedQueues',
   AddSharedQueue = 'syncmanager.addSharedQueue',
+  /** Any exposed method of an object, with JSON arguments. */
+  CallMethod = 'syncmanager.callMethod',
   /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */
   Address = 'syncmanager.address',
   /** The manager's authkey, for `${command:syncmanager.authkey}`. */

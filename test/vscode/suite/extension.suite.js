@@ -379,6 +379,31 @@ describe('syncmanager extension in VS Code (integration)', function () {
     await eventually('the document shows it empty', () => assert.deepEqual(JSON.parse(doc.getText()), []));
   });
 
+  it('Call Method… offers an object\'s exposed methods, takes JSON arguments and shows the result or the error', async function () {
+    await startManager();
+    const m = await connectClient('caller');
+    const q = await m.create('LifoQueue');
+    const { objectRow } = await eventually('the LifoQueue shows', () => objectTree('LifoQueue'));
+    const picks = replaceWindowFunction('showQuickPick', async (items) => (await items).find((i) => i.label === 'put'));
+    const asked = answerInputBoxes('{"not": "an array"}', '["first"]');
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.callMethod', objectRow)), /must be a JSON array/);
+    const shown = replaceWindowFunction('showInformationMessage', async () => undefined);
+    const errors = replaceWindowFunction('showErrorMessage', async () => undefined);
+    assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow), { result: null });
+    const offered = (await picks[0][0]).map((i) => i.label);
+    for (const method of ['empty', 'full', 'get', 'get_nowait', 'put', 'put_nowait', 'qsize']) assert.ok(offered.includes(method), `${method} offered: ${offered}`);
+    assert.equal(asked.length, 2);
+    assert.match(asked[1][0].prompt, /^Arguments of put\(\) on LifoQueue #\w+, as a JSON array/);
+    assert.match(shown.at(-1)[0], /^put\('first'\) on LifoQueue #\w+ → None$/);
+    await q.put('second');
+    assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]'), { result: 'second' });
+    assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'qsize', '[]'), { result: 1 });
+    await q.getNowait();
+    const failed = await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]');
+    assert.equal(failed.error.name, 'EmptyError');
+    assert.match(errors.at(-1)[0], /^get_nowait\(\) on LifoQueue #\w+ raised EmptyError: /);
+  });
+
   it('Set Key and Delete act on dict rows', async function () {
     await startManager();
     const m = await connectClient('dict-owner');

@@ -220,7 +220,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     },
     [Command.OpenAsJson]: async (row?: Row) => {
       if (!row?.objectId) return;
-      const doc = await vscode.workspace.openTextDocument(JsonDocuments.uriFor(row.objectId, row.typeid ?? 'object'));
+      const doc = await vscode.workspace.openTextDocument(JsonDocuments.uriFor(row.objectId, row.label));
       await vscode.languages.setTextDocumentLanguage(doc, 'json');
       await vscode.window.showTextDocument(doc, { preview: true });
     },

@@ -14,6 +14,7 @@ import { Command, ContextKey, JSON_SCHEME, ManagerStateValue, Setting, View } fr
 import { JsonDocuments } from './jsonDocuments';
 import { ManagerController, type ManagerState } from './managerController';
 import type { Row } from './model/treeModel';
+import { setValueStyle, type ValueStyle } from './model/valueFormat';
 import { ObjectsView } from './objectsView';
 import { RegisterSetting } from './registerSetting';
 import { StatusBar } from './statusBar';
@@ -77,6 +78,16 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
   );
   updateTerminalEnvironment(context, 'stopped', controller);
+
+  const applyValueStyle = () => setValueStyle(vscode.workspace.getConfiguration(Setting.Section).get<ValueStyle>(Setting.ValueStyle, 'python') === 'json' ? 'json' : 'python');
+  applyValueStyle();
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(`${Setting.Section}.${Setting.ValueStyle}`)) return;
+      applyValueStyle();
+      objects.refresh();
+    }),
+  );
 
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});

@@ -54,6 +54,7 @@ export enum Setting {
   ConfigFile = 'configFile',
   StartOnOpen = 'startOnOpen',
   DebugAddEnvironment = 'debug.addEnvironment',
+  ValueStyle = 'valueStyle',
 }
 
 /** Context keys the extension sets for `when` clauses. */

@@ -355,6 +355,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     later(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
     const doc = editor.document;
     assert.equal(doc.uri.scheme, 'syncmanager-object');
+    assert.equal(path.posix.basename(doc.uri.path), `${objectRow.label}.json`, 'named after the object, as its tab shows');
     assert.equal(doc.languageId, 'json');
     assert.deepEqual(JSON.parse(doc.getText()), [0, 1, 4, { n: 9 }]);
     await results.put(16);
@@ -402,6 +403,27 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const failed = await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]');
     assert.equal(failed.error.name, 'EmptyError');
     assert.match(errors.at(-1)[0], /^get_nowait\(\) on LifoQueue #\w+ raised EmptyError: /);
+  });
+
+  it('the syncmanager.valueStyle setting shows values as JSON instead of as Python prints them', async function () {
+    await startManager();
+    const m = await connectClient('styles');
+    const d = await m.dict();
+    await d.set('k', [null, true, 'text']);
+    const python = await eventually('the dict in Python style', async () => {
+      const { items } = await objectTree('dict');
+      assert.deepEqual(items.map((r) => `${r.label}${r.description}`), ["'k': [None, True, 'text']"]);
+      return items;
+    });
+    assert.equal(python.length, 1);
+    const config = vscode.workspace.getConfiguration('syncmanager');
+    await config.update('valueStyle', 'json', vscode.ConfigurationTarget.Workspace);
+    later(() => config.update('valueStyle', undefined, vscode.ConfigurationTarget.Workspace));
+    await eventually('the dict in JSON style', async () => {
+      const { items } = await objectTree('dict');
+      assert.deepEqual(items.map((r) => `${r.label}${r.description}`), ['"k": [null, true, "text"]']);
+    });
+    await d.release();
   });
 
   it('Set Key and Delete act on dict rows', async function () {

@@ -50,9 +50,14 @@ function parseJsonInput(text: string): { value?: unknown; error?: string } {
   }
 }
 
-async function askJson(prompt: string, placeHolder: string): Promise<unknown | undefined> {
-  const text = await vscode.window.showInputBox({ prompt, placeHolder, validateInput: (t) => parseJsonInput(t).error });
+async function askJson(prompt: string, placeHolder: string, value?: string): Promise<unknown | undefined> {
+  const text = await vscode.window.showInputBox({ prompt, placeHolder, value, validateInput: (t) => parseJsonInput(t).error });
   return text === undefined ? undefined : parseJsonInput(text).value;
+}
+
+/** Asks before data is destroyed (a modal warning); true when the user chose `action`. */
+async function confirm(message: string, action: string): Promise<boolean> {
+  return (await vscode.window.showWarningMessage(message, { modal: true }, action)) === action;
 }
 
 /** The arguments each command takes when a menu or a caller gives them; the rest take none. */
@@ -65,6 +70,8 @@ interface CommandArguments {
   [Command.OpenAsJson]: [row?: Row];
   [Command.ClearQueue]: [row?: Row];
   [Command.DeleteKey]: [row?: Row];
+  [Command.RemoveItem]: [row?: Row];
+  [Command.EditItem]: [row?: Row];
   [Command.CallMethod]: [row?: Row, method?: string, args?: string];
 }
 
@@ -242,6 +249,30 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       });
       void vscode.window.showInformationMessage(`Removed ${removed} items from ${row.label}.`);
     },
+    [Command.RemoveItem]: async (row?: Row) => {
+      requireClient();
+      if (!row?.objectId || row.index === undefined) return;
+      if (!(await confirm(`Remove item [${row.index}] ${formatValue(row.value, 200)} from list #${row.objectId}?`, 'Remove Item'))) return;
+      const [objectId, index] = [row.objectId, row.index];
+      await withObject(controller, objectId, async (c) => {
+        // Another client may have changed the list since the row was shown: remove the item only if it is still there.
+        const now = (await c.inspection.peek(objectId, { offset: index, limit: 1 })).items;
+        if (now.length === 0 || JSON.stringify(now[0]) !== JSON.stringify(row.value)) {
+          throw new Error(`item [${index}] of list #${objectId} is no longer ${formatValue(row.value, 80)}: nothing was removed`);
+        }
+        await c.callById(objectId, '__delitem__', [index]);
+      });
+    },
+    [Command.EditItem]: async (row?: Row) => {
+      requireClient();
+      if (!row?.objectId) return;
+      const current = JSON.stringify(row.value);
+      // A value with $ tags (a tuple, bytes...) is not offered for editing as text: typed back, it would be a dict.
+      const value = await askJson(`New value of ${row.label} in #${row.objectId} (JSON)`, '42', current.includes('"$') ? '' : current);
+      if (value === undefined) return;
+      if (row.contextValue === ContextValue.ListItem) await callObject(controller, row.objectId, '__setitem__', [row.index, value]);
+      else await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__setattr__' : '__setitem__', [row.key, value]);
+    },
     [Command.CallMethod]: async (row?: Row, method?: string, argsText?: string) => {
       const client = requireClient();
       if (!row?.objectId) return;
@@ -280,6 +311,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.DeleteKey]: async (row?: Row) => {
       requireClient();
       if (!row?.objectId) return;
+      if (!(await confirm(`Delete ${row.label} from #${row.objectId}? Its value ${formatValue(row.value, 200)} is lost.`, 'Delete'))) return;
       await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__delattr__' : '__delitem__', [row.key]);
     },
   };

@@ -29,6 +29,10 @@ export enum Command {
   /** First run: adds get_task_queue and get_result_queue to the setting (served at once). */
   ServeSeedQueues = 'syncmanager.serveSeedQueues',
   AddSharedQueue = 'syncmanager.addSharedQueue',
+  /** One list item removed (asks first). */
+  RemoveItem = 'syncmanager.removeItem',
+  /** A list item, a dict value or an attribute replaced. */
+  EditItem = 'syncmanager.editItem',
   /** Any exposed method of an object, with JSON arguments. */
   CallMethod = 'syncmanager.callMethod',
   /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */
@@ -107,6 +111,8 @@ export enum ContextValue {
   /** An item shown read-only (a set's member, an array's item). */
   Item = 'item',
   ValueItem = 'valueItem',
+  /** A part of a nested value (an item of a list inside a queue item...): read-only. */
+  NestedValue = 'nestedValue',
   DictEntry = 'dictEntry',
   Attribute = 'attribute',
   /** A fact about a lock, event, semaphore or barrier. */

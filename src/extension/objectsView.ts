@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
 import { ContextKey, ContextValue } from './ids';
 import type { ManagerController } from './managerController';
-import { contentRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
+import { contentRows, nestedRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
 
 /** The tree data provider of the Objects view. */
@@ -48,6 +48,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       if (!row) children = typeidRows(await this.controller.snapshot());
       else if (row.kind === 'typeid') children = objectRows(await this.controller.snapshot(), row.typeid!);
       else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
+      else if (row.kind === 'item') children = nestedRows(row);
       else children = [];
     } catch (error) {
       children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: ContextValue.Message, expandable: false }];

@@ -211,7 +211,7 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
         tooltip: `${keyText} (${typeOfValue(key)}) → ${typeOfValue(value)}\n${formatValue(value, 2000)}`,
         icon: page.kind === 'attributes' ? 'symbol-property' : 'symbol-key',
         contextValue: page.kind === 'entries' ? ContextValue.DictEntry : ContextValue.Attribute,
-        expandable: false,
+        expandable: partsOf(value).length > 0,
         objectId: page.id,
         key,
         value,
@@ -226,7 +226,7 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       icon: isQueueType(builtin) ? 'circle-small-filled' : 'symbol-value',
       // Only list items can be written back by index; a set's members or an array's items are shown read-only.
       contextValue: isQueueType(builtin) ? ContextValue.QueueItem : page.kind === 'value' ? ContextValue.ValueItem : builtin === 'list' ? ContextValue.ListItem : ContextValue.Item,
-      expandable: false,
+      expandable: partsOf(item).length > 0,
       objectId: page.id,
       index,
       value: item,
@@ -250,6 +250,41 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
     rows.push({ id: `empty:${page.id}`, kind: 'message', label: '(empty)', icon: 'circle-slash', contextValue: ContextValue.Message, expandable: false, objectId: page.id });
   }
   return rows;
+}
+
+/**
+ * The parts of a wire value a row can expand into: a list's, tuple's or set's items (keyed `[i]`), a
+ * dict's entries (keyed by the key, shown), an object's members. None for scalars and empty values.
+ */
+export function partsOf(value: unknown): { key: string; indexed: boolean; value: unknown }[] {
+  const items = (list: unknown[]) => list.map((v, i) => ({ key: `[${i}]`, indexed: true, value: v }));
+  if (Array.isArray(value)) return items(value);
+  if (typeof value !== 'object' || value === null) return [];
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0].startsWith('$')) {
+    const body = record[keys[0]];
+    if (keys[0] === '$tuple' || keys[0] === '$set' || keys[0] === '$frozenset') return items(body as unknown[]);
+    if (keys[0] === '$dict') return (body as [unknown, unknown][]).map(([k, v]) => ({ key: formatValue(k, 40), indexed: false, value: v }));
+    return []; // bytes, big numbers, opaque values, proxies: one value each
+  }
+  return keys.map((k) => ({ key: formatValue(k, 40), indexed: false, value: record[k] }));
+}
+
+/** Children of an item row whose value has parts (a queue item that is a dict, a list inside a list...): read-only. */
+export function nestedRows(row: Row): Row[] {
+  return partsOf(row.value).map((part) => ({
+    id: `${row.id}/${part.key}`,
+    kind: 'item' as const,
+    label: part.indexed ? formatValue(part.value) : part.key,
+    description: part.indexed ? `${part.key} ${typeOfValue(part.value)}` : `: ${formatValue(part.value)}`,
+    tooltip: formatValue(part.value, 2000),
+    icon: 'symbol-field',
+    contextValue: ContextValue.NestedValue,
+    expandable: partsOf(part.value).length > 0,
+    objectId: row.objectId,
+    value: part.value,
+  }));
 }
 
 /** Display names of sessions by id: `worker.js (4242)`. */

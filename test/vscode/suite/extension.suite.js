@@ -444,13 +444,73 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.equal(asked.length, 2, 'Set Key asked for the key, then the value');
     assert.deepEqual(await d.get('c'), { deep: true });
 
+    const warned = replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
     await vscode.commands.executeCommand('syncmanager.deleteKey', items[0]);
+    assert.match(warned[0][0], /^Delete 'a' from #\w+\? Its value 1 is lost\.$/, 'Delete asks first');
+    assert.deepEqual(warned[0][1], { modal: true });
     assert.deepEqual((await d.keys()).sort(), ['b', 'c']);
     await eventually('the tree shows the keys left', async () => {
       const tree = await objectTree('dict');
       assert.deepEqual(tree.items.map((r) => r.label), ["'b'", "'c'"]);
       assert.equal(tree.objectRow.description, 'dict · 2 keys · 1 ref');
     });
+  });
+
+  it('one list item is removed (after a question) or edited, a dict value edited, and nested values expand', async function () {
+    await startManager();
+    const m = await connectClient('items');
+    const list = await m.list();
+    for (const v of ['keep', 'poison', { nested: [1, 2] }]) await list.append(v);
+    const listTree = async () => {
+      const objects = await rowsOf('objects', (await rowsOf('objects')).find((r) => r.id === 'typeid:list'));
+      return rowsOf('objects', objects.find((o) => o.label === `list #${list.id}`));
+    };
+    const items = await eventually('the list shows 3 items', async () => {
+      const rows = await listTree();
+      assert.deepEqual(rows.map((r) => r.label), ["'keep'", "'poison'", "{'nested': [1, 2]}"]);
+      return rows;
+    });
+    assert.deepEqual(items.map((r) => r.contextValue), ['listItem', 'listItem', 'listItem']);
+
+    // Nested values expand: the dict, then the list inside it.
+    const nested = await rowsOf('objects', items[2]);
+    assert.deepEqual(nested.map((r) => `${r.label}${r.description}`), ["'nested': [1, 2]"]);
+    assert.deepEqual((await rowsOf('objects', nested[0])).map((r) => r.label), ['1', '2']);
+
+    // Remove Item asks first; cancelled, nothing goes.
+    const answers = [undefined, 'Remove Item'];
+    const warned = replaceWindowFunction('showWarningMessage', async () => answers.shift());
+    await vscode.commands.executeCommand('syncmanager.removeItem', items[1]);
+    assert.equal(await list.length(), 3, 'cancelled: nothing removed');
+    await vscode.commands.executeCommand('syncmanager.removeItem', items[1]);
+    assert.match(warned[0][0], new RegExp(`^Remove item \\[1\\] 'poison' from list #${list.id}\\?$`));
+    assert.deepEqual(warned[0][1], { modal: true });
+    assert.deepEqual(await list.getValue(), ['keep', { nested: [1, 2] }]);
+
+    // A row shown before the list changed removes nothing it no longer shows.
+    const stale = (await listTree())[0];
+    await list.set(0, 'changed meanwhile');
+    replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /is no longer 'keep': nothing was removed/);
+    assert.equal(await list.length(), 2);
+
+    // Edit Value… on a list item, then on a dict value.
+    const asked = answerInputBoxes('"edited"', '{"v": 2}');
+    await vscode.commands.executeCommand('syncmanager.editItem', (await listTree())[0]);
+    assert.equal(asked[0][0].value, '"changed meanwhile"', 'the box starts with the current value');
+    assert.equal(await list.at(0), 'edited');
+    const d = await m.dict();
+    await d.set('k', 1);
+    const entry = await eventually('the dict entry shows', async () => {
+      const objects = await rowsOf('objects', (await rowsOf('objects')).find((r) => r.id === 'typeid:dict'));
+      const rows = await rowsOf('objects', objects.find((o) => o.label === `dict #${d.id}`));
+      assert.equal(rows.length, 1);
+      return rows[0];
+    });
+    await vscode.commands.executeCommand('syncmanager.editItem', entry);
+    assert.deepEqual(await d.get('k'), { v: 2 });
+    await list.release();
+    await d.release();
   });
 
   it('gives worker terminals and new terminals the manager\'s address and authkey', async function () {

@@ -24,6 +24,9 @@ export interface CommandHost {
   readonly output: vscode.OutputChannel;
   readonly registerSetting: RegisterSetting;
   refreshViews(): void;
+  /** Filters an object's items in the Objects view (undefined: no filter), and reads the filter back. */
+  setFilter(objectId: string, text: string | undefined): void;
+  filterOf(objectId: string): string | undefined;
 }
 
 /** The workspace's authkey: from SecretStorage, made at random the first time. Never in settings. */
@@ -73,6 +76,7 @@ interface CommandArguments {
   [Command.RemoveItem]: [row?: Row];
   [Command.EditItem]: [row?: Row];
   [Command.CallMethod]: [row?: Row, method?: string, args?: string];
+  [Command.Filter]: [row?: Row, text?: string];
 }
 
 /** One handler per command, no more and no fewer: a command added to {@link Command} without a handler does not compile. */
@@ -272,6 +276,15 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (value === undefined) return;
       if (row.contextValue === ContextValue.ListItem) await callObject(controller, row.objectId, '__setitem__', [row.index, value]);
       else await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__setattr__' : '__setitem__', [row.key, value]);
+    },
+    [Command.Filter]: async (row?: Row, text?: string) => {
+      if (!row?.objectId) return;
+      text ??= await vscode.window.showInputBox({
+        prompt: `Show only the items of ${row.label} containing… (empty: all of them)`,
+        value: host.filterOf(row.objectId) ?? '',
+      });
+      if (text === undefined) return;
+      host.setFilter(row.objectId, text.trim() || undefined);
     },
     [Command.CallMethod]: async (row?: Row, method?: string, argsText?: string) => {
       const client = requireClient();

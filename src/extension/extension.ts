@@ -74,7 +74,15 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     revealObjectsAtBreakpoints(context, controller, treeViews.debugObjects),
     vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, documents),
     registerSetting,
-    ...registerCommands({ context, controller, output, registerSetting, refreshViews: () => objects.refresh() }),
+    ...registerCommands({
+      context,
+      controller,
+      output,
+      registerSetting,
+      refreshViews: () => objects.refresh(),
+      setFilter: (id, text) => objects.setFilter(id, text),
+      filterOf: (id) => objects.filterOf(id),
+    }),
     controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
   );
   updateTerminalEnvironment(context, 'stopped', controller);

@@ -33,6 +33,8 @@ export enum Command {
   RemoveItem = 'syncmanager.removeItem',
   /** A list item, a dict value or an attribute replaced. */
   EditItem = 'syncmanager.editItem',
+  /** Shows only the items of a container that contain a text. */
+  Filter = 'syncmanager.filter',
   /** Any exposed method of an object, with JSON arguments. */
   CallMethod = 'syncmanager.callMethod',
   /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */

@@ -287,6 +287,34 @@ export function nestedRows(row: Row): Row[] {
   }));
 }
 
+/** Items a filter reads at most, a page of 1000 at a time. */
+export const FILTER_SCAN_LIMIT = 100_000;
+
+/**
+ * A filtered object's children: a row saying what matched, then the items (in their order, with
+ * their real positions) whose shown text contains `text`, ignoring case, at most {@link PAGE_SIZE}.
+ * `pages` are consecutive peeks from offset 0; `total` is the object's size.
+ */
+export function filteredRows(objectId: string, pages: PeekResult[], builtin: string | undefined, text: string, total: number): Row[] {
+  const want = text.toLowerCase();
+  const items = pages.flatMap((p) => contentRows({ ...p, total: p.offset + p.items.length }, builtin)).filter((r) => r.kind === 'item');
+  const matches = items.filter((r) => `${r.label} ${r.description ?? ''}`.toLowerCase().includes(want));
+  const scanned = items.length < total ? ` (the first ${plural(items.length, 'item')} read)` : '';
+  return [
+    {
+      id: `filter:${objectId}`,
+      kind: 'message',
+      label: `filter "${text}": ${matches.length.toLocaleString('en-US')} of ${plural(total, 'item')} match${scanned}`,
+      description: matches.length > PAGE_SIZE ? `the first ${PAGE_SIZE} shown` : undefined,
+      icon: 'filter',
+      contextValue: ContextValue.Message,
+      expandable: false,
+      objectId,
+    },
+    ...matches.slice(0, PAGE_SIZE),
+  ];
+}
+
 /** Display names of sessions by id: `worker.js (4242)`. */
 export function sessionNames(sessions: SessionSummary[]): Map<string, string> {
   return new Map(sessions.map((s) => [s.sessionId, `${s.clientInfo?.name ?? 'client'} (${s.processId ?? '?'})`]));

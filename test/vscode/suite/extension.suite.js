@@ -513,6 +513,30 @@ describe('syncmanager extension in VS Code (integration)', function () {
     await d.release();
   });
 
+  it('Filter Items… shows only the items containing a text, and an empty filter shows them all again', async function () {
+    await startManager();
+    const m = await connectClient('filtered');
+    const list = await m.list();
+    await list.extend(Array.from({ length: 1000 }, (_, i) => i));
+    const objectRow = await eventually('the list of 1000 shows', async () => {
+      const objects = await rowsOf('objects', (await rowsOf('objects')).find((r) => r.id === 'typeid:list'));
+      const row = objects.find((o) => o.label === `list #${list.id}`);
+      assert.match(row.description, /1,000 items/);
+      return row;
+    });
+    const expected = Array.from({ length: 1000 }, (_, i) => String(i)).filter((t) => t.includes('99'));
+    answerInputBoxes('99');
+    await vscode.commands.executeCommand('syncmanager.filter', objectRow);
+    const rows = await rowsOf('objects', objectRow);
+    assert.equal(rows[0].label, `filter "99": ${expected.length} of 1,000 items match`);
+    assert.deepEqual(rows.slice(1).map((r) => r.label), expected);
+    assert.deepEqual(rows.slice(1).map((r) => r.index), expected.map(Number), 'each at its real position');
+    await vscode.commands.executeCommand('syncmanager.filter', objectRow, '');
+    const all = await rowsOf('objects', objectRow);
+    assert.equal(all.length, 101, 'a page and a "more" row again');
+    await list.release();
+  });
+
   it('gives worker terminals and new terminals the manager\'s address and authkey', async function () {
     this.timeout(60_000);
     await startManager();

@@ -13,7 +13,7 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'syncmanager.syncmanager';
-const { suiteHelpers, ROOT } = require('./helpers');
+const { suiteHelpers, ROOT, cleanupList } = require('./helpers');
 
 const WORKER = `
 const fs = require('node:fs');
@@ -37,8 +37,7 @@ describe('debugging a worker (js-debug, internalConsole)', function () {
 
   /** @type {import('../../../src/extension/extension').SyncmanagerApi} */
   let api;
-  const cleanups = [];
-  const later = (fn) => cleanups.push(fn);
+  const { later, runCleanups } = cleanupList();
   const { within, connectClient } = suiteHelpers(() => api, later);
 
   before(async function () {
@@ -50,15 +49,7 @@ describe('debugging a worker (js-debug, internalConsole)', function () {
     await vscode.commands.executeCommand('syncmanager.start');
   });
 
-  afterEach(async function () {
-    while (cleanups.length) {
-      try {
-        await cleanups.pop()();
-      } catch (error) {
-        console.log(`  cleanup: ${error.message}`);
-      }
-    }
-  });
+  afterEach(runCleanups);
 
   after(async function () {
     if (api && api.controller.state !== 'stopped') await api.controller.stop();

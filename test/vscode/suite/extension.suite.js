@@ -16,7 +16,7 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'syncmanager.syncmanager';
-const { client, ROOT, suiteHelpers } = require('./helpers');
+const { client, ROOT, suiteHelpers, cleanupList } = require('./helpers');
 
 describe('syncmanager extension in VS Code (integration)', function () {
   this.timeout(30_000);
@@ -24,8 +24,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
   /** @type {import('../../../src/extension/extension').SyncmanagerApi} */
   let api;
   /** Everything to undo after each test, last first (clients, stubs, terminals, processes). */
-  const cleanups = [];
-  const later = (fn) => cleanups.push(fn);
+  const { later, runCleanups } = cleanupList();
 
   before(async function () {
     const extension = vscode.extensions.getExtension(EXTENSION_ID);
@@ -35,15 +34,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.ok(api && api.controller && api.views, 'activate() returns { controller, commands, views }');
   });
 
-  afterEach(async function () {
-    while (cleanups.length) {
-      try {
-        await cleanups.pop()();
-      } catch (error) {
-        console.log(`  cleanup: ${error.message}`);
-      }
-    }
-  });
+  afterEach(runCleanups);
 
   after(async function () {
     if (api && api.controller.state !== 'stopped') await api.controller.stop();

@@ -7,7 +7,7 @@
 // repository.
 const assert = require('node:assert/strict');
 const vscode = require('vscode');
-const { suiteHelpers } = require('./helpers');
+const { suiteHelpers, cleanupList } = require('./helpers');
 
 const EXTENSION_ID = 'syncmanager.syncmanager';
 
@@ -17,8 +17,7 @@ describe('first run: a manager with nothing registered', function () {
   /** @type {import('../../../src/extension/extension').SyncmanagerApi} */
   let api;
   let original;
-  const cleanups = [];
-  const later = (fn) => cleanups.push(fn);
+  const { later, runCleanups } = cleanupList();
   const { eventually, rowsOf, connectClient, replaceWindowFunction, answerInputBoxes } = suiteHelpers(() => api, later);
   const config = () => vscode.workspace.getConfiguration('syncmanager');
   const managerPid = async () => (await api.controller.client.inspection.snapshot()).server.processId;
@@ -31,15 +30,7 @@ describe('first run: a manager with nothing registered', function () {
     await vscode.commands.executeCommand('syncmanager.start');
   });
 
-  afterEach(async function () {
-    while (cleanups.length) {
-      try {
-        await cleanups.pop()();
-      } catch (error) {
-        console.log(`  cleanup: ${error.message}`);
-      }
-    }
-  });
+  afterEach(runCleanups);
 
   after(async function () {
     if (api && api.controller.state !== 'stopped') await api.controller.stop();

@@ -111,4 +111,24 @@ function suiteHelpers(getApi, later) {
   return { eventually, within, rowsOf, objectTree, connectClient, replaceWindowFunction, answerInputBoxes };
 }
 
-module.exports = { suiteHelpers, client, ROOT };
+/**
+ * Things to undo after each test, last first: `later(fn)` in a test, `afterEach(runCleanups)` in the suite. A
+ * cleanup that fails is logged and the others still run.
+ */
+function cleanupList() {
+  const list = [];
+  return {
+    later: (fn) => list.push(fn),
+    async runCleanups() {
+      while (list.length) {
+        try {
+          await list.pop()();
+        } catch (error) {
+          console.log(`  cleanup: ${error.message}`);
+        }
+      }
+    },
+  };
+}
+
+module.exports = { suiteHelpers, cleanupList, client, ROOT };

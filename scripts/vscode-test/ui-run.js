@@ -8,7 +8,7 @@
 // with SYNCMANAGER_ADDRESS/SYNCMANAGER_AUTHKEY, squares them into get_result_queue. Checks what the side bar shows
 // along the way (tree rows expanded by clicks, the Clients view, the status bar), opens the results as JSON from the
 // row's inline action, saves a screenshot, and puts an item through the row's "Put Item…" input box. Then debugs:
-// opens worker.js, sets a breakpoint with F9, starts "Debug worker" (VS Code's JavaScript debugger, its default
+// opens worker.js, sets a breakpoint with F9, starts "Debug worker" with F5 (VS Code's JavaScript debugger, its default
 // internalConsole: the worker connects only because the extension adds the variables to the launch), and at the
 // breakpoint reads the syncmanager Objects view in Run and Debug (a screenshot). Finally stops the manager from the
 // palette.
@@ -273,8 +273,9 @@ async function main() {
     await page.keyboard.press('F9');
     await page.locator('.editor-instance .codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
     step(`worker.js: breakpoint on line ${BREAKPOINT_LINE} (F9)`);
-    await drive.runCommand(page, 'Debug: Start Debugging');
-    await drive.waitForPause(page);
+    // F5 in the editor, once: a palette command retried after a slow close could start a second session.
+    await page.keyboard.press('F5');
+    await drive.waitForPause(page, { timeoutMs: 60_000 });
     step('paused at the breakpoint');
     const debugView = 'syncmanager Objects';
     const debugRows = await until('the syncmanager Objects view in Run and Debug', async () => {

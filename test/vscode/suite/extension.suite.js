@@ -156,6 +156,8 @@ describe('syncmanager extension in VS Code (integration)', function () {
       assert.match(row.description, /^pid \d+ · 127\.0\.0\.1:\d+ · jsonrpc · 1 ref · 1 waiting$/);
       return row;
     });
+    // The Clients view's title counts the clients as the status bar does: the sidebar's own connection apart.
+    await eventually('the Clients view counts two clients', () => assert.equal(api.treeViews.clients.description, '2 clients + this sidebar'));
     const details = await rowsOf('clients', session);
     assert.equal(details[0].label, 'get on get_result_queue');
     assert.equal(details[0].contextValue, 'pendingCall');

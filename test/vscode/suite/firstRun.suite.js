@@ -3,8 +3,8 @@
 // them, and nothing already queued is lost), and a prompt to restart when a typeid changes type.
 //
 // The workspace's syncmanager.register starts as the seed's queues (fixtures/workspace); these tests set it to
-// nothing first and put it back after. runTests.js opens a copy of the workspace, so nothing here writes to the
-// repository.
+// nothing first and put it back after. runTests.js opens a copy of the workspace, so even a run killed midway
+// leaves the repository's fixture as it was.
 const assert = require('node:assert/strict');
 const vscode = require('vscode');
 const { suiteHelpers, cleanupList } = require('./helpers');

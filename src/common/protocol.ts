@@ -188,6 +188,8 @@ export interface ObjectSummary {
   size?: number;
   /** Type-specific state: a queue's maxsize and waiters, a value's typecode and value... Values are encoded. */
   details: Record<string, unknown>;
+  /** The methods clients may call on it, as its token lists them (servers since 1.2 MAY send it; tools offer them). */
+  exposed?: string[];
 }
 /** One connected client. */
 export interface SessionSummary {

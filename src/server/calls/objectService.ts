@@ -78,11 +78,13 @@ export class ObjectService {
   }
 
   /**
-   * The object with this id.
+   * The object with this id (with `resident`, also a typeid's shared object nobody holds).
    * @throws UnknownObjectError
    */
-  entry(objectId: unknown, during: 'call' | 'reference' = 'reference'): ObjectEntry {
-    const entry = typeof objectId === 'string' ? this.host.table.get(objectId) : undefined;
+  entry(objectId: unknown, during: 'call' | 'reference' = 'reference', resident = false): ObjectEntry {
+    // `resident`: inspection also reaches a typeid's shared object while nobody holds it (ObjectTable.inspectable).
+    const table = this.host.table;
+    const entry = typeof objectId === 'string' ? (resident ? table.inspectable(objectId) : table.get(objectId)) : undefined;
     if (!entry) throw new UnknownObjectError(objectId, during);
     return entry;
   }

@@ -352,7 +352,7 @@ export class Session implements ConnectedSession {
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
     if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
     if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    return this.host.inspector.peek(this.service.entry(params.id), offset, limit);
+    return this.host.inspector.peek(this.service.entry(params.id, 'reference', true), offset, limit);
   }
 
   private shutdown(params: ShutdownParams): null {

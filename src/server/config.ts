@@ -83,6 +83,9 @@ export async function loadConfig(file: string): Promise<ConfigDefinition> {
       .join('\n');
     throw new ConfigError(`config file ${path} does not compile:\n${details ?? (error as Error).message}`);
   }
+  // Stack traces of the config's code (thrown while loading, in setup, or later in its methods) point at its own
+  // lines through the inline source map, not at the compiled bundle's: Node reads the map only while this is on.
+  process.setSourceMapsEnabled(true);
   const mod = new Module(path, undefined) as Module & { _compile(code: string, filename: string): void };
   mod.filename = path;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(path));

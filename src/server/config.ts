@@ -44,13 +44,27 @@ export class ConfigError extends Error {
 
 const SERVER_API = Symbol.for('syncmanager.server-api');
 
+/**
+ * esbuild, loaded only here: it is an optional peer dependency (a native binary per platform), so a project that
+ * only connects as a client, or serves no config module, never installs it.
+ */
+async function loadEsbuild(configPath: string): Promise<typeof import('esbuild')> {
+  try {
+    return await import('esbuild');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new ConfigError(`config file ${configPath} needs esbuild to be compiled, and it is not installed: npm install esbuild (an optional peer dependency of syncmanager)`);
+  }
+}
+
 /** Compiles and runs a config module; returns its definition. */
 export async function loadConfig(file: string): Promise<ConfigDefinition> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
   // The module imports `syncmanager/server`: hand it this very module graph, not another copy.
   (globalThis as Record<symbol, unknown>)[SERVER_API] = await import('./index');
-  const esbuild = await import('esbuild');
+  const esbuild = await loadEsbuild(path);
   let code: string;
   try {
     const result = await esbuild.build({

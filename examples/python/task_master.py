@@ -26,7 +26,9 @@ taken back from here.
 from __future__ import print_function
 
 import os
+import signal
 import sys
+import threading
 
 from multiprocessing.managers import BaseManager
 
@@ -70,10 +72,26 @@ def drain(q):
 
 
 def take_back():
-    """After Ctrl-C: empty both queues on a new connection (the interrupted one may be cut mid-reply)."""
-    manager = QueueManager(address=ADDRESS, authkey=AUTHKEY)
-    manager.connect()
-    return drain(manager.get_task_queue()), drain(manager.get_result_queue())
+    """After Ctrl-C: empties both queues; returns how many tasks and results it removed.
+
+    It works in a new thread: Python's proxies share one connection per thread and manager address,
+    and this thread's was cut in the middle of the interrupted get(), which the manager still holds
+    on it, so a call made here would wait behind that get for ever.
+    """
+    counts = []
+
+    def work():
+        manager = QueueManager(address=ADDRESS, authkey=AUTHKEY)
+        manager.connect()
+        counts.extend([drain(manager.get_task_queue()), drain(manager.get_result_queue())])
+
+    worker = threading.Thread(target=work)
+    worker.daemon = True
+    worker.start()
+    worker.join(30)
+    if len(counts) != 2:
+        raise EnvironmentError('the manager did not answer within 30 s')
+    return counts
 
 
 def main():
@@ -98,6 +116,10 @@ def main():
 
     print('manager exit')
 
+
+# Ctrl-C must end the wait even when this script was started with SIGINT ignored (a background job of a
+# non-interactive shell, some CI runners): Python keeps an inherited "ignore", so ask for KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 try:
     main()

@@ -110,8 +110,9 @@ class ConnectionErrorsTest(unittest.TestCase):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        with self.assertRaises(ConnectionError):
+        with self.assertRaises(ConnectionRefusedError) as caught:
             connect("127.0.0.1:%d" % port, AUTHKEY, connect_timeout=5)
+        self.assertIn("cannot connect to the manager at 127.0.0.1:%d: " % port, str(caught.exception))
 
     def test_calls_after_close(self):
         m = connect(ADDRESS, AUTHKEY)

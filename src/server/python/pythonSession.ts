@@ -104,7 +104,11 @@ export class PythonSession implements ConnectedSession {
     this.core = new SessionCore(host, PYTHON_HOLDER);
     this.decoder = new PythonFrameDecoder(host.maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.core.peerLeft());
+    // The client sent its end of stream: it reads no more replies (see SessionCore.peerLeft); ours ends too, bounded in time.
+    socket.on('end', () => {
+      this.core.peerLeft();
+      this.close();
+    });
     socket.on('close', () => this.onClose());
     socket.on('error', (error) => {
       host.log(`python session ${this.id}: ${error.message}`);

@@ -116,16 +116,7 @@ export class Session implements ConnectedSession {
     });
     this.handlers = this.protocolHandlers();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    // The client sent its end of stream: it reads no more answers (see SessionCore.peerLeft); ours ends too, bounded in time.
-    socket.on('end', () => {
-      this.core.peerLeft();
-      this.close();
-    });
-    socket.on('close', () => this.onClose());
-    socket.on('error', (error) => {
-      host.log(`session ${this.id}: ${error.message}`);
-      this.core.peerLeft();
-    });
+    this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'session' });
     socket.on('drain', () => this.unthrottle());
   }
 

@@ -38,7 +38,8 @@ Options of serve:
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
-  --json                    print one JSON line {address, authkey, typeids} when ready
+  --json                    print one JSON line {address, authkey, typeids, pid} when ready;
+                            authkey only when it was generated (a key you gave is never echoed)
 
 A non-loopback address needs an explicit authkey. Ctrl-C shuts down cleanly.
 Workers connect with SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY set as printed.`;

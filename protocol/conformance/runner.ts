@@ -14,13 +14,16 @@ import { Connection, WireError } from './wire';
 /** What one step does; `conn` and its source line are kept beside it in {@link ScenarioStep}. */
 export type StepAction =
   | { kind: 'connect' }
-  | { kind: 'handshake'; mode: 'ok' | 'wrong-key' | 'silent' }
+  | { kind: 'handshake'; mode: HandshakeMode }
   | { kind: 'send'; message: Json }
   | { kind: 'sendRaw'; text: string }
   | { kind: 'expect'; pattern: { [key: string]: Json } }
   | { kind: 'notYet'; id: Json }
   | { kind: 'expectClose' }
   | { kind: 'close' };
+
+/** The client's side of the handshake a `handshake` step plays (README: Steps). */
+export type HandshakeMode = 'ok' | 'wrong-key' | 'silent' | 'legacy-md5' | 'downgraded-digest' | 'oversized-frame';
 
 /** One step of a scenario, with where it was written. */
 export interface ScenarioStep {
@@ -85,7 +88,7 @@ export class ScenarioFormatError extends Error {
 }
 
 const HEADER_KEYS = new Set(['scenario', 'description', 'spec']);
-const HANDSHAKES = new Set(['ok', 'wrong-key', 'silent']);
+const HANDSHAKES = new Set<string>(['ok', 'wrong-key', 'silent', 'legacy-md5', 'downgraded-digest', 'oversized-frame'] satisfies HandshakeMode[]);
 
 function isObject(value: unknown): value is { [key: string]: Json } {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -110,8 +113,8 @@ function parseStep(value: Json): { conn: string; action: StepAction } {
     case 'close':
       return { conn, action: flag(key) };
     case 'handshake':
-      if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error('"handshake" is "ok", "wrong-key" or "silent"');
-      return { conn, action: { kind: 'handshake', mode: arg as 'ok' } };
+      if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error(`"handshake" is one of ${[...HANDSHAKES].map((h) => JSON.stringify(h)).join(', ')}`);
+      return { conn, action: { kind: 'handshake', mode: arg as HandshakeMode } };
     case 'send':
       return { conn, action: { kind: 'send', message: arg } };
     case 'sendRaw':
@@ -286,21 +289,25 @@ class Run {
     }
   }
 
-  private async handshake(conn: Connection, mode: 'ok' | 'wrong-key' | 'silent'): Promise<void> {
+  private async handshake(conn: Connection, mode: HandshakeMode): Promise<void> {
     if (mode === 'silent') {
       // The server must give up on its own: wait its handshake timeout, plus margin.
       const limit = this.handshakeTimeoutMs + 5000;
       await conn.waitFor(() => conn.ended, limit, () => `the server did not close a silent connection within ${limit} ms`);
       return;
     }
-    if (mode === 'ok') {
-      await conn.handshake(this.authkey, this.stepTimeoutMs, true).catch(rethrowWith(conn));
+    if (mode === 'ok' || mode === 'legacy-md5') {
+      await conn.handshake(this.authkey, this.stepTimeoutMs, true, mode === 'ok' ? 'prefixed' : 'bare-md5').catch(rethrowWith(conn));
       return;
     }
-    // Any other key will do; make sure it differs from the right one.
-    let wrong = Buffer.from(`wrong-${randomBytes(8).toString('hex')}`);
-    if (wrong.equals(this.authkey)) wrong = Buffer.concat([wrong, Buffer.from('!')]);
-    await conn.handshake(wrong, this.stepTimeoutMs, false).catch(rethrowWith(conn));
+    if (mode === 'wrong-key') {
+      // Any other key will do; make sure it differs from the right one.
+      let wrong = Buffer.from(`wrong-${randomBytes(8).toString('hex')}`);
+      if (wrong.equals(this.authkey)) wrong = Buffer.concat([wrong, Buffer.from('!')]);
+      await conn.handshake(wrong, this.stepTimeoutMs, false).catch(rethrowWith(conn));
+    } else {
+      await conn.handshake(this.authkey, this.stepTimeoutMs, false, mode === 'downgraded-digest' ? 'md5-prefixed' : 'oversized').catch(rethrowWith(conn));
+    }
     await conn.waitFor(() => conn.ended, this.stepTimeoutMs, () => `the server did not close the connection after #FAILURE# within ${this.stepTimeoutMs} ms`);
     if (conn.unreadBytes > 0) throw new StepFailure('the server sent more after #FAILURE#');
   }

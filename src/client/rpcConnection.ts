@@ -8,6 +8,7 @@
 
 import type { Socket } from 'node:net';
 import { ContentLengthDecoder, FramingError, frameMessage } from '../common/framing';
+import { writeJson } from '../common/jsonText';
 import { ConnectionClosedError, ManagerError, ProtocolError } from './errors';
 
 type Id = number;
@@ -93,7 +94,7 @@ export class RpcConnection {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      this.write(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+      this.write(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`);
     });
   }
 

@@ -22,6 +22,7 @@
  */
 
 import type { Token } from './protocol';
+import { NEGATIVE_ZERO } from './jsonText';
 
 /** The tag names, in the order the spec lists them. */
 export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy', '$slice'] as const;
@@ -214,7 +215,7 @@ function encodeObject(value: object, codec: ProxyCodec | undefined, depth: numbe
     return isTuple(value) ? { $tuple: items } : items;
   }
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: value.value } : encode(value.value, codec, depth);
+  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: Object.is(value.value, -0) ? NEGATIVE_ZERO : value.value } : encode(value.value, codec, depth);
   if (value instanceof Map) {
     const pairs: unknown[] = [];
     let i = 0;
@@ -374,7 +375,8 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
       if (typeof body !== 'string' || !isBase64(body)) fail(tag, 'a base64 string');
       return Buffer.from(body, 'base64');
     case '$int':
-      if (typeof body !== 'string' || !/^-?\d+$/.test(body)) fail(tag, 'a string of decimal digits');
+      // One spelling per int (SPEC 11.2): no leading zeros, no "-0".
+      if (typeof body !== 'string' || !/^(0|-?[1-9]\d*)$/.test(body)) fail(tag, 'a string of decimal digits without leading zeros ("0", "-12", not "007" or "-0")');
       // Converting digits is superlinear: bound it as Python does (CVE-2020-10735), at 4300 digits.
       if ((body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS) throw new ValueCodecError(`$int {at} has more than ${MAX_INT_DIGITS} digits`);
       return BigInt(body);

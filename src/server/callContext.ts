@@ -6,7 +6,7 @@
  */
 
 import type { Holdings } from './holdings';
-import type { ObjectEntry } from './objectTable';
+import type { ObjectEntry, ObjectTable } from './objectTable';
 import type { CallContext, HeldResource } from './signature';
 
 /** What a call context needs from the session that makes the call. */
@@ -14,6 +14,8 @@ export interface CallingSession {
   readonly id: string;
   /** What the session holds, given back when it ends. */
   readonly holdings: Holdings;
+  /** The table its objects are in: a blocked call and a holding keep their object there. */
+  readonly table: ObjectTable;
   /** The call is about to wait: `controller` withdraws it (the session aborts it when it ends). */
   callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: number | string): void;
 }
@@ -21,6 +23,8 @@ export interface CallingSession {
 /** One call's context. */
 export class SessionCallContext implements CallContext {
   #controller: AbortController | undefined;
+  /** Lets the object leave the table again: set while the call waits (SPEC 8.5, since 1.3). */
+  #unkeep: (() => void) | undefined;
 
   constructor(
     private readonly session: CallingSession,
@@ -40,13 +44,23 @@ export class SessionCallContext implements CallContext {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
+      // A call that waits holds its object as a reference would, so that the object cannot leave
+      // the table under it when its last holder goes (SPEC 8.5, since 1.3).
+      this.#unkeep = this.session.table.keep(this.entry);
       this.session.callBlocked(this.#controller, this.entry, this.method, this.requestId);
     }
     return this.#controller.signal;
   }
 
+  returned(result: unknown): void {
+    const unkeep = this.#unkeep;
+    if (!unkeep) return;
+    if (result instanceof Promise) result.then(unkeep, unkeep);
+    else unkeep();
+  }
+
   hold(resource: HeldResource): void {
-    this.session.holdings.hold(resource, this.entry.id);
+    this.session.holdings.hold(resource, this.entry.id, () => this.session.table.keep(this.entry));
   }
 
   letGo(resource: HeldResource): void {

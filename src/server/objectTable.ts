@@ -21,6 +21,8 @@ export interface ObjectEntry {
   /** References per session id. */
   readonly holders: Map<string, number>;
   refcount: number;
+  /** Blocked calls waiting on the object and holdings of it (a lock, permits): each keeps it in the table. */
+  kept: number;
 }
 
 /** Thrown when a session releases a reference it does not hold. */
@@ -104,6 +106,7 @@ export class ObjectTable {
         builtin: builtinOf(obj) ?? registration.builtin,
         holders: new Map(),
         refcount: 0,
+        kept: 0,
       };
       this.entries.set(id, entry);
       this.onChange?.(entry, 'added');
@@ -136,7 +139,7 @@ export class ObjectTable {
       this.idsBySession.get(sessionId)?.delete(entry.id);
     } else entry.holders.set(sessionId, held - 1);
     entry.refcount--;
-    if (entry.refcount === 0) this.remove(entry);
+    if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
   }
 
   /** Drops every reference a session holds (it closed). Returns how many were dropped. */
@@ -151,9 +154,25 @@ export class ObjectTable {
       entry.holders.delete(sessionId);
       entry.refcount -= held;
       dropped += held;
-      if (entry.refcount === 0) this.remove(entry);
+      if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
     }
     return dropped;
+  }
+
+  /**
+   * Keeps an entry in the table, with no session's reference, until the returned function is
+   * called (once; later calls do nothing): a blocked call waiting on the object, or a lock or
+   * permits a session holds of it (SPEC 8.5, since 1.3). It counts in `kept`, not in `refcount`.
+   */
+  keep(entry: ObjectEntry): () => void {
+    entry.kept++;
+    let kept = true;
+    return () => {
+      if (!kept) return;
+      kept = false;
+      entry.kept--;
+      if (entry.refcount === 0 && entry.kept === 0 && this.entries.get(entry.id) === entry) this.remove(entry);
+    };
   }
 
   /** Ids of the objects a session holds references to. */

@@ -27,6 +27,7 @@ import {
   PROTOCOL_VERSION,
 } from '../common/protocol';
 import { decodeValue, encodeValue, ValueCodecError, type DecodeOptions, type ProxyCodec } from '../common/values';
+import { writeJson } from '../common/jsonText';
 import { CallCancelled, describeThrown, PyException } from './exceptions';
 import { NoReferenceError, type ObjectEntry, type ObjectTable } from './objectTable';
 import type { Inspector } from './inspector';
@@ -191,6 +192,11 @@ export class Session implements CallingSession {
     socket.on('drain', () => this.unthrottle());
   }
 
+  /** The object table, where a blocked call or a holding keeps its object (see callContext.ts). */
+  get table(): ObjectTable {
+    return this.host.table;
+  }
+
   /** Whether the session stopped reading because its peer does not read its answers. */
   get isThrottled(): boolean {
     return this.throttled;
@@ -331,7 +337,8 @@ export class Session implements CallingSession {
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.closing) return this.sendError(id, ErrorCodes.ShuttingDown, 'the session is shutting down');
-    if (this.inFlight.has(id)) return this.sendError(id, ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`);
+    // Answered with id null (SPEC 6, since 1.3): the waiting request keeps the one answer its id gets.
+    if (this.inFlight.has(id)) return this.sendError(null, ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`);
     this.touching = undefined;
     let result: unknown;
     try {
@@ -567,7 +574,7 @@ export class Session implements CallingSession {
     let json: string;
     try {
       const result = value instanceof WireResult ? value.json : encodeValue(value, this.resultEncoding);
-      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
+      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       if (json.length > this.host.maxMessageBytes / 3 && Buffer.byteLength(json) > this.host.maxMessageBytes) {
         return this.sendError(id, ErrorCodes.MessageTooLarge, `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${this.host.maxMessageBytes} bytes; nothing else was lost, ask for less`);
       }

@@ -33,6 +33,8 @@ export interface CallContext {
   hold?(resource: HeldResource): void;
   /** The caller holds nothing of `resource` any more (it released all it had). */
   letGo?(resource: HeldResource): void;
+  /** Told what the method returned (a promise, for a call that waits), so that it can let go of what the wait kept. */
+  returned?(result: unknown): void;
 }
 
 /** Who is calling, for ownership: the session's id, or {@link LOCAL_OWNER}. */
@@ -167,7 +169,9 @@ export function invokeMethod(obj: object, method: string, args: readonly unknown
   if (signature) {
     const bound = bindArguments(method, signature, args, kwargs);
     bound.push(context);
-    return fn.apply(obj, bound);
+    const result: unknown = fn.apply(obj, bound);
+    context.returned?.(result);
+    return result;
   }
   if (Object.keys(kwargs).length) {
     throw new PyException('TypeError', `${method}() takes no keyword arguments (it is a JavaScript method: pass arguments by position)`);

@@ -23,7 +23,7 @@ import { Slice, tupleFrom, isTuple } from '../../common/values';
 import { CallCancelled, describeThrown, PyException } from '../exceptions';
 import { callFallback, FALLBACK_METHODS } from '../fallbacks';
 import { Holdings } from '../holdings';
-import type { ObjectEntry } from '../objectTable';
+import type { ObjectEntry, ObjectTable } from '../objectTable';
 import { nextSessionId, type SessionHost } from '../session';
 import { SharedRef, referent } from '../sharedRef';
 import { invokeMethod } from '../signature';
@@ -126,6 +126,11 @@ export class PythonSession implements CallingSession {
   /** How inspection names the client. */
   get clientInfo(): { name: string } | undefined {
     return this.threadName === undefined ? undefined : { name: `python ${this.threadName}` };
+  }
+
+  /** The object table, where a blocked call or a holding keeps its object (see callContext.ts). */
+  get table(): ObjectTable {
+    return this.host.table;
   }
 
   /** Never: a Python connection makes one call at a time, so its answers cannot pile up unread. */

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { ContentLengthDecoder, FramingError, frameMessage } from '../common/framing';
 import { writeJson } from '../common/jsonText';
+import { ErrorCodes } from '../common/errorCodes';
 import { ConnectionClosedError, ManagerError, ProtocolError } from './errors';
 
 type Id = number;
@@ -156,8 +157,9 @@ export class RpcConnection {
     }
     const id = message.id;
     if (typeof id !== 'number') {
-      // An error about a message the server could not attribute (id null): the connection is in trouble.
-      if (message.error) {
+      // An error with id null answers no request of ours (SPEC 6): a refused reused id, say. Only
+      // one about the byte stream itself means the connection is in trouble.
+      if (message.error && (message.error.code === ErrorCodes.ParseError || message.error.code === ErrorCodes.MessageTooLarge)) {
         this.fail(new ProtocolError(`the manager at ${this.describe} reported: ${message.error.message}`, message.error.code, message.error.data));
         this.socket.destroy();
       }

@@ -184,6 +184,11 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): u
     case 'boolean':
       return value;
     case 'number':
+      // A negative zero is a float (no int has a sign at zero): tagged, so that its sign survives (SPEC 11.3).
+      if (Object.is(value, -0)) {
+        if (depth > MAX_DEPTH) throw tooDeep();
+        return { $float: NEGATIVE_ZERO };
+      }
       if (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return value;
       // A tag is one level deeper than a bare number: count it as the decoder will.
       if (depth > MAX_DEPTH) throw tooDeep();

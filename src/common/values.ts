@@ -22,7 +22,7 @@
  */
 
 import type { Token } from './protocol';
-import { NEGATIVE_ZERO } from './jsonText';
+import { noteNegativeZero } from './jsonText';
 
 /** The tag names, in the order the spec lists them. */
 export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy', '$slice'] as const;
@@ -187,7 +187,7 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): u
       // A negative zero is a float (no int has a sign at zero): tagged, so that its sign survives (SPEC 11.3).
       if (Object.is(value, -0)) {
         if (depth > MAX_DEPTH) throw tooDeep();
-        return { $float: NEGATIVE_ZERO };
+        return floatTag(value);
       }
       if (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return value;
       // A tag is one level deeper than a bare number: count it as the decoder will.
@@ -214,13 +214,19 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): u
   }
 }
 
+/** `{"$float": n}` for a finite float; a negative zero is noted so that its sign is written (SPEC 11.3). */
+function floatTag(n: number): { $float: number } {
+  if (Object.is(n, -0)) noteNegativeZero();
+  return { $float: n };
+}
+
 function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number): unknown {
   if (Array.isArray(value)) {
     const items = encodeArray(value, codec, depth);
     return isTuple(value) ? { $tuple: items } : items;
   }
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: Object.is(value.value, -0) ? NEGATIVE_ZERO : value.value } : encode(value.value, codec, depth);
+  if (value instanceof Float) return Number.isFinite(value.value) ? floatTag(value.value) : encode(value.value, codec, depth);
   if (value instanceof Map) {
     const pairs: unknown[] = [];
     let i = 0;

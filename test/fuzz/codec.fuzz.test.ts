@@ -17,6 +17,7 @@
  * `FUZZ_SEED=<seed> npm test -- fuzz`. Bugs found are kept as `todo` tests at the end, and the
  * ones fixed since as regression tests.
  */
+import { writeJson } from '../../src/common/jsonText';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContentLengthDecoder, FramingError, MAX_HEADER_BYTES } from '../../src/common/framing';
@@ -150,12 +151,15 @@ function mismatch(original: unknown, back: unknown, path = '$'): string | undefi
       if (Number.isInteger(original) && !Number.isSafeInteger(original)) {
         return back instanceof Float && back.value === original ? undefined : differ('an unsafe integral number must come back as a Float box');
       }
+      // A negative zero is a float and keeps its sign (SPEC 11.3, since 1.3).
+      if (Object.is(original, -0)) return back instanceof Float && Object.is(back.value, -0) ? undefined : differ('-0 must come back as a Float box of -0');
       return typeof back === 'number' && back === original && !Object.is(back, -0) ? undefined : differ('number differs');
   }
   if (original === null) return back === null ? undefined : differ('null expected');
   if (original instanceof Float) {
     const v = original.value;
-    if (Number.isFinite(v) && Number.isInteger(v)) return back instanceof Float && Object.is(back.value, v === 0 ? 0 : v) ? undefined : differ('Float box expected');
+    // -0.0 keeps its sign (SPEC 11.3, since 1.3).
+    if (Number.isFinite(v) && Number.isInteger(v)) return back instanceof Float && Object.is(back.value, v) ? undefined : differ('Float box expected');
     if (Number.isNaN(v)) return typeof back === 'number' && Number.isNaN(back) ? undefined : differ('NaN expected');
     return typeof back === 'number' && back === v ? undefined : differ('plain number expected');
   }
@@ -224,9 +228,9 @@ function pairsMismatch(a: [unknown, unknown][], b: [unknown, unknown][], path: s
   return undefined;
 }
 
-/** Encodes, goes through JSON text, decodes as the server does. */
+/** Encodes, goes through JSON text as the sessions write it, decodes as the server does. */
 function roundTrip(value: unknown): { wireText: string; back: unknown } {
-  const wireText = JSON.stringify(encodeValue(value));
+  const wireText = writeJson(encodeValue(value));
   return { wireText, back: decodeValue(JSON.parse(wireText), { boxFloats: true }) };
 }
 

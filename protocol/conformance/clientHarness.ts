@@ -8,11 +8,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { match, ScenarioError, show, substitute, type Captures, type Json } from './patterns';
+import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, StepFailure, type ScenarioOf, type ScenarioStepOf, type StepParts } from './scenarioFile';
 import { jsonText } from './wire';
 
 /** How the scripted server plays the handshake (README: client steps). */
@@ -31,22 +31,11 @@ export type ClientStepAction =
   | { kind: 'close' }
   | { kind: 'expectClose' };
 
-/** One step, with where it was written. */
-export interface ClientStep {
-  conn: string;
-  line: number;
-  text: string;
-  action: ClientStepAction;
-}
+/** One client-scenario step, with where it was written. */
+export type ClientStep = ScenarioStepOf<ClientStepAction>;
 
 /** A parsed client scenario. */
-export interface ClientScenario {
-  name: string;
-  description: string;
-  spec: string[];
-  file: string;
-  steps: ClientStep[];
-}
+export type ClientScenario = ScenarioOf<ClientStepAction>;
 
 /** How to start the client under test and how long to wait. */
 export interface ClientRunOptions {
@@ -70,11 +59,6 @@ export interface ClientScenarioResult {
   failure?: { line: number; step: string; message: string; received?: string };
 }
 
-/** A client scenario file that does not follow the format. */
-export class ClientScenarioFormatError extends Error {
-  override name = 'ClientScenarioFormatError';
-}
-
 /** The typeids the scripted server describes to every client that asks (`manager/describe`). */
 export const DESCRIBED_TYPEIDS: Json = ['Queue', 'Lock', 'dict', 'list'].map((typeid) => ({
   typeid,
@@ -86,19 +70,12 @@ export const DESCRIBED_TYPEIDS: Json = ['Queue', 'Lock', 'dict', 'list'].map((ty
 }));
 
 const HANDSHAKES = new Set<string>(['ok', 'refuse', 'wrong-proof', 'close'] satisfies ServerHandshake[]);
-const isObject = (v: unknown): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function parseStep(value: Json): { conn: string; action: ClientStepAction } {
-  if (!isObject(value)) throw new Error('a step must be a JSON object');
-  const { conn = 'main', ...rest } = value;
-  if (typeof conn !== 'string' || !conn) throw new Error('"conn" must be a non-empty string');
-  const keys = Object.keys(rest);
-  if (keys.length !== 1) throw new Error(`a step has exactly one action besides "conn", found ${JSON.stringify(keys)}`);
-  const [key] = keys;
-  const arg = rest[key];
-  const flag = <K extends 'accept' | 'close' | 'expectClose'>(kind: K) => {
+/** Reads one step's action; throws a message without the location, which the caller adds. */
+function parseAction({ key, arg }: StepParts): ClientStepAction {
+  const flag = (kind: 'accept' | 'close' | 'expectClose'): ClientStepAction => {
     if (arg !== true) throw new Error(`"${key}" takes true`);
-    return { conn, action: { kind } as ClientStepAction };
+    return { kind };
   };
   switch (key) {
     case 'accept':
@@ -107,87 +84,42 @@ function parseStep(value: Json): { conn: string; action: ClientStepAction } {
       return flag(key);
     case 'handshake':
       if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error(`"handshake" is one of ${[...HANDSHAKES].join(', ')}`);
-      return { conn, action: { kind: 'handshake', mode: arg as ServerHandshake } };
+      return { kind: 'handshake', mode: arg as ServerHandshake };
     case 'do':
       if (!isObject(arg) || typeof arg.op !== 'string') throw new Error('"do" takes a command object with an "op"');
-      return { conn, action: { kind: 'do', command: arg } };
+      return { kind: 'do', command: arg };
     case 'expect':
       if (!isObject(arg)) throw new Error('"expect" takes an object pattern');
-      return { conn, action: { kind: 'expect', pattern: arg } };
+      return { kind: 'expect', pattern: arg };
     case 'send':
-      return { conn, action: { kind: 'send', message: arg } };
+      return { kind: 'send', message: arg };
     case 'sendRaw':
       if (typeof arg !== 'string') throw new Error('"sendRaw" takes a string');
-      return { conn, action: { kind: 'sendRaw', text: arg } };
+      return { kind: 'sendRaw', text: arg };
     case 'outcome':
       if (!isObject(arg) || typeof arg.tag !== 'string') throw new Error('"outcome" takes a pattern with a "tag"');
-      return { conn, action: { kind: 'outcome', pattern: arg } };
+      return { kind: 'outcome', pattern: arg };
     case 'noOutcome':
       if (typeof arg !== 'string') throw new Error('"noOutcome" takes a tag');
-      return { conn, action: { kind: 'noOutcome', tag: arg } };
+      return { kind: 'noOutcome', tag: arg };
     default:
       throw new Error(`unknown step "${key}"`);
   }
 }
 
-/** Parses one client scenario; throws {@link ClientScenarioFormatError} naming `file:line`. */
+/** Parses one client scenario; throws {@link ScenarioFormatError} naming `file:line`. */
 export function parseClientScenario(text: string, file: string): ClientScenario {
-  let header: Omit<ClientScenario, 'steps' | 'file'> | undefined;
-  const steps: ClientStep[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line || line.startsWith('//')) continue;
-    const where = `${file}:${i + 1}`;
-    let value: Json;
-    try {
-      value = JSON.parse(line) as Json;
-    } catch (error) {
-      throw new ClientScenarioFormatError(`${where}: not JSON: ${(error as Error).message}`);
-    }
-    if (!header) {
-      if (!isObject(value) || typeof value.scenario !== 'string' || !value.scenario) throw new ClientScenarioFormatError(`${where}: the header needs "scenario", a name`);
-      const spec = value.spec ?? [];
-      if (!Array.isArray(spec) || !spec.every((s) => typeof s === 'string')) throw new ClientScenarioFormatError(`${where}: "spec" is a list of section numbers`);
-      header = { name: value.scenario, description: typeof value.description === 'string' ? value.description : '', spec: spec as string[] };
-      continue;
-    }
-    try {
-      steps.push({ ...parseStep(value), line: i + 1, text: line });
-    } catch (error) {
-      throw new ClientScenarioFormatError(`${where}: ${(error as Error).message}`);
-    }
-  }
-  if (!header) throw new ClientScenarioFormatError(`${file}: no header`);
-  return { ...header, file, steps };
+  return parseScenarioText(text, file, parseAction);
 }
 
-/** Reads every `*.jsonl` of a directory, in name order. */
+/** Reads every client scenario of a directory, in name order. Scenario names must be unique. */
 export function loadClientScenarios(dir: string): ClientScenario[] {
-  const scenarios = readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .map((f) => parseClientScenario(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
-  const names = new Set<string>();
-  for (const s of scenarios) {
-    if (names.has(s.name)) throw new ClientScenarioFormatError(`scenario name ${JSON.stringify(s.name)} is used twice (${basename(s.file)})`);
-    names.add(s.name);
-  }
-  return scenarios;
+  return loadScenarioFiles(dir, parseClientScenario);
 }
 
 /** The directory of the client-side scenarios. */
 export const CLIENT_SCENARIO_DIR = join(__dirname, 'client-scenarios');
 
-/** A step the client did not live up to. */
-class ClientFailure extends Error {
-  constructor(
-    message: string,
-    readonly received?: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Something to wait for, woken by socket or adapter events; every wait has a deadline. */
 class Waits {
@@ -207,7 +139,7 @@ class Waits {
       const poll = () => {
         if (check()) done();
       };
-      const timer = setTimeout(() => done(new ClientFailure(what())), timeoutMs);
+      const timer = setTimeout(() => done(new StepFailure(what())), timeoutMs);
       this.waiters.add(poll);
     });
   }
@@ -260,7 +192,7 @@ class ClientConnection {
     await this.waits.until(() => complete() || this.ended, timeoutMs, () => `no ${what} from the client within ${timeoutMs} ms`);
     if (!complete()) return undefined;
     const length = this.buffer.readInt32BE(0);
-    if (length < 0 || length > 256) throw new ClientFailure(`the client sent a handshake frame of ${length} bytes (section 3.1 allows 0 to 256)`);
+    if (length < 0 || length > 256) throw new StepFailure(`the client sent a handshake frame of ${length} bytes (section 3.1 allows 0 to 256)`);
     const payload = this.buffer.subarray(4, 4 + length);
     this.buffer = this.buffer.subarray(4 + length);
     return payload;
@@ -396,7 +328,7 @@ class ClientRun {
       case 'accept': {
         const taken = this.conns.size;
         await this.waits.until(() => this.accepted.length > taken || this.adapter.exited, this.timeoutMs, () => `the client did not connect within ${this.timeoutMs} ms`);
-        if (this.accepted.length <= taken) throw new ClientFailure('the adapter exited before the client connected', this.adapter.stderr.join('').slice(-1000));
+        if (this.accepted.length <= taken) throw new StepFailure('the adapter exited before the client connected', this.adapter.stderr.join('').slice(-1000));
         this.conns.set(step.conn, this.accepted[taken]);
         return;
       }
@@ -417,7 +349,7 @@ class ClientRun {
         return this.outcome(a.pattern);
       case 'noOutcome': {
         const seen = this.adapter.outcomes.find((o) => o.tag === a.tag);
-        if (seen) throw new ClientFailure(`the client already reported ${JSON.stringify(a.tag)}`, show(seen));
+        if (seen) throw new StepFailure(`the client already reported ${JSON.stringify(a.tag)}`, show(seen));
         return;
       }
       case 'close':
@@ -440,7 +372,7 @@ class ClientRun {
       return;
     }
     const answer = await conn.frame(this.timeoutMs, 'answer to the challenge (step 2)');
-    if (!answer) throw new ClientFailure('the client closed instead of answering the challenge');
+    if (!answer) throw new StepFailure('the client closed instead of answering the challenge');
     const expected = Buffer.concat([Buffer.from('{sha256}'), createHmac('sha256', key).update(ours).digest()]);
     if (mode === 'refuse') {
       conn.write(frame(FAILURE));
@@ -451,20 +383,20 @@ class ClientRun {
     const bare = createHmac('md5', key).update(ours).digest();
     const proves = (want: Buffer) => answer.length === want.length && timingSafeEqual(answer, want);
     if (!proves(expected) && !proves(bare)) {
-      throw new ClientFailure('the client did not answer a {sha256} challenge with {sha256} + HMAC-SHA256 of the whole message (section 3.2)', answer.toString('hex'));
+      throw new StepFailure('the client did not answer a {sha256} challenge with {sha256} + HMAC-SHA256 of the whole message (section 3.2)', answer.toString('hex'));
     }
     conn.write(frame(WELCOME));
     const challenge = await conn.frame(this.timeoutMs, 'challenge (step 4)');
-    if (!challenge || !challenge.subarray(0, CHALLENGE.length).equals(CHALLENGE)) throw new ClientFailure('the client did not challenge the server (step 4)');
+    if (!challenge || !challenge.subarray(0, CHALLENGE.length).equals(CHALLENGE)) throw new StepFailure('the client did not challenge the server (step 4)');
     const message = challenge.subarray(CHALLENGE.length);
     const proof = mode === 'wrong-proof' ? createHmac('sha256', Buffer.from('not the key')).update(message).digest() : createHmac('sha256', key).update(message).digest();
     conn.write(frame(Buffer.concat([Buffer.from('{sha256}'), proof])));
     const verdict = await conn.frame(this.timeoutMs, 'verdict (step 6)');
     if (mode === 'wrong-proof') {
-      if (verdict && !verdict.equals(FAILURE)) throw new ClientFailure('the client accepted a server that did not prove the key (section 3.2: it must answer #FAILURE# or close)', verdict.toString('latin1'));
+      if (verdict && !verdict.equals(FAILURE)) throw new StepFailure('the client accepted a server that did not prove the key (section 3.2: it must answer #FAILURE# or close)', verdict.toString('latin1'));
       return;
     }
-    if (!verdict?.equals(WELCOME)) throw new ClientFailure('the client did not answer #WELCOME# to a right proof', verdict?.toString('latin1'));
+    if (!verdict?.equals(WELCOME)) throw new StepFailure('the client did not answer #WELCOME# to a right proof', verdict?.toString('latin1'));
     conn.startFraming();
   }
 
@@ -474,7 +406,7 @@ class ClientRun {
     const what = 'method' in pattern ? `message ${show(pattern.method)}` : 'response';
     await this.waits.until(() => conn.queue.some(wanted) || conn.ended || !!conn.protocolError, this.timeoutMs, () => `the client sent no ${what} within ${this.timeoutMs} ms`);
     const index = conn.queue.findIndex(wanted);
-    if (index < 0) throw new ClientFailure(conn.protocolError ?? `the client closed the connection before it sent a ${what}`, conn.queue.map((m) => show(m)).join('\n') || undefined);
+    if (index < 0) throw new StepFailure(conn.protocolError ?? `the client closed the connection before it sent a ${what}`, conn.queue.map((m) => show(m)).join('\n') || undefined);
     const [message] = conn.queue.splice(index, 1);
     this.accept(pattern, message);
   }
@@ -484,20 +416,20 @@ class ClientRun {
     const find = () => this.adapter.outcomes.findIndex((o) => o.tag === tag);
     await this.waits.until(() => find() >= 0 || this.adapter.exited, this.timeoutMs, () => `the client reported no outcome for ${JSON.stringify(tag)} within ${this.timeoutMs} ms`);
     const index = find();
-    if (index < 0) throw new ClientFailure(`the adapter exited before reporting ${JSON.stringify(tag)}`, this.adapter.stderr.join('').slice(-1000));
+    if (index < 0) throw new StepFailure(`the adapter exited before reporting ${JSON.stringify(tag)}`, this.adapter.stderr.join('').slice(-1000));
     const [outcome] = this.adapter.outcomes.splice(index, 1);
     this.accept(pattern, outcome);
   }
 
   private accept(pattern: Json, actual: Json): void {
     const result = match(pattern, actual, this.captures);
-    if (!result.ok) throw new ClientFailure(`at ${result.path}: ${result.reason}`, show(actual, 1000));
+    if (!result.ok) throw new StepFailure(`at ${result.path}: ${result.reason}`, show(actual, 1000));
     this.captures = result.captures;
   }
 
   /** Every outcome the client reported must have been expected. */
   finish(): void {
-    if (this.adapter.outcomes.length) throw new ClientFailure(`the client reported ${this.adapter.outcomes.length} outcome(s) no step expected`, this.adapter.outcomes.map((o) => show(o)).join('\n'));
+    if (this.adapter.outcomes.length) throw new StepFailure(`the client reported ${this.adapter.outcomes.length} outcome(s) no step expected`, this.adapter.outcomes.map((o) => show(o)).join('\n'));
   }
 
   async stop(): Promise<void> {
@@ -534,7 +466,7 @@ export async function runClientScenario(scenario: ClientScenario, options: Clien
     run.finish();
   } catch (error) {
     const e = error as Error & { received?: string };
-    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof ClientFailure ? '' : `${e.name}: `;
+    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof StepFailure ? '' : `${e.name}: `;
     const log = run.adapterLog;
     failure = {
       line: current?.line ?? scenario.steps.at(-1)?.line ?? 1,

@@ -6,10 +6,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { match, ScenarioError, sameId, show, substitute, type Captures, type Json } from './patterns';
+import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, StepFailure, ScenarioFormatError, type ScenarioOf, type ScenarioStepOf, type StepParts } from './scenarioFile';
 import { Connection, WireError } from './wire';
+
+export { ScenarioFormatError };
 
 /** What one step does; `conn` and its source line are kept beside it in {@link ScenarioStep}. */
 export type StepAction =
@@ -25,27 +27,11 @@ export type StepAction =
 /** The client's side of the handshake a `handshake` step plays (README: Steps). */
 export type HandshakeMode = 'ok' | 'wrong-key' | 'silent' | 'legacy-md5' | 'downgraded-digest' | 'oversized-frame';
 
-/** One step of a scenario, with where it was written. */
-export interface ScenarioStep {
-  /** The connection it acts on (`"main"` unless the step names another). */
-  conn: string;
-  /** 1-based line in the file. */
-  line: number;
-  /** The line as written, for failure reports. */
-  text: string;
-  action: StepAction;
-}
+/** One step of a server scenario, with where it was written. */
+export type ScenarioStep = ScenarioStepOf<StepAction>;
 
-/** A parsed scenario file. */
-export interface Scenario {
-  name: string;
-  description: string;
-  /** SPEC sections the scenario checks. */
-  spec: string[];
-  /** The file it came from (a path, or a label for scenarios written inline). */
-  file: string;
-  steps: ScenarioStep[];
-}
+/** A parsed server scenario file. */
+export type Scenario = ScenarioOf<StepAction>;
 
 /** How to reach the server under test, and how long to wait. */
 export interface RunOptions {
@@ -82,27 +68,10 @@ export interface ScenarioResult {
   failure?: Failure;
 }
 
-/** A scenario file that does not follow the format: a bug in the suite, not in a server. */
-export class ScenarioFormatError extends Error {
-  override name = 'ScenarioFormatError';
-}
-
-const HEADER_KEYS = new Set(['scenario', 'description', 'spec']);
 const HANDSHAKES = new Set<string>(['ok', 'wrong-key', 'silent', 'legacy-md5', 'downgraded-digest', 'oversized-frame'] satisfies HandshakeMode[]);
 
-function isObject(value: unknown): value is { [key: string]: Json } {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Reads one step object; throws a message without the location, which the caller adds. */
-function parseStep(value: Json): { conn: string; action: StepAction } {
-  if (!isObject(value)) throw new Error('a step must be a JSON object');
-  const { conn = 'main', ...rest } = value;
-  if (typeof conn !== 'string' || !conn) throw new Error('"conn" must be a non-empty string');
-  const keys = Object.keys(rest);
-  if (keys.length !== 1) throw new Error(`a step has exactly one action besides "conn", found ${JSON.stringify(keys)}`);
-  const [key] = keys;
-  const arg = rest[key];
+/** Reads one step's action; throws a message without the location, which the caller adds. */
+function parseAction({ key, arg }: StepParts): StepAction {
   const flag = (kind: 'connect' | 'expectClose' | 'close'): StepAction => {
     if (arg !== true) throw new Error(`"${key}" takes true`);
     return { kind };
@@ -111,90 +80,40 @@ function parseStep(value: Json): { conn: string; action: StepAction } {
     case 'connect':
     case 'expectClose':
     case 'close':
-      return { conn, action: flag(key) };
+      return flag(key);
     case 'handshake':
       if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error(`"handshake" is one of ${[...HANDSHAKES].map((h) => JSON.stringify(h)).join(', ')}`);
-      return { conn, action: { kind: 'handshake', mode: arg as HandshakeMode } };
+      return { kind: 'handshake', mode: arg as HandshakeMode };
     case 'send':
-      return { conn, action: { kind: 'send', message: arg } };
+      return { kind: 'send', message: arg };
     case 'sendRaw':
       if (typeof arg !== 'string') throw new Error('"sendRaw" takes a string');
-      return { conn, action: { kind: 'sendRaw', text: arg } };
+      return { kind: 'sendRaw', text: arg };
     case 'expect':
       // Which message an expect takes depends on its id or method (README), so it needs one.
       if (!isObject(arg) || !('id' in arg || 'method' in arg)) throw new Error('"expect" takes an object pattern with an "id" or a "method"');
-      return { conn, action: { kind: 'expect', pattern: arg } };
+      return { kind: 'expect', pattern: arg };
     case 'notYet':
       if (typeof arg !== 'number' && typeof arg !== 'string') throw new Error('"notYet" takes a request id');
-      return { conn, action: { kind: 'notYet', id: arg } };
+      return { kind: 'notYet', id: arg };
     default:
       throw new Error(`unknown step "${key}"`);
   }
 }
 
-/**
- * Parses one scenario file's text. Empty lines and lines starting with `//` are comments; the
- * first object is the header. Throws {@link ScenarioFormatError} naming `file:line`.
- */
+/** Parses one server scenario file's text; throws {@link ScenarioFormatError} naming `file:line`. */
 export function parseScenario(text: string, file: string): Scenario {
-  let header: Omit<Scenario, 'steps' | 'file'> | undefined;
-  const steps: ScenarioStep[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line || line.startsWith('//')) continue;
-    const where = `${file}:${i + 1}`;
-    let value: Json;
-    try {
-      value = JSON.parse(line) as Json;
-    } catch (error) {
-      throw new ScenarioFormatError(`${where}: not JSON: ${(error as Error).message}`);
-    }
-    if (!header) {
-      if (!isObject(value) || typeof value.scenario !== 'string' || !value.scenario) throw new ScenarioFormatError(`${where}: the header needs "scenario", a name`);
-      const unknown = Object.keys(value).filter((k) => !HEADER_KEYS.has(k));
-      if (unknown.length) throw new ScenarioFormatError(`${where}: unknown header key ${JSON.stringify(unknown[0])}`);
-      const spec = value.spec ?? [];
-      if (!Array.isArray(spec) || !spec.every((s) => typeof s === 'string')) throw new ScenarioFormatError(`${where}: "spec" is a list of section numbers`);
-      if (value.description !== undefined && typeof value.description !== 'string') throw new ScenarioFormatError(`${where}: "description" is a string`);
-      header = { name: value.scenario, description: (value.description as string | undefined) ?? '', spec: spec as string[] };
-      continue;
-    }
-    try {
-      steps.push({ ...parseStep(value), line: i + 1, text: line });
-    } catch (error) {
-      throw new ScenarioFormatError(`${where}: ${(error as Error).message}`);
-    }
-  }
-  if (!header) throw new ScenarioFormatError(`${file}: no header`);
-  return { ...header, file, steps };
+  return parseScenarioText(text, file, parseAction);
 }
 
-/** Reads every `*.jsonl` file of a directory, in name order. Scenario names must be unique. */
+/** Reads every server scenario of a directory, in name order. Scenario names must be unique. */
 export function loadScenarios(dir: string): Scenario[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
-  const scenarios = files.map((f) => parseScenario(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
-  const seen = new Map<string, string>();
-  for (const s of scenarios) {
-    const other = seen.get(s.name);
-    if (other) throw new ScenarioFormatError(`scenario name ${JSON.stringify(s.name)} is used by ${basename(other)} and ${basename(s.file)}`);
-    seen.set(s.name, s.file);
-  }
-  return scenarios;
+  return loadScenarioFiles(dir, parseScenario);
 }
 
 /** The directory that holds the suite's scenarios. */
 export const SCENARIO_DIR = join(__dirname, 'scenarios');
 
-/** A step that failed: the message says what was expected, `received` what came instead. */
-class StepFailure extends Error {
-  constructor(
-    message: string,
-    readonly received?: string,
-  ) {
-    super(message);
-  }
-}
 
 function isResponse(message: Json): message is { [key: string]: Json } {
   return isObject(message) && 'id' in message && !('method' in message);

@@ -258,6 +258,8 @@ def _bare_float(text: str) -> object:
 def _bare_int(text: str) -> object:
     # A bare whole number beyond the safe range is a float (a conforming sender tags an int there);
     # reading it as a float also avoids Python's own limit on very long digit strings.
+    if text == "-0":
+        return -0.0  # only a float has a sign at zero: {"$float": -0} keeps it (SPEC 11.3, since 1.3)
     digits = len(text.lstrip("-"))
     if digits <= 15:
         return int(text)

@@ -153,6 +153,10 @@ export class RpcConnection {
     }
     if (typeof message.method === 'string') {
       if (message.id === undefined) this.onNotification?.(message.method, message.params);
+      // A request from the server: none is defined yet, so each is one this client does not know (SPEC 6).
+      else if (typeof message.id === 'number' || typeof message.id === 'string') {
+        this.write(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: ErrorCodes.MethodNotFound, message: `this client does not know the request ${JSON.stringify(message.method)}` } }));
+      }
       return;
     }
     const id = message.id;

@@ -12,7 +12,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { match, ScenarioError, show, substitute, type Captures, type Json } from './patterns';
-import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, StepFailure, type ScenarioOf, type ScenarioStepOf, type StepParts } from './scenarioFile';
+import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, playAll, playScenario, StepFailure, type ScenarioPlayer, type ScenarioResult, type ScenarioOf, type ScenarioStepOf, type StepParts } from './scenarioFile';
 import { jsonText } from './wire';
 
 /** How the scripted server plays the handshake (README: client steps). */
@@ -51,13 +51,7 @@ export interface ClientRunOptions {
 }
 
 /** The outcome of one client scenario. */
-export interface ClientScenarioResult {
-  name: string;
-  file: string;
-  ok: boolean;
-  durationMs: number;
-  failure?: { line: number; step: string; message: string; received?: string };
-}
+export type ClientScenarioResult = ScenarioResult;
 
 /** The typeids the scripted server describes to every client that asks (`manager/describe`). */
 export const DESCRIBED_TYPEIDS: Json = ['Queue', 'Lock', 'dict', 'list'].map((typeid) => ({
@@ -271,7 +265,7 @@ class Adapter {
 }
 
 /** Plays one client scenario. */
-class ClientRun {
+class ClientRun implements ScenarioPlayer<ClientStepAction> {
   private readonly waits = new Waits();
   private readonly conns = new Map<string, ClientConnection>();
   private readonly accepted: ClientConnection[] = [];
@@ -439,8 +433,9 @@ class ClientRun {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  get adapterLog(): string {
-    return this.adapter?.stderr.join('').trim().slice(-1500) ?? '';
+  context(): string | undefined {
+    const log = this.adapter?.stderr.join('').trim().slice(-1500);
+    return log ? `adapter stderr: ${log}` : undefined;
   }
 }
 
@@ -451,42 +446,11 @@ function frame(payload: Buffer): Buffer {
 }
 
 /** Runs one client scenario against a fresh adapter process; never throws for a failing client. */
-export async function runClientScenario(scenario: ClientScenario, options: ClientRunOptions): Promise<ClientScenarioResult> {
-  const started = Date.now();
-  const run = new ClientRun(scenario, options);
-  let failure: ClientScenarioResult['failure'];
-  let current: ClientStep | undefined;
-  try {
-    await run.start();
-    for (const step of scenario.steps) {
-      current = step;
-      await run.step(step);
-    }
-    current = undefined;
-    run.finish();
-  } catch (error) {
-    const e = error as Error & { received?: string };
-    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof StepFailure ? '' : `${e.name}: `;
-    const log = run.adapterLog;
-    failure = {
-      line: current?.line ?? scenario.steps.at(-1)?.line ?? 1,
-      step: current?.text ?? '(end of scenario)',
-      message: prefix + e.message,
-      received: [e.received, log && `adapter stderr: ${log}`].filter(Boolean).join('\n') || undefined,
-    };
-  } finally {
-    await run.stop();
-  }
-  return { name: scenario.name, file: scenario.file, ok: !failure, durationMs: Date.now() - started, failure };
+export function runClientScenario(scenario: ClientScenario, options: ClientRunOptions): Promise<ClientScenarioResult> {
+  return playScenario(scenario, new ClientRun(scenario, options));
 }
 
 /** Runs client scenarios one after another, each with a fresh adapter. */
-export async function runClientScenarios(scenarios: readonly ClientScenario[], options: ClientRunOptions, onResult?: (r: ClientScenarioResult) => void): Promise<ClientScenarioResult[]> {
-  const results: ClientScenarioResult[] = [];
-  for (const scenario of scenarios) {
-    const result = await runClientScenario(scenario, options);
-    onResult?.(result);
-    results.push(result);
-  }
-  return results;
+export function runClientScenarios(scenarios: readonly ClientScenario[], options: ClientRunOptions, onResult?: (r: ClientScenarioResult) => void): Promise<ClientScenarioResult[]> {
+  return playAll(scenarios, (s) => runClientScenario(s, options), onResult);
 }

@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { match, ScenarioError, sameId, show, substitute, type Captures, type Json } from './patterns';
-import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, StepFailure, ScenarioFormatError, type ScenarioOf, type ScenarioStepOf, type StepParts } from './scenarioFile';
+import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, playAll, playScenario, StepFailure, type Failure, type ScenarioResult, ScenarioFormatError, type ScenarioOf, type ScenarioStepOf, type ScenarioPlayer, type StepParts } from './scenarioFile';
 import { Connection, WireError } from './wire';
 
-export { ScenarioFormatError };
+export { ScenarioFormatError, type Failure, type ScenarioResult };
 
 /** What one step does; `conn` and its source line are kept beside it in {@link ScenarioStep}. */
 export type StepAction =
@@ -46,26 +46,6 @@ export interface RunOptions {
   onSend?: (scenario: Scenario, conn: string, message: Json) => void;
   /** Sees every message received, in arrival order, before any step takes it. */
   onMessage?: (scenario: Scenario, conn: string, message: Json) => void;
-}
-
-/** Why a scenario failed. */
-export interface Failure {
-  /** The line of the failing step (the last step's for a failure found at the end). */
-  line: number;
-  /** The step as written, or `(end of scenario)`. */
-  step: string;
-  message: string;
-  /** What arrived instead, when something did. */
-  received?: string;
-}
-
-/** The outcome of one scenario. */
-export interface ScenarioResult {
-  name: string;
-  file: string;
-  ok: boolean;
-  durationMs: number;
-  failure?: Failure;
 }
 
 const HANDSHAKES = new Set<string>(['ok', 'wrong-key', 'silent', 'legacy-md5', 'downgraded-digest', 'oversized-frame'] satisfies HandshakeMode[]);
@@ -139,7 +119,7 @@ function queued(conn: Connection): string | undefined {
 }
 
 /** Plays one scenario's steps in order; the state a run keeps. */
-class Run {
+class Run implements ScenarioPlayer<StepAction> {
   private readonly conns = new Map<string, Connection>();
   private captures: Captures = new Map();
   private readonly host: string;
@@ -279,7 +259,7 @@ class Run {
     }
   }
 
-  closeAll(): void {
+  stop(): void {
     for (const conn of this.conns.values()) if (!conn.closedByClient) conn.close();
   }
 }
@@ -293,42 +273,13 @@ function rethrowWith(conn: Connection): (error: unknown) => never {
 }
 
 /** Runs one scenario against the server and reports it; never throws for a failing server. */
-export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
-  const started = Date.now();
-  const run = new Run(scenario, options);
-  let failure: Failure | undefined;
-  let current: ScenarioStep | undefined;
-  try {
-    for (const step of scenario.steps) {
-      current = step;
-      await run.step(step);
-    }
-    current = undefined;
-    run.finish();
-  } catch (error) {
-    const e = error as Error;
-    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof StepFailure || error instanceof WireError ? '' : `${e.name}: `;
-    failure = {
-      line: current?.line ?? scenario.steps.at(-1)?.line ?? 1,
-      step: current?.text ?? '(end of scenario)',
-      message: prefix + e.message,
-      received: (error as StepFailure).received,
-    };
-  } finally {
-    run.closeAll();
-  }
-  return { name: scenario.name, file: scenario.file, ok: !failure, durationMs: Date.now() - started, failure };
+export function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  return playScenario(scenario, new Run(scenario, options));
 }
 
 /** Runs scenarios one after another (they share one server), handing each result to `onResult` as it comes. */
-export async function runAll(scenarios: readonly Scenario[], options: RunOptions, onResult?: (result: ScenarioResult) => void): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) {
-    const result = await runScenario(scenario, options);
-    onResult?.(result);
-    results.push(result);
-  }
-  return results;
+export function runAll(scenarios: readonly Scenario[], options: RunOptions, onResult?: (result: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  return playAll(scenarios, (s) => runScenario(s, options), onResult);
 }
 
 /** One result as the command line prints it: `ok NAME`, or `FAIL NAME` with `file:line`, the step and what arrived. */

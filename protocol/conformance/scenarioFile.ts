@@ -3,12 +3,12 @@
  * comments, a header naming the scenario, then one step per line, each with an optional `conn`
  * and exactly one action. What the actions are is each direction's own: the server scenarios'
  * runner (`runner.ts`) and the client scenarios' harness (`clientHarness.ts`) pass their step
- * parser in.
+ * parser in, and play their steps through {@link playScenario}.
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Json } from './patterns';
+import { ScenarioError, type Json } from './patterns';
 
 /** A scenario file that does not follow the format: a bug in the suite, not in what it checks. */
 export class ScenarioFormatError extends Error {
@@ -122,4 +122,77 @@ export function loadScenarioFiles<S extends { name: string; file: string }>(dir:
     seen.set(s.name, s.file);
   }
   return scenarios;
+}
+
+/** Why a scenario failed. */
+export interface Failure {
+  /** The line of the failing step (the last step's for a failure found at the end). */
+  line: number;
+  /** The step as written, or `(end of scenario)`. */
+  step: string;
+  message: string;
+  /** What arrived instead, when something did. */
+  received?: string;
+}
+
+/** The outcome of one scenario. */
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  ok: boolean;
+  durationMs: number;
+  failure?: Failure;
+}
+
+/** What plays one scenario's steps: the server runner's `Run`, or the client harness's. */
+export interface ScenarioPlayer<A> {
+  /** Sets up what the steps need (the client harness starts its listener and adapter). */
+  start?(): Promise<void>;
+  step(step: ScenarioStepOf<A>): Promise<void>;
+  /** The end-of-scenario check. */
+  finish(): void;
+  /** More to show with a failure (the adapter's stderr), if any. */
+  context?(): string | undefined;
+  /** Closes what the steps opened, whatever happened. */
+  stop(): Promise<void> | void;
+}
+
+/** Plays a scenario's steps in order and reports it; never throws for a failing implementation. */
+export async function playScenario<A>(scenario: ScenarioOf<A>, player: ScenarioPlayer<A>): Promise<ScenarioResult> {
+  const started = Date.now();
+  let failure: Failure | undefined;
+  let current: ScenarioStepOf<A> | undefined;
+  try {
+    await player.start?.();
+    for (const step of scenario.steps) {
+      current = step;
+      await player.step(step);
+    }
+    current = undefined;
+    player.finish();
+  } catch (error) {
+    const e = error as Error;
+    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof StepFailure ? '' : `${e.name}: `;
+    const context = player.context?.();
+    failure = {
+      line: current?.line ?? scenario.steps.at(-1)?.line ?? 1,
+      step: current?.text ?? '(end of scenario)',
+      message: prefix + e.message,
+      received: [(error as StepFailure).received, context].filter(Boolean).join('\n') || undefined,
+    };
+  } finally {
+    await player.stop();
+  }
+  return { name: scenario.name, file: scenario.file, ok: !failure, durationMs: Date.now() - started, failure };
+}
+
+/** Runs scenarios one after another, handing each result to `onResult` as it comes. */
+export async function playAll<S>(scenarios: readonly S[], play: (scenario: S) => Promise<ScenarioResult>, onResult?: (result: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    const result = await play(scenario);
+    onResult?.(result);
+    results.push(result);
+  }
+  return results;
 }

@@ -8,6 +8,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { Json } from './patterns';
+import { StepFailure } from './scenarioFile';
 
 const CHALLENGE = Buffer.from('#CHALLENGE#');
 const WELCOME = Buffer.from('#WELCOME#');
@@ -35,14 +36,8 @@ const DIGESTS: Record<string, string> = { md5: 'md5', sha256: 'sha256', sha384: 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** A failed wait or a broken exchange, with what arrived instead when that helps. */
-export class WireError extends Error {
+export class WireError extends StepFailure {
   override name = 'WireError';
-  constructor(
-    message: string,
-    readonly received?: string,
-  ) {
-    super(message);
-  }
 }
 
 /** One message read from the server, in arrival order. */

@@ -53,6 +53,9 @@ export interface ClientRunOptions {
 /** The outcome of one client scenario. */
 export type ClientScenarioResult = ScenarioResult;
 
+/** How long an `accept` waits at least: the adapter may still be starting. */
+const ADAPTER_START_MS = 20_000;
+
 /** The typeids the scripted server describes to every client that asks (`manager/describe`). */
 export const DESCRIBED_TYPEIDS: Json = ['Queue', 'Lock', 'dict', 'list'].map((typeid) => ({
   typeid,
@@ -321,7 +324,9 @@ class ClientRun implements ScenarioPlayer<ClientStepAction> {
     switch (a.kind) {
       case 'accept': {
         const taken = this.conns.size;
-        await this.waits.until(() => this.accepted.length > taken || this.adapter.exited, this.timeoutMs, () => `the client did not connect within ${this.timeoutMs} ms`);
+        // The first connection waits for the adapter's start-up too (an interpreter, a compiler), which is not the client's doing.
+        const limit = Math.max(this.timeoutMs, ADAPTER_START_MS);
+        await this.waits.until(() => this.accepted.length > taken || this.adapter.exited, limit, () => `the client did not connect within ${limit} ms`);
         if (this.accepted.length <= taken) throw new StepFailure('the adapter exited before the client connected', this.adapter.stderr.join('').slice(-1000));
         this.conns.set(step.conn, this.accepted[taken]);
         return;

@@ -6,13 +6,14 @@
  *     --register get_task_queue=Queue --register get_result_queue=Queue --config FILE
  */
 
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { randomAuthkey } from '../common/authkey';
 import { isLoopbackHost, parseAddress } from '../common/address';
 import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
+import { acceptRegistrations } from './liveRegistrations';
 import { Manager, type BuiltinTypeName } from './manager';
 
 const USAGE = `syncmanager ${VERSION}: a manager server of shared queues, dicts, locks and custom objects
@@ -40,6 +41,8 @@ Options of serve:
   --quiet                   log nothing but errors
   --json                    print one JSON line {address, authkey, typeids, pid} when ready;
                             authkey only when it was generated (a key you gave is never echoed)
+  --registrations-on-stdin  register more typeids while serving: one JSON line each on stdin,
+                            {"register": "TYPEID=TYPE"}, answered with one JSON line on stdout
 
 A non-loopback address needs an explicit authkey. Ctrl-C shuts down cleanly.
 Workers connect with SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY set as printed.`;
@@ -62,6 +65,7 @@ interface ServeOptions {
   quiet: boolean;
   json: boolean;
   child: boolean;
+  registrationsOnStdin: boolean;
 }
 
 /** Parses `TYPEID=TYPE` or `TYPEID=TYPE(json, args)`. */
@@ -92,6 +96,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     quiet: false,
     json: false,
     child: false,
+    registrationsOnStdin: false,
   };
   let authkeyFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -114,6 +119,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--no-inspection': options.inspection = false; break;
       case '--quiet': options.quiet = true; break;
       case '--json': options.json = true; break;
+      case '--registrations-on-stdin': options.registrationsOnStdin = true; break;
       case '--child': options.child = true; break;
       case '--handshake-timeout': {
         const seconds = Number(value());
@@ -166,7 +172,7 @@ async function serve(options: ServeOptions): Promise<number> {
     );
   }
   const randomKey = options.authkey === undefined;
-  const authkey = options.authkey ?? randomBytes(16).toString('hex');
+  const authkey = options.authkey ?? randomAuthkey();
   const log = options.quiet ? () => {} : (message: string) => process.stderr.write(`${timestamp()} ${message}\n`);
   const manager = new Manager({
     address: options.address,
@@ -195,6 +201,16 @@ async function serve(options: ServeOptions): Promise<number> {
       'Press Ctrl-C to stop.',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  if (options.registrationsOnStdin) {
+    acceptRegistrations(process.stdin, {
+      parse: parseRegister,
+      has: (typeid) => manager.registry.has(typeid),
+      register: (r) => manager.register(r.typeid, { shared: r.type, args: r.args }),
+      answer: (line) => process.stdout.write(`${line}\n`),
+      log,
+    });
   }
 
   let stopping = false;

@@ -5,8 +5,8 @@
  * registered too, so clients can make shared objects with no registration at all.
  */
 
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { authkeyBytes, randomAuthkey } from '../common/authkey';
 import { formatAddress, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
@@ -19,7 +19,9 @@ import { Listener } from './listener';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
-import { Session, type SessionHost } from './session';
+import { Session } from './jsonrpc/jsonRpcSession';
+import { ObjectService } from './calls/objectService';
+import type { ConnectedSession } from './calls/sessionCore';
 
 /** A built-in type's name, as SyncManager's typeids spell it. */
 export type BuiltinTypeName = keyof typeof builtinTypes;
@@ -71,12 +73,6 @@ export interface SharedSpec {
   kwargs: Readonly<Record<string, unknown>>;
 }
 
-/** Normalises an authkey to bytes. */
-export function authkeyBytes(authkey: string | Uint8Array): Buffer {
-  if (typeof authkey === 'string') return Buffer.from(authkey, 'utf8');
-  if (authkey instanceof Uint8Array) return Buffer.from(authkey);
-  throw new TypeError('authkey must be a string or bytes');
-}
 
 /** The manager server. */
 export class Manager {
@@ -90,7 +86,7 @@ export class Manager {
   private readonly options: ManagerOptions;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
-  private readonly sessions = new Set<Session | PythonSession>();
+  private readonly sessions = new Set<ConnectedSession>();
   private readonly sharedSpecs: SharedSpec[] = [];
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
@@ -103,7 +99,7 @@ export class Manager {
   constructor(options: ManagerOptions = {}) {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
-    this.key = authkeyBytes(options.authkey ?? randomBytes(16).toString('hex'));
+    this.key = authkeyBytes(options.authkey ?? randomAuthkey());
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
@@ -141,7 +137,7 @@ export class Manager {
   }
 
   /** Connected sessions (in-process managers only): JSON-RPC clients, and Python clients' method-call channels. */
-  get connectedSessions(): ReadonlySet<Session | PythonSession> {
+  get connectedSessions(): ReadonlySet<ConnectedSession> {
     return this.sessions;
   }
 
@@ -161,7 +157,9 @@ export class Manager {
       const obj = builtin.create(args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
-      this.registry.add({ ...registration, builtin: builtin.type.builtin });
+      const described = this.registry.add({ ...registration, builtin: builtin.type.builtin });
+      // It lives as long as the manager: inspection shows it, and what it holds, whoever holds it.
+      this.table.makeResident(obj, described);
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
     } else {
       this.registry.register(typeid, rest);
@@ -197,7 +195,7 @@ export class Manager {
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
-        this.sessions.delete(session as Session | PythonSession);
+        this.sessions.delete(session);
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
@@ -212,17 +210,18 @@ export class Manager {
         log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
       },
     };
+    const service = new ObjectService(host);
     this.listener = new Listener(
       { authkey: this.key, handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, maxConnections: this.options.maxConnections },
       {
         onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
-          const session = new Session(socket, host, remote);
+          const session = new Session(socket, host, service, remote);
           this.sessions.add(session);
           if (this.inspector.active) this.inspector.sessionsChanged();
           log(`session ${session.id} from ${remote} opened`);
           session.onData(head);
         },
-        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, remote).onData(head),
+        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, service, remote).onData(head),
         log,
       },
     );
@@ -301,7 +300,7 @@ export class Manager {
     return {
       server: { name: 'syncmanager', version: VERSION, processId: process.pid, address: this.address, startedAt: this.startedAt },
       typeids: this.registry.describe(),
-      objects: [...this.table.all()].map((entry) => this.inspector.summarize(entry)),
+      objects: this.table.allInspectable().map((entry) => this.inspector.summarize(entry)),
       sessions: [...this.sessions].map((session) => session.summary()),
     };
   }

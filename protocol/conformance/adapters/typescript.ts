@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { connect, proxyBase, type AnyProxy, type BaseProxy } from '../../../src/client';
 import { AbortError, AuthenticationError, ConnectionClosedError, ProtocolError, RemoteError, TimeoutError } from '../../../src/client/errors';
 import { writeJson } from '../../../src/common/jsonText';
-import { decodeValue, encodeValue } from '../../../src/common/values';
+import { decodeValue, encodeValue } from '../../../src/common/valueCodec';
 
 type Command = { op: string; tag: string; [key: string]: unknown };
 

@@ -6,18 +6,18 @@
  */
 
 import type { Holdings } from './holdings';
-import type { ObjectEntry, ObjectTable } from './objectTable';
-import type { CallContext, HeldResource } from './signature';
+import type { ObjectEntry, ObjectTable } from '../objectTable';
+import type { CallContext, HeldResource } from './methodDispatch';
 
 /** What a call context needs from the session that makes the call. */
 export interface CallingSession {
   readonly id: string;
   /** What the session holds, given back when it ends. */
   readonly holdings: Holdings;
-  /** The table its objects are in: a blocked call and a holding keep their object there. */
-  readonly table: ObjectTable;
   /** The call is about to wait: `controller` withdraws it (the session aborts it when it ends). */
   callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: number | string): void;
+  /** If the answer to `requestId` cannot be delivered, `undo(result)` gives back what the call took. */
+  onUndelivered(requestId: number | string, undo: (result: unknown) => void): void;
 }
 
 /** One call's context. */
@@ -31,6 +31,8 @@ export class SessionCallContext implements CallContext {
     private readonly requestId: number | string,
     private readonly entry: ObjectEntry,
     private readonly method: string,
+    /** The table the object is in: a blocked call and a holding keep it there (SPEC 8.5, since 1.3). */
+    private readonly table: ObjectTable,
   ) {}
 
   get sessionId(): string {
@@ -46,12 +48,16 @@ export class SessionCallContext implements CallContext {
       this.#controller = new AbortController();
       // A call that waits holds its object as a reference would, so that the object cannot leave
       // the table under it when its last holder goes (SPEC 8.5, since 1.3).
-      this.#unkeep = this.session.table.keep(this.entry);
+      this.#unkeep = this.table.keep(this.entry);
       this.session.callBlocked(this.#controller, this.entry, this.method, this.requestId);
     }
     return this.#controller.signal;
   }
 
+  /**
+   * The method returned `result` (a promise, for a call that waits) or threw (`undefined`): what
+   * the wait kept lets the object go once the call is over.
+   */
   returned(result: unknown): void {
     const unkeep = this.#unkeep;
     if (!unkeep) return;
@@ -60,10 +66,14 @@ export class SessionCallContext implements CallContext {
   }
 
   hold(resource: HeldResource): void {
-    this.session.holdings.hold(resource, this.entry.id, () => this.session.table.keep(this.entry));
+    this.session.holdings.hold(resource, this.entry.id, () => this.table.keep(this.entry));
   }
 
   letGo(resource: HeldResource): void {
     this.session.holdings.letGo(resource);
+  }
+
+  giveBack(undo: (result: unknown) => void): void {
+    this.session.onUndelivered(this.requestId, undo);
   }
 }

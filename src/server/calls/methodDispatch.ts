@@ -4,7 +4,7 @@
  * Python's error messages ("put() missing 1 required positional argument: 'item'").
  */
 
-import { PyException } from './exceptions';
+import { PyException } from '../exceptions';
 
 /**
  * Something a caller can hold past the end of its call: a lock, an RLock's recursion, a
@@ -33,8 +33,12 @@ export interface CallContext {
   hold?(resource: HeldResource): void;
   /** The caller holds nothing of `resource` any more (it released all it had). */
   letGo?(resource: HeldResource): void;
-  /** Told what the method returned (a promise, for a call that waits), so that it can let go of what the wait kept. */
-  returned?(result: unknown): void;
+  /**
+   * Registers how to undo what the call took if its result never reaches the caller (the
+   * connection was gone, or the answer was too large to send): `undo(result)` gives it back.
+   * Absent for in-process calls, whose results cannot be lost on the way.
+   */
+  giveBack?(undo: (result: unknown) => void): void;
 }
 
 /** Who is calling, for ownership: the session's id, or {@link LOCAL_OWNER}. */
@@ -169,9 +173,7 @@ export function invokeMethod(obj: object, method: string, args: readonly unknown
   if (signature) {
     const bound = bindArguments(method, signature, args, kwargs);
     bound.push(context);
-    const result: unknown = fn.apply(obj, bound);
-    context.returned?.(result);
-    return result;
+    return fn.apply(obj, bound);
   }
   if (Object.keys(kwargs).length) {
     throw new PyException('TypeError', `${method}() takes no keyword arguments (it is a JavaScript method: pass arguments by position)`);

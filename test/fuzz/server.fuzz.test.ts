@@ -1190,7 +1190,7 @@ function checkHandshakeBytes(bytes: Buffer, scenario: HandshakeScenario, jsonAft
   return at === bytes.length ? undefined : `${bytes.length - at} trailing bytes that are not a frame`;
 }
 
-async function runHandshake(index: number, address: string): Promise<string[]> {
+async function runHandshake(index: number, address: string, watch: LogWatch): Promise<string[]> {
   const rng = new Rng(seedFor(`handshake fuzz connection ${index}`));
   const what = replayHint(`handshake connection ${index}`);
   const key = Buffer.from(AUTHKEY);
@@ -1199,6 +1199,8 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     'bad-verdict', 'stall-after-welcome', 'legacy-then-pickle', 'full-then-pickle', 'full-then-garbage', 'abort',
   ]);
   const socket = await openSocket(address);
+  // Read now: a closed socket no longer tells its port.
+  const localPort = socket.localPort;
   const reader = new HandshakeReader(socket);
   const problems: string[] = [];
   const fail = (why: string) => problems.push(`${what} ${scenario}: ${why}`);
@@ -1301,7 +1303,10 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     const jsonAfter = scenario === 'full-then-garbage' || (scenario.endsWith('pickle') && firstByte >= 0x20);
     const bad = checkHandshakeBytes(reader.bytes, scenario, jsonAfter);
     if (bad) fail(bad);
-    if (jsonAfter && !/"id":null.*-32700/s.test(reader.bytes.toString('latin1'))) fail('no ParseError with "id": null before the close');
+    // A loaded machine can stretch a handshake past the test manager's 250 ms: then the server
+    // refuses the connection for time (logged with this socket's port), and no session answers.
+    const timedOut = () => watch.lines.some((l) => l.includes(`:${localPort} refused: handshake not completed within`));
+    if (jsonAfter && !/"id":null.*-32700/s.test(reader.bytes.toString('latin1')) && !timedOut()) fail('no ParseError with "id": null before the close');
     // After the handshake a pickle client gets only frames: a 4-byte length and a pickle ending in STOP ('.').
     if (scenario.endsWith('pickle') && !jsonAfter) {
       // The server's handshake is three frames (its challenge, its verdict, its answer to ours).
@@ -1331,7 +1336,7 @@ test('handshake garbage is refused or timed out, and the server keeps serving a 
     witness.run(new Rng(seedFor('handshake fuzz witness')));
     const started = Date.now();
     const results = await pool(scaled(120), scaled(3500), 8, (i) =>
-      runHandshake(i, manager.address).catch((error: unknown) => [`${replayHint(`handshake connection ${i}`)} the harness failed: ${(error as Error)?.stack ?? String(error)}`]),
+      runHandshake(i, manager.address, watch).catch((error: unknown) => [`${replayHint(`handshake connection ${i}`)} the harness failed: ${(error as Error)?.stack ?? String(error)}`]),
     );
     const problems = results.flat();
     t.diagnostic(`seed ${BASE_SEED}: ${results.length} handshake connections in ${Date.now() - started} ms, witness ${witness.items} items`);

@@ -8,7 +8,7 @@
  */
 
 /** The protocol version this code speaks, `major.minor`. Minor versions only add. */
-export const PROTOCOL_VERSION = '1.2';
+export const PROTOCOL_VERSION = '1.3';
 
 /** A message type: the method name carrying phantom params and result types. */
 export interface RequestType<P, R> {

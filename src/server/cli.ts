@@ -43,7 +43,8 @@ Options of serve:
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
-  --json                    print one JSON line {address, authkey, typeids} when ready
+  --json                    print one JSON line {address, authkey, typeids, pid} when ready;
+                            authkey only when it was generated (a key you gave is never echoed)
   --registrations-on-stdin  register more typeids while serving: one JSON line each on stdin,
                             {"register": "TYPEID=TYPE"}, answered with one JSON line on stdout
 

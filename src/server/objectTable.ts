@@ -1,7 +1,7 @@
 /**
  * The refcounted object table: every shared object a client holds a reference to, by id, with
  * how many references each session holds. An object leaves the table when its last reference is
- * released; an object that lives on (a singleton) keeps its id, so a later create returns the same
+ * released and no blocked call or holding keeps it; an object that lives on (a singleton) keeps its id, so a later create returns the same
  * id, as Python's manager does with `id(obj)`.
  */
 
@@ -21,6 +21,8 @@ export interface ObjectEntry {
   /** References per session id. */
   readonly holders: Map<string, number>;
   refcount: number;
+  /** Blocked calls waiting on the object and holdings of it (a lock, permits): each keeps it in the table. */
+  kept: number;
 }
 
 /** Thrown when a session releases a reference it does not hold. */
@@ -65,6 +67,7 @@ function newEntry(id: string, obj: object, registration: Registration): ObjectEn
     builtin: builtinOf(obj) ?? registration.builtin,
     holders: new Map(),
     refcount: 0,
+    kept: 0,
   };
 }
 
@@ -168,7 +171,7 @@ export class ObjectTable {
       this.idsBySession.get(sessionId)?.delete(entry.id);
     } else entry.holders.set(sessionId, held - 1);
     entry.refcount--;
-    if (entry.refcount === 0) this.remove(entry);
+    if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
   }
 
   /** Drops every reference a session holds (it closed). Returns how many were dropped. */
@@ -183,9 +186,25 @@ export class ObjectTable {
       entry.holders.delete(sessionId);
       entry.refcount -= held;
       dropped += held;
-      if (entry.refcount === 0) this.remove(entry);
+      if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
     }
     return dropped;
+  }
+
+  /**
+   * Keeps an entry in the table, with no session's reference, until the returned function is
+   * called (once; later calls do nothing): a blocked call waiting on the object, or a lock or
+   * permits a session holds of it (SPEC 8.5, since 1.3). It counts in `kept`, not in `refcount`.
+   */
+  keep(entry: ObjectEntry): () => void {
+    entry.kept++;
+    let kept = true;
+    return () => {
+      if (!kept) return;
+      kept = false;
+      entry.kept--;
+      if (entry.refcount === 0 && entry.kept === 0 && this.entries.get(entry.id) === entry) this.remove(entry);
+    };
   }
 
   /** Ids of the objects a session holds references to. */

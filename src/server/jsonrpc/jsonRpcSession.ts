@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCodes } from '../../common/errorCodes';
 import { ContentLengthDecoder, FramingError } from '../../common/framing';
+import { writeJson } from '../../common/jsonText';
 import { Outbox } from '../../common/outbox';
 import {
   CallRequest,
@@ -234,7 +235,8 @@ export class Session implements ConnectedSession {
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.core.closing) return this.sendError(id, errorObject(ErrorCodes.ShuttingDown, 'the session is shutting down'));
-    if (this.inFlight.has(id)) return this.sendError(id, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
+    // Answered with id null (SPEC 6, since 1.3): the waiting request keeps the one answer its id gets.
+    if (this.inFlight.has(id)) return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
     this.touching = undefined;
     let result: unknown;
     try {
@@ -370,7 +372,7 @@ export class Session implements ConnectedSession {
     let json: string;
     try {
       const result = value instanceof WireResult ? value.json : encodeValue(value, this.resultEncoding);
-      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
+      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
         const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';

@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { LimitOptions } from './limits';
 import type { SharedSpec } from './manager';
 
 /** How the parent configures the child. */
@@ -22,12 +23,13 @@ export interface ChildConfig {
   handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
   maxConnections?: number;
+  limits?: LimitOptions;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -110,6 +112,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       maxMessageBytes: config.maxMessageBytes,
       maxConnections: config.maxConnections,
+      limits: config.limits,
     };
     child.send(configure);
   });

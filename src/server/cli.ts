@@ -230,6 +230,7 @@ async function serveChild(): Promise<number> {
     handshakeTimeoutMs: configure.handshakeTimeoutMs,
     maxMessageBytes: configure.maxMessageBytes,
     maxConnections: configure.maxConnections,
+    ...configure.limits,
     log: (message) => send({ type: 'log', message }),
   });
   try {

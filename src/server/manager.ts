@@ -15,6 +15,7 @@ import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
 import { Inspector } from './inspector';
+import { DEFAULT_MAX_MESSAGE_VALUES, limitOptionsOf, type LimitOptions } from './limits';
 import { Listener } from './listener';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
@@ -25,7 +26,7 @@ import { Session, type SessionHost } from './session';
 export type BuiltinTypeName = keyof typeof builtinTypes;
 
 /** Options of {@link Manager}. */
-export interface ManagerOptions {
+export interface ManagerOptions extends LimitOptions {
   /** `host:port`, a socket path, `{ host, port }` or `[host, port]`. Default `127.0.0.1:0` (any free port). */
   address?: string | { host: string; port: number } | readonly [string, number];
   /** The shared secret clients must prove. Default: a random key (read it back from `authkey`). */
@@ -191,6 +192,7 @@ export class Manager {
       table: this.table,
       serverVersion: VERSION,
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxMessageValues: this.options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,
@@ -269,6 +271,7 @@ export class Manager {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       maxMessageBytes: this.options.maxMessageBytes,
       maxConnections: this.options.maxConnections,
+      limits: limitOptionsOf(this.options),
       log: this.options.log,
     });
     this.stopped = this.child.exited;

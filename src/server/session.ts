@@ -45,6 +45,8 @@ export interface SessionHost {
   readonly table: ObjectTable;
   readonly serverVersion: string;
   readonly maxMessageBytes: number;
+  /** Most values one message may hold once read (see `limits.ts`). */
+  readonly maxMessageValues: number;
   /** Whether `shutdown { server: true }` may stop the manager. */
   readonly allowRemoteShutdown: boolean;
   /** Stops the manager (remote shutdown). */

@@ -271,7 +271,7 @@ export class PythonSession implements CallingSession {
   private readGeneral(frame: Buffer): PythonRequest | Reply {
     let request: unknown;
     try {
-      request = unpickle(frame);
+      request = unpickle(frame, { maxValues: this.host.maxMessageValues });
     } catch (error) {
       return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
     }

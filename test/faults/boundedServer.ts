@@ -1,0 +1,34 @@
+/**
+ * The fault tests' server: `syncmanager serve` from `dist/` in a child process whose V8 heap is
+ * capped, so a defect that makes the server grow without bound ends that process (and fails the
+ * test) instead of taking the machine's memory. Killed by PID when the test file ends.
+ */
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { buildDist, root, start, type Finished, type Running } from '../python/helpers';
+
+/** A served CLI with a capped heap. */
+export interface BoundedServer extends AsyncDisposable {
+  readonly address: string;
+  readonly process: Running;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  stop(): Promise<Finished>;
+}
+
+/** Starts `syncmanager serve` on 127.0.0.1 port 0 with the key in the environment and `heapMiB` of V8 heap. */
+export async function serveBounded(authkey: string, extraArgs: string[] = [], heapMiB = 1024, env: NodeJS.ProcessEnv = {}): Promise<BoundedServer> {
+  buildDist();
+  const args = [`--max-old-space-size=${heapMiB}`, join(root, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--no-config', '--json', ...extraArgs];
+  const proc = start(process.execPath, args, { env: { ...process.env, SYNCMANAGER_AUTHKEY: authkey, SYNCMANAGER_ADDRESS: '', ...env }, name: 'syncmanager serve (bounded heap)' });
+  const [line] = await proc.waitForLine(/^\{.*\}$/, 20_000);
+  const ready = JSON.parse(line) as { address: string };
+  assert.match(ready.address, /^127\.0\.0\.1:\d+$/, `the ready line names a TCP address: ${line}`);
+  const alive = () => proc.child.exitCode === null && proc.child.signalCode === null;
+  const stop = async () => {
+    if (alive()) proc.kill('SIGINT');
+    return proc.finished(10_000);
+  };
+  return { address: ready.address, process: proc, alive, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
+}

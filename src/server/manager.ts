@@ -15,7 +15,8 @@ import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
 import { Inspector } from './inspector';
-import { DEFAULT_MAX_MESSAGE_VALUES, limitOptionsOf, type LimitOptions } from './limits';
+import { BufferBudget } from './bufferBudget';
+import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, type LimitOptions } from './limits';
 import { Listener } from './listener';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
@@ -89,6 +90,7 @@ export class Manager {
   readonly inspector = new Inspector(this.table);
   private readonly startedAt = Date.now();
   private readonly options: ManagerOptions;
+  private readonly buffers: BufferBudget;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
   private readonly sessions = new Set<Session | PythonSession>();
@@ -105,6 +107,7 @@ export class Manager {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
     this.key = authkeyBytes(options.authkey ?? randomBytes(16).toString('hex'));
+    this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
@@ -133,6 +136,11 @@ export class Manager {
   /** The authkey's bytes. */
   get authkeyBytes(): Buffer {
     return Buffer.from(this.key);
+  }
+
+  /** Bytes of incomplete messages the connections hold now (in-process managers; see `maxPendingBytes`). */
+  get bufferedBytes(): number {
+    return this.buffers.bytes;
   }
 
   /** The address clients connect to: the bound one once listening, else the requested one. */
@@ -193,6 +201,7 @@ export class Manager {
       serverVersion: VERSION,
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       maxMessageValues: this.options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES,
+      buffers: this.buffers,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,

@@ -37,6 +37,7 @@ import { invokeMethod } from './signature';
 import { callFallback, FALLBACK_METHODS } from './fallbacks';
 import { SharedRef, referent } from './sharedRef';
 import { Holdings } from './holdings';
+import type { BufferBudget } from './bufferBudget';
 import { SessionCallContext, type CallingSession } from './callContext';
 
 /** What a session needs from its manager. */
@@ -47,6 +48,8 @@ export interface SessionHost {
   readonly maxMessageBytes: number;
   /** Most values one message may hold once read (see `limits.ts`). */
   readonly maxMessageValues: number;
+  /** The bytes of incomplete messages all sessions hold, counted together. */
+  readonly buffers: BufferBudget;
   /** Whether `shutdown { server: true }` may stop the manager. */
   readonly allowRemoteShutdown: boolean;
   /** Stops the manager (remote shutdown). */
@@ -240,12 +243,16 @@ export class Session implements CallingSession {
     if (this.closed || this.framingFailed) return;
     try {
       this.decoder.push(chunk);
+      if (!this.host.buffers.hold(this, this.decoder.pendingBytes)) throw new FramingError(this.host.buffers.refusal(), 'tooLarge');
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
+      this.host.buffers.release(this);
+      this.decoder.discard();
       // The stream cannot be resynchronised: read nothing more, answer once, close.
       this.framingFailed = true;
       this.socket.removeAllListeners('data');
-      this.socket.pause();
+      // Still read (and drop) what comes, so the peer's end is seen and the socket closes promptly.
+      this.socket.resume();
       const code = error.kind === 'tooLarge' ? ErrorCodes.MessageTooLarge : ErrorCodes.ParseError;
       this.host.log(`session ${this.id}: ${error.message}; closing`);
       this.sendError(null, code, error.message);
@@ -275,6 +282,8 @@ export class Session implements CallingSession {
     this.abortAll();
     this.holdings.end();
     this.outbox = [];
+    this.decoder.discard();
+    this.host.buffers.release(this);
     this.host.inspector.unsubscribe(this.id);
     const referenced = this.host.inspector.active ? this.host.table.idsHeldBy(this.id) : [];
     this.host.table.releaseSession(this.id);

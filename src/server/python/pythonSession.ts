@@ -28,7 +28,7 @@ import { nextSessionId, type SessionHost } from '../session';
 import { SharedRef, referent } from '../sharedRef';
 import { invokeMethod } from '../signature';
 import { SessionCallContext, type CallingSession } from '../callContext';
-import { PythonFrameDecoder } from './framing';
+import { PythonFrameDecoder, PythonFramingError } from './framing';
 import { unpickle } from './pickle';
 import { pickleMessage, type PickleDialect, type PickleOptions } from './pickler';
 import { PyProxy, PyToken } from './pickleValues';
@@ -101,6 +101,8 @@ export class PythonSession implements CallingSession {
   private replyOptions: PickleOptions | undefined;
   private readonly decoder: PythonFrameDecoder;
   private readonly requests: Buffer[] = [];
+  /** Bytes of the frames in {@link requests}, counted in the manager's buffer budget. */
+  private queuedBytes = 0;
   private busy = false;
   private closed = false;
   private blocked: BlockedCall | undefined;
@@ -144,7 +146,11 @@ export class PythonSession implements CallingSession {
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
+      for (const frame of frames) this.queuedBytes += frame.length;
+      if (!this.host.buffers.hold(this, this.decoder.pendingBytes + this.queuedBytes)) throw new PythonFramingError(this.host.buffers.refusal());
     } catch (error) {
+      this.decoder.discard();
+      this.host.buffers.release(this);
       // A length that cannot be right: the stream cannot be resynchronised.
       this.host.log(`python session ${this.id}: ${(error as Error).message}; closing`);
       this.send(['#TRACEBACK', traceback('ValueError', (error as Error).message)]);
@@ -195,6 +201,9 @@ export class PythonSession implements CallingSession {
     // Withdrawn first, so what it held goes to other clients, not to its own waiting call.
     this.blocked?.controller.abort();
     this.holdings.end();
+    this.requests.length = 0;
+    this.decoder.discard();
+    this.host.buffers.release(this);
     if (this.isChannel) this.host.sessionClosed(this);
   }
 
@@ -208,6 +217,8 @@ export class PythonSession implements CallingSession {
     while (!this.busy && !this.closed) {
       const frame = this.requests.shift();
       if (!frame) return;
+      this.queuedBytes -= frame.length;
+      this.host.buffers.hold(this, this.decoder.pendingBytes + this.queuedBytes);
       let reply: Reply | Promise<Reply>;
       try {
         reply = this.serve(frame);

@@ -13,6 +13,7 @@ import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
+import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { Manager, type BuiltinTypeName } from './manager';
 
 const USAGE = `syncmanager ${VERSION}: a manager server of shared queues, dicts, locks and custom objects
@@ -35,6 +36,7 @@ Options of serve:
   --no-builtins             do not register SyncManager's typeids (Queue, dict, ...)
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --max-message-bytes N     largest message accepted (default 67108864)
+${LIMIT_FLAGS_USAGE}
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
@@ -61,6 +63,7 @@ interface ServeOptions {
   quiet: boolean;
   json: boolean;
   child: boolean;
+  limits: LimitFlagValues;
 }
 
 /** Parses `TYPEID=TYPE` or `TYPEID=TYPE(json, args)`. */
@@ -91,6 +94,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     quiet: false,
     json: false,
     child: false,
+    limits: {},
   };
   let authkeyFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -127,6 +131,11 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
         break;
       }
       default:
+        try {
+          if (parseLimitFlag(flag, value, options.limits)) break;
+        } catch (error) {
+          throw error instanceof LimitFlagError ? new UsageError(error.message) : error;
+        }
         throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
@@ -173,6 +182,7 @@ async function serve(options: ServeOptions): Promise<number> {
     builtins: options.builtins,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
+    ...options.limits,
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
     log,

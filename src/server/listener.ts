@@ -8,22 +8,21 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from '../common/address';
 import { serverHandshake, HandshakeError } from '../common/handshake';
+import { ConnectionGuard, type ConnectionGuardOptions, type GuardedSession } from './connectionGuard';
 
 /** What to do with an authenticated connection. */
 export interface ConnectionHandler {
-  /** A JSON-RPC client: `head` holds the bytes already read. */
-  onJsonRpc(socket: Socket, head: Buffer, remote: string): void;
-  /** A Python manager client (pickle frames): `head` holds the bytes already read. */
-  onPickle(socket: Socket, head: Buffer, remote: string): void;
+  /** A JSON-RPC client: `head` holds the bytes already read. Returns its session. */
+  onJsonRpc(socket: Socket, head: Buffer, remote: string): GuardedSession | void;
+  /** A Python manager client (pickle frames): `head` holds the bytes already read. Returns its session. */
+  onPickle(socket: Socket, head: Buffer, remote: string): GuardedSession | void;
   log(message: string): void;
 }
 
 /** Listener options. */
-export interface ListenerOptions {
+export interface ListenerOptions extends ConnectionGuardOptions {
   authkey: Buffer;
   handshakeTimeoutMs: number;
-  /** Most connections at once (handshaking or authenticated); more are closed at once. */
-  maxConnections?: number;
 }
 
 /** Describes a peer for logs. */
@@ -35,6 +34,7 @@ function remoteOf(socket: Socket, address: Address): string {
 export class Listener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly guard: ConnectionGuard;
   private boundAddress: Address | undefined;
 
   constructor(
@@ -42,7 +42,7 @@ export class Listener {
     private readonly handler: ConnectionHandler,
   ) {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
+    this.guard = new ConnectionGuard(options, (message) => handler.log(message));
   }
 
   /** The address actually bound (the real port when asked for port 0). */
@@ -86,11 +86,12 @@ export class Listener {
   private accept(socket: Socket): void {
     const address = this.boundAddress!;
     const remote = remoteOf(socket, address);
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {
       // Reported by whoever owns the socket next; an error before that only ends the connection.
     });
+    if (!this.guard.admit(socket, remote)) return;
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
     if (address.kind === 'tcp') socket.setNoDelay(true);
     serverHandshake(socket, this.options.authkey, { timeoutMs: this.options.handshakeTimeoutMs }).then(
       (head) => this.route(socket, head, remote),
@@ -108,8 +109,7 @@ export class Listener {
     const decide = (first: Buffer) => {
       const byte = first[0];
       const isLetter = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
-      if (isLetter) this.handler.onJsonRpc(socket, first, remote);
-      else this.handler.onPickle(socket, first, remote);
+      this.guard.authenticate(socket, isLetter ? this.handler.onJsonRpc(socket, first, remote) : this.handler.onPickle(socket, first, remote));
     };
     if (head.length > 0) {
       decide(head);

@@ -224,7 +224,13 @@ export class Manager {
       },
     };
     this.listener = new Listener(
-      { authkey: this.key, handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, maxConnections: this.options.maxConnections },
+      {
+        authkey: this.key,
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+        maxConnections: this.options.maxConnections,
+        maxHandshaking: this.options.maxHandshaking,
+        idleTimeoutMs: this.options.idleTimeoutMs,
+      },
       {
         onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
           const session = new Session(socket, host, remote);
@@ -232,8 +238,13 @@ export class Manager {
           if (this.inspector.active) this.inspector.sessionsChanged();
           log(`session ${session.id} from ${remote} opened`);
           session.onData(head);
+          return session;
         },
-        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, remote).onData(head),
+        onPickle: (socket: Socket, head: Buffer, remote: string) => {
+          const session = new PythonSession(socket, host, remote);
+          session.onData(head);
+          return session;
+        },
         log,
       },
     );

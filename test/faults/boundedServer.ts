@@ -18,10 +18,12 @@ export interface BoundedServer extends AsyncDisposable {
 }
 
 /** Starts `syncmanager serve` on 127.0.0.1 port 0 with the key in the environment and `heapMiB` of V8 heap. */
-export async function serveBounded(authkey: string, extraArgs: string[] = [], heapMiB = 1024, env: NodeJS.ProcessEnv = {}): Promise<BoundedServer> {
+export async function serveBounded(authkey: string, extraArgs: string[] = [], heapMiB = 1024, fileLimit?: number): Promise<BoundedServer> {
   buildDist();
   const args = [`--max-old-space-size=${heapMiB}`, join(root, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--no-config', '--json', ...extraArgs];
-  const proc = start(process.execPath, args, { env: { ...process.env, SYNCMANAGER_AUTHKEY: authkey, SYNCMANAGER_ADDRESS: '', ...env }, name: 'syncmanager serve (bounded heap)' });
+  // A file-descriptor limit is set by the shell, which then becomes node (same PID, killed as such).
+  const [command, commandArgs] = fileLimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${fileLimit} && exec "$0" "$@"`, process.execPath, ...args]];
+  const proc = start(command, commandArgs, { env: { ...process.env, SYNCMANAGER_AUTHKEY: authkey, SYNCMANAGER_ADDRESS: '' }, name: 'syncmanager serve (bounded heap)' });
   const [line] = await proc.waitForLine(/^\{.*\}$/, 20_000);
   const ready = JSON.parse(line) as { address: string };
   assert.match(ready.address, /^127\.0\.0\.1:\d+$/, `the ready line names a TCP address: ${line}`);

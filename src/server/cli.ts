@@ -13,6 +13,7 @@ import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
+import { AUTHKEY_IN_ARGV_WARNING } from './authkeyPolicy';
 import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { Manager, type BuiltinTypeName } from './manager';
 
@@ -24,8 +25,9 @@ Usage:
 
 Options of serve:
   --address ADDR            host:port, [v6]:port, or a socket path (default 127.0.0.1:50000)
-  --authkey KEY             the shared secret clients must prove
-                            (default: $SYNCMANAGER_AUTHKEY, else a random key that is printed)
+  --authkey KEY             the shared secret clients must prove; it shows in the process list,
+                            so prefer $SYNCMANAGER_AUTHKEY or --authkey-file (default:
+                            $SYNCMANAGER_AUTHKEY, else a random key that is printed)
   --authkey-file FILE       read the secret from FILE (one trailing newline is dropped)
   --register TYPEID=TYPE    serve one shared object of a built-in type under TYPEID; TYPE is one
                             of ${creatableBuiltins().map(([t]) => t).join(', ')}, optionally with JSON
@@ -107,7 +109,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     };
     switch (flag) {
       case '--address': options.address = value(); break;
-      case '--authkey': options.authkey = value(); break;
+      case '--authkey': options.authkey = value(); process.stderr.write(`syncmanager: ${AUTHKEY_IN_ARGV_WARNING}\n`); break;
       case '--authkey-file': authkeyFile = value(); break;
       case '--register': options.registers.push(parseRegister(value())); break;
       case '--config': options.config = value(); break;

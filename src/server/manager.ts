@@ -15,6 +15,7 @@ import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
 import { Inspector } from './inspector';
+import { checkAuthkeyFor } from './authkeyPolicy';
 import { BufferBudget } from './bufferBudget';
 import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, type LimitOptions } from './limits';
 import { Listener } from './listener';
@@ -193,6 +194,7 @@ export class Manager {
   /** Binds and starts serving in this process; resolves with the bound address. */
   async listen(): Promise<string> {
     if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
+    checkAuthkeyFor(this.requestedAddress, this.key);
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
     const host: PythonHost = {

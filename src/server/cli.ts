@@ -14,6 +14,7 @@ import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
 import { AUTHKEY_IN_ARGV_WARNING } from './authkeyPolicy';
+import { readServerTlsFiles, type ServerTlsFiles, type ServerTlsOptions } from './tlsWrap';
 import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { Manager, type BuiltinTypeName } from './manager';
 
@@ -39,6 +40,9 @@ Options of serve:
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --max-message-bytes N     largest message accepted (default 67108864)
 ${LIMIT_FLAGS_USAGE}
+  --tls-cert FILE           serve TLS with this certificate (PEM); needs --tls-key
+  --tls-key FILE            the certificate's private key (PEM)
+  --tls-ca FILE             require clients to present a certificate signed by this CA (PEM)
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
@@ -66,6 +70,7 @@ interface ServeOptions {
   json: boolean;
   child: boolean;
   limits: LimitFlagValues;
+  tlsFiles: Partial<ServerTlsFiles>;
 }
 
 /** Parses `TYPEID=TYPE` or `TYPEID=TYPE(json, args)`. */
@@ -97,6 +102,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     json: false,
     child: false,
     limits: {},
+    tlsFiles: {},
   };
   let authkeyFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -111,6 +117,9 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--address': options.address = value(); break;
       case '--authkey': options.authkey = value(); process.stderr.write(`syncmanager: ${AUTHKEY_IN_ARGV_WARNING}\n`); break;
       case '--authkey-file': authkeyFile = value(); break;
+      case '--tls-cert': options.tlsFiles.certFile = value(); break;
+      case '--tls-key': options.tlsFiles.keyFile = value(); break;
+      case '--tls-ca': options.tlsFiles.caFile = value(); break;
       case '--register': options.registers.push(parseRegister(value())); break;
       case '--config': options.config = value(); break;
       case '--no-config': options.noConfig = true; break;
@@ -153,6 +162,13 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
   return options;
 }
 
+/** The TLS settings of --tls-cert/--tls-key/--tls-ca, read; undefined without them. */
+function tlsOf(files: Partial<ServerTlsFiles>): ServerTlsOptions | undefined {
+  if (files.certFile === undefined && files.keyFile === undefined && files.caFile === undefined) return undefined;
+  if (files.certFile === undefined || files.keyFile === undefined) throw new UsageError('TLS needs both --tls-cert and --tls-key');
+  return readServerTlsFiles({ certFile: files.certFile, keyFile: files.keyFile, caFile: files.caFile });
+}
+
 /** Quotes a value for a POSIX shell line when it needs it. */
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9_.:\/@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
@@ -185,6 +201,7 @@ async function serve(options: ServeOptions): Promise<number> {
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
     ...options.limits,
+    tls: tlsOf(options.tlsFiles),
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
     log,
@@ -243,6 +260,7 @@ async function serveChild(): Promise<number> {
     maxMessageBytes: configure.maxMessageBytes,
     maxConnections: configure.maxConnections,
     ...configure.limits,
+    tls: configure.tls,
     log: (message) => send({ type: 'log', message }),
   });
   try {

@@ -8,6 +8,7 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from '../common/address';
 import { serverHandshake, HandshakeError } from '../common/handshake';
+import { tlsWrapper, type ServerTlsOptions } from './tlsWrap';
 import { ConnectionGuard, type ConnectionGuardOptions, type GuardedSession } from './connectionGuard';
 
 /** What to do with an authenticated connection. */
@@ -23,6 +24,8 @@ export interface ConnectionHandler {
 export interface ListenerOptions extends ConnectionGuardOptions {
   authkey: Buffer;
   handshakeTimeoutMs: number;
+  /** Serve TLS: every connection is wrapped before the authkey handshake. */
+  tls?: ServerTlsOptions;
 }
 
 /** Describes a peer for logs. */
@@ -35,6 +38,7 @@ export class Listener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly guard: ConnectionGuard;
+  private readonly wrapTls: ((socket: Socket) => Socket) | undefined;
   private boundAddress: Address | undefined;
 
   constructor(
@@ -43,6 +47,7 @@ export class Listener {
   ) {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.guard = new ConnectionGuard(options, (message) => handler.log(message));
+    this.wrapTls = options.tls ? tlsWrapper(options.tls) : undefined;
   }
 
   /** The address actually bound (the real port when asked for port 0). */
@@ -83,21 +88,27 @@ export class Listener {
     clearTimeout(timer);
   }
 
-  private accept(socket: Socket): void {
+  private accept(tcp: Socket): void {
     const address = this.boundAddress!;
-    const remote = remoteOf(socket, address);
-    socket.on('error', () => {
+    const remote = remoteOf(tcp, address);
+    if (address.kind === 'tcp') tcp.setNoDelay(true);
+    // With TLS, the TLS socket takes over the connection (its handle): from here on it is the
+    // one counted, shed, timed out and served, and the one whose 'close' frees its place.
+    const socket = this.wrapTls ? this.wrapTls(tcp) : tcp;
+    socket.on('error', (error) => {
       // Reported by whoever owns the socket next; an error before that only ends the connection.
+      if (socket !== tcp) this.handler.log(`connection from ${remote}: TLS: ${error.message}`);
     });
     if (!this.guard.admit(socket, remote)) return;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    if (address.kind === 'tcp') socket.setNoDelay(true);
     serverHandshake(socket, this.options.authkey, { timeoutMs: this.options.handshakeTimeoutMs }).then(
       (head) => this.route(socket, head, remote),
       (error: unknown) => {
         const reason = error instanceof HandshakeError ? error.message : String(error);
         this.handler.log(`connection from ${remote} refused: ${reason}`);
+        // A peer that left is gone: nothing more to say to it (a TLS socket would linger otherwise).
+        if (error instanceof HandshakeError && error.reason === 'closed') return void socket.destroy();
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
       },

@@ -19,6 +19,7 @@ import { checkAuthkeyFor } from './authkeyPolicy';
 import { BufferBudget } from './bufferBudget';
 import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, type LimitOptions } from './limits';
 import { Listener } from './listener';
+import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
@@ -49,6 +50,12 @@ export interface ManagerOptions extends LimitOptions {
    * authenticated client that asks. Default true.
    */
   inspection?: boolean;
+  /**
+   * Serve TLS on the port (PEM certificate and key; with `ca`, clients must present a certificate
+   * it signed). The authkey handshake runs inside TLS. Python's own clients cannot speak TLS:
+   * serve them from a second, plaintext manager on a loopback address.
+   */
+  tls?: ServerTlsOptions;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
 }
@@ -232,6 +239,7 @@ export class Manager {
         maxConnections: this.options.maxConnections,
         maxHandshaking: this.options.maxHandshaking,
         idleTimeoutMs: this.options.idleTimeoutMs,
+        tls: this.options.tls,
       },
       {
         onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
@@ -294,6 +302,7 @@ export class Manager {
       maxMessageBytes: this.options.maxMessageBytes,
       maxConnections: this.options.maxConnections,
       limits: limitOptionsOf(this.options),
+      tls: this.options.tls,
       log: this.options.log,
     });
     this.stopped = this.child.exited;

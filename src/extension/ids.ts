@@ -36,6 +36,7 @@ export const enum Setting {
   Register = 'register',
   ConfigFile = 'configFile',
   StartOnOpen = 'startOnOpen',
+  AttachTls = 'attachTls',
 }
 
 export const enum ContextKey {

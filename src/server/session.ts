@@ -38,6 +38,8 @@ import { callFallback, FALLBACK_METHODS } from './fallbacks';
 import { SharedRef, referent } from './sharedRef';
 import { Holdings } from './holdings';
 import type { BufferBudget } from './bufferBudget';
+import { exceedsJsonValues } from './jsonValueCount';
+import { tooManyValues } from './limits';
 import { SessionCallContext, type CallingSession } from './callContext';
 
 /** What a session needs from its manager. */
@@ -260,6 +262,14 @@ export class Session implements CallingSession {
     }
   }
 
+  /** Refuses a message over a limit that is read only once its body is there: answered, then the connection is closed (SPEC 19). */
+  private refuseCostly(message: string): void {
+    this.host.log(`session ${this.id}: ${message}; closing`);
+    this.sendError(null, ErrorCodes.MessageTooLarge, message);
+    this.decoder.pause();
+    this.close();
+  }
+
   /** Ends the session: answers what is pending with ShuttingDown, then closes the connection. */
   close(): void {
     if (this.closing) return;
@@ -297,6 +307,7 @@ export class Session implements CallingSession {
   }
 
   private onMessage(body: string): void {
+    if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
     let message: unknown;
     try {
       message = JSON.parse(body);

@@ -10,7 +10,7 @@
  * costliest message under the defaults keeps other clients waiting well under a second on a
  * 2-core machine (bench/stall.ts measures it).
  */
-export const DEFAULT_MAX_MESSAGE_VALUES = 1_000_000;
+export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
 
 /** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;

@@ -93,6 +93,11 @@ class WireResult {
 
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
+
+/** A call with no arguments: none given, or given empty (`args: []`, `kwargs: {}`), which is the same call. */
+function isEmptyCall(params: { args?: unknown; kwargs?: unknown }): boolean {
+  return (params.args === undefined || (Array.isArray(params.args) && params.args.length === 0)) && (params.kwargs === undefined || Object.keys(params.kwargs as object).length === 0);
+}
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
@@ -508,7 +513,7 @@ export class Session implements CallingSession {
     if (!entry) throw new RpcError(ErrorCodes.UnknownObject, `no object with id ${JSON.stringify(params.id)} (never created, or every reference was released)`);
     if (!entry.exposedSet.has(params.method)) {
       // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
-      if (FALLBACK_METHODS.has(params.method) && params.args === undefined && params.kwargs === undefined) return callFallback(entry.obj, params.method);
+      if (FALLBACK_METHODS.has(params.method) && isEmptyCall(params)) return callFallback(entry.obj, params.method);
       throw new RpcError(ErrorCodes.MethodNotExposed, `method '${params.method}' of ${entry.typeid} object ${entry.id} is not exposed`, {
         type: 'AttributeError',
         message: `method '${params.method}' of ${entry.typeid} object is not exposed (exposed: ${entry.exposed.join(', ')})`,

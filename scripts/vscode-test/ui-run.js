@@ -139,7 +139,7 @@ async function main() {
     step('seed-manager put 0..9 into get_task_queue');
 
     await drive.expandRow(page, 'get_task_queue', { view: 'Objects' });
-    const taskObject = await until('the task queue object row', async () => (await childrenOf(page, 'get_task_queue')).find((r) => /^get_task_queue #\d+$/.test(r.label)));
+    const taskObject = await until('the task queue object row', async () => (await childrenOf(page, 'get_task_queue')).find((r) => /^get_task_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label)));
     if (!/^Queue · 10 items · 1 ref$/.test(taskObject.description)) throw new Error(`task queue row: "${taskObject.description}"`);
     await drive.expandRow(page, taskObject.label, { view: 'Objects' });
     const taskItems = await until('the ten tasks', async () => {
@@ -162,7 +162,7 @@ async function main() {
     await drive.expandRow(page, taskObject.label, { view: 'Objects', expand: false });
     await drive.expandRow(page, 'get_result_queue', { view: 'Objects' });
     const resultObject = await until('the result queue object row', async () => {
-      const row = (await childrenOf(page, 'get_result_queue')).find((r) => /^get_result_queue #\d+$/.test(r.label));
+      const row = (await childrenOf(page, 'get_result_queue')).find((r) => /^get_result_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label));
       return row && row.description === 'Queue · 10 items · 1 ref' ? row : undefined;
     });
     await drive.expandRow(page, resultObject.label, { view: 'Objects' });

@@ -15,8 +15,12 @@ export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
 /** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
-/** Connections still in the handshake at once; a new one beyond this sheds the oldest. */
-export const DEFAULT_MAX_HANDSHAKING = 64;
+/**
+ * Connections still in the handshake at once; a new one beyond this sheds the oldest. Room for a
+ * burst of workers starting together (each of Python's clients opens several connections), well
+ * under a default file-descriptor limit of 1024.
+ */
+export const DEFAULT_MAX_HANDSHAKING = 256;
 
 /** The refusal of a message over the value limit; `what` says which reader counted. */
 export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {

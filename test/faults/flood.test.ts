@@ -31,9 +31,9 @@ async function flood(address: string, count: number): Promise<Socket[]> {
   return sockets;
 }
 
-test('under a flood of 600 idle unauthenticated connections to a server of 256 file descriptors, 20 of 20 legitimate clients connect and get answers', async () => {
-  await using server = await serveBounded(KEY, ['--register', 'jobs=Queue'], 512, 256);
-  const idle = await flood(server.address, 600);
+test('under a flood of 1,100 idle unauthenticated connections to a server of 1,024 file descriptors, 20 of 20 legitimate clients connect and get answers', async () => {
+  await using server = await serveBounded(KEY, ['--register', 'jobs=Queue'], 512, 1024);
+  const idle = await flood(server.address, 1100);
   try {
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, async (_, i) => {

@@ -66,7 +66,7 @@ test('the seed flow in the real workbench: palette, side bar tree, worker, Open 
     assert.deepEqual(summary.json, squares, 'Open as JSON shows them');
     assert.deepEqual(summary.clients, ['vscode (this sidebar)', 'seed-manager'], 'the Clients view (the worker has left)');
     assert.match(summary.statusBar, /^syncmanager :\d+ · 1 client$/);
-    assert.match(output, /Put Item… \("Item to put into get_task_queue #\d+ \(JSON\)[^"]*"\) put \{"task":10\}/, report);
+    assert.match(output, /Put Item… \("Item to put into get_task_queue #[0-9a-f]+-[0-9a-f]+ \(JSON\)[^"]*"\) put \{"task":10\}/, report);
     assert.match(output, /stopped; status bar: "syncmanager"/, report);
 
     assert.equal(summary.screenshot, shot);

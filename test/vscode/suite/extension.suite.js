@@ -408,7 +408,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.equal(await results.qsize(), 5, 'cancelled: nothing removed');
     await vscode.commands.executeCommand('syncmanager.clearQueue', objectRow);
     assert.equal(warned.length, 2);
-    assert.match(warned[0][0], /^Remove all 5 items from get_result_queue #\d+\?/);
+    assert.match(warned[0][0], /^Remove all 5 items from get_result_queue #[0-9a-f]+-[0-9a-f]+\?/);
     assert.deepEqual(warned[0][1], { modal: true });
     assert.equal(await results.qsize(), 0);
     assert.match(shown.at(-1)[0], /^Removed 5 items from get_result_queue/);

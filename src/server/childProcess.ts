@@ -31,12 +31,13 @@ export interface ChildConfig {
   maxConnections?: number;
   limits?: LimitOptions;
   tls?: ServerTlsOptions;
+  plaintextAddress?: string;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -120,6 +121,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       maxMessageBytes: config.maxMessageBytes,
       maxConnections: config.maxConnections,
       limits: config.limits,
+      plaintextAddress: config.plaintextAddress,
       tls: config.tls && { cert: pemText(config.tls.cert), key: pemText(config.tls.key), ...(config.tls.ca ? { ca: pemText(config.tls.ca) } : {}) },
     };
     child.send(configure);

@@ -43,6 +43,8 @@ ${LIMIT_FLAGS_USAGE}
   --tls-cert FILE           serve TLS with this certificate (PEM); needs --tls-key
   --tls-key FILE            the certificate's private key (PEM)
   --tls-ca FILE             require clients to present a certificate signed by this CA (PEM)
+  --plaintext-address ADDR  with TLS, also serve plaintext on this loopback address, for
+                            Python's own clients on this machine (same objects)
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
@@ -71,6 +73,7 @@ interface ServeOptions {
   child: boolean;
   limits: LimitFlagValues;
   tlsFiles: Partial<ServerTlsFiles>;
+  plaintextAddress?: string;
 }
 
 /** Parses `TYPEID=TYPE` or `TYPEID=TYPE(json, args)`. */
@@ -120,6 +123,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--tls-cert': options.tlsFiles.certFile = value(); break;
       case '--tls-key': options.tlsFiles.keyFile = value(); break;
       case '--tls-ca': options.tlsFiles.caFile = value(); break;
+      case '--plaintext-address': options.plaintextAddress = value(); break;
       case '--register': options.registers.push(parseRegister(value())); break;
       case '--config': options.config = value(); break;
       case '--no-config': options.noConfig = true; break;
@@ -202,6 +206,7 @@ async function serve(options: ServeOptions): Promise<number> {
     maxMessageBytes: options.maxMessageBytes,
     ...options.limits,
     tls: tlsOf(options.tlsFiles),
+    plaintextAddress: options.plaintextAddress,
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
     log,
@@ -213,10 +218,11 @@ async function serve(options: ServeOptions): Promise<number> {
 
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ address: manager.address, authkey: randomKey ? authkey : undefined, typeids: manager.registry.all().map((r) => r.typeid), pid: process.pid })}\n`);
+    process.stdout.write(`${JSON.stringify({ address: manager.address, plaintextAddress: manager.plaintextAddress, authkey: randomKey ? authkey : undefined, typeids: manager.registry.all().map((r) => r.typeid), pid: process.pid })}\n`);
   } else {
     const lines = [
-      `syncmanager ${VERSION} serving on ${manager.address}${config ? ` (config ${config})` : ''}`,
+      `syncmanager ${VERSION} serving on ${manager.address}${options.tlsFiles.certFile ? ' (TLS)' : ''}${config ? ` (config ${config})` : ''}`,
+      ...(manager.plaintextAddress ? [`  and in plaintext on ${manager.plaintextAddress}, for Python's own clients on this machine`] : []),
       `  typeids: ${custom.map((r) => r.typeid).join(', ') || '(none registered)'}${options.builtins ? `; built-in: ${Object.keys(builtinTypes).join(', ')}` : ''}`,
       'Connect workers with:',
       `  export SYNCMANAGER_ADDRESS=${shellQuote(manager.address)} SYNCMANAGER_AUTHKEY=${randomKey ? authkey : shellQuote(authkey)}`,
@@ -261,6 +267,7 @@ async function serveChild(): Promise<number> {
     maxConnections: configure.maxConnections,
     ...configure.limits,
     tls: configure.tls,
+    plaintextAddress: configure.plaintextAddress,
     log: (message) => send({ type: 'log', message }),
   });
   try {

@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { formatAddress, parseAddress, type Address } from '../common/address';
+import { formatAddress, isLoopbackHost, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
 import type { InspectSnapshot } from '../common/protocol';
@@ -18,7 +18,7 @@ import { Inspector } from './inspector';
 import { checkAuthkeyFor } from './authkeyPolicy';
 import { BufferBudget } from './bufferBudget';
 import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, type LimitOptions } from './limits';
-import { Listener } from './listener';
+import { Listener, type ConnectionHandler } from './listener';
 import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
@@ -56,6 +56,12 @@ export interface ManagerOptions extends LimitOptions {
    * serve them from a second, plaintext manager on a loopback address.
    */
   tls?: ServerTlsOptions;
+  /**
+   * With `tls`: also listen, in plaintext, on this loopback address (`127.0.0.1:50001`), for
+   * Python's own clients on this machine, which cannot speak TLS. They share every object with the
+   * TLS port, and the tokens Python clients receive name this address.
+   */
+  plaintextAddress?: string;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
 }
@@ -106,6 +112,7 @@ export class Manager {
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
   private listener: Listener | undefined;
+  private plainListener: Listener | undefined;
   private child: ChildManager | undefined;
   private state: 'new' | 'listening' | 'started' | 'stopping' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
@@ -157,6 +164,22 @@ export class Manager {
     return formatAddress(this.listener?.address ?? this.requestedAddress);
   }
 
+  /** The plaintext loopback address beside the TLS one, once listening (see `plaintextAddress` in the options). */
+  get plaintextAddress(): string | undefined {
+    return this.plainListener?.address ? formatAddress(this.plainListener.address) : undefined;
+  }
+
+  /** The plaintext address asked for, checked: only with TLS, and only on loopback. */
+  private plaintextRequest(): Address | undefined {
+    if (this.options.plaintextAddress === undefined) return undefined;
+    if (!this.options.tls) throw new Error('plaintextAddress is for serving TLS and plaintext side by side: without tls, the address already speaks plaintext');
+    const address = parseAddress(this.options.plaintextAddress);
+    if (address.kind === 'tcp' && !isLoopbackHost(address.host)) {
+      throw new Error(`plaintextAddress ${this.options.plaintextAddress} must be a loopback address (127.0.0.1, ::1) or a socket path: plaintext is for clients on this machine`);
+    }
+    return address;
+  }
+
   /** Connected sessions (in-process managers only): JSON-RPC clients, and Python clients' method-call channels. */
   get connectedSessions(): ReadonlySet<Session | PythonSession> {
     return this.sessions;
@@ -202,6 +225,7 @@ export class Manager {
   async listen(): Promise<string> {
     if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
     checkAuthkeyFor(this.requestedAddress, this.key);
+    const plain = this.plaintextRequest();
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
     const host: PythonHost = {
@@ -223,7 +247,8 @@ export class Manager {
       },
       log,
       pythonAddress: () => {
-        const bound = this.listener!.address!;
+        // Python's own clients reach us only in plaintext: their proxies must connect there.
+        const bound = (this.plainListener ?? this.listener!).address!;
         return bound.kind === 'tcp' ? [bound.host, bound.port] : bound.path;
       },
       sessionOpened: (session) => {
@@ -232,16 +257,14 @@ export class Manager {
         log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
       },
     };
-    this.listener = new Listener(
-      {
-        authkey: this.key,
-        handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-        maxConnections: this.options.maxConnections,
-        maxHandshaking: this.options.maxHandshaking,
-        idleTimeoutMs: this.options.idleTimeoutMs,
-        tls: this.options.tls,
-      },
-      {
+    const listenerOptions = {
+      authkey: this.key,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      maxConnections: this.options.maxConnections,
+      maxHandshaking: this.options.maxHandshaking,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    };
+    const handler: ConnectionHandler = {
         onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
           const session = new Session(socket, host, remote);
           this.sessions.add(session);
@@ -256,17 +279,20 @@ export class Manager {
           return session;
         },
         log,
-      },
-    );
+    };
+    this.listener = new Listener({ ...listenerOptions, tls: this.options.tls }, handler);
+    if (plain) this.plainListener = new Listener(listenerOptions, handler);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     try {
       await this.listener.listen(this.requestedAddress);
+      if (plain) await this.plainListener!.listen(plain);
     } catch (error) {
+      await this.listener.close(0).catch(() => {});
       this.state = 'stopped';
       this.resolveStopped?.();
       throw error;
     }
-    log(`listening on ${this.address}`);
+    log(`listening on ${this.address}${plain ? ` (TLS), and in plaintext on ${this.plaintextAddress}` : ''}`);
     return this.address;
   }
 
@@ -303,6 +329,7 @@ export class Manager {
       maxConnections: this.options.maxConnections,
       limits: limitOptionsOf(this.options),
       tls: this.options.tls,
+      plaintextAddress: this.options.plaintextAddress,
       log: this.options.log,
     });
     this.stopped = this.child.exited;
@@ -324,7 +351,7 @@ export class Manager {
     this.inspector.dispose();
     if (wasListening) {
       for (const session of this.sessions) session.close();
-      await this.listener?.close();
+      await Promise.all([this.listener?.close(), this.plainListener?.close()]);
     }
     this.state = 'stopped';
     this.resolveStopped?.();

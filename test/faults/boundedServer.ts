@@ -11,6 +11,8 @@ import { buildDist, root, start, type Finished, type Running } from '../python/h
 /** A served CLI with a capped heap. */
 export interface BoundedServer extends AsyncDisposable {
   readonly address: string;
+  /** The whole ready line. */
+  readonly ready: Record<string, unknown>;
   readonly process: Running;
   /** Whether the process is still running. */
   alive(): boolean;
@@ -25,12 +27,12 @@ export async function serveBounded(authkey: string, extraArgs: string[] = [], he
   const [command, commandArgs] = fileLimit === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${fileLimit} && exec "$0" "$@"`, process.execPath, ...args]];
   const proc = start(command, commandArgs, { env: { ...process.env, SYNCMANAGER_AUTHKEY: authkey, SYNCMANAGER_ADDRESS: '' }, name: 'syncmanager serve (bounded heap)' });
   const [line] = await proc.waitForLine(/^\{.*\}$/, 20_000);
-  const ready = JSON.parse(line) as { address: string };
+  const ready = JSON.parse(line) as { address: string } & Record<string, unknown>;
   assert.match(ready.address, /^127\.0\.0\.1:\d+$/, `the ready line names a TCP address: ${line}`);
   const alive = () => proc.child.exitCode === null && proc.child.signalCode === null;
   const stop = async () => {
     if (alive()) proc.kill('SIGINT');
     return proc.finished(10_000);
   };
-  return { address: ready.address, process: proc, alive, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
+  return { address: ready.address, ready, process: proc, alive, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
 }

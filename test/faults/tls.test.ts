@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect, type ClientTlsOptions, type QueueProxy } from '../../src/client';
 import { Manager } from '../../src/server';
-import { pythonEnv, python3s, root, runPython } from '../python/helpers';
+import { pythonAddressLiteral, pythonEnv, python3s, root, runPython } from '../python/helpers';
 import { makeCertificates, type TestCertificates } from './certificates';
 import { serveBounded } from './boundedServer';
 
@@ -79,3 +79,26 @@ test('a Manager serves TLS from PEM given as options, with servername checked ag
   assert.equal(await roundTrip(manager.address, { ca: certs.pem(certs.caFile), servername: 'localhost' }), 5);
   await assert.rejects(roundTrip(manager.address, { ca: certs.pem(certs.caFile), servername: 'elsewhere.example' }), /TLS failed/);
 });
+
+test('--plaintext-address: an unmodified CPython client on the loopback plaintext port shares objects with a TLS client', async () => {
+  await using server = await serveBounded(KEY, ['--register', 'jobs=Queue', '--tls-cert', certs.serverCertFile, '--tls-key', certs.serverKeyFile, '--plaintext-address', '127.0.0.1:0'], 256);
+  const plain = String(server.ready.plaintextAddress);
+  assert.match(plain, /^127\.0\.0\.1:\d+$/);
+  const python = python3s().at(-1);
+  assert.ok(python, 'a CPython 3 is needed');
+  const script = [
+    'from multiprocessing.managers import BaseManager',
+    'class M(BaseManager): pass',
+    "M.register('jobs')",
+    `m = M(address=${pythonAddressLiteral(plain)}, authkey=${JSON.stringify(KEY)}.encode()); m.connect()`,
+    'm.jobs().put(4)',
+    "print('put')",
+  ].join('\n');
+  const result = await runPython(python, ['-c', script], [], { ...process.env, PYTHONDONTWRITEBYTECODE: '1' });
+  assert.match(result.stdout, /^put$/m, `${result.stdout}\n${result.stderr}`);
+  const client = await connect<{ jobs: QueueProxy<number> }>({ address: server.address, authkey: KEY, tls: { ca: certs.pem(certs.caFile) } });
+  assert.equal(await (await client.jobs()).get(), 4);
+  await client.close();
+  await assert.rejects(new Manager({ address: '127.0.0.1:0', authkey: KEY, tls: { cert: certs.pem(certs.serverCertFile), key: certs.pem(certs.serverKeyFile) }, plaintextAddress: '0.0.0.0:0' }).listen(), /must be a loopback address/);
+});
+

@@ -41,6 +41,21 @@ test('the client never imports the server, nor the server the extension', () => 
   assert.deepEqual(offenders, []);
 });
 
+test('the two protocol sessions do not import each other: both stand on server/calls', () => {
+  const reaching = (from: string, into: string) =>
+    sources(join(root, 'src', 'server', from))
+      .filter((file) => importsOf(file).some((m) => m.startsWith('.') && relative(root, join(file, '..', m)).startsWith(join('src', 'server', into))))
+      .map((file) => relative(root, file));
+  assert.deepEqual([...reaching('python', 'jsonrpc'), ...reaching('jsonrpc', 'python')], []);
+});
+
+test('only the object service checks what an object exposes', () => {
+  const checkers = sources(join(root, 'src', 'server'))
+    .filter((file) => /\bexposedSet\.has\(/.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(root, file));
+  assert.deepEqual(checkers, [join('src', 'server', 'calls', 'objectService.ts')]);
+});
+
 test('the version in code is the package version', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);

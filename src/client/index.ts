@@ -51,6 +51,6 @@ export {
   BrokenBarrierError,
   RuntimeError,
 } from './errors';
-export { tuple, isTuple, FrozenSet, OpaqueValue, Slice } from '../common/values';
-export type { Tuple } from '../common/values';
+export { tuple, isTuple, FrozenSet, OpaqueValue, Slice } from '../common/valueTypes';
+export type { Tuple } from '../common/valueTypes';
 export type { Token, TypeidDescription, InspectSnapshot, ObjectSummary, SessionSummary, PendingCallSummary, PeekResult, InspectChangedParams } from '../common/protocol';

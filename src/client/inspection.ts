@@ -5,7 +5,17 @@
  * (JSON with `$` tags): ready to show, copy or pretty-print, whatever their language.
  */
 
-import type { InspectChangedParams, InspectSnapshot, PeekResult } from '../common/protocol';
+import {
+  InspectChangedNotification,
+  InspectPeekRequest,
+  InspectSnapshotRequest,
+  InspectSubscribeRequest,
+  InspectUnsubscribeRequest,
+  type InspectChangedParams,
+  type InspectSnapshot,
+  type PeekResult,
+  type RequestType,
+} from '../common/protocol';
 import type { RpcConnection } from './rpcConnection';
 
 /** A subscription to change notifications; `dispose()` ends it. */
@@ -18,24 +28,24 @@ export class Inspection {
   private readonly listeners = new Set<(change: InspectChangedParams) => void>();
 
   constructor(
-    private readonly request: (method: string, params: unknown) => Promise<unknown>,
+    private readonly request: <P, R>(type: RequestType<P, R>, params: P) => Promise<R>,
     rpc: RpcConnection,
   ) {
     const previous = rpc.onNotification;
     rpc.onNotification = (method, params) => {
-      if (method === 'inspect/changed') for (const listener of [...this.listeners]) listener(params as InspectChangedParams);
+      if (method === InspectChangedNotification.type.method) for (const listener of [...this.listeners]) listener(params as InspectChangedParams);
       else previous?.(method, params);
     };
   }
 
   /** Every object and session, summarised. */
   snapshot(): Promise<InspectSnapshot> {
-    return this.request('inspect/snapshot', {}) as Promise<InspectSnapshot>;
+    return this.request(InspectSnapshotRequest.type, {});
   }
 
   /** A page of an object's contents (items in wire form); nothing is taken. */
   peek(id: string, page: { offset?: number; limit?: number } = {}): Promise<PeekResult> {
-    return this.request('inspect/peek', { id, ...page }) as Promise<PeekResult>;
+    return this.request(InspectPeekRequest.type, { id, ...page });
   }
 
   /**
@@ -49,7 +59,7 @@ export class Inspection {
     // Only the first listener asks the manager; later ones share its notifications.
     if (first) {
       try {
-        await this.request('inspect/subscribe', options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
+        await this.request(InspectSubscribeRequest.type, options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
       } catch (error) {
         this.listeners.delete(listener);
         throw error;
@@ -58,7 +68,7 @@ export class Inspection {
     return {
       dispose: async () => {
         if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
-        await this.request('inspect/unsubscribe', {}).catch(() => {});
+        await this.request(InspectUnsubscribeRequest.type, {}).catch(() => {});
       },
     };
   }

@@ -6,15 +6,32 @@
  */
 
 import { basename } from 'node:path';
+import { authkeyBytes } from '../common/authkey';
 import { parseAddress, formatAddress, type Address } from '../common/address';
 import { ErrorCodes } from '../common/errorCodes';
-import { PROTOCOL_VERSION, type DescribeResult, type InitializeResult, type Token, type TypeidDescription } from '../common/protocol';
-import { decodeValue, encodeValue, type ProxyCodec } from '../common/values';
+import {
+  CallRequest,
+  CreateRequest,
+  DecrefRequest,
+  DescribeRequest,
+  InitializeRequest,
+  PROTOCOL_VERSION,
+  ShutdownRequest,
+  type CallParams,
+  type CreateParams,
+  type DescribeResult,
+  type InitializeResult,
+  type RequestType,
+  type Token,
+  type TypeidDescription,
+} from '../common/protocol';
+import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
+import { decodeValue, encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
-import { errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, TimeoutError } from './errors';
+import { errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, TimeoutError, UnknownTypeidError } from './errors';
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { RpcConnection, RpcResponseError } from './rpcConnection';
@@ -58,7 +75,7 @@ export class ManagerClient {
     this.setTypeids(description);
     // Proxies the program forgot give their reference back.
     this.#finalizer = new FinalizationRegistry((id) => {
-      if (this.rpc.isOpen) this.rpc.request('object/decref', { id }).catch(() => {});
+      if (this.rpc.isOpen) this.rpc.request(DecrefRequest.type, { id }).catch(() => {});
     });
     const finalizer = this.#finalizer;
     const connection = this.rpc;
@@ -66,16 +83,16 @@ export class ManagerClient {
     const encoding = (this.#encoding = proxyEncoding(address, serverInfo));
     this.#host = {
       call: (token, method, args, kwargs, signal, timeout) => {
-        const params: Record<string, unknown> = { id: token.id, method };
+        const params: CallParams = { id: token.id, method };
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          if (args.length) params.args = encodeValue(args, encoding);
+          if (args.length) params.args = encodeValue(args, encoding) as unknown[];
           if (kwargs) params.kwargs = encodeKeywords(kwargs, encoding);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
         // No async wrapper: this is the hot path of every call.
-        return connection.request('object/call', params, signal).then(
+        return connection.request(CallRequest.type, params, signal).then(
           (result) => decodeValue(result, decodeOptions),
           (error) => {
             throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
@@ -84,7 +101,7 @@ export class ManagerClient {
       },
       decref: async (id) => {
         try {
-          await connection.request('object/decref', { id });
+          await connection.request(DecrefRequest.type, { id });
         } catch (error) {
           // The connection going away releases everything anyway.
           if (connection.isOpen) throw toManagerError(error);
@@ -100,7 +117,7 @@ export class ManagerClient {
 
   /** Inspection: summaries, non-destructive peeks and change notifications (what the VS Code sidebar shows). */
   get inspection(): Inspection {
-    this.#inspection ??= new Inspection((method, params) => this.request(method, params), this.rpc);
+    this.#inspection ??= new Inspection((type, params) => this.request(type, params), this.rpc);
     return this.#inspection;
   }
 
@@ -121,7 +138,7 @@ export class ManagerClient {
 
   /** Asks the manager for its typeids again. */
   async describe(): Promise<TypeidDescription[]> {
-    const result = (await this.request('manager/describe', {})) as DescribeResult;
+    const result = await this.request(DescribeRequest.type, {});
     this.setTypeids(result);
     return result.typeids;
   }
@@ -133,14 +150,14 @@ export class ManagerClient {
    */
   async create<P = AnyProxy>(typeid: string, ...args: unknown[]): Promise<P> {
     const split = splitArguments(args);
-    const params: Record<string, unknown> = { typeid };
+    const params: CreateParams = { typeid };
     try {
-      if (split.args.length) params.args = encodeValue(split.args, this.#encoding);
+      if (split.args.length) params.args = encodeValue(split.args, this.#encoding) as unknown[];
       if (split.kwargs) params.kwargs = encodeKeywords(split.kwargs, this.#encoding);
     } catch (error) {
       throw toManagerError(error, { what: `create ${typeid}` });
     }
-    const token = (await this.request('object/create', params, `create ${typeid}`)) as Token;
+    const token = await this.request(CreateRequest.type, params, `create ${typeid}`);
     return this.proxyFor(token) as P;
   }
 
@@ -171,7 +188,7 @@ export class ManagerClient {
   async close(): Promise<void> {
     if (!this.rpc.isOpen) return;
     try {
-      await Promise.race([this.rpc.request('shutdown', {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([this.rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     } catch {
       // Closing anyway.
     }
@@ -180,7 +197,7 @@ export class ManagerClient {
 
   /** Stops the whole manager (Python's `shutdown` control call), then closes. */
   async shutdownManager(): Promise<void> {
-    await this.request('shutdown', { server: true });
+    await this.request(ShutdownRequest.type, { server: true });
     this.rpc.close();
   }
 
@@ -189,9 +206,9 @@ export class ManagerClient {
     await this.close();
   }
 
-  private async request(method: string, params: unknown, what?: string): Promise<unknown> {
+  private async request<P, R>(type: RequestType<P, R>, params: P, what?: string): Promise<R> {
     try {
-      return await this.rpc.request(method, params);
+      return await this.rpc.request(type, params);
     } catch (error) {
       throw toManagerError(error, what ? { what } : undefined);
     }
@@ -241,6 +258,32 @@ function toManagerError(error: unknown, context?: { what: string; timeout?: numb
   return new ManagerError(context ? `${message} (${context.what})` : message, { cause: error });
 }
 
+/**
+ * `manager.<name>(...args)`: creates through the typeid's creation method. A name it did not know
+ * is asked for again first, as a manager can register typeids while it runs (the VS Code extension
+ * does when its setting changes).
+ */
+async function createNamed(client: ManagerClient, name: string, args: unknown[]): Promise<unknown> {
+  if (!client.typeids.has(name)) await client.describe();
+  const description = client.typeids.get(name);
+  if (!description) throw new UnknownTypeidError(notServed(client, name), ErrorCodes.UnknownTypeid);
+  if (!description.createMethod) {
+    throw new UnknownTypeidError(`the manager at ${client.address} registers typeid ${JSON.stringify(name)} without a creation method: use create(${JSON.stringify(name)})`, ErrorCodes.UnknownTypeid);
+  }
+  return client.create(name, ...args);
+}
+
+/** "the manager at ADDRESS serves no typeid "x"; it serves a, b and the built-in typeids (Queue, …)". */
+function notServed(client: ManagerClient, name: string): string {
+  const builtin: ReadonlySet<string> = new Set(SYNC_MANAGER_TYPEIDS);
+  const served = [...client.typeids.values()].filter((t) => t.createMethod).map((t) => t.typeid);
+  const parts = served.filter((t) => !builtin.has(t));
+  const builtins = served.filter((t) => builtin.has(t));
+  if (builtins.length) parts.push(`the built-in typeids (${builtins.join(', ')})`);
+  const list = parts.length <= 1 ? (parts[0] ?? 'nothing') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return `the manager at ${client.address} serves no typeid ${JSON.stringify(name)}; it serves ${list}. Register it where the manager starts (register() in a script, --register ${name}=Queue for syncmanager serve, the syncmanager.register setting in VS Code)`;
+}
+
 /** A client whose typeids' creation methods are typed by `T`: `{ get_task_queue: QueueProxy<number> }`. */
 export type Connected<T extends object = Record<string, AnyProxy>> = ManagerClient & { [K in keyof T]: (...args: unknown[]) => Promise<T[K]> };
 
@@ -270,7 +313,7 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   } catch (error) {
     throw new ManagerError((error as Error).message);
   }
-  const authkey = typeof authkeyInput === 'string' ? Buffer.from(authkeyInput, 'utf8') : Buffer.from(authkeyInput);
+  const authkey = authkeyBytes(authkeyInput);
   const timeoutMs = (options.timeout ?? 10) * 1000;
   const shown = formatAddress(address);
   const started = Date.now();
@@ -284,13 +327,13 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   }, Math.max(1, timeoutMs - (Date.now() - started)));
   try {
     const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
-    const init = (await rpc.request('initialize', {
+    const init = await rpc.request(InitializeRequest.type, {
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
       capabilities: { cancellation: true, inspection: true },
-    })) as InitializeResult;
-    const description = (await rpc.request('manager/describe', {})) as DescribeResult;
+    });
+    const description = await rpc.request(DescribeRequest.type, {});
     clearTimeout(deadline);
     const client = new ManagerClient(rpc, shown, init, description);
     return new Proxy(client, {
@@ -302,9 +345,11 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
           const value = Reflect.get(target, property, target);
           return typeof value === 'function' ? value.bind(target) : value;
         }
-        const description = target.typeids.get(property);
-        if (!description?.createMethod) return undefined;
-        return (...args: unknown[]) => target.create(property, ...args);
+        // Not typeids: JSON.stringify(client) must not call a creation method.
+        if (property === 'toJSON') return undefined;
+        // Any other name reads as a creation method, so that calling one the manager does not serve
+        // says so (naming what it serves) instead of "is not a function".
+        return (...args: unknown[]) => createNamed(target, property, args);
       },
     }) as Connected<T>;
   } catch (error) {

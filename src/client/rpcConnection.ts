@@ -7,7 +7,10 @@
  */
 
 import type { Socket } from 'node:net';
-import { ContentLengthDecoder, FramingError, frameMessage } from '../common/framing';
+import { ErrorCodes } from '../common/errorCodes';
+import { ContentLengthDecoder, FramingError } from '../common/framing';
+import { Outbox } from '../common/outbox';
+import { CancelNotification, type NotificationType, type RequestType } from '../common/protocol';
 import { ConnectionClosedError, ManagerError, ProtocolError } from './errors';
 
 type Id = number;
@@ -37,8 +40,7 @@ export class RpcResponseError extends Error {
 export class RpcConnection {
   private nextId = 1;
   private readonly pending = new Map<Id, Pending>();
-  private outbox: string[] = [];
-  private flushScheduled = false;
+  private readonly outbox: Outbox;
   private closedError: ManagerError | undefined;
   private readonly decoder: ContentLengthDecoder;
   private readonly closeListeners: ((error: ManagerError) => void)[] = [];
@@ -51,6 +53,7 @@ export class RpcConnection {
     private readonly describe: string,
   ) {
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
+    this.outbox = new Outbox(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} closed`)));
     socket.on('error', (error) => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
@@ -74,22 +77,23 @@ export class RpcConnection {
   }
 
   /**
-   * Sends a request. Rejects with {@link RpcResponseError} for an error response, or a
-   * {@link ManagerError} when the connection is gone.
+   * Sends a request of a protocol message type. Rejects with {@link RpcResponseError} for an
+   * error response, or a {@link ManagerError} when the connection is gone.
    */
-  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+  request<P, R>(type: RequestType<P, R>, params: P, signal?: AbortSignal): Promise<R> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const entry: Pending = { resolve, reject: (e) => reject(e instanceof ManagerError ? e : new RpcResponseError(e)) };
+    const method = type.method;
+    return new Promise<R>((resolve, reject) => {
+      const entry: Pending = { resolve: resolve as (result: unknown) => void, reject: (e) => reject(e instanceof ManagerError ? e : new RpcResponseError(e)) };
       if (signal) {
         if (signal.aborted) {
           // Never sent: nothing to withdraw.
-          reject(new RpcResponseError({ code: -31002, message: 'cancelled before it was sent' }));
+          reject(new RpcResponseError({ code: ErrorCodes.RequestCancelled, message: 'cancelled before it was sent' }));
           return;
         }
         entry.signal = signal;
-        entry.onAbort = () => this.notify('$/cancelRequest', { id });
+        entry.onAbort = () => this.notify(CancelNotification.type, { id });
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
@@ -97,34 +101,22 @@ export class RpcConnection {
     });
   }
 
-  /** Sends a notification. */
-  notify(method: string, params: unknown): void {
+  /** Sends a notification of a protocol message type. */
+  notify<P>(type: NotificationType<P>, params: P): void {
     if (this.closedError) return;
-    this.write(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    this.write(JSON.stringify({ jsonrpc: '2.0', method: type.method, params }));
   }
 
   /** Ends the connection; pending requests fail with ConnectionClosedError. */
   close(): void {
-    this.flush();
+    this.outbox.flush();
     this.fail(new ConnectionClosedError(`the connection to the manager at ${this.describe} was closed by this client`));
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private write(json: string): void {
-    this.outbox.push(frameMessage(json));
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.outbox.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
-    const data = this.outbox.length === 1 ? this.outbox[0] : this.outbox.join('');
-    this.outbox = [];
-    this.socket.write(data);
+    this.outbox.push(json);
   }
 
   private onData(chunk: Buffer): void {

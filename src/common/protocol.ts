@@ -4,7 +4,7 @@
  * `protocol/schema.json` the machine-readable form; a test keeps all three in step.
  *
  * Everything after the handshake is JSON-RPC 2.0 with `Content-Length` framing. Values inside
- * `args`, `kwargs` and results use the tagged encoding of `values.ts`.
+ * `args`, `kwargs` and results use the tagged encoding of `valueCodec.ts`.
  */
 
 /** The protocol version this code speaks, `major.minor`. Minor versions only add. */
@@ -188,6 +188,8 @@ export interface ObjectSummary {
   size?: number;
   /** Type-specific state: a queue's maxsize and waiters, a value's typecode and value... Values are encoded. */
   details: Record<string, unknown>;
+  /** The methods clients may call on it, as its token lists them (servers since 1.2 MAY send it; tools offer them). */
+  exposed?: string[];
 }
 /** One connected client. */
 export interface SessionSummary {

@@ -3,7 +3,8 @@
  * child process, to TypeScript, Python and any JSON-RPC client.
  */
 
-export { Manager, authkeyBytes } from './manager';
+export { Manager } from './manager';
+export { authkeyBytes } from '../common/authkey';
 export type { ManagerOptions, ManagerRegisterOptions, BuiltinTypeName, SharedSpec } from './manager';
 export type { RegisterOptions, ObjectFactory, Registration } from './registry';
 export { defineConfig, loadConfig, findConfigFile, ConfigError, CONFIG_FILE_NAMES } from './config';
@@ -12,9 +13,9 @@ export {
   Queue, LifoQueue, PriorityQueue, Dict, List, PySet, Namespace, Value, PyArray,
   Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier, PyIterator, builtinTypes,
 } from './builtins';
-export { SharedRef } from './sharedRef';
+export { SharedRef } from './calls/sharedRef';
 export { PyException, CallCancelled } from './exceptions';
-export { sig, bindArguments, ownerOf, LOCAL_OWNER } from './signature';
-export type { CallContext, HeldResource, Signature } from './signature';
-export { tuple, isTuple, FrozenSet, Float, OpaqueValue, Slice } from '../common/values';
+export { sig, bindArguments, ownerOf, LOCAL_OWNER } from './calls/methodDispatch';
+export type { CallContext, HeldResource, Signature } from './calls/methodDispatch';
+export { tuple, isTuple, FrozenSet, Float, OpaqueValue, Slice } from '../common/valueTypes';
 export { VERSION } from '../common/version';

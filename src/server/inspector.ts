@@ -6,14 +6,14 @@
  */
 
 import type { InspectChangedParams, ObjectSummary, PeekResult } from '../common/protocol';
-import { encodeValue, type ProxyCodec } from '../common/values';
+import { encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { Dict } from './builtins/dict';
 import { List } from './builtins/list';
 import { Namespace } from './builtins/namespace';
 import { Queue } from './builtins/queue';
 import { Value } from './builtins/value';
 import type { ObjectEntry, ObjectTable } from './objectTable';
-import { SharedRef } from './sharedRef';
+import { SharedRef } from './calls/sharedRef';
 
 /** Default and bounds of a peek page. */
 export const PEEK_DEFAULT_LIMIT = 100;
@@ -103,6 +103,7 @@ export class Inspector {
       refcount: entry.refcount,
       holders: [...entry.holders].map(([sessionId, references]) => ({ sessionId, references })),
       details,
+      exposed: [...entry.exposed],
     };
     if (entry.builtin) summary.builtin = entry.builtin;
     if (size !== undefined) summary.size = size;

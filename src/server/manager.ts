@@ -5,8 +5,8 @@
  * registered too, so clients can make shared objects with no registration at all.
  */
 
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { authkeyBytes, randomAuthkey } from '../common/authkey';
 import { formatAddress, isLoopbackHost, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
@@ -23,7 +23,9 @@ import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
-import { Session, type SessionHost } from './session';
+import { Session } from './jsonrpc/jsonRpcSession';
+import { ObjectService } from './calls/objectService';
+import type { ConnectedSession } from './calls/sessionCore';
 
 /** A built-in type's name, as SyncManager's typeids spell it. */
 export type BuiltinTypeName = keyof typeof builtinTypes;
@@ -87,12 +89,6 @@ export interface SharedSpec {
   kwargs: Readonly<Record<string, unknown>>;
 }
 
-/** Normalises an authkey to bytes. */
-export function authkeyBytes(authkey: string | Uint8Array): Buffer {
-  if (typeof authkey === 'string') return Buffer.from(authkey, 'utf8');
-  if (authkey instanceof Uint8Array) return Buffer.from(authkey);
-  throw new TypeError('authkey must be a string or bytes');
-}
 
 /** The manager server. */
 export class Manager {
@@ -107,7 +103,7 @@ export class Manager {
   private readonly buffers: BufferBudget;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
-  private readonly sessions = new Set<Session | PythonSession>();
+  private readonly sessions = new Set<ConnectedSession>();
   private readonly sharedSpecs: SharedSpec[] = [];
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
@@ -121,7 +117,7 @@ export class Manager {
   constructor(options: ManagerOptions = {}) {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
-    this.key = authkeyBytes(options.authkey ?? randomBytes(16).toString('hex'));
+    this.key = authkeyBytes(options.authkey ?? randomAuthkey());
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
@@ -181,7 +177,7 @@ export class Manager {
   }
 
   /** Connected sessions (in-process managers only): JSON-RPC clients, and Python clients' method-call channels. */
-  get connectedSessions(): ReadonlySet<Session | PythonSession> {
+  get connectedSessions(): ReadonlySet<ConnectedSession> {
     return this.sessions;
   }
 
@@ -201,7 +197,9 @@ export class Manager {
       const obj = builtin.create(args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
-      this.registry.add({ ...registration, builtin: builtin.type.builtin });
+      const described = this.registry.add({ ...registration, builtin: builtin.type.builtin });
+      // It lives as long as the manager: inspection shows it, and what it holds, whoever holds it.
+      this.table.makeResident(obj, described);
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
     } else {
       this.registry.register(typeid, rest);
@@ -241,7 +239,7 @@ export class Manager {
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
-        this.sessions.delete(session as Session | PythonSession);
+        this.sessions.delete(session);
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
@@ -257,6 +255,7 @@ export class Manager {
         log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
       },
     };
+    const service = new ObjectService(host);
     const listenerOptions = {
       authkey: this.key,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -265,20 +264,20 @@ export class Manager {
       idleTimeoutMs: this.options.idleTimeoutMs,
     };
     const handler: ConnectionHandler = {
-        onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
-          const session = new Session(socket, host, remote);
-          this.sessions.add(session);
-          if (this.inspector.active) this.inspector.sessionsChanged();
-          log(`session ${session.id} from ${remote} opened`);
-          session.onData(head);
-          return session;
-        },
-        onPickle: (socket: Socket, head: Buffer, remote: string) => {
-          const session = new PythonSession(socket, host, remote);
-          session.onData(head);
-          return session;
-        },
-        log,
+      onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
+        const session = new Session(socket, host, service, remote);
+        this.sessions.add(session);
+        if (this.inspector.active) this.inspector.sessionsChanged();
+        log(`session ${session.id} from ${remote} opened`);
+        session.onData(head);
+        return session;
+      },
+      onPickle: (socket: Socket, head: Buffer, remote: string) => {
+        const session = new PythonSession(socket, host, service, remote);
+        session.onData(head);
+        return session;
+      },
+      log,
     };
     this.listener = new Listener({ ...listenerOptions, tls: this.options.tls }, handler);
     if (plain) this.plainListener = new Listener(listenerOptions, handler);
@@ -362,7 +361,7 @@ export class Manager {
     return {
       server: { name: 'syncmanager', version: VERSION, processId: process.pid, address: this.address, startedAt: this.startedAt },
       typeids: this.registry.describe(),
-      objects: [...this.table.all()].map((entry) => this.inspector.summarize(entry)),
+      objects: this.table.allInspectable().map((entry) => this.inspector.summarize(entry)),
       sessions: [...this.sessions].map((session) => session.summary()),
     };
   }

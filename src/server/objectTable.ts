@@ -53,6 +53,22 @@ function declaredExposed(obj: object): readonly string[] | undefined {
   return Array.isArray(exposed) ? exposed : undefined;
 }
 
+/** A table entry for `obj` with no references yet. */
+function newEntry(id: string, obj: object, registration: Registration): ObjectEntry {
+  const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
+  return {
+    id,
+    typeid: registration.typeid,
+    obj,
+    exposed,
+    exposedSet: new Set(exposed),
+    methodToTypeid: registration.methodToTypeid,
+    builtin: builtinOf(obj) ?? registration.builtin,
+    holders: new Map(),
+    refcount: 0,
+  };
+}
+
 /** The table. */
 export class ObjectTable {
   private readonly entries = new Map<string, ObjectEntry>();
@@ -69,6 +85,8 @@ export class ObjectTable {
   private readonly idsBySession = new Map<string, Set<string>>();
   /** How each object ever shared was registered, so one that left the table can come back as it was. */
   private readonly registrations = new WeakMap<object, Registration>();
+  /** Objects served whether or not anyone holds them (a typeid's shared object), by id: inspection shows them always. */
+  private readonly residents = new Map<string, object>();
 
   /** Called after an object enters or leaves the table. */
   onChange?: (entry: ObjectEntry, change: 'added' | 'removed') => void;
@@ -95,28 +113,42 @@ export class ObjectTable {
     let id = this.idsByObject.get(obj);
     let entry = id === undefined ? undefined : this.entries.get(id);
     if (!entry) {
-      if (id === undefined) {
-        id = `${this.runPrefix}-${(this.nextId++).toString(16)}`;
-        this.idsByObject.set(obj, id);
-        this.registrations.set(obj, registration);
-      }
-      const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
-      entry = {
-        id,
-        typeid: registration.typeid,
-        obj,
-        exposed,
-        exposedSet: new Set(exposed),
-        methodToTypeid: registration.methodToTypeid,
-        builtin: builtinOf(obj) ?? registration.builtin,
-        holders: new Map(),
-        refcount: 0,
-      };
+      id ??= this.assignId(obj, registration);
+      entry = newEntry(id, obj, registration);
       this.entries.set(id, entry);
       this.onChange?.(entry, 'added');
     }
     this.incref(entry, sessionId);
     return entry;
+  }
+
+  /**
+   * Makes `obj` resident: it gets its id now, and inspection shows it (and its contents) while no
+   * client holds a reference, with a refcount of 0. For a typeid's shared object, which lives as
+   * long as the manager whoever holds it.
+   */
+  makeResident(obj: object, registration: Registration): string {
+    const id = this.idsByObject.get(obj) ?? this.assignId(obj, registration);
+    this.residents.set(id, obj);
+    return id;
+  }
+
+  /**
+   * What inspection shows of an object: its live entry, or for a resident object nobody holds an
+   * entry outside the table (refcount 0, no holders). Undefined for an unknown id.
+   */
+  inspectable(id: string): ObjectEntry | undefined {
+    const live = this.entries.get(id);
+    if (live) return live;
+    const obj = this.residents.get(id);
+    return obj ? newEntry(id, obj, this.registrations.get(obj)!) : undefined;
+  }
+
+  /** Every object inspection shows: the live ones, then the resident ones nobody holds. */
+  allInspectable(): ObjectEntry[] {
+    const all = [...this.entries.values()];
+    for (const id of this.residents.keys()) if (!this.entries.has(id)) all.push(this.inspectable(id)!);
+    return all;
   }
 
   /** Gives `sessionId` one more reference. */
@@ -208,6 +240,13 @@ export class ObjectTable {
     const token: Token = { id: entry.id, typeid: entry.typeid, exposed: [...entry.exposed] };
     if (entry.builtin) token.builtin = entry.builtin;
     return token;
+  }
+
+  private assignId(obj: object, registration: Registration): string {
+    const id = `${this.runPrefix}-${(this.nextId++).toString(16)}`;
+    this.idsByObject.set(obj, id);
+    this.registrations.set(obj, registration);
+    return id;
   }
 
   private remove(entry: ObjectEntry): void {

@@ -38,6 +38,7 @@ import {
 } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
+import { until } from '../helpers/until';
 
 class Counter {
   n = 0;
@@ -63,15 +64,6 @@ async function setup(clients = 1) {
       await manager.shutdown();
     },
   };
-}
-
-/** Waits until `check()` holds, polling; fails after `ms`. */
-async function until(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 /** Whether some session of the manager has a call to `method` parked. */
@@ -395,7 +387,7 @@ test('ConditionProxy over a given lock: waitFor wakes on notify from another cli
       ),
     ),
   );
-  await until(() => parked(s.manager, 'wait'), 'a waits on the condition');
+  await until('a waits on the condition', () => parked(s.manager, 'wait'));
   assert.equal(waiter.settled(), false);
   await condB.withLock(async () => {
     await readyB.set(true);
@@ -455,7 +447,7 @@ test('BarrierProxy: three clients pass together; parties, nWaiting, broken, abor
   assert.equal(await barrier.broken(), false);
 
   const first = watch(proxies[0].wait({ timeout: 10 }));
-  await until(() => parked(s.manager, 'wait'), 'the first waits');
+  await until('the first waits', () => parked(s.manager, 'wait'));
   assert.equal(await proxies[1].nWaiting(), 1);
   assert.equal(first.settled(), false);
   const indices = await Promise.all([first.promise, proxies[1].wait({ timeout: 10 }), proxies[2].wait({ timeout: 10 })]);

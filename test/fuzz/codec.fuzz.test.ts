@@ -1,5 +1,5 @@
 /**
- * Property tests of the value codec (src/common/values.ts) and the Content-Length framing
+ * Property tests of the value codec (src/common/valueCodec.ts) and the Content-Length framing
  * (src/common/framing.ts) on seeded random inputs. They prove that:
  *
  * - every application value survives encodeValue → JSON text → decodeValue(boxFloats) as an
@@ -17,30 +17,15 @@
  * `FUZZ_SEED=<seed> npm test -- fuzz`. Bugs found are kept as `todo` tests at the end, and the
  * ones fixed since as regression tests.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContentLengthDecoder, FramingError, MAX_HEADER_BYTES } from '../../src/common/framing';
-import { decodeValue, encodeValue, Float, FrozenSet, isTuple, OpaqueValue, tuple, tupleFrom, ValueCodecError, type DecodeOptions } from '../../src/common/values';
+import { decodeValue, encodeValue, type DecodeOptions } from '../../src/common/valueCodec';
+import { ValueCodecError } from '../../src/common/valueCodecError';
+import { Float, FrozenSet, isTuple, OpaqueValue, tuple, tupleFrom } from '../../src/common/valueTypes';
 import { validateDefinition } from '../protocol/schemaValidator';
-import { BASE_SEED, NASTY_STRINGS, Rng, scaled, seedFor, setOwn, show, withSeed } from './prng';
+import { forSome, NASTY_STRINGS, Rng, setOwn, show } from './prng';
 
-/**
- * Runs `body(rng, i)` up to `count` times or until `ms` have passed (at least 10 times), each case
- * with its own generator; reports the seed and the number of cases run. Returns that number.
- */
-function forSome(t: TestContext, name: string, count: number, ms: number, body: (rng: Rng, i: number) => void): number {
-  const rng = new Rng(seedFor(name));
-  const deadline = Date.now() + scaled(ms);
-  const cases = scaled(count);
-  let i = 0;
-  for (; i < cases && (i < 10 || Date.now() < deadline); i++) {
-    const caseRng = rng.fork();
-    const caseSeed = caseRng.seed;
-    withSeed(`${name}, case ${i} (case seed ${caseSeed})`, () => body(caseRng, i));
-  }
-  t.diagnostic(`seed ${BASE_SEED}: ${i} cases`);
-  return i;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Random application values and the equivalence that knows their wire representations.

@@ -13,34 +13,18 @@
  * Every loop is bounded in count and in time. Failures print the seed; replay with
  * `FUZZ_SEED=<seed> npm test -- pickle.fuzz`.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, FrozenSet, isTuple, OpaqueValue, Slice, tupleFrom } from '../../src/common/values';
-import { DEFAULT_MAX_DEPTH, PickleError, unpickle } from '../../src/server/python/pickle';
-import { pickle, type PickleDialect } from '../../src/server/python/pickler';
-import { exceptionClassFor } from '../../src/server/python/pickleGlobals';
-import { standaloneHeight } from '../../src/server/python/pickleReemit';
-import { Op } from '../../src/server/python/pickleOpcodes';
-import { PyExceptionValue, PyProxy, PyToken } from '../../src/server/python/pickleValues';
+import { Float, FrozenSet, isTuple, OpaqueValue, Slice, tupleFrom } from '../../src/common/valueTypes';
+import { DEFAULT_MAX_DEPTH, PickleError, unpickle } from '../../src/server/python/pickle/pickleReader';
+import { pickle, type PickleDialect } from '../../src/server/python/pickle/pickleWriter';
+import { exceptionClassFor } from '../../src/server/python/pickle/pickleGlobals';
+import { standaloneHeight } from '../../src/server/python/pickle/pickleReemit';
+import { Op } from '../../src/server/python/pickle/pickleOpcodes';
+import { PyExceptionValue, PyProxy, PyToken } from '../../src/server/python/pickle/pickleValues';
 import { mismatch } from '../server/python/valueMatch';
-import { BASE_SEED, NASTY_STRINGS, Rng, scaled, seedFor, setOwn, show, withSeed } from './prng';
+import { forSome, NASTY_STRINGS, Rng, seedFor, setOwn, show } from './prng';
 
-/**
- * Runs `body(rng, i)` up to `count` times or until `ms` have passed (at least 10 times), each case
- * with its own generator; reports the seed and the number of cases run. Returns that number.
- */
-function forSome(t: TestContext, name: string, count: number, ms: number, body: (rng: Rng, i: number) => void): number {
-  const rng = new Rng(seedFor(name));
-  const deadline = Date.now() + scaled(ms);
-  const cases = scaled(count);
-  let i = 0;
-  for (; i < cases && (i < 10 || Date.now() < deadline); i++) {
-    const caseRng = rng.fork();
-    withSeed(`${name}, case ${i} (case seed ${caseRng.seed})`, () => body(caseRng, i));
-  }
-  t.diagnostic(`seed ${BASE_SEED}: ${i} cases`);
-  return i;
-}
 
 /** Pickles from real Pythons (captured with test/server/python/pickle_harness.py's names), to mutate. */
 const PYTHON_PICKLES: readonly string[] = [

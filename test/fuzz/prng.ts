@@ -11,6 +11,8 @@
  * test replays the same inputs whatever else ran before it.
  */
 
+import type { TestContext } from 'node:test';
+
 /** Parses `FUZZ_SEED` (decimal or 0x hex); a fresh random seed when unset. */
 function baseSeedFromEnv(): number {
   const text = process.env.FUZZ_SEED?.trim();
@@ -336,4 +338,22 @@ export interface JsonOptions {
 /** Sets an own member even when it is named `__proto__`. */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Runs `body(rng, i)` up to `count` times or until `ms` have passed (at least 10 times), each case
+ * with its own generator; reports the seed and the number of cases run. Returns that number.
+ */
+export function forSome(t: TestContext, name: string, count: number, ms: number, body: (rng: Rng, i: number) => void): number {
+  const rng = new Rng(seedFor(name));
+  const deadline = Date.now() + scaled(ms);
+  const cases = scaled(count);
+  let i = 0;
+  for (; i < cases && (i < 10 || Date.now() < deadline); i++) {
+    const caseRng = rng.fork();
+    const caseSeed = caseRng.seed;
+    withSeed(`${name}, case ${i} (case seed ${caseSeed})`, () => body(caseRng, i));
+  }
+  t.diagnostic(`seed ${BASE_SEED}: ${i} cases`);
+  return i;
 }

@@ -33,11 +33,12 @@ import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { connect, type Connected, type QueueProxy } from '../../src/client';
-import { ErrorCodes } from '../../src/common/errorCodes';
+import { ErrorCodes, errorCodeNames } from '../../src/common/errorCodes';
 import { ContentLengthDecoder, frameMessage } from '../../src/common/framing';
 import { requestMethods } from '../../src/common/protocol';
 import { CHALLENGE, clientHandshake, createResponse, FAILURE, frameHandshake, makeChallenge, verifyResponse, WELCOME } from '../../src/common/handshake';
-import { encodeValue, tuple } from '../../src/common/values';
+import { encodeValue } from '../../src/common/valueCodec';
+import { tuple } from '../../src/common/valueTypes';
 import { Dict, List, Namespace, Queue, Value, type Manager } from '../../src/server';
 import { AUTHKEY, openSocket, RawClient, startManager } from '../helpers/manager';
 import { validateMessage } from '../protocol/schemaValidator';
@@ -820,7 +821,7 @@ async function writeSplit(rng: Rng, conn: FuzzConnection, data: Buffer): Promise
 function tally(received: readonly unknown[], into: Map<string, number>): void {
   for (const m of received) {
     const message = m as { method?: unknown; error?: { code?: number }; result?: unknown };
-    const kind = typeof message.method === 'string' ? message.method : message.error ? (Object.entries(ErrorCodes).find(([, c]) => c === message.error?.code)?.[0] ?? 'unknown code') : 'result';
+    const kind = typeof message.method === 'string' ? message.method : message.error ? (errorCodeNames.get(message.error.code as number) ?? 'unknown code') : 'result';
     into.set(kind, (into.get(kind) ?? 0) + 1);
   }
 }

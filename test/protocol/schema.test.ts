@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes } from '../../src/common/errorCodes';
+import { ErrorCodes, errorCodeNames } from '../../src/common/errorCodes';
 import { PROTOCOL_VERSION, notificationMethods, requestMethods } from '../../src/common/protocol';
-import { FrozenSet, Float, OpaqueValue, VALUE_TAGS, decodeValue, encodeValue, tuple } from '../../src/common/values';
+import { VALUE_TAGS, decodeValue, encodeValue } from '../../src/common/valueCodec';
+import { FrozenSet, Float, OpaqueValue, tuple } from '../../src/common/valueTypes';
 import { createResponse, frameHandshake, makeChallenge } from '../../src/common/handshake';
 import { createAjv, definitionName, loadSchema, validateDefinition, validateMessage } from './schemaValidator';
 
@@ -169,13 +170,12 @@ test('every method and every error code has an example', () => {
 });
 
 test('example error data name the error, except exceptions, which carry a Python type', () => {
-  const names = new Map(Object.entries(ErrorCodes).map(([name, code]) => [code as number, name]));
   for (const { name, message } of examples) {
     const error = message.error as { code: number; data: { type: string } } | undefined;
     if (!error) continue;
     if (error.code === ErrorCodes.RemoteException) assert.notEqual(error.data.type, 'RemoteException', name);
     else if (error.code === ErrorCodes.MethodNotExposed) assert.equal(error.data.type, 'AttributeError', name);
-    else assert.equal(error.data.type, names.get(error.code), name);
+    else assert.equal(error.data.type, errorCodeNames.get(error.code), name);
   }
 });
 

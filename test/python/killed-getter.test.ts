@@ -6,9 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type QueueProxy } from '../../src/client';
+import { Manager } from '../../src/server';
+import { deadGetterRounds } from '../helpers/deadGetterRounds';
 import { startManager } from '../helpers/manager';
 import { until } from '../helpers/until';
-import { assertExitedCleanly, fixture, pythonEnv, requirePythons, startPython } from './helpers';
+import { assertExitedCleanly, fixture, pythonEnv, python3s, requirePythons, startPython } from './helpers';
 
 const AUTHKEY = 'kill-key';
 
@@ -43,5 +45,33 @@ test('a Python client SIGKILLed inside q.get() loses no item: the next put goes 
       assert.equal(await q.qsize(), 0, 'the item went to the live getter, and only once');
       assert.equal(waitingGets(), 0);
     });
+  }
+});
+
+const ROUNDS = 200;
+
+test(`an unmodified Python getter SIGKILLed in q.get() and an item put as soon as it exited: the item reaches the live getter (${ROUNDS} rounds)`, { timeout: 300_000 }, async (t) => {
+  requirePythons();
+  const py = python3s().at(-1);
+  if (!py) return t.skip('no Python 3 here');
+  // A manager process of its own, as in use: the dead getter's end of stream and the put can reach it in the same turn.
+  const manager = new Manager({ authkey: AUTHKEY }).register('get_queue', { shared: 'Queue' });
+  const address = await manager.start();
+  try {
+    const env = pythonEnv(address, AUTHKEY);
+    const result = await deadGetterRounds(address, AUTHKEY, ROUNDS, async () => {
+      const doomed = startPython(py, fixture('blocking_getter.py'), [], env);
+      await doomed.waitForLine(/^getting$/);
+      return {
+        pid: doomed.pid,
+        kill: async () => {
+          process.kill(doomed.pid, 'SIGKILL');
+          await doomed.finished();
+        },
+      };
+    });
+    assert.deepEqual(result, { lost: [], duplicated: [] }, `${py.label}: of ${ROUNDS} rounds, ${result.lost.length} lost their item and ${result.duplicated.length} kept a copy`);
+  } finally {
+    await manager.shutdown();
   }
 });

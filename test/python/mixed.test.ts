@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, isTuple, tuple, type QueueProxy } from '../../src/client';
-import { Float } from '../../src/common/values';
+import { Float } from '../../src/common/valueTypes';
 import { sig } from '../../src/server';
 import { startManager } from '../helpers/manager';
 import { assertExitedCleanly, findPythons, fixture, python2, python3s, pythonEnv, requirePythons, runPython, startPython, type PythonInstall } from './helpers';

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { ErrorCodes } from '../../src/common/errorCodes';
+import { frameMessage } from '../../src/common/framing';
 import { frameHandshake, makeChallenge } from '../../src/common/handshake';
 import { connect, TimeoutError } from '../../src/client';
 import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
@@ -103,6 +104,25 @@ test('a result larger than the message limit is refused, and the connection stay
   assert.equal(reply.error?.code, ErrorCodes.MessageTooLarge);
   assert.match(reply.error.message, /exceeds the message limit/);
   assert.equal((await c.request('object/call', { id, method: '__len__' })).result, 30_000);
+  c.close();
+});
+
+test('a get whose result is too large to send leaves the item in the queue, and the error says so', async () => {
+  await using manager = await startManager({ maxMessageBytes: 64 * 1024 });
+  const c = await RawClient.open(manager.address);
+  for (const typeid of ['Queue', 'LifoQueue', 'PriorityQueue']) {
+    const { id } = (await c.request('object/create', { typeid })).result;
+    // 1e300 comes back written 1e+300: an item that fits in a request but not in its answer.
+    const numbers = Array(10_000).fill('1e300').join(',');
+    c.sendRaw(frameMessage(`{"jsonrpc":"2.0","id":"put-big","method":"object/call","params":{"id":${JSON.stringify(id)},"method":"put","args":[[${numbers}]]}}`));
+    assert.equal((await c.next()).result, null, `${typeid}: the put fits`);
+    for (const method of ['get', 'get_nowait']) {
+      const reply = await c.request('object/call', { id, method });
+      assert.equal(reply.error?.code, ErrorCodes.MessageTooLarge, `${typeid}.${method}`);
+      assert.match(reply.error.message, /exceeds the message limit .* and was not sent; what the call took was given back/);
+      assert.equal((await c.request('object/call', { id, method: 'qsize' })).result, 1, `${typeid}.${method}: the item is still there`);
+    }
+  }
   c.close();
 });
 

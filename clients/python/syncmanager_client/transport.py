@@ -92,20 +92,24 @@ def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] =
     """Opens the transport for ``address``, with ``TCP_NODELAY`` set on TCP (SPEC 2), inside TLS
     when ``ssl_context`` is given (SPEC 2.1: the handshake then runs inside TLS, unchanged)."""
     kind, target = parse_address(address)
-    if kind == "unix":
-        if ssl_context is not None:
-            raise ValueError("TLS needs a TCP address, not the socket path %r" % (target,))
-        if not hasattr(socket, "AF_UNIX"):
-            raise OSError("Unix domain sockets are not available on this platform")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(target)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    sock = socket.create_connection(target, timeout=timeout)  # type: ignore[arg-type]
+    shown = address if isinstance(address, str) else "%s:%s" % target
+    try:
+        if kind == "unix":
+            if ssl_context is not None:
+                raise ValueError("TLS needs a TCP address, not the socket path %r" % (target,))
+            if not hasattr(socket, "AF_UNIX"):
+                raise OSError("Unix domain sockets are not available on this platform")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(target)
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+        sock = socket.create_connection(target, timeout=timeout)  # type: ignore[arg-type]
+    except OSError as error:
+        raise _naming_address(error, shown) from error
     # Many small messages, each waited for: Nagle's algorithm would only add latency.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if ssl_context is None:
@@ -117,6 +121,13 @@ def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] =
     except BaseException:
         sock.close()
         raise
+
+
+def _naming_address(error: OSError, address: str) -> OSError:
+    """The same kind of error (ConnectionRefusedError, TimeoutError...), its message naming the address."""
+    reason = error.strerror or str(error) or type(error).__name__
+    message = "cannot connect to the manager at %s: %s" % (address, reason)
+    return type(error)(error.errno, message) if error.errno is not None else type(error)(message)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /** Option types and argument helpers the typed proxies share. */
 
-import { Slice } from '../../common/values';
+import { Slice } from '../../common/valueTypes';
 import type { CallOptions } from '../baseProxy';
 
 /** Options of a call that waits for something (an event, a notification, a barrier's parties). */

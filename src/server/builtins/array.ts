@@ -10,12 +10,12 @@
  * of items, each converted to the typecode, where Python takes only an array of the same typecode.
  */
 
-import { bindArguments, sig, type Signature } from '../signature';
+import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
-import { Float, Slice } from '../../common/values';
-import { referent } from '../sharedRef';
+import { Float, Slice } from '../../common/valueTypes';
+import { referent } from '../calls/sharedRef';
 import { sliceItems, sliceRange } from './list';
-import { pyIndex, pyIterate, pyNumber, pyRepr, pyTypeName } from './pyValues';
+import { pyIndex, pyIterate, pyNumber, pyRepr, pyTypeName } from '../pythonSemantics';
 
 /** A typed array of any item type: what `ItemType.make` gives. */
 interface Store {

@@ -30,9 +30,9 @@
  * that exception and the others BrokenBarrierError.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
-import { pyAddress, pyCompare, pyEquals, pyNumber, pyRepr, pyTypeName } from './pyValues';
+import { pyAddress, pyCompare, pyEquals, pyNumber, pyRepr, pyTypeName } from '../pythonSemantics';
 import { clampSeconds, park, refuseOverlongTimeout, release, WaiterList } from './waiting';
 
 /** What the barrier runs when the last party arrives (Python's `action`). */

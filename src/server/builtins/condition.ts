@@ -13,10 +13,10 @@
  * taken back for a caller that is gone (CallCancelled is the wait's answer).
  */
 
-import { bindArguments, isWithdrawn, ownerOf, sig, type CallContext, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, ownerOf, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
-import { referent, SharedRef } from '../sharedRef';
-import { pyAddress, pyNumber, pyTypeName } from './pyValues';
+import { referent, SharedRef } from '../calls/sharedRef';
+import { pyAddress, pyNumber, pyTypeName } from '../pythonSemantics';
 import { Lock, RLock } from './locks';
 import { park, release as releaseWaiter, TIMEOUT_MAX, type Waiter, WaiterList } from './waiting';
 

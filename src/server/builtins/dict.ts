@@ -4,12 +4,12 @@
  * compared with Python's equality, so `{"$dict": [[[1, 2], "x"]]}` tuple keys and `1 == 1.0` both work.
  */
 
-import { bindArguments, sig, type Signature } from '../signature';
+import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
-import { tuple, type Tuple } from '../../common/values';
-import { referent } from '../sharedRef';
+import { tuple, type Tuple } from '../../common/valueTypes';
+import { referent } from '../calls/sharedRef';
 import { PyIterator, sizeCheckedSource } from './iterator';
-import { PyDict, dictEntries, isDictValue, pyIterate, pyRepr, pyTypeName } from './pyValues';
+import { PyDict, dictEntries, isDictValue, pyIterate, pyRepr, pyTypeName } from '../pythonSemantics';
 
 /** Marks "no default given" for `pop` (null cannot: it is Python's None, a valid default). */
 const NO_DEFAULT: unique symbol = Symbol('no default');

@@ -6,9 +6,9 @@
  * returns a Promise. A waiter whose caller cancels or leaves is withdrawn with no effect.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
-import { pyAddress, pyNumber, pyTypeName } from './pyValues';
+import { pyAddress, pyNumber, pyTypeName } from '../pythonSemantics';
 import { clampSeconds, park, refuseOverlongTimeout, wake, WaiterList } from './waiting';
 
 /** A flag shared through the manager, with Python's `threading.Event` methods. */

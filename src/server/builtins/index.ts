@@ -5,7 +5,7 @@
  */
 
 import type { SyncManagerTypeid } from '../../common/syncTypeids';
-import type { Signature } from '../signature';
+import type { Signature } from '../calls/methodDispatch';
 import { PyArray, createArray } from './array';
 import { Barrier, createBarrier } from './barrier';
 import { Condition, createCondition } from './condition';
@@ -31,7 +31,7 @@ export { Namespace, createNamespace } from './namespace';
 export { LifoQueue, PriorityQueue, Queue, createLifoQueue, createPriorityQueue, createQueue } from './queue';
 export { PySet, createSet } from './set';
 export { Value, createValue } from './value';
-export { PyDict, pyCompare, pyEquals, pyHashKey, pyRepr, pyTypeName } from './pyValues';
+export { PyDict, pyCompare, pyEquals, pyHashKey, pyRepr, pyTypeName } from '../pythonSemantics';
 
 /** What the server reads off a built-in type's class. */
 export interface BuiltinClass {

@@ -6,8 +6,8 @@
  */
 
 import { PyException } from '../exceptions';
-import { sig, type Signature } from '../signature';
-import { pyAddress } from './pyValues';
+import { sig, type Signature } from '../calls/methodDispatch';
+import { pyAddress } from '../pythonSemantics';
 
 /** A source of items: `next()` gives the next one, or `done` at the end. */
 export type ItemSource = () => { done: true } | { done: false; value: unknown };

@@ -5,12 +5,12 @@
  * messages. `__iter__` and `__reversed__` hand back Iterator proxies that read the live list.
  */
 
-import { bindArguments, sig, type Signature } from '../signature';
+import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
-import { isTuple, Slice } from '../../common/values';
-import { referent } from '../sharedRef';
+import { isTuple, Slice } from '../../common/valueTypes';
+import { referent } from '../calls/sharedRef';
 import { PyIterator, indexSource, type ItemSource } from './iterator';
-import { pyCompare, pyEquals, pyIndex, pyIterate, pyRepr, pyTypeName } from './pyValues';
+import { pyCompare, pyEquals, pyIndex, pyIterate, pyRepr, pyTypeName } from '../pythonSemantics';
 
 const SSIZE_MAX = 2n ** 63n - 1n;
 const SSIZE_MIN = -SSIZE_MAX - 1n;

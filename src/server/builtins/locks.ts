@@ -34,9 +34,9 @@
  * this protects.
  */
 
-import { bindArguments, isWithdrawn, ownerOf, sig, type CallContext, type HeldResource, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, ownerOf, sig, type CallContext, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
-import { pyAddress, pyCompare, pyIndex, pyNumber, pyTruthy, pyTypeName } from './pyValues';
+import { pyAddress, pyCompare, pyIndex, pyNumber, pyTruthy, pyTypeName } from '../pythonSemantics';
 import { park, release as releaseWaiter, TIMEOUT_MAX, waitSeconds, type Waiter, WaiterList } from './waiting';
 
 /** A caller that takes a lock: its call's context (owner, hold/letGo), and how deep it holds it. */

@@ -5,9 +5,9 @@
  * (Python's NamespaceProxy keeps those on the proxy, but the server itself does not refuse them).
  */
 
-import { bindArguments, sig, type Signature } from '../signature';
+import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
-import { dictEntries, isDictValue, pyCompare, pyRepr, pyTypeName } from './pyValues';
+import { dictEntries, isDictValue, pyCompare, pyRepr, pyTypeName } from '../pythonSemantics';
 
 /** Python's check that an attribute name is a str. */
 function checkName(name: unknown): asserts name is string {

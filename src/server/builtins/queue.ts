@@ -8,9 +8,9 @@
  * waiter whose caller cancels or leaves is withdrawn at once without consuming or adding anything.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../signature';
+import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
-import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from './pyValues';
+import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from '../pythonSemantics';
 import { park, release, timeoutSeconds, WaiterList } from './waiting';
 
 /**
@@ -22,6 +22,8 @@ export interface ItemStore {
   readonly length: number;
   push(item: unknown): void;
   take(): unknown;
+  /** Puts back an item just taken, so it is the next taken again (a heap orders it anew). */
+  putBack(item: unknown): void;
   snapshot(): unknown[];
   /** Items `start` to `end` (exclusive) in get order. */
   range(start: number, end: number): unknown[];
@@ -38,6 +40,11 @@ class FifoBuffer implements ItemStore {
 
   push(item: unknown): void {
     this.#items.push(item);
+  }
+
+  putBack(item: unknown): void {
+    if (this.#head > 0) this.#items[--this.#head] = item;
+    else this.#items.unshift(item);
   }
 
   take(): unknown {
@@ -76,6 +83,10 @@ class LifoStack implements ItemStore {
 
   take(): unknown {
     return this.#items.pop();
+  }
+
+  putBack(item: unknown): void {
+    this.#items.push(item);
   }
 
   snapshot(): unknown[] {
@@ -122,6 +133,11 @@ class BinaryHeap implements ItemStore {
       pos = parent;
     }
     h[target] = item;
+  }
+
+  /** An item just taken was the smallest, so it compares with every item as it did: pushing it cannot fail. */
+  putBack(item: unknown): void {
+    this.push(item);
   }
 
   /**
@@ -303,6 +319,8 @@ export class Queue {
    */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): unknown {
     if (isWithdrawn(context)) throw new CallCancelled();
+    // An item whose answer never reaches this caller comes back (see #giveBack).
+    context.giveBack?.(this.#giveBack);
     if (!pyTruthy(block)) {
       if (this.#items.length === 0) throw new PyException('Empty', '');
       return this.#take();
@@ -358,6 +376,21 @@ export class Queue {
       this.#unfinished++;
     }
   }
+
+  /**
+   * An item taken by a caller its answer could not reach (its connection was gone, or the answer
+   * too large to send): it goes to the longest-waiting getter, or back to the front, as if never
+   * taken. It was counted when it was put, so the unfinished count stays as it is.
+   */
+  readonly #giveBack = (item: unknown): void => {
+    const getter = this.#getters.shift();
+    if (getter) {
+      release(getter);
+      getter.resolve(item);
+    } else {
+      this.#items.putBack(item);
+    }
+  };
 
   /**
    * Takes the next item; a waiting putter's item fills the freed place at once, so none can

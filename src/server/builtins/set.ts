@@ -10,12 +10,12 @@
  * None rather than the set, which the proxy keeps anyway.
  */
 
-import { bindArguments, sig, type Signature } from '../signature';
+import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
-import { FrozenSet } from '../../common/values';
-import { referent } from '../sharedRef';
+import { FrozenSet } from '../../common/valueTypes';
+import { referent } from '../calls/sharedRef';
 import { PyIterator, sizeCheckedSource } from './iterator';
-import { pyHashKey, pyIterate, pyRepr, pyTypeName } from './pyValues';
+import { pyHashKey, pyIterate, pyRepr, pyTypeName } from '../pythonSemantics';
 
 /** Members by their hash key ({@link pyHashKey}): Python-equal values share one key. */
 type Members = Map<string, unknown>;

@@ -4,8 +4,8 @@
  * show: it checks nothing (a Value('i', 1) will hold a str if set to one) and ignores `lock`.
  */
 
-import { bindArguments, sig, type Signature } from '../signature';
-import { pyRepr } from './pyValues';
+import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
+import { pyRepr } from '../pythonSemantics';
 
 /** A single value shared through the manager. */
 export class Value {

@@ -7,8 +7,8 @@
  */
 
 import { CallCancelled, PyException } from '../exceptions';
-import type { CallContext } from '../signature';
-import { pyCompare, pyIndex, pyNumber, pyTypeName } from './pyValues';
+import type { CallContext } from '../calls/methodDispatch';
+import { pyCompare, pyIndex, pyNumber, pyTypeName } from '../pythonSemantics';
 
 /** CPython's `threading.TIMEOUT_MAX`: a longer wait overflows there, so it is refused here too. */
 export const TIMEOUT_MAX = 9223372036;

@@ -5,8 +5,8 @@
  */
 
 import type { ObjectEntry } from '../objectTable';
-import { PyExceptionValue } from './pickleValues';
-import type { PickleDialect } from './pickler';
+import { PyExceptionValue } from './pickle/pickleValues';
+import type { PickleDialect } from './pickle/pickleWriter';
 
 /**
  * The proxy class SyncManager registers for a built-in type (`multiprocessing.managers.<name>`),

@@ -12,33 +12,29 @@
  *
  * Better than CPython's server: a blocked call of a connection that closes (its process was
  * killed) is withdrawn and takes nothing, and the locks and permits that connection holds are
- * given back (see `holdings.ts`). References are another matter: Python counts them per process,
+ * given back (see `calls/holdings.ts`). References are another matter: Python counts them per process,
  * over short-lived connections, so they are held under one holder, {@link PYTHON_HOLDER}, and
  * only an explicit `decref` releases them, as in CPython.
  */
 
 import type { Socket } from 'node:net';
 import type { SessionSummary } from '../../common/protocol';
-import { Slice, tupleFrom, isTuple } from '../../common/values';
-import { CallCancelled, describeThrown, PyException } from '../exceptions';
-import { callFallback, FALLBACK_METHODS } from '../fallbacks';
-import { Holdings } from '../holdings';
+import { Slice, tupleFrom, isTuple } from '../../common/valueTypes';
+import { ProxyResult, type ArgumentReader, type ObjectService } from '../calls/objectService';
+import { SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
+import { SharedRef } from '../calls/sharedRef';
 import type { ObjectEntry } from '../objectTable';
-import { nextSessionId, type SessionHost } from '../session';
-import { SharedRef, referent } from '../sharedRef';
-import { invokeMethod } from '../signature';
-import { SessionCallContext, type CallingSession } from '../callContext';
 import { PythonFrameDecoder, PythonFramingError } from './framing';
-import { unpickle } from './pickle';
-import { pickleMessage, type PickleDialect, type PickleOptions } from './pickler';
-import { PyProxy, PyToken } from './pickleValues';
-import { exceptionForPython, proxyTypeFor } from './pythonNames';
+import { unpickle } from './pickle/pickleReader';
+import { pickleMessage, type PickleDialect, type PickleOptions } from './pickle/pickleWriter';
+import { PyProxy, PyToken } from './pickle/pickleValues';
+import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
+import { proxyTypeFor } from './pythonNames';
+import { controlFailureReply, failureReply, traceback, type Reply } from './pythonReplies';
 import { readRequest, type PythonRequest } from './requestReader';
 
 /** The holder of every reference a Python client takes (Python counts references per process, not per connection). */
 export const PYTHON_HOLDER = 'python';
-/** The holder that keeps an object read back from a container by Python in the table (CPython keeps such objects too). */
-const STORED_HOLDER = 'stored';
 
 /** What a Python session needs from its manager, beyond what every session needs. */
 export interface PythonHost extends SessionHost {
@@ -48,30 +44,20 @@ export interface PythonHost extends SessionHost {
   sessionOpened(session: PythonSession): void;
 }
 
-/** A reply: CPython's `(kind, result)`. */
-type Reply = readonly [kind: '#RETURN' | '#ERROR' | '#TRACEBACK' | '#PROXY' | '#UNSERIALIZABLE', result: unknown];
-
-/** The call a channel is blocked in, for inspection. */
-interface BlockedCall {
-  readonly controller: AbortController;
-  readonly requestId: number;
-  readonly objectId: string;
-  readonly typeid: string;
-  readonly method: string;
-  readonly since: number;
-}
-
-/** Python's text of a failure, as its client raises it (`RemoteError`). */
-function traceback(type: string, message: string): string {
-  return `Traceback (most recent call last):\n  (in the syncmanager manager)\n${type}${message ? `: ${message}` : ''}\n`;
-}
-
+/** Python's requests carry no id: each call gets a number, for inspection and withdrawal. */
 let callCounter = 0;
 
 /** `('#RETURN', None)`, the reply to every `put()` and most setters, is the same bytes every time: made once. */
 const RETURN_NONE: Readonly<Record<PickleDialect, Buffer>> = {
   py2: pickleMessage(['#RETURN', null], { dialect: 'py2' }),
   py3: pickleMessage(['#RETURN', null], { dialect: 'py3' }),
+};
+
+/** Arguments arrive as the server's values already (proxies were resolved as the request was read). */
+const DECODED: ArgumentReader<unknown[], Record<string, unknown>> = {
+  args: (args) => args,
+  kwargs: (kwargs) => kwargs,
+  fallbacksTakeNoArguments: false,
 };
 
 /**
@@ -87,14 +73,11 @@ const python2Methods: Readonly<Record<string, (args: unknown[]) => [string, unkn
 };
 
 /** One Python client connection. */
-export class PythonSession implements CallingSession {
-  /** Its id, as inspection shows it. */
-  readonly id = nextSessionId();
-  readonly startedAt = Date.now();
+export class PythonSession implements ConnectedSession {
+  /** What every session is: id, holdings, waiting calls, the close order. */
+  readonly core: SessionCore;
   /** Python sends no pid. */
   readonly processId = null;
-  /** What the connection holds (locks, permits), given back when it closes. */
-  readonly holdings: Holdings;
   /** The thread name `accept_connection` gave (`MainProcess`, `MainProcess|Thread-1`). */
   private threadName: string | undefined;
   private dialect: PickleDialect | undefined;
@@ -105,19 +88,35 @@ export class PythonSession implements CallingSession {
   private queuedBytes = 0;
   private busy = false;
   private closed = false;
-  private blocked: BlockedCall | undefined;
+  /** The call being served, and the object it reached (for inspection). */
+  private requestId = 0;
+  private touched: string | undefined;
+  private readonly touch = (objectId: string): void => {
+    this.touched = objectId;
+  };
+  private readonly referenceOf: ReferenceOf = (objectId) => this.service.argumentReference(objectId);
 
   constructor(
     private readonly socket: Socket,
     private readonly host: PythonHost,
+    private readonly service: ObjectService,
     /** The remote address, for logs and inspection. */
     readonly remoteAddress: string,
   ) {
-    this.holdings = new Holdings(this.id, host.inspector, host.log);
+    this.core = new SessionCore(host, PYTHON_HOLDER);
     this.decoder = new PythonFrameDecoder(host.maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.core.peerLeft());
     socket.on('close', () => this.onClose());
-    socket.on('error', (error) => host.log(`python session ${this.id}: ${error.message}`));
+    socket.on('error', (error) => {
+      host.log(`python session ${this.id}: ${error.message}`);
+      this.core.peerLeft();
+    });
+  }
+
+  /** Its id, as inspection shows it. */
+  get id(): string {
+    return this.core.id;
   }
 
   /** Whether it serves method calls (after `accept_connection`), and so shows in inspection. */
@@ -137,7 +136,7 @@ export class PythonSession implements CallingSession {
 
   /** Calls currently blocked (0 or 1: a Python connection makes one call at a time). */
   get pendingCount(): number {
-    return this.blocked ? 1 : 0;
+    return this.core.pendingCount;
   }
 
   /** Feeds bytes (also the ones that arrived with the handshake). */
@@ -147,10 +146,10 @@ export class PythonSession implements CallingSession {
     try {
       frames = this.decoder.push(chunk);
       for (const frame of frames) this.queuedBytes += frame.length;
-      if (!this.host.buffers.hold(this, this.decoder.pendingBytes + this.queuedBytes)) throw new PythonFramingError(this.host.buffers.refusal());
+      if (!this.core.holdBuffered(this.decoder.pendingBytes + this.queuedBytes)) throw new PythonFramingError(this.host.buffers.refusal());
     } catch (error) {
       this.decoder.discard();
-      this.host.buffers.release(this);
+      this.core.dropBuffered();
       // A length that cannot be right: the stream cannot be resynchronised.
       this.host.log(`python session ${this.id}: ${(error as Error).message}; closing`);
       this.send(['#TRACEBACK', traceback('ValueError', (error as Error).message)]);
@@ -164,47 +163,22 @@ export class PythonSession implements CallingSession {
   /** Ends the connection: a blocked call is withdrawn with no effect. */
   close(): void {
     if (this.closed) return;
-    this.blocked?.controller.abort();
+    this.core.beginClosing();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
-  /** What inspection shows of this session. */
+  /** What inspection shows of this session. Python's references belong to its process, not to a connection: see PYTHON_HOLDER. */
   summary(): SessionSummary {
-    const b = this.blocked;
-    return {
-      sessionId: this.id,
-      ...(this.clientInfo ? { clientInfo: this.clientInfo } : {}),
-      processId: null,
-      remoteAddress: this.remoteAddress,
-      protocol: 'python',
-      connectedAt: this.startedAt,
-      // Python's references belong to its process, not to a connection: see PYTHON_HOLDER.
-      references: 0,
-      pending: b ? [{ requestId: b.requestId, objectId: b.objectId, typeid: b.typeid, method: b.method, since: b.since }] : [],
-      holds: this.holdings.objectIds(),
-    };
-  }
-
-  /** A call of this session is about to wait (its context made a signal); Python's requests have no id, so one is made. */
-  callBlocked(controller: AbortController, entry: ObjectEntry, method: string): void {
-    this.blocked = { controller, requestId: ++callCounter, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() };
-    if (this.host.inspector.active) {
-      this.host.inspector.sessionsChanged();
-      this.host.inspector.touched(entry.id);
-    }
+    return this.core.summary({ protocol: 'python', remoteAddress: this.remoteAddress, processId: null, clientInfo: this.clientInfo });
   }
 
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    // Withdrawn first, so what it held goes to other clients, not to its own waiting call.
-    this.blocked?.controller.abort();
-    this.holdings.end();
     this.requests.length = 0;
     this.decoder.discard();
-    this.host.buffers.release(this);
-    if (this.isChannel) this.host.sessionClosed(this);
+    if (this.core.end() && this.isChannel) this.host.sessionClosed(this);
   }
 
   /**
@@ -217,8 +191,10 @@ export class PythonSession implements CallingSession {
     while (!this.busy && !this.closed) {
       const frame = this.requests.shift();
       if (!frame) return;
+      this.requestId = ++callCounter;
+      this.touched = undefined;
       this.queuedBytes -= frame.length;
-      this.host.buffers.hold(this, this.decoder.pendingBytes + this.queuedBytes);
+      this.core.holdBuffered(this.decoder.pendingBytes + this.queuedBytes);
       let reply: Reply | Promise<Reply>;
       try {
         reply = this.serve(frame);
@@ -230,10 +206,14 @@ export class PythonSession implements CallingSession {
         this.busy = true;
         reply
           .catch((error: unknown) => this.internalError(error))
+          // A waiting call's reply goes out a turn later: if the client's end of stream came with
+          // what woke the call, what it took goes back instead of into a dead connection.
           .then((settled) => {
-            this.busy = false;
-            this.answer(settled);
-            this.serveQueued();
+            setImmediate(() => {
+              this.busy = false;
+              this.answer(settled);
+              this.serveQueued();
+            });
           });
         return;
       }
@@ -249,16 +229,11 @@ export class PythonSession implements CallingSession {
     return ['#TRACEBACK', traceback('RuntimeError', `internal error in the manager: ${error instanceof Error ? error.message : String(error)}`)];
   }
 
-  /** Sends a call's reply; a call that was blocked is not any more. */
+  /** Sends a call's reply; a call that was blocked is not any more. A reply that cannot reach the client gives back what its call took. */
   private answer(reply: Reply): void {
-    if (this.blocked) {
-      const objectId = this.blocked.objectId;
-      this.blocked = undefined;
-      if (this.host.inspector.active) {
-        this.host.inspector.sessionsChanged();
-        this.host.inspector.touched(objectId);
-      }
-    }
+    this.core.settled(this.requestId, this.touched);
+    if (this.core.peerGone && reply[0] === '#RETURN') this.core.undelivered(this.requestId, reply[1]);
+    else this.core.delivered(this.requestId);
     this.send(reply);
   }
 
@@ -292,7 +267,8 @@ export class PythonSession implements CallingSession {
     const [ident, method, args, kwds] = request;
     if (typeof method !== 'string') return ['#TRACEBACK', traceback('TypeError', 'the method name must be a str')];
     try {
-      return { ident, method, args: Array.isArray(args) ? args.map((a) => this.fromPython(a)) : [], kwargs: this.keywordsOf(kwds) };
+      const decoded = Array.isArray(args) ? args.map((a) => fromPython(a, this.referenceOf)) : [];
+      return { ident, method, args: decoded, kwargs: keywordsOf(kwds, this.referenceOf) };
     } catch (error) {
       return this.failure(error);
     }
@@ -300,35 +276,32 @@ export class PythonSession implements CallingSession {
 
   /** The control calls of CPython's `Server.public`. */
   private control(method: string, args: unknown[], kwargs: Record<string, unknown>): Reply {
-    const { table, registry } = this.host;
+    const { service, core } = this;
     try {
       switch (method) {
         case 'create': {
           const [typeid, ...rest] = args;
-          const registration = typeof typeid === 'string' ? registry.get(typeid) : undefined;
-          if (!registration) throw new PyException('KeyError', `typeid ${JSON.stringify(typeid)} is not registered`, [typeid]);
-          if (!registration.create) throw new PyException('ValueError', `typeid ${JSON.stringify(typeid)} has no callable: its objects come only from methods that return proxies`);
-          const entry = table.addReference(registration.create(rest, kwargs), registration, PYTHON_HOLDER);
+          const entry = service.create(core, typeid, rest, kwargs, DECODED);
           return ['#RETURN', tupleFrom([entry.id, tupleFrom([...entry.exposed])])];
         }
         case 'incref':
-          table.incref(this.entryOf(args[0]), PYTHON_HOLDER);
+          service.incref(core, args[0]);
           return ['#RETURN', null];
         case 'decref':
-          table.decref(this.entryOf(args[0]), PYTHON_HOLDER);
+          service.decref(core, args[0]);
           return ['#RETURN', null];
         case 'dummy':
           return ['#RETURN', null];
         case 'number_of_objects':
-          return ['#RETURN', table.size];
+          return ['#RETURN', this.host.table.size];
         case 'debug_info': {
-          const lines = [...table.all()].map((e) => `  ${e.id}:       refcount=${e.refcount}\n    ${e.typeid} object`);
+          const lines = [...this.host.table.all()].map((e) => `  ${e.id}:       refcount=${e.refcount}\n    ${e.typeid} object`);
           return ['#RETURN', lines.join('\n')];
         }
         case 'get_methods': {
           const token = args[0];
           const id = token instanceof PyToken ? token.id : args[0];
-          return ['#RETURN', tupleFrom([...this.entryOf(id).exposed])];
+          return ['#RETURN', tupleFrom([...service.entry(id).exposed])];
         }
         case 'accept_connection': {
           this.threadName = typeof args[0] === 'string' ? args[0] : 'client';
@@ -336,151 +309,53 @@ export class PythonSession implements CallingSession {
           return ['#RETURN', null];
         }
         case 'shutdown':
-          if (!this.host.allowRemoteShutdown) throw new PyException('PermissionError', 'this manager does not allow clients to shut it down');
-          this.host.log(`python session ${this.id} asked the manager to shut down`);
-          setImmediate(() => this.host.shutdownServer());
+          service.shutdown(core);
           return ['#RETURN', null];
         default:
-          throw new PyException('AttributeError', `'Server' has no public method ${JSON.stringify(method)}`);
+          return ['#TRACEBACK', traceback('AttributeError', `'Server' has no public method ${JSON.stringify(method)}`)];
       }
     } catch (error) {
-      // CPython answers every failed control call with its traceback.
-      const d = describeThrown(error);
-      return ['#TRACEBACK', traceback(d.type, d.message)];
+      return controlFailureReply(error);
     }
   }
 
   /** A method call on a shared object, as CPython's `serve_client` makes it. */
   private callMethod(ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown>): Reply | Promise<Reply> {
-    const entry = typeof ident === 'string' ? this.host.table.get(ident) : undefined;
-    if (!entry) return ['#TRACEBACK', traceback('KeyError', `${JSON.stringify(ident)}: no such object (never created, or every reference was released)`)];
-    if (!entry.exposedSet.has(method)) {
-      if (FALLBACK_METHODS.has(method)) {
-        try {
-          return ['#RETURN', callFallback(entry.obj, method)];
-        } catch (error) {
-          return this.failure(error);
-        }
-      }
-      const exposed = `(${entry.exposed.map((m) => `'${m}'`).join(', ')}${entry.exposed.length === 1 ? ',' : ''})`;
-      return ['#TRACEBACK', traceback('AttributeError', `method '${method}' of ${entry.typeid} object is not in exposed=${exposed}`)];
-    }
     let result: unknown;
     try {
-      result = invokeMethod(entry.obj, method, args, kwargs, new SessionCallContext(this, 0, entry, method));
+      result = this.service.call(this.core, this.requestId, ident, method, args, kwargs, DECODED, this.touch);
     } catch (error) {
       return this.failure(error);
     }
     if (result instanceof Promise) {
       return result.then(
-        (settled: unknown) => this.resultReply(entry, method, settled),
+        (settled: unknown) => this.resultReply(settled),
         (error: unknown) => this.failure(error),
       );
     }
-    return this.resultReply(entry, method, result);
+    return this.resultReply(result);
   }
 
   /** A method's result: `#RETURN`, or `#PROXY` for a method of `methodToTypeid`. */
-  private resultReply(entry: ObjectEntry, method: string, result: unknown): Reply {
-    if (this.host.inspector.active) this.host.inspector.touched(entry.id);
-    const typeid = Object.hasOwn(entry.methodToTypeid, method) ? entry.methodToTypeid[method] : undefined;
-    if (typeid === undefined) return ['#RETURN', result];
-    return this.proxyReply(typeid, result);
+  private resultReply(result: unknown): Reply {
+    if (!(result instanceof ProxyResult)) return ['#RETURN', result];
+    // The new object has one reference, which the client's proxy adopts.
+    const entry = result.entry;
+    return ['#PROXY', tupleFrom([tupleFrom([...entry.exposed]), this.tokenOf(entry)])];
   }
 
-  /** `#PROXY`: the result becomes an object of `typeid` with one reference, which the client's proxy adopts. */
-  private proxyReply(typeid: string, value: unknown): Reply {
-    const registration = this.host.registry.get(typeid);
-    if (!registration) return ['#TRACEBACK', traceback('KeyError', `methodToTypeid names typeid ${JSON.stringify(typeid)}, which is not registered`)];
-    try {
-      const obj = registration.create ? registration.create([value], {}) : referent(value);
-      const entry = this.host.table.addReference(obj, registration, PYTHON_HOLDER);
-      return ['#PROXY', tupleFrom([tupleFrom([...entry.exposed]), this.tokenOf(entry)])];
-    } catch (error) {
-      return this.failure(error);
-    }
-  }
-
-  /** An exception as Python's client raises it: `#ERROR` with the exception when Python has its class, else `#TRACEBACK`. */
   private failure(error: unknown): Reply {
-    if (error instanceof CallCancelled) return ['#TRACEBACK', traceback('RuntimeError', error.message)];
-    const d = describeThrown(error);
-    const exception = exceptionForPython(d.type, d.message, d.args, this.dialect ?? 'py3');
-    return exception ? ['#ERROR', exception] : ['#TRACEBACK', traceback(d.type, d.message)];
-  }
-
-  private entryOf(id: unknown): ObjectEntry {
-    const entry = typeof id === 'string' ? this.host.table.get(id) : undefined;
-    if (!entry) throw new PyException('KeyError', JSON.stringify(id), [id]);
-    return entry;
+    return failureReply(error, this.dialect ?? 'py3');
   }
 
   private tokenOf(entry: ObjectEntry): PyToken {
     return new PyToken(entry.typeid, this.host.pythonAddress(), entry.id);
   }
 
-  /** The keyword arguments: a dict with str keys. */
-  private keywordsOf(kwds: unknown): Record<string, unknown> {
-    if (kwds === null || kwds === undefined) return {};
-    if (typeof kwds !== 'object' || Array.isArray(kwds) || kwds instanceof Map || kwds instanceof Set) {
-      throw new PyException('TypeError', 'keyword arguments must be a dict with str keys');
-    }
-    const out: Record<string, unknown> = Object.create(null);
-    for (const key of Object.keys(kwds)) out[key] = this.fromPython((kwds as Record<string, unknown>)[key]);
-    return out;
-  }
-
-  /**
-   * A value from Python as the server keeps values: proxies inside it become references to the
-   * live objects they name. Copies only what contains a proxy.
-   */
-  private fromPython(value: unknown): unknown {
-    if (value instanceof PyProxy) {
-      const entry = this.host.table.get(value.token.id);
-      if (!entry) throw new PyException('KeyError', `a proxy names object ${JSON.stringify(value.token.id)}, which does not exist`, [value.token.id]);
-      return SharedRef.of(entry.obj);
-    }
-    if (Array.isArray(value)) {
-      let out: unknown[] | undefined;
-      for (let i = 0; i < value.length; i++) {
-        const item = this.fromPython(value[i]);
-        if (item !== value[i]) (out ??= value.slice())[i] = item;
-      }
-      if (!out) return value;
-      return isTuple(value) ? tupleFrom(out) : out;
-    }
-    if (value instanceof Map) {
-      let changed = false;
-      const out = new Map<unknown, unknown>();
-      for (const [k, v] of value) {
-        const item = this.fromPython(v);
-        changed ||= item !== v;
-        out.set(k, item);
-      }
-      return changed ? out : value;
-    }
-    if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-      let out: Record<string, unknown> | undefined;
-      for (const key of Object.keys(value)) {
-        const v = (value as Record<string, unknown>)[key];
-        const item = this.fromPython(v);
-        if (item !== v) {
-          out ??= { ...(value as Record<string, unknown>) };
-          Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-        }
-      }
-      return out ?? value;
-    }
-    return value;
-  }
-
   /** A stored reference, as Python reads it: a proxy it rebuilds (and increfs) on its side. */
   private refToPython(value: object): PyProxy | undefined {
     if (!(value instanceof SharedRef)) return undefined;
-    const table = this.host.table;
-    const token = table.peekToken(value.obj);
-    // Python's client increfs the object after it reads the proxy: it must be in the table then.
-    const entry = (token && table.get(token.id)) ?? table.addReferenceTo(value.obj, STORED_HOLDER);
+    const entry = this.service.storedReference(value);
     return new PyProxy(this.tokenOf(entry), proxyTypeFor(entry), [...entry.exposed]);
   }
 

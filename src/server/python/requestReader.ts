@@ -15,9 +15,9 @@
  * opcode go to the general reader.
  */
 
-import { Float } from '../../common/values';
-import { Op } from './pickleOpcodes';
-import { decodeUtf8 } from './pickleText';
+import { Float } from '../../common/valueTypes';
+import { Op } from './pickle/pickleOpcodes';
+import { decodeUtf8 } from './pickle/pickleText';
 
 /** A request as the session serves it. */
 export interface PythonRequest {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, Slice, tuple } from '../../../src/common/values';
+import { Float, Slice, tuple } from '../../../src/common/valueTypes';
 import { PyArray, createArray } from '../../../src/server/builtins/array';
-import { callFallback } from '../../../src/server/fallbacks';
-import { SharedRef } from '../../../src/server/sharedRef';
+import { callFallback } from '../../../src/server/calls/fallbacks';
+import { SharedRef } from '../../../src/server/calls/sharedRef';
 import { startManager, RawClient } from '../../helpers/manager';
 import { call, pyError } from './helpers';
 

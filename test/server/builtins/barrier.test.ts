@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallCancelled, PyException } from '../../../src/server/exceptions';
-import { Float } from '../../../src/common/values';
+import { Float } from '../../../src/common/valueTypes';
 import { Barrier, createBarrier } from '../../../src/server/builtins/barrier';
-import type { CallContext } from '../../../src/server/signature';
+import type { CallContext } from '../../../src/server/calls/methodDispatch';
 import { ErrorCodes } from '../../../src/common/errorCodes';
 import { RawClient, startManager } from '../../helpers/manager';
+import { until } from '../../helpers/until';
 import { call, pyError, settled } from './helpers';
 
 /** The parties of the CPython-style tests. */
@@ -187,12 +188,6 @@ test('abort puts the barrier in a broken state (test_abort)', async () => {
   assert.equal(attr(b, 'n_waiting'), 0);
 });
 
-/** Yields to the event loop until `ready()` (bounded: a test never hangs on it). */
-async function until(ready: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !ready(); i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(ready(), 'condition not reached');
-}
-
 test('reset frees the waiting parties with BrokenBarrierError and the barrier works again (test_reset)', async () => {
   const b = new Barrier(N, null, 30);
   const passed: boolean[] = [];
@@ -201,7 +196,7 @@ test('reset frees the waiting parties with BrokenBarrierError and the barrier wo
   await runParties(async () => {
     const i = await arrive(b);
     if (i === Math.floor(N / 2)) {
-      await until(() => b.n_waiting === N - 1);
+      await until(`${N - 1} parties waiting`, () => b.n_waiting === N - 1);
       call(b, 'reset');
     } else {
       try {

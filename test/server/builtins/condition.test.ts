@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { CallCancelled } from '../../../src/server/exceptions';
 import { Condition, createCondition } from '../../../src/server/builtins/condition';
 import { Lock, RLock, Semaphore } from '../../../src/server/builtins/locks';
-import { SharedRef } from '../../../src/server/sharedRef';
+import { SharedRef } from '../../../src/server/calls/sharedRef';
 import { RawClient, createOver, sendBlocking, startManager } from '../../helpers/manager';
 import { until } from '../../helpers/until';
 import { FakeSession, call, pending, pyError, settled } from './helpers';

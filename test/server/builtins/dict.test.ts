@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
-import { Float, isTuple, tuple } from '../../../src/common/values';
+import { Float, isTuple, tuple } from '../../../src/common/valueTypes';
 import { Dict, createDict } from '../../../src/server/builtins/dict';
 import { call, drain, pyError } from './helpers';
 import { PyIterator } from '../../../src/server/builtins/iterator';
-import { callFallback } from '../../../src/server/fallbacks';
-import { SharedRef } from '../../../src/server/sharedRef';
+import { callFallback } from '../../../src/server/calls/fallbacks';
+import { SharedRef } from '../../../src/server/calls/sharedRef';
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */
 const tup = (...items: unknown[]) => tuple<unknown>(...items);

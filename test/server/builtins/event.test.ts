@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallCancelled } from '../../../src/server/exceptions';
-import { Float } from '../../../src/common/values';
+import { Float } from '../../../src/common/valueTypes';
 import { Event, createEvent } from '../../../src/server/builtins/event';
 import { ErrorCodes } from '../../../src/common/errorCodes';
 import { RawClient, startManager } from '../../helpers/manager';

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
-import { invokeMethod, type CallContext, type HeldResource } from '../../../src/server/signature';
+import { invokeMethod, type CallContext, type HeldResource } from '../../../src/server/calls/methodDispatch';
 
 /** Calls a method as the server does for `object/call`, with wire arguments. */
 export function call(obj: object, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, context: CallContext = {}): unknown {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invokeMethod } from '../../../src/server/signature';
+import { invokeMethod } from '../../../src/server/calls/methodDispatch';
 import { PyException } from '../../../src/server/exceptions';
 import { Dict, List, Namespace, Queue, Value, builtinType, builtinTypes } from '../../../src/server/builtins';
 import { SYNC_MANAGER_TYPEIDS } from '../../../src/common/syncTypeids';

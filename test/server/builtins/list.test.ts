@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PyException } from '../../../src/server/exceptions';
-import { Float, tuple } from '../../../src/common/values';
+import { Float, tuple } from '../../../src/common/valueTypes';
 import { List, createList, MAX_REPEAT_ITEMS } from '../../../src/server/builtins/list';
 import { call, drain, pyError } from './helpers';
-import { Slice } from '../../../src/common/values';
+import { Slice } from '../../../src/common/valueTypes';
 import { PyIterator } from '../../../src/server/builtins/iterator';
-import { callFallback } from '../../../src/server/fallbacks';
-import { SharedRef } from '../../../src/server/sharedRef';
+import { callFallback } from '../../../src/server/calls/fallbacks';
+import { SharedRef } from '../../../src/server/calls/sharedRef';
 
 /** Calls a method the way the server does, with wire args and kwargs. */
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallCancelled } from '../../../src/server/exceptions';
 import { BoundedSemaphore, Lock, RLock, Semaphore, createBoundedSemaphore, createLock, createRLock, createSemaphore } from '../../../src/server/builtins/locks';
-import { Float } from '../../../src/common/values';
+import { Float } from '../../../src/common/valueTypes';
 import { RawClient, createOver, sendBlocking, startManager } from '../../helpers/manager';
 import { FakeSession, call, pending, pyError, settled } from './helpers';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Namespace, createNamespace } from '../../../src/server/builtins/namespace';
-import { callFallback } from '../../../src/server/fallbacks';
+import { callFallback } from '../../../src/server/calls/fallbacks';
 import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { CallCancelled, PyException } from '../../../src/server/exceptions';
-import { Float } from '../../../src/common/values';
+import { Float } from '../../../src/common/valueTypes';
 import { Queue, createQueue } from '../../../src/server/builtins/queue';
 import { call, pyError, settled } from './helpers';
 
@@ -334,7 +334,7 @@ test('Queue exposes queue.Queue\'s public methods, each with a signature', () =>
 // --- LifoQueue and PriorityQueue: Queue's methods, blocking and accounting, another get order ---
 
 import { LifoQueue, PriorityQueue, createLifoQueue, createPriorityQueue } from '../../../src/server/builtins/queue';
-import { tuple } from '../../../src/common/values';
+import { tuple } from '../../../src/common/valueTypes';
 import { startManager, RawClient } from '../../helpers/manager';
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, FrozenSet, tuple } from '../../../src/common/values';
+import { Float, FrozenSet, tuple } from '../../../src/common/valueTypes';
 import { PySet, createSet } from '../../../src/server/builtins/set';
 import { PyIterator } from '../../../src/server/builtins/iterator';
 import { createList } from '../../../src/server/builtins/list';
-import { callFallback } from '../../../src/server/fallbacks';
-import { SharedRef } from '../../../src/server/sharedRef';
+import { callFallback } from '../../../src/server/calls/fallbacks';
+import { SharedRef } from '../../../src/server/calls/sharedRef';
 import { startManager, RawClient } from '../../helpers/manager';
 import { call, pyError } from './helpers';
 

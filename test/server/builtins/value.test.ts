@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float } from '../../../src/common/values';
+import { Float } from '../../../src/common/valueTypes';
 import { Value, createValue } from '../../../src/server/builtins/value';
-import { callFallback } from '../../../src/server/fallbacks';
+import { callFallback } from '../../../src/server/calls/fallbacks';
 import { call, pyError } from './helpers';
 
 /** Calls a method the way the server does, with wire args and kwargs. */

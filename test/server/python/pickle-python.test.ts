@@ -6,10 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, FrozenSet, OpaqueValue, Slice, tuple } from '../../../src/common/values';
-import { PickleError, unpickle } from '../../../src/server/python/pickle';
-import { pickle, type PickleDialect } from '../../../src/server/python/pickler';
-import { PyExceptionValue, PyProxy, PyToken } from '../../../src/server/python/pickleValues';
+import { Float, FrozenSet, OpaqueValue, Slice, tuple } from '../../../src/common/valueTypes';
+import { PickleError, unpickle } from '../../../src/server/python/pickle/pickleReader';
+import { pickle, type PickleDialect } from '../../../src/server/python/pickle/pickleWriter';
+import { PyExceptionValue, PyProxy, PyToken } from '../../../src/server/python/pickle/pickleValues';
 import { findPython, PYTHON_VERSIONS, PythonHarness, type HarnessCase } from './pythonHarness';
 import { mismatch } from './valueMatch';
 

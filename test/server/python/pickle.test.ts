@@ -6,12 +6,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, FrozenSet, isTuple, OpaqueValue, Slice, tuple } from '../../../src/common/values';
-import { DEFAULT_MAX_DEPTH, PickleError, unpickle } from '../../../src/server/python/pickle';
-import { frame, pickle, PickleFrameDecoder, PythonFramingError } from '../../../src/server/python/pickler';
-import { allowedGlobals } from '../../../src/server/python/pickleGlobals';
-import { Op } from '../../../src/server/python/pickleOpcodes';
-import { PyExceptionValue, PyProxy, PyToken } from '../../../src/server/python/pickleValues';
+import { Float, FrozenSet, isTuple, OpaqueValue, Slice, tuple } from '../../../src/common/valueTypes';
+import { DEFAULT_MAX_DEPTH, PickleError, unpickle } from '../../../src/server/python/pickle/pickleReader';
+import { frame, pickle, PickleFrameDecoder, PythonFramingError } from '../../../src/server/python/pickle/pickleWriter';
+import { allowedGlobals } from '../../../src/server/python/pickle/pickleGlobals';
+import { Op } from '../../../src/server/python/pickle/pickleOpcodes';
+import { PyExceptionValue, PyProxy, PyToken } from '../../../src/server/python/pickle/pickleValues';
 import { mismatch } from './valueMatch';
 
 /** Bytes from opcodes, numbers (one byte each), strings (Latin-1) and buffers. */

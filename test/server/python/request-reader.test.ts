@@ -6,9 +6,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTuple, tupleFrom } from '../../../src/common/values';
-import { unpickle } from '../../../src/server/python/pickle';
-import { pickle, pickleMessage, frame } from '../../../src/server/python/pickler';
+import { isTuple, tupleFrom } from '../../../src/common/valueTypes';
+import { unpickle } from '../../../src/server/python/pickle/pickleReader';
+import { pickle, pickleMessage, frame } from '../../../src/server/python/pickle/pickleWriter';
 import { readRequest, type PythonRequest } from '../../../src/server/python/requestReader';
 import { Rng, scaled, seedFor, withSeed } from '../../fuzz/prng';
 import { findPython, PYTHON_VERSIONS, PythonHarness } from './pythonHarness';

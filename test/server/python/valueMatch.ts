@@ -3,9 +3,9 @@
  * tuples are not lists, a Float box is not a number, sets match whatever their order, a
  * PyExceptionValue's module may be named the Python 2 or 3 way.
  */
-import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../../src/common/values';
-import { exceptionClassFor } from '../../../src/server/python/pickleGlobals';
-import { PyExceptionValue, PyProxy, PyToken } from '../../../src/server/python/pickleValues';
+import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../../src/common/valueTypes';
+import { exceptionClassFor } from '../../../src/server/python/pickle/pickleGlobals';
+import { PyExceptionValue, PyProxy, PyToken } from '../../../src/server/python/pickle/pickleValues';
 
 function show(v: unknown): string {
   try {

@@ -1,7 +1,7 @@
 /**
  * The few Python objects of the manager protocol that the pickle codec reads into values of their
  * own and writes back: a Token, a proxy (what `RebuildProxy` rebuilds) and an exception. Every
- * other Python object is carried as an `OpaqueValue` (see `pickle.ts`).
+ * other Python object is carried as an `OpaqueValue` (see `pickleReader.ts`).
  */
 
 /** The module that defines Token, RebuildProxy and the proxy classes. */

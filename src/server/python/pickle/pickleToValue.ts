@@ -1,5 +1,5 @@
 /**
- * Turns a pickle's node tree into the server's values (see `common/values.ts`): Python's plain
+ * Turns a pickle's node tree into the server's values (see `common/valueTypes.ts`): Python's plain
  * types become their JavaScript counterparts, the allow-listed objects (Token, RebuildProxy,
  * exceptions, set/frozenset/slice/bytes/bytearray as protocol 2 spells them) become values of
  * their own, and any other object an OpaqueValue that re-creates it.
@@ -8,7 +8,7 @@
  * inside itself is a cycle, which is refused. Nesting is bounded, shared sub-trees included.
  */
 
-import { Float, FrozenSet, OpaqueValue, Slice, tupleFrom } from '../../common/values';
+import { Float, FrozenSet, OpaqueValue, Slice, tupleFrom } from '../../../common/valueTypes';
 import { pickleErrorAt } from './pickleError';
 import { globalRole, instanceClass } from './pickleGlobals';
 import { opaqueOf, standaloneHeight } from './pickleReemit';

@@ -1,6 +1,6 @@
 /**
  * A growing buffer of protocol 2 opcodes with a size limit, shared by the value writer
- * (`pickler.ts`) and the writer of opaque objects (`pickleReemit.ts`). The limit is what keeps a
+ * (`pickleWriter.ts`) and the writer of opaque objects (`pickleReemit.ts`). The limit is what keeps a
  * value with much sharing (a list holding the same big list a thousand times, which a pickle
  * without memo must spell out every time) from turning into an unbounded output.
  */

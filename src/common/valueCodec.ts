@@ -22,123 +22,14 @@
  */
 
 import type { Token } from './protocol';
+import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom } from './valueTypes';
+import { ValueCodecError } from './valueCodecError';
 
 /** The tag names, in the order the spec lists them. */
 export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy', '$slice'] as const;
 export type ValueTag = (typeof VALUE_TAGS)[number];
 const tagSet: ReadonlySet<string> = new Set(VALUE_TAGS);
 
-const tupleBrand = Symbol.for('syncmanager.tuple');
-
-/** A tuple: a frozen array marked so it goes back over the wire as `$tuple`. */
-export type Tuple<T = unknown> = readonly T[] & { readonly [tupleBrand]: true };
-
-/** Makes a tuple from its items. */
-export function tuple<T>(...items: T[]): Tuple<T> {
-  return tupleFrom(items);
-}
-
-/** Makes a tuple from an array (the array is not copied if it is fresh: pass your own copy). */
-export function tupleFrom<T>(items: T[]): Tuple<T> {
-  Object.defineProperty(items, tupleBrand, { value: true });
-  return Object.freeze(items) as unknown as Tuple<T>;
-}
-
-/** Whether a value is a {@link Tuple}. */
-export function isTuple(value: unknown): value is Tuple {
-  return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[tupleBrand] === true;
-}
-
-/** FrozenSets whose construction is over (Set's constructor calls add, which must work until then). */
-const sealedSets = new WeakSet<object>();
-
-/** A frozenset: a Set that refuses changes after construction and goes over the wire as `$frozenset`. */
-export class FrozenSet<T = unknown> extends Set<T> {
-  constructor(items?: Iterable<T> | null) {
-    super(items);
-    sealedSets.add(this);
-  }
-  override add(value: T): this {
-    if (sealedSets.has(this)) throw new TypeError('a FrozenSet cannot be changed');
-    return super.add(value);
-  }
-  override delete(_value: T): boolean {
-    throw new TypeError('a FrozenSet cannot be changed');
-  }
-  override clear(): void {
-    throw new TypeError('a FrozenSet cannot be changed');
-  }
-}
-
-/**
- * A float whose value JSON and JavaScript would take for an int (2.0). The server keeps such
- * floats boxed so a Python client gets a float back; clients see plain numbers unless they ask.
- */
-export class Float {
-  constructor(readonly value: number) {}
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return Number.isInteger(this.value) ? `${this.value}.0` : String(this.value);
-  }
-}
-
-/** A value only its sender's language can read (a pickled Python object, say), carried byte for byte. */
-export class OpaqueValue {
-  constructor(
-    /** The language that can read it: `python`, ... */
-    readonly lang: string,
-    /** The type's name in that language, for display: `module.Class`. */
-    readonly type: string,
-    /** The serialised bytes. */
-    readonly data: Uint8Array,
-  ) {
-    if (typeof lang !== 'string' || lang === '') throw new ValueCodecError('an OpaqueValue needs the name of the language that can read it');
-  }
-  toString(): string {
-    return `<${this.lang === 'python' ? 'pickled' : this.lang} ${this.type}>`;
-  }
-}
-
-/**
- * Python's `slice(start, stop, step)`, for indexing lists and arrays (`l[1:3]`, `a[::-1]`). Each
- * bound is an int or null (omitted), as the receiver reads it; other values reach the receiver,
- * which refuses them with Python's TypeError.
- */
-export class Slice {
-  constructor(
-    readonly start: unknown = null,
-    readonly stop: unknown = null,
-    readonly step: unknown = null,
-  ) {}
-  toString(): string {
-    const part = (v: unknown) => (v === null || v === undefined ? '' : String(v));
-    return `${part(this.start)}:${part(this.stop)}${this.step === null || this.step === undefined ? '' : `:${part(this.step)}`}`;
-  }
-}
-
-/**
- * Thrown when a value cannot be encoded or decoded; names what was wrong and where. The place is
- * worked out only when something fails: each level the error passes through adds its step, so the
- * codec builds no path strings for values that are fine.
- */
-export class ValueCodecError extends Error {
-  override name = 'ValueCodecError';
-  /** Steps from the failing value up to the root (`[3]`, `.key`), innermost first. */
-  private readonly steps: string[] = [];
-  /** @param template the message; `{at}` stands for "at <path>". */
-  constructor(private readonly template: string) {
-    super(template.replace('{at}', 'at $'));
-  }
-
-  /** Records that the failure was inside `step` of its parent (used while unwinding). */
-  within(step: string): this {
-    this.steps.push(step);
-    this.message = this.template.replace('{at}', `at $${[...this.steps].reverse().join('')}`);
-    return this;
-  }
-}
 
 
 /** How `$proxy` values are turned into and out of application values. */

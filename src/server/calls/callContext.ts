@@ -6,8 +6,8 @@
  */
 
 import type { Holdings } from './holdings';
-import type { ObjectEntry } from './objectTable';
-import type { CallContext, HeldResource } from './signature';
+import type { ObjectEntry } from '../objectTable';
+import type { CallContext, HeldResource } from './methodDispatch';
 
 /** What a call context needs from the session that makes the call. */
 export interface CallingSession {
@@ -16,6 +16,8 @@ export interface CallingSession {
   readonly holdings: Holdings;
   /** The call is about to wait: `controller` withdraws it (the session aborts it when it ends). */
   callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: number | string): void;
+  /** If the answer to `requestId` cannot be delivered, `undo(result)` gives back what the call took. */
+  onUndelivered(requestId: number | string, undo: (result: unknown) => void): void;
 }
 
 /** One call's context. */
@@ -51,5 +53,9 @@ export class SessionCallContext implements CallContext {
 
   letGo(resource: HeldResource): void {
     this.session.holdings.letGo(resource);
+  }
+
+  giveBack(undo: (result: unknown) => void): void {
+    this.session.onUndelivered(this.requestId, undo);
   }
 }

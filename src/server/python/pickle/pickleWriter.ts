@@ -25,7 +25,7 @@
  * proxies that way), or is refused with a PickleError naming its type and place.
  */
 
-import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../common/values';
+import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../../common/valueTypes';
 import { PickleError } from './pickleError';
 import { builtinsModule, exceptionClassFor, type PickleDialect } from './pickleGlobals';
 import { Op } from './pickleOpcodes';
@@ -33,11 +33,11 @@ import { PickleOutput } from './pickleOutput';
 import { parsePickle } from './pickleParser';
 import { emitNode, standaloneHeight } from './pickleReemit';
 import { MANAGERS_MODULE, PyExceptionValue, PyProxy, PyToken } from './pickleValues';
-import { DEFAULT_MAX_DEPTH } from './pickle';
+import { DEFAULT_MAX_DEPTH } from './pickleReader';
 
 export type { PickleDialect } from './pickleGlobals';
 export { PickleError } from './pickleError';
-export { pythonFrame as frame, PythonFrameDecoder as PickleFrameDecoder, PythonFramingError } from './framing';
+export { pythonFrame as frame, PythonFrameDecoder as PickleFrameDecoder, PythonFramingError } from '../framing';
 
 /** Largest pickle written by default. */
 export const DEFAULT_MAX_PICKLE_BYTES = 64 * 1024 * 1024;

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Float, FrozenSet, OpaqueValue, tuple } from '../../../src/common/values';
+import { Float, FrozenSet, OpaqueValue, tuple } from '../../src/common/valueTypes';
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */
 const tup = (...items: unknown[]) => tuple<unknown>(...items);
-import { PyDict, pyCompare, pyEquals, pyHashKey, pyIterate, pyRepr, pyTruthy, pyTypeName } from '../../../src/server/builtins/pyValues';
-import { pyError } from './helpers';
+import { PyDict, pyCompare, pyEquals, pyHashKey, pyIterate, pyRepr, pyTruthy, pyTypeName } from '../../src/server/pythonSemantics';
+import { pyError } from './builtins/helpers';
 
 
 const bytes = (...b: number[]) => Buffer.from(b);
 
 /**
- * A frozenset of these members. `new FrozenSet(items)` currently throws in values.ts (Set's
+ * A frozenset of these members. `new FrozenSet(items)` currently throws in valueTypes.ts (Set's
  * constructor calls the overridden add before #sealed exists), so fall back to a Set with
  * FrozenSet's prototype, which is all these functions look at.
  */

@@ -4,9 +4,9 @@
  * proxy's `str()`), and `#GETVALUE` (a copy of the referent, for `proxy._getvalue()`).
  */
 
-import { PyException } from './exceptions';
-import { pyAddress, pyRepr } from './builtins/pyValues';
-import { typeName } from './signature';
+import { PyException } from '../exceptions';
+import { pyAddress, pyRepr } from '../pythonSemantics';
+import { typeName } from './methodDispatch';
 
 /** The fallback method names. */
 export const FALLBACK_METHODS: ReadonlySet<string> = new Set(['__repr__', '__str__', '#GETVALUE']);

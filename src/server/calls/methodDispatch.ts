@@ -4,7 +4,7 @@
  * Python's error messages ("put() missing 1 required positional argument: 'item'").
  */
 
-import { PyException } from './exceptions';
+import { PyException } from '../exceptions';
 
 /**
  * Something a caller can hold past the end of its call: a lock, an RLock's recursion, a
@@ -33,6 +33,12 @@ export interface CallContext {
   hold?(resource: HeldResource): void;
   /** The caller holds nothing of `resource` any more (it released all it had). */
   letGo?(resource: HeldResource): void;
+  /**
+   * Registers how to undo what the call took if its result never reaches the caller (the
+   * connection was gone, or the answer was too large to send): `undo(result)` gives it back.
+   * Absent for in-process calls, whose results cannot be lost on the way.
+   */
+  giveBack?(undo: (result: unknown) => void): void;
 }
 
 /** Who is calling, for ownership: the session's id, or {@link LOCAL_OWNER}. */

@@ -11,7 +11,7 @@ import { pickleErrorAt, PickleError } from './pickleError';
 import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
 import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
 import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
-import { DEFAULT_MAX_MESSAGE_VALUES, tooManyValues } from '../limits';
+import { DEFAULT_MAX_MESSAGE_VALUES, tooManyValues } from '../../limits';
 
 /** Most decimal digits of an int read (Python's `sys.int_info.default_max_str_digits`). */
 export const MAX_INT_DIGITS = 4300;

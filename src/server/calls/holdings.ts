@@ -4,8 +4,8 @@
  * back, and inspection can list it. Shared by the JSON-RPC and the Python sessions.
  */
 
-import type { Inspector } from './inspector';
-import type { HeldResource } from './signature';
+import type { Inspector } from '../inspector';
+import type { HeldResource } from './methodDispatch';
 
 /** The resources one session holds. */
 export class Holdings {

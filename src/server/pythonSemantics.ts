@@ -1,12 +1,12 @@
 /**
- * Python value semantics over the server's decoded value representations (see `common/values.ts`):
+ * Python value semantics over the server's decoded value representations (see `common/valueTypes.ts`):
  * type names, repr, equality, hashing, ordering, truthiness and iteration, as CPython defines them,
  * so the built-in shared types behave and word their errors as their Python counterparts do.
  */
 
-import { PyException } from '../exceptions';
-import { Float, FrozenSet, OpaqueValue, Slice, isTuple } from '../../common/values';
-import { SharedRef } from '../sharedRef';
+import { PyException } from './exceptions';
+import { Float, FrozenSet, OpaqueValue, Slice, isTuple } from '../common/valueTypes';
+import { SharedRef } from './calls/sharedRef';
 
 /** Whether a value is a dict written as a plain JSON object (string keys). */
 export function isPlainDict(v: unknown): v is Record<string, unknown> {

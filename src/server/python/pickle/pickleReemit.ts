@@ -10,7 +10,7 @@
  * `bytearray(bytes)`, STACK_GLOBAL as GLOBAL. NEWOBJ_EX (a protocol 4 sender's) is kept as is.
  */
 
-import { OpaqueValue } from '../../common/values';
+import { OpaqueValue } from '../../../common/valueTypes';
 import { PickleError, pickleErrorAt } from './pickleError';
 import { opaqueTypeName } from './pickleGlobals';
 import { Op } from './pickleOpcodes';

@@ -1,0 +1,196 @@
+/**
+ * What a call means, for every protocol: create an object, call a method of one, count
+ * references, stop the manager, describe the registry. It owns the lookup of objects, the one
+ * check of `exposed` (with the fallbacks every object answers), `methodToTypeid`, and the
+ * references inside arguments and results, and it raises the errors of `callErrors.ts`. The
+ * protocol sessions parse their own messages, call it, and write what it returns or raises.
+ */
+
+import type { TypeidDescription } from '../../common/protocol';
+import type { ObjectEntry, ObjectTable } from '../objectTable';
+import type { Registration, Registry } from '../registry';
+import { CallCancelled } from '../exceptions';
+import { SessionCallContext } from './callContext';
+import {
+  MethodNotExposedError,
+  NotCreatableError,
+  ProxyTypeMismatchError,
+  ShutdownNotAllowedError,
+  UnknownObjectError,
+  UnknownProxyTargetError,
+  UnknownResultTypeidError,
+  UnknownTypeidError,
+} from './callErrors';
+import { callFallback, FALLBACK_METHODS } from './fallbacks';
+import { invokeMethod } from './methodDispatch';
+import { referent, SharedRef } from './sharedRef';
+import type { RequestId, SessionCore } from './sessionCore';
+
+/** The holder that keeps an object read back from a container in the table until a client takes it. */
+export const STORED_HOLDER = 'stored';
+
+/** What the service needs from its manager. */
+export interface ObjectServiceHost {
+  readonly registry: Registry;
+  readonly table: ObjectTable;
+  readonly allowRemoteShutdown: boolean;
+  shutdownServer(): void;
+  log(message: string): void;
+}
+
+/**
+ * How a protocol's arguments become the server's values. Read only once the call is known to be
+ * allowed, so a call that is refused for another reason is refused for that reason.
+ */
+export interface ArgumentReader<Args, Kwargs> {
+  args(raw: Args): readonly unknown[];
+  kwargs(raw: Kwargs): Readonly<Record<string, unknown>>;
+  /** Whether a fallback method (`__repr__`, ...) called with arguments counts as not exposed (JSON-RPC), or ignores them (Python). */
+  readonly fallbacksTakeNoArguments: boolean;
+}
+
+/** A call's result that goes back as a proxy of a new reference (a method of `methodToTypeid`). */
+export class ProxyResult {
+  constructor(readonly entry: ObjectEntry) {}
+}
+
+const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** A call with no arguments: none given, or given empty (`args: []`, `kwargs: {}`), which is the same call. */
+function isEmptyCall(args: unknown, kwargs: unknown): boolean {
+  const noArgs = args === undefined || (Array.isArray(args) && args.length === 0);
+  const noKwargs = kwargs === undefined || (typeof kwargs === 'object' && kwargs !== null && Object.keys(kwargs).length === 0);
+  return noArgs && noKwargs;
+}
+
+/** The one object service of a manager. */
+export class ObjectService {
+  constructor(private readonly host: ObjectServiceHost) {}
+
+  /** The registry's typeids, as `manager/describe` lists them. */
+  describe(): TypeidDescription[] {
+    return this.host.registry.describe();
+  }
+
+  /**
+   * Creates an object of `typeid` (or fetches its singleton) and gives the caller a reference.
+   * @throws UnknownTypeidError, NotCreatableError; whatever the callable raises.
+   */
+  create<A, K>(caller: SessionCore, typeid: unknown, args: A, kwargs: K, reader: ArgumentReader<A, K>): ObjectEntry {
+    const registration = typeof typeid === 'string' ? this.host.registry.get(typeid) : undefined;
+    if (!registration) throw new UnknownTypeidError(typeid);
+    if (!registration.create) throw new NotCreatableError(registration.typeid);
+    const obj = registration.create(reader.args(args), reader.kwargs(kwargs));
+    return this.host.table.addReference(obj, registration, caller.holder);
+  }
+
+  /**
+   * The object with this id (with `resident`, also a typeid's shared object nobody holds).
+   * @throws UnknownObjectError
+   */
+  entry(objectId: unknown, during: 'call' | 'reference' = 'reference', resident = false): ObjectEntry {
+    // `resident`: inspection also reaches a typeid's shared object while nobody holds it (ObjectTable.inspectable).
+    const table = this.host.table;
+    const entry = typeof objectId === 'string' ? (resident ? table.inspectable(objectId) : table.get(objectId)) : undefined;
+    if (!entry) throw new UnknownObjectError(objectId, during);
+    return entry;
+  }
+
+  /**
+   * Calls `method` of object `objectId`. The result is a value, a {@link ProxyResult} for a
+   * method of `methodToTypeid`, or a promise of either for a call that waits; `touch` hears of
+   * the object once the call reached it.
+   * @throws UnknownObjectError, MethodNotExposedError; whatever the method raises.
+   */
+  call<A, K>(
+    caller: SessionCore,
+    requestId: RequestId,
+    objectId: unknown,
+    method: string,
+    args: A,
+    kwargs: K,
+    reader: ArgumentReader<A, K>,
+    touch: (objectId: string) => void,
+  ): unknown {
+    const entry = this.entry(objectId, 'call');
+    if (!entry.exposedSet.has(method)) {
+      // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
+      if (FALLBACK_METHODS.has(method) && !(reader.fallbacksTakeNoArguments && !isEmptyCall(args, kwargs))) {
+        return callFallback(entry.obj, method);
+      }
+      throw new MethodNotExposedError(entry, method);
+    }
+    const decodedArgs = reader.args(args);
+    const decodedKwargs = reader.kwargs(kwargs);
+    touch(entry.id);
+    const result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, new SessionCallContext(caller, requestId, entry, method));
+    const typeid = Object.hasOwn(entry.methodToTypeid, method) ? entry.methodToTypeid[method] : undefined;
+    if (typeid === undefined) return result;
+    // The result goes back as a proxy: make it an object of the mapped typeid, referenced by the caller.
+    return result instanceof Promise ? result.then((value) => this.proxyResult(caller, typeid, value)) : this.proxyResult(caller, typeid, result);
+  }
+
+  /** The caller takes one more reference to object `objectId`. */
+  incref(caller: SessionCore, objectId: unknown): ObjectEntry {
+    const entry = this.entry(objectId);
+    this.host.table.incref(entry, caller.holder);
+    return entry;
+  }
+
+  /**
+   * The caller drops one of its references to object `objectId`.
+   * @throws NoReferenceError when it holds none.
+   */
+  decref(caller: SessionCore, objectId: unknown): ObjectEntry {
+    const entry = this.entry(objectId);
+    this.host.table.decref(entry, caller.holder);
+    return entry;
+  }
+
+  /**
+   * Stops the manager, after the answer to the caller has gone.
+   * @throws ShutdownNotAllowedError when the manager does not allow clients to stop it.
+   */
+  shutdown(caller: SessionCore): void {
+    if (!this.host.allowRemoteShutdown) throw new ShutdownNotAllowedError();
+    this.host.log(`session ${caller.id} asked the manager to shut down`);
+    setImmediate(() => this.host.shutdownServer());
+  }
+
+  /**
+   * A proxy inside arguments, as the server keeps it: a reference to the live object it names.
+   * `typeid`, when the protocol's proxy carries one, must be the object's.
+   * @throws UnknownProxyTargetError, ProxyTypeMismatchError
+   */
+  argumentReference(objectId: string, typeid?: string): SharedRef {
+    const entry = this.host.table.get(objectId);
+    if (!entry) throw new UnknownProxyTargetError(objectId);
+    if (typeid !== undefined && entry.typeid !== typeid) throw new ProxyTypeMismatchError(objectId, typeid, entry.typeid);
+    return SharedRef.of(entry.obj);
+  }
+
+  /** A stored reference inside a result: `holder` gets a reference of its own to the object. */
+  resultReference(ref: SharedRef, holder: string): ObjectEntry {
+    return this.host.table.addReferenceTo(ref.obj, holder);
+  }
+
+  /**
+   * The entry of a stored reference inside a result, for a client that takes its reference
+   * itself after reading it (Python's proxies incref): the object must be in the table then, so
+   * one that had left comes back, held by {@link STORED_HOLDER}.
+   */
+  storedReference(ref: SharedRef): ObjectEntry {
+    const table = this.host.table;
+    const token = table.peekToken(ref.obj);
+    return (token && table.get(token.id)) ?? table.addReferenceTo(ref.obj, STORED_HOLDER);
+  }
+
+  private proxyResult(caller: SessionCore, typeid: string, value: unknown): ProxyResult {
+    // A session that closed while the call ran must not be given a reference nobody will release.
+    if (caller.closing) throw new CallCancelled('the session closed before the result arrived');
+    const registration: Registration | undefined = this.host.registry.get(typeid);
+    if (!registration) throw new UnknownResultTypeidError(typeid);
+    const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : referent(value);
+    return new ProxyResult(this.host.table.addReference(obj, registration, caller.holder));
+  }
+}

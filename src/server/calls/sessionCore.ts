@@ -1,0 +1,239 @@
+/**
+ * What every session is, whatever protocol it speaks: an id, what it holds (references, locks,
+ * permits), the calls it has waiting and what withdraws them, the order in which a closing
+ * session gives everything back, and the summary inspection shows. A protocol session owns one
+ * core and adds only its framing and its wire forms.
+ */
+
+import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
+import type { BufferBudget } from '../bufferBudget';
+import type { Inspector } from '../inspector';
+import type { ObjectEntry, ObjectTable } from '../objectTable';
+import type { Registry } from '../registry';
+import type { CallingSession } from './callContext';
+import { Holdings } from './holdings';
+
+/** What a session needs from its manager. */
+export interface SessionHost {
+  readonly registry: Registry;
+  readonly table: ObjectTable;
+  readonly serverVersion: string;
+  readonly maxMessageBytes: number;
+  /** Most values one message may hold once read (see `limits.ts`). */
+  readonly maxMessageValues: number;
+  /** The bytes of incomplete messages all sessions hold, counted together. */
+  readonly buffers: BufferBudget;
+  /** Whether a client may stop the manager (`shutdown { server: true }`, Python's `shutdown`). */
+  readonly allowRemoteShutdown: boolean;
+  /** Stops the manager (remote shutdown). */
+  shutdownServer(): void;
+  /** Called once when the session ends (a JSON-RPC session, or a Python client's channel). */
+  sessionClosed(session: ConnectedSession): void;
+  /** Collects changes for inspection tools. */
+  readonly inspector: Inspector;
+  /** Whether clients that ask may inspect (the manager's `inspection` option). */
+  readonly inspectionAllowed: boolean;
+  /** Everything inspection shows. */
+  snapshot(): InspectSnapshot;
+  log(message: string): void;
+}
+
+/** A session as the manager lists it, whatever its protocol. */
+export interface ConnectedSession {
+  readonly id: string;
+  readonly clientInfo?: ClientInfo;
+  readonly processId: number | null;
+  readonly remoteAddress: string;
+  /** Whether it stopped reading because its peer does not read its answers. */
+  readonly isThrottled: boolean;
+  /** Calls currently waiting. */
+  readonly pendingCount: number;
+  summary(): SessionSummary;
+  close(): void;
+}
+
+/** A request's id: JSON-RPC's, or one the Python session numbers its calls with. */
+export type RequestId = number | string;
+
+let sessionCounter = 0;
+
+/** A new session id (`s1`, `s2`, ...), one sequence for every protocol, as inspection shows them. */
+function nextSessionId(): string {
+  return `s${++sessionCounter}`;
+}
+
+/** A waiting call: what withdraws it, and what inspection shows of it. */
+interface PendingCall {
+  readonly controller: AbortController;
+  readonly objectId: string;
+  readonly typeid: string;
+  readonly method: string;
+  readonly since: number;
+}
+
+/** The protocol-independent state of one session. */
+export class SessionCore implements CallingSession {
+  /** The session's id, as inspection shows it. */
+  readonly id = nextSessionId();
+  /** When the session started (ms since the epoch). */
+  readonly startedAt = Date.now();
+  /** What the session holds (locks, permits), given back when it ends. */
+  readonly holdings: Holdings;
+  /** The holder the object table counts this session's references under. */
+  readonly holder: string;
+  #closing = false;
+  #peerGone = false;
+  #ended = false;
+  readonly #pending = new Map<RequestId, PendingCall>();
+  /** How to give back what a call took, until its answer is delivered (see CallContext.giveBack). */
+  readonly #undos = new Map<RequestId, (result: unknown) => void>();
+
+  constructor(
+    private readonly host: SessionHost,
+    /** The holder of its references, when not the session itself (Python counts references per process). */
+    holder?: string,
+  ) {
+    this.holder = holder ?? this.id;
+    this.holdings = new Holdings(this.id, host.inspector, host.log);
+  }
+
+  /** Whether the session is closing or closed: it starts nothing new and is given no new reference. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Whether the client's end of stream arrived (or its connection failed): nothing written reaches it any more. */
+  get peerGone(): boolean {
+    return this.#peerGone;
+  }
+
+  /**
+   * The client can no longer read answers: its waiting calls are withdrawn at once, a turn
+   * before the socket closes, so nothing is handed to them in between.
+   */
+  peerLeft(): void {
+    if (this.#peerGone) return;
+    this.#peerGone = true;
+    this.beginClosing();
+  }
+
+  /** Calls currently waiting. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Records a call that is about to wait (called by its context when the method asks for a signal). */
+  callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: RequestId): void {
+    this.#pending.set(requestId, { controller, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() });
+    const inspector = this.host.inspector;
+    if (inspector.active) {
+      inspector.sessionsChanged();
+      // Its waiters changed (a queue's waitingGetters, say).
+      inspector.touched(entry.id);
+    }
+  }
+
+  /** Records how to give back what call `requestId` took, should its answer not reach the client. */
+  onUndelivered(requestId: RequestId, undo: (result: unknown) => void): void {
+    this.#undos.set(requestId, undo);
+  }
+
+  /** The answer to `requestId` is on its way: what the call took is the client's. */
+  delivered(requestId: RequestId): void {
+    if (this.#undos.size > 0) this.#undos.delete(requestId);
+  }
+
+  /**
+   * The answer to `requestId` cannot reach the client (its connection is gone, or the answer is
+   * too large): gives back what the call took. Returns whether there was something to give back.
+   */
+  undelivered(requestId: RequestId, result: unknown): boolean {
+    const undo = this.#undos.get(requestId);
+    if (!undo) return false;
+    this.#undos.delete(requestId);
+    undo(result);
+    return true;
+  }
+
+  /** Withdraws a waiting call (`$/cancelRequest`); a call that is not waiting is left alone. */
+  cancel(requestId: RequestId): void {
+    this.#pending.get(requestId)?.controller.abort();
+  }
+
+  /** A request is answered: it waits no more, and inspection hears of the object it touched. */
+  settled(requestId: RequestId, touched: string | undefined): void {
+    const call = this.#pending.get(requestId);
+    if (call) this.#pending.delete(requestId);
+    const inspector = this.host.inspector;
+    if (!inspector.active) return;
+    if (call) inspector.sessionsChanged();
+    if (touched) inspector.touched(touched);
+  }
+
+  /**
+   * Records the bytes of incomplete messages the session holds now (what it held before is
+   * replaced), against the budget every connection shares. False, recording nothing, when that
+   * would pass the budget: the session must then drop its bytes ({@link dropBuffered}) and close.
+   */
+  holdBuffered(bytes: number): boolean {
+    return this.host.buffers.hold(this, bytes);
+  }
+
+  /** The session dropped every byte it held: they leave the shared budget. */
+  dropBuffered(): void {
+    this.host.buffers.release(this);
+  }
+
+  /** The session starts closing: every waiting call is withdrawn (it answers with no effect). */
+  beginClosing(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.withdrawAll();
+  }
+
+  /**
+   * The connection is gone: give everything back, in this order. Waiting calls are withdrawn
+   * first, so what the session held goes to other clients, not to its own waiters; then what it
+   * holds; then its references. Returns false if it had ended already.
+   */
+  end(): boolean {
+    if (this.#ended) return false;
+    this.#ended = true;
+    this.#closing = true;
+    this.#peerGone = true;
+    this.withdrawAll();
+    this.holdings.end();
+    // A closed connection's incomplete messages are dropped with it (the session discards them).
+    this.dropBuffered();
+    const { inspector, table } = this.host;
+    inspector.unsubscribe(this.id);
+    if (this.holder === this.id) {
+      const referenced = inspector.active ? table.idsHeldBy(this.id) : [];
+      table.releaseSession(this.id);
+      // Objects that stay lost a holder: their rows change too.
+      for (const id of referenced) if (table.get(id)) inspector.touched(id);
+    }
+    return true;
+  }
+
+  /** What inspection shows of the session; the protocol adds who the client is. */
+  summary(facts: { protocol: SessionSummary['protocol']; remoteAddress: string; processId: number | null; clientInfo?: ClientInfo }): SessionSummary {
+    const summary: SessionSummary = {
+      sessionId: this.id,
+      processId: facts.processId,
+      remoteAddress: facts.remoteAddress,
+      protocol: facts.protocol,
+      connectedAt: this.startedAt,
+      // References held under another holder (Python's, per process) are not this session's.
+      references: this.holder === this.id ? this.host.table.referencesOf(this.id) : 0,
+      pending: [...this.#pending].map(([requestId, c]) => ({ requestId, objectId: c.objectId, typeid: c.typeid, method: c.method, since: c.since })),
+      holds: this.holdings.objectIds(),
+    };
+    if (facts.clientInfo) summary.clientInfo = facts.clientInfo;
+    return summary;
+  }
+
+  private withdrawAll(): void {
+    for (const call of [...this.#pending.values()]) call.controller.abort();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * `initialize`: the version and capabilities a JSON-RPC session agrees on with its client.
+ */
+
+import { ErrorCodes } from '../../common/errorCodes';
+import { PROTOCOL_VERSION, type ClientInfo, type InitializeParams, type InitializeResult, type ServerCapabilities } from '../../common/protocol';
+import { expectFields, RpcError } from './paramChecks';
+
+/** What initialize settled for the session. */
+export interface Agreement {
+  readonly result: Omit<InitializeResult, 'sessionId'>;
+  readonly clientInfo: ClientInfo | undefined;
+  readonly processId: number | null;
+  /** Whether inspection was granted. */
+  readonly inspection: boolean;
+}
+
+/**
+ * Checks `initialize`'s params and agrees on a version and capabilities.
+ * @throws RpcError InvalidParams, UnsupportedProtocolVersion.
+ */
+export function agree(params: InitializeParams, server: { readonly serverVersion: string; readonly inspectionAllowed: boolean }): Agreement {
+  expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?' });
+  const match = /^(\d+)\.(\d+)$/.exec(params.protocolVersion);
+  if (!match) throw new RpcError(ErrorCodes.InvalidParams, `protocolVersion ${JSON.stringify(params.protocolVersion)} must be "major.minor"`);
+  const [ourMajor, ourMinor] = PROTOCOL_VERSION.split('.').map(Number);
+  if (Number(match[1]) !== ourMajor) {
+    const message = `protocol ${params.protocolVersion} is not supported: this server speaks ${PROTOCOL_VERSION}`;
+    throw new RpcError(ErrorCodes.UnsupportedProtocolVersion, message, { type: 'UnsupportedProtocolVersion', message, supported: [PROTOCOL_VERSION] });
+  }
+  if (params.processId !== undefined && params.processId !== null && !Number.isSafeInteger(params.processId)) {
+    throw new RpcError(ErrorCodes.InvalidParams, 'field processId must be a whole number or null');
+  }
+  if (params.clientInfo !== undefined) {
+    expectFields(params.clientInfo, { name: 'string', version: 'string?' }, 'clientInfo.');
+  }
+  const agreedMinor = Math.min(ourMinor, Number(match[2]));
+  // Inspection is granted only to a 1.1 client that asks for it, by a manager that allows it.
+  const inspection = agreedMinor >= 1 && params.capabilities?.inspection === true && server.inspectionAllowed;
+  const capabilities: ServerCapabilities = { cancellation: true };
+  // Proxies inside arguments are accepted from every client; 1.2 clients are told so.
+  if (agreedMinor >= 2) {
+    capabilities.nestedProxies = true;
+    // The same port serves Python's own manager clients, which share these objects.
+    capabilities.pythonBridge = true;
+  }
+  if (inspection) capabilities.inspection = true;
+  return {
+    result: { protocolVersion: `${ourMajor}.${agreedMinor}`, serverInfo: { name: 'syncmanager', version: server.serverVersion }, capabilities },
+    clientInfo: params.clientInfo,
+    processId: params.processId ?? null,
+    inspection,
+  };
+}

@@ -5,6 +5,7 @@
  * core and adds only its framing and its wire forms.
  */
 
+import type { Socket } from 'node:net';
 import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
 import type { BufferBudget } from '../bufferBudget';
 import type { Inspector } from '../inspector';
@@ -100,6 +101,23 @@ export class SessionCore implements CallingSession {
   /** Whether the session is closing or closed: it starts nothing new and is given no new reference. */
   get closing(): boolean {
     return this.#closing;
+  }
+
+  /**
+   * Follows the connection's end: an end of stream or a failure means the client reads no more
+   * (see {@link peerLeft}) and the session closes its own side (`close`); once the socket has
+   * closed, `closed` ends the session.
+   */
+  watch(socket: Socket, session: { close(): void; closed(): void; readonly label: string }): void {
+    socket.on('end', () => {
+      this.peerLeft();
+      session.close();
+    });
+    socket.on('close', () => session.closed());
+    socket.on('error', (error) => {
+      this.host.log(`${session.label} ${this.id}: ${error.message}`);
+      this.peerLeft();
+    });
   }
 
   /** Whether the client's end of stream arrived (or its connection failed): nothing written reaches it any more. */

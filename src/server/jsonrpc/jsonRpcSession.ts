@@ -66,6 +66,7 @@ export class Session implements ConnectedSession {
   /** Whether initialize granted the inspection capability. */
   private inspection = false;
   private closed = false;
+  private closeStarted = false;
   private readonly decoder: ContentLengthDecoder;
   private readonly outbox: Outbox;
   private readonly handlers: RequestHandlers;
@@ -117,12 +118,7 @@ export class Session implements ConnectedSession {
     });
     this.handlers = this.protocolHandlers();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.core.peerLeft());
-    socket.on('close', () => this.onClose());
-    socket.on('error', (error) => {
-      host.log(`session ${this.id}: ${error.message}`);
-      this.core.peerLeft();
-    });
+    this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'session' });
     socket.on('drain', () => this.unthrottle());
   }
 
@@ -189,7 +185,8 @@ export class Session implements ConnectedSession {
 
   /** Ends the session: answers what is pending with ShuttingDown, then closes the connection. */
   close(): void {
-    if (this.core.closing) return;
+    if (this.closeStarted) return;
+    this.closeStarted = true;
     this.core.beginClosing();
     // The withdrawn calls answer in later microtasks: end the connection once they have.
     setImmediate(() => {

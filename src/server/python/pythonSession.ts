@@ -106,12 +106,7 @@ export class PythonSession implements ConnectedSession {
     this.core = new SessionCore(host, PYTHON_HOLDER);
     this.decoder = new PythonFrameDecoder(host.maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.core.peerLeft());
-    socket.on('close', () => this.onClose());
-    socket.on('error', (error) => {
-      host.log(`python session ${this.id}: ${error.message}`);
-      this.core.peerLeft();
-    });
+    this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'python session' });
   }
 
   /** Its id, as inspection shows it. */

@@ -187,7 +187,7 @@ async function main() {
     step('seed-manager put 0..9 into get_task_queue');
 
     await drive.expandRow(page, 'get_task_queue', { view: 'Objects' });
-    const taskObject = await until('the task queue object row', async () => (await childrenOf(page, 'get_task_queue')).find((r) => /^get_task_queue #\d+$/.test(r.label)));
+    const taskObject = await until('the task queue object row', async () => (await childrenOf(page, 'get_task_queue')).find((r) => /^get_task_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label)));
     if (!/^Queue · 10 items · 1 ref$/.test(taskObject.description)) throw new Error(`task queue row: "${taskObject.description}"`);
     await drive.expandRow(page, taskObject.label, { view: 'Objects' });
     const taskItems = await until('the ten tasks', async () => {
@@ -210,7 +210,7 @@ async function main() {
     await drive.expandRow(page, taskObject.label, { view: 'Objects', expand: false });
     await drive.expandRow(page, 'get_result_queue', { view: 'Objects' });
     const resultObject = await until('the result queue object row', async () => {
-      const row = (await childrenOf(page, 'get_result_queue')).find((r) => /^get_result_queue #\d+$/.test(r.label));
+      const row = (await childrenOf(page, 'get_result_queue')).find((r) => /^get_result_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label));
       return row && row.description === 'Queue · 10 items · 1 ref' ? row : undefined;
     });
     await drive.expandRow(page, resultObject.label, { view: 'Objects' });
@@ -286,7 +286,7 @@ async function main() {
     await drive.expandRow(page, 'get_task_queue', { view: debugView });
     const pausedTask = await until('the task queue while paused', async () => {
       const rows = await drive.readTreeRows(page, { view: debugView });
-      return rows.find((r) => /^get_task_queue #\d+$/.test(r.label) && r.description === 'Queue · 2 items · 2 refs');
+      return rows.find((r) => /^get_task_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label) && r.description === 'Queue · 2 items · 2 refs');
     });
     await drive.expandRow(page, pausedTask.label, { view: debugView });
     const pausedItems = await until('the tasks left while paused', async () => {
@@ -300,7 +300,7 @@ async function main() {
     await drive.expandRow(page, 'get_result_queue', { view: debugView });
     const pausedResult = await until('the result queue while paused', async () => {
       const rows = await drive.readTreeRows(page, { view: debugView });
-      return rows.find((r) => /^get_result_queue #\d+$/.test(r.label) && r.description === 'Queue · 0 items · 2 refs');
+      return rows.find((r) => /^get_result_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label) && r.description === 'Queue · 0 items · 2 refs');
     });
     summary.debug = { sideBar: sideBarTitle, view: debugView, roots: debugRows.filter((r) => r.level === 1).map((r) => r.label), task: pausedTask.description, tasksLeft: pausedItems.map(Number), result: pausedResult.description };
     step(`paused: side bar "${sideBarTitle}", ${debugView}: ${pausedTask.label} "${pausedTask.description}", ${pausedResult.label} "${pausedResult.description}"`);

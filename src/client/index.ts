@@ -5,6 +5,7 @@
 
 export { connect, ManagerClient } from './managerClient';
 export type { ConnectOptions, Connected, AnyProxy } from './managerClient';
+export type { ClientTlsOptions } from './socketTransport';
 export { BaseProxy, releaseProxy, proxyBase } from './baseProxy';
 export type { CallOptions } from './baseProxy';
 export {

@@ -35,7 +35,7 @@ import { errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, Tim
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { RpcConnection, RpcResponseError } from './rpcConnection';
-import { openAuthenticatedSocket } from './socketTransport';
+import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -47,6 +47,8 @@ export interface ConnectOptions {
   name?: string;
   /** Seconds to connect, authenticate and initialize. Default 10. */
   timeout?: number;
+  /** Speak TLS to a manager that serves it (`syncmanager serve --tls-cert ...`); `true` trusts the system's CAs. */
+  tls?: ClientTlsOptions;
 }
 
 /** Any proxy a manager hands out: a typed one for built-in types, a dynamic one otherwise. */
@@ -315,7 +317,7 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   const timeoutMs = (options.timeout ?? 10) * 1000;
   const shown = formatAddress(address);
   const started = Date.now();
-  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs);
+  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, options.tls);
   const rpc = new RpcConnection(socket, head, shown);
   // The timeout covers initialize and describe too: a peer that authenticates but never answers
   // (a Python manager reading our header as a length) must not hang connect().

@@ -3,7 +3,8 @@
  * Turns every way this can fail into an error that says what to check.
  */
 
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { formatAddress, type Address } from '../common/address';
 import { clientHandshake, HandshakeError } from '../common/handshake';
 import { AuthenticationError, ConnectionClosedError, ManagerError, TimeoutError } from './errors';
@@ -14,17 +15,38 @@ export interface OpenedSocket {
   head: Buffer;
 }
 
+/**
+ * TLS towards a manager that serves it: `true` trusts the system's certificate authorities; an
+ * object gives the CA to trust (PEM), a client certificate and key for a manager that asks for
+ * one, and the name the server's certificate must carry (default: the address's host).
+ */
+export type ClientTlsOptions = true | { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array; servername?: string };
+
+/** Opens the TCP or local socket, or TLS over TCP; resolves once it is ready for the handshake. */
+function openStream(address: Address, tls: ClientTlsOptions | undefined): { socket: Socket; ready: string } {
+  if (address.kind !== 'tcp') {
+    if (tls) throw new ManagerError(`TLS needs a TCP address, not the local socket ${address.path}`);
+    return { socket: netConnect(address.path), ready: 'connect' };
+  }
+  if (!tls) return { socket: netConnect({ host: address.host, port: address.port, noDelay: true }), ready: 'connect' };
+  const given = tls === true ? {} : tls;
+  const pem = (v: string | Uint8Array | undefined) => (v === undefined || typeof v === 'string' ? v : Buffer.from(v));
+  const servername = given.servername ?? (isIP(address.host) ? undefined : address.host);
+  const socket = tlsConnect({ host: address.host, port: address.port, ca: pem(given.ca), cert: pem(given.cert), key: pem(given.key), servername, minVersion: 'TLSv1.2' });
+  return { socket, ready: 'secureConnect' };
+}
+
 /** Connects and authenticates within `timeoutMs`. */
-export async function openAuthenticatedSocket(address: Address, authkey: Buffer, timeoutMs: number): Promise<OpenedSocket> {
+export async function openAuthenticatedSocket(address: Address, authkey: Buffer, timeoutMs: number, tls?: ClientTlsOptions): Promise<OpenedSocket> {
   const shown = formatAddress(address);
   const started = Date.now();
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = address.kind === 'tcp' ? netConnect({ host: address.host, port: address.port, noDelay: true }) : netConnect(address.path);
+    const { socket: s, ready } = openStream(address, tls);
     const timer = setTimeout(() => {
       s.destroy();
       reject(new TimeoutError(`could not connect to the manager at ${shown} within ${timeoutMs / 1000} s`));
     }, timeoutMs);
-    s.once('connect', () => {
+    s.once(ready, () => {
       clearTimeout(timer);
       s.off('error', onError);
       resolve(s);
@@ -34,6 +56,7 @@ export async function openAuthenticatedSocket(address: Address, authkey: Buffer,
       const why =
         error.code === 'ECONNREFUSED' ? 'connection refused (is the manager running there?)'
         : error.code === 'ENOENT' ? 'no socket at that path (is the manager running?)'
+        : tls && !error.syscall ? `TLS failed: ${error.message} (check the CA you trust, the server's certificate and name, and your client certificate)`
         : error.message;
       reject(new ConnectionClosedError(`cannot connect to the manager at ${shown}: ${why}`, { cause: error }));
     };

@@ -50,6 +50,14 @@ export class ContentLengthDecoder {
     return this.buffer.length - this.offset + this.laterBytes;
   }
 
+  /** Drops every byte held (the connection is gone): nothing of it stays in memory. */
+  discard(): void {
+    this.buffer = Buffer.alloc(0);
+    this.offset = 0;
+    this.later = [];
+    this.laterBytes = 0;
+  }
+
   /** Adds bytes and delivers every message they complete (unless paused). */
   push(chunk: Buffer): void {
     if (chunk.length > 0) {

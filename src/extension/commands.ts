@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
 import { findConfigFile } from '../common/configFiles';
+import { attachTlsOptions, type AttachTlsSetting } from './attachTls';
 import { Command, ContextValue, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
@@ -138,7 +139,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       authkey ??= await vscode.window.showInputBox({ prompt: `Authkey of the manager at ${address}`, password: true, validateInput: (t) => (t ? undefined : 'the authkey cannot be empty') });
       if (authkey === undefined) return;
       await context.workspaceState.update('syncmanager.lastAttach', address);
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attaching to ${address}…` }, () => controller.attach(address!, authkey!));
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attaching to ${address}…` }, () => controller.attach(address!, authkey!, attachTlsOptions(config().get<AttachTlsSetting>(Setting.AttachTls))));
     },
     [Command.Detach]: () => controller.stop(),
     [Command.CopyConnectionInfo]: async () => {

@@ -61,6 +61,7 @@ export enum Setting {
   StartOnOpen = 'startOnOpen',
   DebugAddEnvironment = 'debug.addEnvironment',
   ValueStyle = 'valueStyle',
+  AttachTls = 'attachTls',
 }
 
 /** Context keys the extension sets for `when` clauses. */

@@ -6,7 +6,7 @@
  */
 
 import * as vscode from 'vscode';
-import { connect, type Connected, type InspectionSubscription } from '../client';
+import { connect, type ClientTlsOptions, type Connected, type InspectionSubscription } from '../client';
 import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
 import { ContextKey, type ManagerStateValue } from './ids';
 import { startServerProcess, type ServerProcess } from './serverProcess';
@@ -124,11 +124,11 @@ export class ManagerController implements vscode.Disposable {
   }
 
   /** Attaches to a manager started elsewhere (`syncmanager serve`, a script). */
-  async attach(address: string, authkey: string): Promise<void> {
+  async attach(address: string, authkey: string, tls?: ClientTlsOptions): Promise<void> {
     if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
     this.setState('starting');
     try {
-      await this.connectTo(address, authkey);
+      await this.connectTo(address, authkey, tls);
       this.setState('attached');
     } catch (error) {
       await this.teardown();
@@ -167,8 +167,8 @@ export class ManagerController implements vscode.Disposable {
     this.setState('stopped');
   }
 
-  private async connectTo(address: string, authkey: string): Promise<void> {
-    const client = await connect({ address, authkey, name: 'vscode', timeout: 10 });
+  private async connectTo(address: string, authkey: string, tls?: ClientTlsOptions): Promise<void> {
+    const client = await connect({ address, authkey, name: 'vscode', timeout: 10, tls });
     if (!client.serverInfo.capabilities.inspection) {
       await client.close();
       throw new Error(`the manager at ${address} does not offer inspection (protocol ${client.serverInfo.protocolVersion})`);

@@ -8,6 +8,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { LimitOptions } from './limits';
+import type { ServerTlsOptions } from './tlsWrap';
+
+/** PEM as text, which crosses the IPC channel as it is (bytes would arrive as a plain object). */
+function pemText(value: string | Uint8Array): string {
+  return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+}
 import type { SharedSpec } from './manager';
 
 /** How the parent configures the child. */
@@ -22,12 +29,15 @@ export interface ChildConfig {
   handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
   maxConnections?: number;
+  limits?: LimitOptions;
+  tls?: ServerTlsOptions;
+  plaintextAddress?: string;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -110,6 +120,9 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       maxMessageBytes: config.maxMessageBytes,
       maxConnections: config.maxConnections,
+      limits: config.limits,
+      plaintextAddress: config.plaintextAddress,
+      tls: config.tls && { cert: pemText(config.tls.cert), key: pemText(config.tls.key), ...(config.tls.ca ? { ca: pemText(config.tls.ca) } : {}) },
     };
     child.send(configure);
   });

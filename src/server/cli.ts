@@ -13,6 +13,9 @@ import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
+import { AUTHKEY_IN_ARGV_WARNING } from './authkeyPolicy';
+import { readServerTlsFiles, type ServerTlsFiles, type ServerTlsOptions } from './tlsWrap';
+import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { acceptRegistrations } from './liveRegistrations';
 import { Manager, type BuiltinTypeName } from './manager';
 
@@ -28,8 +31,9 @@ Usage:
 Options of serve:
   --address ADDR            host:port, [v6]:port, or a socket path
                             (default: $SYNCMANAGER_ADDRESS, else ${DEFAULT_ADDRESS})
-  --authkey KEY             the shared secret clients must prove
-                            (default: $SYNCMANAGER_AUTHKEY, else a random key that is printed)
+  --authkey KEY             the shared secret clients must prove; it shows in the process list,
+                            so prefer $SYNCMANAGER_AUTHKEY or --authkey-file (default:
+                            $SYNCMANAGER_AUTHKEY, else a random key that is printed)
   --authkey-file FILE       read the secret from FILE (one trailing newline is dropped)
   --register TYPEID=TYPE    serve one shared object of a built-in type under TYPEID; TYPE is one
                             of ${creatableBuiltins().map(([t]) => t).join(', ')}, optionally with JSON
@@ -40,6 +44,12 @@ Options of serve:
   --no-builtins             do not register SyncManager's typeids (Queue, dict, ...)
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --max-message-bytes N     largest message accepted (default 67108864)
+${LIMIT_FLAGS_USAGE}
+  --tls-cert FILE           serve TLS with this certificate (PEM); needs --tls-key
+  --tls-key FILE            the certificate's private key (PEM)
+  --tls-ca FILE             require clients to present a certificate signed by this CA (PEM)
+  --plaintext-address ADDR  with TLS, also serve plaintext on this loopback address, for
+                            Python's own clients on this machine (same objects)
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
@@ -75,6 +85,9 @@ interface ServeOptions {
   quiet: boolean;
   json: boolean;
   child: boolean;
+  limits: LimitFlagValues;
+  tlsFiles: Partial<ServerTlsFiles>;
+  plaintextAddress?: string;
   registrationsOnStdin: boolean;
 }
 
@@ -117,6 +130,8 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     quiet: false,
     json: false,
     child: false,
+    limits: {},
+    tlsFiles: {},
     registrationsOnStdin: false,
   };
   let authkeyFile: string | undefined;
@@ -130,8 +145,12 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     };
     switch (flag) {
       case '--address': options.address = value(); break;
-      case '--authkey': options.authkey = value(); break;
+      case '--authkey': options.authkey = value(); process.stderr.write(`syncmanager: ${AUTHKEY_IN_ARGV_WARNING}\n`); break;
       case '--authkey-file': authkeyFile = value(); break;
+      case '--tls-cert': options.tlsFiles.certFile = value(); break;
+      case '--tls-key': options.tlsFiles.keyFile = value(); break;
+      case '--tls-ca': options.tlsFiles.caFile = value(); break;
+      case '--plaintext-address': options.plaintextAddress = value(); break;
       case '--register': options.registers.push(parseRegister(value())); break;
       case '--config': options.config = value(); break;
       case '--no-config': options.noConfig = true; break;
@@ -155,6 +174,11 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
         break;
       }
       default:
+        try {
+          if (parseLimitFlag(flag, value, options.limits)) break;
+        } catch (error) {
+          throw error instanceof LimitFlagError ? new UsageError(error.message) : error;
+        }
         throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
@@ -168,6 +192,13 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
   }
   options.authkey ??= env.SYNCMANAGER_AUTHKEY || undefined;
   return options;
+}
+
+/** The TLS settings of --tls-cert/--tls-key/--tls-ca, read; undefined without them. */
+function tlsOf(files: Partial<ServerTlsFiles>): ServerTlsOptions | undefined {
+  if (files.certFile === undefined && files.keyFile === undefined && files.caFile === undefined) return undefined;
+  if (files.certFile === undefined || files.keyFile === undefined) throw new UsageError('TLS needs both --tls-cert and --tls-key');
+  return readServerTlsFiles({ certFile: files.certFile, keyFile: files.keyFile, caFile: files.caFile });
 }
 
 /** Quotes a value for a POSIX shell line when it needs it. */
@@ -207,6 +238,9 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     builtins: options.builtins,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
+    ...options.limits,
+    tls: tlsOf(options.tlsFiles),
+    plaintextAddress: options.plaintextAddress,
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
     log,
@@ -229,10 +263,11 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
 
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ address: manager.address, authkey: randomKey ? authkey : undefined, typeids: manager.registry.all().map((r) => r.typeid), pid: process.pid })}\n`);
+    process.stdout.write(`${JSON.stringify({ address: manager.address, plaintextAddress: manager.plaintextAddress, authkey: randomKey ? authkey : undefined, typeids: manager.registry.all().map((r) => r.typeid), pid: process.pid })}\n`);
   } else {
     const lines = [
-      `syncmanager ${VERSION} serving on ${manager.address}${config ? ` (config ${config})` : ''}`,
+      `syncmanager ${VERSION} serving on ${manager.address}${options.tlsFiles.certFile ? ' (TLS)' : ''}${config ? ` (config ${config})` : ''}`,
+      ...(manager.plaintextAddress ? [`  and in plaintext on ${manager.plaintextAddress}, for Python's own clients on this machine`] : []),
       `  typeids: ${custom.map((r) => r.typeid).join(', ') || '(none registered)'}${options.builtins ? `; built-in: ${Object.keys(builtinTypes).join(', ')}` : ''}`,
       'Connect workers with:',
       `  export SYNCMANAGER_ADDRESS=${shellQuote(manager.address)} SYNCMANAGER_AUTHKEY=${randomKey ? authkey : shellQuote(authkey)}`,
@@ -285,6 +320,9 @@ async function serveChild(): Promise<number> {
     handshakeTimeoutMs: configure.handshakeTimeoutMs,
     maxMessageBytes: configure.maxMessageBytes,
     maxConnections: configure.maxConnections,
+    ...configure.limits,
+    tls: configure.tls,
+    plaintextAddress: configure.plaintextAddress,
     log: (message) => send({ type: 'log', message }),
   });
   try {

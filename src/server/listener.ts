@@ -8,22 +8,24 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from '../common/address';
 import { serverHandshake, HandshakeError } from '../common/handshake';
+import { tlsWrapper, type ServerTlsOptions } from './tlsWrap';
+import { ConnectionGuard, type ConnectionGuardOptions, type GuardedSession } from './connectionGuard';
 
 /** What to do with an authenticated connection. */
 export interface ConnectionHandler {
-  /** A JSON-RPC client: `head` holds the bytes already read. */
-  onJsonRpc(socket: Socket, head: Buffer, remote: string): void;
-  /** A Python manager client (pickle frames): `head` holds the bytes already read. */
-  onPickle(socket: Socket, head: Buffer, remote: string): void;
+  /** A JSON-RPC client: `head` holds the bytes already read. Returns its session. */
+  onJsonRpc(socket: Socket, head: Buffer, remote: string): GuardedSession | void;
+  /** A Python manager client (pickle frames): `head` holds the bytes already read. Returns its session. */
+  onPickle(socket: Socket, head: Buffer, remote: string): GuardedSession | void;
   log(message: string): void;
 }
 
 /** Listener options. */
-export interface ListenerOptions {
+export interface ListenerOptions extends ConnectionGuardOptions {
   authkey: Buffer;
   handshakeTimeoutMs: number;
-  /** Most connections at once (handshaking or authenticated); more are closed at once. */
-  maxConnections?: number;
+  /** Serve TLS: every connection is wrapped before the authkey handshake. */
+  tls?: ServerTlsOptions;
 }
 
 /** Describes a peer for logs. */
@@ -35,6 +37,8 @@ function remoteOf(socket: Socket, address: Address): string {
 export class Listener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly guard: ConnectionGuard;
+  private readonly wrapTls: ((socket: Socket) => Socket) | undefined;
   private boundAddress: Address | undefined;
 
   constructor(
@@ -42,7 +46,8 @@ export class Listener {
     private readonly handler: ConnectionHandler,
   ) {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
+    this.guard = new ConnectionGuard(options, (message) => handler.log(message));
+    this.wrapTls = options.tls ? tlsWrapper(options.tls) : undefined;
   }
 
   /** The address actually bound (the real port when asked for port 0). */
@@ -83,20 +88,27 @@ export class Listener {
     clearTimeout(timer);
   }
 
-  private accept(socket: Socket): void {
+  private accept(tcp: Socket): void {
     const address = this.boundAddress!;
-    const remote = remoteOf(socket, address);
+    const remote = remoteOf(tcp, address);
+    if (address.kind === 'tcp') tcp.setNoDelay(true);
+    // With TLS, the TLS socket takes over the connection (its handle): from here on it is the
+    // one counted, shed, timed out and served, and the one whose 'close' frees its place.
+    const socket = this.wrapTls ? this.wrapTls(tcp) : tcp;
+    socket.on('error', (error) => {
+      // Reported by whoever owns the socket next; an error before that only ends the connection.
+      if (socket !== tcp) this.handler.log(`connection from ${remote}: TLS: ${error.message}`);
+    });
+    if (!this.guard.admit(socket, remote)) return;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => {
-      // Reported by whoever owns the socket next; an error before that only ends the connection.
-    });
-    if (address.kind === 'tcp') socket.setNoDelay(true);
     serverHandshake(socket, this.options.authkey, { timeoutMs: this.options.handshakeTimeoutMs }).then(
       (head) => this.route(socket, head, remote),
       (error: unknown) => {
         const reason = error instanceof HandshakeError ? error.message : String(error);
         this.handler.log(`connection from ${remote} refused: ${reason}`);
+        // A peer that left is gone: nothing more to say to it (a TLS socket would linger otherwise).
+        if (error instanceof HandshakeError && error.reason === 'closed') return void socket.destroy();
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
       },
@@ -110,8 +122,7 @@ export class Listener {
       // A Python frame starts with the high byte of its 4-byte length: below 0x20 for any frame
       // under 512 MiB. Any other byte goes to the JSON-RPC session, which answers a byte that is
       // not a letter with ParseError before it closes (SPEC 4, since 1.3), instead of silence.
-      if (byte < 0x20) this.handler.onPickle(socket, first, remote);
-      else this.handler.onJsonRpc(socket, first, remote);
+      this.guard.authenticate(socket, byte < 0x20 ? this.handler.onPickle(socket, first, remote) : this.handler.onJsonRpc(socket, first, remote));
     };
     if (head.length > 0) {
       decide(head);

@@ -7,7 +7,7 @@
 
 import type { Socket } from 'node:net';
 import { authkeyBytes, randomAuthkey } from '../common/authkey';
-import { formatAddress, parseAddress, type Address } from '../common/address';
+import { formatAddress, isLoopbackHost, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
 import type { InspectSnapshot } from '../common/protocol';
@@ -15,7 +15,11 @@ import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
 import { Inspector } from './inspector';
-import { Listener } from './listener';
+import { checkAuthkeyFor } from './authkeyPolicy';
+import { BufferBudget } from './bufferBudget';
+import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, type LimitOptions } from './limits';
+import { Listener, type ConnectionHandler } from './listener';
+import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
@@ -27,7 +31,7 @@ import type { ConnectedSession } from './calls/sessionCore';
 export type BuiltinTypeName = keyof typeof builtinTypes;
 
 /** Options of {@link Manager}. */
-export interface ManagerOptions {
+export interface ManagerOptions extends LimitOptions {
   /** `host:port`, a socket path, `{ host, port }` or `[host, port]`. Default `127.0.0.1:0` (any free port). */
   address?: string | { host: string; port: number } | readonly [string, number];
   /** The shared secret clients must prove. Default: a random key (read it back from `authkey`). */
@@ -48,6 +52,18 @@ export interface ManagerOptions {
    * authenticated client that asks. Default true.
    */
   inspection?: boolean;
+  /**
+   * Serve TLS on the port (PEM certificate and key; with `ca`, clients must present a certificate
+   * it signed). The authkey handshake runs inside TLS. Python's own clients cannot speak TLS:
+   * serve them from a second, plaintext manager on a loopback address.
+   */
+  tls?: ServerTlsOptions;
+  /**
+   * With `tls`: also listen, in plaintext, on this loopback address (`127.0.0.1:50001`), for
+   * Python's own clients on this machine, which cannot speak TLS. They share every object with the
+   * TLS port, and the tokens Python clients receive name this address.
+   */
+  plaintextAddress?: string;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
 }
@@ -84,6 +100,7 @@ export class Manager {
   readonly inspector = new Inspector(this.table);
   private readonly startedAt = Date.now();
   private readonly options: ManagerOptions;
+  private readonly buffers: BufferBudget;
   private readonly key: Buffer;
   private readonly requestedAddress: Address;
   private readonly sessions = new Set<ConnectedSession>();
@@ -91,6 +108,7 @@ export class Manager {
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
   private listener: Listener | undefined;
+  private plainListener: Listener | undefined;
   private child: ChildManager | undefined;
   private state: 'new' | 'listening' | 'started' | 'stopping' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
@@ -100,6 +118,7 @@ export class Manager {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
     this.key = authkeyBytes(options.authkey ?? randomAuthkey());
+    this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
@@ -130,10 +149,31 @@ export class Manager {
     return Buffer.from(this.key);
   }
 
+  /** Bytes of incomplete messages the connections hold now (in-process managers; see `maxPendingBytes`). */
+  get bufferedBytes(): number {
+    return this.buffers.bytes;
+  }
+
   /** The address clients connect to: the bound one once listening, else the requested one. */
   get address(): string {
     if (this.child) return this.child.address;
     return formatAddress(this.listener?.address ?? this.requestedAddress);
+  }
+
+  /** The plaintext loopback address beside the TLS one, once listening (see `plaintextAddress` in the options). */
+  get plaintextAddress(): string | undefined {
+    return this.plainListener?.address ? formatAddress(this.plainListener.address) : undefined;
+  }
+
+  /** The plaintext address asked for, checked: only with TLS, and only on loopback. */
+  private plaintextRequest(): Address | undefined {
+    if (this.options.plaintextAddress === undefined) return undefined;
+    if (!this.options.tls) throw new Error('plaintextAddress is for serving TLS and plaintext side by side: without tls, the address already speaks plaintext');
+    const address = parseAddress(this.options.plaintextAddress);
+    if (address.kind === 'tcp' && !isLoopbackHost(address.host)) {
+      throw new Error(`plaintextAddress ${this.options.plaintextAddress} must be a loopback address (127.0.0.1, ::1) or a socket path: plaintext is for clients on this machine`);
+    }
+    return address;
   }
 
   /** Connected sessions (in-process managers only): JSON-RPC clients, and Python clients' method-call channels. */
@@ -182,6 +222,8 @@ export class Manager {
   /** Binds and starts serving in this process; resolves with the bound address. */
   async listen(): Promise<string> {
     if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
+    checkAuthkeyFor(this.requestedAddress, this.key);
+    const plain = this.plaintextRequest();
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
     const host: PythonHost = {
@@ -189,6 +231,8 @@ export class Manager {
       table: this.table,
       serverVersion: VERSION,
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxMessageValues: this.options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES,
+      buffers: this.buffers,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,
@@ -201,7 +245,8 @@ export class Manager {
       },
       log,
       pythonAddress: () => {
-        const bound = this.listener!.address!;
+        // Python's own clients reach us only in plaintext: their proxies must connect there.
+        const bound = (this.plainListener ?? this.listener!).address!;
         return bound.kind === 'tcp' ? [bound.host, bound.port] : bound.path;
       },
       sessionOpened: (session) => {
@@ -211,29 +256,42 @@ export class Manager {
       },
     };
     const service = new ObjectService(host);
-    this.listener = new Listener(
-      { authkey: this.key, handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, maxConnections: this.options.maxConnections },
-      {
-        onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
-          const session = new Session(socket, host, service, remote);
-          this.sessions.add(session);
-          if (this.inspector.active) this.inspector.sessionsChanged();
-          log(`session ${session.id} from ${remote} opened`);
-          session.onData(head);
-        },
-        onPickle: (socket: Socket, head: Buffer, remote: string) => new PythonSession(socket, host, service, remote).onData(head),
-        log,
+    const listenerOptions = {
+      authkey: this.key,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      maxConnections: this.options.maxConnections,
+      maxHandshaking: this.options.maxHandshaking,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    };
+    const handler: ConnectionHandler = {
+      onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
+        const session = new Session(socket, host, service, remote);
+        this.sessions.add(session);
+        if (this.inspector.active) this.inspector.sessionsChanged();
+        log(`session ${session.id} from ${remote} opened`);
+        session.onData(head);
+        return session;
       },
-    );
+      onPickle: (socket: Socket, head: Buffer, remote: string) => {
+        const session = new PythonSession(socket, host, service, remote);
+        session.onData(head);
+        return session;
+      },
+      log,
+    };
+    this.listener = new Listener({ ...listenerOptions, tls: this.options.tls }, handler);
+    if (plain) this.plainListener = new Listener(listenerOptions, handler);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     try {
       await this.listener.listen(this.requestedAddress);
+      if (plain) await this.plainListener!.listen(plain);
     } catch (error) {
+      await this.listener.close(0).catch(() => {});
       this.state = 'stopped';
       this.resolveStopped?.();
       throw error;
     }
-    log(`listening on ${this.address}`);
+    log(`listening on ${this.address}${plain ? ` (TLS), and in plaintext on ${this.plaintextAddress}` : ''}`);
     return this.address;
   }
 
@@ -268,6 +326,9 @@ export class Manager {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       maxMessageBytes: this.options.maxMessageBytes,
       maxConnections: this.options.maxConnections,
+      limits: limitOptionsOf(this.options),
+      tls: this.options.tls,
+      plaintextAddress: this.options.plaintextAddress,
       log: this.options.log,
     });
     this.stopped = this.child.exited;
@@ -289,7 +350,7 @@ export class Manager {
     this.inspector.dispose();
     if (wasListening) {
       for (const session of this.sessions) session.close();
-      await this.listener?.close();
+      await Promise.all([this.listener?.close(), this.plainListener?.close()]);
     }
     this.state = 'stopped';
     this.resolveStopped?.();

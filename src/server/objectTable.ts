@@ -5,6 +5,7 @@
  * id, as Python's manager does with `id(obj)`.
  */
 
+import { randomBytes } from 'node:crypto';
 import type { Token } from '../common/protocol';
 import type { Registration } from './registry';
 
@@ -77,6 +78,12 @@ export class ObjectTable {
   /** Ids of objects seen before, so an object keeps its id across leaving and re-entering the table. */
   private readonly idsByObject = new WeakMap<object, string>();
   private nextId = 1;
+  /**
+   * Random per table (one per server run), before every id: a reference kept from an earlier run
+   * names no object of this one, so it fails as unknown instead of reaching whatever object got
+   * the same number (SPEC 8.4).
+   */
+  private readonly runPrefix = randomBytes(4).toString('hex');
   /** Ids each session holds references to, so a closing session is released without a scan. */
   private readonly idsBySession = new Map<string, Set<string>>();
   /** How each object ever shared was registered, so one that left the table can come back as it was. */
@@ -255,7 +262,7 @@ export class ObjectTable {
   }
 
   private assignId(obj: object, registration: Registration): string {
-    const id = (this.nextId++).toString(16);
+    const id = `${this.runPrefix}-${(this.nextId++).toString(16)}`;
     this.idsByObject.set(obj, id);
     this.registrations.set(obj, registration);
     return id;

@@ -68,7 +68,7 @@ test('the seed flow in the real workbench: first-run welcome, palette, side bar 
     assert.deepEqual(summary.json, squares, 'Open as JSON shows them');
     assert.deepEqual(summary.clients, ['vscode (this sidebar)', 'seed-manager'], 'the Clients view (the worker has left)');
     assert.match(summary.statusBar, /^syncmanager :\d+ · 1 client$/);
-    assert.match(output, /Put Item… \("Item to put into get_task_queue #\d+ \(JSON\)[^"]*"\) put \{"task":10\}/, report);
+    assert.match(output, /Put Item… \("Item to put into get_task_queue #[0-9a-f]+-[0-9a-f]+ \(JSON\)[^"]*"\) put \{"task":10\}/, report);
     assert.match(output, /stopped; status bar: "syncmanager"/, report);
 
     assert.deepEqual(summary.firstRun.buttons, ["Serve the Seed's Queues", 'Add Shared Queue…'], 'the first-run welcome of a manager serving nothing');

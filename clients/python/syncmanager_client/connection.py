@@ -16,6 +16,7 @@ import itertools
 import logging
 import os
 import socket
+import ssl
 import threading
 from typing import Any, Callable, Deque, Dict, List, Optional
 
@@ -94,6 +95,7 @@ class Connection:
         protocol_version: str = PROTOCOL_VERSION,
         capabilities: Optional[Dict[str, bool]] = None,
         max_body: int = DEFAULT_MAX_BODY,
+        ssl_context: "Optional[ssl.SSLContext]" = None,
     ) -> None:
         if isinstance(authkey, str):
             authkey = authkey.encode("utf-8")
@@ -122,7 +124,7 @@ class Connection:
         #: Turns a received token into a proxy; set by the Manager (default: the token itself).
         self.make_proxy = None  # type: Optional[Callable[[dict], Any]]
 
-        self._sock = open_socket(address, timeout=connect_timeout)
+        self._sock = open_socket(address, timeout=connect_timeout, ssl_context=ssl_context)
         try:
             try:
                 client_handshake(self._sock, bytes(authkey))

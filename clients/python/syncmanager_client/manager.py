@@ -7,6 +7,7 @@ registered with ``createMethod``, as ``BaseManager.register()`` does in Python.
 
 import functools
 import os
+import ssl  # noqa: F401 (annotations)
 import sys
 import weakref
 from typing import Any, Dict, List, Optional, Type, Union
@@ -154,6 +155,7 @@ def connect(
     name: Optional[str] = None,
     proxytypes: Optional[Dict[str, Type[BaseProxy]]] = None,
     protocol_version: str = PROTOCOL_VERSION,
+    ssl_context: "Optional[ssl.SSLContext]" = None,
 ) -> Manager:
     """Connects to a syncmanager manager and returns a :class:`Manager`.
 
@@ -168,6 +170,9 @@ def connect(
     :param cancel_grace: seconds to wait for the server's answer to a cancellation.
     :param name: the client name inspection tools show (default: the script's name).
     :param proxytypes: ``typeid -> proxy class`` for typeids that want a proxy of their own.
+    :param ssl_context: speak TLS to a manager that serves it (``syncmanager serve --tls-cert``),
+        e.g. ``ssl.create_default_context(cafile="ca.pem")``; add ``load_cert_chain`` for a
+        manager that asks for client certificates (``--tls-ca``).
     :raises AuthenticationError: the keys differ (a ``multiprocessing.AuthenticationError``).
     :raises UnsupportedProtocolVersionError: the server speaks no 1.x protocol.
     """
@@ -193,6 +198,7 @@ def connect(
         client_name=name,
         client_version=__version__,
         protocol_version=protocol_version,
+        ssl_context=ssl_context,
     )
     try:
         return Manager(connection, proxytypes)

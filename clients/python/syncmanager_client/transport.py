@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import socket
+import ssl
 from typing import Optional, Tuple, Union
 
 __all__ = [
@@ -87,12 +88,15 @@ def parse_address(address: Union[str, Tuple[str, int]]) -> Address:
     return ("tcp", (host or "127.0.0.1", int(port_text)))
 
 
-def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] = 10.0) -> socket.socket:
-    """Opens the transport for ``address``, with ``TCP_NODELAY`` set on TCP (SPEC 2)."""
+def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] = 10.0, ssl_context: "Optional[ssl.SSLContext]" = None) -> socket.socket:
+    """Opens the transport for ``address``, with ``TCP_NODELAY`` set on TCP (SPEC 2), inside TLS
+    when ``ssl_context`` is given (SPEC 2.1: the handshake then runs inside TLS, unchanged)."""
     kind, target = parse_address(address)
     shown = address if isinstance(address, str) else "%s:%s" % target
     try:
         if kind == "unix":
+            if ssl_context is not None:
+                raise ValueError("TLS needs a TCP address, not the socket path %r" % (target,))
             if not hasattr(socket, "AF_UNIX"):
                 raise OSError("Unix domain sockets are not available on this platform")
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -108,7 +112,15 @@ def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] =
         raise _naming_address(error, shown) from error
     # Many small messages, each waited for: Nagle's algorithm would only add latency.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
+    if ssl_context is None:
+        return sock
+    host = target[0]  # type: ignore[index]
+    try:
+        # The certificate is checked against the host name, unless the context says otherwise.
+        return ssl_context.wrap_socket(sock, server_hostname=host if ssl_context.check_hostname else None)
+    except BaseException:
+        sock.close()
+        raise
 
 
 def _naming_address(error: OSError, address: str) -> OSError:

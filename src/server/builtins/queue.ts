@@ -425,6 +425,8 @@ export class Queue {
    */
   #wait(list: WaiterList, seconds: number | null, expiry: 'Empty' | 'Full', context: CallContext, item: unknown): Promise<unknown> {
     if (seconds !== null && seconds <= 0) throw new PyException(expiry, '');
+    // Python's queue waits on a Condition with the time left, which is NaN: its clock refuses it.
+    if (Number.isNaN(seconds)) throw new PyException('ValueError', 'Invalid value NaN (not a number)');
     return park(list, item, seconds, { reject: () => new PyException(expiry, '') }, context);
   }
 }

@@ -56,6 +56,13 @@ export class ProxyResult {
 
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 
+/** A call with no arguments: none given, or given empty (`args: []`, `kwargs: {}`), which is the same call. */
+function isEmptyCall(args: unknown, kwargs: unknown): boolean {
+  const noArgs = args === undefined || (Array.isArray(args) && args.length === 0);
+  const noKwargs = kwargs === undefined || (typeof kwargs === 'object' && kwargs !== null && Object.keys(kwargs).length === 0);
+  return noArgs && noKwargs;
+}
+
 /** The one object service of a manager. */
 export class ObjectService {
   constructor(private readonly host: ObjectServiceHost) {}
@@ -108,7 +115,7 @@ export class ObjectService {
     const entry = this.entry(objectId, 'call');
     if (!entry.exposedSet.has(method)) {
       // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
-      if (FALLBACK_METHODS.has(method) && !(reader.fallbacksTakeNoArguments && (args !== undefined || kwargs !== undefined))) {
+      if (FALLBACK_METHODS.has(method) && !(reader.fallbacksTakeNoArguments && !isEmptyCall(args, kwargs))) {
         return callFallback(entry.obj, method);
       }
       throw new MethodNotExposedError(entry, method);

@@ -7,6 +7,7 @@
 
 import type { Socket } from 'node:net';
 import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
+import type { BufferBudget } from '../bufferBudget';
 import type { Inspector } from '../inspector';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { Registry } from '../registry';
@@ -19,6 +20,10 @@ export interface SessionHost {
   readonly table: ObjectTable;
   readonly serverVersion: string;
   readonly maxMessageBytes: number;
+  /** Most values one message may hold once read (see `limits.ts`). */
+  readonly maxMessageValues: number;
+  /** The bytes of incomplete messages all sessions hold, counted together. */
+  readonly buffers: BufferBudget;
   /** Whether a client may stop the manager (`shutdown { server: true }`, Python's `shutdown`). */
   readonly allowRemoteShutdown: boolean;
   /** Stops the manager (remote shutdown). */
@@ -183,6 +188,20 @@ export class SessionCore implements CallingSession {
     if (touched) inspector.touched(touched);
   }
 
+  /**
+   * Records the bytes of incomplete messages the session holds now (what it held before is
+   * replaced), against the budget every connection shares. False, recording nothing, when that
+   * would pass the budget: the session must then drop its bytes ({@link dropBuffered}) and close.
+   */
+  holdBuffered(bytes: number): boolean {
+    return this.host.buffers.hold(this, bytes);
+  }
+
+  /** The session dropped every byte it held: they leave the shared budget. */
+  dropBuffered(): void {
+    this.host.buffers.release(this);
+  }
+
   /** The session starts closing: every waiting call is withdrawn (it answers with no effect). */
   beginClosing(): void {
     if (this.#closing) return;
@@ -202,6 +221,8 @@ export class SessionCore implements CallingSession {
     this.#peerGone = true;
     this.withdrawAll();
     this.holdings.end();
+    // A closed connection's incomplete messages are dropped with it (the session discards them).
+    this.dropBuffered();
     const { inspector, table } = this.host;
     inspector.unsubscribe(this.id);
     if (this.holder === this.id) {

@@ -34,6 +34,8 @@ import {
   type SubscribeParams,
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
+import { exceedsJsonValues } from '../jsonValueCount';
+import { tooManyValues } from '../limits';
 import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
@@ -157,17 +159,29 @@ export class Session implements ConnectedSession {
     if (this.closed || this.framingFailed) return;
     try {
       this.decoder.push(chunk);
+      if (!this.core.holdBuffered(this.decoder.pendingBytes)) throw new FramingError(this.host.buffers.refusal(), 'tooLarge');
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
+      this.decoder.discard();
+      this.core.dropBuffered();
       // The stream cannot be resynchronised: read nothing more, answer once, close.
       this.framingFailed = true;
       this.socket.removeAllListeners('data');
-      this.socket.pause();
+      // Still read (and drop) what comes, so the peer's end is seen and the socket closes promptly.
+      this.socket.resume();
       const code = error.kind === 'tooLarge' ? ErrorCodes.MessageTooLarge : ErrorCodes.ParseError;
       this.host.log(`session ${this.id}: ${error.message}; closing`);
       this.sendError(null, errorObject(code, error.message));
       this.close();
     }
+  }
+
+  /** Refuses a message over a limit that is read only once its body is there: answered, then the connection is closed (SPEC 19). */
+  private refuseCostly(message: string): void {
+    this.host.log(`session ${this.id}: ${message}; closing`);
+    this.sendError(null, errorObject(ErrorCodes.MessageTooLarge, message));
+    this.decoder.pause();
+    this.close();
   }
 
   /** Ends the session: answers what is pending with ShuttingDown, then closes the connection. */
@@ -188,10 +202,12 @@ export class Session implements ConnectedSession {
     if (this.closed) return;
     this.closed = true;
     this.outbox.clear();
+    this.decoder.discard();
     if (this.core.end()) this.host.sessionClosed(this);
   }
 
   private onMessage(body: string): void {
+    if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
     let message: unknown;
     try {
       message = JSON.parse(body);

@@ -32,6 +32,18 @@ export class PythonFrameDecoder {
 
   constructor(private readonly maxBytes: number) {}
 
+  /** Bytes received and not yet part of a frame handed out. */
+  get pendingBytes(): number {
+    return this.#size;
+  }
+
+  /** Drops every byte held (the connection is gone). */
+  discard(): void {
+    this.#chunks = [];
+    this.#size = 0;
+    this.#needed = 0;
+  }
+
   /**
    * Adds bytes; returns the payloads completed by them, in order. A large message arriving in
    * many chunks is joined once, not at every chunk.

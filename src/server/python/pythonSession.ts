@@ -24,7 +24,7 @@ import { ProxyResult, type ArgumentReader, type ObjectService } from '../calls/o
 import { SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
 import type { ObjectEntry } from '../objectTable';
-import { PythonFrameDecoder } from './framing';
+import { PythonFrameDecoder, PythonFramingError } from './framing';
 import { unpickle } from './pickle/pickleReader';
 import { pickleMessage, type PickleDialect, type PickleOptions } from './pickle/pickleWriter';
 import { PyProxy, PyToken } from './pickle/pickleValues';
@@ -84,6 +84,8 @@ export class PythonSession implements ConnectedSession {
   private replyOptions: PickleOptions | undefined;
   private readonly decoder: PythonFrameDecoder;
   private readonly requests: Buffer[] = [];
+  /** Bytes of the frames in {@link requests}, counted in the manager's buffer budget. */
+  private queuedBytes = 0;
   private busy = false;
   private closed = false;
   /** The call being served, and the object it reached (for inspection). */
@@ -138,7 +140,11 @@ export class PythonSession implements ConnectedSession {
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
+      for (const frame of frames) this.queuedBytes += frame.length;
+      if (!this.core.holdBuffered(this.decoder.pendingBytes + this.queuedBytes)) throw new PythonFramingError(this.host.buffers.refusal());
     } catch (error) {
+      this.decoder.discard();
+      this.core.dropBuffered();
       // A length that cannot be right: the stream cannot be resynchronised.
       this.host.log(`python session ${this.id}: ${(error as Error).message}; closing`);
       this.send(['#TRACEBACK', traceback('ValueError', (error as Error).message)]);
@@ -165,6 +171,8 @@ export class PythonSession implements ConnectedSession {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.requests.length = 0;
+    this.decoder.discard();
     if (this.core.end() && this.isChannel) this.host.sessionClosed(this);
   }
 
@@ -180,6 +188,8 @@ export class PythonSession implements ConnectedSession {
       if (!frame) return;
       this.requestId = ++callCounter;
       this.touched = undefined;
+      this.queuedBytes -= frame.length;
+      this.core.holdBuffered(this.decoder.pendingBytes + this.queuedBytes);
       let reply: Reply | Promise<Reply>;
       try {
         reply = this.serve(frame);
@@ -242,7 +252,7 @@ export class PythonSession implements ConnectedSession {
   private readGeneral(frame: Buffer): PythonRequest | Reply {
     let request: unknown;
     try {
-      request = unpickle(frame);
+      request = unpickle(frame, { maxValues: this.host.maxMessageValues });
     } catch (error) {
       return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
     }

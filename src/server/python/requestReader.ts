@@ -40,6 +40,13 @@ class DictOnStack {
   readonly record: Record<string, unknown> = Object.create(null);
 }
 
+/**
+ * Most items on the stack (and open MARKs) this path reads: a common request needs a handful.
+ * Beyond it the general reader takes over, whose limits name the problem (a crafted pickle of
+ * millions of EMPTY_DICTs must not grow this stack first).
+ */
+const MAX_FAST_STACK = 4096;
+
 /** Whether a value read here is a scalar (what an argument may be on this path). */
 function isScalar(value: unknown): boolean {
   return !(value instanceof TupleOnStack || value instanceof DictOnStack);
@@ -81,6 +88,7 @@ class RequestReader {
       let value: unknown;
       switch (code) {
         case Op.MARK:
+          if (marks.length >= MAX_FAST_STACK) return undefined;
           marks.push(stack.length);
           continue;
         case Op.STOP:
@@ -175,7 +183,7 @@ class RequestReader {
         default:
           return undefined;
       }
-      if (value === undefined || this.pos > end) return undefined;
+      if (value === undefined || this.pos > end || stack.length >= MAX_FAST_STACK) return undefined;
       stack.push(value);
     }
     return undefined;

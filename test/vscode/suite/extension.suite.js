@@ -361,7 +361,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.equal(await results.qsize(), 5, 'cancelled: nothing removed');
     await vscode.commands.executeCommand('syncmanager.clearQueue', objectRow);
     assert.equal(warned.length, 2);
-    assert.match(warned[0][0], /^Remove all 5 items from get_result_queue #\d+\?/);
+    assert.match(warned[0][0], /^Remove all 5 items from get_result_queue #[0-9a-f]+-[0-9a-f]+\?/);
     assert.deepEqual(warned[0][1], { modal: true });
     assert.equal(await results.qsize(), 0);
     assert.match(shown.at(-1)[0], /^Removed 5 items from get_result_queue/);
@@ -387,15 +387,15 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const offered = (await picks[0][0]).map((i) => i.label);
     for (const method of ['empty', 'full', 'get', 'get_nowait', 'put', 'put_nowait', 'qsize']) assert.ok(offered.includes(method), `${method} offered: ${offered}`);
     assert.equal(asked.length, 2);
-    assert.match(asked[1][0].prompt, /^Arguments of put\(\) on LifoQueue #\w+, as a JSON array/);
-    assert.match(shown.at(-1)[0], /^put\('first'\) on LifoQueue #\w+ → None$/);
+    assert.match(asked[1][0].prompt, /^Arguments of put\(\) on LifoQueue #[0-9a-f]+-[0-9a-f]+, as a JSON array/);
+    assert.match(shown.at(-1)[0], /^put\('first'\) on LifoQueue #[0-9a-f]+-[0-9a-f]+ → None$/);
     await q.put('second');
     assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]'), { result: 'second' });
     assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'qsize', '[]'), { result: 1 });
     await q.getNowait();
     const failed = await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]');
     assert.equal(failed.error.name, 'EmptyError');
-    assert.match(errors.at(-1)[0], /^get_nowait\(\) on LifoQueue #\w+ raised EmptyError: /);
+    assert.match(errors.at(-1)[0], /^get_nowait\(\) on LifoQueue #[0-9a-f]+-[0-9a-f]+ raised EmptyError: /);
   });
 
   it('the syncmanager.valueStyle setting shows values as JSON instead of as Python prints them', async function () {
@@ -439,7 +439,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
 
     const warned = replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
     await vscode.commands.executeCommand('syncmanager.deleteKey', items[0]);
-    assert.match(warned[0][0], /^Delete 'a' from #\w+\? Its value 1 is lost\.$/, 'Delete asks first');
+    assert.match(warned[0][0], /^Delete 'a' from #[0-9a-f]+-[0-9a-f]+\? Its value 1 is lost\.$/, 'Delete asks first');
     assert.deepEqual(warned[0][1], { modal: true });
     assert.deepEqual((await d.keys()).sort(), ['b', 'c']);
     await eventually('the tree shows the keys left', async () => {

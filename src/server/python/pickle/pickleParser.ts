@@ -11,6 +11,7 @@ import { pickleErrorAt, PickleError } from './pickleError';
 import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
 import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
 import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
+import { DEFAULT_MAX_MESSAGE_VALUES, tooManyValues } from '../../limits';
 
 /** Most decimal digits of an int read (Python's `sys.int_info.default_max_str_digits`). */
 export const MAX_INT_DIGITS = 4300;
@@ -22,9 +23,14 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const Op = Opcodes;
 const MIN_SAFE = -MAX_SAFE;
 
-/** Reads a pickle into its tree. @throws PickleError naming the opcode and offset of what is wrong. */
-export function parsePickle(data: Uint8Array, maxMarks: number): PickleNode {
-  return new PickleParser(data, maxMarks).run();
+/**
+ * Reads a pickle into its tree. `maxValues` bounds the work and memory of a crafted pickle: each
+ * opcode costs a byte but may make an object, so the stack pushes (new nodes and memo reuses)
+ * and the memo entries are each counted against it.
+ * @throws PickleError naming the opcode and offset of what is wrong.
+ */
+export function parsePickle(data: Uint8Array, maxMarks: number, maxValues = DEFAULT_MAX_MESSAGE_VALUES): PickleNode {
+  return new PickleParser(data, maxMarks, maxValues).run();
 }
 
 class PickleParser {
@@ -37,11 +43,16 @@ class PickleParser {
   /** The opcode being run and its offset, for messages. */
   private op = 'PROTO';
   private at = 0;
+  /** Pushes left before the pickle is refused as too costly. */
+  private pushesLeft: number;
 
   constructor(
     private readonly data: Uint8Array,
     private readonly maxMarks: number,
-  ) {}
+    private readonly maxValues: number,
+  ) {
+    this.pushesLeft = maxValues;
+  }
 
   run(): PickleNode {
     const data = this.data;
@@ -142,6 +153,7 @@ class PickleParser {
   }
 
   private push(node: PickleNode): void {
+    if (--this.pushesLeft < 0) throw this.fail(tooManyValues('pickle', this.maxValues));
     this.stack.push(node);
   }
 
@@ -187,6 +199,7 @@ class PickleParser {
   }
 
   private memoPut(index: number): void {
+    if (this.memo.size >= this.maxValues && !this.memo.has(index)) throw this.fail(tooManyValues('pickle', this.maxValues));
     this.memo.set(index, this.top());
   }
 

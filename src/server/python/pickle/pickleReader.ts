@@ -33,6 +33,8 @@ export interface UnpickleOptions {
    * object is written out at each use (default: 4 MiB or 16 times the pickle, the larger).
    */
   maxOpaqueBytes?: number;
+  /** Most objects the pickle may make (see `parsePickle`; default `DEFAULT_MAX_MESSAGE_VALUES`). */
+  maxValues?: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   const maxOpaqueBytes = options.maxOpaqueBytes ?? Math.max(4 * 1024 * 1024, 16 * data.length);
   try {
     // A container at each of the levels 0..maxDepth may have its MARK open.
-    return toValue(parsePickle(data, maxDepth + 1), { maxDepth, maxOpaqueBytes });
+    return toValue(parsePickle(data, maxDepth + 1, options.maxValues), { maxDepth, maxOpaqueBytes });
   } catch (error) {
     if (error instanceof PickleError) throw error;
     // Not expected (the fuzz tests look for it), but a request must never crash its session.

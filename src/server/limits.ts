@@ -1,0 +1,48 @@
+/**
+ * What one client may make the server hold or do, in one place: the defaults of every limit the
+ * listener, the sessions and the readers apply, and the error texts that name them. SPEC §19
+ * ("Limits") describes each; the README's table shows what the defaults cost at worst.
+ */
+
+/**
+ * Most values one message may hold once read: every scalar and container of a JSON-RPC message,
+ * every object a pickle makes (and every stack push and memo entry of its reader). Chosen so the
+ * costliest message under the defaults keeps other clients waiting well under a second on a
+ * 2-core machine (bench/stall.ts measures it).
+ */
+export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
+
+/** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
+export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Connections still in the handshake at once; a new one beyond this sheds the oldest. Room for a
+ * burst of workers starting together (each of Python's clients opens several connections), well
+ * under a default file-descriptor limit of 1024.
+ */
+export const DEFAULT_MAX_HANDSHAKING = 256;
+
+/** The refusal of a message over the value limit; `what` says which reader counted. */
+export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
+  return what === 'pickle'
+    ? `the pickle makes more than ${limit} objects, the limit for one message (the server's maxMessageValues)`
+    : `the message holds more than ${limit} JSON values, the limit for one message (the server's maxMessageValues)`;
+}
+
+/** The limits a manager takes as options (beyond `maxMessageBytes` and `maxConnections`), as plain data that can cross to a child process. */
+export interface LimitOptions {
+  /** Most values (JSON values, or objects a pickle makes) one message may hold. Default {@link DEFAULT_MAX_MESSAGE_VALUES}. */
+  maxMessageValues?: number;
+  /** Bytes of incomplete messages buffered across all connections; a connection whose bytes would pass it is closed. Default {@link DEFAULT_MAX_PENDING_BYTES}. */
+  maxPendingBytes?: number;
+  /** Connections still in the handshake at once; one more sheds the oldest. Default {@link DEFAULT_MAX_HANDSHAKING}. */
+  maxHandshaking?: number;
+  /** Milliseconds an authenticated connection may stay silent with nothing pending before it is closed. Default: no timeout. */
+  idleTimeoutMs?: number;
+}
+
+/** Just the {@link LimitOptions} of a larger options object. */
+export function limitOptionsOf(options: LimitOptions): LimitOptions {
+  const { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs } = options;
+  return { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs };
+}

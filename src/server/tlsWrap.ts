@@ -1,0 +1,55 @@
+/**
+ * TLS for the manager's port: each accepted TCP connection is wrapped in a server-side TLS
+ * socket before the authkey handshake, which then runs inside TLS unchanged. Wrapping after
+ * accepting (rather than a `tls.Server`) keeps the connection guard in charge of connections
+ * whose TLS handshake has not finished, as of any other handshaking connection.
+ */
+
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { createSecureContext, TLSSocket } from 'node:tls';
+
+/** A manager's TLS settings: PEM text or bytes. */
+export interface ServerTlsOptions {
+  /** The server's certificate chain (PEM). */
+  cert: string | Uint8Array;
+  /** The server's private key (PEM). */
+  key: string | Uint8Array;
+  /** With a CA (PEM), every client must present a certificate it signed (mutual TLS). */
+  ca?: string | Uint8Array;
+}
+
+/** TLS settings as files, as the command line gives them. */
+export interface ServerTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+}
+
+/** Reads the files of a TLS setting; an unreadable one is named. */
+export function readServerTlsFiles(files: ServerTlsFiles): ServerTlsOptions {
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`${flag} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read('--tls-cert', files.certFile), key: read('--tls-key', files.keyFile), ...(files.caFile ? { ca: read('--tls-ca', files.caFile) } : {}) };
+}
+
+/** Returns the function that wraps an accepted socket in TLS. @throws Error for a certificate or key that cannot be used. */
+export function tlsWrapper(options: ServerTlsOptions): (socket: Socket) => TLSSocket {
+  let context;
+  try {
+    context = createSecureContext({ cert: toPem(options.cert), key: toPem(options.key), ca: options.ca ? toPem(options.ca) : undefined, minVersion: 'TLSv1.2' });
+  } catch (error) {
+    throw new Error(`the TLS certificate or key cannot be used: ${(error as Error).message}`, { cause: error });
+  }
+  const mutual = options.ca !== undefined;
+  return (socket) => new TLSSocket(socket, { isServer: true, secureContext: context, requestCert: mutual, rejectUnauthorized: mutual });
+}
+
+function toPem(value: string | Uint8Array): string | Buffer {
+  return typeof value === 'string' ? value : Buffer.from(value);
+}

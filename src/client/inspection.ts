@@ -6,11 +6,15 @@
  */
 
 import {
+  InspectCallsNotification,
   InspectChangedNotification,
   InspectPeekRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
+  InspectUnwatchCallsRequest,
+  InspectWatchCallsRequest,
+  type InspectCallsParams,
   type InspectChangedParams,
   type InspectSnapshot,
   type PeekResult,
@@ -26,6 +30,7 @@ export interface InspectionSubscription {
 /** Inspection methods of one connected client. */
 export class Inspection {
   private readonly listeners = new Set<(change: InspectChangedParams) => void>();
+  private readonly callListeners = new Set<(calls: InspectCallsParams) => void>();
 
   constructor(
     private readonly request: <P, R>(type: RequestType<P, R>, params: P) => Promise<R>,
@@ -34,6 +39,7 @@ export class Inspection {
     const previous = rpc.onNotification;
     rpc.onNotification = (method, params) => {
       if (method === InspectChangedNotification.type.method) for (const listener of [...this.listeners]) listener(params as InspectChangedParams);
+      else if (method === InspectCallsNotification.type.method) for (const listener of [...this.callListeners]) listener(params as InspectCallsParams);
       else previous?.(method, params);
     };
   }
@@ -69,6 +75,30 @@ export class Inspection {
       dispose: async () => {
         if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
         await this.request(InspectUnsubscribeRequest.type, {}).catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * Calls `listener` with the calls that ended (every session's, SPEC 17.8), at most once per
+   * `intervalMs` (default 100). As for {@link subscribe}, the first watcher asks the manager and
+   * the last one's dispose tells it to stop.
+   */
+  async watchCalls(listener: (calls: InspectCallsParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    const first = this.callListeners.size === 0;
+    this.callListeners.add(listener);
+    if (first) {
+      try {
+        await this.request(InspectWatchCallsRequest.type, options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
+      } catch (error) {
+        this.callListeners.delete(listener);
+        throw error;
+      }
+    }
+    return {
+      dispose: async () => {
+        if (!this.callListeners.delete(listener) || this.callListeners.size > 0) return;
+        await this.request(InspectUnwatchCallsRequest.type, {}).catch(() => {});
       },
     };
   }

@@ -6,6 +6,7 @@
  */
 
 import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
+import type { CallActivity } from '../callActivity';
 import type { Inspector } from '../inspector';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { Registry } from '../registry';
@@ -26,6 +27,8 @@ export interface SessionHost {
   sessionClosed(session: ConnectedSession): void;
   /** Collects changes for inspection tools. */
   readonly inspector: Inspector;
+  /** The calls inspection watches (Activity). */
+  readonly activity: CallActivity;
   /** Whether clients that ask may inspect (the manager's `inspection` option). */
   readonly inspectionAllowed: boolean;
   /** Everything inspection shows. */
@@ -186,6 +189,7 @@ export class SessionCore implements CallingSession {
     this.holdings.end();
     const { inspector, table } = this.host;
     inspector.unsubscribe(this.id);
+    this.host.activity.unwatch(this.id);
     if (this.holder === this.id) {
       const referenced = inspector.active ? table.idsHeldBy(this.id) : [];
       table.releaseSession(this.id);

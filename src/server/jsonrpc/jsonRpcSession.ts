@@ -22,6 +22,8 @@ import {
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
+  InspectUnwatchCallsRequest,
+  InspectWatchCallsRequest,
   ShutdownRequest,
   type ClientInfo,
   type InitializeParams,
@@ -50,6 +52,13 @@ class WireResult {
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** The interval of an inspection notification stream, checked (default 100 ms; SPEC 17.5, 17.8). */
+function notificationInterval(intervalMs: number | undefined): number {
+  const interval = intervalMs ?? 100;
+  if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
+  return interval;
+}
 
 /** Answer bytes a session may queue before it stops reading requests. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -322,14 +331,22 @@ export class Session implements ConnectedSession {
       .on(InspectPeekRequest.type, (params) => this.peek(params))
       .on(InspectSubscribeRequest.type, (params: SubscribeParams) => {
         expectFields(params, { intervalMs: 'number?' });
-        const interval = params.intervalMs ?? 100;
-        if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
-        host.inspector.subscribe(this, interval);
+        host.inspector.subscribe(this, notificationInterval(params.intervalMs));
         return null;
       })
       .on(InspectUnsubscribeRequest.type, (params) => {
         expectFields(params, {});
         host.inspector.unsubscribe(this.id);
+        return null;
+      })
+      .on(InspectWatchCallsRequest.type, (params) => {
+        expectFields(params, { intervalMs: 'number?' });
+        host.activity.watch(this, notificationInterval(params.intervalMs));
+        return null;
+      })
+      .on(InspectUnwatchCallsRequest.type, (params) => {
+        expectFields(params, {});
+        host.activity.unwatch(this.id);
         return null;
       });
   }

@@ -530,6 +530,47 @@ describe('syncmanager extension in VS Code (integration)', function () {
     await list.release();
   });
 
+  it('Activity shows the calls clients make, live; Filter Activity… narrows them; Pause stops the manager sending them', async function () {
+    await startManager();
+    // The view watches calls only while it shows.
+    await vscode.commands.executeCommand('syncmanager.activity.focus');
+    await eventually('the Activity view watches calls', () => assert.ok(api.activity.isWatching));
+    await vscode.commands.executeCommand('syncmanager.clearActivity');
+    const m = await connectClient('active-worker');
+    const q = await m.get_task_queue();
+    await q.put('job-1');
+    assert.equal(await q.get(), 'job-1');
+    const rows = await eventually('the put and the get show', () => {
+      const shown = api.activity.shownRows();
+      assert.ok(shown.some((r) => r.label === `get on get_task_queue #${q.id}`), shown.map((r) => r.label).join(', '));
+      return shown;
+    });
+    const put = rows.find((r) => r.label === `put on get_task_queue #${q.id}`);
+    assert.ok(put, 'the put shows');
+    assert.match(put.description, /^active-worker · \["job-1"\] → null · [\d.]+ (µs|ms|s)$/);
+    assert.ok(rows.indexOf(put) > rows.findIndex((r) => r.label.startsWith('get on')), 'newest first');
+    assert.equal(api.activity.getTreeItem(put).contextValue, 'call');
+
+    await vscode.commands.executeCommand('syncmanager.filterActivity', 'put on');
+    assert.ok(api.activity.shownRows().length >= 1);
+    assert.ok(api.activity.shownRows().every((r) => r.label.startsWith('put on')));
+    answerInputBoxes('');
+    await vscode.commands.executeCommand('syncmanager.filterActivity');
+    assert.equal(api.activity.filter, undefined, 'an empty filter shows every call again');
+
+    await vscode.commands.executeCommand('syncmanager.pauseActivity');
+    assert.equal(api.activity.isPaused, true);
+    assert.equal(api.activity.isWatching, false, 'paused, the view told the manager to stop');
+    await q.put('while paused');
+    await q.get();
+    await vscode.commands.executeCommand('syncmanager.resumeActivity');
+    await eventually('the Activity view watches again', () => assert.ok(api.activity.isWatching));
+    await q.put('after resuming');
+    await eventually('a call after resuming shows', () => assert.ok(api.activity.shownRows().some((r) => r.description.includes('after resuming'))));
+    assert.ok(!api.activity.shownRows().some((r) => r.description.includes('while paused')), 'calls made while paused never show');
+    await q.get();
+  });
+
   it('gives worker terminals and new terminals the manager\'s address and authkey', async function () {
     this.timeout(60_000);
     await startManager();

@@ -9,6 +9,7 @@ import {
   InspectCallsNotification,
   InspectChangedNotification,
   InspectPeekRequest,
+  InspectRemoveItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -18,6 +19,7 @@ import {
   type InspectChangedParams,
   type InspectSnapshot,
   type PeekResult,
+  type RemoveItemResult,
   type RequestType,
 } from '../common/protocol';
 import type { RpcConnection } from './rpcConnection';
@@ -52,6 +54,14 @@ export class Inspection {
   /** A page of an object's contents (items in wire form); nothing is taken. */
   peek(id: string, page: { offset?: number; limit?: number } = {}): Promise<PeekResult> {
     return this.request(InspectPeekRequest.type, { id, ...page });
+  }
+
+  /**
+   * Removes the item at `index` of queue `id`, if it is still `expected` (the item as a peek showed
+   * it); refused with InvalidParams otherwise (SPEC 17.9).
+   */
+  removeQueueItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
+    return this.request(InspectRemoveItemRequest.type, { id, index, expected });
   }
 
   /**

@@ -313,6 +313,23 @@ export interface CallRecord {
   durationMs: number;
 }
 
+/** `inspect/removeItem`: client → server (capability `inspection`). Removes one queued item, if it is the one shown (SPEC 17.9). */
+export namespace InspectRemoveItemRequest {
+  export const type = request<RemoveItemParams, RemoveItemResult>('inspect/removeItem');
+}
+export interface RemoveItemParams {
+  /** The queue's id. */
+  id: string;
+  /** The item's index in get order, as `inspect/peek` gave it. */
+  index: number;
+  /** The item as `inspect/peek` showed it: the request is refused if the item at `index` is not this one. */
+  expected: unknown;
+}
+export interface RemoveItemResult {
+  /** How many items the queue holds afterwards. */
+  total: number;
+}
+
 /** Every request method of protocol 1.1, for dispatch tables and the schema test. */
 export const requestMethods = [
   InitializeRequest.type.method,
@@ -328,6 +345,7 @@ export const requestMethods = [
   InspectUnsubscribeRequest.type.method,
   InspectWatchCallsRequest.type.method,
   InspectUnwatchCallsRequest.type.method,
+  InspectRemoveItemRequest.type.method,
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */

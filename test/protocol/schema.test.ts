@@ -37,6 +37,7 @@ const methodByPrefix: Record<string, string> = {
   'inspect-watch-calls': 'inspect/watchCalls',
   'inspect-unwatch-calls': 'inspect/unwatchCalls',
   'inspect-calls': 'inspect/calls',
+  'inspect-remove-item': 'inspect/removeItem',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];
@@ -114,8 +115,8 @@ test('methods added after 1.0 say since when and under which capability; none is
     assert.ok(m === major && n <= minor, `${method}: since ${entry.since} under protocol ${PROTOCOL_VERSION}`);
     assert.ok(entry.capability && capabilities.includes(entry.capability), `${method}: capability ${entry.capability}`);
   }
-  // Inspection came in 1.1; watching calls (17.8) in 1.2.
-  const watchingCalls = ['inspect/watchCalls', 'inspect/unwatchCalls', 'inspect/calls'];
+  // Inspection came in 1.1; watching calls (17.8) and removing a queue item (17.9) in 1.2.
+  const watchingCalls = ['inspect/watchCalls', 'inspect/unwatchCalls', 'inspect/calls', 'inspect/removeItem'];
   for (const method of allMethods.filter((m) => m.startsWith('inspect/'))) {
     assert.equal(schema['x-methods'][method].since, watchingCalls.includes(method) ? '1.2' : '1.1', method);
     assert.equal(schema['x-methods'][method].capability, 'inspection', method);

@@ -19,6 +19,7 @@ import {
   IncrefRequest,
   InitializeRequest,
   InspectPeekRequest,
+  InspectRemoveItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -40,6 +41,7 @@ import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
+import { removeQueueItem, RemovalRefused } from '../queueItemRemoval';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
@@ -338,6 +340,19 @@ export class Session implements ConnectedSession {
         expectFields(params, {});
         host.inspector.unsubscribe(this.id);
         return null;
+      })
+      .on(InspectRemoveItemRequest.type, (params) => {
+        expectFields(params, { id: 'string', index: 'number', expected: 'any' });
+        if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
+        const entry = service.entry(params.id, 'reference', true);
+        try {
+          const result = removeQueueItem(host.inspector, entry, params.index, params.expected);
+          this.touching = entry.id;
+          return result;
+        } catch (error) {
+          if (error instanceof RemovalRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
+          throw error;
+        }
       })
       .on(InspectWatchCallsRequest.type, (params) => {
         expectFields(params, { intervalMs: 'number?' });

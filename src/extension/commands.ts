@@ -260,8 +260,14 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.RemoveItem]: async (row?: Row) => {
       requireClient();
       if (!row?.objectId || row.index === undefined) return;
-      if (!(await confirm(`Remove item [${row.index}] ${formatValue(row.value, 200)} from list #${row.objectId}?`, 'Remove Item'))) return;
       const [objectId, index] = [row.objectId, row.index];
+      if (row.contextValue === ContextValue.QueueItem) {
+        if (!(await confirm(`Remove item [${index}] ${formatValue(row.value, 200)} from queue #${objectId}? No client will get it.`, 'Remove Item'))) return;
+        // The manager removes it only if it is still the item shown (a getter may have taken items meanwhile); a queue nobody holds too.
+        await requireClient().inspection.removeQueueItem(objectId, index, row.value);
+        return;
+      }
+      if (!(await confirm(`Remove item [${index}] ${formatValue(row.value, 200)} from list #${objectId}?`, 'Remove Item'))) return;
       await withObject(controller, objectId, async (c) => {
         // Another client may have changed the list since the row was shown: remove the item only if it is still there.
         const now = (await c.inspection.peek(objectId, { offset: index, limit: 1 })).items;

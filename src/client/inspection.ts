@@ -69,24 +69,8 @@ export class Inspection {
    * subscription asks the manager to start notifying, with its interval; later ones share it; the
    * last one's dispose asks the manager to stop.
    */
-  async subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
-    const first = this.listeners.size === 0;
-    this.listeners.add(listener);
-    // Only the first listener asks the manager; later ones share its notifications.
-    if (first) {
-      try {
-        await this.request(InspectSubscribeRequest.type, options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
-      } catch (error) {
-        this.listeners.delete(listener);
-        throw error;
-      }
-    }
-    return {
-      dispose: async () => {
-        if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
-        await this.request(InspectUnsubscribeRequest.type, {}).catch(() => {});
-      },
-    };
+  subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    return this.share(this.listeners, listener, options.intervalMs, InspectSubscribeRequest.type, InspectUnsubscribeRequest.type);
   }
 
   /**
@@ -94,21 +78,32 @@ export class Inspection {
    * `intervalMs` (default 100). As for {@link subscribe}, the first watcher asks the manager and
    * the last one's dispose tells it to stop.
    */
-  async watchCalls(listener: (calls: InspectCallsParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
-    const first = this.callListeners.size === 0;
-    this.callListeners.add(listener);
+  watchCalls(listener: (calls: InspectCallsParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    return this.share(this.callListeners, listener, options.intervalMs, InspectWatchCallsRequest.type, InspectUnwatchCallsRequest.type);
+  }
+
+  /** One notification stream shared by its listeners: the first asks the manager to start it, the last one's dispose to stop it. */
+  private async share<L>(
+    listeners: Set<L>,
+    listener: L,
+    intervalMs: number | undefined,
+    start: RequestType<{ intervalMs?: number }, null>,
+    stop: RequestType<Record<string, never>, null>,
+  ): Promise<InspectionSubscription> {
+    const first = listeners.size === 0;
+    listeners.add(listener);
     if (first) {
       try {
-        await this.request(InspectWatchCallsRequest.type, options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
+        await this.request(start, intervalMs === undefined ? {} : { intervalMs });
       } catch (error) {
-        this.callListeners.delete(listener);
+        listeners.delete(listener);
         throw error;
       }
     }
     return {
       dispose: async () => {
-        if (!this.callListeners.delete(listener) || this.callListeners.size > 0) return;
-        await this.request(InspectUnwatchCallsRequest.type, {}).catch(() => {});
+        if (!listeners.delete(listener) || listeners.size > 0) return;
+        await this.request(stop, {}).catch(() => {});
       },
     };
   }

@@ -55,6 +55,27 @@ export async function serve(): Promise<Served> {
   };
 }
 
+/**
+ * The same server with one session watching calls (`inspect/watchCalls`, the Activity view), so
+ * each call is also timed, summarised and sent to the watcher: the `ours-watched` row, to compare
+ * with `ours`, where nobody watches and a call pays one boolean test.
+ */
+export async function serveWatched(): Promise<Served> {
+  const served = await serve();
+  const { connect: connectClient } = await load<typeof ClientModule>(BUNDLES.client, ['connect']);
+  const watcher = await connectClient({ address: served.address, authkey: AUTHKEY, name: 'bench-watcher' });
+  let seen = 0;
+  await watcher.inspection.watchCalls((n) => (seen += n.calls.length + n.dropped));
+  return {
+    address: served.address,
+    close: async () => {
+      await watcher.close();
+      await served.close();
+      void seen;
+    },
+  };
+}
+
 export async function connect(address: string): Promise<ClientConn> {
   const { connect: connectClient } = await load<typeof ClientModule>(BUNDLES.client, ['connect']);
   const client = await connectClient({ address, authkey: AUTHKEY });

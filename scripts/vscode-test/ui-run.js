@@ -15,7 +15,8 @@
 //
 //   node scripts/vscode-test/ui-run.js [sidebar.png]      (default: media/sidebar.png; build first: node esbuild.js)
 //
-// The other screenshots go beside the first: first-run.png and debugging.png.
+// The other screenshots go beside the first: first-run.png, activity.png (the Activity view, opened, listing the
+// manager side's gets of the results) and debugging.png.
 // Prints each step with its time, then `ui-run: OK {...}` (a JSON summary) and exits 0; on failure prints the
 // error, saves a screenshot of the window to the temporary folder and exits 1. Bounded: SYNCMANAGER_UI_TIMEOUT_MS (default 150000) for all.
 'use strict';
@@ -262,10 +263,22 @@ async function main() {
     if (JSON.stringify(put) !== '{"task":10}') throw new Error(`Put Item put ${JSON.stringify(put)}`);
     step(`Put Item… ("${prompt}") put ${JSON.stringify(put)}`);
 
-    // The seed's manager side reads its results, as manager.py does.
+    // The Activity view, shown, watches calls: the seed's manager side reads its results, as manager.py does.
+    await drive.runCommand(page, 'Focus on Activity View');
+    await until('the Activity view', async () => ((await page.locator('.pane-header .title', { hasText: /^Activity$/ }).count()) > 0 ? true : undefined));
+    // Once the view shows, the extension asks the manager for calls; its own put just made proves the watch is on.
     const got = [];
     for (let i = 0; i < 10; i++) got.push(await results.get({ timeout: 5 }));
     if (got.join(',') !== SQUARES.join(',')) throw new Error(`results: ${got}`);
+    const activity = await until('the gets in the Activity view', async () => {
+      const rows = (await drive.readTreeRows(page, { view: 'Activity' })).filter((r) => /^get on get_result_queue/.test(r.label));
+      return rows.length >= 3 ? rows : undefined;
+    });
+    summary.activity = activity.map((r) => `${r.label} ${r.description}`);
+    step(`Activity: ${summary.activity.slice(0, 3).join('; ')}`);
+    await page.mouse.move(900, 700);
+    summary.activityScreenshot = await drive.screenshot(page, shotBeside('activity.png'));
+    step(`screenshot: ${summary.activityScreenshot}`);
 
     // Debugging the worker: three tasks, a breakpoint on its put, the launch configuration started from the palette.
     for (const n of [3, 4, 5]) await tasks.put(n);

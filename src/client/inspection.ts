@@ -6,14 +6,20 @@
  */
 
 import {
+  InspectCallsNotification,
   InspectChangedNotification,
   InspectPeekRequest,
+  InspectRemoveItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
+  InspectUnwatchCallsRequest,
+  InspectWatchCallsRequest,
+  type InspectCallsParams,
   type InspectChangedParams,
   type InspectSnapshot,
   type PeekResult,
+  type RemoveItemResult,
   type RequestType,
 } from '../common/protocol';
 import type { RpcConnection } from './rpcConnection';
@@ -26,6 +32,7 @@ export interface InspectionSubscription {
 /** Inspection methods of one connected client. */
 export class Inspection {
   private readonly listeners = new Set<(change: InspectChangedParams) => void>();
+  private readonly callListeners = new Set<(calls: InspectCallsParams) => void>();
 
   constructor(
     private readonly request: <P, R>(type: RequestType<P, R>, params: P) => Promise<R>,
@@ -34,6 +41,7 @@ export class Inspection {
     const previous = rpc.onNotification;
     rpc.onNotification = (method, params) => {
       if (method === InspectChangedNotification.type.method) for (const listener of [...this.listeners]) listener(params as InspectChangedParams);
+      else if (method === InspectCallsNotification.type.method) for (const listener of [...this.callListeners]) listener(params as InspectCallsParams);
       else previous?.(method, params);
     };
   }
@@ -49,26 +57,53 @@ export class Inspection {
   }
 
   /**
+   * Removes the item at `index` of queue `id`, if it is still `expected` (the item as a peek showed
+   * it); refused with InvalidParams otherwise (SPEC 17.9).
+   */
+  removeQueueItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
+    return this.request(InspectRemoveItemRequest.type, { id, index, expected });
+  }
+
+  /**
    * Calls `listener` with what changed, at most once per `intervalMs` (default 100). The first
    * subscription asks the manager to start notifying, with its interval; later ones share it; the
    * last one's dispose asks the manager to stop.
    */
-  async subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
-    const first = this.listeners.size === 0;
-    this.listeners.add(listener);
-    // Only the first listener asks the manager; later ones share its notifications.
+  subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    return this.share(this.listeners, listener, options.intervalMs, InspectSubscribeRequest.type, InspectUnsubscribeRequest.type);
+  }
+
+  /**
+   * Calls `listener` with the calls that ended (every session's, SPEC 17.8), at most once per
+   * `intervalMs` (default 100). As for {@link subscribe}, the first watcher asks the manager and
+   * the last one's dispose tells it to stop.
+   */
+  watchCalls(listener: (calls: InspectCallsParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
+    return this.share(this.callListeners, listener, options.intervalMs, InspectWatchCallsRequest.type, InspectUnwatchCallsRequest.type);
+  }
+
+  /** One notification stream shared by its listeners: the first asks the manager to start it, the last one's dispose to stop it. */
+  private async share<L>(
+    listeners: Set<L>,
+    listener: L,
+    intervalMs: number | undefined,
+    start: RequestType<{ intervalMs?: number }, null>,
+    stop: RequestType<Record<string, never>, null>,
+  ): Promise<InspectionSubscription> {
+    const first = listeners.size === 0;
+    listeners.add(listener);
     if (first) {
       try {
-        await this.request(InspectSubscribeRequest.type, options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs });
+        await this.request(start, intervalMs === undefined ? {} : { intervalMs });
       } catch (error) {
-        this.listeners.delete(listener);
+        listeners.delete(listener);
         throw error;
       }
     }
     return {
       dispose: async () => {
-        if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
-        await this.request(InspectUnsubscribeRequest.type, {}).catch(() => {});
+        if (!listeners.delete(listener) || listeners.size > 0) return;
+        await this.request(stop, {}).catch(() => {});
       },
     };
   }

@@ -271,6 +271,65 @@ export interface InspectChangedParams {
   sessions: boolean;
 }
 
+/** `inspect/watchCalls`: client → server (capability `inspection`). Start `inspect/calls` notifications (SPEC 17.8). */
+export namespace InspectWatchCallsRequest {
+  export const type = request<WatchCallsParams, null>('inspect/watchCalls');
+}
+export interface WatchCallsParams {
+  /** Least milliseconds between two notifications (default 100, from 10 to 60000). */
+  intervalMs?: number;
+}
+
+/** `inspect/unwatchCalls`: client → server. Stop `inspect/calls` notifications. */
+export namespace InspectUnwatchCallsRequest {
+  export const type = request<Record<string, never>, null>('inspect/unwatchCalls');
+}
+
+/** `inspect/calls`: server → client notification, to a session that watches calls. The calls that ended since the last one. */
+export namespace InspectCallsNotification {
+  export const type = notification<InspectCallsParams>('inspect/calls');
+}
+export interface InspectCallsParams {
+  /** Calls that ended, oldest first (at most 200). */
+  calls: CallRecord[];
+  /** Calls that ended but were dropped because more were waiting than the server keeps (1000). */
+  dropped: number;
+}
+/** One call that reached its object and ended, as the Activity view shows it. */
+export interface CallRecord {
+  sessionId: string;
+  objectId: string;
+  typeid: string;
+  method: string;
+  /** The arguments as display text (JSON of their values), at most 200 characters. */
+  args: string;
+  /** The result as display text, at most 200 characters; absent when the call raised. */
+  result?: string;
+  /** The exception's class and message, at most 200 characters; absent when the call returned. */
+  error?: string;
+  /** When the call started, in milliseconds since the epoch. */
+  startedAt: number;
+  /** How long it took, in milliseconds (fractions allowed). */
+  durationMs: number;
+}
+
+/** `inspect/removeItem`: client → server (capability `inspection`). Removes one queued item, if it is the one shown (SPEC 17.9). */
+export namespace InspectRemoveItemRequest {
+  export const type = request<RemoveItemParams, RemoveItemResult>('inspect/removeItem');
+}
+export interface RemoveItemParams {
+  /** The queue's id. */
+  id: string;
+  /** The item's index in get order, as `inspect/peek` gave it. */
+  index: number;
+  /** The item as `inspect/peek` showed it: the request is refused if the item at `index` is not this one. */
+  expected: unknown;
+}
+export interface RemoveItemResult {
+  /** How many items the queue holds afterwards. */
+  total: number;
+}
+
 /** Every request method of protocol 1.1, for dispatch tables and the schema test. */
 export const requestMethods = [
   InitializeRequest.type.method,
@@ -284,7 +343,10 @@ export const requestMethods = [
   InspectPeekRequest.type.method,
   InspectSubscribeRequest.type.method,
   InspectUnsubscribeRequest.type.method,
+  InspectWatchCallsRequest.type.method,
+  InspectUnwatchCallsRequest.type.method,
+  InspectRemoveItemRequest.type.method,
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */
-export const notificationMethods = [CancelNotification.type.method, InspectChangedNotification.type.method] as const;
+export const notificationMethods = [CancelNotification.type.method, InspectChangedNotification.type.method, InspectCallsNotification.type.method] as const;

@@ -5,6 +5,7 @@
  */
 
 import * as vscode from 'vscode';
+import type { ActivityView } from './activityView';
 import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
 import { findConfigFile } from '../common/configFiles';
@@ -28,6 +29,8 @@ export interface CommandHost {
   /** Filters an object's items in the Objects view (undefined: no filter), and reads the filter back. */
   setFilter(objectId: string, text: string | undefined): void;
   filterOf(objectId: string): string | undefined;
+  /** The Activity view: pause, filter, clear. */
+  readonly activity: Pick<ActivityView, 'setPaused' | 'setFilter' | 'clear' | 'filter'>;
 }
 
 /** The workspace's authkey: from SecretStorage, made at random the first time. Never in settings. */
@@ -78,6 +81,7 @@ interface CommandArguments {
   [Command.EditItem]: [row?: Row];
   [Command.CallMethod]: [row?: Row, method?: string, args?: string];
   [Command.Filter]: [row?: Row, text?: string];
+  [Command.FilterActivity]: [text?: string];
 }
 
 /** One handler per command, no more and no fewer: a command added to {@link Command} without a handler does not compile. */
@@ -257,8 +261,14 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.RemoveItem]: async (row?: Row) => {
       requireClient();
       if (!row?.objectId || row.index === undefined) return;
-      if (!(await confirm(`Remove item [${row.index}] ${formatValue(row.value, 200)} from list #${row.objectId}?`, 'Remove Item'))) return;
       const [objectId, index] = [row.objectId, row.index];
+      if (row.contextValue === ContextValue.QueueItem) {
+        if (!(await confirm(`Remove item [${index}] ${formatValue(row.value, 200)} from queue #${objectId}? No client will get it.`, 'Remove Item'))) return;
+        // The manager removes it only if it is still the item shown (a getter may have taken items meanwhile); a queue nobody holds too.
+        await requireClient().inspection.removeQueueItem(objectId, index, row.value);
+        return;
+      }
+      if (!(await confirm(`Remove item [${index}] ${formatValue(row.value, 200)} from list #${objectId}?`, 'Remove Item'))) return;
       await withObject(controller, objectId, async (c) => {
         // Another client may have changed the list since the row was shown: remove the item only if it is still there.
         const now = (await c.inspection.peek(objectId, { offset: index, limit: 1 })).items;
@@ -277,6 +287,14 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (value === undefined) return;
       if (row.contextValue === ContextValue.ListItem) await callObject(controller, row.objectId, '__setitem__', [row.index, value]);
       else await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__setattr__' : '__setitem__', [row.key, value]);
+    },
+    [Command.PauseActivity]: () => host.activity.setPaused(true),
+    [Command.ResumeActivity]: () => host.activity.setPaused(false),
+    [Command.ClearActivity]: () => host.activity.clear(),
+    [Command.FilterActivity]: async (text?: string) => {
+      text ??= await vscode.window.showInputBox({ prompt: 'Show only the calls containing… (client, object, method, arguments, result; empty: all)', value: host.activity.filter ?? '' });
+      if (text === undefined) return;
+      host.activity.setFilter(text.trim() || undefined);
     },
     [Command.Filter]: async (row?: Row, text?: string) => {
       if (!row?.objectId) return;

@@ -6,6 +6,7 @@
  */
 
 import * as vscode from 'vscode';
+import { ActivityView } from './activityView';
 import { ClientsView } from './clientsView';
 import { DebugEnvironment } from './debugEnvironment';
 import { revealObjectsAtBreakpoints } from './debugViewReveal';
@@ -30,6 +31,8 @@ export interface SyncmanagerApi {
   readonly views: { readonly objects: ReadonlyTree; readonly clients: ReadonlyTree };
   /** The tree views themselves (whether each is visible), for tests. */
   readonly treeViews: { readonly objects: vscode.TreeView<Row>; readonly clients: vscode.TreeView<Row>; readonly debugObjects: vscode.TreeView<Row> };
+  /** The Activity view's calls and state, for tests. */
+  readonly activity: ActivityView;
 }
 
 /** The read-only face of a tree data provider. */
@@ -51,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   });
   const objects = new ObjectsView(controller);
   const clients = new ClientsView(controller);
+  const activity = new ActivityView(controller);
   const documents = new JsonDocuments(controller);
   const registerSetting = new RegisterSetting(controller, log);
   const treeViews = {
@@ -59,6 +63,8 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     // The same tree in Run and Debug, which VS Code shows at every breakpoint.
     debugObjects: vscode.window.createTreeView(View.DebugObjects, { treeDataProvider: objects, showCollapseAll: true }),
   };
+  const activityTree = vscode.window.createTreeView(View.Activity, { treeDataProvider: activity });
+  activity.attach(activityTree);
   void vscode.commands.executeCommand('setContext', ContextKey.State, ManagerStateValue.Stopped);
 
   context.subscriptions.push(
@@ -66,6 +72,8 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     controller,
     objects,
     clients,
+    activity,
+    activityTree,
     documents,
     // The Clients view's title says the number the status bar shows, so the two agree.
     new StatusBar(controller, (n) => (treeViews.clients.description = n === undefined ? undefined : `${n} client${n === 1 ? '' : 's'} + this sidebar`)),
@@ -82,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
       refreshViews: () => objects.refresh(),
       setFilter: (id, text) => objects.setFilter(id, text),
       filterOf: (id) => objects.filterOf(id),
+      activity,
     }),
     controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
   );
@@ -100,7 +109,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
   }
-  return { controller, commands: allCommands, views: { objects, clients }, treeViews };
+  return { controller, commands: allCommands, views: { objects, clients }, treeViews, activity };
 }
 
 /** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */

@@ -37,6 +37,12 @@ export enum Command {
   Filter = 'syncmanager.filter',
   /** Any exposed method of an object, with JSON arguments. */
   CallMethod = 'syncmanager.callMethod',
+  /** Activity: stop showing new calls (the manager stops sending them). */
+  PauseActivity = 'syncmanager.pauseActivity',
+  ResumeActivity = 'syncmanager.resumeActivity',
+  /** Activity: show only the calls whose row contains a text. */
+  FilterActivity = 'syncmanager.filterActivity',
+  ClearActivity = 'syncmanager.clearActivity',
   /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */
   Address = 'syncmanager.address',
   /** The manager's authkey, for `${command:syncmanager.authkey}`. */
@@ -48,6 +54,8 @@ export enum View {
   Container = 'syncmanager',
   Objects = 'syncmanager.objects',
   Clients = 'syncmanager.clients',
+  /** The calls clients make, live (inspect/watchCalls). */
+  Activity = 'syncmanager.activity',
   /** The Objects tree again, in the Run and Debug container, so it stays in sight at a breakpoint. */
   DebugObjects = 'syncmanager.debugObjects',
 }
@@ -70,6 +78,8 @@ export enum ContextKey {
   State = 'syncmanager.state',
   /** True while a running or attached manager shows nothing in the Objects view (its first-run welcome). */
   ServesNothing = 'syncmanager.servesNothing',
+  /** True while the Activity view is paused. */
+  ActivityPaused = 'syncmanager.activityPaused',
 }
 
 /** The values of {@link ContextKey.State}. */
@@ -129,6 +139,8 @@ export enum ContextValue {
   PendingCall = 'pendingCall',
   HeldLock = 'heldLock',
   HeldObject = 'heldObject',
+  /** Activity view rows: one call. */
+  Call = 'call',
 }
 
 /** The URI scheme of the read-only JSON documents (Open as JSON). */

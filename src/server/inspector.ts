@@ -110,6 +110,11 @@ export class Inspector {
     return summary;
   }
 
+  /** A value in its display form, as a peek shows it. */
+  display(value: unknown): unknown {
+    return this.show(value);
+  }
+
   /** A page of an object's contents; nothing is taken. */
   peek(entry: ObjectEntry, offset: number, limit: number): PeekResult {
     const obj = entry.obj;

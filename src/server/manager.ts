@@ -14,6 +14,7 @@ import type { InspectSnapshot } from '../common/protocol';
 import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
+import { CallActivity } from './callActivity';
 import { Inspector } from './inspector';
 import { checkAuthkeyFor } from './authkeyPolicy';
 import { BufferBudget } from './bufferBudget';
@@ -98,6 +99,8 @@ export class Manager {
   readonly table = new ObjectTable();
   /** Change tracking and summaries for inspection tools. */
   readonly inspector = new Inspector(this.table);
+  /** The calls inspection watches (Activity). */
+  readonly activity = new CallActivity(this.table);
   private readonly startedAt = Date.now();
   private readonly options: ManagerOptions;
   private readonly buffers: BufferBudget;
@@ -236,6 +239,7 @@ export class Manager {
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,
+      activity: this.activity,
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {
@@ -348,6 +352,7 @@ export class Manager {
     const wasListening = this.state === 'listening';
     this.state = 'stopping';
     this.inspector.dispose();
+    this.activity.dispose();
     if (wasListening) {
       for (const session of this.sessions) session.close();
       await Promise.all([this.listener?.close(), this.plainListener?.close()]);

@@ -34,6 +34,10 @@ const methodByPrefix: Record<string, string> = {
   'inspect-subscribe': 'inspect/subscribe',
   'inspect-unsubscribe': 'inspect/unsubscribe',
   'inspect-changed': 'inspect/changed',
+  'inspect-watch-calls': 'inspect/watchCalls',
+  'inspect-unwatch-calls': 'inspect/unwatchCalls',
+  'inspect-calls': 'inspect/calls',
+  'inspect-remove-item': 'inspect/removeItem',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];
@@ -99,7 +103,7 @@ test('each method goes the direction protocol.ts documents for it', () => {
     assert.equal(schema['x-methods'][method].direction, documentedDirection.get(method), method);
   }
   const serverToClient = allMethods.filter((m) => documentedDirection.get(m) === 'serverToClient');
-  assert.deepEqual(serverToClient, ['inspect/changed']);
+  assert.deepEqual(serverToClient, ['inspect/changed', 'inspect/calls']);
 });
 
 test('methods added after 1.0 say since when and under which capability; none is newer than the protocol', () => {
@@ -111,8 +115,10 @@ test('methods added after 1.0 say since when and under which capability; none is
     assert.ok(m === major && n <= minor, `${method}: since ${entry.since} under protocol ${PROTOCOL_VERSION}`);
     assert.ok(entry.capability && capabilities.includes(entry.capability), `${method}: capability ${entry.capability}`);
   }
+  // Inspection came in 1.1; watching calls (17.8) and removing a queue item (17.9) in 1.3.
+  const watchingCalls = ['inspect/watchCalls', 'inspect/unwatchCalls', 'inspect/calls', 'inspect/removeItem'];
   for (const method of allMethods.filter((m) => m.startsWith('inspect/'))) {
-    assert.equal(schema['x-methods'][method].since, '1.1', method);
+    assert.equal(schema['x-methods'][method].since, watchingCalls.includes(method) ? '1.3' : '1.1', method);
     assert.equal(schema['x-methods'][method].capability, 'inspection', method);
   }
 });
@@ -135,6 +141,8 @@ test('the brief-named $defs exist', () => {
     // 1.1: inspection.
     'InspectSnapshotParams', 'InspectSnapshot', 'ServerSummary', 'ObjectSummary', 'SessionSummary', 'PendingCallSummary',
     'PeekParams', 'PeekResult', 'SubscribeParams', 'UnsubscribeParams', 'InspectChangedParams',
+    // 1.3: watching calls.
+    'WatchCallsParams', 'InspectCallsParams', 'CallRecord',
   ];
   for (const name of names) assert.ok(name in schema.$defs, name);
 });

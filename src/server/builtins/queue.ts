@@ -27,6 +27,8 @@ export interface ItemStore {
   snapshot(): unknown[];
   /** Items `start` to `end` (exclusive) in get order. */
   range(start: number, end: number): unknown[];
+  /** Removes and returns the item at `index` in get order (inspection's Remove Item). */
+  removeAt(index: number): unknown;
 }
 
 /** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
@@ -67,6 +69,10 @@ class FifoBuffer implements ItemStore {
   range(start: number, end: number): unknown[] {
     return this.#items.slice(this.#head + start, this.#head + Math.min(end, this.length));
   }
+
+  removeAt(index: number): unknown {
+    return this.#items.splice(this.#head + index, 1)[0];
+  }
 }
 
 /** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
@@ -98,6 +104,10 @@ class LifoStack implements ItemStore {
     const out: unknown[] = [];
     for (let i = start; i < Math.min(end, n); i++) out.push(this.#items[n - 1 - i]);
     return out;
+  }
+
+  removeAt(index: number): unknown {
+    return this.#items.splice(this.#items.length - 1 - index, 1)[0];
   }
 }
 
@@ -174,6 +184,14 @@ class BinaryHeap implements ItemStore {
     return this.range(0, this.heap.length);
   }
 
+  /** The items in get order without the one at `index`: an ascending array is a valid heap. */
+  removeAt(index: number): unknown {
+    const ordered = this.snapshot();
+    const [item] = ordered.splice(index, 1);
+    this.heap.splice(0, this.heap.length, ...ordered);
+    return item;
+  }
+
   /** Pops a copy to read items in get order; if two items cannot be ordered, the rest follow in heap order. */
   range(start: number, end: number): unknown[] {
     const copy = new BinaryHeap(this.heap.slice());
@@ -248,6 +266,17 @@ export class Queue {
   /** A page of the queued items in get order, taking nothing and copying only the page. */
   peekRange(offset: number, limit: number): unknown[] {
     return this.#items.range(offset, offset + limit);
+  }
+
+  /**
+   * Removes the item at `index` in get order (inspection's Remove Item; no queue method does
+   * this). It counts as done for `join`, and a waiting putter fills the place it freed.
+   */
+  removeQueued(index: number): unknown {
+    const item = this.#items.removeAt(index);
+    if (this.#unfinished > 0) this.#oneDone();
+    if (this.#putters.size > 0) this.#admitPutter();
+    return item;
   }
 
   /** A copy of the queued items in order, taking nothing (for inspection tools). */
@@ -341,13 +370,18 @@ export class Queue {
    */
   task_done(): undefined {
     if (this.#unfinished <= 0) throw new PyException('ValueError', 'task_done() called too many times');
+    this.#oneDone();
+    return undefined;
+  }
+
+  /** One fewer unfinished task; at zero, every `join` returns. */
+  #oneDone(): void {
     if (--this.#unfinished === 0) {
       for (let w = this.#joiners.shift(); w; w = this.#joiners.shift()) {
         release(w);
         w.resolve(undefined);
       }
     }
-    return undefined;
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 
 import type { TypeidDescription } from '../../common/protocol';
+import type { CallActivity } from '../callActivity';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { Registration, Registry } from '../registry';
 import { CallCancelled } from '../exceptions';
@@ -34,6 +35,8 @@ export interface ObjectServiceHost {
   readonly registry: Registry;
   readonly table: ObjectTable;
   readonly allowRemoteShutdown: boolean;
+  /** The calls inspection watches (Activity). */
+  readonly activity: CallActivity;
   shutdownServer(): void;
   log(message: string): void;
 }
@@ -123,6 +126,13 @@ export class ObjectService {
     const decodedArgs = reader.args(args);
     const decodedKwargs = reader.kwargs(kwargs);
     touch(entry.id);
+    const activity = this.host.activity;
+    // Nobody watching costs this one test.
+    if (activity.watched) return activity.observe(caller.id, entry, method, decodedArgs, () => this.invoke(caller, requestId, entry, method, decodedArgs, decodedKwargs));
+    return this.invoke(caller, requestId, entry, method, decodedArgs, decodedKwargs);
+  }
+
+  private invoke(caller: SessionCore, requestId: RequestId, entry: ObjectEntry, method: string, decodedArgs: readonly unknown[], decodedKwargs: Readonly<Record<string, unknown>>): unknown {
     const context = new SessionCallContext(caller, requestId, entry, method, this.host.table);
     let result: unknown;
     try {

@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
 import type { BufferBudget } from '../bufferBudget';
+import type { CallActivity } from '../callActivity';
 import type { Inspector } from '../inspector';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { Registry } from '../registry';
@@ -32,6 +33,8 @@ export interface SessionHost {
   sessionClosed(session: ConnectedSession): void;
   /** Collects changes for inspection tools. */
   readonly inspector: Inspector;
+  /** The calls inspection watches (Activity). */
+  readonly activity: CallActivity;
   /** Whether clients that ask may inspect (the manager's `inspection` option). */
   readonly inspectionAllowed: boolean;
   /** Everything inspection shows. */
@@ -225,6 +228,7 @@ export class SessionCore implements CallingSession {
     this.dropBuffered();
     const { inspector, table } = this.host;
     inspector.unsubscribe(this.id);
+    this.host.activity.unwatch(this.id);
     if (this.holder === this.id) {
       const referenced = inspector.active ? table.idsHeldBy(this.id) : [];
       table.releaseSession(this.id);

@@ -20,9 +20,12 @@ import {
   IncrefRequest,
   InitializeRequest,
   InspectPeekRequest,
+  InspectRemoveItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
+  InspectUnwatchCallsRequest,
+  InspectWatchCallsRequest,
   ShutdownRequest,
   type ClientInfo,
   type InitializeParams,
@@ -41,6 +44,7 @@ import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
+import { removeQueueItem, RemovalRefused } from '../queueItemRemoval';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
@@ -53,6 +57,13 @@ class WireResult {
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** The interval of an inspection notification stream, checked (default 100 ms; SPEC 17.5, 17.8). */
+function notificationInterval(intervalMs: number | undefined): number {
+  const interval = intervalMs ?? 100;
+  if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
+  return interval;
+}
 
 /** Answer bytes a session may queue before it stops reading requests. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -337,14 +348,35 @@ export class Session implements ConnectedSession {
       .on(InspectPeekRequest.type, (params) => this.peek(params))
       .on(InspectSubscribeRequest.type, (params: SubscribeParams) => {
         expectFields(params, { intervalMs: 'number?' });
-        const interval = params.intervalMs ?? 100;
-        if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
-        host.inspector.subscribe(this, interval);
+        host.inspector.subscribe(this, notificationInterval(params.intervalMs));
         return null;
       })
       .on(InspectUnsubscribeRequest.type, (params) => {
         expectFields(params, {});
         host.inspector.unsubscribe(this.id);
+        return null;
+      })
+      .on(InspectRemoveItemRequest.type, (params) => {
+        expectFields(params, { id: 'string', index: 'number', expected: 'any' });
+        if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
+        const entry = service.entry(params.id, 'reference', true);
+        try {
+          const result = removeQueueItem(host.inspector, entry, params.index, params.expected);
+          this.touching = entry.id;
+          return result;
+        } catch (error) {
+          if (error instanceof RemovalRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
+          throw error;
+        }
+      })
+      .on(InspectWatchCallsRequest.type, (params) => {
+        expectFields(params, { intervalMs: 'number?' });
+        host.activity.watch(this, notificationInterval(params.intervalMs));
+        return null;
+      })
+      .on(InspectUnwatchCallsRequest.type, (params) => {
+        expectFields(params, {});
+        host.activity.unwatch(this.id);
         return null;
       });
   }

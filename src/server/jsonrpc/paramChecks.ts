@@ -18,7 +18,8 @@ export class RpcError extends Error {
   }
 }
 
-type FieldType = 'string' | 'string?' | 'number?' | 'number|null?' | 'object?' | 'array?' | 'boolean?';
+/** `any`: present, of any JSON type (a value). */
+type FieldType = 'string' | 'string?' | 'number' | 'number?' | 'any' | 'number|null?' | 'object?' | 'array?' | 'boolean?';
 
 /** Checks a params object's fields, naming the first one that is wrong or unknown. */
 export function expectFields(params: object, fields: Record<string, FieldType>, prefix = ''): void {
@@ -34,7 +35,8 @@ export function expectFields(params: object, fields: Record<string, FieldType>, 
     }
     const base = type.replace('?', '');
     const ok =
-      base === 'array' ? Array.isArray(value)
+      base === 'any' ? true
+      : base === 'array' ? Array.isArray(value)
       : base === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value)
       : base === 'number|null' ? value === null || typeof value === 'number'
       : typeof value === base;

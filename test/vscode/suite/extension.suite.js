@@ -530,6 +530,81 @@ describe('syncmanager extension in VS Code (integration)', function () {
     await list.release();
   });
 
+  it('Remove Item… on a queue item asks first, removes that item only, and refuses when a getter took items since the row was shown', async function () {
+    await startManager();
+    const m = await connectClient('poisoned');
+    const q = await m.get_result_queue();
+    for (const item of ['ok-1', 'poison', 'ok-2']) await q.put(item);
+    const queueRows = async () => (await objectTree('get_result_queue')).items;
+    const items = await eventually('the queue shows 3 items', async () => {
+      const rows = await queueRows();
+      assert.deepEqual(rows.map((r) => r.label), ["'ok-1'", "'poison'", "'ok-2'"]);
+      return rows;
+    });
+    assert.deepEqual(items.map((r) => r.contextValue), ['queueItem', 'queueItem', 'queueItem']);
+
+    const answers = [undefined, 'Remove Item'];
+    const warned = replaceWindowFunction('showWarningMessage', async () => answers.shift());
+    await vscode.commands.executeCommand('syncmanager.removeItem', items[1]);
+    assert.equal(await q.qsize(), 3, 'cancelled: nothing removed');
+    await vscode.commands.executeCommand('syncmanager.removeItem', items[1]);
+    assert.match(warned[0][0], new RegExp(`^Remove item \\[1\\] 'poison' from queue #${q.id}\\? No client will get it\\.$`));
+    assert.deepEqual(warned[0][1], { modal: true });
+    assert.equal(await q.qsize(), 2);
+
+    // A getter takes the first item after the rows were read: the row at index 1 now names an item that moved.
+    const stale = await eventually('the queue shows 2 items', async () => {
+      const rows = await queueRows();
+      assert.deepEqual(rows.map((r) => r.label), ["'ok-1'", "'ok-2'"]);
+      return rows[1];
+    });
+    assert.equal(await q.get(), 'ok-1');
+    replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /no item at index 1|no longer the one shown/);
+    assert.equal(await q.get(), 'ok-2', 'the getter\'s neighbour was not removed in its stead');
+  });
+
+  it('Activity shows the calls clients make, live; Filter Activity… narrows them; Pause stops the manager sending them', async function () {
+    await startManager();
+    // The view watches calls only while it shows.
+    await vscode.commands.executeCommand('syncmanager.activity.focus');
+    await eventually('the Activity view watches calls', () => assert.ok(api.activity.isWatching));
+    await vscode.commands.executeCommand('syncmanager.clearActivity');
+    const m = await connectClient('active-worker');
+    const q = await m.get_task_queue();
+    await q.put('job-1');
+    assert.equal(await q.get(), 'job-1');
+    const rows = await eventually('the put and the get show', () => {
+      const shown = api.activity.shownRows();
+      assert.ok(shown.some((r) => r.label === `get on get_task_queue #${q.id}`), shown.map((r) => r.label).join(', '));
+      return shown;
+    });
+    const put = rows.find((r) => r.label === `put on get_task_queue #${q.id}`);
+    assert.ok(put, 'the put shows');
+    assert.match(put.description, /^active-worker · \["job-1"\] → null · [\d.]+ (µs|ms|s)$/);
+    assert.ok(rows.indexOf(put) > rows.findIndex((r) => r.label.startsWith('get on')), 'newest first');
+    assert.equal(api.activity.getTreeItem(put).contextValue, 'call');
+
+    await vscode.commands.executeCommand('syncmanager.filterActivity', 'put on');
+    assert.ok(api.activity.shownRows().length >= 1);
+    assert.ok(api.activity.shownRows().every((r) => r.label.startsWith('put on')));
+    answerInputBoxes('');
+    await vscode.commands.executeCommand('syncmanager.filterActivity');
+    assert.equal(api.activity.filter, undefined, 'an empty filter shows every call again');
+
+    await vscode.commands.executeCommand('syncmanager.pauseActivity');
+    assert.equal(api.activity.isPaused, true);
+    assert.equal(api.activity.isWatching, false, 'paused, the view told the manager to stop');
+    await q.put('while paused');
+    await q.get();
+    await vscode.commands.executeCommand('syncmanager.resumeActivity');
+    await eventually('the Activity view watches again', () => assert.ok(api.activity.isWatching));
+    await q.put('after resuming');
+    await eventually('a call after resuming shows', () => assert.ok(api.activity.shownRows().some((r) => r.description.includes('after resuming'))));
+    assert.ok(!api.activity.shownRows().some((r) => r.description.includes('while paused')), 'calls made while paused never show');
+    await q.get();
+  });
+
   it('gives worker terminals and new terminals the manager\'s address and authkey', async function () {
     this.timeout(60_000);
     await startManager();

@@ -1,0 +1,79 @@
+/**
+ * inspect/removeItem (SPEC 17.9): one item out of the middle of a queue, only if it is still the
+ * one shown; refused otherwise, so a getter served meanwhile never loses another item.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, ProtocolError, type ListProxy, type QueueProxy } from '../../src/client';
+import { AUTHKEY, startManager } from '../helpers/manager';
+
+async function setup(typeid = 'Queue', maxsize?: number) {
+  const manager = await startManager();
+  const viewer = await connect({ address: manager.address, authkey: AUTHKEY, name: 'viewer' });
+  const worker = await connect({ address: manager.address, authkey: AUTHKEY, name: 'worker' });
+  const q = await worker.create<QueueProxy<unknown>>(typeid, ...(maxsize === undefined ? [] : [maxsize]));
+  return {
+    manager,
+    viewer,
+    worker,
+    q,
+    async [Symbol.asyncDispose]() {
+      await viewer.close();
+      await worker.close();
+      await manager.shutdown();
+    },
+  };
+}
+
+test('removes the item at an index when it is the one shown, keeping the others in order', async () => {
+  await using s = await setup();
+  for (const item of ['a', 'poison', { c: [1] }]) await s.q.put(item);
+  const shown = (await s.viewer.inspection.peek(s.q.id)).items;
+  assert.deepEqual(await s.viewer.inspection.removeQueueItem(s.q.id, 1, shown[1]), { total: 2 });
+  assert.deepEqual((await s.viewer.inspection.peek(s.q.id)).items, ['a', { c: [1] }]);
+  assert.equal(await s.q.get(), 'a');
+});
+
+test('refused when a getter took an item since the view was read: the item at the index is another one', async () => {
+  await using s = await setup();
+  for (const item of ['first', 'second', 'third']) await s.q.put(item);
+  const shown = (await s.viewer.inspection.peek(s.q.id)).items;
+  assert.equal(await s.q.get(), 'first');
+  await assert.rejects(s.viewer.inspection.removeQueueItem(s.q.id, 1, shown[1]), (e: unknown) => e instanceof ProtocolError && /no longer the one shown.*peek again/.test(e.message));
+  await assert.rejects(s.viewer.inspection.removeQueueItem(s.q.id, 2, shown[2]), (e: unknown) => e instanceof ProtocolError && /no item at index 2/.test(e.message));
+  assert.deepEqual((await s.viewer.inspection.peek(s.q.id)).items, ['second', 'third'], 'nothing removed');
+});
+
+test('LifoQueue and PriorityQueue: the index is in get order', async () => {
+  for (const typeid of ['LifoQueue', 'PriorityQueue']) {
+    await using s = await setup(typeid);
+    for (const item of [3, 1, 2]) await s.q.put(item);
+    const shown = (await s.viewer.inspection.peek(s.q.id)).items;
+    await s.viewer.inspection.removeQueueItem(s.q.id, 0, shown[0]);
+    assert.deepEqual((await s.viewer.inspection.peek(s.q.id)).items, shown.slice(1), typeid);
+    assert.equal(await s.q.get(), shown[1], typeid);
+  }
+});
+
+test('a removed item counts as done for join, and a put waiting for room takes the place', async () => {
+  await using s = await setup('Queue', 1);
+  await s.q.put('poison');
+  const waitingPut = s.q.put('next');
+  const joined = s.q.join();
+  await s.q.qsize();
+  await s.viewer.inspection.removeQueueItem(s.q.id, 0, 'poison');
+  await waitingPut;
+  assert.deepEqual((await s.viewer.inspection.peek(s.q.id)).items, ['next']);
+  assert.equal(await s.q.get(), 'next');
+  await s.q.taskDone();
+  await joined;
+});
+
+test('bad requests name what was wrong', async () => {
+  await using s = await setup();
+  const list = await s.worker.create<ListProxy<number>>('list', [1]);
+  await assert.rejects(s.viewer.inspection.removeQueueItem(list.id, 0, 1), /is not a queue/);
+  await assert.rejects(s.viewer.inspection.removeQueueItem(s.q.id, -1, 1), /index must be a whole number/);
+  await assert.rejects(s.viewer.inspection.removeQueueItem('no-such-id', 0, 1), (e: unknown) => e instanceof ProtocolError);
+  assert.deepEqual(await list.getValue(), [1]);
+});

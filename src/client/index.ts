@@ -5,6 +5,7 @@
 
 export { connect, ManagerClient } from './managerClient';
 export type { ConnectOptions, Connected, AnyProxy } from './managerClient';
+export type { ReconnectOptions, ConnectionEvents } from './reconnect';
 export { BaseProxy, releaseProxy, proxyBase } from './baseProxy';
 export type { CallOptions } from './baseProxy';
 export {
@@ -34,6 +35,8 @@ export {
   isManagerError,
   AuthenticationError,
   ConnectionClosedError,
+  ConnectionLostError,
+  StaleProxyError,
   TimeoutError,
   ProxyReleasedError,
   AbortError,

@@ -11,7 +11,7 @@ import { ErrorCodes } from '../common/errorCodes';
 import { ContentLengthDecoder, FramingError } from '../common/framing';
 import { Outbox } from '../common/outbox';
 import { CancelNotification, type NotificationType, type RequestType } from '../common/protocol';
-import { ConnectionClosedError, ManagerError, ProtocolError } from './errors';
+import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
 
 type Id = number;
 
@@ -55,8 +55,8 @@ export class RpcConnection {
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
     this.outbox = new Outbox(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('close', () => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} closed`)));
-    socket.on('error', (error) => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} closed`)));
+    socket.on('error', (error) => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
     if (head.length) this.onData(head);
     socket.resume();
   }

@@ -117,6 +117,11 @@ export interface TypeidDescription {
   creatable: boolean;
   /** The built-in type its objects are, when known in advance. */
   builtin?: string;
+  /**
+   * Whether every create gives the same one object (a registered shared object, like the seed's
+   * `get_task_queue`): a reconnecting client fetches it again for its proxies (recovery, SPEC §R).
+   */
+  shared?: boolean;
 }
 export interface DescribeResult {
   typeids: TypeidDescription[];

@@ -157,7 +157,7 @@ export class Manager {
       const obj = builtin.create(args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
-      this.registry.add({ ...registration, builtin: builtin.type.builtin });
+      this.registry.add({ ...registration, builtin: builtin.type.builtin, shared: true });
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
     } else {
       this.registry.register(typeid, rest);

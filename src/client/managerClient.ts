@@ -25,6 +25,7 @@ import {
   type Token,
   type TypeidDescription,
 } from '../common/protocol';
+import { DEFAULT_CLIENT_LIVENESS_TIMEOUT_S } from '../common/liveness';
 import { decodeValue, encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
@@ -52,6 +53,12 @@ export interface ConnectOptions {
    * jitter; `false` ends the client at the first loss instead. See {@link ReconnectOptions}.
    */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Seconds without a word from the manager after which the connection counts as lost (a stopped
+   * or unreachable manager): waiting calls fail with ConnectionLostError. The client pings every
+   * quarter of it, and the manager drops this client if the pings stop. Default 10; 0 turns it off.
+   */
+  livenessTimeout?: number;
 }
 
 /** An authenticated, initialized connection and what the manager said on it. */
@@ -487,7 +494,9 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   const shown = formatAddress(address);
   const policy = reconnectPolicy(options.reconnect);
   const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
-  const open = () => openSession(address, authkey, timeoutMs, name);
+  const livenessS = options.livenessTimeout ?? DEFAULT_CLIENT_LIVENESS_TIMEOUT_S;
+  if (typeof livenessS !== 'number' || !(livenessS >= 0)) throw new ManagerError(`livenessTimeout must be a number of seconds ≥ 0 (0 turns it off), not ${String(livenessS)}`);
+  const open = () => openSession(address, authkey, timeoutMs, name, livenessS * 1000);
   const client = new ManagerClient(await open(), shown, policy && { open, policy });
   return new Proxy(client, {
     get(target, property) {
@@ -506,7 +515,7 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
 }
 
 /** Connects, authenticates, initializes and describes, all within `timeoutMs`. */
-async function openSession(address: Address, authkey: Buffer, timeoutMs: number, name: string): Promise<OpenedSession> {
+async function openSession(address: Address, authkey: Buffer, timeoutMs: number, name: string, livenessMs: number): Promise<OpenedSession> {
   const shown = formatAddress(address);
   const started = Date.now();
   const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs);
@@ -522,10 +531,12 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
-      capabilities: { cancellation: true, inspection: true },
+      capabilities: { cancellation: true, inspection: true, ...(livenessMs > 0 ? { ping: true } : {}) },
     });
     const description = await rpc.request(DescribeRequest.type, {});
     clearTimeout(deadline);
+    // Ping often enough for both sides' timeouts (SPEC 19.1).
+    if (livenessMs > 0) rpc.watchLiveness(Math.min(livenessMs, init.livenessTimeoutMs ?? livenessMs));
     return { rpc, init, description };
   } catch (error) {
     clearTimeout(deadline);

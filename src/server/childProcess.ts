@@ -22,12 +22,13 @@ export interface ChildConfig {
   handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
   maxConnections?: number;
+  livenessTimeoutMs?: number;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; livenessTimeoutMs?: number }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -110,6 +111,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       maxMessageBytes: config.maxMessageBytes,
       maxConnections: config.maxConnections,
+      livenessTimeoutMs: config.livenessTimeoutMs,
     };
     child.send(configure);
   });

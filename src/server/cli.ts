@@ -34,6 +34,8 @@ Options of serve:
   --no-config               do not look for a config module
   --no-builtins             do not register SyncManager's typeids (Queue, dict, ...)
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
+  --liveness-timeout SECS   drop a client that asked for liveness pings and then sent nothing
+                            for this long (default 30)
   --max-message-bytes N     largest message accepted (default 67108864)
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
@@ -56,6 +58,7 @@ interface ServeOptions {
   builtins: boolean;
   handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
+  livenessTimeoutMs?: number;
   allowRemoteShutdown: boolean;
   inspection: boolean;
   quiet: boolean;
@@ -120,6 +123,12 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
         options.handshakeTimeoutMs = seconds * 1000;
         break;
       }
+      case '--liveness-timeout': {
+        const seconds = Number(value());
+        if (!(seconds > 0 && seconds <= 86_400)) throw new UsageError('--liveness-timeout must be a positive number of seconds (at most 86400)');
+        options.livenessTimeoutMs = seconds * 1000;
+        break;
+      }
       case '--max-message-bytes': {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1024) throw new UsageError('--max-message-bytes must be a whole number of at least 1024');
@@ -173,6 +182,7 @@ async function serve(options: ServeOptions): Promise<number> {
     builtins: options.builtins,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
+    livenessTimeoutMs: options.livenessTimeoutMs,
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
     log,
@@ -230,6 +240,7 @@ async function serveChild(): Promise<number> {
     handshakeTimeoutMs: configure.handshakeTimeoutMs,
     maxMessageBytes: configure.maxMessageBytes,
     maxConnections: configure.maxConnections,
+    livenessTimeoutMs: configure.livenessTimeoutMs,
     log: (message) => send({ type: 'log', message }),
   });
   try {

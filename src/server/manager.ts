@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { authkeyBytes, randomAuthkey } from '../common/authkey';
 import { formatAddress, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
+import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../common/liveness';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
 import type { InspectSnapshot } from '../common/protocol';
 import { VERSION } from '../common/version';
@@ -40,6 +41,11 @@ export interface ManagerOptions {
   maxMessageBytes?: number;
   /** Most connections at once. Default unlimited. */
   maxConnections?: number;
+  /**
+   * Milliseconds of silence after which a session that asked for liveness (capability ping) is
+   * dropped, as on an abrupt close. Default 30 000.
+   */
+  livenessTimeoutMs?: number;
   /** Whether a client may stop the manager (`shutdown { server: true }`), as Python's clients can. Default true. */
   allowRemoteShutdown?: boolean;
   /**
@@ -187,6 +193,7 @@ export class Manager {
       table: this.table,
       serverVersion: VERSION,
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      livenessTimeoutMs: this.options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,
@@ -266,6 +273,7 @@ export class Manager {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       maxMessageBytes: this.options.maxMessageBytes,
       maxConnections: this.options.maxConnections,
+      livenessTimeoutMs: this.options.livenessTimeoutMs,
       log: this.options.log,
     });
     this.stopped = this.child.exited;

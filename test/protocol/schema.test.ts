@@ -34,6 +34,7 @@ const methodByPrefix: Record<string, string> = {
   'inspect-subscribe': 'inspect/subscribe',
   'inspect-unsubscribe': 'inspect/unsubscribe',
   'inspect-changed': 'inspect/changed',
+  ping: '$/ping',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];

@@ -18,6 +18,8 @@ export interface SessionHost {
   readonly table: ObjectTable;
   readonly serverVersion: string;
   readonly maxMessageBytes: number;
+  /** Silence after which a session that agreed on ping is dropped, in ms (SPEC 19.1). */
+  readonly livenessTimeoutMs: number;
   /** Whether a client may stop the manager (`shutdown { server: true }`, Python's `shutdown`). */
   readonly allowRemoteShutdown: boolean;
   /** Stops the manager (remote shutdown). */

@@ -9,6 +9,7 @@ const watch = process.argv.includes('--watch');
 
 /** entry file → output name under dist/ */
 const entries = {
+  index: 'src/index.ts',
   server: 'src/server/index.ts',
   client: 'src/client/index.ts',
   cli: 'src/server/cli.ts',
@@ -37,6 +38,7 @@ const options = {
   alias: {
     'syncmanager/client': path.resolve('src/client/index.ts'),
     'syncmanager/server': path.resolve('src/server/index.ts'),
+    syncmanager: path.resolve('src/index.ts'),
   },
   logLevel: 'warning',
 };

@@ -3,21 +3,26 @@
  * BaseManager.start() does), ten tasks put into one, and the workers' answers read from the other.
  *
  *   npm start            then, in a second terminal:   npm run worker
+ *   npm start -- --address 127.0.0.1:50001      npm run worker -- --address 127.0.0.1:50001
  */
 
 import { connect, type QueueProxy } from 'syncmanager/client';
 import { Manager } from 'syncmanager/server';
-
-const address = process.env.SYNCMANAGER_ADDRESS || '127.0.0.1:50000';
-const authkey = process.env.SYNCMANAGER_AUTHKEY || 'lihui';
+import { seedOptions } from './lib/seedOptions';
 
 type Queues = { get_task_queue: QueueProxy<number>; get_result_queue: QueueProxy<number> };
 
 async function main(): Promise<void> {
+  const { address, authkey } = seedOptions();
   const manager = new Manager({ address, authkey });
   manager.register('get_task_queue', { shared: 'Queue' });
   manager.register('get_result_queue', { shared: 'Queue' });
-  await manager.start();
+  try {
+    await manager.start();
+  } catch (error) {
+    if (!/the address is in use/.test((error as Error).message)) throw error;
+    throw new Error(`${(error as Error).message}; choose another port: npm start -- --address 127.0.0.1:50001 (then npm run worker -- --address 127.0.0.1:50001)`);
+  }
   console.log(`Manager listening on ${manager.address} (authkey '${authkey}')`);
 
   const m = await connect<Queues>({ address: manager.address, authkey, name: 'seed-manager' });

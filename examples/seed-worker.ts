@@ -3,16 +3,16 @@
  * queue and put their squares into the result queue; stop when no task comes within a second.
  *
  *   npm run worker       (with `npm start` running in another terminal)
+ *   npm run worker -- --address 127.0.0.1:50001     (the manager's address, when it is not the default)
  */
 
 import { connect, EmptyError, type QueueProxy } from 'syncmanager/client';
-
-const address = process.env.SYNCMANAGER_ADDRESS || '127.0.0.1:50000';
-const authkey = process.env.SYNCMANAGER_AUTHKEY || 'lihui';
+import { seedOptions } from './lib/seedOptions';
 
 type Queues = { get_task_queue: QueueProxy<number>; get_result_queue: QueueProxy<number> };
 
 async function main(): Promise<void> {
+  const { address, authkey } = seedOptions();
   console.log(`Connect to server ${address}`);
   const m = await connect<Queues>({ address, authkey, name: 'seed-worker' });
   const task = await m.get_task_queue();

@@ -2,6 +2,9 @@
 // Runs every test file under test/ with node's test runner, TypeScript loaded by tsx.
 // Node 20's `--test` takes no globs, so the files are listed here. Pass paths or substrings to run a subset:
 //   npm test -- queue        (files whose path contains "queue")
+// The tests under test/vscode run the extension in a real VS Code: before them, scripts/vscode-test/setup.sh installs
+// it the first time (and does nothing once it is in place), so `npm install` then `npm test` is the whole set-up.
+// SYNCMANAGER_SKIP_VSCODE=1 skips those tests knowingly, and the install with them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,6 +31,13 @@ const files = collect(join(root, 'test'))
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
+}
+if (files.some((f) => f.startsWith('test/vscode/')) && process.env.SYNCMANAGER_SKIP_VSCODE !== '1') {
+  const setup = spawnSync('bash', [join(root, 'scripts', 'vscode-test', 'setup.sh')], { cwd: root, stdio: 'inherit' });
+  if (setup.status !== 0) {
+    console.error('npm test: installing VS Code for the tests under test/vscode failed (above); SYNCMANAGER_SKIP_VSCODE=1 skips those tests');
+    process.exit(setup.status ?? 1);
+  }
 }
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...passthrough, ...files], {
   cwd: root,

@@ -108,8 +108,10 @@ export function match(pattern: Json, actual: Json | undefined, captures: Capture
     return actual === pattern ? { ok: true, captures } : fail(path, `expected ${show(pattern)}, got ${show(actual)}`);
   }
   if (pattern === null || typeof pattern === 'boolean' || typeof pattern === 'number') {
-    // Numbers compare by value: JSON.parse already reads 1 and 1.0 as the same number.
-    return actual === pattern ? { ok: true, captures } : fail(path, `expected ${show(pattern)}, got ${show(actual)}`);
+    // Numbers compare by value: JSON.parse already reads 1 and 1.0 as the same number. A negative
+    // zero is its own value (section 11.3 keeps its sign): -0 and 0 do not match each other.
+    const signed = (v: unknown) => (Object.is(v, -0) ? '-0.0' : show(v));
+    return actual === pattern && Object.is(actual, 0) === Object.is(pattern, 0) ? { ok: true, captures } : fail(path, `expected ${signed(pattern)}, got ${signed(actual)}`);
   }
   if (Array.isArray(pattern)) {
     if (!Array.isArray(actual)) return fail(path, `expected an array, got ${show(actual)}`);

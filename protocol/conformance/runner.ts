@@ -6,15 +6,17 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { match, ScenarioError, sameId, show, substitute, type Captures, type Json } from './patterns';
+import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, playAll, playScenario, StepFailure, type Failure, type ScenarioResult, ScenarioFormatError, type ScenarioOf, type ScenarioStepOf, type ScenarioPlayer, type StepParts } from './scenarioFile';
 import { Connection, WireError } from './wire';
+
+export { ScenarioFormatError, type Failure, type ScenarioResult };
 
 /** What one step does; `conn` and its source line are kept beside it in {@link ScenarioStep}. */
 export type StepAction =
   | { kind: 'connect' }
-  | { kind: 'handshake'; mode: 'ok' | 'wrong-key' | 'silent' }
+  | { kind: 'handshake'; mode: HandshakeMode }
   | { kind: 'send'; message: Json }
   | { kind: 'sendRaw'; text: string }
   | { kind: 'expect'; pattern: { [key: string]: Json } }
@@ -22,27 +24,14 @@ export type StepAction =
   | { kind: 'expectClose' }
   | { kind: 'close' };
 
-/** One step of a scenario, with where it was written. */
-export interface ScenarioStep {
-  /** The connection it acts on (`"main"` unless the step names another). */
-  conn: string;
-  /** 1-based line in the file. */
-  line: number;
-  /** The line as written, for failure reports. */
-  text: string;
-  action: StepAction;
-}
+/** The client's side of the handshake a `handshake` step plays (README: Steps). */
+export type HandshakeMode = 'ok' | 'wrong-key' | 'silent' | 'legacy-md5' | 'downgraded-digest' | 'oversized-frame';
 
-/** A parsed scenario file. */
-export interface Scenario {
-  name: string;
-  description: string;
-  /** SPEC sections the scenario checks. */
-  spec: string[];
-  /** The file it came from (a path, or a label for scenarios written inline). */
-  file: string;
-  steps: ScenarioStep[];
-}
+/** One step of a server scenario, with where it was written. */
+export type ScenarioStep = ScenarioStepOf<StepAction>;
+
+/** A parsed server scenario file. */
+export type Scenario = ScenarioOf<StepAction>;
 
 /** How to reach the server under test, and how long to wait. */
 export interface RunOptions {
@@ -59,47 +48,10 @@ export interface RunOptions {
   onMessage?: (scenario: Scenario, conn: string, message: Json) => void;
 }
 
-/** Why a scenario failed. */
-export interface Failure {
-  /** The line of the failing step (the last step's for a failure found at the end). */
-  line: number;
-  /** The step as written, or `(end of scenario)`. */
-  step: string;
-  message: string;
-  /** What arrived instead, when something did. */
-  received?: string;
-}
+const HANDSHAKES = new Set<string>(['ok', 'wrong-key', 'silent', 'legacy-md5', 'downgraded-digest', 'oversized-frame'] satisfies HandshakeMode[]);
 
-/** The outcome of one scenario. */
-export interface ScenarioResult {
-  name: string;
-  file: string;
-  ok: boolean;
-  durationMs: number;
-  failure?: Failure;
-}
-
-/** A scenario file that does not follow the format: a bug in the suite, not in a server. */
-export class ScenarioFormatError extends Error {
-  override name = 'ScenarioFormatError';
-}
-
-const HEADER_KEYS = new Set(['scenario', 'description', 'spec']);
-const HANDSHAKES = new Set(['ok', 'wrong-key', 'silent']);
-
-function isObject(value: unknown): value is { [key: string]: Json } {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Reads one step object; throws a message without the location, which the caller adds. */
-function parseStep(value: Json): { conn: string; action: StepAction } {
-  if (!isObject(value)) throw new Error('a step must be a JSON object');
-  const { conn = 'main', ...rest } = value;
-  if (typeof conn !== 'string' || !conn) throw new Error('"conn" must be a non-empty string');
-  const keys = Object.keys(rest);
-  if (keys.length !== 1) throw new Error(`a step has exactly one action besides "conn", found ${JSON.stringify(keys)}`);
-  const [key] = keys;
-  const arg = rest[key];
+/** Reads one step's action; throws a message without the location, which the caller adds. */
+function parseAction({ key, arg }: StepParts): StepAction {
   const flag = (kind: 'connect' | 'expectClose' | 'close'): StepAction => {
     if (arg !== true) throw new Error(`"${key}" takes true`);
     return { kind };
@@ -108,90 +60,40 @@ function parseStep(value: Json): { conn: string; action: StepAction } {
     case 'connect':
     case 'expectClose':
     case 'close':
-      return { conn, action: flag(key) };
+      return flag(key);
     case 'handshake':
-      if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error('"handshake" is "ok", "wrong-key" or "silent"');
-      return { conn, action: { kind: 'handshake', mode: arg as 'ok' } };
+      if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error(`"handshake" is one of ${[...HANDSHAKES].map((h) => JSON.stringify(h)).join(', ')}`);
+      return { kind: 'handshake', mode: arg as HandshakeMode };
     case 'send':
-      return { conn, action: { kind: 'send', message: arg } };
+      return { kind: 'send', message: arg };
     case 'sendRaw':
       if (typeof arg !== 'string') throw new Error('"sendRaw" takes a string');
-      return { conn, action: { kind: 'sendRaw', text: arg } };
+      return { kind: 'sendRaw', text: arg };
     case 'expect':
       // Which message an expect takes depends on its id or method (README), so it needs one.
       if (!isObject(arg) || !('id' in arg || 'method' in arg)) throw new Error('"expect" takes an object pattern with an "id" or a "method"');
-      return { conn, action: { kind: 'expect', pattern: arg } };
+      return { kind: 'expect', pattern: arg };
     case 'notYet':
       if (typeof arg !== 'number' && typeof arg !== 'string') throw new Error('"notYet" takes a request id');
-      return { conn, action: { kind: 'notYet', id: arg } };
+      return { kind: 'notYet', id: arg };
     default:
       throw new Error(`unknown step "${key}"`);
   }
 }
 
-/**
- * Parses one scenario file's text. Empty lines and lines starting with `//` are comments; the
- * first object is the header. Throws {@link ScenarioFormatError} naming `file:line`.
- */
+/** Parses one server scenario file's text; throws {@link ScenarioFormatError} naming `file:line`. */
 export function parseScenario(text: string, file: string): Scenario {
-  let header: Omit<Scenario, 'steps' | 'file'> | undefined;
-  const steps: ScenarioStep[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line || line.startsWith('//')) continue;
-    const where = `${file}:${i + 1}`;
-    let value: Json;
-    try {
-      value = JSON.parse(line) as Json;
-    } catch (error) {
-      throw new ScenarioFormatError(`${where}: not JSON: ${(error as Error).message}`);
-    }
-    if (!header) {
-      if (!isObject(value) || typeof value.scenario !== 'string' || !value.scenario) throw new ScenarioFormatError(`${where}: the header needs "scenario", a name`);
-      const unknown = Object.keys(value).filter((k) => !HEADER_KEYS.has(k));
-      if (unknown.length) throw new ScenarioFormatError(`${where}: unknown header key ${JSON.stringify(unknown[0])}`);
-      const spec = value.spec ?? [];
-      if (!Array.isArray(spec) || !spec.every((s) => typeof s === 'string')) throw new ScenarioFormatError(`${where}: "spec" is a list of section numbers`);
-      if (value.description !== undefined && typeof value.description !== 'string') throw new ScenarioFormatError(`${where}: "description" is a string`);
-      header = { name: value.scenario, description: (value.description as string | undefined) ?? '', spec: spec as string[] };
-      continue;
-    }
-    try {
-      steps.push({ ...parseStep(value), line: i + 1, text: line });
-    } catch (error) {
-      throw new ScenarioFormatError(`${where}: ${(error as Error).message}`);
-    }
-  }
-  if (!header) throw new ScenarioFormatError(`${file}: no header`);
-  return { ...header, file, steps };
+  return parseScenarioText(text, file, parseAction);
 }
 
-/** Reads every `*.jsonl` file of a directory, in name order. Scenario names must be unique. */
+/** Reads every server scenario of a directory, in name order. Scenario names must be unique. */
 export function loadScenarios(dir: string): Scenario[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
-  const scenarios = files.map((f) => parseScenario(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
-  const seen = new Map<string, string>();
-  for (const s of scenarios) {
-    const other = seen.get(s.name);
-    if (other) throw new ScenarioFormatError(`scenario name ${JSON.stringify(s.name)} is used by ${basename(other)} and ${basename(s.file)}`);
-    seen.set(s.name, s.file);
-  }
-  return scenarios;
+  return loadScenarioFiles(dir, parseScenario);
 }
 
 /** The directory that holds the suite's scenarios. */
 export const SCENARIO_DIR = join(__dirname, 'scenarios');
 
-/** A step that failed: the message says what was expected, `received` what came instead. */
-class StepFailure extends Error {
-  constructor(
-    message: string,
-    readonly received?: string,
-  ) {
-    super(message);
-  }
-}
 
 function isResponse(message: Json): message is { [key: string]: Json } {
   return isObject(message) && 'id' in message && !('method' in message);
@@ -217,7 +119,7 @@ function queued(conn: Connection): string | undefined {
 }
 
 /** Plays one scenario's steps in order; the state a run keeps. */
-class Run {
+class Run implements ScenarioPlayer<StepAction> {
   private readonly conns = new Map<string, Connection>();
   private captures: Captures = new Map();
   private readonly host: string;
@@ -286,21 +188,25 @@ class Run {
     }
   }
 
-  private async handshake(conn: Connection, mode: 'ok' | 'wrong-key' | 'silent'): Promise<void> {
+  private async handshake(conn: Connection, mode: HandshakeMode): Promise<void> {
     if (mode === 'silent') {
       // The server must give up on its own: wait its handshake timeout, plus margin.
       const limit = this.handshakeTimeoutMs + 5000;
       await conn.waitFor(() => conn.ended, limit, () => `the server did not close a silent connection within ${limit} ms`);
       return;
     }
-    if (mode === 'ok') {
-      await conn.handshake(this.authkey, this.stepTimeoutMs, true).catch(rethrowWith(conn));
+    if (mode === 'ok' || mode === 'legacy-md5') {
+      await conn.handshake(this.authkey, this.stepTimeoutMs, true, mode === 'ok' ? 'prefixed' : 'bare-md5').catch(rethrowWith(conn));
       return;
     }
-    // Any other key will do; make sure it differs from the right one.
-    let wrong = Buffer.from(`wrong-${randomBytes(8).toString('hex')}`);
-    if (wrong.equals(this.authkey)) wrong = Buffer.concat([wrong, Buffer.from('!')]);
-    await conn.handshake(wrong, this.stepTimeoutMs, false).catch(rethrowWith(conn));
+    if (mode === 'wrong-key') {
+      // Any other key will do; make sure it differs from the right one.
+      let wrong = Buffer.from(`wrong-${randomBytes(8).toString('hex')}`);
+      if (wrong.equals(this.authkey)) wrong = Buffer.concat([wrong, Buffer.from('!')]);
+      await conn.handshake(wrong, this.stepTimeoutMs, false).catch(rethrowWith(conn));
+    } else {
+      await conn.handshake(this.authkey, this.stepTimeoutMs, false, mode === 'downgraded-digest' ? 'md5-prefixed' : 'oversized').catch(rethrowWith(conn));
+    }
     await conn.waitFor(() => conn.ended, this.stepTimeoutMs, () => `the server did not close the connection after #FAILURE# within ${this.stepTimeoutMs} ms`);
     if (conn.unreadBytes > 0) throw new StepFailure('the server sent more after #FAILURE#');
   }
@@ -353,7 +259,7 @@ class Run {
     }
   }
 
-  closeAll(): void {
+  stop(): void {
     for (const conn of this.conns.values()) if (!conn.closedByClient) conn.close();
   }
 }
@@ -367,42 +273,13 @@ function rethrowWith(conn: Connection): (error: unknown) => never {
 }
 
 /** Runs one scenario against the server and reports it; never throws for a failing server. */
-export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
-  const started = Date.now();
-  const run = new Run(scenario, options);
-  let failure: Failure | undefined;
-  let current: ScenarioStep | undefined;
-  try {
-    for (const step of scenario.steps) {
-      current = step;
-      await run.step(step);
-    }
-    current = undefined;
-    run.finish();
-  } catch (error) {
-    const e = error as Error;
-    const prefix = error instanceof ScenarioError ? 'scenario error: ' : error instanceof StepFailure || error instanceof WireError ? '' : `${e.name}: `;
-    failure = {
-      line: current?.line ?? scenario.steps.at(-1)?.line ?? 1,
-      step: current?.text ?? '(end of scenario)',
-      message: prefix + e.message,
-      received: (error as StepFailure).received,
-    };
-  } finally {
-    run.closeAll();
-  }
-  return { name: scenario.name, file: scenario.file, ok: !failure, durationMs: Date.now() - started, failure };
+export function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  return playScenario(scenario, new Run(scenario, options));
 }
 
 /** Runs scenarios one after another (they share one server), handing each result to `onResult` as it comes. */
-export async function runAll(scenarios: readonly Scenario[], options: RunOptions, onResult?: (result: ScenarioResult) => void): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) {
-    const result = await runScenario(scenario, options);
-    onResult?.(result);
-    results.push(result);
-  }
-  return results;
+export function runAll(scenarios: readonly Scenario[], options: RunOptions, onResult?: (result: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  return playAll(scenarios, (s) => runScenario(s, options), onResult);
 }
 
 /** One result as the command line prints it: `ok NAME`, or `FAIL NAME` with `file:line`, the step and what arrived. */

@@ -8,10 +8,26 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { Json } from './patterns';
+import { StepFailure } from './scenarioFile';
 
 const CHALLENGE = Buffer.from('#CHALLENGE#');
 const WELCOME = Buffer.from('#WELCOME#');
 const FAILURE = Buffer.from('#FAILURE#');
+const NEGATIVE_ZERO_MARK = `\u0000-0:${randomBytes(8).toString('hex')}`;
+
+/**
+ * JSON text of a scenario's message, a negative zero written `-0.0` (JSON.stringify writes `0`),
+ * so that a scenario can check that a server keeps its sign (section 11.3). The suite has its own
+ * writer, independent of the server's code it checks.
+ */
+export function jsonText(message: Json): string {
+  const text = JSON.stringify(message, (_key, value: unknown) => (Object.is(value, -0) ? NEGATIVE_ZERO_MARK : value));
+  return text.replaceAll(JSON.stringify(NEGATIVE_ZERO_MARK), '-0.0');
+}
+
+/** How the runner answers the server's challenge in step 2 (see {@link Connection.handshake}). */
+export type AnswerForm = 'prefixed' | 'bare-md5' | 'md5-prefixed' | 'oversized';
+
 /** Section 3.1: a receiver fails the handshake on a frame over 256 bytes. */
 const MAX_HANDSHAKE_FRAME = 256;
 /** Section 3.3: digest names and the node names of their hashes. */
@@ -20,14 +36,8 @@ const DIGESTS: Record<string, string> = { md5: 'md5', sha256: 'sha256', sha384: 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** A failed wait or a broken exchange, with what arrived instead when that helps. */
-export class WireError extends Error {
+export class WireError extends StepFailure {
   override name = 'WireError';
-  constructor(
-    message: string,
-    readonly received?: string,
-  ) {
-    super(message);
-  }
 }
 
 /** One message read from the server, in arrival order. */
@@ -144,7 +154,7 @@ export class Connection {
 
   /** Frames one message with `Content-Length` and sends it. */
   send(message: Json): void {
-    const body = Buffer.from(JSON.stringify(message), 'utf8');
+    const body = Buffer.from(jsonText(message), 'utf8');
     this.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]));
   }
 
@@ -154,8 +164,13 @@ export class Connection {
     this.socket.destroy();
   }
 
-  /** The client's side of the handshake (section 3.2) with `authkey`; resolves with the server's verdict on our proof. */
-  async handshake(authkey: Buffer, timeoutMs: number, expectWelcome: boolean): Promise<void> {
+  /**
+   * The client's side of the handshake (section 3.2) with `authkey`; resolves with the server's
+   * verdict on our proof. `form` is how step 2 answers: `prefixed` as the challenge asks, `bare-md5`
+   * as an unmodified Python 3.11 does, `md5-prefixed` a downgrade to `{md5}`, `oversized` a frame
+   * over 256 bytes (section 3.1).
+   */
+  async handshake(authkey: Buffer, timeoutMs: number, expectWelcome: boolean, form: AnswerForm = 'prefixed'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     // Steps 1 and 2: answer the server's challenge.
     const challenge = await this.readHandshakeFrame(deadline, 'the server\'s challenge (step 1)');
@@ -166,11 +181,22 @@ export class Connection {
     if (message.length < 20 || (message.length > 20 && !digestPrefix(message))) {
       throw new WireError('the server\'s challenge is malformed (section 3.3)', show(challenge));
     }
-    this.write(frame(respond(authkey, message)));
+    if (form === 'oversized') {
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(MAX_HANDSHAKE_FRAME + 44);
+      this.write(Buffer.concat([length, Buffer.alloc(MAX_HANDSHAKE_FRAME + 44)]));
+    } else if (form === 'bare-md5') {
+      this.write(frame(createHmac('md5', authkey).update(message).digest()));
+    } else if (form === 'md5-prefixed') {
+      this.write(frame(Buffer.concat([Buffer.from('{md5}'), createHmac('md5', authkey).update(message).digest()])));
+    } else {
+      this.write(frame(respond(authkey, message)));
+    }
     // Step 3: the verdict.
     const verdict = await this.readHandshakeFrame(deadline, 'the verdict on our answer (step 3)');
     if (!expectWelcome) {
-      if (!verdict.equals(FAILURE)) throw new WireError('a wrong key was not answered #FAILURE#', show(verdict));
+      const what = form === 'prefixed' ? 'a wrong key' : form === 'md5-prefixed' ? 'an {md5} answer to a stronger challenge' : 'a handshake frame over 256 bytes';
+      if (!verdict.equals(FAILURE)) throw new WireError(`${what} was not answered #FAILURE#`, show(verdict));
       return;
     }
     if (!verdict.equals(WELCOME)) throw new WireError('the right key was not answered #WELCOME#', show(verdict));

@@ -418,6 +418,48 @@ async function readClipboard(page) {
   return page.evaluate(() => navigator.clipboard.readText());
 }
 
+/**
+ * Clicks a button of a view's welcome content ("Start Manager", "Serve the Seed's Queues").
+ * @param {Page} page
+ * @param {string} view    the view's title, case-insensitive
+ * @param {string} label   the button's text
+ * @param {{ timeoutMs?: number }} [options] bound (default 15 s)
+ */
+async function clickWelcomeButton(page, view, label, { timeoutMs = 15_000 } = {}) {
+  const pane = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(`^${escapeRegExp(view)}$`, 'i') }) });
+  await pane.locator('.welcome-view-content .monaco-button', { hasText: label }).first().click({ timeout: timeoutMs });
+}
+
+/**
+ * Opens a workspace file by name with Quick Open (Ctrl+P) and puts the cursor on a line (Ctrl+G), as a person would.
+ * @param {Page} page
+ * @param {string} name   the file's name, e.g. "worker.js"
+ * @param {number} line   1-based
+ */
+async function openFileAtLine(page, name, line, { timeoutMs = 15_000 } = {}) {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input.input');
+  await page.keyboard.press('Control+P');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await input.fill(name);
+  await widget.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: timeoutMs });
+  await page.locator(`.tabs-container .tab.active[aria-label^=${JSON.stringify(name)}]`).waitFor({ timeout: timeoutMs });
+  await page.locator('.editor-instance .monaco-editor textarea').first().focus({ timeout: timeoutMs });
+  await page.keyboard.press('Control+G');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
+/**
+ * Waits until a debug session is paused: the debug toolbar offers Continue.
+ * @param {Page} page
+ */
+async function waitForPause(page, { timeoutMs = 30_000 } = {}) {
+  await page.locator('.debug-toolbar .action-label.codicon-debug-continue').first().waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
 function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -425,7 +467,7 @@ function escapeRegExp(s) {
 module.exports = {
   openWorkbench, runCommand, openViewContainer, readTreeRows, waitForRow, readViewMessages, readNotifications,
   waitForNotification, screenshot, rowLocator, expandRow, clickRowAction, answerInputBox, readStatusBar,
-  setSideBarWidth, readClipboard,
+  setSideBarWidth, readClipboard, clickWelcomeButton, openFileAtLine, waitForPause,
 };
 
 // Self-demonstration on the extension (the repository root, built): node scripts/vscode-test/drive.js [screenshot.png]

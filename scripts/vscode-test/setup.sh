@@ -6,7 +6,9 @@
 #   - npm, into .cache/vscode-test (git-ignored, kept out of the project's node_modules, 300+ MB):
 #     code-server, whose package ships the VS Code server and web workbench, and playwright-core to drive Chromium.
 # Idempotent: when everything is in place and its native modules load, it does nothing and prints nothing.
-# Prints one line after installing; on failure, the tail of the log. Works as root without a TTY (CI=true).
+# `npm test` runs it before the tests inside VS Code, so the first run installs and later runs reuse the install.
+# Says what it installs before each step and how long it took after; on failure, the tail of the log. Works as
+# root without a TTY (CI=true).
 #
 # Environment: SYNCMANAGER_VSCODE_HOME (install folder, default <repo>/.cache/vscode-test), npm_config_nodedir
 # (a folder holding include/node/node.h, when npm's config does not name one and node's own prefix has none).
@@ -50,9 +52,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     die "missing Debian packages: ${missing[*]} (run as root, or install them)"
   fi
   start_log
+  apt_started=$(date +%s)
+  echo "Installing Debian packages for the tests inside VS Code: ${missing[*]} (apt-get, once; about a minute; log in $LOG)"
   { "${sudo[@]}" apt-get update -qq &&
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   } >>"$LOG" 2>&1 || fail_with_log "apt-get install ${missing[*]} failed"
+  echo "Installed ${missing[*]} ($(( $(date +%s) - apt_started )) s)"
 fi
 
 # --- 2. Is the npm part already in place? -------------------------------------------------------------------------
@@ -76,6 +81,8 @@ fi
 # --- 3. npm install into $DEST --------------------------------------------------------------------------------------
 started=$(date +%s)
 start_log
+echo "Installing the VS Code server (code-server $CODE_SERVER_VERSION) and playwright-core into ${DEST#"$ROOT"/} for the tests inside VS Code: once, reused afterwards; about 2 to 5 minutes (log in $LOG)"
+
 if [ -d "$DEST/node_modules" ]; then
   # Something changed (versions, Node ABI) or broke: start over rather than patch a half-built tree.
   rm -rf "$DEST/node_modules" "$DEST/package-lock.json"

@@ -1,15 +1,21 @@
 #!/usr/bin/env node
-// The extension as a person uses it, in the real VS Code web workbench in headless Chromium (drive.js): opens a
-// workspace registering the seed's queues, opens the syncmanager side bar, runs "syncmanager: Start Manager" from
-// the command palette, reads the address and authkey with "syncmanager: Copy Connection Info" (the clipboard),
-// then runs the seed's flow against that manager: a client puts 0..9 into get_task_queue and a worker process,
-// `node dist/examples/seed-worker.js` with SYNCMANAGER_ADDRESS/SYNCMANAGER_AUTHKEY, squares them into
-// get_result_queue. Checks what the side bar shows along the way (tree rows expanded by clicks, the Clients view,
-// the status bar), opens the results as JSON from the row's inline action, saves a screenshot, then puts an item
-// through the row's "Put Item…" input box and stops the manager from the palette.
+// The extension as a person uses it, in the real VS Code web workbench in headless Chromium (drive.js). A first run:
+// a workspace that registers nothing, with a Node worker (`worker.js`, the seed's worker) and a launch configuration
+// for it. Opens the syncmanager side bar, runs "syncmanager: Start Manager" from the command palette, sees the
+// first-run welcome of a manager serving nothing (a screenshot) and clicks its "Serve the Seed's Queues". Reads the
+// address and authkey with "syncmanager: Copy Connection Info" (the clipboard), then runs the seed's flow against
+// that manager: a client puts 0..9 into get_task_queue and a worker process, `node dist/examples/seed-worker.js`
+// with SYNCMANAGER_ADDRESS/SYNCMANAGER_AUTHKEY, squares them into get_result_queue. Checks what the side bar shows
+// along the way (tree rows expanded by clicks, the Clients view, the status bar), opens the results as JSON from the
+// row's inline action, saves a screenshot, and puts an item through the row's "Put Item…" input box. Then debugs:
+// opens worker.js, sets a breakpoint with F9, starts "Debug worker" with F5 (VS Code's JavaScript debugger, its default
+// internalConsole: the worker connects only because the extension adds the variables to the launch), and at the
+// breakpoint reads the syncmanager Objects view in Run and Debug (a screenshot). Finally stops the manager from the
+// palette.
 //
-//   node scripts/vscode-test/ui-run.js [screenshot.png]      (default: media/sidebar.png; build first: node esbuild.js)
+//   node scripts/vscode-test/ui-run.js [sidebar.png]      (default: media/sidebar.png; build first: node esbuild.js)
 //
+// The other screenshots go beside the first: first-run.png and debugging.png.
 // Prints each step with its time, then `ui-run: OK {...}` (a JSON summary) and exits 0; on failure prints the
 // error, saves a screenshot of the window to the temporary folder and exits 1. Bounded: SYNCMANAGER_UI_TIMEOUT_MS (default 150000) for all.
 'use strict';
@@ -21,7 +27,29 @@ const drive = require('./drive.js');
 const lib = require('./lib.js');
 
 const ROOT = lib.REPO_ROOT;
-const SEED_SETTINGS = path.join(ROOT, 'test', 'vscode', 'fixtures', 'workspace', '.vscode', 'settings.json');
+/** The worker a user debugs: the seed's worker in JavaScript, with no address or authkey of its own. */
+const WORKER = `const { connect } = require('syncmanager/client');
+
+async function main() {
+  // No address or authkey here: a debug session started in VS Code
+  // gets SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY from syncmanager.
+  const m = await connect({ name: 'debugged-worker' });
+  const task = await m.get_task_queue();
+  const result = await m.get_result_queue();
+  for (;;) {
+    const n = await task.get({ timeout: 1 }).catch(() => undefined);
+    if (n === undefined) break;
+    const square = n * n;
+    await result.put(square);
+  }
+  await m.close();
+}
+
+main();
+`;
+/** The line of \`await result.put(square)\`, where the breakpoint goes. */
+const BREAKPOINT_LINE = WORKER.split('\n').findIndex((l) => l.includes('await result.put(square)')) + 1;
+const LAUNCH = { version: '0.2.0', configurations: [{ type: 'node', request: 'launch', name: 'Debug worker', program: '${workspaceFolder}/worker.js' }] };
 const SQUARES = Array.from({ length: 10 }, (_, i) => i * i);
 
 const t0 = Date.now();
@@ -86,11 +114,16 @@ async function main() {
   }
   const { connect } = require(path.join(ROOT, 'dist', 'client.js'));
 
-  // A workspace named like the example it runs, with the seed's registrations.
+  const shotBeside = (name) => path.join(path.dirname(shot), name);
+  // A workspace named like the example it runs, registering nothing yet (a first run), with a worker to debug. The
+  // worker finds the client library as an installed package would be found: node_modules/syncmanager.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syncmanager-ui-'));
   const folder = path.join(tmp, 'seed');
   fs.mkdirSync(path.join(folder, '.vscode'), { recursive: true });
-  fs.copyFileSync(SEED_SETTINGS, path.join(folder, '.vscode', 'settings.json'));
+  fs.mkdirSync(path.join(folder, 'node_modules'));
+  fs.symlinkSync(ROOT, path.join(folder, 'node_modules', 'syncmanager'), 'dir');
+  fs.writeFileSync(path.join(folder, 'worker.js'), WORKER);
+  fs.writeFileSync(path.join(folder, '.vscode', 'launch.json'), `${JSON.stringify(LAUNCH, null, 2)}\n`);
 
   const summary = {};
   let wb;
@@ -118,6 +151,21 @@ async function main() {
     await drive.runCommand(page, 'syncmanager: Start Manager');
     const status = await until('the status bar shows the manager', async () => (await drive.readStatusBar(page)).find((i) => /^syncmanager :\d+/.test(i.text)));
     step(`manager started; status bar: "${status.text}"`);
+
+    // A first run: the manager serves nothing yet, and the view says what to do.
+    const firstRun = await until('the first-run welcome', async () => (await drive.readViewMessages(page)).find((m) => m.view.toLowerCase() === 'objects' && /serves nothing yet/.test(m.text)));
+    summary.firstRun = { text: firstRun.text.split('\n')[0], buttons: firstRun.buttons };
+    step(`first-run welcome: "${summary.firstRun.text}" [${firstRun.buttons.join(', ')}]`);
+    await page.mouse.move(900, 700);
+    await until('no notification toasts', async () => ((await drive.readNotifications(page)).length === 0 ? true : undefined), 10_000);
+    summary.firstRunScreenshot = await drive.screenshot(page, shotBeside('first-run.png'));
+    step(`screenshot: ${summary.firstRunScreenshot}`);
+    await drive.clickWelcomeButton(page, 'Objects', "Serve the Seed's Queues");
+    const seeded = await until('the seed\'s queues in the Objects view', async () => {
+      const rows = await drive.readTreeRows(page, { view: 'Objects' });
+      return rows.some((r) => r.label === 'get_task_queue') && rows.some((r) => r.label === 'get_result_queue') ? rows : undefined;
+    });
+    step(`Serve the Seed's Queues: ${seeded.map((r) => `${r.label} (${r.description})`).join(', ')}`);
 
     await drive.runCommand(page, 'syncmanager: Copy Connection Info');
     const copied = await until('the connection info on the clipboard', async () => {
@@ -218,9 +266,58 @@ async function main() {
     const got = [];
     for (let i = 0; i < 10; i++) got.push(await results.get({ timeout: 5 }));
     if (got.join(',') !== SQUARES.join(',')) throw new Error(`results: ${got}`);
+
+    // Debugging the worker: three tasks, a breakpoint on its put, the launch configuration started from the palette.
+    for (const n of [3, 4, 5]) await tasks.put(n);
+    await drive.openFileAtLine(page, 'worker.js', BREAKPOINT_LINE);
+    await page.keyboard.press('F9');
+    await page.locator('.editor-instance .codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+    step(`worker.js: breakpoint on line ${BREAKPOINT_LINE} (F9)`);
+    // F5 in the editor, once: a palette command retried after a slow close could start a second session.
+    await page.keyboard.press('F5');
+    await drive.waitForPause(page, { timeoutMs: 60_000 });
+    step('paused at the breakpoint');
+    const debugView = 'syncmanager Objects';
+    const debugRows = await until('the syncmanager Objects view in Run and Debug', async () => {
+      const rows = await drive.readTreeRows(page, { view: debugView });
+      return rows.some((r) => r.label === 'get_task_queue') ? rows : undefined;
+    });
+    const sideBarTitle = (await page.locator('.part.sidebar .composite.title h2').first().innerText()).trim();
+    await drive.expandRow(page, 'get_task_queue', { view: debugView });
+    const pausedTask = await until('the task queue while paused', async () => {
+      const rows = await drive.readTreeRows(page, { view: debugView });
+      return rows.find((r) => /^get_task_queue #\d+$/.test(r.label) && r.description === 'Queue · 2 items · 2 refs');
+    });
+    await drive.expandRow(page, pausedTask.label, { view: debugView });
+    const pausedItems = await until('the tasks left while paused', async () => {
+      const rows = await childrenOf(page, pausedTask.label, debugView);
+      return rows && rows.length === 2 ? rows.map((r) => r.label) : undefined;
+    });
+    if (pausedItems.join(',') !== '4,5') throw new Error(`tasks left while paused: ${pausedItems}`);
+    await page.mouse.move(900, 700);
+    summary.debugScreenshot = await drive.screenshot(page, shotBeside('debugging.png'));
+    step(`screenshot: ${summary.debugScreenshot}`);
+    await drive.expandRow(page, 'get_result_queue', { view: debugView });
+    const pausedResult = await until('the result queue while paused', async () => {
+      const rows = await drive.readTreeRows(page, { view: debugView });
+      return rows.find((r) => /^get_result_queue #\d+$/.test(r.label) && r.description === 'Queue · 0 items · 2 refs');
+    });
+    summary.debug = { sideBar: sideBarTitle, view: debugView, roots: debugRows.filter((r) => r.level === 1).map((r) => r.label), task: pausedTask.description, tasksLeft: pausedItems.map(Number), result: pausedResult.description };
+    step(`paused: side bar "${sideBarTitle}", ${debugView}: ${pausedTask.label} "${pausedTask.description}", ${pausedResult.label} "${pausedResult.description}"`);
+    // The breakpoint off again (F9 on its line, where the cursor still is), and on.
+    await page.locator('.editor-instance .monaco-editor textarea').first().focus({ timeout: 5_000 });
+    await page.keyboard.press('F9');
+    await page.locator('.editor-instance .codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: 10_000 });
+    await drive.runCommand(page, 'Debug: Continue');
+    const debugged = [];
+    for (let i = 0; i < 3; i++) debugged.push(await results.get({ timeout: 10 }));
+    if (debugged.join(',') !== '9,16,25') throw new Error(`the debugged worker put ${debugged}`);
+    summary.debug.squares = debugged;
+    step(`the debugged worker put ${debugged.join(', ')}`);
     await client.close();
     client = undefined;
 
+    await drive.openViewContainer(page, 'syncmanager');
     await drive.runCommand(page, 'syncmanager: Stop Manager');
     const stopped = await until('the status bar shows no manager', async () => {
       const item = (await drive.readStatusBar(page)).find((i) => /^syncmanager/.test(i.text));

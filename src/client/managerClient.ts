@@ -26,12 +26,13 @@ import {
   type TypeidDescription,
 } from '../common/protocol';
 import { DEFAULT_CLIENT_LIVENESS_TIMEOUT_S } from '../common/liveness';
+import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { decodeValue, encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
-import { AuthenticationError, ConnectionClosedError, errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, StaleProxyError, TimeoutError } from './errors';
+import { AuthenticationError, ConnectionClosedError, errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, StaleProxyError, TimeoutError, UnknownTypeidError } from './errors';
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
@@ -460,6 +461,32 @@ function toManagerError(error: unknown, context?: { what: string; timeout?: numb
   return new ManagerError(context ? `${message} (${context.what})` : message, { cause: error });
 }
 
+/**
+ * `manager.<name>(...args)`: creates through the typeid's creation method. A name it did not know
+ * is asked for again first, as a manager can register typeids while it runs (the VS Code extension
+ * does when its setting changes).
+ */
+async function createNamed(client: ManagerClient, name: string, args: unknown[]): Promise<unknown> {
+  if (!client.typeids.has(name)) await client.describe();
+  const description = client.typeids.get(name);
+  if (!description) throw new UnknownTypeidError(notServed(client, name), ErrorCodes.UnknownTypeid);
+  if (!description.createMethod) {
+    throw new UnknownTypeidError(`the manager at ${client.address} registers typeid ${JSON.stringify(name)} without a creation method: use create(${JSON.stringify(name)})`, ErrorCodes.UnknownTypeid);
+  }
+  return client.create(name, ...args);
+}
+
+/** "the manager at ADDRESS serves no typeid "x"; it serves a, b and the built-in typeids (Queue, …)". */
+function notServed(client: ManagerClient, name: string): string {
+  const builtin: ReadonlySet<string> = new Set(SYNC_MANAGER_TYPEIDS);
+  const served = [...client.typeids.values()].filter((t) => t.createMethod).map((t) => t.typeid);
+  const parts = served.filter((t) => !builtin.has(t));
+  const builtins = served.filter((t) => builtin.has(t));
+  if (builtins.length) parts.push(`the built-in typeids (${builtins.join(', ')})`);
+  const list = parts.length <= 1 ? (parts[0] ?? 'nothing') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return `the manager at ${client.address} serves no typeid ${JSON.stringify(name)}; it serves ${list}. Register it where the manager starts (register() in a script, --register ${name}=Queue for syncmanager serve, the syncmanager.register setting in VS Code)`;
+}
+
 /** A client whose typeids' creation methods are typed by `T`: `{ get_task_queue: QueueProxy<number> }`. */
 export type Connected<T extends object = Record<string, AnyProxy>> = ManagerClient & { [K in keyof T]: (...args: unknown[]) => Promise<T[K]> };
 
@@ -507,9 +534,12 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
         const value = Reflect.get(target, property, target);
         return typeof value === 'function' ? value.bind(target) : value;
       }
-      const description = target.typeids.get(property);
-      if (!description?.createMethod) return undefined;
-      return (...args: unknown[]) => target.create(property, ...args);
+      // Not typeids: JSON.stringify(client) must not call a creation method.
+      if (property === 'toJSON') return undefined;
+      // Any other name reads as a creation method, so that calling one the manager does not serve
+      // says so (naming what it serves) instead of "is not a function". It creates through
+      // create(), so a shared typeid's object is fetched again after a reconnect.
+      return (...args: unknown[]) => createNamed(target, property, args);
     },
   }) as Connected<T>;
 }
@@ -535,7 +565,7 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     });
     const description = await rpc.request(DescribeRequest.type, {});
     clearTimeout(deadline);
-    // Ping often enough for both sides' timeouts (SPEC 19.1).
+    // Ping often enough for both sides' timeouts (SPEC 20.1).
     if (livenessMs > 0) rpc.watchLiveness(Math.min(livenessMs, init.livenessTimeoutMs ?? livenessMs));
     return { rpc, init, description };
   } catch (error) {

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCodes } from '../common/errorCodes';
 import { ContentLengthDecoder, FramingError } from '../common/framing';
+import { writeJson } from '../common/jsonText';
 import { SilenceWatch } from '../common/liveness';
 import { Outbox } from '../common/outbox';
 import { CancelNotification, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
@@ -75,7 +76,7 @@ export class RpcConnection {
 
   /**
    * Pings the server every quarter of `timeoutMs` and fails the connection (every waiting call
-   * with ConnectionLostError) when nothing has arrived from it for `timeoutMs` (SPEC 19.1).
+   * with ConnectionLostError) when nothing has arrived from it for `timeoutMs` (SPEC 20.1).
    */
   watchLiveness(timeoutMs: number): void {
     this.liveness?.stop();
@@ -116,7 +117,7 @@ export class RpcConnection {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      this.write(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+      this.write(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`);
     });
   }
 
@@ -163,12 +164,17 @@ export class RpcConnection {
     }
     if (typeof message.method === 'string') {
       if (message.id === undefined) this.onNotification?.(message.method, message.params);
+      // A request from the server: none is defined yet, so each is one this client does not know (SPEC 6).
+      else if (typeof message.id === 'number' || typeof message.id === 'string') {
+        this.write(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: ErrorCodes.MethodNotFound, message: `this client does not know the request ${JSON.stringify(message.method)}` } }));
+      }
       return;
     }
     const id = message.id;
     if (typeof id !== 'number') {
-      // An error about a message the server could not attribute (id null): the connection is in trouble.
-      if (message.error) {
+      // An error with id null answers no request of ours (SPEC 6): a refused reused id, say. Only
+      // one about the byte stream itself means the connection is in trouble.
+      if (message.error && (message.error.code === ErrorCodes.ParseError || message.error.code === ErrorCodes.MessageTooLarge)) {
         this.fail(new ProtocolError(`the manager at ${this.describe} reported: ${message.error.message}`, message.error.code, message.error.data));
         this.socket.destroy();
       }

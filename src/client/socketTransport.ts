@@ -62,7 +62,8 @@ function handshakeFailure(error: unknown, shown: string): ManagerError {
     case 'timeout':
       return new TimeoutError(`the manager at ${shown} did not complete the handshake in time`, { cause: error });
     case 'closed':
-      return new ConnectionClosedError(`the manager at ${shown} closed the connection during the handshake (too many connections, or not a manager?)`, { cause: error });
+      // SPEC 3.5 (since 1.3): end of stream in the handshake is a failed authentication.
+      return new AuthenticationError(`the manager at ${shown} closed the connection during the handshake: the authkey is wrong, or it refused the connection (too many connections?)`, { cause: error });
     default:
       return new ConnectionClosedError(`the server at ${shown} does not speak the manager handshake: ${error.message}`, { cause: error });
   }

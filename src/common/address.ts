@@ -24,7 +24,10 @@ export function parseAddress(input: string | { host: string; port: number } | re
   const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
   if (bracketed) return tcp(bracketed[1], Number(bracketed[2]), text);
   const colon = text.lastIndexOf(':');
-  if (colon < 0) throw new AddressError(`address ${JSON.stringify(text)} has no port: give host:port (127.0.0.1:50000) or a socket path`);
+  if (colon < 0) {
+    const guess = /^\d+$/.test(text) ? `did you mean 127.0.0.1:${text}?` : 'give host:port (127.0.0.1:50000) or a socket path';
+    throw new AddressError(`address ${JSON.stringify(text)} has no port: ${guess}`);
+  }
   const host = text.slice(0, colon);
   if (host.includes(':')) throw new AddressError(`address ${JSON.stringify(text)}: write an IPv6 host in brackets, [::1]:50000`);
   const portText = text.slice(colon + 1);

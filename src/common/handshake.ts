@@ -84,8 +84,20 @@ export function verifyResponse(authkey: Buffer, message: Buffer, response: Buffe
   } catch {
     return false;
   }
+  // A prefixed answer must name the digest the challenge named: `{md5}` to a `{sha256}` challenge
+  // is a downgrade (SPEC 3.4, since 1.3). The bare legacy answer stays, for unmodified old Pythons.
+  if (parts.digest && parts.digest !== challengeDigest(message)) return false;
   const expected = createHmac(nodeDigest[parts.digest || 'md5'], authkey).update(message).digest();
   return expected.length === parts.payload.length && timingSafeEqual(expected, parts.payload);
+}
+
+/** The digest a challenge's message names (`sha256` for `{sha256}` + random bytes); '' for a legacy one. */
+function challengeDigest(message: Buffer): string {
+  try {
+    return splitDigest(message).digest;
+  } catch {
+    return '';
+  }
 }
 
 /** Frames a handshake payload with its 4-byte big-endian length. */
@@ -179,7 +191,15 @@ async function withReader<T>(stream: Duplex, options: HandshakeOptions, run: (re
 async function deliverChallenge(stream: Duplex, reader: HandshakeReader, authkey: Buffer, who: string): Promise<void> {
   const challenge = makeChallenge();
   stream.write(frameHandshake(challenge));
-  const response = await reader.next();
+  let response: Buffer;
+  try {
+    response = await reader.next();
+  } catch (error) {
+    // A response frame that cannot be read (too long, a negative length) is a failed proof: say so
+    // before closing, as for a wrong MAC (SPEC 3.5, since 1.3).
+    if (error instanceof HandshakeError && error.reason === 'protocol') stream.write(frameHandshake(FAILURE));
+    throw error;
+  }
   if (!verifyResponse(authkey, challenge.subarray(CHALLENGE.length), response)) {
     stream.write(frameHandshake(FAILURE));
     throw new HandshakeError(`${who} did not prove the authkey (digest received was wrong)`, 'rejected');

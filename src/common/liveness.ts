@@ -6,7 +6,7 @@
  * timeout of the last thing it sent, and a peer that answers within a tick is never.
  */
 
-/** The server's liveness timeout unless configured (SPEC 19.1), in ms. */
+/** The server's liveness timeout unless configured (SPEC 20.1), in ms. */
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 30_000;
 
 /** The client's liveness timeout unless configured, in seconds. */

@@ -8,7 +8,7 @@
  */
 
 /** The protocol version this code speaks, `major.minor`. Minor versions only add. */
-export const PROTOCOL_VERSION = '1.2';
+export const PROTOCOL_VERSION = '1.3';
 
 /** A message type: the method name carrying phantom params and result types. */
 export interface RequestType<P, R> {
@@ -207,6 +207,8 @@ export interface ObjectSummary {
   size?: number;
   /** Type-specific state: a queue's maxsize and waiters, a value's typecode and value... Values are encoded. */
   details: Record<string, unknown>;
+  /** The methods clients may call on it, as its token lists them (servers since 1.2 MAY send it; tools offer them). */
+  exposed?: string[];
 }
 /** One connected client. */
 export interface SessionSummary {

@@ -22,6 +22,7 @@
  */
 
 import type { Token } from './protocol';
+import { noteNegativeZero } from './jsonText';
 import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom } from './valueTypes';
 import { ValueCodecError } from './valueCodecError';
 
@@ -74,6 +75,11 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): u
     case 'boolean':
       return value;
     case 'number':
+      // A negative zero is a float (no int has a sign at zero): tagged, so that its sign survives (SPEC 11.3).
+      if (Object.is(value, -0)) {
+        if (depth > MAX_DEPTH) throw tooDeep();
+        return floatTag(value);
+      }
       if (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return value;
       // A tag is one level deeper than a bare number: count it as the decoder will.
       if (depth > MAX_DEPTH) throw tooDeep();
@@ -99,13 +105,19 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): u
   }
 }
 
+/** `{"$float": n}` for a finite float; a negative zero is noted so that its sign is written (SPEC 11.3). */
+function floatTag(n: number): { $float: number } {
+  if (Object.is(n, -0)) noteNegativeZero();
+  return { $float: n };
+}
+
 function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number): unknown {
   if (Array.isArray(value)) {
     const items = encodeArray(value, codec, depth);
     return isTuple(value) ? { $tuple: items } : items;
   }
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (value instanceof Float) return Number.isFinite(value.value) ? { $float: value.value } : encode(value.value, codec, depth);
+  if (value instanceof Float) return Number.isFinite(value.value) ? floatTag(value.value) : encode(value.value, codec, depth);
   if (value instanceof Map) {
     const pairs: unknown[] = [];
     let i = 0;
@@ -265,7 +277,8 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
       if (typeof body !== 'string' || !isBase64(body)) fail(tag, 'a base64 string');
       return Buffer.from(body, 'base64');
     case '$int':
-      if (typeof body !== 'string' || !/^-?\d+$/.test(body)) fail(tag, 'a string of decimal digits');
+      // One spelling per int (SPEC 11.2): no leading zeros, no "-0".
+      if (typeof body !== 'string' || !/^(0|-?[1-9]\d*)$/.test(body)) fail(tag, 'a string of decimal digits without leading zeros ("0", "-12", not "007" or "-0")');
       // Converting digits is superlinear: bound it as Python does (CVE-2020-10735), at 4300 digits.
       if ((body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS) throw new ValueCodecError(`$int {at} has more than ${MAX_INT_DIGITS} digits`);
       return BigInt(body);

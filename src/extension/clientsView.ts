@@ -14,13 +14,14 @@ export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
 
   constructor(private readonly controller: ManagerController) {
     this.disposables.push(
       controller.onDidChangeState(() => this.emitter.fire(undefined)),
       controller.onDidChange((change) => {
         // References change with objects; waiting calls change with sessions.
-        if (change.sessions || change.added.length || change.removed.length || change.changed.length) this.schedule();
+        if (change.sessions || change.added.length || change.removed.length || change.changed.length) this.refreshIn(200);
       }),
     );
   }
@@ -32,7 +33,12 @@ export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   async getChildren(row?: Row): Promise<Row[]> {
     if (!this.controller.client) return [];
     const snapshot = await this.controller.snapshot();
-    if (!row) return sessionRows(snapshot, this.controller.client.sessionId);
+    if (!row) {
+      // Waiting calls show how long they have waited: tick once a second while there are any. VS Code asks for
+      // children only while the view is visible, so a hidden view stops the ticking.
+      if (snapshot.sessions.some((s) => s.pending.length > 0)) this.refreshIn(1000);
+      return sessionRows(snapshot, this.controller.client.sessionId);
+    }
     if (row.kind === 'session') return sessionDetailRows(snapshot, row.sessionId!);
     return [];
   }
@@ -43,11 +49,15 @@ export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     for (const d of this.disposables) d.dispose();
   }
 
-  private schedule(): void {
-    if (this.timer) return;
+  /** Refreshes the view in `ms`, or sooner if a refresh is already due sooner. */
+  private refreshIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.emitter.fire(undefined);
-    }, 200);
+    }, ms);
   }
 }

@@ -8,18 +8,25 @@ import * as vscode from 'vscode';
 import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
 import { findConfigFile } from '../common/configFiles';
-import { Command, Setting } from './ids';
+import { Command, ContextValue, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
+import { callObject, withObject } from './objectCalls';
 import type { Row } from './model/treeModel';
+import { SEED_QUEUES, TYPEID_PATTERN } from './model/registrations';
 import { formatJson, formatValue } from './model/valueFormat';
+import type { RegisterSetting } from './registerSetting';
 
 /** What the commands need from the extension. */
 export interface CommandHost {
   readonly context: vscode.ExtensionContext;
   readonly controller: ManagerController;
   readonly output: vscode.OutputChannel;
+  readonly registerSetting: RegisterSetting;
   refreshViews(): void;
+  /** Filters an object's items in the Objects view (undefined: no filter), and reads the filter back. */
+  setFilter(objectId: string, text: string | undefined): void;
+  filterOf(objectId: string): string | undefined;
 }
 
 /** The workspace's authkey: from SecretStorage, made at random the first time. Never in settings. */
@@ -37,16 +44,6 @@ function authkeySecretName(): string {
   return `syncmanager.authkey:${vscode.workspace.workspaceFolders?.[0]?.uri.toString() ?? 'no-folder'}`;
 }
 
-/** `TYPEID=TYPE` lines from the `syncmanager.register` setting, checked. */
-export function registerArguments(setting: unknown): string[] {
-  if (setting === undefined || setting === null) return [];
-  if (typeof setting !== 'object' || Array.isArray(setting)) throw new Error('the setting syncmanager.register must be an object of typeid → built-in type, e.g. { "get_task_queue": "Queue" }');
-  return Object.entries(setting as Record<string, unknown>).map(([typeid, type]) => {
-    if (typeof type !== 'string' || !/^[A-Za-z]+(\(.*\))?$/s.test(type)) throw new Error(`syncmanager.register.${typeid}: "${String(type)}" is not a built-in type such as "Queue" or "Queue(10)"`);
-    return `${typeid}=${type}`;
-  });
-}
-
 /** Parses JSON typed by the user into a wire value; undefined (with a message) when it is not JSON. */
 function parseJsonInput(text: string): { value?: unknown; error?: string } {
   try {
@@ -56,10 +53,36 @@ function parseJsonInput(text: string): { value?: unknown; error?: string } {
   }
 }
 
-async function askJson(prompt: string, placeHolder: string): Promise<unknown | undefined> {
-  const text = await vscode.window.showInputBox({ prompt, placeHolder, validateInput: (t) => parseJsonInput(t).error });
+async function askJson(prompt: string, placeHolder: string, value?: string): Promise<unknown | undefined> {
+  const text = await vscode.window.showInputBox({ prompt, placeHolder, value, validateInput: (t) => parseJsonInput(t).error });
   return text === undefined ? undefined : parseJsonInput(text).value;
 }
+
+/** Asks before data is destroyed (a modal warning); true when the user chose `action`. */
+async function confirm(message: string, action: string): Promise<boolean> {
+  return (await vscode.window.showWarningMessage(message, { modal: true }, action)) === action;
+}
+
+/** The arguments each command takes when a menu or a caller gives them; the rest take none. */
+interface CommandArguments {
+  [Command.Attach]: [address?: string, authkey?: string];
+  [Command.PutItem]: [row?: Row];
+  [Command.SetKey]: [row?: Row];
+  [Command.Peek]: [row?: Row];
+  [Command.CopyValue]: [row?: Row];
+  [Command.OpenAsJson]: [row?: Row];
+  [Command.ClearQueue]: [row?: Row];
+  [Command.DeleteKey]: [row?: Row];
+  [Command.RemoveItem]: [row?: Row];
+  [Command.EditItem]: [row?: Row];
+  [Command.CallMethod]: [row?: Row, method?: string, args?: string];
+  [Command.Filter]: [row?: Row, text?: string];
+}
+
+/** One handler per command, no more and no fewer: a command added to {@link Command} without a handler does not compile. */
+type CommandHandlers = {
+  [C in Command]: (...args: C extends keyof CommandArguments ? CommandArguments[C] : []) => unknown;
+};
 
 /** Registers every command; returns their disposables. */
 export function registerCommands(host: CommandHost): vscode.Disposable[] {
@@ -74,7 +97,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   const start = async () => {
     const address = config().get<string>(Setting.Address, '127.0.0.1:0');
     parseAddress(address);
-    const register = registerArguments(config().get(Setting.Register));
+    const register = [...host.registerSetting.wanted().values()];
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
@@ -90,7 +113,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     return root ? findConfigFile(root) : undefined;
   };
 
-  const handlers: Record<string, (...args: any[]) => unknown> = {
+  const handlers: CommandHandlers = {
     [Command.Start]: start,
     [Command.Stop]: () => controller.stop(),
     [Command.Restart]: async () => {
@@ -128,7 +151,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       const terminal = vscode.window.createTerminal({
         name: 'syncmanager worker',
         cwd: folder(),
-        env: { SYNCMANAGER_ADDRESS: controller.address!, SYNCMANAGER_AUTHKEY: controller.authkey! },
+        env: controller.connectionEnvironment(),
       });
       terminal.show();
       return terminal;
@@ -138,6 +161,30 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (authkey !== undefined) await context.secrets.store(authkeySecretName(), authkey);
     },
     [Command.ShowLog]: () => output.show(),
+    [Command.ServeSeedQueues]: () => host.registerSetting.add(SEED_QUEUES),
+    [Command.AddSharedQueue]: async () => {
+      const registered = host.registerSetting.wanted();
+      const typeid = await vscode.window.showInputBox({
+        prompt: 'Name of the shared queue: workers get it with manager.<name>()',
+        value: registered.has('get_task_queue') ? 'jobs' : 'get_task_queue',
+        validateInput: (t) => (!TYPEID_PATTERN.test(t) ? 'letters, digits, _, . or -, not starting with a digit' : registered.has(t) ? `${t} is already in syncmanager.register` : undefined),
+      });
+      if (typeid === undefined) return;
+      const type = await vscode.window.showQuickPick(
+        [
+          { label: 'Queue', description: 'first in, first out' },
+          { label: 'LifoQueue', description: 'last in, first out' },
+          { label: 'PriorityQueue', description: 'smallest first' },
+          { label: 'JoinableQueue', description: 'with task_done() and join()' },
+        ],
+        { placeHolder: `Kind of queue for ${typeid}` },
+      );
+      if (type === undefined) return;
+      await host.registerSetting.add({ [typeid]: type.label });
+    },
+    // `${command:…}` variables: a launch configuration using them fails to start, with this message, while no manager runs.
+    [Command.Address]: () => requireClient() && controller.address,
+    [Command.Authkey]: () => requireClient() && controller.authkey,
     [Command.ShowActions]: async () => {
       const running = controller.client !== undefined;
       const picks = running
@@ -157,20 +204,20 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     },
     [Command.Refresh]: () => host.refreshViews(),
     [Command.PutItem]: async (row?: Row) => {
-      const client = requireClient();
+      requireClient();
       if (!row?.objectId) return;
-      const value = await askJson(`Item to ${row.contextValue === 'list' ? 'append to' : 'put into'} ${row.label} (JSON)`, '{"task": 1}');
+      const value = await askJson(`Item to ${row.contextValue === ContextValue.List ? 'append to' : 'put into'} ${row.label} (JSON)`, '{"task": 1}');
       if (value === undefined) return;
-      await client.callById(row.objectId, row.contextValue === 'list' ? 'append' : 'put_nowait', [value]);
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.List ? 'append' : 'put_nowait', [value]);
     },
     [Command.SetKey]: async (row?: Row) => {
-      const client = requireClient();
+      requireClient();
       if (!row?.objectId) return;
       const key = await askJson(`Key in ${row.label} (JSON)`, '"name"');
       if (key === undefined) return;
       const value = await askJson(`Value for ${formatValue(key)} (JSON)`, '42');
       if (value === undefined) return;
-      await client.callById(row.objectId, row.contextValue === 'namespace' ? '__setattr__' : '__setitem__', [key, value]);
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.Namespace ? '__setattr__' : '__setitem__', [key, value]);
     },
     [Command.Peek]: async (row?: Row) => {
       const client = requireClient();
@@ -184,7 +231,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     },
     [Command.OpenAsJson]: async (row?: Row) => {
       if (!row?.objectId) return;
-      const doc = await vscode.workspace.openTextDocument(JsonDocuments.uriFor(row.objectId, row.typeid ?? 'object'));
+      const doc = await vscode.workspace.openTextDocument(JsonDocuments.uriFor(row.objectId, row.label));
       await vscode.languages.setTextDocumentLanguage(doc, 'json');
       await vscode.window.showTextDocument(doc, { preview: true });
     },
@@ -195,25 +242,97 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       const answer = await vscode.window.showWarningMessage(`Remove all ${size} items from ${row.label}? Workers waiting on it keep waiting.`, { modal: true }, 'Clear Queue');
       if (answer !== 'Clear Queue') return;
       // Taken with get_nowait, as any client would: pipelined, stopping at the first Empty.
-      let removed = 0;
-      for (let batch = 0; batch < 1000; batch++) {
-        const results = await Promise.allSettled(Array.from({ length: 500 }, () => client.callById(row.objectId!, 'get_nowait')));
-        removed += results.filter((r) => r.status === 'fulfilled').length;
-        if (results.some((r) => r.status === 'rejected')) break;
-      }
+      const removed = await withObject(controller, row.objectId, async (c) => {
+        let taken = 0;
+        for (let batch = 0; batch < 1000; batch++) {
+          const results = await Promise.allSettled(Array.from({ length: 500 }, () => c.callById(row.objectId!, 'get_nowait')));
+          taken += results.filter((r) => r.status === 'fulfilled').length;
+          if (results.some((r) => r.status === 'rejected')) break;
+        }
+        return taken;
+      });
       void vscode.window.showInformationMessage(`Removed ${removed} items from ${row.label}.`);
     },
-    [Command.DeleteKey]: async (row?: Row) => {
+    [Command.RemoveItem]: async (row?: Row) => {
+      requireClient();
+      if (!row?.objectId || row.index === undefined) return;
+      if (!(await confirm(`Remove item [${row.index}] ${formatValue(row.value, 200)} from list #${row.objectId}?`, 'Remove Item'))) return;
+      const [objectId, index] = [row.objectId, row.index];
+      await withObject(controller, objectId, async (c) => {
+        // Another client may have changed the list since the row was shown: remove the item only if it is still there.
+        const now = (await c.inspection.peek(objectId, { offset: index, limit: 1 })).items;
+        if (now.length === 0 || JSON.stringify(now[0]) !== JSON.stringify(row.value)) {
+          throw new Error(`item [${index}] of list #${objectId} is no longer ${formatValue(row.value, 80)}: nothing was removed`);
+        }
+        await c.callById(objectId, '__delitem__', [index]);
+      });
+    },
+    [Command.EditItem]: async (row?: Row) => {
+      requireClient();
+      if (!row?.objectId) return;
+      const current = JSON.stringify(row.value);
+      // A value with $ tags (a tuple, bytes...) is not offered for editing as text: typed back, it would be a dict.
+      const value = await askJson(`New value of ${row.label} in #${row.objectId} (JSON)`, '42', current.includes('"$') ? '' : current);
+      if (value === undefined) return;
+      if (row.contextValue === ContextValue.ListItem) await callObject(controller, row.objectId, '__setitem__', [row.index, value]);
+      else await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__setattr__' : '__setitem__', [row.key, value]);
+    },
+    [Command.Filter]: async (row?: Row, text?: string) => {
+      if (!row?.objectId) return;
+      text ??= await vscode.window.showInputBox({
+        prompt: `Show only the items of ${row.label} containing… (empty: all of them)`,
+        value: host.filterOf(row.objectId) ?? '',
+      });
+      if (text === undefined) return;
+      host.setFilter(row.objectId, text.trim() || undefined);
+    },
+    [Command.CallMethod]: async (row?: Row, method?: string, argsText?: string) => {
       const client = requireClient();
       if (!row?.objectId) return;
-      await client.callById(row.objectId, row.contextValue === 'attribute' ? '__delattr__' : '__delitem__', [row.key]);
+      const summary = (await client.inspection.snapshot()).objects.find((o) => o.id === row.objectId);
+      if (!summary) throw new Error(`${row.label} is gone`);
+      method ??= (
+        await vscode.window.showQuickPick(
+          [...(summary.exposed ?? [])].sort().map((m) => ({ label: m })),
+          { placeHolder: `Method of ${row.label} to call`, matchOnDescription: true },
+        )
+      )?.label;
+      if (method === undefined) return;
+      argsText ??= await vscode.window.showInputBox({
+        prompt: `Arguments of ${method}() on ${row.label}, as a JSON array (a blocking call such as get() on an empty queue waits)`,
+        value: '[]',
+        validateInput: (t) => {
+          const parsed = parseJsonInput(t);
+          return parsed.error ?? (Array.isArray(parsed.value) ? undefined : 'the arguments must be a JSON array: [] or [1, "two"]');
+        },
+      });
+      if (argsText === undefined) return;
+      const args = JSON.parse(argsText) as unknown[];
+      const call = `${method}(${args.map((a) => formatValue(a, 60)).join(', ')}) on ${row.label}`;
+      try {
+        const result = await callObject(controller, row.objectId, method, args);
+        output.appendLine(`${call} → ${formatJson(result)}`);
+        void vscode.window.showInformationMessage(`${call} → ${formatValue(result, 500)}`);
+        return { result };
+      } catch (error) {
+        const { name, message } = error as Error;
+        output.appendLine(`${call} raised ${name}: ${message}`);
+        void vscode.window.showErrorMessage(`${call} raised ${name}: ${message}`);
+        return { error: { name, message } };
+      }
+    },
+    [Command.DeleteKey]: async (row?: Row) => {
+      requireClient();
+      if (!row?.objectId) return;
+      if (!(await confirm(`Delete ${row.label} from #${row.objectId}? Its value ${formatValue(row.value, 200)} is lost.`, 'Delete'))) return;
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__delattr__' : '__delitem__', [row.key]);
     },
   };
 
-  return Object.entries(handlers).map(([id, handler]) =>
+  return (Object.keys(handlers) as Command[]).map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        return await handler(...args);
+        return await (handlers[id] as (...a: unknown[]) => unknown)(...args);
       } catch (error) {
         const message = (error as Error).message;
         output.appendLine(`${id} failed: ${message}`);
@@ -225,9 +344,5 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   );
 }
 
-/** The ids of every command registered here (the manifest test compares them with package.json). */
-export const allCommands: readonly string[] = [
-  Command.Start, Command.Stop, Command.Restart, Command.Attach, Command.Detach, Command.CopyConnectionInfo, Command.NewWorkerTerminal,
-  Command.SetAuthkey, Command.ShowActions, Command.ShowLog, Command.Refresh, Command.PutItem, Command.SetKey, Command.Peek,
-  Command.CopyValue, Command.OpenAsJson, Command.ClearQueue, Command.DeleteKey,
-];
+/** The ids of every command registered here, which are all the {@link Command} values (the handler table's type says so). */
+export const allCommands: readonly Command[] = Object.values(Command);

@@ -7,12 +7,16 @@
 
 import * as vscode from 'vscode';
 import { ClientsView } from './clientsView';
+import { DebugEnvironment } from './debugEnvironment';
+import { revealObjectsAtBreakpoints } from './debugViewReveal';
 import { allCommands, registerCommands } from './commands';
-import { Command, JSON_SCHEME, Setting, View } from './ids';
+import { Command, ContextKey, JSON_SCHEME, ManagerStateValue, Setting, View } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import { ManagerController, type ManagerState } from './managerController';
 import type { Row } from './model/treeModel';
+import { setValueStyle, type ValueStyle } from './model/valueFormat';
 import { ObjectsView } from './objectsView';
+import { RegisterSetting } from './registerSetting';
 import { StatusBar } from './statusBar';
 
 /** What the extension exports: its controller, for tests and other extensions. */
@@ -24,6 +28,8 @@ export interface SyncmanagerApi {
    * and when they change. For tests (test/vscode/suite) and other extensions; nothing here changes a view.
    */
   readonly views: { readonly objects: ReadonlyTree; readonly clients: ReadonlyTree };
+  /** The tree views themselves (whether each is visible), for tests. */
+  readonly treeViews: { readonly objects: vscode.TreeView<Row>; readonly clients: vscode.TreeView<Row>; readonly debugObjects: vscode.TreeView<Row> };
 }
 
 /** The read-only face of a tree data provider. */
@@ -46,7 +52,14 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   const objects = new ObjectsView(controller);
   const clients = new ClientsView(controller);
   const documents = new JsonDocuments(controller);
-  void vscode.commands.executeCommand('setContext', 'syncmanager.state', 'stopped');
+  const registerSetting = new RegisterSetting(controller, log);
+  const treeViews = {
+    objects: vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
+    clients: vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
+    // The same tree in Run and Debug, which VS Code shows at every breakpoint.
+    debugObjects: vscode.window.createTreeView(View.DebugObjects, { treeDataProvider: objects, showCollapseAll: true }),
+  };
+  void vscode.commands.executeCommand('setContext', ContextKey.State, ManagerStateValue.Stopped);
 
   context.subscriptions.push(
     output,
@@ -54,19 +67,40 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     objects,
     clients,
     documents,
-    new StatusBar(controller),
-    vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
-    vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
+    // The Clients view's title says the number the status bar shows, so the two agree.
+    new StatusBar(controller, (n) => (treeViews.clients.description = n === undefined ? undefined : `${n} client${n === 1 ? '' : 's'} + this sidebar`)),
+    ...Object.values(treeViews),
+    DebugEnvironment.register(controller),
+    revealObjectsAtBreakpoints(context, controller, treeViews.debugObjects),
     vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, documents),
-    ...registerCommands({ context, controller, output, refreshViews: () => objects.refresh() }),
+    registerSetting,
+    ...registerCommands({
+      context,
+      controller,
+      output,
+      registerSetting,
+      refreshViews: () => objects.refresh(),
+      setFilter: (id, text) => objects.setFilter(id, text),
+      filterOf: (id) => objects.filterOf(id),
+    }),
     controller.onDidChangeState((state) => updateTerminalEnvironment(context, state, controller!)),
   );
   updateTerminalEnvironment(context, 'stopped', controller);
 
+  const applyValueStyle = () => setValueStyle(vscode.workspace.getConfiguration(Setting.Section).get<ValueStyle>(Setting.ValueStyle, 'python') === 'json' ? 'json' : 'python');
+  applyValueStyle();
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(`${Setting.Section}.${Setting.ValueStyle}`)) return;
+      applyValueStyle();
+      objects.refresh();
+    }),
+  );
+
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
   }
-  return { controller, commands: allCommands, views: { objects, clients } };
+  return { controller, commands: allCommands, views: { objects, clients }, treeViews };
 }
 
 /** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */
@@ -74,10 +108,10 @@ function updateTerminalEnvironment(context: vscode.ExtensionContext, state: Mana
   const env = context.environmentVariableCollection;
   // The authkey must not be written to VS Code's storage: the collection lives only as long as this window.
   env.persistent = false;
-  if ((state === 'running' || state === 'attached') && c.address && c.authkey) {
+  const connection = c.connectionEnvironment();
+  if ((state === 'running' || state === 'attached') && connection) {
     env.description = `syncmanager at ${c.address}`;
-    env.replace('SYNCMANAGER_ADDRESS', c.address);
-    env.replace('SYNCMANAGER_AUTHKEY', c.authkey);
+    for (const [name, value] of Object.entries(connection)) env.replace(name, value);
   } else if (state === 'stopped') {
     env.clear();
   }

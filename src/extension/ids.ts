@@ -1,9 +1,13 @@
 /**
- * Every command, view, setting and context key id, defined once: package.json's `contributes` must
- * use the same strings, and a test holds the two together.
+ * Every command, view, setting, context key and tree context value, defined once. package.json's
+ * `contributes` must use the same strings; test/extension/manifest.test.ts reads these enums and
+ * the manifest and fails when the two disagree. No vscode here, so that test runs in plain Node.
+ *
+ * These are ordinary enums, not `const enum`s, so the test can list their values at run time.
  */
 
-export const enum Command {
+/** Command ids: the palette, menus, `${command:…}` variables and `executeCommand`. */
+export enum Command {
   Start = 'syncmanager.start',
   Stop = 'syncmanager.stop',
   Restart = 'syncmanager.restart',
@@ -22,25 +26,108 @@ export const enum Command {
   OpenAsJson = 'syncmanager.openAsJson',
   ClearQueue = 'syncmanager.clearQueue',
   DeleteKey = 'syncmanager.deleteKey',
+  /** First run: adds get_task_queue and get_result_queue to the setting (served at once). */
+  ServeSeedQueues = 'syncmanager.serveSeedQueues',
+  AddSharedQueue = 'syncmanager.addSharedQueue',
+  /** One list item removed (asks first). */
+  RemoveItem = 'syncmanager.removeItem',
+  /** A list item, a dict value or an attribute replaced. */
+  EditItem = 'syncmanager.editItem',
+  /** Shows only the items of a container that contain a text. */
+  Filter = 'syncmanager.filter',
+  /** Any exposed method of an object, with JSON arguments. */
+  CallMethod = 'syncmanager.callMethod',
+  /** The manager's address, for `${command:syncmanager.address}` in launch configurations. */
+  Address = 'syncmanager.address',
+  /** The manager's authkey, for `${command:syncmanager.authkey}`. */
+  Authkey = 'syncmanager.authkey',
 }
 
-export const enum View {
+/** View containers and views. */
+export enum View {
   Container = 'syncmanager',
   Objects = 'syncmanager.objects',
   Clients = 'syncmanager.clients',
+  /** The Objects tree again, in the Run and Debug container, so it stays in sight at a breakpoint. */
+  DebugObjects = 'syncmanager.debugObjects',
 }
 
-export const enum Setting {
+/** The settings section and the keys under it (`syncmanager.<key>`). */
+export enum Setting {
   Section = 'syncmanager',
   Address = 'address',
   Register = 'register',
   ConfigFile = 'configFile',
   StartOnOpen = 'startOnOpen',
+  DebugAddEnvironment = 'debug.addEnvironment',
+  ValueStyle = 'valueStyle',
 }
 
-export const enum ContextKey {
-  /** `stopped`, `starting`, `running` (started here), `attached`, `stopping`. */
+/** Context keys the extension sets for `when` clauses. */
+export enum ContextKey {
+  /** A {@link ManagerStateValue}. */
   State = 'syncmanager.state',
+  /** True while a running or attached manager shows nothing in the Objects view (its first-run welcome). */
+  ServesNothing = 'syncmanager.servesNothing',
+}
+
+/** The values of {@link ContextKey.State}. */
+export enum ManagerStateValue {
+  Stopped = 'stopped',
+  Starting = 'starting',
+  /** A manager started here. */
+  Running = 'running',
+  /** A manager started elsewhere. */
+  Attached = 'attached',
+  Stopping = 'stopping',
+}
+
+/**
+ * Tree items' `contextValue`s (`viewItem` in `when` clauses), which decide the inline and context
+ * actions a row offers. Object rows carry their built-in type in lower case (every queue type is
+ * `queue`); rows inside an object say what kind of part they are.
+ */
+export enum ContextValue {
+  Typeid = 'typeid',
+  /** Object rows, by built-in type. */
+  Queue = 'queue',
+  Dict = 'dict',
+  List = 'list',
+  Set = 'set',
+  Namespace = 'namespace',
+  Value = 'value',
+  Array = 'array',
+  Lock = 'lock',
+  RLock = 'rlock',
+  Semaphore = 'semaphore',
+  BoundedSemaphore = 'boundedsemaphore',
+  Condition = 'condition',
+  Event = 'event',
+  Barrier = 'barrier',
+  Iterator = 'iterator',
+  /** An object of a custom (registered) class. */
+  Object = 'object',
+  /** Rows inside an object. */
+  QueueItem = 'queueItem',
+  ListItem = 'listItem',
+  /** An item shown read-only (a set's member, an array's item). */
+  Item = 'item',
+  ValueItem = 'valueItem',
+  /** A part of a nested value (an item of a list inside a queue item...): read-only. */
+  NestedValue = 'nestedValue',
+  DictEntry = 'dictEntry',
+  Attribute = 'attribute',
+  /** A fact about a lock, event, semaphore or barrier. */
+  State = 'state',
+  /** "N more…", which loads the next page. */
+  More = 'more',
+  /** A placeholder: "(empty)", an error. */
+  Message = 'message',
+  /** Clients view rows. */
+  Session = 'session',
+  PendingCall = 'pendingCall',
+  HeldLock = 'heldLock',
+  HeldObject = 'heldObject',
 }
 
 /** The URI scheme of the read-only JSON documents (Open as JSON). */

@@ -1,6 +1,7 @@
 /**
  * Open as JSON: a read-only document of an object's whole contents in wire form, which updates as
- * the object changes. URIs are `syncmanager-object:/<id>/<typeid>.json`.
+ * the object changes. URIs are `syncmanager-object:/<id>/<name>.json`, the name being the object's row
+ * label (`get_result_queue #2`), which the editor's tab shows.
  */
 
 import * as vscode from 'vscode';
@@ -32,9 +33,9 @@ export class JsonDocuments implements vscode.TextDocumentContentProvider, vscode
     );
   }
 
-  /** The document URI of an object. */
-  static uriFor(id: string, typeid: string): vscode.Uri {
-    return vscode.Uri.from({ scheme: JSON_SCHEME, path: `/${id}/${typeid}.json` });
+  /** The document URI of an object, named `name` (its row's label). */
+  static uriFor(id: string, name: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: JSON_SCHEME, path: `/${id}/${name.replace(/[/\\]/g, '_')}.json` });
   }
 
   static idOf(uri: vscode.Uri): string {

@@ -8,10 +8,14 @@
 import * as vscode from 'vscode';
 import { connect, type Connected, type InspectionSubscription } from '../client';
 import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
+import { ContextKey, type ManagerStateValue } from './ids';
 import { startServerProcess, type ServerProcess } from './serverProcess';
 
+/** What changed in the manager: what it notified, or (`typeids`) a typeid registered from here. */
+export type ManagerChange = InspectChangedParams & { typeids?: boolean };
+
 /** Where the controller is. */
-export type ManagerState = 'stopped' | 'starting' | 'running' | 'attached' | 'stopping';
+export type ManagerState = `${ManagerStateValue}`;
 
 /** What the controller needs from the extension. */
 export interface ControllerHost {
@@ -29,8 +33,10 @@ export class ManagerController implements vscode.Disposable {
   private _address: string | undefined;
   private _authkey: string | undefined;
   private snapshotCache: Promise<InspectSnapshot> | undefined;
+  /** What a manager started here serves from the setting: typeid → `TYPEID=TYPE(args)`. */
+  private served = new Map<string, string>();
   private readonly stateEmitter = new vscode.EventEmitter<ManagerState>();
-  private readonly changeEmitter = new vscode.EventEmitter<InspectChangedParams>();
+  private readonly changeEmitter = new vscode.EventEmitter<ManagerChange>();
 
   /** Fires on every state change. */
   readonly onDidChangeState = this.stateEmitter.event;
@@ -53,6 +59,15 @@ export class ManagerController implements vscode.Disposable {
     return this._authkey;
   }
 
+  /**
+   * The variables a worker connects with (`connect()` reads them), while running or attached; what
+   * terminals and debug sessions get.
+   */
+  connectionEnvironment(): { SYNCMANAGER_ADDRESS: string; SYNCMANAGER_AUTHKEY: string } | undefined {
+    if (!this._client || !this._address || !this._authkey) return undefined;
+    return { SYNCMANAGER_ADDRESS: this._address, SYNCMANAGER_AUTHKEY: this._authkey };
+  }
+
   /** The inspection client, while running or attached. */
   get client(): Connected | undefined {
     return this._client;
@@ -73,12 +88,27 @@ export class ManagerController implements vscode.Disposable {
     return this.snapshotCache;
   }
 
+  /** The setting's registrations a manager started here serves (empty when attached or stopped). */
+  get servedRegistrations(): ReadonlyMap<string, string> {
+    return this.served;
+  }
+
+  /** Registers `TYPEID=TYPE(args)` with the manager started here, while it runs. */
+  async register(typeid: string, spec: string): Promise<void> {
+    if (!this.server || this._state !== 'running') throw new Error('no manager started here is running');
+    await this.server.register(spec);
+    this.served.set(typeid, spec);
+    this.snapshotCache = undefined;
+    this.changeEmitter.fire({ changed: [], added: [], removed: [], sessions: false, typeids: true });
+  }
+
   /** Starts a manager in a child process and connects to it. */
   async start(options: { address: string; authkey: string; register: string[]; configFile?: string; cwd?: string }): Promise<void> {
     if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
     this.setState('starting');
     try {
       this.server = await startServerProcess({ ...options, log: (line) => this.host.log(line) });
+      this.served = new Map(options.register.map((spec) => [spec.slice(0, spec.indexOf('=')), spec]));
       const server = this.server;
       void server.exited.then((how) => {
         if (how === undefined || this.server !== server) return;
@@ -133,6 +163,7 @@ export class ManagerController implements vscode.Disposable {
     await server?.stop();
     this._address = undefined;
     this._authkey = undefined;
+    this.served = new Map();
     this.setState('stopped');
   }
 
@@ -162,7 +193,7 @@ export class ManagerController implements vscode.Disposable {
   private setState(state: ManagerState): void {
     if (this._state === state) return;
     this._state = state;
-    void vscode.commands.executeCommand('setContext', 'syncmanager.state', state);
+    void vscode.commands.executeCommand('setContext', ContextKey.State, state);
     this.stateEmitter.fire(state);
   }
 }

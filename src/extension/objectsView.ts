@@ -5,8 +5,9 @@
 
 import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
+import { ContextKey, ContextValue } from './ids';
 import type { ManagerController } from './managerController';
-import { contentRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
+import { contentRows, FILTER_SCAN_LIMIT, filteredRows, nestedRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
 
 /** The tree data provider of the Objects view. */
@@ -18,12 +19,14 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   private readonly disposables: vscode.Disposable[] = [];
   private pendingChange: { ids: Set<string>; all: boolean } = { ids: new Set(), all: false };
   private timer: NodeJS.Timeout | undefined;
+  /** Filter text by object id. */
+  private readonly filters = new Map<string, string>();
 
   constructor(private readonly controller: ManagerController) {
     this.disposables.push(
       controller.onDidChangeState(() => this.refresh()),
       controller.onDidChange((change) => {
-        if (change.added.length || change.removed.length) this.pendingChange.all = true;
+        if (change.added.length || change.removed.length || change.typeids) this.pendingChange.all = true;
         for (const id of change.changed) this.pendingChange.ids.add(id);
         this.schedule();
       }),
@@ -47,11 +50,13 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       if (!row) children = typeidRows(await this.controller.snapshot());
       else if (row.kind === 'typeid') children = objectRows(await this.controller.snapshot(), row.typeid!);
       else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
+      else if (row.kind === 'item') children = nestedRows(row);
       else children = [];
     } catch (error) {
-      children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: 'message', expandable: false }];
+      children = [{ id: `error:${row?.id ?? 'root'}`, kind: 'message', label: `cannot read: ${(error as Error).message}`, icon: 'warning', contextValue: ContextValue.Message, expandable: false }];
     }
     for (const child of children) this.rows.set(child.id, child);
+    if (!row) void vscode.commands.executeCommand('setContext', ContextKey.ServesNothing, children.length === 0);
     return children;
   }
 
@@ -65,13 +70,41 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     for (const d of this.disposables) d.dispose();
   }
 
+  /** Shows only the items of an object whose text contains `text` (undefined or empty: all of them). */
+  setFilter(objectId: string, text: string | undefined): void {
+    if (text) this.filters.set(objectId, text);
+    else this.filters.delete(objectId);
+    const row = this.rows.get(`object:${objectId}`);
+    this.emitter.fire(row);
+  }
+
+  /** The filter of an object, if it has one. */
+  filterOf(objectId: string): string | undefined {
+    return this.filters.get(objectId);
+  }
+
   private async page(objectId: string, offset: number): Promise<Row[]> {
     const snapshot = await this.controller.snapshot();
     const summary = snapshot.objects.find((o) => o.id === objectId);
     // A lock, event or barrier has state, not contents: its children are that state, from the snapshot.
     if (summary && showsState(summary)) return stateRows(summary, snapshot.sessions);
+    const filter = this.filters.get(objectId);
+    if (filter !== undefined && offset === 0) return this.filtered(objectId, summary?.builtin, filter);
     const page: PeekResult = await this.controller.client!.inspection.peek(objectId, { offset, limit: PAGE_SIZE });
     return contentRows(page, summary?.builtin);
+  }
+
+  private async filtered(objectId: string, builtin: string | undefined, filter: string): Promise<Row[]> {
+    const pages: PeekResult[] = [];
+    let total = 0;
+    for (let offset = 0; offset < FILTER_SCAN_LIMIT; ) {
+      const page = await this.controller.client!.inspection.peek(objectId, { offset, limit: 1000 });
+      total = page.total;
+      pages.push(page);
+      offset += page.items.length;
+      if (page.items.length === 0 || offset >= page.total) break;
+    }
+    return filteredRows(objectId, pages, builtin, filter, total);
   }
 
   /** Refreshes the rows of changed objects in place (their descriptions too), and their contents. */

@@ -6,6 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { stopProcess } from '../server/childProcess';
 
 /** How to start the server. */
@@ -27,20 +28,25 @@ export interface ServerProcess {
   /** Resolves with how it ended: `undefined` after {@link stop}, else the code or signal. */
   readonly exited: Promise<string | undefined>;
   stop(timeoutMs?: number): Promise<void>;
+  /**
+   * Registers a `TYPEID=TYPE(args)` while serving (`serve --registrations-on-stdin`); resolves with
+   * the typeid, rejects with the manager's words when it refuses.
+   */
+  register(spec: string): Promise<string>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
 
 /** Starts the server; resolves once it listens, rejects with its own words if it cannot. */
 export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess> {
-  const args = [join(__dirname, 'cli.js'), 'serve', '--address', launch.address, '--json'];
+  const args = [join(__dirname, 'cli.js'), 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
   for (const r of launch.register) args.push('--register', r);
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
   // The extension host may be Electron: run its binary as plain Node. The authkey goes by environment, never argv.
   const child = spawn(process.execPath, args, {
     cwd: launch.cwd,
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', SYNCMANAGER_AUTHKEY: launch.authkey },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stopping = false;
   let output = '';
@@ -57,6 +63,9 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   });
   return new Promise((resolve, reject) => {
     let stdout = '';
+    let ready: ServerProcess | undefined;
+    /** Answers to registrations, in the order they were sent. */
+    const answers: ((line: string) => void)[] = [];
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the manager did not start within ${READY_TIMEOUT_MS / 1000} s`));
@@ -64,15 +73,24 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (text: string) => {
       stdout += text;
-      const newline = stdout.indexOf('\n');
-      if (newline < 0) return;
-      clearTimeout(timer);
-      try {
-        const ready = JSON.parse(stdout.slice(0, newline)) as { address: string; pid: number };
-        launch.log(`manager process ${child.pid} serving on ${ready.address}`);
-        resolve(handle(child, ready.address, exited, () => (stopping = true)));
-      } catch {
-        reject(new Error(`the manager printed something unexpected: ${stdout.slice(0, 200)}`));
+      // The first line says it is ready; each later one answers a registration.
+      for (let newline = stdout.indexOf('\n'); newline >= 0; newline = stdout.indexOf('\n')) {
+        const line = stdout.slice(0, newline);
+        stdout = stdout.slice(newline + 1);
+        if (ready) {
+          answers.shift()?.(line);
+          continue;
+        }
+        clearTimeout(timer);
+        try {
+          const info = JSON.parse(line) as { address: string; pid: number; typeids: string[] };
+          launch.log(`manager process ${child.pid} serving on ${info.address}`);
+          launch.log(servedLine(info.typeids));
+          ready = handle(child, info.address, exited, () => (stopping = true), answers);
+          resolve(ready);
+        } catch {
+          reject(new Error(`the manager printed something unexpected: ${line.slice(0, 200)}`));
+        }
       }
     });
     child.on('error', (error) => {
@@ -86,11 +104,33 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   });
 }
 
-function handle(child: ChildProcess, address: string, exited: Promise<string | undefined>, markStopping: () => void): ServerProcess {
+/** The log line of what a manager serves, the typeids of its own first. */
+function servedLine(typeids: string[]): string {
+  const builtin: ReadonlySet<string> = new Set(SYNC_MANAGER_TYPEIDS);
+  const own = typeids.filter((t) => !builtin.has(t));
+  return own.length
+    ? `serving typeids ${own.join(', ')} (and SyncManager's built-in ones)`
+    : "serving no typeids of its own (only SyncManager's built-in ones): add some to the syncmanager.register setting";
+}
+
+function handle(child: ChildProcess, address: string, exited: Promise<string | undefined>, markStopping: () => void, answers: ((line: string) => void)[]): ServerProcess {
+  void exited.then(() => {
+    for (const answer of answers.splice(0)) answer(JSON.stringify({ error: 'the manager exited' }));
+  });
   return {
     address,
     pid: child.pid!,
     exited,
+    register(spec) {
+      return new Promise((resolve, reject) => {
+        answers.push((line) => {
+          const answer = JSON.parse(line) as { registered?: string; error?: string };
+          if (answer.registered) resolve(answer.registered);
+          else reject(new Error(answer.error ?? `the manager answered ${line}`));
+        });
+        child.stdin!.write(`${JSON.stringify({ register: spec })}\n`);
+      });
+    },
     stop(timeoutMs = 5000) {
       return stopProcess(child, exited, timeoutMs, () => {
         markStopping();

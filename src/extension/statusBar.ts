@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Command } from './ids';
 import type { ManagerController } from './managerController';
+import { clientCount } from './model/treeModel';
 
 /** Shows the manager's state in the status bar. */
 export class StatusBar implements vscode.Disposable {
@@ -10,12 +11,19 @@ export class StatusBar implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private clients = 0;
 
-  constructor(private readonly controller: ManagerController) {
+  /**
+   * @param onCount told the number of clients each time it is counted (the Clients view shows the same number).
+   */
+  constructor(
+    private readonly controller: ManagerController,
+    private readonly onCount: (clients: number | undefined) => void = () => {},
+  ) {
     this.item.name = 'syncmanager';
     this.item.command = Command.ShowActions;
     this.disposables.push(
       controller.onDidChangeState((state) => {
         this.update();
+        if (state === 'stopped') this.onCount(undefined);
         // Count once per (re)connection; update() must not, or countClients() → update() → countClients() loops forever.
         if (state === 'running' || state === 'attached') void this.countClients();
       }),
@@ -36,11 +44,12 @@ export class StatusBar implements vscode.Disposable {
     try {
       const snapshot = await this.controller.snapshot();
       // The sidebar's own connection is not a client of interest.
-      this.clients = snapshot.sessions.filter((s) => s.sessionId !== this.controller.client?.sessionId).length;
+      this.clients = clientCount(snapshot, this.controller.client?.sessionId);
     } catch {
       this.clients = 0;
     }
     this.update();
+    this.onCount(this.controller.client ? this.clients : undefined);
   }
 
   private update(): void {

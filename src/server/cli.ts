@@ -8,12 +8,16 @@
 
 import { readFileSync } from 'node:fs';
 import { randomAuthkey } from '../common/authkey';
-import { isLoopbackHost, parseAddress } from '../common/address';
+import { isLoopbackHost, parseAddress, type Address } from '../common/address';
 import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
+import { acceptRegistrations } from './liveRegistrations';
 import { Manager, type BuiltinTypeName } from './manager';
+
+/** Where `serve` listens when neither --address nor SYNCMANAGER_ADDRESS says. */
+const DEFAULT_ADDRESS = '127.0.0.1:50000';
 
 const USAGE = `syncmanager ${VERSION}: a manager server of shared queues, dicts, locks and custom objects
 
@@ -22,7 +26,8 @@ Usage:
   syncmanager --help | --version
 
 Options of serve:
-  --address ADDR            host:port, [v6]:port, or a socket path (default 127.0.0.1:50000)
+  --address ADDR            host:port, [v6]:port, or a socket path
+                            (default: $SYNCMANAGER_ADDRESS, else ${DEFAULT_ADDRESS})
   --authkey KEY             the shared secret clients must prove
                             (default: $SYNCMANAGER_AUTHKEY, else a random key that is printed)
   --authkey-file FILE       read the secret from FILE (one trailing newline is dropped)
@@ -40,19 +45,28 @@ Options of serve:
   --no-remote-shutdown      refuse clients' requests to stop the manager
   --no-inspection           refuse inspection (snapshots, peeks, change notifications)
   --quiet                   log nothing but errors
-  --json                    print one JSON line {address, authkey, typeids} when ready
+  --json                    print one JSON line {address, authkey, typeids, pid} when ready;
+                            authkey only when it was generated (a key you gave is never echoed)
+  --registrations-on-stdin  register more typeids while serving: one JSON line each on stdin,
+                            {"register": "TYPEID=TYPE"}, answered with one JSON line on stdout
 
 A non-loopback address needs an explicit authkey. Ctrl-C shuts down cleanly.
 Workers connect with SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY set as printed.`;
 
 /** A usage mistake: printed with a hint, exit code 2. */
-class UsageError extends Error {}
+class UsageError extends Error {
+  /** A mistake in the value of one flag (or environment variable), shown as the user typed it. */
+  static inValue(flag: string, value: string, problem: string): UsageError {
+    return new UsageError(`${flag.startsWith('--') ? `${flag} ` : `${flag}=`}${shellQuote(value)}: ${problem}`);
+  }
+}
 
 /** Parsed `serve` options. */
 interface ServeOptions {
-  address: string;
+  /** As given by --address; the environment and the default apply in {@link serve}. */
+  address?: string;
   authkey?: string;
-  registers: { typeid: string; type: BuiltinTypeName; args: unknown[] }[];
+  registers: Registration[];
   config?: string;
   noConfig: boolean;
   builtins: boolean;
@@ -64,28 +78,40 @@ interface ServeOptions {
   quiet: boolean;
   json: boolean;
   child: boolean;
+  registrationsOnStdin: boolean;
+}
+
+/** One `--register TYPEID=TYPE(args)`, with the text it was parsed from. */
+interface Registration {
+  typeid: string;
+  type: BuiltinTypeName;
+  args: unknown[];
+  text: string;
 }
 
 /** Parses `TYPEID=TYPE` or `TYPEID=TYPE(json, args)`. */
-export function parseRegister(text: string): { typeid: string; type: BuiltinTypeName; args: unknown[] } {
-  const match = /^([^=]+)=([A-Za-z]+)(?:\((.*)\))?$/s.exec(text.trim());
-  if (!match) throw new UsageError(`--register ${JSON.stringify(text)}: expected TYPEID=TYPE, e.g. get_task_queue=Queue`);
-  const [, typeid, type, argText] = match;
-  if (!creatableBuiltins().some(([t]) => t === type)) throw new UsageError(`--register ${text}: unknown type ${JSON.stringify(type)} (known: ${creatableBuiltins().map(([t]) => t).join(', ')})`);
+export function parseRegister(text: string): Registration {
+  const problem = (message: string) => UsageError.inValue('--register', text, message);
+  const match = /^([^=]+)=([A-Za-z]+)(.*)$/s.exec(text.trim());
+  if (!match) throw problem('expected TYPEID=TYPE, e.g. get_task_queue=Queue');
+  const [, typeid, type, rest] = match;
+  if (!creatableBuiltins().some(([t]) => t === type)) throw problem(`unknown type ${JSON.stringify(type)} (known: ${creatableBuiltins().map(([t]) => t).join(', ')})`);
+  if (rest !== '' && !rest.startsWith('(')) throw problem(`unexpected ${JSON.stringify(rest)} after ${type}; arguments go in parentheses, e.g. ${typeid}=${type}(100)`);
+  if (rest.startsWith('(') && !rest.endsWith(')')) throw problem(`the "(" after ${type} is not closed: ${text.trim()})`);
+  const argText = rest.slice(1, -1);
   let args: unknown[] = [];
-  if (argText !== undefined && argText.trim() !== '') {
+  if (argText.trim() !== '') {
     try {
       args = JSON.parse(`[${argText}]`) as unknown[];
     } catch {
-      throw new UsageError(`--register ${text}: the arguments must be JSON values separated by commas, e.g. Value("i", 0)`);
+      throw problem('the arguments must be JSON values separated by commas, e.g. Value("i", 0)');
     }
   }
-  return { typeid: typeid.trim(), type: type as BuiltinTypeName, args };
+  return { typeid: typeid.trim(), type: type as BuiltinTypeName, args, text };
 }
 
 function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const options: ServeOptions = {
-    address: '127.0.0.1:50000',
     registers: [],
     noConfig: false,
     builtins: true,
@@ -94,6 +120,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     quiet: false,
     json: false,
     child: false,
+    registrationsOnStdin: false,
   };
   let authkeyFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -116,6 +143,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--no-inspection': options.inspection = false; break;
       case '--quiet': options.quiet = true; break;
       case '--json': options.json = true; break;
+      case '--registrations-on-stdin': options.registrationsOnStdin = true; break;
       case '--child': options.child = true; break;
       case '--handshake-timeout': {
         const seconds = Number(value());
@@ -144,7 +172,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     try {
       options.authkey = readFileSync(authkeyFile, 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      throw new UsageError(`--authkey-file ${authkeyFile}: ${(error as Error).message}`);
+      throw UsageError.inValue('--authkey-file', authkeyFile, (error as Error).message);
     }
   }
   options.authkey ??= env.SYNCMANAGER_AUTHKEY || undefined;
@@ -160,16 +188,22 @@ function timestamp(): string {
   return new Date().toISOString().replace('T', ' ').slice(0, 19);
 }
 
-async function serve(options: ServeOptions): Promise<number> {
-  let address;
+/** The address to listen on: --address, else SYNCMANAGER_ADDRESS, else the default; a bad one is a usage error naming its source. */
+function listenAddress(options: ServeOptions, env: NodeJS.ProcessEnv): { text: string; address: Address } {
+  const [source, text] =
+    options.address !== undefined ? ['--address', options.address] : env.SYNCMANAGER_ADDRESS ? ['SYNCMANAGER_ADDRESS', env.SYNCMANAGER_ADDRESS] : ['', DEFAULT_ADDRESS];
   try {
-    address = parseAddress(options.address);
+    return { text, address: parseAddress(text) };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw UsageError.inValue(source, text, (error as Error).message);
   }
+}
+
+async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const { text: addressText, address } = listenAddress(options, env);
   if (address.kind === 'tcp' && !isLoopbackHost(address.host) && options.authkey === undefined) {
     throw new UsageError(
-      `refusing to listen on ${options.address} with a random authkey: the address is reachable from other machines. ` +
+      `refusing to listen on ${addressText} with a random authkey: the address is reachable from other machines. ` +
         'Give --authkey or --authkey-file (or set SYNCMANAGER_AUTHKEY) so you choose the secret deliberately.',
     );
   }
@@ -177,7 +211,7 @@ async function serve(options: ServeOptions): Promise<number> {
   const authkey = options.authkey ?? randomAuthkey();
   const log = options.quiet ? () => {} : (message: string) => process.stderr.write(`${timestamp()} ${message}\n`);
   const manager = new Manager({
-    address: options.address,
+    address: addressText,
     authkey,
     builtins: options.builtins,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
@@ -187,10 +221,21 @@ async function serve(options: ServeOptions): Promise<number> {
     inspection: options.inspection,
     log,
   });
-  for (const r of options.registers) manager.register(r.typeid, { shared: r.type, args: r.args });
+  for (const r of options.registers) {
+    try {
+      manager.register(r.typeid, { shared: r.type, args: r.args });
+    } catch (error) {
+      throw UsageError.inValue('--register', r.text, `cannot make a ${r.type} for typeid '${r.typeid}': ${(error as Error).message}`);
+    }
+  }
   const config = options.noConfig ? undefined : (options.config ?? findConfigFile(process.cwd()));
   if (config) await manager.useConfig(config);
-  await manager.listen();
+  try {
+    await manager.listen();
+  } catch (error) {
+    if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw error;
+    throw new Error(`${(error as Error).message}; choose another with --address HOST:PORT or SYNCMANAGER_ADDRESS (port 0 picks a free one)`);
+  }
 
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
@@ -204,6 +249,16 @@ async function serve(options: ServeOptions): Promise<number> {
       'Press Ctrl-C to stop.',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  if (options.registrationsOnStdin) {
+    acceptRegistrations(process.stdin, {
+      parse: parseRegister,
+      has: (typeid) => manager.registry.has(typeid),
+      register: (r) => manager.register(r.typeid, { shared: r.type, args: r.args }),
+      answer: (line) => process.stdout.write(`${line}\n`),
+      log,
+    });
   }
 
   let stopping = false;
@@ -283,7 +338,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     const options = parseServe(rest, env);
-    return options.child ? await serveChild() : await serve(options);
+    return options.child ? await serveChild() : await serve(options, env);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`syncmanager: ${error.message}\nRun 'syncmanager --help' for the options.\n`);

@@ -44,13 +44,27 @@ export class ConfigError extends Error {
 
 const SERVER_API = Symbol.for('syncmanager.server-api');
 
+/**
+ * esbuild, loaded only here: it is an optional peer dependency (a native binary per platform), so a project that
+ * only connects as a client, or serves no config module, never installs it.
+ */
+async function loadEsbuild(configPath: string): Promise<typeof import('esbuild')> {
+  try {
+    return await import('esbuild');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new ConfigError(`config file ${configPath} needs esbuild to be compiled, and it is not installed: npm install esbuild (an optional peer dependency of syncmanager)`);
+  }
+}
+
 /** Compiles and runs a config module; returns its definition. */
 export async function loadConfig(file: string): Promise<ConfigDefinition> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
   // The module imports `syncmanager/server`: hand it this very module graph, not another copy.
   (globalThis as Record<symbol, unknown>)[SERVER_API] = await import('./index');
-  const esbuild = await import('esbuild');
+  const esbuild = await loadEsbuild(path);
   let code: string;
   try {
     const result = await esbuild.build({
@@ -83,6 +97,9 @@ export async function loadConfig(file: string): Promise<ConfigDefinition> {
       .join('\n');
     throw new ConfigError(`config file ${path} does not compile:\n${details ?? (error as Error).message}`);
   }
+  // Stack traces of the config's code (thrown while loading, in setup, or later in its methods) point at its own
+  // lines through the inline source map, not at the compiled bundle's: Node reads the map only while this is on.
+  process.setSourceMapsEnabled(true);
   const mod = new Module(path, undefined) as Module & { _compile(code: string, filename: string): void };
   mod.filename = path;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(path));

@@ -103,6 +103,7 @@ export class Inspector {
       refcount: entry.refcount,
       holders: [...entry.holders].map(([sessionId, references]) => ({ sessionId, references })),
       details,
+      exposed: [...entry.exposed],
     };
     if (entry.builtin) summary.builtin = entry.builtin;
     if (size !== undefined) summary.size = size;

@@ -107,9 +107,11 @@ export class Listener {
   private route(socket: Socket, head: Buffer, remote: string): void {
     const decide = (first: Buffer) => {
       const byte = first[0];
-      const isLetter = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
-      if (isLetter) this.handler.onJsonRpc(socket, first, remote);
-      else this.handler.onPickle(socket, first, remote);
+      // A Python frame starts with the high byte of its 4-byte length: below 0x20 for any frame
+      // under 512 MiB. Any other byte goes to the JSON-RPC session, which answers a byte that is
+      // not a letter with ParseError before it closes (SPEC 4, since 1.3), instead of silence.
+      if (byte < 0x20) this.handler.onPickle(socket, first, remote);
+      else this.handler.onJsonRpc(socket, first, remote);
     };
     if (head.length > 0) {
       decide(head);

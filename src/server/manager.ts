@@ -163,7 +163,9 @@ export class Manager {
       const obj = builtin.create(args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
-      this.registry.add({ ...registration, builtin: builtin.type.builtin, shared: true });
+      const described = this.registry.add({ ...registration, builtin: builtin.type.builtin, shared: true });
+      // It lives as long as the manager: inspection shows it, and what it holds, whoever holds it.
+      this.table.makeResident(obj, described);
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
     } else {
       this.registry.register(typeid, rest);
@@ -306,7 +308,7 @@ export class Manager {
     return {
       server: { name: 'syncmanager', version: VERSION, processId: process.pid, address: this.address, startedAt: this.startedAt },
       typeids: this.registry.describe(),
-      objects: [...this.table.all()].map((entry) => this.inspector.summarize(entry)),
+      objects: this.table.allInspectable().map((entry) => this.inspector.summarize(entry)),
       sessions: [...this.sessions].map((session) => session.summary()),
     };
   }

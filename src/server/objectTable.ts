@@ -1,7 +1,7 @@
 /**
  * The refcounted object table: every shared object a client holds a reference to, by id, with
  * how many references each session holds. An object leaves the table when its last reference is
- * released; an object that lives on (a singleton) keeps its id, so a later create returns the same
+ * released and no blocked call or holding keeps it; an object that lives on (a singleton) keeps its id, so a later create returns the same
  * id, as Python's manager does with `id(obj)`.
  */
 
@@ -21,6 +21,8 @@ export interface ObjectEntry {
   /** References per session id. */
   readonly holders: Map<string, number>;
   refcount: number;
+  /** Blocked calls waiting on the object and holdings of it (a lock, permits): each keeps it in the table. */
+  kept: number;
 }
 
 /** Thrown when a session releases a reference it does not hold. */
@@ -52,6 +54,23 @@ function declaredExposed(obj: object): readonly string[] | undefined {
   return Array.isArray(exposed) ? exposed : undefined;
 }
 
+/** A table entry for `obj` with no references yet. */
+function newEntry(id: string, obj: object, registration: Registration): ObjectEntry {
+  const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
+  return {
+    id,
+    typeid: registration.typeid,
+    obj,
+    exposed,
+    exposedSet: new Set(exposed),
+    methodToTypeid: registration.methodToTypeid,
+    builtin: builtinOf(obj) ?? registration.builtin,
+    holders: new Map(),
+    refcount: 0,
+    kept: 0,
+  };
+}
+
 /** The table. */
 export class ObjectTable {
   private readonly entries = new Map<string, ObjectEntry>();
@@ -62,6 +81,8 @@ export class ObjectTable {
   private readonly idsBySession = new Map<string, Set<string>>();
   /** How each object ever shared was registered, so one that left the table can come back as it was. */
   private readonly registrations = new WeakMap<object, Registration>();
+  /** Objects served whether or not anyone holds them (a typeid's shared object), by id: inspection shows them always. */
+  private readonly residents = new Map<string, object>();
 
   /** Called after an object enters or leaves the table. */
   onChange?: (entry: ObjectEntry, change: 'added' | 'removed') => void;
@@ -88,28 +109,42 @@ export class ObjectTable {
     let id = this.idsByObject.get(obj);
     let entry = id === undefined ? undefined : this.entries.get(id);
     if (!entry) {
-      if (id === undefined) {
-        id = (this.nextId++).toString(16);
-        this.idsByObject.set(obj, id);
-        this.registrations.set(obj, registration);
-      }
-      const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
-      entry = {
-        id,
-        typeid: registration.typeid,
-        obj,
-        exposed,
-        exposedSet: new Set(exposed),
-        methodToTypeid: registration.methodToTypeid,
-        builtin: builtinOf(obj) ?? registration.builtin,
-        holders: new Map(),
-        refcount: 0,
-      };
+      id ??= this.assignId(obj, registration);
+      entry = newEntry(id, obj, registration);
       this.entries.set(id, entry);
       this.onChange?.(entry, 'added');
     }
     this.incref(entry, sessionId);
     return entry;
+  }
+
+  /**
+   * Makes `obj` resident: it gets its id now, and inspection shows it (and its contents) while no
+   * client holds a reference, with a refcount of 0. For a typeid's shared object, which lives as
+   * long as the manager whoever holds it.
+   */
+  makeResident(obj: object, registration: Registration): string {
+    const id = this.idsByObject.get(obj) ?? this.assignId(obj, registration);
+    this.residents.set(id, obj);
+    return id;
+  }
+
+  /**
+   * What inspection shows of an object: its live entry, or for a resident object nobody holds an
+   * entry outside the table (refcount 0, no holders). Undefined for an unknown id.
+   */
+  inspectable(id: string): ObjectEntry | undefined {
+    const live = this.entries.get(id);
+    if (live) return live;
+    const obj = this.residents.get(id);
+    return obj ? newEntry(id, obj, this.registrations.get(obj)!) : undefined;
+  }
+
+  /** Every object inspection shows: the live ones, then the resident ones nobody holds. */
+  allInspectable(): ObjectEntry[] {
+    const all = [...this.entries.values()];
+    for (const id of this.residents.keys()) if (!this.entries.has(id)) all.push(this.inspectable(id)!);
+    return all;
   }
 
   /** Gives `sessionId` one more reference. */
@@ -136,7 +171,7 @@ export class ObjectTable {
       this.idsBySession.get(sessionId)?.delete(entry.id);
     } else entry.holders.set(sessionId, held - 1);
     entry.refcount--;
-    if (entry.refcount === 0) this.remove(entry);
+    if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
   }
 
   /** Drops every reference a session holds (it closed). Returns how many were dropped. */
@@ -151,9 +186,25 @@ export class ObjectTable {
       entry.holders.delete(sessionId);
       entry.refcount -= held;
       dropped += held;
-      if (entry.refcount === 0) this.remove(entry);
+      if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
     }
     return dropped;
+  }
+
+  /**
+   * Keeps an entry in the table, with no session's reference, until the returned function is
+   * called (once; later calls do nothing): a blocked call waiting on the object, or a lock or
+   * permits a session holds of it (SPEC 8.5, since 1.3). It counts in `kept`, not in `refcount`.
+   */
+  keep(entry: ObjectEntry): () => void {
+    entry.kept++;
+    let kept = true;
+    return () => {
+      if (!kept) return;
+      kept = false;
+      entry.kept--;
+      if (entry.refcount === 0 && entry.kept === 0 && this.entries.get(entry.id) === entry) this.remove(entry);
+    };
   }
 
   /** Ids of the objects a session holds references to. */
@@ -201,6 +252,13 @@ export class ObjectTable {
     const token: Token = { id: entry.id, typeid: entry.typeid, exposed: [...entry.exposed] };
     if (entry.builtin) token.builtin = entry.builtin;
     return token;
+  }
+
+  private assignId(obj: object, registration: Registration): string {
+    const id = (this.nextId++).toString(16);
+    this.idsByObject.set(obj, id);
+    this.registrations.set(obj, registration);
+    return id;
   }
 
   private remove(entry: ObjectEntry): void {

@@ -115,7 +115,6 @@ test('built-in typeids give typed proxies; a shared typeid is reached by its cre
   assert.ok((await s.client.create('list')) instanceof ListProxy);
   assert.ok((await s.client.create('Namespace')) instanceof NamespaceProxy);
   assert.ok((await s.client.create('Value', 'i', 3)) instanceof ValueProxy);
-  assert.equal((s.client as unknown as Record<string, unknown>).not_a_typeid, undefined);
 });
 
 test('QueueProxy: put and get, nowait, sizes, task_done and join, and errors by class with context', async () => {
@@ -217,6 +216,29 @@ test('unknown typeids and released objects get their own error classes', async (
   await q.release();
   await assert.rejects(q.put(1), ProxyReleasedError);
   await assert.rejects(again.put(1), UnknownObjectError, 'the manager dropped the object with its last reference');
+});
+
+test('manager.<typeid>() for a typeid the manager does not serve names it, the manager and what is registered', async () => {
+  await using s = await setup();
+  const m = s.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  assert.equal(typeof m.get_result_queue, 'function', 'an unknown name still reads as a creation method, so calling it can explain');
+  const error = await m.get_result_queue().then(() => assert.fail('created an unregistered typeid'), (e: unknown) => e);
+  assert.ok(error instanceof UnknownTypeidError, String(error));
+  assert.match((error as Error).message, /^the manager at 127\.0\.0\.1:\d+ serves no typeid "get_result_queue"; it serves Greeter, get_task_queue and /);
+  assert.ok((error as Error).message.includes(s.manager.address), (error as Error).message);
+  // Members, `then` and `toJSON` are not typeids: `await client` and JSON.stringify keep working.
+  assert.equal((s.client as unknown as { then?: unknown }).then, undefined);
+  assert.equal((s.client as unknown as { toJSON?: unknown }).toJSON, undefined);
+});
+
+test('a typeid registered after connecting is found when first called (the manager is asked again)', async () => {
+  await using s = await setup();
+  s.manager.register('get_result_queue', { shared: 'Queue' });
+  const m = s.client as unknown as Record<string, () => Promise<QueueProxy>>;
+  const results = await m.get_result_queue();
+  await results.put(81);
+  assert.equal(await results.get(), 81);
+  assert.ok(s.client.typeids.has('get_result_queue'));
 });
 
 test('await using releases a proxy at the end of its block', async () => {

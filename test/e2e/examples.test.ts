@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -30,6 +31,11 @@ after(() => {
 function runExample(name: string, env: NodeJS.ProcessEnv): Running {
   const child = spawn(process.execPath, [join(root, 'dist', 'examples', `${name}.js`)], { cwd: root, env: { ...process.env, ...env } });
   started.push(child);
+  return watch(name, child);
+}
+
+/** Collects a started process's output. */
+function watch(name: string, child: ChildProcess): Running {
   let out = '';
   const listeners = new Set<() => void>();
   const onOutput = (d: Buffer) => {
@@ -87,4 +93,44 @@ test("the tutorial's shared list: five worker processes each append one item", a
   manager.child.kill('SIGINT');
   assert.equal(await manager.exited, 0);
   assert.match(manager.output(), /Shutting down manager/);
+});
+
+/** Runs `npm <args>` in the repository as a user types it, in its own process group (npm, sh, node). */
+function runNpm(args: string[]): Running {
+  const child = spawn('npm', args, { cwd: root, env: { ...process.env, SYNCMANAGER_ADDRESS: '', SYNCMANAGER_AUTHKEY: '' }, detached: true });
+  started.push(child);
+  const running = watch(`npm ${args.join(' ')}`, child);
+  running.exited.finally(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // whatever npm started and left behind
+    } catch {
+      /* the group is gone */
+    }
+  });
+  return running;
+}
+
+test('npm start -- --address and npm run worker -- --address meet on the chosen port', async () => {
+  const manager = runNpm(['start', '--silent', '--', '--address', '127.0.0.1:0']);
+  const [, address] = await manager.waitFor(/Manager listening on (127\.0\.0\.1:\d+)/);
+  assert.notEqual(address, '127.0.0.1:50000');
+  await manager.waitFor(/Waiting for results/);
+  const worker = runNpm(['run', 'worker', '--silent', '--', '--address', address]);
+  assert.equal(await worker.exited, 0, worker.output());
+  assert.match(worker.output(), new RegExp(`Connect to server ${address.replace(/\./g, '\\.')}`));
+  assert.equal(await manager.exited, 0, manager.output());
+  assert.deepEqual([...manager.output().matchAll(/Get: (\d+) <= worker/g)].map((m) => Number(m[1])), [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+});
+
+test('npm start on a port in use says how to choose another', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = holder.address() as AddressInfo;
+    const manager = runNpm(['start', '--silent', '--', '--address', `127.0.0.1:${port}`]);
+    assert.equal(await manager.exited, 1, manager.output());
+    assert.match(manager.output(), /the address is in use; choose another port: npm start -- --address 127\.0\.0\.1:\d+/);
+  } finally {
+    holder.close();
+  }
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InspectSnapshot, PeekResult } from '../../src/common/protocol';
-import { contentRows, describeObject, elapsed, objectRows, sessionDetailRows, sessionRows, showsState, stateRows, typeidRows } from '../../src/extension/model/treeModel';
+import { contentRows, describeObject, elapsed, filteredRows, nestedRows, objectRows, partsOf, sessionDetailRows, sessionRows, showsState, stateRows, typeidRows } from '../../src/extension/model/treeModel';
 
 const snapshot: InspectSnapshot = {
   server: { name: 'syncmanager', version: '0', processId: 1, address: '127.0.0.1:50000', startedAt: 0 },
@@ -126,4 +126,35 @@ test('a client that holds locks says so, and lists them before the objects it re
   const holds = children.filter((r) => r.contextValue === 'heldLock');
   assert.deepEqual(holds.map((r) => r.label), ['holds Lock #a', 'holds RLock #b', 'holds Semaphore #c']);
   assert.ok(children.indexOf(holds[0]) > children.findIndex((r) => r.kind === 'pending'), 'after the waiting calls');
+});
+
+test('an item whose value has parts expands into them, nested values too; scalars and tagged scalars do not', () => {
+  const rows = contentRows({ id: '7', kind: 'items', total: 3, offset: 0, items: [{ task: 1, tags: ['a', 'b'] }, 5, { $tuple: [1, { $dict: [[2, 'two']] }] }] }, 'Queue');
+  assert.deepEqual(rows.map((r) => r.expandable), [true, false, true]);
+  const task = nestedRows(rows[0]);
+  assert.deepEqual(task.map((r) => [r.label, r.description, r.expandable, r.contextValue]), [
+    ["'task'", ': 1', false, 'nestedValue'],
+    ["'tags'", ": ['a', 'b']", true, 'nestedValue'],
+  ]);
+  assert.deepEqual(nestedRows(task[1]).map((r) => [r.label, r.description]), [["'a'", '[0] str'], ["'b'", '[1] str']]);
+  assert.ok(task.every((r) => r.id.startsWith(`${rows[0].id}/`)) && new Set(task.map((r) => r.id)).size === 2, 'stable, distinct ids under the item');
+  const tuple = nestedRows(rows[2]);
+  assert.deepEqual(tuple.map((r) => r.label), ['1', "{2: 'two'}"]);
+  assert.deepEqual(nestedRows(tuple[1]).map((r) => [r.label, r.description]), [['2', ": 'two'"]]);
+  assert.deepEqual(partsOf({ $bytes: 'AA==' }), []);
+  assert.deepEqual(partsOf([]), []);
+  const dict = contentRows({ id: '8', kind: 'entries', total: 1, offset: 0, items: [['k', [1, 2]]] }, 'dict');
+  assert.equal(dict[0].expandable, true, 'a dict value that is a list expands');
+});
+
+test('a filter keeps the items whose shown text contains it, ignoring case, in order with their real positions', () => {
+  const pages: PeekResult[] = [
+    { id: '9', kind: 'items', total: 5, offset: 0, items: ['Alpha', 'beta'] },
+    { id: '9', kind: 'items', total: 5, offset: 2, items: ['ALPHABET', 3, { alpha: 1 }] },
+  ];
+  const rows = filteredRows('9', pages, 'list', 'alpha', 5);
+  assert.equal(rows[0].label, 'filter "alpha": 3 of 5 items match');
+  assert.deepEqual(rows.slice(1).map((r) => [r.label, r.index, r.contextValue]), [["'Alpha'", 0, 'listItem'], ["'ALPHABET'", 2, 'listItem'], ["{'alpha': 1}", 4, 'listItem']]);
+  const partial = filteredRows('9', pages.slice(0, 1), 'list', 'zzz', 5);
+  assert.deepEqual(partial.map((r) => r.label), ['filter "zzz": 0 of 5 items match (the first 2 items read)']);
 });

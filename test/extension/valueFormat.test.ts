@@ -42,3 +42,19 @@ test('types are named as Python names them', () => {
   assert.equal(typeOfValue({ $opaque: { lang: 'python', type: 'decimal.Decimal', data: '' } }), 'Decimal');
   assert.equal(typeOfValue({ a: 1 }), 'dict');
 });
+
+test('the JSON style shows values as a JSON client reads them: tuples and sets as arrays, strings in double quotes', () => {
+  const json = (v: unknown) => formatValue(v, 120, 'json');
+  assert.equal(json(null), 'null');
+  assert.equal(json('it\'s'), '"it\'s"');
+  assert.equal(json([1, 'two', { three: 3 }]), '[1, "two", {"three": 3}]');
+  assert.equal(json({ $tuple: [1, 2] }), '[1, 2]');
+  assert.equal(json({ $set: [] }), '[]');
+  assert.equal(json({ $dict: [[1, 'a']] }), '[[1, "a"]]', 'a dict with other than string keys as pairs');
+  assert.equal(json({ $dict: [['k', { $tuple: [] }]] }), '{"k": []}');
+  assert.equal(json({ $int: '12345678901234567890' }), '12345678901234567890', 'every digit');
+  assert.equal(json({ $float: 'nan' }), '"NaN"');
+  assert.equal(json({ $bytes: 'AAE=' }), '"<2 bytes>"');
+  assert.equal(formatValue([1, 2], 120, 'python'), '[1, 2]');
+  assert.equal(json('x'.repeat(200)).length, 120, 'cut like the Python style');
+});

@@ -20,6 +20,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContentLengthDecoder, FramingError, MAX_HEADER_BYTES } from '../../src/common/framing';
+import { writeJson } from '../../src/common/jsonText';
 import { decodeValue, encodeValue, type DecodeOptions } from '../../src/common/valueCodec';
 import { ValueCodecError } from '../../src/common/valueCodecError';
 import { Float, FrozenSet, isTuple, OpaqueValue, tuple, tupleFrom } from '../../src/common/valueTypes';
@@ -135,12 +136,15 @@ function mismatch(original: unknown, back: unknown, path = '$'): string | undefi
       if (Number.isInteger(original) && !Number.isSafeInteger(original)) {
         return back instanceof Float && back.value === original ? undefined : differ('an unsafe integral number must come back as a Float box');
       }
+      // A negative zero is a float and keeps its sign (SPEC 11.3, since 1.3).
+      if (Object.is(original, -0)) return back instanceof Float && Object.is(back.value, -0) ? undefined : differ('-0 must come back as a Float box of -0');
       return typeof back === 'number' && back === original && !Object.is(back, -0) ? undefined : differ('number differs');
   }
   if (original === null) return back === null ? undefined : differ('null expected');
   if (original instanceof Float) {
     const v = original.value;
-    if (Number.isFinite(v) && Number.isInteger(v)) return back instanceof Float && Object.is(back.value, v === 0 ? 0 : v) ? undefined : differ('Float box expected');
+    // -0.0 keeps its sign (SPEC 11.3, since 1.3).
+    if (Number.isFinite(v) && Number.isInteger(v)) return back instanceof Float && Object.is(back.value, v) ? undefined : differ('Float box expected');
     if (Number.isNaN(v)) return typeof back === 'number' && Number.isNaN(back) ? undefined : differ('NaN expected');
     return typeof back === 'number' && back === v ? undefined : differ('plain number expected');
   }
@@ -209,9 +213,9 @@ function pairsMismatch(a: [unknown, unknown][], b: [unknown, unknown][], path: s
   return undefined;
 }
 
-/** Encodes, goes through JSON text, decodes as the server does. */
+/** Encodes, goes through JSON text as the sessions write it, decodes as the server does. */
 function roundTrip(value: unknown): { wireText: string; back: unknown } {
-  const wireText = JSON.stringify(encodeValue(value));
+  const wireText = writeJson(encodeValue(value));
   return { wireText, back: decodeValue(JSON.parse(wireText), { boxFloats: true }) };
 }
 

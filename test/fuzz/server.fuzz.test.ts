@@ -1171,7 +1171,7 @@ type HandshakeScenario =
   | 'abort';
 
 /** Checks that what the server sent is a well-formed handshake, plus what may follow it. */
-function checkHandshakeBytes(bytes: Buffer, scenario: HandshakeScenario): string | undefined {
+function checkHandshakeBytes(bytes: Buffer, scenario: HandshakeScenario, jsonAfter = scenario === 'full-then-garbage'): string | undefined {
   let at = 0;
   let index = 0;
   while (at + 4 <= bytes.length) {
@@ -1185,12 +1185,12 @@ function checkHandshakeBytes(bytes: Buffer, scenario: HandshakeScenario): string
     if (length < 0) return `a negative frame length ${length}`;
     at += 4 + length;
     index++;
-    if (scenario === 'full-then-garbage' && index === 3) return undefined; // then Content-Length frames
+    if (jsonAfter && index === 3) return undefined; // then Content-Length frames
   }
   return at === bytes.length ? undefined : `${bytes.length - at} trailing bytes that are not a frame`;
 }
 
-async function runHandshake(index: number, address: string): Promise<string[]> {
+async function runHandshake(index: number, address: string, watch: LogWatch): Promise<string[]> {
   const rng = new Rng(seedFor(`handshake fuzz connection ${index}`));
   const what = replayHint(`handshake connection ${index}`);
   const key = Buffer.from(AUTHKEY);
@@ -1199,6 +1199,8 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     'bad-verdict', 'stall-after-welcome', 'legacy-then-pickle', 'full-then-pickle', 'full-then-garbage', 'abort',
   ]);
   const socket = await openSocket(address);
+  // Read now: a closed socket no longer tells its port.
+  const localPort = socket.localPort;
   const reader = new HandshakeReader(socket);
   const problems: string[] = [];
   const fail = (why: string) => problems.push(`${what} ${scenario}: ${why}`);
@@ -1223,6 +1225,8 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     const response = await reader.frame();
     if (!response || !verifyResponse(key, ours.subarray(CHALLENGE.length), response)) fail('the server did not prove the key');
   };
+  /** The first byte after the handshake, for the pickle scenarios. */
+  let firstByte = 0;
   switch (scenario) {
     case 'silent':
       break;
@@ -1271,7 +1275,8 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     case 'full-then-pickle':
       await answer(scenario === 'legacy-then-pickle');
       await challengeServer();
-      write(Buffer.concat([frameHandshake(WELCOME), Buffer.from([rng.pick([0x00, 0x80, 0x20, 0x7b, 0x31, 0xff])]), rng.bytes(rng.int(0, 20))]));
+      firstByte = rng.pick([0x00, 0x80, 0x20, 0x7b, 0x31, 0xff]);
+      write(Buffer.concat([frameHandshake(WELCOME), Buffer.from([firstByte]), rng.bytes(rng.int(0, 20))]));
       // A Python client may stay idle as long as it likes: it is served (a bad frame is answered
       // with a #TRACEBACK, or closes the connection) until it leaves, so leave.
       socket.end();
@@ -1293,11 +1298,17 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
     const closed = await Promise.race([reader.closed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 4000)))]);
     clearTimeout(timer);
     if (!closed) fail('the server did not close the connection within 4 s');
-    const bad = checkHandshakeBytes(reader.bytes, scenario);
+    // Since 1.3 only a first byte below 0x20 selects Python's protocol; any other is this
+    // protocol's framing error (SPEC 4): a ParseError with id null, then the close.
+    const jsonAfter = scenario === 'full-then-garbage' || (scenario.endsWith('pickle') && firstByte >= 0x20);
+    const bad = checkHandshakeBytes(reader.bytes, scenario, jsonAfter);
     if (bad) fail(bad);
-    if (scenario === 'full-then-garbage' && !/"id":null.*-32700/s.test(reader.bytes.toString('latin1'))) fail('no ParseError with "id": null before the close');
+    // A loaded machine can stretch a handshake past the test manager's timeout: then the server
+    // refuses the connection for time (logged with this socket's port), and no session answers.
+    const timedOut = () => watch.lines.some((l) => l.includes(`:${localPort} refused: handshake not completed within`));
+    if (jsonAfter && !/"id":null.*-32700/s.test(reader.bytes.toString('latin1')) && !timedOut()) fail('no ParseError with "id": null before the close');
     // After the handshake a pickle client gets only frames: a 4-byte length and a pickle ending in STOP ('.').
-    if (scenario.endsWith('pickle')) {
+    if (scenario.endsWith('pickle') && !jsonAfter) {
       // The server's handshake is three frames (its challenge, its verdict, its answer to ours).
       const bytes = reader.bytes;
       for (let at = 0, frame = 0; at < bytes.length; frame++) {
@@ -1318,14 +1329,16 @@ async function runHandshake(index: number, address: string): Promise<string[]> {
 
 test('handshake garbage is refused or timed out, and the server keeps serving a witness', async (t) => {
   const watch = new LogWatch();
-  const manager = await startManager({ handshakeTimeoutMs: 250, log: watch.log });
+  // Short enough that the silent and stalled connections time out well within the 4 s each is
+  // given to close, long enough that a loaded machine does not time out the honest ones.
+  const manager = await startManager({ handshakeTimeoutMs: 1000, log: watch.log });
   let toHalt: Witness | undefined;
   try {
     const witness = (toHalt = await Witness.start(manager.address));
     witness.run(new Rng(seedFor('handshake fuzz witness')));
     const started = Date.now();
     const results = await pool(scaled(120), scaled(3500), 8, (i) =>
-      runHandshake(i, manager.address).catch((error: unknown) => [`${replayHint(`handshake connection ${i}`)} the harness failed: ${(error as Error)?.stack ?? String(error)}`]),
+      runHandshake(i, manager.address, watch).catch((error: unknown) => [`${replayHint(`handshake connection ${i}`)} the harness failed: ${(error as Error)?.stack ?? String(error)}`]),
     );
     const problems = results.flat();
     t.diagnostic(`seed ${BASE_SEED}: ${results.length} handshake connections in ${Date.now() - started} ms, witness ${witness.items} items`);

@@ -222,6 +222,16 @@ test('the runner fails a scenario that deserves it', async (t) => {
     assert.match(open.failure?.message ?? '', /did not close/);
   });
 
+  await t.test('an expect whose id is a placeholder other than ${NAME} takes the first response in arrival order that it matches', async () => {
+    const result = await run('placeholder-id', [
+      '{"send": {"jsonrpc": "2.0", "id": 3, "method": "object/call", "params": {"id": "${q}", "method": "qsize"}}}',
+      '{"send": {"jsonrpc": "2.0", "id": 4, "method": "object/call", "params": {"id": "${q}", "method": "empty"}}}',
+      '{"expect": {"jsonrpc": "2.0", "id": "$capture:first", "result": 0}}',
+      '{"expect": {"jsonrpc": "2.0", "id": "$integer", "result": true}}',
+    ]);
+    assert.ok(result.ok, formatResult(result));
+  });
+
   await t.test('scenario mistakes are reported as such, not as server failures', async () => {
     const typo = await run('typo', ['{"send": {"jsonrpc": "2.0", "id": 3, "method": "manager/describe"}}', '{"expect": {"jsonrpc": "2.0", "id": 3, "result": "$objekt"}}']);
     assert.match(typo.failure?.message ?? '', /^scenario error: unknown placeholder "\$objekt"/);
@@ -255,6 +265,8 @@ test('patterns match as the README says', () => {
   assert.ok(r.ok && !r.captures.has('x') && r.captures.get('y') === 2);
   assert.deepEqual(substitute({ id: '${q}', s: '$$x', n: ['${n}'] }, new Map<string, Json>([['q', '7'], ['n', 3]])), { id: '7', s: '$x', n: [3] });
   assert.throws(() => substitute('$any', new Map()), /cannot be sent/);
+  assert.deepEqual(substitute({ $$x: '$$y' }, new Map()), { $$x: '$y' }, '$$ is un-escaped in string values, never in object keys');
+  assert.ok(!match(0, -0).ok && !match(-0, 0).ok && match(-0, -0).ok, 'a negative zero matches only a negative zero');
 });
 
 test('run.ts prints a line per scenario, writes --json, and exits 0, 1 or 2', async () => {

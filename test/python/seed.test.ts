@@ -40,6 +40,9 @@ const workerLines = [...Array.from({ length: 10 }, (_, n) => [`Get: ${n} <= mana
 
 const withoutSeparators = (lines: string[]) => lines.filter((l) => !/^#+$/.test(l));
 
+/** task_master.py's output lines, without the notice it prints when the worker is slow to start. */
+const masterOutput = (stdout: string) => stdout.split('\n').filter((l) => l !== '' && !/^No result yet: /.test(l));
+
 /** Master (under `masterPy`) and worker (under `workerPy`) against one `syncmanager serve`. */
 async function seedRound(masterPy: PythonInstall, workerPy: PythonInstall, worker: { script: string; viaRedirect?: boolean } = { script: example('task_worker.py') }) {
   await using server = await serveCli(AUTHKEY, QUEUES);
@@ -57,7 +60,7 @@ async function seedRound(masterPy: PythonInstall, workerPy: PythonInstall, worke
   const wlines = done.stdout.split('\n').filter(Boolean);
   assert.match(wlines[0], /^Connect to server\b/, done.stdout);
   assert.deepEqual(withoutSeparators(wlines.slice(1)), workerLines, `the worker's output:\n${done.stdout}`);
-  assert.deepEqual(finished.stdout.split('\n').filter(Boolean), masterLines, `the master's output:\n${finished.stdout}`);
+  assert.deepEqual(masterOutput(finished.stdout), masterLines, `the master's output:\n${finished.stdout}`);
 }
 
 const all = requirePythons();
@@ -76,7 +79,7 @@ test('the seed: Python task_master.py and task_worker.py against syncmanager ser
       const wlines = worker.stdout.split('\n').filter(Boolean);
       assert.equal(wlines[0], 'Connect to server 127.0.0.1');
       assert.deepEqual(withoutSeparators(wlines.slice(1)), workerLines, `the worker's output:\n${worker.stdout}`);
-      assert.deepEqual(finished.stdout.split('\n').filter(Boolean), masterLines, `the master's output:\n${finished.stdout}`);
+      assert.deepEqual(masterOutput(finished.stdout), masterLines, `the master's output:\n${finished.stdout}`);
 
       // Again with no tasks: the worker's get(timeout=1) raises queue.Empty (Queue.Empty on 2.7),
       // which the worker catches by its own Python's class.
@@ -105,3 +108,35 @@ test("the seed's worker.py in its original Python 2 form, under 2.7", { timeout:
   // The file hard-codes ('', 5000); redirect.py points its BaseManager at our free port, nothing else.
   await seedRound(py2, py2, { script: fixture('seed_worker_py2.py'), viaRedirect: true });
 });
+
+test('task_master.py with no worker waits, and Ctrl-C takes its untaken tasks back and exits without a traceback', async (t) => {
+  const pythons = [python2(), python3s().at(-1)].filter((p): p is PythonInstall => p !== undefined);
+  for (const py of pythons) {
+    await t.test(py.label, { timeout: 60_000 }, async () => {
+      await using server = await serveCli(AUTHKEY, QUEUES);
+      const env = pythonEnv(server.address, AUTHKEY);
+      const master = startPython(py, example('task_master.py'), [], env);
+      await master.waitForLine(/^Waiting for results \.\.\.$/);
+      await master.waitForLine(/^No result yet: start a worker/);
+      master.kill('SIGINT');
+      const finished = await master.finished();
+      assert.equal(finished.code, 130, master.output());
+      assert.doesNotMatch(finished.stderr, /Traceback/, master.output());
+      assert.match(finished.stdout, /Stopped: took back the 10 tasks no worker took and 0 results not read\./, master.output());
+      // The next run starts clean: nothing left in either queue.
+      const probe = await runPython(py, ['-c', QUEUE_SIZES], [], env);
+      assertExitedCleanly(probe, 'the queue-size probe');
+      assert.equal(probe.stdout.trim(), '0 0');
+    });
+  }
+});
+
+/** Prints the sizes of the seed's two queues, with Python's own client. */
+const QUEUE_SIZES = `
+import os
+from multiprocessing.managers import BaseManager
+host, _, port = os.environ['SYNCMANAGER_ADDRESS'].rpartition(':')
+BaseManager.register('get_task_queue'); BaseManager.register('get_result_queue')
+m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY'].encode('utf-8')); m.connect()
+print('%d %d' % (m.get_task_queue().qsize(), m.get_result_queue().qsize()))
+`;

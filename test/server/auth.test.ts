@@ -86,12 +86,16 @@ test('an oversized handshake frame or random bytes close the connection without 
   client.close();
 });
 
-test('responses: modern digests over the whole message, and the legacy bare HMAC-MD5, verify', () => {
+test("responses: the challenge's digest over the whole message, and the legacy bare HMAC-MD5, verify; another prefixed digest does not", () => {
   const key = Buffer.from(AUTHKEY);
   const message = makeChallenge(Buffer.alloc(40, 7)).subarray(CHALLENGE.length);
   assert.ok(verifyResponse(key, message, createResponse(key, message)));
-  const sha384 = Buffer.concat([Buffer.from('{sha384}'), createHmac('sha384', key).update(message).digest()]);
-  assert.ok(verifyResponse(key, message, sha384));
+  const prefixed = (digest: string, nodeName: string, m: Buffer) => Buffer.concat([Buffer.from(`{${digest}}`), createHmac(nodeName, key).update(m).digest()]);
+  assert.ok(!verifyResponse(key, message, prefixed('md5', 'md5', message)), '{md5} to a {sha256} challenge is a downgrade (SPEC 3.4, since 1.3)');
+  assert.ok(!verifyResponse(key, message, prefixed('sha384', 'sha384', message)), 'the answer names the digest the challenge named, no other');
+  const sha384Challenge = Buffer.concat([Buffer.from('{sha384}'), Buffer.alloc(40, 7)]);
+  assert.ok(verifyResponse(key, sha384Challenge, prefixed('sha384', 'sha384', sha384Challenge)));
+  assert.ok(verifyResponse(key, sha384Challenge, createResponse(key, sha384Challenge)));
   assert.ok(verifyResponse(key, message, createHmac('md5', key).update(message).digest()), 'a 3.11 client answers with bare MD5');
   assert.ok(!verifyResponse(Buffer.from('other'), message, createResponse(key, message)));
   assert.ok(!verifyResponse(key, message, Buffer.from('{sha1}0123456789abcdef0123')), 'sha1 is not an allowed digest');

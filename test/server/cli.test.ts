@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
 
@@ -25,7 +26,10 @@ function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${stdout}\n${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready in 20 s:\n${stdout}\n${stderr}`));
+    }, 20_000);
     child.stderr!.on('data', (d) => (stderr += d));
     child.stdout!.on('data', (d) => {
       stdout += d;
@@ -105,7 +109,61 @@ test('usage errors name the problem and exit 2; --help and --version answer', ()
     assert.match(result.stderr, pattern);
   }
   assert.match(run(['--help']).stdout, /syncmanager serve \[options\]/);
+  assert.match(run(['--help']).stdout, /SYNCMANAGER_ADDRESS/, '--help documents the environment');
   assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('--register arguments a type refuses name the flag and the typeid, exit 2', () => {
+  const result = run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--no-config', '--register', 'x=Queue("a")']);
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /--register 'x=Queue\("a"\)': cannot make a Queue for typeid 'x': 'str' object cannot be interpreted as an integer/);
+});
+
+test('an unclosed --register argument list is named as such', () => {
+  const result = run(['serve', '--register', 'x=Queue(100']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--register 'x=Queue\(100': the "\(" after Queue is not closed: x=Queue\(100\)/);
+});
+
+test('an address that is only a port asks whether the loopback host was meant', () => {
+  const result = run(['serve', '--address', '51005']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--address 51005: .*did you mean 127\.0\.0\.1:51005\?/);
+});
+
+test('serve listens on SYNCMANAGER_ADDRESS when no --address is given', async () => {
+  const port = await freePort();
+  const { child, stdout, exited } = await serve(['--authkey', 'k', '--no-config'], { SYNCMANAGER_ADDRESS: `127.0.0.1:${port}` });
+  try {
+    assert.match(stdout, new RegExp(`serving on 127\\.0\\.0\\.1:${port}\\b`));
+    const client = await connect({ address: `127.0.0.1:${port}`, authkey: 'k' });
+    await client.close();
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0);
+});
+
+test('--address wins over SYNCMANAGER_ADDRESS, and --authkey over SYNCMANAGER_AUTHKEY', async () => {
+  const { child, stdout, exited } = await serve(['--address', '127.0.0.1:0', '--authkey', 'flag', '--no-config'], {
+    SYNCMANAGER_ADDRESS: 'not an address',
+    SYNCMANAGER_AUTHKEY: 'environment',
+  });
+  try {
+    const address = /serving on (\S+)/.exec(stdout)![1];
+    assert.match(stdout, /SYNCMANAGER_AUTHKEY=flag/);
+    const client = await connect({ address, authkey: 'flag' });
+    await client.close();
+  } finally {
+    child.kill('SIGINT');
+  }
+  await exited;
+});
+
+test('a bad SYNCMANAGER_ADDRESS is named as the environment variable, exit 2', () => {
+  const result = run(['serve', '--no-config'], { SYNCMANAGER_ADDRESS: '51005' });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /SYNCMANAGER_ADDRESS=51005: .*did you mean 127\.0\.0\.1:51005\?/);
 });
 
 test('an address in use is reported, exit 1', async () => {
@@ -113,7 +171,7 @@ test('an address in use is reported, exit 1', async () => {
   const address = /serving on (\S+)/.exec(stdout)![1];
   const result = run(['serve', '--address', address, '--authkey', 'k', '--no-config']);
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /cannot listen on .*: the address is in use/);
+  assert.match(result.stderr, /cannot listen on .*: the address is in use.*--address HOST:PORT.*SYNCMANAGER_ADDRESS/s);
   child.kill('SIGINT');
   await exited;
 });
@@ -161,3 +219,24 @@ test('a config module that does not compile is reported with file and line, exit
   writeFileSync(file, 'export default { registr: {} };\n');
   assert.match(run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]).stderr, /unknown field 'registr'/);
 });
+
+test('a config module that throws is reported at its own source line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+  const file = join(dir, 'throws.config.ts');
+  writeFileSync(file, "const limit: number = 1;\nif (limit > 0) throw new Error('planted failure');\nexport default {};\n");
+  const result = run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /threw while loading: Error: planted failure\n\s+at .*throws\.config\.ts:2:\d+/);
+});
+
+/** A TCP port free at the moment of asking (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -49,6 +49,26 @@ test('snapshot lists objects with holders and details, and sessions with names a
   assert.equal(worker.protocol, 'jsonrpc');
 });
 
+test('a typeid\'s shared object is in the snapshot and peekable before anyone holds it and after its last holder left', async () => {
+  await using s = await setup();
+  const before = (await s.viewer.inspection.snapshot()).objects.filter((o) => o.typeid === 'get_task_queue');
+  assert.equal(before.length, 1, 'the shared queue shows before any client asked for it');
+  assert.equal(before[0].refcount, 0);
+  assert.deepEqual(before[0].holders, []);
+  assert.equal(before[0].size, 0);
+  const q = await s.worker.get_task_queue();
+  assert.equal(q.id, before[0].id, 'the id it showed is the one clients get');
+  await (q as unknown as QueueProxy<string>).put('left behind');
+  await q.release();
+  const after = (await s.viewer.inspection.snapshot()).objects.filter((o) => o.typeid === 'get_task_queue');
+  assert.deepEqual(after.map((o) => [o.id, o.refcount, o.size]), [[q.id, 0, 1]], 'still shown, with its item, once nobody holds it');
+  assert.deepEqual((await s.viewer.inspection.peek(q.id)).items, ['left behind']);
+  // Objects nobody holds that are not a typeid's shared object still leave: a created queue released is gone.
+  const created = await s.worker.create<QueueProxy>('Queue');
+  await created.release();
+  assert.ok(!(await s.viewer.inspection.snapshot()).objects.some((o) => o.id === created.id));
+});
+
 test('a blocked get shows as a pending call of its session, and disappears when served', async () => {
   await using s = await setup();
   const q = await s.worker.get_task_queue();

@@ -7,7 +7,7 @@
 // Environment:
 //   SYNCMANAGER_EXTENSION_PATH     folder of the extension under test (default: the repository root)
 //   SYNCMANAGER_VSCODE_TESTS_PATH  extensionTestsPath, a module exporting run() (default: test/vscode/suite/index.js)
-//   SYNCMANAGER_VSCODE_WORKSPACE   folder opened in the window (default: test/vscode/fixtures/workspace)
+//   SYNCMANAGER_VSCODE_WORKSPACE   folder whose copy is opened in the window (default: test/vscode/fixtures/workspace)
 //   SYNCMANAGER_VSCODE_VSIX        test this .vsix, installed first, instead of the development folder
 //   SYNCMANAGER_SKIP_VSCODE=1      skip the run (exit 0) with a message; nothing else skips it
 // and those of scripts/vscode-test/vscode-shim.js (timeout, verbosity).
@@ -74,6 +74,10 @@ async function main() {
   // A fresh profile and extensions folder per run: nothing leaks between runs (an extensions.json left behind
   // by an installed .vsix would otherwise be loaded next time too).
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'syncmanager-vscode-profile-'));
+  // The window opens a copy of the workspace: suites change its settings (syncmanager.register, ...), and a run
+  // that is killed before it puts them back must not leave the repository's fixture changed.
+  const workspaceCopy = path.join(profile, path.basename(workspace));
+  fs.cpSync(workspace, workspaceCopy, { recursive: true });
   // SIGTERM/SIGHUP reach the shim too (same process group), which stops VS Code and exits 1; runTests then
   // rejects and the finally below removes the profile. Exit anyway if that takes too long.
   for (const signal of ['SIGTERM', 'SIGHUP']) {
@@ -93,7 +97,7 @@ async function main() {
       vscodeExecutablePath: shim,
       extensionDevelopmentPath,
       extensionTestsPath,
-      launchArgs: [workspace, `--user-data-dir=${path.join(profile, 'user-data')}`, `--extensions-dir=${path.join(profile, 'extensions')}`],
+      launchArgs: [workspaceCopy, `--user-data-dir=${path.join(profile, 'user-data')}`, `--extensions-dir=${path.join(profile, 'extensions')}`],
     });
     console.log(`VS Code tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;

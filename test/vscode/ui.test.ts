@@ -1,11 +1,13 @@
 /**
  * The extension as a person uses it: scripts/vscode-test/ui-run.js drives the real VS Code web workbench in
- * headless Chromium (command palette, side bar tree, inline actions, input box, clipboard, status bar) through the
- * seed's flow, a client putting 0..9 and `node dist/examples/seed-worker.js` squaring them, and takes a screenshot.
+ * headless Chromium (command palette, side bar tree, welcome buttons, inline actions, input box, clipboard, status
+ * bar, editor, F9, the debugger) through a first run and the seed's flow, a client putting 0..9 and
+ * `node dist/examples/seed-worker.js` squaring them, then debugs a worker paused at a breakpoint, with screenshots.
  * Here it runs on the freshly built extension and its result is checked.
  *
- * The screenshot goes to a temporary folder, so a test run leaves the repository alone; media/sidebar.png is
- * made by running `node scripts/vscode-test/ui-run.js` directly (or set SYNCMANAGER_UI_SCREENSHOT to a path).
+ * The screenshots go to a temporary folder, so a test run leaves the repository alone; media/sidebar.png,
+ * media/first-run.png and media/debugging.png are made by running `node scripts/vscode-test/ui-run.js` directly
+ * (or set SYNCMANAGER_UI_SCREENSHOT to a path).
  * Set SYNCMANAGER_SKIP_VSCODE=1 to skip this knowingly; otherwise a missing install is a failure.
  */
 import { before, test } from 'node:test';
@@ -32,7 +34,7 @@ function pngSize(file: string): { width: number; height: number } {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
-test('the seed flow in the real workbench: palette, side bar tree, worker, Open as JSON, Put Item, screenshot', { skip, timeout: RUN_TIMEOUT_MS + 30_000 }, async (t) => {
+test('the seed flow in the real workbench: first-run welcome, palette, side bar tree, worker, Open as JSON, Put Item, a debug session paused at a breakpoint, screenshots', { skip, timeout: RUN_TIMEOUT_MS + 30_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'syncmanager-ui-test-'));
   const shot = resolve(process.env.SYNCMANAGER_UI_SCREENSHOT || join(dir, 'sidebar.png'));
   try {
@@ -69,7 +71,17 @@ test('the seed flow in the real workbench: palette, side bar tree, worker, Open 
     assert.match(output, /Put Item… \("Item to put into get_task_queue #\d+ \(JSON\)[^"]*"\) put \{"task":10\}/, report);
     assert.match(output, /stopped; status bar: "syncmanager"/, report);
 
+    assert.deepEqual(summary.firstRun.buttons, ["Serve the Seed's Queues", 'Add Shared Queue…'], 'the first-run welcome of a manager serving nothing');
+    assert.match(summary.firstRun.text, /serves nothing yet/);
+    // Debugging worker.js with VS Code's JavaScript debugger (internalConsole), paused at a breakpoint on its put:
+    assert.equal(summary.debug.sideBar, 'RUN AND DEBUG', 'the side bar VS Code shows at a breakpoint');
+    assert.deepEqual(summary.debug.roots, ['get_task_queue', 'get_result_queue'], 'the syncmanager Objects view there');
+    assert.equal(summary.debug.task, 'Queue · 2 items · 2 refs');
+    assert.deepEqual(summary.debug.tasksLeft, [4, 5]);
+    assert.deepEqual(summary.debug.squares, [9, 16, 25], 'the debugged worker connected and worked');
+
     assert.equal(summary.screenshot, shot);
+    for (const extra of [summary.firstRunScreenshot, summary.debugScreenshot]) assert.deepEqual(pngSize(extra), { width: 1280, height: 800 });
     assert.deepEqual(pngSize(shot), { width: 1280, height: 800 });
     t.diagnostic(`ui-run passed in ${seconds} s; screenshot ${shot}`);
   } finally {

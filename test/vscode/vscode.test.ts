@@ -4,7 +4,7 @@
  * Checked here, on the real extension (the repository root, built first):
  *   - the smoke and integration suites pass against the development folder;
  *   - a failing extension-host test makes the run exit non-zero (so this cannot pass vacuously);
- *   - `vsce package` makes a .vsix that installs into VS Code, activates, and starts a manager from the installed
+ *   - scripts/package-vsix.mjs makes the linux-x64 .vsix, which installs into VS Code, activates, and starts a manager from the installed
  *     copy (test/vscode/suite/vsix).
  *
  * Set SYNCMANAGER_SKIP_VSCODE=1 to skip these knowingly; otherwise a missing install is a failure.
@@ -14,8 +14,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ensureBuilt } from './build';
+import { zipEntries, zipText } from '../helpers/zip';
 
 const root = join(__dirname, '..', '..');
 const runTests = join(__dirname, 'runTests.js');
@@ -76,26 +77,10 @@ function report(run: Run): string {
   return `runTests.js exited with ${run.code ?? run.signal} after ${run.seconds.toFixed(1)} s; its output:\n${run.output}`;
 }
 
-/** The file names in a zip (a .vsix), from its central directory. */
-function zipEntries(file: string): string[] {
-  const zip = readFileSync(file);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])); // end of central directory
-  assert.ok(end >= 0, `${file} is not a zip`);
-  const count = zip.readUInt16LE(end + 10);
-  const names: string[] = [];
-  for (let i = 0, at = zip.readUInt32LE(end + 16); i < count; i++) {
-    assert.equal(zip.readUInt32LE(at), 0x02014b50, `${file}: bad central directory entry ${i}`);
-    const [nameLength, extraLength, commentLength] = [zip.readUInt16LE(at + 28), zip.readUInt16LE(at + 30), zip.readUInt16LE(at + 32)];
-    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return names;
-}
-
 test('the extension passes its smoke and integration suites inside VS Code', { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
   const run = await runVSCode({});
   assert.equal(run.code, 0, report(run));
-  assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed \(extension\.suite\.js, smoke\.suite\.js\)/, report(run));
+  assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed \(debug\.suite\.js, extension\.suite\.js, firstRun\.suite\.js, smoke\.suite\.js\)/, report(run));
   t.diagnostic(`development folder: ${/vscode suite: .*/.exec(run.output)![0]} in ${run.seconds.toFixed(1)} s`);
 });
 
@@ -107,32 +92,25 @@ test('a failing extension-host test fails the run', { skip, timeout: TEST_TIMEOU
   assert.match(run.output, /this failure is expected/, report(run));
 });
 
-test('a packaged .vsix installs into VS Code, activates and starts a manager', { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
-  let vsce: string;
-  try {
-    vsce = join(dirname(require.resolve('@vscode/vsce/package.json')), 'vsce');
-  } catch {
-    assert.fail('@vscode/vsce is missing: run npm install (it is a devDependency)');
-  }
+test('the linux-x64 .vsix installs into VS Code, activates, and its manager compiles a TypeScript config module', { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'syncmanager-vsix-'));
   try {
     const vsix = join(dir, 'syncmanager.vsix');
-    // README.md links files of the repository relatively; vsce needs a base for them (the repository URL in
-    // package.json is not a GitHub one it could derive it from).
-    const base = 'https://example.invalid/syncmanager/blob/main';
-    const pack = spawnSync(process.execPath, [vsce, 'package', '--baseContentUrl', base, '--baseImagesUrl', base.replace('/blob/', '/raw/'), '--out', vsix], {
+    // The linux-x64 .vsix, as `npm run package -- --target linux-x64` makes it (this machine is linux-x64).
+    const pack = spawnSync(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--target', 'linux-x64', '--out', vsix], {
       cwd: extensionPath,
       encoding: 'utf8',
       timeout: 120_000,
     });
-    assert.equal(pack.status, 0, `vsce package failed:\n${pack.stdout}\n${pack.stderr}`);
+    assert.equal(pack.status, 0, `scripts/package-vsix.mjs failed:\n${pack.stdout}\n${pack.stderr}`);
+    assert.match(zipText(vsix, 'extension.vsixmanifest'), /TargetPlatform="linux-x64"/);
 
-    // What .vscodeignore lets in: the bundles, the manifest, media, and esbuild for config modules; no sources.
+    // What the staging lets in: the bundles, the manifest, media, and esbuild for config modules; no sources.
     const files = zipEntries(vsix).filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
     for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/client.js', 'media/icon.png', 'node_modules/esbuild/lib/main.js']) {
       assert.ok(files.includes(f), `${f} is missing from the .vsix:\n${files.join('\n')}`);
     }
-    assert.ok(files.some((f) => /^node_modules\/@esbuild\/[^/]+\/bin\/esbuild(\.exe)?$/.test(f)), 'the esbuild binary is missing');
+    assert.deepEqual(files.filter((f) => f.startsWith('node_modules/@esbuild/')).sort(), ['node_modules/@esbuild/linux-x64/bin/esbuild', 'node_modules/@esbuild/linux-x64/package.json'], 'the linux-x64 esbuild binary, and no other');
     const unwanted = files.filter((f) => /^(src|test|scripts|bench|\.cache|\.git|dist\/types)\/|\.map$|\.vsix$/.test(f) || (f.startsWith('node_modules/') && !/^node_modules\/(@esbuild|esbuild)\//.test(f)));
     assert.deepEqual(unwanted, [], 'the .vsix holds files it should not');
 

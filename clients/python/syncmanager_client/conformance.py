@@ -15,6 +15,7 @@ Nothing here sleeps: every wait is a socket read with a deadline.
 """
 
 import argparse
+import hmac
 import json
 import math
 import os
@@ -25,13 +26,17 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .transport import (
+    CHALLENGE,
     FAILURE,
+    MAX_HANDSHAKE_FRAME,
     WELCOME,
     FrameReader,
     FramingError,
     HandshakeError,
     answer_server_challenge,
     challenge_server,
+    recv_handshake_frame,
+    send_handshake_frame,
     decode_json,
     encode_json,
     frame,
@@ -127,10 +132,15 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _same_number(a: Any, b: Any) -> bool:
+    """Numbers by value, except that a negative zero is its own value (SPEC 11.3 keeps its sign)."""
+    return a == b and (a != 0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
 def json_equal(a: Any, b: Any) -> bool:
     """Deep equality of JSON values: numbers by value, ``true`` never equal to ``1``."""
     if _is_number(a) or _is_number(b):
-        return _is_number(a) and _is_number(b) and a == b
+        return _is_number(a) and _is_number(b) and _same_number(a, b)
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None or isinstance(a, str):
         return type(a) is type(b) and a == b
     if isinstance(a, list):
@@ -185,8 +195,8 @@ def match(pattern: Any, actual: Any, captures: Dict[str, Any], path: str = "") -
             return captures
         raise Mismatch(path, "expected %s, got %s" % (show(pattern), show(actual)))
     if _is_number(pattern):
-        # Numbers by value: 1 matches 1.0.
-        if _is_number(actual) and actual == pattern:
+        # Numbers by value: 1 matches 1.0; -0.0 and 0 do not match each other.
+        if _is_number(actual) and _same_number(actual, pattern):
             return captures
         raise Mismatch(path, "expected %s, got %s" % (show(pattern), show(actual)))
     if isinstance(pattern, list):
@@ -319,7 +329,7 @@ class Scenario:
         self.name, self.description, self.spec, self.file, self.steps = name, description, spec, file, steps
 
 
-_HANDSHAKES = ("ok", "wrong-key", "silent")
+_HANDSHAKES = ("ok", "wrong-key", "silent", "legacy-md5", "downgraded-digest", "oversized-frame")
 
 
 def _parse_step(value: Any) -> Tuple[str, str, Any]:
@@ -337,7 +347,7 @@ def _parse_step(value: Any) -> Tuple[str, str, Any]:
             raise ValueError('"%s" takes true' % key)
     elif key == "handshake":
         if arg not in _HANDSHAKES:
-            raise ValueError('"handshake" is "ok", "wrong-key" or "silent"')
+            raise ValueError('"handshake" is one of %s' % ", ".join(json.dumps(h) for h in _HANDSHAKES))
     elif key == "sendRaw":
         if not isinstance(arg, str):
             raise ValueError('"sendRaw" takes a string')
@@ -605,10 +615,11 @@ class _Run:
                 key += b"!"
         conn.sock.settimeout(self.step_timeout)
         try:
-            verdict = answer_server_challenge(conn.sock, key)
-            if mode == "wrong-key":
+            verdict = self._answer(conn.sock, key, mode)
+            if mode not in ("ok", "legacy-md5"):
                 if verdict != FAILURE:
-                    raise StepFailure("a wrong key was not answered #FAILURE#", show(verdict.decode("latin-1")))
+                    what = {"wrong-key": "a wrong key", "downgraded-digest": "an {md5} answer to a stronger challenge"}.get(mode, "a handshake frame over 256 bytes")
+                    raise StepFailure("%s was not answered #FAILURE#" % what, show(verdict.decode("latin-1")))
             else:
                 if verdict != WELCOME:
                     raise StepFailure("the right key was not answered #WELCOME#", show(verdict.decode("latin-1")))
@@ -624,13 +635,30 @@ class _Run:
                 conn.sock.settimeout(None)
             except OSError:
                 pass
-        if mode == "ok":
+        if mode in ("ok", "legacy-md5"):
             conn.jsonrpc = True
             return
         if not conn.wait_until(lambda: conn.ended, time.monotonic() + self.step_timeout):
             raise StepFailure("the server did not close the connection after #FAILURE# within %d ms" % (self.step_timeout * 1000))
         if conn.raw_unread:
             raise StepFailure("the server sent more after #FAILURE#")
+
+    @staticmethod
+    def _answer(sock: socket.socket, key: bytes, mode: str) -> bytes:
+        """Steps 1 to 3 (SPEC 3.2) with step 2 written as `mode` asks; returns the verdict."""
+        if mode in ("ok", "wrong-key"):
+            return answer_server_challenge(sock, key)
+        challenge = recv_handshake_frame(sock)
+        if not challenge.startswith(CHALLENGE):
+            raise HandshakeError("expected a #CHALLENGE# frame, got %r" % challenge[:16])
+        message = challenge[len(CHALLENGE):]
+        if mode == "legacy-md5":  # what an unmodified Python 3.11 answers
+            send_handshake_frame(sock, hmac.new(key, message, "md5").digest())
+        elif mode == "downgraded-digest":
+            send_handshake_frame(sock, b"{md5}" + hmac.new(key, message, "md5").digest())
+        else:  # oversized-frame
+            send_handshake_frame(sock, bytes(MAX_HANDSHAKE_FRAME + 44))
+        return recv_handshake_frame(sock)
 
     def expect_response(self, conn: _Conn, pattern: Dict[str, Any]) -> None:
         index = self._wait_for(conn, pattern, "id", _is_response, "response with id")

@@ -28,7 +28,7 @@ __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
 log = logging.getLogger("syncmanager_client")
 
 #: The protocol version this client speaks (SPEC 7.1): 1.2, for nested proxies and the 1.2 types.
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 
 _DEFAULT = object()
 

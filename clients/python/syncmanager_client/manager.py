@@ -82,9 +82,7 @@ class Manager:
             return manager._proxy_from_received_token(token)
 
         connection.make_proxy = make_proxy
-        described = connection.request("manager/describe")
-        #: ``typeid -> description`` from ``manager/describe`` (SPEC 8.2), in registration order.
-        self.typeids = {d["typeid"]: d for d in described.get("typeids", []) if isinstance(d, dict) and isinstance(d.get("typeid"), str)}  # type: Dict[str, Dict[str, Any]]
+        self._describe()
 
     # -- reconnecting -------------------------------------------------------------------------
 
@@ -193,12 +191,29 @@ class Manager:
     def __getattr__(self, name: str) -> Any:
         # Creation methods: only typeids registered with createMethod (SPEC 8.1).
         typeids = self.__dict__.get("typeids", {})
+        if name not in typeids and not name.startswith("_") and "_connection_box" in self.__dict__ and not self.connection.closed:
+            # A manager can register typeids while it runs (the VS Code extension does when its
+            # setting changes): ask again before saying it has none.
+            try:
+                self._describe()
+            except Exception:  # pragma: no cover - the connection failing now is reported by the next call
+                pass
+            typeids = self.__dict__.get("typeids", {})
         description = typeids.get(name)
         if description is not None and description.get("createMethod", True):
             method = functools.partial(self.create, name)
             method.__doc__ = "Creates a %r object and returns its proxy." % name  # type: ignore[attr-defined]
             return method
-        raise AttributeError("%r has no attribute %r (registered typeids with a creation method: %s)" % (type(self).__name__, name, ", ".join(self.creation_methods()) or "none"))
+        if name.startswith("_") or "_connection_box" not in self.__dict__:
+            raise AttributeError("%r has no attribute %r" % (type(self).__name__, name))
+        raise AttributeError("the manager at %s serves no typeid %r; it serves %s. Register it where the manager starts "
+                             "(register() in a script, --register %s=Queue for syncmanager serve, the syncmanager.register setting in VS Code)"
+                             % (self.connection.address, name, ", ".join(self.creation_methods()) or "nothing", name))
+
+    def _describe(self) -> None:
+        described = self.connection.request("manager/describe")
+        #: ``typeid -> description`` from ``manager/describe`` (SPEC 8.2), in registration order.
+        self.typeids = {d["typeid"]: d for d in described.get("typeids", []) if isinstance(d, dict) and isinstance(d.get("typeid"), str)}  # type: Dict[str, Dict[str, Any]]
 
     def __dir__(self) -> List[str]:
         return sorted(set(super().__dir__()) | set(self.creation_methods()))

@@ -90,21 +90,32 @@ def parse_address(address: Union[str, Tuple[str, int]]) -> Address:
 def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] = 10.0) -> socket.socket:
     """Opens the transport for ``address``, with ``TCP_NODELAY`` set on TCP (SPEC 2)."""
     kind, target = parse_address(address)
-    if kind == "unix":
-        if not hasattr(socket, "AF_UNIX"):
-            raise OSError("Unix domain sockets are not available on this platform")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(target)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    sock = socket.create_connection(target, timeout=timeout)  # type: ignore[arg-type]
+    shown = address if isinstance(address, str) else "%s:%s" % target
+    try:
+        if kind == "unix":
+            if not hasattr(socket, "AF_UNIX"):
+                raise OSError("Unix domain sockets are not available on this platform")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(target)
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+        sock = socket.create_connection(target, timeout=timeout)  # type: ignore[arg-type]
+    except OSError as error:
+        raise _naming_address(error, shown) from error
     # Many small messages, each waited for: Nagle's algorithm would only add latency.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def _naming_address(error: OSError, address: str) -> OSError:
+    """The same kind of error (ConnectionRefusedError, TimeoutError...), its message naming the address."""
+    reason = error.strerror or str(error) or type(error).__name__
+    message = "cannot connect to the manager at %s: %s" % (address, reason)
+    return type(error)(error.errno, message) if error.errno is not None else type(error)(message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +134,10 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
     while n:
         chunk = sock.recv(n)
         if not chunk:
-            raise HandshakeError("the server closed the connection during the handshake")
+            # SPEC 3.5 (since 1.3): end of stream in the handshake is a failed authentication; a
+            # server closes without a verdict after a frame it could not read or at its time limit.
+            raise AuthenticationError("the server closed the connection during the handshake: the authkey is wrong, "
+                                      "or the server refused the connection")
         chunks.append(chunk)
         n -= len(chunk)
     return b"".join(chunks)
@@ -175,7 +189,9 @@ def verify_response(authkey: bytes, message: bytes, response: bytes) -> bool:
         digest, mac = "md5", response
     else:
         digest = _digest_prefix(response)
-        if digest is None:
+        # A prefixed answer must name the digest our challenge named: anything else is a
+        # downgrade (SPEC 3.4, since 1.3).
+        if digest is None or digest != _digest_prefix(message):
             return False
         mac = response[len(digest) + 2:]
     expected = hmac.new(authkey, message, digest).digest()
@@ -245,12 +261,16 @@ _MAX_SAFE_INT = 2**53 - 1
 def _bare_float(text: str) -> object:
     # SPEC 11.3: a bare number is read by its value, so a whole one in the safe range is an int.
     value = float(text)
+    if value == 0 and text.lstrip().startswith("-"):
+        return value  # -0.0: an int has no sign to keep, and {"$float": -0.0} must keep it (SPEC 11.3, since 1.3)
     return int(value) if value.is_integer() and -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else value
 
 
 def _bare_int(text: str) -> object:
     # A bare whole number beyond the safe range is a float (a conforming sender tags an int there);
     # reading it as a float also avoids Python's own limit on very long digit strings.
+    if text == "-0":
+        return -0.0  # only a float has a sign at zero: {"$float": -0} keeps it (SPEC 11.3, since 1.3)
     digits = len(text.lstrip("-"))
     if digits <= 15:
         return int(text)

@@ -33,7 +33,7 @@ class DescribeTest(ServerTestCase):
         self.assertNotIn("Iterator", names)  # createMethod false (SPEC 13.9)
         with self.assertRaises(AttributeError):
             self.m.Iterator
-        self.assertEqual(self.m.connection.protocol_version, "1.2")
+        self.assertEqual(self.m.connection.protocol_version, "1.3")
         self.assertEqual(self.m.connection.server_info.get("name"), "syncmanager")
         self.assertTrue(self.m.session_id)
 

@@ -61,6 +61,15 @@ class MappedExceptionsTest(ServerTestCase):
         with self.assertRaises(TypeError):
             q._getvalue()  # a queue is not a value
 
+    def test_an_unserved_typeid_names_itself_the_manager_and_what_it_serves(self):
+        with self.assertRaises(AttributeError) as caught:
+            self.m.get_no_such_queue()
+        message = str(caught.exception)
+        self.assertIn("serves no typeid 'get_no_such_queue'", message)
+        self.assertIn(str(self.m.address), message)
+        self.assertIn("Queue", message)
+        self.assertFalse(hasattr(self.m, "get_no_such_queue"))
+
     def test_protocol_errors_have_classes(self):
         with self.assertRaises(UnknownTypeidError):
             self.m.create("NoSuchTypeid")
@@ -101,8 +110,9 @@ class ConnectionErrorsTest(unittest.TestCase):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        with self.assertRaises(ConnectionError):
+        with self.assertRaises(ConnectionRefusedError) as caught:
             connect("127.0.0.1:%d" % port, AUTHKEY, connect_timeout=5)
+        self.assertIn("cannot connect to the manager at 127.0.0.1:%d: " % port, str(caught.exception))
 
     def test_calls_after_close(self):
         m = connect(ADDRESS, AUTHKEY)

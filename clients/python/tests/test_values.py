@@ -84,6 +84,11 @@ class CodecTest(unittest.TestCase):
         self.assertIsInstance(decode_json(b"9007199254740993"), float)
         self.assertIsInstance(decode_json(b"1e300"), float)
         self.assertIsInstance(decode_json(("9" * 5000).encode()), float)  # no ValueError from Python's digit limit
+        # A negative zero, however it is written, keeps its sign inside $float (SPEC 11.3).
+        for text in (b'{"$float": -0.0}', b'{"$float": -0}', b'{"$float": -0e0}'):
+            with self.subTest(text=text):
+                self.assertEqual(math.copysign(1.0, decode(decode_json(text))), -1.0)
+        self.assertEqual(math.copysign(1.0, decode(decode_json(b'{"$float": 0}'))), 1.0)
 
     def test_refusals(self):
         with self.assertRaises(TypeError):
@@ -156,8 +161,8 @@ class RoundTripTest(ServerTestCase):
     def test_floats_keep_their_kind(self):
         back = self.roundtrip([2.0, 2, -0.0, float("-inf")])
         self.assertEqual([type(x) for x in back], [float, int, float, float])
-        # -0.0 arrives as a float zero; its sign does not survive a JavaScript server (SPEC 11.3).
-        self.assertEqual(back[2], 0.0)
+        # -0.0 comes back through the server with its sign (SPEC 11.3, since 1.3).
+        self.assertEqual(math.copysign(1.0, back[2]), -1.0)
         self.assertTrue(math.isnan(self.roundtrip(float("nan"))))
 
     def test_bytearray_comes_back_as_bytes(self):

@@ -7,6 +7,7 @@
 
 import type { InspectSnapshot, ObjectSummary, PeekResult, SessionSummary, TypeidDescription } from '../../common/protocol';
 import { isPrimitiveType, isQueueType, SYNC_MANAGER_TYPEIDS } from '../../common/syncTypeids';
+import { ContextValue } from '../ids';
 import { formatValue, typeOfValue } from './valueFormat';
 
 /** Items a content page shows before a "N more…" row. */
@@ -26,7 +27,7 @@ export interface Row {
   /** A codicon name. */
   icon: string;
   /** `contextValue`: drives the inline and context actions in package.json. */
-  contextValue: string;
+  contextValue: ContextValue;
   /** Whether it has children. */
   expandable: boolean;
   /** For object, item and more rows: the object's id. */
@@ -61,10 +62,18 @@ function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The context value of an object row: its built-in type in lower case (every queue is `queue`), or `object`. */
-export function objectContext(summary: ObjectSummary): string {
-  if (isQueueType(summary.builtin)) return 'queue';
-  return summary.builtin ? summary.builtin.toLowerCase() : 'object';
+/** Object rows' context values by built-in type; a queue of any kind is {@link ContextValue.Queue}. */
+const objectContexts: Record<string, ContextValue> = {
+  dict: ContextValue.Dict, list: ContextValue.List, set: ContextValue.Set, Namespace: ContextValue.Namespace, Value: ContextValue.Value,
+  Array: ContextValue.Array, Lock: ContextValue.Lock, RLock: ContextValue.RLock, Semaphore: ContextValue.Semaphore,
+  BoundedSemaphore: ContextValue.BoundedSemaphore, Condition: ContextValue.Condition, Event: ContextValue.Event,
+  Barrier: ContextValue.Barrier, Iterator: ContextValue.Iterator,
+};
+
+/** The context value of an object row: its built-in type (every queue is `queue`), or `object` for a custom class. */
+export function objectContext(summary: ObjectSummary): ContextValue {
+  if (isQueueType(summary.builtin)) return ContextValue.Queue;
+  return objectContexts[summary.builtin ?? ''] ?? ContextValue.Object;
 }
 
 /** Roots of the Objects view: registered typeids that are not built-ins, and built-ins with live objects. */
@@ -85,7 +94,7 @@ function typeidRow(t: TypeidDescription, count: number): Row {
     description: `${t.builtin ?? (t.creatable ? 'custom' : 'no callable')} · ${count === 0 ? 'no live objects' : `${plural(count, 'object')}`}`,
     tooltip: [`typeid ${t.typeid}`, t.exposed ? `exposed: ${t.exposed.join(', ')}` : 'exposed: every public method', Object.keys(t.methodToTypeid).length ? `returns proxies: ${Object.entries(t.methodToTypeid).map(([m, to]) => `${m} → ${to}`).join(', ')}` : ''].filter(Boolean).join('\n'),
     icon: 'symbol-class',
-    contextValue: 'typeid',
+    contextValue: ContextValue.Typeid,
     expandable: count > 0,
     typeid: t.typeid,
   };
@@ -157,7 +166,7 @@ export function stateRows(o: ObjectSummary, sessions: SessionSummary[]): Row[] {
     label,
     description,
     icon,
-    contextValue: 'state',
+    contextValue: ContextValue.State,
     expandable: false,
     objectId: o.id,
   }));
@@ -201,8 +210,8 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
         description: `${page.kind === 'attributes' ? '= ' : ': '}${formatValue(value)}`,
         tooltip: `${keyText} (${typeOfValue(key)}) → ${typeOfValue(value)}\n${formatValue(value, 2000)}`,
         icon: page.kind === 'attributes' ? 'symbol-property' : 'symbol-key',
-        contextValue: page.kind === 'entries' ? 'dictEntry' : 'attribute',
-        expandable: false,
+        contextValue: page.kind === 'entries' ? ContextValue.DictEntry : ContextValue.Attribute,
+        expandable: partsOf(value).length > 0,
         objectId: page.id,
         key,
         value,
@@ -216,8 +225,8 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       tooltip: formatValue(item, 2000),
       icon: isQueueType(builtin) ? 'circle-small-filled' : 'symbol-value',
       // Only list items can be written back by index; a set's members or an array's items are shown read-only.
-      contextValue: isQueueType(builtin) ? 'queueItem' : page.kind === 'value' ? 'valueItem' : builtin === 'list' ? 'listItem' : 'item',
-      expandable: false,
+      contextValue: isQueueType(builtin) ? ContextValue.QueueItem : page.kind === 'value' ? ContextValue.ValueItem : builtin === 'list' ? ContextValue.ListItem : ContextValue.Item,
+      expandable: partsOf(item).length > 0,
       objectId: page.id,
       index,
       value: item,
@@ -231,16 +240,79 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       label: `${(page.total - next).toLocaleString('en-US')} more…`,
       description: 'expand to load the next page',
       icon: 'ellipsis',
-      contextValue: 'more',
+      contextValue: ContextValue.More,
       expandable: true,
       objectId: page.id,
       offset: next,
     });
   }
   if (rows.length === 0) {
-    rows.push({ id: `empty:${page.id}`, kind: 'message', label: '(empty)', icon: 'circle-slash', contextValue: 'message', expandable: false, objectId: page.id });
+    rows.push({ id: `empty:${page.id}`, kind: 'message', label: '(empty)', icon: 'circle-slash', contextValue: ContextValue.Message, expandable: false, objectId: page.id });
   }
   return rows;
+}
+
+/**
+ * The parts of a wire value a row can expand into: a list's, tuple's or set's items (keyed `[i]`), a
+ * dict's entries (keyed by the key, shown), an object's members. None for scalars and empty values.
+ */
+export function partsOf(value: unknown): { key: string; indexed: boolean; value: unknown }[] {
+  const items = (list: unknown[]) => list.map((v, i) => ({ key: `[${i}]`, indexed: true, value: v }));
+  if (Array.isArray(value)) return items(value);
+  if (typeof value !== 'object' || value === null) return [];
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0].startsWith('$')) {
+    const body = record[keys[0]];
+    if (keys[0] === '$tuple' || keys[0] === '$set' || keys[0] === '$frozenset') return items(body as unknown[]);
+    if (keys[0] === '$dict') return (body as [unknown, unknown][]).map(([k, v]) => ({ key: formatValue(k, 40), indexed: false, value: v }));
+    return []; // bytes, big numbers, opaque values, proxies: one value each
+  }
+  return keys.map((k) => ({ key: formatValue(k, 40), indexed: false, value: record[k] }));
+}
+
+/** Children of an item row whose value has parts (a queue item that is a dict, a list inside a list...): read-only. */
+export function nestedRows(row: Row): Row[] {
+  return partsOf(row.value).map((part) => ({
+    id: `${row.id}/${part.key}`,
+    kind: 'item' as const,
+    label: part.indexed ? formatValue(part.value) : part.key,
+    description: part.indexed ? `${part.key} ${typeOfValue(part.value)}` : `: ${formatValue(part.value)}`,
+    tooltip: formatValue(part.value, 2000),
+    icon: 'symbol-field',
+    contextValue: ContextValue.NestedValue,
+    expandable: partsOf(part.value).length > 0,
+    objectId: row.objectId,
+    value: part.value,
+  }));
+}
+
+/** Items a filter reads at most, a page of 1000 at a time. */
+export const FILTER_SCAN_LIMIT = 100_000;
+
+/**
+ * A filtered object's children: a row saying what matched, then the items (in their order, with
+ * their real positions) whose shown text contains `text`, ignoring case, at most {@link PAGE_SIZE}.
+ * `pages` are consecutive peeks from offset 0; `total` is the object's size.
+ */
+export function filteredRows(objectId: string, pages: PeekResult[], builtin: string | undefined, text: string, total: number): Row[] {
+  const want = text.toLowerCase();
+  const items = pages.flatMap((p) => contentRows({ ...p, total: p.offset + p.items.length }, builtin)).filter((r) => r.kind === 'item');
+  const matches = items.filter((r) => `${r.label} ${r.description ?? ''}`.toLowerCase().includes(want));
+  const scanned = items.length < total ? ` (the first ${plural(items.length, 'item')} read)` : '';
+  return [
+    {
+      id: `filter:${objectId}`,
+      kind: 'message',
+      label: `filter "${text}": ${matches.length.toLocaleString('en-US')} of ${plural(total, 'item')} match${scanned}`,
+      description: matches.length > PAGE_SIZE ? `the first ${PAGE_SIZE} shown` : undefined,
+      icon: 'filter',
+      contextValue: ContextValue.Message,
+      expandable: false,
+      objectId,
+    },
+    ...matches.slice(0, PAGE_SIZE),
+  ];
 }
 
 /** Display names of sessions by id: `worker.js (4242)`. */
@@ -252,6 +324,11 @@ export function sessionNames(sessions: SessionSummary[]): Map<string, string> {
 export function elapsed(since: number, now = Date.now()): string {
   const s = Math.max(0, (now - since) / 1000);
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** The clients of a manager: its sessions but the sidebar's own (which the Clients view labels "this sidebar"). */
+export function clientCount(snapshot: InspectSnapshot, ownSessionId: string | undefined): number {
+  return snapshot.sessions.filter((s) => s.sessionId !== ownSessionId).length;
 }
 
 /** Rows of the Clients view. */
@@ -270,7 +347,7 @@ export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): R
     ].filter(Boolean).join(' · '),
     tooltip: `session ${s.sessionId}\n${s.clientInfo?.name ?? 'client'} ${s.clientInfo?.version ?? ''}\nconnected ${new Date(s.connectedAt).toISOString()}`,
     icon: s.pending.length ? 'debug-pause' : 'plug',
-    contextValue: 'session',
+    contextValue: ContextValue.Session,
     expandable: s.references > 0 || s.pending.length > 0 || (s.holds?.length ?? 0) > 0,
     sessionId: s.sessionId,
   }));
@@ -287,7 +364,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
     description: `#${p.objectId} · ${elapsed(p.since, now)}`,
     tooltip: `request ${p.requestId}: ${p.method}() on ${p.typeid} #${p.objectId}, waiting since ${new Date(p.since).toISOString()}`,
     icon: 'watch',
-    contextValue: 'pendingCall',
+    contextValue: ContextValue.PendingCall,
     expandable: false,
     objectId: p.objectId,
   }));
@@ -300,7 +377,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       description: o ? describeObject(o, sessionNames(snapshot.sessions)) : undefined,
       tooltip: 'released automatically if this client disconnects',
       icon: 'lock',
-      contextValue: 'heldLock',
+      contextValue: ContextValue.HeldLock,
       expandable: false,
       objectId,
     };
@@ -313,7 +390,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       label: `${o.typeid} #${o.id}`,
       description: `${plural(o.holders.find((h) => h.sessionId === sessionId)!.references, 'ref')} · ${o.builtin ?? o.type}`,
       icon: 'references',
-      contextValue: 'heldObject',
+      contextValue: ContextValue.HeldObject,
       expandable: false,
       objectId: o.id,
     }));

@@ -1,8 +1,23 @@
 /**
  * Shows wire values (JSON with `$` tags) the way a Python programmer reads them: `'text'`, `None`,
- * `(1, 2)`, `b'\x00a'`, `{1, 2}`, `<pickled fractions.Fraction>`. Pure: no vscode, so it is unit
+ * `(1, 2)`, `b'\x00a'`, `{1, 2}`, `<pickled fractions.Fraction>`; or, in the JSON style, the way a
+ * TypeScript or JSON client reads them: `"text"`, `null`, `[1, 2]`. Pure: no vscode, so it is unit
  * tested with node's test runner.
  */
+
+/** How values are shown: as Python prints them, or as JSON (the `syncmanager.valueStyle` setting). */
+export type ValueStyle = 'python' | 'json';
+
+/**
+ * The style every tree row uses. One setting for the whole window, read by the extension when it
+ * starts and when the setting changes (then the views refresh), rather than passed through every row.
+ */
+let currentStyle: ValueStyle = 'python';
+
+/** Sets the style values are shown in from now on. */
+export function setValueStyle(style: ValueStyle): void {
+  currentStyle = style;
+}
 
 /** Longest text a tree row shows before it is cut with an ellipsis. */
 export const DEFAULT_MAX_LENGTH = 120;
@@ -90,10 +105,60 @@ function repr(value: unknown, budget: { left: number }): string {
   )}}`;
 }
 
-/** A wire value as Python would print it, cut to `maxLength` characters. */
-export function formatValue(value: unknown, maxLength = DEFAULT_MAX_LENGTH): string {
-  const text = repr(value, { left: maxLength });
+/** A wire value as Python would print it (or as JSON, in that style), cut to `maxLength` characters. */
+export function formatValue(value: unknown, maxLength = DEFAULT_MAX_LENGTH, style: ValueStyle = currentStyle): string {
+  const text = style === 'json' ? jsonText(value) : repr(value, { left: maxLength });
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** Compact JSON of a wire value with its tags resolved as a JSON client sees them (tuples and sets as arrays). */
+function jsonText(value: unknown): string {
+  return compactJson(plain(value));
+}
+
+/** Text that goes into JSON as it is (a big integer's digits). */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
+/** JSON on one line with a space after each comma and colon, as a person writes it. */
+function compactJson(value: unknown): string {
+  if (value instanceof RawJson) return value.text;
+  if (Array.isArray(value)) return `[${value.map(compactJson).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${compactJson(v)}`).join(', ')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A wire value with its `$` tags turned into plain JSON. */
+function plain(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0].startsWith('$')) {
+    const body = record[keys[0]];
+    switch (keys[0]) {
+      case '$tuple':
+      case '$set':
+      case '$frozenset':
+        return (body as unknown[]).map(plain);
+      case '$dict': {
+        const pairs = body as [unknown, unknown][];
+        return pairs.every(([k]) => typeof k === 'string') ? Object.fromEntries(pairs.map(([k, v]) => [k, plain(v)])) : pairs.map(([k, v]) => [plain(k), plain(v)]);
+      }
+      case '$int':
+        return new RawJson(String(body)); // all its digits: a JavaScript number would round them
+      case '$float':
+        return body === 'nan' ? 'NaN' : body === 'inf' ? 'Infinity' : body === '-inf' ? '-Infinity' : body;
+      case '$bytes':
+        return `<${Buffer.from(String(body), 'base64').length} bytes>`;
+      case '$opaque':
+      case '$proxy':
+        return repr(value, { left: DEFAULT_MAX_LENGTH });
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, plain(record[k])]));
 }
 
 /** The wire value as pretty JSON (Copy Value, Open as JSON). */

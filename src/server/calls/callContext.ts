@@ -6,7 +6,7 @@
  */
 
 import type { Holdings } from './holdings';
-import type { ObjectEntry } from '../objectTable';
+import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { CallContext, HeldResource } from './methodDispatch';
 
 /** What a call context needs from the session that makes the call. */
@@ -23,12 +23,16 @@ export interface CallingSession {
 /** One call's context. */
 export class SessionCallContext implements CallContext {
   #controller: AbortController | undefined;
+  /** Lets the object leave the table again: set while the call waits (SPEC 8.5, since 1.3). */
+  #unkeep: (() => void) | undefined;
 
   constructor(
     private readonly session: CallingSession,
     private readonly requestId: number | string,
     private readonly entry: ObjectEntry,
     private readonly method: string,
+    /** The table the object is in: a blocked call and a holding keep it there (SPEC 8.5, since 1.3). */
+    private readonly table: ObjectTable,
   ) {}
 
   get sessionId(): string {
@@ -42,13 +46,27 @@ export class SessionCallContext implements CallContext {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
+      // A call that waits holds its object as a reference would, so that the object cannot leave
+      // the table under it when its last holder goes (SPEC 8.5, since 1.3).
+      this.#unkeep = this.table.keep(this.entry);
       this.session.callBlocked(this.#controller, this.entry, this.method, this.requestId);
     }
     return this.#controller.signal;
   }
 
+  /**
+   * The method returned `result` (a promise, for a call that waits) or threw (`undefined`): what
+   * the wait kept lets the object go once the call is over.
+   */
+  returned(result: unknown): void {
+    const unkeep = this.#unkeep;
+    if (!unkeep) return;
+    if (result instanceof Promise) result.then(unkeep, unkeep);
+    else unkeep();
+  }
+
   hold(resource: HeldResource): void {
-    this.session.holdings.hold(resource, this.entry.id);
+    this.session.holdings.hold(resource, this.entry.id, () => this.table.keep(this.entry));
   }
 
   letGo(resource: HeldResource): void {

@@ -9,7 +9,8 @@ import type { HeldResource } from './methodDispatch';
 
 /** The resources one session holds. */
 export class Holdings {
-  readonly #held = new Map<HeldResource, string>();
+  /** Each resource held: its object's id, and what lets the object leave the table once it is given back. */
+  readonly #held = new Map<HeldResource, { objectId: string; unkeep?: () => void }>();
   #ended = false;
 
   constructor(
@@ -19,27 +20,34 @@ export class Holdings {
     private readonly log: (message: string) => void,
   ) {}
 
-  /** The session now holds part of `resource` (of object `objectId`). */
-  hold(resource: HeldResource, objectId: string): void {
+  /**
+   * The session now holds part of `resource` (of object `objectId`). `keep`, when given, keeps the
+   * object in the table while it is held (SPEC 8.5, since 1.3) and returns what lets it go.
+   */
+  hold(resource: HeldResource, objectId: string, keep?: () => () => void): void {
     if (this.#ended) {
       // Granted in the same turn the connection went: give it back at once.
       queueMicrotask(() => this.giveBack(resource, objectId));
       return;
     }
     if (!this.#held.has(resource)) {
-      this.#held.set(resource, objectId);
+      this.#held.set(resource, { objectId, unkeep: keep?.() });
       if (this.inspector.active) this.inspector.sessionsChanged();
     }
   }
 
   /** The session holds nothing more of `resource`. */
   letGo(resource: HeldResource): void {
-    if (this.#held.delete(resource) && this.inspector.active) this.inspector.sessionsChanged();
+    const held = this.#held.get(resource);
+    if (!held) return;
+    this.#held.delete(resource);
+    held.unkeep?.();
+    if (this.inspector.active) this.inspector.sessionsChanged();
   }
 
   /** Ids of the objects held, once each. */
   objectIds(): string[] {
-    return [...new Set(this.#held.values())];
+    return [...new Set([...this.#held.values()].map((h) => h.objectId))];
   }
 
   /** The session ended: gives everything back; anything granted later is given back at once. */
@@ -47,7 +55,10 @@ export class Holdings {
     this.#ended = true;
     const held = [...this.#held];
     this.#held.clear();
-    for (const [resource, objectId] of held) this.giveBack(resource, objectId);
+    // Everything is given back before any object may leave the table: a waiter woken by a
+    // release finds its object still there (SPEC 10.1, since 1.3).
+    for (const [resource, { objectId }] of held) this.giveBack(resource, objectId);
+    for (const [, { unkeep }] of held) unkeep?.();
   }
 
   /** Gives back what the session held of one resource; a failure is logged, never thrown. */

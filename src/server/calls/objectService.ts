@@ -78,11 +78,13 @@ export class ObjectService {
   }
 
   /**
-   * The object with this id.
+   * The object with this id (with `resident`, also a typeid's shared object nobody holds).
    * @throws UnknownObjectError
    */
-  entry(objectId: unknown, during: 'call' | 'reference' = 'reference'): ObjectEntry {
-    const entry = typeof objectId === 'string' ? this.host.table.get(objectId) : undefined;
+  entry(objectId: unknown, during: 'call' | 'reference' = 'reference', resident = false): ObjectEntry {
+    // `resident`: inspection also reaches a typeid's shared object while nobody holds it (ObjectTable.inspectable).
+    const table = this.host.table;
+    const entry = typeof objectId === 'string' ? (resident ? table.inspectable(objectId) : table.get(objectId)) : undefined;
     if (!entry) throw new UnknownObjectError(objectId, during);
     return entry;
   }
@@ -114,7 +116,14 @@ export class ObjectService {
     const decodedArgs = reader.args(args);
     const decodedKwargs = reader.kwargs(kwargs);
     touch(entry.id);
-    const result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, new SessionCallContext(caller, requestId, entry, method));
+    const context = new SessionCallContext(caller, requestId, entry, method, this.host.table);
+    let result: unknown;
+    try {
+      result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, context);
+    } finally {
+      // A call that waited kept its object in the table until it is over (SPEC 8.5, since 1.3).
+      context.returned(result);
+    }
     const typeid = Object.hasOwn(entry.methodToTypeid, method) ? entry.methodToTypeid[method] : undefined;
     if (typeid === undefined) return result;
     // The result goes back as a proxy: make it an object of the mapped typeid, referenced by the caller.

@@ -5,6 +5,7 @@
  * core and adds only its framing and its wire forms.
  */
 
+import type { Socket } from 'node:net';
 import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
 import type { Inspector } from '../inspector';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
@@ -18,7 +19,7 @@ export interface SessionHost {
   readonly table: ObjectTable;
   readonly serverVersion: string;
   readonly maxMessageBytes: number;
-  /** Silence after which a session that agreed on ping is dropped, in ms (SPEC 19.1). */
+  /** Silence after which a session that agreed on ping is dropped, in ms (SPEC 20.1). */
   readonly livenessTimeoutMs: number;
   /** Whether a client may stop the manager (`shutdown { server: true }`, Python's `shutdown`). */
   readonly allowRemoteShutdown: boolean;
@@ -79,6 +80,7 @@ export class SessionCore implements CallingSession {
   /** The holder the object table counts this session's references under. */
   readonly holder: string;
   #closing = false;
+  #peerGone = false;
   #ended = false;
   readonly #pending = new Map<RequestId, PendingCall>();
   /** How to give back what a call took, until its answer is delivered (see CallContext.giveBack). */
@@ -96,6 +98,38 @@ export class SessionCore implements CallingSession {
   /** Whether the session is closing or closed: it starts nothing new and is given no new reference. */
   get closing(): boolean {
     return this.#closing;
+  }
+
+  /**
+   * Follows the connection's end: an end of stream or a failure means the client reads no more
+   * (see {@link peerLeft}) and the session closes its own side (`close`); once the socket has
+   * closed, `closed` ends the session.
+   */
+  watch(socket: Socket, session: { close(): void; closed(): void; readonly label: string }): void {
+    socket.on('end', () => {
+      this.peerLeft();
+      session.close();
+    });
+    socket.on('close', () => session.closed());
+    socket.on('error', (error) => {
+      this.host.log(`${session.label} ${this.id}: ${error.message}`);
+      this.peerLeft();
+    });
+  }
+
+  /** Whether the client's end of stream arrived (or its connection failed): nothing written reaches it any more. */
+  get peerGone(): boolean {
+    return this.#peerGone;
+  }
+
+  /**
+   * The client can no longer read answers: its waiting calls are withdrawn at once, a turn
+   * before the socket closes, so nothing is handed to them in between.
+   */
+  peerLeft(): void {
+    if (this.#peerGone) return;
+    this.#peerGone = true;
+    this.beginClosing();
   }
 
   /** Calls currently waiting. */
@@ -167,6 +201,7 @@ export class SessionCore implements CallingSession {
     if (this.#ended) return false;
     this.#ended = true;
     this.#closing = true;
+    this.#peerGone = true;
     this.withdrawAll();
     this.holdings.end();
     const { inspector, table } = this.host;

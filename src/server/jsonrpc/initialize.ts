@@ -47,7 +47,7 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     capabilities.pythonBridge = true;
   }
   if (inspection) capabilities.inspection = true;
-  // Liveness is version-independent (SPEC 19.1): granted to any client that asks.
+  // Liveness is version-independent (SPEC 20.1): granted to any client that asks.
   const ping = params.capabilities?.ping === true;
   if (ping) capabilities.ping = true;
   return {

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCodes } from '../../common/errorCodes';
 import { ContentLengthDecoder, FramingError } from '../../common/framing';
+import { writeJson } from '../../common/jsonText';
 import { SilenceWatch } from '../../common/liveness';
 import { Outbox } from '../../common/outbox';
 import {
@@ -66,12 +67,11 @@ export class Session implements ConnectedSession {
   /** Whether initialize granted the inspection capability. */
   private inspection = false;
   private closed = false;
-  /** The client's end of stream arrived (or the connection failed): nothing written reaches it any more. */
-  private peerGone = false;
+  private closeStarted = false;
   private readonly decoder: ContentLengthDecoder;
   private readonly outbox: Outbox;
   private readonly handlers: RequestHandlers;
-  /** Watches a client that agreed on ping for silence (SPEC 19.1). */
+  /** Watches a client that agreed on ping for silence (SPEC 20.1). */
   private liveness: SilenceWatch | undefined;
   /** Whether reading is paused until the peer reads its answers. */
   private throttled = false;
@@ -121,12 +121,7 @@ export class Session implements ConnectedSession {
     });
     this.handlers = this.protocolHandlers();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onPeerGone());
-    socket.on('close', () => this.onClose());
-    socket.on('error', (error) => {
-      host.log(`session ${this.id}: ${error.message}`);
-      this.onPeerGone();
-    });
+    this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'session' });
     socket.on('drain', () => this.unthrottle());
   }
 
@@ -181,7 +176,8 @@ export class Session implements ConnectedSession {
 
   /** Ends the session: answers what is pending with ShuttingDown, then closes the connection. */
   close(): void {
-    if (this.core.closing) return;
+    if (this.closeStarted) return;
+    this.closeStarted = true;
     this.core.beginClosing();
     // The withdrawn calls answer in later microtasks: end the connection once they have.
     setImmediate(() => {
@@ -192,21 +188,10 @@ export class Session implements ConnectedSession {
     });
   }
 
-  /**
-   * The client can no longer read answers: its waiting calls are withdrawn at once, a turn
-   * before the socket closes, so nothing is handed to them in between.
-   */
-  private onPeerGone(): void {
-    if (this.peerGone) return;
-    this.peerGone = true;
-    this.core.beginClosing();
-  }
-
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
     this.liveness?.stop();
-    this.peerGone = true;
     this.outbox.clear();
     if (this.core.end()) this.host.sessionClosed(this);
   }
@@ -256,7 +241,8 @@ export class Session implements ConnectedSession {
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.core.closing) return this.sendError(id, errorObject(ErrorCodes.ShuttingDown, 'the session is shutting down'));
-    if (this.inFlight.has(id)) return this.sendError(id, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
+    // Answered with id null (SPEC 6, since 1.3): the waiting request keeps the one answer its id gets.
+    if (this.inFlight.has(id)) return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
     this.touching = undefined;
     let result: unknown;
     try {
@@ -370,13 +356,13 @@ export class Session implements ConnectedSession {
     return { ...agreement.result, sessionId: this.id };
   }
 
-  /** Drops the session when the client, which promised to ping, falls silent (SPEC 19.1). */
+  /** Drops the session when the client, which promised to ping, falls silent (SPEC 20.1). */
   private watchLiveness(): void {
     const timeoutMs = this.host.livenessTimeoutMs;
     this.liveness = new SilenceWatch(timeoutMs, {
       silent: () => {
         this.host.log(`session ${this.id}: nothing from the client for ${timeoutMs / 1000} s although it asked for liveness pings; dropping it`);
-        this.onPeerGone();
+        this.core.peerLeft();
         this.socket.destroy();
       },
     });
@@ -388,7 +374,7 @@ export class Session implements ConnectedSession {
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
     if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
     if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    return this.host.inspector.peek(this.service.entry(params.id), offset, limit);
+    return this.host.inspector.peek(this.service.entry(params.id, 'reference', true), offset, limit);
   }
 
   private shutdown(params: ShutdownParams): null {
@@ -402,14 +388,14 @@ export class Session implements ConnectedSession {
 
   /** Sends a result; one that cannot reach the client gives back what its call took. */
   private sendResult(id: RequestId, value: unknown): void {
-    if (this.peerGone) {
+    if (this.core.peerGone) {
       this.core.undelivered(id, value);
       return;
     }
     let json: string;
     try {
       const result = value instanceof WireResult ? value.json : encodeValue(value, this.resultEncoding);
-      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
+      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
         const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';

@@ -86,8 +86,6 @@ export class PythonSession implements ConnectedSession {
   private readonly requests: Buffer[] = [];
   private busy = false;
   private closed = false;
-  /** The client's end of stream arrived (or the connection failed): nothing written reaches it any more. */
-  private peerGone = false;
   /** The call being served, and the object it reached (for inspection). */
   private requestId = 0;
   private touched: string | undefined;
@@ -106,12 +104,7 @@ export class PythonSession implements ConnectedSession {
     this.core = new SessionCore(host, PYTHON_HOLDER);
     this.decoder = new PythonFrameDecoder(host.maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onPeerGone());
-    socket.on('close', () => this.onClose());
-    socket.on('error', (error) => {
-      host.log(`python session ${this.id}: ${error.message}`);
-      this.onPeerGone();
-    });
+    this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'python session' });
   }
 
   /** Its id, as inspection shows it. */
@@ -169,20 +162,9 @@ export class PythonSession implements ConnectedSession {
     return this.core.summary({ protocol: 'python', remoteAddress: this.remoteAddress, processId: null, clientInfo: this.clientInfo });
   }
 
-  /**
-   * The client can no longer read replies: its waiting call is withdrawn at once, a turn before
-   * the socket closes, so nothing is handed to it in between.
-   */
-  private onPeerGone(): void {
-    if (this.peerGone) return;
-    this.peerGone = true;
-    this.core.beginClosing();
-  }
-
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.peerGone = true;
     if (this.core.end() && this.isChannel) this.host.sessionClosed(this);
   }
 
@@ -235,7 +217,7 @@ export class PythonSession implements ConnectedSession {
   /** Sends a call's reply; a call that was blocked is not any more. A reply that cannot reach the client gives back what its call took. */
   private answer(reply: Reply): void {
     this.core.settled(this.requestId, this.touched);
-    if (this.peerGone && reply[0] === '#RETURN') this.core.undelivered(this.requestId, reply[1]);
+    if (this.core.peerGone && reply[0] === '#RETURN') this.core.undelivered(this.requestId, reply[1]);
     else this.core.delivered(this.requestId);
     this.send(reply);
   }

@@ -16,9 +16,7 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'syncmanager.syncmanager';
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-/** @type {typeof import('../../../src/client')} */
-const client = require(path.join(ROOT, 'dist', 'client.js'));
+const { client, ROOT, suiteHelpers, cleanupList } = require('./helpers');
 
 describe('syncmanager extension in VS Code (integration)', function () {
   this.timeout(30_000);
@@ -26,8 +24,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
   /** @type {import('../../../src/extension/extension').SyncmanagerApi} */
   let api;
   /** Everything to undo after each test, last first (clients, stubs, terminals, processes). */
-  const cleanups = [];
-  const later = (fn) => cleanups.push(fn);
+  const { later, runCleanups } = cleanupList();
 
   before(async function () {
     const extension = vscode.extensions.getExtension(EXTENSION_ID);
@@ -37,115 +34,14 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.ok(api && api.controller && api.views, 'activate() returns { controller, commands, views }');
   });
 
-  afterEach(async function () {
-    while (cleanups.length) {
-      try {
-        await cleanups.pop()();
-      } catch (error) {
-        console.log(`  cleanup: ${error.message}`);
-      }
-    }
-  });
+  afterEach(runCleanups);
 
   after(async function () {
     if (api && api.controller.state !== 'stopped') await api.controller.stop();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  // --- helpers ------------------------------------------------------------------------------------------------
-
-  /**
-   * Runs `assertion` until it stops throwing: now, after each event of the extension (manager changes, state
-   * changes, tree refreshes, document changes) and at most every 100 ms; throws its last error after `timeoutMs`.
-   */
-  async function eventually(what, assertion, { timeoutMs = 10_000 } = {}) {
-    const deadline = Date.now() + timeoutMs;
-    let wake = () => {};
-    const events = [api.controller.onDidChange, api.controller.onDidChangeState, api.views.objects.onDidChangeTreeData,
-      api.views.clients.onDidChangeTreeData, vscode.workspace.onDidChangeTextDocument];
-    const subscriptions = events.map((event) => event(() => wake()));
-    try {
-      for (;;) {
-        try {
-          return await assertion();
-        } catch (error) {
-          if (Date.now() >= deadline) {
-            error.message = `${what}: not so within ${timeoutMs} ms: ${error.message}`;
-            throw error;
-          }
-        }
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, 100);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    } finally {
-      for (const s of subscriptions) s.dispose();
-    }
-  }
-
-  /** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
-  function within(promise, ms, what) {
-    let timer;
-    return Promise.race([promise, new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    })]).finally(() => clearTimeout(timer));
-  }
-
-  /** The rows a view shows under `parent` (its roots without one), as VS Code gets them. */
-  async function rowsOf(view, parent) {
-    return (await api.views[view].getChildren(parent)) ?? [];
-  }
-
-  /** The typeid row, its (single) object row, and the object's content rows in the Objects view. */
-  async function objectTree(typeid) {
-    const roots = await rowsOf('objects');
-    const typeidRow = roots.find((r) => r.id === `typeid:${typeid}`);
-    assert.ok(typeidRow, `no typeid row ${typeid} among ${roots.map((r) => r.id).join(', ')}`);
-    const objects = await rowsOf('objects', typeidRow);
-    assert.equal(objects.length, 1, `${typeid}: ${objects.length} object rows`);
-    return { typeidRow, objectRow: objects[0], items: await rowsOf('objects', objects[0]) };
-  }
-
-  /** Connects a client to the manager the extension runs (or is attached to); closed after the test. */
-  async function connectClient(name) {
-    const m = await client.connect({ address: api.controller.address, authkey: api.controller.authkey, name, timeout: 10 });
-    later(() => m.close());
-    return m;
-  }
-
-  /**
-   * Replaces `vscode.window[name]` for this test with `fake`, which records its calls. The extension sees the
-   * replacement: the extension host hands modules inside the extension's folder (this file) the extension's API
-   * object. Each test asserts the fake was called, so a change there cannot make these tests pass vacuously.
-   */
-  function replaceWindowFunction(name, fake) {
-    const original = vscode.window[name];
-    const calls = [];
-    vscode.window[name] = (...args) => {
-      calls.push(args);
-      return fake(...args);
-    };
-    later(() => {
-      vscode.window[name] = original;
-    });
-    return calls;
-  }
-
-  /** Answers the extension's input boxes with `answers` in turn, checking each against the box's validateInput. */
-  function answerInputBoxes(...answers) {
-    const queue = [...answers];
-    return replaceWindowFunction('showInputBox', async (options = {}) => {
-      if (queue.length === 0) return undefined; // Escape
-      const answer = queue.shift();
-      const problem = options.validateInput ? await options.validateInput(answer) : undefined;
-      if (problem) throw new Error(`the input box "${options.prompt}" rejects ${answer}: ${problem}`);
-      return answer;
-    });
-  }
+  const { eventually, within, rowsOf, objectTree, connectClient, replaceWindowFunction, answerInputBoxes } = suiteHelpers(() => api, later);
 
   /** Whether a process with this pid exists. */
   function alive(pid) {
@@ -225,7 +121,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const roots = await rowsOf('objects');
     const seeded = roots.filter((r) => r.id.startsWith('typeid:get_'));
     assert.deepEqual(seeded.map((r) => r.label), ['get_task_queue', 'get_result_queue']);
-    for (const row of seeded) assert.equal(row.description, 'Queue · no live objects');
+    for (const row of seeded) assert.equal(row.description, 'Queue · 1 object', 'a shared queue shows before any client asks for it');
     const sessions = await rowsOf('clients');
     assert.deepEqual(sessions.map((r) => r.label), ['vscode (this sidebar)']);
   });
@@ -260,6 +156,8 @@ describe('syncmanager extension in VS Code (integration)', function () {
       assert.match(row.description, /^pid \d+ · 127\.0\.0\.1:\d+ · jsonrpc · 1 ref · 1 waiting$/);
       return row;
     });
+    // The Clients view's title counts the clients as the status bar does: the sidebar's own connection apart.
+    await eventually('the Clients view counts two clients', () => assert.equal(api.treeViews.clients.description, '2 clients + this sidebar'));
     const details = await rowsOf('clients', session);
     assert.equal(details[0].label, 'get on get_result_queue');
     assert.equal(details[0].contextValue, 'pendingCall');
@@ -275,6 +173,60 @@ describe('syncmanager extension in VS Code (integration)', function () {
       const row = (await rowsOf('clients')).find((r) => r.label === 'blocked-worker');
       assert.doesNotMatch(row.description, /waiting/);
     });
+  });
+
+  it('a shared queue keeps showing its items, with its actions, after the client holding it has left', async function () {
+    await startManager();
+    const m = await connectClient('short-lived');
+    const results = await m.get_result_queue();
+    for (let i = 0, n = await results.qsize(); i < n; i++) await results.getNowait();
+    for (const n of [49, 64]) await results.put(n);
+    await m.close();
+    const { objectRow } = await eventually('the queue shows its items with nobody holding it', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.equal(tree.objectRow.description, 'Queue · 2 items · 0 refs');
+      assert.deepEqual(tree.items.map((r) => r.label), ['49', '64']);
+      return tree;
+    });
+    assert.equal(objectRow.contextValue, 'queue', 'with the queue actions');
+    answerInputBoxes('81');
+    await vscode.commands.executeCommand('syncmanager.putItem', objectRow);
+    await eventually('the put item shows', async () => {
+      assert.deepEqual((await objectTree('get_result_queue')).items.map((r) => r.label), ['49', '64', '81']);
+    });
+    replaceWindowFunction('showWarningMessage', async () => 'Clear Queue');
+    replaceWindowFunction('showInformationMessage', async () => undefined);
+    await vscode.commands.executeCommand('syncmanager.clearQueue', objectRow);
+    await eventually('the queue shows empty, still held by nobody', async () => {
+      const tree = await objectTree('get_result_queue');
+      assert.equal(tree.objectRow.description, 'Queue · 0 items · 0 refs');
+    });
+  });
+
+  it('a waiting call\'s time in the Clients view keeps counting while nothing else changes', async function () {
+    await startManager();
+    const worker = await connectClient('patient-worker');
+    const tasks = await worker.get_task_queue();
+    for (let i = 0, n = await tasks.qsize(); i < n; i++) await tasks.getNowait(); // earlier tests leave items
+    const waiting = tasks.get({ timeout: 20 }).catch(() => undefined);
+    const session = await eventually('the worker shows as waiting', async () => {
+      const row = (await rowsOf('clients')).find((r) => r.label === 'patient-worker');
+      assert.match(row.description, /1 waiting/);
+      return row;
+    });
+    const first = (await rowsOf('clients', session))[0].description;
+    // No manager change happens now; the view must still refresh to count the seconds.
+    let refreshes = 0;
+    const subscription = api.views.clients.onDidChangeTreeData(() => refreshes++);
+    later(() => subscription.dispose());
+    await eventually('the Clients view refreshed by itself, twice', async () => {
+      await rowsOf('clients'); // as VS Code does when told of a change: it reads the rows again
+      assert.ok(refreshes >= 2, `${refreshes} refreshes`);
+    }, { timeoutMs: 5_000 });
+    const afterwards = (await rowsOf('clients', session))[0].description;
+    assert.notEqual(afterwards, first, `the waiting time moved on from "${first}"`);
+    await (await connectClient('unblocker')).get_task_queue().then((q) => q.put('done'));
+    await waiting;
   });
 
   it('a queue of 100 000 items is shown a page at a time, with a "more" row that loads the next page', async function () {
@@ -396,6 +348,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     later(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
     const doc = editor.document;
     assert.equal(doc.uri.scheme, 'syncmanager-object');
+    assert.equal(path.posix.basename(doc.uri.path), `${objectRow.label}.json`, 'named after the object, as its tab shows');
     assert.equal(doc.languageId, 'json');
     assert.deepEqual(JSON.parse(doc.getText()), [0, 1, 4, { n: 9 }]);
     await results.put(16);
@@ -420,6 +373,52 @@ describe('syncmanager extension in VS Code (integration)', function () {
     await eventually('the document shows it empty', () => assert.deepEqual(JSON.parse(doc.getText()), []));
   });
 
+  it('Call Method… offers an object\'s exposed methods, takes JSON arguments and shows the result or the error', async function () {
+    await startManager();
+    const m = await connectClient('caller');
+    const q = await m.create('LifoQueue');
+    const { objectRow } = await eventually('the LifoQueue shows', () => objectTree('LifoQueue'));
+    const picks = replaceWindowFunction('showQuickPick', async (items) => (await items).find((i) => i.label === 'put'));
+    const asked = answerInputBoxes('{"not": "an array"}', '["first"]');
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.callMethod', objectRow)), /must be a JSON array/);
+    const shown = replaceWindowFunction('showInformationMessage', async () => undefined);
+    const errors = replaceWindowFunction('showErrorMessage', async () => undefined);
+    assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow), { result: null });
+    const offered = (await picks[0][0]).map((i) => i.label);
+    for (const method of ['empty', 'full', 'get', 'get_nowait', 'put', 'put_nowait', 'qsize']) assert.ok(offered.includes(method), `${method} offered: ${offered}`);
+    assert.equal(asked.length, 2);
+    assert.match(asked[1][0].prompt, /^Arguments of put\(\) on LifoQueue #\w+, as a JSON array/);
+    assert.match(shown.at(-1)[0], /^put\('first'\) on LifoQueue #\w+ → None$/);
+    await q.put('second');
+    assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]'), { result: 'second' });
+    assert.deepEqual(await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'qsize', '[]'), { result: 1 });
+    await q.getNowait();
+    const failed = await vscode.commands.executeCommand('syncmanager.callMethod', objectRow, 'get_nowait', '[]');
+    assert.equal(failed.error.name, 'EmptyError');
+    assert.match(errors.at(-1)[0], /^get_nowait\(\) on LifoQueue #\w+ raised EmptyError: /);
+  });
+
+  it('the syncmanager.valueStyle setting shows values as JSON instead of as Python prints them', async function () {
+    await startManager();
+    const m = await connectClient('styles');
+    const d = await m.dict();
+    await d.set('k', [null, true, 'text']);
+    const python = await eventually('the dict in Python style', async () => {
+      const { items } = await objectTree('dict');
+      assert.deepEqual(items.map((r) => `${r.label}${r.description}`), ["'k': [None, True, 'text']"]);
+      return items;
+    });
+    assert.equal(python.length, 1);
+    const config = vscode.workspace.getConfiguration('syncmanager');
+    await config.update('valueStyle', 'json', vscode.ConfigurationTarget.Workspace);
+    later(() => config.update('valueStyle', undefined, vscode.ConfigurationTarget.Workspace));
+    await eventually('the dict in JSON style', async () => {
+      const { items } = await objectTree('dict');
+      assert.deepEqual(items.map((r) => `${r.label}${r.description}`), ['"k": [null, true, "text"]']);
+    });
+    await d.release();
+  });
+
   it('Set Key and Delete act on dict rows', async function () {
     await startManager();
     const m = await connectClient('dict-owner');
@@ -438,13 +437,97 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.equal(asked.length, 2, 'Set Key asked for the key, then the value');
     assert.deepEqual(await d.get('c'), { deep: true });
 
+    const warned = replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
     await vscode.commands.executeCommand('syncmanager.deleteKey', items[0]);
+    assert.match(warned[0][0], /^Delete 'a' from #\w+\? Its value 1 is lost\.$/, 'Delete asks first');
+    assert.deepEqual(warned[0][1], { modal: true });
     assert.deepEqual((await d.keys()).sort(), ['b', 'c']);
     await eventually('the tree shows the keys left', async () => {
       const tree = await objectTree('dict');
       assert.deepEqual(tree.items.map((r) => r.label), ["'b'", "'c'"]);
       assert.equal(tree.objectRow.description, 'dict · 2 keys · 1 ref');
     });
+  });
+
+  it('one list item is removed (after a question) or edited, a dict value edited, and nested values expand', async function () {
+    await startManager();
+    const m = await connectClient('items');
+    const list = await m.list();
+    for (const v of ['keep', 'poison', { nested: [1, 2] }]) await list.append(v);
+    const listTree = async () => {
+      const objects = await rowsOf('objects', (await rowsOf('objects')).find((r) => r.id === 'typeid:list'));
+      return rowsOf('objects', objects.find((o) => o.label === `list #${list.id}`));
+    };
+    const items = await eventually('the list shows 3 items', async () => {
+      const rows = await listTree();
+      assert.deepEqual(rows.map((r) => r.label), ["'keep'", "'poison'", "{'nested': [1, 2]}"]);
+      return rows;
+    });
+    assert.deepEqual(items.map((r) => r.contextValue), ['listItem', 'listItem', 'listItem']);
+
+    // Nested values expand: the dict, then the list inside it.
+    const nested = await rowsOf('objects', items[2]);
+    assert.deepEqual(nested.map((r) => `${r.label}${r.description}`), ["'nested': [1, 2]"]);
+    assert.deepEqual((await rowsOf('objects', nested[0])).map((r) => r.label), ['1', '2']);
+
+    // Remove Item asks first; cancelled, nothing goes.
+    const answers = [undefined, 'Remove Item'];
+    const warned = replaceWindowFunction('showWarningMessage', async () => answers.shift());
+    await vscode.commands.executeCommand('syncmanager.removeItem', items[1]);
+    assert.equal(await list.length(), 3, 'cancelled: nothing removed');
+    await vscode.commands.executeCommand('syncmanager.removeItem', items[1]);
+    assert.match(warned[0][0], new RegExp(`^Remove item \\[1\\] 'poison' from list #${list.id}\\?$`));
+    assert.deepEqual(warned[0][1], { modal: true });
+    assert.deepEqual(await list.getValue(), ['keep', { nested: [1, 2] }]);
+
+    // A row shown before the list changed removes nothing it no longer shows.
+    const stale = (await listTree())[0];
+    await list.set(0, 'changed meanwhile');
+    replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /is no longer 'keep': nothing was removed/);
+    assert.equal(await list.length(), 2);
+
+    // Edit Value… on a list item, then on a dict value.
+    const asked = answerInputBoxes('"edited"', '{"v": 2}');
+    await vscode.commands.executeCommand('syncmanager.editItem', (await listTree())[0]);
+    assert.equal(asked[0][0].value, '"changed meanwhile"', 'the box starts with the current value');
+    assert.equal(await list.at(0), 'edited');
+    const d = await m.dict();
+    await d.set('k', 1);
+    const entry = await eventually('the dict entry shows', async () => {
+      const objects = await rowsOf('objects', (await rowsOf('objects')).find((r) => r.id === 'typeid:dict'));
+      const rows = await rowsOf('objects', objects.find((o) => o.label === `dict #${d.id}`));
+      assert.equal(rows.length, 1);
+      return rows[0];
+    });
+    await vscode.commands.executeCommand('syncmanager.editItem', entry);
+    assert.deepEqual(await d.get('k'), { v: 2 });
+    await list.release();
+    await d.release();
+  });
+
+  it('Filter Items… shows only the items containing a text, and an empty filter shows them all again', async function () {
+    await startManager();
+    const m = await connectClient('filtered');
+    const list = await m.list();
+    await list.extend(Array.from({ length: 1000 }, (_, i) => i));
+    const objectRow = await eventually('the list of 1000 shows', async () => {
+      const objects = await rowsOf('objects', (await rowsOf('objects')).find((r) => r.id === 'typeid:list'));
+      const row = objects.find((o) => o.label === `list #${list.id}`);
+      assert.match(row.description, /1,000 items/);
+      return row;
+    });
+    const expected = Array.from({ length: 1000 }, (_, i) => String(i)).filter((t) => t.includes('99'));
+    answerInputBoxes('99');
+    await vscode.commands.executeCommand('syncmanager.filter', objectRow);
+    const rows = await rowsOf('objects', objectRow);
+    assert.equal(rows[0].label, `filter "99": ${expected.length} of 1,000 items match`);
+    assert.deepEqual(rows.slice(1).map((r) => r.label), expected);
+    assert.deepEqual(rows.slice(1).map((r) => r.index), expected.map(Number), 'each at its real position');
+    await vscode.commands.executeCommand('syncmanager.filter', objectRow, '');
+    const all = await rowsOf('objects', objectRow);
+    assert.equal(all.length, 101, 'a page and a "more" row again');
+    await list.release();
   });
 
   it('gives worker terminals and new terminals the manager\'s address and authkey', async function () {

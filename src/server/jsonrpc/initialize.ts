@@ -47,8 +47,8 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     capabilities.pythonBridge = true;
   }
   if (inspection) capabilities.inspection = true;
-  // Liveness is version-independent (SPEC 20.1): granted to any client that asks.
-  const ping = params.capabilities?.ping === true;
+  // Liveness (since 1.3, SPEC 20.1) is opt-in: it makes the server drop a session that falls silent.
+  const ping = agreedMinor >= 3 && params.capabilities?.ping === true;
   if (ping) capabilities.ping = true;
   return {
     result: {

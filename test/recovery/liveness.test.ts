@@ -55,7 +55,7 @@ test('a quiet client waiting in get() longer than the liveness timeout stays con
 test('the manager drops a session that asked for ping and then stopped sending', async () => {
   await using manager = await startManager({ livenessTimeoutMs: 200 });
   const raw = await RawClient.open(manager.address, { initialize: false });
-  const reply = await raw.request('initialize', { protocolVersion: '1.2', capabilities: { ping: true } });
+  const reply = await raw.request('initialize', { protocolVersion: '1.3', capabilities: { ping: true } });
   assert.equal(reply.result.capabilities.ping, true);
   assert.equal(reply.result.livenessTimeoutMs, 200);
   const pong = await raw.request('$/ping', {});

@@ -27,10 +27,10 @@ export interface CallOptions {
 export interface ProxyHost {
   /** Calls a method; `timeout` (seconds) is only for error messages. */
   call(token: Token, method: string, args: unknown[], kwargs: Record<string, unknown> | undefined, signal?: AbortSignal, timeout?: number | null): Promise<unknown>;
-  /** Gives back one reference. */
-  decref(id: string): Promise<void>;
+  /** Gives back the reference a token holds. */
+  decref(token: Token): Promise<void>;
   /** Remembers a proxy to release its reference if the program drops it. */
-  track(proxy: object, id: string): void;
+  track(proxy: object, token: Token): void;
   /** Forgets a released proxy. */
   untrack(proxy: object): void;
   /** Whether the client is still connected. */
@@ -100,7 +100,7 @@ export class BaseProxy {
     if (this.#released) return;
     this.#released = true;
     this.host.untrack(this);
-    if (this.host.isOpen) await this.host.decref(this.token.id);
+    if (this.host.isOpen) await this.host.decref(this.token);
   }
 
   /** `await using q = await manager.Queue()` releases it at the end of the block. */

@@ -33,6 +33,23 @@ export class ConnectionClosedError extends ManagerError {
   override name = 'ConnectionClosedError';
 }
 
+/**
+ * The connection to the manager was lost while this call was on its way or waiting: whether it took
+ * effect is unknown (with `connect({ resume })` it completes instead). The client reconnects by
+ * default; a later call goes to the new connection.
+ */
+export class ConnectionLostError extends ConnectionClosedError {
+  override name = 'ConnectionLostError';
+}
+
+/**
+ * The proxy's object is out of reach: its reference ended with a lost connection (and it is not a
+ * shared typeid's object, which is fetched again), so it may be gone or be another object now.
+ */
+export class StaleProxyError extends ManagerError {
+  override name = 'StaleProxyError';
+}
+
 /** Connecting or the handshake took longer than allowed, or a lock was not acquired within its timeout. */
 export class TimeoutError extends ManagerError {
   override name = 'TimeoutError';

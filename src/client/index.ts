@@ -6,6 +6,7 @@
 export { connect, ManagerClient } from './managerClient';
 export type { ConnectOptions, Connected, AnyProxy } from './managerClient';
 export type { ClientTlsOptions } from './socketTransport';
+export type { ReconnectOptions, ConnectionEvents } from './reconnect';
 export { BaseProxy, releaseProxy, proxyBase } from './baseProxy';
 export type { CallOptions } from './baseProxy';
 export {
@@ -35,6 +36,8 @@ export {
   isManagerError,
   AuthenticationError,
   ConnectionClosedError,
+  ConnectionLostError,
+  StaleProxyError,
   TimeoutError,
   ProxyReleasedError,
   AbortError,

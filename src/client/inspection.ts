@@ -36,7 +36,7 @@ export class Inspection {
 
   constructor(
     private readonly request: <P, R>(type: RequestType<P, R>, params: P) => Promise<R>,
-    rpc: RpcConnection,
+    rpc: Pick<RpcConnection, 'onNotification'>,
   ) {
     const previous = rpc.onNotification;
     rpc.onNotification = (method, params) => {

@@ -25,15 +25,17 @@ import {
   type Token,
   type TypeidDescription,
 } from '../common/protocol';
+import { DEFAULT_CLIENT_LIVENESS_TIMEOUT_S } from '../common/liveness';
 import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { decodeValue, encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
-import { errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, TimeoutError, UnknownTypeidError } from './errors';
+import { AuthenticationError, ConnectionClosedError, errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, StaleProxyError, TimeoutError, UnknownTypeidError } from './errors';
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
+import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
 import { RpcConnection, RpcResponseError } from './rpcConnection';
 import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
@@ -49,7 +51,33 @@ export interface ConnectOptions {
   timeout?: number;
   /** Speak TLS to a manager that serves it (`syncmanager serve --tls-cert ...`); `true` trusts the system's CAs. */
   tls?: ClientTlsOptions;
+  /**
+   * Reconnect when the connection is lost (the default), with bounded exponential backoff and
+   * jitter; `false` ends the client at the first loss instead. See {@link ReconnectOptions}.
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /**
+   * Seconds without a word from the manager after which the connection counts as lost (a stopped
+   * or unreachable manager): waiting calls fail with ConnectionLostError. The client pings every
+   * quarter of it, and the manager drops this client if the pings stop. Default 10; 0 turns it off.
+   */
+  livenessTimeout?: number;
 }
+
+/** An authenticated, initialized connection and what the manager said on it. */
+interface OpenedSession {
+  rpc: RpcConnection;
+  init: InitializeResult;
+  description: DescribeResult;
+}
+
+/** How a client opens its connection again, and when it stops trying. */
+interface Reopener {
+  open(): Promise<OpenedSession>;
+  policy: ReconnectPolicy;
+}
+
+type ConnectionState = 'open' | 'reconnecting' | 'closed';
 
 /** Any proxy a manager hands out: a typed one for built-in types, a dynamic one otherwise. */
 export type AnyProxy = DynamicProxy;
@@ -57,7 +85,26 @@ export type AnyProxy = DynamicProxy;
 /** A connected client. Creation methods of typeids appear as methods: `manager.get_task_queue()`. */
 export class ManagerClient {
   #typeids = new Map<string, TypeidDescription>();
-  readonly #finalizer: FinalizationRegistry<string>;
+  #rpc: RpcConnection;
+  #serverInfo: InitializeResult;
+  #state: ConnectionState = 'open';
+  /** Set by close(): a loss after it is the end, not a reason to reconnect. */
+  #closing = false;
+  /** Counts connections: a token from an earlier one holds no reference on the current one. */
+  #epoch = 0;
+  readonly #tokenEpoch = new WeakMap<Token, number>();
+  /** Tokens of shared typeids' objects, by the typeid that fetches them again after a reconnect. */
+  readonly #sharedOrigin = new WeakMap<Token, string>();
+  /** What a stale shared token stands for on the current connection. */
+  readonly #rebound = new WeakMap<Token, { epoch: number; token: Promise<Token>; resolved?: Token }>();
+  readonly #events = new ConnectionEventTable();
+  readonly #endListeners: ((error: ManagerError) => void)[] = [];
+  /** Calls waiting for a reconnect to finish. */
+  #waiters: { resolve(): void; reject(error: ManagerError): void }[] = [];
+  #backoffTimer: NodeJS.Timeout | undefined;
+  /** Where notifications of whichever connection is current go (inspection listens here). */
+  readonly #notifications: { onNotification?: (method: string, params: unknown) => void } = {};
+  readonly #finalizer: FinalizationRegistry<Token>;
   readonly #host: ProxyHost;
   /** How arguments are encoded: proxies in them become `$proxy` tokens. */
   readonly #encoding: ProxyCodec;
@@ -65,24 +112,34 @@ export class ManagerClient {
 
   /** @internal use {@link connect} */
   constructor(
-    private readonly rpc: RpcConnection,
+    opened: OpenedSession,
     /** The manager's address. */
     readonly address: string,
-    /** What the manager said about itself at initialize. */
-    readonly serverInfo: InitializeResult,
-    description: DescribeResult,
+    private readonly reopener?: Reopener,
   ) {
-    this.setTypeids(description);
+    this.#rpc = opened.rpc;
+    this.#serverInfo = opened.init;
+    this.setTypeids(opened.description);
+    this.#attach(opened.rpc);
     // Proxies the program forgot give their reference back.
-    this.#finalizer = new FinalizationRegistry((id) => {
-      if (this.rpc.isOpen) this.rpc.request(DecrefRequest.type, { id }).catch(() => {});
+    this.#finalizer = new FinalizationRegistry((token) => {
+      const current = this.#currentToken(token);
+      if (current && this.connected) this.#rpc.request(DecrefRequest.type, { id: current.id }).catch(() => {});
     });
     const finalizer = this.#finalizer;
-    const connection = this.rpc;
     const decodeOptions: ProxyCodec = { decodeProxy: (token) => this.proxyFor(token) };
-    const encoding = (this.#encoding = proxyEncoding(address, serverInfo));
-    this.#host = {
+    const encoding = (this.#encoding = proxyEncoding(address, () => this.#serverInfo, (token) => this.#currentToken(token, 'send')));
+    const host: ProxyHost = (this.#host = {
       call: (token, method, args, kwargs, signal, timeout) => {
+        if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout));
+        let current: Token | Promise<Token> | undefined;
+        try {
+          current = this.#currentToken(token) ?? this.#rebind(token);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (current !== token) return Promise.resolve(current).then((rebound) => host.call(rebound, method, args, kwargs, signal, timeout));
+        const connection = this.#rpc;
         const params: CallParams = { id: token.id, method };
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
@@ -99,31 +156,49 @@ export class ManagerClient {
           },
         );
       },
-      decref: async (id) => {
+      decref: async (token) => {
+        // A stale token holds no reference (unless a shared one was fetched again for it).
+        const current = this.#currentToken(token);
+        if (!current) return;
+        const connection = this.#rpc;
         try {
-          await connection.request(DecrefRequest.type, { id });
+          await connection.request(DecrefRequest.type, { id: current.id });
         } catch (error) {
           // The connection going away releases everything anyway.
           if (connection.isOpen) throw toManagerError(error);
         }
       },
-      track: (proxy, id) => finalizer.register(proxy, id, proxy),
+      track: (proxy, token) => finalizer.register(proxy, token, proxy),
       untrack: (proxy) => finalizer.unregister(proxy),
       get isOpen() {
-        return connection.isOpen;
+        return connectedNow();
       },
-    };
+    });
+    const connectedNow = () => this.#state !== 'closed';
+  }
+
+  /** What the manager said about itself at initialize (on the current connection). */
+  get serverInfo(): InitializeResult {
+    return this.#serverInfo;
+  }
+
+  /**
+   * Listens to the connection's life: `lost` (reconnecting; calls in flight failed with
+   * ConnectionLostError) and `restored` (calls go through again). Returns a function that stops listening.
+   */
+  on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEvents[K]): () => void {
+    return this.#events.on(event, listener);
   }
 
   /** Inspection: summaries, non-destructive peeks and change notifications (what the VS Code sidebar shows). */
   get inspection(): Inspection {
-    this.#inspection ??= new Inspection((type, params) => this.request(type, params), this.rpc);
+    this.#inspection ??= new Inspection((type, params) => this.request(type, params), this.#notifications);
     return this.#inspection;
   }
 
-  /** The manager's session id for this client. */
+  /** The manager's session id for this client (a new one after a reconnect). */
   get sessionId(): string {
-    return this.serverInfo.sessionId;
+    return this.#serverInfo.sessionId;
   }
 
   /** The registered typeids, as of connecting (or the last {@link describe}). */
@@ -131,9 +206,9 @@ export class ManagerClient {
     return this.#typeids;
   }
 
-  /** Whether the connection is open. */
+  /** Whether the connection is open (false while reconnecting). */
   get connected(): boolean {
-    return this.rpc.isOpen;
+    return this.#state === 'open' && this.#rpc.isOpen;
   }
 
   /** Asks the manager for its typeids again. */
@@ -158,6 +233,8 @@ export class ManagerClient {
       throw toManagerError(error, { what: `create ${typeid}` });
     }
     const token = await this.request(CreateRequest.type, params, `create ${typeid}`);
+    // A shared typeid's one object can be fetched again after a reconnect; another object cannot.
+    if (params.args === undefined && params.kwargs === undefined && this.#typeids.get(typeid)?.shared) this.#sharedOrigin.set(token, typeid);
     return this.proxyFor(token) as P;
   }
 
@@ -175,30 +252,37 @@ export class ManagerClient {
     const base = Typed ? new Typed(this.#host, token) : new BaseProxy(this.#host, token);
     // The base proxy is what is tracked: the dynamic wrapper and every method taken from it keep
     // it alive, and release() runs on it, so unregistering finds it.
-    this.#host.track(base, token.id);
+    this.#tokenEpoch.set(token, this.#epoch);
+    this.#host.track(base, token);
     return (Typed ? base : makeDynamicProxy(base)) as AnyProxy;
   }
 
-  /** Calls `listener` once when the connection ends, whatever the reason (close() included). */
+  /**
+   * Calls `listener` once when the client ends, whatever the reason: close(), a lost connection
+   * with `reconnect: false`, or a reconnect that gave up.
+   */
   connectionLost(listener: (error: ManagerError) => void): void {
-    this.rpc.onClose(listener);
+    this.#endListeners.push(listener);
   }
 
   /** Ends the session: the manager releases this client's references; pending calls fail. */
   async close(): Promise<void> {
-    if (!this.rpc.isOpen) return;
+    this.#closing = true;
+    if (this.#state === 'reconnecting') this.#end(new ConnectionClosedError(`the connection to the manager at ${this.address} was closed by this client`));
+    if (!this.#rpc.isOpen) return;
     try {
-      await Promise.race([this.rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([this.#rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     } catch {
       // Closing anyway.
     }
-    this.rpc.close();
+    this.#rpc.close();
   }
 
   /** Stops the whole manager (Python's `shutdown` control call), then closes. */
   async shutdownManager(): Promise<void> {
     await this.request(ShutdownRequest.type, { server: true });
-    this.rpc.close();
+    this.#closing = true;
+    this.#rpc.close();
   }
 
   /** `await using manager = await connect()` closes it at the end of the block. */
@@ -208,7 +292,8 @@ export class ManagerClient {
 
   private async request<P, R>(type: RequestType<P, R>, params: P, what?: string): Promise<R> {
     try {
-      return await this.rpc.request(type, params);
+      if (this.#state === 'reconnecting') await this.#whenConnected();
+      return await this.#rpc.request(type, params);
     } catch (error) {
       throw toManagerError(error, what ? { what } : undefined);
     }
@@ -216,6 +301,126 @@ export class ManagerClient {
 
   private setTypeids(description: DescribeResult): void {
     this.#typeids = new Map(description.typeids.map((t) => [t.typeid, t]));
+  }
+
+  /** Makes `rpc` the current connection: its notifications and its end come here. */
+  #attach(rpc: RpcConnection): void {
+    rpc.onNotification = (method, params) => this.#notifications.onNotification?.(method, params);
+    rpc.onClose((error) => {
+      if (this.#rpc !== rpc || this.#state !== 'open') return;
+      if (this.#closing || !this.reopener) this.#end(error);
+      else void this.#reconnect(error);
+    });
+  }
+
+  /**
+   * The token to use now: the token itself if it is of the current connection (or not a proxy's),
+   * the shared object fetched again for it, or undefined when that has yet to be fetched.
+   * @throws StaleProxyError when the object is out of reach.
+   */
+  #currentToken(token: Token, doing = 'call'): Token | undefined {
+    const epoch = this.#tokenEpoch.get(token);
+    if (epoch === undefined || epoch === this.#epoch) return token;
+    const rebound = this.#rebound.get(token);
+    if (rebound?.epoch === this.#epoch && rebound.resolved) return rebound.resolved;
+    if (!this.#sharedOrigin.has(token)) {
+      throw new StaleProxyError(
+        `cannot ${doing} ${token.typeid} object ${token.id}: the reference this proxy held ended when the connection to the manager at ${this.address} was lost, ` +
+          'so the object may be gone; make a new proxy (shared typeids such as get_task_queue() are fetched again by themselves)',
+      );
+    }
+    if (doing !== 'call') throw new StaleProxyError(`cannot ${doing} ${token.typeid} object ${token.id} before the connection that replaced the lost one has fetched it again: call a method on it first`);
+    return undefined;
+  }
+
+  /** Fetches a shared typeid's object again for a token of an earlier connection (once per connection). */
+  #rebind(token: Token): Promise<Token> {
+    const existing = this.#rebound.get(token);
+    if (existing?.epoch === this.#epoch) return existing.token;
+    const typeid = this.#sharedOrigin.get(token)!;
+    const epoch = this.#epoch;
+    const entry: { epoch: number; token: Promise<Token>; resolved?: Token } = {
+      epoch,
+      token: this.request(CreateRequest.type, { typeid }, `fetch ${typeid} again after reconnecting`).then(
+        (fresh) => {
+          this.#tokenEpoch.set(fresh, epoch);
+          entry.resolved = fresh;
+          return fresh;
+        },
+        (error) => {
+          // Try again on the next call.
+          if (this.#rebound.get(token) === entry) this.#rebound.delete(token);
+          throw error;
+        },
+      ),
+    };
+    this.#rebound.set(token, entry);
+    return entry.token;
+  }
+
+  /** Resolves once the connection is back; rejects if the client ends first. */
+  #whenConnected(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    // A call is waiting: the backoff timer must keep the process alive now.
+    this.#backoffTimer?.ref();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** The reconnect loop: bounded exponential backoff with jitter, until a connection or maxMs. */
+  async #reconnect(lost: ManagerError): Promise<void> {
+    const { policy } = this.reopener!;
+    this.#state = 'reconnecting';
+    this.#events.emit('lost', lost);
+    const started = Date.now();
+    let lastError: unknown = lost;
+    for (let attempt = 0; ; attempt++) {
+      const remaining = policy.maxMs - (Date.now() - started);
+      if (remaining <= 0) break;
+      await new Promise<void>((resolve) => {
+        this.#backoffTimer = setTimeout(resolve, Math.min(remaining, backoffDelay(policy, attempt)));
+        if (this.#waiters.length === 0) this.#backoffTimer.unref();
+      });
+      this.#backoffTimer = undefined;
+      if (this.#state !== 'reconnecting') return;
+      let opened: OpenedSession;
+      try {
+        opened = await this.reopener!.open();
+      } catch (error) {
+        if (this.#state !== 'reconnecting') return;
+        // A key the manager refuses will not start working by trying again.
+        if (error instanceof AuthenticationError) return this.#end(error);
+        lastError = error;
+        continue;
+      }
+      if (this.#state !== 'reconnecting') {
+        opened.rpc.close();
+        return;
+      }
+      this.#epoch++;
+      this.#rpc = opened.rpc;
+      this.#serverInfo = opened.init;
+      this.setTypeids(opened.description);
+      this.#attach(opened.rpc);
+      this.#state = 'open';
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const waiter of waiters) waiter.resolve();
+      this.#events.emit('restored', { attempts: attempt + 1, downMs: Date.now() - started });
+      return;
+    }
+    const why = lastError instanceof Error ? lastError.message : String(lastError);
+    this.#end(new ConnectionClosedError(`gave up reconnecting to the manager at ${this.address} after ${policy.maxMs / 1000} s: ${why}`, { cause: lastError }));
+  }
+
+  /** The client's end: waiting calls fail with `error`, connectionLost listeners hear it once. */
+  #end(error: ManagerError): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#backoffTimer);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    for (const listener of this.#endListeners) listener(error);
   }
 }
 
@@ -225,7 +430,7 @@ export class ManagerClient {
  * Condition), not a copy. A released proxy holds no reference to lean on: it cannot be sent; nor
  * can any proxy to a manager that does not take them (protocol 1.1 and older).
  */
-function proxyEncoding(address: string, serverInfo: InitializeResult): ProxyCodec {
+function proxyEncoding(address: string, serverInfo: () => InitializeResult, current: (token: Token) => Token | undefined): ProxyCodec {
   return {
     encodeProxy(value) {
       if (!(value instanceof BaseProxy)) return undefined;
@@ -233,10 +438,10 @@ function proxyEncoding(address: string, serverInfo: InitializeResult): ProxyCode
       const base = (value as BaseProxy)[proxyBase];
       const what = `a proxy of ${base.token.typeid} object ${base.token.id}`;
       if (base.released) throw new ProxyReleasedError(`cannot send ${what} as an argument: it was released`);
-      if (!serverInfo.capabilities.nestedProxies) {
-        throw new ManagerError(`cannot send ${what} as an argument: the manager at ${address} (protocol ${serverInfo.protocolVersion}) does not take proxies inside values`);
+      if (!serverInfo().capabilities.nestedProxies) {
+        throw new ManagerError(`cannot send ${what} as an argument: the manager at ${address} (protocol ${serverInfo().protocolVersion}) does not take proxies inside values`);
       }
-      return base.token;
+      return current(base.token)!;
     },
   };
 }
@@ -316,8 +521,36 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   const authkey = authkeyBytes(authkeyInput);
   const timeoutMs = (options.timeout ?? 10) * 1000;
   const shown = formatAddress(address);
+  const policy = reconnectPolicy(options.reconnect);
+  const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
+  const livenessS = options.livenessTimeout ?? DEFAULT_CLIENT_LIVENESS_TIMEOUT_S;
+  if (typeof livenessS !== 'number' || !(livenessS >= 0)) throw new ManagerError(`livenessTimeout must be a number of seconds ≥ 0 (0 turns it off), not ${String(livenessS)}`);
+  const open = () => openSession(address, authkey, timeoutMs, name, livenessS * 1000, options.tls);
+  const client = new ManagerClient(await open(), shown, policy && { open, policy });
+  return new Proxy(client, {
+    get(target, property) {
+      // `await connect()` must not find a typeid named `then`.
+      if (property === 'then') return undefined;
+      if (typeof property === 'symbol' || ownMembers.has(property) || property in target) {
+        // Bound to the client itself: its methods use private fields, which a Proxy cannot reach.
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      // Not typeids: JSON.stringify(client) must not call a creation method.
+      if (property === 'toJSON') return undefined;
+      // Any other name reads as a creation method, so that calling one the manager does not serve
+      // says so (naming what it serves) instead of "is not a function". It creates through
+      // create(), so a shared typeid's object is fetched again after a reconnect.
+      return (...args: unknown[]) => createNamed(target, property, args);
+    },
+  }) as Connected<T>;
+}
+
+/** Connects, authenticates, initializes and describes, all within `timeoutMs`. */
+async function openSession(address: Address, authkey: Buffer, timeoutMs: number, name: string, livenessMs: number, tls: ClientTlsOptions | undefined): Promise<OpenedSession> {
+  const shown = formatAddress(address);
   const started = Date.now();
-  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, options.tls);
+  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
   const rpc = new RpcConnection(socket, head, shown);
   // The timeout covers initialize and describe too: a peer that authenticates but never answers
   // (a Python manager reading our header as a length) must not hang connect().
@@ -326,32 +559,17 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
     socket.destroy();
   }, Math.max(1, timeoutMs - (Date.now() - started)));
   try {
-    const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
     const init = await rpc.request(InitializeRequest.type, {
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
-      capabilities: { cancellation: true, inspection: true },
+      capabilities: { cancellation: true, inspection: true, ...(livenessMs > 0 ? { ping: true } : {}) },
     });
     const description = await rpc.request(DescribeRequest.type, {});
     clearTimeout(deadline);
-    const client = new ManagerClient(rpc, shown, init, description);
-    return new Proxy(client, {
-      get(target, property) {
-        // `await connect()` must not find a typeid named `then`.
-        if (property === 'then') return undefined;
-        if (typeof property === 'symbol' || ownMembers.has(property) || property in target) {
-          // Bound to the client itself: its methods use private fields, which a Proxy cannot reach.
-          const value = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        }
-        // Not typeids: JSON.stringify(client) must not call a creation method.
-        if (property === 'toJSON') return undefined;
-        // Any other name reads as a creation method, so that calling one the manager does not serve
-        // says so (naming what it serves) instead of "is not a function".
-        return (...args: unknown[]) => createNamed(target, property, args);
-      },
-    }) as Connected<T>;
+    // Ping often enough for both sides' timeouts (SPEC 20.1).
+    if (livenessMs > 0) rpc.watchLiveness(Math.min(livenessMs, init.livenessTimeoutMs ?? livenessMs));
+    return { rpc, init, description };
   } catch (error) {
     clearTimeout(deadline);
     rpc.close();

@@ -10,9 +10,10 @@ import type { Socket } from 'node:net';
 import { ErrorCodes } from '../common/errorCodes';
 import { ContentLengthDecoder, FramingError } from '../common/framing';
 import { writeJson } from '../common/jsonText';
+import { SilenceWatch } from '../common/liveness';
 import { Outbox } from '../common/outbox';
-import { CancelNotification, type NotificationType, type RequestType } from '../common/protocol';
-import { ConnectionClosedError, ManagerError, ProtocolError } from './errors';
+import { CancelNotification, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
+import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
 
 type Id = number;
 
@@ -45,6 +46,7 @@ export class RpcConnection {
   private closedError: ManagerError | undefined;
   private readonly decoder: ContentLengthDecoder;
   private readonly closeListeners: ((error: ManagerError) => void)[] = [];
+  private liveness: SilenceWatch | undefined;
   /** Called for every notification the server sends. */
   onNotification?: (method: string, params: unknown) => void;
 
@@ -56,8 +58,8 @@ export class RpcConnection {
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
     this.outbox = new Outbox(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('close', () => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} closed`)));
-    socket.on('error', (error) => this.fail(new ConnectionClosedError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} closed`)));
+    socket.on('error', (error) => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
     if (head.length) this.onData(head);
     socket.resume();
   }
@@ -70,6 +72,23 @@ export class RpcConnection {
   /** Requests awaiting an answer. */
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /**
+   * Pings the server every quarter of `timeoutMs` and fails the connection (every waiting call
+   * with ConnectionLostError) when nothing has arrived from it for `timeoutMs` (SPEC 20.1).
+   */
+  watchLiveness(timeoutMs: number): void {
+    this.liveness?.stop();
+    this.liveness = new SilenceWatch(timeoutMs, {
+      tick: () => {
+        this.request(PingRequest.type, {}).catch(() => {});
+      },
+      silent: () => {
+        this.fail(new ConnectionLostError(`the manager at ${this.describe} did not answer for ${timeoutMs / 1000} s (liveness timeout): it may be stopped, overloaded or unreachable`));
+        this.socket.destroy();
+      },
+    });
   }
 
   /** Registers a listener for the connection's end. */
@@ -121,6 +140,7 @@ export class RpcConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.liveness?.heard();
     try {
       this.decoder.push(chunk);
     } catch (error) {
@@ -172,6 +192,7 @@ export class RpcConnection {
   fail(error: ManagerError): void {
     if (this.closedError) return;
     this.closedError = error;
+    this.liveness?.stop();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const entry of pending) {

@@ -43,6 +43,12 @@ export interface ServerCapabilities {
   pythonBridge?: boolean;
   /** Proxies inside values (`$proxy` in arguments, kept as references to the object). Since 1.2. */
   nestedProxies?: boolean;
+  /**
+   * Liveness (SPEC "Recovery"): asked by a client that will send `$/ping` at least every quarter
+   * of the granted `livenessTimeoutMs`; granted by a server that then drops the session when it
+   * hears nothing from the client for that long.
+   */
+  ping?: boolean;
 }
 
 /** What the client asks for; the server answers with what it grants. */
@@ -90,6 +96,14 @@ export interface InitializeResult {
   capabilities: ServerCapabilities;
   /** This session's id, as inspection tools show it. */
   sessionId: string;
+  /** With capability ping: the silence after which the server drops the session, in ms. */
+  livenessTimeoutMs?: number;
+}
+
+/** `$/ping`: client → server. Answered `null` at once, whatever the session is waiting for; a
+ * client uses it to learn that the server still answers, and (capability ping) to show it is alive. */
+export namespace PingRequest {
+  export const type = request<Record<string, never>, null>('$/ping');
 }
 
 /** `shutdown`: client → server. Ends the session, or with `server: true` the whole manager. */
@@ -117,6 +131,11 @@ export interface TypeidDescription {
   creatable: boolean;
   /** The built-in type its objects are, when known in advance. */
   builtin?: string;
+  /**
+   * Whether every create gives the same one object (a registered shared object, like the seed's
+   * `get_task_queue`): a reconnecting client fetches it again for its proxies (recovery, SPEC §R).
+   */
+  shared?: boolean;
 }
 export interface DescribeResult {
   typeids: TypeidDescription[];
@@ -346,6 +365,7 @@ export const requestMethods = [
   InspectWatchCallsRequest.type.method,
   InspectUnwatchCallsRequest.type.method,
   InspectRemoveItemRequest.type.method,
+  PingRequest.type.method,
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */

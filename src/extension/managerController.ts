@@ -168,7 +168,7 @@ export class ManagerController implements vscode.Disposable {
   }
 
   private async connectTo(address: string, authkey: string, tls?: ClientTlsOptions): Promise<void> {
-    const client = await connect({ address, authkey, name: 'vscode', timeout: 10, tls });
+    const client = await connect({ address, authkey, name: 'vscode', timeout: 10, tls, reconnect: false });
     if (!client.serverInfo.capabilities.inspection) {
       await client.close();
       throw new Error(`the manager at ${address} does not offer inspection (protocol ${client.serverInfo.protocolVersion})`);

@@ -32,12 +32,13 @@ export interface ChildConfig {
   limits?: LimitOptions;
   tls?: ServerTlsOptions;
   plaintextAddress?: string;
+  livenessTimeoutMs?: number;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -123,6 +124,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       limits: config.limits,
       plaintextAddress: config.plaintextAddress,
       tls: config.tls && { cert: pemText(config.tls.cert), key: pemText(config.tls.key), ...(config.tls.ca ? { ca: pemText(config.tls.ca) } : {}) },
+      livenessTimeoutMs: config.livenessTimeoutMs,
     };
     child.send(configure);
   });

@@ -43,6 +43,8 @@ Options of serve:
   --no-config               do not look for a config module
   --no-builtins             do not register SyncManager's typeids (Queue, dict, ...)
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
+  --liveness-timeout SECS   drop a client that asked for liveness pings and then sent nothing
+                            for this long (default 30)
   --max-message-bytes N     largest message accepted (default 67108864)
 ${LIMIT_FLAGS_USAGE}
   --tls-cert FILE           serve TLS with this certificate (PEM); needs --tls-key
@@ -80,6 +82,7 @@ interface ServeOptions {
   builtins: boolean;
   handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
+  livenessTimeoutMs?: number;
   allowRemoteShutdown: boolean;
   inspection: boolean;
   quiet: boolean;
@@ -167,6 +170,12 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
         options.handshakeTimeoutMs = seconds * 1000;
         break;
       }
+      case '--liveness-timeout': {
+        const seconds = Number(value());
+        if (!(seconds > 0 && seconds <= 86_400)) throw new UsageError('--liveness-timeout must be a positive number of seconds (at most 86400)');
+        options.livenessTimeoutMs = seconds * 1000;
+        break;
+      }
       case '--max-message-bytes': {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1024) throw new UsageError('--max-message-bytes must be a whole number of at least 1024');
@@ -241,6 +250,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     ...options.limits,
     tls: tlsOf(options.tlsFiles),
     plaintextAddress: options.plaintextAddress,
+    livenessTimeoutMs: options.livenessTimeoutMs,
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
     log,
@@ -323,6 +333,7 @@ async function serveChild(): Promise<number> {
     ...configure.limits,
     tls: configure.tls,
     plaintextAddress: configure.plaintextAddress,
+    livenessTimeoutMs: configure.livenessTimeoutMs,
     log: (message) => send({ type: 'log', message }),
   });
   try {

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { authkeyBytes, randomAuthkey } from '../common/authkey';
 import { formatAddress, isLoopbackHost, parseAddress, type Address } from '../common/address';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
+import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../common/liveness';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
 import type { InspectSnapshot } from '../common/protocol';
 import { VERSION } from '../common/version';
@@ -45,6 +46,11 @@ export interface ManagerOptions extends LimitOptions {
   maxMessageBytes?: number;
   /** Most connections at once. Default unlimited. */
   maxConnections?: number;
+  /**
+   * Milliseconds of silence after which a session that asked for liveness (capability ping) is
+   * dropped, as on an abrupt close. Default 30 000.
+   */
+  livenessTimeoutMs?: number;
   /** Whether a client may stop the manager (`shutdown { server: true }`), as Python's clients can. Default true. */
   allowRemoteShutdown?: boolean;
   /**
@@ -200,7 +206,7 @@ export class Manager {
       const obj = builtin.create(args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
-      const described = this.registry.add({ ...registration, builtin: builtin.type.builtin });
+      const described = this.registry.add({ ...registration, builtin: builtin.type.builtin, shared: true });
       // It lives as long as the manager: inspection shows it, and what it holds, whoever holds it.
       this.table.makeResident(obj, described);
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
@@ -236,6 +242,7 @@ export class Manager {
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       maxMessageValues: this.options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES,
       buffers: this.buffers,
+      livenessTimeoutMs: this.options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
       shutdownServer: () => void this.shutdown(),
       inspector: this.inspector,
@@ -333,6 +340,7 @@ export class Manager {
       limits: limitOptionsOf(this.options),
       tls: this.options.tls,
       plaintextAddress: this.options.plaintextAddress,
+      livenessTimeoutMs: this.options.livenessTimeoutMs,
       log: this.options.log,
     });
     this.stopped = this.child.exited;

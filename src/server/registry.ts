@@ -40,6 +40,8 @@ export interface Registration {
   readonly createMethod: boolean;
   /** The built-in type its objects are, when known in advance. */
   readonly builtin?: string;
+  /** Whether every create gives the same one object (a `shared` registration). */
+  readonly shared?: boolean;
 }
 
 const TYPEID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.\-]*$/;
@@ -117,6 +119,7 @@ export class Registry {
       createMethod: r.createMethod,
       creatable: r.create !== undefined,
       ...(r.builtin ? { builtin: r.builtin } : {}),
+      ...(r.shared ? { shared: true } : {}),
     }));
   }
 }

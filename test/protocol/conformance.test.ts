@@ -56,7 +56,8 @@ function requestFacts(scenario: Scenario): { methods: Map<string, string>; codes
   for (const step of scenario.steps) {
     const a = step.action;
     const message = a.kind === 'send' ? a.message : a.kind === 'sendRaw' ? rawBody(a.text) : undefined;
-    if (isObj(message) && typeof message.method === 'string' && 'id' in message) methods.set(key(step.conn, message.id), message.method);
+    // The method as sent: `$$/ping` in a scenario is the method `$/ping`.
+    if (isObj(message) && typeof message.method === 'string' && 'id' in message) methods.set(key(step.conn, message.id), substitute(message.method, new Map()) as string);
     if (a.kind === 'expect' && 'id' in a.pattern && isObj(a.pattern.error) && typeof a.pattern.error.code === 'number') {
       codes.set(key(step.conn, a.pattern.id), a.pattern.error.code);
     }

@@ -38,6 +38,7 @@ const methodByPrefix: Record<string, string> = {
   'inspect-unwatch-calls': 'inspect/unwatchCalls',
   'inspect-calls': 'inspect/calls',
   'inspect-remove-item': 'inspect/removeItem',
+  ping: '$/ping',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];

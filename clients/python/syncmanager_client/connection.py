@@ -21,7 +21,7 @@ import threading
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from . import values
-from .errors import ConnectionClosedError, ErrorInfo, RequestCancelledError, RequestTimeoutError, error_from_response
+from .errors import ConnectionClosedError, ConnectionLostError, ErrorInfo, RequestCancelledError, RequestTimeoutError, error_from_response
 from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
@@ -186,7 +186,7 @@ class Connection:
         try:
             self._write(frame(body), sent)
         except OSError as error:
-            self._shutdown_socket(ConnectionClosedError("the connection failed while sending: %s" % error))
+            self._shutdown_socket(ConnectionLostError("the connection failed while sending: %s" % error))
             raise self._closed_error() from error
 
     def _drain_releases_locked(self) -> None:
@@ -330,7 +330,7 @@ class Connection:
             while True:
                 body = self._reader.read_body()
                 if body is None:
-                    reason = ConnectionClosedError("the server closed the connection")
+                    reason = ConnectionLostError("the server closed the connection")
                     break
                 try:
                     message = decode_json(body)
@@ -340,7 +340,7 @@ class Connection:
                 self._dispatch(message)
         except (OSError, FramingError) as error:
             if not self._closed:
-                reason = error if isinstance(error, FramingError) else ConnectionClosedError("the connection failed: %s" % error)
+                reason = error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error)
         except BaseException as error:  # pragma: no cover - a bug; fail every waiter instead of hanging
             log.exception("the reader thread failed")
             reason = ConnectionClosedError("the reader thread failed: %r" % error)
@@ -416,7 +416,14 @@ class Connection:
         # A new instance per raise: one exception object raised in several threads would
         # collect their tracebacks into one.
         reason = self._close_reason
-        return ConnectionClosedError(str(reason) if reason is not None else "the connection is closed")
+        # A lost connection stays a ConnectionLostError for every caller it fails.
+        cls = type(reason) if isinstance(reason, ConnectionLostError) else ConnectionClosedError
+        return cls(str(reason) if reason is not None else "the connection is closed")
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection ended by a loss (the server or the network), not by this client."""
+        return self._closed and isinstance(self._close_reason, ConnectionLostError)
 
     def _shutdown_socket(self, reason: BaseException) -> None:
         with self._pending_lock:

@@ -24,6 +24,7 @@ from .transport import AuthenticationError, FramingError, HandshakeError
 __all__ = [
     "AuthenticationError",
     "ConnectionClosedError",
+    "ConnectionLostError",
     "ErrorInfo",
     "FramingError",
     "HandshakeError",
@@ -42,6 +43,7 @@ __all__ = [
     "RequestTimeoutError",
     "ServerNotInitializedError",
     "ShuttingDownError",
+    "StaleProxyError",
     "SyncManagerError",
     "UnknownObjectError",
     "UnknownTypeidError",
@@ -176,6 +178,18 @@ class ConnectionClosedError(SyncManagerError, ConnectionError, EOFError):
 
     Both a ``ConnectionError`` and an ``EOFError``, as SPEC 12.2 suggests for Python.
     """
+
+
+class ConnectionLostError(ConnectionClosedError):
+    """The connection to the manager was lost while this call was on its way or waiting, so
+    whether it took effect is unknown. The manager reconnects on the next call (unless
+    ``connect(reconnect=False)``)."""
+
+
+class StaleProxyError(SyncManagerError, ReferenceError):
+    """The proxy's object is out of reach: its reference ended with a lost connection, so the
+    object may be gone or be another one now. Proxies of shared typeids (``get_task_queue()``)
+    are fetched again instead; any other proxy must be made anew."""
 
 
 class ShuttingDownError(ConnectionClosedError):

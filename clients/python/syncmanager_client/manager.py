@@ -9,12 +9,16 @@ import functools
 import os
 import ssl  # noqa: F401 (annotations)
 import sys
+import threading
+import time
 import weakref
-from typing import Any, Dict, List, Optional, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from .connection import PROTOCOL_VERSION, Connection
-from .errors import ConnectionClosedError
+from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
+from .reconnect import ReconnectPolicy, backoff_delay
+from .transport import AuthenticationError
 
 __all__ = ["ADDRESS_ENV", "AUTHKEY_ENV", "Manager", "connect"]
 
@@ -33,9 +37,40 @@ class Manager:
     reference the session holds and what it acquired, SPEC 10.1).
     """
 
-    def __init__(self, connection: Connection, proxytypes: Optional[Dict[str, Type[BaseProxy]]] = None) -> None:
-        self.connection = connection
+    def __init__(
+        self,
+        connection: Connection,
+        proxytypes: Optional[Dict[str, Type[BaseProxy]]] = None,
+        reopen: Optional[Callable[[], Connection]] = None,
+        reconnect: Optional[ReconnectPolicy] = None,
+    ) -> None:
         self._proxytypes = dict(proxytypes or {})
+        self._reopen = reopen
+        self._reconnect_policy = reconnect if reopen is not None else None
+        #: Counts connections: a proxy of an earlier one holds no reference on the current one.
+        self._epoch = 0
+        self._reconnect_lock = threading.RLock()
+        self._ended = None  # type: Optional[ConnectionClosedError]
+        #: Called with the error when a lost connection is noticed, before reconnecting.
+        self.on_connection_lost = None  # type: Optional[Callable[[BaseException], None]]
+        #: Called with the number of tries once a new connection is up.
+        self.on_connection_restored = None  # type: Optional[Callable[[int], None]]
+        # The current connection, in a box the finalizer below shares: it closes whichever is current.
+        self._connection_box = [connection]  # type: List[Connection]
+        self._install(connection)
+        # When the program drops the manager and every proxy (each proxy holds the manager),
+        # the connection goes too, so an unclosed manager leaks no socket.
+        self._finalizer = weakref.finalize(self, _close_current, self._connection_box)
+        self._finalizer.atexit = False
+
+    @property
+    def connection(self) -> Connection:
+        """The current connection (a new one after a reconnect)."""
+        return self._connection_box[0]
+
+    def _install(self, connection: Connection) -> None:
+        """Makes ``connection`` the current one: proxies received on it, its typeids."""
+        self._connection_box[0] = connection
         # Proxies received inside values (SPEC 11.5) become proxies of this manager. Through a
         # weak reference: the connection (kept alive by its reader thread) must not keep the
         # manager alive, or the finalizer below could never close an abandoned connection.
@@ -48,13 +83,83 @@ class Manager:
             return manager._proxy_from_received_token(token)
 
         connection.make_proxy = make_proxy
-        #: ``typeid -> description`` from ``manager/describe`` (SPEC 8.2), in registration order.
-        self.typeids = {}  # type: Dict[str, Dict[str, Any]]
         self._describe()
-        # When the program drops the manager and every proxy (each proxy holds the manager),
-        # the connection goes too, so an unclosed manager leaks no socket.
-        self._finalizer = weakref.finalize(self, connection.close)
-        self._finalizer.atexit = False
+
+    # -- reconnecting -------------------------------------------------------------------------
+
+    def _live_connection(self) -> Connection:
+        """The connection to use now: the current one, or a new one if it was lost and
+        reconnection is on (tries with backoff in the calling thread; other threads wait)."""
+        connection = self.connection
+        if not connection.closed:
+            return connection
+        if self._ended is not None:
+            raise ConnectionClosedError(str(self._ended))
+        if self._reconnect_policy is None or not connection.lost:
+            raise connection._closed_error()
+        with self._reconnect_lock:
+            if self.connection.closed:
+                self._reconnect(self.connection._closed_error())
+            return self.connection
+
+    def _reconnect(self, lost: BaseException) -> None:
+        policy = self._reconnect_policy
+        assert policy is not None
+        if self.on_connection_lost is not None:
+            self.on_connection_lost(lost)
+        started = time.monotonic()
+        last = lost  # type: BaseException
+        attempt = 0
+        while policy.max_time is None or time.monotonic() - started < policy.max_time:
+            wait = backoff_delay(policy, attempt)
+            if policy.max_time is not None:
+                wait = max(0.0, min(wait, policy.max_time - (time.monotonic() - started)))
+            time.sleep(wait)  # the backoff itself, not a synchronisation
+            attempt += 1
+            try:
+                connection = self._reopen()  # type: ignore[misc]
+            except AuthenticationError as error:
+                # A key the manager refuses will not start working by trying again.
+                self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
+                raise
+            except (OSError, EOFError) as error:
+                last = error
+                continue
+            try:
+                self._install(connection)
+            except (OSError, EOFError) as error:
+                connection.close()
+                last = error
+                continue
+            except BaseException:
+                connection.close()
+                raise
+            self._epoch += 1
+            if self.on_connection_restored is not None:
+                self.on_connection_restored(attempt)
+            return
+        self._ended = ConnectionClosedError("gave up reconnecting to the manager at %s after %s s: %s" % (self.connection.address, policy.max_time, last))
+        raise ConnectionClosedError(str(self._ended)) from last
+
+    def _connection_for(self, proxy: BaseProxy) -> Connection:
+        """The live connection, with ``proxy`` made valid on it: a shared typeid's object is
+        fetched again after a reconnect; any other proxy of an earlier connection is stale."""
+        connection = self._live_connection()
+        if proxy._epoch == self._epoch:
+            return connection
+        with self._reconnect_lock:
+            if proxy._epoch == self._epoch:
+                return self.connection
+            typeid = proxy._shared_typeid
+            if typeid is None:
+                raise StaleProxyError(
+                    "cannot call %s object %s: the reference this proxy held ended when the connection to the manager at %s was lost, "
+                    "so the object may be gone; make a new proxy (shared typeids such as get_task_queue() are fetched again by themselves)"
+                    % (proxy._typeid, proxy._id, self.connection.address)
+                )
+            connection = self.connection
+            proxy._rebind(connection, connection.request("object/create", {"typeid": typeid}), self._epoch)
+            return connection
 
     # -- creating and wrapping --------------------------------------------------------------
 
@@ -66,8 +171,12 @@ class Manager:
             params["args"] = [self.connection.encode(a) for a in args]
         if kwargs:
             params["kwargs"] = {k: self.connection.encode(v) for k, v in kwargs.items()}
-        token = self.connection.request("object/create", params)
-        return self._proxy_from_received_token(token)
+        token = self._live_connection().request("object/create", params)
+        proxy = self._proxy_from_received_token(token)
+        # A shared typeid's one object can be fetched again after a reconnect; another cannot.
+        if not args and not kwargs and self.typeids.get(typeid, {}).get("shared") is True:
+            object.__setattr__(proxy, "_shared_typeid", typeid)
+        return proxy
 
     def _proxy_from_received_token(self, token: Dict[str, Any]) -> BaseProxy:
         # Every token the server sends gave the session one reference (SPEC 8.5): the proxy
@@ -77,13 +186,13 @@ class Manager:
     def proxy_from_token(self, token: Dict[str, Any]) -> BaseProxy:
         """A proxy for a token another program handed us (SPEC 8.5): takes a reference of our
         own first (``object/incref``), so the sender may then release its one."""
-        self.connection.request("object/incref", {"id": token["id"]})
+        self._live_connection().request("object/incref", {"id": token["id"]})
         return self._proxy_from_received_token(token)
 
     def __getattr__(self, name: str) -> Any:
         # Creation methods: only typeids registered with createMethod (SPEC 8.1).
         typeids = self.__dict__.get("typeids", {})
-        if name not in typeids and not name.startswith("_") and "connection" in self.__dict__ and not self.connection.closed:
+        if name not in typeids and not name.startswith("_") and "_connection_box" in self.__dict__ and not self.connection.closed:
             # A manager can register typeids while it runs (the VS Code extension does when its
             # setting changes): ask again before saying it has none.
             try:
@@ -96,7 +205,7 @@ class Manager:
             method = functools.partial(self.create, name)
             method.__doc__ = "Creates a %r object and returns its proxy." % name  # type: ignore[attr-defined]
             return method
-        if name.startswith("_") or "connection" not in self.__dict__:
+        if name.startswith("_") or "_connection_box" not in self.__dict__:
             raise AttributeError("%r has no attribute %r" % (type(self).__name__, name))
         raise AttributeError("the manager at %s serves no typeid %r; it serves %s. Register it where the manager starts "
                              "(register() in a script, --register %s=Queue for syncmanager serve, the syncmanager.register setting in VS Code)"
@@ -104,7 +213,8 @@ class Manager:
 
     def _describe(self) -> None:
         described = self.connection.request("manager/describe")
-        self.typeids = {d["typeid"]: d for d in described.get("typeids", []) if isinstance(d, dict) and isinstance(d.get("typeid"), str)}
+        #: ``typeid -> description`` from ``manager/describe`` (SPEC 8.2), in registration order.
+        self.typeids = {d["typeid"]: d for d in described.get("typeids", []) if isinstance(d, dict) and isinstance(d.get("typeid"), str)}  # type: Dict[str, Dict[str, Any]]
 
     def __dir__(self) -> List[str]:
         return sorted(set(super().__dir__()) | set(self.creation_methods()))
@@ -128,6 +238,8 @@ class Manager:
         """Ends the session (``shutdown``, SPEC 7.2) and closes the connection. The server
         releases the session's references, gives back its locks and permits, and withdraws its
         blocked calls. Proxies cannot be used afterwards. Idempotent."""
+        if self._ended is None:
+            self._ended = ConnectionClosedError("the connection was closed by this client")
         self.connection.shutdown()
 
     def shutdown_server(self) -> None:
@@ -156,6 +268,10 @@ def connect(
     proxytypes: Optional[Dict[str, Type[BaseProxy]]] = None,
     protocol_version: str = PROTOCOL_VERSION,
     ssl_context: "Optional[ssl.SSLContext]" = None,
+    reconnect: bool = True,
+    reconnect_initial_delay: float = 0.1,
+    reconnect_max_delay: float = 5.0,
+    reconnect_max_time: Optional[float] = 60.0,
 ) -> Manager:
     """Connects to a syncmanager manager and returns a :class:`Manager`.
 
@@ -173,6 +289,14 @@ def connect(
     :param ssl_context: speak TLS to a manager that serves it (``syncmanager serve --tls-cert``),
         e.g. ``ssl.create_default_context(cafile="ca.pem")``; add ``load_cert_chain`` for a
         manager that asks for client certificates (``--tls-ca``).
+    :param reconnect: after a lost connection, open a new one on the next call (the default):
+        calls in flight at the loss raise ``ConnectionLostError``; proxies of shared typeids
+        (``get_task_queue()``) work again, other proxies raise ``StaleProxyError``. Set
+        ``on_connection_lost`` / ``on_connection_restored`` on the manager to hear of both.
+    :param reconnect_initial_delay: seconds before the first try; the wait doubles each time,
+        with jitter, up to ``reconnect_max_delay``.
+    :param reconnect_max_time: seconds to keep trying (None: forever); then calls raise
+        ``ConnectionClosedError``.
     :raises AuthenticationError: the keys differ (a ``multiprocessing.AuthenticationError``).
     :raises UnsupportedProtocolVersionError: the server speaks no 1.x protocol.
     """
@@ -189,19 +313,29 @@ def connect(
         name = script or "python"
     from . import __version__
 
-    connection = Connection(
-        address,
-        authkey,
-        request_timeout=request_timeout,
-        connect_timeout=connect_timeout,
-        cancel_grace=cancel_grace,
-        client_name=name,
-        client_version=__version__,
-        protocol_version=protocol_version,
-        ssl_context=ssl_context,
-    )
+    policy = ReconnectPolicy(reconnect_initial_delay, reconnect_max_delay, reconnect_max_time) if reconnect else None
+    client_name = name
+
+    def open_connection() -> Connection:
+        return Connection(
+            address,
+            authkey,
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
+            cancel_grace=cancel_grace,
+            client_name=client_name,
+            client_version=__version__,
+            protocol_version=protocol_version,
+            ssl_context=ssl_context,
+        )
+
+    connection = open_connection()
     try:
-        return Manager(connection, proxytypes)
+        return Manager(connection, proxytypes, open_connection, policy)
     except BaseException:
         connection.close()
         raise
+
+
+def _close_current(box: List[Connection]) -> None:
+    box[0].close()

@@ -64,6 +64,10 @@ class BaseProxy:
         setattr_(self, "_id", token["id"])
         setattr_(self, "_typeid", token["typeid"])
         setattr_(self, "_exposed", tuple(token.get("exposed") or ()))
+        # The connection this proxy's reference lives on (see Manager._connection_for), and the
+        # shared typeid that fetches its object again after a reconnect (None: it cannot be).
+        setattr_(self, "_epoch", manager._epoch)
+        setattr_(self, "_shared_typeid", None)
         # The reference this proxy received is released exactly once, whichever comes first:
         # _release(), the end of a with block, or garbage collection. Not at interpreter exit:
         # the connection's end releases everything then (SPEC 8.5).
@@ -81,7 +85,7 @@ class BaseProxy:
         """
         if not self._finalizer.alive:
             raise ValueError("this %s proxy of object %s was released" % (self._typeid, self._id))
-        conn = self._conn
+        conn = self._manager._connection_for(self)
         params = {"id": self._id, "method": methodname}  # type: Dict[str, Any]
         if args:
             # Each argument is a value of its own (SPEC 11.6 counts nesting per value).
@@ -96,6 +100,20 @@ class BaseProxy:
         else:
             result = conn.request("object/call", params, timeout=request_timeout, settle_interrupted=settle_interrupted)
         return conn.decode(result)
+
+    def _rebind(self, connection: Any, token: Dict[str, Any], epoch: int) -> None:
+        """Points this proxy at its shared object fetched again on a new connection; the new
+        reference is released as the old one would have been."""
+        setattr_ = object.__setattr__
+        self._finalizer.detach()  # the old reference ended with the old connection
+        setattr_(self, "_conn", connection)
+        setattr_(self, "_token", dict(token))
+        setattr_(self, "_id", token["id"])
+        setattr_(self, "_exposed", tuple(token.get("exposed") or ()))
+        setattr_(self, "_epoch", epoch)
+        finalizer = weakref.finalize(self, connection.release, token["id"])
+        finalizer.atexit = False
+        setattr_(self, "_finalizer", finalizer)
 
     def _getvalue(self) -> Any:
         """A copy of the object's contents as a value (``#GETVALUE``): a dict, a list, a set..."""

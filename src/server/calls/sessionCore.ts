@@ -25,6 +25,8 @@ export interface SessionHost {
   readonly maxMessageValues: number;
   /** The bytes of incomplete messages all sessions hold, counted together. */
   readonly buffers: BufferBudget;
+  /** Silence after which a session that agreed on ping is dropped, in ms (SPEC 20.1). */
+  readonly livenessTimeoutMs: number;
   /** Whether a client may stop the manager (`shutdown { server: true }`, Python's `shutdown`). */
   readonly allowRemoteShutdown: boolean;
   /** Stops the manager (remote shutdown). */

@@ -13,13 +13,15 @@ export interface Agreement {
   readonly processId: number | null;
   /** Whether inspection was granted. */
   readonly inspection: boolean;
+  /** Whether liveness pings were agreed: the server drops the session when the client falls silent. */
+  readonly ping: boolean;
 }
 
 /**
  * Checks `initialize`'s params and agrees on a version and capabilities.
  * @throws RpcError InvalidParams, UnsupportedProtocolVersion.
  */
-export function agree(params: InitializeParams, server: { readonly serverVersion: string; readonly inspectionAllowed: boolean }): Agreement {
+export function agree(params: InitializeParams, server: { readonly serverVersion: string; readonly inspectionAllowed: boolean; readonly livenessTimeoutMs: number }): Agreement {
   expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?' });
   const match = /^(\d+)\.(\d+)$/.exec(params.protocolVersion);
   if (!match) throw new RpcError(ErrorCodes.InvalidParams, `protocolVersion ${JSON.stringify(params.protocolVersion)} must be "major.minor"`);
@@ -45,10 +47,19 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     capabilities.pythonBridge = true;
   }
   if (inspection) capabilities.inspection = true;
+  // Liveness (since 1.3, SPEC 20.1) is opt-in: it makes the server drop a session that falls silent.
+  const ping = agreedMinor >= 3 && params.capabilities?.ping === true;
+  if (ping) capabilities.ping = true;
   return {
-    result: { protocolVersion: `${ourMajor}.${agreedMinor}`, serverInfo: { name: 'syncmanager', version: server.serverVersion }, capabilities },
+    result: {
+      protocolVersion: `${ourMajor}.${agreedMinor}`,
+      serverInfo: { name: 'syncmanager', version: server.serverVersion },
+      capabilities,
+      ...(ping ? { livenessTimeoutMs: server.livenessTimeoutMs } : {}),
+    },
     clientInfo: params.clientInfo,
     processId: params.processId ?? null,
     inspection,
+    ping,
   };
 }

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { ErrorCodes } from '../../common/errorCodes';
 import { ContentLengthDecoder, FramingError } from '../../common/framing';
 import { writeJson } from '../../common/jsonText';
+import { SilenceWatch } from '../../common/liveness';
 import { Outbox } from '../../common/outbox';
 import {
   CallRequest,
@@ -26,6 +27,7 @@ import {
   InspectUnsubscribeRequest,
   InspectUnwatchCallsRequest,
   InspectWatchCallsRequest,
+  PingRequest,
   ShutdownRequest,
   type ClientInfo,
   type InitializeParams,
@@ -82,6 +84,8 @@ export class Session implements ConnectedSession {
   private readonly decoder: ContentLengthDecoder;
   private readonly outbox: Outbox;
   private readonly handlers: RequestHandlers;
+  /** Watches a client that agreed on ping for silence (SPEC 20.1). */
+  private liveness: SilenceWatch | undefined;
   /** Whether reading is paused until the peer reads its answers. */
   private throttled = false;
   private framingFailed = false;
@@ -212,12 +216,14 @@ export class Session implements ConnectedSession {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.liveness?.stop();
     this.outbox.clear();
     this.decoder.discard();
     if (this.core.end()) this.host.sessionClosed(this);
   }
 
   private onMessage(body: string): void {
+    this.liveness?.heard();
     if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
     let message: unknown;
     try {
@@ -341,6 +347,10 @@ export class Session implements ConnectedSession {
         return { typeids: service.describe() };
       })
       .on(ShutdownRequest.type, (params) => this.shutdown(params))
+      .on(PingRequest.type, (params) => {
+        expectFields(params, {});
+        return null;
+      })
       .on(InspectSnapshotRequest.type, (params) => {
         expectFields(params, {});
         return host.snapshot();
@@ -388,9 +398,22 @@ export class Session implements ConnectedSession {
     this.processId = agreement.processId;
     this.inspection = agreement.inspection;
     this.initialized = true;
+    if (agreement.ping) this.watchLiveness();
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
     return { ...agreement.result, sessionId: this.id };
+  }
+
+  /** Drops the session when the client, which promised to ping, falls silent (SPEC 20.1). */
+  private watchLiveness(): void {
+    const timeoutMs = this.host.livenessTimeoutMs;
+    this.liveness = new SilenceWatch(timeoutMs, {
+      silent: () => {
+        this.host.log(`session ${this.id}: nothing from the client for ${timeoutMs / 1000} s although it asked for liveness pings; dropping it`);
+        this.core.peerLeft();
+        this.socket.destroy();
+      },
+    });
   }
 
   private peek(params: PeekParams): PeekResult {

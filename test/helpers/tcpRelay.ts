@@ -1,0 +1,84 @@
+/**
+ * A TCP relay between a client and a manager, so a test can cut the network (every connection
+ * through it dropped, new ones refused) and mend it, and count what went through it.
+ */
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+
+/** A running relay on 127.0.0.1. */
+export interface TcpRelay {
+  /** Where clients connect: `127.0.0.1:PORT`. */
+  readonly address: string;
+  /** Drops every connection through the relay abruptly (RST) and refuses new ones until {@link mend}. */
+  cut(): void;
+  /** Accepts connections again. */
+  mend(): void;
+  /** How many times `text` went through, client to manager, across all connections so far. */
+  countUpstream(text: string): number;
+  /** Resolves once `text` has gone upstream `times` times in all. */
+  untilUpstream(text: string, times: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a relay to `target` (`host:port`). */
+export async function startRelay(target: string): Promise<TcpRelay> {
+  const at = target.lastIndexOf(':');
+  const [host, port] = [target.slice(0, at), Number(target.slice(at + 1))];
+  const pairs = new Set<[Socket, Socket]>();
+  let upstreamText = '';
+  const watchers = new Set<() => void>();
+  let open = true;
+  const server: Server = createServer((client) => {
+    if (!open) return void client.resetAndDestroy();
+    const upstream = netConnect({ host, port });
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk: Buffer) => {
+      upstreamText += chunk.toString('latin1');
+      for (const watcher of [...watchers]) watcher();
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const count = (text: string) => upstreamText.split(text).length - 1;
+  const relay: TcpRelay = {
+    address: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut() {
+      open = false;
+      for (const [client, upstream] of pairs) {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+      }
+      pairs.clear();
+    },
+    mend() {
+      open = true;
+    },
+    countUpstream: count,
+    untilUpstream(text, times) {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (count(text) < times) return;
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+      });
+    },
+    async close() {
+      relay.cut();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return relay;
+}

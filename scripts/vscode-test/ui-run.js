@@ -188,8 +188,11 @@ async function main() {
     step('seed-manager put 0..9 into get_task_queue');
 
     await drive.expandRow(page, 'get_task_queue', { view: 'Objects' });
-    const taskObject = await until('the task queue object row', async () => (await childrenOf(page, 'get_task_queue')).find((r) => /^get_task_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label)));
-    if (!/^Queue · 10 items · 1 ref$/.test(taskObject.description)) throw new Error(`task queue row: "${taskObject.description}"`);
+    // The row is there before the puts (a typeid's shared object is shown while nobody holds it):
+    // wait for the refresh that shows them, rather than read the row once.
+    const taskObject = await until('the task queue object row with the ten tasks', async () =>
+      (await childrenOf(page, 'get_task_queue')).find((r) => /^get_task_queue #[0-9a-f]+-[0-9a-f]+$/.test(r.label) && /^Queue · 10 items · 1 ref$/.test(r.description)),
+    );
     await drive.expandRow(page, taskObject.label, { view: 'Objects' });
     const taskItems = await until('the ten tasks', async () => {
       const rows = await childrenOf(page, taskObject.label);

@@ -25,12 +25,23 @@ export interface ServerProcess {
   stderr(): string;
 }
 
-/** Starts `syncmanager serve --json --quiet --no-config ARGS` and waits for its ready line (20 s at most). */
-export function serveProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [cli, 'serve', '--json', '--quiet', '--no-config', ...args], { cwd: root, env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...env } });
+/** A `syncmanager serve` child that has printed its ready output. */
+export interface ReadyServe {
+  readonly child: ChildProcess;
+  /** What it printed to stdout up to its ready output. */
+  readonly stdout: string;
+  /** Resolves with the exit code and signal once it has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything it wrote to stderr so far. */
+  stderr(): string;
+}
+
+/** Starts `syncmanager serve ARGS` and waits (20 s at most) until its stdout matches `ready`. */
+export function spawnServe(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp }): Promise<ReadyServe> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { cwd: options.cwd ?? root, env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...options.env } });
   let stdout = '';
   let stderr = '';
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -39,16 +50,27 @@ export function serveProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promi
     child.stderr!.on('data', (d) => (stderr += d));
     child.stdout!.on('data', (d) => {
       stdout += d;
-      const line = /^\{.*\}$/m.exec(stdout);
-      if (!line) return;
+      if (!options.ready.test(stdout)) return;
       clearTimeout(timer);
-      resolve({ child, address: JSON.parse(line[0]).address, exited, stderr: () => stderr });
+      resolve({ child, stdout, exited, stderr: () => stderr });
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited ${code} before ready:\n${stdout}\n${stderr}`));
     });
   });
+}
+
+/** Starts `syncmanager serve --json --quiet --no-config ARGS` and waits for its ready line (20 s at most). */
+export async function serveProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const ready = await spawnServe(['--json', '--quiet', '--no-config', ...args], { env, ready: /^\{.*\}$/m });
+  const line = /^\{.*\}$/m.exec(ready.stdout)![0];
+  return {
+    child: ready.child,
+    address: JSON.parse(line).address,
+    exited: ready.exited.then(({ code, signal }) => code ?? signal),
+    stderr: ready.stderr,
+  };
 }
 
 /** SIGKILLs the process by its PID and waits until it has exited. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
+import { spawnServe } from '../helpers/serverProcess';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -20,29 +21,9 @@ before(() => {
 });
 
 /** Runs the CLI until its ready output shows; returns the process and what it printed. */
-function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<{ child: ChildProcess; stdout: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], { cwd, env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`not ready in 20 s:\n${stdout}\n${stderr}`));
-    }, 20_000);
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.stdout!.on('data', (d) => {
-      stdout += d;
-      if (/Press Ctrl-C to stop\.|^\{.*\}\n/m.test(stdout)) {
-        clearTimeout(timer);
-        resolve({ child, stdout, exited });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited ${code} before ready:\n${stdout}\n${stderr}`));
-    });
-  });
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<{ child: ChildProcess; stdout: string; exited: Promise<number | null> }> {
+  const ready = await spawnServe(args, { env, cwd, ready: /Press Ctrl-C to stop\.|^\{.*\}\n/m });
+  return { child: ready.child, stdout: ready.stdout, exited: ready.exited.then(({ code }) => code) };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {

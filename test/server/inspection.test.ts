@@ -6,21 +6,10 @@ import assert from 'node:assert/strict';
 import { connect, kwargs, ProtocolError, type DictProxy, type QueueProxy } from '../../src/client';
 import type { InspectChangedParams } from '../../src/common/protocol';
 import { AUTHKEY, startManager } from '../helpers/manager';
+import { viewerAndWorker } from '../helpers/viewerAndWorker';
 
-async function setup() {
-  const manager = await startManager({}, (m) => m.register('get_task_queue', { shared: 'Queue' }));
-  const viewer = await connect({ address: manager.address, authkey: AUTHKEY, name: 'viewer' });
-  const worker = await connect<{ get_task_queue: QueueProxy<number> }>({ address: manager.address, authkey: AUTHKEY, name: 'worker' });
-  return {
-    manager,
-    viewer,
-    worker,
-    async [Symbol.asyncDispose]() {
-      await viewer.close();
-      await worker.close();
-      await manager.shutdown();
-    },
-  };
+function setup() {
+  return startManager({}, (m) => m.register('get_task_queue', { shared: 'Queue' })).then((m) => viewerAndWorker<{ get_task_queue: QueueProxy<number> }>(m));
 }
 
 

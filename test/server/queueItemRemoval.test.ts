@@ -5,24 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, ProtocolError, type ListProxy, type QueueProxy } from '../../src/client';
-import { AUTHKEY, startManager } from '../helpers/manager';
+import { startManager } from '../helpers/manager';
+import { viewerAndWorker } from '../helpers/viewerAndWorker';
 
 async function setup(typeid = 'Queue', maxsize?: number) {
-  const manager = await startManager();
-  const viewer = await connect({ address: manager.address, authkey: AUTHKEY, name: 'viewer' });
-  const worker = await connect({ address: manager.address, authkey: AUTHKEY, name: 'worker' });
-  const q = await worker.create<QueueProxy<unknown>>(typeid, ...(maxsize === undefined ? [] : [maxsize]));
-  return {
-    manager,
-    viewer,
-    worker,
-    q,
-    async [Symbol.asyncDispose]() {
-      await viewer.close();
-      await worker.close();
-      await manager.shutdown();
-    },
-  };
+  const s = await viewerAndWorker(await startManager());
+  const q = await s.worker.create<QueueProxy<unknown>>(typeid, ...(maxsize === undefined ? [] : [maxsize]));
+  return Object.assign(s, { q });
 }
 
 test('removes the item at an index when it is the one shown, keeping the others in order', async () => {

@@ -41,7 +41,25 @@ const options = {
     syncmanager: path.resolve('src/index.ts'),
   },
   logLevel: 'warning',
+  // Outputs are written by writeAtomically, not by esbuild in place: test files rebuild dist/ while others load it.
+  write: false,
+  plugins: [{ name: 'write-atomically', setup: (build) => build.onEnd(writeAtomically) }],
 };
+
+/**
+ * Writes each output to a temporary file beside it and renames it over the old one, so a process loading a bundle
+ * while another rebuilds sees the old file or the new one, never a truncated one. dist/cli.js is made executable
+ * before it appears.
+ */
+function writeAtomically(result) {
+  for (const file of result.outputFiles ?? []) {
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    fs.writeFileSync(temporary, file.contents);
+    if (file.path === path.resolve('dist', 'cli.js')) fs.chmodSync(temporary, 0o755);
+    fs.renameSync(temporary, file.path);
+  }
+}
 
 async function main() {
   if (watch) {
@@ -51,7 +69,6 @@ async function main() {
     return;
   }
   await esbuild.build(options);
-  fs.chmodSync(path.join('dist', 'cli.js'), 0o755);
 }
 
 main().catch((error) => {

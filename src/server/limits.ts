@@ -29,6 +29,20 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
     : `the message holds more than ${limit} JSON values, the limit for one message (the server's maxMessageValues)`;
 }
 
+/**
+ * The refusal of a result larger than the message limit (`bytes` when known): it was not sent,
+ * and whether what the call took went back ({@link givenBackNote}).
+ */
+export function resultTooLarge(limit: number, bytes: number | undefined, givenBack: boolean): string {
+  const size = bytes === undefined ? '' : ` of ${bytes} bytes`;
+  return `the result${size} exceeds the message limit of ${limit} bytes and was not sent${givenBackNote(givenBack)}; ask for less`;
+}
+
+/** What an error about an unsent result adds when the call's taking was undone (the item is back where it was). */
+export function givenBackNote(givenBack: boolean): string {
+  return givenBack ? '; what the call took was given back' : '';
+}
+
 /** The limits a manager takes as options (beyond `maxMessageBytes` and `maxConnections`), as plain data that can cross to a child process. */
 export interface LimitOptions {
   /** Most values (JSON values, or objects a pickle makes) one message may hold. Default {@link DEFAULT_MAX_MESSAGE_VALUES}. */

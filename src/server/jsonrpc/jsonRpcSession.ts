@@ -40,7 +40,7 @@ import {
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
 import { exceedsJsonValues } from '../jsonValueCount';
-import { tooManyValues } from '../limits';
+import { givenBackNote, resultTooLarge, tooManyValues } from '../limits';
 import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
@@ -446,13 +446,12 @@ export class Session implements ConnectedSession {
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
-        const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
-        const message = `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${limit} bytes and was not sent${undone}; ask for less`;
+        const message = resultTooLarge(limit, Buffer.byteLength(json), this.core.undelivered(id, value));
         return this.sendError(id, errorObject(ErrorCodes.MessageTooLarge, message));
       }
     } catch (error) {
       const message = (error as Error).message;
-      const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
+      const undone = givenBackNote(this.core.undelivered(id, value));
       return this.sendError(id, errorObject(ErrorCodes.RemoteException, `the result cannot be sent: ${message}${undone}`, { type: 'TypeError', message }));
     }
     this.core.delivered(id);

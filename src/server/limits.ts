@@ -29,6 +29,11 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
     : `the message holds more than ${limit} JSON values, the limit for one message (the server's maxMessageValues)`;
 }
 
+/** The refusal of a pickle of class `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
+export function opaquePickleRefused(type: string, where = ''): string {
+  return `a pickled ${type} object${where} is refused: this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false); send plain values`;
+}
+
 /**
  * The refusal of a result larger than the message limit (`bytes` when known): it was not sent,
  * and whether what the call took went back ({@link givenBackNote}).
@@ -53,10 +58,16 @@ export interface LimitOptions {
   maxHandshaking?: number;
   /** Milliseconds an authenticated connection may stay silent with nothing pending before it is closed. Default: no timeout. */
   idleTimeoutMs?: number;
+  /**
+   * Whether clients may store pickles of classes the server does not read (Python objects it
+   * keeps as opaque pickles, which a Python client that later reads them runs). Default true;
+   * false refuses every message holding one ({@link opaquePickleRefused}).
+   */
+  opaquePickles?: boolean;
 }
 
 /** Just the {@link LimitOptions} of a larger options object. */
 export function limitOptionsOf(options: LimitOptions): LimitOptions {
-  const { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs } = options;
-  return { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs };
+  const { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs, opaquePickles } = options;
+  return { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs, opaquePickles };
 }

@@ -39,8 +39,9 @@ import {
   type SubscribeParams,
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
+import { ValueCodecError } from '../../common/valueCodecError';
 import { exceedsJsonValues } from '../jsonValueCount';
-import { givenBackNote, resultTooLarge, tooManyValues } from '../limits';
+import { givenBackNote, opaquePickleRefused, resultTooLarge, tooManyValues } from '../limits';
 import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
@@ -103,6 +104,9 @@ export class Session implements ConnectedSession {
   private readonly argumentDecoding: DecodeOptions = {
     boxFloats: true,
     decodeProxy: (token) => this.service.argumentReference(token.id, token.typeid),
+    checkOpaque: (value) => {
+      if (value.lang === 'python' && !this.host.opaquePickles) throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
+    },
   };
   private readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined> = {
     args: (args) => (args === undefined ? EMPTY_ARGS : (decodeValue(args, this.argumentDecoding) as unknown[])),

@@ -271,7 +271,7 @@ export class PythonSession implements ConnectedSession {
   private readGeneral(frame: Buffer): PythonRequest | Reply {
     let request: unknown;
     try {
-      request = unpickle(frame, { maxValues: this.host.maxMessageValues });
+      request = unpickle(frame, { maxValues: this.host.maxMessageValues, refuseOpaque: !this.host.opaquePickles });
     } catch (error) {
       return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
     }

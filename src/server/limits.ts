@@ -12,6 +12,15 @@
  */
 export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
 
+/**
+ * What reading a message may cost per value beyond 4 times its bytes, as measured (V8 heap held
+ * while a request's values are alive; `test/server/decode-memory.test.ts`). An empty dict is two
+ * bytes of pickle but a JavaScript object of some 60 bytes, and a pickle's node more while it is
+ * read: so the memory of one message is bounded by its bytes and by {@link DEFAULT_MAX_MESSAGE_VALUES}
+ * together (SPEC §19).
+ */
+export const READ_BYTES_PER_VALUE = 256;
+
 /** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 

@@ -10,6 +10,7 @@ import {
   InspectChangedNotification,
   InspectPeekRequest,
   InspectRemoveItemRequest,
+  InspectReplaceItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -20,6 +21,7 @@ import {
   type InspectSnapshot,
   type PeekResult,
   type RemoveItemResult,
+  type ReplaceItemResult,
   type RequestType,
 } from '../common/protocol';
 import type { RpcConnection } from './rpcConnection';
@@ -62,6 +64,14 @@ export class Inspection {
    */
   removeQueueItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
     return this.request(InspectRemoveItemRequest.type, { id, index, expected });
+  }
+
+  /**
+   * Replaces the item at `index` of queue `id` with `item` (a value in wire form, `$` tags and all),
+   * if the item there is still `expected`; refused with InvalidParams otherwise (SPEC 17.10).
+   */
+  replaceQueueItem(id: string, index: number, expected: unknown, item: unknown): Promise<ReplaceItemResult> {
+    return this.request(InspectReplaceItemRequest.type, { id, index, expected, item });
   }
 
   /**

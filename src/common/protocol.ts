@@ -349,6 +349,17 @@ export interface RemoveItemResult {
   total: number;
 }
 
+/** `inspect/replaceItem`: client → server (capability `inspection`). Replaces one queued item, if it is the one shown (SPEC 17.10). */
+export namespace InspectReplaceItemRequest {
+  export const type = request<ReplaceItemParams, ReplaceItemResult>('inspect/replaceItem');
+}
+export interface ReplaceItemParams extends RemoveItemParams {
+  /** The new item, a value in wire form (SPEC 11), as an `object/call` argument. */
+  item: unknown;
+}
+/** How many items the queue holds afterwards (the same as before). */
+export type ReplaceItemResult = RemoveItemResult;
+
 /** Every request method of protocol 1.1, for dispatch tables and the schema test. */
 export const requestMethods = [
   InitializeRequest.type.method,
@@ -365,6 +376,7 @@ export const requestMethods = [
   InspectWatchCallsRequest.type.method,
   InspectUnwatchCallsRequest.type.method,
   InspectRemoveItemRequest.type.method,
+  InspectReplaceItemRequest.type.method,
   PingRequest.type.method,
 ] as const;
 

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ActivityView } from './activityView';
 import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
+import { decodeValue } from '../common/valueCodec';
 import { findConfigFile } from '../common/configFiles';
 import { attachTlsOptions, type AttachTlsSetting } from './attachTls';
 import { Command, ContextValue, Setting } from './ids';
@@ -54,6 +55,18 @@ function parseJsonInput(text: string): { value?: unknown; error?: string } {
     return { value: JSON.parse(text) };
   } catch (error) {
     return { error: `not JSON: ${(error as Error).message}. Strings need quotes: "text"` };
+  }
+}
+
+/** Why `text` is not a value in wire form (JSON whose `$` tags are valid), or undefined when it is one. */
+function wireValueError(text: string): string | undefined {
+  const parsed = parseJsonInput(text);
+  if (parsed.error) return parsed.error;
+  try {
+    decodeValue(parsed.value, { decodeProxy: (token) => token });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
@@ -282,6 +295,18 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       requireClient();
       if (!row?.objectId) return;
       const current = JSON.stringify(row.value);
+      if (row.contextValue === ContextValue.QueueItem && row.index !== undefined) {
+        // A queue item is sent back in wire form, as shown ($ tags and all: a tuple stays a tuple). The manager replaces
+        // it only if it is still the item shown, so an item a getter took meanwhile is never replaced by another.
+        const text = await vscode.window.showInputBox({
+          prompt: `New value of item [${row.index}] of queue #${row.objectId} (JSON; $ tags as shown, such as {"$tuple": [1, 2]})`,
+          value: current,
+          validateInput: wireValueError,
+        });
+        if (text === undefined) return;
+        await requireClient().inspection.replaceQueueItem(row.objectId, row.index, row.value, JSON.parse(text));
+        return;
+      }
       // A value with $ tags (a tuple, bytes...) is not offered for editing as text: typed back, it would be a dict.
       const value = await askJson(`New value of ${row.label} in #${row.objectId} (JSON)`, '42', current.includes('"$') ? '' : current);
       if (value === undefined) return;

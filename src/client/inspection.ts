@@ -59,18 +59,18 @@ export class Inspection {
   }
 
   /**
-   * Removes the item at `index` of queue `id`, if it is still `expected` (the item as a peek showed
-   * it); refused with InvalidParams otherwise (SPEC 17.9).
+   * Removes the item at `index` of queue or list `id`, if it is still `expected` (the item as a peek
+   * showed it); refused with InvalidParams otherwise (SPEC 17.9).
    */
-  removeQueueItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
+  removeItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
     return this.request(InspectRemoveItemRequest.type, { id, index, expected });
   }
 
   /**
-   * Replaces the item at `index` of queue `id` with `item` (a value in wire form, `$` tags and all),
+   * Replaces the item at `index` of queue or list `id` with `item` (a value in wire form, `$` tags and all),
    * if the item there is still `expected`; refused with InvalidParams otherwise (SPEC 17.10).
    */
-  replaceQueueItem(id: string, index: number, expected: unknown, item: unknown): Promise<ReplaceItemResult> {
+  replaceItem(id: string, index: number, expected: unknown, item: unknown): Promise<ReplaceItemResult> {
     return this.request(InspectReplaceItemRequest.type, { id, index, expected, item });
   }
 

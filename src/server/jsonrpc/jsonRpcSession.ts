@@ -48,7 +48,7 @@ import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } 
 import { SharedRef } from '../calls/sharedRef';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
 import type { ObjectEntry } from '../objectTable';
-import { ItemEditRefused, removeQueueItem, replaceQueueItem } from '../queueItemEdits';
+import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
@@ -371,14 +371,14 @@ export class Session implements ConnectedSession {
       .on(InspectRemoveItemRequest.type, (params) => {
         expectFields(params, { id: 'string', index: 'number', expected: 'any' });
         const entry = this.shownItemEntry(params);
-        return this.editQueueItem(entry, () => removeQueueItem(host.inspector, entry, params.index, params.expected));
+        return this.editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
       })
       .on(InspectReplaceItemRequest.type, (params) => {
         expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
         const entry = this.shownItemEntry(params);
         // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
         const item = decodeValue(params.item, this.argumentDecoding);
-        return this.editQueueItem(entry, () => replaceQueueItem(host.inspector, entry, params.index, params.expected, item));
+        return this.editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
       })
       .on(InspectWatchCallsRequest.type, (params) => {
         expectFields(params, { intervalMs: 'number?' });
@@ -399,7 +399,7 @@ export class Session implements ConnectedSession {
   }
 
   /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
-  private editQueueItem<R>(entry: ObjectEntry, edit: () => R): R {
+  private editItem<R>(entry: ObjectEntry, edit: () => R): R {
     try {
       const result = edit();
       this.touching = entry.id;

@@ -484,7 +484,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const stale = (await listTree())[0];
     await list.set(0, 'changed meanwhile');
     replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /is no longer 'keep': nothing was removed/);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /is no longer the one shown .*nothing was removed/);
     assert.equal(await list.length(), 2);
 
     // Edit Value… on a list item, then on a dict value.
@@ -502,6 +502,14 @@ describe('syncmanager extension in VS Code (integration)', function () {
     });
     await vscode.commands.executeCommand('syncmanager.editItem', entry);
     assert.deepEqual(await d.get('k'), { v: 2 });
+
+    // A list row shown before another client inserted in front of it edits nothing it no longer shows.
+    const staleEdit = (await listTree())[0];
+    assert.equal(staleEdit.label, "'edited'");
+    await list.insert(0, 'inserted meanwhile');
+    answerInputBoxes('"overwritten?"');
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.editItem', staleEdit)), /is no longer the one shown .*nothing was replaced/);
+    assert.deepEqual(await list.getValue(), ['inserted meanwhile', 'edited', { nested: [1, 2] }]);
     await list.release();
     await d.release();
   });

@@ -29,11 +29,28 @@ interface EditableItems {
 }
 
 function editableItems(obj: object): EditableItems | undefined {
+  // `size` is read when asked: a put waiting for room in a bounded queue fills the place a removal frees.
   if (obj instanceof Queue) {
-    return { kind: 'queue', size: obj.size, at: (i) => obj.peekRange(i, 1)[0], remove: (i) => obj.removeQueued(i), replace: (i, item) => obj.replaceQueued(i, item) };
+    return {
+      kind: 'queue',
+      get size() {
+        return obj.size;
+      },
+      at: (i) => obj.peekRange(i, 1)[0],
+      remove: (i) => obj.removeQueued(i),
+      replace: (i, item) => obj.replaceQueued(i, item),
+    };
   }
   if (obj instanceof List) {
-    return { kind: 'list', size: obj.__len__(), at: (i) => obj.__getitem__(i), remove: (i) => obj.__delitem__(i), replace: (i, item) => obj.__setitem__(i, item) };
+    return {
+      kind: 'list',
+      get size() {
+        return obj.__len__();
+      },
+      at: (i) => obj.__getitem__(i),
+      remove: (i) => obj.__delitem__(i),
+      replace: (i, item) => obj.__setitem__(i, item),
+    };
   }
   return undefined;
 }
@@ -61,7 +78,7 @@ function holdingShownItem(inspector: Inspector, entry: ObjectEntry, index: numbe
 export function removeShownItem(inspector: Inspector, entry: ObjectEntry, index: number, expected: unknown): RemoveItemResult {
   const items = holdingShownItem(inspector, entry, index, expected, 'removed');
   items.remove(index);
-  return { total: items.size - 1 };
+  return { total: items.size };
 }
 
 /**

@@ -50,7 +50,7 @@ test('a removed item counts as done for join, and a put waiting for room takes t
   const waitingPut = s.q.put('next');
   const joined = s.q.join();
   await s.q.qsize();
-  await s.viewer.inspection.removeItem(s.q.id, 0, 'poison');
+  assert.deepEqual(await s.viewer.inspection.removeItem(s.q.id, 0, 'poison'), { total: 1 }, 'the waiting put filled the place at once');
   await waitingPut;
   assert.deepEqual((await s.viewer.inspection.peek(s.q.id)).items, ['next']);
   assert.equal(await s.q.get(), 'next');

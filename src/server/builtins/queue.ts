@@ -29,6 +29,11 @@ export interface ItemStore {
   range(start: number, end: number): unknown[];
   /** Removes and returns the item at `index` in get order (inspection's Remove Item). */
   removeAt(index: number): unknown;
+  /**
+   * Puts `item` in the place of the one at `index` in get order and returns that one (inspection's
+   * Edit Item); a heap orders the new item anew, or throws having changed nothing.
+   */
+  replaceAt(index: number, item: unknown): unknown;
 }
 
 /** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
@@ -73,6 +78,12 @@ class FifoBuffer implements ItemStore {
   removeAt(index: number): unknown {
     return this.#items.splice(this.#head + index, 1)[0];
   }
+
+  replaceAt(index: number, item: unknown): unknown {
+    const old = this.#items[this.#head + index];
+    this.#items[this.#head + index] = item;
+    return old;
+  }
 }
 
 /** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
@@ -108,6 +119,13 @@ class LifoStack implements ItemStore {
 
   removeAt(index: number): unknown {
     return this.#items.splice(this.#items.length - 1 - index, 1)[0];
+  }
+
+  replaceAt(index: number, item: unknown): unknown {
+    const at = this.#items.length - 1 - index;
+    const old = this.#items[at];
+    this.#items[at] = item;
+    return old;
   }
 }
 
@@ -188,8 +206,24 @@ class BinaryHeap implements ItemStore {
   removeAt(index: number): unknown {
     const ordered = this.snapshot();
     const [item] = ordered.splice(index, 1);
-    this.heap.splice(0, this.heap.length, ...ordered);
+    this.#adopt(ordered);
     return item;
+  }
+
+  /** The items in get order without the one at `index`, then `item` pushed: its comparisons fail before anything changes. */
+  replaceAt(index: number, item: unknown): unknown {
+    const ordered = this.snapshot();
+    const [old] = ordered.splice(index, 1);
+    const next = new BinaryHeap(ordered);
+    next.push(item);
+    this.#adopt(next.heap);
+    return old;
+  }
+
+  /** Takes `items` (a valid heap) as the heap's contents, in place; a loop, since a spread of a long queue overflows the call stack. */
+  #adopt(items: readonly unknown[]): void {
+    this.heap.length = 0;
+    for (const item of items) this.heap.push(item);
   }
 
   /** Pops a copy to read items in get order; if two items cannot be ordered, the rest follow in heap order. */
@@ -277,6 +311,15 @@ export class Queue {
     if (this.#unfinished > 0) this.#oneDone();
     if (this.#putters.size > 0) this.#admitPutter();
     return item;
+  }
+
+  /**
+   * Puts `item` in the place of the one at `index` in get order and returns that one (inspection's
+   * Edit Item; no queue method does this). Nothing is counted: the queue holds as many items as before.
+   * @throws PyException a PriorityQueue's TypeError for an item that cannot be ordered against those queued, having changed nothing.
+   */
+  replaceQueued(index: number, item: unknown): unknown {
+    return this.#items.replaceAt(index, item);
   }
 
   /** A copy of the queued items in order, taking nothing (for inspection tools). */

@@ -22,6 +22,7 @@ import {
   InitializeRequest,
   InspectPeekRequest,
   InspectRemoveItemRequest,
+  InspectReplaceItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -47,7 +48,8 @@ import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
-import { removeQueueItem, RemovalRefused } from '../queueItemRemoval';
+import type { ObjectEntry } from '../objectTable';
+import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
@@ -372,16 +374,15 @@ export class Session implements ConnectedSession {
       })
       .on(InspectRemoveItemRequest.type, (params) => {
         expectFields(params, { id: 'string', index: 'number', expected: 'any' });
-        if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
-        const entry = service.entry(params.id, 'reference', true);
-        try {
-          const result = removeQueueItem(host.inspector, entry, params.index, params.expected);
-          this.touching = entry.id;
-          return result;
-        } catch (error) {
-          if (error instanceof RemovalRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
-          throw error;
-        }
+        const entry = this.shownItemEntry(params);
+        return this.editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
+      })
+      .on(InspectReplaceItemRequest.type, (params) => {
+        expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
+        const entry = this.shownItemEntry(params);
+        // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
+        const item = decodeValue(params.item, this.argumentDecoding);
+        return this.editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
       })
       .on(InspectWatchCallsRequest.type, (params) => {
         expectFields(params, { intervalMs: 'number?' });
@@ -393,6 +394,24 @@ export class Session implements ConnectedSession {
         host.activity.unwatch(this.id);
         return null;
       });
+  }
+
+  /** The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10); a resident queue nobody holds too. */
+  private shownItemEntry(params: { id: string; index: number }): ObjectEntry {
+    if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
+    return this.service.entry(params.id, 'reference', true);
+  }
+
+  /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
+  private editItem<R>(entry: ObjectEntry, edit: () => R): R {
+    try {
+      const result = edit();
+      this.touching = entry.id;
+      return result;
+    } catch (error) {
+      if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
+      throw error;
+    }
   }
 
   private initialize(params: InitializeParams): InitializeResult {

@@ -1,0 +1,122 @@
+/**
+ * The state file of `serve --state FILE`: a JSON document with a format marker and a version,
+ * written atomically (a temporary file beside it, flushed to disk, then renamed over it), so a
+ * crash or a kill at any moment leaves either the previous file or the new one, never a mixture.
+ * Reading refuses anything that is not a complete state file of this version, naming the file and
+ * the problem: a server never starts from a file it half understood.
+ */
+
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { checkSavedObject, SavedObjectError, type SavedObject } from './objectState';
+
+/** The value of a state file's `format` member. */
+export const STATE_FORMAT = 'syncmanager-state';
+/** The version of the state file this server writes and reads. */
+export const STATE_VERSION = 1;
+
+/** A state file's contents. */
+export interface StateDocument {
+  format: typeof STATE_FORMAT;
+  version: typeof STATE_VERSION;
+  /** When it was written (ISO 8601), for people reading it. */
+  savedAt: string;
+  /** The syncmanager version that wrote it, for people reading it. */
+  savedBy: string;
+  /** The saved objects by typeid. */
+  objects: Record<string, SavedObject>;
+}
+
+/** A state file that cannot be used; the message names the file and what is wrong with it. */
+export class StateFileError extends Error {
+  override name = 'StateFileError';
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`state file ${file}: ${problem}`);
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads and checks a state file. Undefined when there is none yet (the first start).
+ * @throws StateFileError for a file that cannot be read, is not JSON or not complete, is not a
+ * syncmanager state file, is of another version, or holds a malformed object.
+ */
+export function readStateFile(file: string): StateDocument | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateFileError(file, `cannot be read (${(error as Error).message})`);
+  }
+  if (text.trim() === '') throw new StateFileError(file, 'is empty; a state file is written whole, so this one was not written by syncmanager (remove it to start empty)');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    // A parser that stops at the last character ran out of text: the file was cut short.
+    const at = /at position (\d+)/.exec((error as Error).message);
+    const truncated = /end of (JSON )?input|Unterminated/i.test((error as Error).message) || (at !== null && Number(at[1]) >= text.trimEnd().length);
+    throw new StateFileError(file, truncated ? `is cut short: its JSON ends before it is complete (${(error as Error).message})` : `is not JSON (${(error as Error).message})`);
+  }
+  if (!isRecord(json) || json.format !== STATE_FORMAT) {
+    throw new StateFileError(file, `is not a syncmanager state file: it has no "format": "${STATE_FORMAT}" member`);
+  }
+  if (json.version !== STATE_VERSION) {
+    throw new StateFileError(file, `is of version ${JSON.stringify(json.version)}; this syncmanager reads version ${STATE_VERSION}`);
+  }
+  if (!isRecord(json.objects)) throw new StateFileError(file, 'has no "objects" member holding the saved objects by typeid');
+  for (const [typeid, saved] of Object.entries(json.objects)) {
+    try {
+      checkSavedObject(saved);
+    } catch (error) {
+      if (!(error instanceof SavedObjectError)) throw error;
+      throw new StateFileError(file, `the object saved for typeid '${typeid}' ${error.message}`);
+    }
+  }
+  return json as unknown as StateDocument;
+}
+
+/**
+ * Writes a state file atomically: the whole document to a temporary file in the same folder,
+ * flushed to disk, then renamed over `file`, and the folder flushed so the rename lasts.
+ * @throws Error (with the file's name) when it cannot be written; `file` is then as it was.
+ */
+export function writeStateFile(file: string, document: StateDocument): void {
+  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      writeFileSync(fd, `${JSON.stringify(document)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // It may never have been made.
+    }
+    throw new StateFileError(file, `cannot be written (${(error as Error).message}); the previous state file is unchanged`);
+  }
+  flushFolder(dirname(file));
+}
+
+/** Flushes a folder's entries to disk (where the platform allows opening a folder). */
+function flushFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Windows cannot open a folder: the rename is as durable as it gets there.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

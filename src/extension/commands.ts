@@ -62,6 +62,9 @@ async function askJson(prompt: string, placeHolder: string, value?: string): Pro
   return text === undefined ? undefined : parseJsonInput(text).value;
 }
 
+/** The button of Stop Manager's question. */
+const STOP_AND_DISCARD = 'Stop and Discard';
+
 /** Asks before data is destroyed (a modal warning); true when the user chose `action`. */
 async function confirm(message: string, action: string): Promise<boolean> {
   return (await vscode.window.showWarningMessage(message, { modal: true }, action)) === action;
@@ -106,10 +109,32 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
+    const stateFile = await managerStateFile();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
-      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), cwd: folder() }),
+      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder() }),
     );
     output.appendLine(`manager running on ${controller.address}`);
+  };
+
+  /** Where the manager started here keeps its shared objects across a restart: the workspace's storage (else the extension's). */
+  const managerStateFile = async () => {
+    const storage = context.storageUri ?? context.globalStorageUri;
+    await vscode.workspace.fs.createDirectory(storage);
+    return vscode.Uri.joinPath(storage, 'manager-state.json').fsPath;
+  };
+
+  /** Stop Manager: asks first when clients are connected or items are queued, since stopping discards them. */
+  const stop = async () => {
+    const discards = await controller.whatStopDiscards().catch(() => undefined);
+    if (discards && (discards.clients > 0 || discards.items > 0)) {
+      const parts = [
+        ...(discards.clients > 0 ? [`${discards.clients} client${discards.clients === 1 ? ' is' : 's are'} connected`] : []),
+        ...(discards.items > 0 ? [`${discards.items} item${discards.items === 1 ? ' is' : 's are'} queued in ${discards.queues} queue${discards.queues === 1 ? '' : 's'}`] : []),
+      ];
+      const message = `Stop the syncmanager manager? ${parts.join(' and ')}. Stopping discards what its shared objects hold and ends those connections; Restart Manager keeps the objects' contents.`;
+      if (!(await confirm(message, STOP_AND_DISCARD))) return;
+    }
+    await controller.stop();
   };
 
   /** A config module in the workspace root, unless a config file is set. */
@@ -120,9 +145,10 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
 
   const handlers: CommandHandlers = {
     [Command.Start]: start,
-    [Command.Stop]: () => controller.stop(),
+    [Command.Stop]: stop,
     [Command.Restart]: async () => {
-      await controller.stop();
+      // The manager saves its shared objects as it stops, and the new one restores them.
+      await controller.stop({ keep: true });
       await start();
     },
     [Command.Attach]: async (address?: string, authkey?: string) => {

@@ -280,6 +280,21 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     throw new Error(`${(error as Error).message}; choose another with --address HOST:PORT or SYNCMANAGER_ADDRESS (port 0 picks a free one)`);
   }
 
+  // Before the ready output: whoever reads it may stop the server at once, and must get a clean shutdown.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting at once\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    log(`${signal}: shutting down`);
+    // A failure (the state file could not be saved) is reported by serveForever below.
+    manager.shutdown().catch(() => {});
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ address: manager.address, plaintextAddress: manager.plaintextAddress, authkey: randomKey ? authkey : undefined, typeids: manager.registry.all().map((r) => r.typeid), pid: process.pid })}\n`);
@@ -305,19 +320,6 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     });
   }
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.stderr.write(`${signal} again: exiting at once\n`);
-      process.exit(130);
-    }
-    stopping = true;
-    log(`${signal}: shutting down`);
-    // A failure (the state file could not be saved) is reported by serveForever below.
-    manager.shutdown().catch(() => {});
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
   await manager.serveForever();
   log('stopped');
   return 0;

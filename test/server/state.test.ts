@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
@@ -198,6 +198,46 @@ test('a SIGKILL leaves the previous state file intact, and the next start restor
     assert.deepEqual([await q.get(), await q.qsize()], ['saved', 0]);
   } finally {
     await client.close();
+    await killServer(server);
+  }
+});
+
+test('a client\'s remote shutdown saves the state too, and so does a manager run with start() (a child process)', async () => {
+  const { Manager } = await import('../../src/server');
+  const file = join(stateDir(), 'state.json');
+  const first = new Manager({ address: '127.0.0.1:0', authkey: 'lihui', stateFile: file }).register('get_task_queue', { shared: 'Queue' });
+  const address = await first.start();
+  const client = await connect<Shared>({ address, authkey: 'lihui', reconnect: false });
+  await (await client.get_task_queue()).put('through a remote shutdown');
+  await client.shutdownManager();
+  await first.serveForever();
+  const second = new Manager({ address: '127.0.0.1:0', authkey: 'lihui', stateFile: file }).register('get_task_queue', { shared: 'Queue' });
+  const again = await connect<Shared>({ address: await second.start(), authkey: 'lihui', reconnect: false });
+  try {
+    assert.deepEqual([await (await again.get_task_queue()).get({ block: false })], ['through a remote shutdown']);
+  } finally {
+    await again.close();
+    await second.shutdown();
+  }
+});
+
+test('a state file that cannot be written at shutdown: exit code 1 with the reason, and the previous file left as it was', async () => {
+  const folder = stateDir();
+  const file = join(folder, 'state.json');
+  const args = ['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue'];
+  let server = await serveProcess(args);
+  assert.equal(await stopCleanly(server), 0);
+  const before = readFileSync(file, 'utf8');
+  server = await serveProcess(args);
+  // The folder becomes a file's name: nothing can be written in it, whoever runs the test (root too).
+  const moved = `${folder}.moved`;
+  renameSync(folder, moved);
+  writeFileSync(folder, 'not a folder');
+  try {
+    assert.equal(await stopCleanly(server), 1);
+    assert.match(server.stderr(), new RegExp(`syncmanager: state file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be written \\(.*\\); the previous state file is unchanged`));
+    assert.equal(readFileSync(join(moved, 'state.json'), 'utf8'), before);
+  } finally {
     await killServer(server);
   }
 });

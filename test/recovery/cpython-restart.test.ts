@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
+import { buildCli, killServer, serveProcess, stopServer } from '../helpers/serverProcess';
 import { python2, python3s, pythonEnv, startPython } from '../python/helpers';
 
 before(buildCli);
@@ -31,8 +31,7 @@ for (const python of pythons) {
     const py = startPython(python, script, [address], pythonEnv(address, 'lihui'));
     try {
       await py.waitForLine(/^ready$/);
-      process.kill(server.child.pid!, 'SIGTERM');
-      assert.equal(await server.exited, 0, server.stderr());
+      assert.equal(await stopServer(server), 0, server.stderr());
       server = await serveProcess(['--address', address, ...args]);
       py.send('restarted');
       const finished = await py.finished(60_000);

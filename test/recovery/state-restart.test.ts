@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, ConnectionLostError, type QueueProxy } from '../../src/client';
-import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { buildCli, killServer, serveProcess, stopServer, type ServerProcess } from '../helpers/serverProcess';
 import { python3s, pythonEnv, root, startPython } from '../python/helpers';
 
 before(buildCli);
@@ -24,8 +24,7 @@ function stateFile(): string {
 
 /** Stops the server as Ctrl-C would; asserts it exited cleanly. */
 async function stopCleanly(server: ServerProcess): Promise<void> {
-  process.kill(server.child.pid!, 'SIGTERM');
-  assert.equal(await server.exited, 0, server.stderr());
+  assert.equal(await stopServer(server), 0, server.stderr());
 }
 
 test('a TypeScript worker loop carries on through a clean restart of serve --state, and queued items survive it', async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
-import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { buildCli, killServer, serveProcess, stopServer } from '../helpers/serverProcess';
 
 before(buildCli);
 
@@ -33,12 +33,6 @@ const registrations = [
 
 function stateDir(): string {
   return mkdtempSync(join(tmpdir(), 'syncmanager-state-'));
-}
-
-/** Stops the server as Ctrl-C would and waits until it has exited; resolves with its exit code. */
-async function stopCleanly(server: ServerProcess): Promise<number | string | null> {
-  process.kill(server.child.pid!, 'SIGTERM');
-  return server.exited;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each typeid's proxy type is named where it is used
@@ -69,7 +63,7 @@ test('a clean stop saves every shared built-in object and a start restores it, i
     await (await client.samples()).set(1, 2.0);
     await (await client.ready()).set();
     await client.close();
-    assert.equal(await stopCleanly(server), 0, server.stderr());
+    assert.equal(await stopServer(server), 0, server.stderr());
 
     server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, ...registrations]);
     client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
@@ -115,7 +109,7 @@ test('a value holding a reference to a shared object is not saved, and the warni
     await tasks.put(await client.create('dict'));
     await tasks.put('third');
     await client.close();
-    assert.equal(await stopCleanly(server), 0, server.stderr());
+    assert.equal(await stopServer(server), 0, server.stderr());
     assert.match(server.stderr(), /warning: state file .*state\.json: 1 value\(s\) not saved:\n {2}'get_task_queue' \(Queue\) item 1: it holds a reference to a shared dict, which does not outlive the server run/);
     server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue']);
     const again = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
@@ -133,12 +127,12 @@ test('a saved typeid not registered now is kept in the file, and restored once i
   let client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
   await (await client.b()).put('kept');
   await client.close();
-  assert.equal(await stopCleanly(server), 0);
+  assert.equal(await stopServer(server), 0);
   server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'a=Queue', '--register', 'b=dict']);
   client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
   await (await client.b()).set('new', 1);
   await client.close();
-  assert.equal(await stopCleanly(server), 0, server.stderr());
+  assert.equal(await stopServer(server), 0, server.stderr());
   assert.match(server.stderr(), /the Queue saved for 'b' is kept in the file but not restored: it was saved as a Queue and is now a dict/);
   assert.match(server.stderr(), /'b' \(dict\): its contents, since the file keeps the Queue saved for 'b' before, which was not restored/);
   server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'a=Queue', '--register', 'b=Queue']);
@@ -182,7 +176,7 @@ test('a SIGKILL leaves the previous state file intact, and the next start restor
   let client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
   await (await client.get_task_queue()).put('saved');
   await client.close();
-  assert.equal(await stopCleanly(server), 0);
+  assert.equal(await stopServer(server), 0);
   const before = readFileSync(file, 'utf8');
   server = await serveProcess(args);
   client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
@@ -226,7 +220,7 @@ test('a state file that cannot be written at shutdown: exit code 1 with the reas
   const file = join(folder, 'state.json');
   const args = ['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue'];
   let server = await serveProcess(args);
-  assert.equal(await stopCleanly(server), 0);
+  assert.equal(await stopServer(server), 0);
   const before = readFileSync(file, 'utf8');
   server = await serveProcess(args);
   // The folder becomes a file's name: nothing can be written in it, whoever runs the test (root too).
@@ -234,7 +228,7 @@ test('a state file that cannot be written at shutdown: exit code 1 with the reas
   renameSync(folder, moved);
   writeFileSync(folder, 'not a folder');
   try {
-    assert.equal(await stopCleanly(server), 1);
+    assert.equal(await stopServer(server), 1);
     assert.match(server.stderr(), new RegExp(`syncmanager: state file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be written \\(.*\\); the previous state file is unchanged`));
     assert.equal(readFileSync(join(moved, 'state.json'), 'utf8'), before);
   } finally {

@@ -125,7 +125,8 @@ function define(out: Record<string, unknown>, name: string, value: unknown): voi
 /** Thrown for a saved object whose form is wrong; the message says what, without the object's name. */
 export class SavedObjectError extends Error {}
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Whether a parsed JSON value is an object (not an array, not null). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks the shape of a saved object read from a file. @throws SavedObjectError naming what is wrong. */
 export function checkSavedObject(json: unknown): SavedObject {

@@ -8,7 +8,7 @@
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { checkSavedObject, SavedObjectError, type SavedObject } from './objectState';
+import { checkSavedObject, isRecord, SavedObjectError, type SavedObject } from './objectState';
 
 /** The value of a state file's `format` member. */
 export const STATE_FORMAT = 'syncmanager-state';
@@ -37,8 +37,6 @@ export class StateFileError extends Error {
     super(`state file ${file}: ${problem}`);
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Reads and checks a state file. Undefined when there is none yet (the first start).

@@ -168,6 +168,15 @@ for (const [what, text, problem] of badFiles) {
   });
 }
 
+test('a state file in a folder that does not exist is refused at start, not found out at shutdown', () => {
+  const file = join(stateDir(), 'no such folder', 'state.json');
+  const run = spawnSync(process.execPath, [cli, 'serve', '--address', '127.0.0.1:0', '--authkey', 'lihui', '--no-config', '--json', '--state', file, '--register', 'get_task_queue=Queue'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 1, run.stderr);
+  assert.equal(run.stdout, '');
+  assert.ok(run.stderr.includes(`syncmanager: state file ${file}: cannot be written (ENOENT`), run.stderr);
+  assert.match(run.stderr, /so nothing could be saved at shutdown/);
+});
+
 test('a SIGKILL leaves the previous state file intact, and the next start restores what it holds', async () => {
   const folder = stateDir();
   const file = join(folder, 'state.json');

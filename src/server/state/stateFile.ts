@@ -85,7 +85,7 @@ export function readStateFile(file: string): StateDocument | undefined {
  * @throws Error (with the file's name) when it cannot be written; `file` is then as it was.
  */
 export function writeStateFile(file: string, document: StateDocument): void {
-  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  const temporary = temporaryName(file);
   try {
     const fd = openSync(temporary, 'w', 0o600);
     try {
@@ -104,6 +104,26 @@ export function writeStateFile(file: string, document: StateDocument): void {
     throw new StateFileError(file, `cannot be written (${(error as Error).message}); the previous state file is unchanged`);
   }
   flushFolder(dirname(file));
+}
+
+/**
+ * Checks, at start, that the state file can be written where it is asked for (its folder exists
+ * and takes a new file), so a mistake shows now rather than at the shutdown that should save.
+ * @throws StateFileError naming the reason.
+ */
+export function checkWritable(file: string): void {
+  const probe = temporaryName(file);
+  try {
+    closeSync(openSync(probe, 'wx', 0o600));
+    unlinkSync(probe);
+  } catch (error) {
+    throw new StateFileError(file, `cannot be written (${(error as Error).message}), so nothing could be saved at shutdown`);
+  }
+}
+
+/** The temporary file a state file is written to before it is renamed into place. */
+function temporaryName(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
 }
 
 /** Flushes a folder's entries to disk (where the platform allows opening a folder). */

@@ -11,7 +11,7 @@
 
 import { VERSION } from '../../common/version';
 import { builtinName, captureObject, mismatch, prepareRestore, type SavedObject } from './objectState';
-import { readStateFile, StateFileError, writeStateFile, STATE_FORMAT, STATE_VERSION } from './stateFile';
+import { checkWritable, readStateFile, StateFileError, writeStateFile, STATE_FORMAT, STATE_VERSION } from './stateFile';
 
 /** The shared objects to keep, by typeid (registration order). */
 export type SharedObjects = ReadonlyMap<string, object>;
@@ -35,6 +35,7 @@ export class StateKeeper {
    */
   restore(objects: SharedObjects): void {
     const document = readStateFile(this.file);
+    checkWritable(this.file);
     if (!document) {
       this.log(`state file ${this.file} does not exist yet: starting empty; it is written at a clean shutdown`);
       return;

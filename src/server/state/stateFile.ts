@@ -8,6 +8,7 @@
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { writeJsonKeepingSigns } from '../../common/jsonText';
 import { checkSavedObject, isRecord, SavedObjectError, type SavedObject } from './objectState';
 
 /** The value of a state file's `format` member. */
@@ -89,7 +90,8 @@ export function writeStateFile(file: string, document: StateDocument): void {
   try {
     const fd = openSync(temporary, 'w', 0o600);
     try {
-      writeFileSync(fd, `${JSON.stringify(document)}\n`);
+      // Keeping signs: a float -0.0 is written -0.0, not 0 (SPEC 11.3).
+      writeFileSync(fd, `${writeJsonKeepingSigns(document)}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -102,9 +102,12 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     return controller.client;
   };
 
-  const start = async () => {
-    const address = config().get<string>(Setting.Address, '127.0.0.1:0');
-    parseAddress(address);
+  /** Starts a manager; `previous` is the address of the one a restart stopped, kept when the setting leaves the port free (`:0`). */
+  const start = async (previous?: string) => {
+    const setting = config().get<string>(Setting.Address, '127.0.0.1:0');
+    const parsed = parseAddress(setting);
+    // The same port again, so workers (and the terminals' SYNCMANAGER_ADDRESS) reach the new manager.
+    const address = previous !== undefined && parsed.kind === 'tcp' && parsed.port === 0 ? previous : setting;
     const register = [...host.registerSetting.wanted().values()];
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
@@ -144,12 +147,19 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   };
 
   const handlers: CommandHandlers = {
-    [Command.Start]: start,
+    [Command.Start]: () => start(),
     [Command.Stop]: stop,
     [Command.Restart]: async () => {
-      // The manager saves its shared objects as it stops, and the new one restores them.
+      // The manager saves its shared objects as it stops, and the new one restores them on the same address.
+      const previous = controller.owned ? controller.address : undefined;
       await controller.stop({ keep: true });
-      await start();
+      try {
+        await start(previous);
+      } catch (error) {
+        if (previous === undefined) throw error;
+        output.appendLine(`cannot start on ${previous} again (${(error as Error).message}); starting on the setting's address`);
+        await start();
+      }
     },
     [Command.Attach]: async (address?: string, authkey?: string) => {
       address ??= await vscode.window.showInputBox({

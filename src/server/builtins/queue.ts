@@ -34,6 +34,8 @@ export interface ItemStore {
    * Edit Item); a heap orders the new item anew, or throws having changed nothing.
    */
   replaceAt(index: number, item: unknown): unknown;
+  /** Adds items given in get order (a saved state read back), so they come out in that order. */
+  fill(items: readonly unknown[]): void;
 }
 
 /** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
@@ -84,6 +86,10 @@ class FifoBuffer implements ItemStore {
     this.#items[this.#head + index] = item;
     return old;
   }
+
+  fill(items: readonly unknown[]): void {
+    for (const item of items) this.push(item);
+  }
 }
 
 /** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
@@ -126,6 +132,11 @@ class LifoStack implements ItemStore {
     const old = this.#items[at];
     this.#items[at] = item;
     return old;
+  }
+
+  fill(items: readonly unknown[]): void {
+    // The first in get order is the last pushed.
+    for (let i = items.length - 1; i >= 0; i--) this.push(items[i]);
   }
 }
 
@@ -226,6 +237,11 @@ class BinaryHeap implements ItemStore {
     for (const item of items) this.heap.push(item);
   }
 
+  /** Items in get order pushed in that order: each sits below its parent, so the heap is that very array. */
+  fill(items: readonly unknown[]): void {
+    for (const item of items) this.push(item);
+  }
+
   /** Pops a copy to read items in get order; if two items cannot be ordered, the rest follow in heap order. */
   range(start: number, end: number): unknown[] {
     const copy = new BinaryHeap(this.heap.slice());
@@ -266,7 +282,7 @@ export class Queue {
   };
 
   readonly #maxsize: number;
-  readonly #items: ItemStore = this.newStore();
+  #items: ItemStore = this.newStore();
   readonly #getters = new WaiterList();
   readonly #putters = new WaiterList();
   readonly #joiners = new WaiterList();
@@ -325,6 +341,24 @@ export class Queue {
   /** A copy of the queued items in order, taking nothing (for inspection tools). */
   peekAll(): unknown[] {
     return this.#items.snapshot();
+  }
+
+  /** The count `join` waits on: items put and not yet marked done (a saved state keeps it). */
+  get unfinishedTasks(): number {
+    return this.#unfinished;
+  }
+
+  /**
+   * Replaces the contents with items read back from a saved state, in get order, before anyone is
+   * served: they go in even past maxsize (a bound lowered since they were saved loses nothing),
+   * and `join` waits for at least each of them.
+   * @throws PyException a PriorityQueue's TypeError for items that cannot be ordered, having changed nothing.
+   */
+  restoreContents(items: readonly unknown[], unfinished: number): void {
+    const store = this.newStore();
+    store.fill(items);
+    this.#items = store;
+    this.#unfinished = Math.max(unfinished, items.length);
   }
 
   /** The queue's state for the inspection sidebar. */

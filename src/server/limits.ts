@@ -4,6 +4,9 @@
  * ("Limits") describes each; the README's table shows what the defaults cost at worst.
  */
 
+import { ValueCodecError } from '../common/valueCodecError';
+import type { OpaqueValue } from '../common/valueTypes';
+
 /**
  * Most values one message may hold once read: every scalar and container of a JSON-RPC message,
  * every object a pickle makes (and every stack push and memo entry of its reader). Chosen so the
@@ -41,6 +44,15 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
 /** The refusal of a pickle of class `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
 export function opaquePickleRefused(type: string, where = ''): string {
   return `a pickled ${type} object${where} is refused: this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false); send plain values`;
+}
+
+/**
+ * What a JSON `$opaque` value (a message's, or a state file's) must pass in a manager that stores
+ * no opaque pickles: only Python's are refused, since other languages' opaque values are not pickles.
+ * @throws ValueCodecError naming the class, with `{at}` for the decoder to fill in.
+ */
+export function refuseOpaquePickle(value: OpaqueValue): void {
+  if (value.lang === 'python') throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
 }
 
 /**

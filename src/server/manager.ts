@@ -143,7 +143,7 @@ export class Manager {
     this.key = authkeyBytes(options.authkey ?? randomAuthkey());
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     const log = options.log ?? (() => {});
-    if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log);
+    if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log, options.opaquePickles !== false);
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);

@@ -168,6 +168,20 @@ for (const [what, text, problem] of badFiles) {
   });
 }
 
+test('a server run with --no-opaque-pickles refuses a state file holding a pickled object it cannot read, naming its class', () => {
+  const file = join(stateDir(), 'state.json');
+  const opaque = { $opaque: { lang: 'python', type: '__main__.Task', data: Buffer.from('not read').toString('base64') } };
+  const text = JSON.stringify({ format: 'syncmanager-state', version: 1, objects: { get_task_queue: { type: 'Queue', items: [1, opaque], unfinished: 2 } } });
+  writeFileSync(file, text);
+  const serve = (...flags: string[]) =>
+    spawnSync(process.execPath, [cli, 'serve', '--address', '127.0.0.1:0', '--authkey', 'lihui', '--no-config', '--json', '--state', file, '--register', 'get_task_queue=Queue', ...flags], { encoding: 'utf8', timeout: 20_000 });
+  const refused = serve('--no-opaque-pickles');
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.equal(refused.stdout, '', 'it never said it was ready');
+  assert.match(refused.stderr, /the Queue saved for typeid 'get_task_queue' cannot be restored: a pickled __main__\.Task object .*is refused/);
+  assert.equal(readFileSync(file, 'utf8'), text, 'the file is left as it was');
+});
+
 test('a state file in a folder that does not exist is refused at start, not found out at shutdown', () => {
   const file = join(stateDir(), 'no such folder', 'state.json');
   const run = spawnSync(process.execPath, [cli, 'serve', '--address', '127.0.0.1:0', '--authkey', 'lihui', '--no-config', '--json', '--state', file, '--register', 'get_task_queue=Queue'], { encoding: 'utf8', timeout: 20_000 });

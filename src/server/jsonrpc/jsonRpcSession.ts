@@ -40,9 +40,8 @@ import {
   type SubscribeParams,
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
-import { ValueCodecError } from '../../common/valueCodecError';
 import { exceedsJsonValues } from '../jsonValueCount';
-import { givenBackNote, opaquePickleRefused, resultTooLarge, tooManyValues } from '../limits';
+import { givenBackNote, refuseOpaquePickle, resultTooLarge, tooManyValues } from '../limits';
 import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
@@ -107,7 +106,7 @@ export class Session implements ConnectedSession {
     boxFloats: true,
     decodeProxy: (token) => this.service.argumentReference(token.id, token.typeid),
     checkOpaque: (value) => {
-      if (value.lang === 'python' && !this.host.opaquePickles) throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
+      if (!this.host.opaquePickles) refuseOpaquePickle(value);
     },
   };
   private readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined> = {

@@ -17,6 +17,7 @@ import { ValueCodecError } from '../../common/valueCodecError';
 import { Slice } from '../../common/valueTypes';
 import { PyArray, Dict, Event, List, Namespace, PySet, Queue, Value } from '../builtins';
 import { SharedRef } from '../calls/sharedRef';
+import { refuseOpaquePickle } from '../limits';
 
 /** The saved form of one object; values are in the protocol's value encoding. */
 export type SavedObject =
@@ -61,6 +62,9 @@ const loadingCodec: DecodeOptions = {
     throw new ValueCodecError('a $proxy {at}: a state file holds no references to shared objects');
   },
 };
+
+/** The same, for a manager that stores no opaque pickles: a state file must not bring them back either. */
+const loadingWithoutOpaquePickles: DecodeOptions = { ...loadingCodec, checkOpaque: refuseOpaquePickle };
 
 /** Encodes values one by one; those that cannot be saved are named in `skipped` and left out. */
 function encodeEach<T>(values: Iterable<T>, where: (value: T, index: number) => string, encode: (value: T) => unknown, skipped: string[]): unknown[] {
@@ -184,11 +188,13 @@ export function mismatch(saved: SavedObject, obj: object): string | undefined {
  * Prepares putting a saved object's contents into `obj` (which {@link mismatch} accepted): decodes
  * every value and tries them on a scratch object of the same type, so a value `obj` would refuse
  * (a key that cannot be hashed, PriorityQueue items that cannot be ordered) fails here, before
- * anything changed. The returned function then replaces `obj`'s contents and cannot fail.
+ * anything changed. The returned function then replaces `obj`'s contents and cannot fail. With
+ * `opaquePickles: false` (the manager's option) a Python `$opaque` value is refused too.
  * @throws Error naming what was refused.
  */
-export function prepareRestore(saved: SavedObject, obj: object): () => void {
-  const load = (value: unknown) => decodeValue(value, loadingCodec);
+export function prepareRestore(saved: SavedObject, obj: object, { opaquePickles = true } = {}): () => void {
+  const codec = opaquePickles ? loadingCodec : loadingWithoutOpaquePickles;
+  const load = (value: unknown) => decodeValue(value, codec);
   let apply: (target: object) => void;
   let scratch: object;
   switch (saved.type) {

@@ -27,6 +27,8 @@ export class StateKeeper {
     /** Where warnings go: what was not saved, what could not be restored where it was. */
     private readonly warn: (message: string) => void,
     private readonly log: (message: string) => void,
+    /** The manager's `opaquePickles` option: false refuses a file that would bring pickled objects back. */
+    private readonly opaquePickles = true,
   ) {}
 
   /**
@@ -51,7 +53,7 @@ export class StateKeeper {
         continue;
       }
       try {
-        apply.push(prepareRestore(saved, obj));
+        apply.push(prepareRestore(saved, obj, { opaquePickles: this.opaquePickles }));
       } catch (error) {
         throw new StateFileError(this.file, `the ${saved.type} saved for typeid '${typeid}' cannot be restored: ${(error as Error).message}`);
       }
@@ -66,7 +68,7 @@ export class StateKeeper {
     const saved = this.carried.get(typeid);
     if (!saved || mismatch(saved, obj) !== undefined) return;
     try {
-      prepareRestore(saved, obj)();
+      prepareRestore(saved, obj, { opaquePickles: this.opaquePickles })();
       this.carried.delete(typeid);
       this.log(`state file ${this.file}: restored '${typeid}' as it was registered`);
     } catch (error) {

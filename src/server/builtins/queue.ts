@@ -8,8 +8,9 @@
  * waiter whose caller cancels or leaves is withdrawn at once without consuming or adding anything.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../calls/methodDispatch';
+import { bindArguments, isWithdrawn, sig, type CallContext, type HeldDelivery, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
+import { Delivery, InFlightDeliveries, itemValue } from './deliveries';
 import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from '../pythonSemantics';
 import { park, release, timeoutSeconds, WaiterList } from './waiting';
 
@@ -111,9 +112,9 @@ class LifoStack implements ItemStore {
   }
 }
 
-/** Python's `a < b`, the only comparison heapq makes. */
+/** Python's `a < b`, the only comparison heapq makes (an item that came back from a delivery compares as its value). */
 function lessThan(a: unknown, b: unknown): boolean {
-  return pyCompare(a, b) < 0;
+  return pyCompare(itemValue(a), itemValue(b)) < 0;
 }
 
 /**
@@ -212,8 +213,23 @@ class BinaryHeap implements ItemStore {
   }
 }
 
-/** A FIFO queue shared through the manager, with Python's `queue.Queue` methods. */
-export class Queue {
+/**
+ * What a waiting getter does with the item it is handed: a plain get takes the item's value; a
+ * get that asked for `ack` makes a delivery of it.
+ */
+type Receiver = ((stored: unknown) => Delivery) | undefined;
+
+/**
+ * A FIFO queue shared through the manager, with Python's `queue.Queue` methods, and acknowledged
+ * gets (SPEC 20.3): a get with `ack` leaves its item in flight, held by the caller's session.
+ *
+ * Acknowledged gets and `task_done`/`join`: an item counts as unfinished from its put until a
+ * `task_done`, as in Python, whoever takes it and however often. A delivery given back is not a
+ * new put, so the count stays; the worker that finally handles it calls `task_done` once. A worker
+ * SHOULD acknowledge before `task_done`: one that dies in between leaves its item redelivered and
+ * its `task_done` already counted, and the next worker's `task_done` would count the item twice.
+ */
+export class Queue implements HeldResource {
   /** The SyncManager typeid and the type name clients see. */
   static readonly builtin: string = 'Queue';
   /** The methods clients may call: queue.Queue's public methods. */
@@ -237,6 +253,8 @@ export class Queue {
   readonly #putters = new WaiterList();
   readonly #joiners = new WaiterList();
   #unfinished = 0;
+  /** Items delivered to a get with `ack` and not acknowledged yet. */
+  readonly #inFlight = new InFlightDeliveries(this, (item) => this.#giveBack(item));
 
   /**
    * @param maxsize the bound on the number of items; 0 or less means unbounded.
@@ -265,7 +283,7 @@ export class Queue {
 
   /** A page of the queued items in get order, taking nothing and copying only the page. */
   peekRange(offset: number, limit: number): unknown[] {
-    return this.#items.range(offset, offset + limit);
+    return this.#items.range(offset, offset + limit).map(itemValue);
   }
 
   /**
@@ -276,19 +294,25 @@ export class Queue {
     const item = this.#items.removeAt(index);
     if (this.#unfinished > 0) this.#oneDone();
     if (this.#putters.size > 0) this.#admitPutter();
-    return item;
+    return itemValue(item);
   }
 
   /** A copy of the queued items in order, taking nothing (for inspection tools). */
   peekAll(): unknown[] {
-    return this.#items.snapshot();
+    return this.#items.snapshot().map(itemValue);
   }
 
   /** The queue's state for the inspection sidebar. */
   describeState(): { size: number; details: Record<string, unknown> } {
     return {
       size: this.#items.length,
-      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinished, waitingGetters: this.#getters.size, waitingPutters: this.#putters.size },
+      details: {
+        maxsize: this.#maxsize,
+        unfinishedTasks: this.#unfinished,
+        waitingGetters: this.#getters.size,
+        waitingPutters: this.#putters.size,
+        deliveriesInFlight: this.#inFlight.size,
+      },
     };
   }
 
@@ -348,15 +372,35 @@ export class Queue {
    */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): unknown {
     if (isWithdrawn(context)) throw new CallCancelled();
+    const ack = context.ack;
+    const receive: Receiver = ack && ((stored) => this.#inFlight.open(stored, context, ack));
     // An item whose answer never reaches this caller comes back (see #giveBack).
-    context.giveBack?.(this.#giveBack);
+    context.giveBack?.(receive ? this.#undeliver : this.#giveBack);
     if (!pyTruthy(block)) {
       if (this.#items.length === 0) throw new PyException('Empty', '');
-      return this.#take();
+      return this.#hand(this.#take(), receive);
     }
     const seconds = timeoutSeconds(timeout);
-    if (this.#items.length > 0) return this.#take();
-    return this.#wait(this.#getters, seconds, 'Empty', context, undefined);
+    if (this.#items.length > 0) return this.#hand(this.#take(), receive);
+    return this.#wait(this.#getters, seconds, 'Empty', context, receive);
+  }
+
+  /**
+   * Acknowledges delivery `deliveryId` (gone for good), or gives it back (`nack`: to the front,
+   * counted as delivered). Returns false when session `ownerId` does not hold it.
+   */
+  settleDelivery(deliveryId: string, ownerId: string, how: 'ack' | 'nack'): boolean {
+    return this.#inFlight.settle(deliveryId, ownerId, how);
+  }
+
+  /** A session ended: the deliveries it held go back to the front, counted as delivered. */
+  ownerLeft(ownerId: string): void {
+    this.#inFlight.ownerLeft(ownerId);
+  }
+
+  /** The deliveries session `ownerId` holds, for inspection. */
+  deliveriesOf(ownerId: string): HeldDelivery[] {
+    return this.#inFlight.deliveriesOf(ownerId);
   }
 
   /** Python's `get_nowait()`: `get(False)`. */
@@ -403,7 +447,7 @@ export class Queue {
     if (getter) {
       this.#unfinished++;
       release(getter);
-      getter.resolve(item);
+      getter.resolve(this.#hand(item, getter.item as Receiver));
     } else {
       // Counted after the push: a PriorityQueue refusing the item leaves the count as it was.
       this.#items.push(item);
@@ -413,18 +457,29 @@ export class Queue {
 
   /**
    * An item taken by a caller its answer could not reach (its connection was gone, or the answer
-   * too large to send): it goes to the longest-waiting getter, or back to the front, as if never
-   * taken. It was counted when it was put, so the unfinished count stays as it is.
+   * too large to send), or a delivery given back: it goes to the longest-waiting getter, or back
+   * to the front, as if never taken. It was counted when it was put, so the unfinished count
+   * stays as it is.
    */
   readonly #giveBack = (item: unknown): void => {
     const getter = this.#getters.shift();
     if (getter) {
       release(getter);
-      getter.resolve(item);
+      getter.resolve(this.#hand(item, getter.item as Receiver));
     } else {
       this.#items.putBack(item);
     }
   };
+
+  /** A delivery whose answer never reached its caller: the item goes back as if not delivered. */
+  readonly #undeliver = (result: unknown): void => {
+    if (result instanceof Delivery) this.#inFlight.undelivered(result);
+  };
+
+  /** What a get answers for an item it took: the item, or a delivery of it. */
+  #hand(stored: unknown, receive: Receiver): unknown {
+    return receive ? receive(stored) : itemValue(stored);
+  }
 
   /**
    * Takes the next item; a waiting putter's item fills the freed place at once, so none can

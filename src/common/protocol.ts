@@ -49,6 +49,11 @@ export interface ServerCapabilities {
    * hears nothing from the client for that long.
    */
   ping?: boolean;
+  /**
+   * Acknowledged gets (SPEC 20.3): `object/call` takes `ack` on a queue's get, and `delivery/ack`
+   * and `delivery/nack` settle deliveries. Granted unasked to every 1.3 client.
+   */
+  acknowledgedGets?: boolean;
 }
 
 /** What the client asks for; the server answers with what it grants. */
@@ -414,6 +419,8 @@ export const requestMethods = [
   InspectUnwatchCallsRequest.type.method,
   InspectRemoveItemRequest.type.method,
   PingRequest.type.method,
+  AckRequest.type.method,
+  NackRequest.type.method,
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */

@@ -39,6 +39,8 @@ const methodByPrefix: Record<string, string> = {
   'inspect-calls': 'inspect/calls',
   'inspect-remove-item': 'inspect/removeItem',
   ping: '$/ping',
+  'delivery-ack': 'delivery/ack',
+  'delivery-nack': 'delivery/nack',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];

@@ -59,8 +59,11 @@ export class InFlightDeliveries {
   constructor(
     /** The queue, as the sessions' holdings know it. */
     private readonly resource: HeldResource,
-    /** Puts an item given back into the queue: to a waiting getter, or at the front. */
-    private readonly comeBack: (item: ReturnedItem) => void,
+    /**
+     * Puts items given back into the queue, in the order they were first taken: to waiting
+     * getters, longest waiting first, and the rest at the front.
+     */
+    private readonly comeBack: (items: ReturnedItem[]) => void,
   ) {}
 
   /** Deliveries in flight. */
@@ -104,7 +107,7 @@ export class InFlightDeliveries {
     const entry = this.#byId.get(deliveryId);
     if (!entry || entry.owner !== owner) return false;
     this.#close(entry, true);
-    if (how !== 'ack') this.comeBack(new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount));
+    if (how !== 'ack') this.comeBack([new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)]);
     return true;
   }
 
@@ -113,21 +116,16 @@ export class InFlightDeliveries {
     const entry = this.#byId.get(delivery.deliveryId);
     if (entry?.delivery !== delivery) return;
     this.#close(entry, true);
-    this.comeBack(new ReturnedItem(delivery.value, delivery.deliveryCount - 1));
+    this.comeBack([new ReturnedItem(delivery.value, delivery.deliveryCount - 1)]);
   }
 
-  /**
-   * The session `owner` ended: every delivery it holds goes back, the last made first, so that
-   * they come out again in the order they first did.
-   */
+  /** The session `owner` ended: every delivery it holds goes back, so they come out again in the order they first did. */
   ownerLeft(owner: string): void {
     const mine = this.#byOwner.get(owner);
     if (!mine) return;
-    const entries = [...mine.ids].map((id) => this.#byId.get(id)!).reverse();
-    for (const entry of entries) {
-      this.#close(entry, false);
-      this.comeBack(new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount));
-    }
+    const entries = [...mine.ids].map((id) => this.#byId.get(id)!);
+    for (const entry of entries) this.#close(entry, false);
+    this.comeBack(entries.map((entry) => new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)));
   }
 
   /** What inspection shows of `owner`'s deliveries. */

@@ -254,7 +254,7 @@ export class Queue implements HeldResource {
   readonly #joiners = new WaiterList();
   #unfinished = 0;
   /** Items delivered to a get with `ack` and not acknowledged yet. */
-  readonly #inFlight = new InFlightDeliveries(this, (item) => this.#giveBack(item));
+  readonly #inFlight = new InFlightDeliveries(this, (items) => this.#giveBackAll(items));
 
   /**
    * @param maxsize the bound on the number of items; 0 or less means unbounded.
@@ -311,7 +311,8 @@ export class Queue implements HeldResource {
         unfinishedTasks: this.#unfinished,
         waitingGetters: this.#getters.size,
         waitingPutters: this.#putters.size,
-        deliveriesInFlight: this.#inFlight.size,
+        // Only when there are some: a queue nobody takes from with ack shows as it always has.
+        ...(this.#inFlight.size > 0 ? { deliveriesInFlight: this.#inFlight.size } : {}),
       },
     };
   }
@@ -470,6 +471,16 @@ export class Queue implements HeldResource {
       this.#items.putBack(item);
     }
   };
+
+  /**
+   * Items given back together, in the order they were first taken: waiting getters get the
+   * first ones; the rest go to the front so that they come out in that order again.
+   */
+  #giveBackAll(items: readonly unknown[]): void {
+    let i = 0;
+    for (; i < items.length && this.#getters.size > 0; i++) this.#giveBack(items[i]);
+    for (let j = items.length - 1; j >= i; j--) this.#items.putBack(items[j]);
+  }
 
   /** A delivery whose answer never reached its caller: the item goes back as if not delivered. */
   readonly #undeliver = (result: unknown): void => {

@@ -19,7 +19,11 @@ import * as redis from './peers/redis';
 import * as tcpEcho from './peers/tcp-echo';
 import * as vscodeJsonrpc from './peers/vscode-jsonrpc-echo';
 
-const IMPLS: Record<string, ImplModule> = { ours, 'ours-watched': { serve: ours.serveWatched, connect: ours.connect }, 'tcp-echo': tcpEcho, 'vscode-jsonrpc': vscodeJsonrpc, redis };
+const IMPLS: Record<string, ImplModule> = {
+  ours,
+  'ours-watched': { serve: ours.serveWatched, connect: ours.connect },
+  'ours-ack': { serve: ours.serve, connect: ours.connectAcknowledging },
+  'tcp-echo': tcpEcho, 'vscode-jsonrpc': vscodeJsonrpc, redis };
 
 async function loadImpl(name: string): Promise<ImplModule> {
   const impl = IMPLS[name];

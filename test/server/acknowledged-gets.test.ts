@@ -165,6 +165,22 @@ test('PriorityQueue: an item given back takes its place by priority again, befor
   assert.deepEqual(order, [[1, false], [2, true], [3, false], [5, false], [8, false]]);
 });
 
+test('PriorityQueue: an item given back that cannot be ordered against the items put meanwhile is not lost: it goes to the front', async () => {
+  await using manager = await startManager();
+  await using c = await client(manager.address);
+  const q = (await c.create('PriorityQueue')) as QueueProxy<unknown>;
+  await q.put(1);
+  const d = await q.get({ ack: true });
+  // The queue was empty, so nothing refuses a str now; 1 and 'a' cannot be compared.
+  await q.put('a');
+  await d.nack();
+  assert.equal(await q.qsize(), 2);
+  const back = await q.get({ ack: true });
+  assert.deepEqual([back.value, back.redelivered], [1, true]);
+  await back.ack();
+  assert.equal(await q.get(), 'a');
+});
+
 test('JoinableQueue: task_done and join are unchanged; a redelivered item is one unfinished task', async () => {
   await using manager = await startManager();
   await using c = await client(manager.address);

@@ -124,10 +124,17 @@ function lessThan(a: unknown, b: unknown): boolean {
  * Python's TypeError and leaves the heap as it was (heapq would leave it half-sifted).
  */
 class BinaryHeap implements ItemStore {
+  /**
+   * Items given back (SPEC 20.3) that cannot be ordered against what was put since they were
+   * taken (a str put into a queue of ints that was empty meanwhile): they come out first, so
+   * that nothing given back is lost.
+   */
+  #unordered: unknown[] = [];
+
   constructor(private readonly heap: unknown[] = []) {}
 
   get length(): number {
-    return this.heap.length;
+    return this.heap.length + this.#unordered.length;
   }
 
   /** heapq.heappush: the item rises from the end while it is less than its parent. */
@@ -146,9 +153,16 @@ class BinaryHeap implements ItemStore {
     h[target] = item;
   }
 
-  /** An item just taken was the smallest, so it compares with every item as it did: pushing it cannot fail. */
+  /**
+   * An item given back takes its place by priority again; one that cannot be ordered against the
+   * items put while it was out goes before them all instead (see #unordered).
+   */
   putBack(item: unknown): void {
-    this.push(item);
+    try {
+      this.push(item);
+    } catch {
+      this.#unordered.unshift(item);
+    }
   }
 
   /**
@@ -156,6 +170,7 @@ class BinaryHeap implements ItemStore {
    * to a leaf, then the item rises from there (heapq's bottom-up `_siftup`).
    */
   take(): unknown {
+    if (this.#unordered.length > 0) return this.#unordered.shift();
     const h = this.heap;
     const m = h.length - 1;
     if (m <= 0) return h.pop();
@@ -182,19 +197,27 @@ class BinaryHeap implements ItemStore {
   }
 
   snapshot(): unknown[] {
-    return this.range(0, this.heap.length);
+    return this.range(0, this.length);
   }
 
   /** The items in get order without the one at `index`: an ascending array is a valid heap. */
   removeAt(index: number): unknown {
-    const ordered = this.snapshot();
-    const [item] = ordered.splice(index, 1);
+    if (index < this.#unordered.length) return this.#unordered.splice(index, 1)[0];
+    const ordered = this.#heapRange(0, this.heap.length);
+    const [item] = ordered.splice(index - this.#unordered.length, 1);
     this.heap.splice(0, this.heap.length, ...ordered);
     return item;
   }
 
-  /** Pops a copy to read items in get order; if two items cannot be ordered, the rest follow in heap order. */
+  /** Items `start` to `end` in get order: the unordered ones first, then the heap's. */
   range(start: number, end: number): unknown[] {
+    const first = this.#unordered.slice(start, end);
+    const skip = this.#unordered.length;
+    return first.concat(this.#heapRange(Math.max(0, start - skip), Math.max(0, end - skip)));
+  }
+
+  /** Pops a copy to read the heap's items in get order; if two items cannot be ordered, the rest follow in heap order. */
+  #heapRange(start: number, end: number): unknown[] {
     const copy = new BinaryHeap(this.heap.slice());
     const out: unknown[] = [];
     const stop = Math.min(end, this.heap.length);

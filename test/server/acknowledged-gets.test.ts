@@ -211,6 +211,21 @@ test('a blocked get with ack that is cancelled takes nothing; the next item goes
   assert.equal(await q.get({ timeout: 5 }), 'kept');
 });
 
+test('a get with ack cancelled too late (the delivery was already on its way) gives the delivery back and rejects with AbortError', async () => {
+  await using manager = await startManager();
+  await using c = await client(manager.address);
+  const q = (await c.create('Queue')) as QueueProxy<string>;
+  await q.put('raced');
+  const controller = new AbortController();
+  const taking = q.get({ ack: true, signal: controller.signal });
+  // The cancel follows the get on the wire: the manager has delivered the item before it reads it.
+  controller.abort();
+  await assert.rejects(taking, (e: unknown) => e instanceof AbortError && /was given back/.test(e.message));
+  const again = await q.get({ ack: true, timeout: 5 });
+  assert.deepEqual([again.value, again.redelivered, again.deliveryCount], ['raced', true, 2]);
+  await again.ack();
+});
+
 test('inspection shows deliveries in flight per session and per queue', async () => {
   await using manager = await startManager({ inspection: true });
   await using c = await client(manager.address);

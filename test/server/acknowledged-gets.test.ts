@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, DeliverySettledError, AbortError, UnknownDeliveryError, type ManagerClient, type QueueProxy } from '../../src/client';
 import { ErrorCodes } from '../../src/common/errorCodes';
+import { Queue } from '../../src/server';
 import { AUTHKEY, createOver, RawClient, startManager } from '../helpers/manager';
 import { until } from '../helpers/until';
 
@@ -224,6 +225,22 @@ test('a get with ack cancelled too late (the delivery was already on its way) gi
   const again = await q.get({ ack: true, timeout: 5 });
   assert.deepEqual([again.value, again.redelivered, again.deliveryCount], ['raced', true, 2]);
   await again.ack();
+});
+
+test('a delivery whose answer is too large to send is not made: the item stays at the front, not counted as delivered', async () => {
+  const big = new Queue();
+  await using manager = await startManager({ maxMessageBytes: 64 * 1024 }, (m) => m.register('get_big', { callable: () => big }));
+  await using c = await client(manager.address);
+  const q = (await c.create('get_big')) as QueueProxy<string>;
+  // Put in the manager's own process: no client message could carry it.
+  big.put('x'.repeat(100 * 1024));
+  big.put('small');
+  await assert.rejects(q.get({ ack: true }), /exceeds the message limit.*given back/);
+  assert.equal(big.qsize(), 2);
+  assert.equal(big.describeState().details.deliveriesInFlight, undefined);
+  const snapshot = [...manager.connectedSessions].find((s) => s.id === c.sessionId)!.summary();
+  assert.deepEqual([snapshot.holds, snapshot.deliveries], [[], undefined]);
+  assert.equal((big.peekAll()[0] as string).length, 100 * 1024, 'at the front, as it was');
 });
 
 test('inspection shows deliveries in flight per session and per queue', async () => {

@@ -118,6 +118,9 @@ test('another session cannot settle a delivery it does not hold (raw protocol): 
     assert.match(lonely.error.message, /visibilityTimeout needs ack: true/);
     const negative = await a.request('object/call', { id: q.id, method: 'get', ack: true, visibilityTimeout: -1 });
     assert.match(negative.error.message, /visibilityTimeout must be/);
+    // Longer than one timer holds: refused rather than fired at once.
+    const tooLong = await a.request('object/call', { id: q.id, method: 'get', ack: true, visibilityTimeout: 3_000_000 });
+    assert.match(tooLong.error.message, /at most 2147483/);
     assert.equal((await a.request('object/call', { id: q.id, method: 'qsize' })).result, 0, 'the refused calls took and added nothing');
   } finally {
     a.close();

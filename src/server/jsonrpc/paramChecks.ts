@@ -81,8 +81,8 @@ export function decodeKeywords(kwargs: Record<string, unknown>, argumentDecoding
   return out;
 }
 
-/** The longest visibility timeout an acknowledged get may ask for, in seconds (CPython's TIMEOUT_MAX, as every wait). */
-const MAX_VISIBILITY_SECONDS = 9223372036;
+/** The longest visibility timeout an acknowledged get may ask for, in seconds: what one timer holds (about 24.8 days). */
+const MAX_VISIBILITY_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * The `ack` and `visibilityTimeout` members of an `object/call` (SPEC 20.3), checked: undefined

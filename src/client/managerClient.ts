@@ -147,6 +147,11 @@ export class ManagerClient {
     const host: ProxyHost = (this.#host = {
       call: (token, method, args, kwargs, signal, timeout, ack) => {
         if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout, ack));
+        if (ack && !this.#serverInfo.capabilities.acknowledgedGets) {
+          const { protocolVersion } = this.#serverInfo;
+          const why = `the manager at ${this.address} does not offer acknowledged gets (it agreed on protocol ${protocolVersion}; they need 1.3): ${method}() with ack was not sent`;
+          return Promise.reject(new ProtocolError(why, ErrorCodes.MethodNotFound));
+        }
         let current: Token | Promise<Token> | undefined;
         try {
           current = this.#currentToken(token) ?? this.#rebind(token);

@@ -16,7 +16,7 @@ import time
 import weakref
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
-from .errors import ConnectionClosedError, DeliverySettledError, RequestCancelledError, UnknownDeliveryError, UnknownObjectError
+from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, RequestCancelledError, UnknownDeliveryError, UnknownObjectError
 
 __all__ = [
     "ArrayProxy",
@@ -254,6 +254,12 @@ class QueueProxy(BaseProxy):
             if visibility_timeout is not None:
                 raise TypeError("visibility_timeout needs ack=True")
             return self._callmethod(method, args, kwds)
+        conn = self._manager._connection_for(self)
+        if not conn.capabilities.get("acknowledgedGets"):
+            raise MethodNotFoundError(
+                "the manager does not offer acknowledged gets (it agreed on protocol %s; they need 1.3): %s() with ack was not sent"
+                % (conn.protocol_version, method)
+            )
         members = {"ack": True}  # type: Dict[str, Any]
         if visibility_timeout is not None:
             members["visibilityTimeout"] = visibility_timeout

@@ -23,7 +23,11 @@ const IMPLS: Record<string, ImplModule> = {
   ours,
   'ours-watched': { serve: ours.serveWatched, connect: ours.connect },
   'ours-ack': { serve: ours.serve, connect: ours.connectAcknowledging },
-  'tcp-echo': tcpEcho, 'vscode-jsonrpc': vscodeJsonrpc, redis };
+  'ours-unhooked': { serve: ours.serveWithoutActivityHook, connect: ours.connect },
+  'tcp-echo': tcpEcho,
+  'vscode-jsonrpc': vscodeJsonrpc,
+  redis,
+};
 
 async function loadImpl(name: string): Promise<ImplModule> {
   const impl = IMPLS[name];

@@ -39,8 +39,8 @@ async function load<T>(specifier: string, exports: string[]): Promise<T> {
   return mod as T;
 }
 
-export async function serve(): Promise<Served> {
-  const { Manager, Queue } = await load<typeof ServerModule>(BUNDLES.server, ['Manager', 'Queue']);
+export async function serve(bundle: string = BUNDLES.server): Promise<Served> {
+  const { Manager, Queue } = await load<typeof ServerModule>(bundle, ['Manager', 'Queue']);
   const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY });
   for (const typeid of Object.values(QUEUE_TYPEIDS)) {
     const queue = new Queue();
@@ -74,6 +74,16 @@ export async function serveWatched(): Promise<Served> {
       void seen;
     },
   };
+}
+
+/**
+ * The same server built from the same sources without the activity hook (the one test of whether
+ * anybody watches calls, in the object service): the `ours-unhooked` row, to show what that test
+ * costs when nobody watches, beside `ours`.
+ */
+export async function serveWithoutActivityHook(): Promise<Served> {
+  const { buildServerWithoutActivityHook } = await import('./withoutActivityHook');
+  return serve(buildServerWithoutActivityHook());
 }
 
 export async function connect(address: string): Promise<ClientConn> {

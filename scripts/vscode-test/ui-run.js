@@ -7,7 +7,8 @@
 // that manager: a client puts 0..9 into get_task_queue and a worker process, `node dist/examples/seed-worker.js`
 // with SYNCMANAGER_ADDRESS/SYNCMANAGER_AUTHKEY, squares them into get_result_queue. Checks what the side bar shows
 // along the way (tree rows expanded by clicks, the Clients view, the status bar), opens the results as JSON from the
-// row's inline action, saves a screenshot, and puts an item through the row's "Put Item…" input box. Then debugs:
+// row's inline action, saves a screenshot, puts an item through the row's "Put Item…" input box and edits it through
+// the item row's "Edit Value…" (its box starting with the item's JSON). Then debugs:
 // opens worker.js, sets a breakpoint with F9, starts "Debug worker" with F5 (VS Code's JavaScript debugger, its default
 // internalConsole: the worker connects only because the extension adds the variables to the launch), and at the
 // breakpoint reads the syncmanager Objects view in Run and Debug (a screenshot). Finally stops the manager from the
@@ -262,9 +263,19 @@ async function main() {
     // Put Item… through its real input box, from the task queue row's inline action.
     await drive.clickRowAction(page, taskObject.label, 'Put Item…', { view: 'Objects' });
     const { prompt } = await drive.answerInputBox(page, '{"task": 10}');
-    const put = await until('the put item in the queue', async () => ((await tasks.qsize()) === 1 ? tasks.getNowait() : undefined));
-    if (JSON.stringify(put) !== '{"task":10}') throw new Error(`Put Item put ${JSON.stringify(put)}`);
-    step(`Put Item… ("${prompt}") put ${JSON.stringify(put)}`);
+    // Edit Value… on the item's row: its box starts with the item's JSON, and the edit replaces the item in its place.
+    await drive.expandRow(page, taskObject.label, { view: 'Objects' });
+    const putRow = await until('the put item\'s row', async () => (await childrenOf(page, taskObject.label))?.find((r) => r.label === "{'task': 10}"));
+    await drive.clickRowAction(page, putRow.label, 'Edit Value…', { view: 'Objects' });
+    const startedWith = await page.locator('.quick-input-widget input.input').inputValue({ timeout: 15_000 });
+    if (startedWith !== '{"task":10}') throw new Error(`Edit Value… started with ${startedWith}`);
+    step(`Put Item… ("${prompt}") put ${startedWith}`);
+    await drive.answerInputBox(page, '{"task": 11}');
+    await until('the edited item\'s row', async () => ((await childrenOf(page, taskObject.label))?.some((r) => r.label === "{'task': 11}") ? true : undefined));
+    const put = await until('the edited item in the queue', async () => ((await tasks.qsize()) === 1 ? tasks.getNowait() : undefined));
+    if (JSON.stringify(put) !== '{"task":11}') throw new Error(`the queue held ${JSON.stringify(put)} after Edit Value…`);
+    step(`Edit Value… on ${putRow.label} (the box starting with ${startedWith}): the queue held ${JSON.stringify(put)}`);
+    await drive.expandRow(page, taskObject.label, { view: 'Objects', expand: false });
 
     // The Activity view, shown, watches calls: the seed's manager side reads its results, as manager.py does.
     await drive.runCommand(page, 'Focus on Activity View');

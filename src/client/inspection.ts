@@ -10,6 +10,7 @@ import {
   InspectChangedNotification,
   InspectPeekRequest,
   InspectRemoveItemRequest,
+  InspectReplaceItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -20,6 +21,7 @@ import {
   type InspectSnapshot,
   type PeekResult,
   type RemoveItemResult,
+  type ReplaceItemResult,
   type RequestType,
 } from '../common/protocol';
 import type { RpcConnection } from './rpcConnection';
@@ -57,11 +59,19 @@ export class Inspection {
   }
 
   /**
-   * Removes the item at `index` of queue `id`, if it is still `expected` (the item as a peek showed
-   * it); refused with InvalidParams otherwise (SPEC 17.9).
+   * Removes the item at `index` of queue or list `id`, if it is still `expected` (the item as a peek
+   * showed it); refused with InvalidParams otherwise (SPEC 17.9).
    */
-  removeQueueItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
+  removeItem(id: string, index: number, expected: unknown): Promise<RemoveItemResult> {
     return this.request(InspectRemoveItemRequest.type, { id, index, expected });
+  }
+
+  /**
+   * Replaces the item at `index` of queue or list `id` with `item` (a value in wire form, `$` tags and all),
+   * if the item there is still `expected`; refused with InvalidParams otherwise (SPEC 17.10).
+   */
+  replaceItem(id: string, index: number, expected: unknown, item: unknown): Promise<ReplaceItemResult> {
+    return this.request(InspectReplaceItemRequest.type, { id, index, expected, item });
   }
 
   /**

@@ -385,22 +385,33 @@ export interface CallRecord {
   durationMs: number;
 }
 
-/** `inspect/removeItem`: client → server (capability `inspection`). Removes one queued item, if it is the one shown (SPEC 17.9). */
+/** `inspect/removeItem`: client → server (capability `inspection`). Removes one item of a queue or list, if it is the one shown (SPEC 17.9). */
 export namespace InspectRemoveItemRequest {
   export const type = request<RemoveItemParams, RemoveItemResult>('inspect/removeItem');
 }
 export interface RemoveItemParams {
-  /** The queue's id. */
+  /** The queue's or list's id. */
   id: string;
-  /** The item's index in get order, as `inspect/peek` gave it. */
+  /** The item's index (a queue's in get order), as `inspect/peek` gave it. */
   index: number;
   /** The item as `inspect/peek` showed it: the request is refused if the item at `index` is not this one. */
   expected: unknown;
 }
 export interface RemoveItemResult {
-  /** How many items the queue holds afterwards. */
+  /** How many items the queue or list holds afterwards. */
   total: number;
 }
+
+/** `inspect/replaceItem`: client → server (capability `inspection`). Replaces one item of a queue or list, if it is the one shown (SPEC 17.10). */
+export namespace InspectReplaceItemRequest {
+  export const type = request<ReplaceItemParams, ReplaceItemResult>('inspect/replaceItem');
+}
+export interface ReplaceItemParams extends RemoveItemParams {
+  /** The new item, a value in wire form (SPEC 11), as an `object/call` argument. */
+  item: unknown;
+}
+/** How many items the queue or list holds afterwards (the same as before). */
+export type ReplaceItemResult = RemoveItemResult;
 
 /** Every request method of protocol 1.1, for dispatch tables and the schema test. */
 export const requestMethods = [
@@ -418,6 +429,7 @@ export const requestMethods = [
   InspectWatchCallsRequest.type.method,
   InspectUnwatchCallsRequest.type.method,
   InspectRemoveItemRequest.type.method,
+  InspectReplaceItemRequest.type.method,
   PingRequest.type.method,
   AckRequest.type.method,
   NackRequest.type.method,

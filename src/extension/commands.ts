@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ActivityView } from './activityView';
 import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
+import { decodeValue } from '../common/valueCodec';
 import { findConfigFile } from '../common/configFiles';
 import { attachTlsOptions, type AttachTlsSetting } from './attachTls';
 import { Command, ContextValue, Setting } from './ids';
@@ -54,6 +55,18 @@ function parseJsonInput(text: string): { value?: unknown; error?: string } {
     return { value: JSON.parse(text) };
   } catch (error) {
     return { error: `not JSON: ${(error as Error).message}. Strings need quotes: "text"` };
+  }
+}
+
+/** Why `text` is not a value in wire form (JSON whose `$` tags are valid), or undefined when it is one. */
+function wireValueError(text: string): string | undefined {
+  const parsed = parseJsonInput(text);
+  if (parsed.error) return parsed.error;
+  try {
+    decodeValue(parsed.value, { decodeProxy: (token) => token });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
@@ -261,32 +274,33 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.RemoveItem]: async (row?: Row) => {
       requireClient();
       if (!row?.objectId || row.index === undefined) return;
-      const [objectId, index] = [row.objectId, row.index];
-      if (row.contextValue === ContextValue.QueueItem) {
-        if (!(await confirm(`Remove item [${index}] ${formatValue(row.value, 200)} from queue #${objectId}? No client will get it.`, 'Remove Item'))) return;
-        // The manager removes it only if it is still the item shown (a getter may have taken items meanwhile); a queue nobody holds too.
-        await requireClient().inspection.removeQueueItem(objectId, index, row.value);
-        return;
-      }
-      if (!(await confirm(`Remove item [${index}] ${formatValue(row.value, 200)} from list #${objectId}?`, 'Remove Item'))) return;
-      await withObject(controller, objectId, async (c) => {
-        // Another client may have changed the list since the row was shown: remove the item only if it is still there.
-        const now = (await c.inspection.peek(objectId, { offset: index, limit: 1 })).items;
-        if (now.length === 0 || JSON.stringify(now[0]) !== JSON.stringify(row.value)) {
-          throw new Error(`item [${index}] of list #${objectId} is no longer ${formatValue(row.value, 80)}: nothing was removed`);
-        }
-        await c.callById(objectId, '__delitem__', [index]);
-      });
+      const queue = row.contextValue === ContextValue.QueueItem;
+      const question = `Remove item [${row.index}] ${formatValue(row.value, 200)} from ${queue ? 'queue' : 'list'} #${row.objectId}?${queue ? ' No client will get it.' : ''}`;
+      if (!(await confirm(question, 'Remove Item'))) return;
+      // The manager removes it only if it is still the item shown (a getter may have taken items, or a client changed
+      // the list, meanwhile); of an object nobody holds too.
+      await requireClient().inspection.removeItem(row.objectId, row.index, row.value);
     },
     [Command.EditItem]: async (row?: Row) => {
       requireClient();
       if (!row?.objectId) return;
       const current = JSON.stringify(row.value);
+      if ((row.contextValue === ContextValue.QueueItem || row.contextValue === ContextValue.ListItem) && row.index !== undefined) {
+        // The item is sent back in wire form, as shown ($ tags and all: a tuple stays a tuple). The manager replaces it
+        // only if it is still the item shown, so an item a getter took (or that moved) meanwhile is never replaced by another.
+        const text = await vscode.window.showInputBox({
+          prompt: `New value of item [${row.index}] of ${row.contextValue === ContextValue.QueueItem ? 'queue' : 'list'} #${row.objectId} (JSON; $ tags as shown, such as {"$tuple": [1, 2]})`,
+          value: current,
+          validateInput: wireValueError,
+        });
+        if (text === undefined) return;
+        await requireClient().inspection.replaceItem(row.objectId, row.index, row.value, JSON.parse(text));
+        return;
+      }
       // A value with $ tags (a tuple, bytes...) is not offered for editing as text: typed back, it would be a dict.
       const value = await askJson(`New value of ${row.label} in #${row.objectId} (JSON)`, '42', current.includes('"$') ? '' : current);
       if (value === undefined) return;
-      if (row.contextValue === ContextValue.ListItem) await callObject(controller, row.objectId, '__setitem__', [row.index, value]);
-      else await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__setattr__' : '__setitem__', [row.key, value]);
+      await callObject(controller, row.objectId, row.contextValue === ContextValue.Attribute ? '__setattr__' : '__setitem__', [row.key, value]);
     },
     [Command.PauseActivity]: () => host.activity.setPaused(true),
     [Command.ResumeActivity]: () => host.activity.setPaused(false),

@@ -19,6 +19,17 @@ export interface TcpRelay {
   close(): Promise<void>;
 }
 
+/**
+ * Drops a connection abruptly (RST). A socket whose own end is already under way (its peer
+ * ended, so Node ended it too) is destroyed instead: Node cannot reset a socket while its
+ * shutdown is pending (the reset fails with EINVAL and leaves the handle open for good, so the
+ * process spins at exit, waiting for it to close). That socket is closing with a FIN anyway.
+ */
+function drop(socket: Socket): void {
+  if (socket.writableEnded) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
 /** Starts a relay to `target` (`host:port`). */
 export async function startRelay(target: string): Promise<TcpRelay> {
   const at = target.lastIndexOf(':');
@@ -55,8 +66,8 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     cut() {
       open = false;
       for (const [client, upstream] of pairs) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
+        drop(client);
+        drop(upstream);
       }
       pairs.clear();
     },

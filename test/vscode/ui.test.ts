@@ -34,7 +34,7 @@ function pngSize(file: string): { width: number; height: number } {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
-test('the seed flow in the real workbench: first-run welcome, palette, side bar tree, worker, Open as JSON, Put Item, a debug session paused at a breakpoint, screenshots', { skip, timeout: RUN_TIMEOUT_MS + 30_000 }, async (t) => {
+test('the seed flow in the real workbench: first-run welcome, palette, side bar tree, worker, Open as JSON, Put Item, Edit Value, a debug session paused at a breakpoint, screenshots', { skip, timeout: RUN_TIMEOUT_MS + 30_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'syncmanager-ui-test-'));
   const shot = resolve(process.env.SYNCMANAGER_UI_SCREENSHOT || join(dir, 'sidebar.png'));
   try {
@@ -69,6 +69,7 @@ test('the seed flow in the real workbench: first-run welcome, palette, side bar 
     assert.deepEqual(summary.clients, ['vscode (this sidebar)', 'seed-manager'], 'the Clients view (the worker has left)');
     assert.match(summary.statusBar, /^syncmanager :\d+ · 1 client$/);
     assert.match(output, /Put Item… \("Item to put into get_task_queue #[0-9a-f]+-[0-9a-f]+ \(JSON\)[^"]*"\) put \{"task":10\}/, report);
+    assert.match(output, /Edit Value… on \{'task': 10\} \(the box starting with \{"task":10\}\): the queue held \{"task":11\}/, report);
     assert.match(output, /stopped; status bar: "syncmanager"/, report);
 
     assert.deepEqual(summary.firstRun.buttons, ["Serve the Seed's Queues", 'Add Shared Queue…'], 'the first-run welcome of a manager serving nothing');

@@ -30,6 +30,11 @@ export interface ItemStore {
   range(start: number, end: number): unknown[];
   /** Removes and returns the item at `index` in get order (inspection's Remove Item). */
   removeAt(index: number): unknown;
+  /**
+   * Puts `item` in the place of the one at `index` in get order and returns that one (inspection's
+   * Edit Item); a heap orders the new item anew, or throws having changed nothing.
+   */
+  replaceAt(index: number, item: unknown): unknown;
 }
 
 /** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
@@ -74,6 +79,12 @@ class FifoBuffer implements ItemStore {
   removeAt(index: number): unknown {
     return this.#items.splice(this.#head + index, 1)[0];
   }
+
+  replaceAt(index: number, item: unknown): unknown {
+    const old = this.#items[this.#head + index];
+    this.#items[this.#head + index] = item;
+    return old;
+  }
 }
 
 /** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
@@ -109,6 +120,13 @@ class LifoStack implements ItemStore {
 
   removeAt(index: number): unknown {
     return this.#items.splice(this.#items.length - 1 - index, 1)[0];
+  }
+
+  replaceAt(index: number, item: unknown): unknown {
+    const at = this.#items.length - 1 - index;
+    const old = this.#items[at];
+    this.#items[at] = item;
+    return old;
   }
 }
 
@@ -205,8 +223,29 @@ class BinaryHeap implements ItemStore {
     if (index < this.#unordered.length) return this.#unordered.splice(index, 1)[0];
     const ordered = this.#heapRange(0, this.heap.length);
     const [item] = ordered.splice(index - this.#unordered.length, 1);
-    this.heap.splice(0, this.heap.length, ...ordered);
+    this.#adopt(ordered);
     return item;
+  }
+
+  /**
+   * The items in get order without the one at `index`, then `item` pushed (into the heap, by
+   * priority, even in the place of an unordered item): its comparisons fail before anything changes.
+   */
+  replaceAt(index: number, item: unknown): unknown {
+    const unordered = index < this.#unordered.length;
+    const ordered = unordered ? this.heap.slice() : this.#heapRange(0, this.heap.length);
+    const old = unordered ? this.#unordered[index] : ordered.splice(index - this.#unordered.length, 1)[0];
+    const next = new BinaryHeap(ordered);
+    next.push(item);
+    if (unordered) this.#unordered.splice(index, 1);
+    this.#adopt(next.heap);
+    return old;
+  }
+
+  /** Takes `items` (a valid heap) as the heap's contents, in place; a loop, since a spread of a long queue overflows the call stack. */
+  #adopt(items: readonly unknown[]): void {
+    this.heap.length = 0;
+    for (const item of items) this.heap.push(item);
   }
 
   /** Items `start` to `end` in get order: the unordered ones first, then the heap's. */
@@ -318,6 +357,15 @@ export class Queue implements HeldResource {
     if (this.#unfinished > 0) this.#oneDone();
     if (this.#putters.size > 0) this.#admitPutter();
     return itemValue(item);
+  }
+
+  /**
+   * Puts `item` in the place of the one at `index` in get order and returns that one (inspection's
+   * Edit Item; no queue method does this). Nothing is counted: the queue holds as many items as before.
+   * @throws PyException a PriorityQueue's TypeError for an item that cannot be ordered against those queued, having changed nothing.
+   */
+  replaceQueued(index: number, item: unknown): unknown {
+    return itemValue(this.#items.replaceAt(index, item));
   }
 
   /** A copy of the queued items in order, taking nothing (for inspection tools). */

@@ -23,6 +23,8 @@ export interface SessionHost {
   readonly maxMessageBytes: number;
   /** Most values one message may hold once read (see `limits.ts`). */
   readonly maxMessageValues: number;
+  /** Whether messages may hold pickles of classes the server does not read (see `limits.ts`). */
+  readonly opaquePickles: boolean;
   /** The bytes of incomplete messages all sessions hold, counted together. */
   readonly buffers: BufferBudget;
   /** Silence after which a session that agreed on ping is dropped, in ms (SPEC 20.1). */
@@ -91,8 +93,16 @@ export class SessionCore implements CallingSession {
   #peerGone = false;
   #ended = false;
   readonly #pending = new Map<RequestId, PendingCall>();
-  /** How to give back what a call took, until its answer is delivered (see CallContext.giveBack). */
+  /** The bytes of incomplete messages the session holds, as the shared budget counts them. */
+  #buffered = 0;
+  /**
+   * How to give back what a call took, until its answer is delivered (see CallContext.giveBack).
+   * The latest is kept apart from the map: a session mostly has one at a time (each queue get
+   * registers one), and a field costs less per call than a map entry made and deleted.
+   */
   readonly #undos = new Map<RequestId, (result: unknown) => void>();
+  #latestUndoId: RequestId | undefined;
+  #latestUndo: ((result: unknown) => void) | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -158,12 +168,15 @@ export class SessionCore implements CallingSession {
 
   /** Records how to give back what call `requestId` took, should its answer not reach the client. */
   onUndelivered(requestId: RequestId, undo: (result: unknown) => void): void {
-    this.#undos.set(requestId, undo);
+    if (this.#undos.size > 0) this.#undos.delete(requestId);
+    if (this.#latestUndo !== undefined && this.#latestUndoId !== requestId) this.#undos.set(this.#latestUndoId!, this.#latestUndo);
+    this.#latestUndoId = requestId;
+    this.#latestUndo = undo;
   }
 
   /** The answer to `requestId` is on its way: what the call took is the client's. */
   delivered(requestId: RequestId): void {
-    if (this.#undos.size > 0) this.#undos.delete(requestId);
+    this.takeUndo(requestId);
   }
 
   /**
@@ -171,11 +184,23 @@ export class SessionCore implements CallingSession {
    * too large): gives back what the call took. Returns whether there was something to give back.
    */
   undelivered(requestId: RequestId, result: unknown): boolean {
-    const undo = this.#undos.get(requestId);
+    const undo = this.takeUndo(requestId);
     if (!undo) return false;
-    this.#undos.delete(requestId);
     undo(result);
     return true;
+  }
+
+  /** Removes and returns how to give back what call `requestId` took, if anything. */
+  private takeUndo(requestId: RequestId): ((result: unknown) => void) | undefined {
+    const latest = this.#latestUndo;
+    if (latest !== undefined && this.#latestUndoId === requestId) {
+      this.#latestUndo = this.#latestUndoId = undefined;
+      return latest;
+    }
+    if (this.#undos.size === 0) return undefined;
+    const undo = this.#undos.get(requestId);
+    this.#undos.delete(requestId);
+    return undo;
   }
 
   /** Withdraws a waiting call (`$/cancelRequest`); a call that is not waiting is left alone. */
@@ -185,7 +210,8 @@ export class SessionCore implements CallingSession {
 
   /** A request is answered: it waits no more, and inspection hears of the object it touched. */
   settled(requestId: RequestId, touched: string | undefined): void {
-    const call = this.#pending.get(requestId);
+    // Most calls never waited: no lookup for them.
+    const call = this.#pending.size > 0 ? this.#pending.get(requestId) : undefined;
     if (call) this.#pending.delete(requestId);
     const inspector = this.host.inspector;
     if (!inspector.active) return;
@@ -199,12 +225,16 @@ export class SessionCore implements CallingSession {
    * would pass the budget: the session must then drop its bytes ({@link dropBuffered}) and close.
    */
   holdBuffered(bytes: number): boolean {
-    return this.host.buffers.hold(this, bytes);
+    if (bytes === this.#buffered) return true;
+    if (!this.host.buffers.change(this.#buffered, bytes)) return false;
+    this.#buffered = bytes;
+    return true;
   }
 
   /** The session dropped every byte it held: they leave the shared budget. */
   dropBuffered(): void {
-    this.host.buffers.release(this);
+    this.host.buffers.change(this.#buffered, 0);
+    this.#buffered = 0;
   }
 
   /** The session starts closing: every waiting call is withdrawn (it answers with no effect). */

@@ -23,6 +23,7 @@ import {
   InitializeRequest,
   InspectPeekRequest,
   InspectRemoveItemRequest,
+  InspectReplaceItemRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -43,14 +44,16 @@ import {
   type SubscribeParams,
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
+import { ValueCodecError } from '../../common/valueCodecError';
 import { exceedsJsonValues } from '../jsonValueCount';
-import { tooManyValues } from '../limits';
+import { givenBackNote, opaquePickleRefused, resultTooLarge, tooManyValues } from '../limits';
 import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
-import { removeQueueItem, RemovalRefused } from '../queueItemRemoval';
+import type { ObjectEntry } from '../objectTable';
+import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { Delivery } from '../builtins/deliveries';
@@ -108,6 +111,9 @@ export class Session implements ConnectedSession {
   private readonly argumentDecoding: DecodeOptions = {
     boxFloats: true,
     decodeProxy: (token) => this.service.argumentReference(token.id, token.typeid),
+    checkOpaque: (value) => {
+      if (value.lang === 'python' && !this.host.opaquePickles) throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
+    },
   };
   private readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined> = {
     args: (args) => (args === undefined ? EMPTY_ARGS : (decodeValue(args, this.argumentDecoding) as unknown[])),
@@ -376,16 +382,15 @@ export class Session implements ConnectedSession {
       })
       .on(InspectRemoveItemRequest.type, (params) => {
         expectFields(params, { id: 'string', index: 'number', expected: 'any' });
-        if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
-        const entry = service.entry(params.id, 'reference', true);
-        try {
-          const result = removeQueueItem(host.inspector, entry, params.index, params.expected);
-          this.touching = entry.id;
-          return result;
-        } catch (error) {
-          if (error instanceof RemovalRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
-          throw error;
-        }
+        const entry = this.shownItemEntry(params);
+        return this.editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
+      })
+      .on(InspectReplaceItemRequest.type, (params) => {
+        expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
+        const entry = this.shownItemEntry(params);
+        // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
+        const item = decodeValue(params.item, this.argumentDecoding);
+        return this.editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
       })
       .on(InspectWatchCallsRequest.type, (params) => {
         expectFields(params, { intervalMs: 'number?' });
@@ -397,6 +402,24 @@ export class Session implements ConnectedSession {
         host.activity.unwatch(this.id);
         return null;
       });
+  }
+
+  /** The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10); a resident queue nobody holds too. */
+  private shownItemEntry(params: { id: string; index: number }): ObjectEntry {
+    if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
+    return this.service.entry(params.id, 'reference', true);
+  }
+
+  /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
+  private editItem<R>(entry: ObjectEntry, edit: () => R): R {
+    try {
+      const result = edit();
+      this.touching = entry.id;
+      return result;
+    } catch (error) {
+      if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
+      throw error;
+    }
   }
 
   private initialize(params: InitializeParams): InitializeResult {
@@ -461,13 +484,12 @@ export class Session implements ConnectedSession {
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
-        const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
-        const message = `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${limit} bytes and was not sent${undone}; ask for less`;
+        const message = resultTooLarge(limit, Buffer.byteLength(json), this.core.undelivered(id, value));
         return this.sendError(id, errorObject(ErrorCodes.MessageTooLarge, message));
       }
     } catch (error) {
       const message = (error as Error).message;
-      const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
+      const undone = givenBackNote(this.core.undelivered(id, value));
       return this.sendError(id, errorObject(ErrorCodes.RemoteException, `the result cannot be sent: ${message}${undone}`, { type: 'TypeError', message }));
     }
     this.core.delivered(id);

@@ -47,6 +47,35 @@ class DictOnStack {
  */
 const MAX_FAST_STACK = 4096;
 
+/**
+ * Short str values decoded before, by their bytes: a client's requests repeat their object's id
+ * and a few method names, and hashing and comparing a few bytes costs less than a call of the
+ * native UTF-8 decoder. Bounded: emptied when full.
+ */
+const SHORT_TEXT_BYTES = 32;
+const SHORT_TEXT_ENTRIES = 1024;
+const shortTexts = new Map<number, { readonly bytes: Buffer; readonly text: string }>();
+
+/** The UTF-8 str at `data[start..end)`, from {@link shortTexts} when it was read before. */
+function shortText(data: Buffer, start: number, end: number): string {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ data[i], 0x01000193);
+  const known = shortTexts.get(hash);
+  if (known !== undefined && sameBytes(known.bytes, data, start, end)) return known.text;
+  const bytes = data.subarray(start, end);
+  const text = decodeUtf8(bytes);
+  if (shortTexts.size >= SHORT_TEXT_ENTRIES) shortTexts.clear();
+  shortTexts.set(hash, { bytes: Buffer.from(bytes), text });
+  return text;
+}
+
+/** Whether `known` holds the bytes `data[start..end)` (compared here: `Buffer.equals` is a native call, which is what this saves). */
+function sameBytes(known: Buffer, data: Buffer, start: number, end: number): boolean {
+  if (known.length !== end - start) return false;
+  for (let i = 0; i < known.length; i++) if (known[i] !== data[start + i]) return false;
+  return true;
+}
+
 /** Whether a value read here is a scalar (what an argument may be on this path). */
 function isScalar(value: unknown): boolean {
   return !(value instanceof TupleOnStack || value instanceof DictOnStack);
@@ -209,7 +238,8 @@ class RequestReader {
     const { data, pos } = this;
     if (length < 0 || pos + length > data.length) return undefined;
     this.pos += length;
-    return latin1 ? data.toString('latin1', pos, pos + length) : decodeUtf8(data.subarray(pos, pos + length));
+    if (latin1) return data.toString('latin1', pos, pos + length);
+    return length <= SHORT_TEXT_BYTES ? shortText(data, pos, pos + length) : decodeUtf8(data.subarray(pos, pos + length));
   }
 
   /** Bytes, copied: the value must not keep the whole message alive. */

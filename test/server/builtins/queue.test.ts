@@ -397,6 +397,19 @@ test('PriorityQueue stays a heap through thousands of mixed puts and gets', () =
   assert.deepEqual(drain(q), model);
 });
 
+test('PriorityQueue: an item removed or replaced by inspection leaves a heap, also of 200 000 items (more than a call spreads)', () => {
+  const q = new PriorityQueue();
+  const n = 200_000;
+  for (let i = n; i > 0; i--) call(q, 'put', [i]);
+  assert.equal(q.removeQueued(1), 2);
+  assert.equal(q.replaceQueued(0, n + 1), 1);
+  assert.equal(q.size, n - 1);
+  assert.deepEqual(q.peekRange(0, 3), [3, 4, 5]);
+  assert.deepEqual(q.peekRange(n - 3, 2), [n, n + 1]);
+  assert.throws(() => q.replaceQueued(0, 'x'), (e: unknown) => e instanceof PyException && e.type === 'TypeError');
+  assert.equal(call(q, 'get'), 3, 'a refused replacement changed nothing');
+});
+
 test('PriorityQueue refuses an unorderable item with Python\'s TypeError and is left as it was', async () => {
   const q = new PriorityQueue();
   call(q, 'put', [{ a: 1 }]);

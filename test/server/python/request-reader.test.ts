@@ -50,6 +50,21 @@ describe('the fast reader of Python requests', () => {
     assert.ok(agrees(PUT_5, 'put(5)'));
   });
 
+  test('reads each short str as itself, also one whose bytes hash like another it read before, and refuses bad UTF-8 after good', () => {
+    // 'k4uzx' and 'kf2ad' have the same 32-bit FNV-1a hash, the key under which short strs are kept once read.
+    const request = (ident: string, method: string, arg: unknown) => pickle(tupleFrom([ident, method, tupleFrom([arg]), {}]), { dialect: 'py3' });
+    for (let round = 0; round < 2; round++) {
+      for (const [ident, method, arg] of [['k4uzx', 'put', 'kf2ad'], ['kf2ad', 'get', 'k4uzx'], ['k4uzx', 'put', 'é']] as const) {
+        const read = readRequest(request(ident, method, arg));
+        assert.deepEqual([read?.ident, read?.method, read?.args], [ident, method, [arg]], `round ${round}: ${ident}.${method}(${arg})`);
+      }
+    }
+    // The same request with its ident's bytes made invalid UTF-8 (0xff): not read as text, known or not.
+    const bad = request('k4uzx', 'put', 1);
+    bad[bad.indexOf('k4uzx')] = 0xff;
+    assert.equal(readRequest(bad), undefined);
+  });
+
   test('gives up on what it does not read, for the general reader: nested values, memo gets, old protocols, trailing bytes, truncation', () => {
     const cases: [string, Buffer][] = [
       ['a list argument', pickle(tupleFrom(['id', 'put', tupleFrom([[1, 2]]), {}]), { dialect: 'py3' })],

@@ -484,7 +484,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const stale = (await listTree())[0];
     await list.set(0, 'changed meanwhile');
     replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /is no longer 'keep': nothing was removed/);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /is no longer the one shown .*nothing was removed/);
     assert.equal(await list.length(), 2);
 
     // Edit Value… on a list item, then on a dict value.
@@ -502,6 +502,14 @@ describe('syncmanager extension in VS Code (integration)', function () {
     });
     await vscode.commands.executeCommand('syncmanager.editItem', entry);
     assert.deepEqual(await d.get('k'), { v: 2 });
+
+    // A list row shown before another client inserted in front of it edits nothing it no longer shows.
+    const staleEdit = (await listTree())[0];
+    assert.equal(staleEdit.label, "'edited'");
+    await list.insert(0, 'inserted meanwhile');
+    answerInputBoxes('"overwritten?"');
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.editItem', staleEdit)), /is no longer the one shown .*nothing was replaced/);
+    assert.deepEqual(await list.getValue(), ['inserted meanwhile', 'edited', { nested: [1, 2] }]);
     await list.release();
     await d.release();
   });
@@ -562,6 +570,45 @@ describe('syncmanager extension in VS Code (integration)', function () {
     replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.removeItem', stale)), /no item at index 1|no longer the one shown/);
     assert.equal(await q.get(), 'ok-2', 'the getter\'s neighbour was not removed in its stead');
+  });
+
+  it('Edit Value… on a queue item replaces that item in its place, starting from its JSON (tags kept), and refuses when a getter took items since the row was shown', async function () {
+    await startManager();
+    const m = await connectClient('editing');
+    const q = await m.get_result_queue();
+    for (const item of ['ok-1', client.tuple('typo', 1), 'ok-2']) await q.put(item);
+    const queueRows = async () => (await objectTree('get_result_queue')).items;
+    const items = await eventually('the queue shows 3 items', async () => {
+      const rows = await queueRows();
+      assert.deepEqual(rows.map((r) => r.label), ["'ok-1'", "('typo', 1)", "'ok-2'"]);
+      return rows;
+    });
+
+    const asked = answerInputBoxes('{"$tuple": ["fixed", 1]}');
+    await vscode.commands.executeCommand('syncmanager.editItem', items[1]);
+    const box = asked[0][0];
+    assert.equal(box.value, '{"$tuple":["typo",1]}', 'the box starts with the item in wire form');
+    assert.match(box.prompt, new RegExp(`item \\[1\\] of queue #${q.id}`));
+    assert.match(await box.validateInput('fixed'), /not JSON/);
+    assert.match(await box.validateInput('{"$nope": 1}'), /unknown value tag "\$nope"/);
+    assert.equal(await box.validateInput('{"$dict": [["$nope", 1]]}'), undefined);
+    const edited = await eventually('the row shows the new item in its place', async () => {
+      const rows = await queueRows();
+      assert.deepEqual(rows.map((r) => r.label), ["'ok-1'", "('fixed', 1)", "'ok-2'"]);
+      return rows;
+    });
+
+    // Escape changes nothing.
+    answerInputBoxes();
+    await vscode.commands.executeCommand('syncmanager.editItem', edited[0]);
+    assert.equal(await q.qsize(), 3);
+
+    // A getter takes the first item after the rows were read: the row at index 0 names an item that is gone.
+    assert.equal(await q.get(), 'ok-1');
+    answerInputBoxes('"not this one"');
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('syncmanager.editItem', edited[0])), /no longer the one shown .*nothing was replaced/);
+    assert.deepEqual(await q.get(), client.tuple('fixed', 1), 'the item now first was not replaced in its stead, and stays a tuple');
+    assert.equal(await q.get(), 'ok-2');
   });
 
   it('Activity shows the calls clients make, live; Filter Activity… narrows them; Pause stops the manager sending them', async function () {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, DeliverySettledError, AbortError, UnknownDeliveryError, type ManagerClient, type QueueProxy } from '../../src/client';
 import { ErrorCodes } from '../../src/common/errorCodes';
-import { Queue } from '../../src/server';
+import { PriorityQueue, Queue } from '../../src/server';
 import { AUTHKEY, createOver, RawClient, startManager } from '../helpers/manager';
 import { until } from '../helpers/until';
 
@@ -183,6 +183,24 @@ test('PriorityQueue: an item given back that cannot be ordered against the items
   assert.deepEqual([back.value, back.redelivered], [1, true]);
   await back.ack();
   assert.equal(await q.get(), 'a');
+});
+
+test('PriorityQueue: an item given back out of order can be removed or replaced in place by inspection, and replaced only by one the heap can order', async () => {
+  const pq = new PriorityQueue();
+  await using manager = await startManager({}, (m) => m.register('get_pq', { callable: () => pq }));
+  await using c = await client(manager.address);
+  const q = (await c.create('get_pq')) as QueueProxy<unknown>;
+  await q.put(1);
+  const d = await q.get({ ack: true });
+  await q.put('a');
+  await d.nack();
+  assert.deepEqual(pq.peekAll(), [1, 'a'], 'the item given back first, as get would take it');
+  assert.throws(() => pq.replaceQueued(0, 2), /not supported between/);
+  assert.deepEqual(pq.peekAll(), [1, 'a'], 'a refused replacement changes nothing');
+  assert.equal(pq.replaceQueued(0, 'b'), 1);
+  assert.deepEqual(pq.peekAll(), ['a', 'b']);
+  assert.equal(pq.removeQueued(1), 'b');
+  assert.deepEqual(pq.peekAll(), ['a']);
 });
 
 test('JoinableQueue: task_done and join are unchanged; a redelivered item is one unfinished task', async () => {

@@ -345,6 +345,12 @@ async function main() {
     client = undefined;
 
     await drive.openViewContainer(page, 'syncmanager');
+    // Stop Manager asks first while a client is connected (a dialog the test workbench refuses to show):
+    // wait until the debugged worker's connection is gone.
+    await until('no client connected', async () => {
+      const item = (await drive.readStatusBar(page)).find((i) => /^syncmanager/.test(i.text));
+      return item && / 0 clients$/.test(item.text) ? item : undefined;
+    });
     await drive.runCommand(page, 'syncmanager: Stop Manager');
     const stopped = await until('the status bar shows no manager', async () => {
       const item = (await drive.readStatusBar(page)).find((i) => /^syncmanager/.test(i.text));

@@ -31,10 +31,19 @@ export interface InspectionSubscription {
   dispose(): Promise<void>;
 }
 
+/** One notification stream of the manager's and its listeners here. */
+interface Stream<L> {
+  readonly listeners: Set<L>;
+  /** The interval the first listener asked for, asked again of a new connection. */
+  intervalMs?: number;
+  readonly start: RequestType<{ intervalMs?: number }, null>;
+  readonly stop: RequestType<Record<string, never>, null>;
+}
+
 /** Inspection methods of one connected client. */
 export class Inspection {
-  private readonly listeners = new Set<(change: InspectChangedParams) => void>();
-  private readonly callListeners = new Set<(calls: InspectCallsParams) => void>();
+  private readonly changes: Stream<(change: InspectChangedParams) => void> = { listeners: new Set(), start: InspectSubscribeRequest.type, stop: InspectUnsubscribeRequest.type };
+  private readonly calls: Stream<(calls: InspectCallsParams) => void> = { listeners: new Set(), start: InspectWatchCallsRequest.type, stop: InspectUnwatchCallsRequest.type };
 
   constructor(
     private readonly request: <P, R>(type: RequestType<P, R>, params: P) => Promise<R>,
@@ -42,8 +51,8 @@ export class Inspection {
   ) {
     const previous = rpc.onNotification;
     rpc.onNotification = (method, params) => {
-      if (method === InspectChangedNotification.type.method) for (const listener of [...this.listeners]) listener(params as InspectChangedParams);
-      else if (method === InspectCallsNotification.type.method) for (const listener of [...this.callListeners]) listener(params as InspectCallsParams);
+      if (method === InspectChangedNotification.type.method) for (const listener of [...this.changes.listeners]) listener(params as InspectChangedParams);
+      else if (method === InspectCallsNotification.type.method) for (const listener of [...this.calls.listeners]) listener(params as InspectCallsParams);
       else previous?.(method, params);
     };
   }
@@ -80,7 +89,7 @@ export class Inspection {
    * last one's dispose asks the manager to stop.
    */
   subscribe(listener: (change: InspectChangedParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
-    return this.share(this.listeners, listener, options.intervalMs, InspectSubscribeRequest.type, InspectUnsubscribeRequest.type);
+    return this.share(this.changes, listener, options.intervalMs);
   }
 
   /**
@@ -89,22 +98,29 @@ export class Inspection {
    * the last one's dispose tells it to stop.
    */
   watchCalls(listener: (calls: InspectCallsParams) => void, options: { intervalMs?: number } = {}): Promise<InspectionSubscription> {
-    return this.share(this.callListeners, listener, options.intervalMs, InspectWatchCallsRequest.type, InspectUnwatchCallsRequest.type);
+    return this.share(this.calls, listener, options.intervalMs);
+  }
+
+  /**
+   * Asks a new connection (after a reconnect) for the streams that have listeners here, with the
+   * intervals first asked for: a session's subscriptions end with it, the listeners do not.
+   * Resolves when the manager has answered; a stream it refuses stays silent.
+   */
+  async resubscribe(): Promise<void> {
+    await Promise.all(
+      [this.changes, this.calls].filter((stream) => stream.listeners.size > 0).map((stream) => this.request(stream.start, stream.intervalMs === undefined ? {} : { intervalMs: stream.intervalMs }).catch(() => {})),
+    );
   }
 
   /** One notification stream shared by its listeners: the first asks the manager to start it, the last one's dispose to stop it. */
-  private async share<L>(
-    listeners: Set<L>,
-    listener: L,
-    intervalMs: number | undefined,
-    start: RequestType<{ intervalMs?: number }, null>,
-    stop: RequestType<Record<string, never>, null>,
-  ): Promise<InspectionSubscription> {
+  private async share<L>(stream: Stream<L>, listener: L, intervalMs: number | undefined): Promise<InspectionSubscription> {
+    const { listeners } = stream;
     const first = listeners.size === 0;
     listeners.add(listener);
     if (first) {
       try {
-        await this.request(start, intervalMs === undefined ? {} : { intervalMs });
+        stream.intervalMs = intervalMs;
+        await this.request(stream.start, intervalMs === undefined ? {} : { intervalMs });
       } catch (error) {
         listeners.delete(listener);
         throw error;
@@ -113,7 +129,7 @@ export class Inspection {
     return {
       dispose: async () => {
         if (!listeners.delete(listener) || listeners.size > 0) return;
-        await this.request(stop, {}).catch(() => {});
+        await this.request(stream.stop, {}).catch(() => {});
       },
     };
   }

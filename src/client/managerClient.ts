@@ -437,6 +437,8 @@ export class ManagerClient {
       this.setTypeids(opened.description);
       this.#attach(opened.rpc);
       this.#state = 'open';
+      // Inspection listeners keep listening: the new session is asked for their notifications before any waiting call goes.
+      void this.#inspection?.resubscribe();
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const waiter of waiters) waiter.resolve();

@@ -75,6 +75,9 @@ async function askJson(prompt: string, placeHolder: string, value?: string): Pro
   return text === undefined ? undefined : parseJsonInput(text).value;
 }
 
+/** The button of Stop Manager's question. */
+const STOP_AND_DISCARD = 'Stop and Discard';
+
 /** Asks before data is destroyed (a modal warning); true when the user chose `action`. */
 async function confirm(message: string, action: string): Promise<boolean> {
   return (await vscode.window.showWarningMessage(message, { modal: true }, action)) === action;
@@ -112,17 +115,42 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     return controller.client;
   };
 
-  const start = async () => {
-    const address = config().get<string>(Setting.Address, '127.0.0.1:0');
-    parseAddress(address);
+  /** Starts a manager; `previous` is the address of the one a restart stopped, kept when the setting leaves the port free (`:0`). */
+  const start = async (previous?: string) => {
+    const setting = config().get<string>(Setting.Address, '127.0.0.1:0');
+    const parsed = parseAddress(setting);
+    // The same port again, so workers (and the terminals' SYNCMANAGER_ADDRESS) reach the new manager.
+    const address = previous !== undefined && parsed.kind === 'tcp' && parsed.port === 0 ? previous : setting;
     const register = [...host.registerSetting.wanted().values()];
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
+    const stateFile = await managerStateFile();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
-      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), cwd: folder() }),
+      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder() }),
     );
     output.appendLine(`manager running on ${controller.address}`);
+  };
+
+  /** Where the manager started here keeps its shared objects across a restart: the workspace's storage (else the extension's). */
+  const managerStateFile = async () => {
+    const storage = context.storageUri ?? context.globalStorageUri;
+    await vscode.workspace.fs.createDirectory(storage);
+    return vscode.Uri.joinPath(storage, 'manager-state.json').fsPath;
+  };
+
+  /** Stop Manager: asks first when clients are connected or items are queued, since stopping discards them. */
+  const stop = async () => {
+    const discards = await controller.whatStopDiscards().catch(() => undefined);
+    if (discards && (discards.clients > 0 || discards.items > 0)) {
+      const parts = [
+        ...(discards.clients > 0 ? [`${discards.clients} client${discards.clients === 1 ? ' is' : 's are'} connected`] : []),
+        ...(discards.items > 0 ? [`${discards.items} item${discards.items === 1 ? ' is' : 's are'} queued in ${discards.queues} queue${discards.queues === 1 ? '' : 's'}`] : []),
+      ];
+      const message = `Stop the syncmanager manager? ${parts.join(' and ')}. Stopping discards what its shared objects hold and ends those connections; Restart Manager keeps the objects' contents.`;
+      if (!(await confirm(message, STOP_AND_DISCARD))) return;
+    }
+    await controller.stop();
   };
 
   /** A config module in the workspace root, unless a config file is set. */
@@ -132,11 +160,19 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   };
 
   const handlers: CommandHandlers = {
-    [Command.Start]: start,
-    [Command.Stop]: () => controller.stop(),
+    [Command.Start]: () => start(),
+    [Command.Stop]: stop,
     [Command.Restart]: async () => {
-      await controller.stop();
-      await start();
+      // The manager saves its shared objects as it stops, and the new one restores them on the same address.
+      const previous = controller.owned ? controller.address : undefined;
+      await controller.stop({ keep: true });
+      try {
+        await start(previous);
+      } catch (error) {
+        if (previous === undefined) throw error;
+        output.appendLine(`cannot start on ${previous} again (${(error as Error).message}); starting on the setting's address`);
+        await start();
+      }
     },
     [Command.Attach]: async (address?: string, authkey?: string) => {
       address ??= await vscode.window.showInputBox({

@@ -127,6 +127,7 @@ function updateTerminalEnvironment(context: vscode.ExtensionContext, state: Mana
 }
 
 export async function deactivate(): Promise<void> {
-  await controller?.teardown();
+  // VS Code is closing: the manager saves its shared objects, and the next Start restores them.
+  await controller?.teardown({ keep: true });
   controller = undefined;
 }

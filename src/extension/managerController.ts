@@ -5,6 +5,7 @@
  * environment listen to.
  */
 
+import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { connect, type ClientTlsOptions, type Connected, type InspectionSubscription } from '../client';
 import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
@@ -35,6 +36,8 @@ export class ManagerController implements vscode.Disposable {
   private snapshotCache: Promise<InspectSnapshot> | undefined;
   /** What a manager started here serves from the setting: typeid → `TYPEID=TYPE(args)`. */
   private served = new Map<string, string>();
+  /** The state file of the manager started here, which keeps its shared objects' contents across a restart. */
+  private stateFile: string | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<ManagerState>();
   private readonly changeEmitter = new vscode.EventEmitter<ManagerChange>();
 
@@ -103,10 +106,11 @@ export class ManagerController implements vscode.Disposable {
   }
 
   /** Starts a manager in a child process and connects to it. */
-  async start(options: { address: string; authkey: string; register: string[]; configFile?: string; cwd?: string }): Promise<void> {
+  async start(options: { address: string; authkey: string; register: string[]; configFile?: string; stateFile?: string; cwd?: string }): Promise<void> {
     if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
     this.setState('starting');
     try {
+      this.stateFile = options.stateFile;
       this.server = await startServerProcess({ ...options, log: (line) => this.host.log(line) });
       this.served = new Map(options.register.map((spec) => [spec.slice(0, spec.indexOf('=')), spec]));
       const server = this.server;
@@ -136,20 +140,46 @@ export class ManagerController implements vscode.Disposable {
     }
   }
 
-  /** Stops a manager started here (clean shutdown, then kill), or detaches from an attached one. */
-  async stop(): Promise<void> {
+  /**
+   * Stops a manager started here (clean shutdown, then kill), or detaches from an attached one.
+   * With `keep`, the manager's shared objects are saved to its state file for the next start (a
+   * restart); without, the state file is removed: what they held is discarded.
+   */
+  async stop(options: { keep?: boolean } = {}): Promise<void> {
     if (this._state === 'stopped' || this._state === 'stopping') return;
-    await this.teardown();
+    await this.teardown(options);
+  }
+
+  /**
+   * What stopping a manager started here would discard: the clients connected besides this
+   * extension, and the items in its queues. Undefined when none runs here.
+   */
+  async whatStopDiscards(): Promise<{ clients: number; items: number; queues: number } | undefined> {
+    if (!this.server || !this._client) return undefined;
+    // Fresh, not the views' cached one: a client may have connected since the last change was merged.
+    const snapshot = await this._client.inspection.snapshot();
+    const own = this._client.sessionId;
+    const queues = snapshot.objects.filter((o) => /Queue$/.test(o.builtin ?? '') && (o.size ?? 0) > 0);
+    return {
+      clients: snapshot.sessions.filter((s) => s.sessionId !== own).length,
+      items: queues.reduce((n, o) => n + (o.size ?? 0), 0),
+      queues: queues.length,
+    };
   }
 
   dispose(): void {
-    void this.teardown();
+    // VS Code is closing: the manager saves its objects, and the next Start brings them back.
+    void this.teardown({ keep: true });
     this.stateEmitter.dispose();
     this.changeEmitter.dispose();
   }
 
-  /** Stops whatever runs; the returned promise ends when the child process has exited. */
-  async teardown(): Promise<void> {
+  /**
+   * Stops whatever runs; the returned promise ends when the child process has exited. Unless
+   * `keep`, the state file is removed afterwards, so the next start is empty: after Stop, and after
+   * a crash, whose file would bring back items taken since the last clean stop.
+   */
+  async teardown(options: { keep?: boolean } = {}): Promise<void> {
     if (this._state === 'stopped' && !this.server && !this._client) return;
     this.setState('stopping');
     const client = this._client;
@@ -161,6 +191,10 @@ export class ManagerController implements vscode.Disposable {
     this.subscription = undefined;
     await client?.close().catch(() => {});
     await server?.stop();
+    if (server && this.stateFile && !options.keep) {
+      rmSync(this.stateFile, { force: true });
+      this.host.log(`the manager's saved objects are discarded (${this.stateFile} removed)`);
+    }
     this._address = undefined;
     this._authkey = undefined;
     this.served = new Map();

@@ -1,8 +1,8 @@
 /**
  * The `syncmanager.register` setting and a running manager kept in step. Typeids added to the
  * setting are registered with the manager started here at once (`serve --registrations-on-stdin`),
- * so nothing it holds is lost; a typeid changed or removed needs a restart, which empties the
- * shared objects, so the user is asked. Also the first-run helpers that add to the setting: the
+ * so nothing it holds is lost; a typeid changed or removed needs a restart (which keeps what the
+ * shared objects hold, through the manager's state file), so the user is asked. Also the first-run helpers that add to the setting: the
  * seed's two queues, or one shared queue.
  */
 
@@ -75,7 +75,7 @@ export class RegisterSetting implements vscode.Disposable {
     if (changed.length === 0 && removed.length === 0) return;
     const what = [...changed.map((t) => `${t} changed`), ...removed.map((t) => `${t} removed`)].join(', ');
     const choice = await vscode.window.showWarningMessage(
-      `syncmanager.register: ${what}. The running manager serves them as before until it restarts; restarting empties its shared objects.`,
+      `syncmanager.register: ${what}. The running manager serves them as before until it restarts; a restart keeps what the shared objects hold (one whose type changed starts empty, its old contents kept in the state file).`,
       'Restart Manager',
       'Later',
     );

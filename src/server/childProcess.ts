@@ -33,12 +33,13 @@ export interface ChildConfig {
   tls?: ServerTlsOptions;
   plaintextAddress?: string;
   livenessTimeoutMs?: number;
+  stateFile?: string;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -125,6 +126,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       plaintextAddress: config.plaintextAddress,
       tls: config.tls && { cert: pemText(config.tls.cert), key: pemText(config.tls.key), ...(config.tls.ca ? { ca: pemText(config.tls.ca) } : {}) },
       livenessTimeoutMs: config.livenessTimeoutMs,
+      stateFile: config.stateFile,
     };
     child.send(configure);
   });

@@ -42,6 +42,10 @@ Options of serve:
                             syncmanager.config.{ts,mts,js,mjs,cjs} in the current folder)
   --no-config               do not look for a config module
   --no-builtins             do not register SyncManager's typeids (Queue, dict, ...)
+  --state FILE              keep the contents of the --register/config shared objects in FILE:
+                            restored at start (a file that is not a complete state file is
+                            refused, exit code 1), saved at a clean shutdown (Ctrl-C, SIGTERM,
+                            a client's shutdown); written atomically
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --liveness-timeout SECS   drop a client that asked for liveness pings and then sent nothing
                             for this long (default 30)
@@ -92,6 +96,7 @@ interface ServeOptions {
   tlsFiles: Partial<ServerTlsFiles>;
   plaintextAddress?: string;
   registrationsOnStdin: boolean;
+  stateFile?: string;
 }
 
 /** One `--register TYPEID=TYPE(args)`, with the text it was parsed from. */
@@ -158,6 +163,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--config': options.config = value(); break;
       case '--no-config': options.noConfig = true; break;
       case '--no-builtins': options.builtins = false; break;
+      case '--state': options.stateFile = value(); break;
       case '--no-remote-shutdown': options.allowRemoteShutdown = false; break;
       case '--no-inspection': options.inspection = false; break;
       case '--quiet': options.quiet = true; break;
@@ -253,7 +259,10 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     livenessTimeoutMs: options.livenessTimeoutMs,
     allowRemoteShutdown: options.allowRemoteShutdown,
     inspection: options.inspection,
+    stateFile: options.stateFile,
     log,
+    // What a state file could not keep is shown even with --quiet.
+    warn: (message) => process.stderr.write(`${timestamp()} warning: ${message}\n`),
   });
   for (const r of options.registers) {
     try {
@@ -270,6 +279,21 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw error;
     throw new Error(`${(error as Error).message}; choose another with --address HOST:PORT or SYNCMANAGER_ADDRESS (port 0 picks a free one)`);
   }
+
+  // Before the ready output: whoever reads it may stop the server at once, and must get a clean shutdown.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting at once\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    log(`${signal}: shutting down`);
+    // A failure (the state file could not be saved) is reported by serveForever below.
+    manager.shutdown().catch(() => {});
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
@@ -296,18 +320,6 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     });
   }
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.stderr.write(`${signal} again: exiting at once\n`);
-      process.exit(130);
-    }
-    stopping = true;
-    log(`${signal}: shutting down`);
-    void manager.shutdown();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
   await manager.serveForever();
   log('stopped');
   return 0;
@@ -334,6 +346,7 @@ async function serveChild(): Promise<number> {
     tls: configure.tls,
     plaintextAddress: configure.plaintextAddress,
     livenessTimeoutMs: configure.livenessTimeoutMs,
+    stateFile: configure.stateFile,
     log: (message) => send({ type: 'log', message }),
   });
   try {
@@ -345,15 +358,21 @@ async function serveChild(): Promise<number> {
     return 1;
   }
   process.on('message', (message: ChildMessage) => {
-    if (message.type === 'shutdown') void manager.shutdown();
+    if (message.type === 'shutdown') manager.shutdown().catch(() => {});
   });
-  // BaseManager's child dies with its parent; so does ours.
-  process.on('disconnect', () => void manager.shutdown());
+  // BaseManager's child dies with its parent; so does ours. (A state file that cannot be saved is reported below.)
+  process.on('disconnect', () => void manager.shutdown().catch(() => {}));
   process.on('SIGINT', () => {
     // Ctrl-C in the parent's terminal reaches the child too: the parent decides when it stops.
   });
   send({ type: 'ready', address: manager.address });
-  await manager.serveForever();
+  try {
+    await manager.serveForever();
+  } catch (error) {
+    send({ type: 'log', message: (error as Error).message });
+    process.disconnect?.();
+    return 1;
+  }
   process.disconnect?.();
   return 0;
 }

@@ -28,6 +28,7 @@ import { Registry, type RegisterOptions } from './registry';
 import { Session } from './jsonrpc/jsonRpcSession';
 import { ObjectService } from './calls/objectService';
 import type { ConnectedSession } from './calls/sessionCore';
+import { StateKeeper } from './state/stateKeeper';
 
 /** A built-in type's name, as SyncManager's typeids spell it. */
 export type BuiltinTypeName = keyof typeof builtinTypes;
@@ -71,8 +72,18 @@ export interface ManagerOptions extends LimitOptions {
    * TLS port, and the tokens Python clients receive name this address.
    */
   plaintextAddress?: string;
+  /**
+   * Keep the contents of the shared built-in objects (`register(typeid, { shared })`) in this file
+   * across a clean restart: restored before listening, saved on a clean shutdown (shutdown(), a
+   * client's remote shutdown). A file that is not a complete state file of this version makes
+   * `listen()` fail, naming it. Queues, dict, list, set, Namespace, Value, Array and Event are kept;
+   * locks, semaphores, conditions and barriers start released. Default: nothing is kept.
+   */
+  stateFile?: string;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
+  /** Receives warnings: values a state file could not keep, and the like. Default: `log`. */
+  warn?: (message: string) => void;
 }
 
 /** Registration options, plus the one form that can cross into a child process: a shared built-in object. */
@@ -114,6 +125,9 @@ export class Manager {
   private readonly requestedAddress: Address;
   private readonly sessions = new Set<ConnectedSession>();
   private readonly sharedSpecs: SharedSpec[] = [];
+  /** The one object each `shared` registration serves, by typeid: what a state file keeps. */
+  private readonly sharedObjects = new Map<string, object>();
+  private readonly keeper: StateKeeper | undefined;
   private readonly closureTypeids: string[] = [];
   private configFile: string | undefined;
   private listener: Listener | undefined;
@@ -121,13 +135,15 @@ export class Manager {
   private child: ChildManager | undefined;
   private state: 'new' | 'listening' | 'started' | 'stopping' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
-  private resolveStopped: (() => void) | undefined;
+  private resolveStopped: ((failure?: unknown) => void) | undefined;
 
   constructor(options: ManagerOptions = {}) {
     this.options = options;
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
     this.key = authkeyBytes(options.authkey ?? randomAuthkey());
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
+    const log = options.log ?? (() => {});
+    if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log);
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
@@ -210,8 +226,12 @@ export class Manager {
       // It lives as long as the manager: inspection shows it, and what it holds, whoever holds it.
       this.table.makeResident(obj, described);
       this.sharedSpecs.push({ typeid, type: shared, args: [...args], kwargs: { ...kwargs } });
+      this.sharedObjects.set(typeid, obj);
+      // Registered while serving: what the state file saved under this typeid comes back now.
+      if (this.state === 'listening') this.keeper?.adopt(typeid, obj);
     } else {
       this.registry.register(typeid, rest);
+      this.sharedObjects.delete(typeid);
       if (rest.callable) this.closureTypeids.push(typeid);
     }
     return this;
@@ -233,6 +253,8 @@ export class Manager {
     if (this.state !== 'new') throw new Error(`the manager is already ${this.state}`);
     checkAuthkeyFor(this.requestedAddress, this.key);
     const plain = this.plaintextRequest();
+    // Before anything listens: a state file that cannot be restored stops the start, changing nothing.
+    this.keeper?.restore(this.sharedObjects);
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
     const host: PythonHost = {
@@ -245,7 +267,8 @@ export class Manager {
       buffers: this.buffers,
       livenessTimeoutMs: this.options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,
-      shutdownServer: () => void this.shutdown(),
+      // A failure to save the state is reported by serveForever (and the log), not here.
+      shutdownServer: () => void this.shutdown().catch(() => {}),
       inspector: this.inspector,
       activity: this.activity,
       inspectionAllowed: this.options.inspection !== false,
@@ -293,7 +316,7 @@ export class Manager {
     };
     this.listener = new Listener({ ...listenerOptions, tls: this.options.tls }, handler);
     if (plain) this.plainListener = new Listener(listenerOptions, handler);
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.stopped = new Promise((resolve, reject) => (this.resolveStopped = (failure) => (failure === undefined ? resolve() : reject(failure))));
     try {
       await this.listener.listen(this.requestedAddress);
       if (plain) await this.plainListener!.listen(plain);
@@ -307,7 +330,7 @@ export class Manager {
     return this.address;
   }
 
-  /** Listens (if not yet) and resolves when the manager has shut down. */
+  /** Listens (if not yet) and resolves when the manager has shut down; rejects if its state file could not be saved then. */
   async serveForever(): Promise<void> {
     if (this.state === 'new') await this.listen();
     await this.stopped;
@@ -342,6 +365,7 @@ export class Manager {
       tls: this.options.tls,
       plaintextAddress: this.options.plaintextAddress,
       livenessTimeoutMs: this.options.livenessTimeoutMs,
+      stateFile: this.options.stateFile,
       log: this.options.log,
     });
     this.stopped = this.child.exited;
@@ -362,12 +386,20 @@ export class Manager {
     this.state = 'stopping';
     this.inspector.dispose();
     this.activity.dispose();
+    let saveError: unknown;
     if (wasListening) {
       for (const session of this.sessions) session.close();
       await Promise.all([this.listener?.close(), this.plainListener?.close()]);
+      // Every session is closed, so items taken by calls whose answers could not be sent are back.
+      try {
+        this.keeper?.save(this.sharedObjects);
+      } catch (error) {
+        saveError = error;
+      }
     }
     this.state = 'stopped';
-    this.resolveStopped?.();
+    this.resolveStopped?.(saveError);
+    if (saveError) throw saveError;
   }
 
   /** Every object and session, summarised, as inspection tools show them. */

@@ -78,3 +78,9 @@ export async function killServer(server: ServerProcess): Promise<void> {
   if (server.child.exitCode === null && server.child.signalCode === null) process.kill(server.child.pid!, 'SIGKILL');
   await server.exited;
 }
+
+/** Stops the server as Ctrl-C would (SIGTERM, by its PID) and resolves with its exit code once it has exited. */
+export async function stopServer(server: ServerProcess): Promise<number | string | null> {
+  process.kill(server.child.pid!, 'SIGTERM');
+  return server.exited;
+}

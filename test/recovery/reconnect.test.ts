@@ -87,7 +87,10 @@ test('a reconnect that cannot succeed within maxMs gives up: waiting calls fail 
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: server.address, authkey: 'lihui', reconnect: { initialDelayMs: 5, maxDelayMs: 20, maxMs: 300 } });
   const tasks = await client.get_task_queue();
   const ended = new Promise<Error>((resolve) => client.connectionLost(resolve));
+  const lost = once((l) => client.on('lost', l));
   await killServer(server);
+  // Seen as lost first: a call sent before the client read the close would fail as lost, not given up.
+  await lost;
   await assert.rejects(tasks.qsize(), (e: unknown) => e instanceof ConnectionClosedError && /gave up reconnecting .* after 0\.3 s/.test((e as Error).message));
   assert.match((await ended).message, /gave up reconnecting/);
 });

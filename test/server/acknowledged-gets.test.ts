@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, DeliverySettledError, AbortError, UnknownDeliveryError, type ManagerClient, type QueueProxy } from '../../src/client';
 import { ErrorCodes } from '../../src/common/errorCodes';
-import { PriorityQueue, Queue } from '../../src/server';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Manager, PriorityQueue, Queue } from '../../src/server';
 import { AUTHKEY, createOver, RawClient, startManager } from '../helpers/manager';
 import { until } from '../helpers/until';
 
@@ -286,3 +289,27 @@ test('inspection shows deliveries in flight per session and per queue', async ()
   assert.deepEqual(after.sessions.find((s) => s.sessionId === c.sessionId)!.holds, []);
   assert.equal(after.objects.find((o) => o.id === q.id)!.details.deliveriesInFlight, undefined);
 });
+
+test('a clean shutdown with a state file saves an unacknowledged delivery as a queued item: a restart delivers it again', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ack-state-')), 'state.json');
+  const first = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, stateFile: file }).register('get_jobs', { shared: 'Queue' });
+  await first.listen();
+  const c = await client(first.address);
+  const jobs = (await c.create('get_jobs')) as QueueProxy<string>;
+  await jobs.put('in flight');
+  await jobs.put('queued');
+  const held = await jobs.get({ ack: true });
+  assert.equal(held.value, 'in flight');
+  await first.shutdown();
+  await c.close();
+  const second = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, stateFile: file }).register('get_jobs', { shared: 'Queue' });
+  await second.listen();
+  try {
+    await using again = await client(second.address);
+    const restored = (await again.create('get_jobs')) as QueueProxy<string>;
+    assert.deepEqual([await restored.getNowait(), await restored.getNowait()], ['in flight', 'queued']);
+  } finally {
+    await second.shutdown();
+  }
+});
+

@@ -33,6 +33,14 @@ PROTOCOL_VERSION = "1.3"
 
 _DEFAULT = object()
 
+#: The liveness timeout unless configured, in seconds (SPEC 20.1: the reference clients' default).
+DEFAULT_LIVENESS_TIMEOUT = 10.0
+
+
+def _seconds(value: float) -> str:
+    """``0.5``, ``10`` (no ``.0``): seconds as a person writes them."""
+    return ("%f" % value).rstrip("0").rstrip(".")
+
 
 class LateResult:
     """A result that arrived after its caller gave up (a timeout, Ctrl-C).
@@ -80,6 +88,11 @@ class Connection:
     :param connect_timeout: seconds for opening the socket, the handshake and ``initialize``.
     :param cancel_grace: seconds to wait, after cancelling, for the server to confirm the
         cancellation or deliver a result that completed first.
+    :param liveness_timeout: seconds of silence from the server after which it is taken as gone
+        (stopped, unreachable): the connection closes and every waiting call raises
+        :class:`ConnectionLostError` (SPEC 20.1). The client sends ``$/ping`` every quarter of
+        it, and asks the server (capability ``ping``) to drop this session if the pings stop.
+        None or 0 turns it off.
     """
 
     def __init__(
@@ -96,7 +109,10 @@ class Connection:
         capabilities: Optional[Dict[str, bool]] = None,
         max_body: int = DEFAULT_MAX_BODY,
         ssl_context: "Optional[ssl.SSLContext]" = None,
+        liveness_timeout: Optional[float] = DEFAULT_LIVENESS_TIMEOUT,
     ) -> None:
+        if liveness_timeout is not None and not (isinstance(liveness_timeout, (int, float)) and liveness_timeout >= 0):
+            raise ValueError("liveness_timeout must be a number of seconds >= 0 (0 or None turns it off), not %r" % (liveness_timeout,))
         if isinstance(authkey, str):
             authkey = authkey.encode("utf-8")
         if not isinstance(authkey, (bytes, bytearray)):
@@ -121,6 +137,8 @@ class Connection:
         self._closed = False
         self._close_reason = None  # type: Optional[BaseException]
         self._closed_event = threading.Event()
+        #: Set by the reader for every message; the liveness watch clears it each tick.
+        self._heard = True
         #: Turns a received token into a proxy; set by the Manager (default: the token itself).
         self.make_proxy = None  # type: Optional[Callable[[dict], Any]]
 
@@ -141,6 +159,8 @@ class Connection:
                 "processId": os.getpid(),
                 "capabilities": dict(capabilities) if capabilities is not None else {"cancellation": True},
             }
+            if liveness_timeout:
+                params["capabilities"]["ping"] = True
             result = self.request("initialize", params, timeout=connect_timeout)
         except BaseException:
             self._shutdown_socket(ConnectionClosedError("the connection failed while it was being set up"))
@@ -153,6 +173,11 @@ class Connection:
         self.server_info = dict(result.get("serverInfo") or {})  # type: Dict[str, Any]
         #: This session's id, as inspection tools show it.
         self.session_id = result.get("sessionId")  # type: str
+        if liveness_timeout:
+            # Ping often enough for the server's own timeout too, when it granted ping.
+            server_ms = result.get("livenessTimeoutMs") if self.capabilities.get("ping") else None
+            timeout = min(liveness_timeout, server_ms / 1000.0) if isinstance(server_ms, (int, float)) and server_ms > 0 else liveness_timeout
+            threading.Thread(target=self._watch_liveness, args=(timeout,), name="syncmanager-liveness", daemon=True).start()
 
     # -----------------------------------------------------------------------------------------
     # Sending
@@ -322,6 +347,45 @@ class Connection:
                 log.exception("on_late_result raised")
 
     # -----------------------------------------------------------------------------------------
+    # Liveness (SPEC 20.1)
+
+    def _watch_liveness(self, timeout: float) -> None:
+        """Cuts time into ticks of a quarter of ``timeout``, sending a ``$/ping`` each tick;
+        three ticks in a row with nothing received mean the server is gone (so it is declared
+        gone at most ``timeout`` after the last message it sent)."""
+        silent_ticks = 0
+        while not self._closed_event.wait(timeout / 4.0):
+            if self._heard:
+                self._heard = False
+                silent_ticks = 0
+            else:
+                silent_ticks += 1
+                if silent_ticks >= 3:
+                    self._shutdown_socket(ConnectionLostError(
+                        "the manager at %s did not answer for %s s (liveness timeout): it may be stopped, overloaded or unreachable" % (self._describe_address(), _seconds(timeout))))
+                    return
+            self._ping()
+
+    def _ping(self) -> None:
+        # Nobody waits for the answer (it only counts as something heard). A writer stuck on a
+        # full socket holds the write lock: then skip this tick's ping rather than block behind
+        # it, so the silence is still measured.
+        if not self._write_lock.acquire(blocking=False):
+            return
+        try:
+            self._sendall(frame(encode_json({"jsonrpc": "2.0", "id": next(self._ids), "method": "$/ping"})))
+        except OSError:
+            pass  # the reader sees the failure and closes the connection
+        finally:
+            self._write_lock.release()
+
+    def _describe_address(self) -> str:
+        address = self.address
+        if isinstance(address, (tuple, list)) and len(address) == 2:
+            return "%s:%s" % (address[0], address[1])
+        return str(address)
+
+    # -----------------------------------------------------------------------------------------
     # Receiving
 
     def _read_loop(self) -> None:
@@ -329,6 +393,7 @@ class Connection:
         try:
             while True:
                 body = self._reader.read_body()
+                self._heard = True
                 if body is None:
                     reason = ConnectionLostError("the server closed the connection")
                     break

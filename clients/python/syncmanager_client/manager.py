@@ -14,7 +14,7 @@ import time
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
-from .connection import PROTOCOL_VERSION, Connection
+from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection
 from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
 from .reconnect import ReconnectPolicy, backoff_delay
@@ -272,6 +272,7 @@ def connect(
     reconnect_initial_delay: float = 0.1,
     reconnect_max_delay: float = 5.0,
     reconnect_max_time: Optional[float] = 60.0,
+    liveness_timeout: Optional[float] = DEFAULT_LIVENESS_TIMEOUT,
 ) -> Manager:
     """Connects to a syncmanager manager and returns a :class:`Manager`.
 
@@ -297,6 +298,9 @@ def connect(
         with jitter, up to ``reconnect_max_delay``.
     :param reconnect_max_time: seconds to keep trying (None: forever); then calls raise
         ``ConnectionClosedError``.
+    :param liveness_timeout: seconds of silence after which the manager is taken as gone (a
+        stopped process, a dead host): waiting calls raise ``ConnectionLostError`` instead of
+        hanging (and the client reconnects). It pings every quarter of it. None or 0: off.
     :raises AuthenticationError: the keys differ (a ``multiprocessing.AuthenticationError``).
     :raises UnsupportedProtocolVersionError: the server speaks no 1.x protocol.
     """
@@ -327,6 +331,7 @@ def connect(
             client_version=__version__,
             protocol_version=protocol_version,
             ssl_context=ssl_context,
+            liveness_timeout=liveness_timeout,
         )
 
     connection = open_connection()

@@ -128,6 +128,11 @@ export class InFlightDeliveries {
     this.comeBack(entries.map((entry) => new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)));
   }
 
+  /** The items in flight, in the order they were delivered. */
+  values(): unknown[] {
+    return [...this.#byId.values()].map((entry) => entry.delivery.value);
+  }
+
   /** What inspection shows of `owner`'s deliveries. */
   deliveriesOf(owner: string): HeldDelivery[] {
     const ids = this.#byOwner.get(owner)?.ids;

@@ -35,6 +35,8 @@ export interface ItemStore {
    * Edit Item); a heap orders the new item anew, or throws having changed nothing.
    */
   replaceAt(index: number, item: unknown): unknown;
+  /** Adds items given in get order (a saved state read back), so they come out in that order. */
+  fill(items: readonly unknown[]): void;
 }
 
 /** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
@@ -85,6 +87,10 @@ class FifoBuffer implements ItemStore {
     this.#items[this.#head + index] = item;
     return old;
   }
+
+  fill(items: readonly unknown[]): void {
+    for (const item of items) this.push(item);
+  }
 }
 
 /** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
@@ -127,6 +133,11 @@ class LifoStack implements ItemStore {
     const old = this.#items[at];
     this.#items[at] = item;
     return old;
+  }
+
+  fill(items: readonly unknown[]): void {
+    // The first in get order is the last pushed.
+    for (let i = items.length - 1; i >= 0; i--) this.push(items[i]);
   }
 }
 
@@ -248,6 +259,11 @@ class BinaryHeap implements ItemStore {
     for (const item of items) this.heap.push(item);
   }
 
+  /** Items in get order pushed in that order: each sits below its parent, so the heap is that very array. */
+  fill(items: readonly unknown[]): void {
+    for (const item of items) this.push(item);
+  }
+
   /** Items `start` to `end` in get order: the unordered ones first, then the heap's. */
   range(start: number, end: number): unknown[] {
     const first = this.#unordered.slice(start, end);
@@ -310,7 +326,7 @@ export class Queue implements HeldResource {
   };
 
   readonly #maxsize: number;
-  readonly #items: ItemStore = this.newStore();
+  #items: ItemStore = this.newStore();
   readonly #getters = new WaiterList();
   readonly #putters = new WaiterList();
   readonly #joiners = new WaiterList();
@@ -371,6 +387,34 @@ export class Queue implements HeldResource {
   /** A copy of the queued items in order, taking nothing (for inspection tools). */
   peekAll(): unknown[] {
     return this.#items.snapshot().map(itemValue);
+  }
+
+  /**
+   * What a saved state keeps, in get order: the items in flight first (SPEC 20.3; after a restart
+   * no session holds them, so they are at the front, where giving them back would put them),
+   * then the queued items.
+   */
+  contentsToSave(): unknown[] {
+    const inFlight = this.#inFlight.values();
+    return inFlight.length > 0 ? inFlight.concat(this.peekAll()) : this.peekAll();
+  }
+
+  /** The count `join` waits on: items put and not yet marked done (a saved state keeps it). */
+  get unfinishedTasks(): number {
+    return this.#unfinished;
+  }
+
+  /**
+   * Replaces the contents with items read back from a saved state, in get order, before anyone is
+   * served: they go in even past maxsize (a bound lowered since they were saved loses nothing),
+   * and `join` waits for at least each of them.
+   * @throws PyException a PriorityQueue's TypeError for items that cannot be ordered, having changed nothing.
+   */
+  restoreContents(items: readonly unknown[], unfinished: number): void {
+    const store = this.newStore();
+    store.fill(items);
+    this.#items = store;
+    this.#unfinished = Math.max(unfinished, items.length);
   }
 
   /** The queue's state for the inspection sidebar. */

@@ -678,14 +678,58 @@ describe('syncmanager extension in VS Code (integration)', function () {
     assert.equal(await vscode.env.clipboard.readText(), `export SYNCMANAGER_ADDRESS=${api.controller.address} SYNCMANAGER_AUTHKEY=${api.controller.authkey}`);
   });
 
-  it('Restart Manager starts a new manager process', async function () {
+  it('Restart Manager starts a new manager process, which still holds the queues\' items', async function () {
     await startManager();
     const before = (await api.controller.client.inspection.snapshot()).server.processId;
+    const { address } = api.controller;
+    const m = await connectClient('restart-worker');
+    const tasks = await m.get_task_queue();
+    for (const item of [1, 'two', [3]]) await tasks.put(item);
     await vscode.commands.executeCommand('syncmanager.restart');
     assert.equal(api.controller.state, 'running');
     const after = (await api.controller.client.inspection.snapshot()).server.processId;
     assert.notEqual(after, before);
     assert.equal(alive(before), false, `the old manager ${before} is gone`);
+    // On the same address (the setting leaves the port free): the worker's client reconnects by itself, and its
+    // proxy of the shared queue reads the items kept.
+    assert.equal(api.controller.address, address, 'the same address');
+    assert.deepEqual([await tasks.get(), await tasks.get(), await tasks.get(), await tasks.qsize()], [1, 'two', [3], 0]);
+  });
+
+  it('Stop Manager asks first when items are queued or clients connected: kept running on Cancel, discarded on Stop and Discard', async function () {
+    this.timeout(45_000);
+    await startManager();
+    const m = await connectClient('stop-worker');
+    const tasks = await m.get_task_queue();
+    await tasks.put('queued');
+    await tasks.put('queued too');
+    await eventually('the manager has this client and the sidebar\'s, no other', async () => {
+      assert.equal((await api.controller.client.inspection.snapshot()).sessions.length, 2);
+    });
+    const answers = [undefined, 'Stop and Discard'];
+    const warned = replaceWindowFunction('showWarningMessage', async () => answers.shift());
+    await vscode.commands.executeCommand('syncmanager.stop');
+    assert.equal(warned.length, 1);
+    const [message, options, ...buttons] = warned[0];
+    assert.equal(message, 'Stop the syncmanager manager? 1 client is connected and 2 items are queued in 1 queue. Stopping discards what its shared objects hold and ends those connections; Restart Manager keeps the objects\' contents.');
+    assert.deepEqual(options, { modal: true });
+    assert.deepEqual(buttons, ['Stop and Discard']);
+    assert.equal(api.controller.state, 'running', 'Cancel keeps the manager running');
+    assert.equal(await tasks.qsize(), 2);
+    await m.close();
+    await vscode.commands.executeCommand('syncmanager.stop');
+    assert.equal(warned.length, 2, 'asked again: items are still queued');
+    assert.equal(api.controller.state, 'stopped');
+    await startManager();
+    const again = await connectClient('after-stop');
+    assert.equal(await (await again.get_task_queue()).qsize(), 0, 'a start after Stop is empty');
+    await again.close();
+    await eventually('the manager has only the sidebar\'s session', async () => {
+      assert.equal((await api.controller.client.inspection.snapshot()).sessions.length, 1);
+    });
+    await vscode.commands.executeCommand('syncmanager.stop');
+    assert.equal(warned.length, 2, 'nothing queued and no client: stopped without asking');
+    assert.equal(api.controller.state, 'stopped');
   });
 
   it('a manager that dies is reported with Restart and Show Log, and Restart brings one back', async function () {
@@ -720,7 +764,9 @@ describe('syncmanager extension in VS Code (integration)', function () {
     const states = [];
     const subscription = api.controller.onDidChangeState((s) => states.push(s));
     later(() => subscription.dispose());
+    const warned = replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
     await vscode.commands.executeCommand('syncmanager.stop');
+    assert.equal(warned.length, 1, 'a client is connected: Stop asked first');
     assert.deepEqual(states, ['stopping', 'stopped']);
     assert.equal(api.controller.state, 'stopped');
     assert.equal(api.controller.address, undefined);

@@ -82,8 +82,12 @@ describe('first run: a manager with nothing registered', function () {
     assert.equal(await tasks.get(), 'kept', 'nothing queued was lost');
   });
 
-  it('a typeid changed in the setting prompts a restart, which serves it as it now says', async function () {
+  it('a typeid changed in the setting prompts a restart, which serves it as it now says and keeps what the other queues hold', async function () {
     const pid = await managerPid();
+    const worker = await connectClient('before-the-restart');
+    const tasks = await worker.get_task_queue();
+    for (const item of ['first', 'second', 'third']) await tasks.put(item);
+    await (await worker.jobs()).put('in a LifoQueue, which is a Queue after the restart');
     let answer;
     const prompted = new Promise((resolve) => (answer = resolve));
     const warnings = replaceWindowFunction('showWarningMessage', async (...args) => {
@@ -92,7 +96,7 @@ describe('first run: a manager with nothing registered', function () {
     });
     await config().update('register', { ...config().get('register'), jobs: 'Queue' }, vscode.ConfigurationTarget.Workspace);
     const [message, ...buttons] = await prompted;
-    assert.match(message, /^syncmanager\.register: jobs changed\. The running manager serves them as before until it restarts; restarting empties its shared objects\.$/);
+    assert.match(message, /^syncmanager\.register: jobs changed\. The running manager serves them as before until it restarts; a restart keeps what the shared objects hold \(one whose type changed starts empty, its old contents kept in the state file\)\.$/);
     assert.deepEqual(buttons, ['Restart Manager', 'Later']);
     assert.equal(warnings.length, 1);
     await eventually('a new manager serves jobs as a Queue', async () => {
@@ -101,5 +105,10 @@ describe('first run: a manager with nothing registered', function () {
       const jobs = (await api.controller.client.inspection.snapshot()).typeids.find((t) => t.typeid === 'jobs');
       assert.equal(jobs && jobs.builtin, 'Queue');
     }, { timeoutMs: 20_000 });
+    // The task queue's items came through the restart, in order.
+    const after = await connectClient('after-the-restart');
+    const restored = await after.get_task_queue();
+    assert.deepEqual([await restored.get(), await restored.get(), await restored.get(), await restored.qsize()], ['first', 'second', 'third', 0]);
+    assert.equal(await (await after.jobs()).qsize(), 0, 'jobs changed type: it starts empty');
   });
 });

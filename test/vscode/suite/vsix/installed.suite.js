@@ -73,8 +73,15 @@ describe('syncmanager installed from a .vsix', function () {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
+    // Stop Manager asks first while a client is connected or an item queued (a dialog this test cannot answer
+    // from outside the installed copy): take the item, close the client, and wait until the manager has seen it go.
+    assert.equal(await (await m.get_task_queue()).get(), 'from the vsix test');
     await m.close();
     m = undefined;
+    for (const until = Date.now() + 10_000; (await api.controller.client.inspection.snapshot()).sessions.length > 1;) { // bounded
+      assert.ok(Date.now() < until, 'the manager still lists the closed client after 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await vscode.commands.executeCommand('syncmanager.stop');
     assert.equal(api.controller.state, 'stopped');
     assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `manager process ${pid} is gone`);

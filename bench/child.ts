@@ -22,6 +22,7 @@ import * as vscodeJsonrpc from './peers/vscode-jsonrpc-echo';
 const IMPLS: Record<string, ImplModule> = {
   ours,
   'ours-watched': { serve: ours.serveWatched, connect: ours.connect },
+  'ours-ack': { serve: ours.serve, connect: ours.connectAcknowledging },
   'ours-unhooked': { serve: ours.serveWithoutActivityHook, connect: ours.connect },
   'tcp-echo': tcpEcho,
   'vscode-jsonrpc': vscodeJsonrpc,

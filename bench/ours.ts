@@ -100,6 +100,35 @@ export async function connect(address: string): Promise<ClientConn> {
   };
 }
 
+/**
+ * The same client taking every item with an acknowledged get (`get({ ack: true })`, then
+ * `ack()`): the `ours-ack` row, to compare with `ours`, whose get hands the item over at once.
+ * One get here is two round trips (the get, then its ack), counted as one op.
+ */
+export async function connectAcknowledging(address: string): Promise<ClientConn> {
+  const { connect: connectClient } = await load<typeof ClientModule>(BUNDLES.client, ['connect']);
+  const client = await connectClient({ address, authkey: AUTHKEY });
+  return {
+    async queue(typeid: string): Promise<QueueOps> {
+      const proxy = await client.create<QueueProxy<number>>(typeid);
+      return {
+        put: (value) => proxy.put(value),
+        get: async () => {
+          const delivery = await proxy.get({ ack: true });
+          await delivery.ack();
+          return delivery.value;
+        },
+      };
+    },
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
 // Checked here so a drift from the harness's interface shows up in `npm run typecheck`.
-const _check: ImplModule = { serve, connect };
+const _check: ImplModule[] = [
+  { serve, connect },
+  { serve, connect: connectAcknowledging },
+];
 void _check;

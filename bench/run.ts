@@ -52,7 +52,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --quick            one short round instead of three (seed workload with 2000 items)
   --rounds N         rounds to run (default 3, or 1 with --quick); each round restarts every process
   --only NAME        run only matching implementations and/or workloads; repeatable or comma-separated.
-                     implementations: ours, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis
+                     implementations: ours, ours-watched, ours-ack, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
   --pin MODE         CPU placement of each server and client process (needs taskset):
@@ -382,6 +382,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
   impls.push(tsImpl('ours', 'ours (syncmanager)', 'queue', 'dist/server.js Manager + Queue in one process, dist/client.js connect() in another (the shipped bundles); glue in bench/ours.ts'));
   impls.push(tsImpl('ours-unhooked', 'ours, no activity hook', 'queue', 'as ours, built from the same sources with the activity test taken out of the object service (bench/withoutActivityHook.ts): what ours would cost if Activity did not exist'));
   impls.push(tsImpl('ours-watched', 'ours, calls watched', 'queue', 'as ours, with one session in the server process watching calls (inspect/watchCalls, the Activity view): every call timed, summarised and sent to it'));
+  impls.push(tsImpl('ours-ack', 'ours, get with ack', 'queue', 'as ours, each get an acknowledged get: get({ ack: true }) then ack(), two round trips counted as one op'));
 
   {
     const pythons: { executable: string; version: string }[] = [];
@@ -407,7 +408,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
 // Selection (--only)
 
 function resolveOnly(names: string[]): { impl: (id: string) => boolean; workloads: WorkloadId[] } {
-  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis'];
+  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis'];
   // "python" selects every Python; "python3.12", "py312" or "python-3.12" one of them.
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^py(thon)?/, 'python');
   const implNames: string[] = [];

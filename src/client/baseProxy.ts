@@ -17,6 +17,12 @@ export const releaseProxy: unique symbol = Symbol('syncmanager.releaseProxy');
  */
 export const proxyBase: unique symbol = Symbol('syncmanager.proxyBase');
 
+/** What a get asks for when it wants its item delivered, to acknowledge later (SPEC 20.3). */
+export interface AckCallOptions {
+  /** Seconds after which an unacknowledged delivery goes back to the queue by itself. */
+  visibilityTimeout?: number;
+}
+
 /** Options every remote call takes. */
 export interface CallOptions {
   /** Withdraws the call: it rejects with AbortError once the manager confirms it had no effect. */
@@ -25,8 +31,13 @@ export interface CallOptions {
 
 /** What a proxy needs from its client. */
 export interface ProxyHost {
-  /** Calls a method; `timeout` (seconds) is only for error messages. */
-  call(token: Token, method: string, args: unknown[], kwargs: Record<string, unknown> | undefined, signal?: AbortSignal, timeout?: number | null): Promise<unknown>;
+  /**
+   * Calls a method; `timeout` (seconds) is only for error messages. With `ack`, the result is the
+   * call's {@link DeliveryResult}, its value decoded.
+   */
+  call(token: Token, method: string, args: unknown[], kwargs: Record<string, unknown> | undefined, signal?: AbortSignal, timeout?: number | null, ack?: AckCallOptions): Promise<unknown>;
+  /** Acknowledges a delivery of the token's queue, or gives it back (`nack`). */
+  settleDelivery(token: Token, deliveryId: string, how: 'ack' | 'nack'): Promise<void>;
   /** Gives back the reference a token holds. */
   decref(token: Token): Promise<void>;
   /** Remembers a proxy to release its reference if the program drops it. */
@@ -67,9 +78,9 @@ export class BaseProxy {
    * Calls any exposed method by its remote name, with positional and keyword arguments.
    * @example await proxy.callMethod('put', [5], { timeout: 1 })
    */
-  callMethod(method: string, args: unknown[] = [], kwargs?: Record<string, unknown>, options: CallOptions & { timeout?: number | null } = {}): Promise<unknown> {
+  callMethod(method: string, args: unknown[] = [], kwargs?: Record<string, unknown>, options: CallOptions & { timeout?: number | null; ack?: AckCallOptions } = {}): Promise<unknown> {
     if (this.#released) return Promise.reject(new ProxyReleasedError(`${method}() on a released proxy of ${this.token.typeid} object ${this.token.id}`));
-    return this.host.call(this.token, method, args, kwargs, options.signal, options.timeout);
+    return this.host.call(this.token, method, args, kwargs, options.signal, options.timeout, options.ack);
   }
 
   /** This proxy itself (see {@link proxyBase}); through a dynamic proxy, the base it wraps. */

@@ -31,7 +31,7 @@ export type { AcquireOptions, Held } from './proxies/locks';
 export { NamespaceProxy } from './proxies/namespace';
 export type { WaitOptions } from './proxies/options';
 export { QueueProxy } from './proxies/queue';
-export type { BlockingOptions } from './proxies/queue';
+export type { AckGetOptions, BlockingOptions, PlainGetOptions } from './proxies/queue';
 export { SetProxy } from './proxies/set';
 export type { SetItems } from './proxies/set';
 export { ValueProxy } from './proxies/value';

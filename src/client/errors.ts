@@ -65,6 +65,14 @@ export class AbortError extends ManagerError {
   override name = 'AbortError';
 }
 
+/**
+ * `ack()` or `nack()` on a delivery this client already acknowledged or gave back: each delivery
+ * is settled once.
+ */
+export class DeliverySettledError extends ManagerError {
+  override name = 'DeliverySettledError';
+}
+
 /** The server answered with a protocol-level error (bad params, unknown method, not initialized...). */
 export class ProtocolError extends ManagerError {
   override name = 'ProtocolError';
@@ -139,6 +147,15 @@ export class RuntimeError extends RemoteError {
   override name = 'RuntimeError';
 }
 
+/**
+ * The manager no longer holds the delivery for this client: its visibility timeout passed, or the
+ * session that took it ended (a lost connection), so the item went back to its queue and may be
+ * delivered again, here or to another client.
+ */
+export class UnknownDeliveryError extends ProtocolError {
+  override name = 'UnknownDeliveryError';
+}
+
 const remoteClasses: Record<string, typeof RemoteError> = {
   Empty: EmptyError,
   BrokenBarrierError,
@@ -179,6 +196,8 @@ export function errorFromResponse(error: { code: number; message: string; data?:
       return new UnknownTypeidError(error.message, error.code, error.data);
     case ErrorCodes.UnknownObject:
       return new UnknownObjectError(`${error.message}${where}`, error.code, error.data);
+    case ErrorCodes.UnknownDelivery:
+      return new UnknownDeliveryError(`${error.message}${where}`, error.code, error.data);
     case ErrorCodes.ShuttingDown:
       return new ConnectionClosedError(`the manager is shutting down${where}`);
     default:

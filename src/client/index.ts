@@ -26,8 +26,9 @@ export {
   BarrierProxy,
   IteratorProxy,
 } from './builtinProxies';
-export type { BlockingOptions, AcquireOptions, Held, WaitOptions, SetItems } from './builtinProxies';
+export type { AckGetOptions, BlockingOptions, PlainGetOptions, AcquireOptions, Held, WaitOptions, SetItems } from './builtinProxies';
 export type { DynamicProxy } from './dynamicProxy';
+export { Delivery } from './delivery';
 export { kwargs, Kwargs } from './kwargs';
 export { Inspection } from './inspection';
 export type { InspectionSubscription } from './inspection';
@@ -42,6 +43,8 @@ export {
   ProxyReleasedError,
   AbortError,
   ProtocolError,
+  DeliverySettledError,
+  UnknownDeliveryError,
   UnknownTypeidError,
   UnknownObjectError,
   RemoteError,
@@ -56,4 +59,4 @@ export {
 } from './errors';
 export { tuple, isTuple, FrozenSet, OpaqueValue, Slice } from '../common/valueTypes';
 export type { Tuple } from '../common/valueTypes';
-export type { Token, TypeidDescription, InspectSnapshot, ObjectSummary, SessionSummary, PendingCallSummary, PeekResult, InspectChangedParams } from '../common/protocol';
+export type { Token, TypeidDescription, InspectSnapshot, ObjectSummary, SessionSummary, PendingCallSummary, DeliverySummary, PeekResult, InspectChangedParams } from '../common/protocol';

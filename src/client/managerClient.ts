@@ -10,15 +10,18 @@ import { authkeyBytes } from '../common/authkey';
 import { parseAddress, formatAddress, type Address } from '../common/address';
 import { ErrorCodes } from '../common/errorCodes';
 import {
+  AckRequest,
   CallRequest,
   CreateRequest,
   DecrefRequest,
   DescribeRequest,
   InitializeRequest,
+  NackRequest,
   PROTOCOL_VERSION,
   ShutdownRequest,
   type CallParams,
   type CreateParams,
+  type DeliveryResult,
   type DescribeResult,
   type InitializeResult,
   type RequestType,
@@ -32,7 +35,19 @@ import { VERSION } from '../common/version';
 import { BaseProxy, proxyBase, type ProxyHost } from './baseProxy';
 import { builtinProxyClasses } from './builtinProxies';
 import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
-import { AuthenticationError, ConnectionClosedError, errorFromResponse, ManagerError, ProtocolError, ProxyReleasedError, StaleProxyError, TimeoutError, UnknownTypeidError } from './errors';
+import {
+  AuthenticationError,
+  ConnectionClosedError,
+  errorFromResponse,
+  ManagerError,
+  ProtocolError,
+  ProxyReleasedError,
+  StaleProxyError,
+  TimeoutError,
+  UnknownDeliveryError,
+  UnknownObjectError,
+  UnknownTypeidError,
+} from './errors';
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
@@ -130,15 +145,20 @@ export class ManagerClient {
     const decodeOptions: ProxyCodec = { decodeProxy: (token) => this.proxyFor(token) };
     const encoding = (this.#encoding = proxyEncoding(address, () => this.#serverInfo, (token) => this.#currentToken(token, 'send')));
     const host: ProxyHost = (this.#host = {
-      call: (token, method, args, kwargs, signal, timeout) => {
-        if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout));
+      call: (token, method, args, kwargs, signal, timeout, ack) => {
+        if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout, ack));
+        if (ack && !this.#serverInfo.capabilities.acknowledgedGets) {
+          const { protocolVersion } = this.#serverInfo;
+          const why = `the manager at ${this.address} does not offer acknowledged gets (it agreed on protocol ${protocolVersion}; they need 1.3): ${method}() with ack was not sent`;
+          return Promise.reject(new ProtocolError(why, ErrorCodes.MethodNotFound));
+        }
         let current: Token | Promise<Token> | undefined;
         try {
           current = this.#currentToken(token) ?? this.#rebind(token);
         } catch (error) {
           return Promise.reject(error);
         }
-        if (current !== token) return Promise.resolve(current).then((rebound) => host.call(rebound, method, args, kwargs, signal, timeout));
+        if (current !== token) return Promise.resolve(current).then((rebound) => host.call(rebound, method, args, kwargs, signal, timeout, ack));
         const connection = this.#rpc;
         const params: CallParams = { id: token.id, method };
         // Encoding errors (a function in the arguments, say) reject like any other failure.
@@ -148,9 +168,13 @@ export class ManagerClient {
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
+        if (ack) {
+          params.ack = true;
+          if (ack.visibilityTimeout !== undefined) params.visibilityTimeout = ack.visibilityTimeout;
+        }
         // No async wrapper: this is the hot path of every call.
         return connection.request(CallRequest.type, params, signal).then(
-          (result) => decodeValue(result, decodeOptions),
+          ack ? (result) => ({ ...(result as DeliveryResult), value: decodeValue((result as DeliveryResult).value, decodeOptions) }) : (result) => decodeValue(result, decodeOptions),
           (error) => {
             throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
           },
@@ -166,6 +190,17 @@ export class ManagerClient {
         } catch (error) {
           // The connection going away releases everything anyway.
           if (connection.isOpen) throw toManagerError(error);
+        }
+      },
+      settleDelivery: async (token, deliveryId, how) => {
+        const what = `${how} of delivery ${deliveryId} from ${token.typeid} #${token.id}`;
+        try {
+          // The token's own id: a shared queue fetched again after a reconnect keeps its id, and the
+          // manager, not this client, knows whether the delivery survived (a resumed session keeps it).
+          await this.request(how === 'ack' ? AckRequest.type : NackRequest.type, { id: token.id, deliveryId }, what);
+        } catch (error) {
+          if (!(error instanceof UnknownObjectError)) throw error;
+          throw new UnknownDeliveryError(`the manager no longer has the queue of delivery ${deliveryId} (it restarted, or the queue was released), so the delivery is gone (${what})`, error.code, error.data);
         }
       },
       track: (proxy, token) => finalizer.register(proxy, token, proxy),

@@ -41,6 +41,11 @@ export namespace ErrorCodes {
   export const MessageTooLarge = -31009 as const;
   /** The session has no reference to release (`object/decref` more often than it holds). */
   export const NoReference = -31010 as const;
+  /**
+   * `delivery/ack` or `delivery/nack` named a delivery this session does not hold: acknowledged or
+   * given back already (nack, visibility timeout, the session that took it ended), or never its. Since 1.3.
+   */
+  export const UnknownDelivery = -31011 as const;
 }
 
 /** Any code of {@link ErrorCodes}. */

@@ -49,6 +49,11 @@ export interface ServerCapabilities {
    * hears nothing from the client for that long.
    */
   ping?: boolean;
+  /**
+   * Acknowledged gets (SPEC 20.3): `object/call` takes `ack` on a queue's get, and `delivery/ack`
+   * and `delivery/nack` settle deliveries. Granted unasked to every 1.3 client.
+   */
+  acknowledgedGets?: boolean;
 }
 
 /** What the client asks for; the server answers with what it grants. */
@@ -160,6 +165,40 @@ export interface CallParams {
   method: string;
   args?: unknown[];
   kwargs?: Record<string, unknown>;
+  /**
+   * Since 1.3, only for a queue's `get` and `get_nowait`: the item is delivered, not handed over.
+   * The result is then a {@link DeliveryResult}; the item stays in flight until `delivery/ack`.
+   */
+  ack?: boolean;
+  /** With `ack`: seconds after which an unacknowledged delivery goes back to the queue by itself. */
+  visibilityTimeout?: number;
+}
+
+/** The result of an `object/call` with `ack: true` (since 1.3, SPEC 20.3). */
+export interface DeliveryResult {
+  /** Names the delivery in `delivery/ack` and `delivery/nack`; unique for the server's life. */
+  deliveryId: string;
+  /** The item, as a value. */
+  value: unknown;
+  /** Whether the item was delivered before and came back (nack, visibility timeout, a session that ended). */
+  redelivered: boolean;
+  /** How many times the item has been delivered, this time included (1 for a first delivery). */
+  deliveryCount: number;
+}
+
+/** `delivery/ack`: client → server (since 1.3). The delivered item is done with: it is gone for good. */
+export namespace AckRequest {
+  export const type = request<DeliveryParams, null>('delivery/ack');
+}
+/** `delivery/nack`: client → server (since 1.3). The delivered item goes back to the front of its queue. */
+export namespace NackRequest {
+  export const type = request<DeliveryParams, null>('delivery/nack');
+}
+export interface DeliveryParams {
+  /** The queue's object id. */
+  id: string;
+  /** The `deliveryId` of the delivery. */
+  deliveryId: string;
 }
 
 /** `object/incref`: client → server. The session takes one more reference. */
@@ -224,8 +263,22 @@ export interface SessionSummary {
   references: number;
   /** Its calls that are waiting (blocking gets and puts). */
   pending: PendingCallSummary[];
-  /** Ids of the objects it holds part of: locks, RLocks, conditions' locks, semaphore permits. Since 1.2. */
+  /** Ids of the objects it holds part of: locks, RLocks, conditions' locks, semaphore permits, queues it has deliveries of. Since 1.2. */
   holds?: string[];
+  /** Its deliveries not yet acknowledged (SPEC 20.3). Since 1.3. */
+  deliveries?: DeliverySummary[];
+}
+/** A delivery in flight: taken with `ack: true` and not yet acknowledged. */
+export interface DeliverySummary {
+  deliveryId: string;
+  /** The queue it came from. */
+  objectId: string;
+  /** How many times the item has been delivered, this time included. */
+  deliveryCount: number;
+  /** When it was delivered, in milliseconds since the epoch. */
+  since: number;
+  /** When it goes back by itself (its visibility timeout), in milliseconds since the epoch. */
+  visibleAt?: number;
 }
 /** A call that is blocked in the manager. */
 export interface PendingCallSummary {
@@ -378,6 +431,8 @@ export const requestMethods = [
   InspectRemoveItemRequest.type.method,
   InspectReplaceItemRequest.type.method,
   PingRequest.type.method,
+  AckRequest.type.method,
+  NackRequest.type.method,
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */

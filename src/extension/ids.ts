@@ -139,6 +139,8 @@ export enum ContextValue {
   PendingCall = 'pendingCall',
   HeldLock = 'heldLock',
   HeldObject = 'heldObject',
+  /** An item delivered to the client by a get with ack and not acknowledged yet. */
+  Delivery = 'delivery',
   /** Activity view rows: one call. */
   Call = 'call',
 }

@@ -128,6 +128,35 @@ test('a client that holds locks says so, and lists them before the objects it re
   assert.ok(children.indexOf(holds[0]) > children.findIndex((r) => r.kind === 'pending'), 'after the waiting calls');
 });
 
+test('deliveries in flight show on their queue and under the client that holds them, not as locks', () => {
+  const withDeliveries: InspectSnapshot = {
+    ...primitives,
+    objects: primitives.objects.map((o) => (o.id === 'g' ? { ...o, details: { ...o.details, deliveriesInFlight: 2 } } : o)),
+    sessions: primitives.sessions.map((s) =>
+      s.sessionId === 's2'
+        ? {
+            ...s,
+            holds: ['a', 'b', 'c', 'g'],
+            deliveries: [
+              { deliveryId: 'd1', objectId: 'g', deliveryCount: 1, since: 1000 },
+              { deliveryId: 'd4', objectId: 'g', deliveryCount: 3, since: 1500, visibleAt: 31_500 },
+            ],
+          }
+        : s,
+    ),
+  };
+  assert.equal(describeObject(withDeliveries.objects[6]), 'PriorityQueue · 2 items · 2 in flight · 1 ref');
+  const worker = sessionRows(withDeliveries).find((r) => r.sessionId === 's2')!;
+  assert.match(worker.description!, /holds 3 locks · 2 deliveries in flight/);
+  const children = sessionDetailRows(withDeliveries, 's2', 2000);
+  assert.deepEqual(children.filter((r) => r.contextValue === 'heldLock').map((r) => r.label), ['holds Lock #a', 'holds RLock #b', 'holds Semaphore #c']);
+  const deliveries = children.filter((r) => r.contextValue === 'delivery');
+  assert.deepEqual(deliveries.map((r) => [r.label, r.objectId]), [['delivery d1 of PriorityQueue #g', 'g'], ['delivery d4 of PriorityQueue #g', 'g']]);
+  assert.match(deliveries[1].description!, /delivery 3/);
+  assert.match(deliveries[1].tooltip!, /back to the queue at/);
+  assert.ok(children.indexOf(deliveries[0]) > children.findIndex((r) => r.contextValue === 'heldLock'), 'after the locks');
+});
+
 test('an item whose value has parts expands into them, nested values too; scalars and tagged scalars do not', () => {
   const rows = contentRows({ id: '7', kind: 'items', total: 3, offset: 0, items: [{ task: 1, tags: ['a', 'b'] }, 5, { $tuple: [1, { $dict: [[2, 'two']] }] }] }, 'Queue');
   assert.deepEqual(rows.map((r) => r.expandable), [true, false, true]);

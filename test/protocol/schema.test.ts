@@ -40,6 +40,8 @@ const methodByPrefix: Record<string, string> = {
   'inspect-remove-item': 'inspect/removeItem',
   'inspect-replace-item': 'inspect/replaceItem',
   ping: '$/ping',
+  'delivery-ack': 'delivery/ack',
+  'delivery-nack': 'delivery/nack',
 };
 
 const allMethods: string[] = [...requestMethods, ...notificationMethods];

@@ -257,6 +257,19 @@ class NoReferenceError(ProtocolError):
     CODE = -31010
 
 
+class UnknownDeliveryError(ProtocolError):
+    """-31011: the manager no longer holds the delivery for this session (SPEC 20.3): its
+    visibility timeout passed, or the session that took it ended, so the item went back to its
+    queue; or it was settled already."""
+
+    CODE = -31011
+
+
+class DeliverySettledError(SyncManagerError, ValueError):
+    """``ack()`` or ``nack()`` on a delivery this client already acknowledged or gave back:
+    each delivery is settled once (SPEC 20.3)."""
+
+
 _BY_CODE = {
     cls.CODE: cls
     for cls in (
@@ -274,6 +287,7 @@ _BY_CODE = {
         InvalidValueError,
         MessageTooLargeError,
         NoReferenceError,
+        UnknownDeliveryError,
     )
 }  # type: Dict[Optional[int], Type[ProtocolError]]
 

@@ -16,7 +16,7 @@ import time
 import weakref
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
-from .errors import ConnectionClosedError, RequestCancelledError
+from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, RequestCancelledError, UnknownDeliveryError, UnknownObjectError
 
 __all__ = [
     "ArrayProxy",
@@ -25,6 +25,7 @@ __all__ = [
     "BaseProxy",
     "BoundedSemaphoreProxy",
     "ConditionProxy",
+    "Delivery",
     "DictProxy",
     "EventProxy",
     "IteratorProxy",
@@ -77,11 +78,22 @@ class BaseProxy:
 
     # -- calls --------------------------------------------------------------------------------
 
-    def _callmethod(self, methodname: str, args: Tuple[Any, ...] = (), kwds: Optional[Dict[str, Any]] = None, *, request_timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
+    def _callmethod(
+        self,
+        methodname: str,
+        args: Tuple[Any, ...] = (),
+        kwds: Optional[Dict[str, Any]] = None,
+        *,
+        request_timeout: Any = _DEFAULT,
+        settle_interrupted: bool = False,
+        ack: Optional[Dict[str, Any]] = None,
+    ) -> Any:
         """Calls ``methodname`` on the object and returns its result (SPEC 9.1).
 
         Positional and keyword arguments are bound on the server with Python's rules (SPEC 9.2).
-        ``request_timeout`` overrides the connection's client-wide request timeout.
+        ``request_timeout`` overrides the connection's client-wide request timeout. ``ack``
+        (``object/call``'s ``ack`` members, SPEC 20.3) asks for a delivery: the result is then
+        the ``DeliveryResult`` with its value decoded.
         """
         if not self._finalizer.alive:
             raise ValueError("this %s proxy of object %s was released" % (self._typeid, self._id))
@@ -95,10 +107,14 @@ class BaseProxy:
                 if name.startswith("$"):
                     raise TypeError("a keyword argument's name cannot begin with '$' (SPEC 8.3): %r" % name)
             params["kwargs"] = {name: conn.encode(value) for name, value in kwds.items()}
+        if ack is not None:
+            params.update(ack)
         if request_timeout is _DEFAULT:
             result = conn.request("object/call", params, settle_interrupted=settle_interrupted)
         else:
             result = conn.request("object/call", params, timeout=request_timeout, settle_interrupted=settle_interrupted)
+        if ack is not None:
+            return dict(result, value=conn.decode(result["value"]))
         return conn.decode(result)
 
     def _rebind(self, connection: Any, token: Dict[str, Any], epoch: int) -> None:
@@ -211,13 +227,43 @@ class QueueProxy(BaseProxy):
 
     empty = _forward("empty", "empty() -> bool")
     full = _forward("full", "full() -> bool")
-    get = _forward("get", "get(block=True, timeout=None): the next item, removed; raises queue.Empty")
-    get_nowait = _forward("get_nowait", "get_nowait(): the next item; raises queue.Empty")
     put = _forward("put", "put(item, block=True, timeout=None); raises queue.Full")
     put_nowait = _forward("put_nowait", "put_nowait(item); raises queue.Full")
     qsize = _forward("qsize", "qsize() -> int")
     task_done = _forward("task_done", "task_done(); raises ValueError when called too many times")
     join = _forward("join", "join(): waits until every item put was marked task_done")
+
+    def get(self, *args: Any, ack: bool = False, visibility_timeout: Optional[float] = None, **kwds: Any) -> Any:
+        """get(block=True, timeout=None): the next item, removed; raises queue.Empty.
+
+        With ``ack=True`` the item is delivered instead (SPEC 20.3): a :class:`Delivery`, whose
+        item stays in flight until ``ack()`` and comes back to the front of the queue if this
+        client dies first, after ``visibility_timeout`` seconds (if given), or on ``nack()``::
+
+            with q.get(ack=True) as item:   # acknowledged when the block succeeds,
+                handle(item.value)          # given back when it raises
+        """
+        return self._get("get", args, kwds, ack, visibility_timeout)
+
+    def get_nowait(self, *args: Any, ack: bool = False, visibility_timeout: Optional[float] = None, **kwds: Any) -> Any:
+        """get_nowait(): the next item; raises queue.Empty. ``ack=True`` delivers it, as :meth:`get`."""
+        return self._get("get_nowait", args, kwds, ack, visibility_timeout)
+
+    def _get(self, method: str, args: Tuple[Any, ...], kwds: Dict[str, Any], ack: bool, visibility_timeout: Optional[float]) -> Any:
+        if not ack:
+            if visibility_timeout is not None:
+                raise TypeError("visibility_timeout needs ack=True")
+            return self._callmethod(method, args, kwds)
+        conn = self._manager._connection_for(self)
+        if not conn.capabilities.get("acknowledgedGets"):
+            raise MethodNotFoundError(
+                "the manager does not offer acknowledged gets (it agreed on protocol %s; they need 1.3): %s() with ack was not sent"
+                % (conn.protocol_version, method)
+            )
+        members = {"ack": True}  # type: Dict[str, Any]
+        if visibility_timeout is not None:
+            members["visibilityTimeout"] = visibility_timeout
+        return Delivery(self, self._callmethod(method, args, kwds, ack=members))
 
     def iter(self, timeout: Any = _DEFAULT, sentinel: Any = _DEFAULT) -> Iterator[Any]:
         """Yields items taken with ``get``.
@@ -245,6 +291,76 @@ class QueueProxy(BaseProxy):
 
     def __iter__(self) -> Iterator[Any]:
         return self.iter()
+
+
+class Delivery:
+    """An item delivered by ``q.get(ack=True)`` (SPEC 20.3); settle it once.
+
+    ``value`` is the item; ``redelivered`` says whether it was delivered before and came back,
+    ``delivery_count`` how many times it has been delivered (1 the first time). ``ack()`` says it
+    was handled (the manager forgets it); ``nack()`` gives it back to the front of its queue. As a
+    context manager it acknowledges when the block ends normally and gives the item back when
+    the block raises (the exception goes on), unless the block settled it itself. Left
+    unsettled, it goes back when this client's session ends or its visibility timeout passes.
+    """
+
+    def __init__(self, proxy: "QueueProxy", result: Dict[str, Any]) -> None:
+        self._proxy = proxy
+        self.value = result["value"]  # type: Any
+        self.delivery_id = result["deliveryId"]  # type: str
+        self.redelivered = bool(result["redelivered"])
+        self.delivery_count = int(result["deliveryCount"])
+        self._settled = None  # type: Optional[str]
+
+    @property
+    def settled(self) -> bool:
+        """Whether :meth:`ack` or :meth:`nack` was called."""
+        return self._settled is not None
+
+    def ack(self) -> None:
+        """The item was handled: the manager forgets it for good.
+
+        Raises :class:`DeliverySettledError` if already settled, :class:`UnknownDeliveryError` if
+        the manager gave it back already (its visibility timeout, or the session ended).
+        """
+        self._settle("delivery/ack", "ack()", "acknowledged")
+
+    def nack(self) -> None:
+        """Gives the item back to the front of its queue, to be delivered again (redelivered)."""
+        self._settle("delivery/nack", "nack()", "given back")
+
+    def _settle(self, method: str, verb: str, done: str) -> None:
+        if self._settled is not None:
+            raise DeliverySettledError(
+                "%s on delivery %s of %s object %s, which was already %s: settle each delivery once"
+                % (verb, self.delivery_id, self._proxy._typeid, self._proxy._id, self._settled)
+            )
+        self._settled = done
+        proxy = self._proxy
+        conn = proxy._manager._connection_for(proxy)
+        try:
+            conn.request(method, {"id": proxy._id, "deliveryId": self.delivery_id})
+        except UnknownObjectError as exc:
+            raise UnknownDeliveryError(
+                "the manager no longer has the queue of delivery %s (it restarted, or the queue was released), so the delivery is gone" % self.delivery_id,
+                exc.rpc_error,
+            ) from exc
+
+    def __enter__(self) -> "Delivery":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._settled is not None:
+            return
+        if exc_type is None:
+            self.ack()
+        else:
+            self.nack()
+
+    def __repr__(self) -> str:
+        state = ", %s" % self._settled if self._settled else ""
+        again = ", redelivered (delivery %d)" % self.delivery_count if self.redelivered else ""
+        return "<Delivery %s of %s object %s: %r%s%s>" % (self.delivery_id, self._proxy._typeid, self._proxy._id, self.value, again, state)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from syncmanager_client.transport import AuthenticationError
 _out = threading.Lock()
 _state = {"manager": None}
 _objects = {}
+_deliveries = {}
 
 
 def report(line):
@@ -65,6 +66,17 @@ def run(command):
         else:
             result = proxy._callmethod(command["method"], args, kwargs)
         return conn.encode(result)
+    if op == "getAck":
+        delivery = _objects[command["object"]].get(ack=True, visibility_timeout=command.get("visibilityTimeout"))
+        _deliveries[command["as"]] = delivery
+        return {"value": manager.connection.encode(delivery.value), "redelivered": delivery.redelivered, "deliveryCount": delivery.delivery_count}
+    if op == "settle":
+        delivery = _deliveries[command["delivery"]]
+        if command["how"] == "nack":
+            delivery.nack()
+        else:
+            delivery.ack()
+        return None
     if op == "close":
         manager.close()
         return None

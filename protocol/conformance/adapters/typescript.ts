@@ -8,7 +8,7 @@
  */
 
 import { createInterface } from 'node:readline';
-import { connect, proxyBase, type AnyProxy, type BaseProxy } from '../../../src/client';
+import { connect, proxyBase, type AnyProxy, type BaseProxy, type Delivery, type QueueProxy } from '../../../src/client';
 import { AbortError, AuthenticationError, ConnectionClosedError, ProtocolError, RemoteError, TimeoutError } from '../../../src/client/errors';
 import { writeJson } from '../../../src/common/jsonText';
 import { decodeValue, encodeValue } from '../../../src/common/valueCodec';
@@ -17,6 +17,7 @@ type Command = { op: string; tag: string; [key: string]: unknown };
 
 let client: Awaited<ReturnType<typeof connect>> | undefined;
 const objects = new Map<string, BaseProxy>();
+const deliveries = new Map<string, Delivery>();
 
 function report(line: Record<string, unknown>): void {
   process.stdout.write(`${writeJson(line)}\n`);
@@ -52,6 +53,20 @@ async function run(command: Command): Promise<unknown> {
       const kwargs = command.kwargs === undefined ? undefined : (Object.fromEntries(Object.entries(command.kwargs as object).map(([k, v]) => [k, decodeValue(v)])) as Record<string, unknown>);
       const signal = typeof command.deadlineMs === 'number' ? AbortSignal.timeout(command.deadlineMs) : undefined;
       return encodeValue(await proxy.callMethod(command.method as string, args, kwargs, { signal }));
+    }
+    case 'getAck': {
+      const proxy = objects.get(command.object as string) as QueueProxy | undefined;
+      if (!proxy) throw new Error(`no object named ${JSON.stringify(command.object)} was created`);
+      const visibilityTimeout = command.visibilityTimeout as number | undefined;
+      const delivery = await proxy.get({ ack: true, ...(visibilityTimeout === undefined ? {} : { visibilityTimeout }) });
+      deliveries.set(command.as as string, delivery);
+      return { value: encodeValue(delivery.value), redelivered: delivery.redelivered, deliveryCount: delivery.deliveryCount };
+    }
+    case 'settle': {
+      const delivery = deliveries.get(command.delivery as string);
+      if (!delivery) throw new Error(`no delivery named ${JSON.stringify(command.delivery)} was taken`);
+      await (command.how === 'nack' ? delivery.nack() : delivery.ack());
+      return null;
     }
     case 'close':
       await client?.close();

@@ -1,7 +1,9 @@
 /** The queue proxies: Queue and JoinableQueue (FIFO), LifoQueue and PriorityQueue share one proxy. */
 
+import type { DeliveryResult } from '../../common/protocol';
 import { BaseProxy, type CallOptions } from '../baseProxy';
-import { EmptyError } from '../errors';
+import { Delivery } from '../delivery';
+import { AbortError, EmptyError } from '../errors';
 
 /** Options of a blocking queue operation. */
 export interface BlockingOptions extends CallOptions {
@@ -9,6 +11,19 @@ export interface BlockingOptions extends CallOptions {
   block?: boolean;
   /** Seconds to wait at most (default: forever); then EmptyError or FullError. */
   timeout?: number | null;
+}
+
+/** Options of a get whose item is delivered, to be acknowledged (SPEC 20.3). */
+export interface AckGetOptions extends BlockingOptions {
+  /** Deliver the item: it stays in flight until `ack()`, and comes back if this client dies first. */
+  ack: true;
+  /** Seconds after which an unacknowledged delivery goes back to the queue by itself (default: none). */
+  visibilityTimeout?: number;
+}
+
+/** Options of a plain get: the item is handed over. */
+export interface PlainGetOptions extends BlockingOptions {
+  ack?: false;
 }
 
 function blockingKwargs(options: BlockingOptions | undefined): Record<string, unknown> | undefined {
@@ -31,9 +46,16 @@ export class QueueProxy<T = unknown> extends BaseProxy {
     return this.callMethod('put', [item], blockingKwargs(options), options) as Promise<void>;
   }
 
-  /** Takes the next item, waiting for one unless `block: false`. A timed-out or cancelled get takes nothing. */
-  get(options?: BlockingOptions): Promise<T> {
-    return this.callMethod('get', [], blockingKwargs(options), options) as Promise<T>;
+  /**
+   * Takes the next item, waiting for one unless `block: false`. A timed-out or cancelled get takes
+   * nothing. With `ack: true` the item is delivered instead: see {@link Delivery}.
+   */
+  get(options: AckGetOptions): Promise<Delivery<T>>;
+  get(options?: PlainGetOptions): Promise<T>;
+  get(options?: PlainGetOptions | AckGetOptions): Promise<T | Delivery<T>> {
+    if (options?.ack) return this.#deliver('get', blockingKwargs(options), options);
+    // `ack: false` reads as no ack all the way down.
+    return this.callMethod('get', [], blockingKwargs(options), options as BlockingOptions | undefined) as Promise<T>;
   }
 
   /** Puts without waiting; FullError if there is no room. */
@@ -41,9 +63,26 @@ export class QueueProxy<T = unknown> extends BaseProxy {
     await this.callMethod('put_nowait', [item]);
   }
 
-  /** Takes without waiting; EmptyError if there is none. */
-  async getNowait(): Promise<T> {
+  /** Takes without waiting; EmptyError if there is none. With `ack: true`, delivers it (see {@link get}). */
+  getNowait(options: { ack: true; visibilityTimeout?: number }): Promise<Delivery<T>>;
+  getNowait(): Promise<T>;
+  async getNowait(options?: { ack: true; visibilityTimeout?: number }): Promise<T | Delivery<T>> {
+    if (options?.ack) return this.#deliver('get_nowait', undefined, options);
     return (await this.callMethod('get_nowait')) as T;
+  }
+
+  /**
+   * A get with `ack`. A delivery that arrives after the caller's signal aborted (the cancel came
+   * too late, SPEC 10) is given back at once, so a caller that gave up loses no item.
+   */
+  async #deliver(method: string, kwargs: Record<string, unknown> | undefined, options: AckGetOptions | { visibilityTimeout?: number; signal?: undefined; timeout?: undefined }): Promise<Delivery<T>> {
+    const result = (await this.callMethod(method, [], kwargs, { signal: options.signal, timeout: options.timeout, ack: { visibilityTimeout: options.visibilityTimeout } })) as DeliveryResult;
+    const delivery = new Delivery<T>(this.host, this.token, result);
+    if (options.signal?.aborted) {
+      await delivery.nack();
+      throw new AbortError(`cancelled; the item delivered as the cancel was on its way (delivery ${delivery.deliveryId}) was given back (${method}() on ${this.token.typeid} #${this.token.id})`);
+    }
+    return delivery;
   }
 
   /** The number of items (approximate once other clients act on it). */

@@ -117,6 +117,7 @@ export function describeObject(o: ObjectSummary, names: ReadonlyMap<string, stri
     if (typeof d.maxsize === 'number' && d.maxsize > 0) parts.push(`max ${d.maxsize}`);
     if (typeof d.waitingGetters === 'number' && d.waitingGetters > 0) parts.push(`${d.waitingGetters} waiting to get`);
     if (typeof d.waitingPutters === 'number' && d.waitingPutters > 0) parts.push(`${d.waitingPutters} waiting to put`);
+    if (typeof d.deliveriesInFlight === 'number' && d.deliveriesInFlight > 0) parts.push(`${d.deliveriesInFlight} in flight`);
   } else if (o.builtin === 'dict') parts.push(plural(o.size ?? 0, 'key'));
   else if (o.builtin === 'list') parts.push(plural(o.size ?? 0, 'item'));
   else if (o.builtin === 'set') parts.push(plural(o.size ?? 0, 'member'));
@@ -333,7 +334,19 @@ export function clientCount(snapshot: InspectSnapshot, ownSessionId: string | un
 
 /** Rows of the Clients view. */
 export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): Row[] {
-  return snapshot.sessions.map((s) => ({
+  return snapshot.sessions.map((s) => sessionRow(s, ownSessionId));
+}
+
+/** The ids a session holds locks or permits of: its holds, without the queues it only has deliveries of. */
+function heldLocks(s: SessionSummary): string[] {
+  const queues = new Set((s.deliveries ?? []).map((d) => d.objectId));
+  return (s.holds ?? []).filter((id) => !queues.has(id));
+}
+
+function sessionRow(s: SessionSummary, ownSessionId: string | undefined): Row {
+  const locks = heldLocks(s).length;
+  const deliveries = s.deliveries?.length ?? 0;
+  return {
     id: `session:${s.sessionId}`,
     kind: 'session' as const,
     label: `${s.clientInfo?.name ?? 'client'}${s.sessionId === ownSessionId ? ' (this sidebar)' : ''}`,
@@ -342,7 +355,8 @@ export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): R
       s.remoteAddress,
       s.protocol,
       plural(s.references, 'ref'),
-      s.holds?.length ? `holds ${plural(s.holds.length, 'lock')}` : undefined,
+      locks ? `holds ${plural(locks, 'lock')}` : undefined,
+      deliveries ? `${deliveries.toLocaleString('en-US')} ${deliveries === 1 ? 'delivery' : 'deliveries'} in flight` : undefined,
       s.pending.length ? `${s.pending.length} waiting` : undefined,
     ].filter(Boolean).join(' · '),
     tooltip: `session ${s.sessionId}\n${s.clientInfo?.name ?? 'client'} ${s.clientInfo?.version ?? ''}\nconnected ${new Date(s.connectedAt).toISOString()}`,
@@ -350,10 +364,10 @@ export function sessionRows(snapshot: InspectSnapshot, ownSessionId?: string): R
     contextValue: ContextValue.Session,
     expandable: s.references > 0 || s.pending.length > 0 || (s.holds?.length ?? 0) > 0,
     sessionId: s.sessionId,
-  }));
+  };
 }
 
-/** Children of a session row: its waiting calls, the locks and permits it holds, then the objects it references. */
+/** Children of a session row: its waiting calls, the locks and permits it holds, its deliveries in flight, then the objects it references. */
 export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, now = Date.now()): Row[] {
   const session = snapshot.sessions.find((s) => s.sessionId === sessionId);
   if (!session) return [];
@@ -368,7 +382,7 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
     expandable: false,
     objectId: p.objectId,
   }));
-  const holds: Row[] = (session.holds ?? []).map((objectId) => {
+  const holds: Row[] = heldLocks(session).map((objectId) => {
     const o = snapshot.objects.find((x) => x.id === objectId);
     return {
       id: `holds:${sessionId}:${objectId}`,
@@ -380,6 +394,22 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       contextValue: ContextValue.HeldLock,
       expandable: false,
       objectId,
+    };
+  });
+  const deliveries: Row[] = (session.deliveries ?? []).map((d) => {
+    const o = snapshot.objects.find((x) => x.id === d.objectId);
+    const again = d.deliveryCount > 1 ? ` · delivery ${d.deliveryCount}` : '';
+    const returns = d.visibleAt !== undefined ? `, back to the queue at ${new Date(d.visibleAt).toISOString()} unless acknowledged` : '';
+    return {
+      id: `delivery:${sessionId}:${d.deliveryId}`,
+      kind: 'sessionDetail' as const,
+      label: `delivery ${d.deliveryId} of ${o ? `${o.typeid} #${d.objectId}` : `#${d.objectId}`}`,
+      description: `${elapsed(d.since, now)}${again}`,
+      tooltip: `taken with ack and not acknowledged yet${returns}; it goes back to the front of the queue if this client disconnects`,
+      icon: 'mail',
+      contextValue: ContextValue.Delivery,
+      expandable: false,
+      objectId: d.objectId,
     };
   });
   const held: Row[] = snapshot.objects
@@ -394,5 +424,5 @@ export function sessionDetailRows(snapshot: InspectSnapshot, sessionId: string, 
       expandable: false,
       objectId: o.id,
     }));
-  return [...pending, ...holds, ...held];
+  return [...pending, ...holds, ...deliveries, ...held];
 }

@@ -8,8 +8,9 @@
  * waiter whose caller cancels or leaves is withdrawn at once without consuming or adding anything.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type Signature } from '../calls/methodDispatch';
+import { bindArguments, isWithdrawn, sig, type CallContext, type HeldDelivery, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
+import { Delivery, InFlightDeliveries, itemValue } from './deliveries';
 import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from '../pythonSemantics';
 import { park, release, timeoutSeconds, WaiterList } from './waiting';
 
@@ -140,9 +141,9 @@ class LifoStack implements ItemStore {
   }
 }
 
-/** Python's `a < b`, the only comparison heapq makes. */
+/** Python's `a < b`, the only comparison heapq makes (an item that came back from a delivery compares as its value). */
 function lessThan(a: unknown, b: unknown): boolean {
-  return pyCompare(a, b) < 0;
+  return pyCompare(itemValue(a), itemValue(b)) < 0;
 }
 
 /**
@@ -152,10 +153,17 @@ function lessThan(a: unknown, b: unknown): boolean {
  * Python's TypeError and leaves the heap as it was (heapq would leave it half-sifted).
  */
 class BinaryHeap implements ItemStore {
+  /**
+   * Items given back (SPEC 20.3) that cannot be ordered against what was put since they were
+   * taken (a str put into a queue of ints that was empty meanwhile): they come out first, so
+   * that nothing given back is lost.
+   */
+  #unordered: unknown[] = [];
+
   constructor(private readonly heap: unknown[] = []) {}
 
   get length(): number {
-    return this.heap.length;
+    return this.heap.length + this.#unordered.length;
   }
 
   /** heapq.heappush: the item rises from the end while it is less than its parent. */
@@ -174,9 +182,16 @@ class BinaryHeap implements ItemStore {
     h[target] = item;
   }
 
-  /** An item just taken was the smallest, so it compares with every item as it did: pushing it cannot fail. */
+  /**
+   * An item given back takes its place by priority again; one that cannot be ordered against the
+   * items put while it was out goes before them all instead (see #unordered).
+   */
   putBack(item: unknown): void {
-    this.push(item);
+    try {
+      this.push(item);
+    } catch {
+      this.#unordered.unshift(item);
+    }
   }
 
   /**
@@ -184,6 +199,7 @@ class BinaryHeap implements ItemStore {
    * to a leaf, then the item rises from there (heapq's bottom-up `_siftup`).
    */
   take(): unknown {
+    if (this.#unordered.length > 0) return this.#unordered.shift();
     const h = this.heap;
     const m = h.length - 1;
     if (m <= 0) return h.pop();
@@ -210,23 +226,29 @@ class BinaryHeap implements ItemStore {
   }
 
   snapshot(): unknown[] {
-    return this.range(0, this.heap.length);
+    return this.range(0, this.length);
   }
 
   /** The items in get order without the one at `index`: an ascending array is a valid heap. */
   removeAt(index: number): unknown {
-    const ordered = this.snapshot();
-    const [item] = ordered.splice(index, 1);
+    if (index < this.#unordered.length) return this.#unordered.splice(index, 1)[0];
+    const ordered = this.#heapRange(0, this.heap.length);
+    const [item] = ordered.splice(index - this.#unordered.length, 1);
     this.#adopt(ordered);
     return item;
   }
 
-  /** The items in get order without the one at `index`, then `item` pushed: its comparisons fail before anything changes. */
+  /**
+   * The items in get order without the one at `index`, then `item` pushed (into the heap, by
+   * priority, even in the place of an unordered item): its comparisons fail before anything changes.
+   */
   replaceAt(index: number, item: unknown): unknown {
-    const ordered = this.snapshot();
-    const [old] = ordered.splice(index, 1);
+    const unordered = index < this.#unordered.length;
+    const ordered = unordered ? this.heap.slice() : this.#heapRange(0, this.heap.length);
+    const old = unordered ? this.#unordered[index] : ordered.splice(index - this.#unordered.length, 1)[0];
     const next = new BinaryHeap(ordered);
     next.push(item);
+    if (unordered) this.#unordered.splice(index, 1);
     this.#adopt(next.heap);
     return old;
   }
@@ -242,8 +264,15 @@ class BinaryHeap implements ItemStore {
     for (const item of items) this.push(item);
   }
 
-  /** Pops a copy to read items in get order; if two items cannot be ordered, the rest follow in heap order. */
+  /** Items `start` to `end` in get order: the unordered ones first, then the heap's. */
   range(start: number, end: number): unknown[] {
+    const first = this.#unordered.slice(start, end);
+    const skip = this.#unordered.length;
+    return first.concat(this.#heapRange(Math.max(0, start - skip), Math.max(0, end - skip)));
+  }
+
+  /** Pops a copy to read the heap's items in get order; if two items cannot be ordered, the rest follow in heap order. */
+  #heapRange(start: number, end: number): unknown[] {
     const copy = new BinaryHeap(this.heap.slice());
     const out: unknown[] = [];
     const stop = Math.min(end, this.heap.length);
@@ -262,8 +291,23 @@ class BinaryHeap implements ItemStore {
   }
 }
 
-/** A FIFO queue shared through the manager, with Python's `queue.Queue` methods. */
-export class Queue {
+/**
+ * What a waiting getter does with the item it is handed: a plain get takes the item's value; a
+ * get that asked for `ack` makes a delivery of it.
+ */
+type Receiver = ((stored: unknown) => Delivery) | undefined;
+
+/**
+ * A FIFO queue shared through the manager, with Python's `queue.Queue` methods, and acknowledged
+ * gets (SPEC 20.3): a get with `ack` leaves its item in flight, held by the caller's session.
+ *
+ * Acknowledged gets and `task_done`/`join`: an item counts as unfinished from its put until a
+ * `task_done`, as in Python, whoever takes it and however often. A delivery given back is not a
+ * new put, so the count stays; the worker that finally handles it calls `task_done` once. A worker
+ * SHOULD acknowledge before `task_done`: one that dies in between leaves its item redelivered and
+ * its `task_done` already counted, and the next worker's `task_done` would count the item twice.
+ */
+export class Queue implements HeldResource {
   /** The SyncManager typeid and the type name clients see. */
   static readonly builtin: string = 'Queue';
   /** The methods clients may call: queue.Queue's public methods. */
@@ -287,6 +331,8 @@ export class Queue {
   readonly #putters = new WaiterList();
   readonly #joiners = new WaiterList();
   #unfinished = 0;
+  /** Items delivered to a get with `ack` and not acknowledged yet. */
+  readonly #inFlight = new InFlightDeliveries(this, (items) => this.#giveBackAll(items));
 
   /**
    * @param maxsize the bound on the number of items; 0 or less means unbounded.
@@ -315,7 +361,7 @@ export class Queue {
 
   /** A page of the queued items in get order, taking nothing and copying only the page. */
   peekRange(offset: number, limit: number): unknown[] {
-    return this.#items.range(offset, offset + limit);
+    return this.#items.range(offset, offset + limit).map(itemValue);
   }
 
   /**
@@ -326,7 +372,7 @@ export class Queue {
     const item = this.#items.removeAt(index);
     if (this.#unfinished > 0) this.#oneDone();
     if (this.#putters.size > 0) this.#admitPutter();
-    return item;
+    return itemValue(item);
   }
 
   /**
@@ -335,12 +381,22 @@ export class Queue {
    * @throws PyException a PriorityQueue's TypeError for an item that cannot be ordered against those queued, having changed nothing.
    */
   replaceQueued(index: number, item: unknown): unknown {
-    return this.#items.replaceAt(index, item);
+    return itemValue(this.#items.replaceAt(index, item));
   }
 
   /** A copy of the queued items in order, taking nothing (for inspection tools). */
   peekAll(): unknown[] {
-    return this.#items.snapshot();
+    return this.#items.snapshot().map(itemValue);
+  }
+
+  /**
+   * What a saved state keeps, in get order: the items in flight first (SPEC 20.3; after a restart
+   * no session holds them, so they are at the front, where giving them back would put them),
+   * then the queued items.
+   */
+  contentsToSave(): unknown[] {
+    const inFlight = this.#inFlight.values();
+    return inFlight.length > 0 ? inFlight.concat(this.peekAll()) : this.peekAll();
   }
 
   /** The count `join` waits on: items put and not yet marked done (a saved state keeps it). */
@@ -365,7 +421,14 @@ export class Queue {
   describeState(): { size: number; details: Record<string, unknown> } {
     return {
       size: this.#items.length,
-      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinished, waitingGetters: this.#getters.size, waitingPutters: this.#putters.size },
+      details: {
+        maxsize: this.#maxsize,
+        unfinishedTasks: this.#unfinished,
+        waitingGetters: this.#getters.size,
+        waitingPutters: this.#putters.size,
+        // Only when there are some: a queue nobody takes from with ack shows as it always has.
+        ...(this.#inFlight.size > 0 ? { deliveriesInFlight: this.#inFlight.size } : {}),
+      },
     };
   }
 
@@ -425,15 +488,35 @@ export class Queue {
    */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): unknown {
     if (isWithdrawn(context)) throw new CallCancelled();
+    const ack = context.ack;
+    const receive: Receiver = ack && ((stored) => this.#inFlight.open(stored, context, ack));
     // An item whose answer never reaches this caller comes back (see #giveBack).
-    context.giveBack?.(this.#giveBack);
+    context.giveBack?.(receive ? this.#undeliver : this.#giveBack);
     if (!pyTruthy(block)) {
       if (this.#items.length === 0) throw new PyException('Empty', '');
-      return this.#take();
+      return this.#hand(this.#take(), receive);
     }
     const seconds = timeoutSeconds(timeout);
-    if (this.#items.length > 0) return this.#take();
-    return this.#wait(this.#getters, seconds, 'Empty', context, undefined);
+    if (this.#items.length > 0) return this.#hand(this.#take(), receive);
+    return this.#wait(this.#getters, seconds, 'Empty', context, receive);
+  }
+
+  /**
+   * Acknowledges delivery `deliveryId` (gone for good), or gives it back (`nack`: to the front,
+   * counted as delivered). Returns false when session `ownerId` does not hold it.
+   */
+  settleDelivery(deliveryId: string, ownerId: string, how: 'ack' | 'nack'): boolean {
+    return this.#inFlight.settle(deliveryId, ownerId, how);
+  }
+
+  /** A session ended: the deliveries it held go back to the front, counted as delivered. */
+  ownerLeft(ownerId: string): void {
+    this.#inFlight.ownerLeft(ownerId);
+  }
+
+  /** The deliveries session `ownerId` holds, for inspection. */
+  deliveriesOf(ownerId: string): HeldDelivery[] {
+    return this.#inFlight.deliveriesOf(ownerId);
   }
 
   /** Python's `get_nowait()`: `get(False)`. */
@@ -480,7 +563,7 @@ export class Queue {
     if (getter) {
       this.#unfinished++;
       release(getter);
-      getter.resolve(item);
+      getter.resolve(this.#hand(item, getter.item as Receiver));
     } else {
       // Counted after the push: a PriorityQueue refusing the item leaves the count as it was.
       this.#items.push(item);
@@ -490,18 +573,39 @@ export class Queue {
 
   /**
    * An item taken by a caller its answer could not reach (its connection was gone, or the answer
-   * too large to send): it goes to the longest-waiting getter, or back to the front, as if never
-   * taken. It was counted when it was put, so the unfinished count stays as it is.
+   * too large to send), or a delivery given back: it goes to the longest-waiting getter, or back
+   * to the front, as if never taken. It was counted when it was put, so the unfinished count
+   * stays as it is.
    */
   readonly #giveBack = (item: unknown): void => {
     const getter = this.#getters.shift();
     if (getter) {
       release(getter);
-      getter.resolve(item);
+      getter.resolve(this.#hand(item, getter.item as Receiver));
     } else {
       this.#items.putBack(item);
     }
   };
+
+  /**
+   * Items given back together, in the order they were first taken: waiting getters get the
+   * first ones; the rest go to the front so that they come out in that order again.
+   */
+  #giveBackAll(items: readonly unknown[]): void {
+    let i = 0;
+    for (; i < items.length && this.#getters.size > 0; i++) this.#giveBack(items[i]);
+    for (let j = items.length - 1; j >= i; j--) this.#items.putBack(items[j]);
+  }
+
+  /** A delivery whose answer never reached its caller: the item goes back as if not delivered. */
+  readonly #undeliver = (result: unknown): void => {
+    if (result instanceof Delivery) this.#inFlight.undelivered(result);
+  };
+
+  /** What a get answers for an item it took: the item, or a delivery of it. */
+  #hand(stored: unknown, receive: Receiver): unknown {
+    return receive ? receive(stored) : itemValue(stored);
+  }
 
   /**
    * Takes the next item; a waiting putter's item fills the freed place at once, so none can

@@ -7,7 +7,7 @@
 
 import type { Holdings } from './holdings';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
-import type { CallContext, HeldResource } from './methodDispatch';
+import type { AckRequest, CallContext, HeldResource } from './methodDispatch';
 
 /** What a call context needs from the session that makes the call. */
 export interface CallingSession {
@@ -33,6 +33,8 @@ export class SessionCallContext implements CallContext {
     private readonly method: string,
     /** The table the object is in: a blocked call and a holding keep it there (SPEC 8.5, since 1.3). */
     private readonly table: ObjectTable,
+    /** The call asked for its item delivered (SPEC 20.3). */
+    readonly ack?: AckRequest,
   ) {}
 
   get sessionId(): string {

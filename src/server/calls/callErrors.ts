@@ -52,6 +52,34 @@ export class UnknownObjectError extends CallError {
   }
 }
 
+/**
+ * `delivery/ack` or `delivery/nack` named a delivery the calling session does not hold (SPEC 20.3):
+ * acknowledged or given back already, or never delivered to it.
+ */
+export class UnknownDeliveryError extends CallError {
+  override name = 'UnknownDeliveryError';
+  constructor(
+    readonly objectId: string,
+    readonly deliveryId: unknown,
+  ) {
+    super(
+      `delivery ${JSON.stringify(deliveryId)} of object ${objectId} is not held by this session: it was acknowledged or given back already ` +
+        '(nack, its visibility timeout, or the session that took it ended), or never delivered to this session',
+    );
+  }
+}
+
+/** A call asked for `ack` on a method that delivers nothing (only a queue's get and get_nowait do). */
+export class NotAcknowledgeableError extends CallError {
+  override name = 'NotAcknowledgeableError';
+  constructor(
+    readonly typeid: string,
+    readonly method: string,
+  ) {
+    super(`ack applies only to get and get_nowait of a queue, not to ${method} of ${typeid}`);
+  }
+}
+
 /** The method is neither exposed by the object nor one of the fallbacks every object answers. */
 export class MethodNotExposedError extends CallError {
   override name = 'MethodNotExposedError';

@@ -5,6 +5,7 @@
  */
 
 import type { Inspector } from '../inspector';
+import type { DeliverySummary } from '../../common/protocol';
 import type { HeldResource } from './methodDispatch';
 
 /** The resources one session holds. */
@@ -48,6 +49,15 @@ export class Holdings {
   /** Ids of the objects held, once each. */
   objectIds(): string[] {
     return [...new Set([...this.#held.values()].map((h) => h.objectId))];
+  }
+
+  /** The deliveries in flight the session holds (SPEC 20.3), with the queue each came from. */
+  deliveries(): DeliverySummary[] {
+    const out: DeliverySummary[] = [];
+    for (const [resource, { objectId }] of this.#held) {
+      for (const held of resource.deliveriesOf?.(this.ownerId) ?? []) out.push({ ...held, objectId });
+    }
+    return out;
   }
 
   /** The session ended: gives everything back; anything granted later is given back at once. */

@@ -4,6 +4,7 @@
  * Python's error messages ("put() missing 1 required positional argument: 'item'").
  */
 
+import type { DeliverySummary } from '../../common/protocol';
 import { PyException } from '../exceptions';
 
 /**
@@ -13,6 +14,17 @@ import { PyException } from '../exceptions';
  */
 export interface HeldResource {
   ownerLeft(ownerId: string): void;
+  /** The deliveries in flight the owner holds of it (a queue's, SPEC 20.3), for inspection. */
+  deliveriesOf?(ownerId: string): HeldDelivery[];
+}
+
+/** A delivery in flight as its queue describes it; the session's summary adds the queue's id. */
+export type HeldDelivery = Omit<DeliverySummary, 'objectId'>;
+
+/** What a get asked for with `ack` (SPEC 20.3): how long an unacknowledged delivery stays out at most. */
+export interface AckRequest {
+  /** Milliseconds after which the item goes back by itself; null: until the session ends. */
+  readonly visibilityTimeoutMs: number | null;
 }
 
 /** The owner id of calls made in the server's own process (no session). */
@@ -39,6 +51,8 @@ export interface CallContext {
    * Absent for in-process calls, whose results cannot be lost on the way.
    */
   giveBack?(undo: (result: unknown) => void): void;
+  /** The caller asked for its item delivered, to acknowledge later (a queue's get; SPEC 20.3). */
+  readonly ack?: AckRequest;
 }
 
 /** Who is calling, for ownership: the session's id, or {@link LOCAL_OWNER}. */

@@ -14,16 +14,19 @@ import { CallCancelled } from '../exceptions';
 import { SessionCallContext } from './callContext';
 import {
   MethodNotExposedError,
+  NotAcknowledgeableError,
   NotCreatableError,
   ProxyTypeMismatchError,
   ShutdownNotAllowedError,
+  UnknownDeliveryError,
   UnknownObjectError,
   UnknownProxyTargetError,
   UnknownResultTypeidError,
   UnknownTypeidError,
 } from './callErrors';
 import { callFallback, FALLBACK_METHODS } from './fallbacks';
-import { invokeMethod } from './methodDispatch';
+import { invokeMethod, type AckRequest } from './methodDispatch';
+import { Queue } from '../builtins/queue';
 import { referent, SharedRef } from './sharedRef';
 import type { RequestId, SessionCore } from './sessionCore';
 
@@ -58,6 +61,9 @@ export class ProxyResult {
 }
 
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** The methods a call may ask `ack` of: a queue's gets (SPEC 20.3). */
+const ACKNOWLEDGEABLE: ReadonlySet<string> = new Set(['get', 'get_nowait']);
 
 /** A call with no arguments: none given, or given empty (`args: []`, `kwargs: {}`), which is the same call. */
 function isEmptyCall(args: unknown, kwargs: unknown): boolean {
@@ -102,8 +108,8 @@ export class ObjectService {
   /**
    * Calls `method` of object `objectId`. The result is a value, a {@link ProxyResult} for a
    * method of `methodToTypeid`, or a promise of either for a call that waits; `touch` hears of
-   * the object once the call reached it.
-   * @throws UnknownObjectError, MethodNotExposedError; whatever the method raises.
+   * the object once the call reached it. `ack` asks for the item delivered (a queue's get, SPEC 20.3).
+   * @throws UnknownObjectError, MethodNotExposedError, NotAcknowledgeableError; whatever the method raises.
    */
   call<A, K>(
     caller: SessionCore,
@@ -114,8 +120,10 @@ export class ObjectService {
     kwargs: K,
     reader: ArgumentReader<A, K>,
     touch: (objectId: string) => void,
+    ack?: AckRequest,
   ): unknown {
     const entry = this.entry(objectId, 'call');
+    if (ack && !(entry.obj instanceof Queue && ACKNOWLEDGEABLE.has(method))) throw new NotAcknowledgeableError(entry.typeid, method);
     if (!entry.exposedSet.has(method)) {
       // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
       if (FALLBACK_METHODS.has(method) && !(reader.fallbacksTakeNoArguments && !isEmptyCall(args, kwargs))) {
@@ -128,12 +136,31 @@ export class ObjectService {
     touch(entry.id);
     const activity = this.host.activity;
     // Nobody watching costs this one test.
-    if (activity.watched) return activity.observe(caller.id, entry, method, decodedArgs, () => this.invoke(caller, requestId, entry, method, decodedArgs, decodedKwargs));
-    return this.invoke(caller, requestId, entry, method, decodedArgs, decodedKwargs);
+    if (activity.watched) return activity.observe(caller.id, entry, method, decodedArgs, () => this.invoke(caller, requestId, entry, method, decodedArgs, decodedKwargs, ack));
+    return this.invoke(caller, requestId, entry, method, decodedArgs, decodedKwargs, ack);
   }
 
-  private invoke(caller: SessionCore, requestId: RequestId, entry: ObjectEntry, method: string, decodedArgs: readonly unknown[], decodedKwargs: Readonly<Record<string, unknown>>): unknown {
-    const context = new SessionCallContext(caller, requestId, entry, method, this.host.table);
+  /**
+   * Acknowledges delivery `deliveryId` of queue `objectId` (gone for good), or gives it back
+   * (`nack`: to the front of the queue, counted as delivered), for the session holding it (SPEC 20.3).
+   * @throws UnknownObjectError; UnknownDeliveryError when the caller does not hold that delivery.
+   */
+  settleDelivery(caller: SessionCore, objectId: unknown, deliveryId: string, how: 'ack' | 'nack'): ObjectEntry {
+    const entry = this.entry(objectId, 'call');
+    if (!(entry.obj instanceof Queue) || !entry.obj.settleDelivery(deliveryId, caller.id, how)) throw new UnknownDeliveryError(entry.id, deliveryId);
+    return entry;
+  }
+
+  private invoke(
+    caller: SessionCore,
+    requestId: RequestId,
+    entry: ObjectEntry,
+    method: string,
+    decodedArgs: readonly unknown[],
+    decodedKwargs: Readonly<Record<string, unknown>>,
+    ack?: AckRequest,
+  ): unknown {
+    const context = new SessionCallContext(caller, requestId, entry, method, this.host.table, ack);
     let result: unknown;
     try {
       result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, context);

@@ -283,6 +283,8 @@ export class SessionCore implements CallingSession {
       pending: [...this.#pending].map(([requestId, c]) => ({ requestId, objectId: c.objectId, typeid: c.typeid, method: c.method, since: c.since })),
       holds: this.holdings.objectIds(),
     };
+    const deliveries = this.holdings.deliveries();
+    if (deliveries.length > 0) summary.deliveries = deliveries;
     if (facts.clientInfo) summary.clientInfo = facts.clientInfo;
     return summary;
   }

@@ -6,7 +6,7 @@
 import { ErrorCodes, errorCodeNames } from '../../common/errorCodes';
 import { encodeValue } from '../../common/valueCodec';
 import { ValueCodecError } from '../../common/valueCodecError';
-import { CallError, MethodNotExposedError, UnknownObjectError } from '../calls/callErrors';
+import { CallError, MethodNotExposedError, NotAcknowledgeableError, UnknownDeliveryError, UnknownObjectError } from '../calls/callErrors';
 import { CallCancelled, describeThrown, PyException } from '../exceptions';
 import { NoReferenceError } from '../objectTable';
 import { RpcError } from './paramChecks';
@@ -53,6 +53,8 @@ export function errorObjectFor(error: unknown, closing: boolean): ErrorObject {
 
 function callErrorObject(error: CallError): ErrorObject {
   if (error instanceof UnknownObjectError) return errorObject(ErrorCodes.UnknownObject, error.message);
+  if (error instanceof UnknownDeliveryError) return errorObject(ErrorCodes.UnknownDelivery, error.message);
+  if (error instanceof NotAcknowledgeableError) return errorObject(ErrorCodes.InvalidParams, error.message);
   if (error instanceof MethodNotExposedError) {
     return errorObject(ErrorCodes.MethodNotExposed, error.message, {
       type: 'AttributeError',

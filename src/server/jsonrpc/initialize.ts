@@ -50,6 +50,8 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
   // Liveness (since 1.3, SPEC 20.1) is opt-in: it makes the server drop a session that falls silent.
   const ping = agreedMinor >= 3 && params.capabilities?.ping === true;
   if (ping) capabilities.ping = true;
+  // Acknowledged gets (since 1.3, SPEC 20.3) only tell what the server accepts: granted unasked.
+  if (agreedMinor >= 3) capabilities.acknowledgedGets = true;
   return {
     result: {
       protocolVersion: `${ourMajor}.${agreedMinor}`,

@@ -13,6 +13,7 @@ import { writeJson } from '../../common/jsonText';
 import { SilenceWatch } from '../../common/liveness';
 import { Outbox } from '../../common/outbox';
 import {
+  AckRequest,
   CallRequest,
   CancelNotification,
   CreateRequest,
@@ -28,9 +29,12 @@ import {
   InspectUnsubscribeRequest,
   InspectUnwatchCallsRequest,
   InspectWatchCallsRequest,
+  NackRequest,
   PingRequest,
   ShutdownRequest,
   type ClientInfo,
+  type DeliveryParams,
+  type DeliveryResult,
   type InitializeParams,
   type InitializeResult,
   type PeekParams,
@@ -51,7 +55,8 @@ import type { ObjectEntry } from '../objectTable';
 import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
-import { decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
+import { Delivery } from '../builtins/deliveries';
+import { ackOf, decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
 import { RequestHandlers } from './requestHandlers';
 
 /** A protocol result already in wire form (inspection results carry encoded values): sent as is. */
@@ -329,8 +334,11 @@ export class Session implements ConnectedSession {
       .on(InitializeRequest.type, (params) => this.initialize(params))
       .on(CallRequest.type, (params, requestId) => {
         expectCallFields(params);
-        return service.call(core, requestId, params.id, params.method, params.args, params.kwargs, this.reader, this.touch);
+        const ack = params.ack === undefined && params.visibilityTimeout === undefined ? undefined : ackOf(params);
+        return service.call(core, requestId, params.id, params.method, params.args, params.kwargs, this.reader, this.touch, ack);
       })
+      .on(AckRequest.type, (params) => this.settleDelivery(params, 'ack'))
+      .on(NackRequest.type, (params) => this.settleDelivery(params, 'nack'))
       .on(CreateRequest.type, (params) => {
         expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
         const entry = service.create(core, params.typeid, params.args, params.kwargs, this.reader);
@@ -438,6 +446,13 @@ export class Session implements ConnectedSession {
     });
   }
 
+  /** `delivery/ack` and `delivery/nack` (SPEC 20.3). */
+  private settleDelivery(params: DeliveryParams, how: 'ack' | 'nack'): null {
+    expectFields(params, { id: 'string', deliveryId: 'string' });
+    this.touching = this.service.settleDelivery(this.core, params.id, params.deliveryId, how).id;
+    return null;
+  }
+
   private peek(params: PeekParams): PeekResult {
     expectFields(params, { id: 'string', offset: 'number?', limit: 'number?' });
     const offset = params.offset ?? 0;
@@ -464,7 +479,7 @@ export class Session implements ConnectedSession {
     }
     let json: string;
     try {
-      const result = value instanceof WireResult ? value.json : encodeValue(value, this.resultEncoding);
+      const result = value instanceof WireResult ? value.json : value instanceof Delivery ? this.deliveryResult(value) : encodeValue(value, this.resultEncoding);
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
@@ -478,6 +493,11 @@ export class Session implements ConnectedSession {
     }
     this.core.delivered(id);
     this.write(json);
+  }
+
+  /** A delivery as the wire carries it: protocol data around the item, which is a value (SPEC 20.3). */
+  private deliveryResult(delivery: Delivery): DeliveryResult {
+    return { deliveryId: delivery.deliveryId, value: encodeValue(delivery.value, this.resultEncoding), redelivered: delivery.redelivered, deliveryCount: delivery.deliveryCount };
   }
 
   private sendThrown(id: RequestId, error: unknown): void {

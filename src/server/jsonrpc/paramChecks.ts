@@ -55,7 +55,7 @@ const callFields = new Set(['id', 'method', 'args', 'kwargs']);
 /** Checks an `object/call`'s params: the hot path, so the common well-formed case costs one pass over its keys. */
 export function expectCallFields(params: { id?: unknown; method?: unknown; args?: unknown; kwargs?: unknown }): void {
   if (typeof params.id !== 'string' || typeof params.method !== 'string' || !onlyCallFields(params)) {
-    expectFields(params, { id: 'string', method: 'string', args: 'array?', kwargs: 'object?' });
+    expectFields(params, { id: 'string', method: 'string', args: 'array?', kwargs: 'object?', ack: 'boolean?', visibilityTimeout: 'number?' });
   }
   if (params.args !== undefined && !Array.isArray(params.args)) throw new RpcError(ErrorCodes.InvalidParams, 'args must be an array');
   if (params.kwargs !== undefined && (typeof params.kwargs !== 'object' || params.kwargs === null || Array.isArray(params.kwargs))) {
@@ -79,4 +79,20 @@ export function decodeKeywords(kwargs: Record<string, unknown>, argumentDecoding
     out[name] = decodeValue(kwargs[name], argumentDecoding);
   }
   return out;
+}
+
+/** The longest visibility timeout an acknowledged get may ask for, in seconds: what one timer holds (about 24.8 days). */
+const MAX_VISIBILITY_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The `ack` and `visibilityTimeout` members of an `object/call` (SPEC 20.3), checked: undefined
+ * for a plain call, else the visibility timeout in ms (null: none).
+ */
+export function ackOf(params: { ack?: unknown; visibilityTimeout?: unknown }): { visibilityTimeoutMs: number | null } | undefined {
+  if (params.visibilityTimeout !== undefined && params.ack !== true) throw new RpcError(ErrorCodes.InvalidParams, 'visibilityTimeout needs ack: true');
+  if (params.ack !== true) return undefined;
+  const seconds = params.visibilityTimeout as number | undefined;
+  if (seconds === undefined) return { visibilityTimeoutMs: null };
+  if (!(seconds > 0 && seconds <= MAX_VISIBILITY_SECONDS)) throw new RpcError(ErrorCodes.InvalidParams, `visibilityTimeout must be a number of seconds above 0 and at most ${MAX_VISIBILITY_SECONDS}`);
+  return { visibilityTimeoutMs: Math.ceil(seconds * 1000) };
 }

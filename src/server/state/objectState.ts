@@ -89,7 +89,7 @@ export function captureObject(obj: object): Capture {
   const item = (_: unknown, i: number) => `item ${i}`;
   if (obj instanceof Queue) {
     const type = builtinName(obj) as 'Queue' | 'LifoQueue' | 'PriorityQueue';
-    return { saved: { type, items: encodeEach(obj.peekAll(), item, save, skipped), unfinished: obj.unfinishedTasks }, skipped };
+    return { saved: { type, items: encodeEach(obj.contentsToSave(), item, save, skipped), unfinished: obj.unfinishedTasks }, skipped };
   }
   if (obj instanceof Dict) {
     const entries = encodeEach(obj.entries(), ([k]) => `key ${describe(k)}`, ([k, v]) => [save(k), save(v)], skipped) as [unknown, unknown][];

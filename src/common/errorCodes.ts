@@ -41,6 +41,8 @@ export namespace ErrorCodes {
   export const MessageTooLarge = -31009 as const;
   /** The session has no reference to release (`object/decref` more often than it holds). */
   export const NoReference = -31010 as const;
+  /** `initialize` asked to resume a session that cannot be: unknown or expired token, or answers it no longer keeps (SPEC 20.3). */
+  export const SessionNotResumable = -31011 as const;
 }
 
 /** Any code of {@link ErrorCodes}. */

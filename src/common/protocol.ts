@@ -49,6 +49,16 @@ export interface ServerCapabilities {
    * hears nothing from the client for that long.
    */
   ping?: boolean;
+  /**
+   * Session resumption (SPEC 20.3, since 1.3): asked with the window the client wants; granted with
+   * the window the server keeps a session whose connection dropped (at most its own maximum).
+   */
+  resume?: ResumeCapability;
+}
+
+/** The window of session resumption, in ms. */
+export interface ResumeCapability {
+  withinMs: number;
 }
 
 /** What the client asks for; the server answers with what it grants. */
@@ -88,6 +98,15 @@ export interface InitializeParams {
   /** The client's operating-system process id, or null when it has none. */
   processId?: number | null;
   capabilities?: ClientCapabilities;
+  /** Resume a session whose connection dropped, instead of starting a new one (SPEC 20.3). */
+  resume?: ResumeParams;
+}
+/** What `initialize` carries to resume a session (SPEC 20.3). */
+export interface ResumeParams {
+  /** The session's resume token: the last one `initialize` gave it. */
+  token: string;
+  /** How many answers of the session the client has received, over all its connections (SPEC 20.3). */
+  answersSeen: number;
 }
 export interface InitializeResult {
   /** The version both sides will speak: same major as the client's, minor the lower of the two. */
@@ -98,6 +117,10 @@ export interface InitializeResult {
   sessionId: string;
   /** With capability ping: the silence after which the server drops the session, in ms. */
   livenessTimeoutMs?: number;
+  /** With capability resume: the token that resumes this session; a new one after each resumption. */
+  resumeToken?: string;
+  /** True when `initialize` resumed an existing session (its id, references and holdings are as they were). */
+  resumed?: boolean;
 }
 
 /** `$/ping`: client → server. Answered `null` at once, whatever the session is waiting for; a
@@ -182,6 +205,18 @@ export interface CancelParams {
   id: number | string;
 }
 
+/**
+ * `$/answersSeen`: client → server notification (capability resume). The client has received
+ * `count` answers in this session: the server may forget the answers it kept for a resumption up to
+ * there (SPEC 20.3).
+ */
+export namespace AnswersSeenNotification {
+  export const type = notification<AnswersSeenParams>('$/answersSeen');
+}
+export interface AnswersSeenParams {
+  count: number;
+}
+
 /** `inspect/snapshot`: client → server (capability `inspection`). Every object and session, summarised. */
 export namespace InspectSnapshotRequest {
   export const type = request<Record<string, never>, InspectSnapshot>('inspect/snapshot');
@@ -226,6 +261,8 @@ export interface SessionSummary {
   pending: PendingCallSummary[];
   /** Ids of the objects it holds part of: locks, RLocks, conditions' locks, semaphore permits. Since 1.2. */
   holds?: string[];
+  /** Present while the session's connection is gone and the session waits to be resumed: until when (ms since the epoch). Since 1.3. */
+  resumableUntil?: number;
 }
 /** A call that is blocked in the manager. */
 export interface PendingCallSummary {
@@ -369,4 +406,4 @@ export const requestMethods = [
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */
-export const notificationMethods = [CancelNotification.type.method, InspectChangedNotification.type.method, InspectCallsNotification.type.method] as const;
+export const notificationMethods = [CancelNotification.type.method, AnswersSeenNotification.type.method, InspectChangedNotification.type.method, InspectCallsNotification.type.method] as const;

@@ -5,6 +5,7 @@
 import { ErrorCodes } from '../../common/errorCodes';
 import { PROTOCOL_VERSION, type ClientInfo, type InitializeParams, type InitializeResult, type ServerCapabilities } from '../../common/protocol';
 import { expectFields, RpcError } from './paramChecks';
+import { MAX_RESUME_WITHIN_MS } from './resumeTokens';
 
 /** What initialize settled for the session. */
 export interface Agreement {
@@ -15,6 +16,8 @@ export interface Agreement {
   readonly inspection: boolean;
   /** Whether liveness pings were agreed: the server drops the session when the client falls silent. */
   readonly ping: boolean;
+  /** The resumption window granted, in ms (SPEC 20.3); undefined when the client did not ask. */
+  readonly resumeWithinMs: number | undefined;
 }
 
 /**
@@ -22,7 +25,7 @@ export interface Agreement {
  * @throws RpcError InvalidParams, UnsupportedProtocolVersion.
  */
 export function agree(params: InitializeParams, server: { readonly serverVersion: string; readonly inspectionAllowed: boolean; readonly livenessTimeoutMs: number }): Agreement {
-  expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?' });
+  expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?', resume: 'object?' });
   const match = /^(\d+)\.(\d+)$/.exec(params.protocolVersion);
   if (!match) throw new RpcError(ErrorCodes.InvalidParams, `protocolVersion ${JSON.stringify(params.protocolVersion)} must be "major.minor"`);
   const [ourMajor, ourMinor] = PROTOCOL_VERSION.split('.').map(Number);
@@ -50,6 +53,8 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
   // Liveness (since 1.3, SPEC 20.1) is opt-in: it makes the server drop a session that falls silent.
   const ping = agreedMinor >= 3 && params.capabilities?.ping === true;
   if (ping) capabilities.ping = true;
+  const resumeWithinMs = agreedMinor >= 3 ? resumeWindow(params.capabilities?.resume) : undefined;
+  if (resumeWithinMs !== undefined) capabilities.resume = { withinMs: resumeWithinMs };
   return {
     result: {
       protocolVersion: `${ourMajor}.${agreedMinor}`,
@@ -61,5 +66,16 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     processId: params.processId ?? null,
     inspection,
     ping,
+    resumeWithinMs,
   };
+}
+
+/** The window granted for a client's `capabilities.resume` (SPEC 20.3): its own, at most the server's maximum. */
+function resumeWindow(asked: unknown): number | undefined {
+  if (asked === undefined) return undefined;
+  const withinMs = (asked as { withinMs?: unknown } | null)?.withinMs;
+  if (typeof asked !== 'object' || asked === null || typeof withinMs !== 'number' || !(withinMs > 0) || !Number.isFinite(withinMs)) {
+    throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume must be { "withinMs": N } with N a number of milliseconds above 0');
+  }
+  return Math.min(Math.max(1, Math.round(withinMs)), MAX_RESUME_WITHIN_MS);
 }

@@ -635,7 +635,8 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     let init: InitializeResult;
     let resumeRefused: string | undefined;
     try {
-      init = await rpc.request(InitializeRequest.type, from ? { ...params, resume: { token: from.token, answersSeen: from.carried.answersSeen } } : params);
+      const resuming = from && resume ? { ...params, capabilities: { ...params.capabilities, resume: { ...resume, token: from.token, answersSeen: from.carried.answersSeen } } } : params;
+      init = await rpc.request(InitializeRequest.type, resuming);
     } catch (error) {
       if (!(from && error instanceof RpcResponseError && error.error.code === ErrorCodes.SessionNotResumable)) throw error;
       // The session is gone (its window passed, or the manager restarted): a new one, on this connection.

@@ -61,8 +61,21 @@ export interface ResumeCapability {
   withinMs: number;
 }
 
+/**
+ * What a client asks for under `capabilities.resume`: the window it wants, and, to resume a
+ * session whose connection dropped rather than start one, its token and how many of its answers
+ * the client received (SPEC 20.3). A server that does not know the capability ignores it, and the
+ * client finds a new session (no `resumed` in the result).
+ */
+export interface ResumeRequest extends ResumeCapability {
+  /** The session's resume token: the last one `initialize` gave it. */
+  token?: string;
+  /** With `token`: how many answers of the session the client has received, over all its connections. */
+  answersSeen?: number;
+}
+
 /** What the client asks for; the server answers with what it grants. */
-export type ClientCapabilities = ServerCapabilities;
+export type ClientCapabilities = Omit<ServerCapabilities, 'resume'> & { resume?: ResumeRequest };
 
 /** Who the client is; shown by inspection tools. */
 export interface ClientInfo {
@@ -98,15 +111,6 @@ export interface InitializeParams {
   /** The client's operating-system process id, or null when it has none. */
   processId?: number | null;
   capabilities?: ClientCapabilities;
-  /** Resume a session whose connection dropped, instead of starting a new one (SPEC 20.3). */
-  resume?: ResumeParams;
-}
-/** What `initialize` carries to resume a session (SPEC 20.3). */
-export interface ResumeParams {
-  /** The session's resume token: the last one `initialize` gave it. */
-  token: string;
-  /** How many answers of the session the client has received, over all its connections (SPEC 20.3). */
-  answersSeen: number;
 }
 export interface InitializeResult {
   /** The version both sides will speak: same major as the client's, minor the lower of the two. */
@@ -205,11 +209,9 @@ export interface CancelParams {
   id: number | string;
 }
 
-/**
- * `$/answersSeen`: client → server notification (capability resume). The client has received
+/** `$/answersSeen`: client → server notification (capability resume). The client has received
  * `count` answers in this session: the server may forget the answers it kept for a resumption up to
- * there (SPEC 20.3).
- */
+ * there (SPEC 20.3). */
 export namespace AnswersSeenNotification {
   export const type = notification<AnswersSeenParams>('$/answersSeen');
 }

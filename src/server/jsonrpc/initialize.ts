@@ -3,7 +3,7 @@
  */
 
 import { ErrorCodes } from '../../common/errorCodes';
-import { PROTOCOL_VERSION, type ClientInfo, type InitializeParams, type InitializeResult, type ServerCapabilities } from '../../common/protocol';
+import { PROTOCOL_VERSION, type ClientInfo, type InitializeParams, type InitializeResult, type ResumeRequest, type ServerCapabilities } from '../../common/protocol';
 import { expectFields, RpcError } from './paramChecks';
 import { MAX_RESUME_WITHIN_MS } from './resumeTokens';
 
@@ -25,7 +25,7 @@ export interface Agreement {
  * @throws RpcError InvalidParams, UnsupportedProtocolVersion.
  */
 export function agree(params: InitializeParams, server: { readonly serverVersion: string; readonly inspectionAllowed: boolean; readonly livenessTimeoutMs: number }): Agreement {
-  expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?', resume: 'object?' });
+  expectFields(params, { protocolVersion: 'string', clientInfo: 'object?', processId: 'number|null?', capabilities: 'object?' });
   const match = /^(\d+)\.(\d+)$/.exec(params.protocolVersion);
   if (!match) throw new RpcError(ErrorCodes.InvalidParams, `protocolVersion ${JSON.stringify(params.protocolVersion)} must be "major.minor"`);
   const [ourMajor, ourMinor] = PROTOCOL_VERSION.split('.').map(Number);
@@ -73,9 +73,10 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
 /** The window granted for a client's `capabilities.resume` (SPEC 20.3): its own, at most the server's maximum. */
 function resumeWindow(asked: unknown): number | undefined {
   if (asked === undefined) return undefined;
-  const withinMs = (asked as { withinMs?: unknown } | null)?.withinMs;
-  if (typeof asked !== 'object' || asked === null || typeof withinMs !== 'number' || !(withinMs > 0) || !Number.isFinite(withinMs)) {
-    throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume must be { "withinMs": N } with N a number of milliseconds above 0');
-  }
+  if (typeof asked !== 'object' || asked === null || Array.isArray(asked)) throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume must be an object: { "withinMs": N }');
+  expectFields(asked as Record<string, unknown>, { withinMs: 'number', token: 'string?', answersSeen: 'number?' }, 'capabilities.resume.');
+  const { withinMs, token, answersSeen } = asked as ResumeRequest;
+  if (!(withinMs > 0) || !Number.isFinite(withinMs)) throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume.withinMs must be a number of milliseconds above 0');
+  if ((token === undefined) !== (answersSeen === undefined)) throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume needs token and answersSeen together, to resume a session');
   return Math.min(Math.max(1, Math.round(withinMs)), MAX_RESUME_WITHIN_MS);
 }

@@ -33,6 +33,7 @@ import {
   type ClientInfo,
   type InitializeParams,
   type InitializeResult,
+  type ResumeRequest,
   type PeekParams,
   type PeekResult,
   type SessionSummary,
@@ -352,14 +353,13 @@ export class Session implements ConnectedSession {
   }
 
   /**
-   * `initialize` with `resume` (SPEC 20.3): the session the token names takes this connection
+   * `initialize` with `capabilities.resume.token` (SPEC 20.3): the session the token names takes this connection
    * over, and this session, which held nothing yet, ends quietly.
    * @throws RpcError SessionNotResumable (this session stays as it was, uninitialized).
    */
   private resumeOther(id: RequestId, params: InitializeParams): void {
     agree(params, this.host);
-    const resume = params.resume!;
-    expectFields(resume, { token: 'string', answersSeen: 'number' }, 'resume.');
+    const resume = params.capabilities!.resume! as Required<ResumeRequest>;
     const target = this.host.resumeTokens.find(resume.token);
     if (!target || target === this) {
       throw new RpcError(
@@ -590,7 +590,7 @@ export class Session implements ConnectedSession {
   /** The first `initialize`: a new session, or (with `resume`) the resumption of one (SPEC 20.3). */
   private onInitialize(id: RequestId, params: InitializeParams): void {
     try {
-      if (typeof params === 'object' && params.resume !== undefined) return this.resumeOther(id, params);
+      if (typeof params === 'object' && params.capabilities?.resume?.token !== undefined) return this.resumeOther(id, params);
       const result = this.initialize(params);
       this.core.settled(id, undefined);
       // The answer to initialize is not one the client counts (SPEC 20.3): the log starts after it.

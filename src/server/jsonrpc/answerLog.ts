@@ -9,6 +9,8 @@ import type { RequestId } from '../calls/sessionCore';
 
 /** Answers kept unacknowledged at most; past it the oldest go and a resumption may be refused. */
 export const MAX_KEPT_ANSWERS = 10_000;
+/** Characters of unacknowledged answers kept at most, likewise (a client that never says what it received costs this much). */
+export const MAX_KEPT_CHARS = 16 * 1024 * 1024;
 
 interface KeptAnswer {
   readonly id: RequestId;
@@ -28,6 +30,8 @@ export class AnswerLog {
   readonly #lost = new Map<RequestId, KeptAnswer>();
   /** The latest kept answer of each request id. */
   readonly #byId = new Map<RequestId, KeptAnswer>();
+  /** Characters of the answers in `#sent` from `#head` on. */
+  #chars = 0;
   /** Answers dropped unacknowledged (over {@link MAX_KEPT_ANSWERS}): up to this number the log cannot answer again. */
   #droppedUpTo = 0;
 
@@ -45,9 +49,10 @@ export class AnswerLog {
   written(id: RequestId, json: string): void {
     const answer = { id, json };
     this.#sent.push(answer);
+    this.#chars += json.length;
     this.#byId.set(id, answer);
     this.#lost.delete(id);
-    if (this.#sent.length - this.#head > MAX_KEPT_ANSWERS) {
+    while (this.#sent.length - this.#head > 1 && (this.#sent.length - this.#head > MAX_KEPT_ANSWERS || this.#chars > MAX_KEPT_CHARS)) {
       this.#droppedUpTo = this.#firstNumber;
       this.#drop(1);
     }
@@ -71,6 +76,7 @@ export class AnswerLog {
     for (let i = this.#head; i < this.#sent.length; i++) this.#lost.set(this.#sent[i].id, this.#sent[i]);
     this.#sent = [];
     this.#head = 0;
+    this.#chars = 0;
     this.#firstNumber = count + 1;
   }
 
@@ -79,13 +85,16 @@ export class AnswerLog {
     if (!Number.isSafeInteger(count) || count < 0) throw new ResumeRefused(`answersSeen must be a whole number, 0 or more, not ${JSON.stringify(count)}`);
     if (count > this.count) throw new ResumeRefused(`answersSeen ${count} is more than the ${this.count} answers this session sent`);
     if (count < this.#droppedUpTo) {
-      throw new ResumeRefused(`answers after the ${count} the client has seen were dropped unacknowledged (more than ${MAX_KEPT_ANSWERS} kept): the client must send $/answersSeen`);
+      throw new ResumeRefused(
+        `answers after the ${count} the client has seen were dropped unacknowledged (more than ${MAX_KEPT_ANSWERS} answers or ${MAX_KEPT_CHARS / 1024 / 1024} MiB kept): a client must send $/answersSeen`,
+      );
     }
   }
 
   #drop(n: number): void {
     for (let i = 0; i < n; i++) {
       const answer = this.#sent[this.#head++];
+      this.#chars -= answer.json.length;
       if (this.#byId.get(answer.id) === answer) this.#byId.delete(answer.id);
     }
     this.#firstNumber += n;

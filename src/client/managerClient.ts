@@ -37,7 +37,7 @@ import { AuthenticationError, ConnectionClosedError, ConnectionLostError, errorF
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
-import { RpcConnection, RpcResponseError } from './rpcConnection';
+import { RpcConnection, RpcResponseError, type RequestIds } from './rpcConnection';
 import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
@@ -88,10 +88,10 @@ interface OpenedSession {
   resumeRefused?: string;
 }
 
-/** What resuming a session takes: its token, and where the lost connection's numbering stopped. */
+/** What resuming a session takes: its token, and how many of its answers the client received. */
 interface ResumeFrom {
   token: string;
-  carried: { nextId: number; answersSeen: number };
+  answersSeen: number;
 }
 
 /** How a client opens its connection again, and when it stops trying. */
@@ -411,7 +411,7 @@ export class ManagerClient {
       let opened: OpenedSession;
       const lostRpc = this.#rpc;
       try {
-        opened = await this.reopener!.open(this.#resumeToken === undefined ? undefined : { token: this.#resumeToken, carried: lostRpc.carried });
+        opened = await this.reopener!.open(this.#resumeToken === undefined ? undefined : { token: this.#resumeToken, answersSeen: lostRpc.answersSeen });
       } catch (error) {
         if (this.#state !== 'reconnecting') return;
         // A key the manager refuses will not start working by trying again.
@@ -568,7 +568,8 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   const livenessS = options.livenessTimeout ?? DEFAULT_CLIENT_LIVENESS_TIMEOUT_S;
   if (typeof livenessS !== 'number' || !(livenessS >= 0)) throw new ManagerError(`livenessTimeout must be a number of seconds ≥ 0 (0 turns it off), not ${String(livenessS)}`);
   const resume = resumeOption(options.resume, policy !== undefined);
-  const open = (from?: ResumeFrom) => openSession(address, authkey, timeoutMs, { name, livenessMs: livenessS * 1000, tls: options.tls, resume, from });
+  const ids: RequestIds = { next: 1 };
+  const open = (from?: ResumeFrom) => openSession(address, authkey, timeoutMs, { name, livenessMs: livenessS * 1000, tls: options.tls, resume, from, ids });
   const client = new ManagerClient(await open(), shown, policy && { open, policy });
   return new Proxy(client, {
     get(target, property) {
@@ -607,6 +608,8 @@ interface SessionOptions {
   resume: ResumeOptions | undefined;
   /** Resume this session rather than start one. */
   from?: ResumeFrom;
+  /** The client's request ids, shared by all its connections. */
+  ids: RequestIds;
 }
 
 /**
@@ -614,11 +617,11 @@ interface SessionOptions {
  * the manager no longer has starts a new one on the same connection (`resumeRefused` says why).
  */
 async function openSession(address: Address, authkey: Buffer, timeoutMs: number, options: SessionOptions): Promise<OpenedSession> {
-  const { name, livenessMs, tls, resume, from } = options;
+  const { name, livenessMs, tls, resume, from, ids } = options;
   const shown = formatAddress(address);
   const started = Date.now();
   const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
-  const rpc = new RpcConnection(socket, head, shown, from?.carried);
+  const rpc = new RpcConnection(socket, head, shown, ids, from?.answersSeen);
   // The timeout covers initialize and describe too: a peer that authenticates but never answers
   // (a Python manager reading our header as a length) must not hang connect().
   const deadline = setTimeout(() => {
@@ -635,7 +638,7 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     let init: InitializeResult;
     let resumeRefused: string | undefined;
     try {
-      const resuming = from && resume ? { ...params, capabilities: { ...params.capabilities, resume: { ...resume, token: from.token, answersSeen: from.carried.answersSeen } } } : params;
+      const resuming = from && resume ? { ...params, capabilities: { ...params.capabilities, resume: { ...resume, token: from.token, answersSeen: from.answersSeen } } } : params;
       init = await rpc.request(InitializeRequest.type, resuming);
     } catch (error) {
       if (!(from && error instanceof RpcResponseError && error.error.code === ErrorCodes.SessionNotResumable)) throw error;

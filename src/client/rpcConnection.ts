@@ -46,9 +46,16 @@ export class RpcResponseError extends Error {
 /** Answers between two `$/answersSeen` (SPEC 20.3): the manager keeps at most this many more than needed. */
 const ANSWERS_SEEN_EVERY = 64;
 
+/**
+ * Where request ids come from: one counter for every connection of a client, so that an id is
+ * never used twice in a session, whichever connection it went on (SPEC 20.3).
+ */
+export interface RequestIds {
+  next: number;
+}
+
 /** The connection. */
 export class RpcConnection {
-  private nextId: number;
   /**
    * Answers received in the session, over all its connections (SPEC 20.3): the manager keeps the
    * answers it sent until told they arrived.
@@ -74,12 +81,13 @@ export class RpcConnection {
     private readonly socket: Socket,
     head: Buffer,
     private readonly describe: string,
-    /** Where the numbering of requests and answers goes on from, on a connection that resumes a session. */
-    carried: { nextId: number; answersSeen: number } = { nextId: 1, answersSeen: 0 },
+    /** The client's request ids. */
+    private readonly ids: RequestIds = { next: 1 },
+    /** The answers the session received before this connection, when it resumes one (SPEC 20.3). */
+    answersSeen = 0,
   ) {
-    this.nextId = carried.nextId;
-    this.answersSeen = carried.answersSeen;
-    this.#answersReported = carried.answersSeen;
+    this.answersSeen = answersSeen;
+    this.#answersReported = answersSeen;
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
     this.outbox = new Outbox(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -127,7 +135,7 @@ export class RpcConnection {
    */
   request<P, R>(type: RequestType<P, R>, params: P, signal?: AbortSignal): Promise<R> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
+    const id = this.ids.next++;
     const method = type.method;
     return new Promise<R>((resolve, reject) => {
       const json = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`;
@@ -146,11 +154,6 @@ export class RpcConnection {
       this.pending.set(id, entry);
       this.write(json);
     });
-  }
-
-  /** Where a connection resuming this one's session goes on numbering from. */
-  get carried(): { nextId: number; answersSeen: number } {
-    return { nextId: this.nextId, answersSeen: this.answersSeen };
   }
 
   /** The requests left unanswered when the connection was lost (with {@link keepsPendingOnLoss}); taken once. */

@@ -121,7 +121,7 @@ export interface InitializeResult {
   sessionId: string;
   /** With capability ping: the silence after which the server drops the session, in ms. */
   livenessTimeoutMs?: number;
-  /** With capability resume: the token that resumes this session; a new one after each resumption. */
+  /** With capability resume: the token that resumes this session, the same for its whole life. */
   resumeToken?: string;
   /** True when `initialize` resumed an existing session (its id, references and holdings are as they were). */
   resumed?: boolean;

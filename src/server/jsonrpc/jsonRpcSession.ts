@@ -112,6 +112,8 @@ export class Session implements ConnectedSession {
   private listeners: SocketListeners | undefined;
   /** The resumption window agreed at initialize, in ms (SPEC 20.3); undefined without resumption. */
   private resumeWithinMs: number | undefined;
+  /** The token that resumes this session, the same for its whole life (SPEC 20.3). */
+  private resumeToken: string | undefined;
   /** The answers kept for a resumption (SPEC 20.3). */
   private answers: AnswerLog | undefined;
   /** While the connection is gone and the session waits to be resumed: until when, and what ends it then. */
@@ -395,7 +397,7 @@ export class Session implements ConnectedSession {
     decoder.redirect((body) => this.onMessage(body));
     this.outbox = this.outboxFor(socket);
     this.attach(socket);
-    const result: InitializeResult = { ...this.agreed!, sessionId: this.id, resumeToken: this.host.resumeTokens.issue(this), resumed: true };
+    const result: InitializeResult = { ...this.agreed!, sessionId: this.id, resumeToken: this.resumeToken, resumed: true };
     this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(initializeId)},"result":${JSON.stringify(result)}}`);
     if (this.agreed!.capabilities.ping) this.watchLiveness();
     this.host.log(`session ${this.id} resumed from ${remoteAddress}`);
@@ -615,7 +617,7 @@ export class Session implements ConnectedSession {
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
     const result: InitializeResult = { ...agreement.result, sessionId: this.id };
-    if (this.resumeWithinMs !== undefined) result.resumeToken = this.host.resumeTokens.issue(this);
+    if (this.resumeWithinMs !== undefined) result.resumeToken = this.resumeToken = this.host.resumeTokens.issue(this);
     return result;
   }
 

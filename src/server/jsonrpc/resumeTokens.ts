@@ -18,7 +18,7 @@ export class ResumeTokens<S> {
   readonly #byDigest = new Map<string, S>();
   readonly #digestOf = new Map<S, string>();
 
-  /** A new token for `session`; its previous one stops working. */
+  /** A new token for `session` (its previous one, if any, stops working). */
   issue(session: S): string {
     this.forget(session);
     const token = randomBytes(32).toString('base64url');

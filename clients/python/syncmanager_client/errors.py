@@ -36,6 +36,7 @@ __all__ = [
     "MethodNotExposedError",
     "MethodNotFoundError",
     "NoReferenceError",
+    "SessionNotResumableError",
     "ParseError",
     "ProtocolError",
     "RemoteError",
@@ -257,6 +258,12 @@ class NoReferenceError(ProtocolError):
     CODE = -31010
 
 
+class SessionNotResumableError(ProtocolError):
+    """-31011: the manager no longer keeps the session a reconnect asked to resume (SPEC 20.3)."""
+
+    CODE = -31011
+
+
 _BY_CODE = {
     cls.CODE: cls
     for cls in (
@@ -274,6 +281,7 @@ _BY_CODE = {
         InvalidValueError,
         MessageTooLargeError,
         NoReferenceError,
+        SessionNotResumableError,
     )
 }  # type: Dict[Optional[int], Type[ProtocolError]]
 

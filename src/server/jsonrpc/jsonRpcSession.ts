@@ -290,6 +290,8 @@ export class Session implements ConnectedSession {
   close(): void {
     if (this.closeStarted) return;
     this.closeStarted = true;
+    // Ending for good: from now on the session cannot be resumed.
+    this.host.resumeTokens.forget(this);
     if (this.detached) return this.endDetached();
     this.core.beginClosing();
     // The withdrawn calls answer in later microtasks: end the connection once they have.
@@ -363,7 +365,7 @@ export class Session implements ConnectedSession {
     agree(params, this.host);
     const resume = params.capabilities!.resume! as Required<ResumeRequest>;
     const target = this.host.resumeTokens.find(resume.token);
-    if (!target || target === this) {
+    if (!target || target === this || target.closeStarted || target.closed) {
       throw new RpcError(
         ErrorCodes.SessionNotResumable,
         'no session to resume with this token: its resumption window passed, it ended, or the token was never given by this manager; start a new session (initialize without resume)',

@@ -48,6 +48,11 @@ export interface ProxyCodec {
 export interface DecodeOptions extends ProxyCodec {
   /** Keep integral floats boxed as {@link Float} (the server does, to give Python its floats back). */
   boxFloats?: boolean;
+  /**
+   * Checks each `$opaque` value decoded; to refuse it, throw a ValueCodecError whose message has
+   * `{at}` where the place should go (a server that stores no opaque pickles does).
+   */
+  checkOpaque?(value: OpaqueValue): void;
 }
 
 const MAX_DEPTH = 512;
@@ -318,7 +323,9 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
       if (typeof o !== 'object' || o === null || typeof o.lang !== 'string' || o.lang === '' || typeof o.type !== 'string' || typeof o.data !== 'string' || !isBase64(o.data)) {
         fail(tag, 'an object {lang, type, data} with data in base64');
       }
-      return new OpaqueValue(o.lang as string, o.type as string, Buffer.from(o.data as string, 'base64'));
+      const opaque = new OpaqueValue(o.lang as string, o.type as string, Buffer.from(o.data as string, 'base64'));
+      options?.checkOpaque?.(opaque);
+      return opaque;
     }
     case '$slice': {
       if (!Array.isArray(body) || body.length !== 3) fail(tag, 'an array [start, stop, step]');

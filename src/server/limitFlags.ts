@@ -17,7 +17,10 @@ export const LIMIT_FLAGS_USAGE = `  --max-connections N       most connections a
                             pending (default: never)
   --max-message-values N    most JSON values or pickled objects in one message (default ${DEFAULT_MAX_MESSAGE_VALUES})
   --max-pending-bytes N     bytes of incomplete messages held across all connections
-                            (default ${DEFAULT_MAX_PENDING_BYTES})`;
+                            (default ${DEFAULT_MAX_PENDING_BYTES})
+  --no-opaque-pickles       refuse pickles of classes the manager cannot read (objects other
+                            than plain values, proxies and the usual exceptions), which Python
+                            clients reading them would run`;
 
 /** A whole number of at least `min`, or a usage error naming the flag. */
 function wholeNumber(flag: string, text: string, min: number): number {
@@ -32,7 +35,8 @@ export class LimitFlagError extends Error {
 }
 
 /**
- * Applies one flag to `into` if it is a limit flag, reading its value with `value()`; returns
+ * Applies one flag to `into` if it is a limit flag, reading its value with `value()` (a flag
+ * without a value, `--no-opaque-pickles`, does not); returns
  * false for any other flag (the caller's to parse).
  * @throws LimitFlagError for a value out of range.
  */
@@ -42,6 +46,7 @@ export function parseLimitFlag(flag: string, value: () => string, into: LimitFla
     case '--max-handshaking': into.maxHandshaking = wholeNumber(flag, value(), 1); return true;
     case '--max-message-values': into.maxMessageValues = wholeNumber(flag, value(), 1000); return true;
     case '--max-pending-bytes': into.maxPendingBytes = wholeNumber(flag, value(), 1024); return true;
+    case '--no-opaque-pickles': into.opaquePickles = false; return true;
     case '--idle-timeout': {
       const seconds = Number(value());
       if (!(seconds > 0)) throw new LimitFlagError('--idle-timeout must be a positive number of seconds');

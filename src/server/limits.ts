@@ -12,6 +12,15 @@
  */
 export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
 
+/**
+ * What reading a message may cost per value beyond 4 times its bytes, as measured (V8 heap held
+ * while a request's values are alive; `test/server/decode-memory.test.ts`). An empty dict is two
+ * bytes of pickle but a JavaScript object of some 60 bytes, and a pickle's node more while it is
+ * read: so the memory of one message is bounded by its bytes and by {@link DEFAULT_MAX_MESSAGE_VALUES}
+ * together (SPEC §19).
+ */
+export const READ_BYTES_PER_VALUE = 256;
+
 /** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
@@ -29,6 +38,25 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
     : `the message holds more than ${limit} JSON values, the limit for one message (the server's maxMessageValues)`;
 }
 
+/** The refusal of a pickle of class `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
+export function opaquePickleRefused(type: string, where = ''): string {
+  return `a pickled ${type} object${where} is refused: this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false); send plain values`;
+}
+
+/**
+ * The refusal of a result larger than the message limit (`bytes` when known): it was not sent,
+ * and whether what the call took went back ({@link givenBackNote}).
+ */
+export function resultTooLarge(limit: number, bytes: number | undefined, givenBack: boolean): string {
+  const size = bytes === undefined ? '' : ` of ${bytes} bytes`;
+  return `the result${size} exceeds the message limit of ${limit} bytes and was not sent${givenBackNote(givenBack)}; ask for less`;
+}
+
+/** What an error about an unsent result adds when the call's taking was undone (the item is back where it was). */
+export function givenBackNote(givenBack: boolean): string {
+  return givenBack ? '; what the call took was given back' : '';
+}
+
 /** The limits a manager takes as options (beyond `maxMessageBytes` and `maxConnections`), as plain data that can cross to a child process. */
 export interface LimitOptions {
   /** Most values (JSON values, or objects a pickle makes) one message may hold. Default {@link DEFAULT_MAX_MESSAGE_VALUES}. */
@@ -39,10 +67,16 @@ export interface LimitOptions {
   maxHandshaking?: number;
   /** Milliseconds an authenticated connection may stay silent with nothing pending before it is closed. Default: no timeout. */
   idleTimeoutMs?: number;
+  /**
+   * Whether clients may store pickles of classes the server does not read (Python objects it
+   * keeps as opaque pickles, which a Python client that later reads them runs). Default true;
+   * false refuses every message holding one ({@link opaquePickleRefused}).
+   */
+  opaquePickles?: boolean;
 }
 
 /** Just the {@link LimitOptions} of a larger options object. */
 export function limitOptionsOf(options: LimitOptions): LimitOptions {
-  const { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs } = options;
-  return { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs };
+  const { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs, opaquePickles } = options;
+  return { maxMessageValues, maxPendingBytes, maxHandshaking, idleTimeoutMs, opaquePickles };
 }

@@ -243,6 +243,7 @@ export class Manager {
       serverVersion: VERSION,
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       maxMessageValues: this.options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES,
+      opaquePickles: this.options.opaquePickles !== false,
       buffers: this.buffers,
       livenessTimeoutMs: this.options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS,
       allowRemoteShutdown: this.options.allowRemoteShutdown ?? true,

@@ -424,6 +424,17 @@ export function pyIterate(v: unknown): unknown[] {
   throw new PyException('TypeError', `'${pyTypeName(v)}' object is not iterable`);
 }
 
+/** What {@link PyDict.take} removed, and how to put it back. */
+export interface TakenEntry<V> {
+  readonly key: unknown;
+  readonly value: V;
+  /** Puts the entry back where it was (last, if its neighbours changed meanwhile). */
+  putBack(): void;
+}
+
+/** {@link PyDict.take}'s key for "the last entry". */
+export const LAST: unique symbol = Symbol('last entry');
+
 /** One entry of a {@link PyDict}, linked in insertion order. */
 interface Entry<V> {
   readonly hash: string;
@@ -487,12 +498,16 @@ export class PyDict<V = unknown> {
     return [entry.key, entry.value];
   }
 
-  /** Removes and returns the most recently inserted entry (Python's LIFO `popitem`). */
-  popLast(): [unknown, V] | undefined {
-    const entry = this.#last;
+  /**
+   * Removes a key, or the most recently inserted entry when `key` is {@link LAST} (Python's LIFO
+   * `popitem`), and says how to put it back in its place: for a pop whose result cannot reach its
+   * caller. Returns undefined if there was nothing to remove.
+   */
+  take(key: unknown): TakenEntry<V> | undefined {
+    const entry = key === LAST ? this.#last : this.#index.get(hashKey(key));
     if (!entry) return undefined;
     this.#unlink(entry);
-    return [entry.key, entry.value];
+    return { key: entry.key, value: entry.value, putBack: () => this.#relink(entry) };
   }
 
   /** Removes every entry. */
@@ -527,6 +542,25 @@ export class PyDict<V = unknown> {
       Object.defineProperty(out, e.key as string, { value: e.value, enumerable: true, writable: true, configurable: true });
     }
     return out;
+  }
+
+  /**
+   * Links an entry {@link take} unlinked back between its old neighbours; if they changed since,
+   * it goes last. A key set again meanwhile keeps its newer value.
+   */
+  #relink(entry: Entry<V>): void {
+    if (this.#index.has(entry.hash)) return;
+    const { prev, next } = entry;
+    const inPlace = (prev ? this.#index.get(prev.hash) === prev && prev.next === next : this.#first === next) && (next ? this.#index.get(next.hash) === next && next.prev === prev : this.#last === prev);
+    if (!inPlace) {
+      entry.prev = this.#last;
+      entry.next = undefined;
+    }
+    if (entry.prev) entry.prev.next = entry;
+    else this.#first = entry;
+    if (entry.next) entry.next.prev = entry;
+    else this.#last = entry;
+    this.#index.set(entry.hash, entry);
   }
 
   #unlink(entry: Entry<V>): void {

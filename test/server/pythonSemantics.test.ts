@@ -4,7 +4,7 @@ import { Float, FrozenSet, OpaqueValue, tuple } from '../../src/common/valueType
 
 /** A tuple of mixed items (tuple<T> would infer T from the first). */
 const tup = (...items: unknown[]) => tuple<unknown>(...items);
-import { PyDict, pyCompare, pyEquals, pyHashKey, pyIterate, pyRepr, pyTruthy, pyTypeName } from '../../src/server/pythonSemantics';
+import { LAST, PyDict, pyCompare, pyEquals, pyHashKey, pyIterate, pyRepr, pyTruthy, pyTypeName } from '../../src/server/pythonSemantics';
 import { pyError } from './builtins/helpers';
 
 
@@ -179,13 +179,34 @@ test('PyDict keeps insertion order and the first key given for equal keys', () =
   assert.deepEqual([...d.keys()], ['x', 1]);
 });
 
-test('PyDict popLast removes the most recent entry', () => {
+test('PyDict take(LAST) removes the most recent entry', () => {
   const d = new PyDict<number>([['a', 1], ['b', 2], ['c', 3]]);
   d.delete('c');
-  assert.deepEqual(d.popLast(), ['b', 2]);
-  assert.deepEqual(d.popLast(), ['a', 1]);
-  assert.equal(d.popLast(), undefined);
+  const b = d.take(LAST);
+  assert.deepEqual([b?.key, b?.value], ['b', 2]);
+  assert.equal(d.take(LAST)?.key, 'a');
+  assert.equal(d.take(LAST), undefined);
   assert.equal(d.size, 0);
+});
+
+test('PyDict take gives back an entry in its place, or last if its neighbours changed', () => {
+  const d = new PyDict<number>([['a', 1], ['b', 2], ['c', 3]]);
+  d.take('b')?.putBack();
+  assert.deepEqual([...d.entries()], [['a', 1], ['b', 2], ['c', 3]]);
+  d.take('a')?.putBack();
+  d.take(LAST)?.putBack();
+  assert.deepEqual([...d.keys()], ['a', 'b', 'c'], 'first and last go back in place too');
+  const only = new PyDict<number>([['x', 1]]);
+  only.take('x')?.putBack();
+  assert.deepEqual([...only.entries()], [['x', 1]]);
+  const moved = d.take('b')!;
+  d.delete('c');
+  moved.putBack();
+  assert.deepEqual([...d.keys()], ['a', 'b'], 'its neighbour went: it goes last');
+  const again = d.take('a')!;
+  d.set('a', 9);
+  again.putBack();
+  assert.deepEqual([...d.entries()], [['b', 2], ['a', 9]], 'a key set again keeps its newer value');
 });
 
 test('PyDict toValue gives a plain object for str keys (even __proto__), else a Map', () => {

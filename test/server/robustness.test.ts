@@ -127,6 +127,55 @@ test('a get whose result is too large to send leaves the item in the queue, and 
   c.close();
 });
 
+test('a pop (or next) whose result is too large to send leaves the list, dict, set (or iterator) as it was, and the error says so', async () => {
+  await using manager = await startManager({ maxMessageBytes: 64 * 1024 });
+  const c = await RawClient.open(manager.address);
+  // 1e300 comes back written 1e+300: an item that fits in a request but not in its answer.
+  const big = `[${Array(10_000).fill('1e300').join(',')}]`;
+  const create = async (typeid: string, args: string): Promise<string> => {
+    c.sendRaw(frameMessage(`{"jsonrpc":"2.0","id":"make","method":"object/create","params":{"typeid":"${typeid}","args":[${args}]}}`));
+    const reply = await c.next();
+    assert.ok(reply.result, `${typeid} made: ${JSON.stringify(reply.error)}`);
+    return reply.result.id;
+  };
+  const call = (id: string, method: string, args: unknown[] = []) => c.request('object/call', { id, method, args });
+  const refused = (reply: any, what: string) => {
+    assert.equal(reply.error?.code, ErrorCodes.MessageTooLarge, what);
+    assert.match(reply.error.message, /exceeds the message limit .* and was not sent; what the call took was given back/, what);
+  };
+
+  const list = await create('list', `["a",${big},"c"]`);
+  refused(await call(list, 'pop', [1]), 'list.pop(1)');
+  refused(await call(list, 'pop', [-2]), 'list.pop(-2)');
+  assert.equal((await call(list, '__len__')).result, 3, 'the list still holds 3 items');
+  assert.equal((await call(list, '__getitem__', [0])).result, 'a');
+  assert.equal((await call(list, '__getitem__', [2])).result, 'c', 'the big item is back in its place');
+  const last = await create('list', `["a",${big}]`);
+  refused(await call(last, 'pop'), 'list.pop()');
+  assert.equal((await call(last, '__len__')).result, 2);
+
+  const dict = await create('dict', `{"$dict":[["a",1],["big",${big}],["c",3]]}`);
+  refused(await call(dict, 'pop', ['big']), 'dict.pop(key)');
+  refused(await call(dict, 'pop', ['big', null]), 'dict.pop(key, default)');
+  assert.deepEqual((await call(dict, 'keys')).result, ['a', 'big', 'c'], 'the key is back, in its place');
+  const lastItem = await create('dict', `{"$dict":[["a",1],["big",${big}]]}`);
+  refused(await call(lastItem, 'popitem'), 'dict.popitem()');
+  assert.deepEqual((await call(lastItem, 'keys')).result, ['a', 'big']);
+  assert.equal((await call(lastItem, 'popitem')).error?.code, ErrorCodes.MessageTooLarge, 'popitem takes the same item again');
+
+  const set = await create('set', `{"$set":[{"$tuple":${big}},"b"]}`);
+  refused(await call(set, 'pop'), 'set.pop()');
+  assert.equal((await call(set, '__len__')).result, 2);
+  assert.equal((await call(set, 'pop')).error?.code, ErrorCodes.MessageTooLarge, 'pop takes the same, oldest member again');
+
+  const iterated = await create('list', `["a",${big},"c"]`);
+  const iterator = (await call(iterated, '__iter__')).result.$proxy.id;
+  assert.equal((await call(iterator, '__next__')).result, 'a');
+  refused(await call(iterator, '__next__'), 'next(iterator)');
+  refused(await call(iterator, '__next__'), 'next(iterator) is the same item again');
+  c.close();
+});
+
 test('a client that does not read its answers makes its session stop reading, not the server buffer without end', async () => {
   await using manager = await startManager({ maxMessageValues: 250_000 });
   const c = await RawClient.open(manager.address);

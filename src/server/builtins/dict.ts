@@ -4,12 +4,12 @@
  * compared with Python's equality, so `{"$dict": [[[1, 2], "x"]]}` tuple keys and `1 == 1.0` both work.
  */
 
-import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
+import { bindArguments, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
 import { tuple, type Tuple } from '../../common/valueTypes';
 import { referent } from '../calls/sharedRef';
 import { PyIterator, sizeCheckedSource } from './iterator';
-import { PyDict, dictEntries, isDictValue, pyIterate, pyRepr, pyTypeName } from '../pythonSemantics';
+import { LAST, PyDict, dictEntries, isDictValue, pyIterate, pyRepr, pyTypeName } from '../pythonSemantics';
 
 /** Marks "no default given" for `pop` (null cannot: it is Python's None, a valid default). */
 const NO_DEFAULT: unique symbol = Symbol('no default');
@@ -243,18 +243,23 @@ export class Dict {
   }
 
   /** `d.pop(key[, default])`. @throws PyException KeyError when the key is absent and no default is given. */
-  pop(key: unknown, defaultValue: unknown = NO_DEFAULT): unknown {
-    const entry = this.#map.delete(key);
-    if (entry) return entry[1];
+  pop(key: unknown, defaultValue: unknown = NO_DEFAULT, context: CallContext = {}): unknown {
+    const taken = this.#map.take(key);
+    if (taken) {
+      // A value whose answer never reaches the caller goes back in its place.
+      context.giveBack?.(taken.putBack);
+      return taken.value;
+    }
     if (defaultValue === NO_DEFAULT) throw keyError(key);
     return defaultValue;
   }
 
   /** Removes and returns the last inserted `(key, value)`. @throws PyException KeyError when empty. */
-  popitem(): Tuple {
-    const entry = this.#map.popLast();
-    if (!entry) throw keyError('popitem(): dictionary is empty');
-    return tuple(entry[0], entry[1]);
+  popitem(context: CallContext = {}): Tuple {
+    const taken = this.#map.take(LAST);
+    if (!taken) throw keyError('popitem(): dictionary is empty');
+    context.giveBack?.(taken.putBack);
+    return tuple(taken.key, taken.value);
   }
 
   /** `d.setdefault(key, default=None)`: the value, set to default first if the key is absent. */

@@ -6,7 +6,7 @@
  */
 
 import { PyException } from '../exceptions';
-import { sig, type Signature } from '../calls/methodDispatch';
+import { sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { pyAddress } from '../pythonSemantics';
 
 /** A source of items: `next()` gives the next one, or `done` at the end. */
@@ -27,6 +27,8 @@ export class PyIterator {
   };
 
   #next: ItemSource | undefined;
+  /** Items handed out whose answers never reached their callers: handed out again first. */
+  readonly #givenBack: unknown[] = [];
 
   /**
    * @param source gives items one at a time.
@@ -40,7 +42,8 @@ export class PyIterator {
   }
 
   /** The next item. @throws PyException StopIteration at the end (and every call after it). */
-  __next__(): unknown {
+  __next__(context: CallContext = {}): unknown {
+    if (this.#givenBack.length > 0) return this.#step(this.#givenBack.pop(), context);
     if (!this.#next) throw new PyException('StopIteration', '');
     const step = this.#next();
     if (step.done) {
@@ -48,8 +51,18 @@ export class PyIterator {
       this.#next = undefined;
       throw new PyException('StopIteration', '');
     }
-    return step.value;
+    return this.#step(step.value, context);
   }
+
+  /** An item handed out: if its answer never reaches the caller, it is the next one again. */
+  #step(item: unknown, context: CallContext): unknown {
+    context.giveBack?.(this.#giveBack);
+    return item;
+  }
+
+  readonly #giveBack = (item: unknown): void => {
+    this.#givenBack.push(item);
+  };
 
   /** @throws PyException AttributeError: a container's iterator is not a generator. */
   send(_value: unknown): never {
@@ -68,7 +81,7 @@ export class PyIterator {
 
   /** For inspection: which kind of iterator it is; it has no contents to show (reading one would advance it). */
   describeState(): { details: Record<string, unknown> } {
-    return { details: { kind: this.kind, exhausted: this.#next === undefined } };
+    return { details: { kind: this.kind, exhausted: this.#next === undefined && this.#givenBack.length === 0 } };
   }
 
   /** Python's repr: `<dict_keyiterator object at 0x...>`. */

@@ -5,7 +5,7 @@
  * messages. `__iter__` and `__reversed__` hand back Iterator proxies that read the live list.
  */
 
-import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
+import { bindArguments, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
 import { isTuple, Slice } from '../../common/valueTypes';
 import { referent } from '../calls/sharedRef';
@@ -367,13 +367,16 @@ export class List {
   }
 
   /** Removes and returns the item at index (default last). @throws PyException IndexError. */
-  pop(index: unknown = -1): unknown {
+  pop(index: unknown = -1, context: CallContext = {}): unknown {
     const n = intArgument(index);
-    const length = this.#items.length;
+    const items = this.#items;
+    const length = items.length;
     if (length === 0) throw new PyException('IndexError', 'pop from empty list');
     const position = n < 0 ? n + length : n;
     if (position < 0 || position >= length) throw new PyException('IndexError', 'pop index out of range');
-    return position === length - 1 ? this.#items.pop() : this.#items.splice(position, 1)[0];
+    // An item whose answer never reaches the caller goes back in its place (the same turn: nothing moved it).
+    context.giveBack?.((item) => this.#items.splice(Math.min(position, this.#items.length), 0, item));
+    return position === length - 1 ? items.pop() : items.splice(position, 1)[0];
   }
 
   /** Removes the first item equal to value. @throws PyException ValueError 'list.remove(x): x not in list'. */

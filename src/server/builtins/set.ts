@@ -10,7 +10,7 @@
  * None rather than the set, which the proxy keeps anyway.
  */
 
-import { bindArguments, sig, type Signature } from '../calls/methodDispatch';
+import { bindArguments, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { PyException } from '../exceptions';
 import { FrozenSet } from '../../common/valueTypes';
 import { referent } from '../calls/sharedRef';
@@ -408,9 +408,17 @@ export class PySet {
    * Removes and returns a member: the oldest, where Python takes whichever its hash table gives.
    * @throws PyException KeyError 'pop from an empty set'.
    */
-  pop(): unknown {
+  pop(context: CallContext = {}): unknown {
     for (const [key, x] of this.#members) {
       this.#members.delete(key);
+      // A member whose answer never reaches the caller goes back, oldest again, so the next pop takes it.
+      context.giveBack?.(() => {
+        if (this.#members.has(key)) return;
+        const rest = [...this.#members];
+        this.#members.clear();
+        this.#members.set(key, x);
+        for (const [k, v] of rest) this.#members.set(k, v);
+      });
       return x;
     }
     throw keyError('pop from an empty set');

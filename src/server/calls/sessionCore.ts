@@ -23,6 +23,8 @@ export interface SessionHost {
   readonly maxMessageBytes: number;
   /** Most values one message may hold once read (see `limits.ts`). */
   readonly maxMessageValues: number;
+  /** Whether messages may hold pickles of classes the server does not read (see `limits.ts`). */
+  readonly opaquePickles: boolean;
   /** The bytes of incomplete messages all sessions hold, counted together. */
   readonly buffers: BufferBudget;
   /** Silence after which a session that agreed on ping is dropped, in ms (SPEC 20.1). */

@@ -41,8 +41,9 @@ import {
   type SubscribeParams,
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
+import { ValueCodecError } from '../../common/valueCodecError';
 import { exceedsJsonValues } from '../jsonValueCount';
-import { tooManyValues } from '../limits';
+import { givenBackNote, opaquePickleRefused, resultTooLarge, tooManyValues } from '../limits';
 import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
@@ -142,6 +143,9 @@ export class Session implements ConnectedSession {
   private readonly argumentDecoding: DecodeOptions = {
     boxFloats: true,
     decodeProxy: (token) => this.service.argumentReference(token.id, token.typeid),
+    checkOpaque: (value) => {
+      if (value.lang === 'python' && !this.host.opaquePickles) throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
+    },
   };
   private readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined> = {
     args: (args) => (args === undefined ? EMPTY_ARGS : (decodeValue(args, this.argumentDecoding) as unknown[])),
@@ -671,13 +675,12 @@ export class Session implements ConnectedSession {
       json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
-        const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
-        const message = `the result of ${Buffer.byteLength(json)} bytes exceeds the message limit of ${limit} bytes and was not sent${undone}; ask for less`;
+        const message = resultTooLarge(limit, Buffer.byteLength(json), this.core.undelivered(id, value));
         return this.sendError(id, errorObject(ErrorCodes.MessageTooLarge, message));
       }
     } catch (error) {
       const message = (error as Error).message;
-      const undone = this.core.undelivered(id, value) ? '; what the call took was given back' : '';
+      const undone = givenBackNote(this.core.undelivered(id, value));
       return this.sendError(id, errorObject(ErrorCodes.RemoteException, `the result cannot be sent: ${message}${undone}`, { type: 'TypeError', message }));
     }
     this.core.delivered(id);

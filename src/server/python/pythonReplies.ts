@@ -6,7 +6,8 @@
 
 import { CallError, MethodNotExposedError, NotCreatableError, UnknownObjectError, UnknownProxyTargetError } from '../calls/callErrors';
 import { CallCancelled, describeThrown, PyException } from '../exceptions';
-import type { PickleDialect } from './pickle/pickleWriter';
+import { PickleTooLarge, type PickleDialect } from './pickle/pickleWriter';
+import { givenBackNote, resultTooLarge } from '../limits';
 import { exceptionForPython } from './pythonNames';
 
 /** A reply: CPython's `(kind, result)`. */
@@ -26,6 +27,17 @@ export function failureReply(error: unknown, dialect: PickleDialect): Reply {
   const d = describeThrown(thrown);
   const exception = exceptionForPython(d.type, d.message, d.args, dialect);
   return exception ? ['#ERROR', exception] : ['#TRACEBACK', traceback(d.type, d.message)];
+}
+
+/**
+ * The reply to a call whose result could not be pickled: a `ValueError` traceback for one larger
+ * than the message limit (the text JSON-RPC's MessageTooLarge has), else `#UNSERIALIZABLE` with
+ * the reason, as CPython's server answers a result it cannot pickle. Either says whether what
+ * the call took was given back.
+ */
+export function unsendableReply(error: unknown, givenBack: boolean): Reply {
+  if (error instanceof PickleTooLarge) return ['#TRACEBACK', traceback('ValueError', resultTooLarge(error.limit, undefined, givenBack))];
+  return ['#UNSERIALIZABLE', traceback('PicklingError', `${(error as Error).message}${givenBackNote(givenBack)}`)];
 }
 
 /** The reply to a control call (`create`, `incref`, ...) that failed: CPython answers each with its traceback. */

@@ -30,7 +30,7 @@ import { pickleMessage, type PickleDialect, type PickleOptions } from './pickle/
 import { PyProxy, PyToken } from './pickle/pickleValues';
 import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
 import { proxyTypeFor } from './pythonNames';
-import { controlFailureReply, failureReply, traceback, type Reply } from './pythonReplies';
+import { controlFailureReply, failureReply, traceback, unsendableReply, type Reply } from './pythonReplies';
 import { readRequest, type PythonRequest } from './requestReader';
 
 /** The holder of every reference a Python client takes (Python counts references per process, not per connection). */
@@ -224,12 +224,31 @@ export class PythonSession implements ConnectedSession {
     return ['#TRACEBACK', traceback('RuntimeError', `internal error in the manager: ${error instanceof Error ? error.message : String(error)}`)];
   }
 
-  /** Sends a call's reply; a call that was blocked is not any more. A reply that cannot reach the client gives back what its call took. */
+  /**
+   * Sends a call's reply; a call that was blocked is not any more. A result that cannot reach the
+   * client (its connection is gone, it is too large, or no pickle can hold it) gives back what its
+   * call took, and the client is told so.
+   */
   private answer(reply: Reply): void {
     this.core.settled(this.requestId, this.touched);
-    if (this.core.peerGone && reply[0] === '#RETURN') this.core.undelivered(this.requestId, reply[1]);
-    else this.core.delivered(this.requestId);
-    this.send(reply);
+    const [kind, result] = reply;
+    if (kind !== '#RETURN') {
+      this.core.delivered(this.requestId);
+      return this.send(reply);
+    }
+    if (this.core.peerGone) {
+      this.core.undelivered(this.requestId, result);
+      return;
+    }
+    let message: Buffer;
+    try {
+      message = this.pickleReply(reply);
+    } catch (error) {
+      const givenBack = this.core.undelivered(this.requestId, result);
+      return this.send(unsendableReply(error, givenBack));
+    }
+    this.core.delivered(this.requestId);
+    if (!this.closed) this.socket.write(message);
   }
 
   /** One request, start to reply. Never throws: every failure is a reply. */
@@ -252,7 +271,7 @@ export class PythonSession implements ConnectedSession {
   private readGeneral(frame: Buffer): PythonRequest | Reply {
     let request: unknown;
     try {
-      request = unpickle(frame, { maxValues: this.host.maxMessageValues });
+      request = unpickle(frame, { maxValues: this.host.maxMessageValues, refuseOpaque: !this.host.opaquePickles });
     } catch (error) {
       return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
     }
@@ -358,18 +377,23 @@ export class PythonSession implements ConnectedSession {
     if (this.closed) return;
     let message: Buffer;
     try {
-      const [kind, result] = reply;
-      message = kind === '#RETURN' && result == null ? RETURN_NONE[this.dialect ?? 'py3'] : pickleMessage(reply, this.pickleOptions());
+      message = this.pickleReply(reply);
     } catch (error) {
-      message = pickleMessage(['#UNSERIALIZABLE', traceback('PicklingError', (error as Error).message)], { dialect: this.dialect ?? 'py3' });
+      message = this.pickleReply(unsendableReply(error, false));
     }
     this.socket.write(message);
   }
 
-  /** How replies are pickled: for the client's Python, with the server's references as proxies. */
+  /** A reply as one framed pickle. @throws PickleError when it cannot be pickled or passes the message limit. */
+  private pickleReply(reply: Reply): Buffer {
+    const [kind, result] = reply;
+    return kind === '#RETURN' && result == null ? RETURN_NONE[this.dialect ?? 'py3'] : pickleMessage(reply, this.pickleOptions());
+  }
+
+  /** How replies are pickled: for the client's Python, with the server's references as proxies, within the message limit. */
   private pickleOptions(): PickleOptions {
     if (this.replyOptions) return this.replyOptions;
-    const options: PickleOptions = { dialect: this.dialect ?? 'py3', encodeRef: (v) => this.refToPython(v) };
+    const options: PickleOptions = { dialect: this.dialect ?? 'py3', encodeRef: (v) => this.refToPython(v), maxBytes: this.host.maxMessageBytes };
     // Known once the first request is read; a reply before that (a framing error) is not kept.
     if (this.dialect) this.replyOptions = options;
     return options;

@@ -10,6 +10,19 @@ export class PickleError extends Error {
   override name = 'PickleError';
 }
 
+/** A pickle being written would pass its size limit. */
+export class PickleTooLarge extends PickleError {
+  override name = 'PickleTooLarge';
+
+  constructor(
+    message: string,
+    /** The limit, in bytes. */
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A PickleError about the opcode `op` at byte `offset`. */
 export function pickleErrorAt(op: string, offset: number, message: string): PickleError {
   return new PickleError(`${op} at byte ${offset}: ${message}`);

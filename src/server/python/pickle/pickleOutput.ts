@@ -5,7 +5,7 @@
  * without memo must spell out every time) from turning into an unbounded output.
  */
 
-import { PickleError } from './pickleError';
+import { PickleError, PickleTooLarge } from './pickleError';
 import { Op } from './pickleOpcodes';
 import { encodeUtf8 } from './pickleText';
 
@@ -57,7 +57,10 @@ export class PickleOutput {
 
   private room(n: number): void {
     const need = this.size + n;
-    if (need > this.maxSize) throw new PickleError(`${this.what} would be larger than ${this.maxSize - this.headroom} bytes (a value with much sharing is spelt out in full)`);
+    if (need > this.maxSize) {
+      const limit = this.maxSize - this.headroom;
+      throw new PickleTooLarge(`${this.what} would be larger than ${limit} bytes (a value with much sharing is spelt out in full)`, limit);
+    }
     if (need <= this.buffer.length) return;
     const grown = Buffer.allocUnsafe(Math.min(Math.max(need, this.buffer.length * 2), this.maxSize));
     this.buffer.copy(grown, 0, 0, this.size);

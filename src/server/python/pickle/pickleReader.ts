@@ -35,6 +35,8 @@ export interface UnpickleOptions {
   maxOpaqueBytes?: number;
   /** Most objects the pickle may make (see `parsePickle`; default `DEFAULT_MAX_MESSAGE_VALUES`). */
   maxValues?: number;
+  /** Refuse objects of classes the reader does not know, instead of keeping them as OpaqueValues (`--no-opaque-pickles`). */
+  refuseOpaque?: boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   const maxOpaqueBytes = options.maxOpaqueBytes ?? Math.max(4 * 1024 * 1024, 16 * data.length);
   try {
     // A container at each of the levels 0..maxDepth may have its MARK open.
-    return toValue(parsePickle(data, maxDepth + 1, options.maxValues), { maxDepth, maxOpaqueBytes });
+    return toValue(parsePickle(data, maxDepth + 1, options.maxValues), { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque });
   } catch (error) {
     if (error instanceof PickleError) throw error;
     // Not expected (the fuzz tests look for it), but a request must never crash its session.

@@ -14,6 +14,7 @@ import { globalRole, instanceClass } from './pickleGlobals';
 import { opaqueOf, standaloneHeight } from './pickleReemit';
 import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
+import { opaquePickleRefused } from '../../limits';
 
 /** Limits of {@link toValue}. */
 export interface ValueLimits {
@@ -21,6 +22,8 @@ export interface ValueLimits {
   maxDepth: number;
   /** Most bytes all the OpaqueValues of one pickle may hold together. */
   maxOpaqueBytes: number;
+  /** Refuse any object that would become an OpaqueValue (`--no-opaque-pickles`). */
+  refuseOpaque?: boolean;
 }
 
 /** The value a node tree stands for. @throws PickleError for cycles, too deep nesting, unhashable keys. */
@@ -159,6 +162,7 @@ class ValueBuilder {
 
   private opaque(node: PickleNode, depth: number): OpaqueValue {
     const value = opaqueOf(node, this.limits.maxOpaqueBytes - this.opaqueBytes, this.limits.maxDepth, depth);
+    if (this.limits.refuseOpaque) throw pickleErrorAt(node.op, node.at, opaquePickleRefused(value.type));
     this.opaqueBytes += value.data.length;
     // Its inside counts, as the writer counts it, if it is met again deeper.
     this.height = Math.max(this.height, standaloneHeight(value) ?? 0);

@@ -36,7 +36,7 @@ import { MANAGERS_MODULE, PyExceptionValue, PyProxy, PyToken } from './pickleVal
 import { DEFAULT_MAX_DEPTH } from './pickleReader';
 
 export type { PickleDialect } from './pickleGlobals';
-export { PickleError } from './pickleError';
+export { PickleError, PickleTooLarge } from './pickleError';
 export { pythonFrame as frame, PythonFrameDecoder as PickleFrameDecoder, PythonFramingError } from '../framing';
 
 /** Largest pickle written by default. */

@@ -1,0 +1,53 @@
+/**
+ * `syncmanager serve --no-opaque-pickles`: a client holding the key cannot store a pickle of a
+ * class the server does not read (code that the Python consumers loading it would run). Python's
+ * own clients and JSON clients are refused alike with a clear error, plain values still pass, and
+ * without the flag such objects are stored and handed back as they came.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCodes } from '../../src/common/errorCodes';
+import { RawClient, createOver } from '../helpers/manager';
+import { assertExitedCleanly, fixture, pythonEnv, python2, python3s, requirePythons, runPython } from '../python/helpers';
+import { serveBounded } from './boundedServer';
+
+const KEY = 'opaque-key';
+/** `fractions.Fraction(1, 3)` as Python 3 pickles it (protocol 2). */
+const FRACTION = 'gAJjZnJhY3Rpb25zCkZyYWN0aW9uCnEASwFLA4ZxAVJxAi4=';
+
+test('--no-opaque-pickles refuses pickles of unknown classes from Python and JSON clients, and stores plain values', async (t) => {
+  requirePythons();
+  await using server = await serveBounded(KEY, ['--register', 'get_queue=Queue', '--no-opaque-pickles']);
+  const env = pythonEnv(server.address, KEY);
+  for (const py of [python2(), python3s().at(-1)]) {
+    if (!py) continue;
+    await t.test(py.label, async () => {
+      const result = await runPython(py, fixture('opaque_put.py'), [], env);
+      assertExitedCleanly(result, 'opaque_put.py');
+      const lines = result.stdout.trim().split('\n');
+      assert.equal(lines[0], 'plain stored');
+      assert.match(lines[1], /^Fraction raised RemoteError UnpicklingError: .*fractions\.Fraction.*--no-opaque-pickles/, result.stdout);
+      assert.match(lines[2], /^inside raised RemoteError UnpicklingError: .*fractions\.Fraction/, result.stdout);
+    });
+  }
+  const raw = await RawClient.open(server.address, { authkey: KEY });
+  const queue = await createOver(raw, 'get_queue');
+  const refused = await raw.request('object/call', { id: queue.id, method: 'put', args: [[1, { $opaque: { lang: 'python', type: 'fractions.Fraction', data: FRACTION } }]] });
+  assert.equal(refused.error?.code, ErrorCodes.InvalidValue, JSON.stringify(refused));
+  assert.match(refused.error.message, /fractions\.Fraction.*--no-opaque-pickles/);
+  const ruby = await raw.request('object/call', { id: queue.id, method: 'put', args: [{ $opaque: { lang: 'ruby', type: 'Thing', data: 'AA==' } }] });
+  assert.equal(ruby.error, undefined, 'a value of another language is no pickle: it is stored');
+  const expected = [python2(), python3s().at(-1)].filter(Boolean).length + 1;
+  assert.equal((await raw.request('object/call', { id: queue.id, method: 'qsize' })).result, expected, 'only the plain values and the Ruby value were stored');
+  raw.close();
+  assert.ok(server.alive());
+});
+
+test('without --no-opaque-pickles, a Fraction is stored and comes back as it was', async () => {
+  const py = python3s().at(-1);
+  if (!py) return;
+  await using server = await serveBounded(KEY, ['--register', 'get_queue=Queue']);
+  const result = await runPython(py, fixture('opaque_put.py'), [], pythonEnv(server.address, KEY));
+  assertExitedCleanly(result, 'opaque_put.py');
+  assert.deepEqual(result.stdout.trim().split('\n'), ['plain stored', 'Fraction stored', 'inside stored', 'size 3']);
+});

@@ -175,3 +175,33 @@ test('resume needs reconnection and a window above 0', async () => {
   await assert.rejects(connect({ address: '127.0.0.1:1', authkey: AUTHKEY, resume: { withinMs: 1000 }, reconnect: false }), /resume needs reconnection/);
   await assert.rejects(connect({ address: '127.0.0.1:1', authkey: AUTHKEY, resume: { withinMs: 0 } }), /resume.withinMs must be a number/);
 });
+
+test('a restarted manager does not know the token: the client is told so and goes on in a new session, shared typeids fetched again', async () => {
+  const typeids = ['--register', 'get_task_queue=Queue'];
+  let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', AUTHKEY, ...typeids]);
+  const address = server.address;
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address, authkey: AUTHKEY, name: 'restarted', resume: { withinMs: 60_000 }, reconnect: quickReconnect });
+  try {
+    const tasks = await client.get_task_queue();
+    const own = await client.create<DictProxy<number>>('dict');
+    const waitingGet = tasks.get().then(
+      () => assert.fail('a get of the lost session returned'),
+      (error: unknown) => error,
+    );
+    // The get is on its way before the manager goes.
+    await tasks.qsize();
+    const restored = once<{ resumed: boolean }>((l) => client.on('restored', l));
+    await killServer(server);
+    server = await serveProcess(['--address', address, '--authkey', AUTHKEY, ...typeids]);
+    assert.equal((await restored).resumed, false);
+    const failed = await waitingGet;
+    assert.ok(failed instanceof ConnectionLostError && /could not be resumed \(no session to resume with this token/.test(failed.message), String(failed));
+    await tasks.put(7);
+    assert.equal(await tasks.get(), 7);
+    await assert.rejects(own.keys(), StaleProxyError);
+    assert.equal(typeof client.serverInfo.resumeToken, 'string');
+  } finally {
+    await client.close();
+    await killServer(server);
+  }
+});

@@ -149,7 +149,14 @@ export class ManagerClient {
     this.#resumeToken = opened.init.resumeToken;
     // Proxies the program forgot give their reference back.
     this.#finalizer = new FinalizationRegistry((token) => {
-      const current = this.#currentToken(token);
+      let current: Token | undefined;
+      try {
+        current = this.#currentToken(token);
+      } catch {
+        // A proxy of a lost session held no reference on this one: nothing to give back (and
+        // nothing may be thrown here, where nobody can catch it).
+        return;
+      }
       if (current && this.connected) this.#rpc.request(DecrefRequest.type, { id: current.id }).catch(() => {});
     });
     const finalizer = this.#finalizer;

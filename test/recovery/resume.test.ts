@@ -53,7 +53,7 @@ async function withManager(body: (server: ServerProcess, relay: TcpRelay, observ
   }
 }
 
-test('a resumed session keeps its lock, its dict and a waiting get through a 2 s cut, and 20 calls in flight take effect once each', async () => {
+test('a resumed session keeps its lock, its dict and a waiting get through a 2 s cut, and 20 calls in flight take effect once each', { timeout: 60_000 }, async () => {
   await withManager(async (_server, relay, observer) => {
     const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'resumer', resume: { withinMs: 60_000 }, reconnect: quickReconnect });
     try {
@@ -113,7 +113,7 @@ test('a resumed session keeps its lock, its dict and a waiting get through a 2 s
   });
 });
 
-test('a session not resumed within its window ends: its lock is freed, its calls fail, and the client starts a new session', async () => {
+test('a session not resumed within its window ends: its lock is freed, its calls fail, and the client starts a new session', { timeout: 60_000 }, async () => {
   await withManager(async (_server, relay, observer) => {
     const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'late', resume: { withinMs: 1000 }, reconnect: quickReconnect });
     try {
@@ -151,7 +151,7 @@ test('a session not resumed within its window ends: its lock is freed, its calls
   });
 });
 
-test('without resume (the default) a cut connection gives everything back at once, as before', async () => {
+test('without resume (the default) a cut connection gives everything back at once, as before', { timeout: 60_000 }, async () => {
   await withManager(async (_server, relay, observer) => {
     const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'plain', reconnect: quickReconnect });
     try {
@@ -171,12 +171,12 @@ test('without resume (the default) a cut connection gives everything back at onc
   });
 });
 
-test('resume needs reconnection and a window above 0', async () => {
+test('resume needs reconnection and a window above 0', { timeout: 60_000 }, async () => {
   await assert.rejects(connect({ address: '127.0.0.1:1', authkey: AUTHKEY, resume: { withinMs: 1000 }, reconnect: false }), /resume needs reconnection/);
   await assert.rejects(connect({ address: '127.0.0.1:1', authkey: AUTHKEY, resume: { withinMs: 0 } }), /resume.withinMs must be a number/);
 });
 
-test('a restarted manager does not know the token: the client is told so and goes on in a new session, shared typeids fetched again', async () => {
+test('a restarted manager does not know the token: the client is told so and goes on in a new session, shared typeids fetched again', { timeout: 60_000 }, async () => {
   const typeids = ['--register', 'get_task_queue=Queue'];
   let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', AUTHKEY, ...typeids]);
   const address = server.address;
@@ -204,4 +204,31 @@ test('a restarted manager does not know the token: the client is told so and goe
     await client.close();
     await killServer(server);
   }
+});
+
+test('an item a waiting get took while its session was detached goes back to the queue when the window passes', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: quickReconnect });
+    try {
+      const sessionId = client.sessionId;
+      const queue = await observer.create<QueueProxy<string>>('Queue');
+      const waitingGet = client.callById(queue.id, 'get').then(
+        () => assert.fail('the get of an expired session returned'),
+        (error: unknown) => error,
+      );
+      await untilSession(observer, sessionId, 'waiting in get', (s) => s?.pending.length === 1);
+      relay.cut();
+      await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      await queue.put('x');
+      // The get still waiting in the detached session took it.
+      assert.equal(await queue.qsize(), 0);
+      await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
+      assert.equal(await queue.qsize(), 1, 'given back when the session ended unresumed');
+      assert.equal(await queue.getNowait(), 'x');
+      relay.mend();
+      assert.ok((await waitingGet) instanceof ConnectionLostError);
+    } finally {
+      await client.close();
+    }
+  });
 });

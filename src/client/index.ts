@@ -4,7 +4,7 @@
  */
 
 export { connect, ManagerClient } from './managerClient';
-export type { ConnectOptions, Connected, AnyProxy } from './managerClient';
+export type { ConnectOptions, Connected, AnyProxy, ResumeOptions } from './managerClient';
 export type { ClientTlsOptions } from './socketTransport';
 export type { ReconnectOptions, ConnectionEvents } from './reconnect';
 export { BaseProxy, releaseProxy, proxyBase } from './baseProxy';

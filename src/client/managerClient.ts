@@ -23,6 +23,7 @@ import {
   type CreateParams,
   type DeliveryResult,
   type DescribeResult,
+  type InitializeParams,
   type InitializeResult,
   type RequestType,
   type Token,
@@ -38,6 +39,7 @@ import { makeDynamicProxy, type DynamicProxy } from './dynamicProxy';
 import {
   AuthenticationError,
   ConnectionClosedError,
+  ConnectionLostError,
   errorFromResponse,
   ManagerError,
   ProtocolError,
@@ -51,7 +53,7 @@ import {
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
-import { RpcConnection, RpcResponseError } from './rpcConnection';
+import { RpcConnection, RpcResponseError, type RequestIds } from './rpcConnection';
 import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
@@ -77,6 +79,20 @@ export interface ConnectOptions {
    * quarter of it, and the manager drops this client if the pings stop. Default 10; 0 turns it off.
    */
   livenessTimeout?: number;
+  /**
+   * Session resumption (off by default): when the connection drops, the manager keeps this
+   * client's session for `withinMs` (its references, the locks, permits and conditions it holds,
+   * its waiting calls), and a reconnect within that time resumes it: proxies go on working and
+   * calls in flight complete exactly once. Past the window the client starts a new session, as
+   * without it. Needs reconnection (the default).
+   */
+  resume?: ResumeOptions;
+}
+
+/** Options of `connect({ resume })`. */
+export interface ResumeOptions {
+  /** How long the manager keeps the session after its connection drops, in ms (the manager may grant less). */
+  withinMs: number;
 }
 
 /** An authenticated, initialized connection and what the manager said on it. */
@@ -84,11 +100,19 @@ interface OpenedSession {
   rpc: RpcConnection;
   init: InitializeResult;
   description: DescribeResult;
+  /** Why resuming the earlier session was refused (a new session was started instead). */
+  resumeRefused?: string;
+}
+
+/** What resuming a session takes: its token, and how many of its answers the client received. */
+interface ResumeFrom {
+  token: string;
+  answersSeen: number;
 }
 
 /** How a client opens its connection again, and when it stops trying. */
 interface Reopener {
-  open(): Promise<OpenedSession>;
+  open(resume?: ResumeFrom): Promise<OpenedSession>;
   policy: ReconnectPolicy;
 }
 
@@ -124,6 +148,8 @@ export class ManagerClient {
   /** How arguments are encoded: proxies in them become `$proxy` tokens. */
   readonly #encoding: ProxyCodec;
   #inspection: Inspection | undefined;
+  /** The token that resumes the session (SPEC 20.4), when resumption was agreed. */
+  #resumeToken: string | undefined;
 
   /** @internal use {@link connect} */
   constructor(
@@ -136,9 +162,17 @@ export class ManagerClient {
     this.#serverInfo = opened.init;
     this.setTypeids(opened.description);
     this.#attach(opened.rpc);
+    this.#resumeToken = opened.init.resumeToken;
     // Proxies the program forgot give their reference back.
     this.#finalizer = new FinalizationRegistry((token) => {
-      const current = this.#currentToken(token);
+      let current: Token | undefined;
+      try {
+        current = this.#currentToken(token);
+      } catch {
+        // A proxy of a lost session held no reference on this one: nothing to give back (and
+        // nothing may be thrown here, where nobody can catch it).
+        return;
+      }
       if (current && this.connected) this.#rpc.request(DecrefRequest.type, { id: current.id }).catch(() => {});
     });
     const finalizer = this.#finalizer;
@@ -231,7 +265,7 @@ export class ManagerClient {
     return this.#inspection;
   }
 
-  /** The manager's session id for this client (a new one after a reconnect). */
+  /** The manager's session id for this client (a new one after a reconnect, the same after a resumption). */
   get sessionId(): string {
     return this.#serverInfo.sessionId;
   }
@@ -418,8 +452,9 @@ export class ManagerClient {
       this.#backoffTimer = undefined;
       if (this.#state !== 'reconnecting') return;
       let opened: OpenedSession;
+      const lostRpc = this.#rpc;
       try {
-        opened = await this.reopener!.open();
+        opened = await this.reopener!.open(this.#resumeToken === undefined ? undefined : { token: this.#resumeToken, answersSeen: lostRpc.answersSeen });
       } catch (error) {
         if (this.#state !== 'reconnecting') return;
         // A key the manager refuses will not start working by trying again.
@@ -431,9 +466,22 @@ export class ManagerClient {
         opened.rpc.close();
         return;
       }
-      this.#epoch++;
+      const resumed = opened.init.resumed === true;
+      const orphans = lostRpc.takeOrphans();
+      if (resumed) {
+        // The same session: proxies hold their references still, and the calls in flight at the
+        // loss are sent again with their ids, to be answered once (SPEC 20.4).
+        opened.rpc.adopt(orphans);
+        opened.rpc.resendAdopted(orphans);
+      } else {
+        this.#epoch++;
+        const why = opened.resumeRefused ? ` and the session could not be resumed (${opened.resumeRefused})` : '';
+        const failed = new ConnectionLostError(`the connection to the manager at ${this.address} was lost${why}: the effect of this call is unknown`, { cause: lost });
+        for (const entry of orphans.values()) entry.reject(failed);
+      }
       this.#rpc = opened.rpc;
       this.#serverInfo = opened.init;
+      this.#resumeToken = opened.init.resumeToken;
       this.setTypeids(opened.description);
       this.#attach(opened.rpc);
       this.#state = 'open';
@@ -442,7 +490,7 @@ export class ManagerClient {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const waiter of waiters) waiter.resolve();
-      this.#events.emit('restored', { attempts: attempt + 1, downMs: Date.now() - started });
+      this.#events.emit('restored', { attempts: attempt + 1, downMs: Date.now() - started, resumed });
       return;
     }
     const why = lastError instanceof Error ? lastError.message : String(lastError);
@@ -454,6 +502,8 @@ export class ManagerClient {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearTimeout(this.#backoffTimer);
+    // Calls kept for a resumption that will not come.
+    for (const entry of this.#rpc.takeOrphans().values()) entry.reject(error);
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const waiter of waiters) waiter.reject(error);
@@ -562,7 +612,9 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
   const livenessS = options.livenessTimeout ?? DEFAULT_CLIENT_LIVENESS_TIMEOUT_S;
   if (typeof livenessS !== 'number' || !(livenessS >= 0)) throw new ManagerError(`livenessTimeout must be a number of seconds ≥ 0 (0 turns it off), not ${String(livenessS)}`);
-  const open = () => openSession(address, authkey, timeoutMs, name, livenessS * 1000, options.tls);
+  const resume = resumeOption(options.resume, policy !== undefined);
+  const ids: RequestIds = { next: 1 };
+  const open = (from?: ResumeFrom) => openSession(address, authkey, timeoutMs, { name, livenessMs: livenessS * 1000, tls: options.tls, resume, from, ids });
   const client = new ManagerClient(await open(), shown, policy && { open, policy });
   return new Proxy(client, {
     get(target, property) {
@@ -583,12 +635,38 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   }) as Connected<T>;
 }
 
-/** Connects, authenticates, initializes and describes, all within `timeoutMs`. */
-async function openSession(address: Address, authkey: Buffer, timeoutMs: number, name: string, livenessMs: number, tls: ClientTlsOptions | undefined): Promise<OpenedSession> {
+/** `connect({ resume })`, checked. */
+function resumeOption(option: ResumeOptions | undefined, reconnects: boolean): ResumeOptions | undefined {
+  if (option === undefined) return undefined;
+  const withinMs = (option as { withinMs?: unknown } | null)?.withinMs;
+  if (typeof withinMs !== 'number' || !(withinMs > 0) || !Number.isFinite(withinMs)) throw new ManagerError(`resume.withinMs must be a number of milliseconds above 0, not ${String(withinMs)}`);
+  if (!reconnects) throw new ManagerError('resume needs reconnection: a client with reconnect: false never comes back to resume its session');
+  return { withinMs };
+}
+
+/** How {@link openSession} introduces the client. */
+interface SessionOptions {
+  name: string;
+  livenessMs: number;
+  tls: ClientTlsOptions | undefined;
+  /** Ask for resumption with this window. */
+  resume: ResumeOptions | undefined;
+  /** Resume this session rather than start one. */
+  from?: ResumeFrom;
+  /** The client's request ids, shared by all its connections. */
+  ids: RequestIds;
+}
+
+/**
+ * Connects, authenticates, initializes and describes, all within `timeoutMs`. Resuming a session
+ * the manager no longer has starts a new one on the same connection (`resumeRefused` says why).
+ */
+async function openSession(address: Address, authkey: Buffer, timeoutMs: number, options: SessionOptions): Promise<OpenedSession> {
+  const { name, livenessMs, tls, resume, from, ids } = options;
   const shown = formatAddress(address);
   const started = Date.now();
   const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
-  const rpc = new RpcConnection(socket, head, shown);
+  const rpc = new RpcConnection(socket, head, shown, ids, from?.answersSeen);
   // The timeout covers initialize and describe too: a peer that authenticates but never answers
   // (a Python manager reading our header as a length) must not hang connect().
   const deadline = setTimeout(() => {
@@ -596,17 +674,32 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     socket.destroy();
   }, Math.max(1, timeoutMs - (Date.now() - started)));
   try {
-    const init = await rpc.request(InitializeRequest.type, {
+    const params: InitializeParams = {
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
-      capabilities: { cancellation: true, inspection: true, ...(livenessMs > 0 ? { ping: true } : {}) },
-    });
+      capabilities: { cancellation: true, inspection: true, ...(livenessMs > 0 ? { ping: true } : {}), ...(resume ? { resume } : {}) },
+    };
+    let init: InitializeResult;
+    let resumeRefused: string | undefined;
+    try {
+      const resuming = from && resume ? { ...params, capabilities: { ...params.capabilities, resume: { ...resume, token: from.token, answersSeen: from.answersSeen } } } : params;
+      init = await rpc.request(InitializeRequest.type, resuming);
+    } catch (error) {
+      if (!(from && error instanceof RpcResponseError && error.error.code === ErrorCodes.SessionNotResumable)) throw error;
+      // The session is gone (its window passed, or the manager restarted): a new one, on this connection.
+      resumeRefused = error.error.message;
+      init = await rpc.request(InitializeRequest.type, params);
+    }
+    if (init.resumeToken !== undefined) {
+      rpc.keepsPendingOnLoss = true;
+      rpc.reportsAnswers = true;
+    }
     const description = await rpc.request(DescribeRequest.type, {});
     clearTimeout(deadline);
     // Ping often enough for both sides' timeouts (SPEC 20.1).
     if (livenessMs > 0) rpc.watchLiveness(Math.min(livenessMs, init.livenessTimeoutMs ?? livenessMs));
-    return { rpc, init, description };
+    return { rpc, init, description, ...(resumeRefused !== undefined ? { resumeRefused } : {}) };
   } catch (error) {
     clearTimeout(deadline);
     rpc.close();

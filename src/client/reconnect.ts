@@ -43,10 +43,16 @@ export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: (
 
 /** The events of {@link ManagerClient.on}. */
 export interface ConnectionEvents {
-  /** The connection was lost and the client is reconnecting; calls in flight failed with ConnectionLostError. */
+  /**
+   * The connection was lost and the client is reconnecting; calls in flight failed with
+   * ConnectionLostError (with `connect({ resume })` they wait for the resumption instead).
+   */
   lost: (error: ManagerError) => void;
-  /** A new connection is authenticated and initialized; `attempts` tries it took. */
-  restored: (info: { attempts: number; downMs: number }) => void;
+  /**
+   * A new connection is authenticated and initialized; `attempts` tries it took. `resumed` when it
+   * resumed the session (`connect({ resume })`): proxies and what they hold are as they were.
+   */
+  restored: (info: { attempts: number; downMs: number; resumed: boolean }) => void;
 }
 
 /** A small typed listener table (the client library does not depend on Node's EventEmitter types). */

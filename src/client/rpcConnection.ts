@@ -12,12 +12,17 @@ import { ContentLengthDecoder, FramingError } from '../common/framing';
 import { writeJson } from '../common/jsonText';
 import { SilenceWatch } from '../common/liveness';
 import { Outbox } from '../common/outbox';
-import { CancelNotification, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
+import { AnswersSeenNotification, CancelNotification, InitializeRequest, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
 import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
 
 type Id = number;
 
-interface Pending {
+/** A request awaiting its answer. */
+export interface Pending {
+  /** The request as sent, to send again on a connection that resumes the session (SPEC 20.4). */
+  json: string;
+  /** The answer to initialize is not counted (SPEC 20.4). */
+  uncounted?: boolean;
   resolve(result: unknown): void;
   reject(error: { code: number; message: string; data?: unknown } | ManagerError): void;
   signal?: AbortSignal;
@@ -38,9 +43,31 @@ export class RpcResponseError extends Error {
   }
 }
 
+/** Answers between two `$/answersSeen` (SPEC 20.4): the manager keeps at most this many more than needed. */
+const ANSWERS_SEEN_EVERY = 64;
+
+/**
+ * Where request ids come from: one counter for every connection of a client, so that an id is
+ * never used twice in a session, whichever connection it went on (SPEC 20.4).
+ */
+export interface RequestIds {
+  next: number;
+}
+
 /** The connection. */
 export class RpcConnection {
-  private nextId = 1;
+  /**
+   * Answers received in the session, over all its connections (SPEC 20.4): the manager keeps the
+   * answers it sent until told they arrived.
+   */
+  answersSeen: number;
+  #answersReported: number;
+  /** Whether to report {@link answersSeen} (the session is resumable). */
+  reportsAnswers = false;
+  /** Set when the session is resumable: a lost connection keeps its pending requests for the next one. */
+  keepsPendingOnLoss = false;
+  /** Requests pending when the connection was lost, kept for the connection that resumes the session. */
+  #orphans: Map<Id, Pending> | undefined;
   private readonly pending = new Map<Id, Pending>();
   private readonly outbox: Outbox;
   private closedError: ManagerError | undefined;
@@ -54,7 +81,13 @@ export class RpcConnection {
     private readonly socket: Socket,
     head: Buffer,
     private readonly describe: string,
+    /** The client's request ids. */
+    private readonly ids: RequestIds = { next: 1 },
+    /** The answers the session received before this connection, when it resumes one (SPEC 20.4). */
+    answersSeen = 0,
   ) {
+    this.answersSeen = answersSeen;
+    this.#answersReported = answersSeen;
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
     this.outbox = new Outbox(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -102,10 +135,12 @@ export class RpcConnection {
    */
   request<P, R>(type: RequestType<P, R>, params: P, signal?: AbortSignal): Promise<R> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
+    const id = this.ids.next++;
     const method = type.method;
     return new Promise<R>((resolve, reject) => {
-      const entry: Pending = { resolve: resolve as (result: unknown) => void, reject: (e) => reject(e instanceof ManagerError ? e : new RpcResponseError(e)) };
+      const json = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`;
+      const entry: Pending = { json, resolve: resolve as (result: unknown) => void, reject: (e) => reject(e instanceof ManagerError ? e : new RpcResponseError(e)) };
+      if (method === InitializeRequest.type.method) entry.uncounted = true;
       if (signal) {
         if (signal.aborted) {
           // Never sent: nothing to withdraw.
@@ -117,8 +152,40 @@ export class RpcConnection {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      this.write(`{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`);
+      this.write(json);
     });
+  }
+
+  /** The requests left unanswered when the connection was lost (with {@link keepsPendingOnLoss}); taken once. */
+  takeOrphans(): Map<Id, Pending> {
+    const orphans = this.#orphans ?? new Map<Id, Pending>();
+    this.#orphans = undefined;
+    return orphans;
+  }
+
+  /**
+   * Takes over requests of a lost connection of the same session: their answers, sent again by the
+   * manager, settle them here. Call before resuming, then {@link resendAdopted} once resumed.
+   */
+  adopt(orphans: Map<Id, Pending>): void {
+    for (const [id, entry] of orphans) {
+      if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+      if (entry.signal) {
+        entry.onAbort = () => this.notify(CancelNotification.type, { id });
+        entry.signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.set(id, entry);
+    }
+  }
+
+  /** Sends again, with the same ids, the adopted requests still unanswered: the manager answers each once (SPEC 20.4). */
+  resendAdopted(orphans: Map<Id, Pending>): void {
+    for (const [id, entry] of orphans) {
+      if (this.pending.get(id) !== entry) continue;
+      this.write(entry.json);
+      // Withdrawn while the connection was away: withdrawn now.
+      if (entry.signal?.aborted) this.notify(CancelNotification.type, { id });
+    }
   }
 
   /** Sends a notification of a protocol message type. */
@@ -171,6 +238,7 @@ export class RpcConnection {
       return;
     }
     const id = message.id;
+    if (typeof id === 'string') this.countAnswer();
     if (typeof id !== 'number') {
       // An error with id null answers no request of ours (SPEC 6): a refused reused id, say. Only
       // one about the byte stream itself means the connection is in trouble.
@@ -181,6 +249,7 @@ export class RpcConnection {
       return;
     }
     const entry = this.pending.get(id);
+    if (!entry?.uncounted) this.countAnswer();
     if (!entry) return;
     this.pending.delete(id);
     if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
@@ -188,11 +257,30 @@ export class RpcConnection {
     else entry.resolve(message.result);
   }
 
-  /** Fails every pending request and every later one with `error` (the connection is unusable). */
+  /** One more answer arrived (SPEC 20.4): told to the manager now and then, so it can forget what it kept. */
+  private countAnswer(): void {
+    this.answersSeen++;
+    if (this.reportsAnswers && this.answersSeen - this.#answersReported >= ANSWERS_SEEN_EVERY) {
+      this.#answersReported = this.answersSeen;
+      this.notify(AnswersSeenNotification.type, { count: this.answersSeen });
+    }
+  }
+
+  /**
+   * Fails every pending request and every later one with `error` (the connection is unusable).
+   * With {@link keepsPendingOnLoss}, a lost connection's pending requests are kept instead, for
+   * the connection that resumes the session ({@link takeOrphans}).
+   */
   fail(error: ManagerError): void {
     if (this.closedError) return;
     this.closedError = error;
     this.liveness?.stop();
+    if (this.keepsPendingOnLoss && error instanceof ConnectionLostError) {
+      this.#orphans = new Map(this.pending);
+      this.pending.clear();
+      for (const listener of this.closeListeners) listener(error);
+      return;
+    }
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const entry of pending) {

@@ -46,6 +46,8 @@ export namespace ErrorCodes {
    * given back already (nack, visibility timeout, the session that took it ended), or never its. Since 1.3.
    */
   export const UnknownDelivery = -31011 as const;
+  /** `initialize` asked to resume a session that cannot be: unknown or expired token, or answers it no longer keeps (SPEC 20.3). */
+  export const SessionNotResumable = -31012 as const;
 }
 
 /** Any code of {@link ErrorCodes}. */

@@ -41,9 +41,14 @@ export class ContentLengthDecoder {
   private paused = false;
 
   constructor(
-    private readonly onMessage: (body: string) => void,
+    private onMessage: (body: string) => void,
     private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
+
+  /** Hands every message from now on, the rest of the current chunk's too, to `onMessage` instead (a resumed session taking over a connection). */
+  redirect(onMessage: (body: string) => void): void {
+    this.onMessage = onMessage;
+  }
 
   /** Bytes received but not yet part of a delivered message. */
   get pendingBytes(): number {

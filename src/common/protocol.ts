@@ -54,10 +54,33 @@ export interface ServerCapabilities {
    * and `delivery/nack` settle deliveries. Granted unasked to every 1.3 client.
    */
   acknowledgedGets?: boolean;
+  /**
+   * Session resumption (SPEC 20.4, since 1.3): asked with the window the client wants; granted with
+   * the window the server keeps a session whose connection dropped (at most its own maximum).
+   */
+  resume?: ResumeCapability;
+}
+
+/** The window of session resumption, in ms. */
+export interface ResumeCapability {
+  withinMs: number;
+}
+
+/**
+ * What a client asks for under `capabilities.resume`: the window it wants, and, to resume a
+ * session whose connection dropped rather than start one, its token and how many of its answers
+ * the client received (SPEC 20.4). A server that does not know the capability ignores it, and the
+ * client finds a new session (no `resumed` in the result).
+ */
+export interface ResumeRequest extends ResumeCapability {
+  /** The session's resume token: the last one `initialize` gave it. */
+  token?: string;
+  /** With `token`: how many answers of the session the client has received, over all its connections. */
+  answersSeen?: number;
 }
 
 /** What the client asks for; the server answers with what it grants. */
-export type ClientCapabilities = ServerCapabilities;
+export type ClientCapabilities = Omit<ServerCapabilities, 'resume'> & { resume?: ResumeRequest };
 
 /** Who the client is; shown by inspection tools. */
 export interface ClientInfo {
@@ -103,6 +126,10 @@ export interface InitializeResult {
   sessionId: string;
   /** With capability ping: the silence after which the server drops the session, in ms. */
   livenessTimeoutMs?: number;
+  /** With capability resume: the token that resumes this session, the same for its whole life. */
+  resumeToken?: string;
+  /** True when `initialize` resumed an existing session (its id, references and holdings are as they were). */
+  resumed?: boolean;
 }
 
 /** `$/ping`: client → server. Answered `null` at once, whatever the session is waiting for; a
@@ -221,6 +248,16 @@ export interface CancelParams {
   id: number | string;
 }
 
+/** `$/answersSeen`: client → server notification (capability resume). The client has received
+ * `count` answers in this session: the server may forget the answers it kept for a resumption up to
+ * there (SPEC 20.4). */
+export namespace AnswersSeenNotification {
+  export const type = notification<AnswersSeenParams>('$/answersSeen');
+}
+export interface AnswersSeenParams {
+  count: number;
+}
+
 /** `inspect/snapshot`: client → server (capability `inspection`). Every object and session, summarised. */
 export namespace InspectSnapshotRequest {
   export const type = request<Record<string, never>, InspectSnapshot>('inspect/snapshot');
@@ -265,6 +302,8 @@ export interface SessionSummary {
   pending: PendingCallSummary[];
   /** Ids of the objects it holds part of: locks, RLocks, conditions' locks, semaphore permits, queues it has deliveries of. Since 1.2. */
   holds?: string[];
+  /** Present while the session's connection is gone and the session waits to be resumed: until when (ms since the epoch). Since 1.3. */
+  resumableUntil?: number;
   /** Its deliveries not yet acknowledged (SPEC 20.3). Since 1.3. */
   deliveries?: DeliverySummary[];
 }
@@ -436,4 +475,4 @@ export const requestMethods = [
 ] as const;
 
 /** Every notification method of protocol 1.1: `$/cancelRequest` (client → server) and `inspect/changed` (server → client). */
-export const notificationMethods = [CancelNotification.type.method, InspectChangedNotification.type.method, InspectCallsNotification.type.method] as const;
+export const notificationMethods = [CancelNotification.type.method, AnswersSeenNotification.type.method, InspectChangedNotification.type.method, InspectCallsNotification.type.method] as const;

@@ -25,7 +25,8 @@ import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
 import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
-import { Session } from './jsonrpc/jsonRpcSession';
+import { Session, type JsonRpcHost } from './jsonrpc/jsonRpcSession';
+import { ResumeTokens } from './jsonrpc/resumeTokens';
 import { ObjectService } from './calls/objectService';
 import type { ConnectedSession } from './calls/sessionCore';
 import { StateKeeper } from './state/stateKeeper';
@@ -257,7 +258,8 @@ export class Manager {
     this.keeper?.restore(this.sharedObjects);
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
-    const host: PythonHost = {
+    const host: PythonHost & JsonRpcHost = {
+      resumeTokens: new ResumeTokens<Session>(),
       registry: this.registry,
       table: this.table,
       serverVersion: VERSION,

@@ -77,6 +77,15 @@ test('clients show name, pid, protocol, references and waiting calls with their 
   assert.equal(elapsed(0, 125_000), '2 min 5 s');
 });
 
+test('a detached session shows until when it can be resumed', () => {
+  const until = Date.UTC(2030, 0, 1, 12, 30, 15);
+  const detached = { ...snapshot, sessions: snapshot.sessions.map((s) => (s.sessionId === 's2' ? { ...s, resumableUntil: until } : s)) };
+  const row = sessionRows(detached, 's1').find((r) => r.sessionId === 's2')!;
+  assert.equal(row.description, `detached, resumable until ${new Date(until).toLocaleTimeString()} · pid 11 · 127.0.0.1:2 · jsonrpc · 2 refs · 1 waiting`);
+  assert.equal(row.icon, 'debug-disconnect');
+  assert.equal(sessionRows(snapshot, 's1').find((r) => r.sessionId === 's2')!.icon, 'debug-pause');
+});
+
 /** A snapshot with one of each primitive, a lock held by the worker, and the worker's holds. */
 const primitives: InspectSnapshot = {
   ...snapshot,

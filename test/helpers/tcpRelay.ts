@@ -16,6 +16,15 @@ export interface TcpRelay {
   countUpstream(text: string): number;
   /** Resolves once `text` has gone upstream `times` times in all. */
   untilUpstream(text: string, times: number): Promise<void>;
+  /**
+   * From now on until {@link cut}, what the manager sends is read and dropped, not passed on: the
+   * manager carries out requests whose answers the client never sees (answers lost in a cut).
+   */
+  dropDownstream(): void;
+  /** How many times `text` came from the manager, across all connections so far (passed on or dropped). */
+  countDownstream(text: string): number;
+  /** Resolves once `text` has come from the manager `times` times in all (passed on or dropped). */
+  untilDownstream(text: string, times: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,8 +45,10 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   const [host, port] = [target.slice(0, at), Number(target.slice(at + 1))];
   const pairs = new Set<[Socket, Socket]>();
   let upstreamText = '';
+  let downstreamText = '';
   const watchers = new Set<() => void>();
   let open = true;
+  let dropping = false;
   const server: Server = createServer((client) => {
     if (!open) return void client.resetAndDestroy();
     const upstream = netConnect({ host, port });
@@ -53,18 +64,34 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       for (const watcher of [...watchers]) watcher();
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      downstreamText += chunk.toString('latin1');
+      for (const watcher of [...watchers]) watcher();
+      if (!dropping) client.write(chunk);
+    });
     client.on('error', end);
     upstream.on('error', end);
     client.on('close', end);
     upstream.on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  /** Resolves once `condition` holds, checked whenever data goes through. */
+  const until = (condition: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        watchers.delete(check);
+        resolve();
+      };
+      watchers.add(check);
+      check();
+    });
   const count = (text: string) => upstreamText.split(text).length - 1;
   const relay: TcpRelay = {
     address: `127.0.0.1:${(server.address() as { port: number }).port}`,
     cut() {
       open = false;
+      dropping = false;
       for (const [client, upstream] of pairs) {
         drop(client);
         drop(upstream);
@@ -75,16 +102,15 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       open = true;
     },
     countUpstream: count,
+    dropDownstream() {
+      dropping = true;
+    },
+    countDownstream: (text) => downstreamText.split(text).length - 1,
+    untilDownstream(text, times) {
+      return until(() => relay.countDownstream(text) >= times);
+    },
     untilUpstream(text, times) {
-      return new Promise((resolve) => {
-        const check = () => {
-          if (count(text) < times) return;
-          watchers.delete(check);
-          resolve();
-        };
-        watchers.add(check);
-        check();
-      });
+      return until(() => count(text) >= times);
     },
     async close() {
       relay.cut();

@@ -29,6 +29,7 @@ const methodByPrefix: Record<string, string> = {
   'object-incref': 'object/incref',
   'object-decref': 'object/decref',
   'cancel-request': '$/cancelRequest',
+  'answers-seen': '$/answersSeen',
   'inspect-snapshot': 'inspect/snapshot',
   'inspect-peek': 'inspect/peek',
   'inspect-subscribe': 'inspect/subscribe',

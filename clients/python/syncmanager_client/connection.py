@@ -21,7 +21,7 @@ import threading
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from . import values
-from .errors import ConnectionClosedError, ConnectionLostError, ErrorInfo, RequestCancelledError, RequestTimeoutError, error_from_response
+from .errors import ConnectionClosedError, ConnectionLostError, ErrorInfo, RequestCancelledError, RequestTimeoutError, SessionNotResumableError, error_from_response
 from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
@@ -61,14 +61,20 @@ class LateResult:
         return "LateResult(%s %r -> %r)" % (self.method, self.params, self.result)
 
 
+#: Answers between two ``$/answersSeen`` (SPEC 20.4).
+ANSWERS_SEEN_EVERY = 64
+
+
 class _Pending:
     """One request waiting for its response."""
 
-    __slots__ = ("method", "params", "event", "response", "abandoned")
+    __slots__ = ("method", "params", "message", "event", "response", "abandoned")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
         self.params = params
+        #: The request as sent, to send again after a resumption (SPEC 20.4).
+        self.message = None  # type: Optional[Dict[str, Any]]
         self.event = threading.Event()
         self.response = None  # type: Optional[dict]
         self.abandoned = False
@@ -110,6 +116,9 @@ class Connection:
         max_body: int = DEFAULT_MAX_BODY,
         ssl_context: "Optional[ssl.SSLContext]" = None,
         liveness_timeout: Optional[float] = DEFAULT_LIVENESS_TIMEOUT,
+        resume_within: Optional[float] = None,
+        resume_from: "Optional[Connection]" = None,
+        ids: "Optional[itertools.count[int]]" = None,
     ) -> None:
         if liveness_timeout is not None and not (isinstance(liveness_timeout, (int, float)) and liveness_timeout >= 0):
             raise ValueError("liveness_timeout must be a number of seconds >= 0 (0 or None turns it off), not %r" % (liveness_timeout,))
@@ -127,7 +136,24 @@ class Connection:
         #: Called with ``(method, params)`` for each notification from the server (SPEC 6).
         self.on_notification = None  # type: Optional[Callable[[str, Any], None]]
 
-        self._ids = itertools.count(1)  # next() is atomic under the GIL: no lock needed
+        # One counter for every connection of a client: an id is never used twice in a session
+        # (SPEC 20.4). next() is atomic under the GIL: no lock needed.
+        self._ids = ids if ids is not None else itertools.count(1)
+        #: Answers received in the session over all its connections (SPEC 20.4).
+        self.answers_seen = resume_from.answers_seen if resume_from is not None else 0
+        self._answers_reported = self.answers_seen
+        #: The token that resumes the session, when resumption was agreed (SPEC 20.4).
+        self.resume_token = None  # type: Optional[str]
+        #: Whether this connection resumed an earlier one's session.
+        self.resumed = False
+        #: Why resuming was refused (a new session was started instead), if it was.
+        self.resume_refused = None  # type: Optional[str]
+        #: Called (from the reader thread) when a resumable connection is lost; its waiting
+        #: requests are kept for the connection that resumes the session (see adopt()).
+        self.on_lost = None  # type: Optional[Callable[[BaseException], None]]
+        self._orphans = None  # type: Optional[Dict[int, _Pending]]
+        #: The connection that resumed this one's session: releases go there.
+        self._successor = None  # type: Optional[Connection]
         self._pending = {}  # type: Dict[int, _Pending]
         # Reentrant: a finalizer that closes an abandoned connection may run (GC) in a thread
         # that holds it already.
@@ -153,15 +179,27 @@ class Connection:
             self._reader = FrameReader(self._sock, max_body)
             self._thread = threading.Thread(target=self._read_loop, name="syncmanager-reader", daemon=True)
             self._thread.start()
+            asked = dict(capabilities) if capabilities is not None else {"cancellation": True}  # type: Dict[str, Any]
+            if resume_within is not None:
+                asked["resume"] = {"withinMs": resume_within * 1000}
             params = {
                 "protocolVersion": protocol_version,
                 "clientInfo": {"name": client_name, **({"version": client_version} if client_version else {})},
                 "processId": os.getpid(),
-                "capabilities": dict(capabilities) if capabilities is not None else {"cancellation": True},
+                "capabilities": asked,
             }
             if liveness_timeout:
                 params["capabilities"]["ping"] = True
-            result = self.request("initialize", params, timeout=connect_timeout)
+            result = None
+            if resume_from is not None and resume_from.resume_token is not None and resume_within is not None:
+                resuming = dict(params, capabilities=dict(asked, resume={"withinMs": resume_within * 1000, "token": resume_from.resume_token, "answersSeen": resume_from.answers_seen}))
+                try:
+                    result = self.request("initialize", resuming, timeout=connect_timeout)
+                except SessionNotResumableError as error:
+                    # The session is gone (its window passed, the manager restarted): a new one.
+                    self.resume_refused = str(error)
+            if result is None:
+                result = self.request("initialize", params, timeout=connect_timeout)
         except BaseException:
             self._shutdown_socket(ConnectionClosedError("the connection failed while it was being set up"))
             raise
@@ -178,6 +216,8 @@ class Connection:
             server_ms = result.get("livenessTimeoutMs") if self.capabilities.get("ping") else None
             timeout = min(liveness_timeout, server_ms / 1000.0) if isinstance(server_ms, (int, float)) and server_ms > 0 else liveness_timeout
             threading.Thread(target=self._watch_liveness, args=(timeout,), name="syncmanager-liveness", daemon=True).start()
+        self.resume_token = result.get("resumeToken")
+        self.resumed = result.get("resumed") is True
 
     # -----------------------------------------------------------------------------------------
     # Sending
@@ -233,8 +273,11 @@ class Connection:
 
     def release(self, object_id: str) -> None:
         """Drops one reference (``object/decref``) without waiting; safe from any thread and
-        from a finalizer. Nothing happens once the connection is closed: closing released all."""
+        from a finalizer. Nothing happens once the connection is closed: closing released all
+        (unless another connection resumed the session: the release goes there)."""
         if self._closed:
+            if self._successor is not None:
+                self._successor.release(object_id)
             return
         self._releases.append(object_id)
         self._flush_releases()
@@ -270,6 +313,7 @@ class Connection:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params
+        pending.message = message
         sent = [False]
         try:
             self._send_message(message, sent)
@@ -277,9 +321,12 @@ class Connection:
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
             if not sent[0]:
-                # Not sent (or only in part, which closed the connection): nothing can answer it.
+                # Not sent (or only in part, which closed the connection): nothing can answer it,
+                # and a resumption must not send it again.
                 with self._pending_lock:
                     self._pending.pop(request_id, None)
+                    if self._orphans is not None:
+                        self._orphans.pop(request_id, None)
             elif isinstance(error, KeyboardInterrupt):
                 # The caller gave up on a call the server has: withdraw it, and keep a result
                 # that beat the withdrawal (SPEC 10: a completed call is never undone).
@@ -437,6 +484,9 @@ class Connection:
                 pending.response = message
                 pending.event.set()
                 abandoned = pending.abandoned
+        # Every answer counts but initialize's (SPEC 20.4).
+        if request_id is not None and not (pending is not None and pending.method == "initialize"):
+            self._count_answer()
         if pending is None:
             if request_id is None and isinstance(message.get("error"), dict):
                 # id null: the server could not read something we sent (SPEC 5, 6).
@@ -444,6 +494,46 @@ class Connection:
             return  # the answer to a release (object/decref), which nobody waits for
         if abandoned:
             self._keep_late(pending)
+
+    def _count_answer(self) -> None:
+        self.answers_seen += 1
+        if self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
+            self._answers_reported = self.answers_seen
+            try:
+                self.notify("$/answersSeen", {"count": self.answers_seen})
+            except ConnectionClosedError:
+                pass
+
+    # -----------------------------------------------------------------------------------------
+    # Resumption (SPEC 20.4)
+
+    def take_orphans(self) -> "Dict[int, _Pending]":
+        """The requests left waiting when this resumable connection was lost; taken once."""
+        with self._pending_lock:
+            orphans = self._orphans or {}
+            self._orphans = None
+        return orphans
+
+    def fail_orphans(self) -> None:
+        """The session was not resumed: the requests left waiting fail with the loss."""
+        for pending in self.take_orphans().values():
+            pending.event.set()  # response None: the waiter raises ConnectionLostError
+
+    def adopt(self, lost: "Connection") -> None:
+        """Goes on with the requests ``lost`` left waiting: each is sent again with its id, and
+        the manager answers it once (from the answer it kept, or when the call completes)."""
+        orphans = lost.take_orphans()
+        lost._successor = self
+        with self._pending_lock:
+            self._pending.update(orphans)
+        for request_id in sorted(orphans):
+            pending = orphans[request_id]
+            if pending.event.is_set() or pending.message is None:
+                continue
+            try:
+                self._send_message(pending.message)
+            except ConnectionClosedError:
+                return  # lost again: kept as this connection's orphans
 
     # -----------------------------------------------------------------------------------------
     # Values
@@ -461,7 +551,11 @@ class Connection:
         if token is None:
             return None
         # A token names an object of its own server: on another, the same id is another object.
-        if getattr(value, "_conn", None) is not self:
+        # A connection that resumed the session of the proxy's stands for it.
+        conn = getattr(value, "_conn", None)
+        while conn is not None and conn is not self:
+            conn = conn._successor
+        if conn is not self:
             raise ValueError("a proxy of another connection cannot be sent here: its id means nothing to this manager")
         return token(value)
 
@@ -498,6 +592,11 @@ class Connection:
             self._close_reason = reason
             pending = list(self._pending.items())
             self._pending.clear()
+            # A resumable session's requests wait for the connection that resumes it (SPEC 20.4).
+            keep = self.resume_token is not None and isinstance(reason, ConnectionLostError)
+            if keep:
+                self._orphans = dict(pending)
+                pending = []
         try:
             self._sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread out of recv
         except OSError:
@@ -506,6 +605,11 @@ class Connection:
         for _, p in pending:
             p.event.set()  # response None: each waiter raises a connection error (SPEC 6)
         self._closed_event.set()
+        if keep and self.on_lost is not None:
+            try:
+                self.on_lost(reason)
+            except Exception:  # a handler's bug must not kill the reader thread
+                log.exception("on_lost raised")
 
     def shutdown(self, timeout: Optional[float] = 5.0) -> None:
         """Ends the session politely (``shutdown``, SPEC 7.2): the server releases every

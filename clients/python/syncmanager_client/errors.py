@@ -36,6 +36,7 @@ __all__ = [
     "MethodNotExposedError",
     "MethodNotFoundError",
     "NoReferenceError",
+    "SessionNotResumableError",
     "ParseError",
     "ProtocolError",
     "RemoteError",
@@ -265,6 +266,12 @@ class UnknownDeliveryError(ProtocolError):
     CODE = -31011
 
 
+class SessionNotResumableError(ProtocolError):
+    """-31012: the manager no longer keeps the session a reconnect asked to resume (SPEC 20.4)."""
+
+    CODE = -31012
+
+
 class DeliverySettledError(SyncManagerError, ValueError):
     """``ack()`` or ``nack()`` on a delivery this client already acknowledged or gave back:
     each delivery is settled once (SPEC 20.3)."""
@@ -288,6 +295,7 @@ _BY_CODE = {
         MessageTooLargeError,
         NoReferenceError,
         UnknownDeliveryError,
+        SessionNotResumableError,
     )
 }  # type: Dict[Optional[int], Type[ProtocolError]]
 

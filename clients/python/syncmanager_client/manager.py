@@ -6,6 +6,8 @@ registered with ``createMethod``, as ``BaseManager.register()`` does in Python.
 """
 
 import functools
+import itertools
+import logging
 import os
 import ssl  # noqa: F401 (annotations)
 import sys
@@ -19,6 +21,8 @@ from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
 from .reconnect import ReconnectPolicy, backoff_delay
 from .transport import AuthenticationError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ADDRESS_ENV", "AUTHKEY_ENV", "Manager", "connect"]
 
@@ -41,7 +45,7 @@ class Manager:
         self,
         connection: Connection,
         proxytypes: Optional[Dict[str, Type[BaseProxy]]] = None,
-        reopen: Optional[Callable[[], Connection]] = None,
+        reopen: Optional[Callable[..., Connection]] = None,
         reconnect: Optional[ReconnectPolicy] = None,
     ) -> None:
         self._proxytypes = dict(proxytypes or {})
@@ -55,6 +59,8 @@ class Manager:
         self.on_connection_lost = None  # type: Optional[Callable[[BaseException], None]]
         #: Called with the number of tries once a new connection is up.
         self.on_connection_restored = None  # type: Optional[Callable[[int], None]]
+        #: Whether the last reconnect resumed the session (``connect(resume_within=...)``, SPEC 20.4).
+        self.resumed = False
         # The current connection, in a box the finalizer below shares: it closes whichever is current.
         self._connection_box = [connection]  # type: List[Connection]
         self._install(connection)
@@ -71,6 +77,16 @@ class Manager:
     def _install(self, connection: Connection) -> None:
         """Makes ``connection`` the current one: proxies received on it, its typeids."""
         self._connection_box[0] = connection
+        if connection.resume_token is not None and self._reconnect_policy is not None:
+            # A resumable session's waiting calls wait for the reconnect: it starts at once.
+            manager_ref = weakref.ref(self)
+
+            def on_lost(error: BaseException) -> None:
+                manager = manager_ref()
+                if manager is not None:
+                    threading.Thread(target=manager._reconnect_now, name="syncmanager-resume", daemon=True).start()
+
+            connection.on_lost = on_lost
         # Proxies received inside values (SPEC 11.5) become proxies of this manager. Through a
         # weak reference: the connection (kept alive by its reader thread) must not keep the
         # manager alive, or the finalizer below could never close an abandoned connection.
@@ -102,6 +118,14 @@ class Manager:
                 self._reconnect(self.connection._closed_error())
             return self.connection
 
+    def _reconnect_now(self) -> None:
+        """Reconnects in the background (a resumable session lost its connection)."""
+        try:
+            self._live_connection()
+        except Exception as error:
+            log.warning("reconnecting to the manager failed: %s", error)
+            self.connection.fail_orphans()
+
     def _reconnect(self, lost: BaseException) -> None:
         policy = self._reconnect_policy
         assert policy is not None
@@ -116,8 +140,9 @@ class Manager:
                 wait = max(0.0, min(wait, policy.max_time - (time.monotonic() - started)))
             time.sleep(wait)  # the backoff itself, not a synchronisation
             attempt += 1
+            lost_connection = self.connection
             try:
-                connection = self._reopen()  # type: ignore[misc]
+                connection = self._reopen(lost_connection)  # type: ignore[misc]
             except AuthenticationError as error:
                 # A key the manager refuses will not start working by trying again.
                 self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
@@ -134,11 +159,19 @@ class Manager:
             except BaseException:
                 connection.close()
                 raise
-            self._epoch += 1
+            self.resumed = connection.resumed
+            if connection.resumed:
+                # The same session: proxies keep their references, and the calls waiting at the
+                # loss are sent again under their ids, to be answered once (SPEC 20.4).
+                connection.adopt(lost_connection)
+            else:
+                lost_connection.fail_orphans()
+                self._epoch += 1
             if self.on_connection_restored is not None:
                 self.on_connection_restored(attempt)
             return
         self._ended = ConnectionClosedError("gave up reconnecting to the manager at %s after %s s: %s" % (self.connection.address, policy.max_time, last))
+        self.connection.fail_orphans()
         raise ConnectionClosedError(str(self._ended)) from last
 
     def _connection_for(self, proxy: BaseProxy) -> Connection:
@@ -273,6 +306,7 @@ def connect(
     reconnect_max_delay: float = 5.0,
     reconnect_max_time: Optional[float] = 60.0,
     liveness_timeout: Optional[float] = DEFAULT_LIVENESS_TIMEOUT,
+    resume_within: Optional[float] = None,
 ) -> Manager:
     """Connects to a syncmanager manager and returns a :class:`Manager`.
 
@@ -301,6 +335,11 @@ def connect(
     :param liveness_timeout: seconds of silence after which the manager is taken as gone (a
         stopped process, a dead host): waiting calls raise ``ConnectionLostError`` instead of
         hanging (and the client reconnects). It pings every quarter of it. None or 0: off.
+    :param resume_within: session resumption (off by default; SPEC 20.4): seconds the manager
+        keeps this session after its connection drops (its references, the locks, permits and
+        conditions it holds, its waiting calls). A reconnect within them resumes it: proxies go on
+        working and calls in flight complete exactly once; ``m.resumed`` says whether it did.
+        Needs ``reconnect``.
     :raises AuthenticationError: the keys differ (a ``multiprocessing.AuthenticationError``).
     :raises UnsupportedProtocolVersionError: the server speaks no 1.x protocol.
     """
@@ -318,9 +357,16 @@ def connect(
     from . import __version__
 
     policy = ReconnectPolicy(reconnect_initial_delay, reconnect_max_delay, reconnect_max_time) if reconnect else None
+    if resume_within is not None:
+        if not isinstance(resume_within, (int, float)) or not resume_within > 0 or resume_within == float("inf"):
+            raise ValueError("resume_within must be a number of seconds above 0, not %r" % (resume_within,))
+        if not reconnect:
+            raise ValueError("resume_within needs reconnect: a client that never reconnects never resumes its session")
     client_name = name
+    # One counter of request ids for every connection of this client (SPEC 20.4).
+    ids = itertools.count(1)
 
-    def open_connection() -> Connection:
+    def open_connection(resume_from: Optional[Connection] = None) -> Connection:
         return Connection(
             address,
             authkey,
@@ -332,6 +378,9 @@ def connect(
             protocol_version=protocol_version,
             ssl_context=ssl_context,
             liveness_timeout=liveness_timeout,
+            resume_within=resume_within,
+            resume_from=resume_from,
+            ids=ids,
         )
 
     connection = open_connection()

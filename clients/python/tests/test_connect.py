@@ -24,6 +24,15 @@ class AddressTest(unittest.TestCase):
                 parse_address(bad)
 
 
+class ResumeOptionTest(unittest.TestCase):
+    def test_resume_within_is_checked_before_connecting(self):
+        with self.assertRaisesRegex(ValueError, "resume_within needs reconnect"):
+            connect("127.0.0.1:1", "key", resume_within=5, reconnect=False)
+        for bad in (0, -1, float("inf"), "5"):
+            with self.subTest(resume_within=bad), self.assertRaisesRegex(ValueError, "resume_within must be a number of seconds above 0"):
+                connect("127.0.0.1:1", "key", resume_within=bad)
+
+
 class EnvironmentTest(unittest.TestCase):
     def setUp(self):
         require_server()

@@ -351,6 +351,8 @@ function sessionRow(s: SessionSummary, ownSessionId: string | undefined): Row {
     kind: 'session' as const,
     label: `${s.clientInfo?.name ?? 'client'}${s.sessionId === ownSessionId ? ' (this sidebar)' : ''}`,
     description: [
+      // Its connection dropped and the manager keeps it for a resumption (SPEC 20.4).
+      s.resumableUntil === undefined ? undefined : `detached, resumable until ${new Date(s.resumableUntil).toLocaleTimeString()}`,
       s.processId === null ? undefined : `pid ${s.processId}`,
       s.remoteAddress,
       s.protocol,
@@ -360,7 +362,7 @@ function sessionRow(s: SessionSummary, ownSessionId: string | undefined): Row {
       s.pending.length ? `${s.pending.length} waiting` : undefined,
     ].filter(Boolean).join(' · '),
     tooltip: `session ${s.sessionId}\n${s.clientInfo?.name ?? 'client'} ${s.clientInfo?.version ?? ''}\nconnected ${new Date(s.connectedAt).toISOString()}`,
-    icon: s.pending.length ? 'debug-pause' : 'plug',
+    icon: s.resumableUntil !== undefined ? 'debug-disconnect' : s.pending.length ? 'debug-pause' : 'plug',
     contextValue: ContextValue.Session,
     expandable: s.references > 0 || s.pending.length > 0 || (s.holds?.length ?? 0) > 0,
     sessionId: s.sessionId,

@@ -3,8 +3,9 @@
  */
 
 import { ErrorCodes } from '../../common/errorCodes';
-import { PROTOCOL_VERSION, type ClientInfo, type InitializeParams, type InitializeResult, type ServerCapabilities } from '../../common/protocol';
+import { PROTOCOL_VERSION, type ClientInfo, type InitializeParams, type InitializeResult, type ResumeRequest, type ServerCapabilities } from '../../common/protocol';
 import { expectFields, RpcError } from './paramChecks';
+import { MAX_RESUME_WITHIN_MS } from './resumeTokens';
 
 /** What initialize settled for the session. */
 export interface Agreement {
@@ -15,6 +16,8 @@ export interface Agreement {
   readonly inspection: boolean;
   /** Whether liveness pings were agreed: the server drops the session when the client falls silent. */
   readonly ping: boolean;
+  /** The resumption window granted, in ms (SPEC 20.4); undefined when the client did not ask. */
+  readonly resumeWithinMs: number | undefined;
 }
 
 /**
@@ -52,6 +55,8 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
   if (ping) capabilities.ping = true;
   // Acknowledged gets (since 1.3, SPEC 20.3) only tell what the server accepts: granted unasked.
   if (agreedMinor >= 3) capabilities.acknowledgedGets = true;
+  const resumeWithinMs = agreedMinor >= 3 ? resumeWindow(params.capabilities?.resume) : undefined;
+  if (resumeWithinMs !== undefined) capabilities.resume = { withinMs: resumeWithinMs };
   return {
     result: {
       protocolVersion: `${ourMajor}.${agreedMinor}`,
@@ -63,5 +68,17 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     processId: params.processId ?? null,
     inspection,
     ping,
+    resumeWithinMs,
   };
+}
+
+/** The window granted for a client's `capabilities.resume` (SPEC 20.4): its own, at most the server's maximum. */
+function resumeWindow(asked: unknown): number | undefined {
+  if (asked === undefined) return undefined;
+  if (typeof asked !== 'object' || asked === null || Array.isArray(asked)) throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume must be an object: { "withinMs": N }');
+  expectFields(asked as Record<string, unknown>, { withinMs: 'number', token: 'string?', answersSeen: 'number?' }, 'capabilities.resume.');
+  const { withinMs, token, answersSeen } = asked as ResumeRequest;
+  if (!(withinMs > 0) || !Number.isFinite(withinMs)) throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume.withinMs must be a number of milliseconds above 0');
+  if ((token === undefined) !== (answersSeen === undefined)) throw new RpcError(ErrorCodes.InvalidParams, 'capabilities.resume needs token and answersSeen together, to resume a session');
+  return Math.min(Math.max(1, Math.round(withinMs)), MAX_RESUME_WITHIN_MS);
 }

@@ -14,6 +14,7 @@ import { SilenceWatch } from '../../common/liveness';
 import { Outbox } from '../../common/outbox';
 import {
   AckRequest,
+  AnswersSeenNotification,
   CallRequest,
   CancelNotification,
   CreateRequest,
@@ -37,6 +38,7 @@ import {
   type DeliveryResult,
   type InitializeParams,
   type InitializeResult,
+  type ResumeRequest,
   type PeekParams,
   type PeekResult,
   type SessionSummary,
@@ -58,6 +60,8 @@ import { agree } from './initialize';
 import { Delivery } from '../builtins/deliveries';
 import { ackOf, decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
 import { RequestHandlers } from './requestHandlers';
+import { AnswerLog, ResumeRefused } from './answerLog';
+import type { ResumeTokens } from './resumeTokens';
 
 /** A protocol result already in wire form (inspection results carry encoded values): sent as is. */
 class WireResult {
@@ -77,6 +81,24 @@ function notificationInterval(intervalMs: number | undefined): number {
 /** Answer bytes a session may queue before it stops reading requests. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
 
+/** What a JSON-RPC session needs from its manager beyond what every session does. */
+export interface JsonRpcHost extends SessionHost {
+  /** The resumable sessions, by resume token (SPEC 20.4). */
+  readonly resumeTokens: ResumeTokens<Session>;
+}
+
+/** An answer produced while the session waited to be resumed: sent once it is. */
+type ParkedAnswer = { id: RequestId; value: unknown } | { id: RequestId; error: ErrorObject };
+
+/** The listeners a session puts on its socket, so that handing the socket over removes exactly them. */
+interface SocketListeners {
+  data(chunk: Buffer): void;
+  drain(): void;
+  end(): void;
+  close(): void;
+  error(error: Error): void;
+}
+
 /** One connected client. */
 export class Session implements ConnectedSession {
   /** What every session is: id, holdings, waiting calls, the close order. */
@@ -86,10 +108,27 @@ export class Session implements ConnectedSession {
   private initialized = false;
   /** Whether initialize granted the inspection capability. */
   private inspection = false;
+  /** What initialize agreed on, repeated to a connection that resumes the session. */
+  private agreed: Omit<InitializeResult, 'sessionId'> | undefined;
   private closed = false;
   private closeStarted = false;
-  private readonly decoder: ContentLengthDecoder;
-  private readonly outbox: Outbox;
+  private decoder: ContentLengthDecoder;
+  private outbox: Outbox;
+  /** The socket the session reads and writes now; undefined while it waits to be resumed. */
+  private attached: Socket | undefined;
+  private listeners: SocketListeners | undefined;
+  /** The resumption window agreed at initialize, in ms (SPEC 20.4); undefined without resumption. */
+  private resumeWithinMs: number | undefined;
+  /** The token that resumes this session, the same for its whole life (SPEC 20.4). */
+  private resumeToken: string | undefined;
+  /** The answers kept for a resumption (SPEC 20.4). */
+  private answers: AnswerLog | undefined;
+  /** While the connection is gone and the session waits to be resumed: until when, and what ends it then. */
+  private detached: { until: number; timer: NodeJS.Timeout } | undefined;
+  /** Answers produced while detached. */
+  private parked: ParkedAnswer[] = [];
+  /** The session that took this connection over by resuming (this one then ended). */
+  private handedTo: Session | undefined;
   private readonly handlers: RequestHandlers;
   /** Watches a client that agreed on ping for silence (SPEC 20.1). */
   private liveness: SilenceWatch | undefined;
@@ -129,23 +168,67 @@ export class Session implements ConnectedSession {
   };
 
   constructor(
-    private readonly socket: Socket,
-    private readonly host: SessionHost,
+    private socket: Socket,
+    private readonly host: JsonRpcHost,
     private readonly service: ObjectService,
     /** The remote address, for logs and inspection. */
-    readonly remoteAddress: string,
+    public remoteAddress: string,
   ) {
     this.core = new SessionCore(host);
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body), host.maxMessageBytes);
-    this.outbox = new Outbox(socket, (accepted) => {
+    this.outbox = this.outboxFor(socket);
+    this.handlers = this.protocolHandlers();
+    this.attach(socket);
+  }
+
+  private outboxFor(socket: Socket): Outbox {
+    return new Outbox(socket, (accepted) => {
       // No 'drain' follows a write the socket took whole: resume at once then.
       if (!accepted) this.throttle();
       else if (this.throttled) this.unthrottle();
     });
-    this.handlers = this.protocolHandlers();
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'session' });
-    socket.on('drain', () => this.unthrottle());
+  }
+
+  /**
+   * Reads and writes `socket` from now on. Its end closes the session, or, for a session that
+   * agreed on resumption and did not ask to end, detaches it to wait for a resumption (SPEC 20.4).
+   */
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    this.attached = socket;
+    const listeners: SocketListeners = {
+      data: (chunk) => this.onData(chunk),
+      drain: () => this.unthrottle(),
+      end: () => {
+        if (this.keepsOnLoss) return this.detach('the connection ended');
+        this.core.peerLeft();
+        this.close();
+      },
+      close: () => {
+        if (this.keepsOnLoss) return this.detach('the connection closed');
+        this.onClose();
+      },
+      error: (error) => {
+        this.host.log(`session ${this.id}: ${error.message}`);
+        if (this.keepsOnLoss) return this.detach(error.message);
+        this.core.peerLeft();
+      },
+    };
+    this.listeners = listeners;
+    for (const [event, listener] of Object.entries(listeners)) socket.on(event, listener);
+  }
+
+  /** Stops listening to the socket (it is handed over, or gone). */
+  private unlisten(): void {
+    const { listeners, socket } = this;
+    this.listeners = undefined;
+    this.attached = undefined;
+    if (listeners) for (const [event, listener] of Object.entries(listeners)) socket.off(event, listener);
+  }
+
+  /** Whether losing the connection now detaches the session (resumption agreed, not ending) rather than ending it. */
+  private get keepsOnLoss(): boolean {
+    return this.resumeWithinMs !== undefined && !this.closeStarted && !this.core.closing && !this.closed;
   }
 
   /** This session's id, as inspection shows it. */
@@ -163,14 +246,16 @@ export class Session implements ConnectedSession {
     return this.throttled;
   }
 
-  /** Requests currently blocked. */
+  /** Requests currently blocked (of the session that took this connection over, once one has). */
   get pendingCount(): number {
-    return this.core.pendingCount;
+    return (this.handedTo ?? this).core.pendingCount;
   }
 
   /** What inspection shows of this session. */
   summary(): SessionSummary {
-    return this.core.summary({ protocol: 'jsonrpc', remoteAddress: this.remoteAddress, processId: this.processId, clientInfo: this.clientInfo });
+    const summary = this.core.summary({ protocol: 'jsonrpc', remoteAddress: this.remoteAddress, processId: this.processId, clientInfo: this.clientInfo });
+    if (this.detached) summary.resumableUntil = this.detached.until;
+    return summary;
   }
 
   /** Sends a notification to the client. */
@@ -184,6 +269,8 @@ export class Session implements ConnectedSession {
     if (this.closed || this.framingFailed) return;
     try {
       this.decoder.push(chunk);
+      // The connection was handed to the session it resumed: the bytes held are that session's.
+      if (this.handedTo) return this.handedTo.onData(Buffer.alloc(0));
       if (!this.core.holdBuffered(this.decoder.pendingBytes)) throw new FramingError(this.host.buffers.refusal(), 'tooLarge');
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
@@ -213,6 +300,9 @@ export class Session implements ConnectedSession {
   close(): void {
     if (this.closeStarted) return;
     this.closeStarted = true;
+    // Ending for good: from now on the session cannot be resumed.
+    this.host.resumeTokens.forget(this);
+    if (this.detached) return this.endDetached();
     this.core.beginClosing();
     // The withdrawn calls answer in later microtasks: end the connection once they have.
     setImmediate(() => {
@@ -229,7 +319,107 @@ export class Session implements ConnectedSession {
     this.liveness?.stop();
     this.outbox.clear();
     this.decoder.discard();
+    this.host.resumeTokens.forget(this);
     if (this.core.end()) this.host.sessionClosed(this);
+  }
+
+  /**
+   * The connection of a resumable session is gone (SPEC 20.4): the session keeps everything it
+   * holds, and its waiting calls go on waiting, for the agreed window; then it ends as any other.
+   */
+  private detach(why: string): void {
+    if (this.detached || this.closed || this.resumeWithinMs === undefined) return;
+    const socket = this.socket;
+    this.unlisten();
+    this.liveness?.stop();
+    this.liveness = undefined;
+    // What was queued is kept in the answer log: a resumed client asks for it again.
+    this.outbox.clear();
+    this.decoder.discard();
+    this.core.dropBuffered();
+    this.throttled = false;
+    this.framingFailed = false;
+    socket.destroy();
+    const withinMs = this.resumeWithinMs;
+    const timer = setTimeout(() => this.endDetached(), withinMs);
+    // A manager that stops ends its detached sessions itself (close()).
+    timer.unref();
+    this.detached = { until: Date.now() + withinMs, timer };
+    this.host.log(`session ${this.id}: ${why}; detached, resumable for ${withinMs / 1000} s`);
+    if (this.host.inspector.active) this.host.inspector.sessionsChanged();
+  }
+
+  /** A detached session's window is over (or the manager stops): it ends, giving everything back. */
+  private endDetached(): void {
+    if (!this.detached || this.closed) return;
+    clearTimeout(this.detached.timer);
+    this.detached = undefined;
+    this.closed = true;
+    this.host.resumeTokens.forget(this);
+    this.host.log(`session ${this.id}: not resumed in time; releasing what it held`);
+    // Answers nobody will receive: what their calls took goes back.
+    const parked = this.parked;
+    this.parked = [];
+    this.core.peerLeft();
+    for (const answer of parked) if ('value' in answer) this.core.undelivered(answer.id, answer.value);
+    this.answers = undefined;
+    if (this.core.end()) this.host.sessionClosed(this);
+  }
+
+  /**
+   * `initialize` with `capabilities.resume.token` (SPEC 20.4): the session the token names takes this connection
+   * over, and this session, which held nothing yet, ends quietly.
+   * @throws RpcError SessionNotResumable (this session stays as it was, uninitialized).
+   */
+  private resumeOther(id: RequestId, params: InitializeParams): void {
+    agree(params, this.host);
+    const resume = params.capabilities!.resume! as Required<ResumeRequest>;
+    const target = this.host.resumeTokens.find(resume.token);
+    if (!target || target === this || target.closeStarted || target.closed) {
+      throw new RpcError(
+        ErrorCodes.SessionNotResumable,
+        'no session to resume with this token: its resumption window passed, it ended, or the token was never given by this manager; start a new session (initialize without resume)',
+      );
+    }
+    try {
+      target.answers!.check(resume.answersSeen);
+    } catch (error) {
+      if (error instanceof ResumeRefused) throw new RpcError(ErrorCodes.SessionNotResumable, `session ${target.id} cannot be resumed: ${error.message}`);
+      throw error;
+    }
+    const { socket, decoder, remoteAddress } = this;
+    this.unlisten();
+    this.handedTo = target;
+    this.closed = true;
+    this.core.dropBuffered();
+    this.core.end();
+    this.host.sessionClosed(this);
+    target.takeOver(socket, decoder, remoteAddress, id, resume.answersSeen);
+  }
+
+  /** Goes on over a new connection, which resumed this session with request `initializeId`. */
+  private takeOver(socket: Socket, decoder: ContentLengthDecoder, remoteAddress: string, initializeId: RequestId, answersSeen: number): void {
+    // The manager may not have seen the old connection go yet (a half-open socket): it goes now.
+    if (this.attached) this.detach('resumed over a new connection');
+    clearTimeout(this.detached?.timer);
+    this.detached = undefined;
+    this.answers!.resumed(answersSeen);
+    this.remoteAddress = remoteAddress;
+    this.decoder = decoder;
+    decoder.redirect((body) => this.onMessage(body));
+    this.outbox = this.outboxFor(socket);
+    this.attach(socket);
+    const result: InitializeResult = { ...this.agreed!, sessionId: this.id, resumeToken: this.resumeToken, resumed: true };
+    this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(initializeId)},"result":${JSON.stringify(result)}}`);
+    if (this.agreed!.capabilities.ping) this.watchLiveness();
+    this.host.log(`session ${this.id} resumed from ${remoteAddress}`);
+    const parked = this.parked;
+    this.parked = [];
+    for (const answer of parked) {
+      if ('value' in answer) this.sendResult(answer.id, answer.value);
+      else this.sendError(answer.id, answer.error);
+    }
+    if (this.host.inspector.active) this.host.inspector.sessionsChanged();
   }
 
   private onMessage(body: string): void {
@@ -272,12 +462,22 @@ export class Session implements ConnectedSession {
     if (method === CancelNotification.type.method) {
       const id = (params as { id?: unknown } | null)?.id;
       if (typeof id === 'number' || typeof id === 'string') this.core.cancel(id);
+    } else if (method === AnswersSeenNotification.type.method) {
+      const count = (params as { count?: unknown } | null)?.count;
+      if (typeof count === 'number') this.answers?.seen(count);
     }
     // Every other notification is ignored, as JSON-RPC asks.
   }
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.core.closing) return this.sendError(id, errorObject(ErrorCodes.ShuttingDown, 'the session is shutting down'));
+    if (this.answers) {
+      // A request sent again after a resumption (SPEC 20.4): answered as before, never carried out twice.
+      const kept = this.answers.answerOf(id);
+      if (kept !== undefined) return this.writeAnswer(id, kept);
+      if (this.inFlight.has(id)) return;
+    }
+    if (method === InitializeRequest.type.method && !this.initialized) return this.onInitialize(id, params as unknown as InitializeParams);
     // Answered with id null (SPEC 6, since 1.3): the waiting request keeps the one answer its id gets.
     if (this.inFlight.has(id)) return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
     this.touching = undefined;
@@ -421,6 +621,21 @@ export class Session implements ConnectedSession {
     }
   }
 
+  /** The first `initialize`: a new session, or (with `resume`) the resumption of one (SPEC 20.4). */
+  private onInitialize(id: RequestId, params: InitializeParams): void {
+    try {
+      if (typeof params === 'object' && params.capabilities?.resume?.token !== undefined) return this.resumeOther(id, params);
+      const result = this.initialize(params);
+      this.core.settled(id, undefined);
+      // The answer to initialize is not one the client counts (SPEC 20.4): the log starts after it.
+      this.sendResult(id, new WireResult(result));
+      if (this.resumeWithinMs !== undefined) this.answers = new AnswerLog();
+    } catch (error) {
+      this.core.settled(id, undefined);
+      this.sendThrown(id, error);
+    }
+  }
+
   private initialize(params: InitializeParams): InitializeResult {
     if (this.initialized) throw new RpcError(ErrorCodes.InvalidRequest, 'initialize was already called on this session');
     const agreement = agree(params, this.host);
@@ -428,10 +643,14 @@ export class Session implements ConnectedSession {
     this.processId = agreement.processId;
     this.inspection = agreement.inspection;
     this.initialized = true;
+    this.agreed = agreement.result;
+    this.resumeWithinMs = agreement.resumeWithinMs;
     if (agreement.ping) this.watchLiveness();
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
-    return { ...agreement.result, sessionId: this.id };
+    const result: InitializeResult = { ...agreement.result, sessionId: this.id };
+    if (this.resumeWithinMs !== undefined) result.resumeToken = this.resumeToken = this.host.resumeTokens.issue(this);
+    return result;
   }
 
   /** Drops the session when the client, which promised to ping, falls silent (SPEC 20.1). */
@@ -439,7 +658,9 @@ export class Session implements ConnectedSession {
     const timeoutMs = this.host.livenessTimeoutMs;
     this.liveness = new SilenceWatch(timeoutMs, {
       silent: () => {
-        this.host.log(`session ${this.id}: nothing from the client for ${timeoutMs / 1000} s although it asked for liveness pings; dropping it`);
+        const silence = `nothing from the client for ${timeoutMs / 1000} s although it asked for liveness pings`;
+        if (this.keepsOnLoss) return this.detach(silence);
+        this.host.log(`session ${this.id}: ${silence}; dropping it`);
         this.core.peerLeft();
         this.socket.destroy();
       },
@@ -477,6 +698,10 @@ export class Session implements ConnectedSession {
       this.core.undelivered(id, value);
       return;
     }
+    if (this.detached) {
+      this.parked.push({ id, value });
+      return;
+    }
     let json: string;
     try {
       const result = value instanceof WireResult ? value.json : value instanceof Delivery ? this.deliveryResult(value) : encodeValue(value, this.resultEncoding);
@@ -492,7 +717,7 @@ export class Session implements ConnectedSession {
       return this.sendError(id, errorObject(ErrorCodes.RemoteException, `the result cannot be sent: ${message}${undone}`, { type: 'TypeError', message }));
     }
     this.core.delivered(id);
-    this.write(json);
+    this.writeAnswer(id, json);
   }
 
   /** A delivery as the wire carries it: protocol data around the item, which is a value (SPEC 20.3). */
@@ -506,11 +731,23 @@ export class Session implements ConnectedSession {
   }
 
   private sendError(id: RequestId | null, error: ErrorObject): void {
-    this.write(JSON.stringify({ jsonrpc: '2.0', id, error }));
+    if (id !== null && this.detached) {
+      this.parked.push({ id, error });
+      return;
+    }
+    const json = JSON.stringify({ jsonrpc: '2.0', id, error });
+    if (id === null) this.write(json);
+    else this.writeAnswer(id, json);
+  }
+
+  /** Writes the answer to request `id`; a resumable session keeps it until the client has counted it (SPEC 20.4). */
+  private writeAnswer(id: RequestId, json: string): void {
+    this.answers?.written(id, json);
+    this.write(json);
   }
 
   private write(json: string): void {
-    if (this.closed) return;
+    if (this.closed || !this.attached) return;
     this.outbox.push(json);
     if (this.outbox.size + this.socket.writableLength > OUTPUT_HIGH_WATER) this.throttle();
   }

@@ -1,0 +1,107 @@
+/**
+ * The answers a resumable session keeps so that a request re-sent after a resumption is answered
+ * again instead of carried out twice (SPEC 20.4). Answers are numbered in the order they are
+ * written: the client counts the answers it receives, and that count (`$/answersSeen`, or the
+ * resume request's `answersSeen`) says which answers it has, since a connection delivers in order.
+ */
+
+import type { RequestId } from '../calls/sessionCore';
+
+/** Answers kept unacknowledged at most; past it the oldest go and a resumption may be refused. */
+export const MAX_KEPT_ANSWERS = 10_000;
+/** Characters of unacknowledged answers kept at most, likewise (a client that never says what it received costs this much). */
+export const MAX_KEPT_CHARS = 16 * 1024 * 1024;
+
+interface KeptAnswer {
+  readonly id: RequestId;
+  readonly json: string;
+}
+
+/** Why a resumption cannot go on from the answers kept. */
+export class ResumeRefused extends Error {}
+
+/** The kept answers of one session. */
+export class AnswerLog {
+  /** Answers written and not yet acknowledged, in order; the first has number `#firstNumber`. */
+  #sent: KeptAnswer[] = [];
+  #head = 0;
+  #firstNumber = 1;
+  /** Answers written on a lost connection that the client never received, by request id. */
+  readonly #lost = new Map<RequestId, KeptAnswer>();
+  /** The latest kept answer of each request id. */
+  readonly #byId = new Map<RequestId, KeptAnswer>();
+  /** Characters of the answers in `#sent` from `#head` on. */
+  #chars = 0;
+  /** Answers dropped unacknowledged (over {@link MAX_KEPT_ANSWERS}): up to this number the log cannot answer again. */
+  #droppedUpTo = 0;
+
+  /** Answers counted so far. */
+  get count(): number {
+    return this.#firstNumber + this.#sent.length - this.#head - 1;
+  }
+
+  /** The kept answer of request `id`, if there is one. */
+  answerOf(id: RequestId): string | undefined {
+    return this.#byId.get(id)?.json;
+  }
+
+  /** An answer to `id` was written: it is kept until the client has counted it. */
+  written(id: RequestId, json: string): void {
+    const answer = { id, json };
+    this.#sent.push(answer);
+    this.#chars += json.length;
+    this.#byId.set(id, answer);
+    this.#lost.delete(id);
+    while (this.#sent.length - this.#head > 1 && (this.#sent.length - this.#head > MAX_KEPT_ANSWERS || this.#chars > MAX_KEPT_CHARS)) {
+      this.#droppedUpTo = this.#firstNumber;
+      this.#drop(1);
+    }
+  }
+
+  /** The client has received `count` answers in all: those are forgotten. Counts out of range are ignored. */
+  seen(count: number): void {
+    if (!Number.isSafeInteger(count) || count < this.#firstNumber || count > this.count) return;
+    this.#drop(count - this.#firstNumber + 1);
+  }
+
+  /**
+   * A new connection resumes the session after the client received `count` answers: those are
+   * forgotten; the rest were lost with the old connection, kept by id for the requests the client
+   * sends again; numbering goes on from `count`.
+   * @throws ResumeRefused when `count` is not one the log can go on from.
+   */
+  resumed(count: number): void {
+    this.check(count);
+    this.seen(count);
+    for (let i = this.#head; i < this.#sent.length; i++) this.#lost.set(this.#sent[i].id, this.#sent[i]);
+    this.#sent = [];
+    this.#head = 0;
+    this.#chars = 0;
+    this.#firstNumber = count + 1;
+  }
+
+  /** @throws ResumeRefused when the client's count is impossible, or answers it lacks were dropped. */
+  check(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new ResumeRefused(`answersSeen must be a whole number, 0 or more, not ${JSON.stringify(count)}`);
+    if (count > this.count) throw new ResumeRefused(`answersSeen ${count} is more than the ${this.count} answers this session sent`);
+    if (count < this.#droppedUpTo) {
+      throw new ResumeRefused(
+        `answers after the ${count} the client has seen were dropped unacknowledged (more than ${MAX_KEPT_ANSWERS} answers or ${MAX_KEPT_CHARS / 1024 / 1024} MiB kept): a client must send $/answersSeen`,
+      );
+    }
+  }
+
+  #drop(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const answer = this.#sent[this.#head++];
+      this.#chars -= answer.json.length;
+      if (this.#byId.get(answer.id) === answer) this.#byId.delete(answer.id);
+    }
+    this.#firstNumber += n;
+    // Compact now and then rather than shifting on every drop.
+    if (this.#head > 1024 && this.#head * 2 > this.#sent.length) {
+      this.#sent = this.#sent.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Session resumption (`connect({ resume })`, SPEC 20.4): a client whose connection is cut keeps
+ * its session on the manager for the window it asked for, and a reconnect within it resumes the
+ * session: what it holds is still held, and the calls in flight at the cut take effect once each.
+ * The manager runs as its own process, and a TCP relay between it and the client cuts the network.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, ConnectionLostError, StaleProxyError, type ListProxy, type LockProxy, type DictProxy, type QueueProxy, type ManagerClient, type SessionSummary } from '../../src/client';
+import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
+import { until } from '../helpers/until';
+
+before(buildCli);
+
+const AUTHKEY = 'lihui';
+/** Fast reconnection tries, so that a mended relay is found at once. */
+const quickReconnect = { initialDelayMs: 10, maxDelayMs: 50 };
+
+/** Resolves the next time `listen` calls back, with what it was given. */
+function once<T>(listen: (listener: (value: T) => void) => void): Promise<T> {
+  return new Promise((resolve) => listen(resolve));
+}
+
+/** The manager's summary of session `id`, as another client's inspection sees it (undefined once it ended). */
+async function sessionOf(observer: ManagerClient, id: string): Promise<SessionSummary | undefined> {
+  return (await observer.inspection.snapshot()).sessions.find((s) => s.sessionId === id);
+}
+
+/** Waits (bounded) until the manager shows session `id` in the state `wanted` asks for. */
+async function untilSession(observer: ManagerClient, id: string, what: string, wanted: (s: SessionSummary | undefined) => boolean): Promise<SessionSummary | undefined> {
+  let last: SessionSummary | undefined;
+  const deadline = Date.now() + 10_000;
+  for (let round = 0; round < 2000; round++) {
+    last = await sessionOf(observer, id);
+    if (wanted(last)) return last;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`session ${id} never became ${what}: ${JSON.stringify(last)}`);
+}
+
+async function withManager(body: (server: ServerProcess, relay: TcpRelay, observer: ManagerClient) => Promise<void>): Promise<void> {
+  const server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', AUTHKEY]);
+  const relay = await startRelay(server.address);
+  const observer = await connect({ address: server.address, authkey: AUTHKEY, name: 'observer', reconnect: false });
+  try {
+    await body(server, relay, observer);
+  } finally {
+    await observer.close();
+    await relay.close();
+    await killServer(server);
+  }
+}
+
+test('a resumed session keeps its lock, its dict and a waiting get through a 2 s cut, and 20 calls in flight take effect once each', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'resumer', resume: { withinMs: 60_000 }, reconnect: quickReconnect });
+    try {
+      const sessionId = client.sessionId;
+      const lock = await client.create<LockProxy>('Lock');
+      assert.equal(await lock.acquire(), true);
+      const dict = await client.create<DictProxy<number>>('dict');
+      await dict.set('kept', 1);
+      const list = await client.create<ListProxy<number>>('list');
+      const queue = await client.create<QueueProxy<string>>('Queue');
+      // TODO(ack): once acknowledged gets (issue 16 item 3) land, hold an unacknowledged delivery
+      // here too (`queue.get({ ack: true })` before the cut) and check after the resumption that
+      // it is still in flight, not redelivered, and that its ack() works.
+      const waitingGet = queue.get();
+      // Awaited below; a failure before that must not surface as an unhandled rejection.
+      waitingGet.catch(() => {});
+      await untilSession(observer, sessionId, 'waiting in get', (s) => s?.pending.length === 1);
+      const lost = once<Error>((l) => client.on('lost', l));
+      const restored = once<{ resumed: boolean }>((l) => client.on('restored', l));
+      // The manager carries out 20 appends, and the cut comes once it has answered them all, with
+      // none of the answers let through: 20 calls in flight whose effect the client cannot know.
+      relay.dropDownstream();
+      const nullAnswers = relay.countDownstream('"result":null');
+      let answered = 0;
+      const appends = Array.from({ length: 20 }, (_, n) => list.append(n).then(() => void answered++));
+      await relay.untilDownstream('"result":null', nullAnswers + 20);
+      const cutAt = Date.now();
+      relay.cut();
+      assert.equal(answered, 0, 'the 20 calls are in flight at the cut');
+      await lost;
+      // The manager sees the connection gone and keeps the session, detached, with what it holds.
+      const detached = await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      assert.ok(detached!.resumableUntil! > Date.now());
+      assert.deepEqual(detached!.holds, [lock.id]);
+      assert.equal(detached!.pending.length, 1, 'the get waiting at the cut still waits');
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), false, 'the lock is still held');
+      // The network stays down for 2 s (the scenario's length, not a synchronisation).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (Date.now() - cutAt))));
+      relay.mend();
+      assert.equal((await restored).resumed, true);
+      assert.equal(client.sessionId, sessionId);
+      await Promise.all(appends);
+      assert.equal(relay.countUpstream('"method":"append"'), 40, 'the 20 calls in flight were sent again after the resumption');
+      assert.deepEqual((await list.toArray()).sort((a, b) => a - b), Array.from({ length: 20 }, (_, n) => n), 'each append took effect exactly once');
+      assert.equal(await dict.get('kept'), 1);
+      assert.equal(await lock.locked(), true);
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), false, 'the lock is still held after the resumption');
+      await lock.unlock();
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), true, 'released by its holder, not before');
+      await client.callById(queue.id, 'put', ['after']);
+      assert.equal(await waitingGet, 'after', 'the get waiting at the cut got the item put after the resumption');
+      const summary = await sessionOf(observer, sessionId);
+      assert.equal(summary?.resumableUntil, undefined, 'attached again');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test('a session not resumed within its window ends: its lock is freed, its calls fail, and the client starts a new session', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'late', resume: { withinMs: 1000 }, reconnect: quickReconnect });
+    try {
+      const sessionId = client.sessionId;
+      // The observer's lock: it outlives the session that holds it.
+      const lock = await observer.create<LockProxy>('Lock');
+      assert.equal(await client.callById(lock.id, 'acquire'), true);
+      const queue = await client.create<QueueProxy<string>>('Queue');
+      const waitingGet = queue.get().then(
+        () => assert.fail('the get of an expired session returned'),
+        (error: unknown) => error,
+      );
+      await untilSession(observer, sessionId, 'waiting in get', (s) => s?.pending.length === 1);
+      const restored = once<{ resumed: boolean }>((l) => client.on('restored', l));
+      relay.cut();
+      // Detached for a second (a busy machine may show it only gone: the refused resumption below
+      // is what shows it was resumable), then gone.
+      await untilSession(observer, sessionId, 'detached or gone', (s) => s === undefined || s.resumableUntil !== undefined);
+      await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), true, 'the expired session gave its lock back');
+      relay.mend();
+      assert.equal((await restored).resumed, false);
+      assert.notEqual(client.sessionId, sessionId);
+      const failed = await waitingGet;
+      assert.ok(failed instanceof ConnectionLostError && /could not be resumed/.test(failed.message), String(failed));
+      await assert.rejects(queue.qsize(), StaleProxyError);
+      // The new session works, and is resumable in its turn.
+      const list = await client.create<ListProxy<number>>('list');
+      await list.append(1);
+      assert.deepEqual(await list.toArray(), [1]);
+      assert.equal(typeof client.serverInfo.resumeToken, 'string');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test('without resume (the default) a cut connection gives everything back at once, as before', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'plain', reconnect: quickReconnect });
+    try {
+      assert.equal(client.serverInfo.resumeToken, undefined);
+      assert.equal(client.serverInfo.capabilities.resume, undefined);
+      const sessionId = client.sessionId;
+      const lock = await observer.create<LockProxy>('Lock');
+      assert.equal(await client.callById(lock.id, 'acquire'), true);
+      relay.cut();
+      const gone = await untilSession(observer, sessionId, 'gone', (s) => s === undefined || s.resumableUntil !== undefined);
+      assert.equal(gone, undefined, 'never detached');
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), true);
+    } finally {
+      relay.mend();
+      await client.close();
+    }
+  });
+});
+
+test('resume needs reconnection and a window above 0', { timeout: 60_000 }, async () => {
+  await assert.rejects(connect({ address: '127.0.0.1:1', authkey: AUTHKEY, resume: { withinMs: 1000 }, reconnect: false }), /resume needs reconnection/);
+  await assert.rejects(connect({ address: '127.0.0.1:1', authkey: AUTHKEY, resume: { withinMs: 0 } }), /resume.withinMs must be a number/);
+});
+
+test('a restarted manager does not know the token: the client is told so and goes on in a new session, shared typeids fetched again', { timeout: 60_000 }, async () => {
+  const typeids = ['--register', 'get_task_queue=Queue'];
+  let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', AUTHKEY, ...typeids]);
+  const address = server.address;
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address, authkey: AUTHKEY, name: 'restarted', resume: { withinMs: 60_000 }, reconnect: quickReconnect });
+  try {
+    const tasks = await client.get_task_queue();
+    const own = await client.create<DictProxy<number>>('dict');
+    const waitingGet = tasks.get().then(
+      () => assert.fail('a get of the lost session returned'),
+      (error: unknown) => error,
+    );
+    // The get is on its way before the manager goes.
+    await tasks.qsize();
+    const restored = once<{ resumed: boolean }>((l) => client.on('restored', l));
+    await killServer(server);
+    server = await serveProcess(['--address', address, '--authkey', AUTHKEY, ...typeids]);
+    assert.equal((await restored).resumed, false);
+    const failed = await waitingGet;
+    assert.ok(failed instanceof ConnectionLostError && /could not be resumed \(no session to resume with this token/.test(failed.message), String(failed));
+    await tasks.put(7);
+    assert.equal(await tasks.get(), 7);
+    await assert.rejects(own.keys(), StaleProxyError);
+    assert.equal(typeof client.serverInfo.resumeToken, 'string');
+  } finally {
+    await client.close();
+    await killServer(server);
+  }
+});
+
+test('an item a waiting get took while its session was detached goes back to the queue when the window passes', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: quickReconnect });
+    try {
+      const sessionId = client.sessionId;
+      const queue = await observer.create<QueueProxy<string>>('Queue');
+      const waitingGet = client.callById(queue.id, 'get').then(
+        () => assert.fail('the get of an expired session returned'),
+        (error: unknown) => error,
+      );
+      await untilSession(observer, sessionId, 'waiting in get', (s) => s?.pending.length === 1);
+      relay.cut();
+      await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      await queue.put('x');
+      // The get still waiting in the detached session took it.
+      assert.equal(await queue.qsize(), 0);
+      await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
+      assert.equal(await queue.qsize(), 1, 'given back when the session ended unresumed');
+      assert.equal(await queue.getNowait(), 'x');
+      relay.mend();
+      assert.ok((await waitingGet) instanceof ConnectionLostError);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * The answers a resumable session keeps (SPEC 20.4): numbered in the order written, forgotten once
+ * the client has counted them, kept by id across a resumption until sent again, and bounded.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnswerLog, MAX_KEPT_ANSWERS, ResumeRefused } from '../../src/server/jsonrpc/answerLog';
+
+test('answers are kept until counted, and a resumption keeps the uncounted ones by id', () => {
+  const log = new AnswerLog();
+  for (let id = 2; id <= 6; id++) log.written(id, `answer ${id}`);
+  assert.equal(log.count, 5);
+  log.seen(2);
+  assert.equal(log.answerOf(2), undefined);
+  assert.equal(log.answerOf(3), undefined);
+  assert.equal(log.answerOf(4), 'answer 4');
+  // The client counted 3: the answers to 5 and 6 were lost with the connection.
+  log.resumed(3);
+  assert.equal(log.count, 3);
+  assert.equal(log.answerOf(4), undefined);
+  assert.equal(log.answerOf(5), 'answer 5');
+  assert.equal(log.answerOf(6), 'answer 6');
+  // Sent again on the new connection: numbered 4, and forgotten once counted.
+  log.written(5, 'answer 5');
+  log.seen(4);
+  assert.equal(log.answerOf(5), undefined);
+  assert.equal(log.answerOf(6), 'answer 6');
+});
+
+test('a count the log cannot go on from is refused', () => {
+  const log = new AnswerLog();
+  log.written(1, 'a');
+  assert.throws(() => log.check(2), ResumeRefused);
+  assert.throws(() => log.check(-1), ResumeRefused);
+  assert.throws(() => log.check(0.5), ResumeRefused);
+  log.check(0);
+  log.check(1);
+  // Counts out of range in $/answersSeen are ignored.
+  log.seen(7);
+  assert.equal(log.answerOf(1), 'a');
+});
+
+test('past its bound the log drops the oldest answers, and a resumption that lacks them is refused', () => {
+  const log = new AnswerLog();
+  for (let id = 1; id <= MAX_KEPT_ANSWERS + 2; id++) log.written(id, 'x');
+  assert.equal(log.answerOf(1), undefined);
+  assert.equal(log.answerOf(3), 'x');
+  assert.throws(() => log.check(1), /dropped unacknowledged/);
+  log.check(2);
+});

@@ -53,7 +53,7 @@ async function withManager(body: (server: ServerProcess, relay: TcpRelay, observ
   }
 }
 
-test('a resumed session keeps its lock, its dict and a waiting get through a 2 s cut, and 20 calls in flight take effect once each', { timeout: 60_000 }, async () => {
+test('a resumed session keeps its lock, its dict, an unacknowledged delivery and a waiting get through a 2 s cut, and 20 calls in flight take effect once each', { timeout: 60_000 }, async () => {
   await withManager(async (_server, relay, observer) => {
     const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'resumer', resume: { withinMs: 60_000 }, reconnect: quickReconnect });
     try {
@@ -64,9 +64,11 @@ test('a resumed session keeps its lock, its dict and a waiting get through a 2 s
       await dict.set('kept', 1);
       const list = await client.create<ListProxy<number>>('list');
       const queue = await client.create<QueueProxy<string>>('Queue');
-      // TODO(ack): once acknowledged gets (issue 16 item 3) land, hold an unacknowledged delivery
-      // here too (`queue.get({ ack: true })` before the cut) and check after the resumption that
-      // it is still in flight, not redelivered, and that its ack() works.
+      // An unacknowledged delivery: kept in flight through the cut, neither given back nor redelivered.
+      const work = await client.create<QueueProxy<string>>('Queue');
+      await work.put('job');
+      const delivery = await work.get({ ack: true });
+      assert.equal(delivery.value, 'job');
       const waitingGet = queue.get();
       // Awaited below; a failure before that must not surface as an unhandled rejection.
       waitingGet.catch(() => {});
@@ -87,8 +89,9 @@ test('a resumed session keeps its lock, its dict and a waiting get through a 2 s
       // The manager sees the connection gone and keeps the session, detached, with what it holds.
       const detached = await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
       assert.ok(detached!.resumableUntil! > Date.now());
-      assert.deepEqual(detached!.holds, [lock.id]);
+      assert.deepEqual([...detached!.holds!].sort(), [lock.id, work.id].sort(), 'the lock, and the queue it holds a delivery of');
       assert.equal(detached!.pending.length, 1, 'the get waiting at the cut still waits');
+      assert.equal(detached!.deliveries?.length, 1, 'the delivery is still in flight, held by the detached session');
       assert.equal(await observer.callById(lock.id, 'acquire', [false]), false, 'the lock is still held');
       // The network stays down for 2 s (the scenario's length, not a synchronisation).
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (Date.now() - cutAt))));
@@ -99,6 +102,11 @@ test('a resumed session keeps its lock, its dict and a waiting get through a 2 s
       assert.equal(relay.countUpstream('"method":"append"'), 40, 'the 20 calls in flight were sent again after the resumption');
       assert.deepEqual((await list.toArray()).sort((a, b) => a - b), Array.from({ length: 20 }, (_, n) => n), 'each append took effect exactly once');
       assert.equal(await dict.get('kept'), 1);
+      assert.equal(await observer.callById(work.id, 'qsize'), 0, 'the delivery was not given back to its queue');
+      assert.equal((await sessionOf(observer, sessionId))?.deliveries?.length, 1, 'still in flight after the resumption');
+      await delivery.ack();
+      assert.equal((await sessionOf(observer, sessionId))?.deliveries, undefined, 'acknowledged for good');
+      assert.equal(await observer.callById(work.id, 'qsize'), 0);
       assert.equal(await lock.locked(), true);
       assert.equal(await observer.callById(lock.id, 'acquire', [false]), false, 'the lock is still held after the resumption');
       await lock.unlock();

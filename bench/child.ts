@@ -15,11 +15,12 @@ import type { BenchConfig, ImplModule, Outcome, WorkloadId } from './harness';
 import { UnavailableError, runLatencyWorkload, runSeedWorkload } from './harness';
 // ours.ts loads src/server and src/client lazily, so importing it here is safe before they exist.
 import * as ours from './ours';
+import * as ioredis from './peers/ioredis';
 import * as redis from './peers/redis';
 import * as tcpEcho from './peers/tcp-echo';
 import * as vscodeJsonrpc from './peers/vscode-jsonrpc-echo';
 
-const IMPLS: Record<string, ImplModule> = { ours, 'ours-watched': { serve: ours.serveWatched, connect: ours.connect }, 'tcp-echo': tcpEcho, 'vscode-jsonrpc': vscodeJsonrpc, redis };
+const IMPLS: Record<string, ImplModule> = { ours, 'ours-watched': { serve: ours.serveWatched, connect: ours.connect }, 'tcp-echo': tcpEcho, 'vscode-jsonrpc': vscodeJsonrpc, redis, 'redis-ioredis': ioredis };
 
 async function loadImpl(name: string): Promise<ImplModule> {
   const impl = IMPLS[name];

@@ -52,7 +52,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --quick            one short round instead of three (seed workload with 2000 items)
   --rounds N         rounds to run (default 3, or 1 with --quick); each round restarts every process
   --only NAME        run only matching implementations and/or workloads; repeatable or comma-separated.
-                     implementations: ours, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis
+                     implementations: ours, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
   --pin MODE         CPU placement of each server and client process (needs taskset):
@@ -343,14 +343,14 @@ function freePort(): Promise<number> {
   });
 }
 
-function redisImpl(options: Options): Impl {
+function redisImpl(options: Options, id = 'redis', label = 'Redis (lists)', client = 'minimal RESP client in bench/peers/redis.ts'): Impl {
   const found = findRedis(options);
   let version = '';
   if (found.path) {
     const probe = spawnSync(found.path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
     version = /v=(\S+)/.exec(probe.stdout ?? '')?.[1] ?? '?';
   }
-  const base = tsImpl('redis', 'Redis (lists)', 'queue', `redis-server ${version} (${found.path}), no persistence; minimal RESP client in bench/peers/redis.ts; LPUSH / BRPOP`);
+  const base = tsImpl(id, label, 'queue', `redis-server ${version} (${found.path}), no persistence; ${client}; LPUSH / BRPOP`);
   return {
     ...base,
     skip: found.skip,
@@ -399,6 +399,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
   impls.push(tsImpl('tcp-echo', 'Node TCP echo', 'echo', `node ${process.version} net, 4-byte length prefix, ~100-byte message, no parsing of the echo`));
   impls.push(tsImpl('vscode-jsonrpc', 'vscode-jsonrpc echo', 'echo', `vscode-jsonrpc ${packageVersion('vscode-jsonrpc')}, StreamMessageReader/Writer over TCP, request "echo"`));
   if (wanted('redis')) impls.push(redisImpl(options));
+  if (wanted('redis-ioredis')) impls.push(redisImpl(options, 'redis-ioredis', 'Redis via ioredis', `ioredis ${packageVersion('ioredis')} (bench/peers/ioredis.ts)`));
   return impls.filter((impl) => wanted(impl.id));
 }
 
@@ -406,7 +407,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
 // Selection (--only)
 
 function resolveOnly(names: string[]): { impl: (id: string) => boolean; workloads: WorkloadId[] } {
-  const implIds = ['ours', 'ours-watched', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis'];
+  const implIds = ['ours', 'ours-watched', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis', 'redis-ioredis'];
   // "python" selects every Python; "python3.12", "py312" or "python-3.12" one of them.
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^py(thon)?/, 'python');
   const implNames: string[] = [];

@@ -16,6 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { runRows } from './rows/run';
 import { WORKLOADS, type BenchConfig, type LatencyResult, type Outcome, type SeedResult, type WorkloadId } from './harness';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -34,6 +35,8 @@ interface Options {
   verbose: boolean;
   pin: PinMode;
   rounds?: number;
+  /** Also run the rows of bench/rows (4 clients, 64 KiB, cold start, memory, server CPU). */
+  rows: boolean;
 }
 
 /** CPU placement of the server and client processes (see README: it matters a lot in a VM). */
@@ -60,11 +63,14 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
                        same  both on CPU 0: cost per op with no cross-CPU wake-ups
                        split server on CPU 0, client on CPU 1
   --with-redis       if redis-server is missing, apt-get install it (not when CI is set)
+  --rows             then run the rows of bench/rows too (1 and 4 client processes with server CPU per op,
+                     64 KiB payloads, cold client to first result, memory for queued ints), pinned as --pin
+                     (none or same); bench/rows/run.ts runs them alone
   --verbose          pass the children's stderr through
   --help             this text`;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, only: [], withRedis: false, verbose: false, pin: 'none' };
+  const options: Options = { quick: false, only: [], withRedis: false, verbose: false, pin: 'none', rows: false };
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k];
     const value = (): string => {
@@ -86,7 +92,8 @@ function parseArgs(argv: string[]): Options {
       const mode = value();
       if (mode !== 'none' && mode !== 'same' && mode !== 'split') fail(`--pin ${mode}: expected none, same or split`);
       options.pin = mode;
-    } else if (name === '--verbose' || name === '-v') options.verbose = true;
+    } else if (name === '--rows') options.rows = true;
+    else if (name === '--verbose' || name === '-v') options.verbose = true;
     else if (name === '--help' || name === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -693,6 +700,7 @@ async function main(): Promise<void> {
     writeFileSync(options.json, JSON.stringify(out, null, 2) + '\n');
     console.log(`  results written to ${options.json}`);
   }
+  if (options.rows) await runRows([...(options.quick ? ['--quick'] : []), '--rounds', String(rounds), '--pin', pinMode === 'same' ? 'same' : 'none']);
   const failed = runs.some(({ rounds: results }) => results.some((r) => Object.values(r).some((o) => o?.kind === 'error')));
   process.exitCode = failed ? 1 : 0;
 }

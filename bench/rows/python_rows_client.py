@@ -1,0 +1,101 @@
+"""CPython's BaseManager proxies for the rows of bench/rows (run by bench/rows/run.ts):
+
+    python python_rows_client.py clients host:port '<config json>'
+        one at a time (put/get), warm-up starting at config startAtMs (epoch ms), so several
+        processes measure the same window; config payload sends bytes instead of the counter.
+        Prints `RESULT {json}` like bench/child.ts.
+    python python_rows_client.py fill host:port N THREADS
+        connects, prints `WARM`, waits for a line on stdin, puts 0..N-1 into get_queue from
+        THREADS threads (a proxy has one call outstanding per connection), prints `FILLED`, and
+        stays connected until stdin closes.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from python_manager_client import connect, pair_loop, summarize  # noqa: E402
+
+
+def payload_loop(q, value, deadline_ns, max_ops, samples):
+    clock = time.perf_counter_ns
+    done = 0
+    while True:
+        t0 = clock()
+        q.put(value)
+        t1 = clock()
+        q.get()
+        t2 = clock()
+        if samples is not None:
+            samples.append(t1 - t0)
+            samples.append(t2 - t1)
+        done += 2
+        if done >= max_ops or t2 >= deadline_ns:
+            return
+
+
+def clients(address, config):
+    q = connect(address).get_queue()
+    payload = config.get("payload")
+    value = b"a" * payload["bytes"] if payload else None
+    wait = config.get("startAtMs", 0) / 1000 - time.time()
+    if wait > 0:
+        time.sleep(wait)
+    clock = time.perf_counter_ns
+
+    def run(deadline, samples):
+        if value is None:
+            pair_loop(q, 0, deadline, config["maxOps"], samples)
+        else:
+            payload_loop(q, value, deadline, config["maxOps"], samples)
+
+    run(clock() + int(config["warmupMs"] * 1e6), None)
+    samples = []
+    start = clock()
+    run(start + int(config["durationMs"] * 1e6), samples)
+    return summarize(samples, clock() - start, 1, 1)
+
+
+def fill(address, count, threads_count):
+    manager = connect(address)
+    q = manager.get_queue()
+    q.put(-1)
+    q.get()
+    print("WARM", flush=True)
+    sys.stdin.readline()
+    errors = []
+
+    def run(index):
+        try:
+            for i in range(index, count, threads_count):
+                q.put(i)
+        except Exception as error:  # noqa: BLE001 - reported
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    if errors:
+        raise RuntimeError(errors[0])
+    print("FILLED %d" % q.qsize(), flush=True)
+    sys.stdin.read()
+
+
+def main():
+    mode, address = sys.argv[1], sys.argv[2]
+    if mode == "clients":
+        result = clients(address, json.loads(sys.argv[3]))
+        print("RESULT " + json.dumps({"results": {"one-at-a-time": result}}), flush=True)
+    elif mode == "fill":
+        fill(address, int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        raise SystemExit("usage: python_rows_client.py clients ADDRESS CONFIG | fill ADDRESS N THREADS")
+
+
+if __name__ == "__main__":
+    main()

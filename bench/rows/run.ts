@@ -313,6 +313,8 @@ async function coldRow(options: Options): Promise<void> {
     }
   };
   process.stderr.write('rows: cold clients ...\n');
+  // The runtime alone, for its own start's CPU time.
+  await run('node alone (node -e, nothing loaded)', process.execPath, ['-e', "const u = process.cpuUsage(); console.log('COLD ' + JSON.stringify({ runtimeMs: performance.now(), cpuMs: (u.user + u.system) / 1000 }))"]);
   const ours = await startServer('ours');
   try {
     await run('ours: node, dist/client.js', process.execPath, [path.join(ROWS, 'cold-ours.cjs'), ours.address]);
@@ -334,10 +336,11 @@ async function coldRow(options: Options): Promise<void> {
   const key = (label: string, field: string) => median((samples[label] ?? []).map((s) => s[field]));
   console.log(
     table(
-      ['client', 'import ms', 'connect ms', 'first result ms', 'total ms'],
-      Object.keys(samples).map((label) => [label, fmt(key(label, 'importMs'), 1), fmt(key(label, 'connectMs'), 1), fmt(key(label, 'firstResultMs'), 1), fmt(key(label, 'totalMs'), 1)]),
+      ['client', 'import ms', 'connect ms', 'first result ms', 'total ms', 'process CPU ms'],
+      Object.keys(samples).map((label) => [label, fmt(key(label, 'importMs'), 1), fmt(key(label, 'connectMs'), 1), fmt(key(label, 'firstResultMs'), 1), fmt(key(label, 'totalMs'), 1), fmt(key(label, 'cpuMs'), 1)]),
     ),
   );
+  console.log("  note: process CPU ms is the client process's whole CPU time, the runtime's own start included (Node's alone: node -e 0)");
   console.log('  note: ours connects, authenticates (HMAC challenge both ways), initializes and describes; the first result is create() then get() of a filled queue');
 }
 

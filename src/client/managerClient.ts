@@ -148,12 +148,13 @@ export class ManagerClient {
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
-        // No async wrapper: this is the hot path of every call.
-        return connection.request(CallRequest.type, params, signal).then(
+        // No async wrapper and no promise chained on: this is the hot path of every call.
+        return connection.requestMapped(
+          CallRequest.type,
+          params,
+          signal,
           (result) => decodeValue(result, decodeOptions),
-          (error) => {
-            throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
-          },
+          (error) => toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout }),
         );
       },
       decref: async (token) => {

@@ -13,9 +13,9 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './peers/net-util';
 import { runRows } from './rows/run';
 import { WORKLOADS, type BenchConfig, type LatencyResult, type Outcome, type SeedResult, type WorkloadId } from './harness';
 
@@ -337,17 +337,6 @@ function findRedis(options: Options): { path?: string; skip?: string } {
   }
   const installed = findOnPath('redis-server');
   return installed ? { path: installed } : { skip: 'skipped: redis-server not installed (apt-get install failed)' };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function redisImpl(options: Options, id = 'redis', label = 'Redis (lists)', client = 'minimal RESP client in bench/peers/redis.ts'): Impl {

@@ -20,23 +20,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from python_manager_client import connect, pair_loop, summarize  # noqa: E402
 
 
-def payload_loop(q, value, deadline_ns, max_ops, samples):
-    clock = time.perf_counter_ns
-    done = 0
-    while True:
-        t0 = clock()
-        q.put(value)
-        t1 = clock()
-        q.get()
-        t2 = clock()
-        if samples is not None:
-            samples.append(t1 - t0)
-            samples.append(t2 - t1)
-        done += 2
-        if done >= max_ops or t2 >= deadline_ns:
-            return
-
-
 def clients(address, config):
     q = connect(address).get_queue()
     payload = config.get("payload")
@@ -47,10 +30,7 @@ def clients(address, config):
     clock = time.perf_counter_ns
 
     def run(deadline, samples):
-        if value is None:
-            pair_loop(q, 0, deadline, config["maxOps"], samples)
-        else:
-            payload_loop(q, value, deadline, config["maxOps"], samples)
+        pair_loop(q, 0, deadline, config["maxOps"], samples, value)
 
     run(clock() + int(config["warmupMs"] * 1e6), None)
     samples = []

@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchConfig, LatencyResult } from '../harness';
+import { freePort } from '../peers/net-util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(ROOT, 'bench', 'child.ts');
@@ -113,17 +114,6 @@ function stop(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 

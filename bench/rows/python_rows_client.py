@@ -4,6 +4,8 @@
         one at a time (put/get), warm-up starting at config startAtMs (epoch ms), so several
         processes measure the same window; config payload sends bytes instead of the counter.
         Prints `RESULT {json}` like bench/child.ts.
+    python python_rows_client.py json-clients host:port '<config json>'
+        the same with the JSON client of clients/python, against our server.
     python python_rows_client.py fill host:port N THREADS
         connects, prints `WARM`, waits for a line on stdin, puts 0..N-1 into get_queue from
         THREADS threads (a proxy has one call outstanding per connection), prints `FILLED`, and
@@ -20,8 +22,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from python_manager_client import connect, pair_loop, summarize  # noqa: E402
 
 
-def clients(address, config):
-    q = connect(address).get_queue()
+def json_client_queue(address):
+    """The same queue through the JSON client of clients/python (against our server only)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+    import syncmanager_client
+
+    return syncmanager_client.connect(address, b"bench", reconnect=False).create("get_queue")
+
+
+def clients(address, config, json_client=False):
+    q = json_client_queue(address) if json_client else connect(address).get_queue()
     payload = config.get("payload")
     value = b"a" * payload["bytes"] if payload else None
     wait = config.get("startAtMs", 0) / 1000 - time.time()
@@ -68,8 +78,8 @@ def fill(address, count, threads_count):
 
 def main():
     mode, address = sys.argv[1], sys.argv[2]
-    if mode == "clients":
-        result = clients(address, json.loads(sys.argv[3]))
+    if mode in ("clients", "json-clients"):
+        result = clients(address, json.loads(sys.argv[3]), json_client=mode == "json-clients")
         print("RESULT " + json.dumps({"results": {"one-at-a-time": result}}), flush=True)
     elif mode == "fill":
         fill(address, int(sys.argv[3]), int(sys.argv[4]))

@@ -160,7 +160,9 @@ async function startServer(kind: Server): Promise<Running> {
 async function oneAtATimeClient(client: Client, address: string, config: BenchConfig): Promise<LatencyResult> {
   const json = JSON.stringify({ ...config, workloads: ['one-at-a-time'] });
   const child =
-    client === 'python' ? start(PYTHON, [PY_ROWS, 'clients', address, json]) : start(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, 'client', client, address, json]);
+    client === 'python' || client === 'python-json'
+      ? start(PYTHON, [PY_ROWS, client === 'python' ? 'clients' : 'json-clients', address, json])
+      : start(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, 'client', client, address, json]);
   const match = await waitLine(child, /^RESULT (.*)$/, 120_000);
   await stop(child);
   const result = (JSON.parse(match[1]) as { results: Record<string, LatencyResult & { reason?: string }> }).results['one-at-a-time'];
@@ -168,9 +170,15 @@ async function oneAtATimeClient(client: Client, address: string, config: BenchCo
   return result;
 }
 
-type Client = 'ours' | 'python' | 'redis' | 'redis-ioredis';
-const SERVER_OF: Record<Client, Server> = { ours: 'ours', python: 'python', redis: 'redis', 'redis-ioredis': 'redis' };
-const LABEL: Record<Client, string> = { ours: 'ours (syncmanager)', python: 'Python 3.11 BaseManager', redis: 'Redis (minimal RESP client)', 'redis-ioredis': 'Redis via ioredis' };
+type Client = 'ours' | 'python' | 'python-json' | 'redis' | 'redis-ioredis';
+const SERVER_OF: Record<Client, Server> = { ours: 'ours', python: 'python', 'python-json': 'ours', redis: 'redis', 'redis-ioredis': 'redis' };
+const LABEL: Record<Client, string> = {
+  ours: 'ours (syncmanager)',
+  python: 'Python 3.11 BaseManager',
+  'python-json': 'Python 3.11 JSON client → ours',
+  redis: 'Redis (minimal RESP client)',
+  'redis-ioredis': 'Redis via ioredis',
+};
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -221,7 +229,7 @@ async function clientsRound(client: Client, processes: number, options: Options)
 }
 
 async function clientsRow(options: Options): Promise<void> {
-  const clients: Client[] = ['ours', 'python', 'redis', 'redis-ioredis'];
+  const clients: Client[] = ['ours', 'python', 'python-json', 'redis', 'redis-ioredis'];
   const rows: string[][] = [];
   const figures: Record<string, { one: number[]; four: number[]; cpuOne: number[]; cpuFour: number[] }> = {};
   for (let round = 1; round <= options.rounds; round++) {

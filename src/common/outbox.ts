@@ -1,9 +1,7 @@
 /**
  * Messages waiting to be written: every message queued in one turn of the event loop goes out
  * in a single write, framed with `Content-Length`. The server's sessions and the client's
- * connection both write through one. A reader that answers requests as it reads them holds the
- * outbox while it reads a chunk and releases it after: the answers then go out in one write
- * right away, not a microtask later.
+ * connection both write through one.
  */
 
 import { frameMessage } from './framing';
@@ -20,7 +18,6 @@ export class Outbox {
   #frames: string[] = [];
   #size = 0;
   #scheduled = false;
-  #held = false;
 
   constructor(
     private readonly sink: OutboxSink,
@@ -38,21 +35,10 @@ export class Outbox {
     const frame = frameMessage(json);
     this.#frames.push(frame);
     this.#size += frame.length;
-    if (!this.#scheduled && !this.#held) {
+    if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());
     }
-  }
-
-  /** Queues without writing until {@link release}: for a reader answering what one chunk holds. */
-  hold(): void {
-    this.#held = true;
-  }
-
-  /** Ends {@link hold}: writes what was queued meanwhile, now. */
-  release(): void {
-    this.#held = false;
-    if (this.#frames.length > 0) this.flush();
   }
 
   /** Writes every queued message at once. */

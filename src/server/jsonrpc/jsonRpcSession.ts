@@ -172,8 +172,6 @@ export class Session implements ConnectedSession {
   /** Feeds bytes (also the ones that arrived with the handshake). */
   onData(chunk: Buffer): void {
     if (this.closed || this.framingFailed) return;
-    // The answers to what this chunk holds go out in one write as soon as it is read.
-    this.outbox.hold();
     try {
       this.decoder.push(chunk);
       if (!this.core.holdBuffered(this.decoder.pendingBytes)) throw new FramingError(this.host.buffers.refusal(), 'tooLarge');
@@ -190,8 +188,6 @@ export class Session implements ConnectedSession {
       this.host.log(`session ${this.id}: ${error.message}; closing`);
       this.sendError(null, errorObject(code, error.message));
       this.close();
-    } finally {
-      this.outbox.release();
     }
   }
 

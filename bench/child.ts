@@ -15,6 +15,7 @@ import type { BenchConfig, ImplModule, Outcome, WorkloadId } from './harness';
 import { UnavailableError, runLatencyWorkload, runSeedWorkload } from './harness';
 // ours.ts loads src/server and src/client lazily, so importing it here is safe before they exist.
 import * as ours from './ours';
+import * as ioredis from './peers/ioredis';
 import * as redis from './peers/redis';
 import * as tcpEcho from './peers/tcp-echo';
 import * as vscodeJsonrpc from './peers/vscode-jsonrpc-echo';
@@ -27,6 +28,7 @@ const IMPLS: Record<string, ImplModule> = {
   'tcp-echo': tcpEcho,
   'vscode-jsonrpc': vscodeJsonrpc,
   redis,
+  'redis-ioredis': ioredis,
 };
 
 async function loadImpl(name: string): Promise<ImplModule> {

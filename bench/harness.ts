@@ -36,6 +36,10 @@ export type WorkloadId = (typeof WORKLOADS)[number]['id'];
 /** Typeids every queue server registers: one queue for workloads 1 and 2, two for the seed workload. */
 export const QUEUE_TYPEIDS = { queue: 'get_queue', tasks: 'get_task_queue', results: 'get_result_queue' } as const;
 
+/** A queue our bench server fills with {@link COLD_ITEMS} items, for bench/rows' cold clients. */
+export const COLD_TYPEID = 'get_cold_queue';
+export const COLD_ITEMS = 10_000;
+
 /** The authkey every manager-style peer uses. */
 export const AUTHKEY = 'bench';
 
@@ -55,6 +59,27 @@ export interface BenchConfig {
   seedWarmupItems: number;
   /** The seed workload fails if it takes longer than this. */
   seedTimeoutMs: number;
+  /** Rows of bench/rows: the warm-up starts at this wall-clock time (ms since the epoch), so several client processes measure the same window. */
+  startAtMs?: number;
+  /** Rows of bench/rows: what `put` sends instead of the loop counter (64 KiB of bytes, say). */
+  payload?: PayloadSpec;
+}
+
+/** A payload of `bytes` bytes: a byte string (Uint8Array) or an ASCII text of that length. */
+export interface PayloadSpec {
+  bytes: number;
+  as: 'bytes' | 'string';
+}
+
+/** The value a {@link PayloadSpec} describes. */
+export function makePayload(spec: PayloadSpec): Uint8Array | string {
+  return spec.as === 'bytes' ? new Uint8Array(spec.bytes).fill(0x61) : 'a'.repeat(spec.bytes);
+}
+
+/** Waits until the wall clock reaches `atMs` (no wait when undefined or past). */
+export async function startAt(atMs: number | undefined): Promise<void> {
+  const wait = atMs === undefined ? 0 : atMs - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 export interface LatencyResult {
@@ -87,7 +112,7 @@ export type Outcome = LatencyResult | SeedResult | { kind: 'n/a' | 'error' | 'un
 
 /** A shared queue as the workloads use it. `get` blocks (server side) until an item is there. */
 export interface QueueOps {
-  put(value: number): Promise<unknown>;
+  put(value: unknown): Promise<unknown>;
   get(): Promise<unknown>;
 }
 
@@ -163,9 +188,13 @@ export interface PairOps {
   second(i: number): Promise<unknown>;
 }
 
-export async function pairOpsFor(conn: ClientConn): Promise<PairOps> {
+export async function pairOpsFor(conn: ClientConn, payload?: PayloadSpec): Promise<PairOps> {
   if (conn.queue) {
     const q = await conn.queue(QUEUE_TYPEIDS.queue);
+    if (payload) {
+      const value = makePayload(payload);
+      return { first: () => q.put(value), second: () => q.get() };
+    }
     return { first: (i) => q.put(i), second: () => q.get() };
   }
   if (conn.echo) {
@@ -223,7 +252,8 @@ export async function measurePairs(ops: PairOps, loops: number, durationMs: numb
 
 /** Warm-up (discarded) then a measured run of workload 1 or 2 on one connection. */
 export async function runLatencyWorkload(conn: ClientConn, loops: number, config: BenchConfig): Promise<LatencyResult> {
-  const ops = await pairOpsFor(conn);
+  const ops = await pairOpsFor(conn, config.payload);
+  await startAt(config.startAtMs);
   await measurePairs(ops, loops, config.warmupMs, config.maxOps, false);
   collectGarbage();
   return measurePairs(ops, loops, config.durationMs, config.maxOps, true);

@@ -11,7 +11,7 @@ import type * as ServerModule from '../src/server';
 import type * as ClientModule from '../src/client';
 import type { QueueProxy } from '../src/client';
 import type { ClientConn, ImplModule, QueueOps, Served } from './harness';
-import { AUTHKEY, QUEUE_TYPEIDS, UnavailableError } from './harness';
+import { AUTHKEY, COLD_ITEMS, COLD_TYPEID, QUEUE_TYPEIDS, UnavailableError } from './harness';
 
 /**
  * The bundles `npm run build` makes, as users run them (not the sources through tsx, whose loader
@@ -46,6 +46,10 @@ export async function serve(bundle: string = BUNDLES.server): Promise<Served> {
     const queue = new Queue();
     manager.register(typeid, { callable: () => queue });
   }
+  // bench/rows' cold clients each take one item: the first get of a fresh process does not wait.
+  const coldQueue = new Queue();
+  for (let i = 0; i < COLD_ITEMS; i++) coldQueue.put(i);
+  manager.register(COLD_TYPEID, { callable: () => coldQueue });
   await manager.listen();
   return {
     address: manager.address,
@@ -91,7 +95,7 @@ export async function connect(address: string): Promise<ClientConn> {
   const client = await connectClient({ address, authkey: AUTHKEY });
   return {
     async queue(typeid: string): Promise<QueueOps> {
-      const proxy = await client.create<QueueProxy<number>>(typeid);
+      const proxy = await client.create<QueueProxy<unknown>>(typeid);
       return { put: (value) => proxy.put(value), get: () => proxy.get() };
     },
     close: async () => {
@@ -110,7 +114,7 @@ export async function connectAcknowledging(address: string): Promise<ClientConn>
   const client = await connectClient({ address, authkey: AUTHKEY });
   return {
     async queue(typeid: string): Promise<QueueOps> {
-      const proxy = await client.create<QueueProxy<number>>(typeid);
+      const proxy = await client.create<QueueProxy<unknown>>(typeid);
       return {
         put: (value) => proxy.put(value),
         get: async () => {

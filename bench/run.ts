@@ -13,9 +13,10 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './peers/net-util';
+import { runRows } from './rows/run';
 import { WORKLOADS, type BenchConfig, type LatencyResult, type Outcome, type SeedResult, type WorkloadId } from './harness';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -34,6 +35,8 @@ interface Options {
   verbose: boolean;
   pin: PinMode;
   rounds?: number;
+  /** Also run the rows of bench/rows (4 clients, 64 KiB, cold start, memory, server CPU). */
+  rows: boolean;
 }
 
 /** CPU placement of the server and client processes (see README: it matters a lot in a VM). */
@@ -52,7 +55,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --quick            one short round instead of three (seed workload with 2000 items)
   --rounds N         rounds to run (default 3, or 1 with --quick); each round restarts every process
   --only NAME        run only matching implementations and/or workloads; repeatable or comma-separated.
-                     implementations: ours, ours-watched, ours-ack, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis
+                     implementations: ours, ours-watched, ours-ack, ours-unhooked, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
   --pin MODE         CPU placement of each server and client process (needs taskset):
@@ -60,11 +63,14 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
                        same  both on CPU 0: cost per op with no cross-CPU wake-ups
                        split server on CPU 0, client on CPU 1
   --with-redis       if redis-server is missing, apt-get install it (not when CI is set)
+  --rows             then run the rows of bench/rows too (1 and 4 client processes with server CPU per op,
+                     64 KiB payloads, cold client to first result, memory for queued ints), pinned as --pin
+                     (none or same); bench/rows/run.ts runs them alone
   --verbose          pass the children's stderr through
   --help             this text`;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, only: [], withRedis: false, verbose: false, pin: 'none' };
+  const options: Options = { quick: false, only: [], withRedis: false, verbose: false, pin: 'none', rows: false };
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k];
     const value = (): string => {
@@ -86,7 +92,8 @@ function parseArgs(argv: string[]): Options {
       const mode = value();
       if (mode !== 'none' && mode !== 'same' && mode !== 'split') fail(`--pin ${mode}: expected none, same or split`);
       options.pin = mode;
-    } else if (name === '--verbose' || name === '-v') options.verbose = true;
+    } else if (name === '--rows') options.rows = true;
+    else if (name === '--verbose' || name === '-v') options.verbose = true;
     else if (name === '--help' || name === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -332,25 +339,14 @@ function findRedis(options: Options): { path?: string; skip?: string } {
   return installed ? { path: installed } : { skip: 'skipped: redis-server not installed (apt-get install failed)' };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function redisImpl(options: Options): Impl {
+function redisImpl(options: Options, id = 'redis', label = 'Redis (lists)', client = 'minimal RESP client in bench/peers/redis.ts'): Impl {
   const found = findRedis(options);
   let version = '';
   if (found.path) {
     const probe = spawnSync(found.path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
     version = /v=(\S+)/.exec(probe.stdout ?? '')?.[1] ?? '?';
   }
-  const base = tsImpl('redis', 'Redis (lists)', 'queue', `redis-server ${version} (${found.path}), no persistence; minimal RESP client in bench/peers/redis.ts; LPUSH / BRPOP`);
+  const base = tsImpl(id, label, 'queue', `redis-server ${version} (${found.path}), no persistence; ${client}; LPUSH / BRPOP`);
   return {
     ...base,
     skip: found.skip,
@@ -401,6 +397,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
   impls.push(tsImpl('tcp-echo', 'Node TCP echo', 'echo', `node ${process.version} net, 4-byte length prefix, ~100-byte message, no parsing of the echo`));
   impls.push(tsImpl('vscode-jsonrpc', 'vscode-jsonrpc echo', 'echo', `vscode-jsonrpc ${packageVersion('vscode-jsonrpc')}, StreamMessageReader/Writer over TCP, request "echo"`));
   if (wanted('redis')) impls.push(redisImpl(options));
+  if (wanted('redis-ioredis')) impls.push(redisImpl(options, 'redis-ioredis', 'Redis via ioredis', `ioredis ${packageVersion('ioredis')} (bench/peers/ioredis.ts)`));
   return impls.filter((impl) => wanted(impl.id));
 }
 
@@ -408,7 +405,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
 // Selection (--only)
 
 function resolveOnly(names: string[]): { impl: (id: string) => boolean; workloads: WorkloadId[] } {
-  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis'];
+  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis', 'redis-ioredis'];
   // "python" selects every Python; "python3.12", "py312" or "python-3.12" one of them.
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^py(thon)?/, 'python');
   const implNames: string[] = [];
@@ -694,6 +691,7 @@ async function main(): Promise<void> {
     writeFileSync(options.json, JSON.stringify(out, null, 2) + '\n');
     console.log(`  results written to ${options.json}`);
   }
+  if (options.rows) await runRows([...(options.quick ? ['--quick'] : []), '--rounds', String(rounds), '--pin', pinMode === 'same' ? 'same' : 'none']);
   const failed = runs.some(({ rounds: results }) => results.some((r) => Object.values(r).some((o) => o?.kind === 'error')));
   process.exitCode = failed ? 1 : 0;
 }

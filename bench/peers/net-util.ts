@@ -50,3 +50,15 @@ export function closeSocket(socket: net.Socket): Promise<void> {
     socket.end();
   });
 }
+
+/** A port free on 127.0.0.1 right now, for a server that cannot be told to pick one (redis-server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

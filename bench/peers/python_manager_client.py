@@ -67,13 +67,14 @@ def summarize(samples, elapsed_ns, connections, in_flight, note=None):
     return result
 
 
-def pair_loop(q, i, deadline_ns, max_ops, samples):
-    """put(i) then get() until the deadline or max_ops ops; appends latencies when samples is a list."""
+def pair_loop(q, i, deadline_ns, max_ops, samples, value=None):
+    """put(i) (or put(value), when given) then get() until the deadline or max_ops ops; appends
+    latencies when samples is a list."""
     clock = time.perf_counter_ns
     done = 0
     while True:
         t0 = clock()
-        q.put(i)
+        q.put(i if value is None else value)
         t1 = clock()
         q.get()
         t2 = clock()

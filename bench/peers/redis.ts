@@ -117,7 +117,7 @@ export async function connect(address: string): Promise<ClientConn> {
     async queue(typeid: string): Promise<QueueOps> {
       const key = `bench:${typeid}`;
       return {
-        put: (value) => client.command('LPUSH', key, value),
+        put: (value) => client.command('LPUSH', key, value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : (value as string | number)),
         get: async () => {
           const reply = await client.command('BRPOP', key, 0);
           return Array.isArray(reply) ? Number(reply[1]) : reply;

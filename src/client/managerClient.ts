@@ -206,12 +206,13 @@ export class ManagerClient {
           params.ack = true;
           if (ack.visibilityTimeout !== undefined) params.visibilityTimeout = ack.visibilityTimeout;
         }
-        // No async wrapper: this is the hot path of every call.
-        return connection.request(CallRequest.type, params, signal).then(
+        // No async wrapper and no promise chained on: this is the hot path of every call.
+        return connection.requestMapped(
+          CallRequest.type,
+          params,
+          signal,
           ack ? (result) => ({ ...(result as DeliveryResult), value: decodeValue((result as DeliveryResult).value, decodeOptions) }) : (result) => decodeValue(result, decodeOptions),
-          (error) => {
-            throw toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
-          },
+          (error) => toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout }),
         );
       },
       decref: async (token) => {

@@ -4,7 +4,7 @@
  */
 
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type * as Tls from 'node:tls';
 import { formatAddress, type Address } from '../common/address';
 import { clientHandshake, HandshakeError } from '../common/handshake';
 import { AuthenticationError, ConnectionClosedError, ManagerError, TimeoutError } from './errors';
@@ -22,17 +22,20 @@ export interface OpenedSocket {
  */
 export type ClientTlsOptions = true | { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array; servername?: string };
 
-/** Opens the TCP or local socket, or TLS over TCP; resolves once it is ready for the handshake. */
-function openStream(address: Address, tls: ClientTlsOptions | undefined): { socket: Socket; ready: string } {
+/**
+ * Opens the TCP or local socket, or TLS over TCP (`tlsModule` is node:tls, loaded only for a TLS
+ * connection: most clients never need it, and loading it costs a cold client a few milliseconds).
+ */
+function openStream(address: Address, tls: ClientTlsOptions | undefined, tlsModule: typeof Tls | undefined): { socket: Socket; ready: string } {
   if (address.kind !== 'tcp') {
     if (tls) throw new ManagerError(`TLS needs a TCP address, not the local socket ${address.path}`);
     return { socket: netConnect(address.path), ready: 'connect' };
   }
-  if (!tls) return { socket: netConnect({ host: address.host, port: address.port, noDelay: true }), ready: 'connect' };
+  if (!tls || !tlsModule) return { socket: netConnect({ host: address.host, port: address.port, noDelay: true }), ready: 'connect' };
   const given = tls === true ? {} : tls;
   const pem = (v: string | Uint8Array | undefined) => (v === undefined || typeof v === 'string' ? v : Buffer.from(v));
   const servername = given.servername ?? (isIP(address.host) ? undefined : address.host);
-  const socket = tlsConnect({ host: address.host, port: address.port, ca: pem(given.ca), cert: pem(given.cert), key: pem(given.key), servername, minVersion: 'TLSv1.2' });
+  const socket = tlsModule.connect({ host: address.host, port: address.port, ca: pem(given.ca), cert: pem(given.cert), key: pem(given.key), servername, minVersion: 'TLSv1.2' });
   return { socket, ready: 'secureConnect' };
 }
 
@@ -40,8 +43,9 @@ function openStream(address: Address, tls: ClientTlsOptions | undefined): { sock
 export async function openAuthenticatedSocket(address: Address, authkey: Buffer, timeoutMs: number, tls?: ClientTlsOptions): Promise<OpenedSocket> {
   const shown = formatAddress(address);
   const started = Date.now();
+  const tlsModule = tls && address.kind === 'tcp' ? await import('node:tls') : undefined;
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const { socket: s, ready } = openStream(address, tls);
+    const { socket: s, ready } = openStream(address, tls, tlsModule);
     const timer = setTimeout(() => {
       s.destroy();
       reject(new TimeoutError(`could not connect to the manager at ${shown} within ${timeoutMs / 1000} s`));

@@ -65,6 +65,17 @@ function isBase64(text: string): boolean {
 }
 
 /**
+ * The bytes of a base64 text, or undefined when it is not base64. Decoding and encoding back in
+ * native code proves the common (canonical) text valid several times faster than the pattern,
+ * which matters for large byte strings; any other text is checked by the pattern as before.
+ */
+function base64Bytes(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64') === text || isBase64(text)) return bytes;
+  return undefined;
+}
+
+/**
  * Encodes an application value for the wire. Plain JSON-safe values are returned as they are.
  * @throws ValueCodecError for what cannot be sent (functions, symbols, cycles, too deep nesting).
  */
@@ -279,8 +290,7 @@ function fail(tag: string, expected: string): never {
 function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefined, depth: number): unknown {
   switch (tag) {
     case '$bytes':
-      if (typeof body !== 'string' || !isBase64(body)) fail(tag, 'a base64 string');
-      return Buffer.from(body, 'base64');
+      return (typeof body === 'string' && base64Bytes(body)) || fail(tag, 'a base64 string');
     case '$int':
       // One spelling per int (SPEC 11.2): no leading zeros, no "-0".
       if (typeof body !== 'string' || !/^(0|-?[1-9]\d*)$/.test(body)) fail(tag, 'a string of decimal digits without leading zeros ("0", "-12", not "007" or "-0")');

@@ -1,0 +1,13 @@
+// A cold TypeScript client, in a fresh Node process (no tsx, the shipped bundle):
+//   node bench/rows/cold-ours.cjs host:port
+// Imports syncmanager/client, connect()s, then create() and the first get() of a filled queue.
+const runtimeMs = performance.now();
+require('./cold-run.cjs').coldRun(
+  runtimeMs,
+  () => require('../../dist/client.js'),
+  ({ connect }) => connect({ address: process.argv[2], authkey: 'bench' }),
+  async (client) => {
+    const queue = await client.create('get_cold_queue');
+    await queue.get();
+  },
+);

@@ -33,12 +33,14 @@ export interface ChildConfig {
   tls?: ServerTlsOptions;
   plaintextAddress?: string;
   livenessTimeoutMs?: number;
+  store?: string;
+  storePrefix?: string;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; store?: string; storePrefix?: string }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -125,6 +127,8 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       plaintextAddress: config.plaintextAddress,
       tls: config.tls && { cert: pemText(config.tls.cert), key: pemText(config.tls.key), ...(config.tls.ca ? { ca: pemText(config.tls.ca) } : {}) },
       livenessTimeoutMs: config.livenessTimeoutMs,
+      store: config.store,
+      storePrefix: config.storePrefix,
     };
     child.send(configure);
   });

@@ -27,6 +27,7 @@ import { ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
 import { Session } from './jsonrpc/jsonRpcSession';
 import { ObjectService } from './calls/objectService';
+import { memoryStore, storeFor, type ObjectStore } from './store';
 import type { ConnectedSession } from './calls/sessionCore';
 
 /** A built-in type's name, as SyncManager's typeids spell it. */
@@ -71,6 +72,15 @@ export interface ManagerOptions extends LimitOptions {
    * TLS port, and the tokens Python clients receive name this address.
    */
   plaintextAddress?: string;
+  /**
+   * Where the built-in objects keep their state: `memory` (the default) or
+   * `redis://HOST:PORT/DB`, where every manager on the same Redis and prefix serves the same
+   * objects (README, "Scaling out", says which types live there so far). The manager refuses to
+   * start when that Redis cannot be reached, or its prefix holds another version's data.
+   */
+  store?: string;
+  /** The prefix of every Redis key the store writes. Default `syncmanager`. */
+  storePrefix?: string;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
 }
@@ -107,6 +117,8 @@ export class Manager {
   readonly inspector = new Inspector(this.table);
   /** The calls inspection watches (Activity). */
   readonly activity = new CallActivity(this.table);
+  /** Where the built-in objects keep their state (see `store` in the options). */
+  readonly store: ObjectStore;
   private readonly startedAt = Date.now();
   private readonly options: ManagerOptions;
   private readonly buffers: BufferBudget;
@@ -128,13 +140,14 @@ export class Manager {
     this.requestedAddress = parseAddress(options.address ?? '127.0.0.1:0');
     this.key = authkeyBytes(options.authkey ?? randomAuthkey());
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
+    this.store = storeFor(options.store, options.storePrefix, options.log);
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
       else this.inspector.removed(entry.id);
     };
     if (options.builtins !== false) {
-      for (const [typeid, builtin] of Object.entries(builtinTypes)) {
+      for (const [typeid, builtin] of Object.entries(this.store.types)) {
         this.registry.add({
           typeid,
           create: builtin.create,
@@ -203,7 +216,7 @@ export class Manager {
       if (!builtin) throw new TypeError(`register('${typeid}'): unknown built-in type ${JSON.stringify(shared)} (known: ${Object.keys(builtinTypes).join(', ')})`);
       if (rest.callable) throw new TypeError(`register('${typeid}'): give either shared or callable, not both`);
       if (!builtin.create) throw new TypeError(`register('${typeid}'): ${shared} objects come only from iteration; they cannot be shared as such`);
-      const obj = builtin.create(args, kwargs);
+      const obj = this.store.sharedObject(typeid, shared, args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
       const described = this.registry.add({ ...registration, builtin: builtin.type.builtin, shared: true });
@@ -235,6 +248,13 @@ export class Manager {
     const plain = this.plaintextRequest();
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
+    try {
+      await this.store.open();
+    } catch (error) {
+      this.state = 'stopped';
+      throw error;
+    }
+    if (this.store !== memoryStore) log(`objects kept in the store at ${this.store.location}`);
     const host: PythonHost = {
       registry: this.registry,
       table: this.table,
@@ -298,6 +318,7 @@ export class Manager {
       if (plain) await this.plainListener!.listen(plain);
     } catch (error) {
       await this.listener.close(0).catch(() => {});
+      await this.store.close();
       this.state = 'stopped';
       this.resolveStopped?.();
       throw error;
@@ -341,6 +362,8 @@ export class Manager {
       tls: this.options.tls,
       plaintextAddress: this.options.plaintextAddress,
       livenessTimeoutMs: this.options.livenessTimeoutMs,
+      store: this.options.store,
+      storePrefix: this.options.storePrefix,
       log: this.options.log,
     });
     this.stopped = this.child.exited;
@@ -364,6 +387,7 @@ export class Manager {
     if (wasListening) {
       for (const session of this.sessions) session.close();
       await Promise.all([this.listener?.close(), this.plainListener?.close()]);
+      await this.store.close();
     }
     this.state = 'stopped';
     this.resolveStopped?.();

@@ -10,9 +10,14 @@ import { Manager, type ManagerOptions } from '../../src/server';
 
 export const AUTHKEY = 'test-key';
 
-/** Starts a manager; the caller shuts it down (use `await using`, or `t.after`). */
+/**
+ * Starts a manager; the caller shuts it down (use `await using`, or `t.after`). With
+ * SYNCMANAGER_TEST_STORE set (a redis:// URL), its objects live in that store: how the Redis
+ * runs of the shared suites (test/redis/) run them unchanged.
+ */
 export async function startManager(options: ManagerOptions = {}, setup?: (m: Manager) => void): Promise<Manager> {
-  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...options });
+  const store = process.env.SYNCMANAGER_TEST_STORE;
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...(store ? { store, storePrefix: process.env.SYNCMANAGER_TEST_STORE_PREFIX } : {}), ...options });
   setup?.(manager);
   await manager.listen();
   return manager;

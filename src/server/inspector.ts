@@ -28,6 +28,15 @@ function describesState(obj: object): obj is DescribesState {
   return typeof (obj as Partial<DescribesState>).describeState === 'function' && (obj.constructor as { builtin?: unknown }).builtin !== undefined;
 }
 
+/** A built-in object kept in a store, which reads a page of its items there (a Redis queue). */
+interface PagesItself {
+  peekPage(offset: number, limit: number): Promise<{ total: number; items: unknown[] }>;
+}
+
+function pagesItself(obj: object): obj is PagesItself {
+  return typeof (obj as Partial<PagesItself>).peekPage === 'function' && (obj.constructor as { builtin?: unknown }).builtin !== undefined;
+}
+
 /** Turns a value into its display form. */
 type Show = (value: unknown) => unknown;
 
@@ -115,9 +124,10 @@ export class Inspector {
     return this.show(value);
   }
 
-  /** A page of an object's contents; nothing is taken. */
-  peek(entry: ObjectEntry, offset: number, limit: number): PeekResult {
+  /** A page of an object's contents; nothing is taken. An object kept in a store is read there (a promise). */
+  peek(entry: ObjectEntry, offset: number, limit: number): PeekResult | Promise<PeekResult> {
     const obj = entry.obj;
+    if (pagesItself(obj)) return obj.peekPage(offset, limit).then(({ total, items }) => ({ id: entry.id, kind: 'items', total, offset, items: items.map(this.show) }));
     // A long queue is the common case worth paging without a full copy.
     if (obj instanceof Queue) return { id: entry.id, kind: 'items', total: obj.size, offset, items: obj.peekRange(offset, limit).map(this.show) };
     const { kind, all } = contentsOf(obj);

@@ -12,7 +12,7 @@ import { pyAddress, pyTruthy } from '../pythonSemantics';
 import { nanTimeout, Queue, queueMaxsize, tooManyTaskDone } from '../builtins/queue';
 import { timeoutSeconds } from '../builtins/waiting';
 import type { RedisObjectHost } from './redisStore';
-import { NOT_YET } from './redisWakeups';
+import { NOT_YET, type BlockedCall } from './redisWakeups';
 import { textToValue, valueToText } from './valueText';
 
 /** The keys of a queue named `name`. */
@@ -37,6 +37,11 @@ export class RedisQueue {
   readonly #key: string;
   readonly #items: string;
   readonly #unfinished: string;
+  /** The length and unfinished count as this manager's last call on the queue left them (inspection reads them). */
+  #length = 0;
+  #unfinishedCount = 0;
+  #waitingGetters = 0;
+  #waitingPutters = 0;
 
   constructor(
     private readonly host: RedisObjectHost,
@@ -59,7 +64,32 @@ export class RedisQueue {
   }
 
   async #state(): Promise<[length: number, unfinished: number]> {
-    return (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
+    const state = (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
+    [this.#length, this.#unfinishedCount] = state;
+    return state;
+  }
+
+  /** The number of items as this manager last saw it (inspection; a call reads Redis). */
+  get size(): number {
+    return this.#length;
+  }
+
+  /**
+   * The queue's state for the inspection sidebar, as this manager's last call on it left it (a
+   * change made through another manager shows after this manager's next call).
+   */
+  describeState(): { size: number; details: Record<string, unknown> } {
+    return {
+      size: this.#length,
+      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinishedCount, waitingGetters: this.#waitingGetters, waitingPutters: this.#waitingPutters },
+    };
+  }
+
+  /** A page of the items in get order, read from Redis, taking nothing (inspection's peek). */
+  async peekPage(offset: number, limit: number): Promise<{ total: number; items: unknown[] }> {
+    const [total, ...page] = (await this.host.run('smQueuePeek', [this.#items], [this.end, offset, limit])) as [number, ...string[]];
+    this.#length = total;
+    return { total, items: page.map(textToValue) };
   }
 
   /** Python's `qsize()`. */
@@ -82,13 +112,14 @@ export class RedisQueue {
     if (isWithdrawn(context)) throw new CallCancelled();
     const text = valueToText(item);
     const attempt = async (): Promise<undefined | typeof NOT_YET> => {
-      const done = await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.#key]);
+      const [done, length, unfinished] = (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.#key])) as number[];
+      [this.#length, this.#unfinishedCount] = [length, unfinished];
       return done === 1 ? undefined : NOT_YET;
     };
-    if (this.#maxsize > 0 && !pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(full()) : r));
+    if (this.#maxsize <= 0 || !pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(full()) : r));
     // Python checks the timeout only for a bounded queue, even when there is room.
-    const seconds = this.#maxsize > 0 ? timeoutSeconds(timeout) : null;
-    return this.host.wakeups.until({ key: this.#key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
+    const seconds = timeoutSeconds(timeout);
+    return this.#waiting('putters', { key: this.#key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
   }
 
   /** Python's `put_nowait(item)`. */
@@ -100,16 +131,17 @@ export class RedisQueue {
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<unknown> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const attempt = async (): Promise<string | typeof NOT_YET> => {
-      const text = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.#key])) as string | null;
+      const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.#key])) as [string | null, number];
+      this.#length = length;
       return text === null ? NOT_YET : text;
     };
     // An item whose answer never reaches this caller goes back to the front.
     context.giveBack?.((item) => void this.#putBack(valueToText(item)).catch(() => {}));
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : textToValue(r)));
     const seconds = timeoutSeconds(timeout);
-    return this.host.wakeups
-      .until({ key: this.#key, seconds, context, attempt, expiry: empty, undo: (text) => this.#putBack(text), beforeWait: () => this.#refuseNaN(seconds) })
-      .then(textToValue);
+    return this.#waiting('getters', { key: this.#key, seconds, context, attempt, expiry: empty, undo: (text) => this.#putBack(text), beforeWait: () => this.#refuseNaN(seconds) }).then(
+      textToValue,
+    );
   }
 
   /** Python's `get_nowait()`. */
@@ -119,8 +151,9 @@ export class RedisQueue {
 
   /** Python's `task_done()`. @throws PyException ValueError when no task is unfinished. */
   async task_done(): Promise<undefined> {
-    const left = await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.#key]);
+    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.#key])) as number;
     if (left === -1) throw tooManyTaskDone();
+    this.#unfinishedCount = left;
     return undefined;
   }
 
@@ -128,11 +161,28 @@ export class RedisQueue {
   join(context: CallContext = {}): Promise<undefined> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const attempt = async (): Promise<undefined | typeof NOT_YET> => ((await this.#state())[1] === 0 ? undefined : NOT_YET);
-    return this.host.wakeups.until({ key: this.#key, seconds: null, context, attempt, expiry: empty });
+    return this.#waiting('joiners', { key: this.#key, seconds: null, context, attempt, expiry: empty });
   }
 
-  #putBack(text: string): Promise<void> {
-    return this.host.run('smQueuePutBack', [this.#items], [this.end, text, this.host.channel, this.#key]).then(() => undefined);
+  /**
+   * Runs a call that may wait, counted among this queue's waiters here. The caller's signal is
+   * made before the first try: the call is listed as blocked, and keeps its object in the table,
+   * from the start (SPEC 8.5), as the table lets it go only once the returned promise settles.
+   */
+  async #waiting<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>): Promise<T> {
+    void call.context.signal;
+    if (kind === 'getters') this.#waitingGetters++;
+    else if (kind === 'putters') this.#waitingPutters++;
+    try {
+      return await this.host.wakeups.until(call);
+    } finally {
+      if (kind === 'getters') this.#waitingGetters--;
+      else if (kind === 'putters') this.#waitingPutters--;
+    }
+  }
+
+  async #putBack(text: string): Promise<void> {
+    this.#length = (await this.host.run('smQueuePutBack', [this.#items], [this.end, text, this.host.channel, this.#key])) as number;
   }
 
   #refuseNaN(seconds: number | null): void {

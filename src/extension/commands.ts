@@ -106,8 +106,9 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
+    const store = config().get<string>(Setting.Store, '') || undefined;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
-      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), cwd: folder() }),
+      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), cwd: folder(), store }),
     );
     output.appendLine(`manager running on ${controller.address}`);
   };

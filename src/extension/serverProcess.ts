@@ -18,6 +18,8 @@ export interface ServerLaunch {
   /** A config module path, or undefined to look for none. */
   configFile?: string;
   cwd?: string;
+  /** `--store`: where the built-in objects live (a redis:// URL); undefined keeps them in memory. */
+  store?: string;
   log(line: string): void;
 }
 
@@ -42,6 +44,7 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   const args = [join(__dirname, 'cli.js'), 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
   for (const r of launch.register) args.push('--register', r);
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
+  if (launch.store) args.push('--store', launch.store);
   // The extension host may be Electron: run its binary as plain Node. The authkey goes by environment, never argv.
   const child = spawn(process.execPath, args, {
     cwd: launch.cwd,

@@ -10,6 +10,8 @@ import { Manager, type ManagerOptions } from '../../src/server';
 
 export const AUTHKEY = 'test-key';
 
+let storePrefixes = 0;
+
 /**
  * Starts a manager; the caller shuts it down (use `await using`, or `t.after`). With
  * SYNCMANAGER_TEST_STORE set (a redis:// URL), its objects live in that store: how the Redis
@@ -17,7 +19,9 @@ export const AUTHKEY = 'test-key';
  */
 export async function startManager(options: ManagerOptions = {}, setup?: (m: Manager) => void): Promise<Manager> {
   const store = process.env.SYNCMANAGER_TEST_STORE;
-  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...(store ? { store, storePrefix: process.env.SYNCMANAGER_TEST_STORE_PREFIX } : {}), ...options });
+  // Each manager a prefix of its own, as each in-memory manager starts empty.
+  const inStore = store ? { store, storePrefix: `test-${process.pid}-${storePrefixes++}` } : {};
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...inStore, ...options });
   setup?.(manager);
   await manager.listen();
   return manager;

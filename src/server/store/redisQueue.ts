@@ -11,7 +11,7 @@ import { CallCancelled, PyException } from '../exceptions';
 import { pyAddress, pyTruthy } from '../pythonSemantics';
 import { nanTimeout, Queue, queueMaxsize, tooManyTaskDone } from '../builtins/queue';
 import { timeoutSeconds } from '../builtins/waiting';
-import type { RedisObjectHost } from './redisStore';
+import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import { textToValue, valueToText } from './valueText';
 
@@ -86,10 +86,10 @@ export class RedisQueue {
   }
 
   /** A page of the items in get order, read from Redis, taking nothing (inspection's peek). */
-  async peekPage(offset: number, limit: number): Promise<{ total: number; items: unknown[] }> {
+  async peekPage(offset: number, limit: number): Promise<PeekPage> {
     const [total, ...page] = (await this.host.run('smQueuePeek', [this.#items], [this.end, offset, limit])) as [number, ...string[]];
     this.#length = total;
-    return { total, items: page.map(textToValue) };
+    return { kind: 'items', total, items: page.map((text) => textToValue(text, this.host.refs)) };
   }
 
   /** Python's `qsize()`. */
@@ -110,7 +110,7 @@ export class RedisQueue {
   /** Python's `put(item, block=True, timeout=None)`, as the in-memory Queue's. */
   put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<undefined> {
     if (isWithdrawn(context)) throw new CallCancelled();
-    const text = valueToText(item);
+    const text = valueToText(item, this.host.refs);
     const attempt = async (): Promise<undefined | typeof NOT_YET> => {
       const [done, length, unfinished] = (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.#key])) as number[];
       [this.#length, this.#unfinishedCount] = [length, unfinished];
@@ -136,11 +136,11 @@ export class RedisQueue {
       return text === null ? NOT_YET : text;
     };
     // An item whose answer never reaches this caller goes back to the front.
-    context.giveBack?.((item) => void this.#putBack(valueToText(item)).catch(() => {}));
-    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : textToValue(r)));
+    context.giveBack?.((item) => void this.#putBack(valueToText(item, this.host.refs)).catch(() => {}));
+    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : textToValue(r, this.host.refs)));
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('getters', { key: this.#key, seconds, context, attempt, expiry: empty, undo: (text) => this.#putBack(text), beforeWait: () => this.#refuseNaN(seconds) }).then(
-      textToValue,
+    return this.#waiting('getters', { key: this.#key, seconds, context, attempt, expiry: empty, undo: (text) => this.#putBack(text), beforeWait: () => this.#refuseNaN(seconds) }).then((text) =>
+      textToValue(text, this.host.refs),
     );
   }
 

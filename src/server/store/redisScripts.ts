@@ -85,6 +85,33 @@ end
 table.insert(page, 1, redis.call('LLEN', KEYS[1]))
 return page`,
   },
+  /**
+   * An object kept whole (dict, list, Namespace...): its stored state and version, the state
+   * made from ARGV[1] (its constructor's arguments) when there is none yet. KEYS: state,
+   * version. Returns {version, state}.
+   */
+  smWholeLoad: {
+    keys: 2,
+    text: `
+local state = redis.call('GET', KEYS[1])
+if not state then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return { redis.call('INCR', KEYS[2]), ARGV[1] }
+end
+return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
+  },
+  /**
+   * Replaces an object's state if its version is still the one read (else 0: the method runs
+   * again on the newer state). KEYS: state, version. ARGV: version read, new state.
+   */
+  smWholeSave: {
+    keys: 2,
+    text: `
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('INCR', KEYS[2])
+return 1`,
+  },
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {
     keys: 2,

@@ -18,6 +18,7 @@ import type { ObjectStore } from './objectStore';
 import { redisBuiltinTypes, type RedisTypeFactory } from './redisTypes';
 import type { RedisStoreAddress } from './storeUrl';
 import { Wakeups } from './redisWakeups';
+import { StoredReferences } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
@@ -38,6 +39,15 @@ export interface RedisObjectHost {
   readonly wakeups: Wakeups;
   /** Deletes an object's keys once nothing in this manager can reach it any more. */
   forget(keys: readonly string[]): void;
+  /** How references to shared objects inside stored values are stored and read back. */
+  readonly refs: StoredReferences;
+}
+
+/** A page of a Redis-backed object's contents, as inspection's peek shows it. */
+export interface PeekPage {
+  readonly kind: 'items' | 'entries' | 'attributes' | 'value';
+  readonly total: number;
+  readonly items: unknown[];
 }
 
 /** A store keeping the built-in types it knows in Redis (the others stay in this process, see README). */
@@ -46,6 +56,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
   readonly types: Readonly<Record<BuiltinTypeId, BuiltinType>>;
   readonly channel: string;
   readonly wakeups = new Wakeups();
+  readonly refs: StoredReferences;
   #client: Redis | undefined;
   #subscriber: Redis | undefined;
   #opened = false;
@@ -60,6 +71,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
   ) {
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
+    this.refs = new StoredReferences(this.location);
     this.#factories = redisBuiltinTypes;
     const types: Record<string, BuiltinType> = Object.create(null);
     for (const [typeid, builtin] of Object.entries(builtinTypes) as [BuiltinTypeId, BuiltinType][]) {

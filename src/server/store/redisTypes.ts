@@ -9,6 +9,7 @@ import { bindArguments } from '../calls/methodDispatch';
 import { queueConstructorSignature } from '../builtins/queue';
 import type { RedisObjectHost } from './redisStore';
 import { queueKeys, RedisLifoQueue, RedisQueue } from './redisQueue';
+import { wholeTypes } from './redisWholeObjects';
 
 /** How a Redis store makes the objects of one built-in type. */
 export interface RedisTypeFactory {
@@ -35,4 +36,5 @@ export const redisBuiltinTypes: Readonly<Partial<Record<BuiltinTypeId, RedisType
   Queue: queueType('Queue', RedisQueue),
   JoinableQueue: queueType('Queue', RedisQueue),
   LifoQueue: queueType('LifoQueue', RedisLifoQueue),
+  ...wholeTypes,
 });

@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 
 const REDIS_SERVER = 'redis-server';
 const START_ATTEMPTS = 5;
@@ -115,4 +117,33 @@ export async function startRedis(options: { extra?: string[]; port?: number; dir
   }
   if (!options.dir) rmSync(dir, { recursive: true, force: true });
   throw lastError ?? new Error('redis-server did not start');
+}
+
+/**
+ * Runs a shared suite (imported by the calling file) against managers whose objects live in a
+ * real Redis: starts redis-server before the first test, points startManager at it
+ * (SYNCMANAGER_TEST_STORE), and at the end checks that the store's scripts ran there at least
+ * `minScripts` times, so that the run cannot pass in memory unnoticed.
+ */
+export function runSuiteInRedis(minScripts: number): void {
+  let redis: RedisServer | undefined;
+  before(async () => {
+    const missing = redisMissing();
+    if (missing) throw new Error(missing);
+    redis = await startRedis();
+    process.env.SYNCMANAGER_TEST_STORE = redis.url;
+  });
+  after(async () => {
+    if (!redis) return;
+    try {
+      const { Redis } = await import('ioredis');
+      const raw = new Redis(redis.url);
+      const stats = await raw.info('commandstats');
+      raw.disconnect();
+      const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      assert.ok(scripts >= minScripts, `the store's scripts ran in Redis (${scripts} script calls)`);
+    } finally {
+      await redis.stop();
+    }
+  });
 }

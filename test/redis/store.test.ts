@@ -155,3 +155,23 @@ test('the client library is not loaded by a manager without a Redis store', { ti
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, '[]');
 });
+
+test('a manager started in a child process (start()) keeps its objects in the same Redis', { skip, timeout: 30_000 }, async () => {
+  const shared = prefix();
+  const child = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, store: redis.url, storePrefix: shared }).register('get_task_queue', { shared: 'Queue' });
+  await child.start();
+  try {
+    await using here = await redisManager(shared);
+    const onChild = await connect<Queues>({ address: child.address, authkey: AUTHKEY });
+    const onHere = await connect<Queues>({ address: here.address, authkey: AUTHKEY });
+    try {
+      await (await onChild.get_task_queue()).put('through the child');
+      assert.equal(await (await onHere.get_task_queue()).get({ timeout: 5 }), 'through the child');
+    } finally {
+      await onChild.close();
+      await onHere.close();
+    }
+  } finally {
+    await child.shutdown();
+  }
+});

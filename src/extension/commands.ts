@@ -125,9 +125,11 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
-    const stateFile = await managerStateFile();
+    const store = config().get<string>(Setting.Store, '') || undefined;
+    // A Redis store keeps the objects itself; the state file keeps the in-memory store's across restarts.
+    const stateFile = store ? undefined : await managerStateFile();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
-      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder() }),
+      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder(), store }),
     );
     output.appendLine(`manager running on ${controller.address}`);
   };

@@ -70,6 +70,7 @@ export enum Setting {
   DebugAddEnvironment = 'debug.addEnvironment',
   ValueStyle = 'valueStyle',
   AttachTls = 'attachTls',
+  Store = 'store',
 }
 
 /** Context keys the extension sets for `when` clauses. */

@@ -106,7 +106,7 @@ export class ManagerController implements vscode.Disposable {
   }
 
   /** Starts a manager in a child process and connects to it. */
-  async start(options: { address: string; authkey: string; register: string[]; configFile?: string; stateFile?: string; cwd?: string }): Promise<void> {
+  async start(options: { address: string; authkey: string; register: string[]; configFile?: string; stateFile?: string; cwd?: string; store?: string }): Promise<void> {
     if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
     this.setState('starting');
     try {

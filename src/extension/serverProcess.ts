@@ -20,6 +20,8 @@ export interface ServerLaunch {
   /** Where the shared objects' contents are kept across a clean restart (`serve --state`). */
   stateFile?: string;
   cwd?: string;
+  /** `--store`: where the built-in objects live (a redis:// URL); undefined keeps them in memory. */
+  store?: string;
   log(line: string): void;
 }
 
@@ -45,6 +47,7 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   for (const r of launch.register) args.push('--register', r);
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
   if (launch.stateFile) args.push('--state', launch.stateFile);
+  if (launch.store) args.push('--store', launch.store);
   // The extension host may be Electron: run its binary as plain Node. The authkey goes by environment, never argv.
   const child = spawn(process.execPath, args, {
     cwd: launch.cwd,

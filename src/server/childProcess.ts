@@ -34,12 +34,14 @@ export interface ChildConfig {
   plaintextAddress?: string;
   livenessTimeoutMs?: number;
   stateFile?: string;
+  store?: string;
+  storePrefix?: string;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string; store?: string; storePrefix?: string }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -127,6 +129,8 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       tls: config.tls && { cert: pemText(config.tls.cert), key: pemText(config.tls.key), ...(config.tls.ca ? { ca: pemText(config.tls.ca) } : {}) },
       livenessTimeoutMs: config.livenessTimeoutMs,
       stateFile: config.stateFile,
+      store: config.store,
+      storePrefix: config.storePrefix,
     };
     child.send(configure);
   });

@@ -18,6 +18,7 @@ import { readServerTlsFiles, type ServerTlsFiles, type ServerTlsOptions } from '
 import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { acceptRegistrations } from './liveRegistrations';
 import { Manager, type BuiltinTypeName } from './manager';
+import { DEFAULT_STORE_PREFIX } from './store/storeUrl';
 
 /** Where `serve` listens when neither --address nor SYNCMANAGER_ADDRESS says. */
 const DEFAULT_ADDRESS = '127.0.0.1:50000';
@@ -46,6 +47,10 @@ Options of serve:
                             restored at start (a file that is not a complete state file is
                             refused, exit code 1), saved at a clean shutdown (Ctrl-C, SIGTERM,
                             a client's shutdown); written atomically
+  --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB; every
+                            manager on the same Redis and prefix serves the same objects
+                            (default: memory, this process only)
+  --store-prefix NAME       the prefix of the store's Redis keys (default ${DEFAULT_STORE_PREFIX})
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --liveness-timeout SECS   drop a client that asked for liveness pings and then sent nothing
                             for this long (default 30)
@@ -97,6 +102,8 @@ interface ServeOptions {
   plaintextAddress?: string;
   registrationsOnStdin: boolean;
   stateFile?: string;
+  store?: string;
+  storePrefix?: string;
 }
 
 /** One `--register TYPEID=TYPE(args)`, with the text it was parsed from. */
@@ -161,6 +168,8 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--plaintext-address': options.plaintextAddress = value(); break;
       case '--register': options.registers.push(parseRegister(value())); break;
       case '--config': options.config = value(); break;
+      case '--store': options.store = value(); break;
+      case '--store-prefix': options.storePrefix = value(); break;
       case '--no-config': options.noConfig = true; break;
       case '--no-builtins': options.builtins = false; break;
       case '--state': options.stateFile = value(); break;
@@ -247,23 +256,32 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
   const randomKey = options.authkey === undefined;
   const authkey = options.authkey ?? randomAuthkey();
   const log = options.quiet ? () => {} : (message: string) => process.stderr.write(`${timestamp()} ${message}\n`);
-  const manager = new Manager({
-    address: addressText,
-    authkey,
-    builtins: options.builtins,
-    handshakeTimeoutMs: options.handshakeTimeoutMs,
-    maxMessageBytes: options.maxMessageBytes,
-    ...options.limits,
-    tls: tlsOf(options.tlsFiles),
-    plaintextAddress: options.plaintextAddress,
-    livenessTimeoutMs: options.livenessTimeoutMs,
-    allowRemoteShutdown: options.allowRemoteShutdown,
-    inspection: options.inspection,
-    stateFile: options.stateFile,
-    log,
-    // What a state file could not keep is shown even with --quiet.
-    warn: (message) => process.stderr.write(`${timestamp()} warning: ${message}\n`),
-  });
+  const tls = tlsOf(options.tlsFiles);
+  let manager: Manager;
+  try {
+    manager = new Manager({
+      address: addressText,
+      authkey,
+      builtins: options.builtins,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      maxMessageBytes: options.maxMessageBytes,
+      ...options.limits,
+      tls,
+      plaintextAddress: options.plaintextAddress,
+      livenessTimeoutMs: options.livenessTimeoutMs,
+      allowRemoteShutdown: options.allowRemoteShutdown,
+      inspection: options.inspection,
+      store: options.store,
+      storePrefix: options.storePrefix,
+      stateFile: options.stateFile,
+      log,
+      // What a state file could not keep is shown even with --quiet.
+      warn: (message) => process.stderr.write(`${timestamp()} warning: ${message}\n`),
+    });
+  } catch (error) {
+    // The one option the constructor checks itself: the store's URL and prefix.
+    throw new UsageError((error as Error).message);
+  }
   for (const r of options.registers) {
     try {
       manager.register(r.typeid, { shared: r.type, args: r.args });
@@ -347,6 +365,8 @@ async function serveChild(): Promise<number> {
     plaintextAddress: configure.plaintextAddress,
     livenessTimeoutMs: configure.livenessTimeoutMs,
     stateFile: configure.stateFile,
+    store: configure.store,
+    storePrefix: configure.storePrefix,
     log: (message) => send({ type: 'log', message }),
   });
   try {

@@ -28,6 +28,28 @@ function describesState(obj: object): obj is DescribesState {
   return typeof (obj as Partial<DescribesState>).describeState === 'function' && (obj.constructor as { builtin?: unknown }).builtin !== undefined;
 }
 
+/** A built-in object kept in a store, which reads a page of its items there (a Redis queue). */
+interface PagesItself {
+  peekPage(offset: number, limit: number): Promise<{ kind: PeekResult['kind']; total: number; items: unknown[] }>;
+}
+
+function pagesItself(obj: object): obj is PagesItself {
+  return typeof (obj as Partial<PagesItself>).peekPage === 'function' && (obj.constructor as { builtin?: unknown }).builtin !== undefined;
+}
+
+/**
+ * A built-in object kept whole in a store (a dict in Redis): inspection reads an in-memory copy
+ * of it, the last one a call saw for a summary, a fresh one for a peek.
+ */
+interface KeptInStore {
+  lastCopy(): object;
+  freshCopy(): Promise<object>;
+}
+
+function keptInStore(obj: object): obj is KeptInStore {
+  return typeof (obj as Partial<KeptInStore>).freshCopy === 'function' && (obj.constructor as { builtin?: unknown }).builtin !== undefined;
+}
+
 /** Turns a value into its display form. */
 type Show = (value: unknown) => unknown;
 
@@ -62,6 +84,7 @@ function contentsOf(obj: object): { kind: PeekResult['kind']; all: () => unknown
 
 /** Type-specific details of an object for its summary. */
 function detailsOf(obj: object, show: Show): { size?: number; details: Record<string, unknown> } {
+  if (keptInStore(obj)) return detailsOf(obj.lastCopy(), show);
   if (obj instanceof List) return { size: obj.size, details: {} };
   if (obj instanceof Dict) return { size: obj.entries().length, details: {} };
   if (obj instanceof Namespace) return { size: Object.keys(obj.snapshot()).length, details: {} };
@@ -115,14 +138,21 @@ export class Inspector {
     return this.show(value);
   }
 
-  /** A page of an object's contents; nothing is taken. */
-  peek(entry: ObjectEntry, offset: number, limit: number): PeekResult {
+  /** A page of an object's contents; nothing is taken. An object kept in a store is read there (a promise). */
+  peek(entry: ObjectEntry, offset: number, limit: number): PeekResult | Promise<PeekResult> {
     const obj = entry.obj;
+    if (pagesItself(obj)) return obj.peekPage(offset, limit).then(({ kind, total, items }) => ({ id: entry.id, kind, total, offset, items: items.map(this.show) }));
+    if (keptInStore(obj)) return obj.freshCopy().then((copy) => this.peekObject(entry.id, copy, offset, limit));
+    return this.peekObject(entry.id, obj, offset, limit);
+  }
+
+  /** A page of the contents of `obj` (object `id`, or a copy of it). */
+  private peekObject(id: string, obj: object, offset: number, limit: number): PeekResult {
     // A long queue is the common case worth paging without a full copy.
-    if (obj instanceof Queue) return { id: entry.id, kind: 'items', total: obj.size, offset, items: obj.peekRange(offset, limit).map(this.show) };
+    if (obj instanceof Queue) return { id, kind: 'items', total: obj.size, offset, items: obj.peekRange(offset, limit).map(this.show) };
     const { kind, all } = contentsOf(obj);
     const items = all();
-    return { id: entry.id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(this.show) };
+    return { id, kind, total: items.length, offset, items: items.slice(offset, offset + limit).map(this.show) };
   }
 
   /**

@@ -28,6 +28,7 @@ import { Registry, type RegisterOptions } from './registry';
 import { Session, type JsonRpcHost } from './jsonrpc/jsonRpcSession';
 import { ResumeTokens } from './jsonrpc/resumeTokens';
 import { ObjectService } from './calls/objectService';
+import { memoryStore, storeFor, type ObjectStore } from './store';
 import type { ConnectedSession } from './calls/sessionCore';
 import { StateKeeper } from './state/stateKeeper';
 
@@ -81,6 +82,15 @@ export interface ManagerOptions extends LimitOptions {
    * locks, semaphores, conditions and barriers start released. Default: nothing is kept.
    */
   stateFile?: string;
+  /**
+   * Where the built-in objects keep their state: `memory` (the default) or
+   * `redis://HOST:PORT/DB`, where every manager on the same Redis and prefix serves the same
+   * objects (README, "Scaling out", says which types live there so far). The manager refuses to
+   * start when that Redis cannot be reached, or its prefix holds another version's data.
+   */
+  store?: string;
+  /** The prefix of every Redis key the store writes. Default `syncmanager`. */
+  storePrefix?: string;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
   /** Receives warnings: values a state file could not keep, and the like. Default: `log`. */
@@ -119,6 +129,8 @@ export class Manager {
   readonly inspector = new Inspector(this.table);
   /** The calls inspection watches (Activity). */
   readonly activity = new CallActivity(this.table);
+  /** Where the built-in objects keep their state (see `store` in the options). */
+  readonly store: ObjectStore;
   private readonly startedAt = Date.now();
   private readonly options: ManagerOptions;
   private readonly buffers: BufferBudget;
@@ -145,13 +157,15 @@ export class Manager {
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     const log = options.log ?? (() => {});
     if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log, options.opaquePickles !== false);
+    this.store = storeFor(options.store, options.storePrefix, options.log);
+    if (this.keeper && this.store !== memoryStore) throw new Error('--state keeps the objects of the in-memory store; a Redis store keeps them in Redis: give one or the other (the option stateFile, or store)');
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
       else this.inspector.removed(entry.id);
     };
     if (options.builtins !== false) {
-      for (const [typeid, builtin] of Object.entries(builtinTypes)) {
+      for (const [typeid, builtin] of Object.entries(this.store.types)) {
         this.registry.add({
           typeid,
           create: builtin.create,
@@ -220,7 +234,7 @@ export class Manager {
       if (!builtin) throw new TypeError(`register('${typeid}'): unknown built-in type ${JSON.stringify(shared)} (known: ${Object.keys(builtinTypes).join(', ')})`);
       if (rest.callable) throw new TypeError(`register('${typeid}'): give either shared or callable, not both`);
       if (!builtin.create) throw new TypeError(`register('${typeid}'): ${shared} objects come only from iteration; they cannot be shared as such`);
-      const obj = builtin.create(args, kwargs);
+      const obj = this.store.sharedObject(typeid, shared, args, kwargs);
       const registration = this.registry.register(typeid, { ...rest, callable: () => obj });
       // Describe it as the built-in type it serves, so tools show "Queue", not "custom".
       const described = this.registry.add({ ...registration, builtin: builtin.type.builtin, shared: true });
@@ -258,6 +272,13 @@ export class Manager {
     this.keeper?.restore(this.sharedObjects);
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
+    try {
+      await this.store.open();
+    } catch (error) {
+      this.state = 'stopped';
+      throw error;
+    }
+    if (this.store !== memoryStore) log(`objects kept in the store at ${this.store.location}`);
     const host: PythonHost & JsonRpcHost = {
       resumeTokens: new ResumeTokens<Session>(),
       registry: this.registry,
@@ -324,6 +345,7 @@ export class Manager {
       if (plain) await this.plainListener!.listen(plain);
     } catch (error) {
       await this.listener.close(0).catch(() => {});
+      await this.store.close();
       this.state = 'stopped';
       this.resolveStopped?.();
       throw error;
@@ -368,6 +390,8 @@ export class Manager {
       plaintextAddress: this.options.plaintextAddress,
       livenessTimeoutMs: this.options.livenessTimeoutMs,
       stateFile: this.options.stateFile,
+      store: this.options.store,
+      storePrefix: this.options.storePrefix,
       log: this.options.log,
     });
     this.stopped = this.child.exited;
@@ -398,6 +422,7 @@ export class Manager {
       } catch (error) {
         saveError = error;
       }
+      await this.store.close();
     }
     this.state = 'stopped';
     this.resolveStopped?.(saveError);

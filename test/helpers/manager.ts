@@ -10,9 +10,18 @@ import { Manager, type ManagerOptions } from '../../src/server';
 
 export const AUTHKEY = 'test-key';
 
-/** Starts a manager; the caller shuts it down (use `await using`, or `t.after`). */
+let storePrefixes = 0;
+
+/**
+ * Starts a manager; the caller shuts it down (use `await using`, or `t.after`). With
+ * SYNCMANAGER_TEST_STORE set (a redis:// URL), its objects live in that store: how the Redis
+ * runs of the shared suites (test/redis/) run them unchanged.
+ */
 export async function startManager(options: ManagerOptions = {}, setup?: (m: Manager) => void): Promise<Manager> {
-  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...options });
+  const store = process.env.SYNCMANAGER_TEST_STORE;
+  // Each manager a prefix of its own, as each in-memory manager starts empty.
+  const inStore = store ? { store, storePrefix: `test-${process.pid}-${storePrefixes++}` } : {};
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...inStore, ...options });
   setup?.(manager);
   await manager.listen();
   return manager;

@@ -230,10 +230,15 @@ export interface ServedCli extends AsyncDisposable {
   stop(): Promise<Finished>;
 }
 
+let servedStores = 0;
+
 /** Runs `node dist/cli.js serve --address 127.0.0.1:0 --authkey KEY --register … --no-config --json` until its ready line. */
 export async function serveCli(authkey: string, registrations: string[], extraArgs: string[] = []): Promise<ServedCli> {
   buildDist();
-  const args = [join(root, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--authkey', authkey, ...registrations.flatMap((r) => ['--register', r]), '--no-config', '--json', ...extraArgs];
+  // With SYNCMANAGER_TEST_STORE (test/redis/), the objects live in that Redis, under a prefix of this server's own.
+  const store = process.env.SYNCMANAGER_TEST_STORE;
+  const inStore = store ? ['--store', store, '--store-prefix', `test-py-${process.pid}-${servedStores++}`] : [];
+  const args = [join(root, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--authkey', authkey, ...registrations.flatMap((r) => ['--register', r]), '--no-config', '--json', ...inStore, ...extraArgs];
   const proc = start(process.execPath, args, { env: { ...process.env, SYNCMANAGER_AUTHKEY: '', SYNCMANAGER_ADDRESS: '' }, name: 'syncmanager serve' });
   const [line] = await proc.waitForLine(/^\{.*\}$/, 20_000);
   const ready = JSON.parse(line) as { address: string; authkey?: string };

@@ -292,6 +292,26 @@ class BinaryHeap implements ItemStore {
 }
 
 /**
+ * A queue's `maxsize` argument as a number (0 or less: unbounded), checked as Python checks it.
+ * @throws PyException TypeError if it is not an int.
+ */
+export function queueMaxsize(maxsize: unknown): number {
+  const n = pyIndex(maxsize);
+  if (n === undefined) throw new PyException('TypeError', `'${pyTypeName(maxsize)}' object cannot be interpreted as an integer`);
+  return Number(n);
+}
+
+/** Python's queue waits on a Condition with the time left, which is NaN: its clock refuses it. */
+export function nanTimeout(): PyException {
+  return new PyException('ValueError', 'Invalid value NaN (not a number)');
+}
+
+/** Python's error for a `task_done()` with no unfinished task. */
+export function tooManyTaskDone(): PyException {
+  return new PyException('ValueError', 'task_done() called too many times');
+}
+
+/**
  * What a waiting getter does with the item it is handed: a plain get takes the item's value; a
  * get that asked for `ack` makes a delivery of it.
  */
@@ -339,9 +359,7 @@ export class Queue implements HeldResource {
    * @throws PyException TypeError if maxsize is not an int.
    */
   constructor(maxsize: unknown = 0) {
-    const n = pyIndex(maxsize);
-    if (n === undefined) throw new PyException('TypeError', `'${pyTypeName(maxsize)}' object cannot be interpreted as an integer`);
-    this.#maxsize = Number(n);
+    this.#maxsize = queueMaxsize(maxsize);
   }
 
   /** The item store, made once per queue: what a subclass changes to change the get order. */
@@ -529,7 +547,7 @@ export class Queue implements HeldResource {
    * @throws PyException ValueError 'task_done() called too many times'.
    */
   task_done(): undefined {
-    if (this.#unfinished <= 0) throw new PyException('ValueError', 'task_done() called too many times');
+    if (this.#unfinished <= 0) throw tooManyTaskDone();
     this.#oneDone();
     return undefined;
   }
@@ -641,20 +659,20 @@ export class Queue implements HeldResource {
   #wait(list: WaiterList, seconds: number | null, expiry: 'Empty' | 'Full', context: CallContext, item: unknown): Promise<unknown> {
     if (seconds !== null && seconds <= 0) throw new PyException(expiry, '');
     // Python's queue waits on a Condition with the time left, which is NaN: its clock refuses it.
-    if (Number.isNaN(seconds)) throw new PyException('ValueError', 'Invalid value NaN (not a number)');
+    if (Number.isNaN(seconds)) throw nanTimeout();
     return park(list, item, seconds, { reject: () => new PyException(expiry, '') }, context);
   }
 }
 
-/** How `Queue(...)` binds its arguments. */
-const constructorSignature = sig(['maxsize', 0]);
+/** How `Queue(...)` (and LifoQueue, PriorityQueue) binds its arguments. */
+export const queueConstructorSignature = sig(['maxsize', 0]);
 
 /**
  * Python's `queue.Queue(maxsize=0)` from wire arguments.
  * @throws PyException TypeError for extra arguments or a maxsize that is not an int.
  */
 export function createQueue(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Queue {
-  const [maxsize] = bindArguments('Queue', constructorSignature, args, kwargs);
+  const [maxsize] = bindArguments('Queue', queueConstructorSignature, args, kwargs);
   return new Queue(maxsize);
 }
 
@@ -686,7 +704,7 @@ export class PriorityQueue extends Queue {
  * @throws PyException TypeError for extra arguments or a maxsize that is not an int.
  */
 export function createLifoQueue(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): LifoQueue {
-  const [maxsize] = bindArguments('LifoQueue', constructorSignature, args, kwargs);
+  const [maxsize] = bindArguments('LifoQueue', queueConstructorSignature, args, kwargs);
   return new LifoQueue(maxsize);
 }
 
@@ -695,6 +713,6 @@ export function createLifoQueue(args: readonly unknown[], kwargs: Readonly<Recor
  * @throws PyException TypeError for extra arguments or a maxsize that is not an int.
  */
 export function createPriorityQueue(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): PriorityQueue {
-  const [maxsize] = bindArguments('PriorityQueue', constructorSignature, args, kwargs);
+  const [maxsize] = bindArguments('PriorityQueue', queueConstructorSignature, args, kwargs);
   return new PriorityQueue(maxsize);
 }

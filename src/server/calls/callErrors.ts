@@ -69,14 +69,23 @@ export class UnknownDeliveryError extends CallError {
   }
 }
 
-/** A call asked for `ack` on a method that delivers nothing (only a queue's get and get_nowait do). */
+/**
+ * A call asked for `ack` on a method that delivers nothing (only a queue's get and get_nowait do),
+ * or on the get of a queue kept elsewhere than in this manager's memory (a Redis store's).
+ */
 export class NotAcknowledgeableError extends CallError {
   override name = 'NotAcknowledgeableError';
   constructor(
     readonly typeid: string,
     readonly method: string,
+    /** Whether the method is a get, of a queue whose store has no acknowledged gets. */
+    storedElsewhere = false,
   ) {
-    super(`ack applies only to get and get_nowait of a queue, not to ${method} of ${typeid}`);
+    super(
+      storedElsewhere
+        ? `acknowledged gets are not available for ${typeid} here: it is kept in a Redis store, which has no acknowledged gets yet; use a plain ${method} or the in-memory store`
+        : `ack applies only to get and get_nowait of a queue, not to ${method} of ${typeid}`,
+    );
   }
 }
 

@@ -29,6 +29,7 @@ import { invokeMethod, type AckRequest } from './methodDispatch';
 import { Queue } from '../builtins/queue';
 import { referent, SharedRef } from './sharedRef';
 import type { RequestId, SessionCore } from './sessionCore';
+import { RedisQueue } from '../store/redisQueue';
 
 /** The holder that keeps an object read back from a container in the table until a client takes it. */
 export const STORED_HOLDER = 'stored';
@@ -123,7 +124,9 @@ export class ObjectService {
     ack?: AckRequest,
   ): unknown {
     const entry = this.entry(objectId, 'call');
-    if (ack && !(entry.obj instanceof Queue && ACKNOWLEDGEABLE.has(method))) throw new NotAcknowledgeableError(entry.typeid, method);
+    if (ack && !(entry.obj instanceof Queue && ACKNOWLEDGEABLE.has(method))) {
+      throw new NotAcknowledgeableError(entry.typeid, method, ACKNOWLEDGEABLE.has(method) && entry.obj instanceof RedisQueue);
+    }
     if (!entry.exposedSet.has(method)) {
       // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
       if (FALLBACK_METHODS.has(method) && !(reader.fallbacksTakeNoArguments && !isEmptyCall(args, kwargs))) {

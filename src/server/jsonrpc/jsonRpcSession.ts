@@ -524,7 +524,9 @@ export class Session implements ConnectedSession {
     const result = handler(params, id);
     // Only a call's result is an application value to encode; every other result is protocol data,
     // sent as it is (a method named `$x` in a typeid's methodToTypeid must not become a `$dict`).
-    return method === CallRequest.type.method ? result : new WireResult(result);
+    if (method === CallRequest.type.method) return result;
+    // A protocol answer read from a store (a peek of a queue kept in Redis) is sent once it is read.
+    return result instanceof Promise ? result.then((value) => new WireResult(value)) : new WireResult(result);
   }
 
   /** The protocol's requests, by message type. */
@@ -674,7 +676,7 @@ export class Session implements ConnectedSession {
     return null;
   }
 
-  private peek(params: PeekParams): PeekResult {
+  private peek(params: PeekParams): PeekResult | Promise<PeekResult> {
     expectFields(params, { id: 'string', offset: 'number?', limit: 'number?' });
     const offset = params.offset ?? 0;
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;

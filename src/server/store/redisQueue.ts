@@ -1,0 +1,197 @@
+/**
+ * Queue, JoinableQueue and LifoQueue kept in Redis: the same methods, results and errors as the
+ * in-memory queues of `../builtins/queue`, each method one atomic script, and a put through any
+ * manager waking a getter waiting on any other. Items are a Redis list (`…:items`, got from the
+ * left for a FIFO, from the right for a LIFO); the unfinished-task count of `task_done`/`join` is
+ * `…:unfinished`.
+ */
+
+import { isWithdrawn, type CallContext, type Signature } from '../calls/methodDispatch';
+import { CallCancelled, PyException } from '../exceptions';
+import { pyAddress, pyTruthy } from '../pythonSemantics';
+import { nanTimeout, Queue, queueMaxsize, tooManyTaskDone } from '../builtins/queue';
+import { timeoutSeconds } from '../builtins/waiting';
+import type { PeekPage, RedisObjectHost } from './redisStore';
+import { NOT_YET, type BlockedCall } from './redisWakeups';
+import { textToValue, valueToText } from './valueText';
+
+/** The keys of a queue named `name`. */
+export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string] {
+  const key = host.keyOf(name);
+  return [`${key}:items`, `${key}:unfinished`];
+}
+
+const full = (): PyException => new PyException('Full', '');
+const empty = (): PyException => new PyException('Empty', '');
+
+/** A FIFO queue kept in Redis, with Python's `queue.Queue` methods. */
+export class RedisQueue {
+  /** The SyncManager typeid and the type name clients see. */
+  static readonly builtin: string = 'Queue';
+  static readonly exposed: readonly string[] = Queue.exposed;
+  static readonly signatures: Readonly<Record<string, Signature>> = Queue.signatures;
+
+  /** The end items are got from: the left of the list for a FIFO. */
+  protected readonly end: 'L' | 'R' = 'L';
+  readonly #maxsize: number;
+  readonly #key: string;
+  readonly #items: string;
+  readonly #unfinished: string;
+  /** The length and unfinished count as this manager's last call on the queue left them (inspection reads them). */
+  #length = 0;
+  #unfinishedCount = 0;
+  #waitingGetters = 0;
+  #waitingPutters = 0;
+
+  constructor(
+    private readonly host: RedisObjectHost,
+    name: string,
+    maxsize: unknown = 0,
+  ) {
+    this.#maxsize = queueMaxsize(maxsize);
+    this.#key = host.keyOf(name);
+    [this.#items, this.#unfinished] = queueKeys(host, name);
+  }
+
+  /** The bound given at construction (0 or less: unbounded). */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  /** Python's repr: `<queue.Queue object at 0x...>`. */
+  __repr__(): string {
+    return `<queue.${(this.constructor as typeof RedisQueue).builtin} object at ${pyAddress(this)}>`;
+  }
+
+  async #state(): Promise<[length: number, unfinished: number]> {
+    const state = (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
+    [this.#length, this.#unfinishedCount] = state;
+    return state;
+  }
+
+  /** The number of items as this manager last saw it (inspection; a call reads Redis). */
+  get size(): number {
+    return this.#length;
+  }
+
+  /**
+   * The queue's state for the inspection sidebar, as this manager's last call on it left it (a
+   * change made through another manager shows after this manager's next call).
+   */
+  describeState(): { size: number; details: Record<string, unknown> } {
+    return {
+      size: this.#length,
+      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinishedCount, waitingGetters: this.#waitingGetters, waitingPutters: this.#waitingPutters },
+    };
+  }
+
+  /** A page of the items in get order, read from Redis, taking nothing (inspection's peek). */
+  async peekPage(offset: number, limit: number): Promise<PeekPage> {
+    const [total, ...page] = (await this.host.run('smQueuePeek', [this.#items], [this.end, offset, limit])) as [number, ...string[]];
+    this.#length = total;
+    return { kind: 'items', total, items: page.map((text) => textToValue(text, this.host.refs)) };
+  }
+
+  /** Python's `qsize()`. */
+  async qsize(): Promise<number> {
+    return (await this.#state())[0];
+  }
+
+  /** Python's `empty()`. */
+  async empty(): Promise<boolean> {
+    return (await this.#state())[0] === 0;
+  }
+
+  /** Python's `full()`. */
+  async full(): Promise<boolean> {
+    return this.#maxsize > 0 && (await this.#state())[0] >= this.#maxsize;
+  }
+
+  /** Python's `put(item, block=True, timeout=None)`, as the in-memory Queue's. */
+  put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<undefined> {
+    if (isWithdrawn(context)) throw new CallCancelled();
+    const text = valueToText(item, this.host.refs);
+    const attempt = async (): Promise<undefined | typeof NOT_YET> => {
+      const [done, length, unfinished] = (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.#key])) as number[];
+      [this.#length, this.#unfinishedCount] = [length, unfinished];
+      return done === 1 ? undefined : NOT_YET;
+    };
+    if (this.#maxsize <= 0 || !pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(full()) : r));
+    // Python checks the timeout only for a bounded queue, even when there is room.
+    const seconds = timeoutSeconds(timeout);
+    return this.#waiting('putters', { key: this.#key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
+  }
+
+  /** Python's `put_nowait(item)`. */
+  put_nowait(item: unknown, context: CallContext = {}): Promise<undefined> {
+    return this.put(item, false, null, context);
+  }
+
+  /** Python's `get(block=True, timeout=None)`, as the in-memory Queue's. */
+  get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<unknown> {
+    if (isWithdrawn(context)) throw new CallCancelled();
+    const attempt = async (): Promise<string | typeof NOT_YET> => {
+      const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.#key])) as [string | null, number];
+      this.#length = length;
+      return text === null ? NOT_YET : text;
+    };
+    // An item whose answer never reaches this caller goes back to the front.
+    context.giveBack?.((item) => void this.#putBack(valueToText(item, this.host.refs)).catch(() => {}));
+    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : textToValue(r, this.host.refs)));
+    const seconds = timeoutSeconds(timeout);
+    return this.#waiting('getters', { key: this.#key, seconds, context, attempt, expiry: empty, undo: (text) => this.#putBack(text), beforeWait: () => this.#refuseNaN(seconds) }).then((text) =>
+      textToValue(text, this.host.refs),
+    );
+  }
+
+  /** Python's `get_nowait()`. */
+  get_nowait(context: CallContext = {}): Promise<unknown> {
+    return this.get(false, null, context);
+  }
+
+  /** Python's `task_done()`. @throws PyException ValueError when no task is unfinished. */
+  async task_done(): Promise<undefined> {
+    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.#key])) as number;
+    if (left === -1) throw tooManyTaskDone();
+    this.#unfinishedCount = left;
+    return undefined;
+  }
+
+  /** Python's `join()`: returns when every item put has been marked done. */
+  join(context: CallContext = {}): Promise<undefined> {
+    if (isWithdrawn(context)) throw new CallCancelled();
+    const attempt = async (): Promise<undefined | typeof NOT_YET> => ((await this.#state())[1] === 0 ? undefined : NOT_YET);
+    return this.#waiting('joiners', { key: this.#key, seconds: null, context, attempt, expiry: empty });
+  }
+
+  /**
+   * Runs a call that may wait, counted among this queue's waiters here. The caller's signal is
+   * made before the first try: the call is listed as blocked, and keeps its object in the table,
+   * from the start (SPEC 8.5), as the table lets it go only once the returned promise settles.
+   */
+  async #waiting<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>): Promise<T> {
+    void call.context.signal;
+    if (kind === 'getters') this.#waitingGetters++;
+    else if (kind === 'putters') this.#waitingPutters++;
+    try {
+      return await this.host.wakeups.until(call);
+    } finally {
+      if (kind === 'getters') this.#waitingGetters--;
+      else if (kind === 'putters') this.#waitingPutters--;
+    }
+  }
+
+  async #putBack(text: string): Promise<void> {
+    this.#length = (await this.host.run('smQueuePutBack', [this.#items], [this.end, text, this.host.channel, this.#key])) as number;
+  }
+
+  #refuseNaN(seconds: number | null): void {
+    if (seconds !== null && Number.isNaN(seconds)) throw nanTimeout();
+  }
+}
+
+/** Python's `queue.LifoQueue` kept in Redis: the last item put is the first got. */
+export class RedisLifoQueue extends RedisQueue {
+  static override readonly builtin: string = 'LifoQueue';
+  protected override readonly end: 'L' | 'R' = 'R';
+}

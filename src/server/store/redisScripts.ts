@@ -1,0 +1,123 @@
+/**
+ * The Lua scripts that make each Redis-backed method one atomic step. Every script that changes
+ * an object publishes the object's key on the store's wake channel (the last ARGV), so waiting
+ * callers on every manager try again.
+ */
+
+/** A script: how many of its arguments are keys, and its text. */
+export interface StoreScript {
+  readonly keys: number;
+  readonly text: string;
+}
+
+/** The scripts, by the command name ioredis defines for each. */
+export const STORE_SCRIPTS = {
+  /**
+   * Queue put. KEYS: items, unfinished. ARGV: maxsize, item, channel, key. Returns {put, length,
+   * unfinished}: put is 1, or 0 when a bounded queue is full.
+   */
+  smQueuePut: {
+    keys: 2,
+    text: `
+local maxsize = tonumber(ARGV[1])
+local length = redis.call('LLEN', KEYS[1])
+if maxsize > 0 and length >= maxsize then return { 0, length, tonumber(redis.call('GET', KEYS[2]) or '0') } end
+length = redis.call('RPUSH', KEYS[1], ARGV[2])
+local unfinished = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return { 1, length, unfinished }`,
+  },
+  /**
+   * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key. Returns {item,
+   * length}, item nil when the queue is empty. The change is published: a putter waiting for room
+   * tries again.
+   */
+  smQueueTake: {
+    keys: 1,
+    text: `
+local item
+if ARGV[1] == 'L' then item = redis.call('LPOP', KEYS[1]) else item = redis.call('RPOP', KEYS[1]) end
+if not item then return { false, 0 } end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return { item, redis.call('LLEN', KEYS[1]) }`,
+  },
+  /**
+   * An item taken whose caller never received it goes back where the next get finds it first.
+   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key. Returns the length.
+   */
+  smQueuePutBack: {
+    keys: 1,
+    text: `
+local length
+if ARGV[1] == 'L' then length = redis.call('LPUSH', KEYS[1], ARGV[2]) else length = redis.call('RPUSH', KEYS[1], ARGV[2]) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return length`,
+  },
+  /**
+   * Queue task_done. KEYS: unfinished. ARGV: channel, key. Returns the count left, or -1 when
+   * there was none to finish. At zero, the change wakes every join.
+   */
+  smQueueTaskDone: {
+    keys: 1,
+    text: `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n <= 0 then return -1 end
+n = redis.call('DECR', KEYS[1])
+if n == 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return n`,
+  },
+  /**
+   * A page of a queue's items in get order, for inspection. KEYS: items. ARGV: end ('L' or 'R'),
+   * offset, limit. Returns {length, item...}.
+   */
+  smQueuePeek: {
+    keys: 1,
+    text: `
+local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local page
+if ARGV[1] == 'L' then
+  page = redis.call('LRANGE', KEYS[1], offset, offset + limit - 1)
+else
+  page = redis.call('LRANGE', KEYS[1], -offset - limit, -offset - 1)
+  local n = #page
+  for i = 1, math.floor(n / 2) do page[i], page[n - i + 1] = page[n - i + 1], page[i] end
+end
+table.insert(page, 1, redis.call('LLEN', KEYS[1]))
+return page`,
+  },
+  /**
+   * An object kept whole (dict, list, Namespace...): its stored state and version, the state
+   * made from ARGV[1] (its constructor's arguments) when there is none yet. KEYS: state,
+   * version. Returns {version, state}.
+   */
+  smWholeLoad: {
+    keys: 2,
+    text: `
+local state = redis.call('GET', KEYS[1])
+if not state then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return { redis.call('INCR', KEYS[2]), ARGV[1] }
+end
+return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
+  },
+  /**
+   * Replaces an object's state if its version is still the one read (else 0: the method runs
+   * again on the newer state). KEYS: state, version. ARGV: version read, new state.
+   */
+  smWholeSave: {
+    keys: 2,
+    text: `
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('INCR', KEYS[2])
+return 1`,
+  },
+  /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
+  smQueueState: {
+    keys: 2,
+    text: `return { redis.call('LLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`,
+  },
+} as const satisfies Record<string, StoreScript>;
+
+/** A script's command name. */
+export type ScriptName = keyof typeof STORE_SCRIPTS;

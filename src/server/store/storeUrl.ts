@@ -1,0 +1,51 @@
+/**
+ * The `--store` / `store` option: which store a manager keeps its built-in objects in. `memory`
+ * (the default) or `redis://HOST:PORT/DB`; checked here, once, for the CLI, the Manager option
+ * and the extension's setting alike.
+ */
+
+/** The prefix of every key a Redis store writes, unless `storePrefix` names another. */
+export const DEFAULT_STORE_PREFIX = 'syncmanager';
+
+/** A Redis store's address, parsed. */
+export interface RedisStoreAddress {
+  readonly kind: 'redis';
+  /** The URL as given, for the client library. */
+  readonly url: string;
+  /** The URL without any password, for messages. */
+  readonly shown: string;
+}
+
+/** What a store option names. */
+export type StoreAddress = { readonly kind: 'memory' } | RedisStoreAddress;
+
+/**
+ * Parses a store option.
+ * @throws Error naming what is wrong with it.
+ */
+export function parseStoreAddress(text: string): StoreAddress {
+  if (text === 'memory') return { kind: 'memory' };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`store ${JSON.stringify(text)} is neither "memory" nor a redis://HOST:PORT/DB URL`);
+  }
+  if (url.protocol !== 'redis:') throw new Error(`store ${JSON.stringify(text)}: only redis://HOST:PORT/DB URLs are supported (got ${url.protocol}//)`);
+  if (!url.hostname) throw new Error(`store ${JSON.stringify(text)} names no host: redis://HOST:PORT/DB`);
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) throw new Error(`store ${JSON.stringify(text)}: the database after the port must be a number, e.g. redis://127.0.0.1:6379/0`);
+  const shown = `redis://${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || '6379'}/${db || '0'}`;
+  return { kind: 'redis', url: text, shown };
+}
+
+/**
+ * Checks a key prefix: printable, no spaces, so that keys read clearly in redis-cli.
+ * @throws Error naming what is wrong with it.
+ */
+export function checkStorePrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_.:\-]{1,100}$/.test(prefix)) {
+    throw new Error(`store prefix ${JSON.stringify(prefix)} must be 1 to 100 letters, digits, '_', '.', ':' or '-'`);
+  }
+  return prefix;
+}

@@ -1,0 +1,149 @@
+/**
+ * A real Redis for the tests: `redis-server` on a free 127.0.0.1 port, its files in a temporary
+ * folder, no snapshots, stopped by PID. Redis cannot pick a free port itself (`--port 0` turns
+ * TCP off), so a free one is found by binding port 0 and closing it, and the start is tried again
+ * (a bounded number of times) if another process took that port meanwhile.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+
+const REDIS_SERVER = 'redis-server';
+const START_ATTEMPTS = 5;
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * Why the Redis tests cannot run here, or undefined when they can. Under CI=true a missing
+ * redis-server is an error, not a skip: `.ci/run` installs it.
+ * @throws Error under CI when redis-server is missing.
+ */
+export function redisMissing(): string | undefined {
+  const probe = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
+  if (!probe.error && probe.status === 0) return undefined;
+  const reason = `redis-server is not installed (${probe.error?.message ?? probe.stderr}); install it (Debian: apt-get install redis-server) to run the Redis store's tests`;
+  if (process.env.CI === 'true') throw new Error(reason);
+  return reason;
+}
+
+/** A running redis-server. */
+export interface RedisServer {
+  readonly port: number;
+  /** `redis://127.0.0.1:PORT/0` */
+  readonly url: string;
+  readonly pid: number;
+  /** Stops it (SIGTERM, then SIGKILL if it lingers) and removes its folder unless `keepDir`. */
+  stop(options?: { keepDir?: boolean }): Promise<void>;
+  /** Kills it at once (SIGKILL), leaving its folder. */
+  kill(): Promise<void>;
+  /** Its folder (for restarting with the same files). */
+  readonly dir: string;
+}
+
+/** A port free at the moment of asking. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts redis-server with `extra` arguments (`--appendonly yes`...) on a free port, or `port`. */
+export async function startRedis(options: { extra?: string[]; port?: number; dir?: string } = {}): Promise<RedisServer> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'syncmanager-redis-'));
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < (options.port ? 1 : START_ATTEMPTS); attempt++) {
+    const port = options.port ?? (await freePort());
+    const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.extra ?? [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/Ready to accept connections/.test(output)) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      child.once('error', (error) => {
+        output += error.message;
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (ready) {
+      child.stdout!.resume();
+      child.stderr!.resume();
+      const kill = async (signal: NodeJS.Signals) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        await exited(child);
+      };
+      return {
+        port,
+        url: `redis://127.0.0.1:${port}/0`,
+        pid: child.pid!,
+        dir,
+        async stop({ keepDir = false } = {}) {
+          const gone = exited(child);
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          await gone;
+          clearTimeout(timer);
+          if (!keepDir) rmSync(dir, { recursive: true, force: true });
+        },
+        kill: () => kill('SIGKILL'),
+      };
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited(child);
+    lastError = new Error(`redis-server on port ${port} did not start: ${output.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  if (!options.dir) rmSync(dir, { recursive: true, force: true });
+  throw lastError ?? new Error('redis-server did not start');
+}
+
+/**
+ * Runs a shared suite (imported by the calling file) against managers whose objects live in a
+ * real Redis: starts redis-server before the first test, points startManager at it
+ * (SYNCMANAGER_TEST_STORE), and at the end checks that the store's scripts ran there at least
+ * `minScripts` times, so that the run cannot pass in memory unnoticed.
+ */
+export function runSuiteInRedis(minScripts: number): void {
+  let redis: RedisServer | undefined;
+  before(async () => {
+    const missing = redisMissing();
+    if (missing) throw new Error(missing);
+    redis = await startRedis();
+    process.env.SYNCMANAGER_TEST_STORE = redis.url;
+  });
+  after(async () => {
+    if (!redis) return;
+    try {
+      const { Redis } = await import('ioredis');
+      const raw = new Redis(redis.url);
+      const stats = await raw.info('commandstats');
+      raw.disconnect();
+      const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      assert.ok(scripts >= minScripts, `the store's scripts ran in Redis (${scripts} script calls)`);
+    } finally {
+      await redis.stop();
+    }
+  });
+}

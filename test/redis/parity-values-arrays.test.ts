@@ -1,0 +1,7 @@
+/**
+ * The CPython-parity values and arrays suite, unchanged, against managers whose objects live in a real Redis (test/helpers/redisServer.ts).
+ */
+import { runSuiteInRedis } from '../helpers/redisServer';
+import '../e2e/cpython-parity/values-arrays.test';
+
+runSuiteInRedis(10);

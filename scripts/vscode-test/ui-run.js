@@ -267,8 +267,14 @@ async function main() {
     await drive.expandRow(page, taskObject.label, { view: 'Objects' });
     const putRow = await until('the put item\'s row', async () => (await childrenOf(page, taskObject.label))?.find((r) => r.label === "{'task': 10}"));
     await drive.clickRowAction(page, putRow.label, 'Edit Value…', { view: 'Objects' });
-    const startedWith = await page.locator('.quick-input-widget input.input').inputValue({ timeout: 15_000 });
-    if (startedWith !== '{"task":10}') throw new Error(`Edit Value… started with ${startedWith}`);
+    // The quick input is one widget, reused: until the Edit Value… box opens it still holds the Put Item… answer.
+    let shown;
+    const startedWith = await until('the Edit Value… box starting with the item\'s JSON', async () => {
+      shown = await page.locator('.quick-input-widget input.input').inputValue({ timeout: 1_000 });
+      return shown === '{"task":10}' ? shown : undefined;
+    }).catch(() => {
+      throw new Error(`Edit Value… started with ${shown}`);
+    });
     step(`Put Item… ("${prompt}") put ${startedWith}`);
     await drive.answerInputBox(page, '{"task": 11}');
     await until('the edited item\'s row', async () => ((await childrenOf(page, taskObject.label))?.some((r) => r.label === "{'task': 11}") ? true : undefined));

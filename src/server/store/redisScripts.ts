@@ -134,6 +134,34 @@ return { 1, unfinished }`,
     keys: 3,
     text: `return { tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[1]), tonumber(redis.call('GET', KEYS[3]) or '0') }`,
   },
+  /**
+   * Event set. KEYS: event (a hash: flag, and gen, counting the times the flag went from clear to
+   * set). ARGV: channel, key. Wakes every waiter: each returns True once it sees the flag set or
+   * gen moved past the one it started with, even if the flag was cleared again meanwhile.
+   */
+  smEventSet: {
+    keys: 1,
+    text: `
+if redis.call('HGET', KEYS[1], 'flag') ~= '1' then
+  redis.call('HSET', KEYS[1], 'flag', '1')
+  redis.call('HINCRBY', KEYS[1], 'gen', 1)
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
+return 1`,
+  },
+  /** Event clear. KEYS: event. */
+  smEventClear: {
+    keys: 1,
+    text: `redis.call('HSET', KEYS[1], 'flag', '0')
+return 1`,
+  },
+  /** Event state. KEYS: event. Returns {flag (0 or 1), gen}. */
+  smEventState: {
+    keys: 1,
+    text: `
+local state = redis.call('HMGET', KEYS[1], 'flag', 'gen')
+return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
+  },
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {
     keys: 2,

@@ -9,6 +9,8 @@ import { bindArguments } from '../calls/methodDispatch';
 import { queueConstructorSignature } from '../builtins/queue';
 import type { RedisObjectHost } from './redisStore';
 import { queueKeys, RedisLifoQueue, RedisQueue } from './redisQueue';
+import { createEvent } from '../builtins/event';
+import { eventKeys, RedisEvent } from './redisEvent';
 import { priorityQueueKeys, RedisPriorityQueue } from './redisPriorityQueue';
 import { wholeTypes } from './redisWholeObjects';
 
@@ -38,5 +40,13 @@ export const redisBuiltinTypes: Readonly<Partial<Record<BuiltinTypeId, RedisType
   JoinableQueue: queueType('Queue', RedisQueue),
   LifoQueue: queueType('LifoQueue', RedisLifoQueue),
   PriorityQueue: queueType('PriorityQueue', RedisPriorityQueue, priorityQueueKeys),
+  Event: {
+    type: RedisEvent as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      createEvent(args, kwargs); // Checks the arguments as the in-memory Event does: none.
+      return new RedisEvent(host, name);
+    },
+    keys: (host, name) => eventKeys(host, name),
+  },
   ...wholeTypes,
 });

@@ -2,25 +2,16 @@
  * The synchronisation primitives kept in Redis, shared by two managers on one Redis and prefix:
  * a change through manager A wakes a caller waiting on manager B.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type EventProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
-import { redisMissing, startRedis, type RedisServer } from '../helpers/redisServer';
+import { redisForTests } from '../helpers/redisServer';
 import { until } from '../helpers/until';
 
-const skip = redisMissing();
-let redis: RedisServer;
-let prefixes = 0;
-const prefix = () => `prim${process.pid}-${prefixes++}`;
-
-before(async () => {
-  if (!skip) redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = redisForTests('prim');
+const { skip, prefix } = redis;
 
 type Shared = { get_event: EventProxy };
 

@@ -4,25 +4,16 @@
  * manager sees it), a put through A waking a getter waiting on B, and concurrent puts through two
  * managers losing nothing.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, EmptyError, FullError, RemoteError, tuple, type QueueProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
-import { redisMissing, startRedis, type RedisServer } from '../helpers/redisServer';
+import { redisForTests } from '../helpers/redisServer';
 import { until } from '../helpers/until';
 
-const skip = redisMissing();
-let redis: RedisServer;
-let prefixes = 0;
-const prefix = () => `pq${process.pid}-${prefixes++}`;
-
-before(async () => {
-  if (!skip) redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = redisForTests('pq');
+const { skip, prefix } = redis;
 
 type Shared = { get_priority_queue: QueueProxy<unknown> };
 

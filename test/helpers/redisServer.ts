@@ -147,3 +147,28 @@ export function runSuiteInRedis(minScripts: number): void {
     }
   });
 }
+
+/**
+ * One redis-server for the tests of the calling file: started before the first, stopped after the
+ * last (nothing when redis-server is missing: `skip` says why, for the tests' skip option).
+ * `prefix()` gives each test a key prefix of its own, so tests never see each other's data.
+ */
+export function redisForTests(tag: string): { readonly skip: string | undefined; readonly url: string; prefix(): string } {
+  const skip = redisMissing();
+  let redis: RedisServer | undefined;
+  let prefixes = 0;
+  before(async () => {
+    if (!skip) redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  return {
+    skip,
+    get url(): string {
+      if (!redis) throw new Error('redis-server is not running');
+      return redis.url;
+    },
+    prefix: () => `${tag}${process.pid}-${prefixes++}`,
+  };
+}

@@ -152,7 +152,7 @@ function lessThan(a: unknown, b: unknown): boolean {
  * Unlike heapq, every comparison is made before anything moves: an unorderable item raises
  * Python's TypeError and leaves the heap as it was (heapq would leave it half-sifted).
  */
-class BinaryHeap implements ItemStore {
+export class BinaryHeap implements ItemStore {
   /**
    * Items given back (SPEC 20.3) that cannot be ordered against what was put since they were
    * taken (a str put into a queue of ints that was empty meanwhile): they come out first, so
@@ -161,6 +161,18 @@ class BinaryHeap implements ItemStore {
   #unordered: unknown[] = [];
 
   constructor(private readonly heap: unknown[] = []) {}
+
+  /** A heap from {@link parts} saved earlier (a store keeping the heap whole reads it back). */
+  static fromParts(heap: readonly unknown[], unordered: readonly unknown[]): BinaryHeap {
+    const made = new BinaryHeap(heap.slice());
+    made.#unordered = unordered.slice();
+    return made;
+  }
+
+  /** The heap's layout and the unordered items given back, as {@link fromParts} takes them. */
+  parts(): [heap: unknown[], unordered: unknown[]] {
+    return [this.heap.slice(), this.#unordered.slice()];
+  }
 
   get length(): number {
     return this.heap.length + this.#unordered.length;

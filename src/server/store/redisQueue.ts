@@ -34,7 +34,8 @@ export class RedisQueue {
   /** The end items are got from: the left of the list for a FIFO. */
   protected readonly end: 'L' | 'R' = 'L';
   readonly #maxsize: number;
-  readonly #key: string;
+  /** The key prefix of this queue's keys: changes are published under it. */
+  protected readonly key: string;
   readonly #items: string;
   readonly #unfinished: string;
   /** The length and unfinished count as this manager's last call on the queue left them (inspection reads them). */
@@ -44,12 +45,12 @@ export class RedisQueue {
   #waitingPutters = 0;
 
   constructor(
-    private readonly host: RedisObjectHost,
+    protected readonly host: RedisObjectHost,
     name: string,
     maxsize: unknown = 0,
   ) {
     this.#maxsize = queueMaxsize(maxsize);
-    this.#key = host.keyOf(name);
+    this.key = host.keyOf(name);
     [this.#items, this.#unfinished] = queueKeys(host, name);
   }
 
@@ -64,9 +65,36 @@ export class RedisQueue {
   }
 
   async #state(): Promise<[length: number, unfinished: number]> {
-    const state = (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
-    [this.#length, this.#unfinishedCount] = state;
+    const state = await this.readState();
+    this.seen(...state);
     return state;
+  }
+
+  /** What this manager's last call saw: the length, and the unfinished count when it read it. */
+  protected seen(length: number, unfinished?: number): void {
+    this.#length = length;
+    if (unfinished !== undefined) this.#unfinishedCount = unfinished;
+  }
+
+  /** The queue's length and unfinished count, read from Redis. */
+  protected async readState(): Promise<[length: number, unfinished: number]> {
+    return (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
+  }
+
+  /** One atomic put: `[1, length, unfinished]`, or `[0, …]` when a bounded queue is full. */
+  protected async tryPut(_item: unknown, text: string): Promise<[done: number, length: number, unfinished: number]> {
+    return (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.key])) as [number, number, number];
+  }
+
+  /** One atomic take: `[true, item, length]`, or `[false, undefined, 0]` when the queue is empty. */
+  protected async tryTake(): Promise<[found: boolean, item: unknown, length: number]> {
+    const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.key])) as [string | null, number];
+    return text === null ? [false, undefined, length] : [true, textToValue(text, this.host.refs), length];
+  }
+
+  /** Puts back an item taken whose caller never received it, where the next get finds it first; returns the length. */
+  protected async putBackItem(item: unknown): Promise<number> {
+    return (await this.host.run('smQueuePutBack', [this.#items], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key])) as number;
   }
 
   /** The number of items as this manager last saw it (inspection; a call reads Redis). */
@@ -112,14 +140,14 @@ export class RedisQueue {
     if (isWithdrawn(context)) throw new CallCancelled();
     const text = valueToText(item, this.host.refs);
     const attempt = async (): Promise<undefined | typeof NOT_YET> => {
-      const [done, length, unfinished] = (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.#key])) as number[];
-      [this.#length, this.#unfinishedCount] = [length, unfinished];
+      const [done, length, unfinished] = await this.tryPut(item, text);
+      this.seen(length, unfinished);
       return done === 1 ? undefined : NOT_YET;
     };
     if (this.#maxsize <= 0 || !pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(full()) : r));
     // Python checks the timeout only for a bounded queue, even when there is room.
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('putters', { key: this.#key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
+    return this.#waiting('putters', { key: this.key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
   }
 
   /** Python's `put_nowait(item)`. */
@@ -130,18 +158,16 @@ export class RedisQueue {
   /** Python's `get(block=True, timeout=None)`, as the in-memory Queue's. */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<unknown> {
     if (isWithdrawn(context)) throw new CallCancelled();
-    const attempt = async (): Promise<string | typeof NOT_YET> => {
-      const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.#key])) as [string | null, number];
+    const attempt = async (): Promise<{ item: unknown } | typeof NOT_YET> => {
+      const [found, item, length] = await this.tryTake();
       this.#length = length;
-      return text === null ? NOT_YET : text;
+      return found ? { item } : NOT_YET;
     };
     // An item whose answer never reaches this caller goes back to the front.
-    context.giveBack?.((item) => void this.#putBack(valueToText(item, this.host.refs)).catch(() => {}));
-    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : textToValue(r, this.host.refs)));
+    context.giveBack?.((item) => void this.#putBack(item).catch(() => {}));
+    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r.item));
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('getters', { key: this.#key, seconds, context, attempt, expiry: empty, undo: (text) => this.#putBack(text), beforeWait: () => this.#refuseNaN(seconds) }).then((text) =>
-      textToValue(text, this.host.refs),
-    );
+    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: (r) => this.#putBack(r.item), beforeWait: () => this.#refuseNaN(seconds) }).then((r) => r.item);
   }
 
   /** Python's `get_nowait()`. */
@@ -151,7 +177,7 @@ export class RedisQueue {
 
   /** Python's `task_done()`. @throws PyException ValueError when no task is unfinished. */
   async task_done(): Promise<undefined> {
-    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.#key])) as number;
+    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.key])) as number;
     if (left === -1) throw tooManyTaskDone();
     this.#unfinishedCount = left;
     return undefined;
@@ -161,7 +187,7 @@ export class RedisQueue {
   join(context: CallContext = {}): Promise<undefined> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const attempt = async (): Promise<undefined | typeof NOT_YET> => ((await this.#state())[1] === 0 ? undefined : NOT_YET);
-    return this.#waiting('joiners', { key: this.#key, seconds: null, context, attempt, expiry: empty });
+    return this.#waiting('joiners', { key: this.key, seconds: null, context, attempt, expiry: empty });
   }
 
   /**
@@ -181,8 +207,8 @@ export class RedisQueue {
     }
   }
 
-  async #putBack(text: string): Promise<void> {
-    this.#length = (await this.host.run('smQueuePutBack', [this.#items], [this.end, text, this.host.channel, this.#key])) as number;
+  async #putBack(item: unknown): Promise<void> {
+    this.#length = await this.putBackItem(item);
   }
 
   #refuseNaN(seconds: number | null): void {

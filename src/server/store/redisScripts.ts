@@ -112,6 +112,56 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
 return 1`,
   },
+  /**
+   * A PriorityQueue's heap, kept whole (see redisPriorityQueue.ts): replaces it if its version is
+   * still the one read, adds ARGV[3] to the unfinished count, and publishes the change. KEYS:
+   * heap, version, unfinished. ARGV: version read, new heap, unfinished delta, channel, key.
+   * Returns {saved, unfinished}: saved 0 when another call changed the heap meanwhile.
+   */
+  smHeapSave: {
+    keys: 3,
+    text: `
+local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished } end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('INCR', KEYS[2])
+if tonumber(ARGV[3]) ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], ARGV[3]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return { 1, unfinished }`,
+  },
+  /** A PriorityQueue's heap and unfinished count. KEYS: heap, version, unfinished. Returns {version, heap or false, unfinished}. */
+  smHeapLoad: {
+    keys: 3,
+    text: `return { tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[1]), tonumber(redis.call('GET', KEYS[3]) or '0') }`,
+  },
+  /**
+   * Event set. KEYS: event (a hash: flag, and gen, counting the times the flag went from clear to
+   * set). ARGV: channel, key. Wakes every waiter: each returns True once it sees the flag set or
+   * gen moved past the one it started with, even if the flag was cleared again meanwhile.
+   */
+  smEventSet: {
+    keys: 1,
+    text: `
+if redis.call('HGET', KEYS[1], 'flag') ~= '1' then
+  redis.call('HSET', KEYS[1], 'flag', '1')
+  redis.call('HINCRBY', KEYS[1], 'gen', 1)
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
+return 1`,
+  },
+  /** Event clear. KEYS: event. */
+  smEventClear: {
+    keys: 1,
+    text: `redis.call('HSET', KEYS[1], 'flag', '0')
+return 1`,
+  },
+  /** Event state. KEYS: event. Returns {flag (0 or 1), gen}. */
+  smEventState: {
+    keys: 1,
+    text: `
+local state = redis.call('HMGET', KEYS[1], 'flag', 'gen')
+return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
+  },
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {
     keys: 2,

@@ -9,6 +9,9 @@ import { bindArguments } from '../calls/methodDispatch';
 import { queueConstructorSignature } from '../builtins/queue';
 import type { RedisObjectHost } from './redisStore';
 import { queueKeys, RedisLifoQueue, RedisQueue } from './redisQueue';
+import { createEvent } from '../builtins/event';
+import { eventKeys, RedisEvent } from './redisEvent';
+import { priorityQueueKeys, RedisPriorityQueue } from './redisPriorityQueue';
 import { wholeTypes } from './redisWholeObjects';
 
 /** How a Redis store makes the objects of one built-in type. */
@@ -20,14 +23,14 @@ export interface RedisTypeFactory {
   keys(host: RedisObjectHost, name: string): string[];
 }
 
-function queueType(typeid: string, Kind: typeof RedisQueue): RedisTypeFactory {
+function queueType(typeid: string, Kind: typeof RedisQueue, keys: (host: RedisObjectHost, name: string) => string[] = queueKeys): RedisTypeFactory {
   return {
     type: Kind,
     create(host, name, args, kwargs) {
       const [maxsize] = bindArguments(typeid, queueConstructorSignature, args, kwargs);
       return new Kind(host, name, maxsize);
     },
-    keys: (host, name) => queueKeys(host, name),
+    keys: (host, name) => keys(host, name),
   };
 }
 
@@ -36,5 +39,14 @@ export const redisBuiltinTypes: Readonly<Partial<Record<BuiltinTypeId, RedisType
   Queue: queueType('Queue', RedisQueue),
   JoinableQueue: queueType('Queue', RedisQueue),
   LifoQueue: queueType('LifoQueue', RedisLifoQueue),
+  PriorityQueue: queueType('PriorityQueue', RedisPriorityQueue, priorityQueueKeys),
+  Event: {
+    type: RedisEvent as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      createEvent(args, kwargs); // Checks the arguments as the in-memory Event does: none.
+      return new RedisEvent(host, name);
+    },
+    keys: (host, name) => eventKeys(host, name),
+  },
   ...wholeTypes,
 });

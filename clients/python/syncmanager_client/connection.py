@@ -20,6 +20,7 @@ collector finalizer, in any thread, at any moment, even while that thread is its
 sends it; nothing in that path waits for a lock another finalizer could be holding.
 """
 
+import _thread
 import collections
 import itertools
 import logging
@@ -80,6 +81,45 @@ ANSWERS_SEEN_EVERY = 64
 CALLERS_IDLE_AFTER = 0.05
 
 
+class _Answered:
+    """What a request needs of ``threading.Event`` (set, is_set, wait), on one bare lock: an
+    Event builds a Condition per request and takes two locks to wait and two to set."""
+
+    __slots__ = ("_lock", "_set")
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()  # held until set(): a wait blocks on it
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            try:
+                self._lock.release()
+            except RuntimeError:
+                pass  # set twice at once: the other set() released it
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if self._set:
+            return True
+        if timeout is None:
+            got = self._lock.acquire()
+        elif timeout > 0:
+            got = self._lock.acquire(True, timeout)
+        else:
+            got = self._lock.acquire(False)
+        if got:
+            try:
+                self._lock.release()  # for any later wait
+            except RuntimeError:
+                pass  # a second set() at once released it already
+        return self._set
+
+
 class _Pending:
     """One request waiting for its response."""
 
@@ -90,7 +130,7 @@ class _Pending:
         self.params = params
         #: The request as sent, to send again after a resumption (SPEC 20.4).
         self.message = None  # type: Optional[Dict[str, Any]]
-        self.event = threading.Event()
+        self.event = _Answered()
         self.response = None  # type: Optional[dict]
         self.abandoned = False
 

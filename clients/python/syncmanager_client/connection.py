@@ -1,9 +1,18 @@
 """One JSON-RPC session over one socket, shared by every thread of the program.
 
 Requests are pipelined: any thread sends whenever it likes (writes are serialized by a lock),
-and one reader thread reads every response and hands it to the thread waiting for that id
-(SPEC 6: responses come in any order). A blocking call such as ``queue.get()`` therefore holds
-only its own request, never the connection (SPEC 10): other threads go on using it.
+and whichever thread holds the *read role* reads every response and hands it to the thread
+waiting for that id (SPEC 6: responses come in any order). A blocking call such as
+``queue.get()`` therefore holds only its own request, never the connection (SPEC 10): other
+threads go on using it.
+
+The read role goes to the caller itself when it is free, so a call made one at a time is sent
+and answered in its own thread, as Python's own manager client does, without waking a second
+thread for every answer (that handoff cost more than everything else in a call). The reader
+thread takes the role when nobody else reads: while the connection is idle (to see
+notifications, ping answers and the server going away), and whenever a caller waits for an
+answer while the role's holder is about to stop reading. Over TLS the reader thread always
+reads (a TLS socket can hold decrypted bytes that ``select`` does not see).
 
 References are released without blocking (``release``): the call may come from a garbage
 collector finalizer, in any thread, at any moment, even while that thread is itself inside
@@ -11,13 +20,16 @@ collector finalizer, in any thread, at any moment, even while that thread is its
 sends it; nothing in that path waits for a lock another finalizer could be holding.
 """
 
+import _thread
 import collections
 import itertools
 import logging
 import os
+import select
 import socket
 import ssl
 import threading
+import time
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from . import values
@@ -64,6 +76,49 @@ class LateResult:
 #: Answers between two ``$/answersSeen`` (SPEC 20.4).
 ANSWERS_SEEN_EVERY = 64
 
+#: Seconds without a new call after which the reader thread takes the read role back from the
+#: callers (to watch the idle connection); while calls keep coming their callers read.
+CALLERS_IDLE_AFTER = 0.05
+
+
+class _Answered:
+    """What a request needs of ``threading.Event`` (set, is_set, wait), on one bare lock: an
+    Event builds a Condition per request and takes two locks to wait and two to set."""
+
+    __slots__ = ("_lock", "_set")
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()  # held until set(): a wait blocks on it
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            try:
+                self._lock.release()
+            except RuntimeError:
+                pass  # set twice at once: the other set() released it
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if self._set:
+            return True
+        if timeout is None:
+            got = self._lock.acquire()
+        elif timeout > 0:
+            got = self._lock.acquire(True, timeout)
+        else:
+            got = self._lock.acquire(False)
+        if got:
+            try:
+                self._lock.release()  # for any later wait
+            except RuntimeError:
+                pass  # a second set() at once released it already
+        return self._set
+
 
 class _Pending:
     """One request waiting for its response."""
@@ -75,7 +130,7 @@ class _Pending:
         self.params = params
         #: The request as sent, to send again after a resumption (SPEC 20.4).
         self.message = None  # type: Optional[Dict[str, Any]]
-        self.event = threading.Event()
+        self.event = _Answered()
         self.response = None  # type: Optional[dict]
         self.abandoned = False
 
@@ -131,7 +186,7 @@ class Connection:
         self.cancel_grace = cancel_grace
         #: Results of calls whose callers gave up first (see :class:`LateResult`).
         self.late_results = collections.deque(maxlen=1000)  # type: Deque[LateResult]
-        #: Called with each :class:`LateResult`, from the reader thread; must not block.
+        #: Called with each :class:`LateResult`, from the thread reading the answer; must not block.
         self.on_late_result = None  # type: Optional[Callable[[LateResult], None]]
         #: Called with ``(method, params)`` for each notification from the server (SPEC 6).
         self.on_notification = None  # type: Optional[Callable[[str, Any], None]]
@@ -148,7 +203,7 @@ class Connection:
         self.resumed = False
         #: Why resuming was refused (a new session was started instead), if it was.
         self.resume_refused = None  # type: Optional[str]
-        #: Called (from the reader thread) when a resumable connection is lost; its waiting
+        #: Called (from the thread that saw it) when a resumable connection is lost; its waiting
         #: requests are kept for the connection that resumes the session (see adopt()).
         self.on_lost = None  # type: Optional[Callable[[BaseException], None]]
         self._orphans = None  # type: Optional[Dict[int, _Pending]]
@@ -163,6 +218,14 @@ class Connection:
         self._closed = False
         self._close_reason = None  # type: Optional[BaseException]
         self._closed_event = threading.Event()
+        #: Held by the one thread reading the socket (see the module's docstring).
+        self._read_role = threading.Lock()
+        #: Set to have the reader thread take the read role now (a caller waits, or closing).
+        self._reader_needed = threading.Event()
+        #: Requests made so far: the reader thread stays aside while this moves.
+        self._calls_started = 0
+        #: Whether callers may read their own answers (not over TLS, see the module's docstring).
+        self._callers_read = ssl_context is None
         #: Set by the reader for every message; the liveness watch clears it each tick.
         self._heard = True
         #: Turns a received token into a proxy; set by the Manager (default: the token itself).
@@ -174,7 +237,7 @@ class Connection:
                 client_handshake(self._sock, bytes(authkey))
             except socket.timeout:
                 raise HandshakeError("the server did not complete the handshake within %s s" % connect_timeout) from None
-            # From here on the reader thread owns reading; it blocks in recv without a timeout.
+            # From here on the holder of the read role reads; recv blocks without a timeout.
             self._sock.settimeout(None)
             self._reader = FrameReader(self._sock, max_body)
             self._thread = threading.Thread(target=self._read_loop, name="syncmanager-reader", daemon=True)
@@ -310,6 +373,7 @@ class Connection:
             if self._closed:
                 raise self._closed_error()
             self._pending[request_id] = pending
+        self._calls_started += 1
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params
@@ -317,7 +381,7 @@ class Connection:
         sent = [False]
         try:
             self._send_message(message, sent)
-            if not pending.event.wait(timeout):
+            if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
             if not sent[0]:
@@ -333,7 +397,7 @@ class Connection:
                 if self._abandon(request_id, pending):
                     self._keep_late(pending)
                 elif settle_interrupted:
-                    pending.event.wait(self.cancel_grace)
+                    self._await(pending, self.cancel_grace)
                 error.syncmanager_response = pending.response  # type: ignore[attr-defined]
             raise
         return self._outcome(pending)
@@ -353,7 +417,7 @@ class Connection:
             self.notify("$/cancelRequest", {"id": request_id})
         except ConnectionClosedError:
             pass
-        if pending.event.wait(self.cancel_grace):
+        if self._await(pending, self.cancel_grace):
             response = pending.response
             if response is not None and isinstance(response.get("error"), dict) and response["error"].get("code") == RequestCancelledError.CODE:
                 info = ErrorInfo(RequestCancelledError.CODE, response["error"].get("message", ""), response["error"].get("data"))
@@ -390,7 +454,7 @@ class Connection:
         if self.on_late_result is not None:
             try:
                 self.on_late_result(late)
-            except Exception:  # a handler's bug must not kill the reader thread
+            except Exception:  # a handler's bug must not break the reading thread
                 log.exception("on_late_result raised")
 
     # -----------------------------------------------------------------------------------------
@@ -435,28 +499,93 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Receiving
 
-    def _read_loop(self) -> None:
-        reason = None  # type: Optional[BaseException]
+    def _await(self, pending: _Pending, timeout: Optional[float]) -> bool:
+        """Waits up to ``timeout`` seconds (None: no limit) for ``pending``'s answer, reading
+        it (and any other message) in this thread when the read role is free; returns whether
+        the answer (or the connection's end) came."""
+        if self._callers_read and not pending.event.is_set() and self._read_role.acquire(blocking=False):
+            deadline = None if timeout is None else time.monotonic() + timeout
+            try:
+                while not pending.event.is_set() and not self._closed:
+                    if not self._read_one(deadline):
+                        return pending.event.is_set()
+            finally:
+                self._release_read_role()
+            if pending.event.is_set():
+                return True
+            # Closed: a resumable session keeps the request for the connection that resumes it.
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return pending.event.wait(timeout)
+
+    def _release_read_role(self) -> None:
+        self._read_role.release()
+        # Released first, then looked: a caller that registered its request before this look
+        # is seen here, and one that registered after finds the role free (request()).
+        if self._pending:
+            self._reader_needed.set()
+
+    def _read_one(self, deadline: Optional[float] = None) -> bool:
+        """Reads and handles one message, holding the read role; False when ``deadline``
+        (time.monotonic()) passed first or the connection ended (closing it then)."""
+        reader = self._reader
         try:
-            while True:
-                body = self._reader.read_body()
-                self._heard = True
-                if body is None:
-                    reason = ConnectionLostError("the server closed the connection")
-                    break
-                try:
-                    message = decode_json(body)
-                except ValueError as error:
-                    reason = FramingError("the server sent a body that is not JSON: %s" % error)
-                    break
-                self._dispatch(message)
-        except (OSError, FramingError) as error:
+            body = reader.pop_body()
+            while body is None:
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not select.select([self._sock], [], [], remaining)[0]:
+                        return False
+                if not reader.fill():
+                    if reader.buffered:
+                        raise FramingError("the stream ended inside a message")
+                    self._shutdown_socket(ConnectionLostError("the server closed the connection"))
+                    return False
+                body = reader.pop_body()
+            self._heard = True
+            try:
+                message = decode_json(body)
+            except ValueError as error:
+                raise FramingError("the server sent a body that is not JSON: %s" % error) from None
+        except (OSError, ValueError, FramingError) as error:
+            # ValueError: select() on a socket already closed by another thread.
             if not self._closed:
-                reason = error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error)
+                self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
+            return False
+        self._dispatch(message)
+        return True
+
+    def _read_loop(self) -> None:
+        try:
+            if self._callers_read:
+                self._read_when_needed()
+            else:
+                while not self._closed:
+                    self._read_one()
         except BaseException as error:  # pragma: no cover - a bug; fail every waiter instead of hanging
             log.exception("the reader thread failed")
-            reason = ConnectionClosedError("the reader thread failed: %r" % error)
-        self._shutdown_socket(reason or ConnectionClosedError("the connection was closed"))
+            self._shutdown_socket(ConnectionClosedError("the reader thread failed: %r" % error))
+
+    def _read_when_needed(self) -> None:
+        """The reader thread's part when callers read their own answers: it steps aside while
+        calls keep coming, reads when a waiting caller needs it or when the connection is idle,
+        and lets go of the role once a new call can read for itself."""
+        while not self._closed:
+            started = self._calls_started
+            needed = self._reader_needed.wait(CALLERS_IDLE_AFTER)
+            self._reader_needed.clear()
+            if self._closed:
+                return
+            if not needed and self._calls_started != started:
+                continue  # callers are busy and read for themselves
+            with self._read_role:
+                started = self._calls_started
+                while not self._closed:
+                    if not self._read_one():
+                        break
+                    if self._calls_started != started and not self._pending:
+                        break  # a caller is about: it reads its own answers from now on
+            if self._pending and not self._closed:
+                self._reader_needed.set()  # someone may have started waiting as we let go
 
     def _dispatch(self, message: Any) -> None:
         if not isinstance(message, dict):
@@ -534,6 +663,8 @@ class Connection:
                 self._send_message(pending.message)
             except ConnectionClosedError:
                 return  # lost again: kept as this connection's orphans
+        if orphans:
+            self._reader_needed.set()  # their callers wait on the lost connection: read for them
 
     # -----------------------------------------------------------------------------------------
     # Values
@@ -598,13 +729,14 @@ class Connection:
                 self._orphans = dict(pending)
                 pending = []
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread out of recv
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes whoever reads out of recv
         except OSError:
             pass
         self._sock.close()
         for _, p in pending:
             p.event.set()  # response None: each waiter raises a connection error (SPEC 6)
         self._closed_event.set()
+        self._reader_needed.set()
         if keep and self.on_lost is not None:
             try:
                 self.on_lost(reason)

@@ -9,39 +9,26 @@ from syncmanager_client import ConnectionClosedError, QueueProxy, connection
 from .support import WAIT, ServerTestCase, inspecting_manager, manager, references_of, sync
 
 
-class _InterruptedEvent(threading.Event):
-    """A request's event whose first wait ends in KeyboardInterrupt, as Ctrl-C would end it:
-    before the answer (``after_answer`` false) or just after it arrived."""
+@contextlib.contextmanager
+def interrupted_calls(after_answer: bool):
+    """Every request made inside is interrupted once, by a Ctrl-C that comes where the caller
+    waits for its answer: before the answer (``after_answer`` false) or just after it arrived."""
+    original = connection.Connection._await
+    interrupted = []  # the requests interrupted once already (kept alive, compared by identity)
 
-    def __init__(self, after_answer: bool) -> None:
-        super().__init__()
-        self.after_answer = after_answer
-        self.interrupted = False
-
-    def wait(self, timeout=None):
-        if self.interrupted:
-            return super().wait(timeout)
-        self.interrupted = True
-        if self.after_answer and not super().wait(WAIT):
+    def await_answer(self, pending, timeout):
+        if pending.method != "object/call" or any(p is pending for p in interrupted):
+            return original(self, pending, timeout)
+        interrupted.append(pending)
+        if after_answer and not original(self, pending, WAIT):
             raise AssertionError("no answer within %s s" % WAIT)
         raise KeyboardInterrupt
 
-
-@contextlib.contextmanager
-def interrupted_calls(after_answer: bool):
-    """Every request made inside is interrupted once, by a Ctrl-C that comes before or after its answer."""
-    original = connection._Pending.__init__
-
-    def init(self, method, params):
-        original(self, method, params)
-        if method == "object/call":
-            self.event = _InterruptedEvent(after_answer)
-
-    connection._Pending.__init__ = init
+    connection.Connection._await = await_answer
     try:
         yield
     finally:
-        connection._Pending.__init__ = original
+        connection.Connection._await = original
 
 
 class ConditionInterruptTest(ServerTestCase):

@@ -4,6 +4,8 @@ blocking call that holds only its own request (SPEC 6, 10)."""
 import queue
 import threading
 
+from syncmanager_client import connection
+
 from .support import WAIT, ServerTestCase, inspecting_manager, pending_calls, until
 
 
@@ -36,6 +38,55 @@ class SharedConnectionTest(ServerTestCase):
         self.assertEqual(len(got), 8 * 40)
         for n in range(8):
             self.assertEqual([i for (m, i) in got if m == n], list(range(40)))  # in each thread's order
+        self.assertEqual(self.m.connection.pending_count(), 0)
+
+    def test_a_call_made_one_at_a_time_reads_its_own_answer(self):
+        # Handing every answer from a reader thread to the caller cost more than the rest of a
+        # call: a caller alone on the connection reads its answer itself.
+        readers = []
+        original = connection.Connection._dispatch
+
+        def dispatch(conn, message):
+            readers.append((threading.current_thread(), message.get("id")))
+            original(conn, message)
+
+        q = self.m.Queue()
+        connection.Connection._dispatch = dispatch
+        try:
+            for i in range(50):
+                q.put(i)
+                self.assertEqual(q.get(), i)
+        finally:
+            connection.Connection._dispatch = original
+        mine = [r for r in readers if r[0] is threading.current_thread()]
+        # The reader thread may still hold the role for the first call (the connection was idle).
+        self.assertGreater(len(mine), 50, "answers read in the calling thread: %d of %d" % (len(mine), len(readers)))
+        self.assertEqual(self.m.connection.pending_count(), 0)
+
+    def test_threads_take_turns_reading(self):
+        # Whoever reads hands each answer to its caller, and lets another go on when it is done:
+        # no call waits for a reader that has stopped.
+        q = self.m.Queue()
+        errors = queue.Queue()
+
+        def work(n):
+            try:
+                for i in range(30):
+                    q.put((n, i))
+                    q.get(timeout=WAIT)
+                    if i % 10 == 0:
+                        q.qsize()
+            except Exception as error:
+                errors.put(error)
+
+        threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(WAIT * 3)
+            self.assertFalse(t.is_alive())
+        self.assertTrue(errors.empty(), errors.queue)
+        self.assertEqual(q.qsize(), 0)
         self.assertEqual(self.m.connection.pending_count(), 0)
 
     def test_blocked_get_does_not_block_the_connection(self):

@@ -12,6 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type Connected } from '../../src/client';
+import type { Manager } from '../../src/server';
+import { AUTHKEY } from './manager';
+import { until } from './until';
 
 const REDIS_SERVER = 'redis-server';
 const START_ATTEMPTS = 5;
@@ -171,4 +175,38 @@ export function redisForTests(tag: string): { readonly skip: string | undefined;
     },
     prefix: () => `${tag}${process.pid}-${prefixes++}`,
   };
+}
+
+/** Two managers on one Redis and prefix, with a client of each: the set-up of the tests that cross managers. */
+export interface TwoManagers<T extends object> extends AsyncDisposable {
+  a: Manager;
+  b: Manager;
+  onA: Connected<T>;
+  onB: Connected<T>;
+}
+
+/**
+ * Starts two managers with `start(prefix)` (the same Redis and prefix) and connects a client to each;
+ * disposing closes the clients, then the managers.
+ */
+export async function twoManagers<T extends object>(start: (prefix: string) => Promise<Manager>, prefix: string): Promise<TwoManagers<T>> {
+  const a = await start(prefix);
+  const b = await start(prefix);
+  const onA = await connect<T>({ address: a.address, authkey: AUTHKEY });
+  const onB = await connect<T>({ address: b.address, authkey: AUTHKEY });
+  return {
+    a,
+    b,
+    onA,
+    onB,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([onA.close(), onB.close()]);
+      await Promise.all([a[Symbol.asyncDispose](), b[Symbol.asyncDispose]()]);
+    },
+  };
+}
+
+/** Resolves once `count` calls of `method` wait on manager `m`. */
+export function waitingOn(m: Manager, method: string, count = 1): Promise<void> {
+  return until(`${count} ${method}() waiting on the manager`, () => [...m.connectedSessions].flatMap((s) => s.summary().pending).filter((p) => p.method === method).length >= count);
 }

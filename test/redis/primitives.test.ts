@@ -4,11 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type EventProxy } from '../../src/client';
+import type { EventProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
-import { AUTHKEY, startManager } from '../helpers/manager';
-import { redisForTests } from '../helpers/redisServer';
-import { until } from '../helpers/until';
+import { startManager } from '../helpers/manager';
+import { redisForTests, twoManagers, waitingOn } from '../helpers/redisServer';
 
 const redis = redisForTests('prim');
 const { skip, prefix } = redis;
@@ -19,32 +18,19 @@ function manager(storePrefix: string): Promise<Manager> {
   return startManager({ store: redis.url, storePrefix }, (m) => m.register('get_event', { shared: 'Event' }));
 }
 
-/** Resolves once `count` calls of `method` wait on `m`. */
-function waitingOn(m: Manager, method: string, count = 1): Promise<void> {
-  return until(`${count} ${method}() waiting on the manager`, () => [...m.connectedSessions].flatMap((s) => s.summary().pending).filter((p) => p.method === method).length >= count);
-}
-
 test('an Event kept in Redis: a set through A wakes waits on B, even when A clears it at once; the flag is seen from both', { skip, timeout: 30_000 }, async () => {
-  const shared = prefix();
-  await using a = await manager(shared);
-  await using b = await manager(shared);
-  const onA = await connect<Shared>({ address: a.address, authkey: AUTHKEY });
-  const onB = await connect<Shared>({ address: b.address, authkey: AUTHKEY });
-  try {
-    const ea = await onA.get_event();
-    const eb = await onB.get_event();
-    assert.equal(await eb.wait({ timeout: 0.05 }), false);
-    const waits = [eb.wait(), eb.wait({ timeout: 20 })];
-    await waitingOn(b, 'wait', 2);
-    // Set and cleared at once: the waiters were woken by the set and answer True, as in memory.
-    await Promise.all([ea.set(), ea.clear()]);
-    assert.deepEqual(await Promise.all(waits), [true, true]);
-    assert.equal(await eb.isSet(), false);
-    await eb.set();
-    assert.equal(await ea.isSet(), true);
-    assert.equal(await ea.wait({ timeout: 0 }), true);
-  } finally {
-    await onA.close();
-    await onB.close();
-  }
+  await using pair = await twoManagers<Shared>(manager, prefix());
+  const { b, onA, onB } = pair;
+  const ea = await onA.get_event();
+  const eb = await onB.get_event();
+  assert.equal(await eb.wait({ timeout: 0.05 }), false);
+  const waits = [eb.wait(), eb.wait({ timeout: 20 })];
+  await waitingOn(b, 'wait', 2);
+  // Set and cleared at once: the waiters were woken by the set and answer True, as in memory.
+  await Promise.all([ea.set(), ea.clear()]);
+  assert.deepEqual(await Promise.all(waits), [true, true]);
+  assert.equal(await eb.isSet(), false);
+  await eb.set();
+  assert.equal(await ea.isSet(), true);
+  assert.equal(await ea.wait({ timeout: 0 }), true);
 });

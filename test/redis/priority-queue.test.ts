@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { connect, EmptyError, FullError, RemoteError, tuple, type QueueProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
-import { redisForTests } from '../helpers/redisServer';
-import { until } from '../helpers/until';
+import { redisForTests, twoManagers, waitingOn } from '../helpers/redisServer';
 
 const redis = redisForTests('pq');
 const { skip, prefix } = redis;
@@ -60,29 +59,21 @@ test('a PriorityQueue kept in Redis answers as the in-memory one: order, Full, E
 });
 
 test('a PriorityQueue kept in Redis is shared by two managers: a put through A wakes a getter on B, in priority order', { skip, timeout: 30_000 }, async () => {
-  const shared = prefix();
-  await using a = await manager(shared);
-  await using b = await manager(shared);
-  const onA = await connect<Shared>({ address: a.address, authkey: AUTHKEY });
-  const onB = await connect<Shared>({ address: b.address, authkey: AUTHKEY });
-  try {
-    const qa = await onA.get_priority_queue();
-    const qb = await onB.get_priority_queue();
-    const got = qb.get({ timeout: 10 });
-    await until('the get to wait on manager B', () => [...b.connectedSessions].some((s) => s.summary().pending.some((p) => p.method === 'get')));
-    await qa.put(5);
-    assert.equal(await got, 5);
-    await qa.put(3);
-    await qa.put(1);
-    await qb.put(2);
-    assert.equal(await qb.qsize(), 3);
-    await assert.rejects(qa.put(9, { block: false }), FullError);
-    assert.deepEqual([await qb.get(), await qa.get(), await qb.get()], [1, 2, 3]);
-    await assert.rejects(qa.get({ block: false }), EmptyError);
-  } finally {
-    await onA.close();
-    await onB.close();
-  }
+  await using pair = await twoManagers<Shared>(manager, prefix());
+  const { b, onA, onB } = pair;
+  const qa = await onA.get_priority_queue();
+  const qb = await onB.get_priority_queue();
+  const got = qb.get({ timeout: 10 });
+  await waitingOn(b, 'get');
+  await qa.put(5);
+  assert.equal(await got, 5);
+  await qa.put(3);
+  await qa.put(1);
+  await qb.put(2);
+  assert.equal(await qb.qsize(), 3);
+  await assert.rejects(qa.put(9, { block: false }), FullError);
+  assert.deepEqual([await qb.get(), await qa.get(), await qb.get()], [1, 2, 3]);
+  await assert.rejects(qa.get({ block: false }), EmptyError);
 });
 
 test('concurrent puts through two managers on one PriorityQueue lose nothing and come out in order', { skip, timeout: 60_000 }, async () => {

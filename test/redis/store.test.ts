@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { connect, EmptyError, FullError, RemoteError, type QueueProxy } from '../../src/client';
 import { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
-import { redisMissing, startRedis, type RedisServer } from '../helpers/redisServer';
-import { until } from '../helpers/until';
+import { redisMissing, startRedis, type RedisServer, twoManagers, waitingOn } from '../helpers/redisServer';
 
 const skip = redisMissing();
 let redis: RedisServer;
@@ -63,27 +62,19 @@ test('a queue kept in Redis: put, get, qsize, Empty, Full, task_done and join as
 });
 
 test('two managers on one Redis share a registered queue: a put through A wakes a getter waiting on B', { skip, timeout: 20_000 }, async () => {
-  const shared = prefix();
-  await using a = await redisManager(shared);
-  await using b = await redisManager(shared);
-  const onA = await connect<Queues>({ address: a.address, authkey: AUTHKEY });
-  const onB = await connect<Queues>({ address: b.address, authkey: AUTHKEY });
-  try {
-    const qa = await onA.get_task_queue();
-    const qb = await onB.get_task_queue();
-    const got = qb.get({ timeout: 10 });
-    await until('the get to wait on manager B', () => [...b.connectedSessions].some((s) => s.summary().pending.some((p) => p.method === 'get')));
-    await qa.put('from A');
-    assert.equal(await got, 'from A');
-    // Items put through either are got through the other, in order.
-    for (let i = 0; i < 5; i++) await qb.put(i);
-    const seen = [];
-    for (let i = 0; i < 5; i++) seen.push(await qa.get());
-    assert.deepEqual(seen, [0, 1, 2, 3, 4]);
-  } finally {
-    await onA.close();
-    await onB.close();
-  }
+  await using pair = await twoManagers<Queues>(redisManager, prefix());
+  const { b, onA, onB } = pair;
+  const qa = await onA.get_task_queue();
+  const qb = await onB.get_task_queue();
+  const got = qb.get({ timeout: 10 });
+  await waitingOn(b, 'get');
+  await qa.put('from A');
+  assert.equal(await got, 'from A');
+  // Items put through either are got through the other, in order.
+  for (let i = 0; i < 5; i++) await qb.put(i);
+  const seen = [];
+  for (let i = 0; i < 5; i++) seen.push(await qa.get());
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
 });
 
 test('a queue kept in Redis refuses an acknowledged get with an error that says why, and takes nothing', { skip, timeout: 20_000 }, async () => {

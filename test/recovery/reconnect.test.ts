@@ -6,6 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, ConnectionClosedError, ConnectionLostError, StaleProxyError, type QueueProxy } from '../../src/client';
 import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
+import { squareAcrossRestarts } from '../helpers/squaringWorker';
 
 before(buildCli);
 
@@ -31,19 +32,7 @@ test('a worker loop carries on through a SIGKILL and restart of the manager on t
     const lost = once((l) => client.on('lost', l));
     const restored = once((l) => client.on('restored', l));
     // The worker loop: one item at a time, 10 items, across the crash.
-    const worker = (async () => {
-      let done = 0;
-      for (let round = 0; done < 10 && round < 50; round++) {
-        try {
-          const n = await tasks.get({ timeout: 30 });
-          await results.put(n * n);
-          done++;
-        } catch (error) {
-          if (!(error instanceof ConnectionLostError)) throw error;
-        }
-      }
-      return done;
-    })();
+    const worker = squareAcrossRestarts(tasks, results, 10);
     for (let n = 0; n < 5; n++) await tasks.put(n);
     for (let n = 0; n < 5; n++) assert.equal(await results.get({ timeout: 10 }), n * n);
     // The worker now waits in get(): kill the manager under it.

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, ConnectionLostError, type QueueProxy } from '../../src/client';
+import { connect, type QueueProxy } from '../../src/client';
 import { buildCli, killServer, serveProcess, stopServer, type ServerProcess } from '../helpers/serverProcess';
+import { squareAcrossRestarts } from '../helpers/squaringWorker';
 import { python3s, pythonEnv, root, startPython } from '../python/helpers';
 
 before(buildCli);
@@ -41,20 +42,7 @@ test('a TypeScript worker loop carries on through a clean restart of serve --sta
     const workerResults = await worker.get_result_queue();
     const lost: string[] = [];
     // The worker loop: squares tasks one at a time, across the restart.
-    const loop = (async () => {
-      let done = 0;
-      for (let round = 0; done < 10 && round < 50; round++) {
-        try {
-          const n = await workerTasks.get({ timeout: 30 });
-          await workerResults.put(n * n);
-          done++;
-        } catch (error) {
-          if (!(error instanceof ConnectionLostError)) throw error;
-          lost.push((error as Error).message);
-        }
-      }
-      return done;
-    })();
+    const loop = squareAcrossRestarts(workerTasks, workerResults, 10, lost);
     for (let n = 0; n < 5; n++) await tasks.put(n);
     // Five squares wait in the result queue, and the worker waits in get(), when it stops.
     for (let i = 0; i < 1000 && (await results.qsize()) < 5; i++) await new Promise((r) => setImmediate(r));

@@ -90,13 +90,14 @@ export async function serveWithoutActivityHook(): Promise<Served> {
   return serve(buildServerWithoutActivityHook());
 }
 
-export async function connect(address: string): Promise<ClientConn> {
+/** A client whose queues put plainly and take items with the get `getOf` makes of each proxy. */
+async function connectTaking(address: string, getOf: (proxy: QueueProxy<unknown>) => () => Promise<unknown>): Promise<ClientConn> {
   const { connect: connectClient } = await load<typeof ClientModule>(BUNDLES.client, ['connect']);
   const client = await connectClient({ address, authkey: AUTHKEY });
   return {
     async queue(typeid: string): Promise<QueueOps> {
       const proxy = await client.create<QueueProxy<unknown>>(typeid);
-      return { put: (value) => proxy.put(value), get: () => proxy.get() };
+      return { put: (value) => proxy.put(value), get: getOf(proxy) };
     },
     close: async () => {
       await client.close();
@@ -104,30 +105,21 @@ export async function connect(address: string): Promise<ClientConn> {
   };
 }
 
+export function connect(address: string): Promise<ClientConn> {
+  return connectTaking(address, (proxy) => () => proxy.get());
+}
+
 /**
  * The same client taking every item with an acknowledged get (`get({ ack: true })`, then
  * `ack()`): the `ours-ack` row, to compare with `ours`, whose get hands the item over at once.
  * One get here is two round trips (the get, then its ack), counted as one op.
  */
-export async function connectAcknowledging(address: string): Promise<ClientConn> {
-  const { connect: connectClient } = await load<typeof ClientModule>(BUNDLES.client, ['connect']);
-  const client = await connectClient({ address, authkey: AUTHKEY });
-  return {
-    async queue(typeid: string): Promise<QueueOps> {
-      const proxy = await client.create<QueueProxy<unknown>>(typeid);
-      return {
-        put: (value) => proxy.put(value),
-        get: async () => {
-          const delivery = await proxy.get({ ack: true });
-          await delivery.ack();
-          return delivery.value;
-        },
-      };
-    },
-    close: async () => {
-      await client.close();
-    },
-  };
+export function connectAcknowledging(address: string): Promise<ClientConn> {
+  return connectTaking(address, (proxy) => async () => {
+    const delivery = await proxy.get({ ack: true });
+    await delivery.ack();
+    return delivery.value;
+  });
 }
 
 // Checked here so a drift from the harness's interface shows up in `npm run typecheck`.

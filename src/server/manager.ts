@@ -23,11 +23,11 @@ import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, 
 import { Listener, type ConnectionHandler } from './listener';
 import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
-import { ObjectTable } from './objectTable';
+import { globalIdOf, ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
 import { Session, type JsonRpcHost } from './jsonrpc/jsonRpcSession';
 import { ResumeTokens } from './jsonrpc/resumeTokens';
-import { ObjectService } from './calls/objectService';
+import { ObjectService, type ObjectServiceHost } from './calls/objectService';
 import { memoryStore, storeFor, type ObjectStore } from './store';
 import type { ConnectedSession } from './calls/sessionCore';
 import { StateKeeper } from './state/stateKeeper';
@@ -165,7 +165,17 @@ export class Manager {
     if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log, options.opaquePickles !== false);
     this.store = storeFor(options.store, options.storePrefix, options.log, options.storeLeaseMs);
     if (this.keeper && this.store !== memoryStore) throw new Error('--state keeps the objects of the in-memory store; a Redis store keeps them in Redis: give one or the other (the option stateFile, or store)');
+    const group = this.store.group;
+    if (group) {
+      // An object of the group made through another manager is served as registered here.
+      this.table.registrationFor = (obj) => {
+        const typeid = group.typeidOf(obj);
+        return typeid === undefined ? undefined : this.registry.get(typeid);
+      };
+    }
     this.table.onChange = (entry, change) => {
+      // The group counts which managers refer to its objects: this one does while they are in its table.
+      if (group && globalIdOf(entry.obj) !== undefined) group.referenced(entry.obj, change === 'added');
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
       else this.inspector.removed(entry.id);
@@ -288,7 +298,7 @@ export class Manager {
       throw error;
     }
     if (this.store !== memoryStore) log(`objects kept in the store at ${this.store.location}`);
-    const host: PythonHost & JsonRpcHost = {
+    const host: PythonHost & JsonRpcHost & Pick<ObjectServiceHost, 'group'> = {
       resumeTokens: new ResumeTokens<Session>(),
       registry: this.registry,
       table: this.table,
@@ -303,6 +313,7 @@ export class Manager {
       shutdownServer: () => void this.shutdown().catch(() => {}),
       inspector: this.inspector,
       activity: this.activity,
+      group: this.store.group,
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       sessionClosed: (session) => {

@@ -28,6 +28,26 @@ export interface ObjectStore {
   open(holdingsLost?: () => void): Promise<void>;
   /** Lets go of the store's connections. */
   close(): Promise<void>;
+  /** The objects this store shares with the other managers of a group (a Redis store); none in memory. */
+  readonly group?: GroupObjects;
+}
+
+/**
+ * Objects a store shares across a group of managers: they carry a group-wide id (`r:…`, see
+ * `objectTable.ts`'s `GLOBAL_ID`), so any manager of the group serves them by that id, and they
+ * live while any manager refers to them.
+ */
+export interface GroupObjects {
+  /** The typeid an object of this store was created under (undefined for another object). */
+  typeidOf(obj: object): string | undefined;
+  /**
+   * The object a group-wide id names, made in this manager from what the store says of it;
+   * undefined when the store knows no such object. Undefined at once (no promise) for an id that
+   * is not a group-wide id.
+   */
+  objectFor(id: string): Promise<object | undefined> | undefined;
+  /** An object of this store entered this manager's table (`held`), or left it: the group counts its references. */
+  referenced(obj: object, held: boolean): void;
 }
 
 /** The default store: every object in this process's memory, as the built-in classes keep it. */

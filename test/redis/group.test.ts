@@ -1,0 +1,166 @@
+/**
+ * A group of managers on one Redis: an object a client creates through manager A is served by
+ * manager B under the same id (by id, or read back from a stored value); references are counted
+ * across the group, so the object's keys go only when no manager refers to it, and a dead
+ * manager's references are dropped by the survivor that reaps it. Objects of user-registered
+ * classes stay in their manager: another one answers with a clear unknown-object error.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import type { DictProxy, QueueProxy } from '../../src/client';
+import { Manager } from '../../src/server';
+import type { RedisStore } from '../../src/server/store/redisStore';
+import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
+import { redisForTests, twoManagers } from '../helpers/redisServer';
+import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
+import { connect } from '../../src/client';
+
+const redis = redisForTests('group');
+const { skip } = redis;
+
+before(() => {
+  if (!skip) buildCli();
+});
+
+type Shared = { shared_dict: DictProxy<unknown> };
+
+class Counter {
+  n = 0;
+  increment(): number {
+    return ++this.n;
+  }
+}
+
+function groupManager(storePrefix: string, leaseMs?: number): Promise<Manager> {
+  return startManager({ store: redis.url, storePrefix, storeLeaseMs: leaseMs }, (m) => m.register('shared_dict', { shared: 'dict' }).register('Counter', { callable: () => new Counter() }));
+}
+
+/** Polls `read` until `done` holds of its result: bounded in count and time, failing with what it last saw. */
+async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (let tries = 0; tries < timeoutMs; tries++) {
+    last = await read();
+    if (done(last)) return last;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
+}
+
+/** Every key of the object with group-wide id `id` under `prefix`. */
+function keysOf(plain: Redis, prefix: string, id: string): Promise<string[]> {
+  return plain.keys(`${prefix}:o:${id.slice('r:'.length)}:*`).then((keys) => keys.sort());
+}
+
+/** A raw JSON-RPC request's result, failing the test with its error. */
+async function result(c: RawClient, method: string, params: unknown): Promise<any> {
+  const reply = await c.request(method, params);
+  if (reply.error) throw new Error(`${method} failed: ${JSON.stringify(reply.error)}`);
+  return reply.result;
+}
+
+test('a queue created through A is used through B by its id, and read back from a dict through B', { skip, timeout: 30_000 }, async () => {
+  await using pair = await twoManagers<Shared>((p) => groupManager(p), redis.prefix());
+  const { b, onA, onB } = pair;
+  const qa = await onA.create<QueueProxy<unknown>>('Queue', 3);
+  assert.match(qa.id, /^r:/, 'an object kept in Redis has a group-wide id');
+  // By id: a client of B names it, takes a reference and calls it.
+  const raw = await RawClient.open(b.address);
+  try {
+    assert.equal(await result(raw, 'object/incref', { id: qa.id }), null);
+    await result(raw, 'object/call', { id: qa.id, method: 'put', args: ['through B'] });
+    assert.equal(await qa.get(), 'through B');
+    // Made on B with A's constructor arguments: maxsize 3.
+    for (const i of [1, 2, 3]) await qa.put(i);
+    const full = await raw.request('object/call', { id: qa.id, method: 'put_nowait', args: [4] });
+    assert.equal(full.error?.data?.type, 'Full', `a put through B sees A's maxsize: ${JSON.stringify(full)}`);
+    for (const i of [1, 2, 3]) assert.equal(await qa.get(), i);
+  } finally {
+    raw.close();
+  }
+  // Read back from a stored value: the same queue, through B.
+  const da = await onA.shared_dict();
+  await da.set('q', qa);
+  const db = await onB.shared_dict();
+  const qb = (await db.get('q')) as unknown as QueueProxy<unknown>;
+  assert.equal(qb.id, qa.id, 'the same id through either manager');
+  await qb.put('stored, then used through B');
+  assert.equal(await qa.get(), 'stored, then used through B');
+});
+
+test('references count across managers: the keys stay while B refers after A let go, and go when both have', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  const plain = new Redis(redis.url);
+  try {
+    await using pair = await twoManagers<Shared>((p) => groupManager(p), prefix);
+    const { b, onA } = pair;
+    const qa = await onA.create<QueueProxy<unknown>>('Queue');
+    await qa.put('kept');
+    const raw = await RawClient.open(b.address);
+    try {
+      await result(raw, 'object/incref', { id: qa.id });
+      const [, refs] = [`${prefix}:o:${qa.id.slice(2)}:meta`, `${prefix}:o:${qa.id.slice(2)}:refs`];
+      await eventually('both managers refer', () => plain.scard(refs), (n) => n === 2);
+      await qa.release();
+      await eventually('only B refers', () => plain.scard(refs), (n) => n === 1);
+      assert.ok((await keysOf(plain, prefix, qa.id)).some((k) => k.endsWith(':items')), 'the items are kept while B refers to the queue');
+      assert.equal((await result(raw, 'object/call', { id: qa.id, method: 'get' })), 'kept');
+      await result(raw, 'object/call', { id: qa.id, method: 'put', args: ['again'] });
+      await result(raw, 'object/decref', { id: qa.id });
+      await eventually('every key of the queue deleted', () => keysOf(plain, prefix, qa.id), (keys) => keys.length === 0);
+    } finally {
+      raw.close();
+    }
+  } finally {
+    plain.disconnect();
+  }
+});
+
+test('a manager SIGKILLed: the survivor drops its references, and deletes what nobody else refers to', { skip, timeout: 60_000 }, async () => {
+  const prefix = redis.prefix();
+  const plain = new Redis(redis.url);
+  const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+  try {
+    await using b = await groupManager(prefix, 500);
+    const onA = await connect({ address: a.address, authkey: AUTHKEY, reconnect: false });
+    const kept = await onA.create<QueueProxy<unknown>>('Queue');
+    const dropped = await onA.create<QueueProxy<unknown>>('Queue');
+    await kept.put('survives A');
+    await dropped.put('goes with A');
+    const raw = await RawClient.open(b.address);
+    try {
+      await result(raw, 'object/incref', { id: kept.id });
+      await eventually('B refers to one queue', () => plain.scard(`${prefix}:o:${kept.id.slice(2)}:refs`), (n) => n === 2);
+      await killServer(a);
+      await onA.close().catch(() => {});
+      await eventually('the queue only A referred to deleted by the survivor', () => keysOf(plain, prefix, dropped.id), (keys) => keys.length === 0);
+      const onlyB = [(b.store as RedisStore).managerId];
+      await eventually('only B refers to the queue B holds', () => plain.smembers(`${prefix}:o:${kept.id.slice(2)}:refs`), (ids) => JSON.stringify(ids) === JSON.stringify(onlyB));
+      assert.equal(await result(raw, 'object/call', { id: kept.id, method: 'get' }), 'survives A');
+    } finally {
+      raw.close();
+    }
+  } finally {
+    await killServer(a);
+    plain.disconnect();
+  }
+});
+
+test('an object of a user-registered class stays in its manager: another one answers unknown object', { skip, timeout: 30_000 }, async () => {
+  await using pair = await twoManagers<Shared>((p) => groupManager(p), redis.prefix());
+  const { b, onA } = pair;
+  const counter = await onA.create('Counter');
+  assert.doesNotMatch(counter.id, /^r:/, 'an object of a user-registered class has this manager\'s id');
+  const raw = await RawClient.open(b.address);
+  try {
+    const reply = await raw.request('object/call', { id: counter.id, method: 'increment' });
+    assert.match(JSON.stringify(reply.error), /no object with id/);
+    // A group-wide id nobody created is unknown too, after asking the store.
+    const none = await raw.request('object/call', { id: 'r:00000000-0000-0000-0000-000000000000', method: 'qsize' });
+    assert.match(JSON.stringify(none.error), /no object with id/);
+  } finally {
+    raw.close();
+  }
+});

@@ -11,7 +11,7 @@ import { formatAddress, isLoopbackHost, parseAddress, type Address } from '../co
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../common/liveness';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
-import type { InspectSnapshot } from '../common/protocol';
+import type { GroupManagerSummary, InspectGroup, InspectSnapshot } from '../common/protocol';
 import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
@@ -316,8 +316,10 @@ export class Manager {
       group: this.store.group,
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
+      groupView: () => this.groupView(),
       sessionClosed: (session) => {
         this.sessions.delete(session);
+        this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
@@ -329,6 +331,7 @@ export class Manager {
       },
       sessionOpened: (session) => {
         this.sessions.add(session);
+        this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
       },
@@ -345,6 +348,7 @@ export class Manager {
       onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
         const session = new Session(socket, host, service, remote);
         this.sessions.add(session);
+        this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} from ${remote} opened`);
         session.onData(head);
@@ -370,6 +374,8 @@ export class Manager {
       this.resolveStopped?.();
       throw error;
     }
+    // The other managers of the group show this one, at the address it now has.
+    this.store.group?.publishSelf(() => this.describeSelf());
     log(`listening on ${this.address}${plain ? ` (TLS), and in plaintext on ${this.plaintextAddress}` : ''}`);
     return this.address;
   }
@@ -458,6 +464,24 @@ export class Manager {
       objects: this.table.allInspectable().map((entry) => this.inspector.summarize(entry)),
       sessions: [...this.sessions].map((session) => session.summary()),
     };
+  }
+
+  /** This manager as the group shows it: its address and sessions. */
+  private describeSelf(): Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'> {
+    return { address: this.address, version: VERSION, processId: process.pid, startedAt: this.startedAt, sessions: [...this.sessions].map((session) => session.summary()) };
+  }
+
+  /**
+   * Every manager of the group this one belongs to, with its sessions, and the objects they share
+   * (`inspect/group`); without a shared store, this manager alone. This manager's own entry is
+   * described now, the others as they last published themselves.
+   */
+  async groupView(): Promise<InspectGroup> {
+    const group = this.store.group;
+    const self: GroupManagerSummary = { ...this.describeSelf(), managerId: group?.managerId ?? `${process.pid}@${this.address}`, self: true, publishedAt: Date.now() };
+    if (!group) return { managers: [self], objects: [] };
+    const view = await group.view();
+    return { managers: [self, ...view.managers.filter((m) => !m.self)], objects: view.objects };
   }
 
   /** `await using manager = ...` shuts it down at the end of the block. */

@@ -164,3 +164,49 @@ test('an object of a user-registered class stays in its manager: another one ans
     raw.close();
   }
 });
+
+test('inspect/group through B lists A with its address and its clients, and the objects the group shares', { skip, timeout: 30_000 }, async () => {
+  await using pair = await twoManagers<Shared>((p) => groupManager(p), redis.prefix());
+  const { a, b, onA } = pair;
+  const viewer = await connect({ address: b.address, authkey: AUTHKEY, name: 'viewer' });
+  try {
+    const qa = await onA.create<QueueProxy<unknown>>('Queue');
+    const aId = (a.store as RedisStore).managerId;
+    const view = await eventually(
+      "A's client in the group view",
+      () => viewer.inspection.group(),
+      (v) => v.managers.some((m) => m.address === a.address && m.sessions.some((s) => s.sessionId === onA.sessionId && s.references === 1)),
+    );
+    assert.equal(view.managers[0]!.self, true, 'the answering manager first');
+    assert.equal(view.managers[0]!.address, b.address);
+    assert.ok(view.managers[0]!.sessions.some((s) => s.clientInfo?.name === 'viewer'));
+    const onManagerA = view.managers.find((m) => m.address === a.address)!;
+    assert.equal(onManagerA.managerId, aId);
+    assert.equal(onManagerA.self, false);
+    assert.deepEqual(
+      view.objects.find((o) => o.id === qa.id),
+      { id: qa.id, typeid: 'Queue', type: 'Queue', managers: [aId], stored: false },
+      'the queue A made, held through A',
+    );
+    // A's client leaves: A publishes itself again without it.
+    await onA.close();
+    await eventually("A's client gone from the group view", () => viewer.inspection.group(), (v) => !v.managers.some((m) => m.sessions.some((s) => s.sessionId === onA.sessionId)));
+  } finally {
+    await viewer.close();
+  }
+});
+
+test('inspect/group on a manager without a Redis store lists that manager alone, with no shared objects', { timeout: 20_000 }, async () => {
+  await using m = await startManager();
+  const viewer = await connect({ address: m.address, authkey: AUTHKEY });
+  try {
+    const view = await viewer.inspection.group();
+    assert.equal(view.managers.length, 1);
+    assert.equal(view.managers[0]!.self, true);
+    assert.equal(view.managers[0]!.address, m.address);
+    assert.deepEqual(view.managers[0]!.sessions.map((s) => s.sessionId), [viewer.sessionId]);
+    assert.deepEqual(view.objects, []);
+  } finally {
+    await viewer.close();
+  }
+});

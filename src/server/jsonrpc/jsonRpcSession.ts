@@ -22,6 +22,7 @@ import {
   DescribeRequest,
   IncrefRequest,
   InitializeRequest,
+  InspectGroupRequest,
   InspectPeekRequest,
   InspectRemoveItemRequest,
   InspectReplaceItemRequest,
@@ -571,6 +572,10 @@ export class Session implements ConnectedSession {
       .on(InspectSnapshotRequest.type, (params) => {
         expectFields(params, {});
         return host.snapshot();
+      })
+      .on(InspectGroupRequest.type, (params) => {
+        expectFields(params, {});
+        return host.groupView();
       })
       .on(InspectPeekRequest.type, (params) => this.peek(params))
       .on(InspectSubscribeRequest.type, (params: SubscribeParams) => {

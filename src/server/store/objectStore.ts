@@ -5,7 +5,9 @@
  * for the built-in types it registers and for the objects of `shared` registrations.
  */
 
+import type { InspectGroup } from '../../common/protocol';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
+import type { ManagerDescription } from './redisGroupView';
 
 /** A store of built-in objects' state. */
 export interface ObjectStore {
@@ -48,6 +50,17 @@ export interface GroupObjects {
   objectFor(id: string): Promise<object | undefined> | undefined;
   /** An object of this store entered this manager's table (`held`), or left it: the group counts its references. */
   referenced(obj: object, held: boolean): void;
+  /** This manager's id in the group. */
+  readonly managerId: string;
+  /** Publishes what this manager shows of itself to the group while it serves, asking `describe` each time. */
+  publishSelf(describe: () => ManagerDescription): void;
+  /** What this manager shows of itself changed (a session came or went): published soon. */
+  selfChanged(): void;
+  /**
+   * Every live manager of the group with its sessions, and the objects the group shares.
+   * @throws PyException ConnectionError when the store cannot be reached.
+   */
+  view(): Promise<InspectGroup>;
 }
 
 /** The default store: every object in this process's memory, as the built-in classes keep it. */

@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import { PyException } from '../exceptions';
-import type { Token } from '../../common/protocol';
+import type { InspectGroup, Token } from '../../common/protocol';
+import { GroupDirectory, type ManagerDescription } from './redisGroupView';
 import { GLOBAL_ID, globalIdOf } from '../objectTable';
 import type { GroupObjects, ObjectStore } from './objectStore';
 import { GROUP_ID_PREFIX, REFERENCE_KIND, referenceKeys, STORED_MEMBER, type ObjectMeta, type ReferenceHost } from './redisReferences';
@@ -87,6 +88,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   readonly group: GroupObjects = this;
   readonly #factories: Readonly<Partial<Record<BuiltinTypeId, RedisTypeFactory>>>;
   readonly #lease: ManagerLease;
+  readonly #directory: GroupDirectory;
 
   constructor(
     private readonly address: RedisStoreAddress,
@@ -96,6 +98,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     leaseMs: number = DEFAULT_LEASE_MS,
   ) {
     this.#lease = new ManagerLease(prefix, leaseMs, reclaimers, log);
+    this.#directory = new GroupDirectory(prefix, this.#lease.managerId, leaseMs);
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location, this);
@@ -206,6 +209,24 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     }
     const keys = (type && this.#factories[type]?.keys(this, name)) || [];
     await this.run('smRefDrop', [refsKey, this.heldIndexKey, metaKey], [member, held, ...keys]);
+  }
+
+  publishSelf(describe: () => ManagerDescription): void {
+    if (this.#client) this.#directory.start(this.#client, describe);
+  }
+
+  selfChanged(): void {
+    this.#directory.changed(this.#client);
+  }
+
+  async view(): Promise<InspectGroup> {
+    const client = this.#client;
+    if (!client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+    try {
+      return await this.#directory.view(client);
+    } catch (error) {
+      throw this.#unavailable((error as Error).message);
+    }
   }
 
   storedToken(obj: object): Token | undefined {
@@ -321,6 +342,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#directory.stop(this.#client);
     await this.#lease.stop(this.#client, this);
     const clients = [this.#client, this.#subscriber];
     this.#client = this.#subscriber = undefined;

@@ -15,6 +15,7 @@ import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
 import { redisForTests, twoManagers } from '../helpers/redisServer';
 import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
 import { connect } from '../../src/client';
+import { eventually } from '../helpers/until';
 
 const redis = redisForTests('group');
 const { skip } = redis;
@@ -34,19 +35,6 @@ class Counter {
 
 function groupManager(storePrefix: string, leaseMs?: number): Promise<Manager> {
   return startManager({ store: redis.url, storePrefix, storeLeaseMs: leaseMs }, (m) => m.register('shared_dict', { shared: 'dict' }).register('Counter', { callable: () => new Counter() }));
-}
-
-/** Polls `read` until `done` holds of its result: bounded in count and time, failing with what it last saw. */
-async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (let tries = 0; tries < timeoutMs; tries++) {
-    last = await read();
-    if (done(last)) return last;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
 }
 
 /** Every key of the object with group-wide id `id` under `prefix`. */

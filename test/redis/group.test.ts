@@ -16,6 +16,7 @@ import { redisForTests, twoManagers } from '../helpers/redisServer';
 import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
 import { connect } from '../../src/client';
 import { eventually } from '../helpers/until';
+import { assertExitedCleanly, python3s, pythonEnv, runPython } from '../python/helpers';
 
 const redis = redisForTests('group');
 const { skip } = redis;
@@ -76,6 +77,33 @@ test('a queue created through A is used through B by its id, and read back from 
   assert.equal(qb.id, qa.id, 'the same id through either manager');
   await qb.put('stored, then used through B');
   assert.equal(await qa.get(), 'stored, then used through B');
+});
+
+test("a Python client of B reads a queue A's client stored in a dict, and puts on it", { skip: skip ?? (python3s().length ? undefined : 'no CPython 3 here'), timeout: 60_000 }, async () => {
+  await using pair = await twoManagers<Shared>((p) => groupManager(p), redis.prefix());
+  const { b, onA } = pair;
+  const qa = await onA.create<QueueProxy<unknown>>('Queue');
+  await (await onA.shared_dict()).set('q', qa);
+  const script = [
+    'import multiprocessing, os',
+    'from multiprocessing.managers import BaseManager',
+    'class M(BaseManager): pass',
+    "M.register('shared_dict')",
+    "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
+    "key = os.environ['SYNCMANAGER_AUTHKEY'].encode()",
+    '# A proxy read from a value connects with the process authkey, as in Python\'s own managers.',
+    'multiprocessing.current_process().authkey = key',
+    "m = M(address=(host, int(port)), authkey=key)",
+    'm.connect()',
+    "q = m.shared_dict().get('q')",
+    "q.put('from Python through B')",
+    "print('size', q.qsize())",
+  ].join('\n');
+  const python = python3s().at(-1)!;
+  const run = await runPython(python, ['-c', script], [], pythonEnv(b.address, AUTHKEY));
+  assertExitedCleanly(run, 'the Python client of B');
+  assert.match(run.stdout, /size 1/);
+  assert.equal(await qa.get(), 'from Python through B');
 });
 
 test('references count across managers: the keys stay while B refers after A let go, and go when both have', { skip, timeout: 30_000 }, async () => {

@@ -363,7 +363,9 @@ export class PythonSession implements ConnectedSession {
   }
 
   private tokenOf(entry: ObjectEntry): PyToken {
-    return new PyToken(entry.typeid, this.host.pythonAddress(), entry.id);
+    const address = this.host.pythonAddress();
+    // A tuple, as Python's own tokens carry it: a proxy rebuilt from a value keys a dict by its address.
+    return new PyToken(entry.typeid, typeof address === 'string' ? address : tupleFrom([...address]), entry.id);
   }
 
   /** A stored reference, as Python reads it: a proxy it rebuilds (and increfs) on its side. */

@@ -181,9 +181,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       }
       const text = found?.[0]?.[1] as string | null | undefined;
       const holders = (found?.[1]?.[1] as string[] | undefined) ?? [];
-      // Served by id only while some manager's table holds it, as an object leaves one table with
-      // its last reference (SPEC 8.5); a stored value still reads it back.
-      if (!text || !holders.some((member) => member !== STORED_MEMBER)) return undefined;
+      // Served by id while some manager's table holds it (or its creator's first reference is on
+      // its way: no member yet); once every manager let go of it, as an object leaves one table
+      // with its last reference (SPEC 8.5), only a stored value that refers to it reads it back.
+      if (!text || (holders.length > 0 && holders.every((member) => member === STORED_MEMBER))) return undefined;
       return this.#materialise(name, JSON.parse(text) as ObjectMeta);
     })();
   }

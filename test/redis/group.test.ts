@@ -77,6 +77,13 @@ test('a queue created through A is used through B by its id, and read back from 
   assert.equal(qb.id, qa.id, 'the same id through either manager');
   await qb.put('stored, then used through B');
   assert.equal(await qa.get(), 'stored, then used through B');
+  // A proxy a client of B makes from A's token, passed as an argument through B.
+  const other = await onA.create<QueueProxy<unknown>>('Queue');
+  await db.set('other', onB.proxyFor(other.token));
+  const back = (await da.get('other')) as unknown as QueueProxy<unknown>;
+  assert.equal(back.id, other.id);
+  // An id nobody made is still refused as an argument, naming it.
+  await assert.rejects(db.set('none', onB.proxyFor({ ...other.token, id: 'r:nobody' })), /r:nobody/);
 });
 
 test("a Python client of B reads a queue A's client stored in a dict, and puts on it", { skip: skip ?? (python3s().length ? undefined : 'no CPython 3 here'), timeout: 60_000 }, async () => {

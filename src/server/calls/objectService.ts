@@ -129,17 +129,7 @@ export class ObjectService {
     const inGroup = this.fromGroup(objectId, 'call');
     if (inGroup) {
       // Made here for this call (no reference is taken): it stays in the table while the call runs.
-      return inGroup.then((entry) => {
-        const unkeep = this.host.table.keep(entry);
-        let result: unknown;
-        try {
-          result = this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack);
-        } finally {
-          if (result instanceof Promise) result.then(unkeep, unkeep);
-          else unkeep();
-        }
-        return result;
-      });
+      return inGroup.then((entry) => this.keptWhile(entry, () => this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack)));
     }
     const entry = this.entry(objectId, 'call');
     if (ack && !(entry.obj instanceof Queue && ACKNOWLEDGEABLE.has(method))) {
@@ -152,8 +142,20 @@ export class ObjectService {
       }
       throw new MethodNotExposedError(entry, method);
     }
-    const decodedArgs = reader.args(args);
-    const decodedKwargs = reader.kwargs(kwargs);
+    let decodedArgs: readonly unknown[];
+    let decodedKwargs: Readonly<Record<string, unknown>>;
+    try {
+      decodedArgs = reader.args(args);
+      decodedKwargs = reader.kwargs(kwargs);
+    } catch (error) {
+      // A proxy to an object of the group this manager has not served yet: made here, then the call again.
+      const target = error instanceof UnknownProxyTargetError ? this.fromGroup(error.objectId, 'reference') : undefined;
+      if (!target) throw error;
+      return target.then(
+        (kept) => this.keptWhile(kept, () => this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack)),
+        () => Promise.reject(error),
+      );
+    }
     touch(entry.id);
     const activity = this.host.activity;
     // Nobody watching costs this one test.
@@ -212,6 +214,19 @@ export class ObjectService {
       if (!obj || !registration) throw new UnknownObjectError(objectId, during);
       return table.enter(obj, registration);
     });
+  }
+
+  /** Runs `run` with `entry` kept in the table (until its promise settles, for a promise). */
+  private keptWhile(entry: ObjectEntry, run: () => unknown): unknown {
+    const unkeep = this.host.table.keep(entry);
+    let result: unknown;
+    try {
+      result = run();
+    } finally {
+      if (result instanceof Promise) result.then(unkeep, unkeep);
+      else unkeep();
+    }
+    return result;
   }
 
   /**

@@ -77,14 +77,27 @@ test('two managers on one Redis share a registered queue: a put through A wakes 
   assert.deepEqual(seen, [0, 1, 2, 3, 4]);
 });
 
-test('a queue kept in Redis refuses an acknowledged get with an error that says why, and takes nothing', { skip, timeout: 20_000 }, async () => {
+test('a queue kept in Redis delivers with ack: ack removes, nack gives back marked redelivered; a PriorityQueue refuses ack, taking nothing', { skip, timeout: 20_000 }, async () => {
   await using manager = await redisManager(prefix());
   const client = await connect({ address: manager.address, authkey: AUTHKEY });
   try {
-    const q = await client.create<QueueProxy<number>>('Queue');
-    await q.put(1);
-    await assert.rejects(q.get({ ack: true }), (e: Error) => /acknowledged gets .*Redis store/.test(e.message));
-    assert.equal(await q.qsize(), 1, 'the item is still there');
+    for (const typeid of ['Queue', 'JoinableQueue', 'LifoQueue']) {
+      const q = await client.create<QueueProxy<number>>(typeid);
+      await q.put(1);
+      const first = await q.get({ ack: true });
+      assert.deepEqual([first.value, first.redelivered, first.deliveryCount], [1, false, 1], typeid);
+      assert.equal(await q.qsize(), 0, `${typeid}: a delivered item is out of the queue`);
+      await first.nack();
+      const again = await q.get({ ack: true });
+      assert.deepEqual([again.value, again.redelivered, again.deliveryCount], [1, true, 2], typeid);
+      assert.notEqual(again.deliveryId, first.deliveryId);
+      await again.ack();
+      assert.equal(await q.qsize(), 0, `${typeid}: an acknowledged item is gone`);
+    }
+    const pq = await client.create<QueueProxy<number>>('PriorityQueue');
+    await pq.put(1);
+    await assert.rejects(pq.get({ ack: true }), (e: Error) => /acknowledged gets .*Redis store/.test(e.message));
+    assert.equal(await pq.qsize(), 1, 'the item is still there');
   } finally {
     await client.close();
   }

@@ -83,7 +83,7 @@ export class NotAcknowledgeableError extends CallError {
   ) {
     super(
       storedElsewhere
-        ? `acknowledged gets are not available for ${typeid} here: it is kept in a Redis store, which has no acknowledged gets yet; use a plain ${method} or the in-memory store`
+        ? `acknowledged gets are not available for ${typeid} here: it is kept in a Redis store, which has no acknowledged gets for it yet; use a plain ${method} or the in-memory store`
         : `ack applies only to get and get_nowait of a queue, not to ${method} of ${typeid}`,
     );
   }

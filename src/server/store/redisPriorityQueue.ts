@@ -27,6 +27,8 @@ export function priorityQueueKeys(host: RedisObjectHost, name: string): [heap: s
 /** Python's `queue.PriorityQueue` kept in Redis: the least item (Python's `<`) is the first got. */
 export class RedisPriorityQueue extends RedisQueue {
   static override readonly builtin: string = 'PriorityQueue';
+  /** Not yet: its heap is kept whole, and an item given back would have to carry its delivery count in it. */
+  override readonly acknowledgedGets: boolean = false;
   readonly #keys: [string, string, string];
 
   constructor(host: RedisObjectHost, name: string, maxsize: unknown = 0) {

@@ -3,23 +3,35 @@
  * in-memory queues of `../builtins/queue`, each method one atomic script, and a put through any
  * manager waking a getter waiting on any other. Items are a Redis list (`…:items`, got from the
  * left for a FIFO, from the right for a LIFO); the unfinished-task count of `task_done`/`join` is
- * `…:unfinished`.
+ * `…:unfinished`; deliveries of acknowledged gets in flight are `…:inflight` (`redisDeliveries.ts`).
  */
 
-import { isWithdrawn, type CallContext, type Signature } from '../calls/methodDispatch';
+import { isWithdrawn, ownerOf, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
 import { pyAddress, pyTruthy } from '../pythonSemantics';
 import { nanTimeout, Queue, queueMaxsize, tooManyTaskDone } from '../builtins/queue';
 import { timeoutSeconds } from '../builtins/waiting';
+import type { HeldDelivery } from '../calls/methodDispatch';
+import type { Delivery } from '../builtins/deliveries';
+import type { Reclaimer } from './redisLeases';
+import { RedisDeliveries, returnDeliveriesOf, type DeliveryKeys } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import { textToValue, valueToText } from './valueText';
 
 /** The keys of a queue named `name`. */
-export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string] {
-  const key = host.keyOf(name);
-  return [`${key}:items`, `${key}:unfinished`];
+export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
+  const { items, inFlight } = deliveryKeysOf(host.keyOf(name));
+  return [items, `${host.keyOf(name)}:unfinished`, inFlight];
 }
+
+/** The keys of the queue whose key is `key` that acknowledged gets use. */
+function deliveryKeysOf(key: string): DeliveryKeys {
+  return { key, items: `${key}:items`, inFlight: `${key}:inflight` };
+}
+
+/** Gives back a dead manager's deliveries of the queue whose key is `objectKey` (see `redisReclaimers.ts`). */
+export const reclaimQueueDeliveries: Reclaimer = (host, objectKey, managerId) => returnDeliveriesOf(host, deliveryKeysOf(objectKey), managerId);
 
 const full = (): PyException => new PyException('Full', '');
 const empty = (): PyException => new PyException('Empty', '');
@@ -33,6 +45,8 @@ export class RedisQueue {
 
   /** The end items are got from: the left of the list for a FIFO. */
   protected readonly end: 'L' | 'R' = 'L';
+  /** Whether a get may ask for `ack` (SPEC 20.3). */
+  readonly acknowledgedGets: boolean = true;
   readonly #maxsize: number;
   /** The key prefix of this queue's keys: changes are published under it. */
   protected readonly key: string;
@@ -43,6 +57,8 @@ export class RedisQueue {
   #unfinishedCount = 0;
   #waitingGetters = 0;
   #waitingPutters = 0;
+  /** Deliveries of acknowledged gets to this manager's sessions (made on first use: `end` is a subclass's). */
+  #deliveriesMade: RedisDeliveries | undefined;
 
   constructor(
     protected readonly host: RedisObjectHost,
@@ -57,6 +73,10 @@ export class RedisQueue {
   /** The bound given at construction (0 or less: unbounded). */
   get maxsize(): number {
     return this.#maxsize;
+  }
+
+  get #deliveries(): RedisDeliveries {
+    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), this.end, (length) => (this.#length = length)));
   }
 
   /** Python's repr: `<queue.Queue object at 0x...>`. */
@@ -109,7 +129,14 @@ export class RedisQueue {
   describeState(): { size: number; details: Record<string, unknown> } {
     return {
       size: this.#length,
-      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinishedCount, waitingGetters: this.#waitingGetters, waitingPutters: this.#waitingPutters },
+      details: {
+        maxsize: this.#maxsize,
+        unfinishedTasks: this.#unfinishedCount,
+        waitingGetters: this.#waitingGetters,
+        waitingPutters: this.#waitingPutters,
+        // Only when there are some, as the in-memory queue shows it.
+        ...(this.#deliveriesMade?.inFlight ? { deliveriesInFlight: this.#deliveriesMade.inFlight } : {}),
+      },
     };
   }
 
@@ -155,19 +182,47 @@ export class RedisQueue {
     return this.put(item, false, null, context);
   }
 
-  /** Python's `get(block=True, timeout=None)`, as the in-memory Queue's. */
+  /**
+   * Python's `get(block=True, timeout=None)`, as the in-memory Queue's. With `ack` in the
+   * context (SPEC 20.3) the item is delivered: a {@link Delivery} in flight, held by the session.
+   */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<unknown> {
     if (isWithdrawn(context)) throw new CallCancelled();
+    const ack = context.ack;
+    const session = ownerOf(context);
     const attempt = async (): Promise<{ item: unknown } | typeof NOT_YET> => {
+      if (ack) {
+        const delivery = await this.#deliveries.take(context, ack);
+        return delivery ? { item: delivery } : NOT_YET;
+      }
       const [found, item, length] = await this.tryTake();
       this.#length = length;
       return found ? { item } : NOT_YET;
     };
-    // An item whose answer never reaches this caller goes back to the front.
-    context.giveBack?.((item) => void this.#putBack(item).catch(() => {}));
+    // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
+    const putBack = ack ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered').then(() => {}) : (item: unknown) => this.#putBack(item);
+    context.giveBack?.((item) => void putBack(item).catch(() => {}));
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r.item));
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: (r) => this.#putBack(r.item), beforeWait: () => this.#refuseNaN(seconds) }).then((r) => r.item);
+    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: (r) => putBack(r.item), beforeWait: () => this.#refuseNaN(seconds) }).then((r) => r.item);
+  }
+
+  /**
+   * Acknowledges delivery `deliveryId` (gone for good), or gives it back (`nack`: to the front,
+   * counted as delivered). Resolves false when session `ownerId` does not hold it.
+   */
+  settleDelivery(deliveryId: string, ownerId: string, how: 'ack' | 'nack'): Promise<boolean> {
+    return this.#deliveries.settle(deliveryId, ownerId, how === 'ack' ? 'ack' : 'back');
+  }
+
+  /** A session ended: the deliveries it held go back to the front, counted as delivered. */
+  ownerLeft(ownerId: string): void {
+    this.#deliveriesMade?.ownerLeft(ownerId);
+  }
+
+  /** The deliveries session `ownerId` holds, for inspection. */
+  deliveriesOf(ownerId: string): HeldDelivery[] {
+    return this.#deliveriesMade?.deliveriesOf(ownerId) ?? [];
   }
 
   /** Python's `get_nowait()`. */

@@ -39,7 +39,8 @@ local item
 if ARGV[1] == 'L' then item = redis.call('LPOP', KEYS[1]) else item = redis.call('RPOP', KEYS[1]) end
 if not item then return { false, 0 } end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return { item, redis.call('LLEN', KEYS[1]) }`,
+-- An item that came back from a delivery ('#COUNT TEXT', see smQueueTakeAck): a plain get takes it as any item.
+return { string.match(item, '^#%d+ (.*)$') or item, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
    * An item taken whose caller never received it goes back where the next get finds it first.
@@ -82,6 +83,7 @@ else
   local n = #page
   for i = 1, math.floor(n / 2) do page[i], page[n - i + 1] = page[n - i + 1], page[i] end
 end
+for i = 1, #page do page[i] = string.match(page[i], '^#%d+ (.*)$') or page[i] end
 table.insert(page, 1, redis.call('LLEN', KEYS[1]))
 return page`,
   },
@@ -161,6 +163,79 @@ return 1`,
     text: `
 local state = redis.call('HMGET', KEYS[1], 'flag', 'gen')
 return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
+  },
+  /**
+   * Acknowledged get (SPEC 20.3): takes the next item into flight, owned by a session, in one
+   * step. KEYS: items, in flight (a hash: delivery id to the entry as JSON), the delivery id
+   * counter, the owner's manager's held index. ARGV: end ('L' or 'R'), owner, since (ms), visible
+   * at (ms, or '' for none), held entry, channel, key. An item that came back from a delivery is
+   * stored as '#COUNT TEXT' (JSON text never starts with '#'): this delivery counts one more.
+   * Returns {id, item, count, length, in flight}, id false when the queue is empty.
+   */
+  smQueueTakeAck: {
+    keys: 4,
+    text: `
+local raw
+if ARGV[1] == 'L' then raw = redis.call('LPOP', KEYS[1]) else raw = redis.call('RPOP', KEYS[1]) end
+if not raw then return { false, false, 0, 0, redis.call('HLEN', KEYS[2]) } end
+local count, text = string.match(raw, '^#(%d+) (.*)$')
+if count then count = tonumber(count) + 1 else count, text = 1, raw end
+local id = 'd' .. redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], id, cjson.encode({ owner = ARGV[2], count = count, since = ARGV[3], visibleAt = ARGV[4], at = ARGV[1], item = text }))
+redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2]) }`,
+  },
+  /**
+   * Settles one delivery if the owner holds it: 'ack' (gone for good), 'back' (a nack or its
+   * visibility timeout: to the front, counted as delivered) or 'undelivered' (its answer never
+   * reached the caller: to the front, this delivery not counted). KEYS: in flight, items. ARGV:
+   * delivery id, owner, how, channel, key. Returns {settled (0 or 1), length, in flight}.
+   */
+  smDeliverySettle: {
+    keys: 2,
+    text: `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local e = raw and cjson.decode(raw)
+if not e or e.owner ~= ARGV[2] then return { 0, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) } end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if ARGV[3] ~= 'ack' then
+  local count = e.count
+  if ARGV[3] == 'undelivered' then count = count - 1 end
+  local stored = e.item
+  if count > 0 then stored = '#' .. count .. ' ' .. e.item end
+  if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
+return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
+  },
+  /**
+   * Gives back every delivery of one owner ('owner': a session ended), or of every session of
+   * one manager ('manager': its lease ran out), to the front, counted as delivered, in the order
+   * they were first delivered so they come out again in that order. Idempotent. KEYS: in flight,
+   * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key. Returns how many went back.
+   */
+  smDeliveriesReturn: {
+    keys: 2,
+    text: `
+local all = redis.call('HGETALL', KEYS[1])
+local back = {}
+local managerPrefix = ARGV[1] .. '/'
+for i = 1, #all, 2 do
+  local e = cjson.decode(all[i + 1])
+  local mine
+  if ARGV[2] == 'owner' then mine = e.owner == ARGV[1] else mine = string.sub(e.owner, 1, #managerPrefix) == managerPrefix end
+  if mine then back[#back + 1] = { n = tonumber(string.sub(all[i], 2)), id = all[i], e = e } end
+end
+table.sort(back, function(a, b) return a.n < b.n end)
+for i = #back, 1, -1 do
+  local e = back[i].e
+  local stored = '#' .. e.count .. ' ' .. e.item
+  if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
+  redis.call('HDEL', KEYS[1], back[i].id)
+end
+if #back > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return #back`,
   },
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {

@@ -6,6 +6,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { connect, type QueueProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
@@ -133,5 +134,26 @@ test('a manager SIGKILLed while its session holds deliveries: a survivor gives t
     for (const d of back) await d.ack();
   } finally {
     await killServer(a);
+  }
+});
+
+test('a delivery whose answer is too large to send is not made: the item stays at the front, not counted as delivered', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  await using m = await startManager({ store: redis.url, storePrefix: prefix, maxMessageBytes: 64 * 1024 }, (mm) => mm.register('get_task_queue', { shared: 'Queue' }));
+  await using c = await connect<{ get_task_queue: QueueProxy<string> }>({ address: m.address, authkey: AUTHKEY, reconnect: false });
+  const q = await c.get_task_queue();
+  // Put straight into Redis, as the store keeps items (JSON text): no client message could carry it.
+  const big = JSON.stringify('x'.repeat(100 * 1024));
+  const plain = new Redis(redis.url);
+  try {
+    const key = `${prefix}:o:shared:get_task_queue`;
+    await plain.rpush(`${key}:items`, big, JSON.stringify('small'));
+    await assert.rejects(q.get({ ack: true }), /exceeds the message limit.*given back/);
+    // The give-back runs once the answer is refused: wait for it in Redis, bounded.
+    for (let tries = 0; (await plain.hlen(`${key}:inflight`)) > 0; tries++) assert.ok(tries < 1000, 'the delivery was given back');
+    assert.deepEqual(await plain.lrange(`${key}:items`, 0, -1), [big, JSON.stringify('small')], 'at the front, as it was, not counted');
+    assert.deepEqual(deliveriesOn(m), []);
+  } finally {
+    plain.disconnect();
   }
 });

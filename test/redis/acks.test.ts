@@ -23,8 +23,8 @@ before(() => {
 
 type Queues = { get_task_queue: QueueProxy<number> };
 
-function redisManager(prefix: string, leaseMs?: number): Promise<Manager> {
-  return startManager({ store: redis.url, storePrefix: prefix, ...(leaseMs ? { storeLeaseMs: leaseMs } : {}) }, (m) => m.register('get_task_queue', { shared: 'Queue' }));
+function redisManager(prefix: string, leaseMs?: number, type: 'Queue' | 'PriorityQueue' = 'Queue'): Promise<Manager> {
+  return startManager({ store: redis.url, storePrefix: prefix, ...(leaseMs ? { storeLeaseMs: leaseMs } : {}) }, (m) => m.register('get_task_queue', { shared: type }));
 }
 
 /** The deliveries manager `m`'s sessions hold, as inspection lists them. */
@@ -112,31 +112,33 @@ test('a session on A closed while holding deliveries: they go back to the front 
   await bothBack(waiting, qb);
 });
 
-test('a manager SIGKILLed while its session holds deliveries: a survivor gives them back within the lease, marked redelivered', { skip, timeout: 60_000 }, async () => {
-  const prefix = redis.prefix();
-  const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5', '--register', 'get_task_queue=Queue'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
-  try {
-    await using b = await redisManager(prefix, 500);
-    const worker = await connect<Queues>({ address: a.address, authkey: AUTHKEY, reconnect: false });
-    await using onB = await connect<Queues>({ address: b.address, authkey: AUTHKEY });
-    const qb = await onB.get_task_queue();
-    const qw = await worker.get_task_queue();
-    for (let i = 0; i < 2; i++) await qb.put(i);
-    const held = [await qw.get({ ack: true }), await qw.get({ ack: true })];
-    assert.deepEqual(
-      held.map((d) => d.value),
-      [0, 1],
-    );
-    const waiting = qb.get({ ack: true, timeout: 30 });
-    await waitingOn(b, 'get');
-    await killServer(a);
-    await worker.close().catch(() => {});
-    // Nothing but A's death gives them back: its session never closed as far as Redis knows.
-    await bothBack(waiting, qb);
-  } finally {
-    await killServer(a);
-  }
-});
+for (const type of ['Queue', 'PriorityQueue'] as const) {
+  test(`a manager SIGKILLed while its session holds deliveries of a ${type}: a survivor gives them back within the lease, marked redelivered`, { skip, timeout: 60_000 }, async () => {
+    const prefix = redis.prefix();
+    const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5', '--register', `get_task_queue=${type}`], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+    try {
+      await using b = await redisManager(prefix, 500, type);
+      const worker = await connect<Queues>({ address: a.address, authkey: AUTHKEY, reconnect: false });
+      await using onB = await connect<Queues>({ address: b.address, authkey: AUTHKEY });
+      const qb = await onB.get_task_queue();
+      const qw = await worker.get_task_queue();
+      for (let i = 0; i < 2; i++) await qb.put(i);
+      const held = [await qw.get({ ack: true }), await qw.get({ ack: true })];
+      assert.deepEqual(
+        held.map((d) => d.value),
+        [0, 1],
+      );
+      const waiting = qb.get({ ack: true, timeout: 30 });
+      await waitingOn(b, 'get');
+      await killServer(a);
+      await worker.close().catch(() => {});
+      // Nothing but A's death gives them back: its session never closed as far as Redis knows.
+      await bothBack(waiting, qb);
+    } finally {
+      await killServer(a);
+    }
+  });
+}
 
 test('a delivery whose answer is too large to send is not made: the item stays at the front, not counted as delivered', { skip, timeout: 30_000 }, async () => {
   const prefix = redis.prefix();

@@ -66,9 +66,9 @@ const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 /** The methods a call may ask `ack` of: a queue's gets (SPEC 20.3). */
 const ACKNOWLEDGEABLE: ReadonlySet<string> = new Set(['get', 'get_nowait']);
 
-/** Whether an object's gets may ask for `ack`: an in-memory queue's, or a Redis-backed one's that has them. */
-function acknowledgeable(obj: object): boolean {
-  return obj instanceof Queue || (obj instanceof RedisQueue && obj.acknowledgedGets);
+/** Whether an object's gets may ask for `ack`: a queue's, kept in memory or in Redis. */
+function acknowledgeable(obj: object): obj is Queue | RedisQueue {
+  return obj instanceof Queue || obj instanceof RedisQueue;
 }
 
 /** A call with no arguments: none given, or given empty (`args: []`, `kwargs: {}`), which is the same call. */
@@ -130,7 +130,7 @@ export class ObjectService {
   ): unknown {
     const entry = this.entry(objectId, 'call');
     if (ack && !(acknowledgeable(entry.obj) && ACKNOWLEDGEABLE.has(method))) {
-      throw new NotAcknowledgeableError(entry.typeid, method, ACKNOWLEDGEABLE.has(method) && entry.obj instanceof RedisQueue);
+      throw new NotAcknowledgeableError(entry.typeid, method);
     }
     if (!entry.exposedSet.has(method)) {
       // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
@@ -156,7 +156,7 @@ export class ObjectService {
   settleDelivery(caller: SessionCore, objectId: unknown, deliveryId: string, how: 'ack' | 'nack'): ObjectEntry | Promise<ObjectEntry> {
     const entry = this.entry(objectId, 'call');
     const obj = entry.obj;
-    const settled = obj instanceof Queue || obj instanceof RedisQueue ? obj.settleDelivery(deliveryId, caller.id, how) : false;
+    const settled = acknowledgeable(obj) ? obj.settleDelivery(deliveryId, caller.id, how) : false;
     const checked = (held: boolean): ObjectEntry => {
       if (!held) throw new UnknownDeliveryError(entry.id, deliveryId);
       return entry;

@@ -16,7 +16,6 @@ import { Delivery } from '../builtins/deliveries';
 import { ownerOf, type AckRequest, type CallContext, type HeldDelivery, type HeldResource } from '../calls/methodDispatch';
 import { heldEntry } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { textToValue } from './valueText';
 
 /** The kind of holding a delivery in flight is, in a manager's held index (see `redisReclaimers.ts`). */
 export const DELIVERY_KIND = 'delivery';
@@ -35,6 +34,25 @@ export interface DeliveryKeys {
   /** The in-flight hash: delivery id to its entry. */
   readonly inFlight: string;
 }
+
+/** Where a delivery's item is, in Redis: what a take into flight needs besides the owner. */
+export interface IntoFlight {
+  readonly owner: string;
+  readonly since: number;
+  /** When the visibility timeout gives it back (ms since the epoch), or '' for never. */
+  readonly visibleAt: number | '';
+  /** The held index entry naming the queue (the owner's manager's index). */
+  readonly heldEntry: string;
+}
+
+/** What a take into flight found: nothing, or the delivery id, its count and how to read the item. */
+export type TakenIntoFlight = { readonly id: string; readonly count: number; readonly value: () => unknown } | undefined;
+
+/**
+ * Takes the next item of a queue into flight in one atomic step (a queue's own script), and
+ * reports the queue's length and the deliveries in flight as that step left them.
+ */
+export type TakeIntoFlight = (flight: IntoFlight) => Promise<[taken: TakenIntoFlight, length: number, inFlight: number]>;
 
 /** How a delivery is settled in Redis: gone for good, back counted, or back as if never made. */
 type Settling = 'ack' | 'back' | 'undelivered';
@@ -58,8 +76,8 @@ export class RedisDeliveries {
     /** The queue, as the sessions' holdings know it. */
     private readonly resource: HeldResource,
     private readonly keys: DeliveryKeys,
-    /** The end of the list items are got from ('L' for a FIFO). */
-    private readonly end: 'L' | 'R',
+    /** The queue's own take into flight. */
+    private readonly takeIntoFlight: TakeIntoFlight,
     /** Tells the queue its length as a script left it. */
     private readonly seen: (length: number) => void,
   ) {}
@@ -79,18 +97,15 @@ export class RedisDeliveries {
     const since = Date.now();
     const ms = ack.visibilityTimeoutMs;
     const visibleAt = ms === null ? undefined : since + ms;
-    const [id, text, count, length, inFlight] = (await host.run(
-      'smQueueTakeAck',
-      [keys.items, keys.inFlight, host.deliveryIdsKey, host.heldIndexKey],
-      [this.end, host.ownerId(session), since, visibleAt ?? '', heldEntry(DELIVERY_KIND, keys.key), host.channel, keys.key],
-    )) as [string | null, string | null, number, number, number];
+    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) });
     this.seen(length);
     this.#inFlightSeen = inFlight;
-    if (id === null || text === null) return undefined;
+    if (!taken) return undefined;
+    const { id, count } = taken;
     this.#record(context, session, id, { count, since, visibleAt });
     let value: unknown;
     try {
-      value = textToValue(text, this.host.refs);
+      value = taken.value();
     } catch (error) {
       // The item cannot be read back (say, a reference to an object gone): it stays queued, not lost in flight.
       await this.settle(id, session, 'undelivered');

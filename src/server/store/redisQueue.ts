@@ -14,7 +14,7 @@ import { timeoutSeconds } from '../builtins/waiting';
 import type { HeldDelivery } from '../calls/methodDispatch';
 import type { Delivery } from '../builtins/deliveries';
 import type { Reclaimer } from './redisLeases';
-import { RedisDeliveries, returnDeliveriesOf, type DeliveryKeys } from './redisDeliveries';
+import { RedisDeliveries, returnDeliveriesOf, type DeliveryKeys, type IntoFlight, type TakeIntoFlight } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import { textToValue, valueToText } from './valueText';
@@ -26,7 +26,7 @@ export function queueKeys(host: RedisObjectHost, name: string): [items: string, 
 }
 
 /** The keys of the queue whose key is `key` that acknowledged gets use. */
-function deliveryKeysOf(key: string): DeliveryKeys {
+export function deliveryKeysOf(key: string): DeliveryKeys {
   return { key, items: `${key}:items`, inFlight: `${key}:inflight` };
 }
 
@@ -45,13 +45,12 @@ export class RedisQueue {
 
   /** The end items are got from: the left of the list for a FIFO. */
   protected readonly end: 'L' | 'R' = 'L';
-  /** Whether a get may ask for `ack` (SPEC 20.3). */
-  readonly acknowledgedGets: boolean = true;
   readonly #maxsize: number;
   /** The key prefix of this queue's keys: changes are published under it. */
   protected readonly key: string;
   readonly #items: string;
   readonly #unfinished: string;
+  readonly #inFlight: string;
   /** The length and unfinished count as this manager's last call on the queue left them (inspection reads them). */
   #length = 0;
   #unfinishedCount = 0;
@@ -67,7 +66,7 @@ export class RedisQueue {
   ) {
     this.#maxsize = queueMaxsize(maxsize);
     this.key = host.keyOf(name);
-    [this.#items, this.#unfinished] = queueKeys(host, name);
+    [this.#items, this.#unfinished, this.#inFlight] = queueKeys(host, name);
   }
 
   /** The bound given at construction (0 or less: unbounded). */
@@ -76,7 +75,19 @@ export class RedisQueue {
   }
 
   get #deliveries(): RedisDeliveries {
-    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), this.end, (length) => (this.#length = length)));
+    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), (flight) => this.takeIntoFlight(flight), (length) => (this.#length = length)));
+  }
+
+  /** One atomic acknowledged take: the next item into flight (see `redisDeliveries.ts`). */
+  protected async takeIntoFlight(flight: IntoFlight): ReturnType<TakeIntoFlight> {
+    const host = this.host;
+    const [id, text, count, length, inFlight] = (await host.run(
+      'smQueueTakeAck',
+      [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexKey],
+      [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key],
+    )) as [string | null, string | null, number, number, number];
+    const taken = id === null || text === null ? undefined : { id, count, value: () => textToValue(text, host.refs) };
+    return [taken, length, inFlight];
   }
 
   /** Python's repr: `<queue.Queue object at 0x...>`. */

@@ -21,8 +21,9 @@ import { textToValue, valueToText } from './valueText';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
-  const { items, inFlight } = deliveryKeysOf(host.keyOf(name));
-  return [items, `${host.keyOf(name)}:unfinished`, inFlight];
+  const key = host.keyOf(name);
+  const { items, inFlight } = deliveryKeysOf(key);
+  return [items, `${key}:unfinished`, inFlight];
 }
 
 /** The keys of the queue whose key is `key` that acknowledged gets use. */
@@ -56,7 +57,7 @@ export class RedisQueue {
   #unfinishedCount = 0;
   #waitingGetters = 0;
   #waitingPutters = 0;
-  /** Deliveries of acknowledged gets to this manager's sessions (made on first use: `end` is a subclass's). */
+  /** Deliveries of acknowledged gets to this manager's sessions (made on first use: most queues never see one). */
   #deliveriesMade: RedisDeliveries | undefined;
 
   constructor(

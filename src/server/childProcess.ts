@@ -36,12 +36,13 @@ export interface ChildConfig {
   stateFile?: string;
   store?: string;
   storePrefix?: string;
+  storeLeaseMs?: number;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string; store?: string; storePrefix?: string }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string; store?: string; storePrefix?: string; storeLeaseMs?: number }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -131,6 +132,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       stateFile: config.stateFile,
       store: config.store,
       storePrefix: config.storePrefix,
+      storeLeaseMs: config.storeLeaseMs,
     };
     child.send(configure);
   });

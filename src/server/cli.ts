@@ -51,6 +51,9 @@ Options of serve:
                             manager on the same Redis and prefix serves the same objects
                             (default: memory, this process only)
   --store-prefix NAME       the prefix of the store's Redis keys (default ${DEFAULT_STORE_PREFIX})
+  --store-lease SECS        with --store: how long what this manager's clients hold (locks,
+                            permits, unacknowledged items) outlives the manager if it dies,
+                            before another manager on the store gives it back (default 5)
   --handshake-timeout SECS  time a connection has to authenticate (default 10)
   --liveness-timeout SECS   drop a client that asked for liveness pings and then sent nothing
                             for this long (default 30)
@@ -104,6 +107,7 @@ interface ServeOptions {
   stateFile?: string;
   store?: string;
   storePrefix?: string;
+  storeLeaseMs?: number;
 }
 
 /** One `--register TYPEID=TYPE(args)`, with the text it was parsed from. */
@@ -170,6 +174,13 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--config': options.config = value(); break;
       case '--store': options.store = value(); break;
       case '--store-prefix': options.storePrefix = value(); break;
+      case '--store-lease': {
+        const seconds = Number(value());
+        // The shortest lease is the store's rule (storeFor refuses it, and that becomes a usage error).
+        if (!(seconds > 0)) throw new UsageError('--store-lease must be a positive number of seconds');
+        options.storeLeaseMs = Math.round(seconds * 1000);
+        break;
+      }
       case '--no-config': options.noConfig = true; break;
       case '--no-builtins': options.builtins = false; break;
       case '--state': options.stateFile = value(); break;
@@ -273,6 +284,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
       inspection: options.inspection,
       store: options.store,
       storePrefix: options.storePrefix,
+      storeLeaseMs: options.storeLeaseMs,
       stateFile: options.stateFile,
       log,
       // What a state file could not keep is shown even with --quiet.
@@ -367,6 +379,7 @@ async function serveChild(): Promise<number> {
     stateFile: configure.stateFile,
     store: configure.store,
     storePrefix: configure.storePrefix,
+    storeLeaseMs: configure.storeLeaseMs,
     log: (message) => send({ type: 'log', message }),
   });
   try {

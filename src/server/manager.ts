@@ -91,6 +91,12 @@ export interface ManagerOptions extends LimitOptions {
   store?: string;
   /** The prefix of every Redis key the store writes. Default `syncmanager`. */
   storePrefix?: string;
+  /**
+   * With a Redis store: how long (ms) what this manager's sessions hold (locks, permits,
+   * deliveries in flight) outlives the manager if it dies, before another manager of the group
+   * gives it back. Default 5000.
+   */
+  storeLeaseMs?: number;
   /** Receives one line per notable event (connections, refusals, errors). Default: silent. */
   log?: (message: string) => void;
   /** Receives warnings: values a state file could not keep, and the like. Default: `log`. */
@@ -157,7 +163,7 @@ export class Manager {
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     const log = options.log ?? (() => {});
     if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log, options.opaquePickles !== false);
-    this.store = storeFor(options.store, options.storePrefix, options.log);
+    this.store = storeFor(options.store, options.storePrefix, options.log, options.storeLeaseMs);
     if (this.keeper && this.store !== memoryStore) throw new Error('--state keeps the objects of the in-memory store; a Redis store keeps them in Redis: give one or the other (the option stateFile, or store)');
     this.table.onChange = (entry, change) => {
       if (!this.inspector.active) return;
@@ -273,7 +279,10 @@ export class Manager {
     this.state = 'listening';
     const log = this.options.log ?? (() => {});
     try {
-      await this.store.open();
+      await this.store.open(() => {
+        log('the store gave back what this manager\'s clients held (it was cut off from the store longer than its lease): their sessions end, and they reconnect');
+        for (const session of this.sessions) session.close();
+      });
     } catch (error) {
       this.state = 'stopped';
       throw error;
@@ -392,6 +401,7 @@ export class Manager {
       stateFile: this.options.stateFile,
       store: this.options.store,
       storePrefix: this.options.storePrefix,
+      storeLeaseMs: this.options.storeLeaseMs,
       log: this.options.log,
     });
     this.stopped = this.child.exited;

@@ -15,11 +15,12 @@ export { DEFAULT_STORE_PREFIX } from './storeUrl';
  * for Redis under `prefix`. Nothing connects until the store is opened.
  * @throws Error naming what is wrong with the option.
  */
-export function storeFor(store: string | undefined, prefix: string | undefined, log?: (message: string) => void): ObjectStore {
+export function storeFor(store: string | undefined, prefix: string | undefined, log?: (message: string) => void, leaseMs?: number): ObjectStore {
   const address = parseStoreAddress(store ?? 'memory');
   if (address.kind === 'memory') {
     if (prefix !== undefined) throw new Error('a store prefix is for a Redis store: give --store redis://HOST:PORT/DB too');
+    if (leaseMs !== undefined) throw new Error('a store lease is for a Redis store: give --store redis://HOST:PORT/DB too');
     return memoryStore;
   }
-  return new RedisStore(address, checkStorePrefix(prefix ?? DEFAULT_STORE_PREFIX), log);
+  return new RedisStore(address, checkStorePrefix(prefix ?? DEFAULT_STORE_PREFIX), log, leaseMs);
 }

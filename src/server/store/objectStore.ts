@@ -19,8 +19,13 @@ export interface ObjectStore {
    * @throws PyException for bad constructor arguments, as the type's constructor would.
    */
   sharedObject(typeid: string, type: BuiltinTypeId, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): object;
-  /** Connects, before the manager serves. @throws Error naming where it tried, when the store cannot be used. */
-  open(): Promise<void>;
+  /**
+   * Connects, before the manager serves. `holdingsLost` is called if, while serving, the store
+   * gave back what this manager's sessions held (a Redis store whose manager was cut off longer
+   * than its lease): the manager must end those sessions.
+   * @throws Error naming where it tried, when the store cannot be used.
+   */
+  open(holdingsLost?: () => void): Promise<void>;
   /** Lets go of the store's connections. */
   close(): Promise<void>;
 }

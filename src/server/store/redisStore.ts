@@ -20,6 +20,8 @@ import type { RedisStoreAddress } from './storeUrl';
 import { Wakeups } from './redisWakeups';
 import { StoredReferences } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
+import { DEFAULT_LEASE_MS, ManagerLease, ownerIdIn } from './redisLeases';
+import { reclaimers } from './redisReclaimers';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -41,6 +43,15 @@ export interface RedisObjectHost {
   forget(keys: readonly string[]): void;
   /** How references to shared objects inside stored values are stored and read back. */
   readonly refs: StoredReferences;
+  /** This manager's id in the group of managers sharing the prefix (see `redisLeases.ts`). */
+  readonly managerId: string;
+  /**
+   * The key of this manager's held index: a script granting a session a holding (a lock,
+   * permits, a delivery) adds `heldEntry(kind, objectKey)` to it in the same script.
+   */
+  readonly heldIndexKey: string;
+  /** The owner id, in Redis, of this manager's session `sessionId`: global across the group. */
+  ownerId(sessionId: string): string;
 }
 
 /** A page of a Redis-backed object's contents, as inspection's peek shows it. */
@@ -63,12 +74,16 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
   #closed = false;
   readonly #forgotten = new FinalizationRegistry<readonly string[]>((keys) => this.forget(keys));
   readonly #factories: Readonly<Partial<Record<BuiltinTypeId, RedisTypeFactory>>>;
+  readonly #lease: ManagerLease;
 
   constructor(
     private readonly address: RedisStoreAddress,
     private readonly prefix: string,
     private readonly log: (message: string) => void = () => {},
+    /** How long this manager's holdings outlive it if it dies (ms): its lease. */
+    leaseMs: number = DEFAULT_LEASE_MS,
   ) {
+    this.#lease = new ManagerLease(prefix, leaseMs, reclaimers, log);
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location);
@@ -101,11 +116,28 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
     return obj;
   }
 
+  get managerId(): string {
+    return this.#lease.managerId;
+  }
+
+  get heldIndexKey(): string {
+    return this.#lease.heldIndexKey;
+  }
+
+  ownerId(sessionId: string): string {
+    return ownerIdIn(this.#lease.managerId, sessionId);
+  }
+
+  /** Gives back, at once, the holdings of every manager whose lease ran out (it runs by itself every half lease). */
+  async reapDeadManagers(): Promise<void> {
+    if (this.#client) await this.#lease.reapOnce(this.#client, this);
+  }
+
   keyOf(name: string): string {
     return `${this.prefix}:o:${name}`;
   }
 
-  async open(): Promise<void> {
+  async open(holdingsLost?: () => void): Promise<void> {
     if (this.#opened) return;
     // Loaded here, and only here: a manager without a Redis store never loads the client library.
     const { Redis } = await import('ioredis');
@@ -156,6 +188,12 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
     this.#client = client;
     this.#subscriber = subscriber;
     this.#opened = true;
+    try {
+      await this.#lease.start(client, this, () => holdingsLost?.());
+    } catch (error) {
+      await this.close();
+      throw new Error(`cannot take a lease in the Redis store at ${this.location}: ${(error as Error).message}`);
+    }
   }
 
   /** Claims the prefix for this store format, or refuses one that holds another's data. */
@@ -173,6 +211,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#lease.stop(this.#client, this);
     const clients = [this.#client, this.#subscriber];
     this.#client = this.#subscriber = undefined;
     await Promise.all(clients.map(async (c) => c?.quit().catch(() => c.disconnect())));

@@ -1,0 +1,173 @@
+/**
+ * Manager leases: what the sessions of a manager hold in a Redis store (a lock, permits, a
+ * delivery in flight) is theirs only while that manager is alive. Each manager keeps a lease, a
+ * key with a time to live that it renews well before it runs out; a manager that stops renewing
+ * (killed, frozen, cut off from Redis) loses its lease, and any surviving manager on the same
+ * prefix then gives back what the dead one's sessions held, as each session's own end would have.
+ * This is ZooKeeper's session idea with Redis key expiry as the clock: no manager needs to hear
+ * of another's death, a missing key is the death.
+ *
+ * Keys (under `PREFIX:`):
+ * - `managers`: the set of manager ids that may hold something;
+ * - `m:ID`: manager `ID`'s lease (its value: the manager's token; it expires unless renewed);
+ * - `m:ID:held`: where manager `ID`'s sessions hold something, one `KIND OBJECTKEY` member per
+ *   object and kind of holding (written by the scripts that grant a holding, atomically with it);
+ * - `m:ID:reaping`: a survivor's claim on giving back dead manager `ID`'s holdings, so that only
+ *   one survivor does it at a time (it expires, so a survivor that dies while reaping is replaced).
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RedisObjectHost } from './redisStore';
+
+/** How long a manager's lease lasts unless renewed, by default (the `storeLeaseMs` option). */
+export const DEFAULT_LEASE_MS = 5000;
+
+/** The shortest lease a manager accepts: renewals must fit well inside it. */
+export const MIN_LEASE_MS = 300;
+
+/**
+ * Gives back what a dead manager's sessions held of one object: every holding of this kind on
+ * the object whose owner is one of manager `managerId`'s sessions (owner ids start with
+ * `managerId/`, see {@link ownerIdIn}). Must be idempotent: a survivor that dies while reaping is
+ * replaced by another, which reaps again.
+ */
+export type Reclaimer = (host: RedisObjectHost, objectKey: string, managerId: string) => Promise<void>;
+
+/** The owner id, in Redis, of session `sessionId` of manager `managerId`: global across the group. */
+export function ownerIdIn(managerId: string, sessionId: string): string {
+  return `${managerId}/${sessionId}`;
+}
+
+/** The member of a manager's held index saying its sessions hold something of `kind` on `objectKey`. */
+export function heldEntry(kind: string, objectKey: string): string {
+  return `${kind} ${objectKey}`;
+}
+
+/** Keeps this manager's lease and reaps the holdings of managers whose lease ran out. */
+export class ManagerLease {
+  /** This manager's id in the group: owner ids of its sessions start with it. */
+  readonly managerId = randomUUID();
+  /** What this manager writes as its lease's value, to tell its own lease from a successor's. */
+  readonly #token = randomUUID();
+  #renewTimer: NodeJS.Timeout | undefined;
+  #reapTimer: NodeJS.Timeout | undefined;
+  #reaping = false;
+  #lost = false;
+
+  constructor(
+    private readonly prefix: string,
+    /** How long the lease lasts unless renewed (ms). */
+    readonly leaseMs: number,
+    private readonly reclaimers: Readonly<Record<string, Reclaimer>>,
+    private readonly log: (message: string) => void,
+  ) {
+    if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS) throw new Error(`a store lease must be a whole number of milliseconds, at least ${MIN_LEASE_MS}; got ${leaseMs}`);
+  }
+
+  /** The key of this manager's held index (see the module comment): scripts granting a holding add to it. */
+  get heldIndexKey(): string {
+    return this.#key(this.managerId, 'held');
+  }
+
+  #key(managerId: string, what?: string): string {
+    return what ? `${this.prefix}:m:${managerId}:${what}` : `${this.prefix}:m:${managerId}`;
+  }
+
+  /**
+   * Takes the lease and starts renewing it and reaping dead managers. `onLost` is called when a
+   * renewal finds the lease gone (this manager was cut off longer than the lease, and survivors
+   * may have given back what its sessions held): the manager must end those sessions.
+   */
+  async start(client: Redis, host: RedisObjectHost, onLost: () => void): Promise<void> {
+    await client.multi().set(this.#key(this.managerId), this.#token, 'PX', this.leaseMs).sadd(`${this.prefix}:managers`, this.managerId).exec();
+    // Renew three times per lease: two renewals may fail (a slow Redis, a pause) before it lapses.
+    this.#renewTimer = setInterval(() => void this.#renew(client, onLost), Math.floor(this.leaseMs / 3));
+    this.#reapTimer = setInterval(() => void this.reapOnce(client, host), Math.floor(this.leaseMs / 2));
+    this.#renewTimer.unref();
+    this.#reapTimer.unref();
+  }
+
+  async #renew(client: Redis, onLost: () => void): Promise<void> {
+    try {
+      // Renewed only if it is still ours: a lease that lapsed stays lapsed (its holdings may be given back already).
+      const renewed = await client.eval(RENEW, 1, this.#key(this.managerId), this.#token, this.leaseMs);
+      if (renewed === 1) {
+        this.#lost = false;
+        return;
+      }
+      if (this.#lost) return;
+      this.#lost = true;
+      this.log(`Redis store: this manager's lease ran out (no renewal for ${this.leaseMs} ms); its sessions' holdings may have been given back, so they end`);
+      // A fresh lease under the same id: new holdings are this manager's again.
+      await client.multi().set(this.#key(this.managerId), this.#token, 'PX', this.leaseMs).sadd(`${this.prefix}:managers`, this.managerId).exec();
+      onLost();
+    } catch {
+      // Redis is away: the store logs that; the next renewal tries again.
+    }
+  }
+
+  /**
+   * One round of reaping: gives back the holdings of every manager of the prefix whose lease ran
+   * out. Runs by itself every half lease; tests call it to reap at once.
+   */
+  async reapOnce(client: Redis, host: RedisObjectHost): Promise<void> {
+    if (this.#reaping) return;
+    this.#reaping = true;
+    try {
+      const managers = await client.smembers(`${this.prefix}:managers`);
+      for (const id of managers) {
+        if (id === this.managerId) continue;
+        if ((await client.exists(this.#key(id))) === 1) continue;
+        if ((await client.set(this.#key(id, 'reaping'), this.managerId, 'PX', this.leaseMs, 'NX')) !== 'OK') continue;
+        await this.#reap(client, host, id);
+      }
+    } catch (error) {
+      this.log(`Redis store: giving back a dead manager's holdings failed: ${(error as Error).message}; trying again later`);
+    } finally {
+      this.#reaping = false;
+    }
+  }
+
+  async #reap(client: Redis, host: RedisObjectHost, deadId: string): Promise<void> {
+    const entries = await client.smembers(this.#key(deadId, 'held'));
+    for (const entry of entries) {
+      const space = entry.indexOf(' ');
+      const kind = entry.slice(0, space);
+      const reclaim = this.reclaimers[kind];
+      if (!reclaim) {
+        this.log(`Redis store: manager ${deadId} held something of kind ${JSON.stringify(kind)}, which this manager does not know; left as it is`);
+        continue;
+      }
+      await reclaim(host, entry.slice(space + 1), deadId);
+      await client.srem(this.#key(deadId, 'held'), entry);
+    }
+    await client.multi().srem(`${this.prefix}:managers`, deadId).del(this.#key(deadId, 'held'), this.#key(deadId, 'reaping')).exec();
+    if (entries.length > 0) this.log(`Redis store: manager ${deadId} stopped renewing its lease; what its sessions held was given back`);
+  }
+
+  /**
+   * Stops renewing, gives back whatever the index still names (its sessions have ended, so
+   * anything left there is a holding whose give-back failed, say while Redis was away), and
+   * removes the lease at once rather than letting it run out.
+   */
+  async stop(client: Redis | undefined, host: RedisObjectHost): Promise<void> {
+    clearInterval(this.#renewTimer);
+    clearInterval(this.#reapTimer);
+    if (!client) return;
+    try {
+      await this.#reap(client, host, this.managerId);
+      await client.del(this.#key(this.managerId));
+    } catch {
+      // Redis is away: the lease runs out by itself and a survivor gives back what is left.
+    }
+  }
+}
+
+/** Renews a lease only if it still holds this manager's token. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;

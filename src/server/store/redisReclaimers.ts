@@ -1,0 +1,10 @@
+/**
+ * How a surviving manager gives back what a dead manager's sessions held, by kind of holding
+ * (see `redisLeases.ts`): each Redis-backed type that lets a session hold something past its
+ * call (a lock, permits, a delivery in flight) names its kind here with its {@link Reclaimer}.
+ */
+
+import type { Reclaimer } from './redisLeases';
+
+/** The reclaimers, by the kind a type writes into a manager's held index. */
+export const reclaimers: Readonly<Record<string, Reclaimer>> = Object.freeze({});

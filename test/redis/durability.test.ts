@@ -60,7 +60,10 @@ test('Redis with appendfsync always, SIGKILLed under load and restarted: 0 ackno
   const first = await startRedis({ extra: ['--appendonly', 'yes', '--appendfsync', 'always'] });
   let second: RedisServer | undefined;
   try {
-    await using manager = await startManager({ store: first.url, storePrefix: 'durability' }, (m) => m.register('get_task_queue', { shared: 'Queue' }));
+    // A lease far longer than Redis is away: this test is about what Redis keeps, and a restart on a
+    // busy machine must not also end the producers' sessions (what leases do, tested in leases.test.ts).
+    const storeLeaseMs = 60_000;
+    await using manager = await startManager({ store: first.url, storePrefix: 'durability', storeLeaseMs }, (m) => m.register('get_task_queue', { shared: 'Queue' }));
     const clients = await Promise.all(Array.from({ length: PRODUCERS + 1 }, () => connect<Queues>({ address: manager.address, authkey: AUTHKEY })));
     try {
       const load: Load = { acknowledged: new Set(), attempted: new Set(), failures: 0 };

@@ -22,14 +22,6 @@ import {
   DescribeRequest,
   IncrefRequest,
   InitializeRequest,
-  InspectPeekRequest,
-  InspectRemoveItemRequest,
-  InspectReplaceItemRequest,
-  InspectSnapshotRequest,
-  InspectSubscribeRequest,
-  InspectUnsubscribeRequest,
-  InspectUnwatchCallsRequest,
-  InspectWatchCallsRequest,
   NackRequest,
   PingRequest,
   ShutdownRequest,
@@ -39,11 +31,8 @@ import {
   type InitializeParams,
   type InitializeResult,
   type ResumeRequest,
-  type PeekParams,
-  type PeekResult,
   type SessionSummary,
   type ShutdownParams,
-  type SubscribeParams,
 } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
 import { exceedsJsonValues } from '../jsonValueCount';
@@ -52,13 +41,12 @@ import type { ArgumentReader, ObjectService } from '../calls/objectService';
 import { ProxyResult } from '../calls/objectService';
 import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
-import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
-import type { ObjectEntry } from '../objectTable';
-import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { Delivery } from '../builtins/deliveries';
 import { ackOf, decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
+import { handleInspection, type InspectingSession } from './inspectionHandlers';
+import { readMessage, MessageRefused, type IncomingMessage } from './messageChecks';
 import { RequestHandlers } from './requestHandlers';
 import { AnswerLog, ResumeRefused } from './answerLog';
 import type { ResumeTokens } from './resumeTokens';
@@ -70,13 +58,6 @@ class WireResult {
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** The interval of an inspection notification stream, checked (default 100 ms; SPEC 17.5, 17.8). */
-function notificationInterval(intervalMs: number | undefined): number {
-  const interval = intervalMs ?? 100;
-  if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
-  return interval;
-}
 
 /** Answer bytes a session may queue before it stops reading requests. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -100,7 +81,7 @@ interface SocketListeners {
 }
 
 /** One connected client. */
-export class Session implements ConnectedSession {
+export class Session implements ConnectedSession, InspectingSession {
   /** What every session is: id, holdings, waiting calls, the close order. */
   readonly core: SessionCore;
   clientInfo: ClientInfo | undefined;
@@ -139,14 +120,14 @@ export class Session implements ConnectedSession {
   private readonly inFlight = new Set<RequestId>();
   /** The object the request being handled acts on, for inspection's change notifications. */
   private touching: string | undefined;
-  private readonly touch = (objectId: string): void => {
+  readonly touch = (objectId: string): void => {
     this.touching = objectId;
   };
   /**
    * Arguments: floats keep their floatness; a `$proxy` becomes a reference to the live object it
    * names (nested proxies: a queue stored in a dict, a lock given to a Condition).
    */
-  private readonly argumentDecoding: DecodeOptions = {
+  readonly argumentDecoding: DecodeOptions = {
     boxFloats: true,
     decodeProxy: (token) => this.service.argumentReference(token.id, token.typeid),
     checkOpaque: (value) => {
@@ -425,37 +406,17 @@ export class Session implements ConnectedSession {
   private onMessage(body: string): void {
     this.liveness?.heard();
     if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
-    let message: unknown;
+    let message: IncomingMessage | undefined;
     try {
-      message = JSON.parse(body);
+      message = readMessage(body);
     } catch (error) {
-      return this.sendError(null, errorObject(ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`));
+      if (!(error instanceof MessageRefused)) throw error;
+      return this.sendError(error.id, error.error);
     }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      const what = Array.isArray(message) ? 'batch requests are not supported: send requests one by one (they may be pipelined)' : 'a message must be a JSON object';
-      return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, what));
-    }
-    const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
-    const hasId = 'id' in m;
-    // An id is answered only if it can be echoed exactly: a string, or a number a double holds as
-    // sent (not Infinity from 1e999, not an integer beyond ±(2^53 − 1)).
-    const exactNumber = typeof m.id === 'number' && Number.isFinite(m.id) && (!Number.isInteger(m.id) || Number.isSafeInteger(m.id));
-    const id = hasId && (exactNumber || typeof m.id === 'string') ? (m.id as RequestId) : null;
-    if (m.jsonrpc !== '2.0') return this.sendError(id, errorObject(ErrorCodes.InvalidRequest, 'jsonrpc must be "2.0"'));
-    if (typeof m.method !== 'string') {
-      // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
-      if ('result' in m || 'error' in m) return;
-      return this.sendError(id, errorObject(ErrorCodes.InvalidRequest, 'method must be a string'));
-    }
-    if (!hasId) return this.onNotification(m.method, m.params);
-    if (id === null) {
-      const why = typeof m.id === 'number' ? 'an integer id must be within ±(2^53 − 1) to be echoed exactly: use a smaller number or a string' : 'id must be a number or a string';
-      return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, why));
-    }
-    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
-      return this.sendError(id, errorObject(ErrorCodes.InvalidParams, 'params must be an object (parameters are passed by name)'));
-    }
-    this.onRequest(id, m.method, (m.params ?? {}) as Record<string, unknown>);
+    // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
+    if (message === undefined) return;
+    if (message.id === undefined) return this.onNotification(message.method, message.params);
+    this.onRequest(message.id, message.method, message.params ?? {});
   }
 
   private onNotification(method: string, params: unknown): void {
@@ -532,7 +493,7 @@ export class Session implements ConnectedSession {
   /** The protocol's requests, by message type. */
   private protocolHandlers(): RequestHandlers {
     const { host, service, core } = this;
-    return new RequestHandlers()
+    const handlers = new RequestHandlers()
       .on(InitializeRequest.type, (params) => this.initialize(params))
       .on(CallRequest.type, (params, requestId) => {
         expectCallFields(params);
@@ -565,62 +526,8 @@ export class Session implements ConnectedSession {
       .on(PingRequest.type, (params) => {
         expectFields(params, {});
         return null;
-      })
-      .on(InspectSnapshotRequest.type, (params) => {
-        expectFields(params, {});
-        return host.snapshot();
-      })
-      .on(InspectPeekRequest.type, (params) => this.peek(params))
-      .on(InspectSubscribeRequest.type, (params: SubscribeParams) => {
-        expectFields(params, { intervalMs: 'number?' });
-        host.inspector.subscribe(this, notificationInterval(params.intervalMs));
-        return null;
-      })
-      .on(InspectUnsubscribeRequest.type, (params) => {
-        expectFields(params, {});
-        host.inspector.unsubscribe(this.id);
-        return null;
-      })
-      .on(InspectRemoveItemRequest.type, (params) => {
-        expectFields(params, { id: 'string', index: 'number', expected: 'any' });
-        const entry = this.shownItemEntry(params);
-        return this.editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
-      })
-      .on(InspectReplaceItemRequest.type, (params) => {
-        expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
-        const entry = this.shownItemEntry(params);
-        // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
-        const item = decodeValue(params.item, this.argumentDecoding);
-        return this.editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
-      })
-      .on(InspectWatchCallsRequest.type, (params) => {
-        expectFields(params, { intervalMs: 'number?' });
-        host.activity.watch(this, notificationInterval(params.intervalMs));
-        return null;
-      })
-      .on(InspectUnwatchCallsRequest.type, (params) => {
-        expectFields(params, {});
-        host.activity.unwatch(this.id);
-        return null;
       });
-  }
-
-  /** The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10); a resident queue nobody holds too. */
-  private shownItemEntry(params: { id: string; index: number }): ObjectEntry {
-    if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
-    return this.service.entry(params.id, 'reference', true);
-  }
-
-  /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
-  private editItem<R>(entry: ObjectEntry, edit: () => R): R {
-    try {
-      const result = edit();
-      this.touching = entry.id;
-      return result;
-    } catch (error) {
-      if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
-      throw error;
-    }
+    return handleInspection(handlers, this, host, service);
   }
 
   /** The first `initialize`: a new session, or (with `resume`) the resumption of one (SPEC 20.4). */
@@ -674,15 +581,6 @@ export class Session implements ConnectedSession {
     expectFields(params, { id: 'string', deliveryId: 'string' });
     this.touching = this.service.settleDelivery(this.core, params.id, params.deliveryId, how).id;
     return null;
-  }
-
-  private peek(params: PeekParams): PeekResult | Promise<PeekResult> {
-    expectFields(params, { id: 'string', offset: 'number?', limit: 'number?' });
-    const offset = params.offset ?? 0;
-    const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
-    if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
-    if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    return this.host.inspector.peek(this.service.entry(params.id, 'reference', true), offset, limit);
   }
 
   private shutdown(params: ShutdownParams): null {

@@ -32,7 +32,7 @@ export interface InspectingSession extends Subscriber {
   /** Notes the object a request acted on, for inspection's change notifications. */
   readonly touch: (objectId: string) => void;
   /** How values in a request become the server's (an edit's new item is one, as a call's argument is). */
-  readonly argumentDecoding: DecodeOptions;
+  readonly values: { readonly argumentDecoding: DecodeOptions };
 }
 
 /** The interval of an inspection notification stream, checked (default 100 ms; SPEC 17.5, 17.8). */
@@ -40,6 +40,15 @@ function notificationInterval(intervalMs: number | undefined): number {
   const interval = intervalMs ?? 100;
   if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
   return interval;
+}
+
+/**
+ * The refusal of an `inspect/*` request on a session that initialize did not grant inspection
+ * (`allowed`: whether the manager lets clients inspect at all).
+ */
+export function inspectionNotGranted(method: string, allowed: boolean): RpcError {
+  const off = allowed ? '' : ' (this manager has inspection turned off)';
+  return new RpcError(ErrorCodes.MethodNotFound, `${method} needs the inspection capability: ask for capabilities.inspection with protocol 1.1 in initialize${off}`);
 }
 
 /** Registers the `inspect/*` handlers of `session` with `handlers`. */
@@ -93,7 +102,7 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
       expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
       const entry = shownItemEntry(params);
       // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
-      const item = decodeValue(params.item, session.argumentDecoding);
+      const item = decodeValue(params.item, session.values.argumentDecoding);
       return editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
     })
     .on(InspectWatchCallsRequest.type, (params) => {

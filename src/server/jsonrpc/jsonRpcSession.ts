@@ -36,7 +36,7 @@ import {
 import { exceedsJsonValues } from '../jsonValueCount';
 import { givenBackNote, resultTooLarge, tooManyValues } from '../limits';
 import type { ObjectService } from '../calls/objectService';
-import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
+import { endConnection, SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
 import { ackOf, expectCallFields, expectFields, RpcError } from './paramChecks';
@@ -242,9 +242,7 @@ export class Session implements ConnectedSession, InspectingSession {
     // The withdrawn calls answer in later microtasks: end the connection once they have.
     setImmediate(() => {
       this.outbox.flush();
-      this.socket.end();
-      // A peer that never reads would keep the socket half-open forever.
-      setTimeout(() => this.socket.destroy(), 2000).unref();
+      endConnection(this.socket);
     });
   }
 

@@ -21,7 +21,7 @@ import type { Socket } from 'node:net';
 import type { SessionSummary } from '../../common/protocol';
 import { tupleFrom } from '../../common/valueTypes';
 import { ProxyResult, type ObjectService } from '../calls/objectService';
-import { SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
+import { endConnection, SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
 import { controlCall, type ControlCaller } from './controlCalls';
 import { PythonFrameDecoder, PythonFramingError } from './framing';
 import { readAnyRequest } from './generalRequestReader';
@@ -133,8 +133,7 @@ export class PythonSession implements ConnectedSession, ControlCaller {
   close(): void {
     if (this.closed) return;
     this.core.beginClosing();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    endConnection(this.socket);
   }
 
   /** What inspection shows of this session. Python's references belong to its process, not to a connection: see PYTHON_HOLDER. */

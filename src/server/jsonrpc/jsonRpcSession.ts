@@ -1,9 +1,10 @@
 /**
- * One client session: the JSON-RPC side of an authenticated connection. It parses frames, checks
- * each message, hands requests to their handlers (which call the object service), and writes
- * the answers, batching every answer produced in one event-loop turn into a single write.
- * Blocking calls hold only their own request: `$/cancelRequest` or the connection closing
- * withdraws one with no side effect.
+ * One client session: the JSON-RPC side of an authenticated connection. It parses frames, hands
+ * each message that passes `messageChecks.ts` to its handler (the object service's requests here,
+ * `inspect/*` in `inspectionHandlers.ts`), and writes the answers, batching every answer produced
+ * in one event-loop turn into a single write. Blocking calls hold only their own request:
+ * `$/cancelRequest` or the connection closing withdraws one with no side effect. A session that
+ * agreed on resumption keeps `sessionResumption.ts`'s state while its connection is gone.
  */
 
 import type { Socket } from 'node:net';

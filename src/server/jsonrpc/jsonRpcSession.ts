@@ -508,10 +508,11 @@ export class Session implements ConnectedSession, InspectingSession {
   }
 
   /** `delivery/ack` and `delivery/nack` (SPEC 20.3). */
-  private settleDelivery(params: DeliveryParams, how: 'ack' | 'nack'): null {
+  private settleDelivery(params: DeliveryParams, how: 'ack' | 'nack'): null | Promise<null> {
     expectFields(params, { id: 'string', deliveryId: 'string' });
-    this.touching = this.service.settleDelivery(this.core, params.id, params.deliveryId, how).id;
-    return null;
+    const settled = this.service.settleDelivery(this.core, params.id, params.deliveryId, how);
+    this.touching = params.id;
+    return settled instanceof Promise ? settled.then(() => null) : null;
   }
 
   private shutdown(params: ShutdownParams): null {

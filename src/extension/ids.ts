@@ -139,6 +139,10 @@ export enum ContextValue {
   Message = 'message',
   /** Clients view rows. */
   Session = 'session',
+  /** A manager of the group (managers sharing one Redis store), above its clients. */
+  Manager = 'manager',
+  /** A client of another manager of the group: shown, not acted on from here. */
+  RemoteSession = 'remoteSession',
   PendingCall = 'pendingCall',
   HeldLock = 'heldLock',
   HeldObject = 'heldObject',

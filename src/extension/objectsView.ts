@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
 import { ContextKey, ContextValue } from './ids';
 import type { ManagerController } from './managerController';
+import { withGroupNotes } from './model/groupRows';
 import { contentRows, FILTER_SCAN_LIMIT, filteredRows, nestedRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
 
@@ -39,6 +40,15 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     this.emitter.fire(undefined);
   }
 
+  /** The object rows of a typeid; in a group, objects of user-registered classes say they live in this manager only. */
+  private async objectsOf(typeid: string): Promise<Row[]> {
+    const snapshot = await this.controller.snapshot();
+    const rows = objectRows(snapshot, typeid);
+    // Only such objects need the group, which is read from the store.
+    const custom = snapshot.objects.some((o) => o.typeid === typeid && o.builtin === undefined);
+    return custom ? withGroupNotes(rows, snapshot, await this.controller.group()) : rows;
+  }
+
   getTreeItem(row: Row): vscode.TreeItem {
     return toTreeItem(row);
   }
@@ -48,7 +58,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     let children: Row[];
     try {
       if (!row) children = typeidRows(await this.controller.snapshot());
-      else if (row.kind === 'typeid') children = objectRows(await this.controller.snapshot(), row.typeid!);
+      else if (row.kind === 'typeid') children = await this.objectsOf(row.typeid!);
       else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
       else if (row.kind === 'item') children = nestedRows(row);
       else children = [];

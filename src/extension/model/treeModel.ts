@@ -14,7 +14,7 @@ import { formatValue, typeOfValue } from './valueFormat';
 export const PAGE_SIZE = 100;
 
 /** What kind of row it is; drives icons, context menus and children. */
-export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message';
+export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message' | 'manager';
 
 /** One row of a tree. */
 export interface Row {
@@ -43,6 +43,8 @@ export interface Row {
   typeid?: string;
   /** For session rows. */
   sessionId?: string;
+  /** For manager rows: the manager's id in its group. */
+  managerId?: string;
 }
 
 const builtinIcons: Record<string, string> = {
@@ -58,7 +60,7 @@ function objectIcon(o: ObjectSummary): string {
   return builtinIcons[o.builtin ?? ''] ?? 'symbol-object';
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 

@@ -4,6 +4,8 @@
  * callers on every manager try again.
  */
 
+import { REFERENCE_SCRIPTS } from './redisReferences';
+
 /** A script: how many of its arguments are keys, and its text. */
 export interface StoreScript {
   readonly keys: number;
@@ -281,6 +283,8 @@ return #back`,
     keys: 2,
     text: `return { redis.call('LLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`,
   },
+  // References to group-wide objects (redisReferences.ts).
+  ...REFERENCE_SCRIPTS,
 } as const satisfies Record<string, StoreScript>;
 
 /** A script's command name. */

@@ -4,6 +4,8 @@
  * callers on every manager try again.
  */
 
+import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
+
 /** A script: how many of its arguments are keys, and its text. */
 export interface StoreScript {
   readonly keys: number;
@@ -167,6 +169,8 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
     keys: 2,
     text: `return { redis.call('LLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`,
   },
+  // Lock, RLock, Semaphore, BoundedSemaphore, Condition and Barrier.
+  ...PRIMITIVE_SCRIPTS,
 } as const satisfies Record<string, StoreScript>;
 
 /** A script's command name. */

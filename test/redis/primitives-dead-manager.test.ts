@@ -5,7 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BrokenBarrierError, connect, type BarrierProxy, type Connected, type LockProxy, type SemaphoreProxy } from '../../src/client';
+import { BrokenBarrierError, connect, type BarrierProxy, type ConditionProxy, type Connected, type LockProxy, type SemaphoreProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests, waitingOn } from '../helpers/redisServer';
@@ -18,13 +18,13 @@ before(() => {
   if (!skip) buildCli();
 });
 
-type Shared = { get_lock: LockProxy; get_semaphore: SemaphoreProxy; get_barrier: BarrierProxy };
+type Shared = { get_lock: LockProxy; get_semaphore: SemaphoreProxy; get_barrier: BarrierProxy; get_condition: ConditionProxy };
 
 /** Manager A (a process) and manager B (in this process), on one prefix, each with a client; both with a half-second lease. */
 async function managers(): Promise<{ a: ServerProcess; b: Manager; onA: Connected<Shared>; onB: Connected<Shared> } & AsyncDisposable> {
   const prefix = redis.prefix();
   const a = await serveProcess(
-    ['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5', '--register', 'get_lock=Lock', '--register', 'get_semaphore=Semaphore(2)', '--register', 'get_barrier=Barrier(3)'],
+    ['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5', '--register', 'get_lock=Lock', '--register', 'get_semaphore=Semaphore(2)', '--register', 'get_barrier=Barrier(3)', '--register', 'get_condition=Condition'],
     { SYNCMANAGER_AUTHKEY: AUTHKEY },
   );
   let b: Manager | undefined;
@@ -33,6 +33,7 @@ async function managers(): Promise<{ a: ServerProcess; b: Manager; onA: Connecte
       m.register('get_lock', { shared: 'Lock' });
       m.register('get_semaphore', { shared: 'Semaphore', args: [2] });
       m.register('get_barrier', { shared: 'Barrier', args: [3] });
+      m.register('get_condition', { shared: 'Condition' });
     });
     const onA = await connect<Shared>({ address: a.address, authkey: AUTHKEY, reconnect: false });
     const onB = await connect<Shared>({ address: b.address, authkey: AUTHKEY });
@@ -98,4 +99,26 @@ test("a barrier with a party waiting on a manager that dies is broken for the pa
   assert.equal(await barrierOnB.broken(), true);
   await barrierOnB.reset();
   assert.equal(await barrierOnB.nWaiting(), 0);
+});
+
+test("a condition's notify taken by a waiter on a manager that dies, before it had the lock back, passes to a waiter on the survivor", { skip, timeout: 60_000 }, async () => {
+  await using group = await managers();
+  const { a, b, onA, onB } = group;
+  await using notifier = await connect<Shared>({ address: b.address, authkey: AUTHKEY });
+  const condOnA = await onA.get_condition();
+  const condOnB = await onB.get_condition();
+  const condOfNotifier = await notifier.get_condition();
+  // The waiter on A is first in line: B's client gets the lock only once A's wait gave it up.
+  assert.equal(await condOnA.acquire(), true);
+  const deadWait = condOnA.wait().catch((error: unknown) => error);
+  assert.equal(await condOnB.acquire({ timeout: 20 }), true);
+  const wait = condOnB.wait({ timeout: 20 });
+  // notify(1) goes to the longest waiter, on A, which cannot take the lock back while the notifier holds it.
+  assert.equal(await condOfNotifier.acquire({ timeout: 20 }), true);
+  await condOfNotifier.notify(1);
+  await killServer(a);
+  await condOfNotifier.unlock();
+  assert.equal(await wait, true, "the dead waiter's notification went to the waiter on B");
+  await condOnB.unlock();
+  assert.notEqual(await deadWait, true, 'the dead manager answered nobody');
 });

@@ -7,13 +7,13 @@
  * `wait()` is three steps: one script checks that the caller holds the lock, frees it and adds
  * the caller's ticket to the waiters; the caller then waits for its ticket to be notified (or its
  * timeout); then it takes the lock back at the depth it had, like any acquire, before its result
- * is delivered. `notify(n)` moves the n longest waiters' tickets to the notified set, in one
- * script that checks the notifier holds the lock.
+ * is delivered, spending its notification in the same script. `notify(n)` moves the n longest
+ * waiters' tickets to the notified set, in one script that checks the notifier holds the lock.
  *
  * **A waiter that leaves**, as in memory: before it is notified it simply leaves the line; once
  * notified, its notification passes to the longest waiter still waiting. A ticket carries its
  * owner's global id, so when a manager dies a survivor removes its waiters' tickets (passing on
- * the notifications they had not taken up, {@link reclaimConditionWaiters}); the lock a dead
+ * the notifications they had not spent, {@link reclaimConditionWaiters}); the lock a dead
  * waiter held is the lock's own holding (`redisLocks.ts`).
  */
 
@@ -128,9 +128,9 @@ export class RedisCondition {
     // Takes the lock back; a notified waiter that leaves first passes its notification on.
     try {
       if (isWithdrawn(context)) throw new CallCancelled();
-      await lock.acquireAs(context, saved, null, false);
+      await lock.acquireAs(context, saved, null, false, notified ? { key: this.#keys[1], ticket } : undefined);
     } catch (error) {
-      if (notified) await this.#passOn().catch(() => {});
+      if (notified) await this.#leave(ticket, 'withdrawn').catch(() => {});
       throw error;
     }
     return notified;
@@ -146,21 +146,22 @@ export class RedisCondition {
         context,
         attempt: async () => ((await this.host.run('smCondNotified', [this.#keys[1]], [ticket])) === 1 ? true : NOT_YET),
         expiry: () => new TimedOut(),
-        undo: () => this.#passOn(),
+        undo: () => this.#leave(ticket, 'withdrawn').then(() => {}),
       });
     } catch (error) {
       // Timed out: leaves the line, unless a notify came first (then it was notified after all).
-      if (error instanceof TimedOut) return (await this.host.run('smCondLeave', this.#keys, [ticket, 0, this.host.channel, this.#objectKey])) === 1;
+      if (error instanceof TimedOut) return await this.#leave(ticket, 'timeout');
       // Withdrawn (or Redis away): leaves the line, passing on a notification it got meanwhile.
-      await this.host.run('smCondLeave', this.#keys, [ticket, 1, this.host.channel, this.#objectKey]).catch(() => {});
+      await this.#leave(ticket, 'withdrawn').catch(() => {});
       throw error;
     } finally {
       this.#waiting--;
     }
   }
 
-  async #passOn(): Promise<void> {
-    await this.host.run('smCondPassOn', this.#keys, [this.host.channel, this.#objectKey]);
+  /** The ticket leaves the line (see smCondLeave); true when it had been notified. */
+  async #leave(ticket: string, why: 'timeout' | 'withdrawn'): Promise<boolean> {
+    return (await this.host.run('smCondLeave', this.#keys, [ticket, why, this.host.channel, this.#objectKey])) === 1;
   }
 
   /**

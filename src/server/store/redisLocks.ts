@@ -102,14 +102,20 @@ export abstract class RedisLockCore implements HeldResource {
   /**
    * Takes the lock for the caller at depth `count`, waiting up to `seconds` (0: one try, null:
    * forever). True when taken; false when the timeout passed. A call that may wait must come
-   * here before its method's first `await`, or have made its signal already.
+   * here before its method's first `await`, or have made its signal already. `notified`: a
+   * Condition's notified waiter taking the lock back, which spends its notification.
    */
-  async acquireAs(context: CallContext, count: number, seconds: number | null, reentrant: boolean): Promise<boolean> {
+  async acquireAs(context: CallContext, count: number, seconds: number | null, reentrant: boolean, notified?: { key: string; ticket: string }): Promise<boolean> {
     // A call that may wait makes its signal before its first step (SPEC 8.5): see `RedisQueue`.
     if (seconds !== 0) void context.signal;
     const owner = this.host.ownerId(ownerOf(context));
+    const entry = heldEntry(LOCK_HOLDING, this.objectKey);
     const attempt = async (): Promise<number | typeof NOT_YET> => {
-      const got = (await this.host.run('smLockAcquire', [this.lockKey, this.host.heldIndexKey], [owner, count, reentrant ? 1 : 0, heldEntry(LOCK_HOLDING, this.objectKey)])) as number;
+      const got = (
+        notified
+          ? await this.host.run('smCondReacquire', [this.lockKey, this.host.heldIndexKey, notified.key], [owner, count, entry, notified.ticket])
+          : await this.host.run('smLockAcquire', [this.lockKey, this.host.heldIndexKey], [owner, count, reentrant ? 1 : 0, entry])
+      ) as number;
       if (got === 0) return NOT_YET;
       this.seen(owner, got === 1 ? count : this.count + 1);
       return got;

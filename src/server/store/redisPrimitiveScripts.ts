@@ -194,41 +194,46 @@ if ARGV[4] == 'park' then
 end
 return { tonumber(state[2]), owner }`,
   },
-  /** Whether a waiter's ticket was notified (taking the notification). KEYS: notified. ARGV: ticket. */
+  /**
+   * Whether a waiter's ticket was notified. The notification stays its own until it has the lock
+   * back (smCondReacquire) or leaves (smCondLeave): if its manager dies in between, a survivor
+   * passes it on (smCondGiveBack). KEYS: notified. ARGV: ticket.
+   */
   smCondNotified: {
     keys: 1,
-    text: `return redis.call('SREM', KEYS[1], ARGV[1])`,
+    text: `return redis.call('SISMEMBER', KEYS[1], ARGV[1])`,
   },
   /**
-   * A waiter leaves (timed out, withdrawn): its ticket leaves the waiters. KEYS: waiters,
-   * notified. ARGV: ticket, pass on ('1': a notification it got meanwhile goes to the longest
-   * waiter), channel, key. Returns 1 when it had been notified meanwhile, else 0.
+   * A notified waiter takes the lock back at its depth, and its notification is spent. KEYS:
+   * lock, held index, notified. ARGV: owner, depth, held entry, ticket. Returns 1 when taken, 0
+   * when held by another.
+   */
+  smCondReacquire: {
+    keys: 3,
+    text: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('SREM', KEYS[3], ARGV[4])
+return 1`,
+  },
+  /**
+   * A waiter leaves the line. KEYS: waiters, notified. ARGV: ticket, why ('timeout': a
+   * notification it got meanwhile is kept, and the wait answers True; 'withdrawn': a
+   * notification it got goes to the longest waiter), channel, key. Returns 1 when it had been
+   * notified, else 0.
    */
   smCondLeave: {
     keys: 2,
     text: `
 if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
+if ARGV[2] == 'timeout' then return redis.call('SISMEMBER', KEYS[2], ARGV[1]) end
 if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
-if ARGV[2] == '1' then
-  local next = redis.call('LPOP', KEYS[1])
-  if next then
-    redis.call('SADD', KEYS[2], next)
-    redis.call('PUBLISH', ARGV[3], ARGV[4])
-  end
-end
-return 1`,
-  },
-  /**
-   * A notified waiter left before it had the lock back: the longest waiter gets its
-   * notification. KEYS: waiters, notified. ARGV: channel, key.
-   */
-  smCondPassOn: {
-    keys: 2,
-    text: `
 local next = redis.call('LPOP', KEYS[1])
-if not next then return 0 end
-redis.call('SADD', KEYS[2], next)
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+if next then
+  redis.call('SADD', KEYS[2], next)
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
 return 1`,
   },
   /**
@@ -252,7 +257,8 @@ return n`,
   },
   /**
    * Gives back a dead manager's condition waiters: their tickets leave the waiters, and each
-   * notification one of them had not taken goes to the longest live waiter. KEYS: waiters,
+   * notification one of them had not spent (it had not taken the lock back) goes to the longest
+   * live waiter. KEYS: waiters,
    * notified. ARGV: who (the prefix), channel, key.
    */
   smCondGiveBack: {

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BrokenBarrierError, RuntimeError, ValueError, type BarrierProxy, type ConditionProxy, type EventProxy, type LockProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
+import { BrokenBarrierError, connect, RuntimeError, ValueError, type BarrierProxy, type ConditionProxy, type EventProxy, type LockProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
-import { startManager } from '../helpers/manager';
+import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests, twoManagers, waitingOn } from '../helpers/redisServer';
 
 const redis = redisForTests('prim');
@@ -154,4 +154,47 @@ test('a Barrier kept in Redis: parties waiting on both managers pass it together
   assert.equal(await bb.broken(), true);
   await bb.reset();
   assert.equal(await ba.broken(), false);
+});
+
+test('a lock kept in Redis goes to its longest waiter, whichever manager it waits on; a waiter that timed out is skipped', { skip, timeout: 30_000 }, async () => {
+  await using pair = await twoManagers<Shared>(manager, prefix());
+  const { a, onA, onB } = pair;
+  const la = await onA.get_lock();
+  const lb = await onB.get_lock();
+  await using later = await connect<Shared>({ address: a.address, authkey: AUTHKEY });
+  const lLater = await later.get_lock();
+  assert.equal(await la.acquire(), true);
+  assert.equal(await lb.acquire({ timeout: 0.05 }), false, 'a waiter that timed out');
+  const first = lb.acquire({ timeout: 20 });
+  // Answered after the acquire above was queued (one connection, served in order).
+  assert.equal(await lb.locked(), true);
+  const second = lLater.acquire({ timeout: 20 });
+  assert.equal(await lLater.locked(), true);
+  // Sent together: the try runs right after the release, before the waiter on B hears of it.
+  const [, again] = await Promise.all([la.unlock(), la.acquire({ blocking: false })]);
+  assert.equal(again, false, 'handed to the longest waiter at once: nobody can take it first');
+  assert.equal(await first, true, 'the first waiter, on B, got it');
+  await lb.unlock();
+  assert.equal(await second, true);
+  await lLater.unlock();
+});
+
+test('semaphore permits kept in Redis go to the longest waiters first, across managers', { skip, timeout: 30_000 }, async () => {
+  await using pair = await twoManagers<Shared>(manager, prefix());
+  const { a, onA, onB } = pair;
+  const sa = await onA.get_semaphore();
+  const sb = await onB.get_semaphore();
+  await using later = await connect<Shared>({ address: a.address, authkey: AUTHKEY });
+  const sLater = await later.get_semaphore();
+  assert.equal(await sa.acquire(), true);
+  assert.equal(await sa.acquire(), true);
+  const first = sb.acquire({ timeout: 20 });
+  assert.equal(await sb.acquire({ blocking: false }), false, 'answered once the acquire above is queued');
+  const second = sLater.acquire({ timeout: 20 });
+  assert.equal(await sLater.acquire({ blocking: false }), false);
+  const [, again] = await Promise.all([sa.unlock(), sa.acquire({ blocking: false })]);
+  assert.equal(again, false, 'the permit was handed to the longest waiter at once');
+  assert.equal(await first, true);
+  await sa.unlock();
+  assert.equal(await second, true);
 });

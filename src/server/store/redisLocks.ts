@@ -5,10 +5,10 @@
  * (`MANAGER/SESSION`, see `redisLeases.ts`), so a session of manager A and one of manager B are
  * different owners even when their session ids are alike.
  *
- * **Waiters.** A blocked acquire waits for the lock's key to be published (a release, a give-back,
- * a Condition's wait giving it up, through any manager) and tries again. Unlike the in-memory
- * lock, which hands itself to its longest waiter, a freed lock goes to whichever waiter's try
- * comes first, as with CPython's own `threading.Lock`, which promises no order either.
+ * **Waiters**, first come, first served as in memory: an acquire that must wait puts a ticket in
+ * the lock's queue (`…:queue`), and whatever frees the lock (a release, a give-back, a
+ * Condition's wait, through any manager) hands it to the longest-waiting ticket in the same
+ * script and publishes the lock's key; the waiter, woken, finds the lock handed to it.
  *
  * **Ownership.** As in memory: the session that acquired holds the lock (`context.hold`), its end
  * gives it back (`ownerLeft`, a script), and a release by anybody else clears that record. The
@@ -16,6 +16,7 @@
  * dies, a survivor gives the lock back ({@link reclaimLock}) once its lease runs out.
  */
 
+import { randomUUID } from 'node:crypto';
 import { isWithdrawn, ownerOf, type CallContext, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled } from '../exceptions';
 import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RLock, rlockRepr } from '../builtins/locks';
@@ -26,14 +27,14 @@ import { NOT_YET } from './redisWakeups';
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
 
-/** The hash holding a lock's owner and depth, for the lock whose key prefix is `objectKey`. */
-export function lockKeyOf(objectKey: string): string {
-  return `${objectKey}:lock`;
+/** The keys of the lock whose key prefix is `objectKey`: the hash holding owner and depth, and the waiters' queue. */
+function keysOf(objectKey: string): [lock: string, queue: string] {
+  return [`${objectKey}:lock`, `${objectKey}:queue`];
 }
 
 /** The keys of a lock named `name`. */
-export function lockKeys(host: RedisObjectHost, name: string): [lock: string] {
-  return [lockKeyOf(host.keyOf(name))];
+export function lockKeys(host: RedisObjectHost, name: string): [lock: string, queue: string] {
+  return keysOf(host.keyOf(name));
 }
 
 /** The deadline of a wait passed: the call answers False. */
@@ -62,7 +63,7 @@ export function shownOwner(host: RedisObjectHost, owner: string): string {
 
 /** A dead manager's (or one's own, at stop) lock given back: see `redisLeases.ts`. */
 export const reclaimLock: Reclaimer = async (host, objectKey, managerId) => {
-  await host.run('smLockGiveBack', [lockKeyOf(objectKey)], [`${managerId}/`, 'prefix', host.channel, objectKey]);
+  await host.run('smLockGiveBack', keysOf(objectKey), [`${managerId}/`, 'prefix', host.channel, objectKey]);
 };
 
 /** What Lock and RLock share, and what a Condition over one uses. */
@@ -71,6 +72,8 @@ export abstract class RedisLockCore implements HeldResource {
   readonly objectKey: string;
   /** The hash holding owner and depth. */
   readonly lockKey: string;
+  /** The waiters' tickets, in arrival order. */
+  readonly queueKey: string;
   /** The owner and depth as this manager's last call saw them (reprs and inspection). */
   protected owner: string | undefined;
   protected count = 0;
@@ -83,7 +86,7 @@ export abstract class RedisLockCore implements HeldResource {
     name: string,
   ) {
     this.objectKey = host.keyOf(name);
-    this.lockKey = lockKeyOf(this.objectKey);
+    [this.lockKey, this.queueKey] = keysOf(this.objectKey);
   }
 
   /** Whether the owner may acquire again, one level deeper (an RLock), and only the owner may release it. */
@@ -110,36 +113,54 @@ export abstract class RedisLockCore implements HeldResource {
     if (seconds !== 0) void context.signal;
     const owner = this.host.ownerId(ownerOf(context));
     const entry = heldEntry(LOCK_HOLDING, this.objectKey);
+    const ticket = seconds === 0 ? '' : `${owner}#${count}#${randomUUID()}`;
+    const spends = notified ?? { key: this.queueKey, ticket: '' };
+    let first = true;
     const attempt = async (): Promise<number | typeof NOT_YET> => {
       const got = (
-        notified
-          ? await this.host.run('smCondReacquire', [this.lockKey, this.host.heldIndexKey, notified.key], [owner, count, entry, notified.ticket])
-          : await this.host.run('smLockAcquire', [this.lockKey, this.host.heldIndexKey], [owner, count, reentrant ? 1 : 0, entry])
+        first
+          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexKey, spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket])
+          : await this.host.run('smLockGranted', [this.lockKey, spends.key], [ticket, spends.ticket])
       ) as number;
+      first = false;
       if (got === 0) return NOT_YET;
-      this.seen(owner, got === 1 ? count : this.count + 1);
+      this.seen(owner, got === 2 ? this.count + 1 : count);
       return got;
     };
     this.#waiting++;
     try {
       const got = await this.host.wakeups.until({ key: this.objectKey, seconds, context, attempt, expiry: () => new TimedOut(), undo: (got) => this.#undo(owner, got) });
-      if (got === 1) {
-        this.#holders.set(owner, context);
-        context.hold?.(this);
-      }
+      if (got === 1) this.#held(owner, context);
       return true;
     } catch (error) {
-      if (error instanceof TimedOut) return false;
-      throw error;
+      if (!ticket) {
+        if (error instanceof TimedOut) return false;
+        throw error;
+      }
+      // Out of the queue; handed the lock meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
+      const leave = this.host.run('smLockLeave', [this.lockKey, this.queueKey], [ticket, error instanceof TimedOut ? 'timeout' : 'withdrawn', this.host.channel, this.objectKey]);
+      if (!(error instanceof TimedOut)) {
+        await leave.catch(() => {});
+        throw error;
+      }
+      if ((await leave) !== 1) return false;
+      this.seen(owner, count);
+      this.#held(owner, context);
+      return true;
     } finally {
       this.#waiting--;
     }
   }
 
+  #held(owner: string, context: CallContext): void {
+    this.#holders.set(owner, context);
+    context.hold?.(this);
+  }
+
   /** An acquire whose caller was withdrawn as it succeeded: what it took goes back. */
   async #undo(owner: string, got: number): Promise<void> {
-    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey], [owner, 'exact', this.host.channel, this.objectKey]);
-    else await this.host.run('smLockRelease', [this.lockKey], [owner, 0, 0, this.host.channel, this.objectKey]);
+    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey]);
+    else await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [owner, 0, this.host.channel, this.objectKey]);
   }
 
   /**
@@ -149,7 +170,7 @@ export abstract class RedisLockCore implements HeldResource {
    */
   async release(context: CallContext = {}): Promise<undefined> {
     const caller = this.host.ownerId(ownerOf(context));
-    const [left, before] = (await this.host.run('smLockRelease', [this.lockKey], [caller, 0, this.reentrant ? 0 : 1, this.host.channel, this.objectKey])) as [number, string | null];
+    const [left, before] = (await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [caller, this.reentrant ? 0 : 1, this.host.channel, this.objectKey])) as [number, string | null];
     if (left === -1) throw this.reentrant ? releaseUnacquired() : releaseUnlocked();
     this.seen(left === 0 ? undefined : before!, left);
     if (left === 0) this.freed(before!);
@@ -168,7 +189,7 @@ export abstract class RedisLockCore implements HeldResource {
   ownerLeft(sessionId: string): void {
     const owner = this.host.ownerId(sessionId);
     this.#holders.delete(owner);
-    giveBackSoon(() => this.host.run('smLockGiveBack', [this.lockKey], [owner, 'exact', this.host.channel, this.objectKey]));
+    giveBackSoon(() => this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey]));
   }
 
   /** What this manager's last call saw. */

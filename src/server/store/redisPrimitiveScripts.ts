@@ -7,6 +7,14 @@
  *
  * Owners are global owner ids (`MANAGER/SESSION`). A give-back names its owners either `exact`ly
  * (one session ended) or by `prefix` (`MANAGER/`: every session of a dead manager).
+ *
+ * **First come, first served**, as in memory: an acquire that must wait puts a ticket
+ * (`OWNER#DEPTH#ID` for a lock, `OWNER#ID` for a semaphore) in the object's queue, and whatever
+ * frees the lock or a permit hands it to the longest-waiting ticket in the same script, so no
+ * later caller can take it first. A free lock (a free permit) never has a queue. The waiter, woken
+ * by the publish, finds its ticket granted; a waiter that times out or is withdrawn takes its
+ * ticket out of the queue, or, granted meanwhile, keeps what it got (a timeout that lost the race)
+ * or passes it on (withdrawn).
  */
 
 import type { StoreScript } from './redisScripts';
@@ -37,62 +45,133 @@ local function finish(parties, outcome, broken, channel, key)
   redis.call('PUBLISH', channel, key)
 end`;
 
+/**
+ * Lua: frees the lock (KEYS[1]) and hands it to the longest-waiting ticket of queue `q`, if any;
+ * publishes `key` on `channel`.
+ */
+const LOCK_HAND_OFF = `
+local function handOff(q, channel, key)
+  local t = redis.call('LPOP', q)
+  if t then
+    local owner, count = string.match(t, '^(.-)#(%d+)#')
+    redis.call('HSET', KEYS[1], 'owner', owner, 'count', count, 'ticket', t)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+  redis.call('PUBLISH', channel, key)
+end`;
+
+/**
+ * Lua: a semaphore's free permits (KEYS[1], holders KEYS[2]) handed to the longest-waiting
+ * tickets of queue `q`, one each, each granted ticket added to the set `granted`.
+ */
+const SEMAPHORE_HAND_OUT = `
+local function handOut(q, granted)
+  local value = tonumber(redis.call('HGET', KEYS[1], 'value') or '0')
+  while value > 0 do
+    local t = redis.call('LPOP', q)
+    if not t then break end
+    value = redis.call('HINCRBY', KEYS[1], 'value', -1)
+    redis.call('HINCRBY', KEYS[1], 'held', 1)
+    redis.call('HINCRBY', KEYS[2], string.match(t, '^(.-)#'), 1)
+    redis.call('SADD', granted, t)
+  end
+end`;
+
 /** The primitives' scripts, by command name. */
 export const PRIMITIVE_SCRIPTS = {
   /**
-   * Lock/RLock acquire. KEYS: lock (a hash: owner, count), held index. ARGV: owner, count to hold
-   * at, reentrant ('1': the owner goes one deeper), held entry. Returns 1 taken, 2 one deeper, 0
-   * held by another.
+   * Lock/RLock acquire. KEYS: lock (a hash: owner, count, and the ticket it was handed to), queue
+   * (waiting tickets), held index, notified (a Condition's, or any key). ARGV: owner, count to
+   * hold at, reentrant ('1': the owner goes one deeper), held entry, ticket (queued if the lock is
+   * held; '' for a try that will not wait), the Condition waiter's ticket whose notification
+   * taking the lock spends ('' for none). Returns 1 taken, 2 one deeper, 0 held by another.
    */
   smLockAcquire: {
-    keys: 2,
+    keys: 4,
     text: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner then
   redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[2])
-  redis.call('SADD', KEYS[2], ARGV[4])
+  redis.call('HDEL', KEYS[1], 'ticket')
+  redis.call('SADD', KEYS[3], ARGV[4])
+  if ARGV[6] ~= '' then redis.call('SREM', KEYS[4], ARGV[6]) end
   return 1
 end
 if ARGV[3] == '1' and owner == ARGV[1] then
   redis.call('HINCRBY', KEYS[1], 'count', 1)
   return 2
 end
+if ARGV[5] ~= '' then
+  redis.call('RPUSH', KEYS[2], ARGV[5])
+  -- The waiter's manager's index names the lock from now on: if that manager dies, its ticket goes.
+  redis.call('SADD', KEYS[3], ARGV[4])
+end
 return 0`,
   },
   /**
-   * Lock/RLock release. KEYS: lock. ARGV: caller, whole ('1': free it at any depth, a
-   * Condition's wait), anyone ('1': a Lock, which anyone may release), channel, key. Returns
-   * {depth left, owner before, depth before}: depth left -1 when the caller may not release it
-   * (unlocked, or an RLock held by another).
+   * Whether a waiting ticket was handed the lock (and, for a Condition's waiter taking its lock
+   * back, its notification spent). KEYS: lock, notified (a Condition's, or any key). ARGV:
+   * ticket, the Condition waiter's ticket ('' for none). Returns 1 when it holds the lock now.
+   */
+  smLockGranted: {
+    keys: 2,
+    text: `
+if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'ticket')
+if ARGV[2] ~= '' then redis.call('SREM', KEYS[2], ARGV[2]) end
+return 1`,
+  },
+  /**
+   * A waiting ticket leaves the lock's queue. KEYS: lock, queue. ARGV: ticket, why ('timeout': a
+   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key. Returns 1 when it
+   * holds the lock after all, else 0.
+   */
+  smLockLeave: {
+    keys: 2,
+    text: `${LOCK_HAND_OFF}
+if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'ticket')
+if ARGV[2] == 'timeout' then return 1 end
+handOff(KEYS[2], ARGV[3], ARGV[4])
+return 0`,
+  },
+  /**
+   * Lock/RLock release. KEYS: lock, queue. ARGV: caller, anyone ('1': a Lock, which anyone may
+   * release), channel, key. Returns {depth left, owner before}: depth left -1 when the caller may
+   * not release it (unlocked, or an RLock held by another); at 0 it went to the longest waiter.
    */
   smLockRelease: {
-    keys: 1,
-    text: `
+    keys: 2,
+    text: `${LOCK_HAND_OFF}
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 local owner = state[1]
-if not owner or (ARGV[3] ~= '1' and owner ~= ARGV[1]) then return { -1, false, 0 } end
-local count = tonumber(state[2])
-local left = count - 1
-if ARGV[2] == '1' then left = 0 end
+if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return { -1, false } end
+local left = tonumber(state[2]) - 1
 if left > 0 then
   redis.call('HSET', KEYS[1], 'count', left)
 else
-  redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  handOff(KEYS[2], ARGV[3], ARGV[4])
 end
-return { left, owner, count }`,
+return { left, owner }`,
   },
   /**
-   * Gives back a Lock/RLock held by the owners named (a session that ended, a dead manager's).
-   * KEYS: lock. ARGV: who, mode, channel, key. Returns 1 when it was freed.
+   * Gives back a Lock/RLock held by the owners named (a session that ended, a dead manager's);
+   * a dead manager's waiting tickets leave the queue first, so the lock goes to a live waiter.
+   * KEYS: lock, queue. ARGV: who, mode, channel, key. Returns 1 when it was freed.
    */
   smLockGiveBack: {
-    keys: 1,
-    text: `${MATCHES}
+    keys: 2,
+    text: `${MATCHES}${LOCK_HAND_OFF}
+if ARGV[2] == 'prefix' then
+  for _, t in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[2], 0, t) end
+  end
+end
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner or not matches(owner, ARGV[1], ARGV[2]) then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+handOff(KEYS[2], ARGV[3], ARGV[4])
 return 1`,
   },
   /** Lock/RLock state. KEYS: lock. Returns {owner or false, count}. */
@@ -103,29 +182,66 @@ local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 return { state[1], tonumber(state[2] or '0') }`,
   },
   /**
-   * Semaphore acquire. KEYS: semaphore, holders (owner -> permits), held index. ARGV: initial,
-   * bounded, owner, held entry. Returns {taken (1 or 0), free permits, the owner's permits}.
+   * Semaphore acquire. KEYS: semaphore, holders (owner -> permits), queue, held index. ARGV:
+   * initial, bounded, owner, held entry, ticket (queued when no permit is free; '' for a try
+   * that will not wait). Returns {taken (1 or 0), free permits, the owner's permits}.
    */
   smSemAcquire: {
-    keys: 3,
+    keys: 4,
     text: `${SEMAPHORE_INIT}
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
-if value <= 0 then return { 0, value, 0 } end
+if value <= 0 then
+  if ARGV[5] ~= '' then
+    redis.call('RPUSH', KEYS[3], ARGV[5])
+    redis.call('SADD', KEYS[4], ARGV[4])
+  end
+  return { 0, value, 0 }
+end
 value = redis.call('HINCRBY', KEYS[1], 'value', -1)
 redis.call('HINCRBY', KEYS[1], 'held', 1)
 local mine = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[4])
 return { 1, value, mine }`,
   },
   /**
+   * Whether a waiting ticket was handed a permit. KEYS: semaphore, holders, granted. ARGV:
+   * ticket, owner. Returns {granted (1 or 0), free permits, the owner's permits}.
+   */
+  smSemGranted: {
+    keys: 3,
+    text: `
+local got = redis.call('SREM', KEYS[3], ARGV[1])
+return { got, tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') }`,
+  },
+  /**
+   * A waiting ticket leaves a semaphore's queue. KEYS: semaphore, holders, queue, granted. ARGV:
+   * ticket, owner, why ('timeout': a permit handed to it meanwhile is kept; 'withdrawn': given
+   * to the next waiter), channel, key. Returns 1 when it holds a permit after all, else 0.
+   */
+  smSemLeave: {
+    keys: 4,
+    text: `${SEMAPHORE_HAND_OUT}
+if redis.call('LREM', KEYS[3], 0, ARGV[1]) > 0 then return 0 end
+if redis.call('SREM', KEYS[4], ARGV[1]) == 0 then return 0 end
+if ARGV[3] == 'timeout' then return 1 end
+local mine = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+if mine <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
+redis.call('HINCRBY', KEYS[1], 'held', -1)
+redis.call('HINCRBY', KEYS[1], 'value', 1)
+handOut(KEYS[3], KEYS[4])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 0`,
+  },
+  /**
    * Semaphore release(n): the caller's own permits are the ones given back, as far as it has
-   * any. KEYS: semaphore, holders. ARGV: initial, bounded ('1'), n, owner, channel, key. Returns
-   * {done (1, or -1: a BoundedSemaphore past its initial value), free permits, the owner's
-   * permits left, the owner's permits before}.
+   * any; the free permits go to the longest waiters. KEYS: semaphore, holders, queue, granted.
+   * ARGV: initial, bounded ('1'), n, owner, channel, key. Returns {done (1, or -1: a
+   * BoundedSemaphore past its initial value), free permits, the owner's permits left, the
+   * owner's permits before}.
    */
   smSemRelease: {
-    keys: 2,
-    text: `${SEMAPHORE_INIT}
+    keys: 4,
+    text: `${SEMAPHORE_INIT}${SEMAPHORE_HAND_OUT}
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
 local n = tonumber(ARGV[3])
 if ARGV[2] == '1' and value + n > tonumber(redis.call('HGET', KEYS[1], 'initial')) then return { -1, value, 0, 0 } end
@@ -137,20 +253,31 @@ if mine > 0 then
   redis.call('HINCRBY', KEYS[1], 'held', -back)
   if left == 0 then redis.call('HDEL', KEYS[2], ARGV[4]) else redis.call('HSET', KEYS[2], ARGV[4], left) end
 end
-value = redis.call('HINCRBY', KEYS[1], 'value', n)
+redis.call('HINCRBY', KEYS[1], 'value', n)
+handOut(KEYS[3], KEYS[4])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
-return { 1, value, left, mine }`,
+return { 1, tonumber(redis.call('HGET', KEYS[1], 'value')), left, mine }`,
   },
   /**
    * Gives back the permits the owners named hold; a BoundedSemaphore never past its initial
    * value (permits another's plain release gave back already are not returned twice; whether it
-   * is bounded, and its initial value, are read from its hash). KEYS: semaphore, holders. ARGV:
-   * who, mode, channel, key. Returns the permits returned.
+   * is bounded, and its initial value, are read from its hash). A dead manager's waiting tickets
+   * leave the queue, and its granted ones not yet taken up are dropped (their permits are among
+   * its holdings). The permits returned go to the longest waiters. KEYS: semaphore, holders,
+   * queue, granted. ARGV: who, mode, channel, key. Returns the permits returned.
    */
   smSemGiveBack: {
-    keys: 2,
-    text: `${MATCHES}
+    keys: 4,
+    text: `${MATCHES}${SEMAPHORE_HAND_OUT}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[2] == 'prefix' then
+  for _, t in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[3], 0, t) end
+  end
+  for _, t in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    if matches(t, ARGV[1], 'prefix') then redis.call('SREM', KEYS[4], t) end
+  end
+end
 local bounded = redis.call('HGET', KEYS[1], 'bounded') == '1'
 local all = redis.call('HGETALL', KEYS[2])
 local returned = 0
@@ -168,54 +295,43 @@ for i = 1, #all, 2 do
     returned = returned + back
   end
 end
-if returned > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+if returned > 0 then
+  handOut(KEYS[3], KEYS[4])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
 return returned`,
   },
   /**
    * Condition wait, first step: the caller must hold the lock (a Lock: held by anyone; an RLock:
-   * by the caller); it is freed at whatever depth, and the caller's ticket joins the waiters.
-   * KEYS: lock, waiters (a list of tickets), held index. ARGV: caller, anyone ('1' for a Lock),
-   * ticket, how ('park'; 'once': a timeout already over, freed but no waiting; 'check': only
-   * whether the caller holds it), held entry, channel, the lock's key. Returns {depth it was
-   * held at (-1: the caller does not hold it), owner before}.
+   * by the caller); it is freed at whatever depth (to the longest waiter for it), and the
+   * caller's ticket joins the condition's waiters. KEYS: lock, the lock's queue, waiters (a list
+   * of tickets), held index. ARGV: caller, anyone ('1' for a Lock), ticket, how ('park'; 'once':
+   * a timeout already over, freed but no waiting; 'check': only whether the caller holds it),
+   * held entry, channel, the lock's key. Returns {depth it was held at (-1: the caller does not
+   * hold it), owner before}.
    */
   smCondWait: {
-    keys: 3,
-    text: `
+    keys: 4,
+    text: `${LOCK_HAND_OFF}
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 local owner = state[1]
 if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return { -1, false } end
 if ARGV[4] == 'check' then return { tonumber(state[2]), owner } end
-redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+handOff(KEYS[2], ARGV[6], ARGV[7])
 if ARGV[4] == 'park' then
-  redis.call('RPUSH', KEYS[2], ARGV[3])
-  redis.call('SADD', KEYS[3], ARGV[5])
+  redis.call('RPUSH', KEYS[3], ARGV[3])
+  redis.call('SADD', KEYS[4], ARGV[5])
 end
 return { tonumber(state[2]), owner }`,
   },
   /**
    * Whether a waiter's ticket was notified. The notification stays its own until it has the lock
-   * back (smCondReacquire) or leaves (smCondLeave): if its manager dies in between, a survivor
+   * back (smLockAcquire or smLockGranted, given the ticket) or leaves (smCondLeave): if its manager dies in between, a survivor
    * passes it on (smCondGiveBack). KEYS: notified. ARGV: ticket.
    */
   smCondNotified: {
     keys: 1,
     text: `return redis.call('SISMEMBER', KEYS[1], ARGV[1])`,
-  },
-  /**
-   * A notified waiter takes the lock back at its depth, and its notification is spent. KEYS:
-   * lock, held index, notified. ARGV: owner, depth, held entry, ticket. Returns 1 when taken, 0
-   * when held by another.
-   */
-  smCondReacquire: {
-    keys: 3,
-    text: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('SREM', KEYS[3], ARGV[4])
-return 1`,
   },
   /**
    * A waiter leaves the line. KEYS: waiters, notified. ARGV: ticket, why ('timeout': a

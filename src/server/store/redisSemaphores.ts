@@ -2,16 +2,18 @@
  * Semaphore and BoundedSemaphore kept in Redis: the same methods, results and errors as the
  * in-memory ones of `../builtins/locks`, each method one atomic script, the permits shared by
  * every manager on the store's prefix. Keys: `…:sem` (a hash: free permits, the initial value,
- * and the permits held) and `…:holders` (the permits each owner acquired and did not release
- * itself, by global owner id), so that a session's end, or its manager's death, gives back what it
+ * and the permits held), `…:holders` (the permits each owner acquired and did not release
+ * itself, by global owner id), and `…:queue` and `…:granted` (the tickets of the waiting
+ * acquires, and of those handed a permit, first come first served: `redisPrimitiveScripts.ts`),
+ * so that a session's end, or its manager's death, gives back what it
  * held, as in memory (a BoundedSemaphore never past its initial value).
  *
  * The state is made by the first script that finds it missing, from the initial value each
  * manager's object was made with (the same for a `shared` registration on every manager).
- * Blocked acquires wait for the key to be published and try again (no order among them, as with
- * CPython's own semaphores, see `redisLocks.ts`).
+ * A blocked acquire, woken by the key's publish, finds whether a permit was handed to it.
  */
 
+import { randomUUID } from 'node:crypto';
 import { isWithdrawn, ownerOf, type CallContext, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled } from '../exceptions';
 import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semaphoreInitial, semaphoreRepr, semaphoreWaitSeconds } from '../builtins/locks';
@@ -24,12 +26,12 @@ import { giveBackSoon, shownOwner, TimedOut } from './redisLocks';
 export const SEMAPHORE_HOLDING = 'sem';
 
 /** The keys of the semaphore whose key prefix is `objectKey`. */
-function keysOf(objectKey: string): [semaphore: string, holders: string] {
-  return [`${objectKey}:sem`, `${objectKey}:holders`];
+function keysOf(objectKey: string): [semaphore: string, holders: string, queue: string, granted: string] {
+  return [`${objectKey}:sem`, `${objectKey}:holders`, `${objectKey}:queue`, `${objectKey}:granted`];
 }
 
 /** The keys of a semaphore named `name`. */
-export function semaphoreKeys(host: RedisObjectHost, name: string): [semaphore: string, holders: string] {
+export function semaphoreKeys(host: RedisObjectHost, name: string): [semaphore: string, holders: string, queue: string, granted: string] {
   return keysOf(host.keyOf(name));
 }
 
@@ -46,7 +48,7 @@ export class RedisSemaphore implements HeldResource {
 
   protected readonly initial: number;
   readonly #objectKey: string;
-  readonly #keys: [string, string];
+  readonly #keys: [string, string, string, string];
   /** Free permits as this manager's last call saw them (reprs and inspection). */
   protected value: number;
   #waiting = 0;
@@ -81,49 +83,65 @@ export class RedisSemaphore implements HeldResource {
   async acquire(blocking: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<boolean> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const block = semaphoreBlocks(blocking, timeout);
+    // Python reads the timeout only once it must wait: a bad one is raised then.
+    let seconds: number | null = 0;
+    let bad: unknown;
+    if (block) {
+      try {
+        seconds = semaphoreWaitSeconds(timeout);
+      } catch (error) {
+        bad = error;
+      }
+    }
+    const waits = block && bad === undefined && seconds !== 0;
     // A call that may wait makes its signal before its first step (SPEC 8.5): see `RedisQueue`.
-    if (block) void context.signal;
+    if (waits) void context.signal;
     const owner = this.host.ownerId(ownerOf(context));
-    const attempt = async (): Promise<true | typeof NOT_YET> => {
-      const [taken, value, mine] = (await this.host.run('smSemAcquire', [...this.#keys, this.host.heldIndexKey], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey)])) as [
-        number,
-        number,
-        number,
-      ];
-      this.value = value;
-      if (taken === 0) return NOT_YET;
-      this.#mine.set(owner, mine);
-      return true;
-    };
+    const ticket = waits ? `${owner}#${randomUUID()}` : '';
+    const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexKey], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [
+      number,
+      number,
+      number,
+    ];
+    this.value = value;
+    if (taken === 1) return this.#granted(owner, mine, context);
+    if (bad !== undefined) throw bad;
+    if (!waits) return false;
     this.#waiting++;
     try {
-      if ((await attempt()) !== NOT_YET) return this.#granted(owner, context);
-      if (!block) return false;
-      const seconds = semaphoreWaitSeconds(timeout);
-      if (seconds === 0) return false;
-      await this.host.wakeups.until({
+      const mineNow = await this.host.wakeups.until({
         key: this.#objectKey,
         seconds,
         context,
-        attempt,
+        attempt: async () => {
+          const [got, value, mine] = (await this.host.run('smSemGranted', [this.#keys[0], this.#keys[1], this.#keys[3]], [ticket, owner])) as [number, number, number];
+          this.value = value;
+          return got === 1 ? mine : NOT_YET;
+        },
         expiry: () => new TimedOut(),
-        undo: () => this.#giveBack(owner, 'exact'),
+        // Granted as the caller was withdrawn: the permit goes back (to the next waiter).
+        undo: () => this.host.run('smSemRelease', this.#keys, [this.initial, 0, 1, owner, this.host.channel, this.#objectKey]).then(() => {}),
       });
-      return this.#granted(owner, context);
+      return this.#granted(owner, mineNow, context);
     } catch (error) {
-      if (error instanceof TimedOut) return false;
-      throw error;
+      // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
+      const leave = this.host.run('smSemLeave', this.#keys, [ticket, owner, error instanceof TimedOut ? 'timeout' : 'withdrawn', this.host.channel, this.#objectKey]);
+      if (!(error instanceof TimedOut)) {
+        await leave.catch(() => {});
+        throw error;
+      }
+      return (await leave) === 1 ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
     } finally {
       this.#waiting--;
     }
   }
 
-  #granted(owner: string, context: CallContext): true {
+  #granted(owner: string, mine: number, context: CallContext): true {
+    this.#mine.set(owner, mine);
     this.#holders.set(owner, context);
     context.hold?.(this);
     return true;
   }
-
   /**
    * Python's `release(n=1)`: n more permits; the caller's own are the ones it gives back, as far
    * as it has any.

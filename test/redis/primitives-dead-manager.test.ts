@@ -66,6 +66,10 @@ test('a lock held through A when A dies is acquired by a waiter on B within the 
   assert.equal(await semOnA.acquire(), true);
   assert.equal(await semOnA.acquire(), true);
 
+  // The dead manager's client also waits, first in line: its turn must not be given to a dead waiter.
+  const deadWaits = [lockOnA.acquire({ timeout: 20 }), semOnA.acquire({ timeout: 20 })].map((p) => p.catch((error: unknown) => error));
+  assert.equal(await lockOnA.locked(), true, 'answered once the waits above are queued');
+
   const lockOnB = await onB.get_lock();
   const semOnB = await onB.get_semaphore();
   assert.equal(await lockOnB.acquire({ blocking: false }), false);
@@ -79,6 +83,7 @@ test('a lock held through A when A dies is acquired by a waiter on B within the 
   assert.deepEqual(await Promise.all(semWaits), [true, true], "both of the dead manager's permits went to the waiters on B");
   assert.equal(await lockOnB.locked(), true, 'held by the client of B now');
   assert.equal(await semOnB.acquire({ blocking: false }), false, 'two permits, no more: none was given back twice');
+  for (const outcome of await Promise.all(deadWaits)) assert.notEqual(outcome, true, 'the dead manager answered nobody');
 });
 
 test("a barrier with a party waiting on a manager that dies is broken for the parties on the survivor, and can be reset", { skip, timeout: 60_000 }, async () => {

@@ -16,6 +16,18 @@ import { reclaimPermits, RedisBoundedSemaphore, RedisSemaphore, SEMAPHORE_HOLDIN
 import { CONDITION_WAITER, conditionKeys, reclaimConditionWaiters, RedisCondition } from './redisCondition';
 import { BARRIER_PARTY, barrierKeys, reclaimBarrierParties, RedisBarrier } from './redisBarrier';
 
+/** A Semaphore's or BoundedSemaphore's factory: `(value=1)`. */
+function semaphoreType(typeid: 'Semaphore' | 'BoundedSemaphore', Kind: typeof RedisSemaphore): RedisTypeFactory {
+  return {
+    type: Kind as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      const [value] = bindArguments(typeid, semaphoreSignature, args, kwargs);
+      return new Kind(host, name, value);
+    },
+    keys: semaphoreKeys,
+  };
+}
+
 /** The primitives' factories, by SyncManager typeid. */
 export const primitiveTypes: Readonly<Record<'Lock' | 'RLock' | 'Semaphore' | 'BoundedSemaphore' | 'Condition' | 'Barrier', RedisTypeFactory>> = {
   Lock: {
@@ -34,22 +46,8 @@ export const primitiveTypes: Readonly<Record<'Lock' | 'RLock' | 'Semaphore' | 'B
     },
     keys: lockKeys,
   },
-  Semaphore: {
-    type: RedisSemaphore as unknown as BuiltinClass,
-    create(host, name, args, kwargs) {
-      const [value] = bindArguments('Semaphore', semaphoreSignature, args, kwargs);
-      return new RedisSemaphore(host, name, value);
-    },
-    keys: semaphoreKeys,
-  },
-  BoundedSemaphore: {
-    type: RedisBoundedSemaphore as unknown as BuiltinClass,
-    create(host, name, args, kwargs) {
-      const [value] = bindArguments('BoundedSemaphore', semaphoreSignature, args, kwargs);
-      return new RedisBoundedSemaphore(host, name, value);
-    },
-    keys: semaphoreKeys,
-  },
+  Semaphore: semaphoreType('Semaphore', RedisSemaphore),
+  BoundedSemaphore: semaphoreType('BoundedSemaphore', RedisBoundedSemaphore),
   Condition: {
     type: RedisCondition as unknown as BuiltinClass,
     create(host, name, args, kwargs) {

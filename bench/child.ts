@@ -6,8 +6,9 @@
  *   node --expose-gc --import tsx bench/child.ts client <impl> <host:port> <config-json>
  *       runs the workloads against that server and prints `RESULT {json}`
  *
- * <impl> is `ours`, `tcp-echo`, `vscode-jsonrpc` or `redis` (redis has no server here: run.ts
- * starts redis-server itself). Servers and clients live in separate processes so they never share
+ * <impl> is `ours`, `ours-redis`, `tcp-echo`, `vscode-jsonrpc` or `redis`, ... (see IMPLS; redis
+ * has no server here: run.ts starts redis-server itself, and gives `ours-redis` its URL in
+ * BENCH_STORE). `ours-redis-2`'s client gets two addresses, `host:port,host:port`. Servers and clients live in separate processes so they never share
  * an event loop.
  */
 
@@ -25,6 +26,8 @@ const IMPLS: Record<string, ImplModule> = {
   'ours-watched': { serve: ours.serveWatched, connect: ours.connect },
   'ours-ack': { serve: ours.serve, connect: ours.connectAcknowledging },
   'ours-unhooked': { serve: ours.serveWithoutActivityHook, connect: ours.connect },
+  'ours-redis': { serve: ours.serveInRedisStore, connect: ours.connect },
+  'ours-redis-2': { serve: ours.serveInRedisStore, connect: ours.connectSpread },
   'tcp-echo': tcpEcho,
   'vscode-jsonrpc': vscodeJsonrpc,
   redis,

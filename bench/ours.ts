@@ -59,6 +59,29 @@ export async function serve(bundle: string = BUNDLES.server): Promise<Served> {
   };
 }
 
+/** The environment variable run.ts gives a Redis-store server child: the store's `redis://` URL. */
+export const STORE_ENV = 'BENCH_STORE';
+
+/**
+ * The same queues kept in a Redis store (`store: redis://…` from {@link STORE_ENV}), registered
+ * `shared` so that every manager on that Redis serves the same ones: the `ours-redis` rows. run.ts
+ * starts redis-server, and for `ours-redis-2` two of these servers on it.
+ */
+export async function serveInRedisStore(): Promise<Served> {
+  const store = process.env[STORE_ENV];
+  if (!store) throw new Error(`${STORE_ENV} is not set: run.ts starts redis-server and passes its URL`);
+  const { Manager } = await load<typeof ServerModule>(BUNDLES.server, ['Manager']);
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, store, storePrefix: 'bench' });
+  for (const typeid of Object.values(QUEUE_TYPEIDS)) manager.register(typeid, { shared: 'Queue' });
+  await manager.listen();
+  return {
+    address: manager.address,
+    close: async () => {
+      await manager.shutdown();
+    },
+  };
+}
+
 /**
  * The same server with one session watching calls (`inspect/watchCalls`, the Activity view), so
  * each call is also timed, summarised and sent to the watcher: the `ours-watched` row, to compare
@@ -110,6 +133,26 @@ export function connect(address: string): Promise<ClientConn> {
 }
 
 /**
+ * A client of several managers at once (`address` is `host:port,host:port`), one connection to
+ * each, sending its calls to them in turn: a put through one manager, the next call through the
+ * next, so gets are answered, and blocked ones woken, across managers. The `ours-redis-2` row.
+ */
+export async function connectSpread(addresses: string): Promise<ClientConn> {
+  const conns = await Promise.all(addresses.split(',').map((address) => connect(address)));
+  let turn = 0;
+  const next = <T>(ops: T[]): T => ops[turn++ % ops.length];
+  return {
+    async queue(typeid: string): Promise<QueueOps> {
+      const queues = await Promise.all(conns.map((conn) => conn.queue!(typeid)));
+      return { put: (value) => next(queues).put(value), get: () => next(queues).get() };
+    },
+    close: async () => {
+      await Promise.all(conns.map((conn) => conn.close()));
+    },
+  };
+}
+
+/**
  * The same client taking every item with an acknowledged get (`get({ ack: true })`, then
  * `ack()`): the `ours-ack` row, to compare with `ours`, whose get hands the item over at once.
  * One get here is two round trips (the get, then its ack), counted as one op.
@@ -126,5 +169,6 @@ export function connectAcknowledging(address: string): Promise<ClientConn> {
 const _check: ImplModule[] = [
   { serve, connect },
   { serve, connect: connectAcknowledging },
+  { serve: serveInRedisStore, connect: connectSpread },
 ];
 void _check;

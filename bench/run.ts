@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './peers/net-util';
 import { runRows } from './rows/run';
+import { STORE_ENV } from './ours';
 import { WORKLOADS, type BenchConfig, type LatencyResult, type Outcome, type SeedResult, type WorkloadId } from './harness';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -55,7 +56,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --quick            one short round instead of three (seed workload with 2000 items)
   --rounds N         rounds to run (default 3, or 1 with --quick); each round restarts every process
   --only NAME        run only matching implementations and/or workloads; repeatable or comma-separated.
-                     implementations: ours, ours-watched, ours-ack, ours-unhooked, python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
+                     implementations: ours, ours-watched, ours-ack, ours-unhooked, ours-redis (ours-redis, ours-redis-2), python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
   --pin MODE         CPU placement of each server and client process (needs taskset):
@@ -175,15 +176,24 @@ class Unavailable extends Error {}
 interface ServerHandle {
   address: string;
   child: ChildProcess;
+  /** More processes the row needs (a second manager, the redis-server under them), stopped after `child`, in this order. */
+  others?: ChildProcess[];
 }
 
 /**
  * Spawns a server and waits for a stdout line matching `ready` (group 1 = address, or the
  * `address` function derives it). `UNAVAILABLE why` on stdout means the implementation cannot run.
  */
-function startServer(command: string, args: string[], verbose: boolean, ready: RegExp, address?: (match: RegExpMatchArray) => string): Promise<ServerHandle> {
+function startServer(
+  command: string,
+  args: string[],
+  verbose: boolean,
+  ready: RegExp,
+  address?: (match: RegExpMatchArray) => string,
+  env?: NodeJS.ProcessEnv,
+): Promise<ServerHandle> {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(...pinned('server', command, args), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const child = track(spawn(...pinned('server', command, args), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: env && { ...process.env, ...env } }));
     const stderr = tail(child.stderr, verbose);
     let settled = false;
     const settle = (error?: Error, handle?: ServerHandle) => {
@@ -267,13 +277,18 @@ interface Impl {
 
 const TS_NODE = [process.execPath, '--import', 'tsx'];
 
+/** Starts `child.ts server <id>` (with `env` added to its environment). */
+function startTsServer(id: string, verbose: boolean, env?: NodeJS.ProcessEnv): Promise<ServerHandle> {
+  return startServer(TS_NODE[0], [...TS_NODE.slice(1), CHILD, 'server', id], verbose, /^READY (\S+)$/, undefined, env);
+}
+
 function tsImpl(id: string, label: string, kind: 'queue' | 'echo', detail: string): Impl {
   return {
     id,
     label,
     kind,
     detail,
-    start: (verbose) => startServer(TS_NODE[0], [...TS_NODE.slice(1), CHILD, 'server', id], verbose, /^READY (\S+)$/),
+    start: (verbose) => startTsServer(id, verbose),
     client: (address, config, verbose) =>
       runClient(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, 'client', id, address, JSON.stringify(config)], clientTimeoutMs(config), verbose),
   };
@@ -339,22 +354,54 @@ function findRedis(options: Options): { path?: string; skip?: string } {
   return installed ? { path: installed } : { skip: 'skipped: redis-server not installed (apt-get install failed)' };
 }
 
-function redisImpl(options: Options, id = 'redis', label = 'Redis (lists)', client = 'minimal RESP client in bench/peers/redis.ts'): Impl {
+/** redis-server's path and version, or why it cannot run. */
+function redisServer(options: Options): { path?: string; version: string; skip?: string } {
   const found = findRedis(options);
-  let version = '';
-  if (found.path) {
-    const probe = spawnSync(found.path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-    version = /v=(\S+)/.exec(probe.stdout ?? '')?.[1] ?? '?';
-  }
-  const base = tsImpl(id, label, 'queue', `redis-server ${version} (${found.path}), no persistence; ${client}; LPUSH / BRPOP`);
+  if (!found.path) return { version: '', skip: found.skip };
+  const probe = spawnSync(found.path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return { path: found.path, version: /v=(\S+)/.exec(probe.stdout ?? '')?.[1] ?? '?' };
+}
+
+/** A fresh redis-server on a free port with no persistence (every Redis row starts one per round). */
+async function startRedisServer(redisPath: string, verbose: boolean): Promise<ServerHandle> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  return startServer(redisPath, args, verbose, /Ready to accept connections/, () => `127.0.0.1:${port}`);
+}
+
+function redisImpl(options: Options, id = 'redis', label = 'Redis (lists)', client = 'minimal RESP client in bench/peers/redis.ts'): Impl {
+  const found = redisServer(options);
+  const base = tsImpl(id, label, 'queue', `redis-server ${found.version} (${found.path}), no persistence; ${client}; LPUSH / BRPOP`);
+  return {
+    ...base,
+    skip: found.skip,
+    detail: found.path ? base.detail : found.skip!,
+    start: (verbose) => startRedisServer(found.path!, verbose),
+  };
+}
+
+/**
+ * Our server with its queues in a Redis store: `managers` manager processes on one fresh
+ * redis-server (no persistence, as the Redis peers') and one key prefix; the client process gets
+ * every manager's address (`ours-redis-2` spreads its calls over them).
+ */
+function redisStoreImpl(options: Options, id: 'ours-redis' | 'ours-redis-2', managers: number, label: string, detail: string): Impl {
+  const found = redisServer(options);
+  const base = tsImpl(id, label, 'queue', `${detail}; redis-server ${found.version}, no persistence, started fresh each round`);
   return {
     ...base,
     skip: found.skip,
     detail: found.path ? base.detail : found.skip!,
     start: async (verbose) => {
-      const port = await freePort();
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
-      return startServer(found.path!, args, verbose, /Ready to accept connections/, () => `127.0.0.1:${port}`);
+      const redis = await startRedisServer(found.path!, verbose);
+      const started: ServerHandle[] = [];
+      try {
+        for (let m = 0; m < managers; m++) started.push(await startTsServer(id, verbose, { [STORE_ENV]: `redis://${redis.address}/0` }));
+      } catch (error) {
+        for (const handle of [...started, redis]) await stopChild(handle.child);
+        throw error;
+      }
+      return { address: started.map((s) => s.address).join(','), child: started[0].child, others: [...started.slice(1).map((s) => s.child), redis.child] };
     },
   };
 }
@@ -379,6 +426,18 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
   impls.push(tsImpl('ours-unhooked', 'ours, no activity hook', 'queue', 'as ours, built from the same sources with the activity test taken out of the object service (bench/withoutActivityHook.ts): what ours would cost if Activity did not exist'));
   impls.push(tsImpl('ours-watched', 'ours, calls watched', 'queue', 'as ours, with one session in the server process watching calls (inspect/watchCalls, the Activity view): every call timed, summarised and sent to it'));
   impls.push(tsImpl('ours-ack', 'ours, get with ack', 'queue', 'as ours, each get an acknowledged get: get({ ack: true }) then ack(), two round trips counted as one op'));
+  if (wanted('ours-redis')) impls.push(redisStoreImpl(options, 'ours-redis', 1, 'ours, Redis store', 'as ours, the queues kept in a Redis store (Manager option store: redis://…, registered shared: Queue)'));
+  if (wanted('ours-redis-2')) {
+    impls.push(
+      redisStoreImpl(
+        options,
+        'ours-redis-2',
+        2,
+        'ours, Redis store, 2 managers',
+        'two manager processes as ours-redis on one Redis and prefix; the client holds a connection to each and sends its calls to them in turn, so an item put through one is got through the other',
+      ),
+    );
+  }
 
   {
     const pythons: { executable: string; version: string }[] = [];
@@ -405,7 +464,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
 // Selection (--only)
 
 function resolveOnly(names: string[]): { impl: (id: string) => boolean; workloads: WorkloadId[] } {
-  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis', 'redis-ioredis'];
+  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'ours-redis', 'ours-redis-2', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis', 'redis-ioredis'];
   // "python" selects every Python; "python3.12", "py312" or "python-3.12" one of them.
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^py(thon)?/, 'python');
   const implNames: string[] = [];
@@ -548,6 +607,16 @@ function ratio(ours: number | undefined, peer: number, peerLabel: string): strin
   return `ours / ${peerLabel} = ${(ours / peer).toFixed(2)}×`;
 }
 
+/** What a Redis-store row should reach, as a fraction of the in-memory row (`ours`) in the same run. */
+const REDIS_STORE_TARGETS: Partial<Record<WorkloadId, number>> = { 'one-at-a-time': 0.5, 'in-flight': 0.7 };
+
+/** A Redis-store row's rate as a fraction of the in-memory row's, and whether it meets its target. */
+function vsInMemory(rate: number, inMemory: number | undefined, target: number | undefined): string {
+  if (inMemory === undefined || !(inMemory > 0)) return '';
+  const fraction = rate / inMemory;
+  return `this / ours in memory = ${fraction.toFixed(2)}×${target === undefined ? '' : `; target ≥ ${target}×: ${fraction >= target ? 'met' : 'NOT met'}`}`;
+}
+
 function shortLabel(impl: Impl): string {
   return impl.label.replace(/ BaseManager$/, '').replace(/ \(lists\)$/, '');
 }
@@ -572,6 +641,7 @@ function printWorkload(workload: (typeof WORKLOADS)[number], runs: ImplRun[]): R
     let vs: string;
     const sameClient = impl.sameClientAs ? summaries.find((s) => s.impl.id === impl.sameClientAs) : undefined;
     if (impl.id === 'ours') vs = workload.target ? `target ≥ ${int(workload.target)} ops/s: ${summary.rate >= workload.target ? 'met' : 'NOT met'}` : '';
+    else if (impl.id.startsWith('ours-redis')) vs = vsInMemory(summary.rate, oursRate, REDIS_STORE_TARGETS[workload.id]);
     else if (sameClient && 'rate' in sameClient.summary && sameClient.summary.rate > 0) {
       // The same Python client on both servers: the ratio compares our server with Python's.
       vs = `ours / Python's own server, same client = ${(summary.rate / sameClient.summary.rate).toFixed(2)}×`;
@@ -627,7 +697,7 @@ async function runImpl(impl: Impl, config: BenchConfig, round: string, verbose: 
     const outcome: Outcome = error instanceof Unavailable ? { kind: 'unavailable', reason } : { kind: 'error', reason };
     for (const w of workloads) results[w] ??= outcome;
   } finally {
-    if (server) await stopChild(server.child);
+    if (server) for (const child of [server.child, ...(server.others ?? [])]) await stopChild(child);
   }
   process.stderr.write(`bench: ${round}${impl.label} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   return results;

@@ -126,10 +126,12 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
     const store = config().get<string>(Setting.Store, '') || undefined;
+    const storePrefix = config().get<string>(Setting.StorePrefix, '') || undefined;
+    const storeLeaseSeconds = config().get<number>(Setting.StoreLease);
     // A Redis store keeps the objects itself; the state file keeps the in-memory store's across restarts.
     const stateFile = store ? undefined : await managerStateFile();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
-      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder(), store }),
+      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder(), store, storePrefix, storeLeaseSeconds }),
     );
     output.appendLine(`manager running on ${controller.address}`);
   };

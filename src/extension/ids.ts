@@ -71,6 +71,8 @@ export enum Setting {
   ValueStyle = 'valueStyle',
   AttachTls = 'attachTls',
   Store = 'store',
+  StorePrefix = 'storePrefix',
+  StoreLease = 'storeLease',
 }
 
 /** Context keys the extension sets for `when` clauses. */

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { connect, type ClientTlsOptions, type Connected, type InspectionSubscription } from '../client';
 import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
 import { ContextKey, type ManagerStateValue } from './ids';
-import { startServerProcess, type ServerProcess } from './serverProcess';
+import { startServerProcess, type ServerLaunch, type ServerProcess } from './serverProcess';
 
 /** What changed in the manager: what it notified, or (`typeids`) a typeid registered from here. */
 export type ManagerChange = InspectChangedParams & { typeids?: boolean };
@@ -106,7 +106,7 @@ export class ManagerController implements vscode.Disposable {
   }
 
   /** Starts a manager in a child process and connects to it. */
-  async start(options: { address: string; authkey: string; register: string[]; configFile?: string; stateFile?: string; cwd?: string; store?: string }): Promise<void> {
+  async start(options: Omit<ServerLaunch, 'log'>): Promise<void> {
     if (this._state !== 'stopped') throw new Error(`the manager is ${this._state}`);
     this.setState('starting');
     try {

@@ -22,6 +22,10 @@ export interface ServerLaunch {
   cwd?: string;
   /** `--store`: where the built-in objects live (a redis:// URL); undefined keeps them in memory. */
   store?: string;
+  /** `--store-prefix`, with a store: the prefix of its Redis keys (the group of managers it joins). */
+  storePrefix?: string;
+  /** `--store-lease`, with a store: seconds this manager's clients' holdings outlive it if it dies. */
+  storeLeaseSeconds?: number;
   log(line: string): void;
 }
 
@@ -48,6 +52,8 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
   if (launch.stateFile) args.push('--state', launch.stateFile);
   if (launch.store) args.push('--store', launch.store);
+  if (launch.store && launch.storePrefix) args.push('--store-prefix', launch.storePrefix);
+  if (launch.store && launch.storeLeaseSeconds !== undefined) args.push('--store-lease', String(launch.storeLeaseSeconds));
   // The extension host may be Electron: run its binary as plain Node. The authkey goes by environment, never argv.
   const child = spawn(process.execPath, args, {
     cwd: launch.cwd,

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { creatableBuiltins } from '../../src/server/builtins';
+import { STORE_PREFIX_PATTERN } from '../../src/server/store/storeUrl';
+import { DEFAULT_LEASE_MS, MIN_LEASE_MS } from '../../src/server/store/redisLeases';
 
 import { Command, ContextKey, ContextValue, ManagerStateValue, Setting, View } from '../../src/extension/ids';
 
@@ -67,6 +69,16 @@ test('when clauses use only the context keys, states, views and tree context val
 test('the settings the code reads are exactly the contributed settings', () => {
   const read = [...values(Setting)].filter((s) => s !== Setting.Section).map((s) => `${Setting.Section}.${s}`);
   assert.deepEqual(read.sort(), Object.keys(pkg.contributes.configuration.properties).sort());
+});
+
+test('the store settings declare the rules the manager checks: the prefix pattern and the shortest lease', () => {
+  const properties = pkg.contributes.configuration.properties;
+  const prefix = new RegExp(properties['syncmanager.storePrefix'].pattern);
+  for (const sample of ['', 'syncmanager', 'team-a.jobs:v2', 'x'.repeat(100), 'x'.repeat(101), 'a b', 'a/b', 'é', 'a*']) {
+    assert.equal(prefix.test(sample), sample === '' || STORE_PREFIX_PATTERN.test(sample), JSON.stringify(sample));
+  }
+  assert.equal(properties['syncmanager.storeLease'].minimum * 1000, MIN_LEASE_MS);
+  assert.equal(properties['syncmanager.storeLease'].default * 1000, DEFAULT_LEASE_MS);
 });
 
 test('the manifest points at the bundle and the icons that exist', () => {

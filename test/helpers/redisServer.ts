@@ -1,6 +1,7 @@
 /**
  * A real Redis for the tests: `redis-server` on a free 127.0.0.1 port, its files in a temporary
- * folder, no snapshots, stopped by PID. Redis cannot pick a free port itself (`--port 0` turns
+ * folder, no snapshots and no append-only file unless asked for, stopped by PID, and restarted on
+ * the same port and folder (what it wrote to disk is read back, as after a crash). Redis cannot pick a free port itself (`--port 0` turns
  * TCP off), so a free one is found by binding port 0 and closing it, and the start is tried again
  * (a bounded number of times) if another process took that port meanwhile.
  */
@@ -46,6 +47,12 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Its folder (for restarting with the same files). */
   readonly dir: string;
+  /**
+   * Starts redis-server again on the same port and folder, with the same `extra` arguments, once
+   * this one has exited (after `kill()`, or `stop({ keepDir: true })`): it loads what this one
+   * wrote to disk. Stopping the new one removes the folder.
+   */
+  restart(): Promise<RedisServer>;
 }
 
 /** A port free at the moment of asking. */
@@ -61,8 +68,18 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** How to start a redis-server. */
+export interface RedisOptions {
+  /** More arguments, after (so overriding) the defaults: `['--appendonly', 'yes', '--appendfsync', 'always']`. */
+  extra?: string[];
+  /** This port instead of a free one (one attempt only). */
+  port?: number;
+  /** This folder instead of a new temporary one (what a Redis wrote there is loaded). */
+  dir?: string;
+}
+
 /** Starts redis-server with `extra` arguments (`--appendonly yes`...) on a free port, or `port`. */
-export async function startRedis(options: { extra?: string[]; port?: number; dir?: string } = {}): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'syncmanager-redis-'));
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < (options.port ? 1 : START_ATTEMPTS); attempt++) {
@@ -113,6 +130,10 @@ export async function startRedis(options: { extra?: string[]; port?: number; dir
           if (!keepDir) rmSync(dir, { recursive: true, force: true });
         },
         kill: () => kill('SIGKILL'),
+        async restart() {
+          if (child.exitCode === null && child.signalCode === null) throw new Error(`redis-server ${child.pid} is still running: kill or stop it before restarting`);
+          return startRedis({ extra: options.extra, port, dir });
+        },
       };
     }
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -5,6 +5,8 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Manager } from '../../src/server';
 import { startManager } from '../helpers/manager';
@@ -90,4 +92,13 @@ test('a manager stopped in order leaves the group at once', { skip, timeout: 30_
 test('the lease option is checked: too short, or without a Redis store', { skip, timeout: 10_000 }, async () => {
   assert.throws(() => new Manager({ store: redis.url, storeLeaseMs: 100 }), /store lease .* at least 300; got 100/);
   assert.throws(() => new Manager({ storeLeaseMs: 1000 }), /a store lease is for a Redis store/);
+});
+
+test('serve --store-lease: too short a lease is a usage error naming the shortest', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/server/cli.ts'), 'serve', '--address', '127.0.0.1:0', '--no-config', '--store', 'redis://127.0.0.1:1/0', '--store-lease', '0.1'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /store lease must be a whole number of milliseconds, at least 300; got 100/);
 });

@@ -137,7 +137,7 @@ test('Redis lost while serving: calls fail with a clear error, and work again on
       await q.put('before');
       await own.stop({ keepDir: true });
       await assert.rejects(q.put('while away'), (e: RemoteError) => e.type === 'ConnectionError' && e.message.includes(`Redis store at ${own.url}`) && /reconnects/.test(e.message));
-      restarted = await startRedis({ port: own.port, dir: own.dir });
+      restarted = await own.restart();
       // Bounded: the manager reconnects with a backoff of at most 2 s.
       let answered = false;
       for (let tries = 0; tries < 200 && !answered; tries++) {

@@ -39,12 +39,15 @@ export function parseStoreAddress(text: string): StoreAddress {
   return { kind: 'redis', url: text, shown };
 }
 
+/** What a store prefix may be (the extension's `syncmanager.storePrefix` setting declares the same pattern; a test holds them equal). */
+export const STORE_PREFIX_PATTERN = /^[A-Za-z0-9_.:\-]{1,100}$/;
+
 /**
  * Checks a key prefix: printable, no spaces, so that keys read clearly in redis-cli.
  * @throws Error naming what is wrong with it.
  */
 export function checkStorePrefix(prefix: string): string {
-  if (!/^[A-Za-z0-9_.:\-]{1,100}$/.test(prefix)) {
+  if (!STORE_PREFIX_PATTERN.test(prefix)) {
     throw new Error(`store prefix ${JSON.stringify(prefix)} must be 1 to 100 letters, digits, '_', '.', ':' or '-'`);
   }
   return prefix;

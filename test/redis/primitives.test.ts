@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BrokenBarrierError, connect, RuntimeError, ValueError, type BarrierProxy, type ConditionProxy, type EventProxy, type LockProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
+import { AbortError, BrokenBarrierError, connect, RuntimeError, ValueError, type BarrierProxy, type ConditionProxy, type EventProxy, type LockProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import type { Manager } from '../../src/server';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests, twoManagers, waitingOn } from '../helpers/redisServer';
@@ -197,4 +197,25 @@ test('semaphore permits kept in Redis go to the longest waiters first, across ma
   assert.equal(await first, true);
   await sa.unlock();
   assert.equal(await second, true);
+});
+
+test('a withdrawn acquire on B takes nothing, first in line or not: the permit released through A goes to the next waiter', { skip, timeout: 30_000 }, async () => {
+  await using pair = await twoManagers<Shared>(manager, prefix());
+  const { b, onA, onB } = pair;
+  const sa = await onA.get_semaphore();
+  const sb = await onB.get_semaphore();
+  assert.equal(await sa.acquire(), true);
+  assert.equal(await sa.acquire(), true);
+  const controller = new AbortController();
+  const withdrawn = sb.acquire({ timeout: 20, signal: controller.signal });
+  assert.equal(await sb.acquire({ blocking: false }), false, 'answered once the acquire above is queued');
+  const next = sb.acquire({ timeout: 20 });
+  await waitingOn(b, 'acquire', 2);
+  controller.abort();
+  await assert.rejects(withdrawn, AbortError);
+  await sa.unlock();
+  assert.equal(await next, true);
+  assert.equal(await sa.acquire({ blocking: false }), false, 'one permit released, one taken: none left over');
+  await sa.unlock();
+  assert.equal(await sa.acquire({ blocking: false }), true);
 });

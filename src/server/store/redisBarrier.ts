@@ -25,7 +25,7 @@ import { Barrier, barrierAttribute, barrierRepr, barrierSeconds, brokenBarrierEr
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET } from './redisWakeups';
-import { TimedOut } from './redisLocks';
+import { leaveSurely, TimedOut } from './redisLocks';
 
 /** The kind of holding a waiting party writes into its manager's held index. */
 export const BARRIER_PARTY = 'barrier';
@@ -148,9 +148,15 @@ export class RedisBarrier {
     } catch (error) {
       // Timed out, withdrawn, or Redis away: this party will not arrive, and the barrier breaks
       // (unless it released this party meanwhile).
-      const left = this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]);
-      if (error instanceof TimedOut) return (await left) === 1;
-      await left.catch(() => {});
+      const leave = () => this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]);
+      if (error instanceof TimedOut) {
+        const released = await leave().catch(async (lost: unknown) => {
+          await leaveSurely(leave);
+          throw lost;
+        });
+        return released === 1;
+      }
+      await leaveSurely(leave);
       throw error;
     }
   }

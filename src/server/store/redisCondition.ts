@@ -25,7 +25,7 @@ import { cannotNotify, cannotWait, Condition, conditionRepr, notifyCount, waitTi
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET } from './redisWakeups';
-import { lockKeys, RedisLockCore, RedisRLock, TimedOut } from './redisLocks';
+import { leaveSurely, lockKeys, RedisLockCore, RedisRLock, TimedOut } from './redisLocks';
 
 /** The kind of holding a condition's waiter writes into its manager's held index. */
 export const CONDITION_WAITER = 'condwait';
@@ -130,7 +130,7 @@ export class RedisCondition {
       if (isWithdrawn(context)) throw new CallCancelled();
       await lock.acquireAs(context, saved, null, false, notified ? { key: this.#keys[1], ticket } : undefined);
     } catch (error) {
-      if (notified) await this.#leave(ticket, 'withdrawn').catch(() => {});
+      if (notified) await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
       throw error;
     }
     return notified;
@@ -152,7 +152,7 @@ export class RedisCondition {
       // Timed out: leaves the line, unless a notify came first (then it was notified after all).
       if (error instanceof TimedOut) return await this.#leave(ticket, 'timeout');
       // Withdrawn (or Redis away): leaves the line, passing on a notification it got meanwhile.
-      await this.#leave(ticket, 'withdrawn').catch(() => {});
+      await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
       throw error;
     } finally {
       this.#waiting--;

@@ -55,6 +55,14 @@ export function giveBackSoon(giveBack: () => Promise<unknown>, tries = GIVE_BACK
   });
 }
 
+/**
+ * Takes a withdrawn waiter's ticket out of its object (`leave`, a script), trying again a few
+ * times if Redis cannot be reached now: a ticket left behind would be handed what nobody takes.
+ */
+export async function leaveSurely(leave: () => Promise<unknown>): Promise<void> {
+  await leave().catch(() => giveBackSoon(leave));
+}
+
 /** An owner as inspection and reprs show it: a session id for this manager's own, the global id for another's. */
 export function shownOwner(host: RedisObjectHost, owner: string): string {
   const mine = `${host.managerId}/`;
@@ -138,12 +146,16 @@ export abstract class RedisLockCore implements HeldResource {
         throw error;
       }
       // Out of the queue; handed the lock meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
-      const leave = this.host.run('smLockLeave', [this.lockKey, this.queueKey], [ticket, error instanceof TimedOut ? 'timeout' : 'withdrawn', this.host.channel, this.objectKey]);
+      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smLockLeave', [this.lockKey, this.queueKey], [ticket, why, this.host.channel, this.objectKey]);
       if (!(error instanceof TimedOut)) {
-        await leave.catch(() => {});
+        await leaveSurely(() => leave('withdrawn'));
         throw error;
       }
-      if ((await leave) !== 1) return false;
+      const kept = await leave('timeout').catch(async (lost: unknown) => {
+        await leaveSurely(() => leave('withdrawn'));
+        throw lost;
+      });
+      if (kept !== 1) return false;
       this.seen(owner, count);
       this.#held(owner, context);
       return true;

@@ -20,7 +20,7 @@ import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semapho
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET } from './redisWakeups';
-import { giveBackSoon, shownOwner, TimedOut } from './redisLocks';
+import { giveBackSoon, leaveSurely, shownOwner, TimedOut } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
 export const SEMAPHORE_HOLDING = 'sem';
@@ -125,12 +125,16 @@ export class RedisSemaphore implements HeldResource {
       return this.#granted(owner, mineNow, context);
     } catch (error) {
       // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
-      const leave = this.host.run('smSemLeave', this.#keys, [ticket, owner, error instanceof TimedOut ? 'timeout' : 'withdrawn', this.host.channel, this.#objectKey]);
+      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey]);
       if (!(error instanceof TimedOut)) {
-        await leave.catch(() => {});
+        await leaveSurely(() => leave('withdrawn'));
         throw error;
       }
-      return (await leave) === 1 ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
+      const kept = await leave('timeout').catch(async (lost: unknown) => {
+        await leaveSurely(() => leave('withdrawn'));
+        throw lost;
+      });
+      return kept === 1 ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
     } finally {
       this.#waiting--;
     }

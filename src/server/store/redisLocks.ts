@@ -63,6 +63,24 @@ export async function leaveSurely(leave: () => Promise<unknown>): Promise<void> 
   await leave().catch(() => giveBackSoon(leave));
 }
 
+/**
+ * A queued waiter whose wait ended with `error` takes its ticket out (`leave(why)`, a script
+ * answering 1 when the waiter was handed what it waited for meanwhile). After a timeout, resolves
+ * whether it holds it after all (it keeps it); after anything else (withdrawn, Redis away), what
+ * it was handed goes to the next waiter, and `error` is thrown again.
+ */
+export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withdrawn') => Promise<unknown>): Promise<boolean> {
+  if (!(error instanceof TimedOut)) {
+    await leaveSurely(() => leave('withdrawn'));
+    throw error;
+  }
+  const kept = await leave('timeout').catch(async (lost: unknown) => {
+    await leaveSurely(() => leave('withdrawn'));
+    throw lost;
+  });
+  return kept === 1;
+}
+
 /** An owner as inspection and reprs show it: a session id for this manager's own, the global id for another's. */
 export function shownOwner(host: RedisObjectHost, owner: string): string {
   const mine = `${host.managerId}/`;
@@ -147,15 +165,7 @@ export abstract class RedisLockCore implements HeldResource {
       }
       // Out of the queue; handed the lock meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
       const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smLockLeave', [this.lockKey, this.queueKey], [ticket, why, this.host.channel, this.objectKey]);
-      if (!(error instanceof TimedOut)) {
-        await leaveSurely(() => leave('withdrawn'));
-        throw error;
-      }
-      const kept = await leave('timeout').catch(async (lost: unknown) => {
-        await leaveSurely(() => leave('withdrawn'));
-        throw lost;
-      });
-      if (kept !== 1) return false;
+      if (!(await leaveAfter(error, leave))) return false;
       this.seen(owner, count);
       this.#held(owner, context);
       return true;

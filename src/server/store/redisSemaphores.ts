@@ -20,7 +20,7 @@ import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semapho
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET } from './redisWakeups';
-import { giveBackSoon, leaveSurely, shownOwner, TimedOut } from './redisLocks';
+import { giveBackSoon, leaveAfter, shownOwner, TimedOut } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
 export const SEMAPHORE_HOLDING = 'sem';
@@ -126,15 +126,7 @@ export class RedisSemaphore implements HeldResource {
     } catch (error) {
       // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
       const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey]);
-      if (!(error instanceof TimedOut)) {
-        await leaveSurely(() => leave('withdrawn'));
-        throw error;
-      }
-      const kept = await leave('timeout').catch(async (lost: unknown) => {
-        await leaveSurely(() => leave('withdrawn'));
-        throw lost;
-      });
-      return kept === 1 ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
+      return (await leaveAfter(error, leave)) ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
     } finally {
       this.#waiting--;
     }

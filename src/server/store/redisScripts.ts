@@ -5,6 +5,7 @@
  */
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
+import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
 
 /** A script: how many of its arguments are keys, and its text. */
 export interface StoreScript {
@@ -285,6 +286,8 @@ return #back`,
   },
   // References to group-wide objects (redisReferences.ts).
   ...REFERENCE_SCRIPTS,
+  // Lock, RLock, Semaphore, BoundedSemaphore, Condition and Barrier.
+  ...PRIMITIVE_SCRIPTS,
 } as const satisfies Record<string, StoreScript>;
 
 /** A script's command name. */

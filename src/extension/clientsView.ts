@@ -7,12 +7,9 @@
 import * as vscode from 'vscode';
 import type { ManagerController } from './managerController';
 import type { InspectGroup } from '../common/protocol';
-import { clientRootRows, inGroup, managerClientRows } from './model/groupRows';
+import { clientRootRows, GROUP_REFRESH_MS, inGroup, managerClientRows } from './model/groupRows';
 import { sessionDetailRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
-
-/** How often the clients of a group's other managers are read again while the view is shown. */
-const GROUP_REFRESH_MS = 3000;
 
 /** The tree data provider of the Clients view. */
 export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposable {

@@ -143,6 +143,10 @@ export enum ContextValue {
   Manager = 'manager',
   /** A client of another manager of the group: shown, not acted on from here. */
   RemoteSession = 'remoteSession',
+  /** "Elsewhere in the group": above the group's objects this manager has not served. */
+  Elsewhere = 'elsewhere',
+  /** An object of the group this manager has not served: shown, not opened from here. */
+  GroupObject = 'groupObject',
   PendingCall = 'pendingCall',
   HeldLock = 'heldLock',
   HeldObject = 'heldObject',

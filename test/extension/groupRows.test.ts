@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InspectGroup, InspectSnapshot, SessionSummary } from '../../src/common/protocol';
-import { clientRootRows, managerClientRows, withGroupNotes } from '../../src/extension/model/groupRows';
+import { clientRootRows, elsewhereRootRow, elsewhereRows, managerClientRows, withGroupNotes } from '../../src/extension/model/groupRows';
 import { objectRows, sessionRows } from '../../src/extension/model/treeModel';
 
 function session(sessionId: string, name: string, references = 0): SessionSummary {
@@ -55,4 +55,29 @@ test("in a group, an object of a user-registered class says it lives in this man
   const queues = withGroupNotes(objectRows(snapshot, 'Queue'), snapshot, group);
   assert.doesNotMatch(queues[0]!.tooltip!, /lives in the process/, 'a queue kept in Redis is the group\'s');
   assert.deepEqual(withGroupNotes(objectRows(snapshot, 'Counter'), snapshot, { managers: [self], objects: [] }), objectRows(snapshot, 'Counter'), 'a manager alone: no note');
+});
+
+test("the Objects view lists the group's objects this manager has not served under Elsewhere in the group, with who holds them", () => {
+  const wide: InspectGroup = {
+    ...group,
+    objects: [
+      ...group.objects,
+      { id: 'r:made-on-b', typeid: 'Queue', type: 'Queue', managers: ['m-b'], stored: false },
+      { id: 'r:in-a-dict', typeid: 'dict', type: 'dict', managers: [], stored: true },
+      { id: 'r:orphan', typeid: 'Lock', type: 'Lock', managers: ['m-gone'], stored: false },
+    ],
+  };
+  const root = elsewhereRootRow(snapshot, wide)!;
+  assert.equal(root.label, 'Elsewhere in the group');
+  assert.equal(root.description, '3 objects', 'r:q is served here, so it is under its typeid, not here');
+  const rows = elsewhereRows(snapshot, wide);
+  assert.deepEqual(rows.map((r) => r.label), ['Queue #r:made-on-b', 'dict #r:in-a-dict', 'Lock #r:orphan']);
+  assert.equal(rows[0]!.description, 'held through 10.0.0.3:50000');
+  assert.equal(rows[1]!.description, 'held through a stored value');
+  assert.match(rows[2]!.description!, /manager m-gone \(gone\)/);
+  assert.deepEqual(rows.map((r) => r.icon), ['list-ordered', 'symbol-namespace', 'lock']);
+  assert.ok(rows.every((r) => r.contextValue === 'groupObject' && !r.expandable && r.id === `group-object:${r.objectId}`));
+  assert.equal(elsewhereRootRow(snapshot, group), undefined, 'nothing elsewhere: no row');
+  assert.equal(elsewhereRootRow(snapshot, { managers: [self], objects: wide.objects }), undefined, 'a manager alone: no row');
+  assert.equal(elsewhereRootRow(snapshot, undefined), undefined, 'an older server');
 });

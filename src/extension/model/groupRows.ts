@@ -5,9 +5,15 @@
  * before.
  */
 
-import type { InspectGroup, InspectSnapshot, ObjectSummary } from '../../common/protocol';
+import type { GroupObjectSummary, InspectGroup, InspectSnapshot, ObjectSummary } from '../../common/protocol';
 import { ContextValue } from '../ids';
-import { plural, sessionRows, type Row } from './treeModel';
+import { builtinIcons, plural, sessionRows, type Row } from './treeModel';
+
+/**
+ * How often the sidebar reads the group again while a view is shown: the other managers of a
+ * group send this one no notifications.
+ */
+export const GROUP_REFRESH_MS = 3000;
 
 /** Whether the manager serves with others: the sidebar then shows which manager each client is on. */
 export function inGroup(group: InspectGroup | undefined): group is InspectGroup {
@@ -66,5 +72,53 @@ export function withGroupNotes(rows: Row[], snapshot: InspectSnapshot, group: In
     const o = row.objectId === undefined ? undefined : byId.get(row.objectId);
     const note = o && processNote(o, group, snapshot.server.address);
     return note ? { ...row, description: [row.description, 'in this manager only'].filter(Boolean).join(' · '), tooltip: `${row.tooltip ?? ''}\n${note}` } : row;
+  });
+}
+
+/** The group's objects that this manager has not served (no client of it has used them yet). */
+function elsewhereObjects(snapshot: InspectSnapshot, group: InspectGroup): GroupObjectSummary[] {
+  const here = new Set(snapshot.objects.map((o) => o.id));
+  return group.objects.filter((o) => !here.has(o.id));
+}
+
+/**
+ * The Objects view's last root in a group: "Elsewhere in the group", above the objects the group
+ * shares that this manager has not served, so the view lists every object of the group. Undefined
+ * for a manager alone, or when this manager has served them all.
+ */
+export function elsewhereRootRow(snapshot: InspectSnapshot, group: InspectGroup | undefined): Row | undefined {
+  if (!inGroup(group)) return undefined;
+  const count = elsewhereObjects(snapshot, group).length;
+  if (count === 0) return undefined;
+  return {
+    id: 'elsewhere',
+    kind: 'elsewhere',
+    label: 'Elsewhere in the group',
+    description: plural(count, 'object'),
+    tooltip: "Objects the group's store keeps that no client of this manager has used yet, with the managers whose clients hold them",
+    icon: 'cloud',
+    contextValue: ContextValue.Elsewhere,
+    expandable: true,
+  };
+}
+
+/** The rows under "Elsewhere in the group": each object with its type and the managers whose clients hold it. */
+export function elsewhereRows(snapshot: InspectSnapshot, group: InspectGroup): Row[] {
+  const addresses = new Map(group.managers.map((m) => [m.managerId, m.address]));
+  return elsewhereObjects(snapshot, group).map((o) => {
+    const holders = o.managers.map((id) => addresses.get(id) ?? `manager ${id} (gone)`);
+    const heldBy = [...holders, ...(o.stored ? ['a stored value'] : [])];
+    return {
+      id: `group-object:${o.id}`,
+      kind: 'groupObject',
+      label: `${o.typeid} #${o.id}`,
+      description: heldBy.length ? `held through ${heldBy.join(', ')}` : 'held by nobody',
+      tooltip: `${o.type} #${o.id} (typeid ${o.typeid}), kept in the group's store\nheld through: ${heldBy.join(', ') || 'nobody'}\nits contents show in the sidebar of a manager that serves it`,
+      icon: builtinIcons[o.type] ?? 'symbol-object',
+      contextValue: ContextValue.GroupObject,
+      expandable: false,
+      objectId: o.id,
+      typeid: o.typeid,
+    };
   });
 }

@@ -14,6 +14,7 @@ import { BinaryHeap } from '../builtins/queue';
 import type { PeekPage, RedisObjectHost } from './redisStore';
 import { RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
+import type { ItemEdit, StoredEditOutcome } from '../itemEdits';
 
 /** How many times a put or get runs again when other calls changed the heap in the meantime. */
 const MAX_TRIES = 100;
@@ -47,13 +48,16 @@ export class RedisPriorityQueue extends RedisQueue {
    * if nothing else changed it meanwhile; `change` returns false when it changed nothing.
    * @throws what `change` throws (a TypeError for unorderable items), having stored nothing.
    */
-  async #update<T>(change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number }): Promise<[T, length: number, unfinished: number]> {
+  async #update<T>(
+    change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number },
+    script: 'smHeapSave' | 'smHeapEditSave' = 'smHeapSave',
+  ): Promise<[T, length: number, unfinished: number]> {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const [version, heap, unfinished] = await this.#load();
       const outcome = change(heap);
       if (!outcome.changed) return [outcome.result, heap.length, unfinished];
       const state = valueToText(heap.parts(), this.host.refs);
-      const [saved, now] = (await this.host.run('smHeapSave', this.#keys, [version, state, outcome.unfinished ?? 0, this.host.channel, this.key])) as [number, number];
+      const [saved, now] = (await this.host.run(script, this.#keys, [version, state, outcome.unfinished ?? 0, this.host.channel, this.key])) as [number, number];
       if (saved === 1) {
         this.seen(heap.length, now);
         return [outcome.result, heap.length, now];
@@ -92,5 +96,22 @@ export class RedisPriorityQueue extends RedisQueue {
   override async peekPage(offset: number, limit: number): Promise<PeekPage> {
     const [, heap] = await this.#load();
     return { kind: 'items', total: heap.length, items: heap.range(offset, offset + limit) };
+  }
+
+  /**
+   * Inspection's Remove Item and Edit Item on the heap kept whole: checked and changed on a copy,
+   * stored only if nothing changed the heap meanwhile (else checked again on the newer one). A
+   * replacement is ordered anew; one that cannot be is a TypeError, having stored nothing.
+   */
+  override async editShownItem(index: number, isShown: (item: unknown) => boolean, edit: ItemEdit): Promise<StoredEditOutcome> {
+    const [outcome] = await this.#update<StoredEditOutcome>((heap) => {
+      if (index >= heap.length) return { changed: false, result: { done: false, size: heap.length } };
+      const [item] = heap.range(index, index + 1);
+      if (!isShown(item)) return { changed: false, result: { done: false, size: heap.length, found: { item } } };
+      if ('remove' in edit) heap.removeAt(index);
+      else heap.replaceAt(index, edit.replace);
+      return { changed: true, result: { done: true, size: heap.length }, unfinished: 'remove' in edit ? -1 : 0 };
+    }, 'smHeapEditSave');
+    return outcome;
   }
 }

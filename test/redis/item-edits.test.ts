@@ -92,6 +92,11 @@ test('LifoQueue and PriorityQueue kept in Redis: the index is in get order; a re
   assert.deepEqual(await g.viewer.inspection.removeItem(pqId, 1, 3), { total: 2 });
   assert.deepEqual([await pq.get(), await pq.get()], [2, 5]);
   await assert.rejects(pq.get({ block: false }), EmptyError);
+  // Three put, one removed: two task_done calls finish the queue.
+  await pq.taskDone();
+  await pq.taskDone();
+  await pq.join();
+  await assert.rejects(pq.taskDone(), /too many times/);
 });
 
 test('a put waiting on A for room in a full queue fills the place a removal through B freed; the removed item counts as done for join', { skip, timeout: 30_000 }, async () => {

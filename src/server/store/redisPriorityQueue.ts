@@ -48,16 +48,13 @@ export class RedisPriorityQueue extends RedisQueue {
    * if nothing else changed it meanwhile; `change` returns false when it changed nothing.
    * @throws what `change` throws (a TypeError for unorderable items), having stored nothing.
    */
-  async #update<T>(
-    change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number },
-    script: 'smHeapSave' | 'smHeapEditSave' = 'smHeapSave',
-  ): Promise<[T, length: number, unfinished: number]> {
+  async #update<T>(change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number }): Promise<[T, length: number, unfinished: number]> {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const [version, heap, unfinished] = await this.#load();
       const outcome = change(heap);
       if (!outcome.changed) return [outcome.result, heap.length, unfinished];
       const state = valueToText(heap.parts(), this.host.refs);
-      const [saved, now] = (await this.host.run(script, this.#keys, [version, state, outcome.unfinished ?? 0, this.host.channel, this.key])) as [number, number];
+      const [saved, now] = (await this.host.run('smHeapSave', this.#keys, [version, state, outcome.unfinished ?? 0, this.host.channel, this.key])) as [number, number];
       if (saved === 1) {
         this.seen(heap.length, now);
         return [outcome.result, heap.length, now];
@@ -111,7 +108,7 @@ export class RedisPriorityQueue extends RedisQueue {
       if ('remove' in edit) heap.removeAt(index);
       else heap.replaceAt(index, edit.replace);
       return { changed: true, result: { done: true, size: heap.length }, unfinished: 'remove' in edit ? -1 : 0 };
-    }, 'smHeapEditSave');
+    });
     return outcome;
   }
 }

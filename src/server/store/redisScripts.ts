@@ -116,7 +116,9 @@ return 1`,
    * A PriorityQueue's heap, kept whole (see redisPriorityQueue.ts): replaces it if its version is
    * still the one read, adds ARGV[3] to the unfinished count, and publishes the change. KEYS:
    * heap, version, unfinished. ARGV: version read, new heap, unfinished delta, channel, key.
-   * Returns {saved, unfinished}: saved 0 when another call changed the heap meanwhile.
+   * Returns {saved, unfinished}: saved 0 when another call changed the heap meanwhile. The count
+   * never goes below 0: a removal by inspection (delta -1) may come after a task_done that the
+   * count it read did not see yet.
    */
   smHeapSave: {
     keys: 3,
@@ -125,7 +127,8 @@ local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished } end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
-if tonumber(ARGV[3]) ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], ARGV[3]) end
+local delta = math.max(tonumber(ARGV[3]), -unfinished)
+if delta ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], delta) end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return { 1, unfinished }`,
   },
@@ -199,22 +202,6 @@ if fromLeft * 2 < length then redis.call('LREM', KEYS[1], 1, marker) else redis.
 if unfinished > 0 then unfinished = redis.call('DECR', KEYS[2]) end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return { 1, length - 1, now, unfinished }`,
-  },
-  /**
-   * A PriorityQueue's heap after inspection's Remove Item or Edit Item (itemEdits.ts), as
-   * smHeapSave, except that the unfinished count, lowered by a removal (ARGV[3] -1), never goes
-   * below 0: a task_done may have come since the count was read. KEYS and ARGV as smHeapSave's.
-   */
-  smHeapEditSave: {
-    keys: 3,
-    text: `
-local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished } end
-redis.call('SET', KEYS[1], ARGV[2])
-redis.call('INCR', KEYS[2])
-if tonumber(ARGV[3]) < 0 and unfinished > 0 then unfinished = redis.call('DECR', KEYS[3]) end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return { 1, unfinished }`,
   },
 } as const satisfies Record<string, StoreScript>;
 

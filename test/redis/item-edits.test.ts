@@ -193,3 +193,18 @@ test('a worker on A racing with removals and replacements through B loses nothin
   // Every item was got and marked done, or removed (which counts as done): nothing is left to join.
   await qa.join();
 });
+
+test('an item that came back from an acknowledged get (nack) is removed or replaced as any other', { skip, timeout: 30_000 }, async () => {
+  await using g = await groupWithViewerOnB();
+  const qa = await g.onA.get_queue();
+  const qb = await g.viewer.get_queue();
+  for (const item of ['poison', 'typo', 'c']) await qa.put(item);
+  const first = await qa.get({ ack: true });
+  const second = await qa.get({ ack: true });
+  await second.nack();
+  await first.nack();
+  assert.deepEqual((await g.viewer.inspection.peek(qb.id)).items, ['poison', 'typo', 'c']);
+  assert.deepEqual(await g.viewer.inspection.replaceItem(qb.id, 1, 'typo', 'fixed'), { total: 3 });
+  assert.deepEqual(await g.viewer.inspection.removeItem(qb.id, 0, 'poison'), { total: 2 });
+  assert.deepEqual([await qa.get(), await qa.get()], ['fixed', 'c']);
+});

@@ -8,6 +8,7 @@ import { encodeValue } from '../../common/valueCodec';
 import { ValueCodecError } from '../../common/valueCodecError';
 import { CallError, MethodNotExposedError, NotAcknowledgeableError, UnknownDeliveryError, UnknownObjectError } from '../calls/callErrors';
 import { CallCancelled, describeThrown, PyException } from '../exceptions';
+import { ItemEditRefused } from '../itemEdits';
 import { NoReferenceError } from '../objectTable';
 import { RpcError } from './paramChecks';
 
@@ -34,6 +35,8 @@ export function errorObjectFor(error: unknown, closing: boolean): ErrorObject {
   if (error instanceof CallError) return callErrorObject(error);
   if (error instanceof ValueCodecError) return errorObject(ErrorCodes.InvalidValue, error.message);
   if (error instanceof NoReferenceError) return errorObject(ErrorCodes.NoReference, error.message);
+  // An item edit of an object kept in a store is refused after a round trip, not while its request is handled.
+  if (error instanceof ItemEditRefused) return errorObject(ErrorCodes.InvalidParams, error.message);
   if (error instanceof PyException || error instanceof Error) {
     const d = describeThrown(error);
     const data: Record<string, unknown> = { type: d.type, message: d.message };

@@ -23,6 +23,7 @@ import type { IntoFlight, TakeIntoFlight } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
 import { queueKeys, RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
+import type { ItemEdit, StoredEditOutcome } from '../itemEdits';
 
 /** How many times a put or get runs again when other calls changed the heap in the meantime. */
 const MAX_TRIES = 100;
@@ -145,5 +146,22 @@ export class RedisPriorityQueue extends RedisQueue {
   override async peekPage(offset: number, limit: number): Promise<PeekPage> {
     const { heap } = await this.#load();
     return { kind: 'items', total: heap.length, items: heap.range(offset, offset + limit).map(itemValue) };
+  }
+
+  /**
+   * Inspection's Remove Item and Edit Item on the heap kept whole: checked and changed on a copy,
+   * stored only if nothing changed the heap meanwhile (else checked again on the newer one). A
+   * replacement is ordered anew; one that cannot be is a TypeError, having stored nothing.
+   */
+  override async editShownItem(index: number, isShown: (item: unknown) => boolean, edit: ItemEdit): Promise<StoredEditOutcome> {
+    const [outcome] = await this.#update<StoredEditOutcome>((heap) => {
+      if (index >= heap.length) return { changed: false, result: { done: false, size: heap.length } };
+      const item = itemValue(heap.range(index, index + 1)[0]);
+      if (!isShown(item)) return { changed: false, result: { done: false, size: heap.length, found: { item } } };
+      if ('remove' in edit) heap.removeAt(index);
+      else heap.replaceAt(index, edit.replace);
+      return { changed: true, result: { done: true, size: heap.length }, unfinished: 'remove' in edit ? -1 : 0 };
+    });
+    return outcome;
   }
 }

@@ -17,6 +17,7 @@ import type { Reclaimer } from './redisLeases';
 import { RedisDeliveries, returnDeliveriesOf, type DeliveryKeys, type IntoFlight, type TakeIntoFlight } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
+import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
 
 /** The keys of a queue named `name`. */
@@ -37,8 +38,11 @@ export const reclaimQueueDeliveries: Reclaimer = (host, objectKey, managerId) =>
 const full = (): PyException => new PyException('Full', '');
 const empty = (): PyException => new PyException('Empty', '');
 
+/** How many times an item edit checks again when the item at its index changed since it was read. */
+const MAX_EDIT_TRIES = 100;
+
 /** A FIFO queue kept in Redis, with Python's `queue.Queue` methods. */
-export class RedisQueue {
+export class RedisQueue implements EditsStoredItems {
   /** The SyncManager typeid and the type name clients see. */
   static readonly builtin: string = 'Queue';
   static readonly exposed: readonly string[] = Queue.exposed;
@@ -280,6 +284,34 @@ export class RedisQueue {
 
   #refuseNaN(seconds: number | null): void {
     if (seconds !== null && Number.isNaN(seconds)) throw nanTimeout();
+  }
+
+  // Inspection's item edits (itemEdits.ts): no queue method; Python clients never see them.
+
+  /** What inspection's item edits call the items: a queue's. */
+  readonly itemKind = 'queue';
+
+  /**
+   * Inspection's Remove Item and Edit Item: the item at `index` in get order, removed or replaced
+   * if `isShown` holds for it. The check is made here on the item read, and the script changes
+   * the item only if it is still that stored text; when items moved meanwhile (a getter on any
+   * manager), the item now at the index is checked again. A removal counts as a task done and
+   * wakes a putter waiting for room on any manager.
+   */
+  async editShownItem(index: number, isShown: (item: unknown) => boolean, edit: ItemEdit): Promise<StoredEditOutcome> {
+    const replacement = 'replace' in edit ? valueToText(edit.replace, this.host.refs) : '';
+    let checked = '';
+    for (let tries = 0; tries < MAX_EDIT_TRIES; tries++) {
+      const args = [this.end, index, checked, replacement, this.host.channel, this.key];
+      const [done, length, stored, unfinished, text] = (await this.host.run('smQueueEditItem', [this.#items, this.#unfinished], args)) as [number, number, string | null, number, string?];
+      this.seen(length, unfinished);
+      if (done === 1) return { done: true, size: length };
+      if (stored === null || text === undefined) return { done: false, size: length };
+      const item = textToValue(text, this.host.refs);
+      if (!isShown(item)) return { done: false, size: length, found: { item } };
+      checked = stored;
+    }
+    throw new PyException('RuntimeError', `the item edit gave up after ${MAX_EDIT_TRIES} tries: other calls kept changing the queue in the meantime`);
   }
 }
 

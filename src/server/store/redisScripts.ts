@@ -155,7 +155,8 @@ local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished, false, 0 } end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
-if tonumber(ARGV[3]) ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], ARGV[3]) end
+local delta = math.max(tonumber(ARGV[3]), -unfinished)
+if delta ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], delta) end
 if tonumber(ARGV[6]) > 0 then redis.call('LTRIM', KEYS[4], ARGV[6], -1) end
 local id = false
 if ARGV[7] then
@@ -288,6 +289,42 @@ return #back`,
   ...REFERENCE_SCRIPTS,
   // Lock, RLock, Semaphore, BoundedSemaphore, Condition and Barrier.
   ...PRIMITIVE_SCRIPTS,
+  /**
+   * Inspection's Remove Item and Edit Item on a queue (itemEdits.ts): the item at an index in get
+   * order, removed or replaced only if it is still the stored text the tool's check read. KEYS:
+   * items, unfinished. ARGV: end ('L' or 'R'), index, expected text ('' only reads), new text (''
+   * removes), channel, key. Returns {done, length, stored text at the index or false, unfinished,
+   * the item's text}: the stored text is what the next call expects, marked when the item came
+   * back from a delivery (see RETURNED_ITEMS; a replacement is a new item, unmarked). A
+   * removal counts as a task done (never below 0) and is published: a putter waiting for room and
+   * a join try again. Redis has no remove-at-index: the item is overwritten with a marker no value
+   * text can be (value texts are JSON) and that one marker removed, scanning from the nearer end.
+   */
+  smQueueEditItem: {
+    keys: 2,
+    text: `${RETURNED_ITEMS}
+local index = tonumber(ARGV[2])
+local at = index
+if ARGV[1] == 'R' then at = -index - 1 end
+local length = redis.call('LLEN', KEYS[1])
+local unfinished = tonumber(redis.call('GET', KEYS[2]) or '0')
+if index >= length then return { 0, length, false, unfinished } end
+local now = redis.call('LINDEX', KEYS[1], at)
+local _, text = unmarked(now)
+if ARGV[3] == '' or now ~= ARGV[3] then return { 0, length, now, unfinished, text } end
+if ARGV[4] ~= '' then
+  redis.call('LSET', KEYS[1], at, ARGV[4])
+  return { 1, length, now, unfinished, text }
+end
+local marker = '<removed by inspection>'
+redis.call('LSET', KEYS[1], at, marker)
+local fromLeft = index
+if ARGV[1] == 'R' then fromLeft = length - 1 - index end
+if fromLeft * 2 < length then redis.call('LREM', KEYS[1], 1, marker) else redis.call('LREM', KEYS[1], -1, marker) end
+if unfinished > 0 then unfinished = redis.call('DECR', KEYS[2]) end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return { 1, length - 1, now, unfinished, text }`,
+  },
 } as const satisfies Record<string, StoreScript>;
 
 /** A script's command name. */

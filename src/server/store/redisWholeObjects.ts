@@ -23,6 +23,7 @@ import type { BuiltinClass } from '../builtins';
 import type { RedisObjectHost } from './redisStore';
 import type { RedisTypeFactory } from './redisTypes';
 import { textToValue, valueToText } from './valueText';
+import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 
 /** How many times a call runs again when other calls changed the object meanwhile. */
 const MAX_TRIES = 100;
@@ -84,9 +85,17 @@ class WholeObject<T extends object> {
 
   /** Runs `method` of the in-memory type on the current state, storing what it changed; after this manager's earlier calls. */
   call(method: string, args: unknown[]): Promise<unknown> {
-    const run = this.#turn.then(() => this.#apply(method, args));
-    this.#turn = run.catch(() => undefined);
-    return run;
+    return this.change(`${method}()`, (copy) => (copy as Record<string, (...a: unknown[]) => unknown>)[method](...args));
+  }
+
+  /**
+   * Runs `run` on a copy of the current state, storing what it changed, atomically as a method
+   * call (`what` names it in an error); after this manager's earlier calls.
+   */
+  protected change<R>(what: string, run: (copy: T) => R): Promise<R> {
+    const done = this.#turn.then(() => this.#apply(what, run));
+    this.#turn = done.catch(() => undefined);
+    return done;
   }
 
   /**
@@ -121,14 +130,14 @@ class WholeObject<T extends object> {
     return run;
   }
 
-  async #apply(method: string, args: unknown[]): Promise<unknown> {
+  async #apply<R>(what: string, run: (copy: T) => R): Promise<R> {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const [version, copy, before] = await this.#load();
-      let result: unknown;
+      let result: R | undefined;
       let failure: unknown;
       let failed = false;
       try {
-        result = (copy as Record<string, (...a: unknown[]) => unknown>)[method](...args);
+        result = run(copy);
       } catch (error) {
         failed = true;
         failure = error;
@@ -136,9 +145,9 @@ class WholeObject<T extends object> {
       const after = valueToText(this.codec.save(copy), this.host.refs);
       if (after !== before && (await this.host.run('smWholeSave', this.#keys, [version, after])) !== 1) continue;
       if (failed) throw failure;
-      return result;
+      return result as R;
     }
-    throw new PyException('RuntimeError', `${method}() gave up after ${MAX_TRIES} tries: other calls kept changing the object in the meantime`);
+    throw new PyException('RuntimeError', `${what} gave up after ${MAX_TRIES} tries: other calls kept changing the object in the meantime`);
   }
 }
 
@@ -186,7 +195,7 @@ export class StoredIterator extends PyIterator {
 }
 
 /** Makes the class a whole-kept type's objects have: the in-memory class's statics, each method a {@link WholeObject.call}. */
-function wholeClass<T extends object>(codec: WholeCodec<T>): new (host: RedisObjectHost, name: string, initial: T) => WholeObject<T> {
+function wholeClass<T extends object>(codec: WholeCodec<T>): WholeClass<T> {
   const Kind = codec.Kind;
   class Kept extends WholeObject<T> {
     static readonly builtin: string = Kind.builtin;
@@ -210,8 +219,11 @@ function wholeClass<T extends object>(codec: WholeCodec<T>): new (host: RedisObj
   return Kept;
 }
 
-function wholeType<T extends object>(codec: WholeCodec<T>): RedisTypeFactory {
-  const Kept = wholeClass(codec);
+/** The class of a whole-kept type's objects. */
+type WholeClass<T extends object> = new (host: RedisObjectHost, name: string, initial: T) => WholeObject<T>;
+
+function wholeType<T extends object>(codec: WholeCodec<T>, extend: (Kept: WholeClass<T>) => WholeClass<T> = (Kept) => Kept): RedisTypeFactory {
+  const Kept = extend(wholeClass(codec));
   return {
     type: Kept as unknown as BuiltinClass,
     create: (host, name, args, kwargs) => new Kept(host, name, codec.create(args, kwargs)),
@@ -267,10 +279,33 @@ const arrayCodec: WholeCodec<PyArray> = {
   },
 };
 
+/**
+ * A list kept whole, with inspection's Remove Item and Edit Item (itemEdits.ts): the item at an
+ * index checked and changed on a copy, stored only if nothing changed the list meanwhile (else
+ * checked again on the newer list).
+ */
+function withItemEdits(Kept: WholeClass<List>): WholeClass<List> {
+  return class extends Kept implements EditsStoredItems {
+    readonly itemKind = 'list';
+
+    editShownItem(index: number, isShown: (item: unknown) => boolean, edit: ItemEdit): Promise<StoredEditOutcome> {
+      return this.change<StoredEditOutcome>("inspection's item edit", (copy) => {
+        const size = copy.size;
+        if (index >= size) return { done: false, size };
+        const item = copy.__getitem__(index);
+        if (!isShown(item)) return { done: false, size, found: { item } };
+        if ('remove' in edit) copy.__delitem__(index);
+        else copy.__setitem__(index, edit.replace);
+        return { done: true, size: copy.size };
+      });
+    }
+  };
+}
+
 /** The types kept whole, by SyncManager typeid. */
 export const wholeTypes = {
   dict: wholeType(dictCodec),
-  list: wholeType(listCodec),
+  list: wholeType(listCodec, withItemEdits),
   set: wholeType(setCodec),
   Namespace: wholeType(namespaceCodec),
   Value: wholeType(valueCodec),

@@ -127,6 +127,8 @@ export class Session implements ConnectedSession {
   private detached: { until: number; timer: NodeJS.Timeout } | undefined;
   /** Answers produced while detached. */
   private parked: ParkedAnswer[] = [];
+  /** Results of calls that settled this turn, sent together the next (see sendResultLater). */
+  private lateResults: { id: RequestId; value: unknown }[] = [];
   /** The session that took this connection over by resuming (this one then ended). */
   private handedTo: Session | undefined;
   private readonly handlers: RequestHandlers;
@@ -495,9 +497,7 @@ export class Session implements ConnectedSession {
         (value) => {
           this.inFlight.delete(id);
           this.core.settled(id, touched);
-          // A waiting call's answer goes out a turn later: if the client's end of stream came
-          // with what woke the call, what it took goes back instead of into a dead connection.
-          setImmediate(() => this.sendResult(id, value));
+          this.sendResultLater(id, value);
         },
         (error) => {
           this.inFlight.delete(id);
@@ -692,6 +692,21 @@ export class Session implements ConnectedSession {
     else this.close();
     this.host.table.releaseSession(this.id);
     return null;
+  }
+
+  /**
+   * A waiting call's answer goes out a turn later: if the client's end of stream came with what
+   * woke the call, what it took goes back instead of into a dead connection. The answers of one
+   * turn go out together, in one write.
+   */
+  private sendResultLater(id: RequestId, value: unknown): void {
+    this.lateResults.push({ id, value });
+    if (this.lateResults.length > 1) return;
+    setImmediate(() => {
+      const results = this.lateResults;
+      this.lateResults = [];
+      for (const result of results) this.sendResult(result.id, result.value);
+    });
   }
 
   /** Sends a result; one that cannot reach the client gives back what its call took. */

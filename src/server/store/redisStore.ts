@@ -66,7 +66,19 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
   readonly location: string;
   readonly types: Readonly<Record<BuiltinTypeId, BuiltinType>>;
   readonly channel: string;
-  readonly wakeups = new Wakeups();
+  readonly wakeups = new Wakeups({
+    mark: async (key, ms) => {
+      await this.#commands()
+        .set(key, '1', 'PX', ms)
+        .catch((error: Error) => Promise.reject(this.#unavailable(error.message)));
+    },
+    renew: async (keys, ms) => {
+      const renewed = await this.#commands()
+        .pipeline(keys.map((key) => ['pexpire', key, ms]))
+        .exec();
+      return keys.map((_, i) => renewed?.[i]?.[0] === null && renewed[i][1] === 1);
+    },
+  });
   readonly refs: StoredReferences;
   #client: Redis | undefined;
   #subscriber: Redis | undefined;
@@ -213,15 +225,21 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.wakeups.stop();
     await this.#lease.stop(this.#client, this);
     const clients = [this.#client, this.#subscriber];
     this.#client = this.#subscriber = undefined;
     await Promise.all(clients.map(async (c) => c?.quit().catch(() => c.disconnect())));
   }
 
+  /** The commands connection. @throws PyException ConnectionError before the store is open or once it is closed. */
+  #commands(): Redis {
+    if (!this.#client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+    return this.#client;
+  }
+
   async run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const client = this.#client;
-    if (!client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+    const client = this.#commands();
     this.#batchWrites(client);
     try {
       return await (client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script](...keys, ...args);

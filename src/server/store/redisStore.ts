@@ -4,10 +4,10 @@
  * when a Redis store is opened; the default in-memory store never touches it.
  *
  * Keys (all under `PREFIX:`): `version` (the store format this data is in; a manager refuses a
- * prefix holding another), `wake` (the channel every change is published on, see
- * {@link Wakeups}), and `o:NAME:…` for each object: `NAME` is `shared:TYPEID` for a `shared`
- * registration (the same object on every manager registering it) and a random id for an object
- * a client created.
+ * prefix holding another), `wake` (the channel changes are published on, see {@link Wakeups}),
+ * and `o:NAME:…` for each object (with `o:NAME:waited` while somebody waits on it): `NAME` is
+ * `shared:TYPEID` for a `shared` registration (the same object on every manager registering it)
+ * and a random id for an object a client created.
  */
 
 import { randomUUID } from 'node:crypto';

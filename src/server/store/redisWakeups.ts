@@ -60,6 +60,8 @@ export class Wakeups {
   /** The keys this manager has marked as waited on, with how long the mark surely lasts (performance.now() ms). */
   readonly #marked = new Map<string, number>();
   #renewing: NodeJS.Timeout | undefined;
+  /** Counts the times every mark was forgotten (all()): a mark set across one may be gone already. */
+  #forgotten = 0;
 
   /** `marks` sets the marks in Redis; without it every change must be published (nothing tests the marks). */
   constructor(private readonly marks?: WaitedMarks) {}
@@ -72,6 +74,7 @@ export class Wakeups {
 
   /** The subscription was lost and is back: changes may have been missed, so everyone tries again (and marks anew). */
   all(): void {
+    this.#forgotten++;
     this.#marked.clear();
     for (const set of [...this.#waiting.values()]) for (const poke of [...set]) poke();
   }
@@ -91,8 +94,10 @@ export class Wakeups {
 
   async #mark(key: string): Promise<void> {
     const sent = performance.now();
+    const forgotten = this.#forgotten;
     await this.marks!.mark(key + WAITED_MARK_SUFFIX, MARK_MS);
-    this.#marked.set(key, sent + MARK_MS);
+    // Redis may have restarted while the mark was set: then the next wait marks the key again.
+    if (forgotten === this.#forgotten) this.#marked.set(key, sent + MARK_MS);
     this.#renewing ??= setInterval(() => void this.#renew(), MARK_MS / 3).unref();
   }
 
@@ -105,6 +110,7 @@ export class Wakeups {
       return;
     }
     const sent = performance.now();
+    const forgotten = this.#forgotten;
     let found: boolean[];
     try {
       found = await this.marks!.renew(keys.map((key) => key + WAITED_MARK_SUFFIX), MARK_MS);
@@ -113,7 +119,7 @@ export class Wakeups {
     }
     keys.forEach((key, i) => {
       if (found[i]) {
-        if (this.#marked.has(key)) this.#marked.set(key, sent + MARK_MS);
+        if (this.#marked.has(key) && forgotten === this.#forgotten) this.#marked.set(key, sent + MARK_MS);
       } else {
         // Changes made since the mark went were not published: try again, marking anew.
         this.#marked.delete(key);

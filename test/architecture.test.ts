@@ -60,3 +60,16 @@ test('the version in code is the package version', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });
+
+/** Lines as `wc -l` counts them: newline characters. */
+function lineCount(file: string): number {
+  let lines = 0;
+  for (const ch of readFileSync(file, 'utf8')) if (ch === '\n') lines++;
+  return lines;
+}
+
+test('the two protocol sessions together are at most 900 lines: the shared work lives in server/calls', () => {
+  const jsonRpc = lineCount(join(root, 'src', 'server', 'jsonrpc', 'jsonRpcSession.ts'));
+  const python = lineCount(join(root, 'src', 'server', 'python', 'pythonSession.ts'));
+  assert.ok(jsonRpc + python <= 900, `jsonRpcSession.ts has ${jsonRpc} lines and pythonSession.ts ${python}: ${jsonRpc + python} together, over the budget of 900`);
+});

@@ -108,8 +108,6 @@ test('the messages the scenarios are written with validate against protocol/sche
  * against a Redis-backed manager (test/redis/conformance.test.ts): reported there, not hidden.
  */
 const NOT_YET_IN_A_REDIS_STORE: Record<string, string> = {
-  'ack-nack-redelivery': 'acknowledged gets: a queue kept in Redis refuses ack (test/redis/store.test.ts)',
-  'ack-session-end': 'acknowledged gets: a queue kept in Redis refuses ack (test/redis/store.test.ts)',
   'inspect-item-edits': 'removing or replacing one item of a queue kept in Redis',
 };
 

@@ -77,14 +77,60 @@ test('two managers on one Redis share a registered queue: a put through A wakes 
   assert.deepEqual(seen, [0, 1, 2, 3, 4]);
 });
 
-test('a queue kept in Redis refuses an acknowledged get with an error that says why, and takes nothing', { skip, timeout: 20_000 }, async () => {
+test('every queue kept in Redis delivers with ack: ack removes, nack gives back marked redelivered', { skip, timeout: 20_000 }, async () => {
   await using manager = await redisManager(prefix());
   const client = await connect({ address: manager.address, authkey: AUTHKEY });
   try {
-    const q = await client.create<QueueProxy<number>>('Queue');
+    for (const typeid of ['Queue', 'JoinableQueue', 'LifoQueue', 'PriorityQueue']) {
+      const q = await client.create<QueueProxy<number>>(typeid);
+      await q.put(1);
+      const first = await q.get({ ack: true });
+      assert.deepEqual([first.value, first.redelivered, first.deliveryCount], [1, false, 1], typeid);
+      assert.equal(await q.qsize(), 0, `${typeid}: a delivered item is out of the queue`);
+      await first.nack();
+      const again = await q.get({ ack: true });
+      assert.deepEqual([again.value, again.redelivered, again.deliveryCount], [1, true, 2], typeid);
+      assert.notEqual(again.deliveryId, first.deliveryId);
+      await again.ack();
+      assert.equal(await q.qsize(), 0, `${typeid}: an acknowledged item is gone`);
+    }
+  } finally {
+    await client.close();
+  }
+});
+
+test('a PriorityQueue kept in Redis: an item given back takes its place by priority again, keeping its count; one that cannot be ordered goes first', { skip, timeout: 20_000 }, async () => {
+  await using manager = await redisManager(prefix());
+  const client = await connect({ address: manager.address, authkey: AUTHKEY });
+  try {
+    const q = await client.create<QueueProxy<unknown>>('PriorityQueue');
+    for (const n of [5, 9]) await q.put(n);
+    const five = await q.get({ ack: true });
+    await q.put(3);
+    await q.put(7);
+    await five.nack();
+    assert.equal(await q.qsize(), 4);
+    const order = [];
+    for (let i = 0; i < 4; i++) {
+      const d = await q.get({ ack: true });
+      order.push([d.value, d.deliveryCount]);
+      await d.ack();
+    }
+    assert.deepEqual(order, [
+      [3, 1],
+      [5, 2],
+      [7, 1],
+      [9, 1],
+    ]);
+    // A str put while an int was out cannot be ordered against it: the int comes back first, not lost.
     await q.put(1);
-    await assert.rejects(q.get({ ack: true }), (e: Error) => /acknowledged gets .*Redis store/.test(e.message));
-    assert.equal(await q.qsize(), 1, 'the item is still there');
+    const one = await q.get({ ack: true });
+    await q.put('x');
+    await one.nack();
+    const first = await q.get({ ack: true });
+    assert.deepEqual([first.value, first.deliveryCount], [1, 2]);
+    assert.equal(await q.get(), 'x');
+    await first.ack();
   } finally {
     await client.close();
   }

@@ -24,7 +24,6 @@ if sys.version_info < (3, 8):
 
 from .connection import PROTOCOL_VERSION, Connection, LateResult  # noqa: E402
 from .errors import (
-    AuthenticationError,
     ConnectionClosedError,
     ConnectionLostError,
     DeliverySettledError,
@@ -41,9 +40,6 @@ from .errors import (
     NoReferenceError,
     ParseError,
     ProtocolError,
-    RemoteError,
-    RequestCancelledError,
-    RequestTimeoutError,
     ServerNotInitializedError,
     SessionNotResumableError,
     ShuttingDownError,
@@ -76,6 +72,20 @@ from .proxies import (
     ValueProxy,
 )
 from .values import CodecError, OpaqueValue
+from . import _later, errors  # noqa: E402
+
+# Exception classes made on first use (see _later), named here as well. Type comments, not
+# annotations: this module must parse on any Python, to say which one it needs.
+_MAKERS = {name: (lambda name=name: getattr(errors, name)) for name in ("AuthenticationError", "RemoteError", "RequestCancelledError", "RequestTimeoutError")}
+
+
+def __getattr__(name):  # type: (str) -> object
+    return _later.made(globals(), _MAKERS, name)
+
+
+def __dir__():  # type: () -> list
+    return _later.names(globals(), _MAKERS)
+
 
 __version__ = "0.1.0"
 

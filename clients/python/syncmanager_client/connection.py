@@ -23,22 +23,26 @@ sends it; nothing in that path waits for a lock another finalizer could be holdi
 import _thread
 import collections
 import itertools
-import logging
 import os
 import select
 import socket
-import ssl
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional
 
-from . import values
-from .errors import ConnectionClosedError, ConnectionLostError, ErrorInfo, RequestCancelledError, RequestTimeoutError, SessionNotResumableError, error_from_response
+from . import _later, errors, values
+from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, SessionNotResumableError, error_from_response
 from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
 
-log = logging.getLogger("syncmanager_client")
+if TYPE_CHECKING:  # the caller makes the SSLContext
+    import ssl
+
+
+def log() -> Any:
+    """This client's logger (logging is imported by the first message, see _later)."""
+    return _later.logger("syncmanager_client")
 
 #: The protocol version this client speaks (SPEC 7.1): 1.2, for nested proxies and the 1.2 types.
 PROTOCOL_VERSION = "1.3"
@@ -419,13 +423,13 @@ class Connection:
             pass
         if self._await(pending, self.cancel_grace):
             response = pending.response
-            if response is not None and isinstance(response.get("error"), dict) and response["error"].get("code") == RequestCancelledError.CODE:
-                info = ErrorInfo(RequestCancelledError.CODE, response["error"].get("message", ""), response["error"].get("data"))
-                raise RequestTimeoutError("%s %s and was cancelled: it had no effect" % (pending.method, why), info)
+            if response is not None and isinstance(response.get("error"), dict) and response["error"].get("code") == REQUEST_CANCELLED:
+                info = ErrorInfo(REQUEST_CANCELLED, response["error"].get("message", ""), response["error"].get("data"))
+                raise errors.RequestTimeoutError("%s %s and was cancelled: it had no effect" % (pending.method, why), info)
             return  # it completed (or failed) before the cancel: the normal outcome stands
         if self._abandon(request_id, pending, cancel=False):
             return  # it was answered just now after all: the normal outcome stands
-        raise RequestTimeoutError(
+        raise errors.RequestTimeoutError(
             "%s %s; the server did not confirm the cancellation within %s s (a late result goes to late_results)"
             % (pending.method, why, self.cancel_grace)
         )
@@ -450,12 +454,12 @@ class Connection:
             return  # an error or a closed connection: nothing was taken
         late = LateResult(pending.method, pending.params, response["result"])
         self.late_results.append(late)
-        log.warning("a result arrived after its caller gave up; kept in late_results: %r", late)
+        log().warning("a result arrived after its caller gave up; kept in late_results: %r", late)
         if self.on_late_result is not None:
             try:
                 self.on_late_result(late)
             except Exception:  # a handler's bug must not break the reading thread
-                log.exception("on_late_result raised")
+                log().exception("on_late_result raised")
 
     # -----------------------------------------------------------------------------------------
     # Liveness (SPEC 20.1)
@@ -562,7 +566,7 @@ class Connection:
                 while not self._closed:
                     self._read_one()
         except BaseException as error:  # pragma: no cover - a bug; fail every waiter instead of hanging
-            log.exception("the reader thread failed")
+            log().exception("the reader thread failed")
             self._shutdown_socket(ConnectionClosedError("the reader thread failed: %r" % error))
 
     def _read_when_needed(self) -> None:
@@ -589,7 +593,7 @@ class Connection:
 
     def _dispatch(self, message: Any) -> None:
         if not isinstance(message, dict):
-            log.warning("ignored a message that is not an object: %r", message)
+            log().warning("ignored a message that is not an object: %r", message)
             return
         if "method" in message:
             if "id" in message:
@@ -604,7 +608,7 @@ class Connection:
                 try:
                     handler(message["method"], message.get("params"))
                 except Exception:
-                    log.exception("on_notification raised")
+                    log().exception("on_notification raised")
             return  # unknown notifications are ignored (SPEC 6)
         request_id = message.get("id")
         with self._pending_lock:
@@ -619,7 +623,7 @@ class Connection:
         if pending is None:
             if request_id is None and isinstance(message.get("error"), dict):
                 # id null: the server could not read something we sent (SPEC 5, 6).
-                log.error("the server reported an error it could not tie to a request: %r", message["error"])
+                log().error("the server reported an error it could not tie to a request: %r", message["error"])
             return  # the answer to a release (object/decref), which nobody waits for
         if abandoned:
             self._keep_late(pending)
@@ -741,7 +745,7 @@ class Connection:
             try:
                 self.on_lost(reason)
             except Exception:  # a handler's bug must not kill the reader thread
-                log.exception("on_lost raised")
+                log().exception("on_lost raised")
 
     def shutdown(self, timeout: Optional[float] = 5.0) -> None:
         """Ends the session politely (``shutdown``, SPEC 7.2): the server releases every
@@ -750,7 +754,7 @@ class Connection:
             return
         try:
             self.request("shutdown", {}, timeout=timeout)
-        except (ConnectionClosedError, RequestTimeoutError):
+        except (ConnectionClosedError, errors.RequestTimeoutError):
             pass
         finally:
             # The server closes after its answer; wait for that briefly, then close anyway.

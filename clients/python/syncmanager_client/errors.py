@@ -12,14 +12,12 @@ diagnostics even when the exception is a plain ``KeyError``.
 """
 
 import builtins
-import concurrent.futures
 import queue
 import threading
-from typing import Any, Callable, Dict, Optional, Type
+from typing import Any, Callable, Dict, List, Optional, Type
 
-from multiprocessing.managers import RemoteError as _MPRemoteError
-
-from .transport import AuthenticationError, FramingError, HandshakeError
+from . import _later, transport
+from .transport import FramingError, HandshakeError
 
 __all__ = [
     "AuthenticationError",
@@ -159,19 +157,33 @@ class UnsupportedProtocolVersionError(ProtocolError):
         return list(supported) if isinstance(supported, list) else []
 
 
-class RequestCancelledError(ProtocolError, concurrent.futures.CancelledError):
-    """-31002: ``$/cancelRequest`` withdrew the call before it had any effect (SPEC 10)."""
-
-    CODE = -31002
+#: The code of RequestCancelledError, a class made on first use.
+REQUEST_CANCELLED = -31002
 
 
-class RequestTimeoutError(RequestCancelledError, TimeoutError):
-    """The client-wide request timeout expired; the call was cancelled and had no effect.
+def _make_request_cancelled_error() -> type:
+    import concurrent.futures
 
-    Raised only when the server confirmed the cancellation (or did not answer at all within the
-    grace period, see ``connect(cancel_grace=...)``). A call that completed in the meantime
-    returns its result instead, so nothing it took is lost (SPEC 10).
-    """
+    class RequestCancelledError(ProtocolError, concurrent.futures.CancelledError):
+        """-31002: ``$/cancelRequest`` withdrew the call before it had any effect (SPEC 10)."""
+
+        CODE = REQUEST_CANCELLED
+
+    RequestCancelledError.__qualname__ = "RequestCancelledError"
+    return RequestCancelledError
+
+
+def _make_request_timeout_error() -> type:
+    class RequestTimeoutError(__getattr__("RequestCancelledError"), TimeoutError):  # type: ignore[misc]
+        """The client-wide request timeout expired; the call was cancelled and had no effect.
+
+        Raised only when the server confirmed the cancellation (or did not answer at all within the
+        grace period, see ``connect(cancel_grace=...)``). A call that completed in the meantime
+        returns its result instead, so nothing it took is lost (SPEC 10).
+        """
+
+    RequestTimeoutError.__qualname__ = "RequestTimeoutError"
+    return RequestTimeoutError
 
 
 class ConnectionClosedError(SyncManagerError, ConnectionError, EOFError):
@@ -221,23 +233,29 @@ class MethodNotExposedError(ProtocolError, AttributeError):
     CODE = -31006
 
 
-class RemoteError(_MPRemoteError, SyncManagerError):
-    """A shared object's method raised an exception that has no Python class here (SPEC 12.2):
-    a user type's own error, such as a JavaScript ``CounterError``.
+def _make_remote_error() -> type:
+    from multiprocessing.managers import RemoteError as _MPRemoteError
 
-    ``type`` and ``remote_message`` are the remote exception's type name and message; ``args``
-    is ``("Type: message",)``. A subclass of ``multiprocessing.managers.RemoteError``.
-    """
+    class RemoteError(_MPRemoteError, SyncManagerError):
+        """A shared object's method raised an exception that has no Python class here (SPEC 12.2):
+        a user type's own error, such as a JavaScript ``CounterError``.
 
-    def __init__(self, info: ErrorInfo) -> None:
-        super().__init__(info.message)
-        self.rpc_error = info
-        self.type = info.type
-        self.remote_message = info.remote_message
+        ``type`` and ``remote_message`` are the remote exception's type name and message; ``args``
+        is ``("Type: message",)``. A subclass of ``multiprocessing.managers.RemoteError``.
+        """
 
-    def __str__(self) -> str:
-        stack = self.rpc_error.stack
-        return self.rpc_error.message + ("\n" + stack if stack else "")
+        def __init__(self, info: ErrorInfo) -> None:
+            super().__init__(info.message)
+            self.rpc_error = info
+            self.type = info.type
+            self.remote_message = info.remote_message
+
+        def __str__(self) -> str:
+            stack = self.rpc_error.stack
+            return self.rpc_error.message + ("\n" + stack if stack else "")
+
+    RemoteError.__qualname__ = "RemoteError"
+    return RemoteError
 
 
 class InvalidValueError(ProtocolError, ValueError):
@@ -287,7 +305,6 @@ _BY_CODE = {
         InternalError,
         ServerNotInitializedError,
         UnsupportedProtocolVersionError,
-        RequestCancelledError,
         UnknownTypeidError,
         UnknownObjectError,
         MethodNotExposedError,
@@ -302,6 +319,24 @@ _BY_CODE = {
 REMOTE_EXCEPTION = -31007
 SHUTTING_DOWN = -31003
 
+# The classes whose standard base is slow to import, made when first named (see _later), and
+# AuthenticationError, which lives in transport and is made there.
+_MAKERS = {
+    "RemoteError": _make_remote_error,
+    "RequestCancelledError": _make_request_cancelled_error,
+    "RequestTimeoutError": _make_request_timeout_error,
+    "AuthenticationError": lambda: transport.AuthenticationError,
+}  # type: Dict[str, Callable[[], Any]]
+
+
+def __getattr__(name: str) -> Any:
+    return _later.made(globals(), _MAKERS, name)
+
+
+def __dir__() -> List[str]:
+    return _later.names(globals(), _MAKERS)
+
+
 #: Remote exception names whose Python class is not a builtin.
 _NAMED = {
     "Empty": queue.Empty,
@@ -309,13 +344,8 @@ _NAMED = {
     "BrokenBarrierError": threading.BrokenBarrierError,
 }  # type: Dict[str, Type[BaseException]]
 
-try:
-    import multiprocessing
-
-    _NAMED["AuthenticationError"] = multiprocessing.AuthenticationError
-    _NAMED["ProcessError"] = multiprocessing.ProcessError
-except ImportError:  # pragma: no cover
-    pass
+#: The same, from multiprocessing, imported only when a remote exception names one of them.
+_MULTIPROCESSING_NAMED = ("AuthenticationError", "ProcessError")
 
 
 def _python_class(name: str) -> Optional[Type[BaseException]]:
@@ -325,6 +355,13 @@ def _python_class(name: str) -> Optional[Type[BaseException]]:
     stop this program.
     """
     cls = _NAMED.get(name)
+    if cls is None and name in _MULTIPROCESSING_NAMED:
+        try:
+            import multiprocessing
+
+            cls = getattr(multiprocessing, name)
+        except ImportError:  # pragma: no cover - multiprocessing is missing on some minimal builds
+            pass
     if cls is None:
         candidate = getattr(builtins, name, None)
         if isinstance(candidate, type) and issubclass(candidate, Exception):
@@ -335,7 +372,7 @@ def _python_class(name: str) -> Optional[Type[BaseException]]:
 def _remote_exception(info: ErrorInfo, decode_args: Callable[[Any], Any]) -> BaseException:
     cls = _python_class(info.type)
     if cls is None:
-        return RemoteError(info)
+        return __getattr__("RemoteError")(info)  # type: ignore[no-any-return]
     raw_args = info.data.get("args")
     if isinstance(raw_args, list):
         try:
@@ -350,7 +387,7 @@ def _remote_exception(info: ErrorInfo, decode_args: Callable[[Any], Any]) -> Bas
         exc = cls(*args)
     except Exception:
         # A class that needs other arguments (UnicodeDecodeError takes five).
-        return RemoteError(info)
+        return __getattr__("RemoteError")(info)  # type: ignore[no-any-return]
     try:
         exc.rpc_error = info  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - every exception instance has a __dict__
@@ -372,5 +409,5 @@ def error_from_response(error: Any, decode_args: Callable[[Any], Any] = lambda v
         return _remote_exception(info, decode_args)
     if info.code == SHUTTING_DOWN:
         return ShuttingDownError(info.message, info)
-    cls = _BY_CODE.get(info.code, ProtocolError)
-    return cls(info.message, info)
+    cls = __getattr__("RequestCancelledError") if info.code == REQUEST_CANCELLED else _BY_CODE.get(info.code, ProtocolError)
+    return cls(info.message, info)  # type: ignore[no-any-return]

@@ -7,22 +7,25 @@ registered with ``createMethod``, as ``BaseManager.register()`` does in Python.
 
 import functools
 import itertools
-import logging
 import os
-import ssl  # noqa: F401 (annotations)
 import sys
 import threading
 import time
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type, Union
 
 from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection
 from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
 from .reconnect import ReconnectPolicy, backoff_delay
-from .transport import AuthenticationError
+from . import _later, transport
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # the caller makes the SSLContext
+    import ssl
+
+def log() -> Any:
+    """This module's logger (logging is imported by the first message, see _later)."""
+    return _later.logger(__name__)
 
 __all__ = ["ADDRESS_ENV", "AUTHKEY_ENV", "Manager", "connect"]
 
@@ -123,7 +126,7 @@ class Manager:
         try:
             self._live_connection()
         except Exception as error:
-            log.warning("reconnecting to the manager failed: %s", error)
+            log().warning("reconnecting to the manager failed: %s", error)
             self.connection.fail_orphans()
 
     def _reconnect(self, lost: BaseException) -> None:
@@ -143,7 +146,7 @@ class Manager:
             lost_connection = self.connection
             try:
                 connection = self._reopen(lost_connection)  # type: ignore[misc]
-            except AuthenticationError as error:
+            except transport.AuthenticationError as error:
                 # A key the manager refuses will not start working by trying again.
                 self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
                 raise

@@ -16,7 +16,8 @@ import time
 import weakref
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
-from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, RequestCancelledError, UnknownDeliveryError, UnknownObjectError
+from . import errors
+from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, UnknownDeliveryError, UnknownObjectError
 
 __all__ = [
     "ArrayProxy",
@@ -610,7 +611,7 @@ class ConditionProxy(_AcquirerProxy):
         self._lock_lost.flag = False
         try:
             return self._callmethod("wait", args, kwds, settle_interrupted=True)
-        except RequestCancelledError:
+        except errors.RequestCancelledError:
             # Withdrawn: the wait gave the lock up and does not take it back (SPEC 10.1); a
             # release now would free a lock that somebody else may hold. (RequestTimeoutError is
             # one too, also when the server did not confirm the withdrawal in time: the likely

@@ -5,7 +5,6 @@ one on the next call after a loss, waiting a bounded, exponentially growing and 
 between tries, as Redis clients do.
 """
 
-import random
 from typing import Callable, Optional
 
 __all__ = ["ReconnectPolicy", "backoff_delay"]
@@ -32,8 +31,13 @@ class ReconnectPolicy:
         self.max_time = None if max_time is None else float(max_time)
 
 
-def backoff_delay(policy: ReconnectPolicy, attempt: int, rand: Callable[[], float] = random.random) -> float:
+def backoff_delay(policy: ReconnectPolicy, attempt: int, rand: Optional[Callable[[], float]] = None) -> float:
     """The wait before try number ``attempt`` (0 first): half fixed, half random ("equal
-    jitter"), so that the clients of one restarted manager do not all come back at once."""
+    jitter"), so that the clients of one restarted manager do not all come back at once.
+    ``rand`` defaults to ``random.random`` (imported here: only a reconnecting client needs it)."""
+    if rand is None:
+        import random
+
+        rand = random.random
     ceiling = min(policy.max_delay, policy.initial_delay * (2 ** min(attempt, 30)))
     return ceiling / 2 + rand() * ceiling / 2

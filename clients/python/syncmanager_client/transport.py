@@ -9,8 +9,12 @@ import hmac
 import json
 import os
 import socket
-import ssl
-from typing import Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
+
+from . import _later
+
+if TYPE_CHECKING:  # the caller makes the SSLContext: importing ssl here would only slow every client down
+    import ssl
 
 __all__ = [
     "Address",
@@ -28,21 +32,40 @@ __all__ = [
     "parse_address",
 ]
 
-try:  # Python's own class, so that `except multiprocessing.AuthenticationError` catches ours.
-    from multiprocessing import AuthenticationError as _MPAuthenticationError
-except ImportError:  # pragma: no cover - multiprocessing is missing on some minimal builds
-    _MPAuthenticationError = Exception  # type: ignore[misc,assignment]
-
-
 class HandshakeError(ConnectionError):
     """The handshake broke off: a malformed frame or challenge, or the server closed (SPEC 3.5)."""
 
 
-class AuthenticationError(_MPAuthenticationError, HandshakeError):  # type: ignore[misc]
-    """The keys differ: the server answered ``#FAILURE#``, or its answer to our challenge was wrong.
+def _make_authentication_error() -> type:
+    try:  # Python's own class, so that `except multiprocessing.AuthenticationError` catches ours.
+        from multiprocessing import AuthenticationError as _MPAuthenticationError
+    except ImportError:  # pragma: no cover - multiprocessing is missing on some minimal builds
+        _MPAuthenticationError = Exception  # type: ignore[misc,assignment]
 
-    A subclass of ``multiprocessing.AuthenticationError`` (SPEC 12.2) and of ``ConnectionError``.
-    """
+    class AuthenticationError(_MPAuthenticationError, HandshakeError):  # type: ignore[misc]
+        """The keys differ: the server answered ``#FAILURE#``, or its answer to our challenge was wrong.
+
+        A subclass of ``multiprocessing.AuthenticationError`` (SPEC 12.2) and of ``ConnectionError``.
+        """
+
+    AuthenticationError.__qualname__ = "AuthenticationError"
+    return AuthenticationError
+
+
+# Made when first named (see _later): importing multiprocessing costs more than a successful handshake.
+_MAKERS = {"AuthenticationError": _make_authentication_error}
+
+
+def __getattr__(name: str) -> Any:
+    return _later.made(globals(), _MAKERS, name)
+
+
+def __dir__() -> List[str]:
+    return _later.names(globals(), _MAKERS)
+
+
+def _authentication_error(message: str) -> Exception:
+    return __getattr__("AuthenticationError")(message)  # type: ignore[no-any-return]
 
 
 class FramingError(ConnectionError):
@@ -107,14 +130,16 @@ def open_socket(address: Union[str, Tuple[str, int]], timeout: Optional[float] =
                 sock.close()
                 raise
             return sock
-        sock = socket.create_connection(target, timeout=timeout)  # type: ignore[arg-type]
+        host, port = target  # type: ignore[misc]
+        # getaddrinfo() encodes a str host with the idna codec, whose first import (stringprep,
+        # unicodedata) costs a cold client more than connecting does; ASCII needs no encoding.
+        sock = socket.create_connection((host.encode("ascii") if host.isascii() else host, port), timeout=timeout)
     except OSError as error:
         raise _naming_address(error, shown) from error
     # Many small messages, each waited for: Nagle's algorithm would only add latency.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if ssl_context is None:
         return sock
-    host = target[0]  # type: ignore[index]
     try:
         # The certificate is checked against the host name, unless the context says otherwise.
         return ssl_context.wrap_socket(sock, server_hostname=host if ssl_context.check_hostname else None)
@@ -148,7 +173,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
         if not chunk:
             # SPEC 3.5 (since 1.3): end of stream in the handshake is a failed authentication; a
             # server closes without a verdict after a frame it could not read or at its time limit.
-            raise AuthenticationError("the server closed the connection during the handshake: the authkey is wrong, "
+            raise _authentication_error("the server closed the connection during the handshake: the authkey is wrong, "
                                       "or the server refused the connection")
         chunks.append(chunk)
         n -= len(chunk)
@@ -235,7 +260,7 @@ def challenge_server(sock: socket.socket, authkey: bytes) -> None:
             send_handshake_frame(sock, FAILURE)
         except OSError:
             pass
-        raise AuthenticationError("the server's answer to our challenge is wrong: it does not hold the authkey")
+        raise _authentication_error("the server's answer to our challenge is wrong: it does not hold the authkey")
     send_handshake_frame(sock, WELCOME)
 
 
@@ -246,7 +271,7 @@ def client_handshake(sock: socket.socket, authkey: bytes) -> None:
     anything else that breaks the exchange. The caller sets the socket's timeout.
     """
     if answer_server_challenge(sock, authkey) == FAILURE:
-        raise AuthenticationError("the server refused the authkey (#FAILURE#)")
+        raise _authentication_error("the server refused the authkey (#FAILURE#)")
     challenge_server(sock, authkey)
 
 

@@ -78,14 +78,8 @@ export class NotAcknowledgeableError extends CallError {
   constructor(
     readonly typeid: string,
     readonly method: string,
-    /** Whether the method is a get, of a queue whose store has no acknowledged gets. */
-    storedElsewhere = false,
   ) {
-    super(
-      storedElsewhere
-        ? `acknowledged gets are not available for ${typeid} here: it is kept in a Redis store, which has no acknowledged gets yet; use a plain ${method} or the in-memory store`
-        : `ack applies only to get and get_nowait of a queue, not to ${method} of ${typeid}`,
-    );
+    super(`ack applies only to get and get_nowait of a queue, not to ${method} of ${typeid}`);
   }
 }
 

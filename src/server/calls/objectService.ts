@@ -66,6 +66,11 @@ const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 /** The methods a call may ask `ack` of: a queue's gets (SPEC 20.3). */
 const ACKNOWLEDGEABLE: ReadonlySet<string> = new Set(['get', 'get_nowait']);
 
+/** Whether an object's gets may ask for `ack`: a queue's, kept in memory or in Redis. */
+function acknowledgeable(obj: object): obj is Queue | RedisQueue {
+  return obj instanceof Queue || obj instanceof RedisQueue;
+}
+
 /** A call with no arguments: none given, or given empty (`args: []`, `kwargs: {}`), which is the same call. */
 function isEmptyCall(args: unknown, kwargs: unknown): boolean {
   const noArgs = args === undefined || (Array.isArray(args) && args.length === 0);
@@ -124,8 +129,8 @@ export class ObjectService {
     ack?: AckRequest,
   ): unknown {
     const entry = this.entry(objectId, 'call');
-    if (ack && !(entry.obj instanceof Queue && ACKNOWLEDGEABLE.has(method))) {
-      throw new NotAcknowledgeableError(entry.typeid, method, ACKNOWLEDGEABLE.has(method) && entry.obj instanceof RedisQueue);
+    if (ack && !(acknowledgeable(entry.obj) && ACKNOWLEDGEABLE.has(method))) {
+      throw new NotAcknowledgeableError(entry.typeid, method);
     }
     if (!entry.exposedSet.has(method)) {
       // __repr__, __str__ and #GETVALUE answer for every object, as in Python's manager.
@@ -148,10 +153,16 @@ export class ObjectService {
    * (`nack`: to the front of the queue, counted as delivered), for the session holding it (SPEC 20.3).
    * @throws UnknownObjectError; UnknownDeliveryError when the caller does not hold that delivery.
    */
-  settleDelivery(caller: SessionCore, objectId: unknown, deliveryId: string, how: 'ack' | 'nack'): ObjectEntry {
+  settleDelivery(caller: SessionCore, objectId: unknown, deliveryId: string, how: 'ack' | 'nack'): ObjectEntry | Promise<ObjectEntry> {
     const entry = this.entry(objectId, 'call');
-    if (!(entry.obj instanceof Queue) || !entry.obj.settleDelivery(deliveryId, caller.id, how)) throw new UnknownDeliveryError(entry.id, deliveryId);
-    return entry;
+    const obj = entry.obj;
+    const settled = acknowledgeable(obj) ? obj.settleDelivery(deliveryId, caller.id, how) : false;
+    const checked = (held: boolean): ObjectEntry => {
+      if (!held) throw new UnknownDeliveryError(entry.id, deliveryId);
+      return entry;
+    };
+    // A queue kept in Redis settles in Redis: the answer waits for it.
+    return settled instanceof Promise ? settled.then(checked) : checked(settled);
   }
 
   private invoke(

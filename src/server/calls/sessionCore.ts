@@ -60,6 +60,15 @@ export interface ConnectedSession {
   close(): void;
 }
 
+/**
+ * Ends a session's connection: the socket ends once what is queued is written, and is destroyed
+ * 2 s later whatever its peer does, since a peer that never reads would keep it half-open forever.
+ */
+export function endConnection(socket: Socket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
+
 /** A request's id: JSON-RPC's, or one the Python session numbers its calls with. */
 export type RequestId = number | string;
 

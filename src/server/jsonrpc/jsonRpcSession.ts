@@ -1,9 +1,10 @@
 /**
- * One client session: the JSON-RPC side of an authenticated connection. It parses frames, checks
- * each message, hands requests to their handlers (which call the object service), and writes
- * the answers, batching every answer produced in one event-loop turn into a single write.
- * Blocking calls hold only their own request: `$/cancelRequest` or the connection closing
- * withdraws one with no side effect.
+ * One client session: the JSON-RPC side of an authenticated connection. It parses frames, hands
+ * each message that passes `messageChecks.ts` to its handler (the object service's requests here,
+ * `inspect/*` in `inspectionHandlers.ts`), and writes the answers, batching every answer produced
+ * in one event-loop turn into a single write. Blocking calls hold only their own request:
+ * `$/cancelRequest` or the connection closing withdraws one with no side effect. A session that
+ * agreed on resumption keeps `sessionResumption.ts`'s state while its connection is gone.
  */
 
 import type { Socket } from 'node:net';
@@ -22,61 +23,30 @@ import {
   DescribeRequest,
   IncrefRequest,
   InitializeRequest,
-  InspectPeekRequest,
-  InspectRemoveItemRequest,
-  InspectReplaceItemRequest,
-  InspectSnapshotRequest,
-  InspectSubscribeRequest,
-  InspectUnsubscribeRequest,
-  InspectUnwatchCallsRequest,
-  InspectWatchCallsRequest,
   NackRequest,
   PingRequest,
   ShutdownRequest,
   type ClientInfo,
   type DeliveryParams,
-  type DeliveryResult,
   type InitializeParams,
   type InitializeResult,
   type ResumeRequest,
-  type PeekParams,
-  type PeekResult,
   type SessionSummary,
   type ShutdownParams,
-  type SubscribeParams,
 } from '../../common/protocol';
-import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
 import { exceedsJsonValues } from '../jsonValueCount';
-import { givenBackNote, refuseOpaquePickle, resultTooLarge, tooManyValues } from '../limits';
-import type { ArgumentReader, ObjectService } from '../calls/objectService';
-import { ProxyResult } from '../calls/objectService';
-import { SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
-import { SharedRef } from '../calls/sharedRef';
-import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT } from '../inspector';
-import type { ObjectEntry } from '../objectTable';
-import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
+import { givenBackNote, resultTooLarge, tooManyValues } from '../limits';
+import type { ObjectService } from '../calls/objectService';
+import { endConnection, SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
-import { Delivery } from '../builtins/deliveries';
-import { ackOf, decodeKeywords, expectCallFields, expectFields, RpcError } from './paramChecks';
+import { ackOf, expectCallFields, expectFields, RpcError } from './paramChecks';
+import { handleInspection, inspectionNotGranted, type InspectingSession } from './inspectionHandlers';
+import { readMessage, MessageRefused, type IncomingMessage } from './messageChecks';
 import { RequestHandlers } from './requestHandlers';
-import { AnswerLog, ResumeRefused } from './answerLog';
+import { WireResult, WireValues } from './wireValues';
 import type { ResumeTokens } from './resumeTokens';
-
-/** A protocol result already in wire form (inspection results carry encoded values): sent as is. */
-class WireResult {
-  constructor(readonly json: unknown) {}
-}
-
-const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
-const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** The interval of an inspection notification stream, checked (default 100 ms; SPEC 17.5, 17.8). */
-function notificationInterval(intervalMs: number | undefined): number {
-  const interval = intervalMs ?? 100;
-  if (!(interval >= 10 && interval <= 60_000)) throw new RpcError(ErrorCodes.InvalidParams, 'intervalMs must be between 10 and 60000');
-  return interval;
-}
+import { SessionResumption, sessionToResume } from './sessionResumption';
 
 /** Answer bytes a session may queue before it stops reading requests. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -86,9 +56,6 @@ export interface JsonRpcHost extends SessionHost {
   /** The resumable sessions, by resume token (SPEC 20.4). */
   readonly resumeTokens: ResumeTokens<Session>;
 }
-
-/** An answer produced while the session waited to be resumed: sent once it is. */
-type ParkedAnswer = { id: RequestId; value: unknown } | { id: RequestId; error: ErrorObject };
 
 /** The listeners a session puts on its socket, so that handing the socket over removes exactly them. */
 interface SocketListeners {
@@ -100,7 +67,7 @@ interface SocketListeners {
 }
 
 /** One connected client. */
-export class Session implements ConnectedSession {
+export class Session implements ConnectedSession, InspectingSession {
   /** What every session is: id, holdings, waiting calls, the close order. */
   readonly core: SessionCore;
   clientInfo: ClientInfo | undefined;
@@ -108,8 +75,6 @@ export class Session implements ConnectedSession {
   private initialized = false;
   /** Whether initialize granted the inspection capability. */
   private inspection = false;
-  /** What initialize agreed on, repeated to a connection that resumes the session. */
-  private agreed: Omit<InitializeResult, 'sessionId'> | undefined;
   private closed = false;
   private closeStarted = false;
   private decoder: ContentLengthDecoder;
@@ -117,18 +82,10 @@ export class Session implements ConnectedSession {
   /** The socket the session reads and writes now; undefined while it waits to be resumed. */
   private attached: Socket | undefined;
   private listeners: SocketListeners | undefined;
-  /** The resumption window agreed at initialize, in ms (SPEC 20.4); undefined without resumption. */
-  private resumeWithinMs: number | undefined;
-  /** The token that resumes this session, the same for its whole life (SPEC 20.4). */
-  private resumeToken: string | undefined;
-  /** The answers kept for a resumption (SPEC 20.4). */
-  private answers: AnswerLog | undefined;
-  /** While the connection is gone and the session waits to be resumed: until when, and what ends it then. */
-  private detached: { until: number; timer: NodeJS.Timeout } | undefined;
-  /** Answers produced while detached. */
-  private parked: ParkedAnswer[] = [];
+  /** What the session keeps to be resumed (SPEC 20.4); undefined when initialize did not agree on resumption. */
+  private resumption: SessionResumption | undefined;
   /** Results of calls that settled this turn, sent together the next (see sendResultLater). */
-  private lateResults: { id: RequestId; value: unknown }[] = [];
+  private readonly lateResults: { id: RequestId; value: unknown }[] = [];
   /** The session that took this connection over by resuming (this one then ended). */
   private handedTo: Session | undefined;
   private readonly handlers: RequestHandlers;
@@ -141,33 +98,11 @@ export class Session implements ConnectedSession {
   private readonly inFlight = new Set<RequestId>();
   /** The object the request being handled acts on, for inspection's change notifications. */
   private touching: string | undefined;
-  private readonly touch = (objectId: string): void => {
+  readonly touch = (objectId: string): void => {
     this.touching = objectId;
   };
-  /**
-   * Arguments: floats keep their floatness; a `$proxy` becomes a reference to the live object it
-   * names (nested proxies: a queue stored in a dict, a lock given to a Condition).
-   */
-  private readonly argumentDecoding: DecodeOptions = {
-    boxFloats: true,
-    decodeProxy: (token) => this.service.argumentReference(token.id, token.typeid),
-    checkOpaque: (value) => {
-      if (!this.host.opaquePickles) refuseOpaquePickle(value);
-    },
-  };
-  private readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined> = {
-    args: (args) => (args === undefined ? EMPTY_ARGS : (decodeValue(args, this.argumentDecoding) as unknown[])),
-    kwargs: (kwargs) => (kwargs === undefined ? EMPTY_KWARGS : decodeKeywords(kwargs, this.argumentDecoding)),
-    fallbacksTakeNoArguments: true,
-  };
-  /** Results: a new proxy is its token; a stored reference gives this session a reference of its own and goes as a `$proxy`. */
-  private readonly resultEncoding: ProxyCodec = {
-    encodeProxy: (value) => {
-      if (value instanceof ProxyResult) return this.host.table.tokenOf(value.entry);
-      if (value instanceof SharedRef) return this.host.table.tokenOf(this.service.resultReference(value, this.core.holder));
-      return undefined;
-    },
-  };
+  /** How values cross the wire, both ways. */
+  readonly values: WireValues;
 
   constructor(
     private socket: Socket,
@@ -177,6 +112,7 @@ export class Session implements ConnectedSession {
     public remoteAddress: string,
   ) {
     this.core = new SessionCore(host);
+    this.values = new WireValues(host, service, this.core.holder);
     this.decoder = new ContentLengthDecoder((body) => this.onMessage(body), host.maxMessageBytes);
     this.outbox = this.outboxFor(socket);
     this.handlers = this.protocolHandlers();
@@ -230,7 +166,7 @@ export class Session implements ConnectedSession {
 
   /** Whether losing the connection now detaches the session (resumption agreed, not ending) rather than ending it. */
   private get keepsOnLoss(): boolean {
-    return this.resumeWithinMs !== undefined && !this.closeStarted && !this.core.closing && !this.closed;
+    return this.resumption !== undefined && !this.closeStarted && !this.core.closing && !this.closed;
   }
 
   /** This session's id, as inspection shows it. */
@@ -256,7 +192,7 @@ export class Session implements ConnectedSession {
   /** What inspection shows of this session. */
   summary(): SessionSummary {
     const summary = this.core.summary({ protocol: 'jsonrpc', remoteAddress: this.remoteAddress, processId: this.processId, clientInfo: this.clientInfo });
-    if (this.detached) summary.resumableUntil = this.detached.until;
+    if (this.resumption?.detached) summary.resumableUntil = this.resumption.resumableUntil;
     return summary;
   }
 
@@ -304,14 +240,12 @@ export class Session implements ConnectedSession {
     this.closeStarted = true;
     // Ending for good: from now on the session cannot be resumed.
     this.host.resumeTokens.forget(this);
-    if (this.detached) return this.endDetached();
+    if (this.resumption?.detached) return this.endDetached();
     this.core.beginClosing();
     // The withdrawn calls answer in later microtasks: end the connection once they have.
     setImmediate(() => {
       this.outbox.flush();
-      this.socket.end();
-      // A peer that never reads would keep the socket half-open forever.
-      setTimeout(() => this.socket.destroy(), 2000).unref();
+      endConnection(this.socket);
     });
   }
 
@@ -330,7 +264,8 @@ export class Session implements ConnectedSession {
    * holds, and its waiting calls go on waiting, for the agreed window; then it ends as any other.
    */
   private detach(why: string): void {
-    if (this.detached || this.closed || this.resumeWithinMs === undefined) return;
+    const resumption = this.resumption;
+    if (!resumption || resumption.detached || this.closed) return;
     const socket = this.socket;
     this.unlisten();
     this.liveness?.stop();
@@ -342,29 +277,22 @@ export class Session implements ConnectedSession {
     this.throttled = false;
     this.framingFailed = false;
     socket.destroy();
-    const withinMs = this.resumeWithinMs;
-    const timer = setTimeout(() => this.endDetached(), withinMs);
-    // A manager that stops ends its detached sessions itself (close()).
-    timer.unref();
-    this.detached = { until: Date.now() + withinMs, timer };
-    this.host.log(`session ${this.id}: ${why}; detached, resumable for ${withinMs / 1000} s`);
+    resumption.detach(() => this.endDetached());
+    this.host.log(`session ${this.id}: ${why}; detached, resumable for ${resumption.withinMs / 1000} s`);
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
   }
 
   /** A detached session's window is over (or the manager stops): it ends, giving everything back. */
   private endDetached(): void {
-    if (!this.detached || this.closed) return;
-    clearTimeout(this.detached.timer);
-    this.detached = undefined;
+    if (!this.resumption?.detached || this.closed) return;
+    const parked = this.resumption.closeWindow();
+    this.resumption = undefined;
     this.closed = true;
     this.host.resumeTokens.forget(this);
     this.host.log(`session ${this.id}: not resumed in time; releasing what it held`);
-    // Answers nobody will receive: what their calls took goes back.
-    const parked = this.parked;
-    this.parked = [];
     this.core.peerLeft();
+    // Answers nobody will receive: what their calls took goes back.
     for (const answer of parked) if ('value' in answer) this.core.undelivered(answer.id, answer.value);
-    this.answers = undefined;
     if (this.core.end()) this.host.sessionClosed(this);
   }
 
@@ -376,19 +304,7 @@ export class Session implements ConnectedSession {
   private resumeOther(id: RequestId, params: InitializeParams): void {
     agree(params, this.host);
     const resume = params.capabilities!.resume! as Required<ResumeRequest>;
-    const target = this.host.resumeTokens.find(resume.token);
-    if (!target || target === this || target.closeStarted || target.closed) {
-      throw new RpcError(
-        ErrorCodes.SessionNotResumable,
-        'no session to resume with this token: its resumption window passed, it ended, or the token was never given by this manager; start a new session (initialize without resume)',
-      );
-    }
-    try {
-      target.answers!.check(resume.answersSeen);
-    } catch (error) {
-      if (error instanceof ResumeRefused) throw new RpcError(ErrorCodes.SessionNotResumable, `session ${target.id} cannot be resumed: ${error.message}`);
-      throw error;
-    }
+    const target = sessionToResume(this.host.resumeTokens, resume, this, (s) => (s.closeStarted || s.closed ? undefined : s.resumption));
     const { socket, decoder, remoteAddress } = this;
     this.unlisten();
     this.handedTo = target;
@@ -403,20 +319,17 @@ export class Session implements ConnectedSession {
   private takeOver(socket: Socket, decoder: ContentLengthDecoder, remoteAddress: string, initializeId: RequestId, answersSeen: number): void {
     // The manager may not have seen the old connection go yet (a half-open socket): it goes now.
     if (this.attached) this.detach('resumed over a new connection');
-    clearTimeout(this.detached?.timer);
-    this.detached = undefined;
-    this.answers!.resumed(answersSeen);
+    const resumption = this.resumption!;
+    const parked = resumption.closeWindow();
+    resumption.answers!.resumed(answersSeen);
     this.remoteAddress = remoteAddress;
     this.decoder = decoder;
     decoder.redirect((body) => this.onMessage(body));
     this.outbox = this.outboxFor(socket);
     this.attach(socket);
-    const result: InitializeResult = { ...this.agreed!, sessionId: this.id, resumeToken: this.resumeToken, resumed: true };
-    this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(initializeId)},"result":${JSON.stringify(result)}}`);
-    if (this.agreed!.capabilities.ping) this.watchLiveness();
+    this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(initializeId)},"result":${JSON.stringify(resumption.resumedResult(this.id))}}`);
+    if (resumption.agreed.capabilities.ping) this.watchLiveness();
     this.host.log(`session ${this.id} resumed from ${remoteAddress}`);
-    const parked = this.parked;
-    this.parked = [];
     for (const answer of parked) {
       if ('value' in answer) this.sendResult(answer.id, answer.value);
       else this.sendError(answer.id, answer.error);
@@ -427,37 +340,17 @@ export class Session implements ConnectedSession {
   private onMessage(body: string): void {
     this.liveness?.heard();
     if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
-    let message: unknown;
+    let message: IncomingMessage | undefined;
     try {
-      message = JSON.parse(body);
+      message = readMessage(body);
     } catch (error) {
-      return this.sendError(null, errorObject(ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`));
+      if (!(error instanceof MessageRefused)) throw error;
+      return this.sendError(error.id, error.error);
     }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      const what = Array.isArray(message) ? 'batch requests are not supported: send requests one by one (they may be pipelined)' : 'a message must be a JSON object';
-      return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, what));
-    }
-    const m = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
-    const hasId = 'id' in m;
-    // An id is answered only if it can be echoed exactly: a string, or a number a double holds as
-    // sent (not Infinity from 1e999, not an integer beyond ±(2^53 − 1)).
-    const exactNumber = typeof m.id === 'number' && Number.isFinite(m.id) && (!Number.isInteger(m.id) || Number.isSafeInteger(m.id));
-    const id = hasId && (exactNumber || typeof m.id === 'string') ? (m.id as RequestId) : null;
-    if (m.jsonrpc !== '2.0') return this.sendError(id, errorObject(ErrorCodes.InvalidRequest, 'jsonrpc must be "2.0"'));
-    if (typeof m.method !== 'string') {
-      // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
-      if ('result' in m || 'error' in m) return;
-      return this.sendError(id, errorObject(ErrorCodes.InvalidRequest, 'method must be a string'));
-    }
-    if (!hasId) return this.onNotification(m.method, m.params);
-    if (id === null) {
-      const why = typeof m.id === 'number' ? 'an integer id must be within ±(2^53 − 1) to be echoed exactly: use a smaller number or a string' : 'id must be a number or a string';
-      return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, why));
-    }
-    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
-      return this.sendError(id, errorObject(ErrorCodes.InvalidParams, 'params must be an object (parameters are passed by name)'));
-    }
-    this.onRequest(id, m.method, (m.params ?? {}) as Record<string, unknown>);
+    // A response from the client: the server sends no requests in 1.0, so there is nothing to match.
+    if (message === undefined) return;
+    if (message.id === undefined) return this.onNotification(message.method, message.params);
+    this.onRequest(message.id, message.method, message.params ?? {});
   }
 
   private onNotification(method: string, params: unknown): void {
@@ -466,16 +359,17 @@ export class Session implements ConnectedSession {
       if (typeof id === 'number' || typeof id === 'string') this.core.cancel(id);
     } else if (method === AnswersSeenNotification.type.method) {
       const count = (params as { count?: unknown } | null)?.count;
-      if (typeof count === 'number') this.answers?.seen(count);
+      if (typeof count === 'number') this.resumption?.answers?.seen(count);
     }
     // Every other notification is ignored, as JSON-RPC asks.
   }
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.core.closing) return this.sendError(id, errorObject(ErrorCodes.ShuttingDown, 'the session is shutting down'));
-    if (this.answers) {
+    const answers = this.resumption?.answers;
+    if (answers) {
       // A request sent again after a resumption (SPEC 20.4): answered as before, never carried out twice.
-      const kept = this.answers.answerOf(id);
+      const kept = answers.answerOf(id);
       if (kept !== undefined) return this.writeAnswer(id, kept);
       if (this.inFlight.has(id)) return;
     }
@@ -514,10 +408,7 @@ export class Session implements ConnectedSession {
   private dispatch(id: RequestId, method: string, params: Record<string, unknown>): unknown {
     if (method !== InitializeRequest.type.method) {
       if (!this.initialized) throw new RpcError(ErrorCodes.ServerNotInitialized, `${method} before initialize: send initialize first`);
-      if (method.startsWith('inspect/') && !this.inspection) {
-        const off = this.host.inspectionAllowed ? '' : ' (this manager has inspection turned off)';
-        throw new RpcError(ErrorCodes.MethodNotFound, `${method} needs the inspection capability: ask for capabilities.inspection with protocol 1.1 in initialize${off}`);
-      }
+      if (method.startsWith('inspect/') && !this.inspection) throw inspectionNotGranted(method, this.host.inspectionAllowed);
     }
     const handler = this.handlers.get(method);
     if (!handler) throw new RpcError(ErrorCodes.MethodNotFound, `unknown method ${JSON.stringify(method)}`);
@@ -532,18 +423,18 @@ export class Session implements ConnectedSession {
   /** The protocol's requests, by message type. */
   private protocolHandlers(): RequestHandlers {
     const { host, service, core } = this;
-    return new RequestHandlers()
+    const handlers = new RequestHandlers()
       .on(InitializeRequest.type, (params) => this.initialize(params))
       .on(CallRequest.type, (params, requestId) => {
         expectCallFields(params);
         const ack = params.ack === undefined && params.visibilityTimeout === undefined ? undefined : ackOf(params);
-        return service.call(core, requestId, params.id, params.method, params.args, params.kwargs, this.reader, this.touch, ack);
+        return service.call(core, requestId, params.id, params.method, params.args, params.kwargs, this.values.reader, this.touch, ack);
       })
       .on(AckRequest.type, (params) => this.settleDelivery(params, 'ack'))
       .on(NackRequest.type, (params) => this.settleDelivery(params, 'nack'))
       .on(CreateRequest.type, (params) => {
         expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
-        const entry = service.create(core, params.typeid, params.args, params.kwargs, this.reader);
+        const entry = service.create(core, params.typeid, params.args, params.kwargs, this.values.reader);
         this.touching = entry.id;
         return host.table.tokenOf(entry);
       })
@@ -565,62 +456,8 @@ export class Session implements ConnectedSession {
       .on(PingRequest.type, (params) => {
         expectFields(params, {});
         return null;
-      })
-      .on(InspectSnapshotRequest.type, (params) => {
-        expectFields(params, {});
-        return host.snapshot();
-      })
-      .on(InspectPeekRequest.type, (params) => this.peek(params))
-      .on(InspectSubscribeRequest.type, (params: SubscribeParams) => {
-        expectFields(params, { intervalMs: 'number?' });
-        host.inspector.subscribe(this, notificationInterval(params.intervalMs));
-        return null;
-      })
-      .on(InspectUnsubscribeRequest.type, (params) => {
-        expectFields(params, {});
-        host.inspector.unsubscribe(this.id);
-        return null;
-      })
-      .on(InspectRemoveItemRequest.type, (params) => {
-        expectFields(params, { id: 'string', index: 'number', expected: 'any' });
-        const entry = this.shownItemEntry(params);
-        return this.editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
-      })
-      .on(InspectReplaceItemRequest.type, (params) => {
-        expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
-        const entry = this.shownItemEntry(params);
-        // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
-        const item = decodeValue(params.item, this.argumentDecoding);
-        return this.editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
-      })
-      .on(InspectWatchCallsRequest.type, (params) => {
-        expectFields(params, { intervalMs: 'number?' });
-        host.activity.watch(this, notificationInterval(params.intervalMs));
-        return null;
-      })
-      .on(InspectUnwatchCallsRequest.type, (params) => {
-        expectFields(params, {});
-        host.activity.unwatch(this.id);
-        return null;
       });
-  }
-
-  /** The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10); a resident queue nobody holds too. */
-  private shownItemEntry(params: { id: string; index: number }): ObjectEntry {
-    if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
-    return this.service.entry(params.id, 'reference', true);
-  }
-
-  /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
-  private editItem<R>(entry: ObjectEntry, edit: () => R): R {
-    try {
-      const result = edit();
-      this.touching = entry.id;
-      return result;
-    } catch (error) {
-      if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
-      throw error;
-    }
+    return handleInspection(handlers, this, host, service);
   }
 
   /** The first `initialize`: a new session, or (with `resume`) the resumption of one (SPEC 20.4). */
@@ -631,7 +468,7 @@ export class Session implements ConnectedSession {
       this.core.settled(id, undefined);
       // The answer to initialize is not one the client counts (SPEC 20.4): the log starts after it.
       this.sendResult(id, new WireResult(result));
-      if (this.resumeWithinMs !== undefined) this.answers = new AnswerLog();
+      this.resumption?.keepAnswers();
     } catch (error) {
       this.core.settled(id, undefined);
       this.sendThrown(id, error);
@@ -645,13 +482,14 @@ export class Session implements ConnectedSession {
     this.processId = agreement.processId;
     this.inspection = agreement.inspection;
     this.initialized = true;
-    this.agreed = agreement.result;
-    this.resumeWithinMs = agreement.resumeWithinMs;
     if (agreement.ping) this.watchLiveness();
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
     const result: InitializeResult = { ...agreement.result, sessionId: this.id };
-    if (this.resumeWithinMs !== undefined) result.resumeToken = this.resumeToken = this.host.resumeTokens.issue(this);
+    if (agreement.resumeWithinMs !== undefined) {
+      this.resumption = new SessionResumption(agreement.resumeWithinMs, this.host.resumeTokens.issue(this), agreement.result);
+      result.resumeToken = this.resumption.token;
+    }
     return result;
   }
 
@@ -670,19 +508,11 @@ export class Session implements ConnectedSession {
   }
 
   /** `delivery/ack` and `delivery/nack` (SPEC 20.3). */
-  private settleDelivery(params: DeliveryParams, how: 'ack' | 'nack'): null {
+  private settleDelivery(params: DeliveryParams, how: 'ack' | 'nack'): null | Promise<null> {
     expectFields(params, { id: 'string', deliveryId: 'string' });
-    this.touching = this.service.settleDelivery(this.core, params.id, params.deliveryId, how).id;
-    return null;
-  }
-
-  private peek(params: PeekParams): PeekResult | Promise<PeekResult> {
-    expectFields(params, { id: 'string', offset: 'number?', limit: 'number?' });
-    const offset = params.offset ?? 0;
-    const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
-    if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
-    if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    return this.host.inspector.peek(this.service.entry(params.id, 'reference', true), offset, limit);
+    const settled = this.service.settleDelivery(this.core, params.id, params.deliveryId, how);
+    this.touching = params.id;
+    return settled instanceof Promise ? settled.then(() => null) : null;
   }
 
   private shutdown(params: ShutdownParams): null {
@@ -695,17 +525,14 @@ export class Session implements ConnectedSession {
   }
 
   /**
-   * A waiting call's answer goes out a turn later: if the client's end of stream came with what
-   * woke the call, what it took goes back instead of into a dead connection. The answers of one
-   * turn go out together, in one write.
+   * A waiting call's answer goes out a turn later, so that what it took goes back if the client's
+   * end of stream came with what woke it; the answers of one turn go out together, in one write.
    */
   private sendResultLater(id: RequestId, value: unknown): void {
     this.lateResults.push({ id, value });
     if (this.lateResults.length > 1) return;
     setImmediate(() => {
-      const results = this.lateResults;
-      this.lateResults = [];
-      for (const result of results) this.sendResult(result.id, result.value);
+      for (const late of this.lateResults.splice(0)) this.sendResult(late.id, late.value);
     });
   }
 
@@ -715,14 +542,10 @@ export class Session implements ConnectedSession {
       this.core.undelivered(id, value);
       return;
     }
-    if (this.detached) {
-      this.parked.push({ id, value });
-      return;
-    }
+    if (this.resumption?.detached) return this.resumption.park({ id, value });
     let json: string;
     try {
-      const result = value instanceof WireResult ? value.json : value instanceof Delivery ? this.deliveryResult(value) : encodeValue(value, this.resultEncoding);
-      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(result ?? null)}}`;
+      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(this.values.result(value) ?? null)}}`;
       const limit = this.host.maxMessageBytes;
       if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
         const message = resultTooLarge(limit, Buffer.byteLength(json), this.core.undelivered(id, value));
@@ -737,21 +560,13 @@ export class Session implements ConnectedSession {
     this.writeAnswer(id, json);
   }
 
-  /** A delivery as the wire carries it: protocol data around the item, which is a value (SPEC 20.3). */
-  private deliveryResult(delivery: Delivery): DeliveryResult {
-    return { deliveryId: delivery.deliveryId, value: encodeValue(delivery.value, this.resultEncoding), redelivered: delivery.redelivered, deliveryCount: delivery.deliveryCount };
-  }
-
   private sendThrown(id: RequestId, error: unknown): void {
     this.core.delivered(id);
     this.sendError(id, errorObjectFor(error, this.core.closing));
   }
 
   private sendError(id: RequestId | null, error: ErrorObject): void {
-    if (id !== null && this.detached) {
-      this.parked.push({ id, error });
-      return;
-    }
+    if (id !== null && this.resumption?.detached) return this.resumption.park({ id, error });
     const json = JSON.stringify({ jsonrpc: '2.0', id, error });
     if (id === null) this.write(json);
     else this.writeAnswer(id, json);
@@ -759,7 +574,7 @@ export class Session implements ConnectedSession {
 
   /** Writes the answer to request `id`; a resumable session keeps it until the client has counted it (SPEC 20.4). */
   private writeAnswer(id: RequestId, json: string): void {
-    this.answers?.written(id, json);
+    this.resumption?.answers?.written(id, json);
     this.write(json);
   }
 

@@ -4,12 +4,20 @@
  */
 
 import { isTuple, tupleFrom } from '../../common/valueTypes';
+import type { ArgumentReader } from '../calls/objectService';
 import type { SharedRef } from '../calls/sharedRef';
 import { PyException } from '../exceptions';
 import { PyProxy } from './pickle/pickleValues';
 
 /** Makes the reference a proxy stands for (the object service's `argumentReference`). */
 export type ReferenceOf = (objectId: string) => SharedRef;
+
+/** Arguments arrive as the server's values already (proxies were resolved as the request was read). */
+export const DECODED: ArgumentReader<unknown[], Record<string, unknown>> = {
+  args: (args) => args,
+  kwargs: (kwargs) => kwargs,
+  fallbacksTakeNoArguments: false,
+};
 
 /** The keyword arguments: a dict with str keys. */
 export function keywordsOf(kwds: unknown, referenceOf: ReferenceOf): Record<string, unknown> {

@@ -19,19 +19,17 @@
 
 import type { Socket } from 'node:net';
 import type { SessionSummary } from '../../common/protocol';
-import { Slice, tupleFrom, isTuple } from '../../common/valueTypes';
-import { ProxyResult, type ArgumentReader, type ObjectService } from '../calls/objectService';
-import { SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
-import { SharedRef } from '../calls/sharedRef';
-import type { ObjectEntry } from '../objectTable';
+import { tupleFrom } from '../../common/valueTypes';
+import { ProxyResult, type ObjectService } from '../calls/objectService';
+import { endConnection, SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
+import { controlCall, type ControlCaller } from './controlCalls';
 import { PythonFrameDecoder, PythonFramingError } from './framing';
-import { unpickle } from './pickle/pickleReader';
-import { pickleMessage, type PickleDialect, type PickleOptions } from './pickle/pickleWriter';
-import { PyProxy, PyToken } from './pickle/pickleValues';
-import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
-import { proxyTypeFor } from './pythonNames';
-import { controlFailureReply, failureReply, traceback, unsendableReply, type Reply } from './pythonReplies';
-import { readRequest, type PythonRequest } from './requestReader';
+import { readAnyRequest } from './generalRequestReader';
+import { python2Methods } from './python2Methods';
+import { DECODED, type ReferenceOf } from './pythonArguments';
+import { failureReply, traceback, unsendableReply, type Reply } from './pythonReplies';
+import { ReplyPickler } from './replyPickler';
+import { readRequest } from './requestReader';
 
 /** The holder of every reference a Python client takes (Python counts references per process, not per connection). */
 export const PYTHON_HOLDER = 'python';
@@ -47,41 +45,16 @@ export interface PythonHost extends SessionHost {
 /** Python's requests carry no id: each call gets a number, for inspection and withdrawal. */
 let callCounter = 0;
 
-/** `('#RETURN', None)`, the reply to every `put()` and most setters, is the same bytes every time: made once. */
-const RETURN_NONE: Readonly<Record<PickleDialect, Buffer>> = {
-  py2: pickleMessage(['#RETURN', null], { dialect: 'py2' }),
-  py3: pickleMessage(['#RETURN', null], { dialect: 'py3' }),
-};
-
-/** Arguments arrive as the server's values already (proxies were resolved as the request was read). */
-const DECODED: ArgumentReader<unknown[], Record<string, unknown>> = {
-  args: (args) => args,
-  kwargs: (kwargs) => kwargs,
-  fallbacksTakeNoArguments: false,
-};
-
-/**
- * Python 2's proxies call methods Python 3 renamed: served as the Python 3 method they mean (an
- * old-style slice is a slice; `has_key` is `in`; an iterator's `next` is `__next__`).
- */
-const python2Methods: Readonly<Record<string, (args: unknown[]) => [string, unknown[]]>> = {
-  __getslice__: ([i, j]) => ['__getitem__', [new Slice(i, j, null)]],
-  __setslice__: ([i, j, sequence]) => ['__setitem__', [new Slice(i, j, null), sequence]],
-  __delslice__: ([i, j]) => ['__delitem__', [new Slice(i, j, null)]],
-  has_key: (args) => ['__contains__', args],
-  next: (args) => ['__next__', args],
-};
-
 /** One Python client connection. */
-export class PythonSession implements ConnectedSession {
+export class PythonSession implements ConnectedSession, ControlCaller {
   /** What every session is: id, holdings, waiting calls, the close order. */
   readonly core: SessionCore;
   /** Python sends no pid. */
   readonly processId = null;
   /** The thread name `accept_connection` gave (`MainProcess`, `MainProcess|Thread-1`). */
   private threadName: string | undefined;
-  private dialect: PickleDialect | undefined;
-  private replyOptions: PickleOptions | undefined;
+  /** Pickles the replies, for the client's Python once its first request told which. */
+  private readonly replies: ReplyPickler;
   private readonly decoder: PythonFrameDecoder;
   private readonly requests: Buffer[] = [];
   /** Bytes of the frames in {@link requests}, counted in the manager's buffer budget. */
@@ -105,6 +78,7 @@ export class PythonSession implements ConnectedSession {
   ) {
     this.core = new SessionCore(host, PYTHON_HOLDER);
     this.decoder = new PythonFrameDecoder(host.maxMessageBytes);
+    this.replies = new ReplyPickler(host, service);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'python session' });
   }
@@ -159,8 +133,7 @@ export class PythonSession implements ConnectedSession {
   close(): void {
     if (this.closed) return;
     this.core.beginClosing();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    endConnection(this.socket);
   }
 
   /** What inspection shows of this session. Python's references belong to its process, not to a connection: see PYTHON_HOLDER. */
@@ -242,7 +215,7 @@ export class PythonSession implements ConnectedSession {
     }
     let message: Buffer;
     try {
-      message = this.pickleReply(reply);
+      message = this.replies.pickle(reply);
     } catch (error) {
       const givenBack = this.core.undelivered(this.requestId, result);
       return this.send(unsendableReply(error, givenBack));
@@ -254,83 +227,23 @@ export class PythonSession implements ConnectedSession {
   /** One request, start to reply. Never throws: every failure is a reply. */
   private serve(frame: Buffer): Reply | Promise<Reply> {
     // Python 3 pickles with protocol 3 or higher; a protocol 2 request is Python 2's.
-    this.dialect ??= frame[0] === 0x80 && frame[1] === 2 ? 'py2' : 'py3';
+    const dialect = (this.replies.dialect ??= frame[0] === 0x80 && frame[1] === 2 ? 'py2' : 'py3');
     // The common shape (scalar arguments) is read directly; it holds no proxy to resolve.
-    const request = readRequest(frame) ?? this.readGeneral(frame);
+    const request = readRequest(frame) ?? readAnyRequest(frame, this.host, this.referenceOf, dialect);
     if (!('method' in request)) return request;
     const { ident, method, args, kwargs } = request;
-    if (!this.isChannel) return this.control(method, args, kwargs);
-    if (this.dialect === 'py2' && Object.hasOwn(python2Methods, method)) {
+    if (!this.isChannel) return controlCall(this, this.service, this.host, method, args, kwargs);
+    if (dialect === 'py2' && Object.hasOwn(python2Methods, method)) {
       const [name, translated] = python2Methods[method](args);
       return this.callMethod(ident, name, translated, kwargs);
     }
     return this.callMethod(ident, method, args, kwargs);
   }
 
-  /** A request of any shape, with the general pickle reader; proxies among its arguments become references. */
-  private readGeneral(frame: Buffer): PythonRequest | Reply {
-    let request: unknown;
-    try {
-      request = unpickle(frame, { maxValues: this.host.maxMessageValues, refuseOpaque: !this.host.opaquePickles });
-    } catch (error) {
-      return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
-    }
-    if (!isTuple(request) || request.length !== 4) {
-      return ['#TRACEBACK', traceback('ValueError', 'a request must be a tuple (ident, methodname, args, kwds)')];
-    }
-    const [ident, method, args, kwds] = request;
-    if (typeof method !== 'string') return ['#TRACEBACK', traceback('TypeError', 'the method name must be a str')];
-    try {
-      const decoded = Array.isArray(args) ? args.map((a) => fromPython(a, this.referenceOf)) : [];
-      return { ident, method, args: decoded, kwargs: keywordsOf(kwds, this.referenceOf) };
-    } catch (error) {
-      return this.failure(error);
-    }
-  }
-
-  /** The control calls of CPython's `Server.public`. */
-  private control(method: string, args: unknown[], kwargs: Record<string, unknown>): Reply {
-    const { service, core } = this;
-    try {
-      switch (method) {
-        case 'create': {
-          const [typeid, ...rest] = args;
-          const entry = service.create(core, typeid, rest, kwargs, DECODED);
-          return ['#RETURN', tupleFrom([entry.id, tupleFrom([...entry.exposed])])];
-        }
-        case 'incref':
-          service.incref(core, args[0]);
-          return ['#RETURN', null];
-        case 'decref':
-          service.decref(core, args[0]);
-          return ['#RETURN', null];
-        case 'dummy':
-          return ['#RETURN', null];
-        case 'number_of_objects':
-          return ['#RETURN', this.host.table.size];
-        case 'debug_info': {
-          const lines = [...this.host.table.all()].map((e) => `  ${e.id}:       refcount=${e.refcount}\n    ${e.typeid} object`);
-          return ['#RETURN', lines.join('\n')];
-        }
-        case 'get_methods': {
-          const token = args[0];
-          const id = token instanceof PyToken ? token.id : args[0];
-          return ['#RETURN', tupleFrom([...service.entry(id).exposed])];
-        }
-        case 'accept_connection': {
-          this.threadName = typeof args[0] === 'string' ? args[0] : 'client';
-          this.host.sessionOpened(this);
-          return ['#RETURN', null];
-        }
-        case 'shutdown':
-          service.shutdown(core);
-          return ['#RETURN', null];
-        default:
-          return ['#TRACEBACK', traceback('AttributeError', `'Server' has no public method ${JSON.stringify(method)}`)];
-      }
-    } catch (error) {
-      return controlFailureReply(error);
-    }
+  /** `accept_connection`: from now on the connection serves one client thread's method calls, and inspection lists it. */
+  acceptConnection(threadName: string): void {
+    this.threadName = threadName;
+    this.host.sessionOpened(this);
   }
 
   /** A method call on a shared object, as CPython's `serve_client` makes it. */
@@ -355,47 +268,21 @@ export class PythonSession implements ConnectedSession {
     if (!(result instanceof ProxyResult)) return ['#RETURN', result];
     // The new object has one reference, which the client's proxy adopts.
     const entry = result.entry;
-    return ['#PROXY', tupleFrom([tupleFrom([...entry.exposed]), this.tokenOf(entry)])];
+    return ['#PROXY', tupleFrom([tupleFrom([...entry.exposed]), this.replies.tokenOf(entry)])];
   }
 
   private failure(error: unknown): Reply {
-    return failureReply(error, this.dialect ?? 'py3');
-  }
-
-  private tokenOf(entry: ObjectEntry): PyToken {
-    return new PyToken(entry.typeid, this.host.pythonAddress(), entry.id);
-  }
-
-  /** A stored reference, as Python reads it: a proxy it rebuilds (and increfs) on its side. */
-  private refToPython(value: object): PyProxy | undefined {
-    if (!(value instanceof SharedRef)) return undefined;
-    const entry = this.service.storedReference(value);
-    return new PyProxy(this.tokenOf(entry), proxyTypeFor(entry), [...entry.exposed]);
+    return failureReply(error, this.replies.dialect ?? 'py3');
   }
 
   private send(reply: Reply): void {
     if (this.closed) return;
     let message: Buffer;
     try {
-      message = this.pickleReply(reply);
+      message = this.replies.pickle(reply);
     } catch (error) {
-      message = this.pickleReply(unsendableReply(error, false));
+      message = this.replies.pickle(unsendableReply(error, false));
     }
     this.socket.write(message);
-  }
-
-  /** A reply as one framed pickle. @throws PickleError when it cannot be pickled or passes the message limit. */
-  private pickleReply(reply: Reply): Buffer {
-    const [kind, result] = reply;
-    return kind === '#RETURN' && result == null ? RETURN_NONE[this.dialect ?? 'py3'] : pickleMessage(reply, this.pickleOptions());
-  }
-
-  /** How replies are pickled: for the client's Python, with the server's references as proxies, within the message limit. */
-  private pickleOptions(): PickleOptions {
-    if (this.replyOptions) return this.replyOptions;
-    const options: PickleOptions = { dialect: this.dialect ?? 'py3', encodeRef: (v) => this.refToPython(v), maxBytes: this.host.maxMessageBytes };
-    // Known once the first request is read; a reply before that (a framing error) is not kept.
-    if (this.dialect) this.replyOptions = options;
-    return options;
   }
 }

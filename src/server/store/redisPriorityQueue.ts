@@ -7,39 +7,72 @@
  * script, which also counts the unfinished task and publishes the change); otherwise it runs again
  * on the newer heap. Blocking, timeouts, task_done/join and wake-ups across managers are
  * {@link RedisQueue}'s.
+ *
+ * Acknowledged gets (SPEC 20.3): the save that takes an item also puts it into flight (the
+ * in-flight hash of `redisDeliveries.ts`). An item given back (a nack, a timeout, a session's or a
+ * manager's end) goes, as for every queue, to the list `…:items`, by a script that cannot order
+ * Python values; the next call reads those items with the heap, gives each its place by priority
+ * again as the in-memory PriorityQueue does, and its save drops them from the list. An item that
+ * came back keeps its delivery count in the stored heap.
  */
 
 import { PyException } from '../exceptions';
 import { BinaryHeap } from '../builtins/queue';
+import { itemValue, ReturnedItem } from '../builtins/deliveries';
+import type { IntoFlight, TakeIntoFlight } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
-import { RedisQueue } from './redisQueue';
+import { queueKeys, RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
 
 /** How many times a put or get runs again when other calls changed the heap in the meantime. */
 const MAX_TRIES = 100;
 
 /** The keys of a priority queue named `name`. */
-export function priorityQueueKeys(host: RedisObjectHost, name: string): [heap: string, version: string, unfinished: string] {
+export function priorityQueueKeys(host: RedisObjectHost, name: string): [heap: string, version: string, unfinished: string, givenBack: string, inFlight: string] {
   const key = host.keyOf(name);
-  return [`${key}:heap`, `${key}:version`, `${key}:unfinished`];
+  const [givenBack, , inFlight] = queueKeys(host, name);
+  return [`${key}:heap`, `${key}:version`, `${key}:unfinished`, givenBack, inFlight];
+}
+
+/** The stored heap: its layout and unordered items given back (values), and how often each was delivered (absent: never). */
+type StoredHeap = [layout: unknown[], unordered: unknown[], layoutDeliveries?: number[], unorderedDeliveries?: number[]];
+
+const deliveriesOf = (item: unknown): number => (item instanceof ReturnedItem ? item.deliveries : 0);
+const withDeliveries = (values: readonly unknown[], counts: readonly number[] = []): unknown[] => values.map((value, i) => ((counts[i] ?? 0) > 0 ? new ReturnedItem(value, counts[i]!) : value));
+
+/** An item given back, as the settling scripts store it: '#COUNT TEXT', or its text if never delivered (RETURNED_ITEMS in `redisScripts.ts`). */
+function givenBackItem(text: string, host: RedisObjectHost): unknown {
+  const marked = /^#(\d+) /.exec(text);
+  const value = textToValue(marked ? text.slice(marked[0].length) : text, host.refs);
+  return marked ? new ReturnedItem(value, Number(marked[1])) : value;
+}
+
+/** A heap as loaded: its version, the heap with the items given back merged in, how many were merged, and the unfinished count. */
+interface Loaded {
+  readonly version: number;
+  readonly heap: BinaryHeap;
+  readonly merged: number;
+  readonly unfinished: number;
 }
 
 /** Python's `queue.PriorityQueue` kept in Redis: the least item (Python's `<`) is the first got. */
 export class RedisPriorityQueue extends RedisQueue {
   static override readonly builtin: string = 'PriorityQueue';
-  readonly #keys: [string, string, string];
+  readonly #keys: [string, string, string, string, string];
 
   constructor(host: RedisObjectHost, name: string, maxsize: unknown = 0) {
     super(host, name, maxsize);
     this.#keys = priorityQueueKeys(host, name);
   }
 
-  async #load(): Promise<[version: number, heap: BinaryHeap, unfinished: number]> {
-    const [version, text, unfinished] = (await this.host.run('smHeapLoad', this.#keys, [])) as [number, string | null, number];
-    const [layout, unordered] = text === null ? [[], []] : (textToValue(text, this.host.refs) as [unknown[], unknown[]]);
-    const heap = BinaryHeap.fromParts(layout, unordered);
+  async #load(): Promise<Loaded> {
+    const [version, text, unfinished, ...givenBack] = (await this.host.run('smHeapLoad', this.#keys.slice(0, 4), [])) as [number, string | null, number, ...string[]];
+    const [layout, unordered, layoutDeliveries, unorderedDeliveries] = text === null ? [[], []] : (textToValue(text, this.host.refs) as StoredHeap);
+    const heap = BinaryHeap.fromParts(withDeliveries(layout, layoutDeliveries), withDeliveries(unordered, unorderedDeliveries));
+    // Given back in the order the in-memory queue puts them back; each takes its place by priority again.
+    for (const item of givenBack) heap.putBack(givenBackItem(item, this.host));
     this.seen(heap.length, unfinished);
-    return [version, heap, unfinished];
+    return { version, heap, merged: givenBack.length, unfinished };
   }
 
   /**
@@ -47,23 +80,32 @@ export class RedisPriorityQueue extends RedisQueue {
    * if nothing else changed it meanwhile; `change` returns false when it changed nothing.
    * @throws what `change` throws (a TypeError for unorderable items), having stored nothing.
    */
-  async #update<T>(change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number }): Promise<[T, length: number, unfinished: number]> {
+  async #update<T>(
+    change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number; intoFlight?: readonly (string | number)[] },
+  ): Promise<[T, length: number, unfinished: number, flight: [id: string | null, inFlight: number]]> {
+    const host = this.host;
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const [version, heap, unfinished] = await this.#load();
+      const { version, heap, merged, unfinished } = await this.#load();
       const outcome = change(heap);
-      if (!outcome.changed) return [outcome.result, heap.length, unfinished];
-      const state = valueToText(heap.parts(), this.host.refs);
-      const [saved, now] = (await this.host.run('smHeapSave', this.#keys, [version, state, outcome.unfinished ?? 0, this.host.channel, this.key])) as [number, number];
+      // Items given back were merged: saved even when the call itself changed nothing.
+      if (!outcome.changed && merged === 0) return [outcome.result, heap.length, unfinished, [null, 0]];
+      const [layout, unordered] = heap.parts();
+      const stored: StoredHeap = [layout.map(itemValue), unordered.map(itemValue)];
+      // Delivery counts only once some item came back: a queue nobody takes from with ack is stored as it always was.
+      if ([...layout, ...unordered].some((item) => item instanceof ReturnedItem)) stored.push(layout.map(deliveriesOf), unordered.map(deliveriesOf));
+      const state = valueToText(stored, host.refs);
+      const keys = [...this.#keys, host.deliveryIdsKey, host.heldIndexKey];
+      const [saved, now, id, inFlight] = (await host.run('smHeapSave', keys, [version, state, outcome.unfinished ?? 0, host.channel, this.key, merged, ...(outcome.intoFlight ?? [])])) as [number, number, string | null, number];
       if (saved === 1) {
         this.seen(heap.length, now);
-        return [outcome.result, heap.length, now];
+        return [outcome.result, heap.length, now, [id, inFlight]];
       }
     }
     throw new PyException('RuntimeError', `the PriorityQueue gave up after ${MAX_TRIES} tries: other calls kept changing it in the meantime`);
   }
 
   protected override async readState(): Promise<[length: number, unfinished: number]> {
-    const [, heap, unfinished] = await this.#load();
+    const { heap, unfinished } = await this.#load();
     return [heap.length, unfinished];
   }
 
@@ -77,8 +119,19 @@ export class RedisPriorityQueue extends RedisQueue {
   }
 
   protected override async tryTake(): Promise<[found: boolean, item: unknown, length: number]> {
-    const [taken, length] = await this.#update<[boolean, unknown]>((heap) => (heap.length === 0 ? { changed: false, result: [false, undefined] } : { changed: true, result: [true, heap.take()] }));
+    const [taken, length] = await this.#update<[boolean, unknown]>((heap) => (heap.length === 0 ? { changed: false, result: [false, undefined] } : { changed: true, result: [true, itemValue(heap.take())] }));
     return [taken[0], taken[1], length];
+  }
+
+  protected override async takeIntoFlight(flight: IntoFlight): ReturnType<TakeIntoFlight> {
+    const [taken, length, , [id, inFlight]] = await this.#update<[value: unknown, count: number] | undefined>((heap) => {
+      if (heap.length === 0) return { changed: false, result: undefined };
+      const item = heap.take();
+      const [value, count] = [itemValue(item), deliveriesOf(item) + 1];
+      return { changed: true, result: [value, count], intoFlight: [flight.owner, flight.since, flight.visibleAt, flight.heldEntry, valueToText(value, this.host.refs), count] };
+    });
+    if (!taken || id === null) return [undefined, length, inFlight];
+    return [{ id, count: taken[1], value: () => taken[0] }, length, inFlight];
   }
 
   protected override async putBackItem(item: unknown): Promise<number> {
@@ -90,7 +143,7 @@ export class RedisPriorityQueue extends RedisQueue {
   }
 
   override async peekPage(offset: number, limit: number): Promise<PeekPage> {
-    const [, heap] = await this.#load();
-    return { kind: 'items', total: heap.length, items: heap.range(offset, offset + limit) };
+    const { heap } = await this.#load();
+    return { kind: 'items', total: heap.length, items: heap.range(offset, offset + limit).map(itemValue) };
   }
 }

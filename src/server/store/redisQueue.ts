@@ -3,23 +3,36 @@
  * in-memory queues of `../builtins/queue`, each method one atomic script, and a put through any
  * manager waking a getter waiting on any other. Items are a Redis list (`…:items`, got from the
  * left for a FIFO, from the right for a LIFO); the unfinished-task count of `task_done`/`join` is
- * `…:unfinished`.
+ * `…:unfinished`; deliveries of acknowledged gets in flight are `…:inflight` (`redisDeliveries.ts`).
  */
 
-import { isWithdrawn, type CallContext, type Signature } from '../calls/methodDispatch';
+import { isWithdrawn, ownerOf, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
 import { pyAddress, pyTruthy } from '../pythonSemantics';
 import { nanTimeout, Queue, queueMaxsize, tooManyTaskDone } from '../builtins/queue';
 import { timeoutSeconds } from '../builtins/waiting';
+import type { HeldDelivery } from '../calls/methodDispatch';
+import type { Delivery } from '../builtins/deliveries';
+import type { Reclaimer } from './redisLeases';
+import { RedisDeliveries, returnDeliveriesOf, type DeliveryKeys, type IntoFlight, type TakeIntoFlight } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import { textToValue, valueToText } from './valueText';
 
 /** The keys of a queue named `name`. */
-export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string] {
+export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
   const key = host.keyOf(name);
-  return [`${key}:items`, `${key}:unfinished`];
+  const { items, inFlight } = deliveryKeysOf(key);
+  return [items, `${key}:unfinished`, inFlight];
 }
+
+/** The keys of the queue whose key is `key` that acknowledged gets use. */
+export function deliveryKeysOf(key: string): DeliveryKeys {
+  return { key, items: `${key}:items`, inFlight: `${key}:inflight` };
+}
+
+/** Gives back a dead manager's deliveries of the queue whose key is `objectKey` (see `redisReclaimers.ts`). */
+export const reclaimQueueDeliveries: Reclaimer = (host, objectKey, managerId) => returnDeliveriesOf(host, deliveryKeysOf(objectKey), managerId);
 
 const full = (): PyException => new PyException('Full', '');
 const empty = (): PyException => new PyException('Empty', '');
@@ -38,11 +51,14 @@ export class RedisQueue {
   protected readonly key: string;
   readonly #items: string;
   readonly #unfinished: string;
+  readonly #inFlight: string;
   /** The length and unfinished count as this manager's last call on the queue left them (inspection reads them). */
   #length = 0;
   #unfinishedCount = 0;
   #waitingGetters = 0;
   #waitingPutters = 0;
+  /** Deliveries of acknowledged gets to this manager's sessions (made on first use: most queues never see one). */
+  #deliveriesMade: RedisDeliveries | undefined;
 
   constructor(
     protected readonly host: RedisObjectHost,
@@ -51,12 +67,28 @@ export class RedisQueue {
   ) {
     this.#maxsize = queueMaxsize(maxsize);
     this.key = host.keyOf(name);
-    [this.#items, this.#unfinished] = queueKeys(host, name);
+    [this.#items, this.#unfinished, this.#inFlight] = queueKeys(host, name);
   }
 
   /** The bound given at construction (0 or less: unbounded). */
   get maxsize(): number {
     return this.#maxsize;
+  }
+
+  get #deliveries(): RedisDeliveries {
+    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), (flight) => this.takeIntoFlight(flight), (length) => (this.#length = length)));
+  }
+
+  /** One atomic acknowledged take: the next item into flight (see `redisDeliveries.ts`). */
+  protected async takeIntoFlight(flight: IntoFlight): ReturnType<TakeIntoFlight> {
+    const host = this.host;
+    const [id, text, count, length, inFlight] = (await host.run(
+      'smQueueTakeAck',
+      [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexKey],
+      [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key],
+    )) as [string | null, string | null, number, number, number];
+    const taken = id === null || text === null ? undefined : { id, count, value: () => textToValue(text, host.refs) };
+    return [taken, length, inFlight];
   }
 
   /** Python's repr: `<queue.Queue object at 0x...>`. */
@@ -109,7 +141,14 @@ export class RedisQueue {
   describeState(): { size: number; details: Record<string, unknown> } {
     return {
       size: this.#length,
-      details: { maxsize: this.#maxsize, unfinishedTasks: this.#unfinishedCount, waitingGetters: this.#waitingGetters, waitingPutters: this.#waitingPutters },
+      details: {
+        maxsize: this.#maxsize,
+        unfinishedTasks: this.#unfinishedCount,
+        waitingGetters: this.#waitingGetters,
+        waitingPutters: this.#waitingPutters,
+        // Only when there are some, as the in-memory queue shows it.
+        ...(this.#deliveriesMade?.inFlight ? { deliveriesInFlight: this.#deliveriesMade.inFlight } : {}),
+      },
     };
   }
 
@@ -155,19 +194,47 @@ export class RedisQueue {
     return this.put(item, false, null, context);
   }
 
-  /** Python's `get(block=True, timeout=None)`, as the in-memory Queue's. */
+  /**
+   * Python's `get(block=True, timeout=None)`, as the in-memory Queue's. With `ack` in the
+   * context (SPEC 20.3) the item is delivered: a {@link Delivery} in flight, held by the session.
+   */
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<unknown> {
     if (isWithdrawn(context)) throw new CallCancelled();
+    const ack = context.ack;
+    const session = ownerOf(context);
     const attempt = async (): Promise<{ item: unknown } | typeof NOT_YET> => {
+      if (ack) {
+        const delivery = await this.#deliveries.take(context, ack);
+        return delivery ? { item: delivery } : NOT_YET;
+      }
       const [found, item, length] = await this.tryTake();
       this.#length = length;
       return found ? { item } : NOT_YET;
     };
-    // An item whose answer never reaches this caller goes back to the front.
-    context.giveBack?.((item) => void this.#putBack(item).catch(() => {}));
+    // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
+    const putBack = ack ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered').then(() => {}) : (item: unknown) => this.#putBack(item);
+    context.giveBack?.((item) => void putBack(item).catch(() => {}));
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r.item));
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: (r) => this.#putBack(r.item), beforeWait: () => this.#refuseNaN(seconds) }).then((r) => r.item);
+    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: (r) => putBack(r.item), beforeWait: () => this.#refuseNaN(seconds) }).then((r) => r.item);
+  }
+
+  /**
+   * Acknowledges delivery `deliveryId` (gone for good), or gives it back (`nack`: to the front,
+   * counted as delivered). Resolves false when session `ownerId` does not hold it.
+   */
+  settleDelivery(deliveryId: string, ownerId: string, how: 'ack' | 'nack'): Promise<boolean> {
+    return this.#deliveries.settle(deliveryId, ownerId, how === 'ack' ? 'ack' : 'back');
+  }
+
+  /** A session ended: the deliveries it held go back to the front, counted as delivered. */
+  ownerLeft(ownerId: string): void {
+    this.#deliveriesMade?.ownerLeft(ownerId);
+  }
+
+  /** The deliveries session `ownerId` holds, for inspection. */
+  deliveriesOf(ownerId: string): HeldDelivery[] {
+    return this.#deliveriesMade?.deliveriesOf(ownerId) ?? [];
   }
 
   /** Python's `get_nowait()`. */

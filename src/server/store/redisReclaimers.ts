@@ -5,6 +5,10 @@
  */
 
 import type { Reclaimer } from './redisLeases';
+import { DELIVERY_KIND } from './redisDeliveries';
+import { reclaimQueueDeliveries } from './redisQueue';
 
 /** The reclaimers, by the kind a type writes into a manager's held index. */
-export const reclaimers: Readonly<Record<string, Reclaimer>> = Object.freeze({});
+export const reclaimers: Readonly<Record<string, Reclaimer>> = Object.freeze({
+  [DELIVERY_KIND]: reclaimQueueDeliveries,
+});

@@ -17,6 +17,23 @@ export interface StoreScript {
   readonly text: string;
 }
 
+/**
+ * How a queue's list holds an item that came back from a delivery (SPEC 20.3): '#COUNT TEXT',
+ * COUNT the deliveries it had, TEXT the item (JSON text never starts with '#'); a plain item is its
+ * text. The scripts that read or write such items start with these functions; a PriorityQueue
+ * reads them in `redisPriorityQueue.ts`.
+ */
+const RETURNED_ITEMS = `
+local function unmarked(raw)
+  local count, text = string.match(raw, '^#(%d+) (.*)$')
+  if count then return tonumber(count), text end
+  return 0, raw
+end
+local function marked(count, text)
+  if count > 0 then return '#' .. count .. ' ' .. text end
+  return text
+end`;
+
 /** The scripts, by the command name ioredis defines for each. */
 export const STORE_SCRIPTS = {
   /**
@@ -41,12 +58,14 @@ return { 1, length, unfinished }`,
    */
   smQueueTake: {
     keys: 1,
-    text: `
+    text: `${RETURNED_ITEMS}
 local item
 if ARGV[1] == 'L' then item = redis.call('LPOP', KEYS[1]) else item = redis.call('RPOP', KEYS[1]) end
 if not item then return { false, 0 } end
 ${publishIfWaited('ARGV[2]', 'ARGV[3]')}
-return { item, redis.call('LLEN', KEYS[1]) }`,
+-- An item that came back from a delivery: a plain get takes it as any item.
+local _, text = unmarked(item)
+return { text, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
    * An item taken whose caller never received it goes back where the next get finds it first.
@@ -79,7 +98,7 @@ return n`,
    */
   smQueuePeek: {
     keys: 1,
-    text: `
+    text: `${RETURNED_ITEMS}
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local page
 if ARGV[1] == 'L' then
@@ -88,6 +107,10 @@ else
   page = redis.call('LRANGE', KEYS[1], -offset - limit, -offset - 1)
   local n = #page
   for i = 1, math.floor(n / 2) do page[i], page[n - i + 1] = page[n - i + 1], page[i] end
+end
+for i = 1, #page do
+  local _, text = unmarked(page[i])
+  page[i] = text
 end
 table.insert(page, 1, redis.call('LLEN', KEYS[1]))
 return page`,
@@ -121,25 +144,45 @@ return 1`,
   },
   /**
    * A PriorityQueue's heap, kept whole (see redisPriorityQueue.ts): replaces it if its version is
-   * still the one read, adds ARGV[3] to the unfinished count, and publishes the change. KEYS:
-   * heap, version, unfinished. ARGV: version read, new heap, unfinished delta, channel, key.
-   * Returns {saved, unfinished}: saved 0 when another call changed the heap meanwhile.
+   * still the one read, adds ARGV[3] to the unfinished count, drops the first ARGV[6] items given
+   * back (merged into the new heap), and publishes the change. With ARGV[7..12], the save is an
+   * acknowledged get: the item taken goes into flight as in smQueueTakeAck. KEYS: heap, version,
+   * unfinished, given back (a list, as the settling scripts fill it), in flight, delivery id
+   * counter, held index. ARGV: version read, new heap, unfinished delta, channel, key, merged,
+   * [owner, since, visible at, held entry, item, count]. Returns {saved, unfinished, id, in flight}:
+   * saved 0 when another call changed the heap meanwhile; id false unless an item went into flight.
    */
   smHeapSave: {
-    keys: 3,
+    keys: 7,
     text: `
 local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished } end
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished, false, 0 } end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
 if tonumber(ARGV[3]) ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], ARGV[3]) end
+if tonumber(ARGV[6]) > 0 then redis.call('LTRIM', KEYS[4], ARGV[6], -1) end
+local id = false
+if ARGV[7] then
+  id = 'd' .. redis.call('INCR', KEYS[6])
+  redis.call('HSET', KEYS[5], id, cjson.encode({ owner = ARGV[7], count = tonumber(ARGV[12]), since = ARGV[8], visibleAt = ARGV[9], at = 'R', item = ARGV[11] }))
+  redis.call('SADD', KEYS[7], ARGV[10])
+end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
-return { 1, unfinished }`,
+return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
   },
-  /** A PriorityQueue's heap and unfinished count. KEYS: heap, version, unfinished. Returns {version, heap or false, unfinished}. */
+  /**
+   * A PriorityQueue's heap, unfinished count and the items given back since (not yet merged into
+   * the heap). KEYS: heap, version, unfinished, given back. Returns {version, heap or false,
+   * unfinished, item...}.
+   */
   smHeapLoad: {
-    keys: 3,
-    text: `return { tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[1]), tonumber(redis.call('GET', KEYS[3]) or '0') }`,
+    keys: 4,
+    text: `
+local out = redis.call('LRANGE', KEYS[4], 0, -1)
+table.insert(out, 1, tonumber(redis.call('GET', KEYS[3]) or '0'))
+table.insert(out, 1, redis.call('GET', KEYS[1]))
+table.insert(out, 1, tonumber(redis.call('GET', KEYS[2]) or '0'))
+return out`,
   },
   /**
    * Event set. KEYS: event (a hash: flag, and gen, counting the times the flag went from clear to
@@ -168,6 +211,77 @@ return 1`,
     text: `
 local state = redis.call('HMGET', KEYS[1], 'flag', 'gen')
 return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
+  },
+  /**
+   * Acknowledged get (SPEC 20.3): takes the next item into flight, owned by a session, in one
+   * step. KEYS: items, in flight (a hash: delivery id to the entry as JSON), the delivery id
+   * counter, the owner's manager's held index. ARGV: end ('L' or 'R'), owner, since (ms), visible
+   * at (ms, or '' for none), held entry, channel, key. An item that came back from a delivery
+   * (see RETURNED_ITEMS) counts one more delivery. Returns {id, item, count, length, in flight}, id false when the queue is empty.
+   */
+  smQueueTakeAck: {
+    keys: 4,
+    text: `${RETURNED_ITEMS}
+local raw
+if ARGV[1] == 'L' then raw = redis.call('LPOP', KEYS[1]) else raw = redis.call('RPOP', KEYS[1]) end
+if not raw then return { false, false, 0, 0, redis.call('HLEN', KEYS[2]) } end
+local count, text = unmarked(raw)
+count = count + 1
+local id = 'd' .. redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], id, cjson.encode({ owner = ARGV[2], count = count, since = ARGV[3], visibleAt = ARGV[4], at = ARGV[1], item = text }))
+redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2]) }`,
+  },
+  /**
+   * Settles one delivery if the owner holds it: 'ack' (gone for good), 'back' (a nack or its
+   * visibility timeout: to the front, counted as delivered) or 'undelivered' (its answer never
+   * reached the caller: to the front, this delivery not counted). KEYS: in flight, items. ARGV:
+   * delivery id, owner, how, channel, key. Returns {settled (0 or 1), length, in flight}.
+   */
+  smDeliverySettle: {
+    keys: 2,
+    text: `${RETURNED_ITEMS}
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local e = raw and cjson.decode(raw)
+if not e or e.owner ~= ARGV[2] then return { 0, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) } end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if ARGV[3] ~= 'ack' then
+  local count = e.count
+  if ARGV[3] == 'undelivered' then count = count - 1 end
+  local stored = marked(count, e.item)
+  if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
+return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
+  },
+  /**
+   * Gives back every delivery of one owner ('owner': a session ended), or of every session of
+   * one manager ('manager': its lease ran out), to the front, counted as delivered, in the order
+   * they were first delivered so they come out again in that order. Idempotent. KEYS: in flight,
+   * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key. Returns how many went back.
+   */
+  smDeliveriesReturn: {
+    keys: 2,
+    text: `${RETURNED_ITEMS}
+local all = redis.call('HGETALL', KEYS[1])
+local back = {}
+local managerPrefix = ARGV[1] .. '/'
+for i = 1, #all, 2 do
+  local e = cjson.decode(all[i + 1])
+  local mine
+  if ARGV[2] == 'owner' then mine = e.owner == ARGV[1] else mine = string.sub(e.owner, 1, #managerPrefix) == managerPrefix end
+  if mine then back[#back + 1] = { n = tonumber(string.sub(all[i], 2)), id = all[i], e = e } end
+end
+table.sort(back, function(a, b) return a.n < b.n end)
+for i = #back, 1, -1 do
+  local e = back[i].e
+  local stored = marked(e.count, e.item)
+  if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
+  redis.call('HDEL', KEYS[1], back[i].id)
+end
+if #back > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return #back`,
   },
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {

@@ -5,9 +5,10 @@
  *
  * Keys (all under `PREFIX:`): `version` (the store format this data is in; a manager refuses a
  * prefix holding another), `wake` (the channel changes are published on, see {@link Wakeups}),
- * and `o:NAME:…` for each object (with `o:NAME:waited` while somebody waits on it): `NAME` is
- * `shared:TYPEID` for a `shared` registration (the same object on every manager registering it)
- * and a random id for an object a client created.
+ * `deliveries` (the counter delivery ids are drawn from, so that they are unique across the
+ * group, see `redisDeliveries.ts`), and `o:NAME:…` for each object (with `o:NAME:waited` while
+ * somebody waits on it): `NAME` is `shared:TYPEID` for a `shared` registration (the same object
+ * on every manager registering it) and a random id for an object a client created.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -52,6 +53,8 @@ export interface RedisObjectHost {
   readonly heldIndexKey: string;
   /** The owner id, in Redis, of this manager's session `sessionId`: global across the group. */
   ownerId(sessionId: string): string;
+  /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
+  readonly deliveryIdsKey: string;
 }
 
 /** A page of a Redis-backed object's contents, as inspection's peek shows it. */
@@ -140,6 +143,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
 
   ownerId(sessionId: string): string {
     return ownerIdIn(this.#lease.managerId, sessionId);
+  }
+
+  get deliveryIdsKey(): string {
+    return `${this.prefix}:deliveries`;
   }
 
   /** Gives back, at once, the holdings of every manager whose lease ran out (it runs by itself every half lease). */

@@ -1,0 +1,73 @@
+/**
+ * How one JSON-RPC session's values cross the wire: arguments become the server's values (a
+ * `$proxy` a reference to the live object it names), results go back in the value codec's form
+ * (a new object or a stored reference as a `$proxy` the session holds), and protocol answers,
+ * already in wire form, go as they are.
+ */
+
+import type { DeliveryResult } from '../../common/protocol';
+import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
+import { Delivery } from '../builtins/deliveries';
+import { ProxyResult, type ArgumentReader, type ObjectService } from '../calls/objectService';
+import type { SessionHost } from '../calls/sessionCore';
+import { SharedRef } from '../calls/sharedRef';
+import { refuseOpaquePickle } from '../limits';
+import { decodeKeywords } from './paramChecks';
+
+/** A protocol result already in wire form (inspection results carry encoded values): sent as is. */
+export class WireResult {
+  constructor(readonly json: unknown) {}
+}
+
+const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
+const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** One session's conversions, made once per session so that a call allocates none of them. */
+export class WireValues {
+  /**
+   * Arguments: floats keep their floatness; a `$proxy` becomes a reference to the live object it
+   * names (nested proxies: a queue stored in a dict, a lock given to a Condition).
+   */
+  readonly argumentDecoding: DecodeOptions;
+  /** A call's or a create's `args` and `kwargs`, as the object service reads them. */
+  readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined>;
+  /** Results: a new proxy is its token; a stored reference gives the session a reference of its own and goes as a `$proxy`. */
+  readonly #resultEncoding: ProxyCodec;
+
+  constructor(host: SessionHost, service: ObjectService, holder: string) {
+    const decoding: DecodeOptions = {
+      boxFloats: true,
+      decodeProxy: (token) => service.argumentReference(token.id, token.typeid),
+      checkOpaque: (value) => {
+        if (!host.opaquePickles) refuseOpaquePickle(value);
+      },
+    };
+    this.argumentDecoding = decoding;
+    this.reader = {
+      args: (args) => (args === undefined ? EMPTY_ARGS : (decodeValue(args, decoding) as unknown[])),
+      kwargs: (kwargs) => (kwargs === undefined ? EMPTY_KWARGS : decodeKeywords(kwargs, decoding)),
+      fallbacksTakeNoArguments: true,
+    };
+    this.#resultEncoding = {
+      encodeProxy: (value) => {
+        if (value instanceof ProxyResult) return host.table.tokenOf(value.entry);
+        if (value instanceof SharedRef) return host.table.tokenOf(service.resultReference(value, holder));
+        return undefined;
+      },
+    };
+  }
+
+  /**
+   * The `result` member of an answer: protocol data as it is; a delivery as protocol data around
+   * its item (SPEC 20.3); any other result as a value. @throws ValueCodecError for a value the
+   * codec cannot carry.
+   */
+  result(value: unknown): unknown {
+    if (value instanceof WireResult) return value.json;
+    if (value instanceof Delivery) {
+      const delivery: DeliveryResult = { deliveryId: value.deliveryId, value: encodeValue(value.value, this.#resultEncoding), redelivered: value.redelivered, deliveryCount: value.deliveryCount };
+      return delivery;
+    }
+    return encodeValue(value, this.#resultEncoding);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The general path for reading a Python client's request: any shape the pickle reader reads,
+ * within the manager's limits, for what the fast path (`requestReader.ts`) leaves. Proxies
+ * among the arguments become references to the live objects they name.
+ */
+
+import { isTuple } from '../../common/valueTypes';
+import { unpickle } from './pickle/pickleReader';
+import type { PickleDialect } from './pickle/pickleWriter';
+import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
+import { failureReply, traceback, type Reply } from './pythonReplies';
+import type { PythonRequest } from './requestReader';
+
+/** What reading a request of any shape is bounded by. */
+export interface RequestLimits {
+  /** Most values one message may hold once read. */
+  readonly maxMessageValues: number;
+  /** Whether the request may hold pickles of classes the server does not read. */
+  readonly opaquePickles: boolean;
+}
+
+/**
+ * Reads `frame` as `(ident, methodname, args, kwds)`; a frame that is no such request is the
+ * reply to send instead (the exception a Python client raises for it).
+ */
+export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
+  let request: unknown;
+  try {
+    request = unpickle(frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles });
+  } catch (error) {
+    return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
+  }
+  if (!isTuple(request) || request.length !== 4) {
+    return ['#TRACEBACK', traceback('ValueError', 'a request must be a tuple (ident, methodname, args, kwds)')];
+  }
+  const [ident, method, args, kwds] = request;
+  if (typeof method !== 'string') return ['#TRACEBACK', traceback('TypeError', 'the method name must be a str')];
+  try {
+    const decoded = Array.isArray(args) ? args.map((a) => fromPython(a, referenceOf)) : [];
+    return { ident, method, args: decoded, kwargs: keywordsOf(kwds, referenceOf) };
+  } catch (error) {
+    return failureReply(error, dialect);
+  }
+}

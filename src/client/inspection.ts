@@ -8,6 +8,7 @@
 import {
   InspectCallsNotification,
   InspectChangedNotification,
+  InspectGroupRequest,
   InspectPeekRequest,
   InspectRemoveItemRequest,
   InspectReplaceItemRequest,
@@ -18,6 +19,7 @@ import {
   InspectWatchCallsRequest,
   type InspectCallsParams,
   type InspectChangedParams,
+  type InspectGroup,
   type InspectSnapshot,
   type PeekResult,
   type RemoveItemResult,
@@ -60,6 +62,15 @@ export class Inspection {
   /** Every object and session, summarised. */
   snapshot(): Promise<InspectSnapshot> {
     return this.request(InspectSnapshotRequest.type, {});
+  }
+
+  /**
+   * Every manager of the group this manager belongs to (managers sharing one Redis store), each
+   * with its address and sessions, and the objects the group shares; a manager alone lists itself
+   * (SPEC 17.11, since 1.3).
+   */
+  group(): Promise<InspectGroup> {
+    return this.request(InspectGroupRequest.type, {});
   }
 
   /** A page of an object's contents (items in wire form); nothing is taken. */

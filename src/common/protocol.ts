@@ -269,6 +269,46 @@ export interface InspectSnapshot {
   objects: ObjectSummary[];
   sessions: SessionSummary[];
 }
+/** `inspect/group`: client → server (since 1.3). Every manager of the group this one belongs to (managers sharing one store), with its sessions, and the objects they share. */
+export namespace InspectGroupRequest {
+  export const type = request<Record<string, never>, InspectGroup>('inspect/group');
+}
+export interface InspectGroup {
+  /** Every live manager of the group, the answering one first; a manager without a shared store lists only itself. */
+  managers: GroupManagerSummary[];
+  /** The objects the group shares (kept in its store), in no particular order; none without a shared store. */
+  objects: GroupObjectSummary[];
+}
+/** One manager of a group, as it last published itself. */
+export interface GroupManagerSummary {
+  /** Its id in the group. */
+  managerId: string;
+  /** Whether it is the manager that answered. */
+  self: boolean;
+  /** The address its clients connect to. */
+  address: string;
+  /** The server software's version. */
+  version: string;
+  processId: number;
+  /** When it was created, ms since the epoch. */
+  startedAt: number;
+  /** When it published this, ms since the epoch (its own clock). */
+  publishedAt: number;
+  /** Its sessions, as its own `inspect/snapshot` lists them. */
+  sessions: SessionSummary[];
+}
+/** One object a group shares. */
+export interface GroupObjectSummary {
+  /** Its id, the same through every manager of the group. */
+  id: string;
+  typeid: string;
+  /** Its built-in type (`Queue`, `dict`...). */
+  type: string;
+  /** The ids of the managers whose sessions hold references to it. */
+  managers: string[];
+  /** Whether a stored value (an item of a queue, a value of a dict) refers to it, which keeps it. */
+  stored: boolean;
+}
 /** One live object, as the inspection tools list it. */
 export interface ObjectSummary {
   id: string;
@@ -462,6 +502,7 @@ export const requestMethods = [
   IncrefRequest.type.method,
   DecrefRequest.type.method,
   InspectSnapshotRequest.type.method,
+  InspectGroupRequest.type.method,
   InspectPeekRequest.type.method,
   InspectSubscribeRequest.type.method,
   InspectUnsubscribeRequest.type.method,

@@ -139,6 +139,14 @@ export enum ContextValue {
   Message = 'message',
   /** Clients view rows. */
   Session = 'session',
+  /** A manager of the group (managers sharing one Redis store), above its clients. */
+  Manager = 'manager',
+  /** A client of another manager of the group: shown, not acted on from here. */
+  RemoteSession = 'remoteSession',
+  /** "Elsewhere in the group": above the group's objects this manager has not served. */
+  Elsewhere = 'elsewhere',
+  /** An object of the group this manager has not served: shown, not opened from here. */
+  GroupObject = 'groupObject',
   PendingCall = 'pendingCall',
   HeldLock = 'heldLock',
   HeldObject = 'heldObject',

@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { connect, type ClientTlsOptions, type Connected, type InspectionSubscription } from '../client';
-import type { InspectChangedParams, InspectSnapshot } from '../common/protocol';
+import type { InspectChangedParams, InspectGroup, InspectSnapshot } from '../common/protocol';
 import { ContextKey, type ManagerStateValue } from './ids';
 import { startServerProcess, type ServerLaunch, type ServerProcess } from './serverProcess';
 
@@ -89,6 +89,14 @@ export class ManagerController implements vscode.Disposable {
       throw error;
     });
     return this.snapshotCache;
+  }
+
+  /**
+   * The group of managers this one serves with (SPEC 17.11), read fresh; undefined when there is no
+   * manager or it is older than `inspect/group`.
+   */
+  async group(): Promise<InspectGroup | undefined> {
+    return this._client?.inspection.group().catch(() => undefined);
   }
 
   /** The setting's registrations a manager started here serves (empty when attached or stopped). */

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { PeekResult } from '../common/protocol';
 import { ContextKey, ContextValue } from './ids';
 import type { ManagerController } from './managerController';
+import { elsewhereRootRow, elsewhereRows, GROUP_REFRESH_MS, inGroup, withGroupNotes } from './model/groupRows';
 import { contentRows, FILTER_SCAN_LIMIT, filteredRows, nestedRows, objectRows, PAGE_SIZE, showsState, stateRows, typeidRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
 
@@ -19,6 +20,10 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
   private readonly disposables: vscode.Disposable[] = [];
   private pendingChange: { ids: Set<string>; all: boolean } = { ids: new Set(), all: false };
   private timer: NodeJS.Timeout | undefined;
+  /** Reads the group again while the view shows one (see {@link roots}). */
+  private groupTimer: NodeJS.Timeout | undefined;
+  /** What the root's "Elsewhere in the group" row last said: a change refreshes the root. */
+  private elsewhereShown: string | undefined;
   /** Filter text by object id. */
   private readonly filters = new Map<string, string>();
 
@@ -39,6 +44,49 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     this.emitter.fire(undefined);
   }
 
+  /** The object rows of a typeid; in a group, objects of user-registered classes say they live in this manager only. */
+  private async objectsOf(typeid: string): Promise<Row[]> {
+    const snapshot = await this.controller.snapshot();
+    const rows = objectRows(snapshot, typeid);
+    // Only such objects need the group, which is read from the store.
+    const custom = snapshot.objects.some((o) => o.typeid === typeid && o.builtin === undefined);
+    return custom ? withGroupNotes(rows, snapshot, await this.controller.group()) : rows;
+  }
+
+  /** The typeids, and in a group of managers the group's objects this manager has not served. */
+  private async roots(): Promise<Row[]> {
+    const [snapshot, group] = await Promise.all([this.controller.snapshot(), this.controller.group()]);
+    const roots = typeidRows(snapshot);
+    const elsewhere = elsewhereRootRow(snapshot, group);
+    this.elsewhereShown = elsewhere?.description;
+    // Objects made through the group's other managers come with no notification here: read the group again while it is shown.
+    if (inGroup(group)) this.watchGroup();
+    return elsewhere ? [...roots, elsewhere] : roots;
+  }
+
+  /** In a group: reads it again in a few seconds, and refreshes the root if what is elsewhere changed. */
+  private watchGroup(): void {
+    if (this.groupTimer) return;
+    this.groupTimer = setTimeout(async () => {
+      this.groupTimer = undefined;
+      if (!this.controller.client) return;
+      try {
+        const [snapshot, group] = await Promise.all([this.controller.snapshot(), this.controller.group()]);
+        const elsewhere = elsewhereRootRow(snapshot, group);
+        if (elsewhere?.description !== this.elsewhereShown) this.refresh();
+        else if (elsewhere) this.emitter.fire(this.rows.get(elsewhere.id));
+        if (inGroup(group)) this.watchGroup();
+      } catch {
+        // The manager is gone or busy: the next state change refreshes the view.
+      }
+    }, GROUP_REFRESH_MS);
+  }
+
+  private async elsewhere(): Promise<Row[]> {
+    const [snapshot, group] = await Promise.all([this.controller.snapshot(), this.controller.group()]);
+    return inGroup(group) ? elsewhereRows(snapshot, group) : [];
+  }
+
   getTreeItem(row: Row): vscode.TreeItem {
     return toTreeItem(row);
   }
@@ -47,8 +95,9 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     if (!this.controller.client) return [];
     let children: Row[];
     try {
-      if (!row) children = typeidRows(await this.controller.snapshot());
-      else if (row.kind === 'typeid') children = objectRows(await this.controller.snapshot(), row.typeid!);
+      if (!row) children = await this.roots();
+      else if (row.kind === 'elsewhere') children = await this.elsewhere();
+      else if (row.kind === 'typeid') children = await this.objectsOf(row.typeid!);
       else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
       else if (row.kind === 'item') children = nestedRows(row);
       else children = [];
@@ -66,6 +115,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.groupTimer) clearTimeout(this.groupTimer);
     this.emitter.dispose();
     for (const d of this.disposables) d.dispose();
   }

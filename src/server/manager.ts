@@ -11,7 +11,7 @@ import { formatAddress, isLoopbackHost, parseAddress, type Address } from '../co
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/framing';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../common/liveness';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../common/handshake';
-import type { InspectSnapshot } from '../common/protocol';
+import type { GroupManagerSummary, InspectGroup, InspectSnapshot } from '../common/protocol';
 import { VERSION } from '../common/version';
 import { builtinTypes } from './builtins';
 import { startChildManager, type ChildManager } from './childProcess';
@@ -23,11 +23,11 @@ import { DEFAULT_MAX_MESSAGE_VALUES, DEFAULT_MAX_PENDING_BYTES, limitOptionsOf, 
 import { Listener, type ConnectionHandler } from './listener';
 import type { ServerTlsOptions } from './tlsWrap';
 import { PythonSession, type PythonHost } from './python/pythonSession';
-import { ObjectTable } from './objectTable';
+import { globalIdOf, ObjectTable } from './objectTable';
 import { Registry, type RegisterOptions } from './registry';
 import { Session, type JsonRpcHost } from './jsonrpc/jsonRpcSession';
 import { ResumeTokens } from './jsonrpc/resumeTokens';
-import { ObjectService } from './calls/objectService';
+import { ObjectService, type ObjectServiceHost } from './calls/objectService';
 import { memoryStore, storeFor, type ObjectStore } from './store';
 import type { ConnectedSession } from './calls/sessionCore';
 import { StateKeeper } from './state/stateKeeper';
@@ -165,7 +165,17 @@ export class Manager {
     if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log, options.opaquePickles !== false);
     this.store = storeFor(options.store, options.storePrefix, options.log, options.storeLeaseMs);
     if (this.keeper && this.store !== memoryStore) throw new Error('--state keeps the objects of the in-memory store; a Redis store keeps them in Redis: give one or the other (the option stateFile, or store)');
+    const group = this.store.group;
+    if (group) {
+      // An object of the group made through another manager is served as registered here.
+      this.table.registrationFor = (obj) => {
+        const typeid = group.typeidOf(obj);
+        return typeid === undefined ? undefined : this.registry.get(typeid);
+      };
+    }
     this.table.onChange = (entry, change) => {
+      // The group counts which managers refer to its objects: this one does while they are in its table.
+      if (group && globalIdOf(entry.obj) !== undefined) group.referenced(entry.obj, change === 'added');
       if (!this.inspector.active) return;
       if (change === 'added') this.inspector.added(entry.id);
       else this.inspector.removed(entry.id);
@@ -288,7 +298,7 @@ export class Manager {
       throw error;
     }
     if (this.store !== memoryStore) log(`objects kept in the store at ${this.store.location}`);
-    const host: PythonHost & JsonRpcHost = {
+    const host: PythonHost & JsonRpcHost & Pick<ObjectServiceHost, 'group'> = {
       resumeTokens: new ResumeTokens<Session>(),
       registry: this.registry,
       table: this.table,
@@ -303,10 +313,13 @@ export class Manager {
       shutdownServer: () => void this.shutdown().catch(() => {}),
       inspector: this.inspector,
       activity: this.activity,
+      group: this.store.group,
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
+      groupView: () => this.groupView(),
       sessionClosed: (session) => {
         this.sessions.delete(session);
+        this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);
       },
@@ -318,6 +331,7 @@ export class Manager {
       },
       sessionOpened: (session) => {
         this.sessions.add(session);
+        this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`python session ${session.id} (${JSON.stringify(session.clientInfo?.name)}) from ${session.remoteAddress} opened`);
       },
@@ -334,6 +348,7 @@ export class Manager {
       onJsonRpc: (socket: Socket, head: Buffer, remote: string) => {
         const session = new Session(socket, host, service, remote);
         this.sessions.add(session);
+        this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} from ${remote} opened`);
         session.onData(head);
@@ -359,6 +374,8 @@ export class Manager {
       this.resolveStopped?.();
       throw error;
     }
+    // The other managers of the group show this one, at the address it now has.
+    this.store.group?.publishSelf(() => this.describeSelf());
     log(`listening on ${this.address}${plain ? ` (TLS), and in plaintext on ${this.plaintextAddress}` : ''}`);
     return this.address;
   }
@@ -447,6 +464,24 @@ export class Manager {
       objects: this.table.allInspectable().map((entry) => this.inspector.summarize(entry)),
       sessions: [...this.sessions].map((session) => session.summary()),
     };
+  }
+
+  /** This manager as the group shows it: its address and sessions. */
+  private describeSelf(): Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'> {
+    return { address: this.address, version: VERSION, processId: process.pid, startedAt: this.startedAt, sessions: [...this.sessions].map((session) => session.summary()) };
+  }
+
+  /**
+   * Every manager of the group this one belongs to, with its sessions, and the objects they share
+   * (`inspect/group`); without a shared store, this manager alone. This manager's own entry is
+   * described now, the others as they last published themselves.
+   */
+  async groupView(): Promise<InspectGroup> {
+    const group = this.store.group;
+    const self: GroupManagerSummary = { ...this.describeSelf(), managerId: group?.managerId ?? `${process.pid}@${this.address}`, self: true, publishedAt: Date.now() };
+    if (!group) return { managers: [self], objects: [] };
+    const view = await group.view();
+    return { managers: [self, ...view.managers.filter((m) => !m.self)], objects: view.objects };
   }
 
   /** `await using manager = ...` shuts it down at the end of the block. */

@@ -72,6 +72,18 @@ function newEntry(id: string, obj: object, registration: Registration): ObjectEn
   };
 }
 
+/**
+ * The property under which an object kept in a shared store carries its group-wide id (`r:NAME`,
+ * see `store/redisStore.ts`): such an object has the same id on every manager of the group, so a
+ * token given out by one manager is understood by the others.
+ */
+export const GLOBAL_ID = Symbol('syncmanager.globalId');
+
+/** The group-wide id an object carries, if it is kept in a shared store. */
+export function globalIdOf(obj: object): string | undefined {
+  return (obj as { [GLOBAL_ID]?: string })[GLOBAL_ID];
+}
+
 /** The table. */
 export class ObjectTable {
   private readonly entries = new Map<string, ObjectEntry>();
@@ -94,6 +106,12 @@ export class ObjectTable {
   /** Called after an object enters or leaves the table. */
   onChange?: (entry: ObjectEntry, change: 'added' | 'removed') => void;
 
+  /**
+   * How an object this table never shared was registered, when it can tell: an object of a shared
+   * store made here from another manager's token (its typeid is in the store).
+   */
+  registrationFor?: (obj: object) => Registration | undefined;
+
   get size(): number {
     return this.entries.size;
   }
@@ -112,6 +130,16 @@ export class ObjectTable {
    * reference to it. Values that are not objects are boxed so they can be held by reference.
    */
   addReference(value: unknown, registration: Registration, sessionId: string): ObjectEntry {
+    const entry = this.enter(value, registration);
+    this.incref(entry, sessionId);
+    return entry;
+  }
+
+  /**
+   * Puts `obj` in the table under `registration` (if not there), with no reference: the caller
+   * takes one or keeps it (see {@link keep}), so that it leaves again once unused.
+   */
+  enter(value: unknown, registration: Registration): ObjectEntry {
     const obj = typeof value === 'object' && value !== null ? value : Object(value ?? {});
     let id = this.idsByObject.get(obj);
     let entry = id === undefined ? undefined : this.entries.get(id);
@@ -121,8 +149,12 @@ export class ObjectTable {
       this.entries.set(id, entry);
       this.onChange?.(entry, 'added');
     }
-    this.incref(entry, sessionId);
     return entry;
+  }
+
+  /** The resident object with this id (a typeid's shared object), whether or not anyone holds it. */
+  resident(id: string): object | undefined {
+    return this.residents.get(id);
   }
 
   /**
@@ -232,7 +264,7 @@ export class ObjectTable {
    * @throws Error if the object was never shared (a server bug, not a client's).
    */
   addReferenceTo(obj: object, sessionId: string): ObjectEntry {
-    const registration = this.registrations.get(obj);
+    const registration = this.registrationOf(obj);
     if (!registration) throw new Error('a reference to an object that was never shared');
     return this.addReference(obj, registration, sessionId);
   }
@@ -242,16 +274,22 @@ export class ObjectTable {
    * Undefined if it was never shared.
    */
   peekToken(obj: object): Token | undefined {
-    const id = this.idsByObject.get(obj);
+    let id = this.idsByObject.get(obj);
     const live = id === undefined ? undefined : this.entries.get(id);
     if (live) return this.tokenOf(live);
-    const registration = this.registrations.get(obj);
+    const registration = this.registrationOf(obj);
+    id ??= registration && globalIdOf(obj);
     if (id === undefined || !registration) return undefined;
     const exposed = registration.exposed ?? declaredExposed(obj) ?? publicMethods(obj);
     const token: Token = { id, typeid: registration.typeid, exposed: [...exposed] };
     const builtin = builtinOf(obj) ?? registration.builtin;
     if (builtin) token.builtin = builtin;
     return token;
+  }
+
+  /** How an object was registered: when this table shared it, or as {@link registrationFor} tells. */
+  registrationOf(obj: object): Registration | undefined {
+    return this.registrations.get(obj) ?? this.registrationFor?.(obj);
   }
 
   /** The token a client gets for an entry. */
@@ -262,7 +300,8 @@ export class ObjectTable {
   }
 
   private assignId(obj: object, registration: Registration): string {
-    const id = `${this.runPrefix}-${(this.nextId++).toString(16)}`;
+    // An object of a shared store has its group-wide id; the others one of this run.
+    const id = globalIdOf(obj) ?? `${this.runPrefix}-${(this.nextId++).toString(16)}`;
     this.idsByObject.set(obj, id);
     this.registrations.set(obj, registration);
     return id;

@@ -10,3 +10,16 @@ export async function until(what: string, condition: () => boolean, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+/** Polls `read` until `done` holds of its result: bounded in count and time, failing with what it last saw. */
+export async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (let tries = 0; tries < timeoutMs; tries++) {
+    last = await read();
+    if (done(last)) return last;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
+}

@@ -31,6 +31,7 @@ const methodByPrefix: Record<string, string> = {
   'cancel-request': '$/cancelRequest',
   'answers-seen': '$/answersSeen',
   'inspect-snapshot': 'inspect/snapshot',
+  'inspect-group': 'inspect/group',
   'inspect-peek': 'inspect/peek',
   'inspect-subscribe': 'inspect/subscribe',
   'inspect-unsubscribe': 'inspect/unsubscribe',
@@ -120,8 +121,8 @@ test('methods added after 1.0 say since when and under which capability; none is
     assert.ok(m === major && n <= minor, `${method}: since ${entry.since} under protocol ${PROTOCOL_VERSION}`);
     assert.ok(entry.capability && capabilities.includes(entry.capability), `${method}: capability ${entry.capability}`);
   }
-  // Inspection came in 1.1; watching calls (17.8) and removing or replacing a queue item (17.9, 17.10) in 1.3.
-  const watchingCalls = ['inspect/watchCalls', 'inspect/unwatchCalls', 'inspect/calls', 'inspect/removeItem', 'inspect/replaceItem'];
+  // Inspection came in 1.1; watching calls (17.8), removing or replacing a queue item (17.9, 17.10) and the group (17.11) in 1.3.
+  const watchingCalls = ['inspect/watchCalls', 'inspect/unwatchCalls', 'inspect/calls', 'inspect/removeItem', 'inspect/replaceItem', 'inspect/group'];
   for (const method of allMethods.filter((m) => m.startsWith('inspect/'))) {
     assert.equal(schema['x-methods'][method].since, watchingCalls.includes(method) ? '1.3' : '1.1', method);
     assert.equal(schema['x-methods'][method].capability, 'inspection', method);

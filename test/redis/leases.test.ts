@@ -12,7 +12,7 @@ import { Manager } from '../../src/server';
 import { startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
-import { until } from '../helpers/until';
+import { eventually, until } from '../helpers/until';
 import { connect } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
 
@@ -22,19 +22,6 @@ const { skip } = redis;
 before(() => {
   if (!skip) buildCli();
 });
-
-/** Polls `read` until `done` holds of its result: bounded in count and time, failing with what it last saw. */
-async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (let tries = 0; tries < timeoutMs; tries++) {
-    last = await read();
-    if (done(last)) return last;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
-}
 
 test('a manager SIGKILLed stops renewing its lease, and a survivor removes it from the group', { skip, timeout: 60_000 }, async () => {
   const prefix = redis.prefix();

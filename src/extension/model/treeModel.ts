@@ -14,7 +14,7 @@ import { formatValue, typeOfValue } from './valueFormat';
 export const PAGE_SIZE = 100;
 
 /** What kind of row it is; drives icons, context menus and children. */
-export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message';
+export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message' | 'manager' | 'elsewhere' | 'groupObject';
 
 /** One row of a tree. */
 export interface Row {
@@ -43,9 +43,12 @@ export interface Row {
   typeid?: string;
   /** For session rows. */
   sessionId?: string;
+  /** For manager rows: the manager's id in its group. */
+  managerId?: string;
 }
 
-const builtinIcons: Record<string, string> = {
+/** The icon of each built-in type's objects. */
+export const builtinIcons: Readonly<Record<string, string>> = {
   Queue: 'list-ordered', LifoQueue: 'list-ordered', PriorityQueue: 'list-ordered',
   dict: 'symbol-namespace', list: 'list-flat', set: 'symbol-array', Namespace: 'symbol-field', Value: 'symbol-variable', Array: 'symbol-array',
   Lock: 'lock', RLock: 'lock', Semaphore: 'symbol-number', BoundedSemaphore: 'symbol-number', Condition: 'bell', Event: 'symbol-event', Barrier: 'milestone',
@@ -58,7 +61,7 @@ function objectIcon(o: ObjectSummary): string {
   return builtinIcons[o.builtin ?? ''] ?? 'symbol-object';
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 

@@ -39,12 +39,51 @@ import { clampSeconds, park, refuseOverlongTimeout, release, WaiterList } from '
 export type BarrierAction = () => unknown;
 
 /** Python's `threading.BrokenBarrierError`, raised with no message. */
-function brokenBarrierError(): PyException {
+export function brokenBarrierError(): PyException {
   return new PyException('BrokenBarrierError', '');
 }
 
 /** The attributes BarrierProxy reads through `__getattribute__`. */
 const ATTRIBUTES: ReadonlySet<string> = new Set(['parties', 'n_waiting', 'broken']);
+
+/**
+ * The attribute a BarrierProxy's `__getattribute__(name)` reads, checked.
+ * @throws PyException AttributeError for any other name, TypeError for a name that is not a str.
+ */
+export function barrierAttribute(name: unknown): 'parties' | 'n_waiting' | 'broken' {
+  if (typeof name !== 'string') throw new PyException('TypeError', `attribute name must be string, not '${pyTypeName(name)}'`);
+  if (!ATTRIBUTES.has(name)) throw new PyException('AttributeError', `'Barrier' object has no attribute ${pyRepr(name)}`);
+  return name as 'parties' | 'n_waiting' | 'broken';
+}
+
+/**
+ * A barrier's `parties`, checked as Python's constructor checks it.
+ * @throws PyException ValueError "parties must be > 0", TypeError for one that is not a number.
+ */
+export function checkParties(parties: unknown): unknown {
+  if (pyCompare(parties, 1) < 0) throw new PyException('ValueError', 'parties must be > 0');
+  return parties;
+}
+
+/**
+ * A wait's timeout in seconds, as Python's `Condition.wait_for` reads it: null waits forever,
+ * NaN too (Python polls forever then); a non-number fails its `time() + timeout`.
+ */
+export function barrierSeconds(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  const n = pyNumber(timeout);
+  if (n === undefined) throw new PyException('TypeError', `unsupported operand type(s) for +: 'float' and '${pyTypeName(timeout)}'`);
+  const seconds = Number(n);
+  if (Number.isNaN(seconds)) return null;
+  if (seconds > 0) refuseOverlongTimeout(timeout, seconds);
+  return clampSeconds(seconds);
+}
+
+/** Python's repr of a Barrier. */
+export function barrierRepr(broken: boolean, waiting: number, parties: unknown, self: object): string {
+  const state = broken ? 'broken' : `waiters=${waiting}/${pyRepr(parties)}`;
+  return `<threading.Barrier at ${pyAddress(self)}: ${state}>`;
+}
 
 /** A meeting point for a fixed number of callers, with Python's `threading.Barrier` methods. */
 export class Barrier {
@@ -80,8 +119,7 @@ export class Barrier {
    * @throws PyException ValueError "parties must be > 0", TypeError for a parties that is not a number.
    */
   constructor(parties: unknown, action: BarrierAction | null = null, timeout: unknown = null) {
-    if (pyCompare(parties, 1) < 0) throw new PyException('ValueError', 'parties must be > 0');
-    this.#parties = parties;
+    this.#parties = checkParties(parties);
     this.#action = action ?? null;
     this.#timeout = timeout ?? null;
   }
@@ -106,9 +144,7 @@ export class Barrier {
    * @throws PyException AttributeError for any other name, TypeError for a name that is not a str.
    */
   __getattribute__(name: unknown): unknown {
-    if (typeof name !== 'string') throw new PyException('TypeError', `attribute name must be string, not '${pyTypeName(name)}'`);
-    if (!ATTRIBUTES.has(name)) throw new PyException('AttributeError', `'Barrier' object has no attribute ${pyRepr(name)}`);
-    return this[name as 'parties' | 'n_waiting' | 'broken'];
+    return this[barrierAttribute(name)];
   }
 
   /**
@@ -129,7 +165,7 @@ export class Barrier {
       this.#release();
       return index;
     }
-    const seconds = this.#seconds(timeout ?? this.#timeout);
+    const seconds = barrierSeconds(timeout ?? this.#timeout);
     if (seconds !== null && seconds <= 0) {
       this.#break();
       throw brokenBarrierError();
@@ -157,27 +193,12 @@ export class Barrier {
 
   /** Python's repr: `<threading.Barrier at 0x...: waiters=1/3>`, or `broken`. */
   __repr__(): string {
-    const state = this.#broken ? 'broken' : `waiters=${this.n_waiting}/${pyRepr(this.#parties)}`;
-    return `<threading.Barrier at ${pyAddress(this)}: ${state}>`;
+    return barrierRepr(this.#broken, this.n_waiting, this.#parties, this);
   }
 
   /** The barrier's state for inspection tools (plain JSON), read without side effects. */
   describeState(): { details: { parties: number; waiting: number; broken: boolean } } {
     return { details: { parties: Number(pyNumber(this.#parties)), waiting: this.n_waiting, broken: this.#broken } };
-  }
-
-  /**
-   * A wait's timeout in seconds, as Python's `Condition.wait_for` reads it: null waits forever,
-   * NaN too (Python polls forever then); a non-number fails its `time() + timeout`.
-   */
-  #seconds(timeout: unknown): number | null {
-    if (timeout === null || timeout === undefined) return null;
-    const n = pyNumber(timeout);
-    if (n === undefined) throw new PyException('TypeError', `unsupported operand type(s) for +: 'float' and '${pyTypeName(timeout)}'`);
-    const seconds = Number(n);
-    if (Number.isNaN(seconds)) return null;
-    if (seconds > 0) refuseOverlongTimeout(timeout, seconds);
-    return clampSeconds(seconds);
   }
 
   /** The last arrival: runs the action, then releases every waiter with its index. */
@@ -229,14 +250,24 @@ const constructorSignature = sig('parties', ['action', null], ['timeout', null])
  * @throws PyException TypeError for any other action or bad arguments, ValueError for parties < 1.
  */
 export function createBarrier(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Barrier {
+  const [parties, timeout] = barrierArguments(args, kwargs);
+  return new Barrier(parties, null, timeout);
+}
+
+/**
+ * Binds `Barrier(parties, action=None, timeout=None)` wire arguments, checked as Python checks
+ * them (parties first), refusing an action a client cannot send.
+ * @throws PyException TypeError for an action or bad arguments, ValueError for parties < 1.
+ */
+export function barrierArguments(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): [parties: unknown, timeout: unknown] {
   const [parties, action, timeout] = bindArguments('Barrier', constructorSignature, args, kwargs);
   // Python checks parties first.
-  const barrier = new Barrier(parties, null, timeout);
+  checkParties(parties);
   if (action !== null && action !== undefined) {
     throw new PyException(
       'TypeError',
       `Barrier() action must be None over the protocol: a client cannot send a callable (got '${pyTypeName(action)}'); give the action in the server's code (new Barrier(parties, action)) and register that barrier`,
     );
   }
-  return barrier;
+  return [parties, timeout ?? null];
 }

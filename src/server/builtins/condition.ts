@@ -34,7 +34,7 @@ const TIMED_OUT = Symbol('timed out');
  * null for None (no deadline); 0 (no waiting at all) for `timeout > 0` false, NaN included.
  * @throws PyException TypeError for a non-number; OverflowError beyond TIMEOUT_MAX.
  */
-function waitTimeout(timeout: unknown): number | null {
+export function waitTimeout(timeout: unknown): number | null {
   if (timeout === null || timeout === undefined) return null;
   const n = pyNumber(timeout);
   if (n === undefined) throw new PyException('TypeError', `'>' not supported between instances of '${pyTypeName(timeout)}' and 'int'`);
@@ -42,6 +42,21 @@ function waitTimeout(timeout: unknown): number | null {
   if (!(seconds > 0)) return 0;
   if (seconds > TIMEOUT_MAX) throw new PyException('OverflowError', 'timestamp out of range for platform time_t');
   return seconds;
+}
+
+/** A Condition's `wait()` by a caller that does not hold its lock. */
+export function cannotWait(): PyException {
+  return new PyException('RuntimeError', 'cannot wait on un-acquired lock');
+}
+
+/** A Condition's `notify()` by a caller that does not hold its lock. */
+export function cannotNotify(): PyException {
+  return new PyException('RuntimeError', 'cannot notify on un-acquired lock');
+}
+
+/** Python's repr of a Condition: its lock's repr, and how many wait. */
+export function conditionRepr(lockRepr: string, waiting: number): string {
+  return `<Condition(${lockRepr}, ${waiting})>`;
 }
 
 /** A shared condition variable over a Lock or RLock of this server. */
@@ -91,7 +106,7 @@ export class Condition {
    */
   wait(timeout: unknown = null, context: CallContext = {}): unknown {
     if (isWithdrawn(context)) throw new CallCancelled();
-    if (!this.#lock.isOwnedBy(ownerOf(context))) throw new PyException('RuntimeError', 'cannot wait on un-acquired lock');
+    if (!this.#lock.isOwnedBy(ownerOf(context))) throw cannotWait();
     // Checked before the lock is given up: Python raises these with the lock held again.
     const seconds = waitTimeout(timeout);
     const sleeper: Sleeper = { context, saved: this.#lock.releaseSave(context) };
@@ -105,7 +120,7 @@ export class Condition {
    * @throws PyException RuntimeError 'cannot notify on un-acquired lock'; TypeError for an n that is not a number.
    */
   notify(n: unknown = 1, context: CallContext = {}): undefined {
-    if (!this.#lock.isOwnedBy(ownerOf(context))) throw new PyException('RuntimeError', 'cannot notify on un-acquired lock');
+    if (!this.#lock.isOwnedBy(ownerOf(context))) throw cannotNotify();
     // Python's `while waiters and n > 0`: n is only compared when somebody waits.
     let left: number | undefined;
     for (let w = this.#waiters.peek(); w; w = this.#waiters.peek()) {
@@ -151,7 +166,7 @@ export class Condition {
 
   /** Python's repr: `<Condition(<lock repr>, n_waiters)>`. */
   __repr__(): string {
-    return `<Condition(${this.#lock.__repr__()}, ${this.#waiters.size})>`;
+    return conditionRepr(this.#lock.__repr__(), this.#waiters.size);
   }
 
   /** The condition's state for inspection tools. */
@@ -162,7 +177,7 @@ export class Condition {
 }
 
 /** notify's n, compared with 0 as Python's loop does. */
-function notifyCount(n: unknown): number {
+export function notifyCount(n: unknown): number {
   const count = pyNumber(n);
   if (count === undefined) throw new PyException('TypeError', `'>' not supported between instances of '${pyTypeName(n)}' and 'int'`);
   return Number(count);
@@ -186,9 +201,24 @@ function described(value: unknown): string {
  * @throws PyException TypeError for bad arguments, or a lock that is not a Lock or RLock of this server.
  */
 export function createCondition(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Condition {
+  const lock = conditionLockArgument(args, kwargs);
+  if (lock === null) return new Condition();
+  if (lock instanceof Lock || lock instanceof RLock) return new Condition(lock);
+  throw notALock(args, kwargs);
+}
+
+/**
+ * Binds `Condition(lock=None)` wire arguments: the lock object a `$proxy` refers to, or null for none.
+ * @throws PyException TypeError for bad arguments.
+ */
+export function conditionLockArgument(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): object | null {
   const [lock] = bindArguments('Condition', constructorSignature, args, kwargs);
-  if (lock === null || lock === undefined) return new Condition();
-  const obj = referent(lock);
-  if (obj instanceof Lock || obj instanceof RLock) return new Condition(obj);
-  throw new PyException('TypeError', `Condition() argument 'lock' must be a Lock or RLock proxy of this manager, not ${described(lock)}`);
+  if (lock === null || lock === undefined) return null;
+  return referent(lock) as object;
+}
+
+/** The TypeError for a Condition's lock argument that is no lock of this manager. */
+export function notALock(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): PyException {
+  const [lock] = bindArguments('Condition', constructorSignature, args, kwargs);
+  return new PyException('TypeError', `Condition() argument 'lock' must be a Lock or RLock proxy of this manager, not ${described(lock)}`);
 }

@@ -56,7 +56,7 @@ const lockAcquireSignature = sig(['blocking', true], ['timeout', -1]);
  * @returns seconds to wait: 0 for a non-blocking call, null for no deadline.
  * @throws PyException TypeError, ValueError and OverflowError, worded as CPython 3.13 words them.
  */
-function lockWaitSeconds(blocking: unknown, timeout: unknown): number | null {
+export function lockWaitSeconds(blocking: unknown, timeout: unknown): number | null {
   const block = pyTruthy(blocking);
   let seconds: number | null = null;
   if (timeout !== null && timeout !== undefined) {
@@ -70,6 +70,26 @@ function lockWaitSeconds(blocking: unknown, timeout: unknown): number | null {
   if (!unset && seconds! < 0) throw new PyException('ValueError', 'timeout value must be a non-negative number');
   if (!block) return 0;
   return unset ? null : seconds;
+}
+
+/** Lock's `release()` when nobody holds it. */
+export function releaseUnlocked(): PyException {
+  return new PyException('RuntimeError', 'release unlocked lock');
+}
+
+/** RLock's `release()` (and a Condition's over it) by a caller that does not hold it. */
+export function releaseUnacquired(): PyException {
+  return new PyException('RuntimeError', 'cannot release un-acquired lock');
+}
+
+/** Python's repr of a Lock. */
+export function lockRepr(locked: boolean, self: object): string {
+  return `<${locked ? 'locked' : 'unlocked'} _thread.lock object at ${pyAddress(self)}>`;
+}
+
+/** Python's repr of an RLock, with the owner's id where CPython shows a thread id. */
+export function rlockRepr(owner: string | undefined, count: number, self: object): string {
+  return `<${owner !== undefined ? 'locked' : 'unlocked'} _thread.RLock object owner=${owner ?? 0} count=${count} at ${pyAddress(self)}>`;
 }
 
 /**
@@ -185,7 +205,7 @@ export class Lock extends LockCore {
    * @throws PyException RuntimeError 'release unlocked lock'.
    */
   release(_context: CallContext = {}): undefined {
-    if (!this.isLocked) throw new PyException('RuntimeError', 'release unlocked lock');
+    if (!this.isLocked) throw releaseUnlocked();
     this.unlock();
     return undefined;
   }
@@ -207,7 +227,7 @@ export class Lock extends LockCore {
 
   /** Python's repr: `<unlocked _thread.lock object at 0x...>`. */
   __repr__(): string {
-    return `<${this.isLocked ? 'locked' : 'unlocked'} _thread.lock object at ${pyAddress(this)}>`;
+    return lockRepr(this.isLocked, this);
   }
 
   /** The lock's state for inspection tools. */
@@ -257,7 +277,7 @@ export class RLock extends LockCore {
    * @throws PyException RuntimeError 'cannot release un-acquired lock' when the caller is not the owner.
    */
   release(context: CallContext = {}): undefined {
-    if (this.owner === undefined || this.owner !== ownerOf(context)) throw new PyException('RuntimeError', 'cannot release un-acquired lock');
+    if (this.owner === undefined || this.owner !== ownerOf(context)) throw releaseUnacquired();
     if (--this.count === 0) this.unlock();
     return undefined;
   }
@@ -267,7 +287,7 @@ export class RLock extends LockCore {
   }
 
   releaseSave(context: CallContext): number {
-    if (!this.isOwnedBy(ownerOf(context))) throw new PyException('RuntimeError', 'cannot release un-acquired lock');
+    if (!this.isOwnedBy(ownerOf(context))) throw releaseUnacquired();
     const count = this.count;
     this.unlock();
     return count;
@@ -275,7 +295,7 @@ export class RLock extends LockCore {
 
   /** Python's repr, with the owning session's id where CPython shows a thread id. */
   __repr__(): string {
-    return `<${this.isLocked ? 'locked' : 'unlocked'} _thread.RLock object owner=${this.owner ?? 0} count=${this.count} at ${pyAddress(this)}>`;
+    return rlockRepr(this.owner, this.count, this);
   }
 
   /** The lock's state for inspection tools. */
@@ -285,11 +305,65 @@ export class RLock extends LockCore {
 }
 
 /** The int a semaphore's count argument stands for, once Python's own checks passed. */
-function permitCount(v: unknown): number {
+export function permitCount(v: unknown): number {
   const n = pyIndex(v);
   // Python would take a float and count in floats; an int is what a count of permits can be.
   if (n === undefined) throw new PyException('TypeError', `'${pyTypeName(v)}' object cannot be interpreted as an integer`);
   return Number(n);
+}
+
+/**
+ * A semaphore's initial value, checked as Python's constructor checks it.
+ * @throws PyException ValueError 'semaphore initial value must be >= 0', TypeError for a non-int.
+ */
+export function semaphoreInitial(value: unknown): number {
+  if (pyCompare(value, 0) < 0) throw new PyException('ValueError', 'semaphore initial value must be >= 0');
+  return permitCount(value);
+}
+
+/**
+ * Whether a semaphore's `acquire(blocking, timeout)` may wait, checked as Python checks it first.
+ * @throws PyException ValueError "can't specify timeout for non-blocking acquire".
+ */
+export function semaphoreBlocks(blocking: unknown, timeout: unknown): boolean {
+  const block = pyTruthy(blocking);
+  if (!block && timeout !== null && timeout !== undefined) throw new PyException('ValueError', "can't specify timeout for non-blocking acquire");
+  return block;
+}
+
+/**
+ * The seconds a semaphore's acquire that must wait waits, read as Python reads them once it must:
+ * null for None or NaN (Python's loop never gives up then), 0 when the timeout is already over.
+ * @throws PyException TypeError for a timeout that is not a number.
+ */
+export function semaphoreWaitSeconds(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  // Python computes `_time() + timeout` before its first wait.
+  const n = pyNumber(timeout);
+  if (n === undefined) throw new PyException('TypeError', `unsupported operand type(s) for +: 'float' and '${pyTypeName(timeout)}'`);
+  const seconds = Number(n);
+  // Python's loop gives up once the time left is <= 0; NaN never compares so, and waits on.
+  if (seconds <= 0) return 0;
+  return Number.isNaN(seconds) ? null : seconds;
+}
+
+/**
+ * The count of a semaphore's `release(n)`, checked as Python checks it.
+ * @throws PyException ValueError 'n must be one or more', TypeError for a non-int.
+ */
+export function releaseCount(n: unknown): number {
+  if (pyCompare(n, 1) < 0) throw new PyException('ValueError', 'n must be one or more');
+  return permitCount(n);
+}
+
+/** BoundedSemaphore's `release(n)` past its initial value. */
+export function releasedTooManyTimes(): PyException {
+  return new PyException('ValueError', 'Semaphore released too many times');
+}
+
+/** Python's repr of a Semaphore (`initial` given: a BoundedSemaphore's). */
+export function semaphoreRepr(value: number, self: object, initial?: number): string {
+  return initial === undefined ? `<threading.Semaphore at ${pyAddress(self)}: value=${value}>` : `<threading.BoundedSemaphore at ${pyAddress(self)}: value=${value}/${initial}>`;
 }
 
 /**
@@ -320,8 +394,7 @@ export class Semaphore implements HeldResource {
    * @throws PyException ValueError 'semaphore initial value must be >= 0', TypeError for a non-int.
    */
   constructor(value: unknown = 1) {
-    if (pyCompare(value, 0) < 0) throw new PyException('ValueError', 'semaphore initial value must be >= 0');
-    this.value = permitCount(value);
+    this.value = semaphoreInitial(value);
   }
 
   /**
@@ -333,24 +406,14 @@ export class Semaphore implements HeldResource {
    */
   acquire(blocking: unknown = true, timeout: unknown = null, context: CallContext = {}): boolean | Promise<unknown> {
     if (isWithdrawn(context)) throw new CallCancelled();
-    const block = pyTruthy(blocking);
-    const timed = timeout !== null && timeout !== undefined;
-    if (!block && timed) throw new PyException('ValueError', "can't specify timeout for non-blocking acquire");
+    const block = semaphoreBlocks(blocking, timeout);
     if (this.value > 0) {
       this.#grant(context);
       return true;
     }
     if (!block) return false;
-    let seconds: number | null = null;
-    if (timed) {
-      // Python computes `_time() + timeout` before its first wait.
-      const n = pyNumber(timeout);
-      if (n === undefined) throw new PyException('TypeError', `unsupported operand type(s) for +: 'float' and '${pyTypeName(timeout)}'`);
-      seconds = Number(n);
-      // Python's loop gives up once the time left is <= 0; NaN never compares so, and waits on.
-      if (seconds <= 0) return false;
-      if (Number.isNaN(seconds)) seconds = null;
-    }
+    const seconds = semaphoreWaitSeconds(timeout);
+    if (seconds === 0) return false;
     return park(this.#waiters, context, seconds, { resolve: false }, context);
   }
 
@@ -360,8 +423,7 @@ export class Semaphore implements HeldResource {
    * @throws PyException ValueError 'n must be one or more'; BoundedSemaphore: 'Semaphore released too many times'.
    */
   release(n: unknown = 1, context: CallContext = {}): undefined {
-    if (pyCompare(n, 1) < 0) throw new PyException('ValueError', 'n must be one or more');
-    const count = permitCount(n);
+    const count = releaseCount(n);
     this.checkRelease(count);
     const owner = ownerOf(context);
     const mine = this.#holders.get(owner) ?? 0;
@@ -424,7 +486,7 @@ export class Semaphore implements HeldResource {
 
   /** Python's repr: `<threading.Semaphore at 0x...: value=1>`. */
   __repr__(): string {
-    return `<threading.Semaphore at ${pyAddress(this)}: value=${this.value}>`;
+    return semaphoreRepr(this.value, this);
   }
 
   /** The semaphore's state for inspection tools. */
@@ -446,7 +508,7 @@ export class BoundedSemaphore extends Semaphore {
   }
 
   protected override checkRelease(n: number): void {
-    if (this.value + n > this.#initial) throw new PyException('ValueError', 'Semaphore released too many times');
+    if (this.value + n > this.#initial) throw releasedTooManyTimes();
   }
 
   /**
@@ -459,7 +521,7 @@ export class BoundedSemaphore extends Semaphore {
 
   /** Python's repr: `<threading.BoundedSemaphore at 0x...: value=1/2>`. */
   override __repr__(): string {
-    return `<threading.BoundedSemaphore at ${pyAddress(this)}: value=${this.value}/${this.#initial}>`;
+    return semaphoreRepr(this.value, this, this.#initial);
   }
 
   override describeState(): { details: Record<string, unknown> } {
@@ -469,14 +531,23 @@ export class BoundedSemaphore extends Semaphore {
 }
 
 const noArguments = sig();
-const semaphoreSignature = sig(['value', 1]);
+/** `Semaphore(value=1)` and `BoundedSemaphore(value=1)`. */
+export const semaphoreSignature = sig(['value', 1]);
+
+/**
+ * Binds `Lock()` or `RLock()` wire arguments: there are none.
+ * @throws PyException TypeError for any argument.
+ */
+export function bindLockArguments(typeid: 'Lock' | 'RLock', args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): void {
+  bindArguments(typeid, noArguments, args, kwargs);
+}
 
 /**
  * Python's `threading.Lock()` from wire arguments.
  * @throws PyException TypeError for any argument.
  */
 export function createLock(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Lock {
-  bindArguments('Lock', noArguments, args, kwargs);
+  bindLockArguments('Lock', args, kwargs);
   return new Lock();
 }
 
@@ -485,7 +556,7 @@ export function createLock(args: readonly unknown[], kwargs: Readonly<Record<str
  * @throws PyException TypeError for any argument.
  */
 export function createRLock(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): RLock {
-  bindArguments('RLock', noArguments, args, kwargs);
+  bindLockArguments('RLock', args, kwargs);
   return new RLock();
 }
 

@@ -30,6 +30,7 @@ import { Queue } from '../builtins/queue';
 import { referent, SharedRef } from './sharedRef';
 import type { RequestId, SessionCore } from './sessionCore';
 import { RedisQueue } from '../store/redisQueue';
+import type { GroupObjects } from '../store/objectStore';
 
 /** The holder that keeps an object read back from a container in the table until a client takes it. */
 export const STORED_HOLDER = 'stored';
@@ -41,6 +42,8 @@ export interface ObjectServiceHost {
   readonly allowRemoteShutdown: boolean;
   /** The calls inspection watches (Activity). */
   readonly activity: CallActivity;
+  /** The objects a shared store serves to every manager of a group, by group-wide id (none in memory). */
+  readonly group?: GroupObjects;
   shutdownServer(): void;
   log(message: string): void;
 }
@@ -128,6 +131,11 @@ export class ObjectService {
     touch: (objectId: string) => void,
     ack?: AckRequest,
   ): unknown {
+    const inGroup = this.fromGroup(objectId, 'call');
+    if (inGroup) {
+      // Made here for this call (no reference is taken): it stays in the table while the call runs.
+      return inGroup.then((entry) => this.keptWhile(entry, () => this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack)));
+    }
     const entry = this.entry(objectId, 'call');
     if (ack && !(acknowledgeable(entry.obj) && ACKNOWLEDGEABLE.has(method))) {
       throw new NotAcknowledgeableError(entry.typeid, method);
@@ -139,8 +147,20 @@ export class ObjectService {
       }
       throw new MethodNotExposedError(entry, method);
     }
-    const decodedArgs = reader.args(args);
-    const decodedKwargs = reader.kwargs(kwargs);
+    let decodedArgs: readonly unknown[];
+    let decodedKwargs: Readonly<Record<string, unknown>>;
+    try {
+      decodedArgs = reader.args(args);
+      decodedKwargs = reader.kwargs(kwargs);
+    } catch (error) {
+      // A proxy to an object of the group this manager has not served yet: made here, then the call again.
+      const target = error instanceof UnknownProxyTargetError ? this.fromGroup(error.objectId, 'reference') : undefined;
+      if (!target) throw error;
+      return target.then(
+        (kept) => this.keptWhile(kept, () => this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack)),
+        () => Promise.reject(error),
+      );
+    }
     touch(entry.id);
     const activity = this.host.activity;
     // Nobody watching costs this one test.
@@ -186,6 +206,53 @@ export class ObjectService {
     if (typeid === undefined) return result;
     // The result goes back as a proxy: make it an object of the mapped typeid, referenced by the caller.
     return result instanceof Promise ? result.then((value) => this.proxyResult(caller, typeid, value)) : this.proxyResult(caller, typeid, result);
+  }
+
+  /**
+   * An object this manager's table lacks but its store serves to the whole group (one created
+   * through another manager), made here and put in the table with no reference; undefined when
+   * the table has the object, or the id is not a group-wide one (the caller then looks it up as
+   * usual). The promise rejects with UnknownObjectError when the store knows no such object.
+   */
+  private fromGroup(objectId: unknown, during: 'call' | 'reference'): Promise<ObjectEntry> | undefined {
+    const table = this.host.table;
+    if (typeof objectId !== 'string' || table.get(objectId)) return undefined;
+    const resident = table.resident(objectId);
+    const found = resident ? Promise.resolve(resident) : this.host.group?.objectFor(objectId);
+    if (!found) return undefined;
+    return found.then((obj) => {
+      const registration = obj && table.registrationOf(obj);
+      if (!obj || !registration) throw new UnknownObjectError(objectId, during);
+      return table.enter(obj, registration);
+    });
+  }
+
+  /** Runs `run` with `entry` kept in the table (until its promise settles, for a promise). */
+  private keptWhile(entry: ObjectEntry, run: () => unknown): unknown {
+    const unkeep = this.host.table.keep(entry);
+    let result: unknown;
+    try {
+      result = run();
+    } finally {
+      if (result instanceof Promise) result.then(unkeep, unkeep);
+      else unkeep();
+    }
+    return result;
+  }
+
+  /**
+   * The caller takes one more reference to object `objectId`, which may be an object of the
+   * group this manager has not served yet (then the answer is a promise).
+   */
+  increfInGroup(caller: SessionCore, objectId: unknown): ObjectEntry | Promise<ObjectEntry> {
+    const inGroup = this.fromGroup(objectId, 'reference');
+    if (!inGroup) return this.incref(caller, objectId);
+    return inGroup.then((entry) => {
+      // A session that closed meanwhile must not be given a reference nobody will release.
+      if (caller.closing) throw new CallCancelled('the session closed before the reference was taken');
+      this.host.table.incref(entry, caller.holder);
+      return entry;
+    });
   }
 
   /** The caller takes one more reference to object `objectId`. */

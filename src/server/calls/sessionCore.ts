@@ -6,7 +6,7 @@
  */
 
 import type { Socket } from 'node:net';
-import type { ClientInfo, InspectSnapshot, SessionSummary } from '../../common/protocol';
+import type { ClientInfo, InspectGroup, InspectSnapshot, SessionSummary } from '../../common/protocol';
 import type { BufferBudget } from '../bufferBudget';
 import type { CallActivity } from '../callActivity';
 import type { Inspector } from '../inspector';
@@ -43,6 +43,8 @@ export interface SessionHost {
   readonly inspectionAllowed: boolean;
   /** Everything inspection shows. */
   snapshot(): InspectSnapshot;
+  /** Every manager of the group with its sessions, and the objects the group shares (`inspect/group`). */
+  groupView(): Promise<InspectGroup>;
   log(message: string): void;
 }
 

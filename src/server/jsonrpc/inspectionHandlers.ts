@@ -9,6 +9,7 @@ import {
   InspectPeekRequest,
   InspectRemoveItemRequest,
   InspectReplaceItemRequest,
+  InspectGroupRequest,
   InspectSnapshotRequest,
   InspectSubscribeRequest,
   InspectUnsubscribeRequest,
@@ -81,6 +82,10 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
     .on(InspectSnapshotRequest.type, (params) => {
       expectFields(params, {});
       return host.snapshot();
+    })
+    .on(InspectGroupRequest.type, (params) => {
+      expectFields(params, {});
+      return host.groupView();
     })
     .on(InspectPeekRequest.type, peek)
     .on(InspectSubscribeRequest.type, (params: SubscribeParams) => {

@@ -440,8 +440,10 @@ export class Session implements ConnectedSession, InspectingSession {
       })
       .on(IncrefRequest.type, (params) => {
         expectFields(params, { id: 'string' });
-        this.touching = service.incref(core, params.id).id;
-        return null;
+        // An object of the group made through another manager is read from the store first.
+        const entry = service.increfInGroup(core, params.id);
+        this.touching = params.id;
+        return entry instanceof Promise ? entry.then(() => null) : null;
       })
       .on(DecrefRequest.type, (params) => {
         expectFields(params, { id: 'string' });

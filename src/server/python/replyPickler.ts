@@ -4,6 +4,7 @@
  * the message limit.
  */
 
+import { tupleFrom } from '../../common/valueTypes';
 import type { ObjectService } from '../calls/objectService';
 import { SharedRef } from '../calls/sharedRef';
 import type { ObjectEntry } from '../objectTable';
@@ -44,7 +45,9 @@ export class ReplyPickler {
 
   /** The token a Python client's proxy for `entry` carries. */
   tokenOf(entry: ObjectEntry): PyToken {
-    return new PyToken(entry.typeid, this.host.pythonAddress(), entry.id);
+    const address = this.host.pythonAddress();
+    // A tuple, as Python's own tokens carry it: a proxy rebuilt from a value keys a dict by its address.
+    return new PyToken(entry.typeid, typeof address === 'string' ? address : tupleFrom([...address]), entry.id);
   }
 
   /** A stored reference, as Python reads it: a proxy it rebuilds (and increfs) on its side. */

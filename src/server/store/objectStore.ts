@@ -5,7 +5,9 @@
  * for the built-in types it registers and for the objects of `shared` registrations.
  */
 
+import type { InspectGroup } from '../../common/protocol';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
+import type { ManagerDescription } from './redisGroupView';
 
 /** A store of built-in objects' state. */
 export interface ObjectStore {
@@ -28,6 +30,37 @@ export interface ObjectStore {
   open(holdingsLost?: () => void): Promise<void>;
   /** Lets go of the store's connections. */
   close(): Promise<void>;
+  /** The objects this store shares with the other managers of a group (a Redis store); none in memory. */
+  readonly group?: GroupObjects;
+}
+
+/**
+ * Objects a store shares across a group of managers: they carry a group-wide id (`r:…`, see
+ * `objectTable.ts`'s `GLOBAL_ID`), so any manager of the group serves them by that id, and they
+ * live while any manager refers to them.
+ */
+export interface GroupObjects {
+  /** The typeid an object of this store was created under (undefined for another object). */
+  typeidOf(obj: object): string | undefined;
+  /**
+   * The object a group-wide id names, made in this manager from what the store says of it;
+   * undefined when the store knows no such object. Undefined at once (no promise) for an id that
+   * is not a group-wide id.
+   */
+  objectFor(id: string): Promise<object | undefined> | undefined;
+  /** An object of this store entered this manager's table (`held`), or left it: the group counts its references. */
+  referenced(obj: object, held: boolean): void;
+  /** This manager's id in the group. */
+  readonly managerId: string;
+  /** Publishes what this manager shows of itself to the group while it serves, asking `describe` each time. */
+  publishSelf(describe: () => ManagerDescription): void;
+  /** What this manager shows of itself changed (a session came or went): published soon. */
+  selfChanged(): void;
+  /**
+   * Every live manager of the group with its sessions, and the objects the group shares.
+   * @throws PyException ConnectionError when the store cannot be reached.
+   */
+  view(): Promise<InspectGroup>;
 }
 
 /** The default store: every object in this process's memory, as the built-in classes keep it. */

@@ -7,8 +7,14 @@
 import type { Reclaimer } from './redisLeases';
 import { DELIVERY_KIND } from './redisDeliveries';
 import { reclaimQueueDeliveries } from './redisQueue';
+import { reclaimReferences, REFERENCE_KIND } from './redisReferences';
+import { primitiveReclaimers } from './redisPrimitiveTypes';
 
 /** The reclaimers, by the kind a type writes into a manager's held index. */
 export const reclaimers: Readonly<Record<string, Reclaimer>> = Object.freeze({
   [DELIVERY_KIND]: reclaimQueueDeliveries,
+  // References to objects made through a client: dropped, and the object deleted if nobody else refers to it.
+  [REFERENCE_KIND]: reclaimReferences,
+  // Locks, permits, condition waiters, barrier parties.
+  ...primitiveReclaimers,
 });

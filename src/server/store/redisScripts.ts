@@ -4,6 +4,9 @@
  * callers on every manager try again.
  */
 
+import { REFERENCE_SCRIPTS } from './redisReferences';
+import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
+
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
 
@@ -288,6 +291,10 @@ return #back`,
     keys: 2,
     text: `return { redis.call('LLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`,
   },
+  // References to group-wide objects (redisReferences.ts).
+  ...REFERENCE_SCRIPTS,
+  // Lock, RLock, Semaphore, BoundedSemaphore, Condition and Barrier.
+  ...PRIMITIVE_SCRIPTS,
 } as const satisfies Record<string, StoreScript>;
 
 /** A script's command name. */

@@ -4,24 +4,31 @@
  * when a Redis store is opened; the default in-memory store never touches it.
  *
  * Keys (all under `PREFIX:`): `version` (the store format this data is in; a manager refuses a
- * prefix holding another), `wake` (the channel changes are published on, see {@link Wakeups}),
- * `deliveries` (the counter delivery ids are drawn from, so that they are unique across the
- * group, see `redisDeliveries.ts`), and `o:NAME:…` for each object (with `o:NAME:waited` while
- * somebody waits on it): `NAME` is `shared:TYPEID` for a `shared` registration (the same object
- * on every manager registering it) and a random id for an object a client created.
+ * prefix holding another), `wake` (the channel changes are published on, see
+ * {@link Wakeups}), `deliveries` (the counter delivery ids are drawn from, so that they are unique
+ * across the group, see `redisDeliveries.ts`), and `o:NAME:…` for each object (with
+ * `o:NAME:waited` while somebody waits on it): `NAME` is `shared:TYPEID` for a `shared`
+ * registration (the same object on every manager registering it) and a random id for an object
+ * a client created. Either is served by every manager of the group under the id `r:NAME` (see
+ * `redisReferences.ts` for how an object a client created is found and counted across managers).
  */
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import { PyException } from '../exceptions';
-import type { ObjectStore } from './objectStore';
+import type { InspectGroup, Token } from '../../common/protocol';
+import { GroupDirectory, type ManagerDescription } from './redisGroupView';
+import { GLOBAL_ID, globalIdOf } from '../objectTable';
+import type { GroupObjects, ObjectStore } from './objectStore';
+import { GROUP_ID_PREFIX, REFERENCE_KIND, referenceKeys, STORED_MEMBER, type ObjectMeta, type ReferenceHost } from './redisReferences';
+import { textToValue, valueToText } from './valueText';
 import { redisBuiltinTypes, type RedisTypeFactory } from './redisTypes';
 import type { RedisStoreAddress } from './storeUrl';
 import { Wakeups } from './redisWakeups';
-import { StoredReferences } from './storedReferences';
+import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
-import { DEFAULT_LEASE_MS, ManagerLease, ownerIdIn } from './redisLeases';
+import { DEFAULT_LEASE_MS, heldEntry, ManagerLease, ownerIdIn } from './redisLeases';
 import { reclaimers } from './redisReclaimers';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
@@ -40,8 +47,6 @@ export interface RedisObjectHost {
   readonly channel: string;
   /** This manager's callers waiting on Redis-backed objects. */
   readonly wakeups: Wakeups;
-  /** Deletes an object's keys once nothing in this manager can reach it any more. */
-  forget(keys: readonly string[]): void;
   /** How references to shared objects inside stored values are stored and read back. */
   readonly refs: StoredReferences;
   /** This manager's id in the group of managers sharing the prefix (see `redisLeases.ts`). */
@@ -65,7 +70,7 @@ export interface PeekPage {
 }
 
 /** A store keeping the built-in types it knows in Redis (the others stay in this process, see README). */
-export class RedisStore implements ObjectStore, RedisObjectHost {
+export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, GroupTokens, ReferenceHost {
   readonly location: string;
   readonly types: Readonly<Record<BuiltinTypeId, BuiltinType>>;
   readonly channel: string;
@@ -89,9 +94,19 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
   #closed = false;
   /** Whether this turn's commands are being held to go out in one write (see {@link RedisStore.run}). */
   #corked = false;
-  readonly #forgotten = new FinalizationRegistry<readonly string[]>((keys) => this.forget(keys));
+  /** The objects of this store alive in this manager, by name: one object per name, however it came. */
+  readonly #live = new Map<string, WeakRef<object>>();
+  readonly #gone = new FinalizationRegistry<string>((name) => {
+    if (!this.#live.get(name)?.deref()) this.#live.delete(name);
+  });
+  /** The name and meta of each object a client created (through any manager), as this manager made it. */
+  readonly #made = new WeakMap<object, { readonly name: string; readonly meta: ObjectMeta }>();
+  /** Objects a stored value refers to, pinned in Redis already. */
+  readonly #pinned = new WeakSet<object>();
+  readonly group: GroupObjects = this;
   readonly #factories: Readonly<Partial<Record<BuiltinTypeId, RedisTypeFactory>>>;
   readonly #lease: ManagerLease;
+  readonly #directory: GroupDirectory;
 
   constructor(
     private readonly address: RedisStoreAddress,
@@ -101,14 +116,15 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
     leaseMs: number = DEFAULT_LEASE_MS,
   ) {
     this.#lease = new ManagerLease(prefix, leaseMs, reclaimers, log);
+    this.#directory = new GroupDirectory(prefix, this.#lease.managerId, leaseMs);
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
-    this.refs = new StoredReferences(this.location);
+    this.refs = new StoredReferences(this.location, this);
     this.#factories = redisBuiltinTypes;
     const types: Record<string, BuiltinType> = Object.create(null);
     for (const [typeid, builtin] of Object.entries(builtinTypes) as [BuiltinTypeId, BuiltinType][]) {
       const factory = this.#factories[typeid];
-      types[typeid] = factory ? { type: factory.type, create: (args, kwargs) => this.#make(factory, randomUUID(), args, kwargs, true) } : builtin;
+      types[typeid] = factory ? { type: factory.type, create: (args, kwargs) => this.#create(typeid, factory, args, kwargs) } : builtin;
     }
     this.types = Object.freeze(types) as Record<BuiltinTypeId, BuiltinType>;
   }
@@ -120,17 +136,134 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
 
   sharedObject(typeid: string, type: BuiltinTypeId, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): object {
     const factory = this.#factories[type];
-    if (factory) return this.#make(factory, `shared:${typeid}`, args, kwargs, false);
+    if (factory) return this.#adopt(factory.create(this, `shared:${typeid}`, args, kwargs), `shared:${typeid}`);
     const create = builtinTypes[type].create;
     if (!create) throw new TypeError(`${type} objects come only from iteration; they cannot be shared as such`);
     return create(args, kwargs);
   }
 
-  #make(factory: RedisTypeFactory, name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, ownKeys: boolean): object {
+  /** An object a client created: a new name, and the meta another manager serves it from. */
+  #create(type: BuiltinTypeId, factory: RedisTypeFactory, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): object {
+    const name = randomUUID();
     const obj = factory.create(this, name, args, kwargs);
-    // An object a client created is deleted from Redis once this manager can no longer reach it.
-    if (ownKeys) this.#forgotten.register(obj, factory.keys(this, name));
+    const meta: ObjectMeta = { typeid: type, type, args: valueToText([args, kwargs], this.refs) };
+    // Sent before anything naming the object can be: commands on one connection run in order.
+    this.#client?.set(referenceKeys(this.keyOf(name))[0], JSON.stringify(meta)).catch(() => {});
+    this.#made.set(obj, { name, meta });
+    return this.#adopt(obj, name);
+  }
+
+  /** Gives an object of this store its group-wide id, and makes it the one object of its name here. */
+  #adopt(obj: object, name: string): object {
+    Object.defineProperty(obj, GLOBAL_ID, { value: `${GROUP_ID_PREFIX}${name}` });
+    this.#live.set(name, new WeakRef(obj));
+    this.#gone.register(obj, name);
     return obj;
+  }
+
+  /** An object a client created through some manager of the group, made here from its meta. */
+  #materialise(name: string, meta: ObjectMeta): object {
+    const live = this.#live.get(name)?.deref();
+    if (live) return live;
+    const factory = this.#factories[meta.type];
+    if (!factory) throw new PyException('RuntimeError', `the Redis store at ${this.location} holds an object of type ${JSON.stringify(meta.type)}, which this manager does not keep in Redis`);
+    const [args, kwargs] = textToValue(meta.args, this.refs) as [unknown[], Record<string, unknown>];
+    const obj = factory.create(this, name, args, kwargs);
+    this.#made.set(obj, { name, meta });
+    return this.#adopt(obj, name);
+  }
+
+  isGroupId(id: string): boolean {
+    return id.startsWith(GROUP_ID_PREFIX);
+  }
+
+  typeidOf(obj: object): string | undefined {
+    return this.#made.get(obj)?.meta.typeid;
+  }
+
+  objectFor(id: string): Promise<object | undefined> | undefined {
+    if (!this.isGroupId(id)) return undefined;
+    const name = id.slice(GROUP_ID_PREFIX.length);
+    // A `shared` registration's object is this manager's own, or none: nothing to read.
+    if (name.startsWith('shared:')) return Promise.resolve(undefined);
+    // Read even when this manager still has the object in memory: the group may have let it go since.
+    return (async () => {
+      const client = this.#client;
+      if (!client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+      const [metaKey, refsKey] = referenceKeys(this.keyOf(name));
+      let found: [error: Error | null, result: unknown][] | null;
+      try {
+        found = await client.multi().get(metaKey).smembers(refsKey).exec();
+      } catch (error) {
+        throw this.#unavailable((error as Error).message);
+      }
+      const text = found?.[0]?.[1] as string | null | undefined;
+      const holders = (found?.[1]?.[1] as string[] | undefined) ?? [];
+      // Served by id while some manager's table holds it (or its creator's first reference is on
+      // its way: no member yet); once every manager let go of it, as an object leaves one table
+      // with its last reference (SPEC 8.5), only a stored value that refers to it reads it back.
+      if (!text || (holders.length > 0 && holders.every((member) => member === STORED_MEMBER))) return undefined;
+      return this.#materialise(name, JSON.parse(text) as ObjectMeta);
+    })();
+  }
+
+  referenced(obj: object, held: boolean): void {
+    const made = this.#made.get(obj);
+    // A `shared` registration's object lives as long as the group: it is not counted.
+    if (!made) return;
+    const key = this.keyOf(made.name);
+    const entry = heldEntry(REFERENCE_KIND, key);
+    const done = held ? this.run('smRefHold', [referenceKeys(key)[1], this.heldIndexKey], [this.managerId, entry]) : this.dropReference(key, this.managerId, entry);
+    done.catch((error: Error) => this.log(`Redis store: counting a reference to ${key} failed (${error.message}); a survivor drops it once this manager's lease runs out`));
+  }
+
+  async dropReference(objectKey: string, member: string, held: string): Promise<void> {
+    const [metaKey, refsKey] = referenceKeys(objectKey);
+    const name = objectKey.slice(this.keyOf('').length);
+    const live = this.#live.get(name)?.deref();
+    let type = live && this.#made.get(live)?.meta.type;
+    if (!type) {
+      const text = await this.#client?.get(metaKey);
+      type = text ? (JSON.parse(text) as ObjectMeta).type : undefined;
+    }
+    const keys = (type && this.#factories[type]?.keys(this, name)) || [];
+    await this.run('smRefDrop', [refsKey, this.heldIndexKey, metaKey], [member, held, ...keys]);
+  }
+
+  publishSelf(describe: () => ManagerDescription): void {
+    if (this.#client) this.#directory.start(this.#client, describe);
+  }
+
+  selfChanged(): void {
+    this.#directory.changed(this.#client);
+  }
+
+  async view(): Promise<InspectGroup> {
+    const client = this.#client;
+    if (!client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+    try {
+      return await this.#directory.view(client);
+    } catch (error) {
+      throw this.#unavailable((error as Error).message);
+    }
+  }
+
+  storedToken(obj: object): Token | undefined {
+    const id = globalIdOf(obj);
+    if (id === undefined) return undefined;
+    const made = this.#made.get(obj);
+    if (made && !this.#pinned.has(obj)) {
+      // A stored value refers to it: it lives as long as the store (sent before the value is written).
+      this.#pinned.add(obj);
+      this.run('smRefHold', [referenceKeys(this.keyOf(made.name))[1], this.heldIndexKey], [STORED_MEMBER, '']).catch(() => this.#pinned.delete(obj));
+    }
+    return Object.assign({ id, typeid: made?.meta.typeid ?? '', exposed: [] }, made && { meta: made.meta });
+  }
+
+  fromStoredToken(token: Token): object | undefined {
+    const name = token.id.slice(GROUP_ID_PREFIX.length);
+    const meta = (token as Token & { meta?: ObjectMeta }).meta;
+    return this.#live.get(name)?.deref() ?? (meta ? this.#materialise(name, meta) : undefined);
   }
 
   get managerId(): string {
@@ -233,6 +366,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
   async close(): Promise<void> {
     this.#closed = true;
     this.wakeups.stop();
+    await this.#directory.stop(this.#client);
     await this.#lease.stop(this.#client, this);
     const clients = [this.#client, this.#subscriber];
     this.#client = this.#subscriber = undefined;
@@ -271,10 +405,6 @@ export class RedisStore implements ObjectStore, RedisObjectHost {
       this.#corked = false;
       stream.uncork();
     });
-  }
-
-  forget(keys: readonly string[]): void {
-    this.#client?.del(...keys).catch(() => {});
   }
 
   #unavailable(reason: string): PyException {

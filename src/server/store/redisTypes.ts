@@ -13,6 +13,7 @@ import { createEvent } from '../builtins/event';
 import { eventKeys, RedisEvent } from './redisEvent';
 import { priorityQueueKeys, RedisPriorityQueue } from './redisPriorityQueue';
 import { wholeTypes } from './redisWholeObjects';
+import { primitiveTypes } from './redisPrimitiveTypes';
 
 /** How a Redis store makes the objects of one built-in type. */
 export interface RedisTypeFactory {
@@ -49,4 +50,6 @@ export const redisBuiltinTypes: Readonly<Partial<Record<BuiltinTypeId, RedisType
     keys: (host, name) => eventKeys(host, name),
   },
   ...wholeTypes,
+  // Lock, RLock, Semaphore, BoundedSemaphore, Condition and Barrier.
+  ...primitiveTypes,
 });

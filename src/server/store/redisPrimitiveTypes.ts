@@ -1,0 +1,79 @@
+/**
+ * How a Redis store makes the synchronisation primitives it keeps in Redis (Lock, RLock,
+ * Semaphore, BoundedSemaphore, Condition, Barrier) from wire arguments, which keys each writes,
+ * and how a survivor gives back each kind of holding a dead manager's sessions had of them.
+ */
+
+import type { BuiltinClass } from '../builtins';
+import { bindArguments } from '../calls/methodDispatch';
+import { bindLockArguments, Lock, RLock, semaphoreSignature } from '../builtins/locks';
+import { Condition, conditionLockArgument, notALock } from '../builtins/condition';
+import { barrierArguments } from '../builtins/barrier';
+import type { Reclaimer } from './redisLeases';
+import type { RedisTypeFactory } from './redisTypes';
+import { LOCK_HOLDING, lockKeys, reclaimLock, RedisLock, RedisLockCore, RedisRLock } from './redisLocks';
+import { reclaimPermits, RedisBoundedSemaphore, RedisSemaphore, SEMAPHORE_HOLDING, semaphoreKeys } from './redisSemaphores';
+import { CONDITION_WAITER, conditionKeys, reclaimConditionWaiters, RedisCondition } from './redisCondition';
+import { BARRIER_PARTY, barrierKeys, reclaimBarrierParties, RedisBarrier } from './redisBarrier';
+
+/** A Semaphore's or BoundedSemaphore's factory: `(value=1)`. */
+function semaphoreType(typeid: 'Semaphore' | 'BoundedSemaphore', Kind: typeof RedisSemaphore): RedisTypeFactory {
+  return {
+    type: Kind as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      const [value] = bindArguments(typeid, semaphoreSignature, args, kwargs);
+      return new Kind(host, name, value);
+    },
+    keys: semaphoreKeys,
+  };
+}
+
+/** The primitives' factories, by SyncManager typeid. */
+export const primitiveTypes: Readonly<Record<'Lock' | 'RLock' | 'Semaphore' | 'BoundedSemaphore' | 'Condition' | 'Barrier', RedisTypeFactory>> = {
+  Lock: {
+    type: RedisLock as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      bindLockArguments('Lock', args, kwargs);
+      return new RedisLock(host, name);
+    },
+    keys: lockKeys,
+  },
+  RLock: {
+    type: RedisRLock as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      bindLockArguments('RLock', args, kwargs);
+      return new RedisRLock(host, name);
+    },
+    keys: lockKeys,
+  },
+  Semaphore: semaphoreType('Semaphore', RedisSemaphore),
+  BoundedSemaphore: semaphoreType('BoundedSemaphore', RedisBoundedSemaphore),
+  Condition: {
+    type: RedisCondition as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      const lock = conditionLockArgument(args, kwargs);
+      if (lock === null) return new RedisCondition(host, name);
+      if (lock instanceof RedisLockCore) return new RedisCondition(host, name, lock);
+      // A lock in this manager's memory (made in the server's code and registered): so is its condition.
+      if (lock instanceof Lock || lock instanceof RLock) return new Condition(lock);
+      throw notALock(args, kwargs);
+    },
+    keys: conditionKeys,
+  },
+  Barrier: {
+    type: RedisBarrier as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      const [parties, timeout] = barrierArguments(args, kwargs);
+      return new RedisBarrier(host, name, parties, timeout);
+    },
+    keys: barrierKeys,
+  },
+};
+
+/** How a survivor gives back a dead manager's holdings of the primitives, by kind (see `redisLeases.ts`). */
+export const primitiveReclaimers: Readonly<Record<string, Reclaimer>> = {
+  [LOCK_HOLDING]: reclaimLock,
+  [SEMAPHORE_HOLDING]: reclaimPermits,
+  [CONDITION_WAITER]: reclaimConditionWaiters,
+  [BARRIER_PARTY]: reclaimBarrierParties,
+};

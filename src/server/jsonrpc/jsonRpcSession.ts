@@ -84,6 +84,8 @@ export class Session implements ConnectedSession, InspectingSession {
   private listeners: SocketListeners | undefined;
   /** What the session keeps to be resumed (SPEC 20.4); undefined when initialize did not agree on resumption. */
   private resumption: SessionResumption | undefined;
+  /** Results of calls that settled this turn, sent together the next (see sendResultLater). */
+  private readonly lateResults: { id: RequestId; value: unknown }[] = [];
   /** The session that took this connection over by resuming (this one then ended). */
   private handedTo: Session | undefined;
   private readonly handlers: RequestHandlers;
@@ -389,9 +391,7 @@ export class Session implements ConnectedSession, InspectingSession {
         (value) => {
           this.inFlight.delete(id);
           this.core.settled(id, touched);
-          // A waiting call's answer goes out a turn later: if the client's end of stream came
-          // with what woke the call, what it took goes back instead of into a dead connection.
-          setImmediate(() => this.sendResult(id, value));
+          this.sendResultLater(id, value);
         },
         (error) => {
           this.inFlight.delete(id);
@@ -524,6 +524,18 @@ export class Session implements ConnectedSession, InspectingSession {
     else this.close();
     this.host.table.releaseSession(this.id);
     return null;
+  }
+
+  /**
+   * A waiting call's answer goes out a turn later, so that what it took goes back if the client's
+   * end of stream came with what woke it; the answers of one turn go out together, in one write.
+   */
+  private sendResultLater(id: RequestId, value: unknown): void {
+    this.lateResults.push({ id, value });
+    if (this.lateResults.length > 1) return;
+    setImmediate(() => {
+      for (const late of this.lateResults.splice(0)) this.sendResult(late.id, late.value);
+    });
   }
 
   /** Sends a result; one that cannot reach the client gives back what its call took. */

@@ -7,6 +7,13 @@
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
 
+/** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
+export const WAITED_MARK_SUFFIX = ':waited';
+
+/** Lua publishing `key` on `channel` only while some manager's caller waits on it (its mark exists). */
+const publishIfWaited = (channel: string, key: string): string =>
+  `if redis.call('EXISTS', ${key} .. '${WAITED_MARK_SUFFIX}') == 1 then redis.call('PUBLISH', ${channel}, ${key}) end`;
+
 /** A script: how many of its arguments are keys, and its text. */
 export interface StoreScript {
   readonly keys: number;
@@ -34,7 +41,7 @@ end`;
 export const STORE_SCRIPTS = {
   /**
    * Queue put. KEYS: items, unfinished. ARGV: maxsize, item, channel, key. Returns {put, length,
-   * unfinished}: put is 1, or 0 when a bounded queue is full.
+   * unfinished}: put is 1, or 0 when a bounded queue is full. Published only while somebody waits.
    */
   smQueuePut: {
     keys: 2,
@@ -44,13 +51,13 @@ local length = redis.call('LLEN', KEYS[1])
 if maxsize > 0 and length >= maxsize then return { 0, length, tonumber(redis.call('GET', KEYS[2]) or '0') } end
 length = redis.call('RPUSH', KEYS[1], ARGV[2])
 local unfinished = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+${publishIfWaited('ARGV[3]', 'ARGV[4]')}
 return { 1, length, unfinished }`,
   },
   /**
    * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key. Returns {item,
-   * length}, item nil when the queue is empty. The change is published: a putter waiting for room
-   * tries again.
+   * length}, item nil when the queue is empty. The change is published while somebody waits: a
+   * putter waiting for room tries again.
    */
   smQueueTake: {
     keys: 1,
@@ -58,7 +65,7 @@ return { 1, length, unfinished }`,
 local item
 if ARGV[1] == 'L' then item = redis.call('LPOP', KEYS[1]) else item = redis.call('RPOP', KEYS[1]) end
 if not item then return { false, 0 } end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+${publishIfWaited('ARGV[2]', 'ARGV[3]')}
 -- An item that came back from a delivery: a plain get takes it as any item.
 local _, text = unmarked(item)
 return { text, redis.call('LLEN', KEYS[1]) }`,

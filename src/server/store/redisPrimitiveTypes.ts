@@ -16,6 +16,18 @@ import { reclaimPermits, RedisBoundedSemaphore, RedisSemaphore, SEMAPHORE_HOLDIN
 import { CONDITION_WAITER, conditionKeys, reclaimConditionWaiters, RedisCondition } from './redisCondition';
 import { BARRIER_PARTY, barrierKeys, reclaimBarrierParties, RedisBarrier } from './redisBarrier';
 
+/** A Lock's or RLock's factory: no arguments. */
+function lockType(typeid: 'Lock' | 'RLock', Kind: typeof RedisLock | typeof RedisRLock): RedisTypeFactory {
+  return {
+    type: Kind as unknown as BuiltinClass,
+    create(host, name, args, kwargs) {
+      bindLockArguments(typeid, args, kwargs);
+      return new Kind(host, name);
+    },
+    keys: lockKeys,
+  };
+}
+
 /** A Semaphore's or BoundedSemaphore's factory: `(value=1)`. */
 function semaphoreType(typeid: 'Semaphore' | 'BoundedSemaphore', Kind: typeof RedisSemaphore): RedisTypeFactory {
   return {
@@ -30,22 +42,8 @@ function semaphoreType(typeid: 'Semaphore' | 'BoundedSemaphore', Kind: typeof Re
 
 /** The primitives' factories, by SyncManager typeid. */
 export const primitiveTypes: Readonly<Record<'Lock' | 'RLock' | 'Semaphore' | 'BoundedSemaphore' | 'Condition' | 'Barrier', RedisTypeFactory>> = {
-  Lock: {
-    type: RedisLock as unknown as BuiltinClass,
-    create(host, name, args, kwargs) {
-      bindLockArguments('Lock', args, kwargs);
-      return new RedisLock(host, name);
-    },
-    keys: lockKeys,
-  },
-  RLock: {
-    type: RedisRLock as unknown as BuiltinClass,
-    create(host, name, args, kwargs) {
-      bindLockArguments('RLock', args, kwargs);
-      return new RedisRLock(host, name);
-    },
-    keys: lockKeys,
-  },
+  Lock: lockType('Lock', RedisLock),
+  RLock: lockType('RLock', RedisRLock),
   Semaphore: semaphoreType('Semaphore', RedisSemaphore),
   BoundedSemaphore: semaphoreType('BoundedSemaphore', RedisBoundedSemaphore),
   Condition: {

@@ -103,13 +103,6 @@ test('the messages the scenarios are written with validate against protocol/sche
   assert.ok(expects >= 300, `${expects} expects checked`);
 });
 
-/**
- * Scenarios of what the Redis store does not do yet (README, "Scaling out"), as the todo of the run
- * against a Redis-backed manager (test/redis/conformance.test.ts): reported there, not hidden.
- */
-const NOT_YET_IN_A_REDIS_STORE: Record<string, string> = {
-};
-
 test('every scenario against syncmanager\'s server', async (t) => {
   await using manager = await startManager({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
   const traffic: { scenario: Scenario; conn: string; direction: 'sent' | 'received'; message: Json }[] = [];
@@ -123,7 +116,7 @@ test('every scenario against syncmanager\'s server', async (t) => {
   };
 
   for (const scenario of scenarios) {
-    const todo = KNOWN_SERVER_BUGS[scenario.name] ?? (process.env.SYNCMANAGER_TEST_STORE ? NOT_YET_IN_A_REDIS_STORE[scenario.name] : undefined);
+    const todo = KNOWN_SERVER_BUGS[scenario.name];
     await t.test(scenario.name, { todo }, async () => {
       const result = await runScenario(scenario, options);
       assert.ok(result.ok, formatResult(result));

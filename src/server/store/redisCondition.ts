@@ -59,16 +59,14 @@ function notifyArgument(n: unknown): number | 'all' | 'bad' {
   return Number.isFinite(x) ? Math.ceil(x) : 'all';
 }
 
-/** A condition's lock: a Lock or RLock kept in Redis. */
-type ConditionLock = RedisLockCore & { acquire(blocking: unknown, timeout: unknown, context: CallContext): Promise<boolean> };
-
 /** Python's `threading.Condition` kept in Redis. */
 export class RedisCondition {
   static readonly builtin: string = Condition.builtin;
   static readonly exposed: readonly string[] = Condition.exposed;
   static readonly signatures: Readonly<Record<string, Signature>> = Condition.signatures;
 
-  readonly #lock: ConditionLock;
+  /** Its lock: a Lock or RLock kept in Redis. */
+  readonly #lock: RedisLockCore;
   readonly #objectKey: string;
   readonly #keys: [string, string];
   /** This manager's callers waiting for a notify (reprs and inspection). */
@@ -80,7 +78,7 @@ export class RedisCondition {
     name: string,
     lock?: RedisLockCore,
   ) {
-    this.#lock = (lock ?? new RedisRLock(host, ownLockName(name))) as ConditionLock;
+    this.#lock = lock ?? new RedisRLock(host, ownLockName(name));
     this.#objectKey = host.keyOf(name);
     this.#keys = keysOf(this.#objectKey);
   }

@@ -121,6 +121,15 @@ export abstract class RedisLockCore implements HeldResource {
   /** Python's repr, from what this manager last saw. */
   abstract __repr__(): string;
 
+  /**
+   * Python's `acquire(blocking=True, timeout=-1)`, as the in-memory Lock's and RLock's.
+   * @throws PyException ValueError, TypeError or OverflowError for bad arguments.
+   */
+  async acquire(blocking: unknown = true, timeout: unknown = -1, context: CallContext = {}): Promise<boolean> {
+    if (isWithdrawn(context)) throw new CallCancelled();
+    return this.acquireAs(context, 1, lockWaitSeconds(blocking, timeout), this.reentrant);
+  }
+
   /** Python's `locked()`. */
   async locked(): Promise<boolean> {
     const [owner, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
@@ -233,15 +242,6 @@ export class RedisLock extends RedisLockCore {
   static readonly signatures: Readonly<Record<string, Signature>> = Lock.signatures;
   readonly reentrant = false;
 
-  /**
-   * Python's `acquire(blocking=True, timeout=-1)`, as the in-memory Lock's.
-   * @throws PyException ValueError, TypeError or OverflowError for bad arguments.
-   */
-  async acquire(blocking: unknown = true, timeout: unknown = -1, context: CallContext = {}): Promise<boolean> {
-    if (isWithdrawn(context)) throw new CallCancelled();
-    return this.acquireAs(context, 1, lockWaitSeconds(blocking, timeout), false);
-  }
-
   __repr__(): string {
     return lockRepr(this.owner !== undefined, this);
   }
@@ -253,15 +253,6 @@ export class RedisRLock extends RedisLockCore {
   static readonly exposed: readonly string[] = RLock.exposed;
   static readonly signatures: Readonly<Record<string, Signature>> = RLock.signatures;
   readonly reentrant = true;
-
-  /**
-   * Python's `acquire(blocking=True, timeout=-1)`, as the in-memory RLock's.
-   * @throws PyException ValueError, TypeError or OverflowError for bad arguments.
-   */
-  async acquire(blocking: unknown = true, timeout: unknown = -1, context: CallContext = {}): Promise<boolean> {
-    if (isWithdrawn(context)) throw new CallCancelled();
-    return this.acquireAs(context, 1, lockWaitSeconds(blocking, timeout), true);
-  }
 
   __repr__(): string {
     return rlockRepr(this.owner === undefined ? undefined : shownOwner(this.host, this.owner), this.count, this);

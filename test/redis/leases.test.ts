@@ -62,6 +62,22 @@ test('a manager that finds its lease gone (cut off longer than the lease) ends i
   }
 });
 
+test('a manager taken out of the group while its lease had lapsed is back in it with its next renewal', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  const plain = new Redis(redis.url);
+  try {
+    await using m = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
+    const [id] = await plain.smembers(`${prefix}:managers`);
+    await plain.del(`${prefix}:m:${id}`);
+    await eventually('a fresh lease', () => plain.pttl(`${prefix}:m:${id}`), (ttl) => ttl > 0);
+    // What a survivor reaping the lapsed lease does last, had it finished only now.
+    await plain.srem(`${prefix}:managers`, id!);
+    await eventually('the manager back in the group', () => plain.smembers(`${prefix}:managers`), (ids) => ids.includes(id!));
+  } finally {
+    plain.disconnect();
+  }
+});
+
 test('a manager stopped in order leaves the group at once', { skip, timeout: 30_000 }, async () => {
   const prefix = redis.prefix();
   const plain = new Redis(redis.url);

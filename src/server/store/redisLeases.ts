@@ -91,7 +91,7 @@ export class ManagerLease {
   async #renew(client: Redis, onLost: () => void): Promise<void> {
     try {
       // Renewed only if it is still ours: a lease that lapsed stays lapsed (its holdings may be given back already).
-      const renewed = await client.eval(RENEW, 1, this.#key(this.managerId), this.#token, this.leaseMs);
+      const renewed = await client.eval(RENEW, 2, this.#key(this.managerId), `${this.prefix}:managers`, this.#token, this.leaseMs, this.managerId);
       if (renewed === 1) {
         this.#lost = false;
         return;
@@ -142,32 +142,51 @@ export class ManagerLease {
       await reclaim(host, entry.slice(space + 1), deadId);
       await client.srem(this.#key(deadId, 'held'), entry);
     }
-    await client.multi().srem(`${this.prefix}:managers`, deadId).del(this.#key(deadId, 'held'), this.#key(deadId, 'reaping')).exec();
+    // Only while the lease is still gone: a manager that took a fresh one meanwhile keeps its place and its new holdings.
+    await client.eval(REAPED, 4, this.#key(deadId), `${this.prefix}:managers`, this.#key(deadId, 'held'), this.#key(deadId, 'reaping'), deadId);
     if (entries.length > 0) this.log(`Redis store: manager ${deadId} stopped renewing its lease; what its sessions held was given back`);
   }
 
   /**
-   * Stops renewing, gives back whatever the index still names (its sessions have ended, so
-   * anything left there is a holding whose give-back failed, say while Redis was away), and
-   * removes the lease at once rather than letting it run out.
+   * Stops renewing, removes the lease at once rather than letting it run out, and gives back
+   * whatever the index still names (its sessions have ended, so anything left there is a holding
+   * whose give-back failed, say while Redis was away). The lease goes first, so the group is left
+   * with the index too (see REAPED).
    */
   async stop(client: Redis | undefined, host: RedisObjectHost): Promise<void> {
     clearInterval(this.#renewTimer);
     clearInterval(this.#reapTimer);
     if (!client) return;
     try {
-      await this.#reap(client, host, this.managerId);
       await client.del(this.#key(this.managerId));
+      await this.#reap(client, host, this.managerId);
     } catch {
       // Redis is away: the lease runs out by itself and a survivor gives back what is left.
     }
   }
 }
 
-/** Renews a lease only if it still holds this manager's token. */
+/**
+ * Renews a lease only if it still holds this manager's token, and keeps the manager in the group
+ * (a survivor that reaped it while its lease had lapsed took it out). KEYS: lease, managers.
+ * ARGV: token, lease ms, manager id.
+ */
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[3])
   return 1
 end
+return 0`;
+
+/**
+ * A reaped manager leaves the group with its held index, unless it took a fresh lease meanwhile.
+ * KEYS: lease, managers, held index, reaping claim. ARGV: manager id.
+ */
+const REAPED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[3])
+end
+redis.call('DEL', KEYS[4])
 return 0`;

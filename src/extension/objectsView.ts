@@ -74,7 +74,11 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
         const [snapshot, group] = await Promise.all([this.controller.snapshot(), this.controller.group()]);
         const elsewhere = elsewhereRootRow(snapshot, group);
         if (elsewhere?.description !== this.elsewhereShown) this.refresh();
-        else if (elsewhere) this.emitter.fire(this.rows.get(elsewhere.id));
+        else {
+          // The same row VS Code was given, or nothing: firing undefined would refresh the whole tree.
+          const shown = elsewhere && this.rows.get(elsewhere.id);
+          if (shown) this.emitter.fire(shown);
+        }
         if (inGroup(group)) this.watchGroup();
       } catch {
         // The manager is gone or busy: the next state change refreshes the view.

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes } from '../../src/common/errorCodes';
 import { PROTOCOL_VERSION } from '../../src/common/protocol';
-import { RawClient, startManager } from '../helpers/manager';
+import { createOver, RawClient, sendBlocking, startManager } from '../helpers/manager';
+import { frameMessage } from '../../src/common/framing';
 import { until } from '../helpers/until';
 import { PythonFrameDecoder, pythonFrame } from '../../src/server/python/framing';
 
@@ -409,6 +410,26 @@ test('shutdown ends the session: references released, then the connection closes
   assert.equal((await c.request('shutdown', {})).result, null);
   await c.closed;
   assert.equal(manager.table.size, 0);
+});
+
+test('a waiting call woken in the very turn its session shuts down: the answer goes out before the close', async () => {
+  await using manager = await startManager();
+  const owner = await RawClient.open(manager.address);
+  const q = await createOver(owner, 'Queue');
+  const c = await RawClient.open(manager.address);
+  const getId = await sendBlocking(c, q.id, 'get');
+  // One write, so the server reads the put that wakes the get and the shutdown in one turn.
+  const put = { jsonrpc: '2.0', id: 'put', method: 'object/call', params: { id: q.id, method: 'put', args: ['item'] } };
+  const shutdown = { jsonrpc: '2.0', id: 'bye', method: 'shutdown', params: {} };
+  c.sendRaw(frameMessage(JSON.stringify(put)) + frameMessage(JSON.stringify(shutdown)));
+  await c.closed;
+  // Everything the server wrote before it closed has been read by now.
+  const received: any[] = [];
+  for (let i = 0; i < 10; i++) received.push(await c.next(1).catch(() => null));
+  const answer = received.find((m) => m?.id === getId);
+  assert.deepEqual(answer?.result, 'item', `the get's answer before the close; received ${JSON.stringify(received)}`);
+  assert.equal((await owner.request('object/call', { id: q.id, method: 'qsize' })).result, 0);
+  owner.close();
 });
 
 test('shutdown with server: true stops the manager unless remote shutdown is forbidden', async () => {

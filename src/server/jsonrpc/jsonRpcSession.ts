@@ -44,6 +44,7 @@ import { ackOf, expectCallFields, expectFields, RpcError } from './paramChecks';
 import { handleInspection, inspectionNotGranted, type InspectingSession } from './inspectionHandlers';
 import { readMessage, MessageRefused, type IncomingMessage } from './messageChecks';
 import { RequestHandlers } from './requestHandlers';
+import { OwedAnswers } from './owedAnswers';
 import { WireResult, WireValues } from './wireValues';
 import type { ResumeTokens } from './resumeTokens';
 import { SessionResumption, sessionToResume } from './sessionResumption';
@@ -84,8 +85,6 @@ export class Session implements ConnectedSession, InspectingSession {
   private listeners: SocketListeners | undefined;
   /** What the session keeps to be resumed (SPEC 20.4); undefined when initialize did not agree on resumption. */
   private resumption: SessionResumption | undefined;
-  /** Results of calls that settled this turn, sent together the next (see sendResultLater). */
-  private readonly lateResults: { id: RequestId; value: unknown }[] = [];
   /** The session that took this connection over by resuming (this one then ended). */
   private handedTo: Session | undefined;
   private readonly handlers: RequestHandlers;
@@ -94,8 +93,8 @@ export class Session implements ConnectedSession, InspectingSession {
   /** Whether reading is paused until the peer reads its answers. */
   private throttled = false;
   private framingFailed = false;
-  /** Ids of requests answered later (blocking or asynchronous): an id may not be reused while in flight. */
-  private readonly inFlight = new Set<RequestId>();
+  /** Requests answered later (blocking or asynchronous), and the results a turn later. */
+  private readonly owed = new OwedAnswers((id, value) => this.sendResult(id, value));
   /** The object the request being handled acts on, for inspection's change notifications. */
   private touching: string | undefined;
   readonly touch = (objectId: string): void => {
@@ -242,9 +241,10 @@ export class Session implements ConnectedSession, InspectingSession {
     this.host.resumeTokens.forget(this);
     if (this.resumption?.detached) return this.endDetached();
     this.core.beginClosing();
-    // The withdrawn calls answer in later microtasks: end the connection once they have.
-    setImmediate(() => {
+    this.owed.endWhenAnswered(() => {
       this.outbox.flush();
+      // Nothing written from now on reaches the client: an answer after this gives back what its call took.
+      this.core.peerLeft();
       endConnection(this.socket);
     });
   }
@@ -371,11 +371,11 @@ export class Session implements ConnectedSession, InspectingSession {
       // A request sent again after a resumption (SPEC 20.4): answered as before, never carried out twice.
       const kept = answers.answerOf(id);
       if (kept !== undefined) return this.writeAnswer(id, kept);
-      if (this.inFlight.has(id)) return;
+      if (this.owed.has(id)) return;
     }
     if (method === InitializeRequest.type.method && !this.initialized) return this.onInitialize(id, params as unknown as InitializeParams);
     // Answered with id null (SPEC 6, since 1.3): the waiting request keeps the one answer its id gets.
-    if (this.inFlight.has(id)) return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
+    if (this.owed.has(id)) return this.sendError(null, errorObject(ErrorCodes.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`));
     this.touching = undefined;
     let result: unknown;
     try {
@@ -386,17 +386,17 @@ export class Session implements ConnectedSession, InspectingSession {
     }
     const touched = this.touching;
     if (result instanceof Promise) {
-      this.inFlight.add(id);
+      this.owed.started(id);
       result.then(
         (value) => {
-          this.inFlight.delete(id);
           this.core.settled(id, touched);
-          this.sendResultLater(id, value);
+          this.owed.later(id, value);
+          this.owed.settled(id);
         },
         (error) => {
-          this.inFlight.delete(id);
           this.core.settled(id, touched);
           this.sendThrown(id, error);
+          this.owed.settled(id);
         },
       );
     } else {
@@ -524,18 +524,6 @@ export class Session implements ConnectedSession, InspectingSession {
     else this.close();
     this.host.table.releaseSession(this.id);
     return null;
-  }
-
-  /**
-   * A waiting call's answer goes out a turn later, so that what it took goes back if the client's
-   * end of stream came with what woke it; the answers of one turn go out together, in one write.
-   */
-  private sendResultLater(id: RequestId, value: unknown): void {
-    this.lateResults.push({ id, value });
-    if (this.lateResults.length > 1) return;
-    setImmediate(() => {
-      for (const late of this.lateResults.splice(0)) this.sendResult(late.id, late.value);
-    });
   }
 
   /** Sends a result; one that cannot reach the client gives back what its call took. */

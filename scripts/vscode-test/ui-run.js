@@ -286,7 +286,12 @@ async function main() {
     // The Activity view, shown, watches calls: the seed's manager side reads its results, as manager.py does.
     await drive.runCommand(page, 'Focus on Activity View');
     await until('the Activity view', async () => ((await page.locator('.pane-header .title', { hasText: /^Activity$/ }).count()) > 0 ? true : undefined));
-    // Once the view shows, the extension asks the manager for calls; its own put just made proves the watch is on.
+    // Once the view shows, the extension asks the manager for calls: a probe call seen in the view proves the watch is on.
+    await until('a probe call in the Activity view', async () => {
+      await tasks.qsize();
+      const rows = await drive.readTreeRows(page, { view: 'Activity' });
+      return rows.some((r) => /^qsize on get_task_queue/.test(r.label)) ? true : undefined;
+    });
     const got = [];
     for (let i = 0; i < 10; i++) got.push(await results.get({ timeout: 5 }));
     if (got.join(',') !== SQUARES.join(',')) throw new Error(`results: ${got}`);

@@ -5,7 +5,7 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 
 /** A running relay on 127.0.0.1. */
-export interface TcpRelay {
+export interface TcpRelay extends AsyncDisposable {
   /** Where clients connect: `127.0.0.1:PORT`. */
   readonly address: string;
   /** Drops every connection through the relay abruptly (RST) and refuses new ones until {@link mend}. */
@@ -21,6 +21,13 @@ export interface TcpRelay {
    * manager carries out requests whose answers the client never sees (answers lost in a cut).
    */
   dropDownstream(): void;
+  /**
+   * From now on until {@link releaseUpstream}, what clients send is counted but kept back, not
+   * passed on: the manager's writes are late, as on a slow network.
+   */
+  holdUpstream(): void;
+  /** Passes on what was kept back, in order, and what comes from now on. */
+  releaseUpstream(): void;
   /** How many times `text` came from the manager, across all connections so far (passed on or dropped). */
   countDownstream(text: string): number;
   /** Resolves once `text` has come from the manager `times` times in all (passed on or dropped). */
@@ -49,6 +56,8 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   const watchers = new Set<() => void>();
   let open = true;
   let dropping = false;
+  let holding = false;
+  const held: [Socket, Buffer][] = [];
   const server: Server = createServer((client) => {
     if (!open) return void client.resetAndDestroy();
     const upstream = netConnect({ host, port });
@@ -62,7 +71,8 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     client.on('data', (chunk: Buffer) => {
       upstreamText += chunk.toString('latin1');
       for (const watcher of [...watchers]) watcher();
-      upstream.write(chunk);
+      if (holding) held.push([upstream, chunk]);
+      else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       downstreamText += chunk.toString('latin1');
@@ -105,6 +115,13 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     dropDownstream() {
       dropping = true;
     },
+    holdUpstream() {
+      holding = true;
+    },
+    releaseUpstream() {
+      holding = false;
+      for (const [upstream, chunk] of held.splice(0)) if (!upstream.destroyed) upstream.write(chunk);
+    },
     countDownstream: (text) => downstreamText.split(text).length - 1,
     untilDownstream(text, times) {
       return until(() => relay.countDownstream(text) >= times);
@@ -116,6 +133,7 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       relay.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+    [Symbol.asyncDispose]: () => relay.close(),
   };
   return relay;
 }

@@ -13,6 +13,7 @@ import { Manager } from '../../src/server';
 import type { RedisStore } from '../../src/server/store/redisStore';
 import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
 import { redisForTests, twoManagers } from '../helpers/redisServer';
+import { startRelay } from '../helpers/tcpRelay';
 import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';
 import { connect } from '../../src/client';
 import { eventually } from '../helpers/until';
@@ -84,6 +85,41 @@ test('a queue created through A is used through B by its id, and read back from 
   assert.equal(back.id, other.id);
   // An id nobody made is still refused as an argument, naming it.
   await assert.rejects(db.set('none', onB.proxyFor({ ...other.token, id: 'r:nobody' })), /r:nobody/);
+});
+
+test("an object is answered once the group can find it: its id works through B as soon as A's client has it, however late A's writes reach Redis", { skip, timeout: 30_000 }, async () => {
+  const store = new URL(redis.url);
+  await using relay = await startRelay(`${store.hostname}:${store.port}`);
+  const prefix = redis.prefix();
+  await using a = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix });
+  await using b = await groupManager(prefix);
+  const onA = await RawClient.open(a.address);
+  const onB = await RawClient.open(b.address);
+  try {
+    relay.holdUpstream();
+    const createId = onA.send('object/create', { typeid: 'Queue' });
+    // Answers to requests that need nothing from the store come in order: a create answered
+    // without waiting for its write would be back before this one.
+    const describeId = onA.send('manager/describe', {});
+    const before: any[] = [];
+    for (let i = 0; i < 5; i++) {
+      const message = await onA.next();
+      if (message.id === describeId) break;
+      before.push(message);
+    }
+    let created = before.find((m) => m.id === createId);
+    if (!created) {
+      relay.releaseUpstream();
+      created = await onA.next();
+    }
+    assert.match(created.result?.id ?? '', /^r:/, JSON.stringify(created));
+    const incref = await onB.request('object/incref', { id: created.result.id });
+    assert.equal(incref.error, undefined, `B found no object for the id A's client was given: ${JSON.stringify(incref.error)}`);
+  } finally {
+    relay.releaseUpstream();
+    onA.close();
+    onB.close();
+  }
 });
 
 test("a Python client of B reads a queue A's client stored in a dict, and puts on it", { skip: skip ?? (python3s().length ? undefined : 'no CPython 3 here'), timeout: 60_000 }, async () => {

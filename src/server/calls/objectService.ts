@@ -103,6 +103,15 @@ export class ObjectService {
   }
 
   /**
+   * Settles once every manager of the group can find the object `create` just made, so that the
+   * creator is answered only then (a store shared by a group, SPEC 17.11); undefined when they
+   * already can, as always in memory.
+   */
+  whenKnown(entry: ObjectEntry): Promise<void> | undefined {
+    return this.host.group?.known(entry.obj);
+  }
+
+  /**
    * The object with this id (with `resident`, also a typeid's shared object nobody holds).
    * @throws UnknownObjectError
    */
@@ -310,12 +319,14 @@ export class ObjectService {
     return (token && table.get(token.id)) ?? table.addReferenceTo(ref.obj, STORED_HOLDER);
   }
 
-  private proxyResult(caller: SessionCore, typeid: string, value: unknown): ProxyResult {
+  private proxyResult(caller: SessionCore, typeid: string, value: unknown): ProxyResult | Promise<ProxyResult> {
     // A session that closed while the call ran must not be given a reference nobody will release.
     if (caller.closing) throw new CallCancelled('the session closed before the result arrived');
     const registration: Registration | undefined = this.host.registry.get(typeid);
     if (!registration) throw new UnknownResultTypeidError(typeid);
     const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : referent(value);
-    return new ProxyResult(this.host.table.addReference(obj, registration, caller.holder));
+    const result = new ProxyResult(this.host.table.addReference(obj, registration, caller.holder));
+    const known = this.whenKnown(result.entry);
+    return known ? known.then(() => result) : result;
   }
 }

@@ -436,7 +436,9 @@ export class Session implements ConnectedSession, InspectingSession {
         expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
         const entry = service.create(core, params.typeid, params.args, params.kwargs, this.values.reader);
         this.touching = entry.id;
-        return host.table.tokenOf(entry);
+        const token = host.table.tokenOf(entry);
+        const known = service.whenKnown(entry);
+        return known ? known.then(() => token) : token;
       })
       .on(IncrefRequest.type, (params) => {
         expectFields(params, { id: 'string' });

@@ -19,7 +19,10 @@ export interface ControlCaller {
   acceptConnection(threadName: string): void;
 }
 
-/** Serves control call `method`; every failure is a reply, with the traceback CPython's server gives. */
+/**
+ * Serves control call `method`; every failure is a reply, with the traceback CPython's server
+ * gives. A create in a group's store replies once the group can find the object.
+ */
 export function controlCall(
   caller: ControlCaller,
   service: ObjectService,
@@ -27,14 +30,16 @@ export function controlCall(
   method: string,
   args: unknown[],
   kwargs: Record<string, unknown>,
-): Reply {
+): Reply | Promise<Reply> {
   const core = caller.core;
   try {
     switch (method) {
       case 'create': {
         const [typeid, ...rest] = args;
         const entry = service.create(core, typeid, rest, kwargs, DECODED);
-        return ['#RETURN', tupleFrom([entry.id, tupleFrom([...entry.exposed])])];
+        const reply: Reply = ['#RETURN', tupleFrom([entry.id, tupleFrom([...entry.exposed])])];
+        const known = service.whenKnown(entry);
+        return known ? known.then(() => reply) : reply;
       }
       case 'incref':
         service.incref(core, args[0]);

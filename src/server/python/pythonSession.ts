@@ -180,6 +180,7 @@ export class PythonSession implements ConnectedSession, ControlCaller {
             setImmediate(() => {
               this.busy = false;
               this.answer(settled);
+              if (!this.isChannel) return this.close();
               this.serveQueued();
             });
           });

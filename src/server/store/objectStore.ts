@@ -48,6 +48,11 @@ export interface GroupObjects {
    * is not a group-wide id.
    */
   objectFor(id: string): Promise<object | undefined> | undefined;
+  /**
+   * Settles once every manager of the group can find `obj`, an object this manager just made (the
+   * write that tells the group of it is acknowledged); undefined when they already can.
+   */
+  known(obj: object): Promise<void> | undefined;
   /** An object of this store entered this manager's table (`held`), or left it: the group counts its references. */
   referenced(obj: object, held: boolean): void;
   /** This manager's id in the group. */

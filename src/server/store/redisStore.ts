@@ -101,6 +101,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   });
   /** The name and meta of each object a client created (through any manager), as this manager made it. */
   readonly #made = new WeakMap<object, { readonly name: string; readonly meta: ObjectMeta }>();
+  /** Objects made here whose meta is on its way to Redis: the write other managers find them by. */
+  readonly #announcing = new WeakMap<object, Promise<void>>();
   /** Objects a stored value refers to, pinned in Redis already. */
   readonly #pinned = new WeakSet<object>();
   readonly group: GroupObjects = this;
@@ -147,8 +149,19 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     const name = randomUUID();
     const obj = factory.create(this, name, args, kwargs);
     const meta: ObjectMeta = { typeid: type, type, args: valueToText([args, kwargs], this.refs) };
-    // Sent before anything naming the object can be: commands on one connection run in order.
-    this.#client?.set(referenceKeys(this.keyOf(name))[0], JSON.stringify(meta)).catch(() => {});
+    // Sent before anything naming the object can be (commands on one connection run in order);
+    // its creator is answered once it is written, so the id works through any manager at once.
+    const written = this.#client?.set(referenceKeys(this.keyOf(name))[0], JSON.stringify(meta));
+    if (written) {
+      const known = written.then(
+        () => void this.#announcing.delete(obj),
+        (error: Error) => {
+          this.#announcing.delete(obj);
+          this.log(`Redis store: writing what the group knows of ${name} failed (${error.message}); other managers cannot serve it`);
+        },
+      );
+      this.#announcing.set(obj, known);
+    }
     this.#made.set(obj, { name, meta });
     return this.#adopt(obj, name);
   }
@@ -175,6 +188,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   isGroupId(id: string): boolean {
     return id.startsWith(GROUP_ID_PREFIX);
+  }
+
+  known(obj: object): Promise<void> | undefined {
+    return this.#announcing.get(obj);
   }
 
   typeidOf(obj: object): string | undefined {

@@ -112,15 +112,33 @@ export class ObjectService {
   }
 
   /**
-   * The object with this id (with `resident`, also a typeid's shared object nobody holds).
+   * The object with this id.
    * @throws UnknownObjectError
    */
-  entry(objectId: unknown, during: 'call' | 'reference' = 'reference', resident = false): ObjectEntry {
-    // `resident`: inspection also reaches a typeid's shared object while nobody holds it (ObjectTable.inspectable).
-    const table = this.host.table;
-    const entry = typeof objectId === 'string' ? (resident ? table.inspectable(objectId) : table.get(objectId)) : undefined;
+  entry(objectId: unknown, during: 'call' | 'reference' = 'reference'): ObjectEntry {
+    const entry = typeof objectId === 'string' ? this.host.table.get(objectId) : undefined;
     if (!entry) throw new UnknownObjectError(objectId, during);
     return entry;
+  }
+
+  /**
+   * The object an inspection request names (SPEC 17.4): one in the table, a typeid's shared object
+   * nobody holds, or an object of the group this manager's table does not hold, made here from its
+   * store for the request alone (a promise). Such an object is not entered in the table and nobody
+   * is given a reference, so the group's reference counts do not change for a tool's read.
+   * @throws UnknownObjectError, or the promise rejects with it when the store knows no such object.
+   */
+  inspected(objectId: unknown): ObjectEntry | Promise<ObjectEntry> {
+    const table = this.host.table;
+    const here = typeof objectId === 'string' ? table.inspectable(objectId) : undefined;
+    if (here) return here;
+    const found = typeof objectId === 'string' ? this.host.group?.objectFor(objectId, 'inspection') : undefined;
+    if (!found) throw new UnknownObjectError(objectId, 'reference');
+    return found.then((obj) => {
+      const registration = obj && table.registrationOf(obj);
+      if (!obj || !registration) throw new UnknownObjectError(objectId, 'reference');
+      return table.outside(obj, registration);
+    });
   }
 
   /**
@@ -227,7 +245,7 @@ export class ObjectService {
     const table = this.host.table;
     if (typeof objectId !== 'string' || table.get(objectId)) return undefined;
     const resident = table.resident(objectId);
-    const found = resident ? Promise.resolve(resident) : this.host.group?.objectFor(objectId);
+    const found = resident ? Promise.resolve(resident) : this.host.group?.objectFor(objectId, 'use');
     if (!found) return undefined;
     return found.then((obj) => {
       const registration = obj && table.registrationOf(obj);

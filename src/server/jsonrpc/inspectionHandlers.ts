@@ -52,12 +52,20 @@ export function inspectionNotGranted(method: string, allowed: boolean): RpcError
   return new RpcError(ErrorCodes.MethodNotFound, `${method} needs the inspection capability: ask for capabilities.inspection with protocol 1.1 in initialize${off}`);
 }
 
+/** Runs `then` on an entry found at once, or once a promised one is (an object of the group read from its store). */
+function whenFound<R>(entry: ObjectEntry | Promise<ObjectEntry>, then: (found: ObjectEntry) => R | Promise<R>): R | Promise<R> {
+  return entry instanceof Promise ? entry.then(then) : then(entry);
+}
+
 /** Registers the `inspect/*` handlers of `session` with `handlers`. */
 export function handleInspection(handlers: RequestHandlers, session: InspectingSession, host: SessionHost, service: ObjectService): RequestHandlers {
-  /** The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10); a resident queue nobody holds too. */
-  const shownItemEntry = (params: { id: string; index: number }): ObjectEntry => {
+  /**
+   * The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10): any object
+   * inspection reaches (a resident queue nobody holds, a queue of the group held elsewhere).
+   */
+  const shownItemEntry = (params: { id: string; index: number }): ObjectEntry | Promise<ObjectEntry> => {
     if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
-    return service.entry(params.id, 'reference', true);
+    return service.inspected(params.id);
   };
   /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
   const editItem = <R>(entry: ObjectEntry, edit: () => R): R => {
@@ -76,7 +84,7 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
     if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
     if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    return host.inspector.peek(service.entry(params.id, 'reference', true), offset, limit);
+    return whenFound(service.inspected(params.id), (entry) => host.inspector.peek(entry, offset, limit));
   };
   return handlers
     .on(InspectSnapshotRequest.type, (params) => {
@@ -100,15 +108,14 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
     })
     .on(InspectRemoveItemRequest.type, (params) => {
       expectFields(params, { id: 'string', index: 'number', expected: 'any' });
-      const entry = shownItemEntry(params);
-      return editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
+      return whenFound(shownItemEntry(params), (entry) => editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected)));
     })
     .on(InspectReplaceItemRequest.type, (params) => {
       expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
       const entry = shownItemEntry(params);
       // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
       const item = decodeValue(params.item, session.values.argumentDecoding);
-      return editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
+      return whenFound(entry, (found) => editItem(found, () => replaceShownItem(host.inspector, found, params.index, params.expected, item)));
     })
     .on(InspectWatchCallsRequest.type, (params) => {
       expectFields(params, { intervalMs: 'number?' });

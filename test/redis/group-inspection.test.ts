@@ -96,6 +96,16 @@ test("B's inspection peeks a queue, dict, list and Value a client of A made: con
   assert.ok(!(await g.viewer.inspection.snapshot()).objects.some((o) => ids.includes(o.id)), "B's snapshot still lists none of them");
 });
 
+test('a peek writes nothing to Redis: a dict no call has written yet keeps only its meta and refs keys', { skip, timeout: 30_000 }, async () => {
+  await using g = await groupWithViewerOnB();
+  const d = await g.onA.create<DictProxy<unknown>>('dict', { made: 'with this' });
+  const keys = () => g.plain.keys(`${g.prefix}:o:${d.id.slice('r:'.length)}:*`).then((found) => found.sort());
+  const before = await keys();
+  assert.deepEqual(await g.viewer.inspection.peek(d.id), { id: d.id, kind: 'entries', total: 1, offset: 0, items: [['made', 'with this']] });
+  assert.deepEqual(await keys(), before, 'the same keys after the peek');
+  assert.deepEqual(await d.get('made'), 'with this');
+});
+
 test('a group-wide id the store does not know is UnknownObject for peek and the item edits, as an unknown id always is', { skip, timeout: 30_000 }, async () => {
   await using g = await groupWithViewerOnB();
   const none = 'r:00000000-0000-0000-0000-000000000000';

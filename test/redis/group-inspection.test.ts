@@ -1,9 +1,10 @@
 /**
  * Inspection of the group's objects that a manager's table does not hold (SPEC 17.4, 17.11): a
  * tool connected to manager B reads the contents of a queue, dict, list or Value a client of
- * manager A made and B's clients never touched, and edits a queue's items, without B taking a
- * reference for anyone: the group's reference counts (`PREFIX:o:NAME:refs`) and B's table stay as
- * they were, during the read as after it.
+ * manager A made and B's clients never touched without B taking a reference for anyone: the
+ * group's reference counts (`PREFIX:o:NAME:refs`), B's table and the object's keys stay as they
+ * were, during the read as after it. An item edit through B holds the object in B's table while
+ * it runs, as a call does, and leaves the counts as they were after it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,7 +122,7 @@ test('a group-wide id the store does not know is UnknownObject for peek and the 
   await assert.rejects(g.viewer.inspection.peek(q.id), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCodes.UnknownObject);
 });
 
-test('an object only a stored value refers to is peeked through B too, as the group view lists it', { skip, timeout: 30_000 }, async () => {
+test('an object only a stored value refers to is peeked and edited through B too, as the group view lists it', { skip, timeout: 30_000 }, async () => {
   await using g = await groupWithViewerOnB();
   const q = await g.onA.create<QueueProxy<unknown>>('Queue');
   await q.put('kept by the dict');
@@ -132,9 +133,14 @@ test('an object only a stored value refers to is peeked through B too, as the gr
   assert.deepEqual((await g.viewer.inspection.peek(q.id)).items, ['kept by the dict']);
   assert.deepEqual(changes.ids, []);
   assert.deepEqual(await refsOf(g.plain, g.prefix, q.id), ['stored']);
+  // An edit too; B's reference while it runs goes after it, and the stored value still keeps the queue.
+  assert.deepEqual(await g.viewer.inspection.replaceItem(q.id, 0, 'kept by the dict', 'edited through B'), { total: 1 });
+  await eventually('only the stored value refers to the queue again', () => refsOf(g.plain, g.prefix, q.id), (m) => JSON.stringify(m) === '["stored"]');
+  const back = (await (await g.onA.shared_dict()).get('q')) as unknown as QueueProxy<unknown>;
+  assert.equal(await back.get(), 'edited through B');
 });
 
-test("B's inspection removes and replaces items of a queue only A's client holds, changing no reference count", { skip, timeout: 30_000 }, async () => {
+test("B's inspection removes and replaces items of a queue and a list only A's client holds: kept in B's table only while each edit runs, as for a call", { skip, timeout: 30_000 }, async () => {
   await using g = await groupWithViewerOnB();
   const q = await g.onA.create<QueueProxy<unknown>>('Queue');
   for (const item of ['a', 'poison', 'typo', 'd']) await q.put(item);
@@ -146,8 +152,14 @@ test("B's inspection removes and replaces items of a queue only A's client holds
   assert.deepEqual(await g.viewer.inspection.replaceItem(list.id, 1, 'oops', 'y'), { total: 3 });
   // Checked against what the tool showed, as for an object B holds.
   await assert.rejects(g.viewer.inspection.removeItem(q.id, 0, 'not a'), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCodes.InvalidParams && /no longer the one shown/.test(e.message));
-  assert.deepEqual(changes.ids, []);
-  for (const id of [q.id, list.id]) assert.deepEqual(await refsOf(g.plain, g.prefix, id), [aId]);
+  // Each edit held the object in B's table (so the group could not delete it under the edit), and only while it ran.
+  const edits = (id: string) => changes.ids.filter((c) => c.endsWith(` ${id}`));
+  assert.deepEqual(edits(q.id), ['added', 'removed', 'added', 'removed', 'added', 'removed'].map((c) => `${c} ${q.id}`));
+  assert.deepEqual(edits(list.id), [`added ${list.id}`, `removed ${list.id}`]);
+  for (const id of [q.id, list.id]) {
+    assert.equal(g.b.table.get(id), undefined, `${id} left B's table`);
+    await eventually(`only A refers to ${id} again`, () => refsOf(g.plain, g.prefix, id), (m) => JSON.stringify(m) === JSON.stringify([aId]));
+  }
   assert.deepEqual([await q.get(), await q.get(), await q.get()], ['a', 'fixed', 'd']);
   assert.deepEqual((await g.viewer.inspection.peek(list.id)).items, ['x', 'y', 'z']);
 });

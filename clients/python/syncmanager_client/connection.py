@@ -289,22 +289,37 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Sending
 
-    def _sendall(self, data: bytes) -> None:
+    def _sendall(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
+        """Sends ``data`` whole; ``sent[0]`` becomes True once it has gone out, even when a
+        Ctrl-C interrupts the caller right after the last byte."""
+        # The byte counts are appended by C code (list.extend over map), with no Python step
+        # between a send returning and its count being kept, where a Ctrl-C could lose it; and
+        # socket.sendall would raise KeyboardInterrupt even after its last byte had gone out.
+        counts = []  # type: List[int]
         try:
-            self._sock.sendall(data)
+            counts.extend(map(self._sock.send, (data,)))
+            if counts[0] < len(data):
+                view = memoryview(data)
+                while sum(counts) < len(data):
+                    counts.extend(map(self._sock.send, (view[sum(counts):],)))
         except OSError:
             raise
         except BaseException:
-            # Interrupted (Ctrl-C) part-way, perhaps: the server may hold half a frame, and no
-            # later message could be read right. Only a new connection can go on.
+            if sum(counts) == len(data):
+                # The frame is whole: the interrupt is the caller's, the connection is fine.
+                if sent is not None:
+                    sent[0] = True
+                raise
+            # Interrupted part-way: the server may hold half a frame, and no later message could
+            # be read right. Only a new connection can go on.
             self._shutdown_socket(ConnectionClosedError("the connection was closed: a message was interrupted while being sent"))
             raise
+        if sent is not None:
+            sent[0] = True
 
     def _write(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
         with self._write_lock:
-            self._sendall(data)
-            if sent is not None:
-                sent[0] = True
+            self._sendall(data, sent)
             self._drain_releases_locked()
         # A release queued after the drain above but before the lock was free is ours to send.
         if self._releases:

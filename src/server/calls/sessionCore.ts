@@ -12,7 +12,7 @@ import type { CallActivity } from '../callActivity';
 import type { Inspector } from '../inspector';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { Registry } from '../registry';
-import type { CallingSession } from './callContext';
+import type { CallingSession, Withdrawable } from './callContext';
 import { Holdings } from './holdings';
 
 /** What a session needs from its manager. */
@@ -83,7 +83,7 @@ function nextSessionId(): string {
 
 /** A waiting call: what withdraws it, and what inspection shows of it. */
 interface PendingCall {
-  readonly controller: AbortController;
+  readonly controller: Withdrawable;
   readonly objectId: string;
   readonly typeid: string;
   readonly method: string;
@@ -167,7 +167,7 @@ export class SessionCore implements CallingSession {
   }
 
   /** Records a call that is about to wait (called by its context when the method asks for a signal). */
-  callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: RequestId): void {
+  callBlocked(controller: Withdrawable, entry: ObjectEntry, method: string, requestId: RequestId): void {
     this.#pending.set(requestId, { controller, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() });
     const inspector = this.host.inspector;
     if (inspector.active) {

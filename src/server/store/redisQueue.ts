@@ -262,12 +262,13 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /**
-   * Runs a call that may wait, counted among this queue's waiters here. The caller's signal is
-   * made before the first try: the call is listed as blocked, and keeps its object in the table,
-   * from the start (SPEC 8.5), as the table lets it go only once the returned promise settles.
+   * Runs a call that may wait, counted among this queue's waiters here. The call is listed as
+   * blocked before the first try, and keeps its object in the table from the start (SPEC 8.5),
+   * as the table lets it go only once the returned promise settles; its signal (an
+   * AbortController) is made only if a try finds nothing and it does wait.
    */
   async #waiting<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>): Promise<T> {
-    void call.context.signal;
+    call.context.mayWait?.();
     if (kind === 'getters') this.#waitingGetters++;
     else if (kind === 'putters') this.#waitingPutters++;
     try {

@@ -13,8 +13,8 @@
  * `redisReferences.ts` for how an object a client created is found and counted across managers).
  */
 
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Command, Redis } from 'ioredis';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import { PyException } from '../exceptions';
 import type { InspectGroup, Token } from '../../common/protocol';
@@ -36,6 +36,11 @@ export const STORE_FORMAT = 'syncmanager-store/1';
 
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
+
+/** Each script's text, SHA1 (what EVALSHA names it by) and number of keys. */
+const SCRIPTS = Object.fromEntries(
+  Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, { text: script.text, sha: createHash('sha1').update(script.text).digest('hex'), keys: script.keys }]),
+) as Record<ScriptName, { readonly text: string; readonly sha: string; readonly keys: number }>;
 
 /** What a Redis-backed object needs from its store. */
 export interface RedisObjectHost {
@@ -89,6 +94,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   });
   readonly refs: StoredReferences;
   #client: Redis | undefined;
+  /** ioredis's command class (the module is loaded by {@link RedisStore.open}). */
+  #Command: typeof Command | undefined;
   #subscriber: Redis | undefined;
   #opened = false;
   #closed = false;
@@ -311,7 +318,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   async open(holdingsLost?: () => void): Promise<void> {
     if (this.#opened) return;
     // Loaded here, and only here: a manager without a Redis store never loads the client library.
-    const { Redis } = await import('ioredis');
+    const { Redis, Command } = await import('ioredis');
     const options = {
       lazyConnect: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
@@ -346,7 +353,6 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     }
     try {
       await this.#checkFormat(client);
-      for (const [name, lua] of Object.entries(STORE_SCRIPTS)) client.defineCommand(name, { numberOfKeys: lua.keys, lua: lua.text });
       subscriber.on('message', (channel: string, key: string) => {
         if (channel === this.channel) this.wakeups.changed(key);
       });
@@ -357,6 +363,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       throw error;
     }
     this.#client = client;
+    this.#Command = Command;
     this.#subscriber = subscriber;
     this.#opened = true;
     try {
@@ -399,13 +406,31 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   async run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#commands();
     this.#batchWrites(client);
+    const { sha, text, keys: keyCount } = SCRIPTS[script];
     try {
-      return await (client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script](...keys, ...args);
+      try {
+        return await this.#script(client, 'evalsha', sha, keyCount, keys, args);
+      } catch (error) {
+        // Not loaded on this Redis yet (or any more: it restarted): EVAL runs it, and loads it.
+        if ((error as Error).name !== 'ReplyError' || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
+        return await this.#script(client, 'eval', text, keyCount, keys, args);
+      }
     } catch (error) {
       // Redis answered with an error: a script met data it did not expect (a key of another type).
       if ((error as Error).name === 'ReplyError') throw new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${(error as Error).message}`);
       throw this.#unavailable((error as Error).message);
     }
+  }
+
+  /**
+   * Sends one EVALSHA or EVAL as a plain command: one argument array and one promise, where a
+   * command ioredis defines for a script wraps each call in a second promise and a closure.
+   */
+  #script(client: Redis, command: 'evalsha' | 'eval', script: string, keyCount: number, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const argv: (string | number)[] = [script, keyCount];
+    for (const key of keys) argv.push(key);
+    for (const arg of args) argv.push(arg);
+    return client.sendCommand(new this.#Command!(command, argv, { replyEncoding: 'utf8' })) as Promise<unknown>;
   }
 
   /**

@@ -30,6 +30,7 @@ import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
 import { DEFAULT_LEASE_MS, heldEntry, ManagerLease, ownerIdIn } from './redisLeases';
 import { reclaimers } from './redisReclaimers';
+import { ScriptFrames, scriptFrameHead } from './redisScriptFrames';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -39,8 +40,11 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 /** Each script's text, SHA1 (what EVALSHA names it by) and number of keys. */
 const SCRIPTS = Object.fromEntries(
-  Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, { text: script.text, sha: createHash('sha1').update(script.text).digest('hex'), keys: script.keys }]),
-) as Record<ScriptName, { readonly text: string; readonly sha: string; readonly keys: number }>;
+  Object.entries(STORE_SCRIPTS).map(([name, script]) => {
+    const sha = createHash('sha1').update(script.text).digest('hex');
+    return [name, { text: script.text, sha, keys: script.keys, head: scriptFrameHead(sha, script.keys) }];
+  }),
+) as Record<ScriptName, { readonly text: string; readonly sha: string; readonly keys: number; readonly head: string }>;
 
 /** What a Redis-backed object needs from its store. */
 export interface RedisObjectHost {
@@ -96,6 +100,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   #client: Redis | undefined;
   /** ioredis's command class (the module is loaded by {@link RedisStore.open}). */
   #Command: typeof Command | undefined;
+  /** The scripts of this turn, sent on the commands connection together at its end. */
+  #frames: ScriptFrames | undefined;
   #subscriber: Redis | undefined;
   #opened = false;
   #closed = false;
@@ -341,6 +347,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
         lost = false;
         // Changes published while the subscription was away were missed: every waiter tries again.
         if (c === subscriber) this.wakeups.all();
+        // Loaded before any script is sent (this runs as the connection becomes ready): so a
+        // script meeting Redis without it (NOSCRIPT, then EVAL) is rare, and cannot fall behind
+        // a script called after it.
+        else for (const { text } of Object.values(SCRIPTS)) c.script('LOAD', text).catch(() => {});
       });
     }
     try {
@@ -364,6 +374,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     }
     this.#client = client;
     this.#Command = Command;
+    this.#frames = new ScriptFrames(client);
     this.#subscriber = subscriber;
     this.#opened = true;
     try {
@@ -405,11 +416,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   async run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#commands();
-    this.#batchWrites(client);
-    const { sha, text, keys: keyCount } = SCRIPTS[script];
+    const { sha, text, keys: keyCount, head } = SCRIPTS[script];
     try {
       try {
-        return await this.#script(client, 'evalsha', sha, keyCount, keys, args);
+        return await (this.#frames!.send(head, keys, args) ?? this.#script(client, 'evalsha', sha, keyCount, keys, args));
       } catch (error) {
         // Not loaded on this Redis yet (or any more: it restarted): EVAL runs it, and loads it.
         if ((error as Error).name !== 'ReplyError' || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
@@ -423,10 +433,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   }
 
   /**
-   * Sends one EVALSHA or EVAL as a plain command: one argument array and one promise, where a
-   * command ioredis defines for a script wraps each call in a second promise and a closure.
+   * Sends one EVALSHA or EVAL as an ioredis command (while the connection is not ready, or to
+   * load a script Redis lacks; see `redisScriptFrames.ts` for the usual way).
    */
   #script(client: Redis, command: 'evalsha' | 'eval', script: string, keyCount: number, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    this.#batchWrites(client);
     const argv: (string | number)[] = [script, keyCount];
     for (const key of keys) argv.push(key);
     for (const arg of args) argv.push(arg);

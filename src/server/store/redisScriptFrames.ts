@@ -23,27 +23,31 @@ class ScriptFrameCall {
   /** Shown by ioredis in the errors of a call (not kept: the frame holds the arguments). */
   readonly args: string[] = [];
   readonly inTransaction = false;
-  readonly resolve: (reply: unknown) => void;
-  readonly reject: (error: Error) => void;
   readonly promise: Promise<unknown>;
+  #resolve!: (reply: unknown) => void;
+  #reject!: (error: Error) => void;
 
   constructor() {
-    let resolve!: (reply: unknown) => void;
-    let reject!: (error: Error) => void;
-    this.promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
-    // ioredis reads replies as Buffers; ours are text, as `replyEncoding: 'utf8'` would give them.
-    this.resolve = (reply) => resolve(asText(reply));
-    this.reject = reject;
+  }
+
+  /** ioredis reads replies as Buffers; ours are text, as `replyEncoding: 'utf8'` would give them. */
+  resolve(reply: unknown): void {
+    this.#resolve(asText(reply));
+  }
+
+  reject(error: Error): void {
+    this.#reject(error);
   }
 }
 
-/** A reply with its Buffers as UTF-8 text (nested arrays included), as ioredis converts replies. */
+/** A reply with its Buffers as UTF-8 text (nested arrays included, converted in place: the parser made them for this reply). */
 function asText(reply: unknown): unknown {
   if (Buffer.isBuffer(reply)) return reply.toString('utf8');
-  if (Array.isArray(reply)) return reply.map(asText);
+  if (Array.isArray(reply)) for (let i = 0; i < reply.length; i++) reply[i] = asText(reply[i]);
   return reply;
 }
 

@@ -18,6 +18,8 @@ export interface CallingSession {
   readonly holdings: Holdings;
   /** The call is about to wait: `withdrawable.abort()` withdraws it (the session calls it when it ends). */
   callBlocked(withdrawable: Withdrawable, entry: ObjectEntry, method: string, requestId: number | string): void;
+  /** Whether the call was cancelled before it could wait (it is then withdrawn as it is listed as blocked). */
+  cancelledEarly(requestId: number | string): boolean;
   /** If the answer to `requestId` cannot be delivered, `undo(result)` gives back what the call took. */
   onUndelivered(requestId: number | string, undo: (result: unknown) => void): void;
 }
@@ -53,7 +55,7 @@ export class SessionCallContext implements CallContext, Withdrawable {
   }
 
   get aborted(): boolean {
-    return this.#withdrawn;
+    return this.#withdrawn || this.session.cancelledEarly(this.requestId);
   }
 
   get signal(): AbortSignal {

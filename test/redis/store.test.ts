@@ -172,6 +172,23 @@ test('a prefix holding another version\'s data is refused, never mixed', { skip,
   }
 });
 
+test('scripts flushed from Redis while a manager serves (SCRIPT FLUSH): its next calls load them again and work', { skip, timeout: 20_000 }, async () => {
+  await using manager = await redisManager(prefix());
+  const client = await connect<Queues>({ address: manager.address, authkey: AUTHKEY });
+  const { Redis } = await import('ioredis');
+  const raw = new Redis(redis.url);
+  try {
+    const q = await client.get_task_queue();
+    await q.put('before');
+    assert.equal(await raw.script('FLUSH'), 'OK');
+    await q.put('after');
+    assert.deepEqual([await q.get({ block: false }), await q.get({ block: false }), await q.qsize()], ['before', 'after', 0]);
+  } finally {
+    raw.disconnect();
+    await client.close();
+  }
+});
+
 test('Redis lost while serving: calls fail with a clear error, and work again once it is back', { skip, timeout: 30_000 }, async () => {
   const own = await startRedis();
   let restarted: RedisServer | undefined;

@@ -2,7 +2,9 @@
  * The context of one method call, for every protocol's sessions: who calls (the session id, the
  * owner of what the call acquires), what it comes to hold, and a signal that withdraws it. The
  * signal costs an AbortController, so it is made only when the method asks for it, which only
- * a call that must wait does; the session then lists the call as blocked.
+ * a call that must wait does; the session then lists the call as blocked. A call that may wait
+ * only after a first try elsewhere (a Redis-backed object) says so with `mayWait()`: it is listed
+ * and withdrawable from then on, and its signal is made only if it does wait.
  */
 
 import type { Holdings } from './holdings';
@@ -14,17 +16,26 @@ export interface CallingSession {
   readonly id: string;
   /** What the session holds, given back when it ends. */
   readonly holdings: Holdings;
-  /** The call is about to wait: `controller` withdraws it (the session aborts it when it ends). */
-  callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: number | string): void;
-  /** Whether the call was cancelled before it could wait (the controller is then aborted as it is made). */
+  /** The call is about to wait: `withdrawable.abort()` withdraws it (the session calls it when it ends). */
+  callBlocked(withdrawable: Withdrawable, entry: ObjectEntry, method: string, requestId: number | string): void;
+  /** Whether the call was cancelled before it could wait (it is then withdrawn as it is listed as blocked). */
   cancelledEarly(requestId: number | string): boolean;
   /** If the answer to `requestId` cannot be delivered, `undo(result)` gives back what the call took. */
   onUndelivered(requestId: number | string, undo: (result: unknown) => void): void;
 }
 
+/** What withdraws a blocked call. */
+export interface Withdrawable {
+  abort(): void;
+}
+
 /** One call's context. */
-export class SessionCallContext implements CallContext {
+export class SessionCallContext implements CallContext, Withdrawable {
+  /** Made when the method asks for the signal (an AbortController costs more than the rest of a call's context). */
   #controller: AbortController | undefined;
+  /** Listed as blocked: withdrawable, and keeping its object. */
+  #blocked = false;
+  #withdrawn = false;
   /** Lets the object leave the table again: set while the call waits (SPEC 8.5, since 1.3). */
   #unkeep: (() => void) | undefined;
 
@@ -44,18 +55,32 @@ export class SessionCallContext implements CallContext {
   }
 
   get aborted(): boolean {
-    return this.#controller?.signal.aborted ?? this.session.cancelledEarly(this.requestId);
+    return this.#withdrawn || this.session.cancelledEarly(this.requestId);
   }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      // A call that waits holds its object as a reference would, so that the object cannot leave
-      // the table under it when its last holder goes (SPEC 8.5, since 1.3).
-      this.#unkeep = this.table.keep(this.entry);
-      this.session.callBlocked(this.#controller, this.entry, this.method, this.requestId);
+      if (this.#withdrawn) this.#controller.abort();
+      this.mayWait();
     }
     return this.#controller.signal;
+  }
+
+  mayWait(): void {
+    if (this.#blocked) return;
+    this.#blocked = true;
+    // A call that waits holds its object as a reference would, so that the object cannot leave
+    // the table under it when its last holder goes (SPEC 8.5, since 1.3).
+    this.#unkeep = this.table.keep(this.entry);
+    this.session.callBlocked(this, this.entry, this.method, this.requestId);
+  }
+
+  /** Withdraws the call: its signal, made now or later, is aborted. */
+  abort(): void {
+    if (this.#withdrawn) return;
+    this.#withdrawn = true;
+    this.#controller?.abort();
   }
 
   /**

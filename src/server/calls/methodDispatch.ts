@@ -39,6 +39,12 @@ export interface CallContext {
   /** Whether the call is already withdrawn, read without making a signal (see {@link isWithdrawn}). */
   readonly aborted?: boolean;
   /**
+   * The call may wait, after a first try that may itself take a while (a Redis round trip): it
+   * is listed as blocked, keeps its object (SPEC 8.5) and can be withdrawn from now on, as by
+   * asking for {@link signal}, whose AbortController is made only once the call does wait.
+   */
+  mayWait?(): void;
+  /**
    * Records that the caller now holds part of `resource`, so its session's end gives it back
    * (`resource.ownerLeft(sessionId)`). Absent for in-process calls, which no connection can drop.
    */

@@ -12,7 +12,7 @@ import type { CallActivity } from '../callActivity';
 import type { Inspector } from '../inspector';
 import type { ObjectEntry, ObjectTable } from '../objectTable';
 import type { Registry } from '../registry';
-import type { CallingSession } from './callContext';
+import type { CallingSession, Withdrawable } from './callContext';
 import { Holdings } from './holdings';
 
 /** What a session needs from its manager. */
@@ -83,7 +83,7 @@ function nextSessionId(): string {
 
 /** A waiting call: what withdraws it, and what inspection shows of it. */
 interface PendingCall {
-  readonly controller: AbortController;
+  readonly controller: Withdrawable;
   readonly objectId: string;
   readonly typeid: string;
   readonly method: string;
@@ -171,8 +171,8 @@ export class SessionCore implements CallingSession {
     return this.#pending.size;
   }
 
-  /** Records a call that is about to wait (called by its context when the method asks for a signal). */
-  callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: RequestId): void {
+  /** Records a call that is about to wait (called by its context when the method asks for a signal, or says it may wait). */
+  callBlocked(controller: Withdrawable, entry: ObjectEntry, method: string, requestId: RequestId): void {
     this.#pending.set(requestId, { controller, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() });
     if (this.#cancelledEarly.size > 0 && this.#cancelledEarly.delete(requestId)) controller.abort();
     const inspector = this.host.inspector;

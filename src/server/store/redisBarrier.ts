@@ -111,7 +111,7 @@ export class RedisBarrier {
       bad = error;
     }
     // Listed as blocked from the start, as the in-memory wait is.
-    if (mode === 'wait') void context.signal;
+    if (mode === 'wait') context.mayWait?.();
     const ticket = `${this.host.ownerId(ownerOf(context))}#${randomUUID()}`;
     const [outcome, index] = (await this.host.run(
       'smBarrierArrive',

@@ -111,7 +111,7 @@ export class RedisCondition {
     }
     const how = bad !== undefined ? 'check' : seconds === 0 ? 'once' : 'park';
     // Listed as blocked from the start, as the in-memory wait is (taking the lock back may wait too).
-    if (how !== 'check') void context.signal;
+    if (how !== 'check') context.mayWait?.();
     const ticket = `${caller}#${randomUUID()}`;
     const lock = this.#lock;
     const [saved, before] = (await this.host.run(

@@ -74,9 +74,9 @@ export class RedisEvent {
    */
   async wait(timeout: unknown = null, context: CallContext = {}): Promise<boolean> {
     if (isWithdrawn(context)) throw new CallCancelled();
-    // The caller's signal is made before the first read: the call is listed as blocked, and keeps
-    // its object in the table, from the start (SPEC 8.5), as with a queue's get.
-    void context.signal;
+    // Listed as blocked before the first read, keeping its object in the table from the start
+    // (SPEC 8.5), as with a queue's get; its signal is made only if it waits.
+    context.mayWait?.();
     // As in memory: a set flag answers True before the timeout is even looked at.
     const [flag, start] = await this.#state();
     if (flag) return true;

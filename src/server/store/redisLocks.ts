@@ -140,12 +140,12 @@ export abstract class RedisLockCore implements HeldResource {
   /**
    * Takes the lock for the caller at depth `count`, waiting up to `seconds` (0: one try, null:
    * forever). True when taken; false when the timeout passed. A call that may wait must come
-   * here before its method's first `await`, or have made its signal already. `notified`: a
+   * here before its method's first `await`, or have been listed as blocked already. `notified`: a
    * Condition's notified waiter taking the lock back, which spends its notification.
    */
   async acquireAs(context: CallContext, count: number, seconds: number | null, reentrant: boolean, notified?: { key: string; ticket: string }): Promise<boolean> {
-    // A call that may wait makes its signal before its first step (SPEC 8.5): see `RedisQueue`.
-    if (seconds !== 0) void context.signal;
+    // A call that may wait is listed as blocked before its first step (SPEC 8.5): see `RedisQueue`.
+    if (seconds !== 0) context.mayWait?.();
     const owner = this.host.ownerId(ownerOf(context));
     const entry = heldEntry(LOCK_HOLDING, this.objectKey);
     const ticket = seconds === 0 ? '' : `${owner}#${count}#${randomUUID()}`;

@@ -10,7 +10,7 @@ import { isWithdrawn, ownerOf, type CallContext, type Signature } from '../calls
 import { CallCancelled, PyException } from '../exceptions';
 import { pyAddress, pyTruthy } from '../pythonSemantics';
 import { nanTimeout, Queue, queueMaxsize, tooManyTaskDone } from '../builtins/queue';
-import { timeoutSeconds } from '../builtins/waiting';
+import { TIMEOUT_MAX, timeoutSeconds } from '../builtins/waiting';
 import type { HeldDelivery } from '../calls/methodDispatch';
 import type { Delivery } from '../builtins/deliveries';
 import type { Reclaimer } from './redisLeases';
@@ -182,15 +182,23 @@ export class RedisQueue implements EditsStoredItems {
   put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<undefined> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const text = valueToText(item, this.host.refs);
+    if (this.#maxsize <= 0 || !pyTruthy(block)) return this.#putOnce(item, text);
     const attempt = async (): Promise<undefined | typeof NOT_YET> => {
       const [done, length, unfinished] = await this.tryPut(item, text);
       this.seen(length, unfinished);
       return done === 1 ? undefined : NOT_YET;
     };
-    if (this.#maxsize <= 0 || !pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(full()) : r));
     // Python checks the timeout only for a bounded queue, even when there is room.
     const seconds = timeoutSeconds(timeout);
     return this.#waiting('putters', { key: this.key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
+  }
+
+  /** One put that does not wait: Full when a bounded queue has no room. */
+  async #putOnce(item: unknown, text: string): Promise<undefined> {
+    const [done, length, unfinished] = await this.tryPut(item, text);
+    this.seen(length, unfinished);
+    if (done !== 1) throw full();
+    return undefined;
   }
 
   /** Python's `put_nowait(item)`. */
@@ -262,12 +270,27 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /**
-   * Runs a call that may wait, counted among this queue's waiters here. The caller's signal is
-   * made before the first try: the call is listed as blocked, and keeps its object in the table,
-   * from the start (SPEC 8.5), as the table lets it go only once the returned promise settles.
+   * Runs a call that may wait, counted among this queue's waiters here. The call is listed as
+   * blocked before the first try, and keeps its object in the table from the start (SPEC 8.5),
+   * as the table lets it go only once the returned promise settles; its signal (an
+   * AbortController) is made only if a try finds nothing and it does wait.
    */
   async #waiting<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>): Promise<T> {
-    void call.context.signal;
+    call.context.mayWait?.();
+    // Most calls need no wait: a first try before registering with the wake-ups costs them nothing
+    // more. One that finds nothing tries again once registered, so no change made meanwhile is
+    // missed. (A timeout past TIMEOUT_MAX is refused by `until` before any try.)
+    if (call.seconds === null || call.seconds <= TIMEOUT_MAX) {
+      const result = await call.attempt();
+      if (result !== NOT_YET) {
+        if (isWithdrawn(call.context)) {
+          await call.undo?.(result);
+          throw new CallCancelled();
+        }
+        return result;
+      }
+      if (call.seconds !== null && call.seconds <= 0) throw call.expiry();
+    }
     if (kind === 'getters') this.#waitingGetters++;
     else if (kind === 'putters') this.#waitingPutters++;
     try {

@@ -94,8 +94,8 @@ export class RedisSemaphore implements HeldResource {
       }
     }
     const waits = block && bad === undefined && seconds !== 0;
-    // A call that may wait makes its signal before its first step (SPEC 8.5): see `RedisQueue`.
-    if (waits) void context.signal;
+    // A call that may wait is listed as blocked before its first step (SPEC 8.5): see `RedisQueue`.
+    if (waits) context.mayWait?.();
     const owner = this.host.ownerId(ownerOf(context));
     const ticket = waits ? `${owner}#${randomUUID()}` : '';
     const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexKey], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [

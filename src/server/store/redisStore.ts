@@ -13,8 +13,8 @@
  * `redisReferences.ts` for how an object a client created is found and counted across managers).
  */
 
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Command, Redis } from 'ioredis';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import { PyException } from '../exceptions';
 import type { InspectGroup, Token } from '../../common/protocol';
@@ -30,12 +30,21 @@ import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
 import { DEFAULT_LEASE_MS, heldEntry, ManagerLease, ownerIdIn } from './redisLeases';
 import { reclaimers } from './redisReclaimers';
+import { ScriptFrames, scriptFrameHead } from './redisScriptFrames';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
 
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
+
+/** Each script's text, SHA1 (what EVALSHA names it by) and number of keys. */
+const SCRIPTS = Object.fromEntries(
+  Object.entries(STORE_SCRIPTS).map(([name, script]) => {
+    const sha = createHash('sha1').update(script.text).digest('hex');
+    return [name, { text: script.text, sha, keys: script.keys, head: scriptFrameHead(sha, script.keys) }];
+  }),
+) as Record<ScriptName, { readonly text: string; readonly sha: string; readonly keys: number; readonly head: string }>;
 
 /** What a Redis-backed object needs from its store. */
 export interface RedisObjectHost {
@@ -89,6 +98,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   });
   readonly refs: StoredReferences;
   #client: Redis | undefined;
+  /** ioredis's command class (the module is loaded by {@link RedisStore.open}). */
+  #Command: typeof Command | undefined;
+  /** The scripts of this turn, sent on the commands connection together at its end. */
+  #frames: ScriptFrames | undefined;
   #subscriber: Redis | undefined;
   #opened = false;
   #closed = false;
@@ -313,7 +326,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   async open(holdingsLost?: () => void): Promise<void> {
     if (this.#opened) return;
     // Loaded here, and only here: a manager without a Redis store never loads the client library.
-    const { Redis } = await import('ioredis');
+    const { Redis, Command } = await import('ioredis');
     const options = {
       lazyConnect: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
@@ -336,6 +349,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
         lost = false;
         // Changes published while the subscription was away were missed: every waiter tries again.
         if (c === subscriber) this.wakeups.all();
+        // Loaded before any script is sent (this runs as the connection becomes ready): so a
+        // script meeting Redis without it (NOSCRIPT, then EVAL) is rare, and cannot fall behind
+        // a script called after it.
+        else for (const { text } of Object.values(SCRIPTS)) c.script('LOAD', text).catch(() => {});
       });
     }
     try {
@@ -348,7 +365,6 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     }
     try {
       await this.#checkFormat(client);
-      for (const [name, lua] of Object.entries(STORE_SCRIPTS)) client.defineCommand(name, { numberOfKeys: lua.keys, lua: lua.text });
       subscriber.on('message', (channel: string, key: string) => {
         if (channel === this.channel) this.wakeups.changed(key);
       });
@@ -359,6 +375,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       throw error;
     }
     this.#client = client;
+    this.#Command = Command;
+    this.#frames = new ScriptFrames(client);
     this.#subscriber = subscriber;
     this.#opened = true;
     try {
@@ -400,14 +418,32 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   async run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#commands();
-    this.#batchWrites(client);
+    const { sha, text, keys: keyCount, head } = SCRIPTS[script];
     try {
-      return await (client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script](...keys, ...args);
+      try {
+        return await (this.#frames!.send(head, keys, args) ?? this.#script(client, 'evalsha', sha, keyCount, keys, args));
+      } catch (error) {
+        // Not loaded on this Redis yet (or any more: it restarted): EVAL runs it, and loads it.
+        if ((error as Error).name !== 'ReplyError' || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
+        return await this.#script(client, 'eval', text, keyCount, keys, args);
+      }
     } catch (error) {
       // Redis answered with an error: a script met data it did not expect (a key of another type).
       if ((error as Error).name === 'ReplyError') throw new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${(error as Error).message}`);
       throw this.#unavailable((error as Error).message);
     }
+  }
+
+  /**
+   * Sends one EVALSHA or EVAL as an ioredis command (while the connection is not ready, or to
+   * load a script Redis lacks; see `redisScriptFrames.ts` for the usual way).
+   */
+  #script(client: Redis, command: 'evalsha' | 'eval', script: string, keyCount: number, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    this.#batchWrites(client);
+    const argv: (string | number)[] = [script, keyCount];
+    for (const key of keys) argv.push(key);
+    for (const arg of args) argv.push(arg);
+    return client.sendCommand(new this.#Command!(command, argv, { replyEncoding: 'utf8' })) as Promise<unknown>;
   }
 
   /**

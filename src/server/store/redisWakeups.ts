@@ -161,7 +161,7 @@ export class Wakeups {
         }
         if (first && seconds !== null && seconds <= 0) throw expiry();
         if (first) beforeWait?.();
-        // Waiting from here on: the signal lists the call as blocked, and withdraws it.
+        // Waiting from here on: the signal withdraws it (and lists the call as blocked, if its method did not).
         const signal = context.signal;
         if (signal?.aborted) throw new CallCancelled();
         if (poked) continue;

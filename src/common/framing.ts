@@ -218,6 +218,26 @@ function parseHeader(text: string, maxMessageBytes: number): { length: number; a
   return { length, attachments };
 }
 
+/** A message to send: its JSON text, or its JSON text with the attachments it refers to (SPEC 5.1). */
+export type OutgoingMessage = string | AttachedMessage;
+
+/** A JSON text whose `$attachment` tags refer to `attachments`, by index. */
+export interface AttachedMessage {
+  readonly json: string;
+  readonly attachments: readonly Buffer[];
+}
+
+/** The bytes of a message's frame body (attachments included), when it may exceed `limit` and does; undefined when within it. */
+export function bytesOver(message: OutgoingMessage, limit: number): number | undefined {
+  const json = typeof message === 'string' ? message : message.json;
+  let attached = 0;
+  if (typeof message !== 'string') for (const a of message.attachments) attached += a.length;
+  // A UTF-8 character is at most 3 bytes per UTF-16 unit: a short text is measured only when it could be over.
+  if (json.length * 3 + attached <= limit) return undefined;
+  const bytes = Buffer.byteLength(json) + attached;
+  return bytes > limit ? bytes : undefined;
+}
+
 /**
  * Frames a JSON text with attachments (SPEC 5.1): the header and the text as one string, then the
  * attachments as they are. `Content-Length` counts the whole body, the attachments included.

@@ -4,18 +4,20 @@
  * connection both write through one.
  */
 
-import { frameMessage } from './framing';
+import { frameMessage, frameWithAttachments, type OutgoingMessage } from './framing';
 
 /** What an outbox writes to: a socket, seen only as far as writing goes. */
 export interface OutboxSink {
-  write(data: string): boolean;
+  write(data: string | Uint8Array): boolean;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
 }
 
 /** The queue of framed messages of one connection. */
 export class Outbox {
-  #frames: string[] = [];
+  #frames: (string | Buffer)[] = [];
+  /** Whether a frame queued carries attachments: the write is then one Buffer instead of one string. */
+  #binary = false;
   #size = 0;
   #scheduled = false;
 
@@ -25,16 +27,24 @@ export class Outbox {
     private readonly afterWrite?: (accepted: boolean) => void,
   ) {}
 
-  /** Characters queued and not yet written. */
+  /** Characters (and attachment bytes) queued and not yet written. */
   get size(): number {
     return this.#size;
   }
 
   /** Queues a message; it is written at the end of this turn. */
-  push(json: string): void {
-    const frame = frameMessage(json);
-    this.#frames.push(frame);
-    this.#size += frame.length;
+  push(message: OutgoingMessage): void {
+    if (typeof message === 'string') {
+      const frame = frameMessage(message);
+      this.#frames.push(frame);
+      this.#size += frame.length;
+    } else {
+      for (const part of frameWithAttachments(message.json, message.attachments)) {
+        this.#frames.push(part);
+        this.#size += part.length;
+      }
+      this.#binary = true;
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());
@@ -45,8 +55,9 @@ export class Outbox {
   flush(): void {
     this.#scheduled = false;
     if (this.#frames.length === 0 || this.sink.destroyed || this.sink.writableEnded) return;
-    const data = this.#frames.length === 1 ? this.#frames[0] : this.#frames.join('');
+    const data = this.#binary ? joinBinary(this.#frames) : this.#frames.length === 1 ? this.#frames[0] : this.#frames.join('');
     this.#frames = [];
+    this.#binary = false;
     this.#size = 0;
     const accepted = this.sink.write(data);
     this.afterWrite?.(accepted);
@@ -55,6 +66,23 @@ export class Outbox {
   /** Drops what is queued (the connection is gone). */
   clear(): void {
     this.#frames = [];
+    this.#binary = false;
     this.#size = 0;
   }
+}
+
+/** Frames with attachments as one Buffer: runs of text joined first, so each is converted once. */
+function joinBinary(frames: readonly (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [];
+  let text = '';
+  for (const frame of frames) {
+    if (typeof frame === 'string') text += frame;
+    else {
+      if (text) parts.push(Buffer.from(text, 'utf8'));
+      text = '';
+      parts.push(frame);
+    }
+  }
+  if (text) parts.push(Buffer.from(text, 'utf8'));
+  return Buffer.concat(parts);
 }

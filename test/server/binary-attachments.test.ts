@@ -142,7 +142,7 @@ test('the message limit counts attachments, both ways', async (t) => {
 test('the TypeScript client asks for binaryAttachments and carries bytes raw; round trips keep every byte', async (t) => {
   const m = await startManager();
   t.after(() => m.shutdown());
-  const client = await connect(m.address, { authkey: AUTHKEY });
+  const client = await connect({ address: m.address, authkey: AUTHKEY });
   t.after(() => client.close());
   assert.equal(client.serverInfo.capabilities.binaryAttachments, true);
   const q = await client.create('Queue');

@@ -162,3 +162,35 @@ test('the TypeScript client asks for binaryAttachments and carries bytes raw; ro
   await q.put(Buffer.from('seen by all'));
   assert.deepEqual((await plain.request('object/call', { id: q.token.id, method: 'get' })).result, { $bytes: Buffer.from('seen by all').toString('base64') });
 });
+
+test('a resumed session keeps binaryAttachments: kept answers are sent again with their attachments, and the new connection may send attachments', async (t) => {
+  const m = await startManager();
+  t.after(() => m.shutdown());
+  const a = await RawClient.open(m.address, { initialize: false });
+  const init = await a.request('initialize', { protocolVersion: '1.3', capabilities: { binaryAttachments: true, resume: { withinMs: 30_000 } } });
+  assert.equal(init.result.capabilities.binaryAttachments, true);
+  const q = await createOver(a, 'Queue');
+  a.sendAttached({ jsonrpc: '2.0', id: 'put', method: 'object/call', params: { id: q.id, method: 'put', args: [{ $attachment: 0 }] } }, [pattern(70_000)]);
+  assert.equal((await a.next()).result, null);
+  const got = await a.request('object/call', { id: q.id, method: 'get' });
+  assert.ok(got.attachments[0].equals(pattern(70_000)));
+  a.send('object/call', { id: q.id, method: 'get' }, 'waiting');
+  a.close();
+  await a.closed;
+  const b = await RawClient.open(m.address, { initialize: false });
+  t.after(() => b.close());
+  // Counted: the create and the put; the get's answer counts as lost.
+  const resumed = await b.request('initialize', { protocolVersion: '1.3', capabilities: { binaryAttachments: true, resume: { withinMs: 30_000, token: init.result.resumeToken, answersSeen: 2 } } });
+  assert.equal(resumed.result.resumed, true);
+  assert.equal(resumed.result.capabilities.binaryAttachments, true);
+  b.send('object/call', { id: q.id, method: 'get' }, got.id);
+  const kept = await b.next();
+  assert.equal(kept.id, got.id);
+  assert.deepEqual(kept.result, { $attachment: 0 });
+  assert.ok(kept.attachments[0].equals(pattern(70_000)));
+  // The get still waiting since the first connection takes what this one puts, answered here with its attachment.
+  b.sendAttached({ jsonrpc: '2.0', id: 'late', method: 'object/call', params: { id: q.id, method: 'put', args: [{ $attachment: 0 }] } }, [Buffer.from('late')]);
+  const answers = [await b.next(), await b.next()];
+  assert.deepEqual(answers.find((x) => x.id === 'waiting')?.attachments, [Buffer.from('late')]);
+  assert.equal(answers.find((x) => x.id === 'late')?.result, null);
+});

@@ -196,7 +196,7 @@ export class ManagerClient {
         const connection = this.#rpc;
         const params: CallParams = { id: token.id, method };
         // Bytes go raw beside the JSON where the manager reads them so (SPEC 5.1), else as base64.
-        const attachments = connection.binaryAttachments ? [] : undefined;
+        const attachments = connection.attachmentList();
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
           if (args.length) params.args = encodeValue(args, encoding, attachments) as unknown[];

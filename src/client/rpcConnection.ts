@@ -82,6 +82,8 @@ export class RpcConnection {
   private liveness: SilenceWatch | undefined;
   /** Whether the manager granted `binaryAttachments` (SPEC 5.1): requests may then carry bytes as attachments. */
   binaryAttachments = false;
+  /** The list {@link attachmentList} hands out, kept while requests carry no bytes so that they allocate none. */
+  #spareAttachments: Buffer[] = [];
   /** Called for every notification the server sends. */
   onNotification?: (method: string, params: unknown) => void;
 
@@ -159,7 +161,11 @@ export class RpcConnection {
     const method = type.method;
     return new Promise<T>((resolve, reject) => {
       const text = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`;
-      const json: OutgoingMessage = attachments?.length ? { json: text, attachments } : text;
+      let json: OutgoingMessage = text;
+      if (attachments?.length) {
+        json = { json: text, attachments };
+        if (attachments === this.#spareAttachments) this.#spareAttachments = [];
+      }
       const entry: Pending = { json, resolve: resolve as (result: unknown) => void, reject, mapResult: mapResult as ((result: unknown) => unknown) | undefined, mapError };
       if (method === InitializeRequest.type.method) entry.uncounted = true;
       if (signal) {
@@ -175,6 +181,18 @@ export class RpcConnection {
       this.pending.set(id, entry);
       this.write(json);
     });
+  }
+
+  /**
+   * An empty list for the byte strings of the next request's params (pass it to `encodeValue`, then
+   * to {@link requestMapped}); undefined when the manager did not grant `binaryAttachments`.
+   */
+  attachmentList(): Buffer[] | undefined {
+    if (!this.binaryAttachments) return undefined;
+    const list = this.#spareAttachments;
+    // Left over from params that failed to encode halfway.
+    list.length = 0;
+    return list;
   }
 
   /** The requests left unanswered when the connection was lost (with {@link keepsPendingOnLoss}); taken once. */

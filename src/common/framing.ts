@@ -122,14 +122,20 @@ export class ContentLengthDecoder {
     }
   }
 
-  /** Hands on a frame with attachments: the JSON text first, then each attachment copied out of the stream's buffer. */
+  /**
+   * Hands on a frame with attachments: the JSON text, then each attachment. An attachment that is
+   * at least half of the memory it arrived in is handed on as a view of it (a large one, the case
+   * attachments are for, is not copied); a smaller one is copied, so that a small value kept
+   * (stored in a queue) does not keep a whole chunk of the stream alive.
+   */
   private deliverAttached(start: number, end: number, lengths: readonly number[]): void {
     let at = end;
     for (const length of lengths) at -= length;
     const attachments: Buffer[] = [];
     const json = this.buffer.toString('utf8', start, at);
     for (const length of lengths) {
-      attachments.push(Buffer.from(this.buffer.subarray(at, at + length)));
+      const view = this.buffer.subarray(at, at + length);
+      attachments.push(length * 2 >= view.buffer.byteLength ? view : Buffer.copyBytesFrom(view));
       at += length;
     }
     this.onMessage(json, attachments);

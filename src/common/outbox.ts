@@ -9,6 +9,9 @@ import { frameMessage, frameWithAttachments, type OutgoingMessage } from './fram
 /** What an outbox writes to: a socket, seen only as far as writing goes. */
 export interface OutboxSink {
   write(data: string | Uint8Array): boolean;
+  /** Holds writes until {@link uncork}, which hands them to the system in one call (a socket's writev). */
+  cork(): void;
+  uncork(): void;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
 }
@@ -55,12 +58,34 @@ export class Outbox {
   flush(): void {
     this.#scheduled = false;
     if (this.#frames.length === 0 || this.sink.destroyed || this.sink.writableEnded) return;
-    const data = this.#binary ? joinBinary(this.#frames) : this.#frames.length === 1 ? this.#frames[0] : this.#frames.join('');
+    const frames = this.#frames;
+    const binary = this.#binary;
     this.#frames = [];
     this.#binary = false;
     this.#size = 0;
-    const accepted = this.sink.write(data);
+    const accepted = binary ? this.writeParts(frames) : this.sink.write(frames.length === 1 ? frames[0] : frames.join(''));
     this.afterWrite?.(accepted);
+  }
+
+  /**
+   * Writes frames with attachments without copying the attachments: runs of text joined, each
+   * attachment as it is, all corked so that the socket writes them in one system call.
+   */
+  private writeParts(frames: readonly (string | Buffer)[]): boolean {
+    this.sink.cork();
+    let accepted = true;
+    let text = '';
+    for (const frame of frames) {
+      if (typeof frame === 'string') text += frame;
+      else {
+        if (text) accepted = this.sink.write(text) && accepted;
+        text = '';
+        accepted = this.sink.write(frame) && accepted;
+      }
+    }
+    if (text) accepted = this.sink.write(text) && accepted;
+    this.sink.uncork();
+    return accepted;
   }
 
   /** Drops what is queued (the connection is gone). */
@@ -69,20 +94,4 @@ export class Outbox {
     this.#binary = false;
     this.#size = 0;
   }
-}
-
-/** Frames with attachments as one Buffer: runs of text joined first, so each is converted once. */
-function joinBinary(frames: readonly (string | Buffer)[]): Buffer {
-  const parts: Buffer[] = [];
-  let text = '';
-  for (const frame of frames) {
-    if (typeof frame === 'string') text += frame;
-    else {
-      if (text) parts.push(Buffer.from(text, 'utf8'));
-      text = '';
-      parts.push(frame);
-    }
-  }
-  if (text) parts.push(Buffer.from(text, 'utf8'));
-  return Buffer.concat(parts);
 }

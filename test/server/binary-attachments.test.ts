@@ -133,6 +133,17 @@ test('the message limit counts attachments, both ways', async (t) => {
   assert.equal((await c.next()).result, null);
   const got = await c.request('object/call', { id: q.id, method: 'get' });
   assert.equal(got.attachments[0].length, 99_000);
+  // A result whose attachments together pass the limit is not sent, and the session goes on.
+  const d = await createOver(c, 'dict');
+  for (const key of ['a', 'b']) {
+    c.sendAttached({ jsonrpc: '2.0', id: `set-${key}`, method: 'object/call', params: { id: d.id, method: '__setitem__', args: [key, { $attachment: 0 }] } }, [pattern(60_000)]);
+    assert.equal((await c.next()).result, null);
+  }
+  const copy = await c.request('object/call', { id: d.id, method: 'copy' });
+  assert.equal(copy.error.code, ErrorCodes.MessageTooLarge);
+  assert.match(copy.error.message, /120\d{3} bytes.*limit of 100000 bytes|limit of 100000 bytes.*120\d{3}/);
+  assert.equal((await c.request('object/call', { id: d.id, method: '__len__' })).result, 2);
+  // A frame over the limit is refused from its header, and the connection closed (SPEC 5).
   c.sendAttached({ jsonrpc: '2.0', id: 2, method: 'object/call', params: { id: q.id, method: 'put', args: [{ $attachment: 0 }, { $attachment: 1 }] } }, [pattern(60_000), pattern(60_000)]);
   const tooLarge = await c.next();
   assert.equal(tooLarge.error.code, ErrorCodes.MessageTooLarge);

@@ -30,9 +30,9 @@ export type MessageHandler = (body: string, attachments?: Buffer[]) => void;
 
 /**
  * Splits a byte stream into message bodies. Feed chunks with {@link push}; each complete body is
- * handed to `onMessage` as a UTF-8 string in arrival order, with its frame's attachments (copies,
- * holding nothing else of the stream) when it had any. A malformed header or an oversized body
- * throws {@link FramingError} from `push`, and the decoder must then be dropped.
+ * handed to `onMessage` as a UTF-8 string in arrival order, with its frame's attachments when it
+ * had any (see {@link deliverAttached}). A malformed header or an oversized body throws
+ * {@link FramingError} from `push`, and the decoder must then be dropped.
  */
 export class ContentLengthDecoder {
   /** The bytes being read, from {@link offset} on. Messages are read in place, without copies. */
@@ -70,6 +70,7 @@ export class ContentLengthDecoder {
     this.offset = 0;
     this.later = [];
     this.laterBytes = 0;
+    this.attachmentLengths = undefined;
   }
 
   /** Adds bytes and delivers every message they complete (unless paused). */

@@ -19,7 +19,7 @@ export interface OutboxSink {
 /** The queue of framed messages of one connection. */
 export class Outbox {
   #frames: (string | Buffer)[] = [];
-  /** Whether a frame queued carries attachments: the write is then one Buffer instead of one string. */
+  /** Whether a frame queued carries attachments: the frames are then written corked, part by part ({@link writeParts}). */
   #binary = false;
   #size = 0;
   #scheduled = false;

@@ -17,9 +17,9 @@ export { ScenarioFormatError, type Failure, type ScenarioResult };
 export type StepAction =
   | { kind: 'connect' }
   | { kind: 'handshake'; mode: HandshakeMode }
-  | { kind: 'send'; message: Json }
+  | { kind: 'send'; message: Json; attachments?: Buffer[] }
   | { kind: 'sendRaw'; text: string }
-  | { kind: 'expect'; pattern: { [key: string]: Json } }
+  | { kind: 'expect'; pattern: { [key: string]: Json }; attachments?: Json }
   | { kind: 'notYet'; id: Json }
   | { kind: 'expectClose' }
   | { kind: 'close' };
@@ -48,6 +48,8 @@ export interface RunOptions {
   onMessage?: (scenario: Scenario, conn: string, message: Json) => void;
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 const HANDSHAKES = new Set<string>(['ok', 'wrong-key', 'silent', 'legacy-md5', 'downgraded-digest', 'oversized-frame'] satisfies HandshakeMode[]);
 
 /** Reads one step's action; throws a message without the location, which the caller adds. */
@@ -66,12 +68,24 @@ function parseAction({ key, arg }: StepParts): StepAction {
       return { kind: 'handshake', mode: arg as HandshakeMode };
     case 'send':
       return { kind: 'send', message: arg };
+    case 'sendAttached': {
+      const attachments = isObject(arg) ? arg.attachments : undefined;
+      if (!isObject(arg) || !Array.isArray(attachments) || !attachments.every((a) => typeof a === 'string' && BASE64.test(a))) {
+        throw new Error('"sendAttached" takes {"message": {...}, "attachments": ["<base64>", ...]}');
+      }
+      return { kind: 'send', message: arg.message, attachments: attachments.map((a) => Buffer.from(a as string, 'base64')) };
+    }
     case 'sendRaw':
       if (typeof arg !== 'string') throw new Error('"sendRaw" takes a string');
       return { kind: 'sendRaw', text: arg };
     case 'expect':
       // Which message an expect takes depends on its id or method (README), so it needs one.
       if (!isObject(arg) || !('id' in arg || 'method' in arg)) throw new Error('"expect" takes an object pattern with an "id" or a "method"');
+      if ('$attachments' in arg) {
+        // Not a member of the message: the pattern of its frame's attachments (README: Attachments).
+        const { $attachments: attachments, ...pattern } = arg;
+        return { kind: 'expect', pattern, attachments };
+      }
       return { kind: 'expect', pattern: arg };
     case 'notYet':
       if (typeof arg !== 'number' && typeof arg !== 'string') throw new Error('"notYet" takes a request id');
@@ -159,7 +173,7 @@ class Run implements ScenarioPlayer<StepAction> {
         return this.handshake(this.conn(step), action.mode);
       case 'send': {
         const message = substitute(action.message, this.captures);
-        this.conn(step).send(message);
+        this.conn(step).send(message, action.attachments);
         this.options.onSend?.(this.scenario, step.conn, message);
         return;
       }
@@ -167,7 +181,7 @@ class Run implements ScenarioPlayer<StepAction> {
         this.conn(step).write(Buffer.from(action.text, 'utf8'));
         return;
       case 'expect':
-        return 'id' in action.pattern ? this.expectResponse(this.conn(step), action.pattern) : this.expectNotification(this.conn(step), action.pattern);
+        return 'id' in action.pattern ? this.expectResponse(this.conn(step), action.pattern, action.attachments) : this.expectNotification(this.conn(step), action.pattern);
       case 'notYet': {
         const conn = this.conn(step);
         const id = substitute(action.id, this.captures);
@@ -212,7 +226,7 @@ class Run implements ScenarioPlayer<StepAction> {
   }
 
   /** Takes the response whose id matches, wherever it is in the queue (blocked calls answer out of order). */
-  private async expectResponse(conn: Connection, pattern: { [key: string]: Json }): Promise<void> {
+  private async expectResponse(conn: Connection, pattern: { [key: string]: Json }, attachments?: Json): Promise<void> {
     match(pattern.id, null, this.captures); // surfaces a scenario error (an unknown name) before waiting
     const find = () => conn.queue.findIndex((r) => isResponse(r.message) && match(pattern.id, r.message.id, this.captures).ok);
     await conn
@@ -223,6 +237,13 @@ class Run implements ScenarioPlayer<StepAction> {
       throw new StepFailure(conn.protocolError ?? `the connection closed before a response with id ${show(pattern.id)} arrived`, queued(conn));
     }
     const [taken] = conn.queue.splice(index, 1);
+    // A frame's attachments are matched as base64 strings; a pattern without "$attachments" takes a frame without any.
+    if (attachments !== undefined || taken.attachments) {
+      const received = taken.attachments?.map((a) => a.toString('base64')) ?? [];
+      const result = match(attachments ?? [], received, this.captures);
+      if (!result.ok) throw new StepFailure(`the frame's attachments (section 5.1), at ${result.path}: ${result.reason}`, show(received, 1000));
+      this.captures = result.captures;
+    }
     this.accept(pattern, taken.message);
   }
 

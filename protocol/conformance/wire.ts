@@ -43,6 +43,8 @@ export class WireError extends StepFailure {
 /** One message read from the server, in arrival order. */
 export interface Received {
   message: Json;
+  /** The frame's attachments (section 5.1), when it carried any. */
+  attachments?: Buffer[];
   /** Sequence number on its connection, from 1. */
   seq: number;
 }
@@ -152,10 +154,14 @@ export class Connection {
     this.socket.write(bytes);
   }
 
-  /** Frames one message with `Content-Length` and sends it. */
-  send(message: Json): void {
-    const body = Buffer.from(jsonText(message), 'utf8');
-    this.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]));
+  /**
+   * Frames one message with `Content-Length` and sends it; with `attachments`, they follow its
+   * JSON text, listed in `Content-Attachments` and counted in `Content-Length` (section 5.1).
+   */
+  send(message: Json, attachments?: readonly Buffer[]): void {
+    const body = Buffer.concat([Buffer.from(jsonText(message), 'utf8'), ...(attachments ?? [])]);
+    const listed = attachments ? `Content-Attachments: ${attachments.map((a) => a.length).join(',')}\r\n` : '';
+    this.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n${listed}\r\n`, 'ascii'), body]));
   }
 
   /** Closes the connection from the client's side. */
@@ -239,6 +245,7 @@ export class Connection {
       }
       const header = this.buffer.subarray(0, end).toString('latin1');
       let length = -1;
+      let listed: number[] | undefined;
       for (const line of header.split('\r\n')) {
         const colon = line.indexOf(':');
         if (colon <= 0) {
@@ -252,6 +259,13 @@ export class Connection {
             return;
           }
           length = Number(value);
+        } else if (line.slice(0, colon).trim().toLowerCase() === 'content-attachments') {
+          const value = line.slice(colon + 1).trim();
+          if (!/^\d{1,15}(,\d{1,15})*$/.test(value) || listed) {
+            this.protocolError = `the server sent a bad Content-Attachments header ${JSON.stringify(line)}`;
+            return;
+          }
+          listed = value.split(',').map(Number);
         }
       }
       if (length < 0) {
@@ -262,8 +276,15 @@ export class Connection {
         this.protocolError = `the server announced a body of ${length} bytes`;
         return;
       }
+      const attached = (listed ?? []).reduce((sum, n) => sum + n, 0);
+      if (attached > length) {
+        this.protocolError = `the server listed ${attached} bytes of attachments in a body of ${length}`;
+        return;
+      }
       if (this.buffer.length < end + 4 + length) return;
-      const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
+      let at = end + 4 + length - attached;
+      const body = this.buffer.subarray(end + 4, at).toString('utf8');
+      const attachments = listed?.map((n) => Buffer.from(this.buffer.subarray(at, (at += n))));
       this.buffer = this.buffer.subarray(end + 4 + length);
       let message: Json;
       try {
@@ -273,7 +294,7 @@ export class Connection {
         return;
       }
       this.seq += 1;
-      this.queue.push({ message, seq: this.seq });
+      this.queue.push(attachments ? { message, seq: this.seq, attachments } : { message, seq: this.seq });
       if (message !== null && typeof message === 'object' && !Array.isArray(message) && 'id' in message && !('method' in message)) {
         this.responseIds.push(message.id);
       }

@@ -195,10 +195,12 @@ export class ManagerClient {
         if (current !== token) return Promise.resolve(current).then((rebound) => host.call(rebound, method, args, kwargs, signal, timeout, ack));
         const connection = this.#rpc;
         const params: CallParams = { id: token.id, method };
+        // Bytes go raw beside the JSON where the manager reads them so (SPEC 5.1), else as base64.
+        const attachments = connection.attachmentList();
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          if (args.length) params.args = encodeValue(args, encoding) as unknown[];
-          if (kwargs) params.kwargs = encodeKeywords(kwargs, encoding);
+          if (args.length) params.args = encodeValue(args, encoding, attachments) as unknown[];
+          if (kwargs) params.kwargs = encodeKeywords(kwargs, encoding, attachments);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
@@ -213,6 +215,7 @@ export class ManagerClient {
           signal,
           ack ? (result) => ({ ...(result as DeliveryResult), value: decodeValue((result as DeliveryResult).value, decodeOptions) }) : (result) => decodeValue(result, decodeOptions),
           (error) => toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout }),
+          attachments,
         );
       },
       decref: async (token) => {
@@ -535,11 +538,11 @@ function proxyEncoding(address: string, serverInfo: () => InitializeResult, curr
 }
 
 /** Encodes keyword arguments member by member; a name starting with `$` cannot be sent. */
-function encodeKeywords(kwargs: Record<string, unknown>, codec: ProxyCodec): Record<string, unknown> {
+function encodeKeywords(kwargs: Record<string, unknown>, codec: ProxyCodec, attachments?: Buffer[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(kwargs)) {
     if (name.startsWith('$')) throw new ManagerError(`keyword argument names may not start with $: ${JSON.stringify(name)}`);
-    Object.defineProperty(out, name, { value: encodeValue(kwargs[name], codec), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, name, { value: encodeValue(kwargs[name], codec, attachments), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -679,7 +682,7 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       protocolVersion: PROTOCOL_VERSION,
       clientInfo: { name, version: VERSION },
       processId: process.pid,
-      capabilities: { cancellation: true, inspection: true, ...(livenessMs > 0 ? { ping: true } : {}), ...(resume ? { resume } : {}) },
+      capabilities: { cancellation: true, inspection: true, binaryAttachments: true, ...(livenessMs > 0 ? { ping: true } : {}), ...(resume ? { resume } : {}) },
     };
     let init: InitializeResult;
     let resumeRefused: string | undefined;
@@ -698,6 +701,7 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       init = await rpc.request(InitializeRequest.type, params);
       describing = rpc.request(DescribeRequest.type, {});
     }
+    rpc.binaryAttachments = init.capabilities.binaryAttachments === true;
     if (init.resumeToken !== undefined) {
       rpc.keepsPendingOnLoss = true;
       rpc.reportsAnswers = true;

@@ -8,7 +8,8 @@
 
 import type { Socket } from 'node:net';
 import { ErrorCodes } from '../common/errorCodes';
-import { ContentLengthDecoder, FramingError } from '../common/framing';
+import { AttachmentError, resolveAttachments } from '../common/attachments';
+import { ContentLengthDecoder, FramingError, type OutgoingMessage } from '../common/framing';
 import { writeJson } from '../common/jsonText';
 import { SilenceWatch } from '../common/liveness';
 import { Outbox } from '../common/outbox';
@@ -20,7 +21,7 @@ type Id = number;
 /** A request awaiting its answer. */
 export interface Pending {
   /** The request as sent, to send again on a connection that resumes the session (SPEC 20.4). */
-  json: string;
+  json: OutgoingMessage;
   /** The answer to initialize is not counted (SPEC 20.4). */
   uncounted?: boolean;
   /** The promise's own functions: the answer settles it directly, with no promise chained after. */
@@ -79,6 +80,10 @@ export class RpcConnection {
   private readonly decoder: ContentLengthDecoder;
   private readonly closeListeners: ((error: ManagerError) => void)[] = [];
   private liveness: SilenceWatch | undefined;
+  /** Whether the manager granted `binaryAttachments` (SPEC 5.1): requests may then carry bytes as attachments. */
+  binaryAttachments = false;
+  /** The list {@link attachmentList} hands out, kept while requests carry no bytes so that they allocate none. */
+  #spareAttachments: Buffer[] = [];
   /** Called for every notification the server sends. */
   onNotification?: (method: string, params: unknown) => void;
 
@@ -93,7 +98,9 @@ export class RpcConnection {
   ) {
     this.answersSeen = answersSeen;
     this.#answersReported = answersSeen;
-    this.decoder = new ContentLengthDecoder((body) => this.onMessage(body));
+    this.decoder = new ContentLengthDecoder((body, attachments) => this.onMessage(body, attachments));
+    // Read whenever they come: a manager sends them only to a client that asked (SPEC 5.1).
+    this.decoder.acceptAttachments = true;
     this.outbox = new Outbox(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} closed`)));
@@ -146,13 +153,19 @@ export class RpcConnection {
    * {@link request}, with the result passed through `mapResult` and a failure through `mapError`
    * before the promise settles: the calls' hot path, which so needs no second promise and no
    * extra microtask after the answer. A throw from `mapResult` rejects with what was thrown.
+   * `attachments` are the byte strings the params' `$attachment` tags refer to (SPEC 5.1).
    */
-  requestMapped<P, R, T = R>(type: RequestType<P, R>, params: P, signal?: AbortSignal, mapResult?: (result: R) => T, mapError?: (error: unknown) => unknown): Promise<T> {
+  requestMapped<P, R, T = R>(type: RequestType<P, R>, params: P, signal?: AbortSignal, mapResult?: (result: R) => T, mapError?: (error: unknown) => unknown, attachments?: Buffer[]): Promise<T> {
     if (this.closedError) return Promise.reject(mapError ? mapError(this.closedError) : this.closedError);
     const id = this.ids.next++;
     const method = type.method;
     return new Promise<T>((resolve, reject) => {
-      const json = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`;
+      const text = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`;
+      let json: OutgoingMessage = text;
+      if (attachments?.length) {
+        json = { json: text, attachments };
+        if (attachments === this.#spareAttachments) this.#spareAttachments = [];
+      }
       const entry: Pending = { json, resolve: resolve as (result: unknown) => void, reject, mapResult: mapResult as ((result: unknown) => unknown) | undefined, mapError };
       if (method === InitializeRequest.type.method) entry.uncounted = true;
       if (signal) {
@@ -168,6 +181,18 @@ export class RpcConnection {
       this.pending.set(id, entry);
       this.write(json);
     });
+  }
+
+  /**
+   * An empty list for the byte strings of the next request's params (pass it to `encodeValue`, then
+   * to {@link requestMapped}); undefined when the manager did not grant `binaryAttachments`.
+   */
+  attachmentList(): Buffer[] | undefined {
+    if (!this.binaryAttachments) return undefined;
+    const list = this.#spareAttachments;
+    // Left over from params that failed to encode halfway.
+    list.length = 0;
+    return list;
   }
 
   /** The requests left unanswered when the connection was lost (with {@link keepsPendingOnLoss}); taken once. */
@@ -216,7 +241,7 @@ export class RpcConnection {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private write(json: string): void {
+  private write(json: OutgoingMessage): void {
     this.outbox.push(json);
   }
 
@@ -231,7 +256,7 @@ export class RpcConnection {
     }
   }
 
-  private onMessage(body: string): void {
+  private onMessage(body: string, attachments?: Buffer[]): void {
     let message: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcErrorObject };
     try {
       message = JSON.parse(body);
@@ -242,6 +267,16 @@ export class RpcConnection {
       this.fail(new ProtocolError(`the manager at ${this.describe} sent something that is not a JSON-RPC message`, -32700));
       this.socket.destroy();
       return;
+    }
+    if (attachments) {
+      try {
+        resolveAttachments(message, attachments);
+      } catch (error) {
+        if (!(error instanceof AttachmentError)) throw error;
+        this.fail(new ProtocolError(`the manager at ${this.describe} sent a frame whose attachments do not match its message: ${error.message}`, -32700));
+        this.socket.destroy();
+        return;
+      }
     }
     if (typeof message.method === 'string') {
       if (message.id === undefined) this.onNotification?.(message.method, message.params);

@@ -1,7 +1,8 @@
 /**
  * Content-Length framing (the LSP base protocol) without the overhead of a stream library:
  * a decoder that turns any chunking of bytes into message bodies, and an encoder that makes
- * header and body one string so each frame goes out in a single write.
+ * header and body one string so each frame goes out in a single write. Since 1.3 a frame may
+ * carry raw byte strings after its JSON text (SPEC 5.1, `Content-Attachments`).
  */
 
 /** Largest header block accepted: real headers are a few dozen bytes. */
@@ -24,10 +25,14 @@ export class FramingError extends Error {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
+/** What a decoder hands on: a message's JSON text, and the attachments its frame carried (SPEC 5.1), if any. */
+export type MessageHandler = (body: string, attachments?: Buffer[]) => void;
+
 /**
  * Splits a byte stream into message bodies. Feed chunks with {@link push}; each complete body is
- * handed to `onMessage` as a UTF-8 string in arrival order. A malformed header or an oversized
- * body throws {@link FramingError} from `push`, and the decoder must then be dropped.
+ * handed to `onMessage` as a UTF-8 string in arrival order, with its frame's attachments when it
+ * had any (see {@link deliverAttached}). A malformed header or an oversized body throws
+ * {@link FramingError} from `push`, and the decoder must then be dropped.
  */
 export class ContentLengthDecoder {
   /** The bytes being read, from {@link offset} on. Messages are read in place, without copies. */
@@ -38,15 +43,19 @@ export class ContentLengthDecoder {
   private laterBytes = 0;
   /** Body length of the frame being read, once its header is parsed; -1 while reading a header. */
   private bodyLength = -1;
+  /** Byte lengths of the attachments at the end of the body being read; undefined for a frame without. */
+  private attachmentLengths: number[] | undefined;
   private paused = false;
+  /** Whether frames with attachments are read; until then `Content-Attachments` is a framing error (SPEC 5.1: only once granted). */
+  acceptAttachments = false;
 
   constructor(
-    private onMessage: (body: string) => void,
+    private onMessage: MessageHandler,
     private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
 
   /** Hands every message from now on, the rest of the current chunk's too, to `onMessage` instead (a resumed session taking over a connection). */
-  redirect(onMessage: (body: string) => void): void {
+  redirect(onMessage: MessageHandler): void {
     this.onMessage = onMessage;
   }
 
@@ -61,6 +70,7 @@ export class ContentLengthDecoder {
     this.offset = 0;
     this.later = [];
     this.laterBytes = 0;
+    this.attachmentLengths = undefined;
   }
 
   /** Adds bytes and delivers every message they complete (unless paused). */
@@ -102,10 +112,34 @@ export class ContentLengthDecoder {
       if (this.bodyLength < 0 && (this.offset >= this.buffer.length || !this.readHeader())) return;
       const start = this.offset;
       if (this.buffer.length - start < this.bodyLength) return;
-      this.offset = start + this.bodyLength;
+      const end = (this.offset = start + this.bodyLength);
       this.bodyLength = -1;
-      this.onMessage(this.buffer.toString('utf8', start, this.offset));
+      const lengths = this.attachmentLengths;
+      if (lengths === undefined) this.onMessage(this.buffer.toString('utf8', start, end));
+      else {
+        this.attachmentLengths = undefined;
+        this.deliverAttached(start, end, lengths);
+      }
     }
+  }
+
+  /**
+   * Hands on a frame with attachments: the JSON text, then each attachment. An attachment that is
+   * at least half of the memory it arrived in is handed on as a view of it (a large one, the case
+   * attachments are for, is not copied); a smaller one is copied, so that a small value kept
+   * (stored in a queue) does not keep a whole chunk of the stream alive.
+   */
+  private deliverAttached(start: number, end: number, lengths: readonly number[]): void {
+    let at = end;
+    for (const length of lengths) at -= length;
+    const attachments: Buffer[] = [];
+    const json = this.buffer.toString('utf8', start, at);
+    for (const length of lengths) {
+      const view = this.buffer.subarray(at, at + length);
+      attachments.push(length * 2 >= view.buffer.byteLength ? view : Buffer.copyBytesFrom(view));
+      at += length;
+    }
+    this.onMessage(json, attachments);
   }
 
   /** Parses a header block if one is complete; returns false when more bytes are needed. */
@@ -120,7 +154,14 @@ export class ContentLengthDecoder {
       return false;
     }
     if (end - start > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
-    this.bodyLength = fastContentLength(data, start, end, this.maxMessageBytes) ?? parseHeader(data.toString('latin1', start, end), this.maxMessageBytes);
+    const fast = fastContentLength(data, start, end, this.maxMessageBytes);
+    if (fast !== undefined) this.bodyLength = fast;
+    else {
+      const header = parseHeader(data.toString('latin1', start, end), this.maxMessageBytes);
+      if (header.attachments && !this.acceptAttachments) throw new FramingError('Content-Attachments sent before binaryAttachments was granted in initialize', 'header');
+      this.bodyLength = header.length;
+      this.attachmentLengths = header.attachments;
+    }
     this.offset = end + CRLFCRLF.length;
     return true;
   }
@@ -148,9 +189,10 @@ function fastContentLength(data: Buffer, from: number, end: number, maxMessageBy
   return n > maxMessageBytes ? undefined : n;
 }
 
-/** Parses `Name: value` lines; returns the Content-Length. */
-function parseHeader(text: string, maxMessageBytes: number): number {
+/** Parses `Name: value` lines; returns the Content-Length and the attachments' lengths, if any. */
+function parseHeader(text: string, maxMessageBytes: number): { length: number; attachments?: number[] } {
   let length = -1;
+  let attachments: number[] | undefined;
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new FramingError(`malformed header line ${JSON.stringify(line.slice(0, 80))}`, 'header');
@@ -160,6 +202,10 @@ function parseHeader(text: string, maxMessageBytes: number): number {
       if (length >= 0) throw new FramingError('header has Content-Length twice', 'header');
       if (!/^\d{1,15}$/.test(value)) throw new FramingError(`Content-Length ${JSON.stringify(value.slice(0, 40))} is not a byte count`, 'header');
       length = Number(value);
+    } else if (name === 'content-attachments') {
+      if (attachments) throw new FramingError('header has Content-Attachments twice', 'header');
+      if (!/^\d{1,15}(,\d{1,15})*$/.test(value)) throw new FramingError(`Content-Attachments ${JSON.stringify(value.slice(0, 40))} is not a list of byte counts (such as "65536,12")`, 'header');
+      attachments = value.split(',').map(Number);
     } else if (name === 'content-type') {
       const charset = /charset=([^;\s]+)/i.exec(value)?.[1]?.toLowerCase().replace(/^"|"$/g, '');
       if (charset && charset !== 'utf-8' && charset !== 'utf8') {
@@ -171,7 +217,42 @@ function parseHeader(text: string, maxMessageBytes: number): number {
   if (length > maxMessageBytes) {
     throw new FramingError(`message of ${length} bytes exceeds the limit of ${maxMessageBytes} bytes`, 'tooLarge');
   }
-  return length;
+  if (attachments) {
+    let total = 0;
+    for (const n of attachments) total += n;
+    if (total > length) throw new FramingError(`Content-Attachments announce ${total} bytes of attachments, more than the Content-Length of ${length}`, 'header');
+  }
+  return { length, attachments };
+}
+
+/** A message to send: its JSON text, or its JSON text with the attachments it refers to (SPEC 5.1). */
+export type OutgoingMessage = string | AttachedMessage;
+
+/** A JSON text whose `$attachment` tags refer to `attachments`, by index. */
+export interface AttachedMessage {
+  readonly json: string;
+  readonly attachments: readonly Buffer[];
+}
+
+/** The bytes of a message's frame body (attachments included), when it may exceed `limit` and does; undefined when within it. */
+export function bytesOver(message: OutgoingMessage, limit: number): number | undefined {
+  const json = typeof message === 'string' ? message : message.json;
+  let attached = 0;
+  if (typeof message !== 'string') for (const a of message.attachments) attached += a.length;
+  // A UTF-8 character is at most 3 bytes per UTF-16 unit: a short text is measured only when it could be over.
+  if (json.length * 3 + attached <= limit) return undefined;
+  const bytes = Buffer.byteLength(json) + attached;
+  return bytes > limit ? bytes : undefined;
+}
+
+/**
+ * Frames a JSON text with attachments (SPEC 5.1): the header and the text as one string, then the
+ * attachments as they are. `Content-Length` counts the whole body, the attachments included.
+ */
+export function frameWithAttachments(json: string, attachments: readonly Buffer[]): [string, ...Buffer[]] {
+  let total = Buffer.byteLength(json, 'utf8');
+  for (const a of attachments) total += a.length;
+  return [`Content-Length: ${total}\r\nContent-Attachments: ${attachments.map((a) => a.length).join(',')}\r\n\r\n${json}`, ...attachments];
 }
 
 /** Frames one JSON text: header and body in one string, ready for a single write. */

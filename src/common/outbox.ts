@@ -4,18 +4,23 @@
  * connection both write through one.
  */
 
-import { frameMessage } from './framing';
+import { frameMessage, frameWithAttachments, type OutgoingMessage } from './framing';
 
 /** What an outbox writes to: a socket, seen only as far as writing goes. */
 export interface OutboxSink {
-  write(data: string): boolean;
+  write(data: string | Uint8Array): boolean;
+  /** Holds writes until {@link uncork}, which hands them to the system in one call (a socket's writev). */
+  cork(): void;
+  uncork(): void;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
 }
 
 /** The queue of framed messages of one connection. */
 export class Outbox {
-  #frames: string[] = [];
+  #frames: (string | Buffer)[] = [];
+  /** Whether a frame queued carries attachments: the frames are then written corked, part by part ({@link writeParts}). */
+  #binary = false;
   #size = 0;
   #scheduled = false;
 
@@ -25,16 +30,24 @@ export class Outbox {
     private readonly afterWrite?: (accepted: boolean) => void,
   ) {}
 
-  /** Characters queued and not yet written. */
+  /** Characters (and attachment bytes) queued and not yet written. */
   get size(): number {
     return this.#size;
   }
 
   /** Queues a message; it is written at the end of this turn. */
-  push(json: string): void {
-    const frame = frameMessage(json);
-    this.#frames.push(frame);
-    this.#size += frame.length;
+  push(message: OutgoingMessage): void {
+    if (typeof message === 'string') {
+      const frame = frameMessage(message);
+      this.#frames.push(frame);
+      this.#size += frame.length;
+    } else {
+      for (const part of frameWithAttachments(message.json, message.attachments)) {
+        this.#frames.push(part);
+        this.#size += part.length;
+      }
+      this.#binary = true;
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());
@@ -45,16 +58,40 @@ export class Outbox {
   flush(): void {
     this.#scheduled = false;
     if (this.#frames.length === 0 || this.sink.destroyed || this.sink.writableEnded) return;
-    const data = this.#frames.length === 1 ? this.#frames[0] : this.#frames.join('');
+    const frames = this.#frames;
+    const binary = this.#binary;
     this.#frames = [];
+    this.#binary = false;
     this.#size = 0;
-    const accepted = this.sink.write(data);
+    const accepted = binary ? this.writeParts(frames) : this.sink.write(frames.length === 1 ? frames[0] : frames.join(''));
     this.afterWrite?.(accepted);
+  }
+
+  /**
+   * Writes frames with attachments without copying the attachments: runs of text joined, each
+   * attachment as it is, all corked so that the socket writes them in one system call.
+   */
+  private writeParts(frames: readonly (string | Buffer)[]): boolean {
+    this.sink.cork();
+    let accepted = true;
+    let text = '';
+    for (const frame of frames) {
+      if (typeof frame === 'string') text += frame;
+      else {
+        if (text) accepted = this.sink.write(text) && accepted;
+        text = '';
+        accepted = this.sink.write(frame) && accepted;
+      }
+    }
+    if (text) accepted = this.sink.write(text) && accepted;
+    this.sink.uncork();
+    return accepted;
   }
 
   /** Drops what is queued (the connection is gone). */
   clear(): void {
     this.#frames = [];
+    this.#binary = false;
     this.#size = 0;
   }
 }

@@ -55,6 +55,12 @@ export interface ServerCapabilities {
    */
   acknowledgedGets?: boolean;
   /**
+   * Raw bytes beside the JSON (SPEC 5.1, since 1.3): asked by a client that reads and writes frames
+   * with attachments; once granted, either side may send byte strings as `$attachment`s instead of
+   * `$bytes` base64, and the server does for every result.
+   */
+  binaryAttachments?: boolean;
+  /**
    * Session resumption (SPEC 20.4, since 1.3): asked with the window the client wants; granted with
    * the window the server keeps a session whose connection dropped (at most its own maximum).
    */

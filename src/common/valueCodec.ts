@@ -15,6 +15,7 @@
  * | `$opaque`    | a value only its sender's language reads | {@link OpaqueValue}         |
  * | `$proxy`     | a reference to a shared object (a token) | a proxy (client) / ref      |
  * | `$slice`     | `[start, stop, step]`, each int or null  | {@link Slice}               |
+ * | `$attachment`| the index of a frame's attachment (5.1)  | `Uint8Array` (Buffer)       |
  *
  * Every other JSON value means itself. A dict whose keys are all strings is a plain JSON object,
  * except one with a single `$`-named key, which is sent as `$dict` so it is never read as a tag.
@@ -25,9 +26,10 @@ import type { Token } from './protocol';
 import { noteNegativeZero } from './jsonText';
 import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom } from './valueTypes';
 import { ValueCodecError } from './valueCodecError';
+import { attachmentOutOfRange } from './attachments';
 
 /** The tag names, in the order the spec lists them. */
-export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy', '$slice'] as const;
+export const VALUE_TAGS = ['$bytes', '$int', '$float', '$tuple', '$set', '$frozenset', '$dict', '$opaque', '$proxy', '$slice', '$attachment'] as const;
 export type ValueTag = (typeof VALUE_TAGS)[number];
 const tagSet: ReadonlySet<string> = new Set(VALUE_TAGS);
 
@@ -77,15 +79,17 @@ function base64Bytes(text: string): Buffer | undefined {
 
 /**
  * Encodes an application value for the wire. Plain JSON-safe values are returned as they are.
+ * Given `attachments` (a peer granted `binaryAttachments`, SPEC 5.1), each byte string is added
+ * to it and written as `{"$attachment": index}`; without, as `$bytes` base64.
  * @throws ValueCodecError for what cannot be sent (functions, symbols, cycles, too deep nesting).
  */
-export function encodeValue(value: unknown, codec?: ProxyCodec): unknown {
-  return encode(value, codec, 0);
+export function encodeValue(value: unknown, codec?: ProxyCodec, attachments?: Buffer[]): unknown {
+  return encode(value, codec, 0, attachments);
 }
 
 const tooDeep = () => new ValueCodecError(`value nested deeper than ${MAX_DEPTH} levels {at}`);
 
-function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): unknown {
+function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, attachments: Buffer[] | undefined): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -115,7 +119,7 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number): u
     case 'object':
       if (value === null) return null;
       if (depth > MAX_DEPTH) throw tooDeep();
-      return encodeObject(value, codec, depth + 1);
+      return encodeObject(value, codec, depth + 1, attachments);
     default:
       throw new ValueCodecError(`cannot encode a ${typeof value} {at}`);
   }
@@ -127,25 +131,28 @@ function floatTag(n: number): { $float: number } {
   return { $float: n };
 }
 
-function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number): unknown {
+function encodeObject(value: object, codec: ProxyCodec | undefined, depth: number, attachments: Buffer[] | undefined): unknown {
   if (Array.isArray(value)) {
-    const items = encodeArray(value, codec, depth);
+    const items = encodeArray(value, codec, depth, attachments);
     return isTuple(value) ? { $tuple: items } : items;
   }
-  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (value instanceof Float) return Number.isFinite(value.value) ? floatTag(value.value) : encode(value.value, codec, depth);
+  if (value instanceof Uint8Array) {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return attachments ? { $attachment: attachments.push(bytes) - 1 } : { $bytes: bytes.toString('base64') };
+  }
+  if (value instanceof Float) return Number.isFinite(value.value) ? floatTag(value.value) : encode(value.value, codec, depth, attachments);
   if (value instanceof Map) {
     const pairs: unknown[] = [];
     let i = 0;
     for (const [k, v] of value) {
       let key: unknown;
       try {
-        key = encode(k, codec, depth);
+        key = encode(k, codec, depth, attachments);
       } catch (error) {
         throw step(error, `.keys[${i}]`);
       }
       try {
-        pairs.push([key, encode(v, codec, depth)]);
+        pairs.push([key, encode(v, codec, depth, attachments)]);
       } catch (error) {
         throw step(error, `[${i}]`);
       }
@@ -154,19 +161,19 @@ function encodeObject(value: object, codec: ProxyCodec | undefined, depth: numbe
     return { $dict: pairs };
   }
   if (value instanceof Set) {
-    const items = encodeArray([...value], codec, depth);
+    const items = encodeArray([...value], codec, depth, attachments);
     return value instanceof FrozenSet ? { $frozenset: items } : { $set: items };
   }
-  if (value instanceof Slice) return { $slice: encodeArray([value.start, value.stop, value.step], codec, depth) };
+  if (value instanceof Slice) return { $slice: encodeArray([value.start, value.stop, value.step], codec, depth, attachments) };
   if (value instanceof OpaqueValue) {
     return { $opaque: { lang: value.lang, type: value.type, data: Buffer.from(value.data).toString('base64') } };
   }
   const token = codec?.encodeProxy?.(value);
   if (token) return { $proxy: token };
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return encode((value as { toJSON(): unknown }).toJSON(), codec, depth);
+    return encode((value as { toJSON(): unknown }).toJSON(), codec, depth, attachments);
   }
-  return encodeRecord(value as Record<string, unknown>, codec, depth);
+  return encodeRecord(value as Record<string, unknown>, codec, depth, attachments);
 }
 
 /** Adds a step to a codec error passing through a container; other errors pass unchanged. */
@@ -175,13 +182,13 @@ function step(error: unknown, where: string): unknown {
   return error;
 }
 
-function encodeArray(items: readonly unknown[], codec: ProxyCodec | undefined, depth: number): unknown[] {
+function encodeArray(items: readonly unknown[], codec: ProxyCodec | undefined, depth: number, attachments: Buffer[] | undefined): unknown[] {
   let out: unknown[] | undefined;
   let i = 0;
   try {
     for (; i < items.length; i++) {
       const item = items[i];
-      const encoded = encode(item, codec, depth);
+      const encoded = encode(item, codec, depth, attachments);
       if (out) out.push(encoded);
       else if (encoded !== item) out = items.slice(0, i).concat([encoded]) as unknown[];
     }
@@ -191,12 +198,12 @@ function encodeArray(items: readonly unknown[], codec: ProxyCodec | undefined, d
   return out ?? (items as unknown[]);
 }
 
-function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undefined, depth: number): unknown {
+function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undefined, depth: number, attachments: Buffer[] | undefined): unknown {
   const keys = Object.keys(record);
   if (keys.length === 1 && keys[0].startsWith('$')) {
     // A one-member dict named like a tag would be read as a tag: say it as $dict instead.
     try {
-      return { $dict: [[keys[0], encode(record[keys[0]], codec, depth)]] };
+      return { $dict: [[keys[0], encode(record[keys[0]], codec, depth, attachments)]] };
     } catch (error) {
       throw step(error, `.${keys[0]}`);
     }
@@ -209,7 +216,7 @@ function encodeRecord(record: Record<string, unknown>, codec: ProxyCodec | undef
       const key = keys[i];
       const item = record[key];
       if (typeof item === 'function' || typeof item === 'symbol') throw new ValueCodecError(`cannot encode a ${typeof item} {at}`);
-      const encoded = encode(item, codec, depth);
+      const encoded = encode(item, codec, depth, attachments);
       if (!out && (encoded !== item || !plain)) {
         out = {};
         for (let j = 0; j < i; j++) setOwn(out, keys[j], record[keys[j]]);
@@ -287,10 +294,17 @@ function fail(tag: string, expected: string): never {
   throw new ValueCodecError(`${tag} {at} must be ${expected}`);
 }
 
+function refuse(template: string): never {
+  throw new ValueCodecError(template);
+}
+
 function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefined, depth: number): unknown {
   switch (tag) {
     case '$bytes':
       return (typeof body === 'string' && base64Bytes(body)) || fail(tag, 'a base64 string');
+    case '$attachment':
+      // Bound to its Buffer when the frame's attachments were resolved (attachments.ts); a number left is an index the frame does not have.
+      return body instanceof Uint8Array ? body : refuse(attachmentOutOfRange(body, 0, ' {at}'));
     case '$int':
       // One spelling per int (SPEC 11.2): no leading zeros, no "-0".
       if (typeof body !== 'string' || !/^(0|-?[1-9]\d*)$/.test(body)) fail(tag, 'a string of decimal digits without leading zeros ("0", "-12", not "007" or "-0")');

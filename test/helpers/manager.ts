@@ -5,7 +5,7 @@
 
 import { connect as netConnect, type Socket } from 'node:net';
 import { clientHandshake } from '../../src/common/handshake';
-import { ContentLengthDecoder, frameMessage } from '../../src/common/framing';
+import { ContentLengthDecoder, frameMessage, frameWithAttachments } from '../../src/common/framing';
 import { Manager, type ManagerOptions } from '../../src/server';
 
 export const AUTHKEY = 'test-key';
@@ -44,12 +44,15 @@ export class RawClient {
   closed: Promise<void>;
 
   private constructor(readonly socket: Socket, head: Buffer) {
-    const decoder = new ContentLengthDecoder((body) => {
+    const decoder = new ContentLengthDecoder((body, attachments) => {
       const message = JSON.parse(body);
+      // A frame's attachments (SPEC 5.1) ride along on the message, unresolved, for tests to look at.
+      if (attachments) message.attachments = attachments;
       const waiter = this.waiters.shift();
       if (waiter) waiter(message);
       else this.messages.push(message);
     });
+    decoder.acceptAttachments = true;
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     if (head.length) decoder.push(head);
@@ -95,6 +98,11 @@ export class RawClient {
 
   sendJson(message: unknown): void {
     this.socket.write(frameMessage(JSON.stringify(message)));
+  }
+
+  /** Sends a message in a frame with attachments (SPEC 5.1). */
+  sendAttached(message: unknown, attachments: Buffer[]): void {
+    this.socket.write(Buffer.concat(frameWithAttachments(JSON.stringify(message), attachments).map((part) => (typeof part === 'string' ? Buffer.from(part) : part))));
   }
 
   sendRaw(bytes: string | Buffer): void {

@@ -30,6 +30,8 @@ function tap(into: unknown[], skipFrames: number): (chunk: Buffer) => void {
   let pending = Buffer.alloc(0);
   let skipped = 0;
   const decoder = new ContentLengthDecoder((body) => into.push(JSON.parse(body)));
+  // Frames with attachments (SPEC 5.1) are recorded as their JSON, $attachment tags and all.
+  decoder.acceptAttachments = true;
   return (chunk) => {
     if (skipped === skipFrames) return decoder.push(chunk);
     pending = Buffer.concat([pending, chunk]);

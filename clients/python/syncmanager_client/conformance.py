@@ -15,10 +15,12 @@ Nothing here sleeps: every wait is a socket read with a deadline.
 """
 
 import argparse
+import base64
 import hmac
 import json
 import math
 import os
+import re
 import select
 import socket
 import sys
@@ -332,6 +334,13 @@ class Scenario:
 _HANDSHAKES = ("ok", "wrong-key", "silent", "legacy-md5", "downgraded-digest", "oversized-frame")
 
 
+_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+
+
+def _is_base64(text: str) -> bool:
+    return _BASE64.match(text) is not None
+
+
 def _parse_step(value: Any) -> Tuple[str, str, Any]:
     if not isinstance(value, dict):
         raise ValueError("a step must be a JSON object")
@@ -351,6 +360,10 @@ def _parse_step(value: Any) -> Tuple[str, str, Any]:
     elif key == "sendRaw":
         if not isinstance(arg, str):
             raise ValueError('"sendRaw" takes a string')
+    elif key == "sendAttached":
+        attachments = arg.get("attachments") if isinstance(arg, dict) else None
+        if not isinstance(arg, dict) or not isinstance(attachments, list) or not all(isinstance(a, str) and _is_base64(a) for a in attachments):
+            raise ValueError('"sendAttached" takes {"message": {...}, "attachments": ["<base64>", ...]}')
     elif key == "expect":
         # Which message an expect takes depends on its id or method, so it needs one.
         if not isinstance(arg, dict) or not ("id" in arg or "method" in arg):
@@ -438,6 +451,8 @@ class _Conn:
         self.reader = FrameReader(sock)
         self.jsonrpc = False  # handshake done: bytes are frames from now on
         self.queue = []  # type: List[Any]
+        # The attachments of queued messages whose frames carried some (SPEC 5.1), by id(message).
+        self.attachments = {}  # type: Dict[int, List[bytes]]
         self.response_ids = []  # type: List[Any]
         self.ended = False
         self.closed_by_client = False
@@ -459,6 +474,8 @@ class _Conn:
                 self.protocol_error = "the server sent a body that is not JSON: %s" % body[:200].decode("utf-8", "replace")
                 return
             self.queue.append(message)
+            if self.reader.attachments is not None:
+                self.attachments[id(message)] = self.reader.attachments
             if isinstance(message, dict) and "id" in message and "method" not in message:
                 self.response_ids.append(message["id"])
 
@@ -582,6 +599,12 @@ class _Run:
             self.conn(step).send_bytes(frame(encode_json(message)))
         elif kind == "sendRaw":
             self.conn(step).send_bytes(arg.encode("utf-8"))
+        elif kind == "sendAttached":
+            # SPEC 5.1: the JSON text, then each attachment; Content-Length counts them all.
+            attachments = [base64.b64decode(a) for a in arg["attachments"]]
+            body = encode_json(substitute(arg["message"], self.captures)) + b"".join(attachments)
+            header = b"Content-Length: %d\r\nContent-Attachments: %s\r\n\r\n" % (len(body), ",".join(str(len(a)) for a in attachments).encode("ascii"))
+            self.conn(step).send_bytes(header + body)
         elif kind == "expect":
             if "id" in arg:
                 self.expect_response(self.conn(step), arg)
@@ -661,8 +684,20 @@ class _Run:
         return recv_handshake_frame(sock)
 
     def expect_response(self, conn: _Conn, pattern: Dict[str, Any]) -> None:
+        pattern = dict(pattern)
+        # Not a member of the message: the pattern of its frame's attachments, as base64 strings;
+        # a pattern without it takes only a frame without attachments (README: Attachments).
+        expected = pattern.pop("$attachments", None)
         index = self._wait_for(conn, pattern, "id", _is_response, "response with id")
-        self.accept(pattern, conn.queue.pop(index))
+        taken = conn.queue.pop(index)
+        attachments = conn.attachments.pop(id(taken), None)
+        if expected is not None or attachments is not None:
+            received = [base64.b64encode(a).decode("ascii") for a in attachments or []]
+            try:
+                self.captures = match(expected if expected is not None else [], received, self.captures)
+            except Mismatch as m:
+                raise StepFailure("the frame's attachments (SPEC 5.1): %s" % m, show(received, 1000)) from None
+        self.accept(pattern, taken)
 
     def expect_notification(self, conn: _Conn, pattern: Dict[str, Any]) -> None:
         index = self._wait_for(conn, pattern, "method", _is_notification, "notification")

@@ -346,6 +346,9 @@ class FrameReader:
         self._sock = sock
         self._buffer = bytearray()
         self.max_body = max_body
+        # The attachments of the frame the last body came from (SPEC 5.1), or None for a frame
+        # without. This client does not ask for them; the conformance runner reads them.
+        self.attachments = None  # type: Optional[List[bytes]]
 
     @property
     def buffered(self) -> int:
@@ -376,13 +379,23 @@ class FrameReader:
             if end >= 0 or len(buffer) > MAX_HEADER_BLOCK:
                 raise FramingError("a header block longer than %d bytes" % MAX_HEADER_BLOCK)
             return None
-        length = self._content_length(bytes(buffer[:end]))
+        length, listed = self._content_length(bytes(buffer[:end]))
         if length > self.max_body:
             raise FramingError("a body of %d bytes is over this client's limit of %d" % (length, self.max_body))
         start = end + 4
         if len(buffer) < start + length:
             return None
-        body = bytes(buffer[start:start + length])
+        attached = sum(listed) if listed else 0
+        if attached > length:
+            raise FramingError("Content-Attachments list %d bytes, more than the Content-Length of %d" % (attached, length))
+        body = bytes(buffer[start:start + length - attached])
+        self.attachments = None
+        if listed is not None:
+            at = start + length - attached
+            self.attachments = []
+            for n in listed:
+                self.attachments.append(bytes(buffer[at:at + n]))
+                at += n
         del buffer[:start + length]
         return body
 
@@ -402,14 +415,16 @@ class FrameReader:
                 return None
 
     @staticmethod
-    def _content_length(block: bytes) -> int:
+    def _content_length(block: bytes) -> Tuple[int, Optional[List[int]]]:
+        """The body's length, and the attachments' lengths when the frame has them (SPEC 5.1)."""
         if block.startswith(b"Content-Length: ") and 17 <= len(block) <= 31 and block[16:].isdigit():
-            return int(block[16:])  # the usual block, ours included: the checks below hold
+            return int(block[16:]), None  # the usual block, ours included: the checks below hold
         try:
             text = block.decode("ascii")
         except UnicodeDecodeError:
             raise FramingError("a header block that is not ASCII") from None
         length = None
+        listed = None  # type: Optional[List[int]]
         for line in text.split("\r\n"):
             name, sep, value = line.partition(":")
             if not sep:
@@ -421,6 +436,11 @@ class FrameReader:
                 if not (value.isdigit() and value.isascii() and 1 <= len(value) <= 15):
                     raise FramingError("Content-Length must be 1 to 15 decimal digits, not %r" % value)
                 length = int(value)
+            elif name == "content-attachments":
+                counts = value.split(",")
+                if listed is not None or not all(c.isdigit() and c.isascii() and 1 <= len(c) <= 15 for c in counts):
+                    raise FramingError("Content-Attachments must be given once, as byte counts separated by commas, not %r" % value)
+                listed = [int(c) for c in counts]
             elif name == "content-type":
                 for param in value.split(";")[1:]:
                     key, _, charset = param.partition("=")
@@ -429,4 +449,4 @@ class FrameReader:
             # Any other header is ignored (SPEC 5).
         if length is None:
             raise FramingError("a header block without Content-Length")
-        return length
+        return length, listed

@@ -5,6 +5,7 @@
  * resume request's `answersSeen`) says which answers it has, since a connection delivers in order.
  */
 
+import type { OutgoingMessage } from '../../common/framing';
 import type { RequestId } from '../calls/sessionCore';
 
 /** Answers kept unacknowledged at most; past it the oldest go and a resumption may be refused. */
@@ -14,7 +15,9 @@ export const MAX_KEPT_CHARS = 16 * 1024 * 1024;
 
 interface KeptAnswer {
   readonly id: RequestId;
-  readonly json: string;
+  readonly json: OutgoingMessage;
+  /** Characters (and attachment bytes) it holds. */
+  readonly size: number;
 }
 
 /** Why a resumption cannot go on from the answers kept. */
@@ -41,15 +44,15 @@ export class AnswerLog {
   }
 
   /** The kept answer of request `id`, if there is one. */
-  answerOf(id: RequestId): string | undefined {
+  answerOf(id: RequestId): OutgoingMessage | undefined {
     return this.#byId.get(id)?.json;
   }
 
   /** An answer to `id` was written: it is kept until the client has counted it. */
-  written(id: RequestId, json: string): void {
-    const answer = { id, json };
+  written(id: RequestId, json: OutgoingMessage): void {
+    const answer = { id, json, size: typeof json === 'string' ? json.length : json.attachments.reduce((n, a) => n + a.length, json.json.length) };
     this.#sent.push(answer);
-    this.#chars += json.length;
+    this.#chars += answer.size;
     this.#byId.set(id, answer);
     this.#lost.delete(id);
     while (this.#sent.length - this.#head > 1 && (this.#sent.length - this.#head > MAX_KEPT_ANSWERS || this.#chars > MAX_KEPT_CHARS)) {
@@ -94,7 +97,7 @@ export class AnswerLog {
   #drop(n: number): void {
     for (let i = 0; i < n; i++) {
       const answer = this.#sent[this.#head++];
-      this.#chars -= answer.json.length;
+      this.#chars -= answer.size;
       if (this.#byId.get(answer.id) === answer) this.#byId.delete(answer.id);
     }
     this.#firstNumber += n;

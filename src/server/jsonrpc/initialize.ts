@@ -16,6 +16,8 @@ export interface Agreement {
   readonly inspection: boolean;
   /** Whether liveness pings were agreed: the server drops the session when the client falls silent. */
   readonly ping: boolean;
+  /** Whether frames may carry attachments (SPEC 5.1), both ways. */
+  readonly binaryAttachments: boolean;
   /** The resumption window granted, in ms (SPEC 20.4); undefined when the client did not ask. */
   readonly resumeWithinMs: number | undefined;
 }
@@ -55,6 +57,9 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
   if (ping) capabilities.ping = true;
   // Acknowledged gets (since 1.3, SPEC 20.3) only tell what the server accepts: granted unasked.
   if (agreedMinor >= 3) capabilities.acknowledgedGets = true;
+  // Attachments (since 1.3, SPEC 5.1) change how every result with bytes is written: only for a client that reads them.
+  const binaryAttachments = agreedMinor >= 3 && params.capabilities?.binaryAttachments === true;
+  if (binaryAttachments) capabilities.binaryAttachments = true;
   const resumeWithinMs = agreedMinor >= 3 ? resumeWindow(params.capabilities?.resume) : undefined;
   if (resumeWithinMs !== undefined) capabilities.resume = { withinMs: resumeWithinMs };
   return {
@@ -68,6 +73,7 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     processId: params.processId ?? null,
     inspection,
     ping,
+    binaryAttachments,
     resumeWithinMs,
   };
 }

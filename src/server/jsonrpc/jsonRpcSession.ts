@@ -9,8 +9,7 @@
 
 import type { Socket } from 'node:net';
 import { ErrorCodes } from '../../common/errorCodes';
-import { ContentLengthDecoder, FramingError } from '../../common/framing';
-import { writeJson } from '../../common/jsonText';
+import { bytesOver, ContentLengthDecoder, FramingError, type OutgoingMessage } from '../../common/framing';
 import { SilenceWatch } from '../../common/liveness';
 import { Outbox } from '../../common/outbox';
 import {
@@ -112,7 +111,7 @@ export class Session implements ConnectedSession, InspectingSession {
   ) {
     this.core = new SessionCore(host);
     this.values = new WireValues(host, service, this.core.holder);
-    this.decoder = new ContentLengthDecoder((body) => this.onMessage(body), host.maxMessageBytes);
+    this.decoder = new ContentLengthDecoder(this.onMessage, host.maxMessageBytes);
     this.outbox = this.outboxFor(socket);
     this.handlers = this.protocolHandlers();
     this.attach(socket);
@@ -324,7 +323,8 @@ export class Session implements ConnectedSession, InspectingSession {
     resumption.answers!.resumed(answersSeen);
     this.remoteAddress = remoteAddress;
     this.decoder = decoder;
-    decoder.redirect((body) => this.onMessage(body));
+    decoder.redirect(this.onMessage);
+    decoder.acceptAttachments = this.values.binaryAttachments;
     this.outbox = this.outboxFor(socket);
     this.attach(socket);
     this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(initializeId)},"result":${JSON.stringify(resumption.resumedResult(this.id))}}`);
@@ -337,12 +337,12 @@ export class Session implements ConnectedSession, InspectingSession {
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
   }
 
-  private onMessage(body: string): void {
+  private readonly onMessage = (body: string, attachments?: Buffer[]): void => {
     this.liveness?.heard();
     if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
     let message: IncomingMessage | undefined;
     try {
-      message = readMessage(body);
+      message = readMessage(body, attachments);
     } catch (error) {
       if (!(error instanceof MessageRefused)) throw error;
       return this.sendError(error.id, error.error);
@@ -351,7 +351,7 @@ export class Session implements ConnectedSession, InspectingSession {
     if (message === undefined) return;
     if (message.id === undefined) return this.onNotification(message.method, message.params);
     this.onRequest(message.id, message.method, message.params ?? {});
-  }
+  };
 
   private onNotification(method: string, params: unknown): void {
     if (method === CancelNotification.type.method) {
@@ -485,6 +485,7 @@ export class Session implements ConnectedSession, InspectingSession {
     this.clientInfo = agreement.clientInfo;
     this.processId = agreement.processId;
     this.inspection = agreement.inspection;
+    this.decoder.acceptAttachments = this.values.binaryAttachments = agreement.binaryAttachments;
     this.initialized = true;
     if (agreement.ping) this.watchLiveness();
     // Inspection tools show sessions by name: the name is known from now on.
@@ -535,12 +536,13 @@ export class Session implements ConnectedSession, InspectingSession {
       return;
     }
     if (this.resumption?.detached) return this.resumption.park({ id, value });
-    let json: string;
+    let json: OutgoingMessage;
     try {
-      json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(this.values.result(value) ?? null)}}`;
+      json = this.values.answer(id, value);
       const limit = this.host.maxMessageBytes;
-      if (json.length > limit / 3 && Buffer.byteLength(json) > limit) {
-        const message = resultTooLarge(limit, Buffer.byteLength(json), this.core.undelivered(id, value));
+      const bytes = bytesOver(json, limit);
+      if (bytes !== undefined) {
+        const message = resultTooLarge(limit, bytes, this.core.undelivered(id, value));
         return this.sendError(id, errorObject(ErrorCodes.MessageTooLarge, message));
       }
     } catch (error) {
@@ -565,12 +567,12 @@ export class Session implements ConnectedSession, InspectingSession {
   }
 
   /** Writes the answer to request `id`; a resumable session keeps it until the client has counted it (SPEC 20.4). */
-  private writeAnswer(id: RequestId, json: string): void {
+  private writeAnswer(id: RequestId, json: OutgoingMessage): void {
     this.resumption?.answers?.written(id, json);
     this.write(json);
   }
 
-  private write(json: string): void {
+  private write(json: OutgoingMessage): void {
     if (this.closed || !this.attached) return;
     this.outbox.push(json);
     if (this.outbox.size + this.socket.writableLength > OUTPUT_HIGH_WATER) this.throttle();

@@ -4,6 +4,7 @@
  * params must hold is each request's own check (`paramChecks.ts`).
  */
 
+import { AttachmentError, resolveAttachments } from '../../common/attachments';
 import { ErrorCodes } from '../../common/errorCodes';
 import type { RequestId } from '../calls/sessionCore';
 import { errorObject, type ErrorObject } from './errorObjects';
@@ -28,10 +29,25 @@ export class MessageRefused extends Error {
 /**
  * Reads one message body: the request or notification it holds, or undefined for a response
  * (the server sends no requests, so there is nothing to match it with). The message is the
- * parsed object itself, so a well-formed request costs no more than its parse.
+ * parsed object itself, so a well-formed request costs no more than its parse. A frame's
+ * attachments (SPEC 5.1) are bound to the `$attachment` tags of the request's params.
  * @throws MessageRefused
  */
-export function readMessage(body: string): IncomingMessage | undefined {
+export function readMessage(body: string, attachments?: Buffer[]): IncomingMessage | undefined {
+  const message = readJsonRpc(body);
+  if (attachments === undefined || message === undefined) return message;
+  try {
+    resolveAttachments(message.params, attachments);
+  } catch (error) {
+    if (!(error instanceof AttachmentError)) throw error;
+    // A notification is never answered, so its attachments' faults are not either.
+    if (message.id === undefined) return undefined;
+    throw new MessageRefused(message.id, errorObject(ErrorCodes.InvalidParams, error.message));
+  }
+  return message;
+}
+
+function readJsonRpc(body: string): IncomingMessage | undefined {
   let message: unknown;
   try {
     message = JSON.parse(body);

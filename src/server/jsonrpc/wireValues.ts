@@ -5,11 +5,13 @@
  * already in wire form, go as they are.
  */
 
+import type { OutgoingMessage } from '../../common/framing';
+import { writeJson } from '../../common/jsonText';
 import type { DeliveryResult } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
 import { Delivery } from '../builtins/deliveries';
 import { ProxyResult, type ArgumentReader, type ObjectService } from '../calls/objectService';
-import type { SessionHost } from '../calls/sessionCore';
+import type { RequestId, SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
 import { refuseOpaquePickle } from '../limits';
 import { decodeKeywords } from './paramChecks';
@@ -33,6 +35,11 @@ export class WireValues {
   readonly reader: ArgumentReader<unknown[] | undefined, Record<string, unknown> | undefined>;
   /** Results: a new proxy is its token; a stored reference gives the session a reference of its own and goes as a `$proxy`. */
   readonly #resultEncoding: ProxyCodec;
+  /**
+   * Where a result's byte strings go once the client was granted `binaryAttachments` (SPEC 5.1);
+   * undefined before. Reused while results carry no bytes, so they allocate nothing for it.
+   */
+  #attachments: Buffer[] | undefined;
 
   constructor(host: SessionHost, service: ObjectService, holder: string) {
     const decoding: DecodeOptions = {
@@ -57,17 +64,40 @@ export class WireValues {
     };
   }
 
+  /** Whether results carry their bytes as attachments (the client was granted `binaryAttachments`). */
+  get binaryAttachments(): boolean {
+    return this.#attachments !== undefined;
+  }
+
+  set binaryAttachments(granted: boolean) {
+    this.#attachments = granted ? [] : undefined;
+  }
+
+  /**
+   * The answer to request `id` with result `value`: its JSON text, with attachments when the
+   * result holds bytes and the client reads them. @throws ValueCodecError as {@link result}.
+   */
+  answer(id: RequestId, value: unknown): OutgoingMessage {
+    const attachments = this.#attachments;
+    // Left over from a result that failed to encode halfway.
+    if (attachments !== undefined) attachments.length = 0;
+    const json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(this.result(value, attachments) ?? null)}}`;
+    if (attachments === undefined || attachments.length === 0) return json;
+    this.#attachments = [];
+    return { json, attachments };
+  }
+
   /**
    * The `result` member of an answer: protocol data as it is; a delivery as protocol data around
    * its item (SPEC 20.3); any other result as a value. @throws ValueCodecError for a value the
    * codec cannot carry.
    */
-  result(value: unknown): unknown {
+  result(value: unknown, attachments?: Buffer[]): unknown {
     if (value instanceof WireResult) return value.json;
     if (value instanceof Delivery) {
-      const delivery: DeliveryResult = { deliveryId: value.deliveryId, value: encodeValue(value.value, this.#resultEncoding), redelivered: value.redelivered, deliveryCount: value.deliveryCount };
+      const delivery: DeliveryResult = { deliveryId: value.deliveryId, value: encodeValue(value.value, this.#resultEncoding, attachments), redelivered: value.redelivered, deliveryCount: value.deliveryCount };
       return delivery;
     }
-    return encodeValue(value, this.#resultEncoding);
+    return encodeValue(value, this.#resultEncoding, attachments);
   }
 }

@@ -115,9 +115,9 @@ test('a session on A closed while holding deliveries: they go back to the front 
 for (const type of ['Queue', 'PriorityQueue'] as const) {
   test(`a manager SIGKILLed while its session holds deliveries of a ${type}: a survivor gives them back within the lease, marked redelivered`, { skip, timeout: 60_000 }, async () => {
     const prefix = redis.prefix();
-    const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5', '--register', `get_task_queue=${type}`], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+    const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '2', '--register', `get_task_queue=${type}`], { SYNCMANAGER_AUTHKEY: AUTHKEY });
     try {
-      await using b = await redisManager(prefix, 500, type);
+      await using b = await redisManager(prefix, 2000, type);
       const worker = await connect<Queues>({ address: a.address, authkey: AUTHKEY, reconnect: false });
       await using onB = await connect<Queues>({ address: b.address, authkey: AUTHKEY });
       const qb = await onB.get_task_queue();

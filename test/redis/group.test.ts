@@ -180,9 +180,9 @@ test('references count across managers: the keys stay while B refers after A let
 test('a manager SIGKILLed: the survivor drops its references, and deletes what nobody else refers to', { skip, timeout: 60_000 }, async () => {
   const prefix = redis.prefix();
   const plain = new Redis(redis.url);
-  const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+  const a = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '2'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
   try {
-    await using b = await groupManager(prefix, 500);
+    await using b = await groupManager(prefix, 2000);
     const onA = await connect({ address: a.address, authkey: AUTHKEY, reconnect: false });
     const kept = await onA.create<QueueProxy<unknown>>('Queue');
     const dropped = await onA.create<QueueProxy<unknown>>('Queue');

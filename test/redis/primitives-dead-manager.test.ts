@@ -20,16 +20,16 @@ before(() => {
 
 type Shared = { get_lock: LockProxy; get_semaphore: SemaphoreProxy; get_barrier: BarrierProxy; get_condition: ConditionProxy };
 
-/** Manager A (a process) and manager B (in this process), on one prefix, each with a client; both with a half-second lease. */
+/** Manager A (a process) and manager B (in this process), on one prefix, each with a client; both with a two-second lease (short, yet long enough that a loaded machine's stalls do not end a live manager's). */
 async function managers(): Promise<{ a: ServerProcess; b: Manager; onA: Connected<Shared>; onB: Connected<Shared> } & AsyncDisposable> {
   const prefix = redis.prefix();
   const a = await serveProcess(
-    ['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '0.5', '--register', 'get_lock=Lock', '--register', 'get_semaphore=Semaphore(2)', '--register', 'get_barrier=Barrier(3)', '--register', 'get_condition=Condition'],
+    ['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '2', '--register', 'get_lock=Lock', '--register', 'get_semaphore=Semaphore(2)', '--register', 'get_barrier=Barrier(3)', '--register', 'get_condition=Condition'],
     { SYNCMANAGER_AUTHKEY: AUTHKEY },
   );
   let b: Manager | undefined;
   try {
-    b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 500 }, (m) => {
+    b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 2000 }, (m) => {
       m.register('get_lock', { shared: 'Lock' });
       m.register('get_semaphore', { shared: 'Semaphore', args: [2] });
       m.register('get_barrier', { shared: 'Barrier', args: [3] });
@@ -94,12 +94,13 @@ test("a barrier with a party waiting on a manager that dies is broken for the pa
   const deadParty = barrierOnA.wait().catch((error: unknown) => error);
   // Answered after the wait arrived (one connection, served in order): the party on A waits.
   assert.equal(await barrierOnA.nWaiting(), 1);
-  const party = barrierOnB.wait({ timeout: 20 });
+  // Checked from the start: the party may be broken before the kill's own await is over.
+  const party = assert.rejects(barrierOnB.wait({ timeout: 20 }), BrokenBarrierError);
   await waitingOn(b, 'wait');
   assert.equal(await barrierOnB.nWaiting(), 2, 'one party on each manager');
 
   await killServer(a);
-  await assert.rejects(party, BrokenBarrierError);
+  await party;
   assert.ok(!((await deadParty) instanceof BrokenBarrierError), 'the dead manager answered nobody');
   assert.equal(await barrierOnB.broken(), true);
   await barrierOnB.reset();

@@ -154,7 +154,7 @@ export abstract class RedisLockCore implements HeldResource {
     const attempt = async (): Promise<number | typeof NOT_YET> => {
       const got = (
         first
-          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexKey, spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket])
+          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexOf(owner), spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket])
           : await this.host.run('smLockGranted', [this.lockKey, spends.key], [ticket, spends.ticket])
       ) as number;
       first = false;

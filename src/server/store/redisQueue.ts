@@ -88,7 +88,7 @@ export class RedisQueue implements EditsStoredItems {
     const host = this.host;
     const [id, text, count, length, inFlight] = (await host.run(
       'smQueueTakeAck',
-      [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexKey],
+      [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexOf(flight.owner)],
       [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key],
     )) as [string | null, string | null, number, number, number];
     const taken = id === null || text === null ? undefined : { id, count, value: () => textToValue(text, host.refs) };

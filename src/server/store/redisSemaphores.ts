@@ -98,7 +98,7 @@ export class RedisSemaphore implements HeldResource {
     if (waits) void context.signal;
     const owner = this.host.ownerId(ownerOf(context));
     const ticket = waits ? `${owner}#${randomUUID()}` : '';
-    const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexKey], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [
+    const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexOf(owner)], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [
       number,
       number,
       number,

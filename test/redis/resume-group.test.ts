@@ -1,0 +1,104 @@
+/**
+ * Resumption across a Redis group (SPEC 20.4.1): two managers on one Redis and prefix, as
+ * separate `syncmanager serve` processes. A client with `resume`, given both addresses, holds a
+ * lock and an unacknowledged delivery through A; A is SIGKILLed by PID; the client resumes its
+ * session on B: it still holds the lock (a client of B does not get it, even once the survivors
+ * have reaped A), acknowledges its delivery there, and its proxies work. A session that is not
+ * resumed within its window has its lock released and its delivery given back.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { connect, type DictProxy, type LockProxy, type QueueProxy } from '../../src/client';
+import { AUTHKEY } from '../helpers/manager';
+import { redisForTests } from '../helpers/redisServer';
+import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { eventually } from '../helpers/until';
+
+const redis = redisForTests('resumegroup');
+const { skip } = redis;
+const started: ServerProcess[] = [];
+
+before(() => {
+  if (!skip) buildCli();
+});
+after(async () => {
+  for (const server of started) await killServer(server);
+});
+
+/** Two managers of one group, A started first so that the group's first member is A. */
+async function group(): Promise<{ a: ServerProcess; b: ServerProcess; aId: string; plain: Redis; prefix: string }> {
+  const prefix = redis.prefix();
+  const serve = async (): Promise<ServerProcess> => {
+    const server = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], {
+      SYNCMANAGER_AUTHKEY: AUTHKEY,
+    });
+    started.push(server);
+    return server;
+  };
+  const plain = new Redis(redis.url);
+  const a = await serve();
+  const [aId] = await plain.smembers(`${prefix}:managers`);
+  const b = await serve();
+  return { a, b, aId: aId!, plain, prefix };
+}
+
+const fast = { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 };
+
+test('a session with resume whose manager is SIGKILLed resumes on another manager of the group, keeping its lock, its delivery and its proxies', { skip, timeout: 90_000 }, async () => {
+  const { a, b, aId, plain, prefix } = await group();
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 30_000 }, reconnect: fast });
+  const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const lock = await client.create<LockProxy>('Lock');
+    const notes = await client.create<DictProxy<number>>('dict');
+    const tasks = await client.get_task_queue();
+    assert.equal(await lock.acquire(), true);
+    await notes.set('seen', 1);
+    await tasks.put(7);
+    const delivery = await tasks.get({ ack: true });
+    assert.equal(delivery.value, 7);
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    await killServer(a);
+    assert.equal((await restored).resumed, true, 'the session was resumed, not started anew');
+    // The survivors reap A once its lease runs out: what the session holds is not A's to give back.
+    await eventually('A reaped by the survivor', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
+    assert.equal(await other.callById(lock.id, 'acquire', [false]), false, 'a client of B does not get the lock the resumed session holds');
+    // Acknowledged through B, where only the resumed session's references name the queue: the delivery is still the session's.
+    await delivery.ack();
+    assert.equal(await tasks.qsize(), 0, 'the acknowledged item is gone for good');
+    assert.equal(await notes.get('seen'), 1, 'a proxy of an object the session created works through B');
+    await lock.unlock();
+    assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'released by its holder, the lock is free');
+  } finally {
+    await client.close();
+    await other.close();
+    plain.disconnect();
+    await killServer(b);
+  }
+});
+
+test('a session whose manager died and which is not resumed within its window has its lock released and its delivery given back', { skip, timeout: 90_000 }, async () => {
+  const { a, b, plain } = await group();
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: a.address, authkey: AUTHKEY, resume: { withinMs: 1500 }, reconnect: fast });
+  const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const lock = await client.create<LockProxy>('Lock');
+    const tasks = await client.get_task_queue();
+    assert.equal(await lock.acquire(), true);
+    await tasks.put(9);
+    assert.equal((await tasks.get({ ack: true })).value, 9);
+    // The client goes too, so nobody resumes the session.
+    await killServer(a);
+    await client.close();
+    assert.equal(await other.callById(lock.id, 'acquire', [true, 60]), true, 'the lock went to a waiter once the window passed');
+    const again = await (await other.get_task_queue()).get({ ack: true, timeout: 60 });
+    assert.deepEqual([again.value, again.redelivered], [9, true], 'the delivery went back to its queue');
+    await again.ack();
+  } finally {
+    await client.close();
+    await other.close();
+    plain.disconnect();
+    await killServer(b);
+  }
+});

@@ -1,0 +1,85 @@
+/**
+ * Session leases in a Redis group (src/server/store/redisSessions.ts), driven through stores on
+ * one prefix as managers drive them: a session kept by a live manager is not taken over (the
+ * refusal names its keeper); once that manager's lease is gone, exactly one of two managers
+ * taking it over at once wins; a session that ends on its manager gives back at once; the store
+ * never holds the token itself.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { RedisStore } from '../../src/server/store/redisStore';
+import { SessionNotAdoptable } from '../../src/server/store/objectStore';
+import { parseStoreAddress, type RedisStoreAddress } from '../../src/server/store/storeUrl';
+import type { RedisLock } from '../../src/server/store/redisLocks';
+import { tokenDigest } from '../../src/server/jsonrpc/resumeTokens';
+import { redisForTests } from '../helpers/redisServer';
+import { eventually } from '../helpers/until';
+
+const redis = redisForTests('sessionlease');
+const { skip } = redis;
+
+/** Three stores on one prefix, as three managers of a group. */
+async function managers(): Promise<{ a: RedisStore; b: RedisStore; c: RedisStore; plain: Redis; prefix: string } & AsyncDisposable> {
+  const prefix = redis.prefix();
+  const address = parseStoreAddress(redis.url) as RedisStoreAddress;
+  const [a, b, c] = [new RedisStore(address, prefix), new RedisStore(address, prefix), new RedisStore(address, prefix)];
+  for (const store of [a, b, c]) await store.open();
+  const plain = new Redis(redis.url);
+  return {
+    a,
+    b,
+    c,
+    plain,
+    prefix,
+    async [Symbol.asyncDispose]() {
+      plain.disconnect();
+      await Promise.all([a.close(), b.close(), c.close()]);
+    },
+  };
+}
+
+const agreed = JSON.stringify({ protocolVersion: '1.3', serverInfo: { name: 'syncmanager', version: '0' }, capabilities: { resume: { withinMs: 60_000 } } });
+
+test('a session its manager keeps alive is not taken over; once that manager is gone exactly one of two takes it, with its lock', { skip, timeout: 30_000 }, async () => {
+  await using m = await managers();
+  const token = 'a-resume-token-for-this-test-only';
+  m.a.keep('s1', tokenDigest(token), 60_000, agreed);
+  const lock = m.a.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await lock.acquire(true, -1, { sessionId: 's1' }), true);
+  const dump = JSON.stringify(await m.plain.keys(`${m.prefix}:*`)) + JSON.stringify(await Promise.all((await m.plain.keys(`${m.prefix}:m:session-*:session`)).map((k) => m.plain.hgetall(k))));
+  assert.ok(!dump.includes(token), 'the token itself is nowhere in Redis');
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's7'), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
+  // A dies: its lease goes (as it runs out), and nobody renews anything of it any more.
+  await m.a.close();
+  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7'), m.c.adopt(tokenDigest(token), 's8')]);
+  const won = outcomes.filter((o) => o.status === 'fulfilled');
+  assert.equal(won.length, 1, 'exactly one manager takes the session over');
+  const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+  assert.ok(loser.reason instanceof SessionNotAdoptable && loser.reason.keptBy !== undefined, 'the other is told who keeps it now');
+  const [winner, sessionId] = outcomes[0]!.status === 'fulfilled' ? [m.b, 's7'] : [m.c, 's8'];
+  const loserStore = winner === m.b ? m.c : m.b;
+  // The survivors' reaping of A leaves the session's lock alone.
+  await winner.reapDeadManagers();
+  await loserStore.reapDeadManagers();
+  const asWinner = winner.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  const elsewhere = loserStore.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await elsewhere.acquire(false, -1, { sessionId: 'other' }), false, 'the lock is still the session\'s');
+  // Its new manager acts for it under its owner id: it may release what it took through A.
+  await asWinner.release({ sessionId });
+  assert.equal(await elsewhere.acquire(false, -1, { sessionId: 'other' }), true);
+});
+
+test('a session that ends for good on its manager gives back at once, and leaves nothing of it in the group', { skip, timeout: 30_000 }, async () => {
+  await using m = await managers();
+  const token = 'another-resume-token-for-this-test';
+  m.a.keep('s1', tokenDigest(token), 60_000, agreed);
+  const lock = m.a.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await lock.acquire(true, -1, { sessionId: 's1' }), true);
+  const elsewhere = m.b.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await elsewhere.acquire(false, -1, { sessionId: 'x' }), false);
+  m.a.ended('s1');
+  assert.equal(await elsewhere.acquire(true, 10, { sessionId: 'x' }), true, 'the lock went back when the session ended');
+  await eventually('the session lease gone from the group', () => m.plain.keys(`${m.prefix}:m:session-*`), (keys) => keys.length === 0);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's9'), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
+});

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, type DictProxy, type LockProxy, type QueueProxy } from '../../src/client';
+import { connect, ConnectionLostError, type DictProxy, type LockProxy, type QueueProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
@@ -95,6 +95,39 @@ test('a session whose manager died and which is not resumed within its window ha
     const again = await (await other.get_task_queue()).get({ ack: true, timeout: 60 });
     assert.deepEqual([again.value, again.redelivered], [9, true], 'the delivery went back to its queue');
     await again.ack();
+  } finally {
+    await client.close();
+    await other.close();
+    plain.disconnect();
+    await killServer(b);
+  }
+});
+
+test('calls waiting when the manager died fail as of unknown outcome after the takeover, and what they waited for goes to others', { skip, timeout: 90_000 }, async () => {
+  const { a, b, plain, prefix } = await group();
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 30_000 }, reconnect: fast });
+  const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const busy = await other.create<LockProxy>('Lock');
+    assert.equal(await busy.acquire(), true);
+    const theirs = await client.get_task_queue();
+    // Waiting through A when A dies: a lock another client holds, and a get on an empty queue.
+    const acquiring = client.callById(busy.id, 'acquire', []);
+    const getting = theirs.get();
+    acquiring.catch(() => {});
+    getting.catch(() => {});
+    const waiting = async () => [await plain.llen(`${prefix}:o:${busy.id.slice('r:'.length)}:queue`), await plain.exists(`${prefix}:o:shared:get_task_queue:waited`)];
+    await eventually('both calls waiting on A', waiting, ([tickets, waited]) => tickets === 1 && waited === 1);
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    await killServer(a);
+    assert.equal((await restored).resumed, true);
+    await assert.rejects(acquiring, (e: unknown) => e instanceof ConnectionLostError, 'a waiting acquire fails: its outcome is unknown');
+    await assert.rejects(getting, (e: unknown) => e instanceof ConnectionLostError, 'a waiting get fails likewise');
+    // What they waited for is not handed to calls that died with A.
+    await busy.unlock();
+    assert.equal(await other.callById(busy.id, 'acquire', [false]), true, 'the lock went to nobody: the dead acquire was withdrawn');
+    await (await other.get_task_queue()).put(5);
+    assert.equal(await theirs.get({ timeout: 30 }), 5, 'the item is there for the next get, taken by no dead one');
   } finally {
     await client.close();
     await other.close();

@@ -49,6 +49,12 @@ export function heldEntry(kind: string, objectKey: string): string {
   return `${kind} ${objectKey}`;
 }
 
+/** The kind and object key of a held index entry (see {@link heldEntry}). */
+function splitHeldEntry(entry: string): [kind: string, objectKey: string] {
+  const space = entry.indexOf(' ');
+  return [entry.slice(0, space), entry.slice(space + 1)];
+}
+
 /** Keeps this manager's lease and reaps the holdings of managers whose lease ran out. */
 export class ManagerLease {
   /** This manager's id in the group: owner ids of its sessions start with it. */
@@ -146,20 +152,31 @@ export class ManagerLease {
   async reap(client: Redis, host: RedisObjectHost, deadId: string): Promise<void> {
     const entries = await client.smembers(this.#key(deadId, 'held'));
     for (const entry of entries) {
-      const space = entry.indexOf(' ');
-      const kind = entry.slice(0, space);
+      const [kind, objectKey] = splitHeldEntry(entry);
       const reclaim = this.reclaimers[kind];
       if (!reclaim) {
         this.log(`Redis store: manager ${deadId} held something of kind ${JSON.stringify(kind)}, which this manager does not know; left as it is`);
         continue;
       }
-      await reclaim(host, entry.slice(space + 1), deadId);
+      await reclaim(host, objectKey, deadId);
       await client.srem(this.#key(deadId, 'held'), entry);
     }
     // Only while the lease is still gone: a manager that took a fresh one meanwhile keeps its place and its new holdings.
     const keys = [this.#key(deadId), `${this.prefix}:managers`, this.#key(deadId, 'held'), this.#key(deadId, 'reaping'), this.#key(deadId, 'session'), this.#key(deadId, 'refs')];
     await client.eval(REAPED, keys.length, ...keys, deadId);
     if (entries.length > 0) this.log(`Redis store: manager ${deadId} stopped renewing its lease; what its sessions held was given back`);
+  }
+
+  /**
+   * Runs, for each entry of `holderId`'s held index, the function `byKind` names for its kind
+   * (kinds it does not name are left alone), leaving the index as it is: a manager taking a
+   * session over withdraws what the session's dead calls waited for (`redisSessions.ts`).
+   */
+  async visit(client: Redis, host: RedisObjectHost, holderId: string, byKind: Readonly<Record<string, Reclaimer>>): Promise<void> {
+    for (const entry of await client.smembers(this.#key(holderId, 'held'))) {
+      const [kind, objectKey] = splitHeldEntry(entry);
+      await byKind[kind]?.(host, objectKey, holderId);
+    }
   }
 
   /**

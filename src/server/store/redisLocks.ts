@@ -92,6 +92,11 @@ export const reclaimLock: Reclaimer = async (host, objectKey, managerId) => {
   await host.run('smLockGiveBack', keysOf(objectKey), [`${managerId}/`, 'prefix', host.channel, objectKey]);
 };
 
+/** What the waiting calls of a session whose manager died left on a lock, given up (its lease id: `redisSessions.ts`). */
+export const withdrawLockWaiters: Reclaimer = async (host, objectKey, leaseId) => {
+  await host.run('smLockGiveBack', keysOf(objectKey), [`${leaseId}/`, 'waiters', host.channel, objectKey]);
+};
+
 /** What Lock and RLock share, and what a Condition over one uses. */
 export abstract class RedisLockCore implements HeldResource {
   /** The key changes are published under. */

@@ -40,6 +40,11 @@ export const reclaimPermits: Reclaimer = async (host, objectKey, managerId) => {
   await host.run('smSemGiveBack', keysOf(objectKey), [`${managerId}/`, 'prefix', host.channel, objectKey]);
 };
 
+/** What the waiting calls of a session whose manager died left on a semaphore, given up (its lease id: `redisSessions.ts`). */
+export const withdrawPermitWaiters: Reclaimer = async (host, objectKey, leaseId) => {
+  await host.run('smSemGiveBack', keysOf(objectKey), [`${leaseId}/`, 'waiters', host.channel, objectKey]);
+};
+
 /** Python's `threading.Semaphore` kept in Redis. */
 export class RedisSemaphore implements HeldResource {
   static readonly builtin: string = Semaphore.builtin;

@@ -29,8 +29,8 @@ import { Wakeups } from './redisWakeups';
 import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
 import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from './redisLeases';
-import { SessionLeases } from './redisSessions';
-import { reclaimers } from './redisReclaimers';
+import { SessionLeases, sessionLeaseId } from './redisSessions';
+import { reclaimers, withdrawers } from './redisReclaimers';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -321,8 +321,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
-  adopt(tokenDigest: string, sessionId: string): Promise<AdoptedSession> {
-    return this.#sessionLeases.adopt(tokenDigest, sessionId);
+  async adopt(tokenDigest: string, sessionId: string): Promise<AdoptedSession> {
+    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId);
+    // The calls the session had waiting died with its old manager: what they waited for goes to others.
+    await this.#lease.visit(this.#commands(), this, sessionLeaseId(tokenDigest), withdrawers);
+    return adopted;
   }
 
   get deliveryIdsKey(): string {

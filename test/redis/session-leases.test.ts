@@ -15,6 +15,8 @@ import type { RedisLock } from '../../src/server/store/redisLocks';
 import { tokenDigest } from '../../src/server/jsonrpc/resumeTokens';
 import { redisForTests } from '../helpers/redisServer';
 import { eventually } from '../helpers/until';
+import { RawClient, startManager } from '../helpers/manager';
+import { validateMessage } from '../protocol/schemaValidator';
 
 const redis = redisForTests('sessionlease');
 const { skip } = redis;
@@ -82,4 +84,34 @@ test('a session that ends for good on its manager gives back at once, and leaves
   assert.equal(await elsewhere.acquire(true, 10, { sessionId: 'x' }), true, 'the lock went back when the session ended');
   await eventually('the session lease gone from the group', () => m.plain.keys(`${m.prefix}:m:session-*`), (keys) => keys.length === 0);
   await assert.rejects(m.b.adopt(tokenDigest(token), 's9'), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
+});
+
+test('over the wire: a manager of the group refuses a session another live manager keeps, naming it, and a detached session too', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  await using a = await startManager({ store: redis.url, storePrefix: prefix });
+  await using b = await startManager({ store: redis.url, storePrefix: prefix });
+  const first = await RawClient.open(a.address, { initialize: false });
+  const init = await first.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 } } });
+  const token = init.result.resumeToken as string;
+  const plain = new Redis(redis.url);
+  try {
+    const aId = (await a.groupView()).managers.find((m) => m.self)!.managerId;
+    for (const state of ['attached', 'detached']) {
+      if (state === 'detached') first.close();
+      const other = await RawClient.open(b.address, { initialize: false });
+      const refused = await other.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000, token, answersSeen: 0 } } });
+      assert.deepEqual(validateMessage(refused, 'initialize'), [], 'the refusal is a valid message');
+      assert.equal(refused.error?.code, -31012, `${state}: SessionNotResumable`);
+      assert.equal(refused.error.data.keptBy, aId, `${state}: the refusal names the manager that keeps the session`);
+      other.close();
+    }
+    // A resumes it itself, as without a group.
+    const back = await RawClient.open(a.address, { initialize: false });
+    const resumed = await back.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000, token, answersSeen: 0 } } });
+    assert.deepEqual([resumed.result?.resumed, resumed.result?.answersLost], [true, undefined]);
+    back.close();
+  } finally {
+    first.close();
+    plain.disconnect();
+  }
 });

@@ -135,3 +135,26 @@ test('calls waiting when the manager died fail as of unknown outcome after the t
     await killServer(b);
   }
 });
+
+test('a delivery taken with a visibility timeout through a manager that died goes back when it passes, once the session is taken over', { skip, timeout: 90_000 }, async () => {
+  const { a, b, plain } = await group();
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 60_000 }, reconnect: fast });
+  const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const tasks = await client.get_task_queue();
+    await tasks.put(3);
+    assert.equal((await tasks.get({ ack: true, visibilityTimeout: 1 })).value, 3);
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    await killServer(a);
+    assert.equal((await restored).resumed, true);
+    // The timer died with A; the session's new manager runs it (the session itself lives on for a minute).
+    const again = await (await other.get_task_queue()).get({ ack: true, timeout: 30 });
+    assert.deepEqual([again.value, again.redelivered], [3, true]);
+    await again.ack();
+  } finally {
+    await client.close();
+    await other.close();
+    plain.disconnect();
+    await killServer(b);
+  }
+});

@@ -51,10 +51,10 @@ test('a session its manager keeps alive is not taken over; once that manager is 
   assert.equal(await lock.acquire(true, -1, { sessionId: 's1' }), true);
   const dump = JSON.stringify(await m.plain.keys(`${m.prefix}:*`)) + JSON.stringify(await Promise.all((await m.plain.keys(`${m.prefix}:m:session-*:session`)).map((k) => m.plain.hgetall(k))));
   assert.ok(!dump.includes(token), 'the token itself is nowhere in Redis');
-  await assert.rejects(m.b.adopt(tokenDigest(token), 's7'), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', () => ({ sessionId: 's7' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
   // A dies: its lease goes (as it runs out), and nobody renews anything of it any more.
   await m.a.close();
-  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7'), m.c.adopt(tokenDigest(token), 's8')]);
+  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7', () => ({ sessionId: 's7' })), m.c.adopt(tokenDigest(token), 's8', () => ({ sessionId: 's8' }))]);
   const won = outcomes.filter((o) => o.status === 'fulfilled');
   assert.equal(won.length, 1, 'exactly one manager takes the session over');
   const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
@@ -83,7 +83,7 @@ test('a session that ends for good on its manager gives back at once, and leaves
   m.a.ended('s1');
   assert.equal(await elsewhere.acquire(true, 10, { sessionId: 'x' }), true, 'the lock went back when the session ended');
   await eventually('the session lease gone from the group', () => m.plain.keys(`${m.prefix}:m:session-*`), (keys) => keys.length === 0);
-  await assert.rejects(m.b.adopt(tokenDigest(token), 's9'), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's9', () => ({ sessionId: 's9' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
 });
 
 test('over the wire: a manager of the group refuses a session another live manager keeps, naming it, and a detached session too', { skip, timeout: 30_000 }, async () => {

@@ -28,7 +28,12 @@ export async function adoptFromGroup(
 ): Promise<SessionResumption> {
   let adopted;
   try {
-    adopted = await sessions.adopt(tokenDigest(resume.token), core.id);
+    // What it holds of an object this manager serves is held by this session's core from now on.
+    adopted = await sessions.adopt(tokenDigest(resume.token), core.id, (objectId) => ({
+      sessionId: core.id,
+      hold: (resource) => core.holdings.hold(resource, objectId),
+      letGo: (resource) => core.holdings.letGo(resource),
+    }));
   } catch (error) {
     if (!(error instanceof SessionNotAdoptable)) throw error;
     throw new RpcError(ErrorCodes.SessionNotResumable, error.message, error.keptBy === undefined ? undefined : ({ keptBy: error.keptBy } satisfies SessionElsewhereData));

@@ -8,6 +8,7 @@
 import type { InspectGroup } from '../../common/protocol';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import type { ManagerDescription } from './redisGroupView';
+import type { CallContext } from '../calls/methodDispatch';
 
 /** A store of built-in objects' state. */
 export interface ObjectStore {
@@ -54,9 +55,11 @@ export interface GroupSessions {
   /**
    * Takes over, as this manager's session `sessionId`, the session of the group whose resume
    * token has digest `tokenDigest`, if the manager that kept it is gone and its window has not passed.
+   * What it holds that this manager serves again (its deliveries, whose visibility timeouts run
+   * here from now on) is held through `holder(objectId)`, a context of the session.
    * @throws SessionNotAdoptable
    */
-  adopt(tokenDigest: string, sessionId: string): Promise<AdoptedSession>;
+  adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession>;
 }
 
 /** What another manager of the group takes a session over with (SPEC 20.4.1). */

@@ -231,6 +231,11 @@ export class RedisQueue implements EditsStoredItems {
     return this.#deliveries.settle(deliveryId, ownerId, how === 'ack' ? 'ack' : 'back');
   }
 
+  /** A session taken over from a manager of the group that is gone holds its deliveries of this queue here (SPEC 20.4.1). */
+  deliveriesTakenOver(context: CallContext): Promise<void> {
+    return this.#deliveries.takenOver(context);
+  }
+
   /** A session ended: the deliveries it held go back to the front, counted as delivered. */
   ownerLeft(ownerId: string): void {
     this.#deliveriesMade?.ownerLeft(ownerId);

@@ -31,6 +31,8 @@ import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
 import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from './redisLeases';
 import { SessionLeases, sessionLeaseId } from './redisSessions';
 import { reclaimers, withdrawers } from './redisReclaimers';
+import { DELIVERY_KIND } from './redisDeliveries';
+import type { CallContext } from '../calls/methodDispatch';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -321,10 +323,18 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
-  async adopt(tokenDigest: string, sessionId: string): Promise<AdoptedSession> {
+  async adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
     const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId);
+    const leaseId = sessionLeaseId(tokenDigest);
     // The calls the session had waiting died with its old manager: what they waited for goes to others.
-    await this.#lease.visit(this.#commands(), this, sessionLeaseId(tokenDigest), withdrawers);
+    await this.#lease.visit(this.#commands(), this, leaseId, withdrawers);
+    // Its deliveries are held here from now on, their visibility timeouts run here.
+    const deliveries = async (_host: RedisObjectHost, objectKey: string): Promise<void> => {
+      const name = objectKey.slice(this.keyOf('').length);
+      const queue = this.#live.get(name)?.deref() ?? (name.startsWith('shared:') ? undefined : await this.objectFor(`${GROUP_ID_PREFIX}${name}`));
+      await (queue as { deliveriesTakenOver?(context: CallContext): Promise<void> } | undefined)?.deliveriesTakenOver?.(holder(`${GROUP_ID_PREFIX}${name}`));
+    };
+    await this.#lease.visit(this.#commands(), this, leaseId, { [DELIVERY_KIND]: deliveries });
     return adopted;
   }
 

@@ -15,7 +15,8 @@ import type { RedisLock } from '../../src/server/store/redisLocks';
 import { tokenDigest } from '../../src/server/jsonrpc/resumeTokens';
 import { redisForTests } from '../helpers/redisServer';
 import { eventually } from '../helpers/until';
-import { RawClient, startManager } from '../helpers/manager';
+import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
+import { connect, type LockProxy } from '../../src/client';
 import { validateMessage } from '../protocol/schemaValidator';
 
 const redis = redisForTests('sessionlease');
@@ -112,6 +113,31 @@ test('over the wire: a manager of the group refuses a session another live manag
     back.close();
   } finally {
     first.close();
+    plain.disconnect();
+  }
+});
+
+test('a manager cut off from Redis longer than its lease ends its sessions without giving back what a resumable one holds: it stays resumable in the group, there too', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  await using a = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
+  await using b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
+  const plain = new Redis(redis.url);
+  const client = await connect({ address: a.address, authkey: AUTHKEY, resume: { withinMs: 60_000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 50, maxMs: 20_000 } });
+  const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const lock = await client.create<LockProxy>('Lock');
+    assert.equal(await lock.acquire(), true);
+    const aId = (await a.groupView()).managers.find((m) => m.self)!.managerId;
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    // As if A had been cut off from Redis for longer than its lease: it ends its sessions.
+    await plain.del(`${prefix}:m:${aId}`);
+    assert.equal((await restored).resumed, true, 'the client resumed its session, through A again');
+    assert.equal(await other.callById(lock.id, 'acquire', [false]), false, 'A ending its sessions did not give back what the resumable one holds');
+    await lock.unlock();
+    assert.equal(await other.callById(lock.id, 'acquire', [false]), true);
+  } finally {
+    await client.close();
+    await other.close();
     plain.disconnect();
   }
 });

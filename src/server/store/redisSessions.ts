@@ -44,6 +44,8 @@ export class SessionLeases {
   readonly #kept = new Map<string, Kept>();
   /** Sessions ending: their give-back on its way. */
   readonly #ending = new Set<Promise<void>>();
+  /** The leases of sessions this manager let go of when its own lease lapsed (see {@link letGoAll}). */
+  readonly #letGo = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -67,6 +69,16 @@ export class SessionLeases {
   /** The lease id session `sessionId` holds under, if it is kept here. */
   leaseOf(sessionId: string): string | undefined {
     return this.#kept.get(sessionId)?.leaseId;
+  }
+
+  /**
+   * This manager's lease lapsed (it was cut off from Redis longer than it): it ends its sessions,
+   * but its resumable ones stay kept in the group, resumable for their window through any manager,
+   * this one too; so nothing of them is given back when they end here, nor are their leases renewed.
+   */
+  letGoAll(): void {
+    for (const kept of this.#kept.values()) this.#letGo.add(kept.leaseId);
+    this.#kept.clear();
   }
 
   /** Starts renewing the leases of the sessions kept here, three times per manager lease. */
@@ -160,12 +172,14 @@ export class SessionLeases {
     const client = this.client();
     if (!client) throw new SessionNotAdoptable('the Redis store cannot be used now');
     const leaseId = sessionLeaseId(tokenDigest);
-    const reply = (await client.eval(ADOPT, 3, this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.managerId, `${this.prefix}:m:`, this.leaseMs)) as [
+    const own = this.#letGo.has(leaseId) ? '1' : '';
+    const reply = (await client.eval(ADOPT, 3, this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.managerId, `${this.prefix}:m:`, this.leaseMs, own)) as [
       number,
       ...string[],
     ];
     if (reply[0] === 0) throw new SessionNotAdoptable('no manager of the group keeps a session with this token: its resumption window passed, it ended, or the token was never given');
     if (reply[0] === 1) throw new SessionNotAdoptable(`manager ${reply[1]} of the group keeps this session still: resume it there, or here once that manager is gone`, reply[1]);
+    this.#letGo.delete(leaseId);
     const [owner, withinMs, agreed, ...refs] = reply.slice(1) as string[];
     const kept: Kept = { leaseId, owner: owner!, withinMs: Number(withinMs) };
     this.#kept.set(sessionId, kept);
@@ -207,14 +221,19 @@ return 1`;
 
 /**
  * The takeover. KEYS: lease, record, refs. ARGV: the adopting manager's id, the prefix of
- * manager leases (`PREFIX:m:`), the manager lease in ms. Returns {0} when there is no session
- * to take (lapsed, ended, never given), {1, host} when its host is alive, else {2, owner,
+ * manager leases (`PREFIX:m:`), the manager lease in ms, '1' when the adopter itself let the
+ * session go (its own lease lapsed). Returns {0} when there is no session to take (lapsed, ended,
+ * never given, or still ending on the adopter), {1, host} when its host is alive, else {2, owner,
  * withinMs, agreed, refs...} with the lease now the adopter's (lasting its lease plus the window).
  */
 const ADOPT = `
 local host = redis.call('GET', KEYS[1])
-if not host or host == ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 then return { 0 } end
-if redis.call('EXISTS', ARGV[2] .. host) == 1 then return { 1, host } end
+if not host or redis.call('EXISTS', KEYS[2]) == 0 then return { 0 } end
+if host == ARGV[1] then
+  if ARGV[4] ~= '1' then return { 0 } end
+elseif redis.call('EXISTS', ARGV[2] .. host) == 1 then
+  return { 1, host }
+end
 local record = redis.call('HMGET', KEYS[2], 'owner', 'withinMs', 'agreed')
 redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[3]) + tonumber(record[2]))
 redis.call('HSET', KEYS[2], 'host', ARGV[1])

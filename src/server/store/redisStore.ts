@@ -404,7 +404,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.#opened = true;
     this.#sessionLeases.start();
     try {
-      await this.#lease.start(client, this, () => holdingsLost?.());
+      await this.#lease.start(client, this, () => {
+        // Before the sessions end: what the resumable ones hold stays theirs in the group.
+        this.#sessionLeases.letGoAll();
+        holdingsLost?.();
+      });
     } catch (error) {
       await this.close();
       throw new Error(`cannot take a lease in the Redis store at ${this.location}: ${(error as Error).message}`);

@@ -12,6 +12,7 @@ import { RedisStore } from '../../src/server/store/redisStore';
 import { SessionNotAdoptable } from '../../src/server/store/objectStore';
 import { parseStoreAddress, type RedisStoreAddress } from '../../src/server/store/storeUrl';
 import type { RedisLock } from '../../src/server/store/redisLocks';
+import type { RedisBoundedSemaphore } from '../../src/server/store/redisSemaphores';
 import { tokenDigest } from '../../src/server/jsonrpc/resumeTokens';
 import { redisForTests } from '../helpers/redisServer';
 import { eventually } from '../helpers/until';
@@ -44,24 +45,31 @@ async function managers(): Promise<{ a: RedisStore; b: RedisStore; c: RedisStore
 
 const agreed = JSON.stringify({ protocolVersion: '1.3', serverInfo: { name: 'syncmanager', version: '0' }, capabilities: { resume: { withinMs: 60_000 } } });
 
-test('a session its manager keeps alive is not taken over; once that manager is gone exactly one of two takes it, with its lock', { skip, timeout: 30_000 }, async () => {
+test('a session its manager keeps alive is not taken over; once that manager is gone exactly one of two takes it, with its lock and permits', { skip, timeout: 30_000 }, async () => {
   await using m = await managers();
   const token = 'a-resume-token-for-this-test-only';
   m.a.keep('s1', tokenDigest(token), 60_000, agreed);
-  const lock = m.a.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
-  assert.equal(await lock.acquire(true, -1, { sessionId: 's1' }), true);
+  // The managers of the group serve the same shared objects, made when each starts.
+  const [lock] = [m.a, m.b, m.c].map((s) => s.sharedObject('get_lock', 'Lock', [], {}) as RedisLock);
+  const [permits] = [m.a, m.b, m.c].map((s) => s.sharedObject('get_permits', 'BoundedSemaphore', [2], {}) as RedisBoundedSemaphore);
+  assert.equal(await lock!.acquire(true, -1, { sessionId: 's1' }), true);
+  assert.equal(await permits!.acquire(true, null, { sessionId: 's1' }), true);
+  const heldBy = new Map<string, string[]>();
+  const holder = (sessionId: string) => (objectId: string) => ({ sessionId, hold: () => heldBy.set(sessionId, [...(heldBy.get(sessionId) ?? []), objectId]) });
   const dump = JSON.stringify(await m.plain.keys(`${m.prefix}:*`)) + JSON.stringify(await Promise.all((await m.plain.keys(`${m.prefix}:m:session-*:session`)).map((k) => m.plain.hgetall(k))));
   assert.ok(!dump.includes(token), 'the token itself is nowhere in Redis');
-  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', () => ({ sessionId: 's7' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', holder('s7')), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
   // A dies: its lease goes (as it runs out), and nobody renews anything of it any more.
   await m.a.close();
-  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7', () => ({ sessionId: 's7' })), m.c.adopt(tokenDigest(token), 's8', () => ({ sessionId: 's8' }))]);
+  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7', holder('s7')), m.c.adopt(tokenDigest(token), 's8', holder('s8'))]);
   const won = outcomes.filter((o) => o.status === 'fulfilled');
   assert.equal(won.length, 1, 'exactly one manager takes the session over');
   const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
   assert.ok(loser.reason instanceof SessionNotAdoptable && loser.reason.keptBy !== undefined, 'the other is told who keeps it now');
   const [winner, sessionId] = outcomes[0]!.status === 'fulfilled' ? [m.b, 's7'] : [m.c, 's8'];
   const loserStore = winner === m.b ? m.c : m.b;
+  assert.deepEqual([...heldBy.keys()], [sessionId], 'only the winner\'s session holds anything');
+  assert.deepEqual(heldBy.get(sessionId)!.sort(), ['r:shared:get_lock', 'r:shared:get_permits'], 'it holds the lock and the permits on its new manager');
   // The survivors' reaping of A leaves the session's lock alone.
   await winner.reapDeadManagers();
   await loserStore.reapDeadManagers();

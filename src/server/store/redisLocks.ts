@@ -188,6 +188,14 @@ export abstract class RedisLockCore implements HeldResource {
     }
   }
 
+  /** A session taken over from a manager that is gone holds the lock here, if it holds it in Redis (SPEC 20.4.1). */
+  async takenOver(context: CallContext): Promise<void> {
+    const owner = this.host.ownerId(ownerOf(context));
+    const [holder, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
+    this.seen(holder ?? undefined, count);
+    if (holder === owner) this.#held(owner, context);
+  }
+
   #held(owner: string, context: CallContext): void {
     this.#holders.set(owner, context);
     context.hold?.(this);

@@ -215,6 +215,11 @@ local mine = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('SADD', KEYS[4], ARGV[4])
 return { 1, value, mine }`,
   },
+  /** The permits one owner holds. KEYS: semaphore, holders. ARGV: owner. Returns {free permits, the owner's permits}. */
+  smSemHeld: {
+    keys: 2,
+    text: `return { tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') }`,
+  },
   /**
    * Whether a waiting ticket was handed a permit. KEYS: semaphore, holders, granted. ARGV:
    * ticket, owner. Returns {granted (1 or 0), free permits, the owner's permits}.

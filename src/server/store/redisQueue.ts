@@ -232,7 +232,7 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** A session taken over from a manager of the group that is gone holds its deliveries of this queue here (SPEC 20.4.1). */
-  deliveriesTakenOver(context: CallContext): Promise<void> {
+  takenOver(context: CallContext): Promise<void> {
     return this.#deliveries.takenOver(context);
   }
 

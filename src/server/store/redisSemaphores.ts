@@ -137,6 +137,14 @@ export class RedisSemaphore implements HeldResource {
     }
   }
 
+  /** A session taken over from a manager that is gone holds its permits here, if it holds any in Redis (SPEC 20.4.1). */
+  async takenOver(context: CallContext): Promise<void> {
+    const owner = this.host.ownerId(ownerOf(context));
+    const [value, mine] = (await this.host.run('smSemHeld', this.#keys.slice(0, 2), [owner])) as [number, number];
+    this.value = value;
+    if (mine > 0) this.#granted(owner, mine, context);
+  }
+
   #granted(owner: string, mine: number, context: CallContext): true {
     this.#mine.set(owner, mine);
     this.#holders.set(owner, context);

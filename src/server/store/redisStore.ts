@@ -32,6 +32,8 @@ import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from '
 import { SessionLeases, sessionLeaseId } from './redisSessions';
 import { reclaimers, withdrawers } from './redisReclaimers';
 import { DELIVERY_KIND } from './redisDeliveries';
+import { LOCK_HOLDING } from './redisLocks';
+import { SEMAPHORE_HOLDING } from './redisSemaphores';
 import type { CallContext } from '../calls/methodDispatch';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
@@ -64,6 +66,15 @@ export interface RedisObjectHost {
   ownerId(sessionId: string): string;
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
+}
+
+/**
+ * An object of the store where a session can hold something past its call (a queue's deliveries,
+ * a lock, permits): a session taken over from a manager that is gone holds it here from now on
+ * (SPEC 20.4.1), through `context`, if it holds it in Redis.
+ */
+export interface TakenOver {
+  takenOver(context: CallContext): Promise<void>;
 }
 
 /** A page of a Redis-backed object's contents, as inspection's peek shows it. */
@@ -328,13 +339,13 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     const leaseId = sessionLeaseId(tokenDigest);
     // The calls the session had waiting died with its old manager: what they waited for goes to others.
     await this.#lease.visit(this.#commands(), this, leaseId, withdrawers);
-    // Its deliveries are held here from now on, their visibility timeouts run here.
-    const deliveries = async (_host: RedisObjectHost, objectKey: string): Promise<void> => {
+    // What it holds is held by its session here from now on (inspection lists it; a delivery's visibility timeout runs here).
+    const held = async (_host: RedisObjectHost, objectKey: string): Promise<void> => {
       const name = objectKey.slice(this.keyOf('').length);
-      const queue = this.#live.get(name)?.deref() ?? (name.startsWith('shared:') ? undefined : await this.objectFor(`${GROUP_ID_PREFIX}${name}`));
-      await (queue as { deliveriesTakenOver?(context: CallContext): Promise<void> } | undefined)?.deliveriesTakenOver?.(holder(`${GROUP_ID_PREFIX}${name}`));
+      const obj = this.#live.get(name)?.deref() ?? (name.startsWith('shared:') ? undefined : await this.objectFor(`${GROUP_ID_PREFIX}${name}`));
+      await (obj as Partial<TakenOver> | undefined)?.takenOver?.(holder(`${GROUP_ID_PREFIX}${name}`));
     };
-    await this.#lease.visit(this.#commands(), this, leaseId, { [DELIVERY_KIND]: deliveries });
+    await this.#lease.visit(this.#commands(), this, leaseId, { [DELIVERY_KIND]: held, [LOCK_HOLDING]: held, [SEMAPHORE_HOLDING]: held });
     return adopted;
   }
 

@@ -145,8 +145,10 @@ export enum ContextValue {
   RemoteSession = 'remoteSession',
   /** "Elsewhere in the group": above the group's objects this manager has not served. */
   Elsewhere = 'elsewhere',
-  /** An object of the group this manager has not served: shown, not opened from here. */
+  /** An object of the group this manager has not served, with state rather than contents (a lock): shown, not opened from here. */
   GroupObject = 'groupObject',
+  /** An object of the group this manager has not served, with contents (a queue, a dict...): opened, read from the group's store. */
+  GroupContents = 'groupContents',
   PendingCall = 'pendingCall',
   HeldLock = 'heldLock',
   HeldObject = 'heldObject',

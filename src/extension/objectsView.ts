@@ -102,7 +102,7 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       if (!row) children = await this.roots();
       else if (row.kind === 'elsewhere') children = await this.elsewhere();
       else if (row.kind === 'typeid') children = await this.objectsOf(row.typeid!);
-      else if (row.kind === 'object' || row.kind === 'more') children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0);
+      else if (row.kind === 'object' || row.kind === 'more' || (row.kind === 'groupObject' && row.expandable)) children = await this.page(row.objectId!, row.kind === 'more' ? row.offset! : 0, row.builtin);
       else if (row.kind === 'item') children = nestedRows(row);
       else children = [];
     } catch (error) {
@@ -137,15 +137,21 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
     return this.filters.get(objectId);
   }
 
-  private async page(objectId: string, offset: number): Promise<Row[]> {
+  /**
+   * A page of an object's contents (its state, for a lock). `builtin`: the object's built-in type
+   * when this manager's snapshot does not list it (an object of the group held elsewhere, which
+   * the manager reads from the group's store).
+   */
+  private async page(objectId: string, offset: number, builtin?: string): Promise<Row[]> {
     const snapshot = await this.controller.snapshot();
     const summary = snapshot.objects.find((o) => o.id === objectId);
     // A lock, event or barrier has state, not contents: its children are that state, from the snapshot.
     if (summary && showsState(summary)) return stateRows(summary, snapshot.sessions);
+    const type = summary?.builtin ?? builtin;
     const filter = this.filters.get(objectId);
-    if (filter !== undefined && offset === 0) return this.filtered(objectId, summary?.builtin, filter);
+    if (filter !== undefined && offset === 0) return this.filtered(objectId, type, filter);
     const page: PeekResult = await this.controller.client!.inspection.peek(objectId, { offset, limit: PAGE_SIZE });
-    return contentRows(page, summary?.builtin);
+    return contentRows(page, type);
   }
 
   private async filtered(objectId: string, builtin: string | undefined, filter: string): Promise<Row[]> {
@@ -170,6 +176,9 @@ export class ObjectsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       return;
     }
     for (const id of ids) {
+      // An object of the group held elsewhere that a tool changed through this manager (Remove Item): its contents again.
+      const elsewhere = this.rows.get(`group-object:${id}`);
+      if (elsewhere) this.emitter.fire(elsewhere);
       const row = this.rows.get(`object:${id}`);
       if (!row) continue;
       const fresh = objectRows(snapshot, row.typeid ?? snapshot.objects.find((o) => o.id === id)?.typeid ?? '').find((r) => r.id === row.id);

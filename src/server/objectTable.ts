@@ -182,6 +182,19 @@ export class ObjectTable {
     return obj ? newEntry(id, obj, this.registrations.get(obj)!) : undefined;
   }
 
+  /**
+   * What inspection shows of an object of a shared store that this table does not hold (made here
+   * from another manager's store for one read): its live entry if it entered meanwhile, else an
+   * entry outside the table (refcount 0, no holders) under its group-wide id. Nothing enters the
+   * table, so {@link onChange} does not hear of it and the group counts no reference.
+   * @throws Error for an object without a group-wide id (a server bug, not a client's).
+   */
+  outside(obj: object, registration: Registration): ObjectEntry {
+    const id = globalIdOf(obj);
+    if (id === undefined) throw new Error('only an object of a shared store is inspected outside the table');
+    return this.entries.get(id) ?? newEntry(id, obj, registration);
+  }
+
   /** Every object inspection shows: the live ones, then the resident ones nobody holds. */
   allInspectable(): ObjectEntry[] {
     const all = [...this.entries.values()];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InspectGroup, InspectSnapshot, SessionSummary } from '../../src/common/protocol';
 import { clientRootRows, elsewhereRootRow, elsewhereRows, managerClientRows, withGroupNotes } from '../../src/extension/model/groupRows';
-import { objectRows, sessionRows } from '../../src/extension/model/treeModel';
+import { contentRows, objectRows, sessionRows } from '../../src/extension/model/treeModel';
 
 function session(sessionId: string, name: string, references = 0): SessionSummary {
   return { sessionId, clientInfo: { name }, processId: 10, remoteAddress: '127.0.0.1:1', protocol: 'jsonrpc', connectedAt: 0, references, pending: [] };
@@ -76,8 +76,27 @@ test("the Objects view lists the group's objects this manager has not served und
   assert.equal(rows[1]!.description, 'held through a stored value');
   assert.match(rows[2]!.description!, /manager m-gone \(gone\)/);
   assert.deepEqual(rows.map((r) => r.icon), ['list-ordered', 'symbol-namespace', 'lock']);
-  assert.ok(rows.every((r) => r.contextValue === 'groupObject' && !r.expandable && r.id === `group-object:${r.objectId}`));
+  assert.ok(rows.every((r) => r.id === `group-object:${r.objectId}` && r.builtin !== undefined));
+  assert.deepEqual(
+    rows.map((r) => [r.contextValue, r.expandable]),
+    [['groupContents', true], ['groupContents', true], ['groupObject', false]],
+    'a queue and a dict open onto their contents; a lock has state, not contents, and does not open',
+  );
+  assert.match(rows[0]!.tooltip!, /its contents are read from the store/);
   assert.equal(elsewhereRootRow(snapshot, group), undefined, 'nothing elsewhere: no row');
   assert.equal(elsewhereRootRow(snapshot, { managers: [self], objects: wide.objects }), undefined, 'a manager alone: no row');
   assert.equal(elsewhereRootRow(snapshot, undefined), undefined, 'an older server');
+});
+
+test("an elsewhere object's contents are the rows a local object of its type shows, its pages' more rows carrying its type", () => {
+  const snapshotHere: InspectSnapshot = { ...snapshot, objects: [] };
+  const wide: InspectGroup = { ...group, objects: [{ id: 'r:jobs', typeid: 'JoinableQueue', type: 'Queue', managers: ['m-b'], stored: false }] };
+  const [row] = elsewhereRows(snapshotHere, wide);
+  const page = { id: 'r:jobs', kind: 'items' as const, total: 150, offset: 0, items: Array.from({ length: 100 }, (_, i) => i) };
+  const children = contentRows(page, row!.builtin);
+  assert.equal(children[0]!.contextValue, 'queueItem', 'a queue item: Remove Item and Edit Item apply');
+  assert.equal(children[0]!.description, 'next · [0] int');
+  const more = children.at(-1)!;
+  assert.equal(more.kind, 'more');
+  assert.equal(more.builtin, 'Queue', 'the next page knows it is a queue, though the snapshot does not list it');
 });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes } from '../../src/common/errorCodes';
 import { RawClient, startManager } from '../helpers/manager';
+import { frameMessage } from '../../src/common/framing';
 
 async function queueOn(c: RawClient, typeid = 'Queue'): Promise<string> {
   return (await c.request('object/create', { typeid })).result.id;
@@ -49,6 +50,24 @@ test('$/cancelRequest withdraws a blocked get with RequestCancelled and no side 
   await c.request('object/call', { id, method: 'put', args: ['kept'] });
   assert.equal((await c.request('object/call', { id, method: 'qsize' })).result, 1, 'the item stayed in the queue');
   assert.equal((await c.request('object/call', { id, method: 'get_nowait' })).result, 'kept');
+  c.close();
+});
+
+test('a cancel read with its call, on an object that must first come back to the table, still withdraws the call', async () => {
+  // A shared typeid's object nobody refers to has left the table; a call on it starts a turn
+  // later, once it is back. The fuzz test found a join whose cancel, read in the same chunk,
+  // came before the call waited, and was lost: the join was never answered.
+  await using manager = await startManager({}, (m) => m.register('get_queue', { shared: 'Queue' }));
+  const c = await RawClient.open(manager.address);
+  const { result: token } = await c.request('object/create', { typeid: 'get_queue' });
+  await c.request('object/call', { id: token.id, method: 'put', args: ['unfinished'] });
+  await c.request('object/decref', { id: token.id });
+  const join = { jsonrpc: '2.0', id: 'join', method: 'object/call', params: { id: token.id, method: 'join' } };
+  const cancel = { jsonrpc: '2.0', method: '$/cancelRequest', params: { id: 'join' } };
+  c.sendRaw(frameMessage(JSON.stringify(join)) + frameMessage(JSON.stringify(cancel)));
+  const answer = await c.next().catch((error: Error) => ({ error: { message: error.message } }));
+  assert.equal(answer.id, 'join', JSON.stringify(answer));
+  assert.equal(answer.error.code, ErrorCodes.RequestCancelled);
   c.close();
 });
 

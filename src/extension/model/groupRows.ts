@@ -6,6 +6,7 @@
  */
 
 import type { GroupObjectSummary, InspectGroup, InspectSnapshot, ObjectSummary } from '../../common/protocol';
+import { isPrimitiveType } from '../../common/syncTypeids';
 import { ContextValue } from '../ids';
 import { builtinIcons, plural, sessionRows, type Row } from './treeModel';
 
@@ -102,23 +103,30 @@ export function elsewhereRootRow(snapshot: InspectSnapshot, group: InspectGroup 
   };
 }
 
-/** The rows under "Elsewhere in the group": each object with its type and the managers whose clients hold it. */
+/**
+ * The rows under "Elsewhere in the group": each object with its type and the managers whose clients
+ * hold it. One with contents (a queue, a dict, a Value...) opens onto them as this manager's own
+ * objects do, read from the group's store (the view pages it as any object row); a lock's or an
+ * event's state is in the summary of a manager that serves it, so such a row does not open.
+ */
 export function elsewhereRows(snapshot: InspectSnapshot, group: InspectGroup): Row[] {
   const addresses = new Map(group.managers.map((m) => [m.managerId, m.address]));
   return elsewhereObjects(snapshot, group).map((o) => {
     const holders = o.managers.map((id) => addresses.get(id) ?? `manager ${id} (gone)`);
     const heldBy = [...holders, ...(o.stored ? ['a stored value'] : [])];
+    const contents = !isPrimitiveType(o.type);
     return {
       id: `group-object:${o.id}`,
       kind: 'groupObject',
       label: `${o.typeid} #${o.id}`,
       description: heldBy.length ? `held through ${heldBy.join(', ')}` : 'held by nobody',
-      tooltip: `${o.type} #${o.id} (typeid ${o.typeid}), kept in the group's store\nheld through: ${heldBy.join(', ') || 'nobody'}\nits contents show in the sidebar of a manager that serves it`,
+      tooltip: `${o.type} #${o.id} (typeid ${o.typeid}), kept in the group's store\nheld through: ${heldBy.join(', ') || 'nobody'}\n${contents ? 'its contents are read from the store' : 'its state shows in the sidebar of a manager that serves it'}`,
       icon: builtinIcons[o.type] ?? 'symbol-object',
-      contextValue: ContextValue.GroupObject,
-      expandable: false,
+      contextValue: contents ? ContextValue.GroupContents : ContextValue.GroupObject,
+      expandable: contents,
       objectId: o.id,
       typeid: o.typeid,
+      builtin: o.type,
     };
   });
 }

@@ -41,6 +41,11 @@ export interface Row {
   offset?: number;
   /** For typeid rows. */
   typeid?: string;
+  /**
+   * For rows of an object of the group held through other managers, and their "N more…" rows: the
+   * object's built-in type, which this manager's snapshot does not give (see `groupRows.ts`).
+   */
+  builtin?: string;
   /** For session rows. */
   sessionId?: string;
   /** For manager rows: the manager's id in its group. */
@@ -248,6 +253,7 @@ export function contentRows(page: PeekResult, builtin: string | undefined): Row[
       expandable: true,
       objectId: page.id,
       offset: next,
+      builtin,
     });
   }
   if (rows.length === 0) {

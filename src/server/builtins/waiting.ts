@@ -180,6 +180,8 @@ export function park<T>(list: WaiterList<T>, item: T, seconds: number | null, ex
       w.signal = signal;
       w.onAbort = () => withdraw(() => reject(new CallCancelled()));
       signal.addEventListener('abort', w.onAbort, { once: true });
+      // Cancelled before it could wait (see SessionCore.cancel): its signal came aborted.
+      if (signal.aborted) w.onAbort();
     }
   });
 }

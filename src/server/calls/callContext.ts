@@ -16,6 +16,8 @@ export interface CallingSession {
   readonly holdings: Holdings;
   /** The call is about to wait: `controller` withdraws it (the session aborts it when it ends). */
   callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: number | string): void;
+  /** Whether the call was cancelled before it could wait (the controller is then aborted as it is made). */
+  cancelledEarly(requestId: number | string): boolean;
   /** If the answer to `requestId` cannot be delivered, `undo(result)` gives back what the call took. */
   onUndelivered(requestId: number | string, undo: (result: unknown) => void): void;
 }
@@ -42,7 +44,7 @@ export class SessionCallContext implements CallContext {
   }
 
   get aborted(): boolean {
-    return this.#controller?.signal.aborted ?? false;
+    return this.#controller?.signal.aborted ?? this.session.cancelledEarly(this.requestId);
   }
 
   get signal(): AbortSignal {

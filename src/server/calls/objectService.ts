@@ -112,15 +112,45 @@ export class ObjectService {
   }
 
   /**
-   * The object with this id (with `resident`, also a typeid's shared object nobody holds).
+   * The object with this id.
    * @throws UnknownObjectError
    */
-  entry(objectId: unknown, during: 'call' | 'reference' = 'reference', resident = false): ObjectEntry {
-    // `resident`: inspection also reaches a typeid's shared object while nobody holds it (ObjectTable.inspectable).
-    const table = this.host.table;
-    const entry = typeof objectId === 'string' ? (resident ? table.inspectable(objectId) : table.get(objectId)) : undefined;
+  entry(objectId: unknown, during: 'call' | 'reference' = 'reference'): ObjectEntry {
+    const entry = typeof objectId === 'string' ? this.host.table.get(objectId) : undefined;
     if (!entry) throw new UnknownObjectError(objectId, during);
     return entry;
+  }
+
+  /**
+   * The object an inspection request names (SPEC 17.4): one in the table, a typeid's shared object
+   * nobody holds, or an object of the group this manager's table does not hold, made here from its
+   * store for the request alone (a promise). Such an object is not entered in the table and nobody
+   * is given a reference, so the group's reference counts do not change for a tool's read.
+   * @throws UnknownObjectError, or the promise rejects with it when the store knows no such object.
+   */
+  inspected(objectId: unknown): ObjectEntry | Promise<ObjectEntry> {
+    const table = this.host.table;
+    const here = typeof objectId === 'string' ? table.inspectable(objectId) : undefined;
+    if (here) return here;
+    const found = typeof objectId === 'string' ? this.host.group?.objectFor(objectId, 'inspection') : undefined;
+    if (!found) throw new UnknownObjectError(objectId, 'reference');
+    return this.registered(found, objectId, 'reference').then(([obj, registration]) => table.outside(obj, registration));
+  }
+
+  /**
+   * Runs `change` on the object an inspection edit names (SPEC 17.9, 17.10), any object
+   * {@link inspected} finds. One of the group that this manager's table does not hold is kept in
+   * the table while the change runs, as for a call, and leaves it after: meanwhile the group counts
+   * this manager among those referring to it, so the object cannot be deleted under the change
+   * (a change would write its keys again, and nobody would delete them).
+   * @throws UnknownObjectError, or the promise rejects with it.
+   */
+  changeInspected<R>(objectId: unknown, change: (entry: ObjectEntry) => R | Promise<R>): R | Promise<R> {
+    const here = typeof objectId === 'string' ? this.host.table.inspectable(objectId) : undefined;
+    if (here) return change(here);
+    const inGroup = this.fromGroup(objectId, 'reference', 'inspection');
+    if (!inGroup) throw new UnknownObjectError(objectId, 'reference');
+    return inGroup.then((entry) => this.keptWhile(entry, () => change(entry)) as R | Promise<R>);
   }
 
   /**
@@ -223,16 +253,20 @@ export class ObjectService {
    * the table has the object, or the id is not a group-wide one (the caller then looks it up as
    * usual). The promise rejects with UnknownObjectError when the store knows no such object.
    */
-  private fromGroup(objectId: unknown, during: 'call' | 'reference'): Promise<ObjectEntry> | undefined {
+  private fromGroup(objectId: unknown, during: 'call' | 'reference', purpose: 'use' | 'inspection' = 'use'): Promise<ObjectEntry> | undefined {
     const table = this.host.table;
     if (typeof objectId !== 'string' || table.get(objectId)) return undefined;
     const resident = table.resident(objectId);
-    const found = resident ? Promise.resolve(resident) : this.host.group?.objectFor(objectId);
-    if (!found) return undefined;
+    const found = resident ? Promise.resolve(resident) : this.host.group?.objectFor(objectId, purpose);
+    return found && this.registered(found, objectId, during).then(([obj, registration]) => table.enter(obj, registration));
+  }
+
+  /** The object found for `objectId` with its registration here. The promise rejects with UnknownObjectError when none was found. */
+  private registered(found: Promise<object | undefined>, objectId: unknown, during: 'call' | 'reference'): Promise<[object, Registration]> {
     return found.then((obj) => {
-      const registration = obj && table.registrationOf(obj);
+      const registration = obj && this.host.table.registrationOf(obj);
       if (!obj || !registration) throw new UnknownObjectError(objectId, during);
-      return table.enter(obj, registration);
+      return [obj, registration];
     });
   }
 

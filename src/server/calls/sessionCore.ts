@@ -104,6 +104,11 @@ export class SessionCore implements CallingSession {
   #peerGone = false;
   #ended = false;
   readonly #pending = new Map<RequestId, PendingCall>();
+  /**
+   * Calls cancelled while in flight but not waiting yet (one whose object must first be fetched
+   * starts a turn later): each is withdrawn as soon as it would wait, or refused if it checks first.
+   */
+  readonly #cancelledEarly = new Set<RequestId>();
   /** The bytes of incomplete messages the session holds, as the shared budget counts them. */
   #buffered = 0;
   /**
@@ -169,6 +174,7 @@ export class SessionCore implements CallingSession {
   /** Records a call that is about to wait (called by its context when the method asks for a signal). */
   callBlocked(controller: AbortController, entry: ObjectEntry, method: string, requestId: RequestId): void {
     this.#pending.set(requestId, { controller, objectId: entry.id, typeid: entry.typeid, method, since: Date.now() });
+    if (this.#cancelledEarly.size > 0 && this.#cancelledEarly.delete(requestId)) controller.abort();
     const inspector = this.host.inspector;
     if (inspector.active) {
       inspector.sessionsChanged();
@@ -214,9 +220,19 @@ export class SessionCore implements CallingSession {
     return undo;
   }
 
-  /** Withdraws a waiting call (`$/cancelRequest`); a call that is not waiting is left alone. */
-  cancel(requestId: RequestId): void {
-    this.#pending.get(requestId)?.controller.abort();
+  /**
+   * Withdraws a waiting call (`$/cancelRequest`). A call in flight that is not waiting yet
+   * (`inFlight`: the protocol knows it is) is withdrawn when it would; any other is left alone.
+   */
+  cancel(requestId: RequestId, inFlight: boolean): void {
+    const call = this.#pending.get(requestId);
+    if (call) call.controller.abort();
+    else if (inFlight) this.#cancelledEarly.add(requestId);
+  }
+
+  /** Whether call `requestId` was cancelled before it could wait (see {@link cancel}). */
+  cancelledEarly(requestId: RequestId): boolean {
+    return this.#cancelledEarly.size > 0 && this.#cancelledEarly.has(requestId);
   }
 
   /** A request is answered: it waits no more, and inspection hears of the object it touched. */
@@ -224,6 +240,7 @@ export class SessionCore implements CallingSession {
     // Most calls never waited: no lookup for them.
     const call = this.#pending.size > 0 ? this.#pending.get(requestId) : undefined;
     if (call) this.#pending.delete(requestId);
+    if (this.#cancelledEarly.size > 0) this.#cancelledEarly.delete(requestId);
     const inspector = this.host.inspector;
     if (!inspector.active) return;
     if (call) inspector.sessionsChanged();

@@ -54,21 +54,23 @@ export function inspectionNotGranted(method: string, allowed: boolean): RpcError
 
 /** Registers the `inspect/*` handlers of `session` with `handlers`. */
 export function handleInspection(handlers: RequestHandlers, session: InspectingSession, host: SessionHost, service: ObjectService): RequestHandlers {
-  /** The object an item-level edit names, once its index is checked (SPEC 17.9, 17.10); a resident queue nobody holds too. */
-  const shownItemEntry = (params: { id: string; index: number }): ObjectEntry => {
+  /**
+   * Runs an item-level edit of the object `params` names, once its index is checked (SPEC 17.9,
+   * 17.10), noting the object for change notifications; a refusal is InvalidParams. Any object
+   * inspection reaches: a resident queue nobody holds, a queue of the group held elsewhere.
+   */
+  const editItem = <R>(params: { id: string; index: number }, edit: (entry: ObjectEntry) => R | Promise<R>): R | Promise<R> => {
     if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
-    return service.entry(params.id, 'reference', true);
-  };
-  /** Runs an item-level edit of `entry`, noting the object for change notifications; a refusal is InvalidParams. */
-  const editItem = <R>(entry: ObjectEntry, edit: () => R): R => {
-    try {
-      const result = edit();
-      session.touch(entry.id);
-      return result;
-    } catch (error) {
-      if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
-      throw error;
-    }
+    return service.changeInspected(params.id, (entry) => {
+      try {
+        const result = edit(entry);
+        session.touch(entry.id);
+        return result;
+      } catch (error) {
+        if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
+        throw error;
+      }
+    });
   };
   const peek = (params: PeekParams): PeekResult | Promise<PeekResult> => {
     expectFields(params, { id: 'string', offset: 'number?', limit: 'number?' });
@@ -76,7 +78,9 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
     const limit = params.limit ?? PEEK_DEFAULT_LIMIT;
     if (!Number.isInteger(offset) || offset < 0) throw new RpcError(ErrorCodes.InvalidParams, 'offset must be a whole number, 0 or more');
     if (!Number.isInteger(limit) || limit < 1 || limit > PEEK_MAX_LIMIT) throw new RpcError(ErrorCodes.InvalidParams, `limit must be a whole number from 1 to ${PEEK_MAX_LIMIT}`);
-    return host.inspector.peek(service.entry(params.id, 'reference', true), offset, limit);
+    const entry = service.inspected(params.id);
+    // An object of the group this manager's table does not hold is found in the store first.
+    return entry instanceof Promise ? entry.then((found) => host.inspector.peek(found, offset, limit)) : host.inspector.peek(entry, offset, limit);
   };
   return handlers
     .on(InspectSnapshotRequest.type, (params) => {
@@ -100,15 +104,12 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
     })
     .on(InspectRemoveItemRequest.type, (params) => {
       expectFields(params, { id: 'string', index: 'number', expected: 'any' });
-      const entry = shownItemEntry(params);
-      return editItem(entry, () => removeShownItem(host.inspector, entry, params.index, params.expected));
+      return editItem(params, (entry) => removeShownItem(host.inspector, entry, params.index, params.expected));
     })
     .on(InspectReplaceItemRequest.type, (params) => {
       expectFields(params, { id: 'string', index: 'number', expected: 'any', item: 'any' });
-      const entry = shownItemEntry(params);
       // The new item is a value as an object/call argument is: tags decoded, a $proxy a live reference.
-      const item = decodeValue(params.item, session.values.argumentDecoding);
-      return editItem(entry, () => replaceShownItem(host.inspector, entry, params.index, params.expected, item));
+      return editItem(params, (entry) => replaceShownItem(host.inspector, entry, params.index, params.expected, decodeValue(params.item, session.values.argumentDecoding)));
     })
     .on(InspectWatchCallsRequest.type, (params) => {
       expectFields(params, { intervalMs: 'number?' });

@@ -370,7 +370,7 @@ export class Session implements ConnectedSession, InspectingSession {
   private onNotification(method: string, params: unknown): void {
     if (method === CancelNotification.type.method) {
       const id = (params as { id?: unknown } | null)?.id;
-      if (typeof id === 'number' || typeof id === 'string') this.core.cancel(id);
+      if (typeof id === 'number' || typeof id === 'string') this.core.cancel(id, this.owed.has(id));
     } else if (method === AnswersSeenNotification.type.method) {
       const count = (params as { count?: unknown } | null)?.count;
       if (typeof count === 'number') this.resumption?.answers?.seen(count);

@@ -93,9 +93,11 @@ export interface GroupObjects {
   /**
    * The object a group-wide id names, made in this manager from what the store says of it;
    * undefined when the store knows no such object. Undefined at once (no promise) for an id that
-   * is not a group-wide id.
+   * is not a group-wide id. For `use` (a call, a reference) an object that only stored values
+   * refer to any more is not served by id (SPEC 8.5); `inspection` reads it too, since a tool's
+   * read takes nothing.
    */
-  objectFor(id: string): Promise<object | undefined> | undefined;
+  objectFor(id: string, purpose: 'use' | 'inspection'): Promise<object | undefined> | undefined;
   /**
    * Settles once every manager of the group can find `obj`, an object this manager just made (the
    * write that tells the group of it is acknowledged); undefined when they already can.

@@ -119,6 +119,15 @@ table.insert(page, 1, redis.call('LLEN', KEYS[1]))
 return page`,
   },
   /**
+   * An object kept whole, read for inspection: its stored state, or ARGV[1] (the state its
+   * constructor's arguments make) when there is none yet, writing nothing, since a peek takes
+   * nothing and must not bring back the keys of an object deleted meanwhile. KEYS: state.
+   */
+  smWholeRead: {
+    keys: 1,
+    text: `return redis.call('GET', KEYS[1]) or ARGV[1]`,
+  },
+  /**
    * An object kept whole (dict, list, Namespace...): its stored state and version, the state
    * made from ARGV[1] (its constructor's arguments) when there is none yet. KEYS: state,
    * version. Returns {version, state}.

@@ -216,7 +216,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#made.get(obj)?.meta.typeid;
   }
 
-  objectFor(id: string): Promise<object | undefined> | undefined {
+  objectFor(id: string, purpose: 'use' | 'inspection'): Promise<object | undefined> | undefined {
     if (!this.isGroupId(id)) return undefined;
     const name = id.slice(GROUP_ID_PREFIX.length);
     // A `shared` registration's object is this manager's own, or none: nothing to read.
@@ -236,8 +236,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       const holders = (found?.[1]?.[1] as string[] | undefined) ?? [];
       // Served by id while some manager's table holds it (or its creator's first reference is on
       // its way: no member yet); once every manager let go of it, as an object leaves one table
-      // with its last reference (SPEC 8.5), only a stored value that refers to it reads it back.
-      if (!text || (holders.length > 0 && holders.every((member) => member === STORED_MEMBER))) return undefined;
+      // with its last reference (SPEC 8.5), only a stored value that refers to it reads it back,
+      // and inspection, which takes nothing, shows it.
+      const onlyStored = holders.length > 0 && holders.every((member) => member === STORED_MEMBER);
+      if (!text || (onlyStored && purpose === 'use')) return undefined;
       return this.#materialise(name, JSON.parse(text) as ObjectMeta);
     })();
   }
@@ -342,7 +344,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     // What it holds is held by its session here from now on (inspection lists it; a delivery's visibility timeout runs here).
     const held = async (_host: RedisObjectHost, objectKey: string): Promise<void> => {
       const name = objectKey.slice(this.keyOf('').length);
-      const obj = this.#live.get(name)?.deref() ?? (name.startsWith('shared:') ? undefined : await this.objectFor(`${GROUP_ID_PREFIX}${name}`));
+      const obj = this.#live.get(name)?.deref() ?? (name.startsWith('shared:') ? undefined : await this.objectFor(`${GROUP_ID_PREFIX}${name}`, 'use'));
       await (obj as Partial<TakenOver> | undefined)?.takenOver?.(holder(`${GROUP_ID_PREFIX}${name}`));
     };
     await this.#lease.visit(this.#commands(), this, leaseId, { [DELIVERY_KIND]: held, [LOCK_HOLDING]: held, [SEMAPHORE_HOLDING]: held });

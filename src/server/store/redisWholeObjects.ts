@@ -70,17 +70,21 @@ class WholeObject<T extends object> {
     return this.#last;
   }
 
-  /** A copy of the current state, read from Redis (inspection's peek). */
+  /** A copy of the current state, read from Redis without writing anything (inspection's peek). */
   async freshCopy(): Promise<object> {
-    const [, copy] = await this.#load();
-    return copy;
+    return this.#copyOf((await this.host.run('smWholeRead', [this.#keys[0]], [this.#initial])) as string);
   }
 
   async #load(): Promise<[version: number, copy: T, text: string]> {
     const [version, text] = (await this.host.run('smWholeLoad', this.#keys, [this.#initial])) as [number, string];
+    return [version, this.#copyOf(text), text];
+  }
+
+  /** The object a stored state makes, kept as the last copy seen. */
+  #copyOf(text: string): T {
     const copy = this.codec.load(textToValue(text, this.host.refs));
     this.#last = copy;
-    return [version, copy, text];
+    return copy;
   }
 
   /** Runs `method` of the in-memory type on the current state, storing what it changed; after this manager's earlier calls. */

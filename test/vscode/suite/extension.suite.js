@@ -9,14 +9,13 @@
 //
 // The workspace (test/vscode/fixtures/workspace) registers the seed's queues, get_task_queue and get_result_queue.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'syncmanager.syncmanager';
-const { client, ROOT, suiteHelpers, cleanupList } = require('./helpers');
+const { client, ROOT, suiteHelpers, cleanupList, serveExternal } = require('./helpers');
 
 describe('syncmanager extension in VS Code (integration)', function () {
   this.timeout(30_000);
@@ -783,38 +782,18 @@ describe('syncmanager extension in VS Code (integration)', function () {
   });
 
   describe('attached to a manager started elsewhere', function () {
-    /** @type {import('node:child_process').ChildProcess} */
     let external;
     let address;
 
     before(async function () {
       if (api.controller.state !== 'stopped') await api.controller.stop();
-      external = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--authkey', 'k',
-        '--json', '--register', 'jobs=Queue', '--no-config'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      external.stderr.on('data', (d) => (stderr += d));
-      const ready = await new Promise((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`the external manager did not start within 15 s: ${stderr}`)), 15_000);
-        external.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) {
-            clearTimeout(timer);
-            resolve(JSON.parse(out.split('\n')[0]));
-          }
-        });
-        external.on('exit', (code) => reject(new Error(`the external manager exited (${code}): ${stderr}`)));
-      });
-      address = ready.address;
+      external = await serveExternal(['--address', '127.0.0.1:0', '--authkey', 'k', '--register', 'jobs=Queue']);
+      address = external.address;
     });
 
     after(async function () {
       if (api.controller.state !== 'stopped') await api.controller.stop();
-      if (external && external.exitCode === null) {
-        const exited = new Promise((resolve) => external.once('exit', resolve));
-        external.kill('SIGTERM');
-        await within(exited, 5_000, 'the external manager\'s exit').catch(() => external.kill('SIGKILL'));
-      }
+      if (external) await external.stop();
     });
 
     it('refuses a wrong authkey and stays stopped', async function () {
@@ -840,7 +819,7 @@ describe('syncmanager extension in VS Code (integration)', function () {
 
       await vscode.commands.executeCommand('syncmanager.detach');
       assert.equal(api.controller.state, 'stopped');
-      assert.equal(external.exitCode, null, 'the external manager still runs');
+      assert.equal(external.process.exitCode, null, 'the external manager still runs');
       const again = await client.connect({ address, authkey: 'k', name: 'after-detach' });
       later(() => again.close());
       assert.equal(await (await again.jobs()).qsize(), 1, 'its objects are untouched');

@@ -131,4 +131,44 @@ function cleanupList() {
   };
 }
 
-module.exports = { suiteHelpers, cleanupList, client, ROOT };
+/**
+ * Starts a manager outside VS Code, as a user's `syncmanager serve --json ARGS` would, and resolves with the
+ * process and its address once it printed its ready line (within 15 s). `stop()` ends it by its PID (SIGTERM,
+ * then SIGKILL after 5 s).
+ * @param {string[]} args the arguments after `serve`
+ */
+async function serveExternal(args) {
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--json', '--no-config', ...args],
+    { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const ready = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the external manager did not start within 15 s: ${stderr}`)), 15_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(JSON.parse(out.split('\n')[0]));
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`the external manager exited (${code}): ${stderr}`)));
+    });
+    return { process: child, address: ready.address, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+module.exports = { suiteHelpers, cleanupList, serveExternal, client, ROOT };

@@ -1,0 +1,159 @@
+// The sidebar attached to a manager of a group (two managers on one real Redis, started as a user would with
+// `syncmanager serve --store`): an object made through the other manager, which no client of this one touched,
+// opens under "Elsewhere in the group" onto its items (the same rows as a local queue's), refreshed by the view's
+// poll of the group; Open as JSON and Remove Item work on it; and this manager takes no reference to it.
+//
+// Needs redis-server (Debian's package; `.ci/run` installs it): skipped without it, except under CI=true.
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const vscode = require('vscode');
+
+const { client, suiteHelpers, cleanupList, serveExternal } = require('./helpers');
+
+/** A redis-server on a free 127.0.0.1 port, its files in a temporary folder; `stop()` kills it by its PID. */
+async function startRedis() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncmanager-vscode-redis-'));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await new Promise((resolve, reject) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address();
+        probe.close(() => resolve(free));
+      }).once('error', reject);
+    });
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ready = await new Promise((resolve) => {
+      let out = '';
+      const timer = setTimeout(() => resolve(false), 10_000);
+      const read = (d) => {
+        out += d;
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      child.stdout.on('data', read);
+      child.stderr.on('data', read);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    };
+    if (ready) {
+      return {
+        url: `redis://127.0.0.1:${port}/0`,
+        async stop() {
+          await stop();
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await stop(); // another process took the port meanwhile: try another
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  throw new Error('redis-server did not start on a free port in 5 attempts');
+}
+
+describe('the sidebar attached to a manager of a Redis group', function () {
+  this.timeout(60_000);
+
+  /** @type {import('../../../src/extension/extension').SyncmanagerApi} */
+  let api;
+  let redis;
+  let a;
+  let b;
+  const { later, runCleanups } = cleanupList();
+  const { eventually, rowsOf, replaceWindowFunction } = suiteHelpers(() => api, later);
+
+  before(async function () {
+    const probe = spawnSync('redis-server', ['--version']);
+    if (probe.error || probe.status !== 0) {
+      if (process.env.CI === 'true') throw new Error('redis-server is not installed (.ci/run installs it)');
+      console.log('  skipped: redis-server is not installed');
+      this.skip();
+    }
+    api = await vscode.extensions.getExtension('syncmanager.syncmanager').activate();
+    if (api.controller.state !== 'stopped') await api.controller.stop();
+    redis = await startRedis();
+    const serve = () => serveExternal(['--address', '127.0.0.1:0', '--authkey', 'k', '--store', redis.url, '--store-prefix', 'sidebar']);
+    a = await serve();
+    b = await serve();
+  });
+
+  afterEach(runCleanups);
+
+  after(async function () {
+    if (api && api.controller.state !== 'stopped') await api.controller.stop();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    for (const m of [b, a]) if (m) await m.stop();
+    if (redis) await redis.stop();
+  });
+
+  it("opens a queue made through the other manager onto its items, refreshed by the group's poll, with Open as JSON and Remove Item, taking no reference", async function () {
+    await vscode.commands.executeCommand('syncmanager.attach', b.address, 'k');
+    later(() => api.controller.stop());
+    const producer = await client.connect({ address: a.address, authkey: 'k', name: 'producer' });
+    later(() => producer.close());
+    const q = await producer.create('Queue');
+    await q.put('job 1');
+    await q.put({ task: 2 });
+    const lock = await producer.create('Lock');
+
+    /** The row of `id` under "Elsewhere in the group", as VS Code gets it. */
+    const elsewhereRow = async (id) => {
+      const root = (await rowsOf('objects')).find((r) => r.id === 'elsewhere');
+      assert.ok(root, 'an "Elsewhere in the group" row');
+      const row = (await rowsOf('objects', root)).find((r) => r.objectId === id);
+      assert.ok(row, `${id} under Elsewhere in the group`);
+      return row;
+    };
+    const queueRow = await eventually('the queue shows under Elsewhere in the group', () => elsewhereRow(q.id));
+    assert.equal(queueRow.expandable, true, 'a queue held elsewhere opens');
+    assert.equal((await api.views.objects.getTreeItem(queueRow)).collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.equal((await elsewhereRow(lock.id)).expandable, false, 'a lock has state, not contents: it does not open from here');
+    const items = await rowsOf('objects', queueRow);
+    assert.deepEqual(items.map((r) => r.label), ["'job 1'", "{'task': 2}"]);
+    assert.deepEqual(items.map((r) => r.contextValue), ['queueItem', 'queueItem'], 'the rows of a local queue: Remove Item and Edit Item apply');
+    assert.match(items[0].description, /^next · \[0\]/);
+
+    // The other manager sends this one no notification: the view's poll of the group refreshes the Elsewhere row,
+    // and VS Code reads the contents of what is open under it again.
+    const refreshed = [];
+    const subscription = api.views.objects.onDidChangeTreeData((row) => refreshed.push(row ? row.id : 'everything'));
+    later(() => subscription.dispose());
+    await q.put('job 3');
+    await eventually('the group poll refreshes the Elsewhere row', () => assert.ok(refreshed.includes('elsewhere') || refreshed.includes('everything'), refreshed.join()), { timeoutMs: 15_000 });
+    assert.deepEqual((await rowsOf('objects', queueRow)).map((r) => r.label), ["'job 1'", "{'task': 2}", "'job 3'"]);
+
+    // Open as JSON reads it from the store too.
+    await vscode.commands.executeCommand('syncmanager.openAsJson', queueRow);
+    const doc = await eventually('the JSON document opens', () => {
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'syncmanager-object' && d.uri.path.startsWith(`/${q.id}/`));
+      assert.ok(open, 'a syncmanager-object document of the queue');
+      return open;
+    });
+    assert.deepEqual(JSON.parse(doc.getText()), ['job 1', { task: 2 }, 'job 3']);
+
+    // Remove Item on a row of the queue held elsewhere: the producer's manager no longer has it.
+    replaceWindowFunction('showWarningMessage', async (message, options, action) => action);
+    await vscode.commands.executeCommand('syncmanager.removeItem', (await rowsOf('objects', queueRow))[0]);
+    assert.deepEqual(await q.get(), { task: 2 }, "the first item is gone for the producer's manager too");
+
+    // All along, this manager took no reference: the group counts the producer's manager alone.
+    const group = await api.controller.client.inspection.group();
+    const managerA = group.managers.find((m) => m.address === a.address);
+    assert.ok(managerA, 'the producer\'s manager is in the group');
+    assert.deepEqual(group.objects.find((o) => o.id === q.id).managers, [managerA.managerId]);
+    assert.ok(!(await api.controller.client.inspection.snapshot()).objects.some((o) => o.id === q.id), "the queue never entered this manager's table");
+  });
+});

@@ -136,6 +136,8 @@ test('a manager cut off from Redis longer than its lease ends its sessions witho
     const lock = await client.create<LockProxy>('Lock');
     assert.equal(await lock.acquire(), true);
     const aId = (await a.groupView()).managers.find((m) => m.self)!.managerId;
+    const row = (await b.groupView()).objects.find((o) => o.id === lock.id);
+    assert.deepEqual(row?.managers, [aId], 'the group view names the manager whose client holds the object, not the session\'s own lease');
     const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
     // As if A had been cut off from Redis for longer than its lease: it ends its sessions.
     await plain.del(`${prefix}:m:${aId}`);

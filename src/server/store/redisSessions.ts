@@ -26,9 +26,17 @@ import { SessionNotAdoptable, type AdoptedSession } from './objectStore';
 import { heldEntry } from './redisLeases';
 import { REFERENCE_KIND } from './redisReferences';
 
+/** How a session lease's id starts, telling it from a manager's (a UUID) among the group's members. */
+const SESSION_LEASE_PREFIX = 'session-';
+
 /** The lease id of the resumable session whose resume token has digest `tokenDigest`. */
 export function sessionLeaseId(tokenDigest: string): string {
-  return `session-${createHash('sha256').update(`lease:${tokenDigest}`).digest('hex').slice(0, 32)}`;
+  return `${SESSION_LEASE_PREFIX}${createHash('sha256').update(`lease:${tokenDigest}`).digest('hex').slice(0, 32)}`;
+}
+
+/** Whether a member of the group (of `managers`, or of an object's `refs`) is a resumable session's lease, not a manager. */
+export function isSessionLease(member: string): boolean {
+  return member.startsWith(SESSION_LEASE_PREFIX);
 }
 
 /** A resumable session kept by this manager under its own lease. */

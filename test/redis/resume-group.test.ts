@@ -66,7 +66,10 @@ test('a session with resume whose manager is SIGKILLed resumes on another manage
     // The survivors reap A once its lease runs out: what the session holds is not A's to give back.
     await eventually('A reaped by the survivor', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
     assert.equal(await other.callById(lock.id, 'acquire', [false]), false, 'a client of B does not get the lock the resumed session holds');
-    const shown = (await client.inspection.snapshot()).sessions.find((s) => s.sessionId === client.sessionId);
+    const snapshot = await client.inspection.snapshot();
+    const shown = snapshot.sessions.find((s) => s.sessionId === client.sessionId);
+    const lockRow = snapshot.objects.find((o) => o.id === lock.id);
+    assert.equal((lockRow?.details as { owner?: string } | undefined)?.owner, client.sessionId, 'B shows the lock owned by the session, by its id there');
     assert.ok(shown?.holds?.includes(lock.id), `B's inspection shows the session holding the lock: ${JSON.stringify(shown)}`);
     assert.deepEqual(shown?.deliveries?.map((d) => d.deliveryId), [delivery.deliveryId], 'and its delivery in flight');
     // Acknowledged through B, where only the resumed session's references name the queue: the delivery is still the session's.

@@ -83,8 +83,7 @@ export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withd
 
 /** An owner as inspection and reprs show it: a session id for this manager's own, the global id for another's. */
 export function shownOwner(host: RedisObjectHost, owner: string): string {
-  const mine = `${host.managerId}/`;
-  return owner.startsWith(mine) ? owner.slice(mine.length) : owner;
+  return host.sessionOf(owner) ?? owner;
 }
 
 /** A dead manager's (or one's own, at stop) lock given back: see `redisLeases.ts`. */

@@ -74,9 +74,10 @@ export class SessionLeases {
     return this.#kept.get(sessionId)?.owner;
   }
 
-  /** The lease id session `sessionId` holds under, if it is kept here. */
-  leaseOf(sessionId: string): string | undefined {
-    return this.#kept.get(sessionId)?.leaseId;
+  /** This manager's session whose owner id in Redis is `owner`, if it is kept here. */
+  sessionOf(owner: string): string | undefined {
+    for (const [sessionId, kept] of this.#kept) if (kept.owner === owner) return sessionId;
+    return undefined;
   }
 
   /**

@@ -64,6 +64,8 @@ export interface RedisObjectHost {
   heldIndexOf(ownerId: string): string;
   /** The owner id, in Redis, of this manager's session `sessionId`: global across the group. */
   ownerId(sessionId: string): string;
+  /** The session of this manager an owner id names, if it names one of them (the inverse of {@link ownerId}). */
+  sessionOf(ownerId: string): string | undefined;
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
 }
@@ -318,6 +320,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   ownerId(sessionId: string): string {
     return this.#sessionLeases.ownerOf(sessionId) ?? ownerIdIn(this.#lease.managerId, sessionId);
+  }
+
+  sessionOf(ownerId: string): string | undefined {
+    const mine = `${this.#lease.managerId}/`;
+    return ownerId.startsWith(mine) ? ownerId.slice(mine.length) : this.#sessionLeases.sessionOf(ownerId);
   }
 
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {

@@ -131,10 +131,11 @@ export class ManagerLease {
     if (this.#reaping) return;
     this.#reaping = true;
     try {
-      const managers = await client.smembers(`${this.prefix}:managers`);
-      for (const id of managers) {
-        if (id === this.managerId) continue;
-        if ((await client.exists(this.#key(id))) === 1) continue;
+      const managers = (await client.smembers(`${this.prefix}:managers`)).filter((id) => id !== this.managerId);
+      // One round trip for them all: the group holds a lease for each manager and each resumable session.
+      const alive = (await client.pipeline(managers.map((id) => ['exists', this.#key(id)])).exec()) ?? [];
+      for (const [i, id] of managers.entries()) {
+        if (alive[i]?.[0] !== null || alive[i]?.[1] !== 0) continue;
         if ((await client.set(this.#key(id, 'reaping'), this.managerId, 'PX', this.leaseMs, 'NX')) !== 'OK') continue;
         await this.reap(client, host, id);
       }

@@ -170,33 +170,39 @@ test('a delivery taken with a visibility timeout through a manager that died goe
 const pythons = python3s().filter((p) => p.minor >= 8);
 const python = pythons[pythons.length - 1];
 
-test('the Python JSON client resumes its session on a manager of the group started again on its address, keeping its lock', { skip: skip || (python ? false : 'no CPython 3.8+ found'), timeout: 120_000 }, async () => {
-  const { a, b, aId, plain, prefix } = await group();
-  const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
-  const py = startPython(python!, join(__dirname, '..', 'fixtures', 'group_resuming_client.py'), [], { ...pythonEnv(a.address, AUTHKEY), PYTHONPATH: join(root, 'clients', 'python') });
-  let again: ServerProcess | undefined;
-  try {
-    const [, lockId] = await py.waitForLine(/^ready (\S+)$/);
-    await eventually('its get waiting on A', () => plain.exists(`${prefix}:o:shared:get_task_queue:waited`), (n) => n === 1);
-    await killServer(a);
-    // Started again on the same address: a new manager of the group, which never knew the session.
-    again = await serveProcess(['--address', a.address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
-    started.push(again);
-    await eventually('A reaped by the survivors', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
-    assert.equal(await other.callById(lockId!, 'acquire', [false]), false, 'the lock is still the session\'s');
-    py.send('go');
-    const [, json] = await py.waitForLine(/^outcome (.*)$/, 60_000);
-    assert.deepEqual(JSON.parse(json!), { lostCall: true, resumed: true, answersLost: true, locked: true }, py.output());
-    py.send('release');
-    await py.waitForLine(/^released$/, 30_000);
-    assert.equal(await other.callById(lockId!, 'acquire', [false]), true, 'released by the resumed session, the lock is free');
-    py.send('close');
-    assert.equal((await py.finished(30_000)).code, 0, py.output());
-  } finally {
-    py.kill('SIGKILL');
-    await other.close();
-    plain.disconnect();
-    await killServer(b);
-    if (again) await killServer(again);
-  }
-});
+for (const mode of ['list', 'restart'] as const) {
+  const how = mode === 'list' ? 'on the next manager of its address list' : 'on a manager of the group started again on its address';
+  test(`the Python JSON client resumes its session ${how}, keeping its lock`, { skip: skip || (python ? false : 'no CPython 3.8+ found'), timeout: 120_000 }, async () => {
+    const { a, b, aId, plain, prefix } = await group();
+    const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
+    const address = mode === 'list' ? `${a.address},${b.address}` : a.address;
+    const py = startPython(python!, join(__dirname, '..', 'fixtures', 'group_resuming_client.py'), [], { ...pythonEnv(address, AUTHKEY), PYTHONPATH: join(root, 'clients', 'python') });
+    let again: ServerProcess | undefined;
+    try {
+      const [, lockId] = await py.waitForLine(/^ready (\S+)$/);
+      await eventually('its get waiting on A', () => plain.exists(`${prefix}:o:shared:get_task_queue:waited`), (n) => n === 1);
+      await killServer(a);
+      if (mode === 'restart') {
+        // Started again on the same address: a new manager of the group, which never knew the session.
+        again = await serveProcess(['--address', a.address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+        started.push(again);
+      }
+      await eventually('A reaped by the survivors', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
+      assert.equal(await other.callById(lockId!, 'acquire', [false]), false, 'the lock is still the session\'s');
+      py.send('go');
+      const [, json] = await py.waitForLine(/^outcome (.*)$/, 60_000);
+      assert.deepEqual(JSON.parse(json!), { lostCall: true, resumed: true, answersLost: true, locked: true }, py.output());
+      py.send('release');
+      await py.waitForLine(/^released$/, 30_000);
+      assert.equal(await other.callById(lockId!, 'acquire', [false]), true, 'released by the resumed session, the lock is free');
+      py.send('close');
+      assert.equal((await py.finished(30_000)).code, 0, py.output());
+    } finally {
+      py.kill('SIGKILL');
+      await other.close();
+      plain.disconnect();
+      await killServer(b);
+      if (again) await killServer(again);
+    }
+  });
+}

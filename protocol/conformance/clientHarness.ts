@@ -29,7 +29,8 @@ export type ClientStepAction =
   | { kind: 'outcome'; pattern: { [key: string]: Json } }
   | { kind: 'noOutcome'; tag: string }
   | { kind: 'close' }
-  | { kind: 'expectClose' };
+  | { kind: 'expectClose' }
+  | { kind: 'expectSilentClose' };
 
 /** One client-scenario step, with where it was written. */
 export type ClientStep = ScenarioStepOf<ClientStepAction>;
@@ -70,7 +71,7 @@ const HANDSHAKES = new Set<string>(['ok', 'refuse', 'wrong-proof', 'close'] sati
 
 /** Reads one step's action; throws a message without the location, which the caller adds. */
 function parseAction({ key, arg }: StepParts): ClientStepAction {
-  const flag = (kind: 'accept' | 'close' | 'expectClose'): ClientStepAction => {
+  const flag = (kind: 'accept' | 'close' | 'expectClose' | 'expectSilentClose'): ClientStepAction => {
     if (arg !== true) throw new Error(`"${key}" takes true`);
     return { kind };
   };
@@ -78,6 +79,7 @@ function parseAction({ key, arg }: StepParts): ClientStepAction {
     case 'accept':
     case 'close':
     case 'expectClose':
+    case 'expectSilentClose':
       return flag(key);
     case 'handshake':
       if (typeof arg !== 'string' || !HANDSHAKES.has(arg)) throw new Error(`"handshake" is one of ${[...HANDSHAKES].join(', ')}`);
@@ -354,9 +356,12 @@ class ClientRun implements ScenarioPlayer<ClientStepAction> {
       case 'close':
         this.conn(step).socket.destroy();
         return;
-      case 'expectClose': {
+      case 'expectClose':
+      case 'expectSilentClose': {
         const conn = this.conn(step);
         await this.waits.until(() => conn.ended, this.timeoutMs, () => `the client did not close the connection within ${this.timeoutMs} ms`);
+        // Silent: nothing more before the close, `manager/describe` (answered by the harness) aside.
+        if (a.kind === 'expectSilentClose' && conn.queue.length > 0) throw new StepFailure('the client sent more before it closed the connection', conn.queue.map((m) => show(m)).join('\n'));
         return;
       }
     }

@@ -7,7 +7,7 @@
 
 import { basename } from 'node:path';
 import { authkeyBytes } from '../common/authkey';
-import { parseAddress, formatAddress, type Address } from '../common/address';
+import { parseAddresses, formatAddress, type Address } from '../common/address';
 import { ErrorCodes } from '../common/errorCodes';
 import {
   AckRequest,
@@ -25,6 +25,7 @@ import {
   type DescribeResult,
   type InitializeParams,
   type InitializeResult,
+  type SessionElsewhereData,
   type RequestType,
   type Token,
   type TypeidDescription,
@@ -58,7 +59,12 @@ import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTranspor
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
-  /** The manager's address. Default: `$SYNCMANAGER_ADDRESS`. */
+  /**
+   * The manager's address. Default: `$SYNCMANAGER_ADDRESS`. Several managers of one group (a
+   * Redis store) are comma-separated, `host:port,host:port`: connecting and every reconnection try
+   * them in turn, from the last one that worked, so a resumable session moves on to another manager
+   * when its own is gone (SPEC 20.4.1).
+   */
   address?: string | { host: string; port: number } | readonly [string, number];
   /** The shared secret. Default: `$SYNCMANAGER_AUTHKEY`. */
   authkey?: string | Uint8Array;
@@ -472,7 +478,11 @@ export class ManagerClient {
       }
       const resumed = opened.init.resumed === true;
       const orphans = lostRpc.takeOrphans();
-      if (resumed) {
+      if (resumed && opened.init.answersLost) {
+        // Taken over by another manager of the group: the answers the lost one kept went with it (SPEC 20.4.1).
+        const failed = new ConnectionLostError(`the manager this session was on is gone; ${this.address} took the session over, but the effect of this call is unknown`, { cause: lost });
+        for (const entry of orphans.values()) entry.reject(failed);
+      } else if (resumed) {
         // The same session: proxies hold their references still, and the calls in flight at the
         // loss are sent again with their ids, to be answered once (SPEC 20.4).
         opened.rpc.adopt(orphans);
@@ -603,22 +613,37 @@ export async function connect<T extends object = Record<string, AnyProxy>>(optio
   if (authkeyInput === undefined) {
     throw new ManagerError('no authkey: pass { authkey } to connect() or set SYNCMANAGER_AUTHKEY');
   }
-  let address: Address;
+  let addresses: Address[];
   try {
-    address = parseAddress(addressInput);
+    addresses = parseAddresses(addressInput);
   } catch (error) {
     throw new ManagerError((error as Error).message);
   }
   const authkey = authkeyBytes(authkeyInput);
   const timeoutMs = (options.timeout ?? 10) * 1000;
-  const shown = formatAddress(address);
+  const shown = addresses.map(formatAddress).join(',');
   const policy = reconnectPolicy(options.reconnect);
   const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : 'node');
   const livenessS = options.livenessTimeout ?? DEFAULT_CLIENT_LIVENESS_TIMEOUT_S;
   if (typeof livenessS !== 'number' || !(livenessS >= 0)) throw new ManagerError(`livenessTimeout must be a number of seconds ≥ 0 (0 turns it off), not ${String(livenessS)}`);
   const resume = resumeOption(options.resume, policy !== undefined);
   const ids: RequestIds = { next: 1 };
-  const open = (from?: ResumeFrom) => openSession(address, authkey, timeoutMs, { name, livenessMs: livenessS * 1000, tls: options.tls, resume, from, ids });
+  // The address that worked last is tried first; the others in turn when it fails.
+  let current = 0;
+  const open = async (from?: ResumeFrom): Promise<OpenedSession> => {
+    let failure: unknown;
+    for (let i = 0; i < addresses.length; i++) {
+      const at = (current + i) % addresses.length;
+      try {
+        const opened = await openSession(addresses[at], authkey, timeoutMs, { name, livenessMs: livenessS * 1000, tls: options.tls, resume, from, ids });
+        current = at;
+        return opened;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
+  };
   const client = new ManagerClient(await open(), shown, policy && { open, policy });
   return new Proxy(client, {
     get(target, property) {
@@ -696,6 +721,8 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       init = await initializing;
     } catch (error) {
       if (!(from && error instanceof RpcResponseError && error.error.code === ErrorCodes.SessionNotResumable)) throw error;
+      // Another manager of the group keeps the session still (SPEC 20.4.1): try again, never start anew yet.
+      if ((error.error.data as Partial<SessionElsewhereData> | undefined)?.keptBy !== undefined) throw new ConnectionLostError(`the manager at ${shown} cannot resume the session yet: ${error.error.message}`);
       // The session is gone (its window passed, or the manager restarted): a new one, on this connection.
       resumeRefused = error.error.message;
       init = await rpc.request(InitializeRequest.type, params);

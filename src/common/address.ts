@@ -41,6 +41,18 @@ function tcp(host: string, port: number, shown: string): Address {
   return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
 }
 
+/**
+ * Parses one address or several, comma-separated (`127.0.0.1:50000,127.0.0.1:50001`): the managers
+ * of one group that a client may connect and reconnect to, tried in that order. A pair or an
+ * object is one address.
+ */
+export function parseAddresses(input: string | { host: string; port: number } | readonly [string, number]): Address[] {
+  if (typeof input !== 'string' || !input.includes(',')) return [parseAddress(input)];
+  const parts = input.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === '')) throw new AddressError(`address list ${JSON.stringify(input)} has an empty entry: give host:port,host:port`);
+  return parts.map((part) => parseAddress(part));
+}
+
 /** Formats an address the way {@link parseAddress} reads it. */
 export function formatAddress(address: Address): string {
   if (address.kind === 'ipc') return address.path;

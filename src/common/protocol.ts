@@ -136,6 +136,22 @@ export interface InitializeResult {
   resumeToken?: string;
   /** True when `initialize` resumed an existing session (its id, references and holdings are as they were). */
   resumed?: boolean;
+  /**
+   * With `resumed`: true when another manager of a group took the session over from a manager
+   * that is gone, whose kept answers went with it (SPEC 20.4.1): the client fails its requests
+   * without an answer as of unknown outcome instead of sending them again. Since 1.3.
+   */
+  answersLost?: boolean;
+}
+
+/**
+ * The `data` of a `SessionNotResumable` error for a session that another manager of the group
+ * still keeps (SPEC 20.4.1): the client tries again later, or at another address, and does not
+ * start a new session yet.
+ */
+export interface SessionElsewhereData {
+  /** The id, in the group, of the manager that keeps the session. */
+  keptBy: string;
 }
 
 /** `$/ping`: client → server. Answered `null` at once, whatever the session is waiting for; a

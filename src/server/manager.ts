@@ -180,6 +180,13 @@ export class Manager {
       if (change === 'added') this.inspector.added(entry.id);
       else this.inspector.removed(entry.id);
     };
+    const sessions = this.store.sessions;
+    // A resumable session's references are counted in the group too, so that they outlive this manager (SPEC 20.4.1).
+    if (sessions) {
+      this.table.onHeld = (entry, holder, count) => {
+        if (globalIdOf(entry.obj) !== undefined) sessions.referencesChanged(holder, entry.obj, count);
+      };
+    }
     if (options.builtins !== false) {
       for (const [typeid, builtin] of Object.entries(this.store.types)) {
         this.registry.add({
@@ -317,8 +324,11 @@ export class Manager {
       inspectionAllowed: this.options.inspection !== false,
       snapshot: () => this.snapshot(),
       groupView: () => this.groupView(),
+      groupSessions: this.store.sessions,
       sessionClosed: (session) => {
         this.sessions.delete(session);
+        // A resumable session of a group gives back what it still holds there (one another manager took over included).
+        this.store.sessions?.ended(session.id);
         this.store.group?.selfChanged();
         if (this.inspector.active) this.inspector.sessionsChanged();
         log(`session ${session.id} (${JSON.stringify(session.clientInfo?.name ?? 'unnamed')}) from ${session.remoteAddress} closed`);

@@ -106,6 +106,9 @@ export class ObjectTable {
   /** Called after an object enters or leaves the table. */
   onChange?: (entry: ObjectEntry, change: 'added' | 'removed') => void;
 
+  /** Called after a holder's number of references to an object changed (0: it holds none now). */
+  onHeld?: (entry: ObjectEntry, holder: string, count: number) => void;
+
   /**
    * How an object this table never shared was registered, when it can tell: an object of a shared
    * store made here from another manager's token (its typeid is in the store).
@@ -209,6 +212,7 @@ export class ObjectTable {
       if (!ids) this.idsBySession.set(sessionId, (ids = new Set()));
       ids.add(entry.id);
     }
+    this.onHeld?.(entry, sessionId, held + 1);
   }
 
   /**
@@ -222,6 +226,7 @@ export class ObjectTable {
       entry.holders.delete(sessionId);
       this.idsBySession.get(sessionId)?.delete(entry.id);
     } else entry.holders.set(sessionId, held - 1);
+    this.onHeld?.(entry, sessionId, held - 1);
     entry.refcount--;
     if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);
   }
@@ -236,6 +241,7 @@ export class ObjectTable {
       const held = entry?.holders.get(sessionId) ?? 0;
       if (!entry || held === 0) continue;
       entry.holders.delete(sessionId);
+      this.onHeld?.(entry, sessionId, 0);
       entry.refcount -= held;
       dropped += held;
       if (entry.refcount === 0 && entry.kept === 0) this.remove(entry);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressError, formatAddress, isLoopbackHost, parseAddress } from '../../src/common/address';
+import { AddressError, formatAddress, isLoopbackHost, parseAddress, parseAddresses } from '../../src/common/address';
 
 test('host:port, [v6]:port, Python pairs and objects parse to TCP addresses', () => {
   assert.deepEqual(parseAddress('127.0.0.1:50000'), { kind: 'tcp', host: '127.0.0.1', port: 50000 });
@@ -27,4 +27,14 @@ test('malformed addresses say what is wrong', () => {
 test('loopback hosts are told from reachable ones', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) assert.ok(isLoopbackHost(h), h);
   for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) assert.ok(!isLoopbackHost(h), h);
+});
+
+test('a comma-separated list names several managers, in order; one address is a list of one', () => {
+  assert.deepEqual(parseAddresses('127.0.0.1:1, [::1]:2'), [
+    { kind: 'tcp', host: '127.0.0.1', port: 1 },
+    { kind: 'tcp', host: '::1', port: 2 },
+  ]);
+  assert.deepEqual(parseAddresses(['h', 3]), [{ kind: 'tcp', host: 'h', port: 3 }]);
+  assert.throws(() => parseAddresses('127.0.0.1:1,'), /empty entry/);
+  assert.throws(() => parseAddresses('127.0.0.1:1,localhost'), /"localhost" has no port/);
 });

@@ -205,6 +205,7 @@ class Connection:
         self.resume_token = None  # type: Optional[str]
         #: Whether this connection resumed an earlier one's session.
         self.resumed = False
+        self.answers_lost = False
         #: Why resuming was refused (a new session was started instead), if it was.
         self.resume_refused = None  # type: Optional[str]
         #: Called (from the thread that saw it) when a resumable connection is lost; its waiting
@@ -263,6 +264,9 @@ class Connection:
                 try:
                     result = self.request("initialize", resuming, timeout=connect_timeout)
                 except SessionNotResumableError as error:
+                    if error.rpc_error.data.get("keptBy") is not None:
+                        # Another manager of the group keeps the session still (SPEC 20.4.1): try again later, never anew yet.
+                        raise ConnectionRefusedError("the manager at %s cannot resume the session yet: %s" % (self.address, error)) from error
                     # The session is gone (its window passed, the manager restarted): a new one.
                     self.resume_refused = str(error)
             if result is None:
@@ -285,6 +289,8 @@ class Connection:
             threading.Thread(target=self._watch_liveness, args=(timeout,), name="syncmanager-liveness", daemon=True).start()
         self.resume_token = result.get("resumeToken")
         self.resumed = result.get("resumed") is True
+        #: Whether another manager of the group took the session over, the answers kept for it lost (SPEC 20.4.1).
+        self.answers_lost = self.resumed and result.get("answersLost") is True
 
     # -----------------------------------------------------------------------------------------
     # Sending
@@ -669,9 +675,14 @@ class Connection:
 
     def adopt(self, lost: "Connection") -> None:
         """Goes on with the requests ``lost`` left waiting: each is sent again with its id, and
-        the manager answers it once (from the answer it kept, or when the call completes)."""
-        orphans = lost.take_orphans()
+        the manager answers it once (from the answer it kept, or when the call completes). When
+        another manager of the group took the session over (``answers_lost``), their answers went
+        with the old manager: they fail as on a lost connection instead, never sent twice."""
         lost._successor = self
+        if self.answers_lost:
+            lost.fail_orphans()
+            return
+        orphans = lost.take_orphans()
         with self._pending_lock:
             self._pending.update(orphans)
         for request_id in sorted(orphans):

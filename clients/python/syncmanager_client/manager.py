@@ -314,7 +314,10 @@ def connect(
     """Connects to a syncmanager manager and returns a :class:`Manager`.
 
     :param address: ``"host:port"``, ``"[::1]:port"``, a Unix socket path or ``(host, port)``;
-        default: the ``SYNCMANAGER_ADDRESS`` environment variable.
+        default: the ``SYNCMANAGER_ADDRESS`` environment variable. Several managers of one group
+        (a Redis store), comma-separated (``"host:50000,host:50001"``), are tried in turn when
+        connecting and reconnecting, from the last one that worked, so a resumable session moves
+        on to another manager when its own is gone.
     :param authkey: the shared secret (``str`` means its UTF-8 bytes); default:
         ``SYNCMANAGER_AUTHKEY``.
     :param request_timeout: a client-wide limit, in seconds, on every request; one that runs
@@ -369,7 +372,27 @@ def connect(
     # One counter of request ids for every connection of this client (SPEC 20.4).
     ids = itertools.count(1)
 
+    # Several managers of one group, comma-separated: tried in turn, from the last that worked (SPEC 20.4.1).
+    addresses = [part.strip() for part in address.split(",")] if isinstance(address, str) and "," in address else [address]
+    if any(part == "" for part in addresses):
+        raise ValueError("address list %r has an empty entry: give host:port,host:port" % (address,))
+    current = [0]
+
     def open_connection(resume_from: Optional[Connection] = None) -> Connection:
+        failure = None  # type: Optional[BaseException]
+        for i in range(len(addresses)):
+            at = (current[0] + i) % len(addresses)
+            try:
+                connection = open_one(addresses[at], resume_from)
+            except (OSError, EOFError) as error:
+                failure = error
+                continue
+            current[0] = at
+            return connection
+        assert failure is not None
+        raise failure
+
+    def open_one(address: Any, resume_from: Optional[Connection]) -> Connection:
         return Connection(
             address,
             authkey,

@@ -38,7 +38,12 @@ function describeError(error: unknown): Record<string, unknown> {
 async function run(command: Command): Promise<unknown> {
   switch (command.op) {
     case 'connect':
-      client = await connect({ name: 'conformance-adapter', timeout: 5 });
+      client = await connect({
+        name: 'conformance-adapter',
+        timeout: 5,
+        // Session resumption (since 1.3, SPEC 20.4), reconnecting soon so that scenarios stay short.
+        ...(typeof command.resumeWithinMs === 'number' ? { resume: { withinMs: command.resumeWithinMs }, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } } : {}),
+      });
       return null;
     case 'create': {
       const proxy = (await client!.create(command.typeid as string)) as AnyProxy;

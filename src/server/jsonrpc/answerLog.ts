@@ -28,7 +28,7 @@ export class AnswerLog {
   /** Answers written and not yet acknowledged, in order; the first has number `#firstNumber`. */
   #sent: KeptAnswer[] = [];
   #head = 0;
-  #firstNumber = 1;
+  #firstNumber: number;
   /** Answers written on a lost connection that the client never received, by request id. */
   readonly #lost = new Map<RequestId, KeptAnswer>();
   /** The latest kept answer of each request id. */
@@ -37,6 +37,11 @@ export class AnswerLog {
   #chars = 0;
   /** Answers dropped unacknowledged (over {@link MAX_KEPT_ANSWERS}): up to this number the log cannot answer again. */
   #droppedUpTo = 0;
+
+  /** A log whose first answer will be number `count + 1`: the client has counted `count` answers of the session already. */
+  constructor(count = 0) {
+    this.#firstNumber = count + 1;
+  }
 
   /** Answers counted so far. */
   get count(): number {

@@ -19,9 +19,9 @@ export interface ErrorObject {
   data: Record<string, unknown>;
 }
 
-/** An error object with the default `data`: the code's name as its type, and the message. */
+/** An error object whose `data` has the code's name as its type and the message, unless `data` says otherwise, and what else `data` has. */
 export function errorObject(code: number, message: string, data?: Record<string, unknown>): ErrorObject {
-  return { code, message, data: data ?? { type: errorCodeNames.get(code) ?? 'Error', message } };
+  return { code, message, data: { type: errorCodeNames.get(code) ?? 'Error', message, ...data } };
 }
 
 /** The error object for what a request threw. `closing`: the session is closing (a withdrawn call says so). */

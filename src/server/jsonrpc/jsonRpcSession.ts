@@ -26,7 +26,6 @@ import {
   PingRequest,
   ShutdownRequest,
   type ClientInfo,
-  type DeliveryParams,
   type InitializeParams,
   type InitializeResult,
   type ResumeRequest,
@@ -47,6 +46,10 @@ import { OwedAnswers } from './owedAnswers';
 import { WireResult, WireValues } from './wireValues';
 import type { ResumeTokens } from './resumeTokens';
 import { SessionResumption, sessionToResume } from './sessionResumption';
+import { adoptFromGroup } from './groupResumption';
+import { listen, unlisten, type SocketListeners } from './socketListeners';
+import { settleDelivery } from './deliveryRequests';
+import type { GroupSessions } from '../store/objectStore';
 
 /** Answer bytes a session may queue before it stops reading requests. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -55,15 +58,8 @@ const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
 export interface JsonRpcHost extends SessionHost {
   /** The resumable sessions, by resume token (SPEC 20.4). */
   readonly resumeTokens: ResumeTokens<Session>;
-}
-
-/** The listeners a session puts on its socket, so that handing the socket over removes exactly them. */
-interface SocketListeners {
-  data(chunk: Buffer): void;
-  drain(): void;
-  end(): void;
-  close(): void;
-  error(error: Error): void;
+  /** The resumable sessions of the manager's group, which any of its managers can resume (SPEC 20.4.1). */
+  readonly groupSessions?: GroupSessions;
 }
 
 /** One connected client. */
@@ -151,15 +147,13 @@ export class Session implements ConnectedSession, InspectingSession {
       },
     };
     this.listeners = listeners;
-    for (const [event, listener] of Object.entries(listeners)) socket.on(event, listener);
+    listen(socket, listeners);
   }
 
   /** Stops listening to the socket (it is handed over, or gone). */
   private unlisten(): void {
-    const { listeners, socket } = this;
-    this.listeners = undefined;
-    this.attached = undefined;
-    if (listeners) for (const [event, listener] of Object.entries(listeners)) socket.off(event, listener);
+    unlisten(this.socket, this.listeners);
+    this.listeners = this.attached = undefined;
   }
 
   /** Whether losing the connection now detaches the session (resumption agreed, not ending) rather than ending it. */
@@ -303,7 +297,8 @@ export class Session implements ConnectedSession, InspectingSession {
   private resumeOther(id: RequestId, params: InitializeParams): void {
     agree(params, this.host);
     const resume = params.capabilities!.resume! as Required<ResumeRequest>;
-    const target = sessionToResume(this.host.resumeTokens, resume, this, (s) => (s.closeStarted || s.closed ? undefined : s.resumption));
+    const target = this.host.groupSessions && !this.host.resumeTokens.find(resume.token) ? undefined : sessionToResume(this.host.resumeTokens, resume, this, (s) => (s.closeStarted || s.closed ? undefined : s.resumption));
+    if (!target) return this.adopt(id, params, resume, this.host.groupSessions!);
     const { socket, decoder, remoteAddress } = this;
     this.unlisten();
     this.handedTo = target;
@@ -312,6 +307,25 @@ export class Session implements ConnectedSession, InspectingSession {
     this.core.end();
     this.host.sessionClosed(this);
     target.takeOver(socket, decoder, remoteAddress, id, resume.answersSeen);
+  }
+
+  /** `initialize` with a token this manager does not know, in a group (SPEC 20.4.1): this session takes over the one
+   *  another manager of the group kept, if that manager is gone. Requests pipelined behind initialize wait for it. */
+  private adopt(id: RequestId, params: InitializeParams, resume: Required<ResumeRequest>, group: GroupSessions): void {
+    this.throttle();
+    adoptFromGroup(group, this.service, this.core, resume, this.host.log)
+      .then((resumption) => {
+        // The connection went while the group handed the session over: it ends here, giving everything back.
+        if (this.closed || this.core.closing) return group.ended(this.id);
+        this.initialize(params, resumption);
+        this.host.resumeTokens.adopt(this, resume.token);
+        this.core.settled(id, undefined);
+        this.sendResult(id, new WireResult(resumption.resumedResult(this.id)));
+        resumption.keepAnswers(resume.answersSeen);
+        this.host.log(`session ${this.id} taken over from another manager of the group, from ${this.remoteAddress}`);
+      })
+      .catch((error: unknown) => this.sendThrown(id, error))
+      .finally(() => this.unthrottle());
   }
 
   /** Goes on over a new connection, which resumed this session with request `initializeId`. */
@@ -390,8 +404,7 @@ export class Session implements ConnectedSession, InspectingSession {
       result.then(
         (value) => {
           this.core.settled(id, touched);
-          this.owed.later(id, value);
-          this.owed.settled(id);
+          this.owed.settledWith(id, value);
         },
         (error) => {
           this.core.settled(id, touched);
@@ -430,8 +443,8 @@ export class Session implements ConnectedSession, InspectingSession {
         const ack = params.ack === undefined && params.visibilityTimeout === undefined ? undefined : ackOf(params);
         return service.call(core, requestId, params.id, params.method, params.args, params.kwargs, this.values.reader, this.touch, ack);
       })
-      .on(AckRequest.type, (params) => this.settleDelivery(params, 'ack'))
-      .on(NackRequest.type, (params) => this.settleDelivery(params, 'nack'))
+      .on(AckRequest.type, (params) => settleDelivery(service, core, params, 'ack', this.touch))
+      .on(NackRequest.type, (params) => settleDelivery(service, core, params, 'nack', this.touch))
       .on(CreateRequest.type, (params) => {
         expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
         const entry = service.create(core, params.typeid, params.args, params.kwargs, this.values.reader);
@@ -479,20 +492,22 @@ export class Session implements ConnectedSession, InspectingSession {
     }
   }
 
-  private initialize(params: InitializeParams): InitializeResult {
+  /** A new session, or (`adopted`) one taken over from another manager of the group with what it agreed then. */
+  private initialize(params: InitializeParams, adopted?: SessionResumption): InitializeResult {
     if (this.initialized) throw new RpcError(ErrorCodes.InvalidRequest, 'initialize was already called on this session');
     const agreement = agree(params, this.host);
     this.clientInfo = agreement.clientInfo;
     this.processId = agreement.processId;
-    this.inspection = agreement.inspection;
-    this.decoder.acceptAttachments = this.values.binaryAttachments = agreement.binaryAttachments;
+    this.inspection = adopted ? adopted.agreed.capabilities.inspection === true : agreement.inspection;
+    this.decoder.acceptAttachments = this.values.binaryAttachments = adopted ? adopted.agreed.capabilities.binaryAttachments === true : agreement.binaryAttachments;
     this.initialized = true;
-    if (agreement.ping) this.watchLiveness();
+    this.resumption = adopted;
+    if (adopted ? adopted.agreed.capabilities.ping : agreement.ping) this.watchLiveness();
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
     const result: InitializeResult = { ...agreement.result, sessionId: this.id };
-    if (agreement.resumeWithinMs !== undefined) {
-      this.resumption = new SessionResumption(agreement.resumeWithinMs, this.host.resumeTokens.issue(this), agreement.result);
+    if (agreement.resumeWithinMs !== undefined && !adopted) {
+      this.resumption = SessionResumption.agreed(this, this.host, agreement.resumeWithinMs, agreement.result);
       result.resumeToken = this.resumption.token;
     }
     return result;
@@ -510,14 +525,6 @@ export class Session implements ConnectedSession, InspectingSession {
         this.socket.destroy();
       },
     });
-  }
-
-  /** `delivery/ack` and `delivery/nack` (SPEC 20.3). */
-  private settleDelivery(params: DeliveryParams, how: 'ack' | 'nack'): null | Promise<null> {
-    expectFields(params, { id: 'string', deliveryId: 'string' });
-    const settled = this.service.settleDelivery(this.core, params.id, params.deliveryId, how);
-    this.touching = params.id;
-    return settled instanceof Promise ? settled.then(() => null) : null;
   }
 
   private shutdown(params: ShutdownParams): null {

@@ -34,17 +34,19 @@ export class OwedAnswers {
     this.#inFlight.add(id);
   }
 
-  /** Request `id` settled; its answer is written now (an error) or with {@link later} (a result). */
+  /** Request `id` settled with an error, written now (a result goes with {@link settledWith}). */
   settled(id: RequestId): void {
     this.#inFlight.delete(id);
     this.#endIfAnswered();
   }
 
   /**
-   * A waiting call's result goes out a turn later, so that what it took goes back if the client's
-   * end of stream came with what woke it; the results of one turn go out together, in one write.
+   * Request `id` settled with `value`. A waiting call's result goes out a turn later, so that what
+   * it took goes back if the client's end of stream came with what woke it; the results of one
+   * turn go out together, in one write.
    */
-  later(id: RequestId, value: unknown): void {
+  settledWith(id: RequestId, value: unknown): void {
+    this.#inFlight.delete(id);
     this.#late.push({ id, value });
     if (this.#late.length > 1) return;
     setImmediate(() => {

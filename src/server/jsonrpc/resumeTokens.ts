@@ -9,8 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 /** The longest resumption window a client may ask for, in ms (10 minutes). */
 export const MAX_RESUME_WITHIN_MS = 600_000;
 
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+/** The digest a token is known by, here and in a group's store (SPEC 20.4.1): never the token itself. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 /** The manager's resumable sessions, by token. */
@@ -22,15 +23,20 @@ export class ResumeTokens<S> {
   issue(session: S): string {
     this.forget(session);
     const token = randomBytes(32).toString('base64url');
-    const d = digest(token);
+    this.adopt(session, token);
+    return token;
+  }
+
+  /** `token`, given by another manager of the group, resumes `session` from now on (SPEC 20.4.1). */
+  adopt(session: S, token: string): void {
+    const d = tokenDigest(token);
     this.#byDigest.set(d, session);
     this.#digestOf.set(session, d);
-    return token;
   }
 
   /** The session `token` resumes, if any. */
   find(token: string): S | undefined {
-    return this.#byDigest.get(digest(token));
+    return this.#byDigest.get(tokenDigest(token));
   }
 
   /** `session` can no longer be resumed (it ended). */

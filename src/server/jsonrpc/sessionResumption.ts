@@ -11,7 +11,8 @@ import type { RequestId } from '../calls/sessionCore';
 import { AnswerLog, ResumeRefused } from './answerLog';
 import type { ErrorObject } from './errorObjects';
 import { RpcError } from './paramChecks';
-import type { ResumeTokens } from './resumeTokens';
+import { tokenDigest, type ResumeTokens } from './resumeTokens';
+import type { GroupSessions } from '../store/objectStore';
 
 /** An answer produced while the session waited to be resumed: sent once it is. */
 export type ParkedAnswer = { id: RequestId; value: unknown } | { id: RequestId; error: ErrorObject };
@@ -31,11 +32,31 @@ export class SessionResumption {
     readonly token: string,
     /** What initialize agreed on, repeated to a connection that resumes the session. */
     readonly agreed: Omit<InitializeResult, 'sessionId'>,
+    /** Whether this manager took the session over from another of the group, whose kept answers were lost with it (SPEC 20.4.1). */
+    readonly answersLost = false,
   ) {}
 
-  /** The answer to initialize is written: every answer from now on is kept until the client has counted it. */
-  keepAnswers(): void {
-    this.answers = new AnswerLog();
+  /**
+   * The resumption a session agreed on at initialize: its token is issued, and in a group the
+   * session is kept where any manager of the group can resume it (SPEC 20.4.1).
+   */
+  static agreed<S extends { readonly id: string }>(
+    session: S,
+    host: { readonly resumeTokens: ResumeTokens<S>; readonly groupSessions?: GroupSessions },
+    withinMs: number,
+    agreed: Omit<InitializeResult, 'sessionId'>,
+  ): SessionResumption {
+    const token = host.resumeTokens.issue(session);
+    host.groupSessions?.keep(session.id, tokenDigest(token), withinMs, JSON.stringify(agreed));
+    return new SessionResumption(withinMs, token, agreed);
+  }
+
+  /**
+   * The answer to initialize is written: every answer from now on is kept until the client has
+   * counted it. `count`: the answers the client counted before (a session taken over from another manager).
+   */
+  keepAnswers(count = 0): void {
+    this.answers = new AnswerLog(count);
   }
 
   /** Whether the connection is gone and the session waits to be resumed. */
@@ -72,7 +93,7 @@ export class SessionResumption {
 
   /** The answer to the `initialize` that resumed the session. */
   resumedResult(sessionId: string): InitializeResult {
-    return { ...this.agreed, sessionId, resumeToken: this.token, resumed: true };
+    return { ...this.agreed, sessionId, resumeToken: this.token, resumed: true, ...(this.answersLost ? { answersLost: true } : {}) };
   }
 }
 

@@ -8,6 +8,7 @@
 import type { InspectGroup } from '../../common/protocol';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import type { ManagerDescription } from './redisGroupView';
+import type { CallContext } from '../calls/methodDispatch';
 
 /** A store of built-in objects' state. */
 export interface ObjectStore {
@@ -32,6 +33,53 @@ export interface ObjectStore {
   close(): Promise<void>;
   /** The objects this store shares with the other managers of a group (a Redis store); none in memory. */
   readonly group?: GroupObjects;
+  /** The resumable sessions of a group: any of its managers can resume them (a Redis store); none in memory. */
+  readonly sessions?: GroupSessions;
+}
+
+/**
+ * Resumable sessions that any manager of a group can resume (SPEC 20.4.1): what such a session
+ * holds outlives its manager for its resumption window, and another manager can take it over.
+ */
+export interface GroupSessions {
+  /**
+   * Session `sessionId` agreed on resumption with a window of `withinMs`; `tokenDigest` is its
+   * resume token's digest, `agreed` what its initialize agreed on (JSON of the InitializeResult
+   * without `sessionId`). Called before the session takes anything.
+   */
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void;
+  /** Session `sessionId` now holds `count` references to `obj`, an object of this store (0: none). */
+  referencesChanged(sessionId: string, obj: object, count: number): void;
+  /** Session `sessionId` ended for good (no-op for one not kept): whatever it still holds in the group goes back. */
+  ended(sessionId: string): void;
+  /**
+   * Takes over, as this manager's session `sessionId`, the session of the group whose resume
+   * token has digest `tokenDigest`, if the manager that kept it is gone and its window has not passed.
+   * What it holds that this manager serves again (its deliveries, whose visibility timeouts run
+   * here from now on) is held through `holder(objectId)`, a context of the session.
+   * @throws SessionNotAdoptable
+   */
+  adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession>;
+}
+
+/** What another manager of the group takes a session over with (SPEC 20.4.1). */
+export interface AdoptedSession {
+  /** The session's resumption window, in ms. */
+  readonly withinMs: number;
+  /** What its `initialize` agreed on (its InitializeResult without `sessionId`), as JSON. */
+  readonly agreed: string;
+  /** The group objects it refers to (their ids), with its number of references to each. */
+  readonly references: readonly (readonly [objectId: string, count: number])[];
+}
+
+/** Why a session cannot be taken over: `keptBy` names the live manager that keeps it still. */
+export class SessionNotAdoptable extends Error {
+  constructor(
+    message: string,
+    readonly keptBy?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

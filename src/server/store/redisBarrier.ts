@@ -112,10 +112,11 @@ export class RedisBarrier {
     }
     // Listed as blocked from the start, as the in-memory wait is.
     if (mode === 'wait') context.mayWait?.();
-    const ticket = `${this.host.ownerId(ownerOf(context))}#${randomUUID()}`;
+    const owner = this.host.ownerId(ownerOf(context));
+    const ticket = `${owner}#${randomUUID()}`;
     const [outcome, index] = (await this.host.run(
       'smBarrierArrive',
-      [...this.#keys, this.host.heldIndexKey],
+      [...this.#keys, this.host.heldIndexOf(owner)],
       [this.#releaseAt, mode, ticket, heldEntry(BARRIER_PARTY, this.#objectKey), this.host.channel, this.#objectKey],
     )) as [number, number];
     if (outcome === 1) {

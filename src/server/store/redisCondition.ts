@@ -116,7 +116,7 @@ export class RedisCondition {
     const lock = this.#lock;
     const [saved, before] = (await this.host.run(
       'smCondWait',
-      [lock.lockKey, lock.queueKey, this.#keys[0], this.host.heldIndexKey],
+      [lock.lockKey, lock.queueKey, this.#keys[0], this.host.heldIndexOf(caller)],
       [caller, lock.reentrant ? 0 : 1, ticket, how, heldEntry(CONDITION_WAITER, this.#objectKey), this.host.channel, lock.objectKey],
     )) as [number, string | null];
     if (saved === -1) throw cannotWait();

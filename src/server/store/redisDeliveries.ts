@@ -183,6 +183,20 @@ export class RedisDeliveries {
     });
   }
 
+  /**
+   * Session `session` was taken over from a manager of the group that is gone (SPEC 20.4.1):
+   * the deliveries of this queue it holds in Redis are recorded here, held through `context`, and
+   * their visibility timeouts run here from now on (one already past gives its delivery back at once).
+   */
+  async takenOver(context: CallContext): Promise<void> {
+    const session = ownerOf(context);
+    const found = (await this.host.run('smDeliveriesOf', [this.keys.inFlight], [this.host.ownerId(session)])) as string[];
+    for (let i = 0; i + 3 < found.length; i += 4) {
+      const visibleAt = found[i + 3] === '' ? undefined : Number(found[i + 3]);
+      this.#record(context, session, found[i]!, { count: Number(found[i + 1]), since: Number(found[i + 2]), visibleAt });
+    }
+  }
+
   /** What inspection shows of session `session`'s deliveries. */
   deliveriesOf(session: string): HeldDelivery[] {
     const ids = this.#bySession.get(session)?.ids;

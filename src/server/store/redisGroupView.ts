@@ -10,6 +10,7 @@ import type { GroupManagerSummary, GroupObjectSummary, InspectGroup } from '../.
 import { builtinTypes } from '../builtins';
 import { writeJson } from '../../common/jsonText';
 import { GROUP_ID_PREFIX, STORED_MEMBER, type ObjectMeta } from './redisReferences';
+import { isSessionLease } from './redisSessions';
 
 /** What a manager says of itself; the rest of its summary the directory adds. */
 export type ManagerDescription = Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'>;
@@ -107,7 +108,8 @@ export class GroupDirectory {
         id: `${GROUP_ID_PREFIX}${key.slice(objectKeys.length, -':meta'.length)}`,
         typeid: meta.typeid,
         type: builtinTypes[meta.type]?.type.builtin ?? meta.type,
-        managers: members.filter((m) => m !== STORED_MEMBER).sort(),
+        // A resumable session holding it under its own lease is shown by its manager's sessions, not as a manager.
+        managers: members.filter((m) => m !== STORED_MEMBER && !isSessionLease(m)).sort(),
         stored: members.includes(STORED_MEMBER),
       });
     });

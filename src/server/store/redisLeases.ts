@@ -39,9 +39,20 @@ export function ownerIdIn(managerId: string, sessionId: string): string {
   return `${managerId}/${sessionId}`;
 }
 
+/** The id of the lease an owner id (`HOLDER/SESSION`) holds under: a manager's, or a resumable session's own. */
+export function holderOf(ownerId: string): string {
+  return ownerId.slice(0, ownerId.lastIndexOf('/'));
+}
+
 /** The member of a manager's held index saying its sessions hold something of `kind` on `objectKey`. */
 export function heldEntry(kind: string, objectKey: string): string {
   return `${kind} ${objectKey}`;
+}
+
+/** The kind and object key of a held index entry (see {@link heldEntry}). */
+function splitHeldEntry(entry: string): [kind: string, objectKey: string] {
+  const space = entry.indexOf(' ');
+  return [entry.slice(0, space), entry.slice(space + 1)];
 }
 
 /** Keeps this manager's lease and reaps the holdings of managers whose lease ran out. */
@@ -68,6 +79,11 @@ export class ManagerLease {
   /** The key of this manager's held index (see the module comment): scripts granting a holding add to it. */
   get heldIndexKey(): string {
     return this.#key(this.managerId, 'held');
+  }
+
+  /** The key of the held index of `holderId`: a manager, or a session holding under its own lease (`redisSessions.ts`). */
+  heldIndexOf(holderId: string): string {
+    return this.#key(holderId, 'held');
   }
 
   #key(managerId: string, what?: string): string {
@@ -115,12 +131,13 @@ export class ManagerLease {
     if (this.#reaping) return;
     this.#reaping = true;
     try {
-      const managers = await client.smembers(`${this.prefix}:managers`);
-      for (const id of managers) {
-        if (id === this.managerId) continue;
-        if ((await client.exists(this.#key(id))) === 1) continue;
+      const managers = (await client.smembers(`${this.prefix}:managers`)).filter((id) => id !== this.managerId);
+      // One round trip for them all: the group holds a lease for each manager and each resumable session.
+      const alive = (await client.pipeline(managers.map((id) => ['exists', this.#key(id)])).exec()) ?? [];
+      for (const [i, id] of managers.entries()) {
+        if (alive[i]?.[0] !== null || alive[i]?.[1] !== 0) continue;
         if ((await client.set(this.#key(id, 'reaping'), this.managerId, 'PX', this.leaseMs, 'NX')) !== 'OK') continue;
-        await this.#reap(client, host, id);
+        await this.reap(client, host, id);
       }
     } catch (error) {
       this.log(`Redis store: giving back a dead manager's holdings failed: ${(error as Error).message}; trying again later`);
@@ -129,22 +146,38 @@ export class ManagerLease {
     }
   }
 
-  async #reap(client: Redis, host: RedisObjectHost, deadId: string): Promise<void> {
+  /**
+   * Gives back everything the held index of `deadId` names (a manager whose lease ran out, or a
+   * session lease, see `redisSessions.ts`), then takes it out of the group if its lease is gone.
+   */
+  async reap(client: Redis, host: RedisObjectHost, deadId: string): Promise<void> {
     const entries = await client.smembers(this.#key(deadId, 'held'));
     for (const entry of entries) {
-      const space = entry.indexOf(' ');
-      const kind = entry.slice(0, space);
+      const [kind, objectKey] = splitHeldEntry(entry);
       const reclaim = this.reclaimers[kind];
       if (!reclaim) {
         this.log(`Redis store: manager ${deadId} held something of kind ${JSON.stringify(kind)}, which this manager does not know; left as it is`);
         continue;
       }
-      await reclaim(host, entry.slice(space + 1), deadId);
+      await reclaim(host, objectKey, deadId);
       await client.srem(this.#key(deadId, 'held'), entry);
     }
     // Only while the lease is still gone: a manager that took a fresh one meanwhile keeps its place and its new holdings.
-    await client.eval(REAPED, 4, this.#key(deadId), `${this.prefix}:managers`, this.#key(deadId, 'held'), this.#key(deadId, 'reaping'), deadId);
+    const keys = [this.#key(deadId), `${this.prefix}:managers`, this.#key(deadId, 'held'), this.#key(deadId, 'reaping'), this.#key(deadId, 'session'), this.#key(deadId, 'refs')];
+    await client.eval(REAPED, keys.length, ...keys, deadId);
     if (entries.length > 0) this.log(`Redis store: manager ${deadId} stopped renewing its lease; what its sessions held was given back`);
+  }
+
+  /**
+   * Runs, for each entry of `holderId`'s held index, the function `byKind` names for its kind
+   * (kinds it does not name are left alone), leaving the index as it is: a manager taking a
+   * session over withdraws what the session's dead calls waited for (`redisSessions.ts`).
+   */
+  async visit(client: Redis, host: RedisObjectHost, holderId: string, byKind: Readonly<Record<string, Reclaimer>>): Promise<void> {
+    for (const entry of await client.smembers(this.#key(holderId, 'held'))) {
+      const [kind, objectKey] = splitHeldEntry(entry);
+      await byKind[kind]?.(host, objectKey, holderId);
+    }
   }
 
   /**
@@ -159,7 +192,7 @@ export class ManagerLease {
     if (!client) return;
     try {
       await client.del(this.#key(this.managerId));
-      await this.#reap(client, host, this.managerId);
+      await this.reap(client, host, this.managerId);
     } catch {
       // Redis is away: the lease runs out by itself and a survivor gives back what is left.
     }
@@ -180,13 +213,14 @@ end
 return 0`;
 
 /**
- * A reaped manager leaves the group with its held index, unless it took a fresh lease meanwhile.
- * KEYS: lease, managers, held index, reaping claim. ARGV: manager id.
+ * A reaped manager (or session lease) leaves the group with its held index (and a session's
+ * record and references), unless it took a fresh lease meanwhile. KEYS: lease, managers, held
+ * index, reaping claim, session record, session references. ARGV: manager id.
  */
 const REAPED = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SREM', KEYS[2], ARGV[1])
-  redis.call('DEL', KEYS[3])
+  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6])
 end
 redis.call('DEL', KEYS[4])
 return 0`;

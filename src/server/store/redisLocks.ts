@@ -83,13 +83,17 @@ export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withd
 
 /** An owner as inspection and reprs show it: a session id for this manager's own, the global id for another's. */
 export function shownOwner(host: RedisObjectHost, owner: string): string {
-  const mine = `${host.managerId}/`;
-  return owner.startsWith(mine) ? owner.slice(mine.length) : owner;
+  return host.sessionOf(owner) ?? owner;
 }
 
 /** A dead manager's (or one's own, at stop) lock given back: see `redisLeases.ts`. */
 export const reclaimLock: Reclaimer = async (host, objectKey, managerId) => {
   await host.run('smLockGiveBack', keysOf(objectKey), [`${managerId}/`, 'prefix', host.channel, objectKey]);
+};
+
+/** What the waiting calls of a session whose manager died left on a lock, given up (its lease id: `redisSessions.ts`). */
+export const withdrawLockWaiters: Reclaimer = async (host, objectKey, leaseId) => {
+  await host.run('smLockGiveBack', keysOf(objectKey), [`${leaseId}/`, 'waiters', host.channel, objectKey]);
 };
 
 /** What Lock and RLock share, and what a Condition over one uses. */
@@ -154,7 +158,7 @@ export abstract class RedisLockCore implements HeldResource {
     const attempt = async (): Promise<number | typeof NOT_YET> => {
       const got = (
         first
-          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexKey, spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket])
+          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexOf(owner), spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket])
           : await this.host.run('smLockGranted', [this.lockKey, spends.key], [ticket, spends.ticket])
       ) as number;
       first = false;
@@ -181,6 +185,14 @@ export abstract class RedisLockCore implements HeldResource {
     } finally {
       this.#waiting--;
     }
+  }
+
+  /** A session taken over from a manager that is gone holds the lock here, if it holds it in Redis (SPEC 20.4.1). */
+  async takenOver(context: CallContext): Promise<void> {
+    const owner = this.host.ownerId(ownerOf(context));
+    const [holder, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
+    this.seen(holder ?? undefined, count);
+    if (holder === owner) this.#held(owner, context);
   }
 
   #held(owner: string, context: CallContext): void {

@@ -159,11 +159,23 @@ return { left, owner }`,
   /**
    * Gives back a Lock/RLock held by the owners named (a session that ended, a dead manager's);
    * a dead manager's waiting tickets leave the queue first, so the lock goes to a live waiter.
-   * KEYS: lock, queue. ARGV: who, mode, channel, key. Returns 1 when it was freed.
+   * Mode 'waiters' gives up only what waiting calls of the owners named (by prefix) left: their
+   * tickets, and the lock if it was handed to one of them and not yet taken up (a session taken
+   * over by another manager, whose calls died with the old one). KEYS: lock, queue. ARGV: who,
+   * mode, channel, key. Returns 1 when it was freed.
    */
   smLockGiveBack: {
     keys: 2,
     text: `${MATCHES}${LOCK_HAND_OFF}
+if ARGV[2] == 'waiters' then
+  for _, t in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[2], 0, t) end
+  end
+  local t = redis.call('HGET', KEYS[1], 'ticket')
+  if not t or not matches(t, ARGV[1], 'prefix') then return 0 end
+  handOff(KEYS[2], ARGV[3], ARGV[4])
+  return 1
+end
 if ARGV[2] == 'prefix' then
   for _, t in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
     if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[2], 0, t) end
@@ -202,6 +214,11 @@ redis.call('HINCRBY', KEYS[1], 'held', 1)
 local mine = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('SADD', KEYS[4], ARGV[4])
 return { 1, value, mine }`,
+  },
+  /** The permits one owner holds. KEYS: semaphore, holders. ARGV: owner. Returns {free permits, the owner's permits}. */
+  smSemHeld: {
+    keys: 2,
+    text: `return { tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') }`,
   },
   /**
    * Whether a waiting ticket was handed a permit. KEYS: semaphore, holders, granted. ARGV:
@@ -263,13 +280,36 @@ return { 1, tonumber(redis.call('HGET', KEYS[1], 'value')), left, mine }`,
    * value (permits another's plain release gave back already are not returned twice; whether it
    * is bounded, and its initial value, are read from its hash). A dead manager's waiting tickets
    * leave the queue, and its granted ones not yet taken up are dropped (their permits are among
-   * its holdings). The permits returned go to the longest waiters. KEYS: semaphore, holders,
-   * queue, granted. ARGV: who, mode, channel, key. Returns the permits returned.
+   * its holdings). The permits returned go to the longest waiters. Mode 'waiters' gives up only
+   * what waiting calls of the owners named (by prefix) left: their tickets, and the permits
+   * granted to them and not yet taken up. KEYS: semaphore, holders, queue, granted. ARGV: who,
+   * mode, channel, key. Returns the permits returned.
    */
   smSemGiveBack: {
     keys: 4,
     text: `${MATCHES}${SEMAPHORE_HAND_OUT}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[2] == 'waiters' then
+  for _, t in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[3], 0, t) end
+  end
+  local back = 0
+  for _, t in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    if matches(t, ARGV[1], 'prefix') then
+      redis.call('SREM', KEYS[4], t)
+      local owner = string.match(t, '^(.-)#')
+      if redis.call('HINCRBY', KEYS[2], owner, -1) <= 0 then redis.call('HDEL', KEYS[2], owner) end
+      redis.call('HINCRBY', KEYS[1], 'held', -1)
+      redis.call('HINCRBY', KEYS[1], 'value', 1)
+      back = back + 1
+    end
+  end
+  if back > 0 then
+    handOut(KEYS[3], KEYS[4])
+    redis.call('PUBLISH', ARGV[3], ARGV[4])
+  end
+  return back
+end
 if ARGV[2] == 'prefix' then
   for _, t in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
     if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[3], 0, t) end

@@ -11,8 +11,8 @@ import { Condition, conditionLockArgument, notALock } from '../builtins/conditio
 import { barrierArguments } from '../builtins/barrier';
 import type { Reclaimer } from './redisLeases';
 import type { RedisTypeFactory } from './redisTypes';
-import { LOCK_HOLDING, lockKeys, reclaimLock, RedisLock, RedisLockCore, RedisRLock } from './redisLocks';
-import { reclaimPermits, RedisBoundedSemaphore, RedisSemaphore, SEMAPHORE_HOLDING, semaphoreKeys } from './redisSemaphores';
+import { LOCK_HOLDING, lockKeys, reclaimLock, RedisLock, RedisLockCore, RedisRLock, withdrawLockWaiters } from './redisLocks';
+import { reclaimPermits, RedisBoundedSemaphore, RedisSemaphore, SEMAPHORE_HOLDING, semaphoreKeys, withdrawPermitWaiters } from './redisSemaphores';
 import { CONDITION_WAITER, conditionKeys, reclaimConditionWaiters, RedisCondition } from './redisCondition';
 import { BARRIER_PARTY, barrierKeys, reclaimBarrierParties, RedisBarrier } from './redisBarrier';
 
@@ -72,6 +72,19 @@ export const primitiveTypes: Readonly<Record<'Lock' | 'RLock' | 'Semaphore' | 'B
 export const primitiveReclaimers: Readonly<Record<string, Reclaimer>> = {
   [LOCK_HOLDING]: reclaimLock,
   [SEMAPHORE_HOLDING]: reclaimPermits,
+  [CONDITION_WAITER]: reclaimConditionWaiters,
+  [BARRIER_PARTY]: reclaimBarrierParties,
+};
+
+/**
+ * How a manager taking a session over gives up, by kind, what the session's calls that were
+ * waiting when its old manager died left behind (SPEC 20.4.1): their tickets, and what was handed
+ * to them and not yet taken up. What the session holds stays held.
+ */
+export const primitiveWithdrawers: Readonly<Record<string, Reclaimer>> = {
+  [LOCK_HOLDING]: withdrawLockWaiters,
+  [SEMAPHORE_HOLDING]: withdrawPermitWaiters,
+  // A condition's waiter and a barrier's party are nothing but a waiting call.
   [CONDITION_WAITER]: reclaimConditionWaiters,
   [BARRIER_PARTY]: reclaimBarrierParties,
 };

@@ -95,7 +95,8 @@ export class RedisPriorityQueue extends RedisQueue {
       // Delivery counts only once some item came back: a queue nobody takes from with ack is stored as it always was.
       if ([...layout, ...unordered].some((item) => item instanceof ReturnedItem)) stored.push(layout.map(deliveriesOf), unordered.map(deliveriesOf));
       const state = valueToText(stored, host.refs);
-      const keys = [...this.#keys, host.deliveryIdsKey, host.heldIndexKey];
+      // A take into flight names the queue in its owner's held index; any other save names none.
+      const keys = [...this.#keys, host.deliveryIdsKey, host.heldIndexOf(String(outcome.intoFlight?.[0] ?? ''))];
       const [saved, now, id, inFlight] = (await host.run('smHeapSave', keys, [version, state, outcome.unfinished ?? 0, host.channel, this.key, merged, ...(outcome.intoFlight ?? [])])) as [number, number, string | null, number];
       if (saved === 1) {
         this.seen(heap.length, now);

@@ -88,7 +88,7 @@ export class RedisQueue implements EditsStoredItems {
     const host = this.host;
     const [id, text, count, length, inFlight] = (await host.run(
       'smQueueTakeAck',
-      [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexKey],
+      [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexOf(flight.owner)],
       [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key],
     )) as [string | null, string | null, number, number, number];
     const taken = id === null || text === null ? undefined : { id, count, value: () => textToValue(text, host.refs) };
@@ -237,6 +237,11 @@ export class RedisQueue implements EditsStoredItems {
    */
   settleDelivery(deliveryId: string, ownerId: string, how: 'ack' | 'nack'): Promise<boolean> {
     return this.#deliveries.settle(deliveryId, ownerId, how === 'ack' ? 'ack' : 'back');
+  }
+
+  /** A session taken over from a manager of the group that is gone holds its deliveries of this queue here (SPEC 20.4.1). */
+  takenOver(context: CallContext): Promise<void> {
+    return this.#deliveries.takenOver(context);
   }
 
   /** A session ended: the deliveries it held go back to the front, counted as delivered. */

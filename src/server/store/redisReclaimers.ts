@@ -8,7 +8,7 @@ import type { Reclaimer } from './redisLeases';
 import { DELIVERY_KIND } from './redisDeliveries';
 import { reclaimQueueDeliveries } from './redisQueue';
 import { reclaimReferences, REFERENCE_KIND } from './redisReferences';
-import { primitiveReclaimers } from './redisPrimitiveTypes';
+import { primitiveReclaimers, primitiveWithdrawers } from './redisPrimitiveTypes';
 
 /** The reclaimers, by the kind a type writes into a manager's held index. */
 export const reclaimers: Readonly<Record<string, Reclaimer>> = Object.freeze({
@@ -18,3 +18,10 @@ export const reclaimers: Readonly<Record<string, Reclaimer>> = Object.freeze({
   // Locks, permits, condition waiters, barrier parties.
   ...primitiveReclaimers,
 });
+
+/**
+ * What a manager taking a session over runs on each entry of the session's held index, to give
+ * up what the calls that died with the session's old manager were waiting for (SPEC 20.4.1). A
+ * delivery in flight and a reference are the session's own: kept.
+ */
+export const withdrawers: Readonly<Record<string, Reclaimer>> = primitiveWithdrawers;

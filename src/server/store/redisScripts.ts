@@ -296,6 +296,29 @@ end
 if #back > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return #back`,
   },
+  /**
+   * The deliveries one owner holds, in the order they were made. KEYS: in flight. ARGV: owner.
+   * Returns {id, count, since, visibleAt ('' for none), ...}.
+   */
+  smDeliveriesOf: {
+    keys: 1,
+    text: `
+local all = redis.call('HGETALL', KEYS[1])
+local mine = {}
+for i = 1, #all, 2 do
+  local e = cjson.decode(all[i + 1])
+  if e.owner == ARGV[1] then mine[#mine + 1] = { n = tonumber(string.sub(all[i], 2)), id = all[i], e = e } end
+end
+table.sort(mine, function(a, b) return a.n < b.n end)
+local out = {}
+for _, d in ipairs(mine) do
+  out[#out + 1] = d.id
+  out[#out + 1] = tostring(d.e.count)
+  out[#out + 1] = tostring(d.e.since)
+  out[#out + 1] = tostring(d.e.visibleAt or '')
+end
+return out`,
+  },
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {
     keys: 2,

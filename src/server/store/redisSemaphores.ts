@@ -40,6 +40,11 @@ export const reclaimPermits: Reclaimer = async (host, objectKey, managerId) => {
   await host.run('smSemGiveBack', keysOf(objectKey), [`${managerId}/`, 'prefix', host.channel, objectKey]);
 };
 
+/** What the waiting calls of a session whose manager died left on a semaphore, given up (its lease id: `redisSessions.ts`). */
+export const withdrawPermitWaiters: Reclaimer = async (host, objectKey, leaseId) => {
+  await host.run('smSemGiveBack', keysOf(objectKey), [`${leaseId}/`, 'waiters', host.channel, objectKey]);
+};
+
 /** Python's `threading.Semaphore` kept in Redis. */
 export class RedisSemaphore implements HeldResource {
   static readonly builtin: string = Semaphore.builtin;
@@ -98,7 +103,7 @@ export class RedisSemaphore implements HeldResource {
     if (waits) context.mayWait?.();
     const owner = this.host.ownerId(ownerOf(context));
     const ticket = waits ? `${owner}#${randomUUID()}` : '';
-    const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexKey], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [
+    const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexOf(owner)], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [
       number,
       number,
       number,
@@ -130,6 +135,14 @@ export class RedisSemaphore implements HeldResource {
     } finally {
       this.#waiting--;
     }
+  }
+
+  /** A session taken over from a manager that is gone holds its permits here, if it holds any in Redis (SPEC 20.4.1). */
+  async takenOver(context: CallContext): Promise<void> {
+    const owner = this.host.ownerId(ownerOf(context));
+    const [value, mine] = (await this.host.run('smSemHeld', this.#keys.slice(0, 2), [owner])) as [number, number];
+    this.value = value;
+    if (mine > 0) this.#granted(owner, mine, context);
   }
 
   #granted(owner: string, mine: number, context: CallContext): true {

@@ -20,7 +20,7 @@ import { PyException } from '../exceptions';
 import type { InspectGroup, Token } from '../../common/protocol';
 import { GroupDirectory, type ManagerDescription } from './redisGroupView';
 import { GLOBAL_ID, globalIdOf } from '../objectTable';
-import type { GroupObjects, ObjectStore } from './objectStore';
+import type { AdoptedSession, GroupObjects, GroupSessions, ObjectStore } from './objectStore';
 import { GROUP_ID_PREFIX, REFERENCE_KIND, referenceKeys, STORED_MEMBER, type ObjectMeta, type ReferenceHost } from './redisReferences';
 import { textToValue, valueToText } from './valueText';
 import { redisBuiltinTypes, type RedisTypeFactory } from './redisTypes';
@@ -28,8 +28,13 @@ import type { RedisStoreAddress } from './storeUrl';
 import { Wakeups } from './redisWakeups';
 import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
-import { DEFAULT_LEASE_MS, heldEntry, ManagerLease, ownerIdIn } from './redisLeases';
-import { reclaimers } from './redisReclaimers';
+import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from './redisLeases';
+import { SessionLeases, sessionLeaseId } from './redisSessions';
+import { reclaimers, withdrawers } from './redisReclaimers';
+import { DELIVERY_KIND } from './redisDeliveries';
+import { LOCK_HOLDING } from './redisLocks';
+import { SEMAPHORE_HOLDING } from './redisSemaphores';
+import type { CallContext } from '../calls/methodDispatch';
 import { ScriptFrames, scriptFrameHead } from './redisScriptFrames';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
@@ -61,14 +66,26 @@ export interface RedisObjectHost {
   /** This manager's id in the group of managers sharing the prefix (see `redisLeases.ts`). */
   readonly managerId: string;
   /**
-   * The key of this manager's held index: a script granting a session a holding (a lock,
-   * permits, a delivery) adds `heldEntry(kind, objectKey)` to it in the same script.
+   * The key of the held index of owner `ownerId` (its manager's, or a resumable session's own, see
+   * `redisSessions.ts`): a script granting the owner a holding (a lock, permits, a delivery) adds
+   * `heldEntry(kind, objectKey)` to it in the same script. Any other id: this manager's.
    */
-  readonly heldIndexKey: string;
+  heldIndexOf(ownerId: string): string;
   /** The owner id, in Redis, of this manager's session `sessionId`: global across the group. */
   ownerId(sessionId: string): string;
+  /** The session of this manager an owner id names, if it names one of them (the inverse of {@link ownerId}). */
+  sessionOf(ownerId: string): string | undefined;
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
+}
+
+/**
+ * An object of the store where a session can hold something past its call (a queue's deliveries,
+ * a lock, permits): a session taken over from a manager that is gone holds it here from now on
+ * (SPEC 20.4.1), through `context`, if it holds it in Redis.
+ */
+export interface TakenOver {
+  takenOver(context: CallContext): Promise<void>;
 }
 
 /** A page of a Redis-backed object's contents, as inspection's peek shows it. */
@@ -79,7 +96,7 @@ export interface PeekPage {
 }
 
 /** A store keeping the built-in types it knows in Redis (the others stay in this process, see README). */
-export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, GroupTokens, ReferenceHost {
+export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, GroupTokens, ReferenceHost, GroupSessions {
   readonly location: string;
   readonly types: Readonly<Record<BuiltinTypeId, BuiltinType>>;
   readonly channel: string;
@@ -119,9 +136,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   /** Objects a stored value refers to, pinned in Redis already. */
   readonly #pinned = new WeakSet<object>();
   readonly group: GroupObjects = this;
+  readonly sessions: GroupSessions = this;
   readonly #factories: Readonly<Partial<Record<BuiltinTypeId, RedisTypeFactory>>>;
   readonly #lease: ManagerLease;
   readonly #directory: GroupDirectory;
+  readonly #sessionLeases: SessionLeases;
 
   constructor(
     private readonly address: RedisStoreAddress,
@@ -132,6 +151,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   ) {
     this.#lease = new ManagerLease(prefix, leaseMs, reclaimers, log);
     this.#directory = new GroupDirectory(prefix, this.#lease.managerId, leaseMs);
+    this.#sessionLeases = new SessionLeases(prefix, this.#lease.managerId, leaseMs, () => this.#client, log);
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location, this);
@@ -259,7 +279,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       type = text ? (JSON.parse(text) as ObjectMeta).type : undefined;
     }
     const keys = (type && this.#factories[type]?.keys(this, name)) || [];
-    await this.run('smRefDrop', [refsKey, this.heldIndexKey, metaKey], [member, held, ...keys]);
+    await this.run('smRefDrop', [refsKey, this.#lease.heldIndexOf(member), metaKey], [member, held, ...keys]);
   }
 
   publishSelf(describe: () => ManagerDescription): void {
@@ -302,12 +322,53 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#lease.managerId;
   }
 
+  /** The key of this manager's own held index. */
   get heldIndexKey(): string {
     return this.#lease.heldIndexKey;
   }
 
+  heldIndexOf(ownerId: string): string {
+    return ownerId.includes('/') ? this.#lease.heldIndexOf(holderOf(ownerId)) : this.#lease.heldIndexKey;
+  }
+
   ownerId(sessionId: string): string {
-    return ownerIdIn(this.#lease.managerId, sessionId);
+    return this.#sessionLeases.ownerOf(sessionId) ?? ownerIdIn(this.#lease.managerId, sessionId);
+  }
+
+  sessionOf(ownerId: string): string | undefined {
+    const mine = `${this.#lease.managerId}/`;
+    return ownerId.startsWith(mine) ? ownerId.slice(mine.length) : this.#sessionLeases.sessionOf(ownerId);
+  }
+
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {
+    this.#sessionLeases.keep(sessionId, tokenDigest, withinMs, agreed);
+  }
+
+  referencesChanged(sessionId: string, obj: object, count: number): void {
+    const id = globalIdOf(obj);
+    const made = this.#made.get(obj);
+    if (id !== undefined) this.#sessionLeases.referencesChanged(sessionId, id, made && this.keyOf(made.name), count);
+  }
+
+  ended(sessionId: string): void {
+    this.#sessionLeases.ended(sessionId, async (leaseId) => {
+      if (this.#client) await this.#lease.reap(this.#client, this, leaseId);
+    });
+  }
+
+  async adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
+    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId);
+    const leaseId = sessionLeaseId(tokenDigest);
+    // The calls the session had waiting died with its old manager: what they waited for goes to others.
+    await this.#lease.visit(this.#commands(), this, leaseId, withdrawers);
+    // What it holds is held by its session here from now on (inspection lists it; a delivery's visibility timeout runs here).
+    const held = async (_host: RedisObjectHost, objectKey: string): Promise<void> => {
+      const name = objectKey.slice(this.keyOf('').length);
+      const obj = this.#live.get(name)?.deref() ?? (name.startsWith('shared:') ? undefined : await this.objectFor(`${GROUP_ID_PREFIX}${name}`, 'use'));
+      await (obj as Partial<TakenOver> | undefined)?.takenOver?.(holder(`${GROUP_ID_PREFIX}${name}`));
+    };
+    await this.#lease.visit(this.#commands(), this, leaseId, { [DELIVERY_KIND]: held, [LOCK_HOLDING]: held, [SEMAPHORE_HOLDING]: held });
+    return adopted;
   }
 
   get deliveryIdsKey(): string {
@@ -379,8 +440,13 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.#frames = new ScriptFrames(client);
     this.#subscriber = subscriber;
     this.#opened = true;
+    this.#sessionLeases.start();
     try {
-      await this.#lease.start(client, this, () => holdingsLost?.());
+      await this.#lease.start(client, this, () => {
+        // Before the sessions end: what the resumable ones hold stays theirs in the group.
+        this.#sessionLeases.letGoAll();
+        holdingsLost?.();
+      });
     } catch (error) {
       await this.close();
       throw new Error(`cannot take a lease in the Redis store at ${this.location}: ${(error as Error).message}`);
@@ -403,6 +469,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   async close(): Promise<void> {
     this.#closed = true;
     this.wakeups.stop();
+    this.#sessionLeases.stop();
+    await this.#sessionLeases.drain();
     await this.#directory.stop(this.#client);
     await this.#lease.stop(this.#client, this);
     const clients = [this.#client, this.#subscriber];

@@ -1,0 +1,25 @@
+/**
+ * The listeners a JSON-RPC session puts on its socket, kept together so that handing the socket
+ * over to the session it resumes (SPEC 20.4) removes exactly them and nothing else.
+ */
+
+import type { Socket } from 'node:net';
+
+/** A session's listeners, by socket event. */
+export interface SocketListeners {
+  data(chunk: Buffer): void;
+  drain(): void;
+  end(): void;
+  close(): void;
+  error(error: Error): void;
+}
+
+/** Puts `listeners` on `socket`. */
+export function listen(socket: Socket, listeners: SocketListeners): void {
+  for (const [event, listener] of Object.entries(listeners)) socket.on(event, listener);
+}
+
+/** Takes `listeners` (if any) off `socket`. */
+export function unlisten(socket: Socket, listeners: SocketListeners | undefined): void {
+  if (listeners) for (const [event, listener] of Object.entries(listeners)) socket.off(event, listener);
+}

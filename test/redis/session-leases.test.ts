@@ -1,0 +1,153 @@
+/**
+ * Session leases in a Redis group (src/server/store/redisSessions.ts), driven through stores on
+ * one prefix as managers drive them: a session kept by a live manager is not taken over (the
+ * refusal names its keeper); once that manager's lease is gone, exactly one of two managers
+ * taking it over at once wins; a session that ends on its manager gives back at once; the store
+ * never holds the token itself.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { RedisStore } from '../../src/server/store/redisStore';
+import { SessionNotAdoptable } from '../../src/server/store/objectStore';
+import { parseStoreAddress, type RedisStoreAddress } from '../../src/server/store/storeUrl';
+import type { RedisLock } from '../../src/server/store/redisLocks';
+import type { RedisBoundedSemaphore } from '../../src/server/store/redisSemaphores';
+import { tokenDigest } from '../../src/server/jsonrpc/resumeTokens';
+import { redisForTests } from '../helpers/redisServer';
+import { eventually } from '../helpers/until';
+import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
+import { connect, type LockProxy } from '../../src/client';
+import { validateMessage } from '../protocol/schemaValidator';
+
+const redis = redisForTests('sessionlease');
+const { skip } = redis;
+
+/** Three stores on one prefix, as three managers of a group. */
+async function managers(): Promise<{ a: RedisStore; b: RedisStore; c: RedisStore; plain: Redis; prefix: string } & AsyncDisposable> {
+  const prefix = redis.prefix();
+  const address = parseStoreAddress(redis.url) as RedisStoreAddress;
+  const [a, b, c] = [new RedisStore(address, prefix), new RedisStore(address, prefix), new RedisStore(address, prefix)];
+  for (const store of [a, b, c]) await store.open();
+  const plain = new Redis(redis.url);
+  return {
+    a,
+    b,
+    c,
+    plain,
+    prefix,
+    async [Symbol.asyncDispose]() {
+      plain.disconnect();
+      await Promise.all([a.close(), b.close(), c.close()]);
+    },
+  };
+}
+
+const agreed = JSON.stringify({ protocolVersion: '1.3', serverInfo: { name: 'syncmanager', version: '0' }, capabilities: { resume: { withinMs: 60_000 } } });
+
+test('a session its manager keeps alive is not taken over; once that manager is gone exactly one of two takes it, with its lock and permits', { skip, timeout: 30_000 }, async () => {
+  await using m = await managers();
+  const token = 'a-resume-token-for-this-test-only';
+  m.a.keep('s1', tokenDigest(token), 60_000, agreed);
+  // The managers of the group serve the same shared objects, made when each starts.
+  const [lock] = [m.a, m.b, m.c].map((s) => s.sharedObject('get_lock', 'Lock', [], {}) as RedisLock);
+  const [permits] = [m.a, m.b, m.c].map((s) => s.sharedObject('get_permits', 'BoundedSemaphore', [2], {}) as RedisBoundedSemaphore);
+  assert.equal(await lock!.acquire(true, -1, { sessionId: 's1' }), true);
+  assert.equal(await permits!.acquire(true, null, { sessionId: 's1' }), true);
+  const heldBy = new Map<string, string[]>();
+  const holder = (sessionId: string) => (objectId: string) => ({ sessionId, hold: () => heldBy.set(sessionId, [...(heldBy.get(sessionId) ?? []), objectId]) });
+  const dump = JSON.stringify(await m.plain.keys(`${m.prefix}:*`)) + JSON.stringify(await Promise.all((await m.plain.keys(`${m.prefix}:m:session-*:session`)).map((k) => m.plain.hgetall(k))));
+  assert.ok(!dump.includes(token), 'the token itself is nowhere in Redis');
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', holder('s7')), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
+  // A dies: its lease goes (as it runs out), and nobody renews anything of it any more.
+  await m.a.close();
+  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7', holder('s7')), m.c.adopt(tokenDigest(token), 's8', holder('s8'))]);
+  const won = outcomes.filter((o) => o.status === 'fulfilled');
+  assert.equal(won.length, 1, 'exactly one manager takes the session over');
+  const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+  assert.ok(loser.reason instanceof SessionNotAdoptable && loser.reason.keptBy !== undefined, 'the other is told who keeps it now');
+  const [winner, sessionId] = outcomes[0]!.status === 'fulfilled' ? [m.b, 's7'] : [m.c, 's8'];
+  const loserStore = winner === m.b ? m.c : m.b;
+  assert.deepEqual([...heldBy.keys()], [sessionId], 'only the winner\'s session holds anything');
+  assert.deepEqual(heldBy.get(sessionId)!.sort(), ['r:shared:get_lock', 'r:shared:get_permits'], 'it holds the lock and the permits on its new manager');
+  // The survivors' reaping of A leaves the session's lock alone.
+  await winner.reapDeadManagers();
+  await loserStore.reapDeadManagers();
+  const asWinner = winner.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  const elsewhere = loserStore.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await elsewhere.acquire(false, -1, { sessionId: 'other' }), false, 'the lock is still the session\'s');
+  // Its new manager acts for it under its owner id: it may release what it took through A.
+  await asWinner.release({ sessionId });
+  assert.equal(await elsewhere.acquire(false, -1, { sessionId: 'other' }), true);
+});
+
+test('a session that ends for good on its manager gives back at once, and leaves nothing of it in the group', { skip, timeout: 30_000 }, async () => {
+  await using m = await managers();
+  const token = 'another-resume-token-for-this-test';
+  m.a.keep('s1', tokenDigest(token), 60_000, agreed);
+  const lock = m.a.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await lock.acquire(true, -1, { sessionId: 's1' }), true);
+  const elsewhere = m.b.sharedObject('get_lock', 'Lock', [], {}) as RedisLock;
+  assert.equal(await elsewhere.acquire(false, -1, { sessionId: 'x' }), false);
+  m.a.ended('s1');
+  assert.equal(await elsewhere.acquire(true, 10, { sessionId: 'x' }), true, 'the lock went back when the session ended');
+  await eventually('the session lease gone from the group', () => m.plain.keys(`${m.prefix}:m:session-*`), (keys) => keys.length === 0);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's9', () => ({ sessionId: 's9' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
+});
+
+test('over the wire: a manager of the group refuses a session another live manager keeps, naming it, and a detached session too', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  await using a = await startManager({ store: redis.url, storePrefix: prefix });
+  await using b = await startManager({ store: redis.url, storePrefix: prefix });
+  const first = await RawClient.open(a.address, { initialize: false });
+  const init = await first.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 } } });
+  const token = init.result.resumeToken as string;
+  const plain = new Redis(redis.url);
+  try {
+    const aId = (await a.groupView()).managers.find((m) => m.self)!.managerId;
+    for (const state of ['attached', 'detached']) {
+      if (state === 'detached') first.close();
+      const other = await RawClient.open(b.address, { initialize: false });
+      const refused = await other.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000, token, answersSeen: 0 } } });
+      assert.deepEqual(validateMessage(refused, 'initialize'), [], 'the refusal is a valid message');
+      assert.equal(refused.error?.code, -31012, `${state}: SessionNotResumable`);
+      assert.equal(refused.error.data.keptBy, aId, `${state}: the refusal names the manager that keeps the session`);
+      other.close();
+    }
+    // A resumes it itself, as without a group.
+    const back = await RawClient.open(a.address, { initialize: false });
+    const resumed = await back.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000, token, answersSeen: 0 } } });
+    assert.deepEqual([resumed.result?.resumed, resumed.result?.answersLost], [true, undefined]);
+    back.close();
+  } finally {
+    first.close();
+    plain.disconnect();
+  }
+});
+
+test('a manager cut off from Redis longer than its lease ends its sessions without giving back what a resumable one holds: it stays resumable in the group, there too', { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  await using a = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
+  await using b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
+  const plain = new Redis(redis.url);
+  const client = await connect({ address: a.address, authkey: AUTHKEY, resume: { withinMs: 60_000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 50, maxMs: 20_000 } });
+  const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const lock = await client.create<LockProxy>('Lock');
+    assert.equal(await lock.acquire(), true);
+    const aId = (await a.groupView()).managers.find((m) => m.self)!.managerId;
+    const row = (await b.groupView()).objects.find((o) => o.id === lock.id);
+    assert.deepEqual(row?.managers, [aId], 'the group view names the manager whose client holds the object, not the session\'s own lease');
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    // As if A had been cut off from Redis for longer than its lease: it ends its sessions.
+    await plain.del(`${prefix}:m:${aId}`);
+    assert.equal((await restored).resumed, true, 'the client resumed its session, through A again');
+    assert.equal(await other.callById(lock.id, 'acquire', [false]), false, 'A ending its sessions did not give back what the resumable one holds');
+    await lock.unlock();
+    assert.equal(await other.callById(lock.id, 'acquire', [false]), true);
+  } finally {
+    await client.close();
+    await other.close();
+    plain.disconnect();
+  }
+});

@@ -262,8 +262,13 @@ class Witness {
 // ---------------------------------------------------------------------------------------------
 
 interface SentRequest {
+  id: number | string;
   method: string;
-  /** Whether the server must have answered it by the time a later request is answered. */
+  /**
+   * Whether the server must answer it, soon after a later request is answered: one that cannot
+   * wait, though it may answer a turn later than the later one (an object first fetched back
+   * into the table answers after a microtask; answers may come in any order, SPEC 6).
+   */
   required: boolean;
 }
 
@@ -394,7 +399,7 @@ class FuzzConnection {
     const params = message.params as { method?: unknown } | undefined;
     const mayWait = message.method === 'object/call' && typeof params === 'object' && params !== null && typeof params.method === 'string' && MAY_WAIT.has(params.method);
     const list = this.requests.get(key) ?? [];
-    list.push({ method: message.method, required: message.jsonrpc === '2.0' && !mayWait });
+    list.push({ id: message.id, method: message.method, required: message.jsonrpc === '2.0' && !mayWait });
     this.requests.set(key, list);
   }
 
@@ -477,15 +482,15 @@ class FuzzConnection {
   }
 
   /** Requests that cannot block, sent once, and never answered. */
-  unanswered(): string[] {
+  unanswered(): SentRequest[] {
     const answeredKeys = new Set<string>();
     for (const m of this.received) {
       const id = (m as { id?: unknown }).id;
       if (typeof id === 'number' || typeof id === 'string') answeredKeys.add(idKey(id));
     }
-    const out: string[] = [];
+    const out: SentRequest[] = [];
     for (const [key, list] of this.requests) {
-      if (this.sentIds.get(key) === 1 && list.length === 1 && list[0].required && !answeredKeys.has(key)) out.push(`${key} (${list[0].method})`);
+      if (this.sentIds.get(key) === 1 && list.length === 1 && list[0].required && !answeredKeys.has(key)) out.push(list[0]);
     }
     return out;
   }
@@ -998,7 +1003,10 @@ async function runConnection(index: number, address: string, ctx: FuzzContext): 
   // Requests that cannot block must all be answered once a later one was (unless the session ended),
   // and cancelled ones within 5 s.
   if (!conn.isClosed && !conn.sentShutdown && ending !== 'disconnect') {
-    const missing = conn.unanswered();
+    const missing: string[] = [];
+    for (const request of conn.unanswered().slice(0, 20)) {
+      if ((await conn.answerTo(request.id, 5000)) === undefined && !conn.isClosed) missing.push(`${idKey(request.id)} (${request.method})`);
+    }
     if (missing.length) problems.push(`${what} requests never answered: ${missing.slice(0, 5).join(', ')}`);
     for (const id of cancelled) {
       if (conn.isClosed) break;

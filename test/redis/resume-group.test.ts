@@ -28,27 +28,37 @@ after(async () => {
   for (const server of started) await killServer(server);
 });
 
+/** A manager of the group under `prefix`, with a one-second lease, killed by `after` if its test does not. */
+async function serveInGroup(prefix: string, address = '127.0.0.1:0'): Promise<ServerProcess> {
+  const server = await serveProcess(['--address', address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], {
+    SYNCMANAGER_AUTHKEY: AUTHKEY,
+  });
+  started.push(server);
+  return server;
+}
+
 /** Two managers of one group, A started first so that the group's first member is A. */
 async function group(): Promise<{ a: ServerProcess; b: ServerProcess; aId: string; plain: Redis; prefix: string }> {
   const prefix = redis.prefix();
-  const serve = async (): Promise<ServerProcess> => {
-    const server = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], {
-      SYNCMANAGER_AUTHKEY: AUTHKEY,
-    });
-    started.push(server);
-    return server;
-  };
   const plain = new Redis(redis.url);
-  const a = await serve();
+  const a = await serveInGroup(prefix);
   const [aId] = await plain.smembers(`${prefix}:managers`);
-  const b = await serve();
+  const b = await serveInGroup(prefix);
   return { a, b, aId: aId!, plain, prefix };
+}
+
+/** A test's end: its clients closed, then the group's Redis connection, then manager B (A is dead by then, or `after` kills it). */
+async function leave(g: { b: ServerProcess; plain: Redis }, ...clients: { close(): Promise<unknown> }[]): Promise<void> {
+  for (const client of clients) await client.close();
+  g.plain.disconnect();
+  await killServer(g.b);
 }
 
 const fast = { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 };
 
 test('a session with resume whose manager is SIGKILLed resumes on another manager of the group, keeping its lock, its delivery and its proxies', { skip, timeout: 90_000 }, async () => {
-  const { a, b, aId, plain, prefix } = await group();
+  const g = await group();
+  const { a, b, aId, plain, prefix } = g;
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 30_000 }, reconnect: fast });
   const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
   try {
@@ -79,15 +89,13 @@ test('a session with resume whose manager is SIGKILLed resumes on another manage
     await lock.unlock();
     assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'released by its holder, the lock is free');
   } finally {
-    await client.close();
-    await other.close();
-    plain.disconnect();
-    await killServer(b);
+    await leave(g, client, other);
   }
 });
 
 test('a session whose manager died and which is not resumed within its window has its lock released and its delivery given back', { skip, timeout: 90_000 }, async () => {
-  const { a, b, plain } = await group();
+  const g = await group();
+  const { a, b } = g;
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: a.address, authkey: AUTHKEY, resume: { withinMs: 1500 }, reconnect: fast });
   const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
   try {
@@ -104,15 +112,13 @@ test('a session whose manager died and which is not resumed within its window ha
     assert.deepEqual([again.value, again.redelivered], [9, true], 'the delivery went back to its queue');
     await again.ack();
   } finally {
-    await client.close();
-    await other.close();
-    plain.disconnect();
-    await killServer(b);
+    await leave(g, client, other);
   }
 });
 
 test('calls waiting when the manager died fail as of unknown outcome after the takeover, and what they waited for goes to others', { skip, timeout: 90_000 }, async () => {
-  const { a, b, plain, prefix } = await group();
+  const g = await group();
+  const { a, b, plain, prefix } = g;
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 30_000 }, reconnect: fast });
   const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
   try {
@@ -137,15 +143,13 @@ test('calls waiting when the manager died fail as of unknown outcome after the t
     await (await other.get_task_queue()).put(5);
     assert.equal(await theirs.get({ timeout: 30 }), 5, 'the item is there for the next get, taken by no dead one');
   } finally {
-    await client.close();
-    await other.close();
-    plain.disconnect();
-    await killServer(b);
+    await leave(g, client, other);
   }
 });
 
 test('a delivery taken with a visibility timeout through a manager that died goes back when it passes, once the session is taken over', { skip, timeout: 90_000 }, async () => {
-  const { a, b, plain } = await group();
+  const g = await group();
+  const { a, b } = g;
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 60_000 }, reconnect: fast });
   const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
   try {
@@ -160,10 +164,7 @@ test('a delivery taken with a visibility timeout through a manager that died goe
     assert.deepEqual([again.value, again.redelivered], [3, true]);
     await again.ack();
   } finally {
-    await client.close();
-    await other.close();
-    plain.disconnect();
-    await killServer(b);
+    await leave(g, client, other);
   }
 });
 
@@ -173,7 +174,8 @@ const python = pythons[pythons.length - 1];
 for (const mode of ['list', 'restart'] as const) {
   const how = mode === 'list' ? 'on the next manager of its address list' : 'on a manager of the group started again on its address';
   test(`the Python JSON client resumes its session ${how}, keeping its lock`, { skip: skip || (python ? false : 'no CPython 3.8+ found'), timeout: 120_000 }, async () => {
-    const { a, b, aId, plain, prefix } = await group();
+    const g = await group();
+    const { a, b, aId, plain, prefix } = g;
     const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
     const address = mode === 'list' ? `${a.address},${b.address}` : a.address;
     const py = startPython(python!, join(__dirname, '..', 'fixtures', 'group_resuming_client.py'), [], { ...pythonEnv(address, AUTHKEY), PYTHONPATH: join(root, 'clients', 'python') });
@@ -184,8 +186,7 @@ for (const mode of ['list', 'restart'] as const) {
       await killServer(a);
       if (mode === 'restart') {
         // Started again on the same address: a new manager of the group, which never knew the session.
-        again = await serveProcess(['--address', a.address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
-        started.push(again);
+        again = await serveInGroup(prefix, a.address);
       }
       await eventually('A reaped by the survivors', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
       assert.equal(await other.callById(lockId!, 'acquire', [false]), false, 'the lock is still the session\'s');
@@ -199,9 +200,7 @@ for (const mode of ['list', 'restart'] as const) {
       assert.equal((await py.finished(30_000)).code, 0, py.output());
     } finally {
       py.kill('SIGKILL');
-      await other.close();
-      plain.disconnect();
-      await killServer(b);
+      await leave(g, other);
       if (again) await killServer(again);
     }
   });

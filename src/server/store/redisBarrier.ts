@@ -24,8 +24,8 @@ import { pyNumber } from '../pythonSemantics';
 import { Barrier, barrierAttribute, barrierRepr, barrierSeconds, brokenBarrierError } from '../builtins/barrier';
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { NOT_YET } from './redisWakeups';
-import { leaveSurely, TimedOut } from './redisLocks';
+import { NOT_YET, TimedOut } from './redisWakeups';
+import { leaveAfter } from './redisLocks';
 
 /** The kind of holding a waiting party writes into its manager's held index. */
 export const BARRIER_PARTY = 'barrier';
@@ -149,16 +149,7 @@ export class RedisBarrier {
     } catch (error) {
       // Timed out, withdrawn, or Redis away: this party will not arrive, and the barrier breaks
       // (unless it released this party meanwhile).
-      const leave = () => this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]);
-      if (error instanceof TimedOut) {
-        const released = await leave().catch(async (lost: unknown) => {
-          await leaveSurely(leave);
-          throw lost;
-        });
-        return released === 1;
-      }
-      await leaveSurely(leave);
-      throw error;
+      return leaveAfter(error, () => this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]));
     }
   }
 

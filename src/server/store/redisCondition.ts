@@ -24,8 +24,8 @@ import { pyNumber } from '../pythonSemantics';
 import { cannotNotify, cannotWait, Condition, conditionRepr, notifyCount, waitTimeout } from '../builtins/condition';
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { NOT_YET } from './redisWakeups';
-import { leaveSurely, lockKeys, RedisLockCore, RedisRLock, TimedOut } from './redisLocks';
+import { NOT_YET, TimedOut } from './redisWakeups';
+import { leaveSurely, lockKeys, RedisLockCore, RedisRLock } from './redisLocks';
 
 /** The kind of holding a condition's waiter writes into its manager's held index. */
 export const CONDITION_WAITER = 'condwait';

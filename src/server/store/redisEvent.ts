@@ -12,15 +12,12 @@ import { pyAddress, pyNumber, pyTypeName } from '../pythonSemantics';
 import { Event } from '../builtins/event';
 import { clampSeconds, refuseOverlongTimeout } from '../builtins/waiting';
 import type { RedisObjectHost } from './redisStore';
-import { NOT_YET } from './redisWakeups';
+import { NOT_YET, TimedOut } from './redisWakeups';
 
 /** The keys of an event named `name`. */
 export function eventKeys(host: RedisObjectHost, name: string): [event: string] {
   return [`${host.keyOf(name)}:event`];
 }
-
-/** The deadline of a wait passed: the wait answers False. */
-class TimedOut extends Error {}
 
 /** Python's `threading.Event` kept in Redis. */
 export class RedisEvent {

@@ -22,7 +22,7 @@ import { CallCancelled } from '../exceptions';
 import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RLock, rlockRepr } from '../builtins/locks';
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { NOT_YET } from './redisWakeups';
+import { NOT_YET, TimedOut } from './redisWakeups';
 
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
@@ -36,9 +36,6 @@ function keysOf(objectKey: string): [lock: string, queue: string] {
 export function lockKeys(host: RedisObjectHost, name: string): [lock: string, queue: string] {
   return keysOf(host.keyOf(name));
 }
-
-/** The deadline of a wait passed: the call answers False. */
-export class TimedOut extends Error {}
 
 /** How many times a give-back that failed (Redis away) is tried again before the lease takes over. */
 const GIVE_BACK_TRIES = 5;

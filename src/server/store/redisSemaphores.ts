@@ -19,8 +19,8 @@ import { CallCancelled } from '../exceptions';
 import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semaphoreInitial, semaphoreRepr, semaphoreWaitSeconds } from '../builtins/locks';
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { NOT_YET } from './redisWakeups';
-import { giveBackSoon, leaveAfter, shownOwner, TimedOut } from './redisLocks';
+import { NOT_YET, TimedOut } from './redisWakeups';
+import { giveBackSoon, leaveAfter, shownOwner } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
 export const SEMAPHORE_HOLDING = 'sem';

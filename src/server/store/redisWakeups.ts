@@ -26,6 +26,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Returned by an attempt that found nothing to do yet: wait for a change and try again. */
 export const NOT_YET: unique symbol = Symbol('not yet');
 
+/** The deadline of a wait passed: thrown by a wait's `expiry`, caught around it (the call answers False). */
+export class TimedOut extends Error {}
+
 /** One attempt at a blocked call: its result, or {@link NOT_YET}. */
 export type Attempt<T> = () => Promise<T | typeof NOT_YET>;
 

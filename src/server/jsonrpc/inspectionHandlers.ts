@@ -23,7 +23,7 @@ import { decodeValue, type DecodeOptions } from '../../common/valueCodec';
 import type { ObjectService } from '../calls/objectService';
 import type { SessionHost } from '../calls/sessionCore';
 import { PEEK_DEFAULT_LIMIT, PEEK_MAX_LIMIT, type Subscriber } from '../inspector';
-import { ItemEditRefused, removeShownItem, replaceShownItem } from '../itemEdits';
+import { removeShownItem, replaceShownItem } from '../itemEdits';
 import type { ObjectEntry } from '../objectTable';
 import { expectFields, RpcError } from './paramChecks';
 import type { RequestHandlers } from './requestHandlers';
@@ -61,15 +61,11 @@ export function handleInspection(handlers: RequestHandlers, session: InspectingS
    */
   const editItem = <R>(params: { id: string; index: number }, edit: (entry: ObjectEntry) => R | Promise<R>): R | Promise<R> => {
     if (!Number.isInteger(params.index) || params.index < 0) throw new RpcError(ErrorCodes.InvalidParams, 'index must be a whole number, 0 or more');
+    // A refusal (ItemEditRefused), thrown here or by a store later, is InvalidParams through errorObjectFor.
     return service.changeInspected(params.id, (entry) => {
-      try {
-        const result = edit(entry);
-        session.touch(entry.id);
-        return result;
-      } catch (error) {
-        if (error instanceof ItemEditRefused) throw new RpcError(ErrorCodes.InvalidParams, error.message);
-        throw error;
-      }
+      const result = edit(entry);
+      session.touch(entry.id);
+      return result;
     });
   };
   const peek = (params: PeekParams): PeekResult | Promise<PeekResult> => {

@@ -103,12 +103,13 @@ export class ObjectService {
   }
 
   /**
-   * Settles once every manager of the group can find the object `create` just made, so that the
-   * creator is answered only then (a store shared by a group, SPEC 17.11); undefined when they
-   * already can, as always in memory.
+   * `answer`, once every manager of the group can find the object `entry` was just made for, so
+   * that its creator is answered only then (a store shared by a group, SPEC 17.11); at once when
+   * they already can, as always in memory.
    */
-  whenKnown(entry: ObjectEntry): Promise<void> | undefined {
-    return this.host.group?.known(entry.obj);
+  afterKnown<T>(entry: ObjectEntry, answer: T): T | Promise<T> {
+    const known = this.host.group?.known(entry.obj);
+    return known ? known.then(() => answer) : answer;
   }
 
   /**
@@ -116,9 +117,14 @@ export class ObjectService {
    * @throws UnknownObjectError
    */
   entry(objectId: unknown, during: 'call' | 'reference' = 'reference'): ObjectEntry {
-    const entry = typeof objectId === 'string' ? this.host.table.get(objectId) : undefined;
+    const entry = this.lookup(objectId);
     if (!entry) throw new UnknownObjectError(objectId, during);
     return entry;
+  }
+
+  /** The table's entry for `objectId`, if it has one. */
+  private lookup(objectId: unknown): ObjectEntry | undefined {
+    return typeof objectId === 'string' ? this.host.table.get(objectId) : undefined;
   }
 
   /**
@@ -170,12 +176,14 @@ export class ObjectService {
     touch: (objectId: string) => void,
     ack?: AckRequest,
   ): unknown {
-    const inGroup = this.fromGroup(objectId, 'call');
-    if (inGroup) {
+    // One lookup on the common path; only an id the table lacks may name an object of the group.
+    const entry = this.lookup(objectId);
+    if (!entry) {
+      const inGroup = this.fromGroup(objectId, 'call');
+      if (!inGroup) throw new UnknownObjectError(objectId, 'call');
       // Made here for this call (no reference is taken): it stays in the table while the call runs.
-      return inGroup.then((entry) => this.keptWhile(entry, () => this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack)));
+      return inGroup.then((made) => this.keptWhile(made, () => this.call(caller, requestId, objectId, method, args, kwargs, reader, touch, ack)));
     }
-    const entry = this.entry(objectId, 'call');
     if (ack && !(acknowledgeable(entry.obj) && ACKNOWLEDGEABLE.has(method))) {
       throw new NotAcknowledgeableError(entry.typeid, method);
     }
@@ -288,13 +296,18 @@ export class ObjectService {
    * group this manager has not served yet (then the answer is a promise).
    */
   increfInGroup(caller: SessionCore, objectId: unknown): ObjectEntry | Promise<ObjectEntry> {
-    const inGroup = this.fromGroup(objectId, 'reference');
-    if (!inGroup) return this.incref(caller, objectId);
-    return inGroup.then((entry) => {
-      // A session that closed meanwhile must not be given a reference nobody will release.
-      if (caller.closing) throw new CallCancelled('the session closed before the reference was taken');
+    const entry = this.lookup(objectId);
+    if (entry) {
       this.host.table.incref(entry, caller.holder);
       return entry;
+    }
+    const inGroup = this.fromGroup(objectId, 'reference');
+    if (!inGroup) throw new UnknownObjectError(objectId, 'reference');
+    return inGroup.then((made) => {
+      // A session that closed meanwhile must not be given a reference nobody will release.
+      if (caller.closing) throw new CallCancelled('the session closed before the reference was taken');
+      this.host.table.incref(made, caller.holder);
+      return made;
     });
   }
 
@@ -359,8 +372,7 @@ export class ObjectService {
     const registration: Registration | undefined = this.host.registry.get(typeid);
     if (!registration) throw new UnknownResultTypeidError(typeid);
     const obj = registration.create ? registration.create([value], EMPTY_KWARGS) : referent(value);
-    const result = new ProxyResult(this.host.table.addReference(obj, registration, caller.holder));
-    const known = this.whenKnown(result.entry);
-    return known ? known.then(() => result) : result;
+    const entry = this.host.table.addReference(obj, registration, caller.holder);
+    return this.afterKnown(entry, new ProxyResult(entry));
   }
 }

@@ -449,9 +449,7 @@ export class Session implements ConnectedSession, InspectingSession {
         expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
         const entry = service.create(core, params.typeid, params.args, params.kwargs, this.values.reader);
         this.touching = entry.id;
-        const token = host.table.tokenOf(entry);
-        const known = service.whenKnown(entry);
-        return known ? known.then(() => token) : token;
+        return service.afterKnown(entry, host.table.tokenOf(entry));
       })
       .on(IncrefRequest.type, (params) => {
         expectFields(params, { id: 'string' });

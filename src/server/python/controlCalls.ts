@@ -37,9 +37,7 @@ export function controlCall(
       case 'create': {
         const [typeid, ...rest] = args;
         const entry = service.create(core, typeid, rest, kwargs, DECODED);
-        const reply: Reply = ['#RETURN', tupleFrom([entry.id, tupleFrom([...entry.exposed])])];
-        const known = service.whenKnown(entry);
-        return known ? known.then(() => reply) : reply;
+        return service.afterKnown<Reply>(entry, ['#RETURN', tupleFrom([entry.id, tupleFrom([...entry.exposed])])]);
       }
       case 'incref':
         service.incref(core, args[0]);

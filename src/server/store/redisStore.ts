@@ -238,8 +238,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     if (name.startsWith('shared:')) return Promise.resolve(undefined);
     // Read even when this manager still has the object in memory: the group may have let it go since.
     return (async () => {
-      const client = this.#client;
-      if (!client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+      const client = this.#commands();
       const [metaKey, refsKey] = referenceKeys(this.keyOf(name));
       let found: [error: Error | null, result: unknown][] | null;
       try {
@@ -291,8 +290,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   }
 
   async view(): Promise<InspectGroup> {
-    const client = this.#client;
-    if (!client) throw this.#unavailable(this.#closed ? 'the store is closed' : 'the store is not open yet');
+    const client = this.#commands();
     try {
       return await this.#directory.view(client);
     } catch (error) {

@@ -12,12 +12,6 @@ export interface Agreement {
   readonly result: Omit<InitializeResult, 'sessionId'>;
   readonly clientInfo: ClientInfo | undefined;
   readonly processId: number | null;
-  /** Whether inspection was granted. */
-  readonly inspection: boolean;
-  /** Whether liveness pings were agreed: the server drops the session when the client falls silent. */
-  readonly ping: boolean;
-  /** Whether frames may carry attachments (SPEC 5.1), both ways. */
-  readonly binaryAttachments: boolean;
   /** The resumption window granted, in ms (SPEC 20.4); undefined when the client did not ask. */
   readonly resumeWithinMs: number | undefined;
 }
@@ -71,9 +65,6 @@ export function agree(params: InitializeParams, server: { readonly serverVersion
     },
     clientInfo: params.clientInfo,
     processId: params.processId ?? null,
-    inspection,
-    ping,
-    binaryAttachments,
     resumeWithinMs,
   };
 }

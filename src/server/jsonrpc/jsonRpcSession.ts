@@ -496,11 +496,13 @@ export class Session implements ConnectedSession, InspectingSession {
     const agreement = agree(params, this.host);
     this.clientInfo = agreement.clientInfo;
     this.processId = agreement.processId;
-    this.inspection = adopted ? adopted.agreed.capabilities.inspection === true : agreement.inspection;
-    this.decoder.acceptAttachments = this.values.binaryAttachments = adopted ? adopted.agreed.capabilities.binaryAttachments === true : agreement.binaryAttachments;
+    // What this session has: as agreed now, or (taken over) as its client agreed at first.
+    const granted = (adopted?.agreed ?? agreement.result).capabilities;
+    this.inspection = granted.inspection === true;
+    this.decoder.acceptAttachments = this.values.binaryAttachments = granted.binaryAttachments === true;
     this.initialized = true;
     this.resumption = adopted;
-    if (adopted ? adopted.agreed.capabilities.ping : agreement.ping) this.watchLiveness();
+    if (granted.ping) this.watchLiveness();
     // Inspection tools show sessions by name: the name is known from now on.
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
     const result: InitializeResult = { ...agreement.result, sessionId: this.id };

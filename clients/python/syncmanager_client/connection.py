@@ -20,7 +20,7 @@ collector finalizer, in any thread, at any moment, even while that thread is its
 sends it; nothing in that path waits for a lock another finalizer could be holding.
 """
 
-import _thread
+from _thread import allocate_lock as _allocate_lock
 import collections
 import itertools
 import os
@@ -85,18 +85,26 @@ ANSWERS_SEEN_EVERY = 64
 CALLERS_IDLE_AFTER = 0.05
 
 
-class _Answered:
-    """What a request needs of ``threading.Event`` (set, is_set, wait), on one bare lock: an
-    Event builds a Condition per request and takes two locks to wait and two to set."""
+class _Pending:
+    """One request waiting for its response, and the bare lock its waiter blocks on until the
+    response is set: a ``threading.Event`` builds a Condition per request and takes two locks to
+    wait and two to set, and a second object per request cost as much again."""
 
-    __slots__ = ("_lock", "_set")
+    __slots__ = ("method", "params", "message", "response", "abandoned", "_lock", "_set")
 
-    def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
+    def __init__(self, method: str, params: Any) -> None:
+        self.method = method
+        self.params = params
+        #: The request as sent, to send again after a resumption (SPEC 20.4).
+        self.message = None  # type: Optional[Dict[str, Any]]
+        self.response = None  # type: Optional[dict]
+        self.abandoned = False
+        self._lock = _allocate_lock()
         self._lock.acquire()  # held until set(): a wait blocks on it
         self._set = False
 
     def is_set(self) -> bool:
+        """Whether the response (or the connection's end) came."""
         return self._set
 
     def set(self) -> None:
@@ -122,21 +130,6 @@ class _Answered:
             except RuntimeError:
                 pass  # a second set() at once released it already
         return self._set
-
-
-class _Pending:
-    """One request waiting for its response."""
-
-    __slots__ = ("method", "params", "message", "event", "response", "abandoned")
-
-    def __init__(self, method: str, params: Any) -> None:
-        self.method = method
-        self.params = params
-        #: The request as sent, to send again after a resumption (SPEC 20.4).
-        self.message = None  # type: Optional[Dict[str, Any]]
-        self.event = _Answered()
-        self.response = None  # type: Optional[dict]
-        self.abandoned = False
 
 
 class Connection:
@@ -323,21 +316,19 @@ class Connection:
         if sent is not None:
             sent[0] = True
 
-    def _write(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
-        with self._write_lock:
-            self._sendall(data, sent)
-            self._drain_releases_locked()
-        # A release queued after the drain above but before the lock was free is ours to send.
-        if self._releases:
-            self._flush_releases()
-
     def _send_message(self, message: Dict[str, Any], sent: Optional[List[bool]] = None) -> None:
         """Sends one message; ``sent[0]`` becomes True once it has gone out whole."""
-        body = encode_json(message)
+        data = frame(encode_json(message))
         if self._closed:
             raise self._closed_error()
         try:
-            self._write(frame(body), sent)
+            with self._write_lock:
+                self._sendall(data, sent)
+                if self._releases:
+                    self._drain_releases_locked()
+            # A release queued after the drain above but before the lock was free is ours to send.
+            if self._releases:
+                self._flush_releases()
         except OSError as error:
             self._shutdown_socket(ConnectionLostError("the connection failed while sending: %s" % error))
             raise self._closed_error() from error
@@ -351,7 +342,7 @@ class Connection:
 
     def _flush_releases(self) -> None:
         if not self._write_lock.acquire(blocking=False):
-            return  # the holder drains the queue before it lets go (see _write)
+            return  # the holder drains the queue before it lets go (see _send_message)
         try:
             self._drain_releases_locked()
         except OSError:
@@ -425,6 +416,9 @@ class Connection:
                     self._await(pending, self.cancel_grace)
                 error.syncmanager_response = pending.response  # type: ignore[attr-defined]
             raise
+        response = pending.response
+        if response is not None and "error" not in response:
+            return response.get("result")
         return self._outcome(pending)
 
     def _outcome(self, pending: _Pending) -> Any:
@@ -460,7 +454,7 @@ class Connection:
         comes; returns True when the answer is already here (the caller decides what to do
         with it). With ``cancel``, also withdraws the call."""
         with self._pending_lock:
-            answered = pending.event.is_set()
+            answered = pending._set
             pending.abandoned = not answered
         if not answered and cancel:
             try:
@@ -528,19 +522,20 @@ class Connection:
         """Waits up to ``timeout`` seconds (None: no limit) for ``pending``'s answer, reading
         it (and any other message) in this thread when the read role is free; returns whether
         the answer (or the connection's end) came."""
-        if self._callers_read and not pending.event.is_set() and self._read_role.acquire(blocking=False):
+        if self._callers_read and not pending._set and self._read_role.acquire(False):
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                while not pending.event.is_set() and not self._closed:
-                    if not self._read_one(deadline):
-                        return pending.event.is_set()
+                read_one = self._read_one
+                while not pending._set and not self._closed:
+                    if not read_one(deadline):
+                        return pending._set
             finally:
                 self._release_read_role()
-            if pending.event.is_set():
+            if pending._set:
                 return True
             # Closed: a resumable session keeps the request for the connection that resumes it.
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return pending.event.wait(timeout)
+        return pending.wait(timeout)
 
     def _release_read_role(self) -> None:
         self._read_role.release()
@@ -633,14 +628,17 @@ class Connection:
             return  # unknown notifications are ignored (SPEC 6)
         request_id = message.get("id")
         with self._pending_lock:
-            pending = self._pending.pop(request_id, None) if isinstance(request_id, int) and not isinstance(request_id, bool) else None
+            # Our ids are ints (the decoder makes every whole JSON number within range an exact int).
+            pending = self._pending.pop(request_id, None) if type(request_id) is int else None
             if pending is not None:
                 pending.response = message
-                pending.event.set()
+                pending.set()
                 abandoned = pending.abandoned
         # Every answer counts but initialize's (SPEC 20.4).
-        if request_id is not None and not (pending is not None and pending.method == "initialize"):
-            self._count_answer()
+        if request_id is not None and (pending is None or pending.method != "initialize"):
+            self.answers_seen += 1
+            if self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
+                self._report_answers_seen()
         if pending is None:
             if request_id is None and isinstance(message.get("error"), dict):
                 # id null: the server could not read something we sent (SPEC 5, 6).
@@ -649,14 +647,14 @@ class Connection:
         if abandoned:
             self._keep_late(pending)
 
-    def _count_answer(self) -> None:
-        self.answers_seen += 1
-        if self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
-            self._answers_reported = self.answers_seen
-            try:
-                self.notify("$/answersSeen", {"count": self.answers_seen})
-            except ConnectionClosedError:
-                pass
+    def _report_answers_seen(self) -> None:
+        """Tells the server how many answers arrived (``$/answersSeen``, SPEC 20.4), every
+        :data:`ANSWERS_SEEN_EVERY` answers."""
+        self._answers_reported = self.answers_seen
+        try:
+            self.notify("$/answersSeen", {"count": self.answers_seen})
+        except ConnectionClosedError:
+            pass
 
     # -----------------------------------------------------------------------------------------
     # Resumption (SPEC 20.4)
@@ -671,7 +669,7 @@ class Connection:
     def fail_orphans(self) -> None:
         """The session was not resumed: the requests left waiting fail with the loss."""
         for pending in self.take_orphans().values():
-            pending.event.set()  # response None: the waiter raises ConnectionLostError
+            pending.set()  # response None: the waiter raises ConnectionLostError
 
     def adopt(self, lost: "Connection") -> None:
         """Goes on with the requests ``lost`` left waiting: each is sent again with its id, and
@@ -687,7 +685,7 @@ class Connection:
             self._pending.update(orphans)
         for request_id in sorted(orphans):
             pending = orphans[request_id]
-            if pending.event.is_set() or pending.message is None:
+            if pending._set or pending.message is None:
                 continue
             try:
                 self._send_message(pending.message)
@@ -764,7 +762,7 @@ class Connection:
             pass
         self._sock.close()
         for _, p in pending:
-            p.event.set()  # response None: each waiter raises a connection error (SPEC 6)
+            p.set()  # response None: each waiter raises a connection error (SPEC 6)
         self._closed_event.set()
         self._reader_needed.set()
         if keep and self.on_lost is not None:

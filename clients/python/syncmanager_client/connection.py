@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional
 
 from . import _later, errors, values
 from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, SessionNotResumableError, error_from_response
-from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket
+from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_frame
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
 
@@ -90,13 +90,13 @@ class _Pending:
     response is set: a ``threading.Event`` builds a Condition per request and takes two locks to
     wait and two to set, and a second object per request cost as much again."""
 
-    __slots__ = ("method", "params", "message", "response", "abandoned", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "response", "abandoned", "_lock", "_set")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
         self.params = params
-        #: The request as sent, to send again after a resumption (SPEC 20.4).
-        self.message = None  # type: Optional[Dict[str, Any]]
+        #: The request's frame as sent, to send again after a resumption (SPEC 20.4).
+        self.frame = None  # type: Optional[bytes]
         self.response = None  # type: Optional[dict]
         self.abandoned = False
         self._lock = _allocate_lock()
@@ -318,7 +318,10 @@ class Connection:
 
     def _send_message(self, message: Dict[str, Any], sent: Optional[List[bool]] = None) -> None:
         """Sends one message; ``sent[0]`` becomes True once it has gone out whole."""
-        data = frame(encode_json(message))
+        self._send_frame(frame(encode_json(message)), sent)
+
+    def _send_frame(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
+        """Sends one framed message; ``sent[0]`` becomes True once it has gone out whole."""
         if self._closed:
             raise self._closed_error()
         try:
@@ -390,13 +393,10 @@ class Connection:
                 raise self._closed_error()
             self._pending[request_id] = pending
         self._calls_started += 1
-        message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
-        if params is not None:
-            message["params"] = params
-        pending.message = message
         sent = [False]
         try:
-            self._send_message(message, sent)
+            pending.frame = request_frame(request_id, method, params)
+            self._send_frame(pending.frame, sent)
             if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
@@ -685,10 +685,10 @@ class Connection:
             self._pending.update(orphans)
         for request_id in sorted(orphans):
             pending = orphans[request_id]
-            if pending._set or pending.message is None:
+            if pending._set or pending.frame is None:
                 continue
             try:
-                self._send_message(pending.message)
+                self._send_frame(pending.frame)
             except ConnectionClosedError:
                 return  # lost again: kept as this connection's orphans
         if orphans:

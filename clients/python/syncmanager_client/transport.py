@@ -9,7 +9,7 @@ import hmac
 import json
 import os
 import socket
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from . import _later
 
@@ -308,6 +308,7 @@ def _make_c_encode() -> Any:
 
 
 _c_encode = _make_c_encode()
+_encode_str = json.encoder.encode_basestring
 
 
 def encode_json(message: object) -> bytes:
@@ -371,6 +372,18 @@ _scan = _decoder.scan_once
 def frame(body: bytes) -> bytes:
     """``Content-Length: N`` CR LF CR LF, then the body (SPEC 5): the only header we send."""
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def request_frame(request_id: int, method: str, params: Optional[Dict[str, Any]]) -> bytes:
+    """``frame(encode_json({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}))``
+    (without ``params`` when None), the same bytes with the envelope written around the encoded
+    params: the encoder's cost is per member, and a request is sent for every call."""
+    if params is None or _c_encode is None or type(request_id) is not int:
+        message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
+        if params is not None:
+            message["params"] = params
+        return frame(encode_json(message))
+    return frame(('{"jsonrpc":"2.0","id":%d,"method":%s,"params":%s}' % (request_id, _encode_str(method), _c_encode(params))).encode("utf-8"))
 
 
 class FrameReader:

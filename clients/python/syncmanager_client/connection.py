@@ -388,10 +388,13 @@ class Connection:
             timeout = self.request_timeout
         request_id = next(self._ids)
         pending = _Pending(method, params)
-        with self._pending_lock:
-            if self._closed:
-                raise self._closed_error()
-            self._pending[request_id] = pending
+        # Registered without the lock (one dict store is atomic), then the look at _closed:
+        # _shutdown_socket sets _closed before it takes the requests, so a request it missed
+        # sees _closed here, and one it took is failed (or kept for a resumption) by it.
+        self._pending[request_id] = pending
+        if self._closed:
+            self._forget(request_id)
+            raise self._closed_error()
         self._calls_started += 1
         sent = [False]
         try:
@@ -403,10 +406,7 @@ class Connection:
             if not sent[0]:
                 # Not sent (or only in part, which closed the connection): nothing can answer it,
                 # and a resumption must not send it again.
-                with self._pending_lock:
-                    self._pending.pop(request_id, None)
-                    if self._orphans is not None:
-                        self._orphans.pop(request_id, None)
+                self._forget(request_id)
             elif isinstance(error, KeyboardInterrupt):
                 # The caller gave up on a call the server has: withdraw it, and keep a result
                 # that beat the withdrawal (SPEC 10: a completed call is never undone).
@@ -420,6 +420,14 @@ class Connection:
         if response is not None and "error" not in response:
             return response.get("result")
         return self._outcome(pending)
+
+    def _forget(self, request_id: int) -> None:
+        """Drops a request that was never sent, from the waiting ones and from those kept for a
+        resumption."""
+        with self._pending_lock:
+            self._pending.pop(request_id, None)
+            if self._orphans is not None:
+                self._orphans.pop(request_id, None)
 
     def _outcome(self, pending: _Pending) -> Any:
         response = pending.response

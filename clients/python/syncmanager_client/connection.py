@@ -86,9 +86,13 @@ CALLERS_IDLE_AFTER = 0.05
 
 
 class _Pending:
-    """One request waiting for its response, and the bare lock its waiter blocks on until the
-    response is set: a ``threading.Event`` builds a Condition per request and takes two locks to
-    wait and two to set, and a second object per request cost as much again."""
+    """One request waiting for its response, with what its caller needs of a
+    ``threading.Event`` (set, is_set, wait) on one bare lock: an Event builds a Condition per
+    request and takes two locks to wait and two to set.
+
+    The lock is made by the first wait: a caller that reads its own answer (most calls) never
+    waits. Only the caller waits for its request, so one wait at a time makes it.
+    """
 
     __slots__ = ("method", "params", "frame", "response", "abandoned", "_lock", "_set")
 
@@ -99,8 +103,7 @@ class _Pending:
         self.frame = None  # type: Optional[bytes]
         self.response = None  # type: Optional[dict]
         self.abandoned = False
-        self._lock = _allocate_lock()
-        self._lock.acquire()  # held until set(): a wait blocks on it
+        self._lock = None  # type: Optional[Any]
         self._set = False
 
     def is_set(self) -> bool:
@@ -109,24 +112,35 @@ class _Pending:
 
     def set(self) -> None:
         if not self._set:
-            self._set = True
-            try:
-                self._lock.release()
-            except RuntimeError:
-                pass  # set twice at once: the other set() released it
+            self._set = True  # first, then the look at _lock: see wait()
+            lock = self._lock
+            if lock is not None:
+                try:
+                    lock.release()
+                except RuntimeError:
+                    pass  # set twice at once: the other set() released it
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         if self._set:
             return True
+        lock = self._lock
+        if lock is None:
+            lock = _allocate_lock()
+            lock.acquire()  # held until set(): the wait below blocks on it
+            self._lock = lock
+            # Stored first, then the look at _set: a set() that came before the store saw no
+            # lock to release, and has set _set already.
+            if self._set:
+                return True
         if timeout is None:
-            got = self._lock.acquire()
+            got = lock.acquire()
         elif timeout > 0:
-            got = self._lock.acquire(True, timeout)
+            got = lock.acquire(True, timeout)
         else:
-            got = self._lock.acquire(False)
+            got = lock.acquire(False)
         if got:
             try:
-                self._lock.release()  # for any later wait
+                lock.release()  # for any later wait
             except RuntimeError:
                 pass  # a second set() at once released it already
         return self._set

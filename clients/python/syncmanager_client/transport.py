@@ -289,32 +289,32 @@ _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _encode = _encoder.encode
 
 
-def _make_c_encode() -> Any:
+def _make_c_encoder() -> Any:
     """JSONEncoder.encode without its per-call cost: it builds the C encoder anew for every
     message (a third of a small request's encoding). Built once here, with the same settings but
     no circular-reference markers: a shared markers dict is not safe across threads, and values
     reach the wire through values.encode, which builds acyclic copies and bounds their depth.
-    None where the C accelerator is missing (JSONEncoder.encode is used then)."""
+    It returns the text in pieces to join. None where the C accelerator is missing
+    (JSONEncoder.encode is used then)."""
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # pragma: no cover - CPython always has it
         return None
     e = _encoder
     try:
-        encoder = make(None, e.default, json.encoder.encode_basestring, None, e.key_separator, e.item_separator, e.sort_keys, e.skipkeys, e.allow_nan)
+        return make(None, e.default, json.encoder.encode_basestring, None, e.key_separator, e.item_separator, e.sort_keys, e.skipkeys, e.allow_nan)
     except TypeError:  # pragma: no cover - a signature this module does not know
         return None
-    join = "".join
-    return lambda message: join(encoder(message, 0))
 
 
-_c_encode = _make_c_encode()
+_c_encoder = _make_c_encoder()
+_join = "".join
 _encode_str = json.encoder.encode_basestring
 
 
 def encode_json(message: object) -> bytes:
     """One JSON body: compact, UTF-8, never NaN or Infinity (those travel as ``$float`` tags)."""
-    if _c_encode is not None and type(message) is dict:
-        return _c_encode(message).encode("utf-8")  # type: ignore[no-any-return]
+    if _c_encoder is not None and type(message) is dict:
+        return _join(_c_encoder(message, 0)).encode("utf-8")
     return _encode(message).encode("utf-8")
 
 
@@ -378,12 +378,12 @@ def request_frame(request_id: int, method: str, params: Optional[Dict[str, Any]]
     """``frame(encode_json({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}))``
     (without ``params`` when None), the same bytes with the envelope written around the encoded
     params: the encoder's cost is per member, and a request is sent for every call."""
-    if params is None or _c_encode is None or type(request_id) is not int:
+    if params is None or _c_encoder is None or type(request_id) is not int:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params
         return frame(encode_json(message))
-    return frame(('{"jsonrpc":"2.0","id":%d,"method":%s,"params":%s}' % (request_id, _encode_str(method), _c_encode(params))).encode("utf-8"))
+    return frame(('{"jsonrpc":"2.0","id":%d,"method":%s,"params":%s}' % (request_id, _encode_str(method), _join(_c_encoder(params, 0)))).encode("utf-8"))
 
 
 class FrameReader:

@@ -351,8 +351,8 @@ export class Queue implements HeldResource {
     get: sig(['block', true], ['timeout', null]),
     get_nowait: sig(),
     join: sig(),
-    put: sig('item', ['block', true], ['timeout', null]),
-    put_nowait: sig('item'),
+    put: sig('=item', ['block', true], ['timeout', null]),
+    put_nowait: sig('=item'),
     qsize: sig(),
     task_done: sig(),
   };

@@ -28,6 +28,7 @@
 import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../../common/valueTypes';
 import { PickleError } from './pickleError';
 import { builtinsModule, exceptionClassFor, type PickleDialect } from './pickleGlobals';
+import { isPacked, unpacked } from '../../packedValues';
 import { Op } from './pickleOpcodes';
 import { PickleOutput } from './pickleOutput';
 import { parsePickle } from './pickleParser';
@@ -196,6 +197,8 @@ class ValueWriter {
         this.child(keys[i], record[keys[i]], depth);
       });
     }
+    // A value kept encoded (packedValues.ts) is pickled as the value it stands for.
+    if (isPacked(value)) return this.write(unpacked(value), depth);
     const proxy = this.options.encodeRef?.(value);
     if (proxy) return this.proxy(proxy, depth);
     const name = (value as { constructor?: { name?: string } }).constructor?.name || 'object';

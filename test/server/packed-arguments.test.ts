@@ -85,6 +85,44 @@ test('list methods that compare items see a dense item as the value it stands fo
   assert.ok(repr.startsWith('[[[2], [1], [1]'), repr.slice(0, 40));
 });
 
+test('methods that read a dense argument get its value: a PriorityQueue orders dense items, dict.update reads a dense dict, a dense keyword argument', async (t) => {
+  const manager = await startManager({}, (m) => m.register('get_priority', { shared: 'PriorityQueue' }).register('get_dict', { shared: 'dict' }).register('get_queue', { shared: 'Queue' }));
+  t.after(() => manager.shutdown());
+  const raw = await RawClient.open(manager.address);
+  t.after(() => raw.close());
+  const call = async (id: string, method: string, params: string) => {
+    raw.sendRaw(frame(`{"jsonrpc":"2.0","id":"${method}","method":"object/call","params":{"id":"${id}","method":"${method}",${params}}}`));
+    return (await raw.next()) as { result?: unknown; error?: { message: string } };
+  };
+  const pq = (await createOver(raw, 'get_priority')).id;
+  const item = (priority: number) => `{"$tuple":[${priority},[${Array(N).fill('{}').join(',')}]]}`;
+  for (const priority of [3, 1, 2]) assert.equal((await call(pq, 'put', `"args":[${item(priority)}]`)).error, undefined);
+  for (const priority of [1, 2, 3]) {
+    const got = (await call(pq, 'get', '"args":[]')).result as { $tuple: [number, unknown[]] };
+    assert.equal(got.$tuple[0], priority);
+    assert.equal(got.$tuple[1].length, N);
+  }
+  const dict = (await createOver(raw, 'get_dict')).id;
+  const members = Array.from({ length: N }, (_, i) => `"k${i}":{}`).join(',');
+  assert.equal((await call(dict, 'update', `"args":[{${members}}]`)).error, undefined);
+  assert.equal((await call(dict, '__len__', '"args":[]')).result, N);
+  const queue = (await createOver(raw, 'get_queue')).id;
+  assert.equal((await call(queue, 'put', `"kwargs":{"item":[${Array(N).fill('[]').join(',')}]}`)).error, undefined);
+  assert.equal(((await call(queue, 'get', '"args":[]')).result as unknown[]).length, N);
+});
+
+test('a malformed dense message is refused as before: a ParseError naming the fault', async (t) => {
+  const manager = await startManager({}, (m) => m.register('get_queue', { shared: 'Queue' }));
+  t.after(() => manager.shutdown());
+  const raw = await RawClient.open(manager.address);
+  t.after(() => raw.close());
+  raw.sendRaw(frame(putText(`${emptyDicts(N).slice(0, -1)},}]`)));
+  const answer = (await raw.next()) as { id: unknown; error?: { code: number; message: string } };
+  assert.equal(answer.id, null);
+  assert.equal(answer.error?.code, -32700);
+  assert.match(answer.error!.message, /^invalid JSON: /);
+});
+
 test('inspection shows a dense item as its value', async (t) => {
   await using s = await startManager({}, (m) => m.register('get_task_queue', { shared: 'Queue' })).then((m) => viewerAndWorker<{ get_task_queue: QueueProxy<unknown> }>(m));
   void t;

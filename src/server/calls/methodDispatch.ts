@@ -111,6 +111,11 @@ export function sig(...params: (string | readonly [string, unknown])[]): Signatu
   return { params: list, rest, restKeywords };
 }
 
+/** The same signature with no parameter held: for a method that compares what another only holds (a PriorityQueue's put). */
+export function looksInside(signature: Signature): Signature {
+  return { ...signature, params: signature.params.map(({ held: _, ...param }) => param) };
+}
+
 function isEmpty(record: Readonly<Record<string, unknown>>): boolean {
   for (const _ in record) return false;
   return true;

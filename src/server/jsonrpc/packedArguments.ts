@@ -11,7 +11,7 @@
  * half is the envelope's, and the estimate's margin.
  */
 
-import { exceedsJsonValues } from '../jsonValueCount';
+import { jsonStructure } from '../jsonValueCount';
 import { JsonTextWalk, NotWalkable } from '../jsonTextWalk';
 import { READ_BYTES_PER_MESSAGE } from '../limits';
 import { PackedJson } from '../packedValues';
@@ -19,8 +19,13 @@ import { PackedJson } from '../packedValues';
 /** Estimated heap bytes the built values of a message may cost beyond 4 times its bytes. */
 const BUDGET = READ_BYTES_PER_MESSAGE / 2;
 
-/** The most a value counted as `jsonValueCount` counts (a container, an item after a comma) is estimated to cost: a `$bytes` tag with its comma. */
-const MOST_PER_COUNTED_VALUE = 200;
+/** The most a container is estimated to cost built (`jsonTextWalk.ts`): itself, a tag's, its item's. */
+const MOST_PER_CONTAINER = 64 + 256 + 8;
+/** The most any other item is estimated to cost: its slot, and a string's or a boxed number's header. */
+const MOST_PER_ITEM = 8 + 16;
+
+/** The most a byte of message is estimated to cost built: `{"$set":[]},`, 12 bytes, some 400 B. */
+const MOST_PER_BYTE = 40;
 
 /** What keeping a value as text costs (its object and string headers): a value that would exceed by less stays built. */
 const PACKING_COST = 128;
@@ -43,8 +48,11 @@ interface Slot {
  * (the message is parsed as usual then, and any fault in it reported as usual).
  */
 export function parseDenseMessage(body: string): unknown {
-  // Each counted value costs at most MOST_PER_COUNTED_VALUE: a message with few cannot exceed the rule.
-  if (!exceedsJsonValues(body, Math.floor((4 * body.length + BUDGET) / MOST_PER_COUNTED_VALUE))) return undefined;
+  // Each character costs at most MOST_PER_BYTE built: a short message cannot exceed the rule.
+  if (body.length * (MOST_PER_BYTE - 4) <= BUDGET) return undefined;
+  // Nor can one with few containers: bounded from its counts, before any walk.
+  const { containers, commas } = jsonStructure(body);
+  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM <= 4 * body.length + BUDGET) return undefined;
   let slots: Slot[];
   try {
     slots = slotsOf(body);

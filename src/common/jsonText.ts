@@ -41,11 +41,25 @@ export function writeJson(value: unknown): string {
 }
 
 /**
- * A value that is JSON text already, in the value codec's wire form: {@link writeJson} writes the
- * text itself where the value is (one copy of it, not a tree of objects built and written again).
- * It has no enumerable members, so the value codec's decoder passes it through as it is.
+ * A value a server keeps encoded (a dense argument, as the client sent it) and builds into the
+ * value it stands for only when something looks inside it. It has no enumerable members, so the
+ * value codec's decoder passes it through as it is, and its encoder writes the value it stands for.
  */
-export abstract class RawJson {
+export abstract class EncodedValue {
+  /** The value it stands for, built now. */
+  abstract materialise(): unknown;
+
+  /** Called by `JSON.stringify` outside the value codec: the value it stands for. */
+  toJSON(): unknown {
+    return this.materialise();
+  }
+}
+
+/**
+ * An encoded value that is JSON text in the value codec's wire form: {@link writeJson} writes the
+ * text itself where the value is (one copy of it, not a tree of objects built and written again).
+ */
+export abstract class RawJson extends EncodedValue {
   /** The JSON text: a valid, complete value in the wire encoding (SPEC 11). */
   abstract get text(): string;
 
@@ -53,7 +67,7 @@ export abstract class RawJson {
    * Called by `JSON.stringify`: inside {@link writeJson}, a marker that text is spliced over;
    * anywhere else, the wire value parsed from the text, so any JSON writer writes it right.
    */
-  toJSON(): unknown {
+  override toJSON(): unknown {
     if (!splicing) return JSON.parse(this.text);
     return `${RAW_MARKER}${spliced.push(this) - 1}`;
   }

@@ -8,7 +8,7 @@
  * text spliced into its answer (`RawJson`), which is the wire form already.
  */
 
-import { RawJson } from '../common/jsonText';
+import { EncodedValue, RawJson } from '../common/jsonText';
 import { decodeValue } from '../common/valueCodec';
 import type { Signature } from './calls/methodDispatch';
 
@@ -29,19 +29,19 @@ export class PackedJson extends RawJson {
   }
 
   /** The value the text stands for, as decoding the argument would have made it. */
-  materialise(): unknown {
+  override materialise(): unknown {
     return decodeValue(JSON.parse(this.#text), { boxFloats: true });
   }
 }
 
-/** Whether a value is kept encoded. */
-export function isPacked(value: unknown): value is PackedJson {
-  return value instanceof PackedJson;
+/** Whether a value is kept encoded (as JSON text, or as a pickle: `picklePacking.ts`). */
+export function isPacked(value: unknown): value is EncodedValue {
+  return value instanceof EncodedValue;
 }
 
 /** The value itself: a value kept encoded becomes the value it stands for; any other is returned as it is. */
 export function unpacked(value: unknown): unknown {
-  return value instanceof PackedJson ? value.materialise() : value;
+  return value instanceof EncodedValue ? value.materialise() : value;
 }
 
 /**
@@ -57,13 +57,13 @@ export function unpackedArguments(
 ): [readonly unknown[], Readonly<Record<string, unknown>>] {
   let outArgs: unknown[] | undefined;
   for (let i = 0; i < args.length; i++) {
-    if (!(args[i] instanceof PackedJson) || signature?.params[i]?.held) continue;
+    if (!(args[i] instanceof EncodedValue) || signature?.params[i]?.held) continue;
     outArgs ??= args.slice();
     outArgs[i] = unpacked(args[i]);
   }
   let outKwargs: Record<string, unknown> | undefined;
   for (const key in kwargs) {
-    if (!(kwargs[key] instanceof PackedJson)) continue;
+    if (!(kwargs[key] instanceof EncodedValue)) continue;
     outKwargs ??= { ...kwargs };
     // defineProperty: a keyword named __proto__ is a name like any other here.
     Object.defineProperty(outKwargs, key, { value: unpacked(kwargs[key]), enumerable: true, writable: true, configurable: true });

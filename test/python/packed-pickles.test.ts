@@ -10,7 +10,7 @@ import { connect, isTuple, type QueueProxy } from '../../src/client';
 import { Queue } from '../../src/server';
 import { PackedPickle } from '../../src/server/python/pickle/picklePacking';
 import { AUTHKEY, startManager } from '../helpers/manager';
-import { assertExitedCleanly, python2, pythonEnv, pythonOf, runPython } from './helpers';
+import { assertExitedCleanly, managerClientLines, python2, pythonEnv, pythonOf, runPython } from './helpers';
 
 const N = 20_000;
 
@@ -23,15 +23,8 @@ const VALUES = [
   `[set([1]), frozenset([2]), b'ab', 2.0, 10**30, None, True] * ${N / 10}`,
 ];
 
-const connectScript = [
-  'import os, sys',
-  'from multiprocessing.managers import BaseManager',
-  "BaseManager.register('get_queue')",
-  "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
-  "m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY'].encode())",
-  'm.connect()',
-  'q = m.get_queue()',
-];
+const connectScript = [...managerClientLines('get_queue'), 'q = m.get_queue()'];
+const connectScript2 = [...managerClientLines('get_queue', { python2: true }), 'q = m.get_queue()'];
 
 test('dense arguments of a Python client are kept as pickles and read back the same by Python 3, Python 2 and a JSON client', async (t) => {
   const python = pythonOf('3.11');
@@ -61,13 +54,7 @@ test('dense arguments of a Python client are kept as pickles and read back the s
   const py2 = python2();
   if (py2) {
     const py2Check = [
-      'import os',
-      'from multiprocessing.managers import BaseManager',
-      "BaseManager.register('get_queue')",
-      "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
-      "m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY'])",
-      'm.connect()',
-      'q = m.get_queue()',
+      ...connectScript2,
       'v = q.get()',
       `assert v == [{}] * ${N}, repr(v)[:200]`,
       'q.put(v)',
@@ -93,12 +80,7 @@ test("a Python client's list methods that compare items see dense items as the v
   const manager = await startManager({}, (m) => m.register('get_list', { shared: 'list' }));
   t.after(() => manager.shutdown());
   const script = [
-    'import os',
-    'from multiprocessing.managers import BaseManager, ListProxy',
-    "BaseManager.register('get_list', proxytype=ListProxy)",
-    "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
-    "m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY'].encode())",
-    'm.connect()',
+    ...managerClientLines('get_list', { proxytype: 'ListProxy' }),
     'l = m.get_list()',
     `big = lambda first: [[first]] + [[1]] * ${N}`,
     'l.append(big(2)); l.append(big(1))',
@@ -122,20 +104,11 @@ test("a Python 2 client's dense argument holding str is read back as str by Pyth
   const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
   t.after(() => manager.shutdown());
   const env = pythonEnv(manager.address, AUTHKEY);
-  const connect2 = [
-    'import os',
-    'from multiprocessing.managers import BaseManager',
-    "BaseManager.register('get_queue')",
-    "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
-    "m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY'])",
-    'm.connect()',
-    'q = m.get_queue()',
-  ];
   const value = `[{'k': 'v%d' % i, 'u': u'\\xe9'} for i in range(${N / 10})]`;
-  assertExitedCleanly(await runPython(py2, ['-c', [...connect2, `q.put(${value}); q.put(${value})`].join('\n')], [], env), 'the Python 2 producer');
+  assertExitedCleanly(await runPython(py2, ['-c', [...connectScript2, `q.put(${value}); q.put(${value})`].join('\n')], [], env), 'the Python 2 producer');
   assert.ok(queue.peekAll().every((item) => item instanceof PackedPickle), 'kept as pickles');
   const py3Check = [...connectScript, 'v = q.get()', `assert v == ${value} and type(v[0]['k']) is str, repr(v[:2])`].join('\n');
   assertExitedCleanly(await runPython(py3, ['-c', py3Check], [], env), 'the Python 3 consumer');
-  const py2Check = [...connect2, 'v = q.get()', `assert v == ${value} and type(v[0]['k']) is str and type(v[0]['u']) is unicode, repr(v[:2])`].join('\n');
+  const py2Check = [...connectScript2, 'v = q.get()', `assert v == ${value} and type(v[0]['k']) is str and type(v[0]['u']) is unicode, repr(v[:2])`].join('\n');
   assertExitedCleanly(await runPython(py2, ['-c', py2Check], [], env), 'the Python 2 consumer');
 });

@@ -10,7 +10,7 @@ import { parseDenseMessage } from '../../src/server/jsonrpc/packedArguments';
 import { isPacked } from '../../src/server/packedValues';
 import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { viewerAndWorker } from '../helpers/viewerAndWorker';
-import { assertExitedCleanly, pythonEnv, pythonOf, runPython } from '../python/helpers';
+import { assertExitedCleanly, managerClientLines, pythonEnv, pythonOf, runPython } from '../python/helpers';
 
 const N = 20_000;
 
@@ -143,12 +143,7 @@ test('an unmodified CPython client gets a dense value a JSON client put, and the
   const value = Array.from({ length: N }, (_, i) => (i % 2 ? {} : tuple(i)));
   await q.put(value);
   const script = [
-    'import os',
-    'from multiprocessing.managers import BaseManager',
-    "BaseManager.register('get_queue')",
-    "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
-    "m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY'].encode())",
-    'm.connect()',
+    ...managerClientLines('get_queue'),
     'q = m.get_queue()',
     'v = q.get()',
     `assert len(v) == ${N} and v[0] == (0,) and v[1] == {} and isinstance(v[2], tuple), repr(v[:3])`,

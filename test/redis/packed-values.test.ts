@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
+import { assertExitedCleanly, managerClientLines, pythonEnv, pythonOf, runPython } from '../python/helpers';
 
 const redis = redisForTests('packed');
 
@@ -31,4 +32,20 @@ test('a dense value put through one manager comes back the same through another,
   assert.deepEqual(await (await onB.get_queue()).get(), value);
   assert.deepEqual(await (await onB.get_list()).at(0), value);
   assert.deepEqual(await (await onB.get_dict()).get('k'), value);
+});
+
+test("a Python client's dense argument, kept as a pickle, is stored in Redis as its value and read back the same", { skip: redis.skip }, async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const prefix = redis.prefix();
+  const start = () => startManager({ store: redis.url, storePrefix: prefix }, (m) => m.register('get_queue', { shared: 'Queue' }));
+  const a = await start();
+  t.after(() => a.shutdown());
+  const b = await start();
+  t.after(() => b.shutdown());
+  const put = [...managerClientLines('get_queue'), `m.get_queue().put([(i, {}) for i in range(20000)])`].join('\n');
+  assertExitedCleanly(await runPython(python, ['-c', put], [], pythonEnv(a.address, AUTHKEY)), 'the Python producer');
+  const onB = await connect<Shared>({ address: b.address, authkey: AUTHKEY });
+  t.after(() => onB.close());
+  assert.deepEqual(await (await onB.get_queue()).get(), Array.from({ length: 20_000 }, (_, i) => tuple<unknown>(i, {})));
 });

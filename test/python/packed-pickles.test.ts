@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, isTuple, type QueueProxy } from '../../src/client';
 import { Queue } from '../../src/server';
-import { PackedPickle } from '../../src/server/python/pickle/picklePacking';
+import { PackedPickle } from '../../src/server/python/pickle/packedPickle';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { assertExitedCleanly, managerClientLines, python2, pythonEnv, pythonOf, runPython } from './helpers';
 

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MAX_MESSAGE_VALUES } from '../../../src/server/limits';
 import { readAnyRequest } from '../../../src/server/python/generalRequestReader';
-import { PackedPickle, packPickledArguments } from '../../../src/server/python/pickle/picklePacking';
+import { PackedPickle } from '../../../src/server/python/pickle/packedPickle';
+import { packPickledArguments } from '../../../src/server/python/pickle/picklePacking';
 import { unpickle } from '../../../src/server/python/pickle/pickleReader';
 import type { PythonRequest } from '../../../src/server/python/requestReader';
 

@@ -16,11 +16,11 @@
  * cut was.
  */
 
-import { EncodedValue } from '../../../common/jsonText';
-import { READ_BYTES_PER_MESSAGE } from '../../limits';
-import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
 import { isUtf8 } from 'node:buffer';
-import { DEFAULT_MAX_DEPTH, unpickle } from './pickleReader';
+import { READ_BYTES_PER_MESSAGE } from '../../limits';
+import { PackedPickle } from './packedPickle';
+import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
+import { DEFAULT_MAX_DEPTH } from './pickleReader';
 import type { PickleDialect } from './pickleWriter';
 
 /** Estimated heap bytes of values and nodes beyond 4 times the bytes the built arguments may cost. */
@@ -30,37 +30,6 @@ const COST_CONTAINER = 256;
 const COST_SCALAR = 96;
 /** What keeping an argument as a pickle costs (its object, its buffer's header). */
 const PACKING_COST = 256;
-
-/** An argument kept as a standalone pickle: built (read) only when something looks inside it. */
-export class PackedPickle extends EncodedValue {
-  readonly #pickle: Buffer;
-  readonly #maxValues: number;
-  /** The clients that read its opcodes as the value the server would write: see {@link opcodesFor}. */
-  readonly #splicedFor: ReadonlySet<PickleDialect>;
-
-  constructor(pickle: Buffer, maxValues: number, splicedFor: ReadonlySet<PickleDialect>) {
-    super();
-    this.#pickle = pickle;
-    this.#maxValues = maxValues;
-    this.#splicedFor = splicedFor;
-  }
-
-  /** The value, read as the request's reader would have read it (it holds no proxy: nothing that imports). */
-  override materialise(): unknown {
-    return unpickle(this.#pickle, { maxValues: this.#maxValues });
-  }
-
-  /**
-   * Its opcodes, to splice into a reply for a client of `dialect`, when that client reads them as
-   * the value the server would write: Python 3 unless they hold Python 2's `str` (Python 3 reads
-   * it as ASCII bytes) or a protocol 5 `bytearray` (the server writes bytes, and Python 3.6 and
-   * 3.7 cannot read it); Python 2 only for protocol 2's opcodes without a unicode str (the server
-   * writes an ASCII str as Python 2's `str`). Undefined: pickle the value instead.
-   */
-  opcodesFor(dialect: PickleDialect): Buffer | undefined {
-    return this.#splicedFor.has(dialect) ? this.#pickle.subarray(2, this.#pickle.length - 1) : undefined;
-  }
-}
 
 /** A request frame with its costliest arguments cut out: `frame` holds `None` in their places. */
 export interface PackedRequest {

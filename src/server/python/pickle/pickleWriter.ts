@@ -29,7 +29,7 @@ import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../../common/v
 import { PickleError } from './pickleError';
 import { builtinsModule, exceptionClassFor, type PickleDialect } from './pickleGlobals';
 import { isPacked, unpacked } from '../../packedValues';
-import { PackedPickle } from './picklePacking';
+import { PackedPickle } from './packedPickle';
 import { Op } from './pickleOpcodes';
 import { PickleOutput } from './pickleOutput';
 import { parsePickle } from './pickleParser';

@@ -35,8 +35,10 @@ interface PendingCall {
   readonly script: FramedScript;
   readonly keys: readonly string[];
   readonly args: readonly (string | number)[];
+  /** Settles the call's promise (with a promise: as that one settles). */
   resolve(reply: unknown): void;
-  reject(error: Error): void;
+  /** What the call answers when it failed with `error` (see {@link ScriptFrames.send}). */
+  failed(error: Error): Promise<unknown>;
 }
 
 /**
@@ -64,20 +66,20 @@ class FrameInFlight {
     if (!this.batch) return calls[0].resolve(asText(reply));
     if (!Array.isArray(reply) || reply.length !== calls.length) {
       const error = new Error(`the batch of ${calls.length} script calls had a reply of another shape`);
-      for (const call of calls) call.reject(error);
+      for (const call of calls) call.resolve(call.failed(error));
       return;
     }
     for (let i = 0; i < calls.length; i++) {
       const one: unknown = reply[i];
       // An error of one call, nested in the batch's reply, fails that call alone.
-      if (one instanceof Error) calls[i].reject(one);
+      if (one instanceof Error) calls[i].resolve(calls[i].failed(one));
       else calls[i].resolve(asText(one));
     }
   }
 
   reject(error: Error): void {
     if (this.batch && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) this.batchMissing?.();
-    for (const call of this.calls) call.reject(error);
+    for (const call of this.calls) call.resolve(call.failed(error));
   }
 }
 
@@ -112,14 +114,16 @@ export class ScriptFrames {
   ) {}
 
   /**
-   * Sends a call of `script` with the others of this turn; undefined when the connection is not
-   * ready (the caller sends the command through ioredis then, which refuses it).
+   * Sends a call of `script` with the others of this turn: its promise resolves with the reply,
+   * or with what `failed` makes of the error that failed it (so a call that succeeds pays for no
+   * error handling). Undefined when the connection is not ready (the caller sends the command
+   * through ioredis then, which refuses it).
    */
-  send(script: FramedScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> | undefined {
+  send(script: FramedScript, keys: readonly string[], args: readonly (string | number)[], failed: (error: Error) => Promise<unknown>): Promise<unknown> | undefined {
     if (!ready(this.client)) return undefined;
     if (this.#calls.length === 0) process.nextTick(() => this.#flush());
-    return new Promise((resolve, reject) => {
-      this.#calls.push({ script, keys, args, resolve, reject });
+    return new Promise((resolve) => {
+      this.#calls.push({ script, keys, args, resolve, failed });
     });
   }
 
@@ -134,7 +138,7 @@ export class ScriptFrames {
     if (!ready(connection)) {
       // Lost within the turn: refused as ioredis refuses a command then.
       const error = new Error("Stream isn't writeable and enableOfflineQueue options is false");
-      for (const call of calls) call.reject(error);
+      for (const call of calls) call.resolve(call.failed(error));
       return;
     }
     let frames = '';

@@ -492,23 +492,41 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#client;
   }
 
-  async run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const client = this.#commands();
+  run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const sent = SCRIPTS[script];
-    const { sha, text, keys: keyCount } = sent;
+    // The usual way: with the calls of this turn, a failure handled only when there is one.
+    const framed = this.#client && this.#frames!.send(sent, keys, args, (error) => this.#failed(script, sent, keys, args, error));
+    return framed || this.#runAsCommand(script, sent, keys, args);
+  }
+
+  /** A script call sent as an ioredis command: while the connection is not ready (refused then), or before the store is open. */
+  async #runAsCommand(script: ScriptName, sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const client = this.#commands();
     try {
-      try {
-        return await (this.#frames!.send(sent, keys, args) ?? this.#script(client, 'evalsha', sha, keyCount, keys, args));
-      } catch (error) {
-        // Not loaded on this Redis yet (or any more: it restarted): EVAL runs it, and loads it.
-        if ((error as Error).name !== 'ReplyError' || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
-        return await this.#script(client, 'eval', text, keyCount, keys, args);
-      }
+      return await this.#script(client, 'evalsha', sent.sha, sent.keys, keys, args);
     } catch (error) {
-      // Redis answered with an error: a script met data it did not expect (a key of another type).
-      if ((error as Error).name === 'ReplyError') throw new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${(error as Error).message}`);
-      throw this.#unavailable((error as Error).message);
+      return this.#failed(script, sent, keys, args, error as Error);
     }
+  }
+
+  /**
+   * What a script call that failed with `error` answers: a script Redis lacks (not loaded on this
+   * Redis yet, or any more: it restarted, or was flushed) is sent again with EVAL, which runs and
+   * loads it; any other failure is the store's error.
+   */
+  #failed(script: ScriptName, sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
+    const client = this.#client;
+    if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) {
+      return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch((again: Error) => Promise.reject(this.#refusal(script, again)));
+    }
+    return Promise.reject(this.#refusal(script, error));
+  }
+
+  /** The error of a script call that failed with `error`. */
+  #refusal(script: ScriptName, error: Error): PyException {
+    // Redis answered with an error: a script met data it did not expect (a key of another type).
+    if (error.name === 'ReplyError') return new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+    return this.#unavailable(error.message);
   }
 
   /**

@@ -13,7 +13,7 @@
  * sends runs between two of them.
  */
 
-import { RETURNED_ITEMS, STORE_SCRIPTS, type ScriptName } from './redisScripts';
+import { RETURNED_ITEMS, STORE_SCRIPTS, WAITED_MARK_SUFFIX, type ScriptName } from './redisScripts';
 
 /**
  * The scripts a batch carries, with the number of arguments each takes: a call with another
@@ -54,14 +54,44 @@ function asBatchFunction(name: ScriptName, keys: number, args: number): string {
   });
   const rest = rewritten.replace(/\b(KEYS|ARGV)\[[ka] \+ \d+\]/g, '');
   if (/\b(KEYS|ARGV)\b/.test(rest)) throw new Error(`${name} reads KEYS or ARGV other than at a literal index: it cannot be carried in a batch`);
-  return `local function ${name}(k, a)\n${rewritten}\nend`;
+  // Whether a key is waited on, and its publication, once per batch (see BATCH_HELPERS).
+  const once = rewritten
+    .replace(new RegExp(`redis\\.call\\('EXISTS', (ARGV\\[a \\+ \\d+\\]) \\.\\. '${WAITED_MARK_SUFFIX}'\\) == 1`, 'g'), 'waited($1)')
+    .replace(/redis\.call\('PUBLISH', /g, 'publish(');
+  return `local function ${name}(k, a)\n${once}\nend`;
 }
+
+/**
+ * Lua the batch's calls share. A key's waited mark cannot change while the batch runs (only a
+ * manager's own command sets it), so it is read once per key; and a key's change is published
+ * once per batch: its waiters try again once the batch is over, however many of its calls
+ * changed the key.
+ */
+const BATCH_HELPERS = `
+local marks = {}
+local function waited(key)
+  local mark = marks[key]
+  if mark == nil then
+    mark = redis.call('EXISTS', key .. '${WAITED_MARK_SUFFIX}') == 1
+    marks[key] = mark
+  end
+  return mark
+end
+local published = {}
+local function publish(channel, key)
+  local id = channel .. ' ' .. key
+  if not published[id] then
+    published[id] = true
+    redis.call('PUBLISH', channel, key)
+  end
+end`;
 
 /** The batch script's text (see the module comment). */
 function batchScriptText(): string {
   const functions = BATCHED.map(([name, args]) => asBatchFunction(name, STORE_SCRIPTS[name].keys, args));
   const table = BATCHED.map(([name, args]) => `{ ${name}, ${STORE_SCRIPTS[name].keys}, ${args} }`).join(', ');
   return `${RETURNED_ITEMS}
+${BATCH_HELPERS}
 ${functions.join('\n')}
 local OPS = { ${table} }
 local out = {}

@@ -3,15 +3,15 @@
  * the Redis store: on a shared machine the wall-clock rows of run.ts swing by more than a change
  * does, while the CPU a process spends on a fixed number of ops swings far less.
  *
- *   node esbuild.js && node --import tsx bench/storeCost.ts [--rounds N] [--ops N] [--workload 1|2]
+ *   node esbuild.js && node --import tsx bench/storeCost.ts [--rounds N] [--ops N] [--workload 1|2|3]
  *        [--bundle LABEL=PATH ...] [--pin same] [--prof DIR | --perf DIR | --strace DIR]
  *
  * Each round starts, one after the other (each round starting with the next variant, so none
  * always goes first), the in-memory manager and, for each server bundle (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` compares builds, interleaved), a
  * manager on a fresh `redis-server` without persistence, each in its own process. A client
- * process (the bench's queue loop: one at a time, or 100 in flight) warms the manager up with
- * `--ops` ops, then makes `--ops` more; the figures are the manager's CPU time over those
+ * process (the bench's queue loop: one at a time, or 100 in flight; or its seed, an item counted
+ * as its 4 calls) warms the manager up with `--ops` ops, then makes `--ops` more; the figures are the manager's CPU time over those
  * (`process.cpuUsage()`, read in the manager's process at both ends) and Redis's (`INFO cpu`),
  * per op, and Redis's own µs per call of each command (`INFO commandstats`). `--pin same` runs
  * every process on CPU 0 (as run.ts's). `--prof DIR` writes a `--cpu-prof` profile of each
@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkloadId } from './harness';
-import { AUTHKEY, measurePairs, QUEUE_TYPEIDS } from './harness';
+import { AUTHKEY, measurePairs, QUEUE_TYPEIDS, runSeedRound } from './harness';
 
 const CHILD = join(__dirname, 'child.ts');
 const THIS = __filename;
@@ -105,10 +105,20 @@ async function runClient(address: string, workload: WorkloadId, ops: number, bet
   }
 }
 
-/** The client side: the bench's queue loops through the shipped client bundle. */
+/** The client side: the bench's queue loops (or its seed, on two connections) through the shipped client bundle. */
 async function client(address: string, workload: WorkloadId, ops: number): Promise<void> {
   const { connect } = await import('./ours');
   const conn = await connect(address);
+  if (workload === 'seed') {
+    // An item is 4 queue calls (put, get, put, get): `ops` calls are ops / 4 items.
+    const worker = await connect(address);
+    await runSeedRound(conn, worker, ops / 4, 600_000);
+    process.stdout.write('MARK\n');
+    await new Promise((done) => process.stdin.once('data', done));
+    const result = await runSeedRound(conn, worker, ops / 4, 600_000);
+    process.stdout.write(`DONE ${result.itemsPerSec * 4}\n`);
+    process.exit(0);
+  }
   const queue = await conn.queue!(QUEUE_TYPEIDS.queue);
   const pair = { first: (i: number) => queue.put(i), second: () => queue.get() };
   const loops = workload === 'in-flight' ? 100 : 1;
@@ -279,7 +289,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const rounds = Number(option('--rounds', '3'));
-  const workload: WorkloadId = option('--workload', '2') === '1' ? 'one-at-a-time' : 'in-flight';
+  const workload: WorkloadId = ({ 1: 'one-at-a-time', 2: 'in-flight', 3: 'seed' } as const)[option('--workload', '2') as '1' | '2' | '3'] ?? 'in-flight';
   const ops = Number(option('--ops', workload === 'in-flight' ? '100000' : '20000'));
   const prof = process.argv.includes('--prof') ? resolve(option('--prof', '.')) : undefined;
   const bundles = options('--bundle').map((spec) => spec.split('=') as [string, string]);

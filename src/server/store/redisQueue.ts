@@ -283,8 +283,9 @@ export class RedisQueue implements EditsStoredItems {
     // Most calls need no wait: a first try before registering with the wake-ups costs them nothing
     // more. One that finds nothing registers, and tries again once the queue is marked as waited
     // on (at once, when this manager's mark is there already), so no change made meanwhile is
-    // missed. (A timeout past TIMEOUT_MAX is refused by `until` before any try.)
-    if (call.seconds !== null && call.seconds > TIMEOUT_MAX) return this.#registered(kind, call, false);
+    // missed. On a queue this manager's callers wait on (marked now), a call registers first and
+    // tries once. (A timeout past TIMEOUT_MAX is refused by `until` before any try.)
+    if ((call.seconds !== null && call.seconds > TIMEOUT_MAX) || this.host.wakeups.waitedOn(call.key)) return this.#registered(kind, call, false);
     return call.attempt().then((result) => {
       if (result === NOT_YET) {
         if (call.seconds !== null && call.seconds <= 0) throw call.expiry();

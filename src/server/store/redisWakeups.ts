@@ -89,6 +89,15 @@ export class Wakeups {
     this.#marked.clear();
   }
 
+  /**
+   * Whether this manager's callers wait on `key` often enough that it is marked now: a caller of
+   * such a key is better registered before its first try, which then needs no second one.
+   */
+  waitedOn(key: string): boolean {
+    const until = this.#marked.get(key);
+    return until !== undefined && performance.now() < until;
+  }
+
   /** Whether `key` needs marking before a caller waits on it: true when it was not marked, or its mark may have expired. */
   #unmarked(key: string): boolean {
     const until = this.#marked.get(key);

@@ -11,9 +11,10 @@
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` compares builds, interleaved), a
  * manager on a fresh `redis-server` without persistence, each in its own process. A client
  * process (the bench's queue loop: one at a time, or 100 in flight; or its seed, an item counted
- * as its 4 calls) warms the manager up with `--ops` ops, then makes `--ops` more; the figures are the manager's CPU time over those
- * (`process.cpuUsage()`, read in the manager's process at both ends) and Redis's (`INFO cpu`),
- * per op, and Redis's own µs per call of each command (`INFO commandstats`). `--pin same` runs
+ * as its 4 calls) warms the manager up with `--ops` ops, then makes `--ops` more; the figures are
+ * the CPU time per op over those of the manager (`process.cpuUsage()`, read in its process at
+ * both ends), of the client (read likewise) and of Redis (`INFO cpu`), and Redis's own µs per call
+ * of each command (`INFO commandstats`). `--pin same` runs
  * every process on CPU 0 (as run.ts's). `--prof DIR` writes a `--cpu-prof` profile of each
  * manager, `--perf DIR` a `perf record -g` of each Redis-store manager over the measured ops, and
  * `--strace DIR` its system call counts (`strace -c -f`).
@@ -85,10 +86,10 @@ function lineOf(child: ChildProcess, prefix: string, timeoutMs: number): Promise
 
 /**
  * A client process (`storeCost.ts client`) on `workload`: it warms up for `ops` ops, says MARK and
- * waits for a line on its stdin, then makes `ops` ops and says DONE with its ops/s; `between`
+ * waits for a line on its stdin, then makes `ops` ops and says DONE with its ops/s and its own CPU µs per op; `between`
  * runs at MARK and at DONE (reading the processes' CPU time).
  */
-async function runClient(address: string, workload: WorkloadId, ops: number, between: () => Promise<void>): Promise<number> {
+async function runClient(address: string, workload: WorkloadId, ops: number, between: () => Promise<void>): Promise<{ opsPerSecond: number; clientUs: number; p50Us?: number; p99Us?: number }> {
   const child = spawn(...pinned(process.execPath, ['--expose-gc', '--import', 'tsx', THIS, 'client', address, workload, String(ops)]), { stdio: ['pipe', 'pipe', 'inherit'] });
   const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
   try {
@@ -96,9 +97,9 @@ async function runClient(address: string, workload: WorkloadId, ops: number, bet
     await between();
     const done = lineOf(child, 'DONE ', 120_000);
     child.stdin!.write('go\n');
-    const opsPerSecond = Number(await done);
+    const [opsPerSecond, clientUs, p50Us, p99Us] = (await done).split(' ').map(Number);
     await between();
-    return opsPerSecond;
+    return { opsPerSecond, clientUs, p50Us, p99Us };
   } finally {
     clearTimeout(timer);
     child.kill('SIGKILL');
@@ -115,8 +116,10 @@ async function client(address: string, workload: WorkloadId, ops: number): Promi
     await runSeedRound(conn, worker, ops / 4, 600_000);
     process.stdout.write('MARK\n');
     await new Promise((done) => process.stdin.once('data', done));
+    const cpu = process.cpuUsage();
     const result = await runSeedRound(conn, worker, ops / 4, 600_000);
-    process.stdout.write(`DONE ${result.itemsPerSec * 4}\n`);
+    const used = process.cpuUsage(cpu);
+    process.stdout.write(`DONE ${result.itemsPerSec * 4} ${(used.user + used.system) / ops}\n`);
     process.exit(0);
   }
   const queue = await conn.queue!(QUEUE_TYPEIDS.queue);
@@ -126,8 +129,10 @@ async function client(address: string, workload: WorkloadId, ops: number): Promi
   (globalThis as { gc?: () => void }).gc?.();
   process.stdout.write('MARK\n');
   await new Promise((done) => process.stdin.once('data', done));
+  const cpu = process.cpuUsage();
   const result = await measurePairs(pair, loops, 600_000, ops, true);
-  process.stdout.write(`DONE ${(result.ops / result.elapsedMs) * 1000}\n`);
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(`DONE ${(result.ops / result.elapsedMs) * 1000} ${(used.user + used.system) / result.ops} ${result.p50Us} ${result.p99Us}\n`);
   await conn.close();
   process.exit(0);
 }
@@ -239,6 +244,10 @@ async function startRedis(): Promise<{ url: string; figures(): Promise<RedisFigu
 
 interface Figures {
   managerUs: number;
+  clientUs: number;
+  /** Latency of the queue loops' ops (not measured for the seed). */
+  p50Us?: number;
+  p99Us?: number;
   redisUs?: number;
   opsPerSecond: number;
   redisCallsPerOp?: number;
@@ -255,7 +264,7 @@ async function measure(bundle: string, redis: boolean, workload: WorkloadId, ops
     let redisAfter: RedisFigures | undefined;
     let marks = 0;
     let recorder: ChildProcess | undefined;
-    const opsPerSecond = await runClient(manager.address, workload, ops, async () => {
+    const { opsPerSecond, clientUs, p50Us, p99Us } = await runClient(manager.address, workload, ops, async () => {
       if (marks++ === 0) {
         if (PERF && store) {
           recorder = spawn('perf', ['record', '-g', '-p', String(manager.pid), '-o', join(PERF, `perf-${manager.pid}.data`)], { stdio: 'ignore' });
@@ -276,7 +285,10 @@ async function measure(bundle: string, redis: boolean, workload: WorkloadId, ops
     });
     return {
       managerUs: used / ops,
+      clientUs,
       opsPerSecond,
+      p50Us,
+      p99Us,
       ...(redisAfter && redisBefore && { redisUs: (redisAfter.cpuUs - redisBefore.cpuUs) / ops, redisCallsPerOp: redisAfter.calls / ops, usecPerCall: redisAfter.usecPerCall }),
     };
   } finally {
@@ -303,14 +315,14 @@ async function main(): Promise<void> {
       const f = await measure(variant.bundle, variant.redis, workload, ops, prof);
       figures.get(variant.id)!.push(f);
       const redisPart = f.redisUs === undefined ? '' : `  Redis ${f.redisUs.toFixed(2)} µs/op, ${f.redisCallsPerOp!.toFixed(2)} scripts/op ${JSON.stringify(f.usecPerCall)}`;
-      console.log(`  round ${round}: ${variant.id.padEnd(22)} manager ${f.managerUs.toFixed(2)} µs/op  ${Math.round(f.opsPerSecond).toLocaleString('en')} ops/s${redisPart}`);
+      console.log(`  round ${round}: ${variant.id.padEnd(22)} manager ${f.managerUs.toFixed(2)} µs/op  client ${f.clientUs.toFixed(2)} µs/op  ${f.p50Us === undefined ? '' : `p50 ${f.p50Us.toFixed(1)} µs, p99 ${f.p99Us!.toFixed(1)} µs  `}${Math.round(f.opsPerSecond).toLocaleString('en')} ops/s${redisPart}`);
     }
   }
   console.log('\nmedians:');
   for (const variant of variants) {
     const xs = figures.get(variant.id)!;
     const redisPart = variant.redis ? `  Redis ${median(xs.map((x) => x.redisUs!)).toFixed(2)} µs/op` : '';
-    console.log(`  ${variant.id.padEnd(22)} manager ${median(xs.map((x) => x.managerUs)).toFixed(2)} µs/op (${Math.min(...xs.map((x) => x.managerUs)).toFixed(2)}–${Math.max(...xs.map((x) => x.managerUs)).toFixed(2)})  ${Math.round(median(xs.map((x) => x.opsPerSecond))).toLocaleString('en')} ops/s${redisPart}`);
+    console.log(`  ${variant.id.padEnd(22)} manager ${median(xs.map((x) => x.managerUs)).toFixed(2)} µs/op (${Math.min(...xs.map((x) => x.managerUs)).toFixed(2)}–${Math.max(...xs.map((x) => x.managerUs)).toFixed(2)})  client ${median(xs.map((x) => x.clientUs)).toFixed(2)} µs/op  ${Math.round(median(xs.map((x) => x.opsPerSecond))).toLocaleString('en')} ops/s${redisPart}`);
   }
   console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }

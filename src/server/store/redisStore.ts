@@ -50,16 +50,16 @@ interface StoreScriptSent extends FramedScript {
 }
 
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
-function sent(text: string, keys: number, batched?: BatchedScript): StoreScriptSent {
+function scriptSent(text: string, keys: number, batched?: BatchedScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
   return { text, sha, keys, head: scriptFrameHead(sha, keys), batched };
 }
 
 /** Each script as sent, by name. */
-const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, sent(script.text, script.keys, batchedScripts[name as ScriptName])])) as Record<ScriptName, StoreScriptSent>;
+const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, scriptSent(script.text, script.keys, batchedScripts[name as ScriptName])])) as Record<ScriptName, StoreScriptSent>;
 
 /** The script that carries several calls in one (`redisScriptBatch.ts`). */
-const BATCH = sent(BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
+const BATCH = scriptSent(BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
 
 /** What a Redis-backed object needs from its store. */
 export interface RedisObjectHost {

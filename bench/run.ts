@@ -36,6 +36,8 @@ interface Options {
   verbose: boolean;
   pin: PinMode;
   rounds?: number;
+  /** Warm-up of each latency workload in ms (300 unless given). */
+  warmupMs?: number;
   /** Also run the rows of bench/rows (4 clients, 64 KiB, cold start, memory, server CPU). */
   rows: boolean;
 }
@@ -59,6 +61,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
                      implementations: ours, ours-watched, ours-ack, ours-unhooked, ours-redis (ours-redis, ours-redis-2), python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
+  --warmup MS        warm-up of each latency workload before it is measured (default 300 ms)
   --pin MODE         CPU placement of each server and client process (needs taskset):
                        none  (default) let the scheduler place them
                        same  both on CPU 0: cost per op with no cross-CPU wake-ups
@@ -89,6 +92,10 @@ function parseArgs(argv: string[]): Options {
       const rounds = Number(value());
       if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) fail('--rounds takes a whole number from 1 to 20');
       options.rounds = rounds;
+    } else if (name === '--warmup') {
+      const ms = Number(value());
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) fail('--warmup takes a whole number of ms from 0 to 60000');
+      options.warmupMs = ms;
     } else if (name === '--pin') {
       const mode = value();
       if (mode !== 'none' && mode !== 'same' && mode !== 'split') fail(`--pin ${mode}: expected none, same or split`);
@@ -109,9 +116,10 @@ function fail(message: string): never {
 }
 
 function configFor(options: Options, workloads: WorkloadId[]): BenchConfig {
+  const warmupMs = options.warmupMs ?? 300;
   return options.quick
-    ? { workloads, warmupMs: 300, durationMs: 700, maxOps: 500_000, concurrency: 100, seedItems: 2000, seedWarmupItems: 200, seedTimeoutMs: 30_000 }
-    : { workloads, warmupMs: 300, durationMs: 1000, maxOps: 500_000, concurrency: 100, seedItems: 10_000, seedWarmupItems: 500, seedTimeoutMs: 60_000 };
+    ? { workloads, warmupMs, durationMs: 700, maxOps: 500_000, concurrency: 100, seedItems: 2000, seedWarmupItems: 200, seedTimeoutMs: 30_000 }
+    : { workloads, warmupMs, durationMs: 1000, maxOps: 500_000, concurrency: 100, seedItems: 10_000, seedWarmupItems: 500, seedTimeoutMs: 60_000 };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { builtinTypes } from '../builtins';
 import { writeJson } from '../../common/jsonText';
 import { GROUP_ID_PREFIX, STORED_MEMBER, type ObjectMeta } from './redisReferences';
 import { isSessionLease } from './redisSessions';
+import { leaseKey } from './redisLeases';
 
 /** What a manager says of itself; the rest of its summary the directory adds. */
 export type ManagerDescription = Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'>;
@@ -33,7 +34,7 @@ export class GroupDirectory {
   ) {}
 
   #infoKey(managerId: string): string {
-    return `${this.prefix}:m:${managerId}:info`;
+    return leaseKey(this.prefix, managerId, 'info');
   }
 
   /** Publishes `describe()` now, again three times per lease, and soon after each {@link changed}. */

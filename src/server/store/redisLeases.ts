@@ -55,6 +55,16 @@ function splitHeldEntry(entry: string): [kind: string, objectKey: string] {
   return [entry.slice(0, space), entry.slice(space + 1)];
 }
 
+/** Where the keys of lease holders start: `PREFIX:m:`. */
+export function leaseKeyPrefix(prefix: string): string {
+  return `${prefix}:m:`;
+}
+
+/** The key of lease holder `id` (a manager, or a resumable session's own lease), or of its `what`: `PREFIX:m:ID[:WHAT]`. */
+export function leaseKey(prefix: string, id: string, what?: string): string {
+  return what ? `${leaseKeyPrefix(prefix)}${id}:${what}` : `${leaseKeyPrefix(prefix)}${id}`;
+}
+
 /** Keeps this manager's lease and reaps the holdings of managers whose lease ran out. */
 export class ManagerLease {
   /** This manager's id in the group: owner ids of its sessions start with it. */
@@ -87,7 +97,7 @@ export class ManagerLease {
   }
 
   #key(managerId: string, what?: string): string {
-    return what ? `${this.prefix}:m:${managerId}:${what}` : `${this.prefix}:m:${managerId}`;
+    return leaseKey(this.prefix, managerId, what);
   }
 
   /**

@@ -19,11 +19,19 @@
 
 import type { StoreScript } from './redisScripts';
 
-/** Lua: whether owner `o` is the one named by ARGV[who] in mode ARGV[mode] ('exact' or 'prefix'). */
+/**
+ * Lua: whether owner `o` is the one named by `who` in `mode` ('exact' or 'prefix'); and the
+ * waiting tickets of queue `q` whose owners `who` names by prefix taken out of it.
+ */
 const MATCHES = `
 local function matches(o, who, mode)
   if mode == 'exact' then return o == who end
   return string.sub(o, 1, #who) == who
+end
+local function dropTickets(q, who)
+  for _, t in ipairs(redis.call('LRANGE', q, 0, -1)) do
+    if matches(t, who, 'prefix') then redis.call('LREM', q, 0, t) end
+  end
 end`;
 
 /**
@@ -168,18 +176,14 @@ return { left, owner }`,
     keys: 2,
     text: `${MATCHES}${LOCK_HAND_OFF}
 if ARGV[2] == 'waiters' then
-  for _, t in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[2], 0, t) end
-  end
+  dropTickets(KEYS[2], ARGV[1])
   local t = redis.call('HGET', KEYS[1], 'ticket')
   if not t or not matches(t, ARGV[1], 'prefix') then return 0 end
   handOff(KEYS[2], ARGV[3], ARGV[4])
   return 1
 end
 if ARGV[2] == 'prefix' then
-  for _, t in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[2], 0, t) end
-  end
+  dropTickets(KEYS[2], ARGV[1])
 end
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner or not matches(owner, ARGV[1], ARGV[2]) then return 0 end
@@ -290,9 +294,7 @@ return { 1, tonumber(redis.call('HGET', KEYS[1], 'value')), left, mine }`,
     text: `${MATCHES}${SEMAPHORE_HAND_OUT}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[2] == 'waiters' then
-  for _, t in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
-    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[3], 0, t) end
-  end
+  dropTickets(KEYS[3], ARGV[1])
   local back = 0
   for _, t in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     if matches(t, ARGV[1], 'prefix') then
@@ -311,9 +313,7 @@ if ARGV[2] == 'waiters' then
   return back
 end
 if ARGV[2] == 'prefix' then
-  for _, t in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
-    if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[3], 0, t) end
-  end
+  dropTickets(KEYS[3], ARGV[1])
   for _, t in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     if matches(t, ARGV[1], 'prefix') then redis.call('SREM', KEYS[4], t) end
   end
@@ -420,10 +420,7 @@ return n`,
   smCondGiveBack: {
     keys: 2,
     text: `${MATCHES}
-local tickets = redis.call('LRANGE', KEYS[1], 0, -1)
-for _, t in ipairs(tickets) do
-  if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[1], 0, t) end
-end
+dropTickets(KEYS[1], ARGV[1])
 local passed = 0
 for _, t in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if matches(t, ARGV[1], 'prefix') then

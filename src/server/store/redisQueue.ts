@@ -214,21 +214,19 @@ export class RedisQueue implements EditsStoredItems {
     if (isWithdrawn(context)) throw new CallCancelled();
     const ack = context.ack;
     const session = ownerOf(context);
-    const attempt = async (): Promise<{ item: unknown } | typeof NOT_YET> => {
-      if (ack) {
-        const delivery = await this.#deliveries.take(context, ack);
-        return delivery ? { item: delivery } : NOT_YET;
-      }
+    // The item, or NOT_YET (a symbol no stored value can be).
+    const attempt = async (): Promise<unknown> => {
+      if (ack) return (await this.#deliveries.take(context, ack)) ?? NOT_YET;
       const [found, item, length] = await this.tryTake();
       this.#length = length;
-      return found ? { item } : NOT_YET;
+      return found ? item : NOT_YET;
     };
     // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
     const putBack = ack ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered').then(() => {}) : (item: unknown) => this.#putBack(item);
     context.giveBack?.((item) => void putBack(item).catch(() => {}));
-    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r.item));
+    if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: (r) => putBack(r.item), beforeWait: () => this.#refuseNaN(seconds) }).then((r) => r.item);
+    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: putBack, beforeWait: () => this.#refuseNaN(seconds) });
   }
 
   /**
@@ -280,26 +278,30 @@ export class RedisQueue implements EditsStoredItems {
    * as the table lets it go only once the returned promise settles; its signal (an
    * AbortController) is made only if a try finds nothing and it does wait.
    */
-  async #waiting<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>): Promise<T> {
+  #waiting<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>): Promise<T> {
     call.context.mayWait?.();
     // Most calls need no wait: a first try before registering with the wake-ups costs them nothing
-    // more. One that finds nothing tries again once registered, so no change made meanwhile is
-    // missed. (A timeout past TIMEOUT_MAX is refused by `until` before any try.)
-    if (call.seconds === null || call.seconds <= TIMEOUT_MAX) {
-      const result = await call.attempt();
-      if (result !== NOT_YET) {
-        if (isWithdrawn(call.context)) {
-          await call.undo?.(result);
-          throw new CallCancelled();
-        }
-        return result;
+    // more. One that finds nothing registers, and tries again once the queue is marked as waited
+    // on (at once, when this manager's mark is there already), so no change made meanwhile is
+    // missed. On a queue this manager's callers wait on (marked now), a call registers first and
+    // tries once. (A timeout past TIMEOUT_MAX is refused by `until` before any try.)
+    if ((call.seconds !== null && call.seconds > TIMEOUT_MAX) || this.host.wakeups.waitedOn(call.key)) return this.#registered(kind, call, false);
+    return call.attempt().then((result) => {
+      if (result === NOT_YET) {
+        if (call.seconds !== null && call.seconds <= 0) throw call.expiry();
+        return this.#registered(kind, call, true);
       }
-      if (call.seconds !== null && call.seconds <= 0) throw call.expiry();
-    }
+      if (!isWithdrawn(call.context)) return result;
+      return Promise.resolve(call.undo?.(result)).then(() => Promise.reject(new CallCancelled()));
+    });
+  }
+
+  /** Waits with the wake-ups until a try succeeds (see {@link Wakeups.until}), counted among this queue's waiters here. */
+  async #registered<T>(kind: 'getters' | 'putters' | 'joiners', call: BlockedCall<T>, triedOnce: boolean): Promise<T> {
     if (kind === 'getters') this.#waitingGetters++;
     else if (kind === 'putters') this.#waitingPutters++;
     try {
-      return await this.host.wakeups.until(call);
+      return await this.host.wakeups.until(call, triedOnce);
     } finally {
       if (kind === 'getters') this.#waitingGetters--;
       else if (kind === 'putters') this.#waitingPutters--;

@@ -4,43 +4,82 @@
  * copy and checks, its promise and closures, its flag look-ups when the reply comes) was most of
  * what a call cost the manager beside the socket writes, once per call.
  *
- * The frames of one turn are written to the connection's stream in one write (one string: a
- * corked stream would hand the socket one chunk per frame), and at the same moment a record of
- * each is put in the queue ioredis matches replies with (`commandQueue`, public in its typings),
- * as ioredis does for its own commands: replies still pair with commands in order, and ioredis
- * still fails what is in flight when the connection drops. The scripts of a turn thus reach
- * Redis in the order they were called, after any ioredis command sent in the same turn; what
- * must follow a script's effect is sent once its promise settled. While the connection is not
- * ready, a call goes through ioredis's `sendCommand` instead, which refuses it as any command.
+ * The calls of one turn are sent together at its end: a run of calls the batch script carries
+ * (`redisScriptBatch.ts`) as one call of it, any other call as a script call of its own, all in
+ * one write (one string: a corked stream would hand the socket one chunk per frame). At the same
+ * moment a record of each frame is put in the queue ioredis matches replies with
+ * (`commandQueue`, public in its typings), as ioredis does for its own commands: replies still
+ * pair with commands in order, and ioredis still fails what is in flight when the connection
+ * drops. The calls of a turn thus reach Redis in the order they were made, after any ioredis
+ * command sent in the same turn; what must follow a call's effect is sent once its promise
+ * settled. While the connection is not ready, a call goes through ioredis's `sendCommand`
+ * instead, which refuses it as any command.
  */
 
 import type { Redis } from 'ioredis';
+import type { BatchedScript } from './redisScriptBatch';
 
-/** What ioredis's reply matching and connection handling read of a command in flight. */
-class ScriptFrameCall {
+/** A script as this module sends it. */
+export interface FramedScript {
+  /** Its SHA1, as EVALSHA names it. */
+  readonly sha: string;
+  readonly keys: number;
+  /** `EVALSHA`, its SHA1 and its number of keys as RESP bulk strings: the frame after its length. */
+  readonly head: string;
+  /** How the batch script carries it, when it can. */
+  readonly batched?: BatchedScript;
+}
+
+/** One call of this turn, waiting for its reply. */
+interface PendingCall {
+  readonly script: FramedScript;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+  /** Settles the call's promise (with a promise: as that one settles). */
+  resolve(reply: unknown): void;
+  /** What the call answers when it failed with `error` (see {@link ScriptFrames.send}). */
+  failed(error: Error): Promise<unknown>;
+}
+
+/**
+ * What ioredis's reply matching and connection handling read of a frame in flight (one script
+ * call, or one batch of them): its reply, or the error that fails it, goes to its calls.
+ */
+class FrameInFlight {
   /** Read by ioredis to tell subscription and transaction commands apart (never those). */
   readonly name = 'evalsha';
   /** Shown by ioredis in the errors of a call (not kept: the frame holds the arguments). */
   readonly args: string[] = [];
   readonly inTransaction = false;
-  readonly promise: Promise<unknown>;
-  #resolve!: (reply: unknown) => void;
-  #reject!: (error: Error) => void;
 
-  constructor() {
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
+  constructor(
+    private readonly calls: readonly PendingCall[],
+    /** Whether the reply is the batch script's: one reply per call, in an array. */
+    private readonly batch: boolean,
+    /** Told when Redis lacks the batch script (its calls are sent again one by one meanwhile). */
+    private readonly batchMissing?: () => void,
+  ) {}
 
   /** ioredis reads replies as Buffers; ours are text, as `replyEncoding: 'utf8'` would give them. */
   resolve(reply: unknown): void {
-    this.#resolve(asText(reply));
+    const calls = this.calls;
+    if (!this.batch) return calls[0].resolve(asText(reply));
+    if (!Array.isArray(reply) || reply.length !== calls.length) {
+      const error = new Error(`the batch of ${calls.length} script calls had a reply of another shape`);
+      for (const call of calls) call.resolve(call.failed(error));
+      return;
+    }
+    for (let i = 0; i < calls.length; i++) {
+      const one: unknown = reply[i];
+      // An error of one call, nested in the batch's reply, fails that call alone.
+      if (one instanceof Error) calls[i].resolve(calls[i].failed(one));
+      else calls[i].resolve(asText(one));
+    }
   }
 
   reject(error: Error): void {
-    this.#reject(error);
+    if (this.batch && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) this.batchMissing?.();
+    for (const call of this.calls) call.resolve(call.failed(error));
   }
 }
 
@@ -64,48 +103,96 @@ type QueuedCommand = Parameters<Redis['commandQueue']['push']>[0];
 
 /** The scripts called on one ioredis connection in this turn, sent together at its end. */
 export class ScriptFrames {
-  #frames = '';
-  #calls: ScriptFrameCall[] = [];
+  #calls: PendingCall[] = [];
 
-  constructor(private readonly client: Redis) {}
+  constructor(
+    private readonly client: Redis,
+    /** The batch script (`redisScriptBatch.ts`): its SHA1. */
+    private readonly batchSha: string,
+    /** Loads the batch script again, when a batch found Redis without it (flushed, or Redis restarted). */
+    private readonly batchMissing: () => void,
+  ) {}
 
   /**
-   * Sends `EVALSHA sha keyCount keys… args…` (`head` is {@link scriptFrameHead}'s) with the
-   * others of this turn; undefined when the connection is not ready (the caller sends the
-   * command through ioredis then, which refuses it).
+   * Sends a call of `script` with the others of this turn: its promise resolves with the reply,
+   * or with what `failed` makes of the error that failed it (so a call that succeeds pays for no
+   * error handling). Undefined when the connection is not ready (the caller sends the command
+   * through ioredis then, which refuses it).
    */
-  send(head: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> | undefined {
+  send(script: FramedScript, keys: readonly string[], args: readonly (string | number)[], failed: (error: Error) => Promise<unknown>): Promise<unknown> | undefined {
     if (!ready(this.client)) return undefined;
-    let frame = `*${3 + keys.length + args.length}\r\n${head}`;
-    for (const key of keys) frame += bulk(key);
-    for (const arg of args) frame += bulk(String(arg));
-    const call = new ScriptFrameCall();
     if (this.#calls.length === 0) process.nextTick(() => this.#flush());
-    this.#frames += frame;
-    this.#calls.push(call);
-    return call.promise;
+    return new Promise((resolve) => {
+      this.#calls.push({ script, keys, args, resolve, failed });
+    });
   }
 
   /**
-   * Writes this turn's frames in one write, and queues their calls for their replies in the same
+   * Writes this turn's calls in one write, and queues their frames for their replies in the same
    * step: whatever ioredis sends before or after is before or after them on the wire too.
    */
   #flush(): void {
-    const frames = this.#frames;
     const calls = this.#calls;
-    this.#frames = '';
     this.#calls = [];
     const connection: Connection = this.client;
     if (!ready(connection)) {
       // Lost within the turn: refused as ioredis refuses a command then.
       const error = new Error("Stream isn't writeable and enableOfflineQueue options is false");
-      for (const call of calls) call.reject(error);
+      for (const call of calls) call.resolve(call.failed(error));
       return;
+    }
+    let frames = '';
+    const inFlight: FrameInFlight[] = [];
+    for (let i = 0; i < calls.length; ) {
+      // A run of calls the batch script carries, each with the arguments it takes there.
+      let end = i;
+      while (end < calls.length && carried(calls[end])) end++;
+      if (end - i >= 2) {
+        const run = calls.slice(i, end);
+        frames += batchFrame(this.batchSha, run);
+        inFlight.push(new FrameInFlight(run, true, this.batchMissing));
+        i = end;
+      } else {
+        frames += scriptFrame(calls[i]);
+        inFlight.push(new FrameInFlight([calls[i]], false));
+        i++;
+      }
     }
     connection.stream.write(frames);
     const select = connection.condition?.select ?? 0;
-    for (const call of calls) connection.commandQueue.push({ command: call, stream: undefined, select } as unknown as QueuedCommand);
+    for (const frame of inFlight) connection.commandQueue.push({ command: frame, stream: undefined, select } as unknown as QueuedCommand);
   }
+}
+
+/** Whether the batch script can carry `call`: its script is one it carries, given the keys and arguments it takes there. */
+function carried(call: PendingCall): boolean {
+  const batched = call.script.batched;
+  return batched !== undefined && batched.args === call.args.length && batched.keys === call.keys.length;
+}
+
+/** `EVALSHA sha keyCount keys… args…` for one call. */
+function scriptFrame(call: PendingCall): string {
+  let frame = `*${3 + call.keys.length + call.args.length}\r\n${call.script.head}`;
+  for (const key of call.keys) frame += bulk(key);
+  for (const arg of call.args) frame += bulk(String(arg));
+  return frame;
+}
+
+/** One call of the batch script carrying `calls` in turn (see `redisScriptBatch.ts`). */
+function batchFrame(batchSha: string, calls: readonly PendingCall[]): string {
+  let keyCount = 0;
+  let argCount = 0;
+  for (const call of calls) {
+    keyCount += call.keys.length;
+    argCount += 1 + call.args.length;
+  }
+  let frame = `*${3 + keyCount + argCount}\r\n${scriptFrameHead(batchSha, keyCount)}`;
+  for (const call of calls) for (const key of call.keys) frame += bulk(key);
+  for (const call of calls) {
+    frame += bulk(String(call.script.batched!.op));
+    for (const arg of call.args) frame += bulk(String(arg));
+  }
+  return frame;
 }
 
 /** Whether ioredis would write a command to the connection now. */

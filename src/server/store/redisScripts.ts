@@ -26,7 +26,7 @@ export interface StoreScript {
  * text. The scripts that read or write such items start with these functions; a PriorityQueue
  * reads them in `redisPriorityQueue.ts`.
  */
-const RETURNED_ITEMS = `
+export const RETURNED_ITEMS = `
 local function unmarked(raw)
   local count, text = string.match(raw, '^#(%d+) (.*)$')
   if count then return tonumber(count), text end
@@ -47,9 +47,12 @@ export const STORE_SCRIPTS = {
     keys: 2,
     text: `
 local maxsize = tonumber(ARGV[1])
-local length = redis.call('LLEN', KEYS[1])
-if maxsize > 0 and length >= maxsize then return { 0, length, tonumber(redis.call('GET', KEYS[2]) or '0') } end
-length = redis.call('RPUSH', KEYS[1], ARGV[2])
+-- Only a bounded queue needs its length before the put (RPUSH gives it after).
+if maxsize > 0 then
+  local length = redis.call('LLEN', KEYS[1])
+  if length >= maxsize then return { 0, length, tonumber(redis.call('GET', KEYS[2]) or '0') } end
+end
+local length = redis.call('RPUSH', KEYS[1], ARGV[2])
 local unfinished = redis.call('INCR', KEYS[2])
 ${publishIfWaited('ARGV[3]', 'ARGV[4]')}
 return { 1, length, unfinished }`,

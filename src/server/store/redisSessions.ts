@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { SessionNotAdoptable, type AdoptedSession } from './objectStore';
-import { heldEntry } from './redisLeases';
+import { heldEntry, leaseKey, leaseKeyPrefix } from './redisLeases';
 import { REFERENCE_KIND } from './redisReferences';
 
 /** How a session lease's id starts, telling it from a manager's (a UUID) among the group's members. */
@@ -66,7 +66,7 @@ export class SessionLeases {
   ) {}
 
   #key(leaseId: string, what?: string): string {
-    return what ? `${this.prefix}:m:${leaseId}:${what}` : `${this.prefix}:m:${leaseId}`;
+    return leaseKey(this.prefix, leaseId, what);
   }
 
   /** The owner id in Redis of this manager's session `sessionId`, if it is kept under a lease of its own. */
@@ -182,7 +182,7 @@ export class SessionLeases {
     if (!client) throw new SessionNotAdoptable('the Redis store cannot be used now');
     const leaseId = sessionLeaseId(tokenDigest);
     const own = this.#letGo.has(leaseId) ? '1' : '';
-    const reply = (await client.eval(ADOPT, 3, this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.managerId, `${this.prefix}:m:`, this.leaseMs, own)) as [
+    const reply = (await client.eval(ADOPT, 3, this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.managerId, leaseKeyPrefix(this.prefix), this.leaseMs, own)) as [
       number,
       ...string[],
     ];

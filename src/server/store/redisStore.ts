@@ -35,7 +35,8 @@ import { DELIVERY_KIND } from './redisDeliveries';
 import { LOCK_HOLDING } from './redisLocks';
 import { SEMAPHORE_HOLDING } from './redisSemaphores';
 import type { CallContext } from '../calls/methodDispatch';
-import { ScriptFrames, scriptFrameHead } from './redisScriptFrames';
+import { ScriptFrames, scriptFrameHead, type FramedScript } from './redisScriptFrames';
+import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptBatch';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -43,13 +44,22 @@ export const STORE_FORMAT = 'syncmanager-store/1';
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** Each script's text, SHA1 (what EVALSHA names it by) and number of keys. */
-const SCRIPTS = Object.fromEntries(
-  Object.entries(STORE_SCRIPTS).map(([name, script]) => {
-    const sha = createHash('sha1').update(script.text).digest('hex');
-    return [name, { text: script.text, sha, keys: script.keys, head: scriptFrameHead(sha, script.keys) }];
-  }),
-) as Record<ScriptName, { readonly text: string; readonly sha: string; readonly keys: number; readonly head: string }>;
+/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, and how a batch carries it. */
+interface StoreScriptSent extends FramedScript {
+  readonly text: string;
+}
+
+/** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
+function scriptSent(text: string, keys: number, batched?: BatchedScript): StoreScriptSent {
+  const sha = createHash('sha1').update(text).digest('hex');
+  return { text, sha, keys, head: scriptFrameHead(sha, keys), batched };
+}
+
+/** Each script as sent, by name. */
+const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, scriptSent(script.text, script.keys, batchedScripts[name as ScriptName])])) as Record<ScriptName, StoreScriptSent>;
+
+/** The script that carries several calls in one (`redisScriptBatch.ts`). */
+const BATCH = scriptSent(BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
 
 /** What a Redis-backed object needs from its store. */
 export interface RedisObjectHost {
@@ -411,7 +421,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
         // Loaded before any script is sent (this runs as the connection becomes ready): so a
         // script meeting Redis without it (NOSCRIPT, then EVAL) is rare, and cannot fall behind
         // a script called after it.
-        else for (const { text } of Object.values(SCRIPTS)) c.script('LOAD', text).catch(() => {});
+        else for (const { text } of [...Object.values(SCRIPTS), BATCH]) c.script('LOAD', text).catch(() => {});
       });
     }
     try {
@@ -435,7 +445,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     }
     this.#client = client;
     this.#Command = Command;
-    this.#frames = new ScriptFrames(client);
+    this.#frames = new ScriptFrames(client, BATCH.sha, () => void client.script('LOAD', BATCH.text).catch(() => {}));
     this.#subscriber = subscriber;
     this.#opened = true;
     this.#sessionLeases.start();
@@ -482,22 +492,41 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#client;
   }
 
-  async run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const sent = SCRIPTS[script];
+    // The usual way: with the calls of this turn, a failure handled only when there is one.
+    const framed = this.#client && this.#frames!.send(sent, keys, args, (error) => this.#failed(script, sent, keys, args, error));
+    return framed || this.#runAsCommand(script, sent, keys, args);
+  }
+
+  /** A script call sent as an ioredis command: while the connection is not ready (refused then), or before the store is open. */
+  async #runAsCommand(script: ScriptName, sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#commands();
-    const { sha, text, keys: keyCount, head } = SCRIPTS[script];
     try {
-      try {
-        return await (this.#frames!.send(head, keys, args) ?? this.#script(client, 'evalsha', sha, keyCount, keys, args));
-      } catch (error) {
-        // Not loaded on this Redis yet (or any more: it restarted): EVAL runs it, and loads it.
-        if ((error as Error).name !== 'ReplyError' || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
-        return await this.#script(client, 'eval', text, keyCount, keys, args);
-      }
+      return await this.#script(client, 'evalsha', sent.sha, sent.keys, keys, args);
     } catch (error) {
-      // Redis answered with an error: a script met data it did not expect (a key of another type).
-      if ((error as Error).name === 'ReplyError') throw new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${(error as Error).message}`);
-      throw this.#unavailable((error as Error).message);
+      return this.#failed(script, sent, keys, args, error as Error);
     }
+  }
+
+  /**
+   * What a script call that failed with `error` answers: a script Redis lacks (not loaded on this
+   * Redis yet, or any more: it restarted, or was flushed) is sent again with EVAL, which runs and
+   * loads it; any other failure is the store's error.
+   */
+  #failed(script: ScriptName, sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
+    const client = this.#client;
+    if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) {
+      return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch((again: Error) => Promise.reject(this.#refusal(script, again)));
+    }
+    return Promise.reject(this.#refusal(script, error));
+  }
+
+  /** The error of a script call that failed with `error`. */
+  #refusal(script: ScriptName, error: Error): PyException {
+    // Redis answered with an error: a script met data it did not expect (a key of another type).
+    if (error.name === 'ReplyError') return new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+    return this.#unavailable(error.message);
   }
 
   /**

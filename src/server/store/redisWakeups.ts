@@ -89,6 +89,15 @@ export class Wakeups {
     this.#marked.clear();
   }
 
+  /**
+   * Whether this manager's callers wait on `key` often enough that it is marked now: a caller of
+   * such a key is better registered before its first try, which then needs no second one.
+   */
+  waitedOn(key: string): boolean {
+    const until = this.#marked.get(key);
+    return until !== undefined && performance.now() < until;
+  }
+
   /** Whether `key` needs marking before a caller waits on it: true when it was not marked, or its mark may have expired. */
   #unmarked(key: string): boolean {
     const until = this.#marked.get(key);
@@ -136,9 +145,11 @@ export class Wakeups {
    * deadline (`seconds`; null waits forever) it fails with `expiry()`; if the caller's signal
    * aborts, with CallCancelled. A zero deadline fails after the first try; `beforeWait` may refuse
    * to wait at all (a NaN timeout). `undo` gives back what an attempt took when the caller was
-   * withdrawn while it ran.
+   * withdrawn while it ran. `triedOnce`: the caller tried once before calling, and found nothing;
+   * then, when the key must be marked first, the try before marking is left out (the try after
+   * marking sees whatever changed since).
    */
-  async until<T>(wait: BlockedCall<T>): Promise<T> {
+  async until<T>(wait: BlockedCall<T>, triedOnce = false): Promise<T> {
     const { key, seconds, context, attempt, expiry, undo, beforeWait } = wait;
     if (seconds !== null && seconds > TIMEOUT_MAX) throw new PyException('OverflowError', 'timestamp out of range for platform time_t');
     const deadline = seconds === null ? Infinity : Date.now() + Math.ceil(seconds * 1000);
@@ -154,15 +165,17 @@ export class Wakeups {
     try {
       for (let first = true; ; first = false) {
         poked = false;
-        const result = await attempt();
-        if (result !== NOT_YET) {
-          if (isWithdrawn(context)) {
-            await undo?.(result);
-            throw new CallCancelled();
+        if (!(first && triedOnce && this.#unmarked(key))) {
+          const result = await attempt();
+          if (result !== NOT_YET) {
+            if (isWithdrawn(context)) {
+              await undo?.(result);
+              throw new CallCancelled();
+            }
+            return result;
           }
-          return result;
+          if (first && seconds !== null && seconds <= 0) throw expiry();
         }
-        if (first && seconds !== null && seconds <= 0) throw expiry();
         if (first) beforeWait?.();
         // Waiting from here on: the signal withdraws it (and lists the call as blocked, if its method did not).
         const signal = context.signal;

@@ -137,11 +137,12 @@ export interface InitializeResult {
   /** True when `initialize` resumed an existing session (its id, references and holdings are as they were). */
   resumed?: boolean;
   /**
-   * With `resumed`: true when another manager of a group took the session over from a manager
-   * that is gone, whose kept answers went with it (SPEC 20.4.1): the client fails its requests
-   * without an answer as of unknown outcome instead of sending them again. Since 1.3.
+   * With `resumed`, when another manager of a group took the session over from one that is gone
+   * (SPEC 20.4.1): the ids of the requests that reached the manager that died and whose answers
+   * are not known; the client fails those as of unknown outcome and sends the others again.
+   * `true`: no answer was kept, the client fails every request without an answer. Since 1.3.
    */
-  answersLost?: boolean;
+  answersLost?: true | (number | string)[];
 }
 
 /**

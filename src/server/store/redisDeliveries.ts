@@ -16,6 +16,7 @@ import { Delivery } from '../builtins/deliveries';
 import { ownerOf, type AckRequest, type CallContext, type HeldDelivery, type HeldResource } from '../calls/methodDispatch';
 import { heldEntry } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
+import type { AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a delivery in flight is, in a manager's held index (see `redisReclaimers.ts`). */
 export const DELIVERY_KIND = 'delivery';
@@ -52,7 +53,7 @@ export type TakenIntoFlight = { readonly id: string; readonly count: number; rea
  * Takes the next item of a queue into flight in one atomic step (a queue's own script), and
  * reports the queue's length and the deliveries in flight as that step left them.
  */
-export type TakeIntoFlight = (flight: IntoFlight) => Promise<[taken: TakenIntoFlight, length: number, inFlight: number]>;
+export type TakeIntoFlight = (flight: IntoFlight, record: AnswerRecord) => Promise<[taken: TakenIntoFlight, length: number, inFlight: number]>;
 
 /** How a delivery is settled in Redis: gone for good, back counted, or back as if never made. */
 type Settling = 'ack' | 'back' | 'undelivered';
@@ -91,13 +92,13 @@ export class RedisDeliveries {
    * Takes the next item into flight for the caller of `context`, or undefined when the queue is
    * empty. The caller's session holds the delivery from now on.
    */
-  async take(context: CallContext, ack: AckRequest): Promise<Delivery | undefined> {
+  async take(context: CallContext, ack: AckRequest, record: AnswerRecord): Promise<Delivery | undefined> {
     const { host, keys } = this;
     const session = ownerOf(context);
     const since = Date.now();
     const ms = ack.visibilityTimeoutMs;
     const visibleAt = ms === null ? undefined : since + ms;
-    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) });
+    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) }, record);
     this.seen(length);
     this.#inFlightSeen = inFlight;
     if (!taken) return undefined;

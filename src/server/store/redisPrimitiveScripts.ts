@@ -18,6 +18,7 @@
  */
 
 import type { StoreScript } from './redisScripts';
+import { recordAnswer } from './redisAnswers';
 
 /** Lua: whether owner `o` is the one named by ARGV[who] in mode ARGV[mode] ('exact' or 'prefix'). */
 const MATCHES = `
@@ -85,7 +86,8 @@ export const PRIMITIVE_SCRIPTS = {
    * (waiting tickets), held index, notified (a Condition's, or any key). ARGV: owner, count to
    * hold at, reentrant ('1': the owner goes one deeper), held entry, ticket (queued if the lock is
    * held; '' for a try that will not wait), the Condition waiter's ticket whose notification
-   * taking the lock spends ('' for none). Returns 1 taken, 2 one deeper, 0 held by another.
+   * taking the lock spends ('' for none), [answer record, see redisAnswers.ts: an acquire's].
+   * Returns 1 taken, 2 one deeper, 0 held by another.
    */
   smLockAcquire: {
     keys: 4,
@@ -96,10 +98,12 @@ if not owner then
   redis.call('HDEL', KEYS[1], 'ticket')
   redis.call('SADD', KEYS[3], ARGV[4])
   if ARGV[6] ~= '' then redis.call('SREM', KEYS[4], ARGV[6]) end
+  ${recordAnswer(7, "'true'")}
   return 1
 end
 if ARGV[3] == '1' and owner == ARGV[1] then
   redis.call('HINCRBY', KEYS[1], 'count', 1)
+  ${recordAnswer(7, "'true'")}
   return 2
 end
 if ARGV[5] ~= '' then
@@ -112,7 +116,7 @@ return 0`,
   /**
    * Whether a waiting ticket was handed the lock (and, for a Condition's waiter taking its lock
    * back, its notification spent). KEYS: lock, notified (a Condition's, or any key). ARGV:
-   * ticket, the Condition waiter's ticket ('' for none). Returns 1 when it holds the lock now.
+   * ticket, the Condition waiter's ticket ('' for none), [answer record]. Returns 1 when it holds the lock now.
    */
   smLockGranted: {
     keys: 2,
@@ -120,11 +124,12 @@ return 0`,
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'ticket')
 if ARGV[2] ~= '' then redis.call('SREM', KEYS[2], ARGV[2]) end
+${recordAnswer(3, "'true'")}
 return 1`,
   },
   /**
    * A waiting ticket leaves the lock's queue. KEYS: lock, queue. ARGV: ticket, why ('timeout': a
-   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key. Returns 1 when it
+   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key, [answer record]. Returns 1 when it
    * holds the lock after all, else 0.
    */
   smLockLeave: {
@@ -133,7 +138,10 @@ return 1`,
 if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'ticket')
-if ARGV[2] == 'timeout' then return 1 end
+if ARGV[2] == 'timeout' then
+  ${recordAnswer(5, "'true'")}
+  return 1
+end
 handOff(KEYS[2], ARGV[3], ARGV[4])
 return 0`,
   },

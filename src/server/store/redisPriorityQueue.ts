@@ -106,6 +106,11 @@ export class RedisPriorityQueue extends RedisQueue {
     throw new PyException('RuntimeError', `the PriorityQueue gave up after ${MAX_TRIES} tries: other calls kept changing it in the meantime`);
   }
 
+  /** A PriorityQueue's saves (whole heaps) record no answers: only its reads need none (see `redisAnswers.ts`). */
+  override answersRecorded(method: string): boolean {
+    return method === 'qsize' || method === 'empty' || method === 'full' || method === 'join';
+  }
+
   protected override async readState(): Promise<[length: number, unfinished: number]> {
     const { heap, unfinished } = await this.#load();
     return [heap.length, unfinished];

@@ -19,6 +19,7 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
+import { NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
@@ -80,16 +81,16 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   get #deliveries(): RedisDeliveries {
-    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), (flight) => this.takeIntoFlight(flight), (length) => (this.#length = length)));
+    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), (flight, record) => this.takeIntoFlight(flight, record), (length) => (this.#length = length)));
   }
 
   /** One atomic acknowledged take: the next item into flight (see `redisDeliveries.ts`). */
-  protected async takeIntoFlight(flight: IntoFlight): ReturnType<TakeIntoFlight> {
+  protected async takeIntoFlight(flight: IntoFlight, record: AnswerRecord = NO_RECORD): ReturnType<TakeIntoFlight> {
     const host = this.host;
     const [id, text, count, length, inFlight] = (await host.run(
       'smQueueTakeAck',
       [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexOf(flight.owner)],
-      [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key],
+      [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key, ...record],
     )) as [string | null, string | null, number, number, number];
     const taken = id === null || text === null ? undefined : { id, count, value: () => textToValue(text, host.refs) };
     return [taken, length, inFlight];
@@ -117,14 +118,14 @@ export class RedisQueue implements EditsStoredItems {
     return (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
   }
 
-  /** One atomic put: `[1, length, unfinished]`, or `[0, …]` when a bounded queue is full. */
-  protected async tryPut(_item: unknown, text: string): Promise<[done: number, length: number, unfinished: number]> {
-    return (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.key])) as [number, number, number];
+  /** One atomic put: `[1, length, unfinished]`, or `[0, …]` when a bounded queue is full. `record`: where its answer is recorded. */
+  protected async tryPut(_item: unknown, text: string, record: AnswerRecord = NO_RECORD): Promise<[done: number, length: number, unfinished: number]> {
+    return (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.key, ...record])) as [number, number, number];
   }
 
-  /** One atomic take: `[true, item, length]`, or `[false, undefined, 0]` when the queue is empty. */
-  protected async tryTake(): Promise<[found: boolean, item: unknown, length: number]> {
-    const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.key])) as [string | null, number];
+  /** One atomic take: `[true, item, length]`, or `[false, undefined, 0]` when the queue is empty. `record`: where its answer is recorded. */
+  protected async tryTake(record: AnswerRecord = NO_RECORD): Promise<[found: boolean, item: unknown, length: number]> {
+    const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.key, ...record])) as [string | null, number];
     return text === null ? [false, undefined, length] : [true, textToValue(text, this.host.refs), length];
   }
 
@@ -163,6 +164,14 @@ export class RedisQueue implements EditsStoredItems {
     return { kind: 'items', total, items: page.map((text) => textToValue(text, this.host.refs)) };
   }
 
+  /**
+   * Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`):
+   * a put and a get do, the rest only read, but for `task_done`.
+   */
+  answersRecorded(method: string): boolean {
+    return method !== 'task_done';
+  }
+
   /** Python's `qsize()`. */
   async qsize(): Promise<number> {
     return (await this.#state())[0];
@@ -182,9 +191,10 @@ export class RedisQueue implements EditsStoredItems {
   put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<undefined> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const text = valueToText(item, this.host.refs);
-    if (this.#maxsize <= 0 || !pyTruthy(block)) return this.#putOnce(item, text);
+    const record = this.host.answerRecord(context);
+    if (this.#maxsize <= 0 || !pyTruthy(block)) return this.#putOnce(item, text, record);
     const attempt = async (): Promise<undefined | typeof NOT_YET> => {
-      const [done, length, unfinished] = await this.tryPut(item, text);
+      const [done, length, unfinished] = await this.tryPut(item, text, record);
       this.seen(length, unfinished);
       return done === 1 ? undefined : NOT_YET;
     };
@@ -194,8 +204,8 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** One put that does not wait: Full when a bounded queue has no room. */
-  async #putOnce(item: unknown, text: string): Promise<undefined> {
-    const [done, length, unfinished] = await this.tryPut(item, text);
+  async #putOnce(item: unknown, text: string, record: AnswerRecord): Promise<undefined> {
+    const [done, length, unfinished] = await this.tryPut(item, text, record);
     this.seen(length, unfinished);
     if (done !== 1) throw full();
     return undefined;
@@ -214,12 +224,13 @@ export class RedisQueue implements EditsStoredItems {
     if (isWithdrawn(context)) throw new CallCancelled();
     const ack = context.ack;
     const session = ownerOf(context);
+    const record = this.host.answerRecord(context);
     const attempt = async (): Promise<{ item: unknown } | typeof NOT_YET> => {
       if (ack) {
-        const delivery = await this.#deliveries.take(context, ack);
+        const delivery = await this.#deliveries.take(context, ack, record);
         return delivery ? { item: delivery } : NOT_YET;
       }
-      const [found, item, length] = await this.tryTake();
+      const [found, item, length] = await this.tryTake(record);
       this.#length = length;
       return found ? { item } : NOT_YET;
     };

@@ -6,6 +6,7 @@
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
+import { deliveryRecord, recordAnswer } from './redisAnswers';
 
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
@@ -40,8 +41,9 @@ end`;
 /** The scripts, by the command name ioredis defines for each. */
 export const STORE_SCRIPTS = {
   /**
-   * Queue put. KEYS: items, unfinished. ARGV: maxsize, item, channel, key. Returns {put, length,
-   * unfinished}: put is 1, or 0 when a bounded queue is full. Published only while somebody waits.
+   * Queue put. KEYS: items, unfinished. ARGV: maxsize, item, channel, key, [answer record, see
+   * redisAnswers.ts]. Returns {put, length, unfinished}: put is 1, or 0 when a bounded queue is
+   * full. Published only while somebody waits.
    */
   smQueuePut: {
     keys: 2,
@@ -52,10 +54,11 @@ if maxsize > 0 and length >= maxsize then return { 0, length, tonumber(redis.cal
 length = redis.call('RPUSH', KEYS[1], ARGV[2])
 local unfinished = redis.call('INCR', KEYS[2])
 ${publishIfWaited('ARGV[3]', 'ARGV[4]')}
+${recordAnswer(5, "'null'")}
 return { 1, length, unfinished }`,
   },
   /**
-   * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key. Returns {item,
+   * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key, [answer record]. Returns {item,
    * length}, item nil when the queue is empty. The change is published while somebody waits: a
    * putter waiting for room tries again.
    */
@@ -68,6 +71,7 @@ if not item then return { false, 0 } end
 ${publishIfWaited('ARGV[2]', 'ARGV[3]')}
 -- An item that came back from a delivery: a plain get takes it as any item.
 local _, text = unmarked(item)
+${recordAnswer(4, 'text')}
 return { text, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
@@ -144,7 +148,8 @@ return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
   },
   /**
    * Replaces an object's state if its version is still the one read (else 0: the method runs
-   * again on the newer state). KEYS: state, version. ARGV: version read, new state.
+   * again on the newer state). KEYS: state, version. ARGV: version read, new state, [answer
+   * record, the answer's text].
    */
   smWholeSave: {
     keys: 2,
@@ -152,6 +157,7 @@ return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
+${recordAnswer(3, 'ARGV[6]')}
 return 1`,
   },
   /**
@@ -229,7 +235,7 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
    * Acknowledged get (SPEC 20.3): takes the next item into flight, owned by a session, in one
    * step. KEYS: items, in flight (a hash: delivery id to the entry as JSON), the delivery id
    * counter, the owner's manager's held index. ARGV: end ('L' or 'R'), owner, since (ms), visible
-   * at (ms, or '' for none), held entry, channel, key. An item that came back from a delivery
+   * at (ms, or '' for none), held entry, channel, key, [answer record]. An item that came back from a delivery
    * (see RETURNED_ITEMS) counts one more delivery. Returns {id, item, count, length, in flight}, id false when the queue is empty.
    */
   smQueueTakeAck: {
@@ -244,6 +250,7 @@ local id = 'd' .. redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], id, cjson.encode({ owner = ARGV[2], count = count, since = ARGV[3], visibleAt = ARGV[4], at = ARGV[1], item = text }))
 redis.call('SADD', KEYS[4], ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
+${recordAnswer(8, deliveryRecord('id', 'count', 'text'))}
 return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2]) }`,
   },
   /**

@@ -36,6 +36,8 @@ import { LOCK_HOLDING } from './redisLocks';
 import { SEMAPHORE_HOLDING } from './redisSemaphores';
 import type { CallContext } from '../calls/methodDispatch';
 import { ScriptFrames, scriptFrameHead } from './redisScriptFrames';
+import { NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
+import type { RequestId } from '../calls/sessionCore';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -52,7 +54,7 @@ const SCRIPTS = Object.fromEntries(
 ) as Record<ScriptName, { readonly text: string; readonly sha: string; readonly keys: number; readonly head: string }>;
 
 /** What a Redis-backed object needs from its store. */
-export interface RedisObjectHost {
+export interface RedisObjectHost extends AnswerRecords {
   /** The key prefix of an object named `name` (see the module comment). */
   keyOf(name: string): string;
   /** Runs one of the store's scripts atomically. @throws PyException ConnectionError when Redis cannot be reached. */
@@ -336,6 +338,22 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   sessionOf(ownerId: string): string | undefined {
     const mine = `${this.#lease.managerId}/`;
     return ownerId.startsWith(mine) ? ownerId.slice(mine.length) : this.#sessionLeases.sessionOf(ownerId);
+  }
+
+  answerRecord(context: CallContext): AnswerRecord {
+    return context.sessionId === undefined || context.requestId === undefined ? NO_RECORD : this.#sessionLeases.answerRecord(context.sessionId, context.requestId);
+  }
+
+  recordedAnswer(record: string): { value: unknown } | 'lost' {
+    return recordedAnswer(record, this.refs);
+  }
+
+  callStarted(sessionId: string, requestId: RequestId): void {
+    this.#sessionLeases.started(sessionId, requestId);
+  }
+
+  answersSeen(sessionId: string, requestIds: readonly RequestId[]): void {
+    this.#sessionLeases.answersSeen(sessionId, requestIds);
   }
 
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {

@@ -169,6 +169,34 @@ test('a delivery taken with a visibility timeout through a manager that died goe
   }
 });
 
+test('a session the group keeps while no manager serves it is listed by inspect/group, with its client and until when it can be resumed, until it is taken over', { skip, timeout: 90_000 }, async () => {
+  const g = await group();
+  const { a, b, aId, prefix } = g;
+  const client = await connect({ address: a.address, authkey: AUTHKEY, name: 'kept-client', resume: { withinMs: 30_000 }, reconnect: fast });
+  const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  let again: ServerProcess | undefined;
+  try {
+    const lock = await client.create<LockProxy>('Lock');
+    assert.equal(await lock.acquire(), true);
+    const sessionId = client.sessionId;
+    assert.equal((await other.inspection.group()).keptSessions, undefined, 'served by A, the session is A\'s to list');
+    await killServer(a);
+    const view = await eventually('the session kept by the group', () => other.inspection.group(), (v) => (v.keptSessions ?? []).length > 0);
+    const [kept] = view.keptSessions!;
+    assert.deepEqual([kept!.sessionId, kept!.managerId, kept!.clientName], [sessionId, aId, 'kept-client']);
+    assert.ok(kept!.resumableUntil > Date.now(), 'resumable for a while yet');
+    assert.ok(!view.managers.some((m) => m.managerId === aId), 'A is gone from the managers');
+    // A manager started again on A's address takes the session over: the group no longer keeps it alone.
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    again = await serveInGroup(prefix, a.address);
+    assert.equal((await restored).resumed, true);
+    assert.equal((await other.inspection.group()).keptSessions, undefined, 'taken over, it is listed by its new manager');
+  } finally {
+    await leave(g, client, other);
+    if (again) await killServer(again);
+  }
+});
+
 const pythons = python3s().filter((p) => p.minor >= 8);
 const python = pythons[pythons.length - 1];
 

@@ -89,7 +89,7 @@ export class SessionResumption {
    * The resumption a session agreed on at initialize: its token is issued, and in a group the
    * session is kept where any manager of the group can resume it (SPEC 20.4.1).
    */
-  static agreed<S extends { readonly id: string }>(
+  static agreed<S extends { readonly id: string; readonly clientInfo?: { readonly name?: string } }>(
     session: S,
     host: { readonly resumeTokens: ResumeTokens<S>; readonly groupSessions?: GroupSessions },
     withinMs: number,
@@ -97,7 +97,7 @@ export class SessionResumption {
   ): SessionResumption {
     const token = host.resumeTokens.issue(session);
     const sessions = host.groupSessions;
-    sessions?.keep(session.id, tokenDigest(token), withinMs, JSON.stringify(agreed));
+    sessions?.keep(session.id, tokenDigest(token), withinMs, JSON.stringify(agreed), session.clientInfo?.name);
     return new SessionResumption(withinMs, token, agreed, sessions && { sessions, sessionId: session.id });
   }
 

@@ -46,9 +46,9 @@ export interface GroupSessions {
   /**
    * Session `sessionId` agreed on resumption with a window of `withinMs`; `tokenDigest` is its
    * resume token's digest, `agreed` what its initialize agreed on (JSON of the InitializeResult
-   * without `sessionId`). Called before the session takes anything.
+   * without `sessionId`), `clientName` its client's name (inspection). Called before the session takes anything.
    */
-  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void;
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void;
   /** Session `sessionId` now holds `count` references to `obj`, an object of this store (0: none). */
   referencesChanged(sessionId: string, obj: object, count: number): void;
   /**

@@ -11,7 +11,7 @@
  * - `m:ID:held`: where the session holds something (its owner id in Redis is `ID/SESSION`, so
  *   the reclaimers, which match owners by `ID/`, give back exactly its holdings);
  * - `m:ID:session`: the record another manager resumes it from (its owner id, its window, what
- *   `initialize` agreed, and its host);
+ *   `initialize` agreed, and its host), and its client's name (inspection);
  * - `m:ID:refs`: the group objects it refers to, with its number of references to each; the
  *   session lease is itself a member of those objects' `refs` (with `ref` entries in its held
  *   index), so they live while it does;
@@ -149,14 +149,14 @@ export class SessionLeases {
    * lease of its own from now on; written before anything it takes (commands on one connection
    * run in order).
    */
-  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
     const leaseId = sessionLeaseId(tokenDigest);
     const owner = `${leaseId}/${sessionId}`;
     this.#kept.set(sessionId, { leaseId, owner, withinMs });
     this.client()
       ?.multi()
       .set(this.#key(leaseId), this.managerId, 'PX', this.leaseMs + withinMs)
-      .hset(this.#key(leaseId, 'session'), 'owner', owner, 'withinMs', withinMs, 'agreed', agreed)
+      .hset(this.#key(leaseId, 'session'), 'owner', owner, 'withinMs', withinMs, 'agreed', agreed, 'client', clientName ?? '')
       .sadd(`${this.prefix}:managers`, leaseId)
       .exec()
       .catch((error: Error) => this.log(`Redis store: recording resumable session ${sessionId} failed (${error.message}); it can be resumed on this manager only`));

@@ -356,8 +356,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.#sessionLeases.answersSeen(sessionId, requestIds);
   }
 
-  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {
-    this.#sessionLeases.keep(sessionId, tokenDigest, withinMs, agreed);
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
+    this.#sessionLeases.keep(sessionId, tokenDigest, withinMs, agreed, clientName);
   }
 
   referencesChanged(sessionId: string, obj: object, count: number): void {

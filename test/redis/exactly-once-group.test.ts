@@ -26,8 +26,8 @@ after(async () => {
   for (const server of started) await killServer(server);
 });
 
-async function serveInGroup(prefix: string): Promise<ServerProcess> {
-  const server = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], {
+async function serveInGroup(prefix: string, ...more: string[]): Promise<ServerProcess> {
+  const server = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue', ...more], {
     SYNCMANAGER_AUTHKEY: AUTHKEY,
   });
   started.push(server);
@@ -175,6 +175,34 @@ test('a call whose effect records no answer (a semaphore acquire), in flight whe
     );
     assert.equal(await other.callById(permits.id, 'acquire', [false]), true, 'one permit left');
     assert.equal(await other.callById(permits.id, 'acquire', [false]), false, 'the acquire took one permit, once');
+  } finally {
+    await leave(g, client, other);
+  }
+});
+
+test('a get whose item went back (its answer too large to send) and whose manager then died is carried out again, not answered with the item', { skip, timeout: 90_000 }, async () => {
+  const prefix = redis.prefix();
+  // The resumable client's first manager sends no message over 8 KiB; the other sends more.
+  const small = await serveInGroup(prefix, '--max-message-bytes', '8192');
+  const b = await serveInGroup(prefix);
+  const g: Group = { a: small, b, relay: await startRelay(small.address), plain: new Redis(redis.url), prefix };
+  const [client, other] = await clientsOf(g);
+  try {
+    const theirs = await other.get_task_queue();
+    const big = 'x'.repeat(10_000);
+    await theirs.put(big as unknown as number);
+    const tasks = await client.get_task_queue();
+    g.relay.dropDownstream();
+    const got = tasks.get();
+    got.catch(() => {});
+    // The item was taken, could not be sent, and went back: the error answer is on its way (dropped).
+    await g.relay.untilDownstream('-31009', 1);
+    await eventually('the item back in the queue', () => g.plain.llen(`${prefix}:o:shared:get_task_queue:items`), (n) => n === 1);
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    await killServer(small);
+    assert.equal((await restored).resumed, true);
+    assert.equal(await got, big, 'sent again, the get takes the item through the manager that can send it');
+    assert.equal(await theirs.qsize(), 0, 'once: it is not left in the queue as well');
   } finally {
     await leave(g, client, other);
   }

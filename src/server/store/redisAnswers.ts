@@ -35,6 +35,15 @@ export function recordAnswer(at: number, value: string): string {
 end`;
 }
 
+/**
+ * Lua: forgets the answer recorded for the call (ARGV[at], ARGV[at + 1] as in {@link recordAnswer}),
+ * in the script that undoes its effect (what it took went back: its answer never reached the
+ * client), so that the request sent again is carried out, not answered with what went back.
+ */
+export function forgetAnswer(at: number): string {
+  return `if ARGV[${at}] then redis.call('HDEL', ARGV[${at}], ARGV[${at + 1}]) end`;
+}
+
 /** Lua: the record of a delivery `id` of an item `text` delivered `count` times (see {@link DELIVERY_RECORD}). */
 export const deliveryRecord = (id: string, count: string, text: string): string => `'#D' .. ${id} .. ' ' .. ${count} .. ' ' .. ${text}`;
 

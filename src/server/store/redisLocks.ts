@@ -23,7 +23,7 @@ import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RL
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { NO_RECORD } from './redisAnswers';
+import { NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
@@ -172,7 +172,7 @@ export abstract class RedisLockCore implements HeldResource {
     };
     this.#waiting++;
     try {
-      const got = await this.host.wakeups.until({ key: this.objectKey, seconds, context, attempt, expiry: () => new TimedOut(), undo: (got) => this.#undo(owner, got) });
+      const got = await this.host.wakeups.until({ key: this.objectKey, seconds, context, attempt, expiry: () => new TimedOut(), undo: (got) => this.#undo(owner, got, record) });
       if (got === 1) this.#held(owner, context);
       return true;
     } catch (error) {
@@ -204,10 +204,10 @@ export abstract class RedisLockCore implements HeldResource {
     context.hold?.(this);
   }
 
-  /** An acquire whose caller was withdrawn as it succeeded: what it took goes back. */
-  async #undo(owner: string, got: number): Promise<void> {
-    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey]);
-    else await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [owner, 0, this.host.channel, this.objectKey]);
+  /** An acquire whose caller was withdrawn as it succeeded: what it took goes back, and its answer `record` is forgotten. */
+  async #undo(owner: string, got: number, record: AnswerRecord): Promise<void> {
+    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey, ...record]);
+    else await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [owner, 0, this.host.channel, this.objectKey, ...record]);
   }
 
   /**

@@ -18,7 +18,7 @@
  */
 
 import type { StoreScript } from './redisScripts';
-import { recordAnswer } from './redisAnswers';
+import { forgetAnswer, recordAnswer } from './redisAnswers';
 
 /** Lua: whether owner `o` is the one named by ARGV[who] in mode ARGV[mode] ('exact' or 'prefix'). */
 const MATCHES = `
@@ -147,12 +147,14 @@ return 0`,
   },
   /**
    * Lock/RLock release. KEYS: lock, queue. ARGV: caller, anyone ('1': a Lock, which anyone may
-   * release), channel, key. Returns {depth left, owner before}: depth left -1 when the caller may
-   * not release it (unlocked, or an RLock held by another); at 0 it went to the longest waiter.
+   * release), channel, key, [the answer record of an acquire undone, forgotten]. Returns {depth
+   * left, owner before}: depth left -1 when the caller may not release it (unlocked, or an RLock
+   * held by another); at 0 it went to the longest waiter.
    */
   smLockRelease: {
     keys: 2,
     text: `${LOCK_HAND_OFF}
+${forgetAnswer(5)}
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 local owner = state[1]
 if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return { -1, false } end
@@ -170,11 +172,12 @@ return { left, owner }`,
    * Mode 'waiters' gives up only what waiting calls of the owners named (by prefix) left: their
    * tickets, and the lock if it was handed to one of them and not yet taken up (a session taken
    * over by another manager, whose calls died with the old one). KEYS: lock, queue. ARGV: who,
-   * mode, channel, key. Returns 1 when it was freed.
+   * mode, channel, key, [the answer record of an acquire undone, forgotten]. Returns 1 when it was freed.
    */
   smLockGiveBack: {
     keys: 2,
     text: `${MATCHES}${LOCK_HAND_OFF}
+${forgetAnswer(5)}
 if ARGV[2] == 'waiters' then
   for _, t in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
     if matches(t, ARGV[1], 'prefix') then redis.call('LREM', KEYS[2], 0, t) end

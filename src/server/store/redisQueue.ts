@@ -129,9 +129,9 @@ export class RedisQueue implements EditsStoredItems {
     return text === null ? [false, undefined, length] : [true, textToValue(text, this.host.refs), length];
   }
 
-  /** Puts back an item taken whose caller never received it, where the next get finds it first; returns the length. */
-  protected async putBackItem(item: unknown): Promise<number> {
-    return (await this.host.run('smQueuePutBack', [this.#items], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key])) as number;
+  /** Puts back an item taken whose caller never received it, where the next get finds it first, forgetting its get's answer `record`; returns the length. */
+  protected async putBackItem(item: unknown, record: AnswerRecord = NO_RECORD): Promise<number> {
+    return (await this.host.run('smQueuePutBack', [this.#items], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, ...record])) as number;
   }
 
   /** The number of items as this manager last saw it (inspection; a call reads Redis). */
@@ -235,7 +235,10 @@ export class RedisQueue implements EditsStoredItems {
       return found ? { item } : NOT_YET;
     };
     // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
-    const putBack = ack ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered').then(() => {}) : (item: unknown) => this.#putBack(item);
+    // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.
+    const putBack = ack
+      ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record).then(() => {})
+      : (item: unknown) => this.#putBack(item, record);
     context.giveBack?.((item) => void putBack(item).catch(() => {}));
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r.item));
     const seconds = timeoutSeconds(timeout);
@@ -317,8 +320,8 @@ export class RedisQueue implements EditsStoredItems {
     }
   }
 
-  async #putBack(item: unknown): Promise<void> {
-    this.#length = await this.putBackItem(item);
+  async #putBack(item: unknown, record: AnswerRecord): Promise<void> {
+    this.#length = await this.putBackItem(item, record);
   }
 
   #refuseNaN(seconds: number | null): void {

@@ -6,7 +6,7 @@
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
-import { deliveryRecord, recordAnswer } from './redisAnswers';
+import { deliveryRecord, forgetAnswer, recordAnswer } from './redisAnswers';
 
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
@@ -76,7 +76,8 @@ return { text, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
    * An item taken whose caller never received it goes back where the next get finds it first.
-   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key. Returns the length.
+   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key, [the get's answer record, forgotten].
+   * Returns the length.
    */
   smQueuePutBack: {
     keys: 1,
@@ -84,6 +85,7 @@ return { text, redis.call('LLEN', KEYS[1]) }`,
 local length
 if ARGV[1] == 'L' then length = redis.call('LPUSH', KEYS[1], ARGV[2]) else length = redis.call('RPUSH', KEYS[1], ARGV[2]) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
+${forgetAnswer(5)}
 return length`,
   },
   /**
@@ -257,7 +259,8 @@ return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2
    * Settles one delivery if the owner holds it: 'ack' (gone for good), 'back' (a nack or its
    * visibility timeout: to the front, counted as delivered) or 'undelivered' (its answer never
    * reached the caller: to the front, this delivery not counted). KEYS: in flight, items. ARGV:
-   * delivery id, owner, how, channel, key. Returns {settled (0 or 1), length, in flight}.
+   * delivery id, owner, how, channel, key, [for 'undelivered': the get's answer record, forgotten].
+   * Returns {settled (0 or 1), length, in flight}.
    */
   smDeliverySettle: {
     keys: 2,
@@ -273,6 +276,7 @@ if ARGV[3] ~= 'ack' then
   if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
   redis.call('PUBLISH', ARGV[4], ARGV[5])
 end
+${forgetAnswer(6)}
 return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
   },
   /**

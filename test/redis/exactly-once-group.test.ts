@@ -5,34 +5,20 @@
  * takes the session over, never carried out twice: the client gets the item exactly once and the
  * queue loses nothing; a put counts once; a lock acquire holds the lock once; a dict pop pops once.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { connect, ConnectionLostError, type DictProxy, type LockProxy, type QueueProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { killServer, type ServerProcess } from '../helpers/serverProcess';
+import { groupProcesses } from '../helpers/groupProcesses';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
 
 const redis = redisForTests('exactonce');
 const { skip } = redis;
-const started: ServerProcess[] = [];
-
-before(() => {
-  if (!skip) buildCli();
-});
-after(async () => {
-  for (const server of started) await killServer(server);
-});
-
-async function serveInGroup(prefix: string, ...more: string[]): Promise<ServerProcess> {
-  const server = await serveProcess(['--address', '127.0.0.1:0', '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue', ...more], {
-    SYNCMANAGER_AUTHKEY: AUTHKEY,
-  });
-  started.push(server);
-  return server;
-}
+const { serveInGroup } = groupProcesses(redis);
 
 interface Group {
   a: ServerProcess;
@@ -183,7 +169,7 @@ test('a call whose effect records no answer (a semaphore acquire), in flight whe
 test('a get whose item went back (its answer too large to send) and whose manager then died is carried out again, not answered with the item', { skip, timeout: 90_000 }, async () => {
   const prefix = redis.prefix();
   // The resumable client's first manager sends no message over 8 KiB; the other sends more.
-  const small = await serveInGroup(prefix, '--max-message-bytes', '8192');
+  const small = await serveInGroup(prefix, { args: ['--max-message-bytes', '8192'] });
   const b = await serveInGroup(prefix);
   const g: Group = { a: small, b, relay: await startRelay(small.address), plain: new Redis(redis.url), prefix };
   const [client, other] = await clientsOf(g);

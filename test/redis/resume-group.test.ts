@@ -6,36 +6,21 @@
  * have reaped A), acknowledges its delivery there, and its proxies work. A session that is not
  * resumed within its window has its lock released and its delivery given back.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { connect, type DictProxy, type LockProxy, type QueueProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { killServer, type ServerProcess } from '../helpers/serverProcess';
+import { groupProcesses } from '../helpers/groupProcesses';
 import { eventually } from '../helpers/until';
 import { join } from 'node:path';
 import { python3s, pythonEnv, root, startPython } from '../python/helpers';
 
 const redis = redisForTests('resumegroup');
 const { skip } = redis;
-const started: ServerProcess[] = [];
-
-before(() => {
-  if (!skip) buildCli();
-});
-after(async () => {
-  for (const server of started) await killServer(server);
-});
-
-/** A manager of the group under `prefix`, with a one-second lease, killed by `after` if its test does not. */
-async function serveInGroup(prefix: string, address = '127.0.0.1:0'): Promise<ServerProcess> {
-  const server = await serveProcess(['--address', address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], {
-    SYNCMANAGER_AUTHKEY: AUTHKEY,
-  });
-  started.push(server);
-  return server;
-}
+const { serveInGroup } = groupProcesses(redis);
 
 /** Two managers of one group, A started first so that the group's first member is A. */
 async function group(): Promise<{ a: ServerProcess; b: ServerProcess; aId: string; plain: Redis; prefix: string }> {
@@ -188,7 +173,7 @@ test('a session the group keeps while no manager serves it is listed by inspect/
     assert.ok(!view.managers.some((m) => m.managerId === aId), 'A is gone from the managers');
     // A manager started again on A's address takes the session over: the group no longer keeps it alone.
     const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
-    again = await serveInGroup(prefix, a.address);
+    again = await serveInGroup(prefix, { address: a.address });
     assert.equal((await restored).resumed, true);
     assert.equal((await other.inspection.group()).keptSessions, undefined, 'taken over, it is listed by its new manager');
   } finally {
@@ -215,7 +200,7 @@ for (const mode of ['list', 'restart'] as const) {
       await killServer(a);
       if (mode === 'restart') {
         // Started again on the same address: a new manager of the group, which never knew the session.
-        again = await serveInGroup(prefix, a.address);
+        again = await serveInGroup(prefix, { address: a.address });
       }
       await eventually('A reaped by the survivors', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
       assert.equal(await other.callById(lockId!, 'acquire', [false]), false, 'the lock is still the session\'s');

@@ -159,7 +159,7 @@ test("a resumable session's answers kept in the group go as the client counts th
   const plain = new Redis(redis.url);
   const c = await RawClient.open(a.address, { initialize: false });
   try {
-    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 } } });
+    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 }, inspection: true } });
     const answers = `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`;
     const q = (await c.request('object/create', { typeid: 'Queue' })).result.id;
     for (let i = 0; i < 3; i++) assert.equal((await c.request('object/call', { id: q, method: 'put', args: [i] })).error, undefined);
@@ -171,6 +171,9 @@ test("a resumable session's answers kept in the group go as the client counts th
     await eventually('the answers the client counted forgotten', () => plain.hlen(answers), (n) => n === 1);
     assert.equal((await c.request('object/call', { id: q, method: 'get' })).result, 0);
     assert.equal(await plain.hlen(answers), 2);
+    // An edit of inspection has an effect too, and no answer kept: marked as started.
+    assert.equal((await c.request('inspect/removeItem', { id: q, index: 0, expected: 1 })).result?.total, 1);
+    assert.equal(await plain.hlen(answers), 3);
     await c.request('shutdown', {});
     await eventually('the answers gone with the session', () => plain.exists(answers), (n) => n === 0);
   } finally {

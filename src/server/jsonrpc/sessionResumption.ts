@@ -12,13 +12,15 @@ import type { RequestId } from '../calls/sessionCore';
 import { AnswerLog, ResumeRefused } from './answerLog';
 import { errorObject, type ErrorObject } from './errorObjects';
 import { STARTED } from '../store/redisAnswers';
-import { CreateRequest, DecrefRequest, IncrefRequest, AckRequest, NackRequest } from '../../common/protocol';
+import { AckRequest, CreateRequest, DecrefRequest, IncrefRequest, InspectRemoveItemRequest, InspectReplaceItemRequest, NackRequest } from '../../common/protocol';
 import { RpcError } from './paramChecks';
 import { tokenDigest, type ResumeTokens } from './resumeTokens';
 import type { GroupSessions } from '../store/objectStore';
 
 /** The requests besides `object/call` (whose objects say, see `redisAnswers.ts`) that have an effect and record no answer: marked as started in a group. */
-const MARKED_METHODS: ReadonlySet<string> = new Set([CreateRequest, IncrefRequest, DecrefRequest, AckRequest, NackRequest].map((type) => type.type.method));
+const MARKED_METHODS: ReadonlySet<string> = new Set(
+  [CreateRequest, IncrefRequest, DecrefRequest, AckRequest, NackRequest, InspectRemoveItemRequest, InspectReplaceItemRequest].map((type) => type.type.method),
+);
 
 /** An answer produced while the session waited to be resumed: sent once it is. */
 export type ParkedAnswer = { id: RequestId; value: unknown } | { id: RequestId; error: ErrorObject };

@@ -59,12 +59,19 @@ export interface AnswerRecords {
   answerRecord(context: CallContext): AnswerRecord;
 }
 
-/** The answer a record holds, as the call returned it; `lost` for a call marked as started whose answer is unknown. */
+/**
+ * The answer a record holds, as the call returned it; `lost` for a call marked as started whose
+ * answer is unknown, or one whose value cannot be read back (a reference to an object gone since).
+ */
 export function recordedAnswer(record: string, refs: ProxyCodec): { value: unknown } | 'lost' {
   if (record === STARTED) return 'lost';
-  const delivery = DELIVERY_RECORD.exec(record);
-  if (delivery) return { value: new Delivery(delivery[1]!, textToValue(delivery[3]!, refs), Number(delivery[2])) };
-  return { value: textToValue(record, refs) };
+  try {
+    const delivery = DELIVERY_RECORD.exec(record);
+    if (delivery) return { value: new Delivery(delivery[1]!, textToValue(delivery[3]!, refs), Number(delivery[2])) };
+    return { value: textToValue(record, refs) };
+  } catch {
+    return 'lost';
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recordedAnswer, recordsAnswers } from '../../src/server/store/redisAnswers';
 import { Delivery } from '../../src/server/builtins/deliveries';
-import { ValueCodecError } from '../../src/common/valueCodec';
+import { ValueCodecError } from '../../src/common/valueCodecError';
 
 const refs = {
   decodeProxy(): unknown {

@@ -207,7 +207,7 @@ return { state[1], tonumber(state[2] or '0') }`,
   /**
    * Semaphore acquire. KEYS: semaphore, holders (owner -> permits), queue, held index. ARGV:
    * initial, bounded, owner, held entry, ticket (queued when no permit is free; '' for a try
-   * that will not wait). Returns {taken (1 or 0), free permits, the owner's permits}.
+   * that will not wait), [answer record]. Returns {taken (1 or 0), free permits, the owner's permits}.
    */
   smSemAcquire: {
     keys: 4,
@@ -224,6 +224,7 @@ value = redis.call('HINCRBY', KEYS[1], 'value', -1)
 redis.call('HINCRBY', KEYS[1], 'held', 1)
 local mine = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('SADD', KEYS[4], ARGV[4])
+${recordAnswer(6, "'true'")}
 return { 1, value, mine }`,
   },
   /** The permits one owner holds. KEYS: semaphore, holders. ARGV: owner. Returns {free permits, the owner's permits}. */
@@ -233,25 +234,32 @@ return { 1, value, mine }`,
   },
   /**
    * Whether a waiting ticket was handed a permit. KEYS: semaphore, holders, granted. ARGV:
-   * ticket, owner. Returns {granted (1 or 0), free permits, the owner's permits}.
+   * ticket, owner, [answer record]. Returns {granted (1 or 0), free permits, the owner's permits}.
    */
   smSemGranted: {
     keys: 3,
     text: `
 local got = redis.call('SREM', KEYS[3], ARGV[1])
+if got == 1 then
+  ${recordAnswer(3, "'true'")}
+end
 return { got, tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') }`,
   },
   /**
    * A waiting ticket leaves a semaphore's queue. KEYS: semaphore, holders, queue, granted. ARGV:
    * ticket, owner, why ('timeout': a permit handed to it meanwhile is kept; 'withdrawn': given
-   * to the next waiter), channel, key. Returns 1 when it holds a permit after all, else 0.
+   * to the next waiter), channel, key, [answer record, for a timeout]. Returns 1 when it holds a
+   * permit after all, else 0.
    */
   smSemLeave: {
     keys: 4,
     text: `${SEMAPHORE_HAND_OUT}
 if redis.call('LREM', KEYS[3], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('SREM', KEYS[4], ARGV[1]) == 0 then return 0 end
-if ARGV[3] == 'timeout' then return 1 end
+if ARGV[3] == 'timeout' then
+  ${recordAnswer(6, "'true'")}
+  return 1
+end
 local mine = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
 if mine <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
 redis.call('HINCRBY', KEYS[1], 'held', -1)
@@ -263,13 +271,14 @@ return 0`,
   /**
    * Semaphore release(n): the caller's own permits are the ones given back, as far as it has
    * any; the free permits go to the longest waiters. KEYS: semaphore, holders, queue, granted.
-   * ARGV: initial, bounded ('1'), n, owner, channel, key. Returns {done (1, or -1: a
-   * BoundedSemaphore past its initial value), free permits, the owner's permits left, the
-   * owner's permits before}.
+   * ARGV: initial, bounded ('1'), n, owner, channel, key, [the answer record of an acquire
+   * undone, forgotten]. Returns {done (1, or -1: a BoundedSemaphore past its initial value), free
+   * permits, the owner's permits left, the owner's permits before}.
    */
   smSemRelease: {
     keys: 4,
     text: `${SEMAPHORE_INIT}${SEMAPHORE_HAND_OUT}
+${forgetAnswer(7)}
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
 local n = tonumber(ARGV[3])
 if ARGV[2] == '1' and value + n > tonumber(redis.call('HGET', KEYS[1], 'initial')) then return { -1, value, 0, 0 } end

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, ConnectionLostError, type DictProxy, type LockProxy, type QueueProxy, type SemaphoreProxy } from '../../src/client';
+import { connect, ConnectionLostError, type DictProxy, type EventProxy, type LockProxy, type QueueProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { killServer, type ServerProcess } from '../helpers/serverProcess';
@@ -204,6 +204,28 @@ test('a get whose item went back (its answer too large to send) and whose manage
     assert.equal((await restored).resumed, true);
     assert.equal(await got, big, 'sent again, the get takes the item through the manager that can send it');
     assert.equal(await theirs.qsize(), 0, 'once: it is not left in the queue as well');
+  } finally {
+    await leave(g, client, other);
+  }
+});
+
+test('an Event set whose manager died before its answer arrived is answered from the group, not set again over a clear made since', { skip, timeout: 90_000 }, async () => {
+  const g = await group();
+  const [client, other] = await clientsOf(g);
+  try {
+    const event = await client.create<EventProxy>('Event');
+    const key = `${g.prefix}:o:${event.id.slice('r:'.length)}:event`;
+    g.relay.dropDownstream();
+    const setting = event.set();
+    setting.catch(() => {});
+    await eventually('the event set in Redis', () => g.plain.hget(key, 'flag'), (flag) => flag === '1');
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    await killServer(g.a);
+    // Cleared through B before the session is taken over (A's lease has not run out yet).
+    await other.callById(event.id, 'clear', []);
+    assert.equal((await restored).resumed, true);
+    await setting;
+    assert.equal(await other.callById(event.id, 'is_set', []), false, 'set once, then cleared: not set a second time');
   } finally {
     await leave(g, client, other);
   }

@@ -207,8 +207,8 @@ return out`,
   },
   /**
    * Event set. KEYS: event (a hash: flag, and gen, counting the times the flag went from clear to
-   * set). ARGV: channel, key. Wakes every waiter: each returns True once it sees the flag set or
-   * gen moved past the one it started with, even if the flag was cleared again meanwhile.
+   * set). ARGV: channel, key, [answer record]. Wakes every waiter: each returns True once it sees
+   * the flag set or gen moved past the one it started with, even if the flag was cleared again meanwhile.
    */
   smEventSet: {
     keys: 1,
@@ -218,12 +218,14 @@ if redis.call('HGET', KEYS[1], 'flag') ~= '1' then
   redis.call('HINCRBY', KEYS[1], 'gen', 1)
   redis.call('PUBLISH', ARGV[1], ARGV[2])
 end
+${recordAnswer(3, "'null'")}
 return 1`,
   },
-  /** Event clear. KEYS: event. */
+  /** Event clear. KEYS: event. ARGV: [answer record]. */
   smEventClear: {
     keys: 1,
     text: `redis.call('HSET', KEYS[1], 'flag', '0')
+${recordAnswer(1, "'null'")}
 return 1`,
   },
   /** Event state. KEYS: event. Returns {flag (0 or 1), gen}. */

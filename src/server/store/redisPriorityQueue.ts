@@ -106,9 +106,9 @@ export class RedisPriorityQueue extends RedisQueue {
     throw new PyException('RuntimeError', `the PriorityQueue gave up after ${MAX_TRIES} tries: other calls kept changing it in the meantime`);
   }
 
-  /** A PriorityQueue's saves (whole heaps) record no answers: only its reads need none (see `redisAnswers.ts`). */
+  /** A PriorityQueue's saves (whole heaps) record no answers: its reads and task_done (the queue's) need no mark (see `redisAnswers.ts`). */
   override answersRecorded(method: string): boolean {
-    return method === 'qsize' || method === 'empty' || method === 'full' || method === 'join';
+    return method === 'qsize' || method === 'empty' || method === 'full' || method === 'join' || method === 'task_done';
   }
 
   protected override async readState(): Promise<[length: number, unfinished: number]> {

@@ -164,12 +164,9 @@ export class RedisQueue implements EditsStoredItems {
     return { kind: 'items', total, items: page.map((text) => textToValue(text, this.host.refs)) };
   }
 
-  /**
-   * Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`):
-   * a put and a get do, the rest only read, but for `task_done`.
-   */
-  answersRecorded(method: string): boolean {
-    return method !== 'task_done';
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): every queue method does, or only reads. */
+  answersRecorded(_method: string): boolean {
+    return true;
   }
 
   /** Python's `qsize()`. */
@@ -274,8 +271,8 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** Python's `task_done()`. @throws PyException ValueError when no task is unfinished. */
-  async task_done(): Promise<undefined> {
-    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.key])) as number;
+  async task_done(context: CallContext = {}): Promise<undefined> {
+    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.key, ...this.host.answerRecord(context)])) as number;
     if (left === -1) throw tooManyTaskDone();
     this.#unfinishedCount = left;
     return undefined;

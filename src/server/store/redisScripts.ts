@@ -89,8 +89,8 @@ ${forgetAnswer(5)}
 return length`,
   },
   /**
-   * Queue task_done. KEYS: unfinished. ARGV: channel, key. Returns the count left, or -1 when
-   * there was none to finish. At zero, the change wakes every join.
+   * Queue task_done. KEYS: unfinished. ARGV: channel, key, [answer record]. Returns the count
+   * left, or -1 when there was none to finish. At zero, the change wakes every join.
    */
   smQueueTaskDone: {
     keys: 1,
@@ -99,6 +99,7 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n <= 0 then return -1 end
 n = redis.call('DECR', KEYS[1])
 if n == 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+${recordAnswer(3, "'null'")}
 return n`,
   },
   /**

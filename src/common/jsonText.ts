@@ -4,6 +4,9 @@
  * codec tells this module when it encodes a negative zero ({@link noteNegativeZero}); the next
  * {@link writeJson} then takes the slower path that writes every `-0` as `-0.0`. Values without
  * one, nearly all, keep the plain `JSON.stringify`.
+ *
+ * It also splices a value that is JSON text already ({@link RawJson}: an argument the server kept
+ * as its wire text) into the text written, verbatim, instead of building and writing it again.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -20,9 +23,68 @@ export function noteNegativeZero(): void {
  * last call. Encode and write a value in one synchronous step, as the sessions and the client do.
  */
 export function writeJson(value: unknown): string {
-  if (!negativeZeroPending) return JSON.stringify(value);
-  negativeZeroPending = false;
-  return writeJsonKeepingSigns(value);
+  splicing = true;
+  let text: string;
+  try {
+    if (!negativeZeroPending) text = JSON.stringify(value);
+    else {
+      negativeZeroPending = false;
+      text = writeJsonKeepingSigns(value);
+    }
+  } catch (error) {
+    spliced.length = 0;
+    throw error;
+  } finally {
+    splicing = false;
+  }
+  return spliced.length === 0 ? text : spliceRawTexts(text);
+}
+
+/**
+ * A value a server keeps encoded (a dense argument, as the client sent it) and builds into the
+ * value it stands for only when something looks inside it. It has no enumerable members, so the
+ * value codec's decoder passes it through as it is, and its encoder writes the value it stands for.
+ */
+export abstract class EncodedValue {
+  /** The value it stands for, built now. */
+  abstract materialise(): unknown;
+
+  /** Called by `JSON.stringify` outside the value codec: the value it stands for. */
+  toJSON(): unknown {
+    return this.materialise();
+  }
+}
+
+/**
+ * An encoded value that is JSON text in the value codec's wire form: {@link writeJson} writes the
+ * text itself where the value is (one copy of it, not a tree of objects built and written again).
+ */
+export abstract class RawJson extends EncodedValue {
+  /** The JSON text: a valid, complete value in the wire encoding (SPEC 11). */
+  abstract get text(): string;
+
+  /**
+   * Called by `JSON.stringify`: inside {@link writeJson}, a marker that text is spliced over;
+   * anywhere else, the wire value parsed from the text, so any JSON writer writes it right.
+   */
+  override toJSON(): unknown {
+    if (!splicing) return JSON.parse(this.text);
+    return `${RAW_MARKER}${spliced.push(this) - 1}`;
+  }
+}
+
+/** Whether a {@link writeJson} is running (its `JSON.stringify` collects raw texts into {@link spliced}). */
+let splicing = false;
+/** The raw texts of the running {@link writeJson}, by the number their marker ends with. */
+const spliced: RawJson[] = [];
+
+/** `text` with each raw text's marker (a JSON string) replaced by the raw text; clears {@link spliced}. */
+function spliceRawTexts(text: string): string {
+  try {
+    return text.replace(RAW_MARKER_PATTERN, (_, index: string) => spliced[Number(index)].text);
+  } finally {
+    spliced.length = 0;
+  }
 }
 
 /** `JSON.stringify(value)` with every number `-0` written as `-0.0`; visits every member. */
@@ -35,6 +97,10 @@ export function writeJsonKeepingSigns(value: unknown): string {
   });
   return signed ? text.replaceAll(MARKER_TEXT, '-0.0') : text;
 }
+
+/** Stands for a raw text inside the text until it is spliced in; random, so that no string a client sends is it. */
+const RAW_MARKER = `\u0000raw:${randomBytes(12).toString('hex')}:`;
+const RAW_MARKER_PATTERN = new RegExp(`${JSON.stringify(RAW_MARKER).slice(0, -1).replaceAll('\\', '\\\\')}(\\d+)"`, 'g');
 
 /** Stands for -0 inside the text until it is replaced; random, so that no string a client sends is it. */
 const MARKER = `\u0000-0:${randomBytes(12).toString('hex')}`;

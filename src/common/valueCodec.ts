@@ -23,7 +23,7 @@
  */
 
 import type { Token } from './protocol';
-import { noteNegativeZero } from './jsonText';
+import { EncodedValue, RawJson, noteNegativeZero } from './jsonText';
 import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom } from './valueTypes';
 import { ValueCodecError } from './valueCodecError';
 import { attachmentOutOfRange } from './attachments';
@@ -171,6 +171,10 @@ function encodeObject(value: object, codec: ProxyCodec | undefined, depth: numbe
   const token = codec?.encodeProxy?.(value);
   if (token) return { $proxy: token };
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // Wire text already (an argument the server kept encoded): written as it is.
+    if (value instanceof RawJson) return value;
+    // Kept in another encoding (a pickle): written as the value it stands for.
+    if (value instanceof EncodedValue) return encode(value.materialise(), codec, depth, attachments);
     return encode((value as { toJSON(): unknown }).toJSON(), codec, depth, attachments);
   }
   return encodeRecord(value as Record<string, unknown>, codec, depth, attachments);

@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CallRecord, InspectCallsParams } from '../common/protocol';
 import { encodeValue, type ProxyCodec } from '../common/valueCodec';
+import { writeJson } from '../common/jsonText';
 import { describeThrown } from './exceptions';
 import type { ObjectEntry, ObjectTable } from './objectTable';
 import { SharedRef } from './calls/sharedRef';
@@ -163,7 +164,7 @@ export class CallActivity {
   private summary(value: unknown): string {
     let text: string;
     try {
-      text = JSON.stringify(encodeValue(value, this.codec)) ?? 'undefined';
+      text = writeJson(encodeValue(value, this.codec));
     } catch {
       text = `<${typeof value === 'object' && value !== null ? (value.constructor?.name ?? 'object') : typeof value}>`;
     }

@@ -16,13 +16,14 @@ import type { OpaqueValue } from '../common/valueTypes';
 export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
 
 /**
- * What reading a message may cost per value beyond 4 times its bytes, as measured (V8 heap held
- * while a request's values are alive; `test/server/decode-memory.test.ts`). An empty dict is two
- * bytes of pickle but a JavaScript object of some 60 bytes, and a pickle's node more while it is
- * read: so the memory of one message is bounded by its bytes and by {@link DEFAULT_MAX_MESSAGE_VALUES}
- * together (SPEC §19).
+ * What reading one message may hold beyond 4 times its bytes, whatever it holds (SPEC §19): the
+ * parsed envelope (the request, its params, a few strings: a few hundred bytes) and the
+ * arguments too small to be worth keeping encoded (`jsonrpc/packedArguments.ts`,
+ * `python/pickle/picklePacking.ts`). 64 KiB is nothing beside a connection's buffers, yet room
+ * enough that a message has to be dense and larger than about a KiB before its arguments are
+ * kept encoded, so ordinary calls never are.
  */
-export const READ_BYTES_PER_VALUE = 256;
+export const READ_BYTES_PER_MESSAGE = 64 * 1024;
 
 /** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;

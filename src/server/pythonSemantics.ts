@@ -7,6 +7,7 @@
 import { PyException } from './exceptions';
 import { Float, FrozenSet, OpaqueValue, Slice, isTuple } from '../common/valueTypes';
 import { SharedRef } from './calls/sharedRef';
+import { isPacked, unpacked } from './packedValues';
 
 /** Whether a value is a dict written as a plain JSON object (string keys). */
 export function isPlainDict(v: unknown): v is Record<string, unknown> {
@@ -63,6 +64,7 @@ export function pyTypeName(v: unknown): string {
   // An opaque value is named `module.Class`; Python prints the bare class name.
   if (v instanceof OpaqueValue) return v.type.slice(v.type.lastIndexOf('.') + 1);
   if (v instanceof Slice) return 'slice';
+  if (isPacked(v)) return pyTypeName(unpacked(v));
   const ctor = (v as object).constructor as { builtin?: string; name?: string } | undefined;
   return ctor?.builtin ?? ctor?.name ?? 'object';
 }
@@ -160,6 +162,7 @@ function repr(v: unknown, seen: Set<object>): string {
   // Python prints a proxy as `<DictProxy object, typeid 'dict' at 0x...>`; the typeid is not known here.
   if (v instanceof Slice) return `slice(${repr(v.start ?? null, seen)}, ${repr(v.stop ?? null, seen)}, ${repr(v.step ?? null, seen)})`;
   if (v instanceof SharedRef) return `<proxy of ${pyTypeName(v.obj)} object at ${pyAddress(v.obj)}>`;
+  if (isPacked(v)) return repr(unpacked(v), seen);
   const isContainer = Array.isArray(v) || v instanceof Set || isDictValue(v);
   if (!isContainer) return `<${pyTypeName(v)} object>`;
   // A container that holds itself prints as Python prints it: [...], {...}.
@@ -273,6 +276,8 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   if (a instanceof OpaqueValue) {
     return b instanceof OpaqueValue && a.lang === b.lang && a.type === b.type && bytesEqual(a.data, b.data);
   }
+  // Packed values are containers, so only ever reach here: compared as the values they stand for.
+  if (isPacked(a) || isPacked(b)) return pyEquals(unpacked(a), unpacked(b));
   return false;
 }
 
@@ -319,6 +324,7 @@ function hashKey(v: unknown): string {
   if (v instanceof OpaqueValue) {
     return `o${v.lang.length}:${v.lang}${v.type.length}:${v.type}${Buffer.from(v.data).toString('hex')};`;
   }
+  if (isPacked(v)) return hashKey(unpacked(v));
   if (typeof v === 'object' || typeof v === 'function') {
     // Any other object (a shared object, a reference) hashes by identity, as Python's objects do.
     return `#${identityOf(v)}`;
@@ -391,6 +397,7 @@ export function pyCompare(a: unknown, b: unknown): number {
   if (isBytes(a) && isBytes(b)) return compareBytes(a, b);
   if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) return compareSequences(a, b);
   if (a instanceof Set && b instanceof Set) return compareSets(a, b);
+  if (isPacked(a) || isPacked(b)) return pyCompare(unpacked(a), unpacked(b));
   throw new PyException('TypeError', `'<' not supported between instances of '${pyTypeName(a)}' and '${pyTypeName(b)}'`);
 }
 
@@ -418,6 +425,7 @@ export function pyIterate(v: unknown): unknown[] {
   if (v instanceof PyDict) return [...v.keys()];
   if (v instanceof Set) return [...v];
   if (isPlainDict(v)) return Object.keys(v);
+  if (isPacked(v)) return pyIterate(unpacked(v));
   if (typeof v === 'object' && v !== null && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return [...(v as Iterable<unknown>)];
   }

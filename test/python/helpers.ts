@@ -268,3 +268,20 @@ export function pythonAddressLiteral(address: string): string {
 export const example = (name: string) => join(examplesDir, name);
 /** A script's path under `test/python/fixtures/`. */
 export const fixture = (name: string) => join(fixturesDir, name);
+
+/**
+ * Python lines connecting an unmodified `BaseManager` client to the manager `pythonEnv` names, as
+ * `m`, with `name` registered (and its `proxytype`, imported from `multiprocessing.managers`).
+ * Python 2 takes the key as a str; Python 3 as bytes.
+ */
+export function managerClientLines(name: string, options: { proxytype?: string; python2?: boolean } = {}): string[] {
+  const { proxytype, python2: py2 } = options;
+  return [
+    'import os',
+    `from multiprocessing.managers import BaseManager${proxytype ? `, ${proxytype}` : ''}`,
+    `BaseManager.register('${name}'${proxytype ? `, proxytype=${proxytype}` : ''})`,
+    "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
+    `m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY']${py2 ? '' : '.encode()'})`,
+    'm.connect()',
+  ];
+}

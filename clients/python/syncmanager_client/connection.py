@@ -20,7 +20,7 @@ collector finalizer, in any thread, at any moment, even while that thread is its
 sends it; nothing in that path waits for a lock another finalizer could be holding.
 """
 
-import _thread
+from _thread import allocate_lock as _allocate_lock
 import collections
 import itertools
 import os
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional
 
 from . import _later, errors, values
 from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, SessionNotResumableError, error_from_response
-from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket
+from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_frame
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
 
@@ -85,58 +85,65 @@ ANSWERS_SEEN_EVERY = 64
 CALLERS_IDLE_AFTER = 0.05
 
 
-class _Answered:
-    """What a request needs of ``threading.Event`` (set, is_set, wait), on one bare lock: an
-    Event builds a Condition per request and takes two locks to wait and two to set."""
-
-    __slots__ = ("_lock", "_set")
-
-    def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
-        self._lock.acquire()  # held until set(): a wait blocks on it
-        self._set = False
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def set(self) -> None:
-        if not self._set:
-            self._set = True
-            try:
-                self._lock.release()
-            except RuntimeError:
-                pass  # set twice at once: the other set() released it
-
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        if self._set:
-            return True
-        if timeout is None:
-            got = self._lock.acquire()
-        elif timeout > 0:
-            got = self._lock.acquire(True, timeout)
-        else:
-            got = self._lock.acquire(False)
-        if got:
-            try:
-                self._lock.release()  # for any later wait
-            except RuntimeError:
-                pass  # a second set() at once released it already
-        return self._set
-
-
 class _Pending:
-    """One request waiting for its response."""
+    """One request waiting for its response, with what its caller needs of a
+    ``threading.Event`` (set, is_set, wait) on one bare lock: an Event builds a Condition per
+    request and takes two locks to wait and two to set.
 
-    __slots__ = ("method", "params", "message", "event", "response", "abandoned")
+    The lock is made by the first wait: a caller that reads its own answer (most calls) never
+    waits. Only the caller waits for its request, so one wait at a time makes it.
+    """
+
+    __slots__ = ("method", "params", "frame", "response", "abandoned", "_lock", "_set")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
         self.params = params
-        #: The request as sent, to send again after a resumption (SPEC 20.4).
-        self.message = None  # type: Optional[Dict[str, Any]]
-        self.event = _Answered()
+        #: The request's frame as sent, to send again after a resumption (SPEC 20.4).
+        self.frame = None  # type: Optional[bytes]
         self.response = None  # type: Optional[dict]
         self.abandoned = False
+        self._lock = None  # type: Optional[Any]
+        self._set = False
+
+    def is_set(self) -> bool:
+        """Whether the response (or the connection's end) came."""
+        return self._set
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True  # first, then the look at _lock: see wait()
+            lock = self._lock
+            if lock is not None:
+                try:
+                    lock.release()
+                except RuntimeError:
+                    pass  # set twice at once: the other set() released it
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if self._set:
+            return True
+        lock = self._lock
+        if lock is None:
+            lock = _allocate_lock()
+            lock.acquire()  # held until set(): the wait below blocks on it
+            self._lock = lock
+            # Stored first, then the look at _set: a set() that came before the store saw no
+            # lock to release, and has set _set already.
+            if self._set:
+                return True
+        if timeout is None:
+            got = lock.acquire()
+        elif timeout > 0:
+            got = lock.acquire(True, timeout)
+        else:
+            got = lock.acquire(False)
+        if got:
+            try:
+                lock.release()  # for any later wait
+            except RuntimeError:
+                pass  # a second set() at once released it already
+        return self._set
 
 
 class Connection:
@@ -325,21 +332,22 @@ class Connection:
         if sent is not None:
             sent[0] = True
 
-    def _write(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
-        with self._write_lock:
-            self._sendall(data, sent)
-            self._drain_releases_locked()
-        # A release queued after the drain above but before the lock was free is ours to send.
-        if self._releases:
-            self._flush_releases()
-
     def _send_message(self, message: Dict[str, Any], sent: Optional[List[bool]] = None) -> None:
         """Sends one message; ``sent[0]`` becomes True once it has gone out whole."""
-        body = encode_json(message)
+        self._send_frame(frame(encode_json(message)), sent)
+
+    def _send_frame(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
+        """Sends one framed message; ``sent[0]`` becomes True once it has gone out whole."""
         if self._closed:
             raise self._closed_error()
         try:
-            self._write(frame(body), sent)
+            with self._write_lock:
+                self._sendall(data, sent)
+                if self._releases:
+                    self._drain_releases_locked()
+            # A release queued after the drain above but before the lock was free is ours to send.
+            if self._releases:
+                self._flush_releases()
         except OSError as error:
             self._shutdown_socket(ConnectionLostError("the connection failed while sending: %s" % error))
             raise self._closed_error() from error
@@ -353,7 +361,7 @@ class Connection:
 
     def _flush_releases(self) -> None:
         if not self._write_lock.acquire(blocking=False):
-            return  # the holder drains the queue before it lets go (see _write)
+            return  # the holder drains the queue before it lets go (see _send_message)
         try:
             self._drain_releases_locked()
         except OSError:
@@ -396,28 +404,25 @@ class Connection:
             timeout = self.request_timeout
         request_id = next(self._ids)
         pending = _Pending(method, params)
-        with self._pending_lock:
-            if self._closed:
-                raise self._closed_error()
-            self._pending[request_id] = pending
+        # Registered without the lock (one dict store is atomic), then the look at _closed:
+        # _shutdown_socket sets _closed before it takes the requests, so a request it missed
+        # sees _closed here, and one it took is failed (or kept for a resumption) by it.
+        self._pending[request_id] = pending
+        if self._closed:
+            self._forget(request_id)
+            raise self._closed_error()
         self._calls_started += 1
-        message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
-        if params is not None:
-            message["params"] = params
-        pending.message = message
         sent = [False]
         try:
-            self._send_message(message, sent)
+            pending.frame = request_frame(request_id, method, params)
+            self._send_frame(pending.frame, sent)
             if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
             if not sent[0]:
                 # Not sent (or only in part, which closed the connection): nothing can answer it,
                 # and a resumption must not send it again.
-                with self._pending_lock:
-                    self._pending.pop(request_id, None)
-                    if self._orphans is not None:
-                        self._orphans.pop(request_id, None)
+                self._forget(request_id)
             elif isinstance(error, KeyboardInterrupt):
                 # The caller gave up on a call the server has: withdraw it, and keep a result
                 # that beat the withdrawal (SPEC 10: a completed call is never undone).
@@ -427,7 +432,18 @@ class Connection:
                     self._await(pending, self.cancel_grace)
                 error.syncmanager_response = pending.response  # type: ignore[attr-defined]
             raise
+        response = pending.response
+        if response is not None and "error" not in response:
+            return response.get("result")
         return self._outcome(pending)
+
+    def _forget(self, request_id: int) -> None:
+        """Drops a request that was never sent, from the waiting ones and from those kept for a
+        resumption."""
+        with self._pending_lock:
+            self._pending.pop(request_id, None)
+            if self._orphans is not None:
+                self._orphans.pop(request_id, None)
 
     def _outcome(self, pending: _Pending) -> Any:
         response = pending.response
@@ -462,7 +478,7 @@ class Connection:
         comes; returns True when the answer is already here (the caller decides what to do
         with it). With ``cancel``, also withdraws the call."""
         with self._pending_lock:
-            answered = pending.event.is_set()
+            answered = pending._set
             pending.abandoned = not answered
         if not answered and cancel:
             try:
@@ -530,19 +546,20 @@ class Connection:
         """Waits up to ``timeout`` seconds (None: no limit) for ``pending``'s answer, reading
         it (and any other message) in this thread when the read role is free; returns whether
         the answer (or the connection's end) came."""
-        if self._callers_read and not pending.event.is_set() and self._read_role.acquire(blocking=False):
+        if self._callers_read and not pending._set and self._read_role.acquire(False):
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                while not pending.event.is_set() and not self._closed:
-                    if not self._read_one(deadline):
-                        return pending.event.is_set()
+                read_one = self._read_one
+                while not pending._set and not self._closed:
+                    if not read_one(deadline):
+                        return pending._set
             finally:
                 self._release_read_role()
-            if pending.event.is_set():
+            if pending._set:
                 return True
             # Closed: a resumable session keeps the request for the connection that resumes it.
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return pending.event.wait(timeout)
+        return pending.wait(timeout)
 
     def _release_read_role(self) -> None:
         self._read_role.release()
@@ -635,14 +652,17 @@ class Connection:
             return  # unknown notifications are ignored (SPEC 6)
         request_id = message.get("id")
         with self._pending_lock:
-            pending = self._pending.pop(request_id, None) if isinstance(request_id, int) and not isinstance(request_id, bool) else None
+            # Our ids are ints (the decoder makes every whole JSON number within range an exact int).
+            pending = self._pending.pop(request_id, None) if type(request_id) is int else None
             if pending is not None:
                 pending.response = message
-                pending.event.set()
+                pending.set()
                 abandoned = pending.abandoned
         # Every answer counts but initialize's (SPEC 20.4).
-        if request_id is not None and not (pending is not None and pending.method == "initialize"):
-            self._count_answer()
+        if request_id is not None and (pending is None or pending.method != "initialize"):
+            self.answers_seen += 1
+            if self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
+                self._report_answers_seen()
         if pending is None:
             if request_id is None and isinstance(message.get("error"), dict):
                 # id null: the server could not read something we sent (SPEC 5, 6).
@@ -651,14 +671,14 @@ class Connection:
         if abandoned:
             self._keep_late(pending)
 
-    def _count_answer(self) -> None:
-        self.answers_seen += 1
-        if self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
-            self._answers_reported = self.answers_seen
-            try:
-                self.notify("$/answersSeen", {"count": self.answers_seen})
-            except ConnectionClosedError:
-                pass
+    def _report_answers_seen(self) -> None:
+        """Tells the server how many answers arrived (``$/answersSeen``, SPEC 20.4), every
+        :data:`ANSWERS_SEEN_EVERY` answers."""
+        self._answers_reported = self.answers_seen
+        try:
+            self.notify("$/answersSeen", {"count": self.answers_seen})
+        except ConnectionClosedError:
+            pass
 
     # -----------------------------------------------------------------------------------------
     # Resumption (SPEC 20.4)
@@ -673,7 +693,7 @@ class Connection:
     def fail_orphans(self) -> None:
         """The session was not resumed: the requests left waiting fail with the loss."""
         for pending in self.take_orphans().values():
-            pending.event.set()  # response None: the waiter raises ConnectionLostError
+            pending.set()  # response None: the waiter raises ConnectionLostError
 
     def adopt(self, lost: "Connection") -> None:
         """Goes on with the requests ``lost`` left waiting: each is sent again with its id, and
@@ -693,10 +713,10 @@ class Connection:
             self._pending.update(orphans)
         for request_id in sorted(orphans):
             pending = orphans[request_id]
-            if pending.event.is_set() or pending.message is None:
+            if pending._set or pending.frame is None:
                 continue
             try:
-                self._send_message(pending.message)
+                self._send_frame(pending.frame)
             except ConnectionClosedError:
                 return  # lost again: kept as this connection's orphans
         if orphans:
@@ -770,7 +790,7 @@ class Connection:
             pass
         self._sock.close()
         for _, p in pending:
-            p.event.set()  # response None: each waiter raises a connection error (SPEC 6)
+            p.set()  # response None: each waiter raises a connection error (SPEC 6)
         self._closed_event.set()
         self._reader_needed.set()
         if keep and self.on_lost is not None:

@@ -180,6 +180,9 @@ class Manager:
     def _connection_for(self, proxy: BaseProxy) -> Connection:
         """The live connection, with ``proxy`` made valid on it: a shared typeid's object is
         fetched again after a reconnect; any other proxy of an earlier connection is stale."""
+        connection = self._connection_box[0]
+        if proxy._epoch == self._epoch and not connection._closed:
+            return connection  # every call but the first after a loss
         connection = self._live_connection()
         if proxy._epoch == self._epoch:
             return connection

@@ -102,7 +102,7 @@ class BaseProxy:
         params = {"id": self._id, "method": methodname}  # type: Dict[str, Any]
         if args:
             # Each argument is a value of its own (SPEC 11.6 counts nesting per value).
-            params["args"] = [conn.encode(a) for a in args]
+            params["args"] = list(map(conn.encode, args))
         if kwds:
             for name in kwds:
                 if name.startswith("$"):

@@ -114,6 +114,9 @@ def encode(value: Any, proxy_token: Optional[Callable[[Any], Optional[dict]]] = 
     (a ``ValueError``) for nesting over 512 levels and ints over 4300 digits, and ``TypeError``
     for a value that has no JSON form: this client sends JSON only, never a pickle.
     """
+    cls = type(value)
+    if cls is str or cls is int and -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        return value  # the usual argument, first
     if value is None or value is True or value is False or isinstance(value, str):
         return value
     # A tagged number ($int, $float) is a level of its own (SPEC 11.6), like any other tag.

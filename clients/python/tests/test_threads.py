@@ -3,6 +3,7 @@ blocking call that holds only its own request (SPEC 6, 10)."""
 
 import queue
 import threading
+import unittest
 
 from syncmanager_client import connection
 
@@ -119,3 +120,36 @@ class SharedConnectionTest(ServerTestCase):
         self.assertEqual(answers.get(timeout=WAIT), ("first", 1))
         for t in threads:
             t.join(WAIT)
+
+
+class PendingRequestTest(unittest.TestCase):
+    """What a waiting caller relies on of its request's answered flag, however set and wait meet."""
+
+    def test_set_before_the_first_wait(self):
+        pending = connection._Pending("m", None)
+        self.assertFalse(pending.wait(0))
+        pending.set()
+        pending.set()  # twice: harmless
+        self.assertTrue(pending.wait(0))
+        self.assertTrue(pending.wait())
+
+    def test_set_from_another_thread_while_waiting(self):
+        for first_wait in (None, 0.0, 0.001):
+            with self.subTest(first_wait=first_wait):
+                pending = connection._Pending("m", None)
+                if first_wait is not None:
+                    self.assertFalse(pending.wait(first_wait))  # a wait that timed out leaves the lock made
+                waiting = threading.Event()
+                woke = []
+
+                def wait():
+                    waiting.set()
+                    woke.append(pending.wait(WAIT))
+
+                t = threading.Thread(target=wait, daemon=True)
+                t.start()
+                self.assertTrue(waiting.wait(WAIT))
+                pending.set()
+                t.join(WAIT)
+                self.assertEqual(woke, [True])
+                self.assertTrue(pending.is_set())

@@ -8,7 +8,10 @@ from syncmanager_client.transport import (
     FramingError,
     HandshakeError,
     answer_challenge_payload,
+    decode_json,
+    encode_json,
     frame,
+    request_frame,
     verify_response,
 )
 
@@ -78,3 +81,71 @@ class FramingTest(unittest.TestCase):
         ):
             with self.subTest(data=bad[:40]), self.assertRaises(FramingError):
                 self.reader_over(bad).read_body()
+
+    def test_bodies_across_receives(self):
+        # Three frames (one with another header first), cut inside a header or a body: each body
+        # comes out whole and once, whatever each receive held.
+        data = frame(b'{"id":1}') + b"X-Other: y\r\nContent-Length: 2\r\n\r\n[]" + frame(b'{"id":3,"result":"\xc3\xa9"}')
+        expected = [b'{"id":1}', b"[]", b'{"id":3,"result":"\xc3\xa9"}']
+        for cut in (5, 12, 26, 30, len(data) - 3):
+            with self.subTest(cut=cut):
+                a, b = socket.socketpair()
+                self.addCleanup(a.close)
+                self.addCleanup(b.close)
+                reader = FrameReader(b)
+                a.sendall(data[:cut])
+                bodies = []
+                while reader.buffered < cut and reader.fill():  # the first part, in as many receives as it takes
+                    pass
+                body = reader.pop_body()
+                while body is not None:
+                    bodies.append(body)
+                    body = reader.pop_body()
+                self.assertLess(len(bodies), 3)
+                a.sendall(data[cut:])
+                a.shutdown(socket.SHUT_WR)
+                body = reader.read_body()
+                while body is not None:
+                    bodies.append(body)
+                    body = reader.read_body()
+                self.assertEqual(bodies, expected)
+                self.assertEqual(reader.buffered, 0)
+
+
+class JsonBodiesTest(unittest.TestCase):
+    """The JSON of bodies: what is sent, and what is read back (SPEC 5, 11.3)."""
+
+    def test_a_request_frame_is_its_message_framed(self):
+        for request_id, method, params in (
+            (1, "object/call", {"id": "5f2a", "method": "put", "args": [1, "\u00e9\u2028", None, {"$tuple": [2.5]}]}),
+            (2**40, 'a"b\\c', {}),
+            (3, "initialize", None),
+        ):
+            message = {"jsonrpc": "2.0", "id": request_id, "method": method}
+            if params is not None:
+                message["params"] = params
+            with self.subTest(method=method):
+                self.assertEqual(request_frame(request_id, method, params), frame(encode_json(message)))
+
+    def test_encoding_refuses_what_json_cannot_say(self):
+        for bad, error in (({"x": float("nan")}, ValueError), ({"x": object()}, TypeError), ({"x": {1j: 1}}, TypeError)):
+            with self.subTest(value=bad), self.assertRaises(error):
+                encode_json(bad)
+            with self.subTest(request=bad), self.assertRaises(error):
+                request_frame(1, "m", bad)
+        self.assertEqual(encode_json(["a", 1]), b'["a",1]')
+
+    def test_whitespace_around_a_body_changes_nothing(self):
+        compact = b'{"jsonrpc":"2.0","id":7,"result":[1,2.0,-0,9007199254740993,{"a":1.5}]}'
+        spaced = b' \r\n{ "jsonrpc" : "2.0", "id" : 7, "result" : [1, 2.0, -0, 9007199254740993, {"a": 1.5}] }\n '
+        for body in (compact, spaced):
+            with self.subTest(body=body):
+                message = decode_json(body)
+                self.assertEqual(message, {"jsonrpc": "2.0", "id": 7, "result": [1, 2, -0.0, 9007199254740992.0, {"a": 1.5}]})
+                self.assertIs(type(message["result"][1]), int)
+                self.assertIs(type(message["result"][2]), float)
+
+    def test_a_body_that_is_not_one_json_value_is_refused(self):
+        for body in (b"", b" ", b'{"a":1}x', b'{"a":1} {}', b'{"a":', b"NaN", b'{"a":Infinity}'):
+            with self.subTest(body=body), self.assertRaises(ValueError):
+                decode_json(body)

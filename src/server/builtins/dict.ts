@@ -84,7 +84,7 @@ export class Dict {
     __ror__: sig('value'),
     fromkeys: sig('iterable', ['value', null]),
     __len__: sig(),
-    __setitem__: sig('key', 'value'),
+    __setitem__: sig('key', '=value'),
     clear: sig(),
     copy: sig(),
     get: sig('key', ['default', null]),

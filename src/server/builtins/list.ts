@@ -145,7 +145,7 @@ export class List {
     __setitem__: sig('key', 'value'),
     __iadd__: sig('value'),
     __imul__: sig('value'),
-    append: sig('object'),
+    append: sig('=object'),
     count: sig('value'),
     extend: sig('iterable'),
     index: sig('value', ['start', 0], ['stop', SSIZE_MAX]),

@@ -8,7 +8,7 @@
  * waiter whose caller cancels or leaves is withdrawn at once without consuming or adding anything.
  */
 
-import { bindArguments, isWithdrawn, sig, type CallContext, type HeldDelivery, type HeldResource, type Signature } from '../calls/methodDispatch';
+import { bindArguments, isWithdrawn, looksInside, sig, type CallContext, type HeldDelivery, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
 import { Delivery, InFlightDeliveries, itemValue } from './deliveries';
 import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from '../pythonSemantics';
@@ -351,8 +351,8 @@ export class Queue implements HeldResource {
     get: sig(['block', true], ['timeout', null]),
     get_nowait: sig(),
     join: sig(),
-    put: sig('item', ['block', true], ['timeout', null]),
-    put_nowait: sig('item'),
+    put: sig('=item', ['block', true], ['timeout', null]),
+    put_nowait: sig('=item'),
     qsize: sig(),
     task_done: sig(),
   };
@@ -705,6 +705,15 @@ export class LifoQueue extends Queue {
 export class PriorityQueue extends Queue {
   /** The SyncManager typeid and the type name clients see. */
   static override readonly builtin: string = 'PriorityQueue';
+  /**
+   * Queue's, but a put compares its item with others (heap order), so an item kept as text is
+   * built once as it is put instead of at each comparison (`packedValues.ts`).
+   */
+  static override readonly signatures: Readonly<Record<string, Signature>> = {
+    ...Queue.signatures,
+    put: looksInside(Queue.signatures.put),
+    put_nowait: looksInside(Queue.signatures.put_nowait),
+  };
 
   protected override newStore(): ItemStore {
     return new BinaryHeap();

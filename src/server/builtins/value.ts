@@ -16,7 +16,7 @@ export class Value {
   /** Python signatures of the exposed methods. */
   static readonly signatures: Readonly<Record<string, Signature>> = {
     get: sig(),
-    set: sig('value'),
+    set: sig('=value'),
   };
 
   readonly #typecode: unknown;

@@ -6,6 +6,7 @@
 
 import type { DeliverySummary } from '../../common/protocol';
 import { PyException } from '../exceptions';
+import { unpackedArguments } from '../packedValues';
 
 /**
  * Something a caller can hold past the end of its call: a lock, an RLock's recursion, a
@@ -78,6 +79,8 @@ export interface Param {
   readonly name: string;
   readonly optional: boolean;
   readonly default?: unknown;
+  /** The method stores this argument without looking inside it, so a value kept encoded stays so (`packedValues.ts`). */
+  readonly held?: boolean;
 }
 
 /** A method's parameter list. `rest` collects extra positional arguments (Python's `*args`). */
@@ -90,7 +93,9 @@ export interface Signature {
 
 /**
  * Declares a signature. Each parameter is a name, or `[name, default]` for an optional one;
- * `'*name'` collects the remaining positionals and `'**name'` the remaining keywords.
+ * `'*name'` collects the remaining positionals and `'**name'` the remaining keywords; `'=name'` is
+ * a required parameter the method holds without looking inside (a queue's item), which may then
+ * stay encoded (`packedValues.ts`).
  *
  * @example sig('item', ['block', true], ['timeout', null])
  */
@@ -101,10 +106,16 @@ export function sig(...params: (string | readonly [string, unknown])[]): Signatu
   for (const p of params) {
     if (typeof p === 'string' && p.startsWith('**')) restKeywords = p.slice(2);
     else if (typeof p === 'string' && p.startsWith('*')) rest = p.slice(1);
+    else if (typeof p === 'string' && p.startsWith('=')) list.push({ name: p.slice(1), optional: false, held: true });
     else if (typeof p === 'string') list.push({ name: p, optional: false });
     else list.push({ name: p[0], optional: true, default: p[1] });
   }
   return { params: list, rest, restKeywords };
+}
+
+/** The same signature with no parameter held: for a method that compares what another only holds (a PriorityQueue's put). */
+export function looksInside(signature: Signature): Signature {
+  return { ...signature, params: signature.params.map(({ held: _, ...param }) => param) };
 }
 
 function isEmpty(record: Readonly<Record<string, unknown>>): boolean {
@@ -188,10 +199,12 @@ export function signatureOf(obj: object, method: string): Signature | undefined 
  * Calls a method of a shared object with wire arguments: bound by its signature when it declares
  * one (the context then follows the bound arguments), else positionally (keywords refused).
  */
-export function invokeMethod(obj: object, method: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, context: CallContext): unknown {
+export function invokeMethod(obj: object, method: string, wireArgs: readonly unknown[], wireKwargs: Readonly<Record<string, unknown>>, context: CallContext): unknown {
   const fn = (obj as Record<string, unknown>)[method];
   if (typeof fn !== 'function') throw new PyException('AttributeError', `'${typeName(obj)}' object has no attribute '${method}'`);
   const signature = signatureOf(obj, method);
+  // Arguments kept encoded reach the method as values, unless it only holds them.
+  const [args, kwargs] = unpackedArguments(wireArgs, wireKwargs, signature);
   if (signature) {
     const bound = bindArguments(method, signature, args, kwargs);
     bound.push(context);

@@ -26,6 +26,7 @@ import {
 } from './callErrors';
 import { callFallback, FALLBACK_METHODS } from './fallbacks';
 import { invokeMethod, type AckRequest } from './methodDispatch';
+import { unpackedArguments } from '../packedValues';
 import { Queue } from '../builtins/queue';
 import { referent, SharedRef } from './sharedRef';
 import type { RequestId, SessionCore } from './sessionCore';
@@ -101,7 +102,7 @@ export class ObjectService {
     const registration = typeof typeid === 'string' ? this.host.registry.get(typeid) : undefined;
     if (!registration) throw new UnknownTypeidError(typeid);
     if (!registration.create) throw new NotCreatableError(registration.typeid);
-    const obj = registration.create(reader.args(args), reader.kwargs(kwargs));
+    const obj = registration.create(...unpackedArguments(reader.args(args), reader.kwargs(kwargs), undefined));
     return this.host.table.addReference(obj, registration, caller.holder);
   }
 

@@ -8,6 +8,7 @@ import { AttachmentError, resolveAttachments } from '../../common/attachments';
 import { ErrorCodes } from '../../common/errorCodes';
 import type { RequestId } from '../calls/sessionCore';
 import { errorObject, type ErrorObject } from './errorObjects';
+import { parseDenseMessage } from './packedArguments';
 
 /** A message that passed the checks: a request (it has an id) or a notification. */
 export interface IncomingMessage {
@@ -50,7 +51,8 @@ export function readMessage(body: string, attachments?: Buffer[]): IncomingMessa
 function readJsonRpc(body: string): IncomingMessage | undefined {
   let message: unknown;
   try {
-    message = JSON.parse(body);
+    // A dense message keeps its costliest arguments as text (SPEC §19); any other is parsed whole.
+    message = parseDenseMessage(body) ?? JSON.parse(body);
   } catch (error) {
     throw new MessageRefused(null, errorObject(ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`));
   }

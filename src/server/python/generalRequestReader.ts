@@ -5,6 +5,7 @@
  */
 
 import { isTuple } from '../../common/valueTypes';
+import { packPickledArguments } from './pickle/picklePacking';
 import { unpickle } from './pickle/pickleReader';
 import type { PickleDialect } from './pickle/pickleWriter';
 import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
@@ -25,8 +26,10 @@ export interface RequestLimits {
  */
 export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
   let request: unknown;
+  // A dense argument is kept as a pickle of its own, the rest read with None in its place (SPEC §19).
+  const cut = packPickledArguments(frame, limits.maxMessageValues);
   try {
-    request = unpickle(frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles });
+    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles });
   } catch (error) {
     return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
   }
@@ -36,7 +39,7 @@ export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf
   const [ident, method, args, kwds] = request;
   if (typeof method !== 'string') return ['#TRACEBACK', traceback('TypeError', 'the method name must be a str')];
   try {
-    const decoded = Array.isArray(args) ? args.map((a) => fromPython(a, referenceOf)) : [];
+    const decoded = Array.isArray(args) ? args.map((a, i) => cut?.packed.get(i) ?? fromPython(a, referenceOf)) : [];
     return { ident, method, args: decoded, kwargs: keywordsOf(kwds, referenceOf) };
   } catch (error) {
     return failureReply(error, dialect);

@@ -17,7 +17,8 @@
  */
 
 import { PyException } from '../exceptions';
-import { BinaryHeap } from '../builtins/queue';
+import { BinaryHeap, PriorityQueue } from '../builtins/queue';
+import type { Signature } from '../calls/methodDispatch';
 import { itemValue, ReturnedItem } from '../builtins/deliveries';
 import type { IntoFlight, TakeIntoFlight } from './redisDeliveries';
 import type { PeekPage, RedisObjectHost } from './redisStore';
@@ -58,6 +59,8 @@ interface Loaded {
 
 /** Python's `queue.PriorityQueue` kept in Redis: the least item (Python's `<`) is the first got. */
 export class RedisPriorityQueue extends RedisQueue {
+  /** The in-memory PriorityQueue's: a put compares its item. */
+  static override readonly signatures: Readonly<Record<string, Signature>> = PriorityQueue.signatures;
   static override readonly builtin: string = 'PriorityQueue';
   readonly #keys: [string, string, string, string, string];
 

@@ -500,7 +500,11 @@ test('LifoQueue(maxsize) and PriorityQueue(maxsize) bind as Queue does, under th
   // Subclasses, as in Python: whatever inspects a Queue inspects these too.
   assert.ok(new LifoQueue() instanceof Queue && new PriorityQueue() instanceof Queue);
   assert.deepEqual(LifoQueue.exposed, Queue.exposed);
-  assert.deepEqual(PriorityQueue.signatures, Queue.signatures);
+  // Bound alike; only a Queue's put holds its item as it came, a PriorityQueue's orders it (packedValues.ts).
+  const binding = (signatures: typeof Queue.signatures) => Object.entries(signatures).map(([method, s]) => [method, s.rest, s.restKeywords, s.params.map((p) => [p.name, p.optional, p.default])]);
+  assert.deepEqual(binding(PriorityQueue.signatures), binding(Queue.signatures));
+  assert.equal(Queue.signatures.put.params[0].held, true);
+  assert.equal(PriorityQueue.signatures.put.params[0].held, undefined);
 });
 
 test('the queues\' repr is Python\'s, and describeState reports the counts', async () => {

@@ -28,6 +28,8 @@
 import { Float, FrozenSet, isTuple, OpaqueValue, Slice } from '../../../common/valueTypes';
 import { PickleError } from './pickleError';
 import { builtinsModule, exceptionClassFor, type PickleDialect } from './pickleGlobals';
+import { isPacked, unpacked } from '../../packedValues';
+import { PackedPickle } from './packedPickle';
 import { Op } from './pickleOpcodes';
 import { PickleOutput } from './pickleOutput';
 import { parsePickle } from './pickleParser';
@@ -195,6 +197,11 @@ class ValueWriter {
         this.text(keys[i]);
         this.child(keys[i], record[keys[i]], depth);
       });
+    }
+    // A value kept encoded (packedValues.ts): its own opcodes when the client reads them as the same value, else the value it stands for.
+    if (isPacked(value)) {
+      const opcodes = value instanceof PackedPickle ? value.opcodesFor(this.options.dialect) : undefined;
+      return opcodes ? out.raw(opcodes) : this.write(unpacked(value), depth);
     }
     const proxy = this.options.encodeRef?.(value);
     if (proxy) return this.proxy(proxy, depth);

@@ -1,0 +1,158 @@
+/**
+ * Parsing a JSON-RPC message whose values would cost far more built than they weigh (`[{}, {}, …]`:
+ * three bytes, one object each) without building them: such an argument is kept as its JSON text
+ * (`PackedJson`), so reading one message holds at most 4 times its bytes plus
+ * {@link READ_BYTES_PER_MESSAGE} (SPEC §19). Ordinary messages never take this path: one count of
+ * the text's containers tells that they cannot exceed the rule, and they are parsed as before.
+ *
+ * The values that may be kept as text are the message's "slots": each argument (`params.args[i]`),
+ * each keyword argument (`params.kwargs.name`), and any other member of `params` or of the message.
+ * The costliest slots are kept as text until the rest, built, fit half the allowance; the other
+ * half is the envelope's, and the estimate's margin.
+ */
+
+import { jsonStructure } from '../jsonValueCount';
+import { JsonTextWalk, NotWalkable } from '../jsonTextWalk';
+import { READ_BYTES_PER_MESSAGE } from '../limits';
+import { PackedJson } from '../packedValues';
+
+/** Estimated heap bytes the built values of a message may cost beyond 4 times its bytes. */
+const BUDGET = READ_BYTES_PER_MESSAGE / 2;
+
+/** The most a container is estimated to cost built (`jsonTextWalk.ts`): itself, a tag's, its item's. */
+const MOST_PER_CONTAINER = 64 + 256 + 8;
+/** The most any other item is estimated to cost: its slot, and a string's or a boxed number's header. */
+const MOST_PER_ITEM = 8 + 16;
+
+/** The most a byte of message is estimated to cost built: `{"$set":[]},`, 12 bytes, some 400 B. */
+const MOST_PER_BYTE = 40;
+
+/** What keeping a value as text costs (its object and string headers): a value that would exceed by less stays built. */
+const PACKING_COST = 128;
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+
+/** A value of the message that may be kept as text: where it is in the text, and where in the parsed message. */
+interface Slot {
+  readonly start: number;
+  readonly end: number;
+  /** Estimated heap bytes beyond 4 times its bytes. */
+  readonly excess: number;
+  readonly packable: boolean;
+  readonly path: readonly (string | number)[];
+}
+
+/**
+ * The parsed message, with its costliest values kept as text; undefined when nothing needs to be
+ * (the message is parsed as usual then, and any fault in it reported as usual).
+ */
+export function parseDenseMessage(body: string): unknown {
+  // Each character costs at most MOST_PER_BYTE built: a short message cannot exceed the rule.
+  if (body.length * (MOST_PER_BYTE - 4) <= BUDGET) return undefined;
+  // Nor can one with few containers: bounded from its counts, before any walk.
+  const { containers, commas } = jsonStructure(body);
+  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM <= 4 * body.length + BUDGET) return undefined;
+  let slots: Slot[];
+  try {
+    slots = slotsOf(body);
+  } catch {
+    // Anything the walk does not follow (NotWalkable, or a fault of its own) is left to the parser, which reads every message.
+    return undefined;
+  }
+  let over = -BUDGET;
+  for (const slot of slots) over += Math.max(0, slot.excess);
+  if (over <= 0) return undefined;
+  const chosen: Slot[] = [];
+  for (const slot of slots.filter((s) => s.packable && s.excess > PACKING_COST).sort((a, b) => b.excess - a.excess)) {
+    if (over <= 0) break;
+    chosen.push(slot);
+    over -= slot.excess;
+  }
+  if (chosen.length === 0) return undefined;
+  chosen.sort((a, b) => a.start - b.start);
+  // The message with a 0 where each chosen value was: small, parsed as usual.
+  const pieces: string[] = [];
+  let from = 0;
+  for (const slot of chosen) {
+    pieces.push(body.slice(from, slot.start), '0');
+    from = slot.end;
+  }
+  pieces.push(body.slice(from));
+  let message: unknown;
+  try {
+    message = JSON.parse(pieces.join(''));
+  } catch {
+    return undefined;
+  }
+  const copier = new JsonTextWalk(body);
+  for (const slot of chosen) {
+    copier.at = slot.start;
+    copier.reset(true);
+    copier.value();
+    place(message, slot.path, new PackedJson(copier.copied()));
+  }
+  return message;
+}
+
+/** The message's slots, walking its text once. @throws NotWalkable for anything but one JSON object with unique member names where slots are. */
+function slotsOf(body: string): Slot[] {
+  const walk = new JsonTextWalk(body);
+  const slots: Slot[] = [];
+  const slot = (path: readonly (string | number)[]): void => {
+    walk.reset();
+    const start = walk.at;
+    walk.value();
+    slots.push({ start, end: walk.at, excess: walk.estimate - 4 * (walk.at - start), packable: walk.packable, path });
+  };
+  members(walk, (key) => {
+    if (key !== 'params' || walk.peek() !== OPEN_BRACE) return slot([key]);
+    members(walk, (name) => {
+      if (name === 'args' && walk.peek() === OPEN_BRACKET) return items(walk, (i) => slot(['params', 'args', i]));
+      if (name === 'kwargs' && walk.peek() === OPEN_BRACE) return members(walk, (keyword) => slot(['params', 'kwargs', keyword]));
+      slot(['params', name]);
+    });
+  });
+  walk.skipSpace();
+  if (walk.at !== body.length) throw new NotWalkable();
+  return slots;
+}
+
+/** Walks an object's members, each value by `visit`; a name given twice is left to the parser (the last one wins there). */
+function members(walk: JsonTextWalk, visit: (key: string) => void): void {
+  walk.expect(OPEN_BRACE);
+  if (walk.peek() === 0x7d) return void walk.at++;
+  const seen = new Set<string>();
+  for (;;) {
+    walk.skipSpace();
+    const key = walk.key();
+    if (seen.has(key)) throw new NotWalkable();
+    seen.add(key);
+    walk.expect(0x3a);
+    visit(key);
+    const c = walk.peek();
+    walk.at++;
+    if (c === 0x7d) return;
+    if (c !== 0x2c) throw new NotWalkable();
+  }
+}
+
+/** Walks an array's items, each by `visit`. */
+function items(walk: JsonTextWalk, visit: (index: number) => void): void {
+  walk.expect(OPEN_BRACKET);
+  if (walk.peek() === 0x5d) return void walk.at++;
+  for (let i = 0; ; i++) {
+    visit(i);
+    const c = walk.peek();
+    walk.at++;
+    if (c === 0x5d) return;
+    if (c !== 0x2c) throw new NotWalkable();
+  }
+}
+
+/** Puts `value` at `path` of the parsed message (an own member even when named `__proto__`). */
+function place(message: unknown, path: readonly (string | number)[], value: unknown): void {
+  let target = message as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) target = target[path[i]] as Record<string | number, unknown>;
+  Object.defineProperty(target, path[path.length - 1], { value, enumerable: true, writable: true, configurable: true });
+}

@@ -1,0 +1,500 @@
+/**
+ * A Python request whose arguments would cost far more built than they weigh (a pickle of empty
+ * dicts: one byte each, a JavaScript object and a node of some 200 bytes each) keeps such an
+ * argument as a pickle of its own ({@link PackedPickle}), cut from its bytes in the request, so
+ * that reading one message holds at most 4 times its bytes plus `READ_BYTES_PER_MESSAGE` (SPEC
+ * §19). Passes over the opcodes that build nothing: one, allocating nothing, tells whether the
+ * request may exceed the rule at all; then one tracking offsets, kinds and nesting in typed arrays
+ * finds each argument's bytes and refuses to cut what the reader would refuse; one checks that an
+ * argument stands alone (its memo gets read only its own memo puts, and nothing outside reads its
+ * puts) and estimates its cost.
+ *
+ * Only plain values are cut: a pickle holding any opcode that imports or calls (GLOBAL,
+ * STACK_GLOBAL, REDUCE, BUILD, NEWOBJ...), protocol 0's text opcodes, POP or DUP, is read whole
+ * as before, so `--no-opaque-pickles`' check of class names and the proxies among arguments are
+ * untouched. The rest of the request is read by the usual reader, with `None` where each argument
+ * cut was.
+ */
+
+import { isUtf8 } from 'node:buffer';
+import { READ_BYTES_PER_MESSAGE } from '../../limits';
+import { PackedPickle } from './packedPickle';
+import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
+import { DEFAULT_MAX_DEPTH } from './pickleReader';
+import type { PickleDialect } from './pickleWriter';
+
+/** Estimated heap bytes of values and nodes beyond 4 times the bytes the built arguments may cost. */
+const BUDGET = READ_BYTES_PER_MESSAGE / 2;
+/** Estimated heap bytes per object a pickle makes, built and read (`decode-memory.test.ts`: 145 to 210 for containers). */
+const COST_CONTAINER = 256;
+const COST_SCALAR = 96;
+/** What keeping an argument as a pickle costs (its object, its buffer's header). */
+const PACKING_COST = 256;
+
+/** A request frame with its costliest arguments cut out: `frame` holds `None` in their places. */
+export interface PackedRequest {
+  readonly frame: Buffer;
+  /** The arguments kept as pickles, by position. */
+  readonly packed: ReadonlyMap<number, PackedPickle>;
+}
+
+/** The analysis found something it does not cut around: the request is read whole. */
+class ReadWhole extends Error {}
+
+/** Opcodes that make one value of their own, by the bytes of argument they take (a length prefix's width, negative). */
+const PUSH_ARGUMENT = new Int8Array(256).fill(-128);
+for (const [op, n] of [
+  [Op.NONE, 0], [Op.NEWTRUE, 0], [Op.NEWFALSE, 0], [Op.BININT1, 1], [Op.BININT2, 2], [Op.BININT, 4], [Op.BINFLOAT, 8],
+  [Op.LONG1, -1], [Op.LONG4, -4], [Op.SHORT_BINUNICODE, -1], [Op.BINUNICODE, -4], [Op.BINUNICODE8, -8],
+  [Op.SHORT_BINSTRING, -1], [Op.BINSTRING, -4], [Op.SHORT_BINBYTES, -1], [Op.BINBYTES, -4], [Op.BINBYTES8, -8], [Op.BYTEARRAY8, -8],
+  [Op.EMPTY_LIST, 0], [Op.EMPTY_TUPLE, 0], [Op.EMPTY_DICT, 0], [Op.EMPTY_SET, 0],
+] as const) PUSH_ARGUMENT[op] = n;
+
+/** The protocol each opcode a cut argument may hold first appeared in (others: 2 or lower). */
+const PROTOCOL_OF = new Uint8Array(256).fill(2);
+for (const op of [Op.BINBYTES, Op.SHORT_BINBYTES]) PROTOCOL_OF[op] = 3;
+for (const op of [Op.SHORT_BINUNICODE, Op.BINUNICODE8, Op.BINBYTES8, Op.EMPTY_SET, Op.ADDITEMS, Op.FROZENSET]) PROTOCOL_OF[op] = 4;
+PROTOCOL_OF[Op.BYTEARRAY8] = 5;
+
+/** What a value on the stack or in the memo is, as far as the reader's checks go. */
+const SCALAR = 0;
+const LIST = 1;
+const DICT = 2;
+const SET = 3;
+const FROZENSET = 4;
+const TUPLE = 5;
+const HASHABLE_TUPLE = 6;
+const BYTEARRAY = 7;
+const MUTABLE = new Set([LIST, DICT, SET]);
+const KIND_OF = new Uint8Array(256);
+KIND_OF[Op.EMPTY_LIST] = LIST;
+KIND_OF[Op.LIST] = LIST;
+KIND_OF[Op.EMPTY_DICT] = DICT;
+KIND_OF[Op.DICT] = DICT;
+KIND_OF[Op.EMPTY_SET] = SET;
+KIND_OF[Op.FROZENSET] = FROZENSET;
+KIND_OF[Op.EMPTY_TUPLE] = HASHABLE_TUPLE;
+KIND_OF[Op.BYTEARRAY8] = BYTEARRAY;
+
+/** Opcodes whose argument is UTF-8 text. */
+const TEXT_OPS = new Set<number>([Op.SHORT_BINUNICODE, Op.BINUNICODE, Op.BINUNICODE8]);
+
+/** The length of a length-prefixed opcode's data (the text of a str). */
+function textLength(data: Buffer, op: number, argAt: number): number {
+  return op === Op.SHORT_BINUNICODE ? data[argAt] : op === Op.BINUNICODE ? data.readUInt32LE(argAt) : Number(data.readBigUInt64LE(argAt));
+}
+
+/** The reader's limits, as `unpickle` applies them by default: MARKs open, nesting (the request and its args tuple take two levels). */
+const MAX_MARKS = DEFAULT_MAX_DEPTH + 1;
+const MAX_ARGUMENT_DEPTH = DEFAULT_MAX_DEPTH - 2;
+/** LONG1/LONG4 byte counts that may still be under the reader's 4300 digits (it reads them; a larger one is refused there). */
+const MAX_LONG_BYTES = 1700;
+
+const CONTAINERS = new Set<number>([Op.EMPTY_LIST, Op.EMPTY_TUPLE, Op.EMPTY_DICT, Op.EMPTY_SET, Op.TUPLE, Op.TUPLE1, Op.TUPLE2, Op.TUPLE3, Op.LIST, Op.DICT, Op.FROZENSET]);
+
+/**
+ * The request with its costliest arguments kept as pickles; undefined when none needs to be (it
+ * is read whole then, and any fault in it reported as usual). Never throws.
+ */
+export function packPickledArguments(frame: Buffer, maxValues: number): PackedRequest | undefined {
+  // Each byte makes at most one object: a short pickle cannot exceed the rule.
+  if (frame.length * (COST_CONTAINER - 4) <= BUDGET) return undefined;
+  try {
+    return new Analysis(frame, maxValues).run();
+  } catch {
+    // Anything the passes do not follow (ReadWhole, a count past the end, or a fault of their own) is read whole by the reader, which reads every request.
+    return undefined;
+  }
+}
+
+/** One argument's bytes, `[start, end)`, and what the second pass learnt of it. */
+interface Argument {
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  estimate: number;
+  standalone: boolean;
+  protocol: number;
+  /** Whether it holds Python 2's `str` (BINSTRING), or a unicode str. */
+  py2Text: boolean;
+  py3Text: boolean;
+  /** Memo entries it makes that did not exist (what a placeholder must make too, to keep MEMOIZE's numbering). */
+  newEntries: number;
+  /** The memo's size where it starts (MEMOIZE numbers its entries from there). */
+  memoBefore: number;
+}
+
+class Analysis {
+  private readonly data: Buffer;
+  private pos = 0;
+  /** Whether the pickle's memo puts are MEMOIZE (numbered by the memo's size) or explicit indices. */
+  private memoStyle: 'none' | 'implicit' | 'explicit' = 'none';
+
+  constructor(
+    data: Buffer,
+    private readonly maxValues: number,
+  ) {
+    this.data = data;
+  }
+
+  run(): PackedRequest | undefined {
+    if (!this.mayExceed()) return undefined;
+    const args = this.findArguments();
+    if (args.length === 0) return undefined;
+    this.inspect(args);
+    let over = -BUDGET;
+    for (const a of args) over += Math.max(0, a.estimate - 4 * (a.end - a.start));
+    if (over <= 0) return undefined;
+    const chosen: Argument[] = [];
+    for (const a of args.filter((x) => x.standalone && x.estimate - 4 * (x.end - x.start) > PACKING_COST).sort((x, y) => y.estimate - 4 * (y.end - y.start) - (x.estimate - 4 * (x.end - x.start)))) {
+      if (over <= 0) break;
+      chosen.push(a);
+      over -= a.estimate - 4 * (a.end - a.start);
+    }
+    if (chosen.length === 0) return undefined;
+    chosen.sort((x, y) => x.start - y.start);
+    return this.cut(chosen);
+  }
+
+  /** Whether the whole pickle, built, may cost more than the rule allows: one pass that allocates nothing, for every request read here. */
+  private mayExceed(): boolean {
+    let estimate = -4 * this.data.length - BUDGET;
+    this.pos = 0;
+    for (;;) {
+      const { op } = this.next();
+      if (op === Op.STOP) return estimate > 0;
+      if (CONTAINERS.has(op)) estimate += COST_CONTAINER;
+      else if (PUSH_ARGUMENT[op] !== -128 || op === Op.BINGET || op === Op.LONG_BINGET) estimate += COST_SCALAR;
+    }
+  }
+
+  // -- reading opcodes ---------------------------------------------------------------------------
+
+  /** The opcode at `pos` and where the next one starts. @throws ReadWhole for opcodes not handled here. */
+  private next(): { op: number; at: number; argAt: number; after: number } {
+    const data = this.data;
+    const at = this.pos;
+    if (at >= data.length) throw new ReadWhole();
+    const op = data[at];
+    let argAt = at + 1;
+    let after: number;
+    const push = PUSH_ARGUMENT[op];
+    if (push >= 0) after = argAt + push;
+    else if (push !== -128) {
+      const width = -push;
+      const length = width === 1 ? data[argAt] : width === 4 ? data.readUInt32LE(argAt) : Number(data.readBigUInt64LE(argAt));
+      if (op === Op.BINSTRING && data.readInt32LE(argAt) < 0) throw new ReadWhole();
+      after = argAt + width + length;
+    } else {
+      switch (op) {
+        case Op.MARK: case Op.STOP: case Op.MEMOIZE: case Op.TUPLE: case Op.TUPLE1: case Op.TUPLE2: case Op.TUPLE3:
+        case Op.LIST: case Op.DICT: case Op.FROZENSET: case Op.APPEND: case Op.APPENDS: case Op.SETITEM: case Op.SETITEMS: case Op.ADDITEMS:
+          after = argAt;
+          break;
+        case Op.PROTO: case Op.BINPUT: case Op.BINGET:
+          after = argAt + 1;
+          break;
+        case Op.LONG_BINPUT: case Op.LONG_BINGET:
+          after = argAt + 4;
+          break;
+        case Op.FRAME:
+          after = argAt + 8;
+          break;
+        default:
+          throw new ReadWhole();
+      }
+    }
+    if (after > data.length) throw new ReadWhole();
+    this.pos = after;
+    return { op, at, argAt, after };
+  }
+
+  /**
+   * First pass: the arguments' bytes, from the stack of where each value started; and whether the
+   * reader would read the pickle as it is: the kind, nesting and hashability of each value on the
+   * stack and in the memo are followed, so that a pickle the reader refuses (an item appended to a
+   * dict, an unhashable key, a value inside itself, nesting beyond its limit, bad UTF-8, too many
+   * values) is read whole, and refused there as before, never kept to fail later.
+   */
+  private findArguments(): Argument[] {
+    const data = this.data;
+    // Each value pushed took a byte at least, and more than maxValues are refused: bounded by both.
+    const room = Math.min(data.length, this.maxValues) + 1;
+    const starts = new Int32Array(room);
+    const kinds = new Uint8Array(room);
+    const depths = new Int32Array(room);
+    /** Whether the value was pushed by a memo get (a container filled again after that is left to the reader). */
+    const gotten = new Uint8Array(room);
+    /**
+     * The lowest stack position of a container still being made that the value reaches through
+     * memo gets (room: none). A container made or filled with a value reaching it, or a container
+     * below it, might end up inside itself, which the reader refuses: such a pickle is read whole.
+     */
+    const reaches = new Int32Array(room);
+    const memoReaches = new Int32Array(room);
+    const markHeights = new Int32Array(MAX_MARKS + 1);
+    const markOffsets = new Int32Array(MAX_MARKS + 1);
+    const memoKinds = new Uint8Array(room);
+    const memoDepths = new Int32Array(room);
+    const memoHeights = new Int32Array(room);
+    const memoStarts = new Int32Array(room).fill(-1);
+    let height = 0;
+    let marks = 0;
+    let pushes = 0;
+    let memoSize = 0;
+    let argStarts: number[] = [];
+    let argsTuple = -1;
+    let argsEnd = -1;
+    let root: number[] | undefined;
+    const fence = () => (marks ? markHeights[marks - 1] : 0);
+    const push = (at: number, kind: number, depth: number, got = 0, reach = room) => {
+      if (++pushes > this.maxValues || height >= room || depth > MAX_ARGUMENT_DEPTH) throw new ReadWhole();
+      gotten[height] = got;
+      reaches[height] = reach;
+      starts[height] = at;
+      kinds[height] = kind;
+      depths[height++] = depth;
+    };
+    /** The kind of a new container of `items` (stack entries from `from`), checked as the reader checks keys and members. */
+    const hashableFrom = (from: number, to: number, step: number) => {
+      for (let i = from; i < to; i += step) if (!(kinds[i] === SCALAR || kinds[i] === FROZENSET || kinds[i] === HASHABLE_TUPLE)) return false;
+      return true;
+    };
+    const lowestReach = (from: number, to: number) => {
+      let r = room;
+      for (let i = from; i < to; i++) r = Math.min(r, reaches[i]);
+      return r;
+    };
+    const deepest = (from: number, to: number) => {
+      let d = 0;
+      for (let i = from; i < to; i++) d = Math.max(d, depths[i]);
+      return d;
+    };
+    const nest = (into: number, from: number, to: number, kind: number, step: number, keysOnly: boolean) => {
+      if (kinds[into] !== kind || gotten[into] || lowestReach(from, to) <= into) throw new ReadWhole();
+      if (keysOnly ? !hashableFrom(from, to, step) : false) throw new ReadWhole();
+      depths[into] = Math.max(depths[into], deepest(from, to) + 1);
+      if (depths[into] > MAX_ARGUMENT_DEPTH) throw new ReadWhole();
+    };
+    this.pos = 0;
+    for (;;) {
+      const { op, at, argAt, after } = this.next();
+      if (PUSH_ARGUMENT[op] !== -128) {
+        if (TEXT_OPS.has(op) && !isUtf8(data.subarray(after - textLength(data, op, argAt), after))) throw new ReadWhole();
+        if ((op === Op.LONG1 || op === Op.LONG4) && after - argAt > MAX_LONG_BYTES) throw new ReadWhole();
+        push(at, KIND_OF[op], KIND_OF[op] === SCALAR ? 0 : 1);
+        continue;
+      }
+      switch (op) {
+        case Op.PROTO:
+          if (at !== 0 || data[argAt] > HIGHEST_PROTOCOL) throw new ReadWhole();
+          continue;
+        case Op.FRAME:
+          if (Number(data.readBigUInt64LE(argAt)) > data.length - after) throw new ReadWhole();
+          continue;
+        case Op.MEMOIZE: case Op.BINPUT: case Op.LONG_BINPUT: {
+          this.noteMemoStyle(op === Op.MEMOIZE ? 'implicit' : 'explicit');
+          const index = op === Op.MEMOIZE ? memoSize : op === Op.BINPUT ? data[argAt] : data.readUInt32LE(argAt);
+          if (height <= fence() || index >= room) throw new ReadWhole();
+          if (memoStarts[index] === -1 && ++memoSize >= this.maxValues) throw new ReadWhole();
+          memoKinds[index] = kinds[height - 1];
+          memoDepths[index] = depths[height - 1];
+          memoHeights[index] = height - 1;
+          memoStarts[index] = starts[height - 1];
+          memoReaches[index] = reaches[height - 1];
+          continue;
+        }
+        case Op.BINGET: case Op.LONG_BINGET: {
+          const index = op === Op.BINGET ? data[argAt] : data.readUInt32LE(argAt);
+          if (index >= room || memoStarts[index] === -1) throw new ReadWhole();
+          // A container still on the stack, got again, reaches its position.
+          const h = memoHeights[index];
+          const open = MUTABLE.has(memoKinds[index]) && h < height && starts[h] === memoStarts[index] && kinds[h] === memoKinds[index];
+          push(at, memoKinds[index], memoDepths[index], 1, Math.min(memoReaches[index], open ? h : room));
+          continue;
+        }
+        case Op.MARK:
+          if (marks >= MAX_MARKS) throw new ReadWhole();
+          markHeights[marks] = height;
+          markOffsets[marks++] = at;
+          continue;
+        case Op.STOP:
+          if (height !== 1 || marks !== 0 || !root || root.length !== 4 || argsTuple !== root[2]) throw new ReadWhole();
+          return argStarts.map((start, i) => ({ index: i, start, end: i + 1 < argStarts.length ? argStarts[i + 1] : argsEnd, estimate: 0, standalone: true, protocol: 2, py2Text: false, py3Text: false, newEntries: 0, memoBefore: 0 }));
+        case Op.TUPLE: case Op.LIST: case Op.DICT: case Op.FROZENSET: {
+          if (marks === 0) throw new ReadWhole();
+          const base = markHeights[--marks];
+          if (op === Op.DICT && ((height - base) % 2 !== 0 || !hashableFrom(base, height, 2))) throw new ReadWhole();
+          if (op === Op.FROZENSET && !hashableFrom(base, height, 1)) throw new ReadWhole();
+          const items = Array.from(starts.subarray(base, height));
+          const kind = op === Op.TUPLE ? (hashableFrom(base, height, 1) ? HASHABLE_TUPLE : TUPLE) : KIND_OF[op];
+          const depth = deepest(base, height) + 1;
+          const reach = lowestReach(base, height);
+          height = base;
+          push(markOffsets[marks], kind, depth, 0, reach < base ? reach : room);
+          if (op === Op.TUPLE) {
+            // The request: (ident, method, args, kwds), the last thing the pickle makes.
+            if (marks === 0 && height === 1) root = items;
+            else if (marks === 1 && height === markHeights[0] + 3) [argStarts, argsTuple, argsEnd] = [items, markOffsets[marks], at];
+          }
+          continue;
+        }
+        case Op.TUPLE1: case Op.TUPLE2: case Op.TUPLE3: {
+          const n = op - Op.TUPLE1 + 1;
+          if (height - n < fence()) throw new ReadWhole();
+          const items = Array.from(starts.subarray(height - n, height));
+          const kind = hashableFrom(height - n, height, 1) ? HASHABLE_TUPLE : TUPLE;
+          const depth = deepest(height - n, height) + 1;
+          const reach = lowestReach(height - n, height);
+          height -= n;
+          push(items[0], kind, depth, 0, reach < height ? reach : room);
+          if (marks === 1 && height === markHeights[0] + 3) [argStarts, argsTuple, argsEnd] = [items, items[0], at];
+          continue;
+        }
+        case Op.APPEND: case Op.SETITEM: {
+          const n = op === Op.APPEND ? 1 : 2;
+          if (height - n - 1 < fence()) throw new ReadWhole();
+          nest(height - n - 1, height - n, height, op === Op.APPEND ? LIST : DICT, 2, op === Op.SETITEM);
+          height -= n;
+          continue;
+        }
+        case Op.APPENDS: case Op.SETITEMS: case Op.ADDITEMS: {
+          if (marks === 0) throw new ReadWhole();
+          const base = markHeights[--marks];
+          if (base === 0 || base - 1 < fence()) throw new ReadWhole();
+          if (op === Op.SETITEMS && (height - base) % 2 !== 0) throw new ReadWhole();
+          nest(base - 1, base, height, op === Op.APPENDS ? LIST : op === Op.SETITEMS ? DICT : SET, op === Op.ADDITEMS ? 1 : 2, op !== Op.APPENDS);
+          height = base;
+          continue;
+        }
+        default:
+          throw new ReadWhole();
+      }
+    }
+  }
+
+  private noteMemoStyle(style: 'implicit' | 'explicit'): void {
+    if (this.memoStyle !== 'none' && this.memoStyle !== style) throw new ReadWhole();
+    this.memoStyle = style;
+  }
+
+  /** Second pass: each argument's estimated cost, protocol, and whether its memo stands alone. */
+  private inspect(args: Argument[]): void {
+    const data = this.data;
+    // Memo indices are bounded by the pickle's length (each put takes a byte; explicit ones beyond are left to the reader).
+    const putIn = new Int32Array(Math.min(data.length, this.maxValues) + 1).fill(-2);
+    let size = 0;
+    let current = -1;
+    let next = 0;
+    this.pos = 0;
+    for (;;) {
+      const { op, at, argAt } = this.next();
+      if (op === Op.STOP) return;
+      while (next < args.length && args[next].start <= at) {
+        args[next].memoBefore = size;
+        current = next++;
+      }
+      if (current >= 0 && at >= args[current].end) current = -1;
+      const arg = current >= 0 ? args[current] : undefined;
+      if (op === Op.MEMOIZE || op === Op.BINPUT || op === Op.LONG_BINPUT || op === Op.BINGET || op === Op.LONG_BINGET) {
+        const index = op === Op.MEMOIZE ? size : op === Op.BINPUT || op === Op.BINGET ? data[argAt] : data.readUInt32LE(argAt);
+        if (index >= putIn.length) throw new ReadWhole();
+        if (op === Op.BINGET || op === Op.LONG_BINGET) {
+          const owner = putIn[index];
+          if (owner === -2) throw new ReadWhole();
+          if (owner !== current) {
+            if (owner >= 0) args[owner].standalone = false;
+            if (arg) arg.standalone = false;
+          }
+          if (arg) arg.estimate += COST_SCALAR;
+        } else {
+          if (putIn[index] === -2) {
+            size++;
+            if (arg) arg.newEntries++;
+          } else if (putIn[index] !== current) {
+            if (putIn[index] >= 0) args[putIn[index]].standalone = false;
+            if (arg) arg.standalone = false;
+          }
+          putIn[index] = current;
+        }
+        continue;
+      }
+      if (!arg) continue;
+      if (PUSH_ARGUMENT[op] !== -128 || CONTAINERS.has(op)) arg.estimate += CONTAINERS.has(op) ? COST_CONTAINER : COST_SCALAR;
+      arg.protocol = Math.max(arg.protocol, PROTOCOL_OF[op]);
+      if (op === Op.SHORT_BINSTRING || op === Op.BINSTRING) arg.py2Text = true;
+      if (TEXT_OPS.has(op)) arg.py3Text = true;
+    }
+  }
+
+  /** The request without the chosen arguments, and each as a standalone pickle. */
+  private cut(chosen: Argument[]): PackedRequest {
+    const data = this.data;
+    const outer: Buffer[] = [];
+    const packed = new Map<number, PackedPickle>();
+    const placeholder = (a: Argument) => Buffer.from([Op.NONE, ...(this.memoStyle === 'implicit' ? Array(a.newEntries).fill(Op.MEMOIZE) : [])]);
+    this.pos = 0;
+    let c = 0;
+    for (;;) {
+      const { op, at, after } = this.next();
+      const arg = c < chosen.length && at >= chosen[c].start ? chosen[c] : undefined;
+      if (arg) {
+        packed.set(arg.index, this.standalone(arg));
+        outer.push(placeholder(arg));
+        this.pos = arg.end;
+        c++;
+        continue;
+      }
+      if (op !== Op.FRAME) outer.push(data.subarray(at, after));
+      if (op === Op.STOP) break;
+    }
+    return { frame: Buffer.concat(outer), packed };
+  }
+
+  /** One argument as a pickle of its own: its opcodes without frames, its memo renumbered from 0 with only the entries it reads back. */
+  private standalone(arg: Argument): PackedPickle {
+    const data = this.data;
+    const renumbered = new Map<number, number>();
+    const gets = new Set<number>();
+    // Which of its memo entries it reads back: only those are kept.
+    this.pos = arg.start;
+    while (this.pos < arg.end) {
+      const { op, argAt } = this.next();
+      if (op === Op.BINGET) gets.add(data[argAt]);
+      else if (op === Op.LONG_BINGET) gets.add(data.readUInt32LE(argAt));
+    }
+    const pieces: Buffer[] = [Buffer.from([Op.PROTO, arg.protocol])];
+    this.pos = arg.start;
+    // MEMOIZE's index is the memo's size; the entries before the argument are what it started from.
+    let size = arg.memoBefore;
+    while (this.pos < arg.end) {
+      const { op, at, argAt, after } = this.next();
+      if (op === Op.FRAME) continue;
+      if (op === Op.MEMOIZE || op === Op.BINPUT || op === Op.LONG_BINPUT) {
+        const index = op === Op.MEMOIZE ? size++ : op === Op.BINPUT ? data[argAt] : data.readUInt32LE(argAt);
+        if (!gets.has(index)) continue;
+        if (!renumbered.has(index)) renumbered.set(index, renumbered.size);
+        pieces.push(longMemo(Op.LONG_BINPUT, renumbered.get(index)!));
+        continue;
+      }
+      if (op === Op.BINGET || op === Op.LONG_BINGET) {
+        pieces.push(longMemo(Op.LONG_BINGET, renumbered.get(op === Op.BINGET ? data[argAt] : data.readUInt32LE(argAt))!));
+        continue;
+      }
+      pieces.push(data.subarray(at, after));
+    }
+    pieces.push(Buffer.from([Op.STOP]));
+    this.pos = arg.end;
+    const splicedFor = new Set<PickleDialect>();
+    if (!arg.py2Text && arg.protocol <= 4) splicedFor.add('py3');
+    if (!arg.py3Text && arg.protocol <= 2) splicedFor.add('py2');
+    return new PackedPickle(Buffer.concat(pieces), this.maxValues, splicedFor);
+  }
+}
+
+function longMemo(op: number, index: number): Buffer {
+  const out = Buffer.alloc(5);
+  out[0] = op;
+  out.writeUInt32LE(index, 1);
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * Dense arguments of unmodified CPython clients kept as pickles of their own (SPEC §19): the queue
+ * holds them so, and every client gets the same values as before — Python 3 back from its own
+ * opcodes, Python 2 (which cannot read protocol 4's) from the value, a JSON client from the value —
+ * with shared references and a memo that must be renumbered.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, isTuple, type QueueProxy } from '../../src/client';
+import { Queue } from '../../src/server';
+import { PackedPickle } from '../../src/server/python/pickle/packedPickle';
+import { AUTHKEY, startManager } from '../helpers/manager';
+import { assertExitedCleanly, managerClientLines, python2, pythonEnv, pythonOf, runPython } from './helpers';
+
+const N = 20_000;
+
+/** The values the producer puts, in order (Python source), and how the check reads each. */
+const VALUES = [
+  `[{} for _ in range(${N})]`,
+  `[{}] * ${N}`,
+  `[(i, 'x') for i in range(${N})]`,
+  `{'k%d' % i: [i] for i in range(${N})}`,
+  `[set([1]), frozenset([2]), b'ab', 2.0, 10**30, None, True] * ${N / 10}`,
+];
+
+const connectScript = [...managerClientLines('get_queue'), 'q = m.get_queue()'];
+const connectScript2 = [...managerClientLines('get_queue', { python2: true }), 'q = m.get_queue()'];
+
+test('dense arguments of a Python client are kept as pickles and read back the same by Python 3, Python 2 and a JSON client', async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const queue = new Queue();
+  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
+  t.after(() => manager.shutdown());
+  const env = pythonEnv(manager.address, AUTHKEY);
+  const put = await runPython(python, ['-c', [...connectScript, `for v in [${VALUES.join(', ')}]: q.put(v)`].join('\n')], [], env);
+  assertExitedCleanly(put, 'the Python producer');
+  const held = queue.peekAll();
+  assert.equal(held.length, VALUES.length);
+  for (const [i, item] of held.entries()) assert.ok(item instanceof PackedPickle, `item ${i} is kept as a pickle`);
+
+  // Python 3 gets each back (spliced from its own opcodes), compares, and puts it back.
+  const check = [
+    ...connectScript,
+    `expected = [${VALUES.join(', ')}]`,
+    'for i, want in enumerate(expected):',
+    '    got = q.get()',
+    '    assert got == want and type(got) is type(want), (i, repr(got)[:200])',
+    "    if i == 1: assert got[0] is got[1], 'a shared dict stays shared'",
+    '    q.put(got)',
+  ];
+  assertExitedCleanly(await runPython(python, ['-c', check.join('\n')], [], env), 'the Python 3 consumer');
+
+  const py2 = python2();
+  if (py2) {
+    const py2Check = [
+      ...connectScript2,
+      'v = q.get()',
+      `assert v == [{}] * ${N}, repr(v)[:200]`,
+      'q.put(v)',
+    ].join('\n');
+    assertExitedCleanly(await runPython(py2, ['-c', py2Check], [], env), 'the Python 2 consumer');
+  }
+
+  const client = await connect<{ get_queue: QueueProxy<unknown> }>({ address: manager.address, authkey: AUTHKEY });
+  t.after(() => client.close());
+  const q = await client.get_queue();
+  const seen: unknown[] = [];
+  for (let i = 0; i < VALUES.length; i++) seen.push(await q.get());
+  const byShape = (v: unknown) => (Array.isArray(v) ? `list ${v.length}` : typeof v);
+  // The order: Python 3 put back all five (rotating the first), Python 2 rotated one more.
+  assert.deepEqual(seen.map(byShape).sort(), ['list 20000', 'list 20000', 'list 20000', 'list 14000', 'object'].sort());
+  const tuples = seen.find((v) => Array.isArray(v) && isTuple(v[0])) as unknown[][];
+  assert.deepEqual([...tuples[5]], [5, 'x']);
+});
+
+test("a Python client's list methods that compare items see dense items as the values they stand for", async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const manager = await startManager({}, (m) => m.register('get_list', { shared: 'list' }));
+  t.after(() => manager.shutdown());
+  const script = [
+    ...managerClientLines('get_list', { proxytype: 'ListProxy' }),
+    'l = m.get_list()',
+    `big = lambda first: [[first]] + [[1]] * ${N}`,
+    'l.append(big(2)); l.append(big(1))',
+    'assert l.index(big(1)) == 1',
+    'assert l.count(big(2)) == 1',
+    'assert big(3) not in l',
+    'l.sort()',
+    'assert l[0][0] == [1]',
+    'l.remove(big(1))',
+    'assert len(l) == 1 and l[0] == big(2)',
+    "assert str(l).startswith('[[[2], [1], [1]'), str(l)[:40]",
+  ].join('\n');
+  assertExitedCleanly(await runPython(python, ['-c', script], [], pythonEnv(manager.address, AUTHKEY)), 'the Python client');
+});
+
+test("a Python 2 client's dense argument holding str is read back as str by Python 2 and Python 3", async (t) => {
+  const py2 = python2();
+  const py3 = pythonOf('3.11');
+  if (!py2 || !py3) return t.skip('needs CPython 2.7 and 3.11');
+  const queue = new Queue();
+  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
+  t.after(() => manager.shutdown());
+  const env = pythonEnv(manager.address, AUTHKEY);
+  const value = `[{'k': 'v%d' % i, 'u': u'\\xe9'} for i in range(${N / 10})]`;
+  assertExitedCleanly(await runPython(py2, ['-c', [...connectScript2, `q.put(${value}); q.put(${value})`].join('\n')], [], env), 'the Python 2 producer');
+  assert.ok(queue.peekAll().every((item) => item instanceof PackedPickle), 'kept as pickles');
+  const py3Check = [...connectScript, 'v = q.get()', `assert v == ${value} and type(v[0]['k']) is str, repr(v[:2])`].join('\n');
+  assertExitedCleanly(await runPython(py3, ['-c', py3Check], [], env), 'the Python 3 consumer');
+  const py2Check = [...connectScript2, 'v = q.get()', `assert v == ${value} and type(v[0]['k']) is str and type(v[0]['u']) is unicode, repr(v[:2])`].join('\n');
+  assertExitedCleanly(await runPython(py2, ['-c', py2Check], [], env), 'the Python 2 consumer');
+});

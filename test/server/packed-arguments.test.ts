@@ -1,0 +1,161 @@
+/**
+ * Dense arguments kept as their JSON text (SPEC §19): which ones are, and that clients see the
+ * same values as before — JSON to JSON, JSON to an unmodified CPython client, in comparisons of
+ * the list holding them, and in inspection's previews.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, isTuple, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
+import { parseDenseMessage } from '../../src/server/jsonrpc/packedArguments';
+import { isPacked } from '../../src/server/packedValues';
+import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
+import { viewerAndWorker } from '../helpers/viewerAndWorker';
+import { assertExitedCleanly, managerClientLines, pythonEnv, pythonOf, runPython } from '../python/helpers';
+
+const N = 20_000;
+
+/** A call message putting `argText` (JSON) on object 1. */
+const putText = (argText: string) => `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","args":[${argText}]}}`;
+const emptyDicts = (n: number) => `[${Array(n).fill('{}').join(',')}]`;
+
+test('a dense argument is kept as text; an ordinary one, a small one and one holding a proxy are parsed as before', () => {
+  const dense = parseDenseMessage(putText(emptyDicts(N))) as { params: { args: unknown[] } };
+  assert.ok(isPacked(dense.params.args[0]), 'kept as text');
+  assert.equal(parseDenseMessage(putText(JSON.stringify('x'.repeat(1_000_000)))), undefined, 'one large string');
+  assert.equal(parseDenseMessage(putText(JSON.stringify(Array.from({ length: N }, (_, i) => `item ${i}`)))), undefined, 'strings');
+  assert.equal(parseDenseMessage(putText(emptyDicts(100))), undefined, 'small');
+  const withProxy = `[${Array(N).fill('{}').join(',')},{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}]`;
+  assert.equal(parseDenseMessage(putText(withProxy)), undefined, 'a $proxy needs the session');
+  assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
+});
+
+test('the text kept is a copy in the canonical wire form: numbers as the server writes them, tags as sent', () => {
+  const text = `[${Array(N).fill('{ "a" : 2.0 , "b": 1e2, "c": {"$tuple": [1.50]} }').join(' , ')}]`;
+  const message = parseDenseMessage(putText(text)) as { params: { args: { text: string; materialise(): unknown }[] } };
+  const packed = message.params.args[0];
+  assert.ok(isPacked(packed));
+  assert.equal(packed.text, text.replaceAll('2.0', '2').replaceAll('1e2', '100').replaceAll('1.50', '1.5'));
+  const value = packed.materialise() as Record<string, unknown>[];
+  assert.equal(value.length, N);
+  assert.ok(isTuple(value[0].c));
+  // Values a bare number cannot carry back (-0, beyond 2^53) are left to the decoder.
+  assert.equal(parseDenseMessage(putText(`[${Array(N).fill('{}').join(',')},-0]`)), undefined);
+  assert.equal(parseDenseMessage(putText(`[${Array(N).fill('{}').join(',')},12345678901234567890]`)), undefined);
+});
+
+test('a dense value put by a JSON client comes back the same to a JSON client, through a queue, a list and a dict', async (t) => {
+  const manager = await startManager({}, (m) => m.register('get_queue', { shared: 'Queue' }).register('get_list', { shared: 'list' }).register('get_dict', { shared: 'dict' }));
+  t.after(() => manager.shutdown());
+  const client = await connect<{ get_queue: QueueProxy<unknown>; get_list: ListProxy<unknown>; get_dict: DictProxy<unknown, unknown> }>({ address: manager.address, authkey: AUTHKEY });
+  t.after(() => client.close());
+  const value = Array.from({ length: N / 4 }, (_, i) => (i % 3 === 0 ? {} : i % 3 === 1 ? tuple(i, 2.5) : new Map<unknown, unknown>([[tuple(1), new Set([i])]])));
+  const q = await client.get_queue();
+  await q.put(value);
+  assert.deepEqual(await q.get(), value);
+  const l = await client.get_list();
+  await l.append(value);
+  assert.deepEqual(await l.at(0), value);
+  const d = await client.get_dict();
+  await d.set('k', value);
+  assert.deepEqual(await d.get('k'), value);
+});
+
+test('list methods that compare items see a dense item as the value it stands for', async (t) => {
+  const manager = await startManager({}, (m) => m.register('get_list', { shared: 'list' }));
+  t.after(() => manager.shutdown());
+  const raw = await RawClient.open(manager.address);
+  t.after(() => raw.close());
+  const { id } = await createOver(raw, 'get_list');
+  const big = (first: number) => `[[${first}],${Array(N).fill('[1]').join(',')}]`;
+  const call = async (method: string, argText: string) => {
+    raw.sendRaw(frame(`{"jsonrpc":"2.0","id":"${method}","method":"object/call","params":{"id":"${id}","method":"${method}","args":[${argText}]}}`));
+    return (await raw.next()) as { result?: unknown; error?: { message: string } };
+  };
+  assert.equal((await call('append', big(2))).error, undefined);
+  assert.equal((await call('append', big(1))).error, undefined);
+  assert.equal((await call('index', big(1))).result, 1, 'index');
+  assert.equal((await call('count', big(2))).result, 1, 'count');
+  assert.equal((await call('__contains__', big(3))).result, false, '__contains__');
+  assert.equal((await call('sort', '')).error, undefined, 'sort');
+  const first = (await call('__getitem__', '0')).result as number[][];
+  assert.deepEqual(first[0], [1], 'sorted as lists: [[1], …] first');
+  assert.equal((await call('remove', big(1))).error, undefined, 'remove');
+  assert.equal((await call('__len__', '')).result, 1);
+  const repr = (await call('__repr__', '')).result as string;
+  assert.ok(repr.startsWith('[[[2], [1], [1]'), repr.slice(0, 40));
+});
+
+test('methods that read a dense argument get its value: a PriorityQueue orders dense items, dict.update reads a dense dict, a dense keyword argument', async (t) => {
+  const manager = await startManager({}, (m) => m.register('get_priority', { shared: 'PriorityQueue' }).register('get_dict', { shared: 'dict' }).register('get_queue', { shared: 'Queue' }));
+  t.after(() => manager.shutdown());
+  const raw = await RawClient.open(manager.address);
+  t.after(() => raw.close());
+  const call = async (id: string, method: string, params: string) => {
+    raw.sendRaw(frame(`{"jsonrpc":"2.0","id":"${method}","method":"object/call","params":{"id":"${id}","method":"${method}",${params}}}`));
+    return (await raw.next()) as { result?: unknown; error?: { message: string } };
+  };
+  const pq = (await createOver(raw, 'get_priority')).id;
+  const item = (priority: number) => `{"$tuple":[${priority},[${Array(N).fill('{}').join(',')}]]}`;
+  for (const priority of [3, 1, 2]) assert.equal((await call(pq, 'put', `"args":[${item(priority)}]`)).error, undefined);
+  for (const priority of [1, 2, 3]) {
+    const got = (await call(pq, 'get', '"args":[]')).result as { $tuple: [number, unknown[]] };
+    assert.equal(got.$tuple[0], priority);
+    assert.equal(got.$tuple[1].length, N);
+  }
+  const dict = (await createOver(raw, 'get_dict')).id;
+  const members = Array.from({ length: N }, (_, i) => `"k${i}":{}`).join(',');
+  assert.equal((await call(dict, 'update', `"args":[{${members}}]`)).error, undefined);
+  assert.equal((await call(dict, '__len__', '"args":[]')).result, N);
+  const queue = (await createOver(raw, 'get_queue')).id;
+  assert.equal((await call(queue, 'put', `"kwargs":{"item":[${Array(N).fill('[]').join(',')}]}`)).error, undefined);
+  assert.equal(((await call(queue, 'get', '"args":[]')).result as unknown[]).length, N);
+});
+
+test('a malformed dense message is refused as before: a ParseError naming the fault', async (t) => {
+  const manager = await startManager({}, (m) => m.register('get_queue', { shared: 'Queue' }));
+  t.after(() => manager.shutdown());
+  const raw = await RawClient.open(manager.address);
+  t.after(() => raw.close());
+  raw.sendRaw(frame(putText(`${emptyDicts(N).slice(0, -1)},}]`)));
+  const answer = (await raw.next()) as { id: unknown; error?: { code: number; message: string } };
+  assert.equal(answer.id, null);
+  assert.equal(answer.error?.code, -32700);
+  assert.match(answer.error!.message, /^invalid JSON: /);
+});
+
+test('inspection shows a dense item as its value', async (t) => {
+  await using s = await startManager({}, (m) => m.register('get_task_queue', { shared: 'Queue' })).then((m) => viewerAndWorker<{ get_task_queue: QueueProxy<unknown> }>(m));
+  void t;
+  const q = await s.worker.get_task_queue();
+  const value = Array.from({ length: N }, () => ({}));
+  await q.put(value);
+  assert.deepEqual((await s.viewer.inspection.peek(q.id)).items, [value]);
+});
+
+test('an unmodified CPython client gets a dense value a JSON client put, and the JSON client gets what CPython put back', async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const manager = await startManager({}, (m) => m.register('get_queue', { shared: 'Queue' }));
+  t.after(() => manager.shutdown());
+  const client = await connect<{ get_queue: QueueProxy<unknown> }>({ address: manager.address, authkey: AUTHKEY });
+  t.after(() => client.close());
+  const q = await client.get_queue();
+  const value = Array.from({ length: N }, (_, i) => (i % 2 ? {} : tuple(i)));
+  await q.put(value);
+  const script = [
+    ...managerClientLines('get_queue'),
+    'q = m.get_queue()',
+    'v = q.get()',
+    `assert len(v) == ${N} and v[0] == (0,) and v[1] == {} and isinstance(v[2], tuple), repr(v[:3])`,
+    'q.put(v)',
+    "print('ok')",
+  ].join('\n');
+  const result = await runPython(python, ['-c', script], [], pythonEnv(manager.address, AUTHKEY));
+  assertExitedCleanly(result, 'the Python client');
+  assert.deepEqual(await q.get(), value);
+});
+
+function frame(json: string): Buffer {
+  const body = Buffer.from(json);
+  return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
+}

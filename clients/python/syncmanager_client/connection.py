@@ -708,7 +708,7 @@ class Connection:
         for request_id in self.answers_lost:
             pending = orphans.pop(request_id, None)
             if pending is not None:
-                pending.event.set()  # response None: the waiter raises ConnectionLostError
+                pending.set()  # response None: the waiter raises ConnectionLostError
         with self._pending_lock:
             self._pending.update(orphans)
         for request_id in sorted(orphans):

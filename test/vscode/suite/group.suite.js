@@ -157,7 +157,7 @@ describe('the sidebar attached to a manager of a Redis group', function () {
     assert.ok(!(await api.controller.client.inspection.snapshot()).objects.some((o) => o.id === q.id), "the queue never entered this manager's table");
   });
 
-  it('lists under "Kept by the group" a resumable session whose manager was SIGKILLed, by its client's name and until when it can be resumed', async function () {
+  it('lists under "Kept by the group" a resumable session whose manager was SIGKILLed, by the name of its client and until when it can be resumed', async function () {
     const c = await serveExternal(['--address', '127.0.0.1:0', '--authkey', 'k', '--store', redis.url, '--store-prefix', 'sidebar', '--store-lease', '1']);
     later(() => c.stop());
     await vscode.commands.executeCommand('syncmanager.attach', b.address, 'k');

@@ -170,7 +170,9 @@ return 1`,
    * acknowledged get: the item taken goes into flight as in smQueueTakeAck. KEYS: heap, version,
    * unfinished, given back (a list, as the settling scripts fill it), in flight, delivery id
    * counter, held index. ARGV: version read, new heap, unfinished delta, channel, key, merged,
-   * [owner, since, visible at, held entry, item, count]. Returns {saved, unfinished, id, in flight}:
+   * [owner, since, visible at, held entry, item, count ('' each when not taken into flight),
+   * answer record (redisAnswers.ts), the answer's text ('' for the delivery made, '-' to forget
+   * the answer of a get whose item went back)]. Returns {saved, unfinished, id, in flight}:
    * saved 0 when another call changed the heap meanwhile; id false unless an item went into flight.
    */
   smHeapSave: {
@@ -184,12 +186,19 @@ local delta = math.max(tonumber(ARGV[3]), -unfinished)
 if delta ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], delta) end
 if tonumber(ARGV[6]) > 0 then redis.call('LTRIM', KEYS[4], ARGV[6], -1) end
 local id = false
-if ARGV[7] then
+if ARGV[7] and ARGV[7] ~= '' then
   id = 'd' .. redis.call('INCR', KEYS[6])
   redis.call('HSET', KEYS[5], id, cjson.encode({ owner = ARGV[7], count = tonumber(ARGV[12]), since = ARGV[8], visibleAt = ARGV[9], at = 'R', item = ARGV[11] }))
   redis.call('SADD', KEYS[7], ARGV[10])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
+if ARGV[16] == '-' then
+  ${forgetAnswer(13)}
+else
+  local answer = ARGV[16]
+  if answer == '' and id then answer = ${deliveryRecord('id', 'ARGV[12]', 'ARGV[11]')} end
+  ${recordAnswer(13, 'answer')}
+end
 return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
   },
   /**

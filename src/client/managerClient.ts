@@ -478,11 +478,17 @@ export class ManagerClient {
       }
       const resumed = opened.init.resumed === true;
       const orphans = lostRpc.takeOrphans();
-      if (resumed && opened.init.answersLost) {
-        // Taken over by another manager of the group: the answers the lost one kept went with it (SPEC 20.4.1).
+      const answersLost = resumed ? opened.init.answersLost : undefined;
+      if (answersLost) {
+        // Taken over by another manager of the group: the answers named lost (all, for `true`) went with the old one (SPEC 20.4.1).
         const failed = new ConnectionLostError(`the manager this session was on is gone; ${this.address} took the session over, but the effect of this call is unknown`, { cause: lost });
-        for (const entry of orphans.values()) entry.reject(failed);
-      } else if (resumed) {
+        for (const [id, entry] of orphans) {
+          if (answersLost !== true && !answersLost.includes(id)) continue;
+          orphans.delete(id);
+          entry.reject(failed);
+        }
+      }
+      if (resumed) {
         // The same session: proxies hold their references still, and the calls in flight at the
         // loss are sent again with their ids, to be answered once (SPEC 20.4).
         opened.rpc.adopt(orphans);

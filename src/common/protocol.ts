@@ -137,11 +137,12 @@ export interface InitializeResult {
   /** True when `initialize` resumed an existing session (its id, references and holdings are as they were). */
   resumed?: boolean;
   /**
-   * With `resumed`: true when another manager of a group took the session over from a manager
-   * that is gone, whose kept answers went with it (SPEC 20.4.1): the client fails its requests
-   * without an answer as of unknown outcome instead of sending them again. Since 1.3.
+   * With `resumed`, when another manager of a group took the session over from one that is gone
+   * (SPEC 20.4.1): the ids of the requests that reached the manager that died and whose answers
+   * are not known; the client fails those as of unknown outcome and sends the others again.
+   * `true`: no answer was kept, the client fails every request without an answer. Since 1.3.
    */
-  answersLost?: boolean;
+  answersLost?: true | (number | string)[];
 }
 
 /**
@@ -300,6 +301,19 @@ export interface InspectGroup {
   managers: GroupManagerSummary[];
   /** The objects the group shares (kept in its store), in no particular order; none without a shared store. */
   objects: GroupObjectSummary[];
+  /** The resumable sessions the group keeps while no manager serves them (their manager died, SPEC 20.4.1); absent when there are none. */
+  keptSessions?: GroupKeptSession[];
+}
+/** A resumable session the group keeps while no manager serves it: its manager died, and no manager took it over yet (SPEC 20.4.1). */
+export interface GroupKeptSession {
+  /** Its id on the manager that served it last. */
+  sessionId: string;
+  /** The id of the manager that served it last, gone now. */
+  managerId: string;
+  /** Its client's name, as its initialize gave it, if any. */
+  clientName?: string;
+  /** Until when a manager of the group can take it over (ms since the epoch); then what it holds is given back. */
+  resumableUntil: number;
 }
 /** One manager of a group, as it last published itself. */
 export interface GroupManagerSummary {

@@ -1,13 +1,14 @@
 /**
  * The Clients view: connected clients (name, pid, address, protocol), the objects each holds and
  * the calls each is blocked in ("get on get_task_queue, 2.1 s"); for a group of managers on one
- * Redis store, the clients of every manager, under their manager.
+ * Redis store, the clients of every manager, under their manager, and the resumable sessions whose
+ * manager died, under "Kept by the group".
  */
 
 import * as vscode from 'vscode';
 import type { ManagerController } from './managerController';
 import type { InspectGroup } from '../common/protocol';
-import { clientRootRows, GROUP_REFRESH_MS, inGroup, managerClientRows } from './model/groupRows';
+import { clientRootRows, GROUP_REFRESH_MS, inGroup, keptSessionRows, managerClientRows } from './model/groupRows';
 import { sessionDetailRows, type Row } from './model/treeModel';
 import { toTreeItem } from './treeItems';
 
@@ -49,6 +50,7 @@ export class ClientsView implements vscode.TreeDataProvider<Row>, vscode.Disposa
       return clientRootRows(snapshot, this.group, own);
     }
     if (row.kind === 'manager' && this.group) return managerClientRows(snapshot, this.group, row.managerId!, own);
+    if (row.kind === 'keptSessions' && this.group) return keptSessionRows(this.group);
     if (row.kind === 'session') return sessionDetailRows(snapshot, row.sessionId!);
     return [];
   }

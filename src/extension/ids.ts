@@ -143,6 +143,10 @@ export enum ContextValue {
   Manager = 'manager',
   /** A client of another manager of the group: shown, not acted on from here. */
   RemoteSession = 'remoteSession',
+  /** "Kept by the group": above the resumable sessions whose manager died, which no manager serves. */
+  KeptSessions = 'keptSessions',
+  /** A resumable session the group keeps while no manager serves it: shown, not acted on. */
+  KeptSession = 'keptSession',
   /** "Elsewhere in the group": above the group's objects this manager has not served. */
   Elsewhere = 'elsewhere',
   /** An object of the group this manager has not served, with state rather than contents (a lock): shown, not opened from here. */

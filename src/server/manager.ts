@@ -491,7 +491,7 @@ export class Manager {
     const self: GroupManagerSummary = { ...this.describeSelf(), managerId: group?.managerId ?? `${process.pid}@${this.address}`, self: true, publishedAt: Date.now() };
     if (!group) return { managers: [self], objects: [] };
     const view = await group.view();
-    return { managers: [self, ...view.managers.filter((m) => !m.self)], objects: view.objects };
+    return { ...view, managers: [self, ...view.managers.filter((m) => !m.self)] };
   }
 
   /** `await using manager = ...` shuts it down at the end of the block. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InspectGroup, InspectSnapshot, SessionSummary } from '../../src/common/protocol';
-import { clientRootRows, elsewhereRootRow, elsewhereRows, managerClientRows, withGroupNotes } from '../../src/extension/model/groupRows';
+import { clientRootRows, elsewhereRootRow, elsewhereRows, keptSessionRows, managerClientRows, withGroupNotes } from '../../src/extension/model/groupRows';
 import { contentRows, objectRows, sessionRows } from '../../src/extension/model/treeModel';
 
 function session(sessionId: string, name: string, references = 0): SessionSummary {
@@ -99,4 +99,22 @@ test("an elsewhere object's contents are the rows a local object of its type sho
   const more = children.at(-1)!;
   assert.equal(more.kind, 'more');
   assert.equal(more.builtin, 'Queue', 'the next page knows it is a queue, though the snapshot does not list it');
+});
+
+test('sessions the group keeps while no manager serves them show under "Kept by the group", even beside a manager left alone', () => {
+  const until = Date.UTC(2026, 11, 7, 9, 30, 0);
+  const kept: InspectGroup = { managers: [self], objects: [], keptSessions: [{ sessionId: 's4', managerId: 'm-dead', clientName: 'worker-kept', resumableUntil: until }, { sessionId: 's5', managerId: 'm-dead', resumableUntil: until }] };
+  const roots = clientRootRows(snapshot, kept, 's1');
+  assert.deepEqual(roots.map((r) => r.kind), ['manager', 'keptSessions'], 'the manager left, then the group\'s own row');
+  const row = roots[1]!;
+  assert.deepEqual([row.label, row.description, row.expandable, row.contextValue], ['Kept by the group', '2 clients · no manager', true, 'keptSessions']);
+  const rows = keptSessionRows(kept);
+  assert.deepEqual(rows.map((r) => r.label), ['worker-kept', 'session s5 of manager m-dead']);
+  assert.match(rows[0]!.description!, /^no manager · resumable until /);
+  assert.match(rows[0]!.tooltip!, /session s4 of manager m-dead, which is gone/);
+  assert.match(rows[0]!.tooltip!, new RegExp(new Date(until).toISOString()));
+  assert.ok(rows.every((r) => r.contextValue === 'keptSession' && !r.expandable && r.sessionId === undefined), 'shown, not acted on');
+  assert.deepEqual(rows.map((r) => r.id), ['kept-session:m-dead:s4', 'kept-session:m-dead:s5']);
+  assert.deepEqual(clientRootRows(snapshot, { managers: [self], objects: [] }, 's1'), sessionRows(snapshot, 's1'), 'nothing kept: a manager alone, as before');
+  assert.equal(clientRootRows(snapshot, group, 's1').length, 2, 'a group keeping nothing: no such row');
 });

@@ -6,36 +6,21 @@
  * have reaped A), acknowledges its delivery there, and its proxies work. A session that is not
  * resumed within its window has its lock released and its delivery given back.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, ConnectionLostError, type DictProxy, type LockProxy, type QueueProxy } from '../../src/client';
+import { connect, type DictProxy, type LockProxy, type QueueProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { killServer, type ServerProcess } from '../helpers/serverProcess';
+import { groupProcesses } from '../helpers/groupProcesses';
 import { eventually } from '../helpers/until';
 import { join } from 'node:path';
 import { python3s, pythonEnv, root, startPython } from '../python/helpers';
 
 const redis = redisForTests('resumegroup');
 const { skip } = redis;
-const started: ServerProcess[] = [];
-
-before(() => {
-  if (!skip) buildCli();
-});
-after(async () => {
-  for (const server of started) await killServer(server);
-});
-
-/** A manager of the group under `prefix`, with a one-second lease, killed by `after` if its test does not. */
-async function serveInGroup(prefix: string, address = '127.0.0.1:0'): Promise<ServerProcess> {
-  const server = await serveProcess(['--address', address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue'], {
-    SYNCMANAGER_AUTHKEY: AUTHKEY,
-  });
-  started.push(server);
-  return server;
-}
+const { serveInGroup } = groupProcesses(redis);
 
 /** Two managers of one group, A started first so that the group's first member is A. */
 async function group(): Promise<{ a: ServerProcess; b: ServerProcess; aId: string; plain: Redis; prefix: string }> {
@@ -116,7 +101,7 @@ test('a session whose manager died and which is not resumed within its window ha
   }
 });
 
-test('calls waiting when the manager died fail as of unknown outcome after the takeover, and what they waited for goes to others', { skip, timeout: 90_000 }, async () => {
+test('calls waiting when the manager died are sent again after the takeover and carried out once there; what the dead ones waited for goes to nobody', { skip, timeout: 90_000 }, async () => {
   const g = await group();
   const { a, b, plain, prefix } = g;
   const client = await connect<{ get_task_queue: QueueProxy<number> }>({ address: `${a.address},${b.address}`, authkey: AUTHKEY, resume: { withinMs: 30_000 }, reconnect: fast });
@@ -135,13 +120,14 @@ test('calls waiting when the manager died fail as of unknown outcome after the t
     const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
     await killServer(a);
     assert.equal((await restored).resumed, true);
-    await assert.rejects(acquiring, (e: unknown) => e instanceof ConnectionLostError, 'a waiting acquire fails: its outcome is unknown');
-    await assert.rejects(getting, (e: unknown) => e instanceof ConnectionLostError, 'a waiting get fails likewise');
-    // What they waited for is not handed to calls that died with A.
+    // Their waits died with A and were withdrawn; the calls, sent again with their ids, wait on B.
+    await eventually('both calls waiting again, on B', waiting, ([tickets, waited]) => tickets === 1 && waited === 1);
     await busy.unlock();
-    assert.equal(await other.callById(busy.id, 'acquire', [false]), true, 'the lock went to nobody: the dead acquire was withdrawn');
+    assert.equal(await acquiring, true, 'the acquire sent again gets the lock');
+    assert.equal(await other.callById(busy.id, 'acquire', [false]), false, 'held once, by the resumed session');
     await (await other.get_task_queue()).put(5);
-    assert.equal(await theirs.get({ timeout: 30 }), 5, 'the item is there for the next get, taken by no dead one');
+    assert.equal(await getting, 5, 'the get sent again gets the item');
+    assert.equal(await theirs.qsize(), 0, 'taken once');
   } finally {
     await leave(g, client, other);
   }
@@ -168,6 +154,34 @@ test('a delivery taken with a visibility timeout through a manager that died goe
   }
 });
 
+test('a session the group keeps while no manager serves it is listed by inspect/group, with its client and until when it can be resumed, until it is taken over', { skip, timeout: 90_000 }, async () => {
+  const g = await group();
+  const { a, b, aId, prefix } = g;
+  const client = await connect({ address: a.address, authkey: AUTHKEY, name: 'kept-client', resume: { withinMs: 30_000 }, reconnect: fast });
+  const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
+  let again: ServerProcess | undefined;
+  try {
+    const lock = await client.create<LockProxy>('Lock');
+    assert.equal(await lock.acquire(), true);
+    const sessionId = client.sessionId;
+    assert.equal((await other.inspection.group()).keptSessions, undefined, 'served by A, the session is A\'s to list');
+    await killServer(a);
+    const view = await eventually('the session kept by the group', () => other.inspection.group(), (v) => (v.keptSessions ?? []).length > 0);
+    const [kept] = view.keptSessions!;
+    assert.deepEqual([kept!.sessionId, kept!.managerId, kept!.clientName], [sessionId, aId, 'kept-client']);
+    assert.ok(kept!.resumableUntil > Date.now(), 'resumable for a while yet');
+    assert.ok(!view.managers.some((m) => m.managerId === aId), 'A is gone from the managers');
+    // A manager started again on A's address takes the session over: the group no longer keeps it alone.
+    const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+    again = await serveInGroup(prefix, { address: a.address });
+    assert.equal((await restored).resumed, true);
+    assert.equal((await other.inspection.group()).keptSessions, undefined, 'taken over, it is listed by its new manager');
+  } finally {
+    await leave(g, client, other);
+    if (again) await killServer(again);
+  }
+});
+
 const pythons = python3s().filter((p) => p.minor >= 8);
 const python = pythons[pythons.length - 1];
 
@@ -176,7 +190,7 @@ for (const mode of ['list', 'restart'] as const) {
   test(`the Python JSON client resumes its session ${how}, keeping its lock`, { skip: skip || (python ? false : 'no CPython 3.8+ found'), timeout: 120_000 }, async () => {
     const g = await group();
     const { a, b, aId, plain, prefix } = g;
-    const other = await connect({ address: b.address, authkey: AUTHKEY, reconnect: false });
+    const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
     const address = mode === 'list' ? `${a.address},${b.address}` : a.address;
     const py = startPython(python!, join(__dirname, '..', 'fixtures', 'group_resuming_client.py'), [], { ...pythonEnv(address, AUTHKEY), PYTHONPATH: join(root, 'clients', 'python') });
     let again: ServerProcess | undefined;
@@ -186,13 +200,15 @@ for (const mode of ['list', 'restart'] as const) {
       await killServer(a);
       if (mode === 'restart') {
         // Started again on the same address: a new manager of the group, which never knew the session.
-        again = await serveInGroup(prefix, a.address);
+        again = await serveInGroup(prefix, { address: a.address });
       }
       await eventually('A reaped by the survivors', () => plain.smembers(`${prefix}:managers`), (ids) => !ids.includes(aId));
       assert.equal(await other.callById(lockId!, 'acquire', [false]), false, 'the lock is still the session\'s');
+      // The get waiting on A when it died is sent again once the session is taken over, and answered there.
+      await (await other.get_task_queue()).put(11);
       py.send('go');
       const [, json] = await py.waitForLine(/^outcome (.*)$/, 60_000);
-      assert.deepEqual(JSON.parse(json!), { lostCall: true, resumed: true, answersLost: true, locked: true }, py.output());
+      assert.deepEqual(JSON.parse(json!), { got: 11, lostCall: false, resumed: true, allAnswersLost: false, locked: true }, py.output());
       py.send('release');
       await py.waitForLine(/^released$/, 30_000);
       assert.equal(await other.callById(lockId!, 'acquire', [false]), true, 'released by the resumed session, the lock is free');

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/server/store/redisStore';
 import { SessionNotAdoptable } from '../../src/server/store/objectStore';
+import { sessionLeaseId } from '../../src/server/store/redisSessions';
 import { parseStoreAddress, type RedisStoreAddress } from '../../src/server/store/storeUrl';
 import type { RedisLock } from '../../src/server/store/redisLocks';
 import type { RedisBoundedSemaphore } from '../../src/server/store/redisSemaphores';
@@ -148,6 +149,35 @@ test('a manager cut off from Redis longer than its lease ends its sessions witho
   } finally {
     await client.close();
     await other.close();
+    plain.disconnect();
+  }
+});
+
+test("a resumable session's answers kept in the group go as the client counts them, and with the session", { skip, timeout: 30_000 }, async () => {
+  const prefix = redis.prefix();
+  await using a = await startManager({ store: redis.url, storePrefix: prefix });
+  const plain = new Redis(redis.url);
+  const c = await RawClient.open(a.address, { initialize: false });
+  try {
+    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 }, inspection: true } });
+    const answers = `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`;
+    const q = (await c.request('object/create', { typeid: 'Queue' })).result.id;
+    for (let i = 0; i < 3; i++) assert.equal((await c.request('object/call', { id: q, method: 'put', args: [i] })).error, undefined);
+    assert.equal((await c.request('object/call', { id: q, method: 'qsize' })).result, 3);
+    // The create (marked as started) and the three puts (their answers); the qsize only read.
+    assert.equal(await plain.hlen(answers), 4);
+    assert.ok((await plain.pttl(answers)) > 0, 'the answers last as the session lease does');
+    c.sendJson({ jsonrpc: '2.0', method: '$/answersSeen', params: { count: 3 } });
+    await eventually('the answers the client counted forgotten', () => plain.hlen(answers), (n) => n === 1);
+    assert.equal((await c.request('object/call', { id: q, method: 'get' })).result, 0);
+    assert.equal(await plain.hlen(answers), 2);
+    // An edit of inspection has an effect too, and no answer kept: marked as started.
+    assert.equal((await c.request('inspect/removeItem', { id: q, index: 0, expected: 1 })).result?.total, 1);
+    assert.equal(await plain.hlen(answers), 3);
+    await c.request('shutdown', {});
+    await eventually('the answers gone with the session', () => plain.exists(answers), (n) => n === 0);
+  } finally {
+    c.close();
     plain.disconnect();
   }
 });

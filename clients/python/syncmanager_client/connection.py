@@ -296,8 +296,10 @@ class Connection:
             threading.Thread(target=self._watch_liveness, args=(timeout,), name="syncmanager-liveness", daemon=True).start()
         self.resume_token = result.get("resumeToken")
         self.resumed = result.get("resumed") is True
-        #: Whether another manager of the group took the session over, the answers kept for it lost (SPEC 20.4.1).
-        self.answers_lost = self.resumed and result.get("answersLost") is True
+        #: When another manager of the group took the session over (SPEC 20.4.1): the ids of the
+        #: requests whose answers were lost with the old manager, or True for all of them.
+        lost = result.get("answersLost") if self.resumed else None
+        self.answers_lost = True if lost is True else list(lost) if isinstance(lost, list) else []
 
     # -----------------------------------------------------------------------------------------
     # Sending
@@ -696,13 +698,17 @@ class Connection:
     def adopt(self, lost: "Connection") -> None:
         """Goes on with the requests ``lost`` left waiting: each is sent again with its id, and
         the manager answers it once (from the answer it kept, or when the call completes). When
-        another manager of the group took the session over (``answers_lost``), their answers went
-        with the old manager: they fail as on a lost connection instead, never sent twice."""
+        another manager of the group took the session over, those whose answers went with the old
+        manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
         lost._successor = self
-        if self.answers_lost:
+        if self.answers_lost is True:
             lost.fail_orphans()
             return
         orphans = lost.take_orphans()
+        for request_id in self.answers_lost:
+            pending = orphans.pop(request_id, None)
+            if pending is not None:
+                pending.set()  # response None: the waiter raises ConnectionLostError
         with self._pending_lock:
             self._pending.update(orphans)
         for request_id in sorted(orphans):

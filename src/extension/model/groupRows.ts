@@ -16,15 +16,18 @@ import { builtinIcons, plural, sessionRows, type Row } from './treeModel';
  */
 export const GROUP_REFRESH_MS = 3000;
 
-/** Whether the manager serves with others: the sidebar then shows which manager each client is on. */
+/**
+ * Whether the manager serves with others, or the group keeps sessions of a manager that died: the
+ * sidebar then shows which manager each client is on.
+ */
 export function inGroup(group: InspectGroup | undefined): group is InspectGroup {
-  return group !== undefined && group.managers.length > 1;
+  return group !== undefined && (group.managers.length > 1 || (group.keptSessions?.length ?? 0) > 0);
 }
 
 /** The Clients view's roots: one row per manager of a group (this one first), or this manager's clients when it is alone. */
 export function clientRootRows(snapshot: InspectSnapshot, group: InspectGroup | undefined, ownSessionId?: string): Row[] {
   if (!inGroup(group)) return sessionRows(snapshot, ownSessionId);
-  return group.managers.map((m) => {
+  const managers = group.managers.map((m): Row => {
     const clients = m.self ? snapshot.sessions.filter((s) => s.sessionId !== ownSessionId).length : m.sessions.length;
     return {
       id: `manager:${m.managerId}`,
@@ -36,6 +39,39 @@ export function clientRootRows(snapshot: InspectSnapshot, group: InspectGroup | 
       contextValue: ContextValue.Manager,
       expandable: m.self || m.sessions.length > 0,
       managerId: m.managerId,
+    };
+  });
+  const kept = group.keptSessions ?? [];
+  if (kept.length === 0) return managers;
+  return [
+    ...managers,
+    {
+      id: 'kept-sessions',
+      kind: 'keptSessions',
+      label: 'Kept by the group',
+      description: `${plural(kept.length, 'client')} · no manager`,
+      tooltip: 'Resumable sessions whose manager died: the group keeps what they hold until a manager takes them over (their clients resuming) or their window passes',
+      icon: 'cloud',
+      contextValue: ContextValue.KeptSessions,
+      expandable: true,
+    },
+  ];
+}
+
+/** The rows under "Kept by the group": each session the group keeps while no manager serves it, until when it can be resumed. */
+export function keptSessionRows(group: InspectGroup): Row[] {
+  return (group.keptSessions ?? []).map((s) => {
+    const until = new Date(s.resumableUntil);
+    const which = `session ${s.sessionId} of manager ${s.managerId}`;
+    return {
+      id: `kept-session:${s.managerId}:${s.sessionId}`,
+      kind: 'keptSession',
+      label: s.clientName || which,
+      description: `no manager · resumable until ${until.toLocaleTimeString()}`,
+      tooltip: `${which}, which is gone\nkept by the group, with what it holds, until ${until.toISOString()}: its client resuming through any manager takes it over; then it is given back`,
+      icon: 'debug-disconnect',
+      contextValue: ContextValue.KeptSession,
+      expandable: false,
     };
   });
 }

@@ -14,7 +14,7 @@ import { formatValue, typeOfValue } from './valueFormat';
 export const PAGE_SIZE = 100;
 
 /** What kind of row it is; drives icons, context menus and children. */
-export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message' | 'manager' | 'elsewhere' | 'groupObject';
+export type RowKind = 'typeid' | 'object' | 'item' | 'more' | 'state' | 'session' | 'sessionDetail' | 'pending' | 'message' | 'manager' | 'elsewhere' | 'groupObject' | 'keptSessions' | 'keptSession';
 
 /** One row of a tree. */
 export interface Row {

@@ -41,7 +41,7 @@ export class SessionCallContext implements CallContext, Withdrawable {
 
   constructor(
     private readonly session: CallingSession,
-    private readonly requestId: number | string,
+    readonly requestId: number | string,
     private readonly entry: ObjectEntry,
     private readonly method: string,
     /** The table the object is in: a blocked call and a holding keep it there (SPEC 8.5, since 1.3). */

@@ -37,6 +37,8 @@ export interface CallContext {
   signal?: AbortSignal;
   /** The calling session's id; absent for in-process calls. */
   sessionId?: string;
+  /** The id of the request that made the call (a store keeps the answer of a resumable session's call by it, SPEC 20.4.1). */
+  readonly requestId?: number | string;
   /** Whether the call is already withdrawn, read without making a signal (see {@link isWithdrawn}). */
   readonly aborted?: boolean;
   /**

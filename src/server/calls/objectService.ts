@@ -31,7 +31,8 @@ import { Queue } from '../builtins/queue';
 import { referent, SharedRef } from './sharedRef';
 import type { RequestId, SessionCore } from './sessionCore';
 import { RedisQueue } from '../store/redisQueue';
-import type { GroupObjects } from '../store/objectStore';
+import type { GroupObjects, GroupSessions } from '../store/objectStore';
+import { recordsAnswers } from '../store/redisAnswers';
 
 /** The holder that keeps an object read back from a container in the table until a client takes it. */
 export const STORED_HOLDER = 'stored';
@@ -45,6 +46,8 @@ export interface ObjectServiceHost {
   readonly activity: CallActivity;
   /** The objects a shared store serves to every manager of a group, by group-wide id (none in memory). */
   readonly group?: GroupObjects;
+  /** The resumable sessions of a group, whose calls keep their answers there (none in memory). */
+  readonly groupSessions?: GroupSessions;
   shutdownServer(): void;
   log(message: string): void;
 }
@@ -243,6 +246,8 @@ export class ObjectService {
     ack?: AckRequest,
   ): unknown {
     const context = new SessionCallContext(caller, requestId, entry, method, this.host.table, ack);
+    // In a group, a call whose effect records no answer is marked as started first (SPEC 20.4.1).
+    if (this.host.groupSessions && !recordsAnswers(entry.obj, method)) this.host.groupSessions.callStarted(caller.id, requestId);
     let result: unknown;
     try {
       result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, context);

@@ -38,8 +38,14 @@ export class AnswerLog {
   /** Answers dropped unacknowledged (over {@link MAX_KEPT_ANSWERS}): up to this number the log cannot answer again. */
   #droppedUpTo = 0;
 
-  /** A log whose first answer will be number `count + 1`: the client has counted `count` answers of the session already. */
-  constructor(count = 0) {
+  /**
+   * A log whose first answer will be number `count + 1`: the client has counted `count` answers
+   * of the session already. `forgotten` hears of the requests whose answers the client counted.
+   */
+  constructor(
+    count = 0,
+    private readonly forgotten?: (ids: RequestId[]) => void,
+  ) {
     this.#firstNumber = count + 1;
   }
 
@@ -69,7 +75,8 @@ export class AnswerLog {
   /** The client has received `count` answers in all: those are forgotten. Counts out of range are ignored. */
   seen(count: number): void {
     if (!Number.isSafeInteger(count) || count < this.#firstNumber || count > this.count) return;
-    this.#drop(count - this.#firstNumber + 1);
+    const ids = this.#drop(count - this.#firstNumber + 1);
+    this.forgotten?.(ids);
   }
 
   /**
@@ -99,10 +106,13 @@ export class AnswerLog {
     }
   }
 
-  #drop(n: number): void {
+  /** Forgets the `n` oldest answers; returns their request ids. */
+  #drop(n: number): RequestId[] {
+    const ids: RequestId[] = [];
     for (let i = 0; i < n; i++) {
       const answer = this.#sent[this.#head++];
       this.#chars -= answer.size;
+      ids.push(answer.id);
       if (this.#byId.get(answer.id) === answer) this.#byId.delete(answer.id);
     }
     this.#firstNumber += n;
@@ -111,5 +121,6 @@ export class AnswerLog {
       this.#sent = this.#sent.slice(this.#head);
       this.#head = 0;
     }
+    return ids;
   }
 }

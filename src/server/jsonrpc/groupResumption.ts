@@ -46,5 +46,5 @@ export async function adoptFromGroup(
     }
   }
   const agreed = JSON.parse(adopted.agreed) as Omit<InitializeResult, 'sessionId'>;
-  return new SessionResumption(adopted.withinMs, resume.token, agreed, true);
+  return new SessionResumption(adopted.withinMs, resume.token, agreed, { sessions, sessionId: core.id, recorded: new Map(adopted.answers) });
 }

@@ -380,11 +380,10 @@ export class Session implements ConnectedSession, InspectingSession {
 
   private onRequest(id: RequestId, method: string, params: Record<string, unknown>): void {
     if (this.core.closing) return this.sendError(id, errorObject(ErrorCodes.ShuttingDown, 'the session is shutting down'));
-    const answers = this.resumption?.answers;
-    if (answers) {
-      // A request sent again after a resumption (SPEC 20.4): answered as before, never carried out twice.
-      const kept = answers.answerOf(id);
-      if (kept !== undefined) return this.writeAnswer(id, kept);
+    if (this.resumption?.answers) {
+      // A request sent again after a resumption (SPEC 20.4, 20.4.1): answered as before, never carried out twice.
+      const kept = this.resumption.keptAnswer(id, method);
+      if (kept) return 'json' in kept ? this.writeAnswer(id, kept.json) : 'error' in kept ? this.sendError(id, kept.error) : this.sendResult(id, kept.value);
       if (this.owed.has(id)) return;
     }
     if (method === InitializeRequest.type.method && !this.initialized) return this.onInitialize(id, params as unknown as InitializeParams);

@@ -7,15 +7,32 @@
 
 import { ErrorCodes } from '../../common/errorCodes';
 import type { InitializeResult, ResumeRequest } from '../../common/protocol';
+import type { OutgoingMessage } from '../../common/framing';
 import type { RequestId } from '../calls/sessionCore';
 import { AnswerLog, ResumeRefused } from './answerLog';
-import type { ErrorObject } from './errorObjects';
+import { errorObject, type ErrorObject } from './errorObjects';
+import { STARTED } from '../store/redisAnswers';
+import { AckRequest, CreateRequest, DecrefRequest, IncrefRequest, InspectRemoveItemRequest, InspectReplaceItemRequest, NackRequest } from '../../common/protocol';
 import { RpcError } from './paramChecks';
 import { tokenDigest, type ResumeTokens } from './resumeTokens';
 import type { GroupSessions } from '../store/objectStore';
 
+/** The requests besides `object/call` (whose objects say, see `redisAnswers.ts`) that have an effect and record no answer: marked as started in a group. */
+const MARKED_METHODS: ReadonlySet<string> = new Set(
+  [CreateRequest, IncrefRequest, DecrefRequest, AckRequest, NackRequest, InspectRemoveItemRequest, InspectReplaceItemRequest].map((type) => type.type.method),
+);
+
 /** An answer produced while the session waited to be resumed: sent once it is. */
 export type ParkedAnswer = { id: RequestId; value: unknown } | { id: RequestId; error: ErrorObject };
+
+/** Where a resumable session of a group keeps its answers (SPEC 20.4.1, `store/redisAnswers.ts`). */
+export interface GroupAnswers {
+  readonly sessions: GroupSessions;
+  /** The session's id on this manager. */
+  readonly sessionId: string;
+  /** Taken over from a manager that died: the answers it recorded, by request id as JSON, until sent again. */
+  readonly recorded?: Map<string, string>;
+}
 
 /** One resumable session's resumption state. */
 export class SessionResumption {
@@ -32,23 +49,58 @@ export class SessionResumption {
     readonly token: string,
     /** What initialize agreed on, repeated to a connection that resumes the session. */
     readonly agreed: Omit<InitializeResult, 'sessionId'>,
-    /** Whether this manager took the session over from another of the group, whose kept answers were lost with it (SPEC 20.4.1). */
-    readonly answersLost = false,
+    /** In a group: where the session's answers are kept. */
+    private readonly group?: GroupAnswers,
   ) {}
+
+  /**
+   * Taken over from a manager of the group that died (SPEC 20.4.1): the requests that reached it
+   * whose answers are not known (marked as started, not answered); empty otherwise.
+   */
+  get answersLost(): RequestId[] {
+    const lost: RequestId[] = [];
+    for (const [id, record] of this.group?.recorded ?? []) if (record === STARTED) lost.push(JSON.parse(id) as RequestId);
+    return lost;
+  }
+
+  /**
+   * The answer kept for request `id`, sent again after a resumption (SPEC 20.4): the one this
+   * manager sent; or, the session taken over from a manager of the group that died (20.4.1), the
+   * one the group recorded, or an error for a request whose answer is lost (the client was told
+   * so). Otherwise undefined: the request is carried out, and, in a group, one with `method`
+   * whose effect records no answer is marked as started first.
+   */
+  keptAnswer(id: RequestId, method: string): { json: OutgoingMessage } | { value: unknown } | { error: ErrorObject } | undefined {
+    const json = this.answers?.answerOf(id);
+    if (json !== undefined) return { json };
+    const group = this.group;
+    if (!group) return undefined;
+    const record = group.recorded?.get(JSON.stringify(id));
+    if (record === undefined) {
+      if (MARKED_METHODS.has(method)) group.sessions.callStarted(group.sessionId, id);
+      return undefined;
+    }
+    group.recorded!.delete(JSON.stringify(id));
+    const answer = group.sessions.recordedAnswer(record);
+    if (answer !== 'lost') return answer;
+    const message = `request ${JSON.stringify(id)} reached a manager of the group that died, and its outcome is unknown (answersLost): it is not carried out again`;
+    return { error: errorObject(ErrorCodes.InvalidRequest, message) };
+  }
 
   /**
    * The resumption a session agreed on at initialize: its token is issued, and in a group the
    * session is kept where any manager of the group can resume it (SPEC 20.4.1).
    */
-  static agreed<S extends { readonly id: string }>(
+  static agreed<S extends { readonly id: string; readonly clientInfo?: { readonly name?: string } }>(
     session: S,
     host: { readonly resumeTokens: ResumeTokens<S>; readonly groupSessions?: GroupSessions },
     withinMs: number,
     agreed: Omit<InitializeResult, 'sessionId'>,
   ): SessionResumption {
     const token = host.resumeTokens.issue(session);
-    host.groupSessions?.keep(session.id, tokenDigest(token), withinMs, JSON.stringify(agreed));
-    return new SessionResumption(withinMs, token, agreed);
+    const sessions = host.groupSessions;
+    sessions?.keep(session.id, tokenDigest(token), withinMs, JSON.stringify(agreed), session.clientInfo?.name);
+    return new SessionResumption(withinMs, token, agreed, sessions && { sessions, sessionId: session.id });
   }
 
   /**
@@ -56,7 +108,8 @@ export class SessionResumption {
    * counted it. `count`: the answers the client counted before (a session taken over from another manager).
    */
   keepAnswers(count = 0): void {
-    this.answers = new AnswerLog(count);
+    const group = this.group;
+    this.answers = new AnswerLog(count, group && ((ids) => group.sessions.answersSeen(group.sessionId, ids)));
   }
 
   /** Whether the connection is gone and the session waits to be resumed. */
@@ -93,7 +146,8 @@ export class SessionResumption {
 
   /** The answer to the `initialize` that resumed the session. */
   resumedResult(sessionId: string): InitializeResult {
-    return { ...this.agreed, sessionId, resumeToken: this.token, resumed: true, ...(this.answersLost ? { answersLost: true } : {}) };
+    const lost = this.answersLost;
+    return { ...this.agreed, sessionId, resumeToken: this.token, resumed: true, ...(lost.length > 0 ? { answersLost: lost } : {}) };
   }
 }
 

@@ -9,6 +9,7 @@ import type { InspectGroup } from '../../common/protocol';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
 import type { ManagerDescription } from './redisGroupView';
 import type { CallContext } from '../calls/methodDispatch';
+import type { RequestId } from '../calls/sessionCore';
 
 /** A store of built-in objects' state. */
 export interface ObjectStore {
@@ -45,11 +46,20 @@ export interface GroupSessions {
   /**
    * Session `sessionId` agreed on resumption with a window of `withinMs`; `tokenDigest` is its
    * resume token's digest, `agreed` what its initialize agreed on (JSON of the InitializeResult
-   * without `sessionId`). Called before the session takes anything.
+   * without `sessionId`), `clientName` its client's name (inspection). Called before the session takes anything.
    */
-  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void;
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void;
   /** Session `sessionId` now holds `count` references to `obj`, an object of this store (0: none). */
   referencesChanged(sessionId: string, obj: object, count: number): void;
+  /**
+   * A call of session `sessionId` whose object does not record its answer in the group starts
+   * (see `redisAnswers.ts`): it is marked as started, before any effect it has.
+   */
+  callStarted(sessionId: string, requestId: RequestId): void;
+  /** The client of session `sessionId` counted the answers of these requests: the group forgets them. */
+  answersSeen(sessionId: string, requestIds: readonly RequestId[]): void;
+  /** The answer a record of {@link AdoptedSession.answers} holds; `lost` for a call marked as started whose answer is unknown. */
+  recordedAnswer(record: string): { value: unknown } | 'lost';
   /** Session `sessionId` ended for good (no-op for one not kept): whatever it still holds in the group goes back. */
   ended(sessionId: string): void;
   /**
@@ -70,6 +80,8 @@ export interface AdoptedSession {
   readonly agreed: string;
   /** The group objects it refers to (their ids), with its number of references to each. */
   readonly references: readonly (readonly [objectId: string, count: number])[];
+  /** The answers kept in the group (see `redisAnswers.ts`), by request id as JSON: each as recorded. */
+  readonly answers: ReadonlyMap<string, string>;
 }
 
 /** Why a session cannot be taken over: `keptBy` names the live manager that keeps it still. */

@@ -25,7 +25,7 @@ import { cannotNotify, cannotWait, Condition, conditionRepr, notifyCount, waitTi
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { leaveSurely, lockKeys, RedisLockCore, RedisRLock } from './redisLocks';
+import { leaveAfter, leaveSurely, lockKeys, RedisLockCore, RedisRLock } from './redisLocks';
 
 /** The kind of holding a condition's waiter writes into its manager's held index. */
 export const CONDITION_WAITER = 'condwait';
@@ -147,11 +147,9 @@ export class RedisCondition {
         undo: () => this.#leave(ticket, 'withdrawn').then(() => {}),
       });
     } catch (error) {
-      // Timed out: leaves the line, unless a notify came first (then it was notified after all).
-      if (error instanceof TimedOut) return await this.#leave(ticket, 'timeout');
-      // Withdrawn (or Redis away): leaves the line, passing on a notification it got meanwhile.
-      await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
-      throw error;
+      // Out of the line, as any waiter (leaveAfter): timed out, it was notified after all if a notify came
+      // first; withdrawn, or Redis away even at the timeout, a notification it got passes on.
+      return await leaveAfter(error, async (why) => ((await this.#leave(ticket, why)) ? 1 : 0));
     } finally {
       this.#waiting--;
     }

@@ -16,6 +16,7 @@ import { Delivery } from '../builtins/deliveries';
 import { ownerOf, type AckRequest, type CallContext, type HeldDelivery, type HeldResource } from '../calls/methodDispatch';
 import { heldEntry } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
+import { NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a delivery in flight is, in a manager's held index (see `redisReclaimers.ts`). */
 export const DELIVERY_KIND = 'delivery';
@@ -52,7 +53,7 @@ export type TakenIntoFlight = { readonly id: string; readonly count: number; rea
  * Takes the next item of a queue into flight in one atomic step (a queue's own script), and
  * reports the queue's length and the deliveries in flight as that step left them.
  */
-export type TakeIntoFlight = (flight: IntoFlight) => Promise<[taken: TakenIntoFlight, length: number, inFlight: number]>;
+export type TakeIntoFlight = (flight: IntoFlight, record: AnswerRecord) => Promise<[taken: TakenIntoFlight, length: number, inFlight: number]>;
 
 /** How a delivery is settled in Redis: gone for good, back counted, or back as if never made. */
 type Settling = 'ack' | 'back' | 'undelivered';
@@ -91,13 +92,13 @@ export class RedisDeliveries {
    * Takes the next item into flight for the caller of `context`, or undefined when the queue is
    * empty. The caller's session holds the delivery from now on.
    */
-  async take(context: CallContext, ack: AckRequest): Promise<Delivery | undefined> {
+  async take(context: CallContext, ack: AckRequest, record: AnswerRecord): Promise<Delivery | undefined> {
     const { host, keys } = this;
     const session = ownerOf(context);
     const since = Date.now();
     const ms = ack.visibilityTimeoutMs;
     const visibleAt = ms === null ? undefined : since + ms;
-    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) });
+    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) }, record);
     this.seen(length);
     this.#inFlightSeen = inFlight;
     if (!taken) return undefined;
@@ -108,7 +109,7 @@ export class RedisDeliveries {
       value = taken.value();
     } catch (error) {
       // The item cannot be read back (say, a reference to an object gone): it stays queued, not lost in flight.
-      await this.settle(id, session, 'undelivered');
+      await this.settle(id, session, 'undelivered', record);
       throw error;
     }
     return new Delivery(id, value, count);
@@ -139,12 +140,12 @@ export class RedisDeliveries {
 
   /**
    * Settles delivery `id` if session `session` holds it: `ack` (gone for good), `back` (a nack:
-   * to the front, counted as delivered) or `undelivered` (its answer never reached the caller).
-   * Resolves false when the session does not hold it.
+   * to the front, counted as delivered) or `undelivered` (its answer never reached the caller:
+   * `record`, the get's answer record, is forgotten with it). Resolves false when the session does not hold it.
    */
-  async settle(id: string, session: string, how: Settling): Promise<boolean> {
+  async settle(id: string, session: string, how: Settling, record: AnswerRecord = NO_RECORD): Promise<boolean> {
     const { host, keys } = this;
-    const [settled, length, inFlight] = (await host.run('smDeliverySettle', [keys.inFlight, keys.items], [id, host.ownerId(session), how, host.channel, keys.key])) as [number, number, number];
+    const [settled, length, inFlight] = (await host.run('smDeliverySettle', [keys.inFlight, keys.items], [id, host.ownerId(session), how, host.channel, keys.key, ...record])) as [number, number, number];
     this.seen(length);
     this.#inFlightSeen = inFlight;
     // Not held in Redis (given back by a survivor while this manager's lease had lapsed): not held here either.

@@ -50,16 +50,21 @@ export class RedisEvent {
     return (await this.#state())[0];
   }
 
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): `set` and `clear` do, the rest only read. */
+  answersRecorded(): boolean {
+    return true;
+  }
+
   /** Python's `set()`: sets the flag and wakes every waiter on every manager. */
-  async set(): Promise<undefined> {
-    await this.host.run('smEventSet', this.#keys, [this.host.channel, this.#key]);
+  async set(context: CallContext = {}): Promise<undefined> {
+    await this.host.run('smEventSet', this.#keys, [this.host.channel, this.#key, ...this.host.answerRecord(context)]);
     this.#flag = true;
     return undefined;
   }
 
   /** Python's `clear()`. */
-  async clear(): Promise<undefined> {
-    await this.host.run('smEventClear', this.#keys, []);
+  async clear(context: CallContext = {}): Promise<undefined> {
+    await this.host.run('smEventClear', this.#keys, [...this.host.answerRecord(context)]);
     this.#flag = false;
     return undefined;
   }

@@ -6,7 +6,7 @@
  */
 
 import type { Redis } from 'ioredis';
-import type { GroupManagerSummary, GroupObjectSummary, InspectGroup } from '../../common/protocol';
+import type { GroupKeptSession, GroupManagerSummary, GroupObjectSummary, InspectGroup } from '../../common/protocol';
 import { builtinTypes } from '../builtins';
 import { writeJson } from '../../common/jsonText';
 import { GROUP_ID_PREFIX, STORED_MEMBER, type ObjectMeta } from './redisReferences';
@@ -82,7 +82,35 @@ export class GroupDirectory {
       managers.push({ ...entry, self: entry.managerId === this.managerId });
     }
     managers.sort((x, y) => Number(y.self) - Number(x.self) || x.startedAt - y.startedAt);
-    return { managers, objects: await this.#objects(client) };
+    const keptSessions = await this.#keptSessions(client, ids.filter(isSessionLease), new Set(managers.map((m) => m.managerId)));
+    return { managers, objects: await this.#objects(client), ...(keptSessions.length > 0 ? { keptSessions } : {}) };
+  }
+
+  /**
+   * The resumable sessions the group keeps while no manager serves them (see `redisSessions.ts`):
+   * a session lease whose host is not among the `listed` managers (gone: its entry lapsed with its
+   * lease), until it is taken over or lapses itself.
+   */
+  async #keptSessions(client: Redis, leaseIds: string[], listed: ReadonlySet<string>): Promise<GroupKeptSession[]> {
+    if (leaseIds.length === 0) return [];
+    const key = (id: string): string => `${this.prefix}:m:${id}`;
+    const leases = client.pipeline();
+    for (const id of leaseIds) leases.get(key(id)).pttl(key(id)).hmget(`${key(id)}:session`, 'owner', 'client');
+    const replies = (await leases.exec()) ?? [];
+    const found = leaseIds.map((_, i) => ({
+      host: replies[3 * i]?.[1] as string | null,
+      ttl: replies[3 * i + 1]?.[1] as number,
+      record: (replies[3 * i + 2]?.[1] as (string | null)[] | undefined) ?? [],
+    }));
+    const now = Date.now();
+    const kept: GroupKeptSession[] = [];
+    for (const { host, ttl, record } of found) {
+      const [owner, clientName] = record;
+      // Gone meanwhile, or served by a live manager (whose entry lists it).
+      if (!host || !owner || ttl <= 0 || listed.has(host)) continue;
+      kept.push({ sessionId: owner.slice(owner.indexOf('/') + 1), managerId: host, resumableUntil: now + ttl, ...(clientName ? { clientName } : {}) });
+    }
+    return kept.sort((x, y) => x.resumableUntil - y.resumableUntil);
   }
 
   async #objects(client: Redis): Promise<GroupObjectSummary[]> {

@@ -23,6 +23,7 @@ import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RL
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
+import { NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
@@ -128,7 +129,12 @@ export abstract class RedisLockCore implements HeldResource {
    */
   async acquire(blocking: unknown = true, timeout: unknown = -1, context: CallContext = {}): Promise<boolean> {
     if (isWithdrawn(context)) throw new CallCancelled();
-    return this.acquireAs(context, 1, lockWaitSeconds(blocking, timeout), this.reentrant);
+    return this.acquireAs(context, 1, lockWaitSeconds(blocking, timeout), this.reentrant, undefined, this.host.answerRecord(context));
+  }
+
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): a release does not. */
+  answersRecorded(method: string): boolean {
+    return method === 'acquire' || method === 'locked';
   }
 
   /** Python's `locked()`. */
@@ -142,9 +148,10 @@ export abstract class RedisLockCore implements HeldResource {
    * Takes the lock for the caller at depth `count`, waiting up to `seconds` (0: one try, null:
    * forever). True when taken; false when the timeout passed. A call that may wait must come
    * here before its method's first `await`, or have been listed as blocked already. `notified`: a
-   * Condition's notified waiter taking the lock back, which spends its notification.
+   * Condition's notified waiter taking the lock back, which spends its notification. `record`:
+   * where the acquire's answer is recorded when it takes the lock (a Lock's own acquire, SPEC 20.4.1).
    */
-  async acquireAs(context: CallContext, count: number, seconds: number | null, reentrant: boolean, notified?: { key: string; ticket: string }): Promise<boolean> {
+  async acquireAs(context: CallContext, count: number, seconds: number | null, reentrant: boolean, notified?: { key: string; ticket: string }, record = NO_RECORD): Promise<boolean> {
     // A call that may wait is listed as blocked before its first step (SPEC 8.5): see `RedisQueue`.
     if (seconds !== 0) context.mayWait?.();
     const owner = this.host.ownerId(ownerOf(context));
@@ -155,8 +162,8 @@ export abstract class RedisLockCore implements HeldResource {
     const attempt = async (): Promise<number | typeof NOT_YET> => {
       const got = (
         first
-          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexOf(owner), spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket])
-          : await this.host.run('smLockGranted', [this.lockKey, spends.key], [ticket, spends.ticket])
+          ? await this.host.run('smLockAcquire', [this.lockKey, this.queueKey, this.host.heldIndexOf(owner), spends.key], [owner, count, reentrant ? 1 : 0, entry, ticket, spends.ticket, ...record])
+          : await this.host.run('smLockGranted', [this.lockKey, spends.key], [ticket, spends.ticket, ...record])
       ) as number;
       first = false;
       if (got === 0) return NOT_YET;
@@ -165,7 +172,7 @@ export abstract class RedisLockCore implements HeldResource {
     };
     this.#waiting++;
     try {
-      const got = await this.host.wakeups.until({ key: this.objectKey, seconds, context, attempt, expiry: () => new TimedOut(), undo: (got) => this.#undo(owner, got) });
+      const got = await this.host.wakeups.until({ key: this.objectKey, seconds, context, attempt, expiry: () => new TimedOut(), undo: (got) => this.#undo(owner, got, record) });
       if (got === 1) this.#held(owner, context);
       return true;
     } catch (error) {
@@ -174,7 +181,7 @@ export abstract class RedisLockCore implements HeldResource {
         throw error;
       }
       // Out of the queue; handed the lock meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
-      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smLockLeave', [this.lockKey, this.queueKey], [ticket, why, this.host.channel, this.objectKey]);
+      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smLockLeave', [this.lockKey, this.queueKey], [ticket, why, this.host.channel, this.objectKey, ...(why === 'timeout' ? record : NO_RECORD)]);
       if (!(await leaveAfter(error, leave))) return false;
       this.seen(owner, count);
       this.#held(owner, context);
@@ -197,10 +204,10 @@ export abstract class RedisLockCore implements HeldResource {
     context.hold?.(this);
   }
 
-  /** An acquire whose caller was withdrawn as it succeeded: what it took goes back. */
-  async #undo(owner: string, got: number): Promise<void> {
-    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey]);
-    else await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [owner, 0, this.host.channel, this.objectKey]);
+  /** An acquire whose caller was withdrawn as it succeeded: what it took goes back, and its answer `record` is forgotten. */
+  async #undo(owner: string, got: number, record: AnswerRecord): Promise<void> {
+    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey, ...record]);
+    else await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [owner, 0, this.host.channel, this.objectKey, ...record]);
   }
 
   /**

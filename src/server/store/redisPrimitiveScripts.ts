@@ -18,6 +18,7 @@
  */
 
 import type { StoreScript } from './redisScripts';
+import { forgetAnswer, recordAnswer } from './redisAnswers';
 
 /**
  * Lua: whether owner `o` is the one named by `who` in `mode` ('exact' or 'prefix'); and the
@@ -93,7 +94,8 @@ export const PRIMITIVE_SCRIPTS = {
    * (waiting tickets), held index, notified (a Condition's, or any key). ARGV: owner, count to
    * hold at, reentrant ('1': the owner goes one deeper), held entry, ticket (queued if the lock is
    * held; '' for a try that will not wait), the Condition waiter's ticket whose notification
-   * taking the lock spends ('' for none). Returns 1 taken, 2 one deeper, 0 held by another.
+   * taking the lock spends ('' for none), [answer record, see redisAnswers.ts: an acquire's].
+   * Returns 1 taken, 2 one deeper, 0 held by another.
    */
   smLockAcquire: {
     keys: 4,
@@ -104,10 +106,12 @@ if not owner then
   redis.call('HDEL', KEYS[1], 'ticket')
   redis.call('SADD', KEYS[3], ARGV[4])
   if ARGV[6] ~= '' then redis.call('SREM', KEYS[4], ARGV[6]) end
+  ${recordAnswer(7, "'true'")}
   return 1
 end
 if ARGV[3] == '1' and owner == ARGV[1] then
   redis.call('HINCRBY', KEYS[1], 'count', 1)
+  ${recordAnswer(7, "'true'")}
   return 2
 end
 if ARGV[5] ~= '' then
@@ -120,7 +124,7 @@ return 0`,
   /**
    * Whether a waiting ticket was handed the lock (and, for a Condition's waiter taking its lock
    * back, its notification spent). KEYS: lock, notified (a Condition's, or any key). ARGV:
-   * ticket, the Condition waiter's ticket ('' for none). Returns 1 when it holds the lock now.
+   * ticket, the Condition waiter's ticket ('' for none), [answer record]. Returns 1 when it holds the lock now.
    */
   smLockGranted: {
     keys: 2,
@@ -128,11 +132,12 @@ return 0`,
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'ticket')
 if ARGV[2] ~= '' then redis.call('SREM', KEYS[2], ARGV[2]) end
+${recordAnswer(3, "'true'")}
 return 1`,
   },
   /**
    * A waiting ticket leaves the lock's queue. KEYS: lock, queue. ARGV: ticket, why ('timeout': a
-   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key. Returns 1 when it
+   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key, [answer record]. Returns 1 when it
    * holds the lock after all, else 0.
    */
   smLockLeave: {
@@ -141,18 +146,23 @@ return 1`,
 if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'ticket')
-if ARGV[2] == 'timeout' then return 1 end
+if ARGV[2] == 'timeout' then
+  ${recordAnswer(5, "'true'")}
+  return 1
+end
 handOff(KEYS[2], ARGV[3], ARGV[4])
 return 0`,
   },
   /**
    * Lock/RLock release. KEYS: lock, queue. ARGV: caller, anyone ('1': a Lock, which anyone may
-   * release), channel, key. Returns {depth left, owner before}: depth left -1 when the caller may
-   * not release it (unlocked, or an RLock held by another); at 0 it went to the longest waiter.
+   * release), channel, key, [the answer record of an acquire undone, forgotten]. Returns {depth
+   * left, owner before}: depth left -1 when the caller may not release it (unlocked, or an RLock
+   * held by another); at 0 it went to the longest waiter.
    */
   smLockRelease: {
     keys: 2,
     text: `${LOCK_HAND_OFF}
+${forgetAnswer(5)}
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 local owner = state[1]
 if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return { -1, false } end
@@ -170,11 +180,12 @@ return { left, owner }`,
    * Mode 'waiters' gives up only what waiting calls of the owners named (by prefix) left: their
    * tickets, and the lock if it was handed to one of them and not yet taken up (a session taken
    * over by another manager, whose calls died with the old one). KEYS: lock, queue. ARGV: who,
-   * mode, channel, key. Returns 1 when it was freed.
+   * mode, channel, key, [the answer record of an acquire undone, forgotten]. Returns 1 when it was freed.
    */
   smLockGiveBack: {
     keys: 2,
     text: `${MATCHES}${LOCK_HAND_OFF}
+${forgetAnswer(5)}
 if ARGV[2] == 'waiters' then
   dropTickets(KEYS[2], ARGV[1])
   local t = redis.call('HGET', KEYS[1], 'ticket')
@@ -200,7 +211,7 @@ return { state[1], tonumber(state[2] or '0') }`,
   /**
    * Semaphore acquire. KEYS: semaphore, holders (owner -> permits), queue, held index. ARGV:
    * initial, bounded, owner, held entry, ticket (queued when no permit is free; '' for a try
-   * that will not wait). Returns {taken (1 or 0), free permits, the owner's permits}.
+   * that will not wait), [answer record]. Returns {taken (1 or 0), free permits, the owner's permits}.
    */
   smSemAcquire: {
     keys: 4,
@@ -217,6 +228,7 @@ value = redis.call('HINCRBY', KEYS[1], 'value', -1)
 redis.call('HINCRBY', KEYS[1], 'held', 1)
 local mine = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('SADD', KEYS[4], ARGV[4])
+${recordAnswer(6, "'true'")}
 return { 1, value, mine }`,
   },
   /** The permits one owner holds. KEYS: semaphore, holders. ARGV: owner. Returns {free permits, the owner's permits}. */
@@ -226,25 +238,32 @@ return { 1, value, mine }`,
   },
   /**
    * Whether a waiting ticket was handed a permit. KEYS: semaphore, holders, granted. ARGV:
-   * ticket, owner. Returns {granted (1 or 0), free permits, the owner's permits}.
+   * ticket, owner, [answer record]. Returns {granted (1 or 0), free permits, the owner's permits}.
    */
   smSemGranted: {
     keys: 3,
     text: `
 local got = redis.call('SREM', KEYS[3], ARGV[1])
+if got == 1 then
+  ${recordAnswer(3, "'true'")}
+end
 return { got, tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') }`,
   },
   /**
    * A waiting ticket leaves a semaphore's queue. KEYS: semaphore, holders, queue, granted. ARGV:
    * ticket, owner, why ('timeout': a permit handed to it meanwhile is kept; 'withdrawn': given
-   * to the next waiter), channel, key. Returns 1 when it holds a permit after all, else 0.
+   * to the next waiter), channel, key, [answer record, for a timeout]. Returns 1 when it holds a
+   * permit after all, else 0.
    */
   smSemLeave: {
     keys: 4,
     text: `${SEMAPHORE_HAND_OUT}
 if redis.call('LREM', KEYS[3], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('SREM', KEYS[4], ARGV[1]) == 0 then return 0 end
-if ARGV[3] == 'timeout' then return 1 end
+if ARGV[3] == 'timeout' then
+  ${recordAnswer(6, "'true'")}
+  return 1
+end
 local mine = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
 if mine <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
 redis.call('HINCRBY', KEYS[1], 'held', -1)
@@ -256,13 +275,14 @@ return 0`,
   /**
    * Semaphore release(n): the caller's own permits are the ones given back, as far as it has
    * any; the free permits go to the longest waiters. KEYS: semaphore, holders, queue, granted.
-   * ARGV: initial, bounded ('1'), n, owner, channel, key. Returns {done (1, or -1: a
-   * BoundedSemaphore past its initial value), free permits, the owner's permits left, the
-   * owner's permits before}.
+   * ARGV: initial, bounded ('1'), n, owner, channel, key, [the answer record of an acquire
+   * undone, forgotten]. Returns {done (1, or -1: a BoundedSemaphore past its initial value), free
+   * permits, the owner's permits left, the owner's permits before}.
    */
   smSemRelease: {
     keys: 4,
     text: `${SEMAPHORE_INIT}${SEMAPHORE_HAND_OUT}
+${forgetAnswer(7)}
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
 local n = tonumber(ARGV[3])
 if ARGV[2] == '1' and value + n > tonumber(redis.call('HGET', KEYS[1], 'initial')) then return { -1, value, 0, 0 } end

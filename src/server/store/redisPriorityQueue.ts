@@ -25,6 +25,10 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { queueKeys, RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
 import type { ItemEdit, StoredEditOutcome } from '../itemEdits';
+import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+
+/** The arguments of a save that takes nothing into flight, when an answer record follows them. */
+const NOT_INTO_FLIGHT: readonly string[] = ['', '', '', '', '', ''];
 
 /** How many times a put or get runs again when other calls changed the heap in the meantime. */
 const MAX_TRIES = 100;
@@ -86,6 +90,8 @@ export class RedisPriorityQueue extends RedisQueue {
    */
   async #update<T>(
     change: (heap: BinaryHeap) => { changed: boolean; result: T; unfinished?: number; intoFlight?: readonly (string | number)[] },
+    record: AnswerRecord = NO_RECORD,
+    answer: (result: T) => string = () => '',
   ): Promise<[T, length: number, unfinished: number, flight: [id: string | null, inFlight: number]]> {
     const host = this.host;
     for (let tries = 0; tries < MAX_TRIES; tries++) {
@@ -100,7 +106,9 @@ export class RedisPriorityQueue extends RedisQueue {
       const state = valueToText(stored, host.refs);
       // A take into flight names the queue in its owner's held index; any other save names none.
       const keys = [...this.#keys, host.deliveryIdsKey, host.heldIndexOf(String(outcome.intoFlight?.[0] ?? ''))];
-      const [saved, now, id, inFlight] = (await host.run('smHeapSave', keys, [version, state, outcome.unfinished ?? 0, host.channel, this.key, merged, ...(outcome.intoFlight ?? [])])) as [number, number, string | null, number];
+      // A call with an effect records its answer with the save (SPEC 20.4.1): `answer`'s text, '' for the delivery made.
+      const recording = outcome.changed && record.length > 0 ? [...(outcome.intoFlight ?? NOT_INTO_FLIGHT), ...record, answer(outcome.result)] : (outcome.intoFlight ?? []);
+      const [saved, now, id, inFlight] = (await host.run('smHeapSave', keys, [version, state, outcome.unfinished ?? 0, host.channel, this.key, merged, ...recording])) as [number, number, string | null, number];
       if (saved === 1) {
         this.seen(heap.length, now);
         return [outcome.result, heap.length, now, [id, inFlight]];
@@ -114,36 +122,44 @@ export class RedisPriorityQueue extends RedisQueue {
     return [heap.length, unfinished];
   }
 
-  protected override async tryPut(item: unknown): Promise<[done: number, length: number, unfinished: number]> {
-    const [done, length, unfinished] = await this.#update((heap) => {
-      if (this.maxsize > 0 && heap.length >= this.maxsize) return { changed: false, result: 0 };
-      heap.push(item);
-      return { changed: true, result: 1, unfinished: 1 };
-    });
+  protected override async tryPut(item: unknown, _text: string, record: AnswerRecord = NO_RECORD): Promise<[done: number, length: number, unfinished: number]> {
+    const [done, length, unfinished] = await this.#update(
+      (heap) => {
+        if (this.maxsize > 0 && heap.length >= this.maxsize) return { changed: false, result: 0 };
+        heap.push(item);
+        return { changed: true, result: 1, unfinished: 1 };
+      },
+      record,
+      () => 'null',
+    );
     return [done, length, unfinished];
   }
 
-  protected override async tryTake(): Promise<[found: boolean, item: unknown, length: number]> {
-    const [taken, length] = await this.#update<[boolean, unknown]>((heap) => (heap.length === 0 ? { changed: false, result: [false, undefined] } : { changed: true, result: [true, itemValue(heap.take())] }));
+  protected override async tryTake(record: AnswerRecord = NO_RECORD): Promise<[found: boolean, item: unknown, length: number]> {
+    const [taken, length] = await this.#update<[boolean, unknown]>(
+      (heap) => (heap.length === 0 ? { changed: false, result: [false, undefined] } : { changed: true, result: [true, itemValue(heap.take())] }),
+      record,
+      ([, value]) => valueToText(value, this.host.refs),
+    );
     return [taken[0], taken[1], length];
   }
 
-  protected override async takeIntoFlight(flight: IntoFlight): ReturnType<TakeIntoFlight> {
+  protected override async takeIntoFlight(flight: IntoFlight, record: AnswerRecord = NO_RECORD): ReturnType<TakeIntoFlight> {
     const [taken, length, , [id, inFlight]] = await this.#update<[value: unknown, count: number] | undefined>((heap) => {
       if (heap.length === 0) return { changed: false, result: undefined };
       const item = heap.take();
       const [value, count] = [itemValue(item), deliveriesOf(item) + 1];
       return { changed: true, result: [value, count], intoFlight: [flight.owner, flight.since, flight.visibleAt, flight.heldEntry, valueToText(value, this.host.refs), count] };
-    });
+    }, record);
     if (!taken || id === null) return [undefined, length, inFlight];
     return [{ id, count: taken[1], value: () => taken[0] }, length, inFlight];
   }
 
-  protected override async putBackItem(item: unknown): Promise<number> {
+  protected override async putBackItem(item: unknown, record: AnswerRecord = NO_RECORD): Promise<number> {
     const [, length] = await this.#update((heap) => {
       heap.putBack(item);
       return { changed: true, result: undefined };
-    });
+    }, record, () => '-');
     return length;
   }
 

@@ -19,6 +19,7 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
+import { NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
@@ -80,16 +81,16 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   get #deliveries(): RedisDeliveries {
-    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), (flight) => this.takeIntoFlight(flight), (length) => (this.#length = length)));
+    return (this.#deliveriesMade ??= new RedisDeliveries(this.host, this, deliveryKeysOf(this.key), (flight, record) => this.takeIntoFlight(flight, record), (length) => (this.#length = length)));
   }
 
   /** One atomic acknowledged take: the next item into flight (see `redisDeliveries.ts`). */
-  protected async takeIntoFlight(flight: IntoFlight): ReturnType<TakeIntoFlight> {
+  protected async takeIntoFlight(flight: IntoFlight, record: AnswerRecord = NO_RECORD): ReturnType<TakeIntoFlight> {
     const host = this.host;
     const [id, text, count, length, inFlight] = (await host.run(
       'smQueueTakeAck',
       [this.#items, this.#inFlight, host.deliveryIdsKey, host.heldIndexOf(flight.owner)],
-      [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key],
+      [this.end, flight.owner, flight.since, flight.visibleAt, flight.heldEntry, host.channel, this.key, ...record],
     )) as [string | null, string | null, number, number, number];
     const taken = id === null || text === null ? undefined : { id, count, value: () => textToValue(text, host.refs) };
     return [taken, length, inFlight];
@@ -117,20 +118,20 @@ export class RedisQueue implements EditsStoredItems {
     return (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
   }
 
-  /** One atomic put: `[1, length, unfinished]`, or `[0, …]` when a bounded queue is full. */
-  protected async tryPut(_item: unknown, text: string): Promise<[done: number, length: number, unfinished: number]> {
-    return (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.key])) as [number, number, number];
+  /** One atomic put: `[1, length, unfinished]`, or `[0, …]` when a bounded queue is full. `record`: where its answer is recorded. */
+  protected async tryPut(_item: unknown, text: string, record: AnswerRecord = NO_RECORD): Promise<[done: number, length: number, unfinished: number]> {
+    return (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.key, ...record])) as [number, number, number];
   }
 
-  /** One atomic take: `[true, item, length]`, or `[false, undefined, 0]` when the queue is empty. */
-  protected async tryTake(): Promise<[found: boolean, item: unknown, length: number]> {
-    const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.key])) as [string | null, number];
+  /** One atomic take: `[true, item, length]`, or `[false, undefined, 0]` when the queue is empty. `record`: where its answer is recorded. */
+  protected async tryTake(record: AnswerRecord = NO_RECORD): Promise<[found: boolean, item: unknown, length: number]> {
+    const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.key, ...record])) as [string | null, number];
     return text === null ? [false, undefined, length] : [true, textToValue(text, this.host.refs), length];
   }
 
-  /** Puts back an item taken whose caller never received it, where the next get finds it first; returns the length. */
-  protected async putBackItem(item: unknown): Promise<number> {
-    return (await this.host.run('smQueuePutBack', [this.#items], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key])) as number;
+  /** Puts back an item taken whose caller never received it, where the next get finds it first, forgetting its get's answer `record`; returns the length. */
+  protected async putBackItem(item: unknown, record: AnswerRecord = NO_RECORD): Promise<number> {
+    return (await this.host.run('smQueuePutBack', [this.#items], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, ...record])) as number;
   }
 
   /** The number of items as this manager last saw it (inspection; a call reads Redis). */
@@ -163,6 +164,11 @@ export class RedisQueue implements EditsStoredItems {
     return { kind: 'items', total, items: page.map((text) => textToValue(text, this.host.refs)) };
   }
 
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): every queue method does, or only reads. */
+  answersRecorded(_method: string): boolean {
+    return true;
+  }
+
   /** Python's `qsize()`. */
   async qsize(): Promise<number> {
     return (await this.#state())[0];
@@ -182,9 +188,10 @@ export class RedisQueue implements EditsStoredItems {
   put(item: unknown, block: unknown = true, timeout: unknown = null, context: CallContext = {}): Promise<undefined> {
     if (isWithdrawn(context)) throw new CallCancelled();
     const text = valueToText(item, this.host.refs);
-    if (this.#maxsize <= 0 || !pyTruthy(block)) return this.#putOnce(item, text);
+    const record = this.host.answerRecord(context);
+    if (this.#maxsize <= 0 || !pyTruthy(block)) return this.#putOnce(item, text, record);
     const attempt = async (): Promise<undefined | typeof NOT_YET> => {
-      const [done, length, unfinished] = await this.tryPut(item, text);
+      const [done, length, unfinished] = await this.tryPut(item, text, record);
       this.seen(length, unfinished);
       return done === 1 ? undefined : NOT_YET;
     };
@@ -194,8 +201,8 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** One put that does not wait: Full when a bounded queue has no room. */
-  async #putOnce(item: unknown, text: string): Promise<undefined> {
-    const [done, length, unfinished] = await this.tryPut(item, text);
+  async #putOnce(item: unknown, text: string, record: AnswerRecord): Promise<undefined> {
+    const [done, length, unfinished] = await this.tryPut(item, text, record);
     this.seen(length, unfinished);
     if (done !== 1) throw full();
     return undefined;
@@ -214,15 +221,19 @@ export class RedisQueue implements EditsStoredItems {
     if (isWithdrawn(context)) throw new CallCancelled();
     const ack = context.ack;
     const session = ownerOf(context);
+    const record = this.host.answerRecord(context);
     // The item, or NOT_YET (a symbol no stored value can be).
     const attempt = async (): Promise<unknown> => {
-      if (ack) return (await this.#deliveries.take(context, ack)) ?? NOT_YET;
-      const [found, item, length] = await this.tryTake();
+      if (ack) return (await this.#deliveries.take(context, ack, record)) ?? NOT_YET;
+      const [found, item, length] = await this.tryTake(record);
       this.#length = length;
       return found ? item : NOT_YET;
     };
     // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
-    const putBack = ack ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered').then(() => {}) : (item: unknown) => this.#putBack(item);
+    // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.
+    const putBack = ack
+      ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record).then(() => {})
+      : (item: unknown) => this.#putBack(item, record);
     context.giveBack?.((item) => void putBack(item).catch(() => {}));
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
     const seconds = timeoutSeconds(timeout);
@@ -258,8 +269,8 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** Python's `task_done()`. @throws PyException ValueError when no task is unfinished. */
-  async task_done(): Promise<undefined> {
-    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.key])) as number;
+  async task_done(context: CallContext = {}): Promise<undefined> {
+    const left = (await this.host.run('smQueueTaskDone', [this.#unfinished], [this.host.channel, this.key, ...this.host.answerRecord(context)])) as number;
     if (left === -1) throw tooManyTaskDone();
     this.#unfinishedCount = left;
     return undefined;
@@ -308,8 +319,8 @@ export class RedisQueue implements EditsStoredItems {
     }
   }
 
-  async #putBack(item: unknown): Promise<void> {
-    this.#length = await this.putBackItem(item);
+  async #putBack(item: unknown, record: AnswerRecord): Promise<void> {
+    this.#length = await this.putBackItem(item, record);
   }
 
   #refuseNaN(seconds: number | null): void {

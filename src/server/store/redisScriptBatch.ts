@@ -14,6 +14,7 @@
  */
 
 import { RETURNED_ITEMS, STORE_SCRIPTS, WAITED_MARK_SUFFIX, type ScriptName } from './redisScripts';
+import { withoutAnswerRecords } from './redisAnswers';
 
 /**
  * The scripts a batch carries, with the number of arguments each takes: a call with another
@@ -44,7 +45,7 @@ export const batchedScripts: Readonly<Partial<Record<ScriptName, BatchedScript>>
 
 /** A script's text as a function of the batch: `KEYS[n]` and `ARGV[n]` read from offset `k` and `a`. */
 function asBatchFunction(name: ScriptName, keys: number, args: number): string {
-  let body: string = STORE_SCRIPTS[name].text;
+  let body: string = withoutAnswerRecords(STORE_SCRIPTS[name].text);
   // The helpers for returned items are defined once for the whole batch.
   if (body.startsWith(RETURNED_ITEMS)) body = body.slice(RETURNED_ITEMS.length);
   const rewritten = body.replace(/\b(KEYS|ARGV)\[(\d+)\]/g, (_, table: string, n: string) => {

@@ -6,6 +6,7 @@
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
+import { deliveryRecord, forgetAnswer, recordAnswer } from './redisAnswers';
 
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
@@ -40,8 +41,9 @@ end`;
 /** The scripts, by the command name ioredis defines for each. */
 export const STORE_SCRIPTS = {
   /**
-   * Queue put. KEYS: items, unfinished. ARGV: maxsize, item, channel, key. Returns {put, length,
-   * unfinished}: put is 1, or 0 when a bounded queue is full. Published only while somebody waits.
+   * Queue put. KEYS: items, unfinished. ARGV: maxsize, item, channel, key, [answer record, see
+   * redisAnswers.ts]. Returns {put, length, unfinished}: put is 1, or 0 when a bounded queue is
+   * full. Published only while somebody waits.
    */
   smQueuePut: {
     keys: 2,
@@ -55,10 +57,11 @@ end
 local length = redis.call('RPUSH', KEYS[1], ARGV[2])
 local unfinished = redis.call('INCR', KEYS[2])
 ${publishIfWaited('ARGV[3]', 'ARGV[4]')}
+${recordAnswer(5, "'null'")}
 return { 1, length, unfinished }`,
   },
   /**
-   * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key. Returns {item,
+   * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key, [answer record]. Returns {item,
    * length}, item nil when the queue is empty. The change is published while somebody waits: a
    * putter waiting for room tries again.
    */
@@ -71,11 +74,13 @@ if not item then return { false, 0 } end
 ${publishIfWaited('ARGV[2]', 'ARGV[3]')}
 -- An item that came back from a delivery: a plain get takes it as any item.
 local _, text = unmarked(item)
+${recordAnswer(4, 'text')}
 return { text, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
    * An item taken whose caller never received it goes back where the next get finds it first.
-   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key. Returns the length.
+   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key, [the get's answer record, forgotten].
+   * Returns the length.
    */
   smQueuePutBack: {
     keys: 1,
@@ -83,11 +88,12 @@ return { text, redis.call('LLEN', KEYS[1]) }`,
 local length
 if ARGV[1] == 'L' then length = redis.call('LPUSH', KEYS[1], ARGV[2]) else length = redis.call('RPUSH', KEYS[1], ARGV[2]) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
+${forgetAnswer(5)}
 return length`,
   },
   /**
-   * Queue task_done. KEYS: unfinished. ARGV: channel, key. Returns the count left, or -1 when
-   * there was none to finish. At zero, the change wakes every join.
+   * Queue task_done. KEYS: unfinished. ARGV: channel, key, [answer record]. Returns the count
+   * left, or -1 when there was none to finish. At zero, the change wakes every join.
    */
   smQueueTaskDone: {
     keys: 1,
@@ -96,6 +102,7 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n <= 0 then return -1 end
 n = redis.call('DECR', KEYS[1])
 if n == 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+${recordAnswer(3, "'null'")}
 return n`,
   },
   /**
@@ -147,7 +154,8 @@ return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
   },
   /**
    * Replaces an object's state if its version is still the one read (else 0: the method runs
-   * again on the newer state). KEYS: state, version. ARGV: version read, new state.
+   * again on the newer state). KEYS: state, version. ARGV: version read, new state, [answer
+   * record, the answer's text].
    */
   smWholeSave: {
     keys: 2,
@@ -155,6 +163,7 @@ return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
+${recordAnswer(3, 'ARGV[6]')}
 return 1`,
   },
   /**
@@ -164,7 +173,9 @@ return 1`,
    * acknowledged get: the item taken goes into flight as in smQueueTakeAck. KEYS: heap, version,
    * unfinished, given back (a list, as the settling scripts fill it), in flight, delivery id
    * counter, held index. ARGV: version read, new heap, unfinished delta, channel, key, merged,
-   * [owner, since, visible at, held entry, item, count]. Returns {saved, unfinished, id, in flight}:
+   * [owner, since, visible at, held entry, item, count ('' each when not taken into flight),
+   * answer record (redisAnswers.ts), the answer's text ('' for the delivery made, '-' to forget
+   * the answer of a get whose item went back)]. Returns {saved, unfinished, id, in flight}:
    * saved 0 when another call changed the heap meanwhile; id false unless an item went into flight.
    */
   smHeapSave: {
@@ -178,12 +189,19 @@ local delta = math.max(tonumber(ARGV[3]), -unfinished)
 if delta ~= 0 then unfinished = redis.call('INCRBY', KEYS[3], delta) end
 if tonumber(ARGV[6]) > 0 then redis.call('LTRIM', KEYS[4], ARGV[6], -1) end
 local id = false
-if ARGV[7] then
+if ARGV[7] and ARGV[7] ~= '' then
   id = 'd' .. redis.call('INCR', KEYS[6])
   redis.call('HSET', KEYS[5], id, cjson.encode({ owner = ARGV[7], count = tonumber(ARGV[12]), since = ARGV[8], visibleAt = ARGV[9], at = 'R', item = ARGV[11] }))
   redis.call('SADD', KEYS[7], ARGV[10])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
+if ARGV[16] == '-' then
+  ${forgetAnswer(13)}
+else
+  local answer = ARGV[16]
+  if answer == '' and id then answer = ${deliveryRecord('id', 'ARGV[12]', 'ARGV[11]')} end
+  ${recordAnswer(13, 'answer')}
+end
 return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
   },
   /**
@@ -202,8 +220,8 @@ return out`,
   },
   /**
    * Event set. KEYS: event (a hash: flag, and gen, counting the times the flag went from clear to
-   * set). ARGV: channel, key. Wakes every waiter: each returns True once it sees the flag set or
-   * gen moved past the one it started with, even if the flag was cleared again meanwhile.
+   * set). ARGV: channel, key, [answer record]. Wakes every waiter: each returns True once it sees
+   * the flag set or gen moved past the one it started with, even if the flag was cleared again meanwhile.
    */
   smEventSet: {
     keys: 1,
@@ -213,12 +231,14 @@ if redis.call('HGET', KEYS[1], 'flag') ~= '1' then
   redis.call('HINCRBY', KEYS[1], 'gen', 1)
   redis.call('PUBLISH', ARGV[1], ARGV[2])
 end
+${recordAnswer(3, "'null'")}
 return 1`,
   },
-  /** Event clear. KEYS: event. */
+  /** Event clear. KEYS: event. ARGV: [answer record]. */
   smEventClear: {
     keys: 1,
     text: `redis.call('HSET', KEYS[1], 'flag', '0')
+${recordAnswer(1, "'null'")}
 return 1`,
   },
   /** Event state. KEYS: event. Returns {flag (0 or 1), gen}. */
@@ -232,7 +252,7 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
    * Acknowledged get (SPEC 20.3): takes the next item into flight, owned by a session, in one
    * step. KEYS: items, in flight (a hash: delivery id to the entry as JSON), the delivery id
    * counter, the owner's manager's held index. ARGV: end ('L' or 'R'), owner, since (ms), visible
-   * at (ms, or '' for none), held entry, channel, key. An item that came back from a delivery
+   * at (ms, or '' for none), held entry, channel, key, [answer record]. An item that came back from a delivery
    * (see RETURNED_ITEMS) counts one more delivery. Returns {id, item, count, length, in flight}, id false when the queue is empty.
    */
   smQueueTakeAck: {
@@ -247,13 +267,15 @@ local id = 'd' .. redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], id, cjson.encode({ owner = ARGV[2], count = count, since = ARGV[3], visibleAt = ARGV[4], at = ARGV[1], item = text }))
 redis.call('SADD', KEYS[4], ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
+${recordAnswer(8, deliveryRecord('id', 'count', 'text'))}
 return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2]) }`,
   },
   /**
    * Settles one delivery if the owner holds it: 'ack' (gone for good), 'back' (a nack or its
    * visibility timeout: to the front, counted as delivered) or 'undelivered' (its answer never
    * reached the caller: to the front, this delivery not counted). KEYS: in flight, items. ARGV:
-   * delivery id, owner, how, channel, key. Returns {settled (0 or 1), length, in flight}.
+   * delivery id, owner, how, channel, key, [for 'undelivered': the get's answer record, forgotten].
+   * Returns {settled (0 or 1), length, in flight}.
    */
   smDeliverySettle: {
     keys: 2,
@@ -269,6 +291,7 @@ if ARGV[3] ~= 'ack' then
   if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
   redis.call('PUBLISH', ARGV[4], ARGV[5])
 end
+${forgetAnswer(6)}
 return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
   },
   /**

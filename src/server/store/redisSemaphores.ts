@@ -20,6 +20,7 @@ import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semapho
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
+import { NO_RECORD } from './redisAnswers';
 import { giveBackSoon, leaveAfter, shownOwner } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
@@ -79,6 +80,11 @@ export class RedisSemaphore implements HeldResource {
     return '0';
   }
 
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): an acquire does, a release not. */
+  answersRecorded(method: string): boolean {
+    return method !== 'release';
+  }
+
   /**
    * Python's `acquire(blocking=True, timeout=None)`, as the in-memory Semaphore's: true when a
    * permit was taken; false when not blocking, or once the timeout passed.
@@ -103,7 +109,10 @@ export class RedisSemaphore implements HeldResource {
     if (waits) context.mayWait?.();
     const owner = this.host.ownerId(ownerOf(context));
     const ticket = waits ? `${owner}#${randomUUID()}` : '';
-    const [taken, value, mine] = (await this.host.run('smSemAcquire', [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexOf(owner)], [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket])) as [
+    // Where its answer is recorded when it takes a permit (SPEC 20.4.1, `redisAnswers.ts`).
+    const record = this.host.answerRecord(context);
+    const keys = [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexOf(owner)];
+    const [taken, value, mine] = (await this.host.run('smSemAcquire', keys, [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket, ...record])) as [
       number,
       number,
       number,
@@ -119,18 +128,18 @@ export class RedisSemaphore implements HeldResource {
         seconds,
         context,
         attempt: async () => {
-          const [got, value, mine] = (await this.host.run('smSemGranted', [this.#keys[0], this.#keys[1], this.#keys[3]], [ticket, owner])) as [number, number, number];
+          const [got, value, mine] = (await this.host.run('smSemGranted', [this.#keys[0], this.#keys[1], this.#keys[3]], [ticket, owner, ...record])) as [number, number, number];
           this.value = value;
           return got === 1 ? mine : NOT_YET;
         },
         expiry: () => new TimedOut(),
         // Granted as the caller was withdrawn: the permit goes back (to the next waiter).
-        undo: () => this.host.run('smSemRelease', this.#keys, [this.initial, 0, 1, owner, this.host.channel, this.#objectKey]).then(() => {}),
+        undo: () => this.host.run('smSemRelease', this.#keys, [this.initial, 0, 1, owner, this.host.channel, this.#objectKey, ...record]).then(() => {}),
       });
       return this.#granted(owner, mineNow, context);
     } catch (error) {
       // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
-      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey]);
+      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey, ...(why === 'timeout' ? record : NO_RECORD)]);
       return (await leaveAfter(error, leave)) ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
     } finally {
       this.#waiting--;

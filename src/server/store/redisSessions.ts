@@ -11,10 +11,12 @@
  * - `m:ID:held`: where the session holds something (its owner id in Redis is `ID/SESSION`, so
  *   the reclaimers, which match owners by `ID/`, give back exactly its holdings);
  * - `m:ID:session`: the record another manager resumes it from (its owner id, its window, what
- *   `initialize` agreed, and its host);
+ *   `initialize` agreed, and its host), and its client's name (inspection);
  * - `m:ID:refs`: the group objects it refers to, with its number of references to each; the
  *   session lease is itself a member of those objects' `refs` (with `ref` entries in its held
- *   index), so they live while it does.
+ *   index), so they live while it does;
+ * - `m:ID:answers`: the answers of its calls that the client may not have received, by request
+ *   id (see `redisAnswers.ts`), lasting as the lease does.
  * The lease lapses once no manager renews it: the window has passed since its manager died. A
  * survivor's reaping then gives back everything, as for a dead manager. A session that ends for
  * good on its manager (closed, or its window passed while detached) gives back at once.
@@ -25,6 +27,8 @@ import type { Redis } from 'ioredis';
 import { SessionNotAdoptable, type AdoptedSession } from './objectStore';
 import { heldEntry, leaseKey, leaseKeyPrefix } from './redisLeases';
 import { REFERENCE_KIND } from './redisReferences';
+import { NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
+import type { RequestId } from '../calls/sessionCore';
 
 /** How a session lease's id starts, telling it from a manager's (a UUID) among the group's members. */
 const SESSION_LEASE_PREFIX = 'session-';
@@ -65,6 +69,37 @@ export class SessionLeases {
     private readonly log: (message: string) => void,
   ) {}
 
+  /**
+   * Where the answer of request `requestId` of session `sessionId` is recorded: the answers hash,
+   * the request's field and how long the hash lasts; none for a session not kept in the group.
+   */
+  answerRecord(sessionId: string, requestId: RequestId): AnswerRecord {
+    const kept = this.#kept.get(sessionId);
+    return kept ? [this.#key(kept.leaseId, 'answers'), JSON.stringify(requestId), this.leaseMs + kept.withinMs] : NO_RECORD;
+  }
+
+  /**
+   * A call of session `sessionId` whose object does not record its answer starts: it is marked
+   * as started, on the commands connection and so before any effect it has (see `redisAnswers.ts`).
+   */
+  started(sessionId: string, requestId: RequestId): void {
+    const [key, field, ms] = this.answerRecord(sessionId, requestId);
+    const client = this.client();
+    if (key === undefined || !client) return;
+    // Redis away: the call itself fails, as it runs on the same connection.
+    client.hset(key as string, field as string, STARTED).catch(() => {});
+    client.pexpire(key as string, ms as number).catch(() => {});
+  }
+
+  /** The client of session `sessionId` counted the answers of these requests: their records go. */
+  answersSeen(sessionId: string, requestIds: readonly RequestId[]): void {
+    const kept = this.#kept.get(sessionId);
+    if (!kept || requestIds.length === 0) return;
+    this.client()
+      ?.hdel(this.#key(kept.leaseId, 'answers'), ...requestIds.map((id) => JSON.stringify(id)))
+      .catch(() => {});
+  }
+
   #key(leaseId: string, what?: string): string {
     return leaseKey(this.prefix, leaseId, what);
   }
@@ -104,7 +139,7 @@ export class SessionLeases {
     const client = this.client();
     if (!client || this.#kept.size === 0) return;
     const pipeline = client.pipeline();
-    for (const kept of this.#kept.values()) pipeline.eval(RENEW, 1, this.#key(kept.leaseId), this.managerId, this.leaseMs + kept.withinMs);
+    for (const kept of this.#kept.values()) pipeline.eval(RENEW, 2, this.#key(kept.leaseId), this.#key(kept.leaseId, 'answers'), this.managerId, this.leaseMs + kept.withinMs);
     // Redis away: the next round renews; the leases last a window longer than the manager's.
     await pipeline.exec().catch(() => {});
   }
@@ -114,14 +149,14 @@ export class SessionLeases {
    * lease of its own from now on; written before anything it takes (commands on one connection
    * run in order).
    */
-  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
     const leaseId = sessionLeaseId(tokenDigest);
     const owner = `${leaseId}/${sessionId}`;
     this.#kept.set(sessionId, { leaseId, owner, withinMs });
     this.client()
       ?.multi()
       .set(this.#key(leaseId), this.managerId, 'PX', this.leaseMs + withinMs)
-      .hset(this.#key(leaseId, 'session'), 'owner', owner, 'withinMs', withinMs, 'agreed', agreed)
+      .hset(this.#key(leaseId, 'session'), 'owner', owner, 'withinMs', withinMs, 'agreed', agreed, 'client', clientName ?? '')
       .sadd(`${this.prefix}:managers`, leaseId)
       .exec()
       .catch((error: Error) => this.log(`Redis store: recording resumable session ${sessionId} failed (${error.message}); it can be resumed on this manager only`));
@@ -163,7 +198,7 @@ export class SessionLeases {
     const client = this.client();
     if (!client) return;
     try {
-      const ours = await client.eval(END, 2, this.#key(kept.leaseId), this.#key(kept.leaseId, 'session'), this.managerId);
+      const ours = await client.eval(END, 3, this.#key(kept.leaseId), this.#key(kept.leaseId, 'session'), this.#key(kept.leaseId, 'answers'), this.managerId);
       if (ours === 1) await reap(kept.leaseId);
     } catch (error) {
       // The lease lapses by itself and a survivor gives back what is left.
@@ -182,25 +217,33 @@ export class SessionLeases {
     if (!client) throw new SessionNotAdoptable('the Redis store cannot be used now');
     const leaseId = sessionLeaseId(tokenDigest);
     const own = this.#letGo.has(leaseId) ? '1' : '';
-    const reply = (await client.eval(ADOPT, 3, this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.managerId, leaseKeyPrefix(this.prefix), this.leaseMs, own)) as [
+    const keys = [this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.#key(leaseId, 'answers')];
+    const reply = (await client.eval(ADOPT, 4, ...keys, this.managerId, leaseKeyPrefix(this.prefix), this.leaseMs, own)) as [
       number,
       ...string[],
     ];
     if (reply[0] === 0) throw new SessionNotAdoptable('no manager of the group keeps a session with this token: its resumption window passed, it ended, or the token was never given');
     if (reply[0] === 1) throw new SessionNotAdoptable(`manager ${reply[1]} of the group keeps this session still: resume it there, or here once that manager is gone`, reply[1]);
     this.#letGo.delete(leaseId);
-    const [owner, withinMs, agreed, ...refs] = reply.slice(1) as string[];
+    const [owner, withinMs, agreed, refCount, ...rest] = reply.slice(1) as string[];
     const kept: Kept = { leaseId, owner: owner!, withinMs: Number(withinMs) };
     this.#kept.set(sessionId, kept);
     const references: [string, number][] = [];
+    const refs = rest.slice(0, Number(refCount));
     for (let i = 0; i + 1 < refs.length; i += 2) references.push([refs[i]!, Number(refs[i + 1])]);
-    return { withinMs: kept.withinMs, agreed: agreed!, references };
+    const answers = new Map<string, string>();
+    for (let i = refs.length; i + 1 < rest.length; i += 2) answers.set(rest[i]!, rest[i + 1]!);
+    return { withinMs: kept.withinMs, agreed: agreed!, references, answers };
   }
 }
 
-/** Renews a session lease if this manager hosts it. KEYS: lease. ARGV: manager id, ms. */
+/** Renews a session lease, and its answers, if this manager hosts it. KEYS: lease, answers. ARGV: manager id, ms. */
 const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return 1
+end
 return 0`;
 
 /**
@@ -222,18 +265,19 @@ else
 end
 return 1`;
 
-/** A session ends on its host: its lease and record go, if it is still the host's. KEYS: lease, record. ARGV: manager id. */
+/** A session ends on its host: its lease, record and answers go, if it is still the host's. KEYS: lease, record, answers. ARGV: manager id. */
 const END = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 1`;
 
 /**
- * The takeover. KEYS: lease, record, refs. ARGV: the adopting manager's id, the prefix of
+ * The takeover. KEYS: lease, record, refs, answers. ARGV: the adopting manager's id, the prefix of
  * manager leases (`PREFIX:m:`), the manager lease in ms, '1' when the adopter itself let the
  * session go (its own lease lapsed). Returns {0} when there is no session to take (lapsed, ended,
  * never given, or still ending on the adopter), {1, host} when its host is alive, else {2, owner,
- * withinMs, agreed, refs...} with the lease now the adopter's (lasting its lease plus the window).
+ * withinMs, agreed, number of refs items, refs..., answers...} with the lease, and the answers,
+ * now the adopter's (lasting its lease plus the window).
  */
 const ADOPT = `
 local host = redis.call('GET', KEYS[1])
@@ -244,8 +288,12 @@ elseif redis.call('EXISTS', ARGV[2] .. host) == 1 then
   return { 1, host }
 end
 local record = redis.call('HMGET', KEYS[2], 'owner', 'withinMs', 'agreed')
-redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[3]) + tonumber(record[2]))
+local ms = tonumber(ARGV[3]) + tonumber(record[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
+redis.call('PEXPIRE', KEYS[4], ms)
 redis.call('HSET', KEYS[2], 'host', ARGV[1])
-local out = { 2, record[1], record[2], record[3] }
-for _, v in ipairs(redis.call('HGETALL', KEYS[3])) do out[#out + 1] = v end
+local refs = redis.call('HGETALL', KEYS[3])
+local out = { 2, record[1], record[2], record[3], #refs }
+for _, v in ipairs(refs) do out[#out + 1] = v end
+for _, v in ipairs(redis.call('HGETALL', KEYS[4])) do out[#out + 1] = v end
 return out`;

@@ -37,6 +37,8 @@ import { SEMAPHORE_HOLDING } from './redisSemaphores';
 import type { CallContext } from '../calls/methodDispatch';
 import { ScriptFrames, scriptFrameHead, type FramedScript } from './redisScriptFrames';
 import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptBatch';
+import { NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
+import type { RequestId } from '../calls/sessionCore';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -62,7 +64,7 @@ const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, scr
 const BATCH = scriptSent(BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
 
 /** What a Redis-backed object needs from its store. */
-export interface RedisObjectHost {
+export interface RedisObjectHost extends AnswerRecords {
   /** The key prefix of an object named `name` (see the module comment). */
   keyOf(name: string): string;
   /** Runs one of the store's scripts atomically. @throws PyException ConnectionError when Redis cannot be reached. */
@@ -348,8 +350,24 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return ownerId.startsWith(mine) ? ownerId.slice(mine.length) : this.#sessionLeases.sessionOf(ownerId);
   }
 
-  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string): void {
-    this.#sessionLeases.keep(sessionId, tokenDigest, withinMs, agreed);
+  answerRecord(context: CallContext): AnswerRecord {
+    return context.sessionId === undefined || context.requestId === undefined ? NO_RECORD : this.#sessionLeases.answerRecord(context.sessionId, context.requestId);
+  }
+
+  recordedAnswer(record: string): { value: unknown } | 'lost' {
+    return recordedAnswer(record, this.refs);
+  }
+
+  callStarted(sessionId: string, requestId: RequestId): void {
+    this.#sessionLeases.started(sessionId, requestId);
+  }
+
+  answersSeen(sessionId: string, requestIds: readonly RequestId[]): void {
+    this.#sessionLeases.answersSeen(sessionId, requestIds);
+  }
+
+  keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
+    this.#sessionLeases.keep(sessionId, tokenDigest, withinMs, agreed, clientName);
   }
 
   referencesChanged(sessionId: string, obj: object, count: number): void {

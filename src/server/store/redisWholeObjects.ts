@@ -23,6 +23,8 @@ import type { BuiltinClass } from '../builtins';
 import type { RedisObjectHost } from './redisStore';
 import type { RedisTypeFactory } from './redisTypes';
 import { textToValue, valueToText } from './valueText';
+import { NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
+import { SessionCallContext } from '../calls/callContext';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 
 /** How many times a call runs again when other calls changed the object meanwhile. */
@@ -87,17 +89,29 @@ class WholeObject<T extends object> {
     return copy;
   }
 
-  /** Runs `method` of the in-memory type on the current state, storing what it changed; after this manager's earlier calls. */
+  /**
+   * Runs `method` of the in-memory type on the current state, storing what it changed; after this
+   * manager's earlier calls. A session's call (its context last in `args`) records its answer
+   * with the change (see `redisAnswers.ts`).
+   */
   call(method: string, args: unknown[]): Promise<unknown> {
-    return this.change(`${method}()`, (copy) => (copy as Record<string, (...a: unknown[]) => unknown>)[method](...args));
+    const context = args.at(-1);
+    const record = context instanceof SessionCallContext ? this.host.answerRecord(context) : NO_RECORD;
+    return this.change(`${method}()`, (copy) => (copy as Record<string, (...a: unknown[]) => unknown>)[method](...args), record);
+  }
+
+  /** Every method records its answer with the change it makes; one that changes nothing only read. */
+  answersRecorded(): boolean {
+    return true;
   }
 
   /**
    * Runs `run` on a copy of the current state, storing what it changed, atomically as a method
-   * call (`what` names it in an error); after this manager's earlier calls.
+   * call (`what` names it in an error); after this manager's earlier calls. `record`: where the
+   * answer is recorded with the change.
    */
-  protected change<R>(what: string, run: (copy: T) => R): Promise<R> {
-    const done = this.#turn.then(() => this.#apply(what, run));
+  protected change<R>(what: string, run: (copy: T) => R, record = NO_RECORD): Promise<R> {
+    const done = this.#turn.then(() => this.#apply(what, run, record));
     this.#turn = done.catch(() => undefined);
     return done;
   }
@@ -134,7 +148,11 @@ class WholeObject<T extends object> {
     return run;
   }
 
-  async #apply<R>(what: string, run: (copy: T) => R): Promise<R> {
+  #recording(record: AnswerRecord, failed: boolean, result: unknown): AnswerRecord {
+    return record.length === 0 ? record : [...record, answerText(failed, result, this.host)];
+  }
+
+  async #apply<R>(what: string, run: (copy: T) => R, record: AnswerRecord): Promise<R> {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const [version, copy, before] = await this.#load();
       let result: R | undefined;
@@ -147,11 +165,21 @@ class WholeObject<T extends object> {
         failure = error;
       }
       const after = valueToText(this.codec.save(copy), this.host.refs);
-      if (after !== before && (await this.host.run('smWholeSave', this.#keys, [version, after])) !== 1) continue;
+      if (after !== before && (await this.host.run('smWholeSave', this.#keys, [version, after, ...this.#recording(record, failed, result)])) !== 1) continue;
       if (failed) throw failure;
       return result as R;
     }
     throw new PyException('RuntimeError', `${what} gave up after ${MAX_TRIES} tries: other calls kept changing the object in the meantime`);
+  }
+}
+
+/** What an answer is recorded as (its value text): a failure, or a result a store cannot hold, as unknown (`redisAnswers.ts`). */
+function answerText(failed: boolean, result: unknown, host: RedisObjectHost): string {
+  if (failed) return STARTED;
+  try {
+    return valueToText(result, host.refs);
+  } catch {
+    return STARTED;
   }
 }
 

@@ -156,4 +156,32 @@ describe('the sidebar attached to a manager of a Redis group', function () {
     assert.deepEqual(group.objects.find((o) => o.id === q.id).managers, [managerA.managerId]);
     assert.ok(!(await api.controller.client.inspection.snapshot()).objects.some((o) => o.id === q.id), "the queue never entered this manager's table");
   });
+
+  it('lists under "Kept by the group" a resumable session whose manager was SIGKILLed, by the name of its client and until when it can be resumed', async function () {
+    const c = await serveExternal(['--address', '127.0.0.1:0', '--authkey', 'k', '--store', redis.url, '--store-prefix', 'sidebar', '--store-lease', '1']);
+    later(() => c.stop());
+    await vscode.commands.executeCommand('syncmanager.attach', b.address, 'k');
+    later(() => api.controller.stop());
+    const worker = await client.connect({ address: c.address, authkey: 'k', name: 'kept-worker', resume: { withinMs: 60_000 }, reconnect: { initialDelayMs: 50, maxDelayMs: 200, maxMs: 60_000 } });
+    later(() => worker.close());
+    const lock = await worker.create('Lock');
+    assert.equal(await lock.acquire(), true);
+    const exited = new Promise((resolve) => c.process.once('exit', resolve));
+    process.kill(c.process.pid, 'SIGKILL');
+    await exited;
+    const keptRow = await eventually(
+      'a "Kept by the group" row in the Clients view',
+      async () => {
+        const row = (await rowsOf('clients')).find((r) => r.id === 'kept-sessions');
+        assert.ok(row, 'no Kept by the group row yet');
+        return row;
+      },
+      { timeoutMs: 20_000 },
+    );
+    assert.equal((await api.views.clients.getTreeItem(keptRow)).collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const [session] = await rowsOf('clients', keptRow);
+    assert.equal(session.label, 'kept-worker');
+    assert.match(session.description, /^no manager · resumable until /);
+    assert.equal(session.contextValue, 'keptSession');
+  });
 });

@@ -1,0 +1,47 @@
+/**
+ * A Condition's waiter whose timeout comes while Redis cannot be reached (a relay between the
+ * manager and Redis cut at that moment) must not leave its ticket in the line: a later notify
+ * would be spent on a waiter that is gone. It leaves as a withdrawn waiter, once Redis is back, as
+ * the other primitives' waiters do.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { connect, type ConditionProxy } from '../../src/client';
+import { AUTHKEY, startManager } from '../helpers/manager';
+import { redisForTests } from '../helpers/redisServer';
+import { startRelay } from '../helpers/tcpRelay';
+import { eventually } from '../helpers/until';
+
+const redis = redisForTests('condlost');
+const { skip } = redis;
+
+test("a Condition wait that times out while Redis is cut off leaves the line once Redis is back, its ticket not left for a notify", { skip, timeout: 60_000 }, async () => {
+  const store = new URL(redis.url);
+  await using relay = await startRelay(`${store.hostname}:${store.port}`);
+  const prefix = redis.prefix();
+  await using manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix });
+  const plain = new Redis(redis.url);
+  const client = await connect({ address: manager.address, authkey: AUTHKEY, reconnect: false });
+  try {
+    const cond = await client.create<ConditionProxy>('Condition');
+    const waiters = `${prefix}:o:${cond.id.slice('r:'.length)}:waiters`;
+    assert.equal(await cond.acquire(), true);
+    const leaves = '$7\r\ntimeout\r\n';
+    const before = relay.countUpstream(leaves);
+    const waiting = cond.wait({ timeout: 2 });
+    waiting.catch(() => {});
+    await eventually('the waiter in line', () => plain.llen(waiters), (n) => n === 1);
+    // From now on the manager's writes to Redis are held: its leave at the timeout among them, then cut.
+    relay.holdUpstream();
+    await relay.untilUpstream(leaves, before + 1);
+    relay.cut();
+    await assert.rejects(waiting, /Redis store .* cannot be used/, 'the wait fails: Redis was away when it timed out');
+    relay.releaseUpstream();
+    relay.mend();
+    await eventually('the waiter out of the line', () => plain.llen(waiters), (n) => n === 0, 20_000);
+  } finally {
+    await client.close();
+    plain.disconnect();
+  }
+});

@@ -692,8 +692,8 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
   const { name, livenessMs, tls, resume, from, ids } = options;
   const shown = formatAddress(address);
   const started = Date.now();
-  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
-  const rpc = new RpcConnection(socket, head, shown, ids, from?.answersSeen);
+  const { socket, head, reader } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
+  const rpc = new RpcConnection(socket, head, shown, ids, from?.answersSeen, reader);
   // The timeout covers initialize and describe too: a peer that authenticates but never answers
   // (a Python manager reading our header as a length) must not hang connect().
   const deadline = setTimeout(() => {

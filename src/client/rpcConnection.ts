@@ -16,6 +16,7 @@ import { Outbox } from '../common/outbox';
 import { AnswersSeenNotification, CancelNotification, InitializeRequest, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
 import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
 import { PendingRequests } from './pendingRequests';
+import type { SocketReader } from './socketReader';
 
 type Id = number;
 
@@ -124,6 +125,8 @@ export class RpcConnection {
     private readonly ids: RequestIds = { next: 1 },
     /** The answers the session received before this connection, when it resumes one (SPEC 20.4). */
     answersSeen = 0,
+    /** Where the socket's bytes are read from, when not from its 'data' events. */
+    reader?: SocketReader,
   ) {
     this.answersSeen = answersSeen;
     this.#answersReported = answersSeen;
@@ -131,10 +134,11 @@ export class RpcConnection {
     // Read whenever they come: a manager sends them only to a client that asked (SPEC 5.1).
     this.decoder.acceptAttachments = true;
     this.outbox = new Outbox(socket);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!reader) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('close', () => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} closed`)));
     socket.on('error', (error) => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
-    if (head.length) this.onData(head);
+    if (head.length) this.onData(head, false);
+    reader?.readInto((chunk) => this.onData(chunk, true));
     socket.resume();
   }
 
@@ -288,10 +292,12 @@ export class RpcConnection {
     this.outbox.push(json);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Reads a chunk; a `transient` one is valid only during the call. */
+  private onData(chunk: Buffer, transient: boolean): void {
     this.liveness?.heard();
     try {
-      this.decoder.push(chunk);
+      if (transient) this.decoder.pushTransient(chunk);
+      else this.decoder.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
       this.fail(new ProtocolError(`the manager at ${this.describe} sent malformed frames: ${error.message}`, -32700));

@@ -24,6 +24,7 @@ export class FramingError extends Error {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /** What a decoder hands on: a message's JSON text, and the attachments its frame carried (SPEC 5.1), if any. */
 export type MessageHandler = (body: string, attachments?: Buffer[]) => void;
@@ -48,6 +49,8 @@ export class ContentLengthDecoder {
   private paused = false;
   /** Whether frames with attachments are read; until then `Content-Attachments` is a framing error (SPEC 5.1: only once granted). */
   acceptAttachments = false;
+  /** The chunk {@link pushTransient} is reading, valid only until it returns. */
+  private transient: Buffer | undefined;
 
   constructor(
     private onMessage: MessageHandler,
@@ -78,13 +81,31 @@ export class ContentLengthDecoder {
     if (chunk.length > 0) {
       if (this.bodyLength >= 0 && this.buffer.length - this.offset + this.laterBytes + chunk.length < this.bodyLength) {
         // Part of a body still incomplete: keep it aside rather than copying the whole every time.
-        this.later.push(chunk);
+        this.later.push(chunk === this.transient ? Buffer.from(chunk) : chunk);
         this.laterBytes += chunk.length;
         return;
       }
       this.append(chunk);
     }
     this.deliver();
+  }
+
+  /**
+   * {@link push} for a chunk valid only during the call (a socket read into one buffer it reuses,
+   * net's `onread`): what is kept of it for later, the start of a frame or an attachment handed on,
+   * is copied out of it first.
+   */
+  pushTransient(chunk: Buffer): void {
+    this.transient = chunk;
+    try {
+      this.push(chunk);
+    } finally {
+      this.transient = undefined;
+      if (this.buffer === chunk) {
+        this.buffer = this.offset < chunk.length ? Buffer.from(chunk.subarray(this.offset)) : EMPTY;
+        this.offset = 0;
+      }
+    }
   }
 
   /** Stops delivering: complete messages stay buffered until {@link resume} (backpressure). */
@@ -127,7 +148,8 @@ export class ContentLengthDecoder {
    * Hands on a frame with attachments: the JSON text, then each attachment. An attachment that is
    * at least half of the memory it arrived in is handed on as a view of it (a large one, the case
    * attachments are for, is not copied); a smaller one is copied, so that a small value kept
-   * (stored in a queue) does not keep a whole chunk of the stream alive.
+   * (stored in a queue) does not keep a whole chunk of the stream alive, and so is one in a chunk
+   * of {@link pushTransient}.
    */
   private deliverAttached(start: number, end: number, lengths: readonly number[]): void {
     let at = end;
@@ -136,7 +158,7 @@ export class ContentLengthDecoder {
     const json = this.buffer.toString('utf8', start, at);
     for (const length of lengths) {
       const view = this.buffer.subarray(at, at + length);
-      attachments.push(length * 2 >= view.buffer.byteLength ? view : Buffer.copyBytesFrom(view));
+      attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : Buffer.copyBytesFrom(view));
       at += length;
     }
     this.onMessage(json, attachments);

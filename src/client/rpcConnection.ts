@@ -16,6 +16,7 @@ import { Outbox } from '../common/outbox';
 import { AnswersSeenNotification, CancelNotification, InitializeRequest, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
 import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
 import { PendingRequests } from './pendingRequests';
+import { readQuickResult, type QuickResult } from './quickAnswer';
 import type { SocketReader } from './socketReader';
 
 type Id = number;
@@ -105,6 +106,8 @@ export class RpcConnection {
   #orphans: Map<Id, Pending> | undefined;
   private readonly pending = new PendingRequests<Pending>();
   readonly #quotedMethods = new Map<string, string>();
+  /** Where {@link readQuickResult} reads an answer into. */
+  readonly #quick: QuickResult = { id: 0, result: undefined };
   private readonly outbox: Outbox;
   private closedError: ManagerError | undefined;
   private readonly decoder: ContentLengthDecoder;
@@ -306,6 +309,12 @@ export class RpcConnection {
   }
 
   private onMessage(body: string, attachments?: Buffer[]): void {
+    const quick = this.#quick;
+    if (!attachments && readQuickResult(body, quick)) {
+      const result = quick.result;
+      quick.result = undefined;
+      return this.answered(quick.id, undefined, result);
+    }
     let message: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcErrorObject };
     try {
       message = JSON.parse(body);
@@ -346,11 +355,16 @@ export class RpcConnection {
       }
       return;
     }
+    this.answered(id, message.error, message.result);
+  }
+
+  /** The answer to request `id` arrived. */
+  private answered(id: number, error: RpcErrorObject | undefined, result: unknown): void {
     const entry = this.pending.take(id);
     if (!entry?.uncounted) this.countAnswer();
     if (!entry) return;
     if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
-    this.settle(entry, message.error, message.result);
+    this.settle(entry, error, result);
   }
 
   /** Settles a request's promise with its answer: `error` (an error response or a lost connection) or `result`. */

@@ -54,7 +54,7 @@ import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
 import { RpcConnection, RpcResponseError, type AnswerMapping, type RequestIds } from './rpcConnection';
-import { callParamsJson, encodeKeywords } from './callText';
+import { CallTextWriter, encodeKeywords } from './callText';
 import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
@@ -192,6 +192,7 @@ export class ManagerClient {
       error: callAnswers.error,
     };
     const encoding = (this.#encoding = proxyEncoding(address, () => this.#serverInfo, (token) => this.#currentToken(token, 'send')));
+    const callText = new CallTextWriter(encoding);
     const host: ProxyHost = (this.#host = {
       call: (token, method, args, kwargs, signal, timeout, ack) => {
         if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout, ack));
@@ -213,13 +214,13 @@ export class ManagerClient {
         let paramsJson: string;
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          paramsJson = callParamsJson(token.id, method, args, kwargs, ack, encoding, attachments);
+          paramsJson = callText.write(token, method, args, kwargs, ack, attachments);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
         // No async wrapper and no promise chained on: this is the hot path of every call.
         const context: CallContext = { token, method, timeout };
-        return connection.send(CallRequest.type.method, paramsJson, signal, ack ? deliveredAnswers : callAnswers, context, attachments);
+        return connection.send(CallRequest.type.method, paramsJson, signal, ack ? deliveredAnswers : callAnswers, context, attachments, callText.bytes);
       },
       decref: async (token) => {
         // A stale token holds no reference (unless a shared one was fetched again for it).

@@ -79,6 +79,9 @@ export class RpcResponseError extends Error {
   }
 }
 
+/** UTF-8 bytes of a request's text beside its id, method and params: `{"jsonrpc":"2.0","id":,"method":,"params":}`. */
+const ENVELOPE_BYTES = '{"jsonrpc":"2.0","id":,"method":,"params":}'.length;
+
 /** Answers between two `$/answersSeen` (SPEC 20.4): the manager keeps at most this many more than needed. */
 const ANSWERS_SEEN_EVERY = 64;
 
@@ -105,7 +108,7 @@ export class RpcConnection {
   /** Requests pending when the connection was lost, kept for the connection that resumes the session. */
   #orphans: Map<Id, Pending> | undefined;
   private readonly pending = new PendingRequests<Pending>();
-  readonly #quotedMethods = new Map<string, string>();
+  readonly #quotedMethods = new Map<string, { text: string; bytes: number }>();
   /** Where {@link readQuickResult} reads an answer into. */
   readonly #quick: QuickResult = { id: 0, result: undefined };
   private readonly outbox: Outbox;
@@ -196,11 +199,14 @@ export class RpcConnection {
    * encoding its values), its answer passed through `mapping` with `context` before the promise
    * settles: the calls' hot path, which so needs no second promise and no extra microtask after
    * the answer. `attachments` are the byte strings the params' `$attachment` tags refer to (SPEC 5.1).
+   * `paramsBytes`, the UTF-8 length of `paramsJson` if known, spares measuring the message.
    */
-  send(method: string, paramsJson: string, signal?: AbortSignal, mapping?: AnswerMapping, context?: unknown, attachments?: Buffer[]): Promise<unknown> {
+  send(method: string, paramsJson: string, signal?: AbortSignal, mapping?: AnswerMapping, context?: unknown, attachments?: Buffer[], paramsBytes?: number): Promise<unknown> {
     if (this.closedError) return Promise.reject(mapping ? mapping.error(this.closedError, context) : this.closedError);
     const id = this.ids.next++;
-    const text = `{"jsonrpc":"2.0","id":${id},"method":${this.#quotedMethod(method)},"params":${paramsJson}}`;
+    const idText = `${id}`;
+    const quoted = this.#quotedMethod(method);
+    const text = `{"jsonrpc":"2.0","id":${idText},"method":${quoted.text},"params":${paramsJson}}`;
     let json: OutgoingMessage = text;
     if (attachments?.length) {
       json = { json: text, attachments };
@@ -222,14 +228,19 @@ export class RpcConnection {
       signal.addEventListener('abort', entry.onAbort, { once: true });
     }
     this.pending.set(id, entry);
-    this.write(json);
+    // Framed here when the params' length is known: the text is then never measured (SPEC 5).
+    if (paramsBytes === undefined || json !== text) this.write(json);
+    else this.outbox.pushFrame(`Content-Length: ${ENVELOPE_BYTES + idText.length + quoted.bytes + paramsBytes}\r\n\r\n${text}`);
     return promise;
   }
 
-  /** A method name as JSON text, each written once. */
-  #quotedMethod(method: string): string {
+  /** A method name as JSON text and its UTF-8 length, each written once. */
+  #quotedMethod(method: string): { text: string; bytes: number } {
     let quoted = this.#quotedMethods.get(method);
-    if (quoted === undefined) this.#quotedMethods.set(method, (quoted = JSON.stringify(method)));
+    if (quoted === undefined) {
+      const text = JSON.stringify(method);
+      this.#quotedMethods.set(method, (quoted = { text, bytes: Buffer.byteLength(text) }));
+    }
     return quoted;
   }
 

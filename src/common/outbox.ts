@@ -42,17 +42,23 @@ export class Outbox {
 
   /** Queues a message; it is written at the end of this turn. */
   push(message: OutgoingMessage): void {
-    if (typeof message === 'string') {
-      const frame = frameMessage(message);
-      this.#frames.push(frame);
-      this.#size += frame.length;
-    } else {
-      for (const part of frameWithAttachments(message.json, message.attachments)) {
-        this.#frames.push(part);
-        this.#size += part.length;
-      }
-      this.#binary = true;
+    if (typeof message === 'string') return this.pushFrame(frameMessage(message));
+    for (const part of frameWithAttachments(message.json, message.attachments)) {
+      this.#frames.push(part);
+      this.#size += part.length;
     }
+    this.#binary = true;
+    this.#schedule();
+  }
+
+  /** Queues a frame already made (header and JSON text, as {@link frameMessage} makes it). */
+  pushFrame(frame: string): void {
+    this.#frames.push(frame);
+    this.#size += frame.length;
+    this.#schedule();
+  }
+
+  #schedule(): void {
     if (!this.#scheduled) {
       this.#scheduled = true;
       // A reaction on a settled promise, not queueMicrotask: Node wraps each queueMicrotask callback

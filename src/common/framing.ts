@@ -169,6 +169,15 @@ export class ContentLengthDecoder {
     const data = this.buffer;
     const start = this.offset;
     if (!isHeaderStart(data[start])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[start].toString(16)}`, 'header');
+    const quickEnd = quickHeaderEnd(data, start);
+    if (quickEnd >= 0) {
+      const length = digitsValue(data, start + CONTENT_LENGTH_PREFIX.length, quickEnd - CRLFCRLF.length);
+      if (length <= this.maxMessageBytes) {
+        this.bodyLength = length;
+        this.offset = quickEnd;
+        return true;
+      }
+    }
     const end = data.indexOf(CRLFCRLF, start);
     if (end < 0) {
       // Up to three bytes of the terminator may still be on their way.
@@ -194,6 +203,29 @@ function isHeaderStart(byte: number): boolean {
 }
 
 const CONTENT_LENGTH_PREFIX = Buffer.from('Content-Length: ');
+
+/**
+ * The commonest header, exactly `Content-Length: N` (up to 15 digits) and the blank line, found
+ * byte by byte with no search and no call out of JavaScript: the offset just past it, or -1 for
+ * any other header or an incomplete one (both read by the general path).
+ */
+function quickHeaderEnd(data: Buffer, start: number): number {
+  const digits = start + CONTENT_LENGTH_PREFIX.length;
+  if (data.length - digits < 5) return -1;
+  for (let i = 0; i < CONTENT_LENGTH_PREFIX.length; i++) if (data[start + i] !== CONTENT_LENGTH_PREFIX[i]) return -1;
+  let at = digits;
+  while (at < data.length && data[at] >= 0x30 && data[at] <= 0x39) at++;
+  if (at === digits || at - digits > 15 || data.length - at < 4) return -1;
+  if (data[at] !== 0x0d || data[at + 1] !== 0x0a || data[at + 2] !== 0x0d || data[at + 3] !== 0x0a) return -1;
+  return at + 4;
+}
+
+/** The value of the decimal digits from `from` to `to`. */
+function digitsValue(data: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let at = from; at < to; at++) n = n * 10 + (data[at] - 0x30);
+  return n;
+}
 
 /**
  * The common case, read without making strings: a header that is exactly `Content-Length: N`.

@@ -23,6 +23,9 @@ export interface AckCallOptions {
   visibilityTimeout?: number;
 }
 
+/** The arguments of a call given none: one list for all, never changed. */
+const NO_ARGUMENTS = Object.freeze([]) as readonly unknown[] as unknown[];
+
 /** Options every remote call takes. */
 export interface CallOptions {
   /** Withdraws the call: it rejects with AbortError once the manager confirms it had no effect. */
@@ -78,9 +81,9 @@ export class BaseProxy {
    * Calls any exposed method by its remote name, with positional and keyword arguments.
    * @example await proxy.callMethod('put', [5], { timeout: 1 })
    */
-  callMethod(method: string, args: unknown[] = [], kwargs?: Record<string, unknown>, options: CallOptions & { timeout?: number | null; ack?: AckCallOptions } = {}): Promise<unknown> {
+  callMethod(method: string, args: unknown[] = NO_ARGUMENTS, kwargs?: Record<string, unknown>, options?: CallOptions & { timeout?: number | null; ack?: AckCallOptions }): Promise<unknown> {
     if (this.#released) return Promise.reject(new ProxyReleasedError(`${method}() on a released proxy of ${this.token.typeid} object ${this.token.id}`));
-    return this.host.call(this.token, method, args, kwargs, options.signal, options.timeout, options.ack);
+    return this.host.call(this.token, method, args, kwargs, options?.signal, options?.timeout, options?.ack);
   }
 
   /** This proxy itself (see {@link proxyBase}); through a dynamic proxy, the base it wraps. */

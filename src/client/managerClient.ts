@@ -19,7 +19,6 @@ import {
   NackRequest,
   PROTOCOL_VERSION,
   ShutdownRequest,
-  type CallParams,
   type CreateParams,
   type DeliveryResult,
   type DescribeResult,
@@ -54,7 +53,8 @@ import {
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
-import { RpcConnection, RpcResponseError, type RequestIds } from './rpcConnection';
+import { RpcConnection, RpcResponseError, type AnswerMapping, type RequestIds } from './rpcConnection';
+import { CallTextWriter, encodeKeywords } from './callText';
 import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
@@ -183,7 +183,16 @@ export class ManagerClient {
     });
     const finalizer = this.#finalizer;
     const decodeOptions: ProxyCodec = { decodeProxy: (token) => this.proxyFor(token) };
+    const callAnswers: AnswerMapping = {
+      result: (result) => decodeValue(result, decodeOptions),
+      error: (error, context) => callFailure(error, context as CallContext),
+    };
+    const deliveredAnswers: AnswerMapping = {
+      result: (result) => ({ ...(result as DeliveryResult), value: decodeValue((result as DeliveryResult).value, decodeOptions) }),
+      error: callAnswers.error,
+    };
     const encoding = (this.#encoding = proxyEncoding(address, () => this.#serverInfo, (token) => this.#currentToken(token, 'send')));
+    const callText = new CallTextWriter(encoding);
     const host: ProxyHost = (this.#host = {
       call: (token, method, args, kwargs, signal, timeout, ack) => {
         if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout, ack));
@@ -200,29 +209,18 @@ export class ManagerClient {
         }
         if (current !== token) return Promise.resolve(current).then((rebound) => host.call(rebound, method, args, kwargs, signal, timeout, ack));
         const connection = this.#rpc;
-        const params: CallParams = { id: token.id, method };
         // Bytes go raw beside the JSON where the manager reads them so (SPEC 5.1), else as base64.
         const attachments = connection.attachmentList();
+        let paramsJson: string;
         // Encoding errors (a function in the arguments, say) reject like any other failure.
         try {
-          if (args.length) params.args = encodeValue(args, encoding, attachments) as unknown[];
-          if (kwargs) params.kwargs = encodeKeywords(kwargs, encoding, attachments);
+          paramsJson = callText.write(token, method, args, kwargs, ack, attachments);
         } catch (error) {
           return Promise.reject(toManagerError(error));
         }
-        if (ack) {
-          params.ack = true;
-          if (ack.visibilityTimeout !== undefined) params.visibilityTimeout = ack.visibilityTimeout;
-        }
         // No async wrapper and no promise chained on: this is the hot path of every call.
-        return connection.requestMapped(
-          CallRequest.type,
-          params,
-          signal,
-          ack ? (result) => ({ ...(result as DeliveryResult), value: decodeValue((result as DeliveryResult).value, decodeOptions) }) : (result) => decodeValue(result, decodeOptions),
-          (error) => toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout }),
-          attachments,
-        );
+        const context: CallContext = { token, method, timeout };
+        return connection.send(CallRequest.type.method, paramsJson, signal, ack ? deliveredAnswers : callAnswers, context, attachments, callText.bytes);
       },
       decref: async (token) => {
         // A stale token holds no reference (unless a shared one was fetched again for it).
@@ -553,14 +551,15 @@ function proxyEncoding(address: string, serverInfo: () => InitializeResult, curr
   };
 }
 
-/** Encodes keyword arguments member by member; a name starting with `$` cannot be sent. */
-function encodeKeywords(kwargs: Record<string, unknown>, codec: ProxyCodec, attachments?: Buffer[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(kwargs)) {
-    if (name.startsWith('$')) throw new ManagerError(`keyword argument names may not start with $: ${JSON.stringify(name)}`);
-    Object.defineProperty(out, name, { value: encodeValue(kwargs[name], codec, attachments), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
+/** What a call's caller is told of its failure. */
+interface CallContext {
+  token: Token;
+  method: string;
+  timeout: number | null | undefined;
+}
+
+function callFailure(error: unknown, { token, method, timeout }: CallContext): ManagerError {
+  return toManagerError(error, { what: `${method}() on ${token.typeid} #${token.id}`, timeout });
 }
 
 function toManagerError(error: unknown, context?: { what: string; timeout?: number | null }): ManagerError {
@@ -700,8 +699,8 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
   const { name, livenessMs, tls, resume, from, ids } = options;
   const shown = formatAddress(address);
   const started = Date.now();
-  const { socket, head } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
-  const rpc = new RpcConnection(socket, head, shown, ids, from?.answersSeen);
+  const { socket, head, reader } = await openAuthenticatedSocket(address, authkey, timeoutMs, tls);
+  const rpc = new RpcConnection(socket, head, shown, ids, from?.answersSeen, reader);
   // The timeout covers initialize and describe too: a peer that authenticates but never answers
   // (a Python manager reading our header as a length) must not hang connect().
   const deadline = setTimeout(() => {

@@ -15,24 +15,54 @@ import { SilenceWatch } from '../common/liveness';
 import { Outbox } from '../common/outbox';
 import { AnswersSeenNotification, CancelNotification, InitializeRequest, PingRequest, type NotificationType, type RequestType } from '../common/protocol';
 import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
+import { PendingRequests } from './pendingRequests';
+import { readQuickResult, type QuickResult } from './quickAnswer';
+import type { SocketReader } from './socketReader';
 
 type Id = number;
+
+/**
+ * How the answers of a kind of request become what its callers get: one object shared by all
+ * such requests, each request's own particulars in its `context`, so that a call allocates no
+ * functions of its own.
+ */
+export interface AnswerMapping {
+  /** What the caller gets for a result; a throw rejects with what was thrown. */
+  result(result: unknown, context: unknown): unknown;
+  /** What the caller gets for a failure (an RpcResponseError or a ManagerError). */
+  error(error: unknown, context: unknown): unknown;
+}
 
 /** A request awaiting its answer. */
 export interface Pending {
   /** The request as sent, to send again on a connection that resumes the session (SPEC 20.4). */
   json: OutgoingMessage;
   /** The answer to initialize is not counted (SPEC 20.4). */
-  uncounted?: boolean;
+  uncounted: boolean;
   /** The promise's own functions: the answer settles it directly, with no promise chained after. */
   resolve(result: unknown): void;
   reject(error: unknown): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-  /** Turns the result into what the caller gets (a throw rejects with what was thrown). */
-  mapResult?: (result: unknown) => unknown;
-  /** Turns a failure (RpcResponseError or ManagerError) into what the caller gets. */
-  mapError?: (error: unknown) => unknown;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Turns the answer into what the caller gets; none: the result as it is, the failure as it is. */
+  mapping: AnswerMapping | undefined;
+  /** What {@link mapping} is given beside the answer. */
+  context: unknown;
+}
+
+/** A new pending request, every field set so that all share one shape. */
+function pendingRequest(json: OutgoingMessage, mapping: AnswerMapping | undefined, context: unknown): Pending {
+  return { json, uncounted: false, resolve: ignore, reject: ignore, signal: undefined, onAbort: undefined, mapping, context };
+}
+
+function ignore(): void {}
+
+/** The entry whose promise is being made: {@link capture} gives it the promise's functions, with no closure made per request. */
+let capturing: Pending | undefined;
+
+function capture(resolve: (result: unknown) => void, reject: (error: unknown) => void): void {
+  capturing!.resolve = resolve;
+  capturing!.reject = reject;
 }
 
 /** A JSON-RPC error object as received. */
@@ -48,6 +78,9 @@ export class RpcResponseError extends Error {
     super(error.message);
   }
 }
+
+/** UTF-8 bytes of a request's text beside its id, method and params: `{"jsonrpc":"2.0","id":,"method":,"params":}`. */
+const ENVELOPE_BYTES = '{"jsonrpc":"2.0","id":,"method":,"params":}'.length;
 
 /** Answers between two `$/answersSeen` (SPEC 20.4): the manager keeps at most this many more than needed. */
 const ANSWERS_SEEN_EVERY = 64;
@@ -74,7 +107,10 @@ export class RpcConnection {
   keepsPendingOnLoss = false;
   /** Requests pending when the connection was lost, kept for the connection that resumes the session. */
   #orphans: Map<Id, Pending> | undefined;
-  private readonly pending = new Map<Id, Pending>();
+  private readonly pending = new PendingRequests<Pending>();
+  readonly #quotedMethods = new Map<string, { text: string; bytes: number }>();
+  /** Where {@link readQuickResult} reads an answer into. */
+  readonly #quick: QuickResult = { id: 0, result: undefined };
   private readonly outbox: Outbox;
   private closedError: ManagerError | undefined;
   private readonly decoder: ContentLengthDecoder;
@@ -95,6 +131,8 @@ export class RpcConnection {
     private readonly ids: RequestIds = { next: 1 },
     /** The answers the session received before this connection, when it resumes one (SPEC 20.4). */
     answersSeen = 0,
+    /** Where the socket's bytes are read from, when not from its 'data' events. */
+    reader?: SocketReader,
   ) {
     this.answersSeen = answersSeen;
     this.#answersReported = answersSeen;
@@ -102,10 +140,11 @@ export class RpcConnection {
     // Read whenever they come: a manager sends them only to a client that asked (SPEC 5.1).
     this.decoder.acceptAttachments = true;
     this.outbox = new Outbox(socket);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!reader) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('close', () => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} closed`)));
     socket.on('error', (error) => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
-    if (head.length) this.onData(head);
+    if (head.length) this.onData(head, false);
+    reader?.readInto((chunk) => this.onData(chunk, true));
     socket.resume();
   }
 
@@ -146,46 +185,68 @@ export class RpcConnection {
    * error response, or a {@link ManagerError} when the connection is gone.
    */
   request<P, R>(type: RequestType<P, R>, params: P, signal?: AbortSignal): Promise<R> {
-    return this.requestMapped(type, params, signal);
+    let paramsJson: string;
+    try {
+      paramsJson = writeJson(params);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(type.method, paramsJson, signal) as Promise<R>;
   }
 
   /**
-   * {@link request}, with the result passed through `mapResult` and a failure through `mapError`
-   * before the promise settles: the calls' hot path, which so needs no second promise and no
-   * extra microtask after the answer. A throw from `mapResult` rejects with what was thrown.
-   * `attachments` are the byte strings the params' `$attachment` tags refer to (SPEC 5.1).
+   * Sends a request whose params are already JSON text (write it with `writeJson`, right after
+   * encoding its values), its answer passed through `mapping` with `context` before the promise
+   * settles: the calls' hot path, which so needs no second promise and no extra microtask after
+   * the answer. `attachments` are the byte strings the params' `$attachment` tags refer to (SPEC 5.1).
+   * `paramsBytes`, the UTF-8 length of `paramsJson` if known, spares measuring the message.
    */
-  requestMapped<P, R, T = R>(type: RequestType<P, R>, params: P, signal?: AbortSignal, mapResult?: (result: R) => T, mapError?: (error: unknown) => unknown, attachments?: Buffer[]): Promise<T> {
-    if (this.closedError) return Promise.reject(mapError ? mapError(this.closedError) : this.closedError);
+  send(method: string, paramsJson: string, signal?: AbortSignal, mapping?: AnswerMapping, context?: unknown, attachments?: Buffer[], paramsBytes?: number): Promise<unknown> {
+    if (this.closedError) return Promise.reject(mapping ? mapping.error(this.closedError, context) : this.closedError);
     const id = this.ids.next++;
-    const method = type.method;
-    return new Promise<T>((resolve, reject) => {
-      const text = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${writeJson(params)}}`;
-      let json: OutgoingMessage = text;
-      if (attachments?.length) {
-        json = { json: text, attachments };
-        if (attachments === this.#spareAttachments) this.#spareAttachments = [];
+    const idText = `${id}`;
+    const quoted = this.#quotedMethod(method);
+    const text = `{"jsonrpc":"2.0","id":${idText},"method":${quoted.text},"params":${paramsJson}}`;
+    let json: OutgoingMessage = text;
+    if (attachments?.length) {
+      json = { json: text, attachments };
+      if (attachments === this.#spareAttachments) this.#spareAttachments = [];
+    }
+    const entry = pendingRequest(json, mapping, context);
+    capturing = entry;
+    const promise = new Promise(capture);
+    capturing = undefined;
+    if (method === InitializeRequest.type.method) entry.uncounted = true;
+    if (signal) {
+      if (signal.aborted) {
+        // Never sent: nothing to withdraw.
+        this.settle(entry, { code: ErrorCodes.RequestCancelled, message: 'cancelled before it was sent' }, undefined);
+        return promise;
       }
-      const entry: Pending = { json, resolve: resolve as (result: unknown) => void, reject, mapResult: mapResult as ((result: unknown) => unknown) | undefined, mapError };
-      if (method === InitializeRequest.type.method) entry.uncounted = true;
-      if (signal) {
-        if (signal.aborted) {
-          // Never sent: nothing to withdraw.
-          this.settle(entry, { code: ErrorCodes.RequestCancelled, message: 'cancelled before it was sent' }, undefined);
-          return;
-        }
-        entry.signal = signal;
-        entry.onAbort = () => this.notify(CancelNotification.type, { id });
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
-      this.pending.set(id, entry);
-      this.write(json);
-    });
+      entry.signal = signal;
+      entry.onAbort = () => this.notify(CancelNotification.type, { id });
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    this.pending.set(id, entry);
+    // Framed here when the params' length is known: the text is then never measured (SPEC 5).
+    if (paramsBytes === undefined || json !== text) this.write(json);
+    else this.outbox.pushFrame(`Content-Length: ${ENVELOPE_BYTES + idText.length + quoted.bytes + paramsBytes}\r\n\r\n${text}`);
+    return promise;
+  }
+
+  /** A method name as JSON text and its UTF-8 length, each written once. */
+  #quotedMethod(method: string): { text: string; bytes: number } {
+    let quoted = this.#quotedMethods.get(method);
+    if (quoted === undefined) {
+      const text = JSON.stringify(method);
+      this.#quotedMethods.set(method, (quoted = { text, bytes: Buffer.byteLength(text) }));
+    }
+    return quoted;
   }
 
   /**
    * An empty list for the byte strings of the next request's params (pass it to `encodeValue`, then
-   * to {@link requestMapped}); undefined when the manager did not grant `binaryAttachments`.
+   * to {@link send}); undefined when the manager did not grant `binaryAttachments`.
    */
   attachmentList(): Buffer[] | undefined {
     if (!this.binaryAttachments) return undefined;
@@ -245,10 +306,12 @@ export class RpcConnection {
     this.outbox.push(json);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Reads a chunk; a `transient` one is valid only during the call. */
+  private onData(chunk: Buffer, transient: boolean): void {
     this.liveness?.heard();
     try {
-      this.decoder.push(chunk);
+      if (transient) this.decoder.pushTransient(chunk);
+      else this.decoder.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
       this.fail(new ProtocolError(`the manager at ${this.describe} sent malformed frames: ${error.message}`, -32700));
@@ -257,6 +320,12 @@ export class RpcConnection {
   }
 
   private onMessage(body: string, attachments?: Buffer[]): void {
+    const quick = this.#quick;
+    if (!attachments && readQuickResult(body, quick)) {
+      const result = quick.result;
+      quick.result = undefined;
+      return this.answered(quick.id, undefined, result);
+    }
     let message: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcErrorObject };
     try {
       message = JSON.parse(body);
@@ -297,25 +366,30 @@ export class RpcConnection {
       }
       return;
     }
-    const entry = this.pending.get(id);
+    this.answered(id, message.error, message.result);
+  }
+
+  /** The answer to request `id` arrived. */
+  private answered(id: number, error: RpcErrorObject | undefined, result: unknown): void {
+    const entry = this.pending.take(id);
     if (!entry?.uncounted) this.countAnswer();
     if (!entry) return;
-    this.pending.delete(id);
     if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
-    this.settle(entry, message.error, message.result);
+    this.settle(entry, error, result);
   }
 
   /** Settles a request's promise with its answer: `error` (an error response or a lost connection) or `result`. */
   private settle(entry: Pending, error: RpcErrorObject | ManagerError | undefined, result: unknown): void {
+    const mapping = entry.mapping;
     if (error) {
       const failure = error instanceof ManagerError ? error : new RpcResponseError(error);
-      entry.reject(entry.mapError ? entry.mapError(failure) : failure);
+      entry.reject(mapping ? mapping.error(failure, entry.context) : failure);
       return;
     }
-    if (!entry.mapResult) return entry.resolve(result);
+    if (!mapping) return entry.resolve(result);
     let value: unknown;
     try {
-      value = entry.mapResult(result);
+      value = mapping.result(result, entry.context);
     } catch (thrown) {
       entry.reject(thrown);
       return;
@@ -342,14 +416,14 @@ export class RpcConnection {
     this.closedError = error;
     this.liveness?.stop();
     if (this.keepsPendingOnLoss && error instanceof ConnectionLostError) {
-      this.#orphans = new Map(this.pending);
+      this.#orphans = new Map(this.pending.entries());
       this.pending.clear();
       for (const listener of this.closeListeners) listener(error);
       return;
     }
-    const pending = [...this.pending.values()];
+    const pending = this.pending.entries();
     this.pending.clear();
-    for (const entry of pending) {
+    for (const [, entry] of pending) {
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
       this.settle(entry, error, undefined);
     }

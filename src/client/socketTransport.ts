@@ -8,11 +8,14 @@ import type * as Tls from 'node:tls';
 import { formatAddress, type Address } from '../common/address';
 import { clientHandshake, HandshakeError } from '../common/handshake';
 import { AuthenticationError, ConnectionClosedError, ManagerError, TimeoutError } from './errors';
+import { SocketReader } from './socketReader';
 
 /** An authenticated socket and the bytes that followed the handshake. */
 export interface OpenedSocket {
   socket: Socket;
   head: Buffer;
+  /** Where the socket's bytes are read from, when not from its 'data' events. */
+  reader?: SocketReader;
 }
 
 /**
@@ -26,12 +29,16 @@ export type ClientTlsOptions = true | { ca?: string | Uint8Array; cert?: string 
  * Opens the TCP or local socket, or TLS over TCP (`tlsModule` is node:tls, loaded only for a TLS
  * connection: most clients never need it, and loading it costs a cold client a few milliseconds).
  */
-function openStream(address: Address, tls: ClientTlsOptions | undefined, tlsModule: typeof Tls | undefined): { socket: Socket; ready: string } {
+function openStream(address: Address, tls: ClientTlsOptions | undefined, tlsModule: typeof Tls | undefined): { socket: Socket; ready: string; reader?: SocketReader } {
   if (address.kind !== 'tcp') {
     if (tls) throw new ManagerError(`TLS needs a TCP address, not the local socket ${address.path}`);
-    return { socket: netConnect(address.path), ready: 'connect' };
+    const reader = new SocketReader();
+    return { socket: netConnect({ path: address.path, onread: reader.onread }), ready: 'connect', reader };
   }
-  if (!tls || !tlsModule) return { socket: netConnect({ host: address.host, port: address.port, noDelay: true }), ready: 'connect' };
+  if (!tls || !tlsModule) {
+    const reader = new SocketReader();
+    return { socket: netConnect({ host: address.host, port: address.port, noDelay: true, onread: reader.onread }), ready: 'connect', reader };
+  }
   const given = tls === true ? {} : tls;
   const pem = (v: string | Uint8Array | undefined) => (v === undefined || typeof v === 'string' ? v : Buffer.from(v));
   const servername = given.servername ?? (isIP(address.host) ? undefined : address.host);
@@ -44,8 +51,10 @@ export async function openAuthenticatedSocket(address: Address, authkey: Buffer,
   const shown = formatAddress(address);
   const started = Date.now();
   const tlsModule = tls && address.kind === 'tcp' ? await import('node:tls') : undefined;
+  let reader: SocketReader | undefined;
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const { socket: s, ready } = openStream(address, tls, tlsModule);
+    const { socket: s, ready, reader: r } = openStream(address, tls, tlsModule);
+    reader = r;
     const timer = setTimeout(() => {
       s.destroy();
       reject(new TimeoutError(`could not connect to the manager at ${shown} within ${timeoutMs / 1000} s`));
@@ -68,8 +77,8 @@ export async function openAuthenticatedSocket(address: Address, authkey: Buffer,
   });
   if (address.kind === 'tcp') socket.setNoDelay(true);
   try {
-    const head = await clientHandshake(socket, authkey, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
-    return { socket, head };
+    const head = await clientHandshake(socket, authkey, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)), input: reader });
+    return { socket, head, reader };
   } catch (error) {
     socket.destroy();
     throw handshakeFailure(error, shown);

@@ -24,6 +24,7 @@ export class FramingError extends Error {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /** What a decoder hands on: a message's JSON text, and the attachments its frame carried (SPEC 5.1), if any. */
 export type MessageHandler = (body: string, attachments?: Buffer[]) => void;
@@ -48,6 +49,8 @@ export class ContentLengthDecoder {
   private paused = false;
   /** Whether frames with attachments are read; until then `Content-Attachments` is a framing error (SPEC 5.1: only once granted). */
   acceptAttachments = false;
+  /** The chunk {@link pushTransient} is reading, valid only until it returns. */
+  private transient: Buffer | undefined;
 
   constructor(
     private onMessage: MessageHandler,
@@ -78,13 +81,31 @@ export class ContentLengthDecoder {
     if (chunk.length > 0) {
       if (this.bodyLength >= 0 && this.buffer.length - this.offset + this.laterBytes + chunk.length < this.bodyLength) {
         // Part of a body still incomplete: keep it aside rather than copying the whole every time.
-        this.later.push(chunk);
+        this.later.push(chunk === this.transient ? Buffer.from(chunk) : chunk);
         this.laterBytes += chunk.length;
         return;
       }
       this.append(chunk);
     }
     this.deliver();
+  }
+
+  /**
+   * {@link push} for a chunk valid only during the call (a socket read into one buffer it reuses,
+   * net's `onread`): what is kept of it for later, the start of a frame or an attachment handed on,
+   * is copied out of it first.
+   */
+  pushTransient(chunk: Buffer): void {
+    this.transient = chunk;
+    try {
+      this.push(chunk);
+    } finally {
+      this.transient = undefined;
+      if (this.buffer === chunk) {
+        this.buffer = this.offset < chunk.length ? Buffer.from(chunk.subarray(this.offset)) : EMPTY;
+        this.offset = 0;
+      }
+    }
   }
 
   /** Stops delivering: complete messages stay buffered until {@link resume} (backpressure). */
@@ -127,7 +148,8 @@ export class ContentLengthDecoder {
    * Hands on a frame with attachments: the JSON text, then each attachment. An attachment that is
    * at least half of the memory it arrived in is handed on as a view of it (a large one, the case
    * attachments are for, is not copied); a smaller one is copied, so that a small value kept
-   * (stored in a queue) does not keep a whole chunk of the stream alive.
+   * (stored in a queue) does not keep a whole chunk of the stream alive, and so is one in a chunk
+   * of {@link pushTransient}.
    */
   private deliverAttached(start: number, end: number, lengths: readonly number[]): void {
     let at = end;
@@ -136,7 +158,7 @@ export class ContentLengthDecoder {
     const json = this.buffer.toString('utf8', start, at);
     for (const length of lengths) {
       const view = this.buffer.subarray(at, at + length);
-      attachments.push(length * 2 >= view.buffer.byteLength ? view : Buffer.copyBytesFrom(view));
+      attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : Buffer.copyBytesFrom(view));
       at += length;
     }
     this.onMessage(json, attachments);
@@ -147,6 +169,15 @@ export class ContentLengthDecoder {
     const data = this.buffer;
     const start = this.offset;
     if (!isHeaderStart(data[start])) throw new FramingError(`expected a "Content-Length" header, got byte 0x${data[start].toString(16)}`, 'header');
+    const quickEnd = quickHeaderEnd(data, start);
+    if (quickEnd >= 0) {
+      const length = digitsValue(data, start + CONTENT_LENGTH_PREFIX.length, quickEnd - CRLFCRLF.length);
+      if (length <= this.maxMessageBytes) {
+        this.bodyLength = length;
+        this.offset = quickEnd;
+        return true;
+      }
+    }
     const end = data.indexOf(CRLFCRLF, start);
     if (end < 0) {
       // Up to three bytes of the terminator may still be on their way.
@@ -172,6 +203,29 @@ function isHeaderStart(byte: number): boolean {
 }
 
 const CONTENT_LENGTH_PREFIX = Buffer.from('Content-Length: ');
+
+/**
+ * The commonest header, exactly `Content-Length: N` (up to 15 digits) and the blank line, found
+ * byte by byte with no search and no call out of JavaScript: the offset just past it, or -1 for
+ * any other header or an incomplete one (both read by the general path).
+ */
+function quickHeaderEnd(data: Buffer, start: number): number {
+  const digits = start + CONTENT_LENGTH_PREFIX.length;
+  if (data.length - digits < 5) return -1;
+  for (let i = 0; i < CONTENT_LENGTH_PREFIX.length; i++) if (data[start + i] !== CONTENT_LENGTH_PREFIX[i]) return -1;
+  let at = digits;
+  while (at < data.length && data[at] >= 0x30 && data[at] <= 0x39) at++;
+  if (at === digits || at - digits > 15 || data.length - at < 4) return -1;
+  if (data[at] !== 0x0d || data[at + 1] !== 0x0a || data[at + 2] !== 0x0d || data[at + 3] !== 0x0a) return -1;
+  return at + 4;
+}
+
+/** The value of the decimal digits from `from` to `to`. */
+function digitsValue(data: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let at = from; at < to; at++) n = n * 10 + (data[at] - 0x30);
+  return n;
+}
 
 /**
  * The common case, read without making strings: a header that is exactly `Content-Length: N`.

@@ -119,8 +119,12 @@ class HandshakeReader {
   private readonly onEnd = () => this.fail(new HandshakeError('connection closed during the handshake', 'closed'));
   private readonly onError = (error: Error) => this.fail(new HandshakeError(`connection error during the handshake: ${error.message}`, 'closed'));
 
-  constructor(private readonly stream: Duplex) {
-    stream.on('data', this.onData);
+  constructor(
+    private readonly stream: Duplex,
+    private readonly input?: HandshakeInput,
+  ) {
+    if (input) input.listen(this.onData);
+    else stream.on('data', this.onData);
     stream.on('end', this.onEnd);
     stream.on('close', this.onEnd);
     stream.on('error', this.onError);
@@ -144,7 +148,8 @@ class HandshakeReader {
   /** Stops reading and returns the bytes that arrived after the last frame. */
   detach(): Buffer {
     this.stream.pause();
-    this.stream.off('data', this.onData);
+    if (this.input) this.input.stop();
+    else this.stream.off('data', this.onData);
     this.stream.off('end', this.onEnd);
     this.stream.off('close', this.onEnd);
     this.stream.off('error', this.onError);
@@ -167,14 +172,27 @@ class HandshakeReader {
   }
 }
 
+/**
+ * Where the handshake reads the stream's bytes, when not from its 'data' events (a socket read
+ * into a buffer of its own, net's `onread`, emits none).
+ */
+export interface HandshakeInput {
+  /** Hands every chunk read from now on to `onData`; the handshake keeps the chunks it is given. */
+  listen(onData: (chunk: Buffer) => void): void;
+  /** Stops handing chunks on. */
+  stop(): void;
+}
+
 /** Options for either side of the handshake. */
 export interface HandshakeOptions {
   /** Milliseconds the whole handshake may take. */
   timeoutMs?: number;
+  /** Where the bytes come from, if not the stream's 'data' events. */
+  input?: HandshakeInput;
 }
 
 async function withReader<T>(stream: Duplex, options: HandshakeOptions, run: (reader: HandshakeReader) => Promise<T>): Promise<{ result: T; rest: Buffer }> {
-  const reader = new HandshakeReader(stream);
+  const reader = new HandshakeReader(stream, options.input);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const timer = setTimeout(() => reader.fail(new HandshakeError(`handshake not completed within ${timeoutMs} ms`, 'timeout')), timeoutMs);
   try {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContentLengthDecoder, FramingError, frameMessage } from '../../src/common/framing';
+import { ContentLengthDecoder, FramingError, frameMessage, frameWithAttachments } from '../../src/common/framing';
 
 function decodeAll(chunks: Buffer[], max?: number): string[] {
   const out: string[] = [];
@@ -48,4 +48,33 @@ test('a header that never ends is refused once it passes the limit', () => {
 
 test('an empty body is a message', () => {
   assert.deepEqual(decodeAll([Buffer.from('Content-Length: 0\r\n\r\n')]), ['']);
+});
+
+test('chunks read into one reused buffer (pushTransient) decode as if each were kept, attachments included', () => {
+  const big = Buffer.alloc(3000, 7);
+  const small = Buffer.from([1, 2, 3]);
+  const stream = Buffer.concat([
+    Buffer.from(frameMessage('{"a":"héllo"}')),
+    ...frameWithAttachments('{"b":{"$attachment":0},"c":{"$attachment":1}}', [big, small]).map((part) => Buffer.from(part)),
+    Buffer.from(frameMessage('{"d":2}')),
+  ]);
+  for (const size of [1, 5, 64, 1000, 4096, stream.length]) {
+    const out: { body: string; attachments?: Buffer[] }[] = [];
+    const decoder = new ContentLengthDecoder((body, attachments) => out.push({ body, attachments }));
+    decoder.acceptAttachments = true;
+    const reused = Buffer.alloc(size);
+    for (let at = 0; at < stream.length; at += size) {
+      const n = stream.copy(reused, 0, at, at + size);
+      decoder.pushTransient(reused.subarray(0, n));
+      // The next read overwrites the buffer: nothing handed on or kept may still point into it.
+      reused.fill(0xff);
+    }
+    assert.deepEqual(
+      out.map((m) => m.body),
+      ['{"a":"héllo"}', '{"b":{"$attachment":0},"c":{"$attachment":1}}', '{"d":2}'],
+      `read ${size} bytes at a time`,
+    );
+    assert.deepEqual(out[1].attachments, [big, small], `read ${size} bytes at a time`);
+    assert.equal(decoder.pendingBytes, 0);
+  }
 });

@@ -55,7 +55,7 @@ export class QueueProxy<T = unknown> extends BaseProxy {
   get(options?: PlainGetOptions | AckGetOptions): Promise<T | Delivery<T>> {
     if (options?.ack) return this.#deliver('get', blockingKwargs(options), options);
     // `ack: false` reads as no ack all the way down.
-    return this.callMethod('get', [], blockingKwargs(options), options as BlockingOptions | undefined) as Promise<T>;
+    return this.callMethod('get', undefined, blockingKwargs(options), options as BlockingOptions | undefined) as Promise<T>;
   }
 
   /** Puts without waiting; FullError if there is no room. */

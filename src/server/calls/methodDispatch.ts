@@ -139,12 +139,12 @@ export function bindArguments(method: string, signature: Signature, args: readon
   const { params, rest, restKeywords } = signature;
   // The hot path: positional arguments only, none too many, every required one given.
   if (rest === undefined && restKeywords === undefined && args.length <= params.length && isEmpty(kwargs)) {
-    const bound = args.slice();
-    for (let i = args.length; i < params.length; i++) {
-      if (!params[i].optional) break;
-      bound.push(params[i].default);
-    }
-    if (bound.length === params.length) return bound;
+    // Made at its full length: pushing the defaults onto a copy would grow it again.
+    const bound = new Array<unknown>(params.length);
+    let i = 0;
+    for (; i < args.length; i++) bound[i] = args[i];
+    for (; i < params.length && params[i].optional; i++) bound[i] = params[i].default;
+    if (i === params.length) return bound;
   }
   if (args.length > params.length && rest === undefined) {
     const required = params.filter((p) => !p.optional).length;

@@ -1,0 +1,73 @@
+/**
+ * Reads the message a client receives most, a result written as the manager writes it,
+ * `{"jsonrpc":"2.0","id":7,"result":VALUE}`, without parsing the whole text as JSON: the id and a
+ * result of null, a boolean or an integer are read in place, any other result is parsed alone.
+ * Anything else is left to a full parse, which also reports what is wrong with it.
+ */
+
+const PREFIX = '{"jsonrpc":"2.0","id":';
+const RESULT = ',"result":';
+const CLOSE_BRACE = 0x7d;
+const ZERO = 0x30;
+const MINUS = 0x2d;
+
+/** What {@link readQuickResult} read: one object, reused. */
+export interface QuickResult {
+  id: number;
+  result: unknown;
+}
+
+/**
+ * Reads `body` into `out` if it is a result in the manager's own form and returns true; returns
+ * false (and `out` means nothing) for any other text, valid or not.
+ */
+export function readQuickResult(body: string, out: QuickResult): boolean {
+  const end = body.length - 1;
+  if (body.charCodeAt(end) !== CLOSE_BRACE || !body.startsWith(PREFIX)) return false;
+  const afterId = digitsEnd(body, PREFIX.length, end);
+  if (afterId < 0 || !body.startsWith(RESULT, afterId)) return false;
+  const at = afterId + RESULT.length;
+  out.id = integerAt(body, PREFIX.length, afterId);
+  const length = end - at;
+  if (length === 4 && body.startsWith('null', at)) out.result = null;
+  else if (length === 4 && body.startsWith('true', at)) out.result = true;
+  else if (length === 5 && body.startsWith('false', at)) out.result = false;
+  else {
+    const negative = body.charCodeAt(at) === MINUS;
+    const digitsFrom = negative ? at + 1 : at;
+    if (digitsEnd(body, digitsFrom, end) === end && !(negative && body.charCodeAt(digitsFrom) === ZERO)) {
+      const n = integerAt(body, digitsFrom, end);
+      out.result = negative ? -n : n;
+    } else {
+      try {
+        out.result = JSON.parse(body.slice(at, end));
+      } catch {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Where a JSON integer's digits starting at `from` end (1 to 15 digits, no leading zero), or -1
+ * when there are none there or they are not such an integer.
+ */
+function digitsEnd(text: string, from: number, limit: number): number {
+  let at = from;
+  while (at < limit) {
+    const digit = text.charCodeAt(at) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    at++;
+  }
+  const count = at - from;
+  if (count === 0 || count > 15 || (count > 1 && text.charCodeAt(from) === ZERO)) return -1;
+  return at;
+}
+
+/** The value of the digits from `from` to `to`. */
+function integerAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let at = from; at < to; at++) n = n * 10 + (text.charCodeAt(at) - ZERO);
+  return n;
+}

@@ -6,11 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { connect, isTuple, type QueueProxy } from '../../src/client';
 import { Queue } from '../../src/server';
 import { PackedPickle } from '../../src/server/python/pickle/packedPickle';
+import { unpickle } from '../../src/server/python/pickle/pickleReader';
 import { AUTHKEY, startManager } from '../helpers/manager';
-import { assertExitedCleanly, managerClientLines, python2, pythonEnv, pythonOf, runPython } from './helpers';
+import { assertExitedCleanly, managerClientLines, python2, pythonEnv, pythonOf, root, runPython } from './helpers';
 
 const N = 20_000;
 
@@ -111,4 +113,59 @@ test("a Python 2 client's dense argument holding str is read back as str by Pyth
   assertExitedCleanly(await runPython(py3, ['-c', py3Check], [], env), 'the Python 3 consumer');
   const py2Check = [...connectScript2, 'v = q.get()', `assert v == ${value} and type(v[0]['k']) is str and type(v[0]['u']) is unicode, repr(v[:2])`].join('\n');
   assertExitedCleanly(await runPython(py2, ['-c', py2Check], [], env), 'the Python 2 consumer');
+});
+
+/** Lists of objects of classes the server keeps opaque: datetimes (REDUCE) and a user's class (NEWOBJ, BUILD), from a module both Pythons import. */
+const N_OBJECTS = 10_000;
+const OBJECT_VALUES = [
+  `[datetime.datetime(2024, 1, 1) + datetime.timedelta(seconds=i) for i in range(${N_OBJECTS})]`,
+  `[pickle_usermod.Point(i, 'x') for i in range(${N_OBJECTS})]`,
+];
+const objectLines = ['import datetime, pickle, sys', `sys.path.insert(0, ${JSON.stringify(join(root, 'test', 'server', 'python'))})`, 'import pickle_usermod'];
+
+test("a Python client's dense lists of objects of classes the server keeps opaque are kept as pickles, read back equal by Python 3, and as before by a JSON client", async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const queue = new Queue();
+  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
+  t.after(() => manager.shutdown());
+  const env = pythonEnv(manager.address, AUTHKEY);
+  // The producer also writes each value's pickle, which the reader reads whole: what a JSON client got before.
+  const put = await runPython(python, ['-c', [...objectLines, ...connectScript, `vs = [${OBJECT_VALUES.join(', ')}]`, 'for v in vs + vs: q.put(v)', 'for v in vs: print(pickle.dumps(v, 4).hex())'].join('\n')], [], env);
+  assertExitedCleanly(put, 'the Python producer');
+  const held = queue.peekAll();
+  assert.equal(held.length, 2 * OBJECT_VALUES.length);
+  for (const [i, item] of held.entries()) assert.ok(item instanceof PackedPickle, `item ${i} is kept as a pickle`);
+
+  const check = [...objectLines, ...connectScript, `for want in [${OBJECT_VALUES.join(', ')}]:`, '    got = q.get()', '    assert got == want, repr(got)[:200]'];
+  assertExitedCleanly(await runPython(python, ['-c', check.join('\n')], [], env), 'the Python 3 consumer');
+
+  const client = await connect<{ get_queue: QueueProxy<unknown> }>({ address: manager.address, authkey: AUTHKEY });
+  t.after(() => client.close());
+  const q = await client.get_queue();
+  const wholes = put.stdout.trim().split('\n').map((hex) => unpickle(Buffer.from(hex, 'hex')) as unknown[]);
+  for (const whole of wholes) {
+    const got = (await q.get()) as unknown[];
+    assert.equal(got.length, N_OBJECTS);
+    assert.deepEqual(got, whole);
+  }
+});
+
+test('under --no-opaque-pickles a dense list of datetimes is refused, as before', async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const queue = new Queue();
+  const manager = await startManager({ opaquePickles: false }, (m) => m.register('get_queue', { callable: () => queue }));
+  t.after(() => manager.shutdown());
+  const script = [
+    ...objectLines,
+    ...connectScript,
+    'try:',
+    `    q.put(${OBJECT_VALUES[0]})`,
+    "    raise SystemExit('accepted')",
+    'except Exception as e:',
+    "    assert 'datetime.datetime object' in str(e) and 'refused' in str(e), str(e)",
+  ];
+  assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], pythonEnv(manager.address, AUTHKEY)), 'the Python producer');
+  assert.equal(queue.peekAll().length, 0);
 });

@@ -27,9 +27,9 @@ export interface RequestLimits {
 export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
   let request: unknown;
   // A dense argument is kept as a pickle of its own, the rest read with None in its place (SPEC §19).
-  const cut = packPickledArguments(frame, limits.maxMessageValues);
+  const cut = packPickledArguments(frame, limits.maxMessageValues, limits.opaquePickles);
   try {
-    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles });
+    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles, maxOpaqueBytes: cut?.maxOpaqueBytes });
   } catch (error) {
     return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
   }

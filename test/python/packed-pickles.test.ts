@@ -12,6 +12,7 @@ import { Queue } from '../../src/server';
 import { PackedPickle } from '../../src/server/python/pickle/packedPickle';
 import { unpickle } from '../../src/server/python/pickle/pickleReader';
 import { AUTHKEY, startManager } from '../helpers/manager';
+import { MAX_CALL_ARGUMENTS } from '../../src/server/limits';
 import { assertExitedCleanly, managerClientLines, python2, pythonEnv, pythonOf, root, runPython } from './helpers';
 
 const N = 20_000;
@@ -168,4 +169,24 @@ test('under --no-opaque-pickles a dense list of datetimes is refused, as before'
   ];
   assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], pythonEnv(manager.address, AUTHKEY)), 'the Python producer');
   assert.equal(queue.peekAll().length, 0);
+});
+
+test(`a Python call passing more than ${MAX_CALL_ARGUMENTS} arguments, positional and keyword together, is refused with a TypeError naming the count and the limit`, async (t) => {
+  const python = pythonOf('3.11');
+  if (!python) return t.skip('no CPython 3.11 here');
+  const queue = new Queue();
+  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
+  t.after(() => manager.shutdown());
+  const over = MAX_CALL_ARGUMENTS + 1;
+  const script = [
+    ...connectScript,
+    `for args, kwds in [(({},) * ${over}, {}), (({},), dict(('k%d' % i, {}) for i in range(${over - 1}))), (({},) * 50000, {})]:`,
+    '    try:',
+    "        q._callmethod('put', args, kwds)",
+    "        raise SystemExit('accepted')",
+    '    except TypeError as e:',
+    `        assert 'a call with %d arguments' % (len(args) + len(kwds)) in str(e) and 'the limit is ${MAX_CALL_ARGUMENTS}' in str(e), str(e)`,
+    'assert q.qsize() == 0',
+  ];
+  assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], pythonEnv(manager.address, AUTHKEY)), 'the Python client');
 });

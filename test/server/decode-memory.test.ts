@@ -12,9 +12,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { decodeValue } from '../../src/common/valueCodec';
 import { exceedsJsonValues } from '../../src/server/jsonValueCount';
-import { DEFAULT_MAX_MESSAGE_VALUES, READ_BYTES_PER_MESSAGE } from '../../src/server/limits';
+import { DEFAULT_MAX_MESSAGE_VALUES, MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE } from '../../src/server/limits';
 import { readMessage } from '../../src/server/jsonrpc/messageChecks';
-import { readAnyRequest } from '../../src/server/python/generalRequestReader';
+import { decodeKeywords, expectCallFields } from '../../src/server/jsonrpc/paramChecks';
+import { readAnyRequest, readPythonRequest } from '../../src/server/python/generalRequestReader';
 import type { PythonRequest } from '../../src/server/python/requestReader';
 
 setFlagsFromString('--expose-gc');
@@ -97,3 +98,51 @@ for (const [name, item] of [
     assert.ok(held <= allowed(bytes), `${held} bytes held for ${bytes} bytes: over ${allowed(bytes)}`);
   });
 }
+
+// Separate arguments are each built (none is large enough to be kept encoded): their number is limited instead.
+const half = MAX_CALL_ARGUMENTS / 2;
+const pickledCall = (positional: number, keywords: number) =>
+  Buffer.from(`\x80\x02(NX\x03\x00\x00\x00put(${'}'.repeat(positional)}t}(${Array.from({ length: keywords }, (_, i) => `X\x04\x00\x00\x00k${String(i).padStart(3, '0')}}`).join('')}ut.`, 'latin1');
+const jsonCall = (positional: number, keywords: number) =>
+  `{"jsonrpc":"2.0","id":1,"method":"object/call","params":{"id":"1","method":"put","args":[${Array(positional).fill('{}').join(',')}],"kwargs":{${Array.from({ length: keywords }, (_, i) => `"k${i}":{}`).join(',')}}}}`;
+
+for (const [positional, keywords] of [[MAX_CALL_ARGUMENTS, 0], [half, half]]) {
+  test(`a pickled call of ${positional} empty dicts and ${keywords} keyword arguments, the most one call may pass: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const frame = pickledCall(positional, keywords);
+    // Once before: the first read compiles the readers' code, which no message holds.
+    readPythonRequest(pickledCall(positional, keywords), { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3');
+    const before = heapHeld();
+    const request = readPythonRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3') as PythonRequest;
+    const held = heapHeld() - before;
+    assert.equal(request.args.length + Object.keys(request.kwargs).length, MAX_CALL_ARGUMENTS);
+    t.diagnostic(`${frame.length} bytes: ${held} bytes held`);
+    assert.ok(held <= allowed(frame.length), `${held} bytes held for ${frame.length} bytes: over ${allowed(frame.length)}`);
+  });
+
+  test(`a JSON-RPC call of ${positional} empty objects and ${keywords} keyword arguments, the most one call may pass: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const body = jsonCall(positional, keywords);
+    // Once before: the first read compiles the readers' code, which no message holds.
+    expectCallFields(readMessage(jsonCall(positional, keywords))!.params as { id: string; method: string });
+    const before = heapHeld();
+    const message = readMessage(body)!;
+    const params = message.params as { args: unknown[]; kwargs: Record<string, unknown>; id: string; method: string };
+    expectCallFields(params);
+    const args = decodeValue(params.args, { boxFloats: true }) as unknown[];
+    const kwargs = decodeKeywords(params.kwargs, { boxFloats: true });
+    const held = heapHeld() - before;
+    assert.equal(args.length + Object.keys(kwargs).length, MAX_CALL_ARGUMENTS);
+    const bytes = Buffer.byteLength(body);
+    t.diagnostic(`${bytes} bytes: ${held} bytes held`);
+    assert.ok(held <= allowed(bytes), `${held} bytes held for ${bytes} bytes: over ${allowed(bytes)}`);
+  });
+}
+
+test('one argument more, or 50 000 of them, is refused in both protocols', () => {
+  for (const [positional, keywords] of [[MAX_CALL_ARGUMENTS + 1, 0], [half, half + 1], [50_000, 0]]) {
+    const reply = readPythonRequest(pickledCall(positional, keywords), { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3');
+    assert.ok(Array.isArray(reply), 'refused');
+    assert.match(JSON.stringify(reply), new RegExp(`a call with ${positional + keywords} arguments`));
+    const params = readMessage(jsonCall(positional, keywords))!.params as { id: string; method: string };
+    assert.throws(() => expectCallFields(params), new RegExp(`a call with ${positional + keywords} arguments .* the limit is ${MAX_CALL_ARGUMENTS}`));
+  }
+});

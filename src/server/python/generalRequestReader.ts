@@ -5,12 +5,14 @@
  */
 
 import { isTuple } from '../../common/valueTypes';
+import { PyException } from '../exceptions';
+import { tooManyArguments } from '../limits';
 import { packPickledArguments } from './pickle/picklePacking';
 import { unpickle } from './pickle/pickleReader';
 import type { PickleDialect } from './pickle/pickleWriter';
 import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
 import { failureReply, traceback, type Reply } from './pythonReplies';
-import type { PythonRequest } from './requestReader';
+import { readRequest, type PythonRequest } from './requestReader';
 
 /** What reading a request of any shape is bounded by. */
 export interface RequestLimits {
@@ -18,6 +20,16 @@ export interface RequestLimits {
   readonly maxMessageValues: number;
   /** Whether the request may hold pickles of classes the server does not read. */
   readonly opaquePickles: boolean;
+}
+
+/**
+ * Reads a request, by the fast path (`requestReader.ts`) when it can and by {@link readAnyRequest}
+ * else; a request passing more arguments than `MAX_CALL_ARGUMENTS` is refused with a TypeError.
+ */
+export function readPythonRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
+  const request = readRequest(frame) ?? readAnyRequest(frame, limits, referenceOf, dialect);
+  const refusal = 'method' in request ? tooManyArguments(request.args, request.kwargs) : undefined;
+  return refusal ? failureReply(new PyException('TypeError', refusal), dialect) : request;
 }
 
 /**

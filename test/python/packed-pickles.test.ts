@@ -4,7 +4,7 @@
  * opcodes, Python 2 (which cannot read protocol 4's) from the value, a JSON client from the value —
  * with shared references and a memo that must be renumbered.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect, isTuple, type QueueProxy } from '../../src/client';
@@ -29,13 +29,18 @@ const VALUES = [
 const connectScript = [...managerClientLines('get_queue'), 'q = m.get_queue()'];
 const connectScript2 = [...managerClientLines('get_queue', { python2: true }), 'q = m.get_queue()'];
 
+/** A manager serving one queue as `get_queue`, shut down when the test ends, and the environment of its Python clients. */
+async function queueManager(t: TestContext, options: Parameters<typeof startManager>[0] = {}) {
+  const queue = new Queue();
+  const manager = await startManager(options, (m) => m.register('get_queue', { callable: () => queue }));
+  t.after(() => manager.shutdown());
+  return { queue, manager, env: pythonEnv(manager.address, AUTHKEY) };
+}
+
 test('dense arguments of a Python client are kept as pickles and read back the same by Python 3, Python 2 and a JSON client', async (t) => {
   const python = pythonOf('3.11');
   if (!python) return t.skip('no CPython 3.11 here');
-  const queue = new Queue();
-  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
-  t.after(() => manager.shutdown());
-  const env = pythonEnv(manager.address, AUTHKEY);
+  const { queue, manager, env } = await queueManager(t);
   const put = await runPython(python, ['-c', [...connectScript, `for v in [${VALUES.join(', ')}]: q.put(v)`].join('\n')], [], env);
   assertExitedCleanly(put, 'the Python producer');
   const held = queue.peekAll();
@@ -103,10 +108,7 @@ test("a Python 2 client's dense argument holding str is read back as str by Pyth
   const py2 = python2();
   const py3 = pythonOf('3.11');
   if (!py2 || !py3) return t.skip('needs CPython 2.7 and 3.11');
-  const queue = new Queue();
-  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
-  t.after(() => manager.shutdown());
-  const env = pythonEnv(manager.address, AUTHKEY);
+  const { queue, env } = await queueManager(t);
   const value = `[{'k': 'v%d' % i, 'u': u'\\xe9'} for i in range(${N / 10})]`;
   assertExitedCleanly(await runPython(py2, ['-c', [...connectScript2, `q.put(${value}); q.put(${value})`].join('\n')], [], env), 'the Python 2 producer');
   assert.ok(queue.peekAll().every((item) => item instanceof PackedPickle), 'kept as pickles');
@@ -127,10 +129,7 @@ const objectLines = ['import datetime, pickle, sys', `sys.path.insert(0, ${JSON.
 test("a Python client's dense lists of objects of classes the server keeps opaque are kept as pickles, read back equal by Python 3, and as before by a JSON client", async (t) => {
   const python = pythonOf('3.11');
   if (!python) return t.skip('no CPython 3.11 here');
-  const queue = new Queue();
-  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
-  t.after(() => manager.shutdown());
-  const env = pythonEnv(manager.address, AUTHKEY);
+  const { queue, manager, env } = await queueManager(t);
   // The producer also writes each value's pickle, which the reader reads whole: what a JSON client got before.
   const put = await runPython(python, ['-c', [...objectLines, ...connectScript, `vs = [${OBJECT_VALUES.join(', ')}]`, 'for v in vs + vs: q.put(v)', 'for v in vs: print(pickle.dumps(v, 4).hex())'].join('\n')], [], env);
   assertExitedCleanly(put, 'the Python producer');
@@ -155,9 +154,7 @@ test("a Python client's dense lists of objects of classes the server keeps opaqu
 test('under --no-opaque-pickles a dense list of datetimes is refused, as before', async (t) => {
   const python = pythonOf('3.11');
   if (!python) return t.skip('no CPython 3.11 here');
-  const queue = new Queue();
-  const manager = await startManager({ opaquePickles: false }, (m) => m.register('get_queue', { callable: () => queue }));
-  t.after(() => manager.shutdown());
+  const { queue, env } = await queueManager(t, { opaquePickles: false });
   const script = [
     ...objectLines,
     ...connectScript,
@@ -167,16 +164,14 @@ test('under --no-opaque-pickles a dense list of datetimes is refused, as before'
     'except Exception as e:',
     "    assert 'datetime.datetime object' in str(e) and 'refused' in str(e), str(e)",
   ];
-  assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], pythonEnv(manager.address, AUTHKEY)), 'the Python producer');
+  assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], env), 'the Python producer');
   assert.equal(queue.peekAll().length, 0);
 });
 
 test(`a Python call passing more than ${MAX_CALL_ARGUMENTS} arguments, positional and keyword together, is refused with a TypeError naming the count and the limit`, async (t) => {
   const python = pythonOf('3.11');
   if (!python) return t.skip('no CPython 3.11 here');
-  const queue = new Queue();
-  const manager = await startManager({}, (m) => m.register('get_queue', { callable: () => queue }));
-  t.after(() => manager.shutdown());
+  const { env } = await queueManager(t);
   const over = MAX_CALL_ARGUMENTS + 1;
   const script = [
     ...connectScript,
@@ -188,5 +183,5 @@ test(`a Python call passing more than ${MAX_CALL_ARGUMENTS} arguments, positiona
     `        assert 'a call with %d arguments' % (len(args) + len(kwds)) in str(e) and 'the limit is ${MAX_CALL_ARGUMENTS}' in str(e), str(e)`,
     'assert q.qsize() == 0',
   ];
-  assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], pythonEnv(manager.address, AUTHKEY)), 'the Python client');
+  assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], env), 'the Python client');
 });

@@ -313,9 +313,10 @@ class Analysis {
     /** Whether every item of a list or tuple is hashable (`set(items)` checks it); for a tuple, whether its first item's are (a set's REDUCE arguments). */
     const itemsHashable = new Uint8Array(room);
     const firstItemsHashable = new Uint8Array(room);
-    /** A global's role ({@link ROLE_NONE}...); for a tuple, its first item's kind. */
+    /** A global's role ({@link ROLE_NONE}...). */
     const roles = new Uint8Array(room);
     const memoRoles = new Uint8Array(room);
+    /** For a tuple, its first item's kind (`bytearray(x)`'s x). */
     const firstKinds = new Uint8Array(room);
     let height = 0;
     let marks = 0;

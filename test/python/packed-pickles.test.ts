@@ -185,3 +185,16 @@ test(`a Python call passing more than ${MAX_CALL_ARGUMENTS} arguments, positiona
   ];
   assertExitedCleanly(await runPython(python, ['-c', script.join('\n')], [], env), 'the Python client');
 });
+
+test("a Python 2 client's dense list of sets (GLOBAL __builtin__.set, REDUCE) is kept as a pickle and read back as sets by Python 2 and Python 3", async (t) => {
+  const py2 = python2();
+  const py3 = pythonOf('3.11');
+  if (!py2 || !py3) return t.skip('needs CPython 2.7 and 3.11');
+  const { queue, env } = await queueManager(t);
+  const value = `[set([i, 'x']) for i in range(${N_OBJECTS})]`;
+  assertExitedCleanly(await runPython(py2, ['-c', [...connectScript2, `q.put(${value}); q.put(${value})`].join('\n')], [], env), 'the Python 2 producer');
+  assert.ok(queue.peekAll().every((item) => item instanceof PackedPickle), 'kept as pickles');
+  const check = ['v = q.get()', `assert v == ${value} and type(v[0]) is set, repr(v[:2])`];
+  assertExitedCleanly(await runPython(py3, ['-c', [...connectScript, ...check].join('\n')], [], env), 'the Python 3 consumer');
+  assertExitedCleanly(await runPython(py2, ['-c', [...connectScript2, ...check].join('\n')], [], env), 'the Python 2 consumer');
+});

@@ -25,6 +25,23 @@ export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
  */
 export const READ_BYTES_PER_MESSAGE = 64 * 1024;
 
+/**
+ * Most arguments one call (`object/call`, `object/create`, a Python request) may pass, positional
+ * and keyword together. Each argument is built as the message is read, and one too small to be
+ * worth keeping encoded may cost a few hundred bytes built (a `{}`: 3 bytes of JSON, 1 of pickle):
+ * this many fit half of {@link READ_BYTES_PER_MESSAGE}, so that reading any message the server
+ * accepts holds at most 4 times its bytes plus that allowance (SPEC §19). A manager's method takes
+ * a handful; many values travel as one list or dict.
+ */
+export const MAX_CALL_ARGUMENTS = 128;
+
+/** The refusal of a call passing more than {@link MAX_CALL_ARGUMENTS}, or undefined; `kwargs` a record (or undefined). */
+export function tooManyArguments(args: unknown, kwargs: unknown): string | undefined {
+  const count = (Array.isArray(args) ? args.length : 0) + (typeof kwargs === 'object' && kwargs !== null ? Object.keys(kwargs).length : 0);
+  if (count <= MAX_CALL_ARGUMENTS) return undefined;
+  return `a call with ${count} arguments (positional and keyword together) is refused: the limit is ${MAX_CALL_ARGUMENTS}; send many values as one list or dict`;
+}
+
 /** Bytes of incomplete messages buffered across all connections at once (256 MiB). */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 

@@ -12,9 +12,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { decodeValue } from '../../src/common/valueCodec';
 import { exceedsJsonValues } from '../../src/server/jsonValueCount';
-import { DEFAULT_MAX_MESSAGE_VALUES, READ_BYTES_PER_MESSAGE } from '../../src/server/limits';
+import { DEFAULT_MAX_MESSAGE_VALUES, MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE } from '../../src/server/limits';
 import { readMessage } from '../../src/server/jsonrpc/messageChecks';
-import { readAnyRequest } from '../../src/server/python/generalRequestReader';
+import { decodeKeywords, expectCallFields } from '../../src/server/jsonrpc/paramChecks';
+import { readAnyRequest, readPythonRequest } from '../../src/server/python/generalRequestReader';
 import type { PythonRequest } from '../../src/server/python/requestReader';
 
 setFlagsFromString('--expose-gc');
@@ -33,27 +34,40 @@ const allowed = (bytes: number) => 4 * bytes + READ_BYTES_PER_MESSAGE;
 
 const N = DEFAULT_MAX_MESSAGE_VALUES - 1_000;
 
-/** A protocol 2 pickle of the request `(None, 'put', ([item] * n,), {})`, item given as its opcodes. */
-function pickledPut(item: string, n: number): Buffer {
-  return Buffer.concat([Buffer.from('\x80\x02(NX\x03\x00\x00\x00put](', 'latin1'), Buffer.from(item.repeat(n), 'latin1'), Buffer.from('e\x85}t.', 'latin1')]);
+/** Objects an item's opcodes push (the value limit counts pushes): one per opcode that makes a value. */
+function pushesPer(item: string): number {
+  return item.startsWith('c__builtin__') ? 5 : item.startsWith('h') ? 6 : 1;
 }
 
-for (const [name, item] of [
+/** A protocol 2 pickle of the request `(None, 'put', ([*head, item, item, …],), {})`, item and head given as opcodes. */
+function pickledPut(item: string, n: number, head = ''): Buffer {
+  return Buffer.concat([Buffer.from(`\x80\x02(NX\x03\x00\x00\x00put](${head}`, 'latin1'), Buffer.from(item.repeat(n), 'latin1'), Buffer.from('e\x85}t.', 'latin1')]);
+}
+
+for (const [name, item, head = ''] of [
   ['empty dicts', '}'],
   ['empty lists', ']'],
   ['empty tuples', ')'],
   ['small ints', 'K\x07'],
   ['short strs', 'X\x01\x00\x00\x00a'],
+  // A global anywhere in the argument (a class the server keeps opaque): cut all the same (SPEC §19).
+  ['empty dicts after a global', '}', 'cmodule\nName\n'],
+  ['instances of a class (NEWOBJ, BUILD of a dict)', 'h\x00)\x81}X\x01\x00\x00\x00aK\x01sb', 'cmodule\nName\nq\x00'],
+  ['Python 2 sets of an int (REDUCE)', 'c__builtin__\nset\n]K\x01a\x85R', ''],
 ] as const) {
-  test(`a pickle of ${N.toLocaleString('en-US')} ${name}: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
-    const frame = pickledPut(item, N);
-    const before = heapHeld();
+  const count = Math.floor(N / pushesPer(item));
+  test(`a pickle of ${count.toLocaleString('en-US')} ${name}: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const frame = pickledPut(item, count, head);
     // As the session reads a request the fast path leaves: the request and its arguments.
-    const request = readAnyRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3') as PythonRequest;
+    const read = () => readAnyRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3') as PythonRequest;
+    // Once before: the first read compiles the reader's code (hundreds of KB of heap at times), which no message holds.
+    read();
+    const before = heapHeld();
+    const request = read();
     const held = heapHeld() - before;
     assert.equal(request.method, 'put');
     assert.equal(request.args.length, 1);
-    t.diagnostic(`${frame.length} bytes, ${N} values: ${held} bytes held, ${(held / frame.length).toFixed(1)} times the bytes`);
+    t.diagnostic(`${frame.length} bytes, ${count} items: ${held} bytes held, ${(held / frame.length).toFixed(1)} times the bytes`);
     assert.ok(held <= allowed(frame.length), `${held} bytes held for ${frame.length} bytes: over ${allowed(frame.length)}`);
   });
 }
@@ -76,10 +90,12 @@ for (const [name, item] of [
     const items = Math.floor((DEFAULT_MAX_MESSAGE_VALUES - 100) / perItem);
     const body = `{"jsonrpc":"2.0","id":1,"method":"object/call","params":{"id":"1","method":"put","args":[[${Array(items).fill(item).join(',')}]]}}`;
     assert.equal(exceedsJsonValues(body, DEFAULT_MAX_MESSAGE_VALUES), false, 'under the value limit');
-    const before = heapHeld();
     // As the session reads a call: the message, then its arguments as the object service gets them.
-    const message = readMessage(body)!;
-    const args = decodeValue(message.params!.args, { boxFloats: true }) as unknown[];
+    const read = () => decodeValue(readMessage(body)!.params!.args, { boxFloats: true }) as unknown[];
+    // Once before: the first read compiles the reader's code, which no message holds.
+    read();
+    const before = heapHeld();
+    const args = read();
     const held = heapHeld() - before;
     assert.equal(args.length, 1);
     const bytes = Buffer.byteLength(body);
@@ -87,3 +103,57 @@ for (const [name, item] of [
     assert.ok(held <= allowed(bytes), `${held} bytes held for ${bytes} bytes: over ${allowed(bytes)}`);
   });
 }
+
+// Separate arguments are each built (none is large enough to be kept encoded): their number is limited instead.
+const half = MAX_CALL_ARGUMENTS / 2;
+const REPEATS = 50;
+const pickledCall = (positional: number, keywords: number) =>
+  Buffer.from(`\x80\x02(NX\x03\x00\x00\x00put(${'}'.repeat(positional)}t}(${Array.from({ length: keywords }, (_, i) => `X\x04\x00\x00\x00k${String(i).padStart(3, '0')}}`).join('')}ut.`, 'latin1');
+const jsonCall = (positional: number, keywords: number) =>
+  `{"jsonrpc":"2.0","id":1,"method":"object/call","params":{"id":"1","method":"put","args":[${Array(positional).fill('{}').join(',')}],"kwargs":{${Array.from({ length: keywords }, (_, i) => `"k${i}":{}`).join(',')}}}}`;
+
+for (const [positional, keywords] of [[MAX_CALL_ARGUMENTS, 0], [half, half]]) {
+  test(`a pickled call of ${positional} empty dicts and ${keywords} keyword arguments, the most one call may pass: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const frame = pickledCall(positional, keywords);
+    const read = () => readPythonRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3') as PythonRequest;
+    // Once before: the first read compiles the readers' code, which no message holds.
+    read();
+    // Many held at once: a message this small is within the compiler's noise on its own.
+    const before = heapHeld();
+    const requests = Array.from({ length: REPEATS }, read);
+    const held = (heapHeld() - before) / REPEATS;
+    assert.equal(requests[0].args.length + Object.keys(requests[0].kwargs).length, MAX_CALL_ARGUMENTS);
+    t.diagnostic(`${frame.length} bytes: ${held} bytes held`);
+    assert.ok(held <= allowed(frame.length), `${held} bytes held for ${frame.length} bytes: over ${allowed(frame.length)}`);
+  });
+
+  test(`a JSON-RPC call of ${positional} empty objects and ${keywords} keyword arguments, the most one call may pass: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const body = jsonCall(positional, keywords);
+    const read = () => {
+      const params = readMessage(body)!.params as { args: unknown[]; kwargs: Record<string, unknown>; id: string; method: string };
+      expectCallFields(params);
+      return [decodeValue(params.args, { boxFloats: true }) as unknown[], decodeKeywords(params.kwargs, { boxFloats: true })] as const;
+    };
+    // Once before: the first read compiles the readers' code, which no message holds.
+    read();
+    // Many held at once: a message this small is within the compiler's noise on its own.
+    const before = heapHeld();
+    const calls = Array.from({ length: REPEATS }, read);
+    const held = (heapHeld() - before) / REPEATS;
+    const [args, kwargs] = calls[0];
+    assert.equal(args.length + Object.keys(kwargs).length, MAX_CALL_ARGUMENTS);
+    const bytes = Buffer.byteLength(body);
+    t.diagnostic(`${bytes} bytes: ${held} bytes held`);
+    assert.ok(held <= allowed(bytes), `${held} bytes held for ${bytes} bytes: over ${allowed(bytes)}`);
+  });
+}
+
+test('one argument more, or 50 000 of them, is refused in both protocols', () => {
+  for (const [positional, keywords] of [[MAX_CALL_ARGUMENTS + 1, 0], [half, half + 1], [50_000, 0]]) {
+    const reply = readPythonRequest(pickledCall(positional, keywords), { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3');
+    assert.ok(Array.isArray(reply), 'refused');
+    assert.match(JSON.stringify(reply), new RegExp(`a call with ${positional + keywords} arguments`));
+    const params = readMessage(jsonCall(positional, keywords))!.params as { id: string; method: string };
+    assert.throws(() => expectCallFields(params), new RegExp(`a call with ${positional + keywords} arguments .* the limit is ${MAX_CALL_ARGUMENTS}`));
+  }
+});

@@ -10,6 +10,7 @@ import { createOver, RawClient, sendBlocking, startManager } from '../helpers/ma
 import { frameMessage } from '../../src/common/framing';
 import { until } from '../helpers/until';
 import { PythonFrameDecoder, pythonFrame } from '../../src/server/python/framing';
+import { MAX_CALL_ARGUMENTS } from '../../src/server/limits';
 
 class Counter {
   n = 0;
@@ -222,6 +223,30 @@ test('params of the wrong shape are InvalidParams naming the field', async () =>
     assert.equal(reply.error?.code, ErrorCodes.InvalidParams, `${method} ${JSON.stringify(params)}`);
     assert.match(reply.error.message, pattern);
   }
+  c.close();
+});
+
+test('a call or create passing more arguments than the limit, positional and keyword together, is InvalidParams naming the count and the limit', async () => {
+  await using manager = await startManager({}, withCounter);
+  const c = await RawClient.open(manager.address);
+  const { id } = (await c.request('object/create', { typeid: 'Queue' })).result;
+  const over = MAX_CALL_ARGUMENTS + 1;
+  const keywords = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, {}]));
+  const refusal = new RegExp(`a call with ${over} arguments .* the limit is ${MAX_CALL_ARGUMENTS}`);
+  for (const [method, params] of [
+    ['object/call', { id, method: 'put', args: Array(over).fill({}) }],
+    ['object/call', { id, method: 'put', args: [{}], kwargs: keywords(over - 1) }],
+    ['object/call', { id, method: 'put', args: Array(40_000).fill({}) }],
+    ['object/create', { typeid: 'Queue', args: Array(over - 2).fill(0), kwargs: keywords(2) }],
+  ] as const) {
+    const reply = await c.request(method, params);
+    assert.equal(reply.error?.code, ErrorCodes.InvalidParams, `${method} refused`);
+    assert.match(reply.error.message, method === 'object/call' && params.args.length === 40_000 ? /a call with 40000 arguments/ : refusal);
+  }
+  // At the limit the call is made (a Queue's put takes three at most: Python's TypeError).
+  const atLimit = await c.request('object/call', { id, method: 'put', args: Array(MAX_CALL_ARGUMENTS).fill({}) });
+  assert.doesNotMatch(atLimit.error?.message ?? '', /the limit is/);
+  assert.equal((await c.request('object/call', { id, method: 'qsize' })).result, 0, 'nothing was put');
   c.close();
 });
 

@@ -38,7 +38,7 @@ import type { ObjectService } from '../calls/objectService';
 import { endConnection, SessionCore, type ConnectedSession, type RequestId, type SessionHost } from '../calls/sessionCore';
 import { errorObject, errorObjectFor, type ErrorObject } from './errorObjects';
 import { agree } from './initialize';
-import { ackOf, expectCallFields, expectFields, RpcError } from './paramChecks';
+import { ackOf, expectCallFields, expectCreateFields, expectFields, RpcError } from './paramChecks';
 import { handleInspection, inspectionNotGranted, type InspectingSession } from './inspectionHandlers';
 import { readMessage, MessageRefused, type IncomingMessage } from './messageChecks';
 import { RequestHandlers } from './requestHandlers';
@@ -445,7 +445,7 @@ export class Session implements ConnectedSession, InspectingSession {
       .on(AckRequest.type, (params) => settleDelivery(service, core, params, 'ack', this.touch))
       .on(NackRequest.type, (params) => settleDelivery(service, core, params, 'nack', this.touch))
       .on(CreateRequest.type, (params) => {
-        expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
+        expectCreateFields(params);
         const entry = service.create(core, params.typeid, params.args, params.kwargs, this.values.reader);
         this.touching = entry.id;
         return service.afterKnown(entry, host.table.tokenOf(entry));

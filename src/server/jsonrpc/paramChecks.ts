@@ -5,6 +5,7 @@
 
 import { ErrorCodes } from '../../common/errorCodes';
 import { decodeValue, type DecodeOptions } from '../../common/valueCodec';
+import { tooManyArguments } from '../limits';
 
 /** An error to answer with a protocol code (a malformed request, a refused method). */
 export class RpcError extends Error {
@@ -61,6 +62,19 @@ export function expectCallFields(params: { id?: unknown; method?: unknown; args?
   if (params.kwargs !== undefined && (typeof params.kwargs !== 'object' || params.kwargs === null || Array.isArray(params.kwargs))) {
     throw new RpcError(ErrorCodes.InvalidParams, 'kwargs must be an object');
   }
+  expectArgumentCount(params);
+}
+
+/** Checks an `object/create`'s params. */
+export function expectCreateFields(params: { typeid?: unknown; args?: unknown; kwargs?: unknown }): void {
+  expectFields(params, { typeid: 'string', args: 'array?', kwargs: 'object?' });
+  expectArgumentCount(params);
+}
+
+/** A call's arguments, positional and keyword, within `MAX_CALL_ARGUMENTS` (SPEC §19). */
+function expectArgumentCount(params: { args?: unknown; kwargs?: unknown }): void {
+  const refusal = tooManyArguments(params.args, params.kwargs);
+  if (refusal) throw new RpcError(ErrorCodes.InvalidParams, refusal);
 }
 
 function onlyCallFields(params: object): boolean {

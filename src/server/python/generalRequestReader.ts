@@ -5,12 +5,14 @@
  */
 
 import { isTuple } from '../../common/valueTypes';
+import { PyException } from '../exceptions';
+import { tooManyArguments } from '../limits';
 import { packPickledArguments } from './pickle/picklePacking';
 import { unpickle } from './pickle/pickleReader';
 import type { PickleDialect } from './pickle/pickleWriter';
 import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
 import { failureReply, traceback, type Reply } from './pythonReplies';
-import type { PythonRequest } from './requestReader';
+import { readRequest, type PythonRequest } from './requestReader';
 
 /** What reading a request of any shape is bounded by. */
 export interface RequestLimits {
@@ -21,15 +23,25 @@ export interface RequestLimits {
 }
 
 /**
+ * Reads a request, by the fast path (`requestReader.ts`) when it can and by {@link readAnyRequest}
+ * else; a request passing more arguments than `MAX_CALL_ARGUMENTS` is refused with a TypeError.
+ */
+export function readPythonRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
+  const request = readRequest(frame) ?? readAnyRequest(frame, limits, referenceOf, dialect);
+  const refusal = 'method' in request ? tooManyArguments(request.args, request.kwargs) : undefined;
+  return refusal ? failureReply(new PyException('TypeError', refusal), dialect) : request;
+}
+
+/**
  * Reads `frame` as `(ident, methodname, args, kwds)`; a frame that is no such request is the
  * reply to send instead (the exception a Python client raises for it).
  */
 export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
   let request: unknown;
   // A dense argument is kept as a pickle of its own, the rest read with None in its place (SPEC §19).
-  const cut = packPickledArguments(frame, limits.maxMessageValues);
+  const cut = packPickledArguments(frame, limits.maxMessageValues, limits.opaquePickles);
   try {
-    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles });
+    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles, maxOpaqueBytes: cut?.maxOpaqueBytes });
   } catch (error) {
     return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
   }

@@ -24,12 +24,11 @@ import { ProxyResult, type ObjectService } from '../calls/objectService';
 import { endConnection, SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
 import { controlCall, type ControlCaller } from './controlCalls';
 import { PythonFrameDecoder, PythonFramingError } from './framing';
-import { readAnyRequest } from './generalRequestReader';
+import { readPythonRequest } from './generalRequestReader';
 import { python2Methods } from './python2Methods';
 import { DECODED, type ReferenceOf } from './pythonArguments';
 import { failureReply, traceback, unsendableReply, type Reply } from './pythonReplies';
 import { ReplyPickler } from './replyPickler';
-import { readRequest } from './requestReader';
 
 /** The holder of every reference a Python client takes (Python counts references per process, not per connection). */
 export const PYTHON_HOLDER = 'python';
@@ -230,7 +229,7 @@ export class PythonSession implements ConnectedSession, ControlCaller {
     // Python 3 pickles with protocol 3 or higher; a protocol 2 request is Python 2's.
     const dialect = (this.replies.dialect ??= frame[0] === 0x80 && frame[1] === 2 ? 'py2' : 'py3');
     // The common shape (scalar arguments) is read directly; it holds no proxy to resolve.
-    const request = readRequest(frame) ?? readAnyRequest(frame, this.host, this.referenceOf, dialect);
+    const request = readPythonRequest(frame, this.host, this.referenceOf, dialect);
     if (!('method' in request)) return request;
     const { ident, method, args, kwargs } = request;
     if (!this.isChannel) return controlCall(this, this.service, this.host, method, args, kwargs);

@@ -17,7 +17,7 @@ function pickledPut(arg: string): Buffer {
   return Buffer.concat([Buffer.from('\x80\x02(NX\x03\x00\x00\x00put', 'latin1'), Buffer.from(arg, 'latin1'), Buffer.from('\x85}t.', 'latin1')]);
 }
 
-const read = (frame: Buffer) => readAnyRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3');
+const read = (frame: Buffer, opaquePickles = true) => readAnyRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles }, () => assert.fail('no proxies here'), 'py3');
 
 test('a dense argument is kept as a pickle whose value is the one the reader makes; a small one and ordinary ones are read as before', () => {
   const shared = `]q\x01(}q\x02${'h\x02'.repeat(2000)}e`;
@@ -29,8 +29,26 @@ test('a dense argument is kept as a pickle whose value is the one the reader mak
   assert.equal(value[0], value[1999], 'a shared dict stays shared');
   assert.equal(packPickledArguments(pickledPut(`](${'}'.repeat(20)}e`), DEFAULT_MAX_MESSAGE_VALUES), undefined, 'small');
   assert.equal(packPickledArguments(pickledPut(`X\x10\x27\x00\x00${'x'.repeat(10_000)}`), DEFAULT_MAX_MESSAGE_VALUES), undefined, 'one long str');
-  assert.equal(packPickledArguments(pickledPut(`](${'}'.repeat(2000)}c__builtin__\nobject\n)Re`), DEFAULT_MAX_MESSAGE_VALUES), undefined, 'a global: read whole, for the opaque check');
+  const withGlobal = pickledPut(`](${'}'.repeat(2000)}c__builtin__\nobject\n)Re`);
+  assert.equal(packPickledArguments(withGlobal, DEFAULT_MAX_MESSAGE_VALUES, false), undefined, 'a global under --no-opaque-pickles: read whole, for the opaque check');
+  assert.ok(packPickledArguments(withGlobal, DEFAULT_MAX_MESSAGE_VALUES, true)?.packed.get(0), 'a global: cut when opaque pickles are allowed');
+  const proxy = pickledPut(`](${'}'.repeat(2000)}cmultiprocessing.managers\nRebuildProxy\ne`);
+  assert.equal(packPickledArguments(proxy, DEFAULT_MAX_MESSAGE_VALUES, true)?.packed.get(0), undefined, 'a proxy: left to the reader');
 });
+
+for (const [name, arg] of [
+  ['objects made by REDUCE and NEWOBJ, with states (BUILD)', `](${'}'.repeat(2000)}cdatetime\ndatetime\nq\x00${'h\x00C\x02ab\x85R'.repeat(500)}cm\nC\n)\x81}X\x01\x00\x00\x00aK\x01sbe`],
+  ['Python 2 sets and frozensets of str', `](${'}'.repeat(2000)}${'c__builtin__\nset\n]U\x01aa\x85Rc__builtin__\nfrozenset\n(U\x01bt\x85R'.repeat(300)}e`],
+  ['a bare global shared through the memo', `](${'}'.repeat(2000)}cm\nC\nq\x00${'h\x00'.repeat(500)}e`],
+  ['protocol 4 globals (STACK_GLOBAL) with memoized names', `](${'}'.repeat(2000)}\x8c\x01m\x94\x8c\x01C\x94\x93\x94${'h\x02)\x81'.repeat(500)}e`],
+] as const) {
+  test(`a dense argument holding ${name} is kept as a pickle whose value is the one the reader makes`, () => {
+    const frame = pickledPut(arg);
+    const packed = (read(frame) as PythonRequest).args[0];
+    assert.ok(packed instanceof PackedPickle, 'kept as a pickle');
+    assert.deepEqual(packed.materialise(), (unpickle(frame) as unknown[][])[2][0]);
+  });
+}
 
 for (const [name, arg, message] of [
   ['a list inside itself', `]q\x00(${'}'.repeat(2000)}h\x00e`, /contains itself/],
@@ -39,6 +57,12 @@ for (const [name, arg, message] of [
   ['bad UTF-8', `](${'}'.repeat(2000)}\x8c\x02\xff\xfee`, /UTF-8/],
   ['nesting beyond the limit', `${'('.repeat(1000)}${'}'.repeat(2000)}${'l'.repeat(1000)}`, /deeper|nesting too deep/],
   ['more values than the limit', `](${'}'.repeat(DEFAULT_MAX_MESSAGE_VALUES + 10)}e`, /more than \d+ objects/],
+  ['a state given to a list (BUILD)', `](${'}'.repeat(2000)}]}be`, /cannot apply BUILD/],
+  ['a set of a list (REDUCE)', `](${'}'.repeat(2000)}c__builtin__\nset\n]]a\x85Re`, /unhashable/],
+  ['an object inside itself', `](${'}'.repeat(2000)}cm\nC\n)\x81q\x00h\x00be`, /contains itself/],
+  ['a global named by an int (STACK_GLOBAL)', `](${'}'.repeat(2000)}K\x01K\x02\x93e`, /must be str/],
+  ['a global whose name holds a newline', `](${'}'.repeat(2000)}\x8c\x01m\x8c\x03a\nb\x93e`, /newline/],
+  ['objects that spell out a shared str beyond the opaque values\' limit', `](${'}'.repeat(2000)}X\x40\x42\x0f\x00${'s'.repeat(1_000_000)}q\x00${'cm\nC\nh\x00\x85R'.repeat(20)}e`, /larger than/],
 ] as const) {
   test(`a dense argument holding ${name} is refused when the request is read, as before`, () => {
     const reply = read(pickledPut(arg));
@@ -47,3 +71,9 @@ for (const [name, arg, message] of [
     assert.match(String(reply[1]), message);
   });
 }
+
+test('under --no-opaque-pickles a dense argument holding a class outside the allow-list is refused when the request is read, as before', () => {
+  const reply = read(pickledPut(`](${'}'.repeat(2000)}cdatetime\ndatetime\nC\x02ab\x85Re`), false);
+  assert.ok(Array.isArray(reply) && reply[0] === '#TRACEBACK', 'refused');
+  assert.match(String(reply[1]), /datetime\.datetime object.*refused/);
+});

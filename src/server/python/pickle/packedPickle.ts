@@ -5,26 +5,27 @@
  */
 
 import { EncodedValue } from '../../../common/jsonText';
-import { unpickle } from './pickleReader';
+import { unpickle, type UnpickleOptions } from './pickleReader';
 import type { PickleDialect } from './pickleWriter';
 
 /** An argument kept as a standalone pickle: built (read) only when something looks inside it. */
 export class PackedPickle extends EncodedValue {
   readonly #pickle: Buffer;
-  readonly #maxValues: number;
+  readonly #limits: UnpickleOptions;
   /** The clients that read its opcodes as the value the server would write: see {@link opcodesFor}. */
   readonly #splicedFor: ReadonlySet<PickleDialect>;
 
-  constructor(pickle: Buffer, maxValues: number, splicedFor: ReadonlySet<PickleDialect>) {
+  /** @param limits the reader's limits as the request it was cut from was read with (its values, its opaque values' bytes). */
+  constructor(pickle: Buffer, limits: Pick<UnpickleOptions, 'maxValues' | 'maxOpaqueBytes'>, splicedFor: ReadonlySet<PickleDialect>) {
     super();
     this.#pickle = pickle;
-    this.#maxValues = maxValues;
+    this.#limits = limits;
     this.#splicedFor = splicedFor;
   }
 
-  /** The value, read as the request's reader would have read it (it holds no proxy: nothing that imports). */
+  /** The value, read as the request's reader would have read it (it holds no proxy or token: `picklePacking.ts` leaves those to the request's reader). */
   override materialise(): unknown {
-    return unpickle(this.#pickle, { maxValues: this.#maxValues });
+    return unpickle(this.#pickle, this.#limits);
   }
 
   /**

@@ -9,18 +9,22 @@
  * argument stands alone (its memo gets read only its own memo puts, and nothing outside reads its
  * puts) and estimates its cost.
  *
- * Only plain values are cut: a pickle holding any opcode that imports or calls (GLOBAL,
- * STACK_GLOBAL, REDUCE, BUILD, NEWOBJ...), protocol 0's text opcodes, POP or DUP, is read whole
- * as before, so `--no-opaque-pickles`' check of class names and the proxies among arguments are
- * untouched. The rest of the request is read by the usual reader, with `None` where each argument
- * cut was.
+ * An argument holding globals and the objects made of them (GLOBAL, STACK_GLOBAL, REDUCE, NEWOBJ,
+ * NEWOBJ_EX, BUILD: a datetime, a user's class, a Python 2 set) is cut too, unless it holds a
+ * proxy's or a token's global (the reader makes those references, with the session) or shares a
+ * container with itself through the memo (the bound on the opaque values' bytes below follows a
+ * tree only). Under `--no-opaque-pickles` a pickle with a global is read whole, so the reader's
+ * check of class names is as before. Protocol 0's text opcodes (but GLOBAL), INST, OBJ, POP and
+ * DUP are never cut around. The rest of the request is read by the usual reader, with `None`
+ * where each argument cut was.
  */
 
 import { isUtf8 } from 'node:buffer';
 import { READ_BYTES_PER_MESSAGE } from '../../limits';
 import { PackedPickle } from './packedPickle';
+import { globalRole } from './pickleGlobals';
 import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
-import { DEFAULT_MAX_DEPTH } from './pickleReader';
+import { DEFAULT_MAX_DEPTH, defaultMaxOpaqueBytes } from './pickleReader';
 import type { PickleDialect } from './pickleWriter';
 
 /** Estimated heap bytes of values and nodes beyond 4 times the bytes the built arguments may cost. */
@@ -36,6 +40,8 @@ export interface PackedRequest {
   readonly frame: Buffer;
   /** The arguments kept as pickles, by position. */
   readonly packed: ReadonlyMap<number, PackedPickle>;
+  /** What the opaque values of `frame` may take, as for the whole request (the arguments cut take none of it: see `objectsBound`). */
+  readonly maxOpaqueBytes: number;
 }
 
 /** The analysis found something it does not cut around: the request is read whole. */
@@ -53,7 +59,7 @@ for (const [op, n] of [
 /** The protocol each opcode a cut argument may hold first appeared in (others: 2 or lower). */
 const PROTOCOL_OF = new Uint8Array(256).fill(2);
 for (const op of [Op.BINBYTES, Op.SHORT_BINBYTES]) PROTOCOL_OF[op] = 3;
-for (const op of [Op.SHORT_BINUNICODE, Op.BINUNICODE8, Op.BINBYTES8, Op.EMPTY_SET, Op.ADDITEMS, Op.FROZENSET]) PROTOCOL_OF[op] = 4;
+for (const op of [Op.SHORT_BINUNICODE, Op.BINUNICODE8, Op.BINBYTES8, Op.EMPTY_SET, Op.ADDITEMS, Op.FROZENSET, Op.STACK_GLOBAL, Op.NEWOBJ_EX]) PROTOCOL_OF[op] = 4;
 PROTOCOL_OF[Op.BYTEARRAY8] = 5;
 
 /** What a value on the stack or in the memo is, as far as the reader's checks go. */
@@ -65,7 +71,21 @@ const FROZENSET = 4;
 const TUPLE = 5;
 const HASHABLE_TUPLE = 6;
 const BYTEARRAY = 7;
+/** An object made by a call (REDUCE, NEWOBJ, NEWOBJ_EX): hashable as far as the reader checks, filled only by what the reader records. */
+const OBJECT = 8;
+/** A global (GLOBAL, STACK_GLOBAL): hashable, never filled. */
+const GLOBAL = 9;
 const MUTABLE = new Set([LIST, DICT, SET]);
+const HASHABLE = new Set([SCALAR, FROZENSET, HASHABLE_TUPLE, OBJECT, GLOBAL]);
+/** What a global is to the reader: nothing it knows, a set (whose members it checks), a proxy's or token's, another it knows. */
+const ROLE_NONE = 0;
+const ROLE_SET = 1;
+const ROLE_PROXY = 2;
+const ROLE_KNOWN = 3;
+/** `bytearray(x)`: the reader reads x first, and writes the call back whole if x is no bytes (an object read twice: not followed here). */
+const ROLE_BYTEARRAY = 4;
+/** Opcodes that make a global or an object (GLOBAL, STACK_GLOBAL, REDUCE, NEWOBJ, NEWOBJ_EX), and BUILD. */
+const OBJECT_OPS = new Set<number>([Op.GLOBAL, Op.STACK_GLOBAL, Op.REDUCE, Op.NEWOBJ, Op.NEWOBJ_EX, Op.BUILD]);
 const KIND_OF = new Uint8Array(256);
 KIND_OF[Op.EMPTY_LIST] = LIST;
 KIND_OF[Op.LIST] = LIST;
@@ -78,6 +98,24 @@ KIND_OF[Op.BYTEARRAY8] = BYTEARRAY;
 
 /** Opcodes whose argument is UTF-8 text. */
 const TEXT_OPS = new Set<number>([Op.SHORT_BINUNICODE, Op.BINUNICODE, Op.BINUNICODE8]);
+/** Opcodes of Python 2's `str` (Latin-1 text to the reader). */
+const PY2_TEXT_OPS = new Set<number>([Op.SHORT_BINSTRING, Op.BINSTRING]);
+
+/**
+ * Most bytes the reader writes back for a value an opcode pushes, when it keeps it inside an
+ * opaque value (`pickleReemit.ts`, without memo, protocol 2): `wire` is the opcode's bytes. A str
+ * or int is written at most 3 bytes longer; bytes as `_codecs.encode(text, 'latin1')`, its
+ * Latin-1 text up to twice as long in UTF-8, 34 bytes besides; a bytearray as
+ * `bytearray(<that>)`, 24 more.
+ */
+function rewrittenBytes(op: number, wire: number): number {
+  if (op === Op.SHORT_BINBYTES || op === Op.BINBYTES || op === Op.BINBYTES8) return 2 * wire + 32;
+  if (op === Op.BYTEARRAY8) return 2 * wire + 48;
+  return wire + 3;
+}
+/** What a container adds to its items when written back (a set is `set([...])`: a global, a list, a call), and each batch of a thousand items. */
+const REWRITTEN_CONTAINER = 24;
+const rewrittenBatches = (items: number) => 2 * Math.ceil(items / 1000);
 
 /** The length of a length-prefixed opcode's data (the text of a str). */
 function textLength(data: Buffer, op: number, argAt: number): number {
@@ -96,11 +134,11 @@ const CONTAINERS = new Set<number>([Op.EMPTY_LIST, Op.EMPTY_TUPLE, Op.EMPTY_DICT
  * The request with its costliest arguments kept as pickles; undefined when none needs to be (it
  * is read whole then, and any fault in it reported as usual). Never throws.
  */
-export function packPickledArguments(frame: Buffer, maxValues: number): PackedRequest | undefined {
+export function packPickledArguments(frame: Buffer, maxValues: number, opaquePickles = false): PackedRequest | undefined {
   // Each byte makes at most one object: a short pickle cannot exceed the rule.
   if (frame.length * (COST_CONTAINER - 4) <= BUDGET) return undefined;
   try {
-    return new Analysis(frame, maxValues).run();
+    return new Analysis(frame, maxValues, opaquePickles).run();
   } catch {
     // Anything the passes do not follow (ReadWhole, a count past the end, or a fault of their own) is read whole by the reader, which reads every request.
     return undefined;
@@ -120,6 +158,11 @@ interface Argument {
   py3Text: boolean;
   /** Memo entries it makes that did not exist (what a placeholder must make too, to keep MEMOIZE's numbering). */
   newEntries: number;
+  /** Most bytes the opaque values made of it may take (valid while it shares no container through the memo). */
+  readonly bound: number;
+  /** Whether it holds a global or an object; whether one of those is on the allow-list (then it is not spliced: the writer names those for each Python). */
+  holdsObjects: boolean;
+  holdsKnown: boolean;
   /** The memo's size where it starts (MEMOIZE numbers its entries from there). */
   memoBefore: number;
 }
@@ -129,12 +172,22 @@ class Analysis {
   private pos = 0;
   /** Whether the pickle's memo puts are MEMOIZE (numbered by the memo's size) or explicit indices. */
   private memoStyle: 'none' | 'implicit' | 'explicit' = 'none';
+  /** Offsets, in order, found by the first pass: the opcodes making globals and objects; of those, the proxies' and tokens' and the other allow-listed; the memo gets of a container or object. */
+  private readonly objectsAt: number[] = [];
+  private readonly proxiesAt: number[] = [];
+  private readonly knownAt: number[] = [];
+  private readonly sharedContainersAt: number[] = [];
+  /** What the opaque values of the whole request may take, as the reader allows them. */
+  private readonly maxOpaqueBytes: number;
 
   constructor(
     data: Buffer,
     private readonly maxValues: number,
+    /** Whether globals are read at all (`opaquePickles`): if not, a pickle holding one is read whole, and refused there as before. */
+    private readonly objects: boolean,
   ) {
     this.data = data;
+    this.maxOpaqueBytes = defaultMaxOpaqueBytes(data.length);
   }
 
   run(): PackedRequest | undefined {
@@ -142,6 +195,7 @@ class Analysis {
     const args = this.findArguments();
     if (args.length === 0) return undefined;
     this.inspect(args);
+    this.checkObjects(args);
     let over = -BUDGET;
     for (const a of args) over += Math.max(0, a.estimate - 4 * (a.end - a.start));
     if (over <= 0) return undefined;
@@ -163,7 +217,7 @@ class Analysis {
     for (;;) {
       const { op } = this.next();
       if (op === Op.STOP) return estimate > 0;
-      if (CONTAINERS.has(op)) estimate += COST_CONTAINER;
+      if (CONTAINERS.has(op) || OBJECT_OPS.has(op)) estimate += COST_CONTAINER;
       else if (PUSH_ARGUMENT[op] !== -128 || op === Op.BINGET || op === Op.LONG_BINGET) estimate += COST_SCALAR;
     }
   }
@@ -199,6 +253,18 @@ class Analysis {
           break;
         case Op.FRAME:
           after = argAt + 8;
+          break;
+        case Op.GLOBAL: {
+          // Two lines: the module and the name.
+          const first = data.indexOf(0x0a, argAt);
+          const second = first < 0 ? -1 : data.indexOf(0x0a, first + 1);
+          if (second < 0 || !this.objects) throw new ReadWhole();
+          after = second + 1;
+          break;
+        }
+        case Op.STACK_GLOBAL: case Op.REDUCE: case Op.NEWOBJ: case Op.NEWOBJ_EX: case Op.BUILD:
+          if (!this.objects) throw new ReadWhole();
+          after = argAt;
           break;
         default:
           throw new ReadWhole();
@@ -238,17 +304,38 @@ class Analysis {
     const memoDepths = new Int32Array(room);
     const memoHeights = new Int32Array(room);
     const memoStarts = new Int32Array(room).fill(-1);
+    /** Most bytes each value takes written back in an opaque value ({@link rewrittenBytes}); exact only for values never filled after a memo put. */
+    const sizes = new Float64Array(room);
+    const memoSizes = new Float64Array(room);
+    /** The offset of the str opcode a value is (-1: none), for STACK_GLOBAL's names. */
+    const textsAt = new Int32Array(room);
+    const memoTextsAt = new Int32Array(room);
+    /** Whether every item of a list or tuple is hashable (`set(items)` checks it); for a tuple, whether its first item's are (a set's REDUCE arguments). */
+    const itemsHashable = new Uint8Array(room);
+    const firstItemsHashable = new Uint8Array(room);
+    /** A global's role ({@link ROLE_NONE}...). */
+    const roles = new Uint8Array(room);
+    const memoRoles = new Uint8Array(room);
+    /** For a tuple, its first item's kind (`bytearray(x)`'s x). */
+    const firstKinds = new Uint8Array(room);
     let height = 0;
     let marks = 0;
     let pushes = 0;
     let memoSize = 0;
     let argStarts: number[] = [];
+    let argBounds: number[] = [];
     let argsTuple = -1;
     let argsEnd = -1;
     let root: number[] | undefined;
     const fence = () => (marks ? markHeights[marks - 1] : 0);
-    const push = (at: number, kind: number, depth: number, got = 0, reach = room) => {
+    const push = (at: number, kind: number, depth: number, size: number, got = 0, reach = room) => {
       if (++pushes > this.maxValues || height >= room || depth > MAX_ARGUMENT_DEPTH) throw new ReadWhole();
+      sizes[height] = size;
+      textsAt[height] = -1;
+      itemsHashable[height] = 1;
+      firstItemsHashable[height] = 1;
+      roles[height] = ROLE_NONE;
+      firstKinds[height] = SCALAR;
       gotten[height] = got;
       reaches[height] = reach;
       starts[height] = at;
@@ -257,8 +344,20 @@ class Analysis {
     };
     /** The kind of a new container of `items` (stack entries from `from`), checked as the reader checks keys and members. */
     const hashableFrom = (from: number, to: number, step: number) => {
-      for (let i = from; i < to; i += step) if (!(kinds[i] === SCALAR || kinds[i] === FROZENSET || kinds[i] === HASHABLE_TUPLE)) return false;
+      for (let i = from; i < to; i += step) if (!HASHABLE.has(kinds[i])) return false;
       return true;
+    };
+    const sizeOf = (from: number, to: number) => {
+      let total = 0;
+      for (let i = from; i < to; i++) total += sizes[i];
+      return total;
+    };
+    /** What a tuple or list made of the items at `from..to` notes of them ({@link itemsHashable}...), read before it is pushed over them. */
+    const itemsOf = (from: number, to: number): [number, number, number] => [hashableFrom(from, to, 1) ? 1 : 0, to > from ? itemsHashable[from] : 1, to > from ? kinds[from] : SCALAR];
+    const noteItems = ([all, first, kind]: [number, number, number]) => {
+      itemsHashable[height - 1] = all;
+      firstItemsHashable[height - 1] = first;
+      firstKinds[height - 1] = kind;
     };
     const lowestReach = (from: number, to: number) => {
       let r = room;
@@ -270,9 +369,13 @@ class Analysis {
       for (let i = from; i < to; i++) d = Math.max(d, depths[i]);
       return d;
     };
-    const nest = (into: number, from: number, to: number, kind: number, step: number, keysOnly: boolean) => {
-      if (kinds[into] !== kind || gotten[into] || lowestReach(from, to) <= into) throw new ReadWhole();
-      if (keysOnly ? !hashableFrom(from, to, step) : false) throw new ReadWhole();
+    /** Items `from..to` go into the container (or object: the reader records what is added to one) at `into`. */
+    const nest = (into: number, from: number, to: number, kind: number, step: number, keysOnly: boolean, batches: number) => {
+      const object = kinds[into] === OBJECT;
+      if ((kinds[into] !== kind && !object) || gotten[into] || lowestReach(from, to) <= into) throw new ReadWhole();
+      if (keysOnly && !object && !hashableFrom(from, to, step)) throw new ReadWhole();
+      if (kind === LIST && !hashableFrom(from, to, 1)) itemsHashable[into] = 0;
+      sizes[into] += sizeOf(from, to) + batches;
       depths[into] = Math.max(depths[into], deepest(from, to) + 1);
       if (depths[into] > MAX_ARGUMENT_DEPTH) throw new ReadWhole();
     };
@@ -282,7 +385,9 @@ class Analysis {
       if (PUSH_ARGUMENT[op] !== -128) {
         if (TEXT_OPS.has(op) && !isUtf8(data.subarray(after - textLength(data, op, argAt), after))) throw new ReadWhole();
         if ((op === Op.LONG1 || op === Op.LONG4) && after - argAt > MAX_LONG_BYTES) throw new ReadWhole();
-        push(at, KIND_OF[op], KIND_OF[op] === SCALAR ? 0 : 1);
+        const kind = KIND_OF[op];
+        push(at, kind, kind === SCALAR ? 0 : 1, kind === SCALAR || kind === BYTEARRAY ? rewrittenBytes(op, after - at) : REWRITTEN_CONTAINER);
+        if (TEXT_OPS.has(op) || PY2_TEXT_OPS.has(op)) textsAt[height - 1] = at;
         continue;
       }
       switch (op) {
@@ -302,6 +407,9 @@ class Analysis {
           memoHeights[index] = height - 1;
           memoStarts[index] = starts[height - 1];
           memoReaches[index] = reaches[height - 1];
+          memoSizes[index] = sizes[height - 1];
+          memoTextsAt[index] = textsAt[height - 1];
+          memoRoles[index] = roles[height - 1];
           continue;
         }
         case Op.BINGET: case Op.LONG_BINGET: {
@@ -310,7 +418,11 @@ class Analysis {
           // A container still on the stack, got again, reaches its position.
           const h = memoHeights[index];
           const open = MUTABLE.has(memoKinds[index]) && h < height && starts[h] === memoStarts[index] && kinds[h] === memoKinds[index];
-          push(at, memoKinds[index], memoDepths[index], 1, Math.min(memoReaches[index], open ? h : room));
+          push(at, memoKinds[index], memoDepths[index], memoSizes[index], 1, Math.min(memoReaches[index], open ? h : room));
+          textsAt[height - 1] = memoTextsAt[index];
+          roles[height - 1] = memoRoles[index];
+          // A container or object met twice: its size (and what it holds) may have changed since its put.
+          if (memoKinds[index] !== SCALAR && memoKinds[index] !== GLOBAL && memoKinds[index] !== BYTEARRAY) this.sharedContainersAt.push(at);
           continue;
         }
         case Op.MARK:
@@ -320,22 +432,29 @@ class Analysis {
           continue;
         case Op.STOP:
           if (height !== 1 || marks !== 0 || !root || root.length !== 4 || argsTuple !== root[2]) throw new ReadWhole();
-          return argStarts.map((start, i) => ({ index: i, start, end: i + 1 < argStarts.length ? argStarts[i + 1] : argsEnd, estimate: 0, standalone: true, protocol: 2, py2Text: false, py3Text: false, newEntries: 0, memoBefore: 0 }));
+          return argStarts.map((start, i) => ({
+            index: i, start, end: i + 1 < argStarts.length ? argStarts[i + 1] : argsEnd, estimate: 0, standalone: true, protocol: 2,
+            py2Text: false, py3Text: false, newEntries: 0, memoBefore: 0, bound: argBounds[i], holdsObjects: false, holdsKnown: false,
+          }));
         case Op.TUPLE: case Op.LIST: case Op.DICT: case Op.FROZENSET: {
           if (marks === 0) throw new ReadWhole();
           const base = markHeights[--marks];
           if (op === Op.DICT && ((height - base) % 2 !== 0 || !hashableFrom(base, height, 2))) throw new ReadWhole();
           if (op === Op.FROZENSET && !hashableFrom(base, height, 1)) throw new ReadWhole();
           const items = Array.from(starts.subarray(base, height));
+          const itemSizes = Array.from(sizes.subarray(base, height));
           const kind = op === Op.TUPLE ? (hashableFrom(base, height, 1) ? HASHABLE_TUPLE : TUPLE) : KIND_OF[op];
           const depth = deepest(base, height) + 1;
           const reach = lowestReach(base, height);
+          const top = height;
+          const noted = itemsOf(base, top);
           height = base;
-          push(markOffsets[marks], kind, depth, 0, reach < base ? reach : room);
+          push(markOffsets[marks], kind, depth, REWRITTEN_CONTAINER + sizeOf(base, top) + rewrittenBatches(top - base), 0, reach < base ? reach : room);
+          noteItems(noted);
           if (op === Op.TUPLE) {
             // The request: (ident, method, args, kwds), the last thing the pickle makes.
             if (marks === 0 && height === 1) root = items;
-            else if (marks === 1 && height === markHeights[0] + 3) [argStarts, argsTuple, argsEnd] = [items, markOffsets[marks], at];
+            else if (marks === 1 && height === markHeights[0] + 3) [argStarts, argBounds, argsTuple, argsEnd] = [items, itemSizes, markOffsets[marks], at];
           }
           continue;
         }
@@ -343,18 +462,22 @@ class Analysis {
           const n = op - Op.TUPLE1 + 1;
           if (height - n < fence()) throw new ReadWhole();
           const items = Array.from(starts.subarray(height - n, height));
+          const itemSizes = Array.from(sizes.subarray(height - n, height));
           const kind = hashableFrom(height - n, height, 1) ? HASHABLE_TUPLE : TUPLE;
           const depth = deepest(height - n, height) + 1;
           const reach = lowestReach(height - n, height);
+          const size = REWRITTEN_CONTAINER + sizeOf(height - n, height);
+          const noted = itemsOf(height - n, height);
           height -= n;
-          push(items[0], kind, depth, 0, reach < height ? reach : room);
-          if (marks === 1 && height === markHeights[0] + 3) [argStarts, argsTuple, argsEnd] = [items, items[0], at];
+          push(items[0], kind, depth, size, 0, reach < height ? reach : room);
+          noteItems(noted);
+          if (marks === 1 && height === markHeights[0] + 3) [argStarts, argBounds, argsTuple, argsEnd] = [items, itemSizes, items[0], at];
           continue;
         }
         case Op.APPEND: case Op.SETITEM: {
           const n = op === Op.APPEND ? 1 : 2;
           if (height - n - 1 < fence()) throw new ReadWhole();
-          nest(height - n - 1, height - n, height, op === Op.APPEND ? LIST : DICT, 2, op === Op.SETITEM);
+          nest(height - n - 1, height - n, height, op === Op.APPEND ? LIST : DICT, 2, op === Op.SETITEM, 2);
           height -= n;
           continue;
         }
@@ -363,14 +486,113 @@ class Analysis {
           const base = markHeights[--marks];
           if (base === 0 || base - 1 < fence()) throw new ReadWhole();
           if (op === Op.SETITEMS && (height - base) % 2 !== 0) throw new ReadWhole();
-          nest(base - 1, base, height, op === Op.APPENDS ? LIST : op === Op.SETITEMS ? DICT : SET, op === Op.ADDITEMS ? 1 : 2, op !== Op.APPENDS);
+          nest(base - 1, base, height, op === Op.APPENDS ? LIST : op === Op.SETITEMS ? DICT : SET, op === Op.ADDITEMS ? 1 : 2, op !== Op.APPENDS, 2 + rewrittenBatches(height - base));
           height = base;
           continue;
         }
+        case Op.GLOBAL: {
+          const newline = data.indexOf(0x0a, argAt);
+          const module = data.subarray(argAt, newline);
+          const name = data.subarray(newline + 1, after - 1);
+          if (!isUtf8(module) || !isUtf8(name)) throw new ReadWhole();
+          const role = this.noteGlobal(at, module.toString('utf8'), name.toString('utf8'));
+          push(at, GLOBAL, 0, after - at);
+          roles[height - 1] = role;
+          continue;
+        }
+        case Op.STACK_GLOBAL: {
+          // The reader takes a str for each (and writes the global back on lines of its own).
+          if (height - 2 < fence() || textsAt[height - 2] < 0 || textsAt[height - 1] < 0) throw new ReadWhole();
+          const module = this.textAt(textsAt[height - 2]);
+          const name = this.textAt(textsAt[height - 1]);
+          if (module.includes('\n') || name.includes('\n')) throw new ReadWhole();
+          const start = starts[height - 2];
+          height -= 2;
+          const role = this.noteGlobal(at, module, name);
+          push(start, GLOBAL, 0, 3 + 2 * (Buffer.byteLength(module) + Buffer.byteLength(name)));
+          roles[height - 1] = role;
+          continue;
+        }
+        case Op.REDUCE: case Op.NEWOBJ: case Op.NEWOBJ_EX: {
+          const base = height - (op === Op.NEWOBJ_EX ? 3 : 2);
+          if (base < fence() || lowestReach(base, height) < room) throw new ReadWhole();
+          // set(items) checks its members; bytearray(x) reads x, then writes itself back whole if x is no bytes.
+          if (op === Op.REDUCE && roles[base] === ROLE_SET && !firstItemsHashable[base + 1]) throw new ReadWhole();
+          if (op === Op.REDUCE && roles[base] === ROLE_BYTEARRAY && (firstKinds[base + 1] === OBJECT || firstKinds[base + 1] === GLOBAL)) throw new ReadWhole();
+          const size = 1 + sizeOf(base, height);
+          const depth = deepest(base, height) + 1;
+          const start = starts[base];
+          height = base;
+          this.objectsAt.push(at);
+          push(start, OBJECT, depth, size);
+          continue;
+        }
+        case Op.BUILD:
+          if (height - 2 < fence()) throw new ReadWhole();
+          nest(height - 2, height - 1, height, OBJECT, 1, false, 1);
+          height--;
+          continue;
         default:
           throw new ReadWhole();
       }
     }
+  }
+
+  /** Notes a global at `at` and returns its role to the reader. */
+  private noteGlobal(at: number, module: string, name: string): number {
+    this.objectsAt.push(at);
+    const role = globalRole(module, name);
+    if (role === undefined) return ROLE_NONE;
+    this.knownAt.push(at);
+    if (role === 'RebuildProxy' || role === 'Token') {
+      this.proxiesAt.push(at);
+      return ROLE_PROXY;
+    }
+    return role === 'set' || role === 'frozenset' ? ROLE_SET : role === 'bytearray' ? ROLE_BYTEARRAY : ROLE_KNOWN;
+  }
+
+  /** The text of the str opcode at `at`, as the reader reads it (Python 2's `str` as Latin-1). */
+  private textAt(at: number): string {
+    const data = this.data;
+    const op = data[at];
+    const width = op === Op.SHORT_BINUNICODE || op === Op.SHORT_BINSTRING ? 1 : op === Op.BINUNICODE8 ? 8 : 4;
+    const length = width === 1 ? data[at + 1] : width === 4 ? data.readUInt32LE(at + 1) : Number(data.readBigUInt64LE(at + 1));
+    return data.toString(PY2_TEXT_OPS.has(op) ? 'latin1' : 'utf8', at + 1 + width, at + 1 + width + length);
+  }
+
+  /**
+   * Which arguments holding globals and objects may be cut. Not one holding a proxy's or a token's
+   * global, nor one that meets a container or object of its own twice (the bound on its opaque
+   * values' bytes follows a tree). And only if every global and object of the request is in such
+   * an argument, and their bounds together are within what the reader allows the whole request:
+   * then neither the reader of the rest nor that of an argument cut can refuse for the opaque
+   * values' bytes, and the whole request read at once would not have been either.
+   */
+  private checkObjects(args: Argument[]): void {
+    const argumentAt = (offset: number) => args.find((a) => a.start <= offset && offset < a.end);
+    let outside = false;
+    for (const at of this.objectsAt) {
+      const arg = argumentAt(at);
+      if (arg) arg.holdsObjects = true;
+      else outside = true;
+    }
+    if (!this.objectsAt.length) return;
+    for (const at of this.knownAt) argumentAt(at)!.holdsKnown = true;
+    for (const at of this.proxiesAt) {
+      const arg = argumentAt(at);
+      if (arg) arg.standalone = false;
+    }
+    for (const at of this.sharedContainersAt) {
+      const arg = argumentAt(at);
+      if (arg?.holdsObjects) arg.standalone = false;
+    }
+    let total = 0;
+    for (const a of args) {
+      if (!a.holdsObjects) continue;
+      if (!a.standalone) outside = true;
+      total += a.bound;
+    }
+    if (outside || total > this.maxOpaqueBytes) for (const a of args) if (a.holdsObjects) a.standalone = false;
   }
 
   private noteMemoStyle(style: 'implicit' | 'explicit'): void {
@@ -420,7 +642,7 @@ class Analysis {
         continue;
       }
       if (!arg) continue;
-      if (PUSH_ARGUMENT[op] !== -128 || CONTAINERS.has(op)) arg.estimate += CONTAINERS.has(op) ? COST_CONTAINER : COST_SCALAR;
+      if (PUSH_ARGUMENT[op] !== -128 || CONTAINERS.has(op) || OBJECT_OPS.has(op)) arg.estimate += CONTAINERS.has(op) || OBJECT_OPS.has(op) ? COST_CONTAINER : COST_SCALAR;
       arg.protocol = Math.max(arg.protocol, PROTOCOL_OF[op]);
       if (op === Op.SHORT_BINSTRING || op === Op.BINSTRING) arg.py2Text = true;
       if (TEXT_OPS.has(op)) arg.py3Text = true;
@@ -448,7 +670,7 @@ class Analysis {
       if (op !== Op.FRAME) outer.push(data.subarray(at, after));
       if (op === Op.STOP) break;
     }
-    return { frame: Buffer.concat(outer), packed };
+    return { frame: Buffer.concat(outer), packed, maxOpaqueBytes: this.maxOpaqueBytes };
   }
 
   /** One argument as a pickle of its own: its opcodes without frames, its memo renumbered from 0 with only the entries it reads back. */
@@ -485,10 +707,11 @@ class Analysis {
     }
     pieces.push(Buffer.from([Op.STOP]));
     this.pos = arg.end;
+    // An allow-listed global (a set, an exception) is named by the writer as each Python names it: such a value is written, never spliced.
     const splicedFor = new Set<PickleDialect>();
-    if (!arg.py2Text && arg.protocol <= 4) splicedFor.add('py3');
-    if (!arg.py3Text && arg.protocol <= 2) splicedFor.add('py2');
-    return new PackedPickle(Buffer.concat(pieces), this.maxValues, splicedFor);
+    if (!arg.py2Text && arg.protocol <= 4 && !arg.holdsKnown) splicedFor.add('py3');
+    if (!arg.py3Text && arg.protocol <= 2 && !arg.holdsKnown) splicedFor.add('py2');
+    return new PackedPickle(Buffer.concat(pieces), { maxValues: this.maxValues, maxOpaqueBytes: this.maxOpaqueBytes }, splicedFor);
   }
 }
 

@@ -24,6 +24,11 @@ export { MAX_INT_DIGITS } from './pickleParser';
 /** Deepest nesting read or written by default (Python's own recursion limit is 1000). */
 export const DEFAULT_MAX_DEPTH = 1000;
 
+/** What the opaque values of a pickle of `length` bytes may take together by default: 4 MiB or 16 times the pickle, the larger. */
+export function defaultMaxOpaqueBytes(length: number): number {
+  return Math.max(4 * 1024 * 1024, 16 * length);
+}
+
 /** Limits of {@link unpickle}. */
 export interface UnpickleOptions {
   /** Deepest nesting of containers and open MARKs (default {@link DEFAULT_MAX_DEPTH}). */
@@ -46,7 +51,7 @@ export interface UnpickleOptions {
  */
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unknown {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const maxOpaqueBytes = options.maxOpaqueBytes ?? Math.max(4 * 1024 * 1024, 16 * data.length);
+  const maxOpaqueBytes = options.maxOpaqueBytes ?? defaultMaxOpaqueBytes(data.length);
   try {
     // A container at each of the levels 0..maxDepth may have its MARK open.
     return toValue(parsePickle(data, maxDepth + 1, options.maxValues), { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque });

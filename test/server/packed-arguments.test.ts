@@ -29,6 +29,12 @@ test('a dense argument is kept as text; an ordinary one, a small one and one hol
   assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
 });
 
+test('a long array of small numbers (8 bytes an item built, for 2 of text) is kept as text: built, it would sit at the 4-times rule', () => {
+  const zeros = parseDenseMessage(putText(`[${Array(N).fill('0').join(',')}]`)) as { params: { args: unknown[] } } | undefined;
+  assert.ok(zeros && isPacked(zeros.params.args[0]), 'kept as text');
+  assert.equal(parseDenseMessage(putText(`[${Array(100).fill('0').join(',')}]`)), undefined, 'a short one is parsed as before');
+});
+
 test('the text kept is a copy in the canonical wire form: numbers as the server writes them, tags as sent', () => {
   const text = `[${Array(N).fill('{ "a" : 2.0 , "b": 1e2, "c": {"$tuple": [1.50]} }').join(' , ')}]`;
   const message = parseDenseMessage(putText(text)) as { params: { args: { text: string; materialise(): unknown }[] } };

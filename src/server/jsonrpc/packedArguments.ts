@@ -16,8 +16,16 @@ import { JsonTextWalk, NotWalkable } from '../jsonTextWalk';
 import { READ_BYTES_PER_MESSAGE } from '../limits';
 import { PackedJson } from '../packedValues';
 
-/** Estimated heap bytes the built values of a message may cost beyond 4 times its bytes. */
+/** Estimated heap bytes the built values of a message may cost beyond {@link KEPT_TIMES} its bytes. */
 const BUDGET = READ_BYTES_PER_MESSAGE / 2;
+
+/**
+ * A value estimated to cost more than this many times its bytes built is one to keep as text. The
+ * rule allows 4; the margin covers what the estimate cannot see (an array's spare capacity, the
+ * heap's own layout), without which an array of small numbers, 8 bytes an item built for 2 bytes
+ * of text, would sit right at the rule and cross it now and then.
+ */
+const KEPT_TIMES = 3;
 
 /** The most a container is estimated to cost built (`jsonTextWalk.ts`): itself, a tag's, its item's. */
 const MOST_PER_CONTAINER = 64 + 256 + 8;
@@ -37,7 +45,7 @@ const OPEN_BRACKET = 0x5b;
 interface Slot {
   readonly start: number;
   readonly end: number;
-  /** Estimated heap bytes beyond 4 times its bytes. */
+  /** Estimated heap bytes beyond {@link KEPT_TIMES} its bytes. */
   readonly excess: number;
   readonly packable: boolean;
   readonly path: readonly (string | number)[];
@@ -49,10 +57,10 @@ interface Slot {
  */
 export function parseDenseMessage(body: string): unknown {
   // Each character costs at most MOST_PER_BYTE built: a short message cannot exceed the rule.
-  if (body.length * (MOST_PER_BYTE - 4) <= BUDGET) return undefined;
+  if (body.length * (MOST_PER_BYTE - KEPT_TIMES) <= BUDGET) return undefined;
   // Nor can one with few containers: bounded from its counts, before any walk.
   const { containers, commas } = jsonStructure(body);
-  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM <= 4 * body.length + BUDGET) return undefined;
+  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM <= KEPT_TIMES * body.length + BUDGET) return undefined;
   let slots: Slot[];
   try {
     slots = slotsOf(body);
@@ -103,7 +111,7 @@ function slotsOf(body: string): Slot[] {
     walk.reset();
     const start = walk.at;
     walk.value();
-    slots.push({ start, end: walk.at, excess: walk.estimate - 4 * (walk.at - start), packable: walk.packable, path });
+    slots.push({ start, end: walk.at, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
   };
   members(walk, (key) => {
     if (key !== 'params' || walk.peek() !== OPEN_BRACE) return slot([key]);

@@ -213,12 +213,18 @@ class Analysis {
   /** Whether the whole pickle, built, may cost more than the rule allows: one pass that allocates nothing, for every request read here. */
   private mayExceed(): boolean {
     let estimate = -4 * this.data.length - BUDGET;
+    // Each opcode counted here but BUILD (which changes the object below it) is a push the reader
+    // counts too: past the value limit, the reader refuses the request after as many opcodes, so
+    // this pass need not read the rest (a 32 MiB bomb of `}` cost a pass over all of it first).
+    let values = 0;
     this.pos = 0;
     for (;;) {
       const { op } = this.next();
       if (op === Op.STOP) return estimate > 0;
       if (CONTAINERS.has(op) || OBJECT_OPS.has(op)) estimate += COST_CONTAINER;
       else if (PUSH_ARGUMENT[op] !== -128 || op === Op.BINGET || op === Op.LONG_BINGET) estimate += COST_SCALAR;
+      else continue;
+      if (op !== Op.BUILD && ++values > this.maxValues) return false;
     }
   }
 

@@ -93,9 +93,11 @@ export class GroupDirectory {
    */
   async #keptSessions(client: Redis, leaseIds: string[], listed: ReadonlySet<string>): Promise<GroupKeptSession[]> {
     if (leaseIds.length === 0) return [];
-    const key = (id: string): string => `${this.prefix}:m:${id}`;
     const leases = client.pipeline();
-    for (const id of leaseIds) leases.get(key(id)).pttl(key(id)).hmget(`${key(id)}:session`, 'owner', 'client');
+    for (const id of leaseIds) {
+      const key = leaseKey(this.prefix, id);
+      leases.get(key).pttl(key).hmget(leaseKey(this.prefix, id, 'session'), 'owner', 'client');
+    }
     const replies = (await leases.exec()) ?? [];
     const found = leaseIds.map((_, i) => ({
       host: replies[3 * i]?.[1] as string | null,

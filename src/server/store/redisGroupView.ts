@@ -11,7 +11,7 @@ import { builtinTypes } from '../builtins';
 import { writeJson } from '../../common/jsonText';
 import { GROUP_ID_PREFIX, STORED_MEMBER, type ObjectMeta } from './redisReferences';
 import { isSessionLease } from './redisSessions';
-import { leaseKey } from './redisLeases';
+import { leaseKey, sessionIdOf } from './redisLeases';
 
 /** What a manager says of itself; the rest of its summary the directory adds. */
 export type ManagerDescription = Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'>;
@@ -110,7 +110,7 @@ export class GroupDirectory {
       const [owner, clientName] = record;
       // Gone meanwhile, or served by a live manager (whose entry lists it).
       if (!host || !owner || ttl <= 0 || listed.has(host)) continue;
-      kept.push({ sessionId: owner.slice(owner.indexOf('/') + 1), managerId: host, resumableUntil: now + ttl, ...(clientName ? { clientName } : {}) });
+      kept.push({ sessionId: sessionIdOf(owner), managerId: host, resumableUntil: now + ttl, ...(clientName ? { clientName } : {}) });
     }
     return kept.sort((x, y) => x.resumableUntil - y.resumableUntil);
   }

@@ -67,6 +67,18 @@ export function isBase64(text: string): boolean {
   return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
 }
 
+/** The `$float` bodies written as words (SPEC 11.3): the floats JSON has no number for. */
+const FLOAT_WORDS: ReadonlyMap<string, number> = new Map([
+  ['nan', NaN],
+  ['inf', Infinity],
+  ['-inf', -Infinity],
+]);
+
+/** Whether `text` is one of the words a `$float` body may be instead of a number. */
+export function isFloatWord(text: string): boolean {
+  return FLOAT_WORDS.has(text);
+}
+
 /** How a `$int` body is spelt (SPEC 11.2: one spelling per int): no leading zeros, no "-0". */
 export const INT_SPELLING = /^(0|-?[1-9]\d*)$/;
 
@@ -386,9 +398,7 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
 function decodeFloat(body: unknown, options: DecodeOptions | undefined): number | Float {
   let n: number;
   if (typeof body === 'number') n = body;
-  else if (body === 'nan') n = NaN;
-  else if (body === 'inf') n = Infinity;
-  else if (body === '-inf') n = -Infinity;
+  else if (typeof body === 'string' && FLOAT_WORDS.has(body)) n = FLOAT_WORDS.get(body)!;
   else fail('$float', 'a number or "nan", "inf", "-inf"');
   return options?.boxFloats && Number.isInteger(n) ? new Float(n) : n;
 }

@@ -7,7 +7,7 @@
  * the text; recursion only as deep as {@link MAX_NESTING}.
  */
 
-import { INT_SPELLING, isBase64, tooManyIntDigits } from '../common/valueCodec';
+import { INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
 
 /** Nesting beyond which a text is left to the parser (which refuses beyond the codec's depth anyway). */
 const MAX_NESTING = 256;
@@ -242,7 +242,7 @@ export class JsonTextWalk {
         if (c === 0x22) {
           const { start, end } = this.string();
           const body = this.text.slice(start, end);
-          if (body !== 'nan' && body !== 'inf' && body !== '-inf') this.packable = false;
+          if (!isFloatWord(body)) this.packable = false;
           return;
         }
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(false);

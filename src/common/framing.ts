@@ -185,14 +185,11 @@ export class ContentLengthDecoder {
       return false;
     }
     if (end - start > MAX_HEADER_BYTES) throw new FramingError(`header longer than ${MAX_HEADER_BYTES} bytes`, 'header');
-    const fast = fastContentLength(data, start, end, this.maxMessageBytes);
-    if (fast !== undefined) this.bodyLength = fast;
-    else {
-      const header = parseHeader(data.toString('latin1', start, end), this.maxMessageBytes);
-      if (header.attachments && !this.acceptAttachments) throw new FramingError('Content-Attachments sent before binaryAttachments was granted in initialize', 'header');
-      this.bodyLength = header.length;
-      this.attachmentLengths = header.attachments;
-    }
+    // Any other header (the quick read above took every exact `Content-Length: N` within the limit).
+    const header = parseHeader(data.toString('latin1', start, end), this.maxMessageBytes);
+    if (header.attachments && !this.acceptAttachments) throw new FramingError('Content-Attachments sent before binaryAttachments was granted in initialize', 'header');
+    this.bodyLength = header.length;
+    this.attachmentLengths = header.attachments;
     this.offset = end + CRLFCRLF.length;
     return true;
   }
@@ -225,22 +222,6 @@ function digitsValue(data: Buffer, from: number, to: number): number {
   let n = 0;
   for (let at = from; at < to; at++) n = n * 10 + (data[at] - 0x30);
   return n;
-}
-
-/**
- * The common case, read without making strings: a header that is exactly `Content-Length: N`.
- * Returns undefined for anything else, which {@link parseHeader} then reads in full.
- */
-function fastContentLength(data: Buffer, from: number, end: number, maxMessageBytes: number): number | undefined {
-  const start = from + CONTENT_LENGTH_PREFIX.length;
-  if (end <= start || end - start > 15 || data.compare(CONTENT_LENGTH_PREFIX, 0, CONTENT_LENGTH_PREFIX.length, from, start) !== 0) return undefined;
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const digit = data[i] - 0x30;
-    if (digit < 0 || digit > 9) return undefined;
-    n = n * 10 + digit;
-  }
-  return n > maxMessageBytes ? undefined : n;
 }
 
 /** Parses `Name: value` lines; returns the Content-Length and the attachments' lengths, if any. */

@@ -62,8 +62,29 @@ const MAX_DEPTH = 512;
 /** Most digits of a `$int` (Python's default `sys.int_info.default_max_str_digits`). */
 export const MAX_INT_DIGITS = 4300;
 
-function isBase64(text: string): boolean {
+/** Whether `text` is base64 as a `$bytes` body must be (SPEC 11.2). */
+export function isBase64(text: string): boolean {
   return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+}
+
+/** The `$float` bodies written as words (SPEC 11.3): the floats JSON has no number for. */
+const FLOAT_WORDS: ReadonlyMap<string, number> = new Map([
+  ['nan', NaN],
+  ['inf', Infinity],
+  ['-inf', -Infinity],
+]);
+
+/** Whether `text` is one of the words a `$float` body may be instead of a number. */
+export function isFloatWord(text: string): boolean {
+  return FLOAT_WORDS.has(text);
+}
+
+/** How a `$int` body is spelt (SPEC 11.2: one spelling per int): no leading zeros, no "-0". */
+export const INT_SPELLING = /^(0|-?[1-9]\d*)$/;
+
+/** Whether a `$int` body spelt as {@link INT_SPELLING} has more than {@link MAX_INT_DIGITS} digits. */
+export function tooManyIntDigits(body: string): boolean {
+  return (body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS;
 }
 
 /**
@@ -111,7 +132,7 @@ function encode(value: unknown, codec: ProxyCodec | undefined, depth: number, at
       if (depth > MAX_DEPTH) throw tooDeep();
       const digits = value.toString();
       // The receiver refuses more digits (see MAX_INT_DIGITS): say so here, at the sender.
-      if ((value < 0n ? digits.length - 1 : digits.length) > MAX_INT_DIGITS) throw new ValueCodecError(`an int {at} has more than ${MAX_INT_DIGITS} digits`);
+      if (tooManyIntDigits(digits)) throw new ValueCodecError(`an int {at} has more than ${MAX_INT_DIGITS} digits`);
       return { $int: digits };
     }
     case 'undefined':
@@ -311,9 +332,9 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
       return body instanceof Uint8Array ? body : refuse(attachmentOutOfRange(body, 0, ' {at}'));
     case '$int':
       // One spelling per int (SPEC 11.2): no leading zeros, no "-0".
-      if (typeof body !== 'string' || !/^(0|-?[1-9]\d*)$/.test(body)) fail(tag, 'a string of decimal digits without leading zeros ("0", "-12", not "007" or "-0")');
+      if (typeof body !== 'string' || !INT_SPELLING.test(body)) fail(tag, 'a string of decimal digits without leading zeros ("0", "-12", not "007" or "-0")');
       // Converting digits is superlinear: bound it as Python does (CVE-2020-10735), at 4300 digits.
-      if ((body[0] === '-' ? body.length - 1 : body.length) > MAX_INT_DIGITS) throw new ValueCodecError(`$int {at} has more than ${MAX_INT_DIGITS} digits`);
+      if (tooManyIntDigits(body)) throw new ValueCodecError(`$int {at} has more than ${MAX_INT_DIGITS} digits`);
       return BigInt(body);
     case '$float':
       return decodeFloat(body, options);
@@ -377,9 +398,7 @@ function decodeTag(tag: string, body: unknown, options: DecodeOptions | undefine
 function decodeFloat(body: unknown, options: DecodeOptions | undefined): number | Float {
   let n: number;
   if (typeof body === 'number') n = body;
-  else if (body === 'nan') n = NaN;
-  else if (body === 'inf') n = Infinity;
-  else if (body === '-inf') n = -Infinity;
+  else if (typeof body === 'string' && FLOAT_WORDS.has(body)) n = FLOAT_WORDS.get(body)!;
   else fail('$float', 'a number or "nan", "inf", "-inf"');
   return options?.boxFloats && Number.isInteger(n) ? new Float(n) : n;
 }

@@ -7,7 +7,7 @@
  * the text; recursion only as deep as {@link MAX_NESTING}.
  */
 
-import { MAX_INT_DIGITS } from '../common/valueCodec';
+import { INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
 
 /** Nesting beyond which a text is left to the parser (which refuses beyond the codec's depth anyway). */
 const MAX_NESTING = 256;
@@ -23,8 +23,6 @@ const COST = { container: 64, item: 8, string: 16, heapNumber: 16, tag: 256 } as
 /** The text is not JSON the walk understands: leave it to the parser, which says what is wrong. */
 export class NotWalkable extends Error {}
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const INT_DIGITS = /^(0|-?[1-9]\d*)$/;
 /** An integer as `JSON.stringify` writes it, small enough to be exact (15 digits are below 2^53). */
 const CANONICAL_INT = /^-?[1-9]\d{0,14}$|^0$/;
 
@@ -236,14 +234,15 @@ export class JsonTextWalk {
         const { start, end, escaped } = this.string();
         const body = this.text.slice(start, end);
         if (escaped) this.packable = false;
-        else if (tag === '$bytes' ? body.length % 4 !== 0 || !BASE64.test(body) : !INT_DIGITS.test(body) || body.replace('-', '').length > MAX_INT_DIGITS) this.packable = false;
+        // Checked as the decoder checks it (valueCodec.ts): one that would refuse it is left to it.
+        else if (tag === '$bytes' ? !isBase64(body) : !INT_SPELLING.test(body) || tooManyIntDigits(body)) this.packable = false;
         return;
       }
       case '$float':
         if (c === 0x22) {
           const { start, end } = this.string();
           const body = this.text.slice(start, end);
-          if (body !== 'nan' && body !== 'inf' && body !== '-inf') this.packable = false;
+          if (!isFloatWord(body)) this.packable = false;
           return;
         }
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(false);

@@ -4,9 +4,9 @@
  * `jsonrpc/packedArguments.ts`) or as a pickle of its own (`python/pickle/picklePacking.ts`), so
  * that reading a message holds at most 4 times its bytes plus a fixed allowance (SPEC §19). It
  * stays encoded while the server only holds it (a queue's item, a list's appended item, a dict's
- * value) and becomes the value it stands for, through {@link unpacked} alone, when something must
- * look inside it: a method that reads its argument, a comparison, a repr, a client of the other
- * protocol. A client of its own protocol gets it spliced into its answer as it came.
+ * value, a Value's) and becomes the value it stands for, through {@link unpacked} alone, when
+ * something must look inside it: a method that reads its argument, a comparison, a repr, a client
+ * of the other protocol. A client of its own protocol gets it spliced into its answer as it came.
  */
 
 import { EncodedValue, RawJson } from '../common/jsonText';

@@ -109,8 +109,10 @@ test('Redis lost while a batch is in flight: every call of the batch fails with 
     // Redis holds every command that may write, so the batch is sent and never answered...
     await plain.client('PAUSE', 60_000, 'WRITE');
     const batch = [q.put(1), q.put(2), q.get(false), q.qsize()].map((call) => call.then(() => 'answered', (error: Error) => error));
-    // ...until Redis is gone.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // ...until Redis is gone, once the batch is there, held by the pause (a blocked client).
+    const blocked = async () => Number(/blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1] ?? 0);
+    for (let tries = 0; tries < 400 && (await blocked()) === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok((await blocked()) >= 1, 'the batch reached Redis and waits there');
     await own.kill();
     const outcomes = await Promise.all(batch);
     for (const outcome of outcomes) {

@@ -425,7 +425,7 @@ class FrameReader:
             return None
         end = buffer.find(b"\r\n\r\n")
         if 17 <= end <= 31 and buffer.startswith(b"Content-Length: ") and buffer[16:end].isdigit():
-            # The usual block, ours included (see _content_length): every check below holds.
+            # The usual block, ours included: 1 to 15 digits, every check of _content_length holds.
             length, listed = int(buffer[16:end]), None  # type: Tuple[int, Optional[List[int]]]
         else:
             first = buffer[0]
@@ -482,8 +482,6 @@ class FrameReader:
     @staticmethod
     def _content_length(block: bytes) -> Tuple[int, Optional[List[int]]]:
         """The body's length, and the attachments' lengths when the frame has them (SPEC 5.1)."""
-        if block.startswith(b"Content-Length: ") and 17 <= len(block) <= 31 and block[16:].isdigit():
-            return int(block[16:]), None  # the usual block, ours included: the checks below hold
         try:
             text = block.decode("ascii")
         except UnicodeDecodeError:

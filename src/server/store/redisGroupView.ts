@@ -11,7 +11,7 @@ import { builtinTypes } from '../builtins';
 import { writeJson } from '../../common/jsonText';
 import { GROUP_ID_PREFIX, STORED_MEMBER, type ObjectMeta } from './redisReferences';
 import { isSessionLease } from './redisSessions';
-import { leaseKey } from './redisLeases';
+import { leaseKey, sessionIdOf } from './redisLeases';
 
 /** What a manager says of itself; the rest of its summary the directory adds. */
 export type ManagerDescription = Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'>;
@@ -93,9 +93,11 @@ export class GroupDirectory {
    */
   async #keptSessions(client: Redis, leaseIds: string[], listed: ReadonlySet<string>): Promise<GroupKeptSession[]> {
     if (leaseIds.length === 0) return [];
-    const key = (id: string): string => `${this.prefix}:m:${id}`;
     const leases = client.pipeline();
-    for (const id of leaseIds) leases.get(key(id)).pttl(key(id)).hmget(`${key(id)}:session`, 'owner', 'client');
+    for (const id of leaseIds) {
+      const key = leaseKey(this.prefix, id);
+      leases.get(key).pttl(key).hmget(leaseKey(this.prefix, id, 'session'), 'owner', 'client');
+    }
     const replies = (await leases.exec()) ?? [];
     const found = leaseIds.map((_, i) => ({
       host: replies[3 * i]?.[1] as string | null,
@@ -108,7 +110,7 @@ export class GroupDirectory {
       const [owner, clientName] = record;
       // Gone meanwhile, or served by a live manager (whose entry lists it).
       if (!host || !owner || ttl <= 0 || listed.has(host)) continue;
-      kept.push({ sessionId: owner.slice(owner.indexOf('/') + 1), managerId: host, resumableUntil: now + ttl, ...(clientName ? { clientName } : {}) });
+      kept.push({ sessionId: sessionIdOf(owner), managerId: host, resumableUntil: now + ttl, ...(clientName ? { clientName } : {}) });
     }
     return kept.sort((x, y) => x.resumableUntil - y.resumableUntil);
   }

@@ -34,14 +34,22 @@ export const MIN_LEASE_MS = 300;
  */
 export type Reclaimer = (host: RedisObjectHost, objectKey: string, managerId: string) => Promise<void>;
 
-/** The owner id, in Redis, of session `sessionId` of manager `managerId`: global across the group. */
-export function ownerIdIn(managerId: string, sessionId: string): string {
-  return `${managerId}/${sessionId}`;
+/**
+ * The owner id, in Redis, of session `sessionId` holding under lease `holderId` (its manager's, or
+ * a resumable session's own): `HOLDER/SESSION`, global across the group.
+ */
+export function ownerIdIn(holderId: string, sessionId: string): string {
+  return `${holderId}/${sessionId}`;
 }
 
 /** The id of the lease an owner id (`HOLDER/SESSION`) holds under: a manager's, or a resumable session's own. */
 export function holderOf(ownerId: string): string {
   return ownerId.slice(0, ownerId.lastIndexOf('/'));
+}
+
+/** The session id of an owner id (`HOLDER/SESSION`): its id on the manager that served it last. */
+export function sessionIdOf(ownerId: string): string {
+  return ownerId.slice(ownerId.lastIndexOf('/') + 1);
 }
 
 /** The member of a manager's held index saying its sessions hold something of `kind` on `objectKey`. */

@@ -25,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { SessionNotAdoptable, type AdoptedSession } from './objectStore';
-import { heldEntry, leaseKey, leaseKeyPrefix } from './redisLeases';
+import { heldEntry, leaseKey, leaseKeyPrefix, ownerIdIn } from './redisLeases';
 import { REFERENCE_KIND } from './redisReferences';
 import { NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
 import type { RequestId } from '../calls/sessionCore';
@@ -151,7 +151,7 @@ export class SessionLeases {
    */
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
     const leaseId = sessionLeaseId(tokenDigest);
-    const owner = `${leaseId}/${sessionId}`;
+    const owner = ownerIdIn(leaseId, sessionId);
     this.#kept.set(sessionId, { leaseId, owner, withinMs });
     this.client()
       ?.multi()

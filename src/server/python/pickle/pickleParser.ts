@@ -12,9 +12,10 @@ import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
 import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
 import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
 import { DEFAULT_MAX_MESSAGE_VALUES, tooManyValues } from '../../limits';
+// Most decimal digits of an int read: the same bound as a `$int`'s, Python's own default.
+import { MAX_INT_DIGITS } from '../../../common/valueCodec';
 
-/** Most decimal digits of an int read (Python's `sys.int_info.default_max_str_digits`). */
-export const MAX_INT_DIGITS = 4300;
+export { MAX_INT_DIGITS };
 const INT_LIMIT = 10n ** BigInt(MAX_INT_DIGITS);
 /** Bytes of a two's-complement int that can still be under {@link INT_LIMIT} (4300·log2(10)/8 ≈ 1786). */
 const MAX_LONG_BYTES = 1787;

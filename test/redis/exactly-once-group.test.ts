@@ -67,10 +67,24 @@ function clientsOf(g: Group) {
   ]);
 }
 
-test('a get whose manager died before its answer arrived is answered once from the group: the item is neither lost nor given twice', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
+/** Runs `body` with `made` (or a fresh group), a resumable client through the relay to A and a plain one on B, and takes them all down after. */
+async function inGroup(body: (g: Group, client: Clients[0], other: Clients[1]) => Promise<void>, made?: Group): Promise<void> {
+  const g = made ?? (await group());
   const [client, other] = await clientsOf(g);
   try {
+    await body(g, client, other);
+  } finally {
+    await leave(g, client, other);
+  }
+}
+
+type Clients = Awaited<ReturnType<typeof clientsOf>>;
+
+/** The Redis key `what` of the group's object `id` (a group-wide id, `r:NAME`). */
+const objectKey = (g: Group, id: string, what: string) => `${g.prefix}:o:${id.slice('r:'.length)}:${what}`;
+
+test('a get whose manager died before its answer arrived is answered once from the group: the item is neither lost nor given twice', { skip, timeout: 90_000 }, async () => {
+  await inGroup(async (g, client, other) => {
     const tasks = await client.get_task_queue();
     await tasks.put(4);
     await tasks.put(5);
@@ -80,15 +94,11 @@ test('a get whose manager died before its answer arrived is answered once from t
     const theirs = await other.get_task_queue();
     assert.equal(await theirs.qsize(), 1);
     assert.equal(await theirs.getNowait(), 5, 'the item taken is not given again');
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('an acknowledged get whose answer died with its manager is answered with the same delivery, which the client acknowledges', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const tasks = await client.get_task_queue();
     await tasks.put(6);
     const items = `${g.prefix}:o:shared:get_task_queue:items`;
@@ -98,109 +108,81 @@ test('an acknowledged get whose answer died with its manager is answered with th
     const theirs = await other.get_task_queue();
     assert.equal(await theirs.qsize(), 0, 'acknowledged once, gone for good');
     await assert.rejects(theirs.getNowait(), /Empty/);
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a put whose manager died before its answer arrived is answered from the group, and the item is there once', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const tasks = await client.get_task_queue();
     const items = `${g.prefix}:o:shared:get_task_queue:items`;
     await acrossTheKill(g, client, () => tasks.put(8), async () => (await g.plain.llen(items)) === 1);
     const theirs = await other.get_task_queue();
     assert.equal(await theirs.qsize(), 1, 'put once');
     assert.equal(await theirs.getNowait(), 8);
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a lock acquire whose manager died before its answer arrived is answered True from the group, the lock held once', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const lock = await client.create<LockProxy>('Lock');
-    const key = `${g.prefix}:o:${lock.id.slice('r:'.length)}:lock`;
+    const key = objectKey(g, lock.id, 'lock');
     assert.equal(await acrossTheKill(g, client, () => lock.acquire(), async () => (await g.plain.hget(key, 'owner')) !== null), true);
     assert.equal(await other.callById(lock.id, 'acquire', [false]), false, 'the session holds the lock');
     await lock.unlock();
     assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'one release frees it: it was taken once');
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a dict pop whose manager died before its answer arrived is answered with the value it popped', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const notes = await client.create<DictProxy<number>>('dict');
     await notes.set('k', 1);
-    const version = `${g.prefix}:o:${notes.id.slice('r:'.length)}:version`;
+    const version = objectKey(g, notes.id, 'version');
     const before = Number(await g.plain.get(version));
     assert.equal(await acrossTheKill(g, client, () => notes.pop('k'), async () => Number(await g.plain.get(version)) > before), 1);
     assert.equal(await other.callById(notes.id, '__len__', []), 0);
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a semaphore acquire whose manager died before its answer arrived is answered True from the group, one permit taken', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const permits = await client.create<SemaphoreProxy>('Semaphore', 2);
-    const holders = `${g.prefix}:o:${permits.id.slice('r:'.length)}:holders`;
+    const holders = objectKey(g, permits.id, 'holders');
     assert.equal(await acrossTheKill(g, client, () => permits.acquire(), async () => (await g.plain.hlen(holders)) === 1), true);
     assert.equal(await other.callById(permits.id, 'acquire', [false]), true, 'one permit left');
     assert.equal(await other.callById(permits.id, 'acquire', [false]), false, 'the acquire took one permit, once');
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a task_done whose manager died before its answer arrived is answered from the group, one task done', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const tasks = await client.get_task_queue();
     await tasks.put(1);
     await tasks.put(2);
     const unfinished = `${g.prefix}:o:shared:get_task_queue:unfinished`;
     await acrossTheKill(g, client, () => tasks.taskDone(), async () => (await g.plain.get(unfinished)) === '1');
     assert.equal(await g.plain.get(unfinished), '1', 'one task done, once');
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a PriorityQueue get whose manager died before its answer arrived is answered from the group with the item it took', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const ranked = await client.create<QueueProxy<number>>('PriorityQueue');
     await ranked.put(5);
     await ranked.put(3);
-    const version = `${g.prefix}:o:${ranked.id.slice('r:'.length)}:version`;
+    const version = objectKey(g, ranked.id, 'version');
     const before = Number(await g.plain.get(version));
     assert.equal(await acrossTheKill(g, client, () => ranked.get(), async () => Number(await g.plain.get(version)) > before), 3);
     assert.equal(await other.callById(ranked.id, 'qsize', []), 1, 'taken once');
     assert.equal(await other.callById(ranked.id, 'get', [false]), 5);
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a call whose effect records no answer (a lock release), in flight when its manager died, fails as of unknown outcome and is not carried out again', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const lock = await client.create<LockProxy>('Lock');
     assert.equal(await lock.acquire(), true);
-    const key = `${g.prefix}:o:${lock.id.slice('r:'.length)}:lock`;
+    const key = objectKey(g, lock.id, 'lock');
     g.relay.dropDownstream();
     const releasing = lock.unlock();
     releasing.catch(() => {});
@@ -211,9 +193,7 @@ test('a call whose effect records no answer (a lock release), in flight when its
     assert.equal((await restored).resumed, true);
     await assert.rejects(releasing, (e: unknown) => e instanceof ConnectionLostError, 'the client is told the answer is lost');
     assert.equal(await other.callById(lock.id, 'locked', []), true, "the release is not carried out again, over the other client's hold");
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });
 
 test('a get whose item went back (its answer too large to send) and whose manager then died is carried out again, not answered with the item', { skip, timeout: 90_000 }, async () => {
@@ -221,9 +201,8 @@ test('a get whose item went back (its answer too large to send) and whose manage
   // The resumable client's first manager sends no message over 8 KiB; the other sends more.
   const small = await serveInGroup(prefix, { args: ['--max-message-bytes', '8192'] });
   const b = await serveInGroup(prefix);
-  const g: Group = { a: small, b, relay: await startRelay(small.address), plain: new Redis(redis.url), prefix };
-  const [client, other] = await clientsOf(g);
-  try {
+  const made: Group = { a: small, b, relay: await startRelay(small.address), plain: new Redis(redis.url), prefix };
+  await inGroup(async (g, client, other) => {
     const theirs = await other.get_task_queue();
     const big = 'x'.repeat(10_000);
     await theirs.put(big as unknown as number);
@@ -239,17 +218,13 @@ test('a get whose item went back (its answer too large to send) and whose manage
     assert.equal((await restored).resumed, true);
     assert.equal(await got, big, 'sent again, the get takes the item through the manager that can send it');
     assert.equal(await theirs.qsize(), 0, 'once: it is not left in the queue as well');
-  } finally {
-    await leave(g, client, other);
-  }
+  }, made);
 });
 
 test('an Event set whose manager died before its answer arrived is answered from the group, not set again over a clear made since', { skip, timeout: 90_000 }, async () => {
-  const g = await group();
-  const [client, other] = await clientsOf(g);
-  try {
+  await inGroup(async (g, client, other) => {
     const event = await client.create<EventProxy>('Event');
-    const key = `${g.prefix}:o:${event.id.slice('r:'.length)}:event`;
+    const key = objectKey(g, event.id, 'event');
     g.relay.dropDownstream();
     const setting = event.set();
     setting.catch(() => {});
@@ -261,7 +236,5 @@ test('an Event set whose manager died before its answer arrived is answered from
     assert.equal((await restored).resumed, true);
     await setting;
     assert.equal(await other.callById(event.id, 'is_set', []), false, 'set once, then cleared: not set a second time');
-  } finally {
-    await leave(g, client, other);
-  }
+  });
 });

@@ -7,7 +7,8 @@
  * the text; recursion only as deep as {@link MAX_NESTING}.
  */
 
-import { INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
+import { writeJson } from '../common/jsonText';
+import { encodeValue, INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
 
 /** Nesting beyond which a text is left to the parser (which refuses beyond the codec's depth anyway). */
 const MAX_NESTING = 256;
@@ -15,10 +16,13 @@ const MAX_NESTING = 256;
 /**
  * Estimated bytes of V8 heap per part of a parsed and decoded value, on the high side of what
  * `test/server/decode-memory.test.ts` measures (an empty object 56 B, an array slot 8 B, a
- * `$bytes` value some 230 B, a boxed number 16 B): an estimate that errs high only keeps more
- * values as text, never fewer.
+ * `$bytes` value some 230 B, a boxed number 16 B; an object's member some 63 B beside its value:
+ * its name's string, and its entry in the object's table, with the table's spare room): an
+ * estimate that errs high only keeps more values as text, never fewer. A `$proxy` costs nothing
+ * built (the object service gives one shared reference per object), and a `$opaque` its tag and
+ * its text's length.
  */
-const COST = { container: 64, item: 8, string: 16, heapNumber: 16, tag: 256 } as const;
+export const COST = { container: 64, item: 8, string: 16, heapNumber: 16, tag: 256, member: 72 } as const;
 
 /** The text is not JSON the walk understands: leave it to the parser, which says what is wrong. */
 export class NotWalkable extends Error {}
@@ -157,14 +161,11 @@ export class JsonTextWalk {
     this.estimate += COST.heapNumber;
     if (!canonical) return;
     const n = Number(token);
-    // -0, an integer beyond 2^53, 1e999: the server writes these as `$float` tags, and reads them
-    // back as other values than the plain number: such a text is left to the decoder.
-    if (Object.is(n, -0) || !Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n))) {
-      this.packable = false;
-      return;
-    }
+    // -0, an integer beyond 2^53, 1e999: floats the server writes as `$float` tags (`-0.0`,
+    // `"inf"`), copied so (unpacked, the tag is the same float the bare number was).
+    const tagged = Object.is(n, -0) || !Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n));
     // `2.0`, `1e2`, `1.50`: copied as the server writes them (`2`, `100`, `1.5`), as a client got them before.
-    const written = JSON.stringify(n);
+    const written = tagged ? writeJson(encodeValue(n)) : JSON.stringify(n);
     if (written === token || !this.#pieces) return;
     this.#pieces.push(text.slice(this.#copiedTo, start), written);
     this.#copiedTo = i;
@@ -206,7 +207,10 @@ export class JsonTextWalk {
     const first = this.key();
     this.expect(0x3a);
     if (first.startsWith('$')) this.tagBody(first, depth);
-    else this.value(depth);
+    else {
+      this.value(depth);
+      this.estimate += COST.member;
+    }
     this.estimate += COST.item;
     for (;;) {
       const c = this.peek();
@@ -219,7 +223,7 @@ export class JsonTextWalk {
       this.key();
       this.expect(0x3a);
       this.value(depth);
-      this.estimate += COST.item;
+      this.estimate += COST.item + COST.member;
     }
   }
 
@@ -261,6 +265,15 @@ export class JsonTextWalk {
         if (c !== 0x5b) return this.refuse(depth);
         if (this.array(depth + 1, false) !== 3) this.packable = false;
         return;
+      case '$proxy':
+      case '$opaque': {
+        // Built, a proxy is the object service's one reference to its object (nothing of its
+        // own but its slot), an opaque value its tag and its bytes.
+        const [estimate, start] = [this.estimate, this.at];
+        this.refuse(depth);
+        this.estimate = tag === '$proxy' ? estimate - COST.container - COST.tag : estimate + (this.at - start);
+        return;
+      }
       default:
         // `$proxy` and `$attachment` need the session, `$opaque` the server's check; an unknown tag is refused by the decoder.
         return this.refuse(depth);

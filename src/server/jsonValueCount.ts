@@ -8,6 +8,7 @@
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 
@@ -37,19 +38,21 @@ export function exceedsJsonValues(text: string, limit: number): boolean {
   return false;
 }
 
-/** A JSON text's containers (`{`, `[`) and commas outside strings, counted as {@link exceedsJsonValues} counts its values. */
+/** A JSON text's containers (`{`, `[`), commas and colons (object members) outside strings, counted as {@link exceedsJsonValues} counts its values. */
 export interface JsonStructure {
   readonly containers: number;
   readonly commas: number;
+  readonly members: number;
 }
 
 /**
- * Counts a text's containers and commas, skipping each string with a native search for its
+ * Counts a text's containers, commas and colons, skipping each string with a native search for its
  * closing quote: costs a fraction of parsing the text, so a reader may ask it of every message.
  */
 export function jsonStructure(text: string): JsonStructure {
   let containers = 0;
   let commas = 0;
+  let members = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -60,8 +63,9 @@ export function jsonStructure(text: string): JsonStructure {
       i = end;
     } else if (c === COMMA) commas++;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) containers++;
+    else if (c === COLON) members++;
   }
-  return { containers, commas };
+  return { containers, commas, members };
 }
 
 /** Whether the character at `at` follows an odd run of backslashes. */

@@ -25,6 +25,19 @@ export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
  */
 export const READ_BYTES_PER_MESSAGE = 64 * 1024;
 
+/** The most reading a message of `bytes` bytes may hold (SPEC §19): 4 times its bytes plus {@link READ_BYTES_PER_MESSAGE}. */
+export function readAllowance(bytes: number): number {
+  return 4 * bytes + READ_BYTES_PER_MESSAGE;
+}
+
+/**
+ * The refusal of a message that would hold more than {@link readAllowance} once read: `estimate`
+ * is what its readers count it would, `why` says what could not be kept encoded.
+ */
+export function tooCostlyToRead(bytes: number, estimate: number, why: string): string {
+  return `the message would hold some ${estimate} bytes once read, more than 4 times its ${bytes} bytes plus ${READ_BYTES_PER_MESSAGE}, the most reading one message may hold: ${why}`;
+}
+
 /**
  * Most arguments one call (`object/call`, `object/create`, a Python request) may pass, positional
  * and keyword together. Each argument is built as the message is read, and one too small to be

@@ -13,7 +13,8 @@ import { runInNewContext } from 'node:vm';
 import { decodeValue } from '../../src/common/valueCodec';
 import { exceedsJsonValues } from '../../src/server/jsonValueCount';
 import { DEFAULT_MAX_MESSAGE_VALUES, MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE } from '../../src/server/limits';
-import { readMessage } from '../../src/server/jsonrpc/messageChecks';
+import { MessageRefused, readMessage } from '../../src/server/jsonrpc/messageChecks';
+import { SharedRef } from '../../src/server/calls/sharedRef';
 import { decodeKeywords, expectCallFields } from '../../src/server/jsonrpc/paramChecks';
 import { readAnyRequest, readPythonRequest } from '../../src/server/python/generalRequestReader';
 import type { PythonRequest } from '../../src/server/python/requestReader';
@@ -167,3 +168,110 @@ test('one argument more, or 50 000 of them, is refused in both protocols', () =>
     assert.throws(() => expectCallFields(params), new RegExp(`a call with ${positional + keywords} arguments .* the limit is ${MAX_CALL_ARGUMENTS}`));
   }
 });
+
+// -- Every message: what cannot be kept encoded is counted as it is built, and a message past the rule refused --
+
+/** What a refusal for the rule says: the limit, and the message's size. */
+const RULE_REFUSAL = new RegExp(`more than 4 times its \\d+ bytes plus ${READ_BYTES_PER_MESSAGE}`);
+/** A reference to a shared object, as the object service gives one for each proxy naming it. */
+const REFERENCE = SharedRef.of({ shared: true });
+const limitsOf = (opaquePickles: boolean) => ({ maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles });
+const latin1 = (text: string) => Buffer.from(text, 'latin1');
+/** A protocol 2 request `(None, 'put', args, kwds)`, args and kwds given as opcodes. */
+const pickledRequest = (args: string, kwds = '}') => Buffer.concat([latin1('\x80\x02(NX\x03\x00\x00\x00put'), latin1(args), latin1(kwds), latin1('t.')]);
+/** A proxy of Python's (`RebuildProxy(AutoProxy, Token, 'pickle', {})`) as CPython pickles one, without memo. */
+const PICKLED_PROXY =
+  'cmultiprocessing.managers\nRebuildProxy\n(cmultiprocessing.managers\nAutoProxy\ncmultiprocessing.managers\nToken\n)\x81(X\x05\x00\x00\x00QueueNX\x01\x00\x00\x001tbX\x06\x00\x00\x00pickle}tR';
+const dicts = (n: number) => '}'.repeat(n);
+
+/** Reads a pickled request as the session does (both paths); a refusal is the traceback a Python client raises. */
+function readPickled(frame: Buffer, opaquePickles = true): PythonRequest | string {
+  const reply = readPythonRequest(frame, limitsOf(opaquePickles), () => REFERENCE, 'py3');
+  return Array.isArray(reply) ? String(reply[1]) : (reply as PythonRequest);
+}
+
+/** Either held within the rule, or refused naming it: never more than the rule built. */
+function withinRuleOrRefused(t: { diagnostic(message: string): void }, bytes: number, read: () => unknown, refusal: (value: unknown) => string | undefined): string | undefined {
+  const { held, value } = leastHeld(read);
+  const refused = refusal(value);
+  t.diagnostic(`${bytes} bytes: ${refused ? `refused (${refused.slice(0, 160)})` : `${held} bytes held, ${(held / bytes).toFixed(1)} times the bytes`}`);
+  if (refused) assert.match(refused, RULE_REFUSAL);
+  else assert.ok(held <= allowed(bytes), `${held} bytes held for ${bytes} bytes: over ${allowed(bytes)}`);
+  return refused;
+}
+
+const M = 90_000;
+for (const [name, frame, opaquePickles = true] of [
+  ['keyword arguments of empty dicts', pickledRequest(')', `}X\x01\x00\x00\x00k](${dicts(M)}es`)],
+  ['an argument holding a proxy among empty dicts', pickledRequest(`](${PICKLED_PROXY}${dicts(M)}e\x85`)],
+  ['an argument holding a list of empty dicts shared through the memo with an object', pickledRequest(`](]q\x01(${dicts(M)}ecmodule\nName\n)\x81h\x01be\x85`)],
+  ['an argument holding a protocol 0 INST among empty dicts', pickledRequest(`]((imodule\nName\n${dicts(M)}e\x85`)],
+  ['an argument holding a protocol 1 OBJ among empty dicts', pickledRequest(`]((cmodule\nName\no${dicts(M)}e\x85`)],
+  ['an argument holding a set among empty dicts, under --no-opaque-pickles', pickledRequest(`](c__builtin__\nset\n]K\x01a\x85R${dicts(M)}e\x85`), false],
+] as const) {
+  test(`a pickle of ${name}: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes, or it is refused naming the rule`, (t) => {
+    withinRuleOrRefused(t, frame.length, () => readPickled(frame, opaquePickles), (value) => (typeof value === 'string' ? value : undefined));
+  });
+}
+
+/** A JSON-RPC call of `put` with these args and kwargs (texts). */
+const jsonPut = (args: string, kwargs = '{}') => `{"jsonrpc":"2.0","id":1,"method":"object/call","params":{"id":"1","method":"put","args":${args},"kwargs":${kwargs}}}`;
+const PROXY_JSON = '{"$proxy":{"id":"1","typeid":"Queue","exposed":[]}}';
+const emptyObjects = (n: number) => Array(n).fill('{}').join(',');
+const J = (DEFAULT_MAX_MESSAGE_VALUES - 200) / 2;
+
+/** Reads a JSON-RPC call as the session does; a refusal is the error answered. */
+function readJson(body: string): unknown {
+  try {
+    const params = readMessage(body)!.params as { args: unknown[]; kwargs: Record<string, unknown>; id: string; method: string };
+    expectCallFields(params);
+    const decoding = { boxFloats: true, decodeProxy: () => REFERENCE };
+    return [decodeValue(params.args, decoding), decodeKeywords(params.kwargs, decoding)];
+  } catch (error) {
+    if (error instanceof MessageRefused) return error.error.message;
+    throw error;
+  }
+}
+
+for (const [name, body] of [
+  ['a list of empty objects holding a $proxy', jsonPut(`[[${PROXY_JSON},${emptyObjects(J)}]]`)],
+  ['a list of empty objects holding an $opaque', jsonPut(`[[{"$opaque":{"lang":"python","type":"m.C","data":"gAJ9cQAu"}},${emptyObjects(J)}]]`)],
+  ['a list of empty objects ending in -0', jsonPut(`[[${emptyObjects(J)},-0]]`)],
+  ['a list of empty objects ending in an integer beyond 2^53', jsonPut(`[[${emptyObjects(J)},12345678901234567890]]`)],
+  ['a keyword argument of empty objects ending in -0', jsonPut('[]', `{"k":[${emptyObjects(J)},-0]}`)],
+] as const) {
+  test(`a JSON-RPC message of ${name}: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes, or it is refused naming the rule`, (t) => {
+    withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));
+  });
+}
+
+// Dense but ordinary messages: never refused, and held within the rule all the same.
+const smallInts = (n: number) => 'K\x07'.repeat(n);
+const shortKeys = (n: number) => Array.from({ length: n }, (_, i) => { const key = `k${i}`; return `X${latin1(String.fromCharCode(key.length, 0, 0, 0)).toString('latin1')}${key}K\x01`; }).join('');
+const floats = (n: number) => 'G?\xe0\x00\x00\x00\x00\x00\x00'.repeat(n);
+for (const [name, frame] of [
+  ['a keyword argument of 99,000 small ints', pickledRequest(')', `}X\x01\x00\x00\x00k](${smallInts(99_000)}es`)],
+  ['a keyword argument of a dict of 10,000 short str keys', pickledRequest(')', `}X\x01\x00\x00\x00k}(${shortKeys(10_000)}us`)],
+  ['a keyword argument of 90,000 floats', pickledRequest(')', `}X\x01\x00\x00\x00k](${floats(90_000)}es`)],
+  ['an argument of a dict of 10,000 short str keys', pickledRequest(`}(${shortKeys(10_000)}u\x85`)],
+  ['an argument of 5,000 proxies', pickledRequest(`](${PICKLED_PROXY.repeat(5_000)}e\x85`)],
+] as const) {
+  test(`a pickle of ${name} is read, holding at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const refused = withinRuleOrRefused(t, frame.length, () => readPickled(frame), (value) => (typeof value === 'string' ? value : undefined));
+    assert.equal(refused, undefined, 'an ordinary message is read');
+  });
+}
+
+const jsonKeys = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',');
+for (const [name, body] of [
+  ['a keyword argument of 99,000 small ints', jsonPut('[]', `{"k":[${Array(99_000).fill(7).join(',')}]}`)],
+  ['a keyword argument of a dict of 10,000 short keys', jsonPut('[]', `{"k":{${jsonKeys(10_000)}}}`)],
+  ['a keyword argument of 90,000 floats', jsonPut('[]', `{"k":[${Array(90_000).fill(0.5).join(',')}]}`)],
+  ['an argument of 5,000 proxies', jsonPut(`[[${Array(5_000).fill(PROXY_JSON).join(',')}]]`)],
+  ['an argument of 20,000 -0 and integers beyond 2^53', jsonPut(`[[${Array(10_000).fill('-0,12345678901234567890').join(',')}]]`)],
+] as const) {
+  test(`a JSON-RPC message of ${name} is read, holding at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const refused = withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));
+    assert.equal(refused, undefined, 'an ordinary message is read');
+  });
+}

@@ -8,7 +8,7 @@ import { AttachmentError, resolveAttachments } from '../../common/attachments';
 import { ErrorCodes } from '../../common/errorCodes';
 import type { RequestId } from '../calls/sessionCore';
 import { errorObject, type ErrorObject } from './errorObjects';
-import { parseDenseMessage } from './packedArguments';
+import { MessageTooCostly, parseDenseMessage } from './packedArguments';
 
 /** A message that passed the checks: a request (it has an id) or a notification. */
 export interface IncomingMessage {
@@ -50,11 +50,14 @@ export function readMessage(body: string, attachments?: Buffer[]): IncomingMessa
 
 function readJsonRpc(body: string): IncomingMessage | undefined {
   let message: unknown;
+  // A message that would hold more than the rule allows once read: its envelope is checked as any, then it is refused.
+  let tooCostly: string | undefined;
   try {
     // A dense message keeps its costliest arguments as text (SPEC §19); any other is parsed whole.
     message = parseDenseMessage(body) ?? JSON.parse(body);
   } catch (error) {
-    throw new MessageRefused(null, errorObject(ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`));
+    if (!(error instanceof MessageTooCostly)) throw new MessageRefused(null, errorObject(ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`));
+    [message, tooCostly] = [error.envelope, error.message];
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     const what = Array.isArray(message) ? 'batch requests are not supported: send requests one by one (they may be pipelined)' : 'a message must be a JSON object';
@@ -72,11 +75,12 @@ function readJsonRpc(body: string): IncomingMessage | undefined {
     throw new MessageRefused(id, errorObject(ErrorCodes.InvalidRequest, 'method must be a string'));
   }
   // A notification's params are its handler's to read: a malformed one is ignored, never answered.
-  if (!hasId) return m as IncomingMessage;
+  if (!hasId) return tooCostly === undefined ? (m as IncomingMessage) : undefined;
   if (id === null) {
     const why = typeof m.id === 'number' ? 'an integer id must be within ±(2^53 − 1) to be echoed exactly: use a smaller number or a string' : 'id must be a number or a string';
     throw new MessageRefused(null, errorObject(ErrorCodes.InvalidRequest, why));
   }
+  if (tooCostly !== undefined) throw new MessageRefused(id, errorObject(ErrorCodes.MessageTooLarge, tooCostly));
   if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
     throw new MessageRefused(id, errorObject(ErrorCodes.InvalidParams, 'params must be an object (parameters are passed by name)'));
   }

@@ -12,8 +12,8 @@
  */
 
 import { jsonStructure } from '../jsonValueCount';
-import { JsonTextWalk, NotWalkable } from '../jsonTextWalk';
-import { READ_BYTES_PER_MESSAGE } from '../limits';
+import { COST, JsonTextWalk, NotWalkable } from '../jsonTextWalk';
+import { MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE, readAllowance, tooCostlyToRead } from '../limits';
 import { PackedJson } from '../packedValues';
 
 /** Estimated heap bytes the built values of a message may cost beyond {@link KEPT_TIMES} its bytes. */
@@ -29,7 +29,7 @@ const KEPT_TIMES = 3;
 
 /** The most a container is estimated to cost built (`jsonTextWalk.ts`): itself, a tag's, its item's. */
 const MOST_PER_CONTAINER = 64 + 256 + 8;
-/** The most any other item is estimated to cost: its slot, and a string's or a boxed number's header. */
+/** The most any other item is estimated to cost: its slot, and a string's or a boxed number's header (an object's member: {@link COST}'s `member` besides). */
 const MOST_PER_ITEM = 8 + 16;
 
 /** The most a byte of message is estimated to cost built: `{"$set":[]},`, 12 bytes, some 400 B. */
@@ -45,6 +45,8 @@ const OPEN_BRACKET = 0x5b;
 interface Slot {
   readonly start: number;
   readonly end: number;
+  /** Estimated heap bytes built. */
+  readonly estimate: number;
   /** Estimated heap bytes beyond {@link KEPT_TIMES} its bytes. */
   readonly excess: number;
   readonly packable: boolean;
@@ -59,8 +61,8 @@ export function parseDenseMessage(body: string): unknown {
   // Each character costs at most MOST_PER_BYTE built: a short message cannot exceed the rule.
   if (body.length * (MOST_PER_BYTE - KEPT_TIMES) <= BUDGET) return undefined;
   // Nor can one with few containers: bounded from its counts, before any walk.
-  const { containers, commas } = jsonStructure(body);
-  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM <= KEPT_TIMES * body.length + BUDGET) return undefined;
+  const { containers, commas, members } = jsonStructure(body);
+  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM + members * COST.member <= KEPT_TIMES * body.length + BUDGET) return undefined;
   let slots: Slot[];
   try {
     slots = slotsOf(body);
@@ -77,22 +79,10 @@ export function parseDenseMessage(body: string): unknown {
     chosen.push(slot);
     over -= slot.excess;
   }
+  refuseBeyondRule(body, slots, chosen);
   if (chosen.length === 0) return undefined;
-  chosen.sort((a, b) => a.start - b.start);
-  // The message with a 0 where each chosen value was: small, parsed as usual.
-  const pieces: string[] = [];
-  let from = 0;
-  for (const slot of chosen) {
-    pieces.push(body.slice(from, slot.start), '0');
-    from = slot.end;
-  }
-  pieces.push(body.slice(from));
-  let message: unknown;
-  try {
-    message = JSON.parse(pieces.join(''));
-  } catch {
-    return undefined;
-  }
+  const message = withZerosFor(body, chosen);
+  if (message === undefined) return undefined;
   const copier = new JsonTextWalk(body);
   for (const slot of chosen) {
     copier.at = slot.start;
@@ -103,6 +93,48 @@ export function parseDenseMessage(body: string): unknown {
   return message;
 }
 
+/**
+ * A message that would hold more than the rule allows once read (what it keeps as text costs about
+ * its length): the message's envelope, to answer it, and the refusal.
+ */
+export class MessageTooCostly extends Error {
+  constructor(
+    message: string,
+    /** The message with each member of `params` as 0: its id, method and version, to check and answer as usual. */
+    readonly envelope: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** @throws MessageTooCostly when what stays built (values the walk could not keep as text) passes the rule. */
+function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly Slot[]): void {
+  let held = 0;
+  for (const slot of slots) held += chosen.includes(slot) ? PACKING_COST + (slot.end - slot.start) : slot.estimate;
+  if (held <= readAllowance(body.length)) return;
+  // Each argument is built (none is worth keeping as text): the call's own check refuses so many, naming their number.
+  if (slots.filter((s) => s.path[1] === 'args' || s.path[1] === 'kwargs').length > MAX_CALL_ARGUMENTS) return;
+  const envelope = withZerosFor(body, slots.filter((s) => s.path[0] === 'params'));
+  const why = 'a value holding a $proxy, $opaque or $attachment is built whole, as is one the server cannot follow; send the dense part as an argument of its own';
+  throw new MessageTooCostly(tooCostlyToRead(Buffer.byteLength(body), held, why), envelope);
+}
+
+/** The message parsed with a 0 where each of `slots` (in order) was: small, parsed as usual; undefined if it does not parse. */
+function withZerosFor(body: string, slots: readonly Slot[]): unknown {
+  const pieces: string[] = [];
+  let from = 0;
+  for (const slot of [...slots].sort((a, b) => a.start - b.start)) {
+    pieces.push(body.slice(from, slot.start), '0');
+    from = slot.end;
+  }
+  pieces.push(body.slice(from));
+  try {
+    return JSON.parse(pieces.join(''));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The message's slots, walking its text once. @throws NotWalkable for anything but one JSON object with unique member names where slots are. */
 function slotsOf(body: string): Slot[] {
   const walk = new JsonTextWalk(body);
@@ -111,7 +143,7 @@ function slotsOf(body: string): Slot[] {
     walk.reset();
     const start = walk.at;
     walk.value();
-    slots.push({ start, end: walk.at, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
+    slots.push({ start, end: walk.at, estimate: walk.estimate, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
   };
   members(walk, (key) => {
     if (key !== 'params' || walk.peek() !== OPEN_BRACE) return slot([key]);

@@ -52,7 +52,9 @@ export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf
   if (typeof method !== 'string') return ['#TRACEBACK', traceback('TypeError', 'the method name must be a str')];
   try {
     const decoded = Array.isArray(args) ? args.map((a, i) => cut?.packed.get(i) ?? fromPython(a, referenceOf)) : [];
-    return { ident, method, args: decoded, kwargs: keywordsOf(kwds, referenceOf) };
+    const kwargs = keywordsOf(kwds, referenceOf);
+    for (const [key, packed] of cut?.packed ?? []) if (typeof key === 'string') kwargs[key] = packed;
+    return { ident, method, args: decoded, kwargs };
   } catch (error) {
     return failureReply(error, dialect);
   }

@@ -38,8 +38,8 @@ const PACKING_COST = 256;
 /** A request frame with its costliest arguments cut out: `frame` holds `None` in their places. */
 export interface PackedRequest {
   readonly frame: Buffer;
-  /** The arguments kept as pickles, by position. */
-  readonly packed: ReadonlyMap<number, PackedPickle>;
+  /** The arguments kept as pickles, by position (a number) or keyword (a string). */
+  readonly packed: ReadonlyMap<number | string, PackedPickle>;
   /** What the opaque values of `frame` may take, as for the whole request (the arguments cut take none of it: see `objectsBound`). */
   readonly maxOpaqueBytes: number;
 }
@@ -147,7 +147,8 @@ export function packPickledArguments(frame: Buffer, maxValues: number, opaquePic
 
 /** One argument's bytes, `[start, end)`, and what the second pass learnt of it. */
 interface Argument {
-  readonly index: number;
+  /** Its position, or its keyword. */
+  readonly index: number | string;
   readonly start: number;
   readonly end: number;
   estimate: number;
@@ -333,6 +334,19 @@ class Analysis {
     let argsTuple = -1;
     let argsEnd = -1;
     let root: number[] | undefined;
+    /** The keyword arguments' values found so far, and where their dict starts (the request's fourth item). */
+    const keywords: { key: string; start: number; end: number; bound: number }[] = [];
+    let keywordsAt = -1;
+    /** Notes the values set in the keyword dict at `into` by SETITEM(S) of the pairs at `from..to`, the opcode at `at`. */
+    const noteKeywords = (into: number, from: number, to: number, at: number) => {
+      if (marks !== 1 || into !== markHeights[0] + 3 || kinds[into] !== DICT) return;
+      keywordsAt = starts[into];
+      for (let i = from; i < to; i += 2) {
+        // Keys other than str are left to the reader (which refuses them as keywords).
+        if (textsAt[i] < 0) throw new ReadWhole();
+        keywords.push({ key: this.textAt(textsAt[i]), start: starts[i + 1], end: i + 2 < to ? starts[i + 2] : at, bound: sizes[i + 1] });
+      }
+    };
     const fence = () => (marks ? markHeights[marks - 1] : 0);
     const push = (at: number, kind: number, depth: number, size: number, got = 0, reach = room) => {
       if (++pushes > this.maxValues || height >= room || depth > MAX_ARGUMENT_DEPTH) throw new ReadWhole();
@@ -394,6 +408,8 @@ class Analysis {
         const kind = KIND_OF[op];
         push(at, kind, kind === SCALAR ? 0 : 1, kind === SCALAR || kind === BYTEARRAY ? rewrittenBytes(op, after - at) : REWRITTEN_CONTAINER);
         if (TEXT_OPS.has(op) || PY2_TEXT_OPS.has(op)) textsAt[height - 1] = at;
+        // The request's args may be `()`: no arguments, its keywords may still be cut.
+        if (op === Op.EMPTY_TUPLE && marks === 1 && height === markHeights[0] + 3) [argStarts, argBounds, argsTuple, argsEnd] = [[], [], at, at];
         continue;
       }
       switch (op) {
@@ -438,10 +454,12 @@ class Analysis {
           continue;
         case Op.STOP:
           if (height !== 1 || marks !== 0 || !root || root.length !== 4 || argsTuple !== root[2]) throw new ReadWhole();
-          return argStarts.map((start, i) => ({
-            index: i, start, end: i + 1 < argStarts.length ? argStarts[i + 1] : argsEnd, estimate: 0, standalone: true, protocol: 2,
-            py2Text: false, py3Text: false, newEntries: 0, memoBefore: 0, bound: argBounds[i], holdsObjects: false, holdsKnown: false,
-          }));
+          // A keyword given twice: the reader keeps the last; neither is cut.
+          if (keywords.length && (keywordsAt !== root[3] || new Set(keywords.map((k) => k.key)).size !== keywords.length)) throw new ReadWhole();
+          return [
+            ...argStarts.map((start, i) => ({ index: i, start, end: i + 1 < argStarts.length ? argStarts[i + 1] : argsEnd, bound: argBounds[i] })),
+            ...keywords.map(({ key, start, end, bound }) => ({ index: key, start, end, bound })),
+          ].map((a) => ({ ...a, estimate: 0, standalone: true, protocol: 2, py2Text: false, py3Text: false, newEntries: 0, memoBefore: 0, holdsObjects: false, holdsKnown: false }));
         case Op.TUPLE: case Op.LIST: case Op.DICT: case Op.FROZENSET: {
           if (marks === 0) throw new ReadWhole();
           const base = markHeights[--marks];
@@ -484,6 +502,7 @@ class Analysis {
           const n = op === Op.APPEND ? 1 : 2;
           if (height - n - 1 < fence()) throw new ReadWhole();
           nest(height - n - 1, height - n, height, op === Op.APPEND ? LIST : DICT, 2, op === Op.SETITEM, 2);
+          if (op === Op.SETITEM) noteKeywords(height - 3, height - 2, height, at);
           height -= n;
           continue;
         }
@@ -493,6 +512,7 @@ class Analysis {
           if (base === 0 || base - 1 < fence()) throw new ReadWhole();
           if (op === Op.SETITEMS && (height - base) % 2 !== 0) throw new ReadWhole();
           nest(base - 1, base, height, op === Op.APPENDS ? LIST : op === Op.SETITEMS ? DICT : SET, op === Op.ADDITEMS ? 1 : 2, op !== Op.APPENDS, 2 + rewrittenBatches(height - base));
+          if (op === Op.SETITEMS) noteKeywords(base - 1, base, height, at);
           height = base;
           continue;
         }
@@ -659,7 +679,7 @@ class Analysis {
   private cut(chosen: Argument[]): PackedRequest {
     const data = this.data;
     const outer: Buffer[] = [];
-    const packed = new Map<number, PackedPickle>();
+    const packed = new Map<number | string, PackedPickle>();
     const placeholder = (a: Argument) => Buffer.from([Op.NONE, ...(this.memoStyle === 'implicit' ? Array(a.newEntries).fill(Op.MEMOIZE) : [])]);
     this.pos = 0;
     let c = 0;

@@ -16,7 +16,7 @@ const MAX_NESTING = 256;
 /**
  * Estimated bytes of V8 heap per part of a parsed and decoded value, on the high side of what
  * `test/server/decode-memory.test.ts` measures (an empty object 56 B, an array slot 8 B, a
- * `$bytes` value some 230 B, a boxed number 16 B; an object's member some 63 B beside its value:
+ * `$bytes` value some 230 B, a boxed number 16 B, a string 16 B and its characters; an object's member some 63 B beside its value:
  * its name's string, and its entry in the object's table, with the table's spare room): an
  * estimate that errs high only keeps more values as text, never fewer. A `$proxy` costs nothing
  * built (the object service gives one shared reference per object), and a `$opaque` its tag and
@@ -85,8 +85,9 @@ export class JsonTextWalk {
     if (c === 0x7b) return this.object(depth + 1);
     if (c === 0x5b) return void this.array(depth + 1, false);
     if (c === 0x22) {
-      this.string();
-      this.estimate += COST.string;
+      const { start, end } = this.string();
+      // Its header and at most two bytes a character (its text, escapes and all, is no shorter), rounded as the heap rounds.
+      this.estimate += (COST.string + 2 * (end - start) + 7) & ~7;
       return;
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(true);

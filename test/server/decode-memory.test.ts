@@ -18,6 +18,9 @@ import { SharedRef } from '../../src/server/calls/sharedRef';
 import { decodeKeywords, expectCallFields } from '../../src/server/jsonrpc/paramChecks';
 import { readAnyRequest, readPythonRequest } from '../../src/server/python/generalRequestReader';
 import type { PythonRequest } from '../../src/server/python/requestReader';
+import { fromPython } from '../../src/server/python/pythonArguments';
+import { unpickle } from '../../src/server/python/pickle/pickleReader';
+import type { HeldBudget } from '../../src/server/python/pickle/pickleToValue';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -273,5 +276,41 @@ for (const [name, body] of [
   test(`a JSON-RPC message of ${name} is read, holding at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
     const refused = withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));
     assert.equal(refused, undefined, 'an ordinary message is read');
+  });
+}
+
+// What the pickle reader counts as it builds, against what the values hold: never less (the rule
+// holds for what it lets in; a measurement may count 4 KiB of the runner's own), and ordinary
+// values within the rule, so never refused. The others hold more than the rule allows once built:
+// refusing them when they cannot be kept encoded is the rule.
+const longInts = (n: number) => '\x8a\x05\x00\x00\x00\x00\x01'.repeat(n);
+const integralFloats = (n: number) => 'G@\x00\x00\x00\x00\x00\x00\x00'.repeat(n);
+for (const [name, opcodes, ordinary = false] of [
+  ['99,000 small ints', `](${smallInts(99_000)}e`, true],
+  ['a dict of 10,000 short str keys', `}(${shortKeys(10_000)}u`],
+  ['90,000 floats', `](${floats(90_000)}e`, true],
+  ['50,000 integral floats', `](${integralFloats(50_000)}e`],
+  ['5,000 proxies', `](${PICKLED_PROXY.repeat(5_000)}e`, true],
+  ['30,000 short strs', `](${'X\x03\x00\x00\x00abc'.repeat(30_000)}e`, true],
+  ['30,000 ints beyond 2^32', `](${longInts(30_000)}e`, true],
+  ['a dict of 10,000 int keys', `}(${Array.from({ length: 10_000 }, (_, i) => `J${latin1(Buffer.from(Int32Array.of(i).buffer).toString('latin1')).toString('latin1')}N`).join('')}u`],
+  ['a set of 20,000 ints', `\x8f(${Array.from({ length: 20_000 }, (_, i) => `J${Buffer.from(Int32Array.of(i).buffer).toString('latin1')}`).join('')}\x90`],
+  ['20,000 tuples of two ints', `](${'K\x01K\x02\x86'.repeat(20_000)}e`],
+  ['20,000 bytes', `](${'C\x03abc'.repeat(20_000)}e`],
+  ['50,000 references to one dict', `](}q\x00${'h\x00'.repeat(50_000)}e`, true],
+  ['10,000 objects of a class', `cmodule\nName\nq\x000](${'h\x00)\x81'.repeat(10_000)}e`],
+] as const) {
+  test(`the pickle reader's count of ${name} is at least what they hold${ordinary ? ', and within the rule' : ''}`, (t) => {
+    const frame = Buffer.concat([latin1('\x80\x04'), latin1(opcodes), latin1('.')]);
+    const read = () => {
+      const budget: HeldBudget = { maxHeldBytes: Infinity, messageBytes: frame.length };
+      return { value: fromPython(unpickle(frame, { heldBudget: budget }), () => REFERENCE), budget };
+    };
+    const { held, value } = leastHeld(read);
+    const counted = value.budget.counted!;
+    t.diagnostic(`${frame.length} bytes: ${held} bytes held, ${counted} counted (${(counted / Math.max(held, 1)).toFixed(2)} times)`);
+    assert.ok(counted + 4096 >= held, `${counted} bytes counted, ${held} held`);
+    if (ordinary) assert.ok(counted <= allowed(frame.length), `${counted} bytes counted for ${frame.length} bytes: over ${allowed(frame.length)}, refused`);
+    else t.diagnostic(`the rule allows ${allowed(frame.length)}: ${held > allowed(frame.length) ? 'more held' : 'within'}`);
   });
 }

@@ -29,8 +29,12 @@ const KEPT_TIMES = 3;
 
 /** The most a container is estimated to cost built (`jsonTextWalk.ts`): itself, a tag's, its item's. */
 const MOST_PER_CONTAINER = 64 + 256 + 8;
-/** The most any other item is estimated to cost: its slot, and a string's or a boxed number's header (an object's member: {@link COST}'s `member` besides). */
-const MOST_PER_ITEM = 8 + 16;
+/**
+ * The most any other item is estimated to cost: its slot, and a string's (rounded) or a boxed
+ * number's header; besides, an object's member {@link COST}'s `member`, and a string two bytes a
+ * character.
+ */
+const MOST_PER_ITEM = 8 + 24;
 
 /** The most a byte of message is estimated to cost built: `{"$set":[]},`, 12 bytes, some 400 B. */
 const MOST_PER_BYTE = 40;
@@ -62,7 +66,7 @@ export function parseDenseMessage(body: string): unknown {
   if (body.length * (MOST_PER_BYTE - KEPT_TIMES) <= BUDGET) return undefined;
   // Nor can one with few containers: bounded from its counts, before any walk.
   const { containers, commas, members } = jsonStructure(body);
-  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM + members * COST.member <= KEPT_TIMES * body.length + BUDGET) return undefined;
+  if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM + members * COST.member <= (KEPT_TIMES - 2) * body.length + BUDGET) return undefined;
   let slots: Slot[];
   try {
     slots = slotsOf(body);

@@ -6,9 +6,10 @@
 
 import { isTuple } from '../../common/valueTypes';
 import { PyException } from '../exceptions';
-import { tooManyArguments } from '../limits';
+import { readAllowance, tooManyArguments } from '../limits';
 import { packPickledArguments } from './pickle/picklePacking';
-import { unpickle } from './pickle/pickleReader';
+import { PickleError, unpickle } from './pickle/pickleReader';
+import type { PickleNode } from './pickle/pickleTree';
 import type { PickleDialect } from './pickle/pickleWriter';
 import { fromPython, keywordsOf, type ReferenceOf } from './pythonArguments';
 import { failureReply, traceback, type Reply } from './pythonReplies';
@@ -40,9 +41,23 @@ export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf
   let request: unknown;
   // A dense argument is kept as a pickle of its own, the rest read with None in its place (SPEC §19).
   const cut = packPickledArguments(frame, limits.maxMessageValues, limits.opaquePickles);
+  // What is built is counted against the rule, less what the arguments cut hold (their bytes).
+  let maxHeldBytes = readAllowance(frame.length);
+  for (const packed of cut?.packed.values() ?? []) maxHeldBytes -= packed.size;
+  // A request passing more arguments than a call may is refused as such before they are built (`readPythonRequest`).
+  let tooMany: string | undefined;
+  const beforeBuild = (root: PickleNode) => {
+    if (root.kind !== 'tuple' || root.items.length !== 4) return;
+    const [, , args, kwds] = root.items;
+    // The keyword dict's keys, an array, count as a record of as many keys would.
+    tooMany = tooManyArguments(args.kind === 'tuple' ? args.items : undefined, kwds.kind === 'dict' ? kwds.keys : undefined);
+    if (tooMany) throw new PickleError(tooMany);
+  };
   try {
-    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles, maxOpaqueBytes: cut?.maxOpaqueBytes });
+    const heldBudget = { maxHeldBytes, messageBytes: frame.length };
+    request = unpickle(cut?.frame ?? frame, { maxValues: limits.maxMessageValues, refuseOpaque: !limits.opaquePickles, maxOpaqueBytes: cut?.maxOpaqueBytes, heldBudget, beforeBuild });
   } catch (error) {
+    if (tooMany) return failureReply(new PyException('TypeError', tooMany), dialect);
     return ['#TRACEBACK', traceback('UnpicklingError', (error as Error).message)];
   }
   if (!isTuple(request) || request.length !== 4) {

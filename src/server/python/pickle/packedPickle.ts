@@ -23,6 +23,11 @@ export class PackedPickle extends EncodedValue {
     this.#splicedFor = splicedFor;
   }
 
+  /** Its bytes, as held. */
+  get size(): number {
+    return this.#pickle.length;
+  }
+
   /** The value, read as the request's reader would have read it (it holds no proxy or token: `picklePacking.ts` leaves those to the request's reader). */
   override materialise(): unknown {
     return unpickle(this.#pickle, this.#limits);

@@ -16,7 +16,8 @@
 
 import { PickleError } from './pickleError';
 import { parsePickle } from './pickleParser';
-import { toValue } from './pickleToValue';
+import type { PickleNode } from './pickleTree';
+import { toValue, type HeldBudget } from './pickleToValue';
 
 export { PickleError } from './pickleError';
 export { MAX_INT_DIGITS } from './pickleParser';
@@ -42,6 +43,10 @@ export interface UnpickleOptions {
   maxValues?: number;
   /** Refuse objects of classes the reader does not know, instead of keeping them as OpaqueValues (`--no-opaque-pickles`). */
   refuseOpaque?: boolean;
+  /** Most bytes the values read may hold, estimated as they are built (default: no limit): a message's budget (SPEC §19). */
+  heldBudget?: HeldBudget;
+  /** Looks at the pickle's tree before anything is built of it (and may refuse it, throwing a PickleError). */
+  beforeBuild?: (root: PickleNode) => void;
 }
 
 /**
@@ -54,7 +59,9 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   const maxOpaqueBytes = options.maxOpaqueBytes ?? defaultMaxOpaqueBytes(data.length);
   try {
     // A container at each of the levels 0..maxDepth may have its MARK open.
-    return toValue(parsePickle(data, maxDepth + 1, options.maxValues), { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque });
+    const root = parsePickle(data, maxDepth + 1, options.maxValues);
+    options.beforeBuild?.(root);
+    return toValue(root, { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque, heldBudget: options.heldBudget });
   } catch (error) {
     if (error instanceof PickleError) throw error;
     // Not expected (the fuzz tests look for it), but a request must never crash its session.

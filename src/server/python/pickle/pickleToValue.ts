@@ -14,7 +14,7 @@ import { globalRole, instanceClass } from './pickleGlobals';
 import { opaqueOf, standaloneHeight } from './pickleReemit';
 import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
-import { opaquePickleRefused } from '../../limits';
+import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
 
 /** Limits of {@link toValue}. */
 export interface ValueLimits {
@@ -24,11 +24,42 @@ export interface ValueLimits {
   maxOpaqueBytes: number;
   /** Refuse any object that would become an OpaqueValue (`--no-opaque-pickles`). */
   refuseOpaque?: boolean;
+  /** What the values built may hold (see {@link HELD}), and the message's bytes, to refuse beyond it naming the rule (SPEC §19). */
+  heldBudget?: HeldBudget;
 }
+
+/** Most bytes of heap the values built from a message may hold, and the bytes of the message. */
+export interface HeldBudget {
+  readonly maxHeldBytes: number;
+  readonly messageBytes: number;
+  /** Set once the values are built: the bytes counted (what the tests compare with what is held). */
+  counted?: number;
+}
+
+/**
+ * Estimated bytes of V8 heap each value built holds, on the high side of what
+ * `test/server/decode-memory.test.ts` measures (a slot 8 B, a heap number 16 to 17, a boxed float 32, a
+ * tuple 92, a `bytes` 104 and its bytes, a dict's member 38 and its key, a set's or a Map's entry
+ * 22 or 28 beside its slots, an object of a class some 450 and its pickle): each value counts its slot in its container; a str (and a dict's key)
+ * its header and two bytes a character, rounded as the heap rounds; a table's entry its spare room.
+ */
+const HELD = { slot: 8, number: 20, float: 36, string: 16, buffer: 112, array: 48, tuple: 112, set: 80, setEntry: 32, mapEntry: 40, object: 64, member: 40, opaque: 480 } as const;
+
+/** Bytes a string of `length` characters holds: its header, at most two bytes a character, rounded to 8. */
+function stringBytes(length: number): number {
+  return (HELD.string + 2 * length + 7) & ~7;
+}
+
+/** Why a pickle past its budget is refused: what the reader builds whole. */
+const BUILT_WHOLE =
+  'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global, is built whole; send the dense part as an argument of its own';
 
 /** The value a node tree stands for. @throws PickleError for cycles, too deep nesting, unhashable keys. */
 export function toValue(root: PickleNode, limits: ValueLimits): unknown {
-  return new ValueBuilder(limits).value(root, 0);
+  const builder = new ValueBuilder(limits);
+  const value = builder.value(root, 0);
+  if (limits.heldBudget) limits.heldBudget.counted = builder.held;
+  return value;
 }
 
 const LATIN1_NAMES = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'iso_8859_1', 'l1']);
@@ -53,28 +84,48 @@ class ValueBuilder {
   /** Container levels below the node being built, so far. */
   private height = 0;
   private opaqueBytes = 0;
+  /** Estimated bytes held by the values built so far ({@link HELD}), and the most they may. */
+  held = 0;
+  private readonly maxHeld: number;
 
-  constructor(private readonly limits: ValueLimits) {}
+  constructor(private readonly limits: ValueLimits) {
+    this.maxHeld = limits.heldBudget?.maxHeldBytes ?? Infinity;
+  }
+
+  /** Counts `bytes` more held, refusing the pickle past its budget. */
+  private hold(bytes: number, node: PickleNode): void {
+    if ((this.held += bytes) <= this.maxHeld) return;
+    throw pickleErrorAt(node.op, node.at, tooCostlyToRead(this.limits.heldBudget!.messageBytes, this.held, BUILT_WHOLE));
+  }
 
   /** The value of a node `depth` levels down. */
   value(node: PickleNode, depth: number): unknown {
     switch (node.kind) {
       case 'none':
-        return null;
       case 'bool':
+        this.hold(HELD.slot, node);
+        return node.kind === 'none' ? null : node.value;
       case 'int':
+        // A small int is the slot itself; a larger one a heap number, or a bigint of its words.
+        this.hold(HELD.slot + (typeof node.value === 'bigint' ? HELD.number + node.value.toString(16).length / 2 : (node.value | 0) === node.value ? 0 : HELD.number), node);
+        return node.value;
       case 'str':
+        this.hold(HELD.slot + stringBytes(node.value.length), node);
         return node.value;
       case 'float':
         // An integral float stays a float only if boxed (2.0 would read back as the int 2).
+        this.hold(HELD.slot + (Number.isInteger(node.value) ? HELD.float : HELD.number), node);
         return Number.isInteger(node.value) ? new Float(node.value) : node.value;
       case 'pystr':
+        this.hold(HELD.slot + stringBytes(node.bytes.length), node);
         return Buffer.from(node.bytes).toString('latin1');
       case 'bytes':
       case 'bytearray':
+        this.hold(HELD.slot + HELD.buffer + node.bytes.length, node);
         // A copy: the value must not keep the whole message alive, nor change with it.
         return Buffer.from(node.bytes);
     }
+    this.hold(HELD.slot, node);
     // Only a shared node can be met twice, or inside itself: only those are remembered.
     const shared = node.kind !== 'global' && node.shared;
     if (shared && this.values.has(node)) {
@@ -109,13 +160,15 @@ class ValueBuilder {
     const inner = (item: PickleNode) => this.value(item, depth + 1);
     switch (node.kind) {
       case 'list':
+        this.hold(HELD.array, node);
         return node.items.map(inner);
       case 'tuple':
+        this.hold(HELD.tuple, node);
         return tupleFrom(node.items.map(inner));
       case 'set':
-        return new Set(node.items.map((item) => this.member(item, depth + 1)));
       case 'frozenset':
-        return new FrozenSet(node.items.map((item) => this.member(item, depth + 1)));
+        this.hold(HELD.set + HELD.setEntry * node.items.length, node);
+        return node.kind === 'set' ? new Set(node.items.map((item) => this.member(item, depth + 1))) : new FrozenSet(node.items.map((item) => this.member(item, depth + 1)));
       case 'dict':
         return this.dict(node, depth);
       case 'object':
@@ -129,9 +182,11 @@ class ValueBuilder {
   private dict(node: DictNode, depth: number): unknown {
     const texts = node.keys.map(textOf);
     if (texts.every((k) => k !== undefined)) {
+      this.hold(HELD.object, node);
       const out: Record<string, unknown> = {};
       for (let i = 0; i < texts.length; i++) {
         const key = texts[i]!;
+        this.hold(HELD.member + stringBytes(key.length), node);
         const value = this.value(node.values[i], depth + 1);
         // A key named __proto__ is a key, not the prototype: define it (assignment would not).
         if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
@@ -139,6 +194,7 @@ class ValueBuilder {
       }
       return out;
     }
+    this.hold(HELD.set + HELD.mapEntry * node.keys.length, node);
     const map = new Map<unknown, unknown>();
     node.keys.forEach((key, i) => map.set(this.member(key, depth + 1), this.value(node.values[i], depth + 1)));
     return map;
@@ -164,6 +220,7 @@ class ValueBuilder {
     const value = opaqueOf(node, this.limits.maxOpaqueBytes - this.opaqueBytes, this.limits.maxDepth, depth);
     if (this.limits.refuseOpaque) throw pickleErrorAt(node.op, node.at, opaquePickleRefused(value.type));
     this.opaqueBytes += value.data.length;
+    this.hold(HELD.opaque + value.data.length + stringBytes(value.type.length), node);
     // Its inside counts, as the writer counts it, if it is met again deeper.
     this.height = Math.max(this.height, standaloneHeight(value) ?? 0);
     return value;

@@ -85,9 +85,9 @@ export class JsonTextWalk {
     if (c === 0x7b) return this.object(depth + 1);
     if (c === 0x5b) return void this.array(depth + 1, false);
     if (c === 0x22) {
-      const { start, end } = this.string();
-      // Its header and at most two bytes a character (its text, escapes and all, is no shorter), rounded as the heap rounds.
-      this.estimate += (COST.string + 2 * (end - start) + 7) & ~7;
+      const { start, end, wide } = this.string();
+      // Its header and a byte a character, two if one is beyond Latin-1 (its text, escapes and all, is no shorter), rounded as the heap rounds.
+      this.estimate += (COST.string + (wide ? 2 : 1) * (end - start) + 7) & ~7;
       return;
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(true);
@@ -100,12 +100,13 @@ export class JsonTextWalk {
     throw new NotWalkable();
   }
 
-  /** Walks a string; returns where its content starts and ends, and whether it has escapes. */
-  string(): { start: number; end: number; escaped: boolean } {
+  /** Walks a string; returns where its content starts and ends, whether it has escapes, and whether a character may be beyond Latin-1 (a `\u` escape may). */
+  string(): { start: number; end: number; escaped: boolean; wide: boolean } {
     const text = this.text;
     if (text.charCodeAt(this.at) !== 0x22) throw new NotWalkable();
     const start = this.at + 1;
     let escaped = false;
+    let wide = false;
     let i = start;
     for (;;) {
       const c = text.charCodeAt(i);
@@ -115,6 +116,7 @@ export class JsonTextWalk {
         const e = text.charCodeAt(i + 1);
         if (e === 0x75) {
           if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) throw new NotWalkable();
+          wide = true;
           i += 6;
         } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
         else throw new NotWalkable();
@@ -122,10 +124,11 @@ export class JsonTextWalk {
       }
       // Control characters (and the end of the text, NaN) are not JSON.
       if (!(c >= 0x20)) throw new NotWalkable();
+      if (c > 0xff) wide = true;
       i++;
     }
     this.at = i + 1;
-    return { start, end: i, escaped };
+    return { start, end: i, escaped, wide };
   }
 
   /** A member name as the parser reads it (escapes resolved only where there are some). */

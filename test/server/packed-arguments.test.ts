@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, isTuple, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
-import { parseDenseMessage } from '../../src/server/jsonrpc/packedArguments';
+import { MessageTooCostly, parseDenseMessage } from '../../src/server/jsonrpc/packedArguments';
 import { isPacked } from '../../src/server/packedValues';
 import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { viewerAndWorker } from '../helpers/viewerAndWorker';
@@ -18,14 +18,17 @@ const N = 20_000;
 const putText = (argText: string) => `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","args":[${argText}]}}`;
 const emptyDicts = (n: number) => `[${Array(n).fill('{}').join(',')}]`;
 
-test('a dense argument is kept as text; an ordinary one, a small one and one holding a proxy are parsed as before', () => {
+test('a dense argument is kept as text; an ordinary one and a small one are parsed as before; a dense one holding a proxy is refused', () => {
   const dense = parseDenseMessage(putText(emptyDicts(N))) as { params: { args: unknown[] } };
   assert.ok(isPacked(dense.params.args[0]), 'kept as text');
   assert.equal(parseDenseMessage(putText(JSON.stringify('x'.repeat(1_000_000)))), undefined, 'one large string');
-  assert.equal(parseDenseMessage(putText(JSON.stringify(Array.from({ length: N }, (_, i) => `item ${i}`)))), undefined, 'strings');
+  // A string of a dozen characters and more costs at most 3 times its text built (its header, a byte a character).
+  assert.equal(parseDenseMessage(putText(JSON.stringify(Array.from({ length: N }, (_, i) => `list item ${i}`)))), undefined, 'strings');
   assert.equal(parseDenseMessage(putText(emptyDicts(100))), undefined, 'small');
   const withProxy = `[${Array(N).fill('{}').join(',')},{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}]`;
-  assert.equal(parseDenseMessage(putText(withProxy)), undefined, 'a $proxy needs the session');
+  // A $proxy needs the session: the value holding it is built whole, past the rule here.
+  assert.throws(() => parseDenseMessage(putText(withProxy)), (error: Error) => error instanceof MessageTooCostly && /more than 4 times its \d+ bytes plus 65536/.test(error.message));
+  assert.equal(parseDenseMessage(putText(`[${Array(100).fill('{}').join(',')},{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}]`)), undefined, 'a small one holding a $proxy');
   assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
 });
 
@@ -44,9 +47,15 @@ test('the text kept is a copy in the canonical wire form: numbers as the server 
   const value = packed.materialise() as Record<string, unknown>[];
   assert.equal(value.length, N);
   assert.ok(isTuple(value[0].c));
-  // Values a bare number cannot carry back (-0, beyond 2^53) are left to the decoder.
-  assert.equal(parseDenseMessage(putText(`[${Array(N).fill('{}').join(',')},-0]`)), undefined);
-  assert.equal(parseDenseMessage(putText(`[${Array(N).fill('{}').join(',')},12345678901234567890]`)), undefined);
+  // Floats the server writes as `$float` tags (-0, integers beyond 2^53, 1e999) are copied so, and stand for the same float.
+  const tagged = parseDenseMessage(putText(`[${Array(N).fill('{}').join(',')},-0,12345678901234567890,1e999]`)) as { params: { args: { text: string; materialise(): unknown }[] } };
+  const floats = tagged.params.args[0];
+  assert.ok(isPacked(floats));
+  assert.ok(floats.text.endsWith('{},{"$float":-0.0},{"$float":12345678901234567000},{"$float":"inf"}]'), floats.text.slice(-80));
+  const [negativeZero, large, infinite] = (floats.materialise() as unknown[]).slice(-3).map(Number);
+  assert.ok(Object.is(negativeZero, -0));
+  assert.equal(large, 12345678901234567890);
+  assert.equal(infinite, Infinity);
 });
 
 test('a dense value put by a JSON client comes back the same to a JSON client, through a queue, a list and a dict', async (t) => {

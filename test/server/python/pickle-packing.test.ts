@@ -50,19 +50,27 @@ for (const [name, arg] of [
   });
 }
 
+/**
+ * Empty dicts before each fault: enough for the packing passes to read the request (past some 130),
+ * few enough that what the reader builds before it meets the fault stays within what reading one
+ * message may hold (else that refusal comes first).
+ */
+const FEW_DICTS = 800;
+
 for (const [name, arg, message] of [
-  ['a list inside itself', `]q\x00(${'}'.repeat(2000)}h\x00e`, /contains itself/],
-  ['an unhashable key', `](${'}'.repeat(2000)}}(]K\x01ue`, /unhashable/],
-  ['an item appended to a dict', `](${'}'.repeat(2000)}e}K\x01a`, /cannot append/],
-  ['bad UTF-8', `](${'}'.repeat(2000)}\x8c\x02\xff\xfee`, /UTF-8/],
-  ['nesting beyond the limit', `${'('.repeat(1000)}${'}'.repeat(2000)}${'l'.repeat(1000)}`, /deeper|nesting too deep/],
+  ['a list inside itself', `]q\x00(${'}'.repeat(FEW_DICTS)}h\x00e`, /contains itself/],
+  ['an unhashable key', `](${'}'.repeat(FEW_DICTS)}}(]K\x01ue`, /unhashable/],
+  ['an item appended to a dict', `](${'}'.repeat(FEW_DICTS)}e}K\x01a`, /cannot append/],
+  ['bad UTF-8', `](${'}'.repeat(FEW_DICTS)}\x8c\x02\xff\xfee`, /UTF-8/],
+  ['nesting beyond the limit', `${'('.repeat(1000)}${'}'.repeat(FEW_DICTS)}${'l'.repeat(1000)}`, /deeper|nesting too deep/],
   ['more values than the limit', `](${'}'.repeat(DEFAULT_MAX_MESSAGE_VALUES + 10)}e`, /more than \d+ objects/],
-  ['a state given to a list (BUILD)', `](${'}'.repeat(2000)}]}be`, /cannot apply BUILD/],
-  ['a set of a list (REDUCE)', `](${'}'.repeat(2000)}c__builtin__\nset\n]]a\x85Re`, /unhashable/],
-  ['an object inside itself', `](${'}'.repeat(2000)}cm\nC\n)\x81q\x00h\x00be`, /contains itself/],
-  ['a global named by an int (STACK_GLOBAL)', `](${'}'.repeat(2000)}K\x01K\x02\x93e`, /must be str/],
-  ['a global whose name holds a newline', `](${'}'.repeat(2000)}\x8c\x01m\x8c\x03a\nb\x93e`, /newline/],
-  ['objects that spell out a shared str beyond the opaque values\' limit', `](${'}'.repeat(2000)}X\x40\x42\x0f\x00${'s'.repeat(1_000_000)}q\x00${'cm\nC\nh\x00\x85R'.repeat(20)}e`, /larger than/],
+  ['a state given to a list (BUILD)', `](${'}'.repeat(FEW_DICTS)}]}be`, /cannot apply BUILD/],
+  ['a set of a list (REDUCE)', `](${'}'.repeat(FEW_DICTS)}c__builtin__\nset\n]]a\x85Re`, /unhashable/],
+  ['an object inside itself', `](${'}'.repeat(FEW_DICTS)}cm\nC\n)\x81q\x00h\x00be`, /contains itself/],
+  ['a global named by an int (STACK_GLOBAL)', `](${'}'.repeat(FEW_DICTS)}K\x01K\x02\x93e`, /must be str/],
+  ['a global whose name holds a newline', `](${'}'.repeat(FEW_DICTS)}\x8c\x01m\x8c\x03a\nb\x93e`, /newline/],
+  // Each copy of the str counts towards what reading the message holds too, whose limit comes first.
+  ['objects that spell out a shared str beyond the opaque values\' limit', `](${'}'.repeat(FEW_DICTS)}X\x40\x42\x0f\x00${'s'.repeat(1_000_000)}q\x00${'cm\nC\nh\x00\x85R'.repeat(20)}e`, /larger than|more than 4 times its \d+ bytes/],
 ] as const) {
   test(`a dense argument holding ${name} is refused when the request is read, as before`, () => {
     const reply = read(pickledPut(arg));
@@ -73,7 +81,7 @@ for (const [name, arg, message] of [
 }
 
 test('under --no-opaque-pickles a dense argument holding a class outside the allow-list is refused when the request is read, as before', () => {
-  const reply = read(pickledPut(`](${'}'.repeat(2000)}cdatetime\ndatetime\nC\x02ab\x85Re`), false);
+  const reply = read(pickledPut(`](${'}'.repeat(FEW_DICTS)}cdatetime\ndatetime\nC\x02ab\x85Re`), false);
   assert.ok(Array.isArray(reply) && reply[0] === '#TRACEBACK', 'refused');
   assert.match(String(reply[1]), /datetime\.datetime object.*refused/);
 });

@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { decodeValue } from '../../src/common/valueCodec';
 import { exceedsJsonValues } from '../../src/server/jsonValueCount';
-import { DEFAULT_MAX_MESSAGE_VALUES, MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE } from '../../src/server/limits';
+import { DEFAULT_MAX_MESSAGE_VALUES, MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE, readAllowance } from '../../src/server/limits';
 import { MessageRefused, readMessage } from '../../src/server/jsonrpc/messageChecks';
 import { SharedRef } from '../../src/server/calls/sharedRef';
 import { decodeKeywords, expectCallFields } from '../../src/server/jsonrpc/paramChecks';
@@ -34,7 +34,7 @@ function heapHeld(): number {
 }
 
 /** The most a message of `bytes` bytes may hold while it is read, however many values it has. */
-const allowed = (bytes: number) => 4 * bytes + READ_BYTES_PER_MESSAGE;
+const allowed = readAllowance;
 
 /**
  * What one `read()` holds, the least of three tries, with what the last try read. A try can count
@@ -207,6 +207,7 @@ const M = 90_000;
 for (const [name, frame, opaquePickles = true] of [
   ['keyword arguments of empty dicts', pickledRequest(')', `}X\x01\x00\x00\x00k](${dicts(M)}es`)],
   ['an argument holding a proxy among empty dicts', pickledRequest(`](${PICKLED_PROXY}${dicts(M)}e\x85`)],
+  ['an argument holding 2,000 proxies among empty dicts', pickledRequest(`](${PICKLED_PROXY.repeat(2_000)}${dicts(60_000)}e\x85`)],
   ['an argument holding a list of empty dicts shared through the memo with an object', pickledRequest(`](]q\x01(${dicts(M)}ecmodule\nName\n)\x81h\x01be\x85`)],
   ['an argument holding a protocol 0 INST among empty dicts', pickledRequest(`]((imodule\nName\n${dicts(M)}e\x85`)],
   ['an argument holding a protocol 1 OBJ among empty dicts', pickledRequest(`]((cmodule\nName\no${dicts(M)}e\x85`)],
@@ -238,6 +239,7 @@ function readJson(body: string): unknown {
 
 for (const [name, body] of [
   ['a list of empty objects holding a $proxy', jsonPut(`[[${PROXY_JSON},${emptyObjects(J)}]]`)],
+  ['a list of empty objects holding 2,000 $proxy', jsonPut(`[[${Array(2_000).fill(PROXY_JSON).join(',')},${emptyObjects(J - 4_000)}]]`)],
   ['a list of empty objects holding an $opaque', jsonPut(`[[{"$opaque":{"lang":"python","type":"m.C","data":"gAJ9cQAu"}},${emptyObjects(J)}]]`)],
   ['a list of empty objects ending in -0', jsonPut(`[[${emptyObjects(J)},-0]]`)],
   ['a list of empty objects ending in an integer beyond 2^53', jsonPut(`[[${emptyObjects(J)},12345678901234567890]]`)],

@@ -239,7 +239,7 @@ function readJson(body: string): unknown {
 
 for (const [name, body] of [
   ['a list of empty objects holding a $proxy', jsonPut(`[[${PROXY_JSON},${emptyObjects(J)}]]`)],
-  ['a list of empty objects holding 2,000 $proxy', jsonPut(`[[${Array(2_000).fill(PROXY_JSON).join(',')},${emptyObjects(J - 4_000)}]]`)],
+  ['a list of empty objects holding 2,000 $proxy', jsonPut(`[[${Array(2_000).fill(PROXY_JSON).join(',')},${emptyObjects(J - 8_000)}]]`)],
   ['a list of empty objects holding an $opaque', jsonPut(`[[{"$opaque":{"lang":"python","type":"m.C","data":"gAJ9cQAu"}},${emptyObjects(J)}]]`)],
   ['a list of empty objects ending in -0', jsonPut(`[[${emptyObjects(J)},-0]]`)],
   ['a list of empty objects ending in an integer beyond 2^53', jsonPut(`[[${emptyObjects(J)},12345678901234567890]]`)],

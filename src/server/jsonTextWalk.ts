@@ -10,8 +10,8 @@
 import { writeJson } from '../common/jsonText';
 import { encodeValue, INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
 
-/** Nesting beyond which a text is left to the parser (which refuses beyond the codec's depth anyway). */
-const MAX_NESTING = 256;
+/** Nesting beyond which a text is left to the parser: well past the value codec's 512 levels (counted from an argument), which it refuses once parsed. */
+const MAX_NESTING = 600;
 
 /**
  * Estimated bytes of V8 heap per part of a parsed and decoded value, on the high side of what

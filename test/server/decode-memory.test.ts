@@ -244,6 +244,11 @@ for (const [name, body] of [
   ['a list of empty objects ending in -0', jsonPut(`[[${emptyObjects(J)},-0]]`)],
   ['a list of empty objects ending in an integer beyond 2^53', jsonPut(`[[${emptyObjects(J)},12345678901234567890]]`)],
   ['a keyword argument of empty objects ending in -0', jsonPut('[]', `{"k":[${emptyObjects(J)},-0]}`)],
+  // What the walk once left to the parser, which built it whole.
+  ['empty objects, naming its id twice', jsonPut(`[[${emptyObjects(J)}]]`).replace('"id":1,', '"id":1,"id":1,')],
+  ['empty objects, naming its params twice, the dense ones first', `${jsonPut(`[[${emptyObjects(J - 100)}]]`).slice(0, -1)},"params":{"id":"1","method":"put","args":[1],"kwargs":{}}}`],
+  ['empty objects holding a $proxy, naming a keyword argument twice', jsonPut('[]', `{"k":1,"k":[${PROXY_JSON},${emptyObjects(J - 100)}]}`)],
+  ['empty objects and a value nested 300 deep', jsonPut(`[[${'['.repeat(300)}${']'.repeat(300)},${emptyObjects(J - 400)}]]`)],
 ] as const) {
   test(`a JSON-RPC message of ${name}: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes, or it is refused naming the rule`, (t) => {
     withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));

@@ -32,6 +32,15 @@ test('a dense argument is kept as text; an ordinary one and a small one are pars
   assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
 });
 
+test('a member named twice: the last one counts, as the parser has it, and only it is kept as text', () => {
+  const body = `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","kwargs":{"k":${emptyDicts(N)},"k":[${Array(N).fill('[]').join(',')}]}}}`;
+  const message = parseDenseMessage(body) as { params: { kwargs: Record<string, { materialise(): unknown }> } };
+  assert.ok(isPacked(message.params.kwargs.k), 'kept as text');
+  assert.deepEqual(message.params.kwargs.k.materialise(), (JSON.parse(body) as typeof message).params.kwargs.k);
+  const twice = parseDenseMessage(body.replace('"id":7,', '"id":6,"id":7,')) as { id: number };
+  assert.equal(twice.id, 7);
+});
+
 test('a long array of small numbers (8 bytes an item built, for 2 of text) is kept as text: built, it would sit at the 4-times rule', () => {
   const zeros = parseDenseMessage(putText(`[${Array(N).fill('0').join(',')}]`)) as { params: { args: unknown[] } } | undefined;
   assert.ok(zeros && isPacked(zeros.params.args[0]), 'kept as text');

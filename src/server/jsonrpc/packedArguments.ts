@@ -68,8 +68,9 @@ export function parseDenseMessage(body: string): unknown {
   const { containers, commas, members } = jsonStructure(body);
   if (containers * MOST_PER_CONTAINER + (commas + 1) * MOST_PER_ITEM + members * COST.member <= (KEPT_TIMES - 2) * body.length + BUDGET) return undefined;
   let slots: Slot[];
+  let superseded: Slot[];
   try {
-    slots = slotsOf(body);
+    [slots, superseded] = slotsOf(body);
   } catch {
     // Anything the walk does not follow (NotWalkable, or a fault of its own) is left to the parser, which reads every message.
     return undefined;
@@ -83,9 +84,9 @@ export function parseDenseMessage(body: string): unknown {
     chosen.push(slot);
     over -= slot.excess;
   }
-  refuseBeyondRule(body, slots, chosen);
+  refuseBeyondRule(body, slots, chosen, superseded);
   if (chosen.length === 0) return undefined;
-  const message = withZerosFor(body, chosen);
+  const message = withZerosFor(body, [...chosen, ...superseded]);
   if (message === undefined) return undefined;
   const copier = new JsonTextWalk(body);
   for (const slot of chosen) {
@@ -112,13 +113,13 @@ export class MessageTooCostly extends Error {
 }
 
 /** @throws MessageTooCostly when what stays built (values the walk could not keep as text) passes the rule. */
-function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly Slot[]): void {
+function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly Slot[], superseded: readonly Slot[]): void {
   let held = 0;
   for (const slot of slots) held += chosen.includes(slot) ? PACKING_COST + (slot.end - slot.start) : slot.estimate;
   if (held <= readAllowance(body.length)) return;
   // Each argument is built (none is worth keeping as text): the call's own check refuses so many, naming their number.
   if (slots.filter((s) => s.path[1] === 'args' || s.path[1] === 'kwargs').length > MAX_CALL_ARGUMENTS) return;
-  const envelope = withZerosFor(body, slots.filter((s) => s.path[0] === 'params'));
+  const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => s.path[0] === 'params'));
   const why = 'a value holding a $proxy, $opaque or $attachment is built whole, as is one the server cannot follow; send the dense part as an argument of its own';
   throw new MessageTooCostly(tooCostlyToRead(Buffer.byteLength(body), held, why), envelope);
 }
@@ -139,38 +140,47 @@ function withZerosFor(body: string, slots: readonly Slot[]): unknown {
   }
 }
 
-/** The message's slots, walking its text once. @throws NotWalkable for anything but one JSON object with unique member names where slots are. */
-function slotsOf(body: string): Slot[] {
+/**
+ * The message's slots, walking its text once, and those a member of the same name given again
+ * supersedes (the parser keeps the last one). @throws NotWalkable for anything but one JSON object.
+ */
+function slotsOf(body: string): [Slot[], Slot[]] {
   const walk = new JsonTextWalk(body);
-  const slots: Slot[] = [];
+  let slots: Slot[] = [];
+  const superseded: Slot[] = [];
+  const supersede = (path: readonly (string | number)[]) => {
+    const under = (slot: Slot) => path.every((name, i) => slot.path[i] === name);
+    superseded.push(...slots.filter(under));
+    slots = slots.filter((slot) => !under(slot));
+  };
   const slot = (path: readonly (string | number)[]): void => {
     walk.reset();
     const start = walk.at;
     walk.value();
     slots.push({ start, end: walk.at, estimate: walk.estimate, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
   };
-  members(walk, (key) => {
+  members(walk, [], supersede, (key) => {
     if (key !== 'params' || walk.peek() !== OPEN_BRACE) return slot([key]);
-    members(walk, (name) => {
+    members(walk, ['params'], supersede, (name) => {
       if (name === 'args' && walk.peek() === OPEN_BRACKET) return items(walk, (i) => slot(['params', 'args', i]));
-      if (name === 'kwargs' && walk.peek() === OPEN_BRACE) return members(walk, (keyword) => slot(['params', 'kwargs', keyword]));
+      if (name === 'kwargs' && walk.peek() === OPEN_BRACE) return members(walk, ['params', 'kwargs'], supersede, (keyword) => slot(['params', 'kwargs', keyword]));
       slot(['params', name]);
     });
   });
   walk.skipSpace();
   if (walk.at !== body.length) throw new NotWalkable();
-  return slots;
+  return [slots, superseded];
 }
 
-/** Walks an object's members, each value by `visit`; a name given twice is left to the parser (the last one wins there). */
-function members(walk: JsonTextWalk, visit: (key: string) => void): void {
+/** Walks an object's members (at `path` in the message), each value by `visit`; a name given again first supersedes what was walked of it (the parser keeps the last). */
+function members(walk: JsonTextWalk, path: readonly string[], supersede: (path: readonly string[]) => void, visit: (key: string) => void): void {
   walk.expect(OPEN_BRACE);
   if (walk.peek() === 0x7d) return void walk.at++;
   const seen = new Set<string>();
   for (;;) {
     walk.skipSpace();
     const key = walk.key();
-    if (seen.has(key)) throw new NotWalkable();
+    if (seen.has(key)) supersede([...path, key]);
     seen.add(key);
     walk.expect(0x3a);
     visit(key);

@@ -38,10 +38,12 @@ export interface HeldBudget {
 
 /**
  * Estimated bytes of V8 heap each value built holds, on the high side of what
- * `test/server/decode-memory.test.ts` measures (a slot 8 B, a heap number 16 to 17, a boxed float 32, a
- * tuple 92, a `bytes` 104 and its bytes, a dict's member 38 and its key, a set's or a Map's entry
- * 22 or 28 beside its slots, an object of a class some 450 and its pickle): each value counts its slot in its container; a str (and a dict's key)
- * its header and two bytes a character, rounded as the heap rounds; a table's entry its spare room.
+ * `test/server/decode-memory.test.ts` measures (a slot 8 B, a heap number 16 to 17, a boxed float
+ * 32, a tuple 92, a `bytes` 104 and its bytes, a dict's member 38 and its key, a set's or a Map's
+ * entry 22 or 28 beside its slots, an object of a class some 450 and its pickle): each value counts
+ * its slot in its container; a str (and a dict's key) its header and two bytes a character,
+ * rounded as the heap rounds; a table's entry its spare room; a proxy or a token nothing (the
+ * session makes it its one reference to the object).
  */
 const HELD = { slot: 8, number: 20, float: 36, string: 16, buffer: 112, array: 48, tuple: 112, set: 80, setEntry: 32, mapEntry: 40, object: 64, member: 40, opaque: 480 } as const;
 
@@ -90,6 +92,12 @@ class ValueBuilder {
 
   constructor(private readonly limits: ValueLimits) {
     this.maxHeld = limits.heldBudget?.maxHeldBytes ?? Infinity;
+  }
+
+  /** A buffer made of an allow-listed call, counted. */
+  private heldBuffer(buffer: Buffer | undefined, node: PickleNode): Buffer | undefined {
+    if (buffer) this.hold(HELD.buffer + buffer.length, node);
+    return buffer;
   }
 
   /** Counts `bytes` more held, refusing the pickle past its budget. */
@@ -241,19 +249,21 @@ class ValueBuilder {
         const source = args[0];
         if (source && source.kind !== 'list' && source.kind !== 'tuple') return undefined;
         // The members belong to the set: they count one level below it, like EMPTY_SET's.
+        this.hold(HELD.set + HELD.setEntry * (source?.items.length ?? 0), node);
         const members = source ? source.items.map((item) => this.member(item, depth + 1)) : [];
         return role === 'set' ? new Set(members) : new FrozenSet(members);
       }
       case 'slice':
         if (!plainCall || args.length < 1 || args.length > 3) return undefined;
+        this.hold(HELD.object, node);
         if (args.length === 1) return new Slice(null, inner(args[0]), null);
         return new Slice(inner(args[0]), inner(args[1]), args[2] ? inner(args[2]) : null);
       case 'bytes':
-        return plainCall && args.length === 0 ? Buffer.alloc(0) : undefined;
+        return plainCall && args.length === 0 ? this.heldBuffer(Buffer.alloc(0), node) : undefined;
       case 'encode':
-        return plainCall ? latin1Bytes(args) : undefined;
+        return plainCall ? this.heldBuffer(latin1Bytes(args), node) : undefined;
       case 'bytearray':
-        return plainCall ? this.bytearray(args, depth) : undefined;
+        return plainCall ? this.heldBuffer(this.bytearray(args, depth), node) : undefined;
       case 'Token':
       case 'instance':
         return this.token(node, depth);
@@ -261,6 +271,7 @@ class ValueBuilder {
         return plainCall ? this.proxy(args, depth) : undefined;
       case 'exception': {
         if (node.how !== 'REDUCE' || node.after.length > 1 || node.after.some((m) => m.op !== 'BUILD')) return undefined;
+        this.hold(HELD.object, node);
         const state = node.after[0]?.op === 'BUILD' ? inner(node.after[0].state) : undefined;
         return new PyExceptionValue(cls.module, cls.name, tupleFrom(args.map(inner)), state);
       }

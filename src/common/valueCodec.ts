@@ -57,7 +57,8 @@ export interface DecodeOptions extends ProxyCodec {
   checkOpaque?(value: OpaqueValue): void;
 }
 
-const MAX_DEPTH = 512;
+/** Deepest nesting of a value the codec encodes or decodes (a tag counts a level). */
+export const MAX_DEPTH = 512;
 
 /** Most digits of a `$int` (Python's default `sys.int_info.default_max_str_digits`). */
 export const MAX_INT_DIGITS = 4300;

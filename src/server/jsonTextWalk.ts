@@ -8,10 +8,12 @@
  */
 
 import { writeJson } from '../common/jsonText';
-import { encodeValue, INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
+import { encodeValue, INT_SPELLING, isBase64, isFloatWord, MAX_DEPTH, tooManyIntDigits } from '../common/valueCodec';
 
-/** Nesting beyond which a text is left to the parser: well past the value codec's 512 levels (counted from an argument), which it refuses once parsed. */
-const MAX_NESTING = 600;
+/** Nesting beyond which a text is left to the parser: well past the value codec's depth, which it refuses once parsed. */
+const MAX_NESTING = MAX_DEPTH + 64;
+/** Nesting from which a value is left to the decoder, which refuses one deeper than its depth (the few levels' margin: how a tag is counted, the arguments' array). */
+const MAX_PACKED_NESTING = MAX_DEPTH - 8;
 
 /**
  * Estimated bytes of V8 heap per part of a parsed and decoded value, on the high side of what
@@ -178,6 +180,7 @@ export class JsonTextWalk {
   /** Walks an array; `pairs`: each item must be a `[key, value]` array. Returns its number of items. */
   private array(depth: number, pairs: boolean): number {
     if (depth > MAX_NESTING) throw new NotWalkable();
+    if (depth > MAX_PACKED_NESTING) this.packable = false;
     this.at++;
     this.estimate += COST.container;
     if (this.peek() === 0x5d) {
@@ -202,6 +205,7 @@ export class JsonTextWalk {
 
   private object(depth: number): void {
     if (depth > MAX_NESTING) throw new NotWalkable();
+    if (depth > MAX_PACKED_NESTING) this.packable = false;
     this.at++;
     this.estimate += COST.container;
     if (this.peek() === 0x7d) {

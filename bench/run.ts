@@ -66,6 +66,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --warmup MS        warm-up of each latency workload before it is measured (default 300 ms)
   --warmup-max MS    TypeScript clients go on warming up, MS at most in all (default 3000, --quick 1500),
                      window after window of --warmup while the rate still rises by more than 5 %
+                     or fewer than 20,000 ops were made
   --pin MODE         CPU placement of each server and client process (needs taskset):
                        none  (default) let the scheduler place them
                        same  both on CPU 0: cost per op with no cross-CPU wake-ups
@@ -741,7 +742,7 @@ async function main(): Promise<void> {
   console.log(`  cpu:      ${machine.cpuModel}, ${machine.cores} cores (available parallelism ${machine.availableParallelism}), ${machine.memoryGiB} GiB RAM`);
   console.log(`  load:     ${machine.loadAverage.join(' ')} (1/5/15 min, before the run)`);
   console.log(
-    `  mode:     ${options.quick ? 'quick' : 'full'}: ${rounds} round${rounds > 1 ? 's' : ''}, each with fresh processes; per round and latency workload ${config.warmupMs} ms warm-up (TypeScript clients: up to ${config.warmupMaxMs} ms while the rate still rises) + ${config.durationMs} ms measured (at most ${int(config.maxOps)} ops); ${config.concurrency} in flight; seed ${int(config.seedItems)} items after a ${int(config.seedWarmupItems)}-item warm-up`,
+    `  mode:     ${options.quick ? 'quick' : 'full'}: ${rounds} round${rounds > 1 ? 's' : ''}, each with fresh processes; per round and latency workload ${config.warmupMs} ms warm-up (TypeScript clients: up to ${config.warmupMaxMs} ms while the rate still rises or fewer than 20,000 ops were made) + ${config.durationMs} ms measured (at most ${int(config.maxOps)} ops); ${config.concurrency} in flight; seed ${int(config.seedItems)} items after a ${int(config.seedWarmupItems)}-item warm-up`,
   );
   const placement = { none: 'not pinned (the scheduler places them)', same: 'all pinned to CPU 0', split: 'servers pinned to CPU 0, clients to CPU 1' }[pinMode];
   console.log(`  setup:    every server in its own child process, every client in another, on 127.0.0.1 (TCP_NODELAY on the Node peers); ${placement}`);

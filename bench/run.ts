@@ -268,6 +268,14 @@ function runClient(command: string, args: string[], timeoutMs: number, verbose: 
   });
 }
 
+/** A note of the rounds whose warm-up went past its first window, and how long it took. */
+function warmUpNote(rounds: readonly LatencyResult[]): string[] {
+  const longer = rounds.map((r) => r.warmedUpMs).filter((ms): ms is number => ms !== undefined);
+  if (longer.length === 0) return [];
+  const [least, most] = [Math.min(...longer), Math.max(...longer)];
+  return [`warmed up ${least === most ? least : `${least}–${most}`} ms in ${longer.length} of ${rounds.length} rounds (its rate still rose, or it had made fewer than 20,000 ops)`];
+}
+
 function clientTimeoutMs(config: BenchConfig): number {
   let total = 20_000;
   for (const workload of config.workloads) {
@@ -597,7 +605,7 @@ function summarizeRounds(outcomes: (Outcome | undefined)[]): Summary | { failure
       p99Us: median(latency.map((r) => r.p99Us)),
       ops: latency.reduce((sum, r) => sum + r.ops, 0),
       connections: latency[0].connections,
-      notes: [...new Set(latency.map((r) => r.note).filter((n): n is string => !!n))],
+      notes: [...new Set(latency.map((r) => r.note).filter((n): n is string => !!n)), ...warmUpNote(latency)],
       failure,
     };
   }

@@ -9,7 +9,8 @@
  * connection, so it is marked before any effect: a request found marked but unanswered took an
  * effect nobody can tell, and is reported lost rather than run again. Reads record nothing and
  * run again. Only resumable sessions of a group pay for this; an entry goes when the client
- * counted its answer (`$/answersSeen`), and the whole hash with the session's lease.
+ * counted its answer (`$/answersSeen`) or when its manager's bound dropped the answer unacknowledged
+ * (see {@link DROPPED_UP_TO}), and the whole hash with the session's lease.
  */
 
 import { Delivery } from '../builtins/deliveries';
@@ -19,6 +20,13 @@ import type { ProxyCodec } from '../../common/valueCodec';
 
 /** The value of a request marked as started whose answer is not recorded. */
 export const STARTED = '?';
+
+/**
+ * The answers hash's field (never a request id's JSON) holding the number up to which the session's
+ * manager dropped answers unacknowledged, past its bound (`jsonrpc/answerLog.ts`), and their
+ * records with them: a takeover by a client that lacks them is refused, as a resumption is.
+ */
+export const DROPPED_UP_TO = '#droppedUpTo';
 
 /** How a delivery (an acknowledged get's answer) is recorded: `#D` id, count, then the item's text. */
 const DELIVERY_RECORD = /^#D(\S+) (\d+) ([\s\S]*)$/;

@@ -366,6 +366,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.#sessionLeases.answersSeen(sessionId, requestIds);
   }
 
+  answersDropped(sessionId: string, requestIds: readonly RequestId[], upTo: number): void {
+    this.#sessionLeases.answersDropped(sessionId, requestIds, upTo);
+  }
+
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
     this.#sessionLeases.keep(sessionId, tokenDigest, withinMs, agreed, clientName);
   }
@@ -382,8 +386,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
-  async adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
-    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId);
+  async adopt(tokenDigest: string, sessionId: string, answersSeen: number, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
+    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId, answersSeen);
     const leaseId = sessionLeaseId(tokenDigest);
     // The calls the session had waiting died with its old manager: what they waited for goes to others.
     await this.#lease.visit(this.#commands(), this, leaseId, withdrawers);

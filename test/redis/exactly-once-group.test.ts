@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { connect, ConnectionLostError, type DictProxy, type EventProxy, type LockProxy, type QueueProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
@@ -184,7 +185,8 @@ test('a call whose effect records no answer (a lock release), in flight when its
     assert.equal(await lock.acquire(), true);
     const key = objectKey(g, lock.id, 'lock');
     g.relay.dropDownstream();
-    const releasing = lock.unlock();
+    const withdraw = new AbortController();
+    const releasing = lock.callMethod('release', [], undefined, { signal: withdraw.signal });
     releasing.catch(() => {});
     await eventually('the lock released in Redis', () => g.plain.hget(key, 'owner'), (owner) => owner === null);
     const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
@@ -192,6 +194,7 @@ test('a call whose effect records no answer (a lock release), in flight when its
     assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'another client takes the free lock before the takeover');
     assert.equal((await restored).resumed, true);
     await assert.rejects(releasing, (e: unknown) => e instanceof ConnectionLostError, 'the client is told the answer is lost');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the failed call keeps no abort listener');
     assert.equal(await other.callById(lock.id, 'locked', []), true, "the release is not carried out again, over the other client's hold");
   });
 });

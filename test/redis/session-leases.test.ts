@@ -19,6 +19,7 @@ import { MAX_KEPT_ANSWERS } from '../../src/server/jsonrpc/answerLog';
 import { redisForTests } from '../helpers/redisServer';
 import { eventually } from '../helpers/until';
 import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
+import type { Manager } from '../../src/server';
 import { connect, type LockProxy } from '../../src/client';
 import { validateMessage } from '../protocol/schemaValidator';
 
@@ -154,14 +155,30 @@ test('a manager cut off from Redis longer than its lease ends its sessions witho
   }
 });
 
-test("a resumable session's answers kept in the group go as the client counts them, and with the session", { skip, timeout: 30_000 }, async () => {
+/**
+ * Runs `body` with a manager of a group of its own (`setup` registers on it), a raw client of it in
+ * a resumable session (with `capabilities` besides), the Redis key of that session's answers in the
+ * group, and a Redis connection of the test's; closes them all after.
+ */
+async function inResumableSession(
+  body: (c: RawClient, answers: string, plain: Redis) => Promise<void>,
+  { capabilities = {}, setup }: { capabilities?: Record<string, unknown>; setup?: (m: Manager) => void } = {},
+): Promise<void> {
   const prefix = redis.prefix();
-  await using a = await startManager({ store: redis.url, storePrefix: prefix });
+  await using a = await startManager({ store: redis.url, storePrefix: prefix }, setup);
   const plain = new Redis(redis.url);
   const c = await RawClient.open(a.address, { initialize: false });
   try {
-    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 }, inspection: true } });
-    const answers = `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`;
+    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 }, ...capabilities } });
+    await body(c, `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`, plain);
+  } finally {
+    c.close();
+    plain.disconnect();
+  }
+}
+
+test("a resumable session's answers kept in the group go as the client counts them, and with the session", { skip, timeout: 30_000 }, async () => {
+  await inResumableSession(async (c, answers, plain) => {
     const q = (await c.request('object/create', { typeid: 'Queue' })).result.id;
     for (let i = 0; i < 3; i++) assert.equal((await c.request('object/call', { id: q, method: 'put', args: [i] })).error, undefined);
     assert.equal((await c.request('object/call', { id: q, method: 'qsize' })).result, 3);
@@ -177,20 +194,11 @@ test("a resumable session's answers kept in the group go as the client counts th
     assert.equal(await plain.hlen(answers), 3);
     await c.request('shutdown', {});
     await eventually('the answers gone with the session', () => plain.exists(answers), (n) => n === 0);
-  } finally {
-    c.close();
-    plain.disconnect();
-  }
+  }, { capabilities: { inspection: true } });
 });
 
 test("a client that never counts its answers does not grow the group's answers record past the session's bound", { skip, timeout: 120_000 }, async () => {
-  const prefix = redis.prefix();
-  await using a = await startManager({ store: redis.url, storePrefix: prefix });
-  const plain = new Redis(redis.url);
-  const c = await RawClient.open(a.address, { initialize: false });
-  try {
-    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 } } });
-    const answers = `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`;
+  await inResumableSession(async (c, answers, plain) => {
     const q = (await c.request('object/create', { typeid: 'Queue' })).result.id;
     // Every put records its answer; the client never sends $/answersSeen.
     const calls = MAX_KEPT_ANSWERS + 200;
@@ -200,10 +208,7 @@ test("a client that never counts its answers does not grow the group's answers r
     }
     const kept = await eventually('the oldest records dropped', () => plain.hlen(answers), (n) => n <= MAX_KEPT_ANSWERS + 1);
     assert.ok(kept >= MAX_KEPT_ANSWERS - 1, `the latest answers are still kept (${kept})`);
-  } finally {
-    c.close();
-    plain.disconnect();
-  }
+  });
 });
 
 test('a takeover is refused when answers the client lacks were dropped past the bound, as a resumption on the same manager is', { skip, timeout: 30_000 }, async () => {
@@ -216,4 +221,24 @@ test('a takeover is refused when answers the client lacks were dropped past the 
   await assert.rejects(m.b.adopt(tokenDigest(token), 's7', 4, () => ({ sessionId: 's7' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined && /dropped/.test(e.message));
   const adopted = await m.b.adopt(tokenDigest(token), 's7', 5, () => ({ sessionId: 's7' }));
   assert.deepEqual([...adopted.answers.keys()], [], 'what marks the drop is not an answer');
+});
+
+test("a user-registered class's own methods are never taken for the store's: a call on its object is marked as started, whatever the class names its methods", { skip, timeout: 30_000 }, async () => {
+  // A class that happens to have a method of the name the store's objects use to say they record their answers.
+  class Ledger {
+    entries = 0;
+    add(): number {
+      return ++this.entries;
+    }
+    answersRecorded(): boolean {
+      return true;
+    }
+  }
+  const setup = (m: Manager) => m.register('Ledger', { callable: Ledger, exposed: ['add', 'answersRecorded'] });
+  await inResumableSession(async (c, answers, plain) => {
+    const ledger = (await c.request('object/create', { typeid: 'Ledger' })).result.id;
+    const id = c.send('object/call', { id: ledger, method: 'add' });
+    assert.equal((await c.next()).result, 1);
+    assert.equal(await plain.hget(answers, JSON.stringify(id)), '?', 'the call, whose effect Redis does not record, was marked as started');
+  }, { setup });
 });

@@ -51,6 +51,8 @@ export interface GroupSessions {
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void;
   /** Session `sessionId` now holds `count` references to `obj`, an object of this store (0: none). */
   referencesChanged(sessionId: string, obj: object, count: number): void;
+  /** Whether session `sessionId` is a resumable one kept in the group (its calls' answers are kept there). */
+  keeps(sessionId: string): boolean;
   /**
    * A call of session `sessionId` whose object does not record its answer in the group starts
    * (see `redisAnswers.ts`): it is marked as started, before any effect it has.

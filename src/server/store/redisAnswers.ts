@@ -103,10 +103,22 @@ export function recordedAnswer(record: string, refs: ProxyCodec): { value: unkno
 }
 
 /**
+ * The method by which an object of the store says whether a call of `method` records its answer
+ * where it has an effect (or has none). A symbol, not a name: an object of a user-registered class
+ * may have a method of any name, and is never taken for one of the store's.
+ */
+export const answersRecorded: unique symbol = Symbol('answersRecorded');
+
+/** An object of the store that records the answers of some of its methods (see {@link answersRecorded}). */
+export interface RecordsAnswers {
+  [answersRecorded](method: string): boolean;
+}
+
+/**
  * Whether `obj` records the answers of `method` when it has an effect (or has none), so that a
- * call of it need not be marked as started: objects say so with `answersRecorded(method)`.
+ * call of it need not be marked as started.
  */
 export function recordsAnswers(obj: object, method: string): boolean {
-  const check = (obj as { answersRecorded?: (method: string) => boolean }).answersRecorded;
+  const check = (obj as Partial<RecordsAnswers>)[answersRecorded];
   return typeof check === 'function' && check.call(obj, method);
 }

@@ -69,6 +69,11 @@ export class SessionLeases {
     private readonly log: (message: string) => void,
   ) {}
 
+  /** Whether session `sessionId` is kept here under a lease of its own. */
+  keeps(sessionId: string): boolean {
+    return this.#kept.has(sessionId);
+  }
+
   /**
    * Where the answer of request `requestId` of session `sessionId` is recorded: the answers hash,
    * the request's field and how long the hash lasts; none for a session not kept in the group.

@@ -358,6 +358,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return recordedAnswer(record, this.refs);
   }
 
+  keeps(sessionId: string): boolean {
+    return this.#sessionLeases.keeps(sessionId);
+  }
+
   callStarted(sessionId: string, requestId: RequestId): void {
     this.#sessionLeases.started(sessionId, requestId);
   }

@@ -19,7 +19,7 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
-import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
@@ -182,7 +182,7 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): every queue method does, or only reads. */
-  answersRecorded(_method: string): boolean {
+  [answersRecorded](_method: string): boolean {
     return true;
   }
 

@@ -363,12 +363,20 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return recordedAnswer(record, this.refs);
   }
 
+  keeps(sessionId: string): boolean {
+    return this.#sessionLeases.keeps(sessionId);
+  }
+
   callStarted(sessionId: string, requestId: RequestId): void {
     this.#sessionLeases.started(sessionId, requestId);
   }
 
   answersSeen(sessionId: string, requestIds: readonly RequestId[]): void {
     this.#sessionLeases.answersSeen(sessionId, requestIds);
+  }
+
+  answersDropped(sessionId: string, requestIds: readonly RequestId[], upTo: number): void {
+    this.#sessionLeases.answersDropped(sessionId, requestIds, upTo);
   }
 
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
@@ -387,8 +395,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
-  async adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
-    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId);
+  async adopt(tokenDigest: string, sessionId: string, answersSeen: number, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
+    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId, answersSeen);
     const leaseId = sessionLeaseId(tokenDigest);
     // The calls the session had waiting died with its old manager: what they waited for goes to others.
     await this.#lease.visit(this.#commands(), this, leaseId, withdrawers);

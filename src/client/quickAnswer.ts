@@ -5,6 +5,8 @@
  * Anything else is left to a full parse, which also reports what is wrong with it.
  */
 
+import { MAX_EXACT_DIGITS } from '../common/exactDigits';
+
 const PREFIX = '{"jsonrpc":"2.0","id":';
 const RESULT = ',"result":';
 const CLOSE_BRACE = 0x7d;
@@ -50,7 +52,7 @@ export function readQuickResult(body: string, out: QuickResult): boolean {
 }
 
 /**
- * Where a JSON integer's digits starting at `from` end (1 to 15 digits, no leading zero), or -1
+ * Where a JSON integer's digits starting at `from` end (1 to {@link MAX_EXACT_DIGITS} digits, no leading zero), or -1
  * when there are none there or they are not such an integer.
  */
 function digitsEnd(text: string, from: number, limit: number): number {
@@ -61,7 +63,7 @@ function digitsEnd(text: string, from: number, limit: number): number {
     at++;
   }
   const count = at - from;
-  if (count === 0 || count > 15 || (count > 1 && text.charCodeAt(from) === ZERO)) return -1;
+  if (count === 0 || count > MAX_EXACT_DIGITS || (count > 1 && text.charCodeAt(from) === ZERO)) return -1;
   return at;
 }
 

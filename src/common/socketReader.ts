@@ -5,13 +5,13 @@
  * of its buffer, valid only during the call; the handshake gets copies, as it keeps what it reads.
  */
 
-import type { HandshakeInput } from '../common/handshake';
+import type { HandshakeInput } from './handshake';
 
 /**
  * Bytes per read: a 64 KiB value and its frame arrive whole in one read when the system has them
  * (a frame split over reads is gathered by copying).
  */
-const READ_BYTES = 128 * 1024;
+export const READ_BYTES = 128 * 1024;
 
 /** Where a socket's bytes go, the one object a socket's `onread` option hands them to. */
 export class SocketReader implements HandshakeInput {
@@ -19,17 +19,25 @@ export class SocketReader implements HandshakeInput {
   /** Chunks read while nobody was reading (none, as the socket is paused between the two): kept, not dropped. */
   #early: Buffer[] = [];
 
-  /** The socket's `onread` option: pass it to `net.connect`. */
-  readonly onread = {
-    buffer: Buffer.allocUnsafe(READ_BYTES),
-    callback: (length: number, buffer: Uint8Array): boolean => {
-      const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, length);
-      if (this.#target) this.#target(chunk);
-      else this.#early.push(Buffer.from(chunk));
-      // Go on reading (false would pause the socket).
-      return true;
-    },
-  };
+  /** The socket's `onread` option: pass it to `net.connect` (or to the Socket made around an accepted handle). */
+  readonly onread: { buffer: Uint8Array; callback: (length: number, buffer: Uint8Array) => boolean };
+
+  /**
+   * @param buffer Where the socket reads. Several sockets may share one: a read is handed on (and
+   * what is kept of it copied) before the event loop reads anything else.
+   */
+  constructor(buffer: Uint8Array = Buffer.allocUnsafe(READ_BYTES)) {
+    this.onread = {
+      buffer,
+      callback: (length, into) => {
+        const chunk = Buffer.from(into.buffer, into.byteOffset, length);
+        if (this.#target) this.#target(chunk);
+        else this.#early.push(Buffer.from(chunk));
+        // Go on reading (false would pause the socket).
+        return true;
+      },
+    };
+  }
 
   /** The handshake's reading: each chunk copied. */
   listen(onData: (chunk: Buffer) => void): void {

@@ -6,7 +6,7 @@
  */
 
 import type { OutgoingMessage } from '../../common/framing';
-import { writeJson } from '../../common/jsonText';
+import { utf8Bytes, writeJson } from '../../common/jsonText';
 import type { DeliveryResult } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
 import { Delivery } from '../builtins/deliveries';
@@ -91,7 +91,7 @@ export class WireValues {
     const idText = typeof id === 'number' ? `${id}` : JSON.stringify(id);
     const json = `${ANSWER_HEAD}${idText}${ANSWER_RESULT}${result}}`;
     // Its UTF-8 length, added up from its parts: framing it then measures (and flattens) nothing.
-    const bytes = ANSWER_BYTES + (typeof id === 'number' ? idText.length : Buffer.byteLength(idText)) + Buffer.byteLength(result);
+    const bytes = ANSWER_BYTES + utf8Bytes(idText) + utf8Bytes(result);
     if (attachments === undefined || attachments.length === 0) return { json, attachments: EMPTY_ATTACHMENTS, bytes };
     this.#attachments = [];
     return { json, attachments, bytes };

@@ -100,7 +100,7 @@ interface Figures {
 }
 
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
-  const serverArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), '--import', 'tsx', THIS, 'serve', bundle];
+  const serverArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', prof] : []), '--import', 'tsx', THIS, 'serve', bundle];
   const server = spawn(...pinned(process.execPath, serverArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
   const serverCpu = async (): Promise<number> => {
     const reply = lineOf(server, 'CPU ', 10_000);

@@ -5,6 +5,8 @@
  * Anything else is left to a full parse, which also reports what is wrong with it.
  */
 
+import { digitsEnd, integerAt } from '../common/jsonDigits';
+
 const PREFIX = '{"jsonrpc":"2.0","id":';
 const RESULT = ',"result":';
 const CLOSE_BRACE = 0x7d;
@@ -47,27 +49,4 @@ export function readQuickResult(body: string, out: QuickResult): boolean {
     }
   }
   return true;
-}
-
-/**
- * Where a JSON integer's digits starting at `from` end (1 to 15 digits, no leading zero), or -1
- * when there are none there or they are not such an integer.
- */
-function digitsEnd(text: string, from: number, limit: number): number {
-  let at = from;
-  while (at < limit) {
-    const digit = text.charCodeAt(at) - ZERO;
-    if (digit < 0 || digit > 9) break;
-    at++;
-  }
-  const count = at - from;
-  if (count === 0 || count > 15 || (count > 1 && text.charCodeAt(from) === ZERO)) return -1;
-  return at;
-}
-
-/** The value of the digits from `from` to `to`. */
-function integerAt(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let at = from; at < to; at++) n = n * 10 + (text.charCodeAt(at) - ZERO);
-  return n;
 }

@@ -7,6 +7,8 @@
  * another shape, valid or not, is left to the full parse, which also reports what is wrong with it.
  */
 
+import { digitsEnd, integerAt } from '../../common/jsonDigits';
+
 const HEAD = '{"jsonrpc":"2.0","id":';
 const METHOD = ',"method":"';
 const PARAMS = '","params":{"id":"';
@@ -15,7 +17,6 @@ const ARGS = '","args":';
 const END = '"}}';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const ZERO = 0x30;
 const MINUS = 0x2d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
@@ -44,13 +45,13 @@ export function readQuickRequest(body: string): object | undefined {
     if (args === undefined) return undefined;
     params.args = args;
   }
-  return { jsonrpc: '2.0', id: integerAt(body, HEAD.length, afterId), method: body.slice(methodStart, methodEnd), params };
+  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method: body.slice(methodStart, methodEnd), params };
 }
 
 /** The argument list from `from` to `to`: one integer read in place, any other parsed alone; undefined when it is not one JSON array. */
 function readArgs(body: string, from: number, to: number): unknown[] | undefined {
   if (body.charCodeAt(from) !== OPEN_BRACKET || body.charCodeAt(to - 1) !== CLOSE_BRACKET) return undefined;
-  if (integerEnd(body, from + 1, to) === to - 1) return [integerAt(body, from + 1, to - 1)];
+  if (integerEnd(body, from + 1, to) === to - 1) return [signedIntegerAt(body, from + 1, to - 1)];
   const text = body.slice(from, to);
   // Another member after the list (`[1],"kwargs":{…}`) is not one array: the full parse reads it.
   // An array holding `],"` itself is read by the full parse as well.
@@ -73,27 +74,12 @@ function plainStringEnd(text: string, from: number): number {
   return -1;
 }
 
-/**
- * Where a JSON integer starting at `from` ends (an optional minus, 1 to 15 digits, no leading
- * zero), before `limit`; -1 when there is no such integer there.
- */
+/** Where a JSON integer starting at `from` ends (an optional minus, then as {@link digitsEnd}), before `limit`; -1 when there is none. */
 function integerEnd(text: string, from: number, limit: number): number {
-  const digits = text.charCodeAt(from) === MINUS ? from + 1 : from;
-  let at = digits;
-  while (at < limit) {
-    const digit = text.charCodeAt(at) - ZERO;
-    if (digit < 0 || digit > 9) break;
-    at++;
-  }
-  const count = at - digits;
-  if (count === 0 || count > 15 || (count > 1 && text.charCodeAt(digits) === ZERO)) return -1;
-  return at;
+  return digitsEnd(text, text.charCodeAt(from) === MINUS ? from + 1 : from, limit);
 }
 
 /** The value of the integer from `from` to `to` (as {@link integerEnd} found it). */
-function integerAt(text: string, from: number, to: number): number {
-  const negative = text.charCodeAt(from) === MINUS;
-  let n = 0;
-  for (let at = negative ? from + 1 : from; at < to; at++) n = n * 10 + (text.charCodeAt(at) - ZERO);
-  return negative ? -n : n;
+function signedIntegerAt(text: string, from: number, to: number): number {
+  return text.charCodeAt(from) === MINUS ? -integerAt(text, from + 1, to) : integerAt(text, from, to);
 }

@@ -1,8 +1,9 @@
 /**
- * Reads a socket into one buffer of its own (net's `onread`), read after read, instead of Node
+ * Reads a socket into a buffer given once (net's `onread`), read after read, instead of Node
  * allocating a buffer per read and passing it through the stream machinery as a 'data' event:
- * each answer the client receives costs that much less. The reader hands on each chunk as a view
- * of its buffer, valid only during the call; the handshake gets copies, as it keeps what it reads.
+ * each message the client or the server receives costs that much less. The reader hands on each
+ * chunk as a view of its buffer, valid only during the call; the handshake gets copies, as it
+ * keeps what it reads.
  */
 
 import type { HandshakeInput } from './handshake';

@@ -35,8 +35,13 @@ export function takeOverReads(accepted: Socket): Socket {
   if (handle && typeof handle.useUserBuffer === 'function') {
     const reader = new SocketReader(SHARED_READ_BUFFER);
     const options = { handle, onread: reader.onread, readable: true, writable: true };
-    const socket = new Socket(options as SocketConstructorOpts);
-    if ((socket as unknown as WithHandle)._handle === handle) {
+    let socket: Socket | undefined;
+    try {
+      socket = new Socket(options as SocketConstructorOpts);
+    } catch {
+      // A Node that makes sockets otherwise: the accepted socket is served as it is (below).
+    }
+    if (socket && (socket as unknown as WithHandle)._handle === handle) {
       (accepted as unknown as WithHandle)._handle = null;
       // The server counts the accepted socket among its connections (server.close waits for
       // them) until it is destroyed: it is, handle-less, once the socket reading its handle closes.

@@ -47,6 +47,15 @@ export interface BenchConfig {
   workloads: WorkloadId[];
   /** Warm-up time before each measured latency workload, with the same loop, results discarded. */
   warmupMs: number;
+  /**
+   * The longest warm-up of a latency workload: after the first `warmupMs`, it goes on window
+   * after window of `warmupMs` while the last window's rate is still more than 5 % above the
+   * one before (a manager whose longer path is not yet at its pace) or fewer than 20,000 ops
+   * were made in all, up to this much in all.
+   * Undefined: `warmupMs` only. Rows of several processes (`startAtMs`) keep `warmupMs`, so that
+   * their measured windows meet.
+   */
+  warmupMaxMs?: number;
   /** Measured time of each latency workload. */
   durationMs: number;
   /** Largest number of ops measured (and latency samples kept) per latency workload. */
@@ -94,6 +103,8 @@ export interface LatencyResult {
   connections: number;
   /** Ops outstanding at once. */
   inFlight: number;
+  /** How long the warm-up took, when longer than its first window (see {@link BenchConfig.warmupMaxMs}). */
+  warmedUpMs?: number;
   note?: string;
 }
 
@@ -247,16 +258,46 @@ export async function measurePairs(ops: PairOps, loops: number, durationMs: numb
   await Promise.all(running);
   const elapsed = now() - start;
   if (failure !== undefined) throw failure;
-  return summarize(record ? samples : new Float64Array(0), record ? count : 0, elapsed, 1, loops);
+  if (record) return summarize(samples, count, elapsed, 1, loops);
+  // No latencies kept: the count and rate only.
+  return { ...summarize(new Float64Array(0), 0, elapsed, 1, loops), ops: count, opsPerSec: count / (Number(elapsed) / 1e9) };
+}
+
+/** A warm-up window's rate above the one before by more than this: the workload is not at its pace yet. */
+const STILL_RISING = 1.05;
+
+/**
+ * Ops a warm-up makes at the least (within its longest time): a slow row makes few ops in a
+ * window, too few for V8 to have optimized its path, and its rate can look flat while it has not.
+ */
+const WARM_OPS = 20_000;
+
+/** The warm-up of a latency workload (see {@link BenchConfig.warmupMaxMs}); returns how long it took in ms. */
+export async function warmUp(ops: PairOps, loops: number, config: BenchConfig): Promise<number> {
+  const window = config.warmupMs;
+  const first = await measurePairs(ops, loops, window, config.maxOps, false);
+  let rate = first.opsPerSec;
+  let done = first.ops;
+  const most = config.startAtMs === undefined ? (config.warmupMaxMs ?? window) : window;
+  let spent = window;
+  while (window > 0 && spent + window <= most) {
+    const next = await measurePairs(ops, loops, window, config.maxOps, false);
+    spent += window;
+    done += next.ops;
+    if (next.opsPerSec <= rate * STILL_RISING && done >= WARM_OPS) break;
+    rate = next.opsPerSec;
+  }
+  return spent;
 }
 
 /** Warm-up (discarded) then a measured run of workload 1 or 2 on one connection. */
 export async function runLatencyWorkload(conn: ClientConn, loops: number, config: BenchConfig): Promise<LatencyResult> {
   const ops = await pairOpsFor(conn, config.payload);
   await startAt(config.startAtMs);
-  await measurePairs(ops, loops, config.warmupMs, config.maxOps, false);
+  const warmedMs = await warmUp(ops, loops, config);
   collectGarbage();
-  return measurePairs(ops, loops, config.durationMs, config.maxOps, true);
+  const result = await measurePairs(ops, loops, config.durationMs, config.maxOps, true);
+  return warmedMs > config.warmupMs ? { ...result, warmedUpMs: warmedMs } : result;
 }
 
 // ---------------------------------------------------------------------------------------------

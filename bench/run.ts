@@ -38,6 +38,8 @@ interface Options {
   rounds?: number;
   /** Warm-up of each latency workload in ms (300 unless given). */
   warmupMs?: number;
+  /** The longest warm-up of a TypeScript client's latency workload (see BenchConfig.warmupMaxMs). */
+  warmupMaxMs?: number;
   /** Also run the rows of bench/rows (4 clients, 64 KiB, cold start, memory, server CPU). */
   rows: boolean;
 }
@@ -62,6 +64,9 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
   --warmup MS        warm-up of each latency workload before it is measured (default 300 ms)
+  --warmup-max MS    TypeScript clients go on warming up, MS at most in all (default 3000, --quick 1500),
+                     window after window of --warmup while the rate still rises by more than 5 %
+                     or fewer than 20,000 ops were made
   --pin MODE         CPU placement of each server and client process (needs taskset):
                        none  (default) let the scheduler place them
                        same  both on CPU 0: cost per op with no cross-CPU wake-ups
@@ -96,6 +101,10 @@ function parseArgs(argv: string[]): Options {
       const ms = Number(value());
       if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) fail('--warmup takes a whole number of ms from 0 to 60000');
       options.warmupMs = ms;
+    } else if (name === '--warmup-max') {
+      const ms = Number(value());
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) fail('--warmup-max takes a whole number of ms from 0 to 60000');
+      options.warmupMaxMs = ms;
     } else if (name === '--pin') {
       const mode = value();
       if (mode !== 'none' && mode !== 'same' && mode !== 'split') fail(`--pin ${mode}: expected none, same or split`);
@@ -117,9 +126,10 @@ function fail(message: string): never {
 
 function configFor(options: Options, workloads: WorkloadId[]): BenchConfig {
   const warmupMs = options.warmupMs ?? 300;
+  const warmupMaxMs = Math.max(warmupMs, options.warmupMaxMs ?? (options.quick ? 1500 : 3000));
   return options.quick
-    ? { workloads, warmupMs, durationMs: 700, maxOps: 500_000, concurrency: 100, seedItems: 2000, seedWarmupItems: 200, seedTimeoutMs: 30_000 }
-    : { workloads, warmupMs, durationMs: 1000, maxOps: 500_000, concurrency: 100, seedItems: 10_000, seedWarmupItems: 500, seedTimeoutMs: 60_000 };
+    ? { workloads, warmupMs, warmupMaxMs, durationMs: 700, maxOps: 500_000, concurrency: 100, seedItems: 2000, seedWarmupItems: 200, seedTimeoutMs: 30_000 }
+    : { workloads, warmupMs, warmupMaxMs, durationMs: 1000, maxOps: 500_000, concurrency: 100, seedItems: 10_000, seedWarmupItems: 500, seedTimeoutMs: 60_000 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,10 +268,18 @@ function runClient(command: string, args: string[], timeoutMs: number, verbose: 
   });
 }
 
+/** A note of the rounds whose warm-up went past its first window, and how long it took. */
+function warmUpNote(rounds: readonly LatencyResult[]): string[] {
+  const longer = rounds.map((r) => r.warmedUpMs).filter((ms): ms is number => ms !== undefined);
+  if (longer.length === 0) return [];
+  const [least, most] = [Math.min(...longer), Math.max(...longer)];
+  return [`warmed up ${least === most ? least : `${least}–${most}`} ms in ${longer.length} of ${rounds.length} rounds (its rate still rose, or it had made fewer than 20,000 ops)`];
+}
+
 function clientTimeoutMs(config: BenchConfig): number {
   let total = 20_000;
   for (const workload of config.workloads) {
-    total += workload === 'seed' ? 2 * config.seedTimeoutMs + 10_000 : config.warmupMs + config.durationMs + 30_000;
+    total += workload === 'seed' ? 2 * config.seedTimeoutMs + 10_000 : (config.warmupMaxMs ?? config.warmupMs) + config.durationMs + 30_000;
   }
   return total;
 }
@@ -587,7 +605,7 @@ function summarizeRounds(outcomes: (Outcome | undefined)[]): Summary | { failure
       p99Us: median(latency.map((r) => r.p99Us)),
       ops: latency.reduce((sum, r) => sum + r.ops, 0),
       connections: latency[0].connections,
-      notes: [...new Set(latency.map((r) => r.note).filter((n): n is string => !!n))],
+      notes: [...new Set(latency.map((r) => r.note).filter((n): n is string => !!n)), ...warmUpNote(latency)],
       failure,
     };
   }
@@ -732,7 +750,7 @@ async function main(): Promise<void> {
   console.log(`  cpu:      ${machine.cpuModel}, ${machine.cores} cores (available parallelism ${machine.availableParallelism}), ${machine.memoryGiB} GiB RAM`);
   console.log(`  load:     ${machine.loadAverage.join(' ')} (1/5/15 min, before the run)`);
   console.log(
-    `  mode:     ${options.quick ? 'quick' : 'full'}: ${rounds} round${rounds > 1 ? 's' : ''}, each with fresh processes; per round and latency workload ${config.warmupMs} ms warm-up + ${config.durationMs} ms measured (at most ${int(config.maxOps)} ops); ${config.concurrency} in flight; seed ${int(config.seedItems)} items after a ${int(config.seedWarmupItems)}-item warm-up`,
+    `  mode:     ${options.quick ? 'quick' : 'full'}: ${rounds} round${rounds > 1 ? 's' : ''}, each with fresh processes; per round and latency workload ${config.warmupMs} ms warm-up (TypeScript clients: up to ${config.warmupMaxMs} ms while the rate still rises or fewer than 20,000 ops were made) + ${config.durationMs} ms measured (at most ${int(config.maxOps)} ops); ${config.concurrency} in flight; seed ${int(config.seedItems)} items after a ${int(config.seedWarmupItems)}-item warm-up`,
   );
   const placement = { none: 'not pinned (the scheduler places them)', same: 'all pinned to CPU 0', split: 'servers pinned to CPU 0, clients to CPU 1' }[pinMode];
   console.log(`  setup:    every server in its own child process, every client in another, on 127.0.0.1 (TCP_NODELAY on the Node peers); ${placement}`);

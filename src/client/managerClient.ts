@@ -53,7 +53,7 @@ import {
 import { Inspection } from './inspection';
 import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
-import { RpcConnection, RpcResponseError, type AnswerMapping, type RequestIds } from './rpcConnection';
+import { failOrphan, RpcConnection, RpcResponseError, type AnswerMapping, type RequestIds } from './rpcConnection';
 import { CallTextWriter, encodeKeywords } from './callText';
 import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
@@ -483,7 +483,7 @@ export class ManagerClient {
         for (const [id, entry] of orphans) {
           if (answersLost !== true && !answersLost.includes(id)) continue;
           orphans.delete(id);
-          entry.reject(failed);
+          failOrphan(entry, failed);
         }
       }
       if (resumed) {
@@ -495,7 +495,7 @@ export class ManagerClient {
         this.#epoch++;
         const why = opened.resumeRefused ? ` and the session could not be resumed (${opened.resumeRefused})` : '';
         const failed = new ConnectionLostError(`the connection to the manager at ${this.address} was lost${why}: the effect of this call is unknown`, { cause: lost });
-        for (const entry of orphans.values()) entry.reject(failed);
+        for (const entry of orphans.values()) failOrphan(entry, failed);
       }
       this.#rpc = opened.rpc;
       this.#serverInfo = opened.init;
@@ -521,7 +521,7 @@ export class ManagerClient {
     this.#state = 'closed';
     clearTimeout(this.#backoffTimer);
     // Calls kept for a resumption that will not come.
-    for (const entry of this.#rpc.takeOrphans().values()) entry.reject(error);
+    for (const entry of this.#rpc.takeOrphans().values()) failOrphan(entry, error);
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const waiter of waiters) waiter.reject(error);

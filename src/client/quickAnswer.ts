@@ -5,7 +5,7 @@
  * Anything else is left to a full parse, which also reports what is wrong with it.
  */
 
-import { digitsEnd, integerAt } from '../common/jsonDigits';
+import { digitsEnd, integerAt } from '../common/exactDigits';
 
 const PREFIX = '{"jsonrpc":"2.0","id":';
 const RESULT = ',"result":';

@@ -50,6 +50,20 @@ export interface Pending {
   context: unknown;
 }
 
+/** The request no longer listens to its signal: it is answered, failed, or moves to another connection. */
+function letGoOfAbort(entry: Pending): void {
+  if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+}
+
+/**
+ * Fails a request a lost connection left ({@link RpcConnection.takeOrphans}) that no connection
+ * will send again: it rejects with `error` and lets go of its signal.
+ */
+export function failOrphan(entry: Pending, error: unknown): void {
+  letGoOfAbort(entry);
+  entry.reject(error);
+}
+
 /** A new pending request, every field set so that all share one shape. */
 function pendingRequest(json: OutgoingMessage, mapping: AnswerMapping | undefined, context: unknown): Pending {
   return { json, uncounted: false, resolve: ignore, reject: ignore, signal: undefined, onAbort: undefined, mapping, context };
@@ -269,7 +283,7 @@ export class RpcConnection {
    */
   adopt(orphans: Map<Id, Pending>): void {
     for (const [id, entry] of orphans) {
-      if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+      letGoOfAbort(entry);
       if (entry.signal) {
         entry.onAbort = () => this.notify(CancelNotification.type, { id });
         entry.signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -374,7 +388,7 @@ export class RpcConnection {
     const entry = this.pending.take(id);
     if (!entry?.uncounted) this.countAnswer();
     if (!entry) return;
-    if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    letGoOfAbort(entry);
     this.settle(entry, error, result);
   }
 
@@ -424,7 +438,7 @@ export class RpcConnection {
     const pending = this.pending.entries();
     this.pending.clear();
     for (const [, entry] of pending) {
-      if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+      letGoOfAbort(entry);
       this.settle(entry, error, undefined);
     }
     for (const listener of this.closeListeners) listener(error);

@@ -5,6 +5,8 @@
  * carry raw byte strings after its JSON text (SPEC 5.1, `Content-Attachments`).
  */
 
+import { MAX_EXACT_DIGITS } from './exactDigits';
+
 /** Largest header block accepted: real headers are a few dozen bytes. */
 export const MAX_HEADER_BYTES = 8 * 1024;
 
@@ -202,7 +204,7 @@ function isHeaderStart(byte: number): boolean {
 const CONTENT_LENGTH_PREFIX = Buffer.from('Content-Length: ');
 
 /**
- * The commonest header, exactly `Content-Length: N` (up to 15 digits) and the blank line, found
+ * The commonest header, exactly `Content-Length: N` (up to {@link MAX_EXACT_DIGITS} digits) and the blank line, found
  * byte by byte with no search and no call out of JavaScript: the offset just past it, or -1 for
  * any other header or an incomplete one (both read by the general path).
  */
@@ -212,7 +214,7 @@ function quickHeaderEnd(data: Buffer, start: number): number {
   for (let i = 0; i < CONTENT_LENGTH_PREFIX.length; i++) if (data[start + i] !== CONTENT_LENGTH_PREFIX[i]) return -1;
   let at = digits;
   while (at < data.length && data[at] >= 0x30 && data[at] <= 0x39) at++;
-  if (at === digits || at - digits > 15 || data.length - at < 4) return -1;
+  if (at === digits || at - digits > MAX_EXACT_DIGITS || data.length - at < 4) return -1;
   if (data[at] !== 0x0d || data[at + 1] !== 0x0a || data[at + 2] !== 0x0d || data[at + 3] !== 0x0a) return -1;
   return at + 4;
 }
@@ -223,6 +225,10 @@ function digitsValue(data: Buffer, from: number, to: number): number {
   for (let at = from; at < to; at++) n = n * 10 + (data[at] - 0x30);
   return n;
 }
+
+/** A byte count in a header: digits read exactly ({@link MAX_EXACT_DIGITS}); a list of them, comma-separated. */
+const BYTE_COUNT = new RegExp(`^\\d{1,${MAX_EXACT_DIGITS}}$`);
+const BYTE_COUNTS = new RegExp(`^\\d{1,${MAX_EXACT_DIGITS}}(,\\d{1,${MAX_EXACT_DIGITS}})*$`);
 
 /** Parses `Name: value` lines; returns the Content-Length and the attachments' lengths, if any. */
 function parseHeader(text: string, maxMessageBytes: number): { length: number; attachments?: number[] } {
@@ -235,11 +241,11 @@ function parseHeader(text: string, maxMessageBytes: number): { length: number; a
     const value = line.slice(colon + 1).trim();
     if (name === 'content-length') {
       if (length >= 0) throw new FramingError('header has Content-Length twice', 'header');
-      if (!/^\d{1,15}$/.test(value)) throw new FramingError(`Content-Length ${JSON.stringify(value.slice(0, 40))} is not a byte count`, 'header');
+      if (!BYTE_COUNT.test(value)) throw new FramingError(`Content-Length ${JSON.stringify(value.slice(0, 40))} is not a byte count`, 'header');
       length = Number(value);
     } else if (name === 'content-attachments') {
       if (attachments) throw new FramingError('header has Content-Attachments twice', 'header');
-      if (!/^\d{1,15}(,\d{1,15})*$/.test(value)) throw new FramingError(`Content-Attachments ${JSON.stringify(value.slice(0, 40))} is not a list of byte counts (such as "65536,12")`, 'header');
+      if (!BYTE_COUNTS.test(value)) throw new FramingError(`Content-Attachments ${JSON.stringify(value.slice(0, 40))} is not a list of byte counts (such as "65536,12")`, 'header');
       attachments = value.split(',').map(Number);
     } else if (name === 'content-type') {
       const charset = /charset=([^;\s]+)/i.exec(value)?.[1]?.toLowerCase().replace(/^"|"$/g, '');

@@ -8,6 +8,7 @@
  */
 
 import { INT_SPELLING, isBase64, isFloatWord, tooManyIntDigits } from '../common/valueCodec';
+import { MAX_EXACT_DIGITS } from '../common/exactDigits';
 
 /** Nesting beyond which a text is left to the parser (which refuses beyond the codec's depth anyway). */
 const MAX_NESTING = 256;
@@ -23,8 +24,8 @@ const COST = { container: 64, item: 8, string: 16, heapNumber: 16, tag: 256 } as
 /** The text is not JSON the walk understands: leave it to the parser, which says what is wrong. */
 export class NotWalkable extends Error {}
 
-/** An integer as `JSON.stringify` writes it, small enough to be exact (15 digits are below 2^53). */
-const CANONICAL_INT = /^-?[1-9]\d{0,14}$|^0$/;
+/** An integer as `JSON.stringify` writes it, small enough to be exact (see {@link MAX_EXACT_DIGITS}). */
+const CANONICAL_INT = new RegExp(`^-?[1-9]\\d{0,${MAX_EXACT_DIGITS - 1}}$|^0$`);
 
 /** Walks one JSON value after another in a text, from a position. */
 export class JsonTextWalk {

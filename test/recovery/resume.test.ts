@@ -6,6 +6,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { connect, ConnectionLostError, StaleProxyError, type ListProxy, type LockProxy, type DictProxy, type QueueProxy, type ManagerClient, type SessionSummary } from '../../src/client';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
@@ -192,7 +193,9 @@ test('a restarted manager does not know the token: the client is told so and goe
   try {
     const tasks = await client.get_task_queue();
     const own = await client.create<DictProxy<number>>('dict');
-    const waitingGet = tasks.get().then(
+    // With a signal: the failed call lets go of its abort listener.
+    const withdraw = new AbortController();
+    const waitingGet = tasks.get({ signal: withdraw.signal }).then(
       () => assert.fail('a get of the lost session returned'),
       (error: unknown) => error,
     );
@@ -204,6 +207,7 @@ test('a restarted manager does not know the token: the client is told so and goe
     assert.equal((await restored).resumed, false);
     const failed = await waitingGet;
     assert.ok(failed instanceof ConnectionLostError && /could not be resumed \(no session to resume with this token/.test(failed.message), String(failed));
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the failed call keeps no abort listener');
     await tasks.put(7);
     assert.equal(await tasks.get(), 7);
     await assert.rejects(own.keys(), StaleProxyError);

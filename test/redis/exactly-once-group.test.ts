@@ -4,9 +4,12 @@
  * client (a relay drops what the manager sends), is answered again from Redis by the manager that
  * takes the session over, never carried out twice: the client gets the item exactly once and the
  * queue loses nothing; a put counts once; a lock acquire holds the lock once; a dict pop pops once.
+ * A call only marked as started, in flight at the kill, fails as of unknown outcome, in the TS and
+ * the Python JSON clients alike.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { connect, ConnectionLostError, type DictProxy, type EventProxy, type LockProxy, type QueueProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY } from '../helpers/manager';
@@ -15,6 +18,8 @@ import { killServer, type ServerProcess } from '../helpers/serverProcess';
 import { groupProcesses } from '../helpers/groupProcesses';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
+import { join } from 'node:path';
+import { python3s, pythonEnv, root, startPython } from '../python/helpers';
 
 const redis = redisForTests('exactonce');
 const { skip } = redis;
@@ -184,7 +189,8 @@ test('a call whose effect records no answer (a lock release), in flight when its
     assert.equal(await lock.acquire(), true);
     const key = objectKey(g, lock.id, 'lock');
     g.relay.dropDownstream();
-    const releasing = lock.unlock();
+    const withdraw = new AbortController();
+    const releasing = lock.callMethod('release', [], undefined, { signal: withdraw.signal });
     releasing.catch(() => {});
     await eventually('the lock released in Redis', () => g.plain.hget(key, 'owner'), (owner) => owner === null);
     const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
@@ -192,6 +198,7 @@ test('a call whose effect records no answer (a lock release), in flight when its
     assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'another client takes the free lock before the takeover');
     assert.equal((await restored).resumed, true);
     await assert.rejects(releasing, (e: unknown) => e instanceof ConnectionLostError, 'the client is told the answer is lost');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the failed call keeps no abort listener');
     assert.equal(await other.callById(lock.id, 'locked', []), true, "the release is not carried out again, over the other client's hold");
   });
 });
@@ -237,4 +244,32 @@ test('an Event set whose manager died before its answer arrived is answered from
     await setting;
     assert.equal(await other.callById(event.id, 'is_set', []), false, 'set once, then cleared: not set a second time');
   });
+});
+
+const python = python3s()
+  .filter((p) => p.minor >= 8)
+  .at(-1);
+
+test('the Python JSON client: a lock release in flight when its manager died, named in answersLost, fails saying its effect is unknown, and nothing waits for it', { skip: skip || (python ? false : 'no CPython 3.8+ found'), timeout: 90_000 }, async () => {
+  const g = await group();
+  const py = startPython(python!, join(root, 'test', 'fixtures', 'group_lost_call_client.py'), [], { ...pythonEnv(`${g.relay.address},${g.b.address}`, AUTHKEY), PYTHONPATH: join(root, 'clients', 'python') });
+  try {
+    const [, lockId] = await py.waitForLine(/^ready (\S+)$/);
+    const key = objectKey(g, lockId!, 'lock');
+    g.relay.dropDownstream();
+    py.send('release');
+    await eventually('the lock released in Redis', () => g.plain.hget(key, 'owner'), (owner) => owner === null);
+    await killServer(g.a);
+    const [, json] = await py.waitForLine(/^outcome (.*)$/, 60_000);
+    const outcome = JSON.parse(json!) as { lost?: string; resumed: boolean; answersLost: unknown[]; waiting: number };
+    assert.equal(outcome.resumed, true, py.output());
+    // The release, and maybe requests whose answers the client has (the create of the lock: it counts them every 64 answers).
+    assert.ok(outcome.answersLost.length >= 1, 'the release is named lost');
+    assert.match(outcome.lost ?? 'it did not fail', /took the session over, but the effect of this call is unknown/);
+    assert.equal(outcome.waiting, 0, 'the new connection waits for nothing');
+    assert.equal((await py.finished(30_000)).code, 0, py.output());
+  } finally {
+    py.kill('SIGKILL');
+    await leave(g);
+  }
 });

@@ -15,9 +15,11 @@ import { parseStoreAddress, type RedisStoreAddress } from '../../src/server/stor
 import type { RedisLock } from '../../src/server/store/redisLocks';
 import type { RedisBoundedSemaphore } from '../../src/server/store/redisSemaphores';
 import { tokenDigest } from '../../src/server/jsonrpc/resumeTokens';
+import { MAX_KEPT_ANSWERS } from '../../src/server/jsonrpc/answerLog';
 import { redisForTests } from '../helpers/redisServer';
 import { eventually } from '../helpers/until';
 import { AUTHKEY, RawClient, startManager } from '../helpers/manager';
+import type { Manager } from '../../src/server';
 import { connect, type LockProxy } from '../../src/client';
 import { validateMessage } from '../protocol/schemaValidator';
 
@@ -59,10 +61,10 @@ test('a session its manager keeps alive is not taken over; once that manager is 
   const holder = (sessionId: string) => (objectId: string) => ({ sessionId, hold: () => heldBy.set(sessionId, [...(heldBy.get(sessionId) ?? []), objectId]) });
   const dump = JSON.stringify(await m.plain.keys(`${m.prefix}:*`)) + JSON.stringify(await Promise.all((await m.plain.keys(`${m.prefix}:m:session-*:session`)).map((k) => m.plain.hgetall(k))));
   assert.ok(!dump.includes(token), 'the token itself is nowhere in Redis');
-  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', holder('s7')), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', 0, holder('s7')), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === m.a.managerId);
   // A dies: its lease goes (as it runs out), and nobody renews anything of it any more.
   await m.a.close();
-  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7', holder('s7')), m.c.adopt(tokenDigest(token), 's8', holder('s8'))]);
+  const outcomes = await Promise.allSettled([m.b.adopt(tokenDigest(token), 's7', 0, holder('s7')), m.c.adopt(tokenDigest(token), 's8', 0, holder('s8'))]);
   const won = outcomes.filter((o) => o.status === 'fulfilled');
   assert.equal(won.length, 1, 'exactly one manager takes the session over');
   const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
@@ -93,7 +95,7 @@ test('a session that ends for good on its manager gives back at once, and leaves
   m.a.ended('s1');
   assert.equal(await elsewhere.acquire(true, 10, { sessionId: 'x' }), true, 'the lock went back when the session ended');
   await eventually('the session lease gone from the group', () => m.plain.keys(`${m.prefix}:m:session-*`), (keys) => keys.length === 0);
-  await assert.rejects(m.b.adopt(tokenDigest(token), 's9', () => ({ sessionId: 's9' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's9', 0, () => ({ sessionId: 's9' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined);
 });
 
 test('over the wire: a manager of the group refuses a session another live manager keeps, naming it, and a detached session too', { skip, timeout: 30_000 }, async () => {
@@ -153,14 +155,30 @@ test('a manager cut off from Redis longer than its lease ends its sessions witho
   }
 });
 
-test("a resumable session's answers kept in the group go as the client counts them, and with the session", { skip, timeout: 30_000 }, async () => {
+/**
+ * Runs `body` with a manager of a group of its own (`setup` registers on it), a raw client of it in
+ * a resumable session (with `capabilities` besides), the Redis key of that session's answers in the
+ * group, and a Redis connection of the test's; closes them all after.
+ */
+async function inResumableSession(
+  body: (c: RawClient, answers: string, plain: Redis) => Promise<void>,
+  { capabilities = {}, setup }: { capabilities?: Record<string, unknown>; setup?: (m: Manager) => void } = {},
+): Promise<void> {
   const prefix = redis.prefix();
-  await using a = await startManager({ store: redis.url, storePrefix: prefix });
+  await using a = await startManager({ store: redis.url, storePrefix: prefix }, setup);
   const plain = new Redis(redis.url);
   const c = await RawClient.open(a.address, { initialize: false });
   try {
-    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 }, inspection: true } });
-    const answers = `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`;
+    const init = await c.request('initialize', { protocolVersion: '1.3', capabilities: { resume: { withinMs: 60_000 }, ...capabilities } });
+    await body(c, `${prefix}:m:${sessionLeaseId(tokenDigest(init.result.resumeToken))}:answers`, plain);
+  } finally {
+    c.close();
+    plain.disconnect();
+  }
+}
+
+test("a resumable session's answers kept in the group go as the client counts them, and with the session", { skip, timeout: 30_000 }, async () => {
+  await inResumableSession(async (c, answers, plain) => {
     const q = (await c.request('object/create', { typeid: 'Queue' })).result.id;
     for (let i = 0; i < 3; i++) assert.equal((await c.request('object/call', { id: q, method: 'put', args: [i] })).error, undefined);
     assert.equal((await c.request('object/call', { id: q, method: 'qsize' })).result, 3);
@@ -176,8 +194,51 @@ test("a resumable session's answers kept in the group go as the client counts th
     assert.equal(await plain.hlen(answers), 3);
     await c.request('shutdown', {});
     await eventually('the answers gone with the session', () => plain.exists(answers), (n) => n === 0);
-  } finally {
-    c.close();
-    plain.disconnect();
+  }, { capabilities: { inspection: true } });
+});
+
+test("a client that never counts its answers does not grow the group's answers record past the session's bound", { skip, timeout: 120_000 }, async () => {
+  await inResumableSession(async (c, answers, plain) => {
+    const q = (await c.request('object/create', { typeid: 'Queue' })).result.id;
+    // Every put records its answer; the client never sends $/answersSeen.
+    const calls = MAX_KEPT_ANSWERS + 200;
+    for (let sent = 0; sent < calls; sent += 500) {
+      for (let i = sent; i < Math.min(calls, sent + 500); i++) c.send('object/call', { id: q, method: 'put', args: [i] });
+      for (let i = sent; i < Math.min(calls, sent + 500); i++) assert.equal((await c.next(30_000)).error, undefined);
+    }
+    const kept = await eventually('the oldest records dropped', () => plain.hlen(answers), (n) => n <= MAX_KEPT_ANSWERS + 1);
+    assert.ok(kept >= MAX_KEPT_ANSWERS - 1, `the latest answers are still kept (${kept})`);
+  });
+});
+
+test('a takeover is refused when answers the client lacks were dropped past the bound, as a resumption on the same manager is', { skip, timeout: 30_000 }, async () => {
+  await using m = await managers();
+  const token = 'a-token-whose-answers-were-dropped';
+  m.a.keep('s1', tokenDigest(token), 60_000, agreed);
+  // The session's manager dropped answers 1 to 5 unacknowledged (its bound), and their records.
+  m.a.answersDropped('s1', [1, 2, 3, 4, 5], 5);
+  await m.a.close();
+  await assert.rejects(m.b.adopt(tokenDigest(token), 's7', 4, () => ({ sessionId: 's7' })), (e: unknown) => e instanceof SessionNotAdoptable && e.keptBy === undefined && /dropped/.test(e.message));
+  const adopted = await m.b.adopt(tokenDigest(token), 's7', 5, () => ({ sessionId: 's7' }));
+  assert.deepEqual([...adopted.answers.keys()], [], 'what marks the drop is not an answer');
+});
+
+test("a user-registered class's own methods are never taken for the store's: a call on its object is marked as started, whatever the class names its methods", { skip, timeout: 30_000 }, async () => {
+  // A class that happens to have a method of the name the store's objects use to say they record their answers.
+  class Ledger {
+    entries = 0;
+    add(): number {
+      return ++this.entries;
+    }
+    answersRecorded(): boolean {
+      return true;
+    }
   }
+  const setup = (m: Manager) => m.register('Ledger', { callable: Ledger, exposed: ['add', 'answersRecorded'] });
+  await inResumableSession(async (c, answers, plain) => {
+    const ledger = (await c.request('object/create', { typeid: 'Ledger' })).result.id;
+    const id = c.send('object/call', { id: ledger, method: 'add' });
+    assert.equal((await c.next()).result, 1);
+    assert.equal(await plain.hget(answers, JSON.stringify(id)), '?', 'the call, whose effect Redis does not record, was marked as started');
+  }, { setup });
 });

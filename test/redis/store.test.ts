@@ -183,6 +183,11 @@ test('scripts flushed from Redis while a manager serves (SCRIPT FLUSH): its next
     assert.equal(await raw.script('FLUSH'), 'OK');
     await q.put('after');
     assert.deepEqual([await q.get({ block: false }), await q.get({ block: false }), await q.qsize()], ['before', 'after', 0]);
+    // Calls of one turn (one batch) meeting Redis without the scripts: each is sent again on its
+    // own, and answers as it would have in the batch (its reply read by its caller).
+    assert.equal(await raw.script('FLUSH'), 'OK');
+    const turn = await Promise.all([q.put('x'), q.put('y'), q.get({ block: false }), q.get({ block: false }), q.get({ block: false }).catch((e: RemoteError) => e.type)]);
+    assert.deepEqual(turn, [null, null, 'x', 'y', 'Empty']);
   } finally {
     raw.disconnect();
     await client.close();

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnswerLog, MAX_KEPT_ANSWERS, ResumeRefused } from '../../src/server/jsonrpc/answerLog';
+import type { RequestId } from '../../src/server/calls/sessionCore';
 
 test('answers are kept until counted, and a resumption keeps the uncounted ones by id', () => {
   const log = new AnswerLog();
@@ -47,4 +48,25 @@ test('past its bound the log drops the oldest answers, and a resumption that lac
   assert.equal(log.answerOf(3), 'x');
   assert.throws(() => log.check(1), /dropped unacknowledged/);
   log.check(2);
+});
+
+test('the answers the bound drops unacknowledged are told, with the number they go up to, so the group drops its records of them too', () => {
+  const dropped: [RequestId[], number][] = [];
+  const log = new AnswerLog(0, undefined, (ids, upTo) => dropped.push([ids, upTo]));
+  for (let id = 1; id <= MAX_KEPT_ANSWERS + 2; id++) log.written(id, 'x');
+  assert.deepEqual(dropped, [
+    [[1], 1],
+    [[2], 2],
+  ]);
+});
+
+test('answers lost with a connection and never sent again are bounded too: a resumption that would keep more of them is refused', () => {
+  const log = new AnswerLog();
+  for (let id = 1; id <= MAX_KEPT_ANSWERS; id++) log.written(id, 'x');
+  // The client resumes having counted none, and sends none of those requests again.
+  log.resumed(0);
+  for (let id = MAX_KEPT_ANSWERS + 1; id <= 2 * MAX_KEPT_ANSWERS; id++) log.written(id, 'y');
+  assert.equal(log.answerOf(1), 'x', 'kept by id until sent again');
+  log.check(MAX_KEPT_ANSWERS);
+  assert.throws(() => log.check(MAX_KEPT_ANSWERS - 1), /never sent again/);
 });

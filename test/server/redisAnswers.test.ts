@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordedAnswer, recordsAnswers } from '../../src/server/store/redisAnswers';
+import { answersRecorded, recordedAnswer, recordsAnswers } from '../../src/server/store/redisAnswers';
 import { Delivery } from '../../src/server/builtins/deliveries';
 import { ValueCodecError } from '../../src/common/valueCodecError';
 
@@ -25,7 +25,9 @@ test('a call marked as started, or an answer that cannot be read back any more, 
 });
 
 test('an object says which of its methods record their answers; one that says nothing records none', () => {
-  assert.equal(recordsAnswers({ answersRecorded: (m: string) => m === 'put' }, 'put'), true);
-  assert.equal(recordsAnswers({ answersRecorded: (m: string) => m === 'put' }, 'task_done'), false);
+  assert.equal(recordsAnswers({ [answersRecorded]: (m: string) => m === 'put' }, 'put'), true);
+  assert.equal(recordsAnswers({ [answersRecorded]: (m: string) => m === 'put' }, 'task_done'), false);
   assert.equal(recordsAnswers({}, 'put'), false);
+  // A method of that name is an object's own (a user-registered class's), not the store's word.
+  assert.equal(recordsAnswers({ answersRecorded: () => true }, 'put'), false);
 });

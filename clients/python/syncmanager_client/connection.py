@@ -94,15 +94,18 @@ class _Pending:
     waits. Only the caller waits for its request, so one wait at a time makes it.
     """
 
-    __slots__ = ("method", "params", "frame", "response", "abandoned", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "response", "abandoned", "lost", "_lock", "_set")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
         self.params = params
-        #: The request's frame as sent, to send again after a resumption (SPEC 20.4).
+        #: The request's frame once sent whole, to send again after a resumption (SPEC 20.4);
+        #: None while its caller has not sent it.
         self.frame = None  # type: Optional[bytes]
         self.response = None  # type: Optional[dict]
         self.abandoned = False
+        #: Why it failed with its effect unknown, when a resumption could not carry it over.
+        self.lost = None  # type: Optional[str]
         self._lock = None  # type: Optional[Any]
         self._set = False
 
@@ -414,8 +417,10 @@ class Connection:
         self._calls_started += 1
         sent = [False]
         try:
-            pending.frame = request_frame(request_id, method, params)
-            self._send_frame(pending.frame, sent)
+            frame = request_frame(request_id, method, params)
+            self._send_frame(frame, sent)
+            # Only now: a resumption sends again only what went out whole (see adopt()).
+            pending.frame = frame
             if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
@@ -448,6 +453,8 @@ class Connection:
     def _outcome(self, pending: _Pending) -> Any:
         response = pending.response
         if response is None:
+            if pending.lost is not None:
+                raise ConnectionLostError(pending.lost)
             raise self._closed_error()
         if "error" in response:
             raise error_from_response(response["error"], self.decode)
@@ -690,9 +697,11 @@ class Connection:
             self._orphans = None
         return orphans
 
-    def fail_orphans(self) -> None:
-        """The session was not resumed: the requests left waiting fail with the loss."""
+    def fail_orphans(self, why: Optional[str] = None) -> None:
+        """The session was not resumed (or its answers were lost, ``why``): the requests left
+        waiting fail with the loss."""
         for pending in self.take_orphans().values():
+            pending.lost = why
             pending.set()  # response None: the waiter raises ConnectionLostError
 
     def adopt(self, lost: "Connection") -> None:
@@ -701,14 +710,22 @@ class Connection:
         another manager of the group took the session over, those whose answers went with the old
         manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
         lost._successor = self
+        why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
-            lost.fail_orphans()
+            lost.fail_orphans(why)
             return
         orphans = lost.take_orphans()
         for request_id in self.answers_lost:
             pending = orphans.pop(request_id, None)
             if pending is not None:
+                pending.lost = why
                 pending.set()  # response None: the waiter raises ConnectionLostError
+        for request_id in [i for i, p in orphans.items() if p.frame is None]:
+            # Its caller had not sent it whole when the connection went: it fails there, with
+            # the loss (it forgets its request, or finds it failed here), and is not sent again.
+            unsent = orphans.pop(request_id)
+            unsent.lost = "the connection was lost as this call was being sent: its effect is unknown"
+            unsent.set()
         with self._pending_lock:
             self._pending.update(orphans)
         for request_id in sorted(orphans):

@@ -279,6 +279,21 @@ def client_handshake(sock: socket.socket, authkey: bytes) -> None:
 # Framing (SPEC 5)
 
 MAX_HEADER_BLOCK = 8192
+#: Most decimal digits of a whole number that a double always holds exactly (10**15 - 1 < 2**53):
+#: the most a byte count in a header has, and a bare integer read without a look at its range.
+_EXACT_DIGITS = 15
+#: The usual header block, ``Content-Length: N``: where its digits start, and the furthest its
+#: ``\r\n\r\n`` may start.
+_QUICK_LENGTH = b"Content-Length: "
+_QUICK_DIGITS_AT = len(_QUICK_LENGTH)
+_QUICK_END_MAX = _QUICK_DIGITS_AT + _EXACT_DIGITS
+
+
+def _is_byte_count(text: str) -> bool:
+    """Whether a header's value is a byte count: 1 to ``_EXACT_DIGITS`` ASCII digits."""
+    return text.isdigit() and text.isascii() and 1 <= len(text) <= _EXACT_DIGITS
+
+
 #: What this client accepts by default; SPEC 5 asks clients to apply a limit of their own.
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 
@@ -335,14 +350,14 @@ def _bare_float(text: str) -> object:
 
 def _bare_int(text: str) -> object:
     # Called for every bare whole number of every message (ids included): the usual one first.
-    if len(text) < 16 and text != "-0":
+    if len(text) <= _EXACT_DIGITS and text != "-0":
         return int(text)
     # A bare whole number beyond the safe range is a float (a conforming sender tags an int there);
     # reading it as a float also avoids Python's own limit on very long digit strings.
     if text == "-0":
         return -0.0  # only a float has a sign at zero: {"$float": -0} keeps it (SPEC 11.3, since 1.3)
     digits = len(text.lstrip("-"))
-    if digits <= 15:
+    if digits <= _EXACT_DIGITS:
         return int(text)
     value = float(text)
     return int(text) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else value
@@ -424,9 +439,9 @@ class FrameReader:
         if not buffer:
             return None
         end = buffer.find(b"\r\n\r\n")
-        if 17 <= end <= 31 and buffer.startswith(b"Content-Length: ") and buffer[16:end].isdigit():
-            # The usual block, ours included: 1 to 15 digits, every check of _content_length holds.
-            length, listed = int(buffer[16:end]), None  # type: Tuple[int, Optional[List[int]]]
+        if _QUICK_DIGITS_AT < end <= _QUICK_END_MAX and buffer.startswith(_QUICK_LENGTH) and buffer[_QUICK_DIGITS_AT:end].isdigit():
+            # The usual block, ours included: 1 to _EXACT_DIGITS digits, every check of _content_length holds.
+            length, listed = int(buffer[_QUICK_DIGITS_AT:end]), None  # type: Tuple[int, Optional[List[int]]]
         else:
             first = buffer[0]
             if not (65 <= first <= 90 or 97 <= first <= 122):
@@ -496,12 +511,12 @@ class FrameReader:
             if name == "content-length":
                 if length is not None:
                     raise FramingError("Content-Length given twice")
-                if not (value.isdigit() and value.isascii() and 1 <= len(value) <= 15):
-                    raise FramingError("Content-Length must be 1 to 15 decimal digits, not %r" % value)
+                if not _is_byte_count(value):
+                    raise FramingError("Content-Length must be 1 to %d decimal digits, not %r" % (_EXACT_DIGITS, value))
                 length = int(value)
             elif name == "content-attachments":
                 counts = value.split(",")
-                if listed is not None or not all(c.isdigit() and c.isascii() and 1 <= len(c) <= 15 for c in counts):
+                if listed is not None or not all(_is_byte_count(c) for c in counts):
                     raise FramingError("Content-Attachments must be given once, as byte counts separated by commas, not %r" % value)
                 listed = [int(c) for c in counts]
             elif name == "content-type":

@@ -246,8 +246,10 @@ export class ObjectService {
     ack?: AckRequest,
   ): unknown {
     const context = new SessionCallContext(caller, requestId, entry, method, this.host.table, ack);
-    // In a group, a call whose effect records no answer is marked as started first (SPEC 20.4.1).
-    if (this.host.groupSessions && !recordsAnswers(entry.obj, method)) this.host.groupSessions.callStarted(caller.id, requestId);
+    // In a group, a call of a resumable session whose effect records no answer is marked as started first (SPEC 20.4.1);
+    // the session is looked at first: most are not kept in the group, and their calls need ask the object nothing.
+    const sessions = this.host.groupSessions;
+    if (sessions?.keeps(caller.id) && !recordsAnswers(entry.obj, method)) sessions.callStarted(caller.id, requestId);
     let result: unknown;
     try {
       result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, context);

@@ -8,10 +8,16 @@
 import type { OutgoingMessage } from '../../common/framing';
 import type { RequestId } from '../calls/sessionCore';
 
-/** Answers kept unacknowledged at most; past it the oldest go and a resumption may be refused. */
+/**
+ * Answers kept unacknowledged at most; past it the oldest go and a resumption may be refused. The
+ * answers lost with a connection and not sent again yet are bounded alike, on their own.
+ */
 export const MAX_KEPT_ANSWERS = 10_000;
 /** Characters of unacknowledged answers kept at most, likewise (a client that never says what it received costs this much). */
 export const MAX_KEPT_CHARS = 16 * 1024 * 1024;
+
+/** The bound, as errors tell it. */
+const BOUND = `more than ${MAX_KEPT_ANSWERS} answers or ${MAX_KEPT_CHARS / 1024 / 1024} MiB kept`;
 
 interface KeptAnswer {
   readonly id: RequestId;
@@ -29,8 +35,10 @@ export class AnswerLog {
   #sent: KeptAnswer[] = [];
   #head = 0;
   #firstNumber: number;
-  /** Answers written on a lost connection that the client never received, by request id. */
+  /** Answers written on a lost connection that the client never received, by request id, until sent again. */
   readonly #lost = new Map<RequestId, KeptAnswer>();
+  /** Characters of the answers in `#lost`. */
+  #lostChars = 0;
   /** The latest kept answer of each request id. */
   readonly #byId = new Map<RequestId, KeptAnswer>();
   /** Characters of the answers in `#sent` from `#head` on. */
@@ -40,11 +48,13 @@ export class AnswerLog {
 
   /**
    * A log whose first answer will be number `count + 1`: the client has counted `count` answers
-   * of the session already. `forgotten` hears of the requests whose answers the client counted.
+   * of the session already. `forgotten` hears of the requests whose answers the client counted,
+   * `dropped` of those the bound dropped unacknowledged, up to answer number `upTo`.
    */
   constructor(
     count = 0,
     private readonly forgotten?: (ids: RequestId[]) => void,
+    private readonly dropped?: (ids: RequestId[], upTo: number) => void,
   ) {
     this.#firstNumber = count + 1;
   }
@@ -65,10 +75,15 @@ export class AnswerLog {
     this.#sent.push(answer);
     this.#chars += answer.size;
     this.#byId.set(id, answer);
-    this.#lost.delete(id);
+    const lost = this.#lost.get(id);
+    if (lost) {
+      this.#lost.delete(id);
+      this.#lostChars -= lost.size;
+    }
     while (this.#sent.length - this.#head > 1 && (this.#sent.length - this.#head > MAX_KEPT_ANSWERS || this.#chars > MAX_KEPT_CHARS)) {
       this.#droppedUpTo = this.#firstNumber;
-      this.#drop(1);
+      const ids = this.#drop(1);
+      this.dropped?.(ids, this.#droppedUpTo);
     }
   }
 
@@ -88,7 +103,10 @@ export class AnswerLog {
   resumed(count: number): void {
     this.check(count);
     this.seen(count);
-    for (let i = this.#head; i < this.#sent.length; i++) this.#lost.set(this.#sent[i].id, this.#sent[i]);
+    for (let i = this.#head; i < this.#sent.length; i++) {
+      this.#lost.set(this.#sent[i].id, this.#sent[i]);
+      this.#lostChars += this.#sent[i].size;
+    }
     this.#sent = [];
     this.#head = 0;
     this.#chars = 0;
@@ -101,8 +119,18 @@ export class AnswerLog {
     if (count > this.count) throw new ResumeRefused(`answersSeen ${count} is more than the ${this.count} answers this session sent`);
     if (count < this.#droppedUpTo) {
       throw new ResumeRefused(
-        `answers after the ${count} the client has seen were dropped unacknowledged (more than ${MAX_KEPT_ANSWERS} answers or ${MAX_KEPT_CHARS / 1024 / 1024} MiB kept): a client must send $/answersSeen`,
+        `answers after the ${count} the client has seen were dropped unacknowledged (${BOUND}): a client must send $/answersSeen`,
       );
+    }
+    // What the client lacks joins the answers lost before and never sent again: bounded alike.
+    let lost = this.#lost.size;
+    let chars = this.#lostChars;
+    for (let i = this.#head + Math.max(0, count - this.#firstNumber + 1); i < this.#sent.length; i++) {
+      lost++;
+      chars += this.#sent[i].size;
+    }
+    if (lost > MAX_KEPT_ANSWERS || chars > MAX_KEPT_CHARS) {
+      throw new ResumeRefused(`the answers the client lacks, with those lost before and never sent again, are past the bound (${BOUND}): a client must send its requests again after resuming`);
     }
   }
 

@@ -29,7 +29,7 @@ export async function adoptFromGroup(
   let adopted;
   try {
     // What it holds of an object this manager serves is held by this session's core from now on.
-    adopted = await sessions.adopt(tokenDigest(resume.token), core.id, (objectId) => ({
+    adopted = await sessions.adopt(tokenDigest(resume.token), core.id, resume.answersSeen, (objectId) => ({
       sessionId: core.id,
       hold: (resource) => core.holdings.hold(resource, objectId),
       letGo: (resource) => core.holdings.letGo(resource),

@@ -7,7 +7,7 @@
  * another shape, valid or not, is left to the full parse, which also reports what is wrong with it.
  */
 
-import { digitsEnd, integerAt } from '../../common/jsonDigits';
+import { digitsEnd, integerAt } from '../../common/exactDigits';
 
 const HEAD = '{"jsonrpc":"2.0","id":';
 const METHOD = ',"method":"';

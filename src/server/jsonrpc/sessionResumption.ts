@@ -109,7 +109,11 @@ export class SessionResumption {
    */
   keepAnswers(count = 0): void {
     const group = this.group;
-    this.answers = new AnswerLog(count, group && ((ids) => group.sessions.answersSeen(group.sessionId, ids)));
+    this.answers = new AnswerLog(
+      count,
+      group && ((ids) => group.sessions.answersSeen(group.sessionId, ids)),
+      group && ((ids, upTo) => group.sessions.answersDropped(group.sessionId, ids, upTo)),
+    );
   }
 
   /** Whether the connection is gone and the session waits to be resumed. */

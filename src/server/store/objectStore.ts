@@ -51,6 +51,8 @@ export interface GroupSessions {
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void;
   /** Session `sessionId` now holds `count` references to `obj`, an object of this store (0: none). */
   referencesChanged(sessionId: string, obj: object, count: number): void;
+  /** Whether session `sessionId` is a resumable one kept in the group (its calls' answers are kept there). */
+  keeps(sessionId: string): boolean;
   /**
    * A call of session `sessionId` whose object does not record its answer in the group starts
    * (see `redisAnswers.ts`): it is marked as started, before any effect it has.
@@ -58,18 +60,24 @@ export interface GroupSessions {
   callStarted(sessionId: string, requestId: RequestId): void;
   /** The client of session `sessionId` counted the answers of these requests: the group forgets them. */
   answersSeen(sessionId: string, requestIds: readonly RequestId[]): void;
+  /**
+   * Session `sessionId`'s manager dropped the answers of these requests unacknowledged, past its
+   * bound, up to answer number `upTo`: the group forgets them, and refuses a takeover by a client that lacks them.
+   */
+  answersDropped(sessionId: string, requestIds: readonly RequestId[], upTo: number): void;
   /** The answer a record of {@link AdoptedSession.answers} holds; `lost` for a call marked as started whose answer is unknown. */
   recordedAnswer(record: string): { value: unknown } | 'lost';
   /** Session `sessionId` ended for good (no-op for one not kept): whatever it still holds in the group goes back. */
   ended(sessionId: string): void;
   /**
    * Takes over, as this manager's session `sessionId`, the session of the group whose resume
-   * token has digest `tokenDigest`, if the manager that kept it is gone and its window has not passed.
+   * token has digest `tokenDigest`, if the manager that kept it is gone and its window has not passed,
+   * and its client, which counted `answersSeen` answers, lacks none the group dropped past its bound.
    * What it holds that this manager serves again (its deliveries, whose visibility timeouts run
    * here from now on) is held through `holder(objectId)`, a context of the session.
    * @throws SessionNotAdoptable
    */
-  adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession>;
+  adopt(tokenDigest: string, sessionId: string, answersSeen: number, holder: (objectId: string) => CallContext): Promise<AdoptedSession>;
 }
 
 /** What another manager of the group takes a session over with (SPEC 20.4.1). */

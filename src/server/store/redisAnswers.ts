@@ -9,7 +9,8 @@
  * connection, so it is marked before any effect: a request found marked but unanswered took an
  * effect nobody can tell, and is reported lost rather than run again. Reads record nothing and
  * run again. Only resumable sessions of a group pay for this; an entry goes when the client
- * counted its answer (`$/answersSeen`), and the whole hash with the session's lease.
+ * counted its answer (`$/answersSeen`) or when its manager's bound dropped the answer unacknowledged
+ * (see {@link DROPPED_UP_TO}), and the whole hash with the session's lease.
  */
 
 import { Delivery } from '../builtins/deliveries';
@@ -19,6 +20,13 @@ import type { ProxyCodec } from '../../common/valueCodec';
 
 /** The value of a request marked as started whose answer is not recorded. */
 export const STARTED = '?';
+
+/**
+ * The answers hash's field (never a request id's JSON) holding the number up to which the session's
+ * manager dropped answers unacknowledged, past its bound (`jsonrpc/answerLog.ts`), and their
+ * records with them: a takeover by a client that lacks them is refused, as a resumption is.
+ */
+export const DROPPED_UP_TO = '#droppedUpTo';
 
 /** How a delivery (an acknowledged get's answer) is recorded: `#D` id, count, then the item's text. */
 const DELIVERY_RECORD = /^#D(\S+) (\d+) ([\s\S]*)$/;
@@ -95,10 +103,22 @@ export function recordedAnswer(record: string, refs: ProxyCodec): { value: unkno
 }
 
 /**
+ * The method by which an object of the store says whether a call of `method` records its answer
+ * where it has an effect (or has none). A symbol, not a name: an object of a user-registered class
+ * may have a method of any name, and is never taken for one of the store's.
+ */
+export const answersRecorded: unique symbol = Symbol('answersRecorded');
+
+/** An object of the store that records the answers of some of its methods (see {@link answersRecorded}). */
+export interface RecordsAnswers {
+  [answersRecorded](method: string): boolean;
+}
+
+/**
  * Whether `obj` records the answers of `method` when it has an effect (or has none), so that a
- * call of it need not be marked as started: objects say so with `answersRecorded(method)`.
+ * call of it need not be marked as started.
  */
 export function recordsAnswers(obj: object, method: string): boolean {
-  const check = (obj as { answersRecorded?: (method: string) => boolean }).answersRecorded;
+  const check = (obj as Partial<RecordsAnswers>)[answersRecorded];
   return typeof check === 'function' && check.call(obj, method);
 }

@@ -13,6 +13,7 @@ import { Event } from '../builtins/event';
 import { clampSeconds, refuseOverlongTimeout } from '../builtins/waiting';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
+import { answersRecorded } from './redisAnswers';
 
 /** The keys of an event named `name`. */
 export function eventKeys(host: RedisObjectHost, name: string): [event: string] {
@@ -51,7 +52,7 @@ export class RedisEvent {
   }
 
   /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): `set` and `clear` do, the rest only read. */
-  answersRecorded(): boolean {
+  [answersRecorded](): boolean {
     return true;
   }
 

@@ -23,7 +23,7 @@ import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RL
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
@@ -133,7 +133,7 @@ export abstract class RedisLockCore implements HeldResource {
   }
 
   /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): a release does not. */
-  answersRecorded(method: string): boolean {
+  [answersRecorded](method: string): boolean {
     return method === 'acquire' || method === 'locked';
   }
 

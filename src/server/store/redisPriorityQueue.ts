@@ -122,7 +122,7 @@ export class RedisPriorityQueue extends RedisQueue {
     return [heap.length, unfinished];
   }
 
-  protected override async tryPut(item: unknown, _text: string, record: AnswerRecord = NO_RECORD): Promise<[done: number, length: number, unfinished: number]> {
+  protected override async tryPut<T>(item: unknown, _text: string, record: AnswerRecord, then: (done: number, length: number, unfinished: number) => T): Promise<T> {
     const [done, length, unfinished] = await this.#update(
       (heap) => {
         if (this.maxsize > 0 && heap.length >= this.maxsize) return { changed: false, result: 0 };
@@ -132,16 +132,16 @@ export class RedisPriorityQueue extends RedisQueue {
       record,
       () => 'null',
     );
-    return [done, length, unfinished];
+    return then(done, length, unfinished);
   }
 
-  protected override async tryTake(record: AnswerRecord = NO_RECORD): Promise<[found: boolean, item: unknown, length: number]> {
+  protected override async tryTake<T>(record: AnswerRecord, then: (found: boolean, item: unknown, length: number) => T): Promise<T> {
     const [taken, length] = await this.#update<[boolean, unknown]>(
       (heap) => (heap.length === 0 ? { changed: false, result: [false, undefined] } : { changed: true, result: [true, itemValue(heap.take())] }),
       record,
       ([, value]) => valueToText(value, this.host.refs),
     );
-    return [taken[0], taken[1], length];
+    return then(taken[0], taken[1], length);
   }
 
   protected override async takeIntoFlight(flight: IntoFlight, record: AnswerRecord = NO_RECORD): ReturnType<TakeIntoFlight> {

@@ -19,7 +19,7 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
-import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
@@ -57,6 +57,9 @@ export class RedisQueue implements EditsStoredItems {
   readonly #items: string;
   readonly #unfinished: string;
   readonly #inFlight: string;
+  /** The keys of a put and of a take (the same each call). */
+  readonly #putKeys: readonly string[];
+  readonly #takeKeys: readonly string[];
   /** The length and unfinished count as this manager's last call on the queue left them (inspection reads them). */
   #length = 0;
   #unfinishedCount = 0;
@@ -73,6 +76,8 @@ export class RedisQueue implements EditsStoredItems {
     this.#maxsize = queueMaxsize(maxsize);
     this.key = host.keyOf(name);
     [this.#items, this.#unfinished, this.#inFlight] = queueKeys(host, name);
+    this.#putKeys = [this.#items, this.#unfinished];
+    this.#takeKeys = [this.#items];
   }
 
   /** The bound given at construction (0 or less: unbounded). */
@@ -118,15 +123,27 @@ export class RedisQueue implements EditsStoredItems {
     return (await this.host.run('smQueueState', [this.#items, this.#unfinished], [])) as [number, number];
   }
 
-  /** One atomic put: `[1, length, unfinished]`, or `[0, …]` when a bounded queue is full. `record`: where its answer is recorded. */
-  protected async tryPut(_item: unknown, text: string, record: AnswerRecord = NO_RECORD): Promise<[done: number, length: number, unfinished: number]> {
-    return (await this.host.run('smQueuePut', [this.#items, this.#unfinished], [this.#maxsize, text, this.host.channel, this.key, ...record])) as [number, number, number];
+  /**
+   * One atomic put, whose outcome `then` reads (done 1, or 0 when a bounded queue is full; the
+   * length and unfinished count after it) as it comes, the call's promise settling with what it
+   * returns. `record`: where its answer is recorded.
+   */
+  protected tryPut<T>(_item: unknown, text: string, record: AnswerRecord, then: (done: number, length: number, unfinished: number) => T): Promise<T> {
+    return this.host.run('smQueuePut', this.#putKeys, [this.#maxsize, text, this.host.channel, this.key, ...record], (reply) => {
+      const [done, length, unfinished] = reply as [number, number, number];
+      return then(done, length, unfinished);
+    });
   }
 
-  /** One atomic take: `[true, item, length]`, or `[false, undefined, 0]` when the queue is empty. `record`: where its answer is recorded. */
-  protected async tryTake(record: AnswerRecord = NO_RECORD): Promise<[found: boolean, item: unknown, length: number]> {
-    const [text, length] = (await this.host.run('smQueueTake', [this.#items], [this.end, this.host.channel, this.key, ...record])) as [string | null, number];
-    return text === null ? [false, undefined, length] : [true, textToValue(text, this.host.refs), length];
+  /**
+   * One atomic take, whose outcome `then` reads (found and the item, or false when the queue is
+   * empty; the length after it) as it comes, as {@link tryPut}'s. `record`: where its answer is recorded.
+   */
+  protected tryTake<T>(record: AnswerRecord, then: (found: boolean, item: unknown, length: number) => T): Promise<T> {
+    return this.host.run('smQueueTake', this.#takeKeys, [this.end, this.host.channel, this.key, ...record], (reply) => {
+      const [text, length] = reply as [string | null, number];
+      return text === null ? then(false, undefined, length) : then(true, textToValue(text, this.host.refs), length);
+    });
   }
 
   /** Puts back an item taken whose caller never received it, where the next get finds it first, forgetting its get's answer `record`; returns the length. */
@@ -165,7 +182,7 @@ export class RedisQueue implements EditsStoredItems {
   }
 
   /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): every queue method does, or only reads. */
-  answersRecorded(_method: string): boolean {
+  [answersRecorded](_method: string): boolean {
     return true;
   }
 
@@ -190,22 +207,23 @@ export class RedisQueue implements EditsStoredItems {
     const text = valueToText(item, this.host.refs);
     const record = this.host.answerRecord(context);
     if (this.#maxsize <= 0 || !pyTruthy(block)) return this.#putOnce(item, text, record);
-    const attempt = async (): Promise<undefined | typeof NOT_YET> => {
-      const [done, length, unfinished] = await this.tryPut(item, text, record);
-      this.seen(length, unfinished);
-      return done === 1 ? undefined : NOT_YET;
-    };
+    const attempt = (): Promise<undefined | typeof NOT_YET> =>
+      this.tryPut(item, text, record, (done, length, unfinished) => {
+        this.seen(length, unfinished);
+        return done === 1 ? undefined : NOT_YET;
+      });
     // Python checks the timeout only for a bounded queue, even when there is room.
     const seconds = timeoutSeconds(timeout);
     return this.#waiting('putters', { key: this.key, seconds, context, attempt, expiry: full, beforeWait: () => this.#refuseNaN(seconds) });
   }
 
   /** One put that does not wait: Full when a bounded queue has no room. */
-  async #putOnce(item: unknown, text: string, record: AnswerRecord): Promise<undefined> {
-    const [done, length, unfinished] = await this.tryPut(item, text, record);
-    this.seen(length, unfinished);
-    if (done !== 1) throw full();
-    return undefined;
+  #putOnce(item: unknown, text: string, record: AnswerRecord): Promise<undefined> {
+    return this.tryPut(item, text, record, (done, length, unfinished) => {
+      this.seen(length, unfinished);
+      if (done !== 1) throw full();
+      return undefined;
+    });
   }
 
   /** Python's `put_nowait(item)`. */
@@ -223,11 +241,12 @@ export class RedisQueue implements EditsStoredItems {
     const session = ownerOf(context);
     const record = this.host.answerRecord(context);
     // The item, or NOT_YET (a symbol no stored value can be).
-    const attempt = async (): Promise<unknown> => {
-      if (ack) return (await this.#deliveries.take(context, ack, record)) ?? NOT_YET;
-      const [found, item, length] = await this.tryTake(record);
-      this.#length = length;
-      return found ? item : NOT_YET;
+    const attempt = (): Promise<unknown> => {
+      if (ack) return this.#deliveries.take(context, ack, record).then((delivery) => delivery ?? NOT_YET);
+      return this.tryTake(record, (found, item, length) => {
+        this.#length = length;
+        return found ? item : NOT_YET;
+      });
     };
     // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
     // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.

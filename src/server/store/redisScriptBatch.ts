@@ -34,13 +34,15 @@ const BATCHED = [
 /** How a script is carried in a batch: its number there, its number of keys and of arguments. */
 export interface BatchedScript {
   readonly op: number;
+  /** Its number as a RESP bulk string, as the batch's frame gives it. */
+  readonly opBulk: string;
   readonly keys: number;
   readonly args: number;
 }
 
 /** The scripts a batch can carry, by name. */
 export const batchedScripts: Readonly<Partial<Record<ScriptName, BatchedScript>>> = Object.fromEntries(
-  BATCHED.map(([name, args], i) => [name, { op: i + 1, keys: STORE_SCRIPTS[name].keys, args }]),
+  BATCHED.map(([name, args], i) => [name, { op: i + 1, opBulk: `$${String(i + 1).length}\r\n${i + 1}\r\n`, keys: STORE_SCRIPTS[name].keys, args }]),
 );
 
 /** A script's text as a function of the batch: `KEYS[n]` and `ARGV[n]` read from offset `k` and `a`. */

@@ -30,15 +30,22 @@ export interface FramedScript {
   readonly batched?: BatchedScript;
 }
 
+/** What a call whose reply is an error answers instead (see {@link ScriptFrames.send}). */
+export type ScriptFailure = (script: FramedScript, keys: readonly string[], args: readonly (string | number)[], error: Error) => Promise<unknown>;
+
+/** What a call makes of its reply, settling its promise with it (or failing it with what it throws). */
+export type ReplyReader = (reply: unknown) => unknown;
+
 /** One call of this turn, waiting for its reply. */
 interface PendingCall {
   readonly script: FramedScript;
   readonly keys: readonly string[];
   readonly args: readonly (string | number)[];
+  /** What the call makes of its reply, if not the reply itself. */
+  readonly read: ReplyReader | undefined;
   /** Settles the call's promise (with a promise: as that one settles). */
-  resolve(reply: unknown): void;
-  /** What the call answers when it failed with `error` (see {@link ScriptFrames.send}). */
-  failed(error: Error): Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -56,6 +63,7 @@ class FrameInFlight {
     private readonly calls: readonly PendingCall[],
     /** Whether the reply is the batch script's: one reply per call, in an array. */
     private readonly batch: boolean,
+    private readonly failed: ScriptFailure,
     /** Told when Redis lacks the batch script (its calls are sent again one by one meanwhile). */
     private readonly batchMissing?: () => void,
   ) {}
@@ -63,24 +71,45 @@ class FrameInFlight {
   /** ioredis reads replies as Buffers; ours are text, as `replyEncoding: 'utf8'` would give them. */
   resolve(reply: unknown): void {
     const calls = this.calls;
-    if (!this.batch) return calls[0].resolve(asText(reply));
+    if (!this.batch) return settle(calls[0], asText(reply));
     if (!Array.isArray(reply) || reply.length !== calls.length) {
       const error = new Error(`the batch of ${calls.length} script calls had a reply of another shape`);
-      for (const call of calls) call.resolve(call.failed(error));
+      for (const call of calls) this.#fail(call, error);
       return;
     }
     for (let i = 0; i < calls.length; i++) {
       const one: unknown = reply[i];
       // An error of one call, nested in the batch's reply, fails that call alone.
-      if (one instanceof Error) calls[i].resolve(calls[i].failed(one));
-      else calls[i].resolve(asText(one));
+      if (one instanceof Error) this.#fail(calls[i], one);
+      else settle(calls[i], asText(one));
     }
   }
 
   reject(error: Error): void {
     if (this.batch && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) this.batchMissing?.();
-    for (const call of this.calls) call.resolve(call.failed(error));
+    for (const call of this.calls) this.#fail(call, error);
   }
+
+  #fail(call: PendingCall, error: Error): void {
+    failCall(call, this.failed, error);
+  }
+}
+
+/** Settles `call` with what it makes of `reply`. */
+function settle(call: PendingCall, reply: unknown): void {
+  const read = call.read;
+  if (read === undefined) return call.resolve(reply);
+  try {
+    call.resolve(read(reply));
+  } catch (error) {
+    call.reject(error);
+  }
+}
+
+/** Settles `call` with what `failed` answers for `error` (read as a reply would be). */
+function failCall(call: PendingCall, failed: ScriptFailure, error: Error): void {
+  const answer = failed(call.script, call.keys, call.args, error);
+  call.resolve(call.read === undefined ? answer : answer.then(call.read));
 }
 
 /** A reply with its Buffers as UTF-8 text (nested arrays included, converted in place: the parser made them for this reply). */
@@ -95,6 +124,27 @@ function bulk(text: string): string {
   return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
 }
 
+/** How many bulk strings {@link bulkOf} keeps: the keys calls name (a queue's) are far fewer. */
+const KEPT_BULKS = 4096;
+
+/** Bulk strings of the keys calls name again and again (each call on a queue names its keys), made once. */
+const keptBulks = new Map<string, string>();
+
+/** Key `key` as a RESP bulk string, made once. */
+function bulkOf(key: string): string {
+  let made = keptBulks.get(key);
+  if (made !== undefined) return made;
+  made = bulk(key);
+  if (keptBulks.size >= KEPT_BULKS) keptBulks.clear();
+  keptBulks.set(key, made);
+  return made;
+}
+
+/** A script call's argument as a RESP bulk string. */
+function bulkArg(arg: string | number): string {
+  return bulk(typeof arg === 'number' ? String(arg) : arg);
+}
+
 /** ioredis's connection as this module uses it (its fields are public in its typings). */
 type Connection = Pick<Redis, 'status' | 'stream' | 'commandQueue' | 'condition'>;
 
@@ -107,6 +157,8 @@ export class ScriptFrames {
 
   constructor(
     private readonly client: Redis,
+    /** What a call whose reply is an error answers instead: a script Redis lacks is sent again with EVAL; any other error is refused. */
+    private readonly failed: ScriptFailure,
     /** The batch script (`redisScriptBatch.ts`): its SHA1. */
     private readonly batchSha: string,
     /** Loads the batch script again, when a batch found Redis without it (flushed, or Redis restarted). */
@@ -114,16 +166,18 @@ export class ScriptFrames {
   ) {}
 
   /**
-   * Sends a call of `script` with the others of this turn: its promise resolves with the reply,
-   * or with what `failed` makes of the error that failed it (so a call that succeeds pays for no
-   * error handling). Undefined when the connection is not ready (the caller sends the command
-   * through ioredis then, which refuses it).
+   * Sends a call of `script` with the others of this turn: its promise settles with what `read`
+   * makes of the reply (the reply itself without `read`), or, when the reply is an error, with
+   * what the constructor's `failed` answers (so a call that succeeds pays for no error handling).
+   * The reply is read as it comes, so that the call's caller needs no promise of its own to
+   * read it. Undefined when the connection is not ready (the caller sends the command through
+   * ioredis then, which refuses it).
    */
-  send(script: FramedScript, keys: readonly string[], args: readonly (string | number)[], failed: (error: Error) => Promise<unknown>): Promise<unknown> | undefined {
+  send(script: FramedScript, keys: readonly string[], args: readonly (string | number)[], read?: ReplyReader): Promise<unknown> | undefined {
     if (!ready(this.client)) return undefined;
     if (this.#calls.length === 0) process.nextTick(() => this.#flush());
-    return new Promise((resolve) => {
-      this.#calls.push({ script, keys, args, resolve, failed });
+    return new Promise((resolve, reject) => {
+      this.#calls.push({ script, keys, args, read, resolve, reject });
     });
   }
 
@@ -138,7 +192,7 @@ export class ScriptFrames {
     if (!ready(connection)) {
       // Lost within the turn: refused as ioredis refuses a command then.
       const error = new Error("Stream isn't writeable and enableOfflineQueue options is false");
-      for (const call of calls) call.resolve(call.failed(error));
+      for (const call of calls) failCall(call, this.failed, error);
       return;
     }
     let frames = '';
@@ -150,11 +204,11 @@ export class ScriptFrames {
       if (end - i >= 2) {
         const run = calls.slice(i, end);
         frames += batchFrame(this.batchSha, run);
-        inFlight.push(new FrameInFlight(run, true, this.batchMissing));
+        inFlight.push(new FrameInFlight(run, true, this.failed, this.batchMissing));
         i = end;
       } else {
         frames += scriptFrame(calls[i]);
-        inFlight.push(new FrameInFlight([calls[i]], false));
+        inFlight.push(new FrameInFlight([calls[i]], false, this.failed));
         i++;
       }
     }
@@ -173,8 +227,8 @@ function carried(call: PendingCall): boolean {
 /** `EVALSHA sha keyCount keys… args…` for one call. */
 function scriptFrame(call: PendingCall): string {
   let frame = `*${3 + call.keys.length + call.args.length}\r\n${call.script.head}`;
-  for (const key of call.keys) frame += bulk(key);
-  for (const arg of call.args) frame += bulk(String(arg));
+  for (const key of call.keys) frame += bulkOf(key);
+  for (const arg of call.args) frame += bulkArg(arg);
   return frame;
 }
 
@@ -187,10 +241,10 @@ function batchFrame(batchSha: string, calls: readonly PendingCall[]): string {
     argCount += 1 + call.args.length;
   }
   let frame = `*${3 + keyCount + argCount}\r\n${scriptFrameHead(batchSha, keyCount)}`;
-  for (const call of calls) for (const key of call.keys) frame += bulk(key);
+  for (const call of calls) for (const key of call.keys) frame += bulkOf(key);
   for (const call of calls) {
-    frame += bulk(String(call.script.batched!.op));
-    for (const arg of call.args) frame += bulk(String(arg));
+    frame += call.script.batched!.opBulk;
+    for (const arg of call.args) frame += bulkArg(arg);
   }
   return frame;
 }

@@ -20,7 +20,7 @@ import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semapho
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { NO_RECORD } from './redisAnswers';
+import { answersRecorded, NO_RECORD } from './redisAnswers';
 import { giveBackSoon, leaveAfter, shownOwner } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
@@ -81,7 +81,7 @@ export class RedisSemaphore implements HeldResource {
   }
 
   /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): an acquire does, a release not. */
-  answersRecorded(method: string): boolean {
+  [answersRecorded](method: string): boolean {
     return method !== 'release';
   }
 

@@ -27,7 +27,7 @@ import type { Redis } from 'ioredis';
 import { SessionNotAdoptable, type AdoptedSession } from './objectStore';
 import { heldEntry, leaseKey, leaseKeyPrefix, ownerIdIn } from './redisLeases';
 import { REFERENCE_KIND } from './redisReferences';
-import { NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
+import { DROPPED_UP_TO, NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
 import type { RequestId } from '../calls/sessionCore';
 
 /** How a session lease's id starts, telling it from a manager's (a UUID) among the group's members. */
@@ -69,6 +69,11 @@ export class SessionLeases {
     private readonly log: (message: string) => void,
   ) {}
 
+  /** Whether session `sessionId` is kept here under a lease of its own. */
+  keeps(sessionId: string): boolean {
+    return this.#kept.has(sessionId);
+  }
+
   /**
    * Where the answer of request `requestId` of session `sessionId` is recorded: the answers hash,
    * the request's field and how long the hash lasts; none for a session not kept in the group.
@@ -97,6 +102,24 @@ export class SessionLeases {
     if (!kept || requestIds.length === 0) return;
     this.client()
       ?.hdel(this.#key(kept.leaseId, 'answers'), ...requestIds.map((id) => JSON.stringify(id)))
+      .catch(() => {});
+  }
+
+  /**
+   * Session `sessionId`'s manager dropped the answers of these requests unacknowledged, past its
+   * bound, up to answer number `upTo`: their records go, and a takeover by a client that lacks them is refused.
+   */
+  answersDropped(sessionId: string, requestIds: readonly RequestId[], upTo: number): void {
+    const kept = this.#kept.get(sessionId);
+    const client = this.client();
+    if (!kept || !client) return;
+    const key = this.#key(kept.leaseId, 'answers');
+    client
+      .multi()
+      .hset(key, DROPPED_UP_TO, upTo)
+      .hdel(key, ...requestIds.map((id) => JSON.stringify(id)))
+      .pexpire(key, this.leaseMs + kept.withinMs)
+      .exec()
       .catch(() => {});
   }
 
@@ -209,21 +232,26 @@ export class SessionLeases {
   /**
    * Takes over, as this manager's session `sessionId`, the session of the group whose resume token
    * has digest `tokenDigest`, if its manager is gone and its window has not passed. One manager
-   * at most wins: the takeover is one script.
+   * at most wins: the takeover is one script. `answersSeen`: the answers its client counted.
    * @throws SessionNotAdoptable
    */
-  async adopt(tokenDigest: string, sessionId: string): Promise<AdoptedSession> {
+  async adopt(tokenDigest: string, sessionId: string, answersSeen: number): Promise<AdoptedSession> {
     const client = this.client();
     if (!client) throw new SessionNotAdoptable('the Redis store cannot be used now');
     const leaseId = sessionLeaseId(tokenDigest);
     const own = this.#letGo.has(leaseId) ? '1' : '';
     const keys = [this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.#key(leaseId, 'answers')];
-    const reply = (await client.eval(ADOPT, 4, ...keys, this.managerId, leaseKeyPrefix(this.prefix), this.leaseMs, own)) as [
+    const reply = (await client.eval(ADOPT, 4, ...keys, this.managerId, leaseKeyPrefix(this.prefix), this.leaseMs, own, answersSeen, DROPPED_UP_TO)) as [
       number,
       ...string[],
     ];
     if (reply[0] === 0) throw new SessionNotAdoptable('no manager of the group keeps a session with this token: its resumption window passed, it ended, or the token was never given');
     if (reply[0] === 1) throw new SessionNotAdoptable(`manager ${reply[1]} of the group keeps this session still: resume it there, or here once that manager is gone`, reply[1]);
+    if (reply[0] === 3) {
+      throw new SessionNotAdoptable(
+        `answers after the ${answersSeen} the client has seen (up to number ${reply[1]}) were dropped unacknowledged by the session's manager, past its bound: a client must send $/answersSeen`,
+      );
+    }
     this.#letGo.delete(leaseId);
     const [owner, withinMs, agreed, refCount, ...rest] = reply.slice(1) as string[];
     const kept: Kept = { leaseId, owner: owner!, withinMs: Number(withinMs) };
@@ -274,8 +302,10 @@ return 1`;
 /**
  * The takeover. KEYS: lease, record, refs, answers. ARGV: the adopting manager's id, the prefix of
  * manager leases (`PREFIX:m:`), the manager lease in ms, '1' when the adopter itself let the
- * session go (its own lease lapsed). Returns {0} when there is no session to take (lapsed, ended,
- * never given, or still ending on the adopter), {1, host} when its host is alive, else {2, owner,
+ * session go (its own lease lapsed), the answers the client counted, the field of answers dropped
+ * unacknowledged. Returns {0} when there is no session to take (lapsed, ended, never given, or
+ * still ending on the adopter), {1, host} when its host is alive, {3, dropped up to} when the
+ * client lacks answers that were dropped (the session stays as it was), else {2, owner,
  * withinMs, agreed, number of refs items, refs..., answers...} with the lease, and the answers,
  * now the adopter's (lasting its lease plus the window).
  */
@@ -287,6 +317,8 @@ if host == ARGV[1] then
 elseif redis.call('EXISTS', ARGV[2] .. host) == 1 then
   return { 1, host }
 end
+local dropped = tonumber(redis.call('HGET', KEYS[4], ARGV[6]) or '0')
+if tonumber(ARGV[5]) < dropped then return { 3, tostring(dropped) } end
 local record = redis.call('HMGET', KEYS[2], 'owner', 'withinMs', 'agreed')
 local ms = tonumber(ARGV[3]) + tonumber(record[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
@@ -295,5 +327,11 @@ redis.call('HSET', KEYS[2], 'host', ARGV[1])
 local refs = redis.call('HGETALL', KEYS[3])
 local out = { 2, record[1], record[2], record[3], #refs }
 for _, v in ipairs(refs) do out[#out + 1] = v end
-for _, v in ipairs(redis.call('HGETALL', KEYS[4])) do out[#out + 1] = v end
+local answers = redis.call('HGETALL', KEYS[4])
+for i = 1, #answers, 2 do
+  if answers[i] ~= ARGV[6] then
+    out[#out + 1] = answers[i]
+    out[#out + 1] = answers[i + 1]
+  end
+end
 return out`;

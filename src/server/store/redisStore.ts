@@ -48,27 +48,32 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 /** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, and how a batch carries it. */
 interface StoreScriptSent extends FramedScript {
+  readonly name: ScriptName | 'batch';
   readonly text: string;
 }
 
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
-function scriptSent(text: string, keys: number, batched?: BatchedScript): StoreScriptSent {
+function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { text, sha, keys, head: scriptFrameHead(sha, keys), batched };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched };
 }
 
 /** Each script as sent, by name. */
-const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, scriptSent(script.text, script.keys, batchedScripts[name as ScriptName])])) as Record<ScriptName, StoreScriptSent>;
+const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName])])) as Record<ScriptName, StoreScriptSent>;
 
 /** The script that carries several calls in one (`redisScriptBatch.ts`). */
-const BATCH = scriptSent(BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
+const BATCH = scriptSent('batch', BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
 
 /** What a Redis-backed object needs from its store. */
 export interface RedisObjectHost extends AnswerRecords {
   /** The key prefix of an object named `name` (see the module comment). */
   keyOf(name: string): string;
-  /** Runs one of the store's scripts atomically. @throws PyException ConnectionError when Redis cannot be reached. */
-  run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  /**
+   * Runs one of the store's scripts atomically; its promise settles with what `read` makes of
+   * the reply (the reply itself without `read`; `read` may throw, failing the call).
+   * @throws PyException ConnectionError when Redis cannot be reached.
+   */
+  run<T = unknown>(script: ScriptName, keys: readonly string[], args: readonly (string | number)[], read?: (reply: unknown) => T): Promise<T>;
   /** The channel changes are published on (scripts PUBLISH the changed object's key there). */
   readonly channel: string;
   /** This manager's callers waiting on Redis-backed objects. */
@@ -358,12 +363,20 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return recordedAnswer(record, this.refs);
   }
 
+  keeps(sessionId: string): boolean {
+    return this.#sessionLeases.keeps(sessionId);
+  }
+
   callStarted(sessionId: string, requestId: RequestId): void {
     this.#sessionLeases.started(sessionId, requestId);
   }
 
   answersSeen(sessionId: string, requestIds: readonly RequestId[]): void {
     this.#sessionLeases.answersSeen(sessionId, requestIds);
+  }
+
+  answersDropped(sessionId: string, requestIds: readonly RequestId[], upTo: number): void {
+    this.#sessionLeases.answersDropped(sessionId, requestIds, upTo);
   }
 
   keep(sessionId: string, tokenDigest: string, withinMs: number, agreed: string, clientName?: string): void {
@@ -382,8 +395,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
-  async adopt(tokenDigest: string, sessionId: string, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
-    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId);
+  async adopt(tokenDigest: string, sessionId: string, answersSeen: number, holder: (objectId: string) => CallContext): Promise<AdoptedSession> {
+    const adopted = await this.#sessionLeases.adopt(tokenDigest, sessionId, answersSeen);
     const leaseId = sessionLeaseId(tokenDigest);
     // The calls the session had waiting died with its old manager: what they waited for goes to others.
     await this.#lease.visit(this.#commands(), this, leaseId, withdrawers);
@@ -463,7 +476,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     }
     this.#client = client;
     this.#Command = Command;
-    this.#frames = new ScriptFrames(client, BATCH.sha, () => void client.script('LOAD', BATCH.text).catch(() => {}));
+    this.#frames = new ScriptFrames(client, (script, keys, args, error) => this.#failed(script as StoreScriptSent, keys, args, error), BATCH.sha, () => void client.script('LOAD', BATCH.text).catch(() => {}));
     this.#subscriber = subscriber;
     this.#opened = true;
     this.#sessionLeases.start();
@@ -510,20 +523,22 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#client;
   }
 
-  run(script: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  run<T = unknown>(script: ScriptName, keys: readonly string[], args: readonly (string | number)[], read?: (reply: unknown) => T): Promise<T> {
     const sent = SCRIPTS[script];
     // The usual way: with the calls of this turn, a failure handled only when there is one.
-    const framed = this.#client && this.#frames!.send(sent, keys, args, (error) => this.#failed(script, sent, keys, args, error));
-    return framed || this.#runAsCommand(script, sent, keys, args);
+    const framed = this.#client && this.#frames!.send(sent, keys, args, read);
+    if (framed) return framed as Promise<T>;
+    const reply = this.#runAsCommand(sent, keys, args);
+    return (read ? reply.then(read) : reply) as Promise<T>;
   }
 
   /** A script call sent as an ioredis command: while the connection is not ready (refused then), or before the store is open. */
-  async #runAsCommand(script: ScriptName, sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async #runAsCommand(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#commands();
     try {
       return await this.#script(client, 'evalsha', sent.sha, sent.keys, keys, args);
     } catch (error) {
-      return this.#failed(script, sent, keys, args, error as Error);
+      return this.#failed(sent, keys, args, error as Error);
     }
   }
 
@@ -532,16 +547,16 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
    * Redis yet, or any more: it restarted, or was flushed) is sent again with EVAL, which runs and
    * loads it; any other failure is the store's error.
    */
-  #failed(script: ScriptName, sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
+  #failed(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
     const client = this.#client;
     if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) {
-      return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch((again: Error) => Promise.reject(this.#refusal(script, again)));
+      return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch((again: Error) => Promise.reject(this.#refusal(sent.name, again)));
     }
-    return Promise.reject(this.#refusal(script, error));
+    return Promise.reject(this.#refusal(sent.name, error));
   }
 
   /** The error of a script call that failed with `error`. */
-  #refusal(script: ScriptName, error: Error): PyException {
+  #refusal(script: ScriptName | 'batch', error: Error): PyException {
     // Redis answered with an error: a script met data it did not expect (a key of another type).
     if (error.name === 'ReplyError') return new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
     return this.#unavailable(error.message);

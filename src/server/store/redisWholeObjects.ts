@@ -23,7 +23,7 @@ import type { BuiltinClass } from '../builtins';
 import type { RedisObjectHost } from './redisStore';
 import type { RedisTypeFactory } from './redisTypes';
 import { textToValue, valueToText } from './valueText';
-import { NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
+import { answersRecorded, NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
 import { SessionCallContext } from '../calls/callContext';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 
@@ -101,7 +101,7 @@ class WholeObject<T extends object> {
   }
 
   /** Every method records its answer with the change it makes; one that changes nothing only read. */
-  answersRecorded(): boolean {
+  [answersRecorded](): boolean {
     return true;
   }
 

@@ -7,7 +7,7 @@
  */
 
 import type { Token } from '../common/protocol';
-import { writeJson } from '../common/jsonText';
+import { utf8Bytes, writeJson } from '../common/jsonText';
 import { encodeValue, type ProxyCodec } from '../common/valueCodec';
 import { ManagerError } from './errors';
 
@@ -82,13 +82,6 @@ function argsJson(args: readonly unknown[], codec: ProxyCodec, attachments: Buff
     if (typeof only === 'boolean') return only ? '[true]' : '[false]';
   }
   return writeJson(encodeValue(args, codec, attachments));
-}
-
-/** UTF-8 bytes of a JSON text: its length when every character is ASCII, as a short one's usually are. */
-function utf8Bytes(json: string): number {
-  if (json.length > 64) return Buffer.byteLength(json);
-  for (let i = 0; i < json.length; i++) if (json.charCodeAt(i) > 0x7f) return Buffer.byteLength(json);
-  return json.length;
 }
 
 /** Encodes keyword arguments member by member; a name starting with `$` cannot be sent. */

@@ -5,7 +5,7 @@
  * Anything else is left to a full parse, which also reports what is wrong with it.
  */
 
-import { MAX_EXACT_DIGITS } from '../common/exactDigits';
+import { digitsEnd, integerAt } from '../common/exactDigits';
 
 const PREFIX = '{"jsonrpc":"2.0","id":';
 const RESULT = ',"result":';
@@ -49,27 +49,4 @@ export function readQuickResult(body: string, out: QuickResult): boolean {
     }
   }
   return true;
-}
-
-/**
- * Where a JSON integer's digits starting at `from` end (1 to {@link MAX_EXACT_DIGITS} digits, no leading zero), or -1
- * when there are none there or they are not such an integer.
- */
-function digitsEnd(text: string, from: number, limit: number): number {
-  let at = from;
-  while (at < limit) {
-    const digit = text.charCodeAt(at) - ZERO;
-    if (digit < 0 || digit > 9) break;
-    at++;
-  }
-  const count = at - from;
-  if (count === 0 || count > MAX_EXACT_DIGITS || (count > 1 && text.charCodeAt(from) === ZERO)) return -1;
-  return at;
-}
-
-/** The value of the digits from `from` to `to`. */
-function integerAt(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let at = from; at < to; at++) n = n * 10 + (text.charCodeAt(at) - ZERO);
-  return n;
 }

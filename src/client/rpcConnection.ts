@@ -17,7 +17,7 @@ import { AnswersSeenNotification, CancelNotification, InitializeRequest, PingReq
 import { ConnectionClosedError, ConnectionLostError, ManagerError, ProtocolError } from './errors';
 import { PendingRequests } from './pendingRequests';
 import { readQuickResult, type QuickResult } from './quickAnswer';
-import type { SocketReader } from './socketReader';
+import type { SocketReader } from '../common/socketReader';
 
 type Id = number;
 

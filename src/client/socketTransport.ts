@@ -8,7 +8,7 @@ import type * as Tls from 'node:tls';
 import { formatAddress, type Address } from '../common/address';
 import { clientHandshake, HandshakeError } from '../common/handshake';
 import { AuthenticationError, ConnectionClosedError, ManagerError, TimeoutError } from './errors';
-import { SocketReader } from './socketReader';
+import { SocketReader } from '../common/socketReader';
 
 /** An authenticated socket and the bytes that followed the handshake. */
 export interface OpenedSocket {

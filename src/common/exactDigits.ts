@@ -7,3 +7,29 @@
 
 /** Most decimal digits of a whole number that a double always holds exactly. */
 export const MAX_EXACT_DIGITS = 15;
+
+const ZERO = 0x30;
+
+/**
+ * Where a JSON integer's digits starting at `from` end in `text` (1 to {@link MAX_EXACT_DIGITS}
+ * digits, no leading zero), before `limit`; -1 when there are none there or they are not such an
+ * integer. The quick readers of answers and requests read integers in place with it.
+ */
+export function digitsEnd(text: string, from: number, limit: number): number {
+  let at = from;
+  while (at < limit) {
+    const digit = text.charCodeAt(at) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    at++;
+  }
+  const count = at - from;
+  if (count === 0 || count > MAX_EXACT_DIGITS || (count > 1 && text.charCodeAt(from) === ZERO)) return -1;
+  return at;
+}
+
+/** The value of the digits from `from` to `to` (as {@link digitsEnd} found them). */
+export function integerAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let at = from; at < to; at++) n = n * 10 + (text.charCodeAt(at) - ZERO);
+  return n;
+}

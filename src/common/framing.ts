@@ -269,10 +269,16 @@ function parseHeader(text: string, maxMessageBytes: number): { length: number; a
 /** A message to send: its JSON text, or its JSON text with the attachments it refers to (SPEC 5.1). */
 export type OutgoingMessage = string | AttachedMessage;
 
-/** A JSON text whose `$attachment` tags refer to `attachments`, by index. */
+/**
+ * A JSON text whose `$attachment` tags refer to `attachments`, by index; with none, a text whose
+ * UTF-8 length is known (`bytes`), added up from its parts as it was written, so that framing it
+ * need not measure it: measuring flattens the text, which the write then copies again.
+ */
 export interface AttachedMessage {
   readonly json: string;
   readonly attachments: readonly Buffer[];
+  /** The UTF-8 length of `json`, when known. */
+  readonly bytes?: number;
 }
 
 /** The bytes of a message's frame body (attachments included), when it may exceed `limit` and does; undefined when within it. */
@@ -282,7 +288,7 @@ export function bytesOver(message: OutgoingMessage, limit: number): number | und
   if (typeof message !== 'string') for (const a of message.attachments) attached += a.length;
   // A UTF-8 character is at most 3 bytes per UTF-16 unit: a short text is measured only when it could be over.
   if (json.length * 3 + attached <= limit) return undefined;
-  const bytes = Buffer.byteLength(json) + attached;
+  const bytes = (typeof message !== 'string' && message.bytes !== undefined ? message.bytes : Buffer.byteLength(json)) + attached;
   return bytes > limit ? bytes : undefined;
 }
 
@@ -290,13 +296,13 @@ export function bytesOver(message: OutgoingMessage, limit: number): number | und
  * Frames a JSON text with attachments (SPEC 5.1): the header and the text as one string, then the
  * attachments as they are. `Content-Length` counts the whole body, the attachments included.
  */
-export function frameWithAttachments(json: string, attachments: readonly Buffer[]): [string, ...Buffer[]] {
-  let total = Buffer.byteLength(json, 'utf8');
+export function frameWithAttachments(json: string, attachments: readonly Buffer[], bytes = Buffer.byteLength(json, 'utf8')): [string, ...Buffer[]] {
+  let total = bytes;
   for (const a of attachments) total += a.length;
   return [`Content-Length: ${total}\r\nContent-Attachments: ${attachments.map((a) => a.length).join(',')}\r\n\r\n${json}`, ...attachments];
 }
 
-/** Frames one JSON text: header and body in one string, ready for a single write. */
-export function frameMessage(json: string): string {
-  return `Content-Length: ${Buffer.byteLength(json, 'utf8')}\r\n\r\n${json}`;
+/** Frames one JSON text (of `bytes` UTF-8 bytes, when known): header and body in one string, ready for a single write. */
+export function frameMessage(json: string, bytes = Buffer.byteLength(json, 'utf8')): string {
+  return `Content-Length: ${bytes}\r\n\r\n${json}`;
 }

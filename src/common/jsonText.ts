@@ -40,6 +40,13 @@ export function writeJson(value: unknown): string {
   return spliced.length === 0 ? text : spliceRawTexts(text);
 }
 
+/** UTF-8 bytes of a JSON text: its length when every character is ASCII, as a short one's usually are (no call out of JavaScript). */
+export function utf8Bytes(json: string): number {
+  if (json.length > 64) return Buffer.byteLength(json);
+  for (let i = 0; i < json.length; i++) if (json.charCodeAt(i) > 0x7f) return Buffer.byteLength(json);
+  return json.length;
+}
+
 /**
  * A value a server keeps encoded (a dense argument, as the client sent it) and builds into the
  * value it stands for only when something looks inside it. It has no enumerable members, so the

@@ -43,7 +43,8 @@ export class Outbox {
   /** Queues a message; it is written at the end of this turn. */
   push(message: OutgoingMessage): void {
     if (typeof message === 'string') return this.pushFrame(frameMessage(message));
-    for (const part of frameWithAttachments(message.json, message.attachments)) {
+    if (message.attachments.length === 0) return this.pushFrame(frameMessage(message.json, message.bytes));
+    for (const part of frameWithAttachments(message.json, message.attachments, message.bytes)) {
       this.#frames.push(part);
       this.#size += part.length;
     }

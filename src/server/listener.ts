@@ -10,6 +10,7 @@ import { formatAddress, type Address } from '../common/address';
 import { serverHandshake, HandshakeError } from '../common/handshake';
 import { tlsWrapper, type ServerTlsOptions } from './tlsWrap';
 import { ConnectionGuard, type ConnectionGuardOptions, type GuardedSession } from './connectionGuard';
+import { dropChunks, readerOf, takeOverReads } from './acceptedReads';
 
 /** What to do with an authenticated connection. */
 export interface ConnectionHandler {
@@ -45,7 +46,8 @@ export class Listener {
     private readonly options: ListenerOptions,
     private readonly handler: ConnectionHandler,
   ) {
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Accepted unread, so that a plain connection can be read into the server's buffer (acceptedReads.ts).
+    this.server = createServer({ noDelay: true, pauseOnConnect: !options.tls }, (socket) => this.accept(socket));
     this.guard = new ConnectionGuard(options, (message) => handler.log(message));
     this.wrapTls = options.tls ? tlsWrapper(options.tls) : undefined;
   }
@@ -88,7 +90,8 @@ export class Listener {
     clearTimeout(timer);
   }
 
-  private accept(tcp: Socket): void {
+  private accept(accepted: Socket): void {
+    const tcp = this.wrapTls ? accepted : takeOverReads(accepted);
     const address = this.boundAddress!;
     const remote = remoteOf(tcp, address);
     if (address.kind === 'tcp') tcp.setNoDelay(true);
@@ -102,13 +105,16 @@ export class Listener {
     if (!this.guard.admit(socket, remote)) return;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    serverHandshake(socket, this.options.authkey, { timeoutMs: this.options.handshakeTimeoutMs }).then(
+    serverHandshake(socket, this.options.authkey, { timeoutMs: this.options.handshakeTimeoutMs, input: readerOf(socket) }).then(
       (head) => this.route(socket, head, remote),
       (error: unknown) => {
         const reason = error instanceof HandshakeError ? error.message : String(error);
         this.handler.log(`connection from ${remote} refused: ${reason}`);
         // A peer that left is gone: nothing more to say to it (a TLS socket would linger otherwise).
         if (error instanceof HandshakeError && error.reason === 'closed') return void socket.destroy();
+        // Read (and drop) what comes, so that the peer's end is seen: a socket reading into the
+        // server's buffer reads nothing while paused, as the handshake left it.
+        dropChunks(socket);
         socket.end();
         setTimeout(() => socket.destroy(), 1000).unref();
       },
@@ -129,11 +135,15 @@ export class Listener {
       socket.resume();
       return;
     }
-    socket.once('data', (chunk: Buffer) => {
+    const reader = readerOf(socket);
+    const first = (chunk: Buffer) => {
       socket.pause();
-      decide(chunk);
+      reader?.stop();
+      decide(reader ? Buffer.from(chunk) : chunk);
       socket.resume();
-    });
+    };
+    if (reader) reader.readInto(first);
+    else socket.once('data', first);
     socket.resume();
   }
 }

@@ -132,19 +132,23 @@ function nameList(names: string[]): string {
 
 /**
  * Binds positional and keyword arguments to a signature; returns the positional list to apply
- * (missing optionals filled with their defaults, `*rest` spread at the end, `**kw` as one object).
+ * (missing optionals filled with their defaults, `*rest` spread at the end, `**kw` as one object,
+ * then `context` when given).
  * @throws PyException TypeError, worded as Python words it.
  */
-export function bindArguments(method: string, signature: Signature, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): unknown[] {
+export function bindArguments(method: string, signature: Signature, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, context?: CallContext): unknown[] {
   const { params, rest, restKeywords } = signature;
   // The hot path: positional arguments only, none too many, every required one given.
   if (rest === undefined && restKeywords === undefined && args.length <= params.length && isEmpty(kwargs)) {
-    // Made at its full length: pushing the defaults onto a copy would grow it again.
-    const bound = new Array<unknown>(params.length);
+    // Made at its full length, the context's place included: pushing onto it would grow it again.
+    const bound = new Array<unknown>(context === undefined ? params.length : params.length + 1);
     let i = 0;
     for (; i < args.length; i++) bound[i] = args[i];
     for (; i < params.length && params[i].optional; i++) bound[i] = params[i].default;
-    if (i === params.length) return bound;
+    if (i === params.length) {
+      if (context !== undefined) bound[i] = context;
+      return bound;
+    }
   }
   if (args.length > params.length && rest === undefined) {
     const required = params.filter((p) => !p.optional).length;
@@ -178,6 +182,7 @@ export function bindArguments(method: string, signature: Signature, args: readon
   for (let i = 0; i < params.length; i++) if (!filled[i]) bound[i] = params[i].default;
   if (rest !== undefined) bound.push(...args.slice(params.length));
   if (restKeywords !== undefined) bound.push(extraKeywords ?? {});
+  if (context !== undefined) bound.push(context);
   return bound;
 }
 
@@ -206,9 +211,7 @@ export function invokeMethod(obj: object, method: string, wireArgs: readonly unk
   // Arguments kept encoded reach the method as values, unless it only holds them.
   const [args, kwargs] = unpackedArguments(wireArgs, wireKwargs, signature);
   if (signature) {
-    const bound = bindArguments(method, signature, args, kwargs);
-    bound.push(context);
-    return fn.apply(obj, bound);
+    return fn.apply(obj, bindArguments(method, signature, args, kwargs, context));
   }
   if (Object.keys(kwargs).length) {
     throw new PyException('TypeError', `${method}() takes no keyword arguments (it is a JavaScript method: pass arguments by position)`);

@@ -48,6 +48,7 @@ import type { ResumeTokens } from './resumeTokens';
 import { SessionResumption, sessionToResume } from './sessionResumption';
 import { adoptFromGroup } from './groupResumption';
 import { listen, unlisten, type SocketListeners } from './socketListeners';
+import { dropChunks } from '../acceptedReads';
 import { settleDelivery } from './deliveryRequests';
 import type { GroupSessions } from '../store/objectStore';
 
@@ -198,7 +199,7 @@ export class Session implements ConnectedSession, InspectingSession {
   onData(chunk: Buffer): void {
     if (this.closed || this.framingFailed) return;
     try {
-      this.decoder.push(chunk);
+      this.decoder.pushTransient(chunk);
       // The connection was handed to the session it resumed: the bytes held are that session's.
       if (this.handedTo) return this.handedTo.onData(Buffer.alloc(0));
       if (!this.core.holdBuffered(this.decoder.pendingBytes)) throw new FramingError(this.host.buffers.refusal(), 'tooLarge');
@@ -208,9 +209,8 @@ export class Session implements ConnectedSession, InspectingSession {
       this.core.dropBuffered();
       // The stream cannot be resynchronised: read nothing more, answer once, close.
       this.framingFailed = true;
-      this.socket.removeAllListeners('data');
       // Still read (and drop) what comes, so the peer's end is seen and the socket closes promptly.
-      this.socket.resume();
+      dropChunks(this.socket);
       const code = error.kind === 'tooLarge' ? ErrorCodes.MessageTooLarge : ErrorCodes.ParseError;
       this.host.log(`session ${this.id}: ${error.message}; closing`);
       this.sendError(null, errorObject(code, error.message));

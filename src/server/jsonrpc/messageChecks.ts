@@ -9,6 +9,7 @@ import { ErrorCodes } from '../../common/errorCodes';
 import type { RequestId } from '../calls/sessionCore';
 import { errorObject, type ErrorObject } from './errorObjects';
 import { MessageTooCostly, parseDenseMessage } from './packedArguments';
+import { readQuickRequest } from './quickRequest';
 
 /** A message that passed the checks: a request (it has an id) or a notification. */
 export interface IncomingMessage {
@@ -53,8 +54,9 @@ function readJsonRpc(body: string): IncomingMessage | undefined {
   // A message that would hold more than the rule allows once read: its envelope is checked as any, then it is refused.
   let tooCostly: string | undefined;
   try {
-    // A dense message keeps its costliest arguments as text (SPEC §19); any other is parsed whole.
-    message = parseDenseMessage(body) ?? JSON.parse(body);
+    // A dense message keeps its costliest arguments as text (SPEC §19); a call in the clients' own
+    // form is read without parsing the whole; any other is parsed whole.
+    message = parseDenseMessage(body) ?? readQuickRequest(body) ?? JSON.parse(body);
   } catch (error) {
     if (!(error instanceof MessageTooCostly)) throw new MessageRefused(null, errorObject(ErrorCodes.ParseError, `invalid JSON: ${(error as Error).message}`));
     [message, tooCostly] = [error.envelope, error.message];

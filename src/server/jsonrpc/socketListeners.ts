@@ -4,9 +4,11 @@
  */
 
 import type { Socket } from 'node:net';
+import { readChunks, stopChunks } from '../acceptedReads';
 
 /** A session's listeners, by socket event. */
 export interface SocketListeners {
+  /** Each chunk read; one read into the server's buffer is valid only during the call (acceptedReads.ts). */
   data(chunk: Buffer): void;
   drain(): void;
   end(): void;
@@ -16,10 +18,13 @@ export interface SocketListeners {
 
 /** Puts `listeners` on `socket`. */
 export function listen(socket: Socket, listeners: SocketListeners): void {
-  for (const [event, listener] of Object.entries(listeners)) socket.on(event, listener);
+  for (const [event, listener] of Object.entries(listeners)) if (event !== 'data') socket.on(event, listener);
+  readChunks(socket, listeners.data);
 }
 
 /** Takes `listeners` (if any) off `socket`. */
 export function unlisten(socket: Socket, listeners: SocketListeners | undefined): void {
-  if (listeners) for (const [event, listener] of Object.entries(listeners)) socket.off(event, listener);
+  if (!listeners) return;
+  for (const [event, listener] of Object.entries(listeners)) if (event !== 'data') socket.off(event, listener);
+  stopChunks(socket, listeners.data);
 }

@@ -6,7 +6,7 @@
  */
 
 import type { OutgoingMessage } from '../../common/framing';
-import { writeJson } from '../../common/jsonText';
+import { utf8Bytes, writeJson } from '../../common/jsonText';
 import type { DeliveryResult } from '../../common/protocol';
 import { decodeValue, encodeValue, type DecodeOptions, type ProxyCodec } from '../../common/valueCodec';
 import { Delivery } from '../builtins/deliveries';
@@ -23,6 +23,11 @@ export class WireResult {
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 const EMPTY_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+const EMPTY_ATTACHMENTS: readonly Buffer[] = Object.freeze([]);
+/** An answer's text around its id and its result, and the UTF-8 bytes of those parts (the closing brace's included). */
+const ANSWER_HEAD = '{"jsonrpc":"2.0","id":';
+const ANSWER_RESULT = ',"result":';
+const ANSWER_BYTES = ANSWER_HEAD.length + ANSWER_RESULT.length + 1;
 
 /** One session's conversions, made once per session so that a call allocates none of them. */
 export class WireValues {
@@ -74,17 +79,22 @@ export class WireValues {
   }
 
   /**
-   * The answer to request `id` with result `value`: its JSON text, with attachments when the
-   * result holds bytes and the client reads them. @throws ValueCodecError as {@link result}.
+   * The answer to request `id` with result `value`: its JSON text and UTF-8 length, with
+   * attachments when the result holds bytes and the client reads them.
+   * @throws ValueCodecError as {@link result}.
    */
   answer(id: RequestId, value: unknown): OutgoingMessage {
     const attachments = this.#attachments;
     // Left over from a result that failed to encode halfway.
     if (attachments !== undefined) attachments.length = 0;
-    const json = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${writeJson(this.result(value, attachments) ?? null)}}`;
-    if (attachments === undefined || attachments.length === 0) return json;
+    const result = writeJson(this.result(value, attachments) ?? null);
+    const idText = typeof id === 'number' ? `${id}` : JSON.stringify(id);
+    const json = `${ANSWER_HEAD}${idText}${ANSWER_RESULT}${result}}`;
+    // Its UTF-8 length, added up from its parts: framing it then measures (and flattens) nothing.
+    const bytes = ANSWER_BYTES + utf8Bytes(idText) + utf8Bytes(result);
+    if (attachments === undefined || attachments.length === 0) return { json, attachments: EMPTY_ATTACHMENTS, bytes };
     this.#attachments = [];
-    return { json, attachments };
+    return { json, attachments, bytes };
   }
 
   /**

@@ -19,6 +19,7 @@
 
 import type { Socket } from 'node:net';
 import type { SessionSummary } from '../../common/protocol';
+import { readChunks } from '../acceptedReads';
 import { tupleFrom } from '../../common/valueTypes';
 import { ProxyResult, type ObjectService } from '../calls/objectService';
 import { endConnection, SessionCore, type ConnectedSession, type SessionHost } from '../calls/sessionCore';
@@ -78,7 +79,7 @@ export class PythonSession implements ConnectedSession, ControlCaller {
     this.core = new SessionCore(host, PYTHON_HOLDER);
     this.decoder = new PythonFrameDecoder(host.maxMessageBytes);
     this.replies = new ReplyPickler(host, service);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    readChunks(socket, (chunk) => this.onData(chunk), true);
     this.core.watch(socket, { close: () => this.close(), closed: () => this.onClose(), label: 'python session' });
   }
 

@@ -1,0 +1,85 @@
+/**
+ * Reads the message a server receives most, a request written as the clients write it,
+ * `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"…","method":"put","args":[5]}}`,
+ * without a `JSON.parse` of the whole: the envelope, the object's id and the method name are read
+ * in place, an argument list of one integer too, and any other argument list is parsed alone. It
+ * builds the same object `JSON.parse` would, so every check after it is the same; any text of
+ * another shape, valid or not, is left to the full parse, which also reports what is wrong with it.
+ */
+
+import { digitsEnd, integerAt } from '../../common/exactDigits';
+
+const HEAD = '{"jsonrpc":"2.0","id":';
+const METHOD = ',"method":"';
+const PARAMS = '","params":{"id":"';
+const CALLED = '","method":"';
+const ARGS = '","args":';
+const END = '"}}';
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * The request in `body` as `JSON.parse(body)` builds it, when it has the shape above (with or
+ * without `args`, nothing else in its params); undefined for any other text.
+ */
+export function readQuickRequest(body: string): object | undefined {
+  if (!body.startsWith(HEAD)) return undefined;
+  const afterId = integerEnd(body, HEAD.length, body.length);
+  if (afterId < 0 || !body.startsWith(METHOD, afterId)) return undefined;
+  const methodStart = afterId + METHOD.length;
+  const methodEnd = plainStringEnd(body, methodStart);
+  if (methodEnd < 0 || !body.startsWith(PARAMS, methodEnd)) return undefined;
+  const objectStart = methodEnd + PARAMS.length;
+  const objectEnd = plainStringEnd(body, objectStart);
+  if (objectEnd < 0 || !body.startsWith(CALLED, objectEnd)) return undefined;
+  const calledStart = objectEnd + CALLED.length;
+  const calledEnd = plainStringEnd(body, calledStart);
+  if (calledEnd < 0) return undefined;
+  const params: { id: string; method: string; args?: unknown } = { id: body.slice(objectStart, objectEnd), method: body.slice(calledStart, calledEnd) };
+  if (!(calledEnd + END.length === body.length && body.endsWith(END))) {
+    if (!body.startsWith(ARGS, calledEnd) || !body.endsWith('}}')) return undefined;
+    const args = readArgs(body, calledEnd + ARGS.length, body.length - 2);
+    if (args === undefined) return undefined;
+    params.args = args;
+  }
+  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method: body.slice(methodStart, methodEnd), params };
+}
+
+/** The argument list from `from` to `to`: one integer read in place, any other parsed alone; undefined when it is not one JSON array. */
+function readArgs(body: string, from: number, to: number): unknown[] | undefined {
+  if (body.charCodeAt(from) !== OPEN_BRACKET || body.charCodeAt(to - 1) !== CLOSE_BRACKET) return undefined;
+  if (integerEnd(body, from + 1, to) === to - 1) return [signedIntegerAt(body, from + 1, to - 1)];
+  const text = body.slice(from, to);
+  // Another member after the list (`[1],"kwargs":{…}`) is not one array: the full parse reads it.
+  // An array holding `],"` itself is read by the full parse as well.
+  if (text.includes('],"')) return undefined;
+  try {
+    const args: unknown = JSON.parse(text);
+    return Array.isArray(args) ? args : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the string starting at `from` ends (its closing quote), when it has no escape and no control character; -1 otherwise. */
+function plainStringEnd(text: string, from: number): number {
+  for (let at = from; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === QUOTE) return at;
+    if (c === BACKSLASH || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/** Where a JSON integer starting at `from` ends (an optional minus, then as {@link digitsEnd}), before `limit`; -1 when there is none. */
+function integerEnd(text: string, from: number, limit: number): number {
+  return digitsEnd(text, text.charCodeAt(from) === MINUS ? from + 1 : from, limit);
+}
+
+/** The value of the integer from `from` to `to` (as {@link integerEnd} found it). */
+function signedIntegerAt(text: string, from: number, to: number): number {
+  return text.charCodeAt(from) === MINUS ? -integerAt(text, from + 1, to) : integerAt(text, from, to);
+}

@@ -1,0 +1,56 @@
+/**
+ * The quick reader of requests in the clients' own form (quickRequest.ts) builds exactly what
+ * `JSON.parse` builds, and leaves every other text, valid or not, to the full parse.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readQuickRequest } from '../../src/server/jsonrpc/quickRequest';
+import { readMessage } from '../../src/server/jsonrpc/messageChecks';
+
+const call = (id: string, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"object/call","params":${params}}`;
+
+test('requests of the usual shape are read as JSON.parse reads them', () => {
+  const bodies = [
+    call('7', '{"id":"3f9a","method":"put","args":[5]}'),
+    call('0', '{"id":"3f9a","method":"get"}'),
+    call('-12', '{"id":"3f9a","method":"put","args":[-0]}'),
+    call('123456789012345', '{"id":"é ☃ 😀","method":"__getitem__","args":[-987654321012345]}'),
+    call('8', '{"id":"q","method":"put","args":["a \\" quoted \\\\ text"]}'),
+    call('9', '{"id":"q","method":"put","args":[1.5,{"$float":2},null,true,[1,2]]}'),
+    call('10', '{"id":"q","method":"put","args":[]}'),
+    `{"jsonrpc":"2.0","id":11,"method":"$/anything","params":{"id":"x","method":"y","args":[{"a":[1]}]}}`,
+  ];
+  for (const body of bodies) {
+    const quick = readQuickRequest(body);
+    assert.ok(quick, body);
+    assert.deepEqual(quick, JSON.parse(body), body);
+    // deepEqual does not tell -0 from 0.
+    const first = (quick as { params: { args?: unknown[] } }).params.args?.[0];
+    if (typeof first === 'number') assert.ok(Object.is(first, (JSON.parse(body) as { params: { args: unknown[] } }).params.args[0]), body);
+  }
+});
+
+test('any other text is left to the full parse', () => {
+  const bodies = [
+    call('7', '{"id":"q","method":"put","args":[1],"kwargs":{"block":false}}'),
+    call('7', '{"id":"q","method":"put","args":[1],"ack":true}'),
+    call('7', '{"id":"q","method":"put","args":[[1],"x"]}'),
+    call('07', '{"id":"q","method":"get"}'),
+    call('1234567890123456', '{"id":"q","method":"get"}'),
+    call('"s"', '{"id":"q","method":"get"}'),
+    call('1', '{"id":"q\\u0041","method":"get"}'),
+    call('1', '{"method":"get","id":"q"}'),
+    call('1', '{"id":"q","method":"put","args":[1'),
+    call('1', '{"id":"q","method":"put","args":[1,]}'),
+    call('1', '{"id":"q","method":"put","args":{"a":1}}'),
+    call('1', '{"id":"q","method":"get"} '),
+    '{"jsonrpc": "2.0", "id": 1, "method": "object/call", "params": {"id": "q", "method": "get"}}',
+    '{"jsonrpc":"2.0","id":1,"method":"$/ping"}',
+    '{"jsonrpc":"2.0","id":1,"method":"object/call","params":{"id":"q","method":"get"}}}',
+  ];
+  for (const body of bodies) assert.equal(readQuickRequest(body), undefined, body);
+});
+
+test('a malformed request in the usual form is still refused as the full parse refuses it', () => {
+  assert.throws(() => readMessage(call('1', '{"id":"q","method":"put","args":[1,]}')), /invalid JSON/);
+});

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { connect, isTuple, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
 import { MessageTooCostly, parseDenseMessage } from '../../src/server/jsonrpc/packedArguments';
 import { isPacked } from '../../src/server/packedValues';
+import { exceedsJsonValues } from '../../src/server/jsonValueCount';
+import { DEFAULT_MAX_MESSAGE_VALUES } from '../../src/server/limits';
 import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { viewerAndWorker } from '../helpers/viewerAndWorker';
 import { assertExitedCleanly, managerClientLines, pythonEnv, pythonOf, runPython } from '../python/helpers';
@@ -39,6 +41,24 @@ test('a member named twice: the last one counts, as the parser has it, and only 
   assert.deepEqual(message.params.kwargs.k.materialise(), (JSON.parse(body) as typeof message).params.kwargs.k);
   const twice = parseDenseMessage(body.replace('"id":7,', '"id":6,"id":7,')) as { id: number };
   assert.equal(twice.id, 7);
+});
+
+test('names given again and again, within the value limit, are read as the parser reads them (the last one counts), each slot looked at once', () => {
+  // Many slots, then many names given again: superseding looks at each slot once, not once per name given again.
+  const m = 24_000;
+  const zeros = Array(m).fill('0').join(',');
+  const kwargs = `{${Array(m).fill('"k":0').join(',')},"k":${emptyDicts(N / 4)}}`;
+  const body = `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","args":[${zeros}],"kwargs":${kwargs}},${Array(m).fill('"x":0').join(',')},"x":1}`;
+  assert.equal(exceedsJsonValues(body, DEFAULT_MAX_MESSAGE_VALUES), false, 'under the value limit');
+  const message = parseDenseMessage(body) as { x: number; params: { args: number[]; kwargs: Record<string, { materialise(): unknown }> } };
+  assert.equal(message.x, 1);
+  assert.equal(message.params.args.length, m);
+  assert.ok(isPacked(message.params.kwargs.k), 'the last k kept as text');
+  assert.equal((message.params.kwargs.k.materialise() as unknown[]).length, N / 4);
+  // A params given again supersedes all the first one held, at every level.
+  const again = parseDenseMessage(body.replace('"params":', `"params":{"args":[${zeros}],"kwargs":${kwargs}},"params":`)) as typeof message;
+  assert.equal(again.params.args.length, m);
+  assert.equal((again.params.kwargs.k.materialise() as unknown[]).length, N / 4);
 });
 
 test('a long array of small numbers (8 bytes an item built, for 2 of text) is kept as text: built, it would sit at the 4-times rule', () => {

@@ -34,6 +34,22 @@ test('a dense argument is kept as text; an ordinary one and a small one are pars
   assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
 });
 
+test('the rule counts the message in bytes, as sent: characters beyond ASCII (three bytes each in UTF-8) are not taken for one byte', () => {
+  // A value built whole (it holds a $proxy) of some 920 KB estimated, in a message of 130 148 characters and 330 148 bytes: within 4 times its bytes plus 64 KiB.
+  const proxy = '{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}';
+  const body = putText(`[${proxy},${JSON.stringify('\u4e2d'.repeat(100_000))},${Array(10_000).fill('{}').join(',')}]`);
+  assert.equal(parseDenseMessage(body), undefined, 'parsed as usual');
+  // Past the rule, the refusal's figures are the message's bytes and what it would hold, the one more than 4 times the other plus 64 KiB.
+  const denser = putText(`[${proxy},${JSON.stringify('\u4e2d'.repeat(100_000))},${Array(N).fill('{}').join(',')}]`);
+  assert.throws(
+    () => parseDenseMessage(denser),
+    (error: Error) => {
+      const [, held, bytes] = /hold some (\d+) bytes once read, more than 4 times its (\d+) bytes/.exec(error.message)!.map(Number);
+      return error instanceof MessageTooCostly && bytes === Buffer.byteLength(denser) && held > 4 * bytes + 65536;
+    },
+  );
+});
+
 test('a member named twice: the last one counts, as the parser has it, and only it is kept as text', () => {
   const body = `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","kwargs":{"k":${emptyDicts(N)},"k":[${Array(N).fill('[]').join(',')}]}}}`;
   const message = parseDenseMessage(body) as { params: { kwargs: Record<string, { materialise(): unknown }> } };

@@ -117,12 +117,14 @@ function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly
   const kept = new Set(chosen);
   let held = 0;
   for (const slot of slots) held += kept.has(slot) ? PACKING_COST + (slot.end - slot.start) : slot.estimate;
-  if (held <= readAllowance(body.length)) return;
+  // The rule is in the message's bytes as sent (UTF-8), not its characters.
+  const bytes = Buffer.byteLength(body);
+  if (held <= readAllowance(bytes)) return;
   // Each argument is built (none is worth keeping as text): the call's own check refuses so many, naming their number.
   if (slots.filter((s) => s.path[1] === 'args' || s.path[1] === 'kwargs').length > MAX_CALL_ARGUMENTS) return;
   const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => s.path[0] === 'params'));
   const why = 'a value holding a $proxy, $opaque or $attachment is built whole, as is one the server cannot follow; send the dense part as an argument of its own';
-  throw new MessageTooCostly(tooCostlyToRead(Buffer.byteLength(body), held, why), envelope);
+  throw new MessageTooCostly(tooCostlyToRead(bytes, held, why), envelope);
 }
 
 /** The message parsed with a 0 where each of `slots` (in order) was: small, parsed as usual; undefined if it does not parse. */

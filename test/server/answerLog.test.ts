@@ -71,11 +71,11 @@ test('answers lost with a connection and never sent again are bounded too: a res
   assert.throws(() => log.check(MAX_KEPT_ANSWERS - 1), /never sent again/);
 });
 
-test('a request id used again before a resumption is counted once among the answers lost: resumption after resumption is not refused for answers sent again', () => {
+test('a request id a client uses twice (SPEC 20.4 forbids it) is counted once among the answers lost: resumption after resumption is not refused for answers sent again', () => {
   const log = new AnswerLog();
   const large = 'x'.repeat(5 * 1024 * 1024);
   for (let round = 0; round < 4; round++) {
-    // Two answers to id 1 (a client may use an id again once answered), both lost with the connection.
+    // Two answers to id 1, both lost with the connection: the log keeps the last, and counts it alone.
     log.written(1, large);
     log.written(1, large);
     log.resumed(log.count - 2);

@@ -127,7 +127,7 @@ export class AnswerLog {
     }
   }
 
-  /** Keeps `answer` among those lost, in place of an earlier answer to its id (a client may use an id again once answered): counted once. */
+  /** Keeps `answer` among those lost, in place of an earlier answer to its id (a client that used the id twice): counted once, as kept. */
   #lose(answer: KeptAnswer): void {
     this.#found(answer.id);
     this.#lost.set(answer.id, answer);

@@ -50,6 +50,22 @@ test('the rule counts the message in bytes, as sent: characters beyond ASCII (th
   );
 });
 
+test('a message refused for the rule is answered from an envelope that builds none of its values: a member beside params too', () => {
+  const proxy = '{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}';
+  const dense = `[${proxy},${Array(N * 2).fill('{}').join(',')}]`;
+  for (const body of [putText(dense), `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"qsize"},"extra":${dense}}`]) {
+    assert.throws(
+      () => parseDenseMessage(body),
+      (error: Error) => {
+        const envelope = (error as MessageTooCostly).envelope as Record<string, unknown>;
+        assert.deepEqual([envelope.id, envelope.method], [7, 'object/call']);
+        assert.ok(!JSON.stringify(envelope).includes('$proxy'), JSON.stringify(envelope).slice(0, 200));
+        return error instanceof MessageTooCostly;
+      },
+    );
+  }
+});
+
 test('a member named twice: the last one counts, as the parser has it, and only it is kept as text', () => {
   const body = `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","kwargs":{"k":${emptyDicts(N)},"k":[${Array(N).fill('[]').join(',')}]}}}`;
   const message = parseDenseMessage(body) as { params: { kwargs: Record<string, { materialise(): unknown }> } };

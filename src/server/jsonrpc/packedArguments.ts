@@ -42,6 +42,9 @@ const MOST_PER_BYTE = 40;
 /** What keeping a value as text costs (its object and string headers): a value that would exceed by less stays built. */
 const PACKING_COST = 128;
 
+/** The members of a message its refusal is answered from: its version, id and method. */
+const ENVELOPE_MEMBERS: ReadonlySet<string | number> = new Set(['jsonrpc', 'id', 'method']);
+
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 
@@ -105,7 +108,7 @@ export function parseDenseMessage(body: string): unknown {
 export class MessageTooCostly extends Error {
   constructor(
     message: string,
-    /** The message with each member of `params` as 0: its id, method and version, to check and answer as usual. */
+    /** The message with each of its values but its id, method and version as 0, to check and answer as usual. */
     readonly envelope: unknown,
   ) {
     super(message);
@@ -122,7 +125,8 @@ function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly
   if (held <= readAllowance(bytes)) return;
   // Each argument is built (none is worth keeping as text): the call's own check refuses so many, naming their number.
   if (slots.filter((s) => s.path[1] === 'args' || s.path[1] === 'kwargs').length > MAX_CALL_ARGUMENTS) return;
-  const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => s.path[0] === 'params'));
+  // What the refusal is answered from: the members it needs, every other value 0, so that nothing the rule refused is built.
+  const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => !ENVELOPE_MEMBERS.has(s.path[0])));
   const why = 'a value holding a $proxy, $opaque or $attachment is built whole, as is one the server cannot follow; send the dense part as an argument of its own';
   throw new MessageTooCostly(tooCostlyToRead(bytes, held, why), envelope);
 }

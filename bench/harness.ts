@@ -49,9 +49,9 @@ export interface BenchConfig {
   warmupMs: number;
   /**
    * The longest warm-up of a latency workload: after the first `warmupMs`, it goes on window
-   * after window of `warmupMs` while the last window's rate is still more than 5 % above the
-   * one before (a manager whose longer path is not yet at its pace) or fewer than 20,000 ops
-   * were made in all, up to this much in all.
+   * after window of `warmupMs` while the last window's rate is still above the one before by
+   * more than {@link STILL_RISING} (a manager whose longer path is not yet at its pace) or fewer
+   * than {@link WARM_OPS} ops were made in all, up to this much in all.
    * Undefined: `warmupMs` only. Rows of several processes (`startAtMs`) keep `warmupMs`, so that
    * their measured windows meet.
    */
@@ -264,13 +264,16 @@ export async function measurePairs(ops: PairOps, loops: number, durationMs: numb
 }
 
 /** A warm-up window's rate above the one before by more than this: the workload is not at its pace yet. */
-const STILL_RISING = 1.05;
+export const STILL_RISING = 1.05;
 
 /**
  * Ops a warm-up makes at the least (within its longest time): a slow row makes few ops in a
  * window, too few for V8 to have optimized its path, and its rate can look flat while it has not.
  */
-const WARM_OPS = 20_000;
+export const WARM_OPS = 20_000;
+
+/** When a warm-up goes on past its first window, as the bench's usage and notes say it. */
+export const WARM_UP_RULE = `while the rate still rises by more than ${Math.round((STILL_RISING - 1) * 100)} % or fewer than ${WARM_OPS.toLocaleString('en-US')} ops were made`;
 
 /** The warm-up of a latency workload (see {@link BenchConfig.warmupMaxMs}); returns how long it took in ms. */
 export async function warmUp(ops: PairOps, loops: number, config: BenchConfig): Promise<number> {

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { freePort } from './peers/net-util';
 import { runRows } from './rows/run';
 import { STORE_ENV } from './ours';
-import { WORKLOADS, type BenchConfig, type LatencyResult, type Outcome, type SeedResult, type WorkloadId } from './harness';
+import { WARM_UP_RULE, WORKLOADS, type BenchConfig, type LatencyResult, type Outcome, type SeedResult, type WorkloadId } from './harness';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = __dirname;
@@ -65,8 +65,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --json FILE        also write the results as JSON to FILE
   --warmup MS        warm-up of each latency workload before it is measured (default 300 ms)
   --warmup-max MS    TypeScript clients go on warming up, MS at most in all (default 3000, --quick 1500),
-                     window after window of --warmup while the rate still rises by more than 5 %
-                     or fewer than 20,000 ops were made
+                     window after window of --warmup ${WARM_UP_RULE}
   --pin MODE         CPU placement of each server and client process (needs taskset):
                        none  (default) let the scheduler place them
                        same  both on CPU 0: cost per op with no cross-CPU wake-ups
@@ -273,7 +272,7 @@ function warmUpNote(rounds: readonly LatencyResult[]): string[] {
   const longer = rounds.map((r) => r.warmedUpMs).filter((ms): ms is number => ms !== undefined);
   if (longer.length === 0) return [];
   const [least, most] = [Math.min(...longer), Math.max(...longer)];
-  return [`warmed up ${least === most ? least : `${least}–${most}`} ms in ${longer.length} of ${rounds.length} rounds (its rate still rose, or it had made fewer than 20,000 ops)`];
+  return [`warmed up ${least === most ? least : `${least}–${most}`} ms in ${longer.length} of ${rounds.length} rounds (${WARM_UP_RULE})`];
 }
 
 function clientTimeoutMs(config: BenchConfig): number {
@@ -750,7 +749,7 @@ async function main(): Promise<void> {
   console.log(`  cpu:      ${machine.cpuModel}, ${machine.cores} cores (available parallelism ${machine.availableParallelism}), ${machine.memoryGiB} GiB RAM`);
   console.log(`  load:     ${machine.loadAverage.join(' ')} (1/5/15 min, before the run)`);
   console.log(
-    `  mode:     ${options.quick ? 'quick' : 'full'}: ${rounds} round${rounds > 1 ? 's' : ''}, each with fresh processes; per round and latency workload ${config.warmupMs} ms warm-up (TypeScript clients: up to ${config.warmupMaxMs} ms while the rate still rises or fewer than 20,000 ops were made) + ${config.durationMs} ms measured (at most ${int(config.maxOps)} ops); ${config.concurrency} in flight; seed ${int(config.seedItems)} items after a ${int(config.seedWarmupItems)}-item warm-up`,
+    `  mode:     ${options.quick ? 'quick' : 'full'}: ${rounds} round${rounds > 1 ? 's' : ''}, each with fresh processes; per round and latency workload ${config.warmupMs} ms warm-up (TypeScript clients: up to ${config.warmupMaxMs} ms ${WARM_UP_RULE}) + ${config.durationMs} ms measured (at most ${int(config.maxOps)} ops); ${config.concurrency} in flight; seed ${int(config.seedItems)} items after a ${int(config.seedWarmupItems)}-item warm-up`,
   );
   const placement = { none: 'not pinned (the scheduler places them)', same: 'all pinned to CPU 0', split: 'servers pinned to CPU 0, clients to CPU 1' }[pinMode];
   console.log(`  setup:    every server in its own child process, every client in another, on 127.0.0.1 (TCP_NODELAY on the Node peers); ${placement}`);

@@ -25,9 +25,12 @@ export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
  */
 export const READ_BYTES_PER_MESSAGE = 64 * 1024;
 
-/** The most reading a message of `bytes` bytes may hold (SPEC §19): 4 times its bytes plus {@link READ_BYTES_PER_MESSAGE}. */
+/** How many times its bytes reading a message may hold, beyond {@link READ_BYTES_PER_MESSAGE} (SPEC §19). */
+const READ_TIMES_BYTES = 4;
+
+/** The most reading a message of `bytes` bytes may hold (SPEC §19): {@link READ_TIMES_BYTES} times its bytes plus {@link READ_BYTES_PER_MESSAGE}. */
 export function readAllowance(bytes: number): number {
-  return 4 * bytes + READ_BYTES_PER_MESSAGE;
+  return READ_TIMES_BYTES * bytes + READ_BYTES_PER_MESSAGE;
 }
 
 /**
@@ -35,7 +38,7 @@ export function readAllowance(bytes: number): number {
  * is what its readers count it would, `why` says what could not be kept encoded.
  */
 export function tooCostlyToRead(bytes: number, estimate: number, why: string): string {
-  return `the message would hold some ${estimate} bytes once read, more than 4 times its ${bytes} bytes plus ${READ_BYTES_PER_MESSAGE}, the most reading one message may hold: ${why}`;
+  return `the message would hold some ${estimate} bytes once read, more than ${READ_TIMES_BYTES} times its ${bytes} bytes plus ${READ_BYTES_PER_MESSAGE}, the most reading one message may hold: ${why}`;
 }
 
 /**

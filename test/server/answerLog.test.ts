@@ -70,3 +70,18 @@ test('answers lost with a connection and never sent again are bounded too: a res
   log.check(MAX_KEPT_ANSWERS);
   assert.throws(() => log.check(MAX_KEPT_ANSWERS - 1), /never sent again/);
 });
+
+test('a request id a client uses twice (SPEC 20.4 forbids it) is counted once among the answers lost: resumption after resumption is not refused for answers sent again', () => {
+  const log = new AnswerLog();
+  const large = 'x'.repeat(5 * 1024 * 1024);
+  for (let round = 0; round < 4; round++) {
+    // Two answers to id 1, both lost with the connection: the log keeps the last, and counts it alone.
+    log.written(1, large);
+    log.written(1, large);
+    log.resumed(log.count - 2);
+    assert.equal(log.answerOf(1), large);
+    // Sent again and answered: nothing is lost any more.
+    log.written(1, 'small');
+  }
+  log.check(log.count - 1);
+});

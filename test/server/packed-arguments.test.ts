@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { connect, isTuple, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
 import { MessageTooCostly, parseDenseMessage } from '../../src/server/jsonrpc/packedArguments';
 import { isPacked } from '../../src/server/packedValues';
+import { exceedsJsonValues } from '../../src/server/jsonValueCount';
+import { DEFAULT_MAX_MESSAGE_VALUES } from '../../src/server/limits';
 import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { viewerAndWorker } from '../helpers/viewerAndWorker';
 import { assertExitedCleanly, managerClientLines, pythonEnv, pythonOf, runPython } from '../python/helpers';
@@ -32,6 +34,38 @@ test('a dense argument is kept as text; an ordinary one and a small one are pars
   assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
 });
 
+test('the rule counts the message in bytes, as sent: characters beyond ASCII (three bytes each in UTF-8) are not taken for one byte', () => {
+  // A value built whole (it holds a $proxy) of some 920 KB estimated, in a message of 130 148 characters and 330 148 bytes: within 4 times its bytes plus 64 KiB.
+  const proxy = '{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}';
+  const body = putText(`[${proxy},${JSON.stringify('\u4e2d'.repeat(100_000))},${Array(10_000).fill('{}').join(',')}]`);
+  assert.equal(parseDenseMessage(body), undefined, 'parsed as usual');
+  // Past the rule, the refusal's figures are the message's bytes and what it would hold, the one more than 4 times the other plus 64 KiB.
+  const denser = putText(`[${proxy},${JSON.stringify('\u4e2d'.repeat(100_000))},${Array(N).fill('{}').join(',')}]`);
+  assert.throws(
+    () => parseDenseMessage(denser),
+    (error: Error) => {
+      const [, held, bytes] = /hold some (\d+) bytes once read, more than 4 times its (\d+) bytes/.exec(error.message)!.map(Number);
+      return error instanceof MessageTooCostly && bytes === Buffer.byteLength(denser) && held > 4 * bytes + 65536;
+    },
+  );
+});
+
+test('a message refused for the rule is answered from an envelope that builds none of its values: a member beside params too', () => {
+  const proxy = '{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}';
+  const dense = `[${proxy},${Array(N * 2).fill('{}').join(',')}]`;
+  for (const body of [putText(dense), `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"qsize"},"extra":${dense}}`]) {
+    assert.throws(
+      () => parseDenseMessage(body),
+      (error: Error) => {
+        const envelope = (error as MessageTooCostly).envelope as Record<string, unknown>;
+        assert.deepEqual([envelope.id, envelope.method], [7, 'object/call']);
+        assert.ok(!JSON.stringify(envelope).includes('$proxy'), JSON.stringify(envelope).slice(0, 200));
+        return error instanceof MessageTooCostly;
+      },
+    );
+  }
+});
+
 test('a member named twice: the last one counts, as the parser has it, and only it is kept as text', () => {
   const body = `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","kwargs":{"k":${emptyDicts(N)},"k":[${Array(N).fill('[]').join(',')}]}}}`;
   const message = parseDenseMessage(body) as { params: { kwargs: Record<string, { materialise(): unknown }> } };
@@ -39,6 +73,24 @@ test('a member named twice: the last one counts, as the parser has it, and only 
   assert.deepEqual(message.params.kwargs.k.materialise(), (JSON.parse(body) as typeof message).params.kwargs.k);
   const twice = parseDenseMessage(body.replace('"id":7,', '"id":6,"id":7,')) as { id: number };
   assert.equal(twice.id, 7);
+});
+
+test('names given again and again, within the value limit, are read as the parser reads them (the last one counts), each slot looked at once', () => {
+  // Many slots, then many names given again: superseding looks at each slot once, not once per name given again.
+  const m = 24_000;
+  const zeros = Array(m).fill('0').join(',');
+  const kwargs = `{${Array(m).fill('"k":0').join(',')},"k":${emptyDicts(N / 4)}}`;
+  const body = `{"jsonrpc":"2.0","id":7,"method":"object/call","params":{"id":"1","method":"put","args":[${zeros}],"kwargs":${kwargs}},${Array(m).fill('"x":0').join(',')},"x":1}`;
+  assert.equal(exceedsJsonValues(body, DEFAULT_MAX_MESSAGE_VALUES), false, 'under the value limit');
+  const message = parseDenseMessage(body) as { x: number; params: { args: number[]; kwargs: Record<string, { materialise(): unknown }> } };
+  assert.equal(message.x, 1);
+  assert.equal(message.params.args.length, m);
+  assert.ok(isPacked(message.params.kwargs.k), 'the last k kept as text');
+  assert.equal((message.params.kwargs.k.materialise() as unknown[]).length, N / 4);
+  // A params given again supersedes all the first one held, at every level.
+  const again = parseDenseMessage(body.replace('"params":', `"params":{"args":[${zeros}],"kwargs":${kwargs}},"params":`)) as typeof message;
+  assert.equal(again.params.args.length, m);
+  assert.equal((again.params.kwargs.k.materialise() as unknown[]).length, N / 4);
 });
 
 test('a long array of small numbers (8 bytes an item built, for 2 of text) is kept as text: built, it would sit at the 4-times rule', () => {

@@ -75,11 +75,7 @@ export class AnswerLog {
     this.#sent.push(answer);
     this.#chars += answer.size;
     this.#byId.set(id, answer);
-    const lost = this.#lost.get(id);
-    if (lost) {
-      this.#lost.delete(id);
-      this.#lostChars -= lost.size;
-    }
+    this.#found(id);
     while (this.#sent.length - this.#head > 1 && (this.#sent.length - this.#head > MAX_KEPT_ANSWERS || this.#chars > MAX_KEPT_CHARS)) {
       this.#droppedUpTo = this.#firstNumber;
       const ids = this.#drop(1);
@@ -103,10 +99,7 @@ export class AnswerLog {
   resumed(count: number): void {
     this.check(count);
     this.seen(count);
-    for (let i = this.#head; i < this.#sent.length; i++) {
-      this.#lost.set(this.#sent[i].id, this.#sent[i]);
-      this.#lostChars += this.#sent[i].size;
-    }
+    for (let i = this.#head; i < this.#sent.length; i++) this.#lose(this.#sent[i]);
     this.#sent = [];
     this.#head = 0;
     this.#chars = 0;
@@ -132,6 +125,21 @@ export class AnswerLog {
     if (lost > MAX_KEPT_ANSWERS || chars > MAX_KEPT_CHARS) {
       throw new ResumeRefused(`the answers the client lacks, with those lost before and never sent again, are past the bound (${BOUND}): a client must send its requests again after resuming`);
     }
+  }
+
+  /** Keeps `answer` among those lost, in place of an earlier answer to its id (a client that used the id twice): counted once, as kept. */
+  #lose(answer: KeptAnswer): void {
+    this.#found(answer.id);
+    this.#lost.set(answer.id, answer);
+    this.#lostChars += answer.size;
+  }
+
+  /** The answer to `id` lost before, if any, is no longer among those lost. */
+  #found(id: RequestId): void {
+    const lost = this.#lost.get(id);
+    if (!lost) return;
+    this.#lost.delete(id);
+    this.#lostChars -= lost.size;
   }
 
   /** Forgets the `n` oldest answers; returns their request ids. */

@@ -42,6 +42,9 @@ const MOST_PER_BYTE = 40;
 /** What keeping a value as text costs (its object and string headers): a value that would exceed by less stays built. */
 const PACKING_COST = 128;
 
+/** The members of a message its refusal is answered from: its version, id and method. */
+const ENVELOPE_MEMBERS: ReadonlySet<string | number> = new Set(['jsonrpc', 'id', 'method']);
+
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 
@@ -105,7 +108,7 @@ export function parseDenseMessage(body: string): unknown {
 export class MessageTooCostly extends Error {
   constructor(
     message: string,
-    /** The message with each member of `params` as 0: its id, method and version, to check and answer as usual. */
+    /** The message with each of its values but its id, method and version as 0, to check and answer as usual. */
     readonly envelope: unknown,
   ) {
     super(message);
@@ -114,14 +117,18 @@ export class MessageTooCostly extends Error {
 
 /** @throws MessageTooCostly when what stays built (values the walk could not keep as text) passes the rule. */
 function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly Slot[], superseded: readonly Slot[]): void {
+  const kept = new Set(chosen);
   let held = 0;
-  for (const slot of slots) held += chosen.includes(slot) ? PACKING_COST + (slot.end - slot.start) : slot.estimate;
-  if (held <= readAllowance(body.length)) return;
+  for (const slot of slots) held += kept.has(slot) ? PACKING_COST + (slot.end - slot.start) : slot.estimate;
+  // The rule is in the message's bytes as sent (UTF-8), not its characters.
+  const bytes = Buffer.byteLength(body);
+  if (held <= readAllowance(bytes)) return;
   // Each argument is built (none is worth keeping as text): the call's own check refuses so many, naming their number.
   if (slots.filter((s) => s.path[1] === 'args' || s.path[1] === 'kwargs').length > MAX_CALL_ARGUMENTS) return;
-  const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => s.path[0] === 'params'));
+  // What the refusal is answered from: the members it needs, every other value 0, so that nothing the rule refused is built.
+  const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => !ENVELOPE_MEMBERS.has(s.path[0])));
   const why = 'a value holding a $proxy, $opaque or $attachment is built whole, as is one the server cannot follow; send the dense part as an argument of its own';
-  throw new MessageTooCostly(tooCostlyToRead(Buffer.byteLength(body), held, why), envelope);
+  throw new MessageTooCostly(tooCostlyToRead(bytes, held, why), envelope);
 }
 
 /** The message parsed with a 0 where each of `slots` (in order) was: small, parsed as usual; undefined if it does not parse. */
@@ -146,42 +153,46 @@ function withZerosFor(body: string, slots: readonly Slot[]): unknown {
  */
 function slotsOf(body: string): [Slot[], Slot[]] {
   const walk = new JsonTextWalk(body);
-  let slots: Slot[] = [];
-  const superseded: Slot[] = [];
-  const supersede = (path: readonly (string | number)[]) => {
-    const under = (slot: Slot) => path.every((name, i) => slot.path[i] === name);
-    superseded.push(...slots.filter(under));
-    slots = slots.filter((slot) => !under(slot));
-  };
+  const walked: Slot[] = [];
+  // By their index in `walked`: a set, so that a slot superseded at two levels (a kwarg given twice in a params given twice) counts once.
+  const superseded = new Set<number>();
   const slot = (path: readonly (string | number)[]): void => {
     walk.reset();
     const start = walk.at;
     walk.value();
-    slots.push({ start, end: walk.at, estimate: walk.estimate, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
+    walked.push({ start, end: walk.at, estimate: walk.estimate, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
   };
-  members(walk, [], supersede, (key) => {
+  /** An object's members, each walked by `visit`: the slots a member's value made are superseded when its name is given again, each looked at once however many names repeat. */
+  const members = (visit: (key: string) => void): void => {
+    const made = new Map<string, { from: number; to: number }>();
+    eachMember(walk, (key) => {
+      const before = made.get(key);
+      if (before) for (let i = before.from; i < before.to; i++) superseded.add(i);
+      const from = walked.length;
+      visit(key);
+      made.set(key, { from, to: walked.length });
+    });
+  };
+  members((key) => {
     if (key !== 'params' || walk.peek() !== OPEN_BRACE) return slot([key]);
-    members(walk, ['params'], supersede, (name) => {
+    members((name) => {
       if (name === 'args' && walk.peek() === OPEN_BRACKET) return items(walk, (i) => slot(['params', 'args', i]));
-      if (name === 'kwargs' && walk.peek() === OPEN_BRACE) return members(walk, ['params', 'kwargs'], supersede, (keyword) => slot(['params', 'kwargs', keyword]));
+      if (name === 'kwargs' && walk.peek() === OPEN_BRACE) return members((keyword) => slot(['params', 'kwargs', keyword]));
       slot(['params', name]);
     });
   });
   walk.skipSpace();
   if (walk.at !== body.length) throw new NotWalkable();
-  return [slots, superseded];
+  return [walked.filter((_, i) => !superseded.has(i)), walked.filter((_, i) => superseded.has(i))];
 }
 
-/** Walks an object's members (at `path` in the message), each value by `visit`; a name given again first supersedes what was walked of it (the parser keeps the last). */
-function members(walk: JsonTextWalk, path: readonly string[], supersede: (path: readonly string[]) => void, visit: (key: string) => void): void {
+/** Walks an object's members, each value by `visit` (a name given again is visited again: the caller supersedes what it made). */
+function eachMember(walk: JsonTextWalk, visit: (key: string) => void): void {
   walk.expect(OPEN_BRACE);
   if (walk.peek() === 0x7d) return void walk.at++;
-  const seen = new Set<string>();
   for (;;) {
     walk.skipSpace();
     const key = walk.key();
-    if (seen.has(key)) supersede([...path, key]);
-    seen.add(key);
     walk.expect(0x3a);
     visit(key);
     const c = walk.peek();

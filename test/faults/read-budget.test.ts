@@ -2,7 +2,8 @@
  * What reading one message may hold (4 times its bytes plus 64 KiB, SPEC §19), where a value cannot
  * be kept encoded: a dense list holding a proxy is built whole, counted as it is built, and refused
  * past the rule with an error naming it; the connection and the server go on serving, other
- * clients alike. The same dense values without the proxy, and many proxies, are stored.
+ * clients alike. The same dense values without the proxy, many proxies, and ordinary lists of records
+ * (beside a proxy, or whose first key starts with `$`) are stored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +51,17 @@ test('a dense value holding a proxy is refused naming the rule, from JSON and un
   // The same connection goes on.
   assert.equal((await raw.request('object/call', { id: queue.id, method: 'qsize' })).result, 0, 'nothing was put');
   raw.close();
+
+  // Ordinary lists of records, from an unmodified Python client: stored and got back.
+  for (const py of [python2(), python3s().at(-1)]) {
+    if (!py) continue;
+    await t.test(`${py.label}: records`, async () => {
+      const result = await runPython(py, fixture('records_put.py'), [], env, 60_000);
+      assertExitedCleanly(result, 'records_put.py');
+      // The proxy read back answers qsize: the second list is still in the queue then.
+      assert.deepEqual(result.stdout.trim().split('\n'), ['proxy and records stored', 'dollar records stored', 'got 10001 1 True True', 'got 10000 True True', 'size 0'], result.stdout);
+    });
+  }
 
   const client = await connect<{ jobs: QueueProxy<number> }>({ address: server.address, authkey: KEY });
   const jobs = await client.jobs();

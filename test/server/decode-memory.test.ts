@@ -224,6 +224,16 @@ const PROXY_JSON = '{"$proxy":{"id":"1","typeid":"Queue","exposed":[]}}';
 const emptyObjects = (n: number) => Array(n).fill('{}').join(',');
 const J = (DEFAULT_MAX_MESSAGE_VALUES - 200) / 2;
 
+/** The members `"a":1,"b":1…` of these letters in the `i`th of their orders. */
+function permuted(letters: string, i: number): string {
+  const keys = [...letters];
+  for (let j = keys.length - 1, rest = i; j > 0; rest = Math.floor(rest / (j + 1)), j--) {
+    const r = rest % (j + 1);
+    [keys[j], keys[r]] = [keys[r], keys[j]];
+  }
+  return keys.map((key) => `"${key}":1`).join(',');
+}
+
 /** Reads a JSON-RPC call as the session does; a refusal is the error answered. */
 function readJson(body: string): unknown {
   try {
@@ -249,6 +259,13 @@ for (const [name, body] of [
   ['empty objects, naming its params twice, the dense ones first', `${jsonPut(`[[${emptyObjects(J - 100)}]]`).slice(0, -1)},"params":{"id":"1","method":"put","args":[1],"kwargs":{}}}`],
   ['empty objects holding a $proxy, naming a keyword argument twice', jsonPut('[]', `{"k":1,"k":[${PROXY_JSON},${emptyObjects(J - 100)}]}`)],
   ['empty objects and a value nested 300 deep', jsonPut(`[[${'['.repeat(300)}${']'.repeat(300)},${emptyObjects(J - 400)}]]`)],
+  // A set's entries hold more than its items' slots: 40,000 small ints are 5 times their bytes.
+  ['a set of 40,000 ints', jsonPut(`[{"$set":[${Array.from({ length: 40_000 }, (_, i) => i).join(',')}]}]`)],
+  ['a set of 40,000 ints beside a $proxy', jsonPut(`[[${PROXY_JSON},{"$set":[${Array.from({ length: 40_000 }, (_, i) => i).join(',')}]}]]`)],
+  // Records that share no shape: each key a string and a map of its own; each key order a map of its own.
+  ['records of distinct keys beside a $proxy', jsonPut(`[[${PROXY_JSON},${Array.from({ length: 20_000 }, (_, i) => `{"q${i}":1}`).join(',')}]]`)],
+  ['records of 8 keys in as many orders beside a $proxy', jsonPut(`[[${PROXY_JSON},${Array.from({ length: 8_000 }, (_, i) => `{${permuted('abcdefgh', i)}}`).join(',')}]]`)],
+  ['records named by array indexes beside a $proxy', jsonPut(`[[${PROXY_JSON},${Array(20_000).fill('{"99999999":1}').join(',')}]]`)],
 ] as const) {
   test(`a JSON-RPC message of ${name}: reading it holds at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes, or it is refused naming the rule`, (t) => {
     withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));
@@ -259,12 +276,29 @@ for (const [name, body] of [
 const smallInts = (n: number) => 'K\x07'.repeat(n);
 const shortKeys = (n: number) => Array.from({ length: n }, (_, i) => { const key = `k${i}`; return `X${latin1(String.fromCharCode(key.length, 0, 0, 0)).toString('latin1')}${key}K\x01`; }).join('');
 const floats = (n: number) => 'G?\xe0\x00\x00\x00\x00\x00\x00'.repeat(n);
+/** A little-endian 4-byte count, as pickle opcodes write one. */
+const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('latin1');
+/**
+ * `n` dicts of these members (str keys, str or small int values) as CPython's protocol 2 pickler
+ * writes them: each dict memoized (LONG_BINPUT), each str put in the memo once (BINPUT) and got
+ * again (BINGET) by every later dict.
+ */
+function pickledRecords(n: number, members: readonly (readonly [string, string | number])[]): string {
+  const texts = [...new Set(members.flatMap(([key, value]) => (typeof value === 'string' ? [key, value] : [key])))];
+  const memo = (text: string) => String.fromCharCode(texts.indexOf(text));
+  const value = (v: string | number, first: boolean) => (typeof v === 'number' ? `K${String.fromCharCode(v)}` : first ? `X${u32(v.length)}${v}q${memo(v)}` : `h${memo(v)}`);
+  const record = (i: number) => `}r${u32(texts.length + i)}(${members.map(([key, v]) => value(key, i === 0) + value(v, i === 0)).join('')}u`;
+  return Array.from({ length: n }, (_, i) => record(i)).join('');
+}
 for (const [name, frame] of [
   ['a keyword argument of 99,000 small ints', pickledRequest(')', `}X\x01\x00\x00\x00k](${smallInts(99_000)}es`)],
   ['a keyword argument of a dict of 10,000 short str keys', pickledRequest(')', `}X\x01\x00\x00\x00k}(${shortKeys(10_000)}us`)],
   ['a keyword argument of 90,000 floats', pickledRequest(')', `}X\x01\x00\x00\x00k](${floats(90_000)}es`)],
   ['an argument of a dict of 10,000 short str keys', pickledRequest(`}(${shortKeys(10_000)}u\x85`)],
   ['an argument of 5,000 proxies', pickledRequest(`](${PICKLED_PROXY.repeat(5_000)}e\x85`)],
+  // As CPython's protocol 2 pickles a list of a proxy and records: each record's keys and values shared through the memo.
+  ['an argument of a proxy and 10,000 records', pickledRequest(`](${PICKLED_PROXY}${pickledRecords(10_000, [['name', 'x'], ['n', 1]])}e\x85`)],
+  ['an argument of 15,000 records whose first key starts with $', pickledRequest(`](${pickledRecords(15_000, [['$id', 1], ['name', 'x']])}e\x85`)],
 ] as const) {
   test(`a pickle of ${name} is read, holding at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
     const refused = withinRuleOrRefused(t, frame.length, () => readPickled(frame), (value) => (typeof value === 'string' ? value : undefined));
@@ -279,6 +313,8 @@ for (const [name, body] of [
   ['a keyword argument of 90,000 floats', jsonPut('[]', `{"k":[${Array(90_000).fill(0.5).join(',')}]}`)],
   ['an argument of 5,000 proxies', jsonPut(`[[${Array(5_000).fill(PROXY_JSON).join(',')}]]`)],
   ['an argument of 20,000 -0 and integers beyond 2^53', jsonPut(`[[${Array(10_000).fill('-0,12345678901234567890').join(',')}]]`)],
+  ['an argument of a $proxy and 10,000 records', jsonPut(`[[${PROXY_JSON},${Array(10_000).fill('{"name":"x","n":1}').join(',')}]]`)],
+  ['an argument of 30,000 records whose first key starts with $', jsonPut(`[[${Array(30_000).fill('{"$id":1,"name":"x"}').join(',')}]]`)],
 ] as const) {
   test(`a JSON-RPC message of ${name} is read, holding at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
     const refused = withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));
@@ -298,6 +334,7 @@ for (const [name, opcodes, ordinary = false] of [
   ['90,000 floats', `](${floats(90_000)}e`, true],
   ['50,000 integral floats', `](${integralFloats(50_000)}e`],
   ['5,000 proxies', `](${PICKLED_PROXY.repeat(5_000)}e`, true],
+  ['10,000 records sharing their strs through the memo', `](${pickledRecords(10_000, [['name', 'x'], ['n', 1]])}e`, true],
   ['30,000 short strs', `](${'X\x03\x00\x00\x00abc'.repeat(30_000)}e`, true],
   ['30,000 ints beyond 2^32', `](${longInts(30_000)}e`, true],
   ['a dict of 10,000 int keys', `}(${Array.from({ length: 10_000 }, (_, i) => `J${latin1(Buffer.from(Int32Array.of(i).buffer).toString('latin1')).toString('latin1')}N`).join('')}u`],

@@ -34,6 +34,27 @@ test('a dense argument is kept as text; an ordinary one and a small one are pars
   assert.equal(parseDenseMessage(putText(`${emptyDicts(N)},`)), undefined, 'not JSON: left to the parser, which says what is wrong');
 });
 
+test("a refusal for the rule names what was built whole: a $proxy, a dict whose first key starts with $, an $opaque; a message of records beside a $proxy is read", () => {
+  const refusal = (argText: string) => {
+    try {
+      parseDenseMessage(putText(argText));
+    } catch (error) {
+      if (error instanceof MessageTooCostly) return error.message;
+      throw error;
+    }
+    return undefined;
+  };
+  const proxy = '{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}';
+  assert.match(refusal(`[${proxy},${emptyDicts(N).slice(1)}`) ?? '', /: a value holding a \$proxy is built whole; send the dense part as an argument of its own$/);
+  assert.match(refusal(`[{"$id":1,"d":${emptyDicts(N)}}]`) ?? '', /: a value holding a dict whose first key starts with \$ is built whole;/);
+  // One whose first member looks like a tag is a dict all the same: named as one, not as the tag.
+  assert.match(refusal(`[{"$proxy":{"id":"2","typeid":"Queue","exposed":[]},"d":${emptyDicts(N)}}]`) ?? '', /: a value holding a dict whose first key starts with \$ is built whole;/);
+  assert.match(refusal(`[{"$opaque":{"lang":"python","type":"m.C","data":"gAJ9cQAu"}},${emptyDicts(N).slice(1)}`) ?? '', /: a value holding a \$opaque is built whole;/);
+  // Built, 10,000 records hold some 50 bytes each, 2.5 times their text: read, beside a $proxy or not.
+  assert.equal(refusal(`[${proxy},${Array(10_000).fill('{"name":"x","n":1}').join(',')}]`), undefined);
+  assert.equal(refusal(`[${Array(30_000).fill('{"$id":1,"name":"x"}').join(',')}]`), undefined);
+});
+
 test('the rule counts the message in bytes, as sent: characters beyond ASCII (three bytes each in UTF-8) are not taken for one byte', () => {
   // A value built whole (it holds a $proxy) of some 920 KB estimated, in a message of 130 148 characters and 330 148 bytes: within 4 times its bytes plus 64 KiB.
   const proxy = '{"$proxy":{"id":"2","typeid":"Queue","exposed":[]}}';

@@ -30,11 +30,11 @@ const KEPT_TIMES = 3;
 /** The most a container is estimated to cost built (`jsonTextWalk.ts`): itself, a tag's, its item's. */
 const MOST_PER_CONTAINER = 64 + 256 + 8;
 /**
- * The most any other item is estimated to cost: its slot, and a string's (rounded) or a boxed
- * number's header; besides, an object's member {@link COST}'s `member`, and a string two bytes a
- * character.
+ * The most any other item is estimated to cost: its slot, a string's (rounded) or a boxed
+ * number's header, and a set's or a Map's entry; besides, an object's member {@link COST}'s
+ * `member`, and a string two bytes a character.
  */
-const MOST_PER_ITEM = 8 + 24;
+const MOST_PER_ITEM = 8 + 24 + COST.entry;
 
 /** The most a byte of message is estimated to cost built: `{"$set":[]},`, 12 bytes, some 400 B. */
 const MOST_PER_BYTE = 40;
@@ -52,8 +52,12 @@ const OPEN_BRACKET = 0x5b;
 interface Slot {
   readonly start: number;
   readonly end: number;
-  /** Estimated heap bytes built. */
+  /** Estimated heap bytes built (high, to decide what to keep as text). */
   readonly estimate: number;
+  /** Heap bytes held built, as the rule's refusal counts them (`heldBytes.ts`): strings and shapes shared with an earlier slot not counted again. */
+  readonly held: number;
+  /** Why it must be built whole, if it must ("a $proxy"). */
+  readonly whole: string | undefined;
   /** Estimated heap bytes beyond {@link KEPT_TIMES} its bytes. */
   readonly excess: number;
   readonly packable: boolean;
@@ -80,13 +84,13 @@ export function parseDenseMessage(body: string): unknown {
   }
   let over = -BUDGET;
   for (const slot of slots) over += Math.max(0, slot.excess);
-  if (over <= 0) return undefined;
   const chosen: Slot[] = [];
   for (const slot of slots.filter((s) => s.packable && s.excess > PACKING_COST).sort((a, b) => b.excess - a.excess)) {
     if (over <= 0) break;
     chosen.push(slot);
     over -= slot.excess;
   }
+  // Whatever was kept as text, what is built must be within the rule.
   refuseBeyondRule(body, slots, chosen, superseded);
   if (chosen.length === 0) return undefined;
   const message = withZerosFor(body, [...chosen, ...superseded]);
@@ -115,11 +119,16 @@ export class MessageTooCostly extends Error {
   }
 }
 
-/** @throws MessageTooCostly when what stays built (values the walk could not keep as text) passes the rule. */
+/**
+ * @throws MessageTooCostly when what stays built (values the walk could not keep as text, or too
+ * small to be worth it) passes the rule, counted as they hold once built.
+ */
 function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly Slot[], superseded: readonly Slot[]): void {
   const kept = new Set(chosen);
+  const built = slots.filter((s) => !kept.has(s));
   let held = 0;
-  for (const slot of slots) held += kept.has(slot) ? PACKING_COST + (slot.end - slot.start) : slot.estimate;
+  for (const slot of chosen) held += PACKING_COST + (slot.end - slot.start);
+  held += heldOf(body, built, chosen.length > 0 || superseded.length > 0);
   // The rule is in the message's bytes as sent (UTF-8), not its characters.
   const bytes = Buffer.byteLength(body);
   if (held <= readAllowance(bytes)) return;
@@ -127,8 +136,30 @@ function refuseBeyondRule(body: string, slots: readonly Slot[], chosen: readonly
   if (slots.filter((s) => s.path[1] === 'args' || s.path[1] === 'kwargs').length > MAX_CALL_ARGUMENTS) return;
   // What the refusal is answered from: the members it needs, every other value 0, so that nothing the rule refused is built.
   const envelope = withZerosFor(body, [...slots, ...superseded].filter((s) => !ENVELOPE_MEMBERS.has(s.path[0])));
-  const why = 'a value holding a $proxy, $opaque or $attachment is built whole, as is one the server cannot follow; send the dense part as an argument of its own';
+  const whole = [...new Set(built.map((s) => s.whole).filter((why) => why !== undefined))];
+  const why = whole.length > 0 ? `a value holding ${whole.join(', or ')} is built whole; send the dense part as an argument of its own` : 'its values are each too small to keep as text, and are built; send them as fewer, larger arguments';
   throw new MessageTooCostly(tooCostlyToRead(bytes, held, why), envelope);
+}
+
+/**
+ * What the `built` slots hold once built. Their walk's counts when every slot of the message is
+ * built (a string or shape each counted in the first slot holding it); else walked again alone, so
+ * that one first met in a slot kept as text, or superseded, is counted where it is built.
+ */
+function heldOf(body: string, built: readonly Slot[], walkAgain: boolean): number {
+  let held = 0;
+  if (!walkAgain) {
+    for (const slot of built) held += slot.held;
+    return held;
+  }
+  const walk = new JsonTextWalk(body);
+  for (const slot of built) {
+    walk.at = slot.start;
+    walk.reset();
+    walk.value();
+    held += walk.held;
+  }
+  return held;
 }
 
 /** The message parsed with a 0 where each of `slots` (in order) was: small, parsed as usual; undefined if it does not parse. */
@@ -160,7 +191,7 @@ function slotsOf(body: string): [Slot[], Slot[]] {
     walk.reset();
     const start = walk.at;
     walk.value();
-    walked.push({ start, end: walk.at, estimate: walk.estimate, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
+    walked.push({ start, end: walk.at, estimate: walk.estimate, held: walk.held, whole: walk.whole, excess: walk.estimate - KEPT_TIMES * (walk.at - start), packable: walk.packable, path });
   };
   /** An object's members, each walked by `visit`: the slots a member's value made are superseded when its name is given again, each looked at once however many names repeat. */
   const members = (visit: (key: string) => void): void => {

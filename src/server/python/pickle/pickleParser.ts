@@ -196,6 +196,7 @@ class PickleParser {
   /** Pushes a node a second time (memo GET, DUP): it is shared from now on. */
   private reuse(node: PickleNode): void {
     if ('shared' in node) node.shared = true;
+    else if (node.kind === 'str' || node.kind === 'pystr') node.reused = true;
     this.push(node);
   }
 

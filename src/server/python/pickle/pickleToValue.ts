@@ -12,9 +12,11 @@ import { Float, FrozenSet, OpaqueValue, Slice, tupleFrom } from '../../../common
 import { pickleErrorAt } from './pickleError';
 import { globalRole, instanceClass } from './pickleGlobals';
 import { opaqueOf, standaloneHeight } from './pickleReemit';
-import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
+import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
+import { HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
+import { RecordTemplates } from './recordTemplates';
 
 /** Limits of {@link toValue}. */
 export interface ValueLimits {
@@ -37,19 +39,20 @@ export interface HeldBudget {
 }
 
 /**
- * Estimated bytes of V8 heap each value built holds, on the high side of what
+ * Bytes of V8 heap each value built holds, on the high side of what
  * `test/server/decode-memory.test.ts` measures (a slot 8 B, a heap number 16 to 17, a boxed float
- * 32, a tuple 92, a `bytes` 104 and its bytes, a dict's member 38 and its key, a set's or a Map's
- * entry 22 or 28 beside its slots, an object of a class some 450 and its pickle): each value counts
- * its slot in its container; a str (and a dict's key) its header and two bytes a character,
- * rounded as the heap rounds; a table's entry its spare room; a proxy or a token nothing (the
+ * 32, a tuple 92, a `bytes` 104 and its bytes, a set's or a Map's entry 22 or 28 beside its slots,
+ * an object of a class some 450 and its pickle): each value counts its slot in its container; a
+ * str its header and two bytes a character, rounded as the heap rounds, once however often the
+ * memo gives it again; a dict of str keys what a record holds (`heldBytes.ts`: its keys' strings
+ * and shapes once a message); a table's entry its spare room; a proxy or a token nothing (the
  * session makes it its one reference to the object).
  */
-const HELD = { slot: 8, number: 20, float: 36, string: 16, buffer: 112, array: 48, tuple: 112, set: 80, setEntry: 32, mapEntry: 40, object: 64, member: 40, opaque: 480 } as const;
+const HELD = { slot: 8, number: 20, float: 36, buffer: 112, array: 48, tuple: 112, set: 80, setEntry: 32, mapEntry: 40, object: 64, opaque: 480 } as const;
 
 /** Bytes a string of `length` characters holds: its header, at most two bytes a character, rounded to 8. */
 function stringBytes(length: number): number {
-  return (HELD.string + 2 * length + 7) & ~7;
+  return heldStringBytes(length, true);
 }
 
 /** Why a pickle past its budget is refused: what the reader builds whole. */
@@ -86,6 +89,9 @@ class ValueBuilder {
   /** Container levels below the node being built, so far. */
   private height = 0;
   private opaqueBytes = 0;
+  /** The strings and shapes the message's dicts share. */
+  private readonly shapes = new HeldShapes();
+  private readonly templates = new RecordTemplates();
   /** Estimated bytes held by the values built so far ({@link HELD}), and the most they may. */
   held = 0;
   private readonly maxHeld: number;
@@ -98,6 +104,19 @@ class ValueBuilder {
   private heldBuffer(buffer: Buffer | undefined, node: PickleNode): Buffer | undefined {
     if (buffer) this.hold(HELD.buffer + buffer.length, node);
     return buffer;
+  }
+
+  /** A str's text, counted; one the memo gives again is the same string, counted once. */
+  private text(node: StrNode | PyStrNode): string {
+    const known = node.reused ? (this.values.get(node) as string | undefined) : undefined;
+    if (known !== undefined) {
+      this.hold(HELD.slot, node);
+      return known;
+    }
+    const text = node.kind === 'str' ? node.value : Buffer.from(node.bytes).toString('latin1');
+    this.hold(HELD.slot + stringBytes(text.length), node);
+    if (node.reused) this.values.set(node, text);
+    return text;
   }
 
   /** Counts `bytes` more held, refusing the pickle past its budget. */
@@ -118,15 +137,12 @@ class ValueBuilder {
         this.hold(HELD.slot + (typeof node.value === 'bigint' ? HELD.number + node.value.toString(16).length / 2 : (node.value | 0) === node.value ? 0 : HELD.number), node);
         return node.value;
       case 'str':
-        this.hold(HELD.slot + stringBytes(node.value.length), node);
-        return node.value;
+      case 'pystr':
+        return this.text(node);
       case 'float':
         // An integral float stays a float only if boxed (2.0 would read back as the int 2).
         this.hold(HELD.slot + (Number.isInteger(node.value) ? HELD.float : HELD.number), node);
         return Number.isInteger(node.value) ? new Float(node.value) : node.value;
-      case 'pystr':
-        this.hold(HELD.slot + stringBytes(node.bytes.length), node);
-        return Buffer.from(node.bytes).toString('latin1');
       case 'bytes':
       case 'bytearray':
         this.hold(HELD.slot + HELD.buffer + node.bytes.length, node);
@@ -190,11 +206,13 @@ class ValueBuilder {
   private dict(node: DictNode, depth: number): unknown {
     const texts = node.keys.map(textOf);
     if (texts.every((k) => k !== undefined)) {
-      this.hold(HELD.object, node);
-      const out: Record<string, unknown> = {};
+      // A record, compact when it can be (`recordTemplates.ts`): each key's string and each shape
+      // once a message, each member's slot its value's.
+      const [compact, template] = this.templates.make(texts as string[]);
+      this.hold(template + this.shapes.record(texts as string[], compact ? 'parsed' : 'assigned'), node);
+      const out: Record<string, unknown> = compact ?? {};
       for (let i = 0; i < texts.length; i++) {
         const key = texts[i]!;
-        this.hold(HELD.member + stringBytes(key.length), node);
         const value = this.value(node.values[i], depth + 1);
         // A key named __proto__ is a key, not the prototype: define it (assignment would not).
         if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });

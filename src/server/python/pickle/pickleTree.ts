@@ -42,11 +42,15 @@ export interface FloatNode extends Origin {
 export interface StrNode extends Origin {
   readonly kind: 'str';
   readonly value: string;
+  /** Set when the pickle pushes it again (memo GET, DUP): one string in Python, so one when built. */
+  reused?: boolean;
 }
 /** A Python 2 `str` (STRING, BINSTRING, SHORT_BINSTRING): bytes, read as Latin-1 text. */
 export interface PyStrNode extends Origin {
   readonly kind: 'pystr';
   readonly bytes: Uint8Array;
+  /** As {@link StrNode}'s. */
+  reused?: boolean;
 }
 export interface BytesNode extends Origin {
   readonly kind: 'bytes' | 'bytearray';

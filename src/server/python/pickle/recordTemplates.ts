@@ -6,7 +6,7 @@
  * the read rule (SPEC §19).
  */
 
-import { HELD_BYTES } from '../../heldBytes';
+import { HELD_BYTES, recordBytes } from '../../heldBytes';
 
 /** Most keys a record is cloned for: from here on V8 keeps it as a table whichever way it is built. */
 const MOST_KEYS = 19;
@@ -30,7 +30,7 @@ export class RecordTemplates {
       const parsed = keys.includes('__proto__') ? null : (JSON.parse(`{${keys.map((key) => `${JSON.stringify(key)}:null`).join(',')}}`) as Record<string, unknown>);
       template = parsed !== null && Object.keys(parsed).length === keys.length ? parsed : null;
       this.#templates.set(name, template);
-      made = HELD_BYTES.array + keys.length * HELD_BYTES.slot;
+      made = recordBytes(keys.length, 'parsed') + keys.length * HELD_BYTES.slot;
     }
     return [template === null ? undefined : { ...template }, made];
   }

@@ -20,60 +20,21 @@
  * `--cpu-prof` profile.
  */
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AUTHKEY, measurePairs, QUEUE_TYPEIDS } from './harness';
+import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned } from './cpuProbe';
 
 const THIS = __filename;
 const PYTHON_CLIENT = join(__dirname, 'peers', 'python_cost_client.py');
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? fallback : process.argv[at + 1];
-}
-
-const PIN = option('--pin', 'none') === 'same';
-
-function pinned(command: string, args: string[]): [string, string[]] {
-  return PIN ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
-}
-
-/** A line a child prints that starts with `prefix`, or the child's end as an error. */
-function lineOf(child: ChildProcess, prefix: string, timeoutMs: number): Promise<string> {
-  return new Promise((done, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`no ${prefix} line within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith(prefix));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      done(line.slice(prefix.length).trim());
-    };
-    const onExit = (code: number | null): void => fail(new Error(`exited (${code}) before printing ${prefix}: ${out.slice(-500)}`));
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
 
 /** The server side: serves the bench queues from `bundle` until stdin closes, answering `cpu` with its CPU time in µs. */
 async function serve(bundle: string): Promise<void> {
   const { serve: serveBundle } = await import('./ours');
   const served = await serveBundle(resolve(bundle));
   process.stdout.write(`READY ${served.address}\n`);
-  let buffered = '';
-  process.stdin.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-      buffered = buffered.slice(at + 1);
-      const used = process.cpuUsage();
-      process.stdout.write(`CPU ${used.user + used.system}\n`);
-    }
-  });
-  process.stdin.on('end', () => void served.close().then(() => process.exit(0)));
+  answerCpuTime(() => void served.close().then(() => process.exit(0)));
 }
 
 /** The TypeScript client side: warms up, says MARK, waits for a line, makes `ops` ops and says DONE with ops/s and its CPU µs per op. */
@@ -102,11 +63,7 @@ interface Figures {
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
   const serverArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', prof] : []), '--import', 'tsx', THIS, 'serve', bundle];
   const server = spawn(...pinned(process.execPath, serverArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const serverCpu = async (): Promise<number> => {
-    const reply = lineOf(server, 'CPU ', 10_000);
-    server.stdin!.write('cpu\n');
-    return Number(await reply);
-  };
+  const serverCpu = (): Promise<number> => cpuTimeOf(server);
   try {
     const address = await lineOf(server, 'READY ', 30_000);
     const clientArgs: [string, string[]] =

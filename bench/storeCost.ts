@@ -27,14 +27,10 @@ import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkloadId } from './harness';
 import { AUTHKEY, measurePairs, QUEUE_TYPEIDS, runSeedRound } from './harness';
+import { answerCpuTime, cpuTimeOf, lineOf, option, pinned } from './cpuProbe';
 
 const CHILD = join(__dirname, 'child.ts');
 const THIS = __filename;
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? fallback : process.argv[at + 1];
-}
 
 function options(name: string): string[] {
   const found: string[] = [];
@@ -42,18 +38,11 @@ function options(name: string): string[] {
   return found;
 }
 
-/** `--pin same`: every process of a measure on CPU 0 (as run.ts's `--pin same`), through taskset. */
-const PIN = option('--pin', 'none') === 'same';
-
 /** `--perf DIR`: `perf record -g` of the Redis-store manager over the measured ops, into DIR. */
 const PERF = process.argv.includes('--perf') ? resolve(option('--perf', '.')) : undefined;
 
 /** `--strace DIR`: counts the Redis-store manager's system calls (strace -c -f) into DIR. */
 const STRACE = process.argv.includes('--strace') ? resolve(option('--strace', '.')) : undefined;
-
-function pinned(command: string, args: string[]): [string, string[]] {
-  return PIN ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
-}
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -63,24 +52,6 @@ function freePort(): Promise<number> {
       const { port } = server.address() as { port: number };
       server.close(() => done(port));
     });
-  });
-}
-
-/** A line a child prints that starts with `prefix`, or the child's end as an error. */
-function lineOf(child: ChildProcess, prefix: string, timeoutMs: number): Promise<string> {
-  return new Promise((done, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`no ${prefix} line within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith(prefix));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      done(line.slice(prefix.length).trim());
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`exited (${code}) before printing ${prefix}: ${out.slice(-500)}`)));
   });
 }
 
@@ -151,11 +122,7 @@ async function startManager(bundle: string, store: string | undefined, prof: str
   return {
     address,
     pid: child.pid!,
-    cpu: async () => {
-      const reply = lineOf(child, 'CPU ', 10_000);
-      child.stdin!.write('cpu\n');
-      return Number(await reply);
-    },
+    cpu: () => cpuTimeOf(child),
     stop: () =>
       new Promise<void>((done) => {
         // Ends by itself when its stdin closes (a profile is written on a normal exit); killed after 5 s.
@@ -182,16 +149,7 @@ async function serve(bundle: string, store: string | undefined): Promise<void> {
   }
   await manager.listen();
   process.stdout.write(`READY ${manager.address}\n`);
-  let buffered = '';
-  process.stdin.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-      buffered = buffered.slice(at + 1);
-      const used = process.cpuUsage();
-      process.stdout.write(`CPU ${used.user + used.system}\n`);
-    }
-  });
-  process.stdin.on('end', () => void manager.shutdown().then(() => process.exit(0)));
+  answerCpuTime(() => void manager.shutdown().then(() => process.exit(0)));
 }
 
 interface RedisFigures {

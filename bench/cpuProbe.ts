@@ -1,0 +1,63 @@
+/**
+ * What the CPU-time benches (`storeCost.ts`, `serverCost.ts`) share: their command-line options,
+ * the CPU placement of their processes, and the line protocol by which a parent reads a child
+ * process's CPU time (the child answers each line on its stdin with `CPU <µs>`), so that time is
+ * read inside the process that spent it, at both ends of a measured window.
+ */
+
+import type { ChildProcess } from 'node:child_process';
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? fallback : process.argv[at + 1];
+}
+
+/** `--pin same`: every process of a measure on CPU 0 (as run.ts's `--pin same`), through taskset. */
+export const PIN = option('--pin', 'none') === 'same';
+
+/** `command args`, run on CPU 0 under `--pin same`. */
+export function pinned(command: string, args: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
+}
+
+/** A line a child prints that starts with `prefix` (the rest of it, trimmed), or the child's end as an error. */
+export function lineOf(child: ChildProcess, prefix: string, timeoutMs: number): Promise<string> {
+  return new Promise((done, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`no ${prefix} line within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith(prefix));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      done(line.slice(prefix.length).trim());
+    };
+    const onExit = (code: number | null): void => fail(new Error(`exited (${code}) before printing ${prefix}: ${out.slice(-500)}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** The parent's side: the CPU time `child` has used, in µs, read in the child (see {@link answerCpuTime}). */
+export async function cpuTimeOf(child: ChildProcess): Promise<number> {
+  const reply = lineOf(child, 'CPU ', 10_000);
+  child.stdin!.write('cpu\n');
+  return Number(await reply);
+}
+
+/** The child's side: answers each line on stdin with `CPU <µs>` (this process's user and system time), and calls `onEnd` when stdin closes. */
+export function answerCpuTime(onEnd: () => void): void {
+  let buffered = '';
+  process.stdin.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      buffered = buffered.slice(at + 1);
+      const used = process.cpuUsage();
+      process.stdout.write(`CPU ${used.user + used.system}\n`);
+    }
+  });
+  process.stdin.on('end', onEnd);
+}

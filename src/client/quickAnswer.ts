@@ -5,13 +5,11 @@
  * Anything else is left to a full parse, which also reports what is wrong with it.
  */
 
-import { digitsEnd, integerAt } from '../common/exactDigits';
+import { digitsEnd, integerAt, signedDigitsEnd, signedIntegerAt } from '../common/exactDigits';
 
 const PREFIX = '{"jsonrpc":"2.0","id":';
 const RESULT = ',"result":';
 const CLOSE_BRACE = 0x7d;
-const ZERO = 0x30;
-const MINUS = 0x2d;
 
 /** What {@link readQuickResult} read: one object, reused. */
 export interface QuickResult {
@@ -34,18 +32,12 @@ export function readQuickResult(body: string, out: QuickResult): boolean {
   if (length === 4 && body.startsWith('null', at)) out.result = null;
   else if (length === 4 && body.startsWith('true', at)) out.result = true;
   else if (length === 5 && body.startsWith('false', at)) out.result = false;
+  else if (signedDigitsEnd(body, at, end) === end) out.result = signedIntegerAt(body, at, end);
   else {
-    const negative = body.charCodeAt(at) === MINUS;
-    const digitsFrom = negative ? at + 1 : at;
-    if (digitsEnd(body, digitsFrom, end) === end && !(negative && body.charCodeAt(digitsFrom) === ZERO)) {
-      const n = integerAt(body, digitsFrom, end);
-      out.result = negative ? -n : n;
-    } else {
-      try {
-        out.result = JSON.parse(body.slice(at, end));
-      } catch {
-        return false;
-      }
+    try {
+      out.result = JSON.parse(body.slice(at, end));
+    } catch {
+      return false;
     }
   }
   return true;

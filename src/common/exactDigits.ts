@@ -9,6 +9,7 @@
 export const MAX_EXACT_DIGITS = 15;
 
 const ZERO = 0x30;
+const MINUS = 0x2d;
 
 /**
  * Where a JSON integer's digits starting at `from` end in `text` (1 to {@link MAX_EXACT_DIGITS}
@@ -32,4 +33,14 @@ export function integerAt(text: string, from: number, to: number): number {
   let n = 0;
   for (let at = from; at < to; at++) n = n * 10 + (text.charCodeAt(at) - ZERO);
   return n;
+}
+
+/** Where a JSON integer starting at `from` ends (an optional minus, then as {@link digitsEnd}), before `limit`; -1 when there is none. */
+export function signedDigitsEnd(text: string, from: number, limit: number): number {
+  return digitsEnd(text, text.charCodeAt(from) === MINUS ? from + 1 : from, limit);
+}
+
+/** The value of the integer from `from` to `to` (as {@link signedDigitsEnd} found it; `-0` is -0, as `JSON.parse` reads it). */
+export function signedIntegerAt(text: string, from: number, to: number): number {
+  return text.charCodeAt(from) === MINUS ? -integerAt(text, from + 1, to) : integerAt(text, from, to);
 }

@@ -7,7 +7,7 @@
  * another shape, valid or not, is left to the full parse, which also reports what is wrong with it.
  */
 
-import { digitsEnd, integerAt } from '../../common/exactDigits';
+import { signedDigitsEnd, signedIntegerAt } from '../../common/exactDigits';
 
 const HEAD = '{"jsonrpc":"2.0","id":';
 const METHOD = ',"method":"';
@@ -17,7 +17,6 @@ const ARGS = '","args":';
 const END = '"}}';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
@@ -27,7 +26,7 @@ const CLOSE_BRACKET = 0x5d;
  */
 export function readQuickRequest(body: string): object | undefined {
   if (!body.startsWith(HEAD)) return undefined;
-  const afterId = integerEnd(body, HEAD.length, body.length);
+  const afterId = signedDigitsEnd(body, HEAD.length, body.length);
   if (afterId < 0 || !body.startsWith(METHOD, afterId)) return undefined;
   const methodStart = afterId + METHOD.length;
   const methodEnd = plainStringEnd(body, methodStart);
@@ -51,7 +50,7 @@ export function readQuickRequest(body: string): object | undefined {
 /** The argument list from `from` to `to`: one integer read in place, any other parsed alone; undefined when it is not one JSON array. */
 function readArgs(body: string, from: number, to: number): unknown[] | undefined {
   if (body.charCodeAt(from) !== OPEN_BRACKET || body.charCodeAt(to - 1) !== CLOSE_BRACKET) return undefined;
-  if (integerEnd(body, from + 1, to) === to - 1) return [signedIntegerAt(body, from + 1, to - 1)];
+  if (signedDigitsEnd(body, from + 1, to) === to - 1) return [signedIntegerAt(body, from + 1, to - 1)];
   const text = body.slice(from, to);
   // Another member after the list (`[1],"kwargs":{…}`) is not one array: the full parse reads it.
   // An array holding `],"` itself is read by the full parse as well.
@@ -72,14 +71,4 @@ function plainStringEnd(text: string, from: number): number {
     if (c === BACKSLASH || c < 0x20) return -1;
   }
   return -1;
-}
-
-/** Where a JSON integer starting at `from` ends (an optional minus, then as {@link digitsEnd}), before `limit`; -1 when there is none. */
-function integerEnd(text: string, from: number, limit: number): number {
-  return digitsEnd(text, text.charCodeAt(from) === MINUS ? from + 1 : from, limit);
-}
-
-/** The value of the integer from `from` to `to` (as {@link integerEnd} found it). */
-function signedIntegerAt(text: string, from: number, to: number): number {
-  return text.charCodeAt(from) === MINUS ? -integerAt(text, from + 1, to) : integerAt(text, from, to);
 }

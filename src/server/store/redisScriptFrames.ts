@@ -127,7 +127,11 @@ function bulk(text: string): string {
 /** How many bulk strings {@link bulkOf} keeps: the keys calls name (a queue's) are far fewer. */
 const KEPT_BULKS = 4096;
 
-/** Bulk strings of the keys calls name again and again (each call on a queue names its keys), made once. */
+/**
+ * Bulk strings of the keys calls name again and again (each call on a queue names its keys), made
+ * once. One map for the process, shared by every store in it: a key's bulk string is the same
+ * whichever store writes it, and the bound holds for all of them together.
+ */
 const keptBulks = new Map<string, string>();
 
 /** Key `key` as a RESP bulk string, made once. */

@@ -15,7 +15,7 @@ import { opaqueOf, standaloneHeight } from './pickleReemit';
 import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
-import { HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
+import { HELD_BYTES, HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
 import { RecordTemplates } from './recordTemplates';
 
 /** Limits of {@link toValue}. */
@@ -48,7 +48,7 @@ export interface HeldBudget {
  * and shapes once a message); a table's entry its spare room; a proxy or a token nothing (the
  * session makes it its one reference to the object).
  */
-const HELD = { slot: 8, number: 20, float: 36, buffer: 112, array: 48, tuple: 112, set: 80, setEntry: 32, mapEntry: 40, object: 64, opaque: 480 } as const;
+const HELD = { slot: HELD_BYTES.slot, number: 20, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, setEntry: 32, mapEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
 
 /** Bytes a string of `length` characters holds: its header, at most two bytes a character, rounded to 8. */
 function stringBytes(length: number): number {

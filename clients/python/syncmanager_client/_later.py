@@ -8,6 +8,8 @@ through the module's ``__getattr__`` (PEP 562), once, and is the same class afte
 is imported by the first message logged, which is rare.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import threading
 from typing import Any, Callable, Dict, Iterable, List
 

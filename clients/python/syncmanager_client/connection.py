@@ -20,6 +20,8 @@ collector finalizer, in any thread, at any moment, even while that thread is its
 sends it; nothing in that path waits for a lock another finalizer could be holding.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 from _thread import allocate_lock as _allocate_lock
 import collections
 import itertools

@@ -11,6 +11,8 @@ Every exception raised from an error response carries the response's error objec
 diagnostics even when the exception is a plain ``KeyError``.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import builtins
 import queue
 import threading

@@ -5,6 +5,8 @@ The Python-style face of a connection: after ``initialize`` it asks ``manager/de
 registered with ``createMethod``, as ``BaseManager.register()`` does in Python.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import functools
 import itertools
 import os

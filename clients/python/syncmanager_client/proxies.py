@@ -11,6 +11,8 @@ of the server's own gets an :func:`AutoProxy` class with one method per exposed 
 Python's ``AutoProxy`` does.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import threading
 import time
 import weakref

@@ -16,7 +16,10 @@ from __future__ import annotations  # annotations left unevaluated: a faster imp
 import threading
 import time
 import weakref
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
 from . import errors
 from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, UnknownDeliveryError, UnknownObjectError

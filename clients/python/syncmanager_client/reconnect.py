@@ -7,7 +7,10 @@ between tries, as Redis clients do.
 
 from __future__ import annotations  # annotations left unevaluated: a faster import
 
-from typing import Callable, Optional
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 __all__ = ["ReconnectPolicy", "backoff_delay"]
 

@@ -29,7 +29,10 @@ from __future__ import annotations  # annotations left unevaluated: a faster imp
 
 import binascii
 import math
-from typing import Any, Callable, Dict, Optional
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional
 
 __all__ = ["CodecError", "OpaqueValue", "decode", "encode", "MAX_DEPTH", "MAX_INT_DIGITS", "MAX_SAFE_INT"]
 

@@ -1,5 +1,6 @@
 """What a cold client loads: importing the package, connecting and a first call load none of the
-standard modules only some programs need (TLS, logging, multiprocessing's manager, futures).
+standard modules only some programs need (TLS, logging, multiprocessing's manager, futures), nor
+``typing`` (the annotations are left unevaluated, the names imported only for type checkers).
 
 Each of those costs a fresh interpreter several milliseconds, more than this whole package; they
 load when their feature is used: ``ssl`` by the program that makes an ``ssl_context``,
@@ -18,7 +19,7 @@ import syncmanager_client
 from .support import ADDRESS, AUTHKEY, WAIT, require_server
 
 #: Standard modules the common path must not load.
-LATER = ("ssl", "logging", "multiprocessing", "multiprocessing.managers", "concurrent.futures", "encodings.idna")
+LATER = ("ssl", "logging", "multiprocessing", "multiprocessing.managers", "concurrent.futures", "encodings.idna", "typing")
 #: Nor, where CPython has its built-in hash modules, OpenSSL's (the handshake's HMAC uses those).
 OPENSSL = ("hmac", "_hashlib")
 

@@ -83,8 +83,16 @@ export function sha256(data: Uint8Array): Buffer {
     h[6] += g;
     h[7] += hh;
   }
-  const out = Buffer.alloc(32);
-  for (let i = 0; i < 8; i++) out.writeInt32BE(h[i], i * 4);
+  return stateBytes(h, true);
+}
+
+/** A hash's state words as its digest, big- or little-endian (SHA-256 / MD5). */
+function stateBytes(h: Int32Array, bigEndian: boolean): Buffer {
+  const out = Buffer.alloc(h.length * 4);
+  for (let i = 0; i < h.length; i++) {
+    if (bigEndian) out.writeInt32BE(h[i], i * 4);
+    else out.writeInt32LE(h[i], i * 4);
+  }
   return out;
 }
 
@@ -124,14 +132,9 @@ export function md5(data: Uint8Array): Buffer {
       c = b;
       b = (b + ((x << s) | (x >>> (32 - s)))) | 0;
     }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
+    h.set([h[0] + a, h[1] + b, h[2] + c, h[3] + d]);
   }
-  const out = Buffer.alloc(16);
-  for (let i = 0; i < 4; i++) out.writeInt32LE(h[i], i * 4);
-  return out;
+  return stateBytes(h, false);
 }
 
 const HASHES: Record<string, (data: Uint8Array) => Buffer> = { md5, sha256 };

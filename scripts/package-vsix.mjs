@@ -35,8 +35,12 @@ const ESBUILD_PACKAGES = {
   'win32-x64': 'win32-x64',
   'win32-arm64': 'win32-arm64',
 };
-/** What the extension runs: its bundle, the CLI it starts the manager with, and the client and server bundles. */
-const BUNDLES = ['dist/extension.js', 'dist/cli.js', 'dist/client.js', 'dist/server.js'];
+/**
+ * What the extension runs: its bundle, the CLI it starts the manager with, and the client (dist/client.js runs
+ * dist/client-code.js) and server bundles. The client's code cache stays out: VS Code's Node is not the one that
+ * made it.
+ */
+const BUNDLES = ['dist/extension.js', 'dist/cli.js', 'dist/client.js', 'dist/client-code.js', 'dist/server.js'];
 const DOCS = ['README.md', 'CHANGELOG.md', 'LICENSE', 'media'];
 /** Where README's relative links point in the Marketplace (the repository URL is not one vsce can derive it from). */
 const BASE_URL = 'https://example.invalid/syncmanager';

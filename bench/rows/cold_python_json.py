@@ -1,5 +1,5 @@
 """A cold client of the Python JSON client (clients/python), in a fresh interpreter:
-    python bench/rows/cold_python_json.py host:port
+    python bench/rows/cold_python_json.py host:port [folder holding another syncmanager_client]
 Prints `COLD {json}` as cold-ours.cjs does; the interpreter's own start is not timed (the clock
 starts at the first line of this script)."""
 import time
@@ -9,7 +9,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+sys.path.insert(0, sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
 import syncmanager_client  # noqa: E402
 
 imported = time.perf_counter()

@@ -32,12 +32,15 @@ interface Options {
   rounds: number;
   pin: 'none' | 'same';
   rows: RowName[];
+  /** `--cold-also LABEL=PATH`: more cold clients, another build's `client.js` or a folder holding `syncmanager_client`, to compare with in the same run. */
+  coldAlso: { label: string; path: string }[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, rounds: 0, pin: 'none', rows: [] };
+  const options: Options = { quick: false, rounds: 0, pin: 'none', rows: [], coldAlso: [] };
   for (let k = 0; k < argv.length; k++) {
-    const [name, inline] = argv[k].split('=');
+    const [name, ...rest] = argv[k].split('=');
+    const inline = rest.length ? rest.join('=') : undefined;
     const value = () => inline ?? argv[++k];
     if (name === '--quick') options.quick = true;
     else if (name === '--rounds') options.rounds = Math.max(1, Math.min(20, Number(value()) || 1));
@@ -50,6 +53,10 @@ function parseArgs(argv: string[]): Options {
         if (!(ROW_NAMES as readonly string[]).includes(row)) throw new Error(`--only ${row}: rows are ${ROW_NAMES.join(', ')}`);
         options.rows.push(row as RowName);
       }
+    } else if (name === '--cold-also') {
+      const [label, file] = value().split(/=(.*)/s);
+      if (!label || !file) throw new Error('--cold-also LABEL=PATH: a client.js of another build, or a folder holding syncmanager_client');
+      options.coldAlso.push({ label, path: path.resolve(file) });
     } else throw new Error(`unknown argument ${argv[k]}`);
   }
   options.rounds ||= options.quick ? 1 : 3;
@@ -343,12 +350,11 @@ async function coldRow(options: Options): Promise<void> {
   try {
     const ours = await startServer('ours');
     try {
-      await runAll([
-        nodeAlone,
-        node('ours: node, dist/client.js', 'cold-ours.cjs', ours.address),
-        pythonAlone,
-        { label: 'Python 3.11 JSON client (clients/python) → ours', command: PYTHON, args: [path.join(ROWS, 'cold_python_json.py'), ours.address], env: pythonEnv, runtime: PYTHON_ALONE },
-      ]);
+      const python = (label: string, folder?: string): ColdCase => ({ label, command: PYTHON, args: [path.join(ROWS, 'cold_python_json.py'), ours.address, ...(folder ? [folder] : [])], env: pythonEnv, runtime: PYTHON_ALONE });
+      const also = options.coldAlso.map(({ label, path: file }) =>
+        /\.c?js$/.test(file) ? { ...node(`${label}: node, ${file}`, 'cold-ours.cjs', ours.address), args: [path.join(ROWS, 'cold-ours.cjs'), ours.address, file] } : python(`${label}: Python 3.11 JSON client (${file})`, file),
+      );
+      await runAll([nodeAlone, node('ours: node, dist/client.js', 'cold-ours.cjs', ours.address), pythonAlone, python('Python 3.11 JSON client (clients/python) → ours'), ...also]);
     } finally {
       await stop(ours.child);
     }

@@ -50,7 +50,9 @@ function openStream(address: Address, tls: ClientTlsOptions | undefined, tlsModu
 export async function openAuthenticatedSocket(address: Address, authkey: Buffer, timeoutMs: number, tls?: ClientTlsOptions): Promise<OpenedSocket> {
   const shown = formatAddress(address);
   const started = Date.now();
-  const tlsModule = tls && address.kind === 'tcp' ? await import('node:tls') : undefined;
+  // Loaded on first use (TLS costs a cold client more than the rest of it), by require and not import(): the
+  // client's code compiled with its V8 code cache (dist/client.js) has no dynamic import() to Node's loader.
+  const tlsModule = tls && address.kind === 'tcp' ? (require('node:tls') as typeof import('node:tls')) : undefined;
   let reader: SocketReader | undefined;
   const socket = await new Promise<Socket>((resolve, reject) => {
     const { socket: s, ready, reader: r } = openStream(address, tls, tlsModule);

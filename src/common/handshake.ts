@@ -16,7 +16,7 @@
  * with 20 bare random bytes; this module accepts and answers both forms, as CPython 3.12 does.
  */
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hmac, sameBytes, secureRandomBytes } from './hmac';
 import type { Duplex } from 'node:stream';
 
 export const CHALLENGE = Buffer.from('#CHALLENGE#');
@@ -33,7 +33,6 @@ export const ALLOWED_DIGESTS: ReadonlySet<string> = new Set(['md5', 'sha256', 's
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const LEGACY_LENGTHS = new Set([16, 20]);
-const nodeDigest: Record<string, string> = { md5: 'md5', sha256: 'sha256', sha384: 'sha384', sha3_256: 'sha3-256', sha3_384: 'sha3-384' };
 
 /** Why a handshake did not complete. */
 export class HandshakeError extends Error {
@@ -61,7 +60,7 @@ export function splitDigest(message: Buffer): { digest: string; payload: Buffer 
 }
 
 /** Makes a modern challenge frame payload: `#CHALLENGE#{sha256}` + 40 random bytes. */
-export function makeChallenge(random: Buffer = randomBytes(CHALLENGE_RANDOM_BYTES)): Buffer {
+export function makeChallenge(random: Buffer = secureRandomBytes(CHALLENGE_RANDOM_BYTES)): Buffer {
   return Buffer.concat([CHALLENGE, Buffer.from('{sha256}'), random]);
 }
 
@@ -71,8 +70,8 @@ export function makeChallenge(random: Buffer = randomBytes(CHALLENGE_RANDOM_BYTE
  */
 export function createResponse(authkey: Buffer, message: Buffer): Buffer {
   const { digest } = splitDigest(message);
-  if (!digest) return createHmac('md5', authkey).update(message).digest();
-  const mac = createHmac(nodeDigest[digest], authkey).update(message).digest();
+  if (!digest) return hmac('md5', authkey, message);
+  const mac = hmac(digest, authkey, message);
   return Buffer.concat([Buffer.from(`{${digest}}`), mac]);
 }
 
@@ -87,8 +86,7 @@ export function verifyResponse(authkey: Buffer, message: Buffer, response: Buffe
   // A prefixed answer must name the digest the challenge named: `{md5}` to a `{sha256}` challenge
   // is a downgrade (SPEC 3.4, since 1.3). The bare legacy answer stays, for unmodified old Pythons.
   if (parts.digest && parts.digest !== challengeDigest(message)) return false;
-  const expected = createHmac(nodeDigest[parts.digest || 'md5'], authkey).update(message).digest();
-  return expected.length === parts.payload.length && timingSafeEqual(expected, parts.payload);
+  return sameBytes(hmac(parts.digest || 'md5', authkey, message), parts.payload);
 }
 
 /** The digest a challenge's message names (`sha256` for `{sha256}` + random bytes); '' for a legacy one. */

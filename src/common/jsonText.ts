@@ -9,7 +9,7 @@
  * as its wire text) into the text written, verbatim, instead of building and writing it again.
  */
 
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes } from './hmac';
 
 let negativeZeroPending = false;
 
@@ -106,9 +106,9 @@ export function writeJsonKeepingSigns(value: unknown): string {
 }
 
 /** Stands for a raw text inside the text until it is spliced in; random, so that no string a client sends is it. */
-const RAW_MARKER = `\u0000raw:${randomBytes(12).toString('hex')}:`;
+const RAW_MARKER = `\u0000raw:${secureRandomBytes(12).toString('hex')}:`;
 const RAW_MARKER_PATTERN = new RegExp(`${JSON.stringify(RAW_MARKER).slice(0, -1).replaceAll('\\', '\\\\')}(\\d+)"`, 'g');
 
 /** Stands for -0 inside the text until it is replaced; random, so that no string a client sends is it. */
-const MARKER = `\u0000-0:${randomBytes(12).toString('hex')}`;
+const MARKER = `\u0000-0:${secureRandomBytes(12).toString('hex')}`;
 const MARKER_TEXT = JSON.stringify(MARKER);

@@ -19,7 +19,7 @@ function build(): void {
 
 test('a rebuild replaces each bundle by renaming a complete file over it, never by rewriting it in place', () => {
   build();
-  const bundles = ['client.js', 'server.js', 'cli.js', 'extension.js'].map((name) => join(dist, name));
+  const bundles = ['client.js', 'client-code.js', 'server.js', 'cli.js', 'extension.js'].map((name) => join(dist, name));
   const before = bundles.map((file) => statSync(file).ino);
   build();
   const after = bundles.map((file) => statSync(file).ino);

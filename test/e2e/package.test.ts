@@ -77,7 +77,7 @@ void main;
 });
 
 /** What the npm package may hold: the bundles a consumer runs, their declarations, the protocol's spec, the docs. */
-const SHIPPED = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(index|client|server|cli)\.js|dist\/types\/.+\.d\.ts|[a-z]+\.d\.ts|protocol\/(SPEC\.md|schema\.json))$/;
+const SHIPPED = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(index|client|client-code|server|cli)\.js|dist\/client-code\.cache|dist\/types\/.+\.d\.ts|[a-z]+\.d\.ts|protocol\/(SPEC\.md|schema\.json))$/;
 
 /** `npm pack --dry-run`'s file list (dist/ is built by `before`). */
 function packedFiles(): string[] {
@@ -89,7 +89,7 @@ function packedFiles(): string[] {
 test('npm pack lists only what runs or documents the package: no logs, tests, sources, maps or examples', () => {
   const files = packedFiles();
   assert.deepEqual(files.filter((f) => !SHIPPED.test(f)), [], 'files outside the allow-list');
-  for (const f of ['dist/index.js', 'dist/client.js', 'dist/server.js', 'dist/cli.js', 'dist/types/index.d.ts', 'README.md', 'LICENSE']) {
+  for (const f of ['dist/index.js', 'dist/client.js', 'dist/client-code.js', 'dist/client-code.cache', 'dist/server.js', 'dist/cli.js', 'dist/types/index.d.ts', 'README.md', 'LICENSE']) {
     assert.ok(files.includes(f), `${f} is packed`);
   }
 });

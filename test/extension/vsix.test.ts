@@ -31,6 +31,8 @@ test('the darwin-arm64 .vsix carries @esbuild/darwin-arm64 and no other binary, 
     const files = zipEntries(vsix);
     assert.deepEqual(files.filter((f) => f.includes('@esbuild/')).sort(), ['extension/node_modules/@esbuild/darwin-arm64/bin/esbuild', 'extension/node_modules/@esbuild/darwin-arm64/package.json']);
     assert.ok(files.includes('extension/node_modules/esbuild/lib/main.js'));
+    // dist/client.js runs the client's code from dist/client-code.js.
+    assert.ok(files.includes('extension/dist/client.js') && files.includes('extension/dist/client-code.js'));
     assert.match(zipText(vsix, 'extension.vsixmanifest'), /TargetPlatform="darwin-arm64"/);
     const manifest = JSON.parse(zipText(vsix, 'extension/package.json'));
     assert.equal(manifest.files, undefined, "the npm package's allow-list stays out of the extension's manifest");

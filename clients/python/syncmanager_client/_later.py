@@ -8,8 +8,13 @@ through the module's ``__getattr__`` (PEP 562), once, and is the same class afte
 is imported by the first message logged, which is rare.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import threading
-from typing import Any, Callable, Dict, Iterable, List
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List
 
 #: One lock for every module's classes: a maker may need another lazy class (RequestTimeoutError
 #: subclasses RequestCancelledError), and two threads must never make two different classes.

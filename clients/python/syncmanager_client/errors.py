@@ -11,10 +11,15 @@ Every exception raised from an error response carries the response's error objec
 diagnostics even when the exception is a plain ``KeyError``.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import builtins
 import queue
 import threading
-from typing import Any, Callable, Dict, List, Optional, Type
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Type
 
 from . import _later, transport
 from .transport import FramingError, HandshakeError

@@ -11,10 +11,15 @@ of the server's own gets an :func:`AutoProxy` class with one method per exposed 
 Python's ``AutoProxy`` does.
 """
 
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import threading
 import time
 import weakref
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
 from . import errors
 from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, UnknownDeliveryError, UnknownObjectError

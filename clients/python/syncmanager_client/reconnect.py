@@ -5,7 +5,12 @@ one on the next call after a loss, waiting a bounded, exponentially growing and 
 between tries, as Redis clients do.
 """
 
-from typing import Callable, Optional
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 __all__ = ["ReconnectPolicy", "backoff_delay"]
 

@@ -5,16 +5,24 @@ SPEC sections 2 (addresses and transports), 3 (CPython's HMAC handshake, byte fo
 connection (``connection.py``) and the conformance runner (``conformance.py``) both build on it.
 """
 
-import hmac
+from __future__ import annotations  # annotations left unevaluated: a faster import
+
 import json
 import os
 import socket
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (about 3 ms where site has not)
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple, Union
+    import ssl  # the caller makes the SSLContext: importing ssl here would slow every client down
 
 from . import _later
 
-if TYPE_CHECKING:  # the caller makes the SSLContext: importing ssl here would only slow every client down
-    import ssl
+try:  # hmac.compare_digest, without importing hmac (see hmac_digest)
+    from _operator import _compare_digest
+except ImportError:  # pragma: no cover - CPython has it
+    from hmac import compare_digest as _compare_digest
+
 
 __all__ = [
     "Address",
@@ -53,7 +61,7 @@ def _make_authentication_error() -> type:
 
 
 # Made when first named (see _later): importing multiprocessing costs more than a successful handshake.
-_MAKERS = {"AuthenticationError": _make_authentication_error}
+_MAKERS = {"AuthenticationError": _make_authentication_error, "Address": lambda: _make_address_type()}
 
 
 def __getattr__(name: str) -> Any:
@@ -75,8 +83,15 @@ class FramingError(ConnectionError):
 # ---------------------------------------------------------------------------------------------
 # Addresses (SPEC 2)
 
-#: A parsed address: ``("tcp", (host, port))`` or ``("unix", path)``.
-Address = Tuple[str, Union[Tuple[str, int], str]]
+#: A parsed address: ``("tcp", (host, port))`` or ``("unix", path)`` (the type; made on first use, see _MAKERS).
+if TYPE_CHECKING:
+    Address = Tuple[str, Union[Tuple[str, int], str]]
+
+
+def _make_address_type() -> object:
+    from typing import Tuple, Union
+
+    return Tuple[str, Union[Tuple[str, int], str]]
 
 
 def parse_address(address: Union[str, Tuple[str, int]]) -> Address:
@@ -166,6 +181,50 @@ MAX_HANDSHAKE_FRAME = 256
 DIGESTS = ("md5", "sha256", "sha384", "sha3_256", "sha3_384")
 
 
+# HMAC (RFC 2104) over CPython's built-in hash modules: ``hmac`` would load OpenSSL's
+# ``_hashlib``, which costs a cold client more than all of its own modules. The bytes are
+# ``hmac.new(key, message, digest).digest()``'s; where a built-in module is missing (a build
+# without it), ``hmac`` itself computes them.
+_BUILTIN_HASHES = {
+    "md5": (("_md5",), "md5"),
+    "sha256": (("_sha2", "_sha256"), "sha256"),  # _sha2 since Python 3.12
+    "sha384": (("_sha2", "_sha512"), "sha384"),
+    "sha3_256": (("_sha3",), "sha3_256"),
+    "sha3_384": (("_sha3",), "sha3_384"),
+}
+_PAD_INNER = bytes(x ^ 0x36 for x in range(256))
+_PAD_OUTER = bytes(x ^ 0x5C for x in range(256))
+
+
+def _builtin_hash(digest: str) -> Any:
+    """The constructor of ``digest`` in CPython's built-in hash modules, or None."""
+    modules, name = _BUILTIN_HASHES[digest]
+    for module in modules:
+        try:
+            return getattr(__import__(module), name)
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+def hmac_digest(authkey: bytes, message: bytes, digest: str) -> bytes:
+    """``hmac.new(authkey, message, digest).digest()``, for a digest of SPEC 3.3."""
+    new = _builtin_hash(digest)
+    if new is None:
+        import hmac
+
+        return hmac.new(authkey, message, digest).digest()
+    inner, outer = new(), new()
+    block = inner.block_size
+    key = new(authkey).digest() if len(authkey) > block else authkey
+    key = key.ljust(block, b"\0")
+    inner.update(key.translate(_PAD_INNER))
+    inner.update(message)
+    outer.update(key.translate(_PAD_OUTER))
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
+
+
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:
     chunks = []
     while n:
@@ -212,27 +271,26 @@ def answer_challenge_payload(authkey: bytes, challenge: bytes) -> bytes:
     if len(message) < 20:
         raise HandshakeError("the server's challenge is too short (%d bytes)" % len(message))
     if len(message) == 20:  # legacy: Python <= 3.11's 20 random bytes, answered with a bare HMAC-MD5
-        return hmac.new(authkey, message, "md5").digest()
+        return hmac_digest(authkey, message, "md5")
     digest = _digest_prefix(message)
     if digest is None:
         raise HandshakeError("the server's challenge names no allowed digest")
     # The MAC covers the whole message, '{sha256}' prefix included (SPEC 3.2).
-    return ("{%s}" % digest).encode("ascii") + hmac.new(authkey, message, digest).digest()
+    return ("{%s}" % digest).encode("ascii") + hmac_digest(authkey, message, digest)
 
 
 def verify_response(authkey: bytes, message: bytes, response: bytes) -> bool:
     """Checks the server's answer to the challenge whose message we sent (SPEC 3.4)."""
     if len(response) in (16, 20):
-        digest, mac = "md5", response
+        digest, answer = "md5", response
     else:
         digest = _digest_prefix(response)
         # A prefixed answer must name the digest our challenge named: anything else is a
         # downgrade (SPEC 3.4, since 1.3).
         if digest is None or digest != _digest_prefix(message):
             return False
-        mac = response[len(digest) + 2:]
-    expected = hmac.new(authkey, message, digest).digest()
-    return hmac.compare_digest(expected, mac)
+        answer = response[len(digest) + 2:]
+    return _compare_digest(hmac_digest(authkey, message, digest), answer)
 
 
 def answer_server_challenge(sock: socket.socket, authkey: bytes) -> bytes:

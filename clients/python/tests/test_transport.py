@@ -7,10 +7,13 @@ from syncmanager_client.transport import (
     FrameReader,
     FramingError,
     HandshakeError,
+    DIGESTS,
     answer_challenge_payload,
+    client_handshake,
     decode_json,
     encode_json,
     frame,
+    hmac_digest,
     request_frame,
     verify_response,
 )
@@ -49,6 +52,59 @@ class HandshakeVectorsTest(unittest.TestCase):
         for bad in (b"#CHALLENGE#short", b"#CHALLENGE#" + b"x" * 30, b"#CHALLENGE#{sha1}" + b"x" * 30, b"#WELCOME#"):
             with self.subTest(challenge=bad), self.assertRaises(HandshakeError):
                 answer_challenge_payload(KEY, bad)
+
+
+class HmacTest(unittest.TestCase):
+    """The handshake's HMAC is computed without the ``hmac`` module (it would load OpenSSL): the
+    bytes must be ``hmac``'s for every digest SPEC 3.3 allows and every length of key."""
+
+    def test_the_same_bytes_as_hmac(self):
+        import hmac
+
+        # Key lengths around each digest's block (64 for md5 and sha256, 128 for sha384, 136 and
+        # 104 for sha3), longer keys being hashed first; messages as challenges carry them.
+        keys = [bytes(range(n % 256)) * (n // 256 + 1) for n in range(0, 300, 7)] + [b"x" * n for n in (63, 64, 65, 103, 104, 105, 127, 128, 129, 135, 136, 137)]
+        messages = [b"", bytes(range(20)), b"{sha256}" + bytes(range(40)), b"m" * 1000]
+        for digest in DIGESTS:
+            for key in keys:
+                for message in messages:
+                    with self.subTest(digest=digest, key=len(key), message=len(message)):
+                        self.assertEqual(hmac_digest(key[:len(key)], message, digest), hmac.new(key, message, digest).digest())
+
+    def test_against_cpythons_own_key_check(self):
+        """Our side of the handshake against multiprocessing.connection's deliver_challenge and
+        answer_challenge: this interpreter's own (HMAC-MD5 up to 3.11, {sha256} from 3.12)."""
+        import multiprocessing.connection
+        import threading
+
+        for key, theirs, verdict in ((KEY, KEY, None), (KEY, b"other", "AuthenticationError")):
+            with self.subTest(key=key, theirs=theirs):
+                ours_sock, their_sock = socket.socketpair()
+                self.addCleanup(ours_sock.close)
+                their = multiprocessing.connection.Connection(their_sock.detach())
+                self.addCleanup(their.close)
+                failures = []
+
+                def serve():
+                    try:
+                        multiprocessing.connection.deliver_challenge(their, theirs)
+                        multiprocessing.connection.answer_challenge(their, theirs)
+                    except Exception as error:  # noqa: BLE001 - reported below
+                        failures.append(error)
+
+                server = threading.Thread(target=serve, daemon=True)
+                server.start()
+                ours_sock.settimeout(10)
+                try:
+                    client_handshake(ours_sock, key)
+                    raised = None
+                except Exception as error:  # noqa: BLE001
+                    raised = type(error).__name__
+                server.join(10)
+                self.assertFalse(server.is_alive())
+                self.assertEqual(raised, verdict)
+                # CPython's side agrees: it authenticated us, or refused our key.
+                self.assertEqual([type(f).__name__ for f in failures], [] if verdict is None else ["AuthenticationError"])
 
 
 class FramingTest(unittest.TestCase):

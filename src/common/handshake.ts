@@ -16,7 +16,7 @@
  * with 20 bare random bytes; this module accepts and answers both forms, as CPython 3.12 does.
  */
 
-import { hmac, sameBytes, secureRandomBytes } from './hmac';
+import { LIGHT_CRYPTO, platformCrypto, type HandshakeCrypto } from './hmac';
 import type { Duplex } from 'node:stream';
 
 export const CHALLENGE = Buffer.from('#CHALLENGE#');
@@ -60,7 +60,7 @@ export function splitDigest(message: Buffer): { digest: string; payload: Buffer 
 }
 
 /** Makes a modern challenge frame payload: `#CHALLENGE#{sha256}` + 40 random bytes. */
-export function makeChallenge(random: Buffer = secureRandomBytes(CHALLENGE_RANDOM_BYTES)): Buffer {
+export function makeChallenge(random: Buffer = LIGHT_CRYPTO.randomBytes(CHALLENGE_RANDOM_BYTES)): Buffer {
   return Buffer.concat([CHALLENGE, Buffer.from('{sha256}'), random]);
 }
 
@@ -68,15 +68,15 @@ export function makeChallenge(random: Buffer = secureRandomBytes(CHALLENGE_RANDO
  * The answer to a challenge's message (the bytes after `#CHALLENGE#`): `{digest}` + HMAC over the
  * whole message for the modern form, a bare HMAC-MD5 for a legacy 20-byte challenge.
  */
-export function createResponse(authkey: Buffer, message: Buffer): Buffer {
+export function createResponse(authkey: Buffer, message: Buffer, crypto: HandshakeCrypto = LIGHT_CRYPTO): Buffer {
   const { digest } = splitDigest(message);
-  if (!digest) return hmac('md5', authkey, message);
-  const mac = hmac(digest, authkey, message);
+  if (!digest) return crypto.hmac('md5', authkey, message);
+  const mac = crypto.hmac(digest, authkey, message);
   return Buffer.concat([Buffer.from(`{${digest}}`), mac]);
 }
 
 /** Whether `response` proves the key for our challenge `message`. Constant-time in the MAC. */
-export function verifyResponse(authkey: Buffer, message: Buffer, response: Buffer): boolean {
+export function verifyResponse(authkey: Buffer, message: Buffer, response: Buffer, crypto: HandshakeCrypto = LIGHT_CRYPTO): boolean {
   let parts: { digest: string; payload: Buffer };
   try {
     parts = splitDigest(response);
@@ -86,7 +86,7 @@ export function verifyResponse(authkey: Buffer, message: Buffer, response: Buffe
   // A prefixed answer must name the digest the challenge named: `{md5}` to a `{sha256}` challenge
   // is a downgrade (SPEC 3.4, since 1.3). The bare legacy answer stays, for unmodified old Pythons.
   if (parts.digest && parts.digest !== challengeDigest(message)) return false;
-  return sameBytes(hmac(parts.digest || 'md5', authkey, message), parts.payload);
+  return crypto.sameBytes(crypto.hmac(parts.digest || 'md5', authkey, message), parts.payload);
 }
 
 /** The digest a challenge's message names (`sha256` for `{sha256}` + random bytes); '' for a legacy one. */
@@ -204,8 +204,8 @@ async function withReader<T>(stream: Duplex, options: HandshakeOptions, run: (re
   }
 }
 
-async function deliverChallenge(stream: Duplex, reader: HandshakeReader, authkey: Buffer, who: string): Promise<void> {
-  const challenge = makeChallenge();
+async function deliverChallenge(stream: Duplex, reader: HandshakeReader, authkey: Buffer, who: string, crypto: HandshakeCrypto): Promise<void> {
+  const challenge = makeChallenge(crypto.randomBytes(CHALLENGE_RANDOM_BYTES));
   stream.write(frameHandshake(challenge));
   let response: Buffer;
   try {
@@ -216,21 +216,21 @@ async function deliverChallenge(stream: Duplex, reader: HandshakeReader, authkey
     if (error instanceof HandshakeError && error.reason === 'protocol') stream.write(frameHandshake(FAILURE));
     throw error;
   }
-  if (!verifyResponse(authkey, challenge.subarray(CHALLENGE.length), response)) {
+  if (!verifyResponse(authkey, challenge.subarray(CHALLENGE.length), response, crypto)) {
     stream.write(frameHandshake(FAILURE));
     throw new HandshakeError(`${who} did not prove the authkey (digest received was wrong)`, 'rejected');
   }
   stream.write(frameHandshake(WELCOME));
 }
 
-async function answerChallenge(stream: Duplex, reader: HandshakeReader, authkey: Buffer, who: string): Promise<void> {
+async function answerChallenge(stream: Duplex, reader: HandshakeReader, authkey: Buffer, who: string, crypto: HandshakeCrypto): Promise<void> {
   const challenge = await reader.next();
   if (!challenge.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
     throw new HandshakeError(`${who} sent no challenge (is this a syncmanager or Python manager?)`, 'protocol');
   }
   const message = challenge.subarray(CHALLENGE.length);
   if (message.length < 20) throw new HandshakeError(`${who}'s challenge is too short`, 'protocol');
-  stream.write(frameHandshake(createResponse(authkey, message)));
+  stream.write(frameHandshake(createResponse(authkey, message, crypto)));
   const verdict = await reader.next();
   if (verdict.equals(FAILURE)) throw new HandshakeError(`${who} rejected our authkey`, 'rejected');
   if (!verdict.equals(WELCOME)) throw new HandshakeError(`${who} answered neither #WELCOME# nor #FAILURE#`, 'protocol');
@@ -242,8 +242,9 @@ async function answerChallenge(stream: Duplex, reader: HandshakeReader, authkey:
  */
 export async function serverHandshake(stream: Duplex, authkey: Buffer, options: HandshakeOptions = {}): Promise<Buffer> {
   const { rest } = await withReader(stream, options, async (reader) => {
-    await deliverChallenge(stream, reader, authkey, 'the client');
-    await answerChallenge(stream, reader, authkey, 'the client');
+    const crypto = platformCrypto();
+    await deliverChallenge(stream, reader, authkey, 'the client', crypto);
+    await answerChallenge(stream, reader, authkey, 'the client', crypto);
   });
   return rest;
 }
@@ -251,8 +252,8 @@ export async function serverHandshake(stream: Duplex, authkey: Buffer, options: 
 /** Runs the client's side: answer the server's challenge, then challenge it. The stream is paused after. */
 export async function clientHandshake(stream: Duplex, authkey: Buffer, options: HandshakeOptions = {}): Promise<Buffer> {
   const { rest } = await withReader(stream, options, async (reader) => {
-    await answerChallenge(stream, reader, authkey, 'the server');
-    await deliverChallenge(stream, reader, authkey, 'the server');
+    await answerChallenge(stream, reader, authkey, 'the server', LIGHT_CRYPTO);
+    await deliverChallenge(stream, reader, authkey, 'the server', LIGHT_CRYPTO);
   });
   return rest;
 }

@@ -4,7 +4,8 @@
  * the handshake's whole work. HMAC-MD5 (Python 3.11 and older, 2.7) and HMAC-SHA256 (the modern
  * challenge) are computed here, MD5 (RFC 1321) and SHA-256 (FIPS 180-4) over one short message
  * each; the other digests a peer may name, and random bytes where the system has no
- * `/dev/urandom`, come from `node:crypto`, loaded then.
+ * `/dev/urandom`, come from `node:crypto`, loaded then. The server uses `node:crypto`'s
+ * ({@link platformCrypto}); a client, this module's ({@link LIGHT_CRYPTO}).
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -183,3 +184,30 @@ export function secureRandomBytes(n: number): Buffer {
     if (fd !== undefined) closeSync(fd);
   }
 }
+
+/** What one side of the handshake computes its MACs, challenges and comparisons with. */
+export interface HandshakeCrypto {
+  hmac(digest: string, key: Uint8Array, message: Uint8Array): Buffer;
+  randomBytes(n: number): Buffer;
+  sameBytes(a: Uint8Array, b: Uint8Array): boolean;
+}
+
+/** This module's own: a client's cold start loads no `node:crypto` for MD5 and SHA-256. */
+export const LIGHT_CRYPTO: HandshakeCrypto = { hmac, randomBytes: secureRandomBytes, sameBytes };
+
+/**
+ * `node:crypto`'s, for the server: it admits clients on their answer, so its check rests on the
+ * platform's audited code rather than ours (ours is checked against it byte for byte in
+ * test/common/hmac.test.ts, and a flaw there could only fail a client's own login or its check of
+ * the server).
+ */
+export function platformCrypto(): HandshakeCrypto {
+  if (platform) return platform;
+  const crypto = nodeCrypto();
+  return (platform = {
+    hmac: (digest, key, message) => crypto.createHmac(NODE_DIGEST[digest], key).update(message).digest(),
+    randomBytes: (n) => crypto.randomBytes(n),
+    sameBytes: (a, b) => a.length === b.length && crypto.timingSafeEqual(a, b),
+  });
+}
+let platform: HandshakeCrypto | undefined;

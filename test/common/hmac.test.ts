@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { hmac, md5, sameBytes, secureRandomBytes, sha256 } from '../../src/common/hmac';
+import { LIGHT_CRYPTO, hmac, md5, platformCrypto, sameBytes, secureRandomBytes, sha256 } from '../../src/common/hmac';
+import { createResponse, verifyResponse } from '../../src/common/handshake';
 
 const NODE_DIGEST: Record<string, string> = { md5: 'md5', sha256: 'sha256', sha384: 'sha384', sha3_256: 'sha3-256', sha3_384: 'sha3-384' };
 
@@ -47,4 +48,16 @@ test('sameBytes compares whole byte strings, and secureRandomBytes gives the len
   assert.equal(a.length, 40);
   assert.notDeepEqual(a, b);
   assert.equal(secureRandomBytes(0).length, 0);
+});
+
+test("the server's side of the handshake uses node:crypto's, and its answers and checks agree with a client's", () => {
+  const key = bytes(20, 9);
+  const message = Buffer.concat([Buffer.from('{sha256}'), bytes(40, 8)]);
+  const server = platformCrypto();
+  assert.equal(server.hmac('sha256', key, message).toString('hex'), createHmac('sha256', key).update(message).digest('hex'));
+  assert.equal(server.hmac('md5', key, message).toString('hex'), LIGHT_CRYPTO.hmac('md5', key, message).toString('hex'));
+  assert.ok(verifyResponse(key, message, createResponse(key, message, LIGHT_CRYPTO), server), "the server takes a client's answer");
+  assert.ok(verifyResponse(key, message, createResponse(key, message, server), LIGHT_CRYPTO), "a client takes the server's answer");
+  assert.ok(!verifyResponse(bytes(20, 10), message, createResponse(key, message, LIGHT_CRYPTO), server), 'another key is refused');
+  assert.equal(server.sameBytes(bytes(32, 1), bytes(31, 1)), false, 'lengths that differ are unequal, not an error');
 });

@@ -5,6 +5,7 @@
  * carry raw byte strings after its JSON text (SPEC 5.1, `Content-Attachments`).
  */
 
+import { isUtf8 } from 'node:buffer';
 import { MAX_EXACT_DIGITS } from './exactDigits';
 
 /** Largest header block accepted: real headers are a few dozen bytes. */
@@ -28,8 +29,11 @@ export class FramingError extends Error {
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
-/** What a decoder hands on: a message's JSON text, and the attachments its frame carried (SPEC 5.1), if any. */
-export type MessageHandler = (body: string, attachments?: Buffer[]) => void;
+/**
+ * What a decoder hands on: a message's JSON text, and the attachments its frame carried (SPEC 5.1),
+ * if any; `notUtf8` when the decoder checks the text and it is not UTF-8 (then bad bytes read as U+FFFD).
+ */
+export type MessageHandler = (body: string, attachments?: Buffer[], notUtf8?: boolean) => void;
 
 /**
  * Splits a byte stream into message bodies. Feed chunks with {@link push}; each complete body is
@@ -54,9 +58,14 @@ export class ContentLengthDecoder {
   /** The chunk {@link pushTransient} is reading, valid only until it returns. */
   private transient: Buffer | undefined;
 
+  /**
+   * @param checkUtf8 whether each message's text is checked to be UTF-8 (RFC 8259 8.1), for a
+   * reader that must refuse one that is not rather than read its bad bytes as U+FFFD: the server.
+   */
   constructor(
     private onMessage: MessageHandler,
     private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    private readonly checkUtf8 = false,
   ) {}
 
   /** Hands every message from now on, the rest of the current chunk's too, to `onMessage` instead (a resumed session taking over a connection). */
@@ -138,7 +147,7 @@ export class ContentLengthDecoder {
       const end = (this.offset = start + this.bodyLength);
       this.bodyLength = -1;
       const lengths = this.attachmentLengths;
-      if (lengths === undefined) this.onMessage(this.buffer.toString('utf8', start, end));
+      if (lengths === undefined) this.onMessage(this.buffer.toString('utf8', start, end), undefined, this.notUtf8(start, end));
       else {
         this.attachmentLengths = undefined;
         this.deliverAttached(start, end, lengths);
@@ -157,13 +166,19 @@ export class ContentLengthDecoder {
     let at = end;
     for (const length of lengths) at -= length;
     const attachments: Buffer[] = [];
-    const json = this.buffer.toString('utf8', start, at);
+    const textEnd = at;
+    const json = this.buffer.toString('utf8', start, textEnd);
     for (const length of lengths) {
       const view = this.buffer.subarray(at, at + length);
       attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : Buffer.copyBytesFrom(view));
       at += length;
     }
-    this.onMessage(json, attachments);
+    this.onMessage(json, attachments, this.notUtf8(start, textEnd));
+  }
+
+  /** Whether the text at `buffer[start..end)` must be refused as not UTF-8 (checked only when asked: see the constructor). */
+  private notUtf8(start: number, end: number): boolean {
+    return this.checkUtf8 && !isUtf8(this.buffer.subarray(start, end));
   }
 
   /** Parses a header block if one is complete; returns false when more bytes are needed. */

@@ -47,7 +47,25 @@ export function tlsWrapper(options: ServerTlsOptions): (socket: Socket) => TLSSo
     throw new Error(`the TLS certificate or key cannot be used: ${(error as Error).message}`, { cause: error });
   }
   const mutual = options.ca !== undefined;
-  return (socket) => new TLSSocket(socket, { isServer: true, secureContext: context, requestCert: mutual, rejectUnauthorized: mutual });
+  return (socket) => {
+    const tls = new TLSSocket(socket, { isServer: true, secureContext: context, requestCert: mutual, rejectUnauthorized: mutual });
+    if (mutual) tls.once('secure', () => refuseUnverifiedPeer(tls));
+    return tls;
+  };
+}
+
+/**
+ * Ends a mutual-TLS connection whose client certificate the CA did not sign. OpenSSL only makes
+ * the client send one: Node accepts any certificate during the handshake and leaves the chain's
+ * verdict for JavaScript to act on, which `tls.Server` does but a TLS socket wrapped by hand (as
+ * here, so the connection guard keeps it) does not; without this, a client's own self-signed
+ * certificate got in. The verdict is the handle's `verifyError()`, the one `tls.Server` reads;
+ * where it cannot be read the connection is refused, never let through.
+ */
+function refuseUnverifiedPeer(tls: TLSSocket): void {
+  const handle = (tls as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
+  const verdict: (Error & { code?: string }) | null = typeof handle?.verifyError === 'function' ? handle.verifyError() : new Error('the certificate could not be checked');
+  if (verdict) tls.destroy(new Error(`the client's certificate is not signed by the --tls-ca CA (${verdict.code ?? verdict.message}); connection refused`));
 }
 
 function toPem(value: string | Uint8Array): string | Buffer {

@@ -1,7 +1,8 @@
 /**
  * Certificates made at run time with the `openssl` command, for the TLS tests: a CA, a server
  * certificate it signed for 127.0.0.1 and localhost, a client certificate it signed, and a second
- * CA that signed nothing of these (the wrong one to trust).
+ * CA that signed nothing of these (the wrong one to trust) but a client certificate of its own (a
+ * stranger's, which a server requiring the first CA must refuse).
  */
 
 import assert from 'node:assert/strict';
@@ -19,6 +20,9 @@ export interface TestCertificates {
   clientCertFile: string;
   clientKeyFile: string;
   wrongCaFile: string;
+  /** A client certificate the wrong CA signed. */
+  strangerCertFile: string;
+  strangerKeyFile: string;
   pem(file: string): string;
 }
 
@@ -36,15 +40,16 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
 export function makeCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'syncmanager-tls-'));
   const ca = (name: string) => openssl(dir, ['req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=syncmanager test ${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  const signed = (name: string, cn: string, ext: string) => {
+  const signed = (name: string, cn: string, ext: string, signer = 'ca') => {
     openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
     writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
+    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
   };
   ca('ca');
   ca('wrong-ca');
   signed('server', 'localhost', `subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n${LEAF}`);
   signed('client', 'syncmanager test client', `extendedKeyUsage=clientAuth\n${LEAF}`);
+  signed('stranger', 'syncmanager test stranger', `extendedKeyUsage=clientAuth\n${LEAF}`, 'wrong-ca');
   const at = (file: string) => join(dir, file);
   return {
     dir,
@@ -54,6 +59,8 @@ export function makeCertificates(): TestCertificates {
     clientCertFile: at('client.pem'),
     clientKeyFile: at('client.key'),
     wrongCaFile: at('wrong-ca.pem'),
+    strangerCertFile: at('stranger.pem'),
+    strangerKeyFile: at('stranger.key'),
     pem: (file) => readFileSync(file, 'utf8'),
   };
 }

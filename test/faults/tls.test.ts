@@ -59,11 +59,20 @@ test('TLS: the TS and the Python JSON client round-trip over TLS; the wrong CA a
   assert.ok(server.alive());
 });
 
-test('TLS with --tls-ca: a client must present a certificate the CA signed', async () => {
+test('TLS with --tls-ca: a client must present a certificate the CA signed; one another CA signed, or its own, is refused', async () => {
   await using server = await serveBounded(KEY, ['--register', 'jobs=Queue', '--tls-cert', certs.serverCertFile, '--tls-key', certs.serverKeyFile, '--tls-ca', certs.caFile], 256);
   const ca = certs.pem(certs.caFile);
   assert.equal(await roundTrip(server.address, { ca, cert: certs.pem(certs.clientCertFile), key: certs.pem(certs.clientKeyFile) }), 5);
   await assert.rejects(roundTrip(server.address, { ca }));
+  // A certificate the CA did not sign is refused like none: another CA's, or the client's own.
+  await assert.rejects(roundTrip(server.address, { ca, cert: certs.pem(certs.strangerCertFile), key: certs.pem(certs.strangerKeyFile) }));
+  await assert.rejects(roundTrip(server.address, { ca, cert: certs.pem(certs.wrongCaFile), key: certs.pem(certs.wrongCaFile.replace(/\.pem$/, '.key')) }));
+  const stranger = await pythonRoundTrip(server.address, [
+    `context = ssl.create_default_context(cafile=${JSON.stringify(certs.caFile)})`,
+    `context.load_cert_chain(${JSON.stringify(certs.strangerCertFile)}, ${JSON.stringify(certs.strangerKeyFile)})`,
+  ]);
+  assert.doesNotMatch(stranger, /^got 9$/m);
+  assert.match(server.process.output(), /certificate/i);
   const withCert = await pythonRoundTrip(server.address, [
     `context = ssl.create_default_context(cafile=${JSON.stringify(certs.caFile)})`,
     `context.load_cert_chain(${JSON.stringify(certs.clientCertFile)}, ${JSON.stringify(certs.clientKeyFile)})`,

@@ -12,6 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { decodeValue } from '../../src/common/valueCodec';
 import { exceedsJsonValues } from '../../src/server/jsonValueCount';
+import { JsonTextWalk } from '../../src/server/jsonTextWalk';
 import { DEFAULT_MAX_MESSAGE_VALUES, MAX_CALL_ARGUMENTS, READ_BYTES_PER_MESSAGE, readAllowance } from '../../src/server/limits';
 import { MessageRefused, readMessage } from '../../src/server/jsonrpc/messageChecks';
 import { SharedRef } from '../../src/server/calls/sharedRef';
@@ -356,5 +357,49 @@ for (const [name, opcodes, ordinary = false] of [
     assert.ok(counted + 4096 >= held, `${counted} bytes counted, ${held} held`);
     if (ordinary) assert.ok(counted <= allowed(frame.length), `${counted} bytes counted for ${frame.length} bytes: over ${allowed(frame.length)}, refused`);
     else t.diagnostic(`the rule allows ${allowed(frame.length)}: ${held > allowed(frame.length) ? 'more held' : 'within'}`);
+  });
+}
+
+// Big dicts, read as a JSON-RPC message: kept as text, and within the rule.
+const bigDicts = [
+  ['one dict of 50,000 short keys', `[{${jsonKeys(50_000)}}]`],
+  ['1,000 dicts of the same 50 keys', `[[${Array(1_000).fill(`{${jsonKeys(50)}}`).join(',')}]]`],
+] as const;
+for (const [name, args] of bigDicts) {
+  test(`a JSON-RPC message of ${name} is read, holding at most 4 times its bytes plus ${READ_BYTES_PER_MESSAGE} bytes`, (t) => {
+    const body = jsonPut(args);
+    const refused = withinRuleOrRefused(t, Buffer.byteLength(body), () => readJson(body), (value) => (typeof value === 'string' ? value : undefined));
+    assert.equal(refused, undefined, 'an ordinary message is read');
+  });
+}
+
+// What the JSON walk counts for records built (beside a $proxy, or too small to keep as text),
+// against what they hold built: never less, and no more than the measurement's own slack beyond
+// it, so that a message the rule lets in is not refused for an over-count. A record of many keys
+// is a hash table of a power of two entries; each key's string is held once.
+const keysWith = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `"${prefix}${i}":1`).join(',');
+for (const [name, args] of [
+  ...bigDicts,
+  ['one dict of 10,000 short keys', `[{${keysWith(10_000, 'a')}}]`],
+  ['one dict of 90,000 short keys', `[{${keysWith(90_000, 'b')}}]`],
+  ['1,000 dicts of 50 keys each their own', `[[${Array.from({ length: 1_000 }, (_, j) => `{${keysWith(50, `d${j}_`)}}`).join(',')}]]`],
+  ['500 dicts of the same 150 keys', `[[${Array(500).fill(`{${keysWith(150, 'c')}}`).join(',')}]]`],
+  ['one dict of 20,000 keys of 30 characters', `[{${Array.from({ length: 20_000 }, (_, i) => `"a_rather_longer_key_name_${String(i).padStart(5, '0')}":1`).join(',')}}]`],
+  ['one dict of 30,000 keys of string values', `[{${Array.from({ length: 30_000 }, (_, i) => `"e${i}":"v"`).join(',')}}]`],
+] as const) {
+  test(`the JSON walk's count of ${name}, built, is at least what it holds and at most 1.25 times`, (t) => {
+    const body = jsonPut(args);
+    const build = () => {
+      const params = JSON.parse(body).params as { args: unknown[]; kwargs: Record<string, unknown> };
+      return [decodeValue(params.args, { boxFloats: true }), decodeKeywords(params.kwargs, { boxFloats: true })];
+    };
+    const { held } = leastHeld(build);
+    const walk = new JsonTextWalk(body);
+    walk.at = body.indexOf('"args":') + '"args":'.length;
+    walk.reset();
+    walk.value();
+    t.diagnostic(`${Buffer.byteLength(body)} bytes: ${held} bytes held built, ${walk.held} counted (${(walk.held / held).toFixed(2)} times)`);
+    assert.ok(walk.held + 4096 >= held, `${walk.held} bytes counted, ${held} held`);
+    assert.ok(walk.held <= 1.25 * held + 4096, `${walk.held} bytes counted, ${held} held: over-counted`);
   });
 }

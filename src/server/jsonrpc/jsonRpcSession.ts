@@ -108,7 +108,7 @@ export class Session implements ConnectedSession, InspectingSession {
   ) {
     this.core = new SessionCore(host);
     this.values = new WireValues(host, service, this.core.holder);
-    this.decoder = new ContentLengthDecoder(this.onMessage, host.maxMessageBytes);
+    this.decoder = new ContentLengthDecoder(this.onMessage, host.maxMessageBytes, true);
     this.outbox = this.outboxFor(socket);
     this.handlers = this.protocolHandlers();
     this.attach(socket);
@@ -351,12 +351,12 @@ export class Session implements ConnectedSession, InspectingSession {
     if (this.host.inspector.active) this.host.inspector.sessionsChanged();
   }
 
-  private readonly onMessage = (body: string, attachments?: Buffer[]): void => {
+  private readonly onMessage = (body: string, attachments?: Buffer[], notUtf8?: boolean): void => {
     this.liveness?.heard();
     if (exceedsJsonValues(body, this.host.maxMessageValues)) return this.refuseCostly(tooManyValues('JSON', this.host.maxMessageValues));
     let message: IncomingMessage | undefined;
     try {
-      message = readMessage(body, attachments);
+      message = readMessage(body, attachments, notUtf8);
     } catch (error) {
       if (!(error instanceof MessageRefused)) throw error;
       return this.sendError(error.id, error.error);

@@ -32,10 +32,13 @@ export class MessageRefused extends Error {
  * Reads one message body: the request or notification it holds, or undefined for a response
  * (the server sends no requests, so there is nothing to match it with). The message is the
  * parsed object itself, so a well-formed request costs no more than its parse. A frame's
- * attachments (SPEC 5.1) are bound to the `$attachment` tags of the request's params.
+ * attachments (SPEC 5.1) are bound to the `$attachment` tags of the request's params. A body
+ * whose text is not UTF-8 (`notUtf8`, as the decoder found it) is not JSON (RFC 8259 8.1): refused
+ * as such, never read with its bad bytes as U+FFFD, which would store other text than was sent.
  * @throws MessageRefused
  */
-export function readMessage(body: string, attachments?: Buffer[]): IncomingMessage | undefined {
+export function readMessage(body: string, attachments?: Buffer[], notUtf8?: boolean): IncomingMessage | undefined {
+  if (notUtf8) throw new MessageRefused(null, errorObject(ErrorCodes.ParseError, 'invalid JSON: the body is not valid UTF-8 (SPEC 5)'));
   const message = readJsonRpc(body);
   if (attachments === undefined || message === undefined) return message;
   try {

@@ -147,7 +147,10 @@ export class ContentLengthDecoder {
       const end = (this.offset = start + this.bodyLength);
       this.bodyLength = -1;
       const lengths = this.attachmentLengths;
-      if (lengths === undefined) this.onMessage(this.buffer.toString('utf8', start, end), undefined, this.notUtf8(start, end));
+      if (lengths === undefined) {
+        const text = this.buffer.toString('utf8', start, end);
+        this.onMessage(text, undefined, this.notUtf8(text, start, end));
+      }
       else {
         this.attachmentLengths = undefined;
         this.deliverAttached(start, end, lengths);
@@ -173,12 +176,16 @@ export class ContentLengthDecoder {
       attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : Buffer.copyBytesFrom(view));
       at += length;
     }
-    this.onMessage(json, attachments, this.notUtf8(start, textEnd));
+    this.onMessage(json, attachments, this.notUtf8(json, start, textEnd));
   }
 
-  /** Whether the text at `buffer[start..end)` must be refused as not UTF-8 (checked only when asked: see the constructor). */
-  private notUtf8(start: number, end: number): boolean {
-    return this.checkUtf8 && !isUtf8(this.buffer.subarray(start, end));
+  /**
+   * Whether `text`, read from `buffer[start..end)`, must be refused as not UTF-8 (checked only when
+   * asked: see the constructor). Bad bytes read as U+FFFD, so a text without one needs no look at
+   * its bytes (an ASCII text, the usual request, is answered at once).
+   */
+  private notUtf8(text: string, start: number, end: number): boolean {
+    return this.checkUtf8 && text.includes('\uFFFD') && !isUtf8(this.buffer.subarray(start, end));
   }
 
   /** Parses a header block if one is complete; returns false when more bytes are needed. */

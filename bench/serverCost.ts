@@ -16,11 +16,11 @@
  * connection for ours, 100 threads with a connection each for CPython's, whose proxies have one
  * call out at a time); it warms up with `--ops` ops, then makes `--ops` more, over which the
  * server's CPU time (`process.cpuUsage()` read in its process at both ends) and the client's are
- * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's
- * `--cpu-prof` profile.
+ * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's and
+ * each TypeScript client's `--cpu-prof` profile.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AUTHKEY, measurePairs, QUEUE_TYPEIDS } from './harness';
@@ -54,6 +54,9 @@ async function client(address: string, clientBundle: string, loops: number, ops:
   process.exit(0);
 }
 
+/** Node's options for a `--cpu-prof` written into `dir`, if any. */
+const profArgs = (dir: string | undefined): string[] => (dir ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir] : []);
+
 interface Figures {
   serverUs: number;
   clientUs: number;
@@ -61,14 +64,14 @@ interface Figures {
 }
 
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
-  const serverArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', prof] : []), '--import', 'tsx', THIS, 'serve', bundle];
+  const serverArgs = [...profArgs(prof), '--import', 'tsx', THIS, 'serve', bundle];
   const server = spawn(...pinned(process.execPath, serverArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
   const serverCpu = (): Promise<number> => cpuTimeOf(server);
   try {
     const address = await lineOf(server, 'READY ', 30_000);
     const clientArgs: [string, string[]] =
       kind === 'ts'
-        ? [process.execPath, ['--import', 'tsx', THIS, 'client', address, resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js'))), String(loops), String(ops)]]
+        ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js'))), String(loops), String(ops)]]
         : [option('--python', pythonPath()), [PYTHON_CLIENT, address, String(loops), String(ops)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
@@ -82,19 +85,25 @@ async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops
       return { serverUs: used / made, clientUs, opsPerSecond };
     } finally {
       clearTimeout(timer);
-      child.kill('SIGKILL');
+      // The client exits by itself after DONE (writing its profile), the server when its stdin closes.
+      await ended(child);
     }
   } finally {
-    await new Promise<void>((done) => {
-      // Ends by itself when its stdin closes (a profile is written on a normal exit); killed after 5 s.
-      const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-      server.once('exit', () => {
-        clearTimeout(timer);
-        done();
-      });
-      server.stdin!.end();
-    });
+    server.stdin!.end();
+    await ended(server);
   }
+}
+
+/** Waits for `child` to exit (a profile is written on a normal exit), killing it after 5 s. */
+function ended(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+  });
 }
 
 function pythonPath(): string {

@@ -22,6 +22,8 @@ const RECENT_TEXTS = 8;
 /** The texts {@link recentText} read lately, the oldest replaced first ('' until filled: it stands for itself). */
 const recent: string[] = new Array<string>(RECENT_TEXTS).fill('');
 let nextRecent = 0;
+/** Characters of the longest message whose texts {@link recentText} keeps. */
+const RECENT_FROM_MOST = 1024;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACKET = 0x5b;
@@ -77,8 +79,11 @@ function recentText(body: string, from: number, to: number): string {
     if (text.length === length && body.startsWith(text, from)) return text;
   }
   const text = body.slice(from, to);
-  recent[nextRecent] = text;
-  nextRecent = (nextRecent + 1) % RECENT_TEXTS;
+  // Kept only from a short message: a part of a string may keep the whole of it alive.
+  if (body.length <= RECENT_FROM_MOST) {
+    recent[nextRecent] = text;
+    nextRecent = (nextRecent + 1) % RECENT_TEXTS;
+  }
   return text;
 }
 

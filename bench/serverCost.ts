@@ -5,7 +5,7 @@
  *
  *   node esbuild.js && node --import tsx bench/serverCost.ts [--bundle LABEL=PATH ...]
  *        [--client ts|python] [--workload 1|2] [--ops N] [--rounds N] [--pin same]
- *        [--client-bundle PATH] [--python PATH] [--prof DIR]
+ *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis]
  *
  * Each round serves the bench queues from each server bundle in turn (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` adds a build to compare), each in
@@ -16,17 +16,23 @@
  * connection for ours, 100 threads with a connection each for CPython's, whose proxies have one
  * call out at a time); it warms up with `--ops` ops, then makes `--ops` more, over which the
  * server's CPU time (`process.cpuUsage()` read in its process at both ends) and the client's are
- * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's
- * `--cpu-prof` profile.
+ * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's and
+ * each TypeScript client's `--cpu-prof` profile. `--peer redis` (or `ioredis`, or both) adds a row
+ * measured the same way in each round: a fresh redis-server (its CPU time read from /proc) and the
+ * bench's Redis peer client (`peers/redis.ts`, `peers/ioredis.ts`), LPUSH and BRPOP.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AUTHKEY, measurePairs, QUEUE_TYPEIDS } from './harness';
+import { readFileSync } from 'node:fs';
+import { AUTHKEY, measurePairs, pairOpsFor, QUEUE_TYPEIDS, type ImplModule, type PairOps } from './harness';
+import { closeSocket, freePort, openSocket } from './peers/net-util';
 import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned } from './cpuProbe';
 
 const THIS = __filename;
+/** How a Redis peer is named where a bundle's path goes (`--peer redis` measures `peer:redis`). */
+const PEER = 'peer:';
 const PYTHON_CLIENT = join(__dirname, 'peers', 'python_cost_client.py');
 
 /** The server side: serves the bench queues from `bundle` until stdin closes, answering `cpu` with its CPU time in µs. */
@@ -37,12 +43,22 @@ async function serve(bundle: string): Promise<void> {
   answerCpuTime(() => void served.close().then(() => process.exit(0)));
 }
 
-/** The TypeScript client side: warms up, says MARK, waits for a line, makes `ops` ops and says DONE with ops/s and its CPU µs per op. */
-async function client(address: string, clientBundle: string, loops: number, ops: number): Promise<void> {
+/** The bench queue's put and get through the client build `clientBundle`, or through a Redis peer's client (`peer:redis`, `peer:ioredis`). */
+async function queuePair(address: string, clientBundle: string): Promise<{ pair: PairOps; close(): Promise<void> }> {
+  if (clientBundle.startsWith(PEER)) {
+    const peer = (await import(`./peers/${clientBundle.slice(PEER.length)}`)) as ImplModule;
+    const conn = await peer.connect(address);
+    return { pair: await pairOpsFor(conn), close: () => conn.close() };
+  }
   const { connect } = (await import(resolve(clientBundle))) as typeof import('../src/client');
   const conn = await connect({ address, authkey: AUTHKEY });
   const queue = await conn.create<import('../src/client').QueueProxy<unknown>>(QUEUE_TYPEIDS.queue);
-  const pair = { first: (i: number) => queue.put(i), second: () => queue.get() };
+  return { pair: { first: (i: number) => queue.put(i), second: () => queue.get() }, close: () => conn.close() };
+}
+
+/** The TypeScript client side: warms up, says MARK, waits for a line, makes `ops` ops and says DONE with ops/s and its CPU µs per op. */
+async function client(address: string, clientBundle: string, loops: number, ops: number): Promise<void> {
+  const { pair, close } = await queuePair(address, clientBundle);
   await measurePairs(pair, loops, 600_000, ops, false);
   process.stdout.write('MARK\n');
   await new Promise((done) => process.stdin.once('data', done));
@@ -50,9 +66,12 @@ async function client(address: string, clientBundle: string, loops: number, ops:
   const result = await measurePairs(pair, loops, 600_000, ops, true);
   const used = process.cpuUsage(cpu);
   process.stdout.write(`DONE ${(result.ops / result.elapsedMs) * 1000} ${(used.user + used.system) / result.ops} ${result.ops}\n`);
-  await conn.close();
+  await close();
   process.exit(0);
 }
+
+/** Node's options for a `--cpu-prof` written into `dir`, if any. */
+const profArgs = (dir: string | undefined): string[] => (dir ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir] : []);
 
 interface Figures {
   serverUs: number;
@@ -60,15 +79,48 @@ interface Figures {
   opsPerSecond: number;
 }
 
+/** A fresh redis-server (no persistence, as the bench's Redis peers), its address, and its CPU time in µs read from /proc (10 ms ticks). */
+async function startRedis(): Promise<{ server: ChildProcess; address: string; cpu(): Promise<number> }> {
+  const port = await freePort();
+  const server = spawn(...pinned('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no']), { stdio: ['pipe', 'ignore', 'inherit'] });
+  const address = `127.0.0.1:${port}`;
+  // Ready once it accepts a connection: bounded, 100 tries 50 ms apart.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await closeSocket(await openSocket(address, 1000));
+      break;
+    } catch (error) {
+      if (attempt >= 100 || server.exitCode !== null) throw error;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  }
+  const cpu = async (): Promise<number> => {
+    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime (fields 14 and 15 of the file), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  };
+  return { server, address, cpu };
+}
+
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
-  const serverArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', prof] : []), '--import', 'tsx', THIS, 'serve', bundle];
-  const server = spawn(...pinned(process.execPath, serverArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const serverCpu = (): Promise<number> => cpuTimeOf(server);
+  const peer = bundle.startsWith(PEER);
+  let server: ChildProcess;
+  let serverCpu: () => Promise<number>;
+  let address: string;
+  if (peer) {
+    const redis = await startRedis();
+    [server, serverCpu, address] = [redis.server, redis.cpu, redis.address];
+  } else {
+    server = spawn(...pinned(process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'serve', bundle]), { stdio: ['pipe', 'pipe', 'inherit'] });
+    serverCpu = () => cpuTimeOf(server);
+    address = '';
+  }
   try {
-    const address = await lineOf(server, 'READY ', 30_000);
+    if (!peer) address = await lineOf(server, 'READY ', 30_000);
+    const clientBundle = peer ? bundle : resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js')));
     const clientArgs: [string, string[]] =
-      kind === 'ts'
-        ? [process.execPath, ['--import', 'tsx', THIS, 'client', address, resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js'))), String(loops), String(ops)]]
+      kind === 'ts' || peer
+        ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, String(loops), String(ops)]]
         : [option('--python', pythonPath()), [PYTHON_CLIENT, address, String(loops), String(ops)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
@@ -82,19 +134,27 @@ async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops
       return { serverUs: used / made, clientUs, opsPerSecond };
     } finally {
       clearTimeout(timer);
-      child.kill('SIGKILL');
+      // The client exits by itself after DONE (writing its profile), the server when its stdin closes.
+      await ended(child);
     }
   } finally {
-    await new Promise<void>((done) => {
-      // Ends by itself when its stdin closes (a profile is written on a normal exit); killed after 5 s.
-      const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-      server.once('exit', () => {
-        clearTimeout(timer);
-        done();
-      });
-      server.stdin!.end();
-    });
+    // Our server ends when its stdin closes; redis-server is told to.
+    if (peer) server.kill('SIGTERM');
+    else server.stdin!.end();
+    await ended(server);
   }
+}
+
+/** Waits for `child` to exit (a profile is written on a normal exit), killing it after 5 s. */
+function ended(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+  });
 }
 
 function pythonPath(): string {
@@ -114,6 +174,7 @@ async function main(): Promise<void> {
   const bundles: [string, string][] = [];
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
   if (bundles.length === 0) bundles.push(['this build', join(__dirname, '..', 'dist', 'server.js')]);
+  for (const name of option('--peer', '').split(',').filter(Boolean)) bundles.push([name, `${PEER}${name}`]);
   console.log(`server CPU per op, ${kind} client, ${loops === 1 ? 'one at a time' : '100 in flight'}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const figures = new Map<string, Figures[]>(bundles.map(([label]) => [label, []]));
   for (let round = 1; round <= rounds; round++) {

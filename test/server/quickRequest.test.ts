@@ -54,3 +54,24 @@ test('any other text is left to the full parse', () => {
 test('a malformed request in the usual form is still refused as the full parse refuses it', () => {
   assert.throws(() => readMessage(call('1', '{"id":"q","method":"put","args":[1,]}')), /invalid JSON/);
 });
+
+test('object ids and method names read again are the same as JSON.parse reads them, however they follow each other', () => {
+  // More names than the reader keeps, of equal lengths, each other's prefixes, and empty ones.
+  const names = ['q', 'r', 'qq', 'q1', '', 'put', 'get', 'pu', 'puts', 'gets', '3f9a', '3f9b', 'é', 'e', '😀', 'a"b', 'x'];
+  let seed = 5;
+  const pick = (): string => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return names[seed % names.length];
+  };
+  for (let k = 0; k < 2000; k++) {
+    const object = JSON.stringify(pick());
+    const method = JSON.stringify(pick());
+    // Now and then a long message, whose texts are not kept.
+    const args = k % 7 === 0 ? `[${JSON.stringify('x'.repeat(2000))}]` : `[${k}]`;
+    const body = k % 3 === 0 ? call(String(k), `{"id":${object},"method":${method}}`) : call(String(k), `{"id":${object},"method":${method},"args":${args}}`);
+    const quick = readQuickRequest(body);
+    // A name with a quote in it is left to the full parse.
+    if (body.includes('\\"')) assert.equal(quick, undefined, body);
+    else assert.deepEqual(quick, JSON.parse(body), body);
+  }
+});

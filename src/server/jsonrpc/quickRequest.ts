@@ -15,6 +15,15 @@ const PARAMS = '","params":{"id":"';
 const CALLED = '","method":"';
 const ARGS = '","args":';
 const END = '"}}';
+const CALL = 'object/call';
+const CALL_PARAMS = `${METHOD}${CALL}${PARAMS}`;
+/** Texts {@link recentText} keeps: the ids and method names of a program's busiest objects. */
+const RECENT_TEXTS = 8;
+/** The texts {@link recentText} read lately, the oldest replaced first ('' until filled: it stands for itself). */
+const recent: string[] = new Array<string>(RECENT_TEXTS).fill('');
+let nextRecent = 0;
+/** Characters of the longest message whose texts {@link recentText} keeps. */
+const RECENT_FROM_MOST = 1024;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACKET = 0x5b;
@@ -27,24 +36,55 @@ const CLOSE_BRACKET = 0x5d;
 export function readQuickRequest(body: string): object | undefined {
   if (!body.startsWith(HEAD)) return undefined;
   const afterId = signedDigitsEnd(body, HEAD.length, body.length);
-  if (afterId < 0 || !body.startsWith(METHOD, afterId)) return undefined;
-  const methodStart = afterId + METHOD.length;
-  const methodEnd = plainStringEnd(body, methodStart);
-  if (methodEnd < 0 || !body.startsWith(PARAMS, methodEnd)) return undefined;
-  const objectStart = methodEnd + PARAMS.length;
+  if (afterId < 0) return undefined;
+  let method: string;
+  let objectStart: number;
+  if (body.startsWith(CALL_PARAMS, afterId)) {
+    // The request of nearly every message, its method and the start of its params checked at once.
+    method = CALL;
+    objectStart = afterId + CALL_PARAMS.length;
+  } else {
+    if (!body.startsWith(METHOD, afterId)) return undefined;
+    const methodStart = afterId + METHOD.length;
+    const methodEnd = plainStringEnd(body, methodStart);
+    if (methodEnd < 0 || !body.startsWith(PARAMS, methodEnd)) return undefined;
+    method = body.slice(methodStart, methodEnd);
+    objectStart = methodEnd + PARAMS.length;
+  }
   const objectEnd = plainStringEnd(body, objectStart);
   if (objectEnd < 0 || !body.startsWith(CALLED, objectEnd)) return undefined;
   const calledStart = objectEnd + CALLED.length;
   const calledEnd = plainStringEnd(body, calledStart);
   if (calledEnd < 0) return undefined;
-  const params: { id: string; method: string; args?: unknown } = { id: body.slice(objectStart, objectEnd), method: body.slice(calledStart, calledEnd) };
+  const params: { id: string; method: string; args?: unknown } = { id: recentText(body, objectStart, objectEnd), method: recentText(body, calledStart, calledEnd) };
   if (!(calledEnd + END.length === body.length && body.endsWith(END))) {
     if (!body.startsWith(ARGS, calledEnd) || !body.endsWith('}}')) return undefined;
     const args = readArgs(body, calledEnd + ARGS.length, body.length - 2);
     if (args === undefined) return undefined;
     params.args = args;
   }
-  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method: body.slice(methodStart, methodEnd), params };
+  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method, params };
+}
+
+/**
+ * The text from `from` to `to`, as the same string as the last time it was read when it is one of
+ * the few read lately (the ids of the objects called and their methods' names): a string read
+ * again is one more to allocate, and to hash again where it is looked up by (the object table,
+ * a method's name).
+ */
+function recentText(body: string, from: number, to: number): string {
+  const length = to - from;
+  for (let k = 0; k < RECENT_TEXTS; k++) {
+    const text = recent[k];
+    if (text.length === length && body.startsWith(text, from)) return text;
+  }
+  const text = body.slice(from, to);
+  // Kept only from a short message: a part of a string may keep the whole of it alive.
+  if (body.length <= RECENT_FROM_MOST) {
+    recent[nextRecent] = text;
+    nextRecent = (nextRecent + 1) % RECENT_TEXTS;
+  }
+  return text;
 }
 
 /** The argument list from `from` to `to`: one integer read in place, any other parsed alone; undefined when it is not one JSON array. */

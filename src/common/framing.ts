@@ -6,6 +6,7 @@
  */
 
 import { MAX_EXACT_DIGITS } from './exactDigits';
+import { ownCopy } from './ownCopy';
 
 /** Largest header block accepted: real headers are a few dozen bytes. */
 export const MAX_HEADER_BYTES = 8 * 1024;
@@ -83,7 +84,7 @@ export class ContentLengthDecoder {
     if (chunk.length > 0) {
       if (this.bodyLength >= 0 && this.buffer.length - this.offset + this.laterBytes + chunk.length < this.bodyLength) {
         // Part of a body still incomplete: keep it aside rather than copying the whole every time.
-        this.later.push(chunk === this.transient ? Buffer.from(chunk) : chunk);
+        this.later.push(chunk === this.transient ? ownCopy(chunk) : chunk);
         this.laterBytes += chunk.length;
         return;
       }
@@ -104,7 +105,7 @@ export class ContentLengthDecoder {
     } finally {
       this.transient = undefined;
       if (this.buffer === chunk) {
-        this.buffer = this.offset < chunk.length ? Buffer.from(chunk.subarray(this.offset)) : EMPTY;
+        this.buffer = this.offset < chunk.length ? ownCopy(chunk.subarray(this.offset)) : EMPTY;
         this.offset = 0;
       }
     }
@@ -160,7 +161,7 @@ export class ContentLengthDecoder {
     const json = this.buffer.toString('utf8', start, at);
     for (const length of lengths) {
       const view = this.buffer.subarray(at, at + length);
-      attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : Buffer.copyBytesFrom(view));
+      attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : ownCopy(view));
       at += length;
     }
     this.onMessage(json, attachments);

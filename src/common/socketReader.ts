@@ -7,6 +7,7 @@
  */
 
 import type { HandshakeInput } from './handshake';
+import { ownCopy } from './ownCopy';
 
 /**
  * Bytes per read: a 64 KiB value and its frame arrive whole in one read when the system has them
@@ -33,7 +34,7 @@ export class SocketReader implements HandshakeInput {
       callback: (length, into) => {
         const chunk = Buffer.from(into.buffer, into.byteOffset, length);
         if (this.#target) this.#target(chunk);
-        else this.#early.push(Buffer.from(chunk));
+        else this.#early.push(ownCopy(chunk));
         // Go on reading (false would pause the socket).
         return true;
       },
@@ -42,7 +43,7 @@ export class SocketReader implements HandshakeInput {
 
   /** The handshake's reading: each chunk copied. */
   listen(onData: (chunk: Buffer) => void): void {
-    this.readInto((chunk) => onData(Buffer.from(chunk)));
+    this.readInto((chunk) => onData(ownCopy(chunk)));
   }
 
   stop(): void {

@@ -10,6 +10,7 @@
  */
 
 import { Socket, type SocketConstructorOpts } from 'node:net';
+import { ownCopy } from '../common/ownCopy';
 import { READ_BYTES, SocketReader } from '../common/socketReader';
 
 /**
@@ -67,7 +68,7 @@ export function readerOf(socket: Socket): SocketReader | undefined {
 export function readChunks(socket: Socket, target: (chunk: Buffer) => void, keeps = false): void {
   const reader = readers.get(socket);
   if (!reader) socket.on('data', target);
-  else reader.readInto(keeps ? (chunk) => target(Buffer.from(chunk)) : target);
+  else reader.readInto(keeps ? (chunk) => target(ownCopy(chunk)) : target);
 }
 
 /** Stops handing `socket`'s chunks to `target` (put there by {@link readChunks}). */

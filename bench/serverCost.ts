@@ -5,7 +5,7 @@
  *
  *   node esbuild.js && node --import tsx bench/serverCost.ts [--bundle LABEL=PATH ...]
  *        [--client ts|python] [--workload 1|2] [--ops N] [--rounds N] [--pin same]
- *        [--client-bundle PATH] [--python PATH] [--prof DIR]
+ *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--payload BYTES]
  *
  * Each round serves the bench queues from each server bundle in turn (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` adds a build to compare), each in
@@ -17,10 +17,14 @@
  * call out at a time); it warms up with `--ops` ops, then makes `--ops` more, over which the
  * server's CPU time (`process.cpuUsage()` read in its process at both ends) and the client's are
  * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's
- * `--cpu-prof` profile.
+ * `--cpu-prof` profile. `--payload 65536` puts a byte string of that many bytes instead of the loop
+ * counter (a Uint8Array from the TypeScript client, `bytes` from CPython's), for the 64 KiB row's
+ * CPU per op; `--bundle python=python` serves the queues from CPython's own BaseManager instead of
+ * a bundle (its CPU time read from `/proc`, every thread's), for CPython's client to compare with.
  */
 
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AUTHKEY, measurePairs, QUEUE_TYPEIDS } from './harness';
@@ -28,6 +32,11 @@ import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned } from './cpuProb
 
 const THIS = __filename;
 const PYTHON_CLIENT = join(__dirname, 'peers', 'python_cost_client.py');
+const PYTHON_SERVER = join(__dirname, 'peers', 'python_manager_server.py');
+/** The `--bundle` path that means CPython's own BaseManager server. */
+const PYTHON_BUNDLE = 'python';
+/** Bytes each put carries (`--payload`); 0 for the loop counter. */
+const PAYLOAD = Number(option('--payload', '0'));
 
 /** The server side: serves the bench queues from `bundle` until stdin closes, answering `cpu` with its CPU time in µs. */
 async function serve(bundle: string): Promise<void> {
@@ -38,11 +47,12 @@ async function serve(bundle: string): Promise<void> {
 }
 
 /** The TypeScript client side: warms up, says MARK, waits for a line, makes `ops` ops and says DONE with ops/s and its CPU µs per op. */
-async function client(address: string, clientBundle: string, loops: number, ops: number): Promise<void> {
+async function client(address: string, clientBundle: string, loops: number, ops: number, payload: number): Promise<void> {
   const { connect } = (await import(resolve(clientBundle))) as typeof import('../src/client');
   const conn = await connect({ address, authkey: AUTHKEY });
   const queue = await conn.create<import('../src/client').QueueProxy<unknown>>(QUEUE_TYPEIDS.queue);
-  const pair = { first: (i: number) => queue.put(i), second: () => queue.get() };
+  const value = payload > 0 ? new Uint8Array(payload).fill(0x61) : undefined;
+  const pair = { first: (i: number) => queue.put(value ?? i), second: () => queue.get() };
   await measurePairs(pair, loops, 600_000, ops, false);
   process.stdout.write('MARK\n');
   await new Promise((done) => process.stdin.once('data', done));
@@ -61,15 +71,18 @@ interface Figures {
 }
 
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
+  const python = bundle === PYTHON_BUNDLE;
   const serverArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', prof] : []), '--import', 'tsx', THIS, 'serve', bundle];
-  const server = spawn(...pinned(process.execPath, serverArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const serverCpu = (): Promise<number> => cpuTimeOf(server);
+  const server = python
+    ? spawn(...pinned(option('--python', pythonPath()), [PYTHON_SERVER, 'bench']), { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn(...pinned(process.execPath, serverArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const serverCpu = (): Promise<number> => (python ? Promise.resolve(procCpuUs(server.pid!)) : cpuTimeOf(server));
   try {
     const address = await lineOf(server, 'READY ', 30_000);
     const clientArgs: [string, string[]] =
       kind === 'ts'
-        ? [process.execPath, ['--import', 'tsx', THIS, 'client', address, resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js'))), String(loops), String(ops)]]
-        : [option('--python', pythonPath()), [PYTHON_CLIENT, address, String(loops), String(ops)]];
+        ? [process.execPath, ['--import', 'tsx', THIS, 'client', address, resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js'))), String(loops), String(ops), String(PAYLOAD)]]
+        : [option('--python', pythonPath()), [PYTHON_CLIENT, address, String(loops), String(ops), String(PAYLOAD)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     try {
@@ -97,6 +110,14 @@ async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops
   }
 }
 
+/** A process's user and system time in µs, all its threads', from `/proc` (in clock ticks of 10 ms). */
+function procCpuUs(pid: number): number {
+  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 function pythonPath(): string {
   const root = execFileSync('pyenv', ['root']).toString().trim();
   const version = execFileSync('ls', [join(root, 'versions')]).toString().split('\n').find((v) => v.startsWith('3.11'));
@@ -114,7 +135,7 @@ async function main(): Promise<void> {
   const bundles: [string, string][] = [];
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
   if (bundles.length === 0) bundles.push(['this build', join(__dirname, '..', 'dist', 'server.js')]);
-  console.log(`server CPU per op, ${kind} client, ${loops === 1 ? 'one at a time' : '100 in flight'}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`server CPU per op, ${kind} client, ${loops === 1 ? 'one at a time' : '100 in flight'}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PAYLOAD ? `, puts of ${PAYLOAD} bytes` : ''}${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const figures = new Map<string, Figures[]>(bundles.map(([label]) => [label, []]));
   for (let round = 1; round <= rounds; round++) {
     for (let k = 0; k < bundles.length; k++) {
@@ -139,5 +160,5 @@ const fail = (error: unknown): void => {
   process.exit(1);
 };
 if (mode === 'serve') serve(rest[0]).catch(fail);
-else if (mode === 'client') client(rest[0], rest[1], Number(rest[2]), Number(rest[3])).catch(fail);
+else if (mode === 'client') client(rest[0], rest[1], Number(rest[2]), Number(rest[3]), Number(rest[4] ?? 0)).catch(fail);
 else main().then(() => process.exit(0), fail);

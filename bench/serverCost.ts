@@ -5,7 +5,7 @@
  *
  *   node esbuild.js && node --import tsx bench/serverCost.ts [--bundle LABEL=PATH ...]
  *        [--client ts|python] [--workload 1|2] [--ops N] [--rounds N] [--pin same]
- *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis]
+ *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis] [--payload BYTES]
  *
  * Each round serves the bench queues from each server bundle in turn (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` adds a build to compare), each in
@@ -19,7 +19,11 @@
  * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's and
  * each TypeScript client's `--cpu-prof` profile. `--peer redis` (or `ioredis`, or both) adds a row
  * measured the same way in each round: a fresh redis-server (its CPU time read from /proc) and the
- * bench's Redis peer client (`peers/redis.ts`, `peers/ioredis.ts`), LPUSH and BRPOP.
+ * bench's Redis peer client (`peers/redis.ts`, `peers/ioredis.ts`), LPUSH and BRPOP. `--payload 65536`
+ * puts a byte string of that many bytes instead of the loop counter (a Uint8Array from the
+ * TypeScript client, `bytes` from CPython's), for the 64 KiB row's CPU per op; `--bundle
+ * python=python` serves the queues from CPython's own BaseManager instead of a bundle (its CPU time
+ * read from `/proc`, every thread's), for CPython's client to compare with.
  */
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -34,6 +38,11 @@ const THIS = __filename;
 /** How a Redis peer is named where a bundle's path goes (`--peer redis` measures `peer:redis`). */
 const PEER = 'peer:';
 const PYTHON_CLIENT = join(__dirname, 'peers', 'python_cost_client.py');
+const PYTHON_SERVER = join(__dirname, 'peers', 'python_manager_server.py');
+/** The `--bundle` path that means CPython's own BaseManager server. */
+const PYTHON_BUNDLE = 'python';
+/** Bytes each put carries (`--payload`); 0 for the loop counter. */
+const PAYLOAD = Number(option('--payload', '0'));
 
 /** The server side: serves the bench queues from `bundle` until stdin closes, answering `cpu` with its CPU time in µs. */
 async function serve(bundle: string): Promise<void> {
@@ -53,7 +62,8 @@ async function queuePair(address: string, clientBundle: string): Promise<{ pair:
   const { connect } = (await import(resolve(clientBundle))) as typeof import('../src/client');
   const conn = await connect({ address, authkey: AUTHKEY });
   const queue = await conn.create<import('../src/client').QueueProxy<unknown>>(QUEUE_TYPEIDS.queue);
-  return { pair: { first: (i: number) => queue.put(i), second: () => queue.get() }, close: () => conn.close() };
+  const value = PAYLOAD > 0 ? new Uint8Array(PAYLOAD).fill(0x61) : undefined;
+  return { pair: { first: (i: number) => queue.put(value ?? i), second: () => queue.get() }, close: () => conn.close() };
 }
 
 /** The TypeScript client side: warms up, says MARK, waits for a line, makes `ops` ops and says DONE with ops/s and its CPU µs per op. */
@@ -94,12 +104,15 @@ async function startRedis(): Promise<{ server: ChildProcess; address: string; cp
       await new Promise((done) => setTimeout(done, 50));
     }
   }
-  const cpu = async (): Promise<number> => {
-    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime (fields 14 and 15 of the file), in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  };
-  return { server, address, cpu };
+  return { server, address, cpu: async () => procCpuUs(server.pid!) };
+}
+
+/** A process's user and system time in µs, all its threads', from `/proc` (in clock ticks of 10 ms). */
+function procCpuUs(pid: number): number {
+  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
@@ -110,6 +123,10 @@ async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops
   if (peer) {
     const redis = await startRedis();
     [server, serverCpu, address] = [redis.server, redis.cpu, redis.address];
+  } else if (bundle === PYTHON_BUNDLE) {
+    server = spawn(...pinned(option('--python', pythonPath()), [PYTHON_SERVER, 'bench']), { stdio: ['pipe', 'pipe', 'inherit'] });
+    serverCpu = async () => procCpuUs(server.pid!);
+    address = '';
   } else {
     server = spawn(...pinned(process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'serve', bundle]), { stdio: ['pipe', 'pipe', 'inherit'] });
     serverCpu = () => cpuTimeOf(server);
@@ -121,7 +138,7 @@ async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops
     const clientArgs: [string, string[]] =
       kind === 'ts' || peer
         ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, String(loops), String(ops)]]
-        : [option('--python', pythonPath()), [PYTHON_CLIENT, address, String(loops), String(ops)]];
+        : [option('--python', pythonPath()), [PYTHON_CLIENT, address, String(loops), String(ops), String(PAYLOAD)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     try {
@@ -175,7 +192,7 @@ async function main(): Promise<void> {
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
   if (bundles.length === 0) bundles.push(['this build', join(__dirname, '..', 'dist', 'server.js')]);
   for (const name of option('--peer', '').split(',').filter(Boolean)) bundles.push([name, `${PEER}${name}`]);
-  console.log(`server CPU per op, ${kind} client, ${loops === 1 ? 'one at a time' : '100 in flight'}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`server CPU per op, ${kind} client, ${loops === 1 ? 'one at a time' : '100 in flight'}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PAYLOAD ? `, puts of ${PAYLOAD} bytes` : ''}${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const figures = new Map<string, Figures[]>(bundles.map(([label]) => [label, []]));
   for (let round = 1; round <= rounds; round++) {
     for (let k = 0; k < bundles.length; k++) {

@@ -1,11 +1,12 @@
 """CPython's own BaseManager client for bench/serverCost.ts: put and get pairs on the bench queue.
 
-    python python_cost_client.py host:port THREADS OPS
+    python python_cost_client.py host:port THREADS OPS [PAYLOAD_BYTES]
 
 With one thread, one proxy makes the pairs one at a time; with more, each thread makes them on
 a connection of its own (a Python proxy has one call out at a time per connection). Warms up
 with OPS ops, prints MARK, waits for a line on stdin, makes OPS ops and prints
-`DONE <ops/s> <client CPU µs per op> <ops>`.
+`DONE <ops/s> <client CPU µs per op> <ops>`. With PAYLOAD_BYTES, each put carries a `bytes` of
+that length instead of the loop counter.
 """
 
 import sys
@@ -21,9 +22,12 @@ class BenchManager(BaseManager):
 BenchManager.register("get_queue")
 
 
+PAYLOAD = b"a" * int(sys.argv[4]) if len(sys.argv) > 4 and int(sys.argv[4]) > 0 else None
+
+
 def pairs(q, count):
     for i in range(count // 2):
-        q.put(i)
+        q.put(i if PAYLOAD is None else PAYLOAD)
         q.get()
 
 

@@ -158,7 +158,7 @@ export class RpcConnection {
     socket.on('close', () => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} closed`)));
     socket.on('error', (error) => this.fail(new ConnectionLostError(`the connection to the manager at ${describe} failed: ${error.message}`, { cause: error })));
     if (head.length) this.onData(head, false);
-    reader?.readInto((chunk) => this.onData(chunk, true));
+    reader?.readInto((chunk) => this.onData(chunk, true), () => this.decoder.readPlace);
     socket.resume();
   }
 

@@ -7,12 +7,21 @@
 
 import { isUtf8 } from 'node:buffer';
 import { MAX_EXACT_DIGITS } from './exactDigits';
+import { ownCopy } from './ownCopy';
 
 /** Largest header block accepted: real headers are a few dozen bytes. */
 export const MAX_HEADER_BYTES = 8 * 1024;
 
 /** Default largest body accepted, in bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A body split over reads gets memory of its own once at most this many of its bytes are still to
+ * come, and the socket reads them straight into it ({@link ContentLengthDecoder.readPlace}): what
+ * it holds then passes what arrived by at most this, so a body declared large and sent slowly still
+ * holds only about what arrived (the limit on bytes of incomplete messages counts what it holds).
+ */
+export const READ_AHEAD_BYTES = 128 * 1024;
 
 /** Why a byte stream cannot be read as frames; after this the stream is unusable. */
 export class FramingError extends Error {
@@ -55,8 +64,11 @@ export class ContentLengthDecoder {
   private paused = false;
   /** Whether frames with attachments are read; until then `Content-Attachments` is a framing error (SPEC 5.1: only once granted). */
   acceptAttachments = false;
-  /** The chunk {@link pushTransient} is reading, valid only until it returns. */
+  /** The chunk {@link pushTransient} is reading, valid only until it returns (its rest, once a body took its start). */
   private transient: Buffer | undefined;
+  /** The memory of its own of the body being read, once its last part is on its way ({@link READ_AHEAD_BYTES}); bytes in it up to {@link filled}. */
+  private body: Buffer | undefined;
+  private filled = 0;
 
   /**
    * @param checkUtf8 whether each message's text is checked to be UTF-8 (RFC 8259 8.1), for a
@@ -73,9 +85,18 @@ export class ContentLengthDecoder {
     this.onMessage = onMessage;
   }
 
-  /** Bytes received but not yet part of a delivered message. */
+  /** Bytes received but not yet part of a delivered message (a body's own memory whole, once it has it). */
   get pendingBytes(): number {
-    return this.buffer.length - this.offset + this.laterBytes;
+    return this.buffer.length - this.offset + this.laterBytes + (this.body ? this.body.length : 0);
+  }
+
+  /**
+   * Where the next read should go, for a socket read into memory given per read (net's `onread`):
+   * the rest of the body being read, when it has memory of its own, so that its bytes arrive in
+   * place, with no copy; undefined for the reader's own buffer.
+   */
+  get readPlace(): Uint8Array | undefined {
+    return this.body?.subarray(this.filled);
   }
 
   /** Drops every byte held (the connection is gone): nothing of it stays in memory. */
@@ -85,14 +106,23 @@ export class ContentLengthDecoder {
     this.later = [];
     this.laterBytes = 0;
     this.attachmentLengths = undefined;
+    this.body = undefined;
   }
 
   /** Adds bytes and delivers every message they complete (unless paused). */
   push(chunk: Buffer): void {
+    if (this.body) {
+      const rest = this.fillBody(chunk);
+      if (rest === undefined) return;
+      this.deliver();
+      if (rest.length === 0) return;
+      if (this.transient === chunk) this.transient = rest;
+      chunk = rest;
+    }
     if (chunk.length > 0) {
       if (this.bodyLength >= 0 && this.buffer.length - this.offset + this.laterBytes + chunk.length < this.bodyLength) {
         // Part of a body still incomplete: keep it aside rather than copying the whole every time.
-        this.later.push(chunk === this.transient ? Buffer.from(chunk) : chunk);
+        this.later.push(chunk === this.transient ? ownCopy(chunk) : chunk);
         this.laterBytes += chunk.length;
         return;
       }
@@ -111,12 +141,55 @@ export class ContentLengthDecoder {
     try {
       this.push(chunk);
     } finally {
+      const transient = this.transient;
       this.transient = undefined;
-      if (this.buffer === chunk) {
-        this.buffer = this.offset < chunk.length ? Buffer.from(chunk.subarray(this.offset)) : EMPTY;
+      this.takeBodyAhead();
+      if (this.buffer === transient) {
+        this.buffer = this.offset < transient.length ? ownCopy(transient.subarray(this.offset)) : EMPTY;
         this.offset = 0;
       }
     }
+  }
+
+  /**
+   * Gives the body being read memory of its own once its last {@link READ_AHEAD_BYTES} are on
+   * their way: what arrived of it is copied there once (instead of kept in pieces and joined when
+   * complete), and the socket reads the rest straight into it ({@link readPlace}).
+   */
+  private takeBodyAhead(): void {
+    if (this.bodyLength < 0 || this.body) return;
+    const arrived = this.buffer.length - this.offset + this.laterBytes;
+    // A body complete but not delivered (paused) needs no more reads.
+    if (arrived >= this.bodyLength || this.bodyLength - arrived > READ_AHEAD_BYTES) return;
+    const body = Buffer.allocUnsafeSlow(this.bodyLength);
+    let at = 0;
+    for (const part of [this.buffer.subarray(this.offset), ...this.later]) {
+      body.set(part, at);
+      at += part.length;
+    }
+    this.body = body;
+    this.filled = at;
+    this.buffer = EMPTY;
+    this.offset = 0;
+    this.later = [];
+    this.laterBytes = 0;
+  }
+
+  /**
+   * Puts `chunk` into the body's own memory (nothing to copy when the socket read it there) and,
+   * once the body is complete, makes it the bytes being read. Returns what of `chunk` follows the
+   * body, or undefined while the body is still incomplete.
+   */
+  private fillBody(chunk: Buffer): Buffer | undefined {
+    const body = this.body!;
+    const n = Math.min(body.length - this.filled, chunk.length);
+    if (chunk.buffer !== body.buffer || chunk.byteOffset !== body.byteOffset + this.filled) body.set(chunk.subarray(0, n), this.filled);
+    this.filled += n;
+    if (this.filled < body.length) return undefined;
+    this.body = undefined;
+    this.buffer = body;
+    this.offset = 0;
+    return chunk.subarray(n);
   }
 
   /** Stops delivering: complete messages stay buffered until {@link resume} (backpressure). */
@@ -173,7 +246,7 @@ export class ContentLengthDecoder {
     const json = this.buffer.toString('utf8', start, textEnd);
     for (const length of lengths) {
       const view = this.buffer.subarray(at, at + length);
-      attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : Buffer.copyBytesFrom(view));
+      attachments.push(length * 2 >= view.buffer.byteLength && this.buffer !== this.transient ? view : ownCopy(view));
       at += length;
     }
     this.onMessage(json, attachments, this.notUtf8(json, start, textEnd));

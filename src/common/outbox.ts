@@ -17,6 +17,8 @@ export interface OutboxSink {
   uncork(): void;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
+  /** Bytes written and not yet handed to the system. */
+  readonly writableLength: number;
 }
 
 /** The queue of framed messages of one connection. */
@@ -31,7 +33,13 @@ export class Outbox {
 
   constructor(
     private readonly sink: OutboxSink,
-    /** Hears whether the sink took a write whole (true) or buffers it (false), for backpressure. */
+    /**
+     * Hears whether the system took a write whole (true) or the sink buffers some of it (false), for
+     * backpressure. A socket's `write` returns false for any write at least its high-water mark
+     * (16 KiB) even when the system took it at once, as it mostly does a 64 KiB answer: that is
+     * heard as taken, since pausing the reads until the 'drain' that follows would cost the
+     * connection a turn and a stop and restart of its reading per such answer, for nothing.
+     */
     private readonly afterWrite?: (accepted: boolean) => void,
   ) {}
 
@@ -78,7 +86,7 @@ export class Outbox {
     this.#binary = false;
     this.#size = 0;
     const accepted = binary ? this.writeParts(frames) : this.sink.write(frames.length === 1 ? frames[0] : frames.join(''));
-    this.afterWrite?.(accepted);
+    this.afterWrite?.(accepted || this.sink.writableLength === 0);
   }
 
   /**

@@ -10,6 +10,7 @@
  */
 
 import { Socket, type SocketConstructorOpts } from 'node:net';
+import { ownCopy } from '../common/ownCopy';
 import { READ_BYTES, SocketReader } from '../common/socketReader';
 
 /**
@@ -62,12 +63,13 @@ export function readerOf(socket: Socket): SocketReader | undefined {
 /**
  * Hands every chunk read from `socket` from now on to `target`. A chunk of a socket reading into
  * the server's buffer is valid only during the call, unless `keeps` asks for copies (for a
- * reader that keeps chunks as they are).
+ * reader that keeps chunks as they are). `place` may give memory of the target's own for the next
+ * read (see SocketReader.readInto).
  */
-export function readChunks(socket: Socket, target: (chunk: Buffer) => void, keeps = false): void {
+export function readChunks(socket: Socket, target: (chunk: Buffer) => void, keeps = false, place?: () => Uint8Array | undefined): void {
   const reader = readers.get(socket);
   if (!reader) socket.on('data', target);
-  else reader.readInto(keeps ? (chunk) => target(Buffer.from(chunk)) : target);
+  else reader.readInto(keeps ? (chunk) => target(ownCopy(chunk)) : target, place);
 }
 
 /** Stops handing `socket`'s chunks to `target` (put there by {@link readChunks}). */

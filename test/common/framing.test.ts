@@ -78,3 +78,57 @@ test('chunks read into one reused buffer (pushTransient) decode as if each were 
     assert.equal(decoder.pendingBytes, 0);
   }
 });
+
+/**
+ * Feeds `stream` as a socket reading into `reused` would, asking the decoder before each read
+ * where it goes ({@link ContentLengthDecoder.readPlace}): into the frame's own memory when the
+ * decoder offers it, else into `reused`. Returns how many reads went into the frame's memory.
+ */
+function readAsASocket(decoder: ContentLengthDecoder, stream: Buffer, reused: Buffer): number {
+  let inPlace = 0;
+  for (let at = 0; at < stream.length; ) {
+    const place = decoder.readPlace ?? reused;
+    const n = stream.copy(place, 0, at, Math.min(stream.length, at + place.length));
+    at += n;
+    if (place !== reused) inPlace++;
+    decoder.pushTransient(Buffer.from(place.buffer, place.byteOffset, n));
+    reused.fill(0xff);
+  }
+  return inPlace;
+}
+
+test('the last part of a frame split over reads is read into its own memory: its attachment is a view of it, not a copy', () => {
+  const big = Buffer.alloc(200 * 1024, 7);
+  const stream = Buffer.concat([
+    ...frameWithAttachments('{"b":{"$attachment":0}}', [big]).map((part) => Buffer.from(part)),
+    Buffer.from(frameMessage('{"d":2}')),
+  ]);
+  for (const size of [1000, 64 * 1024, 128 * 1024]) {
+    const out: { body: string; attachments?: Buffer[] }[] = [];
+    const decoder = new ContentLengthDecoder((body, attachments) => out.push({ body, attachments }));
+    decoder.acceptAttachments = true;
+    const inPlace = readAsASocket(decoder, stream, Buffer.alloc(size));
+    assert.ok(inPlace >= 1, `read ${size} bytes at a time: some reads went into the frame's memory`);
+    assert.deepEqual(out.map((m) => m.body), ['{"b":{"$attachment":0}}', '{"d":2}']);
+    assert.deepEqual(out[0].attachments, [big]);
+    // A view of the body's own memory, which the attachment is nearly all of.
+    assert.ok(out[0].attachments![0].buffer.byteLength < big.length + 100, `read ${size} bytes at a time`);
+    assert.equal(decoder.pendingBytes, 0);
+    assert.equal(decoder.readPlace, undefined);
+  }
+});
+
+test('a frame is given memory of its own only for its last 128 KiB: a body declared large and sent slowly holds what arrived', () => {
+  const decoder = new ContentLengthDecoder(() => {});
+  decoder.pushTransient(Buffer.from(`Content-Length: ${4 * 1024 * 1024}\r\n\r\n{"a":"`));
+  assert.equal(decoder.readPlace, undefined);
+  assert.ok(decoder.pendingBytes < 100);
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  for (let sent = 0; sent + chunk.length <= 4 * 1024 * 1024 - 200 * 1024; sent += chunk.length) decoder.pushTransient(chunk);
+  assert.equal(decoder.readPlace, undefined);
+  decoder.pushTransient(chunk);
+  decoder.pushTransient(chunk);
+  // Within 128 KiB of its end: the body has its own memory, which is what the decoder holds.
+  assert.ok(decoder.readPlace);
+  assert.equal(decoder.pendingBytes, 4 * 1024 * 1024);
+});

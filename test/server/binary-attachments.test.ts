@@ -205,3 +205,17 @@ test('a resumed session keeps binaryAttachments: kept answers are sent again wit
   assert.deepEqual(answers.find((x) => x.id === 'waiting')?.attachments, [Buffer.from('late')]);
   assert.equal(answers.find((x) => x.id === 'late')?.result, null);
 });
+
+test('large messages in flight back to back, each split over reads and its last part read in place, keep every byte and their order', async (t) => {
+  const m = await startManager();
+  t.after(() => m.shutdown());
+  const client = await connect({ address: m.address, authkey: AUTHKEY });
+  t.after(() => client.close());
+  const q = await client.create('Queue');
+  // Sizes around the reads' 128 KiB, all sent before any is answered: frames follow each other within reads.
+  const sizes = [200 * 1024, 100 * 1024, 129 * 1024, 1, 300 * 1024 + 5, 64 * 1024, 127 * 1024];
+  const values = sizes.map((size, i) => pattern(size, i));
+  await Promise.all(values.map((v) => q.put(v)));
+  const back = (await Promise.all(values.map(() => q.get()))) as Buffer[];
+  back.forEach((b, i) => assert.ok(b.equals(values[i]), `value ${i} of ${sizes[i]} bytes`));
+});

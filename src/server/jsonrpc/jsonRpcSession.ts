@@ -131,6 +131,7 @@ export class Session implements ConnectedSession, InspectingSession {
     this.attached = socket;
     const listeners: SocketListeners = {
       data: (chunk) => this.onData(chunk),
+      place: () => this.decoder.readPlace,
       drain: () => this.unthrottle(),
       end: () => {
         if (this.keepsOnLoss) return this.detach('the connection ended');

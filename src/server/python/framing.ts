@@ -29,6 +29,8 @@ export class PythonFrameDecoder {
   #size = 0;
   /** The length the current frame needs (head included), once its head is read. */
   #needed = 0;
+  /** The size of the current frame's head (4, or 12 for the long form), once it is read. */
+  #headSize = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -55,6 +57,14 @@ export class PythonFrameDecoder {
       const length = chunk.readInt32BE(0);
       if (length >= 0 && length <= this.maxBytes && chunk.length === 4 + length) return [chunk.subarray(4)];
     }
+    // A head that came alone, as CPython sends a large message (head, then payload), and a chunk
+    // holding all its payload: the payload is read from the chunk where it is, not joined to the head.
+    if (this.#needed > 0 && this.#size === this.#headSize && chunk.length >= this.#needed - this.#size) {
+      const end = this.#needed - this.#size;
+      this.discard();
+      const rest = chunk.subarray(end);
+      return rest.length ? [chunk.subarray(0, end), ...this.push(rest)] : [chunk.subarray(0, end)];
+    }
     this.#chunks.push(chunk);
     this.#size += chunk.length;
     const frames: Buffer[] = [];
@@ -65,6 +75,7 @@ export class PythonFrameDecoder {
         const head = this.headOf(buffer);
         if (head === undefined) break;
         this.#needed = head.size + head.length;
+        this.#headSize = head.size;
         if (buffer.length < this.#needed) break;
       }
       const head = this.headOf(buffer)!;

@@ -21,3 +21,16 @@ test('a negative length or one beyond the limit is refused before anything is bu
   const huge = Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0])]);
   assert.throws(() => new PythonFrameDecoder(100).push(huge), /exceeds the limit/);
 });
+
+test('a head sent alone, as CPython sends a large message (head, then payload), and its payload in the next chunk: the payload is that chunk, not a copy', () => {
+  for (const frame of [pythonFrame(Buffer.alloc(70_000, 7)), Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 3]), Buffer.from('abc')])]) {
+    const headSize = frame[0] === 0xff ? 12 : 4;
+    const decoder = new PythonFrameDecoder(1 << 20);
+    assert.deepEqual(decoder.push(Buffer.from(frame.subarray(0, headSize))), []);
+    const payload = Buffer.concat([frame.subarray(headSize), pythonFrame(Buffer.from('next'))]);
+    const got = decoder.push(payload);
+    assert.deepEqual(got, [frame.subarray(headSize), Buffer.from('next')]);
+    assert.equal(got[0].buffer, payload.buffer, 'a view of the chunk it arrived in');
+    assert.equal(decoder.pendingBytes, 0);
+  }
+});

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import ssl  # the caller makes the SSLContext: importing ssl here would slow every client down
 
 from . import _later, errors, values
-from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, SessionNotResumableError, error_from_response
+from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, MessageTooLargeError, ParseError, SessionNotResumableError, error_from_response
 from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_frame
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
@@ -235,6 +235,9 @@ class Connection:
         self._releases = collections.deque()  # type: Deque[str]
         self._closed = False
         self._close_reason = None  # type: Optional[BaseException]
+        #: What the server last said about the byte stream itself (an error of id null that it
+        #: closes the connection after, SPEC 5, 19), told with the loss it explains.
+        self._stream_fault = None  # type: Optional[str]
         self._closed_event = threading.Event()
         #: Held by the one thread reading the socket (see the module's docstring).
         self._read_role = threading.Lock()
@@ -677,6 +680,8 @@ class Connection:
             if request_id is None and isinstance(message.get("error"), dict):
                 # id null: the server could not read something we sent (SPEC 5, 6).
                 log().error("the server reported an error it could not tie to a request: %r", message["error"])
+                if message["error"].get("code") in (ParseError.CODE, MessageTooLargeError.CODE):
+                    self._stream_fault = str(message["error"].get("message"))
             return  # the answer to a release (object/decref), which nobody waits for
         if abandoned:
             self._keep_late(pending)
@@ -792,6 +797,8 @@ class Connection:
         return self._closed and isinstance(self._close_reason, ConnectionLostError)
 
     def _shutdown_socket(self, reason: BaseException) -> None:
+        if self._stream_fault is not None and type(reason) is ConnectionLostError:
+            reason = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
         with self._pending_lock:
             if self._closed:
                 return

@@ -129,3 +129,16 @@ class ConnectionErrorsTest(unittest.TestCase):
         for address in ("no-port", "host:99999", "::1:80", "[::1]80"):
             with self.subTest(address=address), self.assertRaises(ValueError):
                 connect(address, AUTHKEY)
+
+
+class ServerReportedErrorsTest(ServerTestCase):
+    def test_a_connection_the_server_closes_after_an_error_says_what_the_server_reported(self):
+        # A frame the server cannot read (here a negative length) is answered with an error of id
+        # null, and then the connection is closed (SPEC 5, 19): the calls that fail with it must
+        # say what the server reported, not only that the connection was lost.
+        connection = self.m.connection
+        connection._sock.sendall(b"Content-Length: -5\r\n\r\n")
+        with self.assertRaises(ConnectionClosedError) as caught:
+            for _ in range(1000):  # bounded: the server closes after its answer
+                self.m.Queue().qsize()
+        self.assertIn("Content-Length", str(caught.exception))

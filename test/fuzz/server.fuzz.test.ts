@@ -27,6 +27,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { isUtf8 } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
@@ -379,6 +380,8 @@ class FuzzConnection {
 
   /** Records what the server will make of a body: its id (if valid) and the request it is. */
   noteBody(body: Buffer): void {
+    // A body that is not UTF-8 is refused whole, a ParseError with "id": null (SPEC 5).
+    if (!isUtf8(body)) return;
     let m: unknown;
     try {
       m = JSON.parse(body.toString('utf8'));

@@ -166,7 +166,10 @@ test('one argument more, or 50 000 of them, is refused in both protocols', () =>
   for (const [positional, keywords] of [[MAX_CALL_ARGUMENTS + 1, 0], [half, half + 1], [50_000, 0]]) {
     const reply = readPythonRequest(pickledCall(positional, keywords), { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles: true }, () => assert.fail('no proxies here'), 'py3');
     assert.ok(Array.isArray(reply), 'refused');
-    assert.match(JSON.stringify(reply), new RegExp(`a call with ${positional + keywords} arguments`));
+    // 50,000 arguments of a byte each hold more than the rule allows before the call's shape is
+    // known: the reader refuses them as it builds them, naming the rule.
+    const refusal = positional + keywords > 1_000 ? `a call with ${positional + keywords} arguments|more than 4 times its \\d+ bytes` : `a call with ${positional + keywords} arguments`;
+    assert.match(JSON.stringify(reply), new RegExp(refusal));
     const params = readMessage(jsonCall(positional, keywords))!.params as { id: string; method: string };
     assert.throws(() => expectCallFields(params), new RegExp(`a call with ${positional + keywords} arguments .* the limit is ${MAX_CALL_ARGUMENTS}`));
   }
@@ -358,3 +361,31 @@ for (const [name, opcodes, ordinary = false] of [
     else t.diagnostic(`the rule allows ${allowed(frame.length)}: ${held > allowed(frame.length) ? 'more held' : 'within'}`);
   });
 }
+
+// While a pickle is read, not only once it is: what the reader holds at its largest (everything it
+// has made, with whatever it made it from, alive together) is within the rule, or it is refused.
+test('a pickle of 99,000 empty dicts beside a proxy: the reader holds at most 4 times its bytes plus 65536 bytes while it reads, or refuses it naming the rule', (t) => {
+  const frame = pickledRequest(`](${PICKLED_PROXY}${dicts(99_000)}e\x85`);
+  /** What the heap held above `before` where the reader says it holds the most, and the refusal, if any. */
+  const peakOf = () => {
+    const before = heapHeld();
+    let peak = 0;
+    let refused: string | undefined;
+    const budget: HeldBudget = { maxHeldBytes: allowed(frame.length), messageBytes: frame.length, atPeak: () => (peak = Math.max(peak, heapHeld() - before)) };
+    try {
+      unpickle(frame, { heldBudget: budget });
+    } catch (error) {
+      refused = (error as Error).message;
+    }
+    return { peak, refused };
+  };
+  peakOf();
+  const tries = Array.from({ length: 5 }, peakOf);
+  // The median of five: a try can count what something else made in the same moments (V8 compiling the reader's hot loop), or miss what it freed.
+  const peak = tries.map((r) => r.peak).sort((a, b) => a - b)[2];
+  const { refused } = tries[0];
+  t.diagnostic(`${frame.length} bytes: at most ${peak} bytes held while read (${tries.map((r) => r.peak).join(', ')}), ${(peak / frame.length).toFixed(1)} times the bytes; ${refused ? `refused (${refused.slice(0, 160)})` : 'read'}`);
+  assert.ok(peak > 0, 'the reader said where it holds the most');
+  if (refused) assert.match(refused, RULE_REFUSAL);
+  assert.ok(peak <= allowed(frame.length), `${peak} bytes held while reading ${frame.length} bytes: over ${allowed(frame.length)}`);
+});

@@ -14,6 +14,8 @@ export interface PickleCursor {
   /** The opcode being run, and its byte offset. */
   readonly op: string;
   readonly at: number;
+  /** The pickle's protocol, as its PROTO says (0 without one). */
+  readonly protocol: number;
   /** A PickleError naming the opcode and its offset. */
   fail(message: string): PickleError;
 }

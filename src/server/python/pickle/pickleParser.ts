@@ -39,9 +39,17 @@ export function runPickle<T>(data: Uint8Array, maxMarks: number, maxValues: numb
   return parser.run();
 }
 
-/** Bytes a memo entry holds: a slot of an array (Python's pickler numbers them 0, 1, 2...), or a table's entry. */
-const MEMO_SLOT = HELD_BYTES.slot;
+/**
+ * Bytes a memo entry is counted to hold. One at the next index (Python's picklers number them 0, 1,
+ * 2...) is a slot of an array, as a value's slot on the stack: the reader's machinery, any pickle
+ * reader's (CPython's too), not counted, or CPython 3's ordinary pickles of small records (12 bytes
+ * a record, a MEMOIZE each) would pass the rule; the value limit bounds them (800 KB at most). One
+ * at any other index is a table's entry, counted: a crafted pickle could make many for 5 bytes each.
+ */
+const MEMO_SLOT = 0;
 const MEMO_ENTRY = HELD_BYTES.tableEntry;
+/** How far beyond the memo array's end an index still goes in the array (the slots between counted). */
+const MEMO_GAP = 64;
 
 
 
@@ -54,9 +62,12 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   /** The memo: indexes 0, 1, 2... as Python's pickler numbers them in an array, any other in a table. */
   private readonly memoList: T[] = [];
   private readonly memoTable = new Map<number, T>();
+  /** Entries in the memo (MEMOIZE's next index). */
+  private memoSize = 0;
   /** The opcode being run and its offset, for messages. */
   op = 'PROTO';
   at = 0;
+  protocol = 0;
   /** Pushes left before the pickle is refused as too costly. */
   private pushesLeft: number;
 
@@ -204,12 +215,8 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
     this.push(this.builder.int(value));
   }
 
-  private get memoSize(): number {
-    return this.memoList.length + this.memoTable.size;
-  }
-
   private memoGet(index: number): void {
-    const value = index < this.memoList.length ? this.memoList[index] : this.memoTable.get(index);
+    const value = (index < this.memoList.length ? this.memoList[index] : undefined) ?? this.memoTable.get(index);
     if (value === undefined) throw this.fail(`memo index ${index} was never set`);
     this.reuse(value);
   }
@@ -223,28 +230,26 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   private memoPut(index: number): void {
     const value = this.top();
     const list = this.memoList;
-    if (index < list.length) {
-      list[index] = value;
-      this.builder.memoPut(value, index, 0);
+    const table = this.memoTable;
+    const known = (index < list.length && list[index] !== undefined) || table.has(index);
+    if (!known && this.memoSize >= this.maxValues) throw this.fail(tooManyValues('pickle', this.maxValues));
+    if (!known) this.memoSize++;
+    if (index - list.length >= MEMO_GAP) {
+      table.set(index, value);
+      this.builder.memoPut(value, index, known ? 0 : MEMO_ENTRY);
       return;
     }
-    const known = this.memoTable.has(index);
-    if (this.memoSize >= this.maxValues && !known) throw this.fail(tooManyValues('pickle', this.maxValues));
-    if (index === list.length) {
-      // The next index, as Python's pickler gives them: in the array, with any the table held beyond it.
-      if (known) this.memoTable.delete(index);
-      list.push(value);
-      for (let next; (next = this.memoTable.get(list.length)) !== undefined; this.memoTable.delete(list.length - 1)) list.push(next);
-      this.builder.memoPut(value, index, known ? 0 : MEMO_SLOT);
-      return;
-    }
-    this.memoTable.set(index, value);
-    this.builder.memoPut(value, index, known ? 0 : MEMO_ENTRY);
+    // Near the array's end (Python's picklers number entries 0, 1, 2..., CPython 2's skipping a few): in the array, each slot skipped counted.
+    const skipped = Math.max(0, index - list.length);
+    while (list.length < index) list.push(undefined as T);
+    list[index] = value;
+    if (known) table.delete(index);
+    this.builder.memoPut(value, index, known ? 0 : MEMO_SLOT + skipped * HELD_BYTES.slot);
   }
 
   memoSwap(index: number, old: T, value: T): void {
-    if (index < this.memoList.length) {
-      if (this.memoList[index] === old) this.memoList[index] = value;
+    if (index < this.memoList.length && this.memoList[index] === old) {
+      this.memoList[index] = value;
     } else if (this.memoTable.get(index) === old) {
       this.memoTable.set(index, value);
     }
@@ -275,6 +280,7 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
       case Op.PROTO: {
         const proto = this.u8();
         if (proto > HIGHEST_PROTOCOL) throw this.fail(`unsupported pickle protocol ${proto}`);
+        this.protocol = proto;
         return;
       }
       case Op.FRAME: {

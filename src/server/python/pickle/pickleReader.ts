@@ -18,7 +18,8 @@ import { PickleError } from './pickleError';
 import { DEFAULT_MAX_MESSAGE_VALUES } from '../../limits';
 import type { PickleNode } from './pickleTree';
 import { parsePickleCounted } from './pickleTreeBuilder';
-import { BUILT_WHOLE, toValue, type HeldBudget } from './pickleToValue';
+import { BuiltWhole } from './pickleBuiltWhole';
+import { toValue, type HeldBudget } from './pickleToValue';
 import { ReadAsTree, readValues } from './pickleValueBuilder';
 
 export { PickleError } from './pickleError';
@@ -63,18 +64,19 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   const budget = options.heldBudget;
   // A container at each of the levels 0..maxDepth may have its MARK open.
   const maxMarks = maxDepth + 1;
+  const builtWhole = new BuiltWhole();
   try {
     // Straight to values when the pickle holds only what the reader knows; else (an object of a
     // class it keeps as pickled, or what only the tree path words) as a tree, whose nodes count
     // against the same budget.
     try {
-      return readValues(data, maxMarks, maxValues, maxDepth, options.refuseOpaque ?? false, budget, BUILT_WHOLE);
+      return readValues(data, maxMarks, maxValues, maxDepth, options.refuseOpaque ?? false, budget, builtWhole);
     } catch (error) {
       if (!(error instanceof ReadAsTree)) throw error;
     }
-    const { root, held } = parsePickleCounted(data, maxMarks, maxValues, budget && { maxHeldBytes: budget.maxHeldBytes, messageBytes: budget.messageBytes, why: BUILT_WHOLE });
+    const { root, held, protocol } = parsePickleCounted(data, maxMarks, maxValues, budget && { maxHeldBytes: budget.maxHeldBytes, messageBytes: budget.messageBytes, builtWhole });
     options.beforeBuild?.(root);
-    return toValue(root, { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque, heldBudget: budget, heldBefore: held });
+    return toValue(root, { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque, heldBudget: budget, heldBefore: held, why: builtWhole.why(protocol) });
   } catch (error) {
     if (error instanceof PickleError) throw error;
     // Not expected (the fuzz tests look for it), but a request must never crash its session.

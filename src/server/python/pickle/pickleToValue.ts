@@ -30,7 +30,7 @@ export interface ValueLimits {
   heldBudget?: HeldBudget;
   /** What reading held before the values are built (the tree's nodes), counted against the same budget. */
   heldBefore?: number;
-  /** Why the pickle is built whole, for a refusal (default: every reason there may be). */
+  /** Why the pickle is built whole, for a refusal (`pickleBuiltWhole.ts`; default: every reason there may be). */
   why?: string;
 }
 
@@ -62,6 +62,11 @@ export function stringBytes(length: number): number {
   return heldStringBytes(length, true);
 }
 
+/** Bytes a str's text holds: none for an empty or one-character Latin-1 one (V8 gives one string for each), else {@link stringBytes}. */
+export function textBytes(text: string): number {
+  return text.length === 0 || (text.length === 1 && text.charCodeAt(0) < 256) ? 0 : stringBytes(text.length);
+}
+
 /** Bytes an int holds: a small one is the slot itself; a larger one a heap number, or a bigint of its words. */
 export function intBytes(value: number | bigint): number {
   return HELD.slot + (typeof value === 'bigint' ? HELD.number + value.toString(16).length / 2 : (value | 0) === value ? 0 : HELD.number);
@@ -72,7 +77,7 @@ export function floatBytes(value: number): number {
   return HELD.slot + (Number.isInteger(value) ? HELD.float : HELD.number);
 }
 
-/** Why a pickle past its budget is refused: what the reader builds whole. */
+/** Why a pickle past its budget is refused, when what it holds that made it built whole is not known yet: what the reader builds whole. */
 export const BUILT_WHOLE =
   'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global, is built whole; send the dense part as an argument of its own';
 
@@ -149,7 +154,7 @@ class ValueBuilder {
       return known;
     }
     const text = node.kind === 'str' ? node.value : Buffer.from(node.bytes).toString('latin1');
-    this.hold(HELD.slot + stringBytes(text.length), node);
+    this.hold(HELD.slot + textBytes(text), node);
     if (node.reused) this.values.set(node, text);
     return text;
   }

@@ -12,6 +12,8 @@
 
 import { type PickleBuilder, type PickleCursor, type PickleMachine } from './pickleBuilder';
 import { pickleErrorAt } from './pickleError';
+import { displayModule, globalRole } from './pickleGlobals';
+import type { BuiltWhole } from './pickleBuiltWhole';
 import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
 import { runPickle } from './pickleParser';
 import { DEFAULT_MAX_MESSAGE_VALUES, tooCostlyToRead } from '../../limits';
@@ -28,8 +30,8 @@ const MUTATION_ITEM = HELD_BYTES.slot * 1.5;
 export interface TreeBudget {
   readonly maxHeldBytes: number;
   readonly messageBytes: number;
-  /** Why the pickle is built whole (what a refusal names). */
-  readonly why: string;
+  /** What made the pickle built whole, for a refusal to name. */
+  readonly builtWhole: BuiltWhole;
 }
 
 /**
@@ -37,10 +39,10 @@ export interface TreeBudget {
  * counted and the pickle refused past it.
  * @returns the tree and the bytes it was counted to hold.
  */
-export function parsePickleCounted(data: Uint8Array, maxMarks: number, maxValues: number, budget?: TreeBudget): { root: PickleNode; held: number } {
+export function parsePickleCounted(data: Uint8Array, maxMarks: number, maxValues: number, budget?: TreeBudget): { root: PickleNode; held: number; protocol: number } {
   const builder = new TreeBuilder(budget);
   const root = runPickle(data, maxMarks, maxValues, builder);
-  return { root, held: builder.held };
+  return { root, held: builder.held, protocol: builder.protocol };
 }
 
 /** Reads a pickle into its tree (uncounted). @throws PickleError naming the opcode and offset of what is wrong. */
@@ -61,10 +63,15 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
     this.cursor = machine;
   }
 
+  /** The pickle's protocol, once read. */
+  get protocol(): number {
+    return this.cursor.protocol;
+  }
+
   /** Counts `bytes` more held, refusing the pickle past its budget. */
   private hold(bytes: number): void {
     if ((this.held += bytes) <= this.maxHeld) return;
-    throw pickleErrorAt(this.cursor.op, this.cursor.at, tooCostlyToRead(this.budget!.messageBytes, this.held, this.budget!.why));
+    throw pickleErrorAt(this.cursor.op, this.cursor.at, tooCostlyToRead(this.budget!.messageBytes, this.held, this.budget!.builtWhole.why(this.cursor.protocol)));
   }
 
   none(): PickleNode {
@@ -185,6 +192,7 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
 
   global(module: string, name: string): PickleNode {
     this.hold(NODE.global);
+    if (globalRole(module, name) === undefined) this.budget?.builtWhole.note(`an object of ${displayModule(module)}.${name}`);
     return { kind: 'global', module, name, op: this.cursor.op, at: this.cursor.at };
   }
 

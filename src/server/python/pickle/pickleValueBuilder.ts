@@ -21,9 +21,10 @@ import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder
 import { pickleErrorAt } from './pickleError';
 import { displayModule, globalRole } from './pickleGlobals';
 import { runPickle } from './pickleParser';
-import { emptyRecord, floatBytes, HELD, intBytes, setMember, stringBytes, type HeldBudget } from './pickleToValue';
+import { emptyRecord, floatBytes, HELD, intBytes, setMember, textBytes, type HeldBudget } from './pickleToValue';
 import { PyProxy, PyToken } from './pickleValues';
 import { RecordTemplates } from './recordTemplates';
+import type { BuiltWhole } from './pickleBuiltWhole';
 import { HELD_BYTES, HeldShapes } from '../../heldBytes';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
 
@@ -36,8 +37,8 @@ export class ReadAsTree extends Error {
  * The value of a pickle, made straight from its opcodes.
  * @throws ReadAsTree when it holds what only the tree path reads; PickleError as the parser does, or past the budget.
  */
-export function readValues(data: Uint8Array, maxMarks: number, maxValues: number, maxDepth: number, refuseOpaque: boolean, budget: HeldBudget | undefined, why: string): unknown {
-  const builder = new ValueBuilder(maxDepth, refuseOpaque, budget, why);
+export function readValues(data: Uint8Array, maxMarks: number, maxValues: number, maxDepth: number, refuseOpaque: boolean, budget: HeldBudget | undefined, builtWhole: BuiltWhole): unknown {
+  const builder = new ValueBuilder(maxDepth, refuseOpaque, budget, builtWhole);
   const value = runPickle(data, maxMarks, maxValues, builder);
   if (budget) budget.counted = builder.held;
   return value;
@@ -89,8 +90,8 @@ class CallArgs {
 
 /** What a pending value holds until it becomes what it is (measured: an object of four fields, 56 bytes, and the spare room of the stack it is on), given back then. */
 const PENDING = 64;
-/** Each item added to a list after its first ones, with the spare room of an array grown item by item. */
-const GROWN_ITEM = HELD_BYTES.slot * 1.5;
+/** The spare room an array grown item by item keeps, per item (up to half as many slots again), beyond the item's slot. */
+const SPARE_ROOM = HELD_BYTES.slot / 2;
 /** A global: its object and its two names. */
 const GLOBAL = HELD.object;
 
@@ -104,6 +105,8 @@ class ValueBuilder implements PickleBuilder<unknown> {
   private readonly heights = new Map<object, number>();
   /** The containers the pickle pushed again (memo GET, DUP): changing one could make a cycle, or change a value already placed. */
   private readonly reused = new Set<object>();
+  /** The list whose first items came last, with its memo indexes: its next batch remakes it (see `append`). */
+  private growing: { list: unknown[]; puts: number[] | undefined } | undefined = undefined;
   /** Sets made by a call (protocol 2's `set([...])`), which the tree path keeps as they were made. */
   private readonly madeByCall = new Set<object>();
   /** The strings and shapes the message's dicts share. */
@@ -115,8 +118,8 @@ class ValueBuilder implements PickleBuilder<unknown> {
     /** Refuse an object of a class the reader does not know (`--no-opaque-pickles`), as the tree path would. */
     private readonly refuseOpaque: boolean,
     private readonly budget: HeldBudget | undefined,
-    /** Why the pickle is built whole, for a refusal. */
-    private readonly why: string,
+    /** What made the pickle built whole, for a refusal to name. */
+    private readonly builtWhole: BuiltWhole,
   ) {
     this.maxHeld = budget?.maxHeldBytes ?? Infinity;
   }
@@ -130,7 +133,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   private hold(bytes: number): void {
     if ((this.held += bytes) <= this.maxHeld) return;
     this.budget!.atPeak?.();
-    throw pickleErrorAt(this.cursor.op, this.cursor.at, tooCostlyToRead(this.budget!.messageBytes, this.held, this.why));
+    throw pickleErrorAt(this.cursor.op, this.cursor.at, tooCostlyToRead(this.budget!.messageBytes, this.held, this.builtWhole.why(this.cursor.protocol)));
   }
 
   // -- what a value is -----------------------------------------------------------------------
@@ -222,7 +225,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   str(value: string): unknown {
-    this.hold(HELD.slot + stringBytes(value.length));
+    this.hold(HELD.slot + textBytes(value));
     return value;
   }
 
@@ -310,11 +313,26 @@ class ValueBuilder implements PickleBuilder<unknown> {
   append(target: unknown, items: unknown[]): unknown {
     if (isPending(target) && target.kind === 'list' && target.value === undefined && !target.reused) {
       // A list's first items are its array, as the tree path's are.
-      return this.become(target, this.newList(items));
+      const puts = target.puts;
+      const list = this.become(target, this.newList(items)) as unknown[];
+      this.growing = { list, puts };
+      return list;
     }
     if (!Array.isArray(target) || isTuple(target) || !this.changeable(target)) throw new ReadAsTree('an append the tree path reads');
-    this.hold(GROWN_ITEM * items.length);
     this.placeAll(items);
+    const growing = this.growing;
+    if (growing?.list === target) {
+      // The list's next batch (CPython writes a thousand items a batch): the list is on the stack
+      // and in the memo only, so it is made again of exactly its items, without the spare room
+      // an array grown item by item keeps (up to half its slots). Each item counted its slot.
+      const list = target.concat(items);
+      for (const index of growing.puts ?? []) this.machine.memoSwap(index, target, list);
+      if (this.heights.has(target)) this.heights.delete(target);
+      this.setHeight(list, list);
+      growing.list = list;
+      return list;
+    }
+    this.hold(SPARE_ROOM * items.length);
     for (const item of items) target.push(item);
     this.setHeight(target, items, this.height(target));
     return undefined;
@@ -406,6 +424,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
     if (!isTuple(state) || state.length !== 3) throw new ReadAsTree('a token the tree path reads');
     const [typeid, address, id] = state;
     if (typeof typeid !== 'string' || typeof id !== 'string') throw new ReadAsTree('a token the tree path reads');
+    this.builtWhole.note('a token');
     return new PyToken(typeid, address, id);
   }
 
@@ -415,6 +434,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
     const [func, token, serializer, kwds] = args;
     if (!(func instanceof GlobalRef) || !(token instanceof PyToken) || typeof serializer !== 'string') throw new ReadAsTree('a proxy the tree path reads');
     this.usedUp(func);
+    this.builtWhole.note('a proxy');
     if (typeof kwds !== 'object' || kwds === null || Object.getPrototypeOf(kwds) !== Object.prototype) throw new ReadAsTree('a proxy the tree path reads');
     let exposed: string[] | undefined;
     for (const [key, names] of Object.entries(kwds)) {
@@ -448,6 +468,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
     } else if (typeof value === 'object' && value !== null && !this.reused.has(value) && !isTuple(value) && !(value instanceof FrozenSet)) {
       this.hold(HELD_BYTES.tableEntry);
       this.reused.add(value);
+      this.builtWhole.note('a value shared through the memo');
     }
   }
 

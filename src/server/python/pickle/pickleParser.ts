@@ -164,8 +164,13 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   }
 
   private text(bytes: Uint8Array): string {
+    return this.decoded(decodeUtf8, bytes);
+  }
+
+  /** What `decode` makes of `bytes`, its TextError as this opcode's. */
+  private decoded<R>(decode: (bytes: Uint8Array) => R, bytes: Uint8Array): R {
     try {
-      return decodeUtf8(bytes);
+      return decode(bytes);
     } catch (error) {
       if (error instanceof TextError) throw this.fail(error.message);
       throw error;
@@ -198,11 +203,18 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
     if (value !== undefined) this.stack[this.stack.length - 1] = value;
   }
 
+  /** The stack's items from `from` on, taken off it into an array of exactly their number (a splice's may keep spare room). */
+  private takeItems(from: number): T[] {
+    const items = this.stack.slice(from);
+    this.stack.length = from;
+    return items;
+  }
+
   /** The items pushed since the last MARK, which is closed. */
   private popMark(): T[] {
     const mark = this.marks.pop();
     if (mark === undefined) throw this.fail('there is no MARK to close');
-    return this.stack.splice(mark);
+    return this.takeItems(mark);
   }
 
   /** Keys and values alternating: an even count. */
@@ -385,7 +397,7 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
         this.push(this.builder.str(this.text(this.counted(this.u64()))));
         return;
       case Op.UNICODE:
-        this.push(this.builder.str(this.rawUnicode(this.line())));
+        this.push(this.builder.str(this.decoded(decodeRawUnicodeEscape, this.line())));
         return;
       case Op.SHORT_BINSTRING:
         this.push(this.builder.pystr(this.counted(this.u8())));
@@ -431,7 +443,7 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
         const n = code - Op.TUPLE1 + 1;
         // As n pops would, but into an array of exactly n items.
         if (this.stack.length - this.fence < n) this.pop();
-        this.push(this.builder.tuple(this.stack.splice(this.stack.length - n)));
+        this.push(this.builder.tuple(this.takeItems(this.stack.length - n)));
         return;
       }
       case Op.EMPTY_DICT:
@@ -545,26 +557,12 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
     return text;
   }
 
-  /** UNICODE's argument. */
-  private rawUnicode(line: Uint8Array): string {
-    try {
-      return decodeRawUnicodeEscape(line);
-    } catch (error) {
-      if (error instanceof TextError) throw this.fail(error.message);
-      throw error;
-    }
-  }
 
   /** STRING's argument: a quoted, backslash-escaped literal. */
   private quoted(line: Uint8Array): Uint8Array {
     const q = line[0];
     if (line.length < 2 || (q !== 0x22 && q !== 0x27) || line[line.length - 1] !== q) throw this.fail('its argument must be quoted');
-    try {
-      return decodeEscapedBytes(line.subarray(1, line.length - 1));
-    } catch (error) {
-      if (error instanceof TextError) throw this.fail(error.message);
-      throw error;
-    }
+    return this.decoded(decodeEscapedBytes, line.subarray(1, line.length - 1));
   }
 
   /** A little-endian two's-complement int of `length` bytes (LONG1, LONG4). */

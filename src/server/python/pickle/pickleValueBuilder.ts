@@ -248,10 +248,15 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   list(items: unknown[]): unknown {
+    return this.container('list', items);
+  }
+
+  /** A list or dict: made of its items, or pending while it has none (what it is is known from its first items). */
+  private container(kind: 'list' | 'dict', items: unknown[]): unknown {
     this.hold(HELD.slot);
-    if (items.length > 0) return this.newList(items);
+    if (items.length > 0) return kind === 'list' ? this.newList(items) : this.newDict(items);
     this.hold(PENDING);
-    return pending('list');
+    return pending(kind);
   }
 
   tuple(items: unknown[]): unknown {
@@ -289,10 +294,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   dict(items: unknown[]): unknown {
-    this.hold(HELD.slot);
-    if (items.length > 0) return this.newDict(items);
-    this.hold(PENDING);
-    return pending('dict');
+    return this.container('dict', items);
   }
 
   emptySet(): unknown {

@@ -426,7 +426,6 @@ class ValueBuilder implements PickleBuilder<unknown> {
     if (!isTuple(state) || state.length !== 3) throw new ReadAsTree('a token the tree path reads');
     const [typeid, address, id] = state;
     if (typeof typeid !== 'string' || typeof id !== 'string') throw new ReadAsTree('a token the tree path reads');
-    this.builtWhole.note('a token');
     return new PyToken(typeid, address, id);
   }
 

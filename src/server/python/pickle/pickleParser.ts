@@ -189,13 +189,18 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   }
 
   private pop(): T {
-    if (this.stack.length <= this.fence) throw this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+    if (this.stack.length <= this.fence) throw this.emptyStack();
     return this.stack.pop()!;
   }
 
   private top(): T {
-    if (this.stack.length <= this.fence) throw this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+    if (this.stack.length <= this.fence) throw this.emptyStack();
     return this.stack[this.stack.length - 1];
+  }
+
+  /** The error of an opcode taking more items than there are above the last MARK. */
+  private emptyStack(): PickleError {
+    return this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
   }
 
   /** The stack's top becomes `value`, when a builder replaced what it was. */
@@ -442,7 +447,7 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
       case Op.TUPLE3: {
         const n = code - Op.TUPLE1 + 1;
         // As n pops would, but into an array of exactly n items.
-        if (this.stack.length - this.fence < n) this.pop();
+        if (this.stack.length - this.fence < n) throw this.emptyStack();
         this.push(this.builder.tuple(this.takeItems(this.stack.length - n)));
         return;
       }

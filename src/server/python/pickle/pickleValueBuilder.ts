@@ -475,7 +475,9 @@ class ValueBuilder implements PickleBuilder<unknown> {
 
   memoPut(value: unknown, index: number, bytes: number): void {
     this.hold(bytes);
+    const growing = this.growing;
     if (isPending(value) && value.value === undefined) (value.puts ??= []).push(index);
+    else if (growing !== undefined && value === growing.list) (growing.puts ??= []).push(index);
     else if (value instanceof GlobalRef || value instanceof CallArgs) value.memoized = true;
   }
 

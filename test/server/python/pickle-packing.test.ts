@@ -53,17 +53,20 @@ for (const [name, arg] of [
 /**
  * Empty dicts before each fault: enough for the packing passes to read the request (past some 130),
  * few enough that what the reader builds before it meets the fault stays within what reading one
- * message may hold (else that refusal comes first).
+ * message may hold (else that refusal comes first). A fault the value builder leaves to the tree
+ * path is met by a tree, whose nodes count too (some 160 bytes an EMPTY_DICT).
  */
-const FEW_DICTS = 800;
+const FEW_DICTS = 200;
 
 for (const [name, arg, message] of [
   ['a list inside itself', `]q\x00(${'}'.repeat(FEW_DICTS)}h\x00e`, /contains itself/],
   ['an unhashable key', `](${'}'.repeat(FEW_DICTS)}}(]K\x01ue`, /unhashable/],
   ['an item appended to a dict', `](${'}'.repeat(FEW_DICTS)}e}K\x01a`, /cannot append/],
   ['bad UTF-8', `](${'}'.repeat(FEW_DICTS)}\x8c\x02\xff\xfee`, /UTF-8/],
-  ['nesting beyond the limit', `${'('.repeat(1000)}${'}'.repeat(FEW_DICTS)}${'l'.repeat(1000)}`, /deeper|nesting too deep/],
-  ['more values than the limit', `](${'}'.repeat(DEFAULT_MAX_MESSAGE_VALUES + 10)}e`, /more than \d+ objects/],
+  // A thousand nested lists hold more than the rule allows this message, as values or as a tree: that refusal may come first.
+  ['nesting beyond the limit', `${'('.repeat(1000)}${'}'.repeat(FEW_DICTS)}${'l'.repeat(1000)}`, /deeper|nesting too deep|more than 4 times its \d+ bytes/],
+  // So do 100,000 empty dicts: whichever limit the reader meets first refuses them.
+  ['more values than the limit', `](${'}'.repeat(DEFAULT_MAX_MESSAGE_VALUES + 10)}e`, /more than \d+ objects|more than 4 times its \d+ bytes/],
   ['a state given to a list (BUILD)', `](${'}'.repeat(FEW_DICTS)}]}be`, /cannot apply BUILD/],
   ['a set of a list (REDUCE)', `](${'}'.repeat(FEW_DICTS)}c__builtin__\nset\n]]a\x85Re`, /unhashable/],
   ['an object inside itself', `](${'}'.repeat(FEW_DICTS)}cm\nC\n)\x81q\x00h\x00be`, /contains itself/],

@@ -110,6 +110,14 @@ describe('reading pickles', () => {
     assert.equal(value[0], value[1]);
   });
 
+  test('a list filled in batches is one list, wherever the memo put it: before its items, between its batches', () => {
+    // `](K1e q0 (K2e 0 h0`: put in the memo after its first batch, got again after its second.
+    matches([1, 2], unpickle(pk(Op.EMPTY_LIST, Op.MARK, Op.BININT1, 1, Op.APPENDS, Op.BINPUT, 0, Op.MARK, Op.BININT1, 2, Op.APPENDS, Op.POP, Op.BINGET, 0)));
+    const shared = unpickle(pk(Op.MARK, Op.EMPTY_LIST, Op.BINPUT, 0, Op.MARK, Op.BININT1, 1, Op.APPENDS, Op.MARK, Op.BININT1, 2, Op.APPENDS, Op.BINGET, 0, Op.TUPLE)) as unknown[][];
+    matches([1, 2], shared[0]);
+    assert.equal(shared[0], shared[1]);
+  });
+
   test('much sharing reads in linear time (no value is built twice)', () => {
     // a0 = []; a(k+1) = [a(k), a(k)]: 2^60 paths through 60 lists.
     const parts: (number | Uint8Array)[] = [Op.EMPTY_LIST, Op.BINPUT, 0];

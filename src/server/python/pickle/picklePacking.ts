@@ -157,7 +157,7 @@ interface Argument {
   /** Whether it holds Python 2's `str` (BINSTRING), or a unicode str. */
   py2Text: boolean;
   py3Text: boolean;
-  /** Memo entries it makes that did not exist (what a placeholder must make too, to keep MEMOIZE's numbering). */
+  /** Memo entries it makes that did not exist (which MEMOIZE's numbering after it skips). */
   newEntries: number;
   /** Most bytes the opaque values made of it may take (valid while it shares no container through the memo). */
   readonly bound: number;
@@ -680,7 +680,12 @@ class Analysis {
     const data = this.data;
     const outer: Buffer[] = [];
     const packed = new Map<number | string, PackedPickle>();
-    const placeholder = (a: Argument) => Buffer.from([Op.NONE, ...(this.memoStyle === 'implicit' ? Array(a.newEntries).fill(Op.MEMOIZE) : [])]);
+    // An argument cut is None in the request. Its memo entries are read by nothing outside it, but
+    // MEMOIZE numbers an entry by the memo's size: after a cut, each MEMOIZE is written as the
+    // LONG_BINPUT of the index it had, so the reader makes no entry for what was cut (an entry a
+    // value: as many as the value had, where memo slots alone may hold 4 times its bytes).
+    let size = 0;
+    let renumber = false;
     this.pos = 0;
     let c = 0;
     for (;;) {
@@ -688,9 +693,16 @@ class Analysis {
       const arg = c < chosen.length && at >= chosen[c].start ? chosen[c] : undefined;
       if (arg) {
         packed.set(arg.index, this.standalone(arg));
-        outer.push(placeholder(arg));
+        outer.push(Buffer.from([Op.NONE]));
+        size += arg.newEntries;
+        renumber = true;
         this.pos = arg.end;
         c++;
+        continue;
+      }
+      if (op === Op.MEMOIZE) {
+        outer.push(renumber ? longMemo(Op.LONG_BINPUT, size) : data.subarray(at, after));
+        size++;
         continue;
       }
       if (op !== Op.FRAME) outer.push(data.subarray(at, after));

@@ -1,6 +1,7 @@
 /**
- * Pickle's stack machine, run on bytes to build a tree of nodes (see `pickleTree.ts`) instead of
- * objects: it reads every opcode of protocols 0 to 5 but calls nothing and imports nothing.
+ * Pickle's stack machine, run on bytes: it reads every opcode of protocols 0 to 5 but calls
+ * nothing and imports nothing; what each opcode makes is a builder's (`pickleBuilder.ts`): a tree
+ * of nodes, or the values themselves.
  *
  * Bounded by construction: each opcode makes at most one node and reads only bytes that are
  * there (a declared length beyond the data is an error before anything is allocated), the work
@@ -10,8 +11,9 @@
 import { pickleErrorAt, PickleError } from './pickleError';
 import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
 import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
-import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
-import { DEFAULT_MAX_MESSAGE_VALUES, tooManyValues } from '../../limits';
+import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder';
+import { tooManyValues } from '../../limits';
+import { HELD_BYTES } from '../../heldBytes';
 // Most decimal digits of an int read: the same bound as a `$int`'s, Python's own default.
 import { MAX_INT_DIGITS } from '../../../common/valueCodec';
 
@@ -25,25 +27,47 @@ const Op = Opcodes;
 const MIN_SAFE = -MAX_SAFE;
 
 /**
- * Reads a pickle into its tree. `maxValues` bounds the work and memory of a crafted pickle: each
- * opcode costs a byte but may make an object, so the stack pushes (new nodes and memo reuses)
+ * Runs a pickle's opcodes, handing what each makes to `builder` (see `pickleBuilder.ts`), and
+ * returns what STOP leaves. `maxValues` bounds the work and memory of a crafted pickle: each
+ * opcode costs a byte but may make an object, so the stack pushes (new objects and memo reuses)
  * and the memo entries are each counted against it.
- * @throws PickleError naming the opcode and offset of what is wrong.
+ * @throws PickleError naming the opcode and offset of what is wrong, or what the builder throws.
  */
-export function parsePickle(data: Uint8Array, maxMarks: number, maxValues = DEFAULT_MAX_MESSAGE_VALUES): PickleNode {
-  return new PickleParser(data, maxMarks, maxValues).run();
+export function runPickle<T>(data: Uint8Array, maxMarks: number, maxValues: number, builder: PickleBuilder<T> & { attach?(machine: PickleMachine<T>): void }): T {
+  const parser = new PickleParser(data, maxMarks, maxValues, builder);
+  builder.attach?.(parser);
+  return parser.run();
 }
 
-class PickleParser {
+/**
+ * Bytes a memo entry is counted to hold. One at the next index (Python's picklers number them 0, 1,
+ * 2...) is a slot of an array, as a value's slot on the stack: the reader's machinery, any pickle
+ * reader's (CPython's too), not counted, or CPython 3's ordinary pickles of small records (12 bytes
+ * a record, a MEMOIZE each) would pass the rule; the value limit bounds them (800 KB at most). One
+ * at any other index is a table's entry, counted: a crafted pickle could make many for 5 bytes each.
+ */
+const MEMO_SLOT = 0;
+const MEMO_ENTRY = HELD_BYTES.tableEntry;
+/** How far beyond the memo array's end an index still goes in the array (the slots between counted). */
+const MEMO_GAP = 64;
+
+
+
+class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   private pos = 0;
   /** The stack, flat: items above the last mark are the current frame (as CPython's `fence`). */
-  private readonly stack: PickleNode[] = [];
+  private readonly stack: T[] = [];
   /** Stack heights at each open MARK. */
   private readonly marks: number[] = [];
-  private readonly memo = new Map<number, PickleNode>();
+  /** The memo: indexes 0, 1, 2... as Python's pickler numbers them in an array, any other in a table. */
+  private readonly memoList: T[] = [];
+  private readonly memoTable = new Map<number, T>();
+  /** Entries in the memo (MEMOIZE's next index). */
+  private memoSize = 0;
   /** The opcode being run and its offset, for messages. */
-  private op = 'PROTO';
-  private at = 0;
+  op = 'PROTO';
+  at = 0;
+  protocol = 0;
   /** Pushes left before the pickle is refused as too costly. */
   private pushesLeft: number;
 
@@ -51,23 +75,24 @@ class PickleParser {
     private readonly data: Uint8Array,
     private readonly maxMarks: number,
     private readonly maxValues: number,
+    private readonly builder: PickleBuilder<T>,
   ) {
     this.pushesLeft = maxValues;
   }
 
-  run(): PickleNode {
+  run(): T {
     const data = this.data;
     while (this.pos < data.length) {
       this.at = this.pos;
       const code = data[this.pos++];
       this.op = opName(code);
-      if (code === Op.STOP) return this.pop();
+      if (code === Op.STOP) return this.builder.result(this.pop());
       this.step(code);
     }
     throw pickleErrorAt('end of data', data.length, data.length === 0 ? 'the pickle is empty' : 'the pickle ends without STOP (truncated?)');
   }
 
-  private fail(message: string): PickleError {
+  fail(message: string): PickleError {
     return pickleErrorAt(this.op, this.at, message);
   }
 
@@ -139,8 +164,13 @@ class PickleParser {
   }
 
   private text(bytes: Uint8Array): string {
+    return this.decoded(decodeUtf8, bytes);
+  }
+
+  /** What `decode` makes of `bytes`, its TextError as this opcode's. */
+  private decoded<R>(decode: (bytes: Uint8Array) => R, bytes: Uint8Array): R {
     try {
-      return decodeUtf8(bytes);
+      return decode(bytes);
     } catch (error) {
       if (error instanceof TextError) throw this.fail(error.message);
       throw error;
@@ -153,87 +183,93 @@ class PickleParser {
     return this.marks.length ? this.marks[this.marks.length - 1] : 0;
   }
 
-  private push(node: PickleNode): void {
+  private push(value: T): void {
     if (--this.pushesLeft < 0) throw this.fail(tooManyValues('pickle', this.maxValues));
-    this.stack.push(node);
+    this.stack.push(value);
   }
 
-  private pop(): PickleNode {
-    if (this.stack.length <= this.fence) throw this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+  private pop(): T {
+    if (this.stack.length <= this.fence) throw this.emptyStack();
     return this.stack.pop()!;
   }
 
-  private top(): PickleNode {
-    if (this.stack.length <= this.fence) throw this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+  private top(): T {
+    if (this.stack.length <= this.fence) throw this.emptyStack();
     return this.stack[this.stack.length - 1];
   }
 
+  /** The error of an opcode taking more items than there are above the last MARK. */
+  private emptyStack(): PickleError {
+    return this.fail(this.marks.length ? 'the stack is empty above the last MARK' : 'the stack is empty');
+  }
+
+  /** The stack's top becomes `value`, when a builder replaced what it was. */
+  private replaceTop(value: T | undefined): void {
+    if (value !== undefined) this.stack[this.stack.length - 1] = value;
+  }
+
+  /** The stack's items from `from` on, taken off it into an array of exactly their number (a splice's may keep spare room). */
+  private takeItems(from: number): T[] {
+    const items = this.stack.slice(from);
+    this.stack.length = from;
+    return items;
+  }
+
   /** The items pushed since the last MARK, which is closed. */
-  private popMark(): PickleNode[] {
+  private popMark(): T[] {
     const mark = this.marks.pop();
     if (mark === undefined) throw this.fail('there is no MARK to close');
-    return this.stack.splice(mark);
+    return this.takeItems(mark);
   }
 
-  private sequence(kind: SequenceNode['kind'], items: PickleNode[]): SequenceNode {
-    return { kind, items, shared: false, op: this.op, at: this.at };
-  }
-
-  private object(how: ObjectNode['how'], callee: PickleNode, args: PickleNode, kwargs?: PickleNode): ObjectNode {
-    return { kind: 'object', how, callee, args, kwargs, after: [], shared: false, op: this.op, at: this.at };
+  /** Keys and values alternating: an even count. */
+  private pairs(items: T[]): T[] {
+    if (items.length % 2 !== 0) throw this.fail('an odd number of items (keys without values)');
+    return items;
   }
 
   private int(value: number | bigint): void {
-    this.push({ kind: 'int', value, op: this.op, at: this.at });
+    this.push(this.builder.int(value));
   }
 
   private memoGet(index: number): void {
-    const node = this.memo.get(index);
-    if (!node) throw this.fail(`memo index ${index} was never set`);
-    this.reuse(node);
+    const value = (index < this.memoList.length ? this.memoList[index] : undefined) ?? this.memoTable.get(index);
+    if (value === undefined) throw this.fail(`memo index ${index} was never set`);
+    this.reuse(value);
   }
 
-  /** Pushes a node a second time (memo GET, DUP): it is shared from now on. */
-  private reuse(node: PickleNode): void {
-    if ('shared' in node) node.shared = true;
-    else if (node.kind === 'str' || node.kind === 'pystr') node.reused = true;
-    this.push(node);
+  /** Pushes a value a second time (memo GET, DUP): it is shared from now on. */
+  private reuse(value: T): void {
+    this.builder.reuse(value);
+    this.push(value);
   }
 
   private memoPut(index: number): void {
-    if (this.memo.size >= this.maxValues && !this.memo.has(index)) throw this.fail(tooManyValues('pickle', this.maxValues));
-    this.memo.set(index, this.top());
-  }
-
-  // -- mutations, which Python applies to the object on the stack --------------------------------
-
-  private appendTo(target: PickleNode, items: PickleNode[], op: 'APPEND' | 'APPENDS'): void {
-    if (target.kind === 'list') {
-      for (const item of items) target.items.push(item);
-    } else if (target.kind === 'object') {
-      target.after.push({ op, items });
-    } else {
-      throw this.fail(`cannot append to ${describeNode(target)}`);
+    const value = this.top();
+    const list = this.memoList;
+    const table = this.memoTable;
+    const known = (index < list.length && list[index] !== undefined) || table.has(index);
+    if (!known && this.memoSize >= this.maxValues) throw this.fail(tooManyValues('pickle', this.maxValues));
+    if (!known) this.memoSize++;
+    if (index - list.length >= MEMO_GAP) {
+      table.set(index, value);
+      this.builder.memoPut(value, index, known ? 0 : MEMO_ENTRY);
+      return;
     }
+    // Near the array's end (Python's picklers number entries 0, 1, 2..., CPython 2's skipping a few): in the array, each slot skipped counted.
+    const skipped = Math.max(0, index - list.length);
+    while (list.length < index) list.push(undefined as T);
+    list[index] = value;
+    if (known) table.delete(index);
+    this.builder.memoPut(value, index, known ? 0 : MEMO_SLOT + skipped * HELD_BYTES.slot);
   }
 
-  private setItems(target: PickleNode, items: PickleNode[], op: 'SETITEM' | 'SETITEMS'): void {
-    if (items.length % 2 !== 0) throw this.fail('an odd number of items (keys without values)');
-    if (target.kind === 'dict') {
-      for (let i = 0; i < items.length; i += 2) {
-        target.keys.push(items[i]);
-        target.values.push(items[i + 1]);
-      }
-    } else if (target.kind === 'object') {
-      target.after.push({ op, items });
-    } else {
-      throw this.fail(`cannot set items of ${describeNode(target)}`);
+  memoSwap(index: number, old: T, value: T): void {
+    if (index < this.memoList.length && this.memoList[index] === old) {
+      this.memoList[index] = value;
+    } else if (this.memoTable.get(index) === old) {
+      this.memoTable.set(index, value);
     }
-  }
-
-  private mutate(target: PickleNode, mutation: Mutation): void {
-    if (target.kind !== 'object') throw this.fail(`cannot apply ${mutation.op} to ${describeNode(target)}`);
-    target.after.push(mutation);
   }
 
   // -- protocol 0 text arguments ------------------------------------------------------------------
@@ -261,6 +297,7 @@ class PickleParser {
       case Op.PROTO: {
         const proto = this.u8();
         if (proto > HIGHEST_PROTOCOL) throw this.fail(`unsupported pickle protocol ${proto}`);
+        this.protocol = proto;
         return;
       }
       case Op.FRAME: {
@@ -288,7 +325,7 @@ class PickleParser {
 
       // Memo
       case Op.MEMOIZE:
-        this.memoPut(this.memo.size);
+        this.memoPut(this.memoSize);
         return;
       case Op.BINPUT:
         this.memoPut(this.u8());
@@ -311,11 +348,11 @@ class PickleParser {
 
       // Scalars
       case Op.NONE:
-        this.push({ kind: 'none', op: this.op, at: this.at });
+        this.push(this.builder.none());
         return;
       case Op.NEWTRUE:
       case Op.NEWFALSE:
-        this.push({ kind: 'bool', value: code === Op.NEWTRUE, op: this.op, at: this.at });
+        this.push(this.builder.bool(code === Op.NEWTRUE));
         return;
       case Op.BININT1:
         this.int(this.u8());
@@ -338,129 +375,119 @@ class PickleParser {
       case Op.INT:
       case Op.LONG: {
         const value = this.decimal(this.asciiLine(), code === Op.LONG);
-        if (typeof value === 'boolean') this.push({ kind: 'bool', value, op: this.op, at: this.at });
+        if (typeof value === 'boolean') this.push(this.builder.bool(value));
         else this.int(value);
         return;
       }
       case Op.BINFLOAT:
-        this.push({ kind: 'float', value: Buffer.from(this.take(8)).readDoubleBE(0), op: this.op, at: this.at });
+        this.push(this.builder.float(Buffer.from(this.take(8)).readDoubleBE(0)));
         return;
       case Op.FLOAT: {
         const text = this.asciiLine().trim();
         if (!/^[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)$/i.test(text)) throw this.fail(`${JSON.stringify(text.slice(0, 40))} is not a float`);
         const lower = text.toLowerCase().replace(/^\+/, '');
         const value = lower.endsWith('nan') ? NaN : lower.endsWith('inf') || lower.endsWith('infinity') ? (lower.startsWith('-') ? -Infinity : Infinity) : Number(text);
-        this.push({ kind: 'float', value, op: this.op, at: this.at });
+        this.push(this.builder.float(value));
         return;
       }
 
       // Strings and bytes
       case Op.SHORT_BINUNICODE:
-        this.push({ kind: 'str', value: this.text(this.counted(this.u8())), op: this.op, at: this.at });
+        this.push(this.builder.str(this.text(this.counted(this.u8()))));
         return;
       case Op.BINUNICODE:
-        this.push({ kind: 'str', value: this.text(this.counted(this.u32())), op: this.op, at: this.at });
+        this.push(this.builder.str(this.text(this.counted(this.u32()))));
         return;
       case Op.BINUNICODE8:
-        this.push({ kind: 'str', value: this.text(this.counted(this.u64())), op: this.op, at: this.at });
+        this.push(this.builder.str(this.text(this.counted(this.u64()))));
         return;
       case Op.UNICODE:
-        try {
-          this.push({ kind: 'str', value: decodeRawUnicodeEscape(this.line()), op: this.op, at: this.at });
-        } catch (error) {
-          if (error instanceof TextError) throw this.fail(error.message);
-          throw error;
-        }
+        this.push(this.builder.str(this.decoded(decodeRawUnicodeEscape, this.line())));
         return;
       case Op.SHORT_BINSTRING:
-        this.push({ kind: 'pystr', bytes: this.counted(this.u8()), op: this.op, at: this.at });
+        this.push(this.builder.pystr(this.counted(this.u8())));
         return;
       case Op.BINSTRING: {
         const length = this.i32();
         if (length < 0) throw this.fail(`a negative byte count ${length}`);
-        this.push({ kind: 'pystr', bytes: this.counted(length), op: this.op, at: this.at });
+        this.push(this.builder.pystr(this.counted(length)));
         return;
       }
       case Op.STRING:
-        this.push({ kind: 'pystr', bytes: this.quoted(this.line()), op: this.op, at: this.at });
+        this.push(this.builder.pystr(this.quoted(this.line())));
         return;
       case Op.SHORT_BINBYTES:
-        this.push({ kind: 'bytes', bytes: this.counted(this.u8()), op: this.op, at: this.at });
+        this.push(this.builder.bytes('bytes', this.counted(this.u8())));
         return;
       case Op.BINBYTES:
-        this.push({ kind: 'bytes', bytes: this.counted(this.u32()), op: this.op, at: this.at });
+        this.push(this.builder.bytes('bytes', this.counted(this.u32())));
         return;
       case Op.BINBYTES8:
-        this.push({ kind: 'bytes', bytes: this.counted(this.u64()), op: this.op, at: this.at });
+        this.push(this.builder.bytes('bytes', this.counted(this.u64())));
         return;
       case Op.BYTEARRAY8:
-        this.push({ kind: 'bytearray', bytes: this.counted(this.u64()), op: this.op, at: this.at });
+        this.push(this.builder.bytes('bytearray', this.counted(this.u64())));
         return;
 
       // Containers
       case Op.EMPTY_LIST:
-        this.push(this.sequence('list', []));
+        this.push(this.builder.list([]));
         return;
       case Op.LIST:
-        this.push(this.sequence('list', this.popMark()));
+        this.push(this.builder.list(this.popMark()));
         return;
       case Op.EMPTY_TUPLE:
-        this.push(this.sequence('tuple', []));
+        this.push(this.builder.tuple([]));
         return;
       case Op.TUPLE:
-        this.push(this.sequence('tuple', this.popMark()));
+        this.push(this.builder.tuple(this.popMark()));
         return;
       case Op.TUPLE1:
       case Op.TUPLE2:
       case Op.TUPLE3: {
         const n = code - Op.TUPLE1 + 1;
-        const items: PickleNode[] = [];
-        for (let i = 0; i < n; i++) items.unshift(this.pop());
-        this.push(this.sequence('tuple', items));
+        // As n pops would, but into an array of exactly n items.
+        if (this.stack.length - this.fence < n) throw this.emptyStack();
+        this.push(this.builder.tuple(this.takeItems(this.stack.length - n)));
         return;
       }
       case Op.EMPTY_DICT:
-        this.push({ kind: 'dict', keys: [], values: [], shared: false, op: this.op, at: this.at });
+        this.push(this.builder.dict([]));
         return;
       case Op.DICT: {
-        const items = this.popMark();
-        const dict: DictNode = { kind: 'dict', keys: [], values: [], shared: false, op: this.op, at: this.at };
-        this.setItems(dict, items, 'SETITEMS');
-        this.push(dict);
+        this.push(this.builder.dict(this.pairs(this.popMark())));
         return;
       }
       case Op.EMPTY_SET:
-        this.push(this.sequence('set', []));
+        this.push(this.builder.emptySet());
         return;
       case Op.FROZENSET:
-        this.push(this.sequence('frozenset', this.popMark()));
+        this.push(this.builder.frozenset(this.popMark()));
         return;
       case Op.APPEND: {
         const item = this.pop();
-        this.appendTo(this.top(), [item], 'APPEND');
+        this.replaceTop(this.builder.append(this.top(), [item], 'APPEND'));
         return;
       }
       case Op.APPENDS: {
         const items = this.popMark();
-        this.appendTo(this.top(), items, 'APPENDS');
+        this.replaceTop(this.builder.append(this.top(), items, 'APPENDS'));
         return;
       }
       case Op.SETITEM: {
         const value = this.pop();
         const key = this.pop();
-        this.setItems(this.top(), [key, value], 'SETITEM');
+        this.replaceTop(this.builder.setItems(this.top(), [key, value], 'SETITEM'));
         return;
       }
       case Op.SETITEMS: {
-        const items = this.popMark();
-        this.setItems(this.top(), items, 'SETITEMS');
+        const items = this.pairs(this.popMark());
+        this.replaceTop(this.builder.setItems(this.top(), items, 'SETITEMS'));
         return;
       }
       case Op.ADDITEMS: {
         const items = this.popMark();
-        const target = this.top();
-        if (target.kind === 'set') for (const item of items) target.items.push(item);
-        else this.mutate(target, { op: 'ADDITEMS', items });
+        this.replaceTop(this.builder.addItems(this.top(), items));
         return;
       }
 
@@ -468,47 +495,47 @@ class PickleParser {
       case Op.GLOBAL: {
         const module = this.text(this.line());
         const name = this.text(this.line());
-        this.push({ kind: 'global', module, name, op: this.op, at: this.at });
+        this.push(this.builder.global(module, name));
         return;
       }
       case Op.STACK_GLOBAL: {
         const name = this.pop();
         const module = this.pop();
-        this.push({ kind: 'global', module: this.globalPart(module), name: this.globalPart(name), op: this.op, at: this.at });
+        this.push(this.builder.global(this.globalPart(module), this.globalPart(name)));
         return;
       }
       case Op.REDUCE: {
         const args = this.pop();
-        this.push(this.object('REDUCE', this.pop(), args));
+        this.push(this.builder.object('REDUCE', this.pop(), args));
         return;
       }
       case Op.NEWOBJ: {
         const args = this.pop();
-        this.push(this.object('NEWOBJ', this.pop(), args));
+        this.push(this.builder.object('NEWOBJ', this.pop(), args));
         return;
       }
       case Op.NEWOBJ_EX: {
         const kwargs = this.pop();
         const args = this.pop();
-        this.push(this.object('NEWOBJ_EX', this.pop(), args, kwargs));
+        this.push(this.builder.object('NEWOBJ_EX', this.pop(), args, kwargs));
         return;
       }
       case Op.INST: {
         const module = this.text(this.line());
         const name = this.text(this.line());
-        const args = this.sequence('tuple', this.popMark());
-        this.push(this.object('INST', { kind: 'global', module, name, op: this.op, at: this.at }, args));
+        const args = this.builder.tuple(this.popMark());
+        this.push(this.builder.object('INST', this.builder.global(module, name), args));
         return;
       }
       case Op.OBJ: {
         const items = this.popMark();
         if (items.length === 0) throw this.fail('no class after the MARK');
-        this.push(this.object('OBJ', items[0], this.sequence('tuple', items.slice(1))));
+        this.push(this.builder.object('OBJ', items[0], this.builder.tuple(items.slice(1))));
         return;
       }
       case Op.BUILD: {
         const state = this.pop();
-        this.mutate(this.top(), { op: 'BUILD', state });
+        this.replaceTop(this.builder.build(this.top(), state));
         return;
       }
 
@@ -529,22 +556,18 @@ class PickleParser {
   }
 
   /** A STACK_GLOBAL operand: Python requires a str. */
-  private globalPart(node: PickleNode): string {
-    if (node.kind === 'str') return node.value;
-    if (node.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
-    throw this.fail(`the module and name must be str, not ${describeNode(node)}`);
+  private globalPart(value: T): string {
+    const text = this.builder.globalPart(value);
+    if (text === undefined) throw this.fail(`the module and name must be str, not ${this.builder.describe(value)}`);
+    return text;
   }
+
 
   /** STRING's argument: a quoted, backslash-escaped literal. */
   private quoted(line: Uint8Array): Uint8Array {
     const q = line[0];
     if (line.length < 2 || (q !== 0x22 && q !== 0x27) || line[line.length - 1] !== q) throw this.fail('its argument must be quoted');
-    try {
-      return decodeEscapedBytes(line.subarray(1, line.length - 1));
-    } catch (error) {
-      if (error instanceof TextError) throw this.fail(error.message);
-      throw error;
-    }
+    return this.decoded(decodeEscapedBytes, line.subarray(1, line.length - 1));
   }
 
   /** A little-endian two's-complement int of `length` bytes (LONG1, LONG4). */

@@ -15,9 +15,12 @@
  */
 
 import { PickleError } from './pickleError';
-import { parsePickle } from './pickleParser';
+import { DEFAULT_MAX_MESSAGE_VALUES } from '../../limits';
 import type { PickleNode } from './pickleTree';
+import { parsePickleCounted } from './pickleTreeBuilder';
+import { BuiltWhole } from './pickleBuiltWhole';
 import { toValue, type HeldBudget } from './pickleToValue';
+import { ReadAsTree, readValues } from './pickleValueBuilder';
 
 export { PickleError } from './pickleError';
 export { MAX_INT_DIGITS } from './pickleParser';
@@ -45,7 +48,7 @@ export interface UnpickleOptions {
   refuseOpaque?: boolean;
   /** Most bytes the values read may hold, estimated as they are built (default: no limit): a message's budget (SPEC §19). */
   heldBudget?: HeldBudget;
-  /** Looks at the pickle's tree before anything is built of it (and may refuse it, throwing a PickleError). */
+  /** Looks at the pickle's tree, when it is read as one, before anything is built of it (and may refuse it, throwing a PickleError). */
   beforeBuild?: (root: PickleNode) => void;
 }
 
@@ -57,11 +60,23 @@ export interface UnpickleOptions {
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unknown {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxOpaqueBytes = options.maxOpaqueBytes ?? defaultMaxOpaqueBytes(data.length);
+  const maxValues = options.maxValues ?? DEFAULT_MAX_MESSAGE_VALUES;
+  const budget = options.heldBudget;
+  // A container at each of the levels 0..maxDepth may have its MARK open.
+  const maxMarks = maxDepth + 1;
+  const builtWhole = new BuiltWhole();
   try {
-    // A container at each of the levels 0..maxDepth may have its MARK open.
-    const root = parsePickle(data, maxDepth + 1, options.maxValues);
+    // Straight to values when the pickle holds only what the reader knows; else (an object of a
+    // class it keeps as pickled, or what only the tree path words) as a tree, whose nodes count
+    // against the same budget.
+    try {
+      return readValues(data, maxMarks, maxValues, maxDepth, options.refuseOpaque ?? false, budget, builtWhole);
+    } catch (error) {
+      if (!(error instanceof ReadAsTree)) throw error;
+    }
+    const { root, held, protocol } = parsePickleCounted(data, maxMarks, maxValues, budget && { maxHeldBytes: budget.maxHeldBytes, messageBytes: budget.messageBytes, builtWhole });
     options.beforeBuild?.(root);
-    return toValue(root, { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque, heldBudget: options.heldBudget });
+    return toValue(root, { maxDepth, maxOpaqueBytes, refuseOpaque: options.refuseOpaque, heldBudget: budget, heldBefore: held, why: builtWhole.why(protocol) });
   } catch (error) {
     if (error instanceof PickleError) throw error;
     // Not expected (the fuzz tests look for it), but a request must never crash its session.

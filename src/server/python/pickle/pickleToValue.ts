@@ -28,6 +28,10 @@ export interface ValueLimits {
   refuseOpaque?: boolean;
   /** What the values built may hold (see {@link HELD}), and the message's bytes, to refuse beyond it naming the rule (SPEC §19). */
   heldBudget?: HeldBudget;
+  /** What reading held before the values are built (the tree's nodes), counted against the same budget. */
+  heldBefore?: number;
+  /** Why the pickle is built whole, for a refusal (`pickleBuiltWhole.ts`; default: every reason there may be). */
+  why?: string;
 }
 
 /** Most bytes of heap the values built from a message may hold, and the bytes of the message. */
@@ -36,6 +40,8 @@ export interface HeldBudget {
   readonly messageBytes: number;
   /** Set once the values are built: the bytes counted (what the tests compare with what is held). */
   counted?: number;
+  /** Called where reading holds the most (all it made alive): once the value is built, or as it refuses; the tests measure the heap there. */
+  atPeak?: () => void;
 }
 
 /**
@@ -46,25 +52,58 @@ export interface HeldBudget {
  * str its header and two bytes a character, rounded as the heap rounds, once however often the
  * memo gives it again; a dict of str keys what a record holds (`heldBytes.ts`: its keys' strings
  * and shapes once a message); a table's entry its spare room; a proxy or a token nothing (the
- * session makes it its one reference to the object).
+ * session makes it its one reference to the object). What `heldBytes.ts` also counts (a slot, a
+ * heap number, an array, a table's entry) is its figure, so that both readers count alike.
  */
-const HELD = { slot: HELD_BYTES.slot, number: 20, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, setEntry: 32, mapEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
+export const HELD = { slot: HELD_BYTES.slot, number: HELD_BYTES.heapNumber, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, setEntry: HELD_BYTES.tableEntry, mapEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
 
 /** Bytes a string of `length` characters holds: its header, at most two bytes a character, rounded to 8. */
-function stringBytes(length: number): number {
+export function stringBytes(length: number): number {
   return heldStringBytes(length, true);
 }
 
-/** Why a pickle past its budget is refused: what the reader builds whole. */
-const BUILT_WHOLE =
+/** Bytes a str's text holds: none for an empty or one-character Latin-1 one (V8 gives one string for each), else {@link stringBytes}. */
+export function textBytes(text: string): number {
+  return text.length === 0 || (text.length === 1 && text.charCodeAt(0) < 256) ? 0 : stringBytes(text.length);
+}
+
+/** Bytes an int holds: a small one is the slot itself; a larger one a heap number, or a bigint of its words. */
+export function intBytes(value: number | bigint): number {
+  return HELD.slot + (typeof value === 'bigint' ? HELD.number + value.toString(16).length / 2 : (value | 0) === value ? 0 : HELD.number);
+}
+
+/** Bytes a float holds: an integral one stays a float only if boxed (2.0 would read back as the int 2). */
+export function floatBytes(value: number): number {
+  return HELD.slot + (Number.isInteger(value) ? HELD.float : HELD.number);
+}
+
+/** Why a pickle past its budget is refused, when what it holds that made it built whole is not known yet: what the reader builds whole. */
+export const BUILT_WHOLE =
   'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global, is built whole; send the dense part as an argument of its own';
 
 /** The value a node tree stands for. @throws PickleError for cycles, too deep nesting, unhashable keys. */
 export function toValue(root: PickleNode, limits: ValueLimits): unknown {
   const builder = new ValueBuilder(limits);
   const value = builder.value(root, 0);
+  limits.heldBudget?.atPeak?.();
   if (limits.heldBudget) limits.heldBudget.counted = builder.held;
   return value;
+}
+
+/**
+ * The record a dict of these str keys becomes, empty (its members to be set in order with
+ * {@link setMember}), compact when it can be (`recordTemplates.ts`); and the bytes it holds beyond
+ * its members' slots: each key's string and each shape once a message (`heldBytes.ts`).
+ */
+export function emptyRecord(keys: readonly string[], templates: RecordTemplates, shapes: HeldShapes): [Record<string, unknown>, number] {
+  const [compact, template] = templates.make(keys);
+  return [compact ?? {}, template + shapes.record(keys, compact ? 'parsed' : 'assigned')];
+}
+
+/** Sets a member of a record: a key named __proto__ is a key, not the prototype, so it is defined (assignment would not). */
+export function setMember(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 const LATIN1_NAMES = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'iso_8859_1', 'l1']);
@@ -98,6 +137,7 @@ class ValueBuilder {
 
   constructor(private readonly limits: ValueLimits) {
     this.maxHeld = limits.heldBudget?.maxHeldBytes ?? Infinity;
+    this.held = limits.heldBefore ?? 0;
   }
 
   /** A buffer made of an allow-listed call, counted. */
@@ -114,7 +154,7 @@ class ValueBuilder {
       return known;
     }
     const text = node.kind === 'str' ? node.value : Buffer.from(node.bytes).toString('latin1');
-    this.hold(HELD.slot + stringBytes(text.length), node);
+    this.hold(HELD.slot + textBytes(text), node);
     if (node.reused) this.values.set(node, text);
     return text;
   }
@@ -122,7 +162,8 @@ class ValueBuilder {
   /** Counts `bytes` more held, refusing the pickle past its budget. */
   private hold(bytes: number, node: PickleNode): void {
     if ((this.held += bytes) <= this.maxHeld) return;
-    throw pickleErrorAt(node.op, node.at, tooCostlyToRead(this.limits.heldBudget!.messageBytes, this.held, BUILT_WHOLE));
+    this.limits.heldBudget!.atPeak?.();
+    throw pickleErrorAt(node.op, node.at, tooCostlyToRead(this.limits.heldBudget!.messageBytes, this.held, this.limits.why ?? BUILT_WHOLE));
   }
 
   /** The value of a node `depth` levels down. */
@@ -133,15 +174,13 @@ class ValueBuilder {
         this.hold(HELD.slot, node);
         return node.kind === 'none' ? null : node.value;
       case 'int':
-        // A small int is the slot itself; a larger one a heap number, or a bigint of its words.
-        this.hold(HELD.slot + (typeof node.value === 'bigint' ? HELD.number + node.value.toString(16).length / 2 : (node.value | 0) === node.value ? 0 : HELD.number), node);
+        this.hold(intBytes(node.value), node);
         return node.value;
       case 'str':
       case 'pystr':
         return this.text(node);
       case 'float':
-        // An integral float stays a float only if boxed (2.0 would read back as the int 2).
-        this.hold(HELD.slot + (Number.isInteger(node.value) ? HELD.float : HELD.number), node);
+        this.hold(floatBytes(node.value), node);
         return Number.isInteger(node.value) ? new Float(node.value) : node.value;
       case 'bytes':
       case 'bytearray':
@@ -206,18 +245,9 @@ class ValueBuilder {
   private dict(node: DictNode, depth: number): unknown {
     const texts = node.keys.map(textOf);
     if (texts.every((k) => k !== undefined)) {
-      // A record, compact when it can be (`recordTemplates.ts`): each key's string and each shape
-      // once a message, each member's slot its value's.
-      const [compact, template] = this.templates.make(texts as string[]);
-      this.hold(template + this.shapes.record(texts as string[], compact ? 'parsed' : 'assigned'), node);
-      const out: Record<string, unknown> = compact ?? {};
-      for (let i = 0; i < texts.length; i++) {
-        const key = texts[i]!;
-        const value = this.value(node.values[i], depth + 1);
-        // A key named __proto__ is a key, not the prototype: define it (assignment would not).
-        if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-        else out[key] = value;
-      }
+      const [out, bytes] = emptyRecord(texts as string[], this.templates, this.shapes);
+      this.hold(bytes, node);
+      for (let i = 0; i < texts.length; i++) setMember(out, texts[i]!, this.value(node.values[i], depth + 1));
       return out;
     }
     this.hold(HELD.set + HELD.mapEntry * node.keys.length, node);

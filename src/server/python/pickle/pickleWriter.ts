@@ -32,7 +32,7 @@ import { isPacked, unpacked } from '../../packedValues';
 import { PackedPickle } from './packedPickle';
 import { Op } from './pickleOpcodes';
 import { PickleOutput } from './pickleOutput';
-import { parsePickle } from './pickleParser';
+import { parsePickle } from './pickleTreeBuilder';
 import { emitNode, standaloneHeight } from './pickleReemit';
 import { MANAGERS_MODULE, PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { DEFAULT_MAX_DEPTH } from './pickleReader';

@@ -121,6 +121,14 @@ function picklePutOfDicts(ident: string, n: number): Buffer {
   return pythonFrame(Buffer.concat([Buffer.from([0x80, 0x04, 0x28]), str(ident), str('put'), Buffer.from([0x5d, 0x28]), Buffer.alloc(n, 0x7d), Buffer.from([0x65, 0x85, 0x7d, 0x74, 0x2e])]));
 }
 
+/** A pickled `(ident, 'put', ({} <filler> …,), {})` request: one dict, then `count` times an opcode that makes nothing. */
+function picklePutOfIdleOpcodes(ident: string, opcode: Buffer, count: number): Buffer {
+  const str = (s: string) => Buffer.concat([Buffer.from([0x8c, s.length]), Buffer.from(s)]);
+  const filler = Buffer.alloc(opcode.length * count);
+  for (let at = 0; at < filler.length; at += opcode.length) opcode.copy(filler, at);
+  return pythonFrame(Buffer.concat([Buffer.from([0x80, 0x04, 0x28]), str(ident), str('put'), Buffer.from([0x7d]), filler, Buffer.from([0x85, 0x7d, 0x74, 0x2e])]));
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const rows: Row[] = [];
@@ -135,6 +143,11 @@ async function main(): Promise<void> {
   rows.push(await measure('JSON put of one string', '60 MiB', (id) => ({ bytes: jsonCall(id, 'put', JSON.stringify('x'.repeat(60 * MiB))) })));
   for (const n of quick ? [99_000] : [99_000, 32 * MiB]) {
     rows.push(await measure('pickle put [{}, {}, …]', `${n.toLocaleString('en')} dicts`, (id) => ({ bytes: picklePutOfDicts(id, n), pickle: true })));
+  }
+  // Opcodes that make nothing, 32 MiB of each (MEMOIZE fills the memo, BINPUT 0 writes one entry again).
+  for (const [name, opcode] of [['MEMOIZE', [0x94]], ['BINPUT 0', [0x71, 0x00]], ['PROTO', [0x80, 0x04]], ['MARK, POP_MARK', [0x28, 0x31]]] as const) {
+    if (quick && name !== 'MEMOIZE') continue;
+    rows.push(await measure(`pickle put of a dict, then ${name} repeated`, '32 MiB', (id) => ({ bytes: picklePutOfIdleOpcodes(id, Buffer.from(opcode), (32 * MiB) / opcode.length), pickle: true })));
   }
   console.log('| request | size | bytes | outcome | other clients stalled (ms) | server peak RSS (MiB) |');
   console.log('|---|---|---:|---|---:|---:|');

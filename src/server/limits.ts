@@ -68,6 +68,24 @@ export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
  */
 export const DEFAULT_MAX_HANDSHAKING = 256;
 
+/**
+ * Opcodes a pickle may run for each value of the value limit. Most opcodes make a value; the rest
+ * (MEMOIZE, MARK, APPENDS, BUILD, FRAME...) come a few to a value at most in any pickler's output.
+ * But an opcode that makes nothing can be repeated, and 32 MiB of PROTO, MEMOIZE or POP_MARK kept
+ * the readers busy for seconds: this bounds the work of reading one pickle by the value limit too.
+ */
+const PICKLE_OPCODES_PER_VALUE = 8;
+
+/** The most opcodes one pickle may run under a value limit of `maxValues` (the 1,024 for a small limit's frames and marks). */
+export function maxPickleOpcodes(maxValues: number): number {
+  return PICKLE_OPCODES_PER_VALUE * maxValues + 1024;
+}
+
+/** The refusal of a pickle running more than `limit` opcodes. */
+export function tooManyOpcodes(limit: number): string {
+  return `the pickle runs more than ${limit} opcodes, the limit for one message (${PICKLE_OPCODES_PER_VALUE} for each value of the server's maxMessageValues)`;
+}
+
 /** The refusal of a message over the value limit; `what` says which reader counted. */
 export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
   return what === 'pickle'

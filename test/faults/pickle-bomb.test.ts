@@ -7,6 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type QueueProxy } from '../../src/client';
 import { PythonFrameDecoder, pythonFrame } from '../../src/server/python/framing';
+import { packPickledArguments } from '../../src/server/python/pickle/picklePacking';
+import { unpickle } from '../../src/server/python/pickle/pickleReader';
+import { DEFAULT_MAX_MESSAGE_VALUES, maxPickleOpcodes } from '../../src/server/limits';
 import { RawClient } from '../helpers/manager';
 import { until } from '../helpers/until';
 import { serveBounded } from './boundedServer';
@@ -44,4 +47,39 @@ test('a 32 MiB pickle of EMPTY_DICT opcodes is refused with an UnpicklingError n
   await jobs.put(7);
   assert.equal(await jobs.get(), 7);
   await client.close();
+});
+
+/** The opcodes that make nothing, each repeated: PROTO, BINPUT 0 over one dict, MARK with POP_MARK, an empty FRAME. */
+const IDLE_OPCODES: readonly (readonly [string, string])[] = [
+  ['PROTO', '\x80\x04'],
+  ['BINPUT 0', 'q\x00'],
+  ['MARK and POP_MARK', '(1'],
+  ['an empty FRAME', `\x95${'\x00'.repeat(8)}`],
+];
+
+const latin1 = (text: string) => Buffer.from(text, 'latin1');
+
+test('a pickle repeating an opcode that makes nothing is refused once it has run as many opcodes as the value limit allows, naming that limit', () => {
+  const limit = maxPickleOpcodes(DEFAULT_MAX_MESSAGE_VALUES);
+  for (const [name, opcode] of IDLE_OPCODES) {
+    const count = Math.ceil(limit / (opcode === '(1' ? 2 : 1));
+    // Each of these would read as `{}`: what bounds them is the number of opcodes run, not what they make.
+    const pickle = latin1(`\x80\x04}q\x00${opcode.repeat(count)}.`);
+    assert.throws(() => unpickle(pickle), (error: Error) => {
+      assert.match(error.message, /runs more than \d+ opcodes, the limit for one message/, name);
+      return true;
+    });
+    assert.deepEqual(unpickle(latin1(`\x80\x04}q\x00${opcode.repeat(1000)}.`)), {}, `${name}: a few are read as ever`);
+  }
+});
+
+test("the packing pass stops at the same number of opcodes: a dense argument behind many that make nothing is read whole, and refused there", () => {
+  const limit = maxPickleOpcodes(DEFAULT_MAX_MESSAGE_VALUES);
+  // `(None, 'put', ([{}, {}, …],), {})` with 99,000 dicts (kept encoded when alone), then BINPUT 0s of the list.
+  const dense = `\x80\x04(NX\x03\x00\x00\x00put](${'}'.repeat(99_000)}e`;
+  const tail = '\x85}t.';
+  assert.notEqual(packPickledArguments(latin1(dense + 'q\x00'.repeat(1000) + tail), DEFAULT_MAX_MESSAGE_VALUES), undefined, 'the dense argument is kept encoded');
+  const padded = latin1(dense + 'q\x00'.repeat(limit) + tail);
+  assert.equal(packPickledArguments(padded, DEFAULT_MAX_MESSAGE_VALUES), undefined, 'the pass gave up at the opcode limit');
+  assert.throws(() => unpickle(padded), /runs more than \d+ opcodes/);
 });

@@ -20,7 +20,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { READ_BYTES_PER_MESSAGE } from '../../limits';
+import { maxPickleOpcodes, READ_BYTES_PER_MESSAGE } from '../../limits';
 import { PackedPickle } from './packedPickle';
 import { globalRole } from './pickleGlobals';
 import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
@@ -218,7 +218,7 @@ class Analysis {
     // counts too: past the value limit, the reader refuses the request after as many opcodes, so
     // this pass need not read the rest (a 32 MiB bomb of `}` cost a pass over all of it first).
     let values = 0;
-    this.pos = 0;
+    this.rewind();
     for (;;) {
       const { op } = this.next();
       if (op === Op.STOP) return estimate > 0;
@@ -231,11 +231,21 @@ class Analysis {
 
   // -- reading opcodes ---------------------------------------------------------------------------
 
+  /** Opcodes this pass may still read: as many as the reader runs before it refuses the pickle. */
+  private opcodesLeft = 0;
+
+  /** Starts a pass at the first opcode. */
+  private rewind(): void {
+    this.pos = 0;
+    this.opcodesLeft = maxPickleOpcodes(this.maxValues);
+  }
+
   /** The opcode at `pos` and where the next one starts. @throws ReadWhole for opcodes not handled here. */
   private next(): { op: number; at: number; argAt: number; after: number } {
     const data = this.data;
     const at = this.pos;
-    if (at >= data.length) throw new ReadWhole();
+    // Past the reader's limit it is read whole, and refused there: no pass reads further.
+    if (at >= data.length || --this.opcodesLeft < 0) throw new ReadWhole();
     const op = data[at];
     let argAt = at + 1;
     let after: number;
@@ -399,7 +409,7 @@ class Analysis {
       depths[into] = Math.max(depths[into], deepest(from, to) + 1);
       if (depths[into] > MAX_ARGUMENT_DEPTH) throw new ReadWhole();
     };
-    this.pos = 0;
+    this.rewind();
     for (;;) {
       const { op, at, argAt, after } = this.next();
       if (PUSH_ARGUMENT[op] !== -128) {
@@ -634,7 +644,7 @@ class Analysis {
     let size = 0;
     let current = -1;
     let next = 0;
-    this.pos = 0;
+    this.rewind();
     for (;;) {
       const { op, at, argAt } = this.next();
       if (op === Op.STOP) return;
@@ -686,7 +696,7 @@ class Analysis {
     // value: as many as the value had, where memo slots alone may hold 4 times its bytes).
     let size = 0;
     let renumber = false;
-    this.pos = 0;
+    this.rewind();
     let c = 0;
     for (;;) {
       const { op, at, after } = this.next();

@@ -12,7 +12,7 @@ import { pickleErrorAt, PickleError } from './pickleError';
 import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
 import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
 import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder';
-import { tooManyValues } from '../../limits';
+import { maxPickleOpcodes, tooManyOpcodes, tooManyValues } from '../../limits';
 import { HELD_BYTES } from '../../heldBytes';
 // Most decimal digits of an int read: the same bound as a `$int`'s, Python's own default.
 import { MAX_INT_DIGITS } from '../../../common/valueCodec';
@@ -82,8 +82,12 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
 
   run(): T {
     const data = this.data;
+    const limit = maxPickleOpcodes(this.maxValues);
+    let opcodesLeft = limit;
     while (this.pos < data.length) {
       this.at = this.pos;
+      // Opcodes that make nothing (PROTO, POP_MARK, BINPUT again...) are bounded by this alone.
+      if (--opcodesLeft < 0) throw pickleErrorAt(opName(data[this.pos]), this.pos, tooManyOpcodes(limit));
       const code = data[this.pos++];
       this.op = opName(code);
       if (code === Op.STOP) return this.builder.result(this.pop());

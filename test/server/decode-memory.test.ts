@@ -348,6 +348,9 @@ for (const [name, opcodes, ordinary = false] of [
   ['5,000 proxies', `](${PICKLED_PROXY.repeat(5_000)}e`, true],
   ['10,000 records sharing their strs through the memo', `](${pickledRecords(10_000, [['name', 'x'], ['n', 1]])}e`, true],
   ['30,000 short strs', `](${'X\x03\x00\x00\x00abc'.repeat(30_000)}e`, true],
+  // Protocol 0's way, one APPEND an item: the list grows in place (made again for each item, it was quadratic).
+  ['30,000 ints appended one at a time', `]${'K\x01a'.repeat(30_000)}`, true],
+  ['2,000 records appended one at a time', `]${'}(X\x04\x00\x00\x00nameX\x01\x00\x00\x00xX\x01\x00\x00\x00nK\x01ua'.repeat(2_000)}`, true],
   ['30,000 ints beyond 2^32', `](${longInts(30_000)}e`, true],
   ['a dict of 10,000 int keys', `}(${Array.from({ length: 10_000 }, (_, i) => `J${latin1(Buffer.from(Int32Array.of(i).buffer).toString('latin1')).toString('latin1')}N`).join('')}u`],
   ['a set of 20,000 ints', `\x8f(${Array.from({ length: 20_000 }, (_, i) => `J${Buffer.from(Int32Array.of(i).buffer).toString('latin1')}`).join('')}\x90`],

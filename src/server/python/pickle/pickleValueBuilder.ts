@@ -92,6 +92,10 @@ class CallArgs {
 const PENDING = 64;
 /** The spare room an array grown item by item keeps, per item (up to half as many slots again), beyond the item's slot. */
 const SPARE_ROOM = HELD_BYTES.slot / 2;
+/** Items in a full batch of CPython's pickler (`pickle._BATCHSIZE`): a list is made again for each. */
+const FULL_BATCH = 1000;
+/** A smaller batch makes the list again only while the list is at most this many times the batch, so that remaking it costs each item a bounded number of copies. */
+const REMADE_UP_TO = 8;
 /** A global: its object and its two names. */
 const GLOBAL = HELD.object;
 
@@ -106,7 +110,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   /** The containers the pickle pushed again (memo GET, DUP): changing one could make a cycle, or change a value already placed. */
   private readonly reused = new Set<object>();
   /** The list whose first items came last, with its memo indexes: its next batch remakes it (see `append`). */
-  private growing: { list: unknown[]; puts: number[] | undefined } | undefined = undefined;
+  private growing: { list: unknown[]; puts: number[] | undefined; exact?: boolean } | undefined = undefined;
   /** Sets made by a call (protocol 2's `set([...])`), which the tree path keeps as they were made. */
   private readonly madeByCall = new Set<object>();
   /** The strings and shapes the message's dicts share. */
@@ -317,22 +321,31 @@ class ValueBuilder implements PickleBuilder<unknown> {
       // A list's first items are its array, as the tree path's are.
       const puts = target.puts;
       const list = this.become(target, this.newList(items)) as unknown[];
-      this.growing = { list, puts };
+      this.growing = { list, puts, exact: true };
       return list;
     }
     if (!Array.isArray(target) || isTuple(target) || !this.changeable(target)) throw new ReadAsTree('an append the tree path reads');
     this.placeAll(items);
     const growing = this.growing;
-    if (growing?.list === target) {
+    if (growing?.list === target && (items.length >= FULL_BATCH || target.length <= REMADE_UP_TO * items.length)) {
       // The list's next batch (CPython writes a thousand items a batch): the list is on the stack
       // and in the memo only, so it is made again of exactly its items, without the spare room
       // an array grown item by item keeps (up to half its slots). Each item counted its slot.
+      // Only for a batch that is not small beside the list: remade for each of many small ones
+      // (protocol 0 appends one item at a time), a list would be copied whole for each item.
       const list = target.concat(items);
       for (const index of growing.puts ?? []) this.machine.memoSwap(index, target, list);
       if (this.heights.has(target)) this.heights.delete(target);
       this.setHeight(list, list);
       growing.list = list;
+      growing.exact = true;
       return list;
+    }
+    // Grown in place from here: an array made at its exact length gets up to half its slots spare
+    // at its first push, counted once; each item pushed counts its share of that room after.
+    if (growing?.list === target && growing.exact) {
+      this.hold(SPARE_ROOM * target.length);
+      growing.exact = false;
     }
     this.hold(SPARE_ROOM * items.length);
     for (const item of items) target.push(item);

@@ -29,7 +29,9 @@ test("a Condition wait that times out while Redis is cut off leaves the line onc
     assert.equal(await cond.acquire(), true);
     const leaves = '$7\r\ntimeout\r\n';
     const before = relay.countUpstream(leaves);
-    const waiting = cond.wait({ timeout: 2 });
+    // Long enough that the waiter is seen in line and the relay holds the manager's writes before
+    // it times out, on a loaded machine too (2 s was not, once: the leave went through unheld).
+    const waiting = cond.wait({ timeout: 6 });
     waiting.catch(() => {});
     await eventually('the waiter in line', () => plain.llen(waiters), (n) => n === 1);
     // From now on the manager's writes to Redis are held: its leave at the timeout among them, then cut.
@@ -41,6 +43,9 @@ test("a Condition wait that times out while Redis is cut off leaves the line onc
     relay.mend();
     await eventually('the waiter out of the line', () => plain.llen(waiters), (n) => n === 0, 20_000);
   } finally {
+    // Whatever failed, Redis is reachable again, so that the manager can close.
+    relay.releaseUpstream();
+    relay.mend();
     await client.close();
     plain.disconnect();
   }

@@ -29,10 +29,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { AUTHKEY, measurePairs, pairOpsFor, QUEUE_TYPEIDS, type ImplModule, type PairOps } from './harness';
 import { closeSocket, freePort, openSocket } from './peers/net-util';
-import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned } from './cpuProbe';
+import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned, procCpuUs } from './cpuProbe';
 
 const THIS = __filename;
 /** How a Redis peer is named where a bundle's path goes (`--peer redis` measures `peer:redis`). */
@@ -107,13 +106,6 @@ async function startRedis(): Promise<{ server: ChildProcess; address: string; cp
   return { server, address, cpu: async () => procCpuUs(server.pid!) };
 }
 
-/** A process's user and system time in µs, all its threads', from `/proc` (in clock ticks of 10 ms). */
-function procCpuUs(pid: number): number {
-  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 async function measure(bundle: string, kind: 'ts' | 'python', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
   const peer = bundle.startsWith(PEER);

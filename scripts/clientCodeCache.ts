@@ -14,15 +14,15 @@ import type * as ServerModule from '../src/server';
 
 async function main(): Promise<void> {
   const dist = join(__dirname, '..');
+  const code = compileClientCode(dist);
   // A rebuild that wrote the same code keeps its cache (tests rebuild dist/ often).
-  if (compileClientCode(dist).cached) return;
+  if (code.cached) return;
   const { Manager, Queue } = require(join(dist, 'server.js')) as typeof ServerModule;
   const manager = new Manager({ address: '127.0.0.1:0', authkey: 'code-cache' });
   const queue = new Queue();
   manager.register('get_queue', { callable: () => queue });
   await manager.listen();
   try {
-    const code = compileClientCode(dist);
     const module = { exports: {} as typeof ClientModule };
     runClientCode(code, module, require, dist);
     const client = await module.exports.connect({ address: manager.address, authkey: 'code-cache' });

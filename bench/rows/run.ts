@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchConfig, LatencyResult } from '../harness';
+import { procCpuUs } from '../cpuProbe';
 import { freePort } from '../peers/net-util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -23,7 +24,6 @@ const CHILD = path.join(ROOT, 'bench', 'child.ts');
 const ROWS = __dirname;
 const PY_ROWS = path.join(ROWS, 'python_rows_client.py');
 const PY_SERVER = path.join(ROOT, 'bench', 'peers', 'python_manager_server.py');
-const TICK_MS = 1000 / 100; // USER_HZ: /proc's CPU times are in 1/100 s
 const ROW_NAMES = ['clients', 'payload', 'cold', 'memory'] as const;
 type RowName = (typeof ROW_NAMES)[number];
 
@@ -125,11 +125,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
+const cpuMs = (pid: number): number => procCpuUs(pid) / 1000;
 
 /** Resident set size (MB) of a process, from /proc. */
 function rssMb(pid: number): number {

@@ -147,13 +147,12 @@ export function hmac(digest: string, key: Uint8Array, message: Uint8Array): Buff
   const block = Buffer.alloc(BLOCK);
   block.set(key.length > BLOCK ? hash(key) : key);
   const inner = Buffer.alloc(BLOCK + message.length);
-  const outer = Buffer.alloc(BLOCK + (digest === 'md5' ? 16 : 32));
-  for (let i = 0; i < BLOCK; i++) {
-    inner[i] = block[i] ^ 0x36;
-    outer[i] = block[i] ^ 0x5c;
-  }
+  for (let i = 0; i < BLOCK; i++) inner[i] = block[i] ^ 0x36;
   inner.set(message, BLOCK);
-  outer.set(hash(inner), BLOCK);
+  const innerDigest = hash(inner);
+  const outer = Buffer.alloc(BLOCK + innerDigest.length);
+  for (let i = 0; i < BLOCK; i++) outer[i] = block[i] ^ 0x5c;
+  outer.set(innerDigest, BLOCK);
   return hash(outer);
 }
 

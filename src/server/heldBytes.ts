@@ -43,7 +43,7 @@ export const HELD_BYTES = {
 export type RecordBuild = 'parsed' | 'assigned';
 
 /** Members from which a record is in dictionary mode, by how it is built (V8's JSON parser; named stores). */
-const DICTIONARY_FROM: Readonly<Record<RecordBuild, number>> = { parsed: 128, assigned: 20 };
+export const DICTIONARY_FROM: Readonly<Record<RecordBuild, number>> = { parsed: 128, assigned: 20 };
 
 /** In-object member slots an empty record has (so a record of up to this many holds no more). */
 const IN_OBJECT_SLOTS = 4;

@@ -265,8 +265,12 @@ class ValueBuilder implements PickleBuilder<unknown> {
 
   tuple(items: unknown[]): unknown {
     this.hold(HELD.slot + HELD.tuple);
-    for (let i = 0; i < items.length; i++) if (!(items[i] instanceof GlobalRef)) items[i] = this.place(items[i]);
-    if (items.some((item) => item instanceof GlobalRef)) return new CallArgs(items);
+    let global = false;
+    for (let i = 0; i < items.length; i++) {
+      if (items[i] instanceof GlobalRef) global = true;
+      else items[i] = this.place(items[i]);
+    }
+    if (global) return new CallArgs(items);
     this.setHeight(items, items);
     return tupleFrom(items);
   }
@@ -335,7 +339,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
       // (protocol 0 appends one item at a time), a list would be copied whole for each item.
       const list = target.concat(items);
       for (const index of growing.puts ?? []) this.machine.memoSwap(index, target, list);
-      if (this.heights.has(target)) this.heights.delete(target);
+      this.heights.delete(target);
       this.setHeight(list, list);
       growing.list = list;
       growing.exact = true;

@@ -6,10 +6,10 @@
  * the read rule (SPEC §19).
  */
 
-import { HELD_BYTES, recordBytes } from '../../heldBytes';
+import { DICTIONARY_FROM, HELD_BYTES, recordBytes } from '../../heldBytes';
 
 /** Most keys a record is cloned for: from here on V8 keeps it as a table whichever way it is built. */
-const MOST_KEYS = 19;
+const MOST_KEYS = DICTIONARY_FROM.assigned - 1;
 
 /** Makes records of the key sequences one message's dicts have, each from a template made once per sequence. */
 export class RecordTemplates {

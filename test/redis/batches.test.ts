@@ -261,6 +261,10 @@ test('LIFO gets in a run take the last item first; items that came back from a d
   const { replies } = await sameAsOneByOne([...takes('lifo', 3, 'R'), ...puts('lifo', ['"e"', '"f"']), ...takes('lifo', 4, 'R')], setUp);
   assert.deepEqual(replies, [['{"d": 1}', 3], ['"c"', 2], ['"b"', 1], [1, 2, 1], [1, 3, 2], ['"f"', 2], ['"e"', 1], ['"a"', 0], [null, 0]]);
   await sameAsOneByOne(takes('lifo', 6), setUp);
+  // Texts that hold what a mark or the run's separator looks like, inside a JSON string: taken as they are.
+  const tricky = ['"#5 not a mark"', '#3 "\\u001f#4 x"', '"a\\u001f#1 b"', '{"#2 ": 1}'];
+  const { replies: trickyReplies } = await sameAsOneByOne(takes('tricky', 5), async (store, plain) => void (await plain.rpush(queueKeys(store, 'tricky')[0], ...tricky)));
+  assert.deepEqual(trickyReplies, [['"#5 not a mark"', 3], ['"\\u001f#4 x"', 2], ['"a\\u001f#1 b"', 1], ['{"#2 ": 1}', 0], [null, 0]]);
 });
 
 test('a run on a key of another type fails each of its calls with the error, and the calls around it answer', { skip, timeout: 20_000 }, async () => {

@@ -46,7 +46,7 @@ export interface BatchedScript {
 }
 
 /** How a run of calls of one script is carried in a batch: its number there, and how it is read. */
-export interface BatchedRun extends Pick<RunOf, 'item' | 'replyOf'> {
+export interface BatchedRun extends Pick<RunOf, 'item' | 'replyOf' | 'split'> {
   /** Its number as a RESP bulk string. */
   readonly opBulk: string;
 }
@@ -62,7 +62,7 @@ function batchedRun(name: ScriptName): BatchedRun | undefined {
   const run = RUNS[name];
   const at = RUN_SCRIPTS.findIndex(([runName]) => runName === name);
   if (run === undefined || at < 0) return undefined;
-  return { opBulk: bulkNumber(BATCHED.length + at + 1), item: run.item, replyOf: run.replyOf };
+  return { opBulk: bulkNumber(BATCHED.length + at + 1), item: run.item, replyOf: run.replyOf, split: run.split };
 }
 
 /** The scripts a batch can carry, by name. */

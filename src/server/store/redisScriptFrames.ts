@@ -96,6 +96,7 @@ class FrameInFlight {
       } else {
         const run = entry[0].script.batched!.run!;
         asText(one);
+        run.split?.(one);
         for (let j = 0; j < entry.length; j++) settle(entry[j], run.replyOf(one, j, entry.length));
       }
     }

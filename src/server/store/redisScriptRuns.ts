@@ -29,8 +29,10 @@ export interface RunOf {
   readonly item: number | undefined;
   /** Lua: the run function, reading its keys from `KEYS[k + n]` and, in `ARGV`, its count at `a + 1`, then the calls' common arguments, then their items. */
   readonly lua: string;
-  /** Call `i`'s reply (0-based, of `count`) from the run's reply (its Buffers already text). */
+  /** Call `i`'s reply (0-based, of `count`) from the run's reply (its Buffers already text, and {@link split}). */
   replyOf(reply: readonly unknown[], i: number, count: number): unknown;
+  /** Readies the run's reply for {@link replyOf}, once, in place. */
+  split?(reply: unknown[]): void;
 }
 
 /**
@@ -67,10 +69,18 @@ end`,
 };
 
 /**
+ * What separates the items of a run of gets in its reply: a control character, which JSON text
+ * (an item's text, see `valueText.ts`; a returned item's mark is digits) never holds unescaped.
+ */
+const ITEM_SEPARATOR = '\x1f';
+
+/**
  * Gets from one queue (`smQueueTake`, KEYS items, ARGV end, channel, key): no item per call.
  * ARGV after the count: end ('L' FIFO, 'R' LIFO), channel, key. Takes up to count items from the
- * end in get order (returned items unmarked, as a get takes them); returns {item..., length}.
- * Get `i` answers {its item, the length after it} while there were items, then {false, 0}.
+ * end in get order, returned items unmarked as a get takes them (a mark can only follow a
+ * separator); returns {items taken, length after, the items each after a separator}: one string,
+ * which both Redis and the manager handle in one piece. Get `i` answers {its item, the length
+ * after it} while there were items, then {false, 0}.
  */
 const TAKE_RUN: RunOf = {
   name: 'smQueueTakeRun',
@@ -88,18 +98,20 @@ const TAKE_RUN: RunOf = {
     for i = 1, math.floor(got / 2) do taken[i], taken[got - i + 1] = taken[got - i + 1], taken[i] end
   end
   local got = #taken
-  if got == 0 then return { 0 } end
+  if got == 0 then return { 0, 0 } end
   if waited(ARGV[a + 4]) then publish(ARGV[a + 3], ARGV[a + 4]) end
-  for i = 1, got do
-    local _, text = unmarked(taken[i])
-    taken[i] = text
-  end
-  taken[got + 1] = redis.call('LLEN', items)
-  return taken
+  local joined = '${ITEM_SEPARATOR}' .. table.concat(taken, '${ITEM_SEPARATOR}')
+  if string.find(joined, '${ITEM_SEPARATOR}#', 1, true) then joined = string.gsub(joined, '${ITEM_SEPARATOR}#%d+ ', '${ITEM_SEPARATOR}') end
+  return { got, redis.call('LLEN', items), joined }
 end`,
   replyOf(reply, i) {
-    const got = reply.length - 1;
-    return i < got ? [reply[i], (reply[got] as number) + got - 1 - i] : [null, 0];
+    const [got, length] = reply as [number, number];
+    if (i >= got) return [null, 0];
+    return [(reply[3] as string[])[i], length + got - 1 - i];
+  },
+  split(reply) {
+    // The items once, in place of their joined text, for each call's reply to take its own.
+    if (reply.length === 3) (reply as unknown[]).push((reply[2] as string).slice(1).split(ITEM_SEPARATOR));
   },
 };
 

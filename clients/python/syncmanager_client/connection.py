@@ -409,10 +409,22 @@ class Connection:
         up to ``cancel_grace`` seconds for the server's last word first, and carries it as
         ``interrupt.syncmanager_response`` (the response, or None if none came).
         """
+        request_id = next(self._ids)
+        return self._exchange(request_id, _Pending(method, params), request_frame(request_id, method, params), timeout, settle_interrupted)
+
+    def request_text(self, method: str, params: Dict[str, Any], after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
+        """:meth:`request` with the request's text written by the caller: everything after the
+        id, from ``,"method":`` to the closing brace, compact JSON exactly as :meth:`request`
+        would write it for ``method`` and ``params`` (which are kept for late results and error
+        messages). For the calls a proxy makes over and over, whose text it keeps."""
+        request_id = next(self._ids)
+        body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
+        return self._exchange(request_id, _Pending(method, params), b"Content-Length: %d\r\n\r\n%b" % (len(body), body), timeout, settle_interrupted)
+
+    def _exchange(self, request_id: int, pending: _Pending, frame: bytes, timeout: Any, settle_interrupted: bool) -> Any:
+        """Sends ``frame``, request ``request_id``, and waits for its answer (see :meth:`request`)."""
         if timeout is _DEFAULT:
             timeout = self.request_timeout
-        request_id = next(self._ids)
-        pending = _Pending(method, params)
         # Registered without the lock (one dict store is atomic), then the look at _closed:
         # _shutdown_socket sets _closed before it takes the requests, so a request it missed
         # sees _closed here, and one it took is failed (or kept for a resumption) by it.
@@ -423,7 +435,6 @@ class Connection:
         self._calls_started += 1
         sent = [False]
         try:
-            frame = request_frame(request_id, method, params)
             self._send_frame(frame, sent)
             # Only now: a resumption sends again only what went out whole (see adopt()).
             pending.frame = frame
@@ -592,12 +603,13 @@ class Connection:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0 or not select.select([self._sock], [], [], remaining)[0]:
                         return False
-                if not reader.fill():
+                try:
+                    body = reader.receive_body()
+                except EOFError:
                     if reader.buffered:
-                        raise FramingError("the stream ended inside a message")
+                        raise FramingError("the stream ended inside a message") from None
                     self._shutdown_socket(ConnectionLostError("the server closed the connection"))
                     return False
-                body = reader.pop_body()
             self._heard = True
             try:
                 message = decode_json(body)

@@ -421,9 +421,42 @@ def _bare_int(text: str) -> object:
     return int(text) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else value
 
 
+#: How a manager writes a result (SPEC 6): ``{"jsonrpc":"2.0","id":N,"result":VALUE}``.
+_RESULT_HEAD = b'{"jsonrpc":"2.0","id":'
+_RESULT_HEAD_END = len(_RESULT_HEAD)
+_RESULT_MEMBER = b',"result":'
+_RESULT_VALUE_AT = len(_RESULT_MEMBER)
+_WORDS = {b"null": None, b"true": True, b"false": False}
+
+
+def _is_whole(digits: bytes) -> bool:
+    """Whether ``digits`` is a JSON whole number ``_bare_int`` reads as an exact int: 1 to
+    ``_EXACT_DIGITS`` ASCII digits without a leading zero (bytes.isdigit is ASCII only)."""
+    return digits.isdigit() and len(digits) <= _EXACT_DIGITS and (digits[0] != 48 or len(digits) == 1)
+
+
 def decode_json(body: bytes) -> object:
     """Parses one body, reading bare numbers as SPEC 11.3 says: a whole value within
     ±(2**53-1) is an ``int``, any other number a ``float`` (whatever digits it was written with)."""
+    # The message a client receives most, a result as the manager writes it, is read in place:
+    # its id, and a result of null, a boolean or a whole number; any other result is scanned
+    # alone. Anything else (or a result followed by more) goes through the whole parse below.
+    if body.startswith(_RESULT_HEAD) and body.endswith(b"}"):
+        at = body.find(_RESULT_MEMBER, _RESULT_HEAD_END)
+        if at > 0 and _is_whole(body[_RESULT_HEAD_END:at]):
+            at += _RESULT_VALUE_AT
+            value_text = body[at:-1]
+            if value_text in _WORDS:
+                return {"jsonrpc": "2.0", "id": int(body[_RESULT_HEAD_END:at - _RESULT_VALUE_AT]), "result": _WORDS[value_text]}
+            if _is_whole(value_text) or value_text.startswith(b"-") and _is_whole(value_text[1:]) and value_text != b"-0":
+                return {"jsonrpc": "2.0", "id": int(body[_RESULT_HEAD_END:at - _RESULT_VALUE_AT]), "result": int(value_text)}
+            text = body.decode("utf-8")
+            try:
+                value, end = _scan(text, at)
+            except StopIteration:
+                end = -1
+            if end == len(text) - 1:
+                return {"jsonrpc": "2.0", "id": int(body[_RESULT_HEAD_END:at - _RESULT_VALUE_AT]), "result": value}
     text = body.decode("utf-8")
     # The scanner alone, as JSONDecoder.decode runs it but without its two whitespace matches:
     # a body without whitespace around its value (every body a sender writes compactly) ends
@@ -487,6 +520,26 @@ class FrameReader:
             return False
         self._buffer += chunk
         return True
+
+    def receive_body(self) -> Optional[bytes]:
+        """Receives once, then returns the next body if the buffer holds a whole message (else
+        None), as :meth:`fill` then :meth:`pop_body`. Raises ``EOFError`` at the end of the stream.
+
+        What arrives is most often one whole message with the usual header, into an empty buffer:
+        its body is cut from what was received, without passing through the buffer.
+        """
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise EOFError
+        if not self._buffer:
+            end = chunk.find(b"\r\n\r\n", _QUICK_DIGITS_AT, _QUICK_END_MAX + 4)
+            if end > _QUICK_DIGITS_AT and chunk.startswith(_QUICK_LENGTH):
+                digits = chunk[_QUICK_DIGITS_AT:end]
+                if digits.isdigit() and len(chunk) - end - 4 == int(digits) <= self.max_body:
+                    self.attachments = None
+                    return chunk[end + 4:]
+        self._buffer += chunk
+        return self.pop_body()
 
     def pop_body(self) -> Optional[bytes]:
         """The next body if the buffer holds a whole message, else None; reads nothing.

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 from . import _later, errors, values
 from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, MessageTooLargeError, ParseError, SessionNotResumableError, error_from_response
-from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_frame
+from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_tail
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
 
@@ -409,22 +409,19 @@ class Connection:
         up to ``cancel_grace`` seconds for the server's last word first, and carries it as
         ``interrupt.syncmanager_response`` (the response, or None if none came).
         """
-        request_id = next(self._ids)
-        return self._exchange(request_id, _Pending(method, params), request_frame(request_id, method, params), timeout, settle_interrupted)
+        return self.request_text(method, params, request_tail(method, params), timeout, settle_interrupted)
 
-    def request_text(self, method: str, params: Dict[str, Any], after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
-        """:meth:`request` with the request's text written by the caller: everything after the
-        id, from ``,"method":`` to the closing brace, compact JSON exactly as :meth:`request`
-        would write it for ``method`` and ``params`` (which are kept for late results and error
-        messages). For the calls a proxy makes over and over, whose text it keeps."""
-        request_id = next(self._ids)
-        body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
-        return self._exchange(request_id, _Pending(method, params), b"Content-Length: %d\r\n\r\n%b" % (len(body), body), timeout, settle_interrupted)
-
-    def _exchange(self, request_id: int, pending: _Pending, frame: bytes, timeout: Any, settle_interrupted: bool) -> Any:
-        """Sends ``frame``, request ``request_id``, and waits for its answer (see :meth:`request`)."""
+    def request_text(self, method: str, params: Any, after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
+        """:meth:`request` with the request's text given: everything after its id, from
+        ``,"method":`` to the closing brace, as :func:`~.transport.request_tail` writes it for
+        ``method`` and ``params`` (which are kept for late results and error messages). For the
+        calls a proxy makes over and over, whose text it keeps."""
         if timeout is _DEFAULT:
             timeout = self.request_timeout
+        request_id = next(self._ids)
+        body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
+        frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+        pending = _Pending(method, params)
         # Registered without the lock (one dict store is atomic), then the look at _closed:
         # _shutdown_socket sets _closed before it takes the requests, so a request it missed
         # sees _closed here, and one it took is failed (or kept for a resumption) by it.
@@ -597,7 +594,7 @@ class Connection:
         (time.monotonic()) passed first or the connection ended (closing it then)."""
         reader = self._reader
         try:
-            body = reader.pop_body()
+            body = reader.pop_body() if reader._buffer else None  # (a call saved: most often empty)
             while body is None:
                 if deadline is not None:
                     remaining = deadline - time.monotonic()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 from . import errors
 from .transport import _c_encoder, _join
+from .values import MAX_SAFE_INT
 from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, UnknownDeliveryError, UnknownObjectError
 
 __all__ = [
@@ -108,24 +109,26 @@ class BaseProxy:
             raise ValueError("this %s proxy of object %s was released" % (self._typeid, self._id))
         conn = self._manager._connection_for(self)
         params = {"id": self._id, "method": methodname}  # type: Dict[str, Any]
-        if args:
-            # Each argument is a value of its own (SPEC 11.6 counts nesting per value).
-            params["args"] = encoded = list(map(conn.encode, args))
         if not kwds and ack is None and _c_encoder is not None:
             # The usual call: its text written around the encoded arguments, after the head
             # this proxy keeps per method (the bytes request() would write).
             head = self._heads.get(methodname) or self._head(methodname)
             if not args:
                 text = head + "}}"
-            elif len(encoded) == 1 and type(encoded[0]) is int:
-                text = '%s,"args":[%d]}}' % (head, encoded[0])
+            elif len(args) == 1 and type(args[0]) is int and -MAX_SAFE_INT <= args[0] <= MAX_SAFE_INT:
+                params["args"] = list(args)  # an int in that range is its own JSON (SPEC 11.3)
+                text = '%s,"args":[%d]}}' % (head, args[0])
             else:
+                # Each argument is a value of its own (SPEC 11.6 counts nesting per value).
+                params["args"] = encoded = list(map(conn.encode, args))
                 text = '%s,"args":%s}}' % (head, _join(_c_encoder(encoded, 0)))
             if request_timeout is _DEFAULT:
                 result = conn.request_text("object/call", params, text, settle_interrupted=settle_interrupted)
             else:
                 result = conn.request_text("object/call", params, text, request_timeout, settle_interrupted)
             return result if result is None or type(result) is int else conn.decode(result)
+        if args:
+            params["args"] = list(map(conn.encode, args))
         if kwds:
             for name in kwds:
                 if name.startswith("$"):
@@ -275,6 +278,8 @@ class QueueProxy(BaseProxy):
             with q.get(ack=True) as item:   # acknowledged when the block succeeds,
                 handle(item.value)          # given back when it raises
         """
+        if not ack and visibility_timeout is None:
+            return self._callmethod("get", args, kwds)  # (the usual get, without _get's step)
         return self._get("get", args, kwds, ack, visibility_timeout)
 
     def get_nowait(self, *args: Any, ack: bool = False, visibility_timeout: Optional[float] = None, **kwds: Any) -> Any:

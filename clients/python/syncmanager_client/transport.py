@@ -421,42 +421,9 @@ def _bare_int(text: str) -> object:
     return int(text) if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else value
 
 
-#: How a manager writes a result (SPEC 6): ``{"jsonrpc":"2.0","id":N,"result":VALUE}``.
-_RESULT_HEAD = b'{"jsonrpc":"2.0","id":'
-_RESULT_HEAD_END = len(_RESULT_HEAD)
-_RESULT_MEMBER = b',"result":'
-_RESULT_VALUE_AT = len(_RESULT_MEMBER)
-_WORDS = {b"null": None, b"true": True, b"false": False}
-
-
-def _is_whole(digits: bytes) -> bool:
-    """Whether ``digits`` is a JSON whole number ``_bare_int`` reads as an exact int: 1 to
-    ``_EXACT_DIGITS`` ASCII digits without a leading zero (bytes.isdigit is ASCII only)."""
-    return digits.isdigit() and len(digits) <= _EXACT_DIGITS and (digits[0] != 48 or len(digits) == 1)
-
-
 def decode_json(body: bytes) -> object:
     """Parses one body, reading bare numbers as SPEC 11.3 says: a whole value within
     ±(2**53-1) is an ``int``, any other number a ``float`` (whatever digits it was written with)."""
-    # The message a client receives most, a result as the manager writes it, is read in place:
-    # its id, and a result of null, a boolean or a whole number; any other result is scanned
-    # alone. Anything else (or a result followed by more) goes through the whole parse below.
-    if body.startswith(_RESULT_HEAD) and body.endswith(b"}"):
-        at = body.find(_RESULT_MEMBER, _RESULT_HEAD_END)
-        if at > 0 and _is_whole(body[_RESULT_HEAD_END:at]):
-            at += _RESULT_VALUE_AT
-            value_text = body[at:-1]
-            if value_text in _WORDS:
-                return {"jsonrpc": "2.0", "id": int(body[_RESULT_HEAD_END:at - _RESULT_VALUE_AT]), "result": _WORDS[value_text]}
-            if _is_whole(value_text) or value_text.startswith(b"-") and _is_whole(value_text[1:]) and value_text != b"-0":
-                return {"jsonrpc": "2.0", "id": int(body[_RESULT_HEAD_END:at - _RESULT_VALUE_AT]), "result": int(value_text)}
-            text = body.decode("utf-8")
-            try:
-                value, end = _scan(text, at)
-            except StopIteration:
-                end = -1
-            if end == len(text) - 1:
-                return {"jsonrpc": "2.0", "id": int(body[_RESULT_HEAD_END:at - _RESULT_VALUE_AT]), "result": value}
     text = body.decode("utf-8")
     # The scanner alone, as JSONDecoder.decode runs it but without its two whitespace matches:
     # a body without whitespace around its value (every body a sender writes compactly) ends
@@ -480,16 +447,24 @@ def frame(body: bytes) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+def request_tail(method: str, params: Optional[Dict[str, Any]]) -> str:
+    """The text of a request after its id: ``,"method":...,"params":...}`` (no ``params`` when
+    None), compact JSON as :func:`encode_json` writes it. The encoder's cost is per member, and
+    a request is sent for every call: the envelope is written around the encoded params."""
+    if params is None:
+        return ',"method":%s}' % _encode_str(method)
+    return ',"method":%s,"params":%s}' % (_encode_str(method), _join(_c_encoder(params, 0)) if _c_encoder is not None else _encode(params))
+
+
 def request_frame(request_id: int, method: str, params: Optional[Dict[str, Any]]) -> bytes:
     """``frame(encode_json({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}))``
-    (without ``params`` when None), the same bytes with the envelope written around the encoded
-    params: the encoder's cost is per member, and a request is sent for every call."""
-    if params is None or _c_encoder is None or type(request_id) is not int:
+    (without ``params`` when None), written as :func:`request_tail` writes it."""
+    if type(request_id) is not int or type(method) is not str:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params
         return frame(encode_json(message))
-    return frame(('{"jsonrpc":"2.0","id":%d,"method":%s,"params":%s}' % (request_id, _encode_str(method), _join(_c_encoder(params, 0)))).encode("utf-8"))
+    return frame(('{"jsonrpc":"2.0","id":%d%s' % (request_id, request_tail(method, params))).encode("utf-8"))
 
 
 class FrameReader:

@@ -209,9 +209,9 @@ class JsonBodiesTest(unittest.TestCase):
                 decode_json(body)
 
 
-class ResultsReadInPlaceTest(unittest.TestCase):
-    """The usual answer, ``{"jsonrpc":"2.0","id":N,"result":VALUE}``, is read without the whole
-    parse: whatever its text, the outcome must be the whole parse's, value, type and error alike."""
+class AnswersAsTheWholeParseReadsThemTest(unittest.TestCase):
+    """decode_json runs the scanner alone on a compact body: whatever an answer's text, the outcome
+    must be JSONDecoder.decode's, value, type and error alike."""
 
     def whole_parse(self, body: bytes) -> object:
         return transport._decode(body.decode("utf-8"))

@@ -570,10 +570,8 @@ class Connection:
         if self._callers_read and not pending._set and self._read_role.acquire(False):
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                read_one = self._read_one
-                while not pending._set and not self._closed:
-                    if not read_one(deadline):
-                        return pending._set
+                if not pending._set and not self._closed and not self._read_until(pending, deadline):
+                    return pending._set
             finally:
                 self._release_read_role()
             if pending._set:
@@ -592,33 +590,43 @@ class Connection:
     def _read_one(self, deadline: Optional[float] = None) -> bool:
         """Reads and handles one message, holding the read role; False when ``deadline``
         (time.monotonic()) passed first or the connection ended (closing it then)."""
+        return self._read_until(None, deadline)
+
+    def _read_until(self, pending: Optional[_Pending], deadline: Optional[float] = None) -> bool:
+        """Reads and handles messages, holding the read role, until ``pending`` has its answer
+        or the connection closed (one message when ``pending`` is None); False when ``deadline``
+        (time.monotonic()) passed first or the connection ended (closing it then). One loop
+        here rather than a call per message: a caller alone reads its answer in it."""
         reader = self._reader
-        try:
-            body = reader.pop_body() if reader._buffer else None  # (a call saved: most often empty)
-            while body is None:
-                if deadline is not None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or not select.select([self._sock], [], [], remaining)[0]:
-                        return False
-                try:
-                    body = reader.receive_body()
-                except EOFError:
-                    if reader.buffered:
-                        raise FramingError("the stream ended inside a message") from None
-                    self._shutdown_socket(ConnectionLostError("the server closed the connection"))
-                    return False
-            self._heard = True
+        dispatch = self._dispatch
+        while True:
             try:
-                message = decode_json(body)
-            except ValueError as error:
-                raise FramingError("the server sent a body that is not JSON: %s" % error) from None
-        except (OSError, ValueError, FramingError) as error:
-            # ValueError: select() on a socket already closed by another thread.
-            if not self._closed:
-                self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
-            return False
-        self._dispatch(message)
-        return True
+                body = reader.pop_body() if reader._buffer else None  # (a call saved: most often empty)
+                while body is None:
+                    if deadline is not None:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0 or not select.select([self._sock], [], [], remaining)[0]:
+                            return False
+                    try:
+                        body = reader.receive_body()
+                    except EOFError:
+                        if reader.buffered:
+                            raise FramingError("the stream ended inside a message") from None
+                        self._shutdown_socket(ConnectionLostError("the server closed the connection"))
+                        return False
+                self._heard = True
+                try:
+                    message = decode_json(body)
+                except ValueError as error:
+                    raise FramingError("the server sent a body that is not JSON: %s" % error) from None
+            except (OSError, ValueError, FramingError) as error:
+                # ValueError: select() on a socket already closed by another thread.
+                if not self._closed:
+                    self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
+                return False
+            dispatch(message)
+            if pending is None or pending._set or self._closed:
+                return True
 
     def _read_loop(self) -> None:
         try:

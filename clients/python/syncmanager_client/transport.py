@@ -451,15 +451,16 @@ def request_tail(method: str, params: Optional[Dict[str, Any]]) -> str:
     """The text of a request after its id: ``,"method":...,"params":...}`` (no ``params`` when
     None), compact JSON as :func:`encode_json` writes it. The encoder's cost is per member, and
     a request is sent for every call: the envelope is written around the encoded params."""
+    name = _encode_str(method) if type(method) is str else _encode(method)
     if params is None:
-        return ',"method":%s}' % _encode_str(method)
-    return ',"method":%s,"params":%s}' % (_encode_str(method), _join(_c_encoder(params, 0)) if _c_encoder is not None else _encode(params))
+        return ',"method":%s}' % name
+    return ',"method":%s,"params":%s}' % (name, _join(_c_encoder(params, 0)) if _c_encoder is not None else _encode(params))
 
 
 def request_frame(request_id: int, method: str, params: Optional[Dict[str, Any]]) -> bytes:
     """``frame(encode_json({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}))``
     (without ``params`` when None), written as :func:`request_tail` writes it."""
-    if type(request_id) is not int or type(method) is not str:
+    if type(request_id) is not int:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params

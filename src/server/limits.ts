@@ -4,8 +4,6 @@
  * ("Limits") describes each; the README's table shows what the defaults cost at worst.
  */
 
-import { ValueCodecError } from '../common/valueCodecError';
-import type { OpaqueValue } from '../common/valueTypes';
 
 /**
  * Most values one message may hold once read: every scalar and container of a JSON-RPC message,
@@ -93,19 +91,11 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
     : `the message holds more than ${limit} JSON values, the limit for one message (the server's maxMessageValues)`;
 }
 
-/** The refusal of a pickle of class `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
+/** The refusal of a pickle of class (or holding the global) `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
 export function opaquePickleRefused(type: string, where = ''): string {
   return `a pickled ${type} object${where} is refused: this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false); send plain values`;
 }
 
-/**
- * What a JSON `$opaque` value (a message's, or a state file's) must pass in a manager that stores
- * no opaque pickles: only Python's are refused, since other languages' opaque values are not pickles.
- * @throws ValueCodecError naming the class, with `{at}` for the decoder to fill in.
- */
-export function refuseOpaquePickle(value: OpaqueValue): void {
-  if (value.lang === 'python') throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
-}
 
 /**
  * The refusal of a result larger than the message limit (`bytes` when known): it was not sent,

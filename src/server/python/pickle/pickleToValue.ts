@@ -15,6 +15,7 @@ import { opaqueOf, standaloneHeight } from './pickleReemit';
 import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
+import { refusedGlobalIn } from './pickleSafety';
 import { HELD_BYTES, HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
 import { RecordTemplates } from './recordTemplates';
 
@@ -24,7 +25,7 @@ export interface ValueLimits {
   maxDepth: number;
   /** Most bytes all the OpaqueValues of one pickle may hold together. */
   maxOpaqueBytes: number;
-  /** Refuse any object that would become an OpaqueValue (`--no-opaque-pickles`). */
+  /** Refuse an object that would become an OpaqueValue holding a global that is not harmless (`--no-opaque-pickles`, see `pickleSafety`). */
   refuseOpaque?: boolean;
   /** What the values built may hold (see {@link HELD}), and the message's bytes, to refuse beyond it naming the rule (SPEC §19). */
   heldBudget?: HeldBudget;
@@ -273,8 +274,9 @@ class ValueBuilder {
   }
 
   private opaque(node: PickleNode, depth: number): OpaqueValue {
+    const refused = this.limits.refuseOpaque ? refusedGlobalIn(node) : undefined;
+    if (refused !== undefined) throw pickleErrorAt(node.op, node.at, opaquePickleRefused(refused));
     const value = opaqueOf(node, this.limits.maxOpaqueBytes - this.opaqueBytes, this.limits.maxDepth, depth);
-    if (this.limits.refuseOpaque) throw pickleErrorAt(node.op, node.at, opaquePickleRefused(value.type));
     this.opaqueBytes += value.data.length;
     this.hold(HELD.opaque + value.data.length + stringBytes(value.type.length), node);
     // Its inside counts, as the writer counts it, if it is met again deeper.

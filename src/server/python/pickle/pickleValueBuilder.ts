@@ -19,7 +19,7 @@
 import { Float, FrozenSet, isTuple, tupleFrom } from '../../../common/valueTypes';
 import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder';
 import { pickleErrorAt } from './pickleError';
-import { displayModule, globalRole } from './pickleGlobals';
+import { displayModule, globalRole, harmlessGlobal } from './pickleGlobals';
 import { runPickle } from './pickleParser';
 import { emptyRecord, floatBytes, HELD, intBytes, setMember, textBytes, type HeldBudget } from './pickleToValue';
 import { PyProxy, PyToken } from './pickleValues';
@@ -424,6 +424,8 @@ class ValueBuilder implements PickleBuilder<unknown> {
       return pending('token');
     }
     if (role === undefined && this.refuseOpaque && (how === 'REDUCE' || how === 'NEWOBJ' || how === 'NEWOBJ_EX')) {
+      // A harmless class is kept opaque, which the tree path does, looking at all it holds.
+      if (harmlessGlobal(callee.module, callee.name)) throw new ReadAsTree('an object of a harmless class');
       // The tree path's refusal, where it would make the object: its class is the callee.
       throw this.cursor.fail(opaquePickleRefused(`${displayModule(callee.module)}.${callee.name}`));
     }

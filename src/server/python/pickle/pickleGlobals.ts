@@ -85,9 +85,14 @@ const HARMLESS_CLASSES = new Set([
   key('decimal', 'Decimal'),
 ]);
 
-/** Whether `module.name` is on the allow-list or one of the harmless standard library classes a manager without opaque pickles still stores. */
+/**
+ * Whether `module.name` may be in a pickle a manager without opaque pickles stores: on the allow-list, but for
+ * `RebuildProxy` (which the reader makes a reference of, but which inside an object kept opaque would be a call
+ * the reading client makes), or one of the harmless standard library classes.
+ */
 export function harmlessGlobal(module: string, name: string): boolean {
-  return roles.has(key(module, name)) || HARMLESS_CLASSES.has(key(module, name));
+  const role = roles.get(key(module, name));
+  return role !== undefined ? role !== 'RebuildProxy' : HARMLESS_CLASSES.has(key(module, name));
 }
 
 /** The role of `module.name`, or undefined when it is not on the allow-list (it stays opaque). */

@@ -51,7 +51,14 @@ export const MAX_CALL_ARGUMENTS = 128;
 
 /** The refusal of a call passing more than {@link MAX_CALL_ARGUMENTS}, or undefined; `kwargs` a record (or undefined). */
 export function tooManyArguments(args: unknown, kwargs: unknown): string | undefined {
-  const count = (Array.isArray(args) ? args.length : 0) + (typeof kwargs === 'object' && kwargs !== null ? Object.keys(kwargs).length : 0);
+  return argumentCountRefused((Array.isArray(args) ? args.length : 0) + (typeof kwargs === 'object' && kwargs !== null ? Object.keys(kwargs).length : 0));
+}
+
+/**
+ * The refusal of a call passing `count` arguments, positional and keyword together, or undefined within
+ * {@link MAX_CALL_ARGUMENTS}. It wins over the read budget's when both apply: it says what to send instead.
+ */
+export function argumentCountRefused(count: number): string | undefined {
   if (count <= MAX_CALL_ARGUMENTS) return undefined;
   return `a call with ${count} arguments (positional and keyword together) is refused: the limit is ${MAX_CALL_ARGUMENTS}; send many values as one list or dict`;
 }

@@ -21,7 +21,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { maxPickleOpcodes, READ_BYTES_PER_MESSAGE } from '../../limits';
+import { argumentCountRefused, maxPickleOpcodes, READ_BYTES_PER_MESSAGE } from '../../limits';
 import { PackedPickle } from './packedPickle';
 import { globalRole, harmlessGlobal } from './pickleGlobals';
 import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
@@ -43,6 +43,15 @@ export interface PackedRequest {
   readonly packed: ReadonlyMap<number | string, PackedPickle>;
   /** What the opaque values of `frame` may take, as for the whole request (the arguments cut take none of it: see `objectsBound`). */
   readonly maxOpaqueBytes: number;
+}
+
+/**
+ * A request passing more arguments than a call may, told from its bytes before anything is built: one-byte
+ * arguments (`None`, `True`) would otherwise meet the read budget first, whose refusal says less.
+ */
+export interface RefusedRequest {
+  /** The refusal, naming the count and the limit (`limits.argumentCountRefused`). */
+  readonly tooManyArguments: string;
 }
 
 /** The analysis found something it does not cut around: the request is read whole. */
@@ -135,7 +144,7 @@ const CONTAINERS = new Set<number>([Op.EMPTY_LIST, Op.EMPTY_TUPLE, Op.EMPTY_DICT
  * The request with its costliest arguments kept as pickles; undefined when none needs to be (it
  * is read whole then, and any fault in it reported as usual). Never throws.
  */
-export function packPickledArguments(frame: Buffer, maxValues: number, opaquePickles = false): PackedRequest | undefined {
+export function packPickledArguments(frame: Buffer, maxValues: number, opaquePickles = false): PackedRequest | RefusedRequest | undefined {
   // Each byte makes at most one object: a short pickle cannot exceed the rule.
   if (frame.length * (COST_CONTAINER - 4) <= BUDGET) return undefined;
   try {
@@ -192,9 +201,11 @@ class Analysis {
     this.maxOpaqueBytes = defaultMaxOpaqueBytes(data.length);
   }
 
-  run(): PackedRequest | undefined {
+  run(): PackedRequest | RefusedRequest | undefined {
     if (!this.mayExceed()) return undefined;
     const args = this.findArguments();
+    const tooManyArguments = argumentCountRefused(args.length);
+    if (tooManyArguments) return { tooManyArguments };
     if (args.length === 0) return undefined;
     this.inspect(args);
     this.checkObjects(args);

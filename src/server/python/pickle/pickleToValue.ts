@@ -80,7 +80,7 @@ export function floatBytes(value: number): number {
 
 /** Why a pickle past its budget is refused, when what it holds that made it built whole is not known yet: what the reader builds whole. */
 export const BUILT_WHOLE =
-  'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global, is built whole; send the dense part as an argument of its own';
+  'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global other than the listed and harmless ones, is built whole; send the dense part as an argument of its own';
 
 /** The value a node tree stands for. @throws PickleError for cycles, too deep nesting, unhashable keys. */
 export function toValue(root: PickleNode, limits: ValueLimits): unknown {

@@ -56,7 +56,7 @@ export interface HeldBudget {
  * session makes it its one reference to the object). What `heldBytes.ts` also counts (a slot, a
  * heap number, an array, a table's entry) is its figure, so that both readers count alike.
  */
-export const HELD = { slot: HELD_BYTES.slot, number: HELD_BYTES.heapNumber, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, setEntry: HELD_BYTES.tableEntry, mapEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
+export const HELD = { slot: HELD_BYTES.slot, number: HELD_BYTES.heapNumber, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, tableEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
 
 /** Bytes a string of `length` characters holds: its header, at most two bytes a character, rounded to 8. */
 export function stringBytes(length: number): number {
@@ -231,7 +231,7 @@ class ValueBuilder {
         return tupleFrom(node.items.map(inner));
       case 'set':
       case 'frozenset':
-        this.hold(HELD.set + HELD.setEntry * node.items.length, node);
+        this.hold(HELD.set + HELD.tableEntry * node.items.length, node);
         return node.kind === 'set' ? new Set(node.items.map((item) => this.member(item, depth + 1))) : new FrozenSet(node.items.map((item) => this.member(item, depth + 1)));
       case 'dict':
         return this.dict(node, depth);
@@ -251,7 +251,7 @@ class ValueBuilder {
       for (let i = 0; i < texts.length; i++) setMember(out, texts[i]!, this.value(node.values[i], depth + 1));
       return out;
     }
-    this.hold(HELD.set + HELD.mapEntry * node.keys.length, node);
+    this.hold(HELD.set + HELD.tableEntry * node.keys.length, node);
     const map = new Map<unknown, unknown>();
     node.keys.forEach((key, i) => map.set(this.member(key, depth + 1), this.value(node.values[i], depth + 1)));
     return map;
@@ -299,7 +299,7 @@ class ValueBuilder {
         const source = args[0];
         if (source && source.kind !== 'list' && source.kind !== 'tuple') return undefined;
         // The members belong to the set: they count one level below it, like EMPTY_SET's.
-        this.hold(HELD.set + HELD.setEntry * (source?.items.length ?? 0), node);
+        this.hold(HELD.set + HELD.tableEntry * (source?.items.length ?? 0), node);
         const members = source ? source.items.map((item) => this.member(item, depth + 1)) : [];
         return role === 'set' ? new Set(members) : new FrozenSet(members);
       }

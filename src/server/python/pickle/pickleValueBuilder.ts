@@ -289,7 +289,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
       for (let i = 0; i < n; i++) setMember(out, keys[i], items[2 * i + 1]);
       dict = out;
     } else {
-      this.hold(HELD.set + HELD.mapEntry * n);
+      this.hold(HELD.set + HELD.tableEntry * n);
       const map = new Map<unknown, unknown>();
       for (let i = 0; i < items.length; i += 2) {
         this.hashable(items[i]);
@@ -311,7 +311,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   frozenset(items: unknown[]): unknown {
-    this.hold(HELD.slot + HELD.set + HELD.setEntry * items.length);
+    this.hold(HELD.slot + HELD.set + HELD.tableEntry * items.length);
     for (const item of this.placeAll(items)) this.hashable(item);
     const set = new FrozenSet(items);
     this.setHeight(set, items);
@@ -365,7 +365,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
     if (!this.changeable(target)) throw new ReadAsTree('a change the tree path reads');
     this.placeAll(items);
     if (target instanceof Map) {
-      this.hold(HELD.mapEntry * (items.length / 2));
+      this.hold(HELD.tableEntry * (items.length / 2));
       for (let i = 0; i < items.length; i += 2) {
         this.hashable(items[i]);
         target.set(items[i], items[i + 1]);
@@ -388,7 +388,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
 
   addItems(target: unknown, items: unknown[]): unknown {
     if (!(target instanceof Set) || target instanceof FrozenSet || this.madeByCall.has(target) || !this.changeable(target)) throw new ReadAsTree('a change the tree path reads');
-    this.hold(HELD.setEntry * items.length);
+    this.hold(HELD.tableEntry * items.length);
     for (const item of this.placeAll(items)) {
       this.hashable(item);
       target.add(item);
@@ -468,7 +468,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   private set(role: 'set' | 'frozenset', source: unknown): Set<unknown> {
     if (source !== undefined && !Array.isArray(source)) throw new ReadAsTree('a set the tree path reads');
     const members = source ?? [];
-    this.hold(HELD.set + HELD.setEntry * members.length);
+    this.hold(HELD.set + HELD.tableEntry * members.length);
     for (const member of members) this.hashable(member);
     const set = role === 'set' ? new Set(members) : new FrozenSet(members);
     if (role === 'set') {

@@ -10,7 +10,7 @@
 
 import { pickleErrorAt, PickleError } from './pickleError';
 import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
-import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
+import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, latin1Text, TextError } from './pickleText';
 import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder';
 import { maxPickleOpcodes, tooManyOpcodes, tooManyValues } from '../../limits';
 import { HELD_BYTES } from '../../heldBytes';
@@ -164,7 +164,7 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   }
 
   private asciiLine(): string {
-    return Buffer.from(this.line()).toString('latin1');
+    return latin1Text(this.line());
   }
 
   private text(bytes: Uint8Array): string {

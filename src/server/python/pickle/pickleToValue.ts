@@ -12,7 +12,8 @@ import { Float, FrozenSet, OpaqueValue, Slice, tupleFrom } from '../../../common
 import { pickleErrorAt } from './pickleError';
 import { globalRole, instanceClass } from './pickleGlobals';
 import { opaqueOf, standaloneHeight } from './pickleReemit';
-import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
+import { latin1Text } from './pickleText';
+import { describeNode, nodeText, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
 import { refusedGlobalIn } from './pickleSafety';
@@ -109,12 +110,6 @@ export function setMember(out: Record<string, unknown>, key: string, value: unkn
 
 const LATIN1_NAMES = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'iso_8859_1', 'l1']);
 
-/** A str node's text (Python 2 str as Latin-1), or undefined for anything else. */
-function textOf(node: PickleNode | undefined): string | undefined {
-  if (node?.kind === 'str') return node.value;
-  if (node?.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
-  return undefined;
-}
 
 function tupleItems(node: PickleNode): readonly PickleNode[] | undefined {
   return node.kind === 'tuple' ? node.items : undefined;
@@ -154,7 +149,7 @@ class ValueBuilder {
       this.hold(HELD.slot, node);
       return known;
     }
-    const text = node.kind === 'str' ? node.value : Buffer.from(node.bytes).toString('latin1');
+    const text = node.kind === 'str' ? node.value : latin1Text(node.bytes);
     this.hold(HELD.slot + textBytes(text), node);
     if (node.reused) this.values.set(node, text);
     return text;
@@ -244,7 +239,7 @@ class ValueBuilder {
 
   /** A dict: a plain object when every key is a str, else a Map. */
   private dict(node: DictNode, depth: number): unknown {
-    const texts = node.keys.map(textOf);
+    const texts = node.keys.map(nodeText);
     if (texts.every((k) => k !== undefined)) {
       const [out, bytes] = emptyRecord(texts as string[], this.templates, this.shapes);
       this.hold(bytes, node);
@@ -368,14 +363,14 @@ class ValueBuilder {
     const [func, tokenNode, serializerNode, kwds] = args;
     if (func.kind !== 'global' || kwds.kind !== 'dict') return undefined;
     const token = this.value(tokenNode, depth + 1);
-    const serializer = textOf(serializerNode);
+    const serializer = nodeText(serializerNode);
     if (!(token instanceof PyToken) || serializer === undefined) return undefined;
     let exposed: string[] | undefined;
     for (let i = 0; i < kwds.keys.length; i++) {
-      if (textOf(kwds.keys[i]) !== 'exposed') return undefined;
+      if (nodeText(kwds.keys[i]) !== 'exposed') return undefined;
       const names = kwds.values[i];
       if (names.kind !== 'tuple' && names.kind !== 'list') return undefined;
-      const texts = names.items.map(textOf);
+      const texts = names.items.map(nodeText);
       if (!texts.every((t) => t !== undefined)) return undefined;
       exposed = texts as string[];
     }
@@ -386,7 +381,7 @@ class ValueBuilder {
 /** `(text, 'latin1')` as bytes: protocol 2's spelling of bytes. Undefined for any other encoding. */
 function latin1Bytes(args: readonly PickleNode[]): Buffer | undefined {
   if (args.length !== 2 || args[0].kind !== 'str') return undefined;
-  const encoding = textOf(args[1])?.toLowerCase();
+  const encoding = nodeText(args[1])?.toLowerCase();
   const text = args[0].value;
   // A character beyond Latin-1 would make Python raise: leave that call to Python, as opaque.
   if (encoding === undefined || !LATIN1_NAMES.has(encoding) || /[^\u0000-\u00ff]/.test(text)) return undefined;

@@ -14,7 +14,7 @@ import { type PickleBuilder, type PickleCursor, type PickleMachine } from './pic
 import { pickleErrorAt } from './pickleError';
 import { displayModule, globalRole } from './pickleGlobals';
 import type { BuiltWhole } from './pickleBuiltWhole';
-import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
+import { describeNode, nodeText, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
 import { runPickle } from './pickleParser';
 import { DEFAULT_MAX_MESSAGE_VALUES, tooCostlyToRead } from '../../limits';
 import { HELD_BYTES } from '../../heldBytes';
@@ -197,9 +197,7 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
   }
 
   globalPart(node: PickleNode): string | undefined {
-    if (node.kind === 'str') return node.value;
-    if (node.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
-    return undefined;
+    return nodeText(node);
   }
 
   object(how: ObjectNode['how'], callee: PickleNode, args: PickleNode, kwargs?: PickleNode): PickleNode {

@@ -21,6 +21,7 @@ import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder
 import { pickleErrorAt } from './pickleError';
 import { displayModule, globalRole, harmlessGlobal } from './pickleGlobals';
 import { runPickle } from './pickleParser';
+import { latin1Text } from './pickleText';
 import { emptyRecord, floatBytes, HELD, intBytes, setMember, textBytes, type HeldBudget } from './pickleToValue';
 import { PyProxy, PyToken } from './pickleValues';
 import { RecordTemplates } from './recordTemplates';
@@ -234,7 +235,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   pystr(bytes: Uint8Array): unknown {
-    return this.str(Buffer.from(bytes).toString('latin1'));
+    return this.str(latin1Text(bytes));
   }
 
   bytes(_kind: 'bytes' | 'bytearray', bytes: Uint8Array): unknown {

@@ -17,7 +17,7 @@ import { describeNode, nodeText, type DictNode, type GlobalNode, type ObjectNode
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
 import { refusedGlobalIn } from './pickleSafety';
-import { HELD_BYTES, HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
+import { bigintBytes, HELD_BYTES, HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
 import { RecordTemplates } from './recordTemplates';
 
 /** Limits of {@link toValue}. */
@@ -71,7 +71,7 @@ export function textBytes(text: string): number {
 
 /** Bytes an int holds: a small one is the slot itself; a larger one a heap number, or a bigint of its words. */
 export function intBytes(value: number | bigint): number {
-  return HELD.slot + (typeof value === 'bigint' ? HELD.number + value.toString(16).length / 2 : (value | 0) === value ? 0 : HELD.number);
+  return HELD.slot + (typeof value === 'bigint' ? bigintBytes(value) : (value | 0) === value ? 0 : HELD.number);
 }
 
 /** Bytes a float holds: an integral one stays a float only if boxed (2.0 would read back as the int 2). */

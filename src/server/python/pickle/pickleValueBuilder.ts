@@ -26,7 +26,7 @@ import { emptyRecord, floatBytes, HELD, intBytes, setMember, textBytes, type Hel
 import { PyProxy, PyToken } from './pickleValues';
 import { RecordTemplates } from './recordTemplates';
 import type { BuiltWhole } from './pickleBuiltWhole';
-import { HELD_BYTES, HeldShapes } from '../../heldBytes';
+import { GROWN_SPARE, HELD_BYTES, HeldShapes } from '../../heldBytes';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
 
 /** The value builder met what it leaves to the tree path: the pickle is read again, as a tree. */
@@ -91,8 +91,6 @@ class CallArgs {
 
 /** What a pending value holds until it becomes what it is (measured: an object of four fields, 56 bytes, and the spare room of the stack it is on), given back then. */
 const PENDING = 64;
-/** The spare room an array grown item by item keeps, per item (up to half as many slots again), beyond the item's slot. */
-const SPARE_ROOM = HELD_BYTES.slot / 2;
 /** Items in a full batch of CPython's pickler (`pickle._BATCHSIZE`): a list is made again for each. */
 const FULL_BATCH = 1000;
 /** A smaller batch makes the list again only while the list is at most this many times the batch, so that remaking it costs each item a bounded number of copies. */
@@ -349,10 +347,10 @@ class ValueBuilder implements PickleBuilder<unknown> {
     // Grown in place from here: an array made at its exact length gets up to half its slots spare
     // at its first push, counted once; each item pushed counts its share of that room after.
     if (growing?.list === target && growing.exact) {
-      this.hold(SPARE_ROOM * target.length);
+      this.hold(GROWN_SPARE * target.length);
       growing.exact = false;
     }
-    this.hold(SPARE_ROOM * items.length);
+    this.hold(GROWN_SPARE * items.length);
     for (const item of items) target.push(item);
     this.setHeight(target, items, this.height(target));
     return undefined;

@@ -30,15 +30,20 @@ export function refusedGlobalIn(root: PickleNode): string | undefined {
       case 'tuple':
       case 'set':
       case 'frozenset':
-        pending.push(...node.items.slice().reverse());
+        for (let i = node.items.length - 1; i >= 0; i--) pending.push(node.items[i]);
         break;
       case 'dict':
         for (let i = node.keys.length - 1; i >= 0; i--) pending.push(node.values[i], node.keys[i]);
         break;
       case 'object': {
-        const inner: PickleNode[] = [node.callee, node.args, ...(node.kwargs ? [node.kwargs] : [])];
-        for (const mutation of node.after) inner.push(...(mutation.op === 'BUILD' ? [mutation.state] : mutation.items));
-        pending.push(...inner.reverse());
+        // Pushed last to first (a mutation's items may be many: no spread of them).
+        for (let m = node.after.length - 1; m >= 0; m--) {
+          const mutation = node.after[m];
+          if (mutation.op === 'BUILD') pending.push(mutation.state);
+          else for (let i = mutation.items.length - 1; i >= 0; i--) pending.push(mutation.items[i]);
+        }
+        if (node.kwargs) pending.push(node.kwargs);
+        pending.push(node.args, node.callee);
         break;
       }
       default:

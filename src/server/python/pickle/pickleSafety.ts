@@ -2,17 +2,12 @@
  * What a manager serving with `--no-opaque-pickles` (the option `opaquePickles: false`) lets a
  * pickle hold: plain values, what the codec reads, and the harmless standard library classes of
  * {@link harmlessGlobal}, at any depth. Any other global is code a Python client reading the value
- * would run: the value is refused, naming that global.
+ * would run: the value is refused, naming that global (by the pickle reader, and for a JSON `$opaque`
+ * by `server/opaquePickles.ts`).
  */
 
-import { ValueCodecError } from '../../../common/valueCodecError';
-import type { OpaqueValue } from '../../../common/valueTypes';
-import { opaquePickleRefused } from '../../limits';
 import { displayModule, harmlessGlobal } from './pickleGlobals';
 import type { PickleNode } from './pickleTree';
-import { parsePickle } from './pickleTreeBuilder';
-import { PickleError } from './pickleError';
-import { DEFAULT_MAX_DEPTH } from './pickleReader';
 
 /** The first global under `root` (itself included) that is not harmless, as `module.Name`; undefined when there is none. */
 export function refusedGlobalIn(root: PickleNode): string | undefined {
@@ -51,23 +46,4 @@ export function refusedGlobalIn(root: PickleNode): string | undefined {
     }
   }
   return undefined;
-}
-
-/**
- * What a JSON `$opaque` value (a message's, or a state file's) must pass in a manager that stores
- * no opaque pickles: a Python one whose pickle holds a global that is not harmless is refused (one
- * that cannot be read, too); other languages' opaque values are not pickles.
- * @throws ValueCodecError naming the global (or the value's class), with `{at}` for the decoder to fill in.
- */
-export function refuseOpaquePickle(value: OpaqueValue): void {
-  if (value.lang !== 'python') return;
-  let refused: string | undefined;
-  try {
-    // Within the reader's own limits: a container at each level may have its MARK open.
-    refused = refusedGlobalIn(parsePickle(value.data, DEFAULT_MAX_DEPTH + 1));
-  } catch (error) {
-    if (!(error instanceof PickleError)) throw error;
-    refused = value.type;
-  }
-  if (refused !== undefined) throw new ValueCodecError(opaquePickleRefused(refused, ' {at}'));
 }

@@ -59,12 +59,23 @@ export function stringBytes(length: number, wide: boolean): number {
   return (HELD_BYTES.string + (wide ? 2 : 1) * length + 7) & ~7;
 }
 
+/** Bytes a bigint holds beyond its slot: a heap number's header and its words (a byte every two hex digits). */
+export function bigintBytes(value: bigint): number {
+  return HELD_BYTES.heapNumber + value.toString(16).length / 2;
+}
+
+/** An array grown item by item from empty, before its items' slots: its header and the 17 slots its store starts with. */
+export const GROWN_ARRAY = HELD_BYTES.array + 17 * HELD_BYTES.slot;
+
+/** The spare room an array grown item by item keeps for each item (up to half as many slots again), beyond the item's own slot. */
+export const GROWN_SPARE = HELD_BYTES.slot / 2;
+
 /**
  * Bytes an array of `items` items holds when the decoder copies it (an item changed as it was
- * decoded): one grown item by item holds up to half as many spare slots and 16 more.
+ * decoded): grown item by item, {@link GROWN_ARRAY} and a slot an item, with its spare room in whole slots.
  */
 export function copiedArrayBytes(items: number): number {
-  return HELD_BYTES.array + (items + (items >> 1) + 17) * HELD_BYTES.slot;
+  return GROWN_ARRAY + items * HELD_BYTES.slot + (items >> 1) * 2 * GROWN_SPARE;
 }
 
 /**

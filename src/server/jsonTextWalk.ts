@@ -22,14 +22,14 @@ const MAX_PACKED_NESTING = MAX_DEPTH - 8;
 /**
  * Estimated bytes of V8 heap per part of a parsed and decoded value, on the high side of what
  * `test/server/decode-memory.test.ts` measures (an empty object 56 B, an array slot 8 B, a
- * `$bytes` value some 230 B, a boxed number 16 B, a string 16 B and its characters; an object's member some 63 B beside its value:
+ * `$bytes` value some 230 B, a boxed number 16 B, a string as `heldBytes.stringBytes` counts it; an object's member some 63 B beside its value:
  * its name's string, and its entry in the object's table, with the table's spare room; a set's or
  * a Map's entry 33 B beside its item's slot): an
  * estimate that errs high only keeps more values as text, never fewer. A `$proxy` costs nothing
  * built (the object service gives one shared reference per object), and a `$opaque` its tag and
  * its text's length.
  */
-export const COST = { container: 64, item: 8, string: 16, heapNumber: 16, tag: 256, member: 72, entry: 40 } as const;
+export const COST = { container: 64, item: 8, heapNumber: 16, tag: 256, member: 72, entry: 40 } as const;
 
 /** Longest string V8's JSON parser internalizes (so that equal ones share one string), in characters. */
 const INTERNALIZED_LENGTH = 10;
@@ -138,9 +138,10 @@ export class JsonTextWalk {
 
   /** Counts a string value: its header and a byte a character, two if one is beyond Latin-1 (its text, escapes and all, is no shorter), rounded as the heap rounds. */
   private addString(start: number, end: number, wide: boolean): void {
-    this.estimate += (COST.string + (wide ? 2 : 1) * (end - start) + 7) & ~7;
+    const bytes = stringBytes(end - start, wide);
+    this.estimate += bytes;
     // A short one is internalized by the parser: one string however often the message holds it.
-    if (this.#counting) this.held += end - start <= INTERNALIZED_LENGTH ? this.#shapes.internalized(this.text.slice(start, end), wide) : stringBytes(end - start, wide);
+    if (this.#counting) this.held += end - start <= INTERNALIZED_LENGTH ? this.#shapes.internalized(this.text.slice(start, end), wide) : bytes;
   }
 
   /** Walks a string; returns where its content starts and ends, whether it has escapes, and whether a character may be beyond Latin-1 (a `\u` escape may). */

@@ -19,8 +19,8 @@ export const LIMIT_FLAGS_USAGE = `  --max-connections N       most connections a
   --max-pending-bytes N     bytes of incomplete messages held across all connections
                             (default ${DEFAULT_MAX_PENDING_BYTES})
   --no-opaque-pickles       refuse pickles of classes the manager cannot read (objects other
-                            than plain values, proxies and the usual exceptions), which Python
-                            clients reading them would run`;
+                            than plain values, proxies, the usual exceptions, OrderedDict,
+                            datetime's and Decimal), which Python clients reading them would run`;
 
 /** A whole number of at least `min`, or a usage error naming the flag. */
 function wholeNumber(flag: string, text: string, min: number): number {

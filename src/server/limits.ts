@@ -4,8 +4,6 @@
  * ("Limits") describes each; the README's table shows what the defaults cost at worst.
  */
 
-import { ValueCodecError } from '../common/valueCodecError';
-import type { OpaqueValue } from '../common/valueTypes';
 
 /**
  * Most values one message may hold once read: every scalar and container of a JSON-RPC message,
@@ -53,7 +51,14 @@ export const MAX_CALL_ARGUMENTS = 128;
 
 /** The refusal of a call passing more than {@link MAX_CALL_ARGUMENTS}, or undefined; `kwargs` a record (or undefined). */
 export function tooManyArguments(args: unknown, kwargs: unknown): string | undefined {
-  const count = (Array.isArray(args) ? args.length : 0) + (typeof kwargs === 'object' && kwargs !== null ? Object.keys(kwargs).length : 0);
+  return argumentCountRefused((Array.isArray(args) ? args.length : 0) + (typeof kwargs === 'object' && kwargs !== null ? Object.keys(kwargs).length : 0));
+}
+
+/**
+ * The refusal of a call passing `count` arguments, positional and keyword together, or undefined within
+ * {@link MAX_CALL_ARGUMENTS}. It wins over the read budget's when both apply: it says what to send instead.
+ */
+export function argumentCountRefused(count: number): string | undefined {
   if (count <= MAX_CALL_ARGUMENTS) return undefined;
   return `a call with ${count} arguments (positional and keyword together) is refused: the limit is ${MAX_CALL_ARGUMENTS}; send many values as one list or dict`;
 }
@@ -93,19 +98,11 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
     : `the message holds more than ${limit} JSON values, the limit for one message (the server's maxMessageValues)`;
 }
 
-/** The refusal of a pickle of class `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
+/** The refusal of a pickle of class (or holding the global) `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
 export function opaquePickleRefused(type: string, where = ''): string {
   return `a pickled ${type} object${where} is refused: this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false); send plain values`;
 }
 
-/**
- * What a JSON `$opaque` value (a message's, or a state file's) must pass in a manager that stores
- * no opaque pickles: only Python's are refused, since other languages' opaque values are not pickles.
- * @throws ValueCodecError naming the class, with `{at}` for the decoder to fill in.
- */
-export function refuseOpaquePickle(value: OpaqueValue): void {
-  if (value.lang === 'python') throw new ValueCodecError(opaquePickleRefused(value.type, ' {at}'));
-}
 
 /**
  * The refusal of a result larger than the message limit (`bytes` when known): it was not sent,

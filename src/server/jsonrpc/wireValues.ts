@@ -13,7 +13,7 @@ import { Delivery } from '../builtins/deliveries';
 import { ProxyResult, type ArgumentReader, type ObjectService } from '../calls/objectService';
 import type { RequestId, SessionHost } from '../calls/sessionCore';
 import { SharedRef } from '../calls/sharedRef';
-import { refuseOpaquePickle } from '../limits';
+import { refuseOpaquePickle } from '../opaquePickles';
 import { decodeKeywords } from './paramChecks';
 
 /** A protocol result already in wire form (inspection results carry encoded values): sent as is. */

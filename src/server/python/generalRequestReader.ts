@@ -40,7 +40,9 @@ export function readPythonRequest(frame: Buffer, limits: RequestLimits, referenc
 export function readAnyRequest(frame: Buffer, limits: RequestLimits, referenceOf: ReferenceOf, dialect: PickleDialect): PythonRequest | Reply {
   let request: unknown;
   // A dense argument is kept as a pickle of its own, the rest read with None in its place (SPEC §19).
-  const cut = packPickledArguments(frame, limits.maxMessageValues, limits.opaquePickles);
+  const analysed = packPickledArguments(frame, limits.maxMessageValues, limits.opaquePickles);
+  if (analysed && 'tooManyArguments' in analysed) return failureReply(new PyException('TypeError', analysed.tooManyArguments), dialect);
+  const cut = analysed;
   // What is built is counted against the rule, less what the arguments cut hold (their bytes).
   let maxHeldBytes = readAllowance(frame.length);
   for (const packed of cut?.packed.values() ?? []) maxHeldBytes -= packed.size;

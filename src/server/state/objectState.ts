@@ -17,7 +17,7 @@ import { ValueCodecError } from '../../common/valueCodecError';
 import { Slice } from '../../common/valueTypes';
 import { PyArray, Dict, Event, List, Namespace, PySet, Queue, Value } from '../builtins';
 import { SharedRef } from '../calls/sharedRef';
-import { refuseOpaquePickle } from '../limits';
+import { refuseOpaquePickle } from '../opaquePickles';
 
 /** The saved form of one object; values are in the protocol's value encoding. */
 export type SavedObject =

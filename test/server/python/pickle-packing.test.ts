@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_MAX_MESSAGE_VALUES } from '../../../src/server/limits';
 import { readAnyRequest } from '../../../src/server/python/generalRequestReader';
 import { PackedPickle } from '../../../src/server/python/pickle/packedPickle';
-import { packPickledArguments } from '../../../src/server/python/pickle/picklePacking';
+import { packPickledArguments, type PackedRequest } from '../../../src/server/python/pickle/picklePacking';
 import { unpickle } from '../../../src/server/python/pickle/pickleReader';
 import type { PythonRequest } from '../../../src/server/python/requestReader';
 
@@ -16,6 +16,9 @@ import type { PythonRequest } from '../../../src/server/python/requestReader';
 function pickledPut(arg: string): Buffer {
   return Buffer.concat([Buffer.from('\x80\x02(NX\x03\x00\x00\x00put', 'latin1'), Buffer.from(arg, 'latin1'), Buffer.from('\x85}t.', 'latin1')]);
 }
+
+/** The arguments `packPickledArguments` kept as pickles, if it cut any. */
+const packedOf = (result: ReturnType<typeof packPickledArguments>): PackedRequest['packed'] | undefined => (result && 'packed' in result ? result.packed : undefined);
 
 const read = (frame: Buffer, opaquePickles = true) => readAnyRequest(frame, { maxMessageValues: DEFAULT_MAX_MESSAGE_VALUES, opaquePickles }, () => assert.fail('no proxies here'), 'py3');
 
@@ -31,9 +34,9 @@ test('a dense argument is kept as a pickle whose value is the one the reader mak
   assert.equal(packPickledArguments(pickledPut(`X\x10\x27\x00\x00${'x'.repeat(10_000)}`), DEFAULT_MAX_MESSAGE_VALUES), undefined, 'one long str');
   const withGlobal = pickledPut(`](${'}'.repeat(2000)}c__builtin__\nobject\n)Re`);
   assert.equal(packPickledArguments(withGlobal, DEFAULT_MAX_MESSAGE_VALUES, false), undefined, 'a global under --no-opaque-pickles: read whole, for the opaque check');
-  assert.ok(packPickledArguments(withGlobal, DEFAULT_MAX_MESSAGE_VALUES, true)?.packed.get(0), 'a global: cut when opaque pickles are allowed');
+  assert.ok(packedOf(packPickledArguments(withGlobal, DEFAULT_MAX_MESSAGE_VALUES, true))?.get(0), 'a global: cut when opaque pickles are allowed');
   const proxy = pickledPut(`](${'}'.repeat(2000)}cmultiprocessing.managers\nRebuildProxy\ne`);
-  assert.equal(packPickledArguments(proxy, DEFAULT_MAX_MESSAGE_VALUES, true)?.packed.get(0), undefined, 'a proxy: left to the reader');
+  assert.equal(packedOf(packPickledArguments(proxy, DEFAULT_MAX_MESSAGE_VALUES, true))?.get(0), undefined, 'a proxy: left to the reader');
 });
 
 for (const [name, arg] of [
@@ -83,8 +86,18 @@ for (const [name, arg, message] of [
   });
 }
 
+test('a call of 50,000 one-byte arguments is refused for its count, not for what building them would hold', () => {
+  for (const [name, opcode] of [['None', 'N'], ['True', '\x88']]) {
+    // `(None, 'put', (x, x, ...), {})`: the arguments' tuple with a MARK of its own.
+    const frame = Buffer.from(`\x80\x02(NX\x03\x00\x00\x00put(${opcode.repeat(50_000)}t}t.`, 'latin1');
+    const reply = read(frame);
+    assert.ok(Array.isArray(reply) && reply[0] === '#ERROR', `${name}: ${JSON.stringify(reply).slice(0, 300)}`);
+    assert.match(JSON.stringify(reply[1]), /TypeError.*a call with 50000 arguments.*the limit is 128/, name);
+  }
+});
+
 test('under --no-opaque-pickles a dense argument holding a class outside the allow-list is refused when the request is read, as before', () => {
-  const reply = read(pickledPut(`](${'}'.repeat(FEW_DICTS)}cdatetime\ndatetime\nC\x02ab\x85Re`), false);
+  const reply = read(pickledPut(`](${'}'.repeat(FEW_DICTS)}cfractions\nFraction\nC\x02ab\x85Re`), false);
   assert.ok(Array.isArray(reply) && reply[0] === '#TRACEBACK', 'refused');
-  assert.match(String(reply[1]), /datetime\.datetime object.*refused/);
+  assert.match(String(reply[1]), /fractions\.Fraction object.*refused/);
 });

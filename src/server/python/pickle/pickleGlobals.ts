@@ -73,6 +73,28 @@ allow(['multiprocessing.managers'], ['RemoteError'], 'exception');
 allow(['threading'], ['BrokenBarrierError'], 'exception');
 allow(['multiprocessing', 'multiprocessing.context'], MULTIPROCESSING_EXCEPTIONS, 'exception');
 
+/**
+ * Standard library classes that a pickle may make under `--no-opaque-pickles`, kept opaque (stored as
+ * pickled, handed back as they came): every CPython client sends them, and unpickling them runs only
+ * their own constructors on plain data (OrderedDict's items, datetime's packed bytes, Decimal's digits),
+ * never code the pickle names. What they hold is checked as anything else is.
+ */
+const HARMLESS_CLASSES = new Set([
+  key('collections', 'OrderedDict'),
+  ...['date', 'time', 'datetime', 'timedelta', 'timezone'].map((name) => key('datetime', name)),
+  key('decimal', 'Decimal'),
+]);
+
+/**
+ * Whether `module.name` may be in a pickle a manager without opaque pickles stores: on the allow-list, but for
+ * `RebuildProxy` (which the reader makes a reference of, but which inside an object kept opaque would be a call
+ * the reading client makes), or one of the harmless standard library classes.
+ */
+export function harmlessGlobal(module: string, name: string): boolean {
+  const role = roles.get(key(module, name));
+  return role !== undefined ? role !== 'RebuildProxy' : HARMLESS_CLASSES.has(key(module, name));
+}
+
 /** The role of `module.name`, or undefined when it is not on the allow-list (it stays opaque). */
 export function globalRole(module: string, name: string): GlobalRole | undefined {
   return roles.get(key(module, name));

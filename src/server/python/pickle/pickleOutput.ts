@@ -7,7 +7,7 @@
 
 import { PickleError, PickleTooLarge } from './pickleError';
 import { Op } from './pickleOpcodes';
-import { encodeUtf8 } from './pickleText';
+import { encodeUtf8, latin1Text } from './pickleText';
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -173,7 +173,7 @@ export class PickleOutput {
   /** Python 3 bytes, as protocol 2 writes them: `_codecs.encode(<latin-1 text>, 'latin1')`. */
   bytesViaCodecs(bytes: Uint8Array): void {
     this.global('_codecs', 'encode');
-    this.unicode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+    this.unicode(latin1Text(bytes));
     this.unicode('latin1');
     this.op(Op.TUPLE2);
     this.op(Op.REDUCE);

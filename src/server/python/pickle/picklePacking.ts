@@ -13,16 +13,17 @@
  * NEWOBJ_EX, BUILD: a datetime, a user's class, a Python 2 set) is cut too, unless it holds a
  * proxy's or a token's global (the reader makes those references, with the session) or shares a
  * container with itself through the memo (the bound on the opaque values' bytes below follows a
- * tree only). Under `--no-opaque-pickles` a pickle with a global is read whole, so the reader's
- * check of class names is as before. Protocol 0's text opcodes (but GLOBAL), INST, OBJ, POP and
+ * tree only). Under `--no-opaque-pickles` a pickle with a global that is not harmless (an
+ * allow-listed one or a harmless standard library class, `pickleGlobals.harmlessGlobal`) is read
+ * whole, so the reader refuses it naming the class, as before. Protocol 0's text opcodes (but GLOBAL), INST, OBJ, POP and
  * DUP are never cut around. The rest of the request is read by the usual reader, with `None`
  * where each argument cut was.
  */
 
 import { isUtf8 } from 'node:buffer';
-import { maxPickleOpcodes, READ_BYTES_PER_MESSAGE } from '../../limits';
+import { argumentCountRefused, maxPickleOpcodes, READ_BYTES_PER_MESSAGE } from '../../limits';
 import { PackedPickle } from './packedPickle';
-import { globalRole } from './pickleGlobals';
+import { globalRole, harmlessGlobal } from './pickleGlobals';
 import { HIGHEST_PROTOCOL, Op } from './pickleOpcodes';
 import { DEFAULT_MAX_DEPTH, defaultMaxOpaqueBytes } from './pickleReader';
 import type { PickleDialect } from './pickleWriter';
@@ -42,6 +43,15 @@ export interface PackedRequest {
   readonly packed: ReadonlyMap<number | string, PackedPickle>;
   /** What the opaque values of `frame` may take, as for the whole request (the arguments cut take none of it: see `objectsBound`). */
   readonly maxOpaqueBytes: number;
+}
+
+/**
+ * A request passing more arguments than a call may, told from its bytes before anything is built: one-byte
+ * arguments (`None`, `True`) would otherwise meet the read budget first, whose refusal says less.
+ */
+export interface RefusedRequest {
+  /** The refusal, naming the count and the limit (`limits.argumentCountRefused`). */
+  readonly tooManyArguments: string;
 }
 
 /** The analysis found something it does not cut around: the request is read whole. */
@@ -134,7 +144,7 @@ const CONTAINERS = new Set<number>([Op.EMPTY_LIST, Op.EMPTY_TUPLE, Op.EMPTY_DICT
  * The request with its costliest arguments kept as pickles; undefined when none needs to be (it
  * is read whole then, and any fault in it reported as usual). Never throws.
  */
-export function packPickledArguments(frame: Buffer, maxValues: number, opaquePickles = false): PackedRequest | undefined {
+export function packPickledArguments(frame: Buffer, maxValues: number, opaquePickles = false): PackedRequest | RefusedRequest | undefined {
   // Each byte makes at most one object: a short pickle cannot exceed the rule.
   if (frame.length * (COST_CONTAINER - 4) <= BUDGET) return undefined;
   try {
@@ -184,16 +194,18 @@ class Analysis {
   constructor(
     data: Buffer,
     private readonly maxValues: number,
-    /** Whether globals are read at all (`opaquePickles`): if not, a pickle holding one is read whole, and refused there as before. */
-    private readonly objects: boolean,
+    /** `opaquePickles`: if false, a pickle holding a global that is not harmless is read whole, and refused there as before. */
+    private readonly opaquePickles: boolean,
   ) {
     this.data = data;
     this.maxOpaqueBytes = defaultMaxOpaqueBytes(data.length);
   }
 
-  run(): PackedRequest | undefined {
+  run(): PackedRequest | RefusedRequest | undefined {
     if (!this.mayExceed()) return undefined;
     const args = this.findArguments();
+    const tooManyArguments = argumentCountRefused(args.length);
+    if (tooManyArguments) return { tooManyArguments };
     if (args.length === 0) return undefined;
     this.inspect(args);
     this.checkObjects(args);
@@ -275,12 +287,11 @@ class Analysis {
           // Two lines: the module and the name.
           const first = data.indexOf(0x0a, argAt);
           const second = first < 0 ? -1 : data.indexOf(0x0a, first + 1);
-          if (second < 0 || !this.objects) throw new ReadWhole();
+          if (second < 0) throw new ReadWhole();
           after = second + 1;
           break;
         }
         case Op.STACK_GLOBAL: case Op.REDUCE: case Op.NEWOBJ: case Op.NEWOBJ_EX: case Op.BUILD:
-          if (!this.objects) throw new ReadWhole();
           after = argAt;
           break;
         default:
@@ -576,6 +587,7 @@ class Analysis {
 
   /** Notes a global at `at` and returns its role to the reader. */
   private noteGlobal(at: number, module: string, name: string): number {
+    if (!this.opaquePickles && !harmlessGlobal(module, name)) throw new ReadWhole();
     this.objectsAt.push(at);
     const role = globalRole(module, name);
     if (role === undefined) return ROLE_NONE;

@@ -10,7 +10,7 @@
 
 import { pickleErrorAt, PickleError } from './pickleError';
 import { HIGHEST_PROTOCOL, Op as Opcodes, opName } from './pickleOpcodes';
-import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, TextError } from './pickleText';
+import { decodeEscapedBytes, decodeRawUnicodeEscape, decodeUtf8, latin1Text, TextError } from './pickleText';
 import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder';
 import { maxPickleOpcodes, tooManyOpcodes, tooManyValues } from '../../limits';
 import { HELD_BYTES } from '../../heldBytes';
@@ -64,8 +64,8 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   private readonly memoTable = new Map<number, T>();
   /** Entries in the memo (MEMOIZE's next index). */
   private memoSize = 0;
-  /** The opcode being run and its offset, for messages. */
-  op = 'PROTO';
+  /** The opcode being run (its byte) and its offset, for messages. */
+  private code: number = Op.PROTO;
   at = 0;
   protocol = 0;
   /** Pushes left before the pickle is refused as too costly. */
@@ -89,11 +89,16 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
       // Opcodes that make nothing (PROTO, POP_MARK, BINPUT again...) are bounded by this alone.
       if (--opcodesLeft < 0) throw pickleErrorAt(opName(data[this.pos]), this.pos, tooManyOpcodes(limit));
       const code = data[this.pos++];
-      this.op = opName(code);
+      this.code = code;
       if (code === Op.STOP) return this.builder.result(this.pop());
       this.step(code);
     }
     throw pickleErrorAt('end of data', data.length, data.length === 0 ? 'the pickle is empty' : 'the pickle ends without STOP (truncated?)');
+  }
+
+  /** The opcode being run, named: only errors and the tree builder's nodes ask, so it is named when asked, not for every opcode. */
+  get op(): string {
+    return opName(this.code);
   }
 
   fail(message: string): PickleError {
@@ -164,7 +169,7 @@ class PickleParser<T> implements PickleCursor, PickleMachine<T> {
   }
 
   private asciiLine(): string {
-    return Buffer.from(this.line()).toString('latin1');
+    return latin1Text(this.line());
   }
 
   private text(bytes: Uint8Array): string {

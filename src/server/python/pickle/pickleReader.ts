@@ -44,7 +44,7 @@ export interface UnpickleOptions {
   maxOpaqueBytes?: number;
   /** Most objects the pickle may make (see `parsePickle`; default `DEFAULT_MAX_MESSAGE_VALUES`). */
   maxValues?: number;
-  /** Refuse objects of classes the reader does not know, instead of keeping them as OpaqueValues (`--no-opaque-pickles`). */
+  /** Refuse objects of classes the reader does not know, instead of keeping them as OpaqueValues, but for the harmless ones of `pickleSafety` (`--no-opaque-pickles`). */
   refuseOpaque?: boolean;
   /** Most bytes the values read may hold, estimated as they are built (default: no limit): a message's budget (SPEC §19). */
   heldBudget?: HeldBudget;

@@ -4,7 +4,8 @@
  * - `str` travels as UTF-8 with `surrogatepass`: a lone surrogate (legal in Python and JavaScript
  *   strings) is written as its 3-byte form, so such strings survive both ways;
  * - protocol 0's STRING argument is a quoted literal decoded by `codecs.escape_decode`;
- * - protocol 0's UNICODE argument is `raw-unicode-escape`.
+ * - protocol 0's UNICODE argument is `raw-unicode-escape`;
+ * - a Python 2 `str` (bytes) is read as Latin-1 text, a character a byte.
  *
  * Decoders throw {@link TextError}; the reader turns it into a PickleError naming the opcode.
  */
@@ -12,6 +13,11 @@
 /** Text that is not valid in its encoding. */
 export class TextError extends Error {
   override name = 'TextError';
+}
+
+/** Bytes as Latin-1 text, a character a byte: how the reader reads a Python 2 `str`, and the writer spells bytes for `_codecs.encode`. */
+export function latin1Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -162,7 +168,7 @@ export function decodeRawUnicodeEscape(data: Uint8Array): string {
       i = j;
       continue;
     }
-    out += Buffer.from(data.subarray(run, j - 1)).toString('latin1');
+    out += latin1Text(data.subarray(run, j - 1));
     const count = u === 0x75 ? 4 : 8;
     let code = 0;
     for (let k = 1; k <= count; k++) {
@@ -174,5 +180,5 @@ export function decodeRawUnicodeEscape(data: Uint8Array): string {
     out += String.fromCodePoint(code);
     i = run = j + 1 + count;
   }
-  return out + Buffer.from(data.subarray(run)).toString('latin1');
+  return out + latin1Text(data.subarray(run));
 }

@@ -12,10 +12,12 @@ import { Float, FrozenSet, OpaqueValue, Slice, tupleFrom } from '../../../common
 import { pickleErrorAt } from './pickleError';
 import { globalRole, instanceClass } from './pickleGlobals';
 import { opaqueOf, standaloneHeight } from './pickleReemit';
-import { describeNode, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
+import { latin1Text } from './pickleText';
+import { describeNode, nodeText, type DictNode, type GlobalNode, type ObjectNode, type PickleNode, type PyStrNode, type SequenceNode, type StrNode } from './pickleTree';
 import { PyExceptionValue, PyProxy, PyToken } from './pickleValues';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
-import { HELD_BYTES, HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
+import { refusedGlobalIn } from './pickleSafety';
+import { bigintBytes, HELD_BYTES, HeldShapes, stringBytes as heldStringBytes } from '../../heldBytes';
 import { RecordTemplates } from './recordTemplates';
 
 /** Limits of {@link toValue}. */
@@ -24,7 +26,7 @@ export interface ValueLimits {
   maxDepth: number;
   /** Most bytes all the OpaqueValues of one pickle may hold together. */
   maxOpaqueBytes: number;
-  /** Refuse any object that would become an OpaqueValue (`--no-opaque-pickles`). */
+  /** Refuse an object that would become an OpaqueValue holding a global that is not harmless (`--no-opaque-pickles`, see `pickleSafety`). */
   refuseOpaque?: boolean;
   /** What the values built may hold (see {@link HELD}), and the message's bytes, to refuse beyond it naming the rule (SPEC §19). */
   heldBudget?: HeldBudget;
@@ -55,7 +57,7 @@ export interface HeldBudget {
  * session makes it its one reference to the object). What `heldBytes.ts` also counts (a slot, a
  * heap number, an array, a table's entry) is its figure, so that both readers count alike.
  */
-export const HELD = { slot: HELD_BYTES.slot, number: HELD_BYTES.heapNumber, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, setEntry: HELD_BYTES.tableEntry, mapEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
+export const HELD = { slot: HELD_BYTES.slot, number: HELD_BYTES.heapNumber, float: 36, buffer: 112, array: HELD_BYTES.array, tuple: 112, set: 80, tableEntry: HELD_BYTES.tableEntry, object: 64, opaque: 480 } as const;
 
 /** Bytes a string of `length` characters holds: its header, at most two bytes a character, rounded to 8. */
 export function stringBytes(length: number): number {
@@ -69,7 +71,7 @@ export function textBytes(text: string): number {
 
 /** Bytes an int holds: a small one is the slot itself; a larger one a heap number, or a bigint of its words. */
 export function intBytes(value: number | bigint): number {
-  return HELD.slot + (typeof value === 'bigint' ? HELD.number + value.toString(16).length / 2 : (value | 0) === value ? 0 : HELD.number);
+  return HELD.slot + (typeof value === 'bigint' ? bigintBytes(value) : (value | 0) === value ? 0 : HELD.number);
 }
 
 /** Bytes a float holds: an integral one stays a float only if boxed (2.0 would read back as the int 2). */
@@ -79,7 +81,7 @@ export function floatBytes(value: number): number {
 
 /** Why a pickle past its budget is refused, when what it holds that made it built whole is not known yet: what the reader builds whole. */
 export const BUILT_WHOLE =
-  'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global, is built whole; send the dense part as an argument of its own';
+  'an argument holding a proxy, an object of a class, or a value shared through the memo with one, and any argument of a pickle in protocol 0 or 1 or (under --no-opaque-pickles) holding a global other than the listed and harmless ones, is built whole; send the dense part as an argument of its own';
 
 /** The value a node tree stands for. @throws PickleError for cycles, too deep nesting, unhashable keys. */
 export function toValue(root: PickleNode, limits: ValueLimits): unknown {
@@ -108,12 +110,6 @@ export function setMember(out: Record<string, unknown>, key: string, value: unkn
 
 const LATIN1_NAMES = new Set(['latin1', 'latin-1', 'latin_1', 'iso-8859-1', 'iso8859-1', 'iso_8859_1', 'l1']);
 
-/** A str node's text (Python 2 str as Latin-1), or undefined for anything else. */
-function textOf(node: PickleNode | undefined): string | undefined {
-  if (node?.kind === 'str') return node.value;
-  if (node?.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
-  return undefined;
-}
 
 function tupleItems(node: PickleNode): readonly PickleNode[] | undefined {
   return node.kind === 'tuple' ? node.items : undefined;
@@ -153,7 +149,7 @@ class ValueBuilder {
       this.hold(HELD.slot, node);
       return known;
     }
-    const text = node.kind === 'str' ? node.value : Buffer.from(node.bytes).toString('latin1');
+    const text = node.kind === 'str' ? node.value : latin1Text(node.bytes);
     this.hold(HELD.slot + textBytes(text), node);
     if (node.reused) this.values.set(node, text);
     return text;
@@ -230,7 +226,7 @@ class ValueBuilder {
         return tupleFrom(node.items.map(inner));
       case 'set':
       case 'frozenset':
-        this.hold(HELD.set + HELD.setEntry * node.items.length, node);
+        this.hold(HELD.set + HELD.tableEntry * node.items.length, node);
         return node.kind === 'set' ? new Set(node.items.map((item) => this.member(item, depth + 1))) : new FrozenSet(node.items.map((item) => this.member(item, depth + 1)));
       case 'dict':
         return this.dict(node, depth);
@@ -243,14 +239,14 @@ class ValueBuilder {
 
   /** A dict: a plain object when every key is a str, else a Map. */
   private dict(node: DictNode, depth: number): unknown {
-    const texts = node.keys.map(textOf);
+    const texts = node.keys.map(nodeText);
     if (texts.every((k) => k !== undefined)) {
       const [out, bytes] = emptyRecord(texts as string[], this.templates, this.shapes);
       this.hold(bytes, node);
       for (let i = 0; i < texts.length; i++) setMember(out, texts[i]!, this.value(node.values[i], depth + 1));
       return out;
     }
-    this.hold(HELD.set + HELD.mapEntry * node.keys.length, node);
+    this.hold(HELD.set + HELD.tableEntry * node.keys.length, node);
     const map = new Map<unknown, unknown>();
     node.keys.forEach((key, i) => map.set(this.member(key, depth + 1), this.value(node.values[i], depth + 1)));
     return map;
@@ -273,8 +269,9 @@ class ValueBuilder {
   }
 
   private opaque(node: PickleNode, depth: number): OpaqueValue {
+    const refused = this.limits.refuseOpaque ? refusedGlobalIn(node) : undefined;
+    if (refused !== undefined) throw pickleErrorAt(node.op, node.at, opaquePickleRefused(refused));
     const value = opaqueOf(node, this.limits.maxOpaqueBytes - this.opaqueBytes, this.limits.maxDepth, depth);
-    if (this.limits.refuseOpaque) throw pickleErrorAt(node.op, node.at, opaquePickleRefused(value.type));
     this.opaqueBytes += value.data.length;
     this.hold(HELD.opaque + value.data.length + stringBytes(value.type.length), node);
     // Its inside counts, as the writer counts it, if it is met again deeper.
@@ -297,7 +294,7 @@ class ValueBuilder {
         const source = args[0];
         if (source && source.kind !== 'list' && source.kind !== 'tuple') return undefined;
         // The members belong to the set: they count one level below it, like EMPTY_SET's.
-        this.hold(HELD.set + HELD.setEntry * (source?.items.length ?? 0), node);
+        this.hold(HELD.set + HELD.tableEntry * (source?.items.length ?? 0), node);
         const members = source ? source.items.map((item) => this.member(item, depth + 1)) : [];
         return role === 'set' ? new Set(members) : new FrozenSet(members);
       }
@@ -366,14 +363,14 @@ class ValueBuilder {
     const [func, tokenNode, serializerNode, kwds] = args;
     if (func.kind !== 'global' || kwds.kind !== 'dict') return undefined;
     const token = this.value(tokenNode, depth + 1);
-    const serializer = textOf(serializerNode);
+    const serializer = nodeText(serializerNode);
     if (!(token instanceof PyToken) || serializer === undefined) return undefined;
     let exposed: string[] | undefined;
     for (let i = 0; i < kwds.keys.length; i++) {
-      if (textOf(kwds.keys[i]) !== 'exposed') return undefined;
+      if (nodeText(kwds.keys[i]) !== 'exposed') return undefined;
       const names = kwds.values[i];
       if (names.kind !== 'tuple' && names.kind !== 'list') return undefined;
-      const texts = names.items.map(textOf);
+      const texts = names.items.map(nodeText);
       if (!texts.every((t) => t !== undefined)) return undefined;
       exposed = texts as string[];
     }
@@ -384,7 +381,7 @@ class ValueBuilder {
 /** `(text, 'latin1')` as bytes: protocol 2's spelling of bytes. Undefined for any other encoding. */
 function latin1Bytes(args: readonly PickleNode[]): Buffer | undefined {
   if (args.length !== 2 || args[0].kind !== 'str') return undefined;
-  const encoding = textOf(args[1])?.toLowerCase();
+  const encoding = nodeText(args[1])?.toLowerCase();
   const text = args[0].value;
   // A character beyond Latin-1 would make Python raise: leave that call to Python, as opaque.
   if (encoding === undefined || !LATIN1_NAMES.has(encoding) || /[^\u0000-\u00ff]/.test(text)) return undefined;

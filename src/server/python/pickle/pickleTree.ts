@@ -8,6 +8,8 @@
  * (APPEND, SETITEMS, BUILD...) change the node in place, as they change the object in Python.
  */
 
+import { latin1Text } from './pickleText';
+
 /** Where a node was made: the opcode's name and its byte offset, for error messages. */
 interface Origin {
   readonly op: string;
@@ -96,6 +98,13 @@ export type Mutation =
 
 /** Any node. */
 export type PickleNode = NoneNode | BoolNode | IntNode | FloatNode | StrNode | PyStrNode | BytesNode | SequenceNode | DictNode | GlobalNode | ObjectNode;
+
+/** A str node's text (a Python 2 str read as Latin-1), or undefined for any other node. */
+export function nodeText(node: PickleNode | undefined): string | undefined {
+  if (node?.kind === 'str') return node.value;
+  if (node?.kind === 'pystr') return latin1Text(node.bytes);
+  return undefined;
+}
 
 /** A node's kind in words, for messages: `a list`, `an object of fractions.Fraction`. */
 export function describeNode(node: PickleNode): string {

@@ -14,17 +14,17 @@ import { type PickleBuilder, type PickleCursor, type PickleMachine } from './pic
 import { pickleErrorAt } from './pickleError';
 import { displayModule, globalRole } from './pickleGlobals';
 import type { BuiltWhole } from './pickleBuiltWhole';
-import { describeNode, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
+import { describeNode, nodeText, type DictNode, type Mutation, type ObjectNode, type PickleNode, type SequenceNode } from './pickleTree';
 import { runPickle } from './pickleParser';
 import { DEFAULT_MAX_MESSAGE_VALUES, tooCostlyToRead } from '../../limits';
-import { HELD_BYTES } from '../../heldBytes';
+import { bigintBytes, GROWN_ARRAY, GROWN_SPARE, HELD_BYTES } from '../../heldBytes';
 
 /** Bytes each node holds, its slot in its parent's array with it (measured: see the file's comment). */
 const NODE = { none: 64, scalar: 72, float: 88, bytes: 168, sequence: 112, dict: 152, global: 80, object: 160 } as const;
-/** What a mutation holds: an array grown from empty (17 slots) for each of a dict's keys and values, or a mutation's record and its items. */
-const MUTATION = 2 * (HELD_BYTES.array + 17 * HELD_BYTES.slot);
+/** What a mutation holds: an array grown from empty for each of a dict's keys and values, or a mutation's record and its items. */
+const MUTATION = 2 * GROWN_ARRAY;
 /** Each item a mutation adds, with the spare room of an array grown item by item. */
-const MUTATION_ITEM = HELD_BYTES.slot * 1.5;
+const MUTATION_ITEM = HELD_BYTES.slot + GROWN_SPARE;
 
 /** What the tree may hold: the budget's bytes, and how a refusal says what was built whole. */
 export interface TreeBudget {
@@ -85,7 +85,7 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
   }
 
   int(value: number | bigint): PickleNode {
-    this.hold(NODE.scalar + (typeof value === 'bigint' ? HELD_BYTES.heapNumber + value.toString(16).length / 2 : 0));
+    this.hold(NODE.scalar + (typeof value === 'bigint' ? bigintBytes(value) : 0));
     return { kind: 'int', value, op: this.cursor.op, at: this.cursor.at };
   }
 
@@ -197,9 +197,7 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
   }
 
   globalPart(node: PickleNode): string | undefined {
-    if (node.kind === 'str') return node.value;
-    if (node.kind === 'pystr') return Buffer.from(node.bytes).toString('latin1');
-    return undefined;
+    return nodeText(node);
   }
 
   object(how: ObjectNode['how'], callee: PickleNode, args: PickleNode, kwargs?: PickleNode): PickleNode {

@@ -19,13 +19,14 @@
 import { Float, FrozenSet, isTuple, tupleFrom } from '../../../common/valueTypes';
 import type { PickleBuilder, PickleCursor, PickleMachine } from './pickleBuilder';
 import { pickleErrorAt } from './pickleError';
-import { displayModule, globalRole } from './pickleGlobals';
+import { displayModule, globalRole, harmlessGlobal } from './pickleGlobals';
 import { runPickle } from './pickleParser';
+import { latin1Text } from './pickleText';
 import { emptyRecord, floatBytes, HELD, intBytes, setMember, textBytes, type HeldBudget } from './pickleToValue';
 import { PyProxy, PyToken } from './pickleValues';
 import { RecordTemplates } from './recordTemplates';
 import type { BuiltWhole } from './pickleBuiltWhole';
-import { HELD_BYTES, HeldShapes } from '../../heldBytes';
+import { GROWN_SPARE, HELD_BYTES, HeldShapes } from '../../heldBytes';
 import { opaquePickleRefused, tooCostlyToRead } from '../../limits';
 
 /** The value builder met what it leaves to the tree path: the pickle is read again, as a tree. */
@@ -90,8 +91,6 @@ class CallArgs {
 
 /** What a pending value holds until it becomes what it is (measured: an object of four fields, 56 bytes, and the spare room of the stack it is on), given back then. */
 const PENDING = 64;
-/** The spare room an array grown item by item keeps, per item (up to half as many slots again), beyond the item's slot. */
-const SPARE_ROOM = HELD_BYTES.slot / 2;
 /** Items in a full batch of CPython's pickler (`pickle._BATCHSIZE`): a list is made again for each. */
 const FULL_BATCH = 1000;
 /** A smaller batch makes the list again only while the list is at most this many times the batch, so that remaking it costs each item a bounded number of copies. */
@@ -234,7 +233,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   pystr(bytes: Uint8Array): unknown {
-    return this.str(Buffer.from(bytes).toString('latin1'));
+    return this.str(latin1Text(bytes));
   }
 
   bytes(_kind: 'bytes' | 'bytearray', bytes: Uint8Array): unknown {
@@ -289,7 +288,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
       for (let i = 0; i < n; i++) setMember(out, keys[i], items[2 * i + 1]);
       dict = out;
     } else {
-      this.hold(HELD.set + HELD.mapEntry * n);
+      this.hold(HELD.set + HELD.tableEntry * n);
       const map = new Map<unknown, unknown>();
       for (let i = 0; i < items.length; i += 2) {
         this.hashable(items[i]);
@@ -311,7 +310,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   }
 
   frozenset(items: unknown[]): unknown {
-    this.hold(HELD.slot + HELD.set + HELD.setEntry * items.length);
+    this.hold(HELD.slot + HELD.set + HELD.tableEntry * items.length);
     for (const item of this.placeAll(items)) this.hashable(item);
     const set = new FrozenSet(items);
     this.setHeight(set, items);
@@ -348,10 +347,10 @@ class ValueBuilder implements PickleBuilder<unknown> {
     // Grown in place from here: an array made at its exact length gets up to half its slots spare
     // at its first push, counted once; each item pushed counts its share of that room after.
     if (growing?.list === target && growing.exact) {
-      this.hold(SPARE_ROOM * target.length);
+      this.hold(GROWN_SPARE * target.length);
       growing.exact = false;
     }
-    this.hold(SPARE_ROOM * items.length);
+    this.hold(GROWN_SPARE * items.length);
     for (const item of items) target.push(item);
     this.setHeight(target, items, this.height(target));
     return undefined;
@@ -365,7 +364,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
     if (!this.changeable(target)) throw new ReadAsTree('a change the tree path reads');
     this.placeAll(items);
     if (target instanceof Map) {
-      this.hold(HELD.mapEntry * (items.length / 2));
+      this.hold(HELD.tableEntry * (items.length / 2));
       for (let i = 0; i < items.length; i += 2) {
         this.hashable(items[i]);
         target.set(items[i], items[i + 1]);
@@ -388,7 +387,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
 
   addItems(target: unknown, items: unknown[]): unknown {
     if (!(target instanceof Set) || target instanceof FrozenSet || this.madeByCall.has(target) || !this.changeable(target)) throw new ReadAsTree('a change the tree path reads');
-    this.hold(HELD.setEntry * items.length);
+    this.hold(HELD.tableEntry * items.length);
     for (const item of this.placeAll(items)) {
       this.hashable(item);
       target.add(item);
@@ -424,6 +423,8 @@ class ValueBuilder implements PickleBuilder<unknown> {
       return pending('token');
     }
     if (role === undefined && this.refuseOpaque && (how === 'REDUCE' || how === 'NEWOBJ' || how === 'NEWOBJ_EX')) {
+      // A harmless class is kept opaque, which the tree path does, looking at all it holds.
+      if (harmlessGlobal(callee.module, callee.name)) throw new ReadAsTree('an object of a harmless class');
       // The tree path's refusal, where it would make the object: its class is the callee.
       throw this.cursor.fail(opaquePickleRefused(`${displayModule(callee.module)}.${callee.name}`));
     }
@@ -466,7 +467,7 @@ class ValueBuilder implements PickleBuilder<unknown> {
   private set(role: 'set' | 'frozenset', source: unknown): Set<unknown> {
     if (source !== undefined && !Array.isArray(source)) throw new ReadAsTree('a set the tree path reads');
     const members = source ?? [];
-    this.hold(HELD.set + HELD.setEntry * members.length);
+    this.hold(HELD.set + HELD.tableEntry * members.length);
     for (const member of members) this.hashable(member);
     const set = role === 'set' ? new Set(members) : new FrozenSet(members);
     if (role === 'set') {

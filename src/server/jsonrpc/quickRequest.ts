@@ -37,18 +37,65 @@ export function readQuickRequest(body: string): object | undefined {
   if (!textAt(body, 0, HEAD)) return undefined;
   const afterId = signedDigitsEnd(body, HEAD.length, body.length);
   if (afterId < 0) return undefined;
-  let method: string;
+  const call = recentCall(body, afterId) ?? readCall(body, afterId);
+  if (call === undefined) return undefined;
+  const params: { id: string; method: string; args?: unknown } = { id: call.objectId, method: call.method };
+  if (call.withArgs) {
+    if (!body.endsWith('}}')) return undefined;
+    const args = readArgs(body, afterId + call.text.length, body.length - 2);
+    if (args === undefined) return undefined;
+    params.args = args;
+  }
+  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method: call.request, params };
+}
+
+/**
+ * What follows a request's id up to its arguments, `,"method":"object/call","params":{"id":"…","method":"…"`
+ * and then `,"args":` or the request's end (`"}}`), as one request had it: the next call of the
+ * same method of the same object has the same text there, found by one comparison.
+ */
+interface CallText {
+  readonly text: string;
+  /** The request's method (`object/call`). */
+  readonly request: string;
+  readonly objectId: string;
+  readonly method: string;
+  /** Whether arguments follow the text (`,"args":`), or the request ends with it. */
+  readonly withArgs: boolean;
+}
+
+/** Call texts {@link recentCall} keeps: a program's busiest objects' methods. */
+const RECENT_CALLS = 8;
+/** The call texts read lately, the oldest replaced first. */
+const recentCalls: (CallText | undefined)[] = new Array<CallText | undefined>(RECENT_CALLS).fill(undefined);
+let nextCall = 0;
+
+/** The call text of `body` after its id (at `afterId`), when it is one read lately. */
+function recentCall(body: string, afterId: number): CallText | undefined {
+  const rest = body.length - afterId;
+  for (let k = 0; k < RECENT_CALLS; k++) {
+    const call = recentCalls[k];
+    if (call === undefined) return undefined;
+    const length = call.text.length;
+    if ((call.withArgs ? length < rest : length === rest) && textAt(body, afterId, call.text)) return call;
+  }
+  return undefined;
+}
+
+/** The call text of `body` after its id (at `afterId`), read part by part, and kept for the next request; undefined when it has another shape. */
+function readCall(body: string, afterId: number): CallText | undefined {
+  let request: string;
   let objectStart: number;
   if (textAt(body, afterId, CALL_PARAMS)) {
     // The request of nearly every message, its method and the start of its params checked at once.
-    method = CALL;
+    request = CALL;
     objectStart = afterId + CALL_PARAMS.length;
   } else {
     if (!textAt(body, afterId, METHOD)) return undefined;
     const methodStart = afterId + METHOD.length;
     const methodEnd = plainStringEnd(body, methodStart);
     if (methodEnd < 0 || !textAt(body, methodEnd, PARAMS)) return undefined;
-    method = body.slice(methodStart, methodEnd);
+    request = body.slice(methodStart, methodEnd);
     objectStart = methodEnd + PARAMS.length;
   }
   const objectEnd = plainStringEnd(body, objectStart);
@@ -56,14 +103,16 @@ export function readQuickRequest(body: string): object | undefined {
   const calledStart = objectEnd + CALLED.length;
   const calledEnd = plainStringEnd(body, calledStart);
   if (calledEnd < 0) return undefined;
-  const params: { id: string; method: string; args?: unknown } = { id: recentText(body, objectStart, objectEnd), method: recentText(body, calledStart, calledEnd) };
-  if (!(calledEnd + END.length === body.length && body.endsWith(END))) {
-    if (!textAt(body, calledEnd, ARGS) || !body.endsWith('}}')) return undefined;
-    const args = readArgs(body, calledEnd + ARGS.length, body.length - 2);
-    if (args === undefined) return undefined;
-    params.args = args;
+  const withArgs = !(calledEnd + END.length === body.length && body.endsWith(END));
+  if (withArgs && !textAt(body, calledEnd, ARGS)) return undefined;
+  const end = withArgs ? calledEnd + ARGS.length : body.length;
+  const call: CallText = { text: body.slice(afterId, end), request, objectId: recentText(body, objectStart, objectEnd), method: recentText(body, calledStart, calledEnd), withArgs };
+  // Kept only from a short message: a part of a string may keep the whole of it alive.
+  if (body.length <= RECENT_FROM_MOST) {
+    recentCalls[nextCall] = call;
+    nextCall = (nextCall + 1) % RECENT_CALLS;
   }
-  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method, params };
+  return call;
 }
 
 /**

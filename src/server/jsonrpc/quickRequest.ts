@@ -62,6 +62,9 @@ interface CallText {
   readonly method: string;
   /** Whether arguments follow the text (`,"args":`), or the request ends with it. */
   readonly withArgs: boolean;
+  /** Where in the text the object id's and the method name's last characters are (their opening quotes when empty): told apart there, most texts of other calls cost no comparison. */
+  readonly idLast: number;
+  readonly methodLast: number;
 }
 
 /** Call texts {@link recentCall} keeps: a program's busiest objects' methods. */
@@ -77,7 +80,9 @@ function recentCall(body: string, afterId: number): CallText | undefined {
     const call = recentCalls[k];
     if (call === undefined) return undefined;
     const length = call.text.length;
-    if ((call.withArgs ? length < rest : length === rest) && textAt(body, afterId, call.text)) return call;
+    if (!(call.withArgs ? length < rest : length === rest)) continue;
+    const { text, idLast, methodLast } = call;
+    if (body.charCodeAt(afterId + idLast) === text.charCodeAt(idLast) && body.charCodeAt(afterId + methodLast) === text.charCodeAt(methodLast) && textAt(body, afterId, text)) return call;
   }
   return undefined;
 }
@@ -106,7 +111,9 @@ function readCall(body: string, afterId: number): CallText | undefined {
   const withArgs = !(calledEnd + END.length === body.length && body.endsWith(END));
   if (withArgs && !textAt(body, calledEnd, ARGS)) return undefined;
   const end = withArgs ? calledEnd + ARGS.length : body.length;
-  const call: CallText = { text: body.slice(afterId, end), request, objectId: recentText(body, objectStart, objectEnd), method: recentText(body, calledStart, calledEnd), withArgs };
+  const objectId = recentText(body, objectStart, objectEnd);
+  const method = recentText(body, calledStart, calledEnd);
+  const call: CallText = { text: body.slice(afterId, end), request, objectId, method, withArgs, idLast: objectEnd - 1 - afterId, methodLast: calledEnd - 1 - afterId };
   // Kept only from a short message: a part of a string may keep the whole of it alive.
   if (body.length <= RECENT_FROM_MOST) {
     recentCalls[nextCall] = call;

@@ -60,7 +60,7 @@ const USAGE = `usage: node --import tsx bench/run.ts [options]
   --quick            one short round instead of three (seed workload with 2000 items)
   --rounds N         rounds to run (default 3, or 1 with --quick); each round restarts every process
   --only NAME        run only matching implementations and/or workloads; repeatable or comma-separated.
-                     implementations: ours, ours-watched, ours-ack, ours-unhooked, ours-redis (ours-redis, ours-redis-2), python (python-3.11, python-3.12), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
+                     implementations: ours, ours-watched, ours-ack, ours-unhooked, ours-redis (ours-redis, ours-redis-2), python (python-3.11, python-3.12, python-json), tcp-echo, vscode-jsonrpc, redis (redis, redis-ioredis)
                      workloads: one-at-a-time (1), in-flight (2), seed (3)
   --json FILE        also write the results as JSON to FILE
   --warmup MS        warm-up of each latency workload before it is measured (default 300 ms)
@@ -296,6 +296,8 @@ interface Impl {
   skip?: string;
   /** The id of the row that runs the same client against another server: its ratio compares the servers. */
   sameClientAs?: string;
+  /** The id of a row this one is compared with instead of ours: its ratio is this row's ops/s over that row's. */
+  ratioTo?: string;
   start(verbose: boolean): Promise<ServerHandle>;
   client(address: string, config: BenchConfig, verbose: boolean): Promise<Partial<Record<WorkloadId, Outcome>>>;
 }
@@ -349,6 +351,22 @@ function pythonOnOursImpl(executable: string, version: string): Impl {
     detail: `CPython ${version} BaseManager client, unmodified (bench/peers/python_manager_client.py), against dist/server.js (pickle protocol on the same port)`,
     start: (verbose) => startServer(TS_NODE[0], [...TS_NODE.slice(1), CHILD, 'server', 'ours'], verbose, /^READY (\S+)$/),
     sameClientAs: python.id,
+  };
+}
+
+/** The JSON client of clients/python against our server, running the same workloads as `python-X.Y` (bench/peers/python_manager_client.py --json-client). */
+function pythonJsonImpl(executable: string, version: string): Impl {
+  const python = pythonImpl(executable, version);
+  const short = version.split('.').slice(0, 2).join('.');
+  return {
+    ...python,
+    id: 'python-json',
+    label: `Python ${short} JSON client → ours`,
+    detail: `CPython ${version}, the JSON client of clients/python (syncmanager_client), against dist/server.js`,
+    start: (verbose) => startServer(TS_NODE[0], [...TS_NODE.slice(1), CHILD, 'server', 'ours'], verbose, /^READY (\S+)$/),
+    client: (address, config, verbose) =>
+      runClient(executable, [path.join(BENCH, 'peers', 'python_manager_client.py'), '--json-client', address, JSON.stringify(config)], clientTimeoutMs(config), verbose),
+    ratioTo: python.id,
   };
 }
 
@@ -475,6 +493,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
       if (info && !pythons.some((p) => p.version === info.version)) pythons.push(info);
     }
     for (const info of pythons) impls.push(pythonImpl(info.executable, info.version), pythonOnOursImpl(info.executable, info.version));
+    if (pythons[0]) impls.push(pythonJsonImpl(pythons[0].executable, pythons[0].version));
     if (pythons.length === 0) impls.push({ ...pythonImpl('python3', '?'), id: 'python', skip: 'skipped: python3 not found' });
   }
 
@@ -489,7 +508,7 @@ function implementations(options: Options, wanted: (id: string) => boolean): Imp
 // Selection (--only)
 
 function resolveOnly(names: string[]): { impl: (id: string) => boolean; workloads: WorkloadId[] } {
-  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'ours-redis', 'ours-redis-2', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'tcp-echo', 'vscode-jsonrpc', 'redis', 'redis-ioredis'];
+  const implIds = ['ours', 'ours-unhooked', 'ours-watched', 'ours-ack', 'ours-redis', 'ours-redis-2', 'python-3.11', 'python-3.11-on-ours', 'python-3.12', 'python-3.12-on-ours', 'python-json', 'tcp-echo', 'vscode-jsonrpc', 'redis', 'redis-ioredis'];
   // "python" selects every Python; "python3.12", "py312" or "python-3.12" one of them.
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^py(thon)?/, 'python');
   const implNames: string[] = [];
@@ -665,7 +684,9 @@ function printWorkload(workload: (typeof WORKLOADS)[number], runs: ImplRun[]): R
     if (summary.okRounds < summary.totalRounds) notes.push(`${impl.label}: only ${summary.okRounds} of ${summary.totalRounds} rounds succeeded; ${describeOutcome(summary.failure)}`);
     let vs: string;
     const sameClient = impl.sameClientAs ? summaries.find((s) => s.impl.id === impl.sameClientAs) : undefined;
-    if (impl.id === 'ours') vs = workload.target ? `target ≥ ${int(workload.target)} ops/s: ${summary.rate >= workload.target ? 'met' : 'NOT met'}` : '';
+    const other = impl.ratioTo ? summaries.find((s) => s.impl.id === impl.ratioTo) : undefined;
+    if (other) vs = 'rate' in other.summary && other.summary.rate > 0 ? `this / ${shortLabel(other.impl)} = ${(summary.rate / other.summary.rate).toFixed(2)}×` : '';
+    else if (impl.id === 'ours') vs = workload.target ? `target ≥ ${int(workload.target)} ops/s: ${summary.rate >= workload.target ? 'met' : 'NOT met'}` : '';
     else if (impl.id.startsWith('ours-redis')) vs = vsInMemory(summary.rate, oursRate, REDIS_STORE_TARGETS[workload.id]);
     else if (sameClient && 'rate' in sameClient.summary && sameClient.summary.rate > 0) {
       // The same Python client on both servers: the ratio compares our server with Python's.

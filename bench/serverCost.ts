@@ -4,14 +4,17 @@
  * server spends on a fixed number of ops swings far less.
  *
  *   node esbuild.js && node --import tsx bench/serverCost.ts [--bundle LABEL=PATH ...]
- *        [--client ts|python] [--workload 1|2|seed] [--ops N] [--rounds N] [--pin same]
+ *        [--client ts|python|python-json] [--workload 1|2|seed] [--ops N] [--rounds N] [--pin same]
  *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis,tcp-echo] [--payload BYTES]
  *
  * Each round serves the bench queues from each server bundle in turn (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` adds a build to compare), each in
  * a process of its own, to one client process: the TypeScript client (`--client-bundle`, default
  * this build's `dist/client.js`; give both builds the same one to measure the server alone) or an
- * unmodified CPython BaseManager client (`--python`, default pyenv's 3.11). The client makes put
+ * unmodified CPython BaseManager client (`--python`, default pyenv's 3.11), or the JSON client of
+ * clients/python on that Python (`--client python-json`; not against `--bundle python=python`:
+ * CPython's server speaks pickle only); `--client python,python-json` measures both in each round.
+ * The client makes put
  * and get pairs, one at a time (`--workload 1`) or 100 in flight (`--workload 2`: 100 loops on one
  * connection for ours, 100 threads with a connection each for CPython's, whose proxies have one
  * call out at a time); it warms up with `--ops` ops, then makes `--ops` more, over which the
@@ -135,7 +138,7 @@ async function startRedis(): Promise<{ server: ChildProcess; address: string; cp
 }
 
 
-async function measure(bundle: string, kind: 'ts' | 'python', workload: string, ops: number, prof: string | undefined): Promise<Figures> {
+async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', workload: string, ops: number, prof: string | undefined): Promise<Figures> {
   const peer = bundle.startsWith(PEER);
   const redis = peer && REDIS_PEERS.has(bundle.slice(PEER.length));
   let server: ChildProcess;
@@ -159,7 +162,7 @@ async function measure(bundle: string, kind: 'ts' | 'python', workload: string, 
     const clientArgs: [string, string[]] =
       kind === 'ts' || peer
         ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, workload, String(ops)]]
-        : [option('--python', pythonPath()), [PYTHON_CLIENT, address, workload === '2' ? '100' : '1', String(ops), String(PAYLOAD)]];
+        : [option('--python', pythonPath()), [PYTHON_CLIENT, ...(kind === 'python-json' ? ['--json-client'] : []), address, workload === '2' ? '100' : '1', String(ops), String(PAYLOAD)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     try {
@@ -205,9 +208,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const rounds = Number(option('--rounds', '3'));
-  const kind = option('--client', 'ts') === 'python' ? 'python' : 'ts';
+  // Several clients (`--client python,python-json`) are measured in turn in each round, on each server.
+  type Kind = 'ts' | 'python' | 'python-json';
+  const kinds = option('--client', 'ts').split(',').map((k): Kind => (k === 'python' || k === 'python-json' ? k : 'ts'));
   const workload = option('--workload', '1');
-  if (workload === 'seed' && kind === 'python') throw new Error('--workload seed runs the TypeScript client only');
+  if (workload === 'seed' && kinds.some((kind) => kind !== 'ts')) throw new Error('--workload seed runs the TypeScript client only');
   if (workload === 'seed' && option('--peer', '').split(',').includes('tcp-echo')) throw new Error('--peer tcp-echo has no queues: it has no seed workload');
   const ops = Number(option('--ops', workload === '2' ? '200000' : '40000'));
   const prof = process.argv.includes('--prof') ? resolve(option('--prof', '.')) : undefined;
@@ -215,22 +220,27 @@ async function main(): Promise<void> {
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
   if (bundles.length === 0) bundles.push(['this build', join(__dirname, '..', 'dist', 'server.js')]);
   for (const name of option('--peer', '').split(',').filter(Boolean)) bundles.push([name, `${PEER}${name}`]);
+  // CPython's server speaks pickle only: the JSON client has nothing to talk to there.
+  const cases = bundles.flatMap(([label, bundle]) =>
+    kinds.filter((kind) => !(kind === 'python-json' && bundle === PYTHON_BUNDLE)).map((kind) => ({ label: kinds.length > 1 ? `${label}, ${kind}` : label, bundle, kind })),
+  );
+  const width = Math.max(12, ...cases.map((c) => c.label.length));
   const what = workload === 'seed' ? `the seed workload (${SEED_CALLS} calls an item)` : workload === '2' ? '100 in flight' : 'one at a time';
-  console.log(`server CPU per op, ${kind} client, ${what}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PAYLOAD ? `, puts of ${PAYLOAD} bytes` : ''}${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const figures = new Map<string, Figures[]>(bundles.map(([label]) => [label, []]));
+  console.log(`server CPU per op, ${kinds.join(' and ')} client, ${what}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PAYLOAD ? `, puts of ${PAYLOAD} bytes` : ''}${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const figures = new Map<string, Figures[]>(cases.map(({ label }) => [label, []]));
   for (let round = 1; round <= rounds; round++) {
-    for (let k = 0; k < bundles.length; k++) {
-      const [label, bundle] = bundles[(round - 1 + k) % bundles.length];
+    for (let k = 0; k < cases.length; k++) {
+      const { label, bundle, kind } = cases[(round - 1 + k) % cases.length];
       const f = await measure(bundle, kind, workload, ops, prof);
       figures.get(label)!.push(f);
-      console.log(`  round ${round}: ${label.padEnd(12)} server ${f.serverUs.toFixed(2)} µs/op  client ${f.clientUs.toFixed(2)} µs/op  ${Math.round(f.opsPerSecond).toLocaleString('en')} ops/s`);
+      console.log(`  round ${round}: ${label.padEnd(width)} server ${f.serverUs.toFixed(2)} µs/op  client ${f.clientUs.toFixed(2)} µs/op  ${Math.round(f.opsPerSecond).toLocaleString('en')} ops/s`);
     }
   }
   console.log('medians (range):');
-  for (const [label] of bundles) {
+  for (const { label } of cases) {
     const xs = figures.get(label)!;
     const range = (pick: (f: Figures) => number): string => `${median(xs.map(pick)).toFixed(2)} (${Math.min(...xs.map(pick)).toFixed(2)}–${Math.max(...xs.map(pick)).toFixed(2)})`;
-    console.log(`  ${label.padEnd(12)} server ${range((f) => f.serverUs)} µs/op  client ${range((f) => f.clientUs)} µs/op  ${Math.round(median(xs.map((f) => f.opsPerSecond))).toLocaleString('en')} ops/s`);
+    console.log(`  ${label.padEnd(width)} server ${range((f) => f.serverUs)} µs/op  client ${range((f) => f.clientUs)} µs/op  ${Math.round(median(xs.map((f) => f.opsPerSecond))).toLocaleString('en')} ops/s`);
   }
   console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }

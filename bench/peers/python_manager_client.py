@@ -1,9 +1,11 @@
 """Peer client: CPython's BaseManager proxies running the benchmark workloads.
 
 Run by bench/run.ts as
-    python bench/peers/python_manager_client.py host:port '<config json>'
-and by itself as `python_manager_client.py --cold host:port` (one cold client, prints `COLD <ms>`).
-with the same config object the TypeScript clients get (milliseconds, op caps, item counts).
+    python bench/peers/python_manager_client.py [--json-client] host:port '<config json>'
+and by itself as `python_manager_client.py [--json-client] --cold host:port` (one cold client,
+prints `COLD <ms>`), with the same config object the TypeScript clients get (milliseconds, op
+caps, item counts). With `--json-client` the same workloads run through the JSON client of
+clients/python (syncmanager_client) instead, against our server.
 Prints `RESULT {json}` on stdout, in the same shape as bench/child.ts.
 
 Latencies come from time.perf_counter_ns() around each proxy call; p50/p99 use the same
@@ -33,7 +35,19 @@ for _typeid in TYPEIDS:
     BenchManager.register(_typeid)
 
 
+#: Set by --json-client: the workloads use clients/python's JSON client instead of BaseManager.
+JSON_CLIENT = "--json-client" in sys.argv[1:2]
+if JSON_CLIENT:
+    del sys.argv[1]
+
+
 def connect(address):
+    if JSON_CLIENT:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+        import syncmanager_client
+
+        # Its creation methods are the manager's typeids (get_queue()...), as BaseManager's.
+        return syncmanager_client.connect(address, AUTHKEY, reconnect=False)
     host, port = address.rsplit(":", 1)
     manager = BenchManager(address=(host, int(port)), authkey=AUTHKEY)
     manager.connect()
@@ -102,7 +116,7 @@ def cold_client(address):
 def next_cold_client_ms(address):
     """The same in a new process: proxies of one process share their connections, so only another
     process is a cold client again. Its interpreter start is not timed."""
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--cold", address], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), *(["--json-client"] if JSON_CLIENT else []), "--cold", address], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     for line in done.stdout.splitlines():
         if line.startswith("COLD "):
             return float(line.split()[1])
@@ -183,6 +197,9 @@ def in_flight(address, config):
     if any(thread.is_alive() for thread in threads):
         raise RuntimeError("in-flight threads did not finish in time")
     samples = [s for per in samples_by_thread for s in per]
+    if JSON_CLIENT:
+        note = f"{threads_count} threads on one connection: the JSON client has their calls out at once"
+        return summarize(samples, end - state["start"], 1, threads_count, note)
     note = f"{threads_count} threads, each with its own connection: a Python proxy has one call outstanding per connection"
     return summarize(samples, end - state["start"], threads_count, threads_count, note)
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 from . import _later, errors, values
 from .errors import REQUEST_CANCELLED, ConnectionClosedError, ConnectionLostError, ErrorInfo, MessageTooLargeError, ParseError, SessionNotResumableError, error_from_response
-from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_frame
+from .transport import DEFAULT_MAX_BODY, FrameReader, FramingError, HandshakeError, client_handshake, decode_json, encode_json, frame, open_socket, request_tail
 
 __all__ = ["Connection", "LateResult", "PROTOCOL_VERSION"]
 
@@ -409,9 +409,18 @@ class Connection:
         up to ``cancel_grace`` seconds for the server's last word first, and carries it as
         ``interrupt.syncmanager_response`` (the response, or None if none came).
         """
+        return self.request_text(method, params, request_tail(method, params), timeout, settle_interrupted)
+
+    def request_text(self, method: str, params: Any, after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
+        """:meth:`request` with the request's text given: everything after its id, from
+        ``,"method":`` to the closing brace, as :func:`~.transport.request_tail` writes it for
+        ``method`` and ``params`` (which are kept for late results and error messages). For the
+        calls a proxy makes over and over, whose text it keeps."""
         if timeout is _DEFAULT:
             timeout = self.request_timeout
         request_id = next(self._ids)
+        body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
+        frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
         pending = _Pending(method, params)
         # Registered without the lock (one dict store is atomic), then the look at _closed:
         # _shutdown_socket sets _closed before it takes the requests, so a request it missed
@@ -423,7 +432,6 @@ class Connection:
         self._calls_started += 1
         sent = [False]
         try:
-            frame = request_frame(request_id, method, params)
             self._send_frame(frame, sent)
             # Only now: a resumption sends again only what went out whole (see adopt()).
             pending.frame = frame
@@ -562,10 +570,8 @@ class Connection:
         if self._callers_read and not pending._set and self._read_role.acquire(False):
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                read_one = self._read_one
-                while not pending._set and not self._closed:
-                    if not read_one(deadline):
-                        return pending._set
+                if not pending._set and not self._closed and not self._read_until(pending, deadline):
+                    return pending._set
             finally:
                 self._release_read_role()
             if pending._set:
@@ -584,32 +590,43 @@ class Connection:
     def _read_one(self, deadline: Optional[float] = None) -> bool:
         """Reads and handles one message, holding the read role; False when ``deadline``
         (time.monotonic()) passed first or the connection ended (closing it then)."""
+        return self._read_until(None, deadline)
+
+    def _read_until(self, pending: Optional[_Pending], deadline: Optional[float] = None) -> bool:
+        """Reads and handles messages, holding the read role, until ``pending`` has its answer
+        or the connection closed (one message when ``pending`` is None); False when ``deadline``
+        (time.monotonic()) passed first or the connection ended (closing it then). One loop
+        here rather than a call per message: a caller alone reads its answer in it."""
         reader = self._reader
-        try:
-            body = reader.pop_body()
-            while body is None:
-                if deadline is not None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or not select.select([self._sock], [], [], remaining)[0]:
-                        return False
-                if not reader.fill():
-                    if reader.buffered:
-                        raise FramingError("the stream ended inside a message")
-                    self._shutdown_socket(ConnectionLostError("the server closed the connection"))
-                    return False
-                body = reader.pop_body()
-            self._heard = True
+        dispatch = self._dispatch
+        while True:
             try:
-                message = decode_json(body)
-            except ValueError as error:
-                raise FramingError("the server sent a body that is not JSON: %s" % error) from None
-        except (OSError, ValueError, FramingError) as error:
-            # ValueError: select() on a socket already closed by another thread.
-            if not self._closed:
-                self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
-            return False
-        self._dispatch(message)
-        return True
+                body = reader.pop_body() if reader._buffer else None  # (a call saved: most often empty)
+                while body is None:
+                    if deadline is not None:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0 or not select.select([self._sock], [], [], remaining)[0]:
+                            return False
+                    try:
+                        body = reader.receive_body()
+                    except EOFError:
+                        if reader.buffered:
+                            raise FramingError("the stream ended inside a message") from None
+                        self._shutdown_socket(ConnectionLostError("the server closed the connection"))
+                        return False
+                self._heard = True
+                try:
+                    message = decode_json(body)
+                except ValueError as error:
+                    raise FramingError("the server sent a body that is not JSON: %s" % error) from None
+            except (OSError, ValueError, FramingError) as error:
+                # ValueError: select() on a socket already closed by another thread.
+                if not self._closed:
+                    self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
+                return False
+            dispatch(message)
+            if pending is None or pending._set or self._closed:
+                return True
 
     def _read_loop(self) -> None:
         try:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
 from . import errors
+from .transport import _c_encoder, _join
+from .values import MAX_SAFE_INT
 from .errors import ConnectionClosedError, DeliverySettledError, MethodNotFoundError, UnknownDeliveryError, UnknownObjectError
 
 __all__ = [
@@ -71,6 +73,8 @@ class BaseProxy:
         setattr_(self, "_id", token["id"])
         setattr_(self, "_typeid", token["typeid"])
         setattr_(self, "_exposed", tuple(token.get("exposed") or ()))
+        #: The text of a call of each method called so far, up to its arguments (see _head).
+        setattr_(self, "_heads", {})  # type: Dict[str, str]
         # The connection this proxy's reference lives on (see Manager._connection_for), and the
         # shared typeid that fetches its object again after a reconnect (None: it cannot be).
         setattr_(self, "_epoch", manager._epoch)
@@ -105,8 +109,25 @@ class BaseProxy:
             raise ValueError("this %s proxy of object %s was released" % (self._typeid, self._id))
         conn = self._manager._connection_for(self)
         params = {"id": self._id, "method": methodname}  # type: Dict[str, Any]
+        if not kwds and ack is None and _c_encoder is not None:
+            # The usual call: its text written around the encoded arguments, after the head
+            # this proxy keeps per method (the bytes request() would write).
+            head = self._heads.get(methodname) or self._head(methodname)
+            if not args:
+                text = head + "}}"
+            elif len(args) == 1 and type(args[0]) is int and -MAX_SAFE_INT <= args[0] <= MAX_SAFE_INT:
+                params["args"] = list(args)  # an int in that range is its own JSON (SPEC 11.3)
+                text = '%s,"args":[%d]}}' % (head, args[0])
+            else:
+                # Each argument is a value of its own (SPEC 11.6 counts nesting per value).
+                params["args"] = encoded = list(map(conn.encode, args))
+                text = '%s,"args":%s}}' % (head, _join(_c_encoder(encoded, 0)))
+            if request_timeout is _DEFAULT:
+                result = conn.request_text("object/call", params, text, settle_interrupted=settle_interrupted)
+            else:
+                result = conn.request_text("object/call", params, text, request_timeout, settle_interrupted)
+            return result if result is None or type(result) is int else conn.decode(result)
         if args:
-            # Each argument is a value of its own (SPEC 11.6 counts nesting per value).
             params["args"] = list(map(conn.encode, args))
         if kwds:
             for name in kwds:
@@ -123,6 +144,13 @@ class BaseProxy:
             return dict(result, value=conn.decode(result["value"]))
         return conn.decode(result)
 
+    def _head(self, methodname: str) -> str:
+        """The text of an ``object/call`` of ``methodname`` on this object, from after its id up
+        to its params' ``method`` member (kept per method: see _callmethod)."""
+        head = ',"method":"object/call","params":{"id":%s,"method":%s' % (_join(_c_encoder(self._id, 0)), _join(_c_encoder(methodname, 0)))
+        self._heads[methodname] = head
+        return head
+
     def _rebind(self, connection: Any, token: Dict[str, Any], epoch: int) -> None:
         """Points this proxy at its shared object fetched again on a new connection; the new
         reference is released as the old one would have been."""
@@ -132,6 +160,7 @@ class BaseProxy:
         setattr_(self, "_token", dict(token))
         setattr_(self, "_id", token["id"])
         setattr_(self, "_exposed", tuple(token.get("exposed") or ()))
+        setattr_(self, "_heads", {})
         setattr_(self, "_epoch", epoch)
         finalizer = weakref.finalize(self, connection.release, token["id"])
         finalizer.atexit = False
@@ -249,6 +278,8 @@ class QueueProxy(BaseProxy):
             with q.get(ack=True) as item:   # acknowledged when the block succeeds,
                 handle(item.value)          # given back when it raises
         """
+        if not ack and visibility_timeout is None:
+            return self._callmethod("get", args, kwds)  # (the usual get, without _get's step)
         return self._get("get", args, kwds, ack, visibility_timeout)
 
     def get_nowait(self, *args: Any, ack: bool = False, visibility_timeout: Optional[float] = None, **kwds: Any) -> Any:

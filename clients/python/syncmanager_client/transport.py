@@ -447,16 +447,25 @@ def frame(body: bytes) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+def request_tail(method: str, params: Optional[Dict[str, Any]]) -> str:
+    """The text of a request after its id: ``,"method":...,"params":...}`` (no ``params`` when
+    None), compact JSON as :func:`encode_json` writes it. The encoder's cost is per member, and
+    a request is sent for every call: the envelope is written around the encoded params."""
+    name = _encode_str(method) if type(method) is str else _encode(method)
+    if params is None:
+        return ',"method":%s}' % name
+    return ',"method":%s,"params":%s}' % (name, _join(_c_encoder(params, 0)) if _c_encoder is not None else _encode(params))
+
+
 def request_frame(request_id: int, method: str, params: Optional[Dict[str, Any]]) -> bytes:
     """``frame(encode_json({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}))``
-    (without ``params`` when None), the same bytes with the envelope written around the encoded
-    params: the encoder's cost is per member, and a request is sent for every call."""
-    if params is None or _c_encoder is None or type(request_id) is not int:
+    (without ``params`` when None), written as :func:`request_tail` writes it."""
+    if type(request_id) is not int:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}  # type: Dict[str, Any]
         if params is not None:
             message["params"] = params
         return frame(encode_json(message))
-    return frame(('{"jsonrpc":"2.0","id":%d,"method":%s,"params":%s}' % (request_id, _encode_str(method), _join(_c_encoder(params, 0)))).encode("utf-8"))
+    return frame(('{"jsonrpc":"2.0","id":%d%s' % (request_id, request_tail(method, params))).encode("utf-8"))
 
 
 class FrameReader:
@@ -487,6 +496,26 @@ class FrameReader:
             return False
         self._buffer += chunk
         return True
+
+    def receive_body(self) -> Optional[bytes]:
+        """Receives once, then returns the next body if the buffer holds a whole message (else
+        None), as :meth:`fill` then :meth:`pop_body`. Raises ``EOFError`` at the end of the stream.
+
+        What arrives is most often one whole message with the usual header, into an empty buffer:
+        its body is cut from what was received, without passing through the buffer.
+        """
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise EOFError
+        if not self._buffer:
+            end = chunk.find(b"\r\n\r\n", _QUICK_DIGITS_AT, _QUICK_END_MAX + 4)
+            if end > _QUICK_DIGITS_AT and chunk.startswith(_QUICK_LENGTH):
+                digits = chunk[_QUICK_DIGITS_AT:end]
+                if digits.isdigit() and len(chunk) - end - 4 == int(digits) <= self.max_body:
+                    self.attachments = None
+                    return chunk[end + 4:]
+        self._buffer += chunk
+        return self.pop_body()
 
     def pop_body(self) -> Optional[bytes]:
         """The next body if the buffer holds a whole message, else None; reads nothing.

@@ -3,6 +3,8 @@
 import socket
 import unittest
 
+from syncmanager_client import transport
+
 from syncmanager_client.transport import (
     FrameReader,
     FramingError,
@@ -205,3 +207,110 @@ class JsonBodiesTest(unittest.TestCase):
         for body in (b"", b" ", b'{"a":1}x', b'{"a":1} {}', b'{"a":', b"NaN", b'{"a":Infinity}'):
             with self.subTest(body=body), self.assertRaises(ValueError):
                 decode_json(body)
+
+
+class AnswersAsTheWholeParseReadsThemTest(unittest.TestCase):
+    """decode_json runs the scanner alone on a compact body: whatever an answer's text, the outcome
+    must be JSONDecoder.decode's, value, type and error alike."""
+
+    def whole_parse(self, body: bytes) -> object:
+        return transport._decode(body.decode("utf-8"))
+
+    def test_the_same_message_as_the_whole_parse(self):
+        results = [b"null", b"true", b"false", b"0", b"7", b"-5", b"-0", b"123456789012345", b"1234567890123456",
+                   b"9007199254740993", b"-9007199254740991", b"2.0", b"1e3", b"-0.0", b'"x"', b'"\u00e9\u2028"',
+                   '"é"'.encode("utf-8"), b"[]", b'{"$tuple":[1,2.5]}', b'{"a":null}', b"[1,[2,[3]]]"]
+        ids = [b"0", b"1", b"42", b"123456789012345", b"1234567890123456", b"9007199254740993"]
+        for result in results:
+            for request_id in ids:
+                body = b'{"jsonrpc":"2.0","id":' + request_id + b',"result":' + result + b"}"
+                with self.subTest(body=body):
+                    expected = self.whole_parse(body)
+                    got = decode_json(body)
+                    self.assertEqual(got, expected)
+                    self.assertEqual(list(got), list(expected))
+                    for key in ("id", "result"):
+                        self.assertIs(type(got[key]), type(expected[key]))
+                    if isinstance(expected["result"], float):
+                        self.assertEqual(str(got["result"]), str(expected["result"]))  # -0.0 keeps its sign
+
+    def test_what_only_looks_like_one_is_parsed_whole_or_refused(self):
+        for body in (
+            b'{"jsonrpc":"2.0","id":1,"result":2,"result":3}',
+            b'{"jsonrpc":"2.0","id":1,"result":{"a":1},"result":null}',
+            b'{"jsonrpc":"2.0","id":1,"result":null,"error":{"code":1,"message":"m"}}',
+            b'{"jsonrpc":"2.0","id":1,"result": 5}',
+            b'{"jsonrpc":"2.0","id":-1,"result":5}',
+            b'{"jsonrpc":"2.0","id":1.0,"result":5}',
+            b'{"jsonrpc":"2.0","id":"1","result":5}',
+        ):
+            with self.subTest(body=body):
+                self.assertEqual(decode_json(body), self.whole_parse(body))
+        for bad in (
+            b'{"jsonrpc":"2.0","id":01,"result":5}',
+            b'{"jsonrpc":"2.0","id":1,"result":05}',
+            b'{"jsonrpc":"2.0","id":1,"result":-05}',
+            b'{"jsonrpc":"2.0","id":1,"result":-}',
+            b'{"jsonrpc":"2.0","id":1,"result":}',
+            b'{"jsonrpc":"2.0","id":1,"result":nul}',
+            b'{"jsonrpc":"2.0","id":1,"result":NaN}',
+            b'{"jsonrpc":"2.0","id":1,"result":[1,}',
+            b'{"jsonrpc":"2.0","id":1,"result":1}}',
+            b'{"jsonrpc":"2.0","id":1,"result":"\xff"}',
+            b'{"jsonrpc":"2.0","id":\xd9\xa1,"result":5}',
+        ):
+            with self.subTest(bad=bad), self.assertRaises(ValueError):
+                decode_json(bad)
+
+
+class ReceiveBodyTest(unittest.TestCase):
+    """FrameReader.receive_body: the body of a whole message received at once is cut from it;
+    anything else goes through the buffer as fill() then pop_body() would take it."""
+
+    def pair(self):
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        return a, b
+
+    def test_one_whole_message(self):
+        a, b = self.pair()
+        reader = FrameReader(b)
+        a.sendall(frame(b'{"id":1}'))
+        self.assertEqual(reader.receive_body(), b'{"id":1}')
+        self.assertEqual(reader.buffered, 0)
+        self.assertIsNone(reader.attachments)
+
+    def test_two_messages_at_once_then_a_cut_one(self):
+        a, b = self.pair()
+        reader = FrameReader(b)
+        a.sendall(frame(b"[1]") + frame(b"[2]"))
+        bodies = []
+        while len(bodies) < 2:
+            body = reader.receive_body() if not reader.buffered else reader.pop_body()
+            if body is not None:
+                bodies.append(body)
+        self.assertEqual(bodies, [b"[1]", b"[2]"])
+        data = frame(b"[3]")
+        a.sendall(data[:10])
+        self.assertIsNone(reader.receive_body())
+        a.sendall(data[10:])
+        self.assertEqual(reader.receive_body(), b"[3]")
+        self.assertEqual(reader.buffered, 0)
+
+    def test_the_limits_and_the_end(self):
+        a, b = self.pair()
+        reader = FrameReader(b, max_body=4)
+        a.sendall(frame(b"[1,2]"))
+        with self.assertRaises(FramingError):
+            reader.receive_body()
+        a, b = self.pair()
+        reader = FrameReader(b)
+        a.sendall(b"Content-Length: 0000000000000002\r\n\r\n{}")
+        with self.assertRaises(FramingError):
+            reader.receive_body()
+        a, b = self.pair()
+        reader = FrameReader(b)
+        a.shutdown(socket.SHUT_WR)
+        with self.assertRaises(EOFError):
+            reader.receive_body()

@@ -10,11 +10,14 @@
  * answers with its own reply, in an array; one that raises an error (a key of another type)
  * answers with that error, and the calls after it still run, as they would have as scripts of
  * their own. The batch is atomic as a whole, which each call was alone: nothing another client
- * sends runs between two of them.
+ * sends runs between two of them. Consecutive calls of one script on the same keys may go as one
+ * run instead (`redisScriptRuns.ts`): its number, after those of {@link BATCHED}, is followed by
+ * the count of its calls, their common arguments and each one's item, and it has one reply.
  */
 
 import { RETURNED_ITEMS, STORE_SCRIPTS, WAITED_MARK_SUFFIX, type ScriptName } from './redisScripts';
 import { withoutAnswerRecords } from './redisAnswers';
+import { RUNS, type RunOf } from './redisScriptRuns';
 
 /**
  * The scripts a batch carries, with the number of arguments each takes: a call with another
@@ -38,11 +41,33 @@ export interface BatchedScript {
   readonly opBulk: string;
   readonly keys: number;
   readonly args: number;
+  /** How consecutive calls of it on the same keys go as one run (`redisScriptRuns.ts`), when they can. */
+  readonly run?: BatchedRun;
+}
+
+/** How a run of calls of one script is carried in a batch: its number there, and how it is read. */
+export interface BatchedRun extends Pick<RunOf, 'item' | 'replyOf' | 'split'> {
+  /** Its number as a RESP bulk string. */
+  readonly opBulk: string;
+}
+
+/** A number as a RESP bulk string. */
+const bulkNumber = (n: number): string => `$${String(n).length}\r\n${n}\r\n`;
+
+/** The scripts whose calls go in runs, in the order of their numbers in the batch, after {@link BATCHED}'s. */
+const RUN_SCRIPTS = BATCHED.filter(([name]) => RUNS[name] !== undefined);
+
+/** A run of calls of `name` as the batch carries it. */
+function batchedRun(name: ScriptName): BatchedRun | undefined {
+  const run = RUNS[name];
+  const at = RUN_SCRIPTS.findIndex(([runName]) => runName === name);
+  if (run === undefined || at < 0) return undefined;
+  return { opBulk: bulkNumber(BATCHED.length + at + 1), item: run.item, replyOf: run.replyOf, split: run.split };
 }
 
 /** The scripts a batch can carry, by name. */
 export const batchedScripts: Readonly<Partial<Record<ScriptName, BatchedScript>>> = Object.fromEntries(
-  BATCHED.map(([name, args], i) => [name, { op: i + 1, opBulk: `$${String(i + 1).length}\r\n${i + 1}\r\n`, keys: STORE_SCRIPTS[name].keys, args }]),
+  BATCHED.map(([name, args], i) => [name, { op: i + 1, opBulk: bulkNumber(i + 1), keys: STORE_SCRIPTS[name].keys, args, run: batchedRun(name) }]),
 );
 
 /** A script's text as a function of the batch: `KEYS[n]` and `ARGV[n]` read from offset `k` and `a`. */
@@ -92,11 +117,17 @@ end`;
 /** The batch script's text (see the module comment). */
 function batchScriptText(): string {
   const functions = BATCHED.map(([name, args]) => asBatchFunction(name, STORE_SCRIPTS[name].keys, args));
-  const table = BATCHED.map(([name, args]) => `{ ${name}, ${STORE_SCRIPTS[name].keys}, ${args} }`).join(', ');
+  const table = BATCHED.map(([name, args]) => `{ ${name}, ${STORE_SCRIPTS[name].keys}, ${args} }`);
+  // A run: its keys are its script's, its arguments the count, the common ones and one item a call.
+  const runs = RUN_SCRIPTS.map(([name, args]) => {
+    const run = RUNS[name]!;
+    return { lua: run.lua, entry: `{ ${run.name}, ${STORE_SCRIPTS[name].keys}, ${1 + args - (run.item === undefined ? 0 : 1)}, ${run.item === undefined ? 'false' : 'true'} }` };
+  });
   return `${RETURNED_ITEMS}
 ${BATCH_HELPERS}
 ${functions.join('\n')}
-local OPS = { ${table} }
+${runs.map((run) => run.lua).join('\n')}
+local OPS = { ${[...table, ...runs.map((run) => run.entry)].join(', ')} }
 local out = {}
 local k, a, i = 0, 1, 0
 while a <= #ARGV do
@@ -110,8 +141,11 @@ while a <= #ARGV do
     reply = false
   end
   out[i] = reply
+  local size = op[3]
+  -- A run of calls with an item each: its count, then its other arguments, then their items.
+  if op[4] then size = size + tonumber(ARGV[a + 1]) end
   k = k + op[2]
-  a = a + 1 + op[3]
+  a = a + 1 + size
 end
 return out`;
 }

@@ -5,7 +5,8 @@
  * what a call cost the manager beside the socket writes, once per call.
  *
  * The calls of one turn are sent together at its end: a run of calls the batch script carries
- * (`redisScriptBatch.ts`) as one call of it, any other call as a script call of its own, all in
+ * (`redisScriptBatch.ts`) as one call of it (its consecutive calls of one script on one queue
+ * joined in runs, `redisScriptRuns.ts`), any other call as a script call of its own, all in
  * one write (one string: a corked stream would hand the socket one chunk per frame). At the same
  * moment a record of each frame is put in the queue ioredis matches replies with
  * (`commandQueue`, public in its typings), as ioredis does for its own commands: replies still
@@ -17,7 +18,7 @@
  */
 
 import type { Redis } from 'ioredis';
-import type { BatchedScript } from './redisScriptBatch';
+import type { BatchedRun, BatchedScript } from './redisScriptBatch';
 
 /** A script as this module sends it. */
 export interface FramedScript {
@@ -48,6 +49,9 @@ interface PendingCall {
   reject(error: unknown): void;
 }
 
+/** What a batch carries in one place, with one reply: a call, or a run of calls (`redisScriptRuns.ts`). */
+type BatchEntry = PendingCall | readonly PendingCall[];
+
 /**
  * What ioredis's reply matching and connection handling read of a frame in flight (one script
  * call, or one batch of them): its reply, or the error that fails it, goes to its calls.
@@ -61,8 +65,8 @@ class FrameInFlight {
 
   constructor(
     private readonly calls: readonly PendingCall[],
-    /** Whether the reply is the batch script's: one reply per call, in an array. */
-    private readonly batch: boolean,
+    /** The batch script's entries (each call's, or a run's) when the reply is its: one reply per entry, in an array. */
+    private readonly batch: readonly BatchEntry[] | undefined,
     private readonly failed: ScriptFailure,
     /** Told when Redis lacks the batch script (its calls are sent again one by one meanwhile). */
     private readonly batchMissing?: () => void,
@@ -71,28 +75,46 @@ class FrameInFlight {
   /** ioredis reads replies as Buffers; ours are text, as `replyEncoding: 'utf8'` would give them. */
   resolve(reply: unknown): void {
     const calls = this.calls;
-    if (!this.batch) return settle(calls[0], asText(reply));
-    if (!Array.isArray(reply) || reply.length !== calls.length) {
+    const entries = this.batch;
+    if (entries === undefined) return settle(calls[0], asText(reply));
+    if (!Array.isArray(reply) || reply.length !== entries.length) {
       const error = new Error(`the batch of ${calls.length} script calls had a reply of another shape`);
       for (const call of calls) this.#fail(call, error);
       return;
     }
-    for (let i = 0; i < calls.length; i++) {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
       const one: unknown = reply[i];
-      // An error of one call, nested in the batch's reply, fails that call alone.
-      if (one instanceof Error) this.#fail(calls[i], one);
-      else settle(calls[i], asText(one));
+      if (!isRun(entry)) {
+        // An error of one call, nested in the batch's reply, fails that call alone.
+        if (one instanceof Error) this.#fail(entry, one);
+        else settle(entry, asText(one));
+      } else if (one instanceof Error || !Array.isArray(one)) {
+        // A run refused fails each of its calls, as each alone would have been.
+        const error = one instanceof Error ? one : new Error(`the run of ${entry.length} script calls had a reply of another shape`);
+        for (const call of entry) this.#fail(call, error);
+      } else {
+        const run = entry[0].script.batched!.run!;
+        asText(one);
+        run.split?.(one);
+        for (let j = 0; j < entry.length; j++) settle(entry[j], run.replyOf(one, j, entry.length));
+      }
     }
   }
 
   reject(error: Error): void {
-    if (this.batch && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) this.batchMissing?.();
+    if (this.batch !== undefined && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) this.batchMissing?.();
     for (const call of this.calls) this.#fail(call, error);
   }
 
   #fail(call: PendingCall, error: Error): void {
     failCall(call, this.failed, error);
   }
+}
+
+/** Whether `entry` is a run of calls. */
+function isRun(entry: BatchEntry): entry is readonly PendingCall[] {
+  return Array.isArray(entry);
 }
 
 /** Settles `call` with what it makes of `reply`. */
@@ -206,13 +228,14 @@ export class ScriptFrames {
       let end = i;
       while (end < calls.length && carried(calls[end])) end++;
       if (end - i >= 2) {
-        const run = calls.slice(i, end);
-        frames += batchFrame(this.batchSha, run);
-        inFlight.push(new FrameInFlight(run, true, this.failed, this.batchMissing));
+        const carriedCalls = calls.slice(i, end);
+        const entries = batchEntries(carriedCalls);
+        frames += batchFrame(this.batchSha, entries);
+        inFlight.push(new FrameInFlight(carriedCalls, entries, this.failed, this.batchMissing));
         i = end;
       } else {
         frames += scriptFrame(calls[i]);
-        inFlight.push(new FrameInFlight([calls[i]], false, this.failed));
+        inFlight.push(new FrameInFlight([calls[i]], undefined, this.failed));
         i++;
       }
     }
@@ -236,21 +259,54 @@ function scriptFrame(call: PendingCall): string {
   return frame;
 }
 
-/** One call of the batch script carrying `calls` in turn (see `redisScriptBatch.ts`). */
-function batchFrame(batchSha: string, calls: readonly PendingCall[]): string {
+/** `calls` as the batch carries them: each run of two or more that can be joined (see `redisScriptRuns.ts`) as one entry, any other call as its own. */
+function batchEntries(calls: readonly PendingCall[]): BatchEntry[] {
+  const entries: BatchEntry[] = [];
+  for (let i = 0; i < calls.length; ) {
+    const first = calls[i];
+    const run = first.script.batched!.run;
+    let end = i + 1;
+    if (run !== undefined) while (end < calls.length && joins(run, first, calls[end])) end++;
+    entries.push(end - i >= 2 ? calls.slice(i, end) : first);
+    i = end;
+  }
+  return entries;
+}
+
+/** Whether `next` joins the run `first` starts: the same script and keys, and the same arguments but the item. */
+function joins(run: BatchedRun, first: PendingCall, next: PendingCall): boolean {
+  if (next.script !== first.script) return false;
+  if (next.keys !== first.keys) for (let j = 0; j < first.keys.length; j++) if (next.keys[j] !== first.keys[j]) return false;
+  for (let j = 0; j < first.args.length; j++) if (j !== run.item && next.args[j] !== first.args[j]) return false;
+  return true;
+}
+
+/** One call of the batch script carrying `entries` in turn (see `redisScriptBatch.ts`). */
+function batchFrame(batchSha: string, entries: readonly BatchEntry[]): string {
   let keyCount = 0;
   let argCount = 0;
-  for (const call of calls) {
-    keyCount += call.keys.length;
-    argCount += 1 + call.args.length;
+  let keys = '';
+  let args = '';
+  for (const entry of entries) {
+    if (!isRun(entry)) {
+      for (const key of entry.keys) keys += bulkOf(key);
+      args += entry.script.batched!.opBulk;
+      for (const arg of entry.args) args += bulkArg(arg);
+      keyCount += entry.keys.length;
+      argCount += 1 + entry.args.length;
+      continue;
+    }
+    // A run: its keys once; its number, count and common arguments, then each call's item.
+    const first = entry[0];
+    const run = first.script.batched!.run!;
+    for (const key of first.keys) keys += bulkOf(key);
+    args += run.opBulk + bulkArg(entry.length);
+    for (let j = 0; j < first.args.length; j++) if (j !== run.item) args += bulkArg(first.args[j]);
+    if (run.item !== undefined) for (const call of entry) args += bulkArg(call.args[run.item]);
+    keyCount += first.keys.length;
+    argCount += 2 + first.args.length - (run.item === undefined ? 0 : 1) + (run.item === undefined ? 0 : entry.length);
   }
-  let frame = `*${3 + keyCount + argCount}\r\n${scriptFrameHead(batchSha, keyCount)}`;
-  for (const call of calls) for (const key of call.keys) frame += bulkOf(key);
-  for (const call of calls) {
-    frame += call.script.batched!.opBulk;
-    for (const arg of call.args) frame += bulkArg(arg);
-  }
-  return frame;
+  return `*${3 + keyCount + argCount}\r\n${scriptFrameHead(batchSha, keyCount)}${keys}${args}`;
 }
 
 /** Whether ioredis would write a command to the connection now. */

@@ -4,8 +4,8 @@
  * server spends on a fixed number of ops swings far less.
  *
  *   node esbuild.js && node --import tsx bench/serverCost.ts [--bundle LABEL=PATH ...]
- *        [--client ts|python|python-json] [--workload 1|2] [--ops N] [--rounds N] [--pin same]
- *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis] [--payload BYTES]
+ *        [--client ts|python|python-json] [--workload 1|2|seed] [--ops N] [--rounds N] [--pin same]
+ *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis,tcp-echo] [--payload BYTES]
  *
  * Each round serves the bench queues from each server bundle in turn (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` adds a build to compare), each in
@@ -19,10 +19,15 @@
  * connection for ours, 100 threads with a connection each for CPython's, whose proxies have one
  * call out at a time); it warms up with `--ops` ops, then makes `--ops` more, over which the
  * server's CPU time (`process.cpuUsage()` read in its process at both ends) and the client's are
- * divided by the ops. `--pin same` runs both on CPU 0. `--prof DIR` writes each server's and
+ * divided by the ops. `--workload seed` runs run.ts's seed workload instead (TypeScript client only):
+ * the seed example's manager and worker on two connections of the client process, a round of
+ * `--ops` / 4 items to warm up and one measured, four calls an item (the worker's gets block
+ * whenever it is ahead). `--pin same` runs both on CPU 0. `--prof DIR` writes each server's and
  * each TypeScript client's `--cpu-prof` profile. `--peer redis` (or `ioredis`, or both) adds a row
  * measured the same way in each round: a fresh redis-server (its CPU time read from /proc) and the
- * bench's Redis peer client (`peers/redis.ts`, `peers/ioredis.ts`), LPUSH and BRPOP. `--payload 65536`
+ * bench's Redis peer client (`peers/redis.ts`, `peers/ioredis.ts`), LPUSH and BRPOP; `--peer tcp-echo`
+ * a row for Node's bare TCP echo (`peers/tcp-echo.ts`, served in a Node process as ours is), the
+ * floor of a round trip in Node, against which our server's own work per call shows. `--payload 65536`
  * puts a byte string of that many bytes instead of the loop counter (a Uint8Array from the
  * TypeScript client, `bytes` from CPython's), for the 64 KiB row's CPU per op; `--bundle
  * python=python` serves the queues from CPython's own BaseManager instead of a bundle (its CPU time
@@ -32,13 +37,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AUTHKEY, measurePairs, pairOpsFor, QUEUE_TYPEIDS, type ImplModule, type PairOps } from './harness';
+import { AUTHKEY, measurePairs, pairOpsFor, QUEUE_TYPEIDS, runSeedRound, type ClientConn, type ImplModule, type PairOps } from './harness';
 import { closeSocket, freePort, openSocket } from './peers/net-util';
 import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned, procCpuUs } from './cpuProbe';
 
 const THIS = __filename;
-/** How a Redis peer is named where a bundle's path goes (`--peer redis` measures `peer:redis`). */
+/** How a peer is named where a bundle's path goes (`--peer redis` measures `peer:redis`). */
 const PEER = 'peer:';
+/** The peers whose server is redis-server (the others are served by their module's `serve`, in a Node process as ours). */
+const REDIS_PEERS = new Set(['redis', 'ioredis']);
+/** Calls an item of the seed workload makes: the manager's put and get, the worker's get and put. */
+const SEED_CALLS = 4;
 const PYTHON_CLIENT = join(__dirname, 'peers', 'python_cost_client.py');
 const PYTHON_SERVER = join(__dirname, 'peers', 'python_manager_server.py');
 /** The `--bundle` path that means CPython's own BaseManager server. */
@@ -46,40 +55,59 @@ const PYTHON_BUNDLE = 'python';
 /** Bytes each put carries (`--payload`); 0 for the loop counter. */
 const PAYLOAD = Number(option('--payload', '0'));
 
-/** The server side: serves the bench queues from `bundle` until stdin closes, answering `cpu` with its CPU time in µs. */
+/** The server side: serves the bench queues from `bundle` (or a peer's server, `peer:tcp-echo`) until stdin closes, answering `cpu` with its CPU time in µs. */
 async function serve(bundle: string): Promise<void> {
-  const { serve: serveBundle } = await import('./ours');
-  const served = await serveBundle(resolve(bundle));
+  const served = bundle.startsWith(PEER) ? await ((await import(`./peers/${bundle.slice(PEER.length)}`)) as ImplModule).serve() : await (await import('./ours')).serve(resolve(bundle));
   process.stdout.write(`READY ${served.address}\n`);
   answerCpuTime(() => void served.close().then(() => process.exit(0)));
 }
 
-/** The bench queue's put and get through the client build `clientBundle`, or through a Redis peer's client (`peer:redis`, `peer:ioredis`). */
-async function queuePair(address: string, clientBundle: string): Promise<{ pair: PairOps; close(): Promise<void> }> {
-  if (clientBundle.startsWith(PEER)) {
-    const peer = (await import(`./peers/${clientBundle.slice(PEER.length)}`)) as ImplModule;
-    const conn = await peer.connect(address);
-    return { pair: await pairOpsFor(conn), close: () => conn.close() };
-  }
+/** A connection through the client build `clientBundle`, or through a peer's client (`peer:redis`, `peer:tcp-echo`). */
+async function connectThrough(address: string, clientBundle: string): Promise<ClientConn> {
+  if (clientBundle.startsWith(PEER)) return ((await import(`./peers/${clientBundle.slice(PEER.length)}`)) as ImplModule).connect(address);
   const { connect } = (await import(resolve(clientBundle))) as typeof import('../src/client');
   const conn = await connect({ address, authkey: AUTHKEY });
-  const queue = await conn.create<import('../src/client').QueueProxy<unknown>>(QUEUE_TYPEIDS.queue);
+  // Puts carry `--payload` bytes through our client only, as they always have here.
   const value = PAYLOAD > 0 ? new Uint8Array(PAYLOAD).fill(0x61) : undefined;
-  return { pair: { first: (i: number) => queue.put(value ?? i), second: () => queue.get() }, close: () => conn.close() };
+  return {
+    async queue(typeid) {
+      const queue = await conn.create<import('../src/client').QueueProxy<unknown>>(typeid);
+      return { put: (i) => queue.put(value ?? i), get: () => queue.get() };
+    },
+    close: () => conn.close(),
+  };
 }
 
-/** The TypeScript client side: warms up, says MARK, waits for a line, makes `ops` ops and says DONE with ops/s and its CPU µs per op. */
-async function client(address: string, clientBundle: string, loops: number, ops: number): Promise<void> {
-  const { pair, close } = await queuePair(address, clientBundle);
-  await measurePairs(pair, loops, 600_000, ops, false);
+/** A measured window of the client: `run` warms up once (`measured` false), then, after MARK and a line on stdin, once more measured; DONE with ops/s, CPU µs per op and the op count. */
+async function measuredClient(run: (measured: boolean) => Promise<{ ops: number; elapsedMs: number }>, close: () => Promise<void>): Promise<void> {
+  await run(false);
   process.stdout.write('MARK\n');
   await new Promise((done) => process.stdin.once('data', done));
   const cpu = process.cpuUsage();
-  const result = await measurePairs(pair, loops, 600_000, ops, true);
+  const result = await run(true);
   const used = process.cpuUsage(cpu);
   process.stdout.write(`DONE ${(result.ops / result.elapsedMs) * 1000} ${(used.user + used.system) / result.ops} ${result.ops}\n`);
   await close();
   process.exit(0);
+}
+
+/** The TypeScript (or peer) client side: `ops` ops of `workload` (1, 2 or seed), measured by {@link measuredClient}. */
+async function client(address: string, clientBundle: string, workload: string, ops: number): Promise<void> {
+  if (workload === 'seed') {
+    const manager = await connectThrough(address, clientBundle);
+    const worker = await connectThrough(address, clientBundle);
+    const items = Math.max(1, Math.round(ops / SEED_CALLS));
+    const round = async (): Promise<{ ops: number; elapsedMs: number }> => {
+      const result = await runSeedRound(manager, worker, items, 600_000);
+      if (!result.verified) throw new Error('the seed round summed its results wrongly');
+      return { ops: items * SEED_CALLS, elapsedMs: result.wallMs };
+    };
+    return measuredClient(round, async () => void (await Promise.all([manager.close(), worker.close()])));
+  }
+  const conn = await connectThrough(address, clientBundle);
+  const pair: PairOps = await pairOpsFor(conn);
+  const loops = workload === '2' ? 100 : 1;
+  return measuredClient((measured) => measurePairs(pair, loops, 600_000, ops, measured), () => conn.close());
 }
 
 /** Node's options for a `--cpu-prof` written into `dir`, if any. */
@@ -110,12 +138,13 @@ async function startRedis(): Promise<{ server: ChildProcess; address: string; cp
 }
 
 
-async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', loops: number, ops: number, prof: string | undefined): Promise<Figures> {
+async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', workload: string, ops: number, prof: string | undefined): Promise<Figures> {
   const peer = bundle.startsWith(PEER);
+  const redis = peer && REDIS_PEERS.has(bundle.slice(PEER.length));
   let server: ChildProcess;
   let serverCpu: () => Promise<number>;
   let address: string;
-  if (peer) {
+  if (redis) {
     const redis = await startRedis();
     [server, serverCpu, address] = [redis.server, redis.cpu, redis.address];
   } else if (bundle === PYTHON_BUNDLE) {
@@ -128,12 +157,12 @@ async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', lo
     address = '';
   }
   try {
-    if (!peer) address = await lineOf(server, 'READY ', 30_000);
+    if (!redis) address = await lineOf(server, 'READY ', 30_000);
     const clientBundle = peer ? bundle : resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js')));
     const clientArgs: [string, string[]] =
       kind === 'ts' || peer
-        ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, String(loops), String(ops)]]
-        : [option('--python', pythonPath()), [PYTHON_CLIENT, ...(kind === 'python-json' ? ['--json-client'] : []), address, String(loops), String(ops), String(PAYLOAD)]];
+        ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, workload, String(ops)]]
+        : [option('--python', pythonPath()), [PYTHON_CLIENT, ...(kind === 'python-json' ? ['--json-client'] : []), address, workload === '2' ? '100' : '1', String(ops), String(PAYLOAD)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     try {
@@ -150,8 +179,8 @@ async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', lo
       await ended(child);
     }
   } finally {
-    // Our server ends when its stdin closes; redis-server is told to.
-    if (peer) server.kill('SIGTERM');
+    // Our server (and a Node peer's) ends when its stdin closes; redis-server is told to.
+    if (redis) server.kill('SIGTERM');
     else server.stdin!.end();
     await ended(server);
   }
@@ -182,8 +211,10 @@ async function main(): Promise<void> {
   // Several clients (`--client python,python-json`) are measured in turn in each round, on each server.
   type Kind = 'ts' | 'python' | 'python-json';
   const kinds = option('--client', 'ts').split(',').map((k): Kind => (k === 'python' || k === 'python-json' ? k : 'ts'));
-  const loops = option('--workload', '1') === '2' ? 100 : 1;
-  const ops = Number(option('--ops', loops === 1 ? '40000' : '200000'));
+  const workload = option('--workload', '1');
+  if (workload === 'seed' && kinds.some((kind) => kind !== 'ts')) throw new Error('--workload seed runs the TypeScript client only');
+  if (workload === 'seed' && option('--peer', '').split(',').includes('tcp-echo')) throw new Error('--peer tcp-echo has no queues: it has no seed workload');
+  const ops = Number(option('--ops', workload === '2' ? '200000' : '40000'));
   const prof = process.argv.includes('--prof') ? resolve(option('--prof', '.')) : undefined;
   const bundles: [string, string][] = [];
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
@@ -194,12 +225,13 @@ async function main(): Promise<void> {
     kinds.filter((kind) => !(kind === 'python-json' && bundle === PYTHON_BUNDLE)).map((kind) => ({ label: kinds.length > 1 ? `${label}, ${kind}` : label, bundle, kind })),
   );
   const width = Math.max(12, ...cases.map((c) => c.label.length));
-  console.log(`server CPU per op, ${kinds.join(' and ')} client, ${loops === 1 ? 'one at a time' : '100 in flight'}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PAYLOAD ? `, puts of ${PAYLOAD} bytes` : ''}${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const what = workload === 'seed' ? `the seed workload (${SEED_CALLS} calls an item)` : workload === '2' ? '100 in flight' : 'one at a time';
+  console.log(`server CPU per op, ${kinds.join(' and ')} client, ${what}, ${rounds} rounds of ${ops.toLocaleString('en')} ops${PAYLOAD ? `, puts of ${PAYLOAD} bytes` : ''}${PIN ? ', pinned to CPU 0' : ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const figures = new Map<string, Figures[]>(cases.map(({ label }) => [label, []]));
   for (let round = 1; round <= rounds; round++) {
     for (let k = 0; k < cases.length; k++) {
       const { label, bundle, kind } = cases[(round - 1 + k) % cases.length];
-      const f = await measure(bundle, kind, loops, ops, prof);
+      const f = await measure(bundle, kind, workload, ops, prof);
       figures.get(label)!.push(f);
       console.log(`  round ${round}: ${label.padEnd(width)} server ${f.serverUs.toFixed(2)} µs/op  client ${f.clientUs.toFixed(2)} µs/op  ${Math.round(f.opsPerSecond).toLocaleString('en')} ops/s`);
     }
@@ -219,5 +251,5 @@ const fail = (error: unknown): void => {
   process.exit(1);
 };
 if (mode === 'serve') serve(rest[0]).catch(fail);
-else if (mode === 'client') client(rest[0], rest[1], Number(rest[2]), Number(rest[3])).catch(fail);
+else if (mode === 'client') client(rest[0], rest[1], rest[2], Number(rest[3])).catch(fail);
 else main().then(() => process.exit(0), fail);

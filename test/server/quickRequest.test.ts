@@ -75,3 +75,14 @@ test('object ids and method names read again are the same as JSON.parse reads th
     else assert.deepEqual(quick, JSON.parse(body), body);
   }
 });
+
+test('a request whose call was read just before is still read whole: what follows the call text is checked as the first time', () => {
+  const put = (id: string, args: string) => call(id, `{"id":"3f9a","method":"put","args":${args}}`);
+  assert.deepEqual(readQuickRequest(put('1', '[5]')), JSON.parse(put('1', '[5]')));
+  for (const args of ['[1,]', '', '[1', '1]', '[1],"kwargs":{}', '[[1],"x"]']) assert.equal(readQuickRequest(put('2', args)), undefined, args);
+  assert.deepEqual(readQuickRequest(put('3', '[-7]')), JSON.parse(put('3', '[-7]')));
+  const get = call('4', '{"id":"3f9a","method":"get"}');
+  assert.deepEqual(readQuickRequest(get), JSON.parse(get));
+  for (const body of [`${get} `, `${get}}`, get.slice(0, -1), call('5', '{"id":"3f9a","method":"get","args":[]}').replace('"args":[]', '"args":')]) assert.equal(readQuickRequest(body), undefined, body);
+  assert.deepEqual(readQuickRequest(call('6', '{"id":"3f9a","method":"get","args":[]}')), JSON.parse(call('6', '{"id":"3f9a","method":"get","args":[]}')));
+});

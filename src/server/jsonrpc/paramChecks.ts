@@ -78,7 +78,8 @@ function expectArgumentCount(params: { args?: unknown; kwargs?: unknown }): void
 }
 
 function onlyCallFields(params: object): boolean {
-  for (const key of Object.keys(params)) if (!callFields.has(key)) return false;
+  // for-in, not Object.keys (an array made per call): params come from JSON.parse, whose objects inherit no enumerable key.
+  for (const key in params) if (!callFields.has(key)) return false;
   return true;
 }
 

@@ -34,51 +34,103 @@ const CLOSE_BRACKET = 0x5d;
  * without `args`, nothing else in its params); undefined for any other text.
  */
 export function readQuickRequest(body: string): object | undefined {
-  if (!body.startsWith(HEAD)) return undefined;
+  if (!textAt(body, 0, HEAD)) return undefined;
   const afterId = signedDigitsEnd(body, HEAD.length, body.length);
   if (afterId < 0) return undefined;
-  let method: string;
-  let objectStart: number;
-  if (body.startsWith(CALL_PARAMS, afterId)) {
-    // The request of nearly every message, its method and the start of its params checked at once.
-    method = CALL;
-    objectStart = afterId + CALL_PARAMS.length;
-  } else {
-    if (!body.startsWith(METHOD, afterId)) return undefined;
-    const methodStart = afterId + METHOD.length;
-    const methodEnd = plainStringEnd(body, methodStart);
-    if (methodEnd < 0 || !body.startsWith(PARAMS, methodEnd)) return undefined;
-    method = body.slice(methodStart, methodEnd);
-    objectStart = methodEnd + PARAMS.length;
-  }
-  const objectEnd = plainStringEnd(body, objectStart);
-  if (objectEnd < 0 || !body.startsWith(CALLED, objectEnd)) return undefined;
-  const calledStart = objectEnd + CALLED.length;
-  const calledEnd = plainStringEnd(body, calledStart);
-  if (calledEnd < 0) return undefined;
-  const params: { id: string; method: string; args?: unknown } = { id: recentText(body, objectStart, objectEnd), method: recentText(body, calledStart, calledEnd) };
-  if (!(calledEnd + END.length === body.length && body.endsWith(END))) {
-    if (!body.startsWith(ARGS, calledEnd) || !body.endsWith('}}')) return undefined;
-    const args = readArgs(body, calledEnd + ARGS.length, body.length - 2);
+  const call = recentCall(body, afterId) ?? readCall(body, afterId);
+  if (call === undefined) return undefined;
+  const params: { id: string; method: string; args?: unknown } = { id: call.objectId, method: call.method };
+  if (call.withArgs) {
+    if (!body.endsWith('}}')) return undefined;
+    const args = readArgs(body, afterId + call.text.length, body.length - 2);
     if (args === undefined) return undefined;
     params.args = args;
   }
-  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method, params };
+  return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method: call.request, params };
+}
+
+/**
+ * What follows a request's id up to its arguments, `,"method":"object/call","params":{"id":"…","method":"…"`
+ * and then `,"args":` or the request's end (`"}}`), as one request had it: the next call of the
+ * same method of the same object has the same text there, found by one comparison.
+ */
+interface CallText {
+  readonly text: string;
+  /** The request's method (`object/call`). */
+  readonly request: string;
+  readonly objectId: string;
+  readonly method: string;
+  /** Whether arguments follow the text (`,"args":`), or the request ends with it. */
+  readonly withArgs: boolean;
+  /** Where in the text the object id's and the method name's last characters are (their opening quotes when empty): told apart there, most texts of other calls cost no comparison. */
+  readonly idLast: number;
+  readonly methodLast: number;
+}
+
+/** Call texts {@link recentCall} keeps: a program's busiest objects' methods. */
+const RECENT_CALLS = 8;
+/** The call texts read lately, the oldest replaced first. */
+const recentCalls: (CallText | undefined)[] = new Array<CallText | undefined>(RECENT_CALLS).fill(undefined);
+let nextCall = 0;
+
+/** The call text of `body` after its id (at `afterId`), when it is one read lately. */
+function recentCall(body: string, afterId: number): CallText | undefined {
+  const rest = body.length - afterId;
+  for (let k = 0; k < RECENT_CALLS; k++) {
+    const call = recentCalls[k];
+    if (call === undefined) return undefined;
+    const length = call.text.length;
+    if (!(call.withArgs ? length < rest : length === rest)) continue;
+    const { text, idLast, methodLast } = call;
+    if (body.charCodeAt(afterId + idLast) === text.charCodeAt(idLast) && body.charCodeAt(afterId + methodLast) === text.charCodeAt(methodLast) && textAt(body, afterId, text)) return call;
+  }
+  return undefined;
+}
+
+/** The call text of `body` after its id (at `afterId`), read part by part, and kept for the next request; undefined when it has another shape. */
+function readCall(body: string, afterId: number): CallText | undefined {
+  let request: string;
+  let objectStart: number;
+  if (textAt(body, afterId, CALL_PARAMS)) {
+    // The request of nearly every message, its method and the start of its params checked at once.
+    request = CALL;
+    objectStart = afterId + CALL_PARAMS.length;
+  } else {
+    if (!textAt(body, afterId, METHOD)) return undefined;
+    const methodStart = afterId + METHOD.length;
+    const methodEnd = plainStringEnd(body, methodStart);
+    if (methodEnd < 0 || !textAt(body, methodEnd, PARAMS)) return undefined;
+    request = body.slice(methodStart, methodEnd);
+    objectStart = methodEnd + PARAMS.length;
+  }
+  const objectEnd = plainStringEnd(body, objectStart);
+  if (objectEnd < 0 || !textAt(body, objectEnd, CALLED)) return undefined;
+  const calledStart = objectEnd + CALLED.length;
+  const calledEnd = plainStringEnd(body, calledStart);
+  if (calledEnd < 0) return undefined;
+  const withArgs = !(calledEnd + END.length === body.length && body.endsWith(END));
+  if (withArgs && !textAt(body, calledEnd, ARGS)) return undefined;
+  const end = withArgs ? calledEnd + ARGS.length : body.length;
+  const objectId = recentText(body, objectStart, objectEnd);
+  const method = recentText(body, calledStart, calledEnd);
+  const call: CallText = { text: body.slice(afterId, end), request, objectId, method, withArgs, idLast: objectEnd - 1 - afterId, methodLast: calledEnd - 1 - afterId };
+  // Kept only from a short message: a part of a string may keep the whole of it alive.
+  if (body.length <= RECENT_FROM_MOST) {
+    recentCalls[nextCall] = call;
+    nextCall = (nextCall + 1) % RECENT_CALLS;
+  }
+  return call;
 }
 
 /**
  * The text from `from` to `to`, as the same string as the last time it was read when it is one of
- * the few read lately (the ids of the objects called and their methods' names): a string read
- * again is one more to allocate, and to hash again where it is looked up by (the object table,
- * a method's name).
+ * the few read lately (the ids of the objects called and their methods' names): that one is not
+ * hashed again where it is looked up by (the object table, a method's name), and the part just
+ * taken to compare it with dies young.
  */
 function recentText(body: string, from: number, to: number): string {
-  const length = to - from;
-  for (let k = 0; k < RECENT_TEXTS; k++) {
-    const text = recent[k];
-    if (text.length === length && body.startsWith(text, from)) return text;
-  }
   const text = body.slice(from, to);
+  for (let k = 0; k < RECENT_TEXTS; k++) if (recent[k] === text) return recent[k];
   // Kept only from a short message: a part of a string may keep the whole of it alive.
   if (body.length <= RECENT_FROM_MOST) {
     recent[nextRecent] = text;
@@ -101,6 +153,14 @@ function readArgs(body: string, from: number, to: number): unknown[] | undefined
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether `text` is in `body` at `at`: `body.startsWith(text, at)`, which V8 makes some twice as
+ * dear as taking the part and comparing it, four times a request.
+ */
+function textAt(body: string, at: number, text: string): boolean {
+  return body.slice(at, at + text.length) === text;
 }
 
 /** Where the string starting at `from` ends (its closing quote), when it has no escape and no control character; -1 otherwise. */

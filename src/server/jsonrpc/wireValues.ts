@@ -87,11 +87,13 @@ export class WireValues {
     const attachments = this.#attachments;
     // Left over from a result that failed to encode halfway.
     if (attachments !== undefined) attachments.length = 0;
-    const result = writeJson(this.result(value, attachments) ?? null);
+    const written = this.result(value, attachments) ?? null;
+    const result = writeJson(written);
     const idText = typeof id === 'number' ? `${id}` : JSON.stringify(id);
     const json = `${ANSWER_HEAD}${idText}${ANSWER_RESULT}${result}}`;
     // Its UTF-8 length, added up from its parts: framing it then measures (and flattens) nothing.
-    const bytes = ANSWER_BYTES + utf8Bytes(idText) + utf8Bytes(result);
+    // A number's text (an id, a queue's item) is ASCII: nothing to look at.
+    const bytes = ANSWER_BYTES + (typeof id === 'number' ? idText.length : utf8Bytes(idText)) + (typeof written === 'number' || written === null ? result.length : utf8Bytes(result));
     if (attachments === undefined || attachments.length === 0) return { json, attachments: EMPTY_ATTACHMENTS, bytes };
     this.#attachments = [];
     return { json, attachments, bytes };

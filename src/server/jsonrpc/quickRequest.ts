@@ -56,13 +56,16 @@ export function readQuickRequest(body: string): object | undefined {
   const calledStart = objectEnd + CALLED.length;
   const calledEnd = plainStringEnd(body, calledStart);
   if (calledEnd < 0) return undefined;
-  const params: { id: string; method: string; args?: unknown } = { id: recentText(body, objectStart, objectEnd), method: recentText(body, calledStart, calledEnd) };
+  const objectId = recentText(body, objectStart, objectEnd);
+  const called = recentText(body, calledStart, calledEnd);
+  let args: unknown[] | undefined;
   if (!(calledEnd + END.length === body.length && body.endsWith(END))) {
     if (!body.startsWith(ARGS, calledEnd) || !body.endsWith('}}')) return undefined;
-    const args = readArgs(body, calledEnd + ARGS.length, body.length - 2);
+    args = readArgs(body, calledEnd + ARGS.length, body.length - 2);
     if (args === undefined) return undefined;
-    params.args = args;
   }
+  // Made whole at once: `args` added afterwards went to a property store of its own (garbage).
+  const params = args === undefined ? { id: objectId, method: called } : { id: objectId, method: called, args };
   return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method, params };
 }
 

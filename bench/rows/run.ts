@@ -441,7 +441,9 @@ async function memoryRow(options: Options): Promise<void> {
     try {
       const child = server === 'ours' ? start(process.execPath, ['--import', 'tsx', path.join(ROWS, 'fill.ts'), running.address, String(count)]) : start(PYTHON, [PY_ROWS, 'fill', running.address, String(count), '16']);
       await waitLine(child, /^WARM/, 60_000);
-      const before = rssMb(running.child.pid!);
+      // Settled before as after: our bench server runs under tsx, whose loader thread's heap
+      // V8 reduces some seconds after start; read after the puts, that would count as theirs.
+      const before = (await settledRssMb(running.child.pid!)).mb;
       child.stdin!.write('go\n');
       const filled = await waitLine(child, /^FILLED (\d+)/, 600_000);
       const after = rssMb(running.child.pid!);
@@ -464,7 +466,7 @@ async function memoryRow(options: Options): Promise<void> {
       await stop(running.child);
     }
   }
-  console.log(`\nRow: server memory for ${fmt(count)} queued small ints (RSS of the server process before the puts, right after them, and settled: the lowest while idle, polled each ${SETTLE_POLL_MS / 1000} s until ${SETTLE_STILL_POLLS} polls bring no new low, at most ${SETTLE_MAX_MS / 1000} s)`);
+  console.log(`\nRow: server memory for ${fmt(count)} queued small ints (RSS of the server process settled before the puts, right after them, and settled after them: the lowest while idle, polled each ${SETTLE_POLL_MS / 1000} s until ${SETTLE_STILL_POLLS} polls bring no new low, at most ${SETTLE_MAX_MS / 1000} s)`);
   console.log(table(['server', 'queued', 'RSS before MB', 'RSS after MB', 'growth MB', 'RSS settled MB', 'growth settled MB', 'settled after s', 'bytes/item settled'], rows));
   if (growth.ours !== undefined && growth.python !== undefined) {
     const ratio = (key: 'after' | 'settled') => (growth.ours[key] / growth.python[key]).toFixed(2);

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { BenchConfig, LatencyResult } from '../harness';
+import { AUTHKEY, QUEUE_TYPEIDS, type BenchConfig, type LatencyResult } from '../harness';
 import { procCpuUs } from '../cpuProbe';
 import { freePort } from '../peers/net-util';
 
@@ -156,6 +156,19 @@ async function startServer(kind: Server): Promise<Running> {
   }
   const child = kind === 'ours' ? start(process.execPath, ['--import', 'tsx', CHILD, 'server', 'ours']) : start(PYTHON, [PY_SERVER, 'bench']);
   const match = await waitLine(child, /^READY (\S+)/, 30_000);
+  return { child, address: match[1] };
+}
+
+/**
+ * Our server as it is run, `syncmanager serve` (dist/cli.js) in a plain Node process serving the
+ * bench's queue: the bench's own server process (bench/child.ts) runs under tsx, whose loader
+ * thread and compiled TypeScript hold tens of MB the memory row would read as the server's and
+ * give back at a time of their own.
+ */
+async function startCliServer(): Promise<Running> {
+  const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--no-config', '--register', `${QUEUE_TYPEIDS.queue}=Queue`];
+  const child = start(process.execPath, args, 'pipe', { ...process.env, SYNCMANAGER_AUTHKEY: AUTHKEY });
+  const match = await waitLine(child, /serving on (\S+)$/, 30_000);
   return { child, address: match[1] };
 }
 
@@ -437,12 +450,11 @@ async function memoryRow(options: Options): Promise<void> {
   const growth: Record<string, { after: number; settled: number }> = {};
   for (const server of ['ours', 'python'] as const) {
     process.stderr.write(`rows: memory: ${server}, ${count} items ...\n`);
-    const running = await startServer(server);
+    const running = server === 'ours' ? await startCliServer() : await startServer(server);
     try {
       const child = server === 'ours' ? start(process.execPath, ['--import', 'tsx', path.join(ROWS, 'fill.ts'), running.address, String(count)]) : start(PYTHON, [PY_ROWS, 'fill', running.address, String(count), '16']);
       await waitLine(child, /^WARM/, 60_000);
-      // Settled before as after: our bench server runs under tsx, whose loader thread's heap
-      // V8 reduces some seconds after start; read after the puts, that would count as theirs.
+      // Settled before as after, so that nothing the server frees after its start counts as the puts'.
       const before = (await settledRssMb(running.child.pid!)).mb;
       child.stdin!.write('go\n');
       const filled = await waitLine(child, /^FILLED (\d+)/, 600_000);
@@ -452,7 +464,7 @@ async function memoryRow(options: Options): Promise<void> {
       await stop(child);
       growth[server] = { after: after - before, settled: settled.mb - before };
       rows.push([
-        server === 'ours' ? 'ours (syncmanager)' : 'Python 3.11 BaseManager',
+        server === 'ours' ? 'ours (syncmanager serve)' : 'Python 3.11 BaseManager',
         fmt(Number(filled[1])),
         fmt(before, 1),
         fmt(after, 1),

@@ -11,6 +11,7 @@
 import { bindArguments, isWithdrawn, looksInside, sig, type CallContext, type HeldDelivery, type HeldResource, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
 import { Delivery, InFlightDeliveries, itemValue } from './deliveries';
+import { FifoBlocks } from './fifoBlocks';
 import { pyAddress, pyCompare, pyIndex, pyTruthy, pyTypeName } from '../pythonSemantics';
 import { park, release, timeoutSeconds, WaiterList } from './waiting';
 
@@ -37,60 +38,6 @@ export interface ItemStore {
   replaceAt(index: number, item: unknown): unknown;
   /** Adds items given in get order (a saved state read back), so they come out in that order. */
   fill(items: readonly unknown[]): void;
-}
-
-/** An array used as a FIFO: taking from the front is O(1), the dead front is trimmed now and then. */
-class FifoBuffer implements ItemStore {
-  #items: unknown[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: unknown): void {
-    this.#items.push(item);
-  }
-
-  putBack(item: unknown): void {
-    if (this.#head > 0) this.#items[--this.#head] = item;
-    else this.#items.unshift(item);
-  }
-
-  take(): unknown {
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-
-  snapshot(): unknown[] {
-    return this.#items.slice(this.#head);
-  }
-
-  range(start: number, end: number): unknown[] {
-    return this.#items.slice(this.#head + start, this.#head + Math.min(end, this.length));
-  }
-
-  removeAt(index: number): unknown {
-    return this.#items.splice(this.#head + index, 1)[0];
-  }
-
-  replaceAt(index: number, item: unknown): unknown {
-    const old = this.#items[this.#head + index];
-    this.#items[this.#head + index] = item;
-    return old;
-  }
-
-  fill(items: readonly unknown[]): void {
-    for (const item of items) this.push(item);
-  }
 }
 
 /** A stack, as Python's LifoQueue keeps its items: the last put is the next got. */
@@ -376,7 +323,7 @@ export class Queue implements HeldResource {
 
   /** The item store, made once per queue: what a subclass changes to change the get order. */
   protected newStore(): ItemStore {
-    return new FifoBuffer();
+    return new FifoBlocks();
   }
 
   /** The bound given at construction (0 or less: unbounded). */

@@ -39,13 +39,14 @@ export function readQuickRequest(body: string): object | undefined {
   if (afterId < 0) return undefined;
   const call = recentCall(body, afterId) ?? readCall(body, afterId);
   if (call === undefined) return undefined;
-  const params: { id: string; method: string; args?: unknown } = { id: call.objectId, method: call.method };
+  let args: unknown[] | undefined;
   if (call.withArgs) {
     if (!body.endsWith('}}')) return undefined;
-    const args = readArgs(body, afterId + call.text.length, body.length - 2);
+    args = readArgs(body, afterId + call.text.length, body.length - 2);
     if (args === undefined) return undefined;
-    params.args = args;
   }
+  // Made whole at once: `args` added afterwards went to a property store of its own (garbage).
+  const params = args === undefined ? { id: call.objectId, method: call.method } : { id: call.objectId, method: call.method, args };
   return { jsonrpc: '2.0', id: signedIntegerAt(body, HEAD.length, afterId), method: call.request, params };
 }
 

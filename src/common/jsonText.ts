@@ -3,7 +3,8 @@
  * through the manager would come back as `0.0` (SPEC 11.3 asks for its sign to survive). The value
  * codec tells this module when it encodes a negative zero ({@link noteNegativeZero}); the next
  * {@link writeJson} then takes the slower path that writes every `-0` as `-0.0`. Values without
- * one, nearly all, keep the plain `JSON.stringify`.
+ * one, nearly all, keep the plain `JSON.stringify`, but a number or null (a get's item, a put's
+ * result), which is written at once.
  *
  * It also splices a value that is JSON text already ({@link RawJson}: an argument the server kept
  * as its wire text) into the text written, verbatim, instead of building and writing it again.

@@ -4,7 +4,6 @@
  * ("Limits") describes each; the README's table shows what the defaults cost at worst.
  */
 
-
 /**
  * Most values one message may hold once read: every scalar and container of a JSON-RPC message,
  * every object a pickle makes (and every stack push and memo entry of its reader). Chosen so the
@@ -100,9 +99,15 @@ export function tooManyValues(what: 'pickle' | 'JSON', limit: number): string {
 
 /** The refusal of a pickle of class (or holding the global) `type` by a server that stores no opaque pickles; `where` says where it was, if known. */
 export function opaquePickleRefused(type: string, where = ''): string {
-  return `a pickled ${type} object${where} is refused: this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false); send plain values`;
+  return `a pickled ${type} object${where} is refused: ${NO_OPAQUE_PICKLES}; send plain values`;
 }
 
+/** The refusal of a JSON `$opaque` pickle a manager without opaque pickles cannot read through to check it: `reason` says why. */
+export function opaquePickleUnreadable(type: string, reason: string, where = ''): string {
+  return `a pickled ${type} object${where} is refused: it cannot be read to check what it holds (${reason}), and ${NO_OPAQUE_PICKLES}`;
+}
+
+const NO_OPAQUE_PICKLES = 'this manager stores no objects of classes it cannot read (it serves with --no-opaque-pickles, the option opaquePickles: false)';
 
 /**
  * The refusal of a result larger than the message limit (`bytes` when known): it was not sent,

@@ -51,7 +51,7 @@ export class WireValues {
       boxFloats: true,
       decodeProxy: (token) => service.argumentReference(token.id, token.typeid),
       checkOpaque: (value) => {
-        if (!host.opaquePickles) refuseOpaquePickle(value);
+        if (!host.opaquePickles) refuseOpaquePickle(value, host.maxMessageValues);
       },
     };
     this.argumentDecoding = decoding;

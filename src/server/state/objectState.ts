@@ -63,8 +63,12 @@ const loadingCodec: DecodeOptions = {
   },
 };
 
-/** The same, for a manager that stores no opaque pickles: a state file must not bring them back either. */
-const loadingWithoutOpaquePickles: DecodeOptions = { ...loadingCodec, checkOpaque: refuseOpaquePickle };
+/**
+ * The same, for a manager that stores no opaque pickles: a state file must not bring them back
+ * either. Its values were checked within the limit of the manager that took them, whatever it was:
+ * read here without one, so that a manager can restart from what it saved.
+ */
+const loadingWithoutOpaquePickles: DecodeOptions = { ...loadingCodec, checkOpaque: (value) => refuseOpaquePickle(value, Number.POSITIVE_INFINITY) };
 
 /** Encodes values one by one; those that cannot be saved are named in `skipped` and left out. */
 function encodeEach<T>(values: Iterable<T>, where: (value: T, index: number) => string, encode: (value: T) => unknown, skipped: string[]): unknown[] {

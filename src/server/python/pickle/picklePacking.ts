@@ -15,8 +15,8 @@
  * container with itself through the memo (the bound on the opaque values' bytes below follows a
  * tree only). Under `--no-opaque-pickles` a pickle with a global that is not harmless (an
  * allow-listed one or a harmless standard library class, `pickleGlobals.harmlessGlobal`) is read
- * whole, so the reader refuses it naming the class, as before. Protocol 0's text opcodes (but GLOBAL), INST, OBJ, POP and
- * DUP are never cut around. The rest of the request is read by the usual reader, with `None`
+ * whole, so the reader refuses it naming the class, as before. Protocol 0's text opcodes (but
+ * GLOBAL), INST, OBJ, POP and DUP are never cut around. The rest of the request is read by the usual reader, with `None`
  * where each argument cut was.
  */
 

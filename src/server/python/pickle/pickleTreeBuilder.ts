@@ -45,9 +45,13 @@ export function parsePickleCounted(data: Uint8Array, maxMarks: number, maxValues
   return { root, held: builder.held, protocol: builder.protocol };
 }
 
-/** Reads a pickle into its tree (uncounted). @throws PickleError naming the opcode and offset of what is wrong. */
-export function parsePickle(data: Uint8Array, maxMarks: number, maxValues = DEFAULT_MAX_MESSAGE_VALUES): PickleNode {
-  return runPickle(data, maxMarks, maxValues, new TreeBuilder(undefined));
+/**
+ * Reads a pickle into its tree (uncounted). `seeGlobal` is told of every global the pickle makes,
+ * in the pickle's order, whether or not the tree's root holds it (unpickling runs a call it pops).
+ * @throws PickleError naming the opcode and offset of what is wrong.
+ */
+export function parsePickle(data: Uint8Array, maxMarks: number, maxValues = DEFAULT_MAX_MESSAGE_VALUES, seeGlobal?: (module: string, name: string) => void): PickleNode {
+  return runPickle(data, maxMarks, maxValues, new TreeBuilder(undefined, seeGlobal));
 }
 
 class TreeBuilder implements PickleBuilder<PickleNode> {
@@ -55,7 +59,10 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
   held = 0;
   private readonly maxHeld: number;
 
-  constructor(private readonly budget: TreeBudget | undefined) {
+  constructor(
+    private readonly budget: TreeBudget | undefined,
+    private readonly seeGlobal?: (module: string, name: string) => void,
+  ) {
     this.maxHeld = budget?.maxHeldBytes ?? Infinity;
   }
 
@@ -192,6 +199,7 @@ class TreeBuilder implements PickleBuilder<PickleNode> {
 
   global(module: string, name: string): PickleNode {
     this.hold(NODE.global);
+    this.seeGlobal?.(module, name);
     if (globalRole(module, name) === undefined) this.budget?.builtWhole.note(`an object of ${displayModule(module)}.${name}`);
     return { kind: 'global', module, name, op: this.cursor.op, at: this.cursor.at };
   }

@@ -38,6 +38,7 @@ import type { CallContext } from '../calls/methodDispatch';
 import { ScriptFrames, scriptFrameHead, type FramedScript } from './redisScriptFrames';
 import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptBatch';
 import { NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
+import { readAtOnce } from './redisReadAtOnce';
 import type { RequestId } from '../calls/sessionCore';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
@@ -444,6 +445,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
         if (this.#opened && !lost) this.log(`Redis store at ${this.location} (${which}): ${error.message}; reconnecting`);
         lost = true;
       });
+      // Each connection (a reconnection makes a new one): replies reach the parser as they are read.
+      c.on('connect', () => readAtOnce(c.stream));
       c.on('ready', () => {
         if (lost && this.#opened) this.log(`Redis store at ${this.location} (${which}): connected again`);
         lost = false;

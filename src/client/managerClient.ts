@@ -736,7 +736,8 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     rpc.binaryAttachments = init.capabilities.binaryAttachments === true;
     if (init.resumeToken !== undefined) {
       rpc.keepsPendingOnLoss = true;
-      rpc.reportsAnswers = true;
+      // A resumed session's answers are reported once its requests in flight are adopted (RpcConnection.adopt).
+      rpc.reportsAnswers = init.resumed !== true;
     }
     const description = await describing;
     clearTimeout(deadline);

@@ -115,7 +115,10 @@ export class RpcConnection {
    */
   answersSeen: number;
   #answersReported: number;
-  /** Whether to report {@link answersSeen} (the session is resumable). */
+  /**
+   * Whether to report {@link answersSeen} (the session is resumable; on a connection that resumed
+   * it, once the lost connection's requests are adopted: {@link adopt}).
+   */
   reportsAnswers = false;
   /** Set when the session is resumable: a lost connection keeps its pending requests for the next one. */
   keepsPendingOnLoss = false;
@@ -279,9 +282,13 @@ export class RpcConnection {
 
   /**
    * Takes over requests of a lost connection of the same session: their answers, sent again by the
-   * manager, settle them here. Call before resuming, then {@link resendAdopted} once resumed.
+   * manager, settle them here. Call once resumed, then {@link resendAdopted}. From now on the
+   * answers received are reported: the manager may send the answers of calls that completed while
+   * the session was detached before this, which then answered nobody; it forgets an answer the
+   * client reported, so only the requests sent again, not yet reported, get them again (SPEC 20.4).
    */
   adopt(orphans: Map<Id, Pending>): void {
+    this.reportsAnswers = true;
     for (const [id, entry] of orphans) {
       letGoOfAbort(entry);
       if (entry.signal) {

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
-import { connect, type ListProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
+import { AbortError, ConnectionClosedError, connect, type ListProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
@@ -163,4 +163,50 @@ test('70 gets whose items came while the session was detached each get their own
     assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again, waiting for items that will not come');
     assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the answered calls keep no abort listener');
   });
+});
+
+test('a waiting get aborted while the connection is down is withdrawn on the resumed session and lets go of its abort listener', { timeout: 60_000 }, async () => {
+  await withResumable('aborted-while-down', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const withdraw = new AbortController();
+    const getting = queue.get({ signal: withdraw.signal }).then(
+      () => assert.fail('the aborted get returned an item'),
+      (error: unknown) => error,
+    );
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    withdraw.abort();
+    mendLater();
+    assert.ok((await endsSoon('the aborted get', getting)) instanceof AbortError);
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the withdrawn call keeps no abort listener');
+    await queue.put('later');
+    assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'the withdrawn get took nothing');
+  });
+});
+
+test('a call in flight when a resumable client is closed while reconnecting fails and lets go of its abort listener', { timeout: 60_000 }, async () => {
+  const relay = await startRelay(server.address);
+  const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'closed-while-down', resume: { withinMs: 60_000 }, reconnect: quickReconnect });
+  try {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const withdraw = new AbortController();
+    const getting = queue.get({ signal: withdraw.signal }).then(
+      () => assert.fail('the get returned an item'),
+      (error: unknown) => error,
+    );
+    await eventually('the get waiting', () => sessionOf(client.sessionId), (s) => s?.pending.length === 1);
+    const lost = new Promise((resolve) => client.on('lost', resolve));
+    relay.cut();
+    await lost;
+    await client.close();
+    assert.ok((await endsSoon('the get', getting)) instanceof ConnectionClosedError);
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the failed call keeps no abort listener');
+  } finally {
+    await client.close();
+    await relay.close();
+  }
 });

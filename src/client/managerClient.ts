@@ -474,6 +474,12 @@ export class ManagerClient {
         opened.rpc.close();
         return;
       }
+      if (opened.rpc.failure) {
+        // It failed in the read that completed its opening, before it was this client's to hear
+        // of: the calls in flight stay with the lost connection, for the next try.
+        lastError = opened.rpc.failure;
+        continue;
+      }
       const resumed = opened.init.resumed === true;
       const orphans = lostRpc.takeOrphans();
       const answersLost = resumed ? opened.init.answersLost : undefined;

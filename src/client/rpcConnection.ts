@@ -170,6 +170,11 @@ export class RpcConnection {
     return this.closedError === undefined;
   }
 
+  /** Why the connection is no longer usable; undefined while it is. */
+  get failure(): ManagerError | undefined {
+    return this.closedError;
+  }
+
   /** Requests awaiting an answer. */
   get pendingCount(): number {
     return this.pending.size;
@@ -181,6 +186,8 @@ export class RpcConnection {
    */
   watchLiveness(timeoutMs: number): void {
     this.liveness?.stop();
+    // Nothing to watch on a connection that failed already.
+    if (this.closedError) return;
     this.liveness = new SilenceWatch(timeoutMs, {
       tick: () => {
         this.request(PingRequest.type, {}).catch(() => {});

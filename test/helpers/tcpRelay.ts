@@ -38,6 +38,8 @@ export interface TcpRelay extends AsyncDisposable {
    * and cuts the network as {@link cut} does. Resolves once cut.
    */
   cutMidway(way: 'upstream' | 'downstream', text: string): Promise<void>;
+  /** The next time `text` comes from the manager, the read it is in goes on to the client followed by `bytes`, in one write. */
+  appendDownstream(text: string, bytes: string): void;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let dropping = false;
   let holding = false;
   const held: [Socket, Buffer][] = [];
+  let appending: { text: string; bytes: string } | undefined;
   let midway: { way: 'upstream' | 'downstream'; text: string; done(): void } | undefined;
   /** With {@link TcpRelay.cutMidway} armed for `way`: passes on `chunk` up to its text to `to`, ends `to`, cuts; else false. */
   const cutMidwayIn = (way: 'upstream' | 'downstream', chunk: Buffer, to: Socket): boolean => {
@@ -98,6 +101,10 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       downstreamText += chunk.toString('latin1');
       for (const watcher of [...watchers]) watcher();
       if (cutMidwayIn('downstream', chunk, client)) return;
+      if (appending && chunk.toString('latin1').includes(appending.text)) {
+        chunk = Buffer.concat([chunk, Buffer.from(appending.bytes, 'latin1')]);
+        appending = undefined;
+      }
       if (!dropping) client.write(chunk);
     });
     client.on('error', end);
@@ -149,6 +156,9 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     },
     untilUpstream(text, times) {
       return until(() => count(text) >= times);
+    },
+    appendDownstream(text, bytes) {
+      appending = { text, bytes };
     },
     cutMidway(way, text) {
       return new Promise<void>((done) => (midway = { way, text, done }));

@@ -210,3 +210,20 @@ test('a call in flight when a resumable client is closed while reconnecting fail
     await relay.close();
   }
 });
+
+test('a connection that resumed the session and failed before it took the calls over is not kept: the next one resumes, and the waiting get ends', { timeout: 60_000 }, async () => {
+  await withResumable('failed-resumption', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    // The resuming connection's describe answer comes with bytes that are no frame: that
+    // connection fails in the very read that completes its opening.
+    relay.appendDownstream('"typeids"', '!not a frame');
+    relay.cut();
+    await eventually('resumed again after the failed connection', () => sessionOf(sessionId), (s) => s !== undefined && s.resumableUntil === undefined && client.connected);
+    await observer.callById(queue.id, 'put', ['after']);
+    assert.equal(await endsSoon('the waiting get', getting), 'after');
+  });
+});

@@ -226,7 +226,8 @@ export class RpcConnection {
    * `paramsBytes`, the UTF-8 length of `paramsJson` if known, spares measuring the message.
    */
   send(method: string, paramsJson: string, signal?: AbortSignal, mapping?: AnswerMapping, context?: unknown, attachments?: Buffer[], paramsBytes?: number): Promise<unknown> {
-    if (this.closedError) return Promise.reject(mapping ? mapping.error(this.closedError, context) : this.closedError);
+    // A request withdrawn before it was sent is cancelled, whether or not the connection is still there.
+    if (this.closedError && !signal?.aborted) return Promise.reject(mapping ? mapping.error(this.closedError, context) : this.closedError);
     const id = this.ids.next++;
     const idText = `${id}`;
     const quoted = this.#quotedMethod(method);

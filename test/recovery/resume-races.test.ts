@@ -16,7 +16,7 @@ import { eventually } from '../helpers/until';
 const AUTHKEY = 'lihui';
 /** Fast reconnection tries, so that a mended relay is found at once. */
 const quickReconnect = { initialDelayMs: 10, maxDelayMs: 50 };
-/** How long a call may take to end after the network is back; past it the test fails instead of hanging. */
+/** How long a call may take to end once it should; past it the test fails instead of hanging. */
 const ENDS_WITHIN_MS = 15_000;
 
 let server: ServerProcess;
@@ -37,7 +37,7 @@ after(async () => {
 function endsSoon<T>(what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} never ended (${ENDS_WITHIN_MS} ms after the network came back)`)), ENDS_WITHIN_MS);
+    timer = setTimeout(() => reject(new Error(`${what} never ended (waited ${ENDS_WITHIN_MS} ms)`)), ENDS_WITHIN_MS);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
@@ -226,5 +226,27 @@ test('a connection that resumed the session and failed before it took the calls 
     await eventually('resumed again after the failed connection', () => sessionOf(sessionId), (s) => s !== undefined && s.resumableUntil === undefined && client.connected);
     await observer.callById(queue.id, 'put', ['after']);
     assert.equal(await endsSoon('the waiting get', getting), 'after');
+  });
+});
+
+test('a call made while the client reconnects and aborted before the connection is back ends at once, never sent', { timeout: 60_000 }, async () => {
+  await withResumable('aborted-while-reconnecting', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    const lost = new Promise((resolve) => client.on('lost', resolve));
+    relay.cut();
+    await lost;
+    const withdraw = new AbortController();
+    const getting = queue.get({ signal: withdraw.signal }).then(
+      () => assert.fail('the aborted get returned an item'),
+      (error: unknown) => error,
+    );
+    withdraw.abort();
+    assert.ok((await endsSoon('the aborted get, the network still down,', getting)) instanceof AbortError);
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the withdrawn call keeps no abort listener');
+    mendLater();
+    await queue.put('after');
+    assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'the aborted get took nothing');
   });
 });

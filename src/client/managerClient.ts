@@ -195,7 +195,8 @@ export class ManagerClient {
     const callText = new CallTextWriter(encoding);
     const host: ProxyHost = (this.#host = {
       call: (token, method, args, kwargs, signal, timeout, ack) => {
-        if (this.#state === 'reconnecting') return this.#whenConnected().then(() => host.call(token, method, args, kwargs, signal, timeout, ack));
+        // Withdrawn while waiting for the connection: it goes no further than send(), which cancels it unsent.
+        if (this.#state === 'reconnecting' && !signal?.aborted) return this.#whenConnected(signal).then(() => host.call(token, method, args, kwargs, signal, timeout, ack));
         if (ack && !this.#serverInfo.capabilities.acknowledgedGets) {
           const { protocolVersion } = this.#serverInfo;
           const why = `the manager at ${this.address} does not offer acknowledged gets (it agreed on protocol ${protocolVersion}; they need 1.3): ${method}() with ack was not sent`;
@@ -435,12 +436,31 @@ export class ManagerClient {
     return entry.token;
   }
 
-  /** Resolves once the connection is back; rejects if the client ends first. */
-  #whenConnected(): Promise<void> {
+  /** Resolves once the connection is back, or `signal` aborts; rejects if the client ends first. */
+  #whenConnected(signal?: AbortSignal): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
     // A call is waiting: the backoff timer must keep the process alive now.
     this.#backoffTimer?.ref();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      if (!signal) return void this.#waiters.push({ resolve, reject });
+      const onAbort = () => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at >= 0) this.#waiters.splice(at, 1);
+        resolve();
+      };
+      const waiter = {
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error: ManagerError) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      this.#waiters.push(waiter);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** The reconnect loop: bounded exponential backoff with jitter, until a connection or maxMs. */
@@ -473,6 +493,12 @@ export class ManagerClient {
       if (this.#state !== 'reconnecting') {
         opened.rpc.close();
         return;
+      }
+      if (opened.rpc.failure) {
+        // It failed in the read that completed its opening, before it was this client's to hear
+        // of: the calls in flight stay with the lost connection, for the next try.
+        lastError = opened.rpc.failure;
+        continue;
       }
       const resumed = opened.init.resumed === true;
       const orphans = lostRpc.takeOrphans();
@@ -736,7 +762,8 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     rpc.binaryAttachments = init.capabilities.binaryAttachments === true;
     if (init.resumeToken !== undefined) {
       rpc.keepsPendingOnLoss = true;
-      rpc.reportsAnswers = true;
+      // A resumed session's answers are reported once its requests in flight are adopted (RpcConnection.adopt).
+      rpc.reportsAnswers = init.resumed !== true;
     }
     const description = await describing;
     clearTimeout(deadline);

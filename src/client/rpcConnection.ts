@@ -115,7 +115,10 @@ export class RpcConnection {
    */
   answersSeen: number;
   #answersReported: number;
-  /** Whether to report {@link answersSeen} (the session is resumable). */
+  /**
+   * Whether to report {@link answersSeen} (the session is resumable; on a connection that resumed
+   * it, once the lost connection's requests are adopted: {@link adopt}).
+   */
   reportsAnswers = false;
   /** Set when the session is resumable: a lost connection keeps its pending requests for the next one. */
   keepsPendingOnLoss = false;
@@ -167,6 +170,11 @@ export class RpcConnection {
     return this.closedError === undefined;
   }
 
+  /** Why the connection is no longer usable; undefined while it is. */
+  get failure(): ManagerError | undefined {
+    return this.closedError;
+  }
+
   /** Requests awaiting an answer. */
   get pendingCount(): number {
     return this.pending.size;
@@ -178,6 +186,8 @@ export class RpcConnection {
    */
   watchLiveness(timeoutMs: number): void {
     this.liveness?.stop();
+    // Nothing to watch on a connection that failed already.
+    if (this.closedError) return;
     this.liveness = new SilenceWatch(timeoutMs, {
       tick: () => {
         this.request(PingRequest.type, {}).catch(() => {});
@@ -216,7 +226,8 @@ export class RpcConnection {
    * `paramsBytes`, the UTF-8 length of `paramsJson` if known, spares measuring the message.
    */
   send(method: string, paramsJson: string, signal?: AbortSignal, mapping?: AnswerMapping, context?: unknown, attachments?: Buffer[], paramsBytes?: number): Promise<unknown> {
-    if (this.closedError) return Promise.reject(mapping ? mapping.error(this.closedError, context) : this.closedError);
+    // A request withdrawn before it was sent is cancelled, whether or not the connection is still there.
+    if (this.closedError && !signal?.aborted) return Promise.reject(mapping ? mapping.error(this.closedError, context) : this.closedError);
     const id = this.ids.next++;
     const idText = `${id}`;
     const quoted = this.#quotedMethod(method);
@@ -279,9 +290,13 @@ export class RpcConnection {
 
   /**
    * Takes over requests of a lost connection of the same session: their answers, sent again by the
-   * manager, settle them here. Call before resuming, then {@link resendAdopted} once resumed.
+   * manager, settle them here. Call once resumed, then {@link resendAdopted}. From now on the
+   * answers received are reported: the manager may send the answers of calls that completed while
+   * the session was detached before this, which then answered nobody; it forgets an answer the
+   * client reported, so only the requests sent again, not yet reported, get them again (SPEC 20.4).
    */
   adopt(orphans: Map<Id, Pending>): void {
+    this.reportsAnswers = true;
     for (const [id, entry] of orphans) {
       letGoOfAbort(entry);
       if (entry.signal) {

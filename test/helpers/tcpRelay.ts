@@ -32,6 +32,14 @@ export interface TcpRelay extends AsyncDisposable {
   countDownstream(text: string): number;
   /** Resolves once `text` has come from the manager `times` times in all (passed on or dropped). */
   untilDownstream(text: string, times: number): Promise<void>;
+  /**
+   * The next time `text` goes `way` (client to manager: upstream), passes on only the bytes of its
+   * read before it, so that the message it is in arrives half written and then its stream ends,
+   * and cuts the network as {@link cut} does. Resolves once cut.
+   */
+  cutMidway(way: 'upstream' | 'downstream', text: string): Promise<void>;
+  /** The next time `text` comes from the manager, the read it is in goes on to the client followed by `bytes`, in one write. */
+  appendDownstream(text: string, bytes: string): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +66,20 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let dropping = false;
   let holding = false;
   const held: [Socket, Buffer][] = [];
+  let appending: { text: string; bytes: string } | undefined;
+  let midway: { way: 'upstream' | 'downstream'; text: string; done(): void } | undefined;
+  /** With {@link TcpRelay.cutMidway} armed for `way`: passes on `chunk` up to its text to `to`, ends `to`, cuts; else false. */
+  const cutMidwayIn = (way: 'upstream' | 'downstream', chunk: Buffer, to: Socket): boolean => {
+    const at = midway?.way === way ? chunk.toString('latin1').indexOf(midway.text) : -1;
+    if (at < 0) return false;
+    const { done } = midway!;
+    midway = undefined;
+    // Its half message, then an orderly end, so that the bytes are not thrown away by a reset.
+    to.end(chunk.subarray(0, at));
+    relay.cut();
+    done();
+    return true;
+  };
   const server: Server = createServer((client) => {
     if (!open) return void client.resetAndDestroy();
     const upstream = netConnect({ host, port });
@@ -71,12 +93,18 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     client.on('data', (chunk: Buffer) => {
       upstreamText += chunk.toString('latin1');
       for (const watcher of [...watchers]) watcher();
+      if (cutMidwayIn('upstream', chunk, upstream)) return;
       if (holding) held.push([upstream, chunk]);
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       downstreamText += chunk.toString('latin1');
       for (const watcher of [...watchers]) watcher();
+      if (cutMidwayIn('downstream', chunk, client)) return;
+      if (appending && chunk.toString('latin1').includes(appending.text)) {
+        chunk = Buffer.concat([chunk, Buffer.from(appending.bytes, 'latin1')]);
+        appending = undefined;
+      }
       if (!dropping) client.write(chunk);
     });
     client.on('error', end);
@@ -128,6 +156,12 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     },
     untilUpstream(text, times) {
       return until(() => count(text) >= times);
+    },
+    appendDownstream(text, bytes) {
+      appending = { text, bytes };
+    },
+    cutMidway(way, text) {
+      return new Promise<void>((done) => (midway = { way, text, done }));
     },
     async close() {
       relay.cut();

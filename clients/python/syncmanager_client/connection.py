@@ -214,6 +214,12 @@ class Connection:
         #: Answers received in the session over all its connections (SPEC 20.4).
         self.answers_seen = resume_from.answers_seen if resume_from is not None else 0
         self._answers_reported = self.answers_seen
+        # Reported once the session is this connection's: on one that resumed it, once adopt()
+        # took the lost connection's requests over. The manager sends the answers of calls that
+        # completed while the session was detached at once, before then; it forgets an answer
+        # the client reported, so a request sent again whose answer came early and was reported
+        # would be carried out again (SPEC 20.4).
+        self._reports_answers = False
         #: The token that resumes the session, when resumption was agreed (SPEC 20.4).
         self.resume_token = None  # type: Optional[str]
         #: Whether this connection resumed an earlier one's session.
@@ -305,6 +311,7 @@ class Connection:
             threading.Thread(target=self._watch_liveness, args=(timeout,), name="syncmanager-liveness", daemon=True).start()
         self.resume_token = result.get("resumeToken")
         self.resumed = result.get("resumed") is True
+        self._reports_answers = not self.resumed
         #: When another manager of the group took the session over (SPEC 20.4.1): the ids of the
         #: requests whose answers were lost with the old manager, or True for all of them.
         lost = result.get("answersLost") if self.resumed else None
@@ -691,7 +698,7 @@ class Connection:
         # Every answer counts but initialize's (SPEC 20.4).
         if request_id is not None and (pending is None or pending.method != "initialize"):
             self.answers_seen += 1
-            if self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
+            if self._reports_answers and self.resume_token is not None and self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
                 self._report_answers_seen()
         if pending is None:
             if request_id is None and isinstance(message.get("error"), dict):
@@ -735,6 +742,7 @@ class Connection:
         another manager of the group took the session over, those whose answers went with the old
         manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
         lost._successor = self
+        self._reports_answers = True
         why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
             lost.fail_orphans(why)
@@ -752,7 +760,20 @@ class Connection:
             unsent.lost = "the connection was lost as this call was being sent: its effect is unknown"
             unsent.set()
         with self._pending_lock:
-            self._pending.update(orphans)
+            closed = self._closed
+            if not closed:
+                self._pending.update(orphans)
+            elif self._orphans is not None:
+                # Lost too before it took them over: they go on to the connection that resumes
+                # the session next, with the requests this one left waiting.
+                self._orphans.update(orphans)
+                return
+        if closed:
+            # Closed for good (not lost) before it took them over: none will be sent again.
+            for pending in orphans.values():
+                pending.lost = "the connection that resumed the session closed before this call could be sent again: its effect is unknown"
+                pending.set()
+            return
         for request_id in sorted(orphans):
             pending = orphans[request_id]
             if pending._set or pending.frame is None:

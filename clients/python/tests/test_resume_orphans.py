@@ -2,7 +2,9 @@
 request whose caller had not sent it yet is not carried over to the connection that resumes the
 session (its caller is told the connection is gone and forgets it), and one whose answer the
 manager that took the session over names lost fails with an error that says its effect is unknown.
-Neither leaves an entry waiting on the new connection.
+Neither leaves an entry waiting on the new connection. Requests handed to a resuming connection
+that is lost itself before it takes them over go on to the next one; and calls answered while the
+session was detached are answered once, never carried out again.
 
 The moment of the loss is made here by hand, on real connections to the manager under test: the
 connection is shut as the reader does on a loss, the session resumed on a new connection, and the
@@ -14,7 +16,7 @@ import unittest
 from syncmanager_client import Connection, ConnectionLostError
 from syncmanager_client.connection import _Pending
 
-from .support import ADDRESS, AUTHKEY, WAIT, require_server
+from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
 
 
 def resumable() -> Connection:
@@ -61,6 +63,72 @@ class ResumedOrphansTest(unittest.TestCase):
             with self.assertRaisesRegex(ConnectionLostError, "unknown"):
                 first._outcome(pending)
             self.assertEqual(second.pending_count(), 0)
+        finally:
+            second.close()
+
+    def test_requests_handed_to_a_resuming_connection_lost_before_it_took_them_go_on_to_the_next_one(self):
+        first = resumable()
+        request_id = next(first._ids)
+        pending = _Pending("manager/describe", {})
+        body = b'{"jsonrpc":"2.0","id":%d,"method":"manager/describe","params":{}}' % request_id
+        pending.frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+        first._pending[request_id] = pending
+        first._shutdown_socket(ConnectionLostError("lost for the test"))
+        second = resume(first)
+        self.assertTrue(second.resumed)
+        # Lost too, between its opening and taking the requests over (its reader saw the loss).
+        second._shutdown_socket(ConnectionLostError("lost again for the test"))
+        second.adopt(first)
+        self.assertEqual(second.pending_count(), 0, "nothing waits on a connection that is gone")
+        third = resume(second)
+        try:
+            self.assertTrue(third.resumed)
+            third.adopt(second)
+            self.assertTrue(pending.wait(WAIT), "the request went on to the connection that resumed the session next")
+            self.assertIsInstance(first._outcome(pending), dict)
+            self.assertEqual(third.pending_count(), 0)
+        finally:
+            third.close()
+
+    def test_gets_answered_while_the_session_was_detached_are_answered_once_and_not_carried_out_again(self):
+        # More answers than the client counts between two $/answersSeen (64): the manager sends
+        # them as the session is resumed, before the client takes its requests over and sends
+        # them again; it must not tell the manager they arrived and then ask for them again.
+        gets = 70
+        inspector = inspecting_manager()
+        self.addCleanup(inspector.close)
+        first = resumable()
+        queue = first.request("object/create", {"typeid": "Queue"})["id"]
+        waiting = {}
+        for _ in range(gets):
+            request_id = next(first._ids)
+            body = b'{"jsonrpc":"2.0","id":%d,"method":"object/call","params":{"id":"%b","method":"get"}}' % (request_id, queue.encode())
+            pending = _Pending("object/call", {})
+            pending.frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+            first._pending[request_id] = pending
+            first._send_frame(pending.frame)
+            waiting[request_id] = pending
+
+        def session():
+            return next((s for s in snapshot(inspector)["sessions"] if s["sessionId"] == first.session_id), None)
+
+        until(lambda: len(session()["pending"]) == gets, "the gets waiting")
+        first._shutdown_socket(ConnectionLostError("lost for the test"))
+        until(lambda: session().get("resumableUntil"), "the session detached")
+        padding = "x" * 4000
+        for n in range(gets):
+            inspector.connection.request("object/call", {"id": queue, "method": "put", "args": ["%d %s" % (n, padding)]})
+        until(lambda: not session()["pending"], "every get answered while detached")
+        second = resume(first)
+        try:
+            self.assertTrue(second.resumed)
+            second.request("manager/describe", {})  # as the Manager does before taking the requests over
+            second.adopt(first)
+            for pending in waiting.values():
+                self.assertTrue(pending.wait(WAIT), "every get is answered")
+            got = sorted(int(first._outcome(p).split(" ")[0]) for p in waiting.values())
+            self.assertEqual(got, list(range(gets)), "each item got once")
+            self.assertEqual(session()["pending"], [], "no get carried out again")
         finally:
             second.close()
 

@@ -1,0 +1,252 @@
+/**
+ * The TypeScript client's calls at the moment a resumable connection drops (SPEC 20.4): a call
+ * queued in the turn of the cut, one cut after its first bytes, one sent whole and not answered,
+ * one whose answer arrives half written, and calls whose answers the manager sends as the session
+ * is resumed. Each call ends: answered once, never carried out twice, no item lost, no abort
+ * listener left behind. A TCP relay between the client and a manager process cuts the network.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { getEventListeners, setMaxListeners } from 'node:events';
+import { AbortError, ConnectionClosedError, connect, type ListProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
+import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
+import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
+import { eventually } from '../helpers/until';
+
+const AUTHKEY = 'lihui';
+/** Fast reconnection tries, so that a mended relay is found at once. */
+const quickReconnect = { initialDelayMs: 10, maxDelayMs: 50 };
+/** How long a call may take to end once it should; past it the test fails instead of hanging. */
+const ENDS_WITHIN_MS = 15_000;
+
+let server: ServerProcess;
+let observer: ManagerClient;
+
+before(async () => {
+  buildCli();
+  server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', AUTHKEY]);
+  observer = await connect({ address: server.address, authkey: AUTHKEY, name: 'observer', reconnect: false });
+});
+
+after(async () => {
+  await observer?.close();
+  if (server) await killServer(server);
+});
+
+/** `promise`, or a failure naming `what` when it has not settled within {@link ENDS_WITHIN_MS}. */
+function endsSoon<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} never ended (waited ${ENDS_WITHIN_MS} ms)`)), ENDS_WITHIN_MS);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+async function sessionOf(id: string): Promise<SessionSummary | undefined> {
+  return (await observer.inspection.snapshot()).sessions.find((s) => s.sessionId === id);
+}
+
+/**
+ * A resumable client through a fresh relay; `body` cuts the network as it likes, and the relay is
+ * mended once the client has seen the loss. The session must come back resumed, unless `resumes` is false.
+ */
+async function withResumable(name: string, body: (client: ManagerClient, relay: TcpRelay) => Promise<void>, resumes = true): Promise<void> {
+  const relay = await startRelay(server.address);
+  const client = await connect({ address: relay.address, authkey: AUTHKEY, name, resume: { withinMs: 60_000 }, reconnect: quickReconnect });
+  const resumed: boolean[] = [];
+  client.on('lost', () => relay.mend());
+  client.on('restored', (info) => resumed.push(info.resumed));
+  try {
+    await body(client, relay);
+    if (resumes) assert.ok(resumed.length > 0 && resumed.every(Boolean), `resumed after each cut: ${JSON.stringify(resumed)}`);
+  } finally {
+    await client.close();
+    await relay.close();
+  }
+}
+
+test('a call made in the turn the connection is cut (still in the outbox) is sent on the resumed session and carried out once', { timeout: 60_000 }, async () => {
+  await withResumable('outbox', async (client, relay) => {
+    const list = await client.create<ListProxy<string>>('list');
+    const withdraw = new AbortController();
+    relay.cut();
+    // The client has not heard of the cut yet: the frame goes into the outbox of a dead socket.
+    const appending = list.callMethod('append', ['queued'], undefined, { signal: withdraw.signal });
+    await endsSoon('the append', appending);
+    assert.deepEqual(await list.toArray(), ['queued'], 'carried out exactly once');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the answered call keeps no abort listener');
+  });
+});
+
+test('a put cut after its first bytes reached the manager is sent again whole and carried out once', { timeout: 60_000 }, async () => {
+  await withResumable('first-bytes', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const withdraw = new AbortController();
+    const cut = relay.cutMidway('upstream', 'first-bytes-item');
+    const putting = queue.put('first-bytes-item', { signal: withdraw.signal });
+    await cut;
+    await endsSoon('the put', putting);
+    assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'put exactly once');
+    assert.equal(await queue.get(), 'first-bytes-item');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the answered call keeps no abort listener');
+  });
+});
+
+test('a put and an acknowledged get sent whole whose answers never arrived are answered once after the resumption', { timeout: 60_000 }, async () => {
+  await withResumable('unanswered', async (client, relay) => {
+    const list = await client.create<ListProxy<string>>('list');
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    await queue.put('acked-item');
+    relay.dropDownstream();
+    const before = relay.countDownstream('"deliveryId"');
+    const withdraw = new AbortController();
+    const appending = list.callMethod('append', ['once'], undefined, { signal: withdraw.signal });
+    const delivering = queue.get({ ack: true, signal: withdraw.signal });
+    // Both carried out by the manager, their answers dropped on the way.
+    await relay.untilDownstream('"deliveryId"', before + 1);
+    await eventually('the append carried out', () => observer.callById(list.id, '__len__'), (n) => n === 1);
+    relay.cut();
+    await endsSoon('the append', appending);
+    const delivery = await endsSoon('the acknowledged get', delivering);
+    assert.equal(delivery.value, 'acked-item');
+    assert.equal(delivery.redelivered, false, 'the same delivery, answered again, not a new one');
+    assert.deepEqual(await list.toArray(), ['once'], 'the append was not carried out again');
+    await delivery.ack();
+    assert.equal(await observer.callById(queue.id, 'qsize'), 0, 'the item is not back in the queue');
+    assert.equal((await sessionOf(client.sessionId))?.deliveries, undefined, 'and no delivery is left in flight');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the answered calls keep no abort listener');
+  });
+});
+
+test('a get whose answer arrived half written is answered whole after the resumption, its item neither lost nor taken twice', { timeout: 60_000 }, async () => {
+  await withResumable('half-answer', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    await queue.put('half-answer-item');
+    await queue.put('next-item');
+    const withdraw = new AbortController();
+    const cut = relay.cutMidway('downstream', 'half-answer-item');
+    const getting = queue.get({ signal: withdraw.signal });
+    await cut;
+    assert.equal(await endsSoon('the get', getting), 'half-answer-item');
+    assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'one item taken, once');
+    assert.equal(await queue.get(), 'next-item');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the answered call keeps no abort listener');
+  });
+});
+
+test('70 gets whose items came while the session was detached each get their own item once it is resumed, none carried out again', { timeout: 90_000 }, async () => {
+  // More answers than the client counts between two $/answersSeen (64), large enough to take the
+  // client several reads: the manager sends them as the session is resumed, and the client must
+  // not tell it they arrived and then ask for them again.
+  const GETS = 70;
+  const padding = 'x'.repeat(4000);
+  await withResumable('detached-answers', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const withdraw = new AbortController();
+    setMaxListeners(GETS + 1, withdraw.signal);
+    const gets = Array.from({ length: GETS }, () => queue.get({ signal: withdraw.signal }));
+    for (const get of gets) get.catch(() => {});
+    await eventually('the gets waiting', () => sessionOf(sessionId), (s) => s?.pending.length === GETS);
+    // Kept down until the items are in: the relay is mended by hand here, not on the loss.
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    for (let n = 0; n < GETS; n++) await observer.callById(queue.id, 'put', [`${n} ${padding}`]);
+    await eventually('every get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    mendLater();
+    const got = await endsSoon('the gets', Promise.all(gets));
+    const numbers = got.map((item) => Number(item.split(' ')[0])).sort((a, b) => a - b);
+    assert.deepEqual(numbers, Array.from({ length: GETS }, (_, n) => n), 'each item got once');
+    assert.equal(await observer.callById(queue.id, 'qsize'), 0);
+    assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again, waiting for items that will not come');
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the answered calls keep no abort listener');
+  });
+});
+
+test('a waiting get aborted while the connection is down is withdrawn on the resumed session and lets go of its abort listener', { timeout: 60_000 }, async () => {
+  await withResumable('aborted-while-down', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const withdraw = new AbortController();
+    const getting = queue.get({ signal: withdraw.signal }).then(
+      () => assert.fail('the aborted get returned an item'),
+      (error: unknown) => error,
+    );
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    withdraw.abort();
+    mendLater();
+    assert.ok((await endsSoon('the aborted get', getting)) instanceof AbortError);
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the withdrawn call keeps no abort listener');
+    await queue.put('later');
+    assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'the withdrawn get took nothing');
+  });
+});
+
+test('a call in flight when a resumable client is closed while reconnecting fails and lets go of its abort listener', { timeout: 60_000 }, async () => {
+  await withResumable(
+    'closed-while-down',
+    async (client, relay) => {
+      const queue = await client.create<QueueProxy<string>>('Queue');
+      const withdraw = new AbortController();
+      const getting = queue.get({ signal: withdraw.signal }).then(
+        () => assert.fail('the get returned an item'),
+        (error: unknown) => error,
+      );
+      await eventually('the get waiting', () => sessionOf(client.sessionId), (s) => s?.pending.length === 1);
+      // Never mended: the client is closed while it tries to reconnect.
+      relay.mend = () => {};
+      const lost = new Promise((resolve) => client.on('lost', resolve));
+      relay.cut();
+      await lost;
+      await client.close();
+      assert.ok((await endsSoon('the get', getting)) instanceof ConnectionClosedError);
+      assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the failed call keeps no abort listener');
+    },
+    false,
+  );
+});
+
+test('a connection that resumed the session and failed before it took the calls over is not kept: the next one resumes, and the waiting get ends', { timeout: 60_000 }, async () => {
+  await withResumable('failed-resumption', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    // The resuming connection's describe answer comes with bytes that are no frame: that
+    // connection fails in the very read that completes its opening.
+    relay.appendDownstream('"typeids"', '!not a frame');
+    relay.cut();
+    await eventually('resumed again after the failed connection', () => sessionOf(sessionId), (s) => s !== undefined && s.resumableUntil === undefined && client.connected);
+    await observer.callById(queue.id, 'put', ['after']);
+    assert.equal(await endsSoon('the waiting get', getting), 'after');
+  });
+});
+
+test('a call made while the client reconnects and aborted before the connection is back ends at once, never sent', { timeout: 60_000 }, async () => {
+  await withResumable('aborted-while-reconnecting', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    const lost = new Promise((resolve) => client.on('lost', resolve));
+    relay.cut();
+    await lost;
+    const withdraw = new AbortController();
+    const getting = queue.get({ signal: withdraw.signal }).then(
+      () => assert.fail('the aborted get returned an item'),
+      (error: unknown) => error,
+    );
+    withdraw.abort();
+    assert.ok((await endsSoon('the aborted get, the network still down,', getting)) instanceof AbortError);
+    assert.equal(getEventListeners(withdraw.signal, 'abort').length, 0, 'the withdrawn call keeps no abort listener');
+    mendLater();
+    await queue.put('after');
+    assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'the aborted get took nothing');
+  });
+});

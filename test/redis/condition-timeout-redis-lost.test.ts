@@ -34,6 +34,12 @@ test("a Condition wait that times out while Redis is cut off leaves the line onc
     const waiting = cond.wait({ timeout: 6 });
     waiting.catch(() => {});
     await eventually('the waiter in line', () => plain.llen(waiters), (n) => n === 1);
+    // In line is not yet waiting: the manager then tries once, marks the Condition as waited on
+    // and tries again (src/server/store/redisWakeups.ts); a write of these held, its answer would
+    // never come and the waiter never time out. Its ticket goes up with its line's entry and with
+    // each try: seen three times, the tries are out, and their answers are not held.
+    const [ticket] = await plain.lrange(waiters, 0, 0);
+    await relay.untilUpstream(ticket, 3);
     // From now on the manager's writes to Redis are held: its leave at the timeout among them, then cut.
     relay.holdUpstream();
     await relay.untilUpstream(leaves, before + 1);

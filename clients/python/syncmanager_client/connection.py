@@ -577,8 +577,8 @@ class Connection:
         if self._callers_read and not pending._set and self._read_role.acquire(False):
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                if not pending._set and not self._closed and not self._read_until(pending, deadline):
-                    return pending._set
+                if not pending._set and not self._closed and not self._read_until(pending, deadline) and not self._closed:
+                    return pending._set  # the time ran out (a loss goes on below: not a timeout)
             finally:
                 self._release_read_role()
             if pending._set:

@@ -1,0 +1,68 @@
+"""Resumable sessions through a relay that cuts the network (SPEC 20.4), with the Manager's own
+reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
+was reading when the loss came.
+"""
+
+import threading
+import unittest
+
+from syncmanager_client import connect
+
+from .relay import Relay
+from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
+
+
+class ResumeThroughRelayTest(unittest.TestCase):
+    def setUp(self) -> None:
+        require_server()
+        self.relay = Relay(ADDRESS)
+        self.addCleanup(self.relay.close)
+        self.inspector = inspecting_manager()
+        self.addCleanup(self.inspector.close)
+
+    def resumable(self, **options):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=30, reconnect_initial_delay=0.01, **options)
+        self.addCleanup(m.close)
+        return m
+
+    def session(self, session_id):
+        return next((s for s in snapshot(self.inspector)["sessions"] if s["sessionId"] == session_id), None)
+
+    def put(self, queue_id, item):
+        self.inspector.connection.request("object/call", {"id": queue_id, "method": "put", "args": [item]})
+
+    def test_a_call_reading_its_own_answer_when_the_connection_is_lost_waits_for_the_resumed_one(self):
+        # No grace after a cancel: a call taken for timed out by the loss would end at once.
+        m = self.resumable(cancel_grace=0)
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        failures = []
+
+        def cut_then_put():
+            try:
+                until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+                self.relay.cut()
+                until(lambda: m.connection is not first and m.connection.pending_count() == 1, "the get carried over to the resumed connection")
+                self.put(queue._id, "after")
+            except BaseException as error:
+                failures.append(error)
+
+        helper = threading.Thread(target=cut_then_put)
+        helper.start()
+        # A call just before: its answer read, the reader thread leaves the read role to callers
+        # (it takes it back after a pause), so the get made at once after reads its own answer,
+        # and it is the one reading when the connection is lost.
+        first.request("manager/describe")
+        try:
+            got = first.request("object/call", {"id": queue._id, "method": "get"}, timeout=3 * WAIT)
+        finally:
+            helper.join(3 * WAIT)
+        self.assertEqual(failures, [])
+        self.assertTrue(m.resumed)
+        self.assertEqual(got, "after", "the get went on waiting on the resumed connection, neither timed out nor cancelled")
+        until(lambda: self.session(session_id)["pending"] == [], "no get left waiting in the manager")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,12 +1,12 @@
 """Resumable sessions through a relay that cuts the network (SPEC 20.4), with the Manager's own
 reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
-was reading when the loss came.
+was reading when the loss came, and one carried over that times out is cancelled there.
 """
 
 import threading
 import unittest
 
-from syncmanager_client import connect
+from syncmanager_client import RequestTimeoutError, connect
 
 from .relay import Relay
 from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
@@ -62,6 +62,36 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertTrue(m.resumed)
         self.assertEqual(got, "after", "the get went on waiting on the resumed connection, neither timed out nor cancelled")
         until(lambda: self.session(session_id)["pending"] == [], "no get left waiting in the manager")
+
+    def test_a_call_carried_over_to_the_resumed_connection_that_times_out_is_cancelled_there(self):
+        # Long enough for the resumption to come first; the outcome is waited for, not timed.
+        timeout = WAIT / 2
+        m = self.resumable(cancel_grace=WAIT)
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        outcome = {}
+
+        def get():
+            try:
+                outcome["result"] = first.request("object/call", {"id": queue._id, "method": "get"}, timeout=timeout)
+            except Exception as error:
+                outcome["error"] = error
+
+        getter = threading.Thread(target=get)
+        getter.start()
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        self.relay.cut()
+        until(lambda: m.connection is not first and m.connection.pending_count() == 1, "the get carried over to the resumed connection")
+        self.assertTrue(m.resumed)
+        getter.join(timeout + 2 * WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended")
+        self.assertIsInstance(outcome.get("error"), RequestTimeoutError)
+        self.assertIn("was cancelled", str(outcome["error"]), "the manager confirmed the cancellation")
+        until(lambda: self.session(session_id)["pending"] == [], "no get left waiting in the manager")
+        self.put(queue._id, "after")
+        self.assertEqual(queue.get(), "after", "the item goes to the next get, not to the one given up")
+        self.assertEqual(list(m.connection.late_results) + list(first.late_results), [])
 
 
 if __name__ == "__main__":

@@ -735,6 +735,20 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Resumption (SPEC 20.4)
 
+    def finish_opening(self) -> bool:
+        """Handles what came in the read that completed the opening (bytes after its last
+        answer), so that a connection that failed in it is seen failed now, before it takes a lost
+        connection's requests over; returns whether it is still open. The reader thread, when it
+        holds the read role, handles those bytes itself."""
+        if self._read_role.acquire(False):
+            try:
+                while self._reader.buffered and not self._closed:
+                    if not self._read_until(None, time.monotonic()):
+                        break  # a message not whole yet: the next read completes it
+            finally:
+                self._release_read_role()
+        return not self._closed
+
     def take_orphans(self) -> "Dict[int, _Pending]":
         """The requests left waiting when this resumable connection was lost; taken once."""
         with self._pending_lock:

@@ -1,6 +1,8 @@
 """Resumable sessions through a relay that cuts the network (SPEC 20.4), with the Manager's own
 reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
-was reading when the loss came, and one carried over that times out is cancelled there.
+was reading when the loss came; one carried over that times out is cancelled there; and a
+resuming connection that fails in the read completing its opening is a failed try (the next one
+resumes the session, and the calls in flight go on there).
 """
 
 import threading
@@ -93,6 +95,37 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(queue.get(), "after", "the item goes to the next get, not to the one given up")
         self.assertEqual(list(m.connection.late_results) + list(first.late_results), [])
 
+
+    def test_a_resuming_connection_that_fails_in_the_read_completing_its_opening_is_a_failed_try(self):
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        outcome = {}
+
+        def get():
+            try:
+                outcome["result"] = first.request("object/call", {"id": queue._id, "method": "get"}, timeout=3 * WAIT)
+            except Exception as error:
+                outcome["error"] = error
+
+        getter = threading.Thread(target=get)
+        getter.start()
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        # The resuming connection's describe answer comes with bytes that are no frame: that
+        # connection fails in the very read that completes its opening.
+        self.relay.append_downstream(b'"typeids"', b"!not a frame")
+        self.relay.cut()
+
+        def resumed_again():
+            session = self.session(session_id)
+            connection = m.connection
+            return session is not None and not session.get("resumableUntil") and not connection.closed and connection.pending_count() == 1
+
+        until(resumed_again, "the session resumed again after the failed connection, the get carried over")
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
 
 if __name__ == "__main__":
     unittest.main()

@@ -30,6 +30,20 @@ class ResumeThroughRelayTest(unittest.TestCase):
     def session(self, session_id):
         return next((s for s in snapshot(self.inspector)["sessions"] if s["sessionId"] == session_id), None)
 
+    def start_get(self, connection, queue_id, timeout):
+        """A get on ``connection`` in a thread of its own; the dict gets its result or error."""
+        outcome = {}
+
+        def get():
+            try:
+                outcome["result"] = connection.request("object/call", {"id": queue_id, "method": "get"}, timeout=timeout)
+            except Exception as error:
+                outcome["error"] = error
+
+        getter = threading.Thread(target=get)
+        getter.start()
+        return getter, outcome
+
     def put(self, queue_id, item):
         self.inspector.connection.request("object/call", {"id": queue_id, "method": "put", "args": [item]})
 
@@ -72,16 +86,7 @@ class ResumeThroughRelayTest(unittest.TestCase):
         queue = m.Queue()
         first = m.connection
         session_id = first.session_id
-        outcome = {}
-
-        def get():
-            try:
-                outcome["result"] = first.request("object/call", {"id": queue._id, "method": "get"}, timeout=timeout)
-            except Exception as error:
-                outcome["error"] = error
-
-        getter = threading.Thread(target=get)
-        getter.start()
+        getter, outcome = self.start_get(first, queue._id, timeout)
         until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
         self.relay.cut()
         until(lambda: m.connection is not first and m.connection.pending_count() == 1, "the get carried over to the resumed connection")
@@ -95,22 +100,12 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(queue.get(), "after", "the item goes to the next get, not to the one given up")
         self.assertEqual(list(m.connection.late_results) + list(first.late_results), [])
 
-
     def test_a_resuming_connection_that_fails_in_the_read_completing_its_opening_is_a_failed_try(self):
         m = self.resumable()
         queue = m.Queue()
         first = m.connection
         session_id = first.session_id
-        outcome = {}
-
-        def get():
-            try:
-                outcome["result"] = first.request("object/call", {"id": queue._id, "method": "get"}, timeout=3 * WAIT)
-            except Exception as error:
-                outcome["error"] = error
-
-        getter = threading.Thread(target=get)
-        getter.start()
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
         until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
         # The resuming connection's describe answer comes with bytes that are no frame: that
         # connection fails in the very read that completes its opening.

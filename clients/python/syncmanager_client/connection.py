@@ -97,7 +97,7 @@ class _Pending:
     waits. Only the caller waits for its request, so one wait at a time makes it.
     """
 
-    __slots__ = ("method", "params", "frame", "response", "abandoned", "lost", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "_lock", "_set")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
@@ -107,6 +107,9 @@ class _Pending:
         self.frame = None  # type: Optional[bytes]
         self.response = None  # type: Optional[dict]
         self.abandoned = False
+        #: Whether its caller asked the manager to cancel it: a connection that resumes the
+        #: session asks again after sending it again (see adopt()).
+        self.withdrawn = False
         #: Why it failed with its effect unknown, when a resumption could not carry it over.
         self.lost = None  # type: Optional[str]
         self._lock = None  # type: Optional[Any]
@@ -235,8 +238,10 @@ class Connection:
         self._successor = None  # type: Optional[Connection]
         self._pending = {}  # type: Dict[int, _Pending]
         # Reentrant: a finalizer that closes an abandoned connection may run (GC) in a thread
-        # that holds it already.
-        self._pending_lock = threading.RLock()
+        # that holds it already. One for every connection of a session: a request carried over
+        # to the connection that resumed it is answered there while its caller, here, may be
+        # giving up on it (_abandon), and only one lock makes that either an answer or a late result.
+        self._pending_lock = resume_from._pending_lock if resume_from is not None else threading.RLock()
         self._write_lock = threading.Lock()
         self._releases = collections.deque()  # type: Deque[str]
         self._closed = False
@@ -484,10 +489,7 @@ class Connection:
     def _cancel(self, request_id: int, pending: _Pending, why: str) -> None:
         """Withdraws a request whose time ran out; returns when ``pending`` has its answer,
         or raises :class:`RequestTimeoutError`."""
-        try:
-            self.notify("$/cancelRequest", {"id": request_id})
-        except ConnectionClosedError:
-            pass
+        self._withdraw(request_id, pending)
         if self._await(pending, self.cancel_grace):
             response = pending.response
             if response is not None and isinstance(response.get("error"), dict) and response["error"].get("code") == REQUEST_CANCELLED:
@@ -509,11 +511,22 @@ class Connection:
             answered = pending._set
             pending.abandoned = not answered
         if not answered and cancel:
-            try:
-                self.notify("$/cancelRequest", {"id": request_id})
-            except ConnectionClosedError:
-                pass
+            self._withdraw(request_id, pending)
         return answered
+
+    def _withdraw(self, request_id: int, pending: _Pending) -> None:
+        """Sends ``$/cancelRequest`` on the connection that holds the request now: this one, or
+        the one that resumed the session and took it over (SPEC 20.4); sent on the closed one,
+        the cancel would be lost and the call would wait on, to take an item nobody gets. One
+        that resumes the session later asks again once it has sent the request again (adopt())."""
+        pending.withdrawn = True  # first, then the look at _successor: see adopt()
+        holder = self
+        while holder._closed and holder._successor is not None:
+            holder = holder._successor
+        try:
+            holder.notify("$/cancelRequest", {"id": request_id})
+        except ConnectionClosedError:
+            pass
 
     def _keep_late(self, pending: _Pending) -> None:
         response = pending.response
@@ -577,8 +590,8 @@ class Connection:
         if self._callers_read and not pending._set and self._read_role.acquire(False):
             deadline = None if timeout is None else time.monotonic() + timeout
             try:
-                if not pending._set and not self._closed and not self._read_until(pending, deadline):
-                    return pending._set
+                if not pending._set and not self._closed and not self._read_until(pending, deadline) and not self._closed:
+                    return pending._set  # the time ran out (a loss goes on below: not a timeout)
             finally:
                 self._release_read_role()
             if pending._set:
@@ -722,6 +735,20 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Resumption (SPEC 20.4)
 
+    def finish_opening(self) -> bool:
+        """Handles what came in the read that completed the opening (bytes after its last
+        answer), so that a connection that failed in it is seen failed now, before it takes a lost
+        connection's requests over; returns whether it is still open. The reader thread, when it
+        holds the read role, handles those bytes itself."""
+        if self._read_role.acquire(False):
+            try:
+                while self._reader.buffered and not self._closed:
+                    if not self._read_until(None, time.monotonic()):
+                        break  # a message not whole yet: the next read completes it
+            finally:
+                self._release_read_role()
+        return not self._closed
+
     def take_orphans(self) -> "Dict[int, _Pending]":
         """The requests left waiting when this resumable connection was lost; taken once."""
         with self._pending_lock:
@@ -741,7 +768,7 @@ class Connection:
         the manager answers it once (from the answer it kept, or when the call completes). When
         another manager of the group took the session over, those whose answers went with the old
         manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
-        lost._successor = self
+        lost._successor = self  # first, then the looks at withdrawn: see _withdraw()
         self._reports_answers = True
         why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
@@ -780,6 +807,9 @@ class Connection:
                 continue
             try:
                 self._send_frame(pending.frame)
+                if pending.withdrawn:
+                    # Its caller gave up while the session was detached: withdrawn here too.
+                    self.notify("$/cancelRequest", {"id": request_id})
             except ConnectionClosedError:
                 return  # lost again: kept as this connection's orphans
         if orphans:

@@ -161,11 +161,19 @@ class Manager:
                 self._install(connection)
             except (OSError, EOFError) as error:
                 connection.close()
+                self._connection_box[0] = lost_connection  # the calls in flight stay with it
                 last = error
                 continue
             except BaseException:
                 connection.close()
+                self._connection_box[0] = lost_connection
                 raise
+            if connection.resumed and not connection.finish_opening():
+                # It failed in the read that completed its opening, before it took the calls in
+                # flight over: a failed try. They stay with the lost connection, for the next one.
+                self._connection_box[0] = lost_connection
+                last = connection._closed_error()
+                continue
             self.resumed = connection.resumed
             if connection.resumed:
                 # The same session: proxies keep their references, and the calls waiting at the

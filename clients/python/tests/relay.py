@@ -1,0 +1,88 @@
+"""A TCP relay between a client under test and the manager, on 127.0.0.1 port 0, that can cut
+the network (every connection through it at once) and add bytes to what the manager sends: the
+faults a resumable session must survive, made on real sockets.
+"""
+
+import socket
+import threading
+from typing import List, Optional, Tuple
+
+
+class Relay:
+    """Relays each connection made to :attr:`address` to ``target`` (``"host:port"``)."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit(":", 1)
+        self._target = (host, int(port))
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        #: Where the client connects: ``"127.0.0.1:PORT"``.
+        self.address = "127.0.0.1:%d" % self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._pairs = []  # type: List[Tuple[socket.socket, socket.socket]]
+        self._appending = None  # type: Optional[Tuple[bytes, bytes]]
+        self._closed = False
+        threading.Thread(target=self._accept, name="relay-accept", daemon=True).start()
+
+    def cut(self) -> None:
+        """Breaks every connection through the relay, as a network failure would."""
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for pair in pairs:
+            for sock in pair:
+                _shut(sock)
+
+    def append_downstream(self, text: bytes, extra: bytes) -> None:
+        """The next read from the manager that holds ``text`` goes on to the client followed by
+        ``extra``, in one write."""
+        with self._lock:
+            self._appending = (text, extra)
+
+    def close(self) -> None:
+        self._closed = True
+        _shut(self._listener)
+        self.cut()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self._target, timeout=10)
+                server.settimeout(None)
+            except OSError:
+                _shut(client)
+                continue
+            with self._lock:
+                self._pairs.append((client, server))
+            threading.Thread(target=self._pump, args=(client, server, False), name="relay-up", daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True), name="relay-down", daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, downstream: bool) -> None:
+        try:
+            while True:
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                if downstream:
+                    with self._lock:
+                        appending = self._appending
+                        if appending is not None and appending[0] in chunk:
+                            chunk += appending[1]
+                            self._appending = None
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        _shut(source)
+        _shut(sink)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()

@@ -1,0 +1,126 @@
+"""Resumable sessions through a relay that cuts the network (SPEC 20.4), with the Manager's own
+reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
+was reading when the loss came; one carried over that times out is cancelled there; and a
+resuming connection that fails in the read completing its opening is a failed try (the next one
+resumes the session, and the calls in flight go on there).
+"""
+
+import threading
+import unittest
+
+from syncmanager_client import RequestTimeoutError, connect
+
+from .relay import Relay
+from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
+
+
+class ResumeThroughRelayTest(unittest.TestCase):
+    def setUp(self) -> None:
+        require_server()
+        self.relay = Relay(ADDRESS)
+        self.addCleanup(self.relay.close)
+        self.inspector = inspecting_manager()
+        self.addCleanup(self.inspector.close)
+
+    def resumable(self, **options):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=30, reconnect_initial_delay=0.01, **options)
+        self.addCleanup(m.close)
+        return m
+
+    def session(self, session_id):
+        return next((s for s in snapshot(self.inspector)["sessions"] if s["sessionId"] == session_id), None)
+
+    def start_get(self, connection, queue_id, timeout):
+        """A get on ``connection`` in a thread of its own; the dict gets its result or error."""
+        outcome = {}
+
+        def get():
+            try:
+                outcome["result"] = connection.request("object/call", {"id": queue_id, "method": "get"}, timeout=timeout)
+            except Exception as error:
+                outcome["error"] = error
+
+        getter = threading.Thread(target=get)
+        getter.start()
+        return getter, outcome
+
+    def put(self, queue_id, item):
+        self.inspector.connection.request("object/call", {"id": queue_id, "method": "put", "args": [item]})
+
+    def test_a_call_reading_its_own_answer_when_the_connection_is_lost_waits_for_the_resumed_one(self):
+        # No grace after a cancel: a call taken for timed out by the loss would end at once.
+        m = self.resumable(cancel_grace=0)
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        failures = []
+
+        def cut_then_put():
+            try:
+                until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+                self.relay.cut()
+                until(lambda: m.connection is not first and m.connection.pending_count() == 1, "the get carried over to the resumed connection")
+                self.put(queue._id, "after")
+            except BaseException as error:
+                failures.append(error)
+
+        helper = threading.Thread(target=cut_then_put)
+        helper.start()
+        # A call just before: its answer read, the reader thread leaves the read role to callers
+        # (it takes it back after a pause), so the get made at once after reads its own answer,
+        # and it is the one reading when the connection is lost.
+        first.request("manager/describe")
+        try:
+            got = first.request("object/call", {"id": queue._id, "method": "get"}, timeout=3 * WAIT)
+        finally:
+            helper.join(3 * WAIT)
+        self.assertEqual(failures, [])
+        self.assertTrue(m.resumed)
+        self.assertEqual(got, "after", "the get went on waiting on the resumed connection, neither timed out nor cancelled")
+        until(lambda: self.session(session_id)["pending"] == [], "no get left waiting in the manager")
+
+    def test_a_call_carried_over_to_the_resumed_connection_that_times_out_is_cancelled_there(self):
+        # Long enough for the resumption to come first; the outcome is waited for, not timed.
+        timeout = WAIT / 2
+        m = self.resumable(cancel_grace=WAIT)
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, timeout)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        self.relay.cut()
+        until(lambda: m.connection is not first and m.connection.pending_count() == 1, "the get carried over to the resumed connection")
+        self.assertTrue(m.resumed)
+        getter.join(timeout + 2 * WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended")
+        self.assertIsInstance(outcome.get("error"), RequestTimeoutError)
+        self.assertIn("was cancelled", str(outcome["error"]), "the manager confirmed the cancellation")
+        until(lambda: self.session(session_id)["pending"] == [], "no get left waiting in the manager")
+        self.put(queue._id, "after")
+        self.assertEqual(queue.get(), "after", "the item goes to the next get, not to the one given up")
+        self.assertEqual(list(m.connection.late_results) + list(first.late_results), [])
+
+    def test_a_resuming_connection_that_fails_in_the_read_completing_its_opening_is_a_failed_try(self):
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        # The resuming connection's describe answer comes with bytes that are no frame: that
+        # connection fails in the very read that completes its opening.
+        self.relay.append_downstream(b'"typeids"', b"!not a frame")
+        self.relay.cut()
+
+        def resumed_again():
+            session = self.session(session_id)
+            connection = m.connection
+            return session is not None and not session.get("resumableUntil") and not connection.closed and connection.pending_count() == 1
+
+        until(resumed_again, "the session resumed again after the failed connection, the get carried over")
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
+if __name__ == "__main__":
+    unittest.main()

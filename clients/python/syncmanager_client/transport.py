@@ -347,6 +347,17 @@ _QUICK_DIGITS_AT = len(_QUICK_LENGTH)
 _QUICK_END_MAX = _QUICK_DIGITS_AT + _EXACT_DIGITS
 
 
+def _usual_length(data: bytes, end: int) -> int:
+    """The body's length when the header block of ``data``, ending at ``end``, is the usual one
+    (``Content-Length:`` and 1 to _EXACT_DIGITS digits, ours included: every check of
+    ``_content_length`` holds), else -1."""
+    if _QUICK_DIGITS_AT < end <= _QUICK_END_MAX and data.startswith(_QUICK_LENGTH):
+        digits = data[_QUICK_DIGITS_AT:end]
+        if digits.isdigit():
+            return int(digits)
+    return -1
+
+
 def _is_byte_count(text: str) -> bool:
     """Whether a header's value is a byte count: 1 to ``_EXACT_DIGITS`` ASCII digits."""
     return text.isdigit() and text.isascii() and 1 <= len(text) <= _EXACT_DIGITS
@@ -509,11 +520,10 @@ class FrameReader:
             raise EOFError
         if not self._buffer:
             end = chunk.find(b"\r\n\r\n", _QUICK_DIGITS_AT, _QUICK_END_MAX + 4)
-            if end > _QUICK_DIGITS_AT and chunk.startswith(_QUICK_LENGTH):
-                digits = chunk[_QUICK_DIGITS_AT:end]
-                if digits.isdigit() and len(chunk) - end - 4 == int(digits) <= self.max_body:
-                    self.attachments = None
-                    return chunk[end + 4:]
+            length = _usual_length(chunk, end)
+            if 0 <= length <= self.max_body and len(chunk) - end - 4 == length:
+                self.attachments = None
+                return chunk[end + 4:]
         self._buffer += chunk
         return self.pop_body()
 
@@ -526,10 +536,8 @@ class FrameReader:
         if not buffer:
             return None
         end = buffer.find(b"\r\n\r\n")
-        if _QUICK_DIGITS_AT < end <= _QUICK_END_MAX and buffer.startswith(_QUICK_LENGTH) and buffer[_QUICK_DIGITS_AT:end].isdigit():
-            # The usual block, ours included: 1 to _EXACT_DIGITS digits, every check of _content_length holds.
-            length, listed = int(buffer[_QUICK_DIGITS_AT:end]), None  # type: Tuple[int, Optional[List[int]]]
-        else:
+        length, listed = _usual_length(buffer, end), None  # type: Tuple[int, Optional[List[int]]]
+        if length < 0:
             first = buffer[0]
             if not (65 <= first <= 90 or 97 <= first <= 122):
                 raise FramingError("a message must start with a header line, not byte 0x%02x" % first)

@@ -122,9 +122,13 @@ test('a client-only install of the packed tarball has no native binary, and requ
     const project = join(dir, 'project');
     require('node:fs').mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    // Offline: the package needs nothing from the registry to run as a client.
+    // Offline: the package needs nothing from the registry. What its bundles use (ioredis for the Redis
+    // store) is bundled in them, so it declares no dependencies: a fresh machine's npm cache, filled by
+    // `npm ci` from the lockfile, holds no registry metadata to resolve one with.
     const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8', timeout: 120_000 });
     assert.equal(install.status, 0, install.stdout + install.stderr);
+    const manifest = JSON.parse(require('node:fs').readFileSync(join(project, 'node_modules', 'syncmanager', 'package.json'), 'utf8')) as { dependencies?: object };
+    assert.deepEqual(manifest.dependencies ?? {}, {}, 'the package declares no dependencies: what it runs is bundled');
 
     const installed = filesUnder(join(project, 'node_modules'));
     assert.deepEqual(installed.filter(isNative), [], 'native binaries in a client-only install');

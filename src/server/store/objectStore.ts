@@ -5,11 +5,17 @@
  * for the built-in types it registers and for the objects of `shared` registrations.
  */
 
-import type { InspectGroup } from '../../common/protocol';
+import type { GroupManagerSummary, InspectGroup } from '../../common/protocol';
 import { builtinTypes, type BuiltinType, type BuiltinTypeId } from '../builtins';
-import type { ManagerDescription } from './redisGroupView';
 import type { CallContext } from '../calls/methodDispatch';
 import type { RequestId } from '../calls/sessionCore';
+
+/**
+ * What a manager says of itself to its group; the rest of its summary the group's directory adds.
+ * Defined here, not beside the Redis directory, so that the published type declarations of the
+ * store seam name nothing of ioredis, which is bundled, not a dependency.
+ */
+export type ManagerDescription = Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'>;
 
 /** A store of built-in objects' state. */
 export interface ObjectStore {

@@ -12,9 +12,7 @@ import { writeJson } from '../../common/jsonText';
 import { GROUP_ID_PREFIX, STORED_MEMBER, type ObjectMeta } from './redisReferences';
 import { isSessionLease } from './redisSessions';
 import { leaseKey, sessionIdOf } from './redisLeases';
-
-/** What a manager says of itself; the rest of its summary the directory adds. */
-export type ManagerDescription = Omit<GroupManagerSummary, 'managerId' | 'self' | 'publishedAt'>;
+import type { ManagerDescription } from './objectStore';
 
 /** How many keys one SCAN step asks for, and how many steps a view takes at most. */
 const SCAN_COUNT = 1000;

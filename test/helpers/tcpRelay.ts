@@ -14,7 +14,7 @@ export interface TcpRelay extends AsyncDisposable {
   mend(): void;
   /** How many times `text` went through, client to manager, across all connections so far. */
   countUpstream(text: string): number;
-  /** Resolves once `text` has gone upstream `times` times in all. */
+  /** Resolves once `text` has gone upstream `times` times in all; rejects, saying how many, if that takes 20 s. */
   untilUpstream(text: string, times: number): Promise<void>;
   /**
    * From now on until {@link cut}, what the manager sends is read and dropped, not passed on: the
@@ -30,12 +30,12 @@ export interface TcpRelay extends AsyncDisposable {
   releaseUpstream(): void;
   /** How many times `text` came from the manager, across all connections so far (passed on or dropped). */
   countDownstream(text: string): number;
-  /** Resolves once `text` has come from the manager `times` times in all (passed on or dropped). */
+  /** Resolves once `text` has come from the manager `times` times in all (passed on or dropped); rejects, saying how many, if that takes 20 s. */
   untilDownstream(text: string, times: number): Promise<void>;
   /**
    * The next time `text` goes `way` (client to manager: upstream), passes on only the bytes of its
    * read before it, so that the message it is in arrives half written and then its stream ends,
-   * and cuts the network as {@link cut} does. Resolves once cut.
+   * and cuts the network as {@link cut} does. Resolves once cut; rejects if `text` has not gone that way within 20 s.
    */
   cutMidway(way: 'upstream' | 'downstream', text: string): Promise<void>;
   /** The next time `text` comes from the manager, the read it is in goes on to the client followed by `bytes`, in one write. */
@@ -53,6 +53,9 @@ function drop(socket: Socket): void {
   if (socket.writableEnded) socket.destroy();
   else socket.resetAndDestroy();
 }
+
+/** How long a relay waits for traffic a test expects before failing the wait: far beyond any test's need, well within its timeout. */
+const WAIT_MS = 20_000;
 
 /** Starts a relay to `target` (`host:port`). */
 export async function startRelay(target: string): Promise<TcpRelay> {
@@ -113,12 +116,20 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     upstream.on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  /** Resolves once `condition` holds, checked whenever data goes through. */
-  const until = (condition: () => boolean) =>
-    new Promise<void>((resolve) => {
+  /**
+   * Resolves once `condition` holds, checked whenever data goes through; rejects naming `what` after
+   * {@link WAIT_MS}, so that a test waiting for traffic that never comes fails saying so instead of hanging.
+   */
+  const until = (what: () => string, condition: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(check);
+        reject(new Error(`relay: ${what()} after ${WAIT_MS} ms`));
+      }, WAIT_MS);
       const check = () => {
         if (!condition()) return;
         watchers.delete(check);
+        clearTimeout(timer);
         resolve();
       };
       watchers.add(check);
@@ -152,16 +163,23 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     },
     countDownstream: (text) => downstreamText.split(text).length - 1,
     untilDownstream(text, times) {
-      return until(() => relay.countDownstream(text) >= times);
+      const seen = () => relay.countDownstream(text);
+      return until(() => `${JSON.stringify(text)} came from the manager ${seen()} times, not ${times}`, () => seen() >= times);
     },
     untilUpstream(text, times) {
-      return until(() => count(text) >= times);
+      return until(() => `${JSON.stringify(text)} went to the manager ${count(text)} times, not ${times}`, () => count(text) >= times);
     },
     appendDownstream(text, bytes) {
       appending = { text, bytes };
     },
     cutMidway(way, text) {
-      return new Promise<void>((done) => (midway = { way, text, done }));
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          midway = undefined;
+          reject(new Error(`relay: ${JSON.stringify(text)} did not go ${way}, to be cut midway, within ${WAIT_MS} ms`));
+        }, WAIT_MS);
+        midway = { way, text, done: () => (clearTimeout(timer), resolve()) };
+      });
     },
     async close() {
       relay.cut();

@@ -37,7 +37,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AUTHKEY, measurePairs, pairOpsFor, QUEUE_TYPEIDS, runSeedRound, type ClientConn, type ImplModule, type PairOps } from './harness';
+import { AUTHKEY, measurePairs, pairOpsFor, runSeedRound, type ClientConn, type ImplModule, type PairOps } from './harness';
 import { closeSocket, freePort, openSocket } from './peers/net-util';
 import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned, procCpuUs } from './cpuProbe';
 

@@ -29,7 +29,6 @@ import type { WorkloadId } from './harness';
 import { AUTHKEY, measurePairs, QUEUE_TYPEIDS, runSeedRound } from './harness';
 import { answerCpuTime, cpuTimeOf, lineOf, option, pinned } from './cpuProbe';
 
-const CHILD = join(__dirname, 'child.ts');
 const THIS = __filename;
 
 function options(name: string): string[] {

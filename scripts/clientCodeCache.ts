@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const code = compileClientCode(dist);
   // A rebuild that wrote the same code keeps its cache (tests rebuild dist/ often).
   if (code.cached) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle just built, found at run time
   const { Manager, Queue } = require(join(dist, 'server.js')) as typeof ServerModule;
   const manager = new Manager({ address: '127.0.0.1:0', authkey: 'code-cache' });
   const queue = new Queue();

@@ -8,6 +8,7 @@ import { BaseProxy } from './baseProxy';
 import { splitArguments } from './kwargs';
 
 /** A proxy of a custom type: every method is async. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a custom type's methods take and give what its server-side class does
 export type DynamicProxy = BaseProxy & { [method: string]: (...args: any[]) => Promise<any> };
 
 /** Wraps a base proxy so property access becomes remote calls. */

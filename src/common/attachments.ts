@@ -42,7 +42,7 @@ function bind(value: unknown, attachments: readonly Buffer[], used: Uint8Array, 
   }
   const record = value as Record<string, unknown>;
   let count = 0;
-  for (const key in record) {
+  for (const _key in record) {
     if (++count > 1) break;
   }
   if (count === 1 && ATTACHMENT_TAG in record) {

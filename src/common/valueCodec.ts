@@ -24,7 +24,7 @@
 
 import type { Token } from './protocol';
 import { EncodedValue, RawJson, noteNegativeZero } from './jsonText';
-import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tuple, tupleFrom } from './valueTypes';
+import { Float, FrozenSet, OpaqueValue, Slice, isTuple, tupleFrom } from './valueTypes';
 import { ValueCodecError } from './valueCodecError';
 import { attachmentOutOfRange } from './attachments';
 

@@ -8,6 +8,7 @@ import type { TypeidDescription } from '../common/protocol';
 import { PyException } from './exceptions';
 
 /** A constructor or a function that makes a shared object from the call's arguments. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any class or function of the user's, whatever its parameters
 export type ObjectFactory = ((...args: any[]) => unknown) | (new (...args: any[]) => unknown);
 
 /** A factory that also receives keyword arguments (the built-in types bind them Python-style). */
@@ -47,7 +48,7 @@ export interface Registration {
 const TYPEID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.\-]*$/;
 
 /** Whether `fn` is a class (must be called with `new`). */
-function isClass(fn: Function): boolean {
+function isClass(fn: ObjectFactory): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 

@@ -41,6 +41,7 @@ function copyOfClient(name: string, edit: { code?: (code: Buffer) => Buffer; cac
 
 /** Connects with the client of `dir`, puts and gets one item. */
 async function roundTrip(dir: string, address: string, authkey = AUTHKEY): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a built client in a folder of the test's own
   const { connect } = require(join(dir, 'client.js')) as typeof ClientModule;
   const client = await connect({ address, authkey });
   try {
@@ -71,6 +72,7 @@ test('the build makes a cache the client compiles with, and the client runs from
   // TLS loads node:tls on first use, with require (the path a dynamic import() would have taken).
   const certs = makeCertificates();
   await using secure = await startManager({ tls: { cert: certs.pem(certs.serverCertFile), key: certs.pem(certs.serverKeyFile) } });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a built client in a folder of the test's own
   const { connect } = require(join(dir, 'client.js')) as typeof ClientModule;
   const client = await connect({ address: secure.address, authkey: AUTHKEY, tls: { ca: certs.pem(certs.caFile) } });
   const queue = await client.create<ClientModule.QueueProxy<number>>('Queue');

@@ -411,15 +411,6 @@ function hasUnjudgeableNumber(doc: unknown, inFloat = false): boolean {
   return false;
 }
 
-/** Whether a document holds a tag named `tag` anywhere. */
-function hasTag(doc: unknown, tag: string): boolean {
-  if (Array.isArray(doc)) return doc.some((d) => hasTag(d, tag));
-  if (typeof doc !== 'object' || doc === null) return false;
-  const keys = Object.keys(doc);
-  if (keys.length === 1 && keys[0] === tag) return true;
-  return keys.some((k) => hasTag((doc as Record<string, unknown>)[k], tag));
-}
-
 /**
  * The decoder refuses a `$int` of more than 4300 digits, as Python does (its conversion is
  * superlinear, CVE-2020-10735); SPEC 11.2 and schema.json say "any size".

@@ -3,7 +3,6 @@
  * and watched calls (SPEC 17) hears of changes on the manager that replaced the lost one.
  */
 import { test, before } from 'node:test';
-import assert from 'node:assert/strict';
 import { connect, type QueueProxy } from '../../src/client';
 import type { CallRecord, InspectChangedParams } from '../../src/common/protocol';
 import { buildCli, killServer, serveProcess } from '../helpers/serverProcess';

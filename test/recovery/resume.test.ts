@@ -10,7 +10,6 @@ import { getEventListeners } from 'node:events';
 import { connect, ConnectionLostError, StaleProxyError, type ListProxy, type LockProxy, type DictProxy, type QueueProxy, type ManagerClient, type SessionSummary } from '../../src/client';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
-import { until } from '../helpers/until';
 
 before(buildCli);
 

@@ -160,7 +160,7 @@ test('a semaphore acquire whose manager died before its answer arrived is answer
 });
 
 test('a task_done whose manager died before its answer arrived is answered from the group, one task done', { skip, timeout: 90_000 }, async () => {
-  await inGroup(async (g, client, other) => {
+  await inGroup(async (g, client) => {
     const tasks = await client.get_task_queue();
     await tasks.put(1);
     await tasks.put(2);

@@ -66,7 +66,7 @@ test('a manager taken out of the group while its lease had lapsed is back in it 
   const prefix = redis.prefix();
   const plain = new Redis(redis.url);
   try {
-    await using m = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
+    await using _manager = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 300 });
     const [id] = await plain.smembers(`${prefix}:managers`);
     await plain.del(`${prefix}:m:${id}`);
     await eventually('a fresh lease', () => plain.pttl(`${prefix}:m:${id}`), (ttl) => ttl > 0);

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, ProtocolError, type ListProxy, type QueueProxy } from '../../src/client';
+import { ProtocolError, type ListProxy, type QueueProxy } from '../../src/client';
 import { startManager } from '../helpers/manager';
 import { viewerAndWorker } from '../helpers/viewerAndWorker';
 

@@ -35,7 +35,6 @@ function stateDir(): string {
   return mkdtempSync(join(tmpdir(), 'syncmanager-state-'));
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each typeid's proxy type is named where it is used
 type Shared = any;
 
 test('a clean stop saves every shared built-in object and a start restores it, in order and with its types', async () => {

@@ -16,7 +16,7 @@
 import { bindArguments, isWithdrawn, ownerOf, sig, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
 import { referent, SharedRef } from '../calls/sharedRef';
-import { pyAddress, pyNumber, pyTypeName } from '../pythonSemantics';
+import { pyNumber, pyTypeName } from '../pythonSemantics';
 import { Lock, RLock } from './locks';
 import { park, release as releaseWaiter, TIMEOUT_MAX, type Waiter, WaiterList } from './waiting';
 

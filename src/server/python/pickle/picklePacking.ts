@@ -259,7 +259,7 @@ class Analysis {
     // Past the reader's limit it is read whole, and refused there: no pass reads further.
     if (at >= data.length || --this.opcodesLeft < 0) throw new ReadWhole();
     const op = data[at];
-    let argAt = at + 1;
+    const argAt = at + 1;
     let after: number;
     const push = PUSH_ARGUMENT[op];
     if (push >= 0) after = argAt + push;

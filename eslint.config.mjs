@@ -5,7 +5,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.cache/**', 'clients/python/**', 'protocol/conformance/**/*.py'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.cache/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LimitOptions } from './limits';
 import type { ServerTlsOptions } from './tlsWrap';
+import { storeTlsAsText, type StoreTlsOptions } from './store';
 
 /** PEM as text, which crosses the IPC channel as it is (bytes would arrive as a plain object). */
 function pemText(value: string | Uint8Array): string {
@@ -37,12 +38,13 @@ export interface ChildConfig {
   store?: string;
   storePrefix?: string;
   storeLeaseMs?: number;
+  storeTls?: StoreTlsOptions;
   log?: (message: string) => void;
 }
 
 /** Messages over the IPC channel. */
 export type ChildMessage =
-  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string; store?: string; storePrefix?: string; storeLeaseMs?: number }
+  | { type: 'configure'; address: string; authkeyHex: string; shared: SharedSpec[]; config?: string; builtins: boolean; inspection: boolean; allowRemoteShutdown: boolean; handshakeTimeoutMs?: number; maxMessageBytes?: number; maxConnections?: number; limits?: LimitOptions; tls?: ServerTlsOptions; plaintextAddress?: string; livenessTimeoutMs?: number; stateFile?: string; store?: string; storePrefix?: string; storeLeaseMs?: number; storeTls?: StoreTlsOptions }
   | { type: 'ready'; address: string }
   | { type: 'failed'; message: string }
   | { type: 'log'; message: string }
@@ -133,6 +135,7 @@ export function startChildManager(config: ChildConfig): Promise<ChildManager> {
       store: config.store,
       storePrefix: config.storePrefix,
       storeLeaseMs: config.storeLeaseMs,
+      storeTls: storeTlsAsText(config.storeTls),
     };
     child.send(configure);
   });

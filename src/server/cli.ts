@@ -19,6 +19,7 @@ import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues
 import { acceptRegistrations } from './liveRegistrations';
 import { Manager, type BuiltinTypeName } from './manager';
 import { DEFAULT_STORE_PREFIX } from './store/storeUrl';
+import { readStoreTlsFiles, STORE_TLS_FLAGS } from './store';
 
 /** Where `serve` listens when neither --address nor SYNCMANAGER_ADDRESS says. */
 const DEFAULT_ADDRESS = '127.0.0.1:50000';
@@ -47,10 +48,16 @@ Options of serve:
                             restored at start (a file that is not a complete state file is
                             refused, exit code 1), saved at a clean shutdown (Ctrl-C, SIGTERM,
                             a client's shutdown); written atomically
-  --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB; every
+  --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB (rediss://
+                            for TLS); every
                             manager on the same Redis and prefix serves the same objects
                             (default: memory, this process only)
   --store-prefix NAME       the prefix of the store's Redis keys (default ${DEFAULT_STORE_PREFIX})
+  --store-tls-ca FILE       with a rediss:// store (Redis over TLS): trust this CA (PEM) for
+                            Redis's certificate instead of Node's CAs
+  --store-tls-cert FILE     with rediss://: a client certificate (PEM) for a Redis that requires
+                            one (tls-auth-clients); needs --store-tls-key
+  --store-tls-key FILE      the client certificate's private key (PEM)
   --store-lease SECS        with --store: how long what this manager's clients hold (locks,
                             permits, unacknowledged items) outlives the manager if it dies,
                             before another manager on the store gives it back (default 5)
@@ -102,6 +109,8 @@ interface ServeOptions {
   child: boolean;
   limits: LimitFlagValues;
   tlsFiles: Partial<ServerTlsFiles>;
+  /** The files of --store-tls-ca, --store-tls-cert and --store-tls-key. */
+  storeTlsFiles: { ca?: string; cert?: string; key?: string };
   plaintextAddress?: string;
   registrationsOnStdin: boolean;
   stateFile?: string;
@@ -151,6 +160,7 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     child: false,
     limits: {},
     tlsFiles: {},
+    storeTlsFiles: {},
     registrationsOnStdin: false,
   };
   let authkeyFile: string | undefined;
@@ -174,6 +184,9 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--config': options.config = value(); break;
       case '--store': options.store = value(); break;
       case '--store-prefix': options.storePrefix = value(); break;
+      case STORE_TLS_FLAGS.ca: options.storeTlsFiles.ca = value(); break;
+      case STORE_TLS_FLAGS.cert: options.storeTlsFiles.cert = value(); break;
+      case STORE_TLS_FLAGS.key: options.storeTlsFiles.key = value(); break;
       case '--store-lease': {
         const seconds = Number(value());
         // The shortest lease is the store's rule (storeFor refuses it, and that becomes a usage error).
@@ -270,6 +283,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
   const tls = tlsOf(options.tlsFiles);
   let manager: Manager;
   try {
+    const storeTls = readStoreTlsFiles(options.storeTlsFiles);
     manager = new Manager({
       address: addressText,
       authkey,
@@ -285,13 +299,14 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
       store: options.store,
       storePrefix: options.storePrefix,
       storeLeaseMs: options.storeLeaseMs,
+      storeTls,
       stateFile: options.stateFile,
       log,
       // What a state file could not keep is shown even with --quiet.
       warn: (message) => process.stderr.write(`${timestamp()} warning: ${message}\n`),
     });
   } catch (error) {
-    // The one option the constructor checks itself: the store's URL and prefix.
+    // The options the constructor checks itself: the store's URL, prefix and TLS files.
     throw new UsageError((error as Error).message);
   }
   for (const r of options.registers) {
@@ -380,6 +395,7 @@ async function serveChild(): Promise<number> {
     store: configure.store,
     storePrefix: configure.storePrefix,
     storeLeaseMs: configure.storeLeaseMs,
+    storeTls: configure.storeTls,
     log: (message) => send({ type: 'log', message }),
   });
   try {

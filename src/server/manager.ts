@@ -28,7 +28,7 @@ import { Registry, type RegisterOptions } from './registry';
 import { Session, type JsonRpcHost } from './jsonrpc/jsonRpcSession';
 import { ResumeTokens } from './jsonrpc/resumeTokens';
 import { ObjectService, type ObjectServiceHost } from './calls/objectService';
-import { memoryStore, storeFor, type ObjectStore } from './store';
+import { memoryStore, storeFor, type ObjectStore, type StoreTlsOptions } from './store';
 import type { ConnectedSession } from './calls/sessionCore';
 import { StateKeeper } from './state/stateKeeper';
 
@@ -84,13 +84,18 @@ export interface ManagerOptions extends LimitOptions {
   stateFile?: string;
   /**
    * Where the built-in objects keep their state: `memory` (the default) or
-   * `redis://HOST:PORT/DB`, where every manager on the same Redis and prefix serves the same
+   * `redis://HOST:PORT/DB` (`rediss://` for Redis over TLS), where every manager on the same Redis and prefix serves the same
    * objects (README, "Scaling out", says which types live there so far). The manager refuses to
    * start when that Redis cannot be reached, or its prefix holds another version's data.
    */
   store?: string;
   /** The prefix of every Redis key the store writes. Default `syncmanager`. */
   storePrefix?: string;
+  /**
+   * With a `rediss://` store: the CA that signed Redis's certificate (trusted instead of Node's
+   * CAs), and a client certificate and key for a Redis that requires one. PEM text or bytes.
+   */
+  storeTls?: StoreTlsOptions;
   /**
    * With a Redis store: how long (ms) what this manager's sessions hold (locks, permits,
    * deliveries in flight) outlives the manager if it dies, before another manager of the group
@@ -163,7 +168,7 @@ export class Manager {
     this.buffers = new BufferBudget(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES);
     const log = options.log ?? (() => {});
     if (options.stateFile !== undefined) this.keeper = new StateKeeper(options.stateFile, options.warn ?? log, log, options.opaquePickles !== false);
-    this.store = storeFor(options.store, options.storePrefix, options.log, options.storeLeaseMs);
+    this.store = storeFor(options.store, options.storePrefix, options.log, options.storeLeaseMs, options.storeTls);
     if (this.keeper && this.store !== memoryStore) throw new Error('--state keeps the objects of the in-memory store; a Redis store keeps them in Redis: give one or the other (the option stateFile, or store)');
     const group = this.store.group;
     if (group) {
@@ -429,6 +434,7 @@ export class Manager {
       store: this.options.store,
       storePrefix: this.options.storePrefix,
       storeLeaseMs: this.options.storeLeaseMs,
+      storeTls: this.options.storeTls,
       log: this.options.log,
     });
     this.stopped = this.child.exited;

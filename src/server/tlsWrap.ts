@@ -26,15 +26,21 @@ export interface ServerTlsFiles {
   caFile?: string;
 }
 
+/**
+ * Reads a PEM file a flag names.
+ * @throws Error naming the flag and the file when it cannot be read.
+ */
+export function readPemFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new Error(`${flag} ${file}: ${(error as Error).message}`);
+  }
+}
+
 /** Reads the files of a TLS setting; an unreadable one is named. */
 export function readServerTlsFiles(files: ServerTlsFiles): ServerTlsOptions {
-  const read = (flag: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new Error(`${flag} ${file}: ${(error as Error).message}`);
-    }
-  };
+  const read = readPemFile;
   return { cert: read('--tls-cert', files.certFile), key: read('--tls-key', files.keyFile), ...(files.caFile ? { ca: read('--tls-ca', files.caFile) } : {}) };
 }
 

@@ -38,7 +38,7 @@ export function redisMissing(): string | undefined {
 /** A running redis-server. */
 export interface RedisServer {
   readonly port: number;
-  /** `redis://127.0.0.1:PORT/0` */
+  /** `redis://127.0.0.1:PORT/0` (`rediss://` when started with TLS) */
   readonly url: string;
   readonly pid: number;
   /** Stops it (SIGTERM, then SIGKILL if it lingers) and removes its folder unless `keepDir`. */
@@ -76,6 +76,11 @@ export interface RedisOptions {
   port?: number;
   /** This folder instead of a new temporary one (what a Redis wrote there is loaded). */
   dir?: string;
+  /**
+   * Serve TLS only, on the port (plaintext off), with this certificate and key; `caFile` is the CA
+   * clients' certificates must be signed by, required when `authClients` (Redis's own default).
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string; authClients: boolean };
 }
 
 /** Starts redis-server with `extra` arguments (`--appendonly yes`...) on a free port, or `port`. */
@@ -84,7 +89,11 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < (options.port ? 1 : START_ATTEMPTS); attempt++) {
     const port = options.port ?? (await freePort());
-    const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.extra ?? [])], {
+    const { tls } = options;
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.authClients ? 'yes' : 'no']
+      : ['--port', String(port)];
+    const child = spawn(REDIS_SERVER, [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.extra ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -118,7 +127,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       };
       return {
         port,
-        url: `redis://127.0.0.1:${port}/0`,
+        url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}/0`,
         pid: child.pid!,
         dir,
         async stop({ keepDir = false } = {}) {
@@ -132,7 +141,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
         kill: () => kill('SIGKILL'),
         async restart() {
           if (child.exitCode === null && child.signalCode === null) throw new Error(`redis-server ${child.pid} is still running: kill or stop it before restarting`);
-          return startRedis({ extra: options.extra, port, dir });
+          return startRedis({ ...options, port, dir });
         },
       };
     }

@@ -25,6 +25,7 @@ import { GROUP_ID_PREFIX, REFERENCE_KIND, referenceKeys, STORED_MEMBER, type Obj
 import { textToValue, valueToText } from './valueText';
 import { redisBuiltinTypes, type RedisTypeFactory } from './redisTypes';
 import type { RedisStoreAddress } from './storeUrl';
+import { redisTlsOptions, type StoreTlsOptions } from './storeTls';
 import { Wakeups } from './redisWakeups';
 import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
@@ -166,6 +167,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     private readonly log: (message: string) => void = () => {},
     /** How long this manager's holdings outlive it if it dies (ms): its lease. */
     leaseMs: number = DEFAULT_LEASE_MS,
+    /** With a `rediss://` address: the CA to trust and the client certificate, when not Node's defaults. */
+    private readonly tls?: StoreTlsOptions,
   ) {
     this.#lease = new ManagerLease(prefix, leaseMs, reclaimers, log);
     this.#directory = new GroupDirectory(prefix, this.#lease.managerId, leaseMs);
@@ -436,12 +439,16 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       maxRetriesPerRequest: 0,
       // Once serving, reconnect for ever (bounded backoff); at start, one try: refuse to start instead.
       retryStrategy: (times: number) => (this.#opened && !this.#closed ? Math.min(50 * 2 ** Math.min(times, 6), 2000) : null),
+      ...(this.address.tls ? { tls: redisTlsOptions(this.tls) } : {}),
     };
     const client = new Redis(this.address.url, options);
     const subscriber = new Redis(this.address.url, options);
+    /** Why a connection failed before the store opened: ioredis's connect() says only "Connection is closed". */
+    let whyNot: Error | undefined;
     for (const [which, c] of [['commands', client], ['wake-ups', subscriber]] as const) {
       let lost = false;
       c.on('error', (error: Error) => {
+        if (!this.#opened) whyNot ??= error;
         if (this.#opened && !lost) this.log(`Redis store at ${this.location} (${which}): ${error.message}; reconnecting`);
         lost = true;
       });
@@ -464,7 +471,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     } catch (error) {
       client.disconnect();
       subscriber.disconnect();
-      throw new Error(`cannot reach the Redis store at ${this.address.shown}: ${(error as Error).message || String(error)}`);
+      const message = (error as Error).message || String(error);
+      throw new Error(`cannot reach the Redis store at ${this.address.shown}: ${whyNot && whyNot.message !== message ? `${whyNot.message} (${message})` : message}`);
     }
     try {
       await this.#checkFormat(client);

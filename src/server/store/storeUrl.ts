@@ -1,7 +1,7 @@
 /**
  * The `--store` / `store` option: which store a manager keeps its built-in objects in. `memory`
- * (the default) or `redis://HOST:PORT/DB`; checked here, once, for the CLI, the Manager option
- * and the extension's setting alike.
+ * (the default), `redis://HOST:PORT/DB`, or `rediss://HOST:PORT/DB` for Redis over TLS; checked
+ * here, once, for the CLI, the Manager option and the extension's setting alike.
  */
 
 /** The prefix of every key a Redis store writes, unless `storePrefix` names another. */
@@ -14,6 +14,8 @@ export interface RedisStoreAddress {
   readonly url: string;
   /** The URL without any password, for messages. */
   readonly shown: string;
+  /** `rediss://`: the connections to Redis are TLS, the server's certificate verified. */
+  readonly tls: boolean;
 }
 
 /** What a store option names. */
@@ -31,12 +33,14 @@ export function parseStoreAddress(text: string): StoreAddress {
   } catch {
     throw new Error(`store ${JSON.stringify(text)} is neither "memory" nor a redis://HOST:PORT/DB URL`);
   }
-  if (url.protocol !== 'redis:') throw new Error(`store ${JSON.stringify(text)}: only redis://HOST:PORT/DB URLs are supported (got ${url.protocol}//)`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`store ${JSON.stringify(text)}: only redis://HOST:PORT/DB URLs (rediss:// for TLS) are supported (got ${url.protocol}//)`);
+  }
   if (!url.hostname) throw new Error(`store ${JSON.stringify(text)} names no host: redis://HOST:PORT/DB`);
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) throw new Error(`store ${JSON.stringify(text)}: the database after the port must be a number, e.g. redis://127.0.0.1:6379/0`);
-  const shown = `redis://${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || '6379'}/${db || '0'}`;
-  return { kind: 'redis', url: text, shown };
+  const shown = `${url.protocol}//${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || '6379'}/${db || '0'}`;
+  return { kind: 'redis', url: text, shown, tls: url.protocol === 'rediss:' };
 }
 
 /** What a store prefix may be (the extension's `syncmanager.storePrefix` setting declares the same pattern; a test holds them equal). */

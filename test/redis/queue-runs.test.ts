@@ -2,14 +2,17 @@
  * Queue calls joined into runs in Redis (src/server/store/redisScriptRuns.ts), through real
  * managers and clients: a run of gets answers its items joined by a control character, so items
  * that hold that character (a string, bytes, a pickled value, a JSON client's `$opaque`) must come
- * back whole, from a TypeScript client and from an unmodified CPython client alike.
+ * back whole, from a TypeScript client and from an unmodified CPython client alike. The gets of a
+ * client that left before their answers were sent give their items back so that they come out
+ * again in the order they were taken.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { connect, OpaqueValue, tuple, type QueueProxy } from '../../src/client';
-import { AUTHKEY, startManager } from '../helpers/manager';
-import { redisForTests } from '../helpers/redisServer';
+import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
+import { redisForTests, startRedis } from '../helpers/redisServer';
+import { eventually, until } from '../helpers/until';
 import { assertExitedCleanly, managerClientLines, pythonEnv, pythonOf, runPython } from '../python/helpers';
 
 const redis = redisForTests('runs');
@@ -192,3 +195,36 @@ test('producers and consumers on two managers, many calls in flight on a bounded
     await Promise.all(clients.map((c) => c.close()));
   }
 });
+
+for (const [typeid, order] of [
+  ['Queue', ['a', 'b', 'c', 'd']],
+  ['LifoQueue', ['d', 'c', 'b', 'a']],
+] as const) {
+  test(`gets of a ${typeid} whose client left before their answers: the items come out again in the order they were taken`, { skip, timeout: 30_000 }, async () => {
+    const own = await startRedis();
+    const plain = new Redis(own.url);
+    try {
+      await using manager = await startManager({ store: own.url, storePrefix: 'gone' }, (m) => m.register('get_queue', { shared: typeid }));
+      const client = await connect<Queues>({ address: manager.address, authkey: AUTHKEY });
+      const q = await client.get_queue();
+      for (const item of ['a', 'b', 'c', 'd']) await q.put(item);
+      const leaving = await RawClient.open(manager.address);
+      const { id } = await createOver(leaving, 'get_queue');
+      // Redis holds every command that may write: the three gets are sent (one run) and wait there...
+      await plain.client('PAUSE', 60_000, 'WRITE');
+      for (let i = 0; i < 3; i++) leaving.send('object/call', { id, method: 'get', args: [false] });
+      await eventually('the gets reached Redis and wait there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
+      // ...while their client leaves: their answers cannot reach it, so their items go back.
+      const sessions = manager.connectedSessions.size;
+      leaving.close();
+      await until('the manager saw the client leave', () => manager.connectedSessions.size < sessions);
+      await plain.client('UNPAUSE');
+      await eventually('the three items came back', () => q.qsize(), (n) => n === 4);
+      assert.deepEqual([await q.getNowait(), await q.getNowait(), await q.getNowait(), await q.getNowait()], order);
+      await client.close();
+    } finally {
+      plain.disconnect();
+      await own.stop();
+    }
+  });
+}

@@ -196,11 +196,12 @@ test('producers and consumers on two managers, many calls in flight on a bounded
   }
 });
 
-for (const [typeid, order] of [
-  ['Queue', ['a', 'b', 'c', 'd']],
-  ['LifoQueue', ['d', 'c', 'b', 'a']],
+for (const [typeid, order, block] of [
+  ['Queue', ['a', 'b', 'c', 'd'], false],
+  ['LifoQueue', ['d', 'c', 'b', 'a'], false],
+  ['Queue', ['a', 'b', 'c', 'd'], true],
 ] as const) {
-  test(`gets of a ${typeid} whose client left before their answers: the items come out again in the order they were taken`, { skip, timeout: 30_000 }, async () => {
+  test(`${block ? 'blocking gets' : 'gets'} of a ${typeid} whose client left before their answers: the items come out again in the order they were taken`, { skip, timeout: 30_000 }, async () => {
     const own = await startRedis();
     const plain = new Redis(own.url);
     try {
@@ -212,7 +213,7 @@ for (const [typeid, order] of [
       const { id } = await createOver(leaving, 'get_queue');
       // Redis holds every command that may write: the three gets are sent (one run) and wait there...
       await plain.client('PAUSE', 60_000, 'WRITE');
-      for (let i = 0; i < 3; i++) leaving.send('object/call', { id, method: 'get', args: [false] });
+      for (let i = 0; i < 3; i++) leaving.send('object/call', { id, method: 'get', args: [block] });
       await eventually('the gets reached Redis and wait there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
       // ...while their client leaves: their answers cannot reach it, so their items go back.
       const sessions = manager.connectedSessions.size;

@@ -243,3 +243,53 @@ test('an item a waiting get took while its session was detached goes back to the
     }
   });
 });
+
+test('items several waiting gets took while their session was detached go back when the window passes, to come out again in the order they were taken', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: quickReconnect });
+    try {
+      const sessionId = client.sessionId;
+      const queue = await observer.create<QueueProxy<string>>('Queue');
+      const waitingGets = [0, 1, 2].map(() => client.callById(queue.id, 'get').catch((error: unknown) => error));
+      await untilSession(observer, sessionId, 'waiting in three gets', (s) => s?.pending.length === 3);
+      relay.cut();
+      await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      for (const item of ['a', 'b', 'c', 'd']) await queue.put(item);
+      // The gets still waiting in the detached session took the first three, in turn.
+      assert.equal(await queue.qsize(), 1);
+      await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
+      assert.deepEqual([await queue.getNowait(), await queue.getNowait(), await queue.getNowait(), await queue.getNowait()], ['a', 'b', 'c', 'd']);
+      relay.mend();
+      for (const outcome of await Promise.all(waitingGets)) assert.ok(outcome instanceof ConnectionLostError);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test('items several waiting gets took while their session was detached, given back when the window passes, go to the gets waiting then in the order they were taken', { timeout: 60_000 }, async () => {
+  await withManager(async (server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: quickReconnect });
+    const other = await connect({ address: server.address, authkey: AUTHKEY, name: 'other', reconnect: false });
+    try {
+      const sessionId = client.sessionId;
+      const queue = await observer.create<QueueProxy<string>>('Queue');
+      const waitingGets = [0, 1, 2].map(() => client.callById(queue.id, 'get').catch((error: unknown) => error));
+      await untilSession(observer, sessionId, 'waiting in three gets', (s) => s?.pending.length === 3);
+      relay.cut();
+      await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      for (const item of ['a', 'b', 'c']) await queue.put(item);
+      assert.equal(await queue.qsize(), 0);
+      // Two gets of another client wait on the emptied queue when the three items come back.
+      const later = [other.callById(queue.id, 'get'), other.callById(queue.id, 'get')];
+      await untilSession(observer, other.sessionId, 'waiting in two gets', (s) => s?.pending.length === 2);
+      await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
+      assert.deepEqual([...(await Promise.all(later)), await queue.getNowait()], ['a', 'b', 'c']);
+      relay.mend();
+      for (const outcome of await Promise.all(waitingGets)) assert.ok(outcome instanceof ConnectionLostError);
+    } finally {
+      await other.close();
+      await client.close();
+    }
+  });
+});

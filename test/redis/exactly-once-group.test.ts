@@ -273,3 +273,24 @@ test('the Python JSON client: a lock release in flight when its manager died, na
     await leave(g);
   }
 });
+
+test('many gets and puts of a resumable session in flight when their manager died are each answered once from the group', { skip, timeout: 90_000 }, async () => {
+  await inGroup(async (g, client, other) => {
+    const tasks = await client.get_task_queue();
+    const N = 40;
+    for (let i = 0; i < N; i++) await tasks.put(i);
+    const items = `${g.prefix}:o:shared:get_task_queue:items`;
+    const after = Array.from({ length: N }, (_, i) => String(N + i));
+    // Each get takes one of the first items, each put adds one of the next: all in flight at once.
+    const calls = () => Promise.all(Array.from({ length: N }, (_, i) => [tasks.get(), tasks.put(N + i)]).flat());
+    const answers = await acrossTheKill(g, client, calls, async () => JSON.stringify(await g.plain.lrange(items, 0, -1)) === JSON.stringify(after));
+    assert.deepEqual(
+      answers.filter((_, i) => i % 2 === 0),
+      Array.from({ length: N }, (_, i) => i),
+      'each get is answered with the item it took',
+    );
+    const theirs = await other.get_task_queue();
+    assert.equal(await theirs.qsize(), N, 'each put went in once, and no item taken came back');
+    for (let i = 0; i < N; i++) assert.equal(await theirs.getNowait(), N + i);
+  });
+});

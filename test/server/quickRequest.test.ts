@@ -86,3 +86,47 @@ test('a request whose call was read just before is still read whole: what follow
   for (const body of [`${get} `, `${get}}`, get.slice(0, -1), call('5', '{"id":"3f9a","method":"get","args":[]}').replace('"args":[]', '"args":')]) assert.equal(readQuickRequest(body), undefined, body);
   assert.deepEqual(readQuickRequest(call('6', '{"id":"3f9a","method":"get","args":[]}')), JSON.parse(call('6', '{"id":"3f9a","method":"get","args":[]}')));
 });
+
+test('requests of the usual shape with a few characters changed: whatever the quick reader reads, JSON.parse reads the same, -0 and key order included', () => {
+  // Object.is for numbers (-0), and members in the same order.
+  const same = (a: unknown, b: unknown): boolean => {
+    if (typeof a === 'number') return Object.is(a, b);
+    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+    if (a === null || typeof a !== 'object') return a === b;
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
+    const [ka, kb] = [Object.keys(a), Object.keys(b)];
+    return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  };
+  let seed = 12345;
+  const random = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const bases = [
+    call('7', '{"id":"3f9a","method":"put","args":[5]}'),
+    call('-0', '{"id":"q","method":"get"}'),
+    call('3', '{"id":"q","method":"put","args":[[1],"x"]}'),
+    `{"jsonrpc":"2.0","id":12,"method":"$/x","params":{"id":"q","method":"put","args":["a",[1],{"b":2}]}}`,
+  ];
+  // Pieces that make or break the shape: quotes, escapes, brackets, numbers, control characters, member names.
+  const pieces = ['"', '\\', ',', ':', '[', ']', '{', '}', '-', '0', '1', ' ', 'a', '\u001f', 'é', '"args":', '],"', '"}}', '.', 'e', '__proto__', '"id":', '"method":'];
+  let read = 0;
+  for (let n = 0; n < 50_000; n++) {
+    let body = bases[Math.floor(random() * bases.length)]!;
+    for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+      const at = Math.floor(random() * (body.length + 1));
+      const how = random();
+      const piece = pieces[Math.floor(random() * pieces.length)]!;
+      if (how < 0.4) body = body.slice(0, at) + piece + body.slice(at);
+      else if (how < 0.7) body = body.slice(0, at) + body.slice(at + 1 + Math.floor(random() * 3));
+      else body = body.slice(0, at) + piece + body.slice(at + 1);
+    }
+    // Twice: the second time its call text is one read lately.
+    for (let again = 0; again < 2; again++) {
+      const quick = readQuickRequest(body);
+      if (quick === undefined) continue;
+      read++;
+      let full: unknown;
+      assert.doesNotThrow(() => (full = JSON.parse(body)), `read quickly, refused by JSON.parse: ${JSON.stringify(body)}`);
+      assert.ok(same(quick, full), `read otherwise than JSON.parse reads it: ${JSON.stringify(body)}`);
+    }
+  }
+  assert.ok(read > 1000, `enough changed requests were still of the usual shape (${read})`);
+});

@@ -111,12 +111,15 @@ export class InFlightDeliveries {
     return true;
   }
 
-  /** The answer carrying `delivery` never reached its caller: the item goes back as if this delivery had not been made. */
-  undelivered(delivery: Delivery): void {
+  /**
+   * The answer carrying `delivery` never reached its caller: out of flight, as if this delivery had
+   * not been made. Returns the item for the queue to take back, undefined when it was not in flight.
+   */
+  undelivered(delivery: Delivery): ReturnedItem | undefined {
     const entry = this.#byId.get(delivery.deliveryId);
-    if (entry?.delivery !== delivery) return;
+    if (entry?.delivery !== delivery) return undefined;
     this.#close(entry, true);
-    this.comeBack([new ReturnedItem(delivery.value, delivery.deliveryCount - 1)]);
+    return new ReturnedItem(delivery.value, delivery.deliveryCount - 1);
   }
 
   /** The session `owner` ended: every delivery it holds goes back, so they come out again in the order they first did. */

@@ -467,8 +467,8 @@ export class Queue implements HeldResource {
     if (isWithdrawn(context)) throw new CallCancelled();
     const ack = context.ack;
     const receive: Receiver = ack && ((stored) => this.#inFlight.open(stored, context, ack));
-    // An item whose answer never reaches this caller comes back (see #giveBack).
-    context.giveBack?.(receive ? this.#undeliver : this.#giveBack);
+    // An item whose answer never reaches this caller comes back (see #takeBack).
+    context.giveBack?.(receive ? this.#undeliver : this.#takeBack);
     if (!pyTruthy(block)) {
       if (this.#items.length === 0) throw new PyException('Empty', '');
       return this.#hand(this.#take(), receive);
@@ -549,8 +549,7 @@ export class Queue implements HeldResource {
   }
 
   /**
-   * An item taken by a caller its answer could not reach (its connection was gone, or the answer
-   * too large to send), or a delivery given back: it goes to the longest-waiting getter, or back
+   * One item given back (see {@link #giveBackAll}): it goes to the longest-waiting getter, or back
    * to the front, as if never taken. It was counted when it was put, so the unfinished count
    * stays as it is.
    */
@@ -574,9 +573,24 @@ export class Queue implements HeldResource {
     for (let j = items.length - 1; j >= i; j--) this.#items.putBack(items[j]);
   }
 
+  /** Items whose answers never reached their callers, given back in this run (see {@link #takeBack}), last taken first. */
+  readonly #takenBack: unknown[] = [];
+
+  /**
+   * An item taken by a caller its answer could not reach (its connection was gone, or the answer
+   * too large to send) comes back at the end of this run, with the others given back in it, in
+   * the order they were taken (see {@link #giveBackAll}): its session gives back the items of one
+   * turn last first (`SessionCore.undelivered`), each give-back unaware of the others, so that the
+   * longest-waiting getter would otherwise get the last item taken.
+   */
+  readonly #takeBack = (item: unknown): void => {
+    if (this.#takenBack.push(item) === 1) queueMicrotask(() => this.#giveBackAll(this.#takenBack.splice(0).reverse()));
+  };
+
   /** A delivery whose answer never reached its caller: the item goes back as if not delivered. */
   readonly #undeliver = (result: unknown): void => {
-    if (result instanceof Delivery) this.#inFlight.undelivered(result);
+    const item = result instanceof Delivery ? this.#inFlight.undelivered(result) : undefined;
+    if (item !== undefined) this.#takeBack(item);
   };
 
   /** What a get answers for an item it took: the item, or a delivery of it. */

@@ -22,6 +22,8 @@ export interface CallingSession {
   cancelledEarly(requestId: number | string): boolean;
   /** If the answer to `requestId` cannot be delivered, `undo(result)` gives back what the call took. */
   onUndelivered(requestId: number | string, undo: (result: unknown) => void): void;
+  /** The answer to `requestId` will not be delivered: what `onUndelivered` registered gives back `result`. */
+  undelivered(requestId: number | string, result: unknown): boolean;
 }
 
 /** What withdraws a blocked call. */
@@ -104,5 +106,9 @@ export class SessionCallContext implements CallContext, Withdrawable {
 
   giveBack(undo: (result: unknown) => void): void {
     this.session.onUndelivered(this.requestId, undo);
+  }
+
+  undelivered(result: unknown): void {
+    this.session.undelivered(this.requestId, result);
   }
 }

@@ -60,6 +60,12 @@ export interface CallContext {
    * Absent for in-process calls, whose results cannot be lost on the way.
    */
   giveBack?(undo: (result: unknown) => void): void;
+  /**
+   * The call was withdrawn after it took `result` (a try of it was under way): gives it back by
+   * what {@link giveBack} registered, as for an answer that cannot be delivered, so that it goes
+   * back in order with the others of this turn (`SessionCore.undelivered`). Absent for in-process calls.
+   */
+  undelivered?(result: unknown): void;
   /** The caller asked for its item delivered, to acknowledge later (a queue's get; SPEC 20.3). */
   readonly ack?: AckRequest;
 }

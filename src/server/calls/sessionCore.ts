@@ -119,6 +119,14 @@ export class SessionCore implements CallingSession {
   readonly #undos = new Map<RequestId, (result: unknown) => void>();
   #latestUndoId: RequestId | undefined;
   #latestUndo: ((result: unknown) => void) | undefined;
+  /**
+   * The give-backs of answers found undelivered in this turn, carried out together at its end (or
+   * as the session ends, if sooner), last first: each puts what its call took back in front (a
+   * queue's next item), so calls whose answers are lost together (a client that left with gets in
+   * flight, their answers arriving together) are undone in the reverse order of what they did,
+   * and their items come out again in the order they were taken.
+   */
+  #undoing: (() => void)[] | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -198,13 +206,32 @@ export class SessionCore implements CallingSession {
 
   /**
    * The answer to `requestId` cannot reach the client (its connection is gone, or the answer is
-   * too large): gives back what the call took. Returns whether there was something to give back.
+   * too large): gives back what the call took, at the end of this turn with the others found so
+   * ({@link #undoing}). Returns whether there was something to give back.
    */
   undelivered(requestId: RequestId, result: unknown): boolean {
     const undo = this.takeUndo(requestId);
     if (!undo) return false;
-    undo(result);
+    if (this.#undoing === undefined) {
+      this.#undoing = [];
+      process.nextTick(() => this.#undoAll());
+    }
+    this.#undoing.push(() => undo(result));
     return true;
+  }
+
+  /** Carries out the give-backs of this turn's undelivered answers, last first (see {@link #undoing}). */
+  #undoAll(): void {
+    const undos = this.#undoing;
+    if (undos === undefined) return;
+    this.#undoing = undefined;
+    for (let i = undos.length - 1; i >= 0; i--) {
+      try {
+        undos[i]!();
+      } catch (error) {
+        this.host.log(`session ${this.id}: giving back what a call took failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Removes and returns how to give back what call `requestId` took, if anything. */
@@ -283,6 +310,8 @@ export class SessionCore implements CallingSession {
     this.#closing = true;
     this.#peerGone = true;
     this.withdrawAll();
+    // Before what it holds and its references go: an object it alone kept must still be there.
+    this.#undoAll();
     this.holdings.end();
     // A closed connection's incomplete messages are dropped with it (the session discards them).
     this.dropBuffered();

@@ -256,7 +256,10 @@ export class RedisQueue implements EditsStoredItems {
     context.giveBack?.((item) => void putBack(item).catch(() => {}));
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
     const seconds = timeoutSeconds(timeout);
-    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo: putBack, beforeWait: () => this.#refuseNaN(seconds) });
+    // A get withdrawn once its try took an item (its client left) gives it back through its session,
+    // in order with the others given back in the same turn: each goes in front.
+    const undo = context.undelivered ? (item: unknown) => Promise.resolve(context.undelivered!(item)) : putBack;
+    return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo, beforeWait: () => this.#refuseNaN(seconds) });
   }
 
   /**

@@ -26,6 +26,12 @@ export interface TcpRelay extends AsyncDisposable {
    * passed on: the manager's writes are late, as on a slow network.
    */
   holdUpstream(): void;
+  /**
+   * Holds what clients send as {@link holdUpstream} does, from the first read holding `text` on
+   * (that read included): the manager's writes are late from the moment it sends `text`, however
+   * many it sent before, which a test need not predict.
+   */
+  holdUpstreamFrom(text: string): void;
   /** Passes on what was kept back, in order, and what comes from now on. */
   releaseUpstream(): void;
   /** How many times `text` came from the manager, across all connections so far (passed on or dropped). */
@@ -68,6 +74,7 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let open = true;
   let dropping = false;
   let holding = false;
+  let holdingFrom: string | undefined;
   const held: [Socket, Buffer][] = [];
   let appending: { text: string; bytes: string } | undefined;
   let midway: { way: 'upstream' | 'downstream'; text: string; done(): void } | undefined;
@@ -97,6 +104,10 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       upstreamText += chunk.toString('latin1');
       for (const watcher of [...watchers]) watcher();
       if (cutMidwayIn('upstream', chunk, upstream)) return;
+      if (holdingFrom !== undefined && chunk.toString('latin1').includes(holdingFrom)) {
+        holding = true;
+        holdingFrom = undefined;
+      }
       if (holding) held.push([upstream, chunk]);
       else upstream.write(chunk);
     });
@@ -157,8 +168,12 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     holdUpstream() {
       holding = true;
     },
+    holdUpstreamFrom(text) {
+      holdingFrom = text;
+    },
     releaseUpstream() {
       holding = false;
+      holdingFrom = undefined;
       for (const [upstream, chunk] of held.splice(0)) if (!upstream.destroyed) upstream.write(chunk);
     },
     countDownstream: (text) => downstreamText.split(text).length - 1,

@@ -244,16 +244,22 @@ test('an item a waiting get took while its session was detached goes back to the
   });
 });
 
+/** Three gets of `client` waiting on a new queue, then its connection cut and its session detached (resumable). */
+async function threeGetsDetached(client: ManagerClient, observer: ManagerClient, relay: TcpRelay) {
+  const sessionId = client.sessionId;
+  const queue = await observer.create<QueueProxy<string>>('Queue');
+  const waitingGets = [0, 1, 2].map(() => client.callById(queue.id, 'get').catch((error: unknown) => error));
+  await untilSession(observer, sessionId, 'waiting in three gets', (s) => s?.pending.length === 3);
+  relay.cut();
+  await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+  return { sessionId, queue, waitingGets };
+}
+
 test('items several waiting gets took while their session was detached go back when the window passes, to come out again in the order they were taken', { timeout: 60_000 }, async () => {
   await withManager(async (_server, relay, observer) => {
     const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: quickReconnect });
     try {
-      const sessionId = client.sessionId;
-      const queue = await observer.create<QueueProxy<string>>('Queue');
-      const waitingGets = [0, 1, 2].map(() => client.callById(queue.id, 'get').catch((error: unknown) => error));
-      await untilSession(observer, sessionId, 'waiting in three gets', (s) => s?.pending.length === 3);
-      relay.cut();
-      await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      const { sessionId, queue, waitingGets } = await threeGetsDetached(client, observer, relay);
       for (const item of ['a', 'b', 'c', 'd']) await queue.put(item);
       // The gets still waiting in the detached session took the first three, in turn.
       assert.equal(await queue.qsize(), 1);
@@ -272,12 +278,7 @@ test('items several waiting gets took while their session was detached, given ba
     const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: quickReconnect });
     const other = await connect({ address: server.address, authkey: AUTHKEY, name: 'other', reconnect: false });
     try {
-      const sessionId = client.sessionId;
-      const queue = await observer.create<QueueProxy<string>>('Queue');
-      const waitingGets = [0, 1, 2].map(() => client.callById(queue.id, 'get').catch((error: unknown) => error));
-      await untilSession(observer, sessionId, 'waiting in three gets', (s) => s?.pending.length === 3);
-      relay.cut();
-      await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+      const { sessionId, queue, waitingGets } = await threeGetsDetached(client, observer, relay);
       for (const item of ['a', 'b', 'c']) await queue.put(item);
       assert.equal(await queue.qsize(), 0);
       // Two gets of another client wait on the emptied queue when the three items come back.

@@ -38,6 +38,18 @@ after(async () => {
 
 type Queues = { get_task_queue: QueueProxy<unknown> };
 
+/** Puts `item` into the manager's get_task_queue and gets it back, through a client of its own. */
+async function roundTrip(address: string, item: unknown): Promise<void> {
+  const client = await connect<Queues>({ address, authkey: AUTHKEY });
+  try {
+    const q = await client.get_task_queue();
+    await q.put(item);
+    assert.deepEqual(await q.get(), item);
+  } finally {
+    await client.close();
+  }
+}
+
 test('two managers on a rediss:// store with a private CA share a queue through TLS', { skip, timeout: 30_000 }, async () => {
   const storePrefix = prefix();
   const options = { store: redis.url, storePrefix, storeTls: { ca: certs.pem(certs.caFile) } };
@@ -81,28 +93,16 @@ test('a Redis requiring client certificates takes the manager\'s, and refuses a 
   await without.shutdown();
   const storeTls = { ca, cert: certs.pem(certs.clientCertFile), key: certs.pem(certs.clientKeyFile) };
   await using manager = await startManager({ store: strict.url, storePrefix: prefix(), storeTls }, (m) => m.register('get_task_queue', { shared: 'Queue' }));
-  const client = await connect<Queues>({ address: manager.address, authkey: AUTHKEY });
-  try {
-    const q = await client.get_task_queue();
-    await q.put(7);
-    assert.equal(await q.get(), 7);
-  } finally {
-    await client.close();
-  }
+  await roundTrip(manager.address, 7);
 });
 
 test('a manager started in a child process (start()) gets the store\'s TLS settings', { skip, timeout: 30_000 }, async () => {
   const storeTls = { ca: Buffer.from(certs.pem(certs.caFile)), cert: certs.pem(certs.clientCertFile), key: Buffer.from(certs.pem(certs.clientKeyFile)) };
   const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, store: strict.url, storePrefix: prefix(), storeTls });
   manager.register('get_task_queue', { shared: 'Queue' });
-  const address = await manager.start();
-  const client = await connect<Queues>({ address, authkey: AUTHKEY });
   try {
-    const q = await client.get_task_queue();
-    await q.put('child');
-    assert.equal(await q.get(), 'child');
+    await roundTrip(await manager.start(), 'child');
   } finally {
-    await client.close();
     await manager.shutdown();
   }
 });
@@ -113,14 +113,7 @@ test('syncmanager serve --store rediss://… with --store-tls-ca, --store-tls-ce
     { SYNCMANAGER_AUTHKEY: AUTHKEY },
   );
   try {
-    const client = await connect<Queues>({ address: server.address, authkey: AUTHKEY });
-    try {
-      const q = await client.get_task_queue();
-      await q.put('cli');
-      assert.equal(await q.get(), 'cli');
-    } finally {
-      await client.close();
-    }
+    await roundTrip(server.address, 'cli');
   } finally {
     assert.equal(await stopServer(server), 0);
   }

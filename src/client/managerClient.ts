@@ -757,6 +757,9 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       // The session is gone (its window passed, or the manager restarted): a new one, on this connection.
       resumeRefused = error.error.message;
       init = await rpc.request(InitializeRequest.type, params);
+      // Counted from its initialize answer on: the answers before it (the refusal's, the pipelined
+      // describe's) are no session's, and nothing else was asked on the connection meanwhile.
+      rpc.countAnswersAnew();
       describing = rpc.request(DescribeRequest.type, {});
     }
     rpc.binaryAttachments = init.capabilities.binaryAttachments === true;

@@ -307,6 +307,16 @@ export class RpcConnection {
     }
   }
 
+  /**
+   * The session this connection was to resume is gone and a new one starts on it: the new
+   * session's answers are counted from 0, as the manager numbers them (SPEC 20.4); the old
+   * session's count would be more than it ever sent, and it would refuse to resume the new one.
+   */
+  countAnswersAnew(): void {
+    this.answersSeen = 0;
+    this.#answersReported = 0;
+  }
+
   /** Sends again, with the same ids, the adopted requests still unanswered: the manager answers each once (SPEC 20.4). */
   resendAdopted(orphans: Map<Id, Pending>): void {
     for (const [id, entry] of orphans) {

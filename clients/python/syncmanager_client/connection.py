@@ -294,8 +294,11 @@ class Connection:
                     if error.rpc_error.data.get("keptBy") is not None:
                         # Another manager of the group keeps the session still (SPEC 20.4.1): try again later, never anew yet.
                         raise ConnectionRefusedError("the manager at %s cannot resume the session yet: %s" % (self.address, error)) from error
-                    # The session is gone (its window passed, the manager restarted): a new one.
+                    # The session is gone (its window passed, the manager restarted): a new one,
+                    # whose answers are counted from 0 as the manager numbers them; the old count
+                    # would be more than it ever sent, and it would refuse to resume the new one.
                     self.resume_refused = str(error)
+                    self.answers_seen = self._answers_reported = 0
             if result is None:
                 result = self.request("initialize", params, timeout=connect_timeout)
         except BaseException:

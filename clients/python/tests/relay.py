@@ -4,6 +4,7 @@ faults a resumable session must survive, made on real sockets.
 """
 
 import socket
+import struct
 import threading
 from typing import List, Optional, Tuple
 
@@ -23,15 +24,24 @@ class Relay:
         self._pairs = []  # type: List[Tuple[socket.socket, socket.socket]]
         self._appending = None  # type: Optional[Tuple[bytes, bytes]]
         self._closed = False
+        self._refusing = False
         threading.Thread(target=self._accept, name="relay-accept", daemon=True).start()
 
-    def cut(self) -> None:
-        """Breaks every connection through the relay, as a network failure would."""
+    def cut(self, refuse: bool = False) -> None:
+        """Breaks every connection through the relay, as a network failure would; with
+        ``refuse``, new ones are dropped as soon as they are made, until :meth:`mend`."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
+            if refuse:
+                self._refusing = True
         for pair in pairs:
             for sock in pair:
                 _shut(sock)
+
+    def mend(self) -> None:
+        """Takes connections again, after ``cut(refuse=True)``."""
+        with self._lock:
+            self._refusing = False
 
     def append_downstream(self, text: bytes, extra: bytes) -> None:
         """The next read from the manager that holds ``text`` goes on to the client followed by
@@ -50,6 +60,14 @@ class Relay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            with self._lock:
+                refusing = self._refusing
+            if refusing:
+                # A reset, as a host with nothing listening answers: an end of stream in the
+                # handshake would read as a refused authkey (SPEC 3.5), and the client would stop.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                continue
             try:
                 server = socket.create_connection(self._target, timeout=10)
                 server.settimeout(None)

@@ -8,7 +8,7 @@ resumes the session, and the calls in flight go on there).
 import threading
 import unittest
 
-from syncmanager_client import RequestTimeoutError, connect
+from syncmanager_client import ConnectionClosedError, RequestTimeoutError, connect
 
 from .relay import Relay
 from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
@@ -121,6 +121,53 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.put(queue._id, "after")
         getter.join(3 * WAIT)
         self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
+    def test_a_session_started_anew_after_a_refused_resumption_is_resumed_at_the_next_cut(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=0.5, reconnect_initial_delay=0.01, reconnect_max_delay=0.05)
+        self.addCleanup(m.close)
+        items = m.list()
+        for n in range(5):
+            items.append(n)
+        first = m.session_id
+        self.relay.cut(refuse=True)
+        until(lambda: self.session(first) is None, "the first session gone, its window passed")
+        self.relay.mend()
+        until(lambda: not m.connection.closed and m.session_id != first, "a new session")
+        self.assertFalse(m.resumed, "the expired session is not resumed")
+        # The new session has received fewer answers than the old one had: its count starts anew.
+        second = m.session_id
+        queue = m.Queue()
+        connection = m.connection
+        getter, outcome = self.start_get(connection, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(second)["pending"]) == 1, "the get waiting")
+        self.relay.cut()
+        until(lambda: m.connection is not connection and not m.connection.closed, "connected again")
+        self.assertTrue(m.resumed, "the new session is resumed")
+        self.assertEqual(m.session_id, second)
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
+    def test_closing_while_reconnecting_fails_the_waiting_calls_and_ends_the_session(self):
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, None)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        lost = threading.Event()
+        m.on_connection_lost = lambda error: lost.set()
+        self.relay.cut(refuse=True)
+        self.assertTrue(lost.wait(WAIT), "the loss seen")
+        m.close()
+        getter.join(WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended when the client was closed")
+        self.assertIsInstance(outcome.get("error"), ConnectionClosedError)
+        self.relay.mend()
+        # Nothing resumes the closed client's session behind its back: it is not kept on a live connection.
+        until(lambda: (self.session(session_id) or {}).get("resumableUntil") is not None or self.session(session_id) is None, "the session detached or gone")
+        self.put(queue._id, "after")
+        self.assertTrue(m.connection.closed, "no connection opened after close()")
 
 if __name__ == "__main__":
     unittest.main()

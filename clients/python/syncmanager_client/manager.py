@@ -142,6 +142,8 @@ class Manager:
         last = lost  # type: BaseException
         attempt = 0
         while policy.max_time is None or time.monotonic() - started < policy.max_time:
+            if self._ended is not None:
+                raise ConnectionClosedError(str(self._ended))  # closed meanwhile: no more tries
             wait = backoff_delay(policy, attempt)
             if policy.max_time is not None:
                 wait = max(0.0, min(wait, policy.max_time - (time.monotonic() - started)))
@@ -182,6 +184,12 @@ class Manager:
             else:
                 lost_connection.fail_orphans()
                 self._epoch += 1
+            if self._ended is not None:
+                # close() came while this try was under way: it may have looked at the lost
+                # connection before this one was installed, so this one is ended here, its session
+                # with it, and the calls it took over fail (close() set _ended before it looked).
+                connection.shutdown()
+                raise ConnectionClosedError(str(self._ended))
             if self.on_connection_restored is not None:
                 self.on_connection_restored(attempt)
             return
@@ -291,7 +299,11 @@ class Manager:
         blocked calls. Proxies cannot be used afterwards. Idempotent."""
         if self._ended is None:
             self._ended = ConnectionClosedError("the connection was closed by this client")
-        self.connection.shutdown()
+        connection = self.connection
+        connection.shutdown()
+        # Closed while reconnecting: the calls kept for a resumption that will not come fail now
+        # (the reconnect loop stops at its next look at _ended, or ends what it opened).
+        connection.fail_orphans("the connection was closed by this client while it was reconnecting: the effect of this call is unknown")
 
     def shutdown_server(self) -> None:
         """Stops the whole manager, if it allows remote shutdown (else ``PermissionError``)."""

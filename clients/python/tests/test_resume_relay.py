@@ -131,18 +131,23 @@ class ResumeThroughRelayTest(unittest.TestCase):
         first = m.session_id
         self.relay.cut(refuse=True)
         until(lambda: self.session(first) is None, "the first session gone, its window passed")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
         self.relay.mend()
-        until(lambda: not m.connection.closed and m.session_id != first, "a new session")
+        self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertFalse(m.resumed, "the expired session is not resumed")
+        self.assertNotEqual(m.session_id, first)
         # The new session has received fewer answers than the old one had: its count starts anew.
         second = m.session_id
         queue = m.Queue()
         connection = m.connection
         getter, outcome = self.start_get(connection, queue._id, 3 * WAIT)
         until(lambda: len(self.session(second)["pending"]) == 1, "the get waiting")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
         self.relay.cut()
-        until(lambda: m.connection is not connection and not m.connection.closed, "connected again")
-        self.assertTrue(m.resumed, "the new session is resumed")
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed, "the new session is resumed, not refused: %s" % (m.connection.resume_refused,))
         self.assertEqual(m.session_id, second)
         self.put(queue._id, "after")
         getter.join(3 * WAIT)

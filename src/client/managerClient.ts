@@ -347,13 +347,7 @@ export class ManagerClient {
   async close(): Promise<void> {
     this.#closing = true;
     if (this.#state === 'reconnecting') this.#end(new ConnectionClosedError(`the connection to the manager at ${this.address} was closed by this client`));
-    if (!this.#rpc.isOpen) return;
-    try {
-      await Promise.race([this.#rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    } catch {
-      // Closing anyway.
-    }
-    this.#rpc.close();
+    await endSession(this.#rpc);
   }
 
   /** Stops the whole manager (Python's `shutdown` control call), then closes. */
@@ -491,7 +485,10 @@ export class ManagerClient {
         continue;
       }
       if (this.#state !== 'reconnecting') {
-        opened.rpc.close();
+        // Closed while this try was under way: a resumed session would be kept for its whole
+        // window, holding what it holds, unless it is ended here.
+        if (this.#closing) void endSession(opened.rpc);
+        else opened.rpc.close();
         return;
       }
       if (opened.rpc.failure) {
@@ -553,6 +550,17 @@ export class ManagerClient {
     for (const waiter of waiters) waiter.reject(error);
     for (const listener of this.#endListeners) listener(error);
   }
+}
+
+/** Ends the session on `rpc` (`shutdown`: the manager gives back all it holds, never keeps it for a resumption), then closes it. */
+async function endSession(rpc: RpcConnection): Promise<void> {
+  if (!rpc.isOpen) return;
+  try {
+    await Promise.race([rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  } catch {
+    // Closing anyway.
+  }
+  rpc.close();
 }
 
 /**

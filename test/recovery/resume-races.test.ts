@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
-import { AbortError, ConnectionClosedError, connect, type ListProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
+import { AbortError, ConnectionClosedError, connect, type ListProxy, type LockProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
@@ -249,4 +249,26 @@ test('a call made while the client reconnects and aborted before the connection 
     await queue.put('after');
     assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'the aborted get took nothing');
   });
+});
+
+test('a resumable client closed while its reconnection is under way ends its session once that connection is up, giving back its lock', { timeout: 60_000 }, async () => {
+  await withResumable(
+    'closed-while-opening',
+    async (client, relay) => {
+      const sessionId = client.sessionId;
+      const lock = await observer.create<LockProxy>('Lock');
+      assert.equal(await client.callById(lock.id, 'acquire'), true);
+      // The next connection's handshake is kept back at the relay: the client is closed while it opens.
+      const challenges = relay.countDownstream('#CHALLENGE#');
+      relay.holdUpstream();
+      relay.cut();
+      await relay.untilDownstream('#CHALLENGE#', challenges + 1);
+      await client.close();
+      relay.releaseUpstream();
+      // Long before the session's 60 s window: the connection that came up after close() ended it.
+      await eventually("the closed client's session ended", () => sessionOf(sessionId), (s) => s === undefined);
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), true, 'its lock was given back');
+    },
+    false,
+  );
 });

@@ -772,10 +772,10 @@ class Connection:
         another manager of the group took the session over, those whose answers went with the old
         manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
         lost._successor = self  # first, then the looks at withdrawn: see _withdraw()
-        self._reports_answers = True
         why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
             lost.fail_orphans(why)
+            self._report_answers_from_now()
             return
         orphans = lost.take_orphans()
         for request_id in self.answers_lost:
@@ -815,8 +815,19 @@ class Connection:
                     self.notify("$/cancelRequest", {"id": request_id})
             except ConnectionClosedError:
                 return  # lost again: kept as this connection's orphans
+        self._report_answers_from_now()
         if orphans:
             self._reader_needed.set()  # their callers wait on the lost connection: read for them
+
+    def _report_answers_from_now(self) -> None:
+        """Reports answers from now on, the lost connection's requests sent again: only now. The
+        reader thread may be counting the answers to those sent first meanwhile, and a report
+        written between two of them would make the manager forget the answers of calls that
+        completed while the session was detached, which came before adopt() and answered nobody:
+        it would carry out again the requests sent after it (SPEC 20.4)."""
+        self._reports_answers = True
+        if self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
+            self._report_answers_seen()
 
     # -----------------------------------------------------------------------------------------
     # Values

@@ -751,6 +751,7 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     let init: InitializeResult;
     let resumeRefused: string | undefined;
     const resuming = from && resume ? { ...params, capabilities: { ...params.capabilities, resume: { ...resume, token: from.token, answersSeen: from.answersSeen } } } : params;
+    if (resuming !== params) rpc.keepEarlyAnswers();
     const initializing = rpc.request(InitializeRequest.type, resuming);
     // Pipelined behind initialize, which the manager handles first (SPEC 7.1): connecting takes
     // one round trip fewer. Its failure matters only once initialize succeeded.

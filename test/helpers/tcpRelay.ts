@@ -35,7 +35,8 @@ export interface TcpRelay extends AsyncDisposable {
   /**
    * The next time `text` goes `way` (client to manager: upstream), passes on only the bytes of its
    * read before it, so that the message it is in arrives half written and then its stream ends,
-   * and cuts the network as {@link cut} does. Resolves once cut; rejects if `text` has not gone that way within 20 s.
+   * and cuts the network as {@link cut} does. Resolves once cut; rejects if `text` has not gone that way within 20 s,
+   * or the relay closes first.
    */
   cutMidway(way: 'upstream' | 'downstream', text: string): Promise<void>;
   /** The next time `text` comes from the manager, the read it is in goes on to the client followed by `bytes`, in one write. */
@@ -70,7 +71,7 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let holding = false;
   const held: [Socket, Buffer][] = [];
   let appending: { text: string; bytes: string } | undefined;
-  let midway: { way: 'upstream' | 'downstream'; text: string; done(): void } | undefined;
+  let midway: { way: 'upstream' | 'downstream'; text: string; done(): void; closed(): void } | undefined;
   /** With {@link TcpRelay.cutMidway} armed for `way`: passes on `chunk` up to its text to `to`, ends `to`, cuts; else false. */
   const cutMidwayIn = (way: 'upstream' | 'downstream', chunk: Buffer, to: Socket): boolean => {
     const at = midway?.way === way ? chunk.toString('latin1').indexOf(midway.text) : -1;
@@ -178,10 +179,14 @@ export async function startRelay(target: string): Promise<TcpRelay> {
           midway = undefined;
           reject(new Error(`relay: ${JSON.stringify(text)} did not go ${way}, to be cut midway, within ${WAIT_MS} ms`));
         }, WAIT_MS);
-        midway = { way, text, done: () => (clearTimeout(timer), resolve()) };
+        const closed = () => (clearTimeout(timer), reject(new Error(`relay: closed before ${JSON.stringify(text)} went ${way}, to be cut midway`)));
+        midway = { way, text, done: () => (clearTimeout(timer), resolve()), closed };
       });
     },
     async close() {
+      // A cut armed and never made ends here, its wait with it.
+      midway?.closed();
+      midway = undefined;
       relay.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -272,3 +272,29 @@ test('a resumable client closed while its reconnection is under way ends its ses
     false,
   );
 });
+
+test('a get answered while detached gets that answer on the resumed connection, never sent again nor carried out again, even when that connection is cut too', { timeout: 60_000 }, async () => {
+  await withResumable('cut-while-sent-again', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    await observer.callById(queue.id, 'put', ['detached-item']);
+    await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    const gets = relay.countUpstream('"method":"get"');
+    // The resuming connection receives the get's answer before it takes the get over. Were the get
+    // sent again, it would be cut off halfway, unread by the manager, and the next resumption
+    // would count that answer as received: the manager would forget it and carry the get out again.
+    relay.cutMidway('upstream', '"method":"get"').catch(() => {});
+    relay.mend = mendLater;
+    mendLater();
+    assert.equal(await endsSoon('the get', getting), 'detached-item');
+    assert.equal(relay.countUpstream('"method":"get"'), gets, 'the get was not sent again');
+    assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
+  });
+});

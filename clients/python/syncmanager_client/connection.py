@@ -234,6 +234,12 @@ class Connection:
         #: requests are kept for the connection that resumes the session (see adopt()).
         self.on_lost = None  # type: Optional[Callable[[BaseException], None]]
         self._orphans = None  # type: Optional[Dict[int, _Pending]]
+        #: On a connection resuming a session, until adopt(): the answers that came for none of
+        #: its own requests, by id. They answer the lost connection's requests (calls that
+        #: completed while the session was detached, sent as it is resumed) and are counted in
+        #: answers_seen, so adopt() settles those requests with them and never sends them again:
+        #: the manager forgets an answer the client counted (SPEC 20.4).
+        self._early = None  # type: Optional[Dict[int, dict]]
         #: The connection that resumed this one's session: releases go there.
         self._successor = None  # type: Optional[Connection]
         self._pending = {}  # type: Dict[int, _Pending]
@@ -288,6 +294,7 @@ class Connection:
             result = None
             if resume_from is not None and resume_from.resume_token is not None and resume_within is not None:
                 resuming = dict(params, capabilities=dict(asked, resume={"withinMs": resume_within * 1000, "token": resume_from.resume_token, "answersSeen": resume_from.answers_seen}))
+                self._early = {}
                 try:
                     result = self.request("initialize", resuming, timeout=connect_timeout)
                 except SessionNotResumableError as error:
@@ -299,6 +306,7 @@ class Connection:
                     # would be more than it ever sent, and it would refuse to resume the new one.
                     self.resume_refused = str(error)
                     self.answers_seen = self._answers_reported = 0
+                    self._early = None
             if result is None:
                 result = self.request("initialize", params, timeout=connect_timeout)
         except BaseException:
@@ -711,6 +719,8 @@ class Connection:
                 pending.response = message
                 pending.set()
                 abandoned = pending.abandoned
+            elif self._early is not None and type(request_id) is int:
+                self._early[request_id] = message
         # Every answer counts but initialize's (SPEC 20.4).
         if request_id is not None and (pending is None or pending.method != "initialize"):
             self.answers_seen += 1
@@ -775,6 +785,7 @@ class Connection:
         why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
             lost.fail_orphans(why)
+            self._early = None
             self._report_answers_from_now()
             return
         orphans = lost.take_orphans()
@@ -790,6 +801,13 @@ class Connection:
             unsent.lost = "the connection was lost as this call was being sent: its effect is unknown"
             unsent.set()
         with self._pending_lock:
+            # Answered already on this connection, and counted: settled here, never sent again.
+            early, self._early = self._early, None
+            answered = [(i, orphans.pop(i)) for i in list(orphans) if early and i in early]
+            for request_id, pending in answered:
+                pending.response = early[request_id]  # type: ignore[index]
+                pending.set()
+            abandoned = [pending for _, pending in answered if pending.abandoned]
             closed = self._closed
             if not closed:
                 self._pending.update(orphans)
@@ -797,7 +815,10 @@ class Connection:
                 # Lost too before it took them over: they go on to the connection that resumes
                 # the session next, with the requests this one left waiting.
                 self._orphans.update(orphans)
-                return
+        for pending in abandoned:
+            self._keep_late(pending)
+        if closed and self._orphans is not None:
+            return
         if closed:
             # Closed for good (not lost) before it took them over: none will be sent again.
             for pending in orphans.values():
@@ -822,9 +843,8 @@ class Connection:
     def _report_answers_from_now(self) -> None:
         """Reports answers from now on, the lost connection's requests sent again: only now. The
         reader thread may be counting the answers to those sent first meanwhile, and a report
-        written between two of them would make the manager forget the answers of calls that
-        completed while the session was detached, which came before adopt() and answered nobody:
-        it would carry out again the requests sent after it (SPEC 20.4)."""
+        written between two of them, counting answers the manager sent before adopt(), must not
+        reach the manager before every request whose answer it might forget (SPEC 20.4)."""
         self._reports_answers = True
         if self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
             self._report_answers_seen()

@@ -104,7 +104,12 @@ class ResumedOrphansTest(unittest.TestCase):
         # adopt()) between two of them.
         self.check_gets_answered_while_detached(1500, "", reader_reading=True)
 
-    def check_gets_answered_while_detached(self, gets, padding, reader_reading=False):
+    def test_gets_answered_while_detached_on_a_resuming_connection_lost_before_it_took_them_are_not_carried_out_again(self):
+        # The answers come on the resuming connection, which counts them, and is lost before it
+        # takes the gets over: the next one resumes with that count, and the manager forgets them.
+        self.check_gets_answered_while_detached(3, "", lost_before_adopting=True)
+
+    def check_gets_answered_while_detached(self, gets, padding, reader_reading=False, lost_before_adopting=False):
         inspector = inspecting_manager()
         self.addCleanup(inspector.close)
         first = resumable()
@@ -134,7 +139,13 @@ class ResumedOrphansTest(unittest.TestCase):
             second.request("manager/describe", {})  # as the Manager does before taking the requests over
             if reader_reading:
                 until(second._read_role.locked, "the reader thread reading the idle connection")
-            second.adopt(first)
+            lost = first
+            if lost_before_adopting:
+                second._shutdown_socket(ConnectionLostError("lost for the test"))
+                second.adopt(first)  # lost itself: the gets go on to the next connection
+                lost, second = second, resume(second)
+                self.assertTrue(second.resumed)
+            second.adopt(lost)
             deadline = time.monotonic() + WAIT
             unanswered = [p for p in waiting.values() if not p.wait(max(0.0, deadline - time.monotonic()))]
             self.assertEqual(len(unanswered), 0, "every get is answered")

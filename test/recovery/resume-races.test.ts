@@ -298,3 +298,30 @@ test('a get answered while detached gets that answer on the resumed connection, 
     assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
   });
 });
+
+test('a resumption cut as its answer arrives is tried again: a get answered while detached gets its item once', { timeout: 60_000 }, async () => {
+  await withResumable('cut-in-resumption', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    await observer.callById(queue.id, 'put', ['detached-item']);
+    await observer.callById(queue.id, 'put', ['next-item']);
+    await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    // The first resumption's answer arrives half written, and that connection ends.
+    const cutInResumption = relay.cutMidway('downstream', '"resumed":true');
+    relay.mend = mendLater;
+    mendLater();
+    await cutInResumption;
+    // Still reconnecting: no new loss mends the relay.
+    relay.mend();
+    assert.equal(await endsSoon('the get', getting), 'detached-item');
+    assert.equal(await queue.get(), 'next-item');
+    assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
+  });
+});

@@ -404,10 +404,18 @@ class Connection:
     def release(self, object_id: str) -> None:
         """Drops one reference (``object/decref``) without waiting; safe from any thread and
         from a finalizer. Nothing happens once the connection is closed: closing released all
-        (unless another connection resumed the session: the release goes there)."""
+        (unless another connection resumed the session, or may resume it: the release goes
+        there)."""
         if self._closed:
-            if self._successor is not None:
-                self._successor.release(object_id)
+            with self._pending_lock:  # one with adopt(): it sets _successor and takes what waits here
+                successor = self._successor
+                if successor is None and self._orphans is not None:
+                    # Lost, its session maybe resumed later: the release waits for the
+                    # connection that resumes it (adopt()), or ends with the session.
+                    self._releases.append(object_id)
+                    return
+            if successor is not None:
+                successor.release(object_id)
             return
         self._releases.append(object_id)
         self._flush_releases()
@@ -781,7 +789,12 @@ class Connection:
         the manager answers it once (from the answer it kept, or when the call completes). When
         another manager of the group took the session over, those whose answers went with the old
         manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
-        lost._successor = self  # first, then the looks at withdrawn: see _withdraw()
+        with self._pending_lock:
+            lost._successor = self  # first, then the looks at withdrawn: see _withdraw()
+            released = list(lost._releases)
+            lost._releases.clear()
+        for object_id in released:
+            self.release(object_id)  # given back while the session was detached
         why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
             lost.fail_orphans(why)

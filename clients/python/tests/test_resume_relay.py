@@ -11,7 +11,7 @@ import unittest
 from syncmanager_client import ConnectionClosedError, RequestTimeoutError, connect
 
 from .relay import Relay
-from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
+from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, references_of, require_server, snapshot, until
 
 
 class ResumeThroughRelayTest(unittest.TestCase):
@@ -174,6 +174,25 @@ class ResumeThroughRelayTest(unittest.TestCase):
         until(lambda: (self.session(session_id) or {}).get("resumableUntil") is not None or self.session(session_id) is None, "the session detached or gone")
         self.put(queue._id, "after")
         self.assertTrue(m.connection.closed, "no connection opened after close()")
+
+    def test_a_proxy_released_while_the_session_is_detached_gives_its_reference_back_once_it_is_resumed(self):
+        m = self.resumable()
+        items = m.list()
+        object_id = items._id
+        first = m.connection
+        session_id = first.session_id
+        self.assertEqual(references_of(self.inspector, object_id, session_id), 1)
+        lost = threading.Event()
+        restored = threading.Event()
+        m.on_connection_lost = lambda error: lost.set()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.cut(refuse=True)
+        self.assertTrue(lost.wait(WAIT), "the loss seen")
+        items._release()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed)
+        until(lambda: references_of(self.inspector, object_id, session_id) == 0, "the reference given back")
 
 if __name__ == "__main__":
     unittest.main()

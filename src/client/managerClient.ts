@@ -171,6 +171,7 @@ export class ManagerClient {
     this.#resumeToken = opened.init.resumeToken;
     // Proxies the program forgot give their reference back.
     this.#finalizer = new FinalizationRegistry((token) => {
+      if (this.#state === 'reconnecting') return this.#decrefOnceConnected(token);
       let current: Token | undefined;
       try {
         current = this.#currentToken(token);
@@ -224,6 +225,7 @@ export class ManagerClient {
         return connection.send(CallRequest.type.method, paramsJson, signal, ack ? deliveredAnswers : callAnswers, context, attachments, callText.bytes);
       },
       decref: async (token) => {
+        if (this.#state === 'reconnecting') return this.#decrefOnceConnected(token);
         // A stale token holds no reference (unless a shared one was fetched again for it).
         const current = this.#currentToken(token);
         if (!current) return;
@@ -428,6 +430,29 @@ export class ManagerClient {
     };
     this.#rebound.set(token, entry);
     return entry.token;
+  }
+
+  /**
+   * Gives a reference back once the connection is back, if it resumed the session (a new session
+   * holds none of the old one's references); without waiting for it: released while the session
+   * is detached, the reference is still held on the manager.
+   */
+  #decrefOnceConnected(token: Token): void {
+    const epoch = this.#epoch;
+    this.#whenConnected().then(
+      () => {
+        if (this.#epoch !== epoch) return;
+        let current: Token | undefined;
+        try {
+          current = this.#currentToken(token);
+        } catch {
+          return;
+        }
+        if (current) this.#rpc.request(DecrefRequest.type, { id: current.id }).catch(() => {});
+      },
+      // The client ended: the session gave everything back.
+      () => {},
+    );
   }
 
   /** Resolves once the connection is back, or `signal` aborts; rejects if the client ends first. */

@@ -325,3 +325,22 @@ test('a resumption cut as its answer arrives is tried again: a get answered whil
     assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
   });
 });
+
+test('a proxy released while the session is detached gives its reference back once the session is resumed', { timeout: 60_000 }, async () => {
+  await withResumable('released-while-down', async (client, relay) => {
+    const list = await client.create<ListProxy<string>>('list');
+    const sessionId = client.sessionId;
+    const referencesHeld = async () => (await observer.inspection.snapshot()).objects.find((o) => o.id === list.id)?.holders.find((h) => h.sessionId === sessionId)?.references ?? 0;
+    assert.equal(await referencesHeld(), 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    const lost = new Promise((resolve) => client.on('lost', resolve));
+    relay.cut();
+    await lost;
+    const restored = new Promise((resolve) => client.on('restored', resolve));
+    await list.release();
+    mendLater();
+    await restored;
+    await eventually('the reference given back', referencesHeld, (n) => n === 0);
+  });
+});

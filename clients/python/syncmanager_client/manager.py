@@ -182,7 +182,8 @@ class Manager:
                 # loss are sent again under their ids, to be answered once (SPEC 20.4).
                 connection.adopt(lost_connection)
             else:
-                lost_connection.fail_orphans()
+                refused = " and the session could not be resumed (%s)" % connection.resume_refused if connection.resume_refused else ""
+                lost_connection.fail_orphans("the connection to the manager at %s was lost%s: the effect of this call is unknown" % (connection.address, refused))
                 self._epoch += 1
             if self._ended is not None:
                 # close() came while this try was under way: it may have looked at the lost

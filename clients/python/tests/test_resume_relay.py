@@ -8,7 +8,7 @@ resumes the session, and the calls in flight go on there).
 import threading
 import unittest
 
-from syncmanager_client import ConnectionClosedError, RequestTimeoutError, connect
+from syncmanager_client import ConnectionClosedError, ConnectionLostError, RequestTimeoutError, StaleProxyError, connect
 
 from .relay import Relay
 from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, references_of, require_server, snapshot, until
@@ -193,6 +193,30 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertTrue(m.resumed)
         until(lambda: references_of(self.inspector, object_id, session_id) == 0, "the reference given back")
+
+    def test_a_call_waiting_when_the_session_expires_fails_saying_it_could_not_be_resumed(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=0.5, reconnect_initial_delay=0.01, reconnect_max_delay=0.05)
+        self.addCleanup(m.close)
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, None)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.cut(refuse=True)
+        until(lambda: self.session(session_id) is None, "the session gone, its window passed")
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertFalse(m.resumed)
+        getter.join(WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended")
+        error = outcome.get("error")
+        self.assertIsInstance(error, ConnectionLostError)
+        self.assertIn("could not be resumed", str(error))
+        self.assertIn("effect of this call is unknown", str(error))
+        with self.assertRaises(StaleProxyError):
+            queue.qsize()
 
 if __name__ == "__main__":
     unittest.main()

@@ -516,12 +516,6 @@ export class ManagerClient {
         else opened.rpc.close();
         return;
       }
-      if (opened.rpc.failure) {
-        // It failed in the read that completed its opening, before it was this client's to hear
-        // of: the calls in flight stay with the lost connection, for the next try.
-        lastError = opened.rpc.failure;
-        continue;
-      }
       const resumed = opened.init.resumed === true;
       const orphans = lostRpc.takeOrphans();
       const answersLost = resumed ? opened.init.answersLost : undefined;
@@ -797,12 +791,17 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       describing = rpc.request(DescribeRequest.type, {});
     }
     rpc.binaryAttachments = init.capabilities.binaryAttachments === true;
+    const description = await describing;
+    // It failed in the read that completed its opening (bytes that are no frame after the describe
+    // answer, say): a failed try, before any call is the connection's.
+    if (rpc.failure) throw rpc.failure;
     if (init.resumeToken !== undefined) {
+      // Only now: a loss keeps the requests pending for the connection that resumes the session,
+      // and the describe above, kept so, would never have settled.
       rpc.keepsPendingOnLoss = true;
       // A resumed session's answers are reported once its requests in flight are adopted (RpcConnection.adopt).
       rpc.reportsAnswers = init.resumed !== true;
     }
-    const description = await describing;
     clearTimeout(deadline);
     // Ping often enough for both sides' timeouts (SPEC 20.1).
     if (livenessMs > 0) rpc.watchLiveness(Math.min(livenessMs, init.livenessTimeoutMs ?? livenessMs));

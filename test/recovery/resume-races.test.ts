@@ -344,3 +344,22 @@ test('a proxy released while the session is detached gives its reference back on
     await eventually('the reference given back', referencesHeld, (n) => n === 0);
   });
 });
+
+test('a resuming connection cut between its initialize answer and its describe answer is a failed try: the next one resumes, and the waiting get ends', { timeout: 60_000 }, async () => {
+  await withResumable('cut-in-describe', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    // The resuming connection's describe answer arrives half written, after its initialize answer, and that connection ends.
+    const cutInDescribe = relay.cutMidway('downstream', '"typeids"');
+    relay.cut();
+    await cutInDescribe;
+    // Still reconnecting: no new loss mends the relay.
+    relay.mend();
+    await eventually('resumed again', () => sessionOf(sessionId), (s) => s !== undefined && s.resumableUntil === undefined && client.connected);
+    await observer.callById(queue.id, 'put', ['after']);
+    assert.equal(await endsSoon('the waiting get', getting), 'after');
+  });
+});

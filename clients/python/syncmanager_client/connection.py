@@ -97,7 +97,7 @@ class _Pending:
     waits. Only the caller waits for its request, so one wait at a time makes it.
     """
 
-    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
@@ -112,6 +112,9 @@ class _Pending:
         self.withdrawn = False
         #: Why it failed with its effect unknown, when a resumption could not carry it over.
         self.lost = None  # type: Optional[str]
+        #: Whether a loss of a resumable connection keeps it for the connection that resumes the
+        #: session (SPEC 20.4); else the loss fails it.
+        self.carried = True
         self._lock = None  # type: Optional[Any]
         self._set = False
 
@@ -427,7 +430,7 @@ class Connection:
             message["params"] = params
         self._send_message(message)
 
-    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT, *, settle_interrupted: bool = False) -> Any:
+    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT, *, settle_interrupted: bool = False, carried: bool = True) -> Any:
         """Sends a request and waits for its result, raising the mapped exception for an error.
 
         ``timeout`` (seconds, or None for no limit) overrides the connection's
@@ -439,10 +442,14 @@ class Connection:
         withdrawal goes to ``late_results``. With ``settle_interrupted``, the interrupt waits
         up to ``cancel_grace`` seconds for the server's last word first, and carries it as
         ``interrupt.syncmanager_response`` (the response, or None if none came).
-        """
-        return self.request_text(method, params, request_tail(method, params), timeout, settle_interrupted)
 
-    def request_text(self, method: str, params: Any, after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
+        Without ``carried``, a loss of a resumable connection fails the request instead of
+        keeping it for the connection that resumes the session: for a request of the opening of
+        a connection, which that resumption would wait for.
+        """
+        return self.request_text(method, params, request_tail(method, params), timeout, settle_interrupted, carried)
+
+    def request_text(self, method: str, params: Any, after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False, carried: bool = True) -> Any:
         """:meth:`request` with the request's text given: everything after its id, from
         ``,"method":`` to the closing brace, as :func:`~.transport.request_tail` writes it for
         ``method`` and ``params`` (which are kept for late results and error messages). For the
@@ -453,6 +460,8 @@ class Connection:
         body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
         frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
         pending = _Pending(method, params)
+        if not carried:
+            pending.carried = False
         # Registered without the lock (one dict store is atomic), then the look at _closed:
         # _shutdown_socket sets _closed before it takes the requests, so a request it missed
         # sees _closed here, and one it took is failed (or kept for a resumption) by it.
@@ -924,8 +933,8 @@ class Connection:
             # A resumable session's requests wait for the connection that resumes it (SPEC 20.4).
             keep = self.resume_token is not None and isinstance(reason, ConnectionLostError)
             if keep:
-                self._orphans = dict(pending)
-                pending = []
+                self._orphans = {i: p for i, p in pending if p.carried}
+                pending = [(i, p) for i, p in pending if not p.carried]
         try:
             self._sock.shutdown(socket.SHUT_RDWR)  # wakes whoever reads out of recv
         except OSError:

@@ -272,7 +272,9 @@ class Manager:
                              % (self.connection.address, name, ", ".join(self.creation_methods()) or "nothing", name))
 
     def _describe(self) -> None:
-        described = self.connection.request("manager/describe")
+        # Not carried over a loss: in _install() it is the opening of a connection that a resumption
+        # would have to complete first, and it would wait for ever (a failed try instead).
+        described = self.connection.request("manager/describe", carried=False)
         #: ``typeid -> description`` from ``manager/describe`` (SPEC 8.2), in registration order.
         self.typeids = {d["typeid"]: d for d in described.get("typeids", []) if isinstance(d, dict) and isinstance(d.get("typeid"), str)}  # type: Dict[str, Dict[str, Any]]
 

@@ -23,6 +23,7 @@ class Relay:
         self._lock = threading.Lock()
         self._pairs = []  # type: List[Tuple[socket.socket, socket.socket]]
         self._appending = None  # type: Optional[Tuple[bytes, bytes]]
+        self._midway = None  # type: Optional[Tuple[bytes, threading.Event]]
         self._closed = False
         self._refusing = False
         threading.Thread(target=self._accept, name="relay-accept", daemon=True).start()
@@ -42,6 +43,15 @@ class Relay:
         """Takes connections again, after ``cut(refuse=True)``."""
         with self._lock:
             self._refusing = False
+
+    def cut_downstream_before(self, text: bytes) -> threading.Event:
+        """The next read from the manager that holds ``text`` goes on to the client only up to the
+        start of the message it is in (its ``Content-Length``), then the network is cut as
+        :meth:`cut` does (with ``refuse``: until :meth:`mend`). Returns an event set once cut."""
+        done = threading.Event()
+        with self._lock:
+            self._midway = (text, done)
+        return done
 
     def append_downstream(self, text: bytes, extra: bytes) -> None:
         """The next read from the manager that holds ``text`` goes on to the client followed by
@@ -91,6 +101,18 @@ class Relay:
                         if appending is not None and appending[0] in chunk:
                             chunk += appending[1]
                             self._appending = None
+                        midway = self._midway
+                        if midway is not None and midway[0] in chunk:
+                            self._midway = None
+                        else:
+                            midway = None
+                    if midway is not None:
+                        # The messages before it, then an orderly end, so that they are not thrown away by a reset.
+                        sink.sendall(chunk[:max(0, chunk.rfind(b"Content-Length", 0, chunk.index(midway[0])))])
+                        sink.shutdown(socket.SHUT_WR)
+                        self.cut(refuse=True)
+                        midway[1].set()
+                        break
                 sink.sendall(chunk)
         except OSError:
             pass

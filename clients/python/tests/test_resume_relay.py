@@ -218,5 +218,26 @@ class ResumeThroughRelayTest(unittest.TestCase):
         with self.assertRaises(StaleProxyError):
             queue.qsize()
 
+    def test_a_resuming_connection_cut_before_its_describe_answer_is_a_failed_try(self):
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        # The resuming connection ends after its initialize answer, before its describe answer.
+        cut = self.relay.cut_downstream_before(b'"typeids"')
+        self.relay.cut()
+        self.assertTrue(cut.wait(WAIT), "the describe answer cut off")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed)
+        until(lambda: m.connection.pending_count() == 1, "the get carried over to the resumed connection")
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
 if __name__ == "__main__":
     unittest.main()

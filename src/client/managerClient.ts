@@ -55,7 +55,7 @@ import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
 import { failOrphan, RpcConnection, RpcResponseError, type AnswerMapping, type RequestIds } from './rpcConnection';
 import { CallTextWriter, encodeKeywords } from './callText';
-import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
+import { keyRefused, openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -145,7 +145,7 @@ export class ManagerClient {
   readonly #events = new ConnectionEventTable();
   readonly #endListeners: ((error: ManagerError) => void)[] = [];
   /** Calls waiting for a reconnect to finish. */
-  #waiters: { resolve(): void; reject(error: ManagerError): void }[] = [];
+  #waiters: { resolve(): void; reject(error: ManagerError): void; keepsAlive: boolean }[] = [];
   #backoffTimer: NodeJS.Timeout | undefined;
   /** Where notifications of whichever connection is current go (inspection listens here). */
   readonly #notifications: { onNotification?: (method: string, params: unknown) => void } = {};
@@ -439,7 +439,8 @@ export class ManagerClient {
    */
   #decrefOnceConnected(token: Token): void {
     const epoch = this.#epoch;
-    this.#whenConnected().then(
+    // A release alone does not keep the process alive for the reconnection.
+    this.#whenConnected(undefined, false).then(
       () => {
         if (this.#epoch !== epoch) return;
         let current: Token | undefined;
@@ -455,13 +456,16 @@ export class ManagerClient {
     );
   }
 
-  /** Resolves once the connection is back, or `signal` aborts; rejects if the client ends first. */
-  #whenConnected(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves once the connection is back, or `signal` aborts; rejects if the client ends first.
+   * With `keepsAlive` false, the wait does not keep the process alive (nobody awaits it).
+   */
+  #whenConnected(signal?: AbortSignal, keepsAlive = true): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
     // A call is waiting: the backoff timer must keep the process alive now.
-    this.#backoffTimer?.ref();
+    if (keepsAlive) this.#backoffTimer?.ref();
     return new Promise((resolve, reject) => {
-      if (!signal) return void this.#waiters.push({ resolve, reject });
+      if (!signal) return void this.#waiters.push({ resolve, reject, keepsAlive });
       const onAbort = () => {
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
@@ -476,6 +480,7 @@ export class ManagerClient {
           signal.removeEventListener('abort', onAbort);
           reject(error);
         },
+        keepsAlive,
       };
       this.#waiters.push(waiter);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -494,7 +499,7 @@ export class ManagerClient {
       if (remaining <= 0) break;
       await new Promise<void>((resolve) => {
         this.#backoffTimer = setTimeout(resolve, Math.min(remaining, backoffDelay(policy, attempt)));
-        if (this.#waiters.length === 0) this.#backoffTimer.unref();
+        if (!this.#waiters.some((waiter) => waiter.keepsAlive)) this.#backoffTimer.unref();
       });
       this.#backoffTimer = undefined;
       if (this.#state !== 'reconnecting') return;
@@ -505,7 +510,7 @@ export class ManagerClient {
       } catch (error) {
         if (this.#state !== 'reconnecting') return;
         // A key the manager refuses will not start working by trying again.
-        if (error instanceof AuthenticationError) return this.#end(error);
+        if (keyRefused(error)) return this.#end(error as AuthenticationError);
         lastError = error;
         continue;
       }

@@ -8,8 +8,15 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 export interface TcpRelay extends AsyncDisposable {
   /** Where clients connect: `127.0.0.1:PORT`. */
   readonly address: string;
-  /** Drops every connection through the relay abruptly (RST) and refuses new ones until {@link mend}. */
-  cut(): void;
+  /**
+   * Drops every connection through the relay abruptly (RST) and refuses new ones until {@link mend}:
+   * reset at once, or with `'end'` accepted and ended (FIN), as a port forward whose manager is down does.
+   */
+  cut(refuse?: 'reset' | 'end'): void;
+  /** How many connections the relay refused since it started. */
+  readonly refused: number;
+  /** Resolves once the relay has refused `times` connections in all; rejects, saying how many, if that takes 20 s. */
+  untilRefused(times: number): Promise<void>;
   /** Accepts connections again. */
   mend(): void;
   /** How many times `text` went through, client to manager, across all connections so far. */
@@ -67,6 +74,8 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let downstreamText = '';
   const watchers = new Set<() => void>();
   let open = true;
+  let refuseBy: 'reset' | 'end' = 'reset';
+  let refused = 0;
   let dropping = false;
   let holding = false;
   const held: [Socket, Buffer][] = [];
@@ -85,7 +94,11 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     return true;
   };
   const server: Server = createServer((client) => {
-    if (!open) return void client.resetAndDestroy();
+    if (!open) {
+      refused++;
+      for (const watcher of [...watchers]) watcher();
+      return void (refuseBy === 'end' ? client.end() : client.resetAndDestroy());
+    }
     const upstream = netConnect({ host, port });
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -139,8 +152,12 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   const count = (text: string) => upstreamText.split(text).length - 1;
   const relay: TcpRelay = {
     address: `127.0.0.1:${(server.address() as { port: number }).port}`,
-    cut() {
+    get refused() {
+      return refused;
+    },
+    cut(refuse = 'reset') {
       open = false;
+      refuseBy = refuse;
       dropping = false;
       for (const [client, upstream] of pairs) {
         drop(client);
@@ -166,6 +183,9 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     untilDownstream(text, times) {
       const seen = () => relay.countDownstream(text);
       return until(() => `${JSON.stringify(text)} came from the manager ${seen()} times, not ${times}`, () => seen() >= times);
+    },
+    untilRefused(times) {
+      return until(() => `the relay refused ${refused} connections, not ${times}`, () => refused >= times);
     },
     untilUpstream(text, times) {
       return until(() => `${JSON.stringify(text)} went to the manager ${count(text)} times, not ${times}`, () => count(text) >= times);

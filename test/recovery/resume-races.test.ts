@@ -6,6 +6,8 @@
  * listener left behind. A TCP relay between the client and a manager process cuts the network.
  */
 import { test, before, after } from 'node:test';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { AbortError, ConnectionClosedError, connect, type ListProxy, type LockProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
@@ -359,6 +361,57 @@ test('a resuming connection cut between its initialize answer and its describe a
     // Still reconnecting: no new loss mends the relay.
     relay.mend();
     await eventually('resumed again', () => sessionOf(sessionId), (s) => s !== undefined && s.resumableUntil === undefined && client.connected);
+    await observer.callById(queue.id, 'put', ['after']);
+    assert.equal(await endsSoon('the waiting get', getting), 'after');
+  });
+});
+
+test('a proxy released while the client reconnects does not keep the process alive for the reconnection', { timeout: 60_000 }, async () => {
+  const relay = await startRelay(server.address);
+  try {
+    // A program that releases a proxy once its connection is lost, and never closes: it ends as
+    // soon as nothing but the reconnection is left, as without the release.
+    const script = `
+      const { connect } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'client.js'))});
+      connect({ address: ${JSON.stringify(relay.address)}, authkey: ${JSON.stringify(AUTHKEY)}, resume: { withinMs: 60000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 50, maxMs: 120000 } }).then(async (client) => {
+        const list = await client.create('list');
+        client.on('lost', () => list.release().then(() => console.log('released')));
+        console.log('ready');
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('ready')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`the program ended before it was ready: ${stdout}`)));
+    });
+    relay.cut();
+    try {
+      assert.equal(await endsSoon('the program', exited), 0);
+    } finally {
+      child.kill();
+    }
+    assert.match(stdout, /released/);
+  } finally {
+    await relay.close();
+  }
+});
+
+test('reconnection tries whose connection is accepted and ended in the handshake (a port forward whose manager is down) are failed tries, not a refused key: the session is resumed', { timeout: 60_000 }, async () => {
+  await withResumable('ended-in-handshake', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(client.sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    const ended = new Promise<unknown>((resolve) => client.connectionLost(resolve));
+    relay.cut('end');
+    await Promise.race([relay.untilRefused(relay.refused + 3), ended]);
+    mendLater();
     await observer.callById(queue.id, 'put', ['after']);
     assert.equal(await endsSoon('the waiting get', getting), 'after');
   });

@@ -152,11 +152,11 @@ class Manager:
             lost_connection = self.connection
             try:
                 connection = self._reopen(lost_connection)  # type: ignore[misc]
-            except transport.AuthenticationError as error:
-                # A key the manager refuses will not start working by trying again.
-                self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
-                raise
             except (OSError, EOFError) as error:
+                if transport.key_refused(error):
+                    # A key the manager refuses will not start working by trying again.
+                    self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
+                    raise
                 last = error
                 continue
             try:

@@ -26,15 +26,20 @@ class Relay:
         self._midway = None  # type: Optional[Tuple[bytes, threading.Event]]
         self._closed = False
         self._refusing = False
+        self._refusing_by_ending = False
+        #: How many connections were refused so far.
+        self.refused = 0
         threading.Thread(target=self._accept, name="relay-accept", daemon=True).start()
 
-    def cut(self, refuse: bool = False) -> None:
+    def cut(self, refuse: bool = False, by_ending: bool = False) -> None:
         """Breaks every connection through the relay, as a network failure would; with
-        ``refuse``, new ones are dropped as soon as they are made, until :meth:`mend`."""
+        ``refuse``, new ones are dropped as soon as they are made, until :meth:`mend`: reset, or
+        with ``by_ending`` accepted and ended, as a port forward whose manager is down does."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
             if refuse:
                 self._refusing = True
+                self._refusing_by_ending = by_ending
         for pair in pairs:
             for sock in pair:
                 _shut(sock)
@@ -71,12 +76,16 @@ class Relay:
             except OSError:
                 return
             with self._lock:
-                refusing = self._refusing
+                refusing, by_ending = self._refusing, self._refusing_by_ending
+                if refusing:
+                    self.refused += 1
             if refusing:
-                # A reset, as a host with nothing listening answers: an end of stream in the
-                # handshake would read as a refused authkey (SPEC 3.5), and the client would stop.
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()
+                if by_ending:
+                    _shut(client)
+                else:
+                    # A reset, as a host with nothing listening answers.
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    client.close()
                 continue
             try:
                 server = socket.create_connection(self._target, timeout=10)

@@ -239,5 +239,25 @@ class ResumeThroughRelayTest(unittest.TestCase):
         getter.join(3 * WAIT)
         self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
 
+    def test_reconnection_tries_ended_in_the_handshake_are_failed_tries_not_a_refused_key(self):
+        # As a port forward or proxy whose manager is down: each try is accepted, then ended.
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        refused = self.relay.refused
+        self.relay.cut(refuse=True, by_ending=True)
+        until(lambda: self.relay.refused >= refused + 3 or m._ended is not None, "three tries refused")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed)
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
 if __name__ == "__main__":
     unittest.main()

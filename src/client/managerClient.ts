@@ -55,7 +55,7 @@ import { splitArguments } from './kwargs';
 import { backoffDelay, ConnectionEventTable, reconnectPolicy, type ConnectionEvents, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
 import { failOrphan, RpcConnection, RpcResponseError, type AnswerMapping, type RequestIds } from './rpcConnection';
 import { CallTextWriter, encodeKeywords } from './callText';
-import { openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
+import { keyRefused, openAuthenticatedSocket, type ClientTlsOptions } from './socketTransport';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -145,7 +145,7 @@ export class ManagerClient {
   readonly #events = new ConnectionEventTable();
   readonly #endListeners: ((error: ManagerError) => void)[] = [];
   /** Calls waiting for a reconnect to finish. */
-  #waiters: { resolve(): void; reject(error: ManagerError): void }[] = [];
+  #waiters: { resolve(): void; reject(error: ManagerError): void; keepsAlive: boolean }[] = [];
   #backoffTimer: NodeJS.Timeout | undefined;
   /** Where notifications of whichever connection is current go (inspection listens here). */
   readonly #notifications: { onNotification?: (method: string, params: unknown) => void } = {};
@@ -171,6 +171,7 @@ export class ManagerClient {
     this.#resumeToken = opened.init.resumeToken;
     // Proxies the program forgot give their reference back.
     this.#finalizer = new FinalizationRegistry((token) => {
+      if (this.#state === 'reconnecting') return this.#decrefOnceConnected(token);
       let current: Token | undefined;
       try {
         current = this.#currentToken(token);
@@ -224,6 +225,7 @@ export class ManagerClient {
         return connection.send(CallRequest.type.method, paramsJson, signal, ack ? deliveredAnswers : callAnswers, context, attachments, callText.bytes);
       },
       decref: async (token) => {
+        if (this.#state === 'reconnecting') return this.#decrefOnceConnected(token);
         // A stale token holds no reference (unless a shared one was fetched again for it).
         const current = this.#currentToken(token);
         if (!current) return;
@@ -347,13 +349,7 @@ export class ManagerClient {
   async close(): Promise<void> {
     this.#closing = true;
     if (this.#state === 'reconnecting') this.#end(new ConnectionClosedError(`the connection to the manager at ${this.address} was closed by this client`));
-    if (!this.#rpc.isOpen) return;
-    try {
-      await Promise.race([this.#rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    } catch {
-      // Closing anyway.
-    }
-    this.#rpc.close();
+    await endSession(this.#rpc);
   }
 
   /** Stops the whole manager (Python's `shutdown` control call), then closes. */
@@ -436,13 +432,40 @@ export class ManagerClient {
     return entry.token;
   }
 
-  /** Resolves once the connection is back, or `signal` aborts; rejects if the client ends first. */
-  #whenConnected(signal?: AbortSignal): Promise<void> {
+  /**
+   * Gives a reference back once the connection is back, if it resumed the session (a new session
+   * holds none of the old one's references); without waiting for it: released while the session
+   * is detached, the reference is still held on the manager.
+   */
+  #decrefOnceConnected(token: Token): void {
+    const epoch = this.#epoch;
+    // A release alone does not keep the process alive for the reconnection.
+    this.#whenConnected(undefined, false).then(
+      () => {
+        if (this.#epoch !== epoch) return;
+        let current: Token | undefined;
+        try {
+          current = this.#currentToken(token);
+        } catch {
+          return;
+        }
+        if (current) this.#rpc.request(DecrefRequest.type, { id: current.id }).catch(() => {});
+      },
+      // The client ended: the session gave everything back.
+      () => {},
+    );
+  }
+
+  /**
+   * Resolves once the connection is back, or `signal` aborts; rejects if the client ends first.
+   * With `keepsAlive` false, the wait does not keep the process alive (nobody awaits it).
+   */
+  #whenConnected(signal?: AbortSignal, keepsAlive = true): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
     // A call is waiting: the backoff timer must keep the process alive now.
-    this.#backoffTimer?.ref();
+    if (keepsAlive) this.#backoffTimer?.ref();
     return new Promise((resolve, reject) => {
-      if (!signal) return void this.#waiters.push({ resolve, reject });
+      if (!signal) return void this.#waiters.push({ resolve, reject, keepsAlive });
       const onAbort = () => {
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
@@ -457,6 +480,7 @@ export class ManagerClient {
           signal.removeEventListener('abort', onAbort);
           reject(error);
         },
+        keepsAlive,
       };
       this.#waiters.push(waiter);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -475,7 +499,7 @@ export class ManagerClient {
       if (remaining <= 0) break;
       await new Promise<void>((resolve) => {
         this.#backoffTimer = setTimeout(resolve, Math.min(remaining, backoffDelay(policy, attempt)));
-        if (this.#waiters.length === 0) this.#backoffTimer.unref();
+        if (!this.#waiters.some((waiter) => waiter.keepsAlive)) this.#backoffTimer.unref();
       });
       this.#backoffTimer = undefined;
       if (this.#state !== 'reconnecting') return;
@@ -486,19 +510,16 @@ export class ManagerClient {
       } catch (error) {
         if (this.#state !== 'reconnecting') return;
         // A key the manager refuses will not start working by trying again.
-        if (error instanceof AuthenticationError) return this.#end(error);
+        if (keyRefused(error)) return this.#end(error as AuthenticationError);
         lastError = error;
         continue;
       }
       if (this.#state !== 'reconnecting') {
-        opened.rpc.close();
+        // Closed while this try was under way: a resumed session would be kept for its whole
+        // window, holding what it holds, unless it is ended here.
+        if (this.#closing) void endSession(opened.rpc);
+        else opened.rpc.close();
         return;
-      }
-      if (opened.rpc.failure) {
-        // It failed in the read that completed its opening, before it was this client's to hear
-        // of: the calls in flight stay with the lost connection, for the next try.
-        lastError = opened.rpc.failure;
-        continue;
       }
       const resumed = opened.init.resumed === true;
       const orphans = lostRpc.takeOrphans();
@@ -553,6 +574,17 @@ export class ManagerClient {
     for (const waiter of waiters) waiter.reject(error);
     for (const listener of this.#endListeners) listener(error);
   }
+}
+
+/** Ends the session on `rpc` (`shutdown`: the manager gives back all it holds, never keeps it for a resumption), then closes it. */
+async function endSession(rpc: RpcConnection): Promise<void> {
+  if (!rpc.isOpen) return;
+  try {
+    await Promise.race([rpc.request(ShutdownRequest.type, {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  } catch {
+    // Closing anyway.
+  }
+  rpc.close();
 }
 
 /**
@@ -743,6 +775,7 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
     let init: InitializeResult;
     let resumeRefused: string | undefined;
     const resuming = from && resume ? { ...params, capabilities: { ...params.capabilities, resume: { ...resume, token: from.token, answersSeen: from.answersSeen } } } : params;
+    if (resuming !== params) rpc.keepEarlyAnswers();
     const initializing = rpc.request(InitializeRequest.type, resuming);
     // Pipelined behind initialize, which the manager handles first (SPEC 7.1): connecting takes
     // one round trip fewer. Its failure matters only once initialize succeeded.
@@ -757,15 +790,23 @@ async function openSession(address: Address, authkey: Buffer, timeoutMs: number,
       // The session is gone (its window passed, or the manager restarted): a new one, on this connection.
       resumeRefused = error.error.message;
       init = await rpc.request(InitializeRequest.type, params);
+      // Counted from its initialize answer on: the answers before it (the refusal's, the pipelined
+      // describe's) are no session's, and nothing else was asked on the connection meanwhile.
+      rpc.countAnswersAnew();
       describing = rpc.request(DescribeRequest.type, {});
     }
     rpc.binaryAttachments = init.capabilities.binaryAttachments === true;
+    const description = await describing;
+    // It failed in the read that completed its opening (bytes that are no frame after the describe
+    // answer, say): a failed try, before any call is the connection's.
+    if (rpc.failure) throw rpc.failure;
     if (init.resumeToken !== undefined) {
+      // Only now: a loss keeps the requests pending for the connection that resumes the session,
+      // and the describe above, kept so, would never have settled.
       rpc.keepsPendingOnLoss = true;
       // A resumed session's answers are reported once its requests in flight are adopted (RpcConnection.adopt).
       rpc.reportsAnswers = init.resumed !== true;
     }
-    const description = await describing;
     clearTimeout(deadline);
     // Ping often enough for both sides' timeouts (SPEC 20.1).
     if (livenessMs > 0) rpc.watchLiveness(Math.min(livenessMs, init.livenessTimeoutMs ?? livenessMs));

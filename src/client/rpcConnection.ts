@@ -124,6 +124,14 @@ export class RpcConnection {
   keepsPendingOnLoss = false;
   /** Requests pending when the connection was lost, kept for the connection that resumes the session. */
   #orphans: Map<Id, Pending> | undefined;
+  /**
+   * On a connection resuming a session, until {@link adopt}: the answers that came for none of its
+   * own requests, by id. They answer the lost connection's requests, sent by the manager as the
+   * session is resumed (calls that completed while it was detached), and are counted in
+   * {@link answersSeen}: a request they answer is settled with them, never sent again, since the
+   * manager forgets an answer the client counted (SPEC 20.4).
+   */
+  #early: Map<Id, { error: RpcErrorObject | undefined; result: unknown }> | undefined;
   private readonly pending = new PendingRequests<Pending>();
   readonly #quotedMethods = new Map<string, { text: string; bytes: number }>();
   /** Where {@link readQuickResult} reads an answer into. */
@@ -290,21 +298,45 @@ export class RpcConnection {
 
   /**
    * Takes over requests of a lost connection of the same session: their answers, sent again by the
-   * manager, settle them here. Call once resumed, then {@link resendAdopted}. From now on the
-   * answers received are reported: the manager may send the answers of calls that completed while
-   * the session was detached before this, which then answered nobody; it forgets an answer the
-   * client reported, so only the requests sent again, not yet reported, get them again (SPEC 20.4).
+   * manager, settle them here. Call once resumed, then {@link resendAdopted}. The answers the
+   * manager sent before this, of calls that completed while the session was detached, settle
+   * their requests now, which are not sent again ({@link keepEarlyAnswers}). From now on the answers
+   * received are reported (SPEC 20.4).
    */
   adopt(orphans: Map<Id, Pending>): void {
     this.reportsAnswers = true;
+    const early = this.#early;
+    this.#early = undefined;
     for (const [id, entry] of orphans) {
       letGoOfAbort(entry);
+      const answer = early?.get(id);
+      if (answer) {
+        // Answered already, and counted: settled here, not sent again.
+        this.settle(entry, answer.error, answer.result);
+        continue;
+      }
       if (entry.signal) {
         entry.onAbort = () => this.notify(CancelNotification.type, { id });
         entry.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
     }
+  }
+
+  /**
+   * The session this connection was to resume is gone and a new one starts on it: the new
+   * session's answers are counted from 0, as the manager numbers them (SPEC 20.4); the old
+   * session's count would be more than it ever sent, and it would refuse to resume the new one.
+   */
+  countAnswersAnew(): void {
+    this.answersSeen = 0;
+    this.#answersReported = 0;
+    this.#early = undefined;
+  }
+
+  /** This connection resumes a session: the answers that come for none of its requests before {@link adopt} are kept for it. */
+  keepEarlyAnswers(): void {
+    this.#early = new Map();
   }
 
   /** Sends again, with the same ids, the adopted requests still unanswered: the manager answers each once (SPEC 20.4). */
@@ -402,7 +434,10 @@ export class RpcConnection {
   private answered(id: number, error: RpcErrorObject | undefined, result: unknown): void {
     const entry = this.pending.take(id);
     if (!entry?.uncounted) this.countAnswer();
-    if (!entry) return;
+    if (!entry) {
+      this.#early?.set(id, { error, result });
+      return;
+    }
     letGoOfAbort(entry);
     this.settle(entry, error, result);
   }

@@ -87,6 +87,16 @@ export async function openAuthenticatedSocket(address: Address, authkey: Buffer,
   }
 }
 
+/**
+ * Whether `error` is a manager's verdict on the key (it answered that the key differs), not a
+ * connection that ended in the handshake: that one counts as a refused key (SPEC 3.5), but a
+ * client that authenticated before with the same key meets it when the manager goes down, sheds
+ * handshakes, or is behind a port forward with nothing behind it, and may try again.
+ */
+export function keyRefused(error: unknown): boolean {
+  return error instanceof AuthenticationError && !(error.cause instanceof HandshakeError && error.cause.reason === 'closed');
+}
+
 function handshakeFailure(error: unknown, shown: string): ManagerError {
   if (!(error instanceof HandshakeError)) return new ConnectionClosedError(`handshake with ${shown} failed: ${String(error)}`, { cause: error });
   switch (error.reason) {

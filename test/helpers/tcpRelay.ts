@@ -8,8 +8,15 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 export interface TcpRelay extends AsyncDisposable {
   /** Where clients connect: `127.0.0.1:PORT`. */
   readonly address: string;
-  /** Drops every connection through the relay abruptly (RST) and refuses new ones until {@link mend}. */
-  cut(): void;
+  /**
+   * Drops every connection through the relay abruptly (RST) and refuses new ones until {@link mend}:
+   * reset at once, or with `'end'` accepted and ended (FIN), as a port forward whose manager is down does.
+   */
+  cut(refuse?: 'reset' | 'end'): void;
+  /** How many connections the relay refused since it started. */
+  readonly refused: number;
+  /** Resolves once the relay has refused `times` connections in all; rejects, saying how many, if that takes 20 s. */
+  untilRefused(times: number): Promise<void>;
   /** Accepts connections again. */
   mend(): void;
   /** How many times `text` went through, client to manager, across all connections so far. */
@@ -41,7 +48,8 @@ export interface TcpRelay extends AsyncDisposable {
   /**
    * The next time `text` goes `way` (client to manager: upstream), passes on only the bytes of its
    * read before it, so that the message it is in arrives half written and then its stream ends,
-   * and cuts the network as {@link cut} does. Resolves once cut; rejects if `text` has not gone that way within 20 s.
+   * and cuts the network as {@link cut} does. Resolves once cut; rejects if `text` has not gone that way within 20 s,
+   * or the relay closes first.
    */
   cutMidway(way: 'upstream' | 'downstream', text: string): Promise<void>;
   /** The next time `text` comes from the manager, the read it is in goes on to the client followed by `bytes`, in one write. */
@@ -72,12 +80,14 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let downstreamText = '';
   const watchers = new Set<() => void>();
   let open = true;
+  let refuseBy: 'reset' | 'end' = 'reset';
+  let refused = 0;
   let dropping = false;
   let holding = false;
   let holdingFrom: string | undefined;
   const held: [Socket, Buffer][] = [];
   let appending: { text: string; bytes: string } | undefined;
-  let midway: { way: 'upstream' | 'downstream'; text: string; done(): void } | undefined;
+  let midway: { way: 'upstream' | 'downstream'; text: string; done(): void; closed(): void } | undefined;
   /** With {@link TcpRelay.cutMidway} armed for `way`: passes on `chunk` up to its text to `to`, ends `to`, cuts; else false. */
   const cutMidwayIn = (way: 'upstream' | 'downstream', chunk: Buffer, to: Socket): boolean => {
     const at = midway?.way === way ? chunk.toString('latin1').indexOf(midway.text) : -1;
@@ -91,7 +101,11 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     return true;
   };
   const server: Server = createServer((client) => {
-    if (!open) return void client.resetAndDestroy();
+    if (!open) {
+      refused++;
+      for (const watcher of [...watchers]) watcher();
+      return void (refuseBy === 'end' ? client.end() : client.resetAndDestroy());
+    }
     const upstream = netConnect({ host, port });
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -149,8 +163,12 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   const count = (text: string) => upstreamText.split(text).length - 1;
   const relay: TcpRelay = {
     address: `127.0.0.1:${(server.address() as { port: number }).port}`,
-    cut() {
+    get refused() {
+      return refused;
+    },
+    cut(refuse = 'reset') {
       open = false;
+      refuseBy = refuse;
       dropping = false;
       for (const [client, upstream] of pairs) {
         drop(client);
@@ -181,6 +199,9 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       const seen = () => relay.countDownstream(text);
       return until(() => `${JSON.stringify(text)} came from the manager ${seen()} times, not ${times}`, () => seen() >= times);
     },
+    untilRefused(times) {
+      return until(() => `the relay refused ${refused} connections, not ${times}`, () => refused >= times);
+    },
     untilUpstream(text, times) {
       return until(() => `${JSON.stringify(text)} went to the manager ${count(text)} times, not ${times}`, () => count(text) >= times);
     },
@@ -193,10 +214,14 @@ export async function startRelay(target: string): Promise<TcpRelay> {
           midway = undefined;
           reject(new Error(`relay: ${JSON.stringify(text)} did not go ${way}, to be cut midway, within ${WAIT_MS} ms`));
         }, WAIT_MS);
-        midway = { way, text, done: () => (clearTimeout(timer), resolve()) };
+        const closed = () => (clearTimeout(timer), reject(new Error(`relay: closed before ${JSON.stringify(text)} went ${way}, to be cut midway`)));
+        midway = { way, text, done: () => (clearTimeout(timer), resolve()), closed };
       });
     },
     async close() {
+      // A cut armed and never made ends here, its wait with it.
+      midway?.closed();
+      midway = undefined;
       relay.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

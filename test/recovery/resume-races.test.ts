@@ -6,9 +6,11 @@
  * listener left behind. A TCP relay between the client and a manager process cuts the network.
  */
 import { test, before, after } from 'node:test';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
-import { AbortError, ConnectionClosedError, connect, type ListProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
+import { AbortError, ConnectionClosedError, connect, type ListProxy, type LockProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
@@ -248,5 +250,169 @@ test('a call made while the client reconnects and aborted before the connection 
     mendLater();
     await queue.put('after');
     assert.equal(await observer.callById(queue.id, 'qsize'), 1, 'the aborted get took nothing');
+  });
+});
+
+test('a resumable client closed while its reconnection is under way ends its session once that connection is up, giving back its lock', { timeout: 60_000 }, async () => {
+  await withResumable(
+    'closed-while-opening',
+    async (client, relay) => {
+      const sessionId = client.sessionId;
+      const lock = await observer.create<LockProxy>('Lock');
+      assert.equal(await client.callById(lock.id, 'acquire'), true);
+      // The next connection's handshake is kept back at the relay: the client is closed while it opens.
+      const challenges = relay.countDownstream('#CHALLENGE#');
+      relay.holdUpstream();
+      relay.cut();
+      await relay.untilDownstream('#CHALLENGE#', challenges + 1);
+      await client.close();
+      relay.releaseUpstream();
+      // Long before the session's 60 s window: the connection that came up after close() ended it.
+      await eventually("the closed client's session ended", () => sessionOf(sessionId), (s) => s === undefined);
+      assert.equal(await observer.callById(lock.id, 'acquire', [false]), true, 'its lock was given back');
+    },
+    false,
+  );
+});
+
+test('a get answered while detached gets that answer on the resumed connection, never sent again nor carried out again, even when that connection is cut too', { timeout: 60_000 }, async () => {
+  await withResumable('cut-while-sent-again', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    await observer.callById(queue.id, 'put', ['detached-item']);
+    await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    const gets = relay.countUpstream('"method":"get"');
+    // The resuming connection receives the get's answer before it takes the get over. Were the get
+    // sent again, it would be cut off halfway, unread by the manager, and the next resumption
+    // would count that answer as received: the manager would forget it and carry the get out again.
+    relay.cutMidway('upstream', '"method":"get"').catch(() => {});
+    relay.mend = mendLater;
+    mendLater();
+    assert.equal(await endsSoon('the get', getting), 'detached-item');
+    assert.equal(relay.countUpstream('"method":"get"'), gets, 'the get was not sent again');
+    assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
+  });
+});
+
+test('a resumption cut as its answer arrives is tried again: a get answered while detached gets its item once', { timeout: 60_000 }, async () => {
+  await withResumable('cut-in-resumption', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    relay.cut();
+    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+    await observer.callById(queue.id, 'put', ['detached-item']);
+    await observer.callById(queue.id, 'put', ['next-item']);
+    await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    // The first resumption's answer arrives half written, and that connection ends.
+    const cutInResumption = relay.cutMidway('downstream', '"resumed":true');
+    relay.mend = mendLater;
+    mendLater();
+    await cutInResumption;
+    // Still reconnecting: no new loss mends the relay.
+    relay.mend();
+    assert.equal(await endsSoon('the get', getting), 'detached-item');
+    assert.equal(await queue.get(), 'next-item');
+    assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
+  });
+});
+
+test('a proxy released while the session is detached gives its reference back once the session is resumed', { timeout: 60_000 }, async () => {
+  await withResumable('released-while-down', async (client, relay) => {
+    const list = await client.create<ListProxy<string>>('list');
+    const sessionId = client.sessionId;
+    const referencesHeld = async () => (await observer.inspection.snapshot()).objects.find((o) => o.id === list.id)?.holders.find((h) => h.sessionId === sessionId)?.references ?? 0;
+    assert.equal(await referencesHeld(), 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    const lost = new Promise((resolve) => client.on('lost', resolve));
+    relay.cut();
+    await lost;
+    const restored = new Promise((resolve) => client.on('restored', resolve));
+    await list.release();
+    mendLater();
+    await restored;
+    await eventually('the reference given back', referencesHeld, (n) => n === 0);
+  });
+});
+
+test('a resuming connection cut between its initialize answer and its describe answer is a failed try: the next one resumes, and the waiting get ends', { timeout: 60_000 }, async () => {
+  await withResumable('cut-in-describe', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const sessionId = client.sessionId;
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+    // The resuming connection's describe answer arrives half written, after its initialize answer, and that connection ends.
+    const cutInDescribe = relay.cutMidway('downstream', '"typeids"');
+    relay.cut();
+    await cutInDescribe;
+    // Still reconnecting: no new loss mends the relay.
+    relay.mend();
+    await eventually('resumed again', () => sessionOf(sessionId), (s) => s !== undefined && s.resumableUntil === undefined && client.connected);
+    await observer.callById(queue.id, 'put', ['after']);
+    assert.equal(await endsSoon('the waiting get', getting), 'after');
+  });
+});
+
+test('a proxy released while the client reconnects does not keep the process alive for the reconnection', { timeout: 60_000 }, async () => {
+  const relay = await startRelay(server.address);
+  try {
+    // A program that releases a proxy once its connection is lost, and never closes: it ends as
+    // soon as nothing but the reconnection is left, as without the release.
+    const script = `
+      const { connect } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'client.js'))});
+      connect({ address: ${JSON.stringify(relay.address)}, authkey: ${JSON.stringify(AUTHKEY)}, resume: { withinMs: 60000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 50, maxMs: 120000 } }).then(async (client) => {
+        const list = await client.create('list');
+        client.on('lost', () => list.release().then(() => console.log('released')));
+        console.log('ready');
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('ready')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`the program ended before it was ready: ${stdout}`)));
+    });
+    relay.cut();
+    try {
+      assert.equal(await endsSoon('the program', exited), 0);
+    } finally {
+      child.kill();
+    }
+    assert.match(stdout, /released/);
+  } finally {
+    await relay.close();
+  }
+});
+
+test('reconnection tries whose connection is accepted and ended in the handshake (a port forward whose manager is down) are failed tries, not a refused key: the session is resumed', { timeout: 60_000 }, async () => {
+  await withResumable('ended-in-handshake', async (client, relay) => {
+    const queue = await client.create<QueueProxy<string>>('Queue');
+    const getting = queue.get();
+    getting.catch(() => {});
+    await eventually('the get waiting', () => sessionOf(client.sessionId), (s) => s?.pending.length === 1);
+    const mendLater = relay.mend.bind(relay);
+    relay.mend = () => {};
+    const ended = new Promise<unknown>((resolve) => client.connectionLost(resolve));
+    relay.cut('end');
+    await Promise.race([relay.untilRefused(relay.refused + 3), ended]);
+    mendLater();
+    await observer.callById(queue.id, 'put', ['after']);
+    assert.equal(await endsSoon('the waiting get', getting), 'after');
   });
 });

@@ -244,6 +244,38 @@ test('an item a waiting get took while its session was detached goes back to the
   });
 });
 
+test('a session started anew after a refused resumption is itself resumed at the next cut, its calls in flight taking effect once', { timeout: 60_000 }, async () => {
+  await withManager(async (_server, relay, observer) => {
+    const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'anew', resume: { withinMs: 1000 }, reconnect: quickReconnect });
+    try {
+      const first = client.sessionId;
+      const list = await client.create<ListProxy<number>>('list');
+      for (let n = 0; n < 5; n++) await list.append(n);
+      let restored = once<{ resumed: boolean }>((l) => client.on('restored', l));
+      relay.cut();
+      await untilSession(observer, first, 'gone', (s) => s === undefined);
+      relay.mend();
+      assert.equal((await restored).resumed, false, 'the expired session is not resumed');
+      // The new session has received fewer answers than the old one had: its count starts anew.
+      const second = client.sessionId;
+      const queue = await client.create<QueueProxy<string>>('Queue');
+      const getting = queue.get();
+      getting.catch(() => {});
+      await untilSession(observer, second, 'waiting in get', (s) => s?.pending.length === 1);
+      restored = once<{ resumed: boolean }>((l) => client.on('restored', l));
+      relay.cut();
+      await untilSession(observer, second, 'detached', (s) => s?.resumableUntil !== undefined);
+      relay.mend();
+      assert.equal((await restored).resumed, true, 'the new session is resumed');
+      assert.equal(client.sessionId, second);
+      await observer.callById(queue.id, 'put', ['after']);
+      assert.equal(await getting, 'after');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 /** Three gets of `client` waiting on a new queue, then its connection cut and its session detached (resumable). */
 async function threeGetsDetached(client: ManagerClient, observer: ManagerClient, relay: TcpRelay) {
   const sessionId = client.sessionId;

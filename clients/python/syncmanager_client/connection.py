@@ -97,7 +97,7 @@ class _Pending:
     waits. Only the caller waits for its request, so one wait at a time makes it.
     """
 
-    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
 
     def __init__(self, method: str, params: Any) -> None:
         self.method = method
@@ -112,6 +112,9 @@ class _Pending:
         self.withdrawn = False
         #: Why it failed with its effect unknown, when a resumption could not carry it over.
         self.lost = None  # type: Optional[str]
+        #: Whether a loss of a resumable connection keeps it for the connection that resumes the
+        #: session (SPEC 20.4); else the loss fails it.
+        self.carried = True
         self._lock = None  # type: Optional[Any]
         self._set = False
 
@@ -234,6 +237,12 @@ class Connection:
         #: requests are kept for the connection that resumes the session (see adopt()).
         self.on_lost = None  # type: Optional[Callable[[BaseException], None]]
         self._orphans = None  # type: Optional[Dict[int, _Pending]]
+        #: On a connection resuming a session, until adopt(): the answers that came for none of
+        #: its own requests, by id. They answer the lost connection's requests (calls that
+        #: completed while the session was detached, sent as it is resumed) and are counted in
+        #: answers_seen, so adopt() settles those requests with them and never sends them again:
+        #: the manager forgets an answer the client counted (SPEC 20.4).
+        self._early = None  # type: Optional[Dict[int, dict]]
         #: The connection that resumed this one's session: releases go there.
         self._successor = None  # type: Optional[Connection]
         self._pending = {}  # type: Dict[int, _Pending]
@@ -288,14 +297,19 @@ class Connection:
             result = None
             if resume_from is not None and resume_from.resume_token is not None and resume_within is not None:
                 resuming = dict(params, capabilities=dict(asked, resume={"withinMs": resume_within * 1000, "token": resume_from.resume_token, "answersSeen": resume_from.answers_seen}))
+                self._early = {}
                 try:
                     result = self.request("initialize", resuming, timeout=connect_timeout)
                 except SessionNotResumableError as error:
                     if error.rpc_error.data.get("keptBy") is not None:
                         # Another manager of the group keeps the session still (SPEC 20.4.1): try again later, never anew yet.
                         raise ConnectionRefusedError("the manager at %s cannot resume the session yet: %s" % (self.address, error)) from error
-                    # The session is gone (its window passed, the manager restarted): a new one.
+                    # The session is gone (its window passed, the manager restarted): a new one,
+                    # whose answers are counted from 0 as the manager numbers them; the old count
+                    # would be more than it ever sent, and it would refuse to resume the new one.
                     self.resume_refused = str(error)
+                    self.answers_seen = self._answers_reported = 0
+                    self._early = None
             if result is None:
                 result = self.request("initialize", params, timeout=connect_timeout)
         except BaseException:
@@ -393,10 +407,18 @@ class Connection:
     def release(self, object_id: str) -> None:
         """Drops one reference (``object/decref``) without waiting; safe from any thread and
         from a finalizer. Nothing happens once the connection is closed: closing released all
-        (unless another connection resumed the session: the release goes there)."""
+        (unless another connection resumed the session, or may resume it: the release goes
+        there)."""
         if self._closed:
-            if self._successor is not None:
-                self._successor.release(object_id)
+            with self._pending_lock:  # one with adopt(): it sets _successor and takes what waits here
+                successor = self._successor
+                if successor is None and self._orphans is not None:
+                    # Lost, its session maybe resumed later: the release waits for the
+                    # connection that resumes it (adopt()), or ends with the session.
+                    self._releases.append(object_id)
+                    return
+            if successor is not None:
+                successor.release(object_id)
             return
         self._releases.append(object_id)
         self._flush_releases()
@@ -408,7 +430,7 @@ class Connection:
             message["params"] = params
         self._send_message(message)
 
-    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT, *, settle_interrupted: bool = False) -> Any:
+    def request(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Any = _DEFAULT, *, settle_interrupted: bool = False, carried: bool = True) -> Any:
         """Sends a request and waits for its result, raising the mapped exception for an error.
 
         ``timeout`` (seconds, or None for no limit) overrides the connection's
@@ -420,10 +442,14 @@ class Connection:
         withdrawal goes to ``late_results``. With ``settle_interrupted``, the interrupt waits
         up to ``cancel_grace`` seconds for the server's last word first, and carries it as
         ``interrupt.syncmanager_response`` (the response, or None if none came).
-        """
-        return self.request_text(method, params, request_tail(method, params), timeout, settle_interrupted)
 
-    def request_text(self, method: str, params: Any, after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False) -> Any:
+        Without ``carried``, a loss of a resumable connection fails the request instead of
+        keeping it for the connection that resumes the session: for a request of the opening of
+        a connection, which that resumption would wait for.
+        """
+        return self.request_text(method, params, request_tail(method, params), timeout, settle_interrupted, carried)
+
+    def request_text(self, method: str, params: Any, after_id: str, timeout: Any = _DEFAULT, settle_interrupted: bool = False, carried: bool = True) -> Any:
         """:meth:`request` with the request's text given: everything after its id, from
         ``,"method":`` to the closing brace, as :func:`~.transport.request_tail` writes it for
         ``method`` and ``params`` (which are kept for late results and error messages). For the
@@ -434,6 +460,8 @@ class Connection:
         body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
         frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
         pending = _Pending(method, params)
+        if not carried:
+            pending.carried = False
         # Registered without the lock (one dict store is atomic), then the look at _closed:
         # _shutdown_socket sets _closed before it takes the requests, so a request it missed
         # sees _closed here, and one it took is failed (or kept for a resumption) by it.
@@ -708,6 +736,8 @@ class Connection:
                 pending.response = message
                 pending.set()
                 abandoned = pending.abandoned
+            elif self._early is not None and type(request_id) is int:
+                self._early[request_id] = message
         # Every answer counts but initialize's (SPEC 20.4).
         if request_id is not None and (pending is None or pending.method != "initialize"):
             self.answers_seen += 1
@@ -768,11 +798,17 @@ class Connection:
         the manager answers it once (from the answer it kept, or when the call completes). When
         another manager of the group took the session over, those whose answers went with the old
         manager (``answers_lost``) fail as on a lost connection instead, never sent twice."""
-        lost._successor = self  # first, then the looks at withdrawn: see _withdraw()
-        self._reports_answers = True
+        with self._pending_lock:
+            lost._successor = self  # first, then the looks at withdrawn: see _withdraw()
+            released = list(lost._releases)
+            lost._releases.clear()
+        for object_id in released:
+            self.release(object_id)  # given back while the session was detached
         why = "the manager this session was on is gone; %s took the session over, but the effect of this call is unknown (answersLost)" % (self.address,)
         if self.answers_lost is True:
             lost.fail_orphans(why)
+            self._early = None
+            self._report_answers_from_now()
             return
         orphans = lost.take_orphans()
         for request_id in self.answers_lost:
@@ -787,6 +823,13 @@ class Connection:
             unsent.lost = "the connection was lost as this call was being sent: its effect is unknown"
             unsent.set()
         with self._pending_lock:
+            # Answered already on this connection, and counted: settled here, never sent again.
+            early, self._early = self._early, None
+            answered = [(i, orphans.pop(i)) for i in list(orphans) if early and i in early]
+            for request_id, pending in answered:
+                pending.response = early[request_id]  # type: ignore[index]
+                pending.set()
+            abandoned = [pending for _, pending in answered if pending.abandoned]
             closed = self._closed
             if not closed:
                 self._pending.update(orphans)
@@ -794,7 +837,10 @@ class Connection:
                 # Lost too before it took them over: they go on to the connection that resumes
                 # the session next, with the requests this one left waiting.
                 self._orphans.update(orphans)
-                return
+        for pending in abandoned:
+            self._keep_late(pending)
+        if closed and self._orphans is not None:
+            return
         if closed:
             # Closed for good (not lost) before it took them over: none will be sent again.
             for pending in orphans.values():
@@ -812,8 +858,18 @@ class Connection:
                     self.notify("$/cancelRequest", {"id": request_id})
             except ConnectionClosedError:
                 return  # lost again: kept as this connection's orphans
+        self._report_answers_from_now()
         if orphans:
             self._reader_needed.set()  # their callers wait on the lost connection: read for them
+
+    def _report_answers_from_now(self) -> None:
+        """Reports answers from now on, the lost connection's requests sent again: only now. The
+        reader thread may be counting the answers to those sent first meanwhile, and a report
+        written between two of them, counting answers the manager sent before adopt(), must not
+        reach the manager before every request whose answer it might forget (SPEC 20.4)."""
+        self._reports_answers = True
+        if self.answers_seen - self._answers_reported >= ANSWERS_SEEN_EVERY:
+            self._report_answers_seen()
 
     # -----------------------------------------------------------------------------------------
     # Values
@@ -877,8 +933,8 @@ class Connection:
             # A resumable session's requests wait for the connection that resumes it (SPEC 20.4).
             keep = self.resume_token is not None and isinstance(reason, ConnectionLostError)
             if keep:
-                self._orphans = dict(pending)
-                pending = []
+                self._orphans = {i: p for i, p in pending if p.carried}
+                pending = [(i, p) for i, p in pending if not p.carried]
         try:
             self._sock.shutdown(socket.SHUT_RDWR)  # wakes whoever reads out of recv
         except OSError:

@@ -142,6 +142,8 @@ class Manager:
         last = lost  # type: BaseException
         attempt = 0
         while policy.max_time is None or time.monotonic() - started < policy.max_time:
+            if self._ended is not None:
+                raise ConnectionClosedError(str(self._ended))  # closed meanwhile: no more tries
             wait = backoff_delay(policy, attempt)
             if policy.max_time is not None:
                 wait = max(0.0, min(wait, policy.max_time - (time.monotonic() - started)))
@@ -150,11 +152,11 @@ class Manager:
             lost_connection = self.connection
             try:
                 connection = self._reopen(lost_connection)  # type: ignore[misc]
-            except transport.AuthenticationError as error:
-                # A key the manager refuses will not start working by trying again.
-                self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
-                raise
             except (OSError, EOFError) as error:
+                if transport.key_refused(error):
+                    # A key the manager refuses will not start working by trying again.
+                    self._ended = ConnectionClosedError("stopped reconnecting to the manager at %s: %s" % (self.connection.address, error))
+                    raise
                 last = error
                 continue
             try:
@@ -180,8 +182,15 @@ class Manager:
                 # loss are sent again under their ids, to be answered once (SPEC 20.4).
                 connection.adopt(lost_connection)
             else:
-                lost_connection.fail_orphans()
+                refused = " and the session could not be resumed (%s)" % connection.resume_refused if connection.resume_refused else ""
+                lost_connection.fail_orphans("the connection to the manager at %s was lost%s: the effect of this call is unknown" % (connection.address, refused))
                 self._epoch += 1
+            if self._ended is not None:
+                # close() came while this try was under way: it may have looked at the lost
+                # connection before this one was installed, so this one is ended here, its session
+                # with it, and the calls it took over fail (close() set _ended before it looked).
+                connection.shutdown()
+                raise ConnectionClosedError(str(self._ended))
             if self.on_connection_restored is not None:
                 self.on_connection_restored(attempt)
             return
@@ -263,7 +272,9 @@ class Manager:
                              % (self.connection.address, name, ", ".join(self.creation_methods()) or "nothing", name))
 
     def _describe(self) -> None:
-        described = self.connection.request("manager/describe")
+        # Not carried over a loss: in _install() it is the opening of a connection that a resumption
+        # would have to complete first, and it would wait for ever (a failed try instead).
+        described = self.connection.request("manager/describe", carried=False)
         #: ``typeid -> description`` from ``manager/describe`` (SPEC 8.2), in registration order.
         self.typeids = {d["typeid"]: d for d in described.get("typeids", []) if isinstance(d, dict) and isinstance(d.get("typeid"), str)}  # type: Dict[str, Dict[str, Any]]
 
@@ -291,7 +302,11 @@ class Manager:
         blocked calls. Proxies cannot be used afterwards. Idempotent."""
         if self._ended is None:
             self._ended = ConnectionClosedError("the connection was closed by this client")
-        self.connection.shutdown()
+        connection = self.connection
+        connection.shutdown()
+        # Closed while reconnecting: the calls kept for a resumption that will not come fail now
+        # (the reconnect loop stops at its next look at _ended, or ends what it opened).
+        connection.fail_orphans("the connection was closed by this client while it was reconnecting: the effect of this call is unknown")
 
     def shutdown_server(self) -> None:
         """Stops the whole manager, if it allows remote shutdown (else ``PermissionError``)."""

@@ -72,8 +72,19 @@ def __dir__() -> List[str]:
     return _later.names(globals(), _MAKERS)
 
 
-def _authentication_error(message: str) -> Exception:
-    return __getattr__("AuthenticationError")(message)  # type: ignore[no-any-return]
+def _authentication_error(message: str, ended: bool = False) -> Exception:
+    error = __getattr__("AuthenticationError")(message)
+    #: Whether the connection merely ended in the handshake (see key_refused()).
+    error.ended_in_handshake = ended
+    return error  # type: ignore[no-any-return]
+
+
+def key_refused(error: BaseException) -> bool:
+    """Whether ``error`` is the manager's verdict on the key (it said the key differs), not a
+    connection that ended in the handshake: that one counts as a refused key (SPEC 3.5), but a
+    client that authenticated before with the same key meets it when the manager goes down, sheds
+    handshakes, or is behind a port forward with nothing behind it, and may try again."""
+    return isinstance(error, __getattr__("AuthenticationError")) and not getattr(error, "ended_in_handshake", False)
 
 
 class FramingError(ConnectionError):
@@ -233,7 +244,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
             # SPEC 3.5 (since 1.3): end of stream in the handshake is a failed authentication; a
             # server closes without a verdict after a frame it could not read or at its time limit.
             raise _authentication_error("the server closed the connection during the handshake: the authkey is wrong, "
-                                      "or the server refused the connection")
+                                      "or the server refused the connection", ended=True)
         chunks.append(chunk)
         n -= len(chunk)
     return b"".join(chunks)

@@ -4,6 +4,7 @@ faults a resumable session must survive, made on real sockets.
 """
 
 import socket
+import struct
 import threading
 from typing import List, Optional, Tuple
 
@@ -22,16 +23,40 @@ class Relay:
         self._lock = threading.Lock()
         self._pairs = []  # type: List[Tuple[socket.socket, socket.socket]]
         self._appending = None  # type: Optional[Tuple[bytes, bytes]]
+        self._midway = None  # type: Optional[Tuple[bytes, threading.Event]]
         self._closed = False
+        self._refusing = False
+        self._refusing_by_ending = False
+        #: How many connections were refused so far.
+        self.refused = 0
         threading.Thread(target=self._accept, name="relay-accept", daemon=True).start()
 
-    def cut(self) -> None:
-        """Breaks every connection through the relay, as a network failure would."""
+    def cut(self, refuse: bool = False, by_ending: bool = False) -> None:
+        """Breaks every connection through the relay, as a network failure would; with
+        ``refuse``, new ones are dropped as soon as they are made, until :meth:`mend`: reset, or
+        with ``by_ending`` accepted and ended, as a port forward whose manager is down does."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
+            if refuse:
+                self._refusing = True
+                self._refusing_by_ending = by_ending
         for pair in pairs:
             for sock in pair:
                 _shut(sock)
+
+    def mend(self) -> None:
+        """Takes connections again, after ``cut(refuse=True)``."""
+        with self._lock:
+            self._refusing = False
+
+    def cut_downstream_before(self, text: bytes) -> threading.Event:
+        """The next read from the manager that holds ``text`` goes on to the client only up to the
+        start of the message it is in (its ``Content-Length``), then the network is cut as
+        :meth:`cut` does (with ``refuse``: until :meth:`mend`). Returns an event set once cut."""
+        done = threading.Event()
+        with self._lock:
+            self._midway = (text, done)
+        return done
 
     def append_downstream(self, text: bytes, extra: bytes) -> None:
         """The next read from the manager that holds ``text`` goes on to the client followed by
@@ -50,6 +75,18 @@ class Relay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            with self._lock:
+                refusing, by_ending = self._refusing, self._refusing_by_ending
+                if refusing:
+                    self.refused += 1
+            if refusing:
+                if by_ending:
+                    _shut(client)
+                else:
+                    # A reset, as a host with nothing listening answers.
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    client.close()
+                continue
             try:
                 server = socket.create_connection(self._target, timeout=10)
                 server.settimeout(None)
@@ -73,6 +110,18 @@ class Relay:
                         if appending is not None and appending[0] in chunk:
                             chunk += appending[1]
                             self._appending = None
+                        midway = self._midway
+                        if midway is not None and midway[0] in chunk:
+                            self._midway = None
+                        else:
+                            midway = None
+                    if midway is not None:
+                        # The messages before it, then an orderly end, so that they are not thrown away by a reset.
+                        sink.sendall(chunk[:max(0, chunk.rfind(b"Content-Length", 0, chunk.index(midway[0])))])
+                        sink.shutdown(socket.SHUT_WR)
+                        self.cut(refuse=True)
+                        midway[1].set()
+                        break
                 sink.sendall(chunk)
         except OSError:
             pass

@@ -11,6 +11,7 @@ connection is shut as the reader does on a loss, the session resumed on a new co
 requests handed over as the manager does (``Connection.adopt``).
 """
 
+import time
 import unittest
 
 from syncmanager_client import Connection, ConnectionLostError
@@ -94,7 +95,21 @@ class ResumedOrphansTest(unittest.TestCase):
         # More answers than the client counts between two $/answersSeen (64): the manager sends
         # them as the session is resumed, before the client takes its requests over and sends
         # them again; it must not tell the manager they arrived and then ask for them again.
-        gets = 70
+        self.check_gets_answered_while_detached(70, "x" * 4000)
+
+    def test_gets_answered_while_detached_are_not_carried_out_again_when_the_reader_thread_reads_as_they_are_sent_again(self):
+        # The reader thread holds the read role (an idle connection) while adopt() sends the
+        # requests again: it counts the answers to the first ones sent as the rest are still
+        # being sent, and must not report the count (which holds the answers that came before
+        # adopt()) between two of them.
+        self.check_gets_answered_while_detached(1500, "", reader_reading=True)
+
+    def test_gets_answered_while_detached_on_a_resuming_connection_lost_before_it_took_them_are_not_carried_out_again(self):
+        # The answers come on the resuming connection, which counts them, and is lost before it
+        # takes the gets over: the next one resumes with that count, and the manager forgets them.
+        self.check_gets_answered_while_detached(3, "", lost_before_adopting=True)
+
+    def check_gets_answered_while_detached(self, gets, padding, reader_reading=False, lost_before_adopting=False):
         inspector = inspecting_manager()
         self.addCleanup(inspector.close)
         first = resumable()
@@ -115,7 +130,6 @@ class ResumedOrphansTest(unittest.TestCase):
         until(lambda: len(session()["pending"]) == gets, "the gets waiting")
         first._shutdown_socket(ConnectionLostError("lost for the test"))
         until(lambda: session().get("resumableUntil"), "the session detached")
-        padding = "x" * 4000
         for n in range(gets):
             inspector.connection.request("object/call", {"id": queue, "method": "put", "args": ["%d %s" % (n, padding)]})
         until(lambda: not session()["pending"], "every get answered while detached")
@@ -123,15 +137,23 @@ class ResumedOrphansTest(unittest.TestCase):
         try:
             self.assertTrue(second.resumed)
             second.request("manager/describe", {})  # as the Manager does before taking the requests over
-            second.adopt(first)
-            for pending in waiting.values():
-                self.assertTrue(pending.wait(WAIT), "every get is answered")
+            if reader_reading:
+                until(second._read_role.locked, "the reader thread reading the idle connection")
+            lost = first
+            if lost_before_adopting:
+                second._shutdown_socket(ConnectionLostError("lost for the test"))
+                second.adopt(first)  # lost itself: the gets go on to the next connection
+                lost, second = second, resume(second)
+                self.assertTrue(second.resumed)
+            second.adopt(lost)
+            deadline = time.monotonic() + WAIT
+            unanswered = [p for p in waiting.values() if not p.wait(max(0.0, deadline - time.monotonic()))]
+            self.assertEqual(len(unanswered), 0, "every get is answered")
             got = sorted(int(first._outcome(p).split(" ")[0]) for p in waiting.values())
             self.assertEqual(got, list(range(gets)), "each item got once")
             self.assertEqual(session()["pending"], [], "no get carried out again")
         finally:
             second.close()
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -8,10 +8,10 @@ resumes the session, and the calls in flight go on there).
 import threading
 import unittest
 
-from syncmanager_client import RequestTimeoutError, connect
+from syncmanager_client import ConnectionClosedError, ConnectionLostError, RequestTimeoutError, StaleProxyError, connect
 
 from .relay import Relay
-from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
+from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, references_of, require_server, snapshot, until
 
 
 def carried_over(m, first):
@@ -127,6 +127,142 @@ class ResumeThroughRelayTest(unittest.TestCase):
             return session is not None and not session.get("resumableUntil") and not connection.closed and connection.pending_count() == 1
 
         until(resumed_again, "the session resumed again after the failed connection, the get carried over")
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
+    def test_a_session_started_anew_after_a_refused_resumption_is_resumed_at_the_next_cut(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=0.5, reconnect_initial_delay=0.01, reconnect_max_delay=0.05)
+        self.addCleanup(m.close)
+        items = m.list()
+        for n in range(5):
+            items.append(n)
+        first = m.session_id
+        self.relay.cut(refuse=True)
+        until(lambda: self.session(first) is None, "the first session gone, its window passed")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertFalse(m.resumed, "the expired session is not resumed")
+        self.assertNotEqual(m.session_id, first)
+        # The new session has received fewer answers than the old one had: its count starts anew.
+        second = m.session_id
+        queue = m.Queue()
+        connection = m.connection
+        getter, outcome = self.start_get(connection, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(second)["pending"]) == 1, "the get waiting")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.cut()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed, "the new session is resumed, not refused: %s" % (m.connection.resume_refused,))
+        self.assertEqual(m.session_id, second)
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
+    def test_closing_while_reconnecting_fails_the_waiting_calls_and_ends_the_session(self):
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, None)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        lost = threading.Event()
+        m.on_connection_lost = lambda error: lost.set()
+        self.relay.cut(refuse=True)
+        self.assertTrue(lost.wait(WAIT), "the loss seen")
+        m.close()
+        getter.join(WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended when the client was closed")
+        self.assertIsInstance(outcome.get("error"), ConnectionClosedError)
+        self.relay.mend()
+        # Nothing resumes the closed client's session behind its back: it is not kept on a live connection.
+        until(lambda: (self.session(session_id) or {}).get("resumableUntil") is not None or self.session(session_id) is None, "the session detached or gone")
+        self.put(queue._id, "after")
+        self.assertTrue(m.connection.closed, "no connection opened after close()")
+
+    def test_a_proxy_released_while_the_session_is_detached_gives_its_reference_back_once_it_is_resumed(self):
+        m = self.resumable()
+        items = m.list()
+        object_id = items._id
+        first = m.connection
+        session_id = first.session_id
+        self.assertEqual(references_of(self.inspector, object_id, session_id), 1)
+        lost = threading.Event()
+        restored = threading.Event()
+        m.on_connection_lost = lambda error: lost.set()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.cut(refuse=True)
+        self.assertTrue(lost.wait(WAIT), "the loss seen")
+        items._release()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed)
+        until(lambda: references_of(self.inspector, object_id, session_id) == 0, "the reference given back")
+
+    def test_a_call_waiting_when_the_session_expires_fails_saying_it_could_not_be_resumed(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=0.5, reconnect_initial_delay=0.01, reconnect_max_delay=0.05)
+        self.addCleanup(m.close)
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, None)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.cut(refuse=True)
+        until(lambda: self.session(session_id) is None, "the session gone, its window passed")
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertFalse(m.resumed)
+        getter.join(WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended")
+        error = outcome.get("error")
+        self.assertIsInstance(error, ConnectionLostError)
+        self.assertIn("could not be resumed", str(error))
+        self.assertIn("effect of this call is unknown", str(error))
+        with self.assertRaises(StaleProxyError):
+            queue.qsize()
+
+    def test_a_resuming_connection_cut_before_its_describe_answer_is_a_failed_try(self):
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        # The resuming connection ends after its initialize answer, before its describe answer.
+        cut = self.relay.cut_downstream_before(b'"typeids"')
+        self.relay.cut()
+        self.assertTrue(cut.wait(WAIT), "the describe answer cut off")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed)
+        until(lambda: m.connection.pending_count() == 1, "the get carried over to the resumed connection")
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
+    def test_reconnection_tries_ended_in_the_handshake_are_failed_tries_not_a_refused_key(self):
+        # As a port forward or proxy whose manager is down: each try is accepted, then ended.
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        refused = self.relay.refused
+        self.relay.cut(refuse=True, by_ending=True)
+        until(lambda: self.relay.refused >= refused + 3 or m._ended is not None, "three tries refused")
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        self.relay.mend()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.assertTrue(m.resumed)
         self.put(queue._id, "after")
         getter.join(3 * WAIT)
         self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")

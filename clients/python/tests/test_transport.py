@@ -218,7 +218,7 @@ class AnswersAsTheWholeParseReadsThemTest(unittest.TestCase):
 
     def test_the_same_message_as_the_whole_parse(self):
         results = [b"null", b"true", b"false", b"0", b"7", b"-5", b"-0", b"123456789012345", b"1234567890123456",
-                   b"9007199254740993", b"-9007199254740991", b"2.0", b"1e3", b"-0.0", b'"x"', b'"\u00e9\u2028"',
+                   b"9007199254740993", b"-9007199254740991", b"2.0", b"1e3", b"-0.0", b'"x"', rb'"\u00e9\u2028"',
                    '"é"'.encode("utf-8"), b"[]", b'{"$tuple":[1,2.5]}', b'{"a":null}', b"[1,[2,[3]]]"]
         ids = [b"0", b"1", b"42", b"123456789012345", b"1234567890123456", b"9007199254740993"]
         for result in results:

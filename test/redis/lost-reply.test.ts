@@ -35,6 +35,7 @@ async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; 
     prefix,
     async [Symbol.asyncDispose]() {
       // Whatever failed, Redis is reachable again, so that the manager can close.
+      relay.releaseUpstream();
       relay.mend();
       await client.close();
       plain.disconnect();
@@ -113,4 +114,38 @@ test('a call refused before it was sent to Redis says it was not carried out, an
   s.relay.mend();
   assert.equal(await eventually('the queue read again', () => q.qsize().catch(() => -1), (n) => n >= 0, 20_000), 0, 'nothing was put');
   assert.equal(await s.plain.llen(items), 0);
+});
+
+test("a resumable session's acknowledged get whose reply from Redis is lost gets its delivery, held by the session until acknowledged", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  await q.put('delivered-while-lost');
+  const before = s.relay.countDownstream('delivered-while-lost');
+  s.relay.dropDownstream();
+  const got = q.get({ ack: true });
+  await s.relay.untilDownstream('delivered-while-lost', before + 1);
+  s.relay.cut();
+  s.relay.mend();
+  const delivery = await got;
+  assert.equal(delivery.value, 'delivered-while-lost', 'the get answers with the delivery Redis made');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.deliveries?.map((d) => d.deliveryId), [delivery.deliveryId], 'the manager knows the session holds it');
+  await delivery.ack();
+  assert.equal(await q.qsize(), 0);
+  assert.equal(await s.plain.hlen(`${s.prefix}:o:${q.id.slice('r:'.length)}:inflight`), 0, 'acknowledged, it is gone for good');
+});
+
+test("a resumable session's put whose script never reached Redis (held by the network, then cut) says it was not carried out, and nothing was put", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  s.relay.holdUpstreamFrom('never-arrived');
+  const put = q.put('never-arrived');
+  put.catch(() => {});
+  await s.relay.untilUpstream('never-arrived', 1);
+  s.relay.cut();
+  // What was held went with the connections it was for: nothing reaches Redis.
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(put, /was not carried out.*try again/);
+  assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0);
 });

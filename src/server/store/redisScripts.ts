@@ -267,6 +267,7 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
    */
   smQueueTakeAck: {
     keys: 4,
+    answerAt: 8,
     text: `${RETURNED_ITEMS}
 local raw
 if ARGV[1] == 'L' then raw = redis.call('LPOP', KEYS[1]) else raw = redis.call('RPOP', KEYS[1]) end

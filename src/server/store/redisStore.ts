@@ -559,7 +559,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   /**
    * What a script call that failed with `error` answers: a script Redis lacks (not loaded on this
    * Redis yet, or any more: it restarted, or was flushed) is sent again with EVAL, which runs and
-   * loads it; any other failure is the store's error.
+   * loads it; any other failure is the store's error (see {@link RedisStore.#refusal}), or, its
+   * reply lost, what its answer record says (see {@link RedisStore.#recorded}).
    */
   #failed(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
     const client = this.#client;
@@ -585,7 +586,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
    * What a call whose reply was lost (`lost`) answers, its script recording its answer in the
    * session's answers hash `key`, field `field`, whenever it has an effect, in the same atomic
    * step: once Redis is back, the recorded answer (AnsweredInGroup, which the call answers with),
-   * or, with no record, the script did not run: not carried out. The wait lasts at most the
+   * or, with no record, the script did not run (or ran with no effect: a get of an empty queue):
+   * not carried out. The wait lasts at most the
    * manager's lease: within it the record is surely still there (the hash lasts a lease and the
    * session's window past its last write), and a manager away from Redis longer loses its lease,
    * and its sessions with it, anyway. Redis still away then: the effect is unknown.
@@ -599,7 +601,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     } catch (error) {
       throw this.#effectUnknown((error as Error).message);
     }
-    if (text === null) throw this.#unavailable(`${lost.message}; Redis has no record of the call: its script did not run`);
+    if (text === null) throw this.#unavailable(`${lost.message}; Redis holds no record of an effect of the call`);
     const answer = this.recordedAnswer(text);
     if (answer === 'lost') throw this.#effectUnknown(lost.message);
     throw new AnsweredInGroup(answer.value);

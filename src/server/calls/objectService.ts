@@ -32,7 +32,7 @@ import { referent, SharedRef } from './sharedRef';
 import type { RequestId, SessionCore } from './sessionCore';
 import { RedisQueue } from '../store/redisQueue';
 import type { GroupObjects, GroupSessions } from '../store/objectStore';
-import { recordsAnswers } from '../store/redisAnswers';
+import { answeredInGroup, recordsAnswers } from '../store/redisAnswers';
 
 /** The holder that keeps an object read back from a container in the table until a client takes it. */
 export const STORED_HOLDER = 'stored';
@@ -249,7 +249,8 @@ export class ObjectService {
     // In a group, a call of a resumable session whose effect records no answer is marked as started first (SPEC 20.4.1);
     // the session is looked at first: most are not kept in the group, and their calls need ask the object nothing.
     const sessions = this.host.groupSessions;
-    if (sessions?.keeps(caller.id) && !recordsAnswers(entry.obj, method)) sessions.callStarted(caller.id, requestId);
+    const kept = sessions?.keeps(caller.id) === true;
+    if (kept && !recordsAnswers(entry.obj, method)) sessions!.callStarted(caller.id, requestId);
     let result: unknown;
     try {
       result = invokeMethod(entry.obj, method, decodedArgs, decodedKwargs, context);
@@ -257,6 +258,8 @@ export class ObjectService {
       // A call that waited kept its object in the table until it is over (SPEC 8.5, since 1.3).
       context.returned(result);
     }
+    // Its script's reply from Redis lost, the call's answer was read from its record (`store/redisStore.ts`).
+    if (kept && result instanceof Promise) result = result.catch(answeredInGroup);
     const typeid = Object.hasOwn(entry.methodToTypeid, method) ? entry.methodToTypeid[method] : undefined;
     if (typeid === undefined) return result;
     // The result goes back as a proxy: make it an object of the mapped typeid, referenced by the caller.

@@ -122,3 +122,21 @@ export function recordsAnswers(obj: object, method: string): boolean {
   const check = (obj as Partial<RecordsAnswers>)[answersRecorded];
   return typeof check === 'function' && check.call(obj, method);
 }
+
+/**
+ * What a call of a resumable session rejects with when its script's reply from Redis was lost and
+ * the manager read its answer from its record instead (`redisStore.ts`): the call answers with
+ * {@link AnsweredInGroup.value}, exactly as if the reply had come (see {@link answeredInGroup}).
+ */
+export class AnsweredInGroup extends Error {
+  constructor(readonly value: unknown) {
+    super('answered from the record in Redis');
+    this.name = 'AnsweredInGroup';
+  }
+}
+
+/** What a call that failed with `error` answers: the value of an {@link AnsweredInGroup}; any other error is thrown again. */
+export function answeredInGroup(error: unknown): unknown {
+  if (error instanceof AnsweredInGroup) return error.value;
+  throw error;
+}

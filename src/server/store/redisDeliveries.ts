@@ -16,7 +16,7 @@ import { Delivery } from '../builtins/deliveries';
 import { ownerOf, type AckRequest, type CallContext, type HeldDelivery, type HeldResource } from '../calls/methodDispatch';
 import { heldEntry } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { AnsweredInGroup, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a delivery in flight is, in a manager's held index (see `redisReclaimers.ts`). */
 export const DELIVERY_KIND = 'delivery';
@@ -98,7 +98,12 @@ export class RedisDeliveries {
     const since = Date.now();
     const ms = ack.visibilityTimeoutMs;
     const visibleAt = ms === null ? undefined : since + ms;
-    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) }, record);
+    const [taken, length, inFlight] = await this.takeIntoFlight({ owner: host.ownerId(session), since, visibleAt: visibleAt ?? '', heldEntry: heldEntry(DELIVERY_KIND, keys.key) }, record).catch((error: unknown) => {
+      // Its reply lost, the delivery was read from its record (`redisStore.ts`): the session holds it here as any other.
+      const made = error instanceof AnsweredInGroup ? error.value : undefined;
+      if (made instanceof Delivery) this.#record(context, session, made.deliveryId, { count: made.deliveryCount, since, visibleAt });
+      throw error;
+    });
     this.seen(length);
     this.#inFlightSeen = inFlight;
     if (!taken) return undefined;

@@ -13,8 +13,8 @@
  * pair with commands in order, and ioredis still fails what is in flight when the connection
  * drops. The calls of a turn thus reach Redis in the order they were made, after any ioredis
  * command sent in the same turn; what must follow a call's effect is sent once its promise
- * settled. While the connection is not ready, a call goes through ioredis's `sendCommand`
- * instead, which refuses it as any command.
+ * settled. While the connection is not ready, a call is refused without being written
+ * ({@link ScriptNotSent}): it was not carried out.
  */
 
 import type { Redis } from 'ioredis';
@@ -216,8 +216,8 @@ export class ScriptFrames {
     this.#calls = [];
     const connection: Connection = this.client;
     if (!ready(connection)) {
-      // Lost within the turn: refused as ioredis refuses a command then.
-      const error = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+      // Lost within the turn: refused as ioredis refuses a command then, nothing written.
+      const error = new ScriptNotSent();
       for (const call of calls) failCall(call, this.failed, error);
       return;
     }
@@ -309,8 +309,21 @@ function batchFrame(batchSha: string, entries: readonly BatchEntry[]): string {
   return `*${3 + keyCount + argCount}\r\n${scriptFrameHead(batchSha, keyCount)}${keys}${args}`;
 }
 
-/** Whether ioredis would write a command to the connection now. */
-function ready(connection: Connection): boolean {
+/**
+ * The error of a script call never written to Redis, its connection not ready: the call was not
+ * carried out. Any other failure of a call once written (the connection dropped before its reply
+ * came) leaves its effect unknown: Redis may have run it. This is the one place the two are told
+ * apart: a call is written at once when {@link ready}, and refused with this error otherwise.
+ */
+export class ScriptNotSent extends Error {
+  constructor() {
+    super('not sent: the connection to Redis is not ready');
+    this.name = 'ScriptNotSent';
+  }
+}
+
+/** Whether ioredis would write a command to the connection now (a call sent now is written at once). */
+export function ready(connection: Pick<Redis, 'status' | 'stream'>): boolean {
   return connection.status === 'ready' && connection.stream?.writable === true;
 }
 

@@ -19,6 +19,13 @@ const publishIfWaited = (channel: string, key: string): string =>
 export interface StoreScript {
   readonly keys: number;
   readonly text: string;
+  /**
+   * Where its call's answer record starts in ARGV (1-based, see redisAnswers.ts), for a script
+   * that records the answer whenever it has an effect, in the same atomic step: a call whose
+   * reply was lost is then told by its record whether it ran (`redisStore.ts`). Unset for
+   * any other (one with an effect it records no answer for: a lock's ticket put in line).
+   */
+  readonly answerAt?: number;
 }
 
 /**
@@ -47,6 +54,7 @@ export const STORE_SCRIPTS = {
    */
   smQueuePut: {
     keys: 2,
+    answerAt: 5,
     text: `
 local maxsize = tonumber(ARGV[1])
 -- Only a bounded queue needs its length before the put (RPUSH gives it after).
@@ -67,6 +75,7 @@ return { 1, length, unfinished }`,
    */
   smQueueTake: {
     keys: 1,
+    answerAt: 4,
     text: `${RETURNED_ITEMS}
 local item
 if ARGV[1] == 'L' then item = redis.call('LPOP', KEYS[1]) else item = redis.call('RPOP', KEYS[1]) end
@@ -97,6 +106,7 @@ return length`,
    */
   smQueueTaskDone: {
     keys: 1,
+    answerAt: 3,
     text: `
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n <= 0 then return -1 end
@@ -257,6 +267,7 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
    */
   smQueueTakeAck: {
     keys: 4,
+    answerAt: 8,
     text: `${RETURNED_ITEMS}
 local raw
 if ARGV[1] == 'L' then raw = redis.call('LPOP', KEYS[1]) else raw = redis.call('RPOP', KEYS[1]) end

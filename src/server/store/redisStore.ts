@@ -28,7 +28,7 @@ import type { RedisStoreAddress } from './storeUrl';
 import { redisTlsOptions, type StoreTlsOptions } from './storeTls';
 import { Wakeups } from './redisWakeups';
 import { StoredReferences, type GroupTokens } from './storedReferences';
-import { STORE_SCRIPTS, type ScriptName } from './redisScripts';
+import { STORE_SCRIPTS, type ScriptName, type StoreScript } from './redisScripts';
 import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from './redisLeases';
 import { SessionLeases, sessionLeaseId } from './redisSessions';
 import { reclaimers, withdrawers } from './redisReclaimers';
@@ -36,9 +36,9 @@ import { DELIVERY_KIND } from './redisDeliveries';
 import { LOCK_HOLDING } from './redisLocks';
 import { SEMAPHORE_HOLDING } from './redisSemaphores';
 import type { CallContext } from '../calls/methodDispatch';
-import { ScriptFrames, scriptFrameHead, type FramedScript } from './redisScriptFrames';
+import { ready, ScriptFrames, scriptFrameHead, ScriptNotSent, type FramedScript } from './redisScriptFrames';
 import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptBatch';
-import { NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
+import { AnsweredInGroup, NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
 import { readAtOnce } from './redisReadAtOnce';
 import type { RequestId } from '../calls/sessionCore';
 
@@ -48,20 +48,23 @@ export const STORE_FORMAT = 'syncmanager-store/1';
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, and how a batch carries it. */
+/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where its call's answer is recorded. */
 interface StoreScriptSent extends FramedScript {
   readonly name: ScriptName | 'batch';
   readonly text: string;
+  readonly answerAt?: number;
 }
 
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
-function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript): StoreScriptSent {
+function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, answerAt?: number): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt };
 }
 
 /** Each script as sent, by name. */
-const SCRIPTS = Object.fromEntries(Object.entries(STORE_SCRIPTS).map(([name, script]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName])])) as Record<ScriptName, StoreScriptSent>;
+const SCRIPTS = Object.fromEntries(
+  Object.entries(STORE_SCRIPTS).map(([name, script]: [string, StoreScript]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName], script.answerAt)]),
+) as Record<ScriptName, StoreScriptSent>;
 
 /** The script that carries several calls in one (`redisScriptBatch.ts`). */
 const BATCH = scriptSent('batch', BATCH_SCRIPT.text, BATCH_SCRIPT.keys);
@@ -556,21 +559,72 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   /**
    * What a script call that failed with `error` answers: a script Redis lacks (not loaded on this
    * Redis yet, or any more: it restarted, or was flushed) is sent again with EVAL, which runs and
-   * loads it; any other failure is the store's error.
+   * loads it; any other failure is the store's error (see {@link RedisStore.#refusal}), or, its
+   * reply lost, what its answer record says (see {@link RedisStore.#recorded}).
    */
   #failed(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
     const client = this.#client;
-    if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) {
-      return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch((again: Error) => Promise.reject(this.#refusal(sent.name, again)));
-    }
-    return Promise.reject(this.#refusal(sent.name, error));
+    const refused = (why: Error): Promise<never> => {
+      const at = sent.answerAt;
+      // Sent, its reply lost, a call whose script records its answer: the record tells what happened.
+      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined) return this.#recorded(String(args[at - 1]), String(args[at]), why);
+      return Promise.reject(this.#refusal(sent.name, why));
+    };
+    if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch(refused);
+    return refused(error);
   }
 
-  /** The error of a script call that failed with `error`. */
+  /** The error of a script call that failed with `error`: refused by Redis, not sent (not carried out), or sent and its reply lost (its effect unknown). */
   #refusal(script: ScriptName | 'batch', error: Error): PyException {
     // Redis answered with an error: a script met data it did not expect (a key of another type).
     if (error.name === 'ReplyError') return new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
-    return this.#unavailable(error.message);
+    if (error instanceof ScriptNotSent) return this.#unavailable(error.message);
+    return this.#effectUnknown(error.message);
+  }
+
+  /**
+   * What a call whose reply was lost (`lost`) answers, its script recording its answer in the
+   * session's answers hash `key`, field `field`, whenever it has an effect, in the same atomic
+   * step: once Redis is back, the recorded answer (AnsweredInGroup, which the call answers with),
+   * or, with no record, the script did not run (or ran with no effect: a get of an empty queue):
+   * not carried out. The wait lasts at most the
+   * manager's lease: within it the record is surely still there (the hash lasts a lease and the
+   * session's window past its last write), and a manager away from Redis longer loses its lease,
+   * and its sessions with it, anyway. Redis still away then: the effect is unknown.
+   */
+  async #recorded(key: string, field: string, lost: Error): Promise<never> {
+    const client = await this.#readyAgain(this.#lease.leaseMs);
+    let text: string | null;
+    try {
+      if (!client) throw lost;
+      text = await client.hget(key, field);
+    } catch (error) {
+      throw this.#effectUnknown((error as Error).message);
+    }
+    if (text === null) throw this.#unavailable(`${lost.message}; Redis holds no record of an effect of the call`);
+    const answer = this.recordedAnswer(text);
+    if (answer === 'lost') throw this.#effectUnknown(lost.message);
+    throw new AnsweredInGroup(answer.value);
+  }
+
+  /** The commands connection once it is ready (at once if it is), or undefined if it is not within `ms` (or the store closes). */
+  #readyAgain(ms: number): Promise<Redis | undefined> {
+    const client = this.#client;
+    if (!client || this.#closed) return Promise.resolve(undefined);
+    if (ready(client)) return Promise.resolve(client);
+    return new Promise((resolve) => {
+      const done = (back: boolean) => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('end', onEnd);
+        resolve(back ? client : undefined);
+      };
+      const onReady = () => done(true);
+      const onEnd = () => done(false);
+      const timer = setTimeout(onEnd, ms);
+      client.on('ready', onReady);
+      client.on('end', onEnd);
+    });
   }
 
   /**
@@ -578,6 +632,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
    * load a script Redis lacks; see `redisScriptFrames.ts` for the usual way).
    */
   #script(client: Redis, command: 'evalsha' | 'eval', script: string, keyCount: number, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    // Not written: refused as a frame is (ioredis would refuse it too, with an error that does not say so).
+    if (!ready(client)) return Promise.reject(new ScriptNotSent());
     this.#batchWrites(client);
     const argv: (string | number)[] = [script, keyCount];
     for (const key of keys) argv.push(key);
@@ -601,7 +657,16 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
+  /** The error of a call not carried out: Redis could not be used. */
   #unavailable(reason: string): PyException {
-    return new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the manager reconnects by itself: try again`);
+    return new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+  }
+
+  /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */
+  #effectUnknown(reason: string): PyException {
+    return new PyException(
+      'ConnectionError',
+      `the manager's Redis store at ${this.location} cannot be used (${reason}) after this call was sent to it: the effect of this call is unknown; the manager reconnects by itself`,
+    );
   }
 }

@@ -1,0 +1,154 @@
+/**
+ * The manager's connection to Redis drops after a call's script was sent, before its reply came
+ * (a relay between the manager and Redis drops what Redis sends, then is cut and mended). Redis
+ * ran the script: a resumable session's call, whose answer the script recorded in the group (SPEC
+ * 20.4.1), gets that answer (the item a get took is delivered, a put counted once); any other
+ * call fails saying its effect is unknown, not inviting a blind retry. A call refused before it
+ * was sent (the connection down) was not carried out, and says so.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { connect, type QueueProxy } from '../../src/client';
+import { AUTHKEY, startManager } from '../helpers/manager';
+import { redisForTests } from '../helpers/redisServer';
+import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
+import { eventually } from '../helpers/until';
+
+const redis = redisForTests('lostreply');
+const { skip } = redis;
+
+const fast = { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 };
+
+/** A manager whose store goes through a relay, a direct Redis connection, and a client (resumable with `resume`). */
+async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; client: Awaited<ReturnType<typeof connect>>; prefix: string } & AsyncDisposable> {
+  const store = new URL(redis.url);
+  const relay = await startRelay(`${store.hostname}:${store.port}`);
+  const prefix = redis.prefix();
+  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix });
+  const plain = new Redis(redis.url);
+  const client = await connect({ address: manager.address, authkey: AUTHKEY, ...(resume ? { resume: { withinMs: 30_000 }, reconnect: fast } : { reconnect: false }) });
+  return {
+    relay,
+    plain,
+    client,
+    prefix,
+    async [Symbol.asyncDispose]() {
+      // Whatever failed, Redis is reachable again, so that the manager can close.
+      relay.releaseUpstream();
+      relay.mend();
+      // The manager's wake-ups connection subscribed again before it closes: ioredis resubscribes
+      // by itself on reconnecting, and fails that SUBSCRIBE unhandled if the connection is closed first.
+      await eventually('the manager subscribed again', () => plain.pubsub('NUMSUB', `${prefix}:wake`), (found) => found[1] === 1, 20_000).catch(() => {});
+      await client.close();
+      plain.disconnect();
+      await manager[Symbol.asyncDispose]();
+      await relay.close();
+    },
+  };
+}
+
+/** The Redis list holding queue `q`'s items. */
+const itemsOf = (prefix: string, q: QueueProxy<string>) => `${prefix}:o:${q.id.slice('r:'.length)}:items`;
+
+test("a resumable session's get whose reply from Redis is lost gets its item, which the queue no longer has", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  await q.put('taken-while-lost');
+  const before = s.relay.countDownstream('taken-while-lost');
+  s.relay.dropDownstream();
+  const got = q.get();
+  // Redis ran the get: its reply, holding the item, came back and was dropped.
+  await s.relay.untilDownstream('taken-while-lost', before + 1);
+  s.relay.cut();
+  s.relay.mend();
+  assert.equal(await got, 'taken-while-lost', 'the get answers with the item Redis gave it');
+  assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0, 'and the queue no longer has it');
+});
+
+test("a resumable session's put whose reply from Redis is lost succeeds, the item put once", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  const items = itemsOf(s.prefix, q);
+  s.relay.dropDownstream();
+  const put = q.put('put-while-lost');
+  await eventually('the item in Redis', () => s.plain.llen(items), (n) => n === 1);
+  s.relay.cut();
+  s.relay.mend();
+  await put;
+  assert.deepEqual(await s.plain.lrange(items, 0, -1), [JSON.stringify('put-while-lost')], 'the item is in the queue once');
+  assert.equal(await q.qsize(), 1);
+});
+
+test("a get of a session that is not resumable whose reply from Redis is lost fails saying its effect is unknown", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  await q.put('lost-for-good');
+  const before = s.relay.countDownstream('lost-for-good');
+  s.relay.dropDownstream();
+  const got = q.get();
+  got.catch(() => {});
+  await s.relay.untilDownstream('lost-for-good', before + 1);
+  s.relay.cut();
+  s.relay.mend();
+  await assert.rejects(got, (error: Error) => {
+    assert.match(error.message, /the effect of this call is unknown/);
+    assert.doesNotMatch(error.message, /try again/);
+    return true;
+  });
+  assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0, 'Redis did take the item');
+});
+
+test('a call refused before it was sent to Redis says it was not carried out, and had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  const items = itemsOf(s.prefix, q);
+  s.relay.cut();
+  // Until the manager has seen its connection drop, a call may still be written to it: probe with a read.
+  const deadline = Date.now() + 20_000;
+  for (let refused = false; !refused; ) {
+    assert.ok(Date.now() < deadline, 'the manager saw its connection to Redis drop');
+    refused = await q.qsize().then(
+      () => false,
+      (error: Error) => /was not carried out/.test(error.message),
+    );
+  }
+  await assert.rejects(q.put('never-sent'), /cannot be used .*was not carried out.*try again/);
+  s.relay.mend();
+  assert.equal(await eventually('the queue read again', () => q.qsize().catch(() => -1), (n) => n >= 0, 20_000), 0, 'nothing was put');
+  assert.equal(await s.plain.llen(items), 0);
+});
+
+test("a resumable session's acknowledged get whose reply from Redis is lost gets its delivery, held by the session until acknowledged", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  await q.put('delivered-while-lost');
+  const before = s.relay.countDownstream('delivered-while-lost');
+  s.relay.dropDownstream();
+  const got = q.get({ ack: true });
+  await s.relay.untilDownstream('delivered-while-lost', before + 1);
+  s.relay.cut();
+  s.relay.mend();
+  const delivery = await got;
+  assert.equal(delivery.value, 'delivered-while-lost', 'the get answers with the delivery Redis made');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.deliveries?.map((d) => d.deliveryId), [delivery.deliveryId], 'the manager knows the session holds it');
+  await delivery.ack();
+  assert.equal(await q.qsize(), 0);
+  assert.equal(await s.plain.hlen(`${s.prefix}:o:${q.id.slice('r:'.length)}:inflight`), 0, 'acknowledged, it is gone for good');
+});
+
+test("a resumable session's put whose script never reached Redis (held by the network, then cut) says it was not carried out, and nothing was put", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  s.relay.holdUpstreamFrom('never-arrived');
+  const put = q.put('never-arrived');
+  put.catch(() => {});
+  await s.relay.untilUpstream('never-arrived', 1);
+  s.relay.cut();
+  // What was held went with the connections it was for: nothing reaches Redis.
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(put, /was not carried out.*try again/);
+  assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0);
+});

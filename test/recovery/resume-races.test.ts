@@ -275,26 +275,39 @@ test('a resumable client closed while its reconnection is under way ends its ses
   );
 });
 
+/**
+ * A get of `client` waiting when the relay is cut, answered with the first of `items` (all put by
+ * the observer) while its session is detached. The relay stays cut, whatever reconnects: its
+ * `mend` does nothing until the returned `mend` is called.
+ */
+async function getAnsweredWhileDetached(client: ManagerClient, relay: TcpRelay, items: string[]) {
+  const queue = await client.create<QueueProxy<string>>('Queue');
+  const sessionId = client.sessionId;
+  const getting = queue.get();
+  getting.catch(() => {});
+  await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
+  const mendLater = relay.mend.bind(relay);
+  relay.mend = () => {};
+  relay.cut();
+  await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
+  for (const item of items) await observer.callById(queue.id, 'put', [item]);
+  await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+  const mend = (): void => {
+    relay.mend = mendLater;
+    mendLater();
+  };
+  return { queue, sessionId, getting, mend };
+}
+
 test('a get answered while detached gets that answer on the resumed connection, never sent again nor carried out again, even when that connection is cut too', { timeout: 60_000 }, async () => {
   await withResumable('cut-while-sent-again', async (client, relay) => {
-    const queue = await client.create<QueueProxy<string>>('Queue');
-    const sessionId = client.sessionId;
-    const getting = queue.get();
-    getting.catch(() => {});
-    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
-    const mendLater = relay.mend.bind(relay);
-    relay.mend = () => {};
-    relay.cut();
-    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
-    await observer.callById(queue.id, 'put', ['detached-item']);
-    await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    const { sessionId, getting, mend } = await getAnsweredWhileDetached(client, relay, ['detached-item']);
     const gets = relay.countUpstream('"method":"get"');
     // The resuming connection receives the get's answer before it takes the get over. Were the get
     // sent again, it would be cut off halfway, unread by the manager, and the next resumption
     // would count that answer as received: the manager would forget it and carry the get out again.
     relay.cutMidway('upstream', '"method":"get"').catch(() => {});
-    relay.mend = mendLater;
-    mendLater();
+    mend();
     assert.equal(await endsSoon('the get', getting), 'detached-item');
     assert.equal(relay.countUpstream('"method":"get"'), gets, 'the get was not sent again');
     assert.equal((await sessionOf(sessionId))?.pending.length, 0, 'no get carried out again');
@@ -303,22 +316,10 @@ test('a get answered while detached gets that answer on the resumed connection, 
 
 test('a resumption cut as its answer arrives is tried again: a get answered while detached gets its item once', { timeout: 60_000 }, async () => {
   await withResumable('cut-in-resumption', async (client, relay) => {
-    const queue = await client.create<QueueProxy<string>>('Queue');
-    const sessionId = client.sessionId;
-    const getting = queue.get();
-    getting.catch(() => {});
-    await eventually('the get waiting', () => sessionOf(sessionId), (s) => s?.pending.length === 1);
-    const mendLater = relay.mend.bind(relay);
-    relay.mend = () => {};
-    relay.cut();
-    await eventually('the session detached', () => sessionOf(sessionId), (s) => s?.resumableUntil !== undefined);
-    await observer.callById(queue.id, 'put', ['detached-item']);
-    await observer.callById(queue.id, 'put', ['next-item']);
-    await eventually('the get answered while detached', () => sessionOf(sessionId), (s) => s?.pending.length === 0);
+    const { queue, sessionId, getting, mend } = await getAnsweredWhileDetached(client, relay, ['detached-item', 'next-item']);
     // The first resumption's answer arrives half written, and that connection ends.
     const cutInResumption = relay.cutMidway('downstream', '"resumed":true');
-    relay.mend = mendLater;
-    mendLater();
+    mend();
     await cutInResumption;
     // Still reconnecting: no new loss mends the relay.
     relay.mend();

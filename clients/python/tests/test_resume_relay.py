@@ -53,6 +53,28 @@ class ResumeThroughRelayTest(unittest.TestCase):
         getter.start()
         return getter, outcome
 
+    def waiting_get(self):
+        """A resumable manager with a get waiting on a new queue, in a thread of its own, as the manager shows."""
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        session_id = first.session_id
+        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
+        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        return m, queue, first, session_id, getter, outcome
+
+    def when_restored(self, m):
+        """An event set when ``m`` is connected again."""
+        restored = threading.Event()
+        m.on_connection_restored = lambda attempts: restored.set()
+        return restored
+
+    def put_then_see_the_get_end(self, queue, getter, outcome):
+        """Puts "after" into ``queue``: the get waiting in ``getter`` ends with it."""
+        self.put(queue._id, "after")
+        getter.join(3 * WAIT)
+        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+
     def put(self, queue_id, item):
         self.inspector.connection.request("object/call", {"id": queue_id, "method": "put", "args": [item]})
 
@@ -110,12 +132,7 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(list(m.connection.late_results) + list(first.late_results), [])
 
     def test_a_resuming_connection_that_fails_in_the_read_completing_its_opening_is_a_failed_try(self):
-        m = self.resumable()
-        queue = m.Queue()
-        first = m.connection
-        session_id = first.session_id
-        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
-        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
         # The resuming connection's describe answer comes with bytes that are no frame: that
         # connection fails in the very read that completes its opening.
         self.relay.append_downstream(b'"typeids"', b"!not a frame")
@@ -127,9 +144,7 @@ class ResumeThroughRelayTest(unittest.TestCase):
             return session is not None and not session.get("resumableUntil") and not connection.closed and connection.pending_count() == 1
 
         until(resumed_again, "the session resumed again after the failed connection, the get carried over")
-        self.put(queue._id, "after")
-        getter.join(3 * WAIT)
-        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+        self.put_then_see_the_get_end(queue, getter, outcome)
 
     def test_a_session_started_anew_after_a_refused_resumption_is_resumed_at_the_next_cut(self):
         m = connect(self.relay.address, AUTHKEY, name="unittest-relay", resume_within=0.5, reconnect_initial_delay=0.01, reconnect_max_delay=0.05)
@@ -140,8 +155,7 @@ class ResumeThroughRelayTest(unittest.TestCase):
         first = m.session_id
         self.relay.cut(refuse=True)
         until(lambda: self.session(first) is None, "the first session gone, its window passed")
-        restored = threading.Event()
-        m.on_connection_restored = lambda attempts: restored.set()
+        restored = self.when_restored(m)
         self.relay.mend()
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertFalse(m.resumed, "the expired session is not resumed")
@@ -152,15 +166,12 @@ class ResumeThroughRelayTest(unittest.TestCase):
         connection = m.connection
         getter, outcome = self.start_get(connection, queue._id, 3 * WAIT)
         until(lambda: len(self.session(second)["pending"]) == 1, "the get waiting")
-        restored = threading.Event()
-        m.on_connection_restored = lambda attempts: restored.set()
+        restored = self.when_restored(m)
         self.relay.cut()
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertTrue(m.resumed, "the new session is resumed, not refused: %s" % (m.connection.resume_refused,))
         self.assertEqual(m.session_id, second)
-        self.put(queue._id, "after")
-        getter.join(3 * WAIT)
-        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+        self.put_then_see_the_get_end(queue, getter, outcome)
 
     def test_closing_while_reconnecting_fails_the_waiting_calls_and_ends_the_session(self):
         m = self.resumable()
@@ -210,8 +221,7 @@ class ResumeThroughRelayTest(unittest.TestCase):
         session_id = first.session_id
         getter, outcome = self.start_get(first, queue._id, None)
         until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
-        restored = threading.Event()
-        m.on_connection_restored = lambda attempts: restored.set()
+        restored = self.when_restored(m)
         self.relay.cut(refuse=True)
         until(lambda: self.session(session_id) is None, "the session gone, its window passed")
         self.relay.mend()
@@ -227,45 +237,29 @@ class ResumeThroughRelayTest(unittest.TestCase):
             queue.qsize()
 
     def test_a_resuming_connection_cut_before_its_describe_answer_is_a_failed_try(self):
-        m = self.resumable()
-        queue = m.Queue()
-        first = m.connection
-        session_id = first.session_id
-        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
-        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
         # The resuming connection ends after its initialize answer, before its describe answer.
         cut = self.relay.cut_downstream_before(b'"typeids"')
         self.relay.cut()
         self.assertTrue(cut.wait(WAIT), "the describe answer cut off")
-        restored = threading.Event()
-        m.on_connection_restored = lambda attempts: restored.set()
+        restored = self.when_restored(m)
         self.relay.mend()
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertTrue(m.resumed)
         until(lambda: m.connection.pending_count() == 1, "the get carried over to the resumed connection")
-        self.put(queue._id, "after")
-        getter.join(3 * WAIT)
-        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+        self.put_then_see_the_get_end(queue, getter, outcome)
 
     def test_reconnection_tries_ended_in_the_handshake_are_failed_tries_not_a_refused_key(self):
         # As a port forward or proxy whose manager is down: each try is accepted, then ended.
-        m = self.resumable()
-        queue = m.Queue()
-        first = m.connection
-        session_id = first.session_id
-        getter, outcome = self.start_get(first, queue._id, 3 * WAIT)
-        until(lambda: len(self.session(session_id)["pending"]) == 1, "the get waiting")
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
         refused = self.relay.refused
         self.relay.cut(refuse=True, by_ending=True)
         until(lambda: self.relay.refused >= refused + 3 or m._ended is not None, "three tries refused")
-        restored = threading.Event()
-        m.on_connection_restored = lambda attempts: restored.set()
+        restored = self.when_restored(m)
         self.relay.mend()
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertTrue(m.resumed)
-        self.put(queue._id, "after")
-        getter.join(3 * WAIT)
-        self.assertEqual(outcome, {"result": "after"}, "the waiting get ends with the item")
+        self.put_then_see_the_get_end(queue, getter, outcome)
 
 if __name__ == "__main__":
     unittest.main()

@@ -445,7 +445,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       ...(this.address.tls ? { tls: redisTlsOptions(this.tls) } : {}),
     };
     const client = new Redis(this.address.url, options);
-    const subscriber = new Redis(this.address.url, options);
+    // Subscribed again by the 'ready' handler below, not by ioredis: its own resubscription leaves the
+    // SUBSCRIBE's promise unhandled, so a connection lost again before Redis answered it (a Redis that
+    // flaps) ended the manager's process with an unhandled rejection.
+    const subscriber = new Redis(this.address.url, { ...options, autoResubscribe: false });
     /** Why a connection failed before the store opened: ioredis's connect() says only "Connection is closed". */
     let whyNot: Error | undefined;
     for (const [which, c] of [['commands', client], ['wake-ups', subscriber]] as const) {
@@ -460,8 +463,12 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       c.on('ready', () => {
         if (lost && this.#opened) this.log(`Redis store at ${this.location} (${which}): connected again`);
         lost = false;
-        // Changes published while the subscription was away were missed: every waiter tries again.
-        if (c === subscriber) this.wakeups.all();
+        if (c === subscriber) {
+          // Changes published while the subscription was away were missed: once it is back, every
+          // waiter tries again. Lost again before Redis answered, the next 'ready' subscribes anew.
+          // (The first subscription is open()'s.)
+          if (this.#opened) subscriber.subscribe(this.channel).then(() => this.wakeups.all(), () => {});
+        }
         // Loaded before any script is sent (this runs as the connection becomes ready): so a
         // script meeting Redis without it (NOSCRIPT, then EVAL) is rare, and cannot fall behind
         // a script called after it.

@@ -254,6 +254,18 @@ function shellQuote(value: string): string {
   return /^[A-Za-z0-9_.:\/@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Logs a promise rejected and never handled instead of letting Node end the process: the manager
+ * holds every client's objects, and one such promise (a registered class's code that lets one go,
+ * say) must not take them all down. Python's manager likewise serves on when a call's thread fails.
+ */
+function serveOnAfterUnhandledRejections(write: (message: string) => void): void {
+  process.on('unhandledRejection', (reason) => {
+    const why = reason instanceof Error ? (reason.stack ?? `${reason.name}: ${reason.message}`) : String(reason);
+    write(`a promise rejected and never handled (the manager serves on): ${why}`);
+  });
+}
+
 function timestamp(): string {
   return new Date().toISOString().replace('T', ' ').slice(0, 19);
 }
@@ -339,6 +351,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  serveOnAfterUnhandledRejections((message) => process.stderr.write(`${timestamp()} error: ${message}\n`));
 
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
@@ -411,6 +424,7 @@ async function serveChild(): Promise<number> {
   });
   // BaseManager's child dies with its parent; so does ours. (A state file that cannot be saved is reported below.)
   process.on('disconnect', () => void manager.shutdown().catch(() => {}));
+  serveOnAfterUnhandledRejections((message) => send({ type: 'log', message }));
   process.on('SIGINT', () => {
     // Ctrl-C in the parent's terminal reaches the child too: the parent decides when it stops.
   });

@@ -21,9 +21,9 @@ before(() => {
 });
 
 /** Runs the CLI until its ready output shows; returns the process and what it printed. */
-async function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<{ child: ChildProcess; stdout: string; exited: Promise<number | null> }> {
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<{ child: ChildProcess; stdout: string; exited: Promise<number | null>; stderr(): string }> {
   const ready = await spawnServe(args, { env, cwd, ready: /Press Ctrl-C to stop\.|^\{.*\}\n/m });
-  return { child: ready.child, stdout: ready.stdout, exited: ready.exited.then(({ code }) => code) };
+  return { child: ready.child, stdout: ready.stdout, exited: ready.exited.then(({ code }) => code), stderr: ready.stderr };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -188,6 +188,40 @@ export default defineConfig({
   await client.close();
   child.kill('SIGINT');
   await exited;
+});
+
+test("a rejected promise no one handles, made by a registered class's code, is logged and the manager serves on", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+  writeFileSync(
+    join(dir, 'syncmanager.config.ts'),
+    `import { defineConfig } from 'syncmanager/server';
+class Leaky {
+  leak(): number {
+    void Promise.reject(new Error('left unhandled by user code'));
+    return 1;
+  }
+}
+export default defineConfig({ register: { Leaky: { callable: Leaky } } });
+`,
+  );
+  const { child, stdout, exited, stderr } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k'], {}, dir);
+  const address = /serving on (\S+)/.exec(stdout)![1];
+  const client = await connect({ address, authkey: 'k' });
+  try {
+    const leaky = await client.create('Leaky');
+    assert.equal(await leaky.leak(), 1);
+    // The rejection is seen once the call's turn is over: a second call and a new queue prove the manager still serves.
+    assert.equal(await leaky.leak(), 1);
+    const queue = await client.create<QueueProxy<number>>('Queue');
+    await queue.put(5);
+    assert.equal(await queue.get(), 5);
+    assert.equal(child.exitCode, null, stderr());
+    assert.match(stderr(), /a promise rejected and never handled \(the manager serves on\): Error: left unhandled by user code/);
+  } finally {
+    await client.close();
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
 });
 
 test('a config module that does not compile is reported with file and line, exit 1', () => {

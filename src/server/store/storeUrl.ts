@@ -22,6 +22,14 @@ export interface RedisStoreAddress {
 export type StoreAddress = { readonly kind: 'memory' } | RedisStoreAddress;
 
 /**
+ * The option as its messages quote it: whatever stands between `//` and the last `@` (a user and
+ * password) hidden, even in text that is no URL at all, since a message reaches terminals and logs.
+ */
+function quoted(text: string): string {
+  return JSON.stringify(text.replace(/\/\/.*@/s, '//***@'));
+}
+
+/**
  * Parses a store option.
  * @throws Error naming what is wrong with it.
  */
@@ -31,14 +39,14 @@ export function parseStoreAddress(text: string): StoreAddress {
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`store ${JSON.stringify(text)} is neither "memory" nor a redis://HOST:PORT/DB URL`);
+    throw new Error(`store ${quoted(text)} is neither "memory" nor a redis://HOST:PORT/DB URL`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new Error(`store ${JSON.stringify(text)}: only redis://HOST:PORT/DB URLs (rediss:// for TLS) are supported (got ${url.protocol}//)`);
+    throw new Error(`store ${quoted(text)}: only redis://HOST:PORT/DB URLs (rediss:// for TLS) are supported (got ${url.protocol}//)`);
   }
-  if (!url.hostname) throw new Error(`store ${JSON.stringify(text)} names no host: redis://HOST:PORT/DB`);
+  if (!url.hostname) throw new Error(`store ${quoted(text)} names no host: redis://HOST:PORT/DB`);
   const db = url.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) throw new Error(`store ${JSON.stringify(text)}: the database after the port must be a number, e.g. redis://127.0.0.1:6379/0`);
+  if (db !== '' && !/^\d+$/.test(db)) throw new Error(`store ${quoted(text)}: the database after the port must be a number, e.g. redis://127.0.0.1:6379/0`);
   const shown = `${url.protocol}//${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || '6379'}/${db || '0'}`;
   return { kind: 'redis', url: text, shown, tls: url.protocol === 'rediss:' };
 }

@@ -107,6 +107,17 @@ test('a manager started in a child process (start()) gets the store\'s TLS setti
   }
 });
 
+test('a manager started in a child process takes the same store TLS settings as one in this process: a setting given as undefined is not given', { skip, timeout: 30_000 }, async () => {
+  const storeTls = { ca: certs.pem(certs.caFile), cert: undefined, key: undefined };
+  const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, store: redis.url, storePrefix: prefix(), storeTls });
+  manager.register('get_task_queue', { shared: 'Queue' });
+  try {
+    await roundTrip(await manager.start(), 'undefined left out');
+  } finally {
+    await manager.shutdown();
+  }
+});
+
 test('syncmanager serve --store rediss://… with --store-tls-ca, --store-tls-cert and --store-tls-key serves from the TLS Redis', { skip, timeout: 30_000 }, async () => {
   const server = await serveProcess(
     ['--address', '127.0.0.1:0', '--store', strict.url, '--store-prefix', prefix(), '--store-tls-ca', certs.caFile, '--store-tls-cert', certs.clientCertFile, '--store-tls-key', certs.clientKeyFile, '--register', 'get_task_queue=Queue'],

@@ -48,5 +48,7 @@ export function redisTlsOptions(tls: StoreTlsOptions | undefined): ConnectionOpt
 /** The settings as text, which crosses a child process's IPC channel as it is (bytes would arrive as a plain object). */
 export function storeTlsAsText(tls: StoreTlsOptions | undefined): { [K in keyof StoreTlsOptions]: string } | undefined {
   if (!tls) return undefined;
-  return Object.fromEntries(Object.entries(tls).map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('utf8')]));
+  // A setting given as undefined is not given, as in this process (redisTlsOptions, checkStoreTls).
+  const given = Object.entries(tls).filter(([, v]) => v !== undefined) as [string, string | Uint8Array][];
+  return Object.fromEntries(given.map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v).toString('utf8')]));
 }

@@ -7,7 +7,7 @@
 // SYNCMANAGER_SKIP_VSCODE=1 skips those tests knowingly, and the install with them. Likewise the tests under
 // test/redis start Debian's redis-server: scripts/redis-test/setup.sh installs it the first time.
 // After the usual reporter's output, the failed tests are listed again, last (scripts/failed-tests-reporter.mjs).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -63,11 +63,15 @@ const reporters = passthrough.some((a) => a.startsWith('--test-reporter'))
 // handle open (a client still reconnecting to a Redis that is gone): one failure must not hang the run.
 const failuresDir = mkdtempSync(join(tmpdir(), 'syncmanager-failed-tests-'));
 const failuresFile = join(failuresDir, 'failed.txt');
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...reporters, ...passthrough, ...files], {
+const runner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...reporters, ...passthrough, ...files], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, SYNCMANAGER_FAILED_TESTS: failuresFile },
 });
+// Stopped (Ctrl-C, which reaches the runner too, or a SIGTERM): the runner is told, and this script waits for
+// it to end, so that the failures file is still removed and the exit code is still the runner's.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => runner.kill(signal));
+const result = await new Promise((resolve) => runner.on('close', (status) => resolve({ status })));
 let failures = '';
 try {
   failures = readFileSync(failuresFile, 'utf8');

@@ -19,7 +19,8 @@ command -v apt-get >/dev/null || { echo "scripts/redis-test/setup.sh: redis-serv
 started=$(date +%s)
 echo "npm test: installing redis-server with apt-get for the Redis store's tests (once)"
 log=$(mktemp "${TMPDIR:-/tmp}/syncmanager-redis-install-XXXXXX.log")
-if ! { "${as_root[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y --no-install-recommends redis-server; } >"$log" 2>&1; then
+# env inside sudo: sudo resets the environment, DEBIAN_FRONTEND with it.
+if ! { "${as_root[@]}" apt-get update && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; } >"$log" 2>&1; then
   echo "scripts/redis-test/setup.sh: apt-get install redis-server failed; last lines of $log:" >&2
   tail -n 30 "$log" >&2
   exit 1

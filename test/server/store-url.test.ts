@@ -31,3 +31,9 @@ test('a store URL that is accepted shows no password', () => {
   assert.equal(address.kind, 'redis');
   if (address.kind === 'redis') assert.equal(address.shown, 'rediss://127.0.0.1:6380/2');
 });
+
+test('a store URL with a query or a fragment is refused: its parameters would override how the manager connects', () => {
+  for (const text of ['rediss://127.0.0.1:6380/0?tls=x', 'redis://127.0.0.1:6379/0?enableOfflineQueue=true', 'redis://127.0.0.1:6379/0?autoResubscribe=true', 'redis://127.0.0.1:6379/0#x']) {
+    assert.throws(() => parseStoreAddress(text), /takes no query or fragment/, text);
+  }
+});

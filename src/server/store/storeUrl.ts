@@ -45,6 +45,9 @@ export function parseStoreAddress(text: string): StoreAddress {
     throw new Error(`store ${quoted(text)}: only redis://HOST:PORT/DB URLs (rediss:// for TLS) are supported (got ${url.protocol}//)`);
   }
   if (!url.hostname) throw new Error(`store ${quoted(text)} names no host: redis://HOST:PORT/DB`);
+  // The client library reads a URL's query as its own options, after the manager's: one could turn
+  // off what the manager relies on (its TLS settings, its refusal to queue calls while Redis is away).
+  if (url.search || url.hash) throw new Error(`store ${quoted(text)} takes no query or fragment: redis://HOST:PORT/DB`);
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) throw new Error(`store ${quoted(text)}: the database after the port must be a number, e.g. redis://127.0.0.1:6379/0`);
   const shown = `${url.protocol}//${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || '6379'}/${db || '0'}`;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, DeliverySettledError, AbortError, UnknownDeliveryError, type ManagerClient, type QueueProxy } from '../../src/client';
 import { ErrorCodes } from '../../src/common/errorCodes';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Manager, PriorityQueue, Queue } from '../../src/server';
@@ -290,8 +290,10 @@ test('inspection shows deliveries in flight per session and per queue', async ()
   assert.equal(after.objects.find((o) => o.id === q.id)!.details.deliveriesInFlight, undefined);
 });
 
-test('a clean shutdown with a state file saves an unacknowledged delivery as a queued item: a restart delivers it again', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'ack-state-')), 'state.json');
+test('a clean shutdown with a state file saves an unacknowledged delivery as a queued item: a restart delivers it again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ack-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'state.json');
   const first = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, stateFile: file }).register('get_jobs', { shared: 'Queue' });
   await first.listen();
   const c = await client(first.address);

@@ -71,7 +71,7 @@ const runner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-con
 // Stopped (Ctrl-C, which reaches the runner too, or a SIGTERM): the runner is told, and this script waits for
 // it to end, so that the failures file is still removed and the exit code is still the runner's.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => runner.kill(signal));
-const result = await new Promise((resolve) => runner.on('close', (status) => resolve({ status })));
+const status = await new Promise((resolve) => runner.on('close', resolve));
 let failures = '';
 try {
   failures = readFileSync(failuresFile, 'utf8');
@@ -81,6 +81,6 @@ try {
 rmSync(failuresDir, { recursive: true, force: true });
 if (failures) {
   const count = failures.split('\n# ✖ ').length - 1;
-  console.log(`\n# ${count} failed test${count === 1 ? '' : 's'} (the TAP output above has each one in full):\n${failures}`);
+  console.log(`\n# ${count} failed test${count === 1 ? '' : 's'} (the output above has each one in full):\n${failures}`);
 }
-process.exit(result.status ?? 1);
+process.exit(status ?? 1);

@@ -9,13 +9,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LimitOptions } from './limits';
-import type { ServerTlsOptions } from './tlsWrap';
+import { pemText, type ServerTlsOptions } from './tlsWrap';
 import { storeTlsAsText, type StoreTlsOptions } from './store';
 
-/** PEM as text, which crosses the IPC channel as it is (bytes would arrive as a plain object). */
-function pemText(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
-}
 import type { SharedSpec } from './manager';
 
 /** How the parent configures the child. */

@@ -48,10 +48,9 @@ Options of serve:
                             restored at start (a file that is not a complete state file is
                             refused, exit code 1), saved at a clean shutdown (Ctrl-C, SIGTERM,
                             a client's shutdown); written atomically
-  --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB (rediss://
-                            for TLS); every
-                            manager on the same Redis and prefix serves the same objects
-                            (default: memory, this process only)
+  --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB, or
+                            rediss:// for TLS; every manager on the same Redis and prefix
+                            serves the same objects (default: memory, this process only)
   --store-prefix NAME       the prefix of the store's Redis keys (default ${DEFAULT_STORE_PREFIX})
   --store-tls-ca FILE       with a rediss:// store (Redis over TLS): trust this CA (PEM) for
                             Redis's certificate instead of Node's CAs

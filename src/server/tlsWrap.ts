@@ -40,8 +40,7 @@ export function readPemFile(flag: string, file: string): Buffer {
 
 /** Reads the files of a TLS setting; an unreadable one is named. */
 export function readServerTlsFiles(files: ServerTlsFiles): ServerTlsOptions {
-  const read = readPemFile;
-  return { cert: read('--tls-cert', files.certFile), key: read('--tls-key', files.keyFile), ...(files.caFile ? { ca: read('--tls-ca', files.caFile) } : {}) };
+  return { cert: readPemFile('--tls-cert', files.certFile), key: readPemFile('--tls-key', files.keyFile), ...(files.caFile ? { ca: readPemFile('--tls-ca', files.caFile) } : {}) };
 }
 
 /** Returns the function that wraps an accepted socket in TLS. @throws Error for a certificate or key that cannot be used. */
@@ -74,6 +73,12 @@ function refuseUnverifiedPeer(tls: TLSSocket): void {
   if (verdict) tls.destroy(new Error(`the client's certificate is not signed by the --tls-ca CA (${verdict.code ?? verdict.message}); connection refused`));
 }
 
-function toPem(value: string | Uint8Array): string | Buffer {
+/** PEM as Node's TLS takes it: text as it is, bytes as a Buffer. */
+export function toPem(value: string | Uint8Array): string | Buffer {
   return typeof value === 'string' ? value : Buffer.from(value);
+}
+
+/** PEM as text, which crosses a child process's IPC channel as it is (bytes would arrive as a plain object). */
+export function pemText(value: string | Uint8Array): string {
+  return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
 }

@@ -6,7 +6,7 @@
  */
 
 import type { ConnectionOptions } from 'node:tls';
-import { readPemFile } from '../tlsWrap';
+import { pemText, readPemFile, toPem } from '../tlsWrap';
 import type { RedisStoreAddress } from './storeUrl';
 
 /** A Redis store's TLS settings: PEM text or bytes. */
@@ -41,7 +41,7 @@ export function checkStoreTls(address: RedisStoreAddress | undefined, tls: Store
 
 /** What the Redis client connects with: TLS at least 1.2, the certificate verified (Node's default, never turned off). */
 export function redisTlsOptions(tls: StoreTlsOptions | undefined): ConnectionOptions {
-  const pem = (value: string | Uint8Array | undefined) => (value === undefined ? undefined : typeof value === 'string' ? value : Buffer.from(value));
+  const pem = (value: string | Uint8Array | undefined) => (value === undefined ? undefined : toPem(value));
   return { minVersion: 'TLSv1.2', ca: pem(tls?.ca), cert: pem(tls?.cert), key: pem(tls?.key) };
 }
 
@@ -50,5 +50,5 @@ export function storeTlsAsText(tls: StoreTlsOptions | undefined): { [K in keyof 
   if (!tls) return undefined;
   // A setting given as undefined is not given, as in this process (redisTlsOptions, checkStoreTls).
   const given = Object.entries(tls).filter(([, v]) => v !== undefined) as [string, string | Uint8Array][];
-  return Object.fromEntries(given.map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v).toString('utf8')]));
+  return Object.fromEntries(given.map(([k, v]) => [k, pemText(v)]));
 }

@@ -48,17 +48,28 @@ async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; 
 /** The Redis list holding queue `q`'s items. */
 const itemsOf = (prefix: string, q: QueueProxy<string>) => `${prefix}:o:${q.id.slice('r:'.length)}:items`;
 
+/**
+ * Puts `item` into `q`, then gets it while the relay drops what Redis sends: once Redis ran the get
+ * (its reply, holding the item, came back and was dropped), the relay is cut and mended. Returns
+ * the get (in an object: an async function's result would be the get's own), its rejection
+ * handled until the caller awaits it.
+ */
+async function getWithReplyLost(relay: TcpRelay, q: QueueProxy<string>, item: string): Promise<{ got: Promise<string> }> {
+  await q.put(item);
+  const before = relay.countDownstream(item);
+  relay.dropDownstream();
+  const got = q.get();
+  got.catch(() => {});
+  await relay.untilDownstream(item, before + 1);
+  relay.cut();
+  relay.mend();
+  return { got };
+}
+
 test("a resumable session's get whose reply from Redis is lost gets its item, which the queue no longer has", { skip, timeout: 60_000 }, async () => {
   await using s = await setUp(true);
   const q = await s.client.create<QueueProxy<string>>('Queue');
-  await q.put('taken-while-lost');
-  const before = s.relay.countDownstream('taken-while-lost');
-  s.relay.dropDownstream();
-  const got = q.get();
-  // Redis ran the get: its reply, holding the item, came back and was dropped.
-  await s.relay.untilDownstream('taken-while-lost', before + 1);
-  s.relay.cut();
-  s.relay.mend();
+  const { got } = await getWithReplyLost(s.relay, q, 'taken-while-lost');
   assert.equal(await got, 'taken-while-lost', 'the get answers with the item Redis gave it');
   assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0, 'and the queue no longer has it');
 });
@@ -80,14 +91,7 @@ test("a resumable session's put whose reply from Redis is lost succeeds, the ite
 test("a get of a session that is not resumable whose reply from Redis is lost fails saying its effect is unknown", { skip, timeout: 60_000 }, async () => {
   await using s = await setUp(false);
   const q = await s.client.create<QueueProxy<string>>('Queue');
-  await q.put('lost-for-good');
-  const before = s.relay.countDownstream('lost-for-good');
-  s.relay.dropDownstream();
-  const got = q.get();
-  got.catch(() => {});
-  await s.relay.untilDownstream('lost-for-good', before + 1);
-  s.relay.cut();
-  s.relay.mend();
+  const { got } = await getWithReplyLost(s.relay, q, 'lost-for-good');
   await assert.rejects(got, (error: Error) => {
     assert.match(error.message, /the effect of this call is unknown/);
     assert.doesNotMatch(error.message, /try again/);

@@ -5,9 +5,9 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
-import { stopProcess } from '../server/childProcess';
+import { cliEntry, stopProcess } from '../server/childProcess';
+import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../server/secretsInArgv';
 
 /** How to start the server. */
 export interface ServerLaunch {
@@ -20,7 +20,7 @@ export interface ServerLaunch {
   /** Where the shared objects' contents are kept across a clean restart (`serve --state`). */
   stateFile?: string;
   cwd?: string;
-  /** `--store`: where the built-in objects live (a redis:// URL); undefined keeps them in memory. */
+  /** `SYNCMANAGER_STORE` (never `--store`: its password would show in `ps`): where the built-in objects live (a redis:// URL); undefined keeps them in memory. */
   store?: string;
   /** `--store-prefix`, with a store: the prefix of its Redis keys (the group of managers it joins). */
   storePrefix?: string;
@@ -47,17 +47,20 @@ const READY_TIMEOUT_MS = 30_000;
 
 /** Starts the server; resolves once it listens, rejects with its own words if it cannot. */
 export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess> {
-  const args = [join(__dirname, 'cli.js'), 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
+  const entry = cliEntry();
+  // The extension host's own Node flags are not the manager's: only the TypeScript loader (running from source) goes along.
+  const execArgv = entry.file.endsWith('.ts') ? entry.execArgv : [];
+  const args = [...execArgv, entry.file, 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
   for (const r of launch.register) args.push('--register', r);
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
   if (launch.stateFile) args.push('--state', launch.stateFile);
-  if (launch.store) args.push('--store', launch.store);
   if (launch.store && launch.storePrefix) args.push('--store-prefix', launch.storePrefix);
   if (launch.store && launch.storeLeaseSeconds !== undefined) args.push('--store-lease', String(launch.storeLeaseSeconds));
-  // The extension host may be Electron: run its binary as plain Node. The authkey goes by environment, never argv.
+  // The extension host may be Electron: run its binary as plain Node. The authkey and the store's URL (its
+  // password) go by environment, never argv; an empty store overrides one VS Code itself was started with.
   const child = spawn(process.execPath, args, {
     cwd: launch.cwd,
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', SYNCMANAGER_AUTHKEY: launch.authkey },
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', [AUTHKEY_VARIABLE]: launch.authkey, [STORE_VARIABLE]: launch.store ?? '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stopping = false;

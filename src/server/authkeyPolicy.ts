@@ -16,7 +16,3 @@ export function checkAuthkeyFor(address: Address, authkey: Uint8Array): void {
     );
   }
 }
-
-/** What `syncmanager serve` prints when the key was given in argv. */
-export const AUTHKEY_IN_ARGV_WARNING =
-  'warning: a key given with --authkey shows in the process list (ps) to every user of this machine; set SYNCMANAGER_AUTHKEY or use --authkey-file FILE instead';

@@ -13,12 +13,12 @@ import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
-import { AUTHKEY_IN_ARGV_WARNING } from './authkeyPolicy';
+import { AUTHKEY_IN_ARGV_WARNING, AUTHKEY_VARIABLE, STORE_CREDENTIALS_IN_ARGV_WARNING, STORE_VARIABLE } from './secretsInArgv';
 import { readServerTlsFiles, type ServerTlsFiles, type ServerTlsOptions } from './tlsWrap';
 import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { acceptRegistrations } from './liveRegistrations';
 import { Manager, type BuiltinTypeName } from './manager';
-import { DEFAULT_STORE_PREFIX } from './store/storeUrl';
+import { DEFAULT_STORE_PREFIX, hasCredentials } from './store/storeUrl';
 import { readStoreTlsFiles, STORE_TLS_FLAGS } from './store';
 
 /** Where `serve` listens when neither --address nor SYNCMANAGER_ADDRESS says. */
@@ -50,7 +50,9 @@ Options of serve:
                             a client's shutdown); written atomically
   --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB, or
                             rediss:// for TLS; every manager on the same Redis and prefix
-                            serves the same objects (default: memory, this process only)
+                            serves the same objects (default: $SYNCMANAGER_STORE, else memory,
+                            this process only); a password in the URL shows in the process
+                            list, so set SYNCMANAGER_STORE=redis://:PASSWORD@HOST:PORT/DB
   --store-prefix NAME       the prefix of the store's Redis keys (default ${DEFAULT_STORE_PREFIX})
   --store-tls-ca FILE       with a rediss:// store (Redis over TLS): trust this CA (PEM) for
                             Redis's certificate instead of Node's CAs
@@ -181,7 +183,10 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       case '--plaintext-address': options.plaintextAddress = value(); break;
       case '--register': options.registers.push(parseRegister(value())); break;
       case '--config': options.config = value(); break;
-      case '--store': options.store = value(); break;
+      case '--store':
+        options.store = value();
+        if (hasCredentials(options.store)) process.stderr.write(`syncmanager: ${STORE_CREDENTIALS_IN_ARGV_WARNING}\n`);
+        break;
       case '--store-prefix': options.storePrefix = value(); break;
       case STORE_TLS_FLAGS.ca: options.storeTlsFiles.ca = value(); break;
       case STORE_TLS_FLAGS.cert: options.storeTlsFiles.cert = value(); break;
@@ -237,7 +242,8 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
       throw UsageError.inValue('--authkey-file', authkeyFile, (error as Error).message);
     }
   }
-  options.authkey ??= env.SYNCMANAGER_AUTHKEY || undefined;
+  options.authkey ??= env[AUTHKEY_VARIABLE] || undefined;
+  options.store ??= env[STORE_VARIABLE] || undefined;
   return options;
 }
 

@@ -21,12 +21,17 @@ export interface RedisStoreAddress {
 /** What a store option names. */
 export type StoreAddress = { readonly kind: 'memory' } | RedisStoreAddress;
 
-/**
- * The option as its messages quote it: whatever stands between `//` and the last `@` (a user and
- * password) hidden, even in text that is no URL at all, since a message reaches terminals and logs.
- */
+/** Whatever stands between `//` and the last `@`: a user and password, even in text that is no URL at all. */
+const CREDENTIALS = /\/\/.*@/s;
+
+/** Whether a store option carries a user or password (a secret, kept out of messages and command lines). */
+export function hasCredentials(text: string): boolean {
+  return CREDENTIALS.test(text);
+}
+
+/** The option as its messages quote it: its credentials hidden, since a message reaches terminals and logs. */
 function quoted(text: string): string {
-  return JSON.stringify(text.replace(/\/\/.*@/s, '//***@'));
+  return JSON.stringify(text.replace(CREDENTIALS, '//***@'));
 }
 
 /**

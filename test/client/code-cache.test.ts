@@ -6,27 +6,26 @@
  * the client then running the code as read; and a cache damaged after the build (V8 keeps no
  * checksum of its data and may crash the process on bytes it reads wrong) is not handed to V8.
  */
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CACHE_FILE, CODE_FILE, cacheFileBytes, cachedDataFor, compileClientCode, compileCode } from '../../src/client/codeCache';
 import type * as ClientModule from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { makeCertificates } from '../faults/certificates';
+import { fileFolder } from '../helpers/tempFolder';
 
 const root = join(__dirname, '..', '..');
 const dist = join(root, 'dist');
-const scratch = mkdtempSync(join(tmpdir(), 'syncmanager-code-cache-'));
+const scratch = fileFolder('code-cache');
 
 before(() => {
   const build = spawnSync(process.execPath, ['esbuild.js'], { cwd: root, encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A copy of the client's three files in a folder of its own, the cache replaced by `cache` (none when undefined). */
 function copyOfClient(name: string, edit: { code?: (code: Buffer) => Buffer; cache?: (cache: Buffer) => Buffer | undefined } = {}): string {
@@ -70,7 +69,7 @@ test('the build makes a cache the client compiles with, and the client runs from
   const imported = await run(process.execPath, ['--input-type=module', '-e', `import { connect } from ${JSON.stringify(`file://${join(dist, 'client.js')}`)};\n${script.replace('const { connect } = REQUIRE;', '')}`], { timeout: 30_000 });
   assert.match(imported.stdout, /^GOT 7$/m, imported.stderr);
   // TLS loads node:tls on first use, with require (the path a dynamic import() would have taken).
-  const certs = makeCertificates();
+  const certs = makeCertificates(join(scratch, 'tls'));
   await using secure = await startManager({ tls: { cert: certs.pem(certs.serverCertFile), key: certs.pem(certs.serverKeyFile) } });
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a built client in a folder of the test's own
   const { connect } = require(join(dir, 'client.js')) as typeof ClientModule;

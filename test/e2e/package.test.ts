@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testFolder } from '../helpers/tempFolder';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -42,10 +43,9 @@ test('the bin is the CLI and is executable', () => {
   assert.equal(result.stdout.trim(), pkg.version);
 });
 
-test('a TypeScript consumer type-checks against the published declarations', () => {
-  const { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-  const { tmpdir } = require('node:os') as typeof import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-consumer-'));
+test('a TypeScript consumer type-checks against the published declarations', (t) => {
+  const { mkdirSync, symlinkSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const dir = testFolder(t, 'consumer');
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'syncmanager'));
   symlinkSync(join(root, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));

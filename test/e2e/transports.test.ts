@@ -4,14 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
 import { Manager } from '../../src/server';
+import { testFolder } from '../helpers/tempFolder';
 
-test('a Unix domain socket path serves clients like TCP', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'sm-')), 'manager.sock');
+test('a Unix domain socket path serves clients like TCP', async (t) => {
+  const path = join(testFolder(t, 'socket'), 'manager.sock');
   await using manager = new Manager({ address: path, authkey: 'k' });
   await manager.listen();
   assert.equal(manager.address, path);
@@ -21,8 +22,8 @@ test('a Unix domain socket path serves clients like TCP', async () => {
   assert.equal(await q.get(), 'over a socket file');
 });
 
-test('a stale socket file left by a dead manager is replaced; a live one or a regular file is not', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sm-'));
+test('a stale socket file left by a dead manager is replaced; a live one or a regular file is not', async (t) => {
+  const dir = testFolder(t, 'socket');
   const path = join(dir, 'manager.sock');
   const first = new Manager({ address: path, authkey: 'k' });
   await first.listen();

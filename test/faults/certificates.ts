@@ -7,8 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Paths of the PEM files, and their text. */
@@ -36,9 +35,12 @@ const LEAF = 'keyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\naut
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-/** Makes a fresh set in a temporary folder. */
-export function makeCertificates(): TestCertificates {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-tls-'));
+/**
+ * Makes a fresh set in folder `dir` (made if missing), which the caller removes: a folder of
+ * test/helpers/tempFolder.ts, say.
+ */
+export function makeCertificates(dir: string): TestCertificates {
+  mkdirSync(dir, { recursive: true });
   const ca = (name: string) => openssl(dir, ['req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=syncmanager test ${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   const signed = (name: string, cn: string, ext: string, signer = 'ca') => {
     openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);

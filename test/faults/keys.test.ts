@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Manager } from '../../src/server';
 import { buildDist, root, start } from '../python/helpers';
+import { testFolder } from '../helpers/tempFolder';
 
 const cli = join(root, 'dist', 'cli.js');
 
@@ -21,9 +21,9 @@ test('a manager refuses an empty authkey on an address other machines can reach,
   await local.shutdown();
 });
 
-test('syncmanager serve refuses --authkey "" and an empty --authkey-file on 0.0.0.0', () => {
+test('syncmanager serve refuses --authkey "" and an empty --authkey-file on 0.0.0.0', (t) => {
   buildDist();
-  const empty = join(mkdtempSync(join(tmpdir(), 'syncmanager-key-')), 'key');
+  const empty = join(testFolder(t, 'key'), 'key');
   writeFileSync(empty, '\n');
   for (const keyArgs of [['--authkey', ''], ['--authkey-file', empty]]) {
     const run = spawnSync(process.execPath, [cli, 'serve', '--address', '0.0.0.0:0', ...keyArgs, '--no-config'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, SYNCMANAGER_AUTHKEY: '' } });

@@ -10,13 +10,16 @@ import { connect, type ClientTlsOptions, type QueueProxy } from '../../src/clien
 import { Manager } from '../../src/server';
 import { pythonAddressLiteral, pythonEnv, python3s, root, runPython } from '../python/helpers';
 import { makeCertificates, type TestCertificates } from './certificates';
+import { fileFolder } from '../helpers/tempFolder';
 import { serveBounded } from './boundedServer';
 
 const KEY = 'tls-key';
 let certs: TestCertificates;
 
+const certsFolder = fileFolder('tls');
+
 before(() => {
-  certs = makeCertificates();
+  certs = makeCertificates(certsFolder);
 });
 
 /** A put and a get through the TS client. */

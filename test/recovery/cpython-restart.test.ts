@@ -6,11 +6,10 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, killServer, serveProcess, stopServer } from '../helpers/serverProcess';
 import { python2, python3s, pythonEnv, startPython } from '../python/helpers';
+import { testFolder } from '../helpers/tempFolder';
 
 before(buildCli);
 
@@ -23,8 +22,8 @@ test('there is a Python to run the unmodified client with', () => {
 });
 
 for (const python of pythons) {
-  test(`${python.label}: an unmodified client's proxies fail after a restart, a new manager object's too; a new process gets the kept item`, { timeout: 120_000 }, async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'syncmanager-cpython-')), 'state.json');
+  test(`${python.label}: an unmodified client's proxies fail after a restart, a new manager object's too; a new process gets the kept item`, { timeout: 120_000 }, async (t) => {
+    const file = join(testFolder(t, 'cpython'), 'state.json');
     const args = ['--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue'];
     let server = await serveProcess(['--address', '127.0.0.1:0', ...args]);
     const address = server.address;

@@ -5,12 +5,11 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
 import { buildCli, killServer, serveProcess, stopServer, type ServerProcess } from '../helpers/serverProcess';
 import { squareAcrossRestarts } from '../helpers/squaringWorker';
+import { testFolder, type TestEnd } from '../helpers/tempFolder';
 import { python3s, pythonEnv, root, startPython } from '../python/helpers';
 
 before(buildCli);
@@ -18,9 +17,9 @@ before(buildCli);
 const seedTypeids = ['--register', 'get_task_queue=Queue', '--register', 'get_result_queue=Queue'];
 type Seed = { get_task_queue: QueueProxy<number>; get_result_queue: QueueProxy<number> };
 
-/** A fresh state file's path, in a folder of its own. */
-function stateFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'syncmanager-restart-')), 'state.json');
+/** A fresh state file's path, in a folder of its own that is removed when test `t` ends. */
+function stateFile(t: TestEnd): string {
+  return join(testFolder(t, 'restart'), 'state.json');
 }
 
 /** Stops the server as Ctrl-C would; asserts it exited cleanly. */
@@ -28,8 +27,8 @@ async function stopCleanly(server: ServerProcess): Promise<void> {
   assert.equal(await stopServer(server), 0, server.stderr());
 }
 
-test('a TypeScript worker loop carries on through a clean restart of serve --state, and queued items survive it', async () => {
-  const file = stateFile();
+test('a TypeScript worker loop carries on through a clean restart of serve --state, and queued items survive it', async (t) => {
+  const file = stateFile(t);
   let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, ...seedTypeids]);
   const address = server.address;
   const options = { address, authkey: 'lihui', reconnect: { initialDelayMs: 10, maxDelayMs: 100 } };
@@ -70,8 +69,8 @@ const candidates = python3s().filter((p) => p.minor >= 8);
 const pythons = candidates.length > 1 ? [candidates[0], candidates[candidates.length - 1]] : candidates;
 
 for (const python of pythons) {
-  test(`${python.label}: a Python JSON worker loop carries on through a clean restart of serve --state, and queued items survive it`, { timeout: 120_000 }, async () => {
-    const file = stateFile();
+  test(`${python.label}: a Python JSON worker loop carries on through a clean restart of serve --state, and queued items survive it`, { timeout: 120_000 }, async (t) => {
+    const file = stateFile(t);
     let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, ...seedTypeids]);
     const address = server.address;
     const client = await connect<Seed>({ address, authkey: 'lihui', reconnect: { initialDelayMs: 10, maxDelayMs: 100 } });

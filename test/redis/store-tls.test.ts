@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { connect, type QueueProxy } from '../../src/client';
 import { Manager } from '../../src/server';
 import { makeCertificates, type TestCertificates } from '../faults/certificates';
+import { fileFolder } from '../helpers/tempFolder';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisMissing, startRedis, type RedisServer } from '../helpers/redisServer';
 import { buildCli, serveProcess, spawnServe, stopServer } from '../helpers/serverProcess';
@@ -23,9 +24,11 @@ let strict: RedisServer;
 let prefixes = 0;
 const prefix = () => `tls${process.pid}-${prefixes++}`;
 
+const certsFolder = fileFolder('tls');
+
 before(async () => {
   if (skip) return;
-  certs = makeCertificates();
+  certs = makeCertificates(certsFolder);
   const tls = { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, caFile: certs.caFile };
   redis = await startRedis({ tls: { ...tls, authClients: false } });
   strict = await startRedis({ tls: { ...tls, authClients: true } });

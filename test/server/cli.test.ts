@@ -5,11 +5,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
+import { testFolder } from '../helpers/tempFolder';
 import { spawnServe } from '../helpers/serverProcess';
 
 const root = join(__dirname, '..', '..');
@@ -157,8 +157,8 @@ test('an address in use is reported, exit 1', async () => {
   await exited;
 });
 
-test('a config module in the folder is found and its custom class served with exposed enforced', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+test('a config module in the folder is found and its custom class served with exposed enforced', async (t) => {
+  const dir = testFolder(t, 'config');
   writeFileSync(
     join(dir, 'syncmanager.config.ts'),
     `import { defineConfig, Queue } from 'syncmanager/server';
@@ -190,8 +190,8 @@ export default defineConfig({
   await exited;
 });
 
-test("a rejected promise no one handles, made by a registered class's code, is logged and the manager serves on", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+test("a rejected promise no one handles, made by a registered class's code, is logged and the manager serves on", async (t) => {
+  const dir = testFolder(t, 'config');
   writeFileSync(
     join(dir, 'syncmanager.config.ts'),
     `import { defineConfig } from 'syncmanager/server';
@@ -224,8 +224,8 @@ export default defineConfig({ register: { Leaky: { callable: Leaky } } });
   assert.equal(await exited, 0);
 });
 
-test('a config module that does not compile is reported with file and line, exit 1', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+test('a config module that does not compile is reported with file and line, exit 1', (t) => {
+  const dir = testFolder(t, 'config');
   const file = join(dir, 'broken.config.ts');
   writeFileSync(file, 'export default {\n  register: { x: { callable: () => ( } }\n};\n');
   const result = run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]);
@@ -235,8 +235,8 @@ test('a config module that does not compile is reported with file and line, exit
   assert.match(run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]).stderr, /unknown field 'registr'/);
 });
 
-test('a config module that throws is reported at its own source line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-config-'));
+test('a config module that throws is reported at its own source line', (t) => {
+  const dir = testFolder(t, 'config');
   const file = join(dir, 'throws.config.ts');
   writeFileSync(file, "const limit: number = 1;\nif (limit > 0) throw new Error('planted failure');\nexport default {};\n");
   const result = run(['serve', '--address', '127.0.0.1:0', '--authkey', 'k', '--config', file]);

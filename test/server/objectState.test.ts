@@ -4,20 +4,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dict, Event, Float, LifoQueue, List, Namespace, OpaqueValue, PriorityQueue, PyArray, PySet, Queue, Value, tuple } from '../../src/server';
 import { decodeValue, encodeValue } from '../../src/common/valueCodec';
 import { SharedRef } from '../../src/server/calls/sharedRef';
 import { readStateFile, STATE_FORMAT, STATE_VERSION, writeStateFile } from '../../src/server/state/stateFile';
 import { captureObject, checkSavedObject, mismatch, prepareRestore, type SavedObject } from '../../src/server/state/objectState';
+import { fileFolder } from '../helpers/tempFolder';
+
+/** Where the round trips write their state files, one each. */
+const scratch = fileFolder('objects');
+let files = 0;
 
 /** Saves `from`, through a state file, and restores into `into`. */
 function roundTrip<T extends object>(from: object, into: T): T {
   const { saved, skipped } = captureObject(from);
   assert.deepEqual(skipped, []);
-  const file = join(mkdtempSync(join(tmpdir(), 'syncmanager-objects-')), 'state.json');
+  const file = join(scratch, `state-${files++}.json`);
   writeStateFile(file, { format: STATE_FORMAT, version: STATE_VERSION, savedAt: '', savedBy: '', objects: { it: saved! } });
   const read = checkSavedObject(readStateFile(file)!.objects.it);
   assert.equal(mismatch(read, into), undefined);

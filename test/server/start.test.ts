@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { connect, type QueueProxy } from '../../src/client';
 import { Manager, Queue } from '../../src/server';
+import { testFolder } from '../helpers/tempFolder';
 
 test('start() serves shared built-ins from a child process until shutdown()', async () => {
   const manager = new Manager({ address: '127.0.0.1:0', authkey: 'k' });
@@ -39,8 +39,8 @@ test('start() refuses callables it cannot send to a child, and says what to do i
   await assert.rejects(manager.start(), /cannot receive the callables registered for 'get_queue'.*config module.*listen\(\)/);
 });
 
-test('start() with a config module: the child loads it and serves its classes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-start-'));
+test('start() with a config module: the child loads it and serves its classes', async (t) => {
+  const dir = testFolder(t, 'start');
   const file = join(dir, 'syncmanager.config.mjs');
   writeFileSync(file, `export default { register: { Greeter: { callable: class Greeter { hi(n) { return 'hi ' + n; } } } } };\n`);
   const manager = new Manager({ address: '127.0.0.1:0', authkey: 'k' });

@@ -6,11 +6,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, tuple, type DictProxy, type ListProxy, type QueueProxy } from '../../src/client';
 import { buildCli, killServer, serveProcess, stopServer } from '../helpers/serverProcess';
+import { testFolder } from '../helpers/tempFolder';
 
 before(buildCli);
 
@@ -31,14 +31,10 @@ const registrations = [
   ['guard', 'Lock'],
 ].flatMap(([typeid, type]) => ['--register', `${typeid}=${type}`]);
 
-function stateDir(): string {
-  return mkdtempSync(join(tmpdir(), 'syncmanager-state-'));
-}
-
 type Shared = any;
 
-test('a clean stop saves every shared built-in object and a start restores it, in order and with its types', async () => {
-  const file = join(stateDir(), 'state.json');
+test('a clean stop saves every shared built-in object and a start restores it, in order and with its types', async (t) => {
+  const file = join(testFolder(t, 'state'), 'state.json');
   let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, ...registrations]);
   let client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
   const nested = new Map<unknown, unknown>([[tuple<unknown>(1, 2), 'pair'], [3n ** 50n, Buffer.from([0, 255])]]);
@@ -98,8 +94,8 @@ test('a clean stop saves every shared built-in object and a start restores it, i
   }
 });
 
-test('a value holding a reference to a shared object is not saved, and the warning names it; the rest is kept', async () => {
-  const file = join(stateDir(), 'state.json');
+test('a value holding a reference to a shared object is not saved, and the warning names it; the rest is kept', async (t) => {
+  const file = join(testFolder(t, 'state'), 'state.json');
   let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue']);
   const client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
   try {
@@ -120,8 +116,8 @@ test('a value holding a reference to a shared object is not saved, and the warni
   }
 });
 
-test('a saved typeid not registered now is kept in the file, and restored once it is registered again', async () => {
-  const file = join(stateDir(), 'state.json');
+test('a saved typeid not registered now is kept in the file, and restored once it is registered again', async (t) => {
+  const file = join(testFolder(t, 'state'), 'state.json');
   let server = await serveProcess(['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'a=Queue', '--register', 'b=Queue']);
   let client = await connect<Shared>({ address: server.address, authkey: 'lihui', reconnect: false });
   await (await client.b()).put('kept');
@@ -155,8 +151,8 @@ const badFiles: [string, string, RegExp][] = [
 ];
 
 for (const [what, text, problem] of badFiles) {
-  test(`a state file that is ${what} is refused with exit code 1, naming the file and the problem; the server does not start`, () => {
-    const file = join(stateDir(), 'state.json');
+  test(`a state file that is ${what} is refused with exit code 1, naming the file and the problem; the server does not start`, (t) => {
+    const file = join(testFolder(t, 'state'), 'state.json');
     writeFileSync(file, text);
     const run = spawnSync(process.execPath, [cli, 'serve', '--address', '127.0.0.1:0', '--authkey', 'lihui', '--no-config', '--json', '--state', file, '--register', 'get_task_queue=Queue'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(run.status, 1, run.stderr);
@@ -167,8 +163,8 @@ for (const [what, text, problem] of badFiles) {
   });
 }
 
-test('a server run with --no-opaque-pickles refuses a state file holding a pickled object it cannot read, naming its class', () => {
-  const file = join(stateDir(), 'state.json');
+test('a server run with --no-opaque-pickles refuses a state file holding a pickled object it cannot read, naming its class', (t) => {
+  const file = join(testFolder(t, 'state'), 'state.json');
   const opaque = { $opaque: { lang: 'python', type: '__main__.Task', data: Buffer.from('not read').toString('base64') } };
   const text = JSON.stringify({ format: 'syncmanager-state', version: 1, objects: { get_task_queue: { type: 'Queue', items: [1, opaque], unfinished: 2 } } });
   writeFileSync(file, text);
@@ -181,8 +177,8 @@ test('a server run with --no-opaque-pickles refuses a state file holding a pickl
   assert.equal(readFileSync(file, 'utf8'), text, 'the file is left as it was');
 });
 
-test('a state file in a folder that does not exist is refused at start, not found out at shutdown', () => {
-  const file = join(stateDir(), 'no such folder', 'state.json');
+test('a state file in a folder that does not exist is refused at start, not found out at shutdown', (t) => {
+  const file = join(testFolder(t, 'state'), 'no such folder', 'state.json');
   const run = spawnSync(process.execPath, [cli, 'serve', '--address', '127.0.0.1:0', '--authkey', 'lihui', '--no-config', '--json', '--state', file, '--register', 'get_task_queue=Queue'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(run.status, 1, run.stderr);
   assert.equal(run.stdout, '');
@@ -190,8 +186,8 @@ test('a state file in a folder that does not exist is refused at start, not foun
   assert.match(run.stderr, /so nothing could be saved at shutdown/);
 });
 
-test('a SIGKILL leaves the previous state file intact, and the next start restores what it holds', async () => {
-  const folder = stateDir();
+test('a SIGKILL leaves the previous state file intact, and the next start restores what it holds', async (t) => {
+  const folder = testFolder(t, 'state');
   const file = join(folder, 'state.json');
   const args = ['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue'];
   let server = await serveProcess(args);
@@ -218,9 +214,9 @@ test('a SIGKILL leaves the previous state file intact, and the next start restor
   }
 });
 
-test('a client\'s remote shutdown saves the state too, and so does a manager run with start() (a child process)', async () => {
+test('a client\'s remote shutdown saves the state too, and so does a manager run with start() (a child process)', async (t) => {
   const { Manager } = await import('../../src/server');
-  const file = join(stateDir(), 'state.json');
+  const file = join(testFolder(t, 'state'), 'state.json');
   const first = new Manager({ address: '127.0.0.1:0', authkey: 'lihui', stateFile: file }).register('get_task_queue', { shared: 'Queue' });
   const address = await first.start();
   const client = await connect<Shared>({ address, authkey: 'lihui', reconnect: false });
@@ -237,8 +233,10 @@ test('a client\'s remote shutdown saves the state too, and so does a manager run
   }
 });
 
-test('a state file that cannot be written at shutdown: exit code 1 with the reason, and the previous file left as it was', async () => {
-  const folder = stateDir();
+test('a state file that cannot be written at shutdown: exit code 1 with the reason, and the previous file left as it was', async (t) => {
+  // A folder inside the test's own, so that the one moved aside below is removed with it.
+  const folder = join(testFolder(t, 'state'), 'files');
+  mkdirSync(folder);
   const file = join(folder, 'state.json');
   const args = ['--address', '127.0.0.1:0', '--authkey', 'lihui', '--state', file, '--register', 'get_task_queue=Queue'];
   let server = await serveProcess(args);

@@ -14,8 +14,11 @@ const vscode = require('vscode');
 
 const { client, suiteHelpers, cleanupList, serveExternal } = require('./helpers');
 
-/** A redis-server on a free 127.0.0.1 port, its files in a temporary folder; `stop()` kills it by its PID. */
-async function startRedis() {
+/**
+ * A redis-server on a free 127.0.0.1 port, its files in a temporary folder; `stop()` kills it by its PID.
+ * With `password`, Redis requires it, and `url` carries it.
+ */
+async function startRedis(password) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncmanager-vscode-redis-'));
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await new Promise((resolve, reject) => {
@@ -24,7 +27,8 @@ async function startRedis() {
         probe.close(() => resolve(free));
       }).once('error', reject);
     });
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const auth = password ? ['--requirepass', password] : [];
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth], { stdio: ['ignore', 'pipe', 'pipe'] });
     const ready = await new Promise((resolve) => {
       let out = '';
       const timer = setTimeout(() => resolve(false), 10_000);
@@ -51,7 +55,8 @@ async function startRedis() {
     };
     if (ready) {
       return {
-        url: `redis://127.0.0.1:${port}/0`,
+        url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}/0`,
+        port,
         async stop() {
           await stop();
           fs.rmSync(dir, { recursive: true, force: true });
@@ -97,6 +102,28 @@ describe('the sidebar attached to a manager of a Redis group', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     for (const m of [b, a]) if (m) await m.stop();
     if (redis) await redis.stop();
+  });
+
+  it("Start Manager with syncmanager.store on a Redis that requires a password: the manager joins it, and the password is not on its command line", async function () {
+    const password = 'vscode-store-password-5c81';
+    const secured = await startRedis(password);
+    later(() => secured.stop());
+    const config = vscode.workspace.getConfiguration('syncmanager');
+    for (const [key, value] of [['store', secured.url], ['storePrefix', 'started']]) {
+      await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+      later(() => config.update(key, undefined, vscode.ConfigurationTarget.Workspace));
+    }
+    await vscode.commands.executeCommand('syncmanager.start');
+    later(() => api.controller.stop());
+    assert.equal(api.controller.state, 'running');
+    const pid = (await api.controller.client.inspection.snapshot()).server.processId;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('serve'), argv.join(' '));
+    assert.ok(!argv.some((a) => a.includes(password)), `the password is on the command line: ${argv.join(' ')}`);
+    // It reached Redis with the password: it is one of the managers of the prefix.
+    const members = spawnSync('redis-cli', ['-p', String(secured.port), 'SMEMBERS', 'started:managers'], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: password } });
+    assert.equal(members.status, 0, members.stderr);
+    assert.equal(members.stdout.trim().split('\n').filter(Boolean).length, 1, members.stdout);
   });
 
   it("opens a queue made through the other manager onto its items, refreshed by the group's poll, with Open as JSON and Remove Item, taking no reference", async function () {

@@ -1,9 +1,10 @@
 /**
  * Runs the conformance suite against a server:
  *
- *   node --import tsx protocol/conformance/run.ts <host:port> --authkey KEY
- *        [--handshake-timeout-ms N] [--step-timeout-ms N] [--only NAME]... [--json FILE]
+ *   SYNCMANAGER_AUTHKEY=KEY node --import tsx protocol/conformance/run.ts <host:port>
+ *        [--authkey KEY] [--handshake-timeout-ms N] [--step-timeout-ms N] [--only NAME]... [--json FILE]
  *
+ * The key is best given by environment: a command line is every local user's to read (`ps`).
  * Prints one line per scenario (`ok`, or `FAIL` with the file, line, step and what arrived) and
  * exits 1 if any failed, 2 on a usage error.
  */
@@ -11,7 +12,9 @@
 import { writeFileSync } from 'node:fs';
 import { formatResult, loadScenarios, runAll, SCENARIO_DIR } from './runner';
 
-const USAGE = 'usage: run.ts <host:port> --authkey KEY [--handshake-timeout-ms N] [--step-timeout-ms N] [--only NAME]... [--json FILE]';
+const USAGE =
+  'usage: run.ts <host:port> [--authkey KEY] [--handshake-timeout-ms N] [--step-timeout-ms N] [--only NAME]... [--json FILE]\n' +
+  'The key: $SYNCMANAGER_AUTHKEY, which a command line does not show to other users, or --authkey.';
 
 /** The command line, parsed. */
 export interface Args {
@@ -23,8 +26,8 @@ export interface Args {
   json?: string;
 }
 
-/** Parses the arguments after the script's name; throws a usage message on a mistake. */
-export function parseArgs(argv: string[]): Args {
+/** Parses the arguments after the script's name (the key from `env` without --authkey); throws a usage message on a mistake. */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Args {
   const only: string[] = [];
   let address: string | undefined;
   let authkey: string | undefined;
@@ -55,7 +58,8 @@ export function parseArgs(argv: string[]): Args {
     }
   }
   if (address === undefined) throw new Error('no server address given');
-  if (authkey === undefined) throw new Error('--authkey is required');
+  authkey ??= env.SYNCMANAGER_AUTHKEY || undefined;
+  if (authkey === undefined) throw new Error('no authkey: set SYNCMANAGER_AUTHKEY or --authkey KEY');
   return { address, authkey, handshakeTimeoutMs, stepTimeoutMs, only, json };
 }
 

@@ -274,14 +274,15 @@ test('run.ts prints a line per scenario, writes --json, and exits 0, 1 or 2', as
   const root = join(__dirname, '..', '..');
   const dir = mkdtempSync(join(tmpdir(), 'conformance-'));
   // execFile, not a synchronous spawn: the server under test runs in this process.
-  const cli = (...args: string[]) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'protocol', 'conformance', 'run.ts'), ...args], { cwd: root, timeout: 20_000 }).then(
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'protocol', 'conformance', 'run.ts'), ...args], { cwd: root, timeout: 20_000, env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...env } }).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }),
     );
   try {
     const json = join(dir, 'results.json');
-    const passing = await cli(manager.address, '--authkey', AUTHKEY, '--only', 'handshake-ok', '--only', 'manager-describe', '--json', json);
+    // The key by environment, as a secret should travel (a command line is every local user's to read).
+    const passing = await cli([manager.address, '--only', 'handshake-ok', '--only', 'manager-describe', '--json', json], { SYNCMANAGER_AUTHKEY: AUTHKEY });
     assert.equal(passing.code, 0, passing.stdout);
     assert.match(passing.stdout, /^ok {3}handshake-ok \(\d+ ms\)$/m);
     assert.match(passing.stdout, /^ok {3}manager-describe /m);
@@ -289,19 +290,22 @@ test('run.ts prints a line per scenario, writes --json, and exits 0, 1 or 2', as
     const results = JSON.parse(readFileSync(json, 'utf8')) as { name: string; ok: boolean }[];
     assert.deepEqual(results.map((r) => [r.name, r.ok]), [['handshake-ok', true], ['manager-describe', true]]);
 
-    const failing = await cli(manager.address, '--authkey', 'not-the-key', '--only', 'handshake-ok', '--step-timeout-ms', '2000');
+    // --authkey wins over the environment.
+    const failing = await cli([manager.address, '--authkey', 'not-the-key', '--only', 'handshake-ok', '--step-timeout-ms', '2000'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
     assert.equal(failing.code, 1, failing.stdout);
     assert.match(failing.stdout, /^FAIL handshake-ok  .*handshake-ok\.jsonl:3$/m);
     assert.match(failing.stdout, /step: {5}\{"handshake": "ok"\}/);
     assert.match(failing.stdout, /problem: {2}the right key was not answered #WELCOME#/);
 
-    assert.equal((await cli(manager.address, '--authkey', AUTHKEY, '--only', 'no-such-scenario')).code, 2);
+    assert.equal((await cli([manager.address, '--authkey', AUTHKEY, '--only', 'no-such-scenario'])).code, 2);
+    assert.equal((await cli([manager.address, '--only', 'handshake-ok'])).code, 2, 'no key at all is a usage error');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.deepEqual(parseArgs(['[::1]:5', '--authkey', 'k', '--only', 'a', '--only', 'b', '--step-timeout-ms', '10']), {
+  assert.deepEqual(parseArgs(['[::1]:5', '--authkey', 'k', '--only', 'a', '--only', 'b', '--step-timeout-ms', '10'], {}), {
     address: '[::1]:5', authkey: 'k', handshakeTimeoutMs: undefined, stepTimeoutMs: 10, only: ['a', 'b'], json: undefined,
   });
-  assert.throws(() => parseArgs(['127.0.0.1:1']), /--authkey is required/);
-  assert.throws(() => parseArgs(['127.0.0.1:1', '--authkey', 'k', '--step-timeout-ms', '-1']), /positive number/);
+  assert.throws(() => parseArgs(['127.0.0.1:1'], {}), /SYNCMANAGER_AUTHKEY or --authkey/);
+  assert.equal(parseArgs(['127.0.0.1:1'], { SYNCMANAGER_AUTHKEY: 'from env' }).authkey, 'from env');
+  assert.throws(() => parseArgs(['127.0.0.1:1', '--authkey', 'k', '--step-timeout-ms', '-1'], {}), /positive number/);
 });

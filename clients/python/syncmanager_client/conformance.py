@@ -1,8 +1,10 @@
 """The conformance suite's interpreter, in Python, over this package's own transport.
 
-    python -m syncmanager_client.conformance <host:port> --authkey KEY
-        [--scenarios DIR] [--only NAME]... [--handshake-timeout-ms N] [--step-timeout-ms N]
-        [--json FILE]
+    SYNCMANAGER_AUTHKEY=KEY python -m syncmanager_client.conformance <host:port>
+        [--authkey KEY] [--scenarios DIR] [--only NAME]... [--handshake-timeout-ms N]
+        [--step-timeout-ms N] [--json FILE]
+
+The key is best given by environment: a command line is every local user's to read (``ps``).
 
 Plays the client's side of every scenario file (``protocol/conformance/scenarios/*.jsonl``)
 against a server, exactly as ``protocol/conformance/README.md`` describes the format, with this
@@ -27,6 +29,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .manager import AUTHKEY_ENV
 from .transport import (
     CHALLENGE,
     FAILURE,
@@ -847,13 +850,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     """The command line; returns the exit status (0 all passed, 1 some failed, 2 usage)."""
     parser = _Parser(prog="python -m syncmanager_client.conformance", description="Runs the syncmanager protocol conformance scenarios against a server, with this client's own transport.")
     parser.add_argument("address", help="the server: host:port, [v6]:port or a Unix socket path")
-    parser.add_argument("--authkey", required=True, help="the server's authkey (UTF-8)")
+    parser.add_argument("--authkey", help="the server's authkey (UTF-8); it shows in the process list, so prefer $%s (the default)" % AUTHKEY_ENV)
     parser.add_argument("--scenarios", metavar="DIR", help="the scenario directory (default: the repository's protocol/conformance/scenarios)")
     parser.add_argument("--only", metavar="NAME", action="append", default=[], help="run only this scenario (repeatable)")
     parser.add_argument("--handshake-timeout-ms", type=_positive_ms, default=10000.0, metavar="N", help="the server's handshake timeout (default 10000)")
     parser.add_argument("--step-timeout-ms", type=_positive_ms, default=5000.0, metavar="N", help="the longest any step waits (default 5000)")
     parser.add_argument("--json", metavar="FILE", help="also write every result to FILE")
     args = parser.parse_args(argv)
+    if args.authkey is None:
+        args.authkey = os.environ.get(AUTHKEY_ENV) or None
+    if args.authkey is None:
+        parser.error("no authkey: set %s or --authkey KEY" % AUTHKEY_ENV)
 
     directory = args.scenarios or default_scenario_dir()
     if directory is None or not os.path.isdir(directory):

@@ -4,7 +4,8 @@ scenarios, passing and failing, against the manager under test."""
 import io
 import os
 import unittest
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from typing import Iterator, Optional
 
 from syncmanager_client import conformance
 from syncmanager_client.conformance import Mismatch, ScenarioError, ScenarioFormatError, match, parse_scenario, run_scenario, substitute
@@ -12,6 +13,20 @@ from syncmanager_client.conformance import Mismatch, ScenarioError, ScenarioForm
 from .support import ADDRESS, AUTHKEY, require_server
 
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
+
+
+@contextmanager
+def authkey_in_environment(value: Optional[str]) -> Iterator[None]:
+    """SYNCMANAGER_AUTHKEY set to ``value`` (unset for None) while the block runs, then as it was."""
+    before = os.environ.pop("SYNCMANAGER_AUTHKEY", None)
+    if value is not None:
+        os.environ["SYNCMANAGER_AUTHKEY"] = value
+    try:
+        yield
+    finally:
+        os.environ.pop("SYNCMANAGER_AUTHKEY", None)
+        if before is not None:
+            os.environ["SYNCMANAGER_AUTHKEY"] = before
 
 
 class PatternTest(unittest.TestCase):
@@ -145,6 +160,13 @@ class RunTest(unittest.TestCase):
         self.assertIn("1 passed, 0 failed, 1 scenarios", out.getvalue())
         with redirect_stdout(out), redirect_stderr(err):
             self.assertEqual(conformance.main([ADDRESS, "--authkey", AUTHKEY, "--scenarios", SCENARIOS, "--only", "no-such"]), 2)
-        with redirect_stdout(out), redirect_stderr(err), self.assertRaises(SystemExit) as caught:
-            conformance.main([ADDRESS])  # no --authkey
+        with redirect_stdout(out), redirect_stderr(err), authkey_in_environment(None), self.assertRaises(SystemExit) as caught:
+            conformance.main([ADDRESS, "--scenarios", SCENARIOS])  # no key at all
         self.assertEqual(caught.exception.code, 2)
+
+    def test_command_line_key_from_environment(self):
+        """The key by environment, as a secret should travel (a command line is every local user's to read); --authkey wins."""
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err), authkey_in_environment(AUTHKEY):
+            self.assertEqual(conformance.main([ADDRESS, "--scenarios", SCENARIOS, "--only", "py-cancel"]), 0, out.getvalue() + err.getvalue())
+            self.assertEqual(conformance.main([ADDRESS, "--authkey", "not-" + AUTHKEY, "--scenarios", SCENARIOS, "--only", "py-cancel", "--step-timeout-ms", "2000"]), 1)

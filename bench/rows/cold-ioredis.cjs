@@ -1,8 +1,8 @@
 // A cold ioredis client, in a fresh Node process: node bench/rows/cold-ioredis.cjs host:port
 // Imports ioredis, connects, then BRPOPs a filled list.
-const runtimeMs = performance.now();
+const start = { runtimeMs: performance.now(), cpu: process.cpuUsage() };
 require('./cold-run.cjs').coldRun(
-  runtimeMs,
+  start,
   () => require('ioredis'),
   async (Redis) => {
     const [host, port] = process.argv[2].split(':');

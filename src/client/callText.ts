@@ -21,7 +21,7 @@ interface MeasuredText {
 export class CallTextWriter {
   /** UTF-8 bytes of the last text {@link write} returned. */
   bytes = 0;
-  /** `{"id":…,"method":…` for each object and method called, written once. */
+  /** `{"id":...,"method":...` for each object and method called, written once. */
   readonly #heads = new WeakMap<Token, Map<string, MeasuredText>>();
 
   constructor(private readonly codec: ProxyCodec) {}

@@ -84,7 +84,7 @@ export abstract class RawJson extends EncodedValue {
    */
   override toJSON(): unknown {
     if (!splicing) return JSON.parse(this.text);
-    return `${RAW_MARKER}${spliced.push(this) - 1}`;
+    return `${markers().raw}${spliced.push(this) - 1}`;
   }
 }
 
@@ -96,7 +96,7 @@ const spliced: RawJson[] = [];
 /** `text` with each raw text's marker (a JSON string) replaced by the raw text; clears {@link spliced}. */
 function spliceRawTexts(text: string): string {
   try {
-    return text.replace(RAW_MARKER_PATTERN, (_, index: string) => spliced[Number(index)].text);
+    return text.replace(markers().rawPattern, (_, index: string) => spliced[Number(index)].text);
   } finally {
     spliced.length = 0;
   }
@@ -108,15 +108,37 @@ export function writeJsonKeepingSigns(value: unknown): string {
   const text = JSON.stringify(value, (_key, v: unknown) => {
     if (!Object.is(v, -0)) return v;
     signed = true;
-    return MARKER;
+    return markers().negativeZero;
   });
-  return signed ? text.replaceAll(MARKER_TEXT, '-0.0') : text;
+  return signed ? text.replaceAll(markers().negativeZeroText, '-0.0') : text;
 }
 
-/** Stands for a raw text inside the text until it is spliced in; random, so that no string a client sends is it. */
-const RAW_MARKER = `\u0000raw:${secureRandomBytes(12).toString('hex')}:`;
-const RAW_MARKER_PATTERN = new RegExp(`${JSON.stringify(RAW_MARKER).slice(0, -1).replaceAll('\\', '\\\\')}(\\d+)"`, 'g');
+/**
+ * The markers a text carries until {@link spliceRawTexts} or {@link writeJsonKeepingSigns} replaces them: random, so
+ * that no string a client sends is one. Made on first use (a process that writes neither never reads random bytes
+ * for them: a cold client's import does not).
+ */
+interface Markers {
+  /** Stands for a raw text inside the text until it is spliced in. */
+  raw: string;
+  rawPattern: RegExp;
+  /** Stands for -0 inside the text until it is replaced. */
+  negativeZero: string;
+  negativeZeroText: string;
+}
 
-/** Stands for -0 inside the text until it is replaced; random, so that no string a client sends is it. */
-const MARKER = `\u0000-0:${secureRandomBytes(12).toString('hex')}`;
-const MARKER_TEXT = JSON.stringify(MARKER);
+let made: Markers | undefined;
+
+function markers(): Markers {
+  if (made) return made;
+  const random = secureRandomBytes(24).toString('hex');
+  const raw = `\u0000raw:${random.slice(0, 24)}:`;
+  const negativeZero = `\u0000-0:${random.slice(24)}`;
+  made = {
+    raw,
+    rawPattern: new RegExp(`${JSON.stringify(raw).slice(0, -1).replaceAll('\\', '\\\\')}(\\d+)"`, 'g'),
+    negativeZero,
+    negativeZeroText: JSON.stringify(negativeZero),
+  };
+  return made;
+}

@@ -80,6 +80,14 @@ test('the build makes a cache the client compiles with, and the client runs from
   await client.close();
 });
 
+test("the client's code is ASCII, so V8 holds it as one byte a character", () => {
+  // One character above U+007F anywhere (esbuild escapes them in code, not in the comments it keeps) makes the whole
+  // string two bytes a character: twice the memory and decoding time for the code, and for its copy V8 compiles.
+  const code = readFileSync(join(dist, CODE_FILE));
+  const at = code.findIndex((byte) => byte > 0x7f);
+  assert.equal(at, -1, `dist/${CODE_FILE} has a byte above 0x7f: ${code.toString('utf8', Math.max(0, at - 60), at + 20)}`);
+});
+
 test('a cache that does not fit the code read is not used, and the client runs the code as read', async () => {
   await using manager = await startManager();
   const header = (cache: Buffer) => cache.subarray(0, cache.indexOf(0x0a) + 1).toString('latin1');

@@ -87,17 +87,20 @@ ${recordAnswer(4, 'text')}
 return { text, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
-   * An item taken whose caller never received it goes back where the next get finds it first.
-   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key, [the get's answer record, forgotten].
-   * Returns the length.
+   * An item taken whose caller never received it goes back where the next get finds it first,
+   * once: the give-back's mark, kept `mark ms`, says it was made, so that one made again (its
+   * reply lost, see `redisGiveBacks.ts`) is not made twice. KEYS: items, the give-back's mark.
+   * ARGV: end ('L' or 'R'), item, channel, key, mark ms, [the get's answer record, forgotten].
+   * Returns the length, or -1 when the give-back was made already.
    */
   smQueuePutBack: {
-    keys: 1,
+    keys: 2,
     text: `
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[5]) then return -1 end
 local length
 if ARGV[1] == 'L' then length = redis.call('LPUSH', KEYS[1], ARGV[2]) else length = redis.call('RPUSH', KEYS[1], ARGV[2]) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-${forgetAnswer(5)}
+${forgetAnswer(6)}
 return length`,
   },
   /**

@@ -3,12 +3,15 @@
  * front of the queue. When the manager's connection to Redis drops just as it gives them back
  * (a relay between the manager and Redis holds what the manager sends from then on, then is cut
  * and mended), the items must not be lost: the manager keeps its give-backs and makes them once
- * Redis is back, in order, and once only, even when Redis did make one whose reply was lost.
+ * Redis is back, in order, and once only, even when Redis did make one whose reply was lost. The
+ * same holds for a resumable session not resumed in time, whose waiting gets took items while it
+ * was detached, when Redis is away as its window passes (its give-backs then not sent at all).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, type QueueProxy } from '../../src/client';
+import { connect, ConnectionLostError, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
+import { frameMessage } from '../../src/common/framing';
 import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
@@ -39,7 +42,9 @@ async function leftWithGetsInFlight(): Promise<{ relay: TcpRelay; plain: Redis; 
   const { id } = await createOver(leaving, 'get_queue');
   // Redis holds every command that may write: the three gets are sent and wait there...
   await plain.client('PAUSE', 60_000, 'WRITE');
-  for (let i = 0; i < 3; i++) leaving.send('object/call', { id, method: 'get', args: [false] });
+  // In one write, so that the manager reads them together and sends them as one run: their answers
+  // then come back together, and are given back in one turn (last first, so in order).
+  leaving.sendRaw([1, 2, 3].map((n) => frameMessage(JSON.stringify({ jsonrpc: '2.0', id: `get-${n}`, method: 'object/call', params: { id, method: 'get', args: [false] } }))).join(''));
   await eventually('the gets reached Redis and wait there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
   // ...while their client leaves: their answers cannot reach it, so their items go back.
   const sessions = manager.connectedSessions.size;
@@ -99,4 +104,37 @@ test('items given back whose replies from Redis are lost are not given back twic
   // The manager made its give-backs again once Redis was back (or knew them made): that is done by now.
   await eventually('the give-backs tried again', async () => s.relay.countUpstream('item-c'), (n) => n >= 3, 20_000);
   assert.deepEqual(await drain(s.q), ITEMS, 'every item once, in the order taken');
+});
+
+/** Waits (bounded) until the manager shows session `id` in the state `wanted` asks for. */
+async function untilSession(observer: ManagerClient, id: string, what: string, wanted: (s: SessionSummary | undefined) => boolean): Promise<void> {
+  await eventually(`session ${id} ${what}`, async () => wanted((await observer.inspection.snapshot()).sessions.find((s) => s.sessionId === id)), (done) => done, 20_000);
+}
+
+test('items the gets of a resumable session took while it was detached, its window passing while Redis is away, are given back once Redis is back, in order', { skip, timeout: 60_000 }, async () => {
+  const store = new URL(redis.url);
+  await using storeRelay = await startRelay(`${store.hostname}:${store.port}`);
+  // A lease far longer than Redis is away here: the manager keeps serving its sessions meanwhile.
+  await using manager = await startManager({ store: `redis://${storeRelay.address}`, storePrefix: redis.prefix(), storeLeaseMs: 60_000 });
+  await using clientRelay = await startRelay(manager.address);
+  await using observer = await connect({ address: manager.address, authkey: AUTHKEY, name: 'observer', reconnect: false });
+  await using client = await connect({ address: clientRelay.address, authkey: AUTHKEY, name: 'taker', resume: { withinMs: 3000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  const sessionId = client.sessionId;
+  const queue = await observer.create<QueueProxy<string>>('Queue');
+  const waitingGets = [0, 1, 2].map(() => client.callById(queue.id, 'get').catch((error: unknown) => error));
+  await untilSession(observer, sessionId, 'waiting in three gets', (s) => s?.pending.length === 3);
+  clientRelay.cut();
+  await untilSession(observer, sessionId, 'detached', (s) => s?.resumableUntil !== undefined);
+  for (const item of ITEMS) await queue.put(item);
+  // The gets still waiting in the detached session take the first three (woken through Redis).
+  await eventually('the waiting gets took three items', () => queue.qsize(), (n) => n === 1);
+  storeRelay.cut();
+  // Until the manager has seen its connection to Redis drop, a call may still be written to it: probe with a read.
+  await eventually('the manager saw Redis go', () => queue.qsize().then(() => false, (error: Error) => /was not carried out/.test(error.message)), (refused) => refused, 20_000);
+  await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
+  storeRelay.mend();
+  await eventually('the three items came back', () => queue.qsize().catch(() => -1), (n) => n === 4, 20_000);
+  assert.deepEqual(await drain(queue), ITEMS, 'every item, in the order taken');
+  clientRelay.mend();
+  for (const outcome of await Promise.all(waitingGets)) assert.ok(outcome instanceof ConnectionLostError);
 });

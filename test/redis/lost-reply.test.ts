@@ -153,3 +153,34 @@ test("a resumable session's put whose script never reached Redis (held by the ne
   await assert.rejects(put, /was not carried out.*try again/);
   assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0);
 });
+
+/**
+ * Runs `call` while the relay holds what the manager sends from its first write holding `text` on
+ * (the call's save, whose reply is to be lost), then lets Redis run it while what Redis sends is
+ * dropped, and cuts and mends the relay once `done` holds (Redis ran it). Returns the call.
+ */
+async function withSaveReplyLost<T>(s: { relay: TcpRelay }, text: string, call: () => Promise<T>, done: () => Promise<boolean>): Promise<T> {
+  const before = s.relay.countUpstream(text);
+  s.relay.holdUpstreamFrom(text);
+  const made = call();
+  made.catch(() => {});
+  await s.relay.untilUpstream(text, before + 1);
+  s.relay.dropDownstream();
+  s.relay.releaseUpstream();
+  await eventually('Redis ran the call', done, (ran) => ran);
+  s.relay.cut();
+  s.relay.mend();
+  return made;
+}
+
+test("a resumable session's PriorityQueue put and get whose replies from Redis are lost succeed, each carried out once", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('PriorityQueue');
+  const heap = `${s.prefix}:o:${q.id.slice('r:'.length)}:heap`;
+  const stored = async () => (await s.plain.get(heap)) ?? '';
+  await withSaveReplyLost(s, 'pq-put-lost', () => q.put('pq-put-lost'), async () => (await stored()).includes('pq-put-lost'));
+  assert.equal(await q.qsize(), 1, 'the item is in the queue once');
+  const got = await withSaveReplyLost(s, 'pq-put-lost', () => q.get(), async () => !(await stored()).includes('pq-put-lost'));
+  assert.equal(got, 'pq-put-lost', 'the get answers with the item Redis gave it');
+  assert.equal(await q.qsize(), 0, 'and the queue no longer has it');
+});

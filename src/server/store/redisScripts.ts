@@ -26,6 +26,12 @@ export interface StoreScript {
    * any other (one with an effect it records no answer for: a lock's ticket put in line).
    */
   readonly answerAt?: number;
+  /**
+   * With {@link answerAt}: whether a call with arguments `args` records its answer, for a script
+   * that may instead forget the record it is passed (a PriorityQueue's save giving an item back);
+   * unset, every call passing a record records its answer.
+   */
+  readonly records?: (args: readonly (string | number)[]) => boolean;
 }
 
 /**
@@ -193,6 +199,9 @@ return 1`,
    */
   smHeapSave: {
     keys: 7,
+    answerAt: 13,
+    // ARGV[16] '-': the save forgets the answer record it is passed.
+    records: (args) => args[15] !== '-',
     text: `
 local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished, false, 0 } end

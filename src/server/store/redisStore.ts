@@ -49,22 +49,21 @@ export const STORE_FORMAT = 'syncmanager-store/1';
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where its call's answer is recorded. */
-interface StoreScriptSent extends FramedScript {
+/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where and when its call's answer is recorded. */
+interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records'> {
   readonly name: ScriptName | 'batch';
   readonly text: string;
-  readonly answerAt?: number;
 }
 
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
-function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, answerAt?: number): StoreScriptSent {
+function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, script?: StoreScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records };
 }
 
 /** Each script as sent, by name. */
 const SCRIPTS = Object.fromEntries(
-  Object.entries(STORE_SCRIPTS).map(([name, script]: [string, StoreScript]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName], script.answerAt)]),
+  Object.entries(STORE_SCRIPTS).map(([name, script]: [string, StoreScript]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName], script)]),
 ) as Record<ScriptName, StoreScriptSent>;
 
 /** The script that carries several calls in one (`redisScriptBatch.ts`). */
@@ -595,7 +594,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     const refused = (why: Error): Promise<never> => {
       const at = sent.answerAt;
       // Sent, its reply lost, a call whose script records its answer: the record tells what happened.
-      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined) return this.#recorded(String(args[at - 1]), String(args[at]), why);
+      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
       return Promise.reject(this.#refusal(sent.name, why));
     };
     if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch(refused);

@@ -23,7 +23,7 @@ import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RL
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { AnsweredInGroup, answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
@@ -176,6 +176,12 @@ export abstract class RedisLockCore implements HeldResource {
       if (got === 1) this.#held(owner, context);
       return true;
     } catch (error) {
+      // Its reply from Redis lost, the lock was taken (its answer recorded, see `redisAnswers.ts`): the session holds it here as any other.
+      if (error instanceof AnsweredInGroup) {
+        this.seen(owner, count);
+        this.#held(owner, context);
+        return true;
+      }
       if (!ticket) {
         if (error instanceof TimedOut) return false;
         throw error;

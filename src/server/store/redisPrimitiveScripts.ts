@@ -99,6 +99,8 @@ export const PRIMITIVE_SCRIPTS = {
    */
   smLockAcquire: {
     keys: 4,
+    // Its one effect without an answer, a ticket put in line, is undone as the call fails (`redisLocks.ts`).
+    answerAt: 7,
     text: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner then
@@ -128,6 +130,7 @@ return 0`,
    */
   smLockGranted: {
     keys: 2,
+    answerAt: 3,
     text: `
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'ticket')
@@ -215,6 +218,8 @@ return { state[1], tonumber(state[2] or '0') }`,
    */
   smSemAcquire: {
     keys: 4,
+    // Its one effect without an answer, a ticket put in line, is undone as the call fails (`redisSemaphores.ts`).
+    answerAt: 6,
     text: `${SEMAPHORE_INIT}
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
 if value <= 0 then
@@ -242,6 +247,7 @@ return { 1, value, mine }`,
    */
   smSemGranted: {
     keys: 3,
+    answerAt: 3,
     text: `
 local got = redis.call('SREM', KEYS[3], ARGV[1])
 if got == 1 then

@@ -20,7 +20,7 @@ import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semapho
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { answersRecorded, NO_RECORD } from './redisAnswers';
+import { AnsweredInGroup, answersRecorded, NO_RECORD } from './redisAnswers';
 import { giveBackSoon, leaveAfter, shownOwner } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
@@ -112,11 +112,20 @@ export class RedisSemaphore implements HeldResource {
     // Where its answer is recorded when it takes a permit (SPEC 20.4.1, `redisAnswers.ts`).
     const record = this.host.answerRecord(context);
     const keys = [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexOf(owner)];
-    const [taken, value, mine] = (await this.host.run('smSemAcquire', keys, [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket, ...record])) as [
-      number,
-      number,
-      number,
-    ];
+    // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
+    const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey, ...(why === 'timeout' ? record : NO_RECORD)]);
+    // Its reply from Redis lost, a permit was taken (its answer recorded, see `redisAnswers.ts`): the session holds it here as any other.
+    const answered = (error: unknown): boolean => error instanceof AnsweredInGroup && this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context);
+    let tried: [taken: number, value: number, mine: number];
+    try {
+      tried = (await this.host.run('smSemAcquire', keys, [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket, ...record])) as typeof tried;
+    } catch (error) {
+      if (answered(error)) return true;
+      // Its ticket may be in line (its reply lost): out of it again (this throws `error`) before the call fails.
+      if (ticket) await leaveAfter(error, leave);
+      throw error;
+    }
+    const [taken, value, mine] = tried;
     this.value = value;
     if (taken === 1) return this.#granted(owner, mine, context);
     if (bad !== undefined) throw bad;
@@ -138,8 +147,7 @@ export class RedisSemaphore implements HeldResource {
       });
       return this.#granted(owner, mineNow, context);
     } catch (error) {
-      // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
-      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey, ...(why === 'timeout' ? record : NO_RECORD)]);
+      if (answered(error)) return true;
       return (await leaveAfter(error, leave)) ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
     } finally {
       this.#waiting--;

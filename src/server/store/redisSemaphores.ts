@@ -21,7 +21,7 @@ import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
 import { AnsweredInGroup, answersRecorded, NO_RECORD } from './redisAnswers';
-import { giveBackSoon, leaveAfter, shownOwner } from './redisLocks';
+import { giveBackSoon, leaveAfter, releaseRecord, shownOwner } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
 export const SEMAPHORE_HOLDING = 'sem';
@@ -80,9 +80,9 @@ export class RedisSemaphore implements HeldResource {
     return '0';
   }
 
-  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): an acquire does, a release not. */
-  [answersRecorded](method: string): boolean {
-    return method !== 'release';
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): an acquire and a release do. */
+  [answersRecorded](_method: string): boolean {
+    return true;
   }
 
   /**
@@ -176,23 +176,35 @@ export class RedisSemaphore implements HeldResource {
   async release(n: unknown = 1, context: CallContext = {}): Promise<undefined> {
     const count = releaseCount(n);
     const owner = this.host.ownerId(ownerOf(context));
-    const [done, value, left, before] = (await this.host.run('smSemRelease', this.#keys, [this.initial, this.bounded, count, owner, this.host.channel, this.#objectKey])) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    let released: [done: number, value: number, left: number, before: number];
+    try {
+      released = (await this.host.run('smSemRelease', this.#keys, [this.initial, this.bounded, count, owner, this.host.channel, this.#objectKey, ...releaseRecord(this.host.answerRecord(context))])) as typeof released;
+    } catch (error) {
+      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): the permits the caller holds now are read back.
+      if (error instanceof AnsweredInGroup) await this.#heldAgain(owner);
+      throw error;
+    }
+    const [done, value, left, before] = released;
     this.value = value;
     if (done === -1) throw releasedTooManyTimes();
-    if (before > 0 && left === 0) {
-      this.#mine.delete(owner);
-      const holder = this.#holders.get(owner);
-      this.#holders.delete(owner);
-      holder?.letGo?.(this);
-    } else if (before > 0) {
-      this.#mine.set(owner, left);
-    }
+    if (before > 0) this.#holding(owner, left);
     return undefined;
+  }
+
+  /** Owner `owner` holds `left` permits now: at none, its session lets go of the semaphore. */
+  #holding(owner: string, left: number): void {
+    if (left > 0) return void this.#mine.set(owner, left);
+    this.#mine.delete(owner);
+    const holder = this.#holders.get(owner);
+    this.#holders.delete(owner);
+    holder?.letGo?.(this);
+  }
+
+  /** Reads how many permits `owner` holds, after a release whose reply was lost. */
+  async #heldAgain(owner: string): Promise<void> {
+    const [value, mine] = (await this.host.run('smSemHeld', this.#keys.slice(0, 2), [owner])) as [number, number];
+    this.value = value;
+    if (this.#mine.has(owner)) this.#holding(owner, mine);
   }
 
   /** The session `sessionId` ended: the permits it acquired and still holds come back. */

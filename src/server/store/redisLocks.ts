@@ -232,8 +232,9 @@ export abstract class RedisLockCore implements HeldResource {
     try {
       released = (await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [caller, this.reentrant ? 0 : 1, this.host.channel, this.objectKey, ...releaseRecord(this.host.answerRecord(context))])) as typeof released;
     } catch (error) {
-      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): who holds the lock now is read back.
-      if (error instanceof AnsweredInGroup) await this.#holdersAgain();
+      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): who holds the lock now is read
+      // back (that read failing too, the session lets go of it when it ends, as the lock is given back then).
+      if (error instanceof AnsweredInGroup) await this.#holdersAgain().catch(() => {});
       throw error;
     }
     const [left, before] = released;
@@ -246,8 +247,8 @@ export abstract class RedisLockCore implements HeldResource {
   /** Reads who holds the lock: an owner whose call acquired it through this manager and who holds it no more lets go of it. */
   async #holdersAgain(): Promise<void> {
     const [owner, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
-    this.seen(owner ?? undefined, count);
     for (const holder of [...this.#holders.keys()]) if (holder !== owner) this.freed(holder);
+    this.seen(owner ?? undefined, count);
   }
 
   /** The lock, held by `owner`, was freed through this manager: that owner's session lets go of it. */

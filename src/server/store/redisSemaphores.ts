@@ -180,8 +180,9 @@ export class RedisSemaphore implements HeldResource {
     try {
       released = (await this.host.run('smSemRelease', this.#keys, [this.initial, this.bounded, count, owner, this.host.channel, this.#objectKey, ...releaseRecord(this.host.answerRecord(context))])) as typeof released;
     } catch (error) {
-      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): the permits the caller holds now are read back.
-      if (error instanceof AnsweredInGroup) await this.#heldAgain(owner);
+      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): the permits the caller holds now are
+      // read back (that read failing too, the session lets go of them when it ends, as they are given back then).
+      if (error instanceof AnsweredInGroup) await this.#heldAgain(owner).catch(() => {});
       throw error;
     }
     const [done, value, left, before] = released;

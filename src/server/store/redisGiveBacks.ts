@@ -49,6 +49,7 @@ export class GiveBacks {
   /** How many wait for Redis (failed, not made again yet). */
   #waiting = 0;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(
     private readonly log: (message: string) => void,
@@ -58,11 +59,6 @@ export class GiveBacks {
     private readonly notSent: (error: unknown) => boolean,
     private readonly limit = MAX_KEPT,
   ) {}
-
-  /** How many give-backs are kept, made or waiting (inspection, tests). */
-  get size(): number {
-    return this.#kept.length;
-  }
 
   /**
    * Gives back `what` by `make` (which resolves once Redis made it): at once, unless earlier
@@ -74,6 +70,8 @@ export class GiveBacks {
       return;
     }
     const kept: Kept = { what, make, retry, making: false };
+    // The store closed: one try, not kept (see #make).
+    if (this.#stopped) return this.#make(kept);
     this.#kept.push(kept);
     if (this.#waiting > 0) this.#waiting++;
     else this.#make(kept);
@@ -83,7 +81,7 @@ export class GiveBacks {
   retry(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#waiting === 0) return;
+    if (this.#waiting === 0 || this.#stopped) return;
     this.log(`Redis store: making again the ${this.#waiting} give-backs that waited for Redis`);
     this.#waiting = 0;
     for (const kept of this.#kept) if (!kept.making) this.#make(kept);
@@ -91,6 +89,7 @@ export class GiveBacks {
 
   /** Stops retrying; logs what is lost (the store closes). */
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     for (const kept of this.#kept.splice(0)) if (!kept.making) this.log(`Redis store: ${kept.what} is lost: Redis was not reachable again before the store closed`);
     this.#waiting = 0;
@@ -102,8 +101,8 @@ export class GiveBacks {
       () => this.#forget(kept),
       (error: unknown) => {
         kept.making = false;
-        if (!this.#kept.includes(kept)) return;
         const reason = (error as Error).message;
+        if (this.#stopped) return this.log(`Redis store: ${kept.what} is lost: giving it back failed as the store closed (${reason})`);
         if (!storeAway(error) || (kept.retry === 'once' && !this.notSent(error))) {
           this.#forget(kept);
           this.log(`Redis store: giving back ${kept.what} failed (${reason}); it may be lost`);

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, type QueueProxy } from '../../src/client';
+import { connect, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
@@ -21,7 +21,7 @@ const { skip } = redis;
 const fast = { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 };
 
 /** A manager whose store goes through a relay, a direct Redis connection, and a client (resumable with `resume`). */
-async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; client: Awaited<ReturnType<typeof connect>>; prefix: string } & AsyncDisposable> {
+async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; client: Awaited<ReturnType<typeof connect>>; prefix: string; address: string } & AsyncDisposable> {
   const store = new URL(redis.url);
   const relay = await startRelay(`${store.hostname}:${store.port}`);
   const prefix = redis.prefix();
@@ -33,6 +33,7 @@ async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; 
     plain,
     client,
     prefix,
+    address: manager.address,
     async [Symbol.asyncDispose]() {
       // Whatever failed, Redis is reachable again, so that the manager can close.
       relay.releaseUpstream();
@@ -152,4 +153,127 @@ test("a resumable session's put whose script never reached Redis (held by the ne
   s.relay.mend();
   await assert.rejects(put, /was not carried out.*try again/);
   assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0);
+});
+
+/**
+ * Runs `call` while the relay holds what the manager sends from its first write holding `text` on
+ * (the call's script whose reply is to be lost: a save, an acquire), then lets Redis run it while what Redis sends is
+ * dropped, and cuts and mends the relay once `done` holds (Redis ran it). Returns the call.
+ */
+async function withReplyLost<T>(s: { relay: TcpRelay }, text: string, call: () => Promise<T>, done: () => Promise<boolean>): Promise<T> {
+  const before = s.relay.countUpstream(text);
+  s.relay.holdUpstreamFrom(text);
+  const made = call();
+  made.catch(() => {});
+  await s.relay.untilUpstream(text, before + 1);
+  s.relay.dropDownstream();
+  s.relay.releaseUpstream();
+  await eventually('Redis ran the call', done, (ran) => ran);
+  s.relay.cut();
+  s.relay.mend();
+  return made;
+}
+
+test("a resumable session's PriorityQueue put and get whose replies from Redis are lost succeed, each carried out once", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const q = await s.client.create<QueueProxy<string>>('PriorityQueue');
+  const heap = `${s.prefix}:o:${q.id.slice('r:'.length)}:heap`;
+  const stored = async () => (await s.plain.get(heap)) ?? '';
+  await withReplyLost(s, 'pq-put-lost', () => q.put('pq-put-lost'), async () => (await stored()).includes('pq-put-lost'));
+  assert.equal(await q.qsize(), 1, 'the item is in the queue once');
+  const got = await withReplyLost(s, 'pq-put-lost', () => q.get(), async () => !(await stored()).includes('pq-put-lost'));
+  assert.equal(got, 'pq-put-lost', 'the get answers with the item Redis gave it');
+  assert.equal(await q.qsize(), 0, 'and the queue no longer has it');
+});
+
+for (const typeid of ['Lock', 'RLock'] as const) {
+  test(`a resumable session's ${typeid} acquire whose reply from Redis is lost succeeds, the session holding the lock`, { skip, timeout: 60_000 }, async () => {
+    await using s = await setUp(true);
+    const lock = await s.client.create<LockProxy | RLockProxy>(typeid);
+    const name = lock.id.slice('r:'.length);
+    const owner = () => s.plain.hget(`${s.prefix}:o:${name}:lock`, 'owner');
+    // The acquire is the first write naming the lock since it was made.
+    assert.equal(await withReplyLost(s, name, () => lock.acquire(), async () => (await owner()) !== null), true);
+    const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+    assert.deepEqual(shown?.holds, [lock.id], 'the manager knows the session holds it');
+    assert.equal(await lock.acquire({ blocking: false }), typeid === 'RLock', 'acquired once: a Lock is not free, an RLock goes one deeper');
+    await lock.unlock();
+    if (typeid === 'RLock') await lock.unlock();
+    assert.equal(await owner(), null, 'released, it is free');
+  });
+}
+
+test("a resumable session's Semaphore acquire whose reply from Redis is lost succeeds, one permit taken", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const semaphore = await s.client.create<SemaphoreProxy>('Semaphore', 2);
+  const name = semaphore.id.slice('r:'.length);
+  const free = async () => Number(await s.plain.hget(`${s.prefix}:o:${name}:sem`, 'value'));
+  assert.equal(await withReplyLost(s, name, () => semaphore.acquire(), async () => (await free()) === 1), true);
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.holds, [semaphore.id], 'the manager knows the session holds a permit');
+  assert.equal(await free(), 1, 'one permit taken');
+  await semaphore.unlock();
+  assert.equal(await free(), 2);
+});
+
+test("a resumable session's acquire of a held Lock whose reply from Redis is lost says it was not carried out, its ticket out of the line again", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const lock = await s.client.create<LockProxy>('Lock');
+  const name = lock.id.slice('r:'.length);
+  await using holder = await connect({ address: s.address, authkey: AUTHKEY, reconnect: false });
+  assert.equal(await holder.callById(lock.id, 'acquire'), true);
+  const line = () => s.plain.llen(`${s.prefix}:o:${name}:queue`);
+  const waiting = withReplyLost(s, name, () => lock.acquire(), async () => (await line()) === 1);
+  await assert.rejects(waiting, /was not carried out/);
+  assert.equal(await line(), 0, 'its ticket left the line');
+  await holder.callById(lock.id, 'release');
+  assert.equal(await s.plain.exists(`${s.prefix}:o:${name}:lock`), 0, 'freed, the lock went to nobody');
+});
+
+test("a resumable session's acquire of a Semaphore with no permit free whose reply from Redis is lost says it was not carried out, its ticket out of the line again", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const semaphore = await s.client.create<SemaphoreProxy>('Semaphore', 1);
+  const name = semaphore.id.slice('r:'.length);
+  await using holder = await connect({ address: s.address, authkey: AUTHKEY, reconnect: false });
+  assert.equal(await holder.callById(semaphore.id, 'acquire'), true);
+  const line = () => s.plain.llen(`${s.prefix}:o:${name}:queue`);
+  const waiting = withReplyLost(s, name, () => semaphore.acquire(), async () => (await line()) === 1);
+  await assert.rejects(waiting, /was not carried out/);
+  assert.equal(await line(), 0, 'its ticket left the line');
+  await holder.callById(semaphore.id, 'release');
+  assert.equal(await s.plain.hget(`${s.prefix}:o:${name}:sem`, 'value'), '1', 'released, the permit is free: it went to no ticket');
+});
+
+for (const typeid of ['Lock', 'RLock'] as const) {
+  test(`a resumable session's ${typeid} release whose reply from Redis is lost succeeds, released once`, { skip, timeout: 60_000 }, async () => {
+    await using s = await setUp(true);
+    const lock = await s.client.create<LockProxy | RLockProxy>(typeid);
+    const name = lock.id.slice('r:'.length);
+    const state = `${s.prefix}:o:${name}:lock`;
+    assert.equal(await lock.acquire(), true);
+    if (typeid === 'RLock') assert.equal(await lock.acquire(), true);
+    // One level less: an RLock is still held, a Lock is free.
+    const depth = async () => Number((await s.plain.hget(state, 'count')) ?? 0);
+    await withReplyLost(s, name, () => lock.unlock(), async () => (await depth()) === (typeid === 'RLock' ? 1 : 0));
+    assert.equal(await depth(), typeid === 'RLock' ? 1 : 0, 'released once');
+    const holds = async () => (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId)?.holds;
+    if (typeid === 'RLock') {
+      assert.deepEqual(await holds(), [lock.id], 'the session still holds the RLock, one level deep');
+      await lock.unlock();
+    }
+    assert.deepEqual(await holds(), [], 'the manager knows the session holds it no more');
+    assert.equal(await s.plain.exists(state), 0, 'the lock is free');
+  });
+}
+
+test("a resumable session's Semaphore release whose reply from Redis is lost succeeds, one permit given back once", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const semaphore = await s.client.create<SemaphoreProxy>('Semaphore', 1);
+  const name = semaphore.id.slice('r:'.length);
+  const free = async () => Number(await s.plain.hget(`${s.prefix}:o:${name}:sem`, 'value'));
+  assert.equal(await semaphore.acquire(), true);
+  await withReplyLost(s, name, () => semaphore.unlock(), async () => (await free()) === 1);
+  assert.equal(await free(), 1, 'one permit given back, once');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.holds, [], 'the manager knows the session holds no permit');
 });

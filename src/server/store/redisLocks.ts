@@ -23,7 +23,7 @@ import { Lock, lockRepr, lockWaitSeconds, releaseUnacquired, releaseUnlocked, RL
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { AnsweredInGroup, answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a lock writes into its manager's held index. */
 export const LOCK_HOLDING = 'lock';
@@ -79,6 +79,11 @@ export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withd
   return kept === 1;
 }
 
+/** The arguments of a release that records its answer at `record` (none for a call that records nothing): see `smLockRelease`. */
+export function releaseRecord(record: AnswerRecord): AnswerRecord {
+  return record.length > 0 ? [...record, 'release'] : record;
+}
+
 /** An owner as inspection and reprs show it: a session id for this manager's own, the global id for another's. */
 export function shownOwner(host: RedisObjectHost, owner: string): string {
   return host.sessionOf(owner) ?? owner;
@@ -132,9 +137,9 @@ export abstract class RedisLockCore implements HeldResource {
     return this.acquireAs(context, 1, lockWaitSeconds(blocking, timeout), this.reentrant, undefined, this.host.answerRecord(context));
   }
 
-  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): a release does not. */
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`). */
   [answersRecorded](method: string): boolean {
-    return method === 'acquire' || method === 'locked';
+    return method === 'acquire' || method === 'release' || method === 'locked';
   }
 
   /** Python's `locked()`. */
@@ -176,6 +181,12 @@ export abstract class RedisLockCore implements HeldResource {
       if (got === 1) this.#held(owner, context);
       return true;
     } catch (error) {
+      // Its reply from Redis lost, the lock was taken (its answer recorded, see `redisAnswers.ts`): the session holds it here as any other.
+      if (error instanceof AnsweredInGroup) {
+        this.seen(owner, count);
+        this.#held(owner, context);
+        return true;
+      }
       if (!ticket) {
         if (error instanceof TimedOut) return false;
         throw error;
@@ -217,11 +228,27 @@ export abstract class RedisLockCore implements HeldResource {
    */
   async release(context: CallContext = {}): Promise<undefined> {
     const caller = this.host.ownerId(ownerOf(context));
-    const [left, before] = (await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [caller, this.reentrant ? 0 : 1, this.host.channel, this.objectKey])) as [number, string | null];
+    let released: [left: number, before: string | null];
+    try {
+      released = (await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [caller, this.reentrant ? 0 : 1, this.host.channel, this.objectKey, ...releaseRecord(this.host.answerRecord(context))])) as typeof released;
+    } catch (error) {
+      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): who holds the lock now is read
+      // back (that read failing too, the session lets go of it when it ends, as the lock is given back then).
+      if (error instanceof AnsweredInGroup) await this.#holdersAgain().catch(() => {});
+      throw error;
+    }
+    const [left, before] = released;
     if (left === -1) throw this.reentrant ? releaseUnacquired() : releaseUnlocked();
     this.seen(left === 0 ? undefined : before!, left);
     if (left === 0) this.freed(before!);
     return undefined;
+  }
+
+  /** Reads who holds the lock: an owner whose call acquired it through this manager and who holds it no more lets go of it. */
+  async #holdersAgain(): Promise<void> {
+    const [owner, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
+    for (const holder of [...this.#holders.keys()]) if (holder !== owner) this.freed(holder);
+    this.seen(owner ?? undefined, count);
   }
 
   /** The lock, held by `owner`, was freed through this manager: that owner's session lets go of it. */

@@ -99,6 +99,8 @@ export const PRIMITIVE_SCRIPTS = {
    */
   smLockAcquire: {
     keys: 4,
+    // Its one effect without an answer, a ticket put in line, is undone as the call fails (`redisLocks.ts`).
+    answerAt: 7,
     text: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner then
@@ -128,6 +130,7 @@ return 0`,
    */
   smLockGranted: {
     keys: 2,
+    answerAt: 3,
     text: `
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'ticket')
@@ -155,14 +158,19 @@ return 0`,
   },
   /**
    * Lock/RLock release. KEYS: lock, queue. ARGV: caller, anyone ('1': a Lock, which anyone may
-   * release), channel, key, [the answer record of an acquire undone, forgotten]. Returns {depth
-   * left, owner before}: depth left -1 when the caller may not release it (unlocked, or an RLock
-   * held by another); at 0 it went to the longest waiter.
+   * release), channel, key, [answer record, then 'release': the release's own, recorded when it
+   * releases; alone: the record of an acquire undone, forgotten]. Returns {depth left, owner
+   * before}: depth left -1 when the caller may not release it (unlocked, or an RLock held by
+   * another); at 0 it went to the longest waiter.
    */
   smLockRelease: {
     keys: 2,
+    answerAt: 5,
+    records: (args) => args[7] === 'release',
     text: `${LOCK_HAND_OFF}
-${forgetAnswer(5)}
+if ARGV[8] ~= 'release' then
+  ${forgetAnswer(5)}
+end
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 local owner = state[1]
 if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return { -1, false } end
@@ -171,6 +179,9 @@ if left > 0 then
   redis.call('HSET', KEYS[1], 'count', left)
 else
   handOff(KEYS[2], ARGV[3], ARGV[4])
+end
+if ARGV[8] == 'release' then
+  ${recordAnswer(5, "'null'")}
 end
 return { left, owner }`,
   },
@@ -215,6 +226,8 @@ return { state[1], tonumber(state[2] or '0') }`,
    */
   smSemAcquire: {
     keys: 4,
+    // Its one effect without an answer, a ticket put in line, is undone as the call fails (`redisSemaphores.ts`).
+    answerAt: 6,
     text: `${SEMAPHORE_INIT}
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
 if value <= 0 then
@@ -242,6 +255,7 @@ return { 1, value, mine }`,
    */
   smSemGranted: {
     keys: 3,
+    answerAt: 3,
     text: `
 local got = redis.call('SREM', KEYS[3], ARGV[1])
 if got == 1 then
@@ -275,14 +289,19 @@ return 0`,
   /**
    * Semaphore release(n): the caller's own permits are the ones given back, as far as it has
    * any; the free permits go to the longest waiters. KEYS: semaphore, holders, queue, granted.
-   * ARGV: initial, bounded ('1'), n, owner, channel, key, [the answer record of an acquire
-   * undone, forgotten]. Returns {done (1, or -1: a BoundedSemaphore past its initial value), free
-   * permits, the owner's permits left, the owner's permits before}.
+   * ARGV: initial, bounded ('1'), n, owner, channel, key, [answer record, then 'release': the
+   * release's own, recorded when it releases; alone: the record of an acquire undone, forgotten].
+   * Returns {done (1, or -1: a BoundedSemaphore past its initial value), free permits, the
+   * owner's permits left, the owner's permits before}.
    */
   smSemRelease: {
     keys: 4,
+    answerAt: 7,
+    records: (args) => args[9] === 'release',
     text: `${SEMAPHORE_INIT}${SEMAPHORE_HAND_OUT}
-${forgetAnswer(7)}
+if ARGV[10] ~= 'release' then
+  ${forgetAnswer(7)}
+end
 local value = tonumber(redis.call('HGET', KEYS[1], 'value'))
 local n = tonumber(ARGV[3])
 if ARGV[2] == '1' and value + n > tonumber(redis.call('HGET', KEYS[1], 'initial')) then return { -1, value, 0, 0 } end
@@ -297,6 +316,9 @@ end
 redis.call('HINCRBY', KEYS[1], 'value', n)
 handOut(KEYS[3], KEYS[4])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
+if ARGV[10] == 'release' then
+  ${recordAnswer(7, "'null'")}
+end
 return { 1, tonumber(redis.call('HGET', KEYS[1], 'value')), left, mine }`,
   },
   /**

@@ -26,6 +26,7 @@ import { queueKeys, RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
 import type { ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+import type { GiveBackRetry } from './redisGiveBacks';
 
 /** The arguments of a save that takes nothing into flight, when an answer record follows them. */
 const NOT_INTO_FLIGHT: readonly string[] = ['', '', '', '', '', ''];
@@ -155,7 +156,10 @@ export class RedisPriorityQueue extends RedisQueue {
     return [{ id, count: taken[1], value: () => taken[0] }, length, inFlight];
   }
 
-  protected override async putBackItem(item: unknown, record: AnswerRecord = NO_RECORD): Promise<number> {
+  /** A give-back saves the whole heap, and carries no mark: made again only when it surely was not sent. */
+  protected override readonly giveBackRetry: GiveBackRetry = 'once';
+
+  protected override async putBackItem(item: unknown, record: AnswerRecord): Promise<number> {
     const [, length] = await this.#update((heap) => {
       heap.putBack(item);
       return { changed: true, result: undefined };

@@ -6,6 +6,7 @@
  * `…:unfinished`; deliveries of acknowledged gets in flight are `…:inflight` (`redisDeliveries.ts`).
  */
 
+import { randomUUID } from 'node:crypto';
 import { isWithdrawn, ownerOf, type CallContext, type Signature } from '../calls/methodDispatch';
 import { CallCancelled, PyException } from '../exceptions';
 import { pyAddress, pyTruthy } from '../pythonSemantics';
@@ -20,6 +21,7 @@ import { NOT_YET, type BlockedCall } from './redisWakeups';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
 import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { GIVE_BACK_MARK_MS, type GiveBackRetry } from './redisGiveBacks';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
@@ -146,10 +148,17 @@ export class RedisQueue implements EditsStoredItems {
     });
   }
 
-  /** Puts back an item taken whose caller never received it, where the next get finds it first, forgetting its get's answer `record`; returns the length. */
-  protected async putBackItem(item: unknown, record: AnswerRecord = NO_RECORD): Promise<number> {
-    return (await this.host.run('smQueuePutBack', [this.#items], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, ...record])) as number;
+  /**
+   * Puts back an item taken whose caller never received it, where the next get finds it first,
+   * forgetting its get's answer `record`, once whatever the times it is made (`mark`: what tells
+   * Redis it was made); returns the length, or -1 when it was made already.
+   */
+  protected async putBackItem(item: unknown, record: AnswerRecord, mark: string): Promise<number> {
+    return (await this.host.run('smQueuePutBack', [this.#items, mark], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, GIVE_BACK_MARK_MS, ...record])) as number;
   }
+
+  /** Whether a give-back of this queue may be made again after its reply was lost: {@link putBackItem}'s may. */
+  protected readonly giveBackRetry: GiveBackRetry = 'again';
 
   /** The number of items as this manager last saw it (inspection; a call reads Redis). */
   get size(): number {
@@ -248,17 +257,19 @@ export class RedisQueue implements EditsStoredItems {
         return found ? item : NOT_YET;
       });
     };
-    // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made).
+    // An item whose answer never reaches this caller goes back to the front (a delivery: as if not made),
+    // made again once Redis is back if it is away then (see `redisGiveBacks.ts`): settling a delivery
+    // is made once however often it is asked for, as a put-back is by its mark.
     // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.
     const putBack = ack
-      ? (delivery: unknown) => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record).then(() => {})
+      ? (delivery: unknown) => this.host.giveBack(`delivery ${(delivery as Delivery).deliveryId} of ${this.key}`, () => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record))
       : (item: unknown) => this.#putBack(item, record);
-    context.giveBack?.((item) => void putBack(item).catch(() => {}));
+    context.giveBack?.(putBack);
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
     const seconds = timeoutSeconds(timeout);
     // A get withdrawn once its try took an item (its client left) gives it back through its session,
     // in order with the others given back in the same turn: each goes in front.
-    const undo = context.undelivered ? (item: unknown) => Promise.resolve(context.undelivered!(item)) : putBack;
+    const undo = context.undelivered ? (item: unknown) => context.undelivered!(item) : putBack;
     return this.#waiting('getters', { key: this.key, seconds, context, attempt, expiry: empty, undo, beforeWait: () => this.#refuseNaN(seconds) });
   }
 
@@ -341,8 +352,17 @@ export class RedisQueue implements EditsStoredItems {
     }
   }
 
-  async #putBack(item: unknown, record: AnswerRecord): Promise<void> {
-    this.#length = await this.putBackItem(item, record);
+  /** Gives back `item` to the front (see {@link get}), kept until Redis has it. */
+  #putBack(item: unknown, record: AnswerRecord): void {
+    const mark = `${this.key}:givenback:${randomUUID()}`;
+    this.host.giveBack(
+      `an item of ${this.key}`,
+      async () => {
+        const length = await this.putBackItem(item, record, mark);
+        if (length >= 0) this.#length = length;
+      },
+      this.giveBackRetry,
+    );
   }
 
   #refuseNaN(seconds: number | null): void {

@@ -26,6 +26,12 @@ export interface StoreScript {
    * any other (one with an effect it records no answer for: a lock's ticket put in line).
    */
   readonly answerAt?: number;
+  /**
+   * With {@link answerAt}: whether a call with arguments `args` records its answer, for a script
+   * that may instead forget the record it is passed (a PriorityQueue's save giving an item back);
+   * unset, every call passing a record records its answer.
+   */
+  readonly records?: (args: readonly (string | number)[]) => boolean;
 }
 
 /**
@@ -87,17 +93,20 @@ ${recordAnswer(4, 'text')}
 return { text, redis.call('LLEN', KEYS[1]) }`,
   },
   /**
-   * An item taken whose caller never received it goes back where the next get finds it first.
-   * KEYS: items. ARGV: end ('L' or 'R'), item, channel, key, [the get's answer record, forgotten].
-   * Returns the length.
+   * An item taken whose caller never received it goes back where the next get finds it first,
+   * once: the give-back's mark, kept `mark ms`, says it was made, so that one made again (its
+   * reply lost, see `redisGiveBacks.ts`) is not made twice. KEYS: items, the give-back's mark.
+   * ARGV: end ('L' or 'R'), item, channel, key, mark ms, [the get's answer record, forgotten].
+   * Returns the length, or -1 when the give-back was made already.
    */
   smQueuePutBack: {
-    keys: 1,
+    keys: 2,
     text: `
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[5]) then return -1 end
 local length
 if ARGV[1] == 'L' then length = redis.call('LPUSH', KEYS[1], ARGV[2]) else length = redis.call('RPUSH', KEYS[1], ARGV[2]) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-${forgetAnswer(5)}
+${forgetAnswer(6)}
 return length`,
   },
   /**
@@ -190,6 +199,9 @@ return 1`,
    */
   smHeapSave: {
     keys: 7,
+    answerAt: 13,
+    // ARGV[16] '-': the save forgets the answer record it is passed.
+    records: (args) => args[15] !== '-',
     text: `
 local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished, false, 0 } end

@@ -20,8 +20,8 @@ import { releaseCount, releasedTooManyTimes, Semaphore, semaphoreBlocks, semapho
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { answersRecorded, NO_RECORD } from './redisAnswers';
-import { giveBackSoon, leaveAfter, shownOwner } from './redisLocks';
+import { AnsweredInGroup, answersRecorded, NO_RECORD } from './redisAnswers';
+import { giveBackSoon, leaveAfter, releaseRecord, shownOwner } from './redisLocks';
 
 /** The kind of holding a semaphore writes into its manager's held index. */
 export const SEMAPHORE_HOLDING = 'sem';
@@ -80,9 +80,9 @@ export class RedisSemaphore implements HeldResource {
     return '0';
   }
 
-  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): an acquire does, a release not. */
-  [answersRecorded](method: string): boolean {
-    return method !== 'release';
+  /** Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): an acquire and a release do. */
+  [answersRecorded](_method: string): boolean {
+    return true;
   }
 
   /**
@@ -112,11 +112,20 @@ export class RedisSemaphore implements HeldResource {
     // Where its answer is recorded when it takes a permit (SPEC 20.4.1, `redisAnswers.ts`).
     const record = this.host.answerRecord(context);
     const keys = [this.#keys[0], this.#keys[1], this.#keys[2], this.host.heldIndexOf(owner)];
-    const [taken, value, mine] = (await this.host.run('smSemAcquire', keys, [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket, ...record])) as [
-      number,
-      number,
-      number,
-    ];
+    // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
+    const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey, ...(why === 'timeout' ? record : NO_RECORD)]);
+    // Its reply from Redis lost, a permit was taken (its answer recorded, see `redisAnswers.ts`): the session holds it here as any other.
+    const answered = (error: unknown): boolean => error instanceof AnsweredInGroup && this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context);
+    let tried: [taken: number, value: number, mine: number];
+    try {
+      tried = (await this.host.run('smSemAcquire', keys, [this.initial, this.bounded, owner, heldEntry(SEMAPHORE_HOLDING, this.#objectKey), ticket, ...record])) as typeof tried;
+    } catch (error) {
+      if (answered(error)) return true;
+      // Its ticket may be in line (its reply lost): out of it again (this throws `error`) before the call fails.
+      if (ticket) await leaveAfter(error, leave);
+      throw error;
+    }
+    const [taken, value, mine] = tried;
     this.value = value;
     if (taken === 1) return this.#granted(owner, mine, context);
     if (bad !== undefined) throw bad;
@@ -138,8 +147,7 @@ export class RedisSemaphore implements HeldResource {
       });
       return this.#granted(owner, mineNow, context);
     } catch (error) {
-      // Out of the queue; handed a permit meanwhile, a timed-out acquire keeps it and a withdrawn one passes it on.
-      const leave = (why: 'timeout' | 'withdrawn') => this.host.run('smSemLeave', this.#keys, [ticket, owner, why, this.host.channel, this.#objectKey, ...(why === 'timeout' ? record : NO_RECORD)]);
+      if (answered(error)) return true;
       return (await leaveAfter(error, leave)) ? this.#granted(owner, (this.#mine.get(owner) ?? 0) + 1, context) : false;
     } finally {
       this.#waiting--;
@@ -168,23 +176,36 @@ export class RedisSemaphore implements HeldResource {
   async release(n: unknown = 1, context: CallContext = {}): Promise<undefined> {
     const count = releaseCount(n);
     const owner = this.host.ownerId(ownerOf(context));
-    const [done, value, left, before] = (await this.host.run('smSemRelease', this.#keys, [this.initial, this.bounded, count, owner, this.host.channel, this.#objectKey])) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    let released: [done: number, value: number, left: number, before: number];
+    try {
+      released = (await this.host.run('smSemRelease', this.#keys, [this.initial, this.bounded, count, owner, this.host.channel, this.#objectKey, ...releaseRecord(this.host.answerRecord(context))])) as typeof released;
+    } catch (error) {
+      // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): the permits the caller holds now are
+      // read back (that read failing too, the session lets go of them when it ends, as they are given back then).
+      if (error instanceof AnsweredInGroup) await this.#heldAgain(owner).catch(() => {});
+      throw error;
+    }
+    const [done, value, left, before] = released;
     this.value = value;
     if (done === -1) throw releasedTooManyTimes();
-    if (before > 0 && left === 0) {
-      this.#mine.delete(owner);
-      const holder = this.#holders.get(owner);
-      this.#holders.delete(owner);
-      holder?.letGo?.(this);
-    } else if (before > 0) {
-      this.#mine.set(owner, left);
-    }
+    if (before > 0) this.#holding(owner, left);
     return undefined;
+  }
+
+  /** Owner `owner` holds `left` permits now: at none, its session lets go of the semaphore. */
+  #holding(owner: string, left: number): void {
+    if (left > 0) return void this.#mine.set(owner, left);
+    this.#mine.delete(owner);
+    const holder = this.#holders.get(owner);
+    this.#holders.delete(owner);
+    holder?.letGo?.(this);
+  }
+
+  /** Reads how many permits `owner` holds, after a release whose reply was lost. */
+  async #heldAgain(owner: string): Promise<void> {
+    const [value, mine] = (await this.host.run('smSemHeld', this.#keys.slice(0, 2), [owner])) as [number, number];
+    this.value = value;
+    if (this.#mine.has(owner)) this.#holding(owner, mine);
   }
 
   /** The session `sessionId` ended: the permits it acquired and still holds come back. */

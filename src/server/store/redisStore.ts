@@ -41,6 +41,7 @@ import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptB
 import { AnsweredInGroup, NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
 import { readAtOnce } from './redisReadAtOnce';
 import type { RequestId } from '../calls/sessionCore';
+import { GiveBacks, type GiveBackRetry } from './redisGiveBacks';
 
 /** The format of the data this version writes; a prefix holding another format is refused. */
 export const STORE_FORMAT = 'syncmanager-store/1';
@@ -48,22 +49,21 @@ export const STORE_FORMAT = 'syncmanager-store/1';
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where its call's answer is recorded. */
-interface StoreScriptSent extends FramedScript {
+/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where and when its call's answer is recorded. */
+interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records'> {
   readonly name: ScriptName | 'batch';
   readonly text: string;
-  readonly answerAt?: number;
 }
 
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
-function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, answerAt?: number): StoreScriptSent {
+function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, script?: StoreScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records };
 }
 
 /** Each script as sent, by name. */
 const SCRIPTS = Object.fromEntries(
-  Object.entries(STORE_SCRIPTS).map(([name, script]: [string, StoreScript]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName], script.answerAt)]),
+  Object.entries(STORE_SCRIPTS).map(([name, script]: [string, StoreScript]) => [name, scriptSent(name as ScriptName, script.text, script.keys, batchedScripts[name as ScriptName], script)]),
 ) as Record<ScriptName, StoreScriptSent>;
 
 /** The script that carries several calls in one (`redisScriptBatch.ts`). */
@@ -99,7 +99,16 @@ export interface RedisObjectHost extends AnswerRecords {
   sessionOf(ownerId: string): string | undefined;
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
+  /**
+   * Gives back `what`, taken by a call whose answer never reached its caller, by `make`: kept
+   * and made again, in order, while Redis is away (see `redisGiveBacks.ts`); `once`: only when
+   * it surely was not sent, for a give-back Redis must not be asked to make twice.
+   */
+  giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void;
 }
+
+/** The errors of calls not carried out because Redis could not be used (they were not sent). */
+const notCarriedOut = new WeakSet<Error>();
 
 /**
  * An object of the store where a session can hold something past its call (a queue's deliveries,
@@ -163,6 +172,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   readonly #lease: ManagerLease;
   readonly #directory: GroupDirectory;
   readonly #sessionLeases: SessionLeases;
+  readonly #giveBacks: GiveBacks;
 
   constructor(
     private readonly address: RedisStoreAddress,
@@ -179,6 +189,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location, this);
+    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client), (error) => error instanceof Error && notCarriedOut.has(error));
     this.#factories = redisBuiltinTypes;
     const types: Record<string, BuiltinType> = Object.create(null);
     for (const [typeid, builtin] of Object.entries(builtinTypes) as [BuiltinTypeId, BuiltinType][]) {
@@ -417,6 +428,10 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return adopted;
   }
 
+  giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void {
+    this.#giveBacks.add(what, make, retry);
+  }
+
   get deliveryIdsKey(): string {
     return `${this.prefix}:deliveries`;
   }
@@ -469,10 +484,14 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
           // (The first subscription is open()'s.)
           if (this.#opened) subscriber.subscribe(this.channel).then(() => this.wakeups.all(), () => {});
         }
-        // Loaded before any script is sent (this runs as the connection becomes ready): so a
-        // script meeting Redis without it (NOSCRIPT, then EVAL) is rare, and cannot fall behind
-        // a script called after it.
-        else for (const { text } of [...Object.values(SCRIPTS), BATCH]) c.script('LOAD', text).catch(() => {});
+        else {
+          // Loaded before any script is sent (this runs as the connection becomes ready): so a
+          // script meeting Redis without it (NOSCRIPT, then EVAL) is rare, and cannot fall behind
+          // a script called after it.
+          for (const { text } of [...Object.values(SCRIPTS), BATCH]) c.script('LOAD', text).catch(() => {});
+          // What could not be given back while Redis was away is given back now, before anything later.
+          if (this.#opened) this.#giveBacks.retry();
+        }
       });
     }
     try {
@@ -529,6 +548,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   async close(): Promise<void> {
     this.#closed = true;
     this.wakeups.stop();
+    this.#giveBacks.stop();
     this.#sessionLeases.stop();
     await this.#sessionLeases.drain();
     await this.#directory.stop(this.#client);
@@ -574,7 +594,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     const refused = (why: Error): Promise<never> => {
       const at = sent.answerAt;
       // Sent, its reply lost, a call whose script records its answer: the record tells what happened.
-      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined) return this.#recorded(String(args[at - 1]), String(args[at]), why);
+      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
       return Promise.reject(this.#refusal(sent.name, why));
     };
     if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch(refused);
@@ -666,7 +686,9 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a call not carried out: Redis could not be used. */
   #unavailable(reason: string): PyException {
-    return new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+    const error = new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+    notCarriedOut.add(error);
+    return error;
   }
 
   /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */

@@ -42,7 +42,8 @@ export interface BlockedCall<T> {
   readonly attempt: Attempt<T>;
   /** The error at the deadline. */
   readonly expiry: () => Error;
-  readonly undo?: (result: T) => Promise<void>;
+  /** Gives back what an attempt took for a caller withdrawn meanwhile (at once, or once the returned promise settles). */
+  readonly undo?: (result: T) => Promise<void> | void;
   readonly beforeWait?: () => void;
 }
 

@@ -1,0 +1,125 @@
+/**
+ * What a call took and gives back in Redis because its answer never reached its caller (a queue's
+ * item to the front; a delivery made undelivered), kept until Redis has it. A give-back made while
+ * the manager's connection to Redis is down (refused, or sent and its reply lost) would otherwise
+ * lose the item for good: nobody but this manager knows it. So each is kept, in the order the
+ * give-backs were asked for, and those that failed are made again once the connection is ready
+ * (the store calls {@link GiveBacks.retry} on each reconnection), in that same order: a session
+ * gives back the items of one turn last first, each to the front, and made again in that order
+ * they still come out in the order they were taken. A give-back asked for while earlier ones
+ * wait waits behind them. A give-back must be one Redis can be asked to make twice (a queue's
+ * carries a mark, see `smQueuePutBack`); one that cannot be (`once`) is made again only when
+ * it surely was not sent. At most {@link MAX_KEPT} are kept: past that, one is lost, and logged.
+ */
+
+import { PyException } from '../exceptions';
+
+/** How many give-backs are kept waiting for Redis at most (each holds its item in memory). */
+export const MAX_KEPT = 10_000;
+
+/**
+ * How long Redis remembers a give-back it made (its mark, in ms), so that one made again after its
+ * reply was lost is not made twice: far longer than Redis is away while a manager keeps serving.
+ */
+export const GIVE_BACK_MARK_MS = 3_600_000;
+
+/** How long a give-back that failed while the connection looked ready waits before it is made again. */
+const RETRY_MS = 1000;
+
+/** How a give-back may be made again: whatever its failure, or only when it surely was not sent. */
+export type GiveBackRetry = 'again' | 'once';
+
+interface Kept {
+  /** What is given back, as the log names it. */
+  readonly what: string;
+  readonly make: () => Promise<unknown>;
+  readonly retry: GiveBackRetry;
+  /** Being made now (sent, or about to be), or waiting for Redis. */
+  making: boolean;
+}
+
+/** Whether `error` is the store's: Redis could not be used (the give-back may be made again), not a refusal. */
+function storeAway(error: unknown): boolean {
+  return error instanceof PyException && error.type === 'ConnectionError';
+}
+
+/** One store's give-backs, in order. */
+export class GiveBacks {
+  readonly #kept: Kept[] = [];
+  /** How many wait for Redis (failed, not made again yet). */
+  #waiting = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly log: (message: string) => void,
+    /** Whether the connection to Redis is ready now (a failure while it is gets a later retry of its own). */
+    private readonly ready: () => boolean,
+    /** Whether `error` says a call surely was not sent to Redis (not carried out). */
+    private readonly notSent: (error: unknown) => boolean,
+    private readonly limit = MAX_KEPT,
+  ) {}
+
+  /**
+   * Gives back `what` by `make` (which resolves once Redis made it): at once, unless earlier
+   * give-backs wait for Redis, and again once Redis is back if it fails because Redis is away.
+   */
+  add(what: string, make: () => Promise<unknown>, retry: GiveBackRetry = 'again'): void {
+    if (this.#kept.length >= this.limit) {
+      this.log(`Redis store: ${what} is lost: ${this.limit} give-backs already wait for Redis to be reachable again`);
+      return;
+    }
+    const kept: Kept = { what, make, retry, making: false };
+    // The store closed: one try, not kept (see #make).
+    if (this.#stopped) return this.#make(kept);
+    this.#kept.push(kept);
+    if (this.#waiting > 0) this.#waiting++;
+    else this.#make(kept);
+  }
+
+  /** The connection to Redis is ready again: every give-back waiting is made again, in order. */
+  retry(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#waiting === 0 || this.#stopped) return;
+    this.log(`Redis store: making again the ${this.#waiting} give-backs that waited for Redis`);
+    this.#waiting = 0;
+    for (const kept of this.#kept) if (!kept.making) this.#make(kept);
+  }
+
+  /** Stops retrying; logs what is lost (the store closes). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    for (const kept of this.#kept.splice(0)) if (!kept.making) this.log(`Redis store: ${kept.what} is lost: Redis was not reachable again before the store closed`);
+    this.#waiting = 0;
+  }
+
+  #make(kept: Kept): void {
+    kept.making = true;
+    kept.make().then(
+      () => this.#forget(kept),
+      (error: unknown) => {
+        kept.making = false;
+        const reason = (error as Error).message;
+        if (this.#stopped) return this.log(`Redis store: ${kept.what} is lost: giving it back failed as the store closed (${reason})`);
+        if (!storeAway(error) || (kept.retry === 'once' && !this.notSent(error))) {
+          this.#forget(kept);
+          this.log(`Redis store: giving back ${kept.what} failed (${reason}); it may be lost`);
+          return;
+        }
+        if (this.#waiting++ === 0) this.log(`Redis store: giving back ${kept.what} failed (${reason}); it is kept, with what is given back after it, and given back once Redis is reachable again`);
+        // A failure while the connection looks ready has no reconnection to wait for: tried again soon.
+        if (this.ready() && this.#timer === undefined) {
+          this.#timer = setTimeout(() => this.retry(), RETRY_MS);
+          this.#timer.unref();
+        }
+      },
+    );
+  }
+
+  #forget(kept: Kept): void {
+    const at = this.#kept.indexOf(kept);
+    if (at >= 0) this.#kept.splice(at, 1);
+  }
+}

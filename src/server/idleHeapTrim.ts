@@ -57,27 +57,34 @@ function heapSizes(): { newSpace: number; heap: number } {
 /**
  * V8's full collection: `gc` where the process was started with `--expose-gc`, else the one a new
  * context gets while the flag is set for a moment (the flag only affects contexts made after it,
- * so the process's own global stays as it was).
+ * so the process's own global stays as it was); undefined where neither gives one (a runtime that
+ * refuses the flag), and the step is then not taken.
  */
-function fullCollection(): () => void {
-  const exposed = (globalThis as { gc?: (options?: object) => void }).gc;
-  if (typeof exposed === 'function') return () => exposed({ type: 'major', execution: 'sync' });
-  setFlagsFromString('--expose-gc');
-  try {
-    const gc = runInNewContext('gc') as (options?: object) => void;
-    return () => gc({ type: 'major', execution: 'sync' });
-  } finally {
-    setFlagsFromString('--no-expose-gc');
+function fullCollection(): (() => void) | undefined {
+  let gc: unknown = (globalThis as { gc?: unknown }).gc;
+  if (typeof gc !== 'function') {
+    try {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc');
+    } catch {
+      gc = undefined;
+    } finally {
+      setFlagsFromString('--no-expose-gc');
+    }
   }
+  if (typeof gc !== 'function') return undefined;
+  const collect = gc as (options: { type: 'major'; execution: 'sync' }) => void;
+  return () => collect({ type: 'major', execution: 'sync' });
 }
 
 /**
  * Checks every {@link IDLE_CHECK_MS} whether the process was idle since the last check and its
- * young generation has grown; if so, makes one full collection and reports what it did to
- * `onTrim`. The timer does not keep the process alive; `stop()` ends it.
+ * young generation has grown; if so, makes one full collection and, if it gave memory back,
+ * reports what it did to `onTrim`. The timer does not keep the process alive; `stop()` ends it.
  */
 export function trimHeapWhenIdle(onTrim: (trim: HeapTrim) => void): { stop(): void } {
   const collect = fullCollection();
+  if (!collect) return { stop: () => {} };
   let cpu = process.cpuUsage();
   let tries = TRIES_PER_IDLE_STRETCH;
   const timer = setInterval(() => {
@@ -90,11 +97,18 @@ export function trimHeapWhenIdle(onTrim: (trim: HeapTrim) => void): { stop(): vo
     const before = heapSizes();
     if (before.newSpace <= GROWN_NEW_SPACE_BYTES || tries === 0) return;
     tries--;
-    collect();
+    try {
+      collect();
+    } catch {
+      // A collection refused must not end the server: the step is not taken again.
+      clearInterval(timer);
+      return;
+    }
     const after = heapSizes();
     // The collection's own CPU time is not the calls': the next check starts after it.
     cpu = process.cpuUsage();
-    onTrim({ newSpaceBefore: before.newSpace, newSpaceAfter: after.newSpace, heapBefore: before.heap, heapAfter: after.heap });
+    // A try that came too early gave nothing back: nothing to say.
+    if (after.heap < before.heap) onTrim({ newSpaceBefore: before.newSpace, newSpaceAfter: after.newSpace, heapBefore: before.heap, heapAfter: after.heap });
   }, IDLE_CHECK_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };

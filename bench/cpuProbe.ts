@@ -14,6 +14,18 @@ export function option(name: string, fallback: string): string {
   return at < 0 ? fallback : process.argv[at + 1];
 }
 
+/**
+ * `--node-options LABEL=FLAGS` (repeatable): the Node options, separated by spaces, the process of
+ * the bundle labelled LABEL is started with, so that one build run with different V8 settings
+ * compares interleaved (`--bundle semi4=dist/server.js --node-options semi4=--max-semi-space-size=4`).
+ * Throws if a LABEL names none of `labels`.
+ */
+export function nodeOptionsByLabel(labels: readonly string[]): (label: string) => string[] {
+  const given = new Map(process.argv.flatMap((arg, i) => (arg === '--node-options' ? [process.argv[i + 1].split(/=(.*)/s).slice(0, 2) as [string, string]] : [])));
+  for (const label of given.keys()) if (!labels.includes(label)) throw new Error(`--node-options ${label}=…: no --bundle is labelled ${label}`);
+  return (label) => (given.get(label) ?? '').split(' ').filter(Boolean);
+}
+
 /** `--pin same`: every process of a measure on CPU 0 (as run.ts's `--pin same`), through taskset. */
 export const PIN = option('--pin', 'none') === 'same';
 

@@ -6,6 +6,7 @@
  *   node esbuild.js && node --import tsx bench/serverCost.ts [--bundle LABEL=PATH ...]
  *        [--client ts|python|python-json] [--workload 1|2|seed] [--ops N] [--rounds N] [--pin same]
  *        [--client-bundle PATH] [--python PATH] [--prof DIR] [--peer redis,ioredis,tcp-echo] [--payload BYTES]
+ *        [--node-options LABEL=FLAGS ...]
  *
  * Each round serves the bench queues from each server bundle in turn (default: this build's
  * `dist/server.js`; `--bundle before=/elsewhere/dist/server.js` adds a build to compare), each in
@@ -31,7 +32,10 @@
  * puts a byte string of that many bytes instead of the loop counter (a Uint8Array from the
  * TypeScript client, `bytes` from CPython's), for the 64 KiB row's CPU per op; `--bundle
  * python=python` serves the queues from CPython's own BaseManager instead of a bundle (its CPU time
- * read from `/proc`, every thread's), for CPython's client to compare with.
+ * read from `/proc`, every thread's), for CPython's client to compare with. `--node-options
+ * LABEL=FLAGS` starts the server of the bundle labelled LABEL with those Node options (separated by
+ * spaces), so that one build served with different V8 settings compares interleaved:
+ * `--bundle default=dist/server.js --bundle semi4=dist/server.js --node-options semi4=--max-semi-space-size=4`.
  */
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +43,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AUTHKEY, measurePairs, pairOpsFor, runSeedRound, type ClientConn, type ImplModule, type PairOps } from './harness';
 import { closeSocket, freePort, openSocket } from './peers/net-util';
-import { answerCpuTime, cpuTimeOf, lineOf, option, PIN, pinned, procCpuUs } from './cpuProbe';
+import { answerCpuTime, cpuTimeOf, lineOf, nodeOptionsByLabel, option, PIN, pinned, procCpuUs } from './cpuProbe';
 
 const THIS = __filename;
 /** How a peer is named where a bundle's path goes (`--peer redis` measures `peer:redis`). */
@@ -138,7 +142,7 @@ async function startRedis(): Promise<{ server: ChildProcess; address: string; cp
 }
 
 
-async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', workload: string, ops: number, prof: string | undefined): Promise<Figures> {
+async function measure(bundle: string, nodeOptions: string[], kind: 'ts' | 'python' | 'python-json', workload: string, ops: number, prof: string | undefined): Promise<Figures> {
   const peer = bundle.startsWith(PEER);
   const redis = peer && REDIS_PEERS.has(bundle.slice(PEER.length));
   let server: ChildProcess;
@@ -152,7 +156,7 @@ async function measure(bundle: string, kind: 'ts' | 'python' | 'python-json', wo
     serverCpu = async () => procCpuUs(server.pid!);
     address = '';
   } else {
-    server = spawn(...pinned(process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'serve', bundle]), { stdio: ['pipe', 'pipe', 'inherit'] });
+    server = spawn(...pinned(process.execPath, [...nodeOptions, ...profArgs(prof), '--import', 'tsx', THIS, 'serve', bundle]), { stdio: ['pipe', 'pipe', 'inherit'] });
     serverCpu = () => cpuTimeOf(server);
     address = '';
   }
@@ -220,9 +224,12 @@ async function main(): Promise<void> {
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
   if (bundles.length === 0) bundles.push(['this build', join(__dirname, '..', 'dist', 'server.js')]);
   for (const name of option('--peer', '').split(',').filter(Boolean)) bundles.push([name, `${PEER}${name}`]);
+  const nodeOptions = nodeOptionsByLabel(bundles.map(([label]) => label));
   // CPython's server speaks pickle only: the JSON client has nothing to talk to there.
   const cases = bundles.flatMap(([label, bundle]) =>
-    kinds.filter((kind) => !(kind === 'python-json' && bundle === PYTHON_BUNDLE)).map((kind) => ({ label: kinds.length > 1 ? `${label}, ${kind}` : label, bundle, kind })),
+    kinds
+      .filter((kind) => !(kind === 'python-json' && bundle === PYTHON_BUNDLE))
+      .map((kind) => ({ label: kinds.length > 1 ? `${label}, ${kind}` : label, bundle, kind, nodeOptions: nodeOptions(label) })),
   );
   const width = Math.max(12, ...cases.map((c) => c.label.length));
   const what = workload === 'seed' ? `the seed workload (${SEED_CALLS} calls an item)` : workload === '2' ? '100 in flight' : 'one at a time';
@@ -230,8 +237,8 @@ async function main(): Promise<void> {
   const figures = new Map<string, Figures[]>(cases.map(({ label }) => [label, []]));
   for (let round = 1; round <= rounds; round++) {
     for (let k = 0; k < cases.length; k++) {
-      const { label, bundle, kind } = cases[(round - 1 + k) % cases.length];
-      const f = await measure(bundle, kind, workload, ops, prof);
+      const { label, bundle, kind, nodeOptions } = cases[(round - 1 + k) % cases.length];
+      const f = await measure(bundle, nodeOptions, kind, workload, ops, prof);
       figures.get(label)!.push(f);
       console.log(`  round ${round}: ${label.padEnd(width)} server ${f.serverUs.toFixed(2)} µs/op  client ${f.clientUs.toFixed(2)} µs/op  ${Math.round(f.opsPerSecond).toLocaleString('en')} ops/s`);
     }

@@ -7,11 +7,14 @@
  * dispatch, the queue's work, the answer's text and the garbage they make, steady to a few percent.
  *
  *   node esbuild.js && node --import tsx bench/sessionCost.ts [--bundle LABEL=PATH ...] [--ops N] [--rounds N]
+ *        [--node-options LABEL=FLAGS ...]
  *
  * Each bundle (default: this build's `dist/server.js`) is measured in processes of its own, the
  * bundles taking turns, `--rounds` processes each (3); a process warms up, then times five windows
  * of `--ops` calls (200,000) and reports their median CPU time per call (`process.cpuUsage()`),
- * from which the cost of the driving loop alone, timed the same way, is taken off.
+ * from which the cost of the driving loop alone, timed the same way, is taken off. `--node-options
+ * LABEL=FLAGS` starts the processes of the bundle labelled LABEL with those Node options (see
+ * `cpuProbe.ts`), for one build run with different V8 settings.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -19,7 +22,7 @@ import { EventEmitter } from 'node:events';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as ServerModule from '../src/server';
-import { option } from './cpuProbe';
+import { nodeOptionsByLabel, option } from './cpuProbe';
 
 const THIS = __filename;
 const WINDOWS = 5;
@@ -132,11 +135,12 @@ function main(): void {
   const bundles: [string, string][] = [];
   process.argv.forEach((arg, i) => arg === '--bundle' && bundles.push(process.argv[i + 1].split('=') as [string, string]));
   if (bundles.length === 0) bundles.push(['this build', join(__dirname, '..', 'dist', 'server.js')]);
+  const nodeOptions = nodeOptionsByLabel(bundles.map(([label]) => label));
   console.log(`the session's JavaScript per call (put and get in turn, fake socket), ${rounds} processes of ${WINDOWS} windows of ${ops.toLocaleString('en')} calls each; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const figures = new Map<string, number[]>(bundles.map(([label]) => [label, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const [label, bundle] of bundles) {
-      const [cost, loop] = execFileSync(process.execPath, ['--import', 'tsx', THIS, 'measure', bundle, String(ops)]).toString().trim().split(' ').slice(1).map(Number);
+      const [cost, loop] = execFileSync(process.execPath, [...nodeOptions(label), '--import', 'tsx', THIS, 'measure', bundle, String(ops)]).toString().trim().split(' ').slice(1).map(Number);
       figures.get(label)!.push(cost - loop);
       console.log(`  round ${round}: ${label.padEnd(12)} ${(cost - loop).toFixed(3)} µs a call (the loop alone ${loop.toFixed(3)} taken off)`);
     }

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { AUTHKEY, QUEUE_TYPEIDS, type BenchConfig, type LatencyResult } from '../harness';
 import { procCpuUs } from '../cpuProbe';
 import { freePort } from '../peers/net-util';
+import { IDLE_CHECK_MS } from '../../src/server/idleHeapTrim';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(ROOT, 'bench', 'child.ts');
@@ -421,10 +422,12 @@ const SETTLE_POLL_MS = 1000;
 const SETTLE_MAX_MS = 30_000;
 /**
  * Polls without a new low before the RSS counts as settled: more than the 8 s V8's memory reducer
- * waits after a full collection before it looks at the allocation rate (a lower figure after
- * that would come from it).
+ * waits after a full collection before it looks at the allocation rate, and than the two checks
+ * of the CLI's idle step (src/server/idleHeapTrim.ts) by which its collection has been made after
+ * a burst, with 5 s over for the freed pages to leave (a lower figure after that would come from
+ * either).
  */
-const SETTLE_STILL_POLLS = 10;
+const SETTLE_STILL_POLLS = Math.max(10, (2 * IDLE_CHECK_MS) / SETTLE_POLL_MS + 5);
 
 /**
  * The lowest RSS (MB) of an idle process over a bounded wait: polled every {@link SETTLE_POLL_MS}

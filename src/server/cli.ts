@@ -17,6 +17,7 @@ import { AUTHKEY_IN_ARGV_WARNING, AUTHKEY_VARIABLE, STORE_CREDENTIALS_IN_ARGV_WA
 import { readServerTlsFiles, type ServerTlsFiles, type ServerTlsOptions } from './tlsWrap';
 import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { acceptRegistrations } from './liveRegistrations';
+import { heapTrimLine, trimHeapWhenIdle } from './idleHeapTrim';
 import { Manager, type BuiltinTypeName } from './manager';
 import { DEFAULT_STORE_PREFIX, hasCredentials } from './store/storeUrl';
 import { readStoreTlsFiles, STORE_TLS_FLAGS } from './store';
@@ -383,7 +384,12 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     });
   }
 
-  await manager.serveForever();
+  const trim = trimHeapWhenIdle((step) => log(heapTrimLine(step)));
+  try {
+    await manager.serveForever();
+  } finally {
+    trim.stop();
+  }
   log('stopped');
   return 0;
 }
@@ -434,12 +440,15 @@ async function serveChild(): Promise<number> {
     // Ctrl-C in the parent's terminal reaches the child too: the parent decides when it stops.
   });
   send({ type: 'ready', address: manager.address });
+  const trim = trimHeapWhenIdle((step) => send({ type: 'log', message: heapTrimLine(step) }));
   try {
     await manager.serveForever();
   } catch (error) {
     send({ type: 'log', message: (error as Error).message });
     process.disconnect?.();
     return 1;
+  } finally {
+    trim.stop();
   }
   process.disconnect?.();
   return 0;

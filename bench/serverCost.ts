@@ -165,7 +165,8 @@ async function measure(bundle: string, nodeOptions: string[], kind: 'ts' | 'pyth
     const clientBundle = peer ? bundle : resolve(option('--client-bundle', join(__dirname, '..', 'dist', 'client.js')));
     const clientArgs: [string, string[]] =
       kind === 'ts' || peer
-        ? [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, workload, String(ops)]]
+        ? // The client process reads `--payload` from its own command line: it makes the puts.
+          [process.execPath, [...profArgs(prof), '--import', 'tsx', THIS, 'client', address, clientBundle, workload, String(ops), ...(PAYLOAD > 0 ? ['--payload', String(PAYLOAD)] : [])]]
         : [option('--python', pythonPath()), [PYTHON_CLIENT, ...(kind === 'python-json' ? ['--json-client'] : []), address, workload === '2' ? '100' : '1', String(ops), String(PAYLOAD)]];
     const child = spawn(...pinned(...clientArgs), { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);

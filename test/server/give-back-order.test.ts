@@ -2,12 +2,14 @@
  * Items given back come out in the order they were taken (SPEC 20.3), however many turns of the
  * manager's event loop their give-backs are spread over: visibility timeouts expiring one after
  * another, nacks sent one by one in any order, gets of other clients in between, an item given
- * back and taken again. Each give-back used to go in front of the earlier ones.
+ * back and taken again, plain gets of two resumable sessions whose answers were parked, the
+ * sessions ending one after the other. Each give-back used to go in front of the earlier ones.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type ManagerClient, type QueueProxy } from '../../src/client';
+import { connect, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
+import { startRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
 
 async function client(address: string, name: string): Promise<ManagerClient> {
@@ -70,3 +72,36 @@ for (const kind of ['Queue', 'LifoQueue'] as const) {
     assert.deepEqual(await drain(q), ['a', 'b', 'c', 'd']);
   });
 }
+
+test('plain gets of two detached sessions, ended one after the other: their items come back in the order they were taken', async () => {
+  await using manager = await startManager();
+  await using observer = await client(manager.address, 'observer');
+  const queue = (await observer.create('Queue')) as QueueProxy<string>;
+  const takers = [];
+  for (const name of ['first', 'second']) {
+    const relay = await startRelay(manager.address);
+    const taker = await connect({ address: relay.address, authkey: AUTHKEY, name, resume: { withinMs: 60_000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    const waiting = taker.callById(queue.id, 'get').catch((error: unknown) => error);
+    const session = async (): Promise<SessionSummary | undefined> => (await observer.inspection.snapshot()).sessions.find((s) => s.sessionId === taker.sessionId);
+    await eventually(`${name} waiting in its get`, session, (s) => s?.pending.length === 1);
+    takers.push({ relay, taker, waiting, session });
+  }
+  for (const { relay, session } of takers) {
+    relay.cut();
+    await eventually('the session detached', session, (s) => s?.resumableUntil !== undefined);
+  }
+  // The waiting gets take a, then b; their answers wait for a resumption that will not come.
+  for (const item of ['a', 'b', 'c', 'd']) await queue.put(item);
+  await eventually('the two gets took their items', () => queue.qsize(), (n) => n === 2);
+  // Each session ends in a turn of its own: the one that took a first.
+  for (const { taker, session } of takers) {
+    [...manager.connectedSessions].find((s) => s.id === taker.sessionId)!.close();
+    await eventually('the session ended', session, (s) => s === undefined);
+  }
+  assert.deepEqual(await drain(queue), ['a', 'b', 'c', 'd']);
+  for (const { relay, taker, waiting } of takers) {
+    await taker.close();
+    await waiting;
+    await relay.close();
+  }
+});

@@ -146,7 +146,7 @@ function runCall(store: RedisStore, call: QueueCall): Promise<unknown> {
   const made =
     call.script === 'smQueuePut'
       ? store.run(call.script, [items, unfinished], [call.maxsize, call.item, store.channel, key])
-      : store.run(call.script, [items], [call.end, store.channel, key]);
+      : store.run(call.script, [items, store.deliveryIdsKey], [call.end, store.channel, key]);
   return made.then(
     (reply) => reply,
     // Redis's error alone: a script's text tells where it failed, which differs between a batch and a script of its own.
@@ -208,14 +208,15 @@ test('puts then gets on one queue in one turn go as one run each, every call ans
   assert.deepEqual([rpush, lrange], [1, 1]);
   assert.deepEqual(replies[0], [1, 1, 1]);
   assert.deepEqual(replies[39], [1, 40, 40]);
-  assert.deepEqual(replies[40], [items[0], 39]);
+  // A get answers its item's place in the take order too (the first take of this prefix: 1).
+  assert.deepEqual(replies[40], [items[0], 39, 1]);
   assert.deepEqual(replies[84], [null, 0]);
 });
 
 test('a run of more puts than Lua unpacks at once puts every item, in order', { skip, timeout: 20_000 }, async () => {
   const items = Array.from({ length: 2500 }, (_, i) => String(i));
   const { replies } = await sameAsOneByOne([...puts('long', items), ...takes('long', 3)], nothing);
-  assert.deepEqual(replies.slice(2499), [[1, 2500, 2500], ['0', 2499], ['1', 2498], ['2', 2497]]);
+  assert.deepEqual(replies.slice(2499), [[1, 2500, 2500], ['0', 2499, 1], ['1', 2498, 2], ['2', 2497, 3]]);
 });
 
 test('a getter waiting on another manager is woken by a run of puts, and a putter waiting for room by a run of gets', { skip, timeout: 20_000 }, async () => {
@@ -259,12 +260,14 @@ test('a bounded queue that fills in the middle of a run of puts: the puts past i
 test('LIFO gets in a run take the last item first; items that came back from a delivery are taken unmarked', { skip, timeout: 20_000 }, async () => {
   const setUp = async (store: RedisStore, plain: Redis): Promise<void> => void (await plain.rpush(queueKeys(store, 'lifo')[0], '"a"', '#2 "b"', '"c"', '#1 {"d": 1}'));
   const { replies } = await sameAsOneByOne([...takes('lifo', 3, 'R'), ...puts('lifo', ['"e"', '"f"']), ...takes('lifo', 4, 'R')], setUp);
-  assert.deepEqual(replies, [['{"d": 1}', 3], ['"c"', 2], ['"b"', 1], [1, 2, 1], [1, 3, 2], ['"f"', 2], ['"e"', 1], ['"a"', 0], [null, 0]]);
+  // Marks without a place: each take gives the item the next place.
+  assert.deepEqual(replies, [['{"d": 1}', 3, 1], ['"c"', 2, 2], ['"b"', 1, 3], [1, 2, 1], [1, 3, 2], ['"f"', 2, 4], ['"e"', 1, 5], ['"a"', 0, 6], [null, 0]]);
   await sameAsOneByOne(takes('lifo', 6), setUp);
   // Texts that hold what a mark or the run's separator looks like, inside a JSON string: taken as they are.
-  const tricky = ['"#5 not a mark"', '#3 "\\u001f#4 x"', '"a\\u001f#1 b"', '{"#2 ": 1}'];
-  const { replies: trickyReplies } = await sameAsOneByOne(takes('tricky', 5), async (store, plain) => void (await plain.rpush(queueKeys(store, 'tricky')[0], ...tricky)));
-  assert.deepEqual(trickyReplies, [['"#5 not a mark"', 3], ['"\\u001f#4 x"', 2], ['"a\\u001f#1 b"', 1], ['{"#2 ": 1}', 0], [null, 0]]);
+  const tricky = ['"#5 not a mark"', '#3 "\\u001f#4 x"', '"a\\u001f#1 b"', '{"#2 ": 1}', '#1.7 "\\u001f#4.2 y"'];
+  const { replies: trickyReplies } = await sameAsOneByOne(takes('tricky', 6), async (store, plain) => void (await plain.rpush(queueKeys(store, 'tricky')[0], ...tricky)));
+  // An item given back with its place keeps it: the others take the next places (the first of this prefix: 1).
+  assert.deepEqual(trickyReplies, [['"#5 not a mark"', 4, 1], ['"\\u001f#4 x"', 3, 2], ['"a\\u001f#1 b"', 2, 3], ['{"#2 ": 1}', 1, 4], ['"\\u001f#4.2 y"', 0, 7], [null, 0]]);
 });
 
 test('a run on a key of another type fails each of its calls with the error, and the calls around it answer', { skip, timeout: 20_000 }, async () => {
@@ -275,7 +278,7 @@ test('a run on a key of another type fails each of its calls with the error, and
   const calls = [...puts('good', ['1', '2']), ...puts('bad', ['3', '4']), ...takes('bad', 2), ...puts('bad count', ['5', '6']), ...puts('good', ['7']), ...takes('good', 3)];
   const { replies } = await sameAsOneByOne(calls, setUp);
   for (const failed of replies.slice(2, 8)) assert.match(String(failed), /^error: .*(WRONGTYPE|not an integer)/);
-  assert.deepEqual(replies.slice(8), [[1, 3, 3], ['1', 2], ['2', 1], ['7', 0]]);
+  assert.deepEqual(replies.slice(8), [[1, 3, 3], ['1', 2, 1], ['2', 1, 2], ['7', 0, 3]]);
 });
 
 test("a JoinableQueue's unfinished count follows puts and gets made in runs, and join returns once each task is done", { skip, timeout: 20_000 }, async () => {

@@ -18,6 +18,8 @@ export class Delivery {
     readonly value: unknown,
     /** How many times the item has been delivered, this time included. */
     readonly deliveryCount: number,
+    /** The item's place in its queue's take order (see `Queue`'s give-backs): where it goes back. */
+    readonly taken = 0,
   ) {}
 
   /** Whether the item was delivered before and came back. */
@@ -60,10 +62,10 @@ export class InFlightDeliveries {
     /** The queue, as the sessions' holdings know it. */
     private readonly resource: HeldResource,
     /**
-     * Puts items given back into the queue, in the order they were first taken: to waiting
-     * getters, longest waiting first, and the rest at the front.
+     * Puts items given back into the queue, each with its place in the take order (`taken`, its
+     * delivery's): to waiting getters, longest waiting first, and the rest at the front, in that order.
      */
-    private readonly comeBack: (items: ReturnedItem[]) => void,
+    private readonly comeBack: (items: ReturnedItem[], taken: number[]) => void,
   ) {}
 
   /** Deliveries in flight. */
@@ -73,11 +75,11 @@ export class InFlightDeliveries {
 
   /**
    * Delivers `stored` (an item just taken from the queue) to the caller of `context`, which
-   * asked for `ack`: the caller's session holds it from now on.
+   * asked for `ack`: the caller's session holds it from now on. `taken`: its place in the take order.
    */
-  open(stored: unknown, context: CallContext, ack: AckRequest): Delivery {
+  open(stored: unknown, context: CallContext, ack: AckRequest, taken: number): Delivery {
     const prior = stored instanceof ReturnedItem ? stored.deliveries : 0;
-    const delivery = new Delivery(`d${++deliveryCounter}`, itemValue(stored), prior + 1);
+    const delivery = new Delivery(`d${++deliveryCounter}`, itemValue(stored), prior + 1, taken);
     const owner = ownerOf(context);
     const now = Date.now();
     const ms = ack.visibilityTimeoutMs;
@@ -107,7 +109,7 @@ export class InFlightDeliveries {
     const entry = this.#byId.get(deliveryId);
     if (!entry || entry.owner !== owner) return false;
     this.#close(entry, true);
-    if (how !== 'ack') this.comeBack([new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)]);
+    if (how !== 'ack') this.comeBack([new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)], [entry.delivery.taken]);
     return true;
   }
 
@@ -128,7 +130,10 @@ export class InFlightDeliveries {
     if (!mine) return;
     const entries = [...mine.ids].map((id) => this.#byId.get(id)!);
     for (const entry of entries) this.#close(entry, false);
-    this.comeBack(entries.map((entry) => new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)));
+    this.comeBack(
+      entries.map((entry) => new ReturnedItem(entry.delivery.value, entry.delivery.deliveryCount)),
+      entries.map((entry) => entry.delivery.taken),
+    );
   }
 
   /** The items in flight, in the order they were delivered. */

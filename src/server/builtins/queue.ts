@@ -271,10 +271,11 @@ export function tooManyTaskDone(): PyException {
 }
 
 /**
- * What a waiting getter does with the item it is handed: a plain get takes the item's value; a
- * get that asked for `ack` makes a delivery of it.
+ * What a get does with the item it takes, `taken` being the item's place in the take order (see
+ * `Queue`'s give-backs): a plain get answers the item's value; a get that asked for `ack` makes
+ * a delivery of it. It remembers `taken`, should the item come back.
  */
-type Receiver = ((stored: unknown) => Delivery) | undefined;
+type Receiver = (stored: unknown, taken: number) => unknown;
 
 /**
  * A FIFO queue shared through the manager, with Python's `queue.Queue` methods, and acknowledged
@@ -311,7 +312,26 @@ export class Queue implements HeldResource {
   readonly #joiners = new WaiterList();
   #unfinished = 0;
   /** Items delivered to a get with `ack` and not acknowledged yet. */
-  readonly #inFlight = new InFlightDeliveries(this, (items) => this.#giveBackAll(items));
+  readonly #inFlight = new InFlightDeliveries(this, (items, taken) => this.#giveBackAll(items, taken));
+  /**
+   * How many items were taken fresh (not given back before): a fresh take's place in the take order.
+   * Each item taken has its place; one given back keeps it, and taken again takes it again.
+   */
+  #takes = 0;
+  /**
+   * The places in the take order of the items given back that are at the front of the store, in
+   * get order (ascending): an item given back goes in among them at its place (see {@link #putBack}).
+   */
+  #returned: number[] = [];
+  /** The place in the take order of the item {@link #take} took last. */
+  #lastTaken = 0;
+  /**
+   * Whether items given back keep their take order among themselves at the front: not in a
+   * PriorityQueue, which orders them by priority again.
+   */
+  protected readonly givenBackInOrder: boolean = true;
+  /** Whether a put goes in front of the items given back (a LifoQueue's top): they are then no longer at the front. */
+  protected readonly putsInFront: boolean = false;
 
   /**
    * @param maxsize the bound on the number of items; 0 or less means unbounded.
@@ -347,6 +367,7 @@ export class Queue implements HeldResource {
    */
   removeQueued(index: number): unknown {
     const item = this.#items.removeAt(index);
+    if (index < this.#returned.length) this.#returned.splice(index, 1);
     if (this.#unfinished > 0) this.#oneDone();
     if (this.#putters.size > 0) this.#admitPutter();
     return itemValue(item);
@@ -391,6 +412,7 @@ export class Queue implements HeldResource {
     const store = this.newStore();
     store.fill(items);
     this.#items = store;
+    this.#returned = [];
     this.#unfinished = Math.max(unfinished, items.length);
   }
 
@@ -466,15 +488,21 @@ export class Queue implements HeldResource {
   get(block: unknown = true, timeout: unknown = null, context: CallContext = {}): unknown {
     if (isWithdrawn(context)) throw new CallCancelled();
     const ack = context.ack;
-    const receive: Receiver = ack && ((stored) => this.#inFlight.open(stored, context, ack));
-    // An item whose answer never reaches this caller comes back (see #takeBack).
-    context.giveBack?.(receive ? this.#undeliver : this.#takeBack);
+    let place = 0;
+    const receive: Receiver = ack
+      ? (stored, taken) => this.#inFlight.open(stored, context, ack, taken)
+      : (stored, taken) => {
+          place = taken;
+          return itemValue(stored);
+        };
+    // An item whose answer never reaches this caller comes back, at its place (see #takeBack).
+    context.giveBack?.(ack ? this.#undeliver : (item) => this.#takeBack(item, place));
     if (!pyTruthy(block)) {
       if (this.#items.length === 0) throw new PyException('Empty', '');
-      return this.#hand(this.#take(), receive);
+      return receive(this.#take(), this.#lastTaken);
     }
     const seconds = timeoutSeconds(timeout);
-    if (this.#items.length > 0) return this.#hand(this.#take(), receive);
+    if (this.#items.length > 0) return receive(this.#take(), this.#lastTaken);
     return this.#wait(this.#getters, seconds, 'Empty', context, receive);
   }
 
@@ -540,63 +568,78 @@ export class Queue implements HeldResource {
     if (getter) {
       this.#unfinished++;
       release(getter);
-      getter.resolve(this.#hand(item, getter.item as Receiver));
+      getter.resolve((getter.item as Receiver)(item, ++this.#takes));
     } else {
       // Counted after the push: a PriorityQueue refusing the item leaves the count as it was.
-      this.#items.push(item);
+      this.#push(item);
       this.#unfinished++;
     }
   }
 
-  /**
-   * One item given back (see {@link #giveBackAll}): it goes to the longest-waiting getter, or back
-   * to the front, as if never taken. It was counted when it was put, so the unfinished count
-   * stays as it is.
-   */
-  readonly #giveBack = (item: unknown): void => {
-    const getter = this.#getters.shift();
-    if (getter) {
-      release(getter);
-      getter.resolve(this.#hand(item, getter.item as Receiver));
-    } else {
-      this.#items.putBack(item);
-    }
-  };
-
-  /**
-   * Items given back together, in the order they were first taken: waiting getters get the
-   * first ones; the rest go to the front so that they come out in that order again.
-   */
-  #giveBackAll(items: readonly unknown[]): void {
-    let i = 0;
-    for (; i < items.length && this.#getters.size > 0; i++) this.#giveBack(items[i]);
-    for (let j = items.length - 1; j >= i; j--) this.#items.putBack(items[j]);
+  /** Puts a new item in the store: in front of the items given back, if the store puts it there. */
+  #push(item: unknown): void {
+    this.#items.push(item);
+    if (this.putsInFront) this.#returned.length = 0;
   }
 
-  /** Items whose answers never reached their callers, given back in this run (see {@link #takeBack}), last taken first. */
-  readonly #takenBack: unknown[] = [];
+  /**
+   * Items given back together (`taken`: each one's place in the take order), in the order they
+   * were taken: waiting getters get the first ones, the rest go back to the front (see
+   * {@link #putBack}). Each was counted when it was put, so the unfinished count stays as it is.
+   */
+  #giveBackAll(items: readonly unknown[], taken: readonly number[]): void {
+    const order = items.map((_, i) => i);
+    if (items.length > 1) order.sort((x, y) => taken[x]! - taken[y]!);
+    for (const i of order) {
+      const getter = this.#getters.shift();
+      if (getter) {
+        release(getter);
+        getter.resolve((getter.item as Receiver)(items[i], taken[i]!));
+      } else {
+        this.#putBack(items[i], taken[i]!);
+      }
+    }
+  }
 
   /**
-   * An item taken by a caller its answer could not reach (its connection was gone, or the answer
-   * too large to send) comes back at the end of this run, with the others given back in it, in
-   * the order they were taken (see {@link #giveBackAll}): its session gives back the items of one
-   * turn last first (`SessionCore.undelivered`), each give-back unaware of the others, so that the
-   * longest-waiting getter would otherwise get the last item taken.
+   * Puts back an item taken `taken`th (SPEC 20.3): at the front, among the other items given back
+   * there in take order, ahead of every item never taken, so that however many turns their
+   * give-backs are spread over (visibility timeouts expiring one by one, nacks, answers found
+   * undeliverable in different turns), items given back come out in the order they were taken.
+   * A PriorityQueue orders it by priority instead.
    */
-  readonly #takeBack = (item: unknown): void => {
-    if (this.#takenBack.push(item) === 1) queueMicrotask(() => this.#giveBackAll(this.#takenBack.splice(0).reverse()));
+  #putBack(item: unknown, taken: number): void {
+    if (!this.givenBackInOrder) return this.#items.putBack(item);
+    const returned = this.#returned;
+    let place = returned.length;
+    while (place > 0 && returned[place - 1]! > taken) place--;
+    // The given-back items that go before it are taken off the front and put back on top of it.
+    const ahead: unknown[] = [];
+    for (let i = 0; i < place; i++) ahead.push(this.#items.take());
+    this.#items.putBack(item);
+    for (let i = place - 1; i >= 0; i--) this.#items.putBack(ahead[i]);
+    returned.splice(place, 0, taken);
+  }
+
+  /** Items whose answers never reached their callers, given back in this run (see {@link #takeBack}), and their places in the take order. */
+  readonly #takenBack: unknown[] = [];
+  readonly #takenBackPlaces: number[] = [];
+
+  /**
+   * An item taken `taken`th by a caller its answer could not reach (its connection was gone, or
+   * the answer too large to send) comes back at the end of this run, with the others given back
+   * in it (see {@link #giveBackAll}): the longest-waiting getter gets the first taken of them.
+   */
+  readonly #takeBack = (item: unknown, taken: number): void => {
+    this.#takenBackPlaces.push(taken);
+    if (this.#takenBack.push(item) === 1) queueMicrotask(() => this.#giveBackAll(this.#takenBack.splice(0), this.#takenBackPlaces.splice(0)));
   };
 
   /** A delivery whose answer never reached its caller: the item goes back as if not delivered. */
   readonly #undeliver = (result: unknown): void => {
     const item = result instanceof Delivery ? this.#inFlight.undelivered(result) : undefined;
-    if (item !== undefined) this.#takeBack(item);
+    if (item !== undefined) this.#takeBack(item, (result as Delivery).taken);
   };
-
-  /** What a get answers for an item it took: the item, or a delivery of it. */
-  #hand(stored: unknown, receive: Receiver): unknown {
-    return receive ? receive(stored) : itemValue(stored);
-  }
 
   /**
    * Takes the next item; a waiting putter's item fills the freed place at once, so none can
@@ -605,6 +648,8 @@ export class Queue implements HeldResource {
    */
   #take(): unknown {
     const item = this.#items.take();
+    // An item given back keeps its place in the take order; any other takes the next.
+    this.#lastTaken = this.#returned.length > 0 ? this.#returned.shift()! : ++this.#takes;
     if (this.#putters.size > 0) this.#admitPutter();
     return item;
   }
@@ -614,7 +659,7 @@ export class Queue implements HeldResource {
     for (let putter = this.#putters.shift(); putter; putter = this.#putters.shift()) {
       release(putter);
       try {
-        this.#items.push(putter.item);
+        this.#push(putter.item);
       } catch (error) {
         putter.reject(error);
         continue;
@@ -654,6 +699,8 @@ export class LifoQueue extends Queue {
   /** The SyncManager typeid and the type name clients see. */
   static override readonly builtin: string = 'LifoQueue';
 
+  protected override readonly putsInFront: boolean = true;
+
   protected override newStore(): ItemStore {
     return new LifoStack();
   }
@@ -675,6 +722,8 @@ export class PriorityQueue extends Queue {
     put: looksInside(Queue.signatures.put),
     put_nowait: looksInside(Queue.signatures.put_nowait),
   };
+
+  protected override readonly givenBackInOrder: boolean = false;
 
   protected override newStore(): ItemStore {
     return new BinaryHeap();

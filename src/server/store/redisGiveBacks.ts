@@ -4,9 +4,9 @@
  * the manager's connection to Redis is down (refused, or sent and its reply lost) would otherwise
  * lose the item for good: nobody but this manager knows it. So each is kept, in the order the
  * give-backs were asked for, and those that failed are made again once the connection is ready
- * (the store calls {@link GiveBacks.retry} on each reconnection), in that same order: a session
- * gives back the items of one turn last first, each to the front, and made again in that order
- * they still come out in the order they were taken. A give-back asked for while earlier ones
+ * (the store calls {@link GiveBacks.retry} on each reconnection), in that same order (a queue's
+ * give-back carries the item's place in the take order, so its item comes out in that order
+ * whenever it is made: see RETURNED_ITEMS in `redisScripts.ts`). A give-back asked for while earlier ones
  * wait waits behind them. A give-back must be one Redis can be asked to make twice (a queue's
  * carries a mark, see `smQueuePutBack`); one that cannot be (`once`) is made again only when
  * it surely was not sent. At most {@link MAX_KEPT} are kept: past that, one is lost, and logged.

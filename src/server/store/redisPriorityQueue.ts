@@ -47,9 +47,9 @@ type StoredHeap = [layout: unknown[], unordered: unknown[], layoutDeliveries?: n
 const deliveriesOf = (item: unknown): number => (item instanceof ReturnedItem ? item.deliveries : 0);
 const withDeliveries = (values: readonly unknown[], counts: readonly number[] = []): unknown[] => values.map((value, i) => ((counts[i] ?? 0) > 0 ? new ReturnedItem(value, counts[i]!) : value));
 
-/** An item given back, as the settling scripts store it: '#COUNT TEXT', or its text if never delivered (RETURNED_ITEMS in `redisScripts.ts`). */
+/** An item given back, as the settling scripts store it: '#COUNT TEXT' (or '#COUNT.PLACE TEXT'), or its text if never delivered (RETURNED_ITEMS in `redisScripts.ts`). */
 function givenBackItem(text: string, host: RedisObjectHost): unknown {
-  const marked = /^#(\d+) /.exec(text);
+  const marked = /^#(\d+)(?:\.\d+)? /.exec(text);
   const value = textToValue(marked ? text.slice(marked[0].length) : text, host.refs);
   return marked ? new ReturnedItem(value, Number(marked[1])) : value;
 }

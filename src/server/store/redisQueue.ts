@@ -79,7 +79,7 @@ export class RedisQueue implements EditsStoredItems {
     this.key = host.keyOf(name);
     [this.#items, this.#unfinished, this.#inFlight] = queueKeys(host, name);
     this.#putKeys = [this.#items, this.#unfinished];
-    this.#takeKeys = [this.#items];
+    this.#takeKeys = [this.#items, host.deliveryIdsKey];
   }
 
   /** The bound given at construction (0 or less: unbounded). */
@@ -139,22 +139,25 @@ export class RedisQueue implements EditsStoredItems {
 
   /**
    * One atomic take, whose outcome `then` reads (found and the item, or false when the queue is
-   * empty; the length after it) as it comes, as {@link tryPut}'s. `record`: where its answer is recorded.
+   * empty; the length after it; the item's place in the take order, see `smQueueTake`) as it
+   * comes, as {@link tryPut}'s. `record`: where its answer is recorded.
    */
-  protected tryTake<T>(record: AnswerRecord, then: (found: boolean, item: unknown, length: number) => T): Promise<T> {
+  protected tryTake<T>(record: AnswerRecord, then: (found: boolean, item: unknown, length: number, place?: number) => T): Promise<T> {
     return this.host.run('smQueueTake', this.#takeKeys, [this.end, this.host.channel, this.key, ...record], (reply) => {
-      const [text, length] = reply as [string | null, number];
-      return text === null ? then(false, undefined, length) : then(true, textToValue(text, this.host.refs), length);
+      const [text, length, place] = reply as [string | null, number, number?];
+      return text === null ? then(false, undefined, length) : then(true, textToValue(text, this.host.refs), length, place);
     });
   }
 
   /**
    * Puts back an item taken whose caller never received it, where the next get finds it first,
-   * forgetting its get's answer `record`, once whatever the times it is made (`mark`: what tells
-   * Redis it was made); returns the length, or -1 when it was made already.
+   * at its `place` in the take order among the items given back there (undefined: unknown, to
+   * the very front), forgetting its get's answer `record`, once whatever the times it is made
+   * (`mark`: what tells Redis it was made); returns the length, or -1 when it was made already.
    */
-  protected async putBackItem(item: unknown, record: AnswerRecord, mark: string): Promise<number> {
-    return (await this.host.run('smQueuePutBack', [this.#items, mark], [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, GIVE_BACK_MARK_MS, ...record])) as number;
+  protected async putBackItem(item: unknown, record: AnswerRecord, mark: string, place: number | undefined): Promise<number> {
+    const args = [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, GIVE_BACK_MARK_MS, place ?? '', ...record];
+    return (await this.host.run('smQueuePutBack', [this.#items, mark], args)) as number;
   }
 
   /** Whether a give-back of this queue may be made again after its reply was lost: {@link putBackItem}'s may. */
@@ -249,11 +252,14 @@ export class RedisQueue implements EditsStoredItems {
     const ack = context.ack;
     const session = ownerOf(context);
     const record = this.host.answerRecord(context);
+    // Where the item taken goes back, should it (see `smQueueTake`).
+    let taken: number | undefined;
     // The item, or NOT_YET (a symbol no stored value can be).
     const attempt = (): Promise<unknown> => {
       if (ack) return this.#deliveries.take(context, ack, record).then((delivery) => delivery ?? NOT_YET);
-      return this.tryTake(record, (found, item, length) => {
+      return this.tryTake(record, (found, item, length, place) => {
         this.#length = length;
+        taken = place;
         return found ? item : NOT_YET;
       });
     };
@@ -263,7 +269,7 @@ export class RedisQueue implements EditsStoredItems {
     // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.
     const putBack = ack
       ? (delivery: unknown) => this.host.giveBack(`delivery ${(delivery as Delivery).deliveryId} of ${this.key}`, () => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record))
-      : (item: unknown) => this.#putBack(item, record);
+      : (item: unknown) => this.#putBack(item, record, taken);
     context.giveBack?.(putBack);
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
     const seconds = timeoutSeconds(timeout);
@@ -352,13 +358,13 @@ export class RedisQueue implements EditsStoredItems {
     }
   }
 
-  /** Gives back `item` to the front (see {@link get}), kept until Redis has it. */
-  #putBack(item: unknown, record: AnswerRecord): void {
+  /** Gives back `item` to the front, at its `place` in the take order (see {@link get}), kept until Redis has it. */
+  #putBack(item: unknown, record: AnswerRecord, place: number | undefined): void {
     const mark = `${this.key}:givenback:${randomUUID()}`;
     this.host.giveBack(
       `an item of ${this.key}`,
       async () => {
-        const length = await this.putBackItem(item, record, mark);
+        const length = await this.putBackItem(item, record, mark, place);
         if (length >= 0) this.#length = length;
       },
       this.giveBackRetry,

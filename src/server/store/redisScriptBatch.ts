@@ -30,7 +30,7 @@ const BATCHED = [
   ['smQueueTakeAck', 7],
   ['smDeliverySettle', 5],
   ['smQueueState', 0],
-  ['smQueuePutBack', 5],
+  ['smQueuePutBack', 6],
   ['smQueueTaskDone', 2],
 ] as const satisfies readonly (readonly [ScriptName, number])[];
 

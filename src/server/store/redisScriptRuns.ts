@@ -75,12 +75,13 @@ end`,
 const ITEM_SEPARATOR = '\x1f';
 
 /**
- * Gets from one queue (`smQueueTake`, KEYS items, ARGV end, channel, key): no item per call.
- * ARGV after the count: end ('L' FIFO, 'R' LIFO), channel, key. Takes up to count items from the
- * end in get order, returned items unmarked as a get takes them (a mark can only follow a
- * separator); returns {items taken, length after, the items each after a separator}: one string,
- * which both Redis and the manager handle in one piece. Get `i` answers {its item, the length
- * after it} while there were items, then {false, 0}.
+ * Gets from one queue (`smQueueTake`, KEYS items and the delivery id counter, ARGV end, channel,
+ * key): no item per call. ARGV after the count: end ('L' FIFO, 'R' LIFO), channel, key. Takes up
+ * to count items from the end in get order, returned items unmarked as a get takes them (a mark
+ * can only follow a separator); returns {items taken, length after, the items each after a
+ * separator, their places in the take order}: the items one string, which both Redis and the
+ * manager handle in one piece. Get `i` answers {its item, the length after it, its place} while
+ * there were items, then {false, 0}.
  */
 const TAKE_RUN: RunOf = {
   name: 'smQueueTakeRun',
@@ -100,18 +101,34 @@ const TAKE_RUN: RunOf = {
   local got = #taken
   if got == 0 then return { 0, 0 } end
   if waited(ARGV[a + 4]) then publish(ARGV[a + 3], ARGV[a + 4]) end
+  -- Each item's place in the take order: kept by an item given back, the counter's next for any other.
+  local places, fresh = {}, 0
+  for i = 1, got do
+    local _, _, place = unmarked(taken[i])
+    places[i] = place or false
+    if not place then fresh = fresh + 1 end
+  end
+  if fresh > 0 then
+    local counter = redis.call('INCRBY', KEYS[k + 2], fresh) - fresh
+    for i = 1, got do
+      if not places[i] then
+        counter = counter + 1
+        places[i] = counter
+      end
+    end
+  end
   local joined = '${ITEM_SEPARATOR}' .. table.concat(taken, '${ITEM_SEPARATOR}')
-  if string.find(joined, '${ITEM_SEPARATOR}#', 1, true) then joined = string.gsub(joined, '${ITEM_SEPARATOR}#%d+ ', '${ITEM_SEPARATOR}') end
-  return { got, redis.call('LLEN', items), joined }
+  if string.find(joined, '${ITEM_SEPARATOR}#', 1, true) then joined = string.gsub(joined, '${ITEM_SEPARATOR}#%d+%.?%d* ', '${ITEM_SEPARATOR}') end
+  return { got, redis.call('LLEN', items), joined, places }
 end`,
   replyOf(reply, i) {
     const [got, length] = reply as [number, number];
     if (i >= got) return [null, 0];
-    return [(reply[3] as string[])[i], length + got - 1 - i];
+    return [(reply[4] as string[])[i], length + got - 1 - i, (reply[3] as number[])[i]];
   },
   split(reply) {
     // The items once, in place of their joined text, for each call's reply to take its own.
-    if (reply.length === 3) (reply as unknown[]).push((reply[2] as string).slice(1).split(ITEM_SEPARATOR));
+    if (reply.length === 4) (reply as unknown[]).push((reply[2] as string).slice(1).split(ITEM_SEPARATOR));
   },
 };
 

@@ -35,20 +35,56 @@ export interface StoreScript {
 }
 
 /**
- * How a queue's list holds an item that came back from a delivery (SPEC 20.3): '#COUNT TEXT',
- * COUNT the deliveries it had, TEXT the item (JSON text never starts with '#'); a plain item is its
- * text. The scripts that read or write such items start with these functions; a PriorityQueue
+ * How a queue's list holds an item given back (SPEC 20.3): '#COUNT.PLACE TEXT', COUNT the
+ * deliveries it had, PLACE its place in the queue's take order (a number from the delivery id
+ * counter, taken by the get that first took it), TEXT the item (JSON text never starts with '#');
+ * '#COUNT TEXT' for one given back without a place (a PriorityQueue's delivery); a plain item is
+ * its text. The scripts that read or write such items start with these functions; a PriorityQueue
  * reads them in `redisPriorityQueue.ts`.
+ *
+ * `putBack` puts items given back (`back`: {place, stored} by ascending place) at the get end of
+ * list `key` ('L' or 'R'), each among the items with a place there at its place: the items at the
+ * get end taken before the last of them are taken off, merged with them, and put back. So items
+ * given back come out in the order they were taken, however their give-backs are spread.
  */
 export const RETURNED_ITEMS = `
 local function unmarked(raw)
-  local count, text = string.match(raw, '^#(%d+) (.*)$')
-  if count then return tonumber(count), text end
-  return 0, raw
+  local count, place, text = string.match(raw, '^#(%d+)%.?(%d*) (.*)$')
+  if count then return tonumber(count), text, tonumber(place) end
+  return 0, raw, nil
 end
-local function marked(count, text)
+local function marked(count, text, place)
+  if place then return '#' .. count .. '.' .. string.format('%d', place) .. ' ' .. text end
   if count > 0 then return '#' .. count .. ' ' .. text end
   return text
+end
+local function putBack(key, at, back)
+  local last = back[#back].place
+  local ahead = {}
+  while true do
+    local first
+    if at == 'L' then first = redis.call('LINDEX', key, 0) else first = redis.call('LINDEX', key, -1) end
+    if not first then break end
+    local _, _, place = unmarked(first)
+    if not place or place > last then break end
+    if at == 'L' then redis.call('LPOP', key) else redis.call('RPOP', key) end
+    ahead[#ahead + 1] = { place = place, stored = first }
+  end
+  local all, i, j = {}, 1, 1
+  while i <= #ahead or j <= #back do
+    if j > #back or (i <= #ahead and ahead[i].place < back[j].place) then
+      all[#all + 1] = ahead[i]
+      i = i + 1
+    else
+      all[#all + 1] = back[j]
+      j = j + 1
+    end
+  end
+  local length
+  for n = #all, 1, -1 do
+    if at == 'L' then length = redis.call('LPUSH', key, all[n].stored) else length = redis.call('RPUSH', key, all[n].stored) end
+  end
+  return length
 end`;
 
 /** The scripts, by the command name ioredis defines for each. */
@@ -75,12 +111,13 @@ ${recordAnswer(5, "'null'")}
 return { 1, length, unfinished }`,
   },
   /**
-   * Queue get. KEYS: items. ARGV: end ('L' FIFO, 'R' LIFO), channel, key, [answer record]. Returns {item,
-   * length}, item nil when the queue is empty. The change is published while somebody waits: a
-   * putter waiting for room tries again.
+   * Queue get. KEYS: items, the delivery id counter. ARGV: end ('L' FIFO, 'R' LIFO), channel, key,
+   * [answer record]. Returns {item, length, place}, item nil when the queue is empty; place: the
+   * item's place in the take order (see RETURNED_ITEMS), kept from an item given back, else the
+   * counter's next. The change is published while somebody waits: a putter waiting for room tries again.
    */
   smQueueTake: {
-    keys: 1,
+    keys: 2,
     answerAt: 4,
     text: `${RETURNED_ITEMS}
 local item
@@ -88,25 +125,34 @@ if ARGV[1] == 'L' then item = redis.call('LPOP', KEYS[1]) else item = redis.call
 if not item then return { false, 0 } end
 ${publishIfWaited('ARGV[2]', 'ARGV[3]')}
 -- An item that came back from a delivery: a plain get takes it as any item.
-local _, text = unmarked(item)
+local _, text, place = unmarked(item)
+if not place then place = redis.call('INCR', KEYS[2]) end
 ${recordAnswer(4, 'text')}
-return { text, redis.call('LLEN', KEYS[1]) }`,
+return { text, redis.call('LLEN', KEYS[1]), place }`,
   },
   /**
    * An item taken whose caller never received it goes back where the next get finds it first,
-   * once: the give-back's mark, kept `mark ms`, says it was made, so that one made again (its
-   * reply lost, see `redisGiveBacks.ts`) is not made twice. KEYS: items, the give-back's mark.
-   * ARGV: end ('L' or 'R'), item, channel, key, mark ms, [the get's answer record, forgotten].
-   * Returns the length, or -1 when the give-back was made already.
+   * at its place among the items given back there (see RETURNED_ITEMS), once: the give-back's
+   * mark, kept `mark ms`, says it was made, so that one made again (its reply lost, see
+   * `redisGiveBacks.ts`) is not made twice. KEYS: items, the give-back's mark. ARGV: end ('L' or
+   * 'R'), item, channel, key, mark ms, its place in the take order ('' when unknown: to the very
+   * front), [the get's answer record, forgotten]. Returns the length, or -1 when the give-back was made already.
    */
   smQueuePutBack: {
     keys: 2,
-    text: `
+    text: `${RETURNED_ITEMS}
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[5]) then return -1 end
 local length
-if ARGV[1] == 'L' then length = redis.call('LPUSH', KEYS[1], ARGV[2]) else length = redis.call('RPUSH', KEYS[1], ARGV[2]) end
+local place = tonumber(ARGV[6])
+if place then
+  length = putBack(KEYS[1], ARGV[1], { { place = place, stored = marked(0, ARGV[2], place) } })
+elseif ARGV[1] == 'L' then
+  length = redis.call('LPUSH', KEYS[1], ARGV[2])
+else
+  length = redis.call('RPUSH', KEYS[1], ARGV[2])
+end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-${forgetAnswer(6)}
+${forgetAnswer(7)}
 return length`,
   },
   /**
@@ -275,7 +321,8 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
    * step. KEYS: items, in flight (a hash: delivery id to the entry as JSON), the delivery id
    * counter, the owner's manager's held index. ARGV: end ('L' or 'R'), owner, since (ms), visible
    * at (ms, or '' for none), held entry, channel, key, [answer record]. An item that came back from a delivery
-   * (see RETURNED_ITEMS) counts one more delivery. Returns {id, item, count, length, in flight}, id false when the queue is empty.
+   * (see RETURNED_ITEMS) counts one more delivery and keeps its place in the take order; any other
+   * takes its delivery id's number as its place. Returns {id, item, count, length, in flight}, id false when the queue is empty.
    */
   smQueueTakeAck: {
     keys: 4,
@@ -284,10 +331,11 @@ return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
 local raw
 if ARGV[1] == 'L' then raw = redis.call('LPOP', KEYS[1]) else raw = redis.call('RPOP', KEYS[1]) end
 if not raw then return { false, false, 0, 0, redis.call('HLEN', KEYS[2]) } end
-local count, text = unmarked(raw)
+local count, text, place = unmarked(raw)
 count = count + 1
-local id = 'd' .. redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[2], id, cjson.encode({ owner = ARGV[2], count = count, since = ARGV[3], visibleAt = ARGV[4], at = ARGV[1], item = text }))
+local n = redis.call('INCR', KEYS[3])
+local id = 'd' .. n
+redis.call('HSET', KEYS[2], id, cjson.encode({ owner = ARGV[2], count = count, since = ARGV[3], visibleAt = ARGV[4], at = ARGV[1], item = text, place = place or n }))
 redis.call('SADD', KEYS[4], ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 ${recordAnswer(8, deliveryRecord('id', 'count', 'text'))}
@@ -296,7 +344,9 @@ return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2
   /**
    * Settles one delivery if the owner holds it: 'ack' (gone for good), 'back' (a nack or its
    * visibility timeout: to the front, counted as delivered) or 'undelivered' (its answer never
-   * reached the caller: to the front, this delivery not counted). KEYS: in flight, items. ARGV:
+   * reached the caller: to the front, this delivery not counted), at its place in the take order
+   * among the items given back there (see RETURNED_ITEMS; a delivery with no place, a
+   * PriorityQueue's, at the very front). KEYS: in flight, items. ARGV:
    * delivery id, owner, how, channel, key, [for 'undelivered': the get's answer record, forgotten].
    * Returns {settled (0 or 1), length, in flight}.
    */
@@ -310,8 +360,14 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 if ARGV[3] ~= 'ack' then
   local count = e.count
   if ARGV[3] == 'undelivered' then count = count - 1 end
-  local stored = marked(count, e.item)
-  if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
+  local stored = marked(count, e.item, e.place)
+  if e.place then
+    putBack(KEYS[2], e.at, { { place = e.place, stored = stored } })
+  elseif e.at == 'L' then
+    redis.call('LPUSH', KEYS[2], stored)
+  else
+    redis.call('RPUSH', KEYS[2], stored)
+  end
   redis.call('PUBLISH', ARGV[4], ARGV[5])
 end
 ${forgetAnswer(6)}
@@ -319,8 +375,10 @@ return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
   },
   /**
    * Gives back every delivery of one owner ('owner': a session ended), or of every session of
-   * one manager ('manager': its lease ran out), to the front, counted as delivered, in the order
-   * they were first delivered so they come out again in that order. Idempotent. KEYS: in flight,
+   * one manager ('manager': its lease ran out), to the front, counted as delivered, each at its
+   * place in the take order among the items given back there (see RETURNED_ITEMS), so they come
+   * out again in the order they were taken; those with no place (a PriorityQueue's) in the order
+   * they were first delivered, at the very front. Idempotent. KEYS: in flight,
    * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key. Returns how many went back.
    */
   smDeliveriesReturn: {
@@ -336,11 +394,23 @@ for i = 1, #all, 2 do
   if mine then back[#back + 1] = { n = tonumber(string.sub(all[i], 2)), id = all[i], e = e } end
 end
 table.sort(back, function(a, b) return a.n < b.n end)
+local placed, at = {}, nil
 for i = #back, 1, -1 do
   local e = back[i].e
-  local stored = marked(e.count, e.item)
-  if e.at == 'L' then redis.call('LPUSH', KEYS[2], stored) else redis.call('RPUSH', KEYS[2], stored) end
+  local stored = marked(e.count, e.item, e.place)
+  if e.place then
+    placed[#placed + 1] = { place = e.place, stored = stored }
+    at = e.at
+  elseif e.at == 'L' then
+    redis.call('LPUSH', KEYS[2], stored)
+  else
+    redis.call('RPUSH', KEYS[2], stored)
+  end
   redis.call('HDEL', KEYS[1], back[i].id)
+end
+if #placed > 0 then
+  table.sort(placed, function(a, b) return a.place < b.place end)
+  putBack(KEYS[2], at, placed)
 end
 if #back > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return #back`,

@@ -159,18 +159,20 @@ test('a manager refuses to start when its Redis cannot be reached, naming where 
   assert.match(cli.stderr, new RegExp(`cannot reach the Redis store at ${url.replace(/[/.]/g, '\\$&')}`));
 });
 
-test('a prefix holding another version\'s data is refused, never mixed', { skip, timeout: 20_000 }, async () => {
-  const taken = prefix();
-  const { Redis } = await import('ioredis');
-  const raw = new Redis(redis.url);
-  try {
-    await raw.set(`${taken}:version`, 'syncmanager-store/0');
-    const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, store: redis.url, storePrefix: taken });
-    await assert.rejects(manager.listen(), /holds data in format "syncmanager-store\/0".*refusing to mix/);
-  } finally {
-    raw.disconnect();
-  }
-});
+for (const format of ['syncmanager-store/0', 'syncmanager-store/1']) {
+  test(`a prefix holding another version's data (${format}) is refused, never mixed`, { skip, timeout: 20_000 }, async () => {
+    const taken = prefix();
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redis.url);
+    try {
+      await raw.set(`${taken}:version`, format);
+      const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, store: redis.url, storePrefix: taken });
+      await assert.rejects(manager.listen(), new RegExp(`holds data in format "${format.replace('/', '\\/')}".*refusing to mix`));
+    } finally {
+      raw.disconnect();
+    }
+  });
+}
 
 test('scripts flushed from Redis while a manager serves (SCRIPT FLUSH): its next calls load them again and work', { skip, timeout: 20_000 }, async () => {
   await using manager = await redisManager(prefix());

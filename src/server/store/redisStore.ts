@@ -43,8 +43,12 @@ import { readAtOnce } from './redisReadAtOnce';
 import type { RequestId } from '../calls/sessionCore';
 import { GiveBacks, type GiveBackRetry } from './redisGiveBacks';
 
-/** The format of the data this version writes; a prefix holding another format is refused. */
-export const STORE_FORMAT = 'syncmanager-store/1';
+/**
+ * The format of the data this version writes; a prefix holding another format is refused. 2: a
+ * queue's items given back carry their place in the take order (`#COUNT.PLACE TEXT`), which a
+ * manager writing format 1 would read as part of the item.
+ */
+export const STORE_FORMAT = 'syncmanager-store/2';
 
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;

@@ -105,10 +105,19 @@ export interface RedisObjectHost extends AnswerRecords {
    * it surely was not sent, for a give-back Redis must not be asked to make twice.
    */
   giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void;
+  /**
+   * The error of a call that failed with `error` before it sent any script with an effect (a read
+   * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
+   * made again (a give-back, see `redisGiveBacks.ts`); any other error as it is.
+   */
+  beforeAnyEffect(error: unknown): unknown;
 }
 
 /** The errors of calls not carried out because Redis could not be used (they were not sent). */
 const notCarriedOut = new WeakSet<Error>();
+
+/** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
+const repliesLost = new WeakMap<Error, string>();
 
 /**
  * An object of the store where a session can hold something past its call (a queue's deliveries,
@@ -432,6 +441,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.#giveBacks.add(what, make, retry);
   }
 
+  beforeAnyEffect(error: unknown): unknown {
+    const reason = error instanceof Error ? repliesLost.get(error) : undefined;
+    return reason === undefined ? error : this.#unavailable(reason);
+  }
+
   get deliveryIdsKey(): string {
     return `${this.prefix}:deliveries`;
   }
@@ -693,9 +707,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */
   #effectUnknown(reason: string): PyException {
-    return new PyException(
+    const error = new PyException(
       'ConnectionError',
       `the manager's Redis store at ${this.location} cannot be used (${reason}) after this call was sent to it: the effect of this call is unknown; the manager reconnects by itself`,
     );
+    repliesLost.set(error, reason);
+    return error;
   }
 }

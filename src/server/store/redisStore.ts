@@ -102,9 +102,10 @@ export interface RedisObjectHost extends AnswerRecords {
   /**
    * Gives back `what`, taken by a call whose answer never reached its caller, by `make`: kept
    * and made again, in order, while Redis is away (see `redisGiveBacks.ts`); `once`: only when
-   * it surely was not sent, for a give-back Redis must not be asked to make twice.
+   * it surely was not sent, for a give-back Redis must not be asked to make twice. `record`: the
+   * answer record of the call that took it, whose session another manager may have taken over.
    */
-  giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void;
+  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void;
   /**
    * The error of a call that failed with `error` before it sent any script with an effect (a read
    * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
@@ -437,8 +438,21 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return adopted;
   }
 
-  giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void {
-    this.#giveBacks.add(what, make, retry);
+  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void {
+    const answers = record[0];
+    if (answers === undefined) return this.#giveBacks.add(what, make, retry);
+    // A resumable session's call: a manager that took the session over (this one's lease lapsed while it was
+    // cut off from Redis) answers the call sent again from its record, with what it took: given back too, it
+    // would be had twice. Read before the give-back, so a failure to read is one of a give-back not made.
+    this.#giveBacks.add(
+      what,
+      async () => {
+        const elsewhere = await this.#sessionLeases.hostedElsewhere(String(answers)).catch((error: unknown) => Promise.reject(this.#unavailable((error as Error).message)));
+        if (elsewhere) return this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
+        return make();
+      },
+      retry,
+    );
   }
 
   beforeAnyEffect(error: unknown): unknown {

@@ -117,6 +117,8 @@ interface ServeOptions {
   registrationsOnStdin: boolean;
   stateFile?: string;
   store?: string;
+  /** Whether {@link store} came from SYNCMANAGER_STORE, not --store: what the store's refusals say. */
+  storeFromEnvironment?: boolean;
   storePrefix?: string;
   storeLeaseMs?: number;
 }
@@ -244,7 +246,10 @@ function parseServe(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
     }
   }
   options.authkey ??= env[AUTHKEY_VARIABLE] || undefined;
-  options.store ??= env[STORE_VARIABLE] || undefined;
+  if (options.store === undefined && env[STORE_VARIABLE]) {
+    options.store = env[STORE_VARIABLE];
+    options.storeFromEnvironment = true;
+  }
   return options;
 }
 
@@ -324,8 +329,10 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
       warn: (message) => process.stderr.write(`${timestamp()} warning: ${message}\n`),
     });
   } catch (error) {
-    // The options the constructor checks itself: the store's URL, prefix and TLS files.
-    throw new UsageError((error as Error).message);
+    // The options the constructor checks itself: the store's URL, prefix and TLS files. A store nobody
+    // named on the command line (an exported SYNCMANAGER_STORE) is said to be one.
+    const from = options.storeFromEnvironment ? ` (the store is ${STORE_VARIABLE}'s, set in the environment)` : '';
+    throw new UsageError(`${(error as Error).message}${from}`);
   }
   for (const r of options.registers) {
     try {

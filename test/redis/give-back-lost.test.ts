@@ -16,11 +16,16 @@ import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually, until } from '../helpers/until';
+import { createHash } from 'node:crypto';
+import { STORE_SCRIPTS } from '../../src/server/store/redisScripts';
 
 const redis = redisForTests('giveback');
 const { skip } = redis;
 
 const ITEMS = ['item-a', 'item-b', 'item-c', 'item-d'];
+
+/** What the manager's reading of a PriorityQueue's heap sends (EVALSHA names its script by this). */
+const HEAP_LOAD_SHA = createHash('sha1').update(STORE_SCRIPTS.smHeapLoad.text).digest('hex');
 
 /**
  * A manager whose store goes through a relay, serving `get_queue` (a shared Queue) holding
@@ -141,3 +146,37 @@ for (const typeid of ['Queue', 'PriorityQueue'] as const) {
     for (const outcome of await Promise.all(waitingGets)) assert.ok(outcome instanceof ConnectionLostError);
   });
 }
+
+test("a PriorityQueue's item given back while the connection to Redis drops as the give-back reads the heap (a read, nothing written) is given back once Redis is back", { skip, timeout: 60_000 }, async () => {
+  const store = new URL(redis.url);
+  await using relay = await startRelay(`${store.hostname}:${store.port}`);
+  const plain = new Redis(redis.url);
+  try {
+    await using manager = await startManager({ store: `redis://${relay.address}`, storePrefix: redis.prefix() }, (m) => m.register('get_pq', { shared: 'PriorityQueue' }));
+    await using client = await connect<{ get_pq: QueueProxy<string> }>({ address: manager.address, authkey: AUTHKEY, reconnect: false });
+    const q = await client.get_pq();
+    for (const item of ITEMS) await q.put(item);
+    const leaving = await RawClient.open(manager.address);
+    const { id } = await createOver(leaving, 'get_pq');
+    // Redis holds the get's reading of the heap while its client leaves: its item then goes back.
+    await plain.client('PAUSE', 60_000, 'WRITE');
+    leaving.sendRaw(frameMessage(JSON.stringify({ jsonrpc: '2.0', id: 'get-1', method: 'object/call', params: { id, method: 'get', args: [false] } })));
+    await eventually('the get reached Redis and waits there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
+    const sessions = manager.connectedSessions.size;
+    leaving.close();
+    await until('the manager saw the client leave', () => manager.connectedSessions.size < sessions);
+    // The next reading of the heap the manager sends is the give-back's: held, then lost with the connection.
+    const loads = relay.countUpstream(HEAP_LOAD_SHA);
+    relay.holdUpstreamFrom(HEAP_LOAD_SHA);
+    await plain.client('UNPAUSE');
+    await relay.untilUpstream(HEAP_LOAD_SHA, loads + 1);
+    relay.cut();
+    relay.releaseUpstream();
+    relay.mend();
+    await eventually('the item came back', () => q.qsize().catch(() => -1), (n) => n === 4, 20_000);
+    assert.deepEqual(await drain(q), ITEMS, 'every item, by priority');
+  } finally {
+    await plain.client('UNPAUSE').catch(() => {});
+    plain.disconnect();
+  }
+});

@@ -255,3 +255,13 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+test('serve refusing a store it took from SYNCMANAGER_STORE says where the store came from, not only the options', (t) => {
+  const file = join(testFolder(t, 'state'), 'state.json');
+  // No Redis is reached: the refusal comes first.
+  const result = run(['serve', '--address', '127.0.0.1:0', '--no-config', '--state', file], { SYNCMANAGER_STORE: 'redis://:pw@127.0.0.1:1/0' });
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /--state keeps the objects of the in-memory store/);
+  assert.match(result.stderr, /SYNCMANAGER_STORE/);
+  assert.doesNotMatch(result.stderr, /pw/);
+});

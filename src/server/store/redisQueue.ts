@@ -268,7 +268,7 @@ export class RedisQueue implements EditsStoredItems {
     // is made once however often it is asked for, as a put-back is by its mark.
     // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.
     const putBack = ack
-      ? (delivery: unknown) => this.host.giveBack(`delivery ${(delivery as Delivery).deliveryId} of ${this.key}`, () => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record))
+      ? (delivery: unknown) => this.host.giveBack(`delivery ${(delivery as Delivery).deliveryId} of ${this.key}`, () => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record), 'again', record)
       : (item: unknown) => this.#putBack(item, record, taken);
     context.giveBack?.(putBack);
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
@@ -368,6 +368,7 @@ export class RedisQueue implements EditsStoredItems {
         if (length >= 0) this.#length = length;
       },
       this.giveBackRetry,
+      record,
     );
   }
 

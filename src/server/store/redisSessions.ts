@@ -33,6 +33,9 @@ import type { RequestId } from '../calls/sessionCore';
 /** How a session lease's id starts, telling it from a manager's (a UUID) among the group's members. */
 const SESSION_LEASE_PREFIX = 'session-';
 
+/** The part of a session lease's keys that names its answers hash (see `redisAnswers.ts`). */
+const ANSWERS = 'answers';
+
 /** The lease id of the resumable session whose resume token has digest `tokenDigest`. */
 export function sessionLeaseId(tokenDigest: string): string {
   return `${SESSION_LEASE_PREFIX}${createHash('sha256').update(`lease:${tokenDigest}`).digest('hex').slice(0, 32)}`;
@@ -80,7 +83,7 @@ export class SessionLeases {
    */
   answerRecord(sessionId: string, requestId: RequestId): AnswerRecord {
     const kept = this.#kept.get(sessionId);
-    return kept ? [this.#key(kept.leaseId, 'answers'), JSON.stringify(requestId), this.leaseMs + kept.withinMs] : NO_RECORD;
+    return kept ? [this.#key(kept.leaseId, ANSWERS), JSON.stringify(requestId), this.leaseMs + kept.withinMs] : NO_RECORD;
   }
 
   /**
@@ -96,12 +99,28 @@ export class SessionLeases {
     client.pexpire(key as string, ms as number).catch(() => {});
   }
 
+  /**
+   * Whether another manager of the group hosts now the session whose answers hash is `answersKey`
+   * (an answer record's first part): it took the session over, this manager's lease having lapsed,
+   * and answers the session's calls from their records. A session that ended, or whose lease ran
+   * out with nobody taking it over, is hosted nowhere.
+   * @throws what reading Redis throws (Redis away)
+   */
+  async hostedElsewhere(answersKey: string): Promise<boolean> {
+    const client = this.client();
+    if (!client) throw new Error('the store is closed');
+    const suffix = `:${ANSWERS}`;
+    if (!answersKey.endsWith(suffix)) return false;
+    const host = await client.get(answersKey.slice(0, -suffix.length));
+    return host !== null && host !== this.managerId;
+  }
+
   /** The client of session `sessionId` counted the answers of these requests: their records go. */
   answersSeen(sessionId: string, requestIds: readonly RequestId[]): void {
     const kept = this.#kept.get(sessionId);
     if (!kept || requestIds.length === 0) return;
     this.client()
-      ?.hdel(this.#key(kept.leaseId, 'answers'), ...requestIds.map((id) => JSON.stringify(id)))
+      ?.hdel(this.#key(kept.leaseId, ANSWERS), ...requestIds.map((id) => JSON.stringify(id)))
       .catch(() => {});
   }
 
@@ -113,7 +132,7 @@ export class SessionLeases {
     const kept = this.#kept.get(sessionId);
     const client = this.client();
     if (!kept || !client) return;
-    const key = this.#key(kept.leaseId, 'answers');
+    const key = this.#key(kept.leaseId, ANSWERS);
     client
       .multi()
       .hset(key, DROPPED_UP_TO, upTo)
@@ -162,7 +181,7 @@ export class SessionLeases {
     const client = this.client();
     if (!client || this.#kept.size === 0) return;
     const pipeline = client.pipeline();
-    for (const kept of this.#kept.values()) pipeline.eval(RENEW, 2, this.#key(kept.leaseId), this.#key(kept.leaseId, 'answers'), this.managerId, this.leaseMs + kept.withinMs);
+    for (const kept of this.#kept.values()) pipeline.eval(RENEW, 2, this.#key(kept.leaseId), this.#key(kept.leaseId, ANSWERS), this.managerId, this.leaseMs + kept.withinMs);
     // Redis away: the next round renews; the leases last a window longer than the manager's.
     await pipeline.exec().catch(() => {});
   }
@@ -221,7 +240,7 @@ export class SessionLeases {
     const client = this.client();
     if (!client) return;
     try {
-      const ours = await client.eval(END, 3, this.#key(kept.leaseId), this.#key(kept.leaseId, 'session'), this.#key(kept.leaseId, 'answers'), this.managerId);
+      const ours = await client.eval(END, 3, this.#key(kept.leaseId), this.#key(kept.leaseId, 'session'), this.#key(kept.leaseId, ANSWERS), this.managerId);
       if (ours === 1) await reap(kept.leaseId);
     } catch (error) {
       // The lease lapses by itself and a survivor gives back what is left.
@@ -240,7 +259,7 @@ export class SessionLeases {
     if (!client) throw new SessionNotAdoptable('the Redis store cannot be used now');
     const leaseId = sessionLeaseId(tokenDigest);
     const own = this.#letGo.has(leaseId) ? '1' : '';
-    const keys = [this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.#key(leaseId, 'answers')];
+    const keys = [this.#key(leaseId), this.#key(leaseId, 'session'), this.#key(leaseId, 'refs'), this.#key(leaseId, ANSWERS)];
     const reply = (await client.eval(ADOPT, 4, ...keys, this.managerId, leaseKeyPrefix(this.prefix), this.leaseMs, own, answersSeen, DROPPED_UP_TO)) as [
       number,
       ...string[],

@@ -106,13 +106,23 @@ export interface RedisObjectHost extends AnswerRecords {
   /**
    * Gives back `what`, taken by a call whose answer never reached its caller, by `make`: kept
    * and made again, in order, while Redis is away (see `redisGiveBacks.ts`); `once`: only when
-   * it surely was not sent, for a give-back Redis must not be asked to make twice.
+   * it surely was not sent, for a give-back Redis must not be asked to make twice. `record`: the
+   * answer record of the call that took it, whose session another manager may have taken over.
    */
-  giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void;
+  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void;
+  /**
+   * The error of a call that failed with `error` before it sent any script with an effect (a read
+   * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
+   * made again (a give-back, see `redisGiveBacks.ts`); any other error as it is.
+   */
+  beforeAnyEffect(error: unknown): unknown;
 }
 
 /** The errors of calls not carried out because Redis could not be used (they were not sent). */
 const notCarriedOut = new WeakSet<Error>();
+
+/** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
+const repliesLost = new WeakMap<Error, string>();
 
 /**
  * An object of the store where a session can hold something past its call (a queue's deliveries,
@@ -432,8 +442,26 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return adopted;
   }
 
-  giveBack(what: string, make: () => Promise<unknown>, retry?: GiveBackRetry): void {
-    this.#giveBacks.add(what, make, retry);
+  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void {
+    const answers = record[0];
+    if (answers === undefined) return this.#giveBacks.add(what, make, retry);
+    // A resumable session's call: a manager that took the session over (this one's lease lapsed while it was
+    // cut off from Redis) answers the call sent again from its record, with what it took: given back too, it
+    // would be had twice. Read before the give-back, so a failure to read is one of a give-back not made.
+    this.#giveBacks.add(
+      what,
+      async () => {
+        const elsewhere = await this.#sessionLeases.hostedElsewhere(String(answers)).catch((error: unknown) => Promise.reject(this.#unavailable((error as Error).message)));
+        if (elsewhere) return this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
+        return make();
+      },
+      retry,
+    );
+  }
+
+  beforeAnyEffect(error: unknown): unknown {
+    const reason = error instanceof Error ? repliesLost.get(error) : undefined;
+    return reason === undefined ? error : this.#unavailable(reason);
   }
 
   get deliveryIdsKey(): string {
@@ -697,9 +725,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */
   #effectUnknown(reason: string): PyException {
-    return new PyException(
+    const error = new PyException(
       'ConnectionError',
       `the manager's Redis store at ${this.location} cannot be used (${reason}) after this call was sent to it: the effect of this call is unknown; the manager reconnects by itself`,
     );
+    repliesLost.set(error, reason);
+    return error;
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * A resumable session's get that took an item while the session was detached holds the item in
+ * its answer record in Redis. When its manager (A) is cut off from Redis longer than its lease,
+ * another manager of the group (B) takes the session over and answers the get, sent again, from
+ * that record. A, back on Redis, must not give the item back too: the client has it, so the queue
+ * would hold it a second time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { connect, type QueueProxy } from '../../src/client';
+import { AUTHKEY, startManager } from '../helpers/manager';
+import { redisForTests } from '../helpers/redisServer';
+import { startRelay } from '../helpers/tcpRelay';
+import { eventually } from '../helpers/until';
+
+const redis = redisForTests('takenover');
+const { skip } = redis;
+
+test('an item a detached session took, its session taken over by another manager while its own was cut off from Redis, is not given back by the first manager once it is back', { skip, timeout: 90_000 }, async () => {
+  const prefix = redis.prefix();
+  const store = new URL(redis.url);
+  await using storeRelay = await startRelay(`${store.hostname}:${store.port}`);
+  const logA: string[] = [];
+  const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
+  await using a = await startManager({ store: `redis://${storeRelay.address}`, storePrefix: prefix, storeLeaseMs: 1000, log: (line) => logA.push(line) }, shared);
+  await using b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 1000 }, shared);
+  await using clientRelay = await startRelay(a.address);
+  const plain = new Redis(redis.url);
+  try {
+    await using observer = await connect({ address: a.address, authkey: AUTHKEY, name: 'observer', reconnect: false });
+    await using client = await connect<{ get_task_queue: QueueProxy<number> }>({
+      address: `${clientRelay.address},${b.address}`,
+      authkey: AUTHKEY,
+      name: 'taker',
+      resume: { withinMs: 30_000 },
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 },
+    });
+    await using other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
+    const sessionId = client.sessionId;
+    const session = async () => (await observer.inspection.snapshot()).sessions.find((s) => s.sessionId === sessionId);
+    const tasks = await client.get_task_queue();
+    const got = tasks.get();
+    got.catch(() => {});
+    await eventually('the get waits on A', async () => (await session())?.pending.length, (n) => n === 1);
+    // The client's connection to A goes: the session waits on A, detached, its get still waiting.
+    clientRelay.cut();
+    await eventually('the session is detached on A', async () => (await session())?.resumableUntil !== undefined, (detached) => detached);
+    const theirs = await other.get_task_queue();
+    await theirs.put(7);
+    const items = `${prefix}:o:shared:get_task_queue:items`;
+    await eventually("the detached session's get took the item", async () => (await plain.exists(items)) === 0 && (await theirs.qsize()) === 0, (taken) => taken);
+    // A is cut off from Redis: its lease lapses, and B takes the session over, answering the get from its record.
+    storeRelay.cut();
+    assert.equal(await got, 7, 'the get is answered with the item it took, on B');
+    storeRelay.mend();
+    await eventually("A found its lease lapsed and ended its sessions", async () => logA.some((line) => /lease ran out/.test(line)), (found) => found, 20_000);
+    // A call through A after that runs after any give-back A made then.
+    await using later = await connect<{ get_task_queue: QueueProxy<number> }>({ address: a.address, authkey: AUTHKEY, reconnect: false });
+    await eventually('A serves again', () => later.get_task_queue().then((q) => q.qsize()).catch(() => -1), (n) => n >= 0, 20_000);
+    assert.equal(await plain.llen(items), 0, 'the item the client got is not in the queue again');
+    await eventually('A said why it did not give the item back', async () => logA.some((line) => /is not given back: another manager took its session over/.test(line)), (said) => said, 20_000);
+    assert.equal(await plain.llen(items), 0);
+    assert.equal(await theirs.qsize(), 0);
+  } finally {
+    plain.disconnect();
+  }
+});

@@ -34,6 +34,8 @@ export interface SyncmanagerApi {
   readonly treeViews: { readonly objects: vscode.TreeView<Row>; readonly clients: vscode.TreeView<Row>; readonly debugObjects: vscode.TreeView<Row> };
   /** The Activity view's calls and state, for tests. */
   readonly activity: ActivityView;
+  /** The extension's log folder, where VS Code writes the syncmanager output channel: tests read what it shows. */
+  readonly logUri: vscode.Uri;
 }
 
 /** The read-only face of a tree data provider. */
@@ -115,7 +117,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
   }
-  return { controller, commands: allCommands, views: { objects, clients }, treeViews, activity };
+  return { controller, commands: allCommands, views: { objects, clients }, treeViews, activity, logUri: context.logUri };
 }
 
 /** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */

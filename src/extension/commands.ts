@@ -11,7 +11,7 @@ import { parseAddress } from '../common/address';
 import { decodeValue } from '../common/valueCodec';
 import { findConfigFile } from '../common/configFiles';
 import { attachTlsOptions, type AttachTlsSetting } from './attachTls';
-import { Command, ContextValue, Setting } from './ids';
+import { Command, ContextValue, SecretPrefix, Setting } from './ids';
 import { JsonDocuments } from './jsonDocuments';
 import type { ManagerController } from './managerController';
 import { callObject, withObject } from './objectCalls';
@@ -19,6 +19,7 @@ import type { Row } from './model/treeModel';
 import { SEED_QUEUES, TYPEID_PATTERN } from './model/registrations';
 import { formatJson, formatValue } from './model/valueFormat';
 import type { RegisterSetting } from './registerSetting';
+import { SET_STORE_PASSWORD, StoreAuthError, type StorePasswords } from './storePasswords';
 
 /** What the commands need from the extension. */
 export interface CommandHost {
@@ -26,6 +27,8 @@ export interface CommandHost {
   readonly controller: ManagerController;
   readonly output: vscode.OutputChannel;
   readonly registerSetting: RegisterSetting;
+  /** The store's password in the secret storage. */
+  readonly storePasswords: StorePasswords;
   refreshViews(): void;
   /** Filters an object's items in the Objects view (undefined: no filter), and reads the filter back. */
   setFilter(objectId: string, text: string | undefined): void;
@@ -46,7 +49,7 @@ export async function workspaceAuthkey(context: vscode.ExtensionContext): Promis
 }
 
 function authkeySecretName(): string {
-  return `syncmanager.authkey:${vscode.workspace.workspaceFolders?.[0]?.uri.toString() ?? 'no-folder'}`;
+  return `${SecretPrefix.Authkey}:${vscode.workspace.workspaceFolders?.[0]?.uri.toString() ?? 'no-folder'}`;
 }
 
 /** Parses JSON typed by the user into a wire value; undefined (with a message) when it is not JSON. */
@@ -125,14 +128,19 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     const configured = config().get<string>(Setting.ConfigFile, '');
     const configFile = configured ? (folder() ? vscode.Uri.joinPath(vscode.Uri.file(folder()!), configured).fsPath : configured) : undefined;
     const authkey = await workspaceAuthkey(context);
-    const store = config().get<string>(Setting.Store, '') || undefined;
+    // The setting, with the password in the secret storage added: it goes by environment, never in settings or argv.
+    const store = await host.storePasswords.launchStore();
     const storePrefix = config().get<string>(Setting.StorePrefix, '') || undefined;
     const storeLeaseSeconds = config().get<number>(Setting.StoreLease);
     // A Redis store keeps the objects itself; the state file keeps the in-memory store's across restarts.
     const stateFile = store ? undefined : await managerStateFile();
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
-      controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder(), store, storePrefix, storeLeaseSeconds }),
-    );
+    await vscode.window
+      .withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the syncmanager manager…' }, () =>
+        controller.start({ address, authkey, register, configFile: configFile ?? autoConfig(), stateFile, cwd: folder(), store, storePrefix, storeLeaseSeconds }),
+      )
+      .then(undefined, (error: unknown) => {
+        throw host.storePasswords.explainFailure(error, store);
+      });
     output.appendLine(`manager running on ${controller.address}`);
   };
 
@@ -218,6 +226,8 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       const authkey = await vscode.window.showInputBox({ prompt: "This workspace's authkey (stored in VS Code's secret storage; used from the next start)", password: true, validateInput: (t) => (t.length >= 8 ? undefined : 'use at least 8 characters') });
       if (authkey !== undefined) await context.secrets.store(authkeySecretName(), authkey);
     },
+    [Command.SetStorePassword]: () => host.storePasswords.setPassword(),
+    [Command.ClearStorePassword]: () => host.storePasswords.clearPassword(),
     [Command.ShowLog]: () => output.show(),
     [Command.ServeSeedQueues]: () => host.registerSetting.add(SEED_QUEUES),
     [Command.AddSharedQueue]: async () => {
@@ -409,7 +419,12 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       } catch (error) {
         const message = (error as Error).message;
         output.appendLine(`${id} failed: ${message}`);
-        void vscode.window.showErrorMessage(`syncmanager: ${message}`, 'Show Log').then((choice) => choice && output.show());
+        // A refused store password offers to set it; everything else, the log.
+        const offer = error instanceof StoreAuthError ? [SET_STORE_PASSWORD] : [];
+        void vscode.window.showErrorMessage(`syncmanager: ${message}`, ...offer, 'Show Log').then((choice) => {
+          if (choice === SET_STORE_PASSWORD) void vscode.commands.executeCommand(Command.SetStorePassword);
+          else if (choice) output.show();
+        });
         // Tests drive commands directly and need to see the failure.
         throw error;
       }

@@ -19,6 +19,7 @@ import { setValueStyle, type ValueStyle } from './model/valueFormat';
 import { ObjectsView } from './objectsView';
 import { RegisterSetting } from './registerSetting';
 import { StatusBar } from './statusBar';
+import { StorePasswords } from './storePasswords';
 
 /** What the extension exports: its controller, for tests and other extensions. */
 export interface SyncmanagerApi {
@@ -33,6 +34,8 @@ export interface SyncmanagerApi {
   readonly treeViews: { readonly objects: vscode.TreeView<Row>; readonly clients: vscode.TreeView<Row>; readonly debugObjects: vscode.TreeView<Row> };
   /** The Activity view's calls and state, for tests. */
   readonly activity: ActivityView;
+  /** The extension's log folder, where VS Code writes the syncmanager output channel: tests read what it shows. */
+  readonly logUri: vscode.Uri;
 }
 
 /** The read-only face of a tree data provider. */
@@ -57,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   const activity = new ActivityView(controller);
   const documents = new JsonDocuments(controller);
   const registerSetting = new RegisterSetting(controller, log);
+  const storePasswords = new StorePasswords(context.secrets, log);
   const treeViews = {
     objects: vscode.window.createTreeView(View.Objects, { treeDataProvider: objects, showCollapseAll: true }),
     clients: vscode.window.createTreeView(View.Clients, { treeDataProvider: clients }),
@@ -82,11 +86,13 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
     revealObjectsAtBreakpoints(context, controller, treeViews.debugObjects),
     vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, documents),
     registerSetting,
+    storePasswords,
     ...registerCommands({
       context,
       controller,
       output,
       registerSetting,
+      storePasswords,
       refreshViews: () => objects.refresh(),
       setFilter: (id, text) => objects.setFilter(id, text),
       filterOf: (id) => objects.filterOf(id),
@@ -98,6 +104,8 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
 
   const applyValueStyle = () => setValueStyle(vscode.workspace.getConfiguration(Setting.Section).get<ValueStyle>(Setting.ValueStyle, 'python') === 'json' ? 'json' : 'python');
   applyValueStyle();
+  // A password in syncmanager.store is in plain text in a settings file: say so once, offering to move it.
+  void storePasswords.warnIfInSettings();
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(`${Setting.Section}.${Setting.ValueStyle}`)) return;
@@ -109,7 +117,7 @@ export function activate(context: vscode.ExtensionContext): SyncmanagerApi {
   if (vscode.workspace.getConfiguration(Setting.Section).get<boolean>(Setting.StartOnOpen, false)) {
     void vscode.commands.executeCommand(Command.Start).then(undefined, () => {});
   }
-  return { controller, commands: allCommands, views: { objects, clients }, treeViews, activity };
+  return { controller, commands: allCommands, views: { objects, clients }, treeViews, activity, logUri: context.logUri };
 }
 
 /** New terminals get SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY while a manager runs, and lose them when it stops. */

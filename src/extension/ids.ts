@@ -16,6 +16,9 @@ export enum Command {
   CopyConnectionInfo = 'syncmanager.copyConnectionInfo',
   NewWorkerTerminal = 'syncmanager.newWorkerTerminal',
   SetAuthkey = 'syncmanager.setAuthkey',
+  /** The password of the syncmanager.store setting's Redis, into VS Code's secret storage. */
+  SetStorePassword = 'syncmanager.setStorePassword',
+  ClearStorePassword = 'syncmanager.clearStorePassword',
   ShowActions = 'syncmanager.showActions',
   ShowLog = 'syncmanager.showLog',
   Refresh = 'syncmanager.refresh',
@@ -73,6 +76,14 @@ export enum Setting {
   Store = 'store',
   StorePrefix = 'storePrefix',
   StoreLease = 'storeLease',
+}
+
+/** The names of the extension's secrets in VS Code's secret storage start so, then `:` and what the secret is for. */
+export enum SecretPrefix {
+  /** The authkey of the manager started in a workspace, by the workspace folder's URI. */
+  Authkey = 'syncmanager.authkey',
+  /** The password of a store's Redis, by server and user (model/storeCredentials.ts). */
+  StorePassword = 'syncmanager.storePassword',
 }
 
 /** Context keys the extension sets for `when` clauses. */

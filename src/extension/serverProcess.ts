@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { cliEntry, stopProcess } from '../server/childProcess';
 import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../server/secretsInArgv';
+import { hidePassword, passwordOf } from './model/storeCredentials';
 
 /** How to start the server. */
 export interface ServerLaunch {
@@ -65,8 +66,11 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   });
   let stopping = false;
   let output = '';
+  // The manager never prints the store's password; should a message of Redis or its client quote it, the log does not.
+  const storePassword = passwordOf(launch.store);
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (text: string) => {
+  child.stderr!.on('data', (raw: string) => {
+    const text = hidePassword(raw, storePassword);
     output = (output + text).slice(-4000);
     for (const line of text.split(/\r?\n/)) if (line) launch.log(line);
   });

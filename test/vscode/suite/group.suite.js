@@ -78,7 +78,7 @@ describe('the sidebar attached to a manager of a Redis group', function () {
   let a;
   let b;
   const { later, runCleanups } = cleanupList();
-  const { eventually, rowsOf, replaceWindowFunction } = suiteHelpers(() => api, later);
+  const { eventually, rowsOf, replaceWindowFunction, answerInputBoxes } = suiteHelpers(() => api, later);
 
   before(async function () {
     const probe = spawnSync('redis-server', ['--version']);
@@ -124,6 +124,114 @@ describe('the sidebar attached to a manager of a Redis group', function () {
     const members = spawnSync('redis-cli', ['-p', String(secured.port), 'SMEMBERS', 'started:managers'], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: password } });
     assert.equal(members.status, 0, members.stderr);
     assert.equal(members.stdout.trim().split('\n').filter(Boolean).length, 1, members.stdout);
+  });
+
+  /** Everything the syncmanager output channel wrote so far (its log file, in the extension's log folder). */
+  function outputChannelText() {
+    const folder = api.logUri.fsPath;
+    if (!fs.existsSync(folder)) return '';
+    return fs.readdirSync(folder).map((f) => fs.readFileSync(path.join(folder, f), 'utf8')).join('\n');
+  }
+
+  /** The settings syncmanager.store and storePrefix, in the workspace, put back after the test. */
+  async function storeSettings(store, prefix) {
+    const config = vscode.workspace.getConfiguration('syncmanager');
+    for (const [key, value] of [['store', store], ['storePrefix', prefix]]) {
+      await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+      later(() => config.update(key, undefined, vscode.ConfigurationTarget.Workspace));
+    }
+  }
+
+  /** Redis's managers of `prefix`, asked with the password (REDISCLI_AUTH keeps it off redis-cli's command line). */
+  function managersOf(secured, password, prefix) {
+    const members = spawnSync('redis-cli', ['-p', String(secured.port), 'SMEMBERS', `${prefix}:managers`], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: password } });
+    assert.equal(members.status, 0, members.stderr);
+    return members.stdout.trim().split('\n').filter(Boolean);
+  }
+
+  it("Set Store Password… keeps the password in the secret storage: Start Manager adds it to a setting that has none, by environment, never on the command line nor in the log", async function () {
+    const password = 'secret-storage-password-@:/%-91d4';
+    const secured = await startRedis(password);
+    later(() => secured.stop());
+    const setting = `redis://127.0.0.1:${secured.port}/0`;
+    await storeSettings(setting, 'secret');
+    const boxes = answerInputBoxes(password);
+    const told = replaceWindowFunction('showInformationMessage', async () => undefined);
+    await vscode.commands.executeCommand('syncmanager.setStorePassword');
+    assert.equal(boxes.length, 1, 'asked for the password');
+    assert.equal(boxes[0][0].password, true, 'the input box hides what is typed');
+    assert.match(told[0][0], new RegExp(`password of redis://127\\.0\\.0\\.1:${secured.port} is in VS Code's secret storage`));
+    assert.equal(vscode.workspace.getConfiguration('syncmanager').get('store'), setting, 'the setting is left without a password');
+
+    await vscode.commands.executeCommand('syncmanager.start');
+    later(() => api.controller.stop());
+    assert.equal(api.controller.state, 'running');
+    assert.equal(managersOf(secured, password, 'secret').length, 1, 'the manager reached Redis with the stored password');
+    const pid = (await api.controller.client.inspection.snapshot()).server.processId;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('serve'), argv.join(' '));
+    assert.ok(!argv.some((a) => a.includes(password) || a.includes(encodeURIComponent(password))), `the password is on the command line: ${argv.join(' ')}`);
+    const environment = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.ok(environment.includes(`SYNCMANAGER_STORE=redis://:${encodeURIComponent(password)}@127.0.0.1:${secured.port}/0`), 'the store URL with the password went by environment');
+    const log = await eventually('the log says where the password came from', () => {
+      const text = outputChannelText();
+      assert.match(text, /comes from VS Code's secret storage/);
+      return text;
+    });
+    assert.ok(!log.includes(password) && !log.includes(encodeURIComponent(password)), 'the password is in the output channel');
+  });
+
+  it('a wrong stored password: Start Manager fails with a notification naming the server that offers Set Store Password…; with none stored, it says Redis requires one; neither shows the password', async function () {
+    const password = 'the-right-password-27ab';
+    const wrong = 'a-wrong-password-8e03';
+    const secured = await startRedis(password);
+    later(() => secured.stop());
+    await storeSettings(`redis://127.0.0.1:${secured.port}/0`, 'refused');
+    answerInputBoxes(wrong);
+    replaceWindowFunction('showInformationMessage', async () => undefined);
+    await vscode.commands.executeCommand('syncmanager.setStorePassword');
+    const errors = replaceWindowFunction('showErrorMessage', async () => undefined);
+    await assert.rejects(vscode.commands.executeCommand('syncmanager.start'), /refused the password from VS Code's secret storage/);
+    assert.equal(api.controller.state, 'stopped');
+    assert.equal(errors.length, 1, errors.map((e) => e[0]).join('\n'));
+    const [message, ...buttons] = errors[0];
+    assert.equal(message, `syncmanager: Redis at redis://127.0.0.1:${secured.port} refused the password from VS Code's secret storage: give the right one with Set Store Password…`);
+    assert.deepEqual(buttons, ['Set Store Password…', 'Show Log']);
+    await eventually("the log has Redis's refusal", () => assert.match(outputChannelText(), /WRONGPASS/));
+    assert.ok(!outputChannelText().includes(wrong), 'the wrong password is in the output channel');
+
+    await vscode.commands.executeCommand('syncmanager.clearStorePassword');
+    await assert.rejects(vscode.commands.executeCommand('syncmanager.start'), /requires a password/);
+    assert.equal(errors.length, 2);
+    assert.match(errors[1][0], new RegExp(`^syncmanager: Redis at redis://127\\.0\\.0\\.1:${secured.port} requires a password: give it with Set Store Password…`));
+    assert.deepEqual(errors[1].slice(1), ['Set Store Password…', 'Show Log']);
+  });
+
+  it('a password in the setting is warned of once; Move to Secret Storage rewrites the setting without it, and the next start still reaches Redis', async function () {
+    const password = 'settings-password-c5f1';
+    const secured = await startRedis(password);
+    later(() => secured.stop());
+    const warnings = replaceWindowFunction('showWarningMessage', async (message, ...items) => (items.includes('Move to Secret Storage') ? 'Move to Secret Storage' : undefined));
+    replaceWindowFunction('showInformationMessage', async () => undefined);
+    const config = () => vscode.workspace.getConfiguration('syncmanager');
+    await storeSettings(secured.url, 'moved');
+    const plain = `redis://127.0.0.1:${secured.port}/0`;
+    await eventually('the setting is rewritten without the password', () => assert.equal(config().inspect('store').workspaceValue, plain), { timeoutMs: 10_000 });
+    const offers = warnings.filter((w) => w.includes('Move to Secret Storage'));
+    assert.equal(offers.length, 1, 'warned once');
+    assert.match(offers[0][0], /holds the password of redis:\/\/127\.0\.0\.1:\d+ in plain text/);
+    assert.ok(!offers[0][0].includes(password), offers[0][0]);
+
+    await vscode.commands.executeCommand('syncmanager.start');
+    later(() => api.controller.stop());
+    assert.equal(api.controller.state, 'running');
+    assert.equal(managersOf(secured, password, 'moved').length, 1, 'the moved password reached Redis');
+    await api.controller.stop();
+
+    // The same setting with its password again: not warned a second time in this window.
+    await config().update('store', secured.url, vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('syncmanager.start');
+    assert.equal(warnings.filter((w) => w.includes('Move to Secret Storage')).length, 1, 'warned once');
   });
 
   it("opens a queue made through the other manager onto its items, refreshed by the group's poll, with Open as JSON and Remove Item, taking no reference", async function () {

@@ -50,7 +50,8 @@ export interface RedisServer {
   /**
    * Starts redis-server again on the same port and folder, with the same `extra` arguments, once
    * this one has exited (after `kill()`, or `stop({ keepDir: true })`): it loads what this one
-   * wrote to disk. Stopping the new one removes the folder.
+   * wrote to disk. Stopping the new one removes the folder, and so does a restart that fails (when
+   * the folder is the helper's own, not `options.dir`).
    */
   restart(): Promise<RedisServer>;
 }
@@ -84,7 +85,15 @@ export interface RedisOptions {
 }
 
 /** Starts redis-server with `extra` arguments (`--appendonly yes`...) on a free port, or `port`. */
-export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+export function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+  return launch(options, options.dir === undefined);
+}
+
+/**
+ * Starts redis-server; `ownsDir` says the folder is this helper's (made by it, not given by the
+ * caller), so a start that fails, a restart's included, removes it: nothing else would.
+ */
+async function launch(options: RedisOptions, ownsDir: boolean): Promise<RedisServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'syncmanager-redis-'));
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < (options.port ? 1 : START_ATTEMPTS); attempt++) {
@@ -131,17 +140,20 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
         pid: child.pid!,
         dir,
         async stop({ keepDir = false } = {}) {
-          const gone = exited(child);
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await gone;
-          clearTimeout(timer);
-          if (!keepDir) rmSync(dir, { recursive: true, force: true });
+          try {
+            const gone = exited(child);
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            await gone;
+            clearTimeout(timer);
+          } finally {
+            if (!keepDir) rmSync(dir, { recursive: true, force: true });
+          }
         },
         kill: () => kill('SIGKILL'),
         async restart() {
           if (child.exitCode === null && child.signalCode === null) throw new Error(`redis-server ${child.pid} is still running: kill or stop it before restarting`);
-          return startRedis({ ...options, port, dir });
+          return launch({ ...options, port, dir }, ownsDir);
         },
       };
     }
@@ -149,7 +161,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     await exited(child);
     lastError = new Error(`redis-server on port ${port} did not start: ${output.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  if (!options.dir) rmSync(dir, { recursive: true, force: true });
+  if (ownsDir) rmSync(dir, { recursive: true, force: true });
   throw lastError ?? new Error('redis-server did not start');
 }
 

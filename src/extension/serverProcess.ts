@@ -49,8 +49,7 @@ const READY_TIMEOUT_MS = 30_000;
 export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess> {
   const entry = cliEntry();
   // The extension host's own Node flags are not the manager's: only the TypeScript loader (running from source) goes along.
-  const execArgv = entry.file.endsWith('.ts') ? entry.execArgv : [];
-  const args = [...execArgv, entry.file, 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
+  const args = [...entry.loader, entry.file, 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
   for (const r of launch.register) args.push('--register', r);
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
   if (launch.stateFile) args.push('--state', launch.stateFile);

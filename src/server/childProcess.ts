@@ -58,13 +58,20 @@ export interface ChildManager {
 
 const START_TIMEOUT_MS = 30_000;
 
-/** The CLI entry next to this module: the bundle in `dist/`, or the TypeScript source under tsx. */
-export function cliEntry(): { file: string; execArgv: string[] } {
+/** The Node flags that run the CLI from its TypeScript source. */
+const TYPESCRIPT_LOADER: readonly string[] = ['--import', 'tsx'];
+
+/**
+ * The CLI entry next to this module: the bundle in `dist/`, or the TypeScript source under tsx.
+ * `loader` is what running `file` needs and nothing else (the TypeScript loader from source, none
+ * for the bundle); `execArgv` is this process's own flags besides, for a child meant to run as this one does.
+ */
+export function cliEntry(): { file: string; execArgv: string[]; loader: string[] } {
   if (__filename.endsWith('.ts')) {
     const hasTsx = process.execArgv.some((a, i) => a === 'tsx' && process.execArgv[i - 1] === '--import') || process.execArgv.includes('--import=tsx');
-    return { file: join(__dirname, 'cli.ts'), execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'] };
+    return { file: join(__dirname, 'cli.ts'), execArgv: hasTsx ? process.execArgv : [...process.execArgv, ...TYPESCRIPT_LOADER], loader: [...TYPESCRIPT_LOADER] };
   }
-  return { file: bundledCli(), execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')) };
+  return { file: bundledCli(), execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')), loader: [] };
 }
 
 /** `dist/cli.js` of the package this bundle belongs to, whichever bundle (server, extension, example) runs. */

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { cliEntry, stopProcess } from '../server/childProcess';
-import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../server/secretsInArgv';
+import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../common/environmentVariables';
 
 /** How to start the server. */
 export interface ServerLaunch {

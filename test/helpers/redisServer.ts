@@ -15,10 +15,12 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Connected } from '../../src/client';
 import type { Manager } from '../../src/server';
-import { AUTHKEY } from './manager';
+import { AUTHKEY, TEST_STORE_VARIABLE } from './manager';
 import { until } from './until';
 
 const REDIS_SERVER = 'redis-server';
+/** Set to 1, skips the Redis store's tests (scripts/run-tests.mjs, plain JavaScript, spells it too). */
+const SKIP_REDIS_VARIABLE = 'SYNCMANAGER_SKIP_REDIS';
 const START_ATTEMPTS = 5;
 const READY_TIMEOUT_MS = 10_000;
 
@@ -29,10 +31,10 @@ const READY_TIMEOUT_MS = 10_000;
  * @throws Error when redis-server is missing and the tests were not asked to be skipped.
  */
 export function redisMissing(): string | undefined {
-  if (process.env.SYNCMANAGER_SKIP_REDIS === '1') return 'SYNCMANAGER_SKIP_REDIS=1 skips the Redis store\'s tests';
+  if (process.env[SKIP_REDIS_VARIABLE] === '1') return `${SKIP_REDIS_VARIABLE}=1 skips the Redis store's tests`;
   const probe = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
   if (!probe.error && probe.status === 0) return undefined;
-  throw new Error(`redis-server is not installed (${probe.error?.message ?? probe.stderr}); scripts/redis-test/setup.sh installs it (Debian: apt-get install redis-server), or SYNCMANAGER_SKIP_REDIS=1 skips the Redis store's tests`);
+  throw new Error(`redis-server is not installed (${probe.error?.message ?? probe.stderr}); scripts/redis-test/setup.sh installs it (Debian: apt-get install redis-server), or ${SKIP_REDIS_VARIABLE}=1 skips the Redis store's tests`);
 }
 
 /** A running redis-server. */
@@ -177,7 +179,7 @@ export function runSuiteInRedis(minScripts: number): void {
     const missing = redisMissing();
     if (missing) throw new Error(missing);
     redis = await startRedis();
-    process.env.SYNCMANAGER_TEST_STORE = redis.url;
+    process.env[TEST_STORE_VARIABLE] = redis.url;
   });
   after(async () => {
     if (!redis) return;

@@ -96,6 +96,7 @@ export function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
  * caller), so a start that fails, a restart's included, removes it: nothing else would.
  */
 async function launch(options: RedisOptions, ownsDir: boolean): Promise<RedisServer> {
+  // Not tempFolder's: the folder outlives this server (restart() reuses it), so stop() or a failed start removes it.
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'syncmanager-redis-'));
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < (options.port ? 1 : START_ATTEMPTS); attempt++) {

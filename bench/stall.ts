@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type QueueProxy } from '../src/client';
+import { AUTHKEY_VARIABLE } from '../src/common/environmentVariables';
 import { frameMessage } from '../src/common/framing';
 import { pythonFrame } from '../src/server/python/framing';
 import { RawClient, createOver } from '../test/helpers/manager';
@@ -31,7 +32,7 @@ interface Row {
 
 /** Starts the server; resolves with its address and process. */
 function serve(): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--address', '127.0.0.1:0', '--no-config', '--json', '--quiet'], { env: { ...process.env, SYNCMANAGER_AUTHKEY: KEY }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--address', '127.0.0.1:0', '--no-config', '--json', '--quiet'], { env: { ...process.env, [AUTHKEY_VARIABLE]: KEY }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

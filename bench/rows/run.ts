@@ -18,6 +18,7 @@ import path from 'node:path';
 import { AUTHKEY, QUEUE_TYPEIDS, type BenchConfig, type LatencyResult } from '../harness';
 import { procCpuUs } from '../cpuProbe';
 import { freePort } from '../peers/net-util';
+import { AUTHKEY_VARIABLE } from '../../src/common/environmentVariables';
 import { IDLE_CHECK_MS } from '../../src/server/idleHeapTrim';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -168,7 +169,7 @@ async function startServer(kind: Server): Promise<Running> {
  */
 async function startCliServer(): Promise<Running> {
   const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--no-config', '--register', `${QUEUE_TYPEIDS.queue}=Queue`];
-  const child = start(process.execPath, args, 'pipe', { ...process.env, SYNCMANAGER_AUTHKEY: AUTHKEY });
+  const child = start(process.execPath, args, 'pipe', { ...process.env, [AUTHKEY_VARIABLE]: AUTHKEY });
   const match = await waitLine(child, /serving on (\S+)$/, 30_000);
   return { child, address: match[1] };
 }

@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { match, ScenarioError, show, substitute, type Captures, type Json } from './patterns';
 import { isJsonObject as isObject, loadScenarioFiles, parseScenarioText, playAll, playScenario, StepFailure, type ScenarioPlayer, type ScenarioResult, type ScenarioOf, type ScenarioStepOf, type StepParts } from './scenarioFile';
 import { jsonText } from './wire';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE } from '../../src/common/environmentVariables';
 
 /** How the scripted server plays the handshake (README: client steps). */
 export type ServerHandshake = 'ok' | 'refuse' | 'wrong-proof' | 'close';
@@ -302,7 +303,7 @@ class ClientRun implements ScenarioPlayer<ClientStepAction> {
     const [program, ...args] = this.options.command;
     const child = spawn(program, args, {
       cwd: this.options.cwd,
-      env: { ...process.env, ...this.options.env, SYNCMANAGER_ADDRESS: address, SYNCMANAGER_AUTHKEY: this.authkey },
+      env: { ...process.env, ...this.options.env, [ADDRESS_VARIABLE]: address, [AUTHKEY_VARIABLE]: this.authkey },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.adapter = new Adapter(child, this.waits);

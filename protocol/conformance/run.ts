@@ -10,11 +10,13 @@
  */
 
 import { writeFileSync } from 'node:fs';
+// The variable's name only: the wire itself is written here from the spec (wire.ts), not taken from the server.
+import { AUTHKEY_VARIABLE } from '../../src/common/environmentVariables';
 import { formatResult, loadScenarios, runAll, SCENARIO_DIR } from './runner';
 
 const USAGE =
   'usage: run.ts <host:port> [--authkey KEY] [--handshake-timeout-ms N] [--step-timeout-ms N] [--only NAME]... [--json FILE]\n' +
-  'The key: $SYNCMANAGER_AUTHKEY, which a command line does not show to other users, or --authkey.';
+  `The key: $${AUTHKEY_VARIABLE}, which a command line does not show to other users, or --authkey.`;
 
 /** The command line, parsed. */
 export interface Args {
@@ -58,8 +60,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     }
   }
   if (address === undefined) throw new Error('no server address given');
-  authkey ??= env.SYNCMANAGER_AUTHKEY || undefined;
-  if (authkey === undefined) throw new Error('no authkey: set SYNCMANAGER_AUTHKEY or --authkey KEY');
+  authkey ??= env[AUTHKEY_VARIABLE] || undefined;
+  if (authkey === undefined) throw new Error(`no authkey: set ${AUTHKEY_VARIABLE} or --authkey KEY`);
   return { address, authkey, handshakeTimeoutMs, stepTimeoutMs, only, json };
 }
 

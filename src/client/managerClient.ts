@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import { authkeyBytes } from '../common/authkey';
 import { parseAddresses, formatAddress, type Address } from '../common/address';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE } from '../common/environmentVariables';
 import { ErrorCodes } from '../common/errorCodes';
 import {
   AckRequest,
@@ -668,13 +669,13 @@ const ownMembers = new Set(Object.getOwnPropertyNames(ManagerClient.prototype));
  * const task = await manager.get_task_queue();
  */
 export async function connect<T extends object = Record<string, AnyProxy>>(options: ConnectOptions = {}): Promise<Connected<T>> {
-  const addressInput = options.address ?? process.env.SYNCMANAGER_ADDRESS;
+  const addressInput = options.address ?? process.env[ADDRESS_VARIABLE];
   if (addressInput === undefined || addressInput === '') {
-    throw new ManagerError('no manager address: pass { address } to connect() or set SYNCMANAGER_ADDRESS (VS Code terminals and `syncmanager serve` print it)');
+    throw new ManagerError(`no manager address: pass { address } to connect() or set ${ADDRESS_VARIABLE} (VS Code terminals and \`syncmanager serve\` print it)`);
   }
-  const authkeyInput = options.authkey ?? process.env.SYNCMANAGER_AUTHKEY;
+  const authkeyInput = options.authkey ?? process.env[AUTHKEY_VARIABLE];
   if (authkeyInput === undefined) {
-    throw new ManagerError('no authkey: pass { authkey } to connect() or set SYNCMANAGER_AUTHKEY');
+    throw new ManagerError(`no authkey: pass { authkey } to connect() or set ${AUTHKEY_VARIABLE}`);
   }
   let addresses: Address[];
   try {

@@ -6,6 +6,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type * as Tls from 'node:tls';
 import { formatAddress, type Address } from '../common/address';
+import { AUTHKEY_VARIABLE } from '../common/environmentVariables';
 import { clientHandshake, HandshakeError } from '../common/handshake';
 import { AuthenticationError, ConnectionClosedError, ManagerError, TimeoutError } from './errors';
 import { SocketReader } from '../common/socketReader';
@@ -103,7 +104,7 @@ function handshakeFailure(error: unknown, shown: string): ManagerError {
     case 'rejected':
       return new AuthenticationError(
         /rejected our authkey/.test(error.message)
-          ? `the manager at ${shown} rejected the authkey (check SYNCMANAGER_AUTHKEY or the authkey option)`
+          ? `the manager at ${shown} rejected the authkey (check ${AUTHKEY_VARIABLE} or the authkey option)`
           : `the server at ${shown} could not prove it holds the authkey: it is not the manager you meant, or its key differs`,
         { cause: error },
       );

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ActivityView } from './activityView';
 import { randomAuthkey } from '../common/authkey';
 import { parseAddress } from '../common/address';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE } from '../common/environmentVariables';
 import { decodeValue } from '../common/valueCodec';
 import { findConfigFile } from '../common/configFiles';
 import { attachTlsOptions, type AttachTlsSetting } from './attachTls';
@@ -209,8 +210,8 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [Command.Detach]: () => controller.stop(),
     [Command.CopyConnectionInfo]: async () => {
       requireClient();
-      await vscode.env.clipboard.writeText(`export SYNCMANAGER_ADDRESS=${controller.address} SYNCMANAGER_AUTHKEY=${controller.authkey}`);
-      void vscode.window.showInformationMessage(`Copied: export SYNCMANAGER_ADDRESS=${controller.address} SYNCMANAGER_AUTHKEY=…`);
+      await vscode.env.clipboard.writeText(`export ${ADDRESS_VARIABLE}=${controller.address} ${AUTHKEY_VARIABLE}=${controller.authkey}`);
+      void vscode.window.showInformationMessage(`Copied: export ${ADDRESS_VARIABLE}=${controller.address} ${AUTHKEY_VARIABLE}=…`);
     },
     [Command.NewWorkerTerminal]: () => {
       requireClient();

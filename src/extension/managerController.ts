@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { connect, type ClientTlsOptions, type Connected, type InspectionSubscription } from '../client';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE } from '../common/environmentVariables';
 import type { InspectChangedParams, InspectGroup, InspectSnapshot } from '../common/protocol';
 import { ContextKey, type ManagerStateValue } from './ids';
 import { startServerProcess, type ServerLaunch, type ServerProcess } from './serverProcess';
@@ -66,9 +67,9 @@ export class ManagerController implements vscode.Disposable {
    * The variables a worker connects with (`connect()` reads them), while running or attached; what
    * terminals and debug sessions get.
    */
-  connectionEnvironment(): { SYNCMANAGER_ADDRESS: string; SYNCMANAGER_AUTHKEY: string } | undefined {
+  connectionEnvironment(): Record<typeof ADDRESS_VARIABLE | typeof AUTHKEY_VARIABLE, string> | undefined {
     if (!this._client || !this._address || !this._authkey) return undefined;
-    return { SYNCMANAGER_ADDRESS: this._address, SYNCMANAGER_AUTHKEY: this._authkey };
+    return { [ADDRESS_VARIABLE]: this._address, [AUTHKEY_VARIABLE]: this._authkey };
   }
 
   /** The inspection client, while running or attached. */

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { cliEntry, stopProcess } from '../server/childProcess';
-import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../server/secretsInArgv';
+import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../common/environmentVariables';
 import { hidePassword, passwordOf } from './model/storeCredentials';
 
 /** How to start the server. */
@@ -50,8 +50,7 @@ const READY_TIMEOUT_MS = 30_000;
 export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess> {
   const entry = cliEntry();
   // The extension host's own Node flags are not the manager's: only the TypeScript loader (running from source) goes along.
-  const execArgv = entry.file.endsWith('.ts') ? entry.execArgv : [];
-  const args = [...execArgv, entry.file, 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
+  const args = [...entry.loader, entry.file, 'serve', '--address', launch.address, '--json', '--registrations-on-stdin'];
   for (const r of launch.register) args.push('--register', r);
   args.push(...(launch.configFile ? ['--config', launch.configFile] : ['--no-config']));
   if (launch.stateFile) args.push('--state', launch.stateFile);

@@ -58,13 +58,39 @@ export interface ChildManager {
 
 const START_TIMEOUT_MS = 30_000;
 
-/** The CLI entry next to this module: the bundle in `dist/`, or the TypeScript source under tsx. */
-export function cliEntry(): { file: string; execArgv: string[] } {
+/** The Node flags that run the CLI from its TypeScript source. */
+const TYPESCRIPT_LOADER: readonly string[] = ['--import', 'tsx'];
+
+/**
+ * The CLI entry next to this module: the bundle in `dist/`, or the TypeScript source under tsx.
+ * `loader` is what running `file` needs and nothing else (the TypeScript loader from source, none
+ * for the bundle); `execArgv` is this process's own flags besides, for a child meant to run as this one does.
+ */
+export function cliEntry(): { file: string; execArgv: string[]; loader: string[] } {
   if (__filename.endsWith('.ts')) {
     const hasTsx = process.execArgv.some((a, i) => a === 'tsx' && process.execArgv[i - 1] === '--import') || process.execArgv.includes('--import=tsx');
-    return { file: join(__dirname, 'cli.ts'), execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'] };
+    const own = withoutProgramCode(process.execArgv);
+    return { file: join(__dirname, 'cli.ts'), execArgv: hasTsx ? own : [...own, ...TYPESCRIPT_LOADER], loader: [...TYPESCRIPT_LOADER] };
   }
-  return { file: bundledCli(), execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')) };
+  return { file: bundledCli(), execArgv: withoutProgramCode(process.execArgv).filter((a) => !a.startsWith('--inspect')), loader: [] };
+}
+
+/** Node's flags that give it the program itself as code (`node -e CODE`), each followed by the code unless written `--eval=CODE`. */
+const PROGRAM_CODE_FLAGS: ReadonlySet<string> = new Set(['-e', '--eval', '-p', '--print', '-pe', '-ep']);
+
+/**
+ * `execArgv` without the program's own code (-e, -p and their code) and `--input-type`, which only
+ * such code takes: a child given them runs that code again in place of the CLI, and if the code starts a
+ * manager, that child starts another.
+ */
+function withoutProgramCode(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    if (PROGRAM_CODE_FLAGS.has(arg) || arg === '--input-type') i++;
+    else if (!/^--(eval|print|input-type)=/.test(arg)) kept.push(arg);
+  }
+  return kept;
 }
 
 /** `dist/cli.js` of the package this bundle belongs to, whichever bundle (server, extension, example) runs. */

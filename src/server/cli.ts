@@ -13,7 +13,8 @@ import { VERSION } from '../common/version';
 import { builtinTypes, creatableBuiltins } from './builtins';
 import type { ChildMessage } from './childProcess';
 import { findConfigFile } from './config';
-import { AUTHKEY_IN_ARGV_WARNING, AUTHKEY_VARIABLE, STORE_CREDENTIALS_IN_ARGV_WARNING, STORE_VARIABLE } from './secretsInArgv';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE, STORE_VARIABLE } from '../common/environmentVariables';
+import { AUTHKEY_IN_ARGV_WARNING, STORE_CREDENTIALS_IN_ARGV_WARNING } from './secretsInArgv';
 import { readServerTlsFiles, type ServerTlsFiles, type ServerTlsOptions } from './tlsWrap';
 import { LIMIT_FLAGS_USAGE, LimitFlagError, parseLimitFlag, type LimitFlagValues } from './limitFlags';
 import { acceptRegistrations } from './liveRegistrations';
@@ -33,10 +34,10 @@ Usage:
 
 Options of serve:
   --address ADDR            host:port, [v6]:port, or a socket path
-                            (default: $SYNCMANAGER_ADDRESS, else ${DEFAULT_ADDRESS})
+                            (default: $${ADDRESS_VARIABLE}, else ${DEFAULT_ADDRESS})
   --authkey KEY             the shared secret clients must prove; it shows in the process list,
-                            so prefer $SYNCMANAGER_AUTHKEY or --authkey-file (default:
-                            $SYNCMANAGER_AUTHKEY, else a random key that is printed)
+                            so prefer $${AUTHKEY_VARIABLE} or --authkey-file (default:
+                            $${AUTHKEY_VARIABLE}, else a random key that is printed)
   --authkey-file FILE       read the secret from FILE (one trailing newline is dropped)
   --register TYPEID=TYPE    serve one shared object of a built-in type under TYPEID; TYPE is one
                             of ${creatableBuiltins().map(([t]) => t).join(', ')}, optionally with JSON
@@ -51,9 +52,9 @@ Options of serve:
                             a client's shutdown); written atomically
   --store URL               keep the built-in objects in Redis: redis://HOST:PORT/DB, or
                             rediss:// for TLS; every manager on the same Redis and prefix
-                            serves the same objects (default: $SYNCMANAGER_STORE, else memory,
+                            serves the same objects (default: $${STORE_VARIABLE}, else memory,
                             this process only); a password in the URL shows in the process
-                            list, so set SYNCMANAGER_STORE=redis://:PASSWORD@HOST:PORT/DB
+                            list, so set ${STORE_VARIABLE}=redis://:PASSWORD@HOST:PORT/DB
   --store-prefix NAME       the prefix of the store's Redis keys (default ${DEFAULT_STORE_PREFIX})
   --store-tls-ca FILE       with a rediss:// store (Redis over TLS): trust this CA (PEM) for
                             Redis's certificate instead of Node's CAs
@@ -82,7 +83,7 @@ ${LIMIT_FLAGS_USAGE}
                             {"register": "TYPEID=TYPE"}, answered with one JSON line on stdout
 
 A non-loopback address needs an explicit authkey. Ctrl-C shuts down cleanly.
-Workers connect with SYNCMANAGER_ADDRESS and SYNCMANAGER_AUTHKEY set as printed.`;
+Workers connect with ${ADDRESS_VARIABLE} and ${AUTHKEY_VARIABLE} set as printed.`;
 
 /** A usage mistake: printed with a hint, exit code 2. */
 class UsageError extends Error {
@@ -284,7 +285,7 @@ function timestamp(): string {
 /** The address to listen on: --address, else SYNCMANAGER_ADDRESS, else the default; a bad one is a usage error naming its source. */
 function listenAddress(options: ServeOptions, env: NodeJS.ProcessEnv): { text: string; address: Address } {
   const [source, text] =
-    options.address !== undefined ? ['--address', options.address] : env.SYNCMANAGER_ADDRESS ? ['SYNCMANAGER_ADDRESS', env.SYNCMANAGER_ADDRESS] : ['', DEFAULT_ADDRESS];
+    options.address !== undefined ? ['--address', options.address] : env[ADDRESS_VARIABLE] ? [ADDRESS_VARIABLE, env[ADDRESS_VARIABLE]] : ['', DEFAULT_ADDRESS];
   try {
     return { text, address: parseAddress(text) };
   } catch (error) {
@@ -297,7 +298,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
   if (address.kind === 'tcp' && !isLoopbackHost(address.host) && options.authkey === undefined) {
     throw new UsageError(
       `refusing to listen on ${addressText} with a random authkey: the address is reachable from other machines. ` +
-        'Give --authkey or --authkey-file (or set SYNCMANAGER_AUTHKEY) so you choose the secret deliberately.',
+        `Give --authkey or --authkey-file (or set ${AUTHKEY_VARIABLE}) so you choose the secret deliberately.`,
     );
   }
   const randomKey = options.authkey === undefined;
@@ -347,7 +348,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
     await manager.listen();
   } catch (error) {
     if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw error;
-    throw new Error(`${(error as Error).message}; choose another with --address HOST:PORT or SYNCMANAGER_ADDRESS (port 0 picks a free one)`);
+    throw new Error(`${(error as Error).message}; choose another with --address HOST:PORT or ${ADDRESS_VARIABLE} (port 0 picks a free one)`);
   }
 
   // Before the ready output: whoever reads it may stop the server at once, and must get a clean shutdown.
@@ -375,7 +376,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
       ...(manager.plaintextAddress ? [`  and in plaintext on ${manager.plaintextAddress}, for Python's own clients on this machine`] : []),
       `  typeids: ${custom.map((r) => r.typeid).join(', ') || '(none registered)'}${options.builtins ? `; built-in: ${Object.keys(builtinTypes).join(', ')}` : ''}`,
       'Connect workers with:',
-      `  export SYNCMANAGER_ADDRESS=${shellQuote(manager.address)} SYNCMANAGER_AUTHKEY=${randomKey ? authkey : shellQuote(authkey)}`,
+      `  export ${ADDRESS_VARIABLE}=${shellQuote(manager.address)} ${AUTHKEY_VARIABLE}=${randomKey ? authkey : shellQuote(authkey)}`,
       'Press Ctrl-C to stop.',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -5,11 +5,7 @@
  * starts (the extension's manager, start()'s child) get them by environment or IPC, never argv.
  */
 
-/** The authkey's environment variable, read by `serve` and by clients. */
-export const AUTHKEY_VARIABLE = 'SYNCMANAGER_AUTHKEY';
-
-/** `serve`'s store URL, which may carry Redis's user and password. */
-export const STORE_VARIABLE = 'SYNCMANAGER_STORE';
+import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../common/environmentVariables';
 
 /** What `syncmanager serve` prints when a secret came as a flag: `given` says which, `instead` how else. */
 function secretInArgvWarning(given: string, instead: string): string {

@@ -111,59 +111,54 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
 }
 
-test('a client-only install of the packed tarball has no native binary, and require, import and node10 types work', () => {
-  const { mkdtempSync, rmSync, writeFileSync, symlinkSync } = require('node:fs') as typeof import('node:fs');
-  const { tmpdir } = require('node:os') as typeof import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-install-'));
-  try {
-    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
-    assert.equal(pack.status, 0, pack.stderr);
-    const tarball = join(dir, (JSON.parse(pack.stdout) as { filename: string }[])[0].filename);
-    const project = join(dir, 'project');
-    require('node:fs').mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    // Offline: the package needs nothing from the registry. What its bundles use (ioredis for the Redis
-    // store) is bundled in them, so it declares no dependencies: a fresh machine's npm cache, filled by
-    // `npm ci` from the lockfile, holds no registry metadata to resolve one with.
-    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(install.status, 0, install.stdout + install.stderr);
-    const manifest = JSON.parse(require('node:fs').readFileSync(join(project, 'node_modules', 'syncmanager', 'package.json'), 'utf8')) as { dependencies?: object };
-    assert.deepEqual(manifest.dependencies ?? {}, {}, 'the package declares no dependencies: what it runs is bundled');
+test('a client-only install of the packed tarball has no native binary, and require, import and node10 types work', (t) => {
+  const { writeFileSync, symlinkSync } = require('node:fs') as typeof import('node:fs');
+  const dir = testFolder(t, 'install');
+  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
+  assert.equal(pack.status, 0, pack.stderr);
+  const tarball = join(dir, (JSON.parse(pack.stdout) as { filename: string }[])[0].filename);
+  const project = join(dir, 'project');
+  require('node:fs').mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  // Offline: the package needs nothing from the registry. What its bundles use (ioredis for the Redis
+  // store) is bundled in them, so it declares no dependencies: a fresh machine's npm cache, filled by
+  // `npm ci` from the lockfile, holds no registry metadata to resolve one with.
+  const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(install.status, 0, install.stdout + install.stderr);
+  const manifest = JSON.parse(require('node:fs').readFileSync(join(project, 'node_modules', 'syncmanager', 'package.json'), 'utf8')) as { dependencies?: object };
+  assert.deepEqual(manifest.dependencies ?? {}, {}, 'the package declares no dependencies: what it runs is bundled');
 
-    const installed = filesUnder(join(project, 'node_modules'));
-    assert.deepEqual(installed.filter(isNative), [], 'native binaries in a client-only install');
-    assert.ok(!installed.some((f) => f.includes(`${join('node_modules', 'esbuild')}`)), 'esbuild is not installed');
+  const installed = filesUnder(join(project, 'node_modules'));
+  assert.deepEqual(installed.filter(isNative), [], 'native binaries in a client-only install');
+  assert.ok(!installed.some((f) => f.includes(`${join('node_modules', 'esbuild')}`)), 'esbuild is not installed');
 
-    const script = "const s = require('syncmanager'); const c = require('syncmanager/client'); console.log(typeof s.connect, typeof s.Manager, typeof c.connect)";
-    const cjs = spawnSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8' });
-    assert.equal(cjs.stdout.trim(), 'function function function', cjs.stderr);
-    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const { connect, Manager } = await import('syncmanager'); console.log(typeof connect, typeof Manager)"], { cwd: project, encoding: 'utf8' });
-    assert.equal(esm.stdout.trim(), 'function function', esm.stderr);
+  const script = "const s = require('syncmanager'); const c = require('syncmanager/client'); console.log(typeof s.connect, typeof s.Manager, typeof c.connect)";
+  const cjs = spawnSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8' });
+  assert.equal(cjs.stdout.trim(), 'function function function', cjs.stderr);
+  const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const { connect, Manager } = await import('syncmanager'); console.log(typeof connect, typeof Manager)"], { cwd: project, encoding: 'utf8' });
+  assert.equal(esm.stdout.trim(), 'function function', esm.stderr);
 
-    // A TypeScript config module needs esbuild, which a client-only install leaves out: the CLI says so.
-    writeFileSync(join(project, 'syncmanager.config.ts'), 'export default {};\n');
-    const serve = spawnSync(join(project, 'node_modules', '.bin', 'syncmanager'), ['serve', '--address', '127.0.0.1:0', '--authkey', 'k'], { cwd: project, encoding: 'utf8', timeout: 20_000 });
-    assert.equal(serve.status, 1, serve.stdout + serve.stderr);
-    assert.match(serve.stderr, /syncmanager\.config\.ts needs esbuild.*npm install esbuild/s);
+  // A TypeScript config module needs esbuild, which a client-only install leaves out: the CLI says so.
+  writeFileSync(join(project, 'syncmanager.config.ts'), 'export default {};\n');
+  const serve = spawnSync(join(project, 'node_modules', '.bin', 'syncmanager'), ['serve', '--address', '127.0.0.1:0', '--authkey', 'k'], { cwd: project, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(serve.status, 1, serve.stdout + serve.stderr);
+  assert.match(serve.stderr, /syncmanager\.config\.ts needs esbuild.*npm install esbuild/s);
 
-    // TypeScript on moduleResolution node10, which ignores `exports`, still finds every entry's types.
-    symlinkSync(join(root, 'node_modules', '@types'), join(project, 'node_modules', '@types'));
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', moduleResolution: 'node10', target: 'ES2022', lib: ['ES2022', 'ESNext.Disposable'], noEmit: true, types: ['node'] }, files: ['use.ts'] }),
-    );
-    writeFileSync(
-      join(project, 'use.ts'),
-      `import { connect, type QueueProxy } from 'syncmanager/client';
+  // TypeScript on moduleResolution node10, which ignores `exports`, still finds every entry's types.
+  symlinkSync(join(root, 'node_modules', '@types'), join(project, 'node_modules', '@types'));
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', moduleResolution: 'node10', target: 'ES2022', lib: ['ES2022', 'ESNext.Disposable'], noEmit: true, types: ['node'] }, files: ['use.ts'] }),
+  );
+  writeFileSync(
+    join(project, 'use.ts'),
+    `import { connect, type QueueProxy } from 'syncmanager/client';
 import { Manager } from 'syncmanager/server';
 import * as everything from 'syncmanager';
 const q: Promise<QueueProxy<number>> | undefined = undefined;
 void connect; void Manager; void everything.connect; void q;
 `,
-    );
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
-    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  );
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 });

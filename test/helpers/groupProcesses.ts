@@ -4,6 +4,7 @@
  * left running is killed after the file's tests.
  */
 import { before, after } from 'node:test';
+import { AUTHKEY_VARIABLE } from '../../src/common/environmentVariables';
 import { AUTHKEY } from './manager';
 import { buildCli, killServer, serveProcess, type ServerProcess } from './serverProcess';
 
@@ -22,7 +23,7 @@ export function groupProcesses(redis: { readonly skip: string | undefined; reado
   return {
     async serveInGroup(prefix, { address = '127.0.0.1:0', args = [] } = {}) {
       const server = await serveProcess(['--address', address, '--store', redis.url, '--store-prefix', prefix, '--store-lease', '1', '--register', 'get_task_queue=Queue', ...args], {
-        SYNCMANAGER_AUTHKEY: AUTHKEY,
+        [AUTHKEY_VARIABLE]: AUTHKEY,
       });
       started.push(server);
       return server;

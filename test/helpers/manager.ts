@@ -10,6 +10,9 @@ import { Manager, type ManagerOptions } from '../../src/server';
 
 export const AUTHKEY = 'test-key';
 
+/** A redis:// URL that the shared suites' managers keep their objects in (set by runSuiteInRedis). */
+export const TEST_STORE_VARIABLE = 'SYNCMANAGER_TEST_STORE';
+
 let storePrefixes = 0;
 
 /**
@@ -18,7 +21,7 @@ let storePrefixes = 0;
  * runs of the shared suites (test/redis/) run them unchanged.
  */
 export async function startManager(options: ManagerOptions = {}, setup?: (m: Manager) => void): Promise<Manager> {
-  const store = process.env.SYNCMANAGER_TEST_STORE;
+  const store = process.env[TEST_STORE_VARIABLE];
   // Each manager a prefix of its own, as each in-memory manager starts empty.
   const inStore = store ? { store, storePrefix: `test-${process.pid}-${storePrefixes++}` } : {};
   const manager = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, ...inStore, ...options });

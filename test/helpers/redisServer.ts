@@ -15,10 +15,12 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Connected } from '../../src/client';
 import type { Manager } from '../../src/server';
-import { AUTHKEY } from './manager';
+import { AUTHKEY, TEST_STORE_VARIABLE } from './manager';
 import { until } from './until';
 
 const REDIS_SERVER = 'redis-server';
+/** Set to 1, skips the Redis store's tests (scripts/run-tests.mjs, plain JavaScript, spells it too). */
+const SKIP_REDIS_VARIABLE = 'SYNCMANAGER_SKIP_REDIS';
 const START_ATTEMPTS = 5;
 const READY_TIMEOUT_MS = 10_000;
 
@@ -29,10 +31,10 @@ const READY_TIMEOUT_MS = 10_000;
  * @throws Error when redis-server is missing and the tests were not asked to be skipped.
  */
 export function redisMissing(): string | undefined {
-  if (process.env.SYNCMANAGER_SKIP_REDIS === '1') return 'SYNCMANAGER_SKIP_REDIS=1 skips the Redis store\'s tests';
+  if (process.env[SKIP_REDIS_VARIABLE] === '1') return `${SKIP_REDIS_VARIABLE}=1 skips the Redis store's tests`;
   const probe = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
   if (!probe.error && probe.status === 0) return undefined;
-  throw new Error(`redis-server is not installed (${probe.error?.message ?? probe.stderr}); scripts/redis-test/setup.sh installs it (Debian: apt-get install redis-server), or SYNCMANAGER_SKIP_REDIS=1 skips the Redis store's tests`);
+  throw new Error(`redis-server is not installed (${probe.error?.message ?? probe.stderr}); scripts/redis-test/setup.sh installs it (Debian: apt-get install redis-server), or ${SKIP_REDIS_VARIABLE}=1 skips the Redis store's tests`);
 }
 
 /** A running redis-server. */
@@ -50,7 +52,8 @@ export interface RedisServer {
   /**
    * Starts redis-server again on the same port and folder, with the same `extra` arguments, once
    * this one has exited (after `kill()`, or `stop({ keepDir: true })`): it loads what this one
-   * wrote to disk. Stopping the new one removes the folder.
+   * wrote to disk. Stopping the new one removes the folder, and so does a restart that fails (when
+   * the folder is the helper's own, not `options.dir`).
    */
   restart(): Promise<RedisServer>;
 }
@@ -84,7 +87,16 @@ export interface RedisOptions {
 }
 
 /** Starts redis-server with `extra` arguments (`--appendonly yes`...) on a free port, or `port`. */
-export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+export function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+  return launch(options, options.dir === undefined);
+}
+
+/**
+ * Starts redis-server; `ownsDir` says the folder is this helper's (made by it, not given by the
+ * caller), so a start that fails, a restart's included, removes it: nothing else would.
+ */
+async function launch(options: RedisOptions, ownsDir: boolean): Promise<RedisServer> {
+  // Not tempFolder's: the folder outlives this server (restart() reuses it), so stop() or a failed start removes it.
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'syncmanager-redis-'));
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < (options.port ? 1 : START_ATTEMPTS); attempt++) {
@@ -131,17 +143,20 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
         pid: child.pid!,
         dir,
         async stop({ keepDir = false } = {}) {
-          const gone = exited(child);
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await gone;
-          clearTimeout(timer);
-          if (!keepDir) rmSync(dir, { recursive: true, force: true });
+          try {
+            const gone = exited(child);
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            await gone;
+            clearTimeout(timer);
+          } finally {
+            if (!keepDir) rmSync(dir, { recursive: true, force: true });
+          }
         },
         kill: () => kill('SIGKILL'),
         async restart() {
           if (child.exitCode === null && child.signalCode === null) throw new Error(`redis-server ${child.pid} is still running: kill or stop it before restarting`);
-          return startRedis({ ...options, port, dir });
+          return launch({ ...options, port, dir }, ownsDir);
         },
       };
     }
@@ -149,7 +164,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     await exited(child);
     lastError = new Error(`redis-server on port ${port} did not start: ${output.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  if (!options.dir) rmSync(dir, { recursive: true, force: true });
+  if (ownsDir) rmSync(dir, { recursive: true, force: true });
   throw lastError ?? new Error('redis-server did not start');
 }
 
@@ -165,7 +180,7 @@ export function runSuiteInRedis(minScripts: number): void {
     const missing = redisMissing();
     if (missing) throw new Error(missing);
     redis = await startRedis();
-    process.env.SYNCMANAGER_TEST_STORE = redis.url;
+    process.env[TEST_STORE_VARIABLE] = redis.url;
   });
   after(async () => {
     if (!redis) return;

@@ -7,14 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hasPlaceholders, match, substitute, type Json } from '../../protocol/conformance/patterns';
 import { parseArgs } from '../../protocol/conformance/run';
 import { formatResult, loadScenarios, parseScenario, runScenario, SCENARIO_DIR, ScenarioFormatError, type RunOptions, type Scenario } from '../../protocol/conformance/runner';
 import { AUTHKEY, startManager } from '../helpers/manager';
+import { testFolder } from '../helpers/tempFolder';
 import { validateMessage } from './schemaValidator';
 
 /** The server's handshake timeout here: short, since one scenario waits it out. */
@@ -269,39 +269,35 @@ test('patterns match as the README says', () => {
   assert.ok(!match(0, -0).ok && !match(-0, 0).ok && match(-0, -0).ok, 'a negative zero matches only a negative zero');
 });
 
-test('run.ts prints a line per scenario, writes --json, and exits 0, 1 or 2', async () => {
+test('run.ts prints a line per scenario, writes --json, and exits 0, 1 or 2', async (t) => {
   await using manager = await startManager({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
   const root = join(__dirname, '..', '..');
-  const dir = mkdtempSync(join(tmpdir(), 'conformance-'));
+  const dir = testFolder(t, 'conformance');
   // execFile, not a synchronous spawn: the server under test runs in this process.
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'protocol', 'conformance', 'run.ts'), ...args], { cwd: root, timeout: 20_000, env: { ...process.env, SYNCMANAGER_AUTHKEY: '', ...env } }).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }),
     );
-  try {
-    const json = join(dir, 'results.json');
-    // The key by environment, as a secret should travel (a command line is every local user's to read).
-    const passing = await cli([manager.address, '--only', 'handshake-ok', '--only', 'manager-describe', '--json', json], { SYNCMANAGER_AUTHKEY: AUTHKEY });
-    assert.equal(passing.code, 0, passing.stdout);
-    assert.match(passing.stdout, /^ok {3}handshake-ok \(\d+ ms\)$/m);
-    assert.match(passing.stdout, /^ok {3}manager-describe /m);
-    assert.match(passing.stdout, /2 passed, 0 failed, 2 scenarios/);
-    const results = JSON.parse(readFileSync(json, 'utf8')) as { name: string; ok: boolean }[];
-    assert.deepEqual(results.map((r) => [r.name, r.ok]), [['handshake-ok', true], ['manager-describe', true]]);
+  const json = join(dir, 'results.json');
+  // The key by environment, as a secret should travel (a command line is every local user's to read).
+  const passing = await cli([manager.address, '--only', 'handshake-ok', '--only', 'manager-describe', '--json', json], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+  assert.equal(passing.code, 0, passing.stdout);
+  assert.match(passing.stdout, /^ok {3}handshake-ok \(\d+ ms\)$/m);
+  assert.match(passing.stdout, /^ok {3}manager-describe /m);
+  assert.match(passing.stdout, /2 passed, 0 failed, 2 scenarios/);
+  const results = JSON.parse(readFileSync(json, 'utf8')) as { name: string; ok: boolean }[];
+  assert.deepEqual(results.map((r) => [r.name, r.ok]), [['handshake-ok', true], ['manager-describe', true]]);
 
-    // --authkey wins over the environment.
-    const failing = await cli([manager.address, '--authkey', 'not-the-key', '--only', 'handshake-ok', '--step-timeout-ms', '2000'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
-    assert.equal(failing.code, 1, failing.stdout);
-    assert.match(failing.stdout, /^FAIL handshake-ok  .*handshake-ok\.jsonl:3$/m);
-    assert.match(failing.stdout, /step: {5}\{"handshake": "ok"\}/);
-    assert.match(failing.stdout, /problem: {2}the right key was not answered #WELCOME#/);
+  // --authkey wins over the environment.
+  const failing = await cli([manager.address, '--authkey', 'not-the-key', '--only', 'handshake-ok', '--step-timeout-ms', '2000'], { SYNCMANAGER_AUTHKEY: AUTHKEY });
+  assert.equal(failing.code, 1, failing.stdout);
+  assert.match(failing.stdout, /^FAIL handshake-ok  .*handshake-ok\.jsonl:3$/m);
+  assert.match(failing.stdout, /step: {5}\{"handshake": "ok"\}/);
+  assert.match(failing.stdout, /problem: {2}the right key was not answered #WELCOME#/);
 
-    assert.equal((await cli([manager.address, '--authkey', AUTHKEY, '--only', 'no-such-scenario'])).code, 2);
-    assert.equal((await cli([manager.address, '--only', 'handshake-ok'])).code, 2, 'no key at all is a usage error');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.equal((await cli([manager.address, '--authkey', AUTHKEY, '--only', 'no-such-scenario'])).code, 2);
+  assert.equal((await cli([manager.address, '--only', 'handshake-ok'])).code, 2, 'no key at all is a usage error');
   assert.deepEqual(parseArgs(['[::1]:5', '--authkey', 'k', '--only', 'a', '--only', 'b', '--step-timeout-ms', '10'], {}), {
     address: '[::1]:5', authkey: 'k', handshakeTimeoutMs: undefined, stepTimeoutMs: 10, only: ['a', 'b'], json: undefined,
   });

@@ -14,11 +14,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
 import { startManager } from '../helpers/manager';
+import { testFolder } from '../helpers/tempFolder';
 import { assertExitedCleanly, python3s, pythonEnv, root, runPython, type PythonInstall } from '../python/helpers';
 
 const clientDir = join(root, 'clients', 'python');
@@ -160,24 +160,20 @@ test('pip installs the package offline into a target directory, and it imports f
     ...(newest === oldest ? [] : ([[newest, []]] as [PythonInstall, string[]][])),
   ];
   for (const [py, mode] of cases) {
-    await t.test(`${py.label} ${mode.join(' ') || 'with build isolation'}`, { timeout: 90_000 }, async () => {
-      const target = mkdtempSync(join(tmpdir(), 'syncmanager-client-pip-'));
-      try {
-        const env = { ...pythonEnv('', ''), PIP_NO_INDEX: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' };
-        const install = await runPython(py, ['-m', 'pip', 'install', '--no-index', ...mode, '--target', target, clientDir], [], env, 80_000);
-        assertExitedCleanly(install, `${py.label} pip install`);
-        assert.ok(existsSync(join(target, 'syncmanager_client', '__init__.py')), `the package is in ${target}:\n${install.stdout}`);
-        const check = await runPython(
-          py,
-          ['-c', 'import sys, syncmanager_client as s; assert s.__file__.startswith(sys.argv[1]), s.__file__; print(s.__version__, s.connect.__name__)', target],
-          [],
-          { ...pythonEnv('', ''), PYTHONPATH: target },
-        );
-        assertExitedCleanly(check, `${py.label} import from the target`);
-        assert.equal(check.stdout.trim(), '0.1.0 connect');
-      } finally {
-        rmSync(target, { recursive: true, force: true });
-      }
+    await t.test(`${py.label} ${mode.join(' ') || 'with build isolation'}`, { timeout: 90_000 }, async (st) => {
+      const target = testFolder(st, 'client-pip');
+      const env = { ...pythonEnv('', ''), PIP_NO_INDEX: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+      const install = await runPython(py, ['-m', 'pip', 'install', '--no-index', ...mode, '--target', target, clientDir], [], env, 80_000);
+      assertExitedCleanly(install, `${py.label} pip install`);
+      assert.ok(existsSync(join(target, 'syncmanager_client', '__init__.py')), `the package is in ${target}:\n${install.stdout}`);
+      const check = await runPython(
+        py,
+        ['-c', 'import sys, syncmanager_client as s; assert s.__file__.startswith(sys.argv[1]), s.__file__; print(s.__version__, s.connect.__name__)', target],
+        [],
+        { ...pythonEnv('', ''), PYTHONPATH: target },
+      );
+      assertExitedCleanly(check, `${py.label} import from the target`);
+      assert.equal(check.stdout.trim(), '0.1.0 connect');
     });
   }
 });

@@ -14,6 +14,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE } from '../../src/common/environmentVariables';
+import { TEST_STORE_VARIABLE } from '../helpers/manager';
 
 export const root = join(__dirname, '..', '..');
 export const examplesDir = join(root, 'examples', 'python');
@@ -74,7 +76,7 @@ export function requirePythons(): PythonInstall[] {
 
 /** The environment a script runs in: the manager's address and key, unbuffered output, no .pyc files. */
 export function pythonEnv(address: string, authkey: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, SYNCMANAGER_ADDRESS: address, SYNCMANAGER_AUTHKEY: authkey, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, [ADDRESS_VARIABLE]: address, [AUTHKEY_VARIABLE]: authkey, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...extra };
   delete env.PYTHONPATH;
   delete env.PYTHONHOME;
   delete env.PYTHONSTARTUP;
@@ -236,10 +238,10 @@ let servedStores = 0;
 export async function serveCli(authkey: string, registrations: string[], extraArgs: string[] = []): Promise<ServedCli> {
   buildDist();
   // With SYNCMANAGER_TEST_STORE (test/redis/), the objects live in that Redis, under a prefix of this server's own.
-  const store = process.env.SYNCMANAGER_TEST_STORE;
+  const store = process.env[TEST_STORE_VARIABLE];
   const inStore = store ? ['--store', store, '--store-prefix', `test-py-${process.pid}-${servedStores++}`] : [];
   const args = [join(root, 'dist', 'cli.js'), 'serve', '--address', '127.0.0.1:0', '--authkey', authkey, ...registrations.flatMap((r) => ['--register', r]), '--no-config', '--json', ...inStore, ...extraArgs];
-  const proc = start(process.execPath, args, { env: { ...process.env, SYNCMANAGER_AUTHKEY: '', SYNCMANAGER_ADDRESS: '' }, name: 'syncmanager serve' });
+  const proc = start(process.execPath, args, { env: { ...process.env, [AUTHKEY_VARIABLE]: '', [ADDRESS_VARIABLE]: '' }, name: 'syncmanager serve' });
   const [line] = await proc.waitForLine(/^\{.*\}$/, 20_000);
   const ready = JSON.parse(line) as { address: string; authkey?: string };
   assert.match(ready.address, /^127\.0\.0\.1:\d+$/, `the ready line names a TCP address: ${line}`);
@@ -280,8 +282,8 @@ export function managerClientLines(name: string, options: { proxytype?: string; 
     'import os',
     `from multiprocessing.managers import BaseManager${proxytype ? `, ${proxytype}` : ''}`,
     `BaseManager.register('${name}'${proxytype ? `, proxytype=${proxytype}` : ''})`,
-    "host, port = os.environ['SYNCMANAGER_ADDRESS'].rsplit(':', 1)",
-    `m = BaseManager(address=(host, int(port)), authkey=os.environ['SYNCMANAGER_AUTHKEY']${py2 ? '' : '.encode()'})`,
+    `host, port = os.environ['${ADDRESS_VARIABLE}'].rsplit(':', 1)`,
+    `m = BaseManager(address=(host, int(port)), authkey=os.environ['${AUTHKEY_VARIABLE}']${py2 ? '' : '.encode()'})`,
     'm.connect()',
   ];
 }

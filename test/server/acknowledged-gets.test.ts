@@ -7,11 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, DeliverySettledError, AbortError, UnknownDeliveryError, type ManagerClient, type QueueProxy } from '../../src/client';
 import { ErrorCodes } from '../../src/common/errorCodes';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Manager, PriorityQueue, Queue } from '../../src/server';
 import { AUTHKEY, createOver, RawClient, startManager } from '../helpers/manager';
+import { testFolder } from '../helpers/tempFolder';
 import { until } from '../helpers/until';
 
 async function client(address: string, name = 'ack-test', reconnect = false): Promise<ManagerClient> {
@@ -291,8 +290,7 @@ test('inspection shows deliveries in flight per session and per queue', async ()
 });
 
 test('a clean shutdown with a state file saves an unacknowledged delivery as a queued item: a restart delivers it again', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ack-state-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = testFolder(t, 'ack-state');
   const file = join(dir, 'state.json');
   const first = new Manager({ address: '127.0.0.1:0', authkey: AUTHKEY, stateFile: file }).register('get_jobs', { shared: 'Queue' });
   await first.listen();

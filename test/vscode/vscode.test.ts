@@ -12,10 +12,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt } from './build';
+import { testFolder } from '../helpers/tempFolder';
 import { zipEntries, zipText } from '../helpers/zip';
 
 const root = join(__dirname, '..', '..');
@@ -93,34 +92,30 @@ test('a failing extension-host test fails the run', { skip, timeout: TEST_TIMEOU
 });
 
 test('the linux-x64 .vsix installs into VS Code, activates, and its manager compiles a TypeScript config module', { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'syncmanager-vsix-'));
-  try {
-    const vsix = join(dir, 'syncmanager.vsix');
-    // The linux-x64 .vsix, as `npm run package -- --target linux-x64` makes it (this machine is linux-x64).
-    const pack = spawnSync(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--target', 'linux-x64', '--out', vsix], {
-      cwd: extensionPath,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    assert.equal(pack.status, 0, `scripts/package-vsix.mjs failed:\n${pack.stdout}\n${pack.stderr}`);
-    assert.match(zipText(vsix, 'extension.vsixmanifest'), /TargetPlatform="linux-x64"/);
+  const dir = testFolder(t, 'vsix');
+  const vsix = join(dir, 'syncmanager.vsix');
+  // The linux-x64 .vsix, as `npm run package -- --target linux-x64` makes it (this machine is linux-x64).
+  const pack = spawnSync(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--target', 'linux-x64', '--out', vsix], {
+    cwd: extensionPath,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(pack.status, 0, `scripts/package-vsix.mjs failed:\n${pack.stdout}\n${pack.stderr}`);
+  assert.match(zipText(vsix, 'extension.vsixmanifest'), /TargetPlatform="linux-x64"/);
 
-    // What the staging lets in: the bundles, the manifest, media, and esbuild for config modules; no sources.
-    const files = zipEntries(vsix).filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
-    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/client.js', 'media/icon.png', 'node_modules/esbuild/lib/main.js']) {
-      assert.ok(files.includes(f), `${f} is missing from the .vsix:\n${files.join('\n')}`);
-    }
-    assert.deepEqual(files.filter((f) => f.startsWith('node_modules/@esbuild/')).sort(), ['node_modules/@esbuild/linux-x64/bin/esbuild', 'node_modules/@esbuild/linux-x64/package.json'], 'the linux-x64 esbuild binary, and no other');
-    const unwanted = files.filter((f) => /^(src|test|scripts|bench|\.cache|\.git|dist\/types)\/|\.map$|\.vsix$/.test(f) || (f.startsWith('node_modules/') && !/^node_modules\/(@esbuild|esbuild)\//.test(f)));
-    assert.deepEqual(unwanted, [], 'the .vsix holds files it should not');
-
-    const run = await runVSCode({ SYNCMANAGER_VSCODE_VSIX: vsix, SYNCMANAGER_VSCODE_TESTS_PATH: vsixSuite });
-    assert.equal(run.code, 0, report(run));
-    // The suites ran against the installed copy, not the development folder.
-    assert.match(run.output, /extension \S+ at \S*\/extensions\/syncmanager\.syncmanager-/, report(run));
-    assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed \(smoke\.suite\.js, installed\.suite\.js\)/, report(run));
-    t.diagnostic(`.vsix: ${files.length} files; ${/vscode suite: .*/.exec(run.output)![0]} in ${run.seconds.toFixed(1)} s`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // What the staging lets in: the bundles, the manifest, media, and esbuild for config modules; no sources.
+  const files = zipEntries(vsix).filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
+  for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/client.js', 'media/icon.png', 'node_modules/esbuild/lib/main.js']) {
+    assert.ok(files.includes(f), `${f} is missing from the .vsix:\n${files.join('\n')}`);
   }
+  assert.deepEqual(files.filter((f) => f.startsWith('node_modules/@esbuild/')).sort(), ['node_modules/@esbuild/linux-x64/bin/esbuild', 'node_modules/@esbuild/linux-x64/package.json'], 'the linux-x64 esbuild binary, and no other');
+  const unwanted = files.filter((f) => /^(src|test|scripts|bench|\.cache|\.git|dist\/types)\/|\.map$|\.vsix$/.test(f) || (f.startsWith('node_modules/') && !/^node_modules\/(@esbuild|esbuild)\//.test(f)));
+  assert.deepEqual(unwanted, [], 'the .vsix holds files it should not');
+
+  const run = await runVSCode({ SYNCMANAGER_VSCODE_VSIX: vsix, SYNCMANAGER_VSCODE_TESTS_PATH: vsixSuite });
+  assert.equal(run.code, 0, report(run));
+  // The suites ran against the installed copy, not the development folder.
+  assert.match(run.output, /extension \S+ at \S*\/extensions\/syncmanager\.syncmanager-/, report(run));
+  assert.match(run.output, /vscode suite: [1-9]\d* passed, 0 failed \(smoke\.suite\.js, installed\.suite\.js\)/, report(run));
+  t.diagnostic(`.vsix: ${files.length} files; ${/vscode suite: .*/.exec(run.output)![0]} in ${run.seconds.toFixed(1)} s`);
 });

@@ -4,12 +4,12 @@
  * the manager's connection to Redis is down (refused, or sent and its reply lost) would otherwise
  * lose the item for good: nobody but this manager knows it. So each is kept, in the order the
  * give-backs were asked for, and those that failed are made again once the connection is ready
- * (the store calls {@link GiveBacks.retry} on each reconnection), in that same order (a queue's
- * give-back carries the item's place in the take order, so its item comes out in that order
- * whenever it is made: see RETURNED_ITEMS in `redisScripts.ts`). A give-back asked for while earlier ones
- * wait waits behind them. A give-back must be one Redis can be asked to make twice (a queue's
- * carries a mark, see `smQueuePutBack`); one that cannot be (`once`) is made again only when
- * it surely was not sent. At most {@link MAX_KEPT} are kept: past that, one is lost, and logged.
+ * (the store calls {@link GiveBacks.retry} on each reconnection), or soon while it is, in that
+ * same order (a queue's give-back carries the item's place in the take order, so its item comes out in that order whenever it is made: see RETURNED_ITEMS in
+ * `redisScripts.ts`). A give-back asked for while earlier ones wait waits behind them. Every
+ * give-back is one Redis can be asked to make twice (a queue's carries a mark, see
+ * `smQueuePutBack`; settling a delivery checks its owner). At most {@link MAX_KEPT} are
+ * kept: past that, one is lost, and logged.
  */
 
 import { PyException } from '../exceptions';
@@ -26,14 +26,10 @@ export const GIVE_BACK_MARK_MS = 3_600_000;
 /** How long a give-back that failed while the connection looked ready waits before it is made again. */
 const RETRY_MS = 1000;
 
-/** How a give-back may be made again: whatever its failure, or only when it surely was not sent. */
-export type GiveBackRetry = 'again' | 'once';
-
 interface Kept {
   /** What is given back, as the log names it. */
   readonly what: string;
   readonly make: () => Promise<unknown>;
-  readonly retry: GiveBackRetry;
   /** Being made now (sent, or about to be), or waiting for Redis. */
   making: boolean;
 }
@@ -48,6 +44,8 @@ export class GiveBacks {
   readonly #kept: Kept[] = [];
   /** How many wait for Redis (failed, not made again yet). */
   #waiting = 0;
+  /** Whether some give-back failed since the last time none waited (what is said of the stretch is said once). */
+  #stalled = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -55,21 +53,19 @@ export class GiveBacks {
     private readonly log: (message: string) => void,
     /** Whether the connection to Redis is ready now (a failure while it is gets a later retry of its own). */
     private readonly ready: () => boolean,
-    /** Whether `error` says a call surely was not sent to Redis (not carried out). */
-    private readonly notSent: (error: unknown) => boolean,
     private readonly limit = MAX_KEPT,
   ) {}
 
   /**
    * Gives back `what` by `make` (which resolves once Redis made it): at once, unless earlier
-   * give-backs wait for Redis, and again once Redis is back if it fails because Redis is away.
+   * give-backs wait for Redis, and again once Redis takes it if it fails because Redis is away.
    */
-  add(what: string, make: () => Promise<unknown>, retry: GiveBackRetry = 'again'): void {
+  add(what: string, make: () => Promise<unknown>): void {
     if (this.#kept.length >= this.limit) {
       this.log(`Redis store: ${what} is lost: ${this.limit} give-backs already wait for Redis to be reachable again`);
       return;
     }
-    const kept: Kept = { what, make, retry, making: false };
+    const kept: Kept = { what, make, making: false };
     // The store closed: one try, not kept (see #make).
     if (this.#stopped) return this.#make(kept);
     this.#kept.push(kept);
@@ -82,7 +78,6 @@ export class GiveBacks {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#waiting === 0 || this.#stopped) return;
-    this.log(`Redis store: making again the ${this.#waiting} give-backs that waited for Redis`);
     this.#waiting = 0;
     for (const kept of this.#kept) if (!kept.making) this.#make(kept);
   }
@@ -91,7 +86,8 @@ export class GiveBacks {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    for (const kept of this.#kept.splice(0)) if (!kept.making) this.log(`Redis store: ${kept.what} is lost: Redis was not reachable again before the store closed`);
+    // One being made says what became of it as it settles (see #make).
+    for (const kept of this.#kept.splice(0)) if (!kept.making) this.log(`Redis store: ${kept.what} is lost: Redis did not take it before the store closed`);
     this.#waiting = 0;
   }
 
@@ -103,12 +99,16 @@ export class GiveBacks {
         kept.making = false;
         const reason = (error as Error).message;
         if (this.#stopped) return this.log(`Redis store: ${kept.what} is lost: giving it back failed as the store closed (${reason})`);
-        if (!storeAway(error) || (kept.retry === 'once' && !this.notSent(error))) {
+        if (!storeAway(error)) {
           this.#forget(kept);
           this.log(`Redis store: giving back ${kept.what} failed (${reason}); it may be lost`);
           return;
         }
-        if (this.#waiting++ === 0) this.log(`Redis store: giving back ${kept.what} failed (${reason}); it is kept, with what is given back after it, and given back once Redis is reachable again`);
+        this.#waiting++;
+        if (!this.#stalled) {
+          this.#stalled = true;
+          this.log(`Redis store: giving back ${kept.what} failed (${reason}); it is kept, with what is given back after it, and given back once Redis takes it`);
+        }
         // A failure while the connection looks ready has no reconnection to wait for: tried again soon.
         if (this.ready() && this.#timer === undefined) {
           this.#timer = setTimeout(() => this.retry(), RETRY_MS);
@@ -121,5 +121,9 @@ export class GiveBacks {
   #forget(kept: Kept): void {
     const at = this.#kept.indexOf(kept);
     if (at >= 0) this.#kept.splice(at, 1);
+    if (this.#stalled && this.#kept.length === 0) {
+      this.#stalled = false;
+      this.log('Redis store: no give-back waits for Redis any more');
+    }
   }
 }

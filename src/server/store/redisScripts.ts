@@ -28,7 +28,7 @@ export interface StoreScript {
   readonly answerAt?: number;
   /**
    * With {@link answerAt}: whether a call with arguments `args` records its answer, for a script
-   * that may instead forget the record it is passed (a PriorityQueue's save giving an item back);
+   * that may instead forget the record it is passed (a lock's release undoing an acquire);
    * unset, every call passing a record records its answer.
    */
   readonly records?: (args: readonly (string | number)[]) => boolean;
@@ -239,15 +239,12 @@ return 1`,
    * unfinished, given back (a list, as the settling scripts fill it), in flight, delivery id
    * counter, held index. ARGV: version read, new heap, unfinished delta, channel, key, merged,
    * [owner, since, visible at, held entry, item, count ('' each when not taken into flight),
-   * answer record (redisAnswers.ts), the answer's text ('' for the delivery made, '-' to forget
-   * the answer of a get whose item went back)]. Returns {saved, unfinished, id, in flight}:
+   * answer record (redisAnswers.ts), the answer's text ('' for the delivery made)]. Returns {saved, unfinished, id, in flight}:
    * saved 0 when another call changed the heap meanwhile; id false unless an item went into flight.
    */
   smHeapSave: {
     keys: 7,
     answerAt: 13,
-    // ARGV[16] '-': the save forgets the answer record it is passed.
-    records: (args) => args[15] !== '-',
     text: `
 local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished, false, 0 } end
@@ -263,13 +260,9 @@ if ARGV[7] and ARGV[7] ~= '' then
   redis.call('SADD', KEYS[7], ARGV[10])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
-if ARGV[16] == '-' then
-  ${forgetAnswer(13)}
-else
-  local answer = ARGV[16]
-  if answer == '' and id then answer = ${deliveryRecord('id', 'ARGV[12]', 'ARGV[11]')} end
-  ${recordAnswer(13, 'answer')}
-end
+local answer = ARGV[16]
+if answer == '' and id then answer = ${deliveryRecord('id', 'ARGV[12]', 'ARGV[11]')} end
+${recordAnswer(13, 'answer')}
 return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
   },
   /**

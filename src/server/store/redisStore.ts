@@ -41,7 +41,7 @@ import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptB
 import { AnsweredInGroup, NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
 import { readAtOnce } from './redisReadAtOnce';
 import type { RequestId } from '../calls/sessionCore';
-import { GiveBacks, type GiveBackRetry } from './redisGiveBacks';
+import { GiveBacks } from './redisGiveBacks';
 
 /**
  * The format of the data this version writes; a prefix holding another format is refused. 2: a
@@ -104,12 +104,12 @@ export interface RedisObjectHost extends AnswerRecords {
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
   /**
-   * Gives back `what`, taken by a call whose answer never reached its caller, by `make`: kept
-   * and made again, in order, while Redis is away (see `redisGiveBacks.ts`); `once`: only when
-   * it surely was not sent, for a give-back Redis must not be asked to make twice. `record`: the
-   * answer record of the call that took it, whose session another manager may have taken over.
+   * Gives back `what`, taken by a call whose answer never reached its caller, by `make` (which
+   * Redis must make once however often it is asked to): kept and made again, in order, while
+   * Redis is away or refuses for now (see `redisGiveBacks.ts`). `record`: the answer record of
+   * the call that took it, whose session another manager may have taken over.
    */
-  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void;
+  giveBack(what: string, make: () => Promise<unknown>, record: AnswerRecord): void;
   /**
    * The error of a call that failed with `error` before it sent any script with an effect (a read
    * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
@@ -120,6 +120,7 @@ export interface RedisObjectHost extends AnswerRecords {
 
 /** The errors of calls not carried out because Redis could not be used (they were not sent). */
 const notCarriedOut = new WeakSet<Error>();
+
 
 /** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
 const repliesLost = new WeakMap<Error, string>();
@@ -203,7 +204,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location, this);
-    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client), (error) => error instanceof Error && notCarriedOut.has(error));
+    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client));
     this.#factories = redisBuiltinTypes;
     const types: Record<string, BuiltinType> = Object.create(null);
     for (const [typeid, builtin] of Object.entries(builtinTypes) as [BuiltinTypeId, BuiltinType][]) {
@@ -442,9 +443,9 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return adopted;
   }
 
-  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void {
+  giveBack(what: string, make: () => Promise<unknown>, record: AnswerRecord): void {
     const answers = record[0];
-    if (answers === undefined) return this.#giveBacks.add(what, make, retry);
+    if (answers === undefined) return this.#giveBacks.add(what, make);
     // A resumable session's call: a manager that took the session over (this one's lease lapsed while it was
     // cut off from Redis) answers the call sent again from its record, with what it took: given back too, it
     // would be had twice. Read before the give-back, so a failure to read is one of a give-back not made.
@@ -455,7 +456,6 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
         if (elsewhere) return this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
         return make();
       },
-      retry,
     );
   }
 

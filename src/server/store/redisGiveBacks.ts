@@ -1,15 +1,18 @@
 /**
  * What a call took and gives back in Redis because its answer never reached its caller (a queue's
  * item to the front; a delivery made undelivered), kept until Redis has it. A give-back made while
- * the manager's connection to Redis is down (refused, or sent and its reply lost) would otherwise
- * lose the item for good: nobody but this manager knows it. So each is kept, in the order the
- * give-backs were asked for, and those that failed are made again once the connection is ready
- * (the store calls {@link GiveBacks.retry} on each reconnection), or soon while it is, in that
- * same order (a queue's give-back carries the item's place in the take order, so its item comes out in that order whenever it is made: see RETURNED_ITEMS in
+ * the manager's connection to Redis is down (refused, or sent and its reply lost), or refused by a
+ * Redis that refuses for now (a replica after a failover, out of memory, busy with a long script,
+ * loading its data), would otherwise lose the item for good: nobody but this manager knows it. So
+ * each is kept, in the order the give-backs were asked for, and those that failed are made again
+ * once the connection is ready (the store calls {@link GiveBacks.retry} on each reconnection), or
+ * soon while it is, in that same order (a queue's give-back carries the item's place in the take
+ * order, so its item comes out in that order whenever it is made: see RETURNED_ITEMS in
  * `redisScripts.ts`). A give-back asked for while earlier ones wait waits behind them. Every
  * give-back is one Redis can be asked to make twice (a queue's carries a mark, see
- * `smQueuePutBack`; settling a delivery checks its owner). At most {@link MAX_KEPT} are
- * kept: past that, one is lost, and logged.
+ * `smQueuePutBack`; settling a delivery checks its owner). Only a refusal Redis will repeat
+ * however often it is asked (a key of another type) gives up, and says so. At most
+ * {@link MAX_KEPT} are kept: past that, one is lost, and logged.
  */
 
 import { PyException } from '../exceptions';
@@ -53,12 +56,15 @@ export class GiveBacks {
     private readonly log: (message: string) => void,
     /** Whether the connection to Redis is ready now (a failure while it is gets a later retry of its own). */
     private readonly ready: () => boolean,
+    /** Whether `error` is Redis refusing for now what it will take later (see `redisStore.ts`): kept, as when Redis is away. */
+    private readonly refusedForNow: (error: unknown) => boolean,
     private readonly limit = MAX_KEPT,
   ) {}
 
   /**
    * Gives back `what` by `make` (which resolves once Redis made it): at once, unless earlier
-   * give-backs wait for Redis, and again once Redis takes it if it fails because Redis is away.
+   * give-backs wait for Redis, and again once Redis takes it if it fails because Redis is away
+   * or refuses for now.
    */
   add(what: string, make: () => Promise<unknown>): void {
     if (this.#kept.length >= this.limit) {
@@ -73,7 +79,7 @@ export class GiveBacks {
     else this.#make(kept);
   }
 
-  /** The connection to Redis is ready again: every give-back waiting is made again, in order. */
+  /** The connection to Redis is ready again (or Redis may take now what it refused): every give-back waiting is made again, in order. */
   retry(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -99,9 +105,9 @@ export class GiveBacks {
         kept.making = false;
         const reason = (error as Error).message;
         if (this.#stopped) return this.log(`Redis store: ${kept.what} is lost: giving it back failed as the store closed (${reason})`);
-        if (!storeAway(error)) {
+        if (!storeAway(error) && !this.refusedForNow(error)) {
           this.#forget(kept);
-          this.log(`Redis store: giving back ${kept.what} failed (${reason}); it may be lost`);
+          this.log(`Redis store: ${kept.what} is lost: Redis refused giving it back, as it will however often it is asked (${reason})`);
           return;
         }
         this.#waiting++;
@@ -109,7 +115,7 @@ export class GiveBacks {
           this.#stalled = true;
           this.log(`Redis store: giving back ${kept.what} failed (${reason}); it is kept, with what is given back after it, and given back once Redis takes it`);
         }
-        // A failure while the connection looks ready has no reconnection to wait for: tried again soon.
+        // A failure while the connection looks ready (a refusal for now) has no reconnection to wait for: tried again soon.
         if (this.ready() && this.#timer === undefined) {
           this.#timer = setTimeout(() => this.retry(), RETRY_MS);
           this.#timer.unref();

@@ -121,6 +121,17 @@ export interface RedisObjectHost extends AnswerRecords {
 /** The errors of calls not carried out because Redis could not be used (they were not sent). */
 const notCarriedOut = new WeakSet<Error>();
 
+/**
+ * The errors Redis refuses a command with for now, and will not once past them: a replica after a
+ * failover (READONLY, MASTERDOWN), out of memory under maxmemory (OOM), a long script running
+ * (BUSY), loading its data at start (LOADING), writes stopped after a failed snapshot (MISCONF),
+ * too few replicas (NOREPLICAS), a cluster moving (TRYAGAIN, CLUSTERDOWN).
+ */
+const FOR_NOW = /^(READONLY|MASTERDOWN|OOM|BUSY|LOADING|MISCONF|NOREPLICAS|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/** The errors of calls Redis refused for now (see {@link FOR_NOW}): not carried out, and may be made again later. */
+const refusedForNow = new WeakSet<Error>();
+
 
 /** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
 const repliesLost = new WeakMap<Error, string>();
@@ -204,7 +215,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location, this);
-    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client));
+    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client), (error) => error instanceof Error && refusedForNow.has(error));
     this.#factories = redisBuiltinTypes;
     const types: Record<string, BuiltinType> = Object.create(null);
     for (const [typeid, builtin] of Object.entries(builtinTypes) as [BuiltinTypeId, BuiltinType][]) {
@@ -635,8 +646,12 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a script call that failed with `error`: refused by Redis, not sent (not carried out), or sent and its reply lost (its effect unknown). */
   #refusal(script: ScriptName | 'batch', error: Error): PyException {
-    // Redis answered with an error: a script met data it did not expect (a key of another type).
-    if (error.name === 'ReplyError') return new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+    // Redis answered with an error: a script met data it did not expect (a key of another type), or Redis refuses for now.
+    if (error.name === 'ReplyError') {
+      const refused = new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+      if (FOR_NOW.test(error.message)) refusedForNow.add(refused);
+      return refused;
+    }
     if (error instanceof ScriptNotSent) return this.#unavailable(error.message);
     return this.#effectUnknown(error.message);
   }

@@ -12,7 +12,8 @@
  * give-back is one Redis can be asked to make twice (a queue's carries a mark, see
  * `smQueuePutBack`; settling a delivery checks its owner). Only a refusal Redis will repeat
  * however often it is asked (a key of another type) gives up, and says so. At most
- * {@link MAX_KEPT} are kept: past that, one is lost, and logged.
+ * {@link MAX_KEPT} are kept: past that, one is lost, and logged. A store closing gracefully waits
+ * a little for those still kept ({@link GiveBacks.drain}); what is left then is lost, and logged.
  */
 
 import { PyException } from '../exceptions';
@@ -28,6 +29,9 @@ export const GIVE_BACK_MARK_MS = 3_600_000;
 
 /** How long a give-back that failed while the connection looked ready waits before it is made again. */
 const RETRY_MS = 1000;
+
+/** How long a store closing waits for the give-backs still kept to be made (ms). */
+export const DRAIN_MS = 5000;
 
 interface Kept {
   /** What is given back, as the log names it. */
@@ -51,6 +55,8 @@ export class GiveBacks {
   #stalled = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Called each time a give-back is made or given up: {@link drain} waits for none to be kept. */
+  #changed: (() => void) | undefined;
 
   constructor(
     private readonly log: (message: string) => void,
@@ -86,6 +92,29 @@ export class GiveBacks {
     if (this.#waiting === 0 || this.#stopped) return;
     this.#waiting = 0;
     for (const kept of this.#kept) if (!kept.making) this.#make(kept);
+  }
+
+  /**
+   * Waits, at most `ms`, for the give-backs kept to be made (the store closing gracefully): made
+   * again at once if the connection is ready, else once it is. Resolves with how many are still
+   * kept then (lost once the store stops them, see {@link stop}).
+   */
+  async drain(ms = DRAIN_MS): Promise<number> {
+    if (this.#kept.length === 0 || this.#stopped) return this.#kept.length;
+    this.log(`Redis store: closing; waiting up to ${ms / 1000} s for the ${this.#kept.length} give-backs not made yet`);
+    if (this.ready()) this.retry();
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#changed = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#changed = () => {
+        if (this.#kept.length === 0) done();
+      };
+    });
+    return this.#kept.length;
   }
 
   /** Stops retrying; logs what is lost (the store closes). */
@@ -131,5 +160,6 @@ export class GiveBacks {
       this.#stalled = false;
       this.log('Redis store: no give-back waits for Redis any more');
     }
+    this.#changed?.();
   }
 }

@@ -589,6 +589,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   }
 
   async close(): Promise<void> {
+    // Before anything stops: give-backs still kept get a last, bounded, chance (the connection reconnects meanwhile).
+    if (this.#opened && !this.#closed) await this.#giveBacks.drain();
     this.#closed = true;
     this.wakeups.stop();
     this.#giveBacks.stop();

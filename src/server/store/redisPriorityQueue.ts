@@ -25,7 +25,7 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { queueKeys, RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
 import type { ItemEdit, StoredEditOutcome } from '../itemEdits';
-import { NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { HOSTED_ELSEWHERE, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The arguments of a save that takes nothing into flight, when an answer record follows them. */
 const NOT_INTO_FLIGHT: readonly string[] = ['', '', '', '', '', ''];
@@ -163,8 +163,8 @@ export class RedisPriorityQueue extends RedisQueue {
    * length is not known then: -1.
    */
   protected override async putBackItem(item: unknown, record: AnswerRecord, mark: string): Promise<number> {
-    await this.putBackAt('R', item, record, mark, undefined);
-    return -1;
+    const length = await this.putBackAt('R', item, record, mark, undefined);
+    return length === HOSTED_ELSEWHERE ? length : -1;
   }
 
   override async peekPage(offset: number, limit: number): Promise<PeekPage> {

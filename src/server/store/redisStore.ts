@@ -107,9 +107,11 @@ export interface RedisObjectHost extends AnswerRecords {
    * Gives back `what`, taken by a call whose answer never reached its caller, by `make` (which
    * Redis must make once however often it is asked to): kept and made again, in order, while
    * Redis is away or refuses for now (see `redisGiveBacks.ts`). `record`: the answer record of
-   * the call that took it, whose session another manager may have taken over.
+   * the call that took it, whose session another manager may have taken over; `make` passes its
+   * script the give-back record it is given (that record and this manager's id: see
+   * `unlessHostedElsewhere`), and resolves false when the script made nothing for that reason.
    */
-  giveBack(what: string, make: () => Promise<unknown>, record: AnswerRecord): void;
+  giveBack(what: string, make: (giveBackRecord: AnswerRecord) => Promise<boolean>, record: AnswerRecord): void;
   /**
    * The error of a call that failed with `error` before it sent any script with an effect (a read
    * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
@@ -454,20 +456,12 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return adopted;
   }
 
-  giveBack(what: string, make: () => Promise<unknown>, record: AnswerRecord): void {
-    const answers = record[0];
-    if (answers === undefined) return this.#giveBacks.add(what, make);
-    // A resumable session's call: a manager that took the session over (this one's lease lapsed while it was
-    // cut off from Redis) answers the call sent again from its record, with what it took: given back too, it
-    // would be had twice. Read before the give-back, so a failure to read is one of a give-back not made.
-    this.#giveBacks.add(
-      what,
-      async () => {
-        const elsewhere = await this.#sessionLeases.hostedElsewhere(String(answers)).catch((error: unknown) => Promise.reject(this.#unavailable((error as Error).message)));
-        if (elsewhere) return this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
-        return make();
-      },
-    );
+  giveBack(what: string, make: (giveBackRecord: AnswerRecord) => Promise<boolean>, record: AnswerRecord): void {
+    // A resumable session's call: its give-back is made only if no other manager hosts the session now (checked in its script).
+    const giveBackRecord = record.length > 0 ? [...record, this.managerId] : record;
+    this.#giveBacks.add(what, async () => {
+      if (!(await make(giveBackRecord))) this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
+    });
   }
 
   beforeAnyEffect(error: unknown): unknown {

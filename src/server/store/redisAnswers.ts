@@ -18,6 +18,12 @@ import type { CallContext } from '../calls/methodDispatch';
 import { textToValue } from './valueText';
 import type { ProxyCodec } from '../../common/valueCodec';
 
+/** The last part of a session's answers hash's key (`PREFIX:m:LEASE:answers`): the rest is its lease's key, holding the id of the manager hosting the session. */
+export const ANSWERS = 'answers';
+
+/** What a give-back's script answers (or its first part) when it made nothing because another manager hosts the session now (see {@link unlessHostedElsewhere}). */
+export const HOSTED_ELSEWHERE = -2;
+
 /** The value of a request marked as started whose answer is not recorded. */
 export const STARTED = '?';
 
@@ -50,6 +56,21 @@ end`);
  */
 export function forgetAnswer(at: number): string {
   return recordPart(`if ARGV[${at}] then redis.call('HDEL', ARGV[${at}], ARGV[${at + 1}]) end`);
+}
+
+/**
+ * Lua: returns `refusal` (a Lua expression) when another manager hosts the call's session now,
+ * given a give-back record (see `RedisObjectHost.giveBack`): ARGV[at] the session's answers hash,
+ * ARGV[at + 3] the id of this manager. That manager took the session over (this one's lease lapsed
+ * while it was cut off from Redis) and answers the call sent again from its record, with what it
+ * took: given back too, it would be had twice. Checked in the give-back's own script, so that no
+ * takeover falls between the check and the give-back. A call of any other session passes none.
+ */
+export function unlessHostedElsewhere(at: number, refusal: string): string {
+  return recordPart(`if ARGV[${at}] and ARGV[${at + 3}] then
+  local host = redis.call('GET', string.sub(ARGV[${at}], 1, -${ANSWERS.length + 2}))
+  if host and host ~= ARGV[${at + 3}] then return ${refusal} end
+end`);
 }
 
 const RECORD_START = '-- answer record';

@@ -16,7 +16,7 @@ import { Delivery } from '../builtins/deliveries';
 import { ownerOf, type AckRequest, type CallContext, type HeldDelivery, type HeldResource } from '../calls/methodDispatch';
 import { heldEntry } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
-import { AnsweredInGroup, NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { AnsweredInGroup, HOSTED_ELSEWHERE, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The kind of holding a delivery in flight is, in a manager's held index (see `redisReclaimers.ts`). */
 export const DELIVERY_KIND = 'delivery';
@@ -149,13 +149,26 @@ export class RedisDeliveries {
    * `record`, the get's answer record, is forgotten with it). Resolves false when the session does not hold it.
    */
   async settle(id: string, session: string, how: Settling, record: AnswerRecord = NO_RECORD): Promise<boolean> {
+    return (await this.#settle(id, session, how, record)) === 1;
+  }
+
+  /**
+   * Gives back delivery `id` of session `session` as undelivered (its answer never reached the
+   * caller), `record` its get's give-back record (see `RedisObjectHost.giveBack`). Resolves false
+   * when another manager hosts the session now, and nothing was given back.
+   */
+  async undelivered(id: string, session: string, record: AnswerRecord): Promise<boolean> {
+    return (await this.#settle(id, session, 'undelivered', record)) !== HOSTED_ELSEWHERE;
+  }
+
+  async #settle(id: string, session: string, how: Settling, record: AnswerRecord): Promise<number> {
     const { host, keys } = this;
     const [settled, length, inFlight] = (await host.run('smDeliverySettle', [keys.inFlight, keys.items], [id, host.ownerId(session), how, host.channel, keys.key, ...record])) as [number, number, number];
     this.seen(length);
     this.#inFlightSeen = inFlight;
     // Not held in Redis (given back by a survivor while this manager's lease had lapsed): not held here either.
     this.#forget(session, id);
-    return settled === 1;
+    return settled;
   }
 
   #forget(session: string, id: string): void {

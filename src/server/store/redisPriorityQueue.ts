@@ -10,7 +10,7 @@
  *
  * Acknowledged gets (SPEC 20.3): the save that takes an item also puts it into flight (the
  * in-flight hash of `redisDeliveries.ts`). An item given back (a nack, a timeout, a session's or a
- * manager's end) goes, as for every queue, to the list `…:items`, by a script that cannot order
+ * manager's end, a get whose answer never reached its caller) goes, as for every queue, to the list `…:items`, by a script that cannot order
  * Python values; the next call reads those items with the heap, gives each its place by priority
  * again as the in-memory PriorityQueue does, and its save drops them from the list. An item that
  * came back keeps its delivery count in the stored heap.
@@ -25,8 +25,7 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { queueKeys, RedisQueue } from './redisQueue';
 import { textToValue, valueToText } from './valueText';
 import type { ItemEdit, StoredEditOutcome } from '../itemEdits';
-import { NO_RECORD, type AnswerRecord } from './redisAnswers';
-import type { GiveBackRetry } from './redisGiveBacks';
+import { HOSTED_ELSEWHERE, NO_RECORD, type AnswerRecord } from './redisAnswers';
 
 /** The arguments of a save that takes nothing into flight, when an answer record follows them. */
 const NOT_INTO_FLIGHT: readonly string[] = ['', '', '', '', '', ''];
@@ -157,15 +156,15 @@ export class RedisPriorityQueue extends RedisQueue {
     return [{ id, count: taken[1], value: () => taken[0] }, length, inFlight];
   }
 
-  /** A give-back saves the whole heap, and carries no mark: made again only when it surely was not sent. */
-  protected override readonly giveBackRetry: GiveBackRetry = 'once';
-
-  protected override async putBackItem(item: unknown, record: AnswerRecord): Promise<number> {
-    const [, length] = await this.#update((heap) => {
-      heap.putBack(item);
-      return { changed: true, result: undefined };
-    }, record, () => '-');
-    return length;
+  /**
+   * A give-back goes to the end of the list of items given back, which the next call merges into
+   * the heap (its save drops those it merged from the list's front: an item added meanwhile stays),
+   * with a mark, as a Queue's: so it is made once however often it is made again. The heap's
+   * length is not known then: -1.
+   */
+  protected override async putBackItem(item: unknown, record: AnswerRecord, mark: string): Promise<number> {
+    const length = await this.putBackAt('R', item, record, mark, undefined);
+    return length === HOSTED_ELSEWHERE ? length : -1;
   }
 
   override async peekPage(offset: number, limit: number): Promise<PeekPage> {

@@ -20,8 +20,8 @@ import type { PeekPage, RedisObjectHost } from './redisStore';
 import { NOT_YET, type BlockedCall } from './redisWakeups';
 import type { EditsStoredItems, ItemEdit, StoredEditOutcome } from '../itemEdits';
 import { textToValue, valueToText } from './valueText';
-import { answersRecorded, NO_RECORD, type AnswerRecord } from './redisAnswers';
-import { GIVE_BACK_MARK_MS, type GiveBackRetry } from './redisGiveBacks';
+import { answersRecorded, HOSTED_ELSEWHERE, NO_RECORD, type AnswerRecord } from './redisAnswers';
+import { GIVE_BACK_MARK_MS } from './redisGiveBacks';
 
 /** The keys of a queue named `name`. */
 export function queueKeys(host: RedisObjectHost, name: string): [items: string, unfinished: string, inFlight: string] {
@@ -152,16 +152,20 @@ export class RedisQueue implements EditsStoredItems {
   /**
    * Puts back an item taken whose caller never received it, where the next get finds it first,
    * at its `place` in the take order among the items given back there (undefined: unknown, to
-   * the very front), forgetting its get's answer `record`, once whatever the times it is made
-   * (`mark`: what tells Redis it was made); returns the length, or -1 when it was made already.
+   * the very front), forgetting its get's answer (`record`: its give-back record, see
+   * `RedisObjectHost.giveBack`), once whatever the times it is made (`mark`: what tells Redis it
+   * was made); returns the length, or -1 when it was made already (or the length is not known),
+   * or HOSTED_ELSEWHERE when another manager hosts the get's session now (nothing made).
    */
   protected async putBackItem(item: unknown, record: AnswerRecord, mark: string, place: number | undefined): Promise<number> {
-    const args = [this.end, valueToText(item, this.host.refs), this.host.channel, this.key, GIVE_BACK_MARK_MS, place ?? '', ...record];
-    return (await this.host.run('smQueuePutBack', [this.#items, mark], args)) as number;
+    return this.putBackAt(this.end, item, record, mark, place);
   }
 
-  /** Whether a give-back of this queue may be made again after its reply was lost: {@link putBackItem}'s may. */
-  protected readonly giveBackRetry: GiveBackRetry = 'again';
+  /** Puts back `item` at `end` of the list `…:items` (see {@link putBackItem}), once whatever the times it is made; returns the list's length, or as {@link putBackItem}. */
+  protected async putBackAt(end: 'L' | 'R', item: unknown, record: AnswerRecord, mark: string, place: number | undefined): Promise<number> {
+    const args = [end, valueToText(item, this.host.refs), this.host.channel, this.key, GIVE_BACK_MARK_MS, place ?? '', ...record];
+    return (await this.host.run('smQueuePutBack', [this.#items, mark], args)) as number;
+  }
 
   /** The number of items as this manager last saw it (inspection; a call reads Redis). */
   get size(): number {
@@ -268,7 +272,7 @@ export class RedisQueue implements EditsStoredItems {
     // is made once however often it is asked for, as a put-back is by its mark.
     // Its answer recorded in the group is forgotten with it: sent again, the get is carried out again.
     const putBack = ack
-      ? (delivery: unknown) => this.host.giveBack(`delivery ${(delivery as Delivery).deliveryId} of ${this.key}`, () => this.#deliveries.settle((delivery as Delivery).deliveryId, session, 'undelivered', record), 'again', record)
+      ? (delivery: unknown) => this.host.giveBack(`delivery ${(delivery as Delivery).deliveryId} of ${this.key}`, (giveBack) => this.#deliveries.undelivered((delivery as Delivery).deliveryId, session, giveBack), record)
       : (item: unknown) => this.#putBack(item, record, taken);
     context.giveBack?.(putBack);
     if (!pyTruthy(block)) return attempt().then((r) => (r === NOT_YET ? Promise.reject(empty()) : r));
@@ -363,11 +367,12 @@ export class RedisQueue implements EditsStoredItems {
     const mark = `${this.key}:givenback:${randomUUID()}`;
     this.host.giveBack(
       `an item of ${this.key}`,
-      async () => {
-        const length = await this.putBackItem(item, record, mark, place);
+      async (giveBack) => {
+        const length = await this.putBackItem(item, giveBack, mark, place);
+        if (length === HOSTED_ELSEWHERE) return false;
         if (length >= 0) this.#length = length;
+        return true;
       },
-      this.giveBackRetry,
       record,
     );
   }

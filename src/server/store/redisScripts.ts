@@ -6,7 +6,7 @@
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
-import { deliveryRecord, forgetAnswer, recordAnswer } from './redisAnswers';
+import { deliveryRecord, forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessHostedElsewhere } from './redisAnswers';
 
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
@@ -28,7 +28,7 @@ export interface StoreScript {
   readonly answerAt?: number;
   /**
    * With {@link answerAt}: whether a call with arguments `args` records its answer, for a script
-   * that may instead forget the record it is passed (a PriorityQueue's save giving an item back);
+   * that may instead forget the record it is passed (a lock's release undoing an acquire);
    * unset, every call passing a record records its answer.
    */
   readonly records?: (args: readonly (string | number)[]) => boolean;
@@ -136,11 +136,14 @@ return { text, redis.call('LLEN', KEYS[1]), place }`,
    * mark, kept `mark ms`, says it was made, so that one made again (its reply lost, see
    * `redisGiveBacks.ts`) is not made twice. KEYS: items, the give-back's mark. ARGV: end ('L' or
    * 'R'), item, channel, key, mark ms, its place in the take order ('' when unknown: to the very
-   * front), [the get's answer record, forgotten]. Returns the length, or -1 when the give-back was made already.
+   * front), [the get's give-back record: its answer record, forgotten, and this manager's id].
+   * Returns the length, or -1 when the give-back was made already, or HOSTED_ELSEWHERE when
+   * another manager hosts the get's session now (see `unlessHostedElsewhere`).
    */
   smQueuePutBack: {
     keys: 2,
     text: `${RETURNED_ITEMS}
+${unlessHostedElsewhere(7, String(HOSTED_ELSEWHERE))}
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[5]) then return -1 end
 local length
 local place = tonumber(ARGV[6])
@@ -239,15 +242,12 @@ return 1`,
    * unfinished, given back (a list, as the settling scripts fill it), in flight, delivery id
    * counter, held index. ARGV: version read, new heap, unfinished delta, channel, key, merged,
    * [owner, since, visible at, held entry, item, count ('' each when not taken into flight),
-   * answer record (redisAnswers.ts), the answer's text ('' for the delivery made, '-' to forget
-   * the answer of a get whose item went back)]. Returns {saved, unfinished, id, in flight}:
+   * answer record (redisAnswers.ts), the answer's text ('' for the delivery made)]. Returns {saved, unfinished, id, in flight}:
    * saved 0 when another call changed the heap meanwhile; id false unless an item went into flight.
    */
   smHeapSave: {
     keys: 7,
     answerAt: 13,
-    // ARGV[16] '-': the save forgets the answer record it is passed.
-    records: (args) => args[15] !== '-',
     text: `
 local unfinished = tonumber(redis.call('GET', KEYS[3]) or '0')
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return { 0, unfinished, false, 0 } end
@@ -263,13 +263,9 @@ if ARGV[7] and ARGV[7] ~= '' then
   redis.call('SADD', KEYS[7], ARGV[10])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
-if ARGV[16] == '-' then
-  ${forgetAnswer(13)}
-else
-  local answer = ARGV[16]
-  if answer == '' and id then answer = ${deliveryRecord('id', 'ARGV[12]', 'ARGV[11]')} end
-  ${recordAnswer(13, 'answer')}
-end
+local answer = ARGV[16]
+if answer == '' and id then answer = ${deliveryRecord('id', 'ARGV[12]', 'ARGV[11]')} end
+${recordAnswer(13, 'answer')}
 return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
   },
   /**
@@ -347,12 +343,14 @@ return { id, text, count, redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2
    * reached the caller: to the front, this delivery not counted), at its place in the take order
    * among the items given back there (see RETURNED_ITEMS; a delivery with no place, a
    * PriorityQueue's, at the very front). KEYS: in flight, items. ARGV:
-   * delivery id, owner, how, channel, key, [for 'undelivered': the get's answer record, forgotten].
-   * Returns {settled (0 or 1), length, in flight}.
+   * delivery id, owner, how, channel, key, [for 'undelivered': the get's give-back record, its
+   * answer record forgotten, see smQueuePutBack]. Returns {settled (0 or 1, or HOSTED_ELSEWHERE:
+   * another manager hosts the get's session now), length, in flight}.
    */
   smDeliverySettle: {
     keys: 2,
     text: `${RETURNED_ITEMS}
+${unlessHostedElsewhere(6, `{ ${HOSTED_ELSEWHERE}, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`)}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 local e = raw and cjson.decode(raw)
 if not e or e.owner ~= ARGV[2] then return { 0, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) } end

@@ -27,14 +27,13 @@ import type { Redis } from 'ioredis';
 import { SessionNotAdoptable, type AdoptedSession } from './objectStore';
 import { heldEntry, leaseKey, leaseKeyPrefix, ownerIdIn } from './redisLeases';
 import { REFERENCE_KIND } from './redisReferences';
-import { DROPPED_UP_TO, NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
+import { ANSWERS, DROPPED_UP_TO, NO_RECORD, STARTED, type AnswerRecord } from './redisAnswers';
 import type { RequestId } from '../calls/sessionCore';
 
 /** How a session lease's id starts, telling it from a manager's (a UUID) among the group's members. */
 const SESSION_LEASE_PREFIX = 'session-';
 
 /** The part of a session lease's keys that names its answers hash (see `redisAnswers.ts`). */
-const ANSWERS = 'answers';
 
 /** The lease id of the resumable session whose resume token has digest `tokenDigest`. */
 export function sessionLeaseId(tokenDigest: string): string {
@@ -97,22 +96,6 @@ export class SessionLeases {
     // Redis away: the call itself fails, as it runs on the same connection.
     client.hset(key as string, field as string, STARTED).catch(() => {});
     client.pexpire(key as string, ms as number).catch(() => {});
-  }
-
-  /**
-   * Whether another manager of the group hosts now the session whose answers hash is `answersKey`
-   * (an answer record's first part): it took the session over, this manager's lease having lapsed,
-   * and answers the session's calls from their records. A session that ended, or whose lease ran
-   * out with nobody taking it over, is hosted nowhere.
-   * @throws what reading Redis throws (Redis away)
-   */
-  async hostedElsewhere(answersKey: string): Promise<boolean> {
-    const client = this.client();
-    if (!client) throw new Error('the store is closed');
-    const suffix = `:${ANSWERS}`;
-    if (!answersKey.endsWith(suffix)) return false;
-    const host = await client.get(answersKey.slice(0, -suffix.length));
-    return host !== null && host !== this.managerId;
   }
 
   /** The client of session `sessionId` counted the answers of these requests: their records go. */

@@ -41,7 +41,7 @@ import { BATCH_SCRIPT, batchedScripts, type BatchedScript } from './redisScriptB
 import { AnsweredInGroup, NO_RECORD, recordedAnswer, type AnswerRecord, type AnswerRecords } from './redisAnswers';
 import { readAtOnce } from './redisReadAtOnce';
 import type { RequestId } from '../calls/sessionCore';
-import { GiveBacks, type GiveBackRetry } from './redisGiveBacks';
+import { GiveBacks } from './redisGiveBacks';
 
 /**
  * The format of the data this version writes; a prefix holding another format is refused. 2: a
@@ -104,12 +104,14 @@ export interface RedisObjectHost extends AnswerRecords {
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
   /**
-   * Gives back `what`, taken by a call whose answer never reached its caller, by `make`: kept
-   * and made again, in order, while Redis is away (see `redisGiveBacks.ts`); `once`: only when
-   * it surely was not sent, for a give-back Redis must not be asked to make twice. `record`: the
-   * answer record of the call that took it, whose session another manager may have taken over.
+   * Gives back `what`, taken by a call whose answer never reached its caller, by `make` (which
+   * Redis must make once however often it is asked to): kept and made again, in order, while
+   * Redis is away or refuses for now (see `redisGiveBacks.ts`). `record`: the answer record of
+   * the call that took it, whose session another manager may have taken over; `make` passes its
+   * script the give-back record it is given (that record and this manager's id: see
+   * `unlessHostedElsewhere`), and resolves false when the script made nothing for that reason.
    */
-  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void;
+  giveBack(what: string, make: (giveBackRecord: AnswerRecord) => Promise<boolean>, record: AnswerRecord): void;
   /**
    * The error of a call that failed with `error` before it sent any script with an effect (a read
    * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
@@ -120,6 +122,18 @@ export interface RedisObjectHost extends AnswerRecords {
 
 /** The errors of calls not carried out because Redis could not be used (they were not sent). */
 const notCarriedOut = new WeakSet<Error>();
+
+/**
+ * The errors Redis refuses a command with for now, and will not once past them: a replica after a
+ * failover (READONLY, MASTERDOWN), out of memory under maxmemory (OOM), a long script running
+ * (BUSY), loading its data at start (LOADING), writes stopped after a failed snapshot (MISCONF),
+ * too few replicas (NOREPLICAS), a cluster moving (TRYAGAIN, CLUSTERDOWN).
+ */
+const FOR_NOW = /^(READONLY|MASTERDOWN|OOM|BUSY|LOADING|MISCONF|NOREPLICAS|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/** The errors of calls Redis refused for now (see {@link FOR_NOW}): not carried out, and may be made again later. */
+const refusedForNow = new WeakSet<Error>();
+
 
 /** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
 const repliesLost = new WeakMap<Error, string>();
@@ -203,7 +217,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     this.location = `${address.shown} (prefix ${prefix})`;
     this.channel = `${prefix}:wake`;
     this.refs = new StoredReferences(this.location, this);
-    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client), (error) => error instanceof Error && notCarriedOut.has(error));
+    this.#giveBacks = new GiveBacks(log, () => this.#client !== undefined && ready(this.#client), (error) => error instanceof Error && refusedForNow.has(error));
     this.#factories = redisBuiltinTypes;
     const types: Record<string, BuiltinType> = Object.create(null);
     for (const [typeid, builtin] of Object.entries(builtinTypes) as [BuiltinTypeId, BuiltinType][]) {
@@ -442,21 +456,12 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return adopted;
   }
 
-  giveBack(what: string, make: () => Promise<unknown>, retry: GiveBackRetry, record: AnswerRecord): void {
-    const answers = record[0];
-    if (answers === undefined) return this.#giveBacks.add(what, make, retry);
-    // A resumable session's call: a manager that took the session over (this one's lease lapsed while it was
-    // cut off from Redis) answers the call sent again from its record, with what it took: given back too, it
-    // would be had twice. Read before the give-back, so a failure to read is one of a give-back not made.
-    this.#giveBacks.add(
-      what,
-      async () => {
-        const elsewhere = await this.#sessionLeases.hostedElsewhere(String(answers)).catch((error: unknown) => Promise.reject(this.#unavailable((error as Error).message)));
-        if (elsewhere) return this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
-        return make();
-      },
-      retry,
-    );
+  giveBack(what: string, make: (giveBackRecord: AnswerRecord) => Promise<boolean>, record: AnswerRecord): void {
+    // A resumable session's call: its give-back is made only if no other manager hosts the session now (checked in its script).
+    const giveBackRecord = record.length > 0 ? [...record, this.managerId] : record;
+    this.#giveBacks.add(what, async () => {
+      if (!(await make(giveBackRecord))) this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
+    });
   }
 
   beforeAnyEffect(error: unknown): unknown {
@@ -578,6 +583,8 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
   }
 
   async close(): Promise<void> {
+    // Before anything stops: give-backs still kept get a last, bounded, chance (the connection reconnects meanwhile).
+    if (this.#opened && !this.#closed) await this.#giveBacks.drain();
     this.#closed = true;
     this.wakeups.stop();
     this.#giveBacks.stop();
@@ -635,8 +642,12 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a script call that failed with `error`: refused by Redis, not sent (not carried out), or sent and its reply lost (its effect unknown). */
   #refusal(script: ScriptName | 'batch', error: Error): PyException {
-    // Redis answered with an error: a script met data it did not expect (a key of another type).
-    if (error.name === 'ReplyError') return new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+    // Redis answered with an error: a script met data it did not expect (a key of another type), or Redis refuses for now.
+    if (error.name === 'ReplyError') {
+      const refused = new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+      if (FOR_NOW.test(error.message)) refusedForNow.add(refused);
+      return refused;
+    }
     if (error instanceof ScriptNotSent) return this.#unavailable(error.message);
     return this.#effectUnknown(error.message);
   }

@@ -1,0 +1,89 @@
+/**
+ * Give-backs still kept when the manager shuts down gracefully (`shutdown()`, as `serveForever`'s
+ * end and SIGTERM to `syncmanager serve` do) get a last, bounded, chance before the store closes:
+ * the manager waits for Redis to take them. Here a get's give-back is kept while a relay between
+ * the manager and Redis is cut; the manager is asked to shut down, and the relay is mended once
+ * the shutdown reached the store: the item is back in Redis once the shutdown is over. Redis still
+ * away when the wait ends, the item is lost, and the log says so, naming its queue.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { connect, type QueueProxy } from '../../src/client';
+import { frameMessage } from '../../src/common/framing';
+import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
+import { redisForTests } from '../helpers/redisServer';
+import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
+import { eventually, until } from '../helpers/until';
+import type { Manager } from '../../src/server';
+
+const redis = redisForTests('givebackshutdown');
+const { skip } = redis;
+
+const ITEMS = ['item-a', 'item-b', 'item-c', 'item-d'];
+
+/**
+ * A manager whose store goes through a relay, serving `get_queue` (a shared Queue) holding
+ * {@link ITEMS}, whose first item a client that left took: its give-back was sent as the relay was
+ * cut, so the manager keeps it (the relay stays cut).
+ */
+async function keptGiveBack(): Promise<{ relay: TcpRelay; plain: Redis; manager: Manager; log: string[]; items: string } & AsyncDisposable> {
+  const store = new URL(redis.url);
+  const relay = await startRelay(`${store.hostname}:${store.port}`);
+  const plain = new Redis(redis.url);
+  const log: string[] = [];
+  const prefix = redis.prefix();
+  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix, log: (line) => log.push(line) }, (m) => m.register('get_queue', { shared: 'Queue' }));
+  const client = await connect<{ get_queue: QueueProxy<string> }>({ address: manager.address, authkey: AUTHKEY, reconnect: false });
+  const q = await client.get_queue();
+  for (const item of ITEMS) await q.put(item);
+  await client.close();
+  const leaving = await RawClient.open(manager.address);
+  const { id } = await createOver(leaving, 'get_queue');
+  await plain.client('PAUSE', 60_000, 'WRITE');
+  leaving.sendRaw(frameMessage(JSON.stringify({ jsonrpc: '2.0', id: 'get-1', method: 'object/call', params: { id, method: 'get', args: [false] } })));
+  await eventually('the get reached Redis and waits there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
+  const sessions = manager.connectedSessions.size;
+  leaving.close();
+  await until('the manager saw the client leave', () => manager.connectedSessions.size < sessions);
+  // The give-back (the first write holding the item's text since the puts) is held, then lost with the connection.
+  const puts = relay.countUpstream(ITEMS[0]!);
+  relay.holdUpstreamFrom(ITEMS[0]!);
+  await plain.client('UNPAUSE');
+  await relay.untilUpstream(ITEMS[0]!, puts + 1);
+  relay.cut();
+  relay.releaseUpstream();
+  await eventually('the manager kept the give-back', async () => log.some((line) => /giving back .* it is kept/.test(line)), (kept) => kept, 20_000);
+  return {
+    relay,
+    plain,
+    manager,
+    log,
+    items: `${prefix}:o:shared:get_queue:items`,
+    async [Symbol.asyncDispose]() {
+      await plain.client('UNPAUSE').catch(() => {});
+      relay.mend();
+      await manager[Symbol.asyncDispose]();
+      plain.disconnect();
+      await relay.close();
+    },
+  };
+}
+
+test('a give-back kept while Redis is away when the manager shuts down is made once Redis is back, before the store closes', { skip, timeout: 60_000 }, async () => {
+  await using s = await keptGiveBack();
+  const stopped = s.manager.shutdown();
+  // Redis comes back only once the shutdown reached the store (it waits for the give-back, or gave it up).
+  await eventually('the shutdown reached the store', async () => s.log.some((line) => /closing; waiting|is lost/.test(line)), (reached) => reached, 20_000);
+  s.relay.mend();
+  await stopped;
+  assert.equal(await s.plain.llen(s.items), ITEMS.length, 'the item taken is back in Redis');
+  assert.ok(!s.log.some((line) => /is lost/.test(line)), `nothing said lost: ${s.log.join(' | ')}`);
+});
+
+test('a give-back kept while Redis is away when the manager shuts down, Redis still away when its wait ends, is said lost, naming its queue', { skip, timeout: 60_000 }, async () => {
+  await using s = await keptGiveBack();
+  await s.manager.shutdown();
+  assert.ok(s.log.some((line) => line.includes(`an item of ${s.items.replace(/:items$/, '')} is lost`)), `said lost, naming the queue: ${s.log.join(' | ')}`);
+  assert.equal(await s.plain.llen(s.items), ITEMS.length - 1);
+});

@@ -17,6 +17,7 @@ import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually, until } from '../helpers/until';
+import { drainQueue } from '../helpers/giveBackOrder';
 
 const redis = redisForTests('giveback');
 const { skip } = redis;
@@ -74,12 +75,6 @@ async function leftWithGetsInFlight(): Promise<{ relay: TcpRelay; plain: Redis; 
   };
 }
 
-/** The items of the queue in get order, taken through the manager. */
-async function drain(q: QueueProxy<string>): Promise<string[]> {
-  const items: string[] = [];
-  for (let size = await q.qsize(), i = 0; i < size; i++) items.push(await q.getNowait());
-  return items;
-}
 
 test('items given back while the connection to Redis drops, never reaching Redis, are given back once Redis is back, in order', { skip, timeout: 60_000 }, async () => {
   await using s = await leftWithGetsInFlight();
@@ -89,7 +84,7 @@ test('items given back while the connection to Redis drops, never reaching Redis
   s.relay.releaseUpstream();
   s.relay.mend();
   await eventually('the three items came back', () => s.q.qsize().catch(() => -1), (n) => n === 4, 20_000);
-  assert.deepEqual(await drain(s.q), ITEMS, 'every item, in the order taken');
+  assert.deepEqual(await drainQueue(s.q), ITEMS, 'every item, in the order taken');
 });
 
 test('items given back whose replies from Redis are lost are not given back twice', { skip, timeout: 60_000 }, async () => {
@@ -104,7 +99,7 @@ test('items given back whose replies from Redis are lost are not given back twic
   await eventually('the queue read through the manager again', () => s.q.qsize().catch(() => -1), (n) => n >= 0, 20_000);
   // The manager made its give-backs again once Redis was back (or knew them made): that is done by now.
   await eventually('the give-backs tried again', async () => s.relay.countUpstream('item-c'), (n) => n >= 3, 20_000);
-  assert.deepEqual(await drain(s.q), ITEMS, 'every item once, in the order taken');
+  assert.deepEqual(await drainQueue(s.q), ITEMS, 'every item once, in the order taken');
 });
 
 /** Waits (bounded) until the manager shows session `id` in the state `wanted` asks for. */
@@ -136,7 +131,7 @@ for (const typeid of ['Queue', 'PriorityQueue'] as const) {
     await untilSession(observer, sessionId, 'gone', (s) => s === undefined);
     storeRelay.mend();
     await eventually('the three items came back', () => queue.qsize().catch(() => -1), (n) => n === 4, 20_000);
-    assert.deepEqual(await drain(queue), ITEMS, 'every item, in the order taken');
+    assert.deepEqual(await drainQueue(queue), ITEMS, 'every item, in the order taken');
     clientRelay.mend();
     for (const outcome of await Promise.all(waitingGets)) assert.ok(outcome instanceof ConnectionLostError);
   });
@@ -197,7 +192,7 @@ test("a PriorityQueue's item given back whose write is lost with the connection 
   s.relay.releaseUpstream();
   s.relay.mend();
   await eventually('the item came back', () => s.q.qsize().catch(() => -1), (n) => n === 4, 20_000);
-  assert.deepEqual(await drain(s.q), ITEMS, 'every item, by priority');
+  assert.deepEqual(await drainQueue(s.q), ITEMS, 'every item, by priority');
 });
 
 test("a PriorityQueue's item given back whose reply from Redis is lost is given back once only", { skip, timeout: 60_000 }, async () => {
@@ -215,5 +210,5 @@ test("a PriorityQueue's item given back whose reply from Redis is lost is given 
   // Made again once Redis is back (Redis knows it made it): that is done once it went upstream again.
   await eventually('the give-back made again', async () => s.relay.countUpstream(ITEMS[0]!), (n) => n > writes, 20_000);
   await eventually('the queue read through the manager again', () => s.q.qsize().catch(() => -1), (n) => n >= 0, 20_000);
-  assert.deepEqual(await drain(s.q), ITEMS, 'every item once, by priority');
+  assert.deepEqual(await drainQueue(s.q), ITEMS, 'every item once, by priority');
 });

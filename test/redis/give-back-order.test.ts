@@ -7,61 +7,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, type ManagerClient, type QueueProxy } from '../../src/client';
+import { connect, type QueueProxy } from '../../src/client';
 import { frameMessage } from '../../src/common/framing';
 import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay } from '../helpers/tcpRelay';
 import { eventually, until } from '../helpers/until';
+import { ORDERED_KINDS, drainQueue, expiriesComeBackInTakeOrder, fillTakenFirst, nacksComeBackInTakeOrder } from '../helpers/giveBackOrder';
 
 const redis = redisForTests('giveorder');
 const { skip } = redis;
 
-async function client(address: string, name: string): Promise<ManagerClient> {
-  return connect({ address, authkey: AUTHKEY, name, reconnect: false });
-}
-
-/** Takes every item with get_nowait, in get order. */
-async function drain<T>(q: QueueProxy<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let n = await q.qsize(); n > 0; n--) out.push(await q.getNowait());
-  return out;
-}
-
-for (const kind of ['Queue', 'LifoQueue'] as const) {
-  // A LifoQueue's items are put in reverse, so that both kinds take a, b, c first.
-  const fill = async (q: QueueProxy<string>): Promise<void> => {
-    for (const item of kind === 'Queue' ? ['a', 'b', 'c', 'd'] : ['d', 'c', 'b', 'a']) await q.put(item);
-  };
-
+for (const kind of ORDERED_KINDS) {
   test(`Redis ${kind}: deliveries whose visibility timeouts expire one after another come back in the order they were taken`, { skip, timeout: 30_000 }, async () => {
     await using manager = await startManager({ store: redis.url, storePrefix: redis.prefix() });
-    await using c = await client(manager.address, 'expiring');
-    const q = (await c.create(kind)) as QueueProxy<string>;
-    await fill(q);
-    for (let i = 0; i < 3; i++) await q.get({ ack: true, visibilityTimeout: 0.05 });
-    await eventually('the three deliveries to expire', () => q.qsize(), (n) => n === 4);
-    assert.deepEqual(await drain(q), ['a', 'b', 'c', 'd']);
+    await expiriesComeBackInTakeOrder(manager.address, kind, false);
   });
 
   test(`Redis ${kind}: nacks in another order, with another client's get in between, and a re-take restore the take order`, { skip, timeout: 30_000 }, async () => {
     await using manager = await startManager({ store: redis.url, storePrefix: redis.prefix() }, (m) => m.register('get_jobs', { shared: kind }));
-    await using one = await client(manager.address, 'one');
-    await using two = await client(manager.address, 'two');
-    const q1 = (await one.create('get_jobs')) as QueueProxy<string>;
-    const q2 = (await two.create('get_jobs')) as QueueProxy<string>;
-    await fill(q1);
-    const a = await q1.get({ ack: true });
-    const b = await q2.get({ ack: true });
-    const c = await q1.get({ ack: true });
-    assert.deepEqual([a.value, b.value, c.value], ['a', 'b', 'c']);
-    await a.nack();
-    await c.nack();
-    await b.nack();
-    const again = await q1.get({ ack: true });
-    assert.equal(again.value, 'a');
-    await again.nack();
-    assert.deepEqual(await drain(q1), ['a', 'b', 'c', 'd']);
+    await nacksComeBackInTakeOrder(manager.address, kind, true, false);
   });
 
   test(`Redis ${kind}: two clients that left with a get each in flight: their items come back in the order they were taken`, { skip, timeout: 30_000 }, async () => {
@@ -73,7 +38,7 @@ for (const kind of ['Queue', 'LifoQueue'] as const) {
       await using manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix }, (m) => m.register('get_queue', { shared: kind }));
       await using c = await connect<{ get_queue: QueueProxy<string> }>({ address: manager.address, authkey: AUTHKEY, reconnect: false });
       const q = await c.get_queue();
-      await fill(q);
+      await fillTakenFirst(kind, q);
       const leaving = [await RawClient.open(manager.address), await RawClient.open(manager.address)];
       const ids = [];
       for (const raw of leaving) ids.push((await createOver(raw, 'get_queue')).id);
@@ -91,7 +56,7 @@ for (const kind of ['Queue', 'LifoQueue'] as const) {
       await until('the manager saw both clients leave', () => manager.connectedSessions.size <= sessions - 2);
       await plain.client('UNPAUSE');
       await eventually('both items came back', () => q.qsize(), (n) => n === 4);
-      assert.deepEqual(await drain(q), ['a', 'b', 'c', 'd']);
+      assert.deepEqual(await drainQueue(q), ['a', 'b', 'c', 'd']);
     } finally {
       await plain.client('UNPAUSE').catch(() => {});
       plain.disconnect();

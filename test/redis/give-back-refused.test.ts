@@ -16,6 +16,7 @@ import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay } from '../helpers/tcpRelay';
 import { eventually, until } from '../helpers/until';
+import { drainQueue } from '../helpers/giveBackOrder';
 
 const redis = redisForTests('givebackrefused');
 const { skip } = redis;
@@ -71,12 +72,6 @@ async function leftWithGet(typeid: 'Queue' | 'PriorityQueue', items: readonly st
   };
 }
 
-/** The items of the queue in get order, taken through the manager. */
-async function drain(q: QueueProxy<string>): Promise<string[]> {
-  const items: string[] = [];
-  for (let size = await q.qsize(), i = 0; i < size; i++) items.push(await q.getNowait());
-  return items;
-}
 
 for (const typeid of ['Queue', 'PriorityQueue'] as const) {
   test(`an item of a ${typeid} given back while Redis refuses writes for want of memory (OOM) is given back once Redis takes it`, { skip, timeout: 60_000 }, async () => {
@@ -89,7 +84,7 @@ for (const typeid of ['Queue', 'PriorityQueue'] as const) {
     assert.equal(await s.q.qsize().catch(() => -1), ITEMS.length - 1, 'the item taken is not back while Redis refuses it');
     await s.plain.config('SET', 'maxmemory', '0');
     await eventually('the item came back', () => s.q.qsize().catch(() => -1), (n) => n === ITEMS.length, 20_000);
-    assert.deepEqual(await drain(s.q), ITEMS, 'every item once, in order');
+    assert.deepEqual(await drainQueue(s.q), ITEMS, 'every item once, in order');
     assert.ok(!s.log.some((line) => /lost/.test(line)), `nothing said lost: ${s.log.join(' | ')}`);
   });
 }

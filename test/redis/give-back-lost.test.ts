@@ -10,13 +10,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { connect, ConnectionLostError, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
-import { frameMessage } from '../../src/common/framing';
-import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
+import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
-import { eventually, until } from '../helpers/until';
+import { startRelay } from '../helpers/tcpRelay';
+import { eventually } from '../helpers/until';
+import { leftWithGetsHeldInRedis, type LeftWithGets } from '../helpers/leftWithGets';
 import { drainQueue } from '../helpers/giveBackOrder';
 
 const redis = redisForTests('giveback');
@@ -25,60 +24,29 @@ const { skip } = redis;
 const ITEMS = ['item-a', 'item-b', 'item-c', 'item-d'];
 
 /**
- * A manager whose store goes through a relay, serving `get_queue` (a shared Queue) holding
- * {@link ITEMS}, and three gets of a client that left while Redis held them (paused for writes):
- * `release` lets Redis carry them out, and resolves once the manager has sent its three
- * give-backs (the items' texts gone upstream a second time). The relay holds what the manager
- * sends from the first give-back on.
+ * Three gets of a client that left while Redis held them (see {@link leftWithGetsHeldInRedis}),
+ * sent in one write, so that their answers come back together and their items are given back in
+ * one turn (last first, so in order).
  */
-async function leftWithGetsInFlight(): Promise<{ relay: TcpRelay; plain: Redis; q: QueueProxy<string>; items: string; release(): Promise<void> } & AsyncDisposable> {
-  const store = new URL(redis.url);
-  const relay = await startRelay(`${store.hostname}:${store.port}`);
-  const plain = new Redis(redis.url);
-  const prefix = redis.prefix();
-  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix }, (m) => m.register('get_queue', { shared: 'Queue' }));
-  const client = await connect<{ get_queue: QueueProxy<string> }>({ address: manager.address, authkey: AUTHKEY, reconnect: false });
-  const q = await client.get_queue();
-  for (const item of ITEMS) await q.put(item);
-  const leaving = await RawClient.open(manager.address);
-  const { id } = await createOver(leaving, 'get_queue');
-  // Redis holds every command that may write: the three gets are sent and wait there...
-  await plain.client('PAUSE', 60_000, 'WRITE');
-  // In one write, so that the manager reads them together and sends them as one run: their answers
-  // then come back together, and are given back in one turn (last first, so in order).
-  leaving.sendRaw([1, 2, 3].map((n) => frameMessage(JSON.stringify({ jsonrpc: '2.0', id: `get-${n}`, method: 'object/call', params: { id, method: 'get', args: [false] } }))).join(''));
-  await eventually('the gets reached Redis and wait there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
-  // ...while their client leaves: their answers cannot reach it, so their items go back.
-  const sessions = manager.connectedSessions.size;
-  leaving.close();
-  await until('the manager saw the client leave', () => manager.connectedSessions.size < sessions);
-  return {
-    relay,
-    plain,
-    q,
-    items: `${prefix}:o:shared:get_queue:items`,
-    async release() {
-      // The first of the manager's writes holding a taken item's text is a give-back.
-      relay.holdUpstreamFrom('item-');
-      await plain.client('UNPAUSE');
-      await Promise.all(ITEMS.slice(0, 3).map((item) => relay.untilUpstream(item, 2)));
-    },
-    async [Symbol.asyncDispose]() {
-      await plain.client('UNPAUSE').catch(() => {});
-      relay.releaseUpstream();
-      relay.mend();
-      await client.close();
-      await manager[Symbol.asyncDispose]();
-      plain.disconnect();
-      await relay.close();
-    },
-  };
+function leftWithGetsInFlight(): Promise<LeftWithGets> {
+  return leftWithGetsHeldInRedis(redis, 'Queue', ITEMS, 3);
+}
+
+/**
+ * Lets Redis carry the three gets out and resolves once the manager has sent its three give-backs
+ * (the items' texts gone upstream a second time), holding what it sends from the first on.
+ */
+async function releaseThreeGiveBacks(s: LeftWithGets): Promise<void> {
+  // The first of the manager's writes holding a taken item's text is a give-back.
+  s.relay.holdUpstreamFrom('item-');
+  await s.plain.client('UNPAUSE');
+  await Promise.all(ITEMS.slice(0, 3).map((item) => s.relay.untilUpstream(item, 2)));
 }
 
 
 test('items given back while the connection to Redis drops, never reaching Redis, are given back once Redis is back, in order', { skip, timeout: 60_000 }, async () => {
   await using s = await leftWithGetsInFlight();
-  await s.release();
+  await releaseThreeGiveBacks(s);
   // The give-backs went with the connection: Redis never saw them.
   s.relay.cut();
   s.relay.releaseUpstream();
@@ -89,7 +57,7 @@ test('items given back while the connection to Redis drops, never reaching Redis
 
 test('items given back whose replies from Redis are lost are not given back twice', { skip, timeout: 60_000 }, async () => {
   await using s = await leftWithGetsInFlight();
-  await s.release();
+  await releaseThreeGiveBacks(s);
   // Redis makes the give-backs, and their replies are lost with the connection.
   s.relay.dropDownstream();
   s.relay.releaseUpstream();
@@ -137,57 +105,15 @@ for (const typeid of ['Queue', 'PriorityQueue'] as const) {
   });
 }
 
-/**
- * A manager whose store goes through a relay, serving `get_pq` (a shared PriorityQueue) holding
- * {@link ITEMS}, and a get of a client that left while Redis held the get's reading of the heap:
- * `release(holdFrom)` lets Redis carry the get out, holding what the manager sends from its next
- * write holding `holdFrom` on, and resolves once that write went upstream.
- */
-async function leftWithPriorityGet(): Promise<{ relay: TcpRelay; plain: Redis; q: QueueProxy<string>; givenBack: string; release(holdFrom: string): Promise<void> } & AsyncDisposable> {
-  const store = new URL(redis.url);
-  const relay = await startRelay(`${store.hostname}:${store.port}`);
-  const plain = new Redis(redis.url);
-  const prefix = redis.prefix();
-  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix }, (m) => m.register('get_pq', { shared: 'PriorityQueue' }));
-  const client = await connect<{ get_pq: QueueProxy<string> }>({ address: manager.address, authkey: AUTHKEY, reconnect: false });
-  const q = await client.get_pq();
-  for (const item of ITEMS) await q.put(item);
-  const leaving = await RawClient.open(manager.address);
-  const { id } = await createOver(leaving, 'get_pq');
-  // Redis holds the get's reading of the heap while its client leaves: its item then goes back.
-  await plain.client('PAUSE', 60_000, 'WRITE');
-  leaving.sendRaw(frameMessage(JSON.stringify({ jsonrpc: '2.0', id: 'get-1', method: 'object/call', params: { id, method: 'get', args: [false] } })));
-  await eventually('the get reached Redis and waits there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
-  const sessions = manager.connectedSessions.size;
-  leaving.close();
-  await until('the manager saw the client leave', () => manager.connectedSessions.size < sessions);
-  return {
-    relay,
-    plain,
-    q,
-    givenBack: `${prefix}:o:shared:get_pq:items`,
-    async release(holdFrom) {
-      const before = relay.countUpstream(holdFrom);
-      relay.holdUpstreamFrom(holdFrom);
-      await plain.client('UNPAUSE');
-      await relay.untilUpstream(holdFrom, before + 1);
-    },
-    async [Symbol.asyncDispose]() {
-      await plain.client('UNPAUSE').catch(() => {});
-      relay.releaseUpstream();
-      relay.mend();
-      await client.close();
-      await manager[Symbol.asyncDispose]();
-      plain.disconnect();
-      await relay.close();
-    },
-  };
+/** A get of a shared PriorityQueue's item, of a client that left while Redis held the get's reading of the heap. */
+function leftWithPriorityGet(): Promise<LeftWithGets> {
+  return leftWithGetsHeldInRedis(redis, 'PriorityQueue', ITEMS);
 }
 
 // The item taken (the least) is written to Redis next by its give-back: the get's own save stores the others.
 test("a PriorityQueue's item given back whose write is lost with the connection to Redis is given back once Redis is back", { skip, timeout: 60_000 }, async () => {
   await using s = await leftWithPriorityGet();
-  await s.release(ITEMS[0]!);
+  await s.release(ITEMS[0]!, 1);
   s.relay.cut();
   s.relay.releaseUpstream();
   s.relay.mend();
@@ -197,13 +123,13 @@ test("a PriorityQueue's item given back whose write is lost with the connection 
 
 test("a PriorityQueue's item given back whose reply from Redis is lost is given back once only", { skip, timeout: 60_000 }, async () => {
   await using s = await leftWithPriorityGet();
-  await s.release(ITEMS[0]!);
+  await s.release(ITEMS[0]!, 1);
   // Redis makes the give-back (the heap saved anew, or the item in the list of those given back), and its reply is lost with the connection.
-  const version = s.givenBack.replace(/items$/, 'version');
+  const version = s.items.replace(/items$/, 'version');
   const saved = Number(await s.plain.get(version));
   s.relay.dropDownstream();
   s.relay.releaseUpstream();
-  await eventually('Redis made the give-back', async () => Number(await s.plain.get(version)) > saved || (await s.plain.llen(s.givenBack)) > 0, (made) => made);
+  await eventually('Redis made the give-back', async () => Number(await s.plain.get(version)) > saved || (await s.plain.llen(s.items)) > 0, (made) => made);
   const writes = s.relay.countUpstream(ITEMS[0]!);
   s.relay.cut();
   s.relay.mend();

@@ -8,14 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { connect, type QueueProxy } from '../../src/client';
-import { frameMessage } from '../../src/common/framing';
-import { AUTHKEY, RawClient, createOver, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
-import { eventually, until } from '../helpers/until';
-import type { Manager } from '../../src/server';
+import { eventually } from '../helpers/until';
+import { leftWithGetsHeldInRedis, type LeftWithGets } from '../helpers/leftWithGets';
 
 const redis = redisForTests('givebackshutdown');
 const { skip } = redis;
@@ -27,47 +22,15 @@ const ITEMS = ['item-a', 'item-b', 'item-c', 'item-d'];
  * {@link ITEMS}, whose first item a client that left took: its give-back was sent as the relay was
  * cut, so the manager keeps it (the relay stays cut).
  */
-async function keptGiveBack(): Promise<{ relay: TcpRelay; plain: Redis; manager: Manager; log: string[]; items: string } & AsyncDisposable> {
-  const store = new URL(redis.url);
-  const relay = await startRelay(`${store.hostname}:${store.port}`);
-  const plain = new Redis(redis.url);
-  const log: string[] = [];
-  const prefix = redis.prefix();
-  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix, log: (line) => log.push(line) }, (m) => m.register('get_queue', { shared: 'Queue' }));
-  const client = await connect<{ get_queue: QueueProxy<string> }>({ address: manager.address, authkey: AUTHKEY, reconnect: false });
-  const q = await client.get_queue();
-  for (const item of ITEMS) await q.put(item);
-  await client.close();
-  const leaving = await RawClient.open(manager.address);
-  const { id } = await createOver(leaving, 'get_queue');
-  await plain.client('PAUSE', 60_000, 'WRITE');
-  leaving.sendRaw(frameMessage(JSON.stringify({ jsonrpc: '2.0', id: 'get-1', method: 'object/call', params: { id, method: 'get', args: [false] } })));
-  await eventually('the get reached Redis and waits there', async () => /blocked_clients:(\d+)/.exec(await plain.info('clients'))?.[1], (n) => Number(n) >= 1);
-  const sessions = manager.connectedSessions.size;
-  leaving.close();
-  await until('the manager saw the client leave', () => manager.connectedSessions.size < sessions);
+async function keptGiveBack(): Promise<LeftWithGets> {
+  const s = await leftWithGetsHeldInRedis(redis, 'Queue', ITEMS);
+  await s.client.close();
   // The give-back (the first write holding the item's text since the puts) is held, then lost with the connection.
-  const puts = relay.countUpstream(ITEMS[0]!);
-  relay.holdUpstreamFrom(ITEMS[0]!);
-  await plain.client('UNPAUSE');
-  await relay.untilUpstream(ITEMS[0]!, puts + 1);
-  relay.cut();
-  relay.releaseUpstream();
-  await eventually('the manager kept the give-back', async () => log.some((line) => /giving back .* it is kept/.test(line)), (kept) => kept, 20_000);
-  return {
-    relay,
-    plain,
-    manager,
-    log,
-    items: `${prefix}:o:shared:get_queue:items`,
-    async [Symbol.asyncDispose]() {
-      await plain.client('UNPAUSE').catch(() => {});
-      relay.mend();
-      await manager[Symbol.asyncDispose]();
-      plain.disconnect();
-      await relay.close();
-    },
-  };
+  await s.release(ITEMS[0]!, 1);
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  await eventually('the manager kept the give-back', async () => s.log.some((line) => /giving back .* it is kept/.test(line)), (kept) => kept, 20_000);
+  return s;
 }
 
 test('a give-back kept while Redis is away when the manager shuts down is made once Redis is back, before the store closes', { skip, timeout: 60_000 }, async () => {

@@ -120,9 +120,6 @@ export interface RedisObjectHost extends AnswerRecords {
   beforeAnyEffect(error: unknown): unknown;
 }
 
-/** The errors of calls not carried out because Redis could not be used (they were not sent). */
-const notCarriedOut = new WeakSet<Error>();
-
 /**
  * The errors Redis refuses a command with for now, and will not once past them: a replica after a
  * failover (READONLY, MASTERDOWN), out of memory under maxmemory (OOM), a long script running
@@ -133,7 +130,6 @@ const FOR_NOW = /^(READONLY|MASTERDOWN|OOM|BUSY|LOADING|MISCONF|NOREPLICAS|TRYAG
 
 /** The errors of calls Redis refused for now (see {@link FOR_NOW}): not carried out, and may be made again later. */
 const refusedForNow = new WeakSet<Error>();
-
 
 /** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
 const repliesLost = new WeakMap<Error, string>();
@@ -729,9 +725,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a call not carried out: Redis could not be used. */
   #unavailable(reason: string): PyException {
-    const error = new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
-    notCarriedOut.add(error);
-    return error;
+    return new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
   }
 
   /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */

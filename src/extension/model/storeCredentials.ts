@@ -11,6 +11,7 @@
  * never goes in the clear to the same host over `redis://`.
  */
 
+import { REDIS_DEFAULT_PORT } from '../../server/store/storeUrl';
 import { SecretPrefix } from '../ids';
 
 /** A Redis URL parsed, or undefined for memory, empty or what is no redis:// URL (the server says what is wrong with it). */
@@ -32,7 +33,7 @@ export function storeSecretName(store: string | undefined): string | undefined {
   const url = redisUrl(store);
   if (!url) return undefined;
   const user = url.username ? `${url.username}@` : '';
-  return `${SecretPrefix.StorePassword}:${url.protocol}//${user}${url.hostname}:${url.port || '6379'}`;
+  return `${SecretPrefix.StorePassword}:${url.protocol}//${user}${url.hostname}:${url.port || REDIS_DEFAULT_PORT}`;
 }
 
 /** The server and user a store's password is for, as the extension's messages name them: `redis://alice@127.0.0.1:6379`. */

@@ -21,6 +21,9 @@ export interface RedisStoreAddress {
 /** What a store option names. */
 export type StoreAddress = { readonly kind: 'memory' } | RedisStoreAddress;
 
+/** The port a Redis URL without one names (Redis's own default). */
+export const REDIS_DEFAULT_PORT = '6379';
+
 /** Whatever stands between `//` and the last `@`: a user and password, even in text that is no URL at all. */
 const CREDENTIALS = /\/\/.*@/s;
 
@@ -55,7 +58,7 @@ export function parseStoreAddress(text: string): StoreAddress {
   if (url.search || url.hash) throw new Error(`store ${quoted(text)} takes no query or fragment: redis://HOST:PORT/DB`);
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) throw new Error(`store ${quoted(text)}: the database after the port must be a number, e.g. redis://127.0.0.1:6379/0`);
-  const shown = `${url.protocol}//${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || '6379'}/${db || '0'}`;
+  const shown = `${url.protocol}//${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port || REDIS_DEFAULT_PORT}/${db || '0'}`;
   return { kind: 'redis', url: text, shown, tls: url.protocol === 'rediss:' };
 }
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { SYNC_MANAGER_TYPEIDS } from '../common/syncTypeids';
 import { cliEntry, stopProcess } from '../server/childProcess';
 import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../common/environmentVariables';
-import { hidePassword, passwordOf } from './model/storeCredentials';
+import { passwordHidingLines, passwordOf } from './model/storeCredentials';
 
 /** How to start the server. */
 export interface ServerLaunch {
@@ -66,13 +66,13 @@ export function startServerProcess(launch: ServerLaunch): Promise<ServerProcess>
   let stopping = false;
   let output = '';
   // The manager never prints the store's password; should a message of Redis or its client quote it, the log does not.
-  const storePassword = passwordOf(launch.store);
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (raw: string) => {
-    const text = hidePassword(raw, storePassword);
-    output = (output + text).slice(-4000);
-    for (const line of text.split(/\r?\n/)) if (line) launch.log(line);
+  const stderr = passwordHidingLines(passwordOf(launch.store), (line) => {
+    output = `${output}${line}\n`.slice(-4000);
+    launch.log(line);
   });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => stderr.push(text));
+  child.stderr!.on('end', () => stderr.end());
   const exited = new Promise<string | undefined>((resolve) => {
     child.on('exit', (code, signal) => {
       launch.log(`manager process ${child.pid} exited (${signal ?? `code ${code}`})`);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   hidePassword,
+  passwordHidingLines,
   mergeStorePassword,
   passwordOf,
   storeAuthRefusal,
@@ -58,6 +59,27 @@ test('text is cleared of the password, as typed and as a URL carries it', () => 
   assert.ok(!hidden.includes(password) && !hidden.includes(encodeURIComponent(password)), hidden);
   assert.equal(hidden, 'cannot reach redis://:***@127.0.0.1:6379/0: AUTH *** refused');
   assert.equal(hidePassword('nothing secret', undefined), 'nothing secret');
+});
+
+test('a child\'s output is cleared of the password line by line, even where a chunk ends inside it', () => {
+  const password = 'correct horse';
+  const url = withPassword('redis://127.0.0.1:6379/0', password);
+  const output = `starting\ncannot reach ${url}: AUTH ${password} refused\r\nlast words`;
+  // Every place a chunk can end, and the output in one-character chunks.
+  const splits = [...Array.from({ length: output.length - 1 }, (_, at) => [output.slice(0, at + 1), output.slice(at + 1)]), [...output]];
+  for (const chunks of splits) {
+    const lines: string[] = [];
+    const reader = passwordHidingLines(password, (line) => lines.push(line));
+    for (const chunk of chunks) reader.push(chunk);
+    reader.end();
+    assert.deepEqual(lines, ['starting', 'cannot reach redis://:***@127.0.0.1:6379/0: AUTH *** refused', 'last words'], JSON.stringify(chunks));
+  }
+  const lines: string[] = [];
+  const reader = passwordHidingLines(undefined, (line) => lines.push(line));
+  reader.push('no pass');
+  reader.push('word here\n\nnext\n');
+  reader.end();
+  assert.deepEqual(lines, ['no password here', 'next'], 'blank lines are left out, as the log always did');
 });
 
 test("Redis's refusals are told apart from other failures", () => {

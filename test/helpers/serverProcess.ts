@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { AUTHKEY_VARIABLE, STORE_VARIABLE } from '../../src/common/environmentVariables';
+import { ADDRESS_VARIABLE, AUTHKEY_VARIABLE, STORE_VARIABLE } from '../../src/common/environmentVariables';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -39,7 +39,7 @@ export interface ReadyServe {
 
 /** Starts `syncmanager serve ARGS` and waits (20 s at most) until its stdout matches `ready`. */
 export function spawnServe(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp }): Promise<ReadyServe> {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], { cwd: options.cwd ?? root, env: { ...process.env, [AUTHKEY_VARIABLE]: '', [STORE_VARIABLE]: '', ...options.env } });
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { cwd: options.cwd ?? root, env: { ...process.env, [ADDRESS_VARIABLE]: '', [AUTHKEY_VARIABLE]: '', [STORE_VARIABLE]: '', ...options.env } });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));

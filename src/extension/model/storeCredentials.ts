@@ -85,6 +85,30 @@ export function hidePassword(text: string, password: string | undefined): string
   return hidden;
 }
 
+/**
+ * Turns a child's output, chunk by chunk, into whole lines cleared of `password` (see {@link hidePassword}), each
+ * given to `line`: a chunk may end inside a line, and so inside the password, which a chunk-by-chunk clearing
+ * would let through in two halves. `end()` gives the last line if the output did not end with a newline.
+ */
+export function passwordHidingLines(password: string | undefined, line: (text: string) => void): { push(chunk: string): void; end(): void } {
+  let partial = '';
+  const give = (text: string) => {
+    const cleared = hidePassword(text.endsWith('\r') ? text.slice(0, -1) : text, password);
+    if (cleared) line(cleared);
+  };
+  return {
+    push(chunk) {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      for (const part of parts) give(part);
+    },
+    end() {
+      give(partial);
+      partial = '';
+    },
+  };
+}
+
 /** How Redis refuses a client's password: none given where one is required, or a wrong one. */
 export type StoreAuthRefusal = 'none given' | 'wrong';
 

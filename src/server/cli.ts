@@ -267,15 +267,19 @@ function shellQuote(value: string): string {
 }
 
 /**
- * Logs a promise rejected and never handled instead of letting Node end the process: the manager
- * holds every client's objects, and one such promise (a registered class's code that lets one go,
- * say) must not take them all down. Python's manager likewise serves on when a call's thread fails.
+ * Logs a promise rejected and never handled, or an exception thrown outside any call (from a
+ * timer a registered class's code set, say), instead of letting Node end the process: the manager
+ * holds every client's objects, and one such failure must not take them all down. Python's manager
+ * likewise serves on when a thread of its registered code fails. A call's own failure never gets
+ * here (it is caught on the call's path and answered as an error), so what does was thrown outside
+ * any call; its stack, in the log, says whose code it was. A log line that cannot be written (the
+ * pipe to the manager's parent closed) is dropped: the failure to write it would come back here.
  */
-function serveOnAfterUnhandledRejections(write: (message: string) => void): void {
-  process.on('unhandledRejection', (reason) => {
-    const why = reason instanceof Error ? (reason.stack ?? `${reason.name}: ${reason.message}`) : String(reason);
-    write(`a promise rejected and never handled (the manager serves on): ${why}`);
-  });
+function serveOnAfterUncaughtFailures(write: (message: string) => void): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  const why = (reason: unknown) => (reason instanceof Error ? (reason.stack ?? `${reason.name}: ${reason.message}`) : String(reason));
+  process.on('unhandledRejection', (reason) => write(`a promise rejected and never handled (the manager serves on): ${why(reason)}`));
+  process.on('uncaughtException', (error) => write(`an exception thrown outside any call (the manager serves on): ${why(error)}`));
 }
 
 function timestamp(): string {
@@ -365,7 +369,7 @@ async function serve(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<num
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  serveOnAfterUnhandledRejections((message) => process.stderr.write(`${timestamp()} error: ${message}\n`));
+  serveOnAfterUncaughtFailures((message) => process.stderr.write(`${timestamp()} error: ${message}\n`));
 
   const custom = manager.registry.all().filter((r) => !(r.typeid in builtinTypes) || !options.builtins);
   if (options.json) {
@@ -443,7 +447,7 @@ async function serveChild(): Promise<number> {
   });
   // BaseManager's child dies with its parent; so does ours. (A state file that cannot be saved is reported below.)
   process.on('disconnect', () => void manager.shutdown().catch(() => {}));
-  serveOnAfterUnhandledRejections((message) => send({ type: 'log', message }));
+  serveOnAfterUncaughtFailures((message) => send({ type: 'log', message }));
   process.on('SIGINT', () => {
     // Ctrl-C in the parent's terminal reaches the child too: the parent decides when it stops.
   });

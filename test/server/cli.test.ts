@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { connect, type QueueProxy } from '../../src/client';
 import { testFolder } from '../helpers/tempFolder';
 import { spawnServe } from '../helpers/serverProcess';
+import { until } from '../helpers/until';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -217,6 +218,43 @@ export default defineConfig({ register: { Leaky: { callable: Leaky } } });
     assert.equal(await queue.get(), 5);
     assert.equal(child.exitCode, null, stderr());
     assert.match(stderr(), /a promise rejected and never handled \(the manager serves on\): Error: left unhandled by user code/);
+  } finally {
+    await client.close();
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+});
+
+test("an exception a registered class's code throws later, outside any call, is logged and the manager serves on", async (t) => {
+  const dir = testFolder(t, 'config');
+  writeFileSync(
+    join(dir, 'syncmanager.config.ts'),
+    `import { defineConfig } from 'syncmanager/server';
+class Ticking {
+  tick(): number {
+    setTimeout(() => {
+      throw new Error('thrown later by user code');
+    }, 0);
+    return 1;
+  }
+}
+export default defineConfig({ register: { Ticking: { callable: Ticking } } });
+`,
+  );
+  const { child, stdout, exited, stderr } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k'], {}, dir);
+  const address = /serving on (\S+)/.exec(stdout)![1];
+  const client = await connect({ address, authkey: 'k', reconnect: false });
+  try {
+    const ticking = await client.create('Ticking');
+    const queue = await client.create<QueueProxy<number>>('Queue');
+    await queue.put(5);
+    assert.equal(await ticking.tick(), 1);
+    // The timer has run once the log says so; the queue's item and a second call prove the manager still serves.
+    await until('the exception is logged', () => /thrown later by user code/.test(stderr()), 10_000);
+    assert.equal(await queue.get(), 5);
+    assert.equal(await ticking.tick(), 1);
+    assert.equal(child.exitCode, null, stderr());
+    assert.match(stderr(), /an exception thrown outside any call \(the manager serves on\): Error: thrown later by user code/);
   } finally {
     await client.close();
   }

@@ -21,12 +21,6 @@ import { AnsweredInGroup, HOSTED_ELSEWHERE, NO_RECORD, type AnswerRecord } from 
 /** The kind of holding a delivery in flight is, in a manager's held index (see `redisReclaimers.ts`). */
 export const DELIVERY_KIND = 'delivery';
 
-/** How long a visibility timeout that could not give its delivery back (Redis away) waits before trying again. */
-const RETRY_MS = 1000;
-
-/** How many times a give-back that failed because Redis was away is tried again. */
-const MAX_RETRIES = 60;
-
 /** The keys acknowledged gets use on one queue. */
 export interface DeliveryKeys {
   /** The queue's key: changes are published under it, and the held index names it. */
@@ -128,17 +122,19 @@ export class RedisDeliveries {
       this.#bySession.set(session, mine);
     }
     mine.ids.set(id, local);
-    if (local.visibleAt !== undefined) this.#arm(session, id, local, local.visibleAt - Date.now(), 0);
+    if (local.visibleAt !== undefined) this.#arm(session, id, local, local.visibleAt - Date.now());
     // Last: a session that has already ended gives it straight back (through ownerLeft).
     context.hold?.(this.resource);
   }
 
-  /** The visibility timeout: the delivery goes back by itself, as a nack would (tried again while Redis is away). */
-  #arm(session: string, id: string, local: LocalDelivery, ms: number, retries: number): void {
+  /**
+   * The visibility timeout: the delivery goes back by itself, as a nack would. While Redis is away
+   * the give-back is kept and made once Redis is back (see `redisGiveBacks.ts`), however long that
+   * takes: a worker that hangs holding its connection open must not keep the item for ever.
+   */
+  #arm(session: string, id: string, local: LocalDelivery, ms: number): void {
     local.timer = setTimeout(() => {
-      this.settle(id, session, 'back').catch(() => {
-        if (retries < MAX_RETRIES && this.#bySession.get(session)?.ids.get(id) === local) this.#arm(session, id, local, RETRY_MS, retries + 1);
-      });
+      this.host.giveBack(`delivery ${id} of ${this.keys.key} (its visibility timeout passed)`, async () => (await this.settle(id, session, 'back'), true), NO_RECORD);
     }, Math.max(0, ms));
     local.timer.unref();
   }
@@ -191,15 +187,14 @@ export class RedisDeliveries {
     const mine = this.#bySession.get(session);
     this.#bySession.delete(session);
     for (const local of mine?.ids.values() ?? []) clearTimeout(local.timer);
-    this.#giveBackAll(session, 0);
-  }
-
-  #giveBackAll(session: string, retries: number): void {
+    // Kept and made once Redis is back however long it is away (see `redisGiveBacks.ts`): the
+    // manager serves on meanwhile, so no survivor would give them back, and nobody else knows of them.
     const { host, keys } = this;
-    host.run('smDeliveriesReturn', [keys.inFlight, keys.items], [host.ownerId(session), 'owner', host.channel, keys.key]).catch(() => {
-      // Redis is away: try again; should this manager stop or die first, its own stop or a survivor gives them back.
-      if (retries < MAX_RETRIES) setTimeout(() => this.#giveBackAll(session, retries + 1), RETRY_MS).unref();
-    });
+    host.giveBack(
+      `the deliveries of ${keys.key} an ended session held`,
+      async () => (await host.run('smDeliveriesReturn', [keys.inFlight, keys.items], [host.ownerId(session), 'owner', host.channel, keys.key]), true),
+      NO_RECORD,
+    );
   }
 
   /**

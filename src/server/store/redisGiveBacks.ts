@@ -1,6 +1,7 @@
 /**
  * What a call took and gives back in Redis because its answer never reached its caller (a queue's
- * item to the front; a delivery made undelivered), kept until Redis has it. A give-back made while
+ * item to the front; a delivery made undelivered), and the deliveries a session held when it
+ * ended or whose visibility timeout passed, kept until Redis has it. A give-back made while
  * the manager's connection to Redis is down (refused, or sent and its reply lost), or refused by a
  * Redis that refuses for now (a replica after a failover, out of memory, busy with a long script,
  * loading its data), would otherwise lose the item for good: nobody but this manager knows it. So

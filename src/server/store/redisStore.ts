@@ -104,7 +104,8 @@ export interface RedisObjectHost extends AnswerRecords {
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
   readonly deliveryIdsKey: string;
   /**
-   * Gives back `what`, taken by a call whose answer never reached its caller, by `make` (which
+   * Gives back `what` (taken by a call whose answer never reached its caller; the deliveries a
+   * session held when it ended; a delivery whose visibility timeout passed), by `make` (which
    * Redis must make once however often it is asked to): kept and made again, in order, while
    * Redis is away or refuses for now (see `redisGiveBacks.ts`). `record`: the answer record of
    * the call that took it, whose session another manager may have taken over; `make` passes its

@@ -8,8 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
 import { Redis } from 'ioredis';
-import { connect, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
+import { connect, type DictProxy, type DynamicProxy, type EventProxy, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
@@ -276,4 +277,78 @@ test("a resumable session's Semaphore release whose reply from Redis is lost suc
   assert.equal(await free(), 1, 'one permit given back, once');
   const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
   assert.deepEqual(shown?.holds, [], 'the manager knows the session holds no permit');
+});
+
+/** The stored state of an object kept whole (a dict, a list...), as Redis holds it ('' when none). */
+const wholeState = (s: { plain: Redis; prefix: string }, id: string) => async () => (await s.plain.get(`${s.prefix}:o:${id.slice('r:'.length)}:state`)) ?? '';
+
+/** How many times `text` occurs in `within`. */
+const occurrences = (within: string, text: string) => within.split(text).length - 1;
+
+test("a resumable session's dict __setitem__ whose reply from Redis is lost answers None, the value stored once", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const d = await s.client.create<DictProxy<string>>('dict');
+  const state = wholeState(s, d.id);
+  const set = await withReplyLost(s, 'set-while-lost', () => s.client.callById(d.id, '__setitem__', ['k', 'set-while-lost']), async () => (await state()).includes('set-while-lost'));
+  assert.equal(set, null, 'the call answers None');
+  assert.equal(await d.get('k'), 'set-while-lost');
+  assert.equal(await s.client.callById(d.id, '__len__'), 1);
+});
+
+test("a resumable session's list append and pop whose replies from Redis are lost are each carried out once, the pop answering its item", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const l = await s.client.create<DynamicProxy>('list', ['first']);
+  const state = wholeState(s, l.id);
+  assert.equal(await withReplyLost(s, 'appended-while-lost', () => s.client.callById(l.id, 'append', ['appended-while-lost']), async () => (await state()).includes('appended-while-lost')), null);
+  assert.equal(occurrences(await state(), 'appended-while-lost'), 1, 'appended once');
+  assert.deepEqual(await s.client.callById(l.id, '__getitem__', [1]), 'appended-while-lost');
+  const popped = await withReplyLost(s, 'appended-while-lost', () => l.pop(), async () => !(await state()).includes('appended-while-lost'));
+  assert.equal(popped, 'appended-while-lost', 'the pop answers with the item it took');
+  assert.equal(await s.client.callById(l.id, '__len__'), 1, 'popped once: the first item is still there');
+});
+
+test("a resumable session's dict __setitem__ whose save Redis refused (another manager changed the dict first) and whose reply was lost says it was not carried out, nothing stored", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const d = await s.client.create<DictProxy<string>>('dict');
+  const state = wholeState(s, d.id);
+  // Another manager, straight to Redis, changes the dict while this one's save is held on its way.
+  await using other = await startManager({ store: redis.url, storePrefix: s.prefix });
+  await using otherClient = await connect({ address: other.address, authkey: AUTHKEY, reconnect: false });
+  // What Redis runs, as MONITOR shows it: the save, once it ran.
+  const store = new URL(redis.url);
+  const monitor = netConnect(Number(store.port), store.hostname);
+  let shown = '';
+  monitor.setEncoding('utf8');
+  monitor.on('data', (chunk: string) => (shown += chunk));
+  monitor.write('MONITOR\r\n');
+  const saveRan = () => shown.split('\n').some((line) => /"eval(sha)?"/i.test(line) && line.includes('never-saved'));
+  try {
+    s.relay.holdUpstreamFrom('never-saved');
+    const set = s.client.callById(d.id, '__setitem__', ['k', 'never-saved']);
+    set.catch(() => {});
+    await s.relay.untilUpstream('never-saved', 1);
+    await otherClient.callById(d.id, '__setitem__', ['other', 'saved-first']);
+    s.relay.dropDownstream();
+    s.relay.releaseUpstream();
+    await eventually('Redis ran the save', async () => saveRan(), (ran) => ran);
+    s.relay.cut();
+    s.relay.mend();
+    await assert.rejects(set, /was not carried out/);
+    assert.equal(saveRan(), true, 'Redis ran the save, which found the dict changed');
+    assert.doesNotMatch(await state(), /never-saved/, 'nothing of the call was stored');
+    assert.deepEqual(await s.client.callById(d.id, '__len__'), 1, 'the other change is there');
+  } finally {
+    monitor.destroy();
+  }
+});
+
+test("a resumable session's Event set and clear whose replies from Redis are lost succeed", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const event = await s.client.create<EventProxy>('Event');
+  const name = event.id.slice('r:'.length);
+  const flag = () => s.plain.hget(`${s.prefix}:o:${name}:event`, 'flag');
+  await withReplyLost(s, name, () => event.set(), async () => (await flag()) === '1');
+  assert.equal(await event.isSet(), true);
+  await withReplyLost(s, name, () => event.clear(), async () => (await flag()) === '0');
+  assert.equal(await event.isSet(), false);
 });

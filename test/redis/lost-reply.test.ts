@@ -352,3 +352,70 @@ test("a resumable session's Event set and clear whose replies from Redis are los
   await withReplyLost(s, name, () => event.clear(), async () => (await flag()) === '0');
   assert.equal(await event.isSet(), false);
 });
+
+/**
+ * A resumable session's acquire of `typeid` (one permit for a Semaphore), held through another
+ * manager (straight to Redis), waits with a timeout; from its timeout on, the manager's writes are
+ * held, so its leave (the ticket out of the line, `smLockLeave`/`smSemLeave`) waits on its way
+ * while the holder releases, handing the lock or permit to the ticket leaving; then Redis runs the
+ * leave, which keeps what was handed (a timeout that lost the race), while its reply is dropped.
+ * `handed()` reads whether the ticket still waits to take up what it was handed. Returns the acquire.
+ */
+async function timedOutAsHanded(
+  s: Awaited<ReturnType<typeof setUp>>,
+  typeid: 'Lock' | 'Semaphore',
+  handed: (name: string) => Promise<boolean>,
+): Promise<{ acquired: Promise<boolean>; proxy: LockProxy | SemaphoreProxy } & AsyncDisposable> {
+  const proxy = await s.client.create<LockProxy | SemaphoreProxy>(typeid, ...(typeid === 'Semaphore' ? [1] : []));
+  const name = proxy.id.slice('r:'.length);
+  const other = await startManager({ store: redis.url, storePrefix: s.prefix });
+  const holder = await connect({ address: other.address, authkey: AUTHKEY, reconnect: false });
+  assert.equal(await holder.callById(proxy.id, 'acquire'), true);
+  const leaves = '$7\r\ntimeout\r\n';
+  const before = s.relay.countUpstream(leaves);
+  // Long enough that the waiter is seen in line and the relay holds the manager's writes before it times out.
+  const acquired = proxy.acquire({ timeout: 4 });
+  acquired.catch(() => {});
+  await eventually('the waiter in line', () => s.plain.llen(`${s.prefix}:o:${name}:queue`), (n) => n === 1);
+  s.relay.holdUpstreamFrom(leaves);
+  await s.relay.untilUpstream(leaves, before + 1);
+  await holder.callById(proxy.id, 'release');
+  assert.equal(await handed(name), true, 'the holder handed it to the waiter leaving');
+  s.relay.dropDownstream();
+  s.relay.releaseUpstream();
+  await eventually('Redis ran the leave', () => handed(name), (still) => !still);
+  s.relay.cut();
+  s.relay.mend();
+  return {
+    acquired,
+    proxy,
+    async [Symbol.asyncDispose]() {
+      await holder.close();
+      await other[Symbol.asyncDispose]();
+    },
+  };
+}
+
+test("a resumable session's Lock acquire timing out as the lock is handed to it, the leave's reply from Redis lost, answers True, the session holding the lock", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const state = (name: string) => `${s.prefix}:o:${name}:lock`;
+  await using race = await timedOutAsHanded(s, 'Lock', async (name) => (await s.plain.hget(state(name), 'ticket')) !== null);
+  assert.equal(await race.acquired, true, 'the acquire answers True: it kept the lock handed to it');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.holds, [race.proxy.id], 'the manager knows the session holds it');
+  await race.proxy.unlock();
+  assert.equal(await s.plain.exists(state(race.proxy.id.slice('r:'.length))), 0, 'released, the lock is free');
+});
+
+test("a resumable session's Semaphore acquire timing out as a permit is handed to it, the leave's reply from Redis lost, answers True, the session holding the permit", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const key = (name: string, part: string) => `${s.prefix}:o:${name}:${part}`;
+  await using race = await timedOutAsHanded(s, 'Semaphore', async (name) => (await s.plain.scard(key(name, 'granted'))) === 1);
+  assert.equal(await race.acquired, true, 'the acquire answers True: it kept the permit handed to it');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.holds, [race.proxy.id], 'the manager knows the session holds a permit');
+  const name = race.proxy.id.slice('r:'.length);
+  assert.equal(await s.plain.hget(key(name, 'sem'), 'value'), '0', 'the one permit is taken');
+  await race.proxy.unlock();
+  assert.equal(await s.plain.hget(key(name, 'sem'), 'value'), '1', 'released, the permit is free');
+});

@@ -65,7 +65,9 @@ export async function leaveSurely(leave: () => Promise<unknown>): Promise<void> 
  * A queued waiter whose wait ended with `error` takes its ticket out (`leave(why)`, a script
  * answering 1 when the waiter was handed what it waited for meanwhile). After a timeout, resolves
  * whether it holds it after all (it keeps it); after anything else (withdrawn, Redis away), what
- * it was handed goes to the next waiter, and `error` is thrown again.
+ * it was handed goes to the next waiter, and `error` is thrown again. A timeout's leave whose
+ * reply was lost and whose record says it kept what it was handed (`AnsweredInGroup`, see
+ * `smLockLeave`) kept it, as if the reply had come.
  */
 export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withdrawn') => Promise<unknown>): Promise<boolean> {
   if (!(error instanceof TimedOut)) {
@@ -73,6 +75,7 @@ export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withd
     throw error;
   }
   const kept = await leave('timeout').catch(async (lost: unknown) => {
+    if (lost instanceof AnsweredInGroup) return 1;
     await leaveSurely(() => leave('withdrawn'));
     throw lost;
   });

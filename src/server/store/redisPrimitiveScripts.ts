@@ -140,11 +140,13 @@ return 1`,
   },
   /**
    * A waiting ticket leaves the lock's queue. KEYS: lock, queue. ARGV: ticket, why ('timeout': a
-   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key, [answer record]. Returns 1 when it
-   * holds the lock after all, else 0.
+   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key, [answer record:
+   * the acquire's, for a timeout, recorded when it keeps the lock]. Returns 1 when it holds the
+   * lock after all, else 0.
    */
   smLockLeave: {
     keys: 2,
+    answerAt: 5,
     text: `${LOCK_HAND_OFF}
 if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
@@ -266,11 +268,12 @@ return { got, tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(re
   /**
    * A waiting ticket leaves a semaphore's queue. KEYS: semaphore, holders, queue, granted. ARGV:
    * ticket, owner, why ('timeout': a permit handed to it meanwhile is kept; 'withdrawn': given
-   * to the next waiter), channel, key, [answer record, for a timeout]. Returns 1 when it holds a
-   * permit after all, else 0.
+   * to the next waiter), channel, key, [answer record: the acquire's, for a timeout, recorded
+   * when it keeps the permit]. Returns 1 when it holds a permit after all, else 0.
    */
   smSemLeave: {
     keys: 4,
+    answerAt: 6,
     text: `${SEMAPHORE_HAND_OUT}
 if redis.call('LREM', KEYS[3], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('SREM', KEYS[4], ARGV[1]) == 0 then return 0 end

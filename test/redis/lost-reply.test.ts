@@ -13,39 +13,15 @@ import { Redis } from 'ioredis';
 import { connect, type DictProxy, type DynamicProxy, type EventProxy, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
+import { type TcpRelay } from '../helpers/tcpRelay';
+import { setUpLostReply, withReplyLost } from '../helpers/lostReply';
 import { eventually } from '../helpers/until';
 
 const redis = redisForTests('lostreply');
 const { skip } = redis;
 
-const fast = { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 };
-
 /** A manager whose store goes through a relay, a direct Redis connection, and a client (resumable with `resume`). */
-async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; client: Awaited<ReturnType<typeof connect>>; prefix: string; address: string } & AsyncDisposable> {
-  const store = new URL(redis.url);
-  const relay = await startRelay(`${store.hostname}:${store.port}`);
-  const prefix = redis.prefix();
-  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix });
-  const plain = new Redis(redis.url);
-  const client = await connect({ address: manager.address, authkey: AUTHKEY, ...(resume ? { resume: { withinMs: 30_000 }, reconnect: fast } : { reconnect: false }) });
-  return {
-    relay,
-    plain,
-    client,
-    prefix,
-    address: manager.address,
-    async [Symbol.asyncDispose]() {
-      // Whatever failed, Redis is reachable again, so that the manager can close.
-      relay.releaseUpstream();
-      relay.mend();
-      await client.close();
-      plain.disconnect();
-      await manager[Symbol.asyncDispose]();
-      await relay.close();
-    },
-  };
-}
+const setUp = (resume: boolean) => setUpLostReply(redis, resume);
 
 /** The Redis list holding queue `q`'s items. */
 const itemsOf = (prefix: string, q: QueueProxy<string>) => `${prefix}:o:${q.id.slice('r:'.length)}:items`;
@@ -155,25 +131,6 @@ test("a resumable session's put whose script never reached Redis (held by the ne
   await assert.rejects(put, /was not carried out.*try again/);
   assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0);
 });
-
-/**
- * Runs `call` while the relay holds what the manager sends from its first write holding `text` on
- * (the call's script whose reply is to be lost: a save, an acquire), then lets Redis run it while what Redis sends is
- * dropped, and cuts and mends the relay once `done` holds (Redis ran it). Returns the call.
- */
-async function withReplyLost<T>(s: { relay: TcpRelay }, text: string, call: () => Promise<T>, done: () => Promise<boolean>): Promise<T> {
-  const before = s.relay.countUpstream(text);
-  s.relay.holdUpstreamFrom(text);
-  const made = call();
-  made.catch(() => {});
-  await s.relay.untilUpstream(text, before + 1);
-  s.relay.dropDownstream();
-  s.relay.releaseUpstream();
-  await eventually('Redis ran the call', done, (ran) => ran);
-  s.relay.cut();
-  s.relay.mend();
-  return made;
-}
 
 test("a resumable session's PriorityQueue put and get whose replies from Redis are lost succeed, each carried out once", { skip, timeout: 60_000 }, async () => {
   await using s = await setUp(true);

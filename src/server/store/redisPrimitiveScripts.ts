@@ -439,11 +439,13 @@ return 1`,
   },
   /**
    * Condition notify(n). KEYS: lock, waiters, notified. ARGV: caller, anyone, n (a count, 'all',
-   * or 'bad' for an n that is no number), channel, key. Returns the waiters notified; -1 when the
-   * caller does not hold the lock; -2 for a bad n with somebody waiting (Python compares n only then).
+   * or 'bad' for an n that is no number), channel, key, [answer record, recorded when it notified
+   * somebody: its one effect]. Returns the waiters notified; -1 when the caller does not hold the
+   * lock; -2 for a bad n with somebody waiting (Python compares n only then).
    */
   smCondNotify: {
     keys: 3,
+    answerAt: 6,
     text: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return -1 end
@@ -453,7 +455,10 @@ if ARGV[3] == 'bad' then return -2 end
 local n = waiting
 if ARGV[3] ~= 'all' then n = math.min(waiting, tonumber(ARGV[3])) end
 for i = 1, n do redis.call('SADD', KEYS[3], redis.call('LPOP', KEYS[2])) end
-if n > 0 then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+if n > 0 then
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  ${recordAnswer(6, "'null'")}
+end
 return n`,
   },
   /**

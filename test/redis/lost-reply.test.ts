@@ -376,3 +376,21 @@ test("a resumable session's Semaphore acquire timing out as a permit is handed t
   await race.proxy.unlock();
   assert.equal(await s.plain.hget(key(name, 'sem'), 'value'), '1', 'released, the permit is free');
 });
+
+test('a dict read whose reply from Redis is lost says it was not carried out: reading the dict had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const d = await s.client.create<DictProxy<string>>('dict');
+  await d.set('k', 'v');
+  const state = `${d.id.slice('r:'.length)}:state`;
+  const before = s.relay.countUpstream(state);
+  s.relay.holdUpstreamFrom(state);
+  const read = d.get('k');
+  read.catch(() => {});
+  await s.relay.untilUpstream(state, before + 1);
+  // Cut with the read on its way: it never reaches Redis, and its reply never comes.
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(read, /was not carried out.*try again/);
+  assert.equal(await eventually('the dict read again', () => d.get('k').catch(() => undefined), (value) => value !== undefined, 20_000), 'v');
+});

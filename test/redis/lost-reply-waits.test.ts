@@ -58,6 +58,10 @@ test("a Condition wait whose first step's reply from Redis is lost fails saying 
   await assert.rejects(waiting, /the effect of this call is unknown/);
   // Left in line, the ticket would take the next notify, which no waiter would see.
   await eventually('the ticket out of the line', () => s.plain.llen(waiters), (length) => length === 0);
+  // The step freed the lock: the manager knows the session holds it no more.
+  assert.equal(await s.plain.exists(keyOf(s, cond.id, 'lock:lock')), 0, 'the lock is free');
+  const holds = async () => (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId)?.holds;
+  await eventually('the session holding nothing', holds, (held) => held?.length === 0);
 });
 
 test("a Barrier wait whose arrival's reply from Redis is lost fails saying its effect is unknown, and breaks the barrier: its party is not there", { skip, timeout: 60_000 }, async () => {

@@ -131,8 +131,11 @@ export class RedisCondition {
         [caller, lock.reentrant ? 0 : 1, ticket, how, heldEntry(CONDITION_WAITER, this.#objectKey), this.host.channel, lock.objectKey],
       )) as typeof parked;
     } catch (error) {
-      // Its reply lost, the step may have put the ticket in line: out of it again (a notify spent on it would reach nobody).
+      // Its reply lost, the step may have put the ticket in line: out of it again (a notify spent on it
+      // would reach nobody); and it may have freed the lock: who holds it is read back. Both tried
+      // again a few times while Redis is away.
       if (how === 'park') await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
+      if (how !== 'check') await leaveSurely(() => lock.holdersAgain());
       throw error;
     }
     const [saved, before] = parked;

@@ -237,7 +237,7 @@ export abstract class RedisLockCore implements HeldResource {
     } catch (error) {
       // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): who holds the lock now is read
       // back (that read failing too, the session lets go of it when it ends, as the lock is given back then).
-      if (error instanceof AnsweredInGroup) await this.#holdersAgain().catch(() => {});
+      if (error instanceof AnsweredInGroup) await this.holdersAgain().catch(() => {});
       throw error;
     }
     const [left, before] = released;
@@ -247,8 +247,11 @@ export abstract class RedisLockCore implements HeldResource {
     return undefined;
   }
 
-  /** Reads who holds the lock: an owner whose call acquired it through this manager and who holds it no more lets go of it. */
-  async #holdersAgain(): Promise<void> {
+  /**
+   * Reads who holds the lock: an owner whose call acquired it through this manager and who holds it
+   * no more lets go of it (after a call that may have freed it, its reply from Redis lost).
+   */
+  async holdersAgain(): Promise<void> {
     const [owner, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
     for (const holder of [...this.#holders.keys()]) if (holder !== owner) this.freed(holder);
     this.seen(owner ?? undefined, count);

@@ -394,3 +394,21 @@ test('a dict read whose reply from Redis is lost says it was not carried out: re
   await assert.rejects(read, /was not carried out.*try again/);
   assert.equal(await eventually('the dict read again', () => d.get('k').catch(() => undefined), (value) => value !== undefined, 20_000), 'v');
 });
+
+test('an Event read whose reply from Redis is lost says it was not carried out: reading the event had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const event = await s.client.create<EventProxy>('Event');
+  await event.set();
+  const name = event.id.slice('r:'.length);
+  const before = s.relay.countUpstream(name);
+  s.relay.holdUpstreamFrom(name);
+  const read = event.isSet();
+  read.catch(() => {});
+  await s.relay.untilUpstream(name, before + 1);
+  // Cut with the read on its way: it never reaches Redis, and its reply never comes.
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(read, /was not carried out.*try again/);
+  assert.equal(await eventually('the event read again', () => event.isSet().catch(() => undefined), (value) => value !== undefined, 20_000), true);
+});

@@ -2,9 +2,10 @@
  * The manager's connection to Redis drops after a call's script was sent, before its reply came
  * (a relay between the manager and Redis drops what Redis sends, then is cut and mended). Redis
  * ran the script: a resumable session's call, whose answer the script recorded in the group (SPEC
- * 20.4.1), gets that answer (the item a get took is delivered, a put counted once); any other
- * call fails saying its effect is unknown, not inviting a blind retry. A call refused before it
- * was sent (the connection down) was not carried out, and says so.
+ * 20.4.1), gets that answer (the item a get took is delivered, a put counted once, a change to
+ * a dict made once); any other call fails saying its effect is unknown, not inviting a blind
+ * retry. A call refused before it was sent (the connection down), and a read, were not carried
+ * out, and say so.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,49 +2,27 @@
  * The manager's connection to Redis drops after a call's script was sent, before its reply came
  * (a relay between the manager and Redis drops what Redis sends, then is cut and mended). Redis
  * ran the script: a resumable session's call, whose answer the script recorded in the group (SPEC
- * 20.4.1), gets that answer (the item a get took is delivered, a put counted once); any other
- * call fails saying its effect is unknown, not inviting a blind retry. A call refused before it
- * was sent (the connection down) was not carried out, and says so.
+ * 20.4.1), gets that answer (the item a get took is delivered, a put counted once, a change to
+ * a dict made once); any other call fails saying its effect is unknown, not inviting a blind
+ * retry. A call refused before it was sent (the connection down), and a read, were not carried
+ * out, and say so.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
 import { Redis } from 'ioredis';
-import { connect, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
+import { connect, type DictProxy, type DynamicProxy, type EventProxy, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
-import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
+import { type TcpRelay } from '../helpers/tcpRelay';
+import { setUpLostReply, withReplyLost } from '../helpers/lostReply';
 import { eventually } from '../helpers/until';
 
 const redis = redisForTests('lostreply');
 const { skip } = redis;
 
-const fast = { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 };
-
 /** A manager whose store goes through a relay, a direct Redis connection, and a client (resumable with `resume`). */
-async function setUp(resume: boolean): Promise<{ relay: TcpRelay; plain: Redis; client: Awaited<ReturnType<typeof connect>>; prefix: string; address: string } & AsyncDisposable> {
-  const store = new URL(redis.url);
-  const relay = await startRelay(`${store.hostname}:${store.port}`);
-  const prefix = redis.prefix();
-  const manager = await startManager({ store: `redis://${relay.address}`, storePrefix: prefix });
-  const plain = new Redis(redis.url);
-  const client = await connect({ address: manager.address, authkey: AUTHKEY, ...(resume ? { resume: { withinMs: 30_000 }, reconnect: fast } : { reconnect: false }) });
-  return {
-    relay,
-    plain,
-    client,
-    prefix,
-    address: manager.address,
-    async [Symbol.asyncDispose]() {
-      // Whatever failed, Redis is reachable again, so that the manager can close.
-      relay.releaseUpstream();
-      relay.mend();
-      await client.close();
-      plain.disconnect();
-      await manager[Symbol.asyncDispose]();
-      await relay.close();
-    },
-  };
-}
+const setUp = (resume: boolean) => setUpLostReply(redis, resume);
 
 /** The Redis list holding queue `q`'s items. */
 const itemsOf = (prefix: string, q: QueueProxy<string>) => `${prefix}:o:${q.id.slice('r:'.length)}:items`;
@@ -155,25 +133,6 @@ test("a resumable session's put whose script never reached Redis (held by the ne
   assert.equal(await s.plain.llen(itemsOf(s.prefix, q)), 0);
 });
 
-/**
- * Runs `call` while the relay holds what the manager sends from its first write holding `text` on
- * (the call's script whose reply is to be lost: a save, an acquire), then lets Redis run it while what Redis sends is
- * dropped, and cuts and mends the relay once `done` holds (Redis ran it). Returns the call.
- */
-async function withReplyLost<T>(s: { relay: TcpRelay }, text: string, call: () => Promise<T>, done: () => Promise<boolean>): Promise<T> {
-  const before = s.relay.countUpstream(text);
-  s.relay.holdUpstreamFrom(text);
-  const made = call();
-  made.catch(() => {});
-  await s.relay.untilUpstream(text, before + 1);
-  s.relay.dropDownstream();
-  s.relay.releaseUpstream();
-  await eventually('Redis ran the call', done, (ran) => ran);
-  s.relay.cut();
-  s.relay.mend();
-  return made;
-}
-
 test("a resumable session's PriorityQueue put and get whose replies from Redis are lost succeed, each carried out once", { skip, timeout: 60_000 }, async () => {
   await using s = await setUp(true);
   const q = await s.client.create<QueueProxy<string>>('PriorityQueue');
@@ -276,4 +235,181 @@ test("a resumable session's Semaphore release whose reply from Redis is lost suc
   assert.equal(await free(), 1, 'one permit given back, once');
   const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
   assert.deepEqual(shown?.holds, [], 'the manager knows the session holds no permit');
+});
+
+/** The stored state of an object kept whole (a dict, a list...), as Redis holds it ('' when none). */
+const wholeState = (s: { plain: Redis; prefix: string }, id: string) => async () => (await s.plain.get(`${s.prefix}:o:${id.slice('r:'.length)}:state`)) ?? '';
+
+/** How many times `text` occurs in `within`. */
+const occurrences = (within: string, text: string) => within.split(text).length - 1;
+
+test("a resumable session's dict __setitem__ whose reply from Redis is lost answers None, the value stored once", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const d = await s.client.create<DictProxy<string>>('dict');
+  const state = wholeState(s, d.id);
+  const set = await withReplyLost(s, 'set-while-lost', () => s.client.callById(d.id, '__setitem__', ['k', 'set-while-lost']), async () => (await state()).includes('set-while-lost'));
+  assert.equal(set, null, 'the call answers None');
+  assert.equal(await d.get('k'), 'set-while-lost');
+  assert.equal(await s.client.callById(d.id, '__len__'), 1);
+});
+
+test("a resumable session's list append and pop whose replies from Redis are lost are each carried out once, the pop answering its item", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const l = await s.client.create<DynamicProxy>('list', ['first']);
+  const state = wholeState(s, l.id);
+  assert.equal(await withReplyLost(s, 'appended-while-lost', () => s.client.callById(l.id, 'append', ['appended-while-lost']), async () => (await state()).includes('appended-while-lost')), null);
+  assert.equal(occurrences(await state(), 'appended-while-lost'), 1, 'appended once');
+  assert.deepEqual(await s.client.callById(l.id, '__getitem__', [1]), 'appended-while-lost');
+  const popped = await withReplyLost(s, 'appended-while-lost', () => l.pop(), async () => !(await state()).includes('appended-while-lost'));
+  assert.equal(popped, 'appended-while-lost', 'the pop answers with the item it took');
+  assert.equal(await s.client.callById(l.id, '__len__'), 1, 'popped once: the first item is still there');
+});
+
+test("a resumable session's dict __setitem__ whose save Redis refused (another manager changed the dict first) and whose reply was lost says it was not carried out, nothing stored", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const d = await s.client.create<DictProxy<string>>('dict');
+  const state = wholeState(s, d.id);
+  // Another manager, straight to Redis, changes the dict while this one's save is held on its way.
+  await using other = await startManager({ store: redis.url, storePrefix: s.prefix });
+  await using otherClient = await connect({ address: other.address, authkey: AUTHKEY, reconnect: false });
+  // What Redis runs, as MONITOR shows it: the save, once it ran.
+  const store = new URL(redis.url);
+  const monitor = netConnect(Number(store.port), store.hostname);
+  let shown = '';
+  monitor.setEncoding('utf8');
+  monitor.on('data', (chunk: string) => (shown += chunk));
+  monitor.write('MONITOR\r\n');
+  const saveRan = () => shown.split('\n').some((line) => /"eval(sha)?"/i.test(line) && line.includes('never-saved'));
+  try {
+    s.relay.holdUpstreamFrom('never-saved');
+    const set = s.client.callById(d.id, '__setitem__', ['k', 'never-saved']);
+    set.catch(() => {});
+    await s.relay.untilUpstream('never-saved', 1);
+    await otherClient.callById(d.id, '__setitem__', ['other', 'saved-first']);
+    s.relay.dropDownstream();
+    s.relay.releaseUpstream();
+    await eventually('Redis ran the save', async () => saveRan(), (ran) => ran);
+    s.relay.cut();
+    s.relay.mend();
+    await assert.rejects(set, /was not carried out/);
+    assert.equal(saveRan(), true, 'Redis ran the save, which found the dict changed');
+    assert.doesNotMatch(await state(), /never-saved/, 'nothing of the call was stored');
+    assert.deepEqual(await s.client.callById(d.id, '__len__'), 1, 'the other change is there');
+  } finally {
+    monitor.destroy();
+  }
+});
+
+test("a resumable session's Event set and clear whose replies from Redis are lost succeed", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const event = await s.client.create<EventProxy>('Event');
+  const name = event.id.slice('r:'.length);
+  const flag = () => s.plain.hget(`${s.prefix}:o:${name}:event`, 'flag');
+  await withReplyLost(s, name, () => event.set(), async () => (await flag()) === '1');
+  assert.equal(await event.isSet(), true);
+  await withReplyLost(s, name, () => event.clear(), async () => (await flag()) === '0');
+  assert.equal(await event.isSet(), false);
+});
+
+/**
+ * A resumable session's acquire of `typeid` (one permit for a Semaphore), held through another
+ * manager (straight to Redis), waits with a timeout; from its timeout on, the manager's writes are
+ * held, so its leave (the ticket out of the line, `smLockLeave`/`smSemLeave`) waits on its way
+ * while the holder releases, handing the lock or permit to the ticket leaving; then Redis runs the
+ * leave, which keeps what was handed (a timeout that lost the race), while its reply is dropped.
+ * `handed()` reads whether the ticket still waits to take up what it was handed. Returns the acquire.
+ */
+async function timedOutAsHanded(
+  s: Awaited<ReturnType<typeof setUp>>,
+  typeid: 'Lock' | 'Semaphore',
+  handed: (name: string) => Promise<boolean>,
+): Promise<{ acquired: Promise<boolean>; proxy: LockProxy | SemaphoreProxy } & AsyncDisposable> {
+  const proxy = await s.client.create<LockProxy | SemaphoreProxy>(typeid, ...(typeid === 'Semaphore' ? [1] : []));
+  const name = proxy.id.slice('r:'.length);
+  const other = await startManager({ store: redis.url, storePrefix: s.prefix });
+  const holder = await connect({ address: other.address, authkey: AUTHKEY, reconnect: false });
+  assert.equal(await holder.callById(proxy.id, 'acquire'), true);
+  const leaves = '$7\r\ntimeout\r\n';
+  const before = s.relay.countUpstream(leaves);
+  // Long enough that the waiter is seen in line and the relay holds the manager's writes before it times out.
+  const acquired = proxy.acquire({ timeout: 4 });
+  acquired.catch(() => {});
+  await eventually('the waiter in line', () => s.plain.llen(`${s.prefix}:o:${name}:queue`), (n) => n === 1);
+  s.relay.holdUpstreamFrom(leaves);
+  await s.relay.untilUpstream(leaves, before + 1);
+  await holder.callById(proxy.id, 'release');
+  assert.equal(await handed(name), true, 'the holder handed it to the waiter leaving');
+  s.relay.dropDownstream();
+  s.relay.releaseUpstream();
+  await eventually('Redis ran the leave', () => handed(name), (still) => !still);
+  s.relay.cut();
+  s.relay.mend();
+  return {
+    acquired,
+    proxy,
+    async [Symbol.asyncDispose]() {
+      await holder.close();
+      await other[Symbol.asyncDispose]();
+    },
+  };
+}
+
+test("a resumable session's Lock acquire timing out as the lock is handed to it, the leave's reply from Redis lost, answers True, the session holding the lock", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const state = (name: string) => `${s.prefix}:o:${name}:lock`;
+  await using race = await timedOutAsHanded(s, 'Lock', async (name) => (await s.plain.hget(state(name), 'ticket')) !== null);
+  assert.equal(await race.acquired, true, 'the acquire answers True: it kept the lock handed to it');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.holds, [race.proxy.id], 'the manager knows the session holds it');
+  await race.proxy.unlock();
+  assert.equal(await s.plain.exists(state(race.proxy.id.slice('r:'.length))), 0, 'released, the lock is free');
+});
+
+test("a resumable session's Semaphore acquire timing out as a permit is handed to it, the leave's reply from Redis lost, answers True, the session holding the permit", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(true);
+  const key = (name: string, part: string) => `${s.prefix}:o:${name}:${part}`;
+  await using race = await timedOutAsHanded(s, 'Semaphore', async (name) => (await s.plain.scard(key(name, 'granted'))) === 1);
+  assert.equal(await race.acquired, true, 'the acquire answers True: it kept the permit handed to it');
+  const shown = (await s.client.inspection.snapshot()).sessions.find((session) => session.sessionId === s.client.sessionId);
+  assert.deepEqual(shown?.holds, [race.proxy.id], 'the manager knows the session holds a permit');
+  const name = race.proxy.id.slice('r:'.length);
+  assert.equal(await s.plain.hget(key(name, 'sem'), 'value'), '0', 'the one permit is taken');
+  await race.proxy.unlock();
+  assert.equal(await s.plain.hget(key(name, 'sem'), 'value'), '1', 'released, the permit is free');
+});
+
+test('a dict read whose reply from Redis is lost says it was not carried out: reading the dict had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const d = await s.client.create<DictProxy<string>>('dict');
+  await d.set('k', 'v');
+  const state = `${d.id.slice('r:'.length)}:state`;
+  const before = s.relay.countUpstream(state);
+  s.relay.holdUpstreamFrom(state);
+  const read = d.get('k');
+  read.catch(() => {});
+  await s.relay.untilUpstream(state, before + 1);
+  // Cut with the read on its way: it never reaches Redis, and its reply never comes.
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(read, /was not carried out.*try again/);
+  assert.equal(await eventually('the dict read again', () => d.get('k').catch(() => undefined), (value) => value !== undefined, 20_000), 'v');
+});
+
+test('an Event read whose reply from Redis is lost says it was not carried out: reading the event had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const event = await s.client.create<EventProxy>('Event');
+  await event.set();
+  const name = event.id.slice('r:'.length);
+  const before = s.relay.countUpstream(name);
+  s.relay.holdUpstreamFrom(name);
+  const read = event.isSet();
+  read.catch(() => {});
+  await s.relay.untilUpstream(name, before + 1);
+  // Cut with the read on its way: it never reaches Redis, and its reply never comes.
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(read, /was not carried out.*try again/);
+  assert.equal(await eventually('the event read again', () => event.isSet().catch(() => undefined), (value) => value !== undefined, 20_000), true);
 });

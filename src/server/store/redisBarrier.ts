@@ -25,7 +25,7 @@ import { Barrier, barrierAttribute, barrierRepr, barrierSeconds, brokenBarrierEr
 import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
-import { leaveAfter } from './redisLocks';
+import { leaveAfter, leaveSurely } from './redisLocks';
 
 /** The kind of holding a waiting party writes into its manager's held index. */
 export const BARRIER_PARTY = 'barrier';
@@ -114,11 +114,20 @@ export class RedisBarrier {
     if (mode === 'wait') context.mayWait?.();
     const owner = this.host.ownerId(ownerOf(context));
     const ticket = `${owner}#${randomUUID()}`;
-    const [outcome, index] = (await this.host.run(
-      'smBarrierArrive',
-      [...this.#keys, this.host.heldIndexOf(owner)],
-      [this.#releaseAt, mode, ticket, heldEntry(BARRIER_PARTY, this.#objectKey), this.host.channel, this.#objectKey],
-    )) as [number, number];
+    let arrived: [outcome: number, index: number];
+    try {
+      arrived = (await this.host.run(
+        'smBarrierArrive',
+        [...this.#keys, this.host.heldIndexOf(owner)],
+        [this.#releaseAt, mode, ticket, heldEntry(BARRIER_PARTY, this.#objectKey), this.host.channel, this.#objectKey],
+      )) as typeof arrived;
+    } catch (error) {
+      // Its reply lost, the arrival may have been counted: this party, failing, will not wait, and
+      // leaves as a withdrawn one does (the barrier breaks), lest the others go on without it.
+      if (mode === 'wait') await leaveSurely(() => this.#leave(ticket));
+      throw error;
+    }
+    const [outcome, index] = arrived;
     if (outcome === 1) {
       this.#waiting = 0;
       return index;
@@ -149,8 +158,13 @@ export class RedisBarrier {
     } catch (error) {
       // Timed out, withdrawn, or Redis away: this party will not arrive, and the barrier breaks
       // (unless it released this party meanwhile).
-      return leaveAfter(error, () => this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]));
+      return leaveAfter(error, () => this.#leave(ticket));
     }
+  }
+
+  /** A waiting party leaves (see smBarrierLeave): 1 when it had been released meanwhile, else -1. */
+  #leave(ticket: string): Promise<unknown> {
+    return this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]);
   }
 
   /** Python's `abort()`: breaks the barrier; waiters and later waits get BrokenBarrierError. */

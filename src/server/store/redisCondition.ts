@@ -26,6 +26,7 @@ import { heldEntry, type Reclaimer } from './redisLeases';
 import type { RedisObjectHost } from './redisStore';
 import { NOT_YET, TimedOut } from './redisWakeups';
 import { leaveAfter, leaveSurely, lockKeys, RedisLockCore, RedisRLock } from './redisLocks';
+import { answersRecorded } from './redisAnswers';
 
 /** The kind of holding a condition's waiter writes into its manager's held index. */
 export const CONDITION_WAITER = 'condwait';
@@ -83,6 +84,14 @@ export class RedisCondition {
     this.#keys = keysOf(this.#objectKey);
   }
 
+  /**
+   * Whether `method` records its answer in Redis where it has an effect (see `redisAnswers.ts`): a
+   * notify does (`smCondNotify`); a wait, three steps, does not.
+   */
+  [answersRecorded](method: string): boolean {
+    return method === 'notify' || method === 'notify_all';
+  }
+
   /** Python's `acquire(blocking=True, timeout=-1)`: the lock's. */
   acquire(blocking: unknown = true, timeout: unknown = -1, context: CallContext = {}): Promise<boolean> {
     return this.#lock.acquire(blocking, timeout, context);
@@ -114,11 +123,22 @@ export class RedisCondition {
     if (how !== 'check') context.mayWait?.();
     const ticket = `${caller}#${randomUUID()}`;
     const lock = this.#lock;
-    const [saved, before] = (await this.host.run(
-      'smCondWait',
-      [lock.lockKey, lock.queueKey, this.#keys[0], this.host.heldIndexOf(caller)],
-      [caller, lock.reentrant ? 0 : 1, ticket, how, heldEntry(CONDITION_WAITER, this.#objectKey), this.host.channel, lock.objectKey],
-    )) as [number, string | null];
+    let parked: [saved: number, before: string | null];
+    try {
+      parked = (await this.host.run(
+        'smCondWait',
+        [lock.lockKey, lock.queueKey, this.#keys[0], this.host.heldIndexOf(caller)],
+        [caller, lock.reentrant ? 0 : 1, ticket, how, heldEntry(CONDITION_WAITER, this.#objectKey), this.host.channel, lock.objectKey],
+      )) as typeof parked;
+    } catch (error) {
+      // Its reply lost, the step may have put the ticket in line: out of it again (a notify spent on it
+      // would reach nobody); and it may have freed the lock: who holds it is read back. Both tried
+      // again a few times while Redis is away.
+      if (how === 'park') await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
+      if (how !== 'check') await leaveSurely(() => lock.holdersAgain());
+      throw error;
+    }
+    const [saved, before] = parked;
     if (saved === -1) throw cannotWait();
     if (bad !== undefined) throw bad;
     lock.freed(before!);
@@ -178,7 +198,7 @@ export class RedisCondition {
   async #notify(count: number | 'all' | 'bad', context: CallContext, n?: unknown): Promise<undefined> {
     const lock = this.#lock;
     const caller = this.host.ownerId(ownerOf(context));
-    const done = (await this.host.run('smCondNotify', [lock.lockKey, ...this.#keys], [caller, lock.reentrant ? 0 : 1, count, this.host.channel, this.#objectKey])) as number;
+    const done = (await this.host.run('smCondNotify', [lock.lockKey, ...this.#keys], [caller, lock.reentrant ? 0 : 1, count, this.host.channel, this.#objectKey, ...this.host.answerRecord(context)])) as number;
     if (done === -1) throw cannotNotify();
     if (done === -2) notifyCount(n);
     return undefined;

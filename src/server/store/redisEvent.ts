@@ -40,8 +40,10 @@ export class RedisEvent {
     this.#keys = eventKeys(host, name);
   }
 
+  /** The flag and its count of sets. A read: its reply lost, the call was not carried out (an Event's wait has no effect either). */
   async #state(): Promise<[flag: boolean, gen: number]> {
-    const [flag, gen] = (await this.host.run('smEventState', this.#keys, [])) as [number, number];
+    const state = await this.host.run('smEventState', this.#keys, []).catch((error: unknown) => Promise.reject(this.host.beforeAnyEffect(error)));
+    const [flag, gen] = state as [number, number];
     this.#flag = flag === 1;
     return [this.#flag, gen];
   }

@@ -65,7 +65,9 @@ export async function leaveSurely(leave: () => Promise<unknown>): Promise<void> 
  * A queued waiter whose wait ended with `error` takes its ticket out (`leave(why)`, a script
  * answering 1 when the waiter was handed what it waited for meanwhile). After a timeout, resolves
  * whether it holds it after all (it keeps it); after anything else (withdrawn, Redis away), what
- * it was handed goes to the next waiter, and `error` is thrown again.
+ * it was handed goes to the next waiter, and `error` is thrown again. A timeout's leave whose
+ * reply was lost and whose record says it kept what it was handed (`AnsweredInGroup`, see
+ * `smLockLeave`) kept it, as if the reply had come.
  */
 export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withdrawn') => Promise<unknown>): Promise<boolean> {
   if (!(error instanceof TimedOut)) {
@@ -73,6 +75,7 @@ export async function leaveAfter(error: unknown, leave: (why: 'timeout' | 'withd
     throw error;
   }
   const kept = await leave('timeout').catch(async (lost: unknown) => {
+    if (lost instanceof AnsweredInGroup) return 1;
     await leaveSurely(() => leave('withdrawn'));
     throw lost;
   });
@@ -234,7 +237,7 @@ export abstract class RedisLockCore implements HeldResource {
     } catch (error) {
       // Its reply from Redis lost, it released (its answer recorded, see `redisAnswers.ts`): who holds the lock now is read
       // back (that read failing too, the session lets go of it when it ends, as the lock is given back then).
-      if (error instanceof AnsweredInGroup) await this.#holdersAgain().catch(() => {});
+      if (error instanceof AnsweredInGroup) await this.holdersAgain().catch(() => {});
       throw error;
     }
     const [left, before] = released;
@@ -244,8 +247,11 @@ export abstract class RedisLockCore implements HeldResource {
     return undefined;
   }
 
-  /** Reads who holds the lock: an owner whose call acquired it through this manager and who holds it no more lets go of it. */
-  async #holdersAgain(): Promise<void> {
+  /**
+   * Reads who holds the lock: an owner whose call acquired it through this manager and who holds it
+   * no more lets go of it (after a call that may have freed it, its reply from Redis lost).
+   */
+  async holdersAgain(): Promise<void> {
     const [owner, count] = (await this.host.run('smLockState', [this.lockKey], [])) as [string | null, number];
     for (const holder of [...this.#holders.keys()]) if (holder !== owner) this.freed(holder);
     this.seen(owner ?? undefined, count);

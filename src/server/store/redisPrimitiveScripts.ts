@@ -140,11 +140,13 @@ return 1`,
   },
   /**
    * A waiting ticket leaves the lock's queue. KEYS: lock, queue. ARGV: ticket, why ('timeout': a
-   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key, [answer record]. Returns 1 when it
-   * holds the lock after all, else 0.
+   * lock handed to it meanwhile is kept; 'withdrawn': passed on), channel, key, [answer record:
+   * the acquire's, for a timeout, recorded when it keeps the lock]. Returns 1 when it holds the
+   * lock after all, else 0.
    */
   smLockLeave: {
     keys: 2,
+    answerAt: 5,
     text: `${LOCK_HAND_OFF}
 if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[1] then return 0 end
@@ -266,11 +268,12 @@ return { got, tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(re
   /**
    * A waiting ticket leaves a semaphore's queue. KEYS: semaphore, holders, queue, granted. ARGV:
    * ticket, owner, why ('timeout': a permit handed to it meanwhile is kept; 'withdrawn': given
-   * to the next waiter), channel, key, [answer record, for a timeout]. Returns 1 when it holds a
-   * permit after all, else 0.
+   * to the next waiter), channel, key, [answer record: the acquire's, for a timeout, recorded
+   * when it keeps the permit]. Returns 1 when it holds a permit after all, else 0.
    */
   smSemLeave: {
     keys: 4,
+    answerAt: 6,
     text: `${SEMAPHORE_HAND_OUT}
 if redis.call('LREM', KEYS[3], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('SREM', KEYS[4], ARGV[1]) == 0 then return 0 end
@@ -436,11 +439,13 @@ return 1`,
   },
   /**
    * Condition notify(n). KEYS: lock, waiters, notified. ARGV: caller, anyone, n (a count, 'all',
-   * or 'bad' for an n that is no number), channel, key. Returns the waiters notified; -1 when the
-   * caller does not hold the lock; -2 for a bad n with somebody waiting (Python compares n only then).
+   * or 'bad' for an n that is no number), channel, key, [answer record, recorded when it notified
+   * somebody: its one effect]. Returns the waiters notified; -1 when the caller does not hold the
+   * lock; -2 for a bad n with somebody waiting (Python compares n only then).
    */
   smCondNotify: {
     keys: 3,
+    answerAt: 6,
     text: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner or (ARGV[2] ~= '1' and owner ~= ARGV[1]) then return -1 end
@@ -450,7 +455,10 @@ if ARGV[3] == 'bad' then return -2 end
 local n = waiting
 if ARGV[3] ~= 'all' then n = math.min(waiting, tonumber(ARGV[3])) end
 for i = 1, n do redis.call('SADD', KEYS[3], redis.call('LPOP', KEYS[2])) end
-if n > 0 then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+if n > 0 then
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  ${recordAnswer(6, "'null'")}
+end
 return n`,
   },
   /**

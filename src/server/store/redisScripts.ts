@@ -223,10 +223,12 @@ return { tonumber(redis.call('GET', KEYS[2]) or '0'), state }`,
   /**
    * Replaces an object's state if its version is still the one read (else 0: the method runs
    * again on the newer state). KEYS: state, version. ARGV: version read, new state, [answer
-   * record, the answer's text].
+   * record, the answer's text]. A save that found another version records nothing: its call,
+   * its reply lost, is then not carried out.
    */
   smWholeSave: {
     keys: 2,
+    answerAt: 3,
     text: `
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -289,6 +291,7 @@ return out`,
    */
   smEventSet: {
     keys: 1,
+    answerAt: 3,
     text: `
 if redis.call('HGET', KEYS[1], 'flag') ~= '1' then
   redis.call('HSET', KEYS[1], 'flag', '1')
@@ -301,6 +304,7 @@ return 1`,
   /** Event clear. KEYS: event. ARGV: [answer record]. */
   smEventClear: {
     keys: 1,
+    answerAt: 1,
     text: `redis.call('HSET', KEYS[1], 'flag', '0')
 ${recordAnswer(1, "'null'")}
 return 1`,

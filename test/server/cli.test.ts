@@ -191,76 +191,57 @@ export default defineConfig({
   await exited;
 });
 
-test("a rejected promise no one handles, made by a registered class's code, is logged and the manager serves on", async (t) => {
-  const dir = testFolder(t, 'config');
-  writeFileSync(
-    join(dir, 'syncmanager.config.ts'),
-    `import { defineConfig } from 'syncmanager/server';
-class Leaky {
-  leak(): number {
-    void Promise.reject(new Error('left unhandled by user code'));
-    return 1;
-  }
-}
-export default defineConfig({ register: { Leaky: { callable: Leaky } } });
-`,
-  );
-  const { child, stdout, exited, stderr } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k'], {}, dir);
-  const address = /serving on (\S+)/.exec(stdout)![1];
-  const client = await connect({ address, authkey: 'k' });
-  try {
-    const leaky = await client.create('Leaky');
-    assert.equal(await leaky.leak(), 1);
-    // The rejection is seen once the call's turn is over: a second call and a new queue prove the manager still serves.
-    assert.equal(await leaky.leak(), 1);
-    const queue = await client.create<QueueProxy<number>>('Queue');
-    await queue.put(5);
-    assert.equal(await queue.get(), 5);
-    assert.equal(child.exitCode, null, stderr());
-    assert.match(stderr(), /a promise rejected and never handled \(the manager serves on\): Error: left unhandled by user code/);
-  } finally {
-    await client.close();
-  }
-  child.kill('SIGINT');
-  assert.equal(await exited, 0);
-});
-
-test("an exception a registered class's code throws later, outside any call, is logged and the manager serves on", async (t) => {
-  const dir = testFolder(t, 'config');
-  writeFileSync(
-    join(dir, 'syncmanager.config.ts'),
-    `import { defineConfig } from 'syncmanager/server';
-class Ticking {
-  tick(): number {
-    setTimeout(() => {
+/** Code of a registered class that fails outside any call, and what the manager's log says of it. */
+const FAILING_LATER = [
+  {
+    what: 'a rejected promise no one handles',
+    code: `void Promise.reject(new Error('left unhandled by user code'));`,
+    logged: /a promise rejected and never handled \(the manager serves on\): Error: left unhandled by user code/,
+  },
+  {
+    what: 'an exception thrown from a timer, outside any call',
+    code: `setTimeout(() => {
       throw new Error('thrown later by user code');
-    }, 0);
+    }, 0);`,
+    logged: /an exception thrown outside any call \(the manager serves on\): Error: thrown later by user code/,
+  },
+];
+
+for (const { what, code, logged } of FAILING_LATER) {
+  test(`${what}, made by a registered class's code, is logged and the manager serves on`, async (t) => {
+    const dir = testFolder(t, 'config');
+    writeFileSync(
+      join(dir, 'syncmanager.config.ts'),
+      `import { defineConfig } from 'syncmanager/server';
+class Failing {
+  fail(): number {
+    ${code}
     return 1;
   }
 }
-export default defineConfig({ register: { Ticking: { callable: Ticking } } });
+export default defineConfig({ register: { Failing: { callable: Failing } } });
 `,
-  );
-  const { child, stdout, exited, stderr } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k'], {}, dir);
-  const address = /serving on (\S+)/.exec(stdout)![1];
-  const client = await connect({ address, authkey: 'k', reconnect: false });
-  try {
-    const ticking = await client.create('Ticking');
-    const queue = await client.create<QueueProxy<number>>('Queue');
-    await queue.put(5);
-    assert.equal(await ticking.tick(), 1);
-    // The timer has run once the log says so; the queue's item and a second call prove the manager still serves.
-    await until('the exception is logged', () => /thrown later by user code/.test(stderr()), 10_000);
-    assert.equal(await queue.get(), 5);
-    assert.equal(await ticking.tick(), 1);
-    assert.equal(child.exitCode, null, stderr());
-    assert.match(stderr(), /an exception thrown outside any call \(the manager serves on\): Error: thrown later by user code/);
-  } finally {
-    await client.close();
-  }
-  child.kill('SIGINT');
-  assert.equal(await exited, 0);
-});
+    );
+    const { child, stdout, exited, stderr } = await serve(['--address', '127.0.0.1:0', '--authkey', 'k'], {}, dir);
+    const address = /serving on (\S+)/.exec(stdout)![1];
+    const client = await connect({ address, authkey: 'k', reconnect: false });
+    try {
+      const failing = await client.create('Failing');
+      const queue = await client.create<QueueProxy<number>>('Queue');
+      await queue.put(5);
+      assert.equal(await failing.fail(), 1);
+      // Seen once the call's turn is over: the log says so; the queue's item and a second call prove the manager still serves.
+      await until('the failure is logged', () => logged.test(stderr()), 10_000);
+      assert.equal(await queue.get(), 5);
+      assert.equal(await failing.fail(), 1);
+      assert.equal(child.exitCode, null, stderr());
+    } finally {
+      await client.close();
+    }
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  });
+}
 
 test('a config module that does not compile is reported with file and line, exit 1', (t) => {
   const dir = testFolder(t, 'config');

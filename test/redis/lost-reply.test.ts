@@ -378,38 +378,34 @@ test("a resumable session's Semaphore acquire timing out as a permit is handed t
   assert.equal(await s.plain.hget(key(name, 'sem'), 'value'), '1', 'released, the permit is free');
 });
 
+/**
+ * Cuts the connection to Redis while a read's script (the first sent holding `text`) is on its way,
+ * so that it never reaches Redis: `read` must say it was not carried out, and read `expected` once
+ * Redis is back.
+ */
+async function readCutOnItsWay<T>(s: { relay: TcpRelay }, text: string, read: () => Promise<T>, expected: T): Promise<void> {
+  const before = s.relay.countUpstream(text);
+  s.relay.holdUpstreamFrom(text);
+  const first = read();
+  first.catch(() => {});
+  await s.relay.untilUpstream(text, before + 1);
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  await assert.rejects(first, /was not carried out.*try again/);
+  assert.deepEqual(await eventually('the read made again', () => read().catch(() => undefined), (value) => value !== undefined, 20_000), expected);
+}
+
 test('a dict read whose reply from Redis is lost says it was not carried out: reading the dict had no effect', { skip, timeout: 60_000 }, async () => {
   await using s = await setUp(false);
   const d = await s.client.create<DictProxy<string>>('dict');
   await d.set('k', 'v');
-  const state = `${d.id.slice('r:'.length)}:state`;
-  const before = s.relay.countUpstream(state);
-  s.relay.holdUpstreamFrom(state);
-  const read = d.get('k');
-  read.catch(() => {});
-  await s.relay.untilUpstream(state, before + 1);
-  // Cut with the read on its way: it never reaches Redis, and its reply never comes.
-  s.relay.cut();
-  s.relay.releaseUpstream();
-  s.relay.mend();
-  await assert.rejects(read, /was not carried out.*try again/);
-  assert.equal(await eventually('the dict read again', () => d.get('k').catch(() => undefined), (value) => value !== undefined, 20_000), 'v');
+  await readCutOnItsWay(s, `${d.id.slice('r:'.length)}:state`, () => d.get('k'), 'v');
 });
 
 test('an Event read whose reply from Redis is lost says it was not carried out: reading the event had no effect', { skip, timeout: 60_000 }, async () => {
   await using s = await setUp(false);
   const event = await s.client.create<EventProxy>('Event');
   await event.set();
-  const name = event.id.slice('r:'.length);
-  const before = s.relay.countUpstream(name);
-  s.relay.holdUpstreamFrom(name);
-  const read = event.isSet();
-  read.catch(() => {});
-  await s.relay.untilUpstream(name, before + 1);
-  // Cut with the read on its way: it never reaches Redis, and its reply never comes.
-  s.relay.cut();
-  s.relay.releaseUpstream();
-  s.relay.mend();
-  await assert.rejects(read, /was not carried out.*try again/);
-  assert.equal(await eventually('the event read again', () => event.isSet().catch(() => undefined), (value) => value !== undefined, 20_000), true);
+  await readCutOnItsWay(s, event.id.slice('r:'.length), () => event.isSet(), true);
 });

@@ -1,10 +1,11 @@
 """Resumable sessions through a relay that cuts the network (SPEC 20.4), with the Manager's own
 reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
-was reading when the loss came; one carried over that times out is cancelled there; and a
-resuming connection that fails in the read completing its opening is a failed try (the next one
-resumes the session, and the calls in flight go on there).
+was reading when the loss came, and a call still being sent then too; one carried over that times
+out is cancelled there; and a resuming connection that fails in the read completing its opening is
+a failed try (the next one resumes the session, and the calls in flight go on there).
 """
 
+import sys
 import threading
 import unittest
 
@@ -260,6 +261,49 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertTrue(m.resumed)
         self.put_then_see_the_get_end(queue, getter, outcome)
+
+    def test_a_call_whose_send_fails_at_the_cut_waits_for_the_resumed_connection_and_is_carried_out_once(self):
+        # The relay stops reading the put part-way, so its send is still going when the network is
+        # cut: more than the client's send buffer (Linux lets it grow to 4 MiB) and the relay's
+        # fixed receive buffer hold.
+        self.relay = Relay(ADDRESS, receive_buffer=64 * 1024)
+        self.addCleanup(self.relay.close)
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        item = "x" * (12 * 1024 * 1024)
+        held = self.relay.hold_upstream_at(b'"method":"put"')
+        outcome = {}
+
+        def put():
+            try:
+                outcome["result"] = queue.put(item)
+            except Exception as error:
+                outcome["error"] = error
+
+        putter = threading.Thread(target=put)
+        putter.start()
+        self.assertTrue(held.wait(WAIT), "the relay holding the put part-sent")
+        until(lambda: in_function(putter, "_sendall"), "the put blocked in its send")
+        self.relay.cut()
+        putter.join(3 * WAIT)
+        self.assertFalse(putter.is_alive(), "the put ended")
+        self.assertEqual(outcome, {"result": None}, "the put went on on the resumed connection")
+        self.assertTrue(m.resumed)
+        self.assertIsNot(m.connection, first)
+        self.assertEqual(queue.qsize(), 1, "the put carried out once")
+        self.assertEqual(queue.get(timeout=WAIT), item)
+
+
+def in_function(thread, name):
+    """Whether ``thread`` is inside a function called ``name`` now."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
+
 
 if __name__ == "__main__":
     unittest.main()

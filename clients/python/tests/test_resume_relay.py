@@ -294,6 +294,26 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(queue.qsize(), 1, "the put carried out once")
         self.assertEqual(queue.get(timeout=WAIT), item)
 
+    def test_callbacks_that_call_the_manager_run_once_each_in_order(self):
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        heard = []
+        restored = threading.Event()
+
+        def on_lost(error):
+            # A call in the callback waits for the reconnection, as any call does.
+            heard.append(("lost", queue.qsize()))
+
+        def on_restored(attempts):
+            heard.append(("restored", m.resumed, queue.qsize()))
+            restored.set()
+
+        m.on_connection_lost = on_lost
+        m.on_connection_restored = on_restored
+        self.relay.cut()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.put_then_see_the_get_end(queue, getter, outcome)
+        self.assertEqual(heard, [("lost", 0), ("restored", True, 0)])
+
 
 def in_function(thread, name):
     """Whether ``thread`` is inside a function called ``name`` now."""

@@ -690,23 +690,31 @@ class Connection:
                     try:
                         body = reader.receive_body()
                     except EOFError:
-                        if reader.buffered:
-                            raise FramingError("the stream ended inside a message") from None
-                        self._shutdown_socket(ConnectionLostError("the server closed the connection"))
+                        inside = " inside a message" if reader.buffered else ""
+                        self._shutdown_socket(ConnectionLostError("the server closed the connection%s" % inside))
                         return False
                 self._heard = True
                 try:
                     message = decode_json(body)
                 except ValueError as error:
                     raise FramingError("the server sent a body that is not JSON: %s" % error) from None
-            except (OSError, ValueError, FramingError) as error:
+            except (OSError, ValueError) as error:
                 # ValueError: select() on a socket already closed by another thread.
                 if not self._closed:
-                    self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
+                    self._shutdown_socket(self._framing_loss(error) if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
                 return False
             dispatch(message)
             if pending is None or pending._set or self._closed:
                 return True
+
+    def _framing_loss(self, error: FramingError) -> ConnectionLostError:
+        """What a connection whose bytes from the manager broke the framing (SPEC 5) ended with: a
+        loss, since nothing after them can be read right but a new connection starts clean (the
+        client reconnects, and resumes a resumable session). ``__cause__`` tells it from other
+        losses: the Manager stops reconnecting to a manager that does it again and again."""
+        loss = ConnectionLostError("the manager at %s sent bytes that break the framing (%s): the connection was closed" % (self._describe_address(), error))
+        loss.__cause__ = error
+        return loss
 
     def _read_loop(self) -> None:
         try:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Type, Union
     import ssl  # the caller makes the SSLContext: importing ssl here would slow every client down
 
-from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection
+from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection, _seconds
 from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
 from .reconnect import ReconnectPolicy, backoff_delay
@@ -33,6 +33,12 @@ def log() -> Any:
     return _later.logger(__name__)
 
 __all__ = ["ADDRESS_ENV", "AUTHKEY_ENV", "Manager", "connect"]
+
+#: A manager whose bytes break the framing (SPEC 5) on this many connections within
+#: FRAMING_LOSSES_WINDOW seconds is not reconnected to again: one that sends the same garbage on
+#: every connection (an answer it cannot encode, sent again at each resumption) would loop for ever.
+FRAMING_LOSSES_LIMIT = 3
+FRAMING_LOSSES_WINDOW = 60.0
 
 #: The environment variables syncmanager's tools (the VS Code extension's terminals, the CLI)
 #: set for worker programs (SPEC 2).
@@ -73,6 +79,8 @@ class Manager:
         self._due_lock = threading.Lock()
         #: The lost connection on_connection_lost was told of (once per loss).
         self._told_lost = None  # type: Optional[Connection]
+        #: When the last connections that broke the framing were lost (time.monotonic()).
+        self._framing_losses = collections.deque(maxlen=FRAMING_LOSSES_LIMIT)  # type: Any
         #: Whether the last reconnect resumed the session (``connect(resume_within=...)``, SPEC 20.4).
         self.resumed = False
         # The current connection, in a box the finalizer below shares: it closes whichever is current.
@@ -136,6 +144,7 @@ class Manager:
             if lost.closed and self._told_lost is not lost:
                 self._told_lost = lost
                 self._due.append((self._call_lost, lost._closed_error()))
+                self._count_framing_loss(lost)
         self._tell()
         try:
             with self._reconnect_lock:
@@ -145,6 +154,23 @@ class Manager:
                 return self.connection
         finally:
             self._tell()
+
+    def _count_framing_loss(self, lost: Connection) -> None:
+        """Ends reconnecting (``_ended``) when ``lost`` is the FRAMING_LOSSES_LIMIT-th connection
+        within FRAMING_LOSSES_WINDOW seconds whose bytes from the manager broke the framing, and
+        fails the calls it kept for a resumption with that."""
+        reason = lost._close_reason
+        cause = reason.__cause__ if reason is not None else None
+        if not isinstance(cause, transport.FramingError):
+            return
+        now = time.monotonic()
+        self._framing_losses.append(now)
+        if len(self._framing_losses) < FRAMING_LOSSES_LIMIT or now - self._framing_losses[0] > FRAMING_LOSSES_WINDOW:
+            return
+        self._ended = ConnectionClosedError(
+            "stopped reconnecting to the manager at %s: its bytes broke the framing on %d connections within %s s, the last: %s"
+            % (lost.address, FRAMING_LOSSES_LIMIT, _seconds(FRAMING_LOSSES_WINDOW), reason))
+        lost.fail_orphans(str(self._ended))
 
     def _call_lost(self, error: BaseException) -> None:
         if self.on_connection_lost is not None:

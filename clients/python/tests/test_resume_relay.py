@@ -2,7 +2,9 @@
 reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
 was reading when the loss came, and a call still being sent then too; one carried over that times
 out is cancelled there; and a resuming connection that fails in the read completing its opening is
-a failed try (the next one resumes the session, and the calls in flight go on there).
+a failed try (the next one resumes the session, and the calls in flight go on there). Bytes from
+the manager that break the framing are a loss too, up to a bound; and the callbacks told of a loss
+may use the manager.
 """
 
 import sys
@@ -313,6 +315,33 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.put_then_see_the_get_end(queue, getter, outcome)
         self.assertEqual(heard, [("lost", 0), ("restored", True, 0)])
+
+    def test_a_manager_connection_that_breaks_the_framing_is_a_loss_and_the_session_resumes(self):
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        # The get's answer comes unreadable once: the client closes that connection and resumes
+        # the session, and the manager sends the answer it kept again.
+        self.relay.spoil_downstream(b'"poison"')
+        self.put(queue._id, "poison")
+        getter.join(3 * WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended")
+        self.assertEqual(outcome, {"result": "poison"}, "the get answered on the resumed connection")
+        self.assertTrue(m.resumed)
+        self.assertIsNot(m.connection, first)
+        self.assertEqual(queue.qsize(), 0, "the item taken once")
+
+    def test_a_manager_whose_answer_breaks_the_framing_each_time_ends_in_a_clear_error(self):
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        # The answer kept for the get comes unreadable on every connection that resumes the session.
+        self.relay.spoil_downstream(b'"poison"', times=None)
+        self.put(queue._id, "poison")
+        getter.join(3 * WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended instead of resuming for ever")
+        error = outcome.get("error")
+        self.assertIsInstance(error, ConnectionClosedError)
+        self.assertIn("break the framing", str(error))
+        self.assertIn("stopped reconnecting", str(error))
+        with self.assertRaisesRegex(ConnectionClosedError, "stopped reconnecting"):
+            queue.qsize()
 
 
 def in_function(thread, name):

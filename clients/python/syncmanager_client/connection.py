@@ -956,7 +956,9 @@ class Connection:
 
     def _shutdown_socket(self, reason: BaseException) -> None:
         if self._stream_fault is not None and type(reason) is ConnectionLostError:
-            reason = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
+            told = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
+            told.__cause__ = reason.__cause__  # a framing error stays one (see _framing_loss())
+            reason = told
         with self._pending_lock:
             if self._closed:
                 return

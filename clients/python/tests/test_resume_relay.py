@@ -296,6 +296,19 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(queue.qsize(), 1, "the put carried out once")
         self.assertEqual(queue.get(timeout=WAIT), item)
 
+    def test_without_resumption_a_framing_error_fails_the_call_in_flight_and_the_next_call_reconnects(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
+        self.addCleanup(m.close)
+        queue = m.Queue()
+        queue.put("poison")
+        first = m.connection
+        self.relay.spoil_downstream(b'"poison"')
+        with self.assertRaisesRegex(ConnectionLostError, "break the framing"):
+            queue.get()
+        self.assertEqual(m.dict({"n": 1}).copy(), {"n": 1}, "the next call reconnected")
+        self.assertIsNot(m.connection, first)
+        self.assertFalse(m.resumed)
+
     def test_callbacks_that_call_the_manager_run_once_each_in_order(self):
         m, queue, first, session_id, getter, outcome = self.waiting_get()
         heard = []

@@ -356,6 +356,21 @@ class ResumeThroughRelayTest(unittest.TestCase):
         with self.assertRaisesRegex(ConnectionClosedError, "stopped reconnecting"):
             queue.qsize()
 
+    def test_without_resumption_a_callback_that_calls_the_manager_makes_the_reconnection_and_hears_restored_after(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
+        self.addCleanup(m.close)
+        queue = m.Queue()
+        heard = []
+        m.on_connection_lost = lambda error: heard.append(("lost", m.dict({"n": 1}).copy()))
+        m.on_connection_restored = lambda attempts: heard.append(("restored", m.connection.closed))
+        first = m.connection
+        self.relay.cut()
+        until(lambda: first.closed, "the loss seen")
+        self.assertEqual(m.list([2]).copy(), [2], "the call after the loss goes on on a new connection")
+        self.assertEqual(heard, [("lost", {"n": 1}), ("restored", False)])
+        with self.assertRaises(StaleProxyError):
+            queue.qsize()
+
 
 def in_function(thread, name):
     """Whether ``thread`` is inside a function called ``name`` now."""

@@ -708,11 +708,12 @@ class Connection:
                 return True
 
     def _framing_loss(self, error: FramingError) -> ConnectionLostError:
-        """What a connection whose bytes from the manager broke the framing (SPEC 5) ended with: a
-        loss, since nothing after them can be read right but a new connection starts clean (the
-        client reconnects, and resumes a resumable session). ``__cause__`` tells it from other
-        losses: the Manager stops reconnecting to a manager that does it again and again."""
-        loss = ConnectionLostError("the manager at %s sent bytes that break the framing (%s): the connection was closed" % (self._describe_address(), error))
+        """What a connection ends with when the manager sent what this client cannot read (bytes
+        that break the framing of SPEC 5, or a body that is not JSON, whose answer could never
+        reach its call): a loss, since a new connection starts clean (the client reconnects, and
+        a resumed session has the manager send its answers again). ``__cause__`` tells it from
+        other losses: the Manager stops reconnecting to a manager that does it again and again."""
+        loss = ConnectionLostError("the manager at %s sent what this client cannot read (%s): the connection was closed" % (self._describe_address(), error))
         loss.__cause__ = error
         return loss
 

@@ -34,9 +34,9 @@ def log() -> Any:
 
 __all__ = ["ADDRESS_ENV", "AUTHKEY_ENV", "Manager", "connect"]
 
-#: A manager whose bytes break the framing (SPEC 5) on this many connections within
-#: FRAMING_LOSSES_WINDOW seconds is not reconnected to again: one that sends the same garbage on
-#: every connection (an answer it cannot encode, sent again at each resumption) would loop for ever.
+#: A manager that sends what this client cannot read (Connection._framing_loss()) on this many
+#: connections within FRAMING_LOSSES_WINDOW seconds is not reconnected to again: one that sends the
+#: same garbage on every connection (an answer sent again at each resumption) would loop for ever.
 FRAMING_LOSSES_LIMIT = 3
 FRAMING_LOSSES_WINDOW = 60.0
 
@@ -79,7 +79,7 @@ class Manager:
         self._due_lock = threading.Lock()
         #: The lost connection on_connection_lost was told of (once per loss).
         self._told_lost = None  # type: Optional[Connection]
-        #: When the last connections that broke the framing were lost (time.monotonic()).
+        #: When the last connections lost to what the manager sent and the client could not read ended (time.monotonic()).
         self._framing_losses = collections.deque(maxlen=FRAMING_LOSSES_LIMIT)  # type: Any
         #: Whether the last reconnect resumed the session (``connect(resume_within=...)``, SPEC 20.4).
         self.resumed = False
@@ -157,7 +157,7 @@ class Manager:
 
     def _count_framing_loss(self, lost: Connection) -> None:
         """Ends reconnecting (``_ended``) when ``lost`` is the FRAMING_LOSSES_LIMIT-th connection
-        within FRAMING_LOSSES_WINDOW seconds whose bytes from the manager broke the framing, and
+        within FRAMING_LOSSES_WINDOW seconds lost to what the manager sent and it could not read, and
         fails the calls it kept for a resumption with that."""
         reason = lost._close_reason
         cause = reason.__cause__ if reason is not None else None
@@ -168,7 +168,7 @@ class Manager:
         if len(self._framing_losses) < FRAMING_LOSSES_LIMIT or now - self._framing_losses[0] > FRAMING_LOSSES_WINDOW:
             return
         self._ended = ConnectionClosedError(
-            "stopped reconnecting to the manager at %s: its bytes broke the framing on %d connections within %s s, the last: %s"
+            "stopped reconnecting to the manager at %s: it sent what this client cannot read on %d connections within %s s, the last: %s"
             % (lost.address, FRAMING_LOSSES_LIMIT, _seconds(FRAMING_LOSSES_WINDOW), reason))
         lost.fail_orphans(str(self._ended))
 

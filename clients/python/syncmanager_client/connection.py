@@ -99,12 +99,12 @@ class _Pending:
 
     __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
 
-    def __init__(self, method: str, params: Any) -> None:
+    def __init__(self, method: str, params: Any, frame: Optional[bytes] = None) -> None:
         self.method = method
         self.params = params
-        #: The request's frame once sent whole, to send again after a resumption (SPEC 20.4);
-        #: None while its caller has not sent it.
-        self.frame = None  # type: Optional[bytes]
+        #: The request's frame, sent again by a connection that resumes the session (SPEC 20.4):
+        #: whether the lost one sent it whole, in part or not at all, the manager carries it out once.
+        self.frame = frame
         self.response = None  # type: Optional[dict]
         self.abandoned = False
         #: Whether its caller asked the manager to cancel it: a connection that resumes the
@@ -459,29 +459,31 @@ class Connection:
         request_id = next(self._ids)
         body = ('{"jsonrpc":"2.0","id":%d%s' % (request_id, after_id)).encode("utf-8")
         frame = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
-        pending = _Pending(method, params)
+        pending = _Pending(method, params, frame)
         if not carried:
             pending.carried = False
-        # Registered without the lock (one dict store is atomic), then the look at _closed:
-        # _shutdown_socket sets _closed before it takes the requests, so a request it missed
-        # sees _closed here, and one it took is failed (or kept for a resumption) by it.
+        # Registered without the lock (one dict store is atomic), then the look at _closed in
+        # _send_frame: _shutdown_socket sets _closed before it takes the requests, so a request it
+        # missed sees _closed there (and _carry() keeps it, see there), and one it took is failed,
+        # or kept for a resumption, by it.
         self._pending[request_id] = pending
-        if self._closed:
-            self._forget(request_id)
-            raise self._closed_error()
         self._calls_started += 1
         sent = [False]
         try:
-            self._send_frame(frame, sent)
-            # Only now: a resumption sends again only what went out whole (see adopt()).
-            pending.frame = frame
+            try:
+                self._send_frame(frame, sent)
+            except ConnectionLostError:
+                # Lost before or while it was sent: on a resumable session it waits for the
+                # connection that resumes it, as a call waiting for its answer does.
+                if not self._carry(request_id, pending):
+                    raise
             if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
-            if not sent[0]:
-                # Not sent (or only in part, which closed the connection): nothing can answer it,
-                # and a resumption must not send it again.
-                self._forget(request_id)
+            if not sent[0] and (self._forget(request_id) or self._successor is None):
+                # Not sent whole, and no connection resuming the session has it: nothing can
+                # answer it, and nothing will send it again.
+                pass
             elif isinstance(error, KeyboardInterrupt):
                 # The caller gave up on a call the server has: withdraw it, and keep a result
                 # that beat the withdrawal (SPEC 10: a completed call is never undone).
@@ -496,13 +498,43 @@ class Connection:
             return response.get("result")
         return self._outcome(pending)
 
-    def _forget(self, request_id: int) -> None:
-        """Drops a request that was never sent, from the waiting ones and from those kept for a
-        resumption."""
+    def _forget(self, request_id: int) -> bool:
+        """Drops a request that was not sent whole, from the waiting ones and from those kept for
+        a resumption; returns whether it was still there (else a connection that resumed the
+        session may have taken it over, or a loss failed it)."""
         with self._pending_lock:
-            self._pending.pop(request_id, None)
+            found = self._pending.pop(request_id, None) is not None
             if self._orphans is not None:
-                self._orphans.pop(request_id, None)
+                found = self._orphans.pop(request_id, None) is not None or found
+        return found
+
+    def _carry(self, request_id: int, pending: _Pending) -> bool:
+        """Keeps a request whose send found this connection lost for the connection that resumes
+        the session, as the loss kept those waiting for their answers (SPEC 20.4: sent again with
+        its id, it is carried out once, whether or not any of it reached the manager); returns
+        False when nothing will send it again (the session is not resumable, not resumed, or the
+        request is not ``carried``)."""
+        with self._pending_lock:
+            # Still registered here: made after the loss took the waiting requests.
+            late = self._pending.pop(request_id, None) is not None
+            if not (pending.carried and self.resume_token is not None and self.lost):
+                return False
+            if not late:
+                return True  # the loss kept it with the others (or failed it since): its outcome comes to it
+            if self._orphans is not None:
+                self._orphans[request_id] = pending
+                return True
+            successor = self._successor
+        if successor is None:
+            return False  # the session was not resumed: the requests kept were failed
+        # Taken over already: the connection that resumed the session sends it now.
+        successor._pending[request_id] = pending
+        try:
+            successor._send_frame(pending.frame)  # type: ignore[arg-type]
+        except ConnectionClosedError:
+            return successor._carry(request_id, pending)
+        successor._reader_needed.set()  # its caller waits on this connection: read for it
+        return True
 
     def _outcome(self, pending: _Pending) -> Any:
         response = pending.response
@@ -658,23 +690,32 @@ class Connection:
                     try:
                         body = reader.receive_body()
                     except EOFError:
-                        if reader.buffered:
-                            raise FramingError("the stream ended inside a message") from None
-                        self._shutdown_socket(ConnectionLostError("the server closed the connection"))
+                        inside = " inside a message" if reader.buffered else ""
+                        self._shutdown_socket(ConnectionLostError("the server closed the connection%s" % inside))
                         return False
                 self._heard = True
                 try:
                     message = decode_json(body)
                 except ValueError as error:
                     raise FramingError("the server sent a body that is not JSON: %s" % error) from None
-            except (OSError, ValueError, FramingError) as error:
+            except (OSError, ValueError) as error:
                 # ValueError: select() on a socket already closed by another thread.
                 if not self._closed:
-                    self._shutdown_socket(error if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
+                    self._shutdown_socket(self._framing_loss(error) if isinstance(error, FramingError) else ConnectionLostError("the connection failed: %s" % error))
                 return False
             dispatch(message)
             if pending is None or pending._set or self._closed:
                 return True
+
+    def _framing_loss(self, error: FramingError) -> ConnectionLostError:
+        """What a connection ends with when the manager sent what this client cannot read (bytes
+        that break the framing of SPEC 5, or a body that is not JSON, whose answer could never
+        reach its call): a loss, since a new connection starts clean (the client reconnects, and
+        a resumed session has the manager send its answers again). ``__cause__`` tells it from
+        other losses: the Manager stops reconnecting to a manager that does it again and again."""
+        loss = ConnectionLostError("the manager at %s sent what this client cannot read (%s): the connection was closed" % (self._describe_address(), error))
+        loss.__cause__ = error
+        return loss
 
     def _read_loop(self) -> None:
         try:
@@ -816,12 +857,6 @@ class Connection:
             if pending is not None:
                 pending.lost = why
                 pending.set()  # response None: the waiter raises ConnectionLostError
-        for request_id in [i for i, p in orphans.items() if p.frame is None]:
-            # Its caller had not sent it whole when the connection went: it fails there, with
-            # the loss (it forgets its request, or finds it failed here), and is not sent again.
-            unsent = orphans.pop(request_id)
-            unsent.lost = "the connection was lost as this call was being sent: its effect is unknown"
-            unsent.set()
         with self._pending_lock:
             # Answered already on this connection, and counted: settled here, never sent again.
             early, self._early = self._early, None
@@ -849,7 +884,7 @@ class Connection:
             return
         for request_id in sorted(orphans):
             pending = orphans[request_id]
-            if pending._set or pending.frame is None:
+            if pending._set:
                 continue
             try:
                 self._send_frame(pending.frame)
@@ -922,7 +957,9 @@ class Connection:
 
     def _shutdown_socket(self, reason: BaseException) -> None:
         if self._stream_fault is not None and type(reason) is ConnectionLostError:
-            reason = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
+            told = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
+            told.__cause__ = reason.__cause__  # a framing error stays one (see _framing_loss())
+            reason = told
         with self._pending_lock:
             if self._closed:
                 return

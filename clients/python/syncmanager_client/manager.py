@@ -7,6 +7,7 @@ registered with ``createMethod``, as ``BaseManager.register()`` does in Python.
 
 from __future__ import annotations  # annotations left unevaluated: a faster import
 
+import collections
 import functools
 import itertools
 import os
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Type, Union
     import ssl  # the caller makes the SSLContext: importing ssl here would slow every client down
 
-from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection
+from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection, _seconds
 from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
 from .reconnect import ReconnectPolicy, backoff_delay
@@ -32,6 +33,12 @@ def log() -> Any:
     return _later.logger(__name__)
 
 __all__ = ["ADDRESS_ENV", "AUTHKEY_ENV", "Manager", "connect"]
+
+#: A manager that sends what this client cannot read (Connection._framing_loss()) on this many
+#: connections within FRAMING_LOSSES_WINDOW seconds is not reconnected to again: one that sends the
+#: same garbage on every connection (an answer sent again at each resumption) would loop for ever.
+FRAMING_LOSSES_LIMIT = 3
+FRAMING_LOSSES_WINDOW = 60.0
 
 #: The environment variables syncmanager's tools (the VS Code extension's terminals, the CLI)
 #: set for worker programs (SPEC 2).
@@ -62,10 +69,18 @@ class Manager:
         self._epoch = 0
         self._reconnect_lock = threading.RLock()
         self._ended = None  # type: Optional[ConnectionClosedError]
-        #: Called with the error when a lost connection is noticed, before reconnecting.
+        #: Called with the error once per lost connection, when the loss is noticed (see _tell()).
         self.on_connection_lost = None  # type: Optional[Callable[[BaseException], None]]
-        #: Called with the number of tries once a new connection is up.
+        #: Called with the number of tries once a new connection is up, after on_connection_lost.
         self.on_connection_restored = None  # type: Optional[Callable[[int], None]]
+        # The callbacks due, in order, and whether a thread is running them (see _tell()).
+        self._due = collections.deque()  # type: Any
+        self._telling = False
+        self._due_lock = threading.Lock()
+        #: The lost connection on_connection_lost was told of (once per loss).
+        self._told_lost = None  # type: Optional[Connection]
+        #: When the last connections lost to what the manager sent and the client could not read ended (time.monotonic()).
+        self._framing_losses = collections.deque(maxlen=FRAMING_LOSSES_LIMIT)  # type: Any
         #: Whether the last reconnect resumed the session (``connect(resume_within=...)``, SPEC 20.4).
         self.resumed = False
         # The current connection, in a box the finalizer below shares: it closes whichever is current.
@@ -120,10 +135,69 @@ class Manager:
             raise ConnectionClosedError(str(self._ended))
         if self._reconnect_policy is None or not connection.lost:
             raise connection._closed_error()
+        # The callbacks run with no lock held (_tell()): one that calls the manager waits for the
+        # reconnection as any call does, or makes it, and none is called twice for one loss. Each
+        # is queued under the reconnect lock, so a loss is never queued between a reconnection and
+        # its on_connection_restored.
         with self._reconnect_lock:
-            if self.connection.closed:
-                self._reconnect(self.connection._closed_error())
-            return self.connection
+            lost = self.connection
+            if lost.closed and self._told_lost is not lost:
+                self._told_lost = lost
+                self._due.append((self._call_lost, lost._closed_error()))
+                self._count_framing_loss(lost)
+        self._tell()
+        try:
+            with self._reconnect_lock:
+                if self.connection.closed:
+                    attempts = self._reconnect(self.connection._closed_error())
+                    self._due.append((self._call_restored, attempts))
+                return self.connection
+        finally:
+            self._tell()
+
+    def _count_framing_loss(self, lost: Connection) -> None:
+        """Ends reconnecting (``_ended``) when ``lost`` is the FRAMING_LOSSES_LIMIT-th connection
+        within FRAMING_LOSSES_WINDOW seconds lost to what the manager sent and it could not read, and
+        fails the calls it kept for a resumption with that."""
+        reason = lost._close_reason
+        cause = reason.__cause__ if reason is not None else None
+        if not isinstance(cause, transport.FramingError):
+            return
+        now = time.monotonic()
+        self._framing_losses.append(now)
+        if len(self._framing_losses) < FRAMING_LOSSES_LIMIT or now - self._framing_losses[0] > FRAMING_LOSSES_WINDOW:
+            return
+        self._ended = ConnectionClosedError(
+            "stopped reconnecting to the manager at %s: it sent what this client cannot read on %d connections within %s s, the last: %s"
+            % (lost.address, FRAMING_LOSSES_LIMIT, _seconds(FRAMING_LOSSES_WINDOW), reason))
+        lost.fail_orphans(str(self._ended))
+
+    def _call_lost(self, error: BaseException) -> None:
+        if self.on_connection_lost is not None:
+            self.on_connection_lost(error)
+
+    def _call_restored(self, attempts: int) -> None:
+        if self.on_connection_restored is not None:
+            self.on_connection_restored(attempts)
+
+    def _tell(self) -> None:
+        """Runs the callbacks due, in order, unless a thread runs them already (which then runs
+        these too, once its own returns): a callback whose call to the manager reconnects sees
+        on_connection_restored after it returns, and no thread waits for another's callback."""
+        with self._due_lock:
+            if self._telling:
+                return
+            self._telling = True
+        while True:
+            with self._due_lock:
+                if not self._due:
+                    self._telling = False
+                    return
+                call, argument = self._due.popleft()
+            try:
+                call(argument)
+            except Exception:  # a handler's bug must not fail the call that noticed the loss
+                log().exception("%s raised", "on_connection_lost" if call == self._call_lost else "on_connection_restored")
 
     def _reconnect_now(self) -> None:
         """Reconnects in the background (a resumable session lost its connection)."""
@@ -133,11 +207,11 @@ class Manager:
             log().warning("reconnecting to the manager failed: %s", error)
             self.connection.fail_orphans()
 
-    def _reconnect(self, lost: BaseException) -> None:
+    def _reconnect(self, lost: BaseException) -> int:
+        """Opens a new connection (tries with backoff) and makes it the current one; returns the
+        number of tries."""
         policy = self._reconnect_policy
         assert policy is not None
-        if self.on_connection_lost is not None:
-            self.on_connection_lost(lost)
         started = time.monotonic()
         last = lost  # type: BaseException
         attempt = 0
@@ -191,9 +265,7 @@ class Manager:
                 # with it, and the calls it took over fail (close() set _ended before it looked).
                 connection.shutdown()
                 raise ConnectionClosedError(str(self._ended))
-            if self.on_connection_restored is not None:
-                self.on_connection_restored(attempt)
-            return
+            return attempt
         self._ended = ConnectionClosedError("gave up reconnecting to the manager at %s after %s s: %s" % (self.connection.address, policy.max_time, last))
         self.connection.fail_orphans()
         raise ConnectionClosedError(str(self._ended)) from last

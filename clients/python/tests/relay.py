@@ -1,6 +1,6 @@
 """A TCP relay between a client under test and the manager, on 127.0.0.1 port 0, that can cut
-the network (every connection through it at once) and add bytes to what the manager sends: the
-faults a resumable session must survive, made on real sockets.
+the network (every connection through it at once), stall a client's send, and add or spoil bytes
+of what the manager sends: the faults a resumable session must survive, made on real sockets.
 """
 
 import socket
@@ -12,10 +12,16 @@ from typing import List, Optional, Tuple
 class Relay:
     """Relays each connection made to :attr:`address` to ``target`` (``"host:port"``)."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, receive_buffer: Optional[int] = None) -> None:
+        """``receive_buffer``: the receive buffer, in bytes, of the relay's side of each client's
+        connection (fixed: no autotuning), which bounds what a client gets out once the relay
+        stops reading it (:meth:`hold_upstream_at`)."""
         host, port = target.rsplit(":", 1)
         self._target = (host, int(port))
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            # Set on the listener: accepted sockets inherit it, from their first byte on.
+            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
         #: Where the client connects: ``"127.0.0.1:PORT"``.
@@ -24,6 +30,10 @@ class Relay:
         self._pairs = []  # type: List[Tuple[socket.socket, socket.socket]]
         self._appending = None  # type: Optional[Tuple[bytes, bytes]]
         self._midway = None  # type: Optional[Tuple[bytes, threading.Event]]
+        self._spoiling = None  # type: Optional[List]
+        self._holding = None  # type: Optional[Tuple[bytes, threading.Event]]
+        #: Set by cut(): a pump holding its client's bytes lets go.
+        self._held = []  # type: List[threading.Event]
         self._closed = False
         self._refusing = False
         self._refusing_by_ending = False
@@ -37,12 +47,15 @@ class Relay:
         with ``by_ending`` accepted and ended, as a port forward whose manager is down does."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
+            held, self._held = self._held, []
             if refuse:
                 self._refusing = True
                 self._refusing_by_ending = by_ending
         for pair in pairs:
             for sock in pair:
                 _shut(sock)
+        for release in held:
+            release.set()
 
     def mend(self) -> None:
         """Takes connections again, after ``cut(refuse=True)``."""
@@ -63,6 +76,23 @@ class Relay:
         ``extra``, in one write."""
         with self._lock:
             self._appending = (text, extra)
+
+    def hold_upstream_at(self, text: bytes) -> threading.Event:
+        """The next read from a client that holds ``text`` goes on to the manager, and then the
+        relay reads nothing more from that client until :meth:`cut`: a message larger than the
+        socket buffers between them (see ``receive_buffer``) stays part-sent, its sender blocked
+        in the send, as over a network that stalls. Returns an event set once holding."""
+        done = threading.Event()
+        with self._lock:
+            self._holding = (text, done)
+        return done
+
+    def spoil_downstream(self, text: bytes, times: Optional[int] = 1) -> None:
+        """The next ``times`` reads from the manager that hold ``text`` (every one: None) go on
+        with ``text`` turned into bytes of the same length that are not JSON: the framing holds,
+        the message it is in cannot be read, as from a manager that sends garbage."""
+        with self._lock:
+            self._spoiling = [text, times]
 
     def close(self) -> None:
         self._closed = True
@@ -104,8 +134,29 @@ class Relay:
                 chunk = source.recv(65536)
                 if not chunk:
                     break
+                if not downstream:
+                    with self._lock:
+                        holding = self._holding
+                        if holding is not None and holding[0] in chunk:
+                            self._holding = None
+                            release = threading.Event()
+                            self._held.append(release)
+                        else:
+                            holding = None
+                    if holding is not None:
+                        sink.sendall(chunk)
+                        holding[1].set()
+                        release.wait()
+                        break
                 if downstream:
                     with self._lock:
+                        spoiling = self._spoiling
+                        if spoiling is not None and spoiling[0] in chunk:
+                            chunk = chunk.replace(spoiling[0], b"!" * len(spoiling[0]))
+                            if spoiling[1] is not None:
+                                spoiling[1] -= 1
+                                if spoiling[1] == 0:
+                                    self._spoiling = None
                         appending = self._appending
                         if appending is not None and appending[0] in chunk:
                             chunk += appending[1]

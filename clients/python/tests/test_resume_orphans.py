@@ -1,8 +1,7 @@
 """The requests a resumable connection leaves waiting when it is lost (SPEC 20.4, 20.4.1): a
-request whose caller had not sent it yet is not carried over to the connection that resumes the
-session (its caller is told the connection is gone and forgets it), and one whose answer the
-manager that took the session over names lost fails with an error that says its effect is unknown.
-Neither leaves an entry waiting on the new connection. Requests handed to a resuming connection
+request made on it as or after it was lost, never sent, is sent by the connection that resumes the
+session and answered there; one whose answer the manager that took the session over names lost
+fails with an error that says its effect is unknown. Neither leaves an entry waiting. Requests handed to a resuming connection
 that is lost itself before it takes them over go on to the next one; and calls answered while the
 session was detached are answered once, never carried out again.
 
@@ -11,6 +10,7 @@ connection is shut as the reader does on a loss, the session resumed on a new co
 requests handed over as the manager does (``Connection.adopt``).
 """
 
+import threading
 import time
 import unittest
 
@@ -30,21 +30,30 @@ def resume(lost: Connection) -> Connection:
 
 
 class ResumedOrphansTest(unittest.TestCase):
-    def test_a_request_registered_as_the_connection_was_lost_and_never_sent_leaves_nothing_waiting(self):
+    def test_a_request_made_on_a_lost_connection_is_sent_by_the_one_that_resumes_the_session(self):
         first = resumable()
-        # A caller in request() between registering its request and sending it.
-        request_id = next(first._ids)
-        pending = _Pending("manager/describe", {})
-        first._pending[request_id] = pending
         first._shutdown_socket(ConnectionLostError("lost for the test"))
+        outcome = {}
+
+        def call():
+            try:
+                outcome["result"] = first.request("manager/describe", {}, timeout=WAIT)
+            except Exception as error:
+                outcome["error"] = error
+
+        # Made after the loss took the waiting requests: its caller finds the connection closed.
+        caller = threading.Thread(target=call)
+        caller.start()
+        until(lambda: first._orphans, "the request kept for the connection that resumes the session")
         second = resume(first)
         try:
             self.assertTrue(second.resumed)
             second.adopt(first)
-            # The caller then finds the connection closed (or its send failing) and forgets its request.
-            first._forget(request_id)
-            self.assertEqual(second.pending_count(), 0, "no entry waits on the new connection for a request never sent")
-            self.assertIsInstance(second.request("manager/describe", {}, timeout=WAIT), dict)
+            caller.join(WAIT)
+            self.assertIsInstance(outcome.get("result"), dict, outcome)
+            # Made on the lost connection once the session was resumed: sent on the new one.
+            self.assertIsInstance(first.request("manager/describe", {}, timeout=WAIT), dict)
+            self.assertEqual(second.pending_count(), 0, "nothing left waiting")
         finally:
             second.close()
 

@@ -1,10 +1,13 @@
 """Resumable sessions through a relay that cuts the network (SPEC 20.4), with the Manager's own
 reconnect loop: a call in flight at the loss goes on on the resumed connection, whichever thread
-was reading when the loss came; one carried over that times out is cancelled there; and a
-resuming connection that fails in the read completing its opening is a failed try (the next one
-resumes the session, and the calls in flight go on there).
+was reading when the loss came, and a call still being sent then too; one carried over that times
+out is cancelled there; and a resuming connection that fails in the read completing its opening is
+a failed try (the next one resumes the session, and the calls in flight go on there). A message
+from the manager that the client cannot read is a loss too, up to a bound; and the callbacks told
+of a loss may use the manager.
 """
 
+import sys
 import threading
 import unittest
 
@@ -260,6 +263,124 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertTrue(restored.wait(WAIT), "connected again")
         self.assertTrue(m.resumed)
         self.put_then_see_the_get_end(queue, getter, outcome)
+
+    def test_a_call_whose_send_fails_at_the_cut_waits_for_the_resumed_connection_and_is_carried_out_once(self):
+        # The relay stops reading the put part-way, so its send is still going when the network is
+        # cut: more than the client's send buffer (Linux lets it grow to 4 MiB) and the relay's
+        # fixed receive buffer hold.
+        self.relay = Relay(ADDRESS, receive_buffer=64 * 1024)
+        self.addCleanup(self.relay.close)
+        m = self.resumable()
+        queue = m.Queue()
+        first = m.connection
+        item = "x" * (12 * 1024 * 1024)
+        held = self.relay.hold_upstream_at(b'"method":"put"')
+        outcome = {}
+
+        def put():
+            try:
+                outcome["result"] = queue.put(item)
+            except Exception as error:
+                outcome["error"] = error
+
+        putter = threading.Thread(target=put)
+        putter.start()
+        self.assertTrue(held.wait(WAIT), "the relay holding the put part-sent")
+        until(lambda: in_function(putter, "_sendall"), "the put blocked in its send")
+        self.relay.cut()
+        putter.join(3 * WAIT)
+        self.assertFalse(putter.is_alive(), "the put ended")
+        self.assertEqual(outcome, {"result": None}, "the put went on on the resumed connection")
+        self.assertTrue(m.resumed)
+        self.assertIsNot(m.connection, first)
+        self.assertEqual(queue.qsize(), 1, "the put carried out once")
+        self.assertEqual(queue.get(timeout=WAIT), item)
+
+    def test_without_resumption_a_framing_error_fails_the_call_in_flight_and_the_next_call_reconnects(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
+        self.addCleanup(m.close)
+        queue = m.Queue()
+        queue.put("poison")
+        first = m.connection
+        self.relay.spoil_downstream(b'"poison"')
+        with self.assertRaisesRegex(ConnectionLostError, "cannot read"):
+            queue.get()
+        self.assertEqual(m.dict({"n": 1}).copy(), {"n": 1}, "the next call reconnected")
+        self.assertIsNot(m.connection, first)
+        self.assertFalse(m.resumed)
+
+    def test_callbacks_that_call_the_manager_run_once_each_in_order(self):
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        heard = []
+        restored = threading.Event()
+
+        def on_lost(error):
+            # A call in the callback waits for the reconnection, as any call does.
+            heard.append(("lost", queue.qsize()))
+
+        def on_restored(attempts):
+            heard.append(("restored", m.resumed, queue.qsize()))
+            restored.set()
+
+        m.on_connection_lost = on_lost
+        m.on_connection_restored = on_restored
+        self.relay.cut()
+        self.assertTrue(restored.wait(WAIT), "connected again")
+        self.put_then_see_the_get_end(queue, getter, outcome)
+        self.assertEqual(heard, [("lost", 0), ("restored", True, 0)])
+
+    def test_a_manager_connection_that_breaks_the_framing_is_a_loss_and_the_session_resumes(self):
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        # The get's answer comes unreadable once: the client closes that connection and resumes
+        # the session, and the manager sends the answer it kept again.
+        self.relay.spoil_downstream(b'"poison"')
+        self.put(queue._id, "poison")
+        getter.join(3 * WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended")
+        self.assertEqual(outcome, {"result": "poison"}, "the get answered on the resumed connection")
+        self.assertTrue(m.resumed)
+        self.assertIsNot(m.connection, first)
+        self.assertEqual(queue.qsize(), 0, "the item taken once")
+
+    def test_a_manager_whose_answer_breaks_the_framing_each_time_ends_in_a_clear_error(self):
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        # The answer kept for the get comes unreadable on every connection that resumes the session.
+        self.relay.spoil_downstream(b'"poison"', times=None)
+        self.put(queue._id, "poison")
+        getter.join(3 * WAIT)
+        self.assertFalse(getter.is_alive(), "the get ended instead of resuming for ever")
+        error = outcome.get("error")
+        self.assertIsInstance(error, ConnectionClosedError)
+        self.assertIn("cannot read", str(error))
+        self.assertIn("stopped reconnecting", str(error))
+        with self.assertRaisesRegex(ConnectionClosedError, "stopped reconnecting"):
+            queue.qsize()
+
+    def test_without_resumption_a_callback_that_calls_the_manager_makes_the_reconnection_and_hears_restored_after(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
+        self.addCleanup(m.close)
+        queue = m.Queue()
+        heard = []
+        m.on_connection_lost = lambda error: heard.append(("lost", m.dict({"n": 1}).copy()))
+        m.on_connection_restored = lambda attempts: heard.append(("restored", m.connection.closed))
+        first = m.connection
+        self.relay.cut()
+        until(lambda: first.closed, "the loss seen")
+        self.assertEqual(m.list([2]).copy(), [2], "the call after the loss goes on on a new connection")
+        self.assertEqual(heard, [("lost", {"n": 1}), ("restored", False)])
+        with self.assertRaises(StaleProxyError):
+            queue.qsize()
+
+
+def in_function(thread, name):
+    """Whether ``thread`` is inside a function called ``name`` now."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
+
 
 if __name__ == "__main__":
     unittest.main()

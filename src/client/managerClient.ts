@@ -128,12 +128,21 @@ type ConnectionState = 'open' | 'reconnecting' | 'closed';
 /** Any proxy a manager hands out: a typed one for built-in types, a dynamic one otherwise. */
 export type AnyProxy = DynamicProxy;
 
+/**
+ * A manager that sends what this client cannot read on `limit` connections within `withinMs` is not
+ * reconnected to again (SPEC 20.2): one that sends the same unreadable answer at every resumption
+ * would otherwise keep the client reconnecting for ever.
+ */
+const UNREADABLE_LOSSES = { limit: 3, withinMs: 60_000 };
+
 /** A connected client. Creation methods of typeids appear as methods: `manager.get_task_queue()`. */
 export class ManagerClient {
   #typeids = new Map<string, TypeidDescription>();
   #rpc: RpcConnection;
   #serverInfo: InitializeResult;
   #state: ConnectionState = 'open';
+  /** When recent connections were lost to a message this client could not read. */
+  #unreadableLosses: number[] = [];
   /** Set by close(): a loss after it is the end, not a reason to reconnect. */
   #closing = false;
   /** Counts connections: a token from an earlier one holds no reference on the current one. */
@@ -384,8 +393,19 @@ export class ManagerClient {
     rpc.onClose((error) => {
       if (this.#rpc !== rpc || this.#state !== 'open') return;
       if (this.#closing || !this.reopener) this.#end(error);
-      else void this.#reconnect(error);
+      else if (rpc.unreadable !== undefined && this.#unreadableAgain()) {
+        const { limit, withinMs } = UNREADABLE_LOSSES;
+        this.#end(new ConnectionClosedError(`stopped reconnecting to the manager at ${this.address}: it sent what this client cannot read on ${limit} connections within ${withinMs / 1000} s, the last: ${rpc.unreadable}`, { cause: error }));
+      } else void this.#reconnect(error);
     });
+  }
+
+  /** Counts a connection lost to a message this client cannot read: whether that makes too many (see {@link UNREADABLE_LOSSES}). */
+  #unreadableAgain(): boolean {
+    const now = Date.now();
+    this.#unreadableLosses = this.#unreadableLosses.filter((at) => now - at < UNREADABLE_LOSSES.withinMs);
+    this.#unreadableLosses.push(now);
+    return this.#unreadableLosses.length >= UNREADABLE_LOSSES.limit;
   }
 
   /**

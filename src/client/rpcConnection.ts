@@ -138,6 +138,8 @@ export class RpcConnection {
   readonly #quick: QuickResult = { id: 0, result: undefined };
   private readonly outbox: Outbox;
   private closedError: ManagerError | undefined;
+  /** Set when the connection was lost to a message the manager sent that this client cannot read: what it was. */
+  unreadable: string | undefined;
   private readonly decoder: ContentLengthDecoder;
   private readonly closeListeners: ((error: ManagerError) => void)[] = [];
   private liveness: SilenceWatch | undefined;
@@ -375,8 +377,7 @@ export class RpcConnection {
       else this.decoder.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
-      this.fail(new ProtocolError(`the manager at ${this.describe} sent malformed frames: ${error.message}`, -32700));
-      this.socket.destroy();
+      this.lostToUnreadable(`malformed frames (${error.message})`);
     }
   }
 
@@ -394,8 +395,7 @@ export class RpcConnection {
       message = null as never;
     }
     if (typeof message !== 'object' || message === null) {
-      this.fail(new ProtocolError(`the manager at ${this.describe} sent something that is not a JSON-RPC message`, -32700));
-      this.socket.destroy();
+      this.lostToUnreadable('something that is not a JSON-RPC message');
       return;
     }
     if (attachments) {
@@ -403,8 +403,7 @@ export class RpcConnection {
         resolveAttachments(message, attachments);
       } catch (error) {
         if (!(error instanceof AttachmentError)) throw error;
-        this.fail(new ProtocolError(`the manager at ${this.describe} sent a frame whose attachments do not match its message: ${error.message}`, -32700));
-        this.socket.destroy();
+        this.lostToUnreadable(`a frame whose attachments do not match its message (${error.message})`);
         return;
       }
     }
@@ -428,6 +427,17 @@ export class RpcConnection {
       return;
     }
     this.answered(id, message.error, message.result);
+  }
+
+  /**
+   * The manager sent what this client cannot read (`what`): nothing more on this connection can be
+   * paired with its call, and a new connection starts clean, so the connection is lost (SPEC 20.2),
+   * and says why in {@link unreadable}.
+   */
+  private lostToUnreadable(what: string): void {
+    this.unreadable = `the manager at ${this.describe} sent ${what}`;
+    this.fail(new ConnectionLostError(`${this.unreadable}: the connection was closed`));
+    this.socket.destroy();
   }
 
   /** The answer to request `id` arrived. */

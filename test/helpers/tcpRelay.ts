@@ -54,6 +54,8 @@ export interface TcpRelay extends AsyncDisposable {
   cutMidway(way: 'upstream' | 'downstream', text: string): Promise<void>;
   /** The next time `text` comes from the manager, the read it is in goes on to the client followed by `bytes`, in one write. */
   appendDownstream(text: string, bytes: string): void;
+  /** The next `times` reads from the manager holding `text` go on to the client as `bytes` instead (a message the client cannot read). */
+  spoilDownstream(text: string, bytes: string, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startRelay(target: string): Promise<TcpRelay> {
   let holdingFrom: string | undefined;
   const held: [Socket, Buffer][] = [];
   let appending: { text: string; bytes: string } | undefined;
+  let spoiling: { text: string; bytes: string; times: number } | undefined;
   let midway: { way: 'upstream' | 'downstream'; text: string; done(): void; closed(): void } | undefined;
   /** With {@link TcpRelay.cutMidway} armed for `way`: passes on `chunk` up to its text to `to`, ends `to`, cuts; else false. */
   const cutMidwayIn = (way: 'upstream' | 'downstream', chunk: Buffer, to: Socket): boolean => {
@@ -132,6 +135,10 @@ export async function startRelay(target: string): Promise<TcpRelay> {
       if (appending && chunk.toString('latin1').includes(appending.text)) {
         chunk = Buffer.concat([chunk, Buffer.from(appending.bytes, 'latin1')]);
         appending = undefined;
+      }
+      if (spoiling && chunk.toString('latin1').includes(spoiling.text)) {
+        chunk = Buffer.from(spoiling.bytes, 'latin1');
+        if (--spoiling.times <= 0) spoiling = undefined;
       }
       if (!dropping) client.write(chunk);
     });
@@ -207,6 +214,9 @@ export async function startRelay(target: string): Promise<TcpRelay> {
     },
     appendDownstream(text, bytes) {
       appending = { text, bytes };
+    },
+    spoilDownstream(text, bytes, times = 1) {
+      spoiling = { text, bytes, times };
     },
     cutMidway(way, text) {
       return new Promise<void>((resolve, reject) => {

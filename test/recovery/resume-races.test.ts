@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
-import { AbortError, ConnectionClosedError, connect, type ListProxy, type LockProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
+import { AbortError, ConnectionClosedError, ConnectionLostError, connect, type ListProxy, type LockProxy, type ManagerClient, type QueueProxy, type SessionSummary } from '../../src/client';
 import { buildCli, killServer, serveProcess, type ServerProcess } from '../helpers/serverProcess';
 import { startRelay, type TcpRelay } from '../helpers/tcpRelay';
 import { eventually } from '../helpers/until';
@@ -416,4 +416,69 @@ test('reconnection tries whose connection is accepted and ended in the handshake
     await observer.callById(queue.id, 'put', ['after']);
     assert.equal(await endsSoon('the waiting get', getting), 'after');
   });
+});
+
+/** Messages a client cannot read (SPEC 20.2): bytes that break the framing, and a frame whose body is not JSON. */
+const UNREADABLE = [
+  { what: 'bytes that break the framing', bytes: '!not a frame\r\n\r\n' },
+  { what: 'a body that is not JSON', bytes: 'Content-Length: 6\r\n\r\n{nope}' },
+];
+
+for (const { what, bytes } of UNREADABLE) {
+  test(`a get whose answer comes as ${what} is a loss: it is answered after the resumption, its item taken once`, { timeout: 60_000 }, async () => {
+    await withResumable(`unreadable-${what}`, async (client, relay) => {
+      const queue = await client.create<QueueProxy<string>>('Queue');
+      const getting = queue.get();
+      getting.catch(() => {});
+      await eventually('the get waiting', () => sessionOf(client.sessionId), (s) => s?.pending.length === 1);
+      relay.spoilDownstream('spoiled-item', bytes);
+      await observer.callById(queue.id, 'put', ['spoiled-item']);
+      assert.equal(await endsSoon('the get', getting), 'spoiled-item');
+      assert.equal(await observer.callById(queue.id, 'qsize'), 0, 'taken once');
+    });
+  });
+}
+
+test('a manager whose answer cannot be read on every connection is not reconnected to for ever: the call ends saying why', { timeout: 60_000 }, async () => {
+  await withResumable(
+    'unreadable-every-time',
+    async (client, relay) => {
+      const queue = await client.create<QueueProxy<string>>('Queue');
+      const getting = queue.get().then(
+        () => assert.fail('the get returned an item'),
+        (error: unknown) => error,
+      );
+      await eventually('the get waiting', () => sessionOf(client.sessionId), (s) => s?.pending.length === 1);
+      // Its answer spoiled each time the manager sends it: first, and again at every resumption.
+      relay.spoilDownstream('spoiled-item', '!not a frame\r\n\r\n', 100);
+      await observer.callById(queue.id, 'put', ['spoiled-item']);
+      const ended = await endsSoon('the get', getting);
+      assert.ok(ended instanceof ConnectionClosedError, String(ended));
+      assert.match((ended as Error).message, /cannot read.*3 connections within 60 s/);
+    },
+    false,
+  );
+});
+
+test('without resumption, an answer the client cannot read fails its call as lost, and the client reconnects', { timeout: 60_000 }, async () => {
+  const relay = await startRelay(server.address);
+  const client = await connect({ address: relay.address, authkey: AUTHKEY, name: 'unreadable-not-resumable', reconnect: quickReconnect });
+  try {
+    const shared = await observer.create<QueueProxy<string>>('Queue');
+    await shared.put('x');
+    const restored = new Promise((resolve) => client.on('restored', resolve));
+    relay.spoilDownstream('"result":"x"', '!not a frame\r\n\r\n');
+    const lost = await client.callById(shared.id, 'get', []).then(
+      () => assert.fail('the get returned'),
+      (error: unknown) => error,
+    );
+    assert.ok(lost instanceof ConnectionLostError, String(lost));
+    await endsSoon('the reconnection', restored);
+    const fresh = await client.create<QueueProxy<string>>('Queue');
+    await fresh.put('after');
+    assert.equal(await fresh.get(), 'after');
+  } finally {
+    await client.close();
+    await relay.close();
+  }
 });

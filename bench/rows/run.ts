@@ -214,8 +214,16 @@ function table(headers: string[], rows: string[][]): string {
 // ---------------------------------------------------------------------------------------------
 // Rows
 
+/**
+ * One window of warm-up and one measured, the same for every implementation (several processes
+ * share one start time, so no process warms up longer than another). 300 ms and 1 s measured four
+ * fresh Node processes partly while V8 was still optimizing their path, and swung from one run to
+ * the next by more than 2× (17,783 and 40,527 ops/s for ours, back to back); 2 s and 3 s measure
+ * every row at its own steady pace.
+ */
 function baseConfig(options: Options): BenchConfig {
-  return { workloads: ['one-at-a-time'], warmupMs: 300, durationMs: options.quick ? 700 : 1000, maxOps: 2_000_000, concurrency: 1, seedItems: 0, seedWarmupItems: 0, seedTimeoutMs: 0 };
+  const [warmupMs, durationMs] = options.quick ? [300, 700] : [2000, 3000];
+  return { workloads: ['one-at-a-time'], warmupMs, durationMs, maxOps: 2_000_000, concurrency: 1, seedItems: 0, seedWarmupItems: 0, seedTimeoutMs: 0 };
 }
 
 /** `processes` clients at once against one server; aggregate ops/s and server CPU µs/op over the measured window. */

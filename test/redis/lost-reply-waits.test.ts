@@ -76,3 +76,24 @@ test("a Barrier wait whose arrival's reply from Redis is lost fails saying its e
   // Counted as arrived, the party gone would have let the next one through alone.
   await assert.rejects(barrier.wait({ timeout: 30 }), /BrokenBarrierError/);
 });
+
+test("a Condition wait whose later check for a notify is cut on its way fails saying its effect is unknown: it had freed the lock", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUpLostReply(redis, true);
+  const cond = await s.client.create<ConditionProxy>('Condition');
+  const waiters = keyOf(s, cond.id, 'waiters');
+  const notified = keyOf(s, cond.id, 'notified');
+  assert.equal(await cond.acquire(), true);
+  const waiting = s.client.callById(cond.id, 'wait', [30]);
+  waiting.catch(() => {});
+  await eventually('the waiter in line', () => s.plain.llen(waiters), (length) => length === 1);
+  // A change published wakes the waiter, whose check (a read) is held on its way to Redis, then cut.
+  const before = s.relay.countUpstream(notified);
+  s.relay.holdUpstreamFrom(notified);
+  await eventually('the check sent', async () => (await s.plain.publish(`${s.prefix}:wake`, `${s.prefix}:o:${cond.id.slice('r:'.length)}`), s.relay.countUpstream(notified)), (sent) => sent > before);
+  s.relay.cut();
+  s.relay.releaseUpstream();
+  s.relay.mend();
+  // Not "not carried out, try again": the wait's first step freed the lock, which a wait sent again finds free.
+  await assert.rejects(waiting, /the effect of this call is unknown/);
+  await eventually('the ticket out of the line', () => s.plain.llen(waiters), (length) => length === 0);
+});

@@ -139,7 +139,9 @@ export class RedisBarrier {
       throw brokenBarrierError();
     }
     this.#waiting = index + 1;
-    return (await this.#outcome(ticket, seconds, context)) ? index : Promise.reject(brokenBarrierError());
+    // Its arrival counted: failing from here on (the barrier broken as it leaves), the wait is not one that was not carried out.
+    const released = await this.#outcome(ticket, seconds, context).catch((error: unknown) => Promise.reject(this.host.afterAnEffect(error)));
+    return released ? index : Promise.reject(brokenBarrierError());
   }
 
   /** Waits for a waiting party's outcome: true released, false broken (or reset). */

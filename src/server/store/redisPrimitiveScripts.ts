@@ -217,6 +217,7 @@ return 1`,
   /** Lock/RLock state. KEYS: lock. Returns {owner or false, count}. */
   smLockState: {
     keys: 1,
+    effect: 'none',
     text: `
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 return { state[1], tonumber(state[2] or '0') }`,
@@ -249,6 +250,7 @@ return { 1, value, mine }`,
   /** The permits one owner holds. KEYS: semaphore, holders. ARGV: owner. Returns {free permits, the owner's permits}. */
   smSemHeld: {
     keys: 2,
+    effect: 'none',
     text: `return { tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') }`,
   },
   /**
@@ -416,6 +418,7 @@ return { tonumber(state[2]), owner }`,
    */
   smCondNotified: {
     keys: 1,
+    effect: 'none',
     text: `return redis.call('SISMEMBER', KEYS[1], ARGV[1])`,
   },
   /**
@@ -553,6 +556,7 @@ return 1`,
   /** Barrier state. KEYS: barrier. Returns {waiting, broken (0 or 1)}. */
   smBarrierState: {
     keys: 1,
+    effect: 'none',
     text: `
 local state = redis.call('HMGET', KEYS[1], 'count', 'broken')
 return { tonumber(state[1] or '0'), state[2] == '1' and 1 or 0 }`,

@@ -32,6 +32,15 @@ export interface StoreScript {
    * unset, every call passing a record records its answer.
    */
   readonly records?: (args: readonly (string | number)[]) => boolean;
+  /**
+   * 'none' for a script with no effect: it writes nothing, or only what any call of it would
+   * write identically (an object's first state, made from its constructor's arguments when there
+   * is none yet). Its call whose reply from Redis was lost changed nothing anyone could tell
+   * from its not having run: it answers "not carried out" (`redisStore.ts`), and may be made
+   * again. The one place this is decided for a call: a script with any other effect must not
+   * be marked, and a call made of such reads needs nothing of its own to say so.
+   */
+  readonly effect?: 'none';
 }
 
 /**
@@ -179,6 +188,7 @@ return n`,
    */
   smQueuePeek: {
     keys: 1,
+    effect: 'none',
     text: `${RETURNED_ITEMS}
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local page
@@ -203,6 +213,7 @@ return page`,
    */
   smWholeRead: {
     keys: 1,
+    effect: 'none',
     text: `return redis.call('GET', KEYS[1]) or ARGV[1]`,
   },
   /**
@@ -212,6 +223,7 @@ return page`,
    */
   smWholeLoad: {
     keys: 2,
+    effect: 'none',
     text: `
 local state = redis.call('GET', KEYS[1])
 if not state then
@@ -277,6 +289,7 @@ return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
    */
   smHeapLoad: {
     keys: 4,
+    effect: 'none',
     text: `
 local out = redis.call('LRANGE', KEYS[4], 0, -1)
 table.insert(out, 1, tonumber(redis.call('GET', KEYS[3]) or '0'))
@@ -312,6 +325,7 @@ return 1`,
   /** Event state. KEYS: event. Returns {flag (0 or 1), gen}. */
   smEventState: {
     keys: 1,
+    effect: 'none',
     text: `
 local state = redis.call('HMGET', KEYS[1], 'flag', 'gen')
 return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
@@ -423,6 +437,7 @@ return #back`,
    */
   smDeliveriesOf: {
     keys: 1,
+    effect: 'none',
     text: `
 local all = redis.call('HGETALL', KEYS[1])
 local mine = {}
@@ -443,6 +458,7 @@ return out`,
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {
     keys: 2,
+    effect: 'none',
     text: `return { redis.call('LLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`,
   },
   // References to group-wide objects (redisReferences.ts).

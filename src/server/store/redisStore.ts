@@ -53,8 +53,8 @@ export const STORE_FORMAT = 'syncmanager-store/2';
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where and when its call's answer is recorded. */
-interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records'> {
+/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, where and when its call's answer is recorded, and whether it has any effect. */
+interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records' | 'effect'> {
   readonly name: ScriptName | 'batch';
   readonly text: string;
 }
@@ -62,7 +62,7 @@ interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | '
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
 function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, script?: StoreScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records, effect: script?.effect };
 }
 
 /** Each script as sent, by name. */
@@ -114,11 +114,12 @@ export interface RedisObjectHost extends AnswerRecords {
    */
   giveBack(what: string, make: (giveBackRecord: AnswerRecord) => Promise<boolean>, record: AnswerRecord): void;
   /**
-   * The error of a call that failed with `error` before it sent any script with an effect (a read
-   * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
-   * made again (a give-back, see `redisGiveBacks.ts`); any other error as it is.
+   * The error of a call that failed with `error` after one of its steps had an effect (a
+   * Condition's wait freed the lock, a Barrier's arrival was counted): one saying the call was
+   * not carried out (a later step never sent, or one with no effect whose reply was lost, see
+   * `StoreScript.effect`) says its effect is unknown instead; any other error as it is.
    */
-  beforeAnyEffect(error: unknown): unknown;
+  afterAnEffect(error: unknown): unknown;
 }
 
 /**
@@ -132,8 +133,8 @@ const FOR_NOW = /^(READONLY|MASTERDOWN|OOM|BUSY|LOADING|MISCONF|NOREPLICAS|TRYAG
 /** The errors of calls Redis refused for now (see {@link FOR_NOW}): not carried out, and may be made again later. */
 const refusedForNow = new WeakSet<Error>();
 
-/** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
-const repliesLost = new WeakMap<Error, string>();
+/** The errors saying a call was not carried out (Redis could not be used), with why: what the call says instead after an earlier step had an effect. */
+const notCarriedOut = new WeakMap<Error, string>();
 
 /**
  * An object of the store where a session can hold something past its call (a queue's deliveries,
@@ -461,9 +462,9 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     });
   }
 
-  beforeAnyEffect(error: unknown): unknown {
-    const reason = error instanceof Error ? repliesLost.get(error) : undefined;
-    return reason === undefined ? error : this.#unavailable(reason);
+  afterAnEffect(error: unknown): unknown {
+    const reason = error instanceof Error ? notCarriedOut.get(error) : undefined;
+    return reason === undefined ? error : this.#effectUnknown(reason);
   }
 
   get deliveryIdsKey(): string {
@@ -631,21 +632,25 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
       const at = sent.answerAt;
       // Sent, its reply lost, a call whose script records its answer: the record tells what happened.
       if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
-      return Promise.reject(this.#refusal(sent.name, why));
+      return Promise.reject(this.#refusal(sent, why));
     };
     if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch(refused);
     return refused(error);
   }
 
-  /** The error of a script call that failed with `error`: refused by Redis, not sent (not carried out), or sent and its reply lost (its effect unknown). */
-  #refusal(script: ScriptName | 'batch', error: Error): PyException {
+  /**
+   * The error of a call of `script` that failed with `error`: refused by Redis, not sent (not
+   * carried out), or sent and its reply lost (its effect unknown; not carried out for a script
+   * with no effect, see `StoreScript.effect`).
+   */
+  #refusal(script: StoreScriptSent, error: Error): PyException {
     // Redis answered with an error: a script met data it did not expect (a key of another type), or Redis refuses for now.
     if (error.name === 'ReplyError') {
-      const refused = new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+      const refused = new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script.name}: ${error.message}`);
       if (FOR_NOW.test(error.message)) refusedForNow.add(refused);
       return refused;
     }
-    if (error instanceof ScriptNotSent) return this.#unavailable(error.message);
+    if (error instanceof ScriptNotSent || script.effect === 'none') return this.#unavailable(error.message);
     return this.#effectUnknown(error.message);
   }
 
@@ -726,16 +731,16 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a call not carried out: Redis could not be used. */
   #unavailable(reason: string): PyException {
-    return new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+    const error = new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+    notCarriedOut.set(error, reason);
+    return error;
   }
 
   /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */
   #effectUnknown(reason: string): PyException {
-    const error = new PyException(
+    return new PyException(
       'ConnectionError',
       `the manager's Redis store at ${this.location} cannot be used (${reason}) after this call was sent to it: the effect of this call is unknown; the manager reconnects by itself`,
     );
-    repliesLost.set(error, reason);
-    return error;
   }
 }

@@ -18,7 +18,7 @@
  */
 
 import type { StoreScript } from './redisScripts';
-import { forgetAnswer, recordAnswer } from './redisAnswers';
+import { forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessOwnerHostedElsewhere } from './redisAnswers';
 
 /**
  * Lua: whether owner `o` is the one named by `who` in `mode` ('exact' or 'prefix'); and the
@@ -193,12 +193,16 @@ return { left, owner }`,
    * Mode 'waiters' gives up only what waiting calls of the owners named (by prefix) left: their
    * tickets, and the lock if it was handed to one of them and not yet taken up (a session taken
    * over by another manager, whose calls died with the old one). KEYS: lock, queue. ARGV: who,
-   * mode, channel, key, [the answer record of an acquire undone, forgotten]. Returns 1 when it was freed.
+   * mode, channel, key, [for 'exact': the owner's session lease key and this manager's id, see
+   * `unlessOwnerHostedElsewhere` ('' twice: no check), then the answer record of an acquire
+   * undone, forgotten]. Returns 1 when it was freed, HOSTED_ELSEWHERE when another manager hosts
+   * the owner's session now.
    */
   smLockGiveBack: {
     keys: 2,
     text: `${MATCHES}${LOCK_HAND_OFF}
-${forgetAnswer(5)}
+${unlessOwnerHostedElsewhere(5, String(HOSTED_ELSEWHERE))}
+${forgetAnswer(7)}
 if ARGV[2] == 'waiters' then
   dropTickets(KEYS[2], ARGV[1])
   local t = redis.call('HGET', KEYS[1], 'ticket')
@@ -334,11 +338,14 @@ return { 1, tonumber(redis.call('HGET', KEYS[1], 'value')), left, mine }`,
    * its holdings). The permits returned go to the longest waiters. Mode 'waiters' gives up only
    * what waiting calls of the owners named (by prefix) left: their tickets, and the permits
    * granted to them and not yet taken up. KEYS: semaphore, holders, queue, granted. ARGV: who,
-   * mode, channel, key. Returns the permits returned.
+   * mode, channel, key, [for 'exact': the owner's session lease key and this manager's id, see
+   * `unlessOwnerHostedElsewhere`]. Returns the permits returned, HOSTED_ELSEWHERE when another
+   * manager hosts the owner's session now.
    */
   smSemGiveBack: {
     keys: 4,
     text: `${MATCHES}${SEMAPHORE_HAND_OUT}
+${unlessOwnerHostedElsewhere(5, String(HOSTED_ELSEWHERE))}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[2] == 'waiters' then
   dropTickets(KEYS[3], ARGV[1])

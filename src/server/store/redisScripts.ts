@@ -6,7 +6,7 @@
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
-import { deliveryRecord, forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessHostedElsewhere } from './redisAnswers';
+import { deliveryRecord, forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessHostedElsewhere, unlessOwnerHostedElsewhere } from './redisAnswers';
 
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
@@ -395,11 +395,14 @@ return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
    * place in the take order among the items given back there (see RETURNED_ITEMS), so they come
    * out again in the order they were taken; those with no place (a PriorityQueue's) in the order
    * they were first delivered, at the very front. Idempotent. KEYS: in flight,
-   * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key. Returns how many went back.
+   * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key, [for 'owner': the
+   * owner's session lease key and this manager's id, see `unlessOwnerHostedElsewhere`]. Returns
+   * how many went back, or HOSTED_ELSEWHERE when another manager hosts the owner's session now.
    */
   smDeliveriesReturn: {
     keys: 2,
     text: `${RETURNED_ITEMS}
+${unlessOwnerHostedElsewhere(5, String(HOSTED_ELSEWHERE))}
 local all = redis.call('HGETALL', KEYS[1])
 local back = {}
 local managerPrefix = ARGV[1] .. '/'

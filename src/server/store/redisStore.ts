@@ -29,8 +29,8 @@ import { redisTlsOptions, type StoreTlsOptions } from './storeTls';
 import { Wakeups } from './redisWakeups';
 import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName, type StoreScript } from './redisScripts';
-import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from './redisLeases';
-import { SessionLeases, sessionLeaseId } from './redisSessions';
+import { DEFAULT_LEASE_MS, heldEntry, holderOf, leaseKey, ManagerLease, ownerIdIn } from './redisLeases';
+import { isSessionLease, SessionLeases, sessionLeaseId } from './redisSessions';
 import { reclaimers, withdrawers } from './redisReclaimers';
 import { DELIVERY_KIND } from './redisDeliveries';
 import { LOCK_HOLDING } from './redisLocks';
@@ -99,6 +99,13 @@ export interface RedisObjectHost extends AnswerRecords {
   heldIndexOf(ownerId: string): string;
   /** The owner id, in Redis, of this manager's session `sessionId`: global across the group. */
   ownerId(sessionId: string): string;
+  /**
+   * What a give-back of owner `ownerId`'s holdings at its session's end here passes its script, so
+   * that it is not made when another manager hosts that session now (see
+   * `unlessOwnerHostedElsewhere`): the session lease's key and this manager's id for a resumable
+   * session's owner; '' twice (no check) for any other.
+   */
+  hostCheck(ownerId: string): [lease: string, managerId: string];
   /** The session of this manager an owner id names, if it names one of them (the inverse of {@link ownerId}). */
   sessionOf(ownerId: string): string | undefined;
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
@@ -394,6 +401,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#sessionLeases.ownerOf(sessionId) ?? ownerIdIn(this.#lease.managerId, sessionId);
   }
 
+  hostCheck(ownerId: string): [lease: string, managerId: string] {
+    const holder = holderOf(ownerId);
+    return isSessionLease(holder) ? [leaseKey(this.prefix, holder), this.managerId] : ['', ''];
+  }
+
   sessionOf(ownerId: string): string | undefined {
     const mine = `${this.#lease.managerId}/`;
     return ownerId.startsWith(mine) ? ownerId.slice(mine.length) : this.#sessionLeases.sessionOf(ownerId);
@@ -458,7 +470,7 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     // A resumable session's call: its give-back is made only if no other manager hosts the session now (checked in its script).
     const giveBackRecord = record.length > 0 ? [...record, this.managerId] : record;
     this.#giveBacks.add(what, async () => {
-      if (!(await make(giveBackRecord))) this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
+      if (!(await make(giveBackRecord))) this.log(`Redis store: ${what} is not given back: another manager took its session over, and its session has it there (answered from its record, or held)`);
     });
   }
 

@@ -432,10 +432,13 @@ return { tonumber(state[2]), owner }`,
    * A waiter leaves the line. KEYS: waiters, notified. ARGV: ticket, why ('timeout': a
    * notification it got meanwhile is kept, and the wait answers True; 'withdrawn': a
    * notification it got goes to the longest waiter), channel, key. Returns 1 when it had been
-   * notified, else 0.
+   * notified, else 0. A timeout's leave made again answers as it did: out of the line, the
+   * ticket is notified by nobody, and its notification is spent only by its own wait (or passed
+   * on by a survivor or a takeover, after which 0 is the truth).
    */
   smCondLeave: {
     keys: 2,
+    repeatable: (args) => args[1] === 'timeout',
     text: `
 if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
 if ARGV[2] == 'timeout' then return redis.call('SISMEMBER', KEYS[2], ARGV[1]) end
@@ -525,7 +528,8 @@ return { 0, index }`,
   },
   /**
    * A waiting party's outcome, taken once settled. KEYS: parties. ARGV: ticket. Returns 0 still
-   * waiting, 1 released, -1 broken (or reset, or given back as a dead manager's).
+   * waiting, 1 released, -1 broken (or reset, or given back as a dead manager's, or already
+   * told its leave: 'l', see smBarrierLeave).
    */
   smBarrierOutcome: {
     keys: 1,
@@ -539,14 +543,22 @@ return -1`,
   /**
    * A waiting party leaves (timed out, withdrawn): it will not arrive, so the barrier breaks,
    * unless it was released or broken meanwhile. KEYS: barrier, parties. ARGV: ticket, channel,
-   * key. Returns 1 when it had been released meanwhile, else -1.
+   * key, why ('timeout' or 'withdrawn'). Returns 1 when it had been released meanwhile, else -1.
+   * A timeout's leave made again answers as it did: a party released meanwhile keeps its outcome,
+   * marked 'l' (left, released), which its wait then takes (smBarrierOutcome); any other is gone,
+   * the barrier broken by the first.
    */
   smBarrierLeave: {
     keys: 2,
+    repeatable: (args) => args[3] === 'timeout',
     text: `${BARRIER_END}
 local v = redis.call('HGET', KEYS[2], ARGV[1])
+if (v == 'r' or v == 'l') and ARGV[4] == 'timeout' then
+  redis.call('HSET', KEYS[2], ARGV[1], 'l')
+  return 1
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
-if v == 'r' then return 1 end
+if v == 'r' or v == 'l' then return 1 end
 if v == 'w' then finish(KEYS[2], 'b', 1, ARGV[2], ARGV[3]) end
 return -1`,
   },

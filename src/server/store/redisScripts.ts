@@ -41,6 +41,13 @@ export interface StoreScript {
    * be marked, and a call made of such reads needs nothing of its own to say so.
    */
   readonly effect?: 'none';
+  /**
+   * Whether a call with arguments `args`, made again, has no effect beyond its first's and
+   * answers as it did (a waiter's leave at its timeout): its call whose reply from Redis was lost
+   * is made again once Redis is back, at most the manager's lease later, and answers with that
+   * reply (`redisStore.ts`). Unset: never made again by the store.
+   */
+  readonly repeatable?: (args: readonly (string | number)[]) => boolean;
 }
 
 /**

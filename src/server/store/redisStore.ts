@@ -50,11 +50,14 @@ import { GiveBacks } from './redisGiveBacks';
  */
 export const STORE_FORMAT = 'syncmanager-store/2';
 
+/** How many times a repeatable script whose reply was lost is made again while its replies are lost (see `RedisStore.#madeAgain`). */
+const MADE_AGAIN_TRIES = 5;
+
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, where and when its call's answer is recorded, and whether it has any effect. */
-interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records' | 'effect'> {
+interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records' | 'effect' | 'repeatable'> {
   readonly name: ScriptName | 'batch';
   readonly text: string;
 }
@@ -62,7 +65,7 @@ interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | '
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
 function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, script?: StoreScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records, effect: script?.effect };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records, effect: script?.effect, repeatable: script?.repeatable };
 }
 
 /** Each script as sent, by name. */
@@ -640,10 +643,13 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
    */
   #failed(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
     const client = this.#client;
-    const refused = (why: Error): Promise<never> => {
+    const refused = (why: Error): Promise<unknown> => {
       const at = sent.answerAt;
+      const lost = !(why instanceof ScriptNotSent) && why.name !== 'ReplyError';
       // Sent, its reply lost, a call whose script records its answer: the record tells what happened.
-      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
+      if (lost && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
+      // One that answers as it did when made again: made again.
+      if (lost && sent.repeatable?.(args)) return this.#madeAgain(sent, keys, args, why);
       return Promise.reject(this.#refusal(sent, why));
     };
     if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch(refused);
@@ -689,6 +695,28 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     const answer = this.recordedAnswer(text);
     if (answer === 'lost') throw this.#effectUnknown(lost.message);
     throw new AnsweredInGroup(answer.value);
+  }
+
+  /**
+   * What a call of a repeatable script (see `StoreScript.repeatable`) whose reply was lost (`lost`)
+   * answers: its reply when made again once Redis is back, within the manager's lease (a manager
+   * away longer has lost its sessions anyway), tried again while its replies are lost. Redis still
+   * away then, or refusing it: its effect is unknown (the first may have run).
+   */
+  async #madeAgain(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], lost: Error): Promise<unknown> {
+    const deadline = Date.now() + this.#lease.leaseMs;
+    for (let tries = 0; tries < MADE_AGAIN_TRIES; tries++) {
+      const client = await this.#readyAgain(Math.max(0, deadline - Date.now()));
+      if (!client) break;
+      try {
+        // EVAL: the script whose reply was lost may be one Redis lacks now (it restarted).
+        return await this.#script(client, 'eval', sent.text, sent.keys, keys, args);
+      } catch (error) {
+        lost = error as Error;
+        if (lost.name === 'ReplyError') break;
+      }
+    }
+    throw this.#effectUnknown(lost.message);
   }
 
   /** The commands connection once it is ready (at once if it is), or undefined if it is not within `ms` (or the store closes). */

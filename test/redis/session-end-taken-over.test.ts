@@ -16,7 +16,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connect, type LockProxy, type QueueProxy } from '../../src/client';
+import { connect, type LockProxy, type QueueProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { startRelay } from '../helpers/tcpRelay';
@@ -76,7 +76,7 @@ test("a session taken over by another manager, whose window then passes on its f
   assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'released by its holder, the lock is free');
 });
 
-test("a session taken over by another manager while its first manager, on Redis, has not found its lease lapsed yet keeps its delivery and its lock when its window passes on the first", { skip, timeout: 90_000 }, async () => {
+test("a session taken over by another manager while its first manager, on Redis, has not found its lease lapsed yet keeps its delivery, its lock and its permit when its window passes on the first", { skip, timeout: 90_000 }, async () => {
   const prefix = redis.prefix();
   const logA: string[] = [];
   const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
@@ -99,6 +99,8 @@ test("a session taken over by another manager while its first manager, on Redis,
   await tasks.put(7);
   const delivery = await tasks.get({ ack: true });
   assert.equal(await lock.acquire(), true);
+  const permits = await client.create<SemaphoreProxy>('Semaphore', 1);
+  assert.equal(await permits.acquire(), true);
   const items = `${prefix}:o:shared:get_task_queue:items`;
   const inFlight = `${prefix}:o:shared:get_task_queue:inflight`;
   // A's lease lapses (deleted) and the client loses A: it resumes on B.
@@ -111,13 +113,16 @@ test("a session taken over by another manager while its first manager, on Redis,
   // A call through A runs after those give-backs (one connection to Redis, in order).
   await using later = await connect<{ get_task_queue: QueueProxy<number> }>({ address: a.address, authkey: AUTHKEY, reconnect: false });
   const lockFree = await other.callById(lock.id, 'acquire', [false]);
+  const permitFree = await other.callById(permits.id, 'acquire', [false]);
   assert.equal(await (await later.get_task_queue()).qsize(), 0, `the item the client holds on B is not in the queue again (lock taken by another: ${String(lockFree)})`);
   assert.equal(logA.some((line) => /lease ran out/.test(line)), false, 'A has not found its lease lapsed meanwhile');
   assert.equal(await plain.llen(items), 0);
   assert.equal(await plain.hlen(inFlight), 1, 'its delivery is still in flight');
   assert.equal(lockFree, false, 'the lock the client holds on B is not free');
+  assert.equal(permitFree, false, 'nor the permit it holds there');
   await delivery.ack();
   await lock.unlock();
+  await permits.release();
   assert.equal(await other.callById(lock.id, 'acquire', [false]), true, 'released by its holder, the lock is free');
 });
 

@@ -2,7 +2,8 @@
  * A Condition's waiter whose timeout comes while Redis cannot be reached (a relay between the
  * manager and Redis cut at that moment) must not leave its ticket in the line: a later notify
  * would be spent on a waiter that is gone. It leaves as a withdrawn waiter, once Redis is back, as
- * the other primitives' waiters do.
+ * the other primitives' waiters do. (Redis back within the manager's lease, the leave is made
+ * again instead and the wait answers: lost-reply-waits.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import { Redis } from 'ioredis';
-import { connect, type DictProxy, type DynamicProxy, type EventProxy, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
+import { connect, type BarrierProxy, type DictProxy, type DynamicProxy, type EventProxy, type LockProxy, type QueueProxy, type RLockProxy, type SemaphoreProxy } from '../../src/client';
 import { AUTHKEY, startManager } from '../helpers/manager';
 import { redisForTests } from '../helpers/redisServer';
 import { type TcpRelay } from '../helpers/tcpRelay';
@@ -408,4 +408,24 @@ test('an Event read whose reply from Redis is lost says it was not carried out: 
   const event = await s.client.create<EventProxy>('Event');
   await event.set();
   await readCutOnItsWay(s, event.id.slice('r:'.length), () => event.isSet(), true);
+});
+
+test('a Lock read whose reply from Redis is lost says it was not carried out: locked() had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const lock = await s.client.create<LockProxy>('Lock');
+  await lock.acquire();
+  await readCutOnItsWay(s, lock.id.slice('r:'.length), () => lock.locked(), true);
+});
+
+test('a queue read whose reply from Redis is lost says it was not carried out: qsize() had no effect', { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const q = await s.client.create<QueueProxy<string>>('Queue');
+  await q.put('one');
+  await readCutOnItsWay(s, q.id.slice('r:'.length), () => q.qsize(), 1);
+});
+
+test("a Barrier's attribute read whose reply from Redis is lost says it was not carried out: n_waiting had no effect", { skip, timeout: 60_000 }, async () => {
+  await using s = await setUp(false);
+  const barrier = await s.client.create<BarrierProxy>('Barrier', 2);
+  await readCutOnItsWay(s, barrier.id.slice('r:'.length), () => barrier.nWaiting(), 0);
 });

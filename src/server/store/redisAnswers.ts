@@ -68,9 +68,28 @@ export function forgetAnswer(at: number): string {
  */
 export function unlessHostedElsewhere(at: number, refusal: string): string {
   return recordPart(`if ARGV[${at}] and ARGV[${at + 3}] then
-  local host = redis.call('GET', string.sub(ARGV[${at}], 1, -${ANSWERS.length + 2}))
-  if host and host ~= ARGV[${at + 3}] then return ${refusal} end
+${hostedElsewhere(`string.sub(ARGV[${at}], 1, -${ANSWERS.length + 2})`, `ARGV[${at + 3}]`, refusal)}
 end`);
+}
+
+/**
+ * Lua: returns `refusal` when another manager hosts now the session whose holdings a give-back at
+ * its end on this manager returns: ARGV[at] the key of the session's lease ('' for an owner that
+ * is no resumable session's: no check), ARGV[at + 1] the id of this manager (see
+ * `RedisObjectHost.hostCheck`). That manager took the session over (this one's lease lapsed,
+ * and this one ended the session before it found out) and its client holds them there, under
+ * the same owner id: given back, they would be had twice. Checked in the give-back's own script.
+ */
+export function unlessOwnerHostedElsewhere(at: number, refusal: string): string {
+  return `if ARGV[${at}] and ARGV[${at}] ~= '' then
+${hostedElsewhere(`ARGV[${at}]`, `ARGV[${at + 1}]`, refusal)}
+end`;
+}
+
+/** Lua: returns `refusal` when the session lease at key `lease` (a Lua expression) names a manager other than `me` (a Lua expression): the one hosting the session now. */
+function hostedElsewhere(lease: string, me: string, refusal: string): string {
+  return `  local host = redis.call('GET', ${lease})
+  if host and host ~= ${me} then return ${refusal} end`;
 }
 
 const RECORD_START = '-- answer record';

@@ -124,7 +124,7 @@ export class RedisBarrier {
     } catch (error) {
       // Its reply lost, the arrival may have been counted: this party, failing, will not wait, and
       // leaves as a withdrawn one does (the barrier breaks), lest the others go on without it.
-      if (mode === 'wait') await leaveSurely(() => this.#leave(ticket));
+      if (mode === 'wait') await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
       throw error;
     }
     const [outcome, index] = arrived;
@@ -139,7 +139,9 @@ export class RedisBarrier {
       throw brokenBarrierError();
     }
     this.#waiting = index + 1;
-    return (await this.#outcome(ticket, seconds, context)) ? index : Promise.reject(brokenBarrierError());
+    // Its arrival counted: failing from here on (the barrier broken as it leaves), the wait is not one that was not carried out.
+    const released = await this.#outcome(ticket, seconds, context).catch((error: unknown) => Promise.reject(this.host.afterAnEffect(error)));
+    return released ? index : Promise.reject(brokenBarrierError());
   }
 
   /** Waits for a waiting party's outcome: true released, false broken (or reset). */
@@ -158,13 +160,17 @@ export class RedisBarrier {
     } catch (error) {
       // Timed out, withdrawn, or Redis away: this party will not arrive, and the barrier breaks
       // (unless it released this party meanwhile).
-      return leaveAfter(error, () => this.#leave(ticket));
+      const released = await leaveAfter(error, (why) => this.#leave(ticket, why));
+      // Released, its outcome was kept for a leave made again (see smBarrierLeave): taken now. Redis
+      // away, it stays until this manager's holdings are given back (smBarrierGiveBack).
+      if (released) await this.host.run('smBarrierOutcome', [this.#keys[1]], [ticket]).catch(() => {});
+      return released;
     }
   }
 
   /** A waiting party leaves (see smBarrierLeave): 1 when it had been released meanwhile, else -1. */
-  #leave(ticket: string): Promise<unknown> {
-    return this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey]);
+  #leave(ticket: string, why: 'timeout' | 'withdrawn'): Promise<unknown> {
+    return this.host.run('smBarrierLeave', this.#keys, [ticket, this.host.channel, this.#objectKey, why]);
   }
 
   /** Python's `abort()`: breaks the barrier; waiters and later waits get BrokenBarrierError. */

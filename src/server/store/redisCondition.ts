@@ -142,16 +142,21 @@ export class RedisCondition {
     if (saved === -1) throw cannotWait();
     if (bad !== undefined) throw bad;
     lock.freed(before!);
-    const notified = how === 'park' ? await this.#untilNotified(ticket, seconds, context) : false;
-    // Takes the lock back; a notified waiter that leaves first passes its notification on.
+    // The lock freed: failing from here on, the wait is not one that was not carried out.
     try {
-      if (isWithdrawn(context)) throw new CallCancelled();
-      await lock.acquireAs(context, saved, null, false, notified ? { key: this.#keys[1], ticket } : undefined);
+      const notified = how === 'park' ? await this.#untilNotified(ticket, seconds, context) : false;
+      // Takes the lock back; a notified waiter that leaves first passes its notification on.
+      try {
+        if (isWithdrawn(context)) throw new CallCancelled();
+        await lock.acquireAs(context, saved, null, false, notified ? { key: this.#keys[1], ticket } : undefined);
+      } catch (error) {
+        if (notified) await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
+        throw error;
+      }
+      return notified;
     } catch (error) {
-      if (notified) await leaveSurely(() => this.#leave(ticket, 'withdrawn'));
-      throw error;
+      throw this.host.afterAnEffect(error);
     }
-    return notified;
   }
 
   /** Waits for the ticket to be notified: true; false once the timeout passed first. */

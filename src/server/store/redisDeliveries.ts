@@ -190,9 +190,12 @@ export class RedisDeliveries {
     // Kept and made once Redis is back however long it is away (see `redisGiveBacks.ts`): the
     // manager serves on meanwhile, so no survivor would give them back, and nobody else knows of them.
     const { host, keys } = this;
+    // Its owner id now: once the session ended, the id would name this manager's session, not the session's own lease.
+    const owner = host.ownerId(session);
+    const check = host.hostCheck(owner);
     host.giveBack(
       `the deliveries of ${keys.key} an ended session held`,
-      async () => (await host.run('smDeliveriesReturn', [keys.inFlight, keys.items], [host.ownerId(session), 'owner', host.channel, keys.key]), true),
+      async () => (await host.run('smDeliveriesReturn', [keys.inFlight, keys.items], [owner, 'owner', host.channel, keys.key, ...check])) !== HOSTED_ELSEWHERE,
       NO_RECORD,
     );
   }

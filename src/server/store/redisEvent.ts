@@ -40,9 +40,9 @@ export class RedisEvent {
     this.#keys = eventKeys(host, name);
   }
 
-  /** The flag and its count of sets. A read: its reply lost, the call was not carried out (an Event's wait has no effect either). */
+  /** The flag and its count of sets: a read (`effect: 'none'`; an Event's wait has no effect either). */
   async #state(): Promise<[flag: boolean, gen: number]> {
-    const state = await this.host.run('smEventState', this.#keys, []).catch((error: unknown) => Promise.reject(this.host.beforeAnyEffect(error)));
+    const state = await this.host.run('smEventState', this.#keys, []);
     const [flag, gen] = state as [number, number];
     this.#flag = flag === 1;
     return [this.#flag, gen];

@@ -220,7 +220,8 @@ export abstract class RedisLockCore implements HeldResource {
 
   /** An acquire whose caller was withdrawn as it succeeded: what it took goes back, and its answer `record` is forgotten. */
   async #undo(owner: string, got: number, record: AnswerRecord): Promise<void> {
-    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey, ...record]);
+    // A call of this manager's: no check of who hosts its session ('' twice).
+    if (got === 1) await this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey, '', '', ...record]);
     else await this.host.run('smLockRelease', [this.lockKey, this.queueKey], [owner, 0, this.host.channel, this.objectKey, ...record]);
   }
 
@@ -269,7 +270,8 @@ export abstract class RedisLockCore implements HeldResource {
   ownerLeft(sessionId: string): void {
     const owner = this.host.ownerId(sessionId);
     this.#holders.delete(owner);
-    giveBackSoon(() => this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey]));
+    const check = this.host.hostCheck(owner);
+    giveBackSoon(() => this.host.run('smLockGiveBack', [this.lockKey, this.queueKey], [owner, 'exact', this.host.channel, this.objectKey, ...check]));
   }
 
   /** What this manager's last call saw. */

@@ -18,7 +18,7 @@
  */
 
 import type { StoreScript } from './redisScripts';
-import { forgetAnswer, recordAnswer } from './redisAnswers';
+import { forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessOwnerHostedElsewhere } from './redisAnswers';
 
 /**
  * Lua: whether owner `o` is the one named by `who` in `mode` ('exact' or 'prefix'); and the
@@ -193,12 +193,16 @@ return { left, owner }`,
    * Mode 'waiters' gives up only what waiting calls of the owners named (by prefix) left: their
    * tickets, and the lock if it was handed to one of them and not yet taken up (a session taken
    * over by another manager, whose calls died with the old one). KEYS: lock, queue. ARGV: who,
-   * mode, channel, key, [the answer record of an acquire undone, forgotten]. Returns 1 when it was freed.
+   * mode, channel, key, [for 'exact': the owner's session lease key and this manager's id, see
+   * `unlessOwnerHostedElsewhere` ('' twice: no check), then the answer record of an acquire
+   * undone, forgotten]. Returns 1 when it was freed, HOSTED_ELSEWHERE when another manager hosts
+   * the owner's session now.
    */
   smLockGiveBack: {
     keys: 2,
     text: `${MATCHES}${LOCK_HAND_OFF}
-${forgetAnswer(5)}
+${unlessOwnerHostedElsewhere(5, String(HOSTED_ELSEWHERE))}
+${forgetAnswer(7)}
 if ARGV[2] == 'waiters' then
   dropTickets(KEYS[2], ARGV[1])
   local t = redis.call('HGET', KEYS[1], 'ticket')
@@ -217,6 +221,7 @@ return 1`,
   /** Lock/RLock state. KEYS: lock. Returns {owner or false, count}. */
   smLockState: {
     keys: 1,
+    effect: 'none',
     text: `
 local state = redis.call('HMGET', KEYS[1], 'owner', 'count')
 return { state[1], tonumber(state[2] or '0') }`,
@@ -249,6 +254,7 @@ return { 1, value, mine }`,
   /** The permits one owner holds. KEYS: semaphore, holders. ARGV: owner. Returns {free permits, the owner's permits}. */
   smSemHeld: {
     keys: 2,
+    effect: 'none',
     text: `return { tonumber(redis.call('HGET', KEYS[1], 'value') or '0'), tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') }`,
   },
   /**
@@ -332,11 +338,14 @@ return { 1, tonumber(redis.call('HGET', KEYS[1], 'value')), left, mine }`,
    * its holdings). The permits returned go to the longest waiters. Mode 'waiters' gives up only
    * what waiting calls of the owners named (by prefix) left: their tickets, and the permits
    * granted to them and not yet taken up. KEYS: semaphore, holders, queue, granted. ARGV: who,
-   * mode, channel, key. Returns the permits returned.
+   * mode, channel, key, [for 'exact': the owner's session lease key and this manager's id, see
+   * `unlessOwnerHostedElsewhere`]. Returns the permits returned, HOSTED_ELSEWHERE when another
+   * manager hosts the owner's session now.
    */
   smSemGiveBack: {
     keys: 4,
     text: `${MATCHES}${SEMAPHORE_HAND_OUT}
+${unlessOwnerHostedElsewhere(5, String(HOSTED_ELSEWHERE))}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[2] == 'waiters' then
   dropTickets(KEYS[3], ARGV[1])
@@ -416,16 +425,20 @@ return { tonumber(state[2]), owner }`,
    */
   smCondNotified: {
     keys: 1,
+    effect: 'none',
     text: `return redis.call('SISMEMBER', KEYS[1], ARGV[1])`,
   },
   /**
    * A waiter leaves the line. KEYS: waiters, notified. ARGV: ticket, why ('timeout': a
    * notification it got meanwhile is kept, and the wait answers True; 'withdrawn': a
    * notification it got goes to the longest waiter), channel, key. Returns 1 when it had been
-   * notified, else 0.
+   * notified, else 0. A timeout's leave made again answers as it did: out of the line, the
+   * ticket is notified by nobody, and its notification is spent only by its own wait (or passed
+   * on by a survivor or a takeover, after which 0 is the truth).
    */
   smCondLeave: {
     keys: 2,
+    repeatable: (args) => args[1] === 'timeout',
     text: `
 if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
 if ARGV[2] == 'timeout' then return redis.call('SISMEMBER', KEYS[2], ARGV[1]) end
@@ -515,7 +528,8 @@ return { 0, index }`,
   },
   /**
    * A waiting party's outcome, taken once settled. KEYS: parties. ARGV: ticket. Returns 0 still
-   * waiting, 1 released, -1 broken (or reset, or given back as a dead manager's).
+   * waiting, 1 released, -1 broken (or reset, or given back as a dead manager's, or already
+   * told its leave: 'l', see smBarrierLeave).
    */
   smBarrierOutcome: {
     keys: 1,
@@ -529,14 +543,22 @@ return -1`,
   /**
    * A waiting party leaves (timed out, withdrawn): it will not arrive, so the barrier breaks,
    * unless it was released or broken meanwhile. KEYS: barrier, parties. ARGV: ticket, channel,
-   * key. Returns 1 when it had been released meanwhile, else -1.
+   * key, why ('timeout' or 'withdrawn'). Returns 1 when it had been released meanwhile, else -1.
+   * A timeout's leave made again answers as it did: a party released meanwhile keeps its outcome,
+   * marked 'l' (left, released), which its wait then takes (smBarrierOutcome); any other is gone,
+   * the barrier broken by the first.
    */
   smBarrierLeave: {
     keys: 2,
+    repeatable: (args) => args[3] === 'timeout',
     text: `${BARRIER_END}
 local v = redis.call('HGET', KEYS[2], ARGV[1])
+if (v == 'r' or v == 'l') and ARGV[4] == 'timeout' then
+  redis.call('HSET', KEYS[2], ARGV[1], 'l')
+  return 1
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
-if v == 'r' then return 1 end
+if v == 'r' or v == 'l' then return 1 end
 if v == 'w' then finish(KEYS[2], 'b', 1, ARGV[2], ARGV[3]) end
 return -1`,
   },
@@ -553,6 +575,7 @@ return 1`,
   /** Barrier state. KEYS: barrier. Returns {waiting, broken (0 or 1)}. */
   smBarrierState: {
     keys: 1,
+    effect: 'none',
     text: `
 local state = redis.call('HMGET', KEYS[1], 'count', 'broken')
 return { tonumber(state[1] or '0'), state[2] == '1' and 1 or 0 }`,

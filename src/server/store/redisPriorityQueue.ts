@@ -95,8 +95,8 @@ export class RedisPriorityQueue extends RedisQueue {
   ): Promise<[T, length: number, unfinished: number, flight: [id: string | null, inFlight: number]]> {
     const host = this.host;
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      // Each try's save before this one changed nothing (another call saved first): a read failing here leaves the call not carried out.
-      const { version, heap, merged, unfinished } = await this.#load().catch((error: unknown) => Promise.reject(host.beforeAnyEffect(error)));
+      // Each try's save before this one changed nothing (another call saved first): its load, a read (`effect: 'none'`), failing here leaves the call not carried out.
+      const { version, heap, merged, unfinished } = await this.#load();
       const outcome = change(heap);
       // Items given back were merged: saved even when the call itself changed nothing.
       if (!outcome.changed && merged === 0) return [outcome.result, heap.length, unfinished, [null, 0]];

@@ -6,7 +6,7 @@
 
 import { REFERENCE_SCRIPTS } from './redisReferences';
 import { PRIMITIVE_SCRIPTS } from './redisPrimitiveScripts';
-import { deliveryRecord, forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessHostedElsewhere } from './redisAnswers';
+import { deliveryRecord, forgetAnswer, HOSTED_ELSEWHERE, recordAnswer, unlessHostedElsewhere, unlessOwnerHostedElsewhere } from './redisAnswers';
 
 /** The suffix of the key marking an object's key as waited on by some manager's caller (see redisWakeups.ts). */
 export const WAITED_MARK_SUFFIX = ':waited';
@@ -32,6 +32,22 @@ export interface StoreScript {
    * unset, every call passing a record records its answer.
    */
   readonly records?: (args: readonly (string | number)[]) => boolean;
+  /**
+   * 'none' for a script with no effect: it writes nothing, or only what any call of it would
+   * write identically (an object's first state, made from its constructor's arguments when there
+   * is none yet). Its call whose reply from Redis was lost changed nothing anyone could tell
+   * from its not having run: it answers "not carried out" (`redisStore.ts`), and may be made
+   * again. The one place this is decided for a call: a script with any other effect must not
+   * be marked, and a call made of such reads needs nothing of its own to say so.
+   */
+  readonly effect?: 'none';
+  /**
+   * Whether a call with arguments `args`, made again, has no effect beyond its first's and
+   * answers as it did (a waiter's leave at its timeout): its call whose reply from Redis was lost
+   * is made again once Redis is back, at most the manager's lease later, and answers with that
+   * reply (`redisStore.ts`). Unset: never made again by the store.
+   */
+  readonly repeatable?: (args: readonly (string | number)[]) => boolean;
 }
 
 /**
@@ -179,6 +195,7 @@ return n`,
    */
   smQueuePeek: {
     keys: 1,
+    effect: 'none',
     text: `${RETURNED_ITEMS}
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local page
@@ -203,6 +220,7 @@ return page`,
    */
   smWholeRead: {
     keys: 1,
+    effect: 'none',
     text: `return redis.call('GET', KEYS[1]) or ARGV[1]`,
   },
   /**
@@ -212,6 +230,7 @@ return page`,
    */
   smWholeLoad: {
     keys: 2,
+    effect: 'none',
     text: `
 local state = redis.call('GET', KEYS[1])
 if not state then
@@ -277,6 +296,7 @@ return { 1, unfinished, id, redis.call('HLEN', KEYS[5]) }`,
    */
   smHeapLoad: {
     keys: 4,
+    effect: 'none',
     text: `
 local out = redis.call('LRANGE', KEYS[4], 0, -1)
 table.insert(out, 1, tonumber(redis.call('GET', KEYS[3]) or '0'))
@@ -312,6 +332,7 @@ return 1`,
   /** Event state. KEYS: event. Returns {flag (0 or 1), gen}. */
   smEventState: {
     keys: 1,
+    effect: 'none',
     text: `
 local state = redis.call('HMGET', KEYS[1], 'flag', 'gen')
 return { state[1] == '1' and 1 or 0, tonumber(state[2] or '0') }`,
@@ -381,11 +402,14 @@ return { 1, redis.call('LLEN', KEYS[2]), redis.call('HLEN', KEYS[1]) }`,
    * place in the take order among the items given back there (see RETURNED_ITEMS), so they come
    * out again in the order they were taken; those with no place (a PriorityQueue's) in the order
    * they were first delivered, at the very front. Idempotent. KEYS: in flight,
-   * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key. Returns how many went back.
+   * items. ARGV: owner or manager id, 'owner' or 'manager', channel, key, [for 'owner': the
+   * owner's session lease key and this manager's id, see `unlessOwnerHostedElsewhere`]. Returns
+   * how many went back, or HOSTED_ELSEWHERE when another manager hosts the owner's session now.
    */
   smDeliveriesReturn: {
     keys: 2,
     text: `${RETURNED_ITEMS}
+${unlessOwnerHostedElsewhere(5, String(HOSTED_ELSEWHERE))}
 local all = redis.call('HGETALL', KEYS[1])
 local back = {}
 local managerPrefix = ARGV[1] .. '/'
@@ -423,6 +447,7 @@ return #back`,
    */
   smDeliveriesOf: {
     keys: 1,
+    effect: 'none',
     text: `
 local all = redis.call('HGETALL', KEYS[1])
 local mine = {}
@@ -443,6 +468,7 @@ return out`,
   /** Queue state. KEYS: items, unfinished. Returns {length, unfinished}. */
   smQueueState: {
     keys: 2,
+    effect: 'none',
     text: `return { redis.call('LLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`,
   },
   // References to group-wide objects (redisReferences.ts).

@@ -213,11 +213,8 @@ export class RedisSemaphore implements HeldResource {
     const owner = this.host.ownerId(sessionId);
     this.#mine.delete(owner);
     this.#holders.delete(owner);
-    giveBackSoon(() => this.#giveBack(owner, 'exact'));
-  }
-
-  async #giveBack(who: string, mode: 'exact' | 'prefix'): Promise<void> {
-    await this.host.run('smSemGiveBack', this.#keys, [who, mode, this.host.channel, this.#objectKey]);
+    const check = this.host.hostCheck(owner);
+    giveBackSoon(() => this.host.run('smSemGiveBack', this.#keys, [owner, 'exact', this.host.channel, this.#objectKey, ...check]));
   }
 
   /** Python's repr, with the free permits this manager last saw. */

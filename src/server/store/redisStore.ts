@@ -29,8 +29,8 @@ import { redisTlsOptions, type StoreTlsOptions } from './storeTls';
 import { Wakeups } from './redisWakeups';
 import { StoredReferences, type GroupTokens } from './storedReferences';
 import { STORE_SCRIPTS, type ScriptName, type StoreScript } from './redisScripts';
-import { DEFAULT_LEASE_MS, heldEntry, holderOf, ManagerLease, ownerIdIn } from './redisLeases';
-import { SessionLeases, sessionLeaseId } from './redisSessions';
+import { DEFAULT_LEASE_MS, heldEntry, holderOf, leaseKey, ManagerLease, ownerIdIn } from './redisLeases';
+import { isSessionLease, SessionLeases, sessionLeaseId } from './redisSessions';
 import { reclaimers, withdrawers } from './redisReclaimers';
 import { DELIVERY_KIND } from './redisDeliveries';
 import { LOCK_HOLDING } from './redisLocks';
@@ -50,11 +50,14 @@ import { GiveBacks } from './redisGiveBacks';
  */
 export const STORE_FORMAT = 'syncmanager-store/2';
 
+/** How many times a repeatable script whose reply was lost is made again while its replies are lost (see `RedisStore.#madeAgain`). */
+const MADE_AGAIN_TRIES = 5;
+
 /** How long the first connection may take before the manager refuses to start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, and where and when its call's answer is recorded. */
-interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records'> {
+/** A script as the store sends it: its text (EVAL sends it when Redis lacks it), SHA1, number of keys, frame head, how a batch carries it, where and when its call's answer is recorded, and whether it has any effect. */
+interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | 'records' | 'effect' | 'repeatable'> {
   readonly name: ScriptName | 'batch';
   readonly text: string;
 }
@@ -62,7 +65,7 @@ interface StoreScriptSent extends FramedScript, Pick<StoreScript, 'answerAt' | '
 /** A script's text, SHA1 (what EVALSHA names it by) and frame head. */
 function scriptSent(name: ScriptName | 'batch', text: string, keys: number, batched?: BatchedScript, script?: StoreScript): StoreScriptSent {
   const sha = createHash('sha1').update(text).digest('hex');
-  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records };
+  return { name, text, sha, keys, head: scriptFrameHead(sha, keys), batched, answerAt: script?.answerAt, records: script?.records, effect: script?.effect, repeatable: script?.repeatable };
 }
 
 /** Each script as sent, by name. */
@@ -99,6 +102,13 @@ export interface RedisObjectHost extends AnswerRecords {
   heldIndexOf(ownerId: string): string;
   /** The owner id, in Redis, of this manager's session `sessionId`: global across the group. */
   ownerId(sessionId: string): string;
+  /**
+   * What a give-back of owner `ownerId`'s holdings at its session's end here passes its script, so
+   * that it is not made when another manager hosts that session now (see
+   * `unlessOwnerHostedElsewhere`): the session lease's key and this manager's id for a resumable
+   * session's owner; '' twice (no check) for any other.
+   */
+  hostCheck(ownerId: string): [lease: string, managerId: string];
   /** The session of this manager an owner id names, if it names one of them (the inverse of {@link ownerId}). */
   sessionOf(ownerId: string): string | undefined;
   /** The key of the counter delivery ids are drawn from (acknowledged gets, SPEC 20.3). */
@@ -114,11 +124,12 @@ export interface RedisObjectHost extends AnswerRecords {
    */
   giveBack(what: string, make: (giveBackRecord: AnswerRecord) => Promise<boolean>, record: AnswerRecord): void;
   /**
-   * The error of a call that failed with `error` before it sent any script with an effect (a read
-   * whose reply was lost, the call's first step): not carried out, as it was, so that it may be
-   * made again (a give-back, see `redisGiveBacks.ts`); any other error as it is.
+   * The error of a call that failed with `error` after one of its steps had an effect (a
+   * Condition's wait freed the lock, a Barrier's arrival was counted): one saying the call was
+   * not carried out (a later step never sent, or one with no effect whose reply was lost, see
+   * `StoreScript.effect`) says its effect is unknown instead; any other error as it is.
    */
-  beforeAnyEffect(error: unknown): unknown;
+  afterAnEffect(error: unknown): unknown;
 }
 
 /**
@@ -132,8 +143,8 @@ const FOR_NOW = /^(READONLY|MASTERDOWN|OOM|BUSY|LOADING|MISCONF|NOREPLICAS|TRYAG
 /** The errors of calls Redis refused for now (see {@link FOR_NOW}): not carried out, and may be made again later. */
 const refusedForNow = new WeakSet<Error>();
 
-/** The errors of calls whose reply from Redis was lost, with why: the reason a call that had no effect yet is refused with. */
-const repliesLost = new WeakMap<Error, string>();
+/** The errors saying a call was not carried out (Redis could not be used), with why: what the call says instead after an earlier step had an effect. */
+const notCarriedOut = new WeakMap<Error, string>();
 
 /**
  * An object of the store where a session can hold something past its call (a queue's deliveries,
@@ -393,6 +404,11 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     return this.#sessionLeases.ownerOf(sessionId) ?? ownerIdIn(this.#lease.managerId, sessionId);
   }
 
+  hostCheck(ownerId: string): [lease: string, managerId: string] {
+    const holder = holderOf(ownerId);
+    return isSessionLease(holder) ? [leaseKey(this.prefix, holder), this.managerId] : ['', ''];
+  }
+
   sessionOf(ownerId: string): string | undefined {
     const mine = `${this.#lease.managerId}/`;
     return ownerId.startsWith(mine) ? ownerId.slice(mine.length) : this.#sessionLeases.sessionOf(ownerId);
@@ -457,13 +473,13 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     // A resumable session's call: its give-back is made only if no other manager hosts the session now (checked in its script).
     const giveBackRecord = record.length > 0 ? [...record, this.managerId] : record;
     this.#giveBacks.add(what, async () => {
-      if (!(await make(giveBackRecord))) this.log(`Redis store: ${what} is not given back: another manager took its session over, and answers with it from its record`);
+      if (!(await make(giveBackRecord))) this.log(`Redis store: ${what} is not given back: another manager took its session over, and its session has it there (answered from its record, or held)`);
     });
   }
 
-  beforeAnyEffect(error: unknown): unknown {
-    const reason = error instanceof Error ? repliesLost.get(error) : undefined;
-    return reason === undefined ? error : this.#unavailable(reason);
+  afterAnEffect(error: unknown): unknown {
+    const reason = error instanceof Error ? notCarriedOut.get(error) : undefined;
+    return reason === undefined ? error : this.#effectUnknown(reason);
   }
 
   get deliveryIdsKey(): string {
@@ -627,25 +643,32 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
    */
   #failed(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], error: Error): Promise<unknown> {
     const client = this.#client;
-    const refused = (why: Error): Promise<never> => {
+    const refused = (why: Error): Promise<unknown> => {
       const at = sent.answerAt;
+      const lost = !(why instanceof ScriptNotSent) && why.name !== 'ReplyError';
       // Sent, its reply lost, a call whose script records its answer: the record tells what happened.
-      if (!(why instanceof ScriptNotSent) && why.name !== 'ReplyError' && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
-      return Promise.reject(this.#refusal(sent.name, why));
+      if (lost && at !== undefined && args[at - 1] !== undefined && (sent.records?.(args) ?? true)) return this.#recorded(String(args[at - 1]), String(args[at]), why);
+      // One that answers as it did when made again: made again.
+      if (lost && sent.repeatable?.(args)) return this.#madeAgain(sent, keys, args, why);
+      return Promise.reject(this.#refusal(sent, why));
     };
     if (client && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT')) return this.#script(client, 'eval', sent.text, sent.keys, keys, args).catch(refused);
     return refused(error);
   }
 
-  /** The error of a script call that failed with `error`: refused by Redis, not sent (not carried out), or sent and its reply lost (its effect unknown). */
-  #refusal(script: ScriptName | 'batch', error: Error): PyException {
+  /**
+   * The error of a call of `script` that failed with `error`: refused by Redis, not sent (not
+   * carried out), or sent and its reply lost (its effect unknown; not carried out for a script
+   * with no effect, see `StoreScript.effect`).
+   */
+  #refusal(script: StoreScriptSent, error: Error): PyException {
     // Redis answered with an error: a script met data it did not expect (a key of another type), or Redis refuses for now.
     if (error.name === 'ReplyError') {
-      const refused = new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script}: ${error.message}`);
+      const refused = new PyException('RuntimeError', `the Redis store at ${this.location} refused ${script.name}: ${error.message}`);
       if (FOR_NOW.test(error.message)) refusedForNow.add(refused);
       return refused;
     }
-    if (error instanceof ScriptNotSent) return this.#unavailable(error.message);
+    if (error instanceof ScriptNotSent || script.effect === 'none') return this.#unavailable(error.message);
     return this.#effectUnknown(error.message);
   }
 
@@ -672,6 +695,28 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
     const answer = this.recordedAnswer(text);
     if (answer === 'lost') throw this.#effectUnknown(lost.message);
     throw new AnsweredInGroup(answer.value);
+  }
+
+  /**
+   * What a call of a repeatable script (see `StoreScript.repeatable`) whose reply was lost (`lost`)
+   * answers: its reply when made again once Redis is back, within the manager's lease (a manager
+   * away longer has lost its sessions anyway), tried again while its replies are lost. Redis still
+   * away then, or refusing it: its effect is unknown (the first may have run).
+   */
+  async #madeAgain(sent: StoreScriptSent, keys: readonly string[], args: readonly (string | number)[], lost: Error): Promise<unknown> {
+    const deadline = Date.now() + this.#lease.leaseMs;
+    for (let tries = 0; tries < MADE_AGAIN_TRIES; tries++) {
+      const client = await this.#readyAgain(Math.max(0, deadline - Date.now()));
+      if (!client) break;
+      try {
+        // EVAL: the script whose reply was lost may be one Redis lacks now (it restarted).
+        return await this.#script(client, 'eval', sent.text, sent.keys, keys, args);
+      } catch (error) {
+        lost = error as Error;
+        if (lost.name === 'ReplyError') break;
+      }
+    }
+    throw this.#effectUnknown(lost.message);
   }
 
   /** The commands connection once it is ready (at once if it is), or undefined if it is not within `ms` (or the store closes). */
@@ -726,16 +771,16 @@ export class RedisStore implements ObjectStore, RedisObjectHost, GroupObjects, G
 
   /** The error of a call not carried out: Redis could not be used. */
   #unavailable(reason: string): PyException {
-    return new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+    const error = new PyException('ConnectionError', `the manager's Redis store at ${this.location} cannot be used (${reason}); the call was not carried out; the manager reconnects by itself: try again`);
+    notCarriedOut.set(error, reason);
+    return error;
   }
 
   /** The error of a call whose script was sent to Redis and whose reply was lost: Redis may have carried it out. */
   #effectUnknown(reason: string): PyException {
-    const error = new PyException(
+    return new PyException(
       'ConnectionError',
       `the manager's Redis store at ${this.location} cannot be used (${reason}) after this call was sent to it: the effect of this call is unknown; the manager reconnects by itself`,
     );
-    repliesLost.set(error, reason);
-    return error;
   }
 }

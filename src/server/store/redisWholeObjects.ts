@@ -74,16 +74,16 @@ class WholeObject<T extends object> {
 
   /** A copy of the current state, read from Redis without writing anything (inspection's peek). */
   async freshCopy(): Promise<object> {
-    const text = await this.host.run('smWholeRead', [this.#keys[0]], [this.#initial]).catch((error: unknown) => Promise.reject(this.host.beforeAnyEffect(error)));
+    const text = await this.host.run('smWholeRead', [this.#keys[0]], [this.#initial]);
     return this.#copyOf(text as string);
   }
 
   /**
-   * The stored state, its version and a copy made from it. A read, whose reply lost fails the call
-   * as not carried out: its one write, the initial state where there is none, is the same whoever makes it.
+   * The stored state, its version and a copy made from it: a read (`effect: 'none'`: its one
+   * write, the initial state where there is none, is the same whoever makes it).
    */
   async #load(): Promise<[version: number, copy: T, text: string]> {
-    const loaded = await this.host.run('smWholeLoad', this.#keys, [this.#initial]).catch((error: unknown) => Promise.reject(this.host.beforeAnyEffect(error)));
+    const loaded = await this.host.run('smWholeLoad', this.#keys, [this.#initial]);
     const [version, text] = loaded as [number, string];
     return [version, this.#copyOf(text), text];
   }

@@ -188,16 +188,23 @@ class Manager:
             if self._telling:
                 return
             self._telling = True
-        while True:
+        try:
+            while True:
+                with self._due_lock:
+                    if not self._due:
+                        self._telling = False
+                        return
+                    call, argument = self._due.popleft()
+                try:
+                    call(argument)
+                except Exception:  # a handler's bug must not fail the call that noticed the loss
+                    log().exception("%s raised", "on_connection_lost" if call == self._call_lost else "on_connection_restored")
+        except BaseException:
+            # A Ctrl-C (or SystemExit) in a callback is the caller's: it goes on up, and the next
+            # thread to notice a loss or reconnect runs what is still due, else none would ever run again.
             with self._due_lock:
-                if not self._due:
-                    self._telling = False
-                    return
-                call, argument = self._due.popleft()
-            try:
-                call(argument)
-            except Exception:  # a handler's bug must not fail the call that noticed the loss
-                log().exception("%s raised", "on_connection_lost" if call == self._call_lost else "on_connection_restored")
+                self._telling = False
+            raise
 
     def _reconnect_now(self) -> None:
         """Reconnects in the background (a resumable session lost its connection)."""

@@ -371,6 +371,28 @@ class ResumeThroughRelayTest(unittest.TestCase):
         with self.assertRaises(StaleProxyError):
             queue.qsize()
 
+    def test_a_callback_interrupted_by_ctrl_c_leaves_the_callbacks_after_it_called(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
+        self.addCleanup(m.close)
+        heard = []
+
+        def on_lost(error):
+            heard.append("lost")
+            if heard == ["lost"]:
+                raise KeyboardInterrupt  # as a Ctrl-C that comes while the callback runs
+
+        m.on_connection_lost = on_lost
+        m.on_connection_restored = lambda attempts: heard.append("restored")
+        for cut in range(2):
+            lost = m.connection
+            self.relay.cut()
+            until(lambda: lost.closed, "the loss seen")
+            if cut == 0:
+                with self.assertRaises(KeyboardInterrupt, msg="the interrupt reaches the call that ran the callback"):
+                    m.dict()
+            self.assertEqual(m.list([cut]).copy(), [cut], "the next call reconnects")
+        self.assertEqual(heard, ["lost", "restored", "lost", "restored"])
+
 
 def in_function(thread, name):
     """Whether ``thread`` is inside a function called ``name`` now."""

@@ -361,8 +361,10 @@ class Connection:
                     sent[0] = True
                 raise
             # Interrupted part-way: the server may hold half a frame, and no later message could
-            # be read right. Only a new connection can go on.
-            self._shutdown_socket(ConnectionClosedError("the connection was closed: a message was interrupted while being sent"))
+            # be read right. Only a new connection can go on: a loss, so that the client reconnects
+            # (and resumes a resumable session, whose other calls go on) as after a cut. The
+            # interrupted request is forgotten by its caller (request()), never sent again.
+            self._shutdown_socket(ConnectionLostError("the connection was closed: a message was interrupted while being sent"))
             raise
         if sent is not None:
             sent[0] = True
@@ -952,7 +954,8 @@ class Connection:
 
     @property
     def lost(self) -> bool:
-        """Whether the connection ended by a loss (the server or the network), not by this client."""
+        """Whether the connection ended by a loss (the server, the network, or a send interrupted
+        part-way, after which the stream cannot go on), not by :meth:`close`."""
         return self._closed and isinstance(self._close_reason, ConnectionLostError)
 
     def _shutdown_socket(self, reason: BaseException) -> None:

@@ -7,6 +7,7 @@ from the manager that the client cannot read is a loss too, up to a bound; and t
 of a loss may use the manager.
 """
 
+import signal
 import sys
 import threading
 import unittest
@@ -295,6 +296,39 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertIsNot(m.connection, first)
         self.assertEqual(queue.qsize(), 1, "the put carried out once")
         self.assertEqual(queue.get(timeout=WAIT), item)
+
+    def test_a_ctrl_c_that_interrupts_a_send_part_way_is_a_loss_and_the_session_resumes(self):
+        # As in the test above, the relay stops reading a large append part-way, so that its send
+        # (in this, the main thread: Ctrl-C comes there) is still going when the interrupt comes.
+        self.relay = Relay(ADDRESS, receive_buffer=64 * 1024)
+        self.addCleanup(self.relay.close)
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        items = m.list()
+        held = self.relay.hold_upstream_at(b'"method":"append"')
+        main = threading.main_thread()
+        failures = []
+
+        def interrupt():
+            try:
+                self.assertTrue(held.wait(WAIT), "the relay holding the append part-sent")
+                until(lambda: in_function(main, "_sendall"), "the append blocked in its send")
+                signal.pthread_kill(main.ident, signal.SIGINT)
+            except BaseException as error:
+                failures.append(error)
+
+        helper = threading.Thread(target=interrupt)
+        helper.start()
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                items.append("x" * (12 * 1024 * 1024))
+        finally:
+            helper.join(WAIT)
+        self.assertEqual(failures, [])
+        # The stream holds half a message: the connection cannot go on, but the session can.
+        self.put_then_see_the_get_end(queue, getter, outcome)
+        self.assertTrue(m.resumed)
+        self.assertIsNot(m.connection, first)
+        self.assertEqual(len(items), 0, "the interrupted append, never sent whole, was not carried out")
 
     def test_without_resumption_a_framing_error_fails_the_call_in_flight_and_the_next_call_reconnects(self):
         m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)

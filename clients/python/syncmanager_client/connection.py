@@ -97,7 +97,7 @@ class _Pending:
     waits. Only the caller waits for its request, so one wait at a time makes it.
     """
 
-    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "sent", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
 
     def __init__(self, method: str, params: Any, frame: Optional[bytes] = None) -> None:
         self.method = method
@@ -105,6 +105,8 @@ class _Pending:
         #: The request's frame, sent again by a connection that resumes the session (SPEC 20.4):
         #: whether the lost one sent it whole, in part or not at all, the manager carries it out once.
         self.frame = frame
+        #: Whether its caller's send put it out whole (see Connection._sendall()).
+        self.sent = False
         self.response = None  # type: Optional[dict]
         self.abandoned = False
         #: Whether its caller asked the manager to cancel it: a connection that resumes the
@@ -339,8 +341,8 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Sending
 
-    def _sendall(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
-        """Sends ``data`` whole; ``sent[0]`` becomes True once it has gone out, even when a
+    def _sendall(self, data: bytes, request: Optional[_Pending] = None) -> None:
+        """Sends ``data`` whole; ``request.sent`` becomes True once it has gone out, even when a
         Ctrl-C interrupts the caller right after the last byte."""
         # The byte counts are appended by C code (list.extend over map), with no Python step
         # between a send returning and its count being kept, where a Ctrl-C could lose it; and
@@ -357,29 +359,31 @@ class Connection:
         except BaseException:
             if sum(counts) == len(data):
                 # The frame is whole: the interrupt is the caller's, the connection is fine.
-                if sent is not None:
-                    sent[0] = True
+                if request is not None:
+                    request.sent = True
                 raise
             # Interrupted part-way: the server may hold half a frame, and no later message could
             # be read right. Only a new connection can go on: a loss, so that the client reconnects
             # (and resumes a resumable session, whose other calls go on) as after a cut. The
-            # interrupted request is forgotten by its caller (request()), never sent again.
+            # interrupted request is not kept for that (its caller gave up on it): never sent whole.
+            if request is not None:
+                request.carried = False
             self._shutdown_socket(ConnectionLostError("the connection was closed: a message was interrupted while being sent"))
             raise
-        if sent is not None:
-            sent[0] = True
+        if request is not None:
+            request.sent = True
 
-    def _send_message(self, message: Dict[str, Any], sent: Optional[List[bool]] = None) -> None:
-        """Sends one message; ``sent[0]`` becomes True once it has gone out whole."""
-        self._send_frame(frame(encode_json(message)), sent)
+    def _send_message(self, message: Dict[str, Any]) -> None:
+        """Sends one message."""
+        self._send_frame(frame(encode_json(message)))
 
-    def _send_frame(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
-        """Sends one framed message; ``sent[0]`` becomes True once it has gone out whole."""
+    def _send_frame(self, data: bytes, request: Optional[_Pending] = None) -> None:
+        """Sends one framed message; ``request.sent`` becomes True once it has gone out whole."""
         if self._closed:
             raise self._closed_error()
         try:
             with self._write_lock:
-                self._sendall(data, sent)
+                self._sendall(data, request)
                 if self._releases:
                     self._drain_releases_locked()
             # A release queued after the drain above but before the lock was free is ours to send.
@@ -470,10 +474,9 @@ class Connection:
         # or kept for a resumption, by it.
         self._pending[request_id] = pending
         self._calls_started += 1
-        sent = [False]
         try:
             try:
-                self._send_frame(frame, sent)
+                self._send_frame(frame, pending)
             except ConnectionLostError:
                 # Lost before or while it was sent: on a resumable session it waits for the
                 # connection that resumes it, as a call waiting for its answer does.
@@ -482,7 +485,7 @@ class Connection:
             if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
-            if not sent[0] and (self._forget(request_id) or self._successor is None):
+            if not pending.sent and (self._forget(request_id) or self._successor is None):
                 # Not sent whole, and no connection resuming the session has it: nothing can
                 # answer it, and nothing will send it again.
                 pass

@@ -55,6 +55,9 @@ _DEFAULT = object()
 #: The liveness timeout unless configured, in seconds (SPEC 20.1: the reference clients' default).
 DEFAULT_LIVENESS_TIMEOUT = 10.0
 
+#: Why a connection this client ended (close(), shutdown()) is closed.
+CLOSED_BY_CLIENT = "the connection was closed by this client"
+
 
 def _seconds(value: float) -> str:
     """``0.5``, ``10`` (no ``.0``): seconds as a person writes them."""
@@ -257,6 +260,8 @@ class Connection:
         self._releases = collections.deque()  # type: Deque[str]
         self._closed = False
         self._close_reason = None  # type: Optional[BaseException]
+        #: Set by shutdown(): the manager ends the session and closes the connection, no loss.
+        self._ending = False
         #: What the server last said about the byte stream itself (an error of id null that it
         #: closes the connection after, SPEC 5, 19), told with the loss it explains.
         self._stream_fault = None  # type: Optional[str]
@@ -962,6 +967,10 @@ class Connection:
         return self._closed and isinstance(self._close_reason, ConnectionLostError)
 
     def _shutdown_socket(self, reason: BaseException) -> None:
+        if self._ending and isinstance(reason, ConnectionLostError):
+            # The end of a session this client shut down (SPEC 7.2: the manager closes after its
+            # answer, and the session is never detached): nothing to resume, no call to keep.
+            reason = ConnectionClosedError(CLOSED_BY_CLIENT)
         if self._stream_fault is not None and type(reason) is ConnectionLostError:
             told = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
             told.__cause__ = reason.__cause__  # a framing error stays one (see _framing_loss())
@@ -998,6 +1007,7 @@ class Connection:
         reference and withdraws every blocked call of the session, answers, and closes."""
         if self._closed:
             return
+        self._ending = True
         try:
             self.request("shutdown", {}, timeout=timeout)
         except (ConnectionClosedError, errors.RequestTimeoutError):
@@ -1010,17 +1020,21 @@ class Connection:
     def shutdown_server(self, timeout: Optional[float] = 10.0) -> None:
         """Stops the whole manager (``shutdown {server: true}``); it may refuse with
         ``PermissionError``."""
+        self._ending = True
         try:
             self.request("shutdown", {"server": True}, timeout=timeout)
         except ConnectionClosedError:
             pass
+        except BaseException:
+            self._ending = False  # refused (PermissionError): the session goes on, a loss is one again
+            raise
         self._closed_event.wait(1.0)
         self.close()
 
     def close(self) -> None:
         """Closes the socket at once. The server then releases the session's references and
         withdraws its blocked calls (SPEC 7.2), which fail here with ConnectionClosedError."""
-        self._shutdown_socket(ConnectionClosedError("the connection was closed by this client"))
+        self._shutdown_socket(ConnectionClosedError(CLOSED_BY_CLIENT))
         thread = getattr(self, "_thread", None)
         if thread is not None and thread is not threading.current_thread():
             thread.join(5.0)

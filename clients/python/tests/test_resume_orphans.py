@@ -14,7 +14,7 @@ import threading
 import time
 import unittest
 
-from syncmanager_client import Connection, ConnectionLostError
+from syncmanager_client import Connection, ConnectionClosedError, ConnectionLostError, connect
 from syncmanager_client.connection import _Pending
 
 from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
@@ -56,6 +56,21 @@ class ResumedOrphansTest(unittest.TestCase):
             self.assertEqual(second.pending_count(), 0, "nothing left waiting")
         finally:
             second.close()
+
+    def test_a_connection_ended_with_shutdown_is_closed_not_lost_and_keeps_no_call_waiting(self):
+        first = resumable()
+        first.shutdown()
+        self.assertTrue(first.closed)
+        # The manager ends the session at shutdown and closes the connection: nothing to resume.
+        self.assertFalse(first.lost, "closed by this client, not lost: %s" % first._close_reason)
+        with self.assertRaises(ConnectionClosedError) as caught:
+            first.request("manager/describe", {}, timeout=WAIT)
+        self.assertNotIsInstance(caught.exception, ConnectionLostError, "raised at once, not kept for a resumption")
+
+    def test_a_resumable_manager_closed_by_the_program_does_not_reconnect(self):
+        m = connect(ADDRESS, AUTHKEY, name="unittest-orphans", resume_within=30)
+        m.close()
+        self.assertFalse(m.connection.lost, "no loss: nothing starts reconnecting (and warns that it failed)")
 
     def test_a_request_named_in_answers_lost_fails_saying_its_effect_is_unknown_and_leaves_nothing_waiting(self):
         first = resumable()

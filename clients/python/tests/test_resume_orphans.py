@@ -3,7 +3,8 @@ request made on it as or after it was lost, never sent, is sent by the connectio
 session and answered there; one whose answer the manager that took the session over names lost
 fails with an error that says its effect is unknown. Neither leaves an entry waiting. Requests handed to a resuming connection
 that is lost itself before it takes them over go on to the next one; and calls answered while the
-session was detached are answered once, never carried out again.
+session was detached are answered once, never carried out again. A connection this client shut
+down is closed, not lost: nothing waits for a resumption of a session that ended.
 
 The moment of the loss is made here by hand, on real connections to the manager under test: the
 connection is shut as the reader does on a loss, the session resumed on a new connection, and the

@@ -540,7 +540,7 @@ class Connection:
         # Taken over already: the connection that resumed the session sends it now.
         successor._pending[request_id] = pending
         try:
-            successor._send_frame(pending.frame)  # type: ignore[arg-type]
+            successor._send_frame(pending.frame, pending)  # type: ignore[arg-type]
         except ConnectionClosedError:
             return successor._carry(request_id, pending)
         successor._reader_needed.set()  # its caller waits on this connection: read for it

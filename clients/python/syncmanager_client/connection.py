@@ -55,6 +55,9 @@ _DEFAULT = object()
 #: The liveness timeout unless configured, in seconds (SPEC 20.1: the reference clients' default).
 DEFAULT_LIVENESS_TIMEOUT = 10.0
 
+#: Why a connection this client ended (close(), shutdown()) is closed.
+CLOSED_BY_CLIENT = "the connection was closed by this client"
+
 
 def _seconds(value: float) -> str:
     """``0.5``, ``10`` (no ``.0``): seconds as a person writes them."""
@@ -97,7 +100,7 @@ class _Pending:
     waits. Only the caller waits for its request, so one wait at a time makes it.
     """
 
-    __slots__ = ("method", "params", "frame", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
+    __slots__ = ("method", "params", "frame", "sent", "response", "abandoned", "withdrawn", "lost", "carried", "_lock", "_set")
 
     def __init__(self, method: str, params: Any, frame: Optional[bytes] = None) -> None:
         self.method = method
@@ -105,6 +108,8 @@ class _Pending:
         #: The request's frame, sent again by a connection that resumes the session (SPEC 20.4):
         #: whether the lost one sent it whole, in part or not at all, the manager carries it out once.
         self.frame = frame
+        #: Whether its caller's send put it out whole (see Connection._sendall()).
+        self.sent = False
         self.response = None  # type: Optional[dict]
         self.abandoned = False
         #: Whether its caller asked the manager to cancel it: a connection that resumes the
@@ -255,6 +260,8 @@ class Connection:
         self._releases = collections.deque()  # type: Deque[str]
         self._closed = False
         self._close_reason = None  # type: Optional[BaseException]
+        #: Set by shutdown(): the manager ends the session and closes the connection, no loss.
+        self._ending = False
         #: What the server last said about the byte stream itself (an error of id null that it
         #: closes the connection after, SPEC 5, 19), told with the loss it explains.
         self._stream_fault = None  # type: Optional[str]
@@ -339,8 +346,8 @@ class Connection:
     # -----------------------------------------------------------------------------------------
     # Sending
 
-    def _sendall(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
-        """Sends ``data`` whole; ``sent[0]`` becomes True once it has gone out, even when a
+    def _sendall(self, data: bytes, request: Optional[_Pending] = None) -> None:
+        """Sends ``data`` whole; ``request.sent`` becomes True once it has gone out, even when a
         Ctrl-C interrupts the caller right after the last byte."""
         # The byte counts are appended by C code (list.extend over map), with no Python step
         # between a send returning and its count being kept, where a Ctrl-C could lose it; and
@@ -357,27 +364,31 @@ class Connection:
         except BaseException:
             if sum(counts) == len(data):
                 # The frame is whole: the interrupt is the caller's, the connection is fine.
-                if sent is not None:
-                    sent[0] = True
+                if request is not None:
+                    request.sent = True
                 raise
             # Interrupted part-way: the server may hold half a frame, and no later message could
-            # be read right. Only a new connection can go on.
-            self._shutdown_socket(ConnectionClosedError("the connection was closed: a message was interrupted while being sent"))
+            # be read right. Only a new connection can go on: a loss, so that the client reconnects
+            # (and resumes a resumable session, whose other calls go on) as after a cut. The
+            # interrupted request is not kept for that (its caller gave up on it): never sent whole.
+            if request is not None:
+                request.carried = False
+            self._shutdown_socket(ConnectionLostError("the connection was closed: a message was interrupted while being sent"))
             raise
-        if sent is not None:
-            sent[0] = True
+        if request is not None:
+            request.sent = True
 
-    def _send_message(self, message: Dict[str, Any], sent: Optional[List[bool]] = None) -> None:
-        """Sends one message; ``sent[0]`` becomes True once it has gone out whole."""
-        self._send_frame(frame(encode_json(message)), sent)
+    def _send_message(self, message: Dict[str, Any]) -> None:
+        """Sends one message."""
+        self._send_frame(frame(encode_json(message)))
 
-    def _send_frame(self, data: bytes, sent: Optional[List[bool]] = None) -> None:
-        """Sends one framed message; ``sent[0]`` becomes True once it has gone out whole."""
+    def _send_frame(self, data: bytes, request: Optional[_Pending] = None) -> None:
+        """Sends one framed message; ``request.sent`` becomes True once it has gone out whole."""
         if self._closed:
             raise self._closed_error()
         try:
             with self._write_lock:
-                self._sendall(data, sent)
+                self._sendall(data, request)
                 if self._releases:
                     self._drain_releases_locked()
             # A release queued after the drain above but before the lock was free is ours to send.
@@ -468,10 +479,9 @@ class Connection:
         # or kept for a resumption, by it.
         self._pending[request_id] = pending
         self._calls_started += 1
-        sent = [False]
         try:
             try:
-                self._send_frame(frame, sent)
+                self._send_frame(frame, pending)
             except ConnectionLostError:
                 # Lost before or while it was sent: on a resumable session it waits for the
                 # connection that resumes it, as a call waiting for its answer does.
@@ -480,7 +490,7 @@ class Connection:
             if not self._await(pending, timeout):
                 self._cancel(request_id, pending, "did not complete within %s s" % timeout)
         except BaseException as error:
-            if not sent[0] and (self._forget(request_id) or self._successor is None):
+            if not pending.sent and (self._forget(request_id) or self._successor is None):
                 # Not sent whole, and no connection resuming the session has it: nothing can
                 # answer it, and nothing will send it again.
                 pass
@@ -530,7 +540,7 @@ class Connection:
         # Taken over already: the connection that resumed the session sends it now.
         successor._pending[request_id] = pending
         try:
-            successor._send_frame(pending.frame)  # type: ignore[arg-type]
+            successor._send_frame(pending.frame, pending)  # type: ignore[arg-type]
         except ConnectionClosedError:
             return successor._carry(request_id, pending)
         successor._reader_needed.set()  # its caller waits on this connection: read for it
@@ -952,10 +962,15 @@ class Connection:
 
     @property
     def lost(self) -> bool:
-        """Whether the connection ended by a loss (the server or the network), not by this client."""
+        """Whether the connection ended by a loss (the server, the network, or a send interrupted
+        part-way, after which the stream cannot go on), not by :meth:`close`."""
         return self._closed and isinstance(self._close_reason, ConnectionLostError)
 
     def _shutdown_socket(self, reason: BaseException) -> None:
+        if self._ending and isinstance(reason, ConnectionLostError):
+            # The end of a session this client shut down (SPEC 7.2: the manager closes after its
+            # answer, and the session is never detached): nothing to resume, no call to keep.
+            reason = ConnectionClosedError(CLOSED_BY_CLIENT)
         if self._stream_fault is not None and type(reason) is ConnectionLostError:
             told = ConnectionLostError("%s after reporting: %s" % (reason, self._stream_fault))
             told.__cause__ = reason.__cause__  # a framing error stays one (see _framing_loss())
@@ -992,6 +1007,7 @@ class Connection:
         reference and withdraws every blocked call of the session, answers, and closes."""
         if self._closed:
             return
+        self._ending = True
         try:
             self.request("shutdown", {}, timeout=timeout)
         except (ConnectionClosedError, errors.RequestTimeoutError):
@@ -1004,17 +1020,21 @@ class Connection:
     def shutdown_server(self, timeout: Optional[float] = 10.0) -> None:
         """Stops the whole manager (``shutdown {server: true}``); it may refuse with
         ``PermissionError``."""
+        self._ending = True
         try:
             self.request("shutdown", {"server": True}, timeout=timeout)
         except ConnectionClosedError:
             pass
+        except BaseException:
+            self._ending = False  # refused (PermissionError): the session goes on, a loss is one again
+            raise
         self._closed_event.wait(1.0)
         self.close()
 
     def close(self) -> None:
         """Closes the socket at once. The server then releases the session's references and
         withdraws its blocked calls (SPEC 7.2), which fail here with ConnectionClosedError."""
-        self._shutdown_socket(ConnectionClosedError("the connection was closed by this client"))
+        self._shutdown_socket(ConnectionClosedError(CLOSED_BY_CLIENT))
         thread = getattr(self, "_thread", None)
         if thread is not None and thread is not threading.current_thread():
             thread.join(5.0)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Type, Union
     import ssl  # the caller makes the SSLContext: importing ssl here would slow every client down
 
-from .connection import DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection, _seconds
+from .connection import CLOSED_BY_CLIENT, DEFAULT_LIVENESS_TIMEOUT, PROTOCOL_VERSION, Connection, _seconds
 from .errors import ConnectionClosedError, StaleProxyError
 from .proxies import BaseProxy, proxy_class_for
 from .reconnect import ReconnectPolicy, backoff_delay
@@ -188,16 +188,23 @@ class Manager:
             if self._telling:
                 return
             self._telling = True
-        while True:
+        try:
+            while True:
+                with self._due_lock:
+                    if not self._due:
+                        self._telling = False
+                        return
+                    call, argument = self._due.popleft()
+                try:
+                    call(argument)
+                except Exception:  # a handler's bug must not fail the call that noticed the loss
+                    log().exception("%s raised", "on_connection_lost" if call == self._call_lost else "on_connection_restored")
+        except BaseException:
+            # A Ctrl-C (or SystemExit) in a callback is the caller's: it goes on up, and the next
+            # thread to notice a loss or reconnect runs what is still due, else none would ever run again.
             with self._due_lock:
-                if not self._due:
-                    self._telling = False
-                    return
-                call, argument = self._due.popleft()
-            try:
-                call(argument)
-            except Exception:  # a handler's bug must not fail the call that noticed the loss
-                log().exception("%s raised", "on_connection_lost" if call == self._call_lost else "on_connection_restored")
+                self._telling = False
+            raise
 
     def _reconnect_now(self) -> None:
         """Reconnects in the background (a resumable session lost its connection)."""
@@ -373,12 +380,12 @@ class Manager:
         releases the session's references, gives back its locks and permits, and withdraws its
         blocked calls. Proxies cannot be used afterwards. Idempotent."""
         if self._ended is None:
-            self._ended = ConnectionClosedError("the connection was closed by this client")
+            self._ended = ConnectionClosedError(CLOSED_BY_CLIENT)
         connection = self.connection
         connection.shutdown()
         # Closed while reconnecting: the calls kept for a resumption that will not come fail now
         # (the reconnect loop stops at its next look at _ended, or ends what it opened).
-        connection.fail_orphans("the connection was closed by this client while it was reconnecting: the effect of this call is unknown")
+        connection.fail_orphans("%s while it was reconnecting: the effect of this call is unknown" % CLOSED_BY_CLIENT)
 
     def shutdown_server(self) -> None:
         """Stops the whole manager, if it allows remote shutdown (else ``PermissionError``)."""

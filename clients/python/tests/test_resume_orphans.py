@@ -3,7 +3,8 @@ request made on it as or after it was lost, never sent, is sent by the connectio
 session and answered there; one whose answer the manager that took the session over names lost
 fails with an error that says its effect is unknown. Neither leaves an entry waiting. Requests handed to a resuming connection
 that is lost itself before it takes them over go on to the next one; and calls answered while the
-session was detached are answered once, never carried out again.
+session was detached are answered once, never carried out again. A connection this client shut
+down is closed, not lost: nothing waits for a resumption of a session that ended.
 
 The moment of the loss is made here by hand, on real connections to the manager under test: the
 connection is shut as the reader does on a loss, the session resumed on a new connection, and the
@@ -14,7 +15,7 @@ import threading
 import time
 import unittest
 
-from syncmanager_client import Connection, ConnectionLostError
+from syncmanager_client import Connection, ConnectionClosedError, ConnectionLostError, connect
 from syncmanager_client.connection import _Pending
 
 from .support import ADDRESS, AUTHKEY, WAIT, inspecting_manager, require_server, snapshot, until
@@ -56,6 +57,21 @@ class ResumedOrphansTest(unittest.TestCase):
             self.assertEqual(second.pending_count(), 0, "nothing left waiting")
         finally:
             second.close()
+
+    def test_a_connection_ended_with_shutdown_is_closed_not_lost_and_keeps_no_call_waiting(self):
+        first = resumable()
+        first.shutdown()
+        self.assertTrue(first.closed)
+        # The manager ends the session at shutdown and closes the connection: nothing to resume.
+        self.assertFalse(first.lost, "closed by this client, not lost: %s" % first._close_reason)
+        with self.assertRaises(ConnectionClosedError) as caught:
+            first.request("manager/describe", {}, timeout=WAIT)
+        self.assertNotIsInstance(caught.exception, ConnectionLostError, "raised at once, not kept for a resumption")
+
+    def test_a_resumable_manager_closed_by_the_program_does_not_reconnect(self):
+        m = connect(ADDRESS, AUTHKEY, name="unittest-orphans", resume_within=30)
+        m.close()
+        self.assertFalse(m.connection.lost, "no loss: nothing starts reconnecting (and warns that it failed)")
 
     def test_a_request_named_in_answers_lost_fails_saying_its_effect_is_unknown_and_leaves_nothing_waiting(self):
         first = resumable()

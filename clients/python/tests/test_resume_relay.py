@@ -3,10 +3,12 @@ reconnect loop: a call in flight at the loss goes on on the resumed connection, 
 was reading when the loss came, and a call still being sent then too; one carried over that times
 out is cancelled there; and a resuming connection that fails in the read completing its opening is
 a failed try (the next one resumes the session, and the calls in flight go on there). A message
-from the manager that the client cannot read is a loss too, up to a bound; and the callbacks told
-of a loss may use the manager.
+from the manager that the client cannot read is a loss too, up to a bound, and so is a Ctrl-C that
+stops a send part-way (the other calls go on, the interrupted one is never carried out); and the
+callbacks told of a loss may use the manager, and a Ctrl-C in one leaves the later ones called.
 """
 
+import signal
 import sys
 import threading
 import unittest
@@ -296,6 +298,42 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(queue.qsize(), 1, "the put carried out once")
         self.assertEqual(queue.get(timeout=WAIT), item)
 
+    @unittest.skipIf(not hasattr(signal, "pthread_kill"), "a signal to the main thread")
+    def test_a_ctrl_c_that_interrupts_a_send_part_way_is_a_loss_and_the_session_resumes(self):
+        # As in the test above, the relay stops reading a large append part-way, so that its send
+        # (in this, the main thread: Ctrl-C comes there) is still going when the interrupt comes.
+        self.relay = Relay(ADDRESS, receive_buffer=64 * 1024)
+        self.addCleanup(self.relay.close)
+        # Python's own SIGINT handler (raising KeyboardInterrupt), whatever the runner left.
+        self.addCleanup(signal.signal, signal.SIGINT, signal.signal(signal.SIGINT, signal.default_int_handler))
+        m, queue, first, session_id, getter, outcome = self.waiting_get()
+        items = m.list()
+        held = self.relay.hold_upstream_at(b'"method":"append"')
+        main = threading.main_thread()
+        failures = []
+
+        def interrupt():
+            try:
+                self.assertTrue(held.wait(WAIT), "the relay holding the append part-sent")
+                until(lambda: in_function(main, "_sendall"), "the append blocked in its send")
+                signal.pthread_kill(main.ident, signal.SIGINT)
+            except BaseException as error:
+                failures.append(error)
+
+        helper = threading.Thread(target=interrupt)
+        helper.start()
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                items.append("x" * (12 * 1024 * 1024))
+        finally:
+            helper.join(WAIT)
+        self.assertEqual(failures, [])
+        # The stream holds half a message: the connection cannot go on, but the session can.
+        self.put_then_see_the_get_end(queue, getter, outcome)
+        self.assertTrue(m.resumed)
+        self.assertIsNot(m.connection, first)
+        self.assertEqual(len(items), 0, "the interrupted append, never sent whole, was not carried out")
+
     def test_without_resumption_a_framing_error_fails_the_call_in_flight_and_the_next_call_reconnects(self):
         m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
         self.addCleanup(m.close)
@@ -370,6 +408,28 @@ class ResumeThroughRelayTest(unittest.TestCase):
         self.assertEqual(heard, [("lost", {"n": 1}), ("restored", False)])
         with self.assertRaises(StaleProxyError):
             queue.qsize()
+
+    def test_a_callback_interrupted_by_ctrl_c_leaves_the_callbacks_after_it_called(self):
+        m = connect(self.relay.address, AUTHKEY, name="unittest-relay", reconnect_initial_delay=0.01)
+        self.addCleanup(m.close)
+        heard = []
+
+        def on_lost(error):
+            heard.append("lost")
+            if heard == ["lost"]:
+                raise KeyboardInterrupt  # as a Ctrl-C that comes while the callback runs
+
+        m.on_connection_lost = on_lost
+        m.on_connection_restored = lambda attempts: heard.append("restored")
+        for cut in range(2):
+            lost = m.connection
+            self.relay.cut()
+            until(lambda: lost.closed, "the loss seen")
+            if cut == 0:
+                with self.assertRaises(KeyboardInterrupt, msg="the interrupt reaches the call that ran the callback"):
+                    m.dict()
+            self.assertEqual(m.list([cut]).copy(), [cut], "the next call reconnects")
+        self.assertEqual(heard, ["lost", "restored", "lost", "restored"])
 
 
 def in_function(thread, name):

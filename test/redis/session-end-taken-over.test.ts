@@ -28,6 +28,36 @@ const { skip } = redis;
 /** The session's resumption window: long enough for B to take it over once A's lease lapsed, short enough to pass on A while A is cut off. */
 const WINDOW_MS = 4000;
 
+/**
+ * A resumable client that reaches A at `addressOfA` first and B after it, holding a delivery of
+ * item 7 and a lock; and another client of B, to see what B's clients could take.
+ */
+async function aSessionHolding(addressOfA: string, addressOfB: string) {
+  const client = await connect<{ get_task_queue: QueueProxy<number> }>({
+    address: `${addressOfA},${addressOfB}`,
+    authkey: AUTHKEY,
+    resume: { withinMs: WINDOW_MS },
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 },
+  });
+  const other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: addressOfB, authkey: AUTHKEY, reconnect: false });
+  const tasks = await client.get_task_queue();
+  const lock = await client.create<LockProxy>('Lock');
+  await tasks.put(7);
+  const delivery = await tasks.get({ ack: true });
+  assert.equal(delivery.value, 7);
+  assert.equal(await lock.acquire(), true);
+  return {
+    client,
+    other,
+    lock,
+    delivery,
+    async [Symbol.asyncDispose]() {
+      await other.close();
+      await client.close();
+    },
+  };
+}
+
 test("a session taken over by another manager, whose window then passes on its first manager cut off from Redis, keeps its delivery and its lock: the first manager's give-backs are not made", { skip, timeout: 90_000 }, async () => {
   const prefix = redis.prefix();
   const store = new URL(redis.url);
@@ -39,19 +69,8 @@ test("a session taken over by another manager, whose window then passes on its f
   await using relayA = await startRelay(a.address);
   const plain = new Redis(redis.url);
   await using _plain = { [Symbol.asyncDispose]: async () => plain.disconnect() };
-  await using client = await connect<{ get_task_queue: QueueProxy<number> }>({
-    address: `${relayA.address},${b.address}`,
-    authkey: AUTHKEY,
-    resume: { withinMs: WINDOW_MS },
-    reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 },
-  });
-  await using other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
-  const tasks = await client.get_task_queue();
-  const lock = await client.create<LockProxy>('Lock');
-  await tasks.put(7);
-  const delivery = await tasks.get({ ack: true });
-  assert.equal(delivery.value, 7);
-  assert.equal(await lock.acquire(), true);
+  await using session = await aSessionHolding(relayA.address, b.address);
+  const { client, other, lock, delivery } = session;
   const items = `${prefix}:o:shared:get_task_queue:items`;
   const inFlight = `${prefix}:o:shared:get_task_queue:inflight`;
   // A is cut off from Redis and from the client: once A's lease lapses, the client resumes on B.
@@ -87,18 +106,8 @@ test("a session taken over by another manager while its first manager, on Redis,
   const [aId] = await plain.smembers(`${prefix}:managers`);
   await using b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 1000 }, shared);
   await using relayA = await startRelay(a.address);
-  await using client = await connect<{ get_task_queue: QueueProxy<number> }>({
-    address: `${relayA.address},${b.address}`,
-    authkey: AUTHKEY,
-    resume: { withinMs: WINDOW_MS },
-    reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxMs: 60_000 },
-  });
-  await using other = await connect<{ get_task_queue: QueueProxy<number> }>({ address: b.address, authkey: AUTHKEY, reconnect: false });
-  const tasks = await client.get_task_queue();
-  const lock = await client.create<LockProxy>('Lock');
-  await tasks.put(7);
-  const delivery = await tasks.get({ ack: true });
-  assert.equal(await lock.acquire(), true);
+  await using session = await aSessionHolding(relayA.address, b.address);
+  const { client, other, lock, delivery } = session;
   const permits = await client.create<SemaphoreProxy>('Semaphore', 1);
   assert.equal(await permits.acquire(), true);
   const items = `${prefix}:o:shared:get_task_queue:items`;

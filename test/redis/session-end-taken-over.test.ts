@@ -49,6 +49,8 @@ async function aSessionHolding(addressOfA: string, addressOfB: string) {
   return {
     client,
     other,
+    // Kept to the end, as a program using the queue would: a proxy let go of may be released.
+    tasks,
     lock,
     delivery,
     async [Symbol.asyncDispose]() {

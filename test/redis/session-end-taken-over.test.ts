@@ -158,3 +158,25 @@ test('a resumable session that ends while Redis is away has its deliveries given
   await eventually('no give-back waits any more', async () => log.some((line) => /no give-back waits for Redis any more/.test(line)), (done) => done, 20_000);
   assert.equal(await plain.lrange(`${prefix}:o:shared:get_task_queue:items`, 0, -1).then((items) => items.length), 1, 'the item is back in the queue');
 });
+
+test('a delivery held by a session another manager took over is acknowledged there after the program released its queue proxy, as on the manager that made it', { skip, timeout: 90_000 }, async () => {
+  const prefix = redis.prefix();
+  const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
+  const plain = new Redis(redis.url);
+  await using _plain = { [Symbol.asyncDispose]: async () => plain.disconnect() };
+  await using a = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 60_000 }, shared);
+  const [aId] = await plain.smembers(`${prefix}:managers`);
+  await using b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 1000 }, shared);
+  await using relayA = await startRelay(a.address);
+  await using session = await aSessionHolding(relayA.address, b.address);
+  const { client, delivery } = session;
+  const restored = new Promise<{ resumed: boolean }>((resolve) => client.on('restored', resolve));
+  await plain.del(`${prefix}:m:${aId}`);
+  relayA.cut();
+  assert.equal((await restored).resumed, true, 'the session was resumed on B');
+  // The program is done with the queue's proxy (released, as a collected one is); the delivery it holds is not settled yet.
+  await session.tasks.release();
+  await delivery.ack();
+  assert.equal(await plain.hlen(`${prefix}:o:shared:get_task_queue:inflight`), 0, 'acknowledged: no longer in flight');
+  assert.equal(await plain.llen(`${prefix}:o:shared:get_task_queue:items`), 0, 'and not back in the queue');
+});

@@ -322,6 +322,17 @@ export class ObjectService {
     });
   }
 
+  /**
+   * What keeps object `objectId`'s entry in the table while a session holds something of it (a
+   * delivery, a lock, permits) that it took over from another manager of the group, as a call's
+   * hold keeps it (SPEC 8.5); undefined when the table has no entry for it.
+   */
+  keeperOf(objectId: string): (() => () => void) | undefined {
+    const entry = this.lookup(objectId);
+    const table = this.host.table;
+    return entry && (() => table.keep(entry));
+  }
+
   /** The caller takes one more reference to object `objectId`. */
   incref(caller: SessionCore, objectId: unknown): ObjectEntry {
     const entry = this.entry(objectId);

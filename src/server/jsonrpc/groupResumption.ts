@@ -9,6 +9,7 @@ import { ErrorCodes } from '../../common/errorCodes';
 import type { InitializeResult, ResumeRequest, SessionElsewhereData } from '../../common/protocol';
 import type { ObjectService } from '../calls/objectService';
 import type { SessionCore } from '../calls/sessionCore';
+import type { HeldResource } from '../calls/methodDispatch';
 import { SessionNotAdoptable, type GroupSessions } from '../store/objectStore';
 import { RpcError } from './paramChecks';
 import { tokenDigest } from './resumeTokens';
@@ -27,11 +28,12 @@ export async function adoptFromGroup(
   log: (message: string) => void,
 ): Promise<SessionResumption> {
   let adopted;
+  /** What the session holds, held by its core once its references are in the table (below). */
+  const held: [HeldResource, string][] = [];
   try {
-    // What it holds of an object this manager serves is held by this session's core from now on.
     adopted = await sessions.adopt(tokenDigest(resume.token), core.id, resume.answersSeen, (objectId) => ({
       sessionId: core.id,
-      hold: (resource) => core.holdings.hold(resource, objectId),
+      hold: (resource) => held.push([resource, objectId]),
       letGo: (resource) => core.holdings.letGo(resource),
     }));
   } catch (error) {
@@ -45,6 +47,10 @@ export async function adoptFromGroup(
       log(`session ${core.id}: its reference to ${objectId} could not be taken over: ${(error as Error).message}`);
     }
   }
+  // What it holds of an object this manager serves is held by this session's core from now on, and
+  // keeps the object in the table, as a call's hold does: a reference the session lets go of later
+  // must not take the object its deliveries, locks or permits are settled on out of the table.
+  for (const [resource, objectId] of held) core.holdings.hold(resource, objectId, service.keeperOf(objectId));
   const agreed = JSON.parse(adopted.agreed) as Omit<InitializeResult, 'sessionId'>;
   return new SessionResumption(adopted.withinMs, resume.token, agreed, { sessions, sessionId: core.id, recorded: new Map(adopted.answers) });
 }

@@ -217,9 +217,9 @@ function table(headers: string[], rows: string[][]): string {
 /**
  * One window of warm-up and one measured, the same for every implementation (several processes
  * share one start time, so no process warms up longer than another). 300 ms and 1 s measured four
- * fresh Node processes partly while V8 was still optimizing their path, and swung from one run to
- * the next by more than 2× (17,783 and 40,527 ops/s for ours, back to back); 2 s and 3 s measure
- * every row at its own steady pace.
+ * fresh Node processes partly while V8 was still optimizing their path: back to back on a busy
+ * machine, ours did 17,783 ops/s with them and 40,527 with 2 s and 3 s (Python 21,940 and 24,345),
+ * which measure every row at its own steady pace.
  */
 function baseConfig(options: Options): BenchConfig {
   const [warmupMs, durationMs] = options.quick ? [300, 700] : [2000, 3000];

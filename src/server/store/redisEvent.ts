@@ -42,8 +42,7 @@ export class RedisEvent {
 
   /** The flag and its count of sets: a read (`effect: 'none'`; an Event's wait has no effect either). */
   async #state(): Promise<[flag: boolean, gen: number]> {
-    const state = await this.host.run('smEventState', this.#keys, []);
-    const [flag, gen] = state as [number, number];
+    const [flag, gen] = (await this.host.run('smEventState', this.#keys, [])) as [number, number];
     this.#flag = flag === 1;
     return [this.#flag, gen];
   }

@@ -74,8 +74,7 @@ class WholeObject<T extends object> {
 
   /** A copy of the current state, read from Redis without writing anything (inspection's peek). */
   async freshCopy(): Promise<object> {
-    const text = await this.host.run('smWholeRead', [this.#keys[0]], [this.#initial]);
-    return this.#copyOf(text as string);
+    return this.#copyOf((await this.host.run('smWholeRead', [this.#keys[0]], [this.#initial])) as string);
   }
 
   /**
@@ -83,8 +82,7 @@ class WholeObject<T extends object> {
    * write, the initial state where there is none, is the same whoever makes it).
    */
   async #load(): Promise<[version: number, copy: T, text: string]> {
-    const loaded = await this.host.run('smWholeLoad', this.#keys, [this.#initial]);
-    const [version, text] = loaded as [number, string];
+    const [version, text] = (await this.host.run('smWholeLoad', this.#keys, [this.#initial])) as [number, string];
     return [version, this.#copyOf(text), text];
   }
 

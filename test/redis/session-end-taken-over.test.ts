@@ -25,6 +25,9 @@ import { eventually } from '../helpers/until';
 const redis = redisForTests('endtakenover');
 const { skip } = redis;
 
+/** Each manager's registration: the task queue, kept in Redis, that every test's session takes from. */
+const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
+
 /** The session's resumption window: long enough for B to take it over once A's lease lapsed, short enough to pass on A while A is cut off. */
 const WINDOW_MS = 4000;
 
@@ -65,7 +68,6 @@ test("a session taken over by another manager, whose window then passes on its f
   const store = new URL(redis.url);
   await using storeRelay = await startRelay(`${store.hostname}:${store.port}`);
   const logA: string[] = [];
-  const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
   await using a = await startManager({ store: `redis://${storeRelay.address}`, storePrefix: prefix, storeLeaseMs: 1000, log: (line) => logA.push(line) }, shared);
   await using b = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 1000 }, shared);
   await using relayA = await startRelay(a.address);
@@ -100,7 +102,6 @@ test("a session taken over by another manager, whose window then passes on its f
 test("a session taken over by another manager while its first manager, on Redis, has not found its lease lapsed yet keeps its delivery, its lock and its permit when its window passes on the first", { skip, timeout: 90_000 }, async () => {
   const prefix = redis.prefix();
   const logA: string[] = [];
-  const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
   const plain = new Redis(redis.url);
   await using _plain = { [Symbol.asyncDispose]: async () => plain.disconnect() };
   // A renews its lease every 20 s: it finds the lapse made below only well after the session's window passed on it.
@@ -142,7 +143,6 @@ test('a resumable session that ends while Redis is away has its deliveries given
   const store = new URL(redis.url);
   await using storeRelay = await startRelay(`${store.hostname}:${store.port}`);
   const log: string[] = [];
-  const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
   await using manager = await startManager({ store: `redis://${storeRelay.address}`, storePrefix: prefix, log: (line) => log.push(line) }, shared);
   const plain = new Redis(redis.url);
   await using _plain = { [Symbol.asyncDispose]: async () => plain.disconnect() };
@@ -161,7 +161,6 @@ test('a resumable session that ends while Redis is away has its deliveries given
 
 test('a delivery held by a session another manager took over is acknowledged there after the program released its queue proxy, as on the manager that made it', { skip, timeout: 90_000 }, async () => {
   const prefix = redis.prefix();
-  const shared = (m: { register(typeid: string, options: { shared: 'Queue' }): void }) => m.register('get_task_queue', { shared: 'Queue' });
   const plain = new Redis(redis.url);
   await using _plain = { [Symbol.asyncDispose]: async () => plain.disconnect() };
   await using a = await startManager({ store: redis.url, storePrefix: prefix, storeLeaseMs: 60_000 }, shared);
